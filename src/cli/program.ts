@@ -1,0 +1,172 @@
+import { userInfo } from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
+import { apply } from '../core/commands/apply.js';
+import { status } from '../core/commands/status.js';
+import { type ConfigInput, resolveConfig } from '../core/config.js';
+import { renderJson, renderJsonError } from '../core/report/json.js';
+import { renderApply, renderError, renderStatus } from '../core/report/text.js';
+import { VERSION } from '../core/version.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Exit codes: 0 success, 1 error or refusal, 2 usage error. */
+export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
+
+interface CommonFlags {
+  projectDir?: string;
+  migrationsDir?: string;
+  rollbacksDir?: string;
+  dbUrl?: string;
+  json?: boolean;
+  includeAll?: boolean;
+  strictHistory?: boolean;
+  allowEdited?: boolean;
+}
+
+function withCommonOptions(command: Command): Command {
+  return command
+    .option('--db-url <url>', 'target database connection string (default: $SUPAGATE_DB_URL)')
+    .option('--project-dir <dir>', 'project root', '.')
+    .option('--migrations-dir <dir>', 'migrations, relative to the project root', 'supabase/migrations')
+    .option(
+      '--rollbacks-dir <dir>',
+      'down migrations, <version>_<name>.sql, relative to the project root',
+      'supabase/rollbacks',
+    )
+    .option('--include-all', 'apply pending migrations older than the newest applied one')
+    .option('--strict-history', 'an applied version with no local file is an error, not a warning')
+    .option('--allow-edited', 'an applied migration whose file changed is a warning, not an error')
+    .option('--json', 'print the result as JSON');
+}
+
+function configFrom(flags: CommonFlags & ConfigInput, io: CliIo) {
+  return resolveConfig({
+    ...flags,
+    dbUrl: flags.dbUrl ?? io.env.SUPAGATE_DB_URL,
+    actor: io.env.GITHUB_ACTOR ?? safeUser(),
+    runId: io.env.GITHUB_RUN_ID,
+  });
+}
+
+function safeUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command()
+    .name('supagate')
+    .description(
+      'Safe Supabase/PostgreSQL migrations: status, apply (more commands arrive with each release).',
+    )
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError();
+
+  const report = async <R extends object>(
+    name: string,
+    flags: CommonFlags,
+    work: () => Promise<R>,
+    render: (result: R) => string,
+    ok: (result: R) => boolean,
+  ) => {
+    try {
+      const result = await work();
+      io.stdout(`${flags.json ? renderJson(result, ok(result)) : render(result)}\n`);
+      exitCode = ok(result) ? EXIT.ok : EXIT.error;
+    } catch (error) {
+      io.stderr(`${flags.json ? renderJsonError(name, error) : renderError(error)}\n`);
+      exitCode = EXIT.error;
+    }
+  };
+
+  withCommonOptions(
+    program
+      .command('status')
+      .description(
+        'Compare local migration files with the database history: applied, pending, edited, missing. Read-only.',
+      ),
+  ).action(async (flags: CommonFlags) => {
+    await report(
+      'status',
+      flags,
+      () => status(configFrom(flags, io)),
+      renderStatus,
+      (r) => r.ok,
+    );
+  });
+
+  withCommonOptions(
+    program
+      .command('apply')
+      .description(
+        'Apply pending migrations: advisory lock, each migration in its own transaction with its history row.',
+      ),
+  )
+    .option('--dry-run', 'print exactly what would run, in order, and change nothing')
+    .addOption(
+      new Option(
+        '--atomic <mode>',
+        'per-migration: a transaction each; all: one transaction for every pending migration',
+      )
+        .choices(['per-migration', 'all'])
+        .default('per-migration'),
+    )
+    .option('--lock-wait <duration>', 'how long to wait for another run’s lock', '5min')
+    .option('--lock-timeout <duration>', 'lock_timeout for migration statements', '5s')
+    .option('--statement-timeout <duration>', 'statement_timeout for migration statements (0: none)', '30min')
+    .option('--lock-retries <n>', 'retries of a migration that hit lock_timeout', '3')
+    .action(
+      async (
+        flags: CommonFlags & {
+          dryRun?: boolean;
+          atomic?: string;
+          lockWait?: string;
+          lockTimeout?: string;
+          statementTimeout?: string;
+          lockRetries?: string;
+        },
+      ) => {
+        await report(
+          'apply',
+          flags,
+          () =>
+            apply(
+              configFrom(
+                {
+                  ...flags,
+                  atomic: flags.atomic,
+                  lockWaitMs: flags.lockWait,
+                  lockTimeoutMs: flags.lockTimeout,
+                  statementTimeoutMs: flags.statementTimeout,
+                  lockRetries: flags.lockRetries,
+                } as CommonFlags & ConfigInput,
+                io,
+              ),
+              { dryRun: flags.dryRun ?? false },
+            ),
+          renderApply,
+          (r) => r.status !== 'failed',
+        );
+      },
+    );
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,118 @@
+import { SupagateError } from './errors.js';
+
+export type AtomicMode = 'per-migration' | 'all';
+
+/** The one typed options object every command reads. Built by `resolveConfig`. */
+export interface SupagateConfig {
+  /** Project root; every other path is relative to it. */
+  projectDir: string;
+  migrationsDir: string;
+  /** Down migrations: `<rollbacksDir>/<version>_<name>.sql`, paired with the up migration by version. */
+  rollbacksDir: string;
+  /** Target database. Never printed. */
+  dbUrl: string | undefined;
+  /** How long apply waits for another run's advisory lock. */
+  lockWaitMs: number;
+  /** `lock_timeout` for migration statements: fail fast rather than queue behind long transactions. */
+  lockTimeoutMs: number;
+  /** `statement_timeout` for migration statements. 0 disables it. */
+  statementTimeoutMs: number;
+  /** Retries of a migration whose statement hit lock_timeout. */
+  lockRetries: number;
+  atomic: AtomicMode;
+  /** Apply pending migrations older than the newest applied one. */
+  includeAll: boolean;
+  /** Applied versions with no local file are an error instead of a warning. */
+  strictHistory: boolean;
+  /** Applied migrations whose file changed are a warning instead of an error. */
+  allowEdited: boolean;
+  /** Who applies (audit log): GitHub actor, or the OS user. */
+  actor: string | undefined;
+  /** Which run applies (audit log): GitHub run id, CI job id… */
+  runId: string | undefined;
+}
+
+export const DEFAULTS: Omit<SupagateConfig, 'dbUrl' | 'actor' | 'runId'> = {
+  projectDir: '.',
+  migrationsDir: 'supabase/migrations',
+  rollbacksDir: 'supabase/rollbacks',
+  lockWaitMs: 5 * 60_000,
+  lockTimeoutMs: 5_000,
+  statementTimeoutMs: 30 * 60_000,
+  lockRetries: 3,
+  atomic: 'per-migration',
+  includeAll: false,
+  strictHistory: false,
+  allowEdited: false,
+};
+
+/** Raw values as they come from flags, Action inputs or environment: strings or already typed. */
+export type ConfigInput = {
+  [K in keyof SupagateConfig]?: SupagateConfig[K] | string | undefined;
+};
+
+export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
+  const pick = <K extends keyof SupagateConfig>(key: K) =>
+    input[key] === undefined || input[key] === '' ? undefined : input[key];
+  return {
+    projectDir: String(pick('projectDir') ?? DEFAULTS.projectDir),
+    migrationsDir: String(pick('migrationsDir') ?? DEFAULTS.migrationsDir),
+    rollbacksDir: String(pick('rollbacksDir') ?? DEFAULTS.rollbacksDir),
+    dbUrl: pick('dbUrl') === undefined ? undefined : String(pick('dbUrl')),
+    lockWaitMs: duration('lock-wait', pick('lockWaitMs'), DEFAULTS.lockWaitMs),
+    lockTimeoutMs: duration('lock-timeout', pick('lockTimeoutMs'), DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: duration(
+      'statement-timeout',
+      pick('statementTimeoutMs'),
+      DEFAULTS.statementTimeoutMs,
+    ),
+    lockRetries: count('lock-retries', pick('lockRetries'), DEFAULTS.lockRetries),
+    atomic: atomicMode(pick('atomic')),
+    includeAll: flag('include-all', pick('includeAll'), DEFAULTS.includeAll),
+    strictHistory: flag('strict-history', pick('strictHistory'), DEFAULTS.strictHistory),
+    allowEdited: flag('allow-edited', pick('allowEdited'), DEFAULTS.allowEdited),
+    actor: pick('actor') === undefined ? undefined : String(pick('actor')),
+    runId: pick('runId') === undefined ? undefined : String(pick('runId')),
+  };
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** `500ms`, `5s`, `2min`, `1h`, or a plain number of milliseconds. */
+export function duration(setting: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.round(value);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(String(value));
+  if (!match) throw invalid(setting, value, 'a duration such as 500ms, 5s, 2min or 1h');
+  return Math.round(Number(match[1]) * (UNITS[(match[2] ?? 'ms').toLowerCase()] ?? 1));
+}
+
+function count(setting: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(number) || number < 0 || number > 100)
+    throw invalid(setting, value, 'a whole number from 0 to 100');
+  return number;
+}
+
+function flag(setting: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw invalid(setting, value, 'true or false');
+}
+
+function atomicMode(value: unknown): AtomicMode {
+  if (value === undefined) return DEFAULTS.atomic;
+  if (value === 'per-migration' || value === 'all') return value;
+  throw invalid('atomic', value, '"per-migration" (each migration in its own transaction) or "all"');
+}
+
+function invalid(setting: string, value: unknown, expected: string): SupagateError {
+  return new SupagateError('CONFIG_INVALID', `Invalid value for ${setting}: "${String(value)}"`, {
+    hint: `Use ${expected}.`,
+    details: { setting },
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * The one error type supagate raises for anything a user can hit. Every error carries a
+ * stable code (for scripts and tests), a message that says what went wrong and where, and
+ * a hint that says what to do about it.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'MIGRATIONS_DIR_MISSING'
+  | 'MIGRATION_FILE_INVALID'
+  | 'MIGRATION_DUPLICATE_VERSION'
+  | 'MIGRATION_PARSE_ERROR'
+  | 'MIGRATION_TRANSACTION_CONTROL'
+  | 'HISTORY_OUT_OF_ORDER'
+  | 'HISTORY_MISSING_LOCAL'
+  | 'HISTORY_EDITED'
+  | 'DB_CONNECT_FAILED'
+  | 'LOCK_TIMEOUT'
+  | 'ATOMIC_ALL_REFUSED'
+  | 'MIGRATION_FAILED'
+  | 'INTERNAL';
+
+export interface ErrorOptions {
+  hint?: string;
+  /** Structured context for the JSON report: file, line, SQLSTATE, … */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class SupagateError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SupagateError';
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): { code: ErrorCode; message: string; hint?: string; details: Record<string, unknown> } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      details: this.details,
+    };
+  }
+}
+
+export function isSupagateError(error: unknown): error is SupagateError {
+  return error instanceof SupagateError;
+}

@@ -1,0 +1,388 @@
+import type { Client } from '../db/connect.js';
+import { pgErrorFields } from '../db/connect.js';
+import { SupagateError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { ensureHistoryTables, insertAuditRecord, insertHistoryRow } from './history.js';
+import type { Migration, Statement } from './model.js';
+import { lineColumnAt } from './text.js';
+
+/**
+ * How a migration runs:
+ * - `transaction`: all its statements and its history row in one transaction.
+ * - `non-atomic`: it has statements PostgreSQL refuses inside a transaction; those run on
+ *   their own, the others in transactions between them, the history row with the last.
+ * - `batch`: `--atomic all`, every pending migration in one transaction.
+ */
+export type TransactionMode = 'transaction' | 'non-atomic' | 'batch';
+
+export interface ExecutionSettings {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockRetries: number;
+  /** First back-off after a lock timeout; doubles on each retry. */
+  retryDelayMs: number;
+}
+
+/** Who and what the audit log records with each applied migration. */
+export interface RecordContext {
+  actor: string | null;
+  runId: string | null;
+  backupId: string | null;
+}
+
+export interface AppliedMigration {
+  version: string;
+  name: string;
+  path: string;
+  checksum: string;
+  mode: TransactionMode;
+  statementCount: number;
+  durationMs: number;
+  /** More than 1 when a lock timeout was retried. */
+  attempts: number;
+}
+
+export interface MigrationFailure {
+  version: string;
+  name: string;
+  path: string;
+  mode: TransactionMode;
+  /** 0-based index of the failing statement; absent when recording history or COMMIT failed. */
+  statementIndex?: number;
+  statement?: string;
+  line: number;
+  column: number;
+  sqlstate?: string;
+  message: string;
+  detail?: string;
+  pgHint?: string;
+  /** Statements of this migration that stayed applied. Always 0 unless the migration is non-atomic. */
+  committedStatements: number;
+}
+
+export class MigrationFailedError extends SupagateError {
+  readonly failure: MigrationFailure;
+  constructor(failure: MigrationFailure) {
+    const where = `${failure.path}:${failure.line}:${failure.column}`;
+    const statementLabel =
+      failure.statementIndex === undefined ? '' : ` (statement ${failure.statementIndex + 1})`;
+    super(
+      'MIGRATION_FAILED',
+      `${where}${statementLabel}: ${failure.message}${failure.sqlstate ? ` [SQLSTATE ${failure.sqlstate}]` : ''}`,
+      {
+        hint: failureHint(failure),
+        details: { ...failure },
+      },
+    );
+    this.failure = failure;
+  }
+}
+
+function failureHint(failure: MigrationFailure): string {
+  if (failure.sqlstate === '55P03') {
+    return 'A lock could not be taken within lock_timeout, even after retries: another session holds it. Retry when traffic is lower, or raise --lock-timeout.';
+  }
+  if (failure.sqlstate === '57014') {
+    return 'The statement ran longer than statement_timeout. Raise --statement-timeout, or make the change in smaller steps.';
+  }
+  if (failure.committedStatements > 0) {
+    return (
+      `This migration is not atomic: its first ${failure.committedStatements} statement(s) stayed applied and its version is not recorded. ` +
+      'Fix the failing statement and make the applied ones re-runnable (IF NOT EXISTS), or undo them by hand, then apply again.'
+    );
+  }
+  return `${failure.pgHint ? `${failure.pgHint} ` : ''}Nothing of this migration was applied. Fix the statement and apply again.`;
+}
+
+/** `RESET ALL` (and the role) before each migration, so one file's SET does not leak into the next. */
+async function resetSession(client: Client, settings: ExecutionSettings, local: boolean): Promise<void> {
+  const scope = local ? 'LOCAL ' : '';
+  await client.query('RESET ALL');
+  await client.query('RESET ROLE');
+  await client.query(`SET ${scope}lock_timeout = ${Math.round(settings.lockTimeoutMs)}`);
+  await client.query(`SET ${scope}statement_timeout = ${Math.round(settings.statementTimeoutMs)}`);
+}
+
+async function recordApplied(
+  client: Client,
+  migration: Migration,
+  mode: TransactionMode,
+  durationMs: number,
+  record: RecordContext,
+): Promise<void> {
+  await ensureHistoryTables(client);
+  await insertHistoryRow(client, {
+    version: migration.version,
+    name: migration.name,
+    statements: migration.cliStatements,
+  });
+  await insertAuditRecord(client, {
+    version: migration.version,
+    name: migration.name,
+    checksum: migration.checksum,
+    outcome: 'applied',
+    transactionMode: mode,
+    durationMs: Math.round(durationMs),
+    appliedBy: record.actor,
+    runId: record.runId,
+    backupId: record.backupId,
+    toolVersion: VERSION,
+  });
+}
+
+export function transactionModeOf(migration: Migration): TransactionMode {
+  return migration.transactional ? 'transaction' : 'non-atomic';
+}
+
+async function runMigration(
+  client: Client,
+  migration: Migration,
+  settings: ExecutionSettings,
+  record: RecordContext,
+): Promise<AppliedMigration> {
+  const mode = transactionModeOf(migration);
+  const started = performance.now();
+  const attempts =
+    mode === 'transaction'
+      ? await withLockRetries(settings, () => runInTransaction(client, migration, settings, record, started))
+      : await runNonAtomic(client, migration, settings, record, started);
+  return summary(migration, mode, performance.now() - started, attempts);
+}
+
+async function runInTransaction(
+  client: Client,
+  migration: Migration,
+  settings: ExecutionSettings,
+  record: RecordContext,
+  started: number,
+): Promise<void> {
+  await resetSession(client, settings, false);
+  await client.query('BEGIN');
+  let current: Statement | undefined;
+  try {
+    for (const statement of migration.statements) {
+      current = statement;
+      await client.query(statement.sql);
+    }
+    current = undefined;
+    await recordApplied(client, migration, 'transaction', performance.now() - started, record);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw new StatementError(error, current);
+  }
+}
+
+type Step =
+  | { transactional: true; statements: Statement[] }
+  | { transactional: false; statements: [Statement] };
+
+function steps(statements: Statement[]): Step[] {
+  const result: Step[] = [];
+  for (const statement of statements) {
+    const last = result[result.length - 1];
+    if (statement.nonTransactional) result.push({ transactional: false, statements: [statement] });
+    else if (last?.transactional) last.statements.push(statement);
+    else result.push({ transactional: true, statements: [statement] });
+  }
+  return result;
+}
+
+/** A CONCURRENTLY statement that fails half-way leaves an invalid index behind: never retried. */
+function retryable(step: Step): boolean {
+  return step.transactional || !step.statements[0].nonTransactional?.includes('CONCURRENTLY');
+}
+
+async function runNonAtomic(
+  client: Client,
+  migration: Migration,
+  settings: ExecutionSettings,
+  record: RecordContext,
+  started: number,
+): Promise<number> {
+  let committed = 0;
+  let attempts = 1;
+  const plan = steps(migration.statements);
+  try {
+    await resetSession(client, settings, false);
+    for (const [index, step] of plan.entries()) {
+      const isLast = index === plan.length - 1;
+      const run = async () => {
+        if (!step.transactional) {
+          try {
+            await client.query(step.statements[0].sql);
+          } catch (error) {
+            throw new StatementError(error, step.statements[0]);
+          }
+          return;
+        }
+        await client.query('BEGIN');
+        let current: Statement | undefined;
+        try {
+          for (const statement of step.statements) {
+            current = statement;
+            await client.query(statement.sql);
+          }
+          current = undefined;
+          if (isLast)
+            await recordApplied(client, migration, 'non-atomic', performance.now() - started, record);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw new StatementError(error, current);
+        }
+      };
+      if (retryable(step)) {
+        attempts = Math.max(attempts, await withLockRetries(settings, run));
+      } else {
+        await run();
+      }
+      committed += step.statements.length;
+    }
+    if (plan.length === 0 || !plan[plan.length - 1]?.transactional) {
+      await client.query('BEGIN');
+      try {
+        await recordApplied(client, migration, 'non-atomic', performance.now() - started, record);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw new StatementError(error, undefined);
+      }
+    }
+  } catch (error) {
+    throw asFailure(error, migration, 'non-atomic', committed);
+  }
+  return attempts;
+}
+
+/** `--atomic all`: every migration and its history row in one transaction. The caller checks they all can be. */
+export async function runBatch(
+  client: Client,
+  migrations: Migration[],
+  settings: ExecutionSettings,
+  record: RecordContext,
+): Promise<AppliedMigration[]> {
+  const applied: AppliedMigration[] = [];
+  let failing: Migration | undefined;
+  await withLockRetries(settings, async () => {
+    applied.length = 0;
+    await client.query('BEGIN');
+    try {
+      for (const migration of migrations) {
+        failing = migration;
+        const started = performance.now();
+        await resetSession(client, settings, true);
+        let current: Statement | undefined;
+        try {
+          for (const statement of migration.statements) {
+            current = statement;
+            await client.query(statement.sql);
+          }
+          current = undefined;
+          await recordApplied(client, migration, 'batch', performance.now() - started, record);
+        } catch (error) {
+          throw new StatementError(error, current);
+        }
+        applied.push(summary(migration, 'batch', performance.now() - started, 1));
+      }
+      failing = undefined;
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }).catch((error) => {
+    throw asFailure(error, failing ?? (migrations[migrations.length - 1] as Migration), 'batch', 0);
+  });
+  return applied;
+}
+
+/** An error of a statement (undefined: recording history or COMMIT), still to be located in its file. */
+class StatementError extends Error {
+  constructor(
+    readonly pgError: unknown,
+    readonly statement: Statement | undefined,
+  ) {
+    super(pgErrorFields(pgError).message);
+  }
+}
+
+function isLockTimeout(error: unknown): boolean {
+  const pgError = error instanceof StatementError ? error.pgError : error;
+  return (pgError as { code?: string })?.code === '55P03';
+}
+
+async function withLockRetries(settings: ExecutionSettings, work: () => Promise<void>): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await work();
+      return attempt;
+    } catch (error) {
+      if (!isLockTimeout(error) || attempt > settings.lockRetries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, settings.retryDelayMs * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+function asFailure(error: unknown, migration: Migration, mode: TransactionMode, committed: number): Error {
+  if (
+    error instanceof MigrationFailedError ||
+    (error instanceof SupagateError && !(error instanceof StatementError))
+  )
+    return error;
+  const statement = error instanceof StatementError ? error.statement : undefined;
+  const fields = pgErrorFields(error instanceof StatementError ? error.pgError : error);
+  const position = statement && fields.position ? Number(fields.position) : undefined;
+  const location = statement
+    ? lineColumnAt(migration.sql, statement.offset + (position ? position - 1 : 0))
+    : { line: migration.statements[migration.statements.length - 1]?.line ?? 1, column: 1 };
+  return new MigrationFailedError({
+    version: migration.version,
+    name: migration.name,
+    path: migration.path,
+    mode,
+    ...(statement ? { statementIndex: statement.index, statement: statement.sql } : {}),
+    line: location.line,
+    column: location.column,
+    ...(fields.code ? { sqlstate: fields.code } : {}),
+    message: statement ? fields.message : `recording the migration failed: ${fields.message}`,
+    ...(fields.detail ? { detail: fields.detail } : {}),
+    ...(fields.hint ? { pgHint: fields.hint } : {}),
+    committedStatements: committed,
+  });
+}
+
+function summary(
+  migration: Migration,
+  mode: TransactionMode,
+  durationMs: number,
+  attempts: number,
+): AppliedMigration {
+  return {
+    version: migration.version,
+    name: migration.name,
+    path: migration.path,
+    checksum: migration.checksum,
+    mode,
+    statementCount: migration.statements.length,
+    durationMs: Math.round(durationMs),
+    attempts,
+  };
+}
+
+/**
+ * Applies one migration in its own transaction (or in steps when it cannot be atomic).
+ * Throws MigrationFailedError, located in the file, when it fails.
+ */
+export async function applyMigration(
+  client: Client,
+  migration: Migration,
+  settings: ExecutionSettings,
+  record: RecordContext,
+): Promise<AppliedMigration> {
+  try {
+    return await runMigration(client, migration, settings, record);
+  } catch (error) {
+    throw asFailure(error, migration, transactionModeOf(migration), 0);
+  }
+}

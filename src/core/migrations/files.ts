@@ -1,0 +1,158 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { SupagateError } from '../errors.js';
+import { checksumOf, normalizeSource } from './checksum.js';
+import type { FileWarning, Migration, MigrationFile } from './model.js';
+import { parseMigrationSql } from './statements.js';
+import { lineColumnAt } from './text.js';
+
+/** The Supabase CLI's file name rule: version digits, an underscore, a name, `.sql`. */
+export const MIGRATION_FILE_PATTERN = /^([0-9]+)_(.*)\.sql$/;
+
+export interface DiscoverOptions {
+  projectDir: string;
+  /** Relative to projectDir unless absolute. */
+  migrationsDir: string;
+  /** Down migrations, paired with their up migration by version. */
+  rollbacksDir: string;
+}
+
+export interface DiscoveredMigrations {
+  /** Ordered by the numeric value of their version. */
+  migrations: Migration[];
+  warnings: FileWarning[];
+}
+
+/** Numeric order on the version: `2_x` before `10_y`, `001_` and 14-digit stamps alike. */
+export function compareVersions(a: string, b: string): number {
+  const difference = BigInt(a) - BigInt(b);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+}
+
+export async function discoverMigrations(options: DiscoverOptions): Promise<DiscoveredMigrations> {
+  const migrationsDir = join(options.projectDir, options.migrationsDir);
+  const warnings: FileWarning[] = [];
+  const upFiles = await readMigrationDir(options.projectDir, migrationsDir, warnings, { required: true });
+  const downFiles = await readMigrationDir(
+    options.projectDir,
+    join(options.projectDir, options.rollbacksDir),
+    warnings,
+    {
+      required: false,
+    },
+  );
+
+  const downByVersion = new Map(downFiles.map((file) => [file.version, file]));
+  const upVersions = new Set(upFiles.map((file) => file.version));
+  for (const down of downFiles) {
+    if (!upVersions.has(down.version)) {
+      warnings.push({
+        path: down.path,
+        message: `rollback file has no migration with version ${down.version} in ${options.migrationsDir}; it is ignored`,
+      });
+    }
+  }
+
+  const migrations: Migration[] = [];
+  for (const file of upFiles) {
+    const parsed = await parseMigrationSql(file.sql, file.path);
+    const rollback = downByVersion.get(file.version);
+    migrations.push({
+      ...file,
+      ...parsed,
+      ...(rollback ? { rollback } : {}),
+      transactional: parsed.statements.every((statement) => !statement.nonTransactional),
+    });
+  }
+  return { migrations, warnings };
+}
+
+async function readMigrationDir(
+  projectDir: string,
+  dir: string,
+  warnings: FileWarning[],
+  { required }: { required: boolean },
+): Promise<MigrationFile[]> {
+  let entries: string[];
+  try {
+    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (!required) return [];
+    throw new SupagateError(
+      'MIGRATIONS_DIR_MISSING',
+      `No migrations directory at ${displayPath(projectDir, dir)}`,
+      {
+        hint: 'Run supagate from your project root, or pass --migrations-dir (the default is supabase/migrations).',
+        details: { path: displayPath(projectDir, dir) },
+      },
+    );
+  }
+
+  const files: MigrationFile[] = [];
+  for (const name of entries.sort()) {
+    const path = displayPath(projectDir, join(dir, name));
+    if (!name.endsWith('.sql')) continue;
+    const match = MIGRATION_FILE_PATTERN.exec(name);
+    if (!match) {
+      warnings.push({
+        path,
+        message:
+          'file name does not match <version>_<name>.sql (e.g. 20240101120000_create_profiles.sql); skipped',
+      });
+      continue;
+    }
+    const absolutePath = join(dir, name);
+    const sql = decodeUtf8(await readFile(absolutePath), path);
+    files.push({
+      version: match[1] as string,
+      name: match[2] as string,
+      path,
+      absolutePath,
+      sql,
+      checksum: checksumOf(sql),
+    });
+  }
+
+  files.sort((a, b) => compareVersions(a.version, b.version) || a.path.localeCompare(b.path));
+  for (let i = 1; i < files.length; i++) {
+    const previous = files[i - 1] as MigrationFile;
+    const current = files[i] as MigrationFile;
+    if (compareVersions(previous.version, current.version) === 0) {
+      const same = previous.version === current.version;
+      throw new SupagateError(
+        'MIGRATION_DUPLICATE_VERSION',
+        same
+          ? `Two files have version ${current.version}: ${previous.path} and ${current.path}`
+          : `${previous.path} and ${current.path} have the same version number (${previous.version} = ${current.version}), so their order is undefined`,
+        {
+          hint: 'Give one of them a new version, e.g. with `supabase migration new`, and move its SQL there.',
+          details: { files: [previous.path, current.path], version: current.version },
+        },
+      );
+    }
+  }
+  return files;
+}
+
+function decodeUtf8(bytes: Buffer, path: string): string {
+  try {
+    return normalizeSource(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    const lenient = new TextDecoder('utf-8').decode(bytes);
+    const { line, column } = lineColumnAt(lenient, Math.max(0, lenient.indexOf('\uFFFD')));
+    throw new SupagateError(
+      'MIGRATION_FILE_INVALID',
+      `${path}:${line}:${column}: the file is not valid UTF-8`,
+      {
+        hint: 'Save the file as UTF-8 (PostgreSQL and the Supabase CLI read migrations as UTF-8).',
+        details: { file: path, line, column },
+      },
+    );
+  }
+}
+
+function displayPath(projectDir: string, path: string): string {
+  const rel = relative(projectDir, path);
+  return (rel.startsWith('..') ? path : rel).split(sep).join('/');
+}

@@ -1,0 +1,54 @@
+/** A statement of a migration file, as the parser found it. */
+export interface Statement {
+  /** 0-based position among the file's executable statements. */
+  index: number;
+  /** The text sent to the server: trimmed, without its terminating semicolon. */
+  sql: string;
+  /** Character offset of `sql` in the normalized file text. */
+  offset: number;
+  /** 1-based line and column where `sql` starts in the file. */
+  line: number;
+  column: number;
+  /** The parse node type, e.g. `IndexStmt`. */
+  nodeType: string;
+  /** Set when PostgreSQL refuses to run this statement inside a transaction block. */
+  nonTransactional?: string;
+}
+
+export interface ParsedSql {
+  statements: Statement[];
+  /**
+   * The statements as the Supabase CLI splits and stores them in
+   * `supabase_migrations.schema_migrations.statements` (comments kept, trimmed, no `;`).
+   */
+  cliStatements: string[];
+  /** The file wrapped itself in BEGIN … COMMIT; supagate removed both (it runs a transaction anyway). */
+  strippedTransactionWrapper: boolean;
+}
+
+export interface MigrationFile {
+  /** The digits before the first underscore, exactly as in the file name (history key). */
+  version: string;
+  name: string;
+  /** Path relative to the project directory, with forward slashes: what messages show. */
+  path: string;
+  absolutePath: string;
+  /** Normalized source (LF line endings, no BOM). */
+  sql: string;
+  checksum: string;
+}
+
+/** A migration with its statements split and classified. */
+export interface Migration extends MigrationFile, ParsedSql {
+  /** The down migration paired with it, when one exists. */
+  rollback?: MigrationFile;
+  /** True when every statement can run in one transaction. */
+  transactional: boolean;
+}
+
+export type MigrationTransactionMode = 'transaction' | 'non-atomic';
+
+export interface FileWarning {
+  path: string;
+  message: string;
+}

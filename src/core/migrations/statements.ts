@@ -1,0 +1,306 @@
+import { loadModule, parseSync } from 'libpg-query';
+import { SupagateError } from '../errors.js';
+import type { ParsedSql, Statement } from './model.js';
+import { lineColumnAt } from './text.js';
+
+type Node = Record<string, unknown>;
+interface RawStmt {
+  stmt: Node;
+  stmt_location?: number;
+  stmt_len?: number;
+}
+
+let parserReady: Promise<void> | undefined;
+
+/** The parser is WebAssembly; it loads once per process. */
+export function ensureParser(): Promise<void> {
+  parserReady ??= loadModule();
+  return parserReady;
+}
+
+/**
+ * Splits a migration into statements with PostgreSQL's own grammar (libpg_query), keeping
+ * each statement's position, and classifies the ones PostgreSQL refuses to run inside a
+ * transaction block.
+ *
+ * Transaction control: a file that wraps itself in exactly one `BEGIN; … COMMIT;` has the
+ * pair removed, since supagate runs each migration in a transaction of its own. Any other
+ * BEGIN, COMMIT, ROLLBACK or PREPARE TRANSACTION is rejected: it would end supagate's
+ * transaction half-way and break the all-or-nothing guarantee. SAVEPOINT, RELEASE and
+ * ROLLBACK TO are kept; they work inside the migration's transaction.
+ */
+export async function parseMigrationSql(sql: string, path: string): Promise<ParsedSql> {
+  await ensureParser();
+  let tree: { stmts?: RawStmt[] };
+  try {
+    tree = parseSync(sql) as { stmts?: RawStmt[] };
+  } catch (error) {
+    throw parseError(error, sql, path);
+  }
+  const located = locateStatements(sql, tree.stmts ?? []);
+  const statements = stripTransactionWrapper(located, path);
+  return {
+    statements: statements.list.map(({ node: _node, end: _end, ...statement }, index) => ({
+      ...statement,
+      index,
+    })),
+    cliStatements: cliSplit(sql, located),
+    strippedTransactionWrapper: statements.stripped,
+  };
+}
+
+interface Located extends Omit<Statement, 'index'> {
+  node: Node;
+  /** Character offset just past the statement's terminating semicolon (or its end). */
+  end: number;
+}
+
+/** libpg_query reports byte offsets into the UTF-8 text; JavaScript strings index by UTF-16 unit. */
+function locateStatements(sql: string, raw: RawStmt[]): Located[] {
+  const bytes = Buffer.from(sql, 'utf8');
+  const toChar = byteToCharIndex(bytes);
+  return raw.map((entry) => {
+    const startByte = entry.stmt_location ?? 0;
+    const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes.length;
+    const start = toChar(startByte);
+    const end = toChar(endByte);
+    const rawText = sql.slice(start, end);
+    const leading = rawText.length - rawText.trimStart().length;
+    const text = rawText.trim();
+    const offset = start + leading;
+    const { line, column } = lineColumnAt(sql, offset);
+    const [nodeType, body] = Object.entries(entry.stmt)[0] as [string, Node];
+    const nonTransactional = nonTransactionalReason(nodeType, body);
+    return {
+      sql: text,
+      offset,
+      line,
+      column,
+      nodeType,
+      end: Math.min(sql.length, end + 1),
+      node: entry.stmt,
+      ...(nonTransactional ? { nonTransactional } : {}),
+    };
+  });
+}
+
+function byteToCharIndex(bytes: Buffer): (byteOffset: number) => number {
+  // Walk forward once; statements arrive in order, so each lookup resumes where the last stopped.
+  let byte = 0;
+  let char = 0;
+  return (target: number) => {
+    if (target < byte) {
+      byte = 0;
+      char = 0;
+    }
+    while (byte < target && byte < bytes.length) {
+      const lead = bytes[byte] ?? 0;
+      const width = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+      byte += width;
+      char += width === 4 ? 2 : 1;
+    }
+    return char;
+  };
+}
+
+/**
+ * What the Supabase CLI stores in `schema_migrations.statements`: the text between
+ * semicolons with leading comments kept, trailing `;` and white space trimmed, empty pieces
+ * dropped. A comment after the last semicolon becomes a piece of its own, as in the CLI.
+ */
+function cliSplit(sql: string, located: Located[]): string[] {
+  const pieces: string[] = [];
+  let from = 0;
+  for (const statement of located) {
+    pieces.push(sql.slice(from, statement.end));
+    from = statement.end;
+  }
+  pieces.push(sql.slice(from));
+  return pieces.map((piece) => piece.replace(/;+$/, '').trim()).filter((piece) => piece.length > 0);
+}
+
+const WRAPPER_BEGIN = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
+const ENDS_TRANSACTION = new Set([
+  'TRANS_STMT_BEGIN',
+  'TRANS_STMT_START',
+  'TRANS_STMT_COMMIT',
+  'TRANS_STMT_ROLLBACK',
+  'TRANS_STMT_PREPARE',
+  'TRANS_STMT_COMMIT_PREPARED',
+  'TRANS_STMT_ROLLBACK_PREPARED',
+]);
+
+function transactionKind(statement: Located): string | undefined {
+  const body = statement.node.TransactionStmt as { kind?: string } | undefined;
+  return body?.kind;
+}
+
+function stripTransactionWrapper(located: Located[], path: string): { list: Located[]; stripped: boolean } {
+  const first = located[0];
+  const last = located[located.length - 1];
+  let list = located;
+  let stripped = false;
+  if (
+    first &&
+    last &&
+    located.length >= 2 &&
+    WRAPPER_BEGIN.has(transactionKind(first) ?? '') &&
+    transactionKind(last) === 'TRANS_STMT_COMMIT'
+  ) {
+    const options = (first.node.TransactionStmt as { options?: unknown[] }).options;
+    if (options && options.length > 0) {
+      throw transactionControlError(
+        first,
+        path,
+        `${path}:${first.line}:${first.column}: BEGIN with transaction options is not supported`,
+        'Remove the options (or the BEGIN/COMMIT pair): supagate runs each migration in a transaction at the default isolation level.',
+      );
+    }
+    list = located.slice(1, -1);
+    stripped = true;
+  }
+  for (const statement of list) {
+    const kind = transactionKind(statement);
+    if (kind && ENDS_TRANSACTION.has(kind)) {
+      throw transactionControlError(
+        statement,
+        path,
+        `${path}:${statement.line}:${statement.column}: "${firstLine(statement.sql)}" controls the transaction`,
+        'supagate runs each migration in its own transaction and records it in the same transaction. ' +
+          'Remove BEGIN/COMMIT/ROLLBACK from the file (a single BEGIN … COMMIT around the whole file is accepted), ' +
+          'or split it into several migrations.',
+      );
+    }
+  }
+  if (stripped) {
+    const nonTx = list.find((statement) => statement.nonTransactional);
+    if (nonTx) {
+      throw transactionControlError(
+        nonTx,
+        path,
+        `${path}:${nonTx.line}:${nonTx.column}: ${nonTx.nonTransactional} cannot run inside the file's BEGIN … COMMIT`,
+        'Remove BEGIN/COMMIT from this file: supagate runs statements that cannot be in a transaction on their own.',
+      );
+    }
+  }
+  return { list, stripped };
+}
+
+function transactionControlError(
+  statement: Located,
+  path: string,
+  message: string,
+  hint: string,
+): SupagateError {
+  return new SupagateError('MIGRATION_TRANSACTION_CONTROL', message, {
+    hint,
+    details: { file: path, line: statement.line, column: statement.column, statement: statement.sql },
+  });
+}
+
+function firstLine(sql: string): string {
+  const line = sql.split('\n', 1)[0] ?? '';
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}
+
+function defElems(list: unknown): Map<string, string | true> {
+  const options = new Map<string, string | true>();
+  if (!Array.isArray(list)) return options;
+  for (const item of list) {
+    const def = (item as { DefElem?: { defname?: string; arg?: Node } }).DefElem;
+    if (!def?.defname) continue;
+    const arg = def.arg;
+    const value =
+      (arg?.String as { sval?: string } | undefined)?.sval ??
+      (arg?.Boolean as { boolval?: boolean } | undefined)?.boolval?.toString() ??
+      (arg?.Integer as { ival?: number } | undefined)?.ival?.toString();
+    options.set(def.defname.toLowerCase(), value ?? true);
+  }
+  return options;
+}
+
+function isOn(value: string | true | undefined): boolean {
+  if (value === undefined) return false;
+  if (value === true) return true;
+  return !['false', 'off', '0', 'no'].includes(value.toLowerCase());
+}
+
+/**
+ * The statements PostgreSQL (15–17) rejects inside a transaction block with SQLSTATE 25001.
+ * Each entry is checked against a real server in __tests__/statements.pg.test.ts.
+ */
+export function nonTransactionalReason(nodeType: string, body: Node): string | undefined {
+  switch (nodeType) {
+    case 'IndexStmt':
+      return body.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
+    case 'DropStmt':
+      return body.concurrent && body.removeType === 'OBJECT_INDEX' ? 'DROP INDEX CONCURRENTLY' : undefined;
+    case 'ReindexStmt': {
+      if (body.kind === 'REINDEX_OBJECT_SYSTEM') return 'REINDEX SYSTEM';
+      if (body.kind === 'REINDEX_OBJECT_DATABASE') return 'REINDEX DATABASE';
+      return isOn(defElems(body.params).get('concurrently')) ? 'REINDEX CONCURRENTLY' : undefined;
+    }
+    case 'VacuumStmt':
+      return body.is_vacuumcmd ? 'VACUUM' : undefined;
+    case 'CreatedbStmt':
+      return 'CREATE DATABASE';
+    case 'DropdbStmt':
+      return 'DROP DATABASE';
+    case 'AlterDatabaseStmt':
+      return defElems(body.options).has('tablespace') ? 'ALTER DATABASE SET TABLESPACE' : undefined;
+    case 'CreateTableSpaceStmt':
+      return 'CREATE TABLESPACE';
+    case 'DropTableSpaceStmt':
+      return 'DROP TABLESPACE';
+    case 'AlterSystemStmt':
+      return 'ALTER SYSTEM';
+    case 'ClusterStmt':
+      return body.relation ? undefined : 'CLUSTER without a table';
+    case 'CreateSubscriptionStmt': {
+      const options = defElems(body.options);
+      const connect = options.get('connect');
+      const createSlot = options.get('create_slot');
+      const createsSlot =
+        (connect === undefined || isOn(connect)) && (createSlot === undefined || isOn(createSlot));
+      return createsSlot ? 'CREATE SUBSCRIPTION that creates a replication slot' : undefined;
+    }
+    case 'DropSubscriptionStmt':
+      // Whether it drops a replication slot depends on the catalog; assume it does.
+      return 'DROP SUBSCRIPTION';
+    case 'AlterSubscriptionStmt':
+      return body.kind === 'ALTER_SUBSCRIPTION_REFRESH'
+        ? 'ALTER SUBSCRIPTION … REFRESH PUBLICATION'
+        : undefined;
+    case 'AlterTableStmt': {
+      const cmds = Array.isArray(body.cmds) ? body.cmds : [];
+      const detachConcurrently = cmds.some((cmd) => {
+        const alter = (cmd as { AlterTableCmd?: { subtype?: string; def?: Node } }).AlterTableCmd;
+        const partition = alter?.def?.PartitionCmd as { concurrent?: boolean } | undefined;
+        return alter?.subtype === 'AT_DetachPartition' && partition?.concurrent === true;
+      });
+      return detachConcurrently ? 'ALTER TABLE … DETACH PARTITION CONCURRENTLY' : undefined;
+    }
+    case 'DiscardStmt':
+      return body.target === 'DISCARD_ALL' ? 'DISCARD ALL' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function parseError(error: unknown, sql: string, path: string): SupagateError {
+  const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
+  const message = error instanceof Error ? error.message : String(error);
+  // libpg_query reports a 0-based character offset (not bytes, unlike statement locations).
+  const position = details?.cursorPosition;
+  if (position === undefined || position < 0) {
+    return new SupagateError('MIGRATION_PARSE_ERROR', `${path}: ${message}`, {
+      hint: 'Fix the SQL syntax; supagate parses migrations with PostgreSQL 17’s grammar.',
+      details: { file: path },
+    });
+  }
+  const { line, column } = lineColumnAt(sql, position);
+  return new SupagateError('MIGRATION_PARSE_ERROR', `${path}:${line}:${column}: ${message}`, {
+    hint: 'Fix the SQL syntax at that position; supagate parses migrations with PostgreSQL’s own grammar.',
+    details: { file: path, line, column },
+  });
+}

@@ -1,0 +1,18 @@
+import { redact } from '../db/redact.js';
+import { SupagateError } from '../errors.js';
+
+/**
+ * JSON output of every command: the typed result as is, with `ok`. Field names are part of
+ * the interface; change them only with a major version.
+ */
+export function renderJson(result: object, ok: boolean): string {
+  return redact(JSON.stringify({ ok, ...result }, null, 2));
+}
+
+export function renderJsonError(command: string, error: unknown): string {
+  const body =
+    error instanceof SupagateError
+      ? error.toJSON()
+      : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), details: {} };
+  return redact(JSON.stringify({ ok: false, command, error: body }, null, 2));
+}

@@ -1,0 +1,80 @@
+import * as core from '@actions/core';
+import { apply } from './core/commands/apply.js';
+import { status } from './core/commands/status.js';
+import { resolveConfig, type SupagateConfig } from './core/config.js';
+import { describeTarget } from './core/db/redact.js';
+import { renderApply, renderError, renderStatus } from './core/report/text.js';
+
+/**
+ * The Action glue: inputs → a core command → outputs and job summary. Decisions a CLI user
+ * would also need live in core/, not here.
+ */
+const COMMANDS = ['status', 'apply'] as const;
+const LATER = ['plan', 'rollback', 'drift', 'verify'];
+
+export async function run(): Promise<void> {
+  try {
+    const command = core.getInput('command', { required: true }).trim();
+    const config = configFromInputs();
+    switch (command) {
+      case 'status': {
+        const result = await status(config);
+        core.setOutput('pending_count', result.pending.length);
+        core.setOutput('pending_versions', result.pending.join(','));
+        await summary('supagate status', renderStatus(result));
+        if (!result.ok) core.setFailed('Migration history and files disagree; see the job summary.');
+        return;
+      }
+      case 'apply': {
+        const result = await apply(config, { dryRun: core.getBooleanInput('dry-run') });
+        core.setOutput('pending_count', result.plan.length);
+        core.setOutput('applied_versions', result.applied.map((m) => m.version).join(','));
+        core.setOutput('status', result.status);
+        await summary('supagate apply', renderApply(result));
+        if (result.status === 'failed')
+          core.setFailed(`Migration failed: ${result.failure?.path ?? ''}; see the job summary.`);
+        return;
+      }
+      default:
+        core.setFailed(
+          LATER.includes(command)
+            ? `command "${command}" is not available in this version of supagate (available: ${COMMANDS.join(', ')})`
+            : `Unknown command "${command}". Use one of: ${COMMANDS.join(', ')}.`,
+        );
+    }
+  } catch (error) {
+    core.setFailed(renderError(error));
+  }
+}
+
+function configFromInputs(): SupagateConfig {
+  const dbUrl = core.getInput('db-url');
+  if (dbUrl) {
+    core.setSecret(dbUrl);
+    const password = describeTarget(dbUrl).password;
+    if (password) {
+      core.setSecret(password);
+      core.setSecret(encodeURIComponent(password));
+    }
+  }
+  return resolveConfig({
+    projectDir: core.getInput('working-directory'),
+    migrationsDir: core.getInput('migrations-dir'),
+    rollbacksDir: core.getInput('rollbacks-dir'),
+    dbUrl,
+    atomic: core.getInput('atomic'),
+    lockWaitMs: core.getInput('lock-wait'),
+    lockTimeoutMs: core.getInput('lock-timeout'),
+    statementTimeoutMs: core.getInput('statement-timeout'),
+    includeAll: core.getInput('include-all'),
+    strictHistory: core.getInput('strict-history'),
+    allowEdited: core.getInput('allow-edited'),
+    actor: process.env.GITHUB_ACTOR,
+    runId: process.env.GITHUB_RUN_ID,
+  });
+}
+
+async function summary(title: string, text: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await core.summary.addHeading(title, 2).addCodeBlock(text).write();
+}
