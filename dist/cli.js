@@ -17,7 +17,7 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-D3SX64BX.js";
+} from "./chunk-54DBPTBO.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -10,12 +10,13 @@ import {
   __toESM,
   apply,
   describeTarget,
+  flag,
   renderApply,
   renderError,
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-D3SX64BX.js";
+} from "./chunk-54DBPTBO.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -19608,17 +19609,6 @@ function getInput(name, options) {
   }
   return val.trim();
 }
-function getBooleanInput(name, options) {
-  const trueValue = ["true", "True", "TRUE"];
-  const falseValue = ["false", "False", "FALSE"];
-  const val = getInput(name, options);
-  if (trueValue.includes(val))
-    return true;
-  if (falseValue.includes(val))
-    return false;
-  throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}
-Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
 function setOutput(name, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
@@ -19652,7 +19642,9 @@ async function run() {
         return;
       }
       case "apply": {
-        const result = await apply(config, { dryRun: getBooleanInput("dry-run") });
+        const result = await apply(config, {
+          dryRun: flag("dry-run", getInput("dry-run") || void 0, false)
+        });
         setOutput("pending_count", result.plan.length);
         setOutput("applied_versions", result.applied.map((m) => m.version).join(","));
         setOutput("status", result.status);
@@ -19675,10 +19667,8 @@ function configFromInputs() {
   if (dbUrl) {
     setSecret(dbUrl);
     const password = describeTarget(dbUrl).password;
-    if (password) {
-      setSecret(password);
-      setSecret(encodeURIComponent(password));
-    }
+    for (const secret of new Set(password ? [password, encodeURIComponent(password)] : []))
+      setSecret(secret);
   }
   return resolveConfig({
     projectDir: getInput("working-directory"),

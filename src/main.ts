@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { apply } from './core/commands/apply.js';
 import { status } from './core/commands/status.js';
-import { resolveConfig, type SupagateConfig } from './core/config.js';
+import { flag, resolveConfig, type SupagateConfig } from './core/config.js';
 import { describeTarget } from './core/db/redact.js';
 import { renderApply, renderError, renderStatus } from './core/report/text.js';
 
@@ -26,7 +26,9 @@ export async function run(): Promise<void> {
         return;
       }
       case 'apply': {
-        const result = await apply(config, { dryRun: core.getBooleanInput('dry-run') });
+        const result = await apply(config, {
+          dryRun: flag('dry-run', core.getInput('dry-run') || undefined, false),
+        });
         core.setOutput('pending_count', result.plan.length);
         core.setOutput('applied_versions', result.applied.map((m) => m.version).join(','));
         core.setOutput('status', result.status);
@@ -52,10 +54,8 @@ function configFromInputs(): SupagateConfig {
   if (dbUrl) {
     core.setSecret(dbUrl);
     const password = describeTarget(dbUrl).password;
-    if (password) {
-      core.setSecret(password);
-      core.setSecret(encodeURIComponent(password));
-    }
+    for (const secret of new Set(password ? [password, encodeURIComponent(password)] : []))
+      core.setSecret(secret);
   }
   return resolveConfig({
     projectDir: core.getInput('working-directory'),

@@ -45,3 +45,38 @@ async function withAdmin<T>(serverUrl: string, work: (client: pg.Client) => Prom
     await admin.end();
   }
 }
+
+/**
+ * Everything a failed command must leave as it was: the user-visible catalog (schemas,
+ * relations, columns, indexes, functions, policies) outside the system schemas, and the rows of
+ * the migration history tables.
+ */
+export async function snapshot(db: TestDatabase): Promise<unknown> {
+  const [catalog] = await db.query<{ objects: unknown }>(
+    `SELECT json_build_object(
+       'schemas', (SELECT json_agg(nspname ORDER BY nspname) FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'),
+       'relations', (SELECT json_agg(format('%s.%s:%s', n.nspname, c.relname, c.relkind) ORDER BY 1)
+                       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),
+       'columns', (SELECT json_agg(format('%s.%s.%s:%s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY 1)
+                     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE a.attnum > 0 AND NOT a.attisdropped AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),
+       'functions', (SELECT json_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                      WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),
+       'policies', (SELECT json_agg(format('%s.%s:%s', schemaname, tablename, policyname) ORDER BY 1) FROM pg_policies)
+     ) AS objects`,
+  );
+  const [tables] = await db.query<{ history: boolean; audit: boolean }>(
+    `SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL AS history,
+            to_regclass('supabase_migrations.supagate_audit') IS NOT NULL AS audit`,
+  );
+  const history = tables?.history
+    ? await db.query(
+        'SELECT version, name, statements FROM supabase_migrations.schema_migrations ORDER BY version',
+      )
+    : null;
+  const audit = tables?.audit
+    ? await db.query('SELECT version, outcome FROM supabase_migrations.supagate_audit ORDER BY id')
+    : null;
+  return { catalog: catalog?.objects, history, audit };
+}

@@ -95,7 +95,7 @@ function count(setting: string, value: unknown, fallback: number): number {
   return number;
 }
 
-function flag(setting: string, value: unknown, fallback: boolean): boolean {
+export function flag(setting: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value === 'boolean') return value;
   const text = String(value).trim().toLowerCase();

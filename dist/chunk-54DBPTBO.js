@@ -9483,6 +9483,7 @@ export {
   apply,
   status,
   resolveConfig,
+  flag,
   renderStatus,
   renderApply,
   renderError

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAction } from './harness/action.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { createProject, migrations, type TestProject } from './harness/project.js';
+
+let db: TestDatabase;
+let project: TestProject;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  project = await createProject(migrations({ '1_a': 'create table public.a (id int);' }));
+});
+afterAll(async () => {
+  await project.cleanup();
+  await db.drop();
+});
+
+describe('the Action (dist/index.js run as the runner runs it)', () => {
+  it('applies, sets outputs, writes the job summary and masks the connection string', async () => {
+    const password = decodeURIComponent(new URL(db.url).password);
+    const run = await runAction({ command: 'apply', 'db-url': db.url, 'working-directory': project.dir });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.applied_versions).toBe('1');
+    expect(run.outputs.status).toBe('applied');
+    expect(run.summary).toContain('supabase/migrations/1_a.sql');
+    expect(run.stdout).toContain(`::add-mask::${db.url}`);
+    expect(run.stdout).toContain(`::add-mask::${password}`);
+    const [audit] = await db.query(`SELECT applied_by, run_id FROM supabase_migrations.supagate_audit`);
+    expect(audit).toEqual({ applied_by: 'octocat', run_id: '4242' });
+    // Nothing but the mask commands carries the secret.
+    const unmasked = run.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n');
+    for (const text of [unmasked, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+      expect(text).not.toContain(password);
+    }
+  });
+
+  it('reports status outputs', async () => {
+    const run = await runAction({ command: 'status', 'db-url': db.url, 'working-directory': project.dir });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.pending_count).toBe('0');
+  });
+
+  it('fails with a clear message for a command it does not have', async () => {
+    const run = await runAction({ command: 'deploy', 'db-url': db.url });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain('::error::Unknown command "deploy". Use one of: status, apply.');
+  });
+});

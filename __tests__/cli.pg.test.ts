@@ -1,0 +1,148 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/program.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { createProject, migrations, type TestProject } from './harness/project.js';
+
+const run = promisify(execFile);
+let db: TestDatabase;
+let project: TestProject;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  project = await createProject(
+    migrations({
+      '1_a': 'create table public.a (id int);',
+      '2_b': 'create table public.b (id int);\nselect 1/0;',
+    }),
+  );
+});
+afterAll(async () => {
+  await project.cleanup();
+  await db.drop();
+});
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+function passwordOf(url: string): string {
+  return decodeURIComponent(new URL(url).password);
+}
+
+describe('supagate CLI', () => {
+  it('has --help on every command', async () => {
+    for (const command of ['status', 'apply']) {
+      const { code, stdout } = await cli([command, '--help']);
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: supagate ${command}`);
+      expect(stdout).toContain('--json');
+    }
+    const top = await cli(['--help']);
+    expect(top.stdout).toMatch(/status[\s\S]*apply/);
+  });
+
+  it('prints status as JSON with stable fields', async () => {
+    const { code, stdout } = await cli(['status', '--json', '--project-dir', project.dir], {
+      SUPAGATE_DB_URL: db.url,
+    });
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ ok: true, command: 'status', historyExists: false, pending: ['1', '2'] });
+    expect(result.entries.map((e: { state: string }) => e.state)).toEqual(['pending', 'pending']);
+    expect(stdout).not.toContain(passwordOf(db.url));
+  });
+
+  it('prints a dry run as text and changes nothing', async () => {
+    const { code, stdout } = await cli([
+      'apply',
+      '--dry-run',
+      '--project-dir',
+      project.dir,
+      '--db-url',
+      db.url,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Dry run: nothing was changed');
+    expect(stdout).toContain('supabase/migrations/1_a.sql  [one transaction]');
+    expect(stdout).not.toContain(passwordOf(db.url));
+    const [row] = await db.query(`SELECT to_regclass('supabase_migrations.schema_migrations') AS t`);
+    expect(row?.t).toBeNull();
+  });
+
+  it('exits 1 with the located failure when a migration fails, as JSON too', async () => {
+    const { code, stdout } = await cli(['apply', '--json', '--project-dir', project.dir], {
+      SUPAGATE_DB_URL: db.url,
+    });
+    expect(code).toBe(1);
+    const result = JSON.parse(stdout);
+    expect(result.ok).toBe(false);
+    expect(result.status).toBe('failed');
+    expect(result.applied.map((m: { version: string }) => m.version)).toEqual(['1']);
+    expect(result.failure).toMatchObject({ path: 'supabase/migrations/2_b.sql', line: 2, sqlstate: '22012' });
+
+    const text = await cli(['apply', '--project-dir', project.dir], { SUPAGATE_DB_URL: db.url });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('✗ supabase/migrations/2_b.sql:2:1  division by zero [SQLSTATE 22012]');
+  });
+
+  it('says what to do when no database is given', async () => {
+    const { code, stderr } = await cli(['status', '--project-dir', project.dir]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('error [CONFIG_INVALID]: No target database given');
+    expect(stderr).toContain('SUPAGATE_DB_URL');
+  });
+
+  it('never prints the password of a database it cannot reach', async () => {
+    const url = 'postgresql://postgres:s3cr%40t-pw@127.0.0.1:1/postgres';
+    for (const json of [false, true]) {
+      const { code, stdout, stderr } = await cli(
+        ['status', '--project-dir', project.dir, ...(json ? ['--json'] : [])],
+        {
+          SUPAGATE_DB_URL: url,
+        },
+      );
+      expect(code).toBe(1);
+      expect(stderr).toContain('DB_CONNECT_FAILED');
+      for (const secret of ['s3cr@t-pw', 's3cr%40t-pw', url]) expect(stdout + stderr).not.toContain(secret);
+    }
+  });
+
+  it('rejects unknown options and bad values with a usage error', async () => {
+    const unknown = await cli(['apply', '--no-such-flag']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--no-such-flag'");
+    const badChoice = await cli(['apply', '--atomic', 'sometimes']);
+    expect(badChoice.code).toBe(2);
+    const badDuration = await cli(['apply', '--lock-timeout', 'soon', '--project-dir', project.dir], {
+      SUPAGATE_DB_URL: db.url,
+    });
+    expect(badDuration.code).toBe(1);
+    expect(badDuration.stderr).toContain('Invalid value for lock-timeout: "soon"');
+  });
+
+  it('runs from the bundled bin/supagate.js', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['bin/supagate.js', 'status', '--json', '--project-dir', project.dir],
+      {
+        env: { ...process.env, SUPAGATE_DB_URL: db.url },
+      },
+    ).catch((error: { stdout: string }) => error);
+    const result = JSON.parse(stdout);
+    expect(result.command).toBe('status');
+    expect(result.entries.length).toBe(2);
+  });
+});
