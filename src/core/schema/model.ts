@@ -1,0 +1,336 @@
+/**
+ * The typed model of a database schema, as introspected from the system catalogs. Both
+ * sides of every diff (production and the shadow with the pending migrations applied) are
+ * read into this one model, so comparing them is comparing plain data.
+ *
+ * Conventions:
+ * - Objects live in records keyed by their identity: the schema-qualified name quoted as
+ *   PostgreSQL quotes identifiers (`public.profiles`, `public."Order"`); functions add their
+ *   argument types (`public.is_admin(uuid)`); extensions, publications and cron jobs by name.
+ * - Expressions and definitions are PostgreSQL's own deparsed text (pg_get_expr,
+ *   pg_get_constraintdef, pg_get_indexdef, pg_get_viewdef, …), so equal objects compare equal.
+ * - Privileges are explicit: a NULL ACL is expanded to the owner's defaults (acldefault), so
+ *   "never granted" and "granted by default" are told apart. Lists are sorted.
+ * - Everything is JSON-serializable (the plan's JSON report embeds parts of it).
+ */
+
+export interface SchemaModel {
+  /** `server_version_num` of the database it was read from. */
+  serverVersion: number;
+  schemas: Record<string, Schema>;
+  extensions: Record<string, Extension>;
+  /** Enums, domains and composite types. */
+  types: Record<string, TypeDefinition>;
+  sequences: Record<string, Sequence>;
+  /** Ordinary and partitioned tables, and the managed tables whose policies migrations touch (storage.objects…). */
+  tables: Record<string, Table>;
+  /** Views and materialized views. */
+  views: Record<string, View>;
+  /** Functions, procedures and aggregates. */
+  functions: Record<string, Routine>;
+  defaultPrivileges: DefaultPrivilege[];
+  publications: Record<string, Publication>;
+  /** pg_cron jobs, when the cron schema exists. */
+  cronJobs: Record<string, CronJob>;
+  /** Rows of storage.buckets, when that table exists. */
+  buckets: Record<string, Bucket>;
+}
+
+/** One privilege held by one grantee. `PUBLIC` is the grantee for everyone. */
+export interface Grant {
+  grantee: string;
+  /** SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, CREATE, EXECUTE, … */
+  privilege: string;
+  grantable: boolean;
+}
+
+export interface Schema {
+  name: string;
+  owner: string;
+  comment: string | null;
+  grants: Grant[];
+}
+
+export interface Extension {
+  name: string;
+  schema: string;
+  version: string;
+}
+
+export type TypeDefinition = EnumType | DomainType | CompositeType;
+
+interface TypeBase {
+  schema: string;
+  name: string;
+  owner: string;
+  comment: string | null;
+}
+
+export interface EnumType extends TypeBase {
+  kind: 'enum';
+  /** In sort order. */
+  labels: string[];
+}
+
+export interface DomainType extends TypeBase {
+  kind: 'domain';
+  baseType: string;
+  notNull: boolean;
+  default: string | null;
+  collation: string | null;
+  checks: { name: string; definition: string }[];
+}
+
+export interface CompositeType extends TypeBase {
+  kind: 'composite';
+  attributes: { name: string; type: string; collation: string | null }[];
+}
+
+export interface Sequence {
+  schema: string;
+  name: string;
+  owner: string;
+  dataType: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  /** `table.column` identity when the sequence is OWNED BY a column (serial, identity). */
+  ownedBy: string | null;
+  comment: string | null;
+  grants: Grant[];
+}
+
+export interface Table {
+  schema: string;
+  name: string;
+  kind: 'table' | 'partitioned';
+  owner: string;
+  /** A table in a schema Supabase manages (storage.objects…): only its RLS, policies and grants matter. */
+  managed: boolean;
+  rlsEnabled: boolean;
+  rlsForced: boolean;
+  /** `PARTITION BY …` of a partitioned table. */
+  partitionKey: string | null;
+  /** The parent's identity and the bound (`FOR VALUES …`) of a partition. */
+  partitionOf: string | null;
+  partitionBound: string | null;
+  replicaIdentity: 'default' | 'nothing' | 'full' | 'index';
+  comment: string | null;
+  /** In attnum order. */
+  columns: Column[];
+  constraints: Record<string, Constraint>;
+  indexes: Record<string, Index>;
+  triggers: Record<string, Trigger>;
+  policies: Record<string, Policy>;
+  grants: Grant[];
+  /** Size estimates from pg_class (not compared; hazards use them). */
+  stats: { estimatedRows: number; pages: number };
+}
+
+export interface Column {
+  name: string;
+  /** format_type(): `integer`, `character varying(40)`, `text[]`, `public.mood`. */
+  type: string;
+  notNull: boolean;
+  default: string | null;
+  identity: 'always' | 'by default' | null;
+  /** The expression of a GENERATED ALWAYS AS (…) STORED column. */
+  generated: string | null;
+  /** Only when it differs from the type's default collation. */
+  collation: string | null;
+  comment: string | null;
+  /** Column-level privileges (GRANT SELECT (col) …). */
+  grants: Grant[];
+}
+
+export type ConstraintType = 'primary key' | 'foreign key' | 'unique' | 'check' | 'exclusion';
+
+export interface Constraint {
+  name: string;
+  type: ConstraintType;
+  /** pg_get_constraintdef(), e.g. `FOREIGN KEY (author_id) REFERENCES profiles(id) ON DELETE CASCADE`. */
+  definition: string;
+  columns: string[];
+  /** False for a constraint added NOT VALID and not validated since. */
+  validated: boolean;
+  deferrable: boolean;
+  initiallyDeferred: boolean;
+  /** Foreign keys: the referenced table and columns, and the actions. */
+  references: {
+    table: string;
+    columns: string[];
+    onUpdate: ForeignKeyAction;
+    onDelete: ForeignKeyAction;
+  } | null;
+  comment: string | null;
+}
+
+export type ForeignKeyAction = 'no action' | 'restrict' | 'cascade' | 'set null' | 'set default';
+
+export interface Index {
+  name: string;
+  /** pg_get_indexdef(). */
+  definition: string;
+  unique: boolean;
+  primary: boolean;
+  /** The constraint this index backs (primary key, unique, exclusion), if any. */
+  constraint: string | null;
+  /** Key column names; expressions appear as their deparsed text. */
+  columns: string[];
+  /** False for an index left invalid by a failed CREATE INDEX CONCURRENTLY. */
+  valid: boolean;
+  comment: string | null;
+}
+
+export interface Trigger {
+  name: string;
+  /** pg_get_triggerdef(). */
+  definition: string;
+  /** The function it executes (identity with argument types). */
+  function: string;
+  enabled: 'origin' | 'disabled' | 'replica' | 'always';
+  comment: string | null;
+}
+
+export type PolicyCommand = 'ALL' | 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+
+export interface Policy {
+  name: string;
+  /** The table's identity. */
+  table: string;
+  command: PolicyCommand;
+  permissive: boolean;
+  /** Sorted; `PUBLIC` when the policy applies to every role. */
+  roles: string[];
+  using: string | null;
+  withCheck: string | null;
+  comment: string | null;
+}
+
+export interface View {
+  schema: string;
+  name: string;
+  kind: 'view' | 'materialized';
+  owner: string;
+  /** pg_get_viewdef(), normalized by PostgreSQL. */
+  definition: string;
+  securityInvoker: boolean;
+  securityBarrier: boolean;
+  checkOption: 'local' | 'cascaded' | null;
+  comment: string | null;
+  columns: { name: string; type: string; comment: string | null }[];
+  /** Materialized views only. */
+  indexes: Record<string, Index>;
+  grants: Grant[];
+  /** Populated (materialized views: WITH DATA). */
+  populated: boolean;
+}
+
+export interface Routine {
+  schema: string;
+  name: string;
+  kind: 'function' | 'procedure' | 'aggregate' | 'window';
+  /** pg_get_function_identity_arguments(): `p_id uuid, p_limit integer`. */
+  identityArguments: string;
+  /** pg_get_function_arguments(): with defaults. */
+  arguments: string;
+  /** pg_get_function_result(); null for procedures. */
+  returns: string | null;
+  language: string;
+  /** prosrc: the body. */
+  body: string;
+  /** pg_get_functiondef(): the full CREATE OR REPLACE statement (null for aggregates). */
+  definition: string | null;
+  volatility: 'immutable' | 'stable' | 'volatile';
+  securityDefiner: boolean;
+  strict: boolean;
+  leakproof: boolean;
+  parallel: 'safe' | 'restricted' | 'unsafe';
+  /** proconfig: `search_path=""`, `statement_timeout=5s`, … */
+  config: string[];
+  owner: string;
+  comment: string | null;
+  grants: Grant[];
+}
+
+export interface DefaultPrivilege {
+  /** The role whose new objects get these privileges. */
+  role: string;
+  /** null: in every schema. */
+  schema: string | null;
+  objectType: 'tables' | 'sequences' | 'functions' | 'types' | 'schemas';
+  grants: Grant[];
+}
+
+export interface Publication {
+  name: string;
+  allTables: boolean;
+  /** Table identities, sorted. */
+  tables: string[];
+  operations: { insert: boolean; update: boolean; delete: boolean; truncate: boolean };
+}
+
+export interface CronJob {
+  name: string;
+  schedule: string;
+  command: string;
+  database: string;
+  username: string;
+  active: boolean;
+}
+
+export interface Bucket {
+  id: string;
+  name: string;
+  public: boolean;
+  fileSizeLimit: number | null;
+  allowedMimeTypes: string[] | null;
+}
+
+/** Schemas Supabase manages: never read as user schema (see DESIGN.md). */
+export const MANAGED_SCHEMAS = [
+  'auth',
+  'storage',
+  'realtime',
+  '_realtime',
+  'extensions',
+  'graphql',
+  'graphql_public',
+  'pgbouncer',
+  'pgsodium',
+  'pgsodium_masks',
+  'vault',
+  'supabase_functions',
+  'supabase_migrations',
+  'cron',
+  'net',
+  'pg_catalog',
+  'information_schema',
+  'pg_toast',
+] as const;
+
+/** Managed tables whose policies, RLS flags and grants migrations may change, and plans show. */
+export const POLICY_TRACKED_MANAGED_TABLES = ['storage.objects', 'storage.buckets'] as const;
+
+/** Schemas PostgREST exposes by default; lints about the API use them. */
+export const DEFAULT_API_SCHEMAS = ['public', 'graphql_public'] as const;
+
+export function emptyModel(serverVersion = 0): SchemaModel {
+  return {
+    serverVersion,
+    schemas: {},
+    extensions: {},
+    types: {},
+    sequences: {},
+    tables: {},
+    views: {},
+    functions: {},
+    defaultPrivileges: [],
+    publications: {},
+    cronJobs: {},
+    buckets: {},
+  };
+}
