@@ -2,6 +2,15 @@ import { SupagateError } from './errors.js';
 
 export type AtomicMode = 'per-migration' | 'all';
 
+/** A hazard accepted in configuration: by code or category, optionally for one migration or object. */
+export interface AcceptedHazard {
+  /** A hazard code (`drop-column`) or category (`data-loss`). */
+  code: string;
+  version?: string;
+  object?: string;
+  reason: string;
+}
+
 /** The one typed options object every command reads. Built by `resolveConfig`. */
 export interface SupagateConfig {
   /** Project root; every other path is relative to it. */
@@ -30,9 +39,27 @@ export interface SupagateConfig {
   actor: string | undefined;
   /** Which run applies (audit log): GitHub run id, CI job id… */
   runId: string | undefined;
+  /** Server for the plan's shadow database (never production). Unset: local `supabase start`, else embedded. */
+  shadowUrl: string | undefined;
+  /** Use `supabase start`'s database (127.0.0.1:54322) as shadow server when it is running. */
+  detectLocalSupabase: boolean;
+  /** Explicit pg_dump / pg_restore; otherwise found on PATH and in the usual install folders. */
+  pgDumpPath: string | undefined;
+  pgRestorePath: string | undefined;
+  /** Schemas PostgREST exposes: lints about the API look at these. */
+  apiSchemas: string[];
+  /** Roles shown in the RLS access matrix besides anon, authenticated and service_role. */
+  extraRoles: string[];
+  /** Tables with at least this many rows (production's estimate) make blocking builds and scans hazards. */
+  largeTableRows: number;
+  /** Hazards accepted by configuration (migrations accept theirs with `-- supagate:allow`). */
+  acceptedHazards: AcceptedHazard[];
 }
 
-export const DEFAULTS: Omit<SupagateConfig, 'dbUrl' | 'actor' | 'runId'> = {
+export const DEFAULTS: Omit<
+  SupagateConfig,
+  'dbUrl' | 'actor' | 'runId' | 'shadowUrl' | 'pgDumpPath' | 'pgRestorePath'
+> = {
   projectDir: '.',
   migrationsDir: 'supabase/migrations',
   rollbacksDir: 'supabase/rollbacks',
@@ -44,12 +71,19 @@ export const DEFAULTS: Omit<SupagateConfig, 'dbUrl' | 'actor' | 'runId'> = {
   includeAll: false,
   strictHistory: false,
   allowEdited: false,
+  detectLocalSupabase: true,
+  apiSchemas: ['public', 'graphql_public'],
+  extraRoles: [],
+  largeTableRows: 100_000,
+  acceptedHazards: [],
 };
 
 /** Raw values as they come from flags, Action inputs or environment: strings or already typed. */
 export type ConfigInput = {
   [K in keyof SupagateConfig]?: SupagateConfig[K] | string | undefined;
 };
+
+const optionalString = (value: unknown) => (value === undefined ? undefined : String(value));
 
 export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
   const pick = <K extends keyof SupagateConfig>(key: K) =>
@@ -71,8 +105,22 @@ export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
     includeAll: flag('include-all', pick('includeAll'), DEFAULTS.includeAll),
     strictHistory: flag('strict-history', pick('strictHistory'), DEFAULTS.strictHistory),
     allowEdited: flag('allow-edited', pick('allowEdited'), DEFAULTS.allowEdited),
-    actor: pick('actor') === undefined ? undefined : String(pick('actor')),
-    runId: pick('runId') === undefined ? undefined : String(pick('runId')),
+    actor: optionalString(pick('actor')),
+    runId: optionalString(pick('runId')),
+    shadowUrl: optionalString(pick('shadowUrl')),
+    detectLocalSupabase: flag(
+      'detect-local-supabase',
+      pick('detectLocalSupabase'),
+      DEFAULTS.detectLocalSupabase,
+    ),
+    pgDumpPath: optionalString(pick('pgDumpPath')),
+    pgRestorePath: optionalString(pick('pgRestorePath')),
+    apiSchemas: list(pick('apiSchemas'), DEFAULTS.apiSchemas),
+    extraRoles: list(pick('extraRoles'), DEFAULTS.extraRoles),
+    largeTableRows: wholeNumber('large-table-rows', pick('largeTableRows'), DEFAULTS.largeTableRows),
+    acceptedHazards: Array.isArray(pick('acceptedHazards'))
+      ? (pick('acceptedHazards') as AcceptedHazard[])
+      : [],
   };
 }
 
@@ -87,9 +135,25 @@ export function duration(setting: string, value: unknown, fallback: number): num
   return Math.round(Number(match[1]) * (UNITS[(match[2] ?? 'ms').toLowerCase()] ?? 1));
 }
 
+/** `a, b` or an array. */
+function list(value: unknown, fallback: string[]): string[] {
+  if (value === undefined) return fallback;
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  return items.map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+function wholeNumber(setting: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text)) throw invalid(setting, value, 'a whole number');
+  return Number(text);
+}
+
 function count(setting: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  const number = typeof value === 'number' ? value : Number(String(value).trim());
+  // Digits only: Number() would read ' ' as 0 and accept 1e1 or 0x10.
+  const text = String(value).trim();
+  const number = typeof value === 'number' ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(number) || number < 0 || number > 100)
     throw invalid(setting, value, 'a whole number from 0 to 100');
   return number;

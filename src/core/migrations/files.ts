@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { SupagateError } from '../errors.js';
 import { checksumOf, normalizeSource } from './checksum.js';
 import type { FileWarning, Migration, MigrationFile } from './model.js';
@@ -30,12 +30,12 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export async function discoverMigrations(options: DiscoverOptions): Promise<DiscoveredMigrations> {
-  const migrationsDir = join(options.projectDir, options.migrationsDir);
+  const migrationsDir = resolve(options.projectDir, options.migrationsDir);
   const warnings: FileWarning[] = [];
   const upFiles = await readMigrationDir(options.projectDir, migrationsDir, warnings, { required: true });
   const downFiles = await readMigrationDir(
     options.projectDir,
-    join(options.projectDir, options.rollbacksDir),
+    resolve(options.projectDir, options.rollbacksDir),
     warnings,
     {
       required: false,

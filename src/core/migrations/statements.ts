@@ -112,11 +112,43 @@ function cliSplit(sql: string, located: Located[]): string[] {
   const pieces: string[] = [];
   let from = 0;
   for (const statement of located) {
+    // Between statements there are only white space, comments and the semicolons of empty
+    // statements (`;;`); the CLI ends a piece at each of those semicolons.
+    from = splitEmptyStatements(sql, from, statement.offset, pieces);
     pieces.push(sql.slice(from, statement.end));
     from = statement.end;
   }
+  from = splitEmptyStatements(sql, from, sql.length, pieces);
   pieces.push(sql.slice(from));
   return pieces.map((piece) => piece.replace(/;+$/, '').trim()).filter((piece) => piece.length > 0);
+}
+
+/** Pushes the pieces that end at a semicolon outside comments in `sql[from, to)`; returns where the rest starts. */
+function splitEmptyStatements(sql: string, from: number, to: number, pieces: string[]): number {
+  let start = from;
+  let i = from;
+  while (i < to) {
+    if (sql.startsWith('--', i)) {
+      const newline = sql.indexOf('\n', i);
+      i = newline < 0 || newline > to ? to : newline + 1;
+    } else if (sql.startsWith('/*', i)) {
+      let depth = 0;
+      while (i < to) {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+          if (depth === 0) break;
+        } else i++;
+      }
+    } else if (sql[i] === ';') {
+      pieces.push(sql.slice(start, i + 1));
+      start = ++i;
+    } else i++;
+  }
+  return start;
 }
 
 const WRAPPER_BEGIN = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
@@ -238,6 +270,7 @@ export function nonTransactionalReason(nodeType: string, body: Node): string | u
     case 'ReindexStmt': {
       if (body.kind === 'REINDEX_OBJECT_SYSTEM') return 'REINDEX SYSTEM';
       if (body.kind === 'REINDEX_OBJECT_DATABASE') return 'REINDEX DATABASE';
+      if (body.kind === 'REINDEX_OBJECT_SCHEMA') return 'REINDEX SCHEMA';
       return isOn(defElems(body.params).get('concurrently')) ? 'REINDEX CONCURRENTLY' : undefined;
     }
     case 'VacuumStmt':
@@ -267,10 +300,18 @@ export function nonTransactionalReason(nodeType: string, body: Node): string | u
     case 'DropSubscriptionStmt':
       // Whether it drops a replication slot depends on the catalog; assume it does.
       return 'DROP SUBSCRIPTION';
-    case 'AlterSubscriptionStmt':
-      return body.kind === 'ALTER_SUBSCRIPTION_REFRESH'
-        ? 'ALTER SUBSCRIPTION … REFRESH PUBLICATION'
+    case 'AlterSubscriptionStmt': {
+      if (body.kind === 'ALTER_SUBSCRIPTION_REFRESH') return 'ALTER SUBSCRIPTION … REFRESH PUBLICATION';
+      const changesPublications =
+        body.kind === 'ALTER_SUBSCRIPTION_SET_PUBLICATION' ||
+        body.kind === 'ALTER_SUBSCRIPTION_ADD_PUBLICATION' ||
+        body.kind === 'ALTER_SUBSCRIPTION_DROP_PUBLICATION';
+      // refresh defaults to true: the subscription then refreshes, which cannot be in a transaction.
+      const refresh = defElems(body.options).get('refresh');
+      return changesPublications && (refresh === undefined || isOn(refresh))
+        ? 'ALTER SUBSCRIPTION … PUBLICATION with refresh'
         : undefined;
+    }
     case 'AlterTableStmt': {
       const cmds = Array.isArray(body.cmds) ? body.cmds : [];
       const detachConcurrently = cmds.some((cmd) => {
@@ -290,9 +331,11 @@ export function nonTransactionalReason(nodeType: string, body: Node): string | u
 function parseError(error: unknown, sql: string, path: string): SupagateError {
   const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
   const message = error instanceof Error ? error.message : String(error);
-  // libpg_query reports a 0-based character offset (not bytes, unlike statement locations).
-  const position = details?.cursorPosition;
-  if (position === undefined || position < 0) {
+  // libpg_query reports a 0-based offset in characters (code points; not bytes, unlike statement
+  // locations, and not the UTF-16 units JavaScript strings index by).
+  const cursor = details?.cursorPosition;
+  const position = cursor === undefined || cursor < 0 ? undefined : codePointToCharIndex(sql, cursor);
+  if (position === undefined) {
     return new SupagateError('MIGRATION_PARSE_ERROR', `${path}: ${message}`, {
       hint: 'Fix the SQL syntax; supagate parses migrations with PostgreSQL 17’s grammar.',
       details: { file: path },
@@ -303,4 +346,12 @@ function parseError(error: unknown, sql: string, path: string): SupagateError {
     hint: 'Fix the SQL syntax at that position; supagate parses migrations with PostgreSQL’s own grammar.',
     details: { file: path, line, column },
   });
+}
+
+function codePointToCharIndex(text: string, codePoints: number): number {
+  let index = 0;
+  for (let n = 0; n < codePoints && index < text.length; n++) {
+    index += (text.codePointAt(index) ?? 0) > 0xffff ? 2 : 1;
+  }
+  return index;
 }
