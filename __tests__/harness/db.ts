@@ -55,15 +55,15 @@ export async function snapshot(db: TestDatabase): Promise<unknown> {
   const [catalog] = await db.query<{ objects: unknown }>(
     `SELECT json_build_object(
        'schemas', (SELECT json_agg(nspname ORDER BY nspname) FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'),
-       'relations', (SELECT json_agg(format('%s.%s:%s', n.nspname, c.relname, c.relkind) ORDER BY 1)
+       'relations', (SELECT json_agg(format('%s.%s:%s', n.nspname, c.relname, c.relkind) ORDER BY format('%s.%s:%s', n.nspname, c.relname, c.relkind))
                        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                       WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),
-       'columns', (SELECT json_agg(format('%s.%s.%s:%s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY 1)
+       'columns', (SELECT json_agg(format('%s.%s.%s:%s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY format('%s.%s.%s:%s', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)))
                      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                     WHERE a.attnum > 0 AND NOT a.attisdropped AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),
-       'functions', (SELECT json_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       'functions', (SELECT json_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                       WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'),
-       'policies', (SELECT json_agg(format('%s.%s:%s', schemaname, tablename, policyname) ORDER BY 1) FROM pg_policies)
+       'policies', (SELECT json_agg(format('%s.%s:%s', schemaname, tablename, policyname) ORDER BY format('%s.%s:%s', schemaname, tablename, policyname)) FROM pg_policies)
      ) AS objects`,
   );
   const [tables] = await db.query<{ history: boolean; audit: boolean }>(

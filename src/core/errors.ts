@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'LOCK_TIMEOUT'
   | 'ATOMIC_ALL_REFUSED'
   | 'MIGRATION_FAILED'
+  | 'PG_TOOL_MISSING'
+  | 'SHADOW_FAILED'
+  | 'CLONE_FAILED'
   | 'INTERNAL';
 
 export interface ErrorOptions {

@@ -1,0 +1,139 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { apply } from '../src/core/commands/apply.js';
+import { cloneSchema } from '../src/core/db/clone.js';
+import { findPgTool, libpqEnvironment } from '../src/core/db/pgtools.js';
+import { createShadowDatabase } from '../src/core/db/shadow.js';
+import { SupagateError } from '../src/core/errors.js';
+import { resolveConfig } from '../src/core/config.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+
+async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** What a schema-only copy must carry over. */
+async function shape(url: string): Promise<unknown> {
+  const [row] = await query<{ shape: unknown }>(
+    url,
+    `SELECT json_build_object(
+       'tables', (SELECT json_agg(x ORDER BY x) FROM (SELECT format('%I.%I rls=%s', schemaname, tablename, rowsecurity) AS x FROM pg_tables
+                   WHERE schemaname IN ('public', 'storage', 'auth')) t),
+       'policies', (SELECT json_agg(x ORDER BY x) FROM (SELECT format('%s.%s %s %s', schemaname, tablename, policyname, qual) AS x FROM pg_policies) p),
+       'grants', (SELECT json_agg(x ORDER BY x) FROM (SELECT format('%s %s %s', table_name, grantee, privilege_type) AS x
+                    FROM information_schema.role_table_grants WHERE table_schema = 'public') g),
+       'publication', (SELECT json_agg(tablename ORDER BY tablename) FROM pg_publication_tables WHERE pubname = 'supabase_realtime'),
+       'buckets', (SELECT json_agg(id ORDER BY id) FROM storage.buckets)
+     ) AS shape`,
+  );
+  return row?.shape;
+}
+
+describe('shadow database', () => {
+  it('creates a uniquely named database on --shadow-url and drops it on dispose', async () => {
+    const serverUrl = inject('serverUrl');
+    const shadow = await createShadowDatabase({ shadowUrl: serverUrl });
+    expect(shadow.source).toBe('shadow-url');
+    const name = new URL(shadow.url).pathname.slice(1);
+    expect(name).toMatch(/^supagate_shadow_/);
+    expect(await query(shadow.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    await shadow.dispose();
+    const left = await query(serverUrl, `SELECT datname FROM pg_database WHERE datname = '${name}'`);
+    expect(left).toEqual([]);
+  });
+
+  it('starts an embedded PostgreSQL when no shadow server is given, and stops it on dispose', async () => {
+    const shadow = await createShadowDatabase({ detectLocalSupabase: false });
+    expect(shadow.source).toBe('embedded');
+    expect(Math.floor(shadow.serverVersion / 10_000)).toBe(15);
+    await query(shadow.url, 'CREATE TABLE t (id int)');
+    await shadow.dispose();
+    await expect(query(shadow.url, 'SELECT 1')).rejects.toThrow();
+  });
+
+  it('explains a shadow server whose user cannot create databases', async () => {
+    const serverUrl = inject('serverUrl');
+    const role = `nocreatedb_${Date.now()}`;
+    await query(serverUrl, `CREATE ROLE ${role} LOGIN PASSWORD 'pw-${role}'`);
+    try {
+      const url = new URL(serverUrl);
+      url.username = role;
+      url.password = `pw-${role}`;
+      const error = await createShadowDatabase({ shadowUrl: url.toString() }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SupagateError);
+      expect((error as SupagateError).code).toBe('SHADOW_FAILED');
+      expect((error as SupagateError).hint).toContain('CREATEDB');
+      expect((error as SupagateError).message).not.toContain(`pw-${role}`);
+    } finally {
+      await query(serverUrl, `DROP ROLE ${role}`);
+    }
+  });
+});
+
+describe('cloneSchema', () => {
+  let production: TestDatabase;
+  beforeAll(async () => {
+    production = await createTestDatabase();
+    await apply(resolveConfig({ projectDir: 'examples/demo-app', dbUrl: production.url }));
+    await production.query(`insert into public.profiles (id, username) select id, 'u' || id from auth.users`).catch(() => {});
+  });
+  afterAll(async () => {
+    await production.drop();
+  });
+
+  it('copies the schema, policies, grants, publication and buckets, and no rows', async () => {
+    const pgDump = await findPgTool('pg_dump', { minMajor: 15 });
+    const pgRestore = await findPgTool('pg_restore', { minMajor: 15 });
+    await production.query(`insert into auth.users (id, email) values ('00000000-0000-0000-0000-000000000001', 'a@example.com')`);
+    await production.query(`insert into public.profiles (id, username) values ('00000000-0000-0000-0000-000000000001', 'a')`);
+    const shadow = await createShadowDatabase({ detectLocalSupabase: false });
+    try {
+      const result = await cloneSchema({ sourceUrl: production.url, targetUrl: shadow.url, pgDump, pgRestore });
+      expect(result.createdRoles).toEqual(expect.arrayContaining(['anon', 'authenticated', 'service_role']));
+      expect(result.missingExtensions).toEqual([]);
+      expect(await shape(shadow.url)).toEqual(await shape(production.url));
+      expect(await query(shadow.url, 'SELECT count(*)::int AS n FROM public.profiles')).toEqual([{ n: 0 }]);
+    } finally {
+      await shadow.dispose();
+    }
+  });
+});
+
+describe('PostgreSQL client tools', () => {
+  it('finds pg_dump of at least the server major version', async () => {
+    const tool = await findPgTool('pg_dump', { minMajor: 15 });
+    expect(tool.major).toBeGreaterThanOrEqual(15);
+  });
+
+  it('says what to install when no pg_dump is new enough', async () => {
+    const error = await findPgTool('pg_dump', { minMajor: 99 }).catch((e: unknown) => e);
+    expect((error as SupagateError).code).toBe('PG_TOOL_MISSING');
+    expect((error as SupagateError).message).toContain('pg_dump 99 or newer is needed');
+    expect((error as SupagateError).hint).toContain('postgresql-client-99');
+  });
+
+  it('names a --pg-dump path that is not a pg_dump', async () => {
+    const error = await findPgTool('pg_dump', { minMajor: 15, explicitPath: '/nonexistent/pg_dump' }).catch((e: unknown) => e);
+    expect((error as SupagateError).code).toBe('PG_TOOL_MISSING');
+    expect((error as SupagateError).message).toContain('/nonexistent/pg_dump');
+  });
+
+  it('passes the password in the environment, never in arguments', () => {
+    const env = libpqEnvironment('postgresql://app:p%40ss@db.example.com:6543/postgres?sslmode=require');
+    expect(env).toMatchObject({
+      PGHOST: 'db.example.com',
+      PGPORT: '6543',
+      PGUSER: 'app',
+      PGPASSWORD: 'p@ss',
+      PGDATABASE: 'postgres',
+      PGSSLMODE: 'require',
+    });
+  });
+});

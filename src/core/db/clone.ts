@@ -1,0 +1,241 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SupagateError } from '../errors.js';
+import { MANAGED_SCHEMAS } from '../schema/model.js';
+import { type Client, connect, disconnect } from './connect.js';
+import { type FoundTool, libpqEnvironment, runTool } from './pgtools.js';
+
+/**
+ * Copies production's schema, no data, into the shadow database: roles first (cluster-wide,
+ * created only when missing), then `pg_dump --schema-only` restored with pg_restore, leaving
+ * out what the shadow server cannot have (extensions it lacks, event triggers), then the rows
+ * of storage.buckets (migrations add buckets; the plan compares them).
+ *
+ * Objects of Supabase-managed schemas that fail to restore are warnings; a failure in a user
+ * schema makes the clone fail, naming the object and, when an extension is missing, the fix.
+ */
+export interface CloneResult {
+  /** Roles created in the shadow server. */
+  createdRoles: string[];
+  /** Production extensions the shadow server does not have. */
+  missingExtensions: string[];
+  warnings: string[];
+}
+
+export interface CloneOptions {
+  sourceUrl: string;
+  targetUrl: string;
+  pgDump: FoundTool;
+  pgRestore: FoundTool;
+}
+
+const MANAGED = new Set<string>(MANAGED_SCHEMAS);
+
+export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
+  const source = await connect(options.sourceUrl, { readOnly: true, applicationName: 'supagate clone' });
+  const target = await connect(options.targetUrl, { applicationName: 'supagate clone' });
+  const workDir = await mkdtemp(join(tmpdir(), 'supagate-clone-'));
+  try {
+    const createdRoles = await copyRoles(source.client, target.client);
+    const dumpFile = join(workDir, 'schema.dump');
+    const dump = await runTool(
+      options.pgDump.path,
+      ['--schema-only', '--format=custom', '--no-subscriptions', `--file=${dumpFile}`],
+      libpqEnvironment(options.sourceUrl),
+    );
+    if (dump.code !== 0) {
+      throw new SupagateError('CLONE_FAILED', `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`, {
+        hint: 'The plan needs to read production’s schema with pg_dump; check that the plan’s database user can read every schema.',
+      });
+    }
+
+    const available = await availableExtensions(target.client);
+    const list = await runTool(options.pgRestore.path, ['--list', dumpFile], {});
+    const missingExtensions: string[] = [];
+    const kept: string[] = [];
+    for (const line of list.stdout.split('\n')) {
+      const entry = parseTocLine(line);
+      if (entry?.type === 'EXTENSION' && !available.has(entry.name)) {
+        missingExtensions.push(entry.name);
+        continue;
+      }
+      if (entry?.type === 'COMMENT' && entry.name.startsWith('EXTENSION ') && !available.has(unquote(entry.name.slice(10))))
+        continue;
+      if (entry?.type === 'EVENT TRIGGER' || (entry?.type === 'COMMENT' && entry.name.startsWith('EVENT TRIGGER '))) continue;
+      kept.push(line);
+    }
+    const listFile = join(workDir, 'restore.list');
+    await writeFile(listFile, kept.join('\n'));
+    const targetEnv = libpqEnvironment(options.targetUrl);
+    const restore = await runTool(
+      options.pgRestore.path,
+      ['--use-list', listFile, '--dbname', targetEnv.PGDATABASE ?? 'postgres', dumpFile],
+      targetEnv,
+    );
+    const failures = restoreFailures(restore.stderr);
+    const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
+    if (fatal.length > 0) {
+      const missing = missingExtensions.length > 0 ? ` The shadow server lacks these extensions: ${missingExtensions.join(', ')}.` : '';
+      throw new SupagateError(
+        'CLONE_FAILED',
+        `Production's schema could not be recreated in the shadow database: ${fatal
+          .slice(0, 5)
+          .map((f) => `${f.object}: ${f.error}`)
+          .join('; ')}.${missing}`,
+        {
+          hint:
+            missingExtensions.length > 0
+              ? 'Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url).'
+              : 'Use a shadow server of the same PostgreSQL major version as production (--shadow-url).',
+          details: { failures: fatal, missingExtensions },
+        },
+      );
+    }
+    await copyBuckets(source.client, target.client);
+    return {
+      createdRoles,
+      missingExtensions,
+      warnings: failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`),
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    await disconnect(source);
+    await disconnect(target);
+  }
+}
+
+interface TocEntry {
+  type: string;
+  schema: string;
+  name: string;
+}
+
+/** `1234; 1259 16386 TABLE public posts postgres` → type, schema, name. */
+function parseTocLine(line: string): TocEntry | undefined {
+  // Not trimmed at the end: an entry without owner (EXTENSION) ends in a space.
+  const match = /^\d+; \d+ \d+ (.+)$/.exec(line.trimStart());
+  if (!match) return undefined;
+  return splitTocDescription(match[1] as string);
+}
+
+const TOC_TYPES = [
+  'EVENT TRIGGER',
+  'DEFAULT ACL',
+  'FK CONSTRAINT',
+  'MATERIALIZED VIEW DATA',
+  'MATERIALIZED VIEW',
+  'PUBLICATION TABLE',
+  'ROW SECURITY',
+  'SEQUENCE OWNED BY',
+  'SEQUENCE SET',
+  'TABLE ATTACH',
+  'TEXT SEARCH CONFIGURATION',
+  'TEXT SEARCH DICTIONARY',
+  'FOREIGN TABLE',
+  'SHELL TYPE',
+];
+
+function splitTocDescription(description: string): TocEntry {
+  const type = TOC_TYPES.find((t) => description.startsWith(`${t} `)) ?? description.split(' ')[0] ?? '';
+  const rest = description.slice(type.length + 1);
+  const schemaEnd = rest.indexOf(' ');
+  const schema = rest.slice(0, schemaEnd);
+  // The name runs to the owner, the last word.
+  const name = rest.slice(schemaEnd + 1, rest.lastIndexOf(' '));
+  return { type, schema: schema === '-' ? '' : schema, name };
+}
+
+interface RestoreFailure {
+  object: string;
+  schema: string;
+  error: string;
+}
+
+/** pg_restore reports `from TOC entry N; … TYPE schema name owner` followed by the error. */
+function restoreFailures(stderr: string): RestoreFailure[] {
+  const failures: RestoreFailure[] = [];
+  const lines = stderr.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /from TOC entry \d+; \d+ \d+ (.+)$/.exec(lines[i] ?? '');
+    if (!match) continue;
+    const entry = splitTocDescription(match[1] as string);
+    const error = (lines[i + 1] ?? '').replace(/^pg_restore: error: could not execute query: /, '').trim();
+    failures.push({ object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ''}${entry.name}`, schema: entry.schema, error });
+  }
+  return failures;
+}
+
+async function availableExtensions(client: Client): Promise<Set<string>> {
+  const { rows } = await client.query<{ name: string }>('SELECT name FROM pg_available_extensions');
+  return new Set(rows.map((row) => row.name));
+}
+
+interface RoleRow {
+  rolname: string;
+  rolinherit: boolean;
+  rolbypassrls: boolean;
+  rolcreatedb: boolean;
+  rolcreaterole: boolean;
+}
+
+/** Roles production's objects may name, created NOLOGIN in the shadow when missing, with memberships. */
+async function copyRoles(source: Client, target: Client): Promise<string[]> {
+  const { rows: roles } = await source.query<RoleRow>(
+    `SELECT rolname, rolinherit, rolbypassrls, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`,
+  );
+  const { rows: existing } = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles');
+  const present = new Set(existing.map((row) => row.rolname));
+  const { rows: me } = await target.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+  const superuser = me[0]?.rolsuper ?? false;
+  const created: string[] = [];
+  for (const role of roles) {
+    if (present.has(role.rolname)) continue;
+    const attributes = [
+      'NOLOGIN',
+      role.rolinherit ? 'INHERIT' : 'NOINHERIT',
+      ...(role.rolbypassrls && superuser ? ['BYPASSRLS'] : []),
+      ...(role.rolcreatedb ? ['CREATEDB'] : []),
+      ...(role.rolcreaterole ? ['CREATEROLE'] : []),
+    ];
+    try {
+      await target.query(`CREATE ROLE ${quoteIdent(role.rolname)} ${attributes.join(' ')}`);
+      created.push(role.rolname);
+    } catch (error) {
+      // Another run created it at the same moment: fine.
+      if ((error as { code?: string }).code !== '42710') throw error;
+    }
+  }
+  const { rows: memberships } = await source.query<{ role: string; member: string }>(
+    `SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am
+       JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+      WHERE r.rolname !~ '^pg_' AND m.rolname !~ '^pg_'`,
+  );
+  for (const { role, member } of memberships) {
+    if (!created.includes(member) && !created.includes(role)) continue;
+    await target.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}`).catch(() => {});
+  }
+  return created;
+}
+
+async function copyBuckets(source: Client, target: Client): Promise<void> {
+  const exists = async (client: Client) =>
+    (await client.query<{ ok: boolean }>(`SELECT to_regclass('storage.buckets') IS NOT NULL AS ok`)).rows[0]?.ok;
+  if (!(await exists(source)) || !(await exists(target))) return;
+  const { rows } = await source.query<{ rows: unknown }>(`SELECT coalesce(json_agg(b), '[]') AS rows FROM storage.buckets b`);
+  await target.query(`INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`, [
+    JSON.stringify(rows[0]?.rows ?? []),
+  ]);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function unquote(name: string): string {
+  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
+}
+
+function firstLines(text: string): string {
+  return text.split('\n').slice(0, 3).join(' ').trim();
+}
