@@ -1,12 +1,11 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
+import { resolveConfig } from '../src/core/config.js';
 import { cloneSchema } from '../src/core/db/clone.js';
 import { findPgTool, libpqEnvironment } from '../src/core/db/pgtools.js';
 import { createShadowDatabase } from '../src/core/db/shadow.js';
 import { SupagateError } from '../src/core/errors.js';
-import { resolveConfig } from '../src/core/config.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
@@ -82,7 +81,9 @@ describe('cloneSchema', () => {
   beforeAll(async () => {
     production = await createTestDatabase();
     await apply(resolveConfig({ projectDir: 'examples/demo-app', dbUrl: production.url }));
-    await production.query(`insert into public.profiles (id, username) select id, 'u' || id from auth.users`).catch(() => {});
+    await production
+      .query(`insert into public.profiles (id, username) select id, 'u' || id from auth.users`)
+      .catch(() => {});
   });
   afterAll(async () => {
     await production.drop();
@@ -91,11 +92,20 @@ describe('cloneSchema', () => {
   it('copies the schema, policies, grants, publication and buckets, and no rows', async () => {
     const pgDump = await findPgTool('pg_dump', { minMajor: 15 });
     const pgRestore = await findPgTool('pg_restore', { minMajor: 15 });
-    await production.query(`insert into auth.users (id, email) values ('00000000-0000-0000-0000-000000000001', 'a@example.com')`);
-    await production.query(`insert into public.profiles (id, username) values ('00000000-0000-0000-0000-000000000001', 'a')`);
+    await production.query(
+      `insert into auth.users (id, email) values ('00000000-0000-0000-0000-000000000001', 'a@example.com')`,
+    );
+    await production.query(
+      `insert into public.profiles (id, username) values ('00000000-0000-0000-0000-000000000001', 'a')`,
+    );
     const shadow = await createShadowDatabase({ detectLocalSupabase: false });
     try {
-      const result = await cloneSchema({ sourceUrl: production.url, targetUrl: shadow.url, pgDump, pgRestore });
+      const result = await cloneSchema({
+        sourceUrl: production.url,
+        targetUrl: shadow.url,
+        pgDump,
+        pgRestore,
+      });
       expect(result.createdRoles).toEqual(expect.arrayContaining(['anon', 'authenticated', 'service_role']));
       expect(result.missingExtensions).toEqual([]);
       expect(await shape(shadow.url)).toEqual(await shape(production.url));
@@ -120,7 +130,9 @@ describe('PostgreSQL client tools', () => {
   });
 
   it('names a --pg-dump path that is not a pg_dump', async () => {
-    const error = await findPgTool('pg_dump', { minMajor: 15, explicitPath: '/nonexistent/pg_dump' }).catch((e: unknown) => e);
+    const error = await findPgTool('pg_dump', { minMajor: 15, explicitPath: '/nonexistent/pg_dump' }).catch(
+      (e: unknown) => e,
+    );
     expect((error as SupagateError).code).toBe('PG_TOOL_MISSING');
     expect((error as SupagateError).message).toContain('/nonexistent/pg_dump');
   });

@@ -45,9 +45,13 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
       libpqEnvironment(options.sourceUrl),
     );
     if (dump.code !== 0) {
-      throw new SupagateError('CLONE_FAILED', `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`, {
-        hint: 'The plan needs to read production’s schema with pg_dump; check that the plan’s database user can read every schema.',
-      });
+      throw new SupagateError(
+        'CLONE_FAILED',
+        `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`,
+        {
+          hint: 'The plan needs to read production’s schema with pg_dump; check that the plan’s database user can read every schema.',
+        },
+      );
     }
 
     const available = await availableExtensions(target.client);
@@ -60,9 +64,17 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
         missingExtensions.push(entry.name);
         continue;
       }
-      if (entry?.type === 'COMMENT' && entry.name.startsWith('EXTENSION ') && !available.has(unquote(entry.name.slice(10))))
+      if (
+        entry?.type === 'COMMENT' &&
+        entry.name.startsWith('EXTENSION ') &&
+        !available.has(unquote(entry.name.slice(10)))
+      )
         continue;
-      if (entry?.type === 'EVENT TRIGGER' || (entry?.type === 'COMMENT' && entry.name.startsWith('EVENT TRIGGER '))) continue;
+      if (
+        entry?.type === 'EVENT TRIGGER' ||
+        (entry?.type === 'COMMENT' && entry.name.startsWith('EVENT TRIGGER '))
+      )
+        continue;
       kept.push(line);
     }
     const listFile = join(workDir, 'restore.list');
@@ -76,7 +88,10 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
     const failures = restoreFailures(restore.stderr);
     const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
     if (fatal.length > 0) {
-      const missing = missingExtensions.length > 0 ? ` The shadow server lacks these extensions: ${missingExtensions.join(', ')}.` : '';
+      const missing =
+        missingExtensions.length > 0
+          ? ` The shadow server lacks these extensions: ${missingExtensions.join(', ')}.`
+          : '';
       throw new SupagateError(
         'CLONE_FAILED',
         `Production's schema could not be recreated in the shadow database: ${fatal
@@ -161,7 +176,11 @@ function restoreFailures(stderr: string): RestoreFailure[] {
     if (!match) continue;
     const entry = splitTocDescription(match[1] as string);
     const error = (lines[i + 1] ?? '').replace(/^pg_restore: error: could not execute query: /, '').trim();
-    failures.push({ object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ''}${entry.name}`, schema: entry.schema, error });
+    failures.push({
+      object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ''}${entry.name}`,
+      schema: entry.schema,
+      error,
+    });
   }
   return failures;
 }
@@ -186,7 +205,9 @@ async function copyRoles(source: Client, target: Client): Promise<string[]> {
   );
   const { rows: existing } = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles');
   const present = new Set(existing.map((row) => row.rolname));
-  const { rows: me } = await target.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+  const { rows: me } = await target.query<{ rolsuper: boolean }>(
+    'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+  );
   const superuser = me[0]?.rolsuper ?? false;
   const created: string[] = [];
   for (const role of roles) {
@@ -220,12 +241,16 @@ async function copyRoles(source: Client, target: Client): Promise<string[]> {
 
 async function copyBuckets(source: Client, target: Client): Promise<void> {
   const exists = async (client: Client) =>
-    (await client.query<{ ok: boolean }>(`SELECT to_regclass('storage.buckets') IS NOT NULL AS ok`)).rows[0]?.ok;
+    (await client.query<{ ok: boolean }>(`SELECT to_regclass('storage.buckets') IS NOT NULL AS ok`)).rows[0]
+      ?.ok;
   if (!(await exists(source)) || !(await exists(target))) return;
-  const { rows } = await source.query<{ rows: unknown }>(`SELECT coalesce(json_agg(b), '[]') AS rows FROM storage.buckets b`);
-  await target.query(`INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`, [
-    JSON.stringify(rows[0]?.rows ?? []),
-  ]);
+  const { rows } = await source.query<{ rows: unknown }>(
+    `SELECT coalesce(json_agg(b), '[]') AS rows FROM storage.buckets b`,
+  );
+  await target.query(
+    `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
+    [JSON.stringify(rows[0]?.rows ?? [])],
+  );
 }
 
 function quoteIdent(name: string): string {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { access, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { access, readdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { SupagateError } from '../errors.js';
 import { redact } from './redact.js';
@@ -36,14 +36,21 @@ export async function findPgTool(
   if (options.explicitPath) {
     const found = await probe(options.explicitPath);
     if (!found) {
-      throw missingTool(tool, options.minMajor, `--${tool.replace('_', '-')} ${options.explicitPath} is not a runnable ${tool}`);
+      throw missingTool(
+        tool,
+        options.minMajor,
+        `--${tool.replace('_', '-')} ${options.explicitPath} is not a runnable ${tool}`,
+      );
     }
     if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
     return found;
   }
   const candidates: FoundTool[] = [];
   const seen = new Set<string>();
-  for (const dir of [...(options.searchPath ?? process.env.PATH ?? '').split(delimiter), ...(await expand(INSTALL_GLOBS))]) {
+  for (const dir of [
+    ...(options.searchPath ?? process.env.PATH ?? '').split(delimiter),
+    ...(await expand(INSTALL_GLOBS)),
+  ]) {
     if (!dir) continue;
     const path = join(dir, tool);
     if (seen.has(path)) continue;
@@ -71,7 +78,8 @@ async function expand(globs: string[]): Promise<string[]> {
     const prefix = glob.slice(parent.length + 1, star);
     const rest = glob.slice(glob.indexOf('/', star));
     const entries = await readdir(parent).catch(() => [] as string[]);
-    for (const entry of entries.filter((e) => e.startsWith(prefix)).sort()) dirs.push(join(parent, entry) + rest);
+    for (const entry of entries.filter((e) => e.startsWith(prefix)).sort())
+      dirs.push(join(parent, entry) + rest);
   }
   return dirs;
 }

@@ -51,7 +51,9 @@ async function onServer(
   const admin = await connect(serverUrl, { applicationName: 'supagate shadow' });
   let serverVersion: number;
   try {
-    serverVersion = Number((await admin.client.query('SHOW server_version_num')).rows[0]?.server_version_num ?? 0);
+    serverVersion = Number(
+      (await admin.client.query('SHOW server_version_num')).rows[0]?.server_version_num ?? 0,
+    );
     await admin.client.query(`CREATE DATABASE ${name} TEMPLATE template0`);
   } catch (error) {
     throw new SupagateError(
