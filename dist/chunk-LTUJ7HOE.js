@@ -40,9 +40,9 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/postgres-array/index.js
+// ../../work/main/node_modules/postgres-array/index.js
 var require_postgres_array = __commonJS({
-  "node_modules/postgres-array/index.js"(exports) {
+  "../../work/main/node_modules/postgres-array/index.js"(exports) {
     "use strict";
     exports.parse = function(source, transform) {
       return new ArrayParser(source, transform).parse();
@@ -134,9 +134,9 @@ var require_postgres_array = __commonJS({
   }
 });
 
-// node_modules/pg-types/lib/arrayParser.js
+// ../../work/main/node_modules/pg-types/lib/arrayParser.js
 var require_arrayParser = __commonJS({
-  "node_modules/pg-types/lib/arrayParser.js"(exports, module) {
+  "../../work/main/node_modules/pg-types/lib/arrayParser.js"(exports, module) {
     var array = require_postgres_array();
     module.exports = {
       create: function(source, transform) {
@@ -150,9 +150,9 @@ var require_arrayParser = __commonJS({
   }
 });
 
-// node_modules/postgres-date/index.js
+// ../../work/main/node_modules/postgres-date/index.js
 var require_postgres_date = __commonJS({
-  "node_modules/postgres-date/index.js"(exports, module) {
+  "../../work/main/node_modules/postgres-date/index.js"(exports, module) {
     "use strict";
     var DATE_TIME = /(\d{1,})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,})?.*?( BC)?$/;
     var DATE = /^(\d{1,})-(\d{2})-(\d{2})( BC)?$/;
@@ -237,9 +237,9 @@ var require_postgres_date = __commonJS({
   }
 });
 
-// node_modules/xtend/mutable.js
+// ../../work/main/node_modules/xtend/mutable.js
 var require_mutable = __commonJS({
-  "node_modules/xtend/mutable.js"(exports, module) {
+  "../../work/main/node_modules/xtend/mutable.js"(exports, module) {
     module.exports = extend;
     var hasOwnProperty = Object.prototype.hasOwnProperty;
     function extend(target) {
@@ -256,9 +256,9 @@ var require_mutable = __commonJS({
   }
 });
 
-// node_modules/postgres-interval/index.js
+// ../../work/main/node_modules/postgres-interval/index.js
 var require_postgres_interval = __commonJS({
-  "node_modules/postgres-interval/index.js"(exports, module) {
+  "../../work/main/node_modules/postgres-interval/index.js"(exports, module) {
     "use strict";
     var extend = require_mutable();
     module.exports = PostgresInterval;
@@ -347,9 +347,9 @@ var require_postgres_interval = __commonJS({
   }
 });
 
-// node_modules/postgres-bytea/index.js
+// ../../work/main/node_modules/postgres-bytea/index.js
 var require_postgres_bytea = __commonJS({
-  "node_modules/postgres-bytea/index.js"(exports, module) {
+  "../../work/main/node_modules/postgres-bytea/index.js"(exports, module) {
     "use strict";
     var bufferFrom = Buffer.from || Buffer;
     module.exports = function parseBytea(input) {
@@ -383,9 +383,9 @@ var require_postgres_bytea = __commonJS({
   }
 });
 
-// node_modules/pg-types/lib/textParsers.js
+// ../../work/main/node_modules/pg-types/lib/textParsers.js
 var require_textParsers = __commonJS({
-  "node_modules/pg-types/lib/textParsers.js"(exports, module) {
+  "../../work/main/node_modules/pg-types/lib/textParsers.js"(exports, module) {
     var array = require_postgres_array();
     var arrayParser = require_arrayParser();
     var parseDate = require_postgres_date();
@@ -583,9 +583,9 @@ var require_textParsers = __commonJS({
   }
 });
 
-// node_modules/pg-int8/index.js
+// ../../work/main/node_modules/pg-int8/index.js
 var require_pg_int8 = __commonJS({
-  "node_modules/pg-int8/index.js"(exports, module) {
+  "../../work/main/node_modules/pg-int8/index.js"(exports, module) {
     "use strict";
     var BASE = 1e6;
     function readInt8(buffer) {
@@ -663,9 +663,9 @@ var require_pg_int8 = __commonJS({
   }
 });
 
-// node_modules/pg-types/lib/binaryParsers.js
+// ../../work/main/node_modules/pg-types/lib/binaryParsers.js
 var require_binaryParsers = __commonJS({
-  "node_modules/pg-types/lib/binaryParsers.js"(exports, module) {
+  "../../work/main/node_modules/pg-types/lib/binaryParsers.js"(exports, module) {
     var parseInt64 = require_pg_int8();
     var parseBits = function(data, bits, offset, invert, callback) {
       offset = offset || 0;
@@ -863,9 +863,9 @@ var require_binaryParsers = __commonJS({
   }
 });
 
-// node_modules/pg-types/lib/builtins.js
+// ../../work/main/node_modules/pg-types/lib/builtins.js
 var require_builtins = __commonJS({
-  "node_modules/pg-types/lib/builtins.js"(exports, module) {
+  "../../work/main/node_modules/pg-types/lib/builtins.js"(exports, module) {
     module.exports = {
       BOOL: 16,
       BYTEA: 17,
@@ -931,9 +931,9 @@ var require_builtins = __commonJS({
   }
 });
 
-// node_modules/pg-types/index.js
+// ../../work/main/node_modules/pg-types/index.js
 var require_pg_types = __commonJS({
-  "node_modules/pg-types/index.js"(exports) {
+  "../../work/main/node_modules/pg-types/index.js"(exports) {
     var textParsers = require_textParsers();
     var binaryParsers = require_binaryParsers();
     var arrayParser = require_arrayParser();
@@ -972,9 +972,9 @@ var require_pg_types = __commonJS({
   }
 });
 
-// node_modules/pg/lib/defaults.js
+// ../../work/main/node_modules/pg/lib/defaults.js
 var require_defaults = __commonJS({
-  "node_modules/pg/lib/defaults.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/defaults.js"(exports, module) {
     "use strict";
     var user;
     try {
@@ -1041,9 +1041,9 @@ var require_defaults = __commonJS({
   }
 });
 
-// node_modules/pg/lib/utils.js
+// ../../work/main/node_modules/pg/lib/utils.js
 var require_utils = __commonJS({
-  "node_modules/pg/lib/utils.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/utils.js"(exports, module) {
     "use strict";
     var defaults2 = require_defaults();
     var nodeUtils = __require("util");
@@ -1205,9 +1205,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/pg/lib/crypto/utils.js
+// ../../work/main/node_modules/pg/lib/crypto/utils.js
 var require_utils2 = __commonJS({
-  "node_modules/pg/lib/crypto/utils.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/crypto/utils.js"(exports, module) {
     var nodeCrypto = __require("crypto");
     module.exports = {
       postgresMd5PasswordHash,
@@ -1256,9 +1256,9 @@ var require_utils2 = __commonJS({
   }
 });
 
-// node_modules/pg/lib/crypto/cert-signatures.js
+// ../../work/main/node_modules/pg/lib/crypto/cert-signatures.js
 var require_cert_signatures = __commonJS({
-  "node_modules/pg/lib/crypto/cert-signatures.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/crypto/cert-signatures.js"(exports, module) {
     function x509Error(msg, cert) {
       return new Error("SASL channel binding: " + msg + " when parsing public certificate " + cert.toString("base64"));
     }
@@ -1369,9 +1369,9 @@ var require_cert_signatures = __commonJS({
   }
 });
 
-// node_modules/pg/lib/crypto/sasl.js
+// ../../work/main/node_modules/pg/lib/crypto/sasl.js
 var require_sasl = __commonJS({
-  "node_modules/pg/lib/crypto/sasl.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/crypto/sasl.js"(exports, module) {
     "use strict";
     var crypto2 = require_utils2();
     var { signatureAlgorithmHashFromCertificate } = require_cert_signatures();
@@ -1554,9 +1554,9 @@ var require_sasl = __commonJS({
   }
 });
 
-// node_modules/pg/lib/type-overrides.js
+// ../../work/main/node_modules/pg/lib/type-overrides.js
 var require_type_overrides = __commonJS({
-  "node_modules/pg/lib/type-overrides.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/type-overrides.js"(exports, module) {
     "use strict";
     var types2 = require_pg_types();
     function TypeOverrides2(userTypes) {
@@ -1589,9 +1589,9 @@ var require_type_overrides = __commonJS({
   }
 });
 
-// node_modules/pg-connection-string/index.js
+// ../../work/main/node_modules/pg-connection-string/index.js
 var require_pg_connection_string = __commonJS({
-  "node_modules/pg-connection-string/index.js"(exports, module) {
+  "../../work/main/node_modules/pg-connection-string/index.js"(exports, module) {
     "use strict";
     function parse(str, options = {}) {
       if (str.charAt(0) === "/") {
@@ -1777,9 +1777,9 @@ See https://www.postgresql.org/docs/current/libpq-ssl.html for libpq SSL mode de
   }
 });
 
-// node_modules/pg/lib/connection-parameters.js
+// ../../work/main/node_modules/pg/lib/connection-parameters.js
 var require_connection_parameters = __commonJS({
-  "node_modules/pg/lib/connection-parameters.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/connection-parameters.js"(exports, module) {
     "use strict";
     var dns = __require("dns");
     var defaults2 = require_defaults();
@@ -1928,9 +1928,9 @@ var require_connection_parameters = __commonJS({
   }
 });
 
-// node_modules/pg/lib/result.js
+// ../../work/main/node_modules/pg/lib/result.js
 var require_result = __commonJS({
-  "node_modules/pg/lib/result.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/result.js"(exports, module) {
     "use strict";
     var types2 = require_pg_types();
     var matchRegexp = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
@@ -2019,9 +2019,9 @@ var require_result = __commonJS({
   }
 });
 
-// node_modules/pg/lib/query.js
+// ../../work/main/node_modules/pg/lib/query.js
 var require_query = __commonJS({
-  "node_modules/pg/lib/query.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/query.js"(exports, module) {
     "use strict";
     var { EventEmitter } = __require("events");
     var Result2 = require_result();
@@ -2221,9 +2221,9 @@ var require_query = __commonJS({
   }
 });
 
-// node_modules/pg-protocol/dist/messages.js
+// ../../work/main/node_modules/pg-protocol/dist/messages.js
 var require_messages = __commonJS({
-  "node_modules/pg-protocol/dist/messages.js"(exports) {
+  "../../work/main/node_modules/pg-protocol/dist/messages.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.NoticeMessage = exports.DataRowMessage = exports.CommandCompleteMessage = exports.ReadyForQueryMessage = exports.NotificationResponseMessage = exports.BackendKeyDataMessage = exports.AuthenticationMD5Password = exports.ParameterStatusMessage = exports.ParameterDescriptionMessage = exports.RowDescriptionMessage = exports.Field = exports.CopyResponse = exports.CopyDataMessage = exports.DatabaseError = exports.copyDone = exports.emptyQuery = exports.replicationStart = exports.portalSuspended = exports.noData = exports.closeComplete = exports.bindComplete = exports.parseComplete = void 0;
@@ -2386,9 +2386,9 @@ var require_messages = __commonJS({
   }
 });
 
-// node_modules/pg-protocol/dist/buffer-writer.js
+// ../../work/main/node_modules/pg-protocol/dist/buffer-writer.js
 var require_buffer_writer = __commonJS({
-  "node_modules/pg-protocol/dist/buffer-writer.js"(exports) {
+  "../../work/main/node_modules/pg-protocol/dist/buffer-writer.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Writer = void 0;
@@ -2499,9 +2499,9 @@ var require_buffer_writer = __commonJS({
   }
 });
 
-// node_modules/pg-protocol/dist/serializer.js
+// ../../work/main/node_modules/pg-protocol/dist/serializer.js
 var require_serializer = __commonJS({
-  "node_modules/pg-protocol/dist/serializer.js"(exports) {
+  "../../work/main/node_modules/pg-protocol/dist/serializer.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.serialize = void 0;
@@ -2713,9 +2713,9 @@ var require_serializer = __commonJS({
   }
 });
 
-// node_modules/pg-protocol/dist/buffer-reader.js
+// ../../work/main/node_modules/pg-protocol/dist/buffer-reader.js
 var require_buffer_reader = __commonJS({
-  "node_modules/pg-protocol/dist/buffer-reader.js"(exports) {
+  "../../work/main/node_modules/pg-protocol/dist/buffer-reader.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BufferReader = void 0;
@@ -2772,9 +2772,9 @@ var require_buffer_reader = __commonJS({
   }
 });
 
-// node_modules/pg-protocol/dist/parser.js
+// ../../work/main/node_modules/pg-protocol/dist/parser.js
 var require_parser = __commonJS({
-  "node_modules/pg-protocol/dist/parser.js"(exports) {
+  "../../work/main/node_modules/pg-protocol/dist/parser.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Parser = void 0;
@@ -3079,9 +3079,9 @@ var require_parser = __commonJS({
   }
 });
 
-// node_modules/pg-protocol/dist/index.js
+// ../../work/main/node_modules/pg-protocol/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/pg-protocol/dist/index.js"(exports) {
+  "../../work/main/node_modules/pg-protocol/dist/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DatabaseError = exports.serialize = void 0;
@@ -3098,23 +3098,23 @@ var require_dist = __commonJS({
     function parse(stream, callback) {
       const parser = new parser_1.Parser();
       stream.on("data", (buffer) => parser.parse(buffer, callback));
-      return new Promise((resolve) => stream.on("end", () => resolve()));
+      return new Promise((resolve2) => stream.on("end", () => resolve2()));
     }
   }
 });
 
-// node_modules/pg-cloudflare/dist/empty.js
+// ../../work/main/node_modules/pg-cloudflare/dist/empty.js
 var require_empty = __commonJS({
-  "node_modules/pg-cloudflare/dist/empty.js"(exports) {
+  "../../work/main/node_modules/pg-cloudflare/dist/empty.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.default = {};
   }
 });
 
-// node_modules/pg/lib/stream.js
+// ../../work/main/node_modules/pg/lib/stream.js
 var require_stream = __commonJS({
-  "node_modules/pg/lib/stream.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/stream.js"(exports, module) {
     var { getStream, getSecureStream } = getStreamFuncs();
     module.exports = {
       /**
@@ -3178,9 +3178,9 @@ var require_stream = __commonJS({
   }
 });
 
-// node_modules/pg/lib/connection.js
+// ../../work/main/node_modules/pg/lib/connection.js
 var require_connection = __commonJS({
-  "node_modules/pg/lib/connection.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/connection.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events").EventEmitter;
     var { parse, serialize } = require_dist();
@@ -3380,30 +3380,30 @@ var require_connection = __commonJS({
   }
 });
 
-// node_modules/split2/index.js
+// ../../work/main/node_modules/split2/index.js
 var require_split2 = __commonJS({
-  "node_modules/split2/index.js"(exports, module) {
+  "../../work/main/node_modules/split2/index.js"(exports, module) {
     "use strict";
     var { Transform } = __require("stream");
     var { StringDecoder } = __require("string_decoder");
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
     function transform(chunk, enc, cb) {
-      let list;
+      let list2;
       if (this.overflow) {
         const buf = this[kDecoder].write(chunk);
-        list = buf.split(this.matcher);
-        if (list.length === 1) return cb();
-        list.shift();
+        list2 = buf.split(this.matcher);
+        if (list2.length === 1) return cb();
+        list2.shift();
         this.overflow = false;
       } else {
         this[kLast] += this[kDecoder].write(chunk);
-        list = this[kLast].split(this.matcher);
+        list2 = this[kLast].split(this.matcher);
       }
-      this[kLast] = list.pop();
-      for (let i = 0; i < list.length; i++) {
+      this[kLast] = list2.pop();
+      for (let i = 0; i < list2.length; i++) {
         try {
-          push(this, this.mapper(list[i]));
+          push(this, this.mapper(list2[i]));
         } catch (error) {
           return cb(error);
         }
@@ -3481,9 +3481,9 @@ var require_split2 = __commonJS({
   }
 });
 
-// node_modules/pgpass/lib/helper.js
+// ../../work/main/node_modules/pgpass/lib/helper.js
 var require_helper = __commonJS({
-  "node_modules/pgpass/lib/helper.js"(exports, module) {
+  "../../work/main/node_modules/pgpass/lib/helper.js"(exports, module) {
     "use strict";
     var path = __require("path");
     var Stream = __require("stream").Stream;
@@ -3652,9 +3652,9 @@ var require_helper = __commonJS({
   }
 });
 
-// node_modules/pgpass/lib/index.js
+// ../../work/main/node_modules/pgpass/lib/index.js
 var require_lib = __commonJS({
-  "node_modules/pgpass/lib/index.js"(exports, module) {
+  "../../work/main/node_modules/pgpass/lib/index.js"(exports, module) {
     "use strict";
     var path = __require("path");
     var fs = __require("fs");
@@ -3673,9 +3673,9 @@ var require_lib = __commonJS({
   }
 });
 
-// node_modules/pg/lib/client.js
+// ../../work/main/node_modules/pg/lib/client.js
 var require_client = __commonJS({
-  "node_modules/pg/lib/client.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/client.js"(exports, module) {
     var EventEmitter = __require("events").EventEmitter;
     var utils = require_utils();
     var nodeUtils = __require("util");
@@ -3867,12 +3867,12 @@ var require_client = __commonJS({
           this._connect(callback);
           return;
         }
-        return new this._Promise((resolve, reject) => {
+        return new this._Promise((resolve2, reject) => {
           this._connect((error) => {
             if (error) {
               reject(error);
             } else {
-              resolve(this);
+              resolve2(this);
             }
           });
         });
@@ -4254,8 +4254,8 @@ var require_client = __commonJS({
         } else {
           query = new Query2(config, values, callback);
           if (!query.callback) {
-            result2 = new this._Promise((resolve, reject) => {
-              query.callback = (err, res) => err ? reject(err) : resolve(res);
+            result2 = new this._Promise((resolve2, reject) => {
+              query.callback = (err, res) => err ? reject(err) : resolve2(res);
             }).catch((err) => {
               Error.captureStackTrace(err);
               throw err;
@@ -4355,8 +4355,8 @@ var require_client = __commonJS({
         if (cb) {
           this.connection.once("end", cb);
         } else {
-          return new this._Promise((resolve) => {
-            this.connection.once("end", resolve);
+          return new this._Promise((resolve2) => {
+            this.connection.once("end", resolve2);
           });
         }
       }
@@ -4370,16 +4370,16 @@ var require_client = __commonJS({
   }
 });
 
-// node_modules/pg-pool/index.js
+// ../../work/main/node_modules/pg-pool/index.js
 var require_pg_pool = __commonJS({
-  "node_modules/pg-pool/index.js"(exports, module) {
+  "../../work/main/node_modules/pg-pool/index.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events").EventEmitter;
     var NOOP = function() {
     };
-    var removeWhere = (list, predicate) => {
-      const i = list.findIndex(predicate);
-      return i === -1 ? void 0 : list.splice(i, 1)[0];
+    var removeWhere = (list2, predicate) => {
+      const i = list2.findIndex(predicate);
+      return i === -1 ? void 0 : list2.splice(i, 1)[0];
     };
     var IdleItem = class {
       constructor(client, idleListener, timeoutId) {
@@ -4405,8 +4405,8 @@ var require_pg_pool = __commonJS({
       const cb = function(err, client) {
         err ? rej(err) : res(client);
       };
-      const result2 = new Promise2(function(resolve, reject) {
-        res = resolve;
+      const result2 = new Promise2(function(resolve2, reject) {
+        res = resolve2;
         rej = reject;
       }).catch((err) => {
         Error.captureStackTrace(err);
@@ -4467,7 +4467,7 @@ var require_pg_pool = __commonJS({
         if (typeof Promise2.try === "function") {
           return Promise2.try(f);
         }
-        return new Promise2((resolve) => resolve(f()));
+        return new Promise2((resolve2) => resolve2(f()));
       }
       _isFull() {
         return this._clients.length >= this.options.max;
@@ -4796,9 +4796,9 @@ var require_pg_pool = __commonJS({
   }
 });
 
-// node_modules/pg/lib/native/query.js
+// ../../work/main/node_modules/pg/lib/native/query.js
 var require_query2 = __commonJS({
-  "node_modules/pg/lib/native/query.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/native/query.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events").EventEmitter;
     var util = __require("util");
@@ -4862,8 +4862,8 @@ var require_query2 = __commonJS({
     NativeQuery.prototype._getPromise = function() {
       if (this._promise) return this._promise;
       this._promise = new Promise(
-        function(resolve, reject) {
-          this._once("end", resolve);
+        function(resolve2, reject) {
+          this._once("end", resolve2);
           this._once("error", reject);
         }.bind(this)
       );
@@ -4939,9 +4939,9 @@ var require_query2 = __commonJS({
   }
 });
 
-// node_modules/pg/lib/native/client.js
+// ../../work/main/node_modules/pg/lib/native/client.js
 var require_client2 = __commonJS({
-  "node_modules/pg/lib/native/client.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/native/client.js"(exports, module) {
     var nodeUtils = __require("util");
     var Native;
     try {
@@ -5042,12 +5042,12 @@ var require_client2 = __commonJS({
         this._connect(callback);
         return;
       }
-      return new this._Promise((resolve, reject) => {
+      return new this._Promise((resolve2, reject) => {
         this._connect((error) => {
           if (error) {
             reject(error);
           } else {
-            resolve(this);
+            resolve2(this);
           }
         });
       });
@@ -5071,8 +5071,8 @@ var require_client2 = __commonJS({
         query = new NativeQuery(config, values, callback);
         if (!query.callback) {
           let resolveOut, rejectOut;
-          result2 = new this._Promise((resolve, reject) => {
-            resolveOut = resolve;
+          result2 = new this._Promise((resolve2, reject) => {
+            resolveOut = resolve2;
             rejectOut = reject;
           }).catch((err) => {
             Error.captureStackTrace(err);
@@ -5135,8 +5135,8 @@ var require_client2 = __commonJS({
       }
       let result2;
       if (!cb) {
-        result2 = new this._Promise(function(resolve, reject) {
-          cb = (err) => err ? reject(err) : resolve();
+        result2 = new this._Promise(function(resolve2, reject) {
+          cb = (err) => err ? reject(err) : resolve2();
         });
       }
       const doEnd = function() {
@@ -5277,17 +5277,17 @@ var require_client2 = __commonJS({
   }
 });
 
-// node_modules/pg/lib/native/index.js
+// ../../work/main/node_modules/pg/lib/native/index.js
 var require_native = __commonJS({
-  "node_modules/pg/lib/native/index.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/native/index.js"(exports, module) {
     "use strict";
     module.exports = require_client2();
   }
 });
 
-// node_modules/pg/lib/index.js
+// ../../work/main/node_modules/pg/lib/index.js
 var require_lib2 = __commonJS({
-  "node_modules/pg/lib/index.js"(exports, module) {
+  "../../work/main/node_modules/pg/lib/index.js"(exports, module) {
     "use strict";
     var Client2 = require_client();
     var defaults2 = require_defaults();
@@ -5351,25 +5351,25 @@ var require_lib2 = __commonJS({
   }
 });
 
-// node_modules/@pgsql/types/types.js
+// ../../work/main/node_modules/@pgsql/types/types.js
 var require_types = __commonJS({
-  "node_modules/@pgsql/types/types.js"(exports) {
+  "../../work/main/node_modules/@pgsql/types/types.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
   }
 });
 
-// node_modules/@pgsql/types/enums.js
+// ../../work/main/node_modules/@pgsql/types/enums.js
 var require_enums = __commonJS({
-  "node_modules/@pgsql/types/enums.js"(exports) {
+  "../../work/main/node_modules/@pgsql/types/enums.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
   }
 });
 
-// node_modules/@pgsql/types/index.js
+// ../../work/main/node_modules/@pgsql/types/index.js
 var require_types2 = __commonJS({
-  "node_modules/@pgsql/types/index.js"(exports) {
+  "../../work/main/node_modules/@pgsql/types/index.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -5393,9 +5393,9 @@ var require_types2 = __commonJS({
   }
 });
 
-// node_modules/libpg-query/wasm/libpg-query.js
+// ../../work/main/node_modules/libpg-query/wasm/libpg-query.js
 var require_libpg_query = __commonJS({
-  "node_modules/libpg-query/wasm/libpg-query.js"(exports, module) {
+  "../../work/main/node_modules/libpg-query/wasm/libpg-query.js"(exports, module) {
     var PgQueryModule = (() => {
       var _scriptName = globalThis.document?.currentScript?.src;
       return async function(moduleArg = {}) {
@@ -5587,8 +5587,8 @@ var require_libpg_query = __commonJS({
           var info = getWasmImports();
           var instantiateWasm = Module["instantiateWasm"];
           if (instantiateWasm) {
-            return new Promise((resolve) => {
-              instantiateWasm(info, (inst) => resolve(receiveInstance(inst)));
+            return new Promise((resolve2) => {
+              instantiateWasm(info, (inst) => resolve2(receiveInstance(inst)));
             });
           }
           wasmBinaryFile ??= findWasmBinary();
@@ -6293,7 +6293,7 @@ var require_libpg_query = __commonJS({
         };
         var addRunDependency = (id) => {
           if (!runDependencies) {
-            dependenciesPromise = new Promise((resolve) => dependenciesPromiseResolve = resolve);
+            dependenciesPromise = new Promise((resolve2) => dependenciesPromiseResolve = resolve2);
           }
           runDependencies++;
           Module["monitorRunDependencies"]?.(runDependencies);
@@ -7835,7 +7835,7 @@ var require_libpg_query = __commonJS({
           var setStatus = Module["setStatus"];
           if (setStatus) {
             setStatus("Running...");
-            await new Promise((resolve) => setTimeout(resolve, 1));
+            await new Promise((resolve2) => setTimeout(resolve2, 1));
             setTimeout(setStatus, 1, "");
           }
           if (ABORT) return;
@@ -7857,9 +7857,9 @@ var require_libpg_query = __commonJS({
   }
 });
 
-// node_modules/libpg-query/wasm/index.cjs
+// ../../work/main/node_modules/libpg-query/wasm/index.cjs
 var require_wasm = __commonJS({
-  "node_modules/libpg-query/wasm/index.cjs"(exports) {
+  "../../work/main/node_modules/libpg-query/wasm/index.cjs"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -8134,7 +8134,7 @@ function describeTarget(url) {
 // src/core/version.ts
 var VERSION = "0.1.0";
 
-// node_modules/pg/esm/index.mjs
+// ../../work/main/node_modules/pg/esm/index.mjs
 var import_lib = __toESM(require_lib2(), 1);
 var Client = import_lib.default.Client;
 var Pool = import_lib.default.Pool;
@@ -8252,7 +8252,7 @@ async function acquireMigrationLock(client, waitMs) {
         }
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await new Promise((resolve2) => setTimeout(resolve2, POLL_MS));
   }
 }
 async function describeHolder(client) {
@@ -8593,7 +8593,7 @@ async function withLockRetries(settings, work) {
       return attempt;
     } catch (error) {
       if (!isLockTimeout(error) || attempt > settings.lockRetries) throw error;
-      await new Promise((resolve) => setTimeout(resolve, settings.retryDelayMs * 2 ** (attempt - 1)));
+      await new Promise((resolve2) => setTimeout(resolve2, settings.retryDelayMs * 2 ** (attempt - 1)));
     }
   }
 }
@@ -8641,7 +8641,7 @@ async function applyMigration(client, migration, settings, record) {
 
 // src/core/migrations/files.ts
 import { readdir, readFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 
 // src/core/migrations/checksum.ts
 import { createHash } from "node:crypto";
@@ -8726,11 +8726,39 @@ function cliSplit(sql, located) {
   const pieces = [];
   let from = 0;
   for (const statement of located) {
+    from = splitEmptyStatements(sql, from, statement.offset, pieces);
     pieces.push(sql.slice(from, statement.end));
     from = statement.end;
   }
+  from = splitEmptyStatements(sql, from, sql.length, pieces);
   pieces.push(sql.slice(from));
   return pieces.map((piece) => piece.replace(/;+$/, "").trim()).filter((piece) => piece.length > 0);
+}
+function splitEmptyStatements(sql, from, to, pieces) {
+  let start = from;
+  let i = from;
+  while (i < to) {
+    if (sql.startsWith("--", i)) {
+      const newline = sql.indexOf("\n", i);
+      i = newline < 0 || newline > to ? to : newline + 1;
+    } else if (sql.startsWith("/*", i)) {
+      let depth = 0;
+      while (i < to) {
+        if (sql.startsWith("/*", i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith("*/", i)) {
+          depth--;
+          i += 2;
+          if (depth === 0) break;
+        } else i++;
+      }
+    } else if (sql[i] === ";") {
+      pieces.push(sql.slice(start, i + 1));
+      start = ++i;
+    } else i++;
+  }
+  return start;
 }
 var WRAPPER_BEGIN = /* @__PURE__ */ new Set(["TRANS_STMT_BEGIN", "TRANS_STMT_START"]);
 var ENDS_TRANSACTION = /* @__PURE__ */ new Set([
@@ -8749,7 +8777,7 @@ function transactionKind(statement) {
 function stripTransactionWrapper(located, path) {
   const first = located[0];
   const last = located[located.length - 1];
-  let list = located;
+  let list2 = located;
   let stripped = false;
   if (first && last && located.length >= 2 && WRAPPER_BEGIN.has(transactionKind(first) ?? "") && transactionKind(last) === "TRANS_STMT_COMMIT") {
     const options = first.node.TransactionStmt.options;
@@ -8761,10 +8789,10 @@ function stripTransactionWrapper(located, path) {
         "Remove the options (or the BEGIN/COMMIT pair): supagate runs each migration in a transaction at the default isolation level."
       );
     }
-    list = located.slice(1, -1);
+    list2 = located.slice(1, -1);
     stripped = true;
   }
-  for (const statement of list) {
+  for (const statement of list2) {
     const kind = transactionKind(statement);
     if (kind && ENDS_TRANSACTION.has(kind)) {
       throw transactionControlError(
@@ -8776,7 +8804,7 @@ function stripTransactionWrapper(located, path) {
     }
   }
   if (stripped) {
-    const nonTx = list.find((statement) => statement.nonTransactional);
+    const nonTx = list2.find((statement) => statement.nonTransactional);
     if (nonTx) {
       throw transactionControlError(
         nonTx,
@@ -8786,7 +8814,7 @@ function stripTransactionWrapper(located, path) {
       );
     }
   }
-  return { list, stripped };
+  return { list: list2, stripped };
 }
 function transactionControlError(statement, path, message, hint) {
   return new SupagateError("MIGRATION_TRANSACTION_CONTROL", message, {
@@ -8798,10 +8826,10 @@ function firstLine(sql) {
   const line = sql.split("\n", 1)[0] ?? "";
   return line.length > 80 ? `${line.slice(0, 77)}...` : line;
 }
-function defElems(list) {
+function defElems(list2) {
   const options = /* @__PURE__ */ new Map();
-  if (!Array.isArray(list)) return options;
-  for (const item of list) {
+  if (!Array.isArray(list2)) return options;
+  for (const item of list2) {
     const def = item.DefElem;
     if (!def?.defname) continue;
     const arg = def.arg;
@@ -8824,6 +8852,7 @@ function nonTransactionalReason(nodeType, body) {
     case "ReindexStmt": {
       if (body.kind === "REINDEX_OBJECT_SYSTEM") return "REINDEX SYSTEM";
       if (body.kind === "REINDEX_OBJECT_DATABASE") return "REINDEX DATABASE";
+      if (body.kind === "REINDEX_OBJECT_SCHEMA") return "REINDEX SCHEMA";
       return isOn(defElems(body.params).get("concurrently")) ? "REINDEX CONCURRENTLY" : void 0;
     }
     case "VacuumStmt":
@@ -8851,8 +8880,12 @@ function nonTransactionalReason(nodeType, body) {
     }
     case "DropSubscriptionStmt":
       return "DROP SUBSCRIPTION";
-    case "AlterSubscriptionStmt":
-      return body.kind === "ALTER_SUBSCRIPTION_REFRESH" ? "ALTER SUBSCRIPTION \u2026 REFRESH PUBLICATION" : void 0;
+    case "AlterSubscriptionStmt": {
+      if (body.kind === "ALTER_SUBSCRIPTION_REFRESH") return "ALTER SUBSCRIPTION \u2026 REFRESH PUBLICATION";
+      const changesPublications = body.kind === "ALTER_SUBSCRIPTION_SET_PUBLICATION" || body.kind === "ALTER_SUBSCRIPTION_ADD_PUBLICATION" || body.kind === "ALTER_SUBSCRIPTION_DROP_PUBLICATION";
+      const refresh = defElems(body.options).get("refresh");
+      return changesPublications && (refresh === void 0 || isOn(refresh)) ? "ALTER SUBSCRIPTION \u2026 PUBLICATION with refresh" : void 0;
+    }
     case "AlterTableStmt": {
       const cmds = Array.isArray(body.cmds) ? body.cmds : [];
       const detachConcurrently = cmds.some((cmd) => {
@@ -8871,8 +8904,9 @@ function nonTransactionalReason(nodeType, body) {
 function parseError(error, sql, path) {
   const details = error.sqlDetails;
   const message = error instanceof Error ? error.message : String(error);
-  const position = details?.cursorPosition;
-  if (position === void 0 || position < 0) {
+  const cursor = details?.cursorPosition;
+  const position = cursor === void 0 || cursor < 0 ? void 0 : codePointToCharIndex(sql, cursor);
+  if (position === void 0) {
     return new SupagateError("MIGRATION_PARSE_ERROR", `${path}: ${message}`, {
       hint: "Fix the SQL syntax; supagate parses migrations with PostgreSQL 17\u2019s grammar.",
       details: { file: path }
@@ -8884,6 +8918,13 @@ function parseError(error, sql, path) {
     details: { file: path, line, column }
   });
 }
+function codePointToCharIndex(text, codePoints) {
+  let index = 0;
+  for (let n = 0; n < codePoints && index < text.length; n++) {
+    index += (text.codePointAt(index) ?? 0) > 65535 ? 2 : 1;
+  }
+  return index;
+}
 
 // src/core/migrations/files.ts
 var MIGRATION_FILE_PATTERN = /^([0-9]+)_(.*)\.sql$/;
@@ -8892,12 +8933,12 @@ function compareVersions(a, b) {
   return difference < 0n ? -1 : difference > 0n ? 1 : 0;
 }
 async function discoverMigrations(options) {
-  const migrationsDir = join(options.projectDir, options.migrationsDir);
+  const migrationsDir = resolve(options.projectDir, options.migrationsDir);
   const warnings = [];
   const upFiles = await readMigrationDir(options.projectDir, migrationsDir, warnings, { required: true });
   const downFiles = await readMigrationDir(
     options.projectDir,
-    join(options.projectDir, options.rollbacksDir),
+    resolve(options.projectDir, options.rollbacksDir),
     warnings,
     {
       required: false
@@ -9310,8 +9351,14 @@ var DEFAULTS = {
   atomic: "per-migration",
   includeAll: false,
   strictHistory: false,
-  allowEdited: false
+  allowEdited: false,
+  detectLocalSupabase: true,
+  apiSchemas: ["public", "graphql_public"],
+  extraRoles: [],
+  largeTableRows: 1e5,
+  acceptedHazards: []
 };
+var optionalString = (value) => value === void 0 ? void 0 : String(value);
 function resolveConfig(input = {}) {
   const pick = (key) => input[key] === void 0 || input[key] === "" ? void 0 : input[key];
   return {
@@ -9331,8 +9378,20 @@ function resolveConfig(input = {}) {
     includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
     strictHistory: flag("strict-history", pick("strictHistory"), DEFAULTS.strictHistory),
     allowEdited: flag("allow-edited", pick("allowEdited"), DEFAULTS.allowEdited),
-    actor: pick("actor") === void 0 ? void 0 : String(pick("actor")),
-    runId: pick("runId") === void 0 ? void 0 : String(pick("runId"))
+    actor: optionalString(pick("actor")),
+    runId: optionalString(pick("runId")),
+    shadowUrl: optionalString(pick("shadowUrl")),
+    detectLocalSupabase: flag(
+      "detect-local-supabase",
+      pick("detectLocalSupabase"),
+      DEFAULTS.detectLocalSupabase
+    ),
+    pgDumpPath: optionalString(pick("pgDumpPath")),
+    pgRestorePath: optionalString(pick("pgRestorePath")),
+    apiSchemas: list(pick("apiSchemas"), DEFAULTS.apiSchemas),
+    extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
+    largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
+    acceptedHazards: Array.isArray(pick("acceptedHazards")) ? pick("acceptedHazards") : []
   };
 }
 var UNITS = { ms: 1, s: 1e3, sec: 1e3, m: 6e4, min: 6e4, h: 36e5 };
@@ -9343,9 +9402,21 @@ function duration(setting, value, fallback) {
   if (!match) throw invalid(setting, value, "a duration such as 500ms, 5s, 2min or 1h");
   return Math.round(Number(match[1]) * (UNITS[(match[2] ?? "ms").toLowerCase()] ?? 1));
 }
+function list(value, fallback) {
+  if (value === void 0) return fallback;
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(",");
+  return items.map((item) => item.trim()).filter((item) => item.length > 0);
+}
+function wholeNumber(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text)) throw invalid(setting, value, "a whole number");
+  return Number(text);
+}
 function count(setting, value, fallback) {
   if (value === void 0) return fallback;
-  const number = typeof value === "number" ? value : Number(String(value).trim());
+  const text = String(value).trim();
+  const number = typeof value === "number" ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(number) || number < 0 || number > 100)
     throw invalid(setting, value, "a whole number from 0 to 100");
   return number;
