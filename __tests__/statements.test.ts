@@ -74,6 +74,16 @@ describe('parseMigrationSql: statements and positions', () => {
     expectPositionsConsistent(sql, statements);
   });
 
+  it('starts a statement at its first token, after the comments before it', async () => {
+    const sql = '-- header\n/* block /* nested */ still */\n\n  SELECT 1;\n-- about the next\nSELECT 2;';
+    const { statements } = await parse(sql);
+    expect(positions(statements)).toEqual([
+      { index: 0, sql: 'SELECT 1', line: 4, column: 3 },
+      { index: 1, sql: 'SELECT 2', line: 6, column: 1 },
+    ]);
+    expectPositionsConsistent(sql, statements);
+  });
+
   it('keeps positions right after multi-byte characters (é is 2 bytes, an emoji 4 bytes and 2 UTF-16 units)', async () => {
     const sql = [
       'CREATE TABLE café (nom text, emoji text);',

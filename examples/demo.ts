@@ -4,8 +4,9 @@
  * 1. Starts a throwaway PostgreSQL 15 as "production", made to look like a Supabase project
  *    (__fixtures__/supabase-bootstrap.sql), with the demo app's first three migrations
  *    applied and some rows (examples/demo-app).
- * 2. A pull request adds three more migrations: `status` shows them pending, `apply
- *    --dry-run` shows exactly what would run, `apply` applies them, `status` shows history.
+ * 2. A pull request adds three more migrations: `status` shows them pending, `plan` shows
+ *    what they would do to production (computed on a shadow copy), `apply --dry-run` shows
+ *    exactly what would run, `apply` applies them, `status` shows history.
  */
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,11 @@ try {
   heading('A pull request adds three migrations');
   await cp(join(app, 'supabase/migrations'), join(project, 'supabase/migrations'), { recursive: true });
   await supagate(['status', '--project-dir', project], env);
+
+  heading('The plan: what the PR would do to production (posted as the PR comment in CI)');
+  const report = join(project, 'plan.md');
+  await supagate(['plan', '--project-dir', project, '--out', report], env);
+  process.stdout.write(`(the markdown for the PR comment was written to ${report}: ${(await readFile(report, 'utf8')).length} characters)\n`);
 
   heading('What apply would run (dry run: changes nothing)');
   await supagate(['apply', '--dry-run', '--project-dir', project], env);

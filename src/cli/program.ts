@@ -1,10 +1,14 @@
+import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { apply } from '../core/commands/apply.js';
+import { diffDatabases } from '../core/commands/diff.js';
+import { type PlanResult, plan } from '../core/commands/plan.js';
 import { status } from '../core/commands/status.js';
 import { type ConfigInput, resolveConfig } from '../core/config.js';
 import { renderJson, renderJsonError } from '../core/report/json.js';
-import { renderApply, renderError, renderStatus } from '../core/report/text.js';
+import { renderPlanMarkdown, SUMMARY_LIMIT } from '../core/report/markdown.js';
+import { renderApply, renderDiff, renderError, renderPlan, renderStatus } from '../core/report/text.js';
 import { VERSION } from '../core/version.js';
 
 export interface CliIo {
@@ -13,8 +17,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** Exit codes: 0 success, 1 error or refusal, 2 usage error. */
-export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
+/** Exit codes: 0 success, 1 error or refusal, 2 usage error, 3 plan has blocking findings. */
+export const EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 } as const;
 
 interface CommonFlags {
   projectDir?: string;
@@ -60,6 +64,16 @@ function safeUser(): string | undefined {
   }
 }
 
+async function writeReport(path: string, result: object, ok: boolean): Promise<void> {
+  const isPlan = (r: object): r is PlanResult => (r as { command?: string }).command === 'plan';
+  const body = path.endsWith('.json')
+    ? renderJson(result, ok)
+    : isPlan(result)
+      ? renderPlanMarkdown(result, { limit: SUMMARY_LIMIT })
+      : renderJson(result, ok);
+  await writeFile(path, `${body}\n`);
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command()
@@ -77,12 +91,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     flags: CommonFlags,
     work: () => Promise<R>,
     render: (result: R) => string,
-    ok: (result: R) => boolean,
+    exit: (result: R) => number,
+    out?: string,
   ) => {
     try {
       const result = await work();
-      io.stdout(`${flags.json ? renderJson(result, ok(result)) : render(result)}\n`);
-      exitCode = ok(result) ? EXIT.ok : EXIT.error;
+      io.stdout(`${flags.json ? renderJson(result, exit(result) === EXIT.ok) : render(result)}\n`);
+      if (out) await writeReport(out, result, exit(result) === EXIT.ok);
+      exitCode = exit(result);
     } catch (error) {
       io.stderr(`${flags.json ? renderJsonError(name, error) : renderError(error)}\n`);
       exitCode = EXIT.error;
@@ -101,7 +117,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       flags,
       () => status(configFrom(flags, io)),
       renderStatus,
-      (r) => r.ok,
+      (r) => (r.ok ? EXIT.ok : EXIT.error),
     );
   });
 
@@ -155,10 +171,85 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               { dryRun: flags.dryRun ?? false },
             ),
           renderApply,
-          (r) => r.status !== 'failed',
+          (r) => (r.status === 'failed' ? EXIT.error : EXIT.ok),
         );
       },
     );
+
+  withCommonOptions(
+    program
+      .command('plan')
+      .description(
+        'What the pending migrations will do to production: schema diff, hazards, security lints, RLS access changes. ' +
+          'Production is only read; the migrations run in a shadow database. Exit 3 when something blocks.',
+      ),
+  )
+    .option(
+      '--shadow-url <url>',
+      'server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)',
+    )
+    .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
+    .option('--pg-dump <path>', 'pg_dump to use (default: PATH, then the usual install folders)')
+    .option('--pg-restore <path>', 'pg_restore to use')
+    .option('--api-schemas <list>', 'schemas PostgREST exposes, comma-separated', 'public,graphql_public')
+    .option('--roles <list>', 'more roles for the RLS access matrix, comma-separated')
+    .option('--large-table-rows <n>', 'rows from which a table counts as large for locking hazards', '100000')
+    .option('--out <file>', 'also write the report to a file: markdown, or JSON when the name ends in .json')
+    .action(
+      async (
+        flags: CommonFlags & {
+          shadowUrl?: string;
+          detectLocalSupabase?: boolean;
+          pgDump?: string;
+          pgRestore?: string;
+          apiSchemas?: string;
+          roles?: string;
+          largeTableRows?: string;
+          out?: string;
+        },
+      ) => {
+        const config = configFrom(
+          {
+            ...flags,
+            shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+            detectLocalSupabase: flags.detectLocalSupabase,
+            pgDumpPath: flags.pgDump,
+            pgRestorePath: flags.pgRestore,
+            apiSchemas: flags.apiSchemas,
+            extraRoles: flags.roles,
+            largeTableRows: flags.largeTableRows,
+          } as CommonFlags & ConfigInput,
+          io,
+        );
+        await report(
+          'plan',
+          flags,
+          () => plan(config),
+          renderPlan,
+          (r) => (r.blocking ? EXIT.blocking : EXIT.ok),
+          flags.out,
+        );
+      },
+    );
+
+  program
+    .command('diff')
+    .description(
+      'Schema diff, security lints and RLS access changes between two databases. Both are only read.',
+    )
+    .option('--from <url>', 'the "before" database')
+    .option('--to <url>', 'the "after" database')
+    .option('--api-schemas <list>', 'schemas PostgREST exposes, comma-separated', 'public,graphql_public')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { from?: string; to?: string; apiSchemas?: string; json?: boolean }) => {
+      await report(
+        'diff',
+        flags,
+        () => diffDatabases(flags.from, flags.to, resolveConfig({ apiSchemas: flags.apiSchemas })),
+        renderDiff,
+        () => EXIT.ok,
+      );
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -64,10 +64,9 @@ function locateStatements(sql: string, raw: RawStmt[]): Located[] {
     const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes.length;
     const start = toChar(startByte);
     const end = toChar(endByte);
-    const rawText = sql.slice(start, end);
-    const leading = rawText.length - rawText.trimStart().length;
-    const text = rawText.trim();
-    const offset = start + leading;
+    // The statement starts at its first token: comments before it belong to no statement.
+    const offset = skipTrivia(sql, start, end);
+    const text = sql.slice(offset, end).trimEnd();
     const { line, column } = lineColumnAt(sql, offset);
     const [nodeType, body] = Object.entries(entry.stmt)[0] as [string, Node];
     const nonTransactional = nonTransactionalReason(nodeType, body);
@@ -82,6 +81,37 @@ function locateStatements(sql: string, raw: RawStmt[]): Located[] {
       ...(nonTransactional ? { nonTransactional } : {}),
     };
   });
+}
+
+/** The index of the first character at or after `from` that is not white space or a comment. */
+function skipTrivia(sql: string, from: number, to: number): number {
+  let i = from;
+  while (i < to) {
+    const char = sql[i] as string;
+    if (/\s/.test(char)) {
+      i++;
+    } else if (sql.startsWith('--', i)) {
+      const newline = sql.indexOf('\n', i);
+      i = newline < 0 || newline >= to ? to : newline + 1;
+    } else if (sql.startsWith('/*', i)) {
+      // Block comments nest in PostgreSQL.
+      let depth = 0;
+      do {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else {
+          i++;
+        }
+      } while (depth > 0 && i < to);
+    } else {
+      break;
+    }
+  }
+  return Math.min(i, to);
 }
 
 function byteToCharIndex(bytes: Buffer): (byteOffset: number) => number {

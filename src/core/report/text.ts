@@ -1,8 +1,14 @@
 import type { ApplyResult } from '../commands/apply.js';
+import type { DiffResult } from '../commands/diff.js';
+import type { PlanResult } from '../commands/plan.js';
 import type { StatusResult } from '../commands/status.js';
 import { redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import type { Problem } from '../migrations/pending.js';
+import type { ObjectChange } from '../schema/changes.js';
+import type { LintFinding } from '../schema/lints.js';
+import { describeAccess, type TableAccess } from '../schema/rls.js';
+import { plural, shortValue } from './describe.js';
 
 /** Plain-text renderers for the terminal. They render typed results; they never query. */
 
@@ -30,7 +36,7 @@ export function renderApply(result: ApplyResult): string {
   const lines = [`Target: ${result.target}`];
   if (result.status === 'dry-run') {
     lines.push(
-      `Dry run: nothing was changed. ${summaryLine(result.plan.length, 'pending migration')} would run, in this order:`,
+      `Dry run: nothing was changed. ${plural(result.plan.length, 'pending migration')} would run, in this order:`,
     );
     for (const migration of result.plan) {
       lines.push('', `${migration.path}  [${modeLabel(migration.mode)}]`);
@@ -68,8 +74,8 @@ export function renderApply(result: ApplyResult): string {
     lines.push(
       '',
       result.failure
-        ? `Failed after applying ${summaryLine(result.applied.length, 'migration')}.`
-        : `Applied ${summaryLine(result.applied.length, 'migration')} in ${result.durationMs} ms.`,
+        ? `Failed after applying ${plural(result.applied.length, 'migration')}.`
+        : `Applied ${plural(result.applied.length, 'migration')} in ${result.durationMs} ms.`,
     );
     if (result.notifiedPostgrest) lines.push(`PostgREST was told to reload its schema cache.`);
   }
@@ -107,10 +113,6 @@ function modeLabel(mode: string): string {
       : 'one transaction';
 }
 
-function summaryLine(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
 function indent(text: string, prefix: string): string {
   return text
     .split('\n')
@@ -128,4 +130,121 @@ function table(header: string[], rows: string[][]): string[] {
       .join('  ')
       .trimEnd();
   return [format(header), ...rows.map(format)];
+}
+
+const ACTION_MARK = { added: '+', removed: '-', changed: '~', renamed: '>' } as const;
+
+function changeLines(changes: ObjectChange[], withSql: boolean): string[] {
+  const lines: string[] = [];
+  for (const change of changes) {
+    lines.push(
+      `${ACTION_MARK[change.action]} ${change.kind} ${change.id}${change.renamedFrom ? ` (renamed from ${change.renamedFrom})` : ''}`,
+    );
+    for (const attribute of change.attributes) {
+      lines.push(
+        `    ${attribute.attribute}: ${shortValue(attribute.before)} → ${shortValue(attribute.after)}`,
+      );
+    }
+    for (const member of change.members) {
+      const details = member.attributes.map(
+        (a) => `${a.attribute}: ${shortValue(a.before)} → ${shortValue(a.after)}`,
+      );
+      lines.push(
+        `    ${ACTION_MARK[member.action]} ${member.kind} ${member.name}${member.renamedFrom ? ` (was ${member.renamedFrom})` : ''}${
+          details.length > 0 ? `  ${details.join('; ')}` : ''
+        }`,
+      );
+    }
+    if (withSql && change.ddl.diff) lines.push(indent(change.ddl.diff, '    │ '));
+  }
+  return lines;
+}
+
+function lintLines(lints: {
+  introduced: LintFinding[];
+  resolved: LintFinding[];
+  existingCount: number;
+}): string[] {
+  const lines: string[] = [];
+  for (const lint of lints.introduced) {
+    lines.push(
+      `${lint.level.padEnd(5)} ${lint.code}  ${lint.object}: ${lint.message}`,
+      `      fix: ${lint.remediation}`,
+    );
+  }
+  for (const lint of lints.resolved) lines.push(`fixed ${lint.code}  ${lint.object}`);
+  return lines;
+}
+
+function accessLines(access: TableAccess[]): string[] {
+  const lines: string[] = [];
+  for (const table of access) {
+    const changed = table.cells.filter((cell) => cell.changed);
+    if (changed.length === 0) continue;
+    lines.push(table.table);
+    for (const cell of changed) {
+      lines.push(
+        `    ${cell.role.padEnd(14)} ${cell.command.padEnd(6)} ${describeAccess(cell.before)} → ${describeAccess(cell.after)}`,
+      );
+    }
+  }
+  return lines;
+}
+
+function section(title: string, lines: string[]): string[] {
+  return lines.length === 0
+    ? []
+    : ['', `${title}:`, ...lines.map((line) => (line.startsWith('    ') ? line : `  ${line}`))];
+}
+
+export function renderPlan(result: PlanResult): string {
+  const lines = [`Target: ${result.target}`, `Plan: ${result.planHash}`];
+  if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
+  lines.push('');
+  if (result.status === 'no-pending') lines.push('No pending migrations: nothing to plan.');
+  for (const p of result.pending) {
+    lines.push(
+      `pending ${p.path}  [${p.mode === 'non-atomic' ? 'not atomic' : 'one transaction'}, ${plural(p.statementCount, 'statement')}]`,
+    );
+  }
+  if (result.failure) {
+    lines.push('', `✗ The pending migrations could not be planned: ${result.failure.message}`);
+    if (result.failure.hint) lines.push(`  fix: ${result.failure.hint}`);
+  }
+  lines.push(
+    ...section(
+      'Hazards',
+      result.hazards.map(
+        (h) =>
+          `${h.accepted ? 'accepted' : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.location ? `  (${h.location.path}:${h.location.line})` : ''}${
+            h.accepted ? `  — ${h.accepted.reason}` : ''
+          }`,
+      ),
+    ),
+  );
+  lines.push(...section('Security lints introduced', lintLines(result.lints)));
+  lines.push(...section('RLS access changes', accessLines(result.access)));
+  lines.push(
+    ...section(`Schema changes (${result.diff.changes.length})`, changeLines(result.diff.changes, true)),
+  );
+  lines.push(...renderProblems(result.problems));
+  lines.push(...section('Shadow notes', result.shadow.warnings));
+  lines.push(
+    '',
+    result.blocking
+      ? `BLOCKING:\n${result.blockingReasons.map((reason) => `  - ${reason}`).join('\n')}\nAccept a hazard with \`-- supagate:allow <code>: <reason>\` in its migration.`
+      : 'Nothing blocking.',
+  );
+  return lines.join('\n');
+}
+
+export function renderDiff(result: DiffResult): string {
+  const lines = [`From: ${result.from}`, `To:   ${result.to}`, ''];
+  if (result.identical) lines.push('The schemas are identical.');
+  lines.push(
+    ...section(`Schema changes (${result.diff.changes.length})`, changeLines(result.diff.changes, true)),
+  );
+  lines.push(...section('Security lints introduced', lintLines(result.lints)));
+  lines.push(...section('RLS access changes', accessLines(result.access)));
+  return lines.join('\n');
 }

@@ -1,0 +1,369 @@
+import { createHash } from 'node:crypto';
+import type { SupagateConfig } from '../config.js';
+import { cloneSchema } from '../db/clone.js';
+import { type Connection, connect, disconnect } from '../db/connect.js';
+import { findPgTool } from '../db/pgtools.js';
+import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
+import { SupagateError } from '../errors.js';
+import {
+  applyMigration,
+  MigrationFailedError,
+  type MigrationFailure,
+  type TransactionMode,
+  transactionModeOf,
+} from '../migrations/execute.js';
+import type { Migration } from '../migrations/model.js';
+import type { Problem } from '../migrations/pending.js';
+import type { SchemaDiff } from '../schema/changes.js';
+import { diffSchemas } from '../schema/diff.js';
+import { allowCommentsIn, findHazards, type Hazard } from '../schema/hazards.js';
+import { introspect } from '../schema/introspect.js';
+import { introducedLints, type LintFinding } from '../schema/lints.js';
+import type { SchemaModel } from '../schema/model.js';
+import { renameHintsFromSql } from '../schema/renames.js';
+import { accessMatrix, type TableAccess } from '../schema/rls.js';
+import { discover, loadStatus, requireDbUrl } from './load.js';
+
+/**
+ * plan: what exactly the pending migrations will do to production. Production is only read
+ * (read-only session, short statement_timeout); the migrations run in a shadow database that
+ * holds a schema-only copy of production, and the diff is shadow-before vs shadow-after.
+ */
+export interface PendingSummary {
+  version: string;
+  name: string;
+  path: string;
+  checksum: string;
+  mode: TransactionMode;
+  statementCount: number;
+  hasRollback: boolean;
+}
+
+export type PlanStatus = 'no-pending' | 'planned' | 'failed' | 'history-problem';
+
+/** Why the migrations could not be planned: a file that does not parse, a clone or a migration that fails. */
+export interface PlanFailure {
+  stage: 'files' | 'clone' | 'migration';
+  message: string;
+  hint?: string;
+  file?: string;
+  line?: number;
+  /** For a migration failing on the shadow: statement, SQLSTATE… */
+  migration?: MigrationFailure;
+}
+
+export interface PlanResult {
+  command: 'plan';
+  status: PlanStatus;
+  target: string;
+  /** sha256 over the pending migrations' checksums and production's schema fingerprint. */
+  planHash: string;
+  /** sha256 of production's schema model: changes when production changes underneath a plan. */
+  productionFingerprint: string;
+  /** True when something must be fixed or accepted before applying (exit code 3). */
+  blocking: boolean;
+  blockingReasons: string[];
+  pending: PendingSummary[];
+  problems: Problem[];
+  diff: SchemaDiff;
+  hazards: Hazard[];
+  lints: { introduced: LintFinding[]; resolved: LintFinding[]; existingCount: number };
+  access: TableAccess[];
+  shadow: {
+    source: ShadowDatabase['source'] | 'none';
+    serverVersion: number;
+    warnings: string[];
+  };
+  failure?: PlanFailure;
+  durationMs: number;
+}
+
+/** The plan with the two models it compared: the shadow before and after the migrations. */
+export interface PlanWithModels {
+  result: PlanResult;
+  before?: SchemaModel;
+  after?: SchemaModel;
+}
+
+const PRODUCTION_STATEMENT_TIMEOUT_MS = 60_000;
+
+export async function plan(config: SupagateConfig): Promise<PlanResult> {
+  return (await planWithModels(config)).result;
+}
+
+const FILE_ERRORS = new Set([
+  'MIGRATION_FILE_INVALID',
+  'MIGRATION_DUPLICATE_VERSION',
+  'MIGRATION_PARSE_ERROR',
+  'MIGRATION_TRANSACTION_CONTROL',
+]);
+
+export async function planWithModels(config: SupagateConfig): Promise<PlanWithModels> {
+  const started = performance.now();
+  const url = requireDbUrl(config);
+  let discovered: Awaited<ReturnType<typeof discover>>;
+  try {
+    discovered = await discover(config);
+  } catch (error) {
+    if (!(error instanceof SupagateError) || !FILE_ERRORS.has(error.code)) throw error;
+    const base = emptyResult('', [], [], '', started);
+    const file = typeof error.details.file === 'string' ? error.details.file : undefined;
+    const line = typeof error.details.line === 'number' ? error.details.line : undefined;
+    const result: PlanResult = {
+      ...base,
+      status: 'failed',
+      failure: {
+        stage: 'files',
+        message: error.message,
+        ...(error.hint ? { hint: error.hint } : {}),
+        ...(file ? { file } : {}),
+        ...(line ? { line } : {}),
+      },
+    };
+    return { result: { ...result, blocking: true, blockingReasons: [error.message] } };
+  }
+  let production: Connection | undefined;
+  let shadow: ShadowDatabase | undefined;
+  try {
+    production = await connect(url, {
+      readOnly: true,
+      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
+      applicationName: 'supagate plan (read-only)',
+    });
+    const { status } = await loadStatus(production, discovered, config);
+    const productionModel = await introspect(production.client, { schemas: undefined });
+    const fingerprint = fingerprintOf(productionModel);
+    const base = emptyResult(production.target.label, status.pending, status.problems, fingerprint, started);
+    if (!status.ok) return { result: finish({ ...base, status: 'history-problem' }) };
+    if (status.pending.length === 0) return { result: finish({ ...base, status: 'no-pending' }) };
+
+    const serverMajor = Math.floor(productionModel.serverVersion / 10_000);
+    const [pgDump, pgRestore] = await Promise.all([
+      findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: serverMajor }),
+      findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: serverMajor }),
+    ]);
+    shadow = await createShadowDatabase({
+      shadowUrl: config.shadowUrl,
+      detectLocalSupabase: config.detectLocalSupabase,
+    });
+    const shadowInfo = {
+      source: shadow.source,
+      serverVersion: shadow.serverVersion,
+      warnings: [] as string[],
+    };
+    if (Math.floor(shadow.serverVersion / 10_000) < serverMajor) {
+      shadowInfo.warnings.push(
+        `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 10_000)}, older than production's ${serverMajor}: use a shadow of the same major version (--shadow-url).`,
+      );
+    }
+
+    try {
+      const clone = await cloneSchema({ sourceUrl: url, targetUrl: shadow.url, pgDump, pgRestore });
+      shadowInfo.warnings.push(...clone.warnings);
+    } catch (error) {
+      if (!(error instanceof SupagateError) || error.code !== 'CLONE_FAILED') throw error;
+      return {
+        result: finish({
+          ...base,
+          status: 'failed',
+          shadow: shadowInfo,
+          failure: { stage: 'clone', message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+        }),
+      };
+    }
+
+    const shadowConnection = await connect(shadow.url, { applicationName: 'supagate plan (shadow)' });
+    try {
+      const before = withStats(await introspect(shadowConnection.client), productionModel);
+      const drift = diffSchemas(productionModel, before).changes;
+      if (drift.length > 0) {
+        shadowInfo.warnings.push(
+          `The shadow copy differs from production in ${drift.length} object(s) (${drift
+            .slice(0, 5)
+            .map((c) => c.id)
+            .join(', ')}); the plan compares the copy before and after the migrations.`,
+        );
+      }
+      const failure = await applyToShadow(shadowConnection, status.pending, config);
+      if (failure)
+        return { result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure }), before };
+      const after = withStats(await introspect(shadowConnection.client), productionModel);
+      const hints = await renameHintsFromSql(
+        status.pending.map((m) => m.statements.map((s) => s.sql).join(';\n')),
+      );
+      const diff = diffSchemas(before, after, hints);
+      const access = accessMatrix(before, after, {
+        roles: ['anon', 'authenticated', 'service_role', ...config.extraRoles],
+      });
+      const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
+      const hazards = await findHazards(
+        { pending: status.pending, before, after, diff, access },
+        { largeTableRows: config.largeTableRows, accepted: config.acceptedHazards },
+      );
+      const result = finish({
+        ...base,
+        status: 'planned',
+        shadow: shadowInfo,
+        diff,
+        hazards,
+        access,
+        lints: {
+          introduced: lints.introduced,
+          resolved: lints.resolved,
+          existingCount: lints.existing.length,
+        },
+      });
+      return { result, before, after };
+    } finally {
+      await disconnect(shadowConnection);
+    }
+  } finally {
+    await disconnect(production);
+    await shadow?.dispose();
+  }
+
+  function finish(result: PlanResult): PlanResult {
+    const accepted = new Set(
+      result.pending.flatMap((p) =>
+        allowCommentsIn(discovered.migrations.find((m) => m.version === p.version)?.sql ?? '').map(
+          (a) => a.code,
+        ),
+      ),
+    );
+    const reasons: string[] = [];
+    for (const problem of result.problems) if (problem.severity === 'error') reasons.push(problem.message);
+    if (result.failure)
+      reasons.push(`The pending migrations could not be planned: ${result.failure.message}`);
+    for (const hazard of result.hazards) {
+      if (hazard.severity === 'blocking' && !hazard.accepted)
+        reasons.push(`${hazard.code}: ${hazard.message}`);
+    }
+    for (const lint of result.lints.introduced) {
+      if (lint.level === 'ERROR' && !accepted.has(lint.code)) reasons.push(`${lint.code}: ${lint.message}`);
+    }
+    return {
+      ...result,
+      blocking: reasons.length > 0,
+      blockingReasons: reasons,
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+}
+
+async function applyToShadow(
+  shadow: Connection,
+  pending: Migration[],
+  config: SupagateConfig,
+): Promise<PlanFailure | undefined> {
+  for (const migration of pending) {
+    try {
+      await applyMigration(
+        shadow.client,
+        migration,
+        {
+          lockTimeoutMs: 10_000,
+          statementTimeoutMs: config.statementTimeoutMs,
+          lockRetries: 0,
+          retryDelayMs: 0,
+        },
+        { actor: 'supagate plan', runId: null, backupId: null },
+      );
+    } catch (error) {
+      if (!(error instanceof MigrationFailedError)) throw error;
+      return {
+        stage: 'migration',
+        message: error.message,
+        hint: shadowHint(error.failure),
+        file: error.failure.path,
+        line: error.failure.line,
+        migration: error.failure,
+      };
+    }
+  }
+  return undefined;
+}
+
+function shadowHint(failure: MigrationFailure): string {
+  const extension =
+    /extension "([^"]+)" is not available|could not open extension control file ".*\/([^/]+)\.control"/.exec(
+      failure.message,
+    );
+  if (extension) {
+    return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Plan with a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
+  }
+  return 'The migration fails on a copy of production’s schema, so it would fail in production too. Fix it and push again.';
+}
+
+/** Size estimates come from production: the shadow has the schema but no rows. */
+function withStats(model: SchemaModel, production: SchemaModel): SchemaModel {
+  for (const [id, table] of Object.entries(model.tables)) {
+    const stats = production.tables[id]?.stats;
+    if (stats) table.stats = { ...stats };
+  }
+  return model;
+}
+
+/** A stable hash of the model without size estimates. */
+export function fingerprintOf(model: SchemaModel): string {
+  const tables = Object.fromEntries(
+    Object.entries(model.tables).map(([id, { stats: _stats, ...table }]) => [id, table]),
+  );
+  return createHash('sha256')
+    .update(stableStringify({ ...model, tables }))
+    .digest('hex');
+}
+
+export function planHashOf(
+  pending: { version: string; checksum: string }[],
+  productionFingerprint: string,
+): string {
+  const hash = createHash('sha256');
+  for (const migration of pending) hash.update(`${migration.version}:${migration.checksum}\n`);
+  hash.update(`production:${productionFingerprint}`);
+  return hash.digest('hex');
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableStringify(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function emptyResult(
+  target: string,
+  pending: Migration[],
+  problems: Problem[],
+  productionFingerprint: string,
+  started: number,
+): PlanResult {
+  return {
+    command: 'plan',
+    status: 'planned',
+    target,
+    planHash: planHashOf(pending, productionFingerprint),
+    productionFingerprint,
+    blocking: false,
+    blockingReasons: [],
+    pending: pending.map((migration) => ({
+      version: migration.version,
+      name: migration.name,
+      path: migration.path,
+      checksum: migration.checksum,
+      mode: transactionModeOf(migration),
+      statementCount: migration.statements.length,
+      hasRollback: migration.rollback !== undefined,
+    })),
+    problems,
+    diff: { changes: [] },
+    hazards: [],
+    lints: { introduced: [], resolved: [], existingCount: 0 },
+    access: [],
+    shadow: { source: 'none', serverVersion: 0, warnings: [] },
+    durationMs: Math.round(performance.now() - started),
+  };
+}

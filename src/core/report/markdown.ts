@@ -1,0 +1,263 @@
+import type { PlanResult } from '../commands/plan.js';
+import type { ObjectChange } from '../schema/changes.js';
+import type { Hazard } from '../schema/hazards.js';
+import { describeAccess, type TableAccess } from '../schema/rls.js';
+import { plural, shortValue } from './describe.js';
+import { code, codeBlock, inline, safeUrl } from './escape.js';
+
+/**
+ * The plan as GitHub markdown: the PR comment (≤ 65,536 characters) and the job summary.
+ * When the whole report does not fit it degrades on purpose, most detailed parts first:
+ * per-object SQL diffs are cut, then the list of changed objects, and it says where the
+ * full report is.
+ */
+export const COMMENT_LIMIT = 65_536;
+export const SUMMARY_LIMIT = 1_000_000;
+
+export interface MarkdownOptions {
+  /** Characters at most (GitHub: 65,536 for a comment). */
+  limit?: number;
+  /** Where the untrimmed report is (the run's job summary or artifact). */
+  fullReportUrl?: string;
+  /** Prepended verbatim (the sticky comment's hidden marker). */
+  header?: string;
+}
+
+interface Budget {
+  /** Lines of SQL diff per object; 0 hides them. */
+  diffLines: number;
+  /** Objects listed in the schema changes section. */
+  objects: number;
+  /** Rows of the RLS access section. */
+  accessTables: number;
+}
+
+const BUDGETS: Budget[] = [
+  {
+    diffLines: Number.POSITIVE_INFINITY,
+    objects: Number.POSITIVE_INFINITY,
+    accessTables: Number.POSITIVE_INFINITY,
+  },
+  { diffLines: 200, objects: 2_000, accessTables: 200 },
+  { diffLines: 40, objects: 500, accessTables: 100 },
+  { diffLines: 10, objects: 200, accessTables: 50 },
+  { diffLines: 0, objects: 100, accessTables: 25 },
+  { diffLines: 0, objects: 25, accessTables: 10 },
+];
+
+export function renderPlanMarkdown(result: PlanResult, options: MarkdownOptions = {}): string {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  for (const [index, budget] of BUDGETS.entries()) {
+    const text = render(result, budget, options, index > 0);
+    if (text.length <= limit) return text;
+  }
+  // Last resort: the head of the smallest rendering, cut at a line, with the pointer kept.
+  const smallest = render(result, BUDGETS[BUDGETS.length - 1] as Budget, options, true);
+  const note = `\n\n${trimmedNote(options)}\n`;
+  const cut = smallest.slice(0, limit - note.length);
+  return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
+}
+
+function render(result: PlanResult, budget: Budget, options: MarkdownOptions, trimmed: boolean): string {
+  const parts: string[] = [];
+  if (options.header) parts.push(options.header);
+  parts.push(`### ${title(result)}`);
+  parts.push(verdict(result));
+  parts.push(
+    `Target: ${inline(result.target)} · plan ${code(result.planHash.slice(0, 12))}` +
+      (result.shadow.source !== 'none'
+        ? ` · shadow: ${result.shadow.source} (PostgreSQL ${pgVersion(result.shadow.serverVersion)})`
+        : ''),
+  );
+  if (trimmed) parts.push(`> [!NOTE]\n> ${trimmedNote(options)}`);
+
+  if (result.pending.length > 0) parts.push(pendingSection(result));
+  if (result.problems.length > 0) {
+    parts.push(
+      `#### Migration history\n${result.problems
+        .map(
+          (p) =>
+            `- ${p.severity === 'error' ? '⛔' : '⚠️'} ${inline(p.message)}${p.hint ? `<br>${inline(p.hint)}` : ''}`,
+        )
+        .join('\n')}`,
+    );
+  }
+  if (result.failure) parts.push(failureSection(result));
+  if (result.hazards.length > 0) parts.push(hazardSection(result.hazards));
+  if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0) parts.push(lintSection(result));
+  if (result.access.length > 0) parts.push(accessSection(result.access, budget));
+  if (result.diff.changes.length > 0) parts.push(changesSection(result.diff.changes, budget));
+  if (result.shadow.warnings.length > 0) {
+    parts.push(
+      `<details><summary>Shadow database notes (${result.shadow.warnings.length})</summary>\n\n${result.shadow.warnings
+        .map((w) => `- ${inline(w)}`)
+        .join('\n')}\n\n</details>`,
+    );
+  }
+  return `${parts.join('\n\n')}\n`;
+}
+
+function title(result: PlanResult): string {
+  switch (result.status) {
+    case 'no-pending':
+      return 'supagate plan: no pending migrations';
+    case 'history-problem':
+      return 'supagate plan: migration history needs attention';
+    case 'failed':
+      return 'supagate plan: the pending migrations could not be planned';
+    case 'planned':
+      return `supagate plan: ${plural(result.pending.length, 'migration')}, ${plural(result.diff.changes.length, 'object')} changed, ${plural(
+        result.hazards.filter((h) => h.severity === 'blocking' && !h.accepted).length,
+        'blocking hazard',
+      )}`;
+  }
+}
+
+function verdict(result: PlanResult): string {
+  if (result.status === 'no-pending')
+    return '✅ Nothing to apply: production has every migration of this branch.';
+  if (!result.blocking) return '✅ **Nothing blocking.** Review the changes below before approving.';
+  const reasons = result.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reason)}`);
+  if (result.blockingReasons.length > 20) reasons.push(`- … and ${result.blockingReasons.length - 20} more`);
+  return `⛔ **Blocking** — fix, or accept with \`-- supagate:allow <code>: <reason>\` in the migration:\n${reasons.join('\n')}`;
+}
+
+function pendingSection(result: PlanResult): string {
+  const rows = result.pending.map(
+    (p) =>
+      `| ${code(p.version)} | ${inline(p.name)} | ${p.mode === 'non-atomic' ? '⚠️ not atomic' : 'one transaction'} | ${p.statementCount} | ${p.hasRollback ? 'yes' : '—'} |`,
+  );
+  return `#### Pending migrations\n| Version | Name | Runs as | Statements | Rollback |\n|---|---|---|---:|---|\n${rows.join('\n')}`;
+}
+
+function failureSection(result: PlanResult): string {
+  const failure = result.failure;
+  if (!failure) return '';
+  const heading = {
+    files: '#### ⛔ A migration file is invalid',
+    clone: '#### ⛔ Production’s schema could not be copied to the shadow database',
+    migration: '#### ⛔ The migrations fail on a copy of production',
+  }[failure.stage];
+  const lines = [heading, inline(failure.message)];
+  if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, 'sql'));
+  if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
+  return lines.join('\n\n');
+}
+
+function hazardSection(hazards: Hazard[]): string {
+  const order = (h: Hazard) => (h.accepted ? 2 : h.severity === 'blocking' ? 0 : 1);
+  const rows = [...hazards]
+    .sort((a, b) => order(a) - order(b))
+    .map((h) => {
+      const status = h.accepted
+        ? `✅ accepted (${h.accepted.source}): ${inline(h.accepted.reason)}`
+        : h.severity === 'blocking'
+          ? '⛔ blocking'
+          : '⚠️ warning';
+      const where = h.location ? `${inline(h.location.path)}:${h.location.line}` : '—';
+      return `| ${status} | ${code(h.code)} | ${inline(h.message)} | ${where} |`;
+    });
+  return `#### Hazards\n| | Code | What | Where |\n|---|---|---|---|\n${rows.join('\n')}`;
+}
+
+function lintSection(result: PlanResult): string {
+  const icon = { ERROR: '⛔', WARN: '⚠️', INFO: 'ℹ️' } as const;
+  const lines = ['#### Security lints introduced by this PR'];
+  if (result.lints.introduced.length > 0) {
+    lines.push(
+      '| Level | Lint | Object | Problem | Fix |\n|---|---|---|---|---|\n' +
+        result.lints.introduced
+          .map(
+            (l) =>
+              `| ${icon[l.level]} ${l.level} | ${code(l.code)} | ${inline(l.object)} | ${inline(l.message)} | ${inline(l.remediation)} |`,
+          )
+          .join('\n'),
+    );
+  } else {
+    lines.push('None.');
+  }
+  if (result.lints.resolved.length > 0) {
+    lines.push(
+      `Resolved: ${result.lints.resolved.map((l) => `${code(l.code)} on ${inline(l.object)}`).join(', ')}`,
+    );
+  }
+  if (result.lints.existingCount > 0)
+    lines.push(`(${result.lints.existingCount} lint(s) production already had are not shown.)`);
+  return lines.join('\n\n');
+}
+
+function accessSection(access: TableAccess[], budget: Budget): string {
+  const commands = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
+  const blocks: string[] = ['#### RLS access changes'];
+  for (const table of access.slice(0, budget.accessTables)) {
+    const roles = [...new Set(table.cells.map((c) => c.role))];
+    const rows = roles.map((role) => {
+      const cells = commands.map((command) => {
+        const cell = table.cells.find((c) => c.role === role && c.command === command);
+        if (!cell) return '—';
+        const after = inline(describeAccess(cell.after));
+        return cell.changed ? `**${inline(describeAccess(cell.before))} → ${after}**` : after;
+      });
+      return `| ${inline(role)} | ${cells.join(' | ')} |`;
+    });
+    blocks.push(
+      `**${inline(table.table)}**\n\n| Role | ${commands.join(' | ')} |\n|---|---|---|---|---|\n${rows.join('\n')}`,
+    );
+  }
+  if (access.length > budget.accessTables)
+    blocks.push(`… and ${access.length - budget.accessTables} more tables.`);
+  return blocks.join('\n\n');
+}
+
+const ACTION_ICON = { added: '➕', removed: '➖', changed: '✏️', renamed: '🔀' } as const;
+
+function changesSection(changes: ObjectChange[], budget: Budget): string {
+  const blocks = [`#### Schema changes (${changes.length})`];
+  for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
+  if (changes.length > budget.objects)
+    blocks.push(`… and ${changes.length - budget.objects} more objects (see the full report).`);
+  return blocks.join('\n\n');
+}
+
+function changeBlock(change: ObjectChange, budget: Budget): string {
+  const head = `${ACTION_ICON[change.action]} ${change.kind} ${inline(change.id)}${
+    change.renamedFrom ? ` (renamed from ${inline(change.renamedFrom)})` : ''
+  }`;
+  const details: string[] = [];
+  for (const attribute of change.attributes) {
+    details.push(
+      `- ${inline(attribute.attribute)}: ${inline(shortValue(attribute.before))} → ${inline(shortValue(attribute.after))}`,
+    );
+  }
+  for (const member of change.members) {
+    const changed = member.attributes.map(
+      (a) => `${inline(a.attribute)}: ${inline(shortValue(a.before))} → ${inline(shortValue(a.after))}`,
+    );
+    details.push(
+      `- ${ACTION_ICON[member.action]} ${member.kind} ${inline(member.name)}${member.renamedFrom ? ` (was ${inline(member.renamedFrom)})` : ''}${
+        changed.length > 0 ? ` — ${changed.join('; ')}` : ''
+      }`,
+    );
+  }
+  const sql =
+    change.ddl.diff ??
+    (change.action === 'added' ? change.ddl.after : change.action === 'removed' ? change.ddl.before : null);
+  if (sql && budget.diffLines > 0) {
+    const lines = sql.split('\n');
+    const shown = lines.slice(0, budget.diffLines).join('\n');
+    details.push(codeBlock(shown, change.ddl.diff ? 'diff' : 'sql'));
+    if (lines.length > budget.diffLines)
+      details.push(`(${lines.length - budget.diffLines} more lines in the full report)`);
+  }
+  if (details.length === 0) return `- ${head}`;
+  return `<details><summary>${head}</summary>\n\n${details.join('\n')}\n\n</details>`;
+}
+
+function pgVersion(versionNum: number): string {
+  return versionNum > 0 ? `${Math.floor(versionNum / 10_000)}.${versionNum % 100}` : '?';
+}
+
+function trimmedNote(options: MarkdownOptions): string {
+  const url = safeUrl(options.fullReportUrl);
+  return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : ' The full report is in the job summary and the run’s artifacts.'}`;
+}
