@@ -20,7 +20,15 @@ export type ErrorCode =
   | 'PG_TOOL_MISSING'
   | 'SHADOW_FAILED'
   | 'CLONE_FAILED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'BACKUP_FAILED'
+  | 'BACKUP_UNVERIFIED'
+  | 'BACKUP_NOT_FOUND'
+  | 'BACKUP_KEY_INVALID'
+  | 'BACKUP_DECRYPT_FAILED'
+  | 'BACKUP_STORE_FAILED'
+  | 'BACKUP_STORE_PUBLIC'
+  | 'BACKUP_UNENCRYPTED_ARTIFACT';
 
 export interface ErrorOptions {
   hint?: string;

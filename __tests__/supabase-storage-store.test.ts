@@ -1,0 +1,414 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { decryptStream, encryptStream } from '../src/core/backup/encryption.js';
+import { SupabaseStorageStore } from '../src/core/backup/stores.js';
+import { SupagateError } from '../src/core/errors.js';
+
+interface RecordedRequest {
+  method: string;
+  /** Path and query, as received. */
+  url: string;
+  authorization: string | undefined;
+  apikey: string | undefined;
+  bodyBytes: number;
+}
+
+interface InjectedFailure {
+  method: string;
+  pathIncludes: string;
+  status: number;
+  times: number;
+}
+
+/**
+ * FakeSupabaseStorageServer: a local stand-in for Supabase Storage's REST API, recording
+ * requests. It plays the routes @supabase/storage-js calls (packages/StorageBucketApi.ts and
+ * StorageFileApi.ts), under `/storage/v1` as supabase-js addresses them:
+ *
+ *     GET    /bucket/:id                  getBucket
+ *     POST   /object/list/:bucket         list (prefix, limit, offset, sortBy)
+ *     POST   /object/:bucket/:path        upload (x-upsert header)
+ *     PUT    /object/:bucket/:path        update
+ *     GET    /object/:bucket/:path        download
+ *     DELETE /object/:bucket              remove ({ prefixes })
+ *
+ * Requests without `Authorization: Bearer <service key>` get 403, like Storage's RLS would
+ * answer for a private bucket. Failures can be injected per route.
+ */
+class FakeSupabaseStorageServer {
+  readonly requests: RecordedRequest[] = [];
+  readonly buckets = new Map<string, { public: boolean }>();
+  /** `bucket/path` → bytes. */
+  readonly objects = new Map<string, Buffer>();
+  readonly failures: InjectedFailure[] = [];
+  #server: Server | undefined;
+  url = '';
+
+  constructor(readonly serviceKey: string) {}
+
+  async start(): Promise<void> {
+    this.#server = createServer((request, response) => {
+      void this.#handle(request, response).catch((error: unknown) => {
+        this.#json(response, 500, { statusCode: '500', error: 'internal', message: String(error) });
+      });
+    });
+    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
+    const { port } = this.#server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.objects.clear();
+    this.failures.length = 0;
+  }
+
+  failNext(method: string, pathIncludes: string, status = 500, times = 1): void {
+    this.failures.push({ method, pathIncludes, status, times });
+  }
+
+  /** Object names under `bucket/prefix/`. */
+  names(bucket: string, prefix: string): string[] {
+    const start = `${bucket}/${prefix}/`;
+    return [...this.objects.keys()]
+      .filter((key) => key.startsWith(start))
+      .map((key) => key.slice(start.length))
+      .sort();
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const method = request.method ?? 'GET';
+    const url = request.url ?? '/';
+    this.requests.push({
+      method,
+      url,
+      authorization: request.headers.authorization,
+      apikey: request.headers.apikey as string | undefined,
+      bodyBytes: body.length,
+    });
+    const path = decodeURIComponent(new URL(url, 'http://x').pathname).replace(/^\/storage\/v1/, '');
+
+    const failure = this.failures.find(
+      (f) => f.method === method && path.includes(f.pathIncludes) && f.times > 0,
+    );
+    if (failure) {
+      failure.times--;
+      this.#json(response, failure.status, {
+        statusCode: String(failure.status),
+        error: 'injected',
+        message: 'injected failure',
+      });
+      return;
+    }
+    if (request.headers.authorization !== `Bearer ${this.serviceKey}`) {
+      this.#json(response, 403, {
+        statusCode: '403',
+        error: 'Unauthorized',
+        message: 'new row violates row-level security policy',
+      });
+      return;
+    }
+
+    let match = /^\/bucket\/([^/]+)$/.exec(path);
+    if (match && method === 'GET') {
+      const bucket = this.buckets.get(match[1] as string);
+      if (!bucket) {
+        this.#json(response, 400, {
+          statusCode: '404',
+          error: 'Bucket not found',
+          message: 'Bucket not found',
+        });
+        return;
+      }
+      this.#json(response, 200, {
+        id: match[1],
+        name: match[1],
+        owner: '',
+        public: bucket.public,
+        file_size_limit: null,
+        allowed_mime_types: null,
+        created_at: '2024-01-01T00:00:00Z',
+        updated_at: '2024-01-01T00:00:00Z',
+      });
+      return;
+    }
+
+    match = /^\/object\/list\/([^/]+)$/.exec(path);
+    if (match && method === 'POST') {
+      const bucket = match[1] as string;
+      const options = JSON.parse(body.toString('utf8')) as { prefix: string; limit: number; offset: number };
+      const folder = options.prefix ? `${bucket}/${options.prefix.replace(/\/$/, '')}/` : `${bucket}/`;
+      const entries = new Map<string, { name: string; id: string | null; metadata: unknown }>();
+      for (const [key, bytes] of this.objects) {
+        if (!key.startsWith(folder)) continue;
+        const rest = key.slice(folder.length);
+        const slash = rest.indexOf('/');
+        if (slash >= 0)
+          entries.set(rest.slice(0, slash), { name: rest.slice(0, slash), id: null, metadata: null });
+        else entries.set(rest, { name: rest, id: randomUUID(), metadata: { size: bytes.length } });
+      }
+      const sorted = [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+      this.#json(response, 200, sorted.slice(options.offset, options.offset + options.limit));
+      return;
+    }
+
+    match = /^\/object\/([^/]+)\/(.+)$/.exec(path);
+    if (match && (method === 'POST' || method === 'PUT')) {
+      const key = `${match[1]}/${match[2]}`;
+      if (!this.buckets.has(match[1] as string)) {
+        this.#json(response, 400, {
+          statusCode: '404',
+          error: 'Bucket not found',
+          message: 'Bucket not found',
+        });
+        return;
+      }
+      if (method === 'POST' && this.objects.has(key) && request.headers['x-upsert'] !== 'true') {
+        this.#json(response, 400, {
+          statusCode: '409',
+          error: 'Duplicate',
+          message: 'The resource already exists',
+        });
+        return;
+      }
+      this.objects.set(key, body);
+      this.#json(response, 200, { Id: randomUUID(), Key: key });
+      return;
+    }
+    if (match && method === 'GET') {
+      const bytes = this.objects.get(`${match[1]}/${match[2]}`);
+      if (!bytes) {
+        this.#json(response, 400, { statusCode: '404', error: 'not_found', message: 'Object not found' });
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+      response.end(bytes);
+      return;
+    }
+
+    match = /^\/object\/([^/]+)$/.exec(path);
+    if (match && method === 'DELETE') {
+      const { prefixes } = JSON.parse(body.toString('utf8')) as { prefixes: string[] };
+      const removed = [];
+      for (const name of prefixes) {
+        if (this.objects.delete(`${match[1]}/${name}`)) removed.push({ name, bucket_id: match[1] });
+      }
+      this.#json(response, 200, removed);
+      return;
+    }
+    this.#json(response, 404, {
+      statusCode: '404',
+      error: 'not_found',
+      message: `no route ${method} ${path}`,
+    });
+  }
+
+  #json(response: ServerResponse, status: number, value: unknown): void {
+    const text = JSON.stringify(value);
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(text);
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await pipeline(
+    stream,
+    new Writable({
+      write(chunk: Buffer, _e, cb) {
+        chunks.push(chunk);
+        cb();
+      },
+    }),
+  );
+  return Buffer.concat(chunks);
+}
+
+async function failure(promise: Promise<unknown>): Promise<SupagateError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SupagateError);
+  return error as SupagateError;
+}
+
+const SERVICE_KEY = `service-role-${randomBytes(12).toString('hex')}`;
+const KEY = randomBytes(32).toString('hex');
+const PART = 64 * 1024;
+
+describe('SupabaseStorageStore', () => {
+  const server = new FakeSupabaseStorageServer(SERVICE_KEY);
+  const store = (options: { bucket?: string; retries?: number } = {}) =>
+    new SupabaseStorageStore({
+      url: server.url,
+      serviceKey: SERVICE_KEY,
+      bucket: options.bucket ?? 'backups',
+      prefix: 'supagate-backups',
+      partSizeBytes: PART,
+      retries: options.retries ?? 3,
+      retryDelayMs: 5,
+    });
+
+  beforeAll(async () => {
+    await server.start();
+    server.buckets.set('backups', { public: false });
+    server.buckets.set('avatars', { public: true });
+  });
+  afterEach(() => server.reset());
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('uploads an encrypted stream in parts and streams it back', async () => {
+    const plain = randomBytes(300 * 1024);
+    const backups = store();
+    const pieces = Array.from({ length: 30 }, (_, i) => plain.subarray(i * 10 * 1024, (i + 1) * 10 * 1024));
+    const encrypted = Readable.from(pieces).pipe(encryptStream(KEY));
+    const { location } = await backups.put('20240101T000000000Z-abcd.dump.enc', encrypted);
+    expect(location).toBe('supabase-storage://backups/supagate-backups/20240101T000000000Z-abcd.dump.enc');
+
+    const names = server.names('backups', 'supagate-backups');
+    expect(names).toEqual([
+      '20240101T000000000Z-abcd.dump.enc.part-0000',
+      '20240101T000000000Z-abcd.dump.enc.part-0001',
+      '20240101T000000000Z-abcd.dump.enc.part-0002',
+      '20240101T000000000Z-abcd.dump.enc.part-0003',
+      '20240101T000000000Z-abcd.dump.enc.part-0004',
+      '20240101T000000000Z-abcd.dump.enc.parts.json',
+    ]);
+    for (const name of names.filter((n) => n.includes('.part-'))) {
+      expect(server.objects.get(`backups/supagate-backups/${name}`)?.length).toBeLessThanOrEqual(PART);
+    }
+    // The index is uploaded last: a key exists once all its parts do.
+    const uploads = server.requests.filter((r) => r.method === 'POST' && !r.url.includes('/list/'));
+    expect(uploads.at(-1)?.url).toContain('.parts.json');
+    const index = JSON.parse(
+      server.objects
+        .get('backups/supagate-backups/20240101T000000000Z-abcd.dump.enc.parts.json')
+        ?.toString() ?? '',
+    );
+    expect(index).toMatchObject({ format: 'supagate-parts/1', partSizeBytes: PART });
+    expect(index.parts).toHaveLength(5);
+
+    expect(await backups.list()).toEqual(['20240101T000000000Z-abcd.dump.enc']);
+    const back = await collect(
+      (await backups.get('20240101T000000000Z-abcd.dump.enc')).pipe(decryptStream(KEY)),
+    );
+    expect(back.equals(plain)).toBe(true);
+
+    await backups.remove('20240101T000000000Z-abcd.dump.enc');
+    expect(server.names('backups', 'supagate-backups')).toEqual([]);
+    expect(await backups.list()).toEqual([]);
+  });
+
+  it('retries a part after a 500 and uploads it again', async () => {
+    const backups = store();
+    server.failNext('POST', 'x.dump.part-0002', 500);
+    const data = randomBytes(4 * PART + 100);
+    await backups.put('x.dump', Readable.from([data]));
+    const part2 = server.requests.filter((r) => r.method === 'POST' && r.url.endsWith('x.dump.part-0002'));
+    expect(part2).toHaveLength(2);
+    expect(part2.every((r) => r.bodyBytes === PART)).toBe(true);
+    expect((await collect(await backups.get('x.dump'))).equals(data)).toBe(true);
+  });
+
+  it('gives up after the retries, leaving nothing behind', async () => {
+    const backups = store({ retries: 2 });
+    server.failNext('POST', 'y.dump.part-0001', 503, 10);
+    const error = await failure(backups.put('y.dump', Readable.from([randomBytes(3 * PART)])));
+    expect(error.code).toBe('BACKUP_STORE_FAILED');
+    expect(error.message).toContain('HTTP 503');
+    expect(server.requests.filter((r) => r.url.endsWith('y.dump.part-0001'))).toHaveLength(3);
+    expect(server.names('backups', 'supagate-backups')).toEqual([]);
+  });
+
+  it('does not retry what a retry cannot fix (4xx)', async () => {
+    const backups = store();
+    server.failNext('POST', 'z.dump.part-0000', 413);
+    const error = await failure(backups.put('z.dump', Readable.from([randomBytes(100)])));
+    expect(error.code).toBe('BACKUP_STORE_FAILED');
+    expect(server.requests.filter((r) => r.url.endsWith('z.dump.part-0000'))).toHaveLength(1);
+  });
+
+  it('leaves nothing when the input stream fails', async () => {
+    const backups = store();
+    async function* failing() {
+      yield randomBytes(PART + 10);
+      throw new SupagateError('BACKUP_FAILED', 'pg_dump exited with code 1');
+    }
+    const error = await failure(backups.put('w.dump', Readable.from(failing())));
+    expect(error.code).toBe('BACKUP_FAILED');
+    expect(server.names('backups', 'supagate-backups')).toEqual([]);
+  });
+
+  it('detects a damaged part on the way back', async () => {
+    const backups = store();
+    await backups.put('v.dump', Readable.from([randomBytes(2 * PART)]));
+    const part = server.objects.get('backups/supagate-backups/v.dump.part-0001') as Buffer;
+    part[7] = (part[7] as number) ^ 1;
+    const error = await failure(collect(await backups.get('v.dump')));
+    expect(error.code).toBe('BACKUP_STORE_FAILED');
+    expect(error.message).toContain('v.dump.part-0001');
+  });
+
+  it('refuses a public bucket before uploading anything', async () => {
+    const error = await failure(
+      store({ bucket: 'avatars' }).put('a.dump', Readable.from([Buffer.from('x')])),
+    );
+    expect(error.code).toBe('BACKUP_STORE_PUBLIC');
+    expect(error.message).toContain('"avatars" is public');
+    expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /storage/v1/bucket/avatars']);
+  });
+
+  it('explains a missing bucket', async () => {
+    const error = await failure(store({ bucket: 'nope' }).list());
+    expect(error.code).toBe('BACKUP_STORE_FAILED');
+    expect(error.message).toContain('"nope"');
+  });
+
+  it('answers BACKUP_NOT_FOUND for a key it does not have', async () => {
+    const error = await failure(store().get('missing.dump'));
+    expect(error.code).toBe('BACKUP_NOT_FOUND');
+  });
+
+  it('sends the service key as a bearer token, never in a URL', async () => {
+    const backups = store();
+    await backups.put('k.dump', Readable.from([randomBytes(PART + 1)]));
+    await collect(await backups.get('k.dump'));
+    await backups.list();
+    await backups.remove('k.dump');
+    expect(server.requests.length).toBeGreaterThan(5);
+    for (const request of server.requests) {
+      expect(request.authorization).toBe(`Bearer ${SERVICE_KEY}`);
+      expect(request.url).not.toContain(SERVICE_KEY);
+      expect(decodeURIComponent(request.url)).not.toContain(SERVICE_KEY);
+    }
+  });
+
+  it('lists complete keys only: a part without its index is no backup', async () => {
+    const backups = store();
+    for (let i = 0; i < 3; i++) {
+      await backups.put(`p${i}.manifest.json`, Readable.from([Buffer.from(`{"n":${i}}`)]));
+    }
+    server.objects.set('backups/supagate-backups/q.dump.part-0000', Buffer.from('orphan'));
+    server.objects.set('backups/supagate-backups/nested/r.dump.parts.json', Buffer.from('{}'));
+    expect(await backups.list()).toEqual(['p0.manifest.json', 'p1.manifest.json', 'p2.manifest.json']);
+    expect((await collect(await backups.get('p1.manifest.json'))).toString()).toBe('{"n":1}');
+  });
+});

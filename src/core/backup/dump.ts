@@ -1,0 +1,567 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, open, rename, rm } from 'node:fs/promises';
+import { devNull, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Client } from '../db/connect.js';
+import { type FoundTool, libpqEnvironment, runTool } from '../db/pgtools.js';
+import { describeTarget, redact } from '../db/redact.js';
+import { SupagateError } from '../errors.js';
+import { MANAGED_SCHEMAS } from '../schema/model.js';
+import { type BackupKey, decryptToFile, encryptStream, isEncryptedHeader } from './encryption.js';
+import type { BackupStore } from './stores.js';
+
+/**
+ * pg_dump → (hash, encrypt) → store, streamed: the dump never sits in memory or, unencrypted,
+ * on disk. And the check that a stored dump is what it should be: readable by pg_restore and
+ * holding every table that was in scope.
+ *
+ * Scopes:
+ * - `data` (default): what a migration can damage and a rollback must bring back. Every user
+ *   schema whole (definitions and rows; user schemas are all but the Supabase-managed ones of
+ *   MANAGED_SCHEMAS and schemas that belong to an extension), the `supabase_migrations`
+ *   schema (history and audit, so a restore also restores what was applied), and the rows,
+ *   definitions and policies of `storage.buckets` and `storage.objects` (migrations create
+ *   buckets and policies; the files themselves live in Storage's object store, not here).
+ *   auth and the other managed schemas are left out: Supabase owns them, and a restore into
+ *   the same project finds them in place.
+ * - `schema`: the same selection, definitions only (`--schema-only`).
+ * - `{ schemas, tables, schemaOnly }`: named schemas whole and named tables.
+ *
+ * pg_dump ignores `--schema` when any `--table` is given, so single tables are selected by
+ * dumping their schema and excluding (`--exclude-table`) its other tables, views and foreign
+ * tables. The dump then also holds the non-table objects of that schema (functions, types:
+ * for `storage`, Supabase's own); a restore into a Supabase project keeps only TABLE DATA and
+ * POLICY entries of managed schemas (`manifest.scope.tables` names the tables).
+ */
+export type BackupScope = 'data' | 'schema' | { schemas?: string[]; tables?: string[]; schemaOnly?: boolean };
+
+/** A table of the dump, identified by its catalog oid (what `pg_restore --list` prints). */
+export interface ScopeTable {
+  oid: number;
+  /** `schema.table`, quoted as PostgreSQL quotes identifiers. */
+  name: string;
+}
+
+/** What the backup holds, as recorded in the manifest. */
+export interface ScopeDescription {
+  kind: 'data' | 'schema' | 'named';
+  schemaOnly: boolean;
+  /** Schemas dumped whole. */
+  schemas: string[];
+  /** Tables dumped one by one, `schema.table` (with their schema's non-table objects). */
+  tables: string[];
+}
+
+/** The scope resolved against the catalog: pg_dump's arguments and what the dump must hold. */
+export interface DumpSelection {
+  description: ScopeDescription;
+  /** `--schema` names. */
+  includeSchemas: string[];
+  /** `--exclude-table` relations: the unselected ones of partially dumped schemas. */
+  excludeRelations: { schema: string; name: string }[];
+  /** Tables whose TABLE DATA (or TABLE, schema-only) entries the dump must have. */
+  expectedTables: ScopeTable[];
+  /** Ordinary tables in scope, which hold rows (row counts). */
+  rowTables: ScopeTable[];
+  /** Ordinary and partitioned tables in scope (RLS snapshot). */
+  rlsTables: ScopeTable[];
+}
+
+/** Managed tables whose rows belong to the application: buckets and their objects. */
+export const DATA_SCOPE_MANAGED_TABLES = ['storage.buckets', 'storage.objects'] as const;
+const HISTORY_SCHEMA = 'supabase_migrations';
+
+interface RelationRow {
+  oid: number;
+  schema: string;
+  name: string;
+  qualified: string;
+  relkind: string;
+}
+
+/** Resolves a scope against the catalog of the connected database (run it in the dump's snapshot). */
+export async function resolveScope(client: Client, scope: BackupScope = 'data'): Promise<DumpSelection> {
+  const { rows: schemaRows } = await client.query<{ name: string }>(
+    `SELECT n.nspname AS name FROM pg_namespace n
+      WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+      ORDER BY 1`,
+  );
+  const existingSchemas = new Set(schemaRows.map((row) => row.name));
+  const relations = await relationsOf(client);
+
+  let kind: ScopeDescription['kind'];
+  let schemaOnly: boolean;
+  let wholeSchemas: string[];
+  let tableNames: { schema: string; name: string }[];
+  if (scope === 'data' || scope === 'schema') {
+    kind = scope;
+    schemaOnly = scope === 'schema';
+    const managed = new Set<string>(MANAGED_SCHEMAS);
+    wholeSchemas = [...existingSchemas].filter((name) => !managed.has(name));
+    if (existingSchemas.has(HISTORY_SCHEMA)) wholeSchemas.push(HISTORY_SCHEMA);
+    tableNames = DATA_SCOPE_MANAGED_TABLES.map((qualified) => {
+      const [schema, name] = qualified.split('.') as [string, string];
+      return { schema, name };
+    }).filter((table) => relations.some((r) => r.schema === table.schema && r.name === table.name));
+  } else {
+    kind = 'named';
+    schemaOnly = scope.schemaOnly ?? false;
+    wholeSchemas = [...new Set(scope.schemas ?? [])];
+    for (const schema of wholeSchemas) {
+      if (!existingSchemas.has(schema)) throw invalidScope(`schema "${schema}" does not exist`);
+    }
+    tableNames = [];
+    for (const text of scope.tables ?? []) {
+      const table = parseQualifiedName(text);
+      if (!relations.some((r) => r.schema === table.schema && r.name === table.name && isTable(r)))
+        throw invalidScope(`table ${text} does not exist`);
+      if (!wholeSchemas.includes(table.schema)) tableNames.push(table);
+    }
+  }
+  wholeSchemas = [...new Set(wholeSchemas)].sort();
+  if (wholeSchemas.length === 0 && tableNames.length === 0) {
+    // pg_dump without --schema would dump the whole database.
+    throw invalidScope('it selects nothing');
+  }
+
+  const selectedTables = relations.filter((r) =>
+    tableNames.some((t) => t.schema === r.schema && t.name === r.name),
+  );
+  // Partitions of a selected partitioned table come with it.
+  const selectedOids = new Set(selectedTables.map((r) => r.oid));
+  for (const oid of await partitionsOf(client, [...selectedOids])) selectedOids.add(oid);
+  const partialSchemas = [...new Set(tableNames.map((t) => t.schema))].sort();
+  const excludeRelations = relations
+    .filter(
+      (r) => partialSchemas.includes(r.schema) && !selectedOids.has(r.oid) && 'rpvmf'.includes(r.relkind),
+    )
+    .map((r) => ({ schema: r.schema, name: r.name }));
+  const inScope = relations.filter((r) => wholeSchemas.includes(r.schema) || selectedOids.has(r.oid));
+  const expectedTables = inScope
+    .filter((r) => r.relkind === 'r' || (schemaOnly && r.relkind === 'p'))
+    .map((r) => ({ oid: r.oid, name: r.qualified }));
+  const rowTables = inScope.filter((r) => r.relkind === 'r').map((r) => ({ oid: r.oid, name: r.qualified }));
+  const rlsTables = inScope.filter(isTable).map((r) => ({ oid: r.oid, name: r.qualified }));
+  return {
+    description: {
+      kind,
+      schemaOnly,
+      schemas: wholeSchemas,
+      tables: selectedTables.map((r) => r.qualified).sort(),
+    },
+    includeSchemas: [...new Set([...wholeSchemas, ...partialSchemas])].sort(),
+    excludeRelations,
+    expectedTables,
+    rowTables,
+    rlsTables,
+  };
+}
+
+function isTable(relation: RelationRow): boolean {
+  return relation.relkind === 'r' || relation.relkind === 'p';
+}
+
+/** Relations pg_dump would dump: no temporary tables, no members of extensions. */
+async function relationsOf(client: Client): Promise<RelationRow[]> {
+  const { rows } = await client.query<RelationRow>(
+    `SELECT c.oid::int8::float8 AS oid, n.nspname AS schema, c.relname AS name,
+            format('%I.%I', n.nspname, c.relname) AS qualified, c.relkind::text AS relkind
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        AND c.relpersistence <> 't'
+        AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+      ORDER BY 4`,
+  );
+  return rows.map((row) => ({ ...row, oid: Number(row.oid) }));
+}
+
+async function partitionsOf(client: Client, oids: number[]): Promise<number[]> {
+  if (oids.length === 0) return [];
+  const { rows } = await client.query<{ oid: number }>(
+    `WITH RECURSIVE parts AS (
+       SELECT inhrelid FROM pg_inherits WHERE inhparent = ANY($1::oid[])
+       UNION SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.inhrelid)
+     SELECT p.inhrelid::int8::float8 AS oid FROM parts p JOIN pg_class c ON c.oid = p.inhrelid WHERE c.relispartition`,
+    [oids],
+  );
+  return rows.map((row) => Number(row.oid));
+}
+
+/** `public.posts`, `posts` (public), `"My Schema"."Posts"`: unquoted names fold to lower case, as in SQL. */
+export function parseQualifiedName(text: string): { schema: string; name: string } {
+  const parts: string[] = [];
+  let i = 0;
+  const input = text.trim();
+  while (i <= input.length) {
+    let part = '';
+    if (input[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= input.length) throw invalidScope(`unterminated quote in "${text}"`);
+        if (input[i] === '"') {
+          if (input[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        part += input[i++];
+      }
+    } else {
+      while (i < input.length && input[i] !== '.') part += input[i++];
+      part = part.trim().toLowerCase();
+    }
+    parts.push(part);
+    if (i >= input.length) break;
+    if (input[i] !== '.') throw invalidScope(`cannot read table name "${text}"`);
+    i++;
+  }
+  if (parts.some((part) => part === '') || parts.length > 2)
+    throw invalidScope(`cannot read table name "${text}"`);
+  return parts.length === 2
+    ? { schema: parts[0] as string, name: parts[1] as string }
+    : { schema: 'public', name: parts[0] as string };
+}
+
+/** An exact-match pg_dump pattern: inside double quotes nothing is a wildcard. */
+function exactPattern(...names: string[]): string {
+  return names.map((name) => `"${name.replace(/"/g, '""')}"`).join('.');
+}
+
+export function dumpArguments(
+  selection: DumpSelection,
+  options: { snapshot?: string; lockWaitTimeoutMs?: number } = {},
+): string[] {
+  return [
+    '--format=custom',
+    '--no-password',
+    ...(selection.description.schemaOnly ? ['--schema-only'] : []),
+    ...(options.snapshot ? [`--snapshot=${options.snapshot}`] : []),
+    ...(options.lockWaitTimeoutMs !== undefined ? [`--lock-wait-timeout=${options.lockWaitTimeoutMs}`] : []),
+    ...selection.includeSchemas.map((schema) => `--schema=${exactPattern(schema)}`),
+    ...selection.excludeRelations.map((r) => `--exclude-table=${exactPattern(r.schema, r.name)}`),
+  ];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Dump                                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface CreateBackupOptions {
+  dbUrl: string;
+  selection: DumpSelection;
+  pgDump: FoundTool;
+  store: BackupStore;
+  /** Key of the dump in the store. */
+  key: string;
+  /** Encrypts the stream before it reaches the store. */
+  encryptionKey?: BackupKey;
+  /** An exported snapshot (pg_export_snapshot) for pg_dump to read in. */
+  snapshot?: string;
+  /** Stops pg_dump; the backup then fails with BACKUP_FAILED and stores nothing. */
+  signal?: AbortSignal;
+  /** pg_dump's --lock-wait-timeout: fail instead of queueing behind a long lock. */
+  lockWaitTimeoutMs?: number;
+}
+
+export interface CreatedBackup {
+  /** SHA-256 and size of the stored bytes (ciphertext when encrypted). */
+  sha256: string;
+  sizeBytes: number;
+  location: string;
+}
+
+/**
+ * Runs pg_dump and streams its output, hashed and optionally encrypted, into the store. The
+ * store sees the end of the stream only once pg_dump exited 0: a pg_dump that fails, is
+ * killed or is cancelled makes the stream fail, so the store keeps nothing.
+ */
+export async function createBackup(options: CreateBackupOptions): Promise<CreatedBackup> {
+  describeTarget(options.dbUrl);
+  if (options.signal?.aborted) throw cancelled();
+  let env: NodeJS.ProcessEnv;
+  try {
+    env = libpqEnvironment(options.dbUrl);
+  } catch (error) {
+    throw backupFailed('the database URL cannot be parsed', error);
+  }
+  const args = dumpArguments(options.selection, {
+    ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+    ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
+  });
+  const child = spawn(options.pgDump.path, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    if (stderr.length < 64 * 1024) stderr += text;
+  });
+  let spawnError: Error | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('error', (error) => {
+      spawnError = error;
+      resolve({ code: null, signal: null });
+    });
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    child.kill('SIGTERM');
+    child.stdout.destroy(cancelled());
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const failure = async (): Promise<SupagateError> => {
+    if (aborted) return cancelled();
+    const { code, signal } = await exited;
+    if (spawnError) return backupFailed(`pg_dump could not be started (${spawnError.message})`, spawnError);
+    const said = firstLines(redact(stderr));
+    if (signal) return backupFailed(`pg_dump was killed by ${signal}${said ? `: ${said}` : ''}`);
+    return backupFailed(`pg_dump exited with code ${code}${said ? `: ${said}` : ''}`);
+  };
+
+  /** Passes pg_dump's output on, and ends it only when pg_dump succeeded. */
+  const gate = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      exited.then(
+        async ({ code }) => (code === 0 && !aborted ? callback() : callback(await failure())),
+        (error: Error) => callback(error),
+      );
+    },
+  });
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+
+  const streams: (Readable | Transform)[] = [
+    child.stdout,
+    gate,
+    ...(options.encryptionKey ? [encryptStream(options.encryptionKey)] : []),
+    counter,
+  ];
+  const flowing = pipeline(streams);
+  const storing = options.store.put(options.key, counter);
+  const [flowed, stored] = await Promise.allSettled([flowing, storing]);
+  options.signal?.removeEventListener('abort', onAbort);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+
+  if (flowed.status === 'fulfilled' && stored.status === 'fulfilled') {
+    return { sha256: hash.digest('hex'), sizeBytes, location: stored.value.location };
+  }
+  // Nothing may stay under the key; a store that failed cleaned up itself, this is belt and braces.
+  await options.store.remove(options.key).catch(() => {});
+  if (aborted) throw cancelled();
+  // The gate's error: pg_dump failed or was killed.
+  if (flowed.status === 'rejected' && flowed.reason instanceof SupagateError) throw flowed.reason;
+  const reason = stored.status === 'rejected' ? stored.reason : (flowed as PromiseRejectedResult).reason;
+  if (reason instanceof SupagateError && reason.code.startsWith('BACKUP_')) throw reason;
+  throw backupFailed(
+    `the dump could not be written to the ${options.store.kind} store: ${redact(reason instanceof Error ? reason.message : String(reason))}`,
+    reason,
+  );
+}
+
+function firstLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .slice(0, 4)
+    .join(' ');
+}
+
+function cancelled(): SupagateError {
+  return new SupagateError('BACKUP_FAILED', 'The backup was cancelled: pg_dump was stopped', {
+    hint: 'Nothing was stored and nothing was changed. Run again when it can finish.',
+  });
+}
+
+function backupFailed(reason: string, cause?: unknown): SupagateError {
+  return new SupagateError('BACKUP_FAILED', `Backup failed: ${reason}`, {
+    hint: 'Nothing was stored and nothing was changed. pg_dump needs to read every table in scope (SELECT, and a lock it may wait for); check its message above.',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Verify                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface VerifyBackupOptions {
+  store: BackupStore;
+  key: string;
+  /** Needed when the stored file is encrypted. */
+  encryptionKey?: BackupKey;
+  /** The tables the source had in scope, from its catalog in the dump's snapshot. */
+  expectedTables: ScopeTable[];
+  schemaOnly: boolean;
+  /** SHA-256 the stored file must have (what createBackup measured). */
+  expectedSha256?: string;
+  pgRestore: FoundTool;
+}
+
+export interface VerifiedBackup {
+  sha256: string;
+  sizeBytes: number;
+  /** The expected tables, all found. */
+  tables: string[];
+}
+
+/**
+ * Reads the stored dump back as a restore would: fetch, check its SHA-256, decrypt
+ * (authenticated), `pg_restore --list` it and find every expected table, then let pg_restore
+ * read it whole (`--file=/dev/null`), so a dump whose data blocks are damaged fails too.
+ * Any shortfall is BACKUP_UNVERIFIED. The plaintext exists only in a private temporary folder,
+ * removed before returning.
+ */
+export async function verifyBackup(options: VerifyBackupOptions): Promise<VerifiedBackup> {
+  const workDir = await mkdtemp(join(tmpdir(), 'supagate-verify-'));
+  try {
+    const file = join(workDir, 'backup.dump');
+    const { sha256, sizeBytes } = await fetchBackupFile({
+      store: options.store,
+      key: options.key,
+      destination: file,
+      ...(options.encryptionKey ? { encryptionKey: options.encryptionKey } : {}),
+      ...(options.expectedSha256 ? { expectedSha256: options.expectedSha256 } : {}),
+    });
+
+    const list = await runTool(options.pgRestore.path, ['--list', file], {});
+    if (list.code !== 0) {
+      throw unverified(`pg_restore cannot read the dump: ${firstLines(list.stderr)}`, options.key);
+    }
+    const listed = tocOids(list.stdout, options.schemaOnly ? 'TABLE' : 'TABLE DATA');
+    const missing = options.expectedTables.filter((table) => !listed.has(table.oid)).map((t) => t.name);
+    if (missing.length > 0) {
+      throw unverified(
+        `the dump lacks ${missing.length} table${missing.length === 1 ? '' : 's'} that ${missing.length === 1 ? 'was' : 'were'} in scope: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''}`,
+        options.key,
+        { missing },
+      );
+    }
+    const full = await runTool(options.pgRestore.path, [`--file=${devNull}`, file], {});
+    if (full.code !== 0) {
+      throw unverified(`pg_restore cannot read the dump to its end: ${firstLines(full.stderr)}`, options.key);
+    }
+    return { sha256, sizeBytes, tables: options.expectedTables.map((t) => t.name).sort() };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** `3354; 0 16458 TABLE DATA storage buckets postgres` → the oids of entries of one type. */
+function tocOids(list: string, type: 'TABLE' | 'TABLE DATA'): Set<number> {
+  const oids = new Set<number>();
+  for (const line of list.split('\n')) {
+    const match = /^\s*\d+;\s+\d+\s+(\d+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const description = match[2] as string;
+    if (!description.startsWith(`${type} `)) continue;
+    // TABLE must not match TABLE DATA / TABLE ATTACH.
+    if (type === 'TABLE' && /^TABLE (DATA|ATTACH) /.test(description)) continue;
+    oids.add(Number(match[1]));
+  }
+  return oids;
+}
+
+export interface FetchBackupFileOptions {
+  store: BackupStore;
+  key: string;
+  destination: string;
+  encryptionKey?: BackupKey;
+  expectedSha256?: string;
+}
+
+/**
+ * Copies a stored dump to a local file (mode 0600), decrypted, for pg_restore. Checks the
+ * stored bytes' SHA-256 when given; the file appears only when everything checked out.
+ */
+export async function fetchBackupFile(
+  options: FetchBackupFileOptions,
+): Promise<{ sha256: string; sizeBytes: number }> {
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const source = await options.store.get(options.key);
+  const temporary = join(
+    dirname(options.destination),
+    `.${basename(options.destination)}.${randomBytes(6).toString('hex')}.partial`,
+  );
+  try {
+    if (options.encryptionKey) {
+      await decryptToFile(source, options.encryptionKey, temporary, { through: [counter] });
+    } else {
+      await pipeline(source, counter, createWriteStream(temporary, { mode: 0o600, flags: 'wx' }));
+      if (await startsEncrypted(temporary)) {
+        throw unverified('the stored dump is encrypted and no encryption key was given', options.key);
+      }
+    }
+    const sha256 = hash.digest('hex');
+    if (options.expectedSha256 && sha256 !== options.expectedSha256) {
+      throw unverified(
+        `the stored file's SHA-256 (${sha256}) differs from the one measured while it was written (${options.expectedSha256})`,
+        options.key,
+      );
+    }
+    await rename(temporary, options.destination);
+    return { sha256, sizeBytes };
+  } catch (error) {
+    source.destroy();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+async function startsEncrypted(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return isEncryptedHeader(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+function unverified(reason: string, key: string, details: Record<string, unknown> = {}): SupagateError {
+  return new SupagateError('BACKUP_UNVERIFIED', `The backup could not be verified: ${reason}`, {
+    hint: 'A backup that cannot be restored is no backup: nothing was applied. Check the store and the pg_restore version, then run again.',
+    details: { key, ...details },
+  });
+}
+
+function invalidScope(reason: string): SupagateError {
+  return new SupagateError('CONFIG_INVALID', `Invalid backup scope: ${reason}`, {
+    hint: 'Use "data", "schema", or named schemas and tables that exist (schema.table).',
+    details: { setting: 'backup-scope' },
+  });
+}

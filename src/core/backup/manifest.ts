@@ -1,0 +1,175 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Client } from '../db/connect.js';
+import { describeTarget } from '../db/redact.js';
+import { SupagateError } from '../errors.js';
+import type { ScopeDescription } from './dump.js';
+
+/**
+ * What a backup is, stored beside it as `<id>.manifest.json`: enough to pick the right backup
+ * for a rollback, check the file before restoring it, and compare the database after an apply
+ * with what it was (row counts, RLS). It holds no host, user, password or row data: the target
+ * is a fingerprint, tables are names with counts.
+ */
+export interface BackupManifest {
+  formatVersion: 1;
+  /** `20240501T120000123Z-1a2b3c4d`: UTC time to the millisecond and a random suffix; sorts by time. */
+  id: string;
+  /** ISO 8601, UTC. */
+  createdAt: string;
+  target: {
+    /** SHA-256 of host, port and database name: tells databases apart without naming them. */
+    fingerprint: string;
+  };
+  /** `server_version` of the database, e.g. `15.8`. */
+  serverVersion: string;
+  serverVersionNum: number;
+  /** Newest applied migration version before the apply this backup precedes; null when none. */
+  historyVersion: string | null;
+  /** Table (`schema.table`, quoted as PostgreSQL quotes identifiers) → exact row count, in the dump's snapshot. */
+  rowCounts: Record<string, number>;
+  /** Per table: RLS switches and policies, in the dump's snapshot. */
+  rls: Record<string, TableRls>;
+  /** The tables the dump was verified to hold (TABLE DATA, or TABLE for a schema-only dump). */
+  verifiedTables: string[];
+  /** SHA-256 and size of the stored file (the ciphertext when encrypted). */
+  sha256: string;
+  sizeBytes: number;
+  encryption: 'aes-256-gcm' | 'none';
+  scope: ScopeDescription;
+  /** pg_dump ran in the snapshot the counts and RLS were read in (pg_export_snapshot). */
+  consistentSnapshot: boolean;
+  location: {
+    store: string;
+    /** Key of the dump in the store. */
+    key: string;
+    /** Where the store says it put it: a path, `supabase-storage://bucket/…`, an artifact URL. */
+    location: string;
+  };
+  tool: {
+    supagate: string;
+    pgDump: string;
+  };
+  durationMs: number;
+}
+
+export interface TableRls {
+  rlsEnabled: boolean;
+  rlsForced: boolean;
+  policies: PolicySnapshot[];
+}
+
+export interface PolicySnapshot {
+  name: string;
+  /** ALL, SELECT, INSERT, UPDATE, DELETE. */
+  command: string;
+  permissive: boolean;
+  /** Role names; `public` for everyone. */
+  roles: string[];
+  using: string | null;
+  withCheck: string | null;
+}
+
+/** Sortable, unique enough, safe as a file name and an object key. */
+export function newBackupId(now: Date = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d{3})Z$/, '$1Z');
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+export const MANIFEST_SUFFIX = '.manifest.json';
+
+export function manifestKey(id: string): string {
+  return `${id}${MANIFEST_SUFFIX}`;
+}
+
+export function dumpKey(id: string, encrypted: boolean): string {
+  return `${id}.dump${encrypted ? '.enc' : ''}`;
+}
+
+/** SHA-256 of `host:port/database`, lowercased host: the same database always gives the same value. */
+export function targetFingerprint(url: string): string {
+  const target = describeTarget(url);
+  return createHash('sha256')
+    .update(`${target.host.toLowerCase()}:${target.port}/${target.database}`)
+    .digest('hex');
+}
+
+/** Exact row counts of the given tables (`oid`s from the scope), in the current transaction. */
+export async function countRows(
+  client: Client,
+  tables: { oid: number; name: string }[],
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of [...tables].sort((a, b) => a.name.localeCompare(b.name))) {
+    // The name comes from format('%I.%I') in the catalog query: already quoted.
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${table.name}`);
+    counts[table.name] = Number(rows[0]?.n ?? 0);
+  }
+  return counts;
+}
+
+/** RLS switches and policies of the given tables, in the current transaction. */
+export async function rlsSnapshot(client: Client, oids: number[]): Promise<Record<string, TableRls>> {
+  if (oids.length === 0) return {};
+  const { rows } = await client.query<{
+    name: string;
+    enabled: boolean;
+    forced: boolean;
+    policies: PolicySnapshot[] | null;
+  }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name,
+            c.relrowsecurity AS enabled,
+            c.relforcerowsecurity AS forced,
+            (SELECT json_agg(json_build_object(
+                      'name', p.polname,
+                      'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                               WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                      'permissive', p.polpermissive,
+                      'roles', (SELECT coalesce(json_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
+                                                         ORDER BY CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END), '[]')
+                                  FROM unnest(p.polroles) AS r),
+                      'using', pg_get_expr(p.polqual, p.polrelid),
+                      'withCheck', pg_get_expr(p.polwithcheck, p.polrelid))
+                    ORDER BY p.polname)
+               FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = ANY($1::oid[])
+      ORDER BY 1`,
+    [oids],
+  );
+  const snapshot: Record<string, TableRls> = {};
+  for (const row of rows) {
+    snapshot[row.name] = { rlsEnabled: row.enabled, rlsForced: row.forced, policies: row.policies ?? [] };
+  }
+  return snapshot;
+}
+
+/** Parses a stored manifest, refusing what is not one. */
+export function parseManifest(text: string, key: string): BackupManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalidManifest(key, 'not JSON', error);
+  }
+  const manifest = value as Partial<BackupManifest>;
+  if (
+    manifest?.formatVersion !== 1 ||
+    typeof manifest.id !== 'string' ||
+    typeof manifest.sha256 !== 'string' ||
+    typeof manifest.location?.key !== 'string'
+  ) {
+    throw invalidManifest(key, 'missing fields or an unknown format version');
+  }
+  return manifest as BackupManifest;
+}
+
+function invalidManifest(key: string, why: string, cause?: unknown): SupagateError {
+  return new SupagateError('BACKUP_STORE_FAILED', `Backup manifest "${key}" is invalid: ${why}`, {
+    hint: 'The store holds a file supagate did not write, or a newer supagate wrote it.',
+    details: { key },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
