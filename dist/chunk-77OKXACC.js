@@ -4,41 +4,11 @@ import { dirname as __pathDirname } from 'node:path';
 const require = __createRequire(import.meta.url);
 const __filename = __fileURLToPath(import.meta.url);
 const __dirname = __pathDirname(__filename);
-var __create = Object.create;
-var __defProp = Object.defineProperty;
-var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
-var __getOwnPropNames = Object.getOwnPropertyNames;
-var __getProtoOf = Object.getPrototypeOf;
-var __hasOwnProp = Object.prototype.hasOwnProperty;
-var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
-  get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
-}) : x)(function(x) {
-  if (typeof require !== "undefined") return require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x + '" is not supported');
-});
-var __commonJS = (cb, mod) => function __require2() {
-  try {
-    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
-  } catch (e) {
-    throw mod = 0, e;
-  }
-};
-var __copyProps = (to, from, except, desc) => {
-  if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
-  }
-  return to;
-};
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
-  // If the importer is in node compatibility mode or this is not an ESM
-  // file that has been converted to a CommonJS file using a Babel-
-  // compatible transform (i.e. "__esModule" has not been set), then set
-  // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
-  mod
-));
+import {
+  __commonJS,
+  __require,
+  __toESM
+} from "./chunk-QDI2S72N.js";
 
 // ../../work/main/node_modules/postgres-array/index.js
 var require_postgres_array = __commonJS({
@@ -8686,10 +8656,8 @@ function locateStatements(sql, raw) {
     const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes.length;
     const start = toChar(startByte);
     const end = toChar(endByte);
-    const rawText = sql.slice(start, end);
-    const leading = rawText.length - rawText.trimStart().length;
-    const text = rawText.trim();
-    const offset = start + leading;
+    const offset = skipTrivia(sql, start, end);
+    const text = sql.slice(offset, end).trimEnd();
     const { line, column } = lineColumnAt(sql, offset);
     const [nodeType, body] = Object.entries(entry.stmt)[0];
     const nonTransactional = nonTransactionalReason(nodeType, body);
@@ -8704,6 +8672,34 @@ function locateStatements(sql, raw) {
       ...nonTransactional ? { nonTransactional } : {}
     };
   });
+}
+function skipTrivia(sql, from, to) {
+  let i = from;
+  while (i < to) {
+    const char = sql[i];
+    if (/\s/.test(char)) {
+      i++;
+    } else if (sql.startsWith("--", i)) {
+      const newline = sql.indexOf("\n", i);
+      i = newline < 0 || newline >= to ? to : newline + 1;
+    } else if (sql.startsWith("/*", i)) {
+      let depth = 0;
+      do {
+        if (sql.startsWith("/*", i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith("*/", i)) {
+          depth--;
+          i += 2;
+        } else {
+          i++;
+        }
+      } while (depth > 0 && i < to);
+    } else {
+      break;
+    }
+  }
+  return Math.min(i, to);
 }
 function byteToCharIndex(bytes) {
   let byte = 0;
@@ -9441,6 +9437,192 @@ function invalid(setting, value, expected) {
   });
 }
 
+// src/core/schema/rls.ts
+var ACCESS_COMMANDS = ["SELECT", "INSERT", "UPDATE", "DELETE"];
+var DEFAULT_BYPASS_ROLES = ["service_role", "postgres", "supabase_admin"];
+var DEFAULT_ACCESS_ROLES = ["anon", "authenticated", "service_role"];
+function accessLevel(model, table2, role, command, options = {}) {
+  const t = model.tables[table2];
+  if (!t) return null;
+  if (!hasTablePrivilege(t, role, command, { columns: true })) return { kind: "none" };
+  if ((options.bypassRoles ?? DEFAULT_BYPASS_ROLES).includes(role)) return { kind: "bypass" };
+  if (role === t.owner && !t.rlsForced) return { kind: "bypass" };
+  if (!t.rlsEnabled) return { kind: "all" };
+  const applicable = Object.values(t.policies).filter(
+    (p) => (p.command === command || p.command === "ALL") && (p.roles.includes(role) || p.roles.includes("PUBLIC"))
+  );
+  const permissive = applicable.filter((p) => p.permissive);
+  const restrictive = applicable.filter((p) => !p.permissive);
+  if (permissive.length === 0) return { kind: "none" };
+  const using = (p) => p.using;
+  const check = (p) => p.withCheck ?? p.using;
+  if (command === "UPDATE") {
+    const u = combine(permissive, restrictive, using);
+    const c = combine(permissive, restrictive, check);
+    if (u.kind === "none" || c.kind === "none") return { kind: "none" };
+    if (u.kind === "all" && c.kind === "all") return { kind: "all" };
+    const show = (side) => side.kind === "rows" ? parenthesize(side.expression) : "(true)";
+    return { kind: "rows", expression: `USING ${show(u)} CHECK ${show(c)}` };
+  }
+  return combine(permissive, restrictive, command === "INSERT" ? check : using);
+}
+function combine(permissive, restrictive, pick) {
+  const permissiveExprs = unique(permissive.map(pick)).filter((e) => !isLiteralFalse(e));
+  if (permissiveExprs.length === 0) return { kind: "none" };
+  if (unique(restrictive.map(pick)).some(isLiteralFalse)) return { kind: "none" };
+  const restrictiveExprs = unique(restrictive.map(pick)).filter((e) => !isLiteralTrue(e));
+  const anyTrue = permissiveExprs.some(isLiteralTrue);
+  if (anyTrue && restrictiveExprs.length === 0) return { kind: "all" };
+  const parts = [];
+  if (!anyTrue) {
+    parts.push(
+      permissiveExprs.length === 1 ? permissiveExprs[0] : permissiveExprs.map(parenthesizeIfNeeded).join(" OR ")
+    );
+  }
+  parts.push(...restrictiveExprs);
+  const expression = parts.length === 1 ? parts[0] : parts.map(parenthesizeIfNeeded).join(" AND ");
+  return { kind: "rows", expression };
+}
+function unique(expressions) {
+  return [...new Set(expressions.filter((e) => e !== null && e.trim() !== ""))].sort();
+}
+function hasTablePrivilege(table2, role, privilege, options = {}) {
+  const holds = (grants) => grants.some((g) => g.privilege === privilege && (g.grantee === role || g.grantee === "PUBLIC"));
+  if (holds(table2.grants)) return true;
+  return options.columns === true && table2.columns.some((c) => holds(c.grants));
+}
+function accessMatrix(before, after, options = {}) {
+  const roles = options.roles ?? [...DEFAULT_ACCESS_ROLES];
+  const tables = options.tables ?? changedAccessTables(before, after);
+  const levelOptions = options.bypassRoles ? { bypassRoles: options.bypassRoles } : {};
+  return [...new Set(tables)].sort().map((table2) => ({
+    table: table2,
+    cells: roles.flatMap(
+      (role) => ACCESS_COMMANDS.map((command) => {
+        const b = accessLevel(before, table2, role, command, levelOptions);
+        const a = accessLevel(after, table2, role, command, levelOptions);
+        return { role, command, before: b, after: a, changed: !sameLevel(b, a) };
+      })
+    )
+  }));
+}
+function changedAccessTables(before, after) {
+  const ids = /* @__PURE__ */ new Set([...Object.keys(before.tables), ...Object.keys(after.tables)]);
+  return [...ids].filter((id) => accessSignature(before.tables[id]) !== accessSignature(after.tables[id])).sort();
+}
+function accessSignature(table2) {
+  if (!table2) return "absent";
+  const grants = (list2) => list2.map((g) => `${g.grantee}:${g.privilege}`).sort();
+  return JSON.stringify({
+    owner: table2.owner,
+    rls: table2.rlsEnabled,
+    forced: table2.rlsForced,
+    policies: Object.values(table2.policies).map((p) => [p.name, p.command, p.permissive, [...p.roles].sort(), p.using, p.withCheck]).sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    grants: grants(table2.grants),
+    columns: table2.columns.filter((c) => c.grants.length > 0).map((c) => [c.name, grants(c.grants)]).sort((x, y) => String(x[0]).localeCompare(String(y[0])))
+  });
+}
+function sameLevel(a, b) {
+  if (a === null || b === null) return a === b;
+  if (a.kind !== b.kind) return false;
+  return a.kind !== "rows" || a.expression === b.expression;
+}
+function scanExpression(text, visit) {
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === "'") {
+      const escapes = i > 0 && /[eE]/.test(text[i - 1] ?? "") && !/[\w$]/.test(text[i - 2] ?? "");
+      i++;
+      while (i < text.length) {
+        if (escapes && text[i] === "\\") i += 2;
+        else if (text[i] === "'" && text[i + 1] === "'") i += 2;
+        else if (text[i] === "'") break;
+        else i++;
+      }
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      i++;
+      while (i < text.length) {
+        if (text[i] === '"' && text[i + 1] === '"') i += 2;
+        else if (text[i] === '"') break;
+        else i++;
+      }
+      i++;
+      continue;
+    }
+    const next = visit(i);
+    i = next !== void 0 && next > i ? next : i + 1;
+  }
+}
+function isFullyParenthesized(expression) {
+  const text = expression.trim();
+  if (!text.startsWith("(") || !text.endsWith(")")) return false;
+  let depth = 0;
+  let closesAt = -1;
+  scanExpression(text, (i) => {
+    if (closesAt >= 0) return text.length;
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")") {
+      depth--;
+      if (depth === 0) closesAt = i;
+    }
+    return void 0;
+  });
+  return closesAt === text.length - 1;
+}
+function stripParentheses(expression) {
+  let text = expression.trim();
+  while (isFullyParenthesized(text)) text = text.slice(1, -1).trim();
+  return text;
+}
+function isLiteralTrue(expression) {
+  return expression !== null && stripParentheses(expression).toLowerCase() === "true";
+}
+function isLiteralFalse(expression) {
+  return expression !== null && stripParentheses(expression).toLowerCase() === "false";
+}
+function parenthesize(expression) {
+  return isFullyParenthesized(expression) ? expression.trim() : `(${expression.trim()})`;
+}
+function parenthesizeIfNeeded(expression) {
+  const text = expression.trim();
+  if (isFullyParenthesized(text)) return text;
+  let space = false;
+  let depth = 0;
+  scanExpression(text, (i) => {
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")") depth--;
+    else if (depth === 0 && /\s/.test(text[i] ?? "")) space = true;
+    return void 0;
+  });
+  return space ? `(${text})` : text;
+}
+function describeAccess(level) {
+  if (!level) return "\u2014";
+  switch (level.kind) {
+    case "none":
+      return "no access";
+    case "all":
+      return "all rows";
+    case "bypass":
+      return "bypasses RLS";
+    case "rows":
+      return `rows where ${level.expression.replace(/\s+/g, " ")}`;
+  }
+}
+
+// src/core/report/describe.ts
+function plural(count2, noun) {
+  return `${count2} ${noun}${count2 === 1 ? "" : "s"}`;
+}
+function shortValue(value, max = 200) {
+  const text = typeof value === "string" ? value : JSON.stringify(value) ?? "null";
+  return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+}
+
 // src/core/report/text.ts
 function renderStatus(result2) {
   const lines = [`Target: ${result2.target}`];
@@ -9463,7 +9645,7 @@ function renderApply(result2) {
   const lines = [`Target: ${result2.target}`];
   if (result2.status === "dry-run") {
     lines.push(
-      `Dry run: nothing was changed. ${summaryLine(result2.plan.length, "pending migration")} would run, in this order:`
+      `Dry run: nothing was changed. ${plural(result2.plan.length, "pending migration")} would run, in this order:`
     );
     for (const migration of result2.plan) {
       lines.push("", `${migration.path}  [${modeLabel(migration.mode)}]`);
@@ -9498,7 +9680,7 @@ function renderApply(result2) {
     }
     lines.push(
       "",
-      result2.failure ? `Failed after applying ${summaryLine(result2.applied.length, "migration")}.` : `Applied ${summaryLine(result2.applied.length, "migration")} in ${result2.durationMs} ms.`
+      result2.failure ? `Failed after applying ${plural(result2.applied.length, "migration")}.` : `Applied ${plural(result2.applied.length, "migration")} in ${result2.durationMs} ms.`
     );
     if (result2.notifiedPostgrest) lines.push(`PostgREST was told to reload its schema cache.`);
   }
@@ -9529,9 +9711,6 @@ function renderProblems(problems) {
 function modeLabel(mode) {
   return mode === "non-atomic" ? "not atomic: has statements that cannot run in a transaction" : mode === "batch" ? "one transaction for all" : "one transaction";
 }
-function summaryLine(count2, noun) {
-  return `${count2} ${noun}${count2 === 1 ? "" : "s"}`;
-}
 function indent(text, prefix) {
   return text.split("\n").map((line) => `${prefix}${line}`).join("\n");
 }
@@ -9542,20 +9721,135 @@ function table(header, rows) {
   const format = (row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
   return [format(header), ...rows.map(format)];
 }
+var ACTION_MARK = { added: "+", removed: "-", changed: "~", renamed: ">" };
+function changeLines(changes, withSql) {
+  const lines = [];
+  for (const change of changes) {
+    lines.push(
+      `${ACTION_MARK[change.action]} ${change.kind} ${change.id}${change.renamedFrom ? ` (renamed from ${change.renamedFrom})` : ""}`
+    );
+    for (const attribute of change.attributes) {
+      lines.push(
+        `    ${attribute.attribute}: ${shortValue(attribute.before)} \u2192 ${shortValue(attribute.after)}`
+      );
+    }
+    for (const member of change.members) {
+      const details = member.attributes.map(
+        (a) => `${a.attribute}: ${shortValue(a.before)} \u2192 ${shortValue(a.after)}`
+      );
+      lines.push(
+        `    ${ACTION_MARK[member.action]} ${member.kind} ${member.name}${member.renamedFrom ? ` (was ${member.renamedFrom})` : ""}${details.length > 0 ? `  ${details.join("; ")}` : ""}`
+      );
+    }
+    if (withSql && change.ddl.diff) lines.push(indent(change.ddl.diff, "    \u2502 "));
+  }
+  return lines;
+}
+function lintLines(lints) {
+  const lines = [];
+  for (const lint of lints.introduced) {
+    lines.push(
+      `${lint.level.padEnd(5)} ${lint.code}  ${lint.object}: ${lint.message}`,
+      `      fix: ${lint.remediation}`
+    );
+  }
+  for (const lint of lints.resolved) lines.push(`fixed ${lint.code}  ${lint.object}`);
+  return lines;
+}
+function accessLines(access) {
+  const lines = [];
+  for (const table2 of access) {
+    const changed = table2.cells.filter((cell) => cell.changed);
+    if (changed.length === 0) continue;
+    lines.push(table2.table);
+    for (const cell of changed) {
+      lines.push(
+        `    ${cell.role.padEnd(14)} ${cell.command.padEnd(6)} ${describeAccess(cell.before)} \u2192 ${describeAccess(cell.after)}`
+      );
+    }
+  }
+  return lines;
+}
+function section(title, lines) {
+  return lines.length === 0 ? [] : ["", `${title}:`, ...lines.map((line) => line.startsWith("    ") ? line : `  ${line}`)];
+}
+function renderPlan(result2) {
+  const lines = [`Target: ${result2.target}`, `Plan: ${result2.planHash}`];
+  if (result2.shadow.source !== "none") lines.push(`Shadow: ${result2.shadow.source}`);
+  lines.push("");
+  if (result2.status === "no-pending") lines.push("No pending migrations: nothing to plan.");
+  for (const p of result2.pending) {
+    lines.push(
+      `pending ${p.path}  [${p.mode === "non-atomic" ? "not atomic" : "one transaction"}, ${plural(p.statementCount, "statement")}]`
+    );
+  }
+  if (result2.failure) {
+    lines.push("", `\u2717 The pending migrations could not be planned: ${result2.failure.message}`);
+    if (result2.failure.hint) lines.push(`  fix: ${result2.failure.hint}`);
+  }
+  lines.push(
+    ...section(
+      "Hazards",
+      result2.hazards.map(
+        (h) => `${h.accepted ? "accepted" : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.location ? `  (${h.location.path}:${h.location.line})` : ""}${h.accepted ? `  \u2014 ${h.accepted.reason}` : ""}`
+      )
+    )
+  );
+  lines.push(...section("Security lints introduced", lintLines(result2.lints)));
+  lines.push(...section("RLS access changes", accessLines(result2.access)));
+  lines.push(
+    ...section(`Schema changes (${result2.diff.changes.length})`, changeLines(result2.diff.changes, true))
+  );
+  lines.push(...renderProblems(result2.problems));
+  lines.push(...section("Shadow notes", result2.shadow.warnings));
+  lines.push(
+    "",
+    result2.blocking ? `BLOCKING:
+${result2.blockingReasons.map((reason) => `  - ${reason}`).join("\n")}
+Accept a hazard with \`-- supagate:allow <code>: <reason>\` in its migration.` : "Nothing blocking."
+  );
+  return lines.join("\n");
+}
+function renderDiff(result2) {
+  const lines = [`From: ${result2.from}`, `To:   ${result2.to}`, ""];
+  if (result2.identical) lines.push("The schemas are identical.");
+  lines.push(
+    ...section(`Schema changes (${result2.diff.changes.length})`, changeLines(result2.diff.changes, true))
+  );
+  lines.push(...section("Security lints introduced", lintLines(result2.lints)));
+  lines.push(...section("RLS access changes", accessLines(result2.access)));
+  return lines.join("\n");
+}
 
 export {
-  __require,
-  __commonJS,
-  __toESM,
+  esm_default,
   SupagateError,
   redact,
   describeTarget,
+  connect,
+  disconnect,
   VERSION,
+  MigrationFailedError,
+  transactionModeOf,
+  applyMigration,
+  require_wasm,
+  ensureParser,
+  requireDbUrl,
+  discover,
+  loadStatus,
   apply,
   status,
   resolveConfig,
   flag,
+  accessMatrix,
+  scanExpression,
+  isLiteralTrue,
+  describeAccess,
+  plural,
+  shortValue,
   renderStatus,
   renderApply,
-  renderError
+  renderError,
+  renderPlan,
+  renderDiff
 };
