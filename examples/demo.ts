@@ -67,7 +67,9 @@ try {
   heading('The plan: what the PR would do to production (posted as the PR comment in CI)');
   const report = join(project, 'plan.md');
   await supagate(['plan', '--project-dir', project, '--out', report], env);
-  process.stdout.write(`(the markdown for the PR comment was written to ${report}: ${(await readFile(report, 'utf8')).length} characters)\n`);
+  process.stdout.write(
+    `(the markdown for the PR comment was written to ${report}: ${(await readFile(report, 'utf8')).length} characters)\n`,
+  );
 
   heading('What apply would run (dry run: changes nothing)');
   await supagate(['apply', '--dry-run', '--project-dir', project], env);
@@ -85,7 +87,8 @@ try {
   for (const row of rows)
     process.stdout.write(`  ${row.version}  ${row.name}  (${row.statements} statements)\n`);
 } finally {
-  await rm(project, { recursive: true, force: true });
+  if (process.env.SUPAGATE_DEMO_KEEP) process.stdout.write(`kept ${project}\n`);
+  else await rm(project, { recursive: true, force: true });
   await server.stop();
 }
 process.exitCode = failed ? 1 : 0;
