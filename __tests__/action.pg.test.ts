@@ -18,10 +18,18 @@ afterAll(async () => {
 describe('the Action (dist/index.js run as the runner runs it)', () => {
   it('applies, sets outputs, writes the job summary and masks the connection string', async () => {
     const password = decodeURIComponent(new URL(db.url).password);
-    const run = await runAction({ command: 'apply', 'db-url': db.url, 'working-directory': project.dir });
+    const backupKey = 'backup-passphrase-0123456789';
+    const run = await runAction({
+      command: 'apply',
+      'db-url': db.url,
+      'working-directory': project.dir,
+      'backup-key': backupKey,
+    });
     expect(run.exitCode).toBe(0);
     expect(run.outputs.applied_versions).toBe('1');
     expect(run.outputs.status).toBe('applied');
+    expect(run.outputs.backup_id).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/);
+    expect(run.stdout).toContain(`::add-mask::${backupKey}`);
     expect(run.summary).toContain('supabase/migrations/1_a.sql');
     expect(run.stdout).toContain(`::add-mask::${db.url}`);
     expect(run.stdout).toContain(`::add-mask::${password}`);
@@ -34,6 +42,7 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
       .join('\n');
     for (const text of [unmasked, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
       expect(text).not.toContain(password);
+      expect(text).not.toContain(backupKey);
     }
   });
 

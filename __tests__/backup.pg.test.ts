@@ -15,6 +15,7 @@ import { resolveConfig } from '../src/core/config.js';
 import { findPgTool, libpqEnvironment, runTool } from '../src/core/db/pgtools.js';
 import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { fakePgDump } from './harness/fake-tools.js';
 
 const KEY = BackupKey.parse(randomBytes(32).toString('hex'));
 
@@ -91,17 +92,6 @@ async function restore(manifest: BackupManifest, store: BackupStore, target: Tes
   }
 }
 
-/** A stand-in pg_dump: answers --version like pg_dump 15, then runs `body`. */
-async function fakePgDump(dir: string, body: string): Promise<string> {
-  const path = join(dir, `pg_dump-${randomBytes(4).toString('hex')}`);
-  await writeFile(
-    path,
-    `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 15.99"; exit 0; fi\n${body}\n`,
-  );
-  await chmod(path, 0o755);
-  return path;
-}
-
 describe('backups of a Supabase project', () => {
   let source: TestDatabase;
   let work: string;
@@ -114,7 +104,7 @@ describe('backups of a Supabase project', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'supagate-backup-test-'));
     source = await createTestDatabase();
-    await apply(resolveConfig({ projectDir: 'examples/demo-app', dbUrl: source.url }));
+    await apply(resolveConfig({ projectDir: 'examples/demo-app', dbUrl: source.url, backup: 'off' }));
     for (const [i, id] of users.entries()) {
       await source.query(`insert into auth.users (id, email) values ($1, $2)`, [id, `u${i}@example.com`]);
       await source.query(`insert into public.profiles (id, username, full_name) values ($1, $2, $3)`, [

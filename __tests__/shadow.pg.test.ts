@@ -80,7 +80,7 @@ describe('cloneSchema', () => {
   let production: TestDatabase;
   beforeAll(async () => {
     production = await createTestDatabase();
-    await apply(resolveConfig({ projectDir: 'examples/demo-app', dbUrl: production.url }));
+    await apply(resolveConfig({ projectDir: 'examples/demo-app', dbUrl: production.url, backup: 'off' }));
     await production
       .query(`insert into public.profiles (id, username) select id, 'u' || id from auth.users`)
       .catch(() => {});

@@ -32,6 +32,7 @@ export async function run(): Promise<void> {
         core.setOutput('pending_count', result.plan.length);
         core.setOutput('applied_versions', result.applied.map((m) => m.version).join(','));
         core.setOutput('status', result.status);
+        core.setOutput('backup_id', result.backup.status === 'taken' ? result.backup.id : '');
         await summary('supagate apply', renderApply(result));
         if (result.status === 'failed')
           core.setFailed(`Migration failed: ${result.failure?.path ?? ''}; see the job summary.`);
@@ -57,6 +58,9 @@ function configFromInputs(): SupagateConfig {
     for (const secret of new Set(password ? [password, encodeURIComponent(password)] : []))
       core.setSecret(secret);
   }
+  for (const secret of [core.getInput('backup-key'), core.getInput('supabase-service-key')]) {
+    if (secret) core.setSecret(secret);
+  }
   return resolveConfig({
     projectDir: core.getInput('working-directory'),
     migrationsDir: core.getInput('migrations-dir'),
@@ -69,6 +73,13 @@ function configFromInputs(): SupagateConfig {
     includeAll: core.getInput('include-all'),
     strictHistory: core.getInput('strict-history'),
     allowEdited: core.getInput('allow-edited'),
+    backup: core.getInput('backup'),
+    backupStore: core.getInput('backup-store'),
+    backupDir: core.getInput('backup-dir'),
+    backupKey: core.getInput('backup-key'),
+    supabaseUrl: core.getInput('supabase-url'),
+    supabaseServiceKey: core.getInput('supabase-service-key'),
+    backupBucket: core.getInput('backup-bucket'),
     actor: process.env.GITHUB_ACTOR,
     runId: process.env.GITHUB_RUN_ID,
   });

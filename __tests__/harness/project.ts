@@ -21,8 +21,10 @@ export async function createProject(files: Record<string, string> = {}): Promise
       await writeFile(join(dir, path), content);
     },
     remove: (path) => rm(join(dir, path), { force: true }),
+    // Backups are off unless a test is about them (backup tests turn them on): the default,
+    // on, is tested in apply-backup.pg.test.ts and through the CLI.
     config: (dbUrl, overrides = {}) =>
-      resolveConfig({ projectDir: dir, dbUrl, actor: 'tester', runId: 'run-1', ...overrides }),
+      resolveConfig({ projectDir: dir, dbUrl, actor: 'tester', runId: 'run-1', backup: 'off', ...overrides }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
   await mkdir(join(dir, 'supabase/migrations'), { recursive: true });

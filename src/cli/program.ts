@@ -2,13 +2,21 @@ import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { apply } from '../core/commands/apply.js';
+import { backupsList } from '../core/commands/backups.js';
 import { diffDatabases } from '../core/commands/diff.js';
 import { type PlanResult, plan } from '../core/commands/plan.js';
 import { status } from '../core/commands/status.js';
 import { type ConfigInput, resolveConfig } from '../core/config.js';
 import { renderJson, renderJsonError } from '../core/report/json.js';
 import { renderPlanMarkdown, SUMMARY_LIMIT } from '../core/report/markdown.js';
-import { renderApply, renderDiff, renderError, renderPlan, renderStatus } from '../core/report/text.js';
+import {
+  renderApply,
+  renderBackups,
+  renderDiff,
+  renderError,
+  renderPlan,
+  renderStatus,
+} from '../core/report/text.js';
 import { VERSION } from '../core/version.js';
 
 export interface CliIo {
@@ -51,6 +59,9 @@ function configFrom(flags: CommonFlags & ConfigInput, io: CliIo) {
   return resolveConfig({
     ...flags,
     dbUrl: flags.dbUrl ?? io.env.SUPAGATE_DB_URL,
+    backupKey: io.env.SUPAGATE_BACKUP_KEY,
+    supabaseUrl: io.env.SUPABASE_URL,
+    supabaseServiceKey: io.env.SUPABASE_SERVICE_ROLE_KEY,
     actor: io.env.GITHUB_ACTOR ?? safeUser(),
     runId: io.env.GITHUB_RUN_ID,
   });
@@ -141,6 +152,32 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--lock-timeout <duration>', 'lock_timeout for migration statements', '5s')
     .option('--statement-timeout <duration>', 'statement_timeout for migration statements (0: none)', '30min')
     .option('--lock-retries <n>', 'retries of a migration that hit lock_timeout', '3')
+    .addOption(
+      new Option('--backup <on|off>', 'verified backup before anything changes; off must be explicit')
+        .choices(['on', 'off'])
+        .default('on'),
+    )
+    .addOption(
+      new Option(
+        '--backup-store <kind>',
+        'where backups go (supabase-storage: $SUPABASE_URL, $SUPABASE_SERVICE_ROLE_KEY)',
+      )
+        .choices(['directory', 'supabase-storage'])
+        .default('directory'),
+    )
+    .option('--backup-dir <dir>', 'directory store, relative to the project root', '.supagate/backups')
+    .option('--backup-bucket <name>', 'private Supabase Storage bucket for backups', 'supagate-backups')
+    .addOption(
+      new Option('--backup-scope <scope>', 'data: user schemas with rows; schema: definitions only')
+        .choices(['data', 'schema'])
+        .default('data'),
+    )
+    .option('--pg-dump <path>', 'pg_dump to use for the backup')
+    .option('--pg-restore <path>', 'pg_restore to use to verify the backup')
+    .addHelpText(
+      'after',
+      '\nThe backup is encrypted (AES-256-GCM) when $SUPAGATE_BACKUP_KEY is set: 64 hex characters, base64 of 32 bytes, or a passphrase.',
+    )
     .action(
       async (
         flags: CommonFlags & {
@@ -150,6 +187,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           lockTimeout?: string;
           statementTimeout?: string;
           lockRetries?: string;
+          backup?: string;
+          backupStore?: string;
+          backupDir?: string;
+          backupBucket?: string;
+          backupScope?: string;
+          pgDump?: string;
+          pgRestore?: string;
         },
       ) => {
         await report(
@@ -165,6 +209,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                   lockTimeoutMs: flags.lockTimeout,
                   statementTimeoutMs: flags.statementTimeout,
                   lockRetries: flags.lockRetries,
+                  backup: flags.backup,
+                  backupStore: flags.backupStore,
+                  backupDir: flags.backupDir,
+                  backupBucket: flags.backupBucket,
+                  backupScope: flags.backupScope,
+                  pgDumpPath: flags.pgDump,
+                  pgRestorePath: flags.pgRestore,
                 } as CommonFlags & ConfigInput,
                 io,
               ),
@@ -228,6 +279,40 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           renderPlan,
           (r) => (r.blocking ? EXIT.blocking : EXIT.ok),
           flags.out,
+        );
+      },
+    );
+
+  const backups = program.command('backups').description('Backups taken before apply.');
+  backups
+    .command('list')
+    .description('List the verified backups in the store, newest first.')
+    .option('--project-dir <dir>', 'project root', '.')
+    .addOption(
+      new Option('--backup-store <kind>', 'where backups are')
+        .choices(['directory', 'supabase-storage'])
+        .default('directory'),
+    )
+    .option('--backup-dir <dir>', 'directory store, relative to the project root', '.supagate/backups')
+    .option('--backup-bucket <name>', 'Supabase Storage bucket', 'supagate-backups')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (flags: CommonFlags & { backupStore?: string; backupDir?: string; backupBucket?: string }) => {
+        const config = configFrom(
+          {
+            ...flags,
+            backupStore: flags.backupStore,
+            backupDir: flags.backupDir,
+            backupBucket: flags.backupBucket,
+          } as CommonFlags & ConfigInput,
+          io,
+        );
+        await report(
+          'backups',
+          flags,
+          () => backupsList(config),
+          renderBackups,
+          () => EXIT.ok,
         );
       },
     );

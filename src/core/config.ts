@@ -54,11 +54,33 @@ export interface SupagateConfig {
   largeTableRows: number;
   /** Hazards accepted by configuration (migrations accept theirs with `-- supagate:allow`). */
   acceptedHazards: AcceptedHazard[];
+  /** Backup before apply. 'off' must be asked for, and every report says it was. */
+  backup: 'on' | 'off';
+  /** Where backups go: a directory, or a private Supabase Storage bucket. */
+  backupStore: 'directory' | 'supabase-storage';
+  /** Directory store: relative to the project unless absolute. */
+  backupDir: string;
+  /** Secret for AES-256-GCM encryption of backups (hex, base64 or a passphrase). Never printed. */
+  backupKey: string | undefined;
+  /** `data`: user schemas with their rows (default); `schema`: definitions only. */
+  backupScope: 'data' | 'schema';
+  /** Supabase Storage store: project URL, service_role key (never printed) and private bucket. */
+  supabaseUrl: string | undefined;
+  supabaseServiceKey: string | undefined;
+  backupBucket: string;
 }
 
 export const DEFAULTS: Omit<
   SupagateConfig,
-  'dbUrl' | 'actor' | 'runId' | 'shadowUrl' | 'pgDumpPath' | 'pgRestorePath'
+  | 'dbUrl'
+  | 'actor'
+  | 'runId'
+  | 'shadowUrl'
+  | 'pgDumpPath'
+  | 'pgRestorePath'
+  | 'backupKey'
+  | 'supabaseUrl'
+  | 'supabaseServiceKey'
 > = {
   projectDir: '.',
   migrationsDir: 'supabase/migrations',
@@ -76,6 +98,11 @@ export const DEFAULTS: Omit<
   extraRoles: [],
   largeTableRows: 100_000,
   acceptedHazards: [],
+  backup: 'on',
+  backupStore: 'directory',
+  backupDir: '.supagate/backups',
+  backupScope: 'data',
+  backupBucket: 'supagate-backups',
 };
 
 /** Raw values as they come from flags, Action inputs or environment: strings or already typed. */
@@ -118,6 +145,24 @@ export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
     apiSchemas: list(pick('apiSchemas'), DEFAULTS.apiSchemas),
     extraRoles: list(pick('extraRoles'), DEFAULTS.extraRoles),
     largeTableRows: wholeNumber('large-table-rows', pick('largeTableRows'), DEFAULTS.largeTableRows),
+    backup: oneOf('backup', pick('backup'), ['on', 'off'] as const, DEFAULTS.backup),
+    backupStore: oneOf(
+      'backup-store',
+      pick('backupStore'),
+      ['directory', 'supabase-storage'] as const,
+      DEFAULTS.backupStore,
+    ),
+    backupDir: String(pick('backupDir') ?? DEFAULTS.backupDir),
+    backupKey: optionalString(pick('backupKey')),
+    backupScope: oneOf(
+      'backup-scope',
+      pick('backupScope'),
+      ['data', 'schema'] as const,
+      DEFAULTS.backupScope,
+    ),
+    supabaseUrl: optionalString(pick('supabaseUrl')),
+    supabaseServiceKey: optionalString(pick('supabaseServiceKey')),
+    backupBucket: String(pick('backupBucket') ?? DEFAULTS.backupBucket),
     acceptedHazards: Array.isArray(pick('acceptedHazards'))
       ? (pick('acceptedHazards') as AcceptedHazard[])
       : [],
@@ -166,6 +211,12 @@ export function flag(setting: string, value: unknown, fallback: boolean): boolea
   if (['true', '1', 'yes', 'on'].includes(text)) return true;
   if (['false', '0', 'no', 'off'].includes(text)) return false;
   throw invalid(setting, value, 'true or false');
+}
+
+function oneOf<T extends string>(setting: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly unknown[]).includes(value)) return value as T;
+  throw invalid(setting, value, allowed.map((a) => `"${a}"`).join(' or '));
 }
 
 function atomicMode(value: unknown): AtomicMode {

@@ -28,7 +28,10 @@ export type ErrorCode =
   | 'BACKUP_DECRYPT_FAILED'
   | 'BACKUP_STORE_FAILED'
   | 'BACKUP_STORE_PUBLIC'
-  | 'BACKUP_UNENCRYPTED_ARTIFACT';
+  | 'BACKUP_UNENCRYPTED_ARTIFACT'
+  | 'VERIFY_FAILED'
+  | 'VERIFY_COUNT_FAILED'
+  | 'VERIFY_PROBE_FAILED';
 
 export interface ErrorOptions {
   hint?: string;

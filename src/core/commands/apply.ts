@@ -1,7 +1,11 @@
+import { takeBackup } from '../backup/backup.js';
+import type { BackupManifest } from '../backup/manifest.js';
+import { openBackupStore } from '../backup/open-store.js';
 import type { SupagateConfig } from '../config.js';
 import { type Client, type Connection, connect, disconnect } from '../db/connect.js';
 import { acquireMigrationLock } from '../db/lock.js';
 import type { DatabaseTarget } from '../db/redact.js';
+import { registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import {
   type AppliedMigration,
@@ -29,12 +33,11 @@ export interface ApplyContext {
 
 /**
  * Steps around the migrations, run while the advisory lock is held. beforeApply runs after
- * the pending set is final and before anything changes: a backup belongs there, and an error
- * thrown there stops the apply with nothing changed. afterApply runs once every migration is
- * applied: verification belongs there.
+ * the pending set is final and the backup is taken, before anything changes: an error thrown
+ * there stops the apply with nothing changed. afterApply runs once every migration is applied.
  */
 export interface ApplyHooks {
-  beforeApply?(context: ApplyContext): Promise<{ backupId?: string } | undefined>;
+  beforeApply?(context: ApplyContext): Promise<void>;
   afterApply?(context: ApplyContext, result: ApplyResult): Promise<void>;
 }
 
@@ -58,6 +61,21 @@ export interface PlannedMigration {
 
 export type ApplyStatus = 'applied' | 'up-to-date' | 'failed' | 'dry-run';
 
+/** The backup taken before anything changed, or why there is none. */
+export type BackupOutcome =
+  | {
+      status: 'taken';
+      id: string;
+      location: string;
+      sizeBytes: number;
+      sha256: string;
+      encrypted: boolean;
+      tables: number;
+    }
+  | { status: 'off' }
+  | { status: 'not-needed' }
+  | { status: 'planned'; store: string; encrypted: boolean };
+
 export interface ApplyResult {
   command: 'apply';
   status: ApplyStatus;
@@ -70,7 +88,7 @@ export interface ApplyResult {
   notApplied: string[];
   failure?: MigrationFailure;
   problems: Problem[];
-  backupId?: string;
+  backup: BackupOutcome;
   lockWaitMs: number;
   durationMs: number;
   /** PostgREST was told to reload its schema cache. */
@@ -86,15 +104,23 @@ export interface ApplyOptions {
 
 export async function apply(config: SupagateConfig, options: ApplyOptions = {}): Promise<ApplyResult> {
   const url = requireDbUrl(config);
+  registerSecret(config.backupKey);
   const started = performance.now();
   const discovered = await discover(config);
+  // Fail on a store that cannot work before taking the lock, not half-way.
+  const store = config.backup === 'on' ? openBackupStore(config) : undefined;
 
   if (options.dryRun) {
     return withReadOnlyConnection(url, async (connection) => {
       const { status } = await loadStatus(connection, discovered, config);
       if (!status.ok) throw refusal(status.problems);
       if (config.atomic === 'all') assertBatchable(status.pending);
-      return result('dry-run', connection, config, status, started, { lockWaitMs: 0 });
+      const backup: BackupOutcome = !store
+        ? { status: 'off' }
+        : status.pending.length === 0
+          ? { status: 'not-needed' }
+          : { status: 'planned', store: store.kind, encrypted: config.backupKey !== undefined };
+      return result('dry-run', connection, config, status, started, { lockWaitMs: 0, backup });
     });
   }
 
@@ -108,7 +134,10 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
     const { status } = await loadStatus(connection, discovered, config);
     if (!status.ok) throw refusal(status.problems);
     if (status.pending.length === 0) {
-      return result('up-to-date', connection, config, status, started, { lockWaitMs: lock.waitedMs });
+      return result('up-to-date', connection, config, status, started, {
+        lockWaitMs: lock.waitedMs,
+        backup: store ? { status: 'not-needed' } : { status: 'off' },
+      });
     }
     if (config.atomic === 'all') assertBatchable(status.pending);
 
@@ -119,11 +148,23 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
       pending: status.pending,
       status,
     };
-    const before = await options.hooks?.beforeApply?.(context);
+    // Backup first: when it fails or cannot be verified, takeBackup throws and nothing is applied.
+    const manifest = store
+      ? await takeBackup({
+          dbUrl: url,
+          store,
+          ...(config.backupKey ? { encryptionKey: config.backupKey } : {}),
+          scope: config.backupScope,
+          ...(config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {}),
+          ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
+          historyVersion: newestApplied(status),
+        })
+      : undefined;
+    await options.hooks?.beforeApply?.(context);
     const record: RecordContext = {
       actor: config.actor ?? null,
       runId: config.runId ?? null,
-      backupId: before?.backupId ?? null,
+      backupId: manifest?.id ?? null,
     };
     const settings: ExecutionSettings = {
       lockTimeoutMs: config.lockTimeoutMs,
@@ -155,7 +196,7 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
       applied,
       notifiedPostgrest,
       ...(failure ? { failure } : {}),
-      ...(before?.backupId ? { backupId: before.backupId } : {}),
+      backup: manifest ? backupOutcome(manifest) : { status: 'off' },
     });
     if (!failure) await options.hooks?.afterApply?.(context, outcome);
     return outcome;
@@ -163,6 +204,25 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
     await release?.();
     await disconnect(connection);
   }
+}
+
+function newestApplied(status: MigrationStatus): string | null {
+  const applied = status.entries.filter((entry) =>
+    ['applied', 'edited', 'missing-local'].includes(entry.state),
+  );
+  return applied[applied.length - 1]?.version ?? null;
+}
+
+function backupOutcome(manifest: BackupManifest): BackupOutcome {
+  return {
+    status: 'taken',
+    id: manifest.id,
+    location: manifest.location.location,
+    sizeBytes: manifest.sizeBytes,
+    sha256: manifest.sha256,
+    encrypted: manifest.encryption !== 'none',
+    tables: manifest.verifiedTables.length,
+  };
 }
 
 function assertBatchable(pending: Migration[]): void {
@@ -201,7 +261,7 @@ function result(
   config: SupagateConfig,
   migrationStatus: MigrationStatus,
   started: number,
-  extra: Partial<ApplyResult> & { lockWaitMs: number },
+  extra: Partial<ApplyResult> & { lockWaitMs: number; backup: BackupOutcome },
 ): ApplyResult {
   const applied = extra.applied ?? [];
   const appliedVersions = new Set(applied.map((migration) => migration.version));

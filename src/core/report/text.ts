@@ -1,4 +1,5 @@
 import type { ApplyResult } from '../commands/apply.js';
+import type { BackupsResult } from '../commands/backups.js';
 import type { DiffResult } from '../commands/diff.js';
 import type { PlanResult } from '../commands/plan.js';
 import type { StatusResult } from '../commands/status.js';
@@ -32,8 +33,33 @@ export function renderStatus(result: StatusResult): string {
   return lines.join('\n');
 }
 
+function backupLines(backup: ApplyResult['backup']): string[] {
+  switch (backup.status) {
+    case 'off':
+      return ['!! BACKUP OFF: no backup was taken before applying (--backup off).'];
+    case 'not-needed':
+      return [];
+    case 'planned':
+      return [
+        `A verified ${backup.encrypted ? 'encrypted' : 'UNENCRYPTED'} backup goes to the ${backup.store} store first.`,
+      ];
+    case 'taken':
+      return [
+        `Backup ${backup.id}: ${backup.tables} tables, ${formatBytes(backup.sizeBytes)}, ${backup.encrypted ? 'encrypted (AES-256-GCM)' : 'not encrypted'}, verified; ${backup.location}`,
+      ];
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 ** 2
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
 export function renderApply(result: ApplyResult): string {
-  const lines = [`Target: ${result.target}`];
+  const lines = [`Target: ${result.target}`, ...backupLines(result.backup)];
   if (result.status === 'dry-run') {
     lines.push(
       `Dry run: nothing was changed. ${plural(result.plan.length, 'pending migration')} would run, in this order:`,
@@ -246,5 +272,21 @@ export function renderDiff(result: DiffResult): string {
   );
   lines.push(...section('Security lints introduced', lintLines(result.lints)));
   lines.push(...section('RLS access changes', accessLines(result.access)));
+  return lines.join('\n');
+}
+
+export function renderBackups(result: BackupsResult): string {
+  if (result.backups.length === 0) return `No backups in the ${result.store} store.`;
+  const rows = result.backups.map((b) => [
+    b.id,
+    b.createdAt,
+    b.historyVersion ?? '(none)',
+    String(b.verifiedTables.length),
+    formatBytes(b.sizeBytes),
+    b.encryption === 'none' ? 'no' : b.encryption,
+    b.location.location,
+  ]);
+  const lines = table(['ID', 'CREATED', 'HISTORY BEFORE', 'TABLES', 'SIZE', 'ENCRYPTED', 'LOCATION'], rows);
+  for (const key of result.unreadable) lines.push(`! unreadable manifest: ${key}`);
   return lines.join('\n');
 }
