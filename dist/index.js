@@ -13,12 +13,12 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-77OKXACC.js";
+} from "./chunk-DIHWBCWO.js";
 import {
   __commonJS,
   __require,
   __toESM
-} from "./chunk-QDI2S72N.js";
+} from "./chunk-5NNBXD53.js";
 
 // ../../work/main/node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -19650,6 +19650,7 @@ async function run() {
         setOutput("pending_count", result.plan.length);
         setOutput("applied_versions", result.applied.map((m) => m.version).join(","));
         setOutput("status", result.status);
+        setOutput("backup_id", result.backup.status === "taken" ? result.backup.id : "");
         await summary2("supagate apply", renderApply(result));
         if (result.status === "failed")
           setFailed(`Migration failed: ${result.failure?.path ?? ""}; see the job summary.`);
@@ -19672,6 +19673,9 @@ function configFromInputs() {
     for (const secret of new Set(password ? [password, encodeURIComponent(password)] : []))
       setSecret(secret);
   }
+  for (const secret of [getInput("backup-key"), getInput("supabase-service-key")]) {
+    if (secret) setSecret(secret);
+  }
   return resolveConfig({
     projectDir: getInput("working-directory"),
     migrationsDir: getInput("migrations-dir"),
@@ -19684,6 +19688,13 @@ function configFromInputs() {
     includeAll: getInput("include-all"),
     strictHistory: getInput("strict-history"),
     allowEdited: getInput("allow-edited"),
+    backup: getInput("backup"),
+    backupStore: getInput("backup-store"),
+    backupDir: getInput("backup-dir"),
+    backupKey: getInput("backup-key"),
+    supabaseUrl: getInput("supabase-url"),
+    supabaseServiceKey: getInput("supabase-service-key"),
+    backupBucket: getInput("backup-bucket"),
     actor: process.env.GITHUB_ACTOR,
     runId: process.env.GITHUB_RUN_ID
   });

@@ -6,7 +6,7 @@ const __filename = __fileURLToPath(import.meta.url);
 const __dirname = __pathDirname(__filename);
 import {
   __commonJS
-} from "./chunk-QDI2S72N.js";
+} from "./chunk-5NNBXD53.js";
 
 // ../../work/main/node_modules/async-exit-hook/index.js
 var require_async_exit_hook = __commonJS({
