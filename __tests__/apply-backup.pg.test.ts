@@ -86,7 +86,9 @@ describe('apply takes a verified backup first', () => {
   it('backs up by default from the CLI, and a dry run says where the backup will go', async () => {
     const io = {
       out: '',
-      stdout: (t: string) => void (io.out += t),
+      stdout: (t: string) => {
+        io.out += t;
+      },
       stderr: () => {},
       env: { SUPAGATE_DB_URL: db.url },
     };

@@ -5,6 +5,7 @@ import { apply } from '../core/commands/apply.js';
 import { backupsList } from '../core/commands/backups.js';
 import { diffDatabases } from '../core/commands/diff.js';
 import { type PlanResult, plan } from '../core/commands/plan.js';
+import { rollback } from '../core/commands/rollback.js';
 import { status } from '../core/commands/status.js';
 import { type ConfigInput, resolveConfig } from '../core/config.js';
 import { renderJson, renderJsonError } from '../core/report/json.js';
@@ -15,6 +16,7 @@ import {
   renderDiff,
   renderError,
   renderPlan,
+  renderRollback,
   renderStatus,
 } from '../core/report/text.js';
 import { VERSION } from '../core/version.js';
@@ -279,6 +281,59 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           renderPlan,
           (r) => (r.blocking ? EXIT.blocking : EXIT.ok),
           flags.out,
+        );
+      },
+    );
+
+  withCommonOptions(
+    program
+      .command('rollback')
+      .description(
+        'Roll back migrations with their down files (supabase/rollbacks/<version>_<name>.sql), newest first, each in a ' +
+          'transaction with the removal of its history row. A verified backup is taken first.',
+      ),
+  )
+    .requiredOption('--to <version>', 'the version to go back to (it stays applied); 0 rolls back everything')
+    .option('--dry-run', 'print the down migrations that would run, and change nothing')
+    .option('--confirm <database>', 'required to change anything: the target database’s name')
+    .addOption(
+      new Option('--safety-backup <on|off>', 'backup before rolling back')
+        .choices(['on', 'off'])
+        .default('on'),
+    )
+    .option('--backup-dir <dir>', 'directory store, relative to the project root', '.supagate/backups')
+    .option('--pg-dump <path>', 'pg_dump to use for the backup')
+    .action(
+      async (
+        flags: CommonFlags & {
+          to: string;
+          dryRun?: boolean;
+          confirm?: string;
+          safetyBackup?: string;
+          backupDir?: string;
+          pgDump?: string;
+        },
+      ) => {
+        const config = configFrom(
+          {
+            ...flags,
+            backup: flags.safetyBackup,
+            backupDir: flags.backupDir,
+            pgDumpPath: flags.pgDump,
+          } as CommonFlags & ConfigInput,
+          io,
+        );
+        await report(
+          'rollback',
+          flags,
+          () =>
+            rollback(config, {
+              to: flags.to,
+              dryRun: flags.dryRun ?? false,
+              ...(flags.confirm ? { confirm: flags.confirm } : {}),
+            }),
+          renderRollback,
+          (r) => (r.status === 'failed' ? EXIT.error : EXIT.ok),
         );
       },
     );

@@ -1,5 +1,3 @@
-import { takeBackup } from '../backup/backup.js';
-import type { BackupManifest } from '../backup/manifest.js';
 import { openBackupStore } from '../backup/open-store.js';
 import type { SupagateConfig } from '../config.js';
 import { type Client, type Connection, connect, disconnect } from '../db/connect.js';
@@ -11,6 +9,7 @@ import {
   type AppliedMigration,
   applyMigration,
   type ExecutionSettings,
+  type ExecutionUnit,
   MigrationFailedError,
   type MigrationFailure,
   type RecordContext,
@@ -21,6 +20,7 @@ import {
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus, Problem } from '../migrations/pending.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
+import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
 
 /** What the before/after steps (backup, verification) see. */
 export interface ApplyContext {
@@ -60,21 +60,6 @@ export interface PlannedMigration {
 }
 
 export type ApplyStatus = 'applied' | 'up-to-date' | 'failed' | 'dry-run';
-
-/** The backup taken before anything changed, or why there is none. */
-export type BackupOutcome =
-  | {
-      status: 'taken';
-      id: string;
-      location: string;
-      sizeBytes: number;
-      sha256: string;
-      encrypted: boolean;
-      tables: number;
-    }
-  | { status: 'off' }
-  | { status: 'not-needed' }
-  | { status: 'planned'; store: string; encrypted: boolean };
 
 export interface ApplyResult {
   command: 'apply';
@@ -148,18 +133,8 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
       pending: status.pending,
       status,
     };
-    // Backup first: when it fails or cannot be verified, takeBackup throws and nothing is applied.
-    const manifest = store
-      ? await takeBackup({
-          dbUrl: url,
-          store,
-          ...(config.backupKey ? { encryptionKey: config.backupKey } : {}),
-          scope: config.backupScope,
-          ...(config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {}),
-          ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
-          historyVersion: newestApplied(status),
-        })
-      : undefined;
+    // Backup first: when it fails or cannot be verified, this throws and nothing is applied.
+    const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status)) : undefined;
     await options.hooks?.beforeApply?.(context);
     const record: RecordContext = {
       actor: config.actor ?? null,
@@ -206,25 +181,6 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
   }
 }
 
-function newestApplied(status: MigrationStatus): string | null {
-  const applied = status.entries.filter((entry) =>
-    ['applied', 'edited', 'missing-local'].includes(entry.state),
-  );
-  return applied[applied.length - 1]?.version ?? null;
-}
-
-function backupOutcome(manifest: BackupManifest): BackupOutcome {
-  return {
-    status: 'taken',
-    id: manifest.id,
-    location: manifest.location.location,
-    sizeBytes: manifest.sizeBytes,
-    sha256: manifest.sha256,
-    encrypted: manifest.encryption !== 'none',
-    tables: manifest.verifiedTables.length,
-  };
-}
-
 function assertBatchable(pending: Migration[]): void {
   const migration = pending.find((m) => !m.transactional);
   const statement = migration?.statements.find((s) => s.nonTransactional);
@@ -239,13 +195,17 @@ function assertBatchable(pending: Migration[]): void {
   );
 }
 
-function planOf(migration: Migration, atomic: SupagateConfig['atomic']): PlannedMigration {
+/** What runs for a migration (or a down file), statement by statement. */
+export function planOf(
+  migration: ExecutionUnit & { strippedTransactionWrapper?: boolean },
+  mode: TransactionMode = transactionModeOf(migration),
+): PlannedMigration {
   return {
     version: migration.version,
     name: migration.name,
     path: migration.path,
-    mode: atomic === 'all' ? 'batch' : transactionModeOf(migration),
-    strippedTransactionWrapper: migration.strippedTransactionWrapper,
+    mode,
+    strippedTransactionWrapper: migration.strippedTransactionWrapper ?? false,
     statements: migration.statements.map((statement) => ({
       index: statement.index,
       line: statement.line,
@@ -270,7 +230,9 @@ function result(
     status,
     target: connection.target.label,
     atomic: config.atomic,
-    plan: migrationStatus.pending.map((migration) => planOf(migration, config.atomic)),
+    plan: migrationStatus.pending.map((migration) =>
+      planOf(migration, config.atomic === 'all' ? 'batch' : transactionModeOf(migration)),
+    ),
     applied,
     notApplied:
       status === 'failed'

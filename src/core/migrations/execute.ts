@@ -2,7 +2,7 @@ import type { Client } from '../db/connect.js';
 import { pgErrorFields } from '../db/connect.js';
 import { SupagateError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { ensureHistoryTables, insertAuditRecord, insertHistoryRow } from './history.js';
+import { deleteHistoryRow, ensureHistoryTables, insertAuditRecord, insertHistoryRow } from './history.js';
 import type { Migration, Statement } from './model.js';
 import { lineColumnAt } from './text.js';
 
@@ -103,6 +103,39 @@ async function resetSession(client: Client, settings: ExecutionSettings, local: 
   await client.query(`SET ${scope}statement_timeout = ${Math.round(settings.statementTimeoutMs)}`);
 }
 
+/** What a unit of SQL is: an up migration, or the down file that reverts one. */
+export type ExecutionUnit = Pick<
+  Migration,
+  'version' | 'name' | 'path' | 'checksum' | 'sql' | 'statements' | 'transactional'
+>;
+
+/** Records a unit's success in the same transaction as its last statements. */
+type Recorder = (client: Client, mode: TransactionMode, durationMs: number) => Promise<void>;
+
+function appliedRecorder(migration: Migration, record: RecordContext): Recorder {
+  return (client, mode, durationMs) => recordApplied(client, migration, mode, durationMs, record);
+}
+
+/** A down file: its history row goes, and the audit log says it was rolled back. */
+function revertedRecorder(down: ExecutionUnit, record: RecordContext): Recorder {
+  return async (client, mode, durationMs) => {
+    await deleteHistoryRow(client, down.version);
+    await ensureHistoryTables(client);
+    await insertAuditRecord(client, {
+      version: down.version,
+      name: down.name,
+      checksum: down.checksum,
+      outcome: 'rolled_back',
+      transactionMode: mode,
+      durationMs: Math.round(durationMs),
+      appliedBy: record.actor,
+      runId: record.runId,
+      backupId: record.backupId,
+      toolVersion: VERSION,
+    });
+  };
+}
+
 async function recordApplied(
   client: Client,
   migration: Migration,
@@ -130,42 +163,42 @@ async function recordApplied(
   });
 }
 
-export function transactionModeOf(migration: Migration): TransactionMode {
+export function transactionModeOf(migration: Pick<Migration, 'transactional'>): TransactionMode {
   return migration.transactional ? 'transaction' : 'non-atomic';
 }
 
-async function runMigration(
+async function runUnit(
   client: Client,
-  migration: Migration,
+  unit: ExecutionUnit,
   settings: ExecutionSettings,
-  record: RecordContext,
+  recorder: Recorder,
 ): Promise<AppliedMigration> {
-  const mode = transactionModeOf(migration);
+  const mode = transactionModeOf(unit);
   const started = performance.now();
   const attempts =
     mode === 'transaction'
-      ? await withLockRetries(settings, () => runInTransaction(client, migration, settings, record, started))
-      : await runNonAtomic(client, migration, settings, record, started);
-  return summary(migration, mode, performance.now() - started, attempts);
+      ? await withLockRetries(settings, () => runInTransaction(client, unit, settings, recorder, started))
+      : await runNonAtomic(client, unit, settings, recorder, started);
+  return summary(unit, mode, performance.now() - started, attempts);
 }
 
 async function runInTransaction(
   client: Client,
-  migration: Migration,
+  unit: ExecutionUnit,
   settings: ExecutionSettings,
-  record: RecordContext,
+  recorder: Recorder,
   started: number,
 ): Promise<void> {
   await resetSession(client, settings, false);
   await client.query('BEGIN');
   let current: Statement | undefined;
   try {
-    for (const statement of migration.statements) {
+    for (const statement of unit.statements) {
       current = statement;
       await client.query(statement.sql);
     }
     current = undefined;
-    await recordApplied(client, migration, 'transaction', performance.now() - started, record);
+    await recorder(client, 'transaction', performance.now() - started);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
@@ -195,14 +228,14 @@ function retryable(step: Step): boolean {
 
 async function runNonAtomic(
   client: Client,
-  migration: Migration,
+  unit: ExecutionUnit,
   settings: ExecutionSettings,
-  record: RecordContext,
+  recorder: Recorder,
   started: number,
 ): Promise<number> {
   let committed = 0;
   let attempts = 1;
-  const plan = steps(migration.statements);
+  const plan = steps(unit.statements);
   try {
     await resetSession(client, settings, false);
     for (const [index, step] of plan.entries()) {
@@ -224,8 +257,7 @@ async function runNonAtomic(
             await client.query(statement.sql);
           }
           current = undefined;
-          if (isLast)
-            await recordApplied(client, migration, 'non-atomic', performance.now() - started, record);
+          if (isLast) await recorder(client, 'non-atomic', performance.now() - started);
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK').catch(() => {});
@@ -242,7 +274,7 @@ async function runNonAtomic(
     if (plan.length === 0 || !plan[plan.length - 1]?.transactional) {
       await client.query('BEGIN');
       try {
-        await recordApplied(client, migration, 'non-atomic', performance.now() - started, record);
+        await recorder(client, 'non-atomic', performance.now() - started);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -250,7 +282,7 @@ async function runNonAtomic(
       }
     }
   } catch (error) {
-    throw asFailure(error, migration, 'non-atomic', committed);
+    throw asFailure(error, unit, 'non-atomic', committed);
   }
   return attempts;
 }
@@ -324,7 +356,12 @@ async function withLockRetries(settings: ExecutionSettings, work: () => Promise<
   }
 }
 
-function asFailure(error: unknown, migration: Migration, mode: TransactionMode, committed: number): Error {
+function asFailure(
+  error: unknown,
+  migration: ExecutionUnit,
+  mode: TransactionMode,
+  committed: number,
+): Error {
   if (
     error instanceof MigrationFailedError ||
     (error instanceof SupagateError && !(error instanceof StatementError))
@@ -353,7 +390,7 @@ function asFailure(error: unknown, migration: Migration, mode: TransactionMode, 
 }
 
 function summary(
-  migration: Migration,
+  migration: ExecutionUnit,
   mode: TransactionMode,
   durationMs: number,
   attempts: number,
@@ -371,8 +408,8 @@ function summary(
 }
 
 /**
- * Applies one migration in its own transaction (or in steps when it cannot be atomic).
- * Throws MigrationFailedError, located in the file, when it fails.
+ * Applies one migration in its own transaction with its history row (or in steps when it
+ * cannot be atomic). Throws MigrationFailedError, located in the file, when it fails.
  */
 export async function applyMigration(
   client: Client,
@@ -380,9 +417,31 @@ export async function applyMigration(
   settings: ExecutionSettings,
   record: RecordContext,
 ): Promise<AppliedMigration> {
+  return runLocated(client, migration, settings, appliedRecorder(migration, record));
+}
+
+/**
+ * Runs a migration's down file the same way, removing its history row in the same
+ * transaction and writing a `rolled_back` audit record.
+ */
+export async function revertMigration(
+  client: Client,
+  down: ExecutionUnit,
+  settings: ExecutionSettings,
+  record: RecordContext,
+): Promise<AppliedMigration> {
+  return runLocated(client, down, settings, revertedRecorder(down, record));
+}
+
+async function runLocated(
+  client: Client,
+  unit: ExecutionUnit,
+  settings: ExecutionSettings,
+  recorder: Recorder,
+): Promise<AppliedMigration> {
   try {
-    return await runMigration(client, migration, settings, record);
+    return await runUnit(client, unit, settings, recorder);
   } catch (error) {
-    throw asFailure(error, migration, transactionModeOf(migration), 0);
+    throw asFailure(error, unit, transactionModeOf(unit), 0);
   }
 }

@@ -2,6 +2,8 @@ import type { ApplyResult } from '../commands/apply.js';
 import type { BackupsResult } from '../commands/backups.js';
 import type { DiffResult } from '../commands/diff.js';
 import type { PlanResult } from '../commands/plan.js';
+import type { RollbackResult } from '../commands/rollback.js';
+import type { BackupOutcome } from '../commands/safety.js';
 import type { StatusResult } from '../commands/status.js';
 import { redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
@@ -33,7 +35,7 @@ export function renderStatus(result: StatusResult): string {
   return lines.join('\n');
 }
 
-function backupLines(backup: ApplyResult['backup']): string[] {
+function backupLines(backup: BackupOutcome): string[] {
   switch (backup.status) {
     case 'off':
       return ['!! BACKUP OFF: no backup was taken before applying (--backup off).'];
@@ -288,5 +290,40 @@ export function renderBackups(result: BackupsResult): string {
   ]);
   const lines = table(['ID', 'CREATED', 'HISTORY BEFORE', 'TABLES', 'SIZE', 'ENCRYPTED', 'LOCATION'], rows);
   for (const key of result.unreadable) lines.push(`! unreadable manifest: ${key}`);
+  return lines.join('\n');
+}
+
+export function renderRollback(result: RollbackResult): string {
+  const lines = [`Target: ${result.target}`, ...backupLines(result.backup)];
+  if (result.status === 'nothing-to-roll-back') {
+    lines.push(`Nothing to roll back: no migration newer than ${result.to} is applied.`);
+    return lines.join('\n');
+  }
+  if (result.status === 'dry-run') {
+    lines.push(
+      `Dry run: nothing was changed. These down migrations would run, newest first, to get back to ${result.to}:`,
+    );
+    for (const down of result.plan) {
+      lines.push('', `${down.path}  [${modeLabel(down.mode)}]`);
+      for (const statement of down.statements)
+        lines.push(`  -- line ${statement.line}`, indent(`${statement.sql};`, '  '));
+    }
+    return lines.join('\n');
+  }
+  for (const down of result.reverted)
+    lines.push(`✓ ${down.path}  ${down.durationMs} ms  [${modeLabel(down.mode)}]`);
+  if (result.failure) {
+    const f = result.failure;
+    lines.push(
+      `✗ ${f.path}:${f.line}:${f.column}  ${f.message}${f.sqlstate ? ` [SQLSTATE ${f.sqlstate}]` : ''}`,
+    );
+    if (result.notReverted.length > 0) lines.push(`  Still applied: ${result.notReverted.join(', ')}`);
+  }
+  lines.push(
+    '',
+    result.failure
+      ? `Rollback stopped after ${plural(result.reverted.length, 'down migration')}.`
+      : `Rolled back ${plural(result.reverted.length, 'migration')} to ${result.to}.`,
+  );
   return lines.join('\n');
 }

@@ -1,0 +1,200 @@
+import { openBackupStore } from '../backup/open-store.js';
+import type { SupagateConfig } from '../config.js';
+import { type Connection, connect, disconnect } from '../db/connect.js';
+import { acquireMigrationLock } from '../db/lock.js';
+import { registerSecret } from '../db/redact.js';
+import { SupagateError } from '../errors.js';
+import {
+  type AppliedMigration,
+  type ExecutionUnit,
+  MigrationFailedError,
+  type MigrationFailure,
+  revertMigration,
+} from '../migrations/execute.js';
+import { compareVersions } from '../migrations/files.js';
+import type { Migration } from '../migrations/model.js';
+import type { MigrationStatus } from '../migrations/pending.js';
+import { parseMigrationSql } from '../migrations/statements.js';
+import { type PlannedMigration, planOf } from './apply.js';
+import { discover, loadStatus, requireDbUrl } from './load.js';
+import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
+
+/**
+ * rollback --to <version>: the down files of every migration applied after <version>, newest
+ * first, each in a transaction with the removal of its history row. Refuses before changing
+ * anything when a down file is missing, and needs --confirm <database name> unless it is a
+ * dry run. A verified backup is taken first, as for apply.
+ */
+export interface RollbackOptions {
+  to: string;
+  dryRun?: boolean;
+  /** Must equal the target database's name. */
+  confirm?: string;
+  retryDelayMs?: number;
+}
+
+export interface RollbackResult {
+  command: 'rollback';
+  status: 'rolled-back' | 'nothing-to-roll-back' | 'failed' | 'dry-run';
+  target: string;
+  to: string;
+  /** The down files that run (or ran), newest first. */
+  plan: PlannedMigration[];
+  reverted: AppliedMigration[];
+  notReverted: string[];
+  failure?: MigrationFailure;
+  backup: BackupOutcome;
+  notifiedPostgrest: boolean;
+  durationMs: number;
+}
+
+export async function rollback(config: SupagateConfig, options: RollbackOptions): Promise<RollbackResult> {
+  const url = requireDbUrl(config);
+  registerSecret(config.backupKey);
+  if (!/^[0-9]+$/.test(options.to)) {
+    throw new SupagateError('CONFIG_INVALID', `--to must be a migration version, got "${options.to}"`, {
+      hint: 'Pass the version to roll back to (it stays applied), e.g. --to 20240101000000; --to 0 rolls back everything.',
+      details: { setting: 'to' },
+    });
+  }
+  const started = performance.now();
+  const discovered = await discover(config);
+  const store = config.backup === 'on' && !options.dryRun ? openBackupStore(config) : undefined;
+  let connection: Connection | undefined;
+  let release: (() => Promise<void>) | undefined;
+  try {
+    connection = await connect(url, { applicationName: 'supagate rollback' });
+    const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
+    release = lock.release;
+    const { status } = await loadStatus(connection, discovered, config);
+    const targets = rollbackTargets(status, discovered.migrations, options.to);
+    const units = await Promise.all(targets.map(downUnit));
+    const plan = units.map((unit) => planOf(unit));
+    const base = {
+      command: 'rollback' as const,
+      target: connection.target.label,
+      to: options.to,
+      plan,
+      reverted: [] as AppliedMigration[],
+      notReverted: [] as string[],
+      notifiedPostgrest: false,
+    };
+    const finish = (result: Omit<RollbackResult, 'durationMs'>): RollbackResult => ({
+      ...result,
+      durationMs: Math.round(performance.now() - started),
+    });
+    if (units.length === 0)
+      return finish({ ...base, status: 'nothing-to-roll-back', backup: { status: 'not-needed' } });
+    if (options.dryRun) {
+      const backup: BackupOutcome =
+        config.backup === 'on'
+          ? { status: 'planned', store: config.backupStore, encrypted: config.backupKey !== undefined }
+          : { status: 'off' };
+      return finish({ ...base, status: 'dry-run', backup });
+    }
+    assertConfirmed(options.confirm, connection);
+
+    const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status)) : undefined;
+    const settings = {
+      lockTimeoutMs: config.lockTimeoutMs,
+      statementTimeoutMs: config.statementTimeoutMs,
+      lockRetries: config.lockRetries,
+      retryDelayMs: options.retryDelayMs ?? 1_000,
+    };
+    const record = {
+      actor: config.actor ?? null,
+      runId: config.runId ?? null,
+      backupId: manifest?.id ?? null,
+    };
+    const reverted: AppliedMigration[] = [];
+    let failure: MigrationFailure | undefined;
+    for (const unit of units) {
+      try {
+        reverted.push(await revertMigration(connection.client, unit, settings, record));
+      } catch (error) {
+        if (!(error instanceof MigrationFailedError)) throw error;
+        failure = error.failure;
+        break;
+      }
+    }
+    const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
+    if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+    const done = new Set(reverted.map((r) => r.version));
+    return finish({
+      ...base,
+      status: failure ? 'failed' : 'rolled-back',
+      reverted,
+      notReverted: failure ? units.map((u) => u.version).filter((v) => !done.has(v)) : [],
+      ...(failure ? { failure } : {}),
+      backup: manifest ? backupOutcome(manifest) : { status: 'off' },
+      notifiedPostgrest,
+    });
+  } finally {
+    await release?.();
+    await disconnect(connection);
+  }
+}
+
+/** Applied versions newer than `to`, newest first, each with its local migration and down file. */
+function rollbackTargets(status: MigrationStatus, migrations: Migration[], to: string): Migration[] {
+  const applied = status.entries.filter((e) => ['applied', 'edited', 'missing-local'].includes(e.state));
+  if (to !== '0' && !applied.some((e) => e.version === to)) {
+    throw new SupagateError('CONFIG_INVALID', `Version ${to} is not applied to this database`, {
+      hint: `Roll back to an applied version: ${applied
+        .slice(-5)
+        .map((e) => e.version)
+        .join(', ')}${applied.length === 0 ? '(none applied)' : ''}; --to 0 rolls back everything.`,
+      details: { setting: 'to' },
+    });
+  }
+  const newer = applied.filter((e) => compareVersions(e.version, to) > 0).reverse();
+  const local = new Map(migrations.map((m) => [m.version, m]));
+  const missing = newer.filter((e) => !local.get(e.version)?.rollback);
+  if (missing.length > 0) {
+    const names = missing.map((e) => {
+      const migration = local.get(e.version);
+      return migration
+        ? `${migration.path.replace(/[^/]+\/[^/]+$/, '')}rollbacks/${e.version}_${migration.name}.sql`
+        : `version ${e.version} (no local migration file)`;
+    });
+    throw new SupagateError(
+      'ROLLBACK_MISSING_DOWN',
+      `Cannot roll back: no down migration for ${names.join(', ')}`,
+      {
+        hint: 'Write the down file(s) (supabase/rollbacks/<version>_<name>.sql), or restore the backup taken before the apply with --backup <id>.',
+        details: { missing: missing.map((e) => e.version) },
+      },
+    );
+  }
+  return newer.map((e) => local.get(e.version) as Migration);
+}
+
+async function downUnit(migration: Migration): Promise<ExecutionUnit> {
+  const down = migration.rollback;
+  if (!down) throw new Error(`no down file for ${migration.version}`);
+  const parsed = await parseMigrationSql(down.sql, down.path);
+  return {
+    version: migration.version,
+    name: migration.name,
+    path: down.path,
+    checksum: down.checksum,
+    sql: down.sql,
+    statements: parsed.statements,
+    transactional: parsed.statements.every((s) => !s.nonTransactional),
+  };
+}
+
+function assertConfirmed(confirm: string | undefined, connection: Connection): void {
+  const expected = connection.target.database;
+  if (confirm === expected) return;
+  throw new SupagateError(
+    'CONFIRMATION_REQUIRED',
+    confirm === undefined
+      ? `Rolling back changes ${connection.target.label}: confirm with --confirm ${expected}`
+      : `--confirm "${confirm}" does not match the target database "${expected}"`,
+    {
+      hint: `Run it again with --confirm ${expected} (or --dry-run to see what it would do).`,
+      details: { expected },
+    },
+  );
+}
