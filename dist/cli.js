@@ -12,8 +12,12 @@ import {
   SupagateError,
   VERSION,
   accessMatrix,
+  acquireMigrationLock,
   apply,
   applyMigration,
+  backupBeforeChange,
+  backupOutcome,
+  compareVersions,
   connect,
   describeAccess,
   describeTarget,
@@ -26,24 +30,30 @@ import {
   libpqEnvironment,
   listBackups,
   loadStatus,
+  newestApplied,
   openBackupStore,
+  parseMigrationSql,
+  planOf,
   plural,
   redact,
+  registerSecret,
   renderApply,
   renderBackups,
   renderDiff,
   renderError,
   renderPlan,
+  renderRollback,
   renderStatus,
   requireDbUrl,
   require_wasm,
   resolveConfig,
+  revertMigration,
   runTool,
   scanExpression,
   shortValue,
   status,
   transactionModeOf
-} from "./chunk-DIHWBCWO.js";
+} from "./chunk-RDQ5I4RT.js";
 import {
   __commonJS,
   __require,
@@ -7170,6 +7180,143 @@ function emptyResult(target, pending, problems, productionFingerprint, started) 
   };
 }
 
+// src/core/commands/rollback.ts
+async function rollback(config, options) {
+  const url = requireDbUrl(config);
+  registerSecret(config.backupKey);
+  if (!/^[0-9]+$/.test(options.to)) {
+    throw new SupagateError("CONFIG_INVALID", `--to must be a migration version, got "${options.to}"`, {
+      hint: "Pass the version to roll back to (it stays applied), e.g. --to 20240101000000; --to 0 rolls back everything.",
+      details: { setting: "to" }
+    });
+  }
+  const started = performance.now();
+  const discovered = await discover(config);
+  const store = config.backup === "on" && !options.dryRun ? openBackupStore(config) : void 0;
+  let connection;
+  let release;
+  try {
+    connection = await connect(url, { applicationName: "supagate rollback" });
+    const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
+    release = lock.release;
+    const { status: status2 } = await loadStatus(connection, discovered, config);
+    const targets = rollbackTargets(status2, discovered.migrations, options.to);
+    const units = await Promise.all(targets.map(downUnit));
+    const plan2 = units.map((unit) => planOf(unit));
+    const base = {
+      command: "rollback",
+      target: connection.target.label,
+      to: options.to,
+      plan: plan2,
+      reverted: [],
+      notReverted: [],
+      notifiedPostgrest: false
+    };
+    const finish = (result) => ({
+      ...result,
+      durationMs: Math.round(performance.now() - started)
+    });
+    if (units.length === 0)
+      return finish({ ...base, status: "nothing-to-roll-back", backup: { status: "not-needed" } });
+    if (options.dryRun) {
+      const backup = config.backup === "on" ? { status: "planned", store: config.backupStore, encrypted: config.backupKey !== void 0 } : { status: "off" };
+      return finish({ ...base, status: "dry-run", backup });
+    }
+    assertConfirmed(options.confirm, connection);
+    const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status2)) : void 0;
+    const settings = {
+      lockTimeoutMs: config.lockTimeoutMs,
+      statementTimeoutMs: config.statementTimeoutMs,
+      lockRetries: config.lockRetries,
+      retryDelayMs: options.retryDelayMs ?? 1e3
+    };
+    const record = {
+      actor: config.actor ?? null,
+      runId: config.runId ?? null,
+      backupId: manifest?.id ?? null
+    };
+    const reverted = [];
+    let failure;
+    for (const unit of units) {
+      try {
+        reverted.push(await revertMigration(connection.client, unit, settings, record));
+      } catch (error) {
+        if (!(error instanceof MigrationFailedError)) throw error;
+        failure = error.failure;
+        break;
+      }
+    }
+    const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
+    if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+    const done = new Set(reverted.map((r) => r.version));
+    return finish({
+      ...base,
+      status: failure ? "failed" : "rolled-back",
+      reverted,
+      notReverted: failure ? units.map((u) => u.version).filter((v) => !done.has(v)) : [],
+      ...failure ? { failure } : {},
+      backup: manifest ? backupOutcome(manifest) : { status: "off" },
+      notifiedPostgrest
+    });
+  } finally {
+    await release?.();
+    await disconnect(connection);
+  }
+}
+function rollbackTargets(status2, migrations, to) {
+  const applied = status2.entries.filter((e) => ["applied", "edited", "missing-local"].includes(e.state));
+  if (to !== "0" && !applied.some((e) => e.version === to)) {
+    throw new SupagateError("CONFIG_INVALID", `Version ${to} is not applied to this database`, {
+      hint: `Roll back to an applied version: ${applied.slice(-5).map((e) => e.version).join(", ")}${applied.length === 0 ? "(none applied)" : ""}; --to 0 rolls back everything.`,
+      details: { setting: "to" }
+    });
+  }
+  const newer = applied.filter((e) => compareVersions(e.version, to) > 0).reverse();
+  const local = new Map(migrations.map((m) => [m.version, m]));
+  const missing = newer.filter((e) => !local.get(e.version)?.rollback);
+  if (missing.length > 0) {
+    const names = missing.map((e) => {
+      const migration = local.get(e.version);
+      return migration ? `${migration.path.replace(/[^/]+\/[^/]+$/, "")}rollbacks/${e.version}_${migration.name}.sql` : `version ${e.version} (no local migration file)`;
+    });
+    throw new SupagateError(
+      "ROLLBACK_MISSING_DOWN",
+      `Cannot roll back: no down migration for ${names.join(", ")}`,
+      {
+        hint: "Write the down file(s) (supabase/rollbacks/<version>_<name>.sql), or restore the backup taken before the apply with --backup <id>.",
+        details: { missing: missing.map((e) => e.version) }
+      }
+    );
+  }
+  return newer.map((e) => local.get(e.version));
+}
+async function downUnit(migration) {
+  const down = migration.rollback;
+  if (!down) throw new Error(`no down file for ${migration.version}`);
+  const parsed = await parseMigrationSql(down.sql, down.path);
+  return {
+    version: migration.version,
+    name: migration.name,
+    path: down.path,
+    checksum: down.checksum,
+    sql: down.sql,
+    statements: parsed.statements,
+    transactional: parsed.statements.every((s) => !s.nonTransactional)
+  };
+}
+function assertConfirmed(confirm, connection) {
+  const expected = connection.target.database;
+  if (confirm === expected) return;
+  throw new SupagateError(
+    "CONFIRMATION_REQUIRED",
+    confirm === void 0 ? `Rolling back changes ${connection.target.label}: confirm with --confirm ${expected}` : `--confirm "${confirm}" does not match the target database "${expected}"`,
+    {
+      hint: `Run it again with --confirm ${expected} (or --dry-run to see what it would do).`,
+      details: { expected }
+    }
+  );
+}
+
 // src/core/report/json.ts
 function renderJson(result, ok) {
   return redact(JSON.stringify({ ok, ...result }, null, 2));
@@ -7566,6 +7713,36 @@ async function runCli(argv, io) {
         renderPlan,
         (r) => r.blocking ? EXIT.blocking : EXIT.ok,
         flags.out
+      );
+    }
+  );
+  withCommonOptions(
+    program2.command("rollback").description(
+      "Roll back migrations with their down files (supabase/rollbacks/<version>_<name>.sql), newest first, each in a transaction with the removal of its history row. A verified backup is taken first."
+    )
+  ).requiredOption("--to <version>", "the version to go back to (it stays applied); 0 rolls back everything").option("--dry-run", "print the down migrations that would run, and change nothing").option("--confirm <database>", "required to change anything: the target database\u2019s name").addOption(
+    new Option("--safety-backup <on|off>", "backup before rolling back").choices(["on", "off"]).default("on")
+  ).option("--backup-dir <dir>", "directory store, relative to the project root", ".supagate/backups").option("--pg-dump <path>", "pg_dump to use for the backup").action(
+    async (flags) => {
+      const config = configFrom(
+        {
+          ...flags,
+          backup: flags.safetyBackup,
+          backupDir: flags.backupDir,
+          pgDumpPath: flags.pgDump
+        },
+        io
+      );
+      await report(
+        "rollback",
+        flags,
+        () => rollback(config, {
+          to: flags.to,
+          dryRun: flags.dryRun ?? false,
+          ...flags.confirm ? { confirm: flags.confirm } : {}
+        }),
+        renderRollback,
+        (r) => r.status === "failed" ? EXIT.error : EXIT.ok
       );
     }
   );

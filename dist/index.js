@@ -13,7 +13,7 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-DIHWBCWO.js";
+} from "./chunk-RDQ5I4RT.js";
 import {
   __commonJS,
   __require,
