@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
@@ -131,6 +132,63 @@ describe('supagate CLI', () => {
     });
     expect(badDuration.code).toBe(1);
     expect(badDuration.stderr).toContain('Invalid value for lock-timeout: "soon"');
+  });
+
+  it('plan exits 3 when something blocks, also from the bundled bin with an embedded shadow', async () => {
+    const other = await createTestDatabase();
+    const blocking = await createProject(
+      migrations({ '1_open': 'create table public.open_table (id int primary key);' }),
+    );
+    try {
+      const spawned = await run(
+        process.execPath,
+        ['bin/supagate.js', 'plan', '--json', '--no-detect-local-supabase', '--project-dir', blocking.dir],
+        { env: { ...process.env, SUPAGATE_DB_URL: other.url } },
+      ).then(
+        () => ({ code: 0, stdout: '' }),
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(spawned.code).toBe(3);
+      const result = JSON.parse(spawned.stdout);
+      expect(result.blocking).toBe(true);
+      expect(result.shadow.source).toBe('embedded');
+      expect(result.lints.introduced.map((l: { code: string }) => l.code)).toContain(
+        'rls_disabled_in_public',
+      );
+
+      const out = `${blocking.dir}/plan.md`;
+      const inProcess = await cli(
+        ['plan', '--project-dir', blocking.dir, '--out', out, '--shadow-url', inject('serverUrl')],
+        {
+          SUPAGATE_DB_URL: other.url,
+        },
+      );
+      expect(inProcess.code).toBe(3);
+      expect(inProcess.stdout).toContain('BLOCKING:');
+      expect(await readFile(out, 'utf8')).toContain('### supagate plan');
+    } finally {
+      await blocking.cleanup();
+      await other.drop();
+    }
+  });
+
+  it('diffs two databases', async () => {
+    const other = await createTestDatabase();
+    try {
+      await other.query('create table public.a (id int); create table public.extra (id int primary key);');
+      const { code, stdout } = await cli(['diff', '--json', '--from', db.url, '--to', other.url]);
+      expect(code).toBe(0);
+      const result = JSON.parse(stdout);
+      expect(result.command).toBe('diff');
+      expect(result.diff.changes.map((c: { id: string; action: string }) => `${c.action} ${c.id}`)).toContain(
+        'added public.extra',
+      );
+      const missing = await cli(['diff', '--from', db.url]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('--to is missing');
+    } finally {
+      await other.drop();
+    }
   });
 
   it('runs from the bundled bin/supagate.js', async () => {

