@@ -11,6 +11,9 @@ import {
   POLICY_TRACKED_MANAGED_TABLES,
   SupagateError,
   VERSION,
+  __commonJS,
+  __require,
+  __toESM,
   accessMatrix,
   acquireMigrationLock,
   apply,
@@ -53,12 +56,7 @@ import {
   shortValue,
   status,
   transactionModeOf
-} from "./chunk-RDQ5I4RT.js";
-import {
-  __commonJS,
-  __require,
-  __toESM
-} from "./chunk-5NNBXD53.js";
+} from "./chunk-ET4BEWPH.js";
 
 // ../../work/main/node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -6336,7 +6334,7 @@ var exitHandled = false;
 async function keepExitCodes() {
   if (exitHandled) return;
   exitHandled = true;
-  const { default: exitHook } = await import("./async-exit-hook-7JJBYA7D.js");
+  const { default: exitHook } = await import("async-exit-hook");
   for (const event of ["beforeExit", "exit"]) {
     if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
   }

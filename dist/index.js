@@ -5,6 +5,9 @@ const require = __createRequire(import.meta.url);
 const __filename = __fileURLToPath(import.meta.url);
 const __dirname = __pathDirname(__filename);
 import {
+  __commonJS,
+  __require,
+  __toESM,
   apply,
   describeTarget,
   flag,
@@ -13,12 +16,7 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-RDQ5I4RT.js";
-import {
-  __commonJS,
-  __require,
-  __toESM
-} from "./chunk-5NNBXD53.js";
+} from "./chunk-ET4BEWPH.js";
 
 // ../../work/main/node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
