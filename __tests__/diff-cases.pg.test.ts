@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { plan } from '../src/core/commands/plan.js';
 import type { ObjectChange } from '../src/core/schema/changes.js';
@@ -33,7 +32,9 @@ afterAll(async () => {
 
 async function changesOf(sql: string): Promise<ObjectChange[]> {
   await project.write('supabase/migrations/2_pending.sql', sql);
-  const result = await plan(project.config(db.url, { shadowUrl: inject('serverUrl'), detectLocalSupabase: false }));
+  const result = await plan(
+    project.config(db.url, { shadowUrl: inject('serverUrl'), detectLocalSupabase: false }),
+  );
   expect(result.failure).toBeUndefined();
   return result.diff.changes;
 }
@@ -50,13 +51,19 @@ function attribute(change: ObjectChange, name: string) {
 
 describe('diff cases tools commonly miss', () => {
   it('publication membership', async () => {
-    const change = only(await changesOf('alter publication supabase_realtime add table public.notes;'), 'supabase_realtime');
+    const change = only(
+      await changesOf('alter publication supabase_realtime add table public.notes;'),
+      'supabase_realtime',
+    );
     expect(change).toMatchObject({ kind: 'publication', action: 'changed' });
     expect(attribute(change, 'tables')).toEqual({ attribute: 'tables', before: [], after: ['public.notes'] });
   });
 
   it('FORCE ROW LEVEL SECURITY', async () => {
-    const change = only(await changesOf('alter table public.notes force row level security;'), 'public.notes');
+    const change = only(
+      await changesOf('alter table public.notes force row level security;'),
+      'public.notes',
+    );
     expect(attribute(change, 'rlsForced')).toEqual({ attribute: 'rlsForced', before: false, after: true });
   });
 
@@ -65,7 +72,11 @@ describe('diff cases tools commonly miss', () => {
       await changesOf('alter view public.note_bodies set (security_invoker = false);'),
       'public.note_bodies',
     );
-    expect(attribute(change, 'securityInvoker')).toEqual({ attribute: 'securityInvoker', before: true, after: false });
+    expect(attribute(change, 'securityInvoker')).toEqual({
+      attribute: 'securityInvoker',
+      before: true,
+      after: false,
+    });
   });
 
   it('a view re-created because its table changed keeps security_invoker and its grants when the migration keeps them', async () => {
@@ -86,12 +97,19 @@ drop view public.note_bodies;
 alter table public.notes alter column body type varchar(500);
 create view public.note_bodies as select id, body from public.notes;`);
     const view = only(changes, 'public.note_bodies');
-    expect(attribute(view, 'securityInvoker')).toEqual({ attribute: 'securityInvoker', before: true, after: false });
+    expect(attribute(view, 'securityInvoker')).toEqual({
+      attribute: 'securityInvoker',
+      before: true,
+      after: false,
+    });
     expect(attribute(view, 'grants')).toBeDefined();
   });
 
   it('comments', async () => {
-    const change = only(await changesOf("comment on column public.notes.body is 'The text';"), 'public.notes');
+    const change = only(
+      await changesOf("comment on column public.notes.body is 'The text';"),
+      'public.notes',
+    );
     expect(change.members).toEqual([
       expect.objectContaining({
         kind: 'column',

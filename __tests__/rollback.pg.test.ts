@@ -16,10 +16,12 @@ beforeEach(async () => {
     ...migrations({
       '1_base': 'create table public.base (id int primary key);\ninsert into public.base values (1);',
       '2_tags': 'create table public.tags (id int primary key);',
-      '3_note': 'alter table public.base add column note text;\ncreate index concurrently base_note_idx on public.base (note);',
+      '3_note':
+        'alter table public.base add column note text;\ncreate index concurrently base_note_idx on public.base (note);',
     }),
     'supabase/rollbacks/2_tags.sql': 'drop table public.tags;',
-    'supabase/rollbacks/3_note.sql': 'drop index concurrently if exists public.base_note_idx;\nalter table public.base drop column note;',
+    'supabase/rollbacks/3_note.sql':
+      'drop index concurrently if exists public.base_note_idx;\nalter table public.base drop column note;',
   });
   await apply(project.config(db.url));
 });
@@ -29,7 +31,9 @@ afterEach(async () => {
 });
 
 async function versions(): Promise<string[]> {
-  const rows = await db.query<{ version: string }>('select version from supabase_migrations.schema_migrations order by version');
+  const rows = await db.query<{ version: string }>(
+    'select version from supabase_migrations.schema_migrations order by version',
+  );
   return rows.map((r) => r.version);
 }
 
@@ -58,13 +62,17 @@ describe('rollback --to', () => {
       await listener.end();
     }
     expect(await versions()).toEqual(['1']);
-    const tables = await db.query<{ t: string }>(`select tablename as t from pg_tables where schemaname = 'public' order by 1`);
+    const tables = await db.query<{ t: string }>(
+      `select tablename as t from pg_tables where schemaname = 'public' order by 1`,
+    );
     expect(tables.map((r) => r.t)).toEqual(['base']);
     const columns = await db.query<{ c: string }>(
       `select column_name as c from information_schema.columns where table_name = 'base' order by ordinal_position`,
     );
     expect(columns.map((r) => r.c)).toEqual(['id']);
-    const audit = await db.query(`select version, outcome from supabase_migrations.supagate_audit order by id`);
+    const audit = await db.query(
+      `select version, outcome from supabase_migrations.supagate_audit order by id`,
+    );
     expect(audit.slice(-2)).toEqual([
       { version: '3', outcome: 'rolled_back' },
       { version: '2', outcome: 'rolled_back' },
@@ -97,7 +105,10 @@ describe('rollback --to', () => {
     const before = await snapshot(db);
     const result = await rollback(project.config(db.url), { to: '1', dryRun: true });
     expect(result.status).toBe('dry-run');
-    expect(result.plan.map((p) => p.path)).toEqual(['supabase/rollbacks/3_note.sql', 'supabase/rollbacks/2_tags.sql']);
+    expect(result.plan.map((p) => p.path)).toEqual([
+      'supabase/rollbacks/3_note.sql',
+      'supabase/rollbacks/2_tags.sql',
+    ]);
     expect(await snapshot(db)).toEqual(before);
   });
 
@@ -106,7 +117,11 @@ describe('rollback --to', () => {
     const result = await rollback(project.config(db.url), { to: '1', confirm: db.name });
     expect(result.status).toBe('failed');
     expect(result.reverted.map((r) => r.version)).toEqual(['3']);
-    expect(result.failure).toMatchObject({ path: 'supabase/rollbacks/2_tags.sql', line: 2, sqlstate: '42P01' });
+    expect(result.failure).toMatchObject({
+      path: 'supabase/rollbacks/2_tags.sql',
+      line: 2,
+      sqlstate: '42P01',
+    });
     expect(await versions()).toEqual(['1', '2']);
     const [tags] = await db.query(`select to_regclass('public.tags') is not null as present`);
     expect(tags).toEqual({ present: true });
