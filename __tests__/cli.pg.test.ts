@@ -83,8 +83,20 @@ describe('supagate CLI', () => {
     expect(row?.t).toBeNull();
   });
 
+  it('refuses, changing nothing, migrations that fail on the shadow copy (verification on, the default)', async () => {
+    const { code, stderr } = await cli(
+      ['apply', '--project-dir', project.dir, '--shadow-url', inject('serverUrl'), '--backup', 'off'],
+      { SUPAGATE_DB_URL: db.url },
+    );
+    expect(code).toBe(1);
+    expect(stderr).toContain('error [PLAN_FAILED]: The migrations fail on a copy of production');
+    expect(stderr).toContain('supabase/migrations/2_b.sql:2:1');
+    const [row] = await db.query(`SELECT to_regclass('public.a') AS t`);
+    expect(row?.t).toBeNull();
+  });
+
   it('exits 1 with the located failure when a migration fails, as JSON too', async () => {
-    const { code, stdout } = await cli(['apply', '--json', '--project-dir', project.dir], {
+    const { code, stdout } = await cli(['apply', '--json', '--verify', 'off', '--project-dir', project.dir], {
       SUPAGATE_DB_URL: db.url,
     });
     expect(code).toBe(1);
@@ -94,7 +106,9 @@ describe('supagate CLI', () => {
     expect(result.applied.map((m: { version: string }) => m.version)).toEqual(['1']);
     expect(result.failure).toMatchObject({ path: 'supabase/migrations/2_b.sql', line: 2, sqlstate: '22012' });
 
-    const text = await cli(['apply', '--project-dir', project.dir], { SUPAGATE_DB_URL: db.url });
+    const text = await cli(['apply', '--verify', 'off', '--project-dir', project.dir], {
+      SUPAGATE_DB_URL: db.url,
+    });
     expect(text.code).toBe(1);
     expect(text.stdout).toContain('✗ supabase/migrations/2_b.sql:2:1  division by zero [SQLSTATE 22012]');
   });

@@ -34,8 +34,15 @@ export async function run(): Promise<void> {
         core.setOutput('status', result.status);
         core.setOutput('backup_id', result.backup.status === 'taken' ? result.backup.id : '');
         await summary('supagate apply', renderApply(result));
-        if (result.status === 'failed')
+        core.setOutput('verification', result.verification.status);
+        if (result.status === 'failed') {
           core.setFailed(`Migration failed: ${result.failure?.path ?? ''}; see the job summary.`);
+        }
+        if (result.status === 'verify-failed') {
+          core.setFailed(
+            `Verification after apply failed; undo with: ${result.recovery?.command ?? 'see the job summary'}`,
+          );
+        }
         return;
       }
       default:
@@ -58,7 +65,11 @@ function configFromInputs(): SupagateConfig {
     for (const secret of new Set(password ? [password, encodeURIComponent(password)] : []))
       core.setSecret(secret);
   }
-  for (const secret of [core.getInput('backup-key'), core.getInput('supabase-service-key')]) {
+  for (const secret of [
+    core.getInput('backup-key'),
+    core.getInput('supabase-service-key'),
+    core.getInput('shadow-url'),
+  ]) {
     if (secret) core.setSecret(secret);
   }
   return resolveConfig({
@@ -73,6 +84,9 @@ function configFromInputs(): SupagateConfig {
     includeAll: core.getInput('include-all'),
     strictHistory: core.getInput('strict-history'),
     allowEdited: core.getInput('allow-edited'),
+    verify: core.getInput('verify'),
+    onVerifyFailure: core.getInput('on-verify-failure'),
+    shadowUrl: core.getInput('shadow-url'),
     backup: core.getInput('backup'),
     backupStore: core.getInput('backup-store'),
     backupDir: core.getInput('backup-dir'),

@@ -21,10 +21,18 @@ export async function createProject(files: Record<string, string> = {}): Promise
       await writeFile(join(dir, path), content);
     },
     remove: (path) => rm(join(dir, path), { force: true }),
-    // Backups are off unless a test is about them (backup tests turn them on): the default,
-    // on, is tested in apply-backup.pg.test.ts and through the CLI.
+    // Backups and verification are off unless a test is about them: their default, on, is
+    // tested in apply-backup.pg.test.ts, apply-verify.pg.test.ts and through the CLI.
     config: (dbUrl, overrides = {}) =>
-      resolveConfig({ projectDir: dir, dbUrl, actor: 'tester', runId: 'run-1', backup: 'off', ...overrides }),
+      resolveConfig({
+        projectDir: dir,
+        dbUrl,
+        actor: 'tester',
+        runId: 'run-1',
+        backup: 'off',
+        verify: 'off',
+        ...overrides,
+      }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
   await mkdir(join(dir, 'supabase/migrations'), { recursive: true });

@@ -176,6 +176,27 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     )
     .option('--pg-dump <path>', 'pg_dump to use for the backup')
     .option('--pg-restore <path>', 'pg_restore to use to verify the backup')
+    .addOption(
+      new Option(
+        '--verify <on|off>',
+        'plan on a shadow first, then check counts, RLS and the schema after applying',
+      )
+        .choices(['on', 'off'])
+        .default('on'),
+    )
+    .addOption(
+      new Option(
+        '--on-verify-failure <action>',
+        'report: print the rollback command; rollback: run the down files',
+      )
+        .choices(['report', 'rollback'])
+        .default('report'),
+    )
+    .option(
+      '--shadow-url <url>',
+      'server for the shadow database of the prediction (default: $SUPAGATE_SHADOW_URL, …)',
+    )
+    .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
     .addHelpText(
       'after',
       '\nThe backup is encrypted (AES-256-GCM) when $SUPAGATE_BACKUP_KEY is set: 64 hex characters, base64 of 32 bytes, or a passphrase.',
@@ -196,6 +217,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           backupScope?: string;
           pgDump?: string;
           pgRestore?: string;
+          verify?: string;
+          onVerifyFailure?: string;
+          shadowUrl?: string;
+          detectLocalSupabase?: boolean;
         },
       ) => {
         await report(
@@ -218,13 +243,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                   backupScope: flags.backupScope,
                   pgDumpPath: flags.pgDump,
                   pgRestorePath: flags.pgRestore,
+                  verify: flags.verify,
+                  onVerifyFailure: flags.onVerifyFailure,
+                  shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+                  detectLocalSupabase: flags.detectLocalSupabase,
                 } as CommonFlags & ConfigInput,
                 io,
               ),
               { dryRun: flags.dryRun ?? false },
             ),
           renderApply,
-          (r) => (r.status === 'failed' ? EXIT.error : EXIT.ok),
+          (r) => (r.status === 'failed' || r.status === 'verify-failed' ? EXIT.error : EXIT.ok),
         );
       },
     );

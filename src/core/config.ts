@@ -54,6 +54,10 @@ export interface SupagateConfig {
   largeTableRows: number;
   /** Hazards accepted by configuration (migrations accept theirs with `-- supagate:allow`). */
   acceptedHazards: AcceptedHazard[];
+  /** Prove what apply did: plan on a shadow first, then counts, RLS, probes and schema checked after. */
+  verify: 'on' | 'off';
+  /** When verification fails: report (keep the backup, print the rollback command) or roll back with the down files. */
+  onVerifyFailure: 'report' | 'rollback';
   /** Backup before apply. 'off' must be asked for, and every report says it was. */
   backup: 'on' | 'off';
   /** Where backups go: a directory, or a private Supabase Storage bucket. */
@@ -98,6 +102,8 @@ export const DEFAULTS: Omit<
   extraRoles: [],
   largeTableRows: 100_000,
   acceptedHazards: [],
+  verify: 'on',
+  onVerifyFailure: 'report',
   backup: 'on',
   backupStore: 'directory',
   backupDir: '.supagate/backups',
@@ -145,6 +151,13 @@ export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
     apiSchemas: list(pick('apiSchemas'), DEFAULTS.apiSchemas),
     extraRoles: list(pick('extraRoles'), DEFAULTS.extraRoles),
     largeTableRows: wholeNumber('large-table-rows', pick('largeTableRows'), DEFAULTS.largeTableRows),
+    verify: oneOf('verify', pick('verify'), ['on', 'off'] as const, DEFAULTS.verify),
+    onVerifyFailure: oneOf(
+      'on-verify-failure',
+      pick('onVerifyFailure'),
+      ['report', 'rollback'] as const,
+      DEFAULTS.onVerifyFailure,
+    ),
     backup: oneOf('backup', pick('backup'), ['on', 'off'] as const, DEFAULTS.backup),
     backupStore: oneOf(
       'backup-store',

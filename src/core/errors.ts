@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'MIGRATION_FAILED'
   | 'PG_TOOL_MISSING'
   | 'ROLLBACK_MISSING_DOWN'
+  | 'PLAN_FAILED'
   | 'CONFIRMATION_REQUIRED'
   | 'SHADOW_FAILED'
   | 'CLONE_FAILED'
@@ -33,7 +34,10 @@ export type ErrorCode =
   | 'BACKUP_UNENCRYPTED_ARTIFACT'
   | 'VERIFY_FAILED'
   | 'VERIFY_COUNT_FAILED'
-  | 'VERIFY_PROBE_FAILED';
+  | 'VERIFY_PROBE_FAILED'
+  | 'RESTORE_FAILED'
+  | 'RESTORE_UNSAFE'
+  | 'RESTORE_TARGET_MISMATCH';
 
 export interface ErrorOptions {
   hint?: string;

@@ -9,18 +9,19 @@ import {
   type AppliedMigration,
   applyMigration,
   type ExecutionSettings,
-  type ExecutionUnit,
   MigrationFailedError,
   type MigrationFailure,
   type RecordContext,
+  revertMigration,
   runBatch,
-  type TransactionMode,
   transactionModeOf,
 } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus, Problem } from '../migrations/pending.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
+import { downUnit, type PlannedMigration, planOf } from './units.js';
+import { createVerifier, type VerificationSummary, withProjectFile } from './verification.js';
 
 /** What the before/after steps (backup, verification) see. */
 export interface ApplyContext {
@@ -41,25 +42,22 @@ export interface ApplyHooks {
   afterApply?(context: ApplyContext, result: ApplyResult): Promise<void>;
 }
 
-export interface PlannedStatement {
-  index: number;
-  line: number;
-  sql: string;
-  /** Why it runs outside a transaction, when it does. */
-  nonTransactional?: string;
-}
+export type ApplyStatus = 'applied' | 'up-to-date' | 'failed' | 'verify-failed' | 'dry-run';
 
-export interface PlannedMigration {
-  version: string;
-  name: string;
-  path: string;
-  mode: TransactionMode;
-  /** The file's own BEGIN/COMMIT were removed. */
-  strippedTransactionWrapper: boolean;
-  statements: PlannedStatement[];
-}
+/** What verification after the apply found, or why it did not run. */
+export type VerificationOutcome =
+  | { status: 'off' }
+  | { status: 'not-run' }
+  | ({ status: 'passed' | 'failed' } & VerificationSummary);
 
-export type ApplyStatus = 'applied' | 'up-to-date' | 'failed' | 'dry-run';
+/** After a failed verification: what to run, or what was rolled back (--on-verify-failure rollback). */
+export interface Recovery {
+  /** The command that undoes this apply. */
+  command: string;
+  /** Down files that ran automatically. */
+  rolledBack: string[];
+  rollbackFailure?: MigrationFailure;
+}
 
 export interface ApplyResult {
   command: 'apply';
@@ -74,6 +72,10 @@ export interface ApplyResult {
   failure?: MigrationFailure;
   problems: Problem[];
   backup: BackupOutcome;
+  verification: VerificationOutcome;
+  recovery?: Recovery;
+  /** The plan apply computed before changing anything (with verification on). */
+  planHash?: string;
   lockWaitMs: number;
   durationMs: number;
   /** PostgREST was told to reload its schema cache. */
@@ -87,11 +89,13 @@ export interface ApplyOptions {
   retryDelayMs?: number;
 }
 
-export async function apply(config: SupagateConfig, options: ApplyOptions = {}): Promise<ApplyResult> {
-  const url = requireDbUrl(config);
-  registerSecret(config.backupKey);
+export async function apply(userConfig: SupagateConfig, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const url = requireDbUrl(userConfig);
+  registerSecret(userConfig.backupKey);
   const started = performance.now();
+  const { config, file } = await withProjectFile(userConfig);
   const discovered = await discover(config);
+  const verifier = config.verify === 'on' ? createVerifier(config, file, url) : undefined;
   // Fail on a store that cannot work before taking the lock, not half-way.
   const store = config.backup === 'on' ? openBackupStore(config) : undefined;
 
@@ -105,7 +109,11 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
         : status.pending.length === 0
           ? { status: 'not-needed' }
           : { status: 'planned', store: store.kind, encrypted: config.backupKey !== undefined };
-      return result('dry-run', connection, config, status, started, { lockWaitMs: 0, backup });
+      return result('dry-run', connection, config, status, started, {
+        lockWaitMs: 0,
+        backup,
+        verification: verifier ? { status: 'not-run' } : { status: 'off' },
+      });
     });
   }
 
@@ -122,6 +130,7 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
       return result('up-to-date', connection, config, status, started, {
         lockWaitMs: lock.waitedMs,
         backup: store ? { status: 'not-needed' } : { status: 'off' },
+        verification: verifier ? { status: 'not-run' } : { status: 'off' },
       });
     }
     if (config.atomic === 'all') assertBatchable(status.pending);
@@ -133,8 +142,12 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
       pending: status.pending,
       status,
     };
+    // The prediction verification compares against: migrations that fail on a copy of
+    // production are refused here, before anything changes.
+    const planned = verifier ? await verifier.predict() : undefined;
     // Backup first: when it fails or cannot be verified, this throws and nothing is applied.
     const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status)) : undefined;
+    const snapshot = verifier ? await verifier.snapshot() : undefined;
     await options.hooks?.beforeApply?.(context);
     const record: RecordContext = {
       actor: config.actor ?? null,
@@ -166,19 +179,81 @@ export async function apply(config: SupagateConfig, options: ApplyOptions = {}):
     const notifiedPostgrest = applied.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
 
-    const outcome = result(failure ? 'failed' : 'applied', connection, config, status, started, {
-      lockWaitMs: lock.waitedMs,
-      applied,
-      notifiedPostgrest,
-      ...(failure ? { failure } : {}),
-      backup: manifest ? backupOutcome(manifest) : { status: 'off' },
-    });
+    let verification: VerificationOutcome = verifier ? { status: 'not-run' } : { status: 'off' };
+    let recovery: Recovery | undefined;
+    if (verifier && planned && snapshot && !failure) {
+      const summary = await verifier.verify(
+        snapshot,
+        planned,
+        applied.map((m) => m.version),
+      );
+      verification = { status: summary.ok ? 'passed' : 'failed', ...summary };
+      if (!summary.ok) {
+        recovery = await recover(connection, config, status, applied, manifest?.id, settings, record);
+      }
+    }
+
+    const outcome = result(
+      failure ? 'failed' : verification.status === 'failed' ? 'verify-failed' : 'applied',
+      connection,
+      config,
+      status,
+      started,
+      {
+        lockWaitMs: lock.waitedMs,
+        applied,
+        notifiedPostgrest,
+        ...(failure ? { failure } : {}),
+        backup: manifest ? backupOutcome(manifest) : { status: 'off' },
+        verification,
+        ...(recovery ? { recovery } : {}),
+        ...(planned ? { planHash: planned.result.planHash } : {}),
+      },
+    );
     if (!failure) await options.hooks?.afterApply?.(context, outcome);
     return outcome;
   } finally {
     await release?.();
     await disconnect(connection);
   }
+}
+
+/**
+ * After a failed verification: the command that undoes the apply, and with
+ * --on-verify-failure rollback, the down files run now when every applied migration has one.
+ * A backup is never restored automatically: writes made since it was taken would be lost.
+ */
+async function recover(
+  connection: Connection,
+  config: SupagateConfig,
+  status: MigrationStatus,
+  applied: AppliedMigration[],
+  backupId: string | undefined,
+  settings: ExecutionSettings,
+  record: RecordContext,
+): Promise<Recovery> {
+  const appliedMigrations = status.pending.filter((m) => applied.some((a) => a.version === m.version));
+  const allHaveDownFiles = appliedMigrations.every((m) => m.rollback !== undefined);
+  const database = connection.target.database;
+  const command = allHaveDownFiles
+    ? `supagate rollback --to ${newestApplied(status) ?? '0'} --confirm ${database}`
+    : backupId
+      ? `supagate rollback --backup ${backupId} --confirm ${database}`
+      : 'no down files and no backup: undo the changes by hand';
+  const recovery: Recovery = { command, rolledBack: [] };
+  if (config.onVerifyFailure !== 'rollback' || !allHaveDownFiles) return recovery;
+  for (const migration of [...appliedMigrations].reverse()) {
+    try {
+      await revertMigration(connection.client, await downUnit(migration), settings, record);
+      recovery.rolledBack.push(migration.version);
+    } catch (error) {
+      if (!(error instanceof MigrationFailedError)) throw error;
+      recovery.rollbackFailure = error.failure;
+      break;
+    }
+  }
+  if (recovery.rolledBack.length > 0) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+  return recovery;
 }
 
 function assertBatchable(pending: Migration[]): void {
@@ -195,33 +270,17 @@ function assertBatchable(pending: Migration[]): void {
   );
 }
 
-/** What runs for a migration (or a down file), statement by statement. */
-export function planOf(
-  migration: ExecutionUnit & { strippedTransactionWrapper?: boolean },
-  mode: TransactionMode = transactionModeOf(migration),
-): PlannedMigration {
-  return {
-    version: migration.version,
-    name: migration.name,
-    path: migration.path,
-    mode,
-    strippedTransactionWrapper: migration.strippedTransactionWrapper ?? false,
-    statements: migration.statements.map((statement) => ({
-      index: statement.index,
-      line: statement.line,
-      sql: statement.sql,
-      ...(statement.nonTransactional ? { nonTransactional: statement.nonTransactional } : {}),
-    })),
-  };
-}
-
 function result(
   status: ApplyStatus,
   connection: Connection,
   config: SupagateConfig,
   migrationStatus: MigrationStatus,
   started: number,
-  extra: Partial<ApplyResult> & { lockWaitMs: number; backup: BackupOutcome },
+  extra: Partial<ApplyResult> & {
+    lockWaitMs: number;
+    backup: BackupOutcome;
+    verification: VerificationOutcome;
+  },
 ): ApplyResult {
   const applied = extra.applied ?? [];
   const appliedVersions = new Set(applied.map((migration) => migration.version));

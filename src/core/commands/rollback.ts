@@ -6,7 +6,6 @@ import { registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import {
   type AppliedMigration,
-  type ExecutionUnit,
   MigrationFailedError,
   type MigrationFailure,
   revertMigration,
@@ -14,10 +13,9 @@ import {
 import { compareVersions } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus } from '../migrations/pending.js';
-import { parseMigrationSql } from '../migrations/statements.js';
-import { type PlannedMigration, planOf } from './apply.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
+import { downUnit, type PlannedMigration, planOf } from './units.js';
 
 /**
  * rollback --to <version>: the down files of every migration applied after <version>, newest
@@ -167,21 +165,6 @@ function rollbackTargets(status: MigrationStatus, migrations: Migration[], to: s
     );
   }
   return newer.map((e) => local.get(e.version) as Migration);
-}
-
-async function downUnit(migration: Migration): Promise<ExecutionUnit> {
-  const down = migration.rollback;
-  if (!down) throw new Error(`no down file for ${migration.version}`);
-  const parsed = await parseMigrationSql(down.sql, down.path);
-  return {
-    version: migration.version,
-    name: migration.name,
-    path: down.path,
-    checksum: down.checksum,
-    sql: down.sql,
-    statements: parsed.statements,
-    transactional: parsed.statements.every((s) => !s.nonTransactional),
-  };
 }
 
 function assertConfirmed(confirm: string | undefined, connection: Connection): void {

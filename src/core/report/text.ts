@@ -60,6 +60,51 @@ function formatBytes(bytes: number): string {
       : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
+function verificationLines(result: ApplyResult): string[] {
+  const v = result.verification;
+  if (v.status === 'off')
+    return [
+      '',
+      '!! VERIFICATION OFF: counts, RLS and the schema were not checked after applying (--verify off).',
+    ];
+  if (v.status === 'not-run') return [];
+  const counted = v.counts.tables.length;
+  const lines = [
+    '',
+    `Verification ${v.status === 'passed' ? 'passed' : 'FAILED'}: ${plural(counted, 'table')} counted (${v.counts.mode}), ` +
+      `${plural(v.probes.results.length, 'RLS probe')}, schema ${v.schema.checked ? (v.schema.differences.length === 0 ? 'matches the plan' : `differs from the plan in ${v.schema.differences.length} place(s)`) : 'not checked'}, ` +
+      `${plural(v.scripts.length, 'verify script')}.`,
+  ];
+  for (const table of v.counts.tables.filter((t) => t.status !== 'ok' && t.status !== 'grew')) {
+    lines.push(
+      `  rows  ${table.table}: ${table.before ?? '—'} → ${table.after ?? '—'} (${table.status}${table.allowed ? `, ${table.allowed}` : ''})`,
+    );
+  }
+  for (const change of v.probes.changes) {
+    lines.push(
+      `  rls   ${change.identity} sees ${change.delta >= 0 ? '+' : ''}${change.delta} rows of ${change.table}${change.planned ? ' (planned)' : ''}`,
+    );
+  }
+  for (const failure of v.failures) lines.push(`  ✗ ${failure}`);
+  for (const warning of v.warnings) lines.push(`  ! ${warning}`);
+  if (result.recovery) {
+    if (result.recovery.rolledBack.length > 0) {
+      lines.push(`Rolled back with down files: ${result.recovery.rolledBack.join(', ')}.`);
+    }
+    if (result.recovery.rollbackFailure) {
+      lines.push(
+        `✗ The automatic rollback failed at ${result.recovery.rollbackFailure.path}:${result.recovery.rollbackFailure.line}: ${result.recovery.rollbackFailure.message}`,
+      );
+    }
+    if (result.recovery.rolledBack.length === 0 || result.recovery.rollbackFailure) {
+      lines.push(
+        `To undo this apply: ${result.recovery.command}${result.backup.status === 'taken' ? ` (the backup ${result.backup.id} is kept)` : ''}`,
+      );
+    }
+  }
+  return lines;
+}
+
 export function renderApply(result: ApplyResult): string {
   const lines = [`Target: ${result.target}`, ...backupLines(result.backup)];
   if (result.status === 'dry-run') {
@@ -106,6 +151,7 @@ export function renderApply(result: ApplyResult): string {
         : `Applied ${plural(result.applied.length, 'migration')} in ${result.durationMs} ms.`,
     );
     if (result.notifiedPostgrest) lines.push(`PostgREST was told to reload its schema cache.`);
+    lines.push(...verificationLines(result));
   }
   if (result.lockWaitMs > 1000)
     lines.push(`Waited ${Math.round(result.lockWaitMs / 1000)} s for another run's lock.`);

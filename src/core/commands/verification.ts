@@ -1,0 +1,83 @@
+import type { SupagateConfig } from '../config.js';
+import { loadProjectConfig, type ProjectConfig } from '../config-file.js';
+import { SupagateError } from '../errors.js';
+import {
+  acceptedLossTables,
+  takeVerifySnapshot,
+  type VerificationResult,
+  type VerifyConfig,
+  type VerifySnapshot,
+  verifyAfterApply,
+} from '../verify/verify.js';
+import { type PlanWithModels, planWithModels } from './plan.js';
+
+/**
+ * What apply does around the migrations to prove what they did: predict the schema (the
+ * plan, on a shadow), snapshot counts and RLS probes before, verify after.
+ */
+export type VerificationSummary = Omit<VerificationResult, 'model'>;
+
+export interface ApplyVerifier {
+  /** The plan: throws PLAN_FAILED when the migrations fail on a copy of production. */
+  predict(): Promise<PlanWithModels>;
+  snapshot(): Promise<VerifySnapshot>;
+  verify(
+    before: VerifySnapshot,
+    planned: PlanWithModels,
+    appliedVersions: string[],
+  ): Promise<VerificationSummary>;
+}
+
+/** The project file (supabase/supagate.yml) merged into the configuration: its accepted hazards count too. */
+export async function withProjectFile(
+  config: SupagateConfig,
+): Promise<{ config: SupagateConfig; file: ProjectConfig }> {
+  const file = await loadProjectConfig(config.projectDir);
+  return {
+    config: { ...config, acceptedHazards: [...config.acceptedHazards, ...file.acceptedHazards] },
+    file,
+  };
+}
+
+export function createVerifier(config: SupagateConfig, file: ProjectConfig, url: string): ApplyVerifier {
+  const verifyConfig: VerifyConfig = {
+    projectDir: config.projectDir,
+    apiSchemas: config.apiSchemas,
+    acceptedHazards: config.acceptedHazards,
+    verify: file.verify,
+  };
+  return {
+    predict: async () => {
+      const planned = await planWithModels(config);
+      const failure = planned.result.failure;
+      if (failure) {
+        throw new SupagateError(
+          'PLAN_FAILED',
+          `The migrations fail on a copy of production: ${failure.message}`,
+          {
+            hint: failure.hint ?? 'Fix the migration; nothing was applied.',
+            details: {
+              ...(failure.file ? { file: failure.file } : {}),
+              ...(failure.line ? { line: failure.line } : {}),
+            },
+          },
+        );
+      }
+      return planned;
+    },
+    snapshot: () => takeVerifySnapshot(url, verifyConfig),
+    verify: async (before, planned, appliedVersions) => {
+      const { model: _model, ...summary } = await verifyAfterApply({
+        url,
+        before,
+        ...(planned.after ? { predicted: planned.after } : {}),
+        ...(planned.before ? { baseline: planned.before } : {}),
+        plannedChanges: planned.result.diff,
+        appliedVersions,
+        config: verifyConfig,
+        acceptedLoss: acceptedLossTables(planned.result.hazards),
+      });
+      return summary;
+    },
+  };
+}
