@@ -16,7 +16,7 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-ET4BEWPH.js";
+} from "./chunk-P6J56FFK.js";
 
 // ../../work/main/node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -19650,8 +19650,15 @@ async function run() {
         setOutput("status", result.status);
         setOutput("backup_id", result.backup.status === "taken" ? result.backup.id : "");
         await summary2("supagate apply", renderApply(result));
-        if (result.status === "failed")
+        setOutput("verification", result.verification.status);
+        if (result.status === "failed") {
           setFailed(`Migration failed: ${result.failure?.path ?? ""}; see the job summary.`);
+        }
+        if (result.status === "verify-failed") {
+          setFailed(
+            `Verification after apply failed; undo with: ${result.recovery?.command ?? "see the job summary"}`
+          );
+        }
         return;
       }
       default:
@@ -19671,7 +19678,11 @@ function configFromInputs() {
     for (const secret of new Set(password ? [password, encodeURIComponent(password)] : []))
       setSecret(secret);
   }
-  for (const secret of [getInput("backup-key"), getInput("supabase-service-key")]) {
+  for (const secret of [
+    getInput("backup-key"),
+    getInput("supabase-service-key"),
+    getInput("shadow-url")
+  ]) {
     if (secret) setSecret(secret);
   }
   return resolveConfig({
@@ -19686,6 +19697,9 @@ function configFromInputs() {
     includeAll: getInput("include-all"),
     strictHistory: getInput("strict-history"),
     allowEdited: getInput("allow-edited"),
+    verify: getInput("verify"),
+    onVerifyFailure: getInput("on-verify-failure"),
+    shadowUrl: getInput("shadow-url"),
     backup: getInput("backup"),
     backupStore: getInput("backup-store"),
     backupDir: getInput("backup-dir"),
