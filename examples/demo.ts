@@ -6,7 +6,9 @@
  *    applied and some rows (examples/demo-app).
  * 2. A pull request adds three more migrations: `status` shows them pending, `plan` shows
  *    what they would do to production (computed on a shadow copy), `apply --dry-run` shows
- *    exactly what would run, `apply` applies them, `status` shows history.
+ *    exactly what would run, `apply` takes an encrypted, verified backup, applies them and
+ *    verifies the result, `backups list` shows the backup, `rollback` undoes the last two
+ *    with their down files (after another backup), and `status` shows the history.
  */
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,14 +50,20 @@ let failed = false;
 try {
   heading('Production: an embedded PostgreSQL 15 made to look like a Supabase project');
   await sql(server.url, await readFile(join(root, '__fixtures__/supabase-bootstrap.sql'), 'utf8'));
-  const env = { ...process.env, SUPAGATE_DB_URL: server.url, GITHUB_ACTOR: 'demo' };
+  const env = {
+    ...process.env,
+    SUPAGATE_DB_URL: server.url,
+    // In CI this comes from a secret; backups are encrypted with it (AES-256-GCM).
+    SUPAGATE_BACKUP_KEY: 'demo passphrase, use a real secret',
+    GITHUB_ACTOR: 'demo',
+  };
 
   // The first release: three migrations already in production, with data.
   const migrations = (await readdir(join(app, 'supabase/migrations'))).sort();
   await cp(join(app, 'supabase'), join(project, 'supabase'), { recursive: true });
   for (const file of migrations.slice(FIRST_RELEASE)) await rm(join(project, 'supabase/migrations', file));
   const quiet = { stdout: () => {}, stderr: (text: string) => process.stderr.write(text), env };
-  if ((await runCli(['apply', '--project-dir', project], quiet)) !== 0)
+  if ((await runCli(['apply', '--project-dir', project, '--backup', 'off', '--verify', 'off'], quiet)) !== 0)
     throw new Error('first release failed');
   await sql(server.url, await readFile(join(app, 'supabase/seed.sql'), 'utf8'));
   process.stdout.write(`Applied ${FIRST_RELEASE} migrations and seeded profiles, posts and an avatar.\n`);
@@ -74,8 +82,19 @@ try {
   heading('What apply would run (dry run: changes nothing)');
   await supagate(['apply', '--dry-run', '--project-dir', project], env);
 
-  heading('Apply on merge');
+  heading('Apply on merge: plan on a shadow, backup, apply, verify');
   failed = (await supagate(['apply', '--project-dir', project], env)) !== 0;
+
+  heading('The verified backups');
+  await supagate(['backups', 'list', '--project-dir', project], env);
+
+  heading('Rollback (a workflow_dispatch in CI): the down files, newest first');
+  await supagate(['rollback', '--to', '20240201000000', '--dry-run', '--project-dir', project], env);
+  failed =
+    (await supagate(
+      ['rollback', '--to', '20240201000000', '--confirm', 'postgres', '--project-dir', project],
+      env,
+    )) !== 0 || failed;
 
   heading('History afterwards');
   await supagate(['status', '--project-dir', project], env);
