@@ -816,8 +816,9 @@ describe('unifiedDiff', () => {
   });
 });
 
-describe('performance', () => {
-  it('diffs 2,000 tables in well under a second', () => {
+describe('scale', () => {
+  // Speed is measured by the benchmark (npm run bench), not here: this checks the result.
+  it('finds the one change among 2,000 tables', () => {
     const build = (b: ModelBuilder) => {
       for (let i = 0; i < 2000; i++) profilesTable(b, `t${i}`);
     };
@@ -825,11 +826,8 @@ describe('performance', () => {
     const after = structuredClone(before);
     const age = table(after, 'public.t1000').columns.find((c) => c.name === 'age');
     if (age) age.type = 'bigint';
-    diffSchemas(before, after);
-    const started = performance.now();
     const diff = diffSchemas(before, after);
-    const elapsed = performance.now() - started;
     expect(diff.changes).toHaveLength(1);
-    expect(elapsed).toBeLessThan(500);
+    expect(diff.changes[0]?.id).toBe('public.t1000');
   });
 });
