@@ -8,7 +8,11 @@ let project: TestProject;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  project = await createProject(migrations({ '1_a': 'create table public.a (id int);' }));
+  project = await createProject(
+    migrations({
+      '1_a': 'create table public.a (id int primary key);\nalter table public.a enable row level security;',
+    }),
+  );
 });
 afterAll(async () => {
   await project.cleanup();
@@ -25,9 +29,10 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
       'working-directory': project.dir,
       'backup-key': backupKey,
     });
-    expect(run.exitCode).toBe(0);
+    expect(run.exitCode, run.stdout).toBe(0);
     expect(run.outputs.applied_versions).toBe('1');
     expect(run.outputs.status).toBe('applied');
+    expect(run.outputs.verification).toBe('passed');
     expect(run.outputs.backup_id).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/);
     expect(run.stdout).toContain(`::add-mask::${backupKey}`);
     expect(run.summary).toContain('supabase/migrations/1_a.sql');
