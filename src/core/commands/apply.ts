@@ -9,11 +9,11 @@ import {
   type AppliedMigration,
   applyMigration,
   type ExecutionSettings,
-  MigrationFailedError,
   type MigrationFailure,
   type RecordContext,
   revertMigration,
   runBatch,
+  runUntilFailure,
   transactionModeOf,
 } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
@@ -161,20 +161,13 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
       retryDelayMs: options.retryDelayMs ?? 1_000,
     };
 
-    const applied: AppliedMigration[] = [];
-    let failure: MigrationFailure | undefined;
-    try {
-      if (config.atomic === 'all') {
-        applied.push(...(await runBatch(connection.client, status.pending, settings, record)));
-      } else {
-        for (const migration of status.pending) {
-          applied.push(await applyMigration(connection.client, migration, settings, record));
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof MigrationFailedError)) throw error;
-      failure = error.failure;
-    }
+    const client = connection.client;
+    const { done: applied, failure } =
+      config.atomic === 'all'
+        ? await runUntilFailure([status.pending], (all) => runBatch(client, all, settings, record))
+        : await runUntilFailure(status.pending, (migration) =>
+            applyMigration(client, migration, settings, record),
+          );
 
     const notifiedPostgrest = applied.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
@@ -242,17 +235,12 @@ async function recover(
       : 'no down files and no backup: undo the changes by hand';
   const recovery: Recovery = { command, rolledBack: [] };
   if (config.onVerifyFailure !== 'rollback' || !allHaveDownFiles) return recovery;
-  for (const migration of [...appliedMigrations].reverse()) {
-    try {
-      await revertMigration(connection.client, await downUnit(migration), settings, record);
-      recovery.rolledBack.push(migration.version);
-    } catch (error) {
-      if (!(error instanceof MigrationFailedError)) throw error;
-      recovery.rollbackFailure = error.failure;
-      break;
-    }
-  }
-  if (recovery.rolledBack.length > 0) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+  const { done, failure } = await runUntilFailure([...appliedMigrations].reverse(), async (migration) =>
+    revertMigration(connection.client, await downUnit(migration), settings, record),
+  );
+  recovery.rolledBack = done.map((d) => d.version);
+  if (failure) recovery.rollbackFailure = failure;
+  if (done.length > 0) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
   return recovery;
 }
 

@@ -6,9 +6,9 @@ import { registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import {
   type AppliedMigration,
-  MigrationFailedError,
   type MigrationFailure,
   revertMigration,
+  runUntilFailure,
 } from '../migrations/execute.js';
 import { compareVersions } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
@@ -104,17 +104,10 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
       runId: config.runId ?? null,
       backupId: manifest?.id ?? null,
     };
-    const reverted: AppliedMigration[] = [];
-    let failure: MigrationFailure | undefined;
-    for (const unit of units) {
-      try {
-        reverted.push(await revertMigration(connection.client, unit, settings, record));
-      } catch (error) {
-        if (!(error instanceof MigrationFailedError)) throw error;
-        failure = error.failure;
-        break;
-      }
-    }
+    const client = connection.client;
+    const { done: reverted, failure } = await runUntilFailure(units, (unit) =>
+      revertMigration(client, unit, settings, record),
+    );
     const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     const done = new Set(reverted.map((r) => r.version));

@@ -445,3 +445,23 @@ async function runLocated(
     throw asFailure(error, unit, transactionModeOf(unit), 0);
   }
 }
+
+/**
+ * Runs units one after the other until one fails: what ran, and the failure that stopped it.
+ * A unit may stand for several migrations (`--atomic all` runs them as one).
+ */
+export async function runUntilFailure<T>(
+  units: T[],
+  run: (unit: T) => Promise<AppliedMigration | AppliedMigration[]>,
+): Promise<{ done: AppliedMigration[]; failure?: MigrationFailure }> {
+  const done: AppliedMigration[] = [];
+  for (const unit of units) {
+    try {
+      done.push(...[await run(unit)].flat());
+    } catch (error) {
+      if (!(error instanceof MigrationFailedError)) throw error;
+      return { done, failure: error.failure };
+    }
+  }
+  return { done };
+}
