@@ -5,7 +5,6 @@ const require = __createRequire(import.meta.url);
 const __filename = __fileURLToPath(import.meta.url);
 const __dirname = __pathDirname(__filename);
 import {
-  MigrationFailedError,
   SupagateError,
   VERSION,
   __commonJS,
@@ -44,9 +43,10 @@ import {
   requireDbUrl,
   resolveConfig,
   revertMigration,
+  runUntilFailure,
   shortValue,
   status
-} from "./chunk-P5GP6MHE.js";
+} from "./chunk-HOK46XQN.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3601,17 +3601,11 @@ async function rollback(config, options) {
       runId: config.runId ?? null,
       backupId: manifest?.id ?? null
     };
-    const reverted = [];
-    let failure;
-    for (const unit of units) {
-      try {
-        reverted.push(await revertMigration(connection.client, unit, settings, record));
-      } catch (error) {
-        if (!(error instanceof MigrationFailedError)) throw error;
-        failure = error.failure;
-        break;
-      }
-    }
+    const client = connection.client;
+    const { done: reverted, failure } = await runUntilFailure(
+      units,
+      (unit) => revertMigration(client, unit, settings, record)
+    );
     const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     const done = new Set(reverted.map((r) => r.version));

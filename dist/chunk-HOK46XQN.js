@@ -30910,6 +30910,18 @@ async function runLocated(client, unit, settings, recorder) {
     throw asFailure(error, unit, transactionModeOf(unit), 0);
   }
 }
+async function runUntilFailure(units, run) {
+  const done = [];
+  for (const unit of units) {
+    try {
+      done.push(...[await run(unit)].flat());
+    } catch (error) {
+      if (!(error instanceof MigrationFailedError)) throw error;
+      return { done, failure: error.failure };
+    }
+  }
+  return { done };
+}
 
 // node_modules/diff/libesm/diff/base.js
 var Diff = class {
@@ -45598,20 +45610,11 @@ async function apply(userConfig, options = {}) {
       lockRetries: config.lockRetries,
       retryDelayMs: options.retryDelayMs ?? 1e3
     };
-    const applied = [];
-    let failure;
-    try {
-      if (config.atomic === "all") {
-        applied.push(...await runBatch(connection.client, status2.pending, settings, record));
-      } else {
-        for (const migration of status2.pending) {
-          applied.push(await applyMigration(connection.client, migration, settings, record));
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof MigrationFailedError)) throw error;
-      failure = error.failure;
-    }
+    const client = connection.client;
+    const { done: applied, failure } = config.atomic === "all" ? await runUntilFailure([status2.pending], (all) => runBatch(client, all, settings, record)) : await runUntilFailure(
+      status2.pending,
+      (migration) => applyMigration(client, migration, settings, record)
+    );
     const notifiedPostgrest = applied.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     let verification = verifier ? { status: "not-run" } : { status: "off" };
@@ -45658,17 +45661,13 @@ async function recover(connection, config, status2, applied, backupId, settings,
   const command = allHaveDownFiles ? `supagate rollback --to ${newestApplied(status2) ?? "0"} --confirm ${database}` : backupId ? `supagate rollback --backup ${backupId} --confirm ${database}` : "no down files and no backup: undo the changes by hand";
   const recovery = { command, rolledBack: [] };
   if (config.onVerifyFailure !== "rollback" || !allHaveDownFiles) return recovery;
-  for (const migration of [...appliedMigrations].reverse()) {
-    try {
-      await revertMigration(connection.client, await downUnit(migration), settings, record);
-      recovery.rolledBack.push(migration.version);
-    } catch (error) {
-      if (!(error instanceof MigrationFailedError)) throw error;
-      recovery.rollbackFailure = error.failure;
-      break;
-    }
-  }
-  if (recovery.rolledBack.length > 0) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+  const { done, failure } = await runUntilFailure(
+    [...appliedMigrations].reverse(),
+    async (migration) => revertMigration(connection.client, await downUnit(migration), settings, record)
+  );
+  recovery.rolledBack = done.map((d) => d.version);
+  if (failure) recovery.rollbackFailure = failure;
+  if (done.length > 0) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
   return recovery;
 }
 function assertBatchable(pending) {
@@ -46190,8 +46189,8 @@ export {
   disconnect,
   acquireMigrationLock,
   VERSION,
-  MigrationFailedError,
   revertMigration,
+  runUntilFailure,
   compareVersions,
   requireDbUrl,
   discover,
