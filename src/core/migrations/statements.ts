@@ -1,7 +1,7 @@
 import { loadModule, parseSync } from 'libpg-query';
 import { SupagateError } from '../errors.js';
 import type { ParsedSql, Statement } from './model.js';
-import { lineColumnAt } from './text.js';
+import { lineColumnAt, lineIndex } from './text.js';
 
 type Node = Record<string, unknown>;
 interface RawStmt {
@@ -59,6 +59,7 @@ interface Located extends Omit<Statement, 'index'> {
 function locateStatements(sql: string, raw: RawStmt[]): Located[] {
   const bytes = Buffer.from(sql, 'utf8');
   const toChar = byteToCharIndex(bytes);
+  const position = lineIndex(sql);
   return raw.map((entry) => {
     const startByte = entry.stmt_location ?? 0;
     const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes.length;
@@ -67,7 +68,7 @@ function locateStatements(sql: string, raw: RawStmt[]): Located[] {
     // The statement starts at its first token: comments before it belong to no statement.
     const offset = skipTrivia(sql, start, end);
     const text = sql.slice(offset, end).trimEnd();
-    const { line, column } = lineColumnAt(sql, offset);
+    const { line, column } = position(offset);
     const [nodeType, body] = Object.entries(entry.stmt)[0] as [string, Node];
     const nonTransactional = nonTransactionalReason(nodeType, body);
     return {
