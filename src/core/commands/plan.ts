@@ -131,43 +131,74 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       applicationName: 'supagate plan (read-only)',
     });
     const { status } = await loadStatus(production, discovered, config);
-    const productionModel = await introspect(production.client, { schemas: undefined });
-    const fingerprint = fingerprintOf(productionModel);
-    const base = emptyResult(production.target.label, status.pending, status.problems, fingerprint, started);
-    if (!status.ok) return { result: finish({ ...base, status: 'history-problem' }) };
-    if (status.pending.length === 0) return { result: finish({ ...base, status: 'no-pending' }) };
-
-    const serverMajor = Math.floor(productionModel.serverVersion / 10_000);
-    const [pgDump, pgRestore] = await Promise.all([
-      findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: serverMajor }),
-      findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: serverMajor }),
-    ]);
-    shadow = await createShadowDatabase({
-      shadowUrl: config.shadowUrl,
-      detectLocalSupabase: config.detectLocalSupabase,
-    });
-    const shadowInfo = {
-      source: shadow.source,
-      serverVersion: shadow.serverVersion,
-      warnings: [] as string[],
-    };
-    if (Math.floor(shadow.serverVersion / 10_000) < serverMajor) {
-      shadowInfo.warnings.push(
-        `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 10_000)}, older than production's ${serverMajor}: use a shadow of the same major version (--shadow-url).`,
+    const serverMajor = Math.floor(
+      Number((await production.client.query('SHOW server_version_num')).rows[0]?.server_version_num) / 10_000,
+    );
+    // Production is read while the shadow is prepared: the two are independent.
+    const introspecting = introspect(production.client);
+    introspecting.catch(() => {});
+    if (!status.ok || status.pending.length === 0) {
+      const productionModel = await introspecting;
+      const base = emptyResult(
+        production.target.label,
+        status.pending,
+        status.problems,
+        fingerprintOf(productionModel),
+        started,
       );
+      return { result: finish({ ...base, status: status.ok ? 'no-pending' : 'history-problem' }) };
     }
 
-    try {
-      const clone = await cloneSchema({ sourceUrl: url, targetUrl: shadow.url, pgDump, pgRestore });
-      shadowInfo.warnings.push(...clone.warnings);
-    } catch (error) {
-      if (!(error instanceof SupagateError) || error.code !== 'CLONE_FAILED') throw error;
+    const shadowInfo = {
+      source: 'none' as ShadowDatabase['source'] | 'none',
+      serverVersion: 0,
+      warnings: [] as string[],
+    };
+    const preparing = (async (): Promise<SupagateError | undefined> => {
+      const [pgDump, pgRestore] = await Promise.all([
+        findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: serverMajor }),
+        findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: serverMajor }),
+      ]);
+      shadow = await createShadowDatabase({
+        shadowUrl: config.shadowUrl,
+        detectLocalSupabase: config.detectLocalSupabase,
+      });
+      shadowInfo.source = shadow.source;
+      shadowInfo.serverVersion = shadow.serverVersion;
+      if (Math.floor(shadow.serverVersion / 10_000) < serverMajor) {
+        shadowInfo.warnings.push(
+          `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 10_000)}, older than production's ${serverMajor}: use a shadow of the same major version (--shadow-url).`,
+        );
+      }
+      try {
+        const clone = await cloneSchema({ sourceUrl: url, targetUrl: shadow.url, pgDump, pgRestore });
+        shadowInfo.warnings.push(...clone.warnings);
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof SupagateError) || error.code !== 'CLONE_FAILED') throw error;
+        return error;
+      }
+    })();
+    preparing.catch(() => {});
+    const [productionModel, cloneError] = await Promise.all([introspecting, preparing]);
+    const base = emptyResult(
+      production.target.label,
+      status.pending,
+      status.problems,
+      fingerprintOf(productionModel),
+      started,
+    );
+    if (cloneError || !shadow) {
       return {
         result: finish({
           ...base,
           status: 'failed',
           shadow: shadowInfo,
-          failure: { stage: 'clone', message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+          failure: {
+            stage: 'clone',
+            message: cloneError?.message ?? 'no shadow database',
+            ...(cloneError?.hint ? { hint: cloneError.hint } : {}),
+          },
         }),
       };
     }
