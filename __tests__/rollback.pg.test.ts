@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
-import { rollback } from '../src/core/commands/rollback.js';
+import { rollback, rollbackToBackup } from '../src/core/commands/rollback.js';
 import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
@@ -152,5 +152,53 @@ describe('rollback --to', () => {
     expect(out).toContain('Rolled back 1 migration to 2.');
     expect(out).toContain('BACKUP OFF');
     expect(await versions()).toEqual(['1', '2']);
+  });
+});
+
+describe('rollback --backup', () => {
+  it('restores the backup apply took: rows, columns and history come back, after a safety backup', async () => {
+    await db.query(`insert into public.base values (2), (3)`);
+    await project.write(
+      'supabase/migrations/4_drop.sql',
+      'alter table public.base drop column note;\ndelete from public.base where id > 1;',
+    );
+    const applied = await apply(project.config(db.url, { backup: 'on' }));
+    expect(applied.backup.status).toBe('taken');
+    const backupId = applied.backup.status === 'taken' ? applied.backup.id : '';
+    expect(await versions()).toEqual(['1', '2', '3', '4']);
+
+    const dry = await rollbackToBackup(project.config(db.url), { backupId, dryRun: true });
+    expect(dry.status).toBe('dry-run');
+    expect(dry.restore?.steps.length).toBeGreaterThan(0);
+    expect(await versions()).toEqual(['1', '2', '3', '4']);
+
+    const refused = await rejection(rollbackToBackup(project.config(db.url), { backupId }));
+    expect(refused.code).toBe('CONFIRMATION_REQUIRED');
+
+    const result = await rollbackToBackup(project.config(db.url, { backup: 'on' }), {
+      backupId,
+      confirm: db.name,
+    });
+    expect(result).toMatchObject({ mode: 'backup', status: 'rolled-back', backupId });
+    expect(result.restore?.ok).toBe(true);
+    expect(result.backup.status).toBe('taken');
+    expect(await versions()).toEqual(['1', '2', '3']);
+    const rows = await db.query<{ id: number }>('select id from public.base order by id');
+    expect(rows.map((r) => r.id)).toEqual([1, 2, 3]);
+    const [note] = await db.query(
+      `select count(*)::int as n from information_schema.columns where table_name = 'base' and column_name = 'note'`,
+    );
+    expect(note).toEqual({ n: 1 });
+  });
+
+  it('says which backup it cannot find', async () => {
+    const error = await rejection(
+      rollbackToBackup(project.config(db.url), {
+        backupId: '20240101T000000000Z-00000000',
+        confirm: db.name,
+      }),
+    );
+    expect(error.code).toBe('BACKUP_NOT_FOUND');
+    expect(error.message).toContain('20240101T000000000Z-00000000');
   });
 });

@@ -5,9 +5,10 @@ import { apply } from '../core/commands/apply.js';
 import { backupsList } from '../core/commands/backups.js';
 import { diffDatabases } from '../core/commands/diff.js';
 import { type PlanResult, plan } from '../core/commands/plan.js';
-import { rollback } from '../core/commands/rollback.js';
+import { rollback, rollbackToBackup } from '../core/commands/rollback.js';
 import { status } from '../core/commands/status.js';
 import { type ConfigInput, resolveConfig } from '../core/config.js';
+import { SupagateError } from '../core/errors.js';
 import { renderJson, renderJsonError } from '../core/report/json.js';
 import { renderPlanMarkdown, SUMMARY_LIMIT } from '../core/report/markdown.js';
 import {
@@ -318,49 +319,88 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     program
       .command('rollback')
       .description(
-        'Roll back migrations with their down files (supabase/rollbacks/<version>_<name>.sql), newest first, each in a ' +
-          'transaction with the removal of its history row. A verified backup is taken first.',
+        'Undo applied migrations, after a fresh verified backup. --to <version>: their down files ' +
+          '(supabase/rollbacks/<version>_<name>.sql), newest first, each in a transaction with the removal of its ' +
+          'history row. --backup <id>: restore that backup (schemas, rows, history) in one transaction, checked ' +
+          'against its manifest.',
       ),
   )
-    .requiredOption('--to <version>', 'the version to go back to (it stays applied); 0 rolls back everything')
-    .option('--dry-run', 'print the down migrations that would run, and change nothing')
+    .option(
+      '--to <version>',
+      'the version to go back to with down files (it stays applied); 0 rolls back everything',
+    )
+    .option('--backup <id>', 'the backup to restore (see `supagate backups list`)')
+    .option('--dry-run', 'print what would run, and change nothing')
     .option('--confirm <database>', 'required to change anything: the target database’s name')
+    .option('--allow-other-target', 'restore a backup that was taken of another database')
     .addOption(
       new Option('--safety-backup <on|off>', 'backup before rolling back')
         .choices(['on', 'off'])
         .default('on'),
     )
+    .addOption(
+      new Option('--backup-store <kind>', 'where backups are')
+        .choices(['directory', 'supabase-storage'])
+        .default('directory'),
+    )
     .option('--backup-dir <dir>', 'directory store, relative to the project root', '.supagate/backups')
+    .option('--backup-bucket <name>', 'Supabase Storage bucket', 'supagate-backups')
     .option('--pg-dump <path>', 'pg_dump to use for the backup')
+    .option('--pg-restore <path>', 'pg_restore to use for the restore')
     .action(
       async (
         flags: CommonFlags & {
-          to: string;
+          to?: string;
+          backup?: string;
           dryRun?: boolean;
           confirm?: string;
+          allowOtherTarget?: boolean;
           safetyBackup?: string;
+          backupStore?: string;
           backupDir?: string;
+          backupBucket?: string;
           pgDump?: string;
+          pgRestore?: string;
         },
       ) => {
         const config = configFrom(
           {
             ...flags,
             backup: flags.safetyBackup,
+            backupStore: flags.backupStore,
             backupDir: flags.backupDir,
+            backupBucket: flags.backupBucket,
             pgDumpPath: flags.pgDump,
+            pgRestorePath: flags.pgRestore,
           } as CommonFlags & ConfigInput,
           io,
         );
+        const common = {
+          dryRun: flags.dryRun ?? false,
+          ...(flags.confirm ? { confirm: flags.confirm } : {}),
+        };
         await report(
           'rollback',
           flags,
-          () =>
-            rollback(config, {
-              to: flags.to,
-              dryRun: flags.dryRun ?? false,
-              ...(flags.confirm ? { confirm: flags.confirm } : {}),
-            }),
+          async () => {
+            if ((flags.to === undefined) === (flags.backup === undefined)) {
+              throw new SupagateError(
+                'CONFIG_INVALID',
+                'rollback needs exactly one of --to <version> and --backup <id>',
+                {
+                  hint: '--to runs down files back to a version; --backup restores a backup taken before an apply.',
+                  details: { setting: 'to' },
+                },
+              );
+            }
+            return flags.backup !== undefined
+              ? rollbackToBackup(config, {
+                  backupId: flags.backup,
+                  ...common,
+                  ...(flags.allowOtherTarget ? { allowOtherTarget: true } : {}),
+                })
+              : rollback(config, { to: flags.to as string, ...common });
+          },
           renderRollback,
           (r) => (r.status === 'failed' ? EXIT.error : EXIT.ok),
         );

@@ -50,6 +50,7 @@ export {
   type TableRls,
   targetFingerprint,
 } from './manifest.js';
+export { type RestoreOptions, type RestoreResult, restoreBackup } from './restore.js';
 export {
   ArtifactStore,
   type ArtifactStoreOptions,

@@ -98,6 +98,11 @@ export interface RestoreResult {
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+const FINAL_STEPS = (manifest: BackupManifest) => [
+  `Verify the row counts (${Object.keys(manifest.rowCounts).length} tables) and RLS (${Object.keys(manifest.rls).length} tables) against the manifest${manifest.consistentSnapshot ? '; any difference rolls everything back' : ''}`,
+  'Tell PostgREST to reload its schema cache',
+  'Commit',
+];
 const NOTHING_CHANGED = 'Nothing was changed: the restore runs in one transaction, which was rolled back.';
 
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
@@ -177,7 +182,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         backupId: manifest.id,
         schemas: scope.wholeSchemas,
         tables: restoredTables(manifest),
-        steps: [...steps, 'Dry run: nothing was changed'],
+        steps: [...steps, ...FINAL_STEPS(manifest), 'Dry run: nothing was changed'],
         counts: [],
         rls: [],
         historyRestored: false,
@@ -208,11 +213,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     await client.query(`NOTIFY pgrst, 'reload schema'`);
     await client.query('COMMIT');
     open = false;
-    steps.push(
-      `Verify row counts (${verification.counts.length} tables) and RLS (${verification.rls.length} tables) against the manifest`,
-      `Tell PostgREST to reload its schema cache`,
-      'Commit',
-    );
+    steps.push(...FINAL_STEPS(manifest));
     return {
       backupId: manifest.id,
       schemas: scope.wholeSchemas,

@@ -1,4 +1,6 @@
+import { readManifest } from '../backup/backup.js';
 import { openBackupStore } from '../backup/open-store.js';
+import { type RestoreResult, restoreBackup } from '../backup/restore.js';
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import { acquireMigrationLock } from '../db/lock.js';
@@ -33,9 +35,15 @@ export interface RollbackOptions {
 
 export interface RollbackResult {
   command: 'rollback';
+  /** Down files (--to), or restoring a backup (--backup). */
+  mode: 'down-files' | 'backup';
   status: 'rolled-back' | 'nothing-to-roll-back' | 'failed' | 'dry-run';
   target: string;
-  to: string;
+  /** --to: the version rolled back to. */
+  to?: string;
+  /** --backup: the backup restored, and what the restore did and checked. */
+  backupId?: string;
+  restore?: RestoreResult;
   /** The down files that run (or ran), newest first. */
   plan: PlannedMigration[];
   reverted: AppliedMigration[];
@@ -70,6 +78,7 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
     const plan = units.map((unit) => planOf(unit));
     const base = {
       command: 'rollback' as const,
+      mode: 'down-files' as const,
       target: connection.target.label,
       to: options.to,
       plan,
@@ -173,4 +182,81 @@ function assertConfirmed(confirm: string | undefined, connection: Connection): v
       details: { expected },
     },
   );
+}
+
+export interface BackupRollbackOptions {
+  backupId: string;
+  dryRun?: boolean;
+  /** Must equal the target database's name. */
+  confirm?: string;
+  /** Restore a backup taken of another database. */
+  allowOtherTarget?: boolean;
+}
+
+/**
+ * rollback --backup <id>: a fresh safety backup, then the backup restored in one transaction
+ * into the schemas it holds (history included), checked against its manifest's row counts and
+ * RLS before the commit. Holds the migration lock throughout.
+ */
+export async function rollbackToBackup(
+  config: SupagateConfig,
+  options: BackupRollbackOptions,
+): Promise<RollbackResult> {
+  const url = requireDbUrl(config);
+  registerSecret(config.backupKey);
+  const started = performance.now();
+  const store = openBackupStore(config);
+  const manifest = await readManifest(store, options.backupId);
+  let connection: Connection | undefined;
+  let release: (() => Promise<void>) | undefined;
+  try {
+    connection = await connect(url, { applicationName: 'supagate rollback' });
+    const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
+    release = lock.release;
+    const restoreOptions = {
+      dbUrl: url,
+      store,
+      manifest,
+      ...(config.backupKey ? { encryptionKey: config.backupKey } : {}),
+      ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
+      ...(options.allowOtherTarget ? { allowOtherTarget: true } : {}),
+      lockTimeoutMs: config.lockTimeoutMs,
+    };
+    const base = {
+      command: 'rollback' as const,
+      mode: 'backup' as const,
+      target: connection.target.label,
+      backupId: manifest.id,
+      plan: [],
+      reverted: [],
+      notReverted: [],
+    };
+    const finish = (result: Omit<RollbackResult, 'durationMs'>): RollbackResult => ({
+      ...result,
+      durationMs: Math.round(performance.now() - started),
+    });
+    if (options.dryRun) {
+      const restore = await restoreBackup({ ...restoreOptions, dryRun: true });
+      const backup: BackupOutcome =
+        config.backup === 'on'
+          ? { status: 'planned', store: store.kind, encrypted: config.backupKey !== undefined }
+          : { status: 'off' };
+      return finish({ ...base, status: 'dry-run', restore, backup, notifiedPostgrest: false });
+    }
+    assertConfirmed(options.confirm, connection);
+    // The safety backup reads the history version from the database itself.
+    const safety =
+      config.backup === 'on' ? await backupBeforeChange(config, url, store, undefined) : undefined;
+    const restore = await restoreBackup(restoreOptions);
+    return finish({
+      ...base,
+      status: restore.ok ? 'rolled-back' : 'failed',
+      restore,
+      backup: safety ? backupOutcome(safety) : { status: 'off' },
+      notifiedPostgrest: true,
+    });
+  } finally {
+    await release?.();
+    await disconnect(connection);
+  }
 }

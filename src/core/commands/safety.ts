@@ -26,7 +26,8 @@ export function backupBeforeChange(
   config: SupagateConfig,
   url: string,
   store: BackupStore,
-  historyVersion: string | null,
+  /** Newest applied version before the change; undefined: read from the database. */
+  historyVersion: string | null | undefined,
 ): Promise<BackupManifest> {
   return takeBackup({
     dbUrl: url,
@@ -35,7 +36,7 @@ export function backupBeforeChange(
     scope: config.backupScope,
     ...(config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {}),
     ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
-    historyVersion,
+    ...(historyVersion === undefined ? {} : { historyVersion }),
   });
 }
 

@@ -339,8 +339,28 @@ export function renderBackups(result: BackupsResult): string {
   return lines.join('\n');
 }
 
+function restoreLines(result: RollbackResult): string[] {
+  const restore = result.restore;
+  if (!restore) return [];
+  if (result.status === 'dry-run') {
+    return [
+      `Dry run: nothing was changed. Restoring backup ${restore.backupId} would:`,
+      ...restore.steps.map((s) => `  - ${s}`),
+    ];
+  }
+  const badCounts = restore.counts.filter((c) => !c.ok);
+  const badRls = restore.rls.filter((r) => !r.ok);
+  return [
+    `${restore.ok ? '✓' : '✗'} Restored backup ${restore.backupId}: ${plural(restore.tables.length, 'table')} in ${restore.schemas.join(', ') || 'no whole schema'}${restore.historyRestored ? ', migration history included' : ''} (${restore.durationMs} ms).`,
+    `  Row counts: ${badCounts.length === 0 ? `all ${restore.counts.length} match the backup` : `${badCounts.length} differ`}; RLS: ${badRls.length === 0 ? `all ${restore.rls.length} tables match` : `${badRls.length} differ`}.`,
+    ...badCounts.map((c) => `  ✗ ${c.table}: ${c.actual} rows, the backup has ${c.expected}`),
+    ...badRls.map((r) => `  ✗ ${r.table}: ${r.differences.join('; ')}`),
+  ];
+}
+
 export function renderRollback(result: RollbackResult): string {
   const lines = [`Target: ${result.target}`, ...backupLines(result.backup)];
+  if (result.mode === 'backup') return [...lines, ...restoreLines(result)].join('\n');
   if (result.status === 'nothing-to-roll-back') {
     lines.push(`Nothing to roll back: no migration newer than ${result.to} is applied.`);
     return lines.join('\n');
