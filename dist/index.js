@@ -16,7 +16,7 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-HOK46XQN.js";
+} from "./chunk-R3QULB6N.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -29926,17 +29926,6 @@ function describeTarget(url) {
   };
 }
 
-// src/core/version.ts
-var VERSION = "0.1.0";
-
-// src/core/commands/plan.ts
-import { createHash as createHash2 } from "node:crypto";
-
-// src/core/db/clone.ts
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join as join2 } from "node:path";
-
 // src/core/errors.ts
 var SupagateError = class extends Error {
   code;
@@ -29961,6 +29950,17 @@ var SupagateError = class extends Error {
 function isSupagateError(error) {
   return error instanceof SupagateError;
 }
+
+// src/core/version.ts
+var VERSION = "0.1.0";
+
+// src/core/commands/plan.ts
+import { createHash as createHash2 } from "node:crypto";
+
+// src/core/db/clone.ts
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join2 } from "node:path";
 
 // src/core/schema/model.ts
 var MANAGED_SCHEMAS = [
@@ -30618,16 +30618,22 @@ async function insertAuditRecord(client, record) {
 
 // src/core/migrations/text.ts
 function lineColumnAt(text, offset) {
-  let line = 1;
-  let lineStart = 0;
-  const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
+  return lineIndex(text)(offset);
+}
+function lineIndex(text) {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return (offset) => {
+    const target = Math.max(0, Math.min(offset, text.length));
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = low + high + 1 >> 1;
+      if (starts[middle] <= target) low = middle;
+      else high = middle - 1;
     }
-  }
-  return { line, column: end - lineStart + 1 };
+    return { line: low + 1, column: target - starts[low] + 1 };
+  };
 }
 
 // src/core/migrations/execute.ts
@@ -32317,6 +32323,7 @@ async function parseMigrationSql(sql, path) {
 function locateStatements(sql, raw) {
   const bytes = Buffer.from(sql, "utf8");
   const toChar = byteToCharIndex(bytes);
+  const position = lineIndex(sql);
   return raw.map((entry) => {
     const startByte = entry.stmt_location ?? 0;
     const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes.length;
@@ -32324,7 +32331,7 @@ function locateStatements(sql, raw) {
     const end = toChar(endByte);
     const offset = skipTrivia(sql, start, end);
     const text = sql.slice(offset, end).trimEnd();
-    const { line, column } = lineColumnAt(sql, offset);
+    const { line, column } = position(offset);
     const [nodeType, body] = Object.entries(entry.stmt)[0];
     const nonTransactional = nonTransactionalReason(nodeType, body);
     return {
@@ -34768,41 +34775,74 @@ async function planWithModels(config) {
       applicationName: "supagate plan (read-only)"
     });
     const { status: status2 } = await loadStatus(production, discovered, config);
-    const productionModel = await introspect(production.client, { schemas: void 0 });
-    const fingerprint = fingerprintOf(productionModel);
-    const base = emptyResult(production.target.label, status2.pending, status2.problems, fingerprint, started);
-    if (!status2.ok) return { result: finish({ ...base, status: "history-problem" }) };
-    if (status2.pending.length === 0) return { result: finish({ ...base, status: "no-pending" }) };
-    const serverMajor = Math.floor(productionModel.serverVersion / 1e4);
-    const [pgDump, pgRestore] = await Promise.all([
-      findPgTool("pg_dump", { explicitPath: config.pgDumpPath, minMajor: serverMajor }),
-      findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: serverMajor })
-    ]);
-    shadow = await createShadowDatabase({
-      shadowUrl: config.shadowUrl,
-      detectLocalSupabase: config.detectLocalSupabase
+    const serverMajor = Math.floor(
+      Number((await production.client.query("SHOW server_version_num")).rows[0]?.server_version_num) / 1e4
+    );
+    const introspecting = introspect(production.client);
+    introspecting.catch(() => {
     });
+    if (!status2.ok || status2.pending.length === 0) {
+      const productionModel2 = await introspecting;
+      const base2 = emptyResult(
+        production.target.label,
+        status2.pending,
+        status2.problems,
+        fingerprintOf(productionModel2),
+        started
+      );
+      return { result: finish({ ...base2, status: status2.ok ? "no-pending" : "history-problem" }) };
+    }
     const shadowInfo = {
-      source: shadow.source,
-      serverVersion: shadow.serverVersion,
+      source: "none",
+      serverVersion: 0,
       warnings: []
     };
-    if (Math.floor(shadow.serverVersion / 1e4) < serverMajor) {
-      shadowInfo.warnings.push(
-        `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 1e4)}, older than production's ${serverMajor}: use a shadow of the same major version (--shadow-url).`
-      );
-    }
-    try {
-      const clone = await cloneSchema({ sourceUrl: url, targetUrl: shadow.url, pgDump, pgRestore });
-      shadowInfo.warnings.push(...clone.warnings);
-    } catch (error) {
-      if (!(error instanceof SupagateError) || error.code !== "CLONE_FAILED") throw error;
+    const preparing = (async () => {
+      const [pgDump, pgRestore] = await Promise.all([
+        findPgTool("pg_dump", { explicitPath: config.pgDumpPath, minMajor: serverMajor }),
+        findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: serverMajor })
+      ]);
+      shadow = await createShadowDatabase({
+        shadowUrl: config.shadowUrl,
+        detectLocalSupabase: config.detectLocalSupabase
+      });
+      shadowInfo.source = shadow.source;
+      shadowInfo.serverVersion = shadow.serverVersion;
+      if (Math.floor(shadow.serverVersion / 1e4) < serverMajor) {
+        shadowInfo.warnings.push(
+          `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 1e4)}, older than production's ${serverMajor}: use a shadow of the same major version (--shadow-url).`
+        );
+      }
+      try {
+        const clone = await cloneSchema({ sourceUrl: url, targetUrl: shadow.url, pgDump, pgRestore });
+        shadowInfo.warnings.push(...clone.warnings);
+        return void 0;
+      } catch (error) {
+        if (!(error instanceof SupagateError) || error.code !== "CLONE_FAILED") throw error;
+        return error;
+      }
+    })();
+    preparing.catch(() => {
+    });
+    const [productionModel, cloneError] = await Promise.all([introspecting, preparing]);
+    const base = emptyResult(
+      production.target.label,
+      status2.pending,
+      status2.problems,
+      fingerprintOf(productionModel),
+      started
+    );
+    if (cloneError || !shadow) {
       return {
         result: finish({
           ...base,
           status: "failed",
           shadow: shadowInfo,
-          failure: { stage: "clone", message: error.message, ...error.hint ? { hint: error.hint } : {} }
+          failure: {
+            stage: "clone",
+            message: cloneError?.message ?? "no shadow database",
+            ...cloneError?.hint ? { hint: cloneError.hint } : {}
+          }
         })
       };
     }
@@ -44170,6 +44210,10 @@ async function listBackups(store, options = {}) {
   }
   return manifests.sort((a, b) => a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
+async function readManifest(store, id) {
+  const key = manifestKey(id);
+  return parseManifest(await readSmall(await store.get(key)), key);
+}
 var MANIFEST_LIMIT = 16 * 1024 * 1024;
 async function readSmall(stream) {
   const chunks = [];
@@ -44195,7 +44239,7 @@ function backupBeforeChange(config, url, store, historyVersion) {
     scope: config.backupScope,
     ...config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {},
     ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {},
-    historyVersion
+    ...historyVersion === void 0 ? {} : { historyVersion }
   });
 }
 function newestApplied(status2) {
@@ -46143,8 +46187,27 @@ function renderBackups(result2) {
   for (const key of result2.unreadable) lines.push(`! unreadable manifest: ${key}`);
   return lines.join("\n");
 }
+function restoreLines(result2) {
+  const restore = result2.restore;
+  if (!restore) return [];
+  if (result2.status === "dry-run") {
+    return [
+      `Dry run: nothing was changed. Restoring backup ${restore.backupId} would:`,
+      ...restore.steps.map((s) => `  - ${s}`)
+    ];
+  }
+  const badCounts = restore.counts.filter((c) => !c.ok);
+  const badRls = restore.rls.filter((r) => !r.ok);
+  return [
+    `${restore.ok ? "\u2713" : "\u2717"} Restored backup ${restore.backupId}: ${plural2(restore.tables.length, "table")} in ${restore.schemas.join(", ") || "no whole schema"}${restore.historyRestored ? ", migration history included" : ""} (${restore.durationMs} ms).`,
+    `  Row counts: ${badCounts.length === 0 ? `all ${restore.counts.length} match the backup` : `${badCounts.length} differ`}; RLS: ${badRls.length === 0 ? `all ${restore.rls.length} tables match` : `${badRls.length} differ`}.`,
+    ...badCounts.map((c) => `  \u2717 ${c.table}: ${c.actual} rows, the backup has ${c.expected}`),
+    ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`)
+  ];
+}
 function renderRollback(result2) {
   const lines = [`Target: ${result2.target}`, ...backupLines(result2.backup)];
+  if (result2.mode === "backup") return [...lines, ...restoreLines(result2)].join("\n");
   if (result2.status === "nothing-to-roll-back") {
     lines.push(`Nothing to roll back: no migration newer than ${result2.to} is applied.`);
     return lines.join("\n");
@@ -46184,18 +46247,30 @@ export {
   redact,
   describeTarget,
   SupagateError,
+  parseBackupKey,
   openBackupStore,
   connect,
   disconnect,
+  pgErrorFields,
   acquireMigrationLock,
   VERSION,
+  HISTORY_SCHEMA,
   revertMigration,
   runUntilFailure,
   compareVersions,
   requireDbUrl,
   discover,
   loadStatus,
+  findPgTool,
+  runTool,
+  MANAGED_SCHEMAS,
+  parseQualifiedName,
+  fetchBackupFile,
+  targetFingerprint,
+  countRows,
+  rlsSnapshot,
   listBackups,
+  readManifest,
   backupBeforeChange,
   newestApplied,
   backupOutcome,
