@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { apply } from '../core/commands/apply.js';
 import { backupsList } from '../core/commands/backups.js';
+import { copyDatabase } from '../core/commands/copy.js';
 import { diffDatabases } from '../core/commands/diff.js';
 import { type PlanResult, plan } from '../core/commands/plan.js';
 import { rollback, rollbackToBackup } from '../core/commands/rollback.js';
@@ -14,6 +15,7 @@ import { renderPlanMarkdown, SUMMARY_LIMIT } from '../core/report/markdown.js';
 import {
   renderApply,
   renderBackups,
+  renderCopy,
   renderDiff,
   renderError,
   renderPlan,
@@ -437,6 +439,42 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           () => backupsList(config),
           renderBackups,
           () => EXIT.ok,
+        );
+      },
+    );
+
+  program
+    .command('copy')
+    .description(
+      'Copy a project to another instance (another region, or self-hosted): backup of the source, restored into the ' +
+        'target in one transaction, row counts and RLS compared table by table. Refuses a target with tables unless --force.',
+    )
+    .option('--from <url>', 'the source database')
+    .option('--to <url>', 'the target database')
+    .option('--force', 'replace what the target already has in the copied schemas')
+    .option('--pg-dump <path>', 'pg_dump to use')
+    .option('--pg-restore <path>', 'pg_restore to use')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (flags: {
+        from?: string;
+        to?: string;
+        force?: boolean;
+        pgDump?: string;
+        pgRestore?: string;
+        json?: boolean;
+      }) => {
+        await report(
+          'copy',
+          flags,
+          () =>
+            copyDatabase(resolveConfig({ pgDumpPath: flags.pgDump, pgRestorePath: flags.pgRestore }), {
+              from: flags.from,
+              to: flags.to,
+              force: flags.force ?? false,
+            }),
+          renderCopy,
+          (r) => (r.ok ? EXIT.ok : EXIT.error),
         );
       },
     );

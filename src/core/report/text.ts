@@ -1,5 +1,6 @@
 import type { ApplyResult } from '../commands/apply.js';
 import type { BackupsResult } from '../commands/backups.js';
+import type { CopyResult } from '../commands/copy.js';
 import type { DiffResult } from '../commands/diff.js';
 import type { PlanResult } from '../commands/plan.js';
 import type { RollbackResult } from '../commands/rollback.js';
@@ -392,4 +393,19 @@ export function renderRollback(result: RollbackResult): string {
       : `Rolled back ${plural(result.reverted.length, 'migration')} to ${result.to}.`,
   );
   return lines.join('\n');
+}
+
+export function renderCopy(result: CopyResult): string {
+  const bad = result.restore.counts.filter((c) => !c.ok);
+  const badRls = result.restore.rls.filter((r) => !r.ok);
+  return [
+    `From: ${result.from}`,
+    `To:   ${result.to}`,
+    '',
+    `${result.ok ? '✓' : '✗'} Copied ${plural(result.tables, 'table')} (${result.rows.toLocaleString('en-US')} rows)${result.restore.historyRestored ? ' and the migration history' : ''} in ${result.durationMs} ms.`,
+    `Row counts: ${bad.length === 0 ? 'every table matches the source' : `${bad.length} differ`}; RLS: ${badRls.length === 0 ? 'every table matches' : `${badRls.length} differ`}.`,
+    ...bad.map((c) => `  ✗ ${c.table}: ${c.actual} rows, the source has ${c.expected}`),
+    ...badRls.map((r) => `  ✗ ${r.table}: ${r.differences.join('; ')}`),
+    'Storage files are not copied (their rows are): move them with the Storage API.',
+  ].join('\n');
 }

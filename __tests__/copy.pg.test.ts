@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/program.js';
+import { apply } from '../src/core/commands/apply.js';
+import { copyDatabase } from '../src/core/commands/copy.js';
+import { resolveConfig } from '../src/core/config.js';
+import { SupagateError } from '../src/core/errors.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+
+let source: TestDatabase;
+let target: TestDatabase;
+
+beforeEach(async () => {
+  source = await createTestDatabase();
+  target = await createTestDatabase();
+  await apply(
+    resolveConfig({ projectDir: 'examples/demo-app', dbUrl: source.url, backup: 'off', verify: 'off' }),
+  );
+  await source.query(`
+    insert into auth.users (id, email) values ('00000000-0000-0000-0000-0000000000a1', 'a@example.com');
+    insert into public.profiles (id, username) values ('00000000-0000-0000-0000-0000000000a1', 'a');
+    insert into public.posts (author_id, title, published) select '00000000-0000-0000-0000-0000000000a1', 'post ' || g, g % 2 = 0 from generate_series(1, 25) g;`);
+});
+afterEach(async () => {
+  await source.drop();
+  await target.drop();
+});
+
+async function digest(db: TestDatabase, table: string): Promise<string | null> {
+  const [row] = await db.query<{ md5: string | null }>(
+    `select md5(string_agg(t::text, ',' order by t::text)) as md5 from ${table} t`,
+  );
+  return row?.md5 ?? null;
+}
+
+describe('copy', () => {
+  it('copies the project into an empty instance: rows, policies and history identical', async () => {
+    // The target instance has its own auth users (another project): copy moves the app's data.
+    await target.query(
+      `insert into auth.users (id, email) values ('00000000-0000-0000-0000-0000000000a1', 'a@example.com')`,
+    );
+    const result = await copyDatabase(resolveConfig({}), { from: source.url, to: target.url });
+    expect(result.ok).toBe(true);
+    expect(result.tables).toBeGreaterThan(0);
+    for (const table of [
+      'public.profiles',
+      'public.posts',
+      'public.comments',
+      'supabase_migrations.schema_migrations',
+      'storage.buckets',
+    ]) {
+      expect(await digest(target, table), table).toBe(await digest(source, table));
+    }
+    const policies = `select count(*)::int as n from pg_policies where schemaname in ('public', 'storage')`;
+    expect(await target.query(policies)).toEqual(await source.query(policies));
+  });
+
+  it('refuses a target that already has tables unless --force', async () => {
+    await target.query('create table public.existing (id int)');
+    const error = await copyDatabase(resolveConfig({}), { from: source.url, to: target.url }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SupagateError);
+    expect((error as SupagateError).code).toBe('COPY_TARGET_NOT_EMPTY');
+    expect((error as SupagateError).message).toContain('public.existing');
+    const [still] = await target.query(`select to_regclass('public.existing') is not null as present`);
+    expect(still).toEqual({ present: true });
+  });
+
+  it('runs from the CLI and says what it is missing', async () => {
+    let out = '';
+    const write = (text: string) => {
+      out += text;
+    };
+    const io = { stdout: write, stderr: write, env: {} };
+    expect(await runCli(['copy', '--from', source.url], io)).toBe(1);
+    expect(out).toContain('--to is missing');
+  });
+});
