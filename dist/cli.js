@@ -5,6 +5,7 @@ const require = __createRequire(import.meta.url);
 const __filename = __fileURLToPath(import.meta.url);
 const __dirname = __pathDirname(__filename);
 import {
+  DirectoryStore,
   HISTORY_SCHEMA,
   MANAGED_SCHEMAS,
   SupagateError,
@@ -21,6 +22,7 @@ import {
   connect,
   countRows,
   describeAccess,
+  describeTarget,
   diffSchemas,
   disconnect,
   discover,
@@ -44,6 +46,7 @@ import {
   registerSecret,
   renderApply,
   renderBackups,
+  renderCopy,
   renderDiff,
   renderError,
   renderPlan,
@@ -57,8 +60,9 @@ import {
   runUntilFailure,
   shortValue,
   status,
+  takeBackup,
   targetFingerprint
-} from "./chunk-R3QULB6N.js";
+} from "./chunk-RTEAOQH6.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3515,48 +3519,11 @@ async function backupsList(config) {
   return { command: "backups", store: store.kind, backups, unreadable };
 }
 
-// src/core/commands/diff.ts
-async function diffDatabases(fromUrl, toUrl, config) {
-  if (!fromUrl || !toUrl) {
-    throw new SupagateError(
-      "CONFIG_INVALID",
-      `diff needs two databases: ${fromUrl ? "--to" : "--from"} is missing`,
-      {
-        hint: 'Pass --from <url> (the "before" side) and --to <url> (the "after" side).',
-        details: { setting: fromUrl ? "to" : "from" }
-      }
-    );
-  }
-  const started = performance.now();
-  let from;
-  let to;
-  try {
-    const options = {
-      readOnly: true,
-      statementTimeoutMs: 6e4,
-      applicationName: "supagate diff (read-only)"
-    };
-    [from, to] = await Promise.all([connect(fromUrl, options), connect(toUrl, options)]);
-    const [before, after] = await Promise.all([introspect(from.client), introspect(to.client)]);
-    const diff = diffSchemas(before, after);
-    const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
-    return {
-      command: "diff",
-      from: from.target.label,
-      to: to.target.label,
-      diff,
-      lints: { introduced: lints.introduced, resolved: lints.resolved, existingCount: lints.existing.length },
-      access: accessMatrix(before, after, {
-        roles: ["anon", "authenticated", "service_role", ...config.extraRoles]
-      }),
-      identical: diff.changes.length === 0,
-      durationMs: Math.round(performance.now() - started)
-    };
-  } finally {
-    await disconnect(from);
-    await disconnect(to);
-  }
-}
+// src/core/commands/copy.ts
+import { randomBytes } from "node:crypto";
+import { mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join as join2 } from "node:path";
 
 // src/core/backup/restore.ts
 import { spawn } from "node:child_process";
@@ -4819,6 +4786,126 @@ function unsafeDependents(manifest, dependents) {
   );
 }
 
+// src/core/commands/copy.ts
+async function copyDatabase(config, options) {
+  if (!options.from || !options.to) {
+    throw new SupagateError(
+      "CONFIG_INVALID",
+      `copy needs two databases: ${options.from ? "--to" : "--from"} is missing`,
+      {
+        hint: "Pass --from <url> (the source) and --to <url> (the target).",
+        details: { setting: options.from ? "to" : "from" }
+      }
+    );
+  }
+  const started = performance.now();
+  const source = describeTarget(options.from);
+  const target = describeTarget(options.to);
+  if (!options.force) await assertEmpty(options.to, target.label);
+  const work = await mkdtemp2(join2(tmpdir2(), "supagate-copy-"));
+  const key = randomBytes(32).toString("hex");
+  registerSecret(key);
+  try {
+    const store = new DirectoryStore(work);
+    const manifest = await takeBackup({
+      dbUrl: options.from,
+      store,
+      encryptionKey: key,
+      ...config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {},
+      ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}
+    });
+    const restore = await restoreBackup({
+      dbUrl: options.to,
+      store,
+      manifest,
+      encryptionKey: key,
+      allowOtherTarget: true,
+      ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {},
+      lockTimeoutMs: config.lockTimeoutMs
+    });
+    return {
+      command: "copy",
+      from: source.label,
+      to: target.label,
+      tables: restore.counts.length,
+      rows: restore.counts.reduce((sum, count) => sum + count.actual, 0),
+      restore,
+      ok: restore.ok,
+      durationMs: Math.round(performance.now() - started)
+    };
+  } finally {
+    await rm2(work, { recursive: true, force: true });
+  }
+}
+async function assertEmpty(url, label) {
+  const connection = await connect(url, { readOnly: true, applicationName: "supagate copy" });
+  try {
+    const { rows } = await connection.client.query(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT (n.nspname = ANY ($1)) AND n.nspname !~ '^pg_'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        ORDER BY 1 LIMIT 5`,
+      [[...MANAGED_SCHEMAS]]
+    );
+    if (rows.length > 0) {
+      throw new SupagateError(
+        "COPY_TARGET_NOT_EMPTY",
+        `The target ${label} already has tables (${rows.map((r) => r.name).join(", ")}${rows.length === 5 ? ", \u2026" : ""})`,
+        {
+          hint: "Copy into a new project, or pass --force to replace what the target has in those schemas.",
+          details: { tables: rows.map((r) => r.name) }
+        }
+      );
+    }
+  } finally {
+    await disconnect(connection);
+  }
+}
+
+// src/core/commands/diff.ts
+async function diffDatabases(fromUrl, toUrl, config) {
+  if (!fromUrl || !toUrl) {
+    throw new SupagateError(
+      "CONFIG_INVALID",
+      `diff needs two databases: ${fromUrl ? "--to" : "--from"} is missing`,
+      {
+        hint: 'Pass --from <url> (the "before" side) and --to <url> (the "after" side).',
+        details: { setting: fromUrl ? "to" : "from" }
+      }
+    );
+  }
+  const started = performance.now();
+  let from;
+  let to;
+  try {
+    const options = {
+      readOnly: true,
+      statementTimeoutMs: 6e4,
+      applicationName: "supagate diff (read-only)"
+    };
+    [from, to] = await Promise.all([connect(fromUrl, options), connect(toUrl, options)]);
+    const [before, after] = await Promise.all([introspect(from.client), introspect(to.client)]);
+    const diff = diffSchemas(before, after);
+    const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
+    return {
+      command: "diff",
+      from: from.target.label,
+      to: to.target.label,
+      diff,
+      lints: { introduced: lints.introduced, resolved: lints.resolved, existingCount: lints.existing.length },
+      access: accessMatrix(before, after, {
+        roles: ["anon", "authenticated", "service_role", ...config.extraRoles]
+      }),
+      identical: diff.changes.length === 0,
+      durationMs: Math.round(performance.now() - started)
+    };
+  } finally {
+    await disconnect(from);
+    await disconnect(to);
+  }
+}
+
 // src/core/commands/rollback.ts
 async function rollback(config, options) {
   const url = requireDbUrl(config);
@@ -5481,6 +5568,23 @@ async function runCli(argv, io) {
         () => backupsList(config),
         renderBackups,
         () => EXIT.ok
+      );
+    }
+  );
+  program2.command("copy").description(
+    "Copy a project to another instance (another region, or self-hosted): backup of the source, restored into the target in one transaction, row counts and RLS compared table by table. Refuses a target with tables unless --force."
+  ).option("--from <url>", "the source database").option("--to <url>", "the target database").option("--force", "replace what the target already has in the copied schemas").option("--pg-dump <path>", "pg_dump to use").option("--pg-restore <path>", "pg_restore to use").option("--json", "print the result as JSON").action(
+    async (flags) => {
+      await report(
+        "copy",
+        flags,
+        () => copyDatabase(resolveConfig({ pgDumpPath: flags.pgDump, pgRestorePath: flags.pgRestore }), {
+          from: flags.from,
+          to: flags.to,
+          force: flags.force ?? false
+        }),
+        renderCopy,
+        (r) => r.ok ? EXIT.ok : EXIT.error
       );
     }
   );

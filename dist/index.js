@@ -16,7 +16,7 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-R3QULB6N.js";
+} from "./chunk-RTEAOQH6.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -46238,6 +46238,20 @@ function renderRollback(result2) {
   );
   return lines.join("\n");
 }
+function renderCopy(result2) {
+  const bad = result2.restore.counts.filter((c) => !c.ok);
+  const badRls = result2.restore.rls.filter((r) => !r.ok);
+  return [
+    `From: ${result2.from}`,
+    `To:   ${result2.to}`,
+    "",
+    `${result2.ok ? "\u2713" : "\u2717"} Copied ${plural2(result2.tables, "table")} (${result2.rows.toLocaleString("en-US")} rows)${result2.restore.historyRestored ? " and the migration history" : ""} in ${result2.durationMs} ms.`,
+    `Row counts: ${bad.length === 0 ? "every table matches the source" : `${bad.length} differ`}; RLS: ${badRls.length === 0 ? "every table matches" : `${badRls.length} differ`}.`,
+    ...bad.map((c) => `  \u2717 ${c.table}: ${c.actual} rows, the source has ${c.expected}`),
+    ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`),
+    "Storage files are not copied (their rows are): move them with the Storage API."
+  ].join("\n");
+}
 
 export {
   __require,
@@ -46248,6 +46262,7 @@ export {
   describeTarget,
   SupagateError,
   parseBackupKey,
+  DirectoryStore,
   openBackupStore,
   connect,
   disconnect,
@@ -46269,6 +46284,7 @@ export {
   targetFingerprint,
   countRows,
   rlsSnapshot,
+  takeBackup,
   listBackups,
   readManifest,
   backupBeforeChange,
@@ -46294,5 +46310,6 @@ export {
   renderPlan,
   renderDiff,
   renderBackups,
-  renderRollback
+  renderRollback,
+  renderCopy
 };
