@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { rollback, rollbackToBackup } from '../src/core/commands/rollback.js';
@@ -125,6 +125,26 @@ describe('rollback --to', () => {
     expect(await versions()).toEqual(['1', '2']);
     const [tags] = await db.query(`select to_regclass('public.tags') is not null as present`);
     expect(tags).toEqual({ present: true });
+  });
+
+  it('verifies the result: a down file that loses rows from a table that stays fails, one that only drops its table passes', async () => {
+    const verifying = { verify: 'on' as const, shadowUrl: inject('serverUrl'), detectLocalSupabase: false };
+    await project.write(
+      'supabase/rollbacks/3_note.sql',
+      'drop index concurrently if exists public.base_note_idx;\nalter table public.base drop column note;\ndelete from public.base;',
+    );
+    const lossy = await rollback(project.config(db.url, verifying), { to: '2', confirm: db.name });
+    expect(lossy.status).toBe('failed');
+    expect(lossy.verification?.status).toBe('failed');
+    const base =
+      lossy.verification?.status === 'failed'
+        ? lossy.verification.counts.tables.find((t) => t.table === 'public.base')
+        : undefined;
+    expect(base).toMatchObject({ before: 1, after: 0, status: 'lost-rows' });
+
+    const clean = await rollback(project.config(db.url, verifying), { to: '1', confirm: db.name });
+    expect(clean.status).toBe('rolled-back');
+    expect(clean.verification?.status).toBe('passed');
   });
 
   it('rejects a version that is not applied', async () => {

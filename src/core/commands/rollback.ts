@@ -15,9 +15,11 @@ import {
 import { compareVersions } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus } from '../migrations/pending.js';
+import type { VerificationOutcome } from './apply.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
+import { createVerifier, withProjectFile } from './verification.js';
 
 /**
  * rollback --to <version>: the down files of every migration applied after <version>, newest
@@ -50,6 +52,8 @@ export interface RollbackResult {
   notReverted: string[];
   failure?: MigrationFailure;
   backup: BackupOutcome;
+  /** Down files: counts, RLS invariants, probes and scripts checked after they ran (a restore checks itself: `restore`). */
+  verification?: VerificationOutcome;
   notifiedPostgrest: boolean;
   durationMs: number;
 }
@@ -64,8 +68,10 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
     });
   }
   const started = performance.now();
-  const discovered = await discover(config);
-  const store = config.backup === 'on' && !options.dryRun ? openBackupStore(config) : undefined;
+  const { config: effective, file } = await withProjectFile(config);
+  const discovered = await discover(effective);
+  const store = effective.backup === 'on' && !options.dryRun ? openBackupStore(effective) : undefined;
+  const verifier = effective.verify === 'on' ? createVerifier(effective, file, url) : undefined;
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;
   try {
@@ -90,18 +96,25 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
       ...result,
       durationMs: Math.round(performance.now() - started),
     });
+    const notRun: VerificationOutcome = verifier ? { status: 'not-run' } : { status: 'off' };
     if (units.length === 0)
-      return finish({ ...base, status: 'nothing-to-roll-back', backup: { status: 'not-needed' } });
+      return finish({
+        ...base,
+        status: 'nothing-to-roll-back',
+        backup: { status: 'not-needed' },
+        verification: notRun,
+      });
     if (options.dryRun) {
       const backup: BackupOutcome =
         config.backup === 'on'
           ? { status: 'planned', store: config.backupStore, encrypted: config.backupKey !== undefined }
           : { status: 'off' };
-      return finish({ ...base, status: 'dry-run', backup });
+      return finish({ ...base, status: 'dry-run', backup, verification: notRun });
     }
     assertConfirmed(options.confirm, connection);
 
     const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status)) : undefined;
+    const snapshot = verifier ? await verifier.snapshot() : undefined;
     const settings = {
       lockTimeoutMs: config.lockTimeoutMs,
       statementTimeoutMs: config.statementTimeoutMs,
@@ -120,9 +133,15 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
     const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     const done = new Set(reverted.map((r) => r.version));
+    let verification: VerificationOutcome = notRun;
+    if (verifier && snapshot && !failure) {
+      const summary = await verifier.verifyRollback(snapshot);
+      verification = { status: summary.ok ? 'passed' : 'failed', ...summary };
+    }
     return finish({
       ...base,
-      status: failure ? 'failed' : 'rolled-back',
+      verification,
+      status: failure || verification.status === 'failed' ? 'failed' : 'rolled-back',
       reverted,
       notReverted: failure ? units.map((u) => u.version).filter((v) => !done.has(v)) : [],
       ...(failure ? { failure } : {}),

@@ -1,8 +1,10 @@
 import type { SupagateConfig } from '../config.js';
 import { loadProjectConfig, type ProjectConfig } from '../config-file.js';
 import { SupagateError } from '../errors.js';
+import { diffSchemas } from '../schema/diff.js';
 import {
   acceptedLossTables,
+  readModel,
   takeVerifySnapshot,
   type VerificationResult,
   type VerifyConfig,
@@ -18,6 +20,12 @@ import { type PlanWithModels, planWithModels } from './plan.js';
 export type VerificationSummary = Omit<VerificationResult, 'model'>;
 
 export interface ApplyVerifier {
+  /**
+   * After down files ran, with no plan to compare against: what changed is taken as intended,
+   * so what fails is rows lost from tables that remain, RLS invariants, probe expectations
+   * and verify scripts.
+   */
+  verifyRollback(before: VerifySnapshot): Promise<VerificationSummary>;
   /** The plan: throws PLAN_FAILED when the migrations fail on a copy of production. */
   predict(): Promise<PlanWithModels>;
   snapshot(): Promise<VerifySnapshot>;
@@ -66,6 +74,17 @@ export function createVerifier(config: SupagateConfig, file: ProjectConfig, url:
       return planned;
     },
     snapshot: () => takeVerifySnapshot(url, verifyConfig),
+    verifyRollback: async (before) => {
+      const after = await readModel(url, verifyConfig.schemas);
+      const { model: _model, ...summary } = await verifyAfterApply({
+        url,
+        before,
+        plannedChanges: diffSchemas(before.model, after),
+        appliedVersions: [],
+        config: verifyConfig,
+      });
+      return summary;
+    },
     verify: async (before, planned, appliedVersions) => {
       const { model: _model, ...summary } = await verifyAfterApply({
         url,

@@ -1,4 +1,4 @@
-import type { ApplyResult } from '../commands/apply.js';
+import type { ApplyResult, Recovery, VerificationOutcome } from '../commands/apply.js';
 import type { BackupsResult } from '../commands/backups.js';
 import type { CopyResult } from '../commands/copy.js';
 import type { DiffResult } from '../commands/diff.js';
@@ -61,12 +61,17 @@ function formatBytes(bytes: number): string {
       : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
-function verificationLines(result: ApplyResult): string[] {
+function verificationLines(result: {
+  verification?: VerificationOutcome;
+  recovery?: Recovery;
+  backup: BackupOutcome;
+}): string[] {
   const v = result.verification;
+  if (!v) return [];
   if (v.status === 'off')
     return [
       '',
-      '!! VERIFICATION OFF: counts, RLS and the schema were not checked after applying (--verify off).',
+      '!! VERIFICATION OFF: counts, RLS and the schema were not checked afterwards (--verify off).',
     ];
   if (v.status === 'not-run') return [];
   const counted = v.counts.tables.length;
@@ -392,6 +397,7 @@ export function renderRollback(result: RollbackResult): string {
       ? `Rollback stopped after ${plural(result.reverted.length, 'down migration')}.`
       : `Rolled back ${plural(result.reverted.length, 'migration')} to ${result.to}.`,
   );
+  lines.push(...verificationLines(result));
   return lines.join('\n');
 }
 

@@ -390,7 +390,7 @@ function probeTablesOf(model: SchemaModel, config: VerifyConfig, settings: Verif
   return [...tables].sort(compareText);
 }
 
-async function readModel(url: string, schemas: string[] | undefined): Promise<SchemaModel> {
+export async function readModel(url: string, schemas: string[] | undefined): Promise<SchemaModel> {
   const connection = await connect(url, { readOnly: true, applicationName: 'supagate verify (schema)' });
   try {
     return await introspect(connection.client, schemas ? { schemas } : {});
