@@ -21,6 +21,7 @@ import {
   compareVersions,
   connect,
   countRows,
+  createVerifier,
   describeAccess,
   describeTarget,
   diffSchemas,
@@ -61,8 +62,9 @@ import {
   shortValue,
   status,
   takeBackup,
-  targetFingerprint
-} from "./chunk-RTEAOQH6.js";
+  targetFingerprint,
+  withProjectFile
+} from "./chunk-EGWEACRS.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -4917,8 +4919,10 @@ async function rollback(config, options) {
     });
   }
   const started = performance.now();
-  const discovered = await discover(config);
-  const store = config.backup === "on" && !options.dryRun ? openBackupStore(config) : void 0;
+  const { config: effective, file } = await withProjectFile(config);
+  const discovered = await discover(effective);
+  const store = effective.backup === "on" && !options.dryRun ? openBackupStore(effective) : void 0;
+  const verifier = effective.verify === "on" ? createVerifier(effective, file, url) : void 0;
   let connection;
   let release;
   try {
@@ -4943,14 +4947,21 @@ async function rollback(config, options) {
       ...result,
       durationMs: Math.round(performance.now() - started)
     });
+    const notRun = verifier ? { status: "not-run" } : { status: "off" };
     if (units.length === 0)
-      return finish({ ...base, status: "nothing-to-roll-back", backup: { status: "not-needed" } });
+      return finish({
+        ...base,
+        status: "nothing-to-roll-back",
+        backup: { status: "not-needed" },
+        verification: notRun
+      });
     if (options.dryRun) {
       const backup = config.backup === "on" ? { status: "planned", store: config.backupStore, encrypted: config.backupKey !== void 0 } : { status: "off" };
-      return finish({ ...base, status: "dry-run", backup });
+      return finish({ ...base, status: "dry-run", backup, verification: notRun });
     }
     assertConfirmed(options.confirm, connection);
     const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status2)) : void 0;
+    const snapshot = verifier ? await verifier.snapshot() : void 0;
     const settings = {
       lockTimeoutMs: config.lockTimeoutMs,
       statementTimeoutMs: config.statementTimeoutMs,
@@ -4970,9 +4981,15 @@ async function rollback(config, options) {
     const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     const done = new Set(reverted.map((r) => r.version));
+    let verification = notRun;
+    if (verifier && snapshot && !failure) {
+      const summary = await verifier.verifyRollback(snapshot);
+      verification = { status: summary.ok ? "passed" : "failed", ...summary };
+    }
     return finish({
       ...base,
-      status: failure ? "failed" : "rolled-back",
+      verification,
+      status: failure || verification.status === "failed" ? "failed" : "rolled-back",
       reverted,
       notReverted: failure ? units.map((u) => u.version).filter((v) => !done.has(v)) : [],
       ...failure ? { failure } : {},

@@ -16,7 +16,7 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-RTEAOQH6.js";
+} from "./chunk-EGWEACRS.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

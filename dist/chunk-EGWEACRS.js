@@ -45578,6 +45578,17 @@ function createVerifier(config, file, url) {
       return planned;
     },
     snapshot: () => takeVerifySnapshot(url, verifyConfig),
+    verifyRollback: async (before) => {
+      const after = await readModel(url, verifyConfig.schemas);
+      const { model: _model, ...summary2 } = await verifyAfterApply({
+        url,
+        before,
+        plannedChanges: diffSchemas(before.model, after),
+        appliedVersions: [],
+        config: verifyConfig
+      });
+      return summary2;
+    },
     verify: async (before, planned, appliedVersions) => {
       const { model: _model, ...summary2 } = await verifyAfterApply({
         url,
@@ -45952,10 +45963,11 @@ function formatBytes(bytes) {
 }
 function verificationLines(result2) {
   const v = result2.verification;
+  if (!v) return [];
   if (v.status === "off")
     return [
       "",
-      "!! VERIFICATION OFF: counts, RLS and the schema were not checked after applying (--verify off)."
+      "!! VERIFICATION OFF: counts, RLS and the schema were not checked afterwards (--verify off)."
     ];
   if (v.status === "not-run") return [];
   const counted = v.counts.tables.length;
@@ -46236,6 +46248,7 @@ function renderRollback(result2) {
     "",
     result2.failure ? `Rollback stopped after ${plural2(result2.reverted.length, "down migration")}.` : `Rolled back ${plural2(result2.reverted.length, "migration")} to ${result2.to}.`
   );
+  lines.push(...verificationLines(result2));
   return lines.join("\n");
 }
 function renderCopy(result2) {
@@ -46298,6 +46311,8 @@ export {
   describeAccess,
   introducedLints,
   plan,
+  withProjectFile,
+  createVerifier,
   apply,
   status,
   resolveConfig,
