@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
-import { copyDatabase } from '../src/core/commands/copy.js';
+import { copyDatabase, copyObjectOwners } from '../src/core/commands/copy.js';
 import { resolveConfig } from '../src/core/config.js';
 import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { FakeSupabaseStorageServer } from './harness/fake-supabase-storage.js';
 
 let source: TestDatabase;
 let target: TestDatabase;
@@ -54,6 +56,16 @@ describe('copy', () => {
     expect(await target.query(policies)).toEqual(await source.query(policies));
   });
 
+  it('explains a target that lacks the auth users the rows reference, and changes nothing', async () => {
+    const error = await copyDatabase(resolveConfig({}), { from: source.url, to: target.url }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as SupagateError).code).toBe('RESTORE_FAILED');
+    expect((error as SupagateError).hint).toContain('auth.users');
+    const [left] = await target.query(`select to_regclass('public.profiles') is null as clean`);
+    expect(left).toEqual({ clean: true });
+  });
+
   it('refuses a target that already has tables unless --force', async () => {
     await target.query('create table public.existing (id int)');
     const error = await copyDatabase(resolveConfig({}), { from: source.url, to: target.url }).catch(
@@ -66,6 +78,43 @@ describe('copy', () => {
     expect(still).toEqual({ present: true });
   });
 
+  it('copies the Storage files too, verified, and gives objects back their owners', async () => {
+    const sourceKey = `source-${randomBytes(8).toString('hex')}`;
+    const targetKey = `target-${randomBytes(8).toString('hex')}`;
+    const sourceStorage = new FakeSupabaseStorageServer(sourceKey);
+    const targetStorage = new FakeSupabaseStorageServer(targetKey);
+    await Promise.all([sourceStorage.start(), targetStorage.start()]);
+    try {
+      sourceStorage.buckets.set('avatars', { public: true });
+      sourceStorage.put('avatars', 'a1/avatar.png', randomBytes(4096), 'image/png');
+      await source.query(`insert into storage.objects (bucket_id, name, owner)
+        values ('avatars', 'a1/avatar.png', '00000000-0000-0000-0000-0000000000a1')`);
+      await target.query(
+        `insert into auth.users (id, email) values ('00000000-0000-0000-0000-0000000000a1', 'a@example.com')`,
+      );
+
+      const result = await copyDatabase(resolveConfig({}), {
+        from: source.url,
+        to: target.url,
+        storage: {
+          from: { url: sourceStorage.url, serviceKey: sourceKey },
+          to: { url: targetStorage.url, serviceKey: targetKey },
+        },
+      });
+      expect(result.ok).toBe(true);
+      expect(result.storage?.buckets).toEqual([
+        expect.objectContaining({ id: 'avatars', objects: 1, copied: 1, mismatches: [] }),
+      ]);
+      // What a Storage upload with a service key leaves: an ownerless row. The owners come back.
+      await target.query(`update storage.objects set owner = null`);
+      expect(await copyObjectOwners(source.url, target.url)).toBe(1);
+      const [row] = await target.query(`select owner from storage.objects where name = 'a1/avatar.png'`);
+      expect(row).toEqual({ owner: '00000000-0000-0000-0000-0000000000a1' });
+    } finally {
+      await Promise.all([sourceStorage.stop(), targetStorage.stop()]);
+    }
+  });
+
   it('runs from the CLI and says what it is missing', async () => {
     let out = '';
     const write = (text: string) => {
@@ -74,5 +123,10 @@ describe('copy', () => {
     const io = { stdout: write, stderr: write, env: {} };
     expect(await runCli(['copy', '--from', source.url], io)).toBe(1);
     expect(out).toContain('--to is missing');
+    out = '';
+    expect(await runCli(['copy', '--from', source.url, '--to', target.url, '--storage'], io)).toBe(1);
+    expect(out).toContain(
+      'copy --storage needs --from-supabase-url, --to-supabase-url, $SUPAGATE_FROM_SERVICE_KEY',
+    );
   });
 });

@@ -90,6 +90,31 @@ async function writeReport(path: string, result: object, ok: boolean): Promise<v
   await writeFile(path, `${body}\n`);
 }
 
+/** Both projects' Storage API endpoints; the keys come from the environment, never argv. */
+function storageProjects(
+  flags: { fromSupabaseUrl?: string; toSupabaseUrl?: string },
+  io: CliIo,
+): { from: { url: string; serviceKey: string }; to: { url: string; serviceKey: string } } {
+  const fromKey = io.env.SUPAGATE_FROM_SERVICE_KEY;
+  const toKey = io.env.SUPAGATE_TO_SERVICE_KEY;
+  const missing = [
+    ...(flags.fromSupabaseUrl ? [] : ['--from-supabase-url']),
+    ...(flags.toSupabaseUrl ? [] : ['--to-supabase-url']),
+    ...(fromKey ? [] : ['$SUPAGATE_FROM_SERVICE_KEY']),
+    ...(toKey ? [] : ['$SUPAGATE_TO_SERVICE_KEY']),
+  ];
+  if (missing.length > 0 || !flags.fromSupabaseUrl || !flags.toSupabaseUrl || !fromKey || !toKey) {
+    throw new SupagateError('CONFIG_INVALID', `copy --storage needs ${missing.join(', ')}`, {
+      hint: 'Pass both project URLs, and both service_role keys in the environment (never on the command line).',
+      details: { setting: 'storage' },
+    });
+  }
+  return {
+    from: { url: flags.fromSupabaseUrl, serviceKey: fromKey },
+    to: { url: flags.toSupabaseUrl, serviceKey: toKey },
+  };
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command()
@@ -452,6 +477,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--from <url>', 'the source database')
     .option('--to <url>', 'the target database')
     .option('--force', 'replace what the target already has in the copied schemas')
+    .option('--storage', 'also copy the Storage files ($SUPAGATE_FROM_SERVICE_KEY, $SUPAGATE_TO_SERVICE_KEY)')
+    .option('--from-supabase-url <url>', 'with --storage: the source project URL (https://<ref>.supabase.co)')
+    .option('--to-supabase-url <url>', 'with --storage: the target project URL')
     .option('--pg-dump <path>', 'pg_dump to use')
     .option('--pg-restore <path>', 'pg_restore to use')
     .option('--json', 'print the result as JSON')
@@ -460,6 +488,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         from?: string;
         to?: string;
         force?: boolean;
+        storage?: boolean;
+        fromSupabaseUrl?: string;
+        toSupabaseUrl?: string;
         pgDump?: string;
         pgRestore?: string;
         json?: boolean;
@@ -472,6 +503,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               from: flags.from,
               to: flags.to,
               force: flags.force ?? false,
+              ...(flags.storage ? { storage: storageProjects(flags, io) } : {}),
             }),
           renderCopy,
           (r) => (r.ok ? EXIT.ok : EXIT.error),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { takeBackup } from '../backup/backup.js';
 import { type RestoreResult, restoreBackup } from '../backup/restore.js';
+import { copyStorageObjects, type StorageCopyResult, type StorageProject } from '../backup/storage-copy.js';
 import { DirectoryStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import { connect, disconnect } from '../db/connect.js';
@@ -15,14 +16,16 @@ import { MANAGED_SCHEMAS } from '../schema/model.js';
  * copy: move a project's data to another instance (another region, or from Supabase's cloud to
  * a self-hosted one): a backup of the source (encrypted with a key made for the run, kept in a
  * private temporary folder), restored into the target in one transaction, and row counts and
- * RLS compared table by table with the source's. Storage objects (the files) are not copied:
- * their rows are, so they must be moved with the Storage API.
+ * RLS compared table by table with the source's. With `storage`, the Storage files too,
+ * through both projects' Storage APIs, each verified by its sha256.
  */
 export interface CopyOptions {
   from: string | undefined;
   to: string | undefined;
   /** Copy into a target whose user schemas already hold tables (they are replaced). */
   force?: boolean;
+  /** Also copy the Storage files: both projects' API URLs and service_role keys. */
+  storage?: { from: StorageProject; to: StorageProject };
 }
 
 export interface CopyResult {
@@ -32,7 +35,9 @@ export interface CopyResult {
   tables: number;
   rows: number;
   restore: RestoreResult;
-  /** Every table's rows and RLS match the source's snapshot. */
+  /** The Storage files, when asked for: per bucket, objects copied and verified. */
+  storage?: StorageCopyResult;
+  /** Every table's rows and RLS match the source's snapshot (and every file, with storage). */
   ok: boolean;
   durationMs: number;
 }
@@ -73,7 +78,13 @@ export async function copyDatabase(config: SupagateConfig, options: CopyOptions)
       allowOtherTarget: true,
       ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
       lockTimeoutMs: config.lockTimeoutMs,
+    }).catch((error: unknown) => {
+      throw withAuthHint(error);
     });
+    // Files after rows: uploading with a service key makes the target's rows ownerless, so
+    // the owners the source's rows name are written back afterwards.
+    const storage = options.storage ? await copyStorageObjects(options.storage) : undefined;
+    if (storage) await copyObjectOwners(options.from, options.to);
     return {
       command: 'copy',
       from: source.label,
@@ -81,12 +92,53 @@ export async function copyDatabase(config: SupagateConfig, options: CopyOptions)
       tables: restore.counts.length,
       rows: restore.counts.reduce((sum, count) => sum + count.actual, 0),
       restore,
-      ok: restore.ok,
+      ...(storage ? { storage } : {}),
+      ok: restore.ok && (storage?.ok ?? true),
       durationMs: Math.round(performance.now() - started),
     };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The owner (and owner_id, where Storage has it) of every object, from the source's rows to the target's. */
+export async function copyObjectOwners(fromUrl: string, toUrl: string): Promise<number> {
+  const from = await connect(fromUrl, { readOnly: true, applicationName: 'supagate copy' });
+  const to = await connect(toUrl, { applicationName: 'supagate copy' });
+  try {
+    const { rows } = await from.client.query<{ owners: unknown }>(
+      `SELECT coalesce(json_agg(json_build_object('bucket_id', bucket_id, 'name', name, 'owner', owner,
+              'owner_id', to_jsonb(o) ->> 'owner_id')), '[]') AS owners
+         FROM storage.objects o WHERE owner IS NOT NULL OR to_jsonb(o) ->> 'owner_id' IS NOT NULL`,
+    );
+    const { rows: columns } = await to.client.query<{ has: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'storage.objects'::regclass AND attname = 'owner_id' AND NOT attisdropped) AS has`,
+    );
+    const ownerId = columns[0]?.has ? ', owner_id = x.owner_id' : '';
+    const result = await to.client.query(
+      `UPDATE storage.objects o SET owner = x.owner${ownerId}
+         FROM json_to_recordset($1) AS x(bucket_id text, name text, owner uuid, owner_id text)
+        WHERE o.bucket_id = x.bucket_id AND o.name = x.name`,
+      [JSON.stringify(rows[0]?.owners ?? [])],
+    );
+    return result.rowCount ?? 0;
+  } finally {
+    await disconnect(from);
+    await disconnect(to);
+  }
+}
+
+/** Rows that reference auth.users need the users: Supabase's auth schema is not part of the copy. */
+function withAuthHint(error: unknown): unknown {
+  if (!(error instanceof SupagateError) || !/violates foreign key constraint/.test(error.message))
+    return error;
+  return new SupagateError(error.code, error.message, {
+    hint:
+      'The copied rows reference rows the target lacks, usually auth.users: supagate copies your schemas, not ' +
+      "Supabase's auth schema. Move the users first (Supabase's project migration), then copy again. Nothing was changed.",
+    details: error.details,
+    cause: error,
+  });
 }
 
 /** A target whose user schemas hold tables is refused unless --force: copy replaces them. */

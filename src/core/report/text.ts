@@ -401,6 +401,19 @@ export function renderRollback(result: RollbackResult): string {
   return lines.join('\n');
 }
 
+function storageCopyLines(result: CopyResult): string[] {
+  if (!result.storage)
+    return ['Storage files were not copied (their rows were): add --storage to copy them.'];
+  const lines = [`${result.storage.ok ? '✓' : '✗'} Storage files:`];
+  for (const bucket of result.storage.buckets) {
+    lines.push(
+      `  ${bucket.id}${bucket.created ? ' (created)' : ''}: ${bucket.objects} objects, ${formatBytes(bucket.bytes)}; ${bucket.copied} copied, ${bucket.skipped} already there`,
+    );
+    for (const mismatch of bucket.mismatches) lines.push(`    ✗ ${mismatch}`);
+  }
+  return lines;
+}
+
 export function renderCopy(result: CopyResult): string {
   const bad = result.restore.counts.filter((c) => !c.ok);
   const badRls = result.restore.rls.filter((r) => !r.ok);
@@ -412,6 +425,6 @@ export function renderCopy(result: CopyResult): string {
     `Row counts: ${bad.length === 0 ? 'every table matches the source' : `${bad.length} differ`}; RLS: ${badRls.length === 0 ? 'every table matches' : `${badRls.length} differ`}.`,
     ...bad.map((c) => `  ✗ ${c.table}: ${c.actual} rows, the source has ${c.expected}`),
     ...badRls.map((r) => `  ✗ ${r.table}: ${r.differences.join('; ')}`),
-    'Storage files are not copied (their rows are): move them with the Storage API.',
+    ...storageCopyLines(result),
   ].join('\n');
 }
