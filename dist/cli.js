@@ -21,12 +21,14 @@ import {
   compareVersions,
   connect,
   countRows,
+  createClient,
   createVerifier,
   describeAccess,
   describeTarget,
   diffSchemas,
   disconnect,
   discover,
+  dist_exports,
   downUnit,
   fetchBackupFile,
   findPgTool,
@@ -64,7 +66,7 @@ import {
   takeBackup,
   targetFingerprint,
   withProjectFile
-} from "./chunk-EGWEACRS.js";
+} from "./chunk-WOFYW7AY.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -2694,7 +2696,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const negativeNumberArg = (arg) => {
           if (!/^-(\d+|\d*\.\d+)(e[+-]?\d+)?$/.test(arg)) return false;
           return !this._getCommandAndAncestors().some(
-            (cmd) => cmd.options.map((opt) => opt.short).some((short) => /^-\d$/.test(short))
+            (cmd) => cmd.options.map((opt) => opt.short).some((short2) => /^-\d$/.test(short2))
           );
         };
         let activeVariadicOption = null;
@@ -4788,6 +4790,558 @@ function unsafeDependents(manifest, dependents) {
   );
 }
 
+// src/core/backup/storage-copy.ts
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+var MAX_MISMATCHES = 100;
+async function copyStorageObjects(options) {
+  registerSecret(options.from?.serviceKey);
+  registerSecret(options.to?.serviceKey);
+  const settings = {
+    retries: options.retries ?? 3,
+    retryDelayMs: options.retryDelayMs ?? 500,
+    pageSize: options.pageSize ?? 1e3
+  };
+  const concurrency = options.concurrency ?? 4;
+  checkNumber("concurrency", concurrency, 1);
+  checkNumber("pageSize", settings.pageSize, 1);
+  checkNumber("retries", settings.retries, 0);
+  checkNumber("retryDelayMs", settings.retryDelayMs, 0);
+  const source = new Side("source", options.from, settings);
+  const target = new Side("target", options.to, settings);
+  if (source.address === target.address) {
+    throw new SupagateError(
+      "CONFIG_INVALID",
+      `The source and the target are the same project (${source.host})`,
+      {
+        hint: "Pass the URL of the project to copy from and the URL of another project to copy into."
+      }
+    );
+  }
+  const progress = (event) => {
+    try {
+      options.onProgress?.(event);
+    } catch {
+    }
+  };
+  const sourceBuckets = await source.listBuckets();
+  const wanted = options.buckets?.length ? [...new Set(options.buckets)] : void 0;
+  if (wanted) {
+    const missing = wanted.filter((id) => !sourceBuckets.some((bucket) => bucket.id === id));
+    if (missing.length > 0) {
+      throw new SupagateError(
+        "CONFIG_INVALID",
+        `The source project (${source.host}) has no bucket ${missing.map((id) => `"${id}"`).join(", ")}`,
+        {
+          hint: `Its buckets: ${sourceBuckets.map((bucket) => bucket.id).join(", ") || "none"}.`,
+          details: { missing, available: sourceBuckets.map((bucket) => bucket.id) }
+        }
+      );
+    }
+  }
+  const selected = sourceBuckets.filter((bucket) => !wanted || wanted.includes(bucket.id)).sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const targetBuckets = new Map((await target.listBuckets()).map((bucket) => [bucket.id, bucket]));
+  const results = [];
+  for (const bucket of selected) {
+    results.push(
+      await copyBucket(bucket, targetBuckets.get(bucket.id), { source, target, concurrency, progress })
+    );
+  }
+  return { buckets: results, ok: results.every((bucket) => bucket.mismatches.length === 0) };
+}
+async function copyBucket(bucket, existing, { source, target, concurrency, progress }) {
+  const result = {
+    id: bucket.id,
+    public: bucket.public,
+    created: false,
+    objects: 0,
+    bytes: 0,
+    copied: 0,
+    skipped: 0,
+    mismatches: [],
+    warnings: []
+  };
+  const mismatches = new MismatchList(result.mismatches);
+  let onTarget = existing;
+  if (!onTarget) {
+    result.created = await target.createBucket(bucket);
+    onTarget = await target.getBucket(bucket.id);
+  }
+  const conflict = onTarget.public !== bucket.public;
+  if (conflict) {
+    mismatches.add(
+      `bucket "${bucket.id}" is ${visibility(bucket.public)} on the source but ${visibility(onTarget.public)} on the target: nothing copied into it (change its Public setting on the target if that is intended, then copy again)`
+    );
+  } else if (!result.created) {
+    result.warnings.push(...settingDifferences(bucket, onTarget));
+  }
+  progress({ phase: "bucket", bucket: bucket.id, created: result.created, conflict });
+  const sourceObjects = await source.listObjects(bucket.id);
+  result.objects = sourceObjects.size;
+  result.bytes = totalBytes(sourceObjects);
+  progress({ phase: "list", bucket: bucket.id, objects: result.objects, bytes: result.bytes });
+  if (conflict) {
+    mismatches.finish();
+    return result;
+  }
+  const targetObjects = result.created ? /* @__PURE__ */ new Map() : await target.listObjects(bucket.id);
+  const copiedDigests = /* @__PURE__ */ new Map();
+  const items = [...sourceObjects.values()].sort((a, b) => a.name < b.name ? -1 : 1);
+  let done = 0;
+  await eachLimited(items, concurrency, async (item) => {
+    let action;
+    let bytes = 0;
+    try {
+      if (await identical(source, target, bucket.id, item, targetObjects.get(item.name))) {
+        action = "skipped";
+        result.skipped++;
+        bytes = item.size ?? 0;
+      } else {
+        const digest = await transfer(source, target, bucket.id, item);
+        copiedDigests.set(item.name, digest);
+        action = "copied";
+        result.copied++;
+        bytes = digest.size;
+      }
+    } catch (error) {
+      if (isForbidden(error)) throw error;
+      mismatches.add(`${item.name}: not copied: ${messageOf(error)}`);
+      action = "failed";
+    }
+    done++;
+    progress({
+      phase: "object",
+      bucket: bucket.id,
+      name: item.name,
+      action,
+      bytes,
+      done,
+      total: items.length
+    });
+  });
+  await verifyBucket(bucket.id, copiedDigests, mismatches, { source, target, concurrency, progress });
+  mismatches.finish();
+  progress({ phase: "verify", bucket: bucket.id, ok: result.mismatches.length === 0 });
+  return result;
+}
+async function identical(source, target, bucket, item, onTarget) {
+  if (!onTarget || item.size === void 0 || onTarget.size !== item.size) return false;
+  if (onTarget.mimetype !== item.mimetype) return false;
+  if (item.size === 0) return true;
+  const [ours, theirs] = await Promise.all([
+    source.digest(bucket, item.name),
+    target.digest(bucket, item.name)
+  ]);
+  return ours.sha256 === theirs.sha256 && ours.size === theirs.size;
+}
+async function transfer(source, target, bucket, item) {
+  return retrying(source.settings, async () => {
+    const download = await source.openDownload(bucket, item.name);
+    const hash = createHash("sha256");
+    let size = 0;
+    async function* hashed() {
+      for await (const chunk of download) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    }
+    const body = Readable.from(hashed(), { objectMode: false });
+    try {
+      await target.upload(bucket, item.name, body, item);
+    } finally {
+      body.destroy();
+      download.destroy();
+    }
+    return { sha256: hash.digest("hex"), size };
+  });
+}
+async function verifyBucket(bucket, copiedDigests, mismatches, { source, target, concurrency }) {
+  const [onSource, onTarget] = await Promise.all([source.listObjects(bucket), target.listObjects(bucket)]);
+  const sourceBytes = totalBytes(onSource);
+  const targetBytes = totalBytes(onTarget);
+  if (onSource.size !== onTarget.size || sourceBytes !== targetBytes) {
+    mismatches.add(
+      `bucket "${bucket}": ${onSource.size} objects (${sourceBytes} bytes) on the source, ${onTarget.size} objects (${targetBytes} bytes) on the target`
+    );
+  }
+  for (const [name, item] of onSource) {
+    const other = onTarget.get(name);
+    if (!other) mismatches.add(`${name}: missing on the target`);
+    else if (other.size !== item.size) {
+      mismatches.add(`${name}: ${item.size ?? "?"} bytes on the source, ${other.size ?? "?"} on the target`);
+    } else if (other.mimetype !== item.mimetype) {
+      mismatches.add(
+        `${name}: content type ${item.mimetype ?? "none"} on the source, ${other.mimetype ?? "none"} on the target`
+      );
+    }
+  }
+  for (const name of onTarget.keys()) {
+    if (!onSource.has(name)) mismatches.add(`${name}: on the target only`);
+  }
+  const copied = [...copiedDigests.entries()].sort(([a], [b]) => a < b ? -1 : 1);
+  await eachLimited(copied, concurrency, async ([name, expected]) => {
+    try {
+      const actual = await target.digest(bucket, name);
+      if (actual.sha256 !== expected.sha256 || actual.size !== expected.size) {
+        mismatches.add(
+          `${name}: the target's copy differs from the source (SHA-256 ${short(actual.sha256)}\u2026, ${actual.size} bytes; expected ${short(expected.sha256)}\u2026, ${expected.size} bytes)`
+        );
+      }
+    } catch (error) {
+      if (isForbidden(error)) throw error;
+      mismatches.add(`${name}: cannot be read back from the target: ${messageOf(error)}`);
+    }
+  });
+}
+var Side = class {
+  constructor(role, project, settings) {
+    this.role = role;
+    this.settings = settings;
+    if (!project?.url) {
+      throw new SupagateError("CONFIG_INVALID", `Copying Storage needs the ${role} project's URL`, {
+        hint: `Pass the ${role} project URL (https://<ref>.supabase.co) with its service_role key.`,
+        details: { side: role }
+      });
+    }
+    let url;
+    try {
+      url = new URL(project.url);
+      if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http");
+    } catch {
+      throw new SupagateError(
+        "CONFIG_INVALID",
+        `The ${role} project URL "${redact(project.url)}" is not an http(s) URL`,
+        {
+          hint: "Use the project URL, https://<ref>.supabase.co (Project Settings \u2192 API), not the database URL.",
+          details: { side: role }
+        }
+      );
+    }
+    this.host = url.host;
+    this.address = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+    if (!project.serviceKey) {
+      throw new SupagateError(
+        "CONFIG_INVALID",
+        `Copying Storage needs the ${role} project's service_role key`,
+        {
+          hint: "Pass it from a secret (SUPABASE_SERVICE_ROLE_KEY of each project).",
+          details: { side: role }
+        }
+      );
+    }
+    const keyKind = keyRole(project.serviceKey);
+    if (keyKind !== void 0 && keyKind !== "service_role" && keyKind !== "supabase_admin") {
+      throw new SupagateError(
+        "STORAGE_COPY_FORBIDDEN",
+        `The ${role} key (${this.host}) is a ${keyKind} key, not a service_role key: it cannot see private buckets`,
+        { hint: FORBIDDEN_HINT, details: { side: role, keyRole: keyKind } }
+      );
+    }
+    this.#client = createClient(project.url, project.serviceKey, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      // Realtime is never used; on Node 20, which has no global WebSocket, supabase-js
+      // refuses to construct a client without a transport.
+      realtime: { transport: UnusedWebSocket }
+    });
+  }
+  role;
+  settings;
+  host;
+  /** Origin and path, to tell two projects apart. */
+  address;
+  #client;
+  #files(bucket) {
+    return this.#client.storage.from(encodeURIComponent(bucket));
+  }
+  async listBuckets() {
+    const buckets = await this.#call("list buckets", () => this.#client.storage.listBuckets());
+    return buckets.map(bucketInfo);
+  }
+  async getBucket(id) {
+    return bucketInfo(
+      await this.#call(`read bucket "${id}"`, () => this.#client.storage.getBucket(encodeURIComponent(id)))
+    );
+  }
+  /** Creates the bucket with the source's settings; false when it already exists. */
+  async createBucket(bucket) {
+    return retrying(this.settings, async () => {
+      const { error } = await this.#client.storage.createBucket(bucket.id, {
+        public: bucket.public,
+        fileSizeLimit: bucket.fileSizeLimit,
+        allowedMimeTypes: bucket.allowedMimeTypes
+      });
+      if (!error) return true;
+      if (bodyStatusOf(error) === 409) return false;
+      throw this.#fail(`create bucket "${bucket.id}"`, error);
+    });
+  }
+  /** Every object of the bucket, by full name: folder by folder, page by page. */
+  async listObjects(bucket) {
+    const objects = /* @__PURE__ */ new Map();
+    const folders = [""];
+    const seenFolders = new Set(folders);
+    for (let i = 0; i < folders.length; i++) {
+      const folder = folders[i];
+      const seen = /* @__PURE__ */ new Set();
+      for (let offset = 0; ; ) {
+        const page = await this.#call(
+          `list "${bucket}/${folder}"`,
+          () => this.#files(bucket).list(folder, {
+            limit: this.settings.pageSize,
+            offset,
+            sortBy: { column: "name", order: "asc" }
+          })
+        );
+        let fresh = 0;
+        for (const entry of page) {
+          if (!entry.name) continue;
+          const isFolder = entry.id === null || entry.id === void 0;
+          const key = `${isFolder ? "d" : "f"}:${entry.name}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          fresh++;
+          const path = folder ? `${folder}/${entry.name}` : entry.name;
+          if (isFolder) {
+            if (!seenFolders.has(path)) {
+              seenFolders.add(path);
+              folders.push(path);
+            }
+            continue;
+          }
+          const metadata = entry.metadata ?? {};
+          const size = Number(metadata.size);
+          objects.set(path, {
+            name: path,
+            size: metadata.size === void 0 || metadata.size === null || !Number.isFinite(size) ? void 0 : size,
+            mimetype: typeof metadata.mimetype === "string" ? metadata.mimetype : void 0,
+            cacheControl: typeof metadata.cacheControl === "string" ? metadata.cacheControl : void 0
+          });
+        }
+        if (page.length < this.settings.pageSize || fresh === 0) break;
+        offset += page.length;
+      }
+    }
+    return objects;
+  }
+  /** A stream of the object's bytes (one attempt; errors classified). */
+  async openDownload(bucket, name) {
+    const { data, error } = await this.#files(bucket).download(encodePath(name)).asStream().then(
+      (outcome) => outcome,
+      (thrown) => ({ data: null, error: thrown })
+    );
+    if (error) throw this.#fail(`download "${bucket}/${name}"`, error);
+    if (!data) return Readable.from([]);
+    return Readable.fromWeb(data);
+  }
+  /** Uploads a stream under the name, replacing what is there (one attempt; errors classified). */
+  async upload(bucket, name, body, item) {
+    const maxAge = /max-age=(\d+)/.exec(item.cacheControl ?? "")?.[1];
+    let error;
+    try {
+      ({ error } = await this.#files(bucket).upload(encodePath(name), body, {
+        upsert: true,
+        contentType: item.mimetype ?? "application/octet-stream",
+        ...maxAge ? { cacheControl: maxAge } : {},
+        duplex: "half"
+      }));
+    } catch (thrown) {
+      error = thrown;
+    }
+    if (error) throw this.#fail(`upload "${bucket}/${name}"`, error);
+  }
+  /** SHA-256 and size of the object as downloaded now (with retries). */
+  async digest(bucket, name) {
+    return retrying(this.settings, async () => {
+      const stream = await this.openDownload(bucket, name);
+      const hash = createHash("sha256");
+      let size = 0;
+      try {
+        for await (const chunk of stream) {
+          hash.update(chunk);
+          size += chunk.length;
+        }
+      } catch (error) {
+        stream.destroy();
+        throw this.#fail(`download "${bucket}/${name}"`, error);
+      }
+      return { sha256: hash.digest("hex"), size };
+    });
+  }
+  async #call(what, operation) {
+    return retrying(this.settings, async () => {
+      let outcome;
+      try {
+        outcome = await operation();
+      } catch (error) {
+        throw this.#fail(what, error);
+      }
+      if (outcome.error || outcome.data === null) throw this.#fail(what, outcome.error ?? "no answer");
+      return outcome.data;
+    });
+  }
+  /** A typed error: forbidden (stop), retryable (5xx, 408, 429, network) or failed. */
+  #fail(what, error) {
+    if (error instanceof SupagateError || error instanceof Retryable) return error;
+    const status2 = httpStatusOf(error);
+    const bodyStatus = bodyStatusOf(error);
+    const message = messageOf(error);
+    const denied = status2 === 401 || status2 === 403 || bodyStatus === 401 || bodyStatus === 403 || status2 === 400 && /\b(jwt|jws|invalid signature|unauthori[sz]ed)\b/i.test(message);
+    if (denied) {
+      return new SupagateError(
+        "STORAGE_COPY_FORBIDDEN",
+        `The ${this.role} project (${this.host}) refused to ${what} (HTTP ${status2 ?? bodyStatus}): ${message}`,
+        { hint: FORBIDDEN_HINT, details: { side: this.role, status: status2 ?? bodyStatus } }
+      );
+    }
+    const failed = new SupagateError(
+      "STORAGE_COPY_FAILED",
+      `Supabase Storage on the ${this.role} (${this.host}) could not ${what}${status2 ? ` (HTTP ${status2})` : ""}: ${message}`,
+      {
+        hint: "Check the project URL and its Storage settings (file size limit, allowed MIME types); retries are made after 5xx, 429 and network errors.",
+        details: {
+          side: this.role,
+          ...status2 ? { status: status2 } : {},
+          ...bodyStatus ? { statusCode: bodyStatus } : {}
+        }
+      }
+    );
+    const transient = status2 === void 0 || status2 >= 500 || status2 === 408 || status2 === 429 || bodyStatus !== void 0 && (bodyStatus >= 500 || bodyStatus === 429);
+    return transient ? new Retryable(failed) : failed;
+  }
+};
+var FORBIDDEN_HINT = "Use each project's service_role key (Project Settings \u2192 API Keys \u2192 service_role, or a secret key sb_secret_\u2026): the anon and publishable keys cannot list buckets or read private files.";
+var Retryable = class extends Error {
+  constructor(final) {
+    super(final.message);
+    this.final = final;
+  }
+  final;
+};
+async function retrying(settings, work) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof Retryable)) throw error;
+      if (attempt >= settings.retries) throw error.final;
+      await new Promise((done) => setTimeout(done, settings.retryDelayMs * 2 ** attempt));
+    }
+  }
+}
+async function eachLimited(items, limit, work) {
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}
+var MismatchList = class {
+  constructor(list) {
+    this.list = list;
+  }
+  list;
+  #more = 0;
+  add(text) {
+    if (this.list.length < MAX_MISMATCHES) this.list.push(redact(text));
+    else this.#more++;
+  }
+  finish() {
+    if (this.#more > 0) this.list.push(`\u2026 and ${this.#more} more`);
+    this.#more = 0;
+  }
+};
+var UnusedWebSocket = class {
+  constructor() {
+    throw new Error("supagate does not use Supabase Realtime");
+  }
+};
+function bucketInfo(bucket) {
+  return {
+    id: bucket.id,
+    public: bucket.public === true,
+    fileSizeLimit: bucket.file_size_limit ?? null,
+    allowedMimeTypes: bucket.allowed_mime_types?.length ? [...bucket.allowed_mime_types] : null
+  };
+}
+function settingDifferences(source, target) {
+  const warnings = [];
+  if (String(source.fileSizeLimit ?? "none") !== String(target.fileSizeLimit ?? "none")) {
+    warnings.push(
+      `bucket "${source.id}": file size limit ${source.fileSizeLimit ?? "none"} on the source, ${target.fileSizeLimit ?? "none"} on the target`
+    );
+  }
+  const types = (list) => list ? [...list].sort().join(", ") : "any";
+  if (types(source.allowedMimeTypes) !== types(target.allowedMimeTypes)) {
+    warnings.push(
+      `bucket "${source.id}": allowed MIME types ${types(source.allowedMimeTypes)} on the source, ${types(target.allowedMimeTypes)} on the target`
+    );
+  }
+  return warnings;
+}
+function keyRole(key) {
+  if (key.startsWith("sb_secret_")) return "service_role";
+  if (key.startsWith("sb_publishable_")) return "publishable";
+  const parts = key.split(".");
+  if (parts.length !== 3) return void 0;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+    return typeof payload.role === "string" && /^[a-z_]{1,40}$/.test(payload.role) ? payload.role : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function encodePath(name) {
+  return name.split("/").map(encodeURIComponent).join("/");
+}
+function totalBytes(objects) {
+  let sum = 0;
+  for (const item of objects.values()) sum += item.size ?? 0;
+  return sum;
+}
+function visibility(isPublic) {
+  return isPublic ? "public" : "private";
+}
+function short(sha256) {
+  return sha256.slice(0, 12);
+}
+function httpStatusOf(error) {
+  const status2 = error?.status;
+  return typeof status2 === "number" ? status2 : void 0;
+}
+function bodyStatusOf(error) {
+  const code3 = Number(error?.statusCode);
+  return Number.isInteger(code3) && code3 >= 100 && code3 < 600 ? code3 : void 0;
+}
+function messageOf(error) {
+  if (error instanceof Error) {
+    const cause = error.cause;
+    const detail = cause instanceof Error && cause.message !== error.message ? ` (${cause.message})` : "";
+    return redact(`${error.message}${detail}`);
+  }
+  return redact(typeof error === "string" ? error : JSON.stringify(error));
+}
+function isForbidden(error) {
+  return error instanceof SupagateError && error.code === "STORAGE_COPY_FORBIDDEN";
+}
+function checkNumber(name, value, min) {
+  if (!Number.isInteger(value) || value < min) {
+    throw new SupagateError("CONFIG_INVALID", `Invalid ${name} ${value} for the Storage copy`, {
+      hint: `Use a whole number, at least ${min}.`,
+      details: { setting: name }
+    });
+  }
+}
+
 // src/core/commands/copy.ts
 async function copyDatabase(config, options) {
   if (!options.from || !options.to) {
@@ -4824,7 +5378,11 @@ async function copyDatabase(config, options) {
       allowOtherTarget: true,
       ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {},
       lockTimeoutMs: config.lockTimeoutMs
+    }).catch((error) => {
+      throw withAuthHint(error);
     });
+    const storage = options.storage ? await copyStorageObjects(options.storage) : void 0;
+    if (storage) await copyObjectOwners(options.from, options.to);
     return {
       command: "copy",
       from: source.label,
@@ -4832,12 +5390,47 @@ async function copyDatabase(config, options) {
       tables: restore.counts.length,
       rows: restore.counts.reduce((sum, count) => sum + count.actual, 0),
       restore,
-      ok: restore.ok,
+      ...storage ? { storage } : {},
+      ok: restore.ok && (storage?.ok ?? true),
       durationMs: Math.round(performance.now() - started)
     };
   } finally {
     await rm2(work, { recursive: true, force: true });
   }
+}
+async function copyObjectOwners(fromUrl, toUrl) {
+  const from = await connect(fromUrl, { readOnly: true, applicationName: "supagate copy" });
+  const to = await connect(toUrl, { applicationName: "supagate copy" });
+  try {
+    const { rows } = await from.client.query(
+      `SELECT coalesce(json_agg(json_build_object('bucket_id', bucket_id, 'name', name, 'owner', owner,
+              'owner_id', to_jsonb(o) ->> 'owner_id')), '[]') AS owners
+         FROM storage.objects o WHERE owner IS NOT NULL OR to_jsonb(o) ->> 'owner_id' IS NOT NULL`
+    );
+    const { rows: columns } = await to.client.query(
+      `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'storage.objects'::regclass AND attname = 'owner_id' AND NOT attisdropped) AS has`
+    );
+    const ownerId = columns[0]?.has ? ", owner_id = x.owner_id" : "";
+    const result = await to.client.query(
+      `UPDATE storage.objects o SET owner = x.owner${ownerId}
+         FROM json_to_recordset($1) AS x(bucket_id text, name text, owner uuid, owner_id text)
+        WHERE o.bucket_id = x.bucket_id AND o.name = x.name`,
+      [JSON.stringify(rows[0]?.owners ?? [])]
+    );
+    return result.rowCount ?? 0;
+  } finally {
+    await disconnect(from);
+    await disconnect(to);
+  }
+}
+function withAuthHint(error) {
+  if (!(error instanceof SupagateError) || !/violates foreign key constraint/.test(error.message))
+    return error;
+  return new SupagateError(error.code, error.message, {
+    hint: "The copied rows reference rows the target lacks, usually auth.users: supagate copies your schemas, not Supabase's auth schema. Move the users first (Supabase's project migration), then copy again. Nothing was changed.",
+    details: error.details,
+    cause: error
+  });
 }
 async function assertEmpty(url, label) {
   const connection = await connect(url, { readOnly: true, applicationName: "supagate copy" });
@@ -5379,6 +5972,26 @@ async function writeReport(path, result, ok) {
   await writeFile2(path, `${body}
 `);
 }
+function storageProjects(flags, io) {
+  const fromKey = io.env.SUPAGATE_FROM_SERVICE_KEY;
+  const toKey = io.env.SUPAGATE_TO_SERVICE_KEY;
+  const missing = [
+    ...flags.fromSupabaseUrl ? [] : ["--from-supabase-url"],
+    ...flags.toSupabaseUrl ? [] : ["--to-supabase-url"],
+    ...fromKey ? [] : ["$SUPAGATE_FROM_SERVICE_KEY"],
+    ...toKey ? [] : ["$SUPAGATE_TO_SERVICE_KEY"]
+  ];
+  if (missing.length > 0 || !flags.fromSupabaseUrl || !flags.toSupabaseUrl || !fromKey || !toKey) {
+    throw new SupagateError("CONFIG_INVALID", `copy --storage needs ${missing.join(", ")}`, {
+      hint: "Pass both project URLs, and both service_role keys in the environment (never on the command line).",
+      details: { setting: "storage" }
+    });
+  }
+  return {
+    from: { url: flags.fromSupabaseUrl, serviceKey: fromKey },
+    to: { url: flags.toSupabaseUrl, serviceKey: toKey }
+  };
+}
 async function runCli(argv, io) {
   let exitCode = EXIT.ok;
   const program2 = new Command().name("supagate").description(
@@ -5590,7 +6203,7 @@ async function runCli(argv, io) {
   );
   program2.command("copy").description(
     "Copy a project to another instance (another region, or self-hosted): backup of the source, restored into the target in one transaction, row counts and RLS compared table by table. Refuses a target with tables unless --force."
-  ).option("--from <url>", "the source database").option("--to <url>", "the target database").option("--force", "replace what the target already has in the copied schemas").option("--pg-dump <path>", "pg_dump to use").option("--pg-restore <path>", "pg_restore to use").option("--json", "print the result as JSON").action(
+  ).option("--from <url>", "the source database").option("--to <url>", "the target database").option("--force", "replace what the target already has in the copied schemas").option("--storage", "also copy the Storage files ($SUPAGATE_FROM_SERVICE_KEY, $SUPAGATE_TO_SERVICE_KEY)").option("--from-supabase-url <url>", "with --storage: the source project URL (https://<ref>.supabase.co)").option("--to-supabase-url <url>", "with --storage: the target project URL").option("--pg-dump <path>", "pg_dump to use").option("--pg-restore <path>", "pg_restore to use").option("--json", "print the result as JSON").action(
     async (flags) => {
       await report(
         "copy",
@@ -5598,7 +6211,8 @@ async function runCli(argv, io) {
         () => copyDatabase(resolveConfig({ pgDumpPath: flags.pgDump, pgRestorePath: flags.pgRestore }), {
           from: flags.from,
           to: flags.to,
-          force: flags.force ?? false
+          force: flags.force ?? false,
+          ...flags.storage ? { storage: storageProjects(flags, io) } : {}
         }),
         renderCopy,
         (r) => r.ok ? EXIT.ok : EXIT.error

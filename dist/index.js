@@ -16,7 +16,7 @@ import {
   renderStatus,
   resolveConfig,
   status
-} from "./chunk-EGWEACRS.js";
+} from "./chunk-WOFYW7AY.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

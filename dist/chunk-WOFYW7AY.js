@@ -46251,6 +46251,18 @@ function renderRollback(result2) {
   lines.push(...verificationLines(result2));
   return lines.join("\n");
 }
+function storageCopyLines(result2) {
+  if (!result2.storage)
+    return ["Storage files were not copied (their rows were): add --storage to copy them."];
+  const lines = [`${result2.storage.ok ? "\u2713" : "\u2717"} Storage files:`];
+  for (const bucket of result2.storage.buckets) {
+    lines.push(
+      `  ${bucket.id}${bucket.created ? " (created)" : ""}: ${bucket.objects} objects, ${formatBytes(bucket.bytes)}; ${bucket.copied} copied, ${bucket.skipped} already there`
+    );
+    for (const mismatch of bucket.mismatches) lines.push(`    \u2717 ${mismatch}`);
+  }
+  return lines;
+}
 function renderCopy(result2) {
   const bad = result2.restore.counts.filter((c) => !c.ok);
   const badRls = result2.restore.rls.filter((r) => !r.ok);
@@ -46262,7 +46274,7 @@ function renderCopy(result2) {
     `Row counts: ${bad.length === 0 ? "every table matches the source" : `${bad.length} differ`}; RLS: ${badRls.length === 0 ? "every table matches" : `${badRls.length} differ`}.`,
     ...bad.map((c) => `  \u2717 ${c.table}: ${c.actual} rows, the source has ${c.expected}`),
     ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`),
-    "Storage files are not copied (their rows are): move them with the Storage API."
+    ...storageCopyLines(result2)
   ].join("\n");
 }
 
@@ -46274,6 +46286,8 @@ export {
   redact,
   describeTarget,
   SupagateError,
+  createClient,
+  dist_exports,
   parseBackupKey,
   DirectoryStore,
   openBackupStore,
