@@ -60,6 +60,6 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
   it('fails with a clear message for a command it does not have', async () => {
     const run = await runAction({ command: 'deploy', 'db-url': db.url });
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toContain('::error::Unknown command "deploy". Use one of: status, apply.');
+    expect(run.stdout).toContain('::error::Unknown command "deploy". Use one of: status, plan, apply.');
   });
 });

@@ -1,16 +1,22 @@
 import * as core from '@actions/core';
 import { apply } from './core/commands/apply.js';
+import { plan } from './core/commands/plan.js';
 import { status } from './core/commands/status.js';
 import { flag, resolveConfig, type SupagateConfig } from './core/config.js';
 import { describeTarget } from './core/db/redact.js';
+import { renderPlanMarkdown } from './core/report/markdown.js';
 import { renderApply, renderError, renderStatus } from './core/report/text.js';
+import { createOctokit } from './github/client.js';
+import { readRunContext } from './github/context.js';
+import { publishPlan } from './github/publish-plan.js';
+import { writeJobSummary } from './github/summary.js';
 
 /**
  * The Action glue: inputs → a core command → outputs and job summary. Decisions a CLI user
  * would also need live in core/, not here.
  */
-const COMMANDS = ['status', 'apply'] as const;
-const LATER = ['plan', 'rollback', 'drift', 'verify'];
+const COMMANDS = ['status', 'plan', 'apply'] as const;
+const LATER = ['rollback', 'drift', 'verify'];
 
 export async function run(): Promise<void> {
   try {
@@ -23,6 +29,10 @@ export async function run(): Promise<void> {
         core.setOutput('pending_versions', result.pending.join(','));
         await summary('supagate status', renderStatus(result));
         if (!result.ok) core.setFailed('Migration history and files disagree; see the job summary.');
+        return;
+      }
+      case 'plan': {
+        await runPlan(config);
         return;
       }
       case 'apply': {
@@ -54,6 +64,40 @@ export async function run(): Promise<void> {
     }
   } catch (error) {
     core.setFailed(renderError(error));
+  }
+}
+
+/**
+ * plan on a pull request: the sticky comment and the `supagate/plan` status. From a fork the
+ * token is read-only and there are no secrets: a neutral result that says why.
+ */
+async function runPlan(config: SupagateConfig): Promise<void> {
+  const context = readRunContext();
+  if (context.readOnlyToken && !config.dbUrl) {
+    core.notice(
+      'This pull request comes from a fork: GitHub gives its workflows no secrets and a read-only token, so supagate ' +
+        'cannot read production or comment. A maintainer can run the plan from a branch of this repository.',
+    );
+    core.setOutput('blocking', 'false');
+    await summary('supagate plan', 'Skipped: pull requests from forks get no secrets and a read-only token.');
+    return;
+  }
+  const result = await plan(config);
+  core.setOutput('pending_count', result.pending.length);
+  core.setOutput('plan_hash', result.planHash);
+  core.setOutput('blocking', String(result.blocking));
+  await writeJobSummary(renderPlanMarkdown(result, { limit: Number.POSITIVE_INFINITY }));
+  if (context.pullRequest && !context.readOnlyToken) {
+    const octokit = createOctokit(core.getInput('github-token'), { baseUrl: context.apiUrl });
+    const author = core.getInput('comment-author');
+    const published = await publishPlan(octokit, context, result, {
+      dbUrl: config.dbUrl ?? '',
+      ...(author ? { author } : {}),
+    });
+    core.setOutput('comment_url', published.comment.url);
+  }
+  if (result.blocking) {
+    core.setFailed(`The plan has blocking findings: ${result.blockingReasons.slice(0, 3).join('; ')}`);
   }
 }
 

@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { apply } from '../src/core/commands/apply.js';
+import { runAction } from './harness/action.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { FakeGitHubApi } from './harness/github-api.js';
+import { createProject, migrations, type TestProject } from './harness/project.js';
+
+/** `command: plan` on a pull_request event: the sticky comment and the supagate/plan status. */
+let db: TestDatabase;
+let project: TestProject;
+let api: FakeGitHubApi;
+let opened: { pull_request: { head: { sha: string } } };
+let fork: object;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  project = await createProject(
+    migrations({
+      '1_base':
+        'create table public.notes (id int primary key);\nalter table public.notes enable row level security;',
+    }),
+  );
+  await apply(project.config(db.url));
+  await project.write('supabase/migrations/2_body.sql', 'alter table public.notes add column body text;');
+  api = await FakeGitHubApi.start({ repository: 'acme/app' });
+  opened = JSON.parse(await readFile('__fixtures__/github/pull_request.opened.json', 'utf8'));
+  fork = JSON.parse(await readFile('__fixtures__/github/pull_request.fork.json', 'utf8'));
+  api.addPullRequest({ number: 12, user: 'alice', headSha: opened.pull_request.head.sha });
+});
+afterAll(async () => {
+  await api.close();
+  await project.cleanup();
+  await db.drop();
+});
+
+function planRun(event: object, inputs: Record<string, string> = {}) {
+  return runAction(
+    {
+      command: 'plan',
+      'db-url': db.url,
+      'working-directory': project.dir,
+      'shadow-url': inject('serverUrl'),
+      'github-token': 'test-token',
+      ...inputs,
+    },
+    {
+      event,
+      eventName: 'pull_request',
+      env: { GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com' },
+    },
+  );
+}
+
+describe('the Action: plan on a pull request', () => {
+  it('posts one sticky comment and a supagate/plan status, and updates the same comment on the next push', async () => {
+    const first = await planRun(opened);
+    expect(first.exitCode, first.stdout).toBe(0);
+    expect(first.outputs.blocking).toBe('false');
+    expect(first.outputs.plan_hash).toMatch(/^[0-9a-f]{64}$/);
+    const comments = api.commentsOn(12);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.body).toContain('<!-- supagate:plan target=');
+    expect(comments[0]?.body).toContain(`<!-- supagate:plan-hash ${first.outputs.plan_hash} -->`);
+    expect(comments[0]?.body).toContain('### supagate plan: 1 migration');
+    expect(api.statuses).toContainEqual(
+      expect.objectContaining({
+        context: 'supagate/plan',
+        state: 'success',
+        sha: opened.pull_request.head.sha,
+      }),
+    );
+    expect(first.summary).toContain('### supagate plan');
+
+    const second = await planRun(opened);
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(api.commentsOn(12)).toHaveLength(1);
+    expect(
+      api.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/issues/comments/')),
+    ).toHaveLength(1);
+
+    // Nothing the Action sent or printed carries the database password.
+    const password = decodeURIComponent(new URL(db.url).password);
+    expect(JSON.stringify(api.requests)).not.toContain(password);
+    expect(
+      second.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+    ).not.toContain(password);
+  });
+
+  it('fails the status and the job when something blocks', async () => {
+    await project.write(
+      'supabase/migrations/3_open.sql',
+      'create table public.open_table (id int primary key);',
+    );
+    try {
+      const run = await planRun(opened);
+      expect(run.exitCode).toBe(1);
+      expect(run.outputs.blocking).toBe('true');
+      expect(run.stdout).toContain('::error::The plan has blocking findings: rls_disabled_in_public');
+      expect(api.statuses.at(-1)).toMatchObject({ context: 'supagate/plan', state: 'failure' });
+    } finally {
+      await project.remove('supabase/migrations/3_open.sql');
+    }
+  });
+
+  it('gives a neutral result for a pull request from a fork, which has no secrets', async () => {
+    const writesBefore = api.requests.filter((r) => r.method !== 'GET').length;
+    const run = await planRun(fork, { 'db-url': '' });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout).toContain('::notice::This pull request comes from a fork');
+    expect(api.requests.filter((r) => r.method !== 'GET').length).toBe(writesBefore);
+  });
+});
