@@ -8,6 +8,7 @@ import {
   DirectoryStore,
   HISTORY_SCHEMA,
   MANAGED_SCHEMAS,
+  SUMMARY_LIMIT,
   SupagateError,
   VERSION,
   __commonJS,
@@ -23,7 +24,6 @@ import {
   countRows,
   createClient,
   createVerifier,
-  describeAccess,
   describeTarget,
   diffSchemas,
   disconnect,
@@ -43,7 +43,6 @@ import {
   pgErrorFields,
   plan,
   planOf,
-  plural,
   readManifest,
   redact,
   registerSecret,
@@ -53,6 +52,7 @@ import {
   renderDiff,
   renderError,
   renderPlan,
+  renderPlanMarkdown,
   renderRollback,
   renderStatus,
   requireDbUrl,
@@ -61,12 +61,11 @@ import {
   rlsSnapshot,
   runTool,
   runUntilFailure,
-  shortValue,
   status,
   takeBackup,
   targetFingerprint,
   withProjectFile
-} from "./chunk-WOFYW7AY.js";
+} from "./chunk-NB3TKEK2.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -78,11 +77,11 @@ var require_error = __commonJS({
        * @param {string} code an id string representing the error
        * @param {string} message human-readable description of the error
        */
-      constructor(exitCode, code3, message) {
+      constructor(exitCode, code2, message) {
         super(message);
         Error.captureStackTrace(this, this.constructor);
         this.name = this.constructor.name;
-        this.code = code3;
+        this.code = code2;
         this.exitCode = exitCode;
         this.nestedError = void 0;
       }
@@ -1676,9 +1675,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return never
        * @private
        */
-      _exit(exitCode, code3, message) {
+      _exit(exitCode, code2, message) {
         if (this._exitCallback) {
-          this._exitCallback(new CommanderError2(exitCode, code3, message));
+          this._exitCallback(new CommanderError2(exitCode, code2, message));
         }
         process2.exit(exitCode);
       }
@@ -2316,14 +2315,14 @@ Expecting one of '${allowedValues.join("', '")}'`);
           });
         }
         const exitCallback = this._exitCallback;
-        proc.on("close", (code3) => {
-          code3 = code3 ?? 1;
+        proc.on("close", (code2) => {
+          code2 = code2 ?? 1;
           if (!exitCallback) {
-            process2.exit(code3);
+            process2.exit(code2);
           } else {
             exitCallback(
               new CommanderError2(
-                code3,
+                code2,
                 "commander.executeSubCommandAsync",
                 "(close)"
               )
@@ -2830,8 +2829,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
         }
         const config = errorOptions || {};
         const exitCode = config.exitCode || 1;
-        const code3 = config.code || "commander.error";
-        this._exit(exitCode, code3, message);
+        const code2 = config.code || "commander.error";
+        this._exit(exitCode, code2, message);
       }
       /**
        * Apply any option related environment variables, if option does
@@ -4432,7 +4431,7 @@ async function runRestoreScript(client, pgRestore, listFile, dumpFile) {
   const exited = new Promise(
     (resolve) => {
       child.once("error", (error) => resolve({ code: null, signal: null, error }));
-      child.once("close", (code3, signal) => resolve({ code: code3, signal }));
+      child.once("close", (code2, signal) => resolve({ code: code2, signal }));
     }
   );
   const script = new ScriptRunner(client);
@@ -4450,11 +4449,11 @@ async function runRestoreScript(client, pgRestore, listFile, dumpFile) {
       pending = Buffer.from(pending.subarray(start));
     }
     if (pending.length > 0) await script.line(pending);
-    const { code: code3, signal, error } = await exited;
-    if (error || code3 !== 0) {
+    const { code: code2, signal, error } = await exited;
+    if (error || code2 !== 0) {
       const said = firstLines(redact(stderr));
       throw restoreFailed(
-        error ? `pg_restore could not be started (${error.message})` : `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${code3}`} after ${script.entries} entries${said ? `: ${said}` : ""}`
+        error ? `pg_restore could not be started (${error.message})` : `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${code2}`} after ${script.entries} entries${said ? `: ${said}` : ""}`
       );
     }
     await script.finish();
@@ -5319,8 +5318,8 @@ function httpStatusOf(error) {
   return typeof status2 === "number" ? status2 : void 0;
 }
 function bodyStatusOf(error) {
-  const code3 = Number(error?.statusCode);
-  return Number.isInteger(code3) && code3 >= 100 && code3 < 600 ? code3 : void 0;
+  const code2 = Number(error?.statusCode);
+  return Number.isInteger(code2) && code2 >= 100 && code2 < 600 ? code2 : void 0;
 }
 function messageOf(error) {
   if (error instanceof Error) {
@@ -5697,248 +5696,6 @@ function renderJsonError(command, error) {
   return redact(JSON.stringify({ ok: false, command, error: body }, null, 2));
 }
 
-// src/core/report/escape.ts
-var SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&@~:="'$^]/g;
-function inline(text) {
-  return text.replace(/\r?\n|\r/g, " ").replace(SPECIAL, (char) => `&#${char.charCodeAt(0)};`);
-}
-function codeBlock(content, language = "") {
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run) => run[0].length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${language}
-${content.replace(/\n+$/, "")}
-${fence}`;
-}
-function code(text) {
-  return /^[\w.:/-]*$/.test(text) ? `\`${text}\`` : inline(text);
-}
-function safeUrl(url) {
-  if (!url) return void 0;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === "https:" ? parsed.toString().replace(/[()<>"' ]/g, encodeURIComponent) : void 0;
-  } catch {
-    return void 0;
-  }
-}
-
-// src/core/report/markdown.ts
-var COMMENT_LIMIT = 65536;
-var SUMMARY_LIMIT = 1e6;
-var BUDGETS = [
-  {
-    diffLines: Number.POSITIVE_INFINITY,
-    objects: Number.POSITIVE_INFINITY,
-    accessTables: Number.POSITIVE_INFINITY
-  },
-  { diffLines: 200, objects: 2e3, accessTables: 200 },
-  { diffLines: 40, objects: 500, accessTables: 100 },
-  { diffLines: 10, objects: 200, accessTables: 50 },
-  { diffLines: 0, objects: 100, accessTables: 25 },
-  { diffLines: 0, objects: 25, accessTables: 10 }
-];
-function renderPlanMarkdown(result, options = {}) {
-  const limit = options.limit ?? COMMENT_LIMIT;
-  for (const [index, budget] of BUDGETS.entries()) {
-    const text = render(result, budget, options, index > 0);
-    if (text.length <= limit) return text;
-  }
-  const smallest = render(result, BUDGETS[BUDGETS.length - 1], options, true);
-  const note = `
-
-${trimmedNote(options)}
-`;
-  const cut = smallest.slice(0, limit - note.length);
-  return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
-}
-function render(result, budget, options, trimmed) {
-  const parts = [];
-  if (options.header) parts.push(options.header);
-  parts.push(`### ${title(result)}`);
-  parts.push(verdict(result));
-  parts.push(
-    `Target: ${inline(result.target)} \xB7 plan ${code(result.planHash.slice(0, 12))}` + (result.shadow.source !== "none" ? ` \xB7 shadow: ${result.shadow.source} (PostgreSQL ${pgVersion(result.shadow.serverVersion)})` : "")
-  );
-  if (trimmed) parts.push(`> [!NOTE]
-> ${trimmedNote(options)}`);
-  if (result.pending.length > 0) parts.push(pendingSection(result));
-  if (result.problems.length > 0) {
-    parts.push(
-      `#### Migration history
-${result.problems.map(
-        (p) => `- ${p.severity === "error" ? "\u26D4" : "\u26A0\uFE0F"} ${inline(p.message)}${p.hint ? `<br>${inline(p.hint)}` : ""}`
-      ).join("\n")}`
-    );
-  }
-  if (result.failure) parts.push(failureSection(result));
-  if (result.hazards.length > 0) parts.push(hazardSection(result.hazards));
-  if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0) parts.push(lintSection(result));
-  if (result.access.length > 0) parts.push(accessSection(result.access, budget));
-  if (result.diff.changes.length > 0) parts.push(changesSection(result.diff.changes, budget));
-  if (result.shadow.warnings.length > 0) {
-    parts.push(
-      `<details><summary>Shadow database notes (${result.shadow.warnings.length})</summary>
-
-${result.shadow.warnings.map((w) => `- ${inline(w)}`).join("\n")}
-
-</details>`
-    );
-  }
-  return `${parts.join("\n\n")}
-`;
-}
-function title(result) {
-  switch (result.status) {
-    case "no-pending":
-      return "supagate plan: no pending migrations";
-    case "history-problem":
-      return "supagate plan: migration history needs attention";
-    case "failed":
-      return "supagate plan: the pending migrations could not be planned";
-    case "planned":
-      return `supagate plan: ${plural(result.pending.length, "migration")}, ${plural(result.diff.changes.length, "object")} changed, ${plural(
-        result.hazards.filter((h) => h.severity === "blocking" && !h.accepted).length,
-        "blocking hazard"
-      )}`;
-  }
-}
-function verdict(result) {
-  if (result.status === "no-pending")
-    return "\u2705 Nothing to apply: production has every migration of this branch.";
-  if (!result.blocking) return "\u2705 **Nothing blocking.** Review the changes below before approving.";
-  const reasons = result.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reason)}`);
-  if (result.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result.blockingReasons.length - 20} more`);
-  return `\u26D4 **Blocking** \u2014 fix, or accept with \`-- supagate:allow <code>: <reason>\` in the migration:
-${reasons.join("\n")}`;
-}
-function pendingSection(result) {
-  const rows = result.pending.map(
-    (p) => `| ${code(p.version)} | ${inline(p.name)} | ${p.mode === "non-atomic" ? "\u26A0\uFE0F not atomic" : "one transaction"} | ${p.statementCount} | ${p.hasRollback ? "yes" : "\u2014"} |`
-  );
-  return `#### Pending migrations
-| Version | Name | Runs as | Statements | Rollback |
-|---|---|---|---:|---|
-${rows.join("\n")}`;
-}
-function failureSection(result) {
-  const failure = result.failure;
-  if (!failure) return "";
-  const heading = {
-    files: "#### \u26D4 A migration file is invalid",
-    clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
-    migration: "#### \u26D4 The migrations fail on a copy of production"
-  }[failure.stage];
-  const lines = [heading, inline(failure.message)];
-  if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
-  if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
-  return lines.join("\n\n");
-}
-function hazardSection(hazards) {
-  const order = (h) => h.accepted ? 2 : h.severity === "blocking" ? 0 : 1;
-  const rows = [...hazards].sort((a, b) => order(a) - order(b)).map((h) => {
-    const status2 = h.accepted ? `\u2705 accepted (${h.accepted.source}): ${inline(h.accepted.reason)}` : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning";
-    const where = h.location ? `${inline(h.location.path)}:${h.location.line}` : "\u2014";
-    return `| ${status2} | ${code(h.code)} | ${inline(h.message)} | ${where} |`;
-  });
-  return `#### Hazards
-| | Code | What | Where |
-|---|---|---|---|
-${rows.join("\n")}`;
-}
-function lintSection(result) {
-  const icon = { ERROR: "\u26D4", WARN: "\u26A0\uFE0F", INFO: "\u2139\uFE0F" };
-  const lines = ["#### Security lints introduced by this PR"];
-  if (result.lints.introduced.length > 0) {
-    lines.push(
-      "| Level | Lint | Object | Problem | Fix |\n|---|---|---|---|---|\n" + result.lints.introduced.map(
-        (l) => `| ${icon[l.level]} ${l.level} | ${code(l.code)} | ${inline(l.object)} | ${inline(l.message)} | ${inline(l.remediation)} |`
-      ).join("\n")
-    );
-  } else {
-    lines.push("None.");
-  }
-  if (result.lints.resolved.length > 0) {
-    lines.push(
-      `Resolved: ${result.lints.resolved.map((l) => `${code(l.code)} on ${inline(l.object)}`).join(", ")}`
-    );
-  }
-  if (result.lints.existingCount > 0)
-    lines.push(`(${result.lints.existingCount} lint(s) production already had are not shown.)`);
-  return lines.join("\n\n");
-}
-function accessSection(access, budget) {
-  const commands = ["SELECT", "INSERT", "UPDATE", "DELETE"];
-  const blocks = ["#### RLS access changes"];
-  for (const table of access.slice(0, budget.accessTables)) {
-    const roles = [...new Set(table.cells.map((c) => c.role))];
-    const rows = roles.map((role) => {
-      const cells = commands.map((command) => {
-        const cell = table.cells.find((c) => c.role === role && c.command === command);
-        if (!cell) return "\u2014";
-        const after = inline(describeAccess(cell.after));
-        return cell.changed ? `**${inline(describeAccess(cell.before))} \u2192 ${after}**` : after;
-      });
-      return `| ${inline(role)} | ${cells.join(" | ")} |`;
-    });
-    blocks.push(
-      `**${inline(table.table)}**
-
-| Role | ${commands.join(" | ")} |
-|---|---|---|---|---|
-${rows.join("\n")}`
-    );
-  }
-  if (access.length > budget.accessTables)
-    blocks.push(`\u2026 and ${access.length - budget.accessTables} more tables.`);
-  return blocks.join("\n\n");
-}
-var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
-function changesSection(changes, budget) {
-  const blocks = [`#### Schema changes (${changes.length})`];
-  for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
-  if (changes.length > budget.objects)
-    blocks.push(`\u2026 and ${changes.length - budget.objects} more objects (see the full report).`);
-  return blocks.join("\n\n");
-}
-function changeBlock(change, budget) {
-  const head = `${ACTION_ICON[change.action]} ${change.kind} ${inline(change.id)}${change.renamedFrom ? ` (renamed from ${inline(change.renamedFrom)})` : ""}`;
-  const details = [];
-  for (const attribute of change.attributes) {
-    details.push(
-      `- ${inline(attribute.attribute)}: ${inline(shortValue(attribute.before))} \u2192 ${inline(shortValue(attribute.after))}`
-    );
-  }
-  for (const member of change.members) {
-    const changed = member.attributes.map(
-      (a) => `${inline(a.attribute)}: ${inline(shortValue(a.before))} \u2192 ${inline(shortValue(a.after))}`
-    );
-    details.push(
-      `- ${ACTION_ICON[member.action]} ${member.kind} ${inline(member.name)}${member.renamedFrom ? ` (was ${inline(member.renamedFrom)})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
-    );
-  }
-  const sql = change.ddl.diff ?? (change.action === "added" ? change.ddl.after : change.action === "removed" ? change.ddl.before : null);
-  if (sql && budget.diffLines > 0) {
-    const lines = sql.split("\n");
-    const shown = lines.slice(0, budget.diffLines).join("\n");
-    details.push(codeBlock(shown, change.ddl.diff ? "diff" : "sql"));
-    if (lines.length > budget.diffLines)
-      details.push(`(${lines.length - budget.diffLines} more lines in the full report)`);
-  }
-  if (details.length === 0) return `- ${head}`;
-  return `<details><summary>${head}</summary>
-
-${details.join("\n")}
-
-</details>`;
-}
-function pgVersion(versionNum) {
-  return versionNum > 0 ? `${Math.floor(versionNum / 1e4)}.${versionNum % 100}` : "?";
-}
-function trimmedNote(options) {
-  const url = safeUrl(options.fullReportUrl);
-  return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : " The full report is in the job summary and the run\u2019s artifacts."}`;
-}
-
 // src/cli/program.ts
 var EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 };
 function withCommonOptions(command) {
@@ -5997,10 +5754,10 @@ async function runCli(argv, io) {
   const program2 = new Command().name("supagate").description(
     "Safe Supabase/PostgreSQL migrations: status, apply (more commands arrive with each release)."
   ).version(VERSION).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
-  const report = async (name, flags, work, render2, exit, out) => {
+  const report = async (name, flags, work, render, exit, out) => {
     try {
       const result = await work();
-      io.stdout(`${flags.json ? renderJson(result, exit(result) === EXIT.ok) : render2(result)}
+      io.stdout(`${flags.json ? renderJson(result, exit(result) === EXIT.ok) : render(result)}
 `);
       if (out) await writeReport(out, result, exit(result) === EXIT.ok);
       exitCode = exit(result);
@@ -6242,9 +5999,9 @@ async function runCli(argv, io) {
 }
 
 // src/cli.ts
-var code2 = await runCli(process.argv.slice(2), {
+var code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env
 });
-process.exitCode = code2;
+process.exitCode = code;

@@ -2489,16 +2489,16 @@ var require_buffer_writer = __commonJS({
         this.offset += size;
         return offset;
       }
-      join(code) {
-        if (code) {
-          this.buffer[this.headerPosition] = code;
+      join(code2) {
+        if (code2) {
+          this.buffer[this.headerPosition] = code2;
           const length = this.offset - (this.headerPosition + 1);
           this.buffer.writeInt32BE(length, this.headerPosition + 1);
         }
-        return this.buffer.slice(code ? 0 : 5, this.offset);
+        return this.buffer.slice(code2 ? 0 : 5, this.offset);
       }
-      flush(code) {
-        const result2 = this.join(code);
+      flush(code2) {
+        const result2 = this.join(code2);
         this.offset = 5;
         this.headerPosition = 0;
         this.buffer = Buffer.allocUnsafe(this.size);
@@ -2652,11 +2652,11 @@ var require_serializer = __commonJS({
       buffer.writeInt32BE(secretKey, 12);
       return buffer;
     };
-    var cstringMessage = (code, string) => {
+    var cstringMessage = (code2, string) => {
       const stringLen = Buffer.byteLength(string);
       const len = 4 + stringLen + 1;
       const buffer = Buffer.allocUnsafe(1 + len);
-      buffer[0] = code;
+      buffer[0] = code2;
       buffer.writeInt32BE(len, 1);
       buffer.write(string, 5, "utf-8");
       buffer[len] = 0;
@@ -2686,7 +2686,7 @@ var require_serializer = __commonJS({
     var copyFail = (message) => {
       return cstringMessage(102, message);
     };
-    var codeOnlyBuffer = (code) => Buffer.from([code, 0, 0, 0, 4]);
+    var codeOnlyBuffer = (code2) => Buffer.from([code2, 0, 0, 0, 4]);
     var flushBuffer = codeOnlyBuffer(
       72
       /* code.flush */
@@ -2815,11 +2815,11 @@ var require_parser = __commonJS({
         const bufferFullLength = this.bufferOffset + this.bufferLength;
         let offset = this.bufferOffset;
         while (offset + HEADER_LENGTH <= bufferFullLength) {
-          const code = this.buffer[offset];
+          const code2 = this.buffer[offset];
           const length = this.buffer.readUInt32BE(offset + CODE_LENGTH);
           const fullMessageLength = CODE_LENGTH + length;
           if (fullMessageLength + offset <= bufferFullLength) {
-            const message = this.handlePacket(offset + HEADER_LENGTH, code, length, this.buffer);
+            const message = this.handlePacket(offset + HEADER_LENGTH, code2, length, this.buffer);
             callback(message);
             offset += fullMessageLength;
           } else {
@@ -2862,11 +2862,11 @@ var require_parser = __commonJS({
           this.bufferLength = buffer.byteLength;
         }
       }
-      handlePacket(offset, code, length, bytes) {
+      handlePacket(offset, code2, length, bytes) {
         const { reader } = this;
         reader.setBuffer(offset, bytes);
         let message;
-        switch (code) {
+        switch (code2) {
           case 50:
             message = messages_1.bindComplete;
             break;
@@ -2934,7 +2934,7 @@ var require_parser = __commonJS({
             message = parseCopyData(reader, length);
             break;
           default:
-            return new messages_1.DatabaseError("received invalid response: " + code.toString(16), length, "error");
+            return new messages_1.DatabaseError("received invalid response: " + code2.toString(16), length, "error");
         }
         reader.setBuffer(0, emptyBuffer);
         message.length = length;
@@ -3017,12 +3017,12 @@ var require_parser = __commonJS({
       return new messages_1.BackendKeyDataMessage(LATEINIT_LENGTH, processID, secretKey);
     };
     var parseAuthenticationResponse = (reader, length) => {
-      const code = reader.int32();
+      const code2 = reader.int32();
       const message = {
         name: "authenticationOk",
         length
       };
-      switch (code) {
+      switch (code2) {
         case 0:
           break;
         case 3:
@@ -3059,7 +3059,7 @@ var require_parser = __commonJS({
           message.data = reader.string(length - 8);
           break;
         default:
-          throw new Error("Unknown authenticationOk message type " + code);
+          throw new Error("Unknown authenticationOk message type " + code2);
       }
       return message;
     };
@@ -5677,13 +5677,13 @@ var require_libpg_query = __commonJS({
           quit_(1, e);
         };
         var keepRuntimeAlive = () => noExitRuntime || runtimeKeepaliveCounter > 0;
-        var _proc_exit = (code) => {
-          EXITSTATUS = code;
+        var _proc_exit = (code2) => {
+          EXITSTATUS = code2;
           if (!keepRuntimeAlive()) {
-            Module["onExit"]?.(code);
+            Module["onExit"]?.(code2);
             ABORT = true;
           }
-          quit_(code, new ExitStatus(code));
+          quit_(code2, new ExitStatus(code2));
         };
         var exitJS = (status2, implicit) => {
           EXITSTATUS = status2;
@@ -10734,8 +10734,8 @@ var require_phoenix_cjs = __commonJS({
       endpointURL() {
         return Ajax.appendParams(this.pollEndpoint, { token: this.token });
       }
-      closeAndRetry(code, reason, wasClean) {
-        this.close(code, reason, wasClean);
+      closeAndRetry(code2, reason, wasClean) {
+        this.close(code2, reason, wasClean);
         this.readyState = SOCKET_STATES.connecting;
       }
       ontimeout() {
@@ -10823,12 +10823,12 @@ var require_phoenix_cjs = __commonJS({
           }
         });
       }
-      close(code, reason, wasClean) {
+      close(code2, reason, wasClean) {
         for (let req of this.reqs) {
           req.abort();
         }
         this.readyState = SOCKET_STATES.closed;
-        let opts = Object.assign({ code: 1e3, reason: void 0, wasClean: true }, { code, reason, wasClean });
+        let opts = Object.assign({ code: 1e3, reason: void 0, wasClean: true }, { code: code2, reason, wasClean });
         this.batchBuffer = [];
         clearTimeout(this.currentBatchTimer);
         this.currentBatchTimer = null;
@@ -11347,7 +11347,7 @@ var require_phoenix_cjs = __commonJS({
        * @param {number} [code] - A status code for disconnection (Optional).
        * @param {string} [reason] - A textual description of the reason to disconnect. (Optional)
        */
-      disconnect(callback, code, reason) {
+      disconnect(callback, code2, reason) {
         this.connectClock++;
         this.disconnecting = true;
         this.closeWasClean = true;
@@ -11356,7 +11356,7 @@ var require_phoenix_cjs = __commonJS({
         this.teardown(() => {
           this.disconnecting = false;
           callback && callback();
-        }, code, reason);
+        }, code2, reason);
       }
       /**
        * @param {Params} [params] - [DEPRECATED] The params to send when connecting, for example `{user_id: userToken}`
@@ -11594,14 +11594,14 @@ var require_phoenix_cjs = __commonJS({
         this.clearHeartbeats();
         this.heartbeatTimer = setTimeout(() => this.sendHeartbeat(), this.heartbeatIntervalMs);
       }
-      teardown(callback, code, reason) {
+      teardown(callback, code2, reason) {
         if (!this.conn) {
           return callback && callback();
         }
         const connToClose = this.conn;
         this.waitForBufferDone(connToClose, () => {
-          if (code) {
-            connToClose.close(code, reason || "");
+          if (code2) {
+            connToClose.close(code2, reason || "");
           } else {
             connToClose.close();
           }
@@ -13033,13 +13033,13 @@ var require_socketAdapter = __commonJS({
       connect() {
         this.socket.connect();
       }
-      disconnect(callback, code, reason, timeout = 1e4) {
+      disconnect(callback, code2, reason, timeout = 1e4) {
         return new Promise((resolve4) => {
           setTimeout(() => resolve4("timeout"), timeout);
           this.socket.disconnect(() => {
             callback();
             resolve4("ok");
-          }, code, reason);
+          }, code2, reason);
         });
       }
       push(data) {
@@ -13328,7 +13328,7 @@ Option 2: Install and provide the "ws" package:
        *
        * @category Realtime
        */
-      async disconnect(code, reason) {
+      async disconnect(code2, reason) {
         this._cancelPendingDisconnect();
         if (this.isDisconnecting()) {
           return "ok";
@@ -13336,7 +13336,7 @@ Option 2: Install and provide the "ws" package:
         return await this.socketAdapter.disconnect(() => {
           clearInterval(this._workerHeartbeatTimer);
           this._terminateWorker();
-        }, code, reason);
+        }, code2, reason);
       }
       /**
        * Returns all created channels
@@ -14382,12 +14382,12 @@ var require_errors = __commonJS({
     exports.isAuthRefreshDiscardedError = isAuthRefreshDiscardedError;
     exports.isAuthWeakPasswordError = isAuthWeakPasswordError;
     var AuthError = class extends Error {
-      constructor(message, status2, code) {
+      constructor(message, status2, code2) {
         super(message);
         this.__isAuthError = true;
         this.name = "AuthError";
         this.status = status2;
-        this.code = code;
+        this.code = code2;
       }
       toJSON() {
         return {
@@ -14403,11 +14403,11 @@ var require_errors = __commonJS({
       return typeof error === "object" && error !== null && "__isAuthError" in error;
     }
     var AuthApiError = class extends AuthError {
-      constructor(message, status2, code) {
-        super(message, status2, code);
+      constructor(message, status2, code2) {
+        super(message, status2, code2);
         this.name = "AuthApiError";
         this.status = status2;
-        this.code = code;
+        this.code = code2;
       }
     };
     exports.AuthApiError = AuthApiError;
@@ -14423,8 +14423,8 @@ var require_errors = __commonJS({
     };
     exports.AuthUnknownError = AuthUnknownError;
     var CustomAuthError = class extends AuthError {
-      constructor(message, name, status2, code) {
-        super(message, status2, code);
+      constructor(message, name, status2, code2) {
+        super(message, status2, code2);
         this.name = name;
         this.status = status2;
       }
@@ -16637,12 +16637,12 @@ var require_webauthn_errors = __commonJS({
     exports.identifyAuthenticationError = identifyAuthenticationError;
     var webauthn_1 = require_webauthn();
     var WebAuthnError = class extends Error {
-      constructor({ message, code, cause, name }) {
+      constructor({ message, code: code2, cause, name }) {
         var _a;
         super(message, { cause });
         this.__isWebAuthnError = true;
         this.name = (_a = name !== null && name !== void 0 ? name : cause instanceof Error ? cause.name : void 0) !== null && _a !== void 0 ? _a : "Unknown Error";
-        this.code = code;
+        this.code = code2;
       }
       toJSON() {
         return {
@@ -23698,8 +23698,8 @@ var require_stringifyString = __commonJS({
             case "u":
               {
                 str += json.slice(start, i);
-                const code = json.substr(i + 2, 4);
-                switch (code) {
+                const code2 = json.substr(i + 2, 4);
+                switch (code2) {
                   case "0000":
                     str += "\\0";
                     break;
@@ -23725,8 +23725,8 @@ var require_stringifyString = __commonJS({
                     str += "\\P";
                     break;
                   default:
-                    if (code.substr(0, 2) === "00")
-                      str += "\\x" + code.substr(2);
+                    if (code2.substr(0, 2) === "00")
+                      str += "\\x" + code2.substr(2);
                     else
                       str += json.substr(i, 6);
                 }
@@ -26225,22 +26225,22 @@ var require_errors2 = __commonJS({
   "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
-      constructor(name, pos, code, message) {
+      constructor(name, pos, code2, message) {
         super();
         this.name = name;
-        this.code = code;
+        this.code = code2;
         this.message = message;
         this.pos = pos;
       }
     };
     var YAMLParseError = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLParseError", pos, code, message);
+      constructor(pos, code2, message) {
+        super("YAMLParseError", pos, code2, message);
       }
     };
     var YAMLWarning = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLWarning", pos, code, message);
+      constructor(pos, code2, message) {
+        super("YAMLWarning", pos, code2, message);
       }
     };
     var prettifyError = (src, lc) => (error) => {
@@ -27149,7 +27149,7 @@ var require_resolve_flow_scalar = __commonJS({
       const { offset, type, source, end } = scalar;
       let _type;
       let value;
-      const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
+      const _onError = (rel, code2, msg) => onError(offset + rel, code2, msg);
       switch (type) {
         case "scalar":
           _type = Scalar.Scalar.PLAIN;
@@ -27347,9 +27347,9 @@ var require_resolve_flow_scalar = __commonJS({
     function parseCharCode(source, offset, length, onError) {
       const cc = source.substr(offset, length);
       const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
-      const code = ok ? parseInt(cc, 16) : NaN;
+      const code2 = ok ? parseInt(cc, 16) : NaN;
       try {
-        return String.fromCodePoint(code);
+        return String.fromCodePoint(code2);
       } catch {
         const raw = source.substr(offset - 2, length + 2);
         onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
@@ -27671,12 +27671,12 @@ var require_composer = __commonJS({
         this.prelude = [];
         this.errors = [];
         this.warnings = [];
-        this.onError = (source, code, message, warning) => {
+        this.onError = (source, code2, message, warning) => {
           const pos = getErrorPos(source);
           if (warning)
-            this.warnings.push(new errors.YAMLWarning(pos, code, message));
+            this.warnings.push(new errors.YAMLWarning(pos, code2, message));
           else
-            this.errors.push(new errors.YAMLParseError(pos, code, message));
+            this.errors.push(new errors.YAMLParseError(pos, code2, message));
         };
         this.directives = new directives.Directives({ version: options.version || "1.2" });
         this.options = options;
@@ -27838,12 +27838,12 @@ var require_cst_scalar = __commonJS({
     var stringifyString = require_stringifyString();
     function resolveAsScalar(token, strict = true, onError) {
       if (token) {
-        const _onError = (pos, code, message) => {
+        const _onError = (pos, code2, message) => {
           const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
           if (onError)
-            onError(offset, code, message);
+            onError(offset, code2, message);
           else
-            throw new errors.YAMLParseError([offset, offset + 1], code, message);
+            throw new errors.YAMLParseError([offset, offset + 1], code2, message);
         };
         switch (token.type) {
           case "scalar":
@@ -29931,10 +29931,10 @@ var SupagateError = class extends Error {
   code;
   hint;
   details;
-  constructor(code, message, options = {}) {
+  constructor(code2, message, options = {}) {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     this.name = "SupagateError";
-    this.code = code;
+    this.code = code2;
     this.hint = options.hint;
     this.details = options.details ?? {};
   }
@@ -30170,10 +30170,10 @@ function runTool(path, args, env) {
     child.on("error", reject);
     child.on(
       "close",
-      (code) => resolve4({
+      (code2) => resolve4({
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: redact(Buffer.concat(stderr).toString("utf8")),
-        code: code ?? 1
+        code: code2 ?? 1
       })
     );
   });
@@ -32798,10 +32798,10 @@ async function findHazards(input, options = DEFAULT_HAZARD_OPTIONS) {
   await ensureParser();
   const statements = analyze(input.pending, input.before.serverVersion);
   const hazards = [];
-  const add = (code, severity, message, object, at) => {
+  const add = (code2, severity, message, object, at) => {
     hazards.push({
-      code,
-      category: CATEGORY[code],
+      code: code2,
+      category: CATEGORY[code2],
       severity,
       message,
       ...object ? { object } : {},
@@ -33169,7 +33169,7 @@ function allowCommentsIn(sql) {
 function acceptHazards(hazards, pending, accepted) {
   const allowed = new Map(pending.map((migration) => [migration.path, allowCommentsIn(migration.sql)]));
   return hazards.map((hazard) => {
-    const matches = (code) => code === hazard.code || code === hazard.category;
+    const matches = (code2) => code2 === hazard.code || code2 === hazard.category;
     const inFile = hazard.location ? allowed.get(hazard.location.path)?.find((allow) => matches(allow.code)) : void 0;
     if (inFile) return { ...hazard, accepted: { reason: inFile.reason, source: "migration" } };
     const inConfig = accepted.find(
@@ -33931,10 +33931,10 @@ var RLS_EXEMPT_ROLES = ["service_role", "postgres", "supabase_admin"];
 function lintSchema(model, options = {}) {
   const api = new Set(options.apiSchemas ?? DEFAULT_API_SCHEMAS);
   const findings = [];
-  const add = (code, object, message, remediation) => {
-    const rule = RULES.get(code);
-    if (!rule) throw new Error(`unknown lint ${code}`);
-    findings.push({ code, level: rule.level, title: rule.title, object, message, remediation });
+  const add = (code2, object, message, remediation) => {
+    const rule = RULES.get(code2);
+    if (!rule) throw new Error(`unknown lint ${code2}`);
+    findings.push({ code: code2, level: rule.level, title: rule.title, object, message, remediation });
   };
   const tables = Object.entries(model.tables).sort(([a], [b]) => compare(a, b));
   const userTables = tables.filter(([, t]) => !t.managed && !isManagedSchema(t.schema));
@@ -34722,9 +34722,9 @@ async function withReadOnlyConnection(url, work) {
 function refusal(problems) {
   const errors = problems.filter((problem) => problem.severity === "error");
   const first = errors[0];
-  const code = first.code === "MIGRATION_EMPTY" ? "MIGRATION_FILE_INVALID" : first.code === "FILE_SKIPPED" ? "INTERNAL" : first.code;
+  const code2 = first.code === "MIGRATION_EMPTY" ? "MIGRATION_FILE_INVALID" : first.code === "FILE_SKIPPED" ? "INTERNAL" : first.code;
   return new SupagateError(
-    code,
+    code2,
     errors.length === 1 ? first.message : `${errors.length} problems:
 ${errors.map((p) => `- ${p.message}`).join("\n")}`,
     { ...first.hint ? { hint: first.hint } : {}, details: { problems: errors } }
@@ -35315,7 +35315,7 @@ var PostgrestBuilder = class {
       var _fetchError$name2;
       let errorDetails = "";
       let hint = "";
-      let code = "";
+      let code2 = "";
       const cause = fetchError === null || fetchError === void 0 ? void 0 : fetchError.cause;
       if (cause) {
         var _cause$message, _cause$code, _fetchError$name, _cause$name;
@@ -35334,11 +35334,11 @@ ${cause.stack}`;
       }
       const urlLength = this.url.toString().length;
       if ((fetchError === null || fetchError === void 0 ? void 0 : fetchError.name) === "AbortError" || (fetchError === null || fetchError === void 0 ? void 0 : fetchError.code) === "ABORT_ERR") {
-        code = "";
+        code2 = "";
         hint = "Request was aborted (timeout or manual cancellation)";
         if (urlLength > this.urlLengthLimit) hint += `. Note: Your request URL is ${urlLength} characters, which may exceed server limits. If selecting many fields, consider using views. If filtering with large arrays (e.g., .in('id', [many IDs])), consider using an RPC function to pass values server-side.`;
       } else if ((cause === null || cause === void 0 ? void 0 : cause.name) === "HeadersOverflowError" || (cause === null || cause === void 0 ? void 0 : cause.code) === "UND_ERR_HEADERS_OVERFLOW") {
-        code = "";
+        code2 = "";
         hint = "HTTP headers exceeded server limits (typically 16KB)";
         if (urlLength > this.urlLengthLimit) hint += `. Your request URL is ${urlLength} characters. If selecting many fields, consider using views. If filtering with large arrays (e.g., .in('id', [200+ IDs])), consider using an RPC function instead.`;
       }
@@ -35348,7 +35348,7 @@ ${cause.stack}`;
           message: `${(_fetchError$name2 = fetchError === null || fetchError === void 0 ? void 0 : fetchError.name) !== null && _fetchError$name2 !== void 0 ? _fetchError$name2 : "FetchError"}: ${fetchError === null || fetchError === void 0 ? void 0 : fetchError.message}`,
           details: errorDetails,
           hint,
-          code
+          code: code2
         },
         data: null,
         count: null,
@@ -42994,11 +42994,11 @@ function deriveScrypt(passphrase, salt, cost) {
     )
   );
 }
-function checkCost(cost, code) {
+function checkCost(cost, code2) {
   const ok = Number.isInteger(cost.log2N) && cost.log2N >= SCRYPT_LIMITS.minLog2N && cost.log2N <= SCRYPT_LIMITS.maxLog2N && Number.isInteger(cost.r) && cost.r >= 1 && cost.r <= SCRYPT_LIMITS.maxR && Number.isInteger(cost.p) && cost.p >= 1 && cost.p <= SCRYPT_LIMITS.maxP;
   if (ok) return;
   const message = `scrypt parameters out of range (log2 N ${cost.log2N}, r ${cost.r}, p ${cost.p})`;
-  if (code === "BACKUP_KEY_INVALID") throw invalidKey(`Invalid ${message}.`);
+  if (code2 === "BACKUP_KEY_INVALID") throw invalidKey(`Invalid ${message}.`);
   throw decryptFailed(
     `The backup's header asks for ${message}: the file was altered or is not a supagate backup.`
   );
@@ -43513,8 +43513,8 @@ function statusOf(error) {
 }
 function isNotFound(error) {
   const status2 = statusOf(error);
-  const code = String(error?.statusCode ?? "");
-  return status2 === 404 || code === "404" || /not.?found/i.test(error?.message ?? "");
+  const code2 = String(error?.statusCode ?? "");
+  return status2 === 404 || code2 === "404" || /not.?found/i.test(error?.message ?? "");
 }
 function isTransient(error) {
   const status2 = statusOf(error);
@@ -43794,7 +43794,7 @@ async function createBackup(options) {
       spawnError = error;
       resolve4({ code: null, signal: null });
     });
-    child.once("close", (code, signal) => resolve4({ code, signal }));
+    child.once("close", (code2, signal) => resolve4({ code: code2, signal }));
   });
   let aborted = false;
   const onAbort = () => {
@@ -43805,11 +43805,11 @@ async function createBackup(options) {
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const failure = async () => {
     if (aborted) return cancelled();
-    const { code, signal } = await exited;
+    const { code: code2, signal } = await exited;
     if (spawnError) return backupFailed(`pg_dump could not be started (${spawnError.message})`, spawnError);
     const said = firstLines2(redact(stderr));
     if (signal) return backupFailed(`pg_dump was killed by ${signal}${said ? `: ${said}` : ""}`);
-    return backupFailed(`pg_dump exited with code ${code}${said ? `: ${said}` : ""}`);
+    return backupFailed(`pg_dump exited with code ${code2}${said ? `: ${said}` : ""}`);
   };
   const gate = new Transform2({
     transform(chunk, _encoding, callback) {
@@ -43817,7 +43817,7 @@ async function createBackup(options) {
     },
     flush(callback) {
       exited.then(
-        async ({ code }) => code === 0 && !aborted ? callback() : callback(await failure()),
+        async ({ code: code2 }) => code2 === 0 && !aborted ? callback() : callback(await failure()),
         (error) => callback(error)
       );
     }
@@ -45014,7 +45014,7 @@ var Validator = class {
         this.fail([...at, "code"], "a hazard code or category (e.g. drop-column, data-loss)", ": missing");
       if (entry.reason === void 0)
         this.fail([...at, "reason"], "the reason the hazard is accepted", ": missing");
-      const code = this.string(
+      const code2 = this.string(
         [...at, "code"],
         entry.code,
         "a hazard code or category (e.g. drop-column, data-loss)"
@@ -45024,7 +45024,7 @@ var Validator = class {
         entry.reason,
         "the reason the hazard is accepted (a non-empty string)"
       );
-      const hazard = { code, reason };
+      const hazard = { code: code2, reason };
       if (entry.version !== void 0) hazard.version = this.version([...at, "version"], entry.version);
       if (entry.object !== void 0)
         hazard.object = this.string(
@@ -45924,6 +45924,248 @@ function shortValue(value, max = 200) {
   return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
 }
 
+// src/core/report/escape.ts
+var SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&@~:="'$^]/g;
+function inline(text) {
+  return text.replace(/\r?\n|\r/g, " ").replace(SPECIAL, (char) => `&#${char.charCodeAt(0)};`);
+}
+function codeBlock(content, language = "") {
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${language}
+${content.replace(/\n+$/, "")}
+${fence}`;
+}
+function code(text) {
+  return /^[\w.:/-]*$/.test(text) ? `\`${text}\`` : inline(text);
+}
+function safeUrl(url) {
+  if (!url) return void 0;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" ? parsed.toString().replace(/[()<>"' ]/g, encodeURIComponent) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/core/report/markdown.ts
+var COMMENT_LIMIT = 65536;
+var SUMMARY_LIMIT = 1e6;
+var BUDGETS = [
+  {
+    diffLines: Number.POSITIVE_INFINITY,
+    objects: Number.POSITIVE_INFINITY,
+    accessTables: Number.POSITIVE_INFINITY
+  },
+  { diffLines: 200, objects: 2e3, accessTables: 200 },
+  { diffLines: 40, objects: 500, accessTables: 100 },
+  { diffLines: 10, objects: 200, accessTables: 50 },
+  { diffLines: 0, objects: 100, accessTables: 25 },
+  { diffLines: 0, objects: 25, accessTables: 10 }
+];
+function renderPlanMarkdown(result2, options = {}) {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  for (const [index, budget] of BUDGETS.entries()) {
+    const text = render2(result2, budget, options, index > 0);
+    if (text.length <= limit) return text;
+  }
+  const smallest = render2(result2, BUDGETS[BUDGETS.length - 1], options, true);
+  const note = `
+
+${trimmedNote(options)}
+`;
+  const cut = smallest.slice(0, limit - note.length);
+  return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
+}
+function render2(result2, budget, options, trimmed) {
+  const parts = [];
+  if (options.header) parts.push(options.header);
+  parts.push(`### ${title(result2)}`);
+  parts.push(verdict(result2));
+  parts.push(
+    `Target: ${inline(result2.target)} \xB7 plan ${code(result2.planHash.slice(0, 12))}` + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
+  );
+  if (trimmed) parts.push(`> [!NOTE]
+> ${trimmedNote(options)}`);
+  if (result2.pending.length > 0) parts.push(pendingSection(result2));
+  if (result2.problems.length > 0) {
+    parts.push(
+      `#### Migration history
+${result2.problems.map(
+        (p) => `- ${p.severity === "error" ? "\u26D4" : "\u26A0\uFE0F"} ${inline(p.message)}${p.hint ? `<br>${inline(p.hint)}` : ""}`
+      ).join("\n")}`
+    );
+  }
+  if (result2.failure) parts.push(failureSection(result2));
+  if (result2.hazards.length > 0) parts.push(hazardSection(result2.hazards));
+  if (result2.lints.introduced.length > 0 || result2.lints.resolved.length > 0) parts.push(lintSection(result2));
+  if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
+  if (result2.diff.changes.length > 0) parts.push(changesSection(result2.diff.changes, budget));
+  if (result2.shadow.warnings.length > 0) {
+    parts.push(
+      `<details><summary>Shadow database notes (${result2.shadow.warnings.length})</summary>
+
+${result2.shadow.warnings.map((w) => `- ${inline(w)}`).join("\n")}
+
+</details>`
+    );
+  }
+  return `${parts.join("\n\n")}
+`;
+}
+function title(result2) {
+  switch (result2.status) {
+    case "no-pending":
+      return "supagate plan: no pending migrations";
+    case "history-problem":
+      return "supagate plan: migration history needs attention";
+    case "failed":
+      return "supagate plan: the pending migrations could not be planned";
+    case "planned":
+      return `supagate plan: ${plural2(result2.pending.length, "migration")}, ${plural2(result2.diff.changes.length, "object")} changed, ${plural2(
+        result2.hazards.filter((h) => h.severity === "blocking" && !h.accepted).length,
+        "blocking hazard"
+      )}`;
+  }
+}
+function verdict(result2) {
+  if (result2.status === "no-pending")
+    return "\u2705 Nothing to apply: production has every migration of this branch.";
+  if (!result2.blocking) return "\u2705 **Nothing blocking.** Review the changes below before approving.";
+  const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reason)}`);
+  if (result2.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result2.blockingReasons.length - 20} more`);
+  return `\u26D4 **Blocking** \u2014 fix, or accept with \`-- supagate:allow <code>: <reason>\` in the migration:
+${reasons.join("\n")}`;
+}
+function pendingSection(result2) {
+  const rows2 = result2.pending.map(
+    (p) => `| ${code(p.version)} | ${inline(p.name)} | ${p.mode === "non-atomic" ? "\u26A0\uFE0F not atomic" : "one transaction"} | ${p.statementCount} | ${p.hasRollback ? "yes" : "\u2014"} |`
+  );
+  return `#### Pending migrations
+| Version | Name | Runs as | Statements | Rollback |
+|---|---|---|---:|---|
+${rows2.join("\n")}`;
+}
+function failureSection(result2) {
+  const failure = result2.failure;
+  if (!failure) return "";
+  const heading = {
+    files: "#### \u26D4 A migration file is invalid",
+    clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
+    migration: "#### \u26D4 The migrations fail on a copy of production"
+  }[failure.stage];
+  const lines = [heading, inline(failure.message)];
+  if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
+  if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
+  return lines.join("\n\n");
+}
+function hazardSection(hazards) {
+  const order = (h) => h.accepted ? 2 : h.severity === "blocking" ? 0 : 1;
+  const rows2 = [...hazards].sort((a, b) => order(a) - order(b)).map((h) => {
+    const status2 = h.accepted ? `\u2705 accepted (${h.accepted.source}): ${inline(h.accepted.reason)}` : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning";
+    const where = h.location ? `${inline(h.location.path)}:${h.location.line}` : "\u2014";
+    return `| ${status2} | ${code(h.code)} | ${inline(h.message)} | ${where} |`;
+  });
+  return `#### Hazards
+| | Code | What | Where |
+|---|---|---|---|
+${rows2.join("\n")}`;
+}
+function lintSection(result2) {
+  const icon = { ERROR: "\u26D4", WARN: "\u26A0\uFE0F", INFO: "\u2139\uFE0F" };
+  const lines = ["#### Security lints introduced by this PR"];
+  if (result2.lints.introduced.length > 0) {
+    lines.push(
+      "| Level | Lint | Object | Problem | Fix |\n|---|---|---|---|---|\n" + result2.lints.introduced.map(
+        (l) => `| ${icon[l.level]} ${l.level} | ${code(l.code)} | ${inline(l.object)} | ${inline(l.message)} | ${inline(l.remediation)} |`
+      ).join("\n")
+    );
+  } else {
+    lines.push("None.");
+  }
+  if (result2.lints.resolved.length > 0) {
+    lines.push(
+      `Resolved: ${result2.lints.resolved.map((l) => `${code(l.code)} on ${inline(l.object)}`).join(", ")}`
+    );
+  }
+  if (result2.lints.existingCount > 0)
+    lines.push(`(${result2.lints.existingCount} lint(s) production already had are not shown.)`);
+  return lines.join("\n\n");
+}
+function accessSection(access2, budget) {
+  const commands = ["SELECT", "INSERT", "UPDATE", "DELETE"];
+  const blocks = ["#### RLS access changes"];
+  for (const table2 of access2.slice(0, budget.accessTables)) {
+    const roles = [...new Set(table2.cells.map((c) => c.role))];
+    const rows2 = roles.map((role) => {
+      const cells = commands.map((command) => {
+        const cell = table2.cells.find((c) => c.role === role && c.command === command);
+        if (!cell) return "\u2014";
+        const after = inline(describeAccess(cell.after));
+        return cell.changed ? `**${inline(describeAccess(cell.before))} \u2192 ${after}**` : after;
+      });
+      return `| ${inline(role)} | ${cells.join(" | ")} |`;
+    });
+    blocks.push(
+      `**${inline(table2.table)}**
+
+| Role | ${commands.join(" | ")} |
+|---|---|---|---|---|
+${rows2.join("\n")}`
+    );
+  }
+  if (access2.length > budget.accessTables)
+    blocks.push(`\u2026 and ${access2.length - budget.accessTables} more tables.`);
+  return blocks.join("\n\n");
+}
+var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
+function changesSection(changes, budget) {
+  const blocks = [`#### Schema changes (${changes.length})`];
+  for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
+  if (changes.length > budget.objects)
+    blocks.push(`\u2026 and ${changes.length - budget.objects} more objects (see the full report).`);
+  return blocks.join("\n\n");
+}
+function changeBlock(change, budget) {
+  const head2 = `${ACTION_ICON[change.action]} ${change.kind} ${inline(change.id)}${change.renamedFrom ? ` (renamed from ${inline(change.renamedFrom)})` : ""}`;
+  const details = [];
+  for (const attribute of change.attributes) {
+    details.push(
+      `- ${inline(attribute.attribute)}: ${inline(shortValue(attribute.before))} \u2192 ${inline(shortValue(attribute.after))}`
+    );
+  }
+  for (const member of change.members) {
+    const changed = member.attributes.map(
+      (a) => `${inline(a.attribute)}: ${inline(shortValue(a.before))} \u2192 ${inline(shortValue(a.after))}`
+    );
+    details.push(
+      `- ${ACTION_ICON[member.action]} ${member.kind} ${inline(member.name)}${member.renamedFrom ? ` (was ${inline(member.renamedFrom)})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
+    );
+  }
+  const sql = change.ddl.diff ?? (change.action === "added" ? change.ddl.after : change.action === "removed" ? change.ddl.before : null);
+  if (sql && budget.diffLines > 0) {
+    const lines = sql.split("\n");
+    const shown = lines.slice(0, budget.diffLines).join("\n");
+    details.push(codeBlock(shown, change.ddl.diff ? "diff" : "sql"));
+    if (lines.length > budget.diffLines)
+      details.push(`(${lines.length - budget.diffLines} more lines in the full report)`);
+  }
+  if (details.length === 0) return `- ${head2}`;
+  return `<details><summary>${head2}</summary>
+
+${details.join("\n")}
+
+</details>`;
+}
+function pgVersion(versionNum) {
+  return versionNum > 0 ? `${Math.floor(versionNum / 1e4)}.${versionNum % 100}` : "?";
+}
+function trimmedNote(options) {
+  const url = safeUrl(options.fullReportUrl);
+  return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : " The full report is in the job summary and the run\u2019s artifacts."}`;
+}
+
 // src/core/report/text.ts
 function renderStatus(result2) {
   const lines = [`Target: ${result2.target}`];
@@ -46080,7 +46322,7 @@ function indent(text, prefix) {
 }
 function table(header, rows2) {
   const widths = header.map(
-    (title, column) => Math.max(title.length, ...rows2.map((row) => (row[column] ?? "").length))
+    (title2, column) => Math.max(title2.length, ...rows2.map((row) => (row[column] ?? "").length))
   );
   const format = (row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
   return [format(header), ...rows2.map(format)];
@@ -46134,8 +46376,8 @@ function accessLines(access2) {
   }
   return lines;
 }
-function section(title, lines) {
-  return lines.length === 0 ? [] : ["", `${title}:`, ...lines.map((line) => line.startsWith("    ") ? line : `  ${line}`)];
+function section(title2, lines) {
+  return lines.length === 0 ? [] : ["", `${title2}:`, ...lines.map((line) => line.startsWith("    ") ? line : `  ${line}`)];
 }
 function renderPlan(result2) {
   const lines = [`Target: ${result2.target}`, `Plan: ${result2.planHash}`];
@@ -46322,7 +46564,6 @@ export {
   diffSchemas,
   introspect,
   accessMatrix,
-  describeAccess,
   introducedLints,
   plan,
   withProjectFile,
@@ -46331,8 +46572,8 @@ export {
   status,
   resolveConfig,
   flag,
-  plural2 as plural,
-  shortValue,
+  SUMMARY_LIMIT,
+  renderPlanMarkdown,
   renderStatus,
   renderApply,
   renderError,
