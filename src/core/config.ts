@@ -125,7 +125,7 @@ export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
     projectDir: String(pick('projectDir') ?? DEFAULTS.projectDir),
     migrationsDir: String(pick('migrationsDir') ?? DEFAULTS.migrationsDir),
     rollbacksDir: String(pick('rollbacksDir') ?? DEFAULTS.rollbacksDir),
-    dbUrl: pick('dbUrl') === undefined ? undefined : String(pick('dbUrl')),
+    dbUrl: optionalString(pick('dbUrl')),
     lockWaitMs: duration('lock-wait', pick('lockWaitMs'), DEFAULTS.lockWaitMs),
     lockTimeoutMs: duration('lock-timeout', pick('lockTimeoutMs'), DEFAULTS.lockTimeoutMs),
     statementTimeoutMs: duration(
