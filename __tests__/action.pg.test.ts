@@ -28,6 +28,8 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
       'db-url': db.url,
       'working-directory': project.dir,
       'backup-key': backupKey,
+      // The approval gate has its own tests (action-apply-gate.pg.test.ts).
+      'require-approval': 'false',
     });
     expect(run.exitCode, run.stdout).toBe(0);
     expect(run.outputs.applied_versions).toBe('1');

@@ -1,14 +1,18 @@
+import { relative, resolve, sep } from 'node:path';
 import * as core from '@actions/core';
-import { apply } from './core/commands/apply.js';
+import { type ApplyContext, apply } from './core/commands/apply.js';
 import { plan } from './core/commands/plan.js';
 import { status } from './core/commands/status.js';
 import { flag, resolveConfig, type SupagateConfig } from './core/config.js';
 import { describeTarget } from './core/db/redact.js';
+import { SupagateError } from './core/errors.js';
 import { renderPlanMarkdown } from './core/report/markdown.js';
 import { renderApply, renderError, renderStatus } from './core/report/text.js';
+import { assertApproved, checkApproval, findPullRequestForCommit } from './github/approval.js';
 import { createOctokit } from './github/client.js';
 import { readRunContext } from './github/context.js';
 import { publishPlan } from './github/publish-plan.js';
+import { stickyTargetId } from './github/sticky-comment.js';
 import { writeJobSummary } from './github/summary.js';
 
 /**
@@ -36,8 +40,10 @@ export async function run(): Promise<void> {
         return;
       }
       case 'apply': {
+        const dryRun = flag('dry-run', core.getInput('dry-run') || undefined, false);
         const result = await apply(config, {
-          dryRun: flag('dry-run', core.getInput('dry-run') || undefined, false),
+          dryRun,
+          ...(dryRun ? {} : { hooks: { beforeApply: (context) => approvalGate(config, context) } }),
         });
         core.setOutput('pending_count', result.plan.length);
         core.setOutput('applied_versions', result.applied.map((m) => m.version).join(','));
@@ -99,6 +105,67 @@ async function runPlan(config: SupagateConfig): Promise<void> {
   if (result.blocking) {
     core.setFailed(`The plan has blocking findings: ${result.blockingReasons.slice(0, 3).join('; ')}`);
   }
+}
+
+/**
+ * On a push (the merge), apply only what was approved: the pull request of the pushed commit
+ * has the required approvals, given after its last migration change, for the plan that is
+ * about to be applied (the plan hash recorded in the sticky comment equals the one computed
+ * now). Runs before the backup; a refusal changes nothing.
+ */
+async function approvalGate(config: SupagateConfig, context: ApplyContext): Promise<void> {
+  if (!flag('require-approval', core.getInput('require-approval') || undefined, true)) {
+    core.warning('require-approval is false: applying without checking the pull request approvals.');
+    return;
+  }
+  const run = readRunContext();
+  if (run.kind !== 'push') return;
+  if (!context.planHash) {
+    throw new SupagateError('APPROVAL_MISSING', 'The approval gate compares plan hashes, and verify is off', {
+      hint: 'Keep verify on (it computes the plan), or set require-approval: false to apply without the gate.',
+    });
+  }
+  const octokit = createOctokit(core.getInput('github-token'), { baseUrl: run.apiUrl });
+  const { owner, repo } = run.repository;
+  const pull = await findPullRequestForCommit(octokit, { owner, repo, sha: run.sha });
+  if (!pull) {
+    throw new SupagateError('APPROVAL_MISSING', `No pull request is associated with commit ${run.sha}`, {
+      hint: 'Merge migrations through a reviewed pull request, or set require-approval: false for direct pushes.',
+    });
+  }
+  const list = (name: string) =>
+    core
+      .getInput(name)
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  const author = core.getInput('comment-author');
+  const approvers = list('approvers');
+  const approverTeams = list('approver-teams');
+  const approval = await checkApproval(octokit, {
+    owner,
+    repo,
+    pull: pull.number,
+    migrationsDir: repositoryPath(config.projectDir, config.migrationsDir),
+    requiredApprovals: Number(core.getInput('required-approvals') || '1'),
+    ...(approvers.length > 0 ? { approvers } : {}),
+    ...(approverTeams.length > 0 ? { approverTeams } : {}),
+    currentPlanHash: context.planHash,
+    target: stickyTargetId(config.dbUrl ?? ''),
+    ...(author ? { commentAuthor: author } : {}),
+  });
+  assertApproved(approval, pull.number);
+  core.info(
+    `Approved by ${approval.approvals.map((a) => a.login).join(', ')} on pull request #${pull.number}.`,
+  );
+}
+
+/** A folder as the repository names it (what commit file lists show): relative to the workspace. */
+function repositoryPath(projectDir: string, folder: string): string {
+  const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  return relative(root, resolve(root, projectDir, folder))
+    .split(sep)
+    .join('/');
 }
 
 function configFromInputs(): SupagateConfig {

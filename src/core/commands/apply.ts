@@ -30,12 +30,15 @@ export interface ApplyContext {
   config: SupagateConfig;
   pending: Migration[];
   status: MigrationStatus;
+  /** The plan hash of what is about to be applied (with verification on): approvals are checked against it. */
+  planHash?: string;
 }
 
 /**
- * Steps around the migrations, run while the advisory lock is held. beforeApply runs after
- * the pending set is final and the backup is taken, before anything changes: an error thrown
- * there stops the apply with nothing changed. afterApply runs once every migration is applied.
+ * Steps around the migrations, run while the advisory lock is held. beforeApply runs once the
+ * pending set and the plan are known, before the backup and before anything changes (the
+ * Action's approval gate): an error thrown there stops the apply with nothing changed.
+ * afterApply runs once every migration is applied.
  */
 export interface ApplyHooks {
   beforeApply?(context: ApplyContext): Promise<void>;
@@ -145,10 +148,11 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     // The prediction verification compares against: migrations that fail on a copy of
     // production are refused here, before anything changes.
     const planned = verifier ? await verifier.predict() : undefined;
+    if (planned) context.planHash = planned.result.planHash;
+    await options.hooks?.beforeApply?.(context);
     // Backup first: when it fails or cannot be verified, this throws and nothing is applied.
     const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status)) : undefined;
     const snapshot = verifier ? await verifier.snapshot() : undefined;
-    await options.hooks?.beforeApply?.(context);
     const record: RecordContext = {
       actor: config.actor ?? null,
       runId: config.runId ?? null,
