@@ -65,7 +65,7 @@ import {
   takeBackup,
   targetFingerprint,
   withProjectFile
-} from "./chunk-NB3TKEK2.js";
+} from "./chunk-72SLI4XC.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -20,7 +20,7 @@ import {
   resolveConfig,
   status,
   targetFingerprint
-} from "./chunk-NB3TKEK2.js";
+} from "./chunk-72SLI4XC.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -2147,9 +2147,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve(data);
+              return err ? reject(err) : resolve2(data);
             });
           });
         }
@@ -2187,12 +2187,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve(data);
+              ) : resolve2(data);
             });
           });
         }
@@ -4459,8 +4459,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve, reject) => {
-        res = resolve;
+      const promise = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -6711,12 +6711,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7386,12 +7386,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7870,16 +7870,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve;
+            this[kClosedResolve] = resolve2;
           } else {
-            resolve(null);
+            resolve2(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7890,7 +7890,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve(null);
+            resolve2(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7941,7 +7941,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7953,7 +7953,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -8289,8 +8289,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve) => {
-            this[kClosedResolve] = resolve;
+          await new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -9559,7 +9559,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve, reject) => {
+        return await new Promise((resolve2, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9572,7 +9572,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve(null);
+              resolve2(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9591,7 +9591,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9608,7 +9608,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve,
+              resolve: resolve2,
               reject,
               length: 0,
               body: []
@@ -9678,18 +9678,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve, stream, length } = consume2;
+      const { type, body, resolve: resolve2, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve(chunksDecode(body, length));
+          resolve2(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve(JSON.parse(chunksDecode(body, length)));
+          resolve2(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve(chunksConcat(body, length).buffer);
+          resolve2(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve(new Blob(body, { type: stream[kContentType] }));
+          resolve2(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve(chunksConcat(body, length));
+          resolve2(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9946,9 +9946,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10171,9 +10171,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10458,9 +10458,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10552,9 +10552,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -14417,7 +14417,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve, reject) => agent.dispatch(
+        return new Promise((resolve2, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14493,7 +14493,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve({
+              resolve2({
                 status: status2,
                 statusText,
                 headersList,
@@ -14536,7 +14536,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve({
+              resolve2({
                 status: status2,
                 statusText: STATUS_CODES[status2],
                 headersList,
@@ -18277,8 +18277,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve) => {
-        setTimeout(resolve, ms).unref();
+      return new Promise((resolve2) => {
+        setTimeout(resolve2, ms).unref();
       });
     }
     module.exports = {
@@ -19260,11 +19260,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter3 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19280,7 +19280,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19367,26 +19367,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter3(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve(output.toString());
+              resolve2(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter3(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve(Buffer.concat(chunks));
+              resolve2(Buffer.concat(chunks));
             });
           }));
         });
@@ -19524,12 +19524,12 @@ var require_lib = __commonJS({
             throw new Error("Client has already been disposed.");
           }
           const parsedUrl = new URL(requestUrl);
-          let info = this._prepareRequest(verb, parsedUrl, headers);
+          let info2 = this._prepareRequest(verb, parsedUrl, headers);
           const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
           let numTries = 0;
           let response;
           do {
-            response = yield this.requestRaw(info, data);
+            response = yield this.requestRaw(info2, data);
             if (response && response.message && response.message.statusCode === HttpCodes2.Unauthorized) {
               let authenticationHandler;
               for (const handler2 of this.handlers) {
@@ -19539,7 +19539,7 @@ var require_lib = __commonJS({
                 }
               }
               if (authenticationHandler) {
-                return authenticationHandler.handleAuthentication(this, info, data);
+                return authenticationHandler.handleAuthentication(this, info2, data);
               } else {
                 return response;
               }
@@ -19562,8 +19562,8 @@ var require_lib = __commonJS({
                   }
                 }
               }
-              info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-              response = yield this.requestRaw(info, data);
+              info2 = this._prepareRequest(verb, parsedRedirectUrl, headers);
+              response = yield this.requestRaw(info2, data);
               redirectsRemaining--;
             }
             if (!response.message.statusCode || !HttpResponseRetryCodes2.includes(response.message.statusCode)) {
@@ -19592,19 +19592,19 @@ var require_lib = __commonJS({
        * @param info
        * @param data
        */
-      requestRaw(info, data) {
+      requestRaw(info2, data) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve(res);
+                resolve2(res);
               }
             }
-            this.requestRawWithCallback(info, data, callbackForResult);
+            this.requestRawWithCallback(info2, data, callbackForResult);
           });
         });
       }
@@ -19614,12 +19614,12 @@ var require_lib = __commonJS({
        * @param data
        * @param onResult
        */
-      requestRawWithCallback(info, data, onResult) {
+      requestRawWithCallback(info2, data, onResult) {
         if (typeof data === "string") {
-          if (!info.options.headers) {
-            info.options.headers = {};
+          if (!info2.options.headers) {
+            info2.options.headers = {};
           }
-          info.options.headers["Content-Length"] = Buffer.byteLength(data, "utf8");
+          info2.options.headers["Content-Length"] = Buffer.byteLength(data, "utf8");
         }
         let callbackCalled = false;
         function handleResult(err, res) {
@@ -19628,7 +19628,7 @@ var require_lib = __commonJS({
             onResult(err, res);
           }
         }
-        const req = info.httpModule.request(info.options, (msg) => {
+        const req = info2.httpModule.request(info2.options, (msg) => {
           const res = new HttpClientResponse(msg);
           handleResult(void 0, res);
         });
@@ -19640,7 +19640,7 @@ var require_lib = __commonJS({
           if (socket) {
             socket.end();
           }
-          handleResult(new Error(`Request timeout: ${info.options.path}`));
+          handleResult(new Error(`Request timeout: ${info2.options.path}`));
         });
         req.on("error", function(err) {
           handleResult(err);
@@ -19676,27 +19676,27 @@ var require_lib = __commonJS({
         return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
       }
       _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === "https:";
-        info.httpModule = usingSsl ? https : http;
+        const info2 = {};
+        info2.parsedUrl = requestUrl;
+        const usingSsl = info2.parsedUrl.protocol === "https:";
+        info2.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port ? parseInt(info.parsedUrl.port) : defaultPort;
-        info.options.path = (info.parsedUrl.pathname || "") + (info.parsedUrl.search || "");
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
+        info2.options = {};
+        info2.options.host = info2.parsedUrl.hostname;
+        info2.options.port = info2.parsedUrl.port ? parseInt(info2.parsedUrl.port) : defaultPort;
+        info2.options.path = (info2.parsedUrl.pathname || "") + (info2.parsedUrl.search || "");
+        info2.options.method = method;
+        info2.options.headers = this._mergeHeaders(headers);
         if (this.userAgent != null) {
-          info.options.headers["user-agent"] = this.userAgent;
+          info2.options.headers["user-agent"] = this.userAgent;
         }
-        info.options.agent = this._getAgent(info.parsedUrl);
+        info2.options.agent = this._getAgent(info2.parsedUrl);
         if (this.handlers) {
           for (const handler2 of this.handlers) {
-            handler2.prepareRequest(info.options);
+            handler2.prepareRequest(info2.options);
           }
         }
-        return info;
+        return info2;
       }
       _mergeHeaders(headers) {
         if (this.requestOptions && this.requestOptions.headers) {
@@ -19845,12 +19845,12 @@ var require_lib = __commonJS({
         return __awaiter3(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve) => setTimeout(() => resolve(), ms));
+          return new Promise((resolve2) => setTimeout(() => resolve2(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve2, reject) => __awaiter3(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -19858,7 +19858,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve(response);
+              resolve2(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -19897,7 +19897,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve(response);
+              resolve2(response);
             }
           }));
         });
@@ -19907,6 +19907,9 @@ var require_lib = __commonJS({
     var lowercaseKeys2 = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
   }
 });
+
+// src/main.ts
+import { relative, resolve, sep as sep2 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -20070,11 +20073,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -20090,7 +20093,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -20400,8 +20403,576 @@ function setFailed(message) {
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
 function notice(message, properties = {}) {
   issueCommand("notice", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+function info(message) {
+  process.stdout.write(message + os4.EOL);
+}
+
+// src/github/errors.ts
+function isRequestError(error2) {
+  return typeof error2 === "object" && error2 !== null && typeof error2.status === "number" && typeof error2.message === "string";
+}
+function statusOf(error2) {
+  return isRequestError(error2) ? error2.status : void 0;
+}
+function apiMessage(error2) {
+  const data = error2.response?.data;
+  if (data && typeof data === "object" && typeof data.message === "string") {
+    return data.message;
+  }
+  return error2.message.split(" - ")[0] ?? error2.message;
+}
+var FORK_HINT = "A pull_request from a fork (and one opened by Dependabot) runs with a read-only GITHUB_TOKEN and no secrets, so supagate cannot comment or post statuses there; the plan result is still in the job summary.";
+function toGitHubError(error2, call) {
+  if (error2 instanceof SupagateError) return error2;
+  if (!isRequestError(error2)) {
+    const message2 = error2 instanceof Error ? error2.message : String(error2);
+    return new SupagateError("GITHUB_API_FAILED", `Could not ${call.what}: ${message2}`, {
+      hint: "GitHub could not be reached; check GITHUB_API_URL and the runner network.",
+      cause: error2
+    });
+  }
+  const status2 = error2.status;
+  const message = apiMessage(error2);
+  const details = {
+    status: status2,
+    ...error2.request?.method ? { method: error2.request.method } : {},
+    ...error2.request?.url ? { url: stripQuery(error2.request.url) } : {},
+    ...call.permission ? { permission: call.permission } : {}
+  };
+  const headers = error2.response?.headers ?? {};
+  const limited = status2 === 429 || status2 === 403 && (String(headers["x-ratelimit-remaining"]) === "0" || headers["retry-after"] !== void 0 || /rate limit/i.test(message));
+  if (limited) {
+    const retryAfter = Number(headers["retry-after"]);
+    const reset = headers["retry-after"] !== void 0 && Number.isFinite(retryAfter) ? Math.floor(Date.now() / 1e3) + retryAfter : Number(headers["x-ratelimit-reset"]);
+    return new SupagateError(
+      "GITHUB_RATE_LIMITED",
+      `GitHub rate-limited supagate while trying to ${call.what} (HTTP ${status2}: ${message})`,
+      {
+        hint: Number.isFinite(reset) ? `The limit resets at ${new Date(reset * 1e3).toISOString()}; re-run the job after that.` : "Re-run the job in a few minutes.",
+        details,
+        cause: error2
+      }
+    );
+  }
+  if (status2 === 401 || status2 === 403) {
+    const permission = call.permission ? ` Give the job \`permissions: { ${call.permission} }\`.` : "";
+    return new SupagateError(
+      "GITHUB_FORBIDDEN",
+      `GitHub refused to let supagate ${call.what} (HTTP ${status2}: ${message})`,
+      {
+        hint: status2 === 401 ? "The token is invalid or expired: check the `github-token` input." : call.write ? `${FORK_HINT}${permission}` : `The token cannot read this.${permission}`,
+        details,
+        cause: error2
+      }
+    );
+  }
+  if (status2 === 404) {
+    return new SupagateError("GITHUB_NOT_FOUND", `GitHub found nothing when supagate tried to ${call.what}`, {
+      hint: "Check the repository and number; a private repository also answers 404 to a token that cannot see it.",
+      details,
+      cause: error2
+    });
+  }
+  return new SupagateError(
+    "GITHUB_API_FAILED",
+    `GitHub failed when supagate tried to ${call.what} (HTTP ${status2}: ${message})`,
+    {
+      hint: status2 >= 500 ? "GitHub had an error; re-run the job." : "GitHub rejected the request as sent.",
+      details,
+      cause: error2
+    }
+  );
+}
+async function github(call, run2) {
+  try {
+    return await run2();
+  } catch (error2) {
+    throw toGitHubError(error2, call);
+  }
+}
+function stripQuery(url) {
+  const index = url.indexOf("?");
+  return index === -1 ? url : url.slice(0, index);
+}
+
+// src/github/trim.ts
+function fitMarkdown(text2, options) {
+  const size = measure(options);
+  const max = Math.min(
+    options.maxChars ?? Number.POSITIVE_INFINITY,
+    options.maxBytes ?? Number.POSITIVE_INFINITY
+  );
+  if (size(text2) <= max) return { text: text2, trimmed: false };
+  const note = `
+
+> [!NOTE]
+> ${options.note.replace(/\s*\n\s*/g, " ")}
+`;
+  let budget = max - size(note) - 64;
+  for (let attempt = 0; attempt < 8 && budget > 0; attempt += 1) {
+    let head = cutTo(text2, budget, options.maxBytes !== void 0);
+    const newline = head.lastIndexOf("\n");
+    if (newline > 0) head = head.slice(0, newline);
+    const result = `${head}${closers(head)}${note}`;
+    if (size(result) <= max) return { text: result, trimmed: true };
+    budget -= size(result) - max + 16;
+  }
+  return { text: cutTo(note.trim(), max, options.maxBytes !== void 0), trimmed: true };
+}
+function measure(options) {
+  return options.maxBytes !== void 0 ? (text2) => Buffer.byteLength(text2, "utf8") : (text2) => text2.length;
+}
+function cutTo(text2, limit, bytes) {
+  if (!bytes) {
+    let end = Math.min(text2.length, Math.max(0, limit));
+    const last = text2.charCodeAt(end - 1);
+    if (end > 0 && last >= 55296 && last <= 56319) end -= 1;
+    return text2.slice(0, end);
+  }
+  if (Buffer.byteLength(text2, "utf8") <= limit) return text2;
+  let low = 0;
+  let high = text2.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (Buffer.byteLength(text2.slice(0, mid), "utf8") <= limit) low = mid;
+    else high = mid - 1;
+  }
+  const code = text2.charCodeAt(low - 1);
+  return text2.slice(0, low > 0 && code >= 55296 && code <= 56319 ? low - 1 : low);
+}
+function closers(head) {
+  let fence;
+  let details = 0;
+  for (const line of head.split("\n")) {
+    const match = /^ {0,3}(`{3,}|~{3,})/.exec(line);
+    if (match) {
+      const run2 = match[1];
+      if (!fence) fence = { char: run2[0], length: run2.length };
+      else if (run2[0] === fence.char && run2.length >= fence.length && line.trim() === run2) fence = void 0;
+      continue;
+    }
+    if (fence) continue;
+    details += (line.match(/<details[\s>]/gi) ?? []).length;
+    details -= (line.match(/<\/details>/gi) ?? []).length;
+  }
+  let out = "";
+  if (fence) out += `
+${fence.char.repeat(fence.length)}`;
+  if (details > 0) out += "\n\n</details>".repeat(details);
+  return out;
+}
+
+// src/github/sticky-comment.ts
+var COMMENT_BODY_LIMIT = 65536;
+var DEFAULT_COMMENT_AUTHOR = "github-actions[bot]";
+var TARGET_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+var MARKER_LINE = /^<!-- supagate:[^\n]*-->$/;
+var PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128}) -->$/;
+function stickyTargetId(dbUrl) {
+  return targetFingerprint(dbUrl).slice(0, 12);
+}
+function planMarker(target) {
+  checkTarget(target);
+  return `<!-- supagate:plan target=${target} -->`;
+}
+function planHashMarker(planHash) {
+  if (!/^[0-9a-f]{16,128}$/.test(planHash)) {
+    throw new SupagateError("INTERNAL", `A plan hash must be lower-case hex, got "${planHash.slice(0, 80)}"`);
+  }
+  return `<!-- supagate:plan-hash ${planHash} -->`;
+}
+function commentHeader(options) {
+  return [planMarker(options.target), ...options.planHash ? [planHashMarker(options.planHash)] : []].join(
+    "\n"
+  );
+}
+function readPlanHashFromComment(body) {
+  for (const line of body.replace(/\r\n/g, "\n").split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed === "") continue;
+    if (!MARKER_LINE.test(trimmed)) return void 0;
+    const match = PLAN_HASH_LINE.exec(trimmed);
+    if (match) return match[1];
+  }
+  return void 0;
+}
+function hasPlanMarker(body, target) {
+  const marker = planMarker(target);
+  for (const line of body.replace(/\r\n/g, "\n").split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed === "") continue;
+    if (!MARKER_LINE.test(trimmed)) return false;
+    if (trimmed === marker) return true;
+  }
+  return false;
+}
+async function findStickyComments(octokit, options) {
+  checkTarget(options.target);
+  const author = (options.author ?? DEFAULT_COMMENT_AUTHOR).toLowerCase();
+  const comments = await github(
+    { what: `read the comments of pull request #${options.issueNumber}`, permission: "pull-requests: read" },
+    () => octokit.paginate(octokit.rest.issues.listComments, {
+      owner: options.owner,
+      repo: options.repo,
+      issue_number: options.issueNumber,
+      per_page: 100
+    })
+  );
+  return comments.filter(
+    (comment) => comment.user?.login.toLowerCase() === author && typeof comment.body === "string" && hasPlanMarker(comment.body, options.target)
+  ).map((comment) => ({
+    id: comment.id,
+    body: comment.body ?? "",
+    url: comment.html_url,
+    author: comment.user?.login ?? "",
+    createdAt: comment.created_at,
+    updatedAt: comment.updated_at
+  })).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+}
+async function findStickyComment(octokit, options) {
+  return (await findStickyComments(octokit, options))[0];
+}
+async function upsertStickyComment(octokit, options) {
+  const body = prepareBody(options);
+  const existing = await findStickyComments(octokit, options);
+  const [newest, ...older] = existing;
+  const duplicates = older.map((c) => c.id);
+  const note = duplicates.length > 0 ? `Found ${existing.length} supagate plan comments for this target (two runs raced); updated the newest (${newest?.id}) and left ${duplicates.length === 1 ? "the other" : "the others"} (${duplicates.join(", ")}).` : void 0;
+  if (newest) {
+    const { data: data2 } = await github(
+      {
+        what: `update the plan comment on pull request #${options.issueNumber}`,
+        permission: "pull-requests: write",
+        write: true
+      },
+      () => octokit.rest.issues.updateComment({
+        owner: options.owner,
+        repo: options.repo,
+        comment_id: newest.id,
+        body: body.text
+      })
+    );
+    return {
+      action: "updated",
+      commentId: data2.id,
+      url: data2.html_url,
+      trimmed: body.trimmed,
+      duplicates,
+      ...note ? { note } : {}
+    };
+  }
+  const { data } = await github(
+    {
+      what: `comment on pull request #${options.issueNumber}`,
+      permission: "pull-requests: write",
+      write: true
+    },
+    () => octokit.rest.issues.createComment({
+      owner: options.owner,
+      repo: options.repo,
+      issue_number: options.issueNumber,
+      body: body.text
+    })
+  );
+  return { action: "created", commentId: data.id, url: data.html_url, trimmed: body.trimmed, duplicates: [] };
+}
+function prepareBody(options) {
+  const header = [];
+  if (!hasPlanMarker(options.body, options.target)) header.push(planMarker(options.target));
+  if (options.planHash && readPlanHashFromComment(options.body) === void 0) {
+    header.push(planHashMarker(options.planHash));
+  }
+  const text2 = header.length > 0 ? `${header.join("\n")}
+${options.body}` : options.body;
+  const fitted = fitMarkdown(text2, {
+    maxChars: COMMENT_BODY_LIMIT,
+    note: `This comment was cut to GitHub's limit of 65,536 characters.${options.fullReportUrl ? ` The full report is in the job summary of ${options.fullReportUrl}` : " The full report is in the job summary of the run."}`
+  });
+  return fitted;
+}
+function checkTarget(target) {
+  if (!TARGET_ID.test(target)) {
+    throw new SupagateError(
+      "INTERNAL",
+      `A comment target id must match ${TARGET_ID}, got "${target.slice(0, 80)}"`
+    );
+  }
+}
+
+// src/github/approval.ts
+var PLAN_CHANGED = "the plan changed since it was approved: production or the migrations differ";
+var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
+var VERDICTS = /* @__PURE__ */ new Set(["APPROVED", "CHANGES_REQUESTED", "DISMISSED"]);
+async function evaluateApproval(input) {
+  const required = Math.max(0, Math.floor(input.requiredApprovals));
+  const author = input.prAuthor.toLowerCase();
+  const approvers = new Set((input.approvers ?? []).map((l) => l.trim().toLowerCase()).filter(Boolean));
+  const teams = (input.approverTeams ?? []).map((t) => t.trim()).filter(Boolean);
+  const restricted = approvers.size > 0 || teams.length > 0;
+  if (teams.length > 0 && !input.isTeamMember) {
+    throw new SupagateError(
+      "CONFIG_INVALID",
+      "Approver teams are configured but team membership cannot be checked",
+      {
+        hint: "Pass isTeamMember (teamMembershipViaApi(octokit))."
+      }
+    );
+  }
+  const latest = /* @__PURE__ */ new Map();
+  input.reviews.map((review, index) => ({ review, index })).filter(
+    ({ review }) => review.user?.login && VERDICTS.has(review.state.toUpperCase()) && review.submitted_at
+  ).sort(
+    (a, b) => Date.parse(a.review.submitted_at) - Date.parse(b.review.submitted_at) || a.index - b.index
+  ).forEach((entry) => {
+    latest.set(entry.review.user.login.toLowerCase(), entry);
+  });
+  const approvals = [];
+  const ignored = [];
+  const approvable = input.approvableCommits ? new Set(input.approvableCommits) : void 0;
+  const changedAt = input.lastMigrationChangeAt;
+  for (const { review } of latest.values()) {
+    if (review.state.toUpperCase() !== "APPROVED") continue;
+    const login = review.user.login;
+    const at = new Date(review.submitted_at).toISOString();
+    const approval = { login, at };
+    if (login.toLowerCase() === author) {
+      ignored.push({
+        ...approval,
+        reason: `${login} opened the pull request: the author's approval does not count`
+      });
+      continue;
+    }
+    if (!restricted && review.author_association && !TRUSTED_ASSOCIATIONS.has(review.author_association)) {
+      ignored.push({
+        ...approval,
+        reason: `approval by ${login} does not count: ${login} is not a member or collaborator of the repository (${review.author_association.toLowerCase()})`
+      });
+      continue;
+    }
+    const tooOld = changedAt !== void 0 && Date.parse(at) < changedAt.getTime();
+    const onOldCommit = approvable !== void 0 && (!review.commit_id || !approvable.has(review.commit_id));
+    if (tooOld || onOldCommit) {
+      const where = input.lastMigrationChangeSha ? ` in ${input.lastMigrationChangeSha.slice(0, 7)}` : "";
+      const when = changedAt ? ` at ${changedAt.toISOString()}` : "";
+      const given = review.commit_id ? ` on ${review.commit_id.slice(0, 7)}` : "";
+      ignored.push({
+        ...approval,
+        reason: `approval by ${login} is older than the last migration change (approved at ${at}${given}; the migrations changed${when}${where})`
+      });
+      continue;
+    }
+    if (restricted && !await isApprover(login, approvers, teams, input.isTeamMember)) {
+      const allowed = [...input.approvers ?? [], ...teams.map((t) => `team ${t}`)].join(", ");
+      ignored.push({
+        ...approval,
+        reason: `approval by ${login} does not count: not one of the configured approvers (${allowed})`
+      });
+      continue;
+    }
+    approvals.push(approval);
+  }
+  const missing = [];
+  const short = required - approvals.length;
+  if (short > 0) {
+    missing.push(`${short} more approval${short === 1 ? "" : "s"} needed`);
+    missing.push(...ignored.map((i) => i.reason));
+  }
+  if (input.recordedPlanHash === void 0) {
+    missing.push(
+      "no approved plan is recorded: the supagate plan comment on the pull request is missing or has no plan hash"
+    );
+  } else if (input.recordedPlanHash !== input.currentPlanHash) {
+    missing.push(PLAN_CHANGED);
+  }
+  return { approved: missing.length === 0, approvals, missing, ignored, required };
+}
+async function isApprover(login, approvers, teams, isTeamMember) {
+  if (approvers.has(login.toLowerCase())) return true;
+  for (const team of teams) {
+    const [org, slug] = team.split("/");
+    if (!org || !slug) {
+      throw new SupagateError("CONFIG_INVALID", `Approver team "${team}" is not org/team-slug`, {
+        hint: "Write teams as org/team-slug, e.g. acme/db-admins."
+      });
+    }
+    if (await isTeamMember?.(org, slug, login)) return true;
+  }
+  return false;
+}
+function teamMembershipViaApi(octokit) {
+  const cache = /* @__PURE__ */ new Map();
+  return async (org, team, login) => {
+    const key = `${org}/${team}/${login}`.toLowerCase();
+    const known = cache.get(key);
+    if (known !== void 0) return known;
+    let member;
+    try {
+      const { data } = await octokit.rest.teams.getMembershipForUserInOrg({
+        org,
+        team_slug: team,
+        username: login
+      });
+      member = data.state === "active";
+    } catch (error2) {
+      if (statusOf(error2) !== 404) {
+        const converted = toGitHubError(error2, {
+          what: `check whether ${login} is in team ${org}/${team}`,
+          permission: "members: read (organization)"
+        });
+        if (converted.code === "GITHUB_FORBIDDEN") {
+          throw new SupagateError(converted.code, converted.message, {
+            hint: "GITHUB_TOKEN cannot read organization teams. Use a GitHub App token or a token with read:org for `github-token`, or list approvers by login instead of by team.",
+            details: converted.details,
+            cause: error2
+          });
+        }
+        throw converted;
+      }
+      member = false;
+    }
+    cache.set(key, member);
+    return member;
+  };
+}
+async function findMigrationChangeTime(octokit, options) {
+  const dir = options.migrationsDir.replace(/^\.\/+/, "").replace(/\/+$/, "");
+  const commits = await github(
+    { what: `list the commits of pull request #${options.pull}`, permission: "pull-requests: read" },
+    () => octokit.paginate(octokit.rest.pulls.listCommits, {
+      owner: options.owner,
+      repo: options.repo,
+      pull_number: options.pull,
+      per_page: 100
+    })
+  );
+  const touches = (path) => path !== void 0 && (dir === "" || path === dir || path.startsWith(`${dir}/`));
+  for (let index = commits.length - 1; index >= 0; index -= 1) {
+    const commit = commits[index];
+    if (!commit) continue;
+    const files = await commitFiles(octokit, options.owner, options.repo, commit.sha);
+    if (files.some((file) => touches(file.filename) || touches(file.previous_filename))) {
+      const date = commit.commit.committer?.date ?? commit.commit.author?.date;
+      return {
+        sha: commit.sha,
+        at: new Date(date ?? 0),
+        approvableCommits: commits.slice(index).map((c) => c.sha),
+        truncated: commits.length >= 250
+      };
+    }
+  }
+  return void 0;
+}
+async function commitFiles(octokit, owner, repo, sha) {
+  const files = [];
+  for (let page = 1; page <= 100; page += 1) {
+    const response = await github(
+      { what: `read the files of commit ${sha.slice(0, 7)}`, permission: "contents: read" },
+      () => octokit.rest.repos.getCommit({ owner, repo, ref: sha, per_page: 300, page })
+    );
+    for (const file of response.data.files ?? []) {
+      files.push({
+        filename: file.filename,
+        ...file.previous_filename ? { previous_filename: file.previous_filename } : {}
+      });
+    }
+    if (!/rel="next"/.test(String(response.headers.link ?? ""))) break;
+  }
+  return files;
+}
+async function findPullRequestForCommit(octokit, options) {
+  const retries = Math.max(0, options.retries ?? 5);
+  const sleep = options.sleep ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
+  for (let attempt = 1; attempt <= retries + 1; attempt += 1) {
+    const { data } = await github(
+      {
+        what: `find the pull request of commit ${options.sha.slice(0, 7)}`,
+        permission: "pull-requests: read"
+      },
+      () => octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+        owner: options.owner,
+        repo: options.repo,
+        commit_sha: options.sha,
+        per_page: 100
+      })
+    );
+    const pick = data.find((pull) => pull.merged_at && pull.merge_commit_sha === options.sha) ?? data.find((pull) => pull.merged_at) ?? data[0];
+    if (pick) {
+      return {
+        number: pick.number,
+        author: pick.user?.login ?? "",
+        headSha: pick.head.sha,
+        baseRef: pick.base.ref,
+        mergedAt: pick.merged_at,
+        mergeCommitSha: pick.merge_commit_sha ?? null,
+        url: pick.html_url,
+        attempts: attempt
+      };
+    }
+    if (attempt <= retries) await sleep(options.delayMs ?? 3e3);
+  }
+  return void 0;
+}
+async function checkApproval(octokit, options) {
+  const { owner, repo, pull } = options;
+  const { data: pr } = await github(
+    { what: `read pull request #${pull}`, permission: "pull-requests: read" },
+    () => octokit.rest.pulls.get({ owner, repo, pull_number: pull })
+  );
+  const reviews = await github(
+    { what: `read the reviews of pull request #${pull}`, permission: "pull-requests: read" },
+    () => octokit.paginate(octokit.rest.pulls.listReviews, { owner, repo, pull_number: pull, per_page: 100 })
+  );
+  const migrationChange = await findMigrationChangeTime(octokit, {
+    owner,
+    repo,
+    pull,
+    migrationsDir: options.migrationsDir
+  });
+  const comment = await findStickyComment(octokit, {
+    owner,
+    repo,
+    issueNumber: pull,
+    target: options.target,
+    ...options.commentAuthor ? { author: options.commentAuthor } : {}
+  });
+  const recordedPlanHash = comment ? readPlanHashFromComment(comment.body) : void 0;
+  const result = await evaluateApproval({
+    reviews: reviews.map((r) => ({
+      id: r.id,
+      user: r.user ? { login: r.user.login } : null,
+      state: r.state,
+      submitted_at: r.submitted_at ?? null,
+      commit_id: r.commit_id,
+      author_association: r.author_association
+    })),
+    prAuthor: pr.user.login,
+    requiredApprovals: options.requiredApprovals,
+    ...options.approvers ? { approvers: options.approvers } : {},
+    ...options.approverTeams ? { approverTeams: options.approverTeams } : {},
+    isTeamMember: teamMembershipViaApi(octokit),
+    lastMigrationChangeAt: migrationChange?.at,
+    ...migrationChange ? { lastMigrationChangeSha: migrationChange.sha, approvableCommits: migrationChange.approvableCommits } : {},
+    ...recordedPlanHash ? { recordedPlanHash } : {},
+    currentPlanHash: options.currentPlanHash
+  });
+  return { ...result, pull, prAuthor: pr.user.login, ...migrationChange ? { migrationChange } : {} };
+}
+function assertApproved(result, pull) {
+  if (result.approved) return;
+  throw new SupagateError(
+    "APPROVAL_MISSING",
+    `Pull request #${pull} is not approved for this plan: ${result.missing.join("; ")}`,
+    {
+      hint: "Nothing was applied. Get the missing approvals on the pull request (after its last migration change), re-run plan if production changed, then re-run this job.",
+      details: { missing: result.missing, approvals: result.approvals }
+    }
+  );
 }
 
 // node_modules/@actions/github/lib/context.js
@@ -20460,11 +21031,11 @@ var httpClient = __toESM(require_lib(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -20480,7 +21051,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -24730,158 +25301,6 @@ function readPullRequest(payload, baseFullName) {
   };
 }
 
-// src/github/errors.ts
-function isRequestError(error2) {
-  return typeof error2 === "object" && error2 !== null && typeof error2.status === "number" && typeof error2.message === "string";
-}
-function apiMessage(error2) {
-  const data = error2.response?.data;
-  if (data && typeof data === "object" && typeof data.message === "string") {
-    return data.message;
-  }
-  return error2.message.split(" - ")[0] ?? error2.message;
-}
-var FORK_HINT = "A pull_request from a fork (and one opened by Dependabot) runs with a read-only GITHUB_TOKEN and no secrets, so supagate cannot comment or post statuses there; the plan result is still in the job summary.";
-function toGitHubError(error2, call) {
-  if (error2 instanceof SupagateError) return error2;
-  if (!isRequestError(error2)) {
-    const message2 = error2 instanceof Error ? error2.message : String(error2);
-    return new SupagateError("GITHUB_API_FAILED", `Could not ${call.what}: ${message2}`, {
-      hint: "GitHub could not be reached; check GITHUB_API_URL and the runner network.",
-      cause: error2
-    });
-  }
-  const status2 = error2.status;
-  const message = apiMessage(error2);
-  const details = {
-    status: status2,
-    ...error2.request?.method ? { method: error2.request.method } : {},
-    ...error2.request?.url ? { url: stripQuery(error2.request.url) } : {},
-    ...call.permission ? { permission: call.permission } : {}
-  };
-  const headers = error2.response?.headers ?? {};
-  const limited = status2 === 429 || status2 === 403 && (String(headers["x-ratelimit-remaining"]) === "0" || headers["retry-after"] !== void 0 || /rate limit/i.test(message));
-  if (limited) {
-    const retryAfter = Number(headers["retry-after"]);
-    const reset = headers["retry-after"] !== void 0 && Number.isFinite(retryAfter) ? Math.floor(Date.now() / 1e3) + retryAfter : Number(headers["x-ratelimit-reset"]);
-    return new SupagateError(
-      "GITHUB_RATE_LIMITED",
-      `GitHub rate-limited supagate while trying to ${call.what} (HTTP ${status2}: ${message})`,
-      {
-        hint: Number.isFinite(reset) ? `The limit resets at ${new Date(reset * 1e3).toISOString()}; re-run the job after that.` : "Re-run the job in a few minutes.",
-        details,
-        cause: error2
-      }
-    );
-  }
-  if (status2 === 401 || status2 === 403) {
-    const permission = call.permission ? ` Give the job \`permissions: { ${call.permission} }\`.` : "";
-    return new SupagateError(
-      "GITHUB_FORBIDDEN",
-      `GitHub refused to let supagate ${call.what} (HTTP ${status2}: ${message})`,
-      {
-        hint: status2 === 401 ? "The token is invalid or expired: check the `github-token` input." : call.write ? `${FORK_HINT}${permission}` : `The token cannot read this.${permission}`,
-        details,
-        cause: error2
-      }
-    );
-  }
-  if (status2 === 404) {
-    return new SupagateError("GITHUB_NOT_FOUND", `GitHub found nothing when supagate tried to ${call.what}`, {
-      hint: "Check the repository and number; a private repository also answers 404 to a token that cannot see it.",
-      details,
-      cause: error2
-    });
-  }
-  return new SupagateError(
-    "GITHUB_API_FAILED",
-    `GitHub failed when supagate tried to ${call.what} (HTTP ${status2}: ${message})`,
-    {
-      hint: status2 >= 500 ? "GitHub had an error; re-run the job." : "GitHub rejected the request as sent.",
-      details,
-      cause: error2
-    }
-  );
-}
-async function github(call, run2) {
-  try {
-    return await run2();
-  } catch (error2) {
-    throw toGitHubError(error2, call);
-  }
-}
-function stripQuery(url) {
-  const index = url.indexOf("?");
-  return index === -1 ? url : url.slice(0, index);
-}
-
-// src/github/trim.ts
-function fitMarkdown(text2, options) {
-  const size = measure(options);
-  const max = Math.min(
-    options.maxChars ?? Number.POSITIVE_INFINITY,
-    options.maxBytes ?? Number.POSITIVE_INFINITY
-  );
-  if (size(text2) <= max) return { text: text2, trimmed: false };
-  const note = `
-
-> [!NOTE]
-> ${options.note.replace(/\s*\n\s*/g, " ")}
-`;
-  let budget = max - size(note) - 64;
-  for (let attempt = 0; attempt < 8 && budget > 0; attempt += 1) {
-    let head = cutTo(text2, budget, options.maxBytes !== void 0);
-    const newline = head.lastIndexOf("\n");
-    if (newline > 0) head = head.slice(0, newline);
-    const result = `${head}${closers(head)}${note}`;
-    if (size(result) <= max) return { text: result, trimmed: true };
-    budget -= size(result) - max + 16;
-  }
-  return { text: cutTo(note.trim(), max, options.maxBytes !== void 0), trimmed: true };
-}
-function measure(options) {
-  return options.maxBytes !== void 0 ? (text2) => Buffer.byteLength(text2, "utf8") : (text2) => text2.length;
-}
-function cutTo(text2, limit, bytes) {
-  if (!bytes) {
-    let end = Math.min(text2.length, Math.max(0, limit));
-    const last = text2.charCodeAt(end - 1);
-    if (end > 0 && last >= 55296 && last <= 56319) end -= 1;
-    return text2.slice(0, end);
-  }
-  if (Buffer.byteLength(text2, "utf8") <= limit) return text2;
-  let low = 0;
-  let high = text2.length;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (Buffer.byteLength(text2.slice(0, mid), "utf8") <= limit) low = mid;
-    else high = mid - 1;
-  }
-  const code = text2.charCodeAt(low - 1);
-  return text2.slice(0, low > 0 && code >= 55296 && code <= 56319 ? low - 1 : low);
-}
-function closers(head) {
-  let fence;
-  let details = 0;
-  for (const line of head.split("\n")) {
-    const match = /^ {0,3}(`{3,}|~{3,})/.exec(line);
-    if (match) {
-      const run2 = match[1];
-      if (!fence) fence = { char: run2[0], length: run2.length };
-      else if (run2[0] === fence.char && run2.length >= fence.length && line.trim() === run2) fence = void 0;
-      continue;
-    }
-    if (fence) continue;
-    details += (line.match(/<details[\s>]/gi) ?? []).length;
-    details -= (line.match(/<\/details>/gi) ?? []).length;
-  }
-  let out = "";
-  if (fence) out += `
-${fence.char.repeat(fence.length)}`;
-  if (details > 0) out += "\n\n</details>".repeat(details);
-  return out;
-}
-
 // src/github/status.ts
 var PLAN_CONTEXT = "supagate/plan";
 var STATUS_DESCRIPTION_LIMIT = 140;
@@ -24912,140 +25331,6 @@ async function setCommitStatus(octokit, options) {
     })
   );
   return { id: data.id, context: data.context, state: data.state, description };
-}
-
-// src/github/sticky-comment.ts
-var COMMENT_BODY_LIMIT = 65536;
-var DEFAULT_COMMENT_AUTHOR = "github-actions[bot]";
-var TARGET_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-var MARKER_LINE = /^<!-- supagate:[^\n]*-->$/;
-var PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128}) -->$/;
-function stickyTargetId(dbUrl) {
-  return targetFingerprint(dbUrl).slice(0, 12);
-}
-function planMarker(target) {
-  checkTarget(target);
-  return `<!-- supagate:plan target=${target} -->`;
-}
-function planHashMarker(planHash) {
-  if (!/^[0-9a-f]{16,128}$/.test(planHash)) {
-    throw new SupagateError("INTERNAL", `A plan hash must be lower-case hex, got "${planHash.slice(0, 80)}"`);
-  }
-  return `<!-- supagate:plan-hash ${planHash} -->`;
-}
-function commentHeader(options) {
-  return [planMarker(options.target), ...options.planHash ? [planHashMarker(options.planHash)] : []].join(
-    "\n"
-  );
-}
-function readPlanHashFromComment(body) {
-  for (const line of body.replace(/\r\n/g, "\n").split("\n")) {
-    const trimmed = line.trim();
-    if (trimmed === "") continue;
-    if (!MARKER_LINE.test(trimmed)) return void 0;
-    const match = PLAN_HASH_LINE.exec(trimmed);
-    if (match) return match[1];
-  }
-  return void 0;
-}
-function hasPlanMarker(body, target) {
-  const marker = planMarker(target);
-  for (const line of body.replace(/\r\n/g, "\n").split("\n")) {
-    const trimmed = line.trim();
-    if (trimmed === "") continue;
-    if (!MARKER_LINE.test(trimmed)) return false;
-    if (trimmed === marker) return true;
-  }
-  return false;
-}
-async function findStickyComments(octokit, options) {
-  checkTarget(options.target);
-  const author = (options.author ?? DEFAULT_COMMENT_AUTHOR).toLowerCase();
-  const comments = await github(
-    { what: `read the comments of pull request #${options.issueNumber}`, permission: "pull-requests: read" },
-    () => octokit.paginate(octokit.rest.issues.listComments, {
-      owner: options.owner,
-      repo: options.repo,
-      issue_number: options.issueNumber,
-      per_page: 100
-    })
-  );
-  return comments.filter(
-    (comment) => comment.user?.login.toLowerCase() === author && typeof comment.body === "string" && hasPlanMarker(comment.body, options.target)
-  ).map((comment) => ({
-    id: comment.id,
-    body: comment.body ?? "",
-    url: comment.html_url,
-    author: comment.user?.login ?? "",
-    createdAt: comment.created_at,
-    updatedAt: comment.updated_at
-  })).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
-}
-async function upsertStickyComment(octokit, options) {
-  const body = prepareBody(options);
-  const existing = await findStickyComments(octokit, options);
-  const [newest, ...older] = existing;
-  const duplicates = older.map((c) => c.id);
-  const note = duplicates.length > 0 ? `Found ${existing.length} supagate plan comments for this target (two runs raced); updated the newest (${newest?.id}) and left ${duplicates.length === 1 ? "the other" : "the others"} (${duplicates.join(", ")}).` : void 0;
-  if (newest) {
-    const { data: data2 } = await github(
-      {
-        what: `update the plan comment on pull request #${options.issueNumber}`,
-        permission: "pull-requests: write",
-        write: true
-      },
-      () => octokit.rest.issues.updateComment({
-        owner: options.owner,
-        repo: options.repo,
-        comment_id: newest.id,
-        body: body.text
-      })
-    );
-    return {
-      action: "updated",
-      commentId: data2.id,
-      url: data2.html_url,
-      trimmed: body.trimmed,
-      duplicates,
-      ...note ? { note } : {}
-    };
-  }
-  const { data } = await github(
-    {
-      what: `comment on pull request #${options.issueNumber}`,
-      permission: "pull-requests: write",
-      write: true
-    },
-    () => octokit.rest.issues.createComment({
-      owner: options.owner,
-      repo: options.repo,
-      issue_number: options.issueNumber,
-      body: body.text
-    })
-  );
-  return { action: "created", commentId: data.id, url: data.html_url, trimmed: body.trimmed, duplicates: [] };
-}
-function prepareBody(options) {
-  const header = [];
-  if (!hasPlanMarker(options.body, options.target)) header.push(planMarker(options.target));
-  if (options.planHash && readPlanHashFromComment(options.body) === void 0) {
-    header.push(planHashMarker(options.planHash));
-  }
-  const text2 = header.length > 0 ? `${header.join("\n")}
-${options.body}` : options.body;
-  const fitted = fitMarkdown(text2, {
-    maxChars: COMMENT_BODY_LIMIT,
-    note: `This comment was cut to GitHub's limit of 65,536 characters.${options.fullReportUrl ? ` The full report is in the job summary of ${options.fullReportUrl}` : " The full report is in the job summary of the run."}`
-  });
-  return fitted;
-}
-function checkTarget(target) {
-  if (!TARGET_ID.test(target)) {
-    throw new SupagateError(
-      "INTERNAL",
-      `A comment target id must match ${TARGET_ID}, got "${target.slice(0, 80)}"`
-    );
-  }
 }
 
 // src/github/publish-plan.ts
@@ -25130,8 +25415,10 @@ async function run() {
         return;
       }
       case "apply": {
+        const dryRun = flag("dry-run", getInput("dry-run") || void 0, false);
         const result = await apply(config, {
-          dryRun: flag("dry-run", getInput("dry-run") || void 0, false)
+          dryRun,
+          ...dryRun ? {} : { hooks: { beforeApply: (context3) => approvalGate(config, context3) } }
         });
         setOutput("pending_count", result.plan.length);
         setOutput("applied_versions", result.applied.map((m) => m.version).join(","));
@@ -25185,6 +25472,51 @@ async function runPlan(config) {
   if (result.blocking) {
     setFailed(`The plan has blocking findings: ${result.blockingReasons.slice(0, 3).join("; ")}`);
   }
+}
+async function approvalGate(config, context3) {
+  if (!flag("require-approval", getInput("require-approval") || void 0, true)) {
+    warning("require-approval is false: applying without checking the pull request approvals.");
+    return;
+  }
+  const run2 = readRunContext();
+  if (run2.kind !== "push") return;
+  if (!context3.planHash) {
+    throw new SupagateError("APPROVAL_MISSING", "The approval gate compares plan hashes, and verify is off", {
+      hint: "Keep verify on (it computes the plan), or set require-approval: false to apply without the gate."
+    });
+  }
+  const octokit = createOctokit(getInput("github-token"), { baseUrl: run2.apiUrl });
+  const { owner, repo } = run2.repository;
+  const pull = await findPullRequestForCommit(octokit, { owner, repo, sha: run2.sha });
+  if (!pull) {
+    throw new SupagateError("APPROVAL_MISSING", `No pull request is associated with commit ${run2.sha}`, {
+      hint: "Merge migrations through a reviewed pull request, or set require-approval: false for direct pushes."
+    });
+  }
+  const list = (name) => getInput(name).split(",").map((item) => item.trim()).filter(Boolean);
+  const author = getInput("comment-author");
+  const approvers = list("approvers");
+  const approverTeams = list("approver-teams");
+  const approval = await checkApproval(octokit, {
+    owner,
+    repo,
+    pull: pull.number,
+    migrationsDir: repositoryPath(config.projectDir, config.migrationsDir),
+    requiredApprovals: Number(getInput("required-approvals") || "1"),
+    ...approvers.length > 0 ? { approvers } : {},
+    ...approverTeams.length > 0 ? { approverTeams } : {},
+    currentPlanHash: context3.planHash,
+    target: stickyTargetId(config.dbUrl ?? ""),
+    ...author ? { commentAuthor: author } : {}
+  });
+  assertApproved(approval, pull.number);
+  info(
+    `Approved by ${approval.approvals.map((a) => a.login).join(", ")} on pull request #${pull.number}.`
+  );
+}
+function repositoryPath(projectDir, folder) {
+  const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  return relative(root, resolve(root, projectDir, folder)).split(sep2).join("/");
 }
 function configFromInputs() {
   const dbUrl = getInput("db-url");

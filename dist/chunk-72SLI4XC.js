@@ -45651,9 +45651,10 @@ async function apply(userConfig, options = {}) {
       status: status2
     };
     const planned = verifier ? await verifier.predict() : void 0;
+    if (planned) context.planHash = planned.result.planHash;
+    await options.hooks?.beforeApply?.(context);
     const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status2)) : void 0;
     const snapshot = verifier ? await verifier.snapshot() : void 0;
-    await options.hooks?.beforeApply?.(context);
     const record = {
       actor: config.actor ?? null,
       runId: config.runId ?? null,
@@ -45809,7 +45810,7 @@ function resolveConfig(input = {}) {
     projectDir: String(pick("projectDir") ?? DEFAULTS.projectDir),
     migrationsDir: String(pick("migrationsDir") ?? DEFAULTS.migrationsDir),
     rollbacksDir: String(pick("rollbacksDir") ?? DEFAULTS.rollbacksDir),
-    dbUrl: pick("dbUrl") === void 0 ? void 0 : String(pick("dbUrl")),
+    dbUrl: optionalString(pick("dbUrl")),
     lockWaitMs: duration("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
     lockTimeoutMs: duration("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
     statementTimeoutMs: duration(
