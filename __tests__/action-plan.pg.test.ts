@@ -71,6 +71,14 @@ describe('the Action: plan on a pull request', () => {
       }),
     );
     expect(first.summary).toContain('### supagate plan');
+    // supagate/approval waits for a review, for branch protection to require.
+    expect(api.statuses).toContainEqual(
+      expect.objectContaining({
+        context: 'supagate/approval',
+        state: 'pending',
+        description: '1 more approval needed',
+      }),
+    );
 
     const second = await planRun(opened);
     expect(second.exitCode, second.stdout).toBe(0);
@@ -100,7 +108,9 @@ describe('the Action: plan on a pull request', () => {
       expect(run.exitCode).toBe(1);
       expect(run.outputs.blocking).toBe('true');
       expect(run.stdout).toContain('::error::The plan has blocking findings: rls_disabled_in_public');
-      expect(api.statuses.at(-1)).toMatchObject({ context: 'supagate/plan', state: 'failure' });
+      expect(api.statuses.filter((status) => status.context === 'supagate/plan').at(-1)).toMatchObject({
+        state: 'failure',
+      });
     } finally {
       await project.remove('supabase/migrations/3_open.sql');
     }

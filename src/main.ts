@@ -9,9 +9,10 @@ import { SupagateError } from './core/errors.js';
 import { renderPlanMarkdown } from './core/report/markdown.js';
 import { renderApply, renderError, renderStatus } from './core/report/text.js';
 import { assertApproved, checkApproval, findPullRequestForCommit } from './github/approval.js';
-import { createOctokit } from './github/client.js';
-import { readRunContext } from './github/context.js';
+import { createOctokit, type Octokit } from './github/client.js';
+import { type GitHubRunContext, readRunContext } from './github/context.js';
 import { publishPlan } from './github/publish-plan.js';
+import { APPROVAL_CONTEXT, setCommitStatus } from './github/status.js';
 import { stickyTargetId } from './github/sticky-comment.js';
 import { writeJobSummary } from './github/summary.js';
 
@@ -101,10 +102,64 @@ async function runPlan(config: SupagateConfig): Promise<void> {
       ...(author ? { author } : {}),
     });
     core.setOutput('comment_url', published.comment.url);
+    await publishApprovalStatus(octokit, context, config, result.planHash);
   }
   if (result.blocking) {
     core.setFailed(`The plan has blocking findings: ${result.blockingReasons.slice(0, 3).join('; ')}`);
   }
+}
+
+/**
+ * The `supagate/approval` status on the pull request: green only when the same conditions the
+ * apply gate checks hold, so branch protection can require it.
+ */
+async function publishApprovalStatus(
+  octokit: Octokit,
+  context: GitHubRunContext,
+  config: SupagateConfig,
+  planHash: string,
+): Promise<void> {
+  const pull = context.pullRequest;
+  if (!pull) return;
+  const approval = await checkApproval(octokit, {
+    ...approvalSettings(config, context, pull.number),
+    currentPlanHash: planHash,
+  });
+  await setCommitStatus(octokit, {
+    owner: context.repository.owner,
+    repo: context.repository.repo,
+    sha: context.statusSha,
+    context: APPROVAL_CONTEXT,
+    state: approval.approved ? 'success' : 'pending',
+    description: approval.approved
+      ? `Approved by ${approval.approvals.map((a) => a.login).join(', ')}`
+      : approval.missing.join('; '),
+    targetUrl: context.runUrl,
+  });
+}
+
+/** The approval rules from the inputs, for one pull request. */
+function approvalSettings(config: SupagateConfig, context: GitHubRunContext, pull: number) {
+  const list = (name: string) =>
+    core
+      .getInput(name)
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  const author = core.getInput('comment-author');
+  const approvers = list('approvers');
+  const approverTeams = list('approver-teams');
+  return {
+    owner: context.repository.owner,
+    repo: context.repository.repo,
+    pull,
+    migrationsDir: repositoryPath(config.projectDir, config.migrationsDir),
+    requiredApprovals: Number(core.getInput('required-approvals') || '1'),
+    ...(approvers.length > 0 ? { approvers } : {}),
+    ...(approverTeams.length > 0 ? { approverTeams } : {}),
+    target: stickyTargetId(config.dbUrl ?? ''),
+    ...(author ? { commentAuthor: author } : {}),
+  };
 }
 
 /**
@@ -133,26 +188,9 @@ async function approvalGate(config: SupagateConfig, context: ApplyContext): Prom
       hint: 'Merge migrations through a reviewed pull request, or set require-approval: false for direct pushes.',
     });
   }
-  const list = (name: string) =>
-    core
-      .getInput(name)
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean);
-  const author = core.getInput('comment-author');
-  const approvers = list('approvers');
-  const approverTeams = list('approver-teams');
   const approval = await checkApproval(octokit, {
-    owner,
-    repo,
-    pull: pull.number,
-    migrationsDir: repositoryPath(config.projectDir, config.migrationsDir),
-    requiredApprovals: Number(core.getInput('required-approvals') || '1'),
-    ...(approvers.length > 0 ? { approvers } : {}),
-    ...(approverTeams.length > 0 ? { approverTeams } : {}),
+    ...approvalSettings(config, run, pull.number),
     currentPlanHash: context.planHash,
-    target: stickyTargetId(config.dbUrl ?? ''),
-    ...(author ? { commentAuthor: author } : {}),
   });
   assertApproved(approval, pull.number);
   core.info(
