@@ -25303,6 +25303,7 @@ function readPullRequest(payload, baseFullName) {
 
 // src/github/status.ts
 var PLAN_CONTEXT = "supagate/plan";
+var APPROVAL_CONTEXT = "supagate/approval";
 var STATUS_DESCRIPTION_LIMIT = 140;
 function statusDescription(text2) {
   const line = text2.replace(/\s+/g, " ").trim();
@@ -25468,10 +25469,45 @@ async function runPlan(config) {
       ...author ? { author } : {}
     });
     setOutput("comment_url", published.comment.url);
+    await publishApprovalStatus(octokit, context3, config, result.planHash);
   }
   if (result.blocking) {
     setFailed(`The plan has blocking findings: ${result.blockingReasons.slice(0, 3).join("; ")}`);
   }
+}
+async function publishApprovalStatus(octokit, context3, config, planHash) {
+  const pull = context3.pullRequest;
+  if (!pull) return;
+  const approval = await checkApproval(octokit, {
+    ...approvalSettings(config, context3, pull.number),
+    currentPlanHash: planHash
+  });
+  await setCommitStatus(octokit, {
+    owner: context3.repository.owner,
+    repo: context3.repository.repo,
+    sha: context3.statusSha,
+    context: APPROVAL_CONTEXT,
+    state: approval.approved ? "success" : "pending",
+    description: approval.approved ? `Approved by ${approval.approvals.map((a) => a.login).join(", ")}` : approval.missing.join("; "),
+    targetUrl: context3.runUrl
+  });
+}
+function approvalSettings(config, context3, pull) {
+  const list = (name) => getInput(name).split(",").map((item) => item.trim()).filter(Boolean);
+  const author = getInput("comment-author");
+  const approvers = list("approvers");
+  const approverTeams = list("approver-teams");
+  return {
+    owner: context3.repository.owner,
+    repo: context3.repository.repo,
+    pull,
+    migrationsDir: repositoryPath(config.projectDir, config.migrationsDir),
+    requiredApprovals: Number(getInput("required-approvals") || "1"),
+    ...approvers.length > 0 ? { approvers } : {},
+    ...approverTeams.length > 0 ? { approverTeams } : {},
+    target: stickyTargetId(config.dbUrl ?? ""),
+    ...author ? { commentAuthor: author } : {}
+  };
 }
 async function approvalGate(config, context3) {
   if (!flag("require-approval", getInput("require-approval") || void 0, true)) {
@@ -25493,21 +25529,9 @@ async function approvalGate(config, context3) {
       hint: "Merge migrations through a reviewed pull request, or set require-approval: false for direct pushes."
     });
   }
-  const list = (name) => getInput(name).split(",").map((item) => item.trim()).filter(Boolean);
-  const author = getInput("comment-author");
-  const approvers = list("approvers");
-  const approverTeams = list("approver-teams");
   const approval = await checkApproval(octokit, {
-    owner,
-    repo,
-    pull: pull.number,
-    migrationsDir: repositoryPath(config.projectDir, config.migrationsDir),
-    requiredApprovals: Number(getInput("required-approvals") || "1"),
-    ...approvers.length > 0 ? { approvers } : {},
-    ...approverTeams.length > 0 ? { approverTeams } : {},
-    currentPlanHash: context3.planHash,
-    target: stickyTargetId(config.dbUrl ?? ""),
-    ...author ? { commentAuthor: author } : {}
+    ...approvalSettings(config, run2, pull.number),
+    currentPlanHash: context3.planHash
   });
   assertApproved(approval, pull.number);
   info(
