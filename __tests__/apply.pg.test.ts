@@ -2,8 +2,8 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { status } from '../src/core/commands/status.js';
-import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
+import { rejection } from './harness/errors.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
 let db: TestDatabase;
@@ -21,15 +21,6 @@ afterEach(async () => {
 async function projectWith(files: Record<string, string>): Promise<TestProject> {
   project = await createProject(migrations(files));
   return project;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SupagateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SupagateError);
-  return error as SupagateError;
 }
 
 async function tables(): Promise<string[]> {

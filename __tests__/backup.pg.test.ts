@@ -13,20 +13,11 @@ import { ArtifactStore, type BackupStore, DirectoryStore } from '../src/core/bac
 import { apply } from '../src/core/commands/apply.js';
 import { resolveConfig } from '../src/core/config.js';
 import { findPgTool, libpqEnvironment, runTool } from '../src/core/db/pgtools.js';
-import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { rejection } from './harness/errors.js';
 import { fakePgDump } from './harness/fake-tools.js';
 
 const KEY = BackupKey.parse(randomBytes(32).toString('hex'));
-
-async function failure(promise: Promise<unknown>): Promise<SupagateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SupagateError);
-  return error as SupagateError;
-}
 
 /** Every file in a folder, hidden temporary files included. */
 async function filesIn(dir: string): Promise<string[]> {
@@ -247,7 +238,7 @@ describe('backups of a Supabase project', () => {
       work,
       `printf 'PGDMP partial output'\necho "pg_dump: error: connection failed for password $PGPASSWORD: boom" >&2\nexit 1`,
     );
-    const error = await failure(takeBackup({ dbUrl: source.url, store, encryptionKey: KEY, pgDumpPath }));
+    const error = await rejection(takeBackup({ dbUrl: source.url, store, encryptionKey: KEY, pgDumpPath }));
     expect(error.code).toBe('BACKUP_FAILED');
     expect(error.message).toContain('exited with code 1');
     expect(error.message).toContain('boom');
@@ -265,7 +256,7 @@ describe('backups of a Supabase project', () => {
     const connection = new pg.Client({ connectionString: source.url });
     await connection.connect();
     const selection = await resolveScope(connection, 'data').finally(() => connection.end());
-    const error = await failure(
+    const error = await rejection(
       createBackup({
         dbUrl: url.toString(),
         selection,
@@ -287,7 +278,7 @@ describe('backups of a Supabase project', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     const started = Date.now();
-    const cancelled = await failure(
+    const cancelled = await rejection(
       takeBackup({
         dbUrl: source.url,
         store,
@@ -302,7 +293,7 @@ describe('backups of a Supabase project', () => {
     expect(await filesIn(dir)).toEqual([]);
 
     const killed = await fakePgDump(work, `printf 'PGDMP some bytes'\nkill -9 $$`);
-    const error = await failure(takeBackup({ dbUrl: source.url, store, pgDumpPath: killed }));
+    const error = await rejection(takeBackup({ dbUrl: source.url, store, pgDumpPath: killed }));
     expect(error.code).toBe('BACKUP_FAILED');
     expect(error.message).toContain('killed by SIGKILL');
     expect(await filesIn(dir)).toEqual([]);
@@ -322,7 +313,7 @@ describe('backups of a Supabase project', () => {
         removed = true;
       },
     };
-    const error = await failure(takeBackup({ dbUrl: source.url, store: broken, encryptionKey: KEY }));
+    const error = await rejection(takeBackup({ dbUrl: source.url, store: broken, encryptionKey: KEY }));
     expect(error.code).toBe('BACKUP_FAILED');
     expect(error.message).toContain('disk full');
     expect(removed).toBe(true);
@@ -348,7 +339,7 @@ describe('backups of a Supabase project', () => {
     const client = new pg.Client({ connectionString: source.url });
     await client.connect();
     const full = await resolveScope(client, 'data').finally(() => client.end());
-    const error = await failure(
+    const error = await rejection(
       verifyBackup({
         store,
         key: partial.location.key,
@@ -373,7 +364,7 @@ describe('backups of a Supabase project', () => {
     const bytes = await readFile(path);
     bytes[bytes.length - 40] = (bytes[bytes.length - 40] as number) ^ 1;
     await writeFile(path, bytes);
-    const damaged = await failure(
+    const damaged = await rejection(
       verifyBackup({
         store,
         key: partial.location.key,
@@ -388,7 +379,9 @@ describe('backups of a Supabase project', () => {
 
   it('refuses a scope naming what does not exist', async () => {
     const store = new DirectoryStore(join(work, 'scope'));
-    const error = await failure(takeBackup({ dbUrl: source.url, store, scope: { tables: ['public.nope'] } }));
+    const error = await rejection(
+      takeBackup({ dbUrl: source.url, store, scope: { tables: ['public.nope'] } }),
+    );
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('public.nope');
   });
@@ -436,10 +429,10 @@ describe('backups of a Supabase project', () => {
     };
     const staging = join(work, 'artifacts');
     const store = new ArtifactStore(uploader, { stagingDir: staging });
-    const refused = await failure(takeBackup({ dbUrl: source.url, store, scope: 'schema' }));
+    const refused = await rejection(takeBackup({ dbUrl: source.url, store, scope: 'schema' }));
     expect(refused.code).toBe('BACKUP_UNENCRYPTED_ARTIFACT');
     expect(uploads).toEqual([]);
-    const direct = await failure(store.put('x.dump', Readable.from([Buffer.from('PGDMP plain rows')])));
+    const direct = await rejection(store.put('x.dump', Readable.from([Buffer.from('PGDMP plain rows')])));
     expect(direct.code).toBe('BACKUP_UNENCRYPTED_ARTIFACT');
     expect(direct.message).toMatch(/read access/);
     expect(uploads).toEqual([]);

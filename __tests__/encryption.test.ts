@@ -15,6 +15,7 @@ import {
   HEADER_BYTES,
 } from '../src/core/backup/encryption.js';
 import { SupagateError } from '../src/core/errors.js';
+import { rejection } from './harness/errors.js';
 
 const HEX_KEY = randomBytes(32).toString('hex');
 // Cheap scrypt for tests; the default cost is exercised once below.
@@ -87,15 +88,6 @@ async function decryptToBuffer(cipher: Buffer, key: string | BackupKey): Promise
   return Buffer.concat(chunks);
 }
 
-async function failure(promise: Promise<unknown>): Promise<SupagateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SupagateError);
-  return error as SupagateError;
-}
-
 describe('backup encryption', () => {
   let dir: string;
   beforeAll(async () => {
@@ -143,7 +135,7 @@ describe('backup encryption', () => {
   it('fails with BACKUP_DECRYPT_FAILED on a wrong key, before emitting anything', async () => {
     const cipher = await encryptToBuffer(randomBytes(100_000), HEX_KEY);
     let emitted = 0;
-    const error = await failure(
+    const error = await rejection(
       pipeline(
         Readable.from([cipher]),
         decryptStream(randomBytes(32).toString('hex')),
@@ -170,7 +162,7 @@ describe('backup encryption', () => {
     ]) {
       const altered = Buffer.from(cipher);
       altered[position] = (altered[position] as number) ^ 0x01;
-      const error = await failure(decryptToBuffer(altered, HEX_KEY));
+      const error = await rejection(decryptToBuffer(altered, HEX_KEY));
       expect(error.code).toBe('BACKUP_DECRYPT_FAILED');
       expect(error.message).toMatch(/altered/);
     }
@@ -186,13 +178,13 @@ describe('backup encryption', () => {
       20,
       0,
     ]) {
-      const error = await failure(decryptToBuffer(cipher.subarray(0, length), HEX_KEY));
+      const error = await rejection(decryptToBuffer(cipher.subarray(0, length), HEX_KEY));
       expect(error.code).toBe('BACKUP_DECRYPT_FAILED');
     }
   });
 
   it('refuses a file that is not encrypted', async () => {
-    const error = await failure(
+    const error = await rejection(
       decryptToBuffer(Buffer.from('PGDMP not encrypted at all, a plain dump'), HEX_KEY),
     );
     expect(error.code).toBe('BACKUP_DECRYPT_FAILED');
@@ -210,7 +202,7 @@ describe('backup encryption', () => {
     altered[HEADER_BYTES + 1000] = (altered[HEADER_BYTES + 1000] as number) ^ 0xff;
     const bad = join(dir, 'bad.dump');
     const before = await readdir(dir);
-    const error = await failure(decryptToFile(Readable.from([altered]), HEX_KEY, bad));
+    const error = await rejection(decryptToFile(Readable.from([altered]), HEX_KEY, bad));
     expect(error.code).toBe('BACKUP_DECRYPT_FAILED');
     expect(await readdir(dir)).toEqual(before);
   });
@@ -246,7 +238,7 @@ describe('backup encryption', () => {
       expect(salt(a).equals(Buffer.alloc(16))).toBe(false);
       // Decryption reads the cost from the header: the plain passphrase is enough.
       expect((await decryptToBuffer(a, passphrase)).toString()).toBe('secret rows');
-      const wrong = await failure(decryptToBuffer(a, 'correct horse battery stapler'));
+      const wrong = await rejection(decryptToBuffer(a, 'correct horse battery stapler'));
       expect(wrong.code).toBe('BACKUP_DECRYPT_FAILED');
     });
 
@@ -258,7 +250,7 @@ describe('backup encryption', () => {
 
     it('says which kind of key a file needs when given the other kind', async () => {
       const cipher = await encryptToBuffer(Buffer.from('x'), HEX_KEY);
-      const error = await failure(decryptToBuffer(cipher, 'some passphrase of length'));
+      const error = await rejection(decryptToBuffer(cipher, 'some passphrase of length'));
       expect(error.code).toBe('BACKUP_DECRYPT_FAILED');
       expect(error.message).toMatch(/32-byte key/);
     });

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SupagateError } from '../src/core/errors.js';
 import { checksumOf } from '../src/core/migrations/checksum.js';
 import { compareVersions, discoverMigrations } from '../src/core/migrations/files.js';
+import { rejection } from './harness/errors.js';
 
 const MIGRATIONS = 'supabase/migrations';
 const ROLLBACKS = 'supabase/rollbacks';
@@ -32,15 +32,6 @@ function discover(projectDir: string, migrationsDir = MIGRATIONS, rollbacksDir =
 }
 
 /** The SupagateError a promise rejects with (fails the test when it resolves or throws something else). */
-async function rejection(promise: Promise<unknown>): Promise<SupagateError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(SupagateError);
-  return error as SupagateError;
-}
-
 describe('compareVersions', () => {
   it('compares numerically, not as strings', () => {
     expect(compareVersions('2', '10')).toBeLessThan(0);

@@ -10,8 +10,8 @@ import { DirectoryStore } from '../src/core/backup/stores.js';
 import { apply } from '../src/core/commands/apply.js';
 import { resolveConfig } from '../src/core/config.js';
 import { findPgTool } from '../src/core/db/pgtools.js';
-import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
+import { rejection } from './harness/errors.js';
 
 /** A hex key, as the backup-encryption-key secret holds it. */
 const SECRET = randomBytes(32).toString('hex');
@@ -20,15 +20,6 @@ const USERS = [
   '00000000-0000-0000-0000-00000000000b',
   '00000000-0000-0000-0000-00000000000c',
 ];
-
-async function failure(promise: Promise<unknown>): Promise<SupagateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SupagateError);
-  return error as SupagateError;
-}
 
 /** The demo app applied, with users, profiles, posts, comments and an uploaded avatar. */
 async function project(databases: TestDatabase[]): Promise<TestDatabase> {
@@ -255,7 +246,7 @@ describe('restoring a backup', () => {
     await db.query(`revoke select on public.posts from ${role}; drop role ${role}`);
     const before = await state(db, tables);
 
-    const error = await failure(restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET }));
+    const error = await rejection(restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET }));
     expect(error.code).toBe('RESTORE_FAILED');
     expect(error.message).toContain(`role "${role}" does not exist`);
     expect(error.message).toContain('ACL TABLE posts in schema public');
@@ -267,7 +258,7 @@ describe('restoring a backup', () => {
     await db.query(`alter table storage.objects add column must_have text not null default 'x'`);
     await db.query(`alter table storage.objects alter column must_have drop default`);
     const beforeCopy = await state(db, tables);
-    const copy = await failure(restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET }));
+    const copy = await rejection(restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET }));
     expect(copy.code).toBe('RESTORE_FAILED');
     expect(copy.message).toContain('restoring the rows of TABLE DATA objects in schema storage');
     expect(copy.message).toContain('null value in column "must_have"');
@@ -295,7 +286,7 @@ esac
     );
     await chmod(fake, 0o755);
 
-    const error = await failure(
+    const error = await rejection(
       restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET, pgRestorePath: fake }),
     );
     expect(error.code).toBe('RESTORE_FAILED');
@@ -324,7 +315,7 @@ esac
     const before = await state(db, tables);
 
     for (const dryRun of [true, false]) {
-      const error = await failure(
+      const error = await rejection(
         restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET, dryRun }),
       );
       expect(error.code).toBe('RESTORE_UNSAFE');
@@ -347,17 +338,17 @@ esac
     await db.query(`delete from public.comments; create table public.bad_new (id int);`);
     const before = await state(db, tables);
 
-    const wrong = await failure(
+    const wrong = await rejection(
       restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: randomBytes(32).toString('hex') }),
     );
     expect(wrong.code).toBe('BACKUP_DECRYPT_FAILED');
-    const missing = await failure(restoreBackup({ dbUrl: db.url, store, manifest }));
+    const missing = await rejection(restoreBackup({ dbUrl: db.url, store, manifest }));
     expect(missing.code).toBe('BACKUP_DECRYPT_FAILED');
     expect(await state(db, tables)).toEqual(before);
 
     const other = await project(databases);
     const otherBefore = await state(other, tables);
-    const mismatch = await failure(
+    const mismatch = await rejection(
       restoreBackup({ dbUrl: other.url, store, manifest, encryptionKey: SECRET }),
     );
     expect(mismatch.code).toBe('RESTORE_TARGET_MISMATCH');

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { rollback, rollbackToBackup } from '../src/core/commands/rollback.js';
-import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
+import { rejection } from './harness/errors.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
 let db: TestDatabase;
@@ -35,12 +35,6 @@ async function versions(): Promise<string[]> {
     'select version from supabase_migrations.schema_migrations order by version',
   );
   return rows.map((r) => r.version);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SupagateError> {
-  const error = await promise.catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(SupagateError);
-  return error as SupagateError;
 }
 
 describe('rollback --to', () => {

@@ -6,7 +6,7 @@ import {
   type StorageCopyProgress,
   type StorageCopyResult,
 } from '../src/core/backup/storage-copy.js';
-import { SupagateError } from '../src/core/errors.js';
+import { rejection } from './harness/errors.js';
 import { FakeSupabaseStorageServer, type RecordedRequest } from './harness/fake-supabase-storage.js';
 
 const SOURCE_KEY = `source-service-role-${randomBytes(16).toString('hex')}`;
@@ -17,15 +17,6 @@ const sha256 = (bytes: Buffer | undefined) =>
   createHash('sha256')
     .update(bytes ?? Buffer.alloc(0))
     .digest('hex');
-
-async function failure(promise: Promise<unknown>): Promise<SupagateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SupagateError);
-  return error as SupagateError;
-}
 
 /** A JWT-shaped key (unsigned: only its role claim is read). */
 function jwtKey(role: string): string {
@@ -301,7 +292,7 @@ describe('copyStorageObjects', () => {
   });
 
   it('stops with STORAGE_COPY_FORBIDDEN on a 403, naming the side and never the key', async () => {
-    const error = await failure(
+    const error = await rejection(
       copyStorageObjects({
         from: { url: source.url, serviceKey: SOURCE_KEY },
         to: { url: target.url, serviceKey: WRONG_KEY },
@@ -321,7 +312,7 @@ describe('copyStorageObjects', () => {
 
   it('redacts a key that a refusing server echoes back', async () => {
     target.failNext('GET', '/bucket', 403, 1, `invalid key ${TARGET_KEY} for this project`);
-    const error = await failure(copy());
+    const error = await rejection(copy());
     expect(error.code).toBe('STORAGE_COPY_FORBIDDEN');
     expect(error.message).toContain('invalid key *** for this project');
     expect(JSON.stringify(error.toJSON())).not.toContain(TARGET_KEY);
@@ -329,14 +320,14 @@ describe('copyStorageObjects', () => {
 
   it('stops on a 403 met in the middle of copying objects', async () => {
     source.failNext('GET', '/object/media/top.png', 403, 1, 'new row violates row-level security policy');
-    const error = await failure(copy({ concurrency: 1 }));
+    const error = await rejection(copy({ concurrency: 1 }));
     expect(error.code).toBe('STORAGE_COPY_FORBIDDEN');
     expect(error.message).toContain('source');
   });
 
   it('refuses an anon key before sending anything', async () => {
     const anon = jwtKey('anon');
-    const error = await failure(
+    const error = await rejection(
       copyStorageObjects({
         from: { url: source.url, serviceKey: anon },
         to: { url: target.url, serviceKey: TARGET_KEY },
@@ -378,12 +369,12 @@ describe('copyStorageObjects', () => {
   });
 
   it('refuses an unknown bucket, the same project twice, and a bad concurrency', async () => {
-    const unknown = await failure(copy({ buckets: ['media', 'nope'] }));
+    const unknown = await rejection(copy({ buckets: ['media', 'nope'] }));
     expect(unknown.code).toBe('CONFIG_INVALID');
     expect(unknown.message).toContain('"nope"');
     expect(unknown.hint).toContain('media, private-docs');
 
-    const same = await failure(
+    const same = await rejection(
       copyStorageObjects({
         from: { url: source.url, serviceKey: SOURCE_KEY },
         to: { url: `${source.url}/`, serviceKey: SOURCE_KEY },
@@ -391,7 +382,7 @@ describe('copyStorageObjects', () => {
     );
     expect(same.code).toBe('CONFIG_INVALID');
 
-    expect((await failure(copy({ concurrency: 0 }))).code).toBe('CONFIG_INVALID');
+    expect((await rejection(copy({ concurrency: 0 }))).code).toBe('CONFIG_INVALID');
     expect(target.objects.size).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decryptStream, encryptStream } from '../src/core/backup/encryption.js';
 import { SupabaseStorageStore } from '../src/core/backup/stores.js';
 import { SupagateError } from '../src/core/errors.js';
+import { rejection } from './harness/errors.js';
 import { FakeSupabaseStorageServer } from './harness/fake-supabase-storage.js';
 
 async function collect(stream: Readable): Promise<Buffer> {
@@ -19,15 +20,6 @@ async function collect(stream: Readable): Promise<Buffer> {
     }),
   );
   return Buffer.concat(chunks);
-}
-
-async function failure(promise: Promise<unknown>): Promise<SupagateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SupagateError);
-  return error as SupagateError;
 }
 
 const SERVICE_KEY = `service-role-${randomBytes(12).toString('hex')}`;
@@ -113,7 +105,7 @@ describe('SupabaseStorageStore', () => {
   it('gives up after the retries, leaving nothing behind', async () => {
     const backups = store({ retries: 2 });
     server.failNext('POST', 'y.dump.part-0001', 503, 10);
-    const error = await failure(backups.put('y.dump', Readable.from([randomBytes(3 * PART)])));
+    const error = await rejection(backups.put('y.dump', Readable.from([randomBytes(3 * PART)])));
     expect(error.code).toBe('BACKUP_STORE_FAILED');
     expect(error.message).toContain('HTTP 503');
     expect(server.requests.filter((r) => r.url.endsWith('y.dump.part-0001'))).toHaveLength(3);
@@ -123,7 +115,7 @@ describe('SupabaseStorageStore', () => {
   it('does not retry what a retry cannot fix (4xx)', async () => {
     const backups = store();
     server.failNext('POST', 'z.dump.part-0000', 413);
-    const error = await failure(backups.put('z.dump', Readable.from([randomBytes(100)])));
+    const error = await rejection(backups.put('z.dump', Readable.from([randomBytes(100)])));
     expect(error.code).toBe('BACKUP_STORE_FAILED');
     expect(server.requests.filter((r) => r.url.endsWith('z.dump.part-0000'))).toHaveLength(1);
   });
@@ -134,7 +126,7 @@ describe('SupabaseStorageStore', () => {
       yield randomBytes(PART + 10);
       throw new SupagateError('BACKUP_FAILED', 'pg_dump exited with code 1');
     }
-    const error = await failure(backups.put('w.dump', Readable.from(failing())));
+    const error = await rejection(backups.put('w.dump', Readable.from(failing())));
     expect(error.code).toBe('BACKUP_FAILED');
     expect(server.names('backups', 'supagate-backups')).toEqual([]);
   });
@@ -144,13 +136,13 @@ describe('SupabaseStorageStore', () => {
     await backups.put('v.dump', Readable.from([randomBytes(2 * PART)]));
     const part = server.objects.get('backups/supagate-backups/v.dump.part-0001') as Buffer;
     part[7] = (part[7] as number) ^ 1;
-    const error = await failure(collect(await backups.get('v.dump')));
+    const error = await rejection(collect(await backups.get('v.dump')));
     expect(error.code).toBe('BACKUP_STORE_FAILED');
     expect(error.message).toContain('v.dump.part-0001');
   });
 
   it('refuses a public bucket before uploading anything', async () => {
-    const error = await failure(
+    const error = await rejection(
       store({ bucket: 'avatars' }).put('a.dump', Readable.from([Buffer.from('x')])),
     );
     expect(error.code).toBe('BACKUP_STORE_PUBLIC');
@@ -159,13 +151,13 @@ describe('SupabaseStorageStore', () => {
   });
 
   it('explains a missing bucket', async () => {
-    const error = await failure(store({ bucket: 'nope' }).list());
+    const error = await rejection(store({ bucket: 'nope' }).list());
     expect(error.code).toBe('BACKUP_STORE_FAILED');
     expect(error.message).toContain('"nope"');
   });
 
   it('answers BACKUP_NOT_FOUND for a key it does not have', async () => {
-    const error = await failure(store().get('missing.dump'));
+    const error = await rejection(store().get('missing.dump'));
     expect(error.code).toBe('BACKUP_NOT_FOUND');
   });
 

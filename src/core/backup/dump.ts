@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from '../db/connect.js';
-import { type FoundTool, libpqEnvironment, runTool } from '../db/pgtools.js';
+import { type FoundTool, firstLines, libpqEnvironment, runTool } from '../db/pgtools.js';
 import { describeTarget, redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import { MANAGED_SCHEMAS } from '../schema/model.js';
@@ -382,15 +382,6 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     `the dump could not be written to the ${options.store.kind} store: ${redact(reason instanceof Error ? reason.message : String(reason))}`,
     reason,
   );
-}
-
-function firstLines(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0)
-    .slice(0, 4)
-    .join(' ');
 }
 
 function cancelled(): SupagateError {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import { type Client, type Connection, connect, disconnect, pgErrorFields } from '../db/connect.js';
-import { type FoundTool, findPgTool, runTool } from '../db/pgtools.js';
+import { type FoundTool, findPgTool, firstLines, runTool } from '../db/pgtools.js';
 import { redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import { HISTORY_SCHEMA } from '../migrations/history.js';
@@ -1589,15 +1589,6 @@ function literal(text: string): string {
 function describeList(items: string[], max = 8): string {
   if (items.length <= max) return items.join(', ');
   return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
-}
-
-function firstLines(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0)
-    .slice(0, 4)
-    .join(' ');
 }
 
 function restoreFailed(

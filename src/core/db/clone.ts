@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SupagateError } from '../errors.js';
 import { MANAGED_SCHEMAS } from '../schema/model.js';
 import { type Client, connect, disconnect } from './connect.js';
-import { type FoundTool, libpqEnvironment, runTool } from './pgtools.js';
+import { type FoundTool, firstLines, libpqEnvironment, runTool } from './pgtools.js';
 
 /**
  * Copies production's schema, no data, into the shadow database: roles first (cluster-wide,
@@ -259,8 +259,4 @@ function quoteIdent(name: string): string {
 
 function unquote(name: string): string {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
-}
-
-function firstLines(text: string): string {
-  return text.split('\n').slice(0, 3).join(' ').trim();
 }

@@ -162,3 +162,13 @@ export function runTool(path: string, args: string[], env: NodeJS.ProcessEnv): P
     );
   });
 }
+
+/** The first non-empty lines of a tool's error output, on one line: what a message quotes. */
+export function firstLines(text: string, count = 4): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .slice(0, count)
+    .join(' ');
+}
