@@ -32,6 +32,7 @@ import {
   downUnit,
   fetchBackupFile,
   findPgTool,
+  firstLines,
   introducedLints,
   introspect,
   listBackups,
@@ -65,7 +66,7 @@ import {
   takeBackup,
   targetFingerprint,
   withProjectFile
-} from "./chunk-72SLI4XC.js";
+} from "./chunk-EIV4YJPL.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -4736,9 +4737,6 @@ function literal(text) {
 function describeList(items, max = 8) {
   if (items.length <= max) return items.join(", ");
   return `${items.slice(0, max).join(", ")} and ${items.length - max} more`;
-}
-function firstLines(text) {
-  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, 4).join(" ");
 }
 function restoreFailed(reason, options = {}) {
   return new SupagateError("RESTORE_FAILED", `Restore failed: ${reason}`, {

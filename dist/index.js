@@ -20,7 +20,7 @@ import {
   resolveConfig,
   status,
   targetFingerprint
-} from "./chunk-72SLI4XC.js";
+} from "./chunk-EIV4YJPL.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

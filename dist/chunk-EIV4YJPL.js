@@ -30178,6 +30178,9 @@ function runTool(path, args, env) {
     );
   });
 }
+function firstLines(text, count2 = 4) {
+  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
+}
 
 // src/core/db/clone.ts
 var MANAGED = new Set(MANAGED_SCHEMAS);
@@ -30355,9 +30358,6 @@ function quoteIdent(name) {
 }
 function unquote(name) {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
-}
-function firstLines(text) {
-  return text.split("\n").slice(0, 3).join(" ").trim();
 }
 
 // src/core/db/shadow.ts
@@ -43807,7 +43807,7 @@ async function createBackup(options) {
     if (aborted) return cancelled();
     const { code: code2, signal } = await exited;
     if (spawnError) return backupFailed(`pg_dump could not be started (${spawnError.message})`, spawnError);
-    const said = firstLines2(redact(stderr));
+    const said = firstLines(redact(stderr));
     if (signal) return backupFailed(`pg_dump was killed by ${signal}${said ? `: ${said}` : ""}`);
     return backupFailed(`pg_dump exited with code ${code2}${said ? `: ${said}` : ""}`);
   };
@@ -43856,9 +43856,6 @@ async function createBackup(options) {
     reason
   );
 }
-function firstLines2(text) {
-  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, 4).join(" ");
-}
 function cancelled() {
   return new SupagateError("BACKUP_FAILED", "The backup was cancelled: pg_dump was stopped", {
     hint: "Nothing was stored and nothing was changed. Run again when it can finish."
@@ -43883,7 +43880,7 @@ async function verifyBackup(options) {
     });
     const list2 = await runTool(options.pgRestore.path, ["--list", file], {});
     if (list2.code !== 0) {
-      throw unverified(`pg_restore cannot read the dump: ${firstLines2(list2.stderr)}`, options.key);
+      throw unverified(`pg_restore cannot read the dump: ${firstLines(list2.stderr)}`, options.key);
     }
     const listed = tocOids(list2.stdout, options.schemaOnly ? "TABLE" : "TABLE DATA");
     const missing = options.expectedTables.filter((table2) => !listed.has(table2.oid)).map((t) => t.name);
@@ -43896,7 +43893,7 @@ async function verifyBackup(options) {
     }
     const full = await runTool(options.pgRestore.path, [`--file=${devNull}`, file], {});
     if (full.code !== 0) {
-      throw unverified(`pg_restore cannot read the dump to its end: ${firstLines2(full.stderr)}`, options.key);
+      throw unverified(`pg_restore cannot read the dump to its end: ${firstLines(full.stderr)}`, options.key);
     }
     return { sha256, sizeBytes, tables: options.expectedTables.map((t) => t.name).sort() };
   } finally {
@@ -46548,6 +46545,7 @@ export {
   loadStatus,
   findPgTool,
   runTool,
+  firstLines,
   MANAGED_SCHEMAS,
   parseQualifiedName,
   fetchBackupFile,
