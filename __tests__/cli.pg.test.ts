@@ -45,7 +45,7 @@ function passwordOf(url: string): string {
 
 describe('supagate CLI', () => {
   it('has --help on every command', async () => {
-    for (const command of ['status', 'apply']) {
+    for (const command of ['status', 'plan', 'apply', 'rollback', 'drift']) {
       const { code, stdout } = await cli([command, '--help']);
       expect(code).toBe(0);
       expect(stdout).toContain(`Usage: supagate ${command}`);
@@ -202,6 +202,34 @@ describe('supagate CLI', () => {
       expect(missing.stderr).toContain('--to is missing');
     } finally {
       await other.drop();
+    }
+  });
+
+  it('drift exits 0 in sync and 3 after a change outside the migrations, with a markdown report', async () => {
+    const prod = await createTestDatabase();
+    const app = await createProject(
+      migrations({ '1_notes': 'create table public.notes (id int primary key);' }),
+    );
+    try {
+      const env = { SUPAGATE_DB_URL: prod.url, SUPAGATE_SHADOW_URL: inject('serverUrl') };
+      const common = ['--project-dir', app.dir, '--no-detect-local-supabase'];
+      expect((await cli(['apply', ...common, '--backup', 'off', '--verify', 'off'], env)).code).toBe(0);
+      const clean = await cli(['drift', ...common], env);
+      expect(clean.stdout).toContain('In sync');
+      expect(clean.code).toBe(0);
+      await prod.query('alter table public.notes add column added_by_hand text');
+      const out = `${app.dir}/drift.md`;
+      const drifted = await cli(['drift', ...common, '--out', out], env);
+      expect(drifted.code).toBe(3);
+      expect(drifted.stdout).toContain('DRIFT');
+      expect(drifted.stdout).toContain('added_by_hand');
+      expect(await readFile(out, 'utf8')).toContain(
+        '### supagate drift: production differs from its migrations',
+      );
+      expect(drifted.stdout + drifted.stderr).not.toContain(passwordOf(prod.url));
+    } finally {
+      await app.cleanup();
+      await prod.drop();
     }
   });
 

@@ -17,6 +17,7 @@ import {
   accessMatrix,
   acquireMigrationLock,
   apply,
+  applyToShadow,
   backupBeforeChange,
   backupOutcome,
   compareVersions,
@@ -44,6 +45,7 @@ import {
   pgErrorFields,
   plan,
   planOf,
+  prepareShadow,
   readManifest,
   redact,
   registerSecret,
@@ -51,6 +53,8 @@ import {
   renderBackups,
   renderCopy,
   renderDiff,
+  renderDrift,
+  renderDriftMarkdown,
   renderError,
   renderPlan,
   renderPlanMarkdown,
@@ -62,11 +66,12 @@ import {
   rlsSnapshot,
   runTool,
   runUntilFailure,
+  serverMajorOf,
   status,
   takeBackup,
   targetFingerprint,
   withProjectFile
-} from "./chunk-EIV4YJPL.js";
+} from "./chunk-RQVJEOOF.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -5498,6 +5503,104 @@ async function diffDatabases(fromUrl, toUrl, config) {
   }
 }
 
+// src/core/commands/drift.ts
+var PRODUCTION_STATEMENT_TIMEOUT_MS = 6e4;
+var REPLAY_HINT = "This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.";
+async function drift(config) {
+  const started = performance.now();
+  const url = requireDbUrl(config);
+  const discovered = await discover(config);
+  let production;
+  let shadow;
+  try {
+    production = await connect(url, {
+      readOnly: true,
+      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
+      applicationName: "supagate drift (read-only)"
+    });
+    const { status: status2, historyExists } = await loadStatus(production, discovered, config);
+    if (!historyExists) {
+      throw new SupagateError("HISTORY_MISSING", `${production.target.label} has no migration history`, {
+        hint: "Drift compares production with the migrations it applied; apply them first (supagate apply)."
+      });
+    }
+    const byVersion = new Map(discovered.migrations.map((m) => [m.version, m]));
+    const appliedEntries = status2.entries.filter((e) => e.state === "applied" || e.state === "edited");
+    const replay = appliedEntries.map((e) => byVersion.get(e.version)).filter((m) => m !== void 0);
+    const result = {
+      command: "drift",
+      status: "in-sync",
+      target: production.target.label,
+      replayed: replay.map((m) => m.version),
+      pending: status2.pending.map((m) => m.version),
+      edited: status2.entries.filter((e) => e.state === "edited").map((e) => e.version),
+      missingLocal: status2.entries.filter((e) => e.state === "missing-local").map((e) => e.version),
+      problems: status2.problems,
+      diff: { changes: [] },
+      shadow: { source: "none", serverVersion: 0, warnings: [] },
+      durationMs: 0
+    };
+    const finish = (partial) => {
+      const merged = { ...result, ...partial };
+      const drifted = merged.diff.changes.length > 0 || merged.edited.length > 0 || merged.missingLocal.length > 0;
+      return {
+        ...merged,
+        status: merged.failure ? "failed" : drifted ? "drifted" : "in-sync",
+        durationMs: Math.round(performance.now() - started)
+      };
+    };
+    const [read, preparing] = await Promise.allSettled([
+      introspect(production.client),
+      prepareShadow(config, url, await serverMajorOf(production), "platform")
+    ]);
+    if (preparing.status === "fulfilled") shadow = preparing.value.shadow;
+    if (read.status === "rejected") throw read.reason;
+    if (preparing.status === "rejected") throw preparing.reason;
+    const { info, cloneError } = preparing.value;
+    if (cloneError || !shadow) {
+      return finish({
+        shadow: info,
+        failure: {
+          stage: "clone",
+          message: cloneError?.message ?? "no shadow database",
+          ...cloneError?.hint ? { hint: cloneError.hint } : {}
+        }
+      });
+    }
+    const shadowConnection = await connect(shadow.url, { applicationName: "supagate drift (shadow)" });
+    try {
+      const failure = await applyToShadow(shadowConnection, replay, config, () => REPLAY_HINT);
+      if (failure) return finish({ shadow: info, failure });
+      const expected = await introspect(shadowConnection.client);
+      const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
+      if (unavailable.length > 0) {
+        info.warnings.push(
+          `Not compared: production's extensions ${unavailable.join(", ")}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`
+        );
+      }
+      const actual = withoutExtensions(read.value, unavailable);
+      return finish({ shadow: info, diff: diffSchemas(withoutExtensions(expected, unavailable), actual) });
+    } finally {
+      await disconnect(shadowConnection);
+    }
+  } finally {
+    await disconnect(production);
+    await shadow?.dispose();
+  }
+}
+async function extensionsTheShadowLacks(shadow, production) {
+  const { rows } = await shadow.client.query("SELECT name FROM pg_available_extensions");
+  const available = new Set(rows.map((row) => row.name));
+  return Object.keys(production.extensions).filter((name) => !available.has(name)).sort();
+}
+function withoutExtensions(model, names) {
+  if (names.length === 0) return model;
+  const extensions = Object.fromEntries(
+    Object.entries(model.extensions).filter(([name]) => !names.includes(name))
+  );
+  return { ...model, extensions };
+}
+
 // src/core/commands/rollback.ts
 async function rollback(config, options) {
   const url = requireDbUrl(config);
@@ -5722,8 +5825,8 @@ function safeUser() {
   }
 }
 async function writeReport(path, result, ok) {
-  const isPlan = (r) => r.command === "plan";
-  const body = path.endsWith(".json") ? renderJson(result, ok) : isPlan(result) ? renderPlanMarkdown(result, { limit: SUMMARY_LIMIT }) : renderJson(result, ok);
+  const command = result.command;
+  const body = path.endsWith(".json") ? renderJson(result, ok) : command === "plan" ? renderPlanMarkdown(result, { limit: SUMMARY_LIMIT }) : command === "drift" ? renderDriftMarkdown(result, { limit: SUMMARY_LIMIT }) : renderJson(result, ok);
   await writeFile2(path, `${body}
 `);
 }
@@ -5750,7 +5853,7 @@ function storageProjects(flags, io) {
 async function runCli(argv, io) {
   let exitCode = EXIT.ok;
   const program2 = new Command().name("supagate").description(
-    "Safe Supabase/PostgreSQL migrations: status, apply (more commands arrive with each release)."
+    "Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, backups, copy, diff."
   ).version(VERSION).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
   const report = async (name, flags, work, render, exit, out) => {
     try {
@@ -5971,6 +6074,35 @@ async function runCli(argv, io) {
         }),
         renderCopy,
         (r) => r.ok ? EXIT.ok : EXIT.error
+      );
+    }
+  );
+  withCommonOptions(
+    program2.command("drift").description(
+      "Does production still look like what its applied migrations produce? Replays them on a shadow holding only what Supabase provides and compares the result with production, which is only read. Exit 3 when it drifted."
+    )
+  ).option(
+    "--shadow-url <url>",
+    "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
+  ).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use").option("--out <file>", "also write the report to a file: markdown, or JSON when the name ends in .json").action(
+    async (flags) => {
+      const config = configFrom(
+        {
+          ...flags,
+          shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+          detectLocalSupabase: flags.detectLocalSupabase,
+          pgDumpPath: flags.pgDump,
+          pgRestorePath: flags.pgRestore
+        },
+        io
+      );
+      await report(
+        "drift",
+        flags,
+        () => drift(config),
+        renderDrift,
+        (r) => r.status === "in-sync" ? EXIT.ok : r.status === "drifted" ? EXIT.blocking : EXIT.error,
+        flags.out
       );
     }
   );

@@ -20,7 +20,7 @@ import {
   resolveConfig,
   status,
   targetFingerprint
-} from "./chunk-EIV4YJPL.js";
+} from "./chunk-RQVJEOOF.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -5,18 +5,20 @@ import { apply } from '../core/commands/apply.js';
 import { backupsList } from '../core/commands/backups.js';
 import { copyDatabase } from '../core/commands/copy.js';
 import { diffDatabases } from '../core/commands/diff.js';
+import { type DriftResult, drift } from '../core/commands/drift.js';
 import { type PlanResult, plan } from '../core/commands/plan.js';
 import { rollback, rollbackToBackup } from '../core/commands/rollback.js';
 import { status } from '../core/commands/status.js';
 import { type ConfigInput, resolveConfig } from '../core/config.js';
 import { SupagateError } from '../core/errors.js';
 import { renderJson, renderJsonError } from '../core/report/json.js';
-import { renderPlanMarkdown, SUMMARY_LIMIT } from '../core/report/markdown.js';
+import { renderDriftMarkdown, renderPlanMarkdown, SUMMARY_LIMIT } from '../core/report/markdown.js';
 import {
   renderApply,
   renderBackups,
   renderCopy,
   renderDiff,
+  renderDrift,
   renderError,
   renderPlan,
   renderRollback,
@@ -30,7 +32,7 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** Exit codes: 0 success, 1 error or refusal, 2 usage error, 3 plan has blocking findings. */
+/** Exit codes: 0 success, 1 error or refusal, 2 usage error, 3 plan has blocking findings (drift: production drifted). */
 export const EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 } as const;
 
 interface CommonFlags {
@@ -81,12 +83,14 @@ function safeUser(): string | undefined {
 }
 
 async function writeReport(path: string, result: object, ok: boolean): Promise<void> {
-  const isPlan = (r: object): r is PlanResult => (r as { command?: string }).command === 'plan';
+  const command = (result as { command?: string }).command;
   const body = path.endsWith('.json')
     ? renderJson(result, ok)
-    : isPlan(result)
-      ? renderPlanMarkdown(result, { limit: SUMMARY_LIMIT })
-      : renderJson(result, ok);
+    : command === 'plan'
+      ? renderPlanMarkdown(result as PlanResult, { limit: SUMMARY_LIMIT })
+      : command === 'drift'
+        ? renderDriftMarkdown(result as DriftResult, { limit: SUMMARY_LIMIT })
+        : renderJson(result, ok);
   await writeFile(path, `${body}\n`);
 }
 
@@ -120,7 +124,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = new Command()
     .name('supagate')
     .description(
-      'Safe Supabase/PostgreSQL migrations: status, apply (more commands arrive with each release).',
+      'Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, backups, copy, diff.',
     )
     .version(VERSION)
     .exitOverride()
@@ -507,6 +511,53 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             }),
           renderCopy,
           (r) => (r.ok ? EXIT.ok : EXIT.error),
+        );
+      },
+    );
+
+  withCommonOptions(
+    program
+      .command('drift')
+      .description(
+        'Does production still look like what its applied migrations produce? Replays them on a shadow holding only ' +
+          'what Supabase provides and compares the result with production, which is only read. Exit 3 when it drifted.',
+      ),
+  )
+    .option(
+      '--shadow-url <url>',
+      'server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)',
+    )
+    .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
+    .option('--pg-dump <path>', 'pg_dump to use (default: PATH, then the usual install folders)')
+    .option('--pg-restore <path>', 'pg_restore to use')
+    .option('--out <file>', 'also write the report to a file: markdown, or JSON when the name ends in .json')
+    .action(
+      async (
+        flags: CommonFlags & {
+          shadowUrl?: string;
+          detectLocalSupabase?: boolean;
+          pgDump?: string;
+          pgRestore?: string;
+          out?: string;
+        },
+      ) => {
+        const config = configFrom(
+          {
+            ...flags,
+            shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+            detectLocalSupabase: flags.detectLocalSupabase,
+            pgDumpPath: flags.pgDump,
+            pgRestorePath: flags.pgRestore,
+          } as CommonFlags & ConfigInput,
+          io,
+        );
+        await report(
+          'drift',
+          flags,
+          () => drift(config),
+          renderDrift,
+          (r) => (r.status === 'in-sync' ? EXIT.ok : r.status === 'drifted' ? EXIT.blocking : EXIT.error),
+          flags.out,
         );
       },
     );

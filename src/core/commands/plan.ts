@@ -1,17 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SupagateConfig } from '../config.js';
-import { cloneSchema } from '../db/clone.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
-import { findPgTool } from '../db/pgtools.js';
-import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
+import type { ShadowDatabase } from '../db/shadow.js';
 import { SupagateError } from '../errors.js';
-import {
-  applyMigration,
-  MigrationFailedError,
-  type MigrationFailure,
-  type TransactionMode,
-  transactionModeOf,
-} from '../migrations/execute.js';
+import { type TransactionMode, transactionModeOf } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
 import type { Problem } from '../migrations/pending.js';
 import type { SchemaDiff } from '../schema/changes.js';
@@ -23,6 +15,7 @@ import type { SchemaModel } from '../schema/model.js';
 import { renameHintsFromSql } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
+import { applyToShadow, prepareShadow, type ShadowFailure, serverMajorOf } from './shadow-run.js';
 
 /**
  * plan: what exactly the pending migrations will do to production. Production is only read
@@ -42,15 +35,7 @@ export interface PendingSummary {
 export type PlanStatus = 'no-pending' | 'planned' | 'failed' | 'history-problem';
 
 /** Why the migrations could not be planned: a file that does not parse, a clone or a migration that fails. */
-export interface PlanFailure {
-  stage: 'files' | 'clone' | 'migration';
-  message: string;
-  hint?: string;
-  file?: string;
-  line?: number;
-  /** For a migration failing on the shadow: statement, SQLSTATE… */
-  migration?: MigrationFailure;
-}
+export type PlanFailure = ShadowFailure;
 
 export interface PlanResult {
   command: 'plan';
@@ -131,10 +116,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       applicationName: 'supagate plan (read-only)',
     });
     const { status } = await loadStatus(production, discovered, config);
-    const serverMajor = Math.floor(
-      Number((await production.client.query('SHOW server_version_num')).rows[0]?.server_version_num) / 10_000,
-    );
-    // Production is read while the shadow is prepared: the two are independent.
+    const serverMajor = await serverMajorOf(production);
     const introspecting = introspect(production.client);
     introspecting.catch(() => {});
     if (!status.ok || status.pending.length === 0) {
@@ -149,38 +131,17 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       return { result: finish({ ...base, status: status.ok ? 'no-pending' : 'history-problem' }) };
     }
 
-    const shadowInfo = {
-      source: 'none' as ShadowDatabase['source'] | 'none',
-      serverVersion: 0,
-      warnings: [] as string[],
-    };
-    const preparing = (async (): Promise<SupagateError | undefined> => {
-      const [pgDump, pgRestore] = await Promise.all([
-        findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: serverMajor }),
-        findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: serverMajor }),
-      ]);
-      shadow = await createShadowDatabase({
-        shadowUrl: config.shadowUrl,
-        detectLocalSupabase: config.detectLocalSupabase,
-      });
-      shadowInfo.source = shadow.source;
-      shadowInfo.serverVersion = shadow.serverVersion;
-      if (Math.floor(shadow.serverVersion / 10_000) < serverMajor) {
-        shadowInfo.warnings.push(
-          `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 10_000)}, older than production's ${serverMajor}: use a shadow of the same major version (--shadow-url).`,
-        );
-      }
-      try {
-        const clone = await cloneSchema({ sourceUrl: url, targetUrl: shadow.url, pgDump, pgRestore });
-        shadowInfo.warnings.push(...clone.warnings);
-        return undefined;
-      } catch (error) {
-        if (!(error instanceof SupagateError) || error.code !== 'CLONE_FAILED') throw error;
-        return error;
-      }
-    })();
-    preparing.catch(() => {});
-    const [productionModel, cloneError] = await Promise.all([introspecting, preparing]);
+    // Production is read while the shadow is prepared: the two are independent.
+    const [read, preparing] = await Promise.allSettled([
+      introspecting,
+      prepareShadow(config, url, serverMajor, 'full'),
+    ]);
+    if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
+    if (read.status === 'rejected') throw read.reason;
+    if (preparing.status === 'rejected') throw preparing.reason;
+    const productionModel = read.value;
+    const prepared = preparing.value;
+    const shadowInfo = prepared.info;
     const base = emptyResult(
       production.target.label,
       status.pending,
@@ -188,7 +149,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       fingerprintOf(productionModel),
       started,
     );
-    if (cloneError || !shadow) {
+    if (prepared.cloneError || !shadow) {
       return {
         result: finish({
           ...base,
@@ -196,8 +157,8 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
           shadow: shadowInfo,
           failure: {
             stage: 'clone',
-            message: cloneError?.message ?? 'no shadow database',
-            ...(cloneError?.hint ? { hint: cloneError.hint } : {}),
+            message: prepared.cloneError?.message ?? 'no shadow database',
+            ...(prepared.cloneError?.hint ? { hint: prepared.cloneError.hint } : {}),
           },
         }),
       };
@@ -215,7 +176,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
             .join(', ')}); the plan compares the copy before and after the migrations.`,
         );
       }
-      const failure = await applyToShadow(shadowConnection, status.pending, config);
+      const failure = await applyToShadow(shadowConnection, status.pending, config, () => PLAN_SHADOW_HINT);
       if (failure)
         return { result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure }), before };
       const after = withStats(await introspect(shadowConnection.client), productionModel);
@@ -281,49 +242,8 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
   }
 }
 
-async function applyToShadow(
-  shadow: Connection,
-  pending: Migration[],
-  config: SupagateConfig,
-): Promise<PlanFailure | undefined> {
-  for (const migration of pending) {
-    try {
-      await applyMigration(
-        shadow.client,
-        migration,
-        {
-          lockTimeoutMs: 10_000,
-          statementTimeoutMs: config.statementTimeoutMs,
-          lockRetries: 0,
-          retryDelayMs: 0,
-        },
-        { actor: 'supagate plan', runId: null, backupId: null },
-      );
-    } catch (error) {
-      if (!(error instanceof MigrationFailedError)) throw error;
-      return {
-        stage: 'migration',
-        message: error.message,
-        hint: shadowHint(error.failure),
-        file: error.failure.path,
-        line: error.failure.line,
-        migration: error.failure,
-      };
-    }
-  }
-  return undefined;
-}
-
-function shadowHint(failure: MigrationFailure): string {
-  const extension =
-    /extension "([^"]+)" is not available|could not open extension control file ".*\/([^/]+)\.control"/.exec(
-      failure.message,
-    );
-  if (extension) {
-    return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Plan with a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
-  }
-  return 'The migration fails on a copy of production’s schema, so it would fail in production too. Fix it and push again.';
-}
+const PLAN_SHADOW_HINT =
+  'The migration fails on a copy of production’s schema, so it would fail in production too. Fix it and push again.';
 
 /** Size estimates come from production: the shadow has the schema but no rows. */
 function withStats(model: SchemaModel, production: SchemaModel): SchemaModel {

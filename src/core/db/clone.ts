@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SupagateError } from '../errors.js';
-import { MANAGED_SCHEMAS } from '../schema/model.js';
+import { MANAGED_SCHEMAS, PLATFORM_EXTENSIONS, PLATFORM_PUBLICATIONS } from '../schema/model.js';
 import { type Client, connect, disconnect } from './connect.js';
 import { type FoundTool, firstLines, libpqEnvironment, runTool } from './pgtools.js';
 
@@ -14,6 +14,12 @@ import { type FoundTool, firstLines, libpqEnvironment, runTool } from './pgtools
  *
  * Objects of Supabase-managed schemas that fail to restore are warnings; a failure in a user
  * schema makes the clone fail, naming the object and, when an extension is missing, the fix.
+ *
+ * The `platform` scope copies only what Supabase itself provides, the base the migrations
+ * are replayed on to see what they produce (drift): the managed schemas without the policies
+ * and triggers migrations put on their tables, `public`'s grants and every default
+ * privilege in public or managed schemas, the extensions and publications every project
+ * has. No bucket rows: migrations insert those.
  */
 export interface CloneResult {
   /** Roles created in the shadow server. */
@@ -28,6 +34,8 @@ export interface CloneOptions {
   targetUrl: string;
   pgDump: FoundTool;
   pgRestore: FoundTool;
+  /** `full` (default): production's whole schema. `platform`: see above. */
+  scope?: 'full' | 'platform';
 }
 
 const MANAGED = new Set<string>(MANAGED_SCHEMAS);
@@ -55,11 +63,14 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
     }
 
     const available = await availableExtensions(target.client);
+    const platformOnly = options.scope === 'platform';
+    const userTriggers = platformOnly ? await userTriggersOnManagedTables(source.client) : new Set<string>();
     const list = await runTool(options.pgRestore.path, ['--list', dumpFile], {});
     const missingExtensions: string[] = [];
     const kept: string[] = [];
     for (const line of list.stdout.split('\n')) {
       const entry = parseTocLine(line);
+      if (platformOnly && entry && !inPlatformScope(entry, userTriggers)) continue;
       if (entry?.type === 'EXTENSION' && !available.has(entry.name)) {
         missingExtensions.push(entry.name);
         continue;
@@ -107,7 +118,7 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
         },
       );
     }
-    await copyBuckets(source.client, target.client);
+    if (!platformOnly) await copyBuckets(source.client, target.client);
     return {
       createdRoles,
       missingExtensions,
@@ -118,6 +129,50 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
     await disconnect(source);
     await disconnect(target);
   }
+}
+
+/** Whether a TOC entry belongs to what Supabase provides rather than to the migrations. */
+function inPlatformScope(entry: TocEntry, userTriggers: Set<string>): boolean {
+  const base = (schema: string) => MANAGED.has(schema) || schema === 'public';
+  if (entry.schema) {
+    if (entry.type === 'DEFAULT ACL') return base(entry.schema);
+    if (!MANAGED.has(entry.schema)) return false;
+    if (entry.type === 'POLICY') return false;
+    if (entry.type === 'TRIGGER') return !userTriggers.has(`${entry.schema} ${entry.name}`);
+    return true;
+  }
+  const [kind, ...rest] = entry.type === 'COMMENT' || entry.type === 'ACL' ? entry.name.split(' ') : [];
+  const target = unquote(rest.join(' '));
+  switch (entry.type) {
+    case 'SCHEMA':
+      return base(entry.name);
+    case 'EXTENSION':
+      return PLATFORM_EXTENSIONS.has(entry.name.trim());
+    case 'PUBLICATION':
+      return PLATFORM_PUBLICATIONS.has(entry.name);
+    case 'DEFAULT ACL':
+      return true;
+    case 'COMMENT':
+    case 'ACL':
+      if (kind === 'SCHEMA') return base(target);
+      if (kind === 'EXTENSION') return PLATFORM_EXTENSIONS.has(target);
+      return false;
+    default:
+      return false;
+  }
+}
+
+/** `schema table trigger` of triggers on managed tables that run a function of a user schema. */
+async function userTriggersOnManagedTables(client: Client): Promise<Set<string>> {
+  const { rows } = await client.query<{ id: string }>(
+    `SELECT n.nspname || ' ' || c.relname || ' ' || t.tgname AS id
+       FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND NOT pn.nspname = ANY($1)`,
+    [[...MANAGED]],
+  );
+  return new Set(rows.map((row) => row.id));
 }
 
 interface TocEntry {

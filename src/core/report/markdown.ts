@@ -1,4 +1,6 @@
+import type { DriftResult } from '../commands/drift.js';
 import type { PlanResult } from '../commands/plan.js';
+import type { ShadowFailure } from '../commands/shadow-run.js';
 import type { ObjectChange } from '../schema/changes.js';
 import type { Hazard } from '../schema/hazards.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
@@ -46,16 +48,72 @@ const BUDGETS: Budget[] = [
 ];
 
 export function renderPlanMarkdown(result: PlanResult, options: MarkdownOptions = {}): string {
+  return fitToLimit((budget, trimmed) => render(result, budget, options, trimmed), options);
+}
+
+/**
+ * The most detailed rendering that fits the limit; at worst the head of the smallest one,
+ * cut at a line, with the pointer to the full report kept.
+ */
+function fitToLimit(
+  renderAt: (budget: Budget, trimmed: boolean) => string,
+  options: MarkdownOptions,
+): string {
   const limit = options.limit ?? COMMENT_LIMIT;
   for (const [index, budget] of BUDGETS.entries()) {
-    const text = render(result, budget, options, index > 0);
+    const text = renderAt(budget, index > 0);
     if (text.length <= limit) return text;
   }
-  // Last resort: the head of the smallest rendering, cut at a line, with the pointer kept.
-  const smallest = render(result, BUDGETS[BUDGETS.length - 1] as Budget, options, true);
+  const smallest = renderAt(BUDGETS[BUDGETS.length - 1] as Budget, true);
   const note = `\n\n${trimmedNote(options)}\n`;
   const cut = smallest.slice(0, limit - note.length);
   return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
+}
+
+/** Drift as GitHub markdown: the drift issue's body and the job summary. */
+export function renderDriftMarkdown(result: DriftResult, options: MarkdownOptions = {}): string {
+  return fitToLimit((budget, trimmed) => {
+    const parts: string[] = [];
+    if (options.header) parts.push(options.header);
+    const heading = {
+      'in-sync': '### supagate drift: production is what its migrations produce',
+      drifted: `### supagate drift: production differs from its migrations (${plural(result.diff.changes.length, 'object')})`,
+      failed: '### supagate drift: could not be checked',
+    }[result.status];
+    parts.push(heading);
+    parts.push(
+      `Target: ${inline(result.target)} · ${plural(result.replayed.length, 'applied migration')} replayed` +
+        (result.pending.length > 0
+          ? ` · ${plural(result.pending.length, 'pending migration')} not expected yet`
+          : '') +
+        (result.shadow.source !== 'none'
+          ? ` · shadow: ${result.shadow.source} (PostgreSQL ${pgVersion(result.shadow.serverVersion)})`
+          : ''),
+    );
+    if (result.status === 'drifted') {
+      parts.push(
+        'Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. ' +
+          'Capture each difference in a new migration, or undo it in production.',
+      );
+    }
+    if (trimmed) parts.push(`> [!NOTE]\n> ${trimmedNote(options)}`);
+    if (result.failure)
+      parts.push(failureBlock(result.failure, '#### ⛔ An applied migration fails when replayed'));
+    if (result.edited.length > 0)
+      parts.push(
+        `#### Applied migrations edited since they ran\n${result.edited.map((v) => `- ${code(v)}`).join('\n')}`,
+      );
+    if (result.missingLocal.length > 0)
+      parts.push(
+        `#### Applied in production, no local file\n${result.missingLocal.map((v) => `- ${code(v)}`).join('\n')}`,
+      );
+    if (result.diff.changes.length > 0)
+      parts.push(
+        changesSection(result.diff.changes, budget, 'Differences, from the migrations to production'),
+      );
+    if (result.shadow.warnings.length > 0) parts.push(shadowNotes(result.shadow.warnings));
+    return `${parts.join('\n\n')}\n`;
+  }, options);
 }
 
 function render(result: PlanResult, budget: Budget, options: MarkdownOptions, trimmed: boolean): string {
@@ -86,14 +144,9 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
   if (result.hazards.length > 0) parts.push(hazardSection(result.hazards));
   if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0) parts.push(lintSection(result));
   if (result.access.length > 0) parts.push(accessSection(result.access, budget));
-  if (result.diff.changes.length > 0) parts.push(changesSection(result.diff.changes, budget));
-  if (result.shadow.warnings.length > 0) {
-    parts.push(
-      `<details><summary>Shadow database notes (${result.shadow.warnings.length})</summary>\n\n${result.shadow.warnings
-        .map((w) => `- ${inline(w)}`)
-        .join('\n')}\n\n</details>`,
-    );
-  }
+  if (result.diff.changes.length > 0)
+    parts.push(changesSection(result.diff.changes, budget, 'Schema changes'));
+  if (result.shadow.warnings.length > 0) parts.push(shadowNotes(result.shadow.warnings));
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -131,12 +184,15 @@ function pendingSection(result: PlanResult): string {
 }
 
 function failureSection(result: PlanResult): string {
-  const failure = result.failure;
-  if (!failure) return '';
+  if (!result.failure) return '';
+  return failureBlock(result.failure, '#### ⛔ The migrations fail on a copy of production');
+}
+
+function failureBlock(failure: ShadowFailure, migrationHeading: string): string {
   const heading = {
     files: '#### ⛔ A migration file is invalid',
     clone: '#### ⛔ Production’s schema could not be copied to the shadow database',
-    migration: '#### ⛔ The migrations fail on a copy of production',
+    migration: migrationHeading,
   }[failure.stage];
   const lines = [heading, inline(failure.message)];
   if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, 'sql'));
@@ -211,8 +267,14 @@ function accessSection(access: TableAccess[], budget: Budget): string {
 
 const ACTION_ICON = { added: '➕', removed: '➖', changed: '✏️', renamed: '🔀' } as const;
 
-function changesSection(changes: ObjectChange[], budget: Budget): string {
-  const blocks = [`#### Schema changes (${changes.length})`];
+function shadowNotes(warnings: string[]): string {
+  return `<details><summary>Shadow database notes (${warnings.length})</summary>\n\n${warnings
+    .map((w) => `- ${inline(w)}`)
+    .join('\n')}\n\n</details>`;
+}
+
+function changesSection(changes: ObjectChange[], budget: Budget, title: string): string {
+  const blocks = [`#### ${title} (${changes.length})`];
   for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
   if (changes.length > budget.objects)
     blocks.push(`… and ${changes.length - budget.objects} more objects (see the full report).`);

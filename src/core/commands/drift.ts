@@ -1,0 +1,155 @@
+import type { SupagateConfig } from '../config.js';
+import { type Connection, connect, disconnect } from '../db/connect.js';
+import type { ShadowDatabase } from '../db/shadow.js';
+import { SupagateError } from '../errors.js';
+import type { Migration } from '../migrations/model.js';
+import type { Problem } from '../migrations/pending.js';
+import type { SchemaDiff } from '../schema/changes.js';
+import { diffSchemas } from '../schema/diff.js';
+import { introspect } from '../schema/introspect.js';
+import type { SchemaModel } from '../schema/model.js';
+import { discover, loadStatus, requireDbUrl } from './load.js';
+import {
+  applyToShadow,
+  prepareShadow,
+  type ShadowFailure,
+  type ShadowInfo,
+  serverMajorOf,
+} from './shadow-run.js';
+
+/**
+ * drift: does production still look like what its applied migrations produce? The migrations
+ * production's history lists are replayed, in order, on a shadow that holds only what
+ * Supabase itself provides (the platform part of production's schema); the result is compared
+ * with production. Any difference was made outside the migrations: in the dashboard, by hand,
+ * by a migration edited after it ran. Production is only read.
+ */
+export type DriftStatus = 'in-sync' | 'drifted' | 'failed';
+
+export interface DriftResult {
+  command: 'drift';
+  status: DriftStatus;
+  target: string;
+  /** Applied migrations replayed on the shadow, in order. */
+  replayed: string[];
+  /** Local migrations not applied yet: not expected in production, not replayed. */
+  pending: string[];
+  /** Versions production applied whose local file changed since. */
+  edited: string[];
+  /** Versions production applied that have no local file: their objects show up as drift. */
+  missingLocal: string[];
+  problems: Problem[];
+  /** From what the migrations produce to what production has. */
+  diff: SchemaDiff;
+  shadow: ShadowInfo;
+  failure?: ShadowFailure;
+  durationMs: number;
+}
+
+const PRODUCTION_STATEMENT_TIMEOUT_MS = 60_000;
+
+const REPLAY_HINT =
+  'This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.';
+
+export async function drift(config: SupagateConfig): Promise<DriftResult> {
+  const started = performance.now();
+  const url = requireDbUrl(config);
+  const discovered = await discover(config);
+  let production: Connection | undefined;
+  let shadow: ShadowDatabase | undefined;
+  try {
+    production = await connect(url, {
+      readOnly: true,
+      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
+      applicationName: 'supagate drift (read-only)',
+    });
+    const { status, historyExists } = await loadStatus(production, discovered, config);
+    if (!historyExists) {
+      throw new SupagateError('HISTORY_MISSING', `${production.target.label} has no migration history`, {
+        hint: 'Drift compares production with the migrations it applied; apply them first (supagate apply).',
+      });
+    }
+    const byVersion = new Map(discovered.migrations.map((m) => [m.version, m]));
+    const appliedEntries = status.entries.filter((e) => e.state === 'applied' || e.state === 'edited');
+    const replay = appliedEntries
+      .map((e) => byVersion.get(e.version))
+      .filter((m): m is Migration => m !== undefined);
+    const result: DriftResult = {
+      command: 'drift',
+      status: 'in-sync',
+      target: production.target.label,
+      replayed: replay.map((m) => m.version),
+      pending: status.pending.map((m) => m.version),
+      edited: status.entries.filter((e) => e.state === 'edited').map((e) => e.version),
+      missingLocal: status.entries.filter((e) => e.state === 'missing-local').map((e) => e.version),
+      problems: status.problems,
+      diff: { changes: [] },
+      shadow: { source: 'none', serverVersion: 0, warnings: [] },
+      durationMs: 0,
+    };
+    const finish = (partial: Partial<DriftResult>): DriftResult => {
+      const merged = { ...result, ...partial };
+      const drifted =
+        merged.diff.changes.length > 0 || merged.edited.length > 0 || merged.missingLocal.length > 0;
+      return {
+        ...merged,
+        status: merged.failure ? 'failed' : drifted ? 'drifted' : 'in-sync',
+        durationMs: Math.round(performance.now() - started),
+      };
+    };
+
+    const [read, preparing] = await Promise.allSettled([
+      introspect(production.client),
+      prepareShadow(config, url, await serverMajorOf(production), 'platform'),
+    ]);
+    if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
+    if (read.status === 'rejected') throw read.reason;
+    if (preparing.status === 'rejected') throw preparing.reason;
+    const { info, cloneError } = preparing.value;
+    if (cloneError || !shadow) {
+      return finish({
+        shadow: info,
+        failure: {
+          stage: 'clone',
+          message: cloneError?.message ?? 'no shadow database',
+          ...(cloneError?.hint ? { hint: cloneError.hint } : {}),
+        },
+      });
+    }
+    const shadowConnection = await connect(shadow.url, { applicationName: 'supagate drift (shadow)' });
+    try {
+      const failure = await applyToShadow(shadowConnection, replay, config, () => REPLAY_HINT);
+      if (failure) return finish({ shadow: info, failure });
+      const expected = await introspect(shadowConnection.client);
+      const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
+      if (unavailable.length > 0) {
+        info.warnings.push(
+          `Not compared: production's extensions ${unavailable.join(', ')}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`,
+        );
+      }
+      const actual = withoutExtensions(read.value, unavailable);
+      return finish({ shadow: info, diff: diffSchemas(withoutExtensions(expected, unavailable), actual) });
+    } finally {
+      await disconnect(shadowConnection);
+    }
+  } finally {
+    await disconnect(production);
+    await shadow?.dispose();
+  }
+}
+
+async function extensionsTheShadowLacks(shadow: Connection, production: SchemaModel): Promise<string[]> {
+  const { rows } = await shadow.client.query<{ name: string }>('SELECT name FROM pg_available_extensions');
+  const available = new Set(rows.map((row) => row.name));
+  return Object.keys(production.extensions)
+    .filter((name) => !available.has(name))
+    .sort();
+}
+
+function withoutExtensions(model: SchemaModel, names: string[]): SchemaModel {
+  if (names.length === 0) return model;
+  const extensions = Object.fromEntries(
+    Object.entries(model.extensions).filter(([name]) => !names.includes(name)),
+  );
+  return { ...model, extensions };
+}
