@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
-import { runAction } from './harness/action.js';
+import { type ActionRun, runAction } from './harness/action.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { FakeGitHubApi } from './harness/github-api.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
@@ -11,6 +11,11 @@ import { createProject, migrations, type TestProject } from './harness/project.j
  * approved, after its last migration change, for the plan that is about to be applied.
  */
 const HEAD = '9f2c1e4b7a6d5c3b2a1908f7e6d5c4b3a2910f8e';
+const BACKUP_KEY = 'correct-horse-battery-staple-backup-key';
+const APPLY_RUN = 5001;
+const ROLLBACK_RUN = 5002;
+let dispatchEvent: object;
+let backupId = '';
 let db: TestDatabase;
 let project: TestProject;
 let api: FakeGitHubApi;
@@ -29,6 +34,7 @@ beforeAll(async () => {
   await project.write('supabase/migrations/2_body.sql', 'alter table public.notes add column body text;');
   push = JSON.parse(await readFile('__fixtures__/github/push.main.json', 'utf8'));
   opened = JSON.parse(await readFile('__fixtures__/github/pull_request.opened.json', 'utf8'));
+  dispatchEvent = JSON.parse(await readFile('__fixtures__/github/workflow_dispatch.json', 'utf8'));
   api = await FakeGitHubApi.start({ repository: 'acme/app' });
   api.addPullRequest({
     number: 12,
@@ -46,6 +52,29 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** Every run of the Action in this file, for the secrets check at the end. */
+const everyRun: ActionRun[] = [];
+async function action(...args: Parameters<typeof runAction>): Promise<ActionRun> {
+  const run = await runAction(...args);
+  everyRun.push(run);
+  return run;
+}
+
+/** What the runner gives a job for artifacts, pointed at the fake artifact service. */
+const artifactEnv = (runId: number) => ({
+  ACTIONS_RUNTIME_TOKEN: api.artifacts.runtimeToken(runId),
+  ACTIONS_RESULTS_URL: api.url,
+  GITHUB_RUN_ID: String(runId),
+});
+
+async function columnsOf(table: string): Promise<string[]> {
+  const rows = await db.query<{ column_name: string }>(
+    `select column_name from information_schema.columns where table_schema = 'public' and table_name = $1 order by ordinal_position`,
+    [table],
+  );
+  return rows.map((row) => row.column_name);
+}
+
 const env = () => ({
   GITHUB_API_URL: api.url,
   GITHUB_SERVER_URL: 'https://github.com',
@@ -60,7 +89,7 @@ const inputs = () => ({
 });
 
 function applyOnPush() {
-  return runAction(
+  return action(
     { command: 'apply', ...inputs() },
     { event: push, eventName: 'push', env: { ...env(), GITHUB_SHA: push.after } },
   );
@@ -69,7 +98,7 @@ function applyOnPush() {
 describe('the Action: apply on push needs an approval of this plan', () => {
   it('refuses without an approval, changing nothing, and says what is missing', async () => {
     // The plan comment exists (the PR was planned) but nobody approved.
-    const planned = await runAction(
+    const planned = await action(
       { command: 'plan', ...inputs() },
       { event: opened, eventName: 'pull_request', env: env() },
     );
@@ -122,11 +151,119 @@ describe('the Action: apply on push needs an approval of this plan', () => {
     }
   });
 
-  it('applies once approved for this plan', async () => {
-    const run = await applyOnPush();
+  it('applies once approved for this plan: backup as an encrypted artifact, verification, a comment on the PR', async () => {
+    const run = await action(
+      {
+        command: 'apply',
+        ...inputs(),
+        backup: 'on',
+        'backup-store': 'github-artifact',
+        'backup-key': BACKUP_KEY,
+      },
+      {
+        event: push,
+        eventName: 'push',
+        env: { ...env(), ...artifactEnv(APPLY_RUN), GITHUB_SHA: push.after },
+      },
+    );
     expect(run.exitCode, run.stdout).toBe(0);
     expect(run.stdout).toContain('Approved by bob on pull request #12.');
     expect(run.outputs.applied_versions).toBe('2');
     expect(run.outputs.verification).toBe('passed');
+    backupId = run.outputs.backup_id as string;
+    expect(backupId).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/);
+    const uploaded = api.artifacts.finalized({ runId: APPLY_RUN }).map((a) => a.name);
+    expect(uploaded.sort()).toEqual([
+      `supagate-backup-${backupId}.dump.enc`,
+      `supagate-backup-${backupId}.manifest.json`,
+    ]);
+    const comment = api.commentsOn(12).at(-1);
+    expect(comment?.body).toContain('✅ supagate applied 1 migration, verified');
+    expect(comment?.body).toContain(backupId);
+    expect(run.outputs.comment_url).toBe(comment?.html_url);
+    expect(await columnsOf('notes')).toEqual(['id', 'body']);
+  });
+
+  it('rolls back by workflow_dispatch: a dry run first, then the backup of the apply run restored', async () => {
+    const dispatch = (extra: Record<string, string>) =>
+      action(
+        {
+          command: 'rollback',
+          ...inputs(),
+          backup: 'on',
+          'backup-store': 'github-artifact',
+          'backup-key': BACKUP_KEY,
+          'backup-id': backupId,
+          ...extra,
+        },
+        {
+          event: dispatchEvent,
+          eventName: 'workflow_dispatch',
+          env: { ...env(), ...artifactEnv(ROLLBACK_RUN) },
+        },
+      );
+    const before = await snapshot(db);
+    const dry = await dispatch({ 'dry-run': 'true' });
+    expect(dry.exitCode, dry.stdout).toBe(0);
+    expect(dry.outputs.status).toBe('dry-run');
+    expect(await snapshot(db)).toEqual(before);
+
+    const unconfirmed = await dispatch({});
+    expect(unconfirmed.exitCode).toBe(1);
+    expect(unconfirmed.stdout).toContain('CONFIRMATION_REQUIRED');
+    expect(await snapshot(db)).toEqual(before);
+
+    const restored = await dispatch({ confirm: db.name });
+    expect(restored.exitCode, restored.stdout).toBe(0);
+    expect(restored.outputs.status).toBe('rolled-back');
+    // The safety backup went to this run's artifacts before anything changed.
+    expect(api.artifacts.finalized({ runId: ROLLBACK_RUN }).map((a) => a.name)).toContain(
+      `supagate-backup-${restored.outputs.backup_id}.dump.enc`,
+    );
+    expect(await columnsOf('notes')).toEqual(['id']);
+    expect(await db.query('select version from supabase_migrations.schema_migrations')).toEqual([
+      { version: '1' },
+    ]);
+  });
+
+  it('names the artifact when the backup to restore is not there', async () => {
+    const before = await snapshot(db);
+    const run = await action(
+      {
+        command: 'rollback',
+        ...inputs(),
+        'backup-store': 'github-artifact',
+        'backup-key': BACKUP_KEY,
+        'backup-id': '20240101T000000000Z-deadbeef',
+        confirm: db.name,
+      },
+      {
+        event: dispatchEvent,
+        eventName: 'workflow_dispatch',
+        env: { ...env(), ...artifactEnv(ROLLBACK_RUN + 1) },
+      },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain('BACKUP_NOT_FOUND');
+    expect(run.stdout).toContain('supagate-backup-20240101T000000000Z-deadbeef.manifest.json');
+    expect(await snapshot(db)).toEqual(before);
+  });
+
+  it('never writes a secret: not to the log, the outputs, the summary or any request GitHub was sent', async () => {
+    const secrets = [decodeURIComponent(new URL(db.url).password), BACKUP_KEY, 'test-token'];
+    for (const request of api.requests) {
+      const sent = JSON.stringify(request);
+      for (const secret of secrets) expect(sent).not.toContain(secret);
+    }
+    for (const run of everyRun) {
+      const unmasked = run.stdout
+        .split('\n')
+        .filter((line) => !line.startsWith('::add-mask::'))
+        .join('\n');
+      for (const text of [unmasked, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+        for (const secret of secrets.slice(0, 2)) expect(text).not.toContain(secret);
+      }
+    }
+    expect(everyRun.length).toBeGreaterThanOrEqual(8);
   });
 });

@@ -28,6 +28,7 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
       'db-url': db.url,
       'working-directory': project.dir,
       'backup-key': backupKey,
+      'backup-store': 'directory',
       // The approval gate has its own tests (action-apply-gate.pg.test.ts).
       'require-approval': 'false',
     });
@@ -62,6 +63,8 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
   it('fails with a clear message for a command it does not have', async () => {
     const run = await runAction({ command: 'deploy', 'db-url': db.url });
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toContain('::error::Unknown command "deploy". Use one of: status, plan, apply.');
+    expect(run.stdout).toContain(
+      '::error::Unknown command "deploy". Use one of: plan, apply, rollback, drift, status.',
+    );
   });
 });

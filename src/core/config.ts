@@ -61,7 +61,8 @@ export interface SupagateConfig {
   /** Backup before apply. 'off' must be asked for, and every report says it was. */
   backup: 'on' | 'off';
   /** Where backups go: a directory, or a private Supabase Storage bucket. */
-  backupStore: 'directory' | 'supabase-storage';
+  /** github-artifact: only where the Action provides the store. */
+  backupStore: 'directory' | 'supabase-storage' | 'github-artifact';
   /** Directory store: relative to the project unless absolute. */
   backupDir: string;
   /** Secret for AES-256-GCM encryption of backups (hex, base64 or a passphrase). Never printed. */
@@ -162,7 +163,7 @@ export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
     backupStore: oneOf(
       'backup-store',
       pick('backupStore'),
-      ['directory', 'supabase-storage'] as const,
+      ['directory', 'supabase-storage', 'github-artifact'] as const,
       DEFAULTS.backupStore,
     ),
     backupDir: String(pick('backupDir') ?? DEFAULTS.backupDir),

@@ -3,12 +3,7 @@ import { renderPlanMarkdown } from '../core/report/markdown.js';
 import type { Octokit } from './client.js';
 import type { GitHubRunContext } from './context.js';
 import { PLAN_CONTEXT, setCommitStatus } from './status.js';
-import {
-  commentHeader,
-  type StickyCommentResult,
-  stickyTargetId,
-  upsertStickyComment,
-} from './sticky-comment.js';
+import { commentHeader, type StickyCommentResult, upsertStickyComment } from './sticky-comment.js';
 
 /**
  * Puts a plan where reviewers see it: the sticky PR comment (one per target database, with the
@@ -19,10 +14,10 @@ export interface PublishedPlan {
   statusState: 'success' | 'failure';
 }
 
-export function planCommentMarkdown(result: PlanResult, dbUrl: string, runUrl: string | undefined): string {
+export function planCommentMarkdown(result: PlanResult, target: string, runUrl: string | undefined): string {
   return renderPlanMarkdown(result, {
     header: commentHeader({
-      target: stickyTargetId(dbUrl),
+      target,
       planHash: result.status === 'planned' || result.status === 'no-pending' ? result.planHash : undefined,
     }),
     ...(runUrl ? { fullReportUrl: runUrl } : {}),
@@ -33,7 +28,8 @@ export async function publishPlan(
   octokit: Octokit,
   context: GitHubRunContext,
   result: PlanResult,
-  options: { dbUrl: string; author?: string },
+  /** target: the target's id (stickyTargetId of its URL, or a name). */
+  options: { target: string; author?: string },
 ): Promise<PublishedPlan> {
   const pull = context.pullRequest;
   if (!pull) throw new Error('publishPlan needs a pull request event');
@@ -42,10 +38,13 @@ export async function publishPlan(
     owner,
     repo,
     issueNumber: pull.number,
-    target: stickyTargetId(options.dbUrl),
+    target: options.target,
     ...(options.author ? { author: options.author } : {}),
-    body: planCommentMarkdown(result, options.dbUrl, context.runUrl),
+    body: planCommentMarkdown(result, options.target, context.runUrl),
     fullReportUrl: context.runUrl,
+    // A pull request that never had pending migrations (a review of a PR without any) gets
+    // no comment; one that had them is told when nothing is pending any more.
+    updateOnly: result.status === 'no-pending',
   });
   const statusState = result.blocking ? 'failure' : 'success';
   await setCommitStatus(octokit, {

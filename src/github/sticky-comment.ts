@@ -142,9 +142,10 @@ export async function findStickyComment(
 }
 
 export interface StickyCommentResult {
-  action: 'created' | 'updated';
-  commentId: number;
-  url: string;
+  /** none: `updateOnly` and there was no comment to update. */
+  action: 'created' | 'updated' | 'none';
+  commentId?: number;
+  url?: string;
   /** The body was over 65,536 characters and was cut (the renderer should have fitted it). */
   trimmed: boolean;
   /** Older plan comments for the same target (from a race between two runs); left as they are. */
@@ -159,6 +160,8 @@ export interface UpsertOptions extends StickyTarget {
   planHash?: string;
   /** Where the full report is, said when the body had to be cut. */
   fullReportUrl?: string;
+  /** Update the comment when there is one, but do not start one. */
+  updateOnly?: boolean;
 }
 
 /**
@@ -201,6 +204,7 @@ export async function upsertStickyComment(
       ...(note ? { note } : {}),
     };
   }
+  if (options.updateOnly) return { action: 'none', trimmed: false, duplicates: [] };
   const { data } = await github(
     {
       what: `comment on pull request #${options.issueNumber}`,

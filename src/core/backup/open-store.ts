@@ -4,8 +4,18 @@ import { registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import { type BackupStore, DirectoryStore, SupabaseStorageStore } from './stores.js';
 
-/** The backup store the configuration names. (The Action adds the GitHub artifact store.) */
+/** The backup store the configuration names. The Action provides the GitHub artifact store itself. */
 export function openBackupStore(config: SupagateConfig): BackupStore {
+  if (config.backupStore === 'github-artifact') {
+    throw new SupagateError(
+      'CONFIG_INVALID',
+      'The github-artifact backup store exists only inside the GitHub Action',
+      {
+        hint: 'Outside GitHub Actions use --backup-store directory or supabase-storage.',
+        details: { setting: 'backup-store' },
+      },
+    );
+  }
   if (config.backupStore === 'supabase-storage') {
     if (!config.supabaseUrl || !config.supabaseServiceKey) {
       throw new SupagateError(

@@ -1,4 +1,5 @@
 import { openBackupStore } from '../backup/open-store.js';
+import type { BackupStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import { type Client, type Connection, connect, disconnect } from '../db/connect.js';
 import { acquireMigrationLock } from '../db/lock.js';
@@ -90,6 +91,8 @@ export interface ApplyOptions {
   hooks?: ApplyHooks;
   /** First back-off after a lock timeout (tests shorten it). */
   retryDelayMs?: number;
+  /** Where backups go, when not the store the configuration names (the Action's artifact store). */
+  store?: BackupStore;
 }
 
 export async function apply(userConfig: SupagateConfig, options: ApplyOptions = {}): Promise<ApplyResult> {
@@ -100,7 +103,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
   const discovered = await discover(config);
   const verifier = config.verify === 'on' ? createVerifier(config, file, url) : undefined;
   // Fail on a store that cannot work before taking the lock, not half-way.
-  const store = config.backup === 'on' ? openBackupStore(config) : undefined;
+  const store = config.backup === 'on' ? (options.store ?? openBackupStore(config)) : undefined;
 
   if (options.dryRun) {
     return withReadOnlyConnection(url, async (connection) => {

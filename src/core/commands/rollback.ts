@@ -1,6 +1,7 @@
 import { readManifest } from '../backup/backup.js';
 import { openBackupStore } from '../backup/open-store.js';
 import { type RestoreResult, restoreBackup } from '../backup/restore.js';
+import type { BackupStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import { acquireMigrationLock } from '../db/lock.js';
@@ -33,6 +34,8 @@ export interface RollbackOptions {
   /** Must equal the target database's name. */
   confirm?: string;
   retryDelayMs?: number;
+  /** Where the safety backup goes, when not the store the configuration names. */
+  store?: BackupStore;
 }
 
 export interface RollbackResult {
@@ -70,7 +73,8 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
   const started = performance.now();
   const { config: effective, file } = await withProjectFile(config);
   const discovered = await discover(effective);
-  const store = effective.backup === 'on' && !options.dryRun ? openBackupStore(effective) : undefined;
+  const store =
+    effective.backup === 'on' && !options.dryRun ? (options.store ?? openBackupStore(effective)) : undefined;
   const verifier = effective.verify === 'on' ? createVerifier(effective, file, url) : undefined;
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;
@@ -210,6 +214,8 @@ export interface BackupRollbackOptions {
   confirm?: string;
   /** Restore a backup taken of another database. */
   allowOtherTarget?: boolean;
+  /** Where the backup is read from (and the safety backup goes), when not the configured store. */
+  store?: BackupStore;
 }
 
 /**
@@ -224,7 +230,7 @@ export async function rollbackToBackup(
   const url = requireDbUrl(config);
   registerSecret(config.backupKey);
   const started = performance.now();
-  const store = openBackupStore(config);
+  const store = options.store ?? openBackupStore(config);
   const manifest = await readManifest(store, options.backupId);
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;

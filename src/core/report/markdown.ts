@@ -70,6 +70,24 @@ function fitToLimit(
   return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
 }
 
+/**
+ * An apply or rollback as a GitHub comment: a one-line verdict, then the text report. The
+ * report is cut at a line when it would not fit; the run link leads to the rest.
+ */
+export function renderResultMarkdown(
+  verdictLine: string,
+  report: string,
+  options: MarkdownOptions = {},
+): string {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  const url = safeUrl(options.fullReportUrl);
+  const head = [...(options.header ? [options.header] : []), `### ${verdictLine}`].join('\n\n');
+  const foot = url ? `[The run](${url})` : '';
+  const room = limit - head.length - foot.length - 200;
+  const shown = report.length <= room ? report : `${report.slice(0, report.lastIndexOf('\n', room))}\n…`;
+  return `${[head, codeBlock(shown, 'text'), foot].filter(Boolean).join('\n\n')}\n`;
+}
+
 /** Drift as GitHub markdown: the drift issue's body and the job summary. */
 export function renderDriftMarkdown(result: DriftResult, options: MarkdownOptions = {}): string {
   return fitToLimit((budget, trimmed) => {
@@ -194,7 +212,8 @@ function failureBlock(failure: ShadowFailure, migrationHeading: string): string 
     clone: '#### ⛔ Production’s schema could not be copied to the shadow database',
     migration: migrationHeading,
   }[failure.stage];
-  const lines = [heading, inline(failure.message)];
+  const where = failure.file ? `${code(failure.file)}${failure.line ? ` line ${failure.line}` : ''}: ` : '';
+  const lines = [heading, `${where}${inline(failure.message)}`];
   if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, 'sql'));
   if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
   return lines.join('\n\n');

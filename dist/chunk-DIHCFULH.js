@@ -2,57 +2,17 @@ import { createRequire as __createRequire } from 'node:module';
 import { fileURLToPath as __fileURLToPath } from 'node:url';
 import { dirname as __pathDirname } from 'node:path';
 const require = __createRequire(import.meta.url);
-const __filename = __fileURLToPath(import.meta.url);
-const __dirname = __pathDirname(__filename);
-var __create = Object.create;
-var __defProp = Object.defineProperty;
-var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
-var __getOwnPropNames = Object.getOwnPropertyNames;
-var __getProtoOf = Object.getPrototypeOf;
-var __hasOwnProp = Object.prototype.hasOwnProperty;
-var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
-  get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
-}) : x)(function(x) {
-  if (typeof require !== "undefined") return require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x + '" is not supported');
-});
-var __esm = (fn, res, err) => function __init() {
-  if (err) throw err[0];
-  try {
-    return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
-  } catch (e) {
-    throw err = [e], e;
-  }
-};
-var __commonJS = (cb, mod) => function __require2() {
-  try {
-    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
-  } catch (e) {
-    throw mod = 0, e;
-  }
-};
-var __export = (target, all) => {
-  for (var name in all)
-    __defProp(target, name, { get: all[name], enumerable: true });
-};
-var __copyProps = (to, from, except, desc) => {
-  if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
-  }
-  return to;
-};
-var __reExport = (target, mod, secondTarget) => (__copyProps(target, mod, "default"), secondTarget && __copyProps(secondTarget, mod, "default"));
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
-  // If the importer is in node compatibility mode or this is not an ESM
-  // file that has been converted to a CommonJS file using a Babel-
-  // compatible transform (i.e. "__esModule" has not been set), then set
-  // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
-  mod
-));
-var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
+var __filename = __fileURLToPath(import.meta.url);
+var __dirname = __pathDirname(__filename);
+import {
+  __commonJS,
+  __esm,
+  __export,
+  __reExport,
+  __require,
+  __toCommonJS,
+  __toESM
+} from "./chunk-SXXRVWWZ.js";
 
 // node_modules/postgres-array/index.js
 var require_postgres_array = __commonJS({
@@ -10045,23 +10005,23 @@ var require_transformers = __commonJS({
 var require_phoenix_cjs = __commonJS({
   "node_modules/@supabase/phoenix/priv/static/phoenix.cjs.js"(exports, module) {
     "use strict";
-    var __defProp2 = Object.defineProperty;
-    var __getOwnPropDesc2 = Object.getOwnPropertyDescriptor;
-    var __getOwnPropNames2 = Object.getOwnPropertyNames;
-    var __hasOwnProp2 = Object.prototype.hasOwnProperty;
+    var __defProp = Object.defineProperty;
+    var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
+    var __getOwnPropNames = Object.getOwnPropertyNames;
+    var __hasOwnProp = Object.prototype.hasOwnProperty;
     var __export2 = (target, all) => {
       for (var name in all)
-        __defProp2(target, name, { get: all[name], enumerable: true });
+        __defProp(target, name, { get: all[name], enumerable: true });
     };
-    var __copyProps2 = (to, from, except, desc) => {
+    var __copyProps = (to, from, except, desc) => {
       if (from && typeof from === "object" || typeof from === "function") {
-        for (let key of __getOwnPropNames2(from))
-          if (!__hasOwnProp2.call(to, key) && key !== except)
-            __defProp2(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc2(from, key)) || desc.enumerable });
+        for (let key of __getOwnPropNames(from))
+          if (!__hasOwnProp.call(to, key) && key !== except)
+            __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
       }
       return to;
     };
-    var __toCommonJS2 = (mod) => __copyProps2(__defProp2({}, "__esModule", { value: true }), mod);
+    var __toCommonJS2 = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
     var phoenix_exports = {};
     __export2(phoenix_exports, {
       Channel: () => Channel,
@@ -12911,8 +12871,8 @@ var require_RealtimeChannel = __commonJS({
       }
       /** @internal */
       _notThisChannelEvent(event, ref) {
-        const { close, error, leave, join: join11 } = constants_1.CHANNEL_EVENTS;
-        const events = [close, error, leave, join11];
+        const { close, error, leave, join: join12 } = constants_1.CHANNEL_EVENTS;
+        const events = [close, error, leave, join12];
         return ref && events.includes(event) && ref !== this.joinPush.ref;
       }
       /** @internal */
@@ -23794,9 +23754,9 @@ ${indent2}`) + "'";
         return quotedString(value, ctx);
       }
       const indent2 = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
       if (!value)
-        return literal ? "|\n" : ">\n";
+        return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -23845,7 +23805,7 @@ ${indent2}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal) {
+      if (!literal2) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent2}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -29881,51 +29841,6 @@ var require_dist2 = __commonJS({
   }
 });
 
-// src/core/db/redact.ts
-var secrets = /* @__PURE__ */ new Set();
-function registerSecret(value) {
-  if (!value || value.length < 3) return;
-  secrets.add(value);
-  const encoded = encodeURIComponent(value);
-  if (encoded !== value) secrets.add(encoded);
-}
-function redact(text) {
-  let result2 = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    result2 = result2.split(secret).join("***");
-  }
-  return result2.replace(/(postgres(?:ql)?:\/\/[^:\s/@]*:)[^@\s]*@/gi, "$1***@");
-}
-function describeTarget(url) {
-  registerSecret(url);
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return {
-      label: "the database (unparsable URL)",
-      database: "",
-      host: "",
-      port: "",
-      user: "",
-      password: void 0
-    };
-  }
-  const password = parsed.password ? decodeURIComponent(parsed.password) : void 0;
-  registerSecret(password);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres";
-  const host = parsed.hostname || parsed.searchParams.get("host") || "localhost";
-  const port = parsed.port || "5432";
-  return {
-    label: `database "${database}" on ${host}:${port}`,
-    database,
-    host,
-    port,
-    user: decodeURIComponent(parsed.username),
-    password
-  };
-}
-
 // src/core/errors.ts
 var SupagateError = class extends Error {
   code;
@@ -29971,6 +29886,51 @@ var Result = import_lib.default.Result;
 var TypeOverrides = import_lib.default.TypeOverrides;
 var defaults = import_lib.default.defaults;
 var esm_default = import_lib.default;
+
+// src/core/db/redact.ts
+var secrets = /* @__PURE__ */ new Set();
+function registerSecret(value) {
+  if (!value || value.length < 3) return;
+  secrets.add(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) secrets.add(encoded);
+}
+function redact(text) {
+  let result2 = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    result2 = result2.split(secret).join("***");
+  }
+  return result2.replace(/(postgres(?:ql)?:\/\/[^:\s/@]*:)[^@\s]*@/gi, "$1***@");
+}
+function describeTarget(url) {
+  registerSecret(url);
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return {
+      label: "the database (unparsable URL)",
+      database: "",
+      host: "",
+      port: "",
+      user: "",
+      password: void 0
+    };
+  }
+  const password = parsed.password ? decodeURIComponent(parsed.password) : void 0;
+  registerSecret(password);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres";
+  const host = parsed.hostname || parsed.searchParams.get("host") || "localhost";
+  const port = parsed.port || "5432";
+  return {
+    label: `database "${database}" on ${host}:${port}`,
+    database,
+    host,
+    port,
+    user: decodeURIComponent(parsed.username),
+    password
+  };
+}
 
 // src/core/db/connect.ts
 async function connect(url, options = {}) {
@@ -34037,11 +33997,11 @@ async function discoverMigrations(options) {
   const migrations = [];
   for (const file of upFiles) {
     const parsed = await parseMigrationSql(file.sql, file.path);
-    const rollback = downByVersion.get(file.version);
+    const rollback2 = downByVersion.get(file.version);
     migrations.push({
       ...file,
       ...parsed,
-      ...rollback ? { rollback } : {},
+      ...rollback2 ? { rollback: rollback2 } : {},
       transactional: parsed.statements.every((statement2) => !statement2.nonTransactional)
     });
   }
@@ -34957,10 +34917,10 @@ async function planWithModels(config) {
     const shadowConnection = await connect(shadow.url, { applicationName: "supagate plan (shadow)" });
     try {
       const before = withStats(await introspect(shadowConnection.client), productionModel);
-      const drift = diffSchemas(productionModel, before).changes;
-      if (drift.length > 0) {
+      const drift2 = diffSchemas(productionModel, before).changes;
+      if (drift2.length > 0) {
         shadowInfo.warnings.push(
-          `The shadow copy differs from production in ${drift.length} object(s) (${drift.slice(0, 5).map((c) => c.id).join(", ")}); the plan compares the copy before and after the migrations.`
+          `The shadow copy differs from production in ${drift2.length} object(s) (${drift2.slice(0, 5).map((c) => c.id).join(", ")}); the plan compares the copy before and after the migrations.`
         );
       }
       const failure = await applyToShadow(shadowConnection, status2.pending, config, () => PLAN_SHADOW_HINT);
@@ -35093,6 +35053,7 @@ import { isAbsolute, join as join7 } from "node:path";
 import { createHash as createHash3, randomBytes as randomBytes3 } from "node:crypto";
 import { createReadStream, createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir, mkdtemp as mkdtemp3, open, readdir as readdir3, rename as rename2, rm as rm4, stat } from "node:fs/promises";
+import { tmpdir as tmpdir3 } from "node:os";
 import { join as join6, resolve as resolve2 } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
@@ -43606,9 +43567,77 @@ function storeFailed(what, bucket, error) {
     }
   );
 }
+var ArtifactStore = class {
+  kind = "github-artifact";
+  requiresEncryption;
+  #uploader;
+  #options;
+  #staging;
+  constructor(uploader, options = {}) {
+    this.#uploader = uploader;
+    this.#options = options;
+    this.requiresEncryption = !options.allowUnencrypted;
+  }
+  #stage() {
+    this.#staging ??= (async () => new DirectoryStore(
+      this.#options.stagingDir ?? await mkdtemp3(join6(tmpdir3(), "supagate-artifacts-"))
+    ))();
+    return this.#staging;
+  }
+  async put(key, stream) {
+    assertStoreKey(key);
+    const staging = await this.#stage();
+    const { location: path } = await staging.put(key, stream);
+    try {
+      if (this.requiresEncryption && !key.endsWith(".manifest.json") && !await startsEncrypted(path)) {
+        throw new SupagateError(
+          "BACKUP_UNENCRYPTED_ARTIFACT",
+          `Refusing to upload "${key}" as a GitHub artifact unencrypted: anyone with read access to the repository can download artifacts`,
+          {
+            hint: "Set an encryption key (the backup-encryption-key input, from a secret), or store backups elsewhere; allow-unencrypted-artifacts only for repositories whose readers may see production data.",
+            details: { key }
+          }
+        );
+      }
+      return await this.#uploader(key, path);
+    } catch (error) {
+      await staging.remove(key);
+      throw error;
+    }
+  }
+  async get(key) {
+    return (await this.#stage()).get(key);
+  }
+  async list() {
+    return (await this.#stage()).list();
+  }
+  async remove(key) {
+    await (await this.#stage()).remove(key);
+  }
+};
+async function startsEncrypted(path) {
+  const handle = await open(path, "r");
+  try {
+    const head2 = Buffer.alloc(ENCRYPTION_MAGIC.length);
+    const { bytesRead } = await handle.read(head2, 0, head2.length, 0);
+    return isEncryptedHeader(head2.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
 
 // src/core/backup/open-store.ts
 function openBackupStore(config) {
+  if (config.backupStore === "github-artifact") {
+    throw new SupagateError(
+      "CONFIG_INVALID",
+      "The github-artifact backup store exists only inside the GitHub Action",
+      {
+        hint: "Outside GitHub Actions use --backup-store directory or supabase-storage.",
+        details: { setting: "backup-store" }
+      }
+    );
+  }
   if (config.backupStore === "supabase-storage") {
     if (!config.supabaseUrl || !config.supabaseServiceKey) {
       throw new SupagateError(
@@ -43686,7 +43715,7 @@ import { spawn as spawn2 } from "node:child_process";
 import { createHash as createHash4, randomBytes as randomBytes4 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdtemp as mkdtemp4, open as open2, rename as rename3, rm as rm5 } from "node:fs/promises";
-import { devNull, tmpdir as tmpdir3 } from "node:os";
+import { devNull, tmpdir as tmpdir4 } from "node:os";
 import { basename as basename2, dirname as dirname2, join as join8 } from "node:path";
 import { Transform as Transform2 } from "node:stream";
 import { pipeline as pipeline3 } from "node:stream/promises";
@@ -43940,7 +43969,7 @@ function backupFailed(reason, cause) {
   });
 }
 async function verifyBackup(options) {
-  const workDir = await mkdtemp4(join8(tmpdir3(), "supagate-verify-"));
+  const workDir = await mkdtemp4(join8(tmpdir4(), "supagate-verify-"));
   try {
     const file = join8(workDir, "backup.dump");
     const { sha256, sizeBytes } = await fetchBackupFile({
@@ -44004,7 +44033,7 @@ async function fetchBackupFile(options) {
       await decryptToFile(source, options.encryptionKey, temporary, { through: [counter] });
     } else {
       await pipeline3(source, counter, createWriteStream3(temporary, { mode: 384, flags: "wx" }));
-      if (await startsEncrypted(temporary)) {
+      if (await startsEncrypted2(temporary)) {
         throw unverified("the stored dump is encrypted and no encryption key was given", options.key);
       }
     }
@@ -44023,7 +44052,7 @@ async function fetchBackupFile(options) {
     throw error;
   }
 }
-async function startsEncrypted(path) {
+async function startsEncrypted2(path) {
   const handle = await open2(path, "r");
   try {
     const head2 = Buffer.alloc(16);
@@ -45682,7 +45711,7 @@ async function apply(userConfig, options = {}) {
   const { config, file } = await withProjectFile(userConfig);
   const discovered = await discover(config);
   const verifier = config.verify === "on" ? createVerifier(config, file, url) : void 0;
-  const store = config.backup === "on" ? openBackupStore(config) : void 0;
+  const store = config.backup === "on" ? options.store ?? openBackupStore(config) : void 0;
   if (options.dryRun) {
     return withReadOnlyConnection(url, async (connection2) => {
       const { status: status2 } = await loadStatus(connection2, discovered, config);
@@ -45828,163 +45857,6 @@ function result(status2, connection, config, migrationStatus, started, extra) {
   };
 }
 
-// src/core/commands/status.ts
-async function status(config) {
-  const url = requireDbUrl(config);
-  const discovered = await discover(config);
-  return withReadOnlyConnection(url, async (connection) => {
-    const { status: status2, historyExists } = await loadStatus(connection, discovered, config);
-    return {
-      command: "status",
-      target: connection.target.label,
-      historyExists,
-      entries: status2.entries,
-      pending: status2.pending.map((migration) => migration.version),
-      problems: status2.problems,
-      ok: status2.ok
-    };
-  });
-}
-
-// src/core/config.ts
-var DEFAULTS = {
-  projectDir: ".",
-  migrationsDir: "supabase/migrations",
-  rollbacksDir: "supabase/rollbacks",
-  lockWaitMs: 5 * 6e4,
-  lockTimeoutMs: 5e3,
-  statementTimeoutMs: 30 * 6e4,
-  lockRetries: 3,
-  atomic: "per-migration",
-  includeAll: false,
-  strictHistory: false,
-  allowEdited: false,
-  detectLocalSupabase: true,
-  apiSchemas: ["public", "graphql_public"],
-  extraRoles: [],
-  largeTableRows: 1e5,
-  acceptedHazards: [],
-  verify: "on",
-  onVerifyFailure: "report",
-  backup: "on",
-  backupStore: "directory",
-  backupDir: ".supagate/backups",
-  backupScope: "data",
-  backupBucket: "supagate-backups"
-};
-var optionalString = (value) => value === void 0 ? void 0 : String(value);
-function resolveConfig(input = {}) {
-  const pick = (key) => input[key] === void 0 || input[key] === "" ? void 0 : input[key];
-  return {
-    projectDir: String(pick("projectDir") ?? DEFAULTS.projectDir),
-    migrationsDir: String(pick("migrationsDir") ?? DEFAULTS.migrationsDir),
-    rollbacksDir: String(pick("rollbacksDir") ?? DEFAULTS.rollbacksDir),
-    dbUrl: optionalString(pick("dbUrl")),
-    lockWaitMs: duration("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
-    lockTimeoutMs: duration("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
-    statementTimeoutMs: duration(
-      "statement-timeout",
-      pick("statementTimeoutMs"),
-      DEFAULTS.statementTimeoutMs
-    ),
-    lockRetries: count("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
-    atomic: atomicMode(pick("atomic")),
-    includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
-    strictHistory: flag("strict-history", pick("strictHistory"), DEFAULTS.strictHistory),
-    allowEdited: flag("allow-edited", pick("allowEdited"), DEFAULTS.allowEdited),
-    actor: optionalString(pick("actor")),
-    runId: optionalString(pick("runId")),
-    shadowUrl: optionalString(pick("shadowUrl")),
-    detectLocalSupabase: flag(
-      "detect-local-supabase",
-      pick("detectLocalSupabase"),
-      DEFAULTS.detectLocalSupabase
-    ),
-    pgDumpPath: optionalString(pick("pgDumpPath")),
-    pgRestorePath: optionalString(pick("pgRestorePath")),
-    apiSchemas: list(pick("apiSchemas"), DEFAULTS.apiSchemas),
-    extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
-    largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
-    verify: oneOf("verify", pick("verify"), ["on", "off"], DEFAULTS.verify),
-    onVerifyFailure: oneOf(
-      "on-verify-failure",
-      pick("onVerifyFailure"),
-      ["report", "rollback"],
-      DEFAULTS.onVerifyFailure
-    ),
-    backup: oneOf("backup", pick("backup"), ["on", "off"], DEFAULTS.backup),
-    backupStore: oneOf(
-      "backup-store",
-      pick("backupStore"),
-      ["directory", "supabase-storage"],
-      DEFAULTS.backupStore
-    ),
-    backupDir: String(pick("backupDir") ?? DEFAULTS.backupDir),
-    backupKey: optionalString(pick("backupKey")),
-    backupScope: oneOf(
-      "backup-scope",
-      pick("backupScope"),
-      ["data", "schema"],
-      DEFAULTS.backupScope
-    ),
-    supabaseUrl: optionalString(pick("supabaseUrl")),
-    supabaseServiceKey: optionalString(pick("supabaseServiceKey")),
-    backupBucket: String(pick("backupBucket") ?? DEFAULTS.backupBucket),
-    acceptedHazards: Array.isArray(pick("acceptedHazards")) ? pick("acceptedHazards") : []
-  };
-}
-var UNITS = { ms: 1, s: 1e3, sec: 1e3, m: 6e4, min: 6e4, h: 36e5 };
-function duration(setting, value, fallback) {
-  if (value === void 0) return fallback;
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.round(value);
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(String(value));
-  if (!match) throw invalid(setting, value, "a duration such as 500ms, 5s, 2min or 1h");
-  return Math.round(Number(match[1]) * (UNITS[(match[2] ?? "ms").toLowerCase()] ?? 1));
-}
-function list(value, fallback) {
-  if (value === void 0) return fallback;
-  const items = Array.isArray(value) ? value.map(String) : String(value).split(",");
-  return items.map((item) => item.trim()).filter((item) => item.length > 0);
-}
-function wholeNumber(setting, value, fallback) {
-  if (value === void 0) return fallback;
-  const text = String(value).trim();
-  if (!/^\d+$/.test(text)) throw invalid(setting, value, "a whole number");
-  return Number(text);
-}
-function count(setting, value, fallback) {
-  if (value === void 0) return fallback;
-  const text = String(value).trim();
-  const number = typeof value === "number" ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(number) || number < 0 || number > 100)
-    throw invalid(setting, value, "a whole number from 0 to 100");
-  return number;
-}
-function flag(setting, value, fallback) {
-  if (value === void 0) return fallback;
-  if (typeof value === "boolean") return value;
-  const text = String(value).trim().toLowerCase();
-  if (["true", "1", "yes", "on"].includes(text)) return true;
-  if (["false", "0", "no", "off"].includes(text)) return false;
-  throw invalid(setting, value, "true or false");
-}
-function oneOf(setting, value, allowed, fallback) {
-  if (value === void 0) return fallback;
-  if (allowed.includes(value)) return value;
-  throw invalid(setting, value, allowed.map((a) => `"${a}"`).join(" or "));
-}
-function atomicMode(value) {
-  if (value === void 0) return DEFAULTS.atomic;
-  if (value === "per-migration" || value === "all") return value;
-  throw invalid("atomic", value, '"per-migration" (each migration in its own transaction) or "all"');
-}
-function invalid(setting, value, expected) {
-  return new SupagateError("CONFIG_INVALID", `Invalid value for ${setting}: "${String(value)}"`, {
-    hint: `Use ${expected}.`,
-    details: { setting }
-  });
-}
-
 // src/core/report/describe.ts
 function plural2(count2, noun) {
   return `${count2} ${noun}${count2 === 1 ? "" : "s"}`;
@@ -46050,6 +45922,17 @@ ${trimmedNote(options)}
 `;
   const cut = smallest.slice(0, limit - note.length);
   return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
+}
+function renderResultMarkdown(verdictLine, report, options = {}) {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  const url = safeUrl(options.fullReportUrl);
+  const head2 = [...options.header ? [options.header] : [], `### ${verdictLine}`].join("\n\n");
+  const foot = url ? `[The run](${url})` : "";
+  const room = limit - head2.length - foot.length - 200;
+  const shown = report.length <= room ? report : `${report.slice(0, report.lastIndexOf("\n", room))}
+\u2026`;
+  return `${[head2, codeBlock(shown, "text"), foot].filter(Boolean).join("\n\n")}
+`;
 }
 function renderDriftMarkdown(result2, options = {}) {
   return fitToLimit((budget, trimmed) => {
@@ -46164,7 +46047,8 @@ function failureBlock(failure, migrationHeading) {
     clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
     migration: migrationHeading
   }[failure.stage];
-  const lines = [heading, inline(failure.message)];
+  const where = failure.file ? `${code(failure.file)}${failure.line ? ` line ${failure.line}` : ""}: ` : "";
+  const lines = [heading, `${where}${inline(failure.message)}`];
   if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
   if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
   return lines.join("\n\n");
@@ -46662,64 +46546,1735 @@ function renderCopy(result2) {
   ].join("\n");
 }
 
+// src/core/config.ts
+var DEFAULTS = {
+  projectDir: ".",
+  migrationsDir: "supabase/migrations",
+  rollbacksDir: "supabase/rollbacks",
+  lockWaitMs: 5 * 6e4,
+  lockTimeoutMs: 5e3,
+  statementTimeoutMs: 30 * 6e4,
+  lockRetries: 3,
+  atomic: "per-migration",
+  includeAll: false,
+  strictHistory: false,
+  allowEdited: false,
+  detectLocalSupabase: true,
+  apiSchemas: ["public", "graphql_public"],
+  extraRoles: [],
+  largeTableRows: 1e5,
+  acceptedHazards: [],
+  verify: "on",
+  onVerifyFailure: "report",
+  backup: "on",
+  backupStore: "directory",
+  backupDir: ".supagate/backups",
+  backupScope: "data",
+  backupBucket: "supagate-backups"
+};
+var optionalString = (value) => value === void 0 ? void 0 : String(value);
+function resolveConfig(input = {}) {
+  const pick = (key) => input[key] === void 0 || input[key] === "" ? void 0 : input[key];
+  return {
+    projectDir: String(pick("projectDir") ?? DEFAULTS.projectDir),
+    migrationsDir: String(pick("migrationsDir") ?? DEFAULTS.migrationsDir),
+    rollbacksDir: String(pick("rollbacksDir") ?? DEFAULTS.rollbacksDir),
+    dbUrl: optionalString(pick("dbUrl")),
+    lockWaitMs: duration("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
+    lockTimeoutMs: duration("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: duration(
+      "statement-timeout",
+      pick("statementTimeoutMs"),
+      DEFAULTS.statementTimeoutMs
+    ),
+    lockRetries: count("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
+    atomic: atomicMode(pick("atomic")),
+    includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
+    strictHistory: flag("strict-history", pick("strictHistory"), DEFAULTS.strictHistory),
+    allowEdited: flag("allow-edited", pick("allowEdited"), DEFAULTS.allowEdited),
+    actor: optionalString(pick("actor")),
+    runId: optionalString(pick("runId")),
+    shadowUrl: optionalString(pick("shadowUrl")),
+    detectLocalSupabase: flag(
+      "detect-local-supabase",
+      pick("detectLocalSupabase"),
+      DEFAULTS.detectLocalSupabase
+    ),
+    pgDumpPath: optionalString(pick("pgDumpPath")),
+    pgRestorePath: optionalString(pick("pgRestorePath")),
+    apiSchemas: list(pick("apiSchemas"), DEFAULTS.apiSchemas),
+    extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
+    largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
+    verify: oneOf("verify", pick("verify"), ["on", "off"], DEFAULTS.verify),
+    onVerifyFailure: oneOf(
+      "on-verify-failure",
+      pick("onVerifyFailure"),
+      ["report", "rollback"],
+      DEFAULTS.onVerifyFailure
+    ),
+    backup: oneOf("backup", pick("backup"), ["on", "off"], DEFAULTS.backup),
+    backupStore: oneOf(
+      "backup-store",
+      pick("backupStore"),
+      ["directory", "supabase-storage", "github-artifact"],
+      DEFAULTS.backupStore
+    ),
+    backupDir: String(pick("backupDir") ?? DEFAULTS.backupDir),
+    backupKey: optionalString(pick("backupKey")),
+    backupScope: oneOf(
+      "backup-scope",
+      pick("backupScope"),
+      ["data", "schema"],
+      DEFAULTS.backupScope
+    ),
+    supabaseUrl: optionalString(pick("supabaseUrl")),
+    supabaseServiceKey: optionalString(pick("supabaseServiceKey")),
+    backupBucket: String(pick("backupBucket") ?? DEFAULTS.backupBucket),
+    acceptedHazards: Array.isArray(pick("acceptedHazards")) ? pick("acceptedHazards") : []
+  };
+}
+var UNITS = { ms: 1, s: 1e3, sec: 1e3, m: 6e4, min: 6e4, h: 36e5 };
+function duration(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.round(value);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(String(value));
+  if (!match) throw invalid(setting, value, "a duration such as 500ms, 5s, 2min or 1h");
+  return Math.round(Number(match[1]) * (UNITS[(match[2] ?? "ms").toLowerCase()] ?? 1));
+}
+function list(value, fallback) {
+  if (value === void 0) return fallback;
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(",");
+  return items.map((item) => item.trim()).filter((item) => item.length > 0);
+}
+function wholeNumber(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text)) throw invalid(setting, value, "a whole number");
+  return Number(text);
+}
+function count(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  const text = String(value).trim();
+  const number = typeof value === "number" ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(number) || number < 0 || number > 100)
+    throw invalid(setting, value, "a whole number from 0 to 100");
+  return number;
+}
+function flag(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  if (typeof value === "boolean") return value;
+  const text = String(value).trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(text)) return true;
+  if (["false", "0", "no", "off"].includes(text)) return false;
+  throw invalid(setting, value, "true or false");
+}
+function oneOf(setting, value, allowed, fallback) {
+  if (value === void 0) return fallback;
+  if (allowed.includes(value)) return value;
+  throw invalid(setting, value, allowed.map((a) => `"${a}"`).join(" or "));
+}
+function atomicMode(value) {
+  if (value === void 0) return DEFAULTS.atomic;
+  if (value === "per-migration" || value === "all") return value;
+  throw invalid("atomic", value, '"per-migration" (each migration in its own transaction) or "all"');
+}
+function invalid(setting, value, expected) {
+  return new SupagateError("CONFIG_INVALID", `Invalid value for ${setting}: "${String(value)}"`, {
+    hint: `Use ${expected}.`,
+    details: { setting }
+  });
+}
+
+// src/core/commands/drift.ts
+var PRODUCTION_STATEMENT_TIMEOUT_MS2 = 6e4;
+var REPLAY_HINT = "This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.";
+async function drift(config) {
+  const started = performance.now();
+  const url = requireDbUrl(config);
+  const discovered = await discover(config);
+  let production;
+  let shadow;
+  try {
+    production = await connect(url, {
+      readOnly: true,
+      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS2,
+      applicationName: "supagate drift (read-only)"
+    });
+    const { status: status2, historyExists } = await loadStatus(production, discovered, config);
+    if (!historyExists) {
+      throw new SupagateError("HISTORY_MISSING", `${production.target.label} has no migration history`, {
+        hint: "Drift compares production with the migrations it applied; apply them first (supagate apply)."
+      });
+    }
+    const byVersion = new Map(discovered.migrations.map((m) => [m.version, m]));
+    const appliedEntries = status2.entries.filter((e) => e.state === "applied" || e.state === "edited");
+    const replay = appliedEntries.map((e) => byVersion.get(e.version)).filter((m) => m !== void 0);
+    const result2 = {
+      command: "drift",
+      status: "in-sync",
+      target: production.target.label,
+      replayed: replay.map((m) => m.version),
+      pending: status2.pending.map((m) => m.version),
+      edited: status2.entries.filter((e) => e.state === "edited").map((e) => e.version),
+      missingLocal: status2.entries.filter((e) => e.state === "missing-local").map((e) => e.version),
+      problems: status2.problems,
+      diff: { changes: [] },
+      shadow: { source: "none", serverVersion: 0, warnings: [] },
+      durationMs: 0
+    };
+    const finish = (partial) => {
+      const merged = { ...result2, ...partial };
+      const drifted = merged.diff.changes.length > 0 || merged.edited.length > 0 || merged.missingLocal.length > 0;
+      return {
+        ...merged,
+        status: merged.failure ? "failed" : drifted ? "drifted" : "in-sync",
+        durationMs: Math.round(performance.now() - started)
+      };
+    };
+    const [read, preparing] = await Promise.allSettled([
+      introspect(production.client),
+      prepareShadow(config, url, await serverMajorOf(production), "platform")
+    ]);
+    if (preparing.status === "fulfilled") shadow = preparing.value.shadow;
+    if (read.status === "rejected") throw read.reason;
+    if (preparing.status === "rejected") throw preparing.reason;
+    const { info, cloneError } = preparing.value;
+    if (cloneError || !shadow) {
+      return finish({
+        shadow: info,
+        failure: {
+          stage: "clone",
+          message: cloneError?.message ?? "no shadow database",
+          ...cloneError?.hint ? { hint: cloneError.hint } : {}
+        }
+      });
+    }
+    const shadowConnection = await connect(shadow.url, { applicationName: "supagate drift (shadow)" });
+    try {
+      const failure = await applyToShadow(shadowConnection, replay, config, () => REPLAY_HINT);
+      if (failure) return finish({ shadow: info, failure });
+      const expected = await introspect(shadowConnection.client);
+      const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
+      if (unavailable.length > 0) {
+        info.warnings.push(
+          `Not compared: production's extensions ${unavailable.join(", ")}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`
+        );
+      }
+      const actual = withoutExtensions(read.value, unavailable);
+      return finish({ shadow: info, diff: diffSchemas(withoutExtensions(expected, unavailable), actual) });
+    } finally {
+      await disconnect(shadowConnection);
+    }
+  } finally {
+    await disconnect(production);
+    await shadow?.dispose();
+  }
+}
+async function extensionsTheShadowLacks(shadow, production) {
+  const { rows: rows2 } = await shadow.client.query("SELECT name FROM pg_available_extensions");
+  const available = new Set(rows2.map((row) => row.name));
+  return Object.keys(production.extensions).filter((name) => !available.has(name)).sort();
+}
+function withoutExtensions(model, names) {
+  if (names.length === 0) return model;
+  const extensions = Object.fromEntries(
+    Object.entries(model.extensions).filter(([name]) => !names.includes(name))
+  );
+  return { ...model, extensions };
+}
+
+// src/core/backup/restore.ts
+import { spawn as spawn3 } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp as mkdtemp5, rm as rm6, writeFile as writeFile2 } from "node:fs/promises";
+import { devNull as devNull2, tmpdir as tmpdir5 } from "node:os";
+import { join as join11 } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+var DEFAULT_LOCK_TIMEOUT_MS = 5e3;
+var FINAL_STEPS = (manifest) => [
+  `Verify the row counts (${Object.keys(manifest.rowCounts).length} tables) and RLS (${Object.keys(manifest.rls).length} tables) against the manifest${manifest.consistentSnapshot ? "; any difference rolls everything back" : ""}`,
+  "Tell PostgREST to reload its schema cache",
+  "Commit"
+];
+var NOTHING_CHANGED = "Nothing was changed: the restore runs in one transaction, which was rolled back.";
+async function restoreBackup(options) {
+  const started = performance.now();
+  const manifest = options.manifest;
+  const dryRun = options.dryRun ?? false;
+  checkTarget(options);
+  const scope = restoreScope(manifest);
+  const key = manifest.encryption === "none" ? void 0 : requireKey(options, manifest);
+  const steps2 = [];
+  const workDir = await mkdtemp5(join11(tmpdir5(), "supagate-restore-"));
+  let connection;
+  let open3 = false;
+  try {
+    const dumpFile = join11(workDir, "backup.dump");
+    await fetchBackupFile({
+      store: options.store,
+      key: manifest.location.key,
+      destination: dumpFile,
+      expectedSha256: manifest.sha256,
+      ...key ? { encryptionKey: key } : {}
+    });
+    steps2.push(
+      `Fetch ${manifest.location.key} from the ${options.store.kind} store, check its SHA-256 against the manifest${key ? " and decrypt it" : ""}`
+    );
+    const pgRestore = await findPgTool("pg_restore", {
+      minMajor: dumpMajor(manifest),
+      ...options.pgRestorePath ? { explicitPath: options.pgRestorePath } : {}
+    });
+    const listed = await runTool(pgRestore.path, ["--list", dumpFile], {});
+    if (listed.code !== 0) {
+      throw restoreFailed(`pg_restore cannot read the backup: ${firstLines(listed.stderr)}`, {
+        hint: "The file matched its SHA-256, so pg_restore is likely older than the pg_dump that wrote it. Nothing was changed."
+      });
+    }
+    const toc = parseToc(listed.stdout, [...scope.wholeSchemas, ...scope.partialSchemas]);
+    connection = await connect(options.dbUrl, {
+      applicationName: "supagate restore",
+      ...dryRun ? { readOnly: true } : {}
+    });
+    const client = connection.client;
+    await client.query(dryRun ? "BEGIN READ ONLY" : "BEGIN");
+    open3 = true;
+    await client.query(
+      `SELECT set_config('search_path', '', true), set_config('lock_timeout', $1, true),
+              set_config('statement_timeout', '0', true), set_config('idle_in_transaction_session_timeout', '0', true),
+              set_config('row_security', 'off', true)`,
+      [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`]
+    );
+    const plan2 = await planRestore(client, manifest, scope, toc, {
+      lock: !dryRun,
+      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
+    });
+    if (plan2.unsafe.length > 0) throw unsafeDependents(manifest, plan2.unsafe);
+    const listFile = join11(workDir, "restore.list");
+    await writeFile2(listFile, `${plan2.keep.map((entry) => entry.line).join("\n")}
+`, { mode: 384 });
+    steps2.push(...plan2.steps);
+    if (dryRun) {
+      const check = await runTool(
+        pgRestore.path,
+        ["--use-list", listFile, `--file=${devNull2}`, dumpFile],
+        {}
+      );
+      if (check.code !== 0) {
+        throw restoreFailed(`pg_restore cannot produce the restore script: ${firstLines(check.stderr)}`);
+      }
+      await client.query("ROLLBACK");
+      open3 = false;
+      return {
+        backupId: manifest.id,
+        schemas: scope.wholeSchemas,
+        tables: restoredTables(manifest),
+        steps: [...steps2, ...FINAL_STEPS(manifest), "Dry run: nothing was changed"],
+        counts: [],
+        rls: [],
+        historyRestored: false,
+        ok: true,
+        durationMs: Math.round(performance.now() - started)
+      };
+    }
+    for (const statement2 of plan2.before) await runStatement(client, statement2);
+    await runRestoreScript(client, pgRestore, listFile, dumpFile);
+    for (const statement2 of plan2.after) await runStatement(client, statement2);
+    const verification = await verify(client, manifest);
+    const strict = manifest.consistentSnapshot;
+    const failedCounts = verification.counts.filter((c) => !c.ok);
+    const failedRls = verification.rls.filter((r) => !r.ok);
+    if (strict && (failedCounts.length > 0 || failedRls.length > 0)) {
+      throw restoreFailed(
+        `after restoring, the database does not match the backup's manifest: ${[
+          ...failedCounts.map((c) => `${c.table} has ${c.actual} rows, the backup ${c.expected}`),
+          ...failedRls.map((r) => `${r.table}: ${r.differences.join("; ")}`)
+        ].slice(0, 10).join("; ")}`,
+        { details: { counts: failedCounts, rls: failedRls } }
+      );
+    }
+    await client.query(`NOTIFY pgrst, 'reload schema'`);
+    await client.query("COMMIT");
+    open3 = false;
+    steps2.push(...FINAL_STEPS(manifest));
+    return {
+      backupId: manifest.id,
+      schemas: scope.wholeSchemas,
+      tables: restoredTables(manifest),
+      steps: steps2,
+      counts: verification.counts,
+      rls: verification.rls,
+      historyRestored: scope.holdsHistory,
+      ok: failedCounts.length === 0 && failedRls.length === 0,
+      durationMs: Math.round(performance.now() - started)
+    };
+  } catch (error) {
+    if (error instanceof SupagateError) throw error;
+    throw restoreFailed(redact(error instanceof Error ? error.message : String(error)), { cause: error });
+  } finally {
+    if (connection) {
+      if (open3) await connection.client.query("ROLLBACK").catch(() => {
+      });
+      await disconnect(connection);
+    }
+    await rm6(workDir, { recursive: true, force: true });
+  }
+}
+function checkTarget(options) {
+  const target = targetFingerprint(options.dbUrl);
+  if (target === options.manifest.target.fingerprint || options.allowOtherTarget) return;
+  throw new SupagateError(
+    "RESTORE_TARGET_MISMATCH",
+    `Backup ${options.manifest.id} was taken of another database than the target (fingerprint ${options.manifest.target.fingerprint.slice(0, 12)}\u2026, the target's ${target.slice(0, 12)}\u2026)`,
+    {
+      hint: "Pick a backup of this database. To restore a backup of another database into this one on purpose, allow it explicitly (allowOtherTarget / --allow-other-target). Nothing was changed.",
+      details: { backupId: options.manifest.id, backupTarget: options.manifest.target.fingerprint, target }
+    }
+  );
+}
+function restoreScope(manifest) {
+  if (manifest.scope.schemaOnly) {
+    throw new SupagateError(
+      "RESTORE_UNSAFE",
+      `Backup ${manifest.id} holds definitions only (schema-only): restoring it would leave every table empty`,
+      {
+        hint: "Restore a backup taken with the data scope. Nothing was changed.",
+        details: { backupId: manifest.id }
+      }
+    );
+  }
+  const managed = new Set(MANAGED_SCHEMAS.filter((schema) => schema !== HISTORY_SCHEMA));
+  const managedWhole = manifest.scope.schemas.filter((schema) => managed.has(schema));
+  if (managedWhole.length > 0) {
+    throw new SupagateError(
+      "RESTORE_UNSAFE",
+      `Backup ${manifest.id} holds Supabase-managed schema${managedWhole.length === 1 ? "" : "s"} ${managedWhole.join(", ")} whole: restoring would drop and recreate ${managedWhole.length === 1 ? "it" : "them"}`,
+      {
+        hint: "Supabase owns those schemas. Restore such a backup by hand with pg_restore, choosing what to restore. Nothing was changed.",
+        details: { backupId: manifest.id, schemas: managedWhole }
+      }
+    );
+  }
+  const partialTables = manifest.scope.tables.map((name) => {
+    const parsed = parseQualifiedName(name);
+    return { name, schema: parsed.schema, table: parsed.name };
+  });
+  const partialSchemas = [...new Set(partialTables.map((t) => t.schema))].sort();
+  return {
+    wholeSchemas: [...manifest.scope.schemas].sort(),
+    partialTables,
+    partialSchemas,
+    holdsHistory: manifest.scope.schemas.includes(HISTORY_SCHEMA) || partialSchemas.includes(HISTORY_SCHEMA)
+  };
+}
+function requireKey(options, manifest) {
+  if (options.encryptionKey === void 0) {
+    throw new SupagateError(
+      "BACKUP_DECRYPT_FAILED",
+      `Backup ${manifest.id} is encrypted (${manifest.encryption}) and no encryption key was given`,
+      {
+        hint: "Pass the key the backup was taken with (the backup-encryption-key secret). Nothing was changed.",
+        details: { backupId: manifest.id }
+      }
+    );
+  }
+  return parseBackupKey(options.encryptionKey);
+}
+function dumpMajor(manifest) {
+  const fromTool = /(\d+)(?:\.\d+)?/.exec(manifest.tool.pgDump.replace(/^[^0-9]*/, ""));
+  const server = Math.floor(manifest.serverVersionNum / 1e4);
+  return Math.max(fromTool ? Number(fromTool[1]) : 0, server);
+}
+function restoredTables(manifest) {
+  return Object.keys(manifest.rowCounts).sort();
+}
+var TOC_TYPES2 = [
+  "ACCESS METHOD",
+  "ACL",
+  "AGGREGATE",
+  "BLOB",
+  "BLOB METADATA",
+  "BLOBS",
+  "CAST",
+  "CHECK CONSTRAINT",
+  "COLLATION",
+  "COMMENT",
+  "CONSTRAINT",
+  "CONVERSION",
+  "DATABASE",
+  "DATABASE PROPERTIES",
+  "DEFAULT",
+  "DEFAULT ACL",
+  "DOMAIN",
+  "ENCODING",
+  "EVENT TRIGGER",
+  "EXTENSION",
+  "FK CONSTRAINT",
+  "FOREIGN DATA WRAPPER",
+  "FOREIGN SERVER",
+  "FOREIGN TABLE",
+  "FUNCTION",
+  "INDEX",
+  "INDEX ATTACH",
+  "LARGE OBJECT",
+  "MATERIALIZED VIEW",
+  "MATERIALIZED VIEW DATA",
+  "OPERATOR",
+  "OPERATOR CLASS",
+  "OPERATOR FAMILY",
+  "POLICY",
+  "PROCEDURAL LANGUAGE",
+  "PROCEDURE",
+  "PUBLICATION",
+  "PUBLICATION TABLE",
+  "PUBLICATION TABLES IN SCHEMA",
+  "ROW SECURITY",
+  "RULE",
+  "SCHEMA",
+  "SEARCHPATH",
+  "SECURITY LABEL",
+  "SEQUENCE",
+  "SEQUENCE OWNED BY",
+  "SEQUENCE SET",
+  "SERVER",
+  "SHELL TYPE",
+  "STATISTICS",
+  "STATISTICS DATA",
+  "STDSTRINGS",
+  "SUBSCRIPTION",
+  "SUBSCRIPTION TABLE",
+  "TABLE",
+  "TABLE ATTACH",
+  "TABLE DATA",
+  "TEXT SEARCH CONFIGURATION",
+  "TEXT SEARCH DICTIONARY",
+  "TEXT SEARCH PARSER",
+  "TEXT SEARCH TEMPLATE",
+  "TRANSFORM",
+  "TRIGGER",
+  "TYPE",
+  "USER MAPPING",
+  "VIEW"
+].sort((a, b) => b.length - a.length);
+function parseToc(list2, schemas) {
+  const known = [...new Set(schemas)].sort((a, b) => b.length - a.length);
+  const entries = [];
+  for (const line of list2.split("\n")) {
+    const match = /^\s*\d+;\s+\d+\s+\d+\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const body = match[1];
+    const type = TOC_TYPES2.find((t) => body.startsWith(`${t} `)) ?? null;
+    if (!type) {
+      entries.push({ line, type: null, schema: null, rest: body });
+      continue;
+    }
+    const afterType = body.slice(type.length + 1);
+    if (afterType.startsWith("- ")) {
+      entries.push({ line, type, schema: null, rest: afterType.slice(2) });
+      continue;
+    }
+    const schema = known.find((s) => afterType.startsWith(`${s} `)) ?? afterType.split(" ")[0] ?? "";
+    entries.push({ line, type, schema, rest: afterType.slice(schema.length + 1) });
+  }
+  return entries;
+}
+function schemaOfSchemaEntry(entry, schemas) {
+  const text = entry.type === "SCHEMA" ? entry.rest : entry.rest.replace(/^SCHEMA /, "");
+  if (entry.type !== "SCHEMA" && !entry.rest.startsWith("SCHEMA ")) return void 0;
+  return [...schemas].sort((a, b) => b.length - a.length).find((s) => text.startsWith(`${s} `));
+}
+var DROP_KEYWORDS = {
+  table: { keyword: "TABLE", order: 1 },
+  "foreign table": { keyword: "FOREIGN TABLE", order: 1 },
+  view: { keyword: "VIEW", order: 2 },
+  "materialized view": { keyword: "MATERIALIZED VIEW", order: 2 },
+  sequence: { keyword: "SEQUENCE", order: 3 },
+  "statistics object": { keyword: "STATISTICS", order: 3 },
+  function: { keyword: "FUNCTION", order: 4 },
+  procedure: { keyword: "PROCEDURE", order: 4 },
+  aggregate: { keyword: "AGGREGATE", order: 4 },
+  operator: { keyword: "OPERATOR", order: 5 },
+  "operator class": { keyword: "OPERATOR CLASS", order: 5 },
+  "operator family": { keyword: "OPERATOR FAMILY", order: 5 },
+  "text search configuration": { keyword: "TEXT SEARCH CONFIGURATION", order: 5 },
+  "text search dictionary": { keyword: "TEXT SEARCH DICTIONARY", order: 5 },
+  "text search parser": { keyword: "TEXT SEARCH PARSER", order: 6 },
+  "text search template": { keyword: "TEXT SEARCH TEMPLATE", order: 6 },
+  collation: { keyword: "COLLATION", order: 6 },
+  conversion: { keyword: "CONVERSION", order: 6 },
+  type: { keyword: "TYPE", order: 7 },
+  domain: { keyword: "DOMAIN", order: 7 }
+};
+var DEFAULT_ACL_KEYWORDS = {
+  r: "TABLES",
+  S: "SEQUENCES",
+  f: "FUNCTIONS",
+  T: "TYPES"
+};
+async function planRestore(client, manifest, scope, toc, options) {
+  const steps2 = [];
+  const before = [];
+  const after = [];
+  const unsafe = [];
+  const { rows: schemaRows } = await client.query(
+    `SELECT nspname AS name, oid::int8::float8 AS oid FROM pg_namespace WHERE nspname = ANY($1::text[])`,
+    [scope.wholeSchemas]
+  );
+  const existing = new Map(schemaRows.map((row) => [row.name, Number(row.oid)]));
+  const kept = scope.wholeSchemas.filter((schema) => schema === "public" && existing.has(schema));
+  const dropped = scope.wholeSchemas.filter((schema) => existing.has(schema) && !kept.includes(schema));
+  const insideOids = [...dropped, ...kept].map((schema) => existing.get(schema));
+  const keptOids = kept.map((schema) => existing.get(schema));
+  const { rows: partialRows } = await client.query(
+    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
+    [scope.partialTables.map((t) => t.name)]
+  );
+  const partialOid = /* @__PURE__ */ new Map();
+  for (const row of partialRows) {
+    if (row.oid === null) {
+      throw restoreFailed(
+        `table ${row.name}, whose rows the backup holds, does not exist in the target: restoring its rows needs it`,
+        {
+          hint: `Create ${row.name} first (for a Supabase table: run the project's Supabase services). ${NOTHING_CHANGED}`
+        }
+      );
+    }
+    partialOid.set(row.name, Number(row.oid));
+  }
+  const partialOids = [...partialOid.values()];
+  if (options.lock) {
+    const { rows: lockRows } = await client.query(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE (c.relnamespace = ANY($1::oid[]) OR c.oid = ANY($2::oid[]))
+          AND c.relkind IN ('r', 'p', 'v')
+          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+        ORDER BY 1`,
+      [insideOids, partialOids]
+    );
+    if (lockRows.length > 0) {
+      await runStatement(client, {
+        sql: `LOCK TABLE ${lockRows.map((row) => row.name).join(", ")} IN ACCESS EXCLUSIVE MODE`,
+        what: `locking the ${lockRows.length} tables and views the restore replaces`
+      });
+    }
+    steps2.push(
+      `Begin a transaction; lock the ${lockRows.length} tables and views of ${describeList([...dropped, ...kept].map((s) => `schema ${s}`).concat(scope.partialTables.map((t) => t.name)))} (lock_timeout ${options.lockTimeoutMs}ms)`
+    );
+  } else {
+    steps2.push("Begin a transaction and lock the tables the restore replaces");
+  }
+  const closure = await dependencyClosure(client, existingOids(existing, dropped), keptOids, insideOids);
+  const outside = closure.filter((row) => !row.inside && !row.internal);
+  const policyOids = outside.filter((r) => r.catalog === "pg_policy").map((r) => r.objid);
+  const triggerOids = outside.filter((r) => r.catalog === "pg_trigger").map((r) => r.objid);
+  const publicationRelOids = outside.filter((r) => r.catalog === "pg_publication_rel").map((r) => r.objid);
+  const publicationSchemaOids = outside.filter((r) => r.catalog === "pg_publication_namespace").map((r) => r.objid);
+  const handled = /* @__PURE__ */ new Set(["pg_policy", "pg_trigger", "pg_publication_rel", "pg_publication_namespace"]);
+  for (const row of outside) if (!handled.has(row.catalog)) unsafe.push(row.description);
+  const cascadedPolicies = /* @__PURE__ */ new Set();
+  if (policyOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT polrelid::int8::float8 AS table_oid, polname AS name, pg_describe_object('pg_policy'::regclass, oid, 0) AS description
+         FROM pg_policy WHERE oid = ANY($1::oid[])`,
+      [policyOids]
+    );
+    for (const row of rows2) {
+      if (partialOids.includes(Number(row.table_oid)))
+        cascadedPolicies.add(`${row.table_oid}\0${row.name}`);
+      else unsafe.push(row.description);
+    }
+  }
+  const recreatedTriggers = [];
+  if (triggerOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT t.oid::int8::float8 AS oid, t.tgname AS name, format('%I.%I', n.nspname, c.relname) AS table,
+              t.tgisinternal AS internal, t.tgparentid::int8::float8 AS parent, t.tgenabled::text AS enabled,
+              pg_get_triggerdef(t.oid) AS definition, obj_description(t.oid, 'pg_trigger') AS comment,
+              pn.nspname AS function_schema,
+              p.proname || '(' || coalesce((SELECT string_agg(format_type(a.t, NULL), ', ' ORDER BY a.i)
+                                              FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, i)), '') || ')' AS function_tag,
+              p.oid::regprocedure::text AS function_signature,
+              p.pronamespace = ANY($2::oid[]) AS function_inside,
+              pg_describe_object('pg_trigger'::regclass, t.oid, 0) AS description
+         FROM pg_trigger t
+         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+        WHERE t.oid = ANY($1::oid[])
+        ORDER BY 3, 2`,
+      [triggerOids, insideOids]
+    );
+    const recreated = /* @__PURE__ */ new Set();
+    for (const row of rows2) {
+      if (row.internal || Number(row.parent) !== 0) continue;
+      const inBackup = toc.some(
+        (entry) => entry.type === "FUNCTION" && entry.schema === row.function_schema && entry.rest.startsWith(`${row.function_tag} `)
+      );
+      if (!row.function_inside || !inBackup) {
+        unsafe.push(
+          row.function_inside ? `${row.description} (it calls ${row.function_signature}, which the backup does not have)` : row.description
+        );
+        continue;
+      }
+      recreated.add(Number(row.oid));
+      recreatedTriggers.push({ table: row.table, name: row.name, function: row.function_signature });
+      after.push({ sql: row.definition, what: `re-creating ${row.description}` });
+      const state = { D: "DISABLE", R: "ENABLE REPLICA", A: "ENABLE ALWAYS" }[row.enabled];
+      if (state) {
+        after.push({
+          sql: `ALTER TABLE ${row.table} ${state} TRIGGER ${ident(row.name)}`,
+          what: `re-creating ${row.description}`
+        });
+      }
+      if (row.comment !== null) {
+        after.push({
+          sql: `COMMENT ON TRIGGER ${ident(row.name)} ON ${row.table} IS ${literal(row.comment)}`,
+          what: `re-creating ${row.description}`
+        });
+      }
+    }
+    for (const row of rows2) {
+      if (row.internal) continue;
+      if (Number(row.parent) !== 0 && !recreated.has(Number(row.parent))) unsafe.push(row.description);
+    }
+  }
+  const publicationSteps = [];
+  if (publicationRelOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table, c.relkind::text AS relkind,
+              pg_get_expr(pr.prqual, pr.prrelid) AS qual,
+              (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns
+         FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+         JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE pr.oid = ANY($1::oid[])
+        ORDER BY 1, 2`,
+      [publicationRelOids]
+    );
+    for (const row of rows2) {
+      const add = `ALTER PUBLICATION ${ident(row.publication)} ADD TABLE ${row.relkind === "p" ? "" : "ONLY "}${row.table}${row.columns ? ` (${row.columns})` : ""}${row.qual ? ` WHERE (${row.qual})` : ""}`;
+      after.push({
+        // Only when the backup has the table (one created after the backup stays gone).
+        sql: `DO $supagate$ BEGIN
+                IF to_regclass(${literal(row.table)}) IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+                   WHERE p.pubname = ${literal(row.publication)} AND pr.prrelid = to_regclass(${literal(row.table)})) THEN
+                  EXECUTE ${literal(add)};
+                END IF;
+              END $supagate$`,
+        what: `re-adding ${row.table} to publication ${row.publication}`
+      });
+      publicationSteps.push(`${row.table} to publication ${row.publication}`);
+    }
+  }
+  if (publicationSchemaOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT p.pubname AS publication, n.nspname AS schema
+         FROM pg_publication_namespace pn JOIN pg_publication p ON p.oid = pn.pnpubid JOIN pg_namespace n ON n.oid = pn.pnnspid
+        WHERE pn.oid = ANY($1::oid[]) ORDER BY 1, 2`,
+      [publicationSchemaOids]
+    );
+    for (const row of rows2) {
+      after.push({
+        sql: `ALTER PUBLICATION ${ident(row.publication)} ADD TABLES IN SCHEMA ${ident(row.schema)}`,
+        what: `re-adding schema ${row.schema} to publication ${row.publication}`
+      });
+      publicationSteps.push(`the tables of schema ${row.schema} to publication ${row.publication}`);
+    }
+  }
+  if (partialOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS referencing, con.conname AS constraint,
+              format('%I.%I', rn.nspname, r.relname) AS referenced
+         FROM pg_constraint con
+         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_class r ON r.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+        WHERE con.contype = 'f' AND con.confrelid = ANY($1::oid[]) AND NOT con.conrelid = ANY($1::oid[])
+          AND NOT c.relnamespace = ANY($2::oid[])
+        ORDER BY 1, 2`,
+      [partialOids, insideOids]
+    );
+    for (const row of rows2) {
+      const { rows: any } = await client.query(
+        `SELECT EXISTS (SELECT 1 FROM ${row.referencing}) AS found`
+      );
+      if (any[0]?.found) {
+        unsafe.push(
+          `rows of table ${row.referencing} (constraint ${row.constraint} references ${row.referenced}, whose rows the restore replaces)`
+        );
+      }
+    }
+  }
+  const first = [];
+  const firstSteps = [];
+  const last = [];
+  const lastSteps = [];
+  const restorePolicies = /* @__PURE__ */ new Map();
+  if (scope.partialTables.length > 0) {
+    const current = await withDefaultSearchPath(client, () => rlsSnapshot(client, partialOids));
+    for (const table2 of scope.partialTables) {
+      const oid = partialOid.get(table2.name);
+      const now = current[table2.name] ?? { rlsEnabled: false, rlsForced: false, policies: [] };
+      const backup = manifest.rls[table2.name];
+      const wanted = /* @__PURE__ */ new Set();
+      restorePolicies.set(table2.name, wanted);
+      if (!backup) continue;
+      const backupPolicies = new Map(backup.policies.map((p) => [p.name, p]));
+      for (const policy of now.policies) {
+        const original = backupPolicies.get(policy.name);
+        const cascaded = cascadedPolicies.has(`${oid}\0${policy.name}`);
+        if (original && isDeepStrictEqual(policy, original) && !cascaded) continue;
+        first.push({
+          sql: `DROP POLICY IF EXISTS ${ident(policy.name)} ON ${table2.name}`,
+          what: `dropping policy "${policy.name}" on ${table2.name}`
+        });
+        firstSteps.push(
+          `Drop policy "${policy.name}" on ${table2.name} (${!original ? "not in the backup" : cascaded ? "it depends on objects the restore replaces" : "it differs from the backup"})`
+        );
+        if (original) wanted.add(policy.name);
+      }
+      for (const policy of backup.policies) {
+        if (!now.policies.some((p) => p.name === policy.name)) wanted.add(policy.name);
+      }
+      const flags = [];
+      if (now.rlsEnabled !== backup.rlsEnabled)
+        flags.push(`${backup.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY`);
+      if (now.rlsForced !== backup.rlsForced)
+        flags.push(`${backup.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY`);
+      if (flags.length > 0) {
+        first.push({
+          sql: `ALTER TABLE ${table2.name} ${flags.join(", ")}`,
+          what: `setting RLS of ${table2.name}`
+        });
+        firstSteps.push(`${flags.map((f) => f.toLowerCase()).join(", ")} on ${table2.name}, as in the backup`);
+      }
+    }
+    const order = await referencedFirst(client, scope.partialTables, partialOid);
+    if (scope.partialSchemas.includes("storage")) {
+      last.push({
+        sql: `SELECT set_config('storage.allow_delete_query', 'true', true)`,
+        what: "allowing deletes from storage tables"
+      });
+    }
+    for (const table2 of [...order].reverse()) {
+      last.push({ sql: `DELETE FROM ${table2.name}`, what: `deleting the rows of ${table2.name}` });
+    }
+    lastSteps.push(
+      `Delete the rows of ${describeList([...order].reverse().map((t) => t.name))} (DELETE, so their triggers run); the backup's rows are loaded next`
+    );
+    scope.partialTables.splice(0, scope.partialTables.length, ...order);
+  }
+  before.push(...first);
+  steps2.push(...firstSteps);
+  for (const schema of dropped) {
+    before.push({ sql: `DROP SCHEMA ${ident(schema)} CASCADE`, what: `dropping schema ${schema}` });
+    steps2.push(`Drop schema ${schema} and everything in it (DROP SCHEMA \u2026 CASCADE); the backup recreates it`);
+  }
+  for (const schema of kept) {
+    const oid = existing.get(schema);
+    const drops = await keptSchemaDrops(client, oid);
+    for (const problem of drops.unknown) unsafe.push(problem);
+    for (const drop of drops.statements) before.push({ sql: drop.sql, what: `dropping ${drop.description}` });
+    steps2.push(
+      drops.statements.length === 0 ? `Schema ${schema} holds no objects to drop` : `Drop the ${drops.statements.length} objects of schema ${schema} (${describeList(drops.statements.map((d) => d.description))}), keeping the schema itself${drops.extensions.length > 0 ? ` and the extensions in it (${drops.extensions.join(", ")})` : ""}`
+    );
+    const reset = await schemaPrivilegeReset(client, oid, schema);
+    if (reset.length > 0) {
+      before.push(...reset.map((sql) => ({ sql, what: `resetting the privileges on schema ${schema}` })));
+      steps2.push(
+        `Reset the privileges on schema ${schema} to its initial ones (${reset.length} GRANT/REVOKE); the backup's grants are applied again`
+      );
+    }
+    const defaults2 = await defaultPrivilegeReset(client, oid, schema);
+    if (defaults2.statements.length > 0) {
+      before.push(
+        ...defaults2.statements.map((sql) => ({
+          sql,
+          what: `removing the default privileges in schema ${schema}`
+        }))
+      );
+      steps2.push(
+        `Remove the default privileges in schema ${schema} of ${describeList(defaults2.roles.map((r) => `role ${r}`))}; the backup's are applied again`
+      );
+    }
+    before.push({
+      sql: `COMMENT ON SCHEMA ${ident(schema)} IS NULL`,
+      what: `clearing the comment on schema ${schema}`
+    });
+  }
+  before.push(...last);
+  steps2.push(...lastSteps);
+  const { rows: actable } = await client.query(
+    `SELECT rolname AS name FROM pg_roles WHERE pg_has_role(current_user, oid, 'MEMBER')`
+  );
+  const canActFor = new Set(actable.map((row) => row.name));
+  const ownedSequences = await sequencesOf(client, partialOids);
+  const allSchemas = [...scope.wholeSchemas, ...scope.partialSchemas];
+  const keep = [];
+  let skippedDefaultAcls = 0;
+  for (const entry of toc) {
+    if (entry.type === null) {
+      if (scope.partialSchemas.length === 0) {
+        keep.push(entry);
+        continue;
+      }
+      throw restoreFailed(`cannot tell what this pg_restore entry belongs to: "${entry.line.trim()}"`, {
+        hint: `Use a pg_restore of the same major version as the pg_dump that took the backup (--pg-restore). ${NOTHING_CHANGED}`
+      });
+    }
+    if (entry.schema === null) {
+      const schema = schemaOfSchemaEntry(entry, allSchemas);
+      if (schema === void 0 || !scope.wholeSchemas.includes(schema)) continue;
+      if (entry.type === "SCHEMA" && kept.includes(schema)) continue;
+      keep.push(entry);
+      continue;
+    }
+    if (scope.wholeSchemas.includes(entry.schema)) {
+      if (entry.type === "DEFAULT ACL" && kept.includes(entry.schema)) {
+        const owner = entry.rest.split(" ").at(-1) ?? "";
+        if (!canActFor.has(owner)) {
+          skippedDefaultAcls++;
+          continue;
+        }
+      }
+      keep.push(entry);
+      continue;
+    }
+    if (!scope.partialSchemas.includes(entry.schema)) continue;
+    if (entry.type === "TABLE DATA") {
+      keep.push(entry);
+    } else if (entry.type === "POLICY") {
+      const table2 = scope.partialTables.find(
+        (t) => t.schema === entry.schema && [...restorePolicies.get(t.name) ?? []].some(
+          (name) => entry.rest.startsWith(`${t.table} ${name} `)
+        )
+      );
+      if (table2) keep.push(entry);
+    } else if (entry.type === "SEQUENCE SET") {
+      if (ownedSequences.some((s) => s.schema === entry.schema && entry.rest.startsWith(`${s.name} `)))
+        keep.push(entry);
+    }
+  }
+  orderPartialData(keep, scope);
+  const kinds = /* @__PURE__ */ new Map();
+  for (const entry of keep) kinds.set(entry.type ?? "OTHER", (kinds.get(entry.type ?? "OTHER") ?? 0) + 1);
+  steps2.push(
+    `Restore ${keep.length} entries of the backup (${[...kinds].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${n} ${kind}`).join(
+      ", "
+    )}) with pg_restore --use-list, in the same transaction${skippedDefaultAcls > 0 ? `; ${skippedDefaultAcls} default privileges of roles the restoring user cannot act for are left as they are` : ""}`
+  );
+  for (const trigger of recreatedTriggers) {
+    steps2.push(
+      `Re-create trigger ${trigger.name} on ${trigger.table} (it calls ${trigger.function}, which the restore replaces)`
+    );
+  }
+  for (const step of publicationSteps) steps2.push(`Add ${step} again, if the backup has it`);
+  return { steps: steps2, before, after, keep, unsafe: [...new Set(unsafe)].sort() };
+}
+function existingOids(existing, schemas) {
+  return schemas.map((schema) => existing.get(schema));
+}
+async function dependencyClosure(client, droppedOids, keptOids, insideOids) {
+  if (droppedOids.length === 0 && keptOids.length === 0) return [];
+  const { rows: rows2 } = await client.query(
+    `WITH RECURSIVE seed(classid, objid) AS (
+       SELECT 'pg_namespace'::regclass::oid, oid FROM pg_namespace WHERE oid = ANY($1::oid[])
+       UNION
+       SELECT d.classid, d.objid FROM pg_depend d
+        WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = ANY($2::oid[]) AND d.deptype = 'n'
+          AND d.classid <> 'pg_extension'::regclass
+          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
+     ), closure(classid, objid, objsubid) AS (
+       SELECT classid, objid, 0 FROM seed
+       UNION
+       SELECT n.classid, n.objid, n.objsubid FROM closure c CROSS JOIN LATERAL (
+         SELECT d.classid, d.objid, d.objsubid FROM pg_depend d
+          WHERE d.refclassid = c.classid AND d.refobjid = c.objid AND (c.objsubid = 0 OR d.refobjsubid = c.objsubid)
+         UNION ALL
+         SELECT d.refclassid, d.refobjid, 0 FROM pg_depend d
+          WHERE d.classid = c.classid AND d.objid = c.objid AND d.objsubid = c.objsubid AND d.deptype = 'i'
+       ) n
+     ), homed AS (
+       SELECT c.classid, c.objid, c.objsubid,
+              CASE c.classid
+                WHEN 'pg_namespace'::regclass THEN c.objid
+                WHEN 'pg_class'::regclass THEN (
+                  SELECT CASE WHEN r.relnamespace = 'pg_toast'::regnamespace
+                              THEN (SELECT o.relnamespace FROM pg_class o
+                                     WHERE o.reltoastrelid = coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = r.oid), r.oid))
+                              ELSE r.relnamespace END
+                    FROM pg_class r WHERE r.oid = c.objid)
+                WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = c.objid)
+                WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = c.objid)
+                WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = c.objid)
+                WHEN 'pg_trigger'::regclass THEN (SELECT r.relnamespace FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid WHERE t.oid = c.objid)
+                WHEN 'pg_policy'::regclass THEN (SELECT r.relnamespace FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid WHERE p.oid = c.objid)
+                WHEN 'pg_rewrite'::regclass THEN (SELECT r.relnamespace FROM pg_rewrite w JOIN pg_class r ON r.oid = w.ev_class WHERE w.oid = c.objid)
+                WHEN 'pg_attrdef'::regclass THEN (SELECT r.relnamespace FROM pg_attrdef a JOIN pg_class r ON r.oid = a.adrelid WHERE a.oid = c.objid)
+                WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = c.objid)
+                WHEN 'pg_opclass'::regclass THEN (SELECT opcnamespace FROM pg_opclass WHERE oid = c.objid)
+                WHEN 'pg_opfamily'::regclass THEN (SELECT opfnamespace FROM pg_opfamily WHERE oid = c.objid)
+                WHEN 'pg_amop'::regclass THEN (SELECT f.opfnamespace FROM pg_amop a JOIN pg_opfamily f ON f.oid = a.amopfamily WHERE a.oid = c.objid)
+                WHEN 'pg_amproc'::regclass THEN (SELECT f.opfnamespace FROM pg_amproc a JOIN pg_opfamily f ON f.oid = a.amprocfamily WHERE a.oid = c.objid)
+                WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = c.objid)
+                WHEN 'pg_conversion'::regclass THEN (SELECT connamespace FROM pg_conversion WHERE oid = c.objid)
+                WHEN 'pg_statistic_ext'::regclass THEN (SELECT stxnamespace FROM pg_statistic_ext WHERE oid = c.objid)
+                WHEN 'pg_ts_config'::regclass THEN (SELECT cfgnamespace FROM pg_ts_config WHERE oid = c.objid)
+                WHEN 'pg_ts_dict'::regclass THEN (SELECT dictnamespace FROM pg_ts_dict WHERE oid = c.objid)
+                WHEN 'pg_ts_parser'::regclass THEN (SELECT prsnamespace FROM pg_ts_parser WHERE oid = c.objid)
+                WHEN 'pg_ts_template'::regclass THEN (SELECT tmplnamespace FROM pg_ts_template WHERE oid = c.objid)
+                WHEN 'pg_default_acl'::regclass THEN (SELECT defaclnamespace FROM pg_default_acl WHERE oid = c.objid)
+              END AS home
+         FROM closure c
+     )
+     SELECT h.classid::regclass::text AS catalog, h.objid::int8::float8 AS objid, h.home::int8::float8 AS home,
+            coalesce(h.home = ANY($3::oid[]), false) AS inside,
+            EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = h.classid AND i.objid = h.objid AND i.deptype = 'i') AS internal,
+            pg_describe_object(h.classid, h.objid, h.objsubid) AS description
+       FROM homed h`,
+    [droppedOids, keptOids, insideOids]
+  );
+  return rows2.map((row) => ({ ...row, objid: Number(row.objid) }));
+}
+async function keptSchemaDrops(client, oid) {
+  const { rows: rows2 } = await client.query(
+    `SELECT o.type, o.identity
+       FROM pg_depend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, 0) AS o
+      WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = $1::oid AND d.deptype = 'n'
+        AND d.classid <> 'pg_extension'::regclass
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype IN ('e', 'i'))`,
+    [oid]
+  );
+  const { rows: extensions } = await client.query(
+    `SELECT extname AS name FROM pg_extension WHERE extnamespace = $1::oid ORDER BY 1`,
+    [oid]
+  );
+  const statements = [];
+  const unknown = [];
+  for (const row of rows2) {
+    const drop = DROP_KEYWORDS[row.type];
+    if (!drop) {
+      unknown.push(`${row.type} ${row.identity} (the restore cannot drop this kind of object)`);
+      continue;
+    }
+    statements.push({
+      sql: `DROP ${drop.keyword} IF EXISTS ${row.identity} CASCADE`,
+      description: `${row.type} ${row.identity}`,
+      order: drop.order
+    });
+  }
+  statements.sort((a, b) => a.order - b.order || a.description.localeCompare(b.description));
+  return {
+    statements: statements.map(({ sql, description }) => ({ sql, description })),
+    extensions: extensions.map((e) => e.name),
+    unknown
+  };
+}
+async function schemaPrivilegeReset(client, oid, schema) {
+  const { rows: rows2 } = await client.query(
+    `WITH s AS (
+       SELECT n.oid, n.nspowner, coalesce(n.nspacl, acldefault('n', n.nspowner)) AS acl,
+              coalesce((SELECT i.initprivs FROM pg_init_privs i
+                         WHERE i.objoid = n.oid AND i.classoid = 'pg_namespace'::regclass AND i.objsubid = 0),
+                       acldefault('n', n.nspowner)) AS base
+         FROM pg_namespace n WHERE n.oid = $1::oid
+     ), now AS (SELECT (aclexplode(acl)).* FROM s), base AS (SELECT (aclexplode(base)).* FROM s),
+     revoke AS (SELECT grantee, privilege_type, is_grantable FROM now EXCEPT SELECT grantee, privilege_type, is_grantable FROM base),
+     grant_ AS (SELECT grantee, privilege_type, is_grantable FROM base EXCEPT SELECT grantee, privilege_type, is_grantable FROM now)
+     SELECT 'revoke' AS action, CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grantee)) END AS grantee,
+            privilege_type AS privilege, is_grantable AS grantable FROM revoke
+     UNION ALL
+     SELECT 'grant', CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grantee)) END,
+            privilege_type, is_grantable FROM grant_
+     ORDER BY 1 DESC, 2, 3`,
+    [oid]
+  );
+  return rows2.map(
+    (row) => row.action === "revoke" ? `REVOKE ${row.privilege} ON SCHEMA ${ident(schema)} FROM ${row.grantee} CASCADE` : `GRANT ${row.privilege} ON SCHEMA ${ident(schema)} TO ${row.grantee}${row.grantable ? " WITH GRANT OPTION" : ""}`
+  );
+}
+async function defaultPrivilegeReset(client, oid, schema) {
+  const { rows: rows2 } = await client.query(
+    `SELECT DISTINCT quote_ident(pg_get_userbyid(d.defaclrole)) AS role, d.defaclobjtype::text AS type,
+            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee
+       FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) AS a
+      WHERE d.defaclnamespace = $1::oid AND pg_has_role(current_user, d.defaclrole, 'MEMBER')
+      ORDER BY 1, 2, 3`,
+    [oid]
+  );
+  const statements = [];
+  for (const row of rows2) {
+    const keyword = DEFAULT_ACL_KEYWORDS[row.type];
+    if (!keyword) continue;
+    statements.push(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${row.role} IN SCHEMA ${ident(schema)} REVOKE ALL ON ${keyword} FROM ${row.grantee} CASCADE`
+    );
+  }
+  return { statements, roles: [...new Set(rows2.map((row) => row.role))] };
+}
+async function referencedFirst(client, tables, oids) {
+  const all = tables.map((t) => oids.get(t.name));
+  const { rows: rows2 } = await client.query(
+    `SELECT conrelid::int8::float8 AS child, confrelid::int8::float8 AS parent FROM pg_constraint
+      WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND confrelid = ANY($1::oid[]) AND conrelid <> confrelid`,
+    [all]
+  );
+  const ordered = [];
+  const placed = /* @__PURE__ */ new Set();
+  const visiting = /* @__PURE__ */ new Set();
+  const visit = (table2) => {
+    const oid = oids.get(table2.name);
+    if (placed.has(oid) || visiting.has(oid)) return;
+    visiting.add(oid);
+    for (const edge of rows2.filter((r) => Number(r.child) === oid)) {
+      const parent = tables.find((t) => oids.get(t.name) === Number(edge.parent));
+      if (parent) visit(parent);
+    }
+    placed.add(oid);
+    ordered.push(table2);
+  };
+  for (const table2 of [...tables].sort((a, b) => a.name.localeCompare(b.name))) visit(table2);
+  return ordered;
+}
+function orderPartialData(keep, scope) {
+  const rank = (entry) => {
+    const index = scope.partialTables.findIndex(
+      (t) => t.schema === entry.schema && entry.rest.startsWith(`${t.table} `)
+    );
+    return index < 0 ? scope.partialTables.length : index;
+  };
+  const slots = [];
+  keep.forEach((entry, index) => {
+    if (entry.type === "TABLE DATA" && entry.schema !== null && scope.partialSchemas.includes(entry.schema))
+      slots.push(index);
+  });
+  const sorted = slots.map((i) => keep[i]).sort((a, b) => rank(a) - rank(b));
+  slots.forEach((slot, i) => {
+    keep[slot] = sorted[i];
+  });
+}
+async function sequencesOf(client, tableOids) {
+  if (tableOids.length === 0) return [];
+  const { rows: rows2 } = await client.query(
+    `SELECT n.nspname AS schema, s.relname AS name
+       FROM pg_depend d JOIN pg_class s ON s.oid = d.objid JOIN pg_namespace n ON n.oid = s.relnamespace
+      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+        AND d.refobjid = ANY($1::oid[]) AND s.relkind = 'S' AND d.deptype IN ('a', 'i')`,
+    [tableOids]
+  );
+  return rows2;
+}
+async function runStatement(client, statement2) {
+  try {
+    await client.query(statement2.sql, statement2.params);
+  } catch (error) {
+    throw sqlFailed(statement2.what, statement2.sql, error);
+  }
+}
+var ENTRY_HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*)$/;
+var PREAMBLE_TIMEOUTS = /^SET (statement_timeout|lock_timeout|idle_in_transaction_session_timeout|transaction_timeout) = /;
+var COPY_LINE = /^COPY .+ FROM stdin;$/;
+var COPY_CHUNK_BYTES = 256 * 1024;
+async function runRestoreScript(client, pgRestore, listFile, dumpFile) {
+  const child = spawn3(pgRestore.path, ["--use-list", listFile, "--file=-", dumpFile], {
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text) => {
+    if (stderr.length < 64 * 1024) stderr += text;
+  });
+  const exited = new Promise(
+    (resolve4) => {
+      child.once("error", (error) => resolve4({ code: null, signal: null, error }));
+      child.once("close", (code2, signal) => resolve4({ code: code2, signal }));
+    }
+  );
+  const script = new ScriptRunner(client);
+  try {
+    let pending = Buffer.alloc(0);
+    for await (const chunk of child.stdout) {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let start = 0;
+      for (; ; ) {
+        const end = pending.indexOf(10, start);
+        if (end < 0) break;
+        await script.line(pending.subarray(start, end));
+        start = end + 1;
+      }
+      pending = Buffer.from(pending.subarray(start));
+    }
+    if (pending.length > 0) await script.line(pending);
+    const { code: code2, signal, error } = await exited;
+    if (error || code2 !== 0) {
+      const said = firstLines(redact(stderr));
+      throw restoreFailed(
+        error ? `pg_restore could not be started (${error.message})` : `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${code2}`} after ${script.entries} entries${said ? `: ${said}` : ""}`
+      );
+    }
+    await script.finish();
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await script.abort();
+  }
+}
+var ScriptRunner = class {
+  entries = 0;
+  #client;
+  #sql = [];
+  #entry = { label: "the preamble of the restore script", type: "" };
+  #preamble = true;
+  #previous = "";
+  #restrictKey;
+  #copy;
+  #copyBuffer = [];
+  #copyBytes = 0;
+  constructor(client) {
+    this.#client = client;
+  }
+  async line(raw) {
+    if (this.#copy) {
+      if (raw.length === 2 && raw[0] === 92 && raw[1] === 46) {
+        await this.#endCopy();
+        return;
+      }
+      this.#copyBuffer.push(raw, NEWLINE);
+      this.#copyBytes += raw.length + 1;
+      if (this.#copyBytes >= COPY_CHUNK_BYTES) await this.#flushCopy();
+      return;
+    }
+    const line = raw.toString("utf8");
+    const header = this.#previous === "--" ? ENTRY_HEADER.exec(line) : null;
+    this.#previous = line;
+    if (header) {
+      await this.#flushSql();
+      this.#preamble = false;
+      this.entries++;
+      const [, name, type, schema] = header;
+      this.#entry = { label: `${type} ${name}${schema === "-" ? "" : ` in schema ${schema}`}`, type };
+      this.#sql.push(line);
+      return;
+    }
+    if (this.#preamble) {
+      const restrict = /^\\restrict (\S+)$/.exec(line);
+      if (restrict) {
+        this.#restrictKey = restrict[1];
+        return;
+      }
+      if (PREAMBLE_TIMEOUTS.test(line)) return;
+      const encoding = /^SET client_encoding = '(.*)';$/.exec(line);
+      if (encoding && !/^utf-?8$/i.test(encoding[1])) {
+        throw restoreFailed(
+          `the backup's encoding is ${encoding[1]}; only UTF8 backups can be restored this way`,
+          { hint: `Restore it by hand with pg_restore. ${NOTHING_CHANGED}` }
+        );
+      }
+    }
+    if (this.#restrictKey !== void 0 && line === `\\unrestrict ${this.#restrictKey}`) return;
+    if (this.#entry.type === "TABLE DATA" && COPY_LINE.test(line)) {
+      await this.#flushSql();
+      const copy = new CopyFromStdin(line);
+      this.#copy = copy;
+      this.#client.query(copy);
+      try {
+        await copy.started();
+      } catch (error) {
+        this.#copy = void 0;
+        throw sqlFailed(`restoring ${this.#entry.label}`, line, error);
+      }
+      return;
+    }
+    this.#sql.push(line);
+  }
+  async finish() {
+    if (this.#copy) throw restoreFailed(`the restore script ended inside the rows of ${this.#entry.label}`);
+    await this.#flushSql();
+  }
+  /** After a failure: ends a COPY in progress so that the connection can roll back. */
+  async abort() {
+    const copy = this.#copy;
+    this.#copy = void 0;
+    if (!copy) return;
+    await Promise.race([
+      copy.fail("supagate: restore aborted").catch(() => {
+      }),
+      new Promise((resolve4) => setTimeout(resolve4, 5e3).unref())
+    ]);
+  }
+  async #flushSql() {
+    const text = this.#sql.join("\n");
+    this.#sql = [];
+    if (!text.split("\n").some((line) => line.trim() !== "" && !line.startsWith("--"))) return;
+    try {
+      await this.#client.query(text);
+    } catch (error) {
+      throw sqlFailed(`restoring ${this.#entry.label}`, text, error);
+    }
+  }
+  async #flushCopy() {
+    const copy = this.#copy;
+    const chunk = Buffer.concat(this.#copyBuffer);
+    this.#copyBuffer = [];
+    this.#copyBytes = 0;
+    try {
+      await copy.write(chunk);
+    } catch (error) {
+      this.#copy = void 0;
+      throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
+    }
+  }
+  async #endCopy() {
+    if (this.#copyBytes > 0) await this.#flushCopy();
+    const copy = this.#copy;
+    this.#copy = void 0;
+    try {
+      await copy.end();
+    } catch (error) {
+      throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
+    }
+  }
+};
+var NEWLINE = Buffer.from("\n");
+var CopyFromStdin = class {
+  text;
+  #connection;
+  #error;
+  #finished = false;
+  #ready;
+  #done;
+  #resolveReady;
+  #rejectReady;
+  #resolveDone;
+  #rejectDone;
+  constructor(text) {
+    this.text = text;
+    this.#ready = new Promise((resolve4, reject) => {
+      this.#resolveReady = resolve4;
+      this.#rejectReady = reject;
+    });
+    this.#done = new Promise((resolve4, reject) => {
+      this.#resolveDone = resolve4;
+      this.#rejectDone = reject;
+    });
+    this.#ready.catch(() => {
+    });
+    this.#done.catch(() => {
+    });
+  }
+  submit(connection) {
+    connection.query(this.text);
+  }
+  /** Resolves once the server accepts rows; rejects when the COPY statement failed. */
+  started() {
+    return Promise.race([
+      this.#ready,
+      this.#done.then(() => {
+        throw new Error("the statement did not start a COPY");
+      })
+    ]);
+  }
+  async write(chunk) {
+    if (this.#error) throw this.#error;
+    const connection = this.#connection;
+    connection.sendCopyFromChunk(chunk);
+    if (connection.stream.writableNeedDrain) {
+      const stream = connection.stream;
+      await Promise.race([once(stream, "drain"), once(stream, "close"), this.#done]);
+    }
+    if (this.#error) throw this.#error;
+  }
+  end() {
+    if (!this.#error && !this.#finished) this.#connection?.endCopyFrom();
+    return this.#done;
+  }
+  fail(message) {
+    if (!this.#error && !this.#finished) this.#connection?.sendCopyFail(message);
+    return this.#done;
+  }
+  handleCopyInResponse(connection) {
+    this.#connection = connection;
+    this.#resolveReady();
+  }
+  /** pg's client forgets the query on an error: its ReadyForQuery goes to no one, so this ends it. */
+  handleError(error) {
+    this.#error ??= error;
+    this.#finished = true;
+    this.#rejectReady(error);
+    this.#rejectDone(error);
+  }
+  handleReadyForQuery() {
+    this.#finished = true;
+    this.#resolveDone();
+  }
+  handleCommandComplete() {
+  }
+  handleRowDescription() {
+  }
+  handleDataRow() {
+  }
+  handleEmptyQuery() {
+  }
+  handlePortalSuspended() {
+  }
+  handleCopyData() {
+  }
+};
+async function verify(client, manifest) {
+  return withDefaultSearchPath(client, () => verifyNow(client, manifest));
+}
+async function withDefaultSearchPath(client, work) {
+  await client.query(
+    `SELECT set_config('search_path', (SELECT reset_val FROM pg_settings WHERE name = 'search_path'), true)`
+  );
+  try {
+    return await work();
+  } finally {
+    await client.query(`SELECT set_config('search_path', '', true)`);
+  }
+}
+async function verifyNow(client, manifest) {
+  const names = [.../* @__PURE__ */ new Set([...Object.keys(manifest.rowCounts), ...Object.keys(manifest.rls)])].sort();
+  const { rows: rows2 } = await client.query(
+    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
+    [names]
+  );
+  const oids = new Map(rows2.filter((r) => r.oid !== null).map((r) => [r.name, Number(r.oid)]));
+  const countable = Object.keys(manifest.rowCounts).filter((name) => oids.has(name)).map((name) => ({ name, oid: oids.get(name) }));
+  const actual = await countRows(client, countable);
+  const counts = Object.entries(manifest.rowCounts).sort(([a], [b]) => a.localeCompare(b)).map(([table2, expected]) => {
+    const found = actual[table2];
+    return { table: table2, expected, actual: found ?? 0, ok: found === expected };
+  });
+  const snapshot = await rlsSnapshot(
+    client,
+    Object.keys(manifest.rls).filter((name) => oids.has(name)).map((name) => oids.get(name))
+  );
+  const rls = Object.entries(manifest.rls).sort(([a], [b]) => a.localeCompare(b)).map(([table2, expected]) => {
+    const now = snapshot[table2];
+    const differences = [];
+    if (!now) {
+      differences.push("the table is missing");
+    } else {
+      if (now.rlsEnabled !== expected.rlsEnabled)
+        differences.push(
+          `RLS is ${now.rlsEnabled ? "enabled" : "disabled"}, the backup had it ${expected.rlsEnabled ? "enabled" : "disabled"}`
+        );
+      if (now.rlsForced !== expected.rlsForced)
+        differences.push(
+          `FORCE RLS is ${now.rlsForced ? "on" : "off"}, the backup had it ${expected.rlsForced ? "on" : "off"}`
+        );
+      differences.push(...policyDifferences(expected.policies, now.policies));
+    }
+    return { table: table2, ok: differences.length === 0, differences };
+  });
+  return { counts, rls };
+}
+function policyDifferences(expected, actual) {
+  const differences = [];
+  for (const policy of expected) {
+    const found = actual.find((p) => p.name === policy.name);
+    if (!found) differences.push(`policy "${policy.name}" is missing`);
+    else if (!isDeepStrictEqual(found, policy))
+      differences.push(`policy "${policy.name}" differs from the backup`);
+  }
+  for (const policy of actual) {
+    if (!expected.some((p) => p.name === policy.name))
+      differences.push(`policy "${policy.name}" is not in the backup`);
+  }
+  return differences;
+}
+function ident(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function literal(text) {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+function describeList(items, max = 8) {
+  if (items.length <= max) return items.join(", ");
+  return `${items.slice(0, max).join(", ")} and ${items.length - max} more`;
+}
+function restoreFailed(reason, options = {}) {
+  return new SupagateError("RESTORE_FAILED", `Restore failed: ${reason}`, {
+    hint: options.hint ?? NOTHING_CHANGED,
+    ...options.details ? { details: options.details } : {},
+    ...options.cause === void 0 ? {} : { cause: options.cause }
+  });
+}
+function sqlFailed(what, sql, error) {
+  if (error instanceof SupagateError) return error;
+  const fields = pgErrorFields(error);
+  const statement2 = statementAt(sql, fields.position);
+  const lockTimeout2 = fields.code === "55P03";
+  return restoreFailed(`${what}: ${fields.message}${statement2 ? ` (at: ${statement2})` : ""}`, {
+    hint: lockTimeout2 ? `Another session holds a lock the restore needs; retry when it is done, or raise the lock timeout. ${NOTHING_CHANGED}` : NOTHING_CHANGED,
+    details: {
+      step: what,
+      ...statement2 ? { statement: statement2 } : {},
+      ...fields.code ? { sqlstate: fields.code } : {},
+      ...fields.detail ? { detail: fields.detail } : {}
+    },
+    cause: error
+  });
+}
+function statementAt(sql, position) {
+  const lines = sql.split("\n");
+  if (position !== void 0 && Number(position) > 0) {
+    const index = Math.min(Number(position) - 1, sql.length - 1);
+    const start = sql.lastIndexOf("\n", index) + 1;
+    const end = sql.indexOf("\n", index);
+    const line = sql.slice(start, end < 0 ? void 0 : end).trim();
+    if (line) return truncate(line);
+  }
+  const first = lines.find((line) => line.trim() !== "" && !line.startsWith("--"));
+  return first === void 0 ? void 0 : truncate(first.trim());
+}
+function truncate(text, max = 300) {
+  return text.length > max ? `${text.slice(0, max)}\u2026` : text;
+}
+function unsafeDependents(manifest, dependents) {
+  return new SupagateError(
+    "RESTORE_UNSAFE",
+    `Restoring backup ${manifest.id} would drop ${dependents.length} object${dependents.length === 1 ? "" : "s"} outside what it restores, which depend on objects it replaces and would not come back: ${describeList(dependents, 10)}`,
+    {
+      hint: "Drop them first and re-create them after the restore (or restore by hand with pg_restore). Nothing was changed.",
+      details: { backupId: manifest.id, dependents }
+    }
+  );
+}
+
+// src/core/commands/rollback.ts
+async function rollback(config, options) {
+  const url = requireDbUrl(config);
+  registerSecret(config.backupKey);
+  if (!/^[0-9]+$/.test(options.to)) {
+    throw new SupagateError("CONFIG_INVALID", `--to must be a migration version, got "${options.to}"`, {
+      hint: "Pass the version to roll back to (it stays applied), e.g. --to 20240101000000; --to 0 rolls back everything.",
+      details: { setting: "to" }
+    });
+  }
+  const started = performance.now();
+  const { config: effective, file } = await withProjectFile(config);
+  const discovered = await discover(effective);
+  const store = effective.backup === "on" && !options.dryRun ? options.store ?? openBackupStore(effective) : void 0;
+  const verifier = effective.verify === "on" ? createVerifier(effective, file, url) : void 0;
+  let connection;
+  let release;
+  try {
+    connection = await connect(url, { applicationName: "supagate rollback" });
+    const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
+    release = lock.release;
+    const { status: status2 } = await loadStatus(connection, discovered, config);
+    const targets = rollbackTargets(status2, discovered.migrations, options.to);
+    const units = await Promise.all(targets.map(downUnit));
+    const plan2 = units.map((unit) => planOf(unit));
+    const base = {
+      command: "rollback",
+      mode: "down-files",
+      target: connection.target.label,
+      to: options.to,
+      plan: plan2,
+      reverted: [],
+      notReverted: [],
+      notifiedPostgrest: false
+    };
+    const finish = (result2) => ({
+      ...result2,
+      durationMs: Math.round(performance.now() - started)
+    });
+    const notRun = verifier ? { status: "not-run" } : { status: "off" };
+    if (units.length === 0)
+      return finish({
+        ...base,
+        status: "nothing-to-roll-back",
+        backup: { status: "not-needed" },
+        verification: notRun
+      });
+    if (options.dryRun) {
+      const backup = config.backup === "on" ? { status: "planned", store: config.backupStore, encrypted: config.backupKey !== void 0 } : { status: "off" };
+      return finish({ ...base, status: "dry-run", backup, verification: notRun });
+    }
+    assertConfirmed(options.confirm, connection);
+    const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status2)) : void 0;
+    const snapshot = verifier ? await verifier.snapshot() : void 0;
+    const settings = {
+      lockTimeoutMs: config.lockTimeoutMs,
+      statementTimeoutMs: config.statementTimeoutMs,
+      lockRetries: config.lockRetries,
+      retryDelayMs: options.retryDelayMs ?? 1e3
+    };
+    const record = {
+      actor: config.actor ?? null,
+      runId: config.runId ?? null,
+      backupId: manifest?.id ?? null
+    };
+    const client = connection.client;
+    const { done: reverted, failure } = await runUntilFailure(
+      units,
+      (unit) => revertMigration(client, unit, settings, record)
+    );
+    const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
+    if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+    const done = new Set(reverted.map((r) => r.version));
+    let verification = notRun;
+    if (verifier && snapshot && !failure) {
+      const summary2 = await verifier.verifyRollback(snapshot);
+      verification = { status: summary2.ok ? "passed" : "failed", ...summary2 };
+    }
+    return finish({
+      ...base,
+      verification,
+      status: failure || verification.status === "failed" ? "failed" : "rolled-back",
+      reverted,
+      notReverted: failure ? units.map((u) => u.version).filter((v) => !done.has(v)) : [],
+      ...failure ? { failure } : {},
+      backup: manifest ? backupOutcome(manifest) : { status: "off" },
+      notifiedPostgrest
+    });
+  } finally {
+    await release?.();
+    await disconnect(connection);
+  }
+}
+function rollbackTargets(status2, migrations, to) {
+  const applied = status2.entries.filter((e) => ["applied", "edited", "missing-local"].includes(e.state));
+  if (to !== "0" && !applied.some((e) => e.version === to)) {
+    throw new SupagateError("CONFIG_INVALID", `Version ${to} is not applied to this database`, {
+      hint: `Roll back to an applied version: ${applied.slice(-5).map((e) => e.version).join(", ")}${applied.length === 0 ? "(none applied)" : ""}; --to 0 rolls back everything.`,
+      details: { setting: "to" }
+    });
+  }
+  const newer = applied.filter((e) => compareVersions(e.version, to) > 0).reverse();
+  const local = new Map(migrations.map((m) => [m.version, m]));
+  const missing = newer.filter((e) => !local.get(e.version)?.rollback);
+  if (missing.length > 0) {
+    const names = missing.map((e) => {
+      const migration = local.get(e.version);
+      return migration ? `${migration.path.replace(/[^/]+\/[^/]+$/, "")}rollbacks/${e.version}_${migration.name}.sql` : `version ${e.version} (no local migration file)`;
+    });
+    throw new SupagateError(
+      "ROLLBACK_MISSING_DOWN",
+      `Cannot roll back: no down migration for ${names.join(", ")}`,
+      {
+        hint: "Write the down file(s) (supabase/rollbacks/<version>_<name>.sql), or restore the backup taken before the apply with --backup <id>.",
+        details: { missing: missing.map((e) => e.version) }
+      }
+    );
+  }
+  return newer.map((e) => local.get(e.version));
+}
+function assertConfirmed(confirm, connection) {
+  const expected = connection.target.database;
+  if (confirm === expected) return;
+  throw new SupagateError(
+    "CONFIRMATION_REQUIRED",
+    confirm === void 0 ? `Rolling back changes ${connection.target.label}: confirm with --confirm ${expected}` : `--confirm "${confirm}" does not match the target database "${expected}"`,
+    {
+      hint: `Run it again with --confirm ${expected} (or --dry-run to see what it would do).`,
+      details: { expected }
+    }
+  );
+}
+async function rollbackToBackup(config, options) {
+  const url = requireDbUrl(config);
+  registerSecret(config.backupKey);
+  const started = performance.now();
+  const store = options.store ?? openBackupStore(config);
+  const manifest = await readManifest(store, options.backupId);
+  let connection;
+  let release;
+  try {
+    connection = await connect(url, { applicationName: "supagate rollback" });
+    const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
+    release = lock.release;
+    const restoreOptions = {
+      dbUrl: url,
+      store,
+      manifest,
+      ...config.backupKey ? { encryptionKey: config.backupKey } : {},
+      ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {},
+      ...options.allowOtherTarget ? { allowOtherTarget: true } : {},
+      lockTimeoutMs: config.lockTimeoutMs
+    };
+    const base = {
+      command: "rollback",
+      mode: "backup",
+      target: connection.target.label,
+      backupId: manifest.id,
+      plan: [],
+      reverted: [],
+      notReverted: []
+    };
+    const finish = (result2) => ({
+      ...result2,
+      durationMs: Math.round(performance.now() - started)
+    });
+    if (options.dryRun) {
+      const restore2 = await restoreBackup({ ...restoreOptions, dryRun: true });
+      const backup = config.backup === "on" ? { status: "planned", store: store.kind, encrypted: config.backupKey !== void 0 } : { status: "off" };
+      return finish({ ...base, status: "dry-run", restore: restore2, backup, notifiedPostgrest: false });
+    }
+    assertConfirmed(options.confirm, connection);
+    const safety = config.backup === "on" ? await backupBeforeChange(config, url, store, void 0) : void 0;
+    const restore = await restoreBackup(restoreOptions);
+    return finish({
+      ...base,
+      status: restore.ok ? "rolled-back" : "failed",
+      restore,
+      backup: safety ? backupOutcome(safety) : { status: "off" },
+      notifiedPostgrest: true
+    });
+  } finally {
+    await release?.();
+    await disconnect(connection);
+  }
+}
+
+// src/core/commands/status.ts
+async function status(config) {
+  const url = requireDbUrl(config);
+  const discovered = await discover(config);
+  return withReadOnlyConnection(url, async (connection) => {
+    const { status: status2, historyExists } = await loadStatus(connection, discovered, config);
+    return {
+      command: "status",
+      target: connection.target.label,
+      historyExists,
+      entries: status2.entries,
+      pending: status2.pending.map((migration) => migration.version),
+      problems: status2.problems,
+      ok: status2.ok
+    };
+  });
+}
+
 export {
-  __require,
-  __commonJS,
-  __toESM,
   registerSecret,
   redact,
   describeTarget,
   SupagateError,
+  isSupagateError,
   createClient,
   dist_exports,
-  parseBackupKey,
+  assertStoreKey,
   DirectoryStore,
+  ArtifactStore,
   openBackupStore,
   connect,
   disconnect,
-  pgErrorFields,
-  acquireMigrationLock,
   VERSION,
-  HISTORY_SCHEMA,
-  revertMigration,
-  runUntilFailure,
-  compareVersions,
-  requireDbUrl,
-  discover,
-  loadStatus,
-  findPgTool,
-  runTool,
-  firstLines,
   MANAGED_SCHEMAS,
-  parseQualifiedName,
-  fetchBackupFile,
   targetFingerprint,
-  countRows,
-  rlsSnapshot,
   takeBackup,
   listBackups,
-  readManifest,
-  backupBeforeChange,
-  newestApplied,
-  backupOutcome,
-  planOf,
-  downUnit,
   diffSchemas,
   introspect,
   accessMatrix,
   introducedLints,
-  prepareShadow,
-  applyToShadow,
-  serverMajorOf,
   plan,
-  withProjectFile,
-  createVerifier,
   apply,
-  status,
-  resolveConfig,
-  flag,
+  COMMENT_LIMIT,
   SUMMARY_LIMIT,
   renderPlanMarkdown,
+  renderResultMarkdown,
   renderDriftMarkdown,
   renderStatus,
   renderApply,
@@ -46729,5 +48284,12 @@ export {
   renderDrift,
   renderBackups,
   renderRollback,
-  renderCopy
+  renderCopy,
+  resolveConfig,
+  flag,
+  drift,
+  restoreBackup,
+  rollback,
+  rollbackToBackup,
+  status
 };

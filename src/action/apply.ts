@@ -1,0 +1,149 @@
+import * as core from '@actions/core';
+import { type ApplyContext, type ApplyResult, apply } from '../core/commands/apply.js';
+import type { SupagateConfig } from '../core/config.js';
+import { SupagateError } from '../core/errors.js';
+import { renderResultMarkdown } from '../core/report/markdown.js';
+import { renderApply, renderError } from '../core/report/text.js';
+import { assertApproved, checkApproval, findPullRequestForCommit } from '../github/approval.js';
+import { createOctokit } from '../github/client.js';
+import { type GitHubRunContext, readRunContext } from '../github/context.js';
+import { postResultComment } from '../github/result-comment.js';
+import {
+  approvalSettings,
+  backupStoreFromInputs,
+  booleanInput,
+  configFromInputs,
+  targetIdFromInputs,
+  textSummary,
+} from './inputs.js';
+
+/**
+ * apply on a push to the default branch: the approval gate, then the core's plan on a shadow,
+ * verified backup, apply and verification; the result goes to the job summary, the outputs
+ * and a comment on the merged pull request.
+ */
+export async function runApply(): Promise<void> {
+  const run = readRunContext();
+  const config = configFromInputs();
+  const target = targetIdFromInputs();
+  const dryRun = booleanInput('dry-run', false);
+  const store = backupStoreFromInputs(config, run);
+  let pull: number | undefined;
+  const result = await apply(config, {
+    dryRun,
+    ...(store ? { store } : {}),
+    ...(dryRun
+      ? {}
+      : {
+          hooks: {
+            beforeApply: async (context) => {
+              pull = await approvalGate(config, run, target, context);
+            },
+          },
+        }),
+  });
+  core.setOutput('pending_count', result.plan.length);
+  core.setOutput('applied_versions', result.applied.map((m) => m.version).join(','));
+  core.setOutput('status', result.status);
+  core.setOutput('backup_id', result.backup.status === 'taken' ? result.backup.id : '');
+  core.setOutput('verification', result.verification.status);
+  const report = renderApply(result);
+  await textSummary('supagate apply', report);
+  if (
+    run.kind === 'push' &&
+    !dryRun &&
+    result.status !== 'up-to-date' &&
+    booleanInput('comment-on-merge', true)
+  ) {
+    await commentOnMergedPull(run, result, report, pull);
+  }
+  if (result.status === 'failed') {
+    core.setFailed(`Migration failed: ${result.failure?.path ?? ''}; see the job summary.`);
+  }
+  if (result.status === 'verify-failed') {
+    core.setFailed(
+      `Verification after apply failed; undo with: ${result.recovery?.command ?? 'see the job summary'}`,
+    );
+  }
+}
+
+/**
+ * On a push (the merge), apply only what was approved: the pull request of the pushed commit
+ * has the required approvals, given after its last migration change, for the plan that is
+ * about to be applied (the plan hash recorded in the sticky comment equals the one computed
+ * now). Runs before the backup; a refusal changes nothing. Returns the pull request.
+ */
+async function approvalGate(
+  config: SupagateConfig,
+  run: GitHubRunContext,
+  target: string,
+  context: ApplyContext,
+): Promise<number | undefined> {
+  if (!booleanInput('require-approval', true)) {
+    core.warning('require-approval is false: applying without checking the pull request approvals.');
+    return undefined;
+  }
+  if (run.kind !== 'push') return undefined;
+  if (!context.planHash) {
+    throw new SupagateError('APPROVAL_MISSING', 'The approval gate compares plan hashes, and verify is off', {
+      hint: 'Keep verify on (it computes the plan), or set require-approval: false to apply without the gate.',
+    });
+  }
+  const octokit = createOctokit(core.getInput('github-token'), { baseUrl: run.apiUrl });
+  const { owner, repo } = run.repository;
+  const pull = await findPullRequestForCommit(octokit, { owner, repo, sha: run.sha });
+  if (!pull) {
+    throw new SupagateError('APPROVAL_MISSING', `No pull request is associated with commit ${run.sha}`, {
+      hint: 'Merge migrations through a reviewed pull request, or set require-approval: false for direct pushes.',
+    });
+  }
+  const approval = await checkApproval(octokit, {
+    ...approvalSettings(config, run, pull.number, target),
+    currentPlanHash: context.planHash,
+  });
+  assertApproved(approval, pull.number);
+  core.info(
+    `Approved by ${approval.approvals.map((a) => a.login).join(', ')} on pull request #${pull.number}.`,
+  );
+  return pull.number;
+}
+
+function verdict(result: ApplyResult): string {
+  const count = result.applied.length;
+  const migrations = `${count} migration${count === 1 ? '' : 's'}`;
+  switch (result.status) {
+    case 'applied':
+      return `✅ supagate applied ${migrations}${result.verification.status === 'passed' ? ', verified' : ''}`;
+    case 'verify-failed':
+      return `⚠️ supagate applied ${migrations}, and verification FAILED`;
+    case 'failed':
+      return `⛔ supagate apply failed after ${migrations}`;
+    default:
+      return `supagate apply: ${result.status}`;
+  }
+}
+
+/** The result on the merged pull request. A comment that cannot be posted is a warning: the apply happened. */
+async function commentOnMergedPull(
+  run: GitHubRunContext,
+  result: ApplyResult,
+  report: string,
+  knownPull: number | undefined,
+): Promise<void> {
+  try {
+    const octokit = createOctokit(core.getInput('github-token'), { baseUrl: run.apiUrl });
+    const { owner, repo } = run.repository;
+    const pull =
+      knownPull ?? (await findPullRequestForCommit(octokit, { owner, repo, sha: run.sha }))?.number;
+    if (!pull) return;
+    const comment = await postResultComment(octokit, {
+      owner,
+      repo,
+      issueNumber: pull,
+      body: renderResultMarkdown(verdict(result), report, { fullReportUrl: run.runUrl }),
+    });
+    core.setOutput('comment_url', comment.url);
+  } catch (error) {
+    core.warning(`The result was not commented on the pull request: ${renderError(error)}`);
+  }
+}
