@@ -116,11 +116,66 @@ describe('the Action: plan on a pull request', () => {
     }
   });
 
+  it('writes the full report to report_path and uploads it as an artifact of the run', async () => {
+    const run = await runAction(
+      {
+        command: 'plan',
+        'db-url': db.url,
+        'working-directory': project.dir,
+        'shadow-url': inject('serverUrl'),
+        'github-token': 'test-token',
+        target: 'production',
+      },
+      {
+        event: opened,
+        eventName: 'pull_request',
+        env: {
+          GITHUB_API_URL: api.url,
+          GITHUB_SERVER_URL: 'https://github.com',
+          ACTIONS_RUNTIME_TOKEN: api.artifacts.runtimeToken(7001),
+          ACTIONS_RESULTS_URL: api.url,
+          GITHUB_RUN_ID: '7001',
+        },
+      },
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    const report = await readFile(run.outputs.report_path as string, 'utf8');
+    expect(report).toContain('### supagate plan: 1 migration');
+    const [artifact] = api.artifacts.finalized({ runId: 7001 });
+    expect(artifact?.name).toBe('supagate-plan-production-attempt-1');
+    expect(api.artifacts.blobOf(artifact?.id as number)?.includes(Buffer.from(report))).toBe(true);
+  });
+
   it('gives a neutral result for a pull request from a fork, which has no secrets', async () => {
     const writesBefore = api.requests.filter((r) => r.method !== 'GET').length;
     const run = await planRun(fork, { 'db-url': '' });
     expect(run.exitCode, run.stdout).toBe(0);
     expect(run.stdout).toContain('::notice::This pull request comes from a fork');
     expect(api.requests.filter((r) => r.method !== 'GET').length).toBe(writesBefore);
+  });
+
+  it('says so in the same comment once nothing is pending, and starts no comment on a PR without migrations', async () => {
+    await apply(project.config(db.url));
+    const run = await planRun(opened);
+    expect(run.exitCode, run.stdout).toBe(0);
+    // The comment of this target (the artifact test above planned another target, `production`).
+    const comments = api.commentsOn(12).filter((c) => !c.body.includes('target=production'));
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.body).toContain('Nothing to apply');
+    expect(api.statuses.filter((status) => status.context === 'supagate/plan').at(-1)).toMatchObject({
+      state: 'success',
+      description: 'No pending migrations',
+    });
+
+    const other = structuredClone(opened) as { pull_request: { number: number; head: { sha: string } } };
+    other.pull_request.number = 13;
+    other.pull_request.head.sha = 'c'.repeat(40);
+    api.addPullRequest({ number: 13, user: 'dave', headSha: other.pull_request.head.sha });
+    const review = await planRun(other);
+    expect(review.exitCode, review.stdout).toBe(0);
+    expect(api.commentsOn(13)).toEqual([]);
+    expect(api.statuses).toContainEqual(
+      expect.objectContaining({ context: 'supagate/plan', state: 'success', sha: 'c'.repeat(40) }),
+    );
   });
 });
