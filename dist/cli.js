@@ -4240,6 +4240,20 @@ function withCommonOptions(command) {
     "supabase/rollbacks"
   ).option("--include-all", "apply pending migrations older than the newest applied one").option("--strict-history", "an applied version with no local file is an error, not a warning").option("--allow-edited", "an applied migration whose file changed is a warning, not an error").option("--json", "print the result as JSON");
 }
+function withShadowOptions(command) {
+  return withCommonOptions(command).option(
+    "--shadow-url <url>",
+    "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
+  ).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use");
+}
+function shadowSettings(flags, io) {
+  return {
+    shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+    detectLocalSupabase: flags.detectLocalSupabase,
+    pgDumpPath: flags.pgDump,
+    pgRestorePath: flags.pgRestore
+  };
+}
 function configFrom(flags, io) {
   return resolveConfig({
     ...flags,
@@ -4384,22 +4398,16 @@ async function runCli(argv, io) {
       );
     }
   );
-  withCommonOptions(
+  withShadowOptions(
     program2.command("plan").description(
       "What the pending migrations will do to production: schema diff, hazards, security lints, RLS access changes. Production is only read; the migrations run in a shadow database. Exit 3 when something blocks."
     )
-  ).option(
-    "--shadow-url <url>",
-    "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
-  ).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use").option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").option("--roles <list>", "more roles for the RLS access matrix, comma-separated").option("--large-table-rows <n>", "rows from which a table counts as large for locking hazards", "100000").option("--out <file>", "also write the report to a file: markdown, or JSON when the name ends in .json").action(
+  ).option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").option("--roles <list>", "more roles for the RLS access matrix, comma-separated").option("--large-table-rows <n>", "rows from which a table counts as large for locking hazards", "100000").option("--out <file>", "also write the report to a file: markdown, or JSON when the name ends in .json").action(
     async (flags) => {
       const config = configFrom(
         {
           ...flags,
-          shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
-          detectLocalSupabase: flags.detectLocalSupabase,
-          pgDumpPath: flags.pgDump,
-          pgRestorePath: flags.pgRestore,
+          ...shadowSettings(flags, io),
           apiSchemas: flags.apiSchemas,
           extraRoles: flags.roles,
           largeTableRows: flags.largeTableRows
@@ -4511,35 +4519,21 @@ async function runCli(argv, io) {
       );
     }
   );
-  withCommonOptions(
+  withShadowOptions(
     program2.command("drift").description(
       "Does production still look like what its applied migrations produce? Replays them on a shadow holding only what Supabase provides and compares the result with production, which is only read. Exit 3 when it drifted."
     )
-  ).option(
-    "--shadow-url <url>",
-    "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
-  ).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use").option("--out <file>", "also write the report to a file: markdown, or JSON when the name ends in .json").action(
-    async (flags) => {
-      const config = configFrom(
-        {
-          ...flags,
-          shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
-          detectLocalSupabase: flags.detectLocalSupabase,
-          pgDumpPath: flags.pgDump,
-          pgRestorePath: flags.pgRestore
-        },
-        io
-      );
-      await report(
-        "drift",
-        flags,
-        () => drift(config),
-        renderDrift,
-        (r) => r.status === "in-sync" ? EXIT.ok : r.status === "drifted" ? EXIT.blocking : EXIT.error,
-        flags.out
-      );
-    }
-  );
+  ).option("--out <file>", "also write the report to a file: markdown, or JSON when the name ends in .json").action(async (flags) => {
+    const config = configFrom({ ...flags, ...shadowSettings(flags, io) }, io);
+    await report(
+      "drift",
+      flags,
+      () => drift(config),
+      renderDrift,
+      (r) => r.status === "in-sync" ? EXIT.ok : r.status === "drifted" ? EXIT.blocking : EXIT.error,
+      flags.out
+    );
+  });
   program2.command("diff").description(
     "Schema diff, security lints and RLS access changes between two databases. Both are only read."
   ).option("--from <url>", 'the "before" database').option("--to <url>", 'the "after" database').option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").option("--json", "print the result as JSON").action(async (flags) => {

@@ -62,6 +62,34 @@ function withCommonOptions(command: Command): Command {
     .option('--json', 'print the result as JSON');
 }
 
+interface ShadowFlags {
+  shadowUrl?: string;
+  detectLocalSupabase?: boolean;
+  pgDump?: string;
+  pgRestore?: string;
+}
+
+/** The common options and those of commands that run migrations on a shadow (plan, drift). */
+function withShadowOptions(command: Command): Command {
+  return withCommonOptions(command)
+    .option(
+      '--shadow-url <url>',
+      'server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)',
+    )
+    .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
+    .option('--pg-dump <path>', 'pg_dump to use (default: PATH, then the usual install folders)')
+    .option('--pg-restore <path>', 'pg_restore to use');
+}
+
+function shadowSettings(flags: ShadowFlags, io: CliIo): ConfigInput {
+  return {
+    shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+    detectLocalSupabase: flags.detectLocalSupabase,
+    pgDumpPath: flags.pgDump,
+    pgRestorePath: flags.pgRestore,
+  };
+}
+
 function configFrom(flags: CommonFlags & ConfigInput, io: CliIo) {
   return resolveConfig({
     ...flags,
@@ -290,7 +318,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       },
     );
 
-  withCommonOptions(
+  withShadowOptions(
     program
       .command('plan')
       .description(
@@ -298,37 +326,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           'Production is only read; the migrations run in a shadow database. Exit 3 when something blocks.',
       ),
   )
-    .option(
-      '--shadow-url <url>',
-      'server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)',
-    )
-    .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
-    .option('--pg-dump <path>', 'pg_dump to use (default: PATH, then the usual install folders)')
-    .option('--pg-restore <path>', 'pg_restore to use')
     .option('--api-schemas <list>', 'schemas PostgREST exposes, comma-separated', 'public,graphql_public')
     .option('--roles <list>', 'more roles for the RLS access matrix, comma-separated')
     .option('--large-table-rows <n>', 'rows from which a table counts as large for locking hazards', '100000')
     .option('--out <file>', 'also write the report to a file: markdown, or JSON when the name ends in .json')
     .action(
       async (
-        flags: CommonFlags & {
-          shadowUrl?: string;
-          detectLocalSupabase?: boolean;
-          pgDump?: string;
-          pgRestore?: string;
-          apiSchemas?: string;
-          roles?: string;
-          largeTableRows?: string;
-          out?: string;
-        },
+        flags: CommonFlags &
+          ShadowFlags & {
+            apiSchemas?: string;
+            roles?: string;
+            largeTableRows?: string;
+            out?: string;
+          },
       ) => {
         const config = configFrom(
           {
             ...flags,
-            shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
-            detectLocalSupabase: flags.detectLocalSupabase,
-            pgDumpPath: flags.pgDump,
-            pgRestorePath: flags.pgRestore,
+            ...shadowSettings(flags, io),
             apiSchemas: flags.apiSchemas,
             extraRoles: flags.roles,
             largeTableRows: flags.largeTableRows,
@@ -515,7 +530,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       },
     );
 
-  withCommonOptions(
+  withShadowOptions(
     program
       .command('drift')
       .description(
@@ -523,44 +538,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           'what Supabase provides and compares the result with production, which is only read. Exit 3 when it drifted.',
       ),
   )
-    .option(
-      '--shadow-url <url>',
-      'server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)',
-    )
-    .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
-    .option('--pg-dump <path>', 'pg_dump to use (default: PATH, then the usual install folders)')
-    .option('--pg-restore <path>', 'pg_restore to use')
     .option('--out <file>', 'also write the report to a file: markdown, or JSON when the name ends in .json')
-    .action(
-      async (
-        flags: CommonFlags & {
-          shadowUrl?: string;
-          detectLocalSupabase?: boolean;
-          pgDump?: string;
-          pgRestore?: string;
-          out?: string;
-        },
-      ) => {
-        const config = configFrom(
-          {
-            ...flags,
-            shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
-            detectLocalSupabase: flags.detectLocalSupabase,
-            pgDumpPath: flags.pgDump,
-            pgRestorePath: flags.pgRestore,
-          } as CommonFlags & ConfigInput,
-          io,
-        );
-        await report(
-          'drift',
-          flags,
-          () => drift(config),
-          renderDrift,
-          (r) => (r.status === 'in-sync' ? EXIT.ok : r.status === 'drifted' ? EXIT.blocking : EXIT.error),
-          flags.out,
-        );
-      },
-    );
+    .action(async (flags: CommonFlags & ShadowFlags & { out?: string }) => {
+      const config = configFrom({ ...flags, ...shadowSettings(flags, io) } as CommonFlags & ConfigInput, io);
+      await report(
+        'drift',
+        flags,
+        () => drift(config),
+        renderDrift,
+        (r) => (r.status === 'in-sync' ? EXIT.ok : r.status === 'drifted' ? EXIT.blocking : EXIT.error),
+        flags.out,
+      );
+    });
 
   program
     .command('diff')
