@@ -210,10 +210,10 @@ describe('the reusable workflow', () => {
     expect(supagateStep('apply').with).toMatchObject({ command: 'apply' });
     expect(supagateStep('rollback').with).toMatchObject({
       command: 'rollback',
-      'to-version': expr('inputs.rollback-to-version'),
-      'backup-id': expr('inputs.rollback-backup-id'),
-      'dry-run': expr('inputs.rollback-dry-run'),
-      confirm: expr('inputs.rollback-confirm'),
+      'to-version': expr('github.event.inputs.rollback-to-version || inputs.rollback-to-version'),
+      'backup-id': expr('github.event.inputs.rollback-backup-id || inputs.rollback-backup-id'),
+      'dry-run': expr('github.event.inputs.rollback-dry-run || inputs.rollback-dry-run'),
+      confirm: expr('github.event.inputs.rollback-confirm || inputs.rollback-confirm'),
     });
     expect(supagateStep('drift').with).toMatchObject({ command: 'drift', 'drift-issue': true });
     expect(obj(obj(call.inputs)['rollback-dry-run'])).toMatchObject({ type: 'boolean', default: true });
@@ -299,30 +299,22 @@ describe('the example caller', () => {
     expect(uses.uses).toMatch(/^supagate\/supagate\/\.github\/workflows\/supagate\.yml@/);
   });
 
-  it('passes every secret the reusable workflow requires, and only declared ones', () => {
-    const declared = obj(call.secrets);
-    const passed = Object.keys(obj(uses.secrets));
-    const required = Object.keys(declared).filter((name) => obj(declared[name]).required === true);
-    expect(required).toContain('db-url');
-    expect(passed).toEqual(expect.arrayContaining(required));
-    expect(passed.filter((name) => !(name in declared))).toEqual([]);
-    // Everything optional is passed too, so a secret set later just works.
-    expect(passed.sort()).toEqual(Object.keys(declared).sort());
+  it('inherits the secrets, which the reusable workflow names as repository secrets', () => {
+    expect(uses.secrets).toBe('inherit');
+    const declared = Object.keys(obj(call.secrets));
+    expect(declared).toContain('SUPABASE_DB_URL');
+    // Repository secret names: letters, digits and underscores, not starting with GITHUB_.
+    for (const name of declared) expect(name).toMatch(/^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/);
   });
 
-  it('passes only declared inputs, from declared workflow_dispatch inputs', () => {
-    const declared = obj(call.inputs);
+  it('declares the rollback dispatch inputs the reusable workflow reads from its event', () => {
     const dispatch = obj(obj(obj(caller.on).workflow_dispatch).inputs);
-    for (const [name, value] of Object.entries(obj(uses.with))) {
-      expect(declared, `with: ${name}`).toHaveProperty([name]);
-      for (const [, input] of String(value).matchAll(/inputs\.([a-z0-9-]+)/g)) {
-        expect(dispatch, `with: ${name} reads inputs.${input}`).toHaveProperty([input ?? '']);
-      }
-    }
-    expect(Object.keys(dispatch).sort()).toEqual(
-      ['rollback-backup-id', 'rollback-confirm', 'rollback-dry-run', 'rollback-to-version'].sort(),
-    );
+    const rollbackInputs = Object.keys(obj(call.inputs)).filter((name) => name.startsWith('rollback-'));
+    expect(Object.keys(dispatch).sort()).toEqual(rollbackInputs.sort());
+    const read = JSON.stringify(supagateStep('rollback').with);
+    for (const name of rollbackInputs) expect(read).toContain(`github.event.inputs.${name}`);
     expect(obj(dispatch['rollback-dry-run'])).toMatchObject({ type: 'boolean', default: true });
+    expect(uses.with).toBeUndefined();
   });
 
   it('triggers every job of the reusable workflow, with path filters on pull_request and push', () => {
