@@ -95,6 +95,20 @@ function applyOnPush() {
   );
 }
 
+/** bob approves now: after the plan comment (and its record time) exists. */
+function approveAsBob(): void {
+  api.addReview(12, {
+    user: 'bob',
+    state: 'APPROVED',
+    commitId: HEAD,
+    submittedAt: new Date().toISOString(),
+  });
+}
+
+function planOnPullRequest() {
+  return action({ command: 'plan', ...inputs() }, { event: opened, eventName: 'pull_request', env: env() });
+}
+
 describe('the Action: apply on push needs an approval of this plan', () => {
   it('refuses without an approval, changing nothing, and says what is missing', async () => {
     // The plan comment exists (the PR was planned) but nobody approved.
@@ -133,12 +147,7 @@ describe('the Action: apply on push needs an approval of this plan', () => {
   });
 
   it('refuses a stale approval when production changed after the plan was approved', async () => {
-    api.addReview(12, {
-      user: 'bob',
-      state: 'APPROVED',
-      commitId: HEAD,
-      submittedAt: '2024-05-02T11:30:00Z',
-    });
+    approveAsBob();
     await db.query('create index notes_id_idx on public.notes (id)');
     try {
       const before = await snapshot(db);
@@ -151,7 +160,29 @@ describe('the Action: apply on push needs an approval of this plan', () => {
     }
   });
 
+  it('refuses an approval given before a re-run plan recorded a new plan, until approved again', async () => {
+    await db.query('create index notes_id_idx on public.notes (id)');
+    try {
+      const replanned = await planOnPullRequest();
+      expect(replanned.exitCode, replanned.stdout).toBe(0);
+      const before = await snapshot(db);
+      const run = await applyOnPush();
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain('approval by bob was given before the current plan was posted');
+      expect(await snapshot(db)).toEqual(before);
+    } finally {
+      await db.query('drop index public.notes_id_idx');
+    }
+    // Production is back as it was approved, but the comment shows the plan of the change:
+    // plan again, and the approval of the plan before it still does not count.
+    expect((await planOnPullRequest()).exitCode).toBe(0);
+    const again = await applyOnPush();
+    expect(again.exitCode).toBe(1);
+    expect(again.stdout).toContain('approve again');
+  });
+
   it('applies once approved for this plan: backup as an encrypted artifact, verification, a comment on the PR', async () => {
+    approveAsBob();
     const run = await action(
       {
         command: 'apply',

@@ -61,7 +61,9 @@ describe('the Action: plan on a pull request', () => {
     const comments = api.commentsOn(12);
     expect(comments).toHaveLength(1);
     expect(comments[0]?.body).toContain('<!-- supagate:plan target=');
-    expect(comments[0]?.body).toContain(`<!-- supagate:plan-hash ${first.outputs.plan_hash} -->`);
+    const recorded = new RegExp(`<!-- supagate:plan-hash ${first.outputs.plan_hash} since=(\\S+Z) -->`);
+    const since = recorded.exec(comments[0]?.body ?? '')?.[1];
+    expect(Date.parse(since ?? '')).toBeGreaterThan(Date.now() - 120_000);
     expect(comments[0]?.body).toContain('### supagate plan: 1 migration');
     expect(api.statuses).toContainEqual(
       expect.objectContaining({
@@ -83,6 +85,8 @@ describe('the Action: plan on a pull request', () => {
     const second = await planRun(opened);
     expect(second.exitCode, second.stdout).toBe(0);
     expect(api.commentsOn(12)).toHaveLength(1);
+    // The same plan: the time it was first recorded stays.
+    expect(recorded.exec(api.commentsOn(12)[0]?.body ?? '')?.[1]).toBe(since);
     expect(
       api.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/issues/comments/')),
     ).toHaveLength(1);

@@ -160,6 +160,22 @@ describe('evaluateApproval', () => {
     expect((await evaluateApproval(input(reviews))).approved).toBe(true);
   });
 
+  it('does not count an approval given before the current plan was recorded', async () => {
+    const since = new Date('2024-05-02T14:00:00Z');
+    const early = await evaluateApproval(
+      input([review('bob', 'APPROVED', '2024-05-02T13:00:00Z')], { recordedPlanSince: since }),
+    );
+    expect(early.approved).toBe(false);
+    expect(early.missing).toEqual([
+      '1 more approval needed',
+      'approval by bob was given before the current plan was posted (approved at 2024-05-02T13:00:00.000Z; the plan changed at 2024-05-02T14:00:00.000Z, because production or the migrations changed): approve again',
+    ]);
+    const after = await evaluateApproval(
+      input([review('bob', 'APPROVED', '2024-05-02T14:00:01Z')], { recordedPlanSince: since }),
+    );
+    expect(after.approved).toBe(true);
+  });
+
   it('lists every missing piece at once', async () => {
     const result = await evaluateApproval(
       input([review('bob', 'APPROVED', '2024-05-02T11:00:00Z')], { recordedPlanHash: OTHER_HASH }),

@@ -7,6 +7,7 @@ import {
   findStickyComment,
   planMarker,
   readPlanHashFromComment,
+  readPlanRecord,
   resolveCommentAuthor,
   stickyTargetId,
   upsertStickyComment,
@@ -112,6 +113,13 @@ describe('markers', () => {
       ),
     ).toBeUndefined();
     expect(readPlanHashFromComment(`someone wrote\n<!-- supagate:plan-hash ${HASH_B} -->`)).toBeUndefined();
+    const stamped = commentHeader({ target, planHash: HASH_A, planSince: '2024-05-02T14:00:00.000Z' });
+    expect(readPlanRecord(`${stamped}\n### plan\n`)).toEqual({
+      hash: HASH_A,
+      since: '2024-05-02T14:00:00.000Z',
+    });
+    expect(readPlanRecord(`${header}\n`)).toEqual({ hash: HASH_A });
+    expect(() => commentHeader({ target, planHash: HASH_A, planSince: 'yesterday -->' })).toThrow(/ISO 8601/);
   });
 });
 

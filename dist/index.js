@@ -207,7 +207,7 @@ var COMMENT_BODY_LIMIT = 65536;
 var DEFAULT_COMMENT_AUTHOR = "github-actions[bot]";
 var TARGET_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 var MARKER_LINE = /^<!-- supagate:[^\n]*-->$/;
-var PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128}) -->$/;
+var PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128})(?: since=([0-9T:.Z-]{20,30}))? -->$/;
 function stickyTargetId(dbUrl) {
   return targetFingerprint(dbUrl).slice(0, 12);
 }
@@ -215,26 +215,36 @@ function planMarker(target) {
   checkTarget(target);
   return `<!-- supagate:plan target=${target} -->`;
 }
-function planHashMarker(planHash) {
+function planHashMarker(planHash, since) {
   if (!/^[0-9a-f]{16,128}$/.test(planHash)) {
     throw new SupagateError("INTERNAL", `A plan hash must be lower-case hex, got "${planHash.slice(0, 80)}"`);
   }
-  return `<!-- supagate:plan-hash ${planHash} -->`;
+  if (since !== void 0 && (!/^[0-9T:.Z-]{20,30}$/.test(since) || Number.isNaN(Date.parse(since)))) {
+    throw new SupagateError(
+      "INTERNAL",
+      `A plan record time must be ISO 8601 UTC, got "${since.slice(0, 80)}"`
+    );
+  }
+  return `<!-- supagate:plan-hash ${planHash}${since ? ` since=${since}` : ""} -->`;
 }
 function commentHeader(options) {
-  return [planMarker(options.target), ...options.planHash ? [planHashMarker(options.planHash)] : []].join(
-    "\n"
-  );
+  return [
+    planMarker(options.target),
+    ...options.planHash ? [planHashMarker(options.planHash, options.planSince)] : []
+  ].join("\n");
 }
-function readPlanHashFromComment(body) {
+function readPlanRecord(body) {
   for (const line of body.replace(/\r\n/g, "\n").split("\n")) {
     const trimmed = line.trim();
     if (trimmed === "") continue;
     if (!MARKER_LINE.test(trimmed)) return void 0;
     const match = PLAN_HASH_LINE.exec(trimmed);
-    if (match) return match[1];
+    if (match) return { hash: match[1], ...match[2] ? { since: match[2] } : {} };
   }
   return void 0;
+}
+function readPlanHashFromComment(body) {
+  return readPlanRecord(body)?.hash;
 }
 function hasPlanMarker(body, target) {
   const marker = planMarker(target);
@@ -399,6 +409,14 @@ async function evaluateApproval(input) {
       ignored.push({
         ...approval,
         reason: `approval by ${login} is older than the last migration change (approved at ${at}${given}; the migrations changed${when}${where})`
+      });
+      continue;
+    }
+    const since = input.recordedPlanSince;
+    if (since !== void 0 && Date.parse(at) < since.getTime()) {
+      ignored.push({
+        ...approval,
+        reason: `approval by ${login} was given before the current plan was posted (approved at ${at}; the plan changed at ${since.toISOString()}, because production or the migrations changed): approve again`
       });
       continue;
     }
@@ -576,7 +594,8 @@ async function checkApproval(octokit, options) {
     target: options.target,
     ...options.commentAuthor ? { author: options.commentAuthor } : {}
   });
-  const recordedPlanHash = comment ? readPlanHashFromComment(comment.body) : void 0;
+  const record = comment ? readPlanRecord(comment.body) : void 0;
+  const recordedPlanHash = record?.hash;
   const result = await evaluateApproval({
     reviews: reviews.map((r) => ({
       id: r.id,
@@ -594,6 +613,7 @@ async function checkApproval(octokit, options) {
     lastMigrationChangeAt: migrationChange?.at,
     ...migrationChange ? { lastMigrationChangeSha: migrationChange.sha, approvableCommits: migrationChange.approvableCommits } : {},
     ...recordedPlanHash ? { recordedPlanHash } : {},
+    ...record?.since ? { recordedPlanSince: new Date(record.since) } : {},
     currentPlanHash: options.currentPlanHash
   });
   return { ...result, pull, prAuthor: pr.user.login, ...migrationChange ? { migrationChange } : {} };
@@ -1424,11 +1444,13 @@ async function setCommitStatus(octokit, options) {
 }
 
 // src/github/publish-plan.ts
-function planCommentMarkdown(result, target, runUrl) {
+function planCommentMarkdown(result, target, runUrl, planSince) {
+  const approvable = result.status === "planned" || result.status === "no-pending";
   return renderPlanMarkdown(result, {
     header: commentHeader({
       target,
-      planHash: result.status === "planned" || result.status === "no-pending" ? result.planHash : void 0
+      planHash: approvable ? result.planHash : void 0,
+      planSince: approvable ? planSince : void 0
     }),
     ...runUrl ? { fullReportUrl: runUrl } : {}
   });
@@ -1437,13 +1459,22 @@ async function publishPlan(octokit, context, result, options) {
   const pull = context.pullRequest;
   if (!pull) throw new Error("publishPlan needs a pull request event");
   const { owner, repo } = context.repository;
+  const previous = await findStickyComment(octokit, {
+    owner,
+    repo,
+    issueNumber: pull.number,
+    target: options.target,
+    ...options.author ? { author: options.author } : {}
+  });
+  const record = previous ? readPlanRecord(previous.body) : void 0;
+  const since = record?.hash === result.planHash && record.since ? record.since : (options.now ?? /* @__PURE__ */ new Date()).toISOString();
   const comment = await upsertStickyComment(octokit, {
     owner,
     repo,
     issueNumber: pull.number,
     target: options.target,
     ...options.author ? { author: options.author } : {},
-    body: planCommentMarkdown(result, options.target, context.runUrl),
+    body: planCommentMarkdown(result, options.target, context.runUrl, since),
     fullReportUrl: context.runUrl,
     // A pull request that never had pending migrations (a review of a PR without any) gets
     // no comment; one that had them is told when nothing is pending any more.

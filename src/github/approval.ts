@@ -1,14 +1,16 @@
 import { SupagateError } from '../core/errors.js';
 import type { Octokit } from './client.js';
 import { github, statusOf, toGitHubError } from './errors.js';
-import { findStickyComment, readPlanHashFromComment } from './sticky-comment.js';
+import { findStickyComment, readPlanRecord } from './sticky-comment.js';
 
 /**
  * The approval gate: are there enough approvals of THIS plan? The latest review of each
  * reviewer counts; the PR author never counts; an approval older than the last change to
  * the migrations does not count; configured approvers (logins or org teams) narrow who
  * counts; and the plan hash recorded in the plan comment must equal the plan computed now,
- * so a change of production underneath the approved plan also needs a new look.
+ * so a change of production underneath the approved plan also needs a new look, and the
+ * approval must be younger than that plan (re-running plan after such a change records the
+ * new hash, and with it the time it changed).
  */
 export interface ReviewLike {
   id?: number;
@@ -41,8 +43,10 @@ export interface ApprovalInput {
    * and can be back-dated, the commit a review was given on cannot.
    */
   approvableCommits?: string[];
-  /** The hash in the plan comment (readPlanHashFromComment); undefined: no comment or none recorded. */
+  /** The hash in the plan comment (readPlanRecord); undefined: no comment or none recorded. */
   recordedPlanHash?: string;
+  /** Since when the comment shows a plan with that hash; approvals given earlier were of another plan. */
+  recordedPlanSince?: Date;
   currentPlanHash: string;
 }
 
@@ -135,6 +139,14 @@ export async function evaluateApproval(input: ApprovalInput): Promise<ApprovalRe
       ignored.push({
         ...approval,
         reason: `approval by ${login} is older than the last migration change (approved at ${at}${given}; the migrations changed${when}${where})`,
+      });
+      continue;
+    }
+    const since = input.recordedPlanSince;
+    if (since !== undefined && Date.parse(at) < since.getTime()) {
+      ignored.push({
+        ...approval,
+        reason: `approval by ${login} was given before the current plan was posted (approved at ${at}; the plan changed at ${since.toISOString()}, because production or the migrations changed): approve again`,
       });
       continue;
     }
@@ -400,7 +412,8 @@ export async function checkApproval(
     target: options.target,
     ...(options.commentAuthor ? { author: options.commentAuthor } : {}),
   });
-  const recordedPlanHash = comment ? readPlanHashFromComment(comment.body) : undefined;
+  const record = comment ? readPlanRecord(comment.body) : undefined;
+  const recordedPlanHash = record?.hash;
   const result = await evaluateApproval({
     reviews: reviews.map((r) => ({
       id: r.id,
@@ -420,6 +433,7 @@ export async function checkApproval(
       ? { lastMigrationChangeSha: migrationChange.sha, approvableCommits: migrationChange.approvableCommits }
       : {}),
     ...(recordedPlanHash ? { recordedPlanHash } : {}),
+    ...(record?.since ? { recordedPlanSince: new Date(record.since) } : {}),
     currentPlanHash: options.currentPlanHash,
   });
   return { ...result, pull, prAuthor: pr.user.login, ...(migrationChange ? { migrationChange } : {}) };

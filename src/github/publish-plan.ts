@@ -3,7 +3,13 @@ import { renderPlanMarkdown } from '../core/report/markdown.js';
 import type { Octokit } from './client.js';
 import type { GitHubRunContext } from './context.js';
 import { PLAN_CONTEXT, setCommitStatus } from './status.js';
-import { commentHeader, type StickyCommentResult, upsertStickyComment } from './sticky-comment.js';
+import {
+  commentHeader,
+  findStickyComment,
+  readPlanRecord,
+  type StickyCommentResult,
+  upsertStickyComment,
+} from './sticky-comment.js';
 
 /**
  * Puts a plan where reviewers see it: the sticky PR comment (one per target database, with the
@@ -14,11 +20,18 @@ export interface PublishedPlan {
   statusState: 'success' | 'failure';
 }
 
-export function planCommentMarkdown(result: PlanResult, target: string, runUrl: string | undefined): string {
+export function planCommentMarkdown(
+  result: PlanResult,
+  target: string,
+  runUrl: string | undefined,
+  planSince?: string,
+): string {
+  const approvable = result.status === 'planned' || result.status === 'no-pending';
   return renderPlanMarkdown(result, {
     header: commentHeader({
       target,
-      planHash: result.status === 'planned' || result.status === 'no-pending' ? result.planHash : undefined,
+      planHash: approvable ? result.planHash : undefined,
+      planSince: approvable ? planSince : undefined,
     }),
     ...(runUrl ? { fullReportUrl: runUrl } : {}),
   });
@@ -29,18 +42,32 @@ export async function publishPlan(
   context: GitHubRunContext,
   result: PlanResult,
   /** target: the target's id (stickyTargetId of its URL, or a name). */
-  options: { target: string; author?: string },
+  options: { target: string; author?: string; now?: Date },
 ): Promise<PublishedPlan> {
   const pull = context.pullRequest;
   if (!pull) throw new Error('publishPlan needs a pull request event');
   const { owner, repo } = context.repository;
+  // Since when this exact plan is on the pull request: kept while the hash stays the same, so
+  // the approval gate can tell approvals of this plan from approvals of an earlier one.
+  const previous = await findStickyComment(octokit, {
+    owner,
+    repo,
+    issueNumber: pull.number,
+    target: options.target,
+    ...(options.author ? { author: options.author } : {}),
+  });
+  const record = previous ? readPlanRecord(previous.body) : undefined;
+  const since =
+    record?.hash === result.planHash && record.since
+      ? record.since
+      : (options.now ?? new Date()).toISOString();
   const comment = await upsertStickyComment(octokit, {
     owner,
     repo,
     issueNumber: pull.number,
     target: options.target,
     ...(options.author ? { author: options.author } : {}),
-    body: planCommentMarkdown(result, options.target, context.runUrl),
+    body: planCommentMarkdown(result, options.target, context.runUrl, since),
     fullReportUrl: context.runUrl,
     // A pull request that never had pending migrations (a review of a PR without any) gets
     // no comment; one that had them is told when nothing is pending any more.

@@ -22,7 +22,7 @@ export const DEFAULT_COMMENT_AUTHOR = 'github-actions[bot]';
 
 const TARGET_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MARKER_LINE = /^<!-- supagate:[^\n]*-->$/;
-const PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128}) -->$/;
+const PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128})(?: since=([0-9T:.Z-]{20,30}))? -->$/;
 
 /**
  * The short id of a target database in markers: 12 hex characters of the sha256 over its
@@ -37,21 +37,40 @@ export function planMarker(target: string): string {
   return `<!-- supagate:plan target=${target} -->`;
 }
 
-export function planHashMarker(planHash: string): string {
+export function planHashMarker(planHash: string, since?: string): string {
   if (!/^[0-9a-f]{16,128}$/.test(planHash)) {
     throw new SupagateError('INTERNAL', `A plan hash must be lower-case hex, got "${planHash.slice(0, 80)}"`);
   }
-  return `<!-- supagate:plan-hash ${planHash} -->`;
+  if (since !== undefined && (!/^[0-9T:.Z-]{20,30}$/.test(since) || Number.isNaN(Date.parse(since)))) {
+    throw new SupagateError(
+      'INTERNAL',
+      `A plan record time must be ISO 8601 UTC, got "${since.slice(0, 80)}"`,
+    );
+  }
+  return `<!-- supagate:plan-hash ${planHash}${since ? ` since=${since}` : ''} -->`;
 }
 
 /**
  * The hidden lines that start the comment: pass as `header` to renderPlanMarkdown. Without a
  * plan hash (nothing pending, the plan failed) nothing can be approved from the comment.
+ * `planSince`: when this hash was first recorded; approvals given before it do not count.
  */
-export function commentHeader(options: { target: string; planHash?: string | undefined }): string {
-  return [planMarker(options.target), ...(options.planHash ? [planHashMarker(options.planHash)] : [])].join(
-    '\n',
-  );
+export function commentHeader(options: {
+  target: string;
+  planHash?: string | undefined;
+  planSince?: string | undefined;
+}): string {
+  return [
+    planMarker(options.target),
+    ...(options.planHash ? [planHashMarker(options.planHash, options.planSince)] : []),
+  ].join('\n');
+}
+
+/** The plan a comment records: its hash and, when written by this version, since when. */
+export interface PlanRecord {
+  hash: string;
+  /** ISO 8601: when a plan with this hash was first recorded in the comment. */
+  since?: string;
 }
 
 /**
@@ -59,15 +78,19 @@ export function commentHeader(options: { target: string; planHash?: string | und
  * read, so text further down (a migration's name, SQL, anything the renderer shows) can
  * never pose as the recorded hash.
  */
-export function readPlanHashFromComment(body: string): string | undefined {
+export function readPlanRecord(body: string): PlanRecord | undefined {
   for (const line of body.replace(/\r\n/g, '\n').split('\n')) {
     const trimmed = line.trim();
     if (trimmed === '') continue;
     if (!MARKER_LINE.test(trimmed)) return undefined;
     const match = PLAN_HASH_LINE.exec(trimmed);
-    if (match) return match[1];
+    if (match) return { hash: match[1] as string, ...(match[2] ? { since: match[2] } : {}) };
   }
   return undefined;
+}
+
+export function readPlanHashFromComment(body: string): string | undefined {
+  return readPlanRecord(body)?.hash;
 }
 
 /** Whether `body` is a plan comment for `target` (the marker is in its leading block). */
