@@ -45,7 +45,7 @@ function passwordOf(url: string): string {
 
 describe('supagate CLI', () => {
   it('has --help on every command', async () => {
-    for (const command of ['status', 'plan', 'apply', 'rollback', 'drift']) {
+    for (const command of ['status', 'plan', 'apply', 'rollback', 'drift', 'verify']) {
       const { code, stdout } = await cli([command, '--help']);
       expect(code).toBe(0);
       expect(stdout).toContain(`Usage: supagate ${command}`);

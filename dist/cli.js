@@ -37,13 +37,15 @@ import {
   renderPlanMarkdown,
   renderRollback,
   renderStatus,
+  renderVerify,
   resolveConfig,
   restoreBackup,
   rollback,
   rollbackToBackup,
   status,
-  takeBackup
-} from "./chunk-DIHCFULH.js";
+  takeBackup,
+  verify
+} from "./chunk-7YOKTYNE.js";
 import {
   __commonJS,
   __require,
@@ -4301,7 +4303,7 @@ function storageProjects(flags, io) {
 async function runCli(argv, io) {
   let exitCode = EXIT.ok;
   const program2 = new Command().name("supagate").description(
-    "Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, backups, copy, diff."
+    "Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, verify, backups, copy, diff."
   ).version(VERSION).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
   const report = async (name, flags, work, render, exit, out) => {
     try {
@@ -4532,6 +4534,20 @@ async function runCli(argv, io) {
       renderDrift,
       (r) => r.status === "in-sync" ? EXIT.ok : r.status === "drifted" ? EXIT.blocking : EXIT.error,
       flags.out
+    );
+  });
+  withCommonOptions(
+    program2.command("verify").description(
+      "Check production as it is now: every table of the API schemas has row level security, each identity of supabase/supagate.yml sees what its expectations say, the verify scripts in supabase/verify pass. Only reads. Exit 3 when a check fails."
+    )
+  ).option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").action(async (flags) => {
+    const config = configFrom({ ...flags, apiSchemas: flags.apiSchemas }, io);
+    await report(
+      "verify",
+      flags,
+      () => verify(config),
+      renderVerify,
+      (r) => r.ok ? EXIT.ok : EXIT.blocking
     );
   });
   program2.command("diff").description(

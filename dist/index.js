@@ -24,12 +24,14 @@ import {
   renderResultMarkdown,
   renderRollback,
   renderStatus,
+  renderVerify,
   resolveConfig,
   rollback,
   rollbackToBackup,
   status,
-  targetFingerprint
-} from "./chunk-DIHCFULH.js";
+  targetFingerprint,
+  verify
+} from "./chunk-7YOKTYNE.js";
 import {
   HttpClient,
   getInput,
@@ -1573,12 +1575,23 @@ async function runRollback() {
   if (result.status === "failed") setFailed("The rollback failed; see the job summary.");
 }
 
+// src/action/verify.ts
+async function runVerify() {
+  const result = await verify(configFromInputs({ readOnly: true }));
+  setOutput("verification", result.ok ? "passed" : "failed");
+  await textSummary("supagate verify", renderVerify(result));
+  if (!result.ok) {
+    setFailed(`Verification failed: ${result.failures.slice(0, 3).join("; ")}`);
+  }
+}
+
 // src/main.ts
 var COMMANDS = {
   plan: runPlan,
   apply: runApply,
   rollback: runRollback,
   drift: runDrift,
+  verify: runVerify,
   status: runStatus
 };
 async function run() {

@@ -4,6 +4,7 @@ import { runDrift } from './action/drift.js';
 import { configFromInputs, textSummary } from './action/inputs.js';
 import { runPlan } from './action/plan.js';
 import { runRollback } from './action/rollback.js';
+import { runVerify } from './action/verify.js';
 import { status } from './core/commands/status.js';
 import { renderError, renderStatus } from './core/report/text.js';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<void>> = {
   apply: runApply,
   rollback: runRollback,
   drift: runDrift,
+  verify: runVerify,
   status: runStatus,
 };
 

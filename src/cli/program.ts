@@ -9,6 +9,7 @@ import { type DriftResult, drift } from '../core/commands/drift.js';
 import { type PlanResult, plan } from '../core/commands/plan.js';
 import { rollback, rollbackToBackup } from '../core/commands/rollback.js';
 import { status } from '../core/commands/status.js';
+import { verify } from '../core/commands/verify.js';
 import { type ConfigInput, resolveConfig } from '../core/config.js';
 import { SupagateError } from '../core/errors.js';
 import { renderJson, renderJsonError } from '../core/report/json.js';
@@ -23,6 +24,7 @@ import {
   renderPlan,
   renderRollback,
   renderStatus,
+  renderVerify,
 } from '../core/report/text.js';
 import { VERSION } from '../core/version.js';
 
@@ -152,7 +154,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = new Command()
     .name('supagate')
     .description(
-      'Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, backups, copy, diff.',
+      'Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, verify, backups, copy, diff.',
     )
     .version(VERSION)
     .exitOverride()
@@ -548,6 +550,27 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         renderDrift,
         (r) => (r.status === 'in-sync' ? EXIT.ok : r.status === 'drifted' ? EXIT.blocking : EXIT.error),
         flags.out,
+      );
+    });
+
+  withCommonOptions(
+    program
+      .command('verify')
+      .description(
+        'Check production as it is now: every table of the API schemas has row level security, each identity of ' +
+          'supabase/supagate.yml sees what its expectations say, the verify scripts in supabase/verify pass. ' +
+          'Only reads. Exit 3 when a check fails.',
+      ),
+  )
+    .option('--api-schemas <list>', 'schemas PostgREST exposes, comma-separated', 'public,graphql_public')
+    .action(async (flags: CommonFlags & { apiSchemas?: string }) => {
+      const config = configFrom({ ...flags, apiSchemas: flags.apiSchemas } as CommonFlags & ConfigInput, io);
+      await report(
+        'verify',
+        flags,
+        () => verify(config),
+        renderVerify,
+        (r) => (r.ok ? EXIT.ok : EXIT.blocking),
       );
     });
 

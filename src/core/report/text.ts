@@ -7,6 +7,7 @@ import type { PlanResult } from '../commands/plan.js';
 import type { RollbackResult } from '../commands/rollback.js';
 import type { BackupOutcome } from '../commands/safety.js';
 import type { StatusResult } from '../commands/status.js';
+import type { VerifyResult } from '../commands/verify.js';
 import { redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import type { Problem } from '../migrations/pending.js';
@@ -357,6 +358,29 @@ export function renderDrift(result: DriftResult): string {
     ),
   );
   lines.push(...section('Shadow notes', result.shadow.warnings));
+  return lines.join('\n');
+}
+
+export function renderVerify(result: VerifyResult): string {
+  const identities = new Set(result.probes.results.map((p) => p.identity));
+  const tables = new Set(result.probes.results.map((p) => p.table));
+  const lines = [
+    `Target: ${result.target}`,
+    '',
+    `Verification ${result.ok ? 'passed' : 'FAILED'}: row level security of the API tables, ` +
+      `${plural(tables.size, 'table')} probed as ${plural(identities.size, 'identity')}, ${plural(result.scripts.length, 'verify script')}.`,
+  ];
+  for (const failure of result.failures) lines.push(`  ✗ ${failure}`);
+  for (const warning of result.warnings) lines.push(`  ! ${warning}`);
+  lines.push(
+    ...section(
+      'What each identity sees',
+      result.probes.results.map(
+        (p) =>
+          `${p.identity.padEnd(16)} ${p.table}: ${p.denied ? 'denied' : p.missing ? 'missing' : p.error ? 'error' : plural(p.visibleRows, 'row')}`,
+      ),
+    ),
+  );
   return lines.join('\n');
 }
 

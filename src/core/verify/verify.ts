@@ -281,6 +281,54 @@ export async function verifyAfterApply(input: VerifyInput): Promise<Verification
   };
 }
 
+/**
+ * Production as it is now, with no apply to compare with (supagate verify): the RLS invariants,
+ * what each probe identity sees against the expectations of supagate.yml, and the verify
+ * scripts that always run (`supabase/verify/*.sql`; a version's folder belongs to its apply).
+ * Only reads.
+ */
+export interface ProductionCheck {
+  ok: boolean;
+  rls: RlsFinding[];
+  probes: { results: ProbeResult[]; failures: ProbeComparison['failures'] };
+  scripts: ScriptResult[];
+  failures: string[];
+  warnings: string[];
+}
+
+export async function checkProduction(url: string, config: VerifyConfig): Promise<ProductionCheck> {
+  const settings = settingsOf(config);
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const model = await readModel(url, config.schemas);
+  const rls = checkRlsInvariants(model, { apiSchemas: config.apiSchemas, allowNoRls: settings.allowNoRls });
+  for (const finding of rls)
+    (finding.level === 'failure' ? failures : warnings).push(`rls: ${finding.message}`);
+  const results = await runProbes(url, settings.identities, probeTablesOf(model, config, settings));
+  const { failures: probeFailures } = compareProbes(results, results, {
+    tablesWithPolicyChanges: [],
+    expectations: settings.expectations,
+  });
+  for (const failure of probeFailures) failures.push(`probes: ${failure.message}`);
+  for (const result of results.filter((r) => r.error))
+    warnings.push(`probes: ${result.identity} on ${result.table}: ${result.error}`);
+  const scripts = await runVerifyScripts(url, {
+    projectDir: config.projectDir,
+    dir: settings.scriptsDir,
+    appliedVersions: [],
+  });
+  for (const script of scripts.results)
+    if (script.status === 'failed') failures.push(`scripts: ${script.message}`);
+  return {
+    ok: failures.length === 0,
+    rls,
+    probes: { results, failures: probeFailures },
+    scripts: scripts.results,
+    failures,
+    warnings,
+  };
+}
+
 /** A failed verification as the error apply's afterApply hook throws. */
 export function verificationError(result: VerificationResult): SupagateError {
   const shown = result.failures.slice(0, 10);

@@ -45575,6 +45575,38 @@ async function verifyAfterApply(input) {
     model: actual
   };
 }
+async function checkProduction(url, config) {
+  const settings = settingsOf(config);
+  const failures = [];
+  const warnings = [];
+  const model = await readModel(url, config.schemas);
+  const rls = checkRlsInvariants(model, { apiSchemas: config.apiSchemas, allowNoRls: settings.allowNoRls });
+  for (const finding of rls)
+    (finding.level === "failure" ? failures : warnings).push(`rls: ${finding.message}`);
+  const results = await runProbes(url, settings.identities, probeTablesOf(model, config, settings));
+  const { failures: probeFailures } = compareProbes(results, results, {
+    tablesWithPolicyChanges: [],
+    expectations: settings.expectations
+  });
+  for (const failure of probeFailures) failures.push(`probes: ${failure.message}`);
+  for (const result2 of results.filter((r) => r.error))
+    warnings.push(`probes: ${result2.identity} on ${result2.table}: ${result2.error}`);
+  const scripts = await runVerifyScripts(url, {
+    projectDir: config.projectDir,
+    dir: settings.scriptsDir,
+    appliedVersions: []
+  });
+  for (const script of scripts.results)
+    if (script.status === "failed") failures.push(`scripts: ${script.message}`);
+  return {
+    ok: failures.length === 0,
+    rls,
+    probes: { results, failures: probeFailures },
+    scripts: scripts.results,
+    failures,
+    warnings
+  };
+}
 var LOSS_CODES = /* @__PURE__ */ new Set(["data-loss", "drop-table", "truncate", "delete-without-where"]);
 function acceptedLossTables(hazards) {
   return hazards.filter((h) => h.accepted && h.object && LOSS_CODES.has(h.code)).map((h) => tableIdentity(h.object)).filter((table2) => table2 !== null);
@@ -46450,6 +46482,26 @@ function renderDrift(result2) {
     )
   );
   lines.push(...section("Shadow notes", result2.shadow.warnings));
+  return lines.join("\n");
+}
+function renderVerify(result2) {
+  const identities = new Set(result2.probes.results.map((p) => p.identity));
+  const tables = new Set(result2.probes.results.map((p) => p.table));
+  const lines = [
+    `Target: ${result2.target}`,
+    "",
+    `Verification ${result2.ok ? "passed" : "FAILED"}: row level security of the API tables, ${plural2(tables.size, "table")} probed as ${plural2(identities.size, "identity")}, ${plural2(result2.scripts.length, "verify script")}.`
+  ];
+  for (const failure of result2.failures) lines.push(`  \u2717 ${failure}`);
+  for (const warning of result2.warnings) lines.push(`  ! ${warning}`);
+  lines.push(
+    ...section(
+      "What each identity sees",
+      result2.probes.results.map(
+        (p) => `${p.identity.padEnd(16)} ${p.table}: ${p.denied ? "denied" : p.missing ? "missing" : p.error ? "error" : plural2(p.visibleRows, "row")}`
+      )
+    )
+  );
   return lines.join("\n");
 }
 function renderBackups(result2) {
@@ -48228,6 +48280,25 @@ async function rollbackToBackup(config, options) {
   }
 }
 
+// src/core/commands/verify.ts
+async function verify2(userConfig) {
+  const started = performance.now();
+  const url = requireDbUrl(userConfig);
+  const { config, file } = await withProjectFile(userConfig);
+  const check = await checkProduction(url, {
+    projectDir: config.projectDir,
+    apiSchemas: config.apiSchemas,
+    acceptedHazards: config.acceptedHazards,
+    verify: file.verify
+  });
+  return {
+    command: "verify",
+    target: describeTarget(url).label,
+    ...check,
+    durationMs: Math.round(performance.now() - started)
+  };
+}
+
 // src/core/commands/status.ts
 async function status(config) {
   const url = requireDbUrl(config);
@@ -48282,6 +48353,7 @@ export {
   renderPlan,
   renderDiff,
   renderDrift,
+  renderVerify,
   renderBackups,
   renderRollback,
   renderCopy,
@@ -48291,5 +48363,6 @@ export {
   restoreBackup,
   rollback,
   rollbackToBackup,
+  verify2 as verify,
   status
 };
