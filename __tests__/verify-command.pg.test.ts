@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply } from '../src/core/commands/apply.js';
 import { runCli } from '../src/cli/program.js';
+import { apply } from '../src/core/commands/apply.js';
 import { verify } from '../src/core/commands/verify.js';
 import { runAction } from './harness/action.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
