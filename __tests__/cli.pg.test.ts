@@ -233,6 +233,36 @@ describe('supagate CLI', () => {
     }
   });
 
+  it('shows the progress of the row counts on stderr for a database with many tables', async () => {
+    const prod = await createTestDatabase();
+    const app = await createProject(
+      migrations({
+        '1_more': 'create table public.more (id int);\nalter table public.more enable row level security;',
+      }),
+    );
+    try {
+      await prod.query(
+        `do $$ begin for i in 1..60 loop
+           execute format('create table public.t%s (id int); alter table public.t%s enable row level security', i, i);
+         end loop; end $$`,
+      );
+      const run = await cli(
+        ['apply', '--project-dir', app.dir, '--backup', 'off', '--no-detect-local-supabase'],
+        {
+          SUPAGATE_DB_URL: prod.url,
+          SUPAGATE_SHADOW_URL: inject('serverUrl'),
+        },
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/^counting rows before the change: (\d+)\/\1 tables$/m);
+      expect(run.stderr).toMatch(/^counting rows after the change: (\d+)\/\1 tables$/m);
+      expect(run.stdout).not.toContain('counting rows');
+    } finally {
+      await app.cleanup();
+      await prod.drop();
+    }
+  });
+
   it('runs from the bundled bin/supagate.js', async () => {
     const { stdout } = await run(
       process.execPath,

@@ -13,6 +13,7 @@ import {
   accessMatrix,
   apply,
   connect,
+  countProgressPrinter,
   createClient,
   describeTarget,
   diffSchemas,
@@ -45,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-7YOKTYNE.js";
+} from "./chunk-4ZR5KYMT.js";
 import {
   __commonJS,
   __require,
@@ -4393,7 +4394,7 @@ async function runCli(argv, io) {
             },
             io
           ),
-          { dryRun: flags.dryRun ?? false }
+          { dryRun: flags.dryRun ?? false, onProgress: countProgressPrinter(io.stderr) }
         ),
         renderApply,
         (r) => r.status === "failed" || r.status === "verify-failed" ? EXIT.error : EXIT.ok
@@ -4455,6 +4456,7 @@ async function runCli(argv, io) {
         dryRun: flags.dryRun ?? false,
         ...flags.confirm ? { confirm: flags.confirm } : {}
       };
+      const progress = { onProgress: countProgressPrinter(io.stderr) };
       await report(
         "rollback",
         flags,
@@ -4473,7 +4475,7 @@ async function runCli(argv, io) {
             backupId: flags.backup,
             ...common,
             ...flags.allowOtherTarget ? { allowOtherTarget: true } : {}
-          }) : rollback(config, { to: flags.to, ...common });
+          }) : rollback(config, { to: flags.to, ...common, ...progress });
         },
         renderRollback,
         (r) => r.status === "failed" ? EXIT.error : EXIT.ok

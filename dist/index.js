@@ -10,6 +10,7 @@ import {
   SupagateError,
   apply,
   assertStoreKey,
+  countProgressPrinter,
   describeTarget,
   drift,
   flag,
@@ -31,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-7YOKTYNE.js";
+} from "./chunk-4ZR5KYMT.js";
 import {
   HttpClient,
   getInput,
@@ -1164,6 +1165,7 @@ async function runApply() {
   let pull;
   const result = await apply(config, {
     dryRun,
+    onProgress: countProgressPrinter((line) => info(line.trimEnd())),
     ...store ? { store } : {},
     ...dryRun ? {} : {
       hooks: {

@@ -3,6 +3,7 @@ import { type ApplyContext, type ApplyResult, apply } from '../core/commands/app
 import type { SupagateConfig } from '../core/config.js';
 import { SupagateError } from '../core/errors.js';
 import { renderResultMarkdown } from '../core/report/markdown.js';
+import { countProgressPrinter } from '../core/report/progress.js';
 import { renderApply, renderError } from '../core/report/text.js';
 import { assertApproved, checkApproval, findPullRequestForCommit } from '../github/approval.js';
 import { createOctokit } from '../github/client.js';
@@ -31,6 +32,7 @@ export async function runApply(): Promise<void> {
   let pull: number | undefined;
   const result = await apply(config, {
     dryRun,
+    onProgress: countProgressPrinter((line) => core.info(line.trimEnd())),
     ...(store ? { store } : {}),
     ...(dryRun
       ? {}

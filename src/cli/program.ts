@@ -14,6 +14,7 @@ import { type ConfigInput, resolveConfig } from '../core/config.js';
 import { SupagateError } from '../core/errors.js';
 import { renderJson, renderJsonError } from '../core/report/json.js';
 import { renderDriftMarkdown, renderPlanMarkdown, SUMMARY_LIMIT } from '../core/report/markdown.js';
+import { countProgressPrinter } from '../core/report/progress.js';
 import {
   renderApply,
   renderBackups,
@@ -312,7 +313,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                 } as CommonFlags & ConfigInput,
                 io,
               ),
-              { dryRun: flags.dryRun ?? false },
+              { dryRun: flags.dryRun ?? false, onProgress: countProgressPrinter(io.stderr) },
             ),
           renderApply,
           (r) => (r.status === 'failed' || r.status === 'verify-failed' ? EXIT.error : EXIT.ok),
@@ -427,6 +428,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           dryRun: flags.dryRun ?? false,
           ...(flags.confirm ? { confirm: flags.confirm } : {}),
         };
+        const progress = { onProgress: countProgressPrinter(io.stderr) };
         await report(
           'rollback',
           flags,
@@ -447,7 +449,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                   ...common,
                   ...(flags.allowOtherTarget ? { allowOtherTarget: true } : {}),
                 })
-              : rollback(config, { to: flags.to as string, ...common });
+              : rollback(config, { to: flags.to as string, ...common, ...progress });
           },
           renderRollback,
           (r) => (r.status === 'failed' ? EXIT.error : EXIT.ok),

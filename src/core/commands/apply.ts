@@ -22,7 +22,12 @@ import type { MigrationStatus, Problem } from '../migrations/pending.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
-import { createVerifier, type VerificationSummary, withProjectFile } from './verification.js';
+import {
+  type CountProgress,
+  createVerifier,
+  type VerificationSummary,
+  withProjectFile,
+} from './verification.js';
 
 /** What the before/after steps (backup, verification) see. */
 export interface ApplyContext {
@@ -93,6 +98,8 @@ export interface ApplyOptions {
   retryDelayMs?: number;
   /** Where backups go, when not the store the configuration names (the Action's artifact store). */
   store?: BackupStore;
+  /** Row counting before and after (verification), which takes a while on large databases. */
+  onProgress?: (progress: CountProgress) => void;
 }
 
 export async function apply(userConfig: SupagateConfig, options: ApplyOptions = {}): Promise<ApplyResult> {
@@ -101,7 +108,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
   const started = performance.now();
   const { config, file } = await withProjectFile(userConfig);
   const discovered = await discover(config);
-  const verifier = config.verify === 'on' ? createVerifier(config, file, url) : undefined;
+  const verifier = config.verify === 'on' ? createVerifier(config, file, url, options.onProgress) : undefined;
   // Fail on a store that cannot work before taking the lock, not half-way.
   const store = config.backup === 'on' ? (options.store ?? openBackupStore(config)) : undefined;
 

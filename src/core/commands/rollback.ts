@@ -20,7 +20,7 @@ import type { VerificationOutcome } from './apply.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
-import { createVerifier, withProjectFile } from './verification.js';
+import { type CountProgress, createVerifier, withProjectFile } from './verification.js';
 
 /**
  * rollback --to <version>: the down files of every migration applied after <version>, newest
@@ -36,6 +36,8 @@ export interface RollbackOptions {
   retryDelayMs?: number;
   /** Where the safety backup goes, when not the store the configuration names. */
   store?: BackupStore;
+  /** Row counting before and after (verification). */
+  onProgress?: (progress: CountProgress) => void;
 }
 
 export interface RollbackResult {
@@ -75,7 +77,8 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
   const discovered = await discover(effective);
   const store =
     effective.backup === 'on' && !options.dryRun ? (options.store ?? openBackupStore(effective)) : undefined;
-  const verifier = effective.verify === 'on' ? createVerifier(effective, file, url) : undefined;
+  const verifier =
+    effective.verify === 'on' ? createVerifier(effective, file, url, options.onProgress) : undefined;
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;
   try {

@@ -47,7 +47,21 @@ export async function withProjectFile(
   };
 }
 
-export function createVerifier(config: SupagateConfig, file: ProjectConfig, url: string): ApplyVerifier {
+/** Rows are being counted (before or after the change): `done` of `total` tables. */
+export interface CountProgress {
+  phase: 'before' | 'after';
+  done: number;
+  total: number;
+}
+
+export function createVerifier(
+  config: SupagateConfig,
+  file: ProjectConfig,
+  url: string,
+  onProgress?: (progress: CountProgress) => void,
+): ApplyVerifier {
+  const progress = (phase: CountProgress['phase']) =>
+    onProgress ? { onProgress: (done: number, total: number) => onProgress({ phase, done, total }) } : {};
   const verifyConfig: VerifyConfig = {
     projectDir: config.projectDir,
     apiSchemas: config.apiSchemas,
@@ -73,7 +87,7 @@ export function createVerifier(config: SupagateConfig, file: ProjectConfig, url:
       }
       return planned;
     },
-    snapshot: () => takeVerifySnapshot(url, verifyConfig),
+    snapshot: () => takeVerifySnapshot(url, verifyConfig, progress('before')),
     verifyRollback: async (before) => {
       const after = await readModel(url, verifyConfig.schemas);
       const { model: _model, ...summary } = await verifyAfterApply({
@@ -82,6 +96,7 @@ export function createVerifier(config: SupagateConfig, file: ProjectConfig, url:
         plannedChanges: diffSchemas(before.model, after),
         appliedVersions: [],
         config: verifyConfig,
+        ...progress('after'),
       });
       return summary;
     },
@@ -95,6 +110,7 @@ export function createVerifier(config: SupagateConfig, file: ProjectConfig, url:
         appliedVersions,
         config: verifyConfig,
         acceptedLoss: acceptedLossTables(planned.result.hazards),
+        ...progress('after'),
       });
       return summary;
     },

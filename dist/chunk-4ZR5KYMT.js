@@ -45681,7 +45681,8 @@ async function withProjectFile(config) {
     file
   };
 }
-function createVerifier(config, file, url) {
+function createVerifier(config, file, url, onProgress) {
+  const progress = (phase) => onProgress ? { onProgress: (done, total) => onProgress({ phase, done, total }) } : {};
   const verifyConfig = {
     projectDir: config.projectDir,
     apiSchemas: config.apiSchemas,
@@ -45707,7 +45708,7 @@ function createVerifier(config, file, url) {
       }
       return planned;
     },
-    snapshot: () => takeVerifySnapshot(url, verifyConfig),
+    snapshot: () => takeVerifySnapshot(url, verifyConfig, progress("before")),
     verifyRollback: async (before) => {
       const after = await readModel(url, verifyConfig.schemas);
       const { model: _model, ...summary2 } = await verifyAfterApply({
@@ -45715,7 +45716,8 @@ function createVerifier(config, file, url) {
         before,
         plannedChanges: diffSchemas(before.model, after),
         appliedVersions: [],
-        config: verifyConfig
+        config: verifyConfig,
+        ...progress("after")
       });
       return summary2;
     },
@@ -45728,7 +45730,8 @@ function createVerifier(config, file, url) {
         plannedChanges: planned.result.diff,
         appliedVersions,
         config: verifyConfig,
-        acceptedLoss: acceptedLossTables(planned.result.hazards)
+        acceptedLoss: acceptedLossTables(planned.result.hazards),
+        ...progress("after")
       });
       return summary2;
     }
@@ -45742,7 +45745,7 @@ async function apply(userConfig, options = {}) {
   const started = performance.now();
   const { config, file } = await withProjectFile(userConfig);
   const discovered = await discover(config);
-  const verifier = config.verify === "on" ? createVerifier(config, file, url) : void 0;
+  const verifier = config.verify === "on" ? createVerifier(config, file, url, options.onProgress) : void 0;
   const store = config.backup === "on" ? options.store ?? openBackupStore(config) : void 0;
   if (options.dryRun) {
     return withReadOnlyConnection(url, async (connection2) => {
@@ -46196,6 +46199,20 @@ function pgVersion(versionNum) {
 function trimmedNote(options) {
   const url = safeUrl(options.fullReportUrl);
   return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : " The full report is in the job summary and the run\u2019s artifacts."}`;
+}
+
+// src/core/report/progress.ts
+var QUIET_BELOW_TABLES = 50;
+function countProgressPrinter(write) {
+  const printed = /* @__PURE__ */ new Map();
+  return ({ phase, done, total }) => {
+    if (total < QUIET_BELOW_TABLES) return;
+    const tenth = Math.floor(done * 10 / total);
+    if ((printed.get(phase) ?? 0) >= tenth) return;
+    printed.set(phase, tenth);
+    write(`counting rows ${phase === "before" ? "before" : "after"} the change: ${done}/${total} tables
+`);
+  };
 }
 
 // src/core/report/text.ts
@@ -48107,7 +48124,7 @@ async function rollback(config, options) {
   const { config: effective, file } = await withProjectFile(config);
   const discovered = await discover(effective);
   const store = effective.backup === "on" && !options.dryRun ? options.store ?? openBackupStore(effective) : void 0;
-  const verifier = effective.verify === "on" ? createVerifier(effective, file, url) : void 0;
+  const verifier = effective.verify === "on" ? createVerifier(effective, file, url, options.onProgress) : void 0;
   let connection;
   let release;
   try {
@@ -48347,6 +48364,7 @@ export {
   renderPlanMarkdown,
   renderResultMarkdown,
   renderDriftMarkdown,
+  countProgressPrinter,
   renderStatus,
   renderApply,
   renderError,
