@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-4ZR5KYMT.js";
+} from "./chunk-E3LFOHJD.js";
 import {
   __commonJS,
   __require,

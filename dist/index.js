@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-4ZR5KYMT.js";
+} from "./chunk-E3LFOHJD.js";
 import {
   HttpClient,
   getInput,

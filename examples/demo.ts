@@ -7,8 +7,9 @@
  * 2. A pull request adds three more migrations: `status` shows them pending, `plan` shows
  *    what they would do to production (computed on a shadow copy), `apply --dry-run` shows
  *    exactly what would run, `apply` takes an encrypted, verified backup, applies them and
- *    verifies the result, `backups list` shows the backup, `rollback` undoes the last two
- *    with their down files (after another backup), and `status` shows the history.
+ *    verifies the result, `verify` checks production's RLS as it is, `drift` finds a column
+ *    added by hand, `backups list` shows the backup, `rollback` undoes the last two with their
+ *    down files (after another backup), and `status` shows the history.
  */
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -84,6 +85,15 @@ try {
 
   heading('Apply on merge: plan on a shadow, backup, apply, verify');
   failed = (await supagate(['apply', '--project-dir', project], env)) !== 0;
+
+  heading('Verify production as it is (after a deploy, or on a schedule): RLS, probes, scripts');
+  failed = (await supagate(['verify', '--project-dir', project], env)) !== 0 || failed;
+
+  heading('Drift (a schedule in CI): someone adds a column in the dashboard');
+  await sql(server.url, 'alter table public.profiles add column nickname text');
+  // Exit 3: production differs from what its migrations produce.
+  failed = (await supagate(['drift', '--project-dir', project], env)) !== 3 || failed;
+  await sql(server.url, 'alter table public.profiles drop column nickname');
 
   heading('The verified backups');
   await supagate(['backups', 'list', '--project-dir', project], env);

@@ -1,6 +1,6 @@
 /** Words shared by the text and markdown renderers. */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
 }
 
 export function shortValue(value: unknown, max = 200): string {

@@ -368,7 +368,7 @@ export function renderVerify(result: VerifyResult): string {
     `Target: ${result.target}`,
     '',
     `Verification ${result.ok ? 'passed' : 'FAILED'}: row level security of the API tables, ` +
-      `${plural(tables.size, 'table')} probed as ${plural(identities.size, 'identity')}, ${plural(result.scripts.length, 'verify script')}.`,
+      `${plural(tables.size, 'table')} probed as ${plural(identities.size, 'identity', 'identities')}, ${plural(result.scripts.length, 'verify script')}.`,
   ];
   for (const failure of result.failures) lines.push(`  ✗ ${failure}`);
   for (const warning of result.warnings) lines.push(`  ! ${warning}`);

@@ -45893,8 +45893,8 @@ function result(status2, connection, config, migrationStatus, started, extra) {
 }
 
 // src/core/report/describe.ts
-function plural2(count2, noun) {
-  return `${count2} ${noun}${count2 === 1 ? "" : "s"}`;
+function plural2(count2, noun, nouns = `${noun}s`) {
+  return `${count2} ${count2 === 1 ? noun : nouns}`;
 }
 function shortValue(value, max = 200) {
   const text = typeof value === "string" ? value : JSON.stringify(value) ?? "null";
@@ -46507,7 +46507,7 @@ function renderVerify(result2) {
   const lines = [
     `Target: ${result2.target}`,
     "",
-    `Verification ${result2.ok ? "passed" : "FAILED"}: row level security of the API tables, ${plural2(tables.size, "table")} probed as ${plural2(identities.size, "identity")}, ${plural2(result2.scripts.length, "verify script")}.`
+    `Verification ${result2.ok ? "passed" : "FAILED"}: row level security of the API tables, ${plural2(tables.size, "table")} probed as ${plural2(identities.size, "identity", "identities")}, ${plural2(result2.scripts.length, "verify script")}.`
   ];
   for (const failure of result2.failures) lines.push(`  \u2717 ${failure}`);
   for (const warning of result2.warnings) lines.push(`  ! ${warning}`);
