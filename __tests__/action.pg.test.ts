@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from './harness/action.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
 let db: TestDatabase;
 let project: TestProject;
+let backupId = '';
+const backupKey = 'backup-passphrase-0123456789';
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -22,7 +24,6 @@ afterAll(async () => {
 describe('the Action (dist/index.js run as the runner runs it)', () => {
   it('applies, sets outputs, writes the job summary and masks the connection string', async () => {
     const password = decodeURIComponent(new URL(db.url).password);
-    const backupKey = 'backup-passphrase-0123456789';
     const run = await runAction({
       command: 'apply',
       'db-url': db.url,
@@ -37,6 +38,7 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
     expect(run.outputs.status).toBe('applied');
     expect(run.outputs.verification).toBe('passed');
     expect(run.outputs.backup_id).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{8}$/);
+    backupId = run.outputs.backup_id as string;
     expect(run.stdout).toContain(`::add-mask::${backupKey}`);
     expect(run.summary).toContain('supabase/migrations/1_a.sql');
     expect(run.stdout).toContain(`::add-mask::${db.url}`);
@@ -58,6 +60,38 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
     const run = await runAction({ command: 'status', 'db-url': db.url, 'working-directory': project.dir });
     expect(run.exitCode).toBe(0);
     expect(run.outputs.pending_count).toBe('0');
+  });
+
+  it('restores a backup of another database only when allow-other-target says so', async () => {
+    const other = await createTestDatabase();
+    try {
+      await other.query('create table public.only_here (id int)');
+      const inputs = {
+        command: 'rollback',
+        'db-url': other.url,
+        'working-directory': project.dir,
+        'backup-store': 'directory',
+        'backup-key': backupKey,
+        'backup-id': backupId,
+        confirm: other.name,
+        backup: 'off',
+      };
+      const before = await snapshot(other);
+      const refused = await runAction(inputs);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stdout).toContain('RESTORE_TARGET_MISMATCH');
+      expect(refused.stdout).toContain('allow-other-target: true');
+      expect(await snapshot(other)).toEqual(before);
+      const restored = await runAction({ ...inputs, 'allow-other-target': 'true' });
+      expect(restored.exitCode, restored.stdout).toBe(0);
+      expect(restored.outputs.status).toBe('rolled-back');
+      // The backup was taken of the other database before its first migration: public as it was then.
+      expect(await other.query(`select to_regclass('public.only_here') is null as replaced`)).toEqual([
+        { replaced: true },
+      ]);
+    } finally {
+      await other.drop();
+    }
   });
 
   it('fails with a clear message for a command it does not have', async () => {

@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-E3LFOHJD.js";
+} from "./chunk-OVR5H2DC.js";
 import {
   __commonJS,
   __require,

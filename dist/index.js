@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-E3LFOHJD.js";
+} from "./chunk-OVR5H2DC.js";
 import {
   HttpClient,
   getInput,
@@ -1569,7 +1569,11 @@ async function runRollback() {
   const confirm = optionalInput("confirm");
   const store = backupStoreFromInputs(config, run2);
   const common = { dryRun, ...confirm ? { confirm } : {}, ...store ? { store } : {} };
-  const result = backupId ? await rollbackToBackup(config, { backupId, ...common }) : await rollback(config, { to, ...common });
+  const result = backupId ? await rollbackToBackup(config, {
+    backupId,
+    ...common,
+    ...booleanInput("allow-other-target", false) ? { allowOtherTarget: true } : {}
+  }) : await rollback(config, { to, ...common });
   setOutput("status", result.status);
   setOutput("reverted_versions", result.reverted.map((m) => m.version).join(","));
   setOutput("backup_id", result.backup.status === "taken" ? result.backup.id : "");

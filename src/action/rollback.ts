@@ -37,7 +37,11 @@ export async function runRollback(): Promise<void> {
   const store = backupStoreFromInputs(config, run);
   const common = { dryRun, ...(confirm ? { confirm } : {}), ...(store ? { store } : {}) };
   const result: RollbackResult = backupId
-    ? await rollbackToBackup(config, { backupId, ...common })
+    ? await rollbackToBackup(config, {
+        backupId,
+        ...common,
+        ...(booleanInput('allow-other-target', false) ? { allowOtherTarget: true } : {}),
+      })
     : await rollback(config, { to: to as string, ...common });
   core.setOutput('status', result.status);
   core.setOutput('reverted_versions', result.reverted.map((m) => m.version).join(','));

@@ -248,7 +248,7 @@ function checkTarget(options: RestoreOptions): void {
     'RESTORE_TARGET_MISMATCH',
     `Backup ${options.manifest.id} was taken of another database than the target (fingerprint ${options.manifest.target.fingerprint.slice(0, 12)}…, the target's ${target.slice(0, 12)}…)`,
     {
-      hint: 'Pick a backup of this database. To restore a backup of another database into this one on purpose, allow it explicitly (allowOtherTarget / --allow-other-target). Nothing was changed.',
+      hint: 'Pick a backup of this database. To restore a backup of another database into this one on purpose, allow it explicitly (--allow-other-target; in the Action, allow-other-target: true). Nothing was changed.',
       details: { backupId: options.manifest.id, backupTarget: options.manifest.target.fingerprint, target },
     },
   );
