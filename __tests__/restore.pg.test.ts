@@ -352,7 +352,7 @@ esac
       restoreBackup({ dbUrl: other.url, store, manifest, encryptionKey: SECRET }),
     );
     expect(mismatch.code).toBe('RESTORE_TARGET_MISMATCH');
-    expect(mismatch.hint).toMatch(/allowOtherTarget/);
+    expect(mismatch.hint).toMatch(/--allow-other-target; in the Action, allow-other-target: true/);
     expect(await state(other, tables)).toEqual(otherBefore);
 
     // With the explicit flag, the other database gets the backup's rows.
