@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { runAction } from './harness/action.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { FakeGitHubApi } from './harness/github-api.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
@@ -148,6 +148,40 @@ describe('the Action: plan on a pull request', () => {
     const [artifact] = api.artifacts.finalized({ runId: 7001 });
     expect(artifact?.name).toBe('supagate-plan-production-attempt-1');
     expect(api.artifacts.blobOf(artifact?.id as number)?.includes(Buffer.from(report))).toBe(true);
+  });
+
+  it('never runs a fork’s migrations on pull_request_target, which has secrets', async () => {
+    await project.write(
+      'supabase/migrations/3_fork.sql',
+      'create table public.from_fork (id int primary key);',
+    );
+    try {
+      const writesBefore = api.requests.filter((r) => r.method !== 'GET').length;
+      const before = await snapshot(db);
+      const run = await runAction(
+        {
+          command: 'plan',
+          'db-url': db.url,
+          'working-directory': project.dir,
+          'shadow-url': inject('serverUrl'),
+          'github-token': 'test-token',
+        },
+        {
+          event: fork,
+          eventName: 'pull_request_target',
+          env: { GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com' },
+        },
+      );
+      expect(run.exitCode, run.stdout).toBe(0);
+      expect(run.stdout).toContain(
+        '::notice::supagate does not plan a fork’s migrations on pull_request_target',
+      );
+      expect(run.outputs.plan_hash).toBeUndefined();
+      expect(api.requests.filter((r) => r.method !== 'GET').length).toBe(writesBefore);
+      expect(await snapshot(db)).toEqual(before);
+    } finally {
+      await project.remove('supabase/migrations/3_fork.sql');
+    }
   });
 
   it('gives a neutral result for a pull request from a fork, which has no secrets', async () => {

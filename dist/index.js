@@ -1512,6 +1512,14 @@ async function runPlan() {
     );
     return;
   }
+  if (context.kind === "pull_request_target" && context.pullRequest?.fork) {
+    notice(
+      "supagate does not plan a fork\u2019s migrations on pull_request_target: the job has this repository\u2019s secrets, and the fork\u2019s SQL would run with them. Plan on pull_request (forks get a neutral result there), or push the branch to this repository."
+    );
+    setOutput("blocking", "false");
+    await textSummary("supagate plan", "Skipped: a fork\u2019s migrations are not run on pull_request_target.");
+    return;
+  }
   const target = targetIdFromInputs();
   const result = await plan(config);
   setOutput("pending_count", result.pending.length);

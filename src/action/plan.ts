@@ -36,6 +36,18 @@ export async function runPlan(): Promise<void> {
     );
     return;
   }
+  if (context.kind === 'pull_request_target' && context.pullRequest?.fork) {
+    // This event runs with the base repository's secrets and a write token: a fork's SQL must
+    // not run anywhere from it, not even on the shadow server.
+    core.notice(
+      'supagate does not plan a fork’s migrations on pull_request_target: the job has this repository’s secrets, and ' +
+        'the fork’s SQL would run with them. Plan on pull_request (forks get a neutral result there), or push the ' +
+        'branch to this repository.',
+    );
+    core.setOutput('blocking', 'false');
+    await textSummary('supagate plan', 'Skipped: a fork’s migrations are not run on pull_request_target.');
+    return;
+  }
   const target = targetIdFromInputs();
   const result = await plan(config);
   core.setOutput('pending_count', result.pending.length);
