@@ -184,6 +184,19 @@ describe('the Action: plan on a pull request', () => {
     }
   });
 
+  it('refuses to apply on a pull request event, changing nothing', async () => {
+    const before = await snapshot(db);
+    const run = await runAction(
+      { command: 'apply', 'db-url': db.url, 'working-directory': project.dir, backup: 'off' },
+      { event: opened, eventName: 'pull_request', env: { GITHUB_API_URL: api.url } },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(
+      "apply does not run on pull_request events: the pull request's SQL would reach production before it is merged",
+    );
+    expect(await snapshot(db)).toEqual(before);
+  });
+
   it('gives a neutral result for a pull request from a fork, which has no secrets', async () => {
     const writesBefore = api.requests.filter((r) => r.method !== 'GET').length;
     const run = await planRun(fork, { 'db-url': '' });

@@ -1156,11 +1156,27 @@ async function textSummary(title, text2) {
 }
 
 // src/action/apply.ts
+var PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target", "pull_request_review"]);
 async function runApply() {
   const run2 = readRunContext();
   const config = configFromInputs();
   const target = targetIdFromInputs();
   const dryRun = booleanInput("dry-run", false);
+  if (!dryRun && PULL_REQUEST_EVENTS.has(run2.kind)) {
+    throw new SupagateError(
+      "CONFIG_INVALID",
+      `apply does not run on ${run2.eventName} events: the pull request's SQL would reach production before it is merged`,
+      {
+        hint: "Run command: plan on pull requests, and apply on the push to the default branch (or dry-run: true here).",
+        details: { setting: "command" }
+      }
+    );
+  }
+  if (run2.kind !== "push" && booleanInput("require-approval", true)) {
+    notice(
+      `The approval gate checks the pull request of a push; this ${run2.eventName} run relies on the environment's required reviewers.`
+    );
+  }
   const store = backupStoreFromInputs(config, run2);
   let pull;
   const result = await apply(config, {

@@ -18,6 +18,8 @@ import {
   textSummary,
 } from './inputs.js';
 
+const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review']);
+
 /**
  * apply on a push to the default branch: the approval gate, then the core's plan on a shadow,
  * verified backup, apply and verification; the result goes to the job summary, the outputs
@@ -28,6 +30,21 @@ export async function runApply(): Promise<void> {
   const config = configFromInputs();
   const target = targetIdFromInputs();
   const dryRun = booleanInput('dry-run', false);
+  if (!dryRun && PULL_REQUEST_EVENTS.has(run.kind)) {
+    throw new SupagateError(
+      'CONFIG_INVALID',
+      `apply does not run on ${run.eventName} events: the pull request's SQL would reach production before it is merged`,
+      {
+        hint: 'Run command: plan on pull requests, and apply on the push to the default branch (or dry-run: true here).',
+        details: { setting: 'command' },
+      },
+    );
+  }
+  if (run.kind !== 'push' && booleanInput('require-approval', true)) {
+    core.notice(
+      `The approval gate checks the pull request of a push; this ${run.eventName} run relies on the environment's required reviewers.`,
+    );
+  }
   const store = backupStoreFromInputs(config, run);
   let pull: number | undefined;
   const result = await apply(config, {
