@@ -34,7 +34,11 @@ afterAll(async () => {
   await db.drop();
 });
 
-function planRun(event: object, inputs: Record<string, string> = {}) {
+function planRun(
+  event: object,
+  inputs: Record<string, string> = {},
+  options: { eventName?: string; env?: NodeJS.ProcessEnv } = {},
+) {
   return runAction(
     {
       command: 'plan',
@@ -46,8 +50,8 @@ function planRun(event: object, inputs: Record<string, string> = {}) {
     },
     {
       event,
-      eventName: 'pull_request',
-      env: { GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com' },
+      eventName: options.eventName ?? 'pull_request',
+      env: { GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com', ...options.env },
     },
   );
 }
@@ -121,21 +125,11 @@ describe('the Action: plan on a pull request', () => {
   });
 
   it('writes the full report to report_path and uploads it as an artifact of the run', async () => {
-    const run = await runAction(
+    const run = await planRun(
+      opened,
+      { target: 'production' },
       {
-        command: 'plan',
-        'db-url': db.url,
-        'working-directory': project.dir,
-        'shadow-url': inject('serverUrl'),
-        'github-token': 'test-token',
-        target: 'production',
-      },
-      {
-        event: opened,
-        eventName: 'pull_request',
         env: {
-          GITHUB_API_URL: api.url,
-          GITHUB_SERVER_URL: 'https://github.com',
           ACTIONS_RUNTIME_TOKEN: api.artifacts.runtimeToken(7001),
           ACTIONS_RESULTS_URL: api.url,
           GITHUB_RUN_ID: '7001',
@@ -158,20 +152,7 @@ describe('the Action: plan on a pull request', () => {
     try {
       const writesBefore = api.requests.filter((r) => r.method !== 'GET').length;
       const before = await snapshot(db);
-      const run = await runAction(
-        {
-          command: 'plan',
-          'db-url': db.url,
-          'working-directory': project.dir,
-          'shadow-url': inject('serverUrl'),
-          'github-token': 'test-token',
-        },
-        {
-          event: fork,
-          eventName: 'pull_request_target',
-          env: { GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com' },
-        },
-      );
+      const run = await planRun(fork, {}, { eventName: 'pull_request_target' });
       expect(run.exitCode, run.stdout).toBe(0);
       expect(run.stdout).toContain(
         '::notice::supagate does not plan a fork’s migrations on pull_request_target',

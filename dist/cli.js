@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-OVR5H2DC.js";
+} from "./chunk-PRHKKFHQ.js";
 import {
   __commonJS,
   __require,

@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-OVR5H2DC.js";
+} from "./chunk-PRHKKFHQ.js";
 import {
   HttpClient,
   getInput,

@@ -11,6 +11,7 @@ import type { SchemaModel } from '../schema/model.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import {
   applyToShadow,
+  connectProductionReadOnly,
   prepareShadow,
   type ShadowFailure,
   type ShadowInfo,
@@ -46,8 +47,6 @@ export interface DriftResult {
   durationMs: number;
 }
 
-const PRODUCTION_STATEMENT_TIMEOUT_MS = 60_000;
-
 const REPLAY_HINT =
   'This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.';
 
@@ -58,11 +57,7 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
   let production: Connection | undefined;
   let shadow: ShadowDatabase | undefined;
   try {
-    production = await connect(url, {
-      readOnly: true,
-      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
-      applicationName: 'supagate drift (read-only)',
-    });
+    production = await connectProductionReadOnly(url, 'drift');
     const { status, historyExists } = await loadStatus(production, discovered, config);
     if (!historyExists) {
       throw new SupagateError('HISTORY_MISSING', `${production.target.label} has no migration history`, {

@@ -15,7 +15,13 @@ import type { SchemaModel } from '../schema/model.js';
 import { renameHintsFromSql } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
-import { applyToShadow, prepareShadow, type ShadowFailure, serverMajorOf } from './shadow-run.js';
+import {
+  applyToShadow,
+  connectProductionReadOnly,
+  prepareShadow,
+  type ShadowFailure,
+  serverMajorOf,
+} from './shadow-run.js';
 
 /**
  * plan: what exactly the pending migrations will do to production. Production is only read
@@ -70,8 +76,6 @@ export interface PlanWithModels {
   after?: SchemaModel;
 }
 
-const PRODUCTION_STATEMENT_TIMEOUT_MS = 60_000;
-
 export async function plan(config: SupagateConfig): Promise<PlanResult> {
   return (await planWithModels(config)).result;
 }
@@ -110,11 +114,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
   let production: Connection | undefined;
   let shadow: ShadowDatabase | undefined;
   try {
-    production = await connect(url, {
-      readOnly: true,
-      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
-      applicationName: 'supagate plan (read-only)',
-    });
+    production = await connectProductionReadOnly(url, 'plan');
     const { status } = await loadStatus(production, discovered, config);
     const serverMajor = await serverMajorOf(production);
     const introspecting = introspect(production.client);

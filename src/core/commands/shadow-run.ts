@@ -1,6 +1,6 @@
 import type { SupagateConfig } from '../config.js';
 import { cloneSchema } from '../db/clone.js';
-import type { Connection } from '../db/connect.js';
+import { type Connection, connect } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
 import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
 import { SupagateError } from '../errors.js';
@@ -125,6 +125,17 @@ function missingExtensionHint(failure: MigrationFailure): string | undefined {
     );
   if (!extension) return undefined;
   return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Use a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
+}
+
+/** Production is only read while migrations run elsewhere: a read-only session, short statements. */
+const PRODUCTION_STATEMENT_TIMEOUT_MS = 60_000;
+
+export function connectProductionReadOnly(url: string, command: 'plan' | 'drift'): Promise<Connection> {
+  return connect(url, {
+    readOnly: true,
+    statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
+    applicationName: `supagate ${command} (read-only)`,
+  });
 }
 
 /** The server's major version (15 for 150008). */

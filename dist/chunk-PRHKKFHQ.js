@@ -34819,13 +34819,20 @@ function missingExtensionHint(failure) {
   if (!extension) return void 0;
   return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Use a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
 }
+var PRODUCTION_STATEMENT_TIMEOUT_MS = 6e4;
+function connectProductionReadOnly(url, command) {
+  return connect(url, {
+    readOnly: true,
+    statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
+    applicationName: `supagate ${command} (read-only)`
+  });
+}
 async function serverMajorOf(connection) {
   const { rows: rows2 } = await connection.client.query("SHOW server_version_num");
   return Math.floor(Number(rows2[0]?.server_version_num) / 1e4);
 }
 
 // src/core/commands/plan.ts
-var PRODUCTION_STATEMENT_TIMEOUT_MS = 6e4;
 async function plan(config) {
   return (await planWithModels(config)).result;
 }
@@ -34862,11 +34869,7 @@ async function planWithModels(config) {
   let production;
   let shadow;
   try {
-    production = await connect(url, {
-      readOnly: true,
-      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS,
-      applicationName: "supagate plan (read-only)"
-    });
+    production = await connectProductionReadOnly(url, "plan");
     const { status: status2 } = await loadStatus(production, discovered, config);
     const serverMajor = await serverMajorOf(production);
     const introspecting = introspect(production.client);
@@ -46755,7 +46758,6 @@ function invalid(setting, value, expected) {
 }
 
 // src/core/commands/drift.ts
-var PRODUCTION_STATEMENT_TIMEOUT_MS2 = 6e4;
 var REPLAY_HINT = "This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.";
 async function drift(config) {
   const started = performance.now();
@@ -46764,11 +46766,7 @@ async function drift(config) {
   let production;
   let shadow;
   try {
-    production = await connect(url, {
-      readOnly: true,
-      statementTimeoutMs: PRODUCTION_STATEMENT_TIMEOUT_MS2,
-      applicationName: "supagate drift (read-only)"
-    });
+    production = await connectProductionReadOnly(url, "drift");
     const { status: status2, historyExists } = await loadStatus(production, discovered, config);
     if (!historyExists) {
       throw new SupagateError("HISTORY_MISSING", `${production.target.label} has no migration history`, {
