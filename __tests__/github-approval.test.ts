@@ -275,13 +275,42 @@ describe('against the GitHub API', () => {
     expect(change?.sha).toBe(sha(2));
     expect(change?.at.toISOString()).toBe('2024-05-01T10:00:00.000Z');
     expect(change?.approvableCommits).toHaveLength(119);
-    expect(change?.approvableCommits[0]).toBe(sha(2));
+    expect(change?.approvableCommits?.[0]).toBe(sha(2));
     expect(change?.truncated).toBe(false);
     expect(api.requestsTo('GET', '/repos/acme/app/pulls/7/commits')).toHaveLength(2);
     expect(api.requestsTo('GET', `/repos/acme/app/commits/${sha(2)}`).map((r) => r.query.page)).toEqual([
       '1',
       '2',
     ]);
+  });
+
+  it('finds a migration change beyond the 250 commits GitHub lists, from the history of the head', async () => {
+    const sha = (n: number) => `9${n.toString(16).padStart(39, '0')}`;
+    for (let n = 1; n <= 300; n += 1) {
+      api.addCommit(9, {
+        sha: sha(n),
+        date: `2024-06-01T${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00Z`,
+        files: n === 280 ? ['supabase/migrations/3_late.sql'] : ['src/app.ts'],
+      });
+    }
+    api.addPullRequest({ number: 9, user: 'alice', headSha: sha(300) });
+    const change = await findMigrationChangeTime(octokit(), {
+      owner: 'acme',
+      repo: 'app',
+      pull: 9,
+      migrationsDir: 'supabase/migrations',
+      headSha: sha(300),
+    });
+    // Commit 280 is not among the 250 listed: without the history it would have been missed.
+    expect(change).toEqual({ sha: sha(280), at: new Date('2024-06-01T04:40:00Z'), truncated: true });
+    const late = await evaluateApproval(
+      input([review('bob', 'APPROVED', '2024-06-01T04:00:00Z')], {
+        lastMigrationChangeAt: change?.at,
+        lastMigrationChangeSha: change?.sha,
+      }),
+    );
+    expect(late.approved).toBe(false);
+    expect(late.missing[1]).toMatch(/older than the last migration change/);
   });
 
   it('counts a rename out of the migrations directory, and finds nothing when no commit touched it', async () => {

@@ -507,6 +507,9 @@ async function findMigrationChangeTime(octokit, options) {
       per_page: 100
     })
   );
+  if (commits.length >= PR_COMMIT_LIST_LIMIT && options.headSha) {
+    return lastChangeInHistory(octokit, { ...options, headSha: options.headSha, dir });
+  }
   const touches = (path) => path !== void 0 && (dir === "" || path === dir || path.startsWith(`${dir}/`));
   for (let index = commits.length - 1; index >= 0; index -= 1) {
     const commit = commits[index];
@@ -518,11 +521,31 @@ async function findMigrationChangeTime(octokit, options) {
         sha: commit.sha,
         at: new Date(date ?? 0),
         approvableCommits: commits.slice(index).map((c) => c.sha),
-        truncated: commits.length >= 250
+        truncated: commits.length >= PR_COMMIT_LIST_LIMIT
       };
     }
   }
   return void 0;
+}
+var PR_COMMIT_LIST_LIMIT = 250;
+async function lastChangeInHistory(octokit, options) {
+  const { data } = await github(
+    {
+      what: `find the last change to ${options.dir} before ${options.headSha.slice(0, 7)}`,
+      permission: "contents: read"
+    },
+    () => octokit.rest.repos.listCommits({
+      owner: options.owner,
+      repo: options.repo,
+      sha: options.headSha,
+      ...options.dir ? { path: options.dir } : {},
+      per_page: 1
+    })
+  );
+  const last = data[0];
+  if (!last) return void 0;
+  const date = last.commit.committer?.date ?? last.commit.author?.date;
+  return { sha: last.sha, at: new Date(date ?? 0), truncated: true };
 }
 async function commitFiles(octokit, owner, repo, sha) {
   const files = [];
@@ -588,7 +611,8 @@ async function checkApproval(octokit, options) {
     owner,
     repo,
     pull,
-    migrationsDir: options.migrationsDir
+    migrationsDir: options.migrationsDir,
+    headSha: pr.head.sha
   });
   const comment = await findStickyComment(octokit, {
     owner,
@@ -614,7 +638,10 @@ async function checkApproval(octokit, options) {
     ...options.approverTeams ? { approverTeams: options.approverTeams } : {},
     isTeamMember: teamMembershipViaApi(octokit),
     lastMigrationChangeAt: migrationChange?.at,
-    ...migrationChange ? { lastMigrationChangeSha: migrationChange.sha, approvableCommits: migrationChange.approvableCommits } : {},
+    ...migrationChange ? {
+      lastMigrationChangeSha: migrationChange.sha,
+      ...migrationChange.approvableCommits ? { approvableCommits: migrationChange.approvableCommits } : {}
+    } : {},
     ...recordedPlanHash ? { recordedPlanHash } : {},
     ...record?.since ? { recordedPlanSince: new Date(record.since) } : {},
     currentPlanHash: options.currentPlanHash

@@ -743,6 +743,22 @@ export class FakeGitHubApi {
     }
 
     // Commits.
+    if (rest === '/commits' && method === 'GET') {
+      // The history from `sha` (first parents), newest first; with `path`, only commits touching it.
+      const path = (url.searchParams.get('path') ?? '').replace(/\/+$/, '');
+      const list: Omit<Commit, 'files'>[] = [];
+      const seen = new Set<string>();
+      for (let sha = url.searchParams.get('sha') ?? undefined; sha && !seen.has(sha); ) {
+        seen.add(sha);
+        const commit = this.commits.get(sha);
+        if (!commit) break;
+        const { files, ...listed } = commit;
+        if (!path || files.some((f) => f.filename === path || f.filename.startsWith(`${path}/`)))
+          list.push(listed);
+        sha = commit.parents[0]?.sha;
+      }
+      return this.page(url, list);
+    }
     m = /^\/commits\/([^/]+)\/pulls$/.exec(rest);
     if (m && method === 'GET') {
       const sha = m[1] as string;

@@ -238,8 +238,11 @@ export interface MigrationChange {
   sha: string;
   /** Its committer date. */
   at: Date;
-  /** That commit and every later commit of the PR (approvals given on these are fresh). */
-  approvableCommits: string[];
+  /**
+   * That commit and every later commit of the PR (approvals given on these are fresh).
+   * Undefined when the PR has more commits than GitHub lists: the later ones are unknown.
+   */
+  approvableCommits?: string[];
   /** GitHub lists at most 250 commits of a pull request; more were not seen. */
   truncated: boolean;
 }
@@ -250,7 +253,7 @@ export interface MigrationChange {
  */
 export async function findMigrationChangeTime(
   octokit: Octokit,
-  options: { owner: string; repo: string; pull: number; migrationsDir: string },
+  options: { owner: string; repo: string; pull: number; migrationsDir: string; headSha?: string },
 ): Promise<MigrationChange | undefined> {
   const dir = options.migrationsDir.replace(/^\.\/+/, '').replace(/\/+$/, '');
   const commits = await github(
@@ -263,6 +266,9 @@ export async function findMigrationChangeTime(
         per_page: 100,
       }),
   );
+  if (commits.length >= PR_COMMIT_LIST_LIMIT && options.headSha) {
+    return lastChangeInHistory(octokit, { ...options, headSha: options.headSha, dir });
+  }
   const touches = (path: string | undefined): boolean =>
     path !== undefined && (dir === '' || path === dir || path.startsWith(`${dir}/`));
   for (let index = commits.length - 1; index >= 0; index -= 1) {
@@ -275,11 +281,43 @@ export async function findMigrationChangeTime(
         sha: commit.sha,
         at: new Date(date ?? 0),
         approvableCommits: commits.slice(index).map((c) => c.sha),
-        truncated: commits.length >= 250,
+        truncated: commits.length >= PR_COMMIT_LIST_LIMIT,
       };
     }
   }
   return undefined;
+}
+
+/** GitHub lists at most this many commits of a pull request. */
+const PR_COMMIT_LIST_LIMIT = 250;
+
+/**
+ * For pull requests longer than GitHub lists: the newest commit reachable from the head that
+ * touched the migrations, from the repository's history filtered by path. It may be a commit
+ * of the base branch merged in, which only makes approvals need to be newer.
+ */
+async function lastChangeInHistory(
+  octokit: Octokit,
+  options: { owner: string; repo: string; pull: number; headSha: string; dir: string },
+): Promise<MigrationChange | undefined> {
+  const { data } = await github(
+    {
+      what: `find the last change to ${options.dir} before ${options.headSha.slice(0, 7)}`,
+      permission: 'contents: read',
+    },
+    () =>
+      octokit.rest.repos.listCommits({
+        owner: options.owner,
+        repo: options.repo,
+        sha: options.headSha,
+        ...(options.dir ? { path: options.dir } : {}),
+        per_page: 1,
+      }),
+  );
+  const last = data[0];
+  if (!last) return undefined;
+  const date = last.commit.committer?.date ?? last.commit.author?.date;
+  return { sha: last.sha, at: new Date(date ?? 0), truncated: true };
 }
 
 async function commitFiles(
@@ -404,6 +442,7 @@ export async function checkApproval(
     repo,
     pull,
     migrationsDir: options.migrationsDir,
+    headSha: pr.head.sha,
   });
   const comment = await findStickyComment(octokit, {
     owner,
@@ -430,7 +469,12 @@ export async function checkApproval(
     isTeamMember: teamMembershipViaApi(octokit),
     lastMigrationChangeAt: migrationChange?.at,
     ...(migrationChange
-      ? { lastMigrationChangeSha: migrationChange.sha, approvableCommits: migrationChange.approvableCommits }
+      ? {
+          lastMigrationChangeSha: migrationChange.sha,
+          ...(migrationChange.approvableCommits
+            ? { approvableCommits: migrationChange.approvableCommits }
+            : {}),
+        }
       : {}),
     ...(recordedPlanHash ? { recordedPlanHash } : {}),
     ...(record?.since ? { recordedPlanSince: new Date(record.since) } : {}),
