@@ -95,14 +95,17 @@ function applyOnPush() {
   );
 }
 
-/** bob approves now: after the plan comment (and its record time) exists. */
-function approveAsBob(): void {
-  api.addReview(12, {
-    user: 'bob',
-    state: 'APPROVED',
-    commitId: HEAD,
-    submittedAt: new Date().toISOString(),
-  });
+/** bob approves, by default now: after the plan comment (and its record time) exists. */
+function approveAsBob(at = new Date()): void {
+  api.addReview(12, { user: 'bob', state: 'APPROVED', commitId: HEAD, submittedAt: at.toISOString() });
+}
+
+/** Since when the plan comment shows its current plan (GitHub's clock, to the second). */
+function recordedPlanSince(): Date {
+  const body = api.commentsOn(12).find((c) => c.body.includes('<!-- supagate:plan target='))?.body ?? '';
+  const since = / since=(\S+) -->/.exec(body)?.[1];
+  if (!since) throw new Error('the plan comment records no time');
+  return new Date(since);
 }
 
 function planOnPullRequest() {
@@ -165,6 +168,8 @@ describe('the Action: apply on push needs an approval of this plan', () => {
     try {
       const replanned = await planOnPullRequest();
       expect(replanned.exitCode, replanned.stdout).toBe(0);
+      // bob's latest approval came a second before the new plan was posted.
+      approveAsBob(new Date(recordedPlanSince().getTime() - 1_000));
       const before = await snapshot(db);
       const run = await applyOnPush();
       expect(run.exitCode).toBe(1);
@@ -174,8 +179,9 @@ describe('the Action: apply on push needs an approval of this plan', () => {
       await db.query('drop index public.notes_id_idx');
     }
     // Production is back as it was approved, but the comment shows the plan of the change:
-    // plan again, and the approval of the plan before it still does not count.
+    // plan again, and an approval from before this plan still does not count.
     expect((await planOnPullRequest()).exitCode).toBe(0);
+    approveAsBob(new Date(recordedPlanSince().getTime() - 1_000));
     const again = await applyOnPush();
     expect(again.exitCode).toBe(1);
     expect(again.stdout).toContain('approve again');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSupagateError } from '../src/core/errors.js';
-import { createOctokit } from '../src/github/client.js';
+import { createOctokit, githubNow } from '../src/github/client.js';
 import { FakeGitHubApi } from './harness/github-api.js';
 
 let api: FakeGitHubApi;
@@ -39,6 +39,21 @@ describe('createOctokit', () => {
       }
       expect(isSupagateError(caught) && caught.code).toBe('GITHUB_TOKEN_MISSING');
       expect(isSupagateError(caught) && caught.hint).toContain('github-token');
+    }
+  });
+});
+
+describe('githubNow', () => {
+  it("reads GitHub's clock from the Date header, and this machine's when GitHub does not answer", async () => {
+    const skewed = await FakeGitHubApi.start({ now: () => new Date('2031-03-04T05:06:07.890Z') });
+    try {
+      const octokit = createOctokit('test-token', { baseUrl: skewed.url });
+      expect((await githubNow(octokit)).toISOString()).toBe('2031-03-04T05:06:07.000Z');
+      skewed.fail({ path: '/rate_limit', status: 404 });
+      const local = await githubNow(octokit);
+      expect(Math.abs(local.getTime() - Date.now())).toBeLessThan(60_000);
+    } finally {
+      await skewed.close();
     }
   });
 });

@@ -677,6 +677,15 @@ function createOctokit(token, options = {}) {
     userAgent: options.userAgent ?? "supagate"
   });
 }
+async function githubNow(octokit) {
+  try {
+    const { headers } = await octokit.request("GET /rate_limit");
+    const parsed = Date.parse(String(headers.date ?? ""));
+    if (!Number.isNaN(parsed)) return new Date(parsed);
+  } catch {
+  }
+  return /* @__PURE__ */ new Date();
+}
 
 // src/github/context.ts
 import { readFileSync } from "node:fs";
@@ -1514,7 +1523,7 @@ async function publishPlan(octokit, context, result, options) {
     ...options.author ? { author: options.author } : {}
   });
   const record = previous ? readPlanRecord(previous.body) : void 0;
-  const since = record?.hash === result.planHash && record.since ? record.since : (options.now ?? /* @__PURE__ */ new Date()).toISOString();
+  const since = record?.hash === result.planHash && record.since ? record.since : (options.now ?? await githubNow(octokit)).toISOString();
   const comment = await upsertStickyComment(octokit, {
     owner,
     repo,

@@ -611,6 +611,11 @@ export class FakeGitHubApi {
     const query = url.searchParams;
     const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
 
+    if (method === 'GET' && path === '/rate_limit') {
+      // GitHub's clock is the Date header: this server's is `now`.
+      const rate = { limit: 5000, remaining: 5000, reset: 0, used: 0 };
+      return { body: { resources: { core: rate }, rate }, headers: { date: this.now().toUTCString() } };
+    }
     if (method === 'GET' && path === '/user') {
       if (identity.kind !== 'user') throw new HttpError(403, FORBIDDEN);
       return { body: user(identity.login) };

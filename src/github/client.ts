@@ -34,3 +34,19 @@ export function createOctokit(token: string | undefined, options: ClientOptions 
     userAgent: options.userAgent ?? 'supagate',
   });
 }
+
+/**
+ * GitHub's clock: the Date header of GET /rate_limit (which uses no quota). Times supagate
+ * records are compared with times GitHub stamps (review submissions), so they come from the
+ * same clock; this machine's clock only when GitHub does not answer.
+ */
+export async function githubNow(octokit: Octokit): Promise<Date> {
+  try {
+    const { headers } = await octokit.request('GET /rate_limit');
+    const parsed = Date.parse(String(headers.date ?? ''));
+    if (!Number.isNaN(parsed)) return new Date(parsed);
+  } catch {
+    // GHES without rate limiting answers 404 here: the local clock will do.
+  }
+  return new Date();
+}

@@ -1,6 +1,6 @@
 import type { PlanResult } from '../core/commands/plan.js';
 import { renderPlanMarkdown } from '../core/report/markdown.js';
-import type { Octokit } from './client.js';
+import { githubNow, type Octokit } from './client.js';
 import type { GitHubRunContext } from './context.js';
 import { PLAN_CONTEXT, setCommitStatus } from './status.js';
 import {
@@ -60,7 +60,7 @@ export async function publishPlan(
   const since =
     record?.hash === result.planHash && record.since
       ? record.since
-      : (options.now ?? new Date()).toISOString();
+      : (options.now ?? (await githubNow(octokit))).toISOString();
   const comment = await upsertStickyComment(octokit, {
     owner,
     repo,
