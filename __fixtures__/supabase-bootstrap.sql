@@ -13,7 +13,8 @@
 --   * storage.buckets / storage.objects with RLS enabled, plus the
 --     storage.foldername / filename / extension helpers used in policies;
 --   * Supabase-style grants and default privileges on schema public;
---   * an empty `supabase_realtime` publication.
+--   * an empty `supabase_realtime` publication, and realtime.messages (Realtime
+--     Authorization policies go on it).
 --
 -- How it is used: run once, as a superuser, in a freshly created database
 -- (normally a template database that every test database is cloned from with
@@ -252,6 +253,28 @@ alter default privileges for role postgres in schema public
 -- with ALTER PUBLICATION supabase_realtime ADD TABLE ...
 -- (With wal_level < logical PostgreSQL creates it anyway, with a WARNING.)
 -- -----------------------------------------------------------------------------
+-- Realtime Authorization: private channels are allowed by policies on
+-- realtime.messages, which migrations write (realtime.topic() is the channel).
+create schema if not exists realtime;
+grant usage on schema realtime to anon, authenticated, service_role;
+create table if not exists realtime.messages (
+  topic text not null,
+  extension text not null,
+  payload jsonb,
+  event text,
+  private boolean default false,
+  updated_at timestamp without time zone not null default now(),
+  inserted_at timestamp without time zone not null default now(),
+  id uuid not null default gen_random_uuid(),
+  primary key (id, inserted_at)
+) partition by range (inserted_at);
+alter table realtime.messages enable row level security;
+grant select, insert, update on realtime.messages to anon, authenticated, service_role;
+create or replace function realtime.topic() returns text language sql stable as $$
+  select nullif(current_setting('realtime.topic', true), '')::text;
+$$;
+grant execute on function realtime.topic() to anon, authenticated, service_role;
+
 do $bootstrap$
 begin
   if not exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then

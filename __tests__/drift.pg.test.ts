@@ -31,6 +31,8 @@ insert into storage.buckets (id, name, public) values ('avatars', 'avatars', tru
 create policy "avatar uploads" on storage.objects for insert to authenticated
   with check (bucket_id = 'avatars' and (select auth.uid())::text = (storage.foldername(name))[1]);
 alter publication supabase_realtime add table public.profiles;
+create policy "profile owners join their channel" on realtime.messages for select to authenticated
+  using (realtime.topic() = 'profile:' || (select auth.uid())::text);
 create schema private;
 create table private.audit (id bigint generated always as identity primary key, at timestamptz default now());`,
 };
@@ -62,14 +64,15 @@ describe('drift', () => {
     expect(await snapshot(db)).toEqual(before);
   });
 
-  it('reports what was changed outside the migrations: a policy, a column, a storage policy, a bucket, realtime', async () => {
+  it('reports what was changed outside the migrations: a policy, a column, a storage policy, a bucket, realtime, a realtime policy', async () => {
     const p = await production();
     await db.query(`
       drop policy "profiles are public" on public.profiles;
       alter table public.profiles add column website text;
       create policy "anyone reads avatars" on storage.objects for select using (bucket_id = 'avatars');
       insert into storage.buckets (id, name, public) values ('docs', 'docs', false);
-      alter publication supabase_realtime drop table public.profiles;`);
+      alter publication supabase_realtime drop table public.profiles;
+      create policy "anyone broadcasts" on realtime.messages for insert to anon with check (true);`);
     const result = await drift(driftConfig(p));
     expect(result.status).toBe('drifted');
     const byId = new Map(result.diff.changes.map((c) => [`${c.kind} ${c.id}`, c]));
@@ -85,7 +88,10 @@ describe('drift', () => {
     ]);
     expect(byId.get('bucket docs')?.action).toBe('added');
     expect(byId.get('publication supabase_realtime')?.action).toBe('changed');
-    expect(byId.size).toBe(4);
+    expect(byId.get('table realtime.messages')?.members).toEqual([
+      expect.objectContaining({ kind: 'policy', name: 'anyone broadcasts', action: 'added' }),
+    ]);
+    expect(byId.size).toBe(5);
   });
 
   it('does not count pending migrations as drift, and reports edited and unknown applied versions', async () => {

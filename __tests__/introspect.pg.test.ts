@@ -650,6 +650,14 @@ describe('introspect: every object kind', () => {
       stats: { estimatedRows: 0, pages: 0 },
     });
     expect(model.tables['storage.buckets']).toMatchObject({ managed: true, rlsEnabled: true, columns: [] });
+    // Realtime Authorization's table: a partitioned managed table, read the same way.
+    expect(model.tables['realtime.messages']).toMatchObject({
+      managed: true,
+      kind: 'partitioned',
+      rlsEnabled: true,
+      columns: [],
+      policies: {},
+    });
     // Other tables of managed schemas are not read, nor are the managed schemas' functions.
     expect(Object.keys(model.tables)).toEqual([
       'api.notes',
@@ -658,6 +666,7 @@ describe('introspect: every object kind', () => {
       'public.events_2024',
       'public.order_items',
       'public.profiles',
+      'realtime.messages',
       'storage.buckets',
       'storage.objects',
     ]);

@@ -53,6 +53,22 @@ describe('plan', () => {
     expect(await db.query('select body from public.notes')).toEqual([{ body: 'keep me' }]);
   });
 
+  it('shows a Realtime Authorization policy on realtime.messages, and who it lets in', async () => {
+    const p = await productionWith({
+      '2_realtime': `create policy "anyone listens" on realtime.messages for select to anon using (true);`,
+    });
+    const result = await plan(planConfig(p));
+    expect(result.diff.changes).toEqual([
+      expect.objectContaining({
+        kind: 'table',
+        id: 'realtime.messages',
+        action: 'changed',
+        members: [expect.objectContaining({ kind: 'policy', name: 'anyone listens', action: 'added' })],
+      }),
+    ]);
+    expect(result.access.map((a) => a.table)).toContain('realtime.messages');
+  });
+
   it('reports a dropped column as a blocking data-loss hazard at its line, and accepts it with a reason', async () => {
     const p = await productionWith({
       '2_drop_body': '-- cleanup\n\nalter table public.notes drop column body;',

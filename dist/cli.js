@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-PRHKKFHQ.js";
+} from "./chunk-FEYH3Q5D.js";
 import {
   __commonJS,
   __require,

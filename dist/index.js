@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-PRHKKFHQ.js";
+} from "./chunk-FEYH3Q5D.js";
 import {
   HttpClient,
   getInput,

@@ -330,8 +330,14 @@ export const PLATFORM_PUBLICATIONS: ReadonlySet<string> = new Set([
   'supabase_realtime_messages_publication',
 ]);
 
-/** Managed tables whose policies, RLS flags and grants migrations may change, and plans show. */
-export const POLICY_TRACKED_MANAGED_TABLES = ['storage.objects', 'storage.buckets'] as const;
+/** Managed tables whose policies, RLS flags and grants migrations may change (storage, Realtime Authorization), and plans show. */
+export const POLICY_TRACKED_MANAGED_TABLES = ['storage.objects', 'storage.buckets', 'realtime.messages'] as const;
+
+/**
+ * Managed tables whose rows migrations create (buckets, and objects through them): counted
+ * around an apply. Not realtime.messages: Realtime inserts and expires its rows all the time.
+ */
+export const ROW_TRACKED_MANAGED_TABLES = ['storage.buckets', 'storage.objects'] as const;
 
 /** Schemas PostgREST exposes by default; lints about the API use them. */
 export const DEFAULT_API_SCHEMAS = ['public', 'graphql_public'] as const;

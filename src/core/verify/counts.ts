@@ -1,6 +1,6 @@
 import { type Client, type Connection, connect, disconnect, pgErrorFields } from '../db/connect.js';
 import { SupagateError } from '../errors.js';
-import { MANAGED_SCHEMAS, POLICY_TRACKED_MANAGED_TABLES } from '../schema/model.js';
+import { MANAGED_SCHEMAS, ROW_TRACKED_MANAGED_TABLES } from '../schema/model.js';
 import { normalizeTable, quotedTableSql } from './identity.js';
 
 /*
@@ -192,7 +192,7 @@ async function countOne(client: Client, table: TableRow): Promise<number> {
 }
 
 async function listTables(client: Client, options: CountOptions): Promise<TableRow[]> {
-  const managed = (options.managedTables ?? [...POLICY_TRACKED_MANAGED_TABLES]).map(normalizeTable);
+  const managed = (options.managedTables ?? [...ROW_TRACKED_MANAGED_TABLES]).map(normalizeTable);
   const schemaFilter = options.schemas
     ? 'n.nspname = ANY ($1::text[])'
     : `n.nspname <> ALL ($1::text[]) AND n.nspname !~ '^pg_'`;

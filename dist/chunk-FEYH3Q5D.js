@@ -32686,7 +32686,8 @@ var PLATFORM_PUBLICATIONS = /* @__PURE__ */ new Set([
   "supabase_realtime",
   "supabase_realtime_messages_publication"
 ]);
-var POLICY_TRACKED_MANAGED_TABLES = ["storage.objects", "storage.buckets"];
+var POLICY_TRACKED_MANAGED_TABLES = ["storage.objects", "storage.buckets", "realtime.messages"];
+var ROW_TRACKED_MANAGED_TABLES = ["storage.buckets", "storage.objects"];
 var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
 
 // src/core/schema/introspect.ts
@@ -44509,7 +44510,7 @@ async function countOne(client, table2) {
   }
 }
 async function listTables(client, options) {
-  const managed = (options.managedTables ?? [...POLICY_TRACKED_MANAGED_TABLES]).map(normalizeTable);
+  const managed = (options.managedTables ?? [...ROW_TRACKED_MANAGED_TABLES]).map(normalizeTable);
   const schemaFilter = options.schemas ? "n.nspname = ANY ($1::text[])" : `n.nspname <> ALL ($1::text[]) AND n.nspname !~ '^pg_'`;
   const { rows: rows2 } = await client.query(
     `SELECT format('%I.%I', n.nspname, c.relname) AS id, c.oid::int8::text AS oid, c.relkind::text AS kind,
