@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-FEYH3Q5D.js";
+} from "./chunk-53MU27NU.js";
 import {
   __commonJS,
   __require,

@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-FEYH3Q5D.js";
+} from "./chunk-53MU27NU.js";
 import {
   HttpClient,
   getInput,

@@ -331,7 +331,11 @@ export const PLATFORM_PUBLICATIONS: ReadonlySet<string> = new Set([
 ]);
 
 /** Managed tables whose policies, RLS flags and grants migrations may change (storage, Realtime Authorization), and plans show. */
-export const POLICY_TRACKED_MANAGED_TABLES = ['storage.objects', 'storage.buckets', 'realtime.messages'] as const;
+export const POLICY_TRACKED_MANAGED_TABLES = [
+  'storage.objects',
+  'storage.buckets',
+  'realtime.messages',
+] as const;
 
 /**
  * Managed tables whose rows migrations create (buckets, and objects through them): counted

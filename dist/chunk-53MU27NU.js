@@ -32686,7 +32686,11 @@ var PLATFORM_PUBLICATIONS = /* @__PURE__ */ new Set([
   "supabase_realtime",
   "supabase_realtime_messages_publication"
 ]);
-var POLICY_TRACKED_MANAGED_TABLES = ["storage.objects", "storage.buckets", "realtime.messages"];
+var POLICY_TRACKED_MANAGED_TABLES = [
+  "storage.objects",
+  "storage.buckets",
+  "realtime.messages"
+];
 var ROW_TRACKED_MANAGED_TABLES = ["storage.buckets", "storage.objects"];
 var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
 
