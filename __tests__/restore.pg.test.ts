@@ -228,6 +228,47 @@ describe('restoring a backup', () => {
     ).toEqual([{ username: 'new@example.com' }]);
   });
 
+  it('puts back the Realtime Authorization policies on realtime.messages as the backup recorded them', async () => {
+    const db = await project(databases);
+    await db.query(
+      `create function public.is_member(topic text) returns boolean language sql stable as $$ select topic like 'room:%' $$`,
+    );
+    await db.query(
+      `create policy "members listen" on realtime.messages for select to authenticated
+         using ((select public.is_member(realtime.topic())))`,
+    );
+    const store = new DirectoryStore(join(work, 'realtime'));
+    const manifest = await takeBackup({ dbUrl: db.url, store, encryptionKey: SECRET });
+    expect(manifest.rls['realtime.messages']?.policies.map((p) => p.name)).toEqual(['members listen']);
+    expect(manifest.rowCounts).not.toHaveProperty(['realtime.messages']);
+    const policies = () =>
+      db.query(
+        `select policyname, cmd, roles::text, qual, with_check from pg_policies where schemaname = 'realtime' order by 1`,
+      );
+    const before = await policies();
+
+    // After the backup: a channel opened to anyone, and the members' policy changed.
+    await db.query(`
+      drop policy "members listen" on realtime.messages;
+      create policy "members listen" on realtime.messages for select to authenticated using (true);
+      create policy "anyone broadcasts" on realtime.messages for insert to anon with check (true);`);
+    const result = await restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET });
+    expect(result.ok).toBe(true);
+    expect(await policies()).toEqual(before);
+    expect(result.rls.find((r) => r.table === 'realtime.messages')).toMatchObject({ ok: true });
+    expect(result.steps).toContain(
+      'Put back the policies of realtime.messages as the backup recorded them: drop the 2 current ones, create 1 policy after the restore',
+    );
+
+    // A target without Realtime: nothing to put back, and nothing to compare.
+    await db.query('drop table realtime.messages');
+    const withoutRealtime = await restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET });
+    expect(withoutRealtime.ok).toBe(true);
+    expect(withoutRealtime.steps).toContain(
+      "realtime.messages does not exist here: the backup's 1 policy for it cannot be put back",
+    );
+  });
+
   it('leaves the database exactly as it was when a statement fails half-way', async () => {
     const db = await project(databases);
     const role = `restore_test_${randomBytes(4).toString('hex')}`;

@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-53MU27NU.js";
+} from "./chunk-V7ED6YBI.js";
 import {
   __commonJS,
   __require,

@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-53MU27NU.js";
+} from "./chunk-V7ED6YBI.js";
 import {
   HttpClient,
   getInput,

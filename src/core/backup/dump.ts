@@ -10,7 +10,7 @@ import type { Client } from '../db/connect.js';
 import { type FoundTool, firstLines, libpqEnvironment, runTool } from '../db/pgtools.js';
 import { describeTarget, redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
-import { MANAGED_SCHEMAS } from '../schema/model.js';
+import { MANAGED_SCHEMAS, POLICY_ONLY_MANAGED_TABLES } from '../schema/model.js';
 import { type BackupKey, decryptToFile, encryptStream, isEncryptedHeader } from './encryption.js';
 import type { BackupStore } from './stores.js';
 
@@ -25,7 +25,9 @@ import type { BackupStore } from './stores.js';
  *   MANAGED_SCHEMAS and schemas that belong to an extension), the `supabase_migrations`
  *   schema (history and audit, so a restore also restores what was applied), and the rows,
  *   definitions and policies of `storage.buckets` and `storage.objects` (migrations create
- *   buckets and policies; the files themselves live in Storage's object store, not here).
+ *   buckets and policies; the files themselves live in Storage's object store, not here),
+ *   and the manifest records the policies of realtime.messages (POLICY_ONLY_MANAGED_TABLES)
+ *   without its rows.
  *   auth and the other managed schemas are left out: Supabase owns them, and a restore into
  *   the same project finds them in place.
  * - `schema`: the same selection, definitions only (`--schema-only`).
@@ -148,6 +150,14 @@ export async function resolveScope(client: Client, scope: BackupScope = 'data'):
     .map((r) => ({ oid: r.oid, name: r.qualified }));
   const rowTables = inScope.filter((r) => r.relkind === 'r').map((r) => ({ oid: r.oid, name: r.qualified }));
   const rlsTables = inScope.filter(isTable).map((r) => ({ oid: r.oid, name: r.qualified }));
+  // Realtime Authorization's policies: recorded (not dumped) so that a restore puts them back.
+  if (kind !== 'named') {
+    for (const qualified of POLICY_ONLY_MANAGED_TABLES) {
+      const [schema, name] = qualified.split('.') as [string, string];
+      const found = relations.find((r) => r.schema === schema && r.name === name && isTable(r));
+      if (found) rlsTables.push({ oid: found.oid, name: found.qualified });
+    }
+  }
   return {
     description: {
       kind,

@@ -10,7 +10,8 @@ import { type FoundTool, findPgTool, firstLines, runTool } from '../db/pgtools.j
 import { redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import { HISTORY_SCHEMA } from '../migrations/history.js';
-import { MANAGED_SCHEMAS } from '../schema/model.js';
+import { plural } from '../report/describe.js';
+import { MANAGED_SCHEMAS, POLICY_ONLY_MANAGED_TABLES } from '../schema/model.js';
 import { fetchBackupFile, parseQualifiedName } from './dump.js';
 import { type BackupKey, parseBackupKey } from './encryption.js';
 import {
@@ -18,6 +19,7 @@ import {
   countRows,
   type PolicySnapshot,
   rlsSnapshot,
+  type TableRls,
   targetFingerprint,
 } from './manifest.js';
 import type { BackupStore } from './stores.js';
@@ -539,6 +541,8 @@ async function planRestore(
     partialOid.set(row.name, Number(row.oid));
   }
   const partialOids = [...partialOid.values()];
+  const policyOnly = await policyOnlyTables(client, manifest);
+  const policyOnlyOids = policyOnly.present.map((t) => t.oid);
 
   // Lock first, so that what is read next stays true until the commit.
   if (options.lock) {
@@ -587,7 +591,8 @@ async function planRestore(
     for (const row of rows) {
       if (partialOids.includes(Number(row.table_oid)))
         cascadedPolicies.add(`${row.table_oid}\u0000${row.name}`);
-      else unsafe.push(row.description);
+      // Policies of the policy-only tables are all dropped first and put back afterwards.
+      else if (!policyOnlyOids.includes(Number(row.table_oid))) unsafe.push(row.description);
     }
   }
 
@@ -808,6 +813,11 @@ async function planRestore(
     );
     scope.partialTables.splice(0, scope.partialTables.length, ...order);
   }
+
+  const policyOnlyRestore = await policyOnlyStatements(client, manifest, policyOnly);
+  first.push(...policyOnlyRestore.before);
+  firstSteps.push(...policyOnlyRestore.steps);
+  after.push(...policyOnlyRestore.after);
 
   before.push(...first);
   steps.push(...firstSteps);
@@ -1485,6 +1495,107 @@ class CopyFromStdin implements pg.Submittable {
 /* Verification                                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------------------------ */
+/* Policy-only managed tables (realtime.messages)                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+interface PolicyOnlyTables {
+  /** In the backup and in the target. */
+  present: { name: string; oid: number; backup: TableRls }[];
+  /** In the backup, not in the target (no Realtime here): nothing to put back. */
+  missing: string[];
+}
+
+async function policyOnlyTables(client: Client, manifest: BackupManifest): Promise<PolicyOnlyTables> {
+  const names = Object.keys(manifest.rls).filter((name) =>
+    (POLICY_ONLY_MANAGED_TABLES as readonly string[]).includes(name),
+  );
+  if (names.length === 0) return { present: [], missing: [] };
+  const { rows } = await client.query<{ name: string; oid: number | null }>(
+    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
+    [names],
+  );
+  const present: PolicyOnlyTables['present'] = [];
+  const missing: string[] = [];
+  for (const row of rows) {
+    if (row.oid === null) missing.push(row.name);
+    else present.push({ name: row.name, oid: Number(row.oid), backup: manifest.rls[row.name] as TableRls });
+  }
+  return { present, missing };
+}
+
+/**
+ * The policies of realtime.messages as the backup recorded them: every current one dropped
+ * before the restore, the backup's created after it (their expressions may call functions
+ * the restore brings back), under the search_path their text was read with.
+ */
+async function policyOnlyStatements(
+  client: Client,
+  manifest: BackupManifest,
+  tables: PolicyOnlyTables,
+): Promise<{ before: Statement[]; after: Statement[]; steps: string[] }> {
+  const before: Statement[] = [];
+  const after: Statement[] = [];
+  const steps = tables.missing.map(
+    (name) =>
+      `${name} does not exist here: the backup's ${plural(manifest.rls[name]?.policies.length ?? 0, 'policy', 'policies')} for it cannot be put back`,
+  );
+  if (tables.present.length === 0) return { before, after, steps };
+  const current = await withDefaultSearchPath(client, () =>
+    rlsSnapshot(
+      client,
+      tables.present.map((t) => t.oid),
+    ),
+  );
+  after.push({
+    sql: `SELECT set_config('search_path', (SELECT reset_val FROM pg_settings WHERE name = 'search_path'), true)`,
+    what: 'using the default search_path for policy expressions',
+  });
+  for (const table of tables.present) {
+    const now = current[table.name] ?? { rlsEnabled: false, rlsForced: false, policies: [] };
+    for (const policy of now.policies) {
+      before.push({
+        sql: `DROP POLICY IF EXISTS ${ident(policy.name)} ON ${table.name}`,
+        what: `dropping policy "${policy.name}" on ${table.name}`,
+      });
+    }
+    const flags: string[] = [];
+    if (now.rlsEnabled !== table.backup.rlsEnabled)
+      flags.push(`${table.backup.rlsEnabled ? 'ENABLE' : 'DISABLE'} ROW LEVEL SECURITY`);
+    if (now.rlsForced !== table.backup.rlsForced)
+      flags.push(`${table.backup.rlsForced ? 'FORCE' : 'NO FORCE'} ROW LEVEL SECURITY`);
+    if (flags.length > 0) {
+      before.push({
+        sql: `ALTER TABLE ${table.name} ${flags.join(', ')}`,
+        what: `setting RLS of ${table.name}`,
+      });
+      steps.push(`${flags.map((f) => f.toLowerCase()).join(', ')} on ${table.name}, as in the backup`);
+    }
+    for (const policy of table.backup.policies) {
+      after.push({
+        sql: createPolicySql(table.name, policy),
+        what: `creating policy "${policy.name}" on ${table.name}`,
+      });
+    }
+    steps.push(
+      `Put back the policies of ${table.name} as the backup recorded them: drop the ${plural(now.policies.length, 'current one', 'current ones')}, create ${plural(table.backup.policies.length, 'policy', 'policies')} after the restore`,
+    );
+  }
+  after.push({ sql: `SELECT set_config('search_path', '', true)`, what: 'restoring the empty search_path' });
+  return { before, after, steps };
+}
+
+function createPolicySql(table: string, policy: PolicySnapshot): string {
+  const roles = policy.roles.map((role) => (role === 'public' ? 'PUBLIC' : ident(role))).join(', ');
+  return [
+    `CREATE POLICY ${ident(policy.name)} ON ${table}`,
+    `AS ${policy.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${policy.command}`,
+    `TO ${roles || 'PUBLIC'}`,
+    ...(policy.using ? [`USING (${policy.using})`] : []),
+    ...(policy.withCheck ? [`WITH CHECK (${policy.withCheck})`] : []),
+  ].join(' ');
+}
+
 async function verify(
   client: Client,
   manifest: BackupManifest,
@@ -1537,6 +1648,10 @@ async function verifyNow(
       .map((name) => oids.get(name) as number),
   );
   const rls = Object.entries(manifest.rls)
+    // A policy-only table the target does not have (no Realtime there) has nothing to compare.
+    .filter(
+      ([table]) => oids.has(table) || !(POLICY_ONLY_MANAGED_TABLES as readonly string[]).includes(table),
+    )
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([table, expected]) => {
       const now = snapshot[table];

@@ -343,6 +343,12 @@ export const POLICY_TRACKED_MANAGED_TABLES = [
  */
 export const ROW_TRACKED_MANAGED_TABLES = ['storage.buckets', 'storage.objects'] as const;
 
+/**
+ * Managed tables whose policies (and RLS switches) belong to the application but whose rows do
+ * not: backups record their policies, and a restore puts them back.
+ */
+export const POLICY_ONLY_MANAGED_TABLES = ['realtime.messages'] as const;
+
 /** Schemas PostgREST exposes by default; lints about the API use them. */
 export const DEFAULT_API_SCHEMAS = ['public', 'graphql_public'] as const;
 

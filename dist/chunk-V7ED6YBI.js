@@ -32692,6 +32692,7 @@ var POLICY_TRACKED_MANAGED_TABLES = [
   "realtime.messages"
 ];
 var ROW_TRACKED_MANAGED_TABLES = ["storage.buckets", "storage.objects"];
+var POLICY_ONLY_MANAGED_TABLES = ["realtime.messages"];
 var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
 
 // src/core/schema/introspect.ts
@@ -43785,6 +43786,13 @@ async function resolveScope(client, scope = "data") {
   const expectedTables = inScope.filter((r) => r.relkind === "r" || schemaOnly && r.relkind === "p").map((r) => ({ oid: r.oid, name: r.qualified }));
   const rowTables = inScope.filter((r) => r.relkind === "r").map((r) => ({ oid: r.oid, name: r.qualified }));
   const rlsTables = inScope.filter(isTable).map((r) => ({ oid: r.oid, name: r.qualified }));
+  if (kind !== "named") {
+    for (const qualified of POLICY_ONLY_MANAGED_TABLES) {
+      const [schema, name] = qualified.split(".");
+      const found = relations.find((r) => r.schema === schema && r.name === name && isTable(r));
+      if (found) rlsTables.push({ oid: found.oid, name: found.qualified });
+    }
+  }
   return {
     description: {
       kind,
@@ -47213,6 +47221,8 @@ async function planRestore(client, manifest, scope, toc, options) {
     partialOid.set(row.name, Number(row.oid));
   }
   const partialOids = [...partialOid.values()];
+  const policyOnly = await policyOnlyTables(client, manifest);
+  const policyOnlyOids = policyOnly.present.map((t) => t.oid);
   if (options.lock) {
     const { rows: lockRows } = await client.query(
       `SELECT format('%I.%I', n.nspname, c.relname) AS name
@@ -47253,7 +47263,7 @@ async function planRestore(client, manifest, scope, toc, options) {
     for (const row of rows2) {
       if (partialOids.includes(Number(row.table_oid)))
         cascadedPolicies.add(`${row.table_oid}\0${row.name}`);
-      else unsafe.push(row.description);
+      else if (!policyOnlyOids.includes(Number(row.table_oid))) unsafe.push(row.description);
     }
   }
   const recreatedTriggers = [];
@@ -47435,6 +47445,10 @@ async function planRestore(client, manifest, scope, toc, options) {
     );
     scope.partialTables.splice(0, scope.partialTables.length, ...order);
   }
+  const policyOnlyRestore = await policyOnlyStatements(client, manifest, policyOnly);
+  first.push(...policyOnlyRestore.before);
+  firstSteps.push(...policyOnlyRestore.steps);
+  after.push(...policyOnlyRestore.after);
   before.push(...first);
   steps2.push(...firstSteps);
   for (const schema of dropped) {
@@ -47990,6 +48004,84 @@ var CopyFromStdin = class {
   handleCopyData() {
   }
 };
+async function policyOnlyTables(client, manifest) {
+  const names = Object.keys(manifest.rls).filter(
+    (name) => POLICY_ONLY_MANAGED_TABLES.includes(name)
+  );
+  if (names.length === 0) return { present: [], missing: [] };
+  const { rows: rows2 } = await client.query(
+    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
+    [names]
+  );
+  const present = [];
+  const missing = [];
+  for (const row of rows2) {
+    if (row.oid === null) missing.push(row.name);
+    else present.push({ name: row.name, oid: Number(row.oid), backup: manifest.rls[row.name] });
+  }
+  return { present, missing };
+}
+async function policyOnlyStatements(client, manifest, tables) {
+  const before = [];
+  const after = [];
+  const steps2 = tables.missing.map(
+    (name) => `${name} does not exist here: the backup's ${plural2(manifest.rls[name]?.policies.length ?? 0, "policy", "policies")} for it cannot be put back`
+  );
+  if (tables.present.length === 0) return { before, after, steps: steps2 };
+  const current = await withDefaultSearchPath(
+    client,
+    () => rlsSnapshot(
+      client,
+      tables.present.map((t) => t.oid)
+    )
+  );
+  after.push({
+    sql: `SELECT set_config('search_path', (SELECT reset_val FROM pg_settings WHERE name = 'search_path'), true)`,
+    what: "using the default search_path for policy expressions"
+  });
+  for (const table2 of tables.present) {
+    const now = current[table2.name] ?? { rlsEnabled: false, rlsForced: false, policies: [] };
+    for (const policy of now.policies) {
+      before.push({
+        sql: `DROP POLICY IF EXISTS ${ident(policy.name)} ON ${table2.name}`,
+        what: `dropping policy "${policy.name}" on ${table2.name}`
+      });
+    }
+    const flags = [];
+    if (now.rlsEnabled !== table2.backup.rlsEnabled)
+      flags.push(`${table2.backup.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY`);
+    if (now.rlsForced !== table2.backup.rlsForced)
+      flags.push(`${table2.backup.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY`);
+    if (flags.length > 0) {
+      before.push({
+        sql: `ALTER TABLE ${table2.name} ${flags.join(", ")}`,
+        what: `setting RLS of ${table2.name}`
+      });
+      steps2.push(`${flags.map((f) => f.toLowerCase()).join(", ")} on ${table2.name}, as in the backup`);
+    }
+    for (const policy of table2.backup.policies) {
+      after.push({
+        sql: createPolicySql(table2.name, policy),
+        what: `creating policy "${policy.name}" on ${table2.name}`
+      });
+    }
+    steps2.push(
+      `Put back the policies of ${table2.name} as the backup recorded them: drop the ${plural2(now.policies.length, "current one", "current ones")}, create ${plural2(table2.backup.policies.length, "policy", "policies")} after the restore`
+    );
+  }
+  after.push({ sql: `SELECT set_config('search_path', '', true)`, what: "restoring the empty search_path" });
+  return { before, after, steps: steps2 };
+}
+function createPolicySql(table2, policy) {
+  const roles = policy.roles.map((role) => role === "public" ? "PUBLIC" : ident(role)).join(", ");
+  return [
+    `CREATE POLICY ${ident(policy.name)} ON ${table2}`,
+    `AS ${policy.permissive ? "PERMISSIVE" : "RESTRICTIVE"} FOR ${policy.command}`,
+    `TO ${roles || "PUBLIC"}`,
+    ...policy.using ? [`USING (${policy.using})`] : [],
+    ...policy.withCheck ? [`WITH CHECK (${policy.withCheck})`] : []
+  ].join(" ");
+}
 async function verify(client, manifest) {
   return withDefaultSearchPath(client, () => verifyNow(client, manifest));
 }
@@ -48020,7 +48112,9 @@ async function verifyNow(client, manifest) {
     client,
     Object.keys(manifest.rls).filter((name) => oids.has(name)).map((name) => oids.get(name))
   );
-  const rls = Object.entries(manifest.rls).sort(([a], [b]) => a.localeCompare(b)).map(([table2, expected]) => {
+  const rls = Object.entries(manifest.rls).filter(
+    ([table2]) => oids.has(table2) || !POLICY_ONLY_MANAGED_TABLES.includes(table2)
+  ).sort(([a], [b]) => a.localeCompare(b)).map(([table2, expected]) => {
     const now = snapshot[table2];
     const differences = [];
     if (!now) {
