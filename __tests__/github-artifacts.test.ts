@@ -241,8 +241,9 @@ describe('GitHubArtifactStore', () => {
       status: 403,
       message: 'Resource not accessible by integration',
     });
-    for (const attempt of [store().list(), store().get('x.dump.enc')]) {
-      const error = await rejection(attempt);
+    // One at a time: a second promise rejecting while the first is awaited would go unhandled.
+    for (const attempt of [() => store().list(), () => store().get('x.dump.enc')]) {
+      const error = await rejection(attempt());
       expect(error.code).toBe('GITHUB_FORBIDDEN');
       expect(`${error.message} ${error.hint}`).toContain('actions: read');
     }
