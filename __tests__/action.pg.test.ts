@@ -94,6 +94,49 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
     }
   });
 
+  it('refuses the default artifact store without backup-key before anything runs, naming the input', async () => {
+    await project.write('supabase/migrations/2_b.sql', 'create table public.b (id int primary key);');
+    try {
+      const before = await snapshot(db);
+      const run = await runAction({
+        command: 'apply',
+        'db-url': db.url,
+        'working-directory': project.dir,
+        'require-approval': 'false',
+      });
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout).toContain(
+        '[BACKUP_UNENCRYPTED_ARTIFACT]: The github-artifact backup store takes only encrypted backups, and no encryption key is set',
+      );
+      expect(run.stdout).toContain("Set the Action's backup-key input from a secret");
+      expect(await snapshot(db)).toEqual(before);
+    } finally {
+      await project.remove('supabase/migrations/2_b.sql');
+    }
+  });
+
+  it('names the inputs at fault: rollback without a target, or with two; a target name that is not one', async () => {
+    const rollback = (inputs: Record<string, string>) =>
+      runAction(
+        { command: 'rollback', 'db-url': db.url, 'working-directory': project.dir, ...inputs },
+        { eventName: 'workflow_dispatch' },
+      );
+    const neither = await rollback({});
+    expect(neither.exitCode).toBe(1);
+    expect(neither.stdout).toContain('[CONFIG_INVALID]: rollback needs to-version or backup-id');
+    const both = await rollback({ 'to-version': '1', 'backup-id': backupId });
+    expect(both.exitCode).toBe(1);
+    expect(both.stdout).toContain('[CONFIG_INVALID]: Give either to-version or backup-id, not both');
+    const badTarget = await runAction({
+      command: 'drift',
+      'db-url': db.url,
+      'working-directory': project.dir,
+      target: 'prod db',
+    });
+    expect(badTarget.exitCode).toBe(1);
+    expect(badTarget.stdout).toContain('[CONFIG_INVALID]: The target input "prod db" is not a short name');
+  });
+
   it('fails with a clear message for a command it does not have', async () => {
     const run = await runAction({ command: 'deploy', 'db-url': db.url });
     expect(run.exitCode).toBe(1);

@@ -13,7 +13,7 @@ import { findPgTool } from '../src/core/db/pgtools.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { rejection } from './harness/errors.js';
 
-/** A hex key, as the backup-encryption-key secret holds it. */
+/** A hex key, as the backup-key secret holds it. */
 const SECRET = randomBytes(32).toString('hex');
 const USERS = [
   '00000000-0000-0000-0000-00000000000a',

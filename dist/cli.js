@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-V7ED6YBI.js";
+} from "./chunk-Q563VBBR.js";
 import {
   __commonJS,
   __require,

@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-V7ED6YBI.js";
+} from "./chunk-Q563VBBR.js";
 import {
   HttpClient,
   getInput,

@@ -56,7 +56,7 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       'BACKUP_UNENCRYPTED_ARTIFACT',
       `The ${options.store.kind} store takes only encrypted backups, and no encryption key is set`,
       {
-        hint: 'Set an encryption key (the backup-encryption-key input, from a secret): anyone with read access to the repository can download artifacts.',
+        hint: "Set an encryption key ($SUPAGATE_BACKUP_KEY, or the Action's backup-key input, from a secret): anyone with read access to the repository can download artifacts. Nothing was changed.",
       },
     );
   }

@@ -305,7 +305,7 @@ function requireKey(options: RestoreOptions, manifest: BackupManifest): BackupKe
       'BACKUP_DECRYPT_FAILED',
       `Backup ${manifest.id} is encrypted (${manifest.encryption}) and no encryption key was given`,
       {
-        hint: 'Pass the key the backup was taken with (the backup-encryption-key secret). Nothing was changed.',
+        hint: "Pass the key the backup was taken with ($SUPAGATE_BACKUP_KEY, or the Action's backup-key input, from a secret). Nothing was changed.",
         details: { backupId: manifest.id },
       },
     );

@@ -526,7 +526,7 @@ export class ArtifactStore implements BackupStore {
           'BACKUP_UNENCRYPTED_ARTIFACT',
           `Refusing to upload "${key}" as a GitHub artifact unencrypted: anyone with read access to the repository can download artifacts`,
           {
-            hint: 'Set an encryption key (the backup-encryption-key input, from a secret), or store backups elsewhere; allow-unencrypted-artifacts only for repositories whose readers may see production data.',
+            hint: "Set an encryption key (the Action's backup-key input, from a secret), or store backups elsewhere; allow-unencrypted-artifacts only for repositories whose readers may see production data.",
             details: { key },
           },
         );

@@ -43603,7 +43603,7 @@ var ArtifactStore = class {
           "BACKUP_UNENCRYPTED_ARTIFACT",
           `Refusing to upload "${key}" as a GitHub artifact unencrypted: anyone with read access to the repository can download artifacts`,
           {
-            hint: "Set an encryption key (the backup-encryption-key input, from a secret), or store backups elsewhere; allow-unencrypted-artifacts only for repositories whose readers may see production data.",
+            hint: "Set an encryption key (the Action's backup-key input, from a secret), or store backups elsewhere; allow-unencrypted-artifacts only for repositories whose readers may see production data.",
             details: { key }
           }
         );
@@ -43667,6 +43667,17 @@ function openBackupStore(config) {
   }
   return new DirectoryStore(
     isAbsolute(config.backupDir) ? config.backupDir : join7(config.projectDir, config.backupDir)
+  );
+}
+function assertEncryptionFor(store, config) {
+  if (!store.requiresEncryption || config.backupKey) return;
+  throw new SupagateError(
+    "BACKUP_UNENCRYPTED_ARTIFACT",
+    `The ${store.kind} backup store takes only encrypted backups, and no encryption key is set`,
+    {
+      hint: "Set the Action's backup-key input from a secret (anyone with read access to the repository can download artifacts), or allow-unencrypted-artifacts: true for repositories whose readers may see production data. Nothing was changed.",
+      details: { setting: "backup-key" }
+    }
   );
 }
 
@@ -44175,7 +44186,7 @@ async function takeBackup(options) {
       "BACKUP_UNENCRYPTED_ARTIFACT",
       `The ${options.store.kind} store takes only encrypted backups, and no encryption key is set`,
       {
-        hint: "Set an encryption key (the backup-encryption-key input, from a secret): anyone with read access to the repository can download artifacts."
+        hint: "Set an encryption key ($SUPAGATE_BACKUP_KEY, or the Action's backup-key input, from a secret): anyone with read access to the repository can download artifacts. Nothing was changed."
       }
     );
   }
@@ -45763,6 +45774,7 @@ async function apply(userConfig, options = {}) {
   const discovered = await discover(config);
   const verifier = config.verify === "on" ? createVerifier(config, file, url, options.onProgress) : void 0;
   const store = config.backup === "on" ? options.store ?? openBackupStore(config) : void 0;
+  if (store) assertEncryptionFor(store, config);
   if (options.dryRun) {
     return withReadOnlyConnection(url, async (connection2) => {
       const { status: status2 } = await loadStatus(connection2, discovered, config);
@@ -47052,7 +47064,7 @@ function requireKey(options, manifest) {
       "BACKUP_DECRYPT_FAILED",
       `Backup ${manifest.id} is encrypted (${manifest.encryption}) and no encryption key was given`,
       {
-        hint: "Pass the key the backup was taken with (the backup-encryption-key secret). Nothing was changed.",
+        hint: "Pass the key the backup was taken with ($SUPAGATE_BACKUP_KEY, or the Action's backup-key input, from a secret). Nothing was changed.",
         details: { backupId: manifest.id }
       }
     );
@@ -48221,6 +48233,7 @@ async function rollback(config, options) {
   const { config: effective, file } = await withProjectFile(config);
   const discovered = await discover(effective);
   const store = effective.backup === "on" && !options.dryRun ? options.store ?? openBackupStore(effective) : void 0;
+  if (store) assertEncryptionFor(store, effective);
   const verifier = effective.verify === "on" ? createVerifier(effective, file, url, options.onProgress) : void 0;
   let connection;
   let release;
@@ -48344,6 +48357,7 @@ async function rollbackToBackup(config, options) {
   registerSecret(config.backupKey);
   const started = performance.now();
   const store = options.store ?? openBackupStore(config);
+  if (config.backup === "on" && !options.dryRun) assertEncryptionFor(store, config);
   const manifest = await readManifest(store, options.backupId);
   let connection;
   let release;
