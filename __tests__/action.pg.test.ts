@@ -137,6 +137,26 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
     expect(badTarget.stdout).toContain('[CONFIG_INVALID]: The target input "prod db" is not a short name');
   });
 
+  it('checks the schemas api-schemas names as exposed: verify fails on a table there without RLS', async () => {
+    await db.query('create schema api; create table api.exposed (id int primary key)');
+    try {
+      const verify = (schemas: string) =>
+        runAction({
+          command: 'verify',
+          'db-url': db.url,
+          'working-directory': project.dir,
+          'api-schemas': schemas,
+        });
+      const exposed = await verify('public,api');
+      expect(exposed.exitCode).toBe(1);
+      expect(exposed.stdout).toContain('api.exposed is in the API schema api without row level security');
+      const hidden = await verify('public');
+      expect(hidden.exitCode, hidden.stdout).toBe(0);
+    } finally {
+      await db.query('drop schema api cascade');
+    }
+  });
+
   it('fails with a clear message for a command it does not have', async () => {
     const run = await runAction({ command: 'deploy', 'db-url': db.url });
     expect(run.exitCode).toBe(1);
