@@ -214,7 +214,7 @@ describe('restoring a backup', () => {
     );
     expect(steps).toContain('Delete the rows of storage.objects, storage.buckets');
     expect(steps).toContain('Re-create trigger on_auth_user_created on auth.users');
-    expect(steps).toContain('Add public.comments to publication supabase_realtime again');
+    expect(steps).toContain('Add public.comments to publication supabase_realtime, as in the backup');
     expect(result.steps.at(-1)).toBe('Commit');
 
     // The re-created trigger works: a new user gets a profile.
@@ -267,6 +267,28 @@ describe('restoring a backup', () => {
     expect(withoutRealtime.steps).toContain(
       "realtime.messages does not exist here: the backup's 1 policy for it cannot be put back",
     );
+  });
+
+  it('puts back the publication memberships the backup recorded, also of a table dropped since', async () => {
+    const db = await project(databases);
+    const store = new DirectoryStore(join(work, 'publications'));
+    const manifest = await takeBackup({ dbUrl: db.url, store, encryptionKey: SECRET });
+    expect(manifest.publications).toContainEqual(
+      expect.objectContaining({ publication: 'supabase_realtime', table: 'public.comments' }),
+    );
+    const realtime = () =>
+      db.query(
+        `select schemaname || '.' || tablename as t from pg_publication_tables where pubname = 'supabase_realtime' order by 1`,
+      );
+    const before = await realtime();
+
+    // A bad migration: comments dropped (and with them their realtime membership), profiles published.
+    await db.query(`drop table public.comments;
+      alter publication supabase_realtime add table public.profiles;`);
+    expect(await realtime()).not.toEqual(before);
+    const result = await restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET });
+    expect(result.ok).toBe(true);
+    expect(await realtime()).toEqual(before);
   });
 
   it('leaves the database exactly as it was when a statement fails half-way', async () => {
@@ -440,7 +462,7 @@ esac
     );
     expect(steps).toContain('Delete the rows of storage.objects, storage.buckets');
     expect(steps).toMatch(/Restore \d+ entries of the backup \(.*TABLE DATA.*\) with pg_restore --use-list/);
-    expect(steps).toContain('Add public.comments to publication supabase_realtime again');
+    expect(steps).toContain('Add public.comments to publication supabase_realtime, as in the backup');
     expect(steps).toMatch(/Verify the row counts \(\d+ tables\) and RLS/);
     expect(result.steps.at(-1)).toBe('Dry run: nothing was changed');
   });

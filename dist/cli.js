@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-Q563VBBR.js";
+} from "./chunk-2RSV4D4J.js";
 import {
   __commonJS,
   __require,

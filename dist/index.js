@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-Q563VBBR.js";
+} from "./chunk-2RSV4D4J.js";
 import {
   HttpClient,
   getInput,

@@ -13,6 +13,7 @@ import {
   manifestKey,
   newBackupId,
   parseManifest,
+  publicationMemberships,
   rlsSnapshot,
   targetFingerprint,
 } from './manifest.js';
@@ -92,6 +93,10 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       client,
       selection.rlsTables.map((t) => t.oid),
     );
+    const publications = await publicationMemberships(
+      client,
+      selection.rlsTables.map((t) => t.oid),
+    );
     const historyVersion =
       options.historyVersion === undefined ? await readHistoryVersion(connection) : options.historyVersion;
 
@@ -132,6 +137,7 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       historyVersion,
       rowCounts,
       rls,
+      publications,
       verifiedTables: verified.tables,
       sha256: verified.sha256,
       sizeBytes: verified.sizeBytes,

@@ -29,6 +29,11 @@ export interface BackupManifest {
   rowCounts: Record<string, number>;
   /** Per table: RLS switches and policies, in the dump's snapshot. */
   rls: Record<string, TableRls>;
+  /**
+   * Publication memberships of the tables in scope (supabase_realtime…), in the dump's
+   * snapshot: a schema-filtered pg_dump does not hold them. Absent in backups of earlier versions.
+   */
+  publications?: PublicationMembership[];
   /** The tables the dump was verified to hold (TABLE DATA, or TABLE for a schema-only dump). */
   verifiedTables: string[];
   /** SHA-256 and size of the stored file (the ciphertext when encrypted). */
@@ -56,6 +61,18 @@ export interface TableRls {
   rlsEnabled: boolean;
   rlsForced: boolean;
   policies: PolicySnapshot[];
+}
+
+export interface PublicationMembership {
+  publication: string;
+  /** `schema.table`, quoted as PostgreSQL quotes identifiers. */
+  table: string;
+  /** A partitioned table is added whole; any other with ONLY. */
+  partitioned: boolean;
+  /** Published columns (quoted, comma-separated); null for all. */
+  columns: string | null;
+  /** Row filter (WHERE); null for none. */
+  rowFilter: string | null;
 }
 
 export interface PolicySnapshot {
@@ -172,4 +189,25 @@ function invalidManifest(key: string, why: string, cause?: unknown): SupagateErr
     details: { key },
     ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/** Publication memberships of the given tables, in the current transaction. */
+export async function publicationMemberships(
+  client: Client,
+  oids: number[],
+): Promise<PublicationMembership[]> {
+  if (oids.length === 0) return [];
+  const { rows } = await client.query<PublicationMembership>(
+    `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table,
+            c.relkind = 'p' AS partitioned,
+            (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+              WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns,
+            pg_get_expr(pr.prqual, pr.prrelid) AS "rowFilter"
+       FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+       JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE pr.prrelid = ANY($1::oid[])
+      ORDER BY 1, 2`,
+    [oids],
+  );
+  return rows;
 }

@@ -18,6 +18,7 @@ import {
   type BackupManifest,
   countRows,
   type PolicySnapshot,
+  type PublicationMembership,
   rlsSnapshot,
   type TableRls,
   targetFingerprint,
@@ -671,9 +672,18 @@ async function planRestore(
     }
   }
 
-  // Publication memberships: pg_dump --schema does not dump them; re-added when the table is back.
+  // Publication memberships: pg_dump --schema does not dump them. A manifest that recorded them
+  // gives the backup's; an older one only lets the current ones be re-added when the table is back.
   const publicationSteps: string[] = [];
-  if (publicationRelOids.length > 0) {
+  if (manifest.publications) {
+    for (const membership of manifest.publications) {
+      after.push({
+        sql: addMembershipSql(membership),
+        what: `adding ${membership.table} to publication ${membership.publication}`,
+      });
+      publicationSteps.push(`${membership.table} to publication ${membership.publication}`);
+    }
+  } else if (publicationRelOids.length > 0) {
     const { rows } = await client.query<{
       publication: string;
       table: string;
@@ -939,7 +949,10 @@ async function planRestore(
       `Re-create trigger ${trigger.name} on ${trigger.table} (it calls ${trigger.function}, which the restore replaces)`,
     );
   }
-  for (const step of publicationSteps) steps.push(`Add ${step} again, if the backup has it`);
+  for (const step of publicationSteps)
+    steps.push(
+      manifest.publications ? `Add ${step}, as in the backup` : `Add ${step} again, if the backup has it`,
+    );
   return { steps, before, after, keep, unsafe: [...new Set(unsafe)].sort() };
 }
 
@@ -1583,6 +1596,20 @@ async function policyOnlyStatements(
   }
   after.push({ sql: `SELECT set_config('search_path', '', true)`, what: 'restoring the empty search_path' });
   return { before, after, steps };
+}
+
+/** Adds a recorded membership unless the table or the publication is missing, or it is there. */
+function addMembershipSql(membership: PublicationMembership): string {
+  const add = `ALTER PUBLICATION ${ident(membership.publication)} ADD TABLE ${membership.partitioned ? '' : 'ONLY '}${membership.table}${membership.columns ? ` (${membership.columns})` : ''}${membership.rowFilter ? ` WHERE (${membership.rowFilter})` : ''}`;
+  return `DO $supagate$ BEGIN
+            IF to_regclass(${literal(membership.table)}) IS NOT NULL
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ${literal(membership.publication)})
+               AND NOT EXISTS (
+                 SELECT 1 FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+                  WHERE p.pubname = ${literal(membership.publication)} AND pr.prrelid = to_regclass(${literal(membership.table)})) THEN
+              EXECUTE ${literal(add)};
+            END IF;
+          END $supagate$`;
 }
 
 function createPolicySql(table: string, policy: PolicySnapshot): string {

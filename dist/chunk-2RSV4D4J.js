@@ -44176,6 +44176,22 @@ function invalidManifest(key, why, cause) {
     ...cause === void 0 ? {} : { cause }
   });
 }
+async function publicationMemberships(client, oids) {
+  if (oids.length === 0) return [];
+  const { rows: rows2 } = await client.query(
+    `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table,
+            c.relkind = 'p' AS partitioned,
+            (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+              WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns,
+            pg_get_expr(pr.prqual, pr.prrelid) AS "rowFilter"
+       FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+       JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE pr.prrelid = ANY($1::oid[])
+      ORDER BY 1, 2`,
+    [oids]
+  );
+  return rows2;
+}
 
 // src/core/backup/backup.ts
 async function takeBackup(options) {
@@ -44218,6 +44234,10 @@ async function takeBackup(options) {
       client,
       selection.rlsTables.map((t) => t.oid)
     );
+    const publications = await publicationMemberships(
+      client,
+      selection.rlsTables.map((t) => t.oid)
+    );
     const historyVersion = options.historyVersion === void 0 ? await readHistoryVersion(connection) : options.historyVersion;
     const created = await createBackup({
       dbUrl: options.dbUrl,
@@ -44254,6 +44274,7 @@ async function takeBackup(options) {
       historyVersion,
       rowCounts,
       rls,
+      publications,
       verifiedTables: verified.tables,
       sha256: verified.sha256,
       sizeBytes: verified.sizeBytes,
@@ -47332,7 +47353,15 @@ async function planRestore(client, manifest, scope, toc, options) {
     }
   }
   const publicationSteps = [];
-  if (publicationRelOids.length > 0) {
+  if (manifest.publications) {
+    for (const membership of manifest.publications) {
+      after.push({
+        sql: addMembershipSql(membership),
+        what: `adding ${membership.table} to publication ${membership.publication}`
+      });
+      publicationSteps.push(`${membership.table} to publication ${membership.publication}`);
+    }
+  } else if (publicationRelOids.length > 0) {
     const { rows: rows2 } = await client.query(
       `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table, c.relkind::text AS relkind,
               pg_get_expr(pr.prqual, pr.prrelid) AS qual,
@@ -47565,7 +47594,10 @@ async function planRestore(client, manifest, scope, toc, options) {
       `Re-create trigger ${trigger.name} on ${trigger.table} (it calls ${trigger.function}, which the restore replaces)`
     );
   }
-  for (const step of publicationSteps) steps2.push(`Add ${step} again, if the backup has it`);
+  for (const step of publicationSteps)
+    steps2.push(
+      manifest.publications ? `Add ${step}, as in the backup` : `Add ${step} again, if the backup has it`
+    );
   return { steps: steps2, before, after, keep, unsafe: [...new Set(unsafe)].sort() };
 }
 function existingOids(existing, schemas) {
@@ -48083,6 +48115,18 @@ async function policyOnlyStatements(client, manifest, tables) {
   }
   after.push({ sql: `SELECT set_config('search_path', '', true)`, what: "restoring the empty search_path" });
   return { before, after, steps: steps2 };
+}
+function addMembershipSql(membership) {
+  const add = `ALTER PUBLICATION ${ident(membership.publication)} ADD TABLE ${membership.partitioned ? "" : "ONLY "}${membership.table}${membership.columns ? ` (${membership.columns})` : ""}${membership.rowFilter ? ` WHERE (${membership.rowFilter})` : ""}`;
+  return `DO $supagate$ BEGIN
+            IF to_regclass(${literal(membership.table)}) IS NOT NULL
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ${literal(membership.publication)})
+               AND NOT EXISTS (
+                 SELECT 1 FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+                  WHERE p.pubname = ${literal(membership.publication)} AND pr.prrelid = to_regclass(${literal(membership.table)})) THEN
+              EXECUTE ${literal(add)};
+            END IF;
+          END $supagate$`;
 }
 function createPolicySql(table2, policy) {
   const roles = policy.roles.map((role) => role === "public" ? "PUBLIC" : ident(role)).join(", ");
