@@ -135,6 +135,26 @@ describe('drift', () => {
     expect(await snapshot(db)).toEqual(before);
   });
 
+  it("looks only at this app's schemas in a database several apps share", async () => {
+    const p = await production();
+    // Another app's schema, made without this app's migrations.
+    await db.query('create schema billing; create table billing.invoices (id int primary key);');
+    const everything = await drift(driftConfig(p));
+    expect(everything.diff.changes.map((c) => `${c.kind} ${c.id}`)).toEqual([
+      'schema billing',
+      'table billing.invoices',
+    ]);
+    const own = await drift(
+      p.config(db.url, {
+        shadowUrl: inject('serverUrl'),
+        detectLocalSupabase: false,
+        schemas: 'public,private',
+      }),
+    );
+    expect(own.status).toBe('in-sync');
+    expect(own.diff.changes).toEqual([]);
+  });
+
   it('refuses a database that has no migration history', async () => {
     project = await createProject(migrations(APP));
     await expect(drift(driftConfig(project))).rejects.toMatchObject({ code: 'HISTORY_MISSING' });

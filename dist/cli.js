@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-2RSV4D4J.js";
+} from "./chunk-RGXCMEBD.js";
 import {
   __commonJS,
   __require,
@@ -4241,7 +4241,10 @@ function withCommonOptions(command) {
     "--rollbacks-dir <dir>",
     "down migrations, <version>_<name>.sql, relative to the project root",
     "supabase/rollbacks"
-  ).option("--include-all", "apply pending migrations older than the newest applied one").option("--strict-history", "an applied version with no local file is an error, not a warning").option("--allow-edited", "an applied migration whose file changed is a warning, not an error").option("--json", "print the result as JSON");
+  ).option("--include-all", "apply pending migrations older than the newest applied one").option("--strict-history", "an applied version with no local file is an error, not a warning").option("--allow-edited", "an applied migration whose file changed is a warning, not an error").option(
+    "--schemas <list>",
+    "this app's schemas, comma-separated, for a database several apps share (default: every schema Supabase does not manage)"
+  ).option("--json", "print the result as JSON");
 }
 function withShadowOptions(command) {
   return withCommonOptions(command).option(

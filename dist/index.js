@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-2RSV4D4J.js";
+} from "./chunk-RGXCMEBD.js";
 import {
   HttpClient,
   getInput,
@@ -1113,6 +1113,7 @@ function configFromInputs(options = {}) {
     lockTimeoutMs: getInput("lock-timeout"),
     statementTimeoutMs: getInput("statement-timeout"),
     lockRetries: getInput("lock-retries"),
+    schemas: getInput("schemas"),
     apiSchemas: getInput("api-schemas"),
     extraRoles: getInput("roles"),
     largeTableRows: getInput("large-table-rows"),

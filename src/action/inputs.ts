@@ -59,6 +59,7 @@ export function configFromInputs(options: { readOnly?: boolean } = {}): Supagate
     lockTimeoutMs: core.getInput('lock-timeout'),
     statementTimeoutMs: core.getInput('statement-timeout'),
     lockRetries: core.getInput('lock-retries'),
+    schemas: core.getInput('schemas'),
     apiSchemas: core.getInput('api-schemas'),
     extraRoles: core.getInput('roles'),
     largeTableRows: core.getInput('large-table-rows'),

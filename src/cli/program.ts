@@ -40,6 +40,7 @@ export const EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 } as const;
 
 interface CommonFlags {
   projectDir?: string;
+  schemas?: string;
   migrationsDir?: string;
   rollbacksDir?: string;
   dbUrl?: string;
@@ -62,6 +63,10 @@ function withCommonOptions(command: Command): Command {
     .option('--include-all', 'apply pending migrations older than the newest applied one')
     .option('--strict-history', 'an applied version with no local file is an error, not a warning')
     .option('--allow-edited', 'an applied migration whose file changed is a warning, not an error')
+    .option(
+      '--schemas <list>',
+      "this app's schemas, comma-separated, for a database several apps share (default: every schema Supabase does not manage)",
+    )
     .option('--json', 'print the result as JSON');
 }
 

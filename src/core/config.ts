@@ -46,6 +46,11 @@ export interface SupagateConfig {
   /** Explicit pg_dump / pg_restore; otherwise found on PATH and in the usual install folders. */
   pgDumpPath: string | undefined;
   pgRestorePath: string | undefined;
+  /**
+   * The user schemas supagate plans, compares and verifies; undefined: every schema Supabase
+   * does not manage. For a database several apps share: name this app's schemas.
+   */
+  schemas: string[] | undefined;
   /** Schemas PostgREST exposes: lints about the API look at these. */
   apiSchemas: string[];
   /** Roles shown in the RLS access matrix besides anon, authenticated and service_role. */
@@ -99,6 +104,7 @@ export const DEFAULTS: Omit<
   strictHistory: false,
   allowEdited: false,
   detectLocalSupabase: true,
+  schemas: undefined,
   apiSchemas: ['public', 'graphql_public'],
   extraRoles: [],
   largeTableRows: 100_000,
@@ -149,6 +155,7 @@ export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
     ),
     pgDumpPath: optionalString(pick('pgDumpPath')),
     pgRestorePath: optionalString(pick('pgRestorePath')),
+    schemas: pick('schemas') === undefined ? undefined : list(pick('schemas'), []),
     apiSchemas: list(pick('apiSchemas'), DEFAULTS.apiSchemas),
     extraRoles: list(pick('extraRoles'), DEFAULTS.extraRoles),
     largeTableRows: wholeNumber('large-table-rows', pick('largeTableRows'), DEFAULTS.largeTableRows),

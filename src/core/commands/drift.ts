@@ -93,8 +93,9 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
       };
     };
 
+    const scope = config.schemas ? { schemas: config.schemas } : {};
     const [read, preparing] = await Promise.allSettled([
-      introspect(production.client),
+      introspect(production.client, scope),
       prepareShadow(config, url, await serverMajorOf(production), 'platform'),
     ]);
     if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
@@ -115,7 +116,7 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
     try {
       const failure = await applyToShadow(shadowConnection, replay, config, () => REPLAY_HINT);
       if (failure) return finish({ shadow: info, failure });
-      const expected = await introspect(shadowConnection.client);
+      const expected = await introspect(shadowConnection.client, scope);
       const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
       if (unavailable.length > 0) {
         info.warnings.push(

@@ -117,7 +117,8 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
     production = await connectProductionReadOnly(url, 'plan');
     const { status } = await loadStatus(production, discovered, config);
     const serverMajor = await serverMajorOf(production);
-    const introspecting = introspect(production.client);
+    const scope = config.schemas ? { schemas: config.schemas } : {};
+    const introspecting = introspect(production.client, scope);
     introspecting.catch(() => {});
     if (!status.ok || status.pending.length === 0) {
       const productionModel = await introspecting;
@@ -166,7 +167,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
 
     const shadowConnection = await connect(shadow.url, { applicationName: 'supagate plan (shadow)' });
     try {
-      const before = withStats(await introspect(shadowConnection.client), productionModel);
+      const before = withStats(await introspect(shadowConnection.client, scope), productionModel);
       const drift = diffSchemas(productionModel, before).changes;
       if (drift.length > 0) {
         shadowInfo.warnings.push(
@@ -179,7 +180,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       const failure = await applyToShadow(shadowConnection, status.pending, config, () => PLAN_SHADOW_HINT);
       if (failure)
         return { result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure }), before };
-      const after = withStats(await introspect(shadowConnection.client), productionModel);
+      const after = withStats(await introspect(shadowConnection.client, scope), productionModel);
       const hints = await renameHintsFromSql(
         status.pending.map((m) => m.statements.map((s) => s.sql).join(';\n')),
       );

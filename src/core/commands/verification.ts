@@ -67,6 +67,7 @@ export function createVerifier(
     apiSchemas: config.apiSchemas,
     acceptedHazards: config.acceptedHazards,
     verify: file.verify,
+    ...(config.schemas ? { schemas: config.schemas } : {}),
   };
   return {
     predict: async () => {

@@ -24,6 +24,7 @@ export async function verify(userConfig: SupagateConfig): Promise<VerifyResult> 
     apiSchemas: config.apiSchemas,
     acceptedHazards: config.acceptedHazards,
     verify: file.verify,
+    ...(config.schemas ? { schemas: config.schemas } : {}),
   });
   return {
     command: 'verify',

@@ -34878,7 +34878,8 @@ async function planWithModels(config) {
     production = await connectProductionReadOnly(url, "plan");
     const { status: status2 } = await loadStatus(production, discovered, config);
     const serverMajor = await serverMajorOf(production);
-    const introspecting = introspect(production.client);
+    const scope = config.schemas ? { schemas: config.schemas } : {};
+    const introspecting = introspect(production.client, scope);
     introspecting.catch(() => {
     });
     if (!status2.ok || status2.pending.length === 0) {
@@ -34925,7 +34926,7 @@ async function planWithModels(config) {
     }
     const shadowConnection = await connect(shadow.url, { applicationName: "supagate plan (shadow)" });
     try {
-      const before = withStats(await introspect(shadowConnection.client), productionModel);
+      const before = withStats(await introspect(shadowConnection.client, scope), productionModel);
       const drift2 = diffSchemas(productionModel, before).changes;
       if (drift2.length > 0) {
         shadowInfo.warnings.push(
@@ -34935,7 +34936,7 @@ async function planWithModels(config) {
       const failure = await applyToShadow(shadowConnection, status2.pending, config, () => PLAN_SHADOW_HINT);
       if (failure)
         return { result: finish({ ...base, status: "failed", shadow: shadowInfo, failure }), before };
-      const after = withStats(await introspect(shadowConnection.client), productionModel);
+      const after = withStats(await introspect(shadowConnection.client, scope), productionModel);
       const hints = await renameHintsFromSql(
         status2.pending.map((m) => m.statements.map((s) => s.sql).join(";\n"))
       );
@@ -45735,7 +45736,8 @@ function createVerifier(config, file, url, onProgress) {
     projectDir: config.projectDir,
     apiSchemas: config.apiSchemas,
     acceptedHazards: config.acceptedHazards,
-    verify: file.verify
+    verify: file.verify,
+    ...config.schemas ? { schemas: config.schemas } : {}
   };
   return {
     predict: async () => {
@@ -46678,6 +46680,7 @@ var DEFAULTS = {
   strictHistory: false,
   allowEdited: false,
   detectLocalSupabase: true,
+  schemas: void 0,
   apiSchemas: ["public", "graphql_public"],
   extraRoles: [],
   largeTableRows: 1e5,
@@ -46720,6 +46723,7 @@ function resolveConfig(input = {}) {
     ),
     pgDumpPath: optionalString(pick("pgDumpPath")),
     pgRestorePath: optionalString(pick("pgRestorePath")),
+    schemas: pick("schemas") === void 0 ? void 0 : list(pick("schemas"), []),
     apiSchemas: list(pick("apiSchemas"), DEFAULTS.apiSchemas),
     extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
     largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
@@ -46844,8 +46848,9 @@ async function drift(config) {
         durationMs: Math.round(performance.now() - started)
       };
     };
+    const scope = config.schemas ? { schemas: config.schemas } : {};
     const [read, preparing] = await Promise.allSettled([
-      introspect(production.client),
+      introspect(production.client, scope),
       prepareShadow(config, url, await serverMajorOf(production), "platform")
     ]);
     if (preparing.status === "fulfilled") shadow = preparing.value.shadow;
@@ -46866,7 +46871,7 @@ async function drift(config) {
     try {
       const failure = await applyToShadow(shadowConnection, replay, config, () => REPLAY_HINT);
       if (failure) return finish({ shadow: info, failure });
-      const expected = await introspect(shadowConnection.client);
+      const expected = await introspect(shadowConnection.client, scope);
       const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
       if (unavailable.length > 0) {
         info.warnings.push(
@@ -48461,7 +48466,8 @@ async function verify2(userConfig) {
     projectDir: config.projectDir,
     apiSchemas: config.apiSchemas,
     acceptedHazards: config.acceptedHazards,
-    verify: file.verify
+    verify: file.verify,
+    ...config.schemas ? { schemas: config.schemas } : {}
   });
   return {
     command: "verify",
