@@ -191,7 +191,9 @@ create table if not exists storage.objects (
   created_at       timestamptz default now(),
   updated_at       timestamptz default now(),
   last_accessed_at timestamptz default now(),
-  version          text
+  version          text,
+  -- Custom metadata given at upload (Storage's `metadata` option).
+  user_metadata    jsonb
 );
 
 -- One object per path inside a bucket.

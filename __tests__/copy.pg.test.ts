@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
-import { copyDatabase, copyObjectOwners } from '../src/core/commands/copy.js';
+import { copyDatabase, copyObjectAttributes } from '../src/core/commands/copy.js';
 import { resolveConfig } from '../src/core/config.js';
 import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
@@ -78,7 +78,7 @@ describe('copy', () => {
     expect(still).toEqual({ present: true });
   });
 
-  it('copies the Storage files too, verified, and gives objects back their owners', async () => {
+  it('copies the Storage files too, verified, and gives objects back their owners and user metadata', async () => {
     const sourceKey = `source-${randomBytes(8).toString('hex')}`;
     const targetKey = `target-${randomBytes(8).toString('hex')}`;
     const sourceStorage = new FakeSupabaseStorageServer(sourceKey);
@@ -87,8 +87,8 @@ describe('copy', () => {
     try {
       sourceStorage.buckets.set('avatars', { public: true });
       sourceStorage.put('avatars', 'a1/avatar.png', randomBytes(4096), 'image/png');
-      await source.query(`insert into storage.objects (bucket_id, name, owner)
-        values ('avatars', 'a1/avatar.png', '00000000-0000-0000-0000-0000000000a1')`);
+      await source.query(`insert into storage.objects (bucket_id, name, owner, user_metadata)
+        values ('avatars', 'a1/avatar.png', '00000000-0000-0000-0000-0000000000a1', '{"alt": "Ada, smiling"}')`);
       await target.query(
         `insert into auth.users (id, email) values ('00000000-0000-0000-0000-0000000000a1', 'a@example.com')`,
       );
@@ -105,11 +105,17 @@ describe('copy', () => {
       expect(result.storage?.buckets).toEqual([
         expect.objectContaining({ id: 'avatars', objects: 1, copied: 1, mismatches: [] }),
       ]);
-      // What a Storage upload with a service key leaves: an ownerless row. The owners come back.
-      await target.query(`update storage.objects set owner = null`);
-      expect(await copyObjectOwners(source.url, target.url)).toBe(1);
-      const [row] = await target.query(`select owner from storage.objects where name = 'a1/avatar.png'`);
-      expect(row).toEqual({ owner: '00000000-0000-0000-0000-0000000000a1' });
+      // What a Storage upload with a service key leaves: a row without owner or user metadata.
+      // Both come back.
+      await target.query(`update storage.objects set owner = null, user_metadata = null`);
+      expect(await copyObjectAttributes(source.url, target.url)).toBe(1);
+      const [row] = await target.query(
+        `select owner, user_metadata from storage.objects where name = 'a1/avatar.png'`,
+      );
+      expect(row).toEqual({
+        owner: '00000000-0000-0000-0000-0000000000a1',
+        user_metadata: { alt: 'Ada, smiling' },
+      });
     } finally {
       await Promise.all([sourceStorage.stop(), targetStorage.stop()]);
     }

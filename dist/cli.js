@@ -4106,7 +4106,7 @@ async function copyDatabase(config, options) {
       throw withAuthHint(error);
     });
     const storage = options.storage ? await copyStorageObjects(options.storage) : void 0;
-    if (storage) await copyObjectOwners(options.from, options.to);
+    if (storage) await copyObjectAttributes(options.from, options.to);
     return {
       command: "copy",
       from: source.label,
@@ -4122,24 +4122,32 @@ async function copyDatabase(config, options) {
     await rm(work, { recursive: true, force: true });
   }
 }
-async function copyObjectOwners(fromUrl, toUrl) {
+async function copyObjectAttributes(fromUrl, toUrl) {
   const from = await connect(fromUrl, { readOnly: true, applicationName: "supagate copy" });
   const to = await connect(toUrl, { applicationName: "supagate copy" });
   try {
     const { rows } = await from.client.query(
       `SELECT coalesce(json_agg(json_build_object('bucket_id', bucket_id, 'name', name, 'owner', owner,
-              'owner_id', to_jsonb(o) ->> 'owner_id')), '[]') AS owners
-         FROM storage.objects o WHERE owner IS NOT NULL OR to_jsonb(o) ->> 'owner_id' IS NOT NULL`
+              'owner_id', to_jsonb(o) ->> 'owner_id', 'user_metadata', to_jsonb(o) -> 'user_metadata')), '[]') AS objects
+         FROM storage.objects o
+        WHERE owner IS NOT NULL OR to_jsonb(o) ->> 'owner_id' IS NOT NULL
+           OR jsonb_typeof(to_jsonb(o) -> 'user_metadata') IS DISTINCT FROM 'null'`
     );
     const { rows: columns } = await to.client.query(
-      `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'storage.objects'::regclass AND attname = 'owner_id' AND NOT attisdropped) AS has`
+      `SELECT attname AS name FROM pg_attribute
+        WHERE attrelid = 'storage.objects'::regclass AND attname IN ('owner_id', 'user_metadata') AND NOT attisdropped`
     );
-    const ownerId = columns[0]?.has ? ", owner_id = x.owner_id" : "";
+    const has = new Set(columns.map((column) => column.name));
+    const set = [
+      "owner = x.owner",
+      ...has.has("owner_id") ? ["owner_id = x.owner_id"] : [],
+      ...has.has("user_metadata") ? ["user_metadata = x.user_metadata"] : []
+    ];
     const result = await to.client.query(
-      `UPDATE storage.objects o SET owner = x.owner${ownerId}
-         FROM json_to_recordset($1) AS x(bucket_id text, name text, owner uuid, owner_id text)
+      `UPDATE storage.objects o SET ${set.join(", ")}
+         FROM json_to_recordset($1) AS x(bucket_id text, name text, owner uuid, owner_id text, user_metadata jsonb)
         WHERE o.bucket_id = x.bucket_id AND o.name = x.name`,
-      [JSON.stringify(rows[0]?.owners ?? [])]
+      [JSON.stringify(rows[0]?.objects ?? [])]
     );
     return result.rowCount ?? 0;
   } finally {

@@ -127,10 +127,10 @@ const MAX_MISMATCHES = 100;
  * with STORAGE_COPY_FORBIDDEN (the key must be a service_role key). Keys are registered as
  * secrets and only ever sent as the Authorization and apikey headers.
  *
- * Not copied: object owners (uploads with a service key have none, so policies on
- * `owner_id = auth.uid()` need the owner columns restored from the source database) and
- * custom user metadata. Nothing is deleted: objects only the target has stay there, and the
- * verification reports them.
+ * Not copied here: object owners (uploads with a service key have none, so policies on
+ * `owner_id = auth.uid()` need them) and custom user metadata; `supagate copy` sets both from
+ * the source database's rows afterwards (copyObjectAttributes). Nothing is deleted: objects
+ * only the target has stay there, and the verification reports them.
  */
 export async function copyStorageObjects(options: StorageCopyOptions): Promise<StorageCopyResult> {
   registerSecret(options.from?.serviceKey);

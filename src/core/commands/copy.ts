@@ -84,7 +84,7 @@ export async function copyDatabase(config: SupagateConfig, options: CopyOptions)
     // Files after rows: uploading with a service key makes the target's rows ownerless, so
     // the owners the source's rows name are written back afterwards.
     const storage = options.storage ? await copyStorageObjects(options.storage) : undefined;
-    if (storage) await copyObjectOwners(options.from, options.to);
+    if (storage) await copyObjectAttributes(options.from, options.to);
     return {
       command: 'copy',
       from: source.label,
@@ -101,25 +101,37 @@ export async function copyDatabase(config: SupagateConfig, options: CopyOptions)
   }
 }
 
-/** The owner (and owner_id, where Storage has it) of every object, from the source's rows to the target's. */
-export async function copyObjectOwners(fromUrl: string, toUrl: string): Promise<number> {
+/**
+ * What a Storage upload with a service key does not carry over, from the source's object rows
+ * to the target's: the owner (and owner_id), and the user metadata (user_metadata), where each
+ * side's Storage has those columns. Returns the rows updated.
+ */
+export async function copyObjectAttributes(fromUrl: string, toUrl: string): Promise<number> {
   const from = await connect(fromUrl, { readOnly: true, applicationName: 'supagate copy' });
   const to = await connect(toUrl, { applicationName: 'supagate copy' });
   try {
-    const { rows } = await from.client.query<{ owners: unknown }>(
+    const { rows } = await from.client.query<{ objects: unknown }>(
       `SELECT coalesce(json_agg(json_build_object('bucket_id', bucket_id, 'name', name, 'owner', owner,
-              'owner_id', to_jsonb(o) ->> 'owner_id')), '[]') AS owners
-         FROM storage.objects o WHERE owner IS NOT NULL OR to_jsonb(o) ->> 'owner_id' IS NOT NULL`,
+              'owner_id', to_jsonb(o) ->> 'owner_id', 'user_metadata', to_jsonb(o) -> 'user_metadata')), '[]') AS objects
+         FROM storage.objects o
+        WHERE owner IS NOT NULL OR to_jsonb(o) ->> 'owner_id' IS NOT NULL
+           OR jsonb_typeof(to_jsonb(o) -> 'user_metadata') IS DISTINCT FROM 'null'`,
     );
-    const { rows: columns } = await to.client.query<{ has: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'storage.objects'::regclass AND attname = 'owner_id' AND NOT attisdropped) AS has`,
+    const { rows: columns } = await to.client.query<{ name: string }>(
+      `SELECT attname AS name FROM pg_attribute
+        WHERE attrelid = 'storage.objects'::regclass AND attname IN ('owner_id', 'user_metadata') AND NOT attisdropped`,
     );
-    const ownerId = columns[0]?.has ? ', owner_id = x.owner_id' : '';
+    const has = new Set(columns.map((column) => column.name));
+    const set = [
+      'owner = x.owner',
+      ...(has.has('owner_id') ? ['owner_id = x.owner_id'] : []),
+      ...(has.has('user_metadata') ? ['user_metadata = x.user_metadata'] : []),
+    ];
     const result = await to.client.query(
-      `UPDATE storage.objects o SET owner = x.owner${ownerId}
-         FROM json_to_recordset($1) AS x(bucket_id text, name text, owner uuid, owner_id text)
+      `UPDATE storage.objects o SET ${set.join(', ')}
+         FROM json_to_recordset($1) AS x(bucket_id text, name text, owner uuid, owner_id text, user_metadata jsonb)
         WHERE o.bucket_id = x.bucket_id AND o.name = x.name`,
-      [JSON.stringify(rows[0]?.owners ?? [])],
+      [JSON.stringify(rows[0]?.objects ?? [])],
     );
     return result.rowCount ?? 0;
   } finally {
