@@ -79,7 +79,9 @@ describe('the Action: drift on a schedule', () => {
 
     const second = await driftRun({ 'fail-on-drift': 'true' });
     expect(second.exitCode).toBe(1);
-    expect(second.stdout).toContain('::error::Production drifted from its migrations in 1 object(s)');
+    expect(second.stdout).toContain(
+      '::error::Production drifted from its migrations (1 object(s) differ); see the job summary.',
+    );
     expect(api.issues).toHaveLength(1);
     expect(api.requestsTo('PATCH', `/repos/acme/app/issues/${issue?.number}`)).toHaveLength(1);
   });

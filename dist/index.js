@@ -1458,6 +1458,7 @@ async function runDrift() {
       repo: run2.repository.repo,
       target,
       drift: drifted,
+      // Room for the marker and the footer syncDriftIssue adds.
       body: renderDriftMarkdown(result, { limit: COMMENT_LIMIT - 2e3, fullReportUrl: run2.runUrl }),
       runUrl: run2.runUrl,
       ...author ? { author } : {}
@@ -1466,9 +1467,12 @@ async function runDrift() {
     if (issue.action !== "none") info(`Drift issue ${issue.action}: ${issue.url ?? ""}`);
   }
   if (drifted && booleanInput("fail-on-drift", false)) {
-    setFailed(
-      `Production drifted from its migrations in ${result.diff.changes.length} object(s); see the job summary.`
-    );
+    const what = [
+      ...result.diff.changes.length > 0 ? [`${result.diff.changes.length} object(s) differ`] : [],
+      ...result.edited.length > 0 ? [`applied migrations edited since: ${result.edited.join(", ")}`] : [],
+      ...result.missingLocal.length > 0 ? [`applied with no local file: ${result.missingLocal.join(", ")}`] : []
+    ];
+    setFailed(`Production drifted from its migrations (${what.join("; ")}); see the job summary.`);
   }
 }
 

@@ -36,6 +36,7 @@ export async function runDrift(): Promise<void> {
       repo: run.repository.repo,
       target,
       drift: drifted,
+      // Room for the marker and the footer syncDriftIssue adds.
       body: renderDriftMarkdown(result, { limit: COMMENT_LIMIT - 2_000, fullReportUrl: run.runUrl }),
       runUrl: run.runUrl,
       ...(author ? { author } : {}),
@@ -44,8 +45,13 @@ export async function runDrift(): Promise<void> {
     if (issue.action !== 'none') core.info(`Drift issue ${issue.action}: ${issue.url ?? ''}`);
   }
   if (drifted && booleanInput('fail-on-drift', false)) {
-    core.setFailed(
-      `Production drifted from its migrations in ${result.diff.changes.length} object(s); see the job summary.`,
-    );
+    const what = [
+      ...(result.diff.changes.length > 0 ? [`${result.diff.changes.length} object(s) differ`] : []),
+      ...(result.edited.length > 0 ? [`applied migrations edited since: ${result.edited.join(', ')}`] : []),
+      ...(result.missingLocal.length > 0
+        ? [`applied with no local file: ${result.missingLocal.join(', ')}`]
+        : []),
+    ];
+    core.setFailed(`Production drifted from its migrations (${what.join('; ')}); see the job summary.`);
   }
 }
