@@ -287,7 +287,7 @@ async function findStickyComment(octokit, options) {
 }
 async function upsertStickyComment(octokit, options) {
   const body = prepareBody(options);
-  const existing = await findStickyComments(octokit, options);
+  const existing = options.existing ?? await findStickyComments(octokit, options);
   const [newest, ...older] = existing;
   const duplicates = older.map((c) => c.id);
   const note = duplicates.length > 0 ? `Found ${existing.length} supagate plan comments for this target (two runs raced); updated the newest (${newest?.id}) and left ${duplicates.length === 1 ? "the other" : "the others"} (${duplicates.join(", ")}).` : void 0;
@@ -1525,14 +1525,14 @@ async function publishPlan(octokit, context, result, options) {
   const pull = context.pullRequest;
   if (!pull) throw new Error("publishPlan needs a pull request event");
   const { owner, repo } = context.repository;
-  const previous = await findStickyComment(octokit, {
+  const existing = await findStickyComments(octokit, {
     owner,
     repo,
     issueNumber: pull.number,
     target: options.target,
     ...options.author ? { author: options.author } : {}
   });
-  const record = previous ? readPlanRecord(previous.body) : void 0;
+  const record = existing[0] ? readPlanRecord(existing[0].body) : void 0;
   const since = record?.hash === result.planHash && record.since ? record.since : (options.now ?? await githubNow(octokit)).toISOString();
   const comment = await upsertStickyComment(octokit, {
     owner,
@@ -1544,7 +1544,8 @@ async function publishPlan(octokit, context, result, options) {
     fullReportUrl: context.runUrl,
     // A pull request that never had pending migrations (a review of a PR without any) gets
     // no comment; one that had them is told when nothing is pending any more.
-    updateOnly: result.status === "no-pending"
+    updateOnly: result.status === "no-pending",
+    existing
   });
   const statusState = result.blocking ? "failure" : "success";
   await setCommitStatus(octokit, {

@@ -5,7 +5,7 @@ import type { GitHubRunContext } from './context.js';
 import { PLAN_CONTEXT, setCommitStatus } from './status.js';
 import {
   commentHeader,
-  findStickyComment,
+  findStickyComments,
   readPlanRecord,
   type StickyCommentResult,
   upsertStickyComment,
@@ -49,14 +49,14 @@ export async function publishPlan(
   const { owner, repo } = context.repository;
   // Since when this exact plan is on the pull request: kept while the hash stays the same, so
   // the approval gate can tell approvals of this plan from approvals of an earlier one.
-  const previous = await findStickyComment(octokit, {
+  const existing = await findStickyComments(octokit, {
     owner,
     repo,
     issueNumber: pull.number,
     target: options.target,
     ...(options.author ? { author: options.author } : {}),
   });
-  const record = previous ? readPlanRecord(previous.body) : undefined;
+  const record = existing[0] ? readPlanRecord(existing[0].body) : undefined;
   const since =
     record?.hash === result.planHash && record.since
       ? record.since
@@ -72,6 +72,7 @@ export async function publishPlan(
     // A pull request that never had pending migrations (a review of a PR without any) gets
     // no comment; one that had them is told when nothing is pending any more.
     updateOnly: result.status === 'no-pending',
+    existing,
   });
   const statusState = result.blocking ? 'failure' : 'success';
   await setCommitStatus(octokit, {

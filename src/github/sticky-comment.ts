@@ -185,6 +185,8 @@ export interface UpsertOptions extends StickyTarget {
   fullReportUrl?: string;
   /** Update the comment when there is one, but do not start one. */
   updateOnly?: boolean;
+  /** The plan comments for the target, newest first, when the caller has just listed them. */
+  existing?: StickyComment[];
 }
 
 /**
@@ -196,7 +198,7 @@ export async function upsertStickyComment(
   options: UpsertOptions,
 ): Promise<StickyCommentResult> {
   const body = prepareBody(options);
-  const existing = await findStickyComments(octokit, options);
+  const existing = options.existing ?? (await findStickyComments(octokit, options));
   const [newest, ...older] = existing;
   const duplicates = older.map((c) => c.id);
   const note =
