@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-RGXCMEBD.js";
+} from "./chunk-7VSYTA5L.js";
 import {
   __commonJS,
   __require,

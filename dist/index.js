@@ -19,10 +19,10 @@ import {
   redact,
   registerSecret,
   renderApply,
+  renderApplyMarkdown,
   renderDriftMarkdown,
   renderError,
   renderPlanMarkdown,
-  renderResultMarkdown,
   renderRollback,
   renderStatus,
   renderVerify,
@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-RGXCMEBD.js";
+} from "./chunk-7VSYTA5L.js";
 import {
   HttpClient,
   getInput,
@@ -1238,10 +1238,9 @@ async function runApply() {
   setOutput("status", result.status);
   setOutput("backup_id", result.backup.status === "taken" ? result.backup.id : "");
   setOutput("verification", result.verification.status);
-  const report = renderApply(result);
-  await textSummary("supagate apply", report);
+  await textSummary("supagate apply", renderApply(result));
   if (run2.kind === "push" && !dryRun && result.status !== "up-to-date" && booleanInput("comment-on-merge", true)) {
-    await commentOnMergedPull(run2, result, report, pull);
+    await commentOnMergedPull(run2, result, pull);
   }
   if (result.status === "failed") {
     setFailed(`Migration failed: ${result.failure?.path ?? ""}; see the job summary.`);
@@ -1281,21 +1280,7 @@ async function approvalGate(config, run2, target, context) {
   );
   return pull.number;
 }
-function verdict(result) {
-  const count = result.applied.length;
-  const migrations = `${count} migration${count === 1 ? "" : "s"}`;
-  switch (result.status) {
-    case "applied":
-      return `\u2705 supagate applied ${migrations}${result.verification.status === "passed" ? ", verified" : ""}`;
-    case "verify-failed":
-      return `\u26A0\uFE0F supagate applied ${migrations}, and verification FAILED`;
-    case "failed":
-      return `\u26D4 supagate apply failed after ${migrations}`;
-    default:
-      return `supagate apply: ${result.status}`;
-  }
-}
-async function commentOnMergedPull(run2, result, report, knownPull) {
+async function commentOnMergedPull(run2, result, knownPull) {
   try {
     const octokit = createOctokit(getInput("github-token"), { baseUrl: run2.apiUrl });
     const { owner, repo } = run2.repository;
@@ -1305,7 +1290,7 @@ async function commentOnMergedPull(run2, result, report, knownPull) {
       owner,
       repo,
       issueNumber: pull,
-      body: renderResultMarkdown(verdict(result), report, { fullReportUrl: run2.runUrl })
+      body: renderApplyMarkdown(result, { fullReportUrl: run2.runUrl })
     });
     setOutput("comment_url", comment.url);
   } catch (error) {

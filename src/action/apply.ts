@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { type ApplyContext, type ApplyResult, apply } from '../core/commands/apply.js';
 import type { SupagateConfig } from '../core/config.js';
 import { SupagateError } from '../core/errors.js';
-import { renderResultMarkdown } from '../core/report/markdown.js';
+import { renderApplyMarkdown } from '../core/report/markdown.js';
 import { countProgressPrinter } from '../core/report/progress.js';
 import { renderApply, renderError } from '../core/report/text.js';
 import { assertApproved, checkApproval, findPullRequestForCommit } from '../github/approval.js';
@@ -66,15 +66,14 @@ export async function runApply(): Promise<void> {
   core.setOutput('status', result.status);
   core.setOutput('backup_id', result.backup.status === 'taken' ? result.backup.id : '');
   core.setOutput('verification', result.verification.status);
-  const report = renderApply(result);
-  await textSummary('supagate apply', report);
+  await textSummary('supagate apply', renderApply(result));
   if (
     run.kind === 'push' &&
     !dryRun &&
     result.status !== 'up-to-date' &&
     booleanInput('comment-on-merge', true)
   ) {
-    await commentOnMergedPull(run, result, report, pull);
+    await commentOnMergedPull(run, result, pull);
   }
   if (result.status === 'failed') {
     core.setFailed(`Migration failed: ${result.failure?.path ?? ''}; see the job summary.`);
@@ -127,26 +126,10 @@ async function approvalGate(
   return pull.number;
 }
 
-function verdict(result: ApplyResult): string {
-  const count = result.applied.length;
-  const migrations = `${count} migration${count === 1 ? '' : 's'}`;
-  switch (result.status) {
-    case 'applied':
-      return `✅ supagate applied ${migrations}${result.verification.status === 'passed' ? ', verified' : ''}`;
-    case 'verify-failed':
-      return `⚠️ supagate applied ${migrations}, and verification FAILED`;
-    case 'failed':
-      return `⛔ supagate apply failed after ${migrations}`;
-    default:
-      return `supagate apply: ${result.status}`;
-  }
-}
-
 /** The result on the merged pull request. A comment that cannot be posted is a warning: the apply happened. */
 async function commentOnMergedPull(
   run: GitHubRunContext,
   result: ApplyResult,
-  report: string,
   knownPull: number | undefined,
 ): Promise<void> {
   try {
@@ -159,7 +142,7 @@ async function commentOnMergedPull(
       owner,
       repo,
       issueNumber: pull,
-      body: renderResultMarkdown(verdict(result), report, { fullReportUrl: run.runUrl }),
+      body: renderApplyMarkdown(result, { fullReportUrl: run.runUrl }),
     });
     core.setOutput('comment_url', comment.url);
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { ApplyResult } from '../commands/apply.js';
 import type { DriftResult } from '../commands/drift.js';
 import type { PlanResult } from '../commands/plan.js';
 import type { ShadowFailure } from '../commands/shadow-run.js';
@@ -6,6 +7,7 @@ import type { Hazard } from '../schema/hazards.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { plural, shortValue } from './describe.js';
 import { code, codeBlock, inline, safeUrl } from './escape.js';
+import { renderApply } from './text.js';
 
 /**
  * The plan as GitHub markdown: the PR comment (≤ 65,536 characters) and the job summary.
@@ -70,15 +72,30 @@ function fitToLimit(
   return `${cut.slice(0, cut.lastIndexOf('\n'))}${note}`;
 }
 
+/** An apply as a comment on the merged pull request: the verdict, then the text report. */
+export function renderApplyMarkdown(result: ApplyResult, options: MarkdownOptions = {}): string {
+  return renderResultMarkdown(applyVerdict(result), renderApply(result), options);
+}
+
+function applyVerdict(result: ApplyResult): string {
+  const migrations = plural(result.applied.length, 'migration');
+  switch (result.status) {
+    case 'applied':
+      return `✅ supagate applied ${migrations}${result.verification.status === 'passed' ? ', verified' : ''}`;
+    case 'verify-failed':
+      return `⚠️ supagate applied ${migrations}, and verification FAILED`;
+    case 'failed':
+      return `⛔ supagate apply failed after ${migrations}`;
+    default:
+      return `supagate apply: ${result.status}`;
+  }
+}
+
 /**
- * An apply or rollback as a GitHub comment: a one-line verdict, then the text report. The
- * report is cut at a line when it would not fit; the run link leads to the rest.
+ * A one-line verdict, then a text report in a code block. The report is cut at a line when it
+ * would not fit; the run link leads to the rest.
  */
-export function renderResultMarkdown(
-  verdictLine: string,
-  report: string,
-  options: MarkdownOptions = {},
-): string {
+function renderResultMarkdown(verdictLine: string, report: string, options: MarkdownOptions = {}): string {
   const limit = options.limit ?? COMMENT_LIMIT;
   const url = safeUrl(options.fullReportUrl);
   const head = [...(options.header ? [options.header] : []), `### ${verdictLine}`].join('\n\n');

@@ -45952,320 +45952,6 @@ function shortValue(value, max = 200) {
   return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
 }
 
-// src/core/report/escape.ts
-var SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&@~:="'$^]/g;
-function inline(text) {
-  return text.replace(/\r?\n|\r/g, " ").replace(SPECIAL, (char) => `&#${char.charCodeAt(0)};`);
-}
-function codeBlock(content, language = "") {
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run) => run[0].length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${language}
-${content.replace(/\n+$/, "")}
-${fence}`;
-}
-function code(text) {
-  return /^[\w.:/-]*$/.test(text) ? `\`${text}\`` : inline(text);
-}
-function safeUrl(url) {
-  if (!url) return void 0;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === "https:" ? parsed.toString().replace(/[()<>"' ]/g, encodeURIComponent) : void 0;
-  } catch {
-    return void 0;
-  }
-}
-
-// src/core/report/markdown.ts
-var COMMENT_LIMIT = 65536;
-var SUMMARY_LIMIT = 1e6;
-var BUDGETS = [
-  {
-    diffLines: Number.POSITIVE_INFINITY,
-    objects: Number.POSITIVE_INFINITY,
-    accessTables: Number.POSITIVE_INFINITY
-  },
-  { diffLines: 200, objects: 2e3, accessTables: 200 },
-  { diffLines: 40, objects: 500, accessTables: 100 },
-  { diffLines: 10, objects: 200, accessTables: 50 },
-  { diffLines: 0, objects: 100, accessTables: 25 },
-  { diffLines: 0, objects: 25, accessTables: 10 }
-];
-function renderPlanMarkdown(result2, options = {}) {
-  return fitToLimit((budget, trimmed) => render2(result2, budget, options, trimmed), options);
-}
-function fitToLimit(renderAt, options) {
-  const limit = options.limit ?? COMMENT_LIMIT;
-  for (const [index, budget] of BUDGETS.entries()) {
-    const text = renderAt(budget, index > 0);
-    if (text.length <= limit) return text;
-  }
-  const smallest = renderAt(BUDGETS[BUDGETS.length - 1], true);
-  const note = `
-
-${trimmedNote(options)}
-`;
-  const cut = smallest.slice(0, limit - note.length);
-  return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
-}
-function renderResultMarkdown(verdictLine, report, options = {}) {
-  const limit = options.limit ?? COMMENT_LIMIT;
-  const url = safeUrl(options.fullReportUrl);
-  const head2 = [...options.header ? [options.header] : [], `### ${verdictLine}`].join("\n\n");
-  const foot = url ? `[The run](${url})` : "";
-  const room = limit - head2.length - foot.length - 200;
-  const shown = report.length <= room ? report : `${report.slice(0, report.lastIndexOf("\n", room))}
-\u2026`;
-  return `${[head2, codeBlock(shown, "text"), foot].filter(Boolean).join("\n\n")}
-`;
-}
-function renderDriftMarkdown(result2, options = {}) {
-  return fitToLimit((budget, trimmed) => {
-    const parts = [];
-    if (options.header) parts.push(options.header);
-    const heading = {
-      "in-sync": "### supagate drift: production is what its migrations produce",
-      drifted: `### supagate drift: production differs from its migrations (${plural2(result2.diff.changes.length, "object")})`,
-      failed: "### supagate drift: could not be checked"
-    }[result2.status];
-    parts.push(heading);
-    parts.push(
-      `Target: ${inline(result2.target)} \xB7 ${plural2(result2.replayed.length, "applied migration")} replayed` + (result2.pending.length > 0 ? ` \xB7 ${plural2(result2.pending.length, "pending migration")} not expected yet` : "") + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
-    );
-    if (result2.status === "drifted") {
-      parts.push(
-        "Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. Capture each difference in a new migration, or undo it in production."
-      );
-    }
-    if (trimmed) parts.push(`> [!NOTE]
-> ${trimmedNote(options)}`);
-    if (result2.failure)
-      parts.push(failureBlock(result2.failure, "#### \u26D4 An applied migration fails when replayed"));
-    if (result2.edited.length > 0)
-      parts.push(
-        `#### Applied migrations edited since they ran
-${result2.edited.map((v) => `- ${code(v)}`).join("\n")}`
-      );
-    if (result2.missingLocal.length > 0)
-      parts.push(
-        `#### Applied in production, no local file
-${result2.missingLocal.map((v) => `- ${code(v)}`).join("\n")}`
-      );
-    if (result2.diff.changes.length > 0)
-      parts.push(
-        changesSection(result2.diff.changes, budget, "Differences, from the migrations to production")
-      );
-    if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
-    return `${parts.join("\n\n")}
-`;
-  }, options);
-}
-function render2(result2, budget, options, trimmed) {
-  const parts = [];
-  if (options.header) parts.push(options.header);
-  parts.push(`### ${title(result2)}`);
-  parts.push(verdict(result2));
-  parts.push(
-    `Target: ${inline(result2.target)} \xB7 plan ${code(result2.planHash.slice(0, 12))}` + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
-  );
-  if (trimmed) parts.push(`> [!NOTE]
-> ${trimmedNote(options)}`);
-  if (result2.pending.length > 0) parts.push(pendingSection(result2));
-  if (result2.problems.length > 0) {
-    parts.push(
-      `#### Migration history
-${result2.problems.map(
-        (p) => `- ${p.severity === "error" ? "\u26D4" : "\u26A0\uFE0F"} ${inline(p.message)}${p.hint ? `<br>${inline(p.hint)}` : ""}`
-      ).join("\n")}`
-    );
-  }
-  if (result2.failure) parts.push(failureSection(result2));
-  if (result2.hazards.length > 0) parts.push(hazardSection(result2.hazards));
-  if (result2.lints.introduced.length > 0 || result2.lints.resolved.length > 0) parts.push(lintSection(result2));
-  if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
-  if (result2.diff.changes.length > 0)
-    parts.push(changesSection(result2.diff.changes, budget, "Schema changes"));
-  if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
-  return `${parts.join("\n\n")}
-`;
-}
-function title(result2) {
-  switch (result2.status) {
-    case "no-pending":
-      return "supagate plan: no pending migrations";
-    case "history-problem":
-      return "supagate plan: migration history needs attention";
-    case "failed":
-      return "supagate plan: the pending migrations could not be planned";
-    case "planned":
-      return `supagate plan: ${plural2(result2.pending.length, "migration")}, ${plural2(result2.diff.changes.length, "object")} changed, ${plural2(
-        result2.hazards.filter((h) => h.severity === "blocking" && !h.accepted).length,
-        "blocking hazard"
-      )}`;
-  }
-}
-function verdict(result2) {
-  if (result2.status === "no-pending")
-    return "\u2705 Nothing to apply: production has every migration of this branch.";
-  if (!result2.blocking) return "\u2705 **Nothing blocking.** Review the changes below before approving.";
-  const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reason)}`);
-  if (result2.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result2.blockingReasons.length - 20} more`);
-  return `\u26D4 **Blocking** \u2014 fix, or accept with \`-- supagate:allow <code>: <reason>\` in the migration:
-${reasons.join("\n")}`;
-}
-function pendingSection(result2) {
-  const rows2 = result2.pending.map(
-    (p) => `| ${code(p.version)} | ${inline(p.name)} | ${p.mode === "non-atomic" ? "\u26A0\uFE0F not atomic" : "one transaction"} | ${p.statementCount} | ${p.hasRollback ? "yes" : "\u2014"} |`
-  );
-  return `#### Pending migrations
-| Version | Name | Runs as | Statements | Rollback |
-|---|---|---|---:|---|
-${rows2.join("\n")}`;
-}
-function failureSection(result2) {
-  if (!result2.failure) return "";
-  return failureBlock(result2.failure, "#### \u26D4 The migrations fail on a copy of production");
-}
-function failureBlock(failure, migrationHeading) {
-  const heading = {
-    files: "#### \u26D4 A migration file is invalid",
-    clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
-    migration: migrationHeading
-  }[failure.stage];
-  const where = failure.file ? `${code(failure.file)}${failure.line ? ` line ${failure.line}` : ""}: ` : "";
-  const lines = [heading, `${where}${inline(failure.message)}`];
-  if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
-  if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
-  return lines.join("\n\n");
-}
-function hazardSection(hazards) {
-  const order = (h) => h.accepted ? 2 : h.severity === "blocking" ? 0 : 1;
-  const rows2 = [...hazards].sort((a, b) => order(a) - order(b)).map((h) => {
-    const status2 = h.accepted ? `\u2705 accepted (${h.accepted.source}): ${inline(h.accepted.reason)}` : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning";
-    const where = h.location ? `${inline(h.location.path)}:${h.location.line}` : "\u2014";
-    return `| ${status2} | ${code(h.code)} | ${inline(h.message)} | ${where} |`;
-  });
-  return `#### Hazards
-| | Code | What | Where |
-|---|---|---|---|
-${rows2.join("\n")}`;
-}
-function lintSection(result2) {
-  const icon = { ERROR: "\u26D4", WARN: "\u26A0\uFE0F", INFO: "\u2139\uFE0F" };
-  const lines = ["#### Security lints introduced by this PR"];
-  if (result2.lints.introduced.length > 0) {
-    lines.push(
-      "| Level | Lint | Object | Problem | Fix |\n|---|---|---|---|---|\n" + result2.lints.introduced.map(
-        (l) => `| ${icon[l.level]} ${l.level} | ${code(l.code)} | ${inline(l.object)} | ${inline(l.message)} | ${inline(l.remediation)} |`
-      ).join("\n")
-    );
-  } else {
-    lines.push("None.");
-  }
-  if (result2.lints.resolved.length > 0) {
-    lines.push(
-      `Resolved: ${result2.lints.resolved.map((l) => `${code(l.code)} on ${inline(l.object)}`).join(", ")}`
-    );
-  }
-  if (result2.lints.existingCount > 0)
-    lines.push(`(${result2.lints.existingCount} lint(s) production already had are not shown.)`);
-  return lines.join("\n\n");
-}
-function accessSection(access2, budget) {
-  const commands = ["SELECT", "INSERT", "UPDATE", "DELETE"];
-  const blocks = ["#### RLS access changes"];
-  for (const table2 of access2.slice(0, budget.accessTables)) {
-    const roles = [...new Set(table2.cells.map((c) => c.role))];
-    const rows2 = roles.map((role) => {
-      const cells = commands.map((command) => {
-        const cell = table2.cells.find((c) => c.role === role && c.command === command);
-        if (!cell) return "\u2014";
-        const after = inline(describeAccess(cell.after));
-        return cell.changed ? `**${inline(describeAccess(cell.before))} \u2192 ${after}**` : after;
-      });
-      return `| ${inline(role)} | ${cells.join(" | ")} |`;
-    });
-    blocks.push(
-      `**${inline(table2.table)}**
-
-| Role | ${commands.join(" | ")} |
-|---|---|---|---|---|
-${rows2.join("\n")}`
-    );
-  }
-  if (access2.length > budget.accessTables)
-    blocks.push(`\u2026 and ${access2.length - budget.accessTables} more tables.`);
-  return blocks.join("\n\n");
-}
-var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
-function shadowNotes(warnings) {
-  return `<details><summary>Shadow database notes (${warnings.length})</summary>
-
-${warnings.map((w) => `- ${inline(w)}`).join("\n")}
-
-</details>`;
-}
-function changesSection(changes, budget, title2) {
-  const blocks = [`#### ${title2} (${changes.length})`];
-  for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
-  if (changes.length > budget.objects)
-    blocks.push(`\u2026 and ${changes.length - budget.objects} more objects (see the full report).`);
-  return blocks.join("\n\n");
-}
-function changeBlock(change, budget) {
-  const head2 = `${ACTION_ICON[change.action]} ${change.kind} ${inline(change.id)}${change.renamedFrom ? ` (renamed from ${inline(change.renamedFrom)})` : ""}`;
-  const details = [];
-  for (const attribute of change.attributes) {
-    details.push(
-      `- ${inline(attribute.attribute)}: ${inline(shortValue(attribute.before))} \u2192 ${inline(shortValue(attribute.after))}`
-    );
-  }
-  for (const member of change.members) {
-    const changed = member.attributes.map(
-      (a) => `${inline(a.attribute)}: ${inline(shortValue(a.before))} \u2192 ${inline(shortValue(a.after))}`
-    );
-    details.push(
-      `- ${ACTION_ICON[member.action]} ${member.kind} ${inline(member.name)}${member.renamedFrom ? ` (was ${inline(member.renamedFrom)})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
-    );
-  }
-  const sql = change.ddl.diff ?? (change.action === "added" ? change.ddl.after : change.action === "removed" ? change.ddl.before : null);
-  if (sql && budget.diffLines > 0) {
-    const lines = sql.split("\n");
-    const shown = lines.slice(0, budget.diffLines).join("\n");
-    details.push(codeBlock(shown, change.ddl.diff ? "diff" : "sql"));
-    if (lines.length > budget.diffLines)
-      details.push(`(${lines.length - budget.diffLines} more lines in the full report)`);
-  }
-  if (details.length === 0) return `- ${head2}`;
-  return `<details><summary>${head2}</summary>
-
-${details.join("\n")}
-
-</details>`;
-}
-function pgVersion(versionNum) {
-  return versionNum > 0 ? `${Math.floor(versionNum / 1e4)}.${versionNum % 100}` : "?";
-}
-function trimmedNote(options) {
-  const url = safeUrl(options.fullReportUrl);
-  return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : " The full report is in the job summary and the run\u2019s artifacts."}`;
-}
-
-// src/core/report/progress.ts
-var QUIET_BELOW_TABLES = 50;
-function countProgressPrinter(write) {
-  const printed = /* @__PURE__ */ new Map();
-  return ({ phase, done, total }) => {
-    if (total < QUIET_BELOW_TABLES) return;
-    const tenth = Math.floor(done * 10 / total);
-    if ((printed.get(phase) ?? 0) >= tenth) return;
-    printed.set(phase, tenth);
-    write(`counting rows ${phase === "before" ? "before" : "after"} the change: ${done}/${total} tables
-`);
-  };
-}
-
 // src/core/report/text.ts
 function renderStatus(result2) {
   const lines = [`Target: ${result2.target}`];
@@ -46664,6 +46350,336 @@ function renderCopy(result2) {
     ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`),
     ...storageCopyLines(result2)
   ].join("\n");
+}
+
+// src/core/report/escape.ts
+var SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&@~:="'$^]/g;
+function inline(text) {
+  return text.replace(/\r?\n|\r/g, " ").replace(SPECIAL, (char) => `&#${char.charCodeAt(0)};`);
+}
+function codeBlock(content, language = "") {
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${language}
+${content.replace(/\n+$/, "")}
+${fence}`;
+}
+function code(text) {
+  return /^[\w.:/-]*$/.test(text) ? `\`${text}\`` : inline(text);
+}
+function safeUrl(url) {
+  if (!url) return void 0;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" ? parsed.toString().replace(/[()<>"' ]/g, encodeURIComponent) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/core/report/markdown.ts
+var COMMENT_LIMIT = 65536;
+var SUMMARY_LIMIT = 1e6;
+var BUDGETS = [
+  {
+    diffLines: Number.POSITIVE_INFINITY,
+    objects: Number.POSITIVE_INFINITY,
+    accessTables: Number.POSITIVE_INFINITY
+  },
+  { diffLines: 200, objects: 2e3, accessTables: 200 },
+  { diffLines: 40, objects: 500, accessTables: 100 },
+  { diffLines: 10, objects: 200, accessTables: 50 },
+  { diffLines: 0, objects: 100, accessTables: 25 },
+  { diffLines: 0, objects: 25, accessTables: 10 }
+];
+function renderPlanMarkdown(result2, options = {}) {
+  return fitToLimit((budget, trimmed) => render2(result2, budget, options, trimmed), options);
+}
+function fitToLimit(renderAt, options) {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  for (const [index, budget] of BUDGETS.entries()) {
+    const text = renderAt(budget, index > 0);
+    if (text.length <= limit) return text;
+  }
+  const smallest = renderAt(BUDGETS[BUDGETS.length - 1], true);
+  const note = `
+
+${trimmedNote(options)}
+`;
+  const cut = smallest.slice(0, limit - note.length);
+  return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
+}
+function renderApplyMarkdown(result2, options = {}) {
+  return renderResultMarkdown(applyVerdict(result2), renderApply(result2), options);
+}
+function applyVerdict(result2) {
+  const migrations = plural2(result2.applied.length, "migration");
+  switch (result2.status) {
+    case "applied":
+      return `\u2705 supagate applied ${migrations}${result2.verification.status === "passed" ? ", verified" : ""}`;
+    case "verify-failed":
+      return `\u26A0\uFE0F supagate applied ${migrations}, and verification FAILED`;
+    case "failed":
+      return `\u26D4 supagate apply failed after ${migrations}`;
+    default:
+      return `supagate apply: ${result2.status}`;
+  }
+}
+function renderResultMarkdown(verdictLine, report, options = {}) {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  const url = safeUrl(options.fullReportUrl);
+  const head2 = [...options.header ? [options.header] : [], `### ${verdictLine}`].join("\n\n");
+  const foot = url ? `[The run](${url})` : "";
+  const room = limit - head2.length - foot.length - 200;
+  const shown = report.length <= room ? report : `${report.slice(0, report.lastIndexOf("\n", room))}
+\u2026`;
+  return `${[head2, codeBlock(shown, "text"), foot].filter(Boolean).join("\n\n")}
+`;
+}
+function renderDriftMarkdown(result2, options = {}) {
+  return fitToLimit((budget, trimmed) => {
+    const parts = [];
+    if (options.header) parts.push(options.header);
+    const heading = {
+      "in-sync": "### supagate drift: production is what its migrations produce",
+      drifted: `### supagate drift: production differs from its migrations (${plural2(result2.diff.changes.length, "object")})`,
+      failed: "### supagate drift: could not be checked"
+    }[result2.status];
+    parts.push(heading);
+    parts.push(
+      `Target: ${inline(result2.target)} \xB7 ${plural2(result2.replayed.length, "applied migration")} replayed` + (result2.pending.length > 0 ? ` \xB7 ${plural2(result2.pending.length, "pending migration")} not expected yet` : "") + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
+    );
+    if (result2.status === "drifted") {
+      parts.push(
+        "Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. Capture each difference in a new migration, or undo it in production."
+      );
+    }
+    if (trimmed) parts.push(`> [!NOTE]
+> ${trimmedNote(options)}`);
+    if (result2.failure)
+      parts.push(failureBlock(result2.failure, "#### \u26D4 An applied migration fails when replayed"));
+    if (result2.edited.length > 0)
+      parts.push(
+        `#### Applied migrations edited since they ran
+${result2.edited.map((v) => `- ${code(v)}`).join("\n")}`
+      );
+    if (result2.missingLocal.length > 0)
+      parts.push(
+        `#### Applied in production, no local file
+${result2.missingLocal.map((v) => `- ${code(v)}`).join("\n")}`
+      );
+    if (result2.diff.changes.length > 0)
+      parts.push(
+        changesSection(result2.diff.changes, budget, "Differences, from the migrations to production")
+      );
+    if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
+    return `${parts.join("\n\n")}
+`;
+  }, options);
+}
+function render2(result2, budget, options, trimmed) {
+  const parts = [];
+  if (options.header) parts.push(options.header);
+  parts.push(`### ${title(result2)}`);
+  parts.push(verdict(result2));
+  parts.push(
+    `Target: ${inline(result2.target)} \xB7 plan ${code(result2.planHash.slice(0, 12))}` + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
+  );
+  if (trimmed) parts.push(`> [!NOTE]
+> ${trimmedNote(options)}`);
+  if (result2.pending.length > 0) parts.push(pendingSection(result2));
+  if (result2.problems.length > 0) {
+    parts.push(
+      `#### Migration history
+${result2.problems.map(
+        (p) => `- ${p.severity === "error" ? "\u26D4" : "\u26A0\uFE0F"} ${inline(p.message)}${p.hint ? `<br>${inline(p.hint)}` : ""}`
+      ).join("\n")}`
+    );
+  }
+  if (result2.failure) parts.push(failureSection(result2));
+  if (result2.hazards.length > 0) parts.push(hazardSection(result2.hazards));
+  if (result2.lints.introduced.length > 0 || result2.lints.resolved.length > 0) parts.push(lintSection(result2));
+  if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
+  if (result2.diff.changes.length > 0)
+    parts.push(changesSection(result2.diff.changes, budget, "Schema changes"));
+  if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
+  return `${parts.join("\n\n")}
+`;
+}
+function title(result2) {
+  switch (result2.status) {
+    case "no-pending":
+      return "supagate plan: no pending migrations";
+    case "history-problem":
+      return "supagate plan: migration history needs attention";
+    case "failed":
+      return "supagate plan: the pending migrations could not be planned";
+    case "planned":
+      return `supagate plan: ${plural2(result2.pending.length, "migration")}, ${plural2(result2.diff.changes.length, "object")} changed, ${plural2(
+        result2.hazards.filter((h) => h.severity === "blocking" && !h.accepted).length,
+        "blocking hazard"
+      )}`;
+  }
+}
+function verdict(result2) {
+  if (result2.status === "no-pending")
+    return "\u2705 Nothing to apply: production has every migration of this branch.";
+  if (!result2.blocking) return "\u2705 **Nothing blocking.** Review the changes below before approving.";
+  const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reason)}`);
+  if (result2.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result2.blockingReasons.length - 20} more`);
+  return `\u26D4 **Blocking** \u2014 fix, or accept with \`-- supagate:allow <code>: <reason>\` in the migration:
+${reasons.join("\n")}`;
+}
+function pendingSection(result2) {
+  const rows2 = result2.pending.map(
+    (p) => `| ${code(p.version)} | ${inline(p.name)} | ${p.mode === "non-atomic" ? "\u26A0\uFE0F not atomic" : "one transaction"} | ${p.statementCount} | ${p.hasRollback ? "yes" : "\u2014"} |`
+  );
+  return `#### Pending migrations
+| Version | Name | Runs as | Statements | Rollback |
+|---|---|---|---:|---|
+${rows2.join("\n")}`;
+}
+function failureSection(result2) {
+  if (!result2.failure) return "";
+  return failureBlock(result2.failure, "#### \u26D4 The migrations fail on a copy of production");
+}
+function failureBlock(failure, migrationHeading) {
+  const heading = {
+    files: "#### \u26D4 A migration file is invalid",
+    clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
+    migration: migrationHeading
+  }[failure.stage];
+  const where = failure.file ? `${code(failure.file)}${failure.line ? ` line ${failure.line}` : ""}: ` : "";
+  const lines = [heading, `${where}${inline(failure.message)}`];
+  if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
+  if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
+  return lines.join("\n\n");
+}
+function hazardSection(hazards) {
+  const order = (h) => h.accepted ? 2 : h.severity === "blocking" ? 0 : 1;
+  const rows2 = [...hazards].sort((a, b) => order(a) - order(b)).map((h) => {
+    const status2 = h.accepted ? `\u2705 accepted (${h.accepted.source}): ${inline(h.accepted.reason)}` : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning";
+    const where = h.location ? `${inline(h.location.path)}:${h.location.line}` : "\u2014";
+    return `| ${status2} | ${code(h.code)} | ${inline(h.message)} | ${where} |`;
+  });
+  return `#### Hazards
+| | Code | What | Where |
+|---|---|---|---|
+${rows2.join("\n")}`;
+}
+function lintSection(result2) {
+  const icon = { ERROR: "\u26D4", WARN: "\u26A0\uFE0F", INFO: "\u2139\uFE0F" };
+  const lines = ["#### Security lints introduced by this PR"];
+  if (result2.lints.introduced.length > 0) {
+    lines.push(
+      "| Level | Lint | Object | Problem | Fix |\n|---|---|---|---|---|\n" + result2.lints.introduced.map(
+        (l) => `| ${icon[l.level]} ${l.level} | ${code(l.code)} | ${inline(l.object)} | ${inline(l.message)} | ${inline(l.remediation)} |`
+      ).join("\n")
+    );
+  } else {
+    lines.push("None.");
+  }
+  if (result2.lints.resolved.length > 0) {
+    lines.push(
+      `Resolved: ${result2.lints.resolved.map((l) => `${code(l.code)} on ${inline(l.object)}`).join(", ")}`
+    );
+  }
+  if (result2.lints.existingCount > 0)
+    lines.push(`(${result2.lints.existingCount} lint(s) production already had are not shown.)`);
+  return lines.join("\n\n");
+}
+function accessSection(access2, budget) {
+  const commands = ["SELECT", "INSERT", "UPDATE", "DELETE"];
+  const blocks = ["#### RLS access changes"];
+  for (const table2 of access2.slice(0, budget.accessTables)) {
+    const roles = [...new Set(table2.cells.map((c) => c.role))];
+    const rows2 = roles.map((role) => {
+      const cells = commands.map((command) => {
+        const cell = table2.cells.find((c) => c.role === role && c.command === command);
+        if (!cell) return "\u2014";
+        const after = inline(describeAccess(cell.after));
+        return cell.changed ? `**${inline(describeAccess(cell.before))} \u2192 ${after}**` : after;
+      });
+      return `| ${inline(role)} | ${cells.join(" | ")} |`;
+    });
+    blocks.push(
+      `**${inline(table2.table)}**
+
+| Role | ${commands.join(" | ")} |
+|---|---|---|---|---|
+${rows2.join("\n")}`
+    );
+  }
+  if (access2.length > budget.accessTables)
+    blocks.push(`\u2026 and ${access2.length - budget.accessTables} more tables.`);
+  return blocks.join("\n\n");
+}
+var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
+function shadowNotes(warnings) {
+  return `<details><summary>Shadow database notes (${warnings.length})</summary>
+
+${warnings.map((w) => `- ${inline(w)}`).join("\n")}
+
+</details>`;
+}
+function changesSection(changes, budget, title2) {
+  const blocks = [`#### ${title2} (${changes.length})`];
+  for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
+  if (changes.length > budget.objects)
+    blocks.push(`\u2026 and ${changes.length - budget.objects} more objects (see the full report).`);
+  return blocks.join("\n\n");
+}
+function changeBlock(change, budget) {
+  const head2 = `${ACTION_ICON[change.action]} ${change.kind} ${inline(change.id)}${change.renamedFrom ? ` (renamed from ${inline(change.renamedFrom)})` : ""}`;
+  const details = [];
+  for (const attribute of change.attributes) {
+    details.push(
+      `- ${inline(attribute.attribute)}: ${inline(shortValue(attribute.before))} \u2192 ${inline(shortValue(attribute.after))}`
+    );
+  }
+  for (const member of change.members) {
+    const changed = member.attributes.map(
+      (a) => `${inline(a.attribute)}: ${inline(shortValue(a.before))} \u2192 ${inline(shortValue(a.after))}`
+    );
+    details.push(
+      `- ${ACTION_ICON[member.action]} ${member.kind} ${inline(member.name)}${member.renamedFrom ? ` (was ${inline(member.renamedFrom)})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
+    );
+  }
+  const sql = change.ddl.diff ?? (change.action === "added" ? change.ddl.after : change.action === "removed" ? change.ddl.before : null);
+  if (sql && budget.diffLines > 0) {
+    const lines = sql.split("\n");
+    const shown = lines.slice(0, budget.diffLines).join("\n");
+    details.push(codeBlock(shown, change.ddl.diff ? "diff" : "sql"));
+    if (lines.length > budget.diffLines)
+      details.push(`(${lines.length - budget.diffLines} more lines in the full report)`);
+  }
+  if (details.length === 0) return `- ${head2}`;
+  return `<details><summary>${head2}</summary>
+
+${details.join("\n")}
+
+</details>`;
+}
+function pgVersion(versionNum) {
+  return versionNum > 0 ? `${Math.floor(versionNum / 1e4)}.${versionNum % 100}` : "?";
+}
+function trimmedNote(options) {
+  const url = safeUrl(options.fullReportUrl);
+  return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : " The full report is in the job summary and the run\u2019s artifacts."}`;
+}
+
+// src/core/report/progress.ts
+var QUIET_BELOW_TABLES = 50;
+function countProgressPrinter(write) {
+  const printed = /* @__PURE__ */ new Map();
+  return ({ phase, done, total }) => {
+    if (total < QUIET_BELOW_TABLES) return;
+    const tenth = Math.floor(done * 10 / total);
+    if ((printed.get(phase) ?? 0) >= tenth) return;
+    printed.set(phase, tenth);
+    write(`counting rows ${phase === "before" ? "before" : "after"} the change: ${done}/${total} tables
+`);
+  };
 }
 
 // src/core/config.ts
@@ -48520,12 +48536,6 @@ export {
   introducedLints,
   plan,
   apply,
-  COMMENT_LIMIT,
-  SUMMARY_LIMIT,
-  renderPlanMarkdown,
-  renderResultMarkdown,
-  renderDriftMarkdown,
-  countProgressPrinter,
   renderStatus,
   renderApply,
   renderError,
@@ -48536,6 +48546,12 @@ export {
   renderBackups,
   renderRollback,
   renderCopy,
+  COMMENT_LIMIT,
+  SUMMARY_LIMIT,
+  renderPlanMarkdown,
+  renderApplyMarkdown,
+  renderDriftMarkdown,
+  countProgressPrinter,
   resolveConfig,
   flag,
   drift,
