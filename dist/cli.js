@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-7VSYTA5L.js";
+} from "./chunk-X37HAGMC.js";
 import {
   __commonJS,
   __require,

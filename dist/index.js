@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-7VSYTA5L.js";
+} from "./chunk-X37HAGMC.js";
 import {
   HttpClient,
   getInput,

@@ -54,6 +54,17 @@ export interface CountProgress {
   total: number;
 }
 
+/** What verification needs of the configuration and the project file. */
+export function verifyConfigOf(config: SupagateConfig, file: ProjectConfig): VerifyConfig {
+  return {
+    projectDir: config.projectDir,
+    apiSchemas: config.apiSchemas,
+    acceptedHazards: config.acceptedHazards,
+    verify: file.verify,
+    ...(config.schemas ? { schemas: config.schemas } : {}),
+  };
+}
+
 export function createVerifier(
   config: SupagateConfig,
   file: ProjectConfig,
@@ -62,13 +73,7 @@ export function createVerifier(
 ): ApplyVerifier {
   const progress = (phase: CountProgress['phase']) =>
     onProgress ? { onProgress: (done: number, total: number) => onProgress({ phase, done, total }) } : {};
-  const verifyConfig: VerifyConfig = {
-    projectDir: config.projectDir,
-    apiSchemas: config.apiSchemas,
-    acceptedHazards: config.acceptedHazards,
-    verify: file.verify,
-    ...(config.schemas ? { schemas: config.schemas } : {}),
-  };
+  const verifyConfig = verifyConfigOf(config, file);
   return {
     predict: async () => {
       const planned = await planWithModels(config);

@@ -2,7 +2,7 @@ import type { SupagateConfig } from '../config.js';
 import { describeTarget } from '../db/redact.js';
 import { checkProduction, type ProductionCheck } from '../verify/verify.js';
 import { requireDbUrl } from './load.js';
-import { withProjectFile } from './verification.js';
+import { verifyConfigOf, withProjectFile } from './verification.js';
 
 /**
  * verify: production's access as it is now, without an apply: every API table has row level
@@ -19,13 +19,7 @@ export async function verify(userConfig: SupagateConfig): Promise<VerifyResult> 
   const started = performance.now();
   const url = requireDbUrl(userConfig);
   const { config, file } = await withProjectFile(userConfig);
-  const check = await checkProduction(url, {
-    projectDir: config.projectDir,
-    apiSchemas: config.apiSchemas,
-    acceptedHazards: config.acceptedHazards,
-    verify: file.verify,
-    ...(config.schemas ? { schemas: config.schemas } : {}),
-  });
+  const check = await checkProduction(url, verifyConfigOf(config, file));
   return {
     command: 'verify',
     target: describeTarget(url).label,

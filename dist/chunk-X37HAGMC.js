@@ -45730,15 +45730,18 @@ async function withProjectFile(config) {
     file
   };
 }
-function createVerifier(config, file, url, onProgress) {
-  const progress = (phase) => onProgress ? { onProgress: (done, total) => onProgress({ phase, done, total }) } : {};
-  const verifyConfig = {
+function verifyConfigOf(config, file) {
+  return {
     projectDir: config.projectDir,
     apiSchemas: config.apiSchemas,
     acceptedHazards: config.acceptedHazards,
     verify: file.verify,
     ...config.schemas ? { schemas: config.schemas } : {}
   };
+}
+function createVerifier(config, file, url, onProgress) {
+  const progress = (phase) => onProgress ? { onProgress: (done, total) => onProgress({ phase, done, total }) } : {};
+  const verifyConfig = verifyConfigOf(config, file);
   return {
     predict: async () => {
       const planned = await planWithModels(config);
@@ -48478,13 +48481,7 @@ async function verify2(userConfig) {
   const started = performance.now();
   const url = requireDbUrl(userConfig);
   const { config, file } = await withProjectFile(userConfig);
-  const check = await checkProduction(url, {
-    projectDir: config.projectDir,
-    apiSchemas: config.apiSchemas,
-    acceptedHazards: config.acceptedHazards,
-    verify: file.verify,
-    ...config.schemas ? { schemas: config.schemas } : {}
-  });
+  const check = await checkProduction(url, verifyConfigOf(config, file));
   return {
     command: "verify",
     target: describeTarget(url).label,
