@@ -108,7 +108,9 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
       expect(run.stdout).toContain(
         '[BACKUP_UNENCRYPTED_ARTIFACT]: The github-artifact backup store takes only encrypted backups, and no encryption key is set',
       );
-      expect(run.stdout).toContain("Set the Action's backup-key input from a secret");
+      expect(run.stdout).toContain(
+        "Set the Action's backup-key input ($SUPAGATE_BACKUP_KEY for the library and CLI) from a secret",
+      );
       expect(await snapshot(db)).toEqual(before);
     } finally {
       await project.remove('supabase/migrations/2_b.sql');

@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-X37HAGMC.js";
+} from "./chunk-BO3IQVPP.js";
 import {
   __commonJS,
   __require,

@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-X37HAGMC.js";
+} from "./chunk-BO3IQVPP.js";
 import {
   HttpClient,
   getInput,

@@ -17,7 +17,7 @@ import {
   rlsSnapshot,
   targetFingerprint,
 } from './manifest.js';
-import type { BackupStore } from './stores.js';
+import { assertKeyForStore, type BackupStore } from './stores.js';
 
 export interface TakeBackupOptions {
   dbUrl: string;
@@ -52,15 +52,7 @@ export interface TakeBackupOptions {
 export async function takeBackup(options: TakeBackupOptions): Promise<BackupManifest> {
   const started = performance.now();
   const key = options.encryptionKey === undefined ? undefined : parseBackupKey(options.encryptionKey);
-  if (!key && options.store.requiresEncryption) {
-    throw new SupagateError(
-      'BACKUP_UNENCRYPTED_ARTIFACT',
-      `The ${options.store.kind} store takes only encrypted backups, and no encryption key is set`,
-      {
-        hint: "Set an encryption key ($SUPAGATE_BACKUP_KEY, or the Action's backup-key input, from a secret): anyone with read access to the repository can download artifacts. Nothing was changed.",
-      },
-    );
-  }
+  assertKeyForStore(options.store, key !== undefined);
   const id = newBackupId(options.now?.() ?? new Date());
   const storeKey = dumpKey(id, key !== undefined);
 

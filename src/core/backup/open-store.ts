@@ -38,19 +38,3 @@ export function openBackupStore(config: SupagateConfig): BackupStore {
     isAbsolute(config.backupDir) ? config.backupDir : join(config.projectDir, config.backupDir),
   );
 }
-
-/**
- * A store that takes only encrypted backups (GitHub artifacts) and no key: refused before
- * anything else runs (the lock, the plan on a shadow, pg_dump), with what to set.
- */
-export function assertEncryptionFor(store: BackupStore, config: SupagateConfig): void {
-  if (!store.requiresEncryption || config.backupKey) return;
-  throw new SupagateError(
-    'BACKUP_UNENCRYPTED_ARTIFACT',
-    `The ${store.kind} backup store takes only encrypted backups, and no encryption key is set`,
-    {
-      hint: "Set the Action's backup-key input from a secret (anyone with read access to the repository can download artifacts), or allow-unencrypted-artifacts: true for repositories whose readers may see production data. Nothing was changed.",
-      details: { setting: 'backup-key' },
-    },
-  );
-}

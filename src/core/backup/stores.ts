@@ -45,6 +45,22 @@ export function assertStoreKey(key: string): void {
   }
 }
 
+/**
+ * A store that takes only encrypted backups (GitHub artifacts) needs a key: refused before
+ * anything runs, naming what to set.
+ */
+export function assertKeyForStore(store: BackupStore, hasKey: boolean): void {
+  if (hasKey || !store.requiresEncryption) return;
+  throw new SupagateError(
+    'BACKUP_UNENCRYPTED_ARTIFACT',
+    `The ${store.kind} backup store takes only encrypted backups, and no encryption key is set`,
+    {
+      hint: "Set the Action's backup-key input ($SUPAGATE_BACKUP_KEY for the library and CLI) from a secret: anyone with read access to the repository can download artifacts. allow-unencrypted-artifacts: true only for repositories whose readers may see production data. Nothing was changed.",
+      details: { setting: 'backup-key' },
+    },
+  );
+}
+
 function notFound(kind: string, key: string): SupagateError {
   return new SupagateError('BACKUP_NOT_FOUND', `No backup file "${key}" in the ${kind} store`, {
     hint: 'List the backups that exist with listBackups (or `supagate backups`).',

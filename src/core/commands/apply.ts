@@ -1,5 +1,5 @@
-import { assertEncryptionFor, openBackupStore } from '../backup/open-store.js';
-import type { BackupStore } from '../backup/stores.js';
+import { openBackupStore } from '../backup/open-store.js';
+import { assertKeyForStore, type BackupStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import { type Client, type Connection, connect, disconnect } from '../db/connect.js';
 import { acquireMigrationLock } from '../db/lock.js';
@@ -111,7 +111,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
   const verifier = config.verify === 'on' ? createVerifier(config, file, url, options.onProgress) : undefined;
   // Fail on a store that cannot work before taking the lock, not half-way.
   const store = config.backup === 'on' ? (options.store ?? openBackupStore(config)) : undefined;
-  if (store) assertEncryptionFor(store, config);
+  if (store) assertKeyForStore(store, config.backupKey !== undefined);
 
   if (options.dryRun) {
     return withReadOnlyConnection(url, async (connection) => {

@@ -1,7 +1,7 @@
 import { readManifest } from '../backup/backup.js';
-import { assertEncryptionFor, openBackupStore } from '../backup/open-store.js';
+import { openBackupStore } from '../backup/open-store.js';
 import { type RestoreResult, restoreBackup } from '../backup/restore.js';
-import type { BackupStore } from '../backup/stores.js';
+import { assertKeyForStore, type BackupStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import { acquireMigrationLock } from '../db/lock.js';
@@ -77,7 +77,7 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
   const discovered = await discover(effective);
   const store =
     effective.backup === 'on' && !options.dryRun ? (options.store ?? openBackupStore(effective)) : undefined;
-  if (store) assertEncryptionFor(store, effective);
+  if (store) assertKeyForStore(store, effective.backupKey !== undefined);
   const verifier =
     effective.verify === 'on' ? createVerifier(effective, file, url, options.onProgress) : undefined;
   let connection: Connection | undefined;
@@ -235,7 +235,7 @@ export async function rollbackToBackup(
   registerSecret(config.backupKey);
   const started = performance.now();
   const store = options.store ?? openBackupStore(config);
-  if (config.backup === 'on' && !options.dryRun) assertEncryptionFor(store, config);
+  if (config.backup === 'on' && !options.dryRun) assertKeyForStore(store, config.backupKey !== undefined);
   const manifest = await readManifest(store, options.backupId);
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;

@@ -173,6 +173,32 @@ interface Comparison {
   members?: MemberChange[];
 }
 
+/**
+ * The renames the hints name and the two sides confirm (the new name only after, the old only
+ * before, each old name used once): new → old, and the old names taken.
+ */
+function confirmedRenames(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  renames: Record<string, string> | undefined,
+): { renamedFrom: Map<string, string>; renamedAway: Set<string> } {
+  const renamedFrom = new Map<string, string>();
+  const renamedAway = new Set<string>();
+  for (const [to, from] of Object.entries(renames ?? {})) {
+    if (
+      has(after, to) &&
+      !has(before, to) &&
+      has(before, from) &&
+      !has(after, from) &&
+      !renamedAway.has(from)
+    ) {
+      renamedFrom.set(to, from);
+      renamedAway.add(from);
+    }
+  }
+  return { renamedFrom, renamedAway };
+}
+
 /** Compares one object's two sides; `renamedFrom` is set when it is a recognized rename. */
 type Comparator<T> = (before: T, after: T, context: Context, id: string, renamedFrom?: string) => Comparison;
 
@@ -189,23 +215,7 @@ function diffRecords<T>(
   renames: Record<string, string> | undefined,
   out: ObjectChange[],
 ): void {
-  // New identity → old identity, for renames the hints name and the models confirm.
-  const renamedFrom = new Map<string, string>();
-  const renamedAway = new Set<string>();
-  if (renames) {
-    for (const [to, from] of Object.entries(renames)) {
-      if (
-        has(after, to) &&
-        !has(before, to) &&
-        has(before, from) &&
-        !has(after, from) &&
-        !renamedAway.has(from)
-      ) {
-        renamedFrom.set(to, from);
-        renamedAway.add(from);
-      }
-    }
-  }
+  const { renamedFrom, renamedAway } = confirmedRenames(before, after, renames);
   const ids = new Set<string>();
   for (const id of Object.keys(before)) if (!renamedAway.has(id)) ids.add(id);
   for (const id of Object.keys(after)) ids.add(id);
@@ -511,30 +521,13 @@ function diffMembers<T extends object>(
   out: MemberChange[],
 ): void {
   const kind = spec.kind;
-  let renamedFrom: Map<string, string> | undefined;
-  let renamedAway: Set<string> | undefined;
-  if (renames) {
-    renamedFrom = new Map();
-    renamedAway = new Set();
-    for (const [to, from] of Object.entries(renames)) {
-      if (
-        has(after, to) &&
-        !has(before, to) &&
-        has(before, from) &&
-        !has(after, from) &&
-        !renamedAway.has(from)
-      ) {
-        renamedFrom.set(to, from);
-        renamedAway.add(from);
-      }
-    }
-  }
+  const { renamedFrom, renamedAway } = confirmedRenames(before, after, renames);
   for (const name in before) {
-    if (!has(after, name) && !renamedAway?.has(name))
+    if (!has(after, name) && !renamedAway.has(name))
       out.push({ kind, name, action: 'removed', attributes: [] });
   }
   for (const name in after) {
-    const oldName = renamedFrom?.get(name);
+    const oldName = renamedFrom.get(name);
     const key = oldName ?? name;
     if (!has(before, key)) {
       out.push({ kind, name, action: 'added', attributes: [] });

@@ -31476,20 +31476,22 @@ function withoutOwnedSequences(sequences, tables, context) {
     return !(only?.attribute === "ownedBy" && renamedOwner(only.before, only.after));
   });
 }
+function confirmedRenames(before, after, renames) {
+  const renamedFrom = /* @__PURE__ */ new Map();
+  const renamedAway = /* @__PURE__ */ new Set();
+  for (const [to, from] of Object.entries(renames ?? {})) {
+    if (has(after, to) && !has(before, to) && has(before, from) && !has(after, from) && !renamedAway.has(from)) {
+      renamedFrom.set(to, from);
+      renamedAway.add(from);
+    }
+  }
+  return { renamedFrom, renamedAway };
+}
 function has(record, key) {
   return Object.hasOwn(record, key);
 }
 function diffRecords(context, kind, before, after, compare2, renames, out) {
-  const renamedFrom = /* @__PURE__ */ new Map();
-  const renamedAway = /* @__PURE__ */ new Set();
-  if (renames) {
-    for (const [to, from] of Object.entries(renames)) {
-      if (has(after, to) && !has(before, to) && has(before, from) && !has(after, from) && !renamedAway.has(from)) {
-        renamedFrom.set(to, from);
-        renamedAway.add(from);
-      }
-    }
-  }
+  const { renamedFrom, renamedAway } = confirmedRenames(before, after, renames);
   const ids = /* @__PURE__ */ new Set();
   for (const id of Object.keys(before)) if (!renamedAway.has(id)) ids.add(id);
   for (const id of Object.keys(after)) ids.add(id);
@@ -31699,24 +31701,13 @@ function keyed(list2) {
 }
 function diffMembers(spec, before, after, renames, context, rename4, out) {
   const kind = spec.kind;
-  let renamedFrom;
-  let renamedAway;
-  if (renames) {
-    renamedFrom = /* @__PURE__ */ new Map();
-    renamedAway = /* @__PURE__ */ new Set();
-    for (const [to, from] of Object.entries(renames)) {
-      if (has(after, to) && !has(before, to) && has(before, from) && !has(after, from) && !renamedAway.has(from)) {
-        renamedFrom.set(to, from);
-        renamedAway.add(from);
-      }
-    }
-  }
+  const { renamedFrom, renamedAway } = confirmedRenames(before, after, renames);
   for (const name in before) {
-    if (!has(after, name) && !renamedAway?.has(name))
+    if (!has(after, name) && !renamedAway.has(name))
       out.push({ kind, name, action: "removed", attributes: [] });
   }
   for (const name in after) {
-    const oldName = renamedFrom?.get(name);
+    const oldName = renamedFrom.get(name);
     const key = oldName ?? name;
     if (!has(before, key)) {
       out.push({ kind, name, action: "added", attributes: [] });
@@ -43243,6 +43234,17 @@ function assertStoreKey(key) {
     });
   }
 }
+function assertKeyForStore(store, hasKey) {
+  if (hasKey || !store.requiresEncryption) return;
+  throw new SupagateError(
+    "BACKUP_UNENCRYPTED_ARTIFACT",
+    `The ${store.kind} backup store takes only encrypted backups, and no encryption key is set`,
+    {
+      hint: "Set the Action's backup-key input ($SUPAGATE_BACKUP_KEY for the library and CLI) from a secret: anyone with read access to the repository can download artifacts. allow-unencrypted-artifacts: true only for repositories whose readers may see production data. Nothing was changed.",
+      details: { setting: "backup-key" }
+    }
+  );
+}
 function notFound(kind, key) {
   return new SupagateError("BACKUP_NOT_FOUND", `No backup file "${key}" in the ${kind} store`, {
     hint: "List the backups that exist with listBackups (or `supagate backups`).",
@@ -43668,17 +43670,6 @@ function openBackupStore(config) {
   }
   return new DirectoryStore(
     isAbsolute(config.backupDir) ? config.backupDir : join7(config.projectDir, config.backupDir)
-  );
-}
-function assertEncryptionFor(store, config) {
-  if (!store.requiresEncryption || config.backupKey) return;
-  throw new SupagateError(
-    "BACKUP_UNENCRYPTED_ARTIFACT",
-    `The ${store.kind} backup store takes only encrypted backups, and no encryption key is set`,
-    {
-      hint: "Set the Action's backup-key input from a secret (anyone with read access to the repository can download artifacts), or allow-unencrypted-artifacts: true for repositories whose readers may see production data. Nothing was changed.",
-      details: { setting: "backup-key" }
-    }
   );
 }
 
@@ -44198,15 +44189,7 @@ async function publicationMemberships(client, oids) {
 async function takeBackup(options) {
   const started = performance.now();
   const key = options.encryptionKey === void 0 ? void 0 : parseBackupKey(options.encryptionKey);
-  if (!key && options.store.requiresEncryption) {
-    throw new SupagateError(
-      "BACKUP_UNENCRYPTED_ARTIFACT",
-      `The ${options.store.kind} store takes only encrypted backups, and no encryption key is set`,
-      {
-        hint: "Set an encryption key ($SUPAGATE_BACKUP_KEY, or the Action's backup-key input, from a secret): anyone with read access to the repository can download artifacts. Nothing was changed."
-      }
-    );
-  }
+  assertKeyForStore(options.store, key !== void 0);
   const id = newBackupId(options.now?.() ?? /* @__PURE__ */ new Date());
   const storeKey = dumpKey(id, key !== void 0);
   let connection;
@@ -45800,7 +45783,7 @@ async function apply(userConfig, options = {}) {
   const discovered = await discover(config);
   const verifier = config.verify === "on" ? createVerifier(config, file, url, options.onProgress) : void 0;
   const store = config.backup === "on" ? options.store ?? openBackupStore(config) : void 0;
-  if (store) assertEncryptionFor(store, config);
+  if (store) assertKeyForStore(store, config.backupKey !== void 0);
   if (options.dryRun) {
     return withReadOnlyConnection(url, async (connection2) => {
       const { status: status2 } = await loadStatus(connection2, discovered, config);
@@ -48301,7 +48284,7 @@ async function rollback(config, options) {
   const { config: effective, file } = await withProjectFile(config);
   const discovered = await discover(effective);
   const store = effective.backup === "on" && !options.dryRun ? options.store ?? openBackupStore(effective) : void 0;
-  if (store) assertEncryptionFor(store, effective);
+  if (store) assertKeyForStore(store, effective.backupKey !== void 0);
   const verifier = effective.verify === "on" ? createVerifier(effective, file, url, options.onProgress) : void 0;
   let connection;
   let release;
@@ -48425,7 +48408,7 @@ async function rollbackToBackup(config, options) {
   registerSecret(config.backupKey);
   const started = performance.now();
   const store = options.store ?? openBackupStore(config);
-  if (config.backup === "on" && !options.dryRun) assertEncryptionFor(store, config);
+  if (config.backup === "on" && !options.dryRun) assertKeyForStore(store, config.backupKey !== void 0);
   const manifest = await readManifest(store, options.backupId);
   let connection;
   let release;
