@@ -83,7 +83,7 @@ const env = () => ({
 const inputs = () => ({
   'db-url': db.url,
   'working-directory': project.dir,
-  'shadow-url': inject('serverUrl'),
+  'shadow-url': inject('shadowUrl'),
   'github-token': 'test-token',
   backup: 'off',
 });

@@ -38,7 +38,7 @@ function driftRun(extra: Record<string, string> = {}) {
       command: 'drift',
       'db-url': db.url,
       'working-directory': project.dir,
-      'shadow-url': inject('serverUrl'),
+      'shadow-url': inject('shadowUrl'),
       'github-token': 'test-token',
       target: 'production',
       ...extra,

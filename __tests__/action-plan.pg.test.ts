@@ -44,7 +44,7 @@ function planRun(
       command: 'plan',
       'db-url': db.url,
       'working-directory': project.dir,
-      'shadow-url': inject('serverUrl'),
+      'shadow-url': inject('shadowUrl'),
       'github-token': 'test-token',
       ...inputs,
     },

@@ -27,7 +27,7 @@ afterEach(async () => {
 function verifying(overrides = {}) {
   return project.config(db.url, {
     verify: 'on',
-    shadowUrl: inject('serverUrl'),
+    shadowUrl: inject('shadowUrl'),
     detectLocalSupabase: false,
     ...overrides,
   });

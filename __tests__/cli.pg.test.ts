@@ -85,7 +85,7 @@ describe('supagate CLI', () => {
 
   it('refuses, changing nothing, migrations that fail on the shadow copy (verification on, the default)', async () => {
     const { code, stderr } = await cli(
-      ['apply', '--project-dir', project.dir, '--shadow-url', inject('serverUrl'), '--backup', 'off'],
+      ['apply', '--project-dir', project.dir, '--shadow-url', inject('shadowUrl'), '--backup', 'off'],
       { SUPAGATE_DB_URL: db.url },
     );
     expect(code).toBe(1);
@@ -172,7 +172,7 @@ describe('supagate CLI', () => {
 
       const out = `${blocking.dir}/plan.md`;
       const inProcess = await cli(
-        ['plan', '--project-dir', blocking.dir, '--out', out, '--shadow-url', inject('serverUrl')],
+        ['plan', '--project-dir', blocking.dir, '--out', out, '--shadow-url', inject('shadowUrl')],
         {
           SUPAGATE_DB_URL: other.url,
         },
@@ -211,7 +211,7 @@ describe('supagate CLI', () => {
       migrations({ '1_notes': 'create table public.notes (id int primary key);' }),
     );
     try {
-      const env = { SUPAGATE_DB_URL: prod.url, SUPAGATE_SHADOW_URL: inject('serverUrl') };
+      const env = { SUPAGATE_DB_URL: prod.url, SUPAGATE_SHADOW_URL: inject('shadowUrl') };
       const common = ['--project-dir', app.dir, '--no-detect-local-supabase'];
       expect((await cli(['apply', ...common, '--backup', 'off', '--verify', 'off'], env)).code).toBe(0);
       const clean = await cli(['drift', ...common], env);
@@ -250,7 +250,7 @@ describe('supagate CLI', () => {
         ['apply', '--project-dir', app.dir, '--backup', 'off', '--no-detect-local-supabase'],
         {
           SUPAGATE_DB_URL: prod.url,
-          SUPAGATE_SHADOW_URL: inject('serverUrl'),
+          SUPAGATE_SHADOW_URL: inject('shadowUrl'),
         },
       );
       expect(run.code, run.stdout + run.stderr).toBe(0);

@@ -33,7 +33,7 @@ afterAll(async () => {
 async function changesOf(sql: string): Promise<ObjectChange[]> {
   await project.write('supabase/migrations/2_pending.sql', sql);
   const result = await plan(
-    project.config(db.url, { shadowUrl: inject('serverUrl'), detectLocalSupabase: false }),
+    project.config(db.url, { shadowUrl: inject('shadowUrl'), detectLocalSupabase: false }),
   );
   expect(result.failure).toBeUndefined();
   return result.diff.changes;

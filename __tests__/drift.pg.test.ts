@@ -44,7 +44,7 @@ async function production(files: Record<string, string> = APP): Promise<TestProj
 }
 
 function driftConfig(p: TestProject) {
-  return p.config(db.url, { shadowUrl: inject('serverUrl'), detectLocalSupabase: false });
+  return p.config(db.url, { shadowUrl: inject('shadowUrl'), detectLocalSupabase: false });
 }
 
 describe('drift', () => {
@@ -146,7 +146,7 @@ describe('drift', () => {
     ]);
     const own = await drift(
       p.config(db.url, {
-        shadowUrl: inject('serverUrl'),
+        shadowUrl: inject('shadowUrl'),
         detectLocalSupabase: false,
         schemas: 'public,private',
       }),

@@ -131,7 +131,7 @@ async function hazardsOf(sql: string) {
   await project.write('supabase/migrations/2_pending.sql', sql);
   const result = await plan(
     project.config(db.url, {
-      shadowUrl: inject('serverUrl'),
+      shadowUrl: inject('shadowUrl'),
       detectLocalSupabase: false,
       largeTableRows: '50',
     }),

@@ -37,7 +37,7 @@ async function productionWith(pending: Record<string, string>): Promise<TestProj
 }
 
 function planConfig(p: TestProject, overrides = {}) {
-  return p.config(db.url, { shadowUrl: inject('serverUrl'), detectLocalSupabase: false, ...overrides });
+  return p.config(db.url, { shadowUrl: inject('shadowUrl'), detectLocalSupabase: false, ...overrides });
 }
 
 describe('plan', () => {

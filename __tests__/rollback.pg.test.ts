@@ -122,7 +122,7 @@ describe('rollback --to', () => {
   });
 
   it('verifies the result: a down file that loses rows from a table that stays fails, one that only drops its table passes', async () => {
-    const verifying = { verify: 'on' as const, shadowUrl: inject('serverUrl'), detectLocalSupabase: false };
+    const verifying = { verify: 'on' as const, shadowUrl: inject('shadowUrl'), detectLocalSupabase: false };
     await project.write(
       'supabase/rollbacks/3_note.sql',
       'drop index concurrently if exists public.base_note_idx;\nalter table public.base drop column note;\ndelete from public.base;',

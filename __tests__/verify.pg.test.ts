@@ -88,7 +88,7 @@ async function applyAndVerify(
   for (const [name, sql] of Object.entries(pending))
     await project.write(`supabase/migrations/${name}.sql`, sql);
   const planned = await planWithModels(
-    project.config(db.url, { shadowUrl: inject('serverUrl'), detectLocalSupabase: false }),
+    project.config(db.url, { shadowUrl: inject('shadowUrl'), detectLocalSupabase: false }),
   );
   expect(planned.result.status).toBe('planned');
   const config = verifyConfig(project, options.verify);

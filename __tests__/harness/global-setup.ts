@@ -12,11 +12,18 @@ export const TEMPLATE_DATABASE = 'supagate_test_template';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The server the tests' "production" databases live on. */
     serverUrl: string;
+    /**
+     * A second server, for shadow databases: supagate refuses a shadow on production's cluster.
+     * TEST_SHADOW_URL, or an embedded server started here.
+     */
+    shadowUrl: string;
   }
 }
 
 let server: EmbeddedServer | undefined;
+let shadowServer: EmbeddedServer | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let serverUrl = process.env.TEST_DATABASE_URL;
@@ -26,14 +33,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // Stop the server when the run is interrupted, not only when it ends.
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       process.once(signal, () => {
-        void server?.stop().finally(() => process.exit(130));
+        void Promise.all([server?.stop(), shadowServer?.stop()]).finally(() => process.exit(130));
       });
     }
   }
+  let shadowUrl = process.env.TEST_SHADOW_URL;
+  if (!shadowUrl) {
+    shadowServer = await startEmbeddedPostgres();
+    shadowUrl = shadowServer.url;
+  }
   await createTemplate(serverUrl);
   project.provide('serverUrl', serverUrl);
+  project.provide('shadowUrl', shadowUrl);
   return async () => {
-    await server?.stop();
+    await Promise.all([server?.stop(), shadowServer?.stop()]);
   };
 }
 
