@@ -4,6 +4,7 @@ import { apply } from '../src/core/commands/apply.js';
 import { status } from '../src/core/commands/status.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { rejection } from './harness/errors.js';
+import { FAILS_IN_PRODUCTION, GATE_NEUTRAL, seedProductionRows, sleepsInProduction } from './harness/gate.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
 let db: TestDatabase;
@@ -30,13 +31,24 @@ async function tables(): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
+async function waitForLockWaiter(client: pg.Client): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await client.query(
+      `SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'public.busy'::regclass`,
+    );
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('apply never waited for the lock on public.busy');
+}
+
 describe('apply', () => {
   it('applies pending migrations in numeric order and records them as the Supabase CLI does', async () => {
     const p = await projectWith({
       '10_second': 'create table public.b (id int);\n-- trailing note\n',
       '2_first': '-- the first\ncreate table public.a (id int);\ninsert into public.a values (1);',
     });
-    const result = await apply(p.config(db.url));
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(result.status).toBe('applied');
     expect(result.applied.map((m) => m.version)).toEqual(['2', '10']);
     expect(await tables()).toEqual(['a', 'b']);
@@ -89,7 +101,7 @@ describe('apply', () => {
       },
     ]);
 
-    const again = await apply(p.config(db.url));
+    const again = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(again.status).toBe('up-to-date');
   });
 
@@ -97,12 +109,12 @@ describe('apply', () => {
     const p = await projectWith({
       '1_one': 'create table public.one (id int);',
       '2_two': 'create table public.two (id int);',
-      '3_three':
-        'create table public.three (id int);\ninsert into public.three values (1);\nselect\n  missing_column\nfrom public.three;',
+      '3_three': `create table public.three (id int);\ninsert into public.three values (1);\n\n${FAILS_IN_PRODUCTION};`,
       '4_four': 'create table public.four (id int);',
       '5_five': 'create table public.five (id int);',
     });
-    const result = await apply(p.config(db.url));
+    await seedProductionRows(db);
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(result.status).toBe('failed');
     expect(result.applied.map((m) => m.version)).toEqual(['1', '2']);
     expect(result.notApplied).toEqual(['3', '4', '5']);
@@ -110,12 +122,12 @@ describe('apply', () => {
       path: 'supabase/migrations/3_three.sql',
       statementIndex: 2,
       line: 4,
-      column: 3,
-      sqlstate: '42703',
+      column: 1,
+      sqlstate: '22012',
       committedStatements: 0,
     });
-    expect(result.failure?.message).toContain('missing_column');
-    expect(await tables()).toEqual(['one', 'two']);
+    expect(result.failure?.message).toContain('division by zero');
+    expect(await tables()).toEqual(['one', 'production_rows', 'two']);
     const history = await db.query<{ version: string }>(
       'SELECT version FROM supabase_migrations.schema_migrations ORDER BY 1',
     );
@@ -124,12 +136,13 @@ describe('apply', () => {
 
   it('leaves a database with no history exactly as it was when the first migration fails', async () => {
     const p = await projectWith({
-      '1_bad': 'create table public.x (id int);\ncreate table public.x (id int);',
+      '1_bad': `create table public.x (id int);\n${FAILS_IN_PRODUCTION};`,
     });
+    await seedProductionRows(db);
     const before = await snapshot(db);
-    const result = await apply(p.config(db.url));
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(result.status).toBe('failed');
-    expect(result.failure).toMatchObject({ line: 2, column: 1, sqlstate: '42P07' });
+    expect(result.failure).toMatchObject({ line: 2, column: 1, sqlstate: '22012' });
     expect(await snapshot(db)).toEqual(before);
   });
 
@@ -138,7 +151,10 @@ describe('apply', () => {
     for (let i = 1; i <= 6; i++)
       files[`${i}_m${i}`] = `insert into public.runs values ('${i}'); select pg_sleep(0.05);`;
     const p = await projectWith(files);
-    const [first, second] = await Promise.all([apply(p.config(db.url)), apply(p.config(db.url))]);
+    const [first, second] = await Promise.all([
+      apply(p.config(db.url, GATE_NEUTRAL)),
+      apply(p.config(db.url, GATE_NEUTRAL)),
+    ]);
     const applied = [...first.applied, ...second.applied].map((m) => m.version).sort();
     expect(applied).toEqual(['0', '1', '2', '3', '4', '5', '6']);
     expect([first.status, second.status].sort()).toEqual(['applied', 'up-to-date']);
@@ -156,7 +172,7 @@ describe('apply', () => {
     try {
       await holder.query('SELECT pg_advisory_lock($1, $2)', [0x73757061, 0x67617465]);
       const before = await snapshot(db);
-      const error = await rejection(apply(p.config(db.url, { lockWaitMs: 300 })));
+      const error = await rejection(apply(p.config(db.url, { ...GATE_NEUTRAL, lockWaitMs: 300 })));
       expect(error.code).toBe('LOCK_TIMEOUT');
       expect(error.message).toMatch(/holds the supagate lock.*pid \d+/);
       expect(error.hint).toContain('--lock-wait');
@@ -173,7 +189,7 @@ describe('apply', () => {
       '3_mixed':
         'alter table public.t add column note text;\ncreate index concurrently t_note_idx on public.t (note);\ncomment on column public.t.note is $$n$$;',
     });
-    const result = await apply(p.config(db.url));
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(result.status).toBe('applied');
     expect(result.applied.map((m) => m.mode)).toEqual(['transaction', 'non-atomic', 'non-atomic']);
     const indexes = await db.query<{ indexname: string }>(
@@ -189,17 +205,17 @@ describe('apply', () => {
   it('reports the statements a failing non-atomic migration left applied', async () => {
     const p = await projectWith({
       '1_t': 'create table public.t (id int);',
-      '2_partial':
-        'alter table public.t add column a int;\ncreate index concurrently t_a_idx on public.t (a);\nalter table public.t add column a int;',
+      '2_partial': `alter table public.t add column a int;\ncreate index concurrently t_a_idx on public.t (a);\n${FAILS_IN_PRODUCTION};`,
     });
-    const result = await apply(p.config(db.url));
+    await seedProductionRows(db);
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(result.status).toBe('failed');
     expect(result.failure).toMatchObject({
       version: '2',
       mode: 'non-atomic',
       committedStatements: 2,
       line: 3,
-      sqlstate: '42701',
+      sqlstate: '22012',
     });
     const history = await db.query<{ version: string }>(
       'SELECT version FROM supabase_migrations.schema_migrations',
@@ -213,12 +229,14 @@ describe('apply', () => {
       '2_idx': '\n\ncreate index concurrently t_idx on public.t (id);',
     });
     const before = await snapshot(db);
-    const error = await rejection(apply(p.config(db.url, { atomic: 'all' })));
+    const error = await rejection(apply(p.config(db.url, { ...GATE_NEUTRAL, atomic: 'all' })));
     expect(error.code).toBe('ATOMIC_ALL_REFUSED');
     expect(error.message).toContain('supabase/migrations/2_idx.sql:3:1');
     expect(error.message).toContain('CREATE INDEX CONCURRENTLY');
     expect(await snapshot(db)).toEqual(before);
-    const dry = await rejection(apply(p.config(db.url, { atomic: 'all' }), { dryRun: true }));
+    const dry = await rejection(
+      apply(p.config(db.url, { ...GATE_NEUTRAL, atomic: 'all' }), { dryRun: true }),
+    );
     expect(dry.code).toBe('ATOMIC_ALL_REFUSED');
   });
 
@@ -226,23 +244,24 @@ describe('apply', () => {
     const p = await projectWith({
       '1_a': 'create table public.a (id int);',
       '2_b': 'create table public.b (id int);',
-      '3_c': 'create table public.c (id int);\nselect 1/0;',
+      '3_c': `create table public.c (id int);\n${FAILS_IN_PRODUCTION};`,
     });
+    await seedProductionRows(db);
     const before = await snapshot(db);
-    const failed = await apply(p.config(db.url, { atomic: 'all' }));
+    const failed = await apply(p.config(db.url, { ...GATE_NEUTRAL, atomic: 'all' }));
     expect(failed.status).toBe('failed');
     expect(failed.applied).toEqual([]);
     expect(failed.failure).toMatchObject({ version: '3', mode: 'batch', line: 2, sqlstate: '22012' });
     expect(await snapshot(db)).toEqual(before);
 
     await p.write('supabase/migrations/3_c.sql', 'create table public.c (id int);');
-    const ok = await apply(p.config(db.url, { atomic: 'all' }));
+    const ok = await apply(p.config(db.url, { ...GATE_NEUTRAL, atomic: 'all' }));
     expect(ok.applied.map((m) => [m.version, m.mode])).toEqual([
       ['1', 'batch'],
       ['2', 'batch'],
       ['3', 'batch'],
     ]);
-    expect(await tables()).toEqual(['a', 'b', 'c']);
+    expect(await tables()).toEqual(['a', 'b', 'c', 'production_rows']);
   });
 
   it('resets session settings between migrations', async () => {
@@ -251,7 +270,7 @@ describe('apply', () => {
       '1_set': `set search_path = other;\ncreate table in_other (id int);`,
       '2_plain': 'create table in_default (id int);',
     });
-    await apply(p.config(db.url));
+    await apply(p.config(db.url, GATE_NEUTRAL));
     const rows = await db.query<{ name: string }>(
       `SELECT schemaname || '.' || tablename AS name FROM pg_tables WHERE tablename LIKE 'in_%' ORDER BY 1`,
     );
@@ -266,7 +285,11 @@ describe('apply', () => {
     try {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE public.busy IN ACCESS SHARE MODE');
-      const applying = apply(p.config(db.url, { lockTimeoutMs: 100, lockRetries: 5 }), { retryDelayMs: 100 });
+      const applying = apply(p.config(db.url, { ...GATE_NEUTRAL, lockTimeoutMs: 100, lockRetries: 5 }), {
+        retryDelayMs: 100,
+      });
+      // Once the migration waits for the lock (after the plan), keep it past one lock_timeout.
+      await waitForLockWaiter(blocker);
       await new Promise((resolve) => setTimeout(resolve, 250));
       await blocker.query('COMMIT');
       const result = await applying;
@@ -286,7 +309,7 @@ describe('apply', () => {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE public.busy IN ACCESS SHARE MODE');
       const before = await snapshot(db);
-      const result = await apply(p.config(db.url, { lockTimeoutMs: 50, lockRetries: 2 }), {
+      const result = await apply(p.config(db.url, { ...GATE_NEUTRAL, lockTimeoutMs: 50, lockRetries: 2 }), {
         retryDelayMs: 10,
       });
       expect(result.status).toBe('failed');
@@ -303,8 +326,9 @@ describe('apply', () => {
   });
 
   it('stops a statement that exceeds statement_timeout', async () => {
-    const p = await projectWith({ '1_slow': 'select pg_sleep(5);' });
-    const result = await apply(p.config(db.url, { statementTimeoutMs: 100 }));
+    const p = await projectWith({ '1_slow': `${sleepsInProduction(5)};` });
+    await seedProductionRows(db);
+    const result = await apply(p.config(db.url, { ...GATE_NEUTRAL, statementTimeoutMs: 100 }));
     expect(result.failure).toMatchObject({ sqlstate: '57014' });
   });
 
@@ -315,7 +339,7 @@ describe('apply', () => {
     try {
       const notified = new Promise<pg.Notification>((resolve) => listener.on('notification', resolve));
       await listener.query('LISTEN pgrst');
-      const result = await apply(p.config(db.url));
+      const result = await apply(p.config(db.url, GATE_NEUTRAL));
       expect(result.notifiedPostgrest).toBe(true);
       const notification = await notified;
       expect(notification.payload).toBe('reload schema');
@@ -326,7 +350,7 @@ describe('apply', () => {
 
   it('strips a BEGIN/COMMIT wrapper and still applies the file atomically with its history row', async () => {
     const p = await projectWith({ '1_wrapped': 'begin;\ncreate table public.w (id int);\ncommit;\n' });
-    const result = await apply(p.config(db.url));
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(result.status).toBe('applied');
     expect(result.plan[0]?.strippedTransactionWrapper).toBe(true);
     const [row] = await db.query<{ statements: string[] }>(
@@ -340,7 +364,7 @@ describe('apply', () => {
       '1_a': 'create table public.a (id int);\ncommit;\ncreate table public.b (id int);',
     });
     const before = await snapshot(db);
-    const error = await rejection(apply(p.config(db.url)));
+    const error = await rejection(apply(p.config(db.url, GATE_NEUTRAL)));
     expect(error.code).toBe('MIGRATION_TRANSACTION_CONTROL');
     expect(error.message).toContain('supabase/migrations/1_a.sql:2:1');
     expect(await snapshot(db)).toEqual(before);
@@ -349,7 +373,7 @@ describe('apply', () => {
   it('refuses an empty pending migration file', async () => {
     const p = await projectWith({ '1_a': 'create table public.a (id int);', '2_empty': '-- todo\n' });
     const before = await snapshot(db);
-    const error = await rejection(apply(p.config(db.url)));
+    const error = await rejection(apply(p.config(db.url, GATE_NEUTRAL)));
     expect(error.code).toBe('MIGRATION_FILE_INVALID');
     expect(error.message).toContain('supabase/migrations/2_empty.sql');
     expect(await snapshot(db)).toEqual(before);
@@ -363,7 +387,7 @@ describe('dry run', () => {
       '2_idx': 'create index concurrently a_idx on public.a (id);',
     });
     const before = await snapshot(db);
-    const result = await apply(p.config(db.url), { dryRun: true });
+    const result = await apply(p.config(db.url, GATE_NEUTRAL), { dryRun: true });
     expect(result.status).toBe('dry-run');
     expect(result.plan).toEqual([
       {
@@ -400,21 +424,21 @@ describe('dry run', () => {
 describe('history and pending', () => {
   it('catches an applied migration whose file was edited, and --allow-edited accepts it', async () => {
     const p = await projectWith({ '1_a': 'create table public.a (id int);' });
-    await apply(p.config(db.url));
+    await apply(p.config(db.url, GATE_NEUTRAL));
     await p.write('supabase/migrations/1_a.sql', 'create table public.a (id bigint);');
     await p.write('supabase/migrations/2_b.sql', 'create table public.b (id int);');
 
-    const report = await status(p.config(db.url));
+    const report = await status(p.config(db.url, GATE_NEUTRAL));
     expect(report.entries.find((e) => e.version === '1')?.state).toBe('edited');
     expect(report.ok).toBe(false);
 
     const before = await snapshot(db);
-    const error = await rejection(apply(p.config(db.url)));
+    const error = await rejection(apply(p.config(db.url, GATE_NEUTRAL)));
     expect(error.code).toBe('HISTORY_EDITED');
     expect(error.message).toContain('supabase/migrations/1_a.sql');
     expect(await snapshot(db)).toEqual(before);
 
-    const allowed = await apply(p.config(db.url, { allowEdited: true }));
+    const allowed = await apply(p.config(db.url, { ...GATE_NEUTRAL, allowEdited: true }));
     expect(allowed.applied.map((m) => m.version)).toEqual(['2']);
   });
 
@@ -422,12 +446,12 @@ describe('history and pending', () => {
     const p = await projectWith({
       '1_a': 'create table public.a (id int);\ncomment on table public.a is $$x$$;\n',
     });
-    await apply(p.config(db.url));
+    await apply(p.config(db.url, GATE_NEUTRAL));
     await p.write(
       'supabase/migrations/1_a.sql',
       'create table public.a (id int);\r\ncomment on table public.a is $$x$$;\r\n',
     );
-    const report = await status(p.config(db.url));
+    const report = await status(p.config(db.url, GATE_NEUTRAL));
     expect(report.entries[0]?.state).toBe('applied');
     expect(report.ok).toBe(true);
   });
@@ -442,35 +466,35 @@ describe('history and pending', () => {
       create table supabase_migrations.schema_migrations (version text not null primary key, statements text[], name text);
       insert into supabase_migrations.schema_migrations values
         ('20240101000000', array['-- create a\ncreate table public.a (id int)', 'create index a_idx on public.a (id)'], 'a');`);
-    let report = await status(p.config(db.url));
+    let report = await status(p.config(db.url, GATE_NEUTRAL));
     expect(report.entries[0]?.state).toBe('applied');
 
     await p.write(
       'supabase/migrations/20240101000000_a.sql',
       '-- create a\ncreate table public.a (id int);\n',
     );
-    report = await status(p.config(db.url));
+    report = await status(p.config(db.url, GATE_NEUTRAL));
     expect(report.entries[0]?.state).toBe('edited');
   });
 
   it('refuses a pending migration older than the newest applied one unless --include-all', async () => {
     const p = await projectWith({ '20240102000000_new': 'create table public.new (id int);' });
-    await apply(p.config(db.url));
+    await apply(p.config(db.url, GATE_NEUTRAL));
     await p.write('supabase/migrations/20240101000000_late.sql', 'create table public.late (id int);');
 
-    const report = await status(p.config(db.url));
+    const report = await status(p.config(db.url, GATE_NEUTRAL));
     expect(report.entries.map((e) => [e.version, e.state])).toEqual([
       ['20240101000000', 'out-of-order'],
       ['20240102000000', 'applied'],
     ]);
     const before = await snapshot(db);
-    const error = await rejection(apply(p.config(db.url)));
+    const error = await rejection(apply(p.config(db.url, GATE_NEUTRAL)));
     expect(error.code).toBe('HISTORY_OUT_OF_ORDER');
     expect(error.message).toContain('20240101000000_late.sql');
     expect(error.hint).toContain('--include-all');
     expect(await snapshot(db)).toEqual(before);
 
-    const result = await apply(p.config(db.url, { includeAll: true }));
+    const result = await apply(p.config(db.url, { ...GATE_NEUTRAL, includeAll: true }));
     expect(result.applied.map((m) => m.version)).toEqual(['20240101000000']);
   });
 
@@ -479,17 +503,17 @@ describe('history and pending', () => {
     await db.query(`create schema supabase_migrations;
       create table supabase_migrations.schema_migrations (version text not null primary key, statements text[], name text);
       insert into supabase_migrations.schema_migrations values ('0', null, 'other_app');`);
-    const report = await status(p.config(db.url));
+    const report = await status(p.config(db.url, GATE_NEUTRAL));
     expect(report.problems).toEqual([
       expect.objectContaining({ severity: 'warning', code: 'HISTORY_MISSING_LOCAL', version: '0' }),
     ]);
     expect(report.ok).toBe(true);
 
-    const strict = await rejection(apply(p.config(db.url, { strictHistory: true })));
+    const strict = await rejection(apply(p.config(db.url, { ...GATE_NEUTRAL, strictHistory: true })));
     expect(strict.code).toBe('HISTORY_MISSING_LOCAL');
     expect(strict.message).toContain('other_app');
 
-    const result = await apply(p.config(db.url));
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(result.applied.map((m) => m.version)).toEqual(['1']);
   });
 
@@ -498,7 +522,7 @@ describe('history and pending', () => {
       create table supabase_migrations.schema_migrations (version text not null primary key);
       insert into supabase_migrations.schema_migrations values ('1');`);
     const p = await projectWith({ '1_old': 'select 1;', '2_new': 'create table public.n (id int);' });
-    const result = await apply(p.config(db.url));
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
     expect(result.applied.map((m) => m.version)).toEqual(['2']);
     const rows = await db.query(
       'SELECT version, name, statements FROM supabase_migrations.schema_migrations ORDER BY version',
@@ -512,7 +536,7 @@ describe('history and pending', () => {
   it('status reads without writing: a database never migrated stays untouched', async () => {
     const p = await projectWith({ '1_a': 'create table public.a (id int);' });
     const before = await snapshot(db);
-    const report = await status(p.config(db.url));
+    const report = await status(p.config(db.url, GATE_NEUTRAL));
     expect(report.historyExists).toBe(false);
     expect(report.pending).toEqual(['1']);
     expect(await snapshot(db)).toEqual(before);

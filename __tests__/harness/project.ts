@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { inject } from 'vitest';
 import { type ConfigInput, resolveConfig, type SupagateConfig } from '../../src/core/config.js';
 
 /** A throwaway Supabase project folder: paths relative to its root, e.g. `supabase/migrations/1_a.sql`. */
@@ -22,7 +23,8 @@ export async function createProject(files: Record<string, string> = {}): Promise
     },
     remove: (path) => rm(join(dir, path), { force: true }),
     // Backups and verification are off unless a test is about them: their default, on, is
-    // tested in apply-backup.pg.test.ts, apply-verify.pg.test.ts and through the CLI.
+    // tested in apply-backup.pg.test.ts, apply-verify.pg.test.ts and through the CLI. The plan
+    // (apply's gate) runs on the tests' shadow server.
     config: (dbUrl, overrides = {}) =>
       resolveConfig({
         projectDir: dir,
@@ -31,6 +33,8 @@ export async function createProject(files: Record<string, string> = {}): Promise
         runId: 'run-1',
         backup: 'off',
         verify: 'off',
+        shadowUrl: inject('shadowUrl'),
+        detectLocalSupabase: false,
         ...overrides,
       }),
     cleanup: () => rm(dir, { recursive: true, force: true }),

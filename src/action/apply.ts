@@ -75,6 +75,11 @@ export async function runApply(): Promise<void> {
   ) {
     await commentOnMergedPull(run, result, pull);
   }
+  if (result.status === 'blocked' || (result.status === 'dry-run' && result.blockingReasons.length > 0)) {
+    core.setFailed(
+      `The plan blocks${result.status === 'dry-run' ? ' (dry run)' : ''}; nothing was applied:\n${result.blockingReasons.map((r) => `- ${r}`).join('\n')}`,
+    );
+  }
   if (result.status === 'failed') {
     core.setFailed(`Migration failed: ${result.failure?.path ?? ''}; see the job summary.`);
   }
@@ -102,11 +107,6 @@ async function approvalGate(
     return undefined;
   }
   if (run.kind !== 'push') return undefined;
-  if (!context.planHash) {
-    throw new SupagateError('APPROVAL_MISSING', 'The approval gate compares plan hashes, and verify is off', {
-      hint: 'Keep verify on (it computes the plan), or set require-approval: false to apply without the gate.',
-    });
-  }
   const octokit = createOctokit(core.getInput('github-token'), { baseUrl: run.apiUrl });
   const { owner, repo } = run.repository;
   const pull = await findPullRequestForCommit(octokit, { owner, repo, sha: run.sha });

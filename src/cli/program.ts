@@ -321,7 +321,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
               { dryRun: flags.dryRun ?? false, onProgress: countProgressPrinter(io.stderr) },
             ),
           renderApply,
-          (r) => (r.status === 'failed' || r.status === 'verify-failed' ? EXIT.error : EXIT.ok),
+          (r) =>
+            r.status === 'failed' || r.status === 'verify-failed'
+              ? EXIT.error
+              : r.blockingReasons.length > 0
+                ? EXIT.blocking
+                : EXIT.ok,
         );
       },
     );

@@ -19,6 +19,7 @@ import {
 } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus, Problem } from '../migrations/pending.js';
+import { planForApply } from './gate.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
@@ -36,8 +37,8 @@ export interface ApplyContext {
   config: SupagateConfig;
   pending: Migration[];
   status: MigrationStatus;
-  /** The plan hash of what is about to be applied (with verification on): approvals are checked against it. */
-  planHash?: string;
+  /** The plan hash of what is about to be applied: approvals are checked against it. */
+  planHash: string;
 }
 
 /**
@@ -51,7 +52,8 @@ export interface ApplyHooks {
   afterApply?(context: ApplyContext, result: ApplyResult): Promise<void>;
 }
 
-export type ApplyStatus = 'applied' | 'up-to-date' | 'failed' | 'verify-failed' | 'dry-run';
+/** `blocked`: the plan blocks (a finding not accepted); nothing was backed up or changed. */
+export type ApplyStatus = 'applied' | 'up-to-date' | 'failed' | 'verify-failed' | 'dry-run' | 'blocked';
 
 /** What verification after the apply found, or why it did not run. */
 export type VerificationOutcome =
@@ -83,8 +85,13 @@ export interface ApplyResult {
   backup: BackupOutcome;
   verification: VerificationOutcome;
   recovery?: Recovery;
-  /** The plan apply computed before changing anything (with verification on). */
+  /** The plan apply computed before changing anything. */
   planHash?: string;
+  /**
+   * Why the plan blocks, each with its file:line and how to accept it. Non-empty for `blocked`,
+   * and for a dry run that would be blocked.
+   */
+  blockingReasons: string[];
   lockWaitMs: number;
   durationMs: number;
   /** PostgREST was told to reload its schema cache. */
@@ -123,10 +130,12 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
         : status.pending.length === 0
           ? { status: 'not-needed' }
           : { status: 'planned', store: store.kind, encrypted: config.backupKey !== undefined };
+      const planned = status.pending.length > 0 ? (await planForApply(config)).result : undefined;
       return result('dry-run', connection, config, status, started, {
         lockWaitMs: 0,
         backup,
         verification: verifier ? { status: 'not-run' } : { status: 'off' },
+        ...(planned ? { planHash: planned.planHash, blockingReasons: planned.blockingReasons } : {}),
       });
     });
   }
@@ -149,17 +158,25 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     }
     if (config.atomic === 'all') assertBatchable(status.pending);
 
+    // The gate: the plan decides before anything changes, and verification compares against it.
+    const planned = await planForApply(config);
+    if (planned.result.blocking) {
+      return result('blocked', connection, config, status, started, {
+        lockWaitMs: lock.waitedMs,
+        backup: store ? { status: 'not-needed' } : { status: 'off' },
+        verification: verifier ? { status: 'not-run' } : { status: 'off' },
+        planHash: planned.result.planHash,
+        blockingReasons: planned.result.blockingReasons,
+      });
+    }
     const context: ApplyContext = {
       client: connection.client,
       target: connection.target,
       config,
       pending: status.pending,
       status,
+      planHash: planned.result.planHash,
     };
-    // The prediction verification compares against: migrations that fail on a copy of
-    // production are refused here, before anything changes.
-    const planned = verifier ? await verifier.predict() : undefined;
-    if (planned) context.planHash = planned.result.planHash;
     await options.hooks?.beforeApply?.(context);
     // Backup first: when it fails or cannot be verified, this throws and nothing is applied.
     const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status)) : undefined;
@@ -189,7 +206,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
 
     let verification: VerificationOutcome = verifier ? { status: 'not-run' } : { status: 'off' };
     let recovery: Recovery | undefined;
-    if (verifier && planned && snapshot && !failure) {
+    if (verifier && snapshot && !failure) {
       const summary = await verifier.verify(
         snapshot,
         planned,
@@ -215,7 +232,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
         backup: manifest ? backupOutcome(manifest) : { status: 'off' },
         verification,
         ...(recovery ? { recovery } : {}),
-        ...(planned ? { planHash: planned.result.planHash } : {}),
+        planHash: planned.result.planHash,
       },
     );
     if (!failure) await options.hooks?.afterApply?.(context, outcome);
@@ -302,6 +319,7 @@ function result(
         : [],
     problems: migrationStatus.problems,
     notifiedPostgrest: false,
+    blockingReasons: [],
     ...extra,
     durationMs: Math.round(performance.now() - started),
   };

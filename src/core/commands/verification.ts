@@ -1,6 +1,5 @@
 import type { SupagateConfig } from '../config.js';
 import { loadProjectConfig, type ProjectConfig } from '../config-file.js';
-import { SupagateError } from '../errors.js';
 import { diffSchemas } from '../schema/diff.js';
 import {
   acceptedLossTables,
@@ -11,11 +10,11 @@ import {
   type VerifySnapshot,
   verifyAfterApply,
 } from '../verify/verify.js';
-import { type PlanWithModels, planWithModels } from './plan.js';
+import type { PlanWithModels } from './plan.js';
 
 /**
- * What apply does around the migrations to prove what they did: predict the schema (the
- * plan, on a shadow), snapshot counts and RLS probes before, verify after.
+ * What apply does around the migrations to prove what they did: snapshot counts and RLS
+ * probes before, verify after against the plan (gate.ts computes it, on a shadow).
  */
 export type VerificationSummary = Omit<VerificationResult, 'model'>;
 
@@ -26,8 +25,6 @@ export interface ApplyVerifier {
    * and verify scripts.
    */
   verifyRollback(before: VerifySnapshot): Promise<VerificationSummary>;
-  /** The plan: throws PLAN_FAILED when the migrations fail on a copy of production. */
-  predict(): Promise<PlanWithModels>;
   snapshot(): Promise<VerifySnapshot>;
   verify(
     before: VerifySnapshot,
@@ -75,24 +72,6 @@ export function createVerifier(
     onProgress ? { onProgress: (done: number, total: number) => onProgress({ phase, done, total }) } : {};
   const verifyConfig = verifyConfigOf(config, file);
   return {
-    predict: async () => {
-      const planned = await planWithModels(config);
-      const failure = planned.result.failure;
-      if (failure) {
-        throw new SupagateError(
-          'PLAN_FAILED',
-          `The migrations fail on a copy of production: ${failure.message}`,
-          {
-            hint: failure.hint ?? 'Fix the migration; nothing was applied.',
-            details: {
-              ...(failure.file ? { file: failure.file } : {}),
-              ...(failure.line ? { line: failure.line } : {}),
-            },
-          },
-        );
-      }
-      return planned;
-    },
     snapshot: () => takeVerifySnapshot(url, verifyConfig, progress('before')),
     verifyRollback: async (before) => {
       const after = await readModel(url, verifyConfig.schemas);

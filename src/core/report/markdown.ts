@@ -86,6 +86,8 @@ function applyVerdict(result: ApplyResult): string {
       return `⚠️ supagate applied ${migrations}, and verification FAILED`;
     case 'failed':
       return `⛔ supagate apply failed after ${migrations}`;
+    case 'blocked':
+      return '⛔ supagate apply refused: the plan blocks, nothing was changed';
     default:
       return `supagate apply: ${result.status}`;
   }

@@ -18,7 +18,7 @@ import { plural, shortValue } from './describe.js';
 
 /** Plain-text renderers for the terminal. They render typed results; they never query. */
 
-export function renderStatus(result: StatusResult): string {
+function statusText(result: StatusResult): string {
   const lines = [`Target: ${result.target}`];
   if (!result.historyExists)
     lines.push('No migration history in this database yet: every migration is pending.');
@@ -113,9 +113,13 @@ function verificationLines(result: {
   return lines;
 }
 
-export function renderApply(result: ApplyResult): string {
-  const lines = [`Target: ${result.target}`, ...backupLines(result.backup)];
-  if (result.status === 'dry-run') {
+function applyText(result: ApplyResult): string {
+  const lines = [`Target: ${result.target}`];
+  if (result.status !== 'blocked') lines.push(...backupLines(result.backup));
+  if (result.blockingReasons.length > 0) lines.push(...blockedLines(result));
+  if (result.status === 'blocked') {
+    // blockedLines said it all: nothing ran.
+  } else if (result.status === 'dry-run') {
     lines.push(
       `Dry run: nothing was changed. ${plural(result.plan.length, 'pending migration')} would run, in this order:`,
     );
@@ -165,6 +169,20 @@ export function renderApply(result: ApplyResult): string {
     lines.push(`Waited ${Math.round(result.lockWaitMs / 1000)} s for another run's lock.`);
   lines.push(...renderProblems(result.problems));
   return lines.join('\n');
+}
+
+/** Why the plan blocks, and that nothing was (or would be) applied. */
+function blockedLines(result: ApplyResult): string[] {
+  const verdict =
+    result.status === 'dry-run'
+      ? 'The plan blocks: apply would refuse, before any backup or change, because of:'
+      : 'Refused: the plan blocks. No backup was taken and nothing was changed, because of:';
+  return [
+    verdict,
+    ...result.blockingReasons.map((reason) => `  ✗ ${reason}`),
+    'Fix the migration, or accept a finding with `-- supagate:allow <code>: <reason>` in its file or under acceptedHazards in supabase/supagate.yml.',
+    '',
+  ];
 }
 
 export function renderError(error: unknown): string {
@@ -279,7 +297,7 @@ function section(title: string, lines: string[]): string[] {
     : ['', `${title}:`, ...lines.map((line) => (line.startsWith('    ') ? line : `  ${line}`))];
 }
 
-export function renderPlan(result: PlanResult): string {
+function planText(result: PlanResult): string {
   const lines = [`Target: ${result.target}`, `Plan: ${result.planHash}`];
   if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
   lines.push('');
@@ -320,7 +338,7 @@ export function renderPlan(result: PlanResult): string {
   return lines.join('\n');
 }
 
-export function renderDiff(result: DiffResult): string {
+function diffText(result: DiffResult): string {
   const lines = [`From: ${result.from}`, `To:   ${result.to}`, ''];
   if (result.identical) lines.push('The schemas are identical.');
   lines.push(
@@ -331,7 +349,7 @@ export function renderDiff(result: DiffResult): string {
   return lines.join('\n');
 }
 
-export function renderDrift(result: DriftResult): string {
+function driftText(result: DriftResult): string {
   const lines = [`Target: ${result.target}`];
   if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
   lines.push(
@@ -361,7 +379,7 @@ export function renderDrift(result: DriftResult): string {
   return lines.join('\n');
 }
 
-export function renderVerify(result: VerifyResult): string {
+function verifyText(result: VerifyResult): string {
   const identities = new Set(result.probes.results.map((p) => p.identity));
   const tables = new Set(result.probes.results.map((p) => p.table));
   const lines = [
@@ -384,7 +402,7 @@ export function renderVerify(result: VerifyResult): string {
   return lines.join('\n');
 }
 
-export function renderBackups(result: BackupsResult): string {
+function backupsText(result: BackupsResult): string {
   if (result.backups.length === 0) return `No backups in the ${result.store} store.`;
   const rows = result.backups.map((b) => [
     b.id,
@@ -419,7 +437,7 @@ function restoreLines(result: RollbackResult): string[] {
   ];
 }
 
-export function renderRollback(result: RollbackResult): string {
+function rollbackText(result: RollbackResult): string {
   const lines = [`Target: ${result.target}`, ...backupLines(result.backup)];
   if (result.mode === 'backup') return [...lines, ...restoreLines(result)].join('\n');
   if (result.status === 'nothing-to-roll-back') {
@@ -469,7 +487,7 @@ function storageCopyLines(result: CopyResult): string[] {
   return lines;
 }
 
-export function renderCopy(result: CopyResult): string {
+function copyText(result: CopyResult): string {
   const bad = result.restore.counts.filter((c) => !c.ok);
   const badRls = result.restore.rls.filter((r) => !r.ok);
   return [
@@ -483,3 +501,18 @@ export function renderCopy(result: CopyResult): string {
     ...storageCopyLines(result),
   ].join('\n');
 }
+
+/** Every report passes through redact before it is printed or posted: the last line of defence. */
+function redacted<R>(render: (result: R) => string): (result: R) => string {
+  return (result) => redact(render(result));
+}
+
+export const renderStatus = redacted(statusText);
+export const renderApply = redacted(applyText);
+export const renderPlan = redacted(planText);
+export const renderDiff = redacted(diffText);
+export const renderDrift = redacted(driftText);
+export const renderVerify = redacted(verifyText);
+export const renderBackups = redacted(backupsText);
+export const renderRollback = redacted(rollbackText);
+export const renderCopy = redacted(copyText);
