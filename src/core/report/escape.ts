@@ -1,7 +1,10 @@
+import { redact } from '../db/redact.js';
+
 /**
  * Rendering text from migrations and catalogs (object names, comments, SQL, messages) into
  * GitHub markdown without letting it become markup: no HTML, no links or images, no
- * @mentions or #references, no table breaks.
+ * @mentions or #references, no table breaks. Secrets are redacted before escaping, while
+ * they still read as themselves.
  */
 
 // Every character that markdown, HTML or GitHub's autolinker gives a meaning to becomes a
@@ -9,11 +12,14 @@
 const SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&@~:="'$^]/g;
 
 export function inline(text: string): string {
-  return text.replace(/\r?\n|\r/g, ' ').replace(SPECIAL, (char) => `&#${char.charCodeAt(0)};`);
+  return redact(text)
+    .replace(/\r?\n|\r/g, ' ')
+    .replace(SPECIAL, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 /** A fenced code block whose fence no backtick run in the content can close. */
-export function codeBlock(content: string, language = ''): string {
+export function codeBlock(raw: string, language = ''): string {
+  const content = redact(raw);
   const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run) => run[0].length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}${language}\n${content.replace(/\n+$/, '')}\n${fence}`;
@@ -21,7 +27,7 @@ export function codeBlock(content: string, language = ''): string {
 
 /** Inline code for short identifiers and hashes we produce ourselves (hex, versions). */
 export function code(text: string): string {
-  return /^[\w.:/-]*$/.test(text) ? `\`${text}\`` : inline(text);
+  return /^[\w.:/-]*$/.test(text) ? `\`${redact(text)}\`` : inline(text);
 }
 
 /** Only https links survive; anything else is shown as text. */

@@ -6,7 +6,7 @@ import { SupagateError } from '../errors.js';
  * the interface; change them only with a major version.
  */
 export function renderJson(result: object, ok: boolean): string {
-  return redact(JSON.stringify({ ok, ...result }, null, 2));
+  return JSON.stringify({ ok, ...result }, redactStrings, 2);
 }
 
 export function renderJsonError(command: string, error: unknown): string {
@@ -14,5 +14,10 @@ export function renderJsonError(command: string, error: unknown): string {
     error instanceof SupagateError
       ? error.toJSON()
       : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), details: {} };
-  return redact(JSON.stringify({ ok: false, command, error: body }, null, 2));
+  return JSON.stringify({ ok: false, command, error: body }, redactStrings, 2);
+}
+
+/** Each string before JSON escapes it, so a secret with a quote or backslash still matches. */
+function redactStrings(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? redact(value) : value;
 }
