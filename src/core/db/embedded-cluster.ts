@@ -1,0 +1,188 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chown, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SupagateError } from '../errors.js';
+import type { ServerBinaries, ServerUser } from './embedded-binaries.js';
+
+/**
+ * One PostgreSQL cluster in a private temporary folder: initdb, then the postmaster. Both
+ * get an environment of their own, never supagate's: the server runs pull requests' SQL, and
+ * libpq inside it (dblink, postgres_fdw) would read PGPASSWORD, PGSERVICEFILE or ~/.pgpass.
+ */
+export interface ClusterDirs {
+  /** The private folder holding everything below; removed on stop. */
+  root: string;
+  data: string;
+  /** An empty HOME, so that nothing of the user's (~/.pgpass, ~/.postgresql) is found. */
+  home: string;
+}
+
+export async function createClusterDirs(user: ServerUser | undefined): Promise<ClusterDirs> {
+  const root = await mkdtemp(join(tmpdir(), 'supagate-pg-'));
+  const home = join(root, 'home');
+  await mkdir(home, { mode: 0o700 });
+  if (user) {
+    await chown(root, user.uid, user.gid);
+    await chown(home, user.uid, user.gid);
+  }
+  return { root, data: join(root, 'data'), home };
+}
+
+/** The whole environment the server's programs see. */
+export function serverEnvironment(home: string): NodeJS.ProcessEnv {
+  const nowhere = join(home, 'none');
+  return {
+    PATH: '/usr/bin:/bin',
+    HOME: home,
+    LANG: 'C',
+    LC_ALL: 'C',
+    // The readiness message is matched in English.
+    LC_MESSAGES: 'C',
+    TZ: 'UTC',
+    PGPASSFILE: nowhere,
+    PGSERVICEFILE: nowhere,
+    PGSYSCONFDIR: nowhere,
+    ...(platform() === 'win32' ? { SystemRoot: process.env.SystemRoot ?? 'C:\\Windows' } : {}),
+  };
+}
+
+export interface InitOptions {
+  superuser: string;
+  password: string;
+}
+
+/** initdb with SCRAM passwords, then a pg_hba.conf that admits TCP from this host only. */
+export async function initCluster(
+  binaries: ServerBinaries,
+  dirs: ClusterDirs,
+  user: ServerUser | undefined,
+  options: InitOptions,
+): Promise<void> {
+  const passwordFile = join(dirs.root, 'pwfile');
+  await writeFile(passwordFile, `${options.password}\n`, { mode: 0o600 });
+  if (user) await chown(passwordFile, user.uid, user.gid);
+  try {
+    const args = [
+      `--pgdata=${dirs.data}`,
+      `--username=${options.superuser}`,
+      `--pwfile=${passwordFile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+      '--no-instructions',
+    ];
+    const { code, output } = await runToEnd(spawnAs(binaries.initdb, args, dirs, user));
+    if (code !== 0) throw startFailure(`initdb exited with code ${code}`, output);
+  } finally {
+    await unlink(passwordFile).catch(() => {});
+  }
+  await writeFile(
+    join(dirs.data, 'pg_hba.conf'),
+    '# supagate: TCP from this host only, SCRAM passwords only.\nhost all all 127.0.0.1/32 scram-sha-256\n',
+  );
+}
+
+/** Settings on the command line: they outrank postgresql.auto.conf, whatever ALTER SYSTEM writes there. */
+function serverSettings(port: number): string[] {
+  const settings = {
+    port: String(port),
+    listen_addresses: '127.0.0.1',
+    // No Unix socket: the server is reached over TCP, with a password, only.
+    unix_socket_directories: '',
+    logging_collector: 'off',
+    max_connections: '200',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+  };
+  return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+}
+
+/** Starts the postmaster; resolves once it accepts connections, rejects if it exits first. */
+export async function startPostmaster(
+  binaries: ServerBinaries,
+  dirs: ClusterDirs,
+  user: ServerUser | undefined,
+  port: number,
+  onLog: (line: string) => void,
+): Promise<ChildProcess> {
+  const child = spawnAs(binaries.postgres, ['-D', dirs.data, ...serverSettings(port)], dirs, user);
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    // Read to the end: a full pipe would block the server's logging.
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      onLog(text);
+      if (output.length < 20_000) output += text;
+      if (output.includes('database system is ready to accept connections')) resolve();
+    });
+    child.on('error', (error) => reject(startFailure(error.message, output)));
+    child.on('exit', (code) => {
+      // portTaken: another process took the port between choosing and binding it.
+      const portTaken = /could not bind|could not create any TCP\/IP sockets/.test(output);
+      reject(startFailure(`postgres exited with code ${code}`, output, { portTaken }));
+    });
+  });
+  await ready;
+  return child;
+}
+
+/** Fast shutdown, then immediate if it takes too long; resolves when the postmaster is gone. */
+export async function stopPostmaster(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGINT');
+  const timer = setTimeout(() => child.kill('SIGQUIT'), timeoutMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function removeClusterDirs(dirs: ClusterDirs): Promise<void> {
+  await rm(dirs.root, { recursive: true, force: true });
+}
+
+function spawnAs(
+  program: string,
+  args: string[],
+  dirs: ClusterDirs,
+  user: ServerUser | undefined,
+): ChildProcess {
+  return spawn(program, args, {
+    cwd: dirs.home,
+    env: serverEnvironment(dirs.home),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+}
+
+async function runToEnd(child: ChildProcess): Promise<{ code: number | null; output: string }> {
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    if (output.length < 20_000) output += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const [code] = (await Promise.race([
+    once(child, 'exit'),
+    once(child, 'error').then(([error]) => Promise.reject(error)),
+  ])) as [number | null];
+  return { code, output };
+}
+
+function startFailure(what: string, output: string, details: Record<string, unknown> = {}): SupagateError {
+  const tail = output.trim().split('\n').slice(-5).join('\n');
+  return new SupagateError(
+    'SHADOW_FAILED',
+    `The embedded PostgreSQL did not start: ${what}.${tail ? `\n${tail}` : ''}`,
+    {
+      hint: 'Check free disk space in the temporary folder, or give a throwaway server with --shadow-url.',
+      details,
+    },
+  );
+}
