@@ -36,15 +36,26 @@ async function shape(url: string): Promise<unknown> {
 }
 
 describe('shadow database', () => {
-  it('creates a uniquely named database on --shadow-url and drops it on dispose', async () => {
-    const serverUrl = inject('serverUrl');
+  it('creates a uniquely named database on --shadow-url, owned by postgres, and drops it on dispose', async () => {
+    const serverUrl = inject('shadowUrl');
     const shadow = await createShadowDatabase({ shadowUrl: serverUrl });
     expect(shadow.source).toBe('shadow-url');
     const name = new URL(shadow.url).pathname.slice(1);
     expect(name).toMatch(/^supagate_shadow_/);
-    expect(await query(shadow.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    const [session] = await query<{ session: string; current: string; owner: string }>(
+      shadow.url,
+      `SELECT session_user AS session, current_user AS current,
+              (SELECT datdba::regrole::text FROM pg_database WHERE datname = current_database()) AS owner`,
+    );
+    expect(session?.session).toMatch(/^supagate_migrator_[0-9a-f]+$/);
+    expect(session).toMatchObject({ current: 'postgres', owner: 'postgres' });
+    expect(shadow.migrationUrl).toBe(shadow.url);
     await shadow.dispose();
-    const left = await query(serverUrl, `SELECT datname FROM pg_database WHERE datname = '${name}'`);
+    const left = await query(
+      serverUrl,
+      `SELECT datname FROM pg_database WHERE datname = '${name}'
+       UNION ALL SELECT rolname FROM pg_roles WHERE rolname = '${session?.session}'`,
+    );
     expect(left).toEqual([]);
   });
 
@@ -102,7 +113,7 @@ describe('cloneSchema', () => {
     try {
       const result = await cloneSchema({
         sourceUrl: production.url,
-        targetUrl: shadow.url,
+        targetUrl: shadow.adminUrl,
         pgDump,
         pgRestore,
       });

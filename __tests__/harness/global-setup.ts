@@ -15,8 +15,9 @@ declare module 'vitest' {
     /** The server the tests' "production" databases live on. */
     serverUrl: string;
     /**
-     * A second server, for shadow databases: supagate refuses a shadow on production's cluster.
-     * TEST_SHADOW_URL, or an embedded server started here.
+     * A second server, for shadow databases: supagate refuses a shadow on production's cluster,
+     * and one whose migrations would run as a superuser. TEST_SHADOW_URL, or an embedded server
+     * started here shaped like Supabase's (superuser supabase_admin, an ordinary postgres).
      */
     shadowUrl: string;
   }
@@ -39,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   let shadowUrl = process.env.TEST_SHADOW_URL;
   if (!shadowUrl) {
-    shadowServer = await startEmbeddedPostgres();
+    shadowServer = await startEmbeddedPostgres({ supabaseRoles: true });
     shadowUrl = shadowServer.url;
   }
   await createTemplate(serverUrl);

@@ -114,7 +114,12 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
     }
     const shadowConnection = await connect(shadow.url, { applicationName: 'supagate drift (shadow)' });
     try {
-      const failure = await applyToShadow(shadowConnection, replay, config, () => REPLAY_HINT);
+      const failure = await applyToShadow(
+        { shadow, connection: shadowConnection, info },
+        replay,
+        config,
+        () => REPLAY_HINT,
+      );
       if (failure) return finish({ shadow: info, failure });
       const expected = await introspect(shadowConnection.client, scope);
       const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);

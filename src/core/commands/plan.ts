@@ -177,7 +177,12 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
             .join(', ')}); the plan compares the copy before and after the migrations.`,
         );
       }
-      const failure = await applyToShadow(shadowConnection, status.pending, config, () => PLAN_SHADOW_HINT);
+      const failure = await applyToShadow(
+        { shadow, connection: shadowConnection, info: shadowInfo },
+        status.pending,
+        config,
+        () => PLAN_SHADOW_HINT,
+      );
       if (failure)
         return { result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure }), before };
       const after = withStats(await introspect(shadowConnection.client, scope), productionModel);

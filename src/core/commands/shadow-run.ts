@@ -6,6 +6,11 @@ import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
 import { SupagateError } from '../errors.js';
 import { applyMigration, MigrationFailedError, type MigrationFailure } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
+import {
+  type ClusterStatement,
+  clusterStatementsOf,
+  withoutStatements,
+} from '../shadow/cluster-statements.js';
 
 /**
  * Running migrations somewhere other than production: a shadow database prepared from a
@@ -56,6 +61,7 @@ export async function prepareShadow(
   const shadow = await createShadowDatabase({
     shadowUrl: config.shadowUrl,
     detectLocalSupabase: config.detectLocalSupabase,
+    productionUrl,
   });
   info.source = shadow.source;
   info.serverVersion = shadow.serverVersion;
@@ -67,7 +73,7 @@ export async function prepareShadow(
   try {
     const clone = await cloneSchema({
       sourceUrl: productionUrl,
-      targetUrl: shadow.url,
+      targetUrl: shadow.adminUrl,
       pgDump,
       pgRestore,
       scope,
@@ -83,18 +89,33 @@ export async function prepareShadow(
   }
 }
 
-/** Applies the migrations in order; the first failure stops and is returned, located. */
+/** Where applyToShadow runs: the shadow, a connection to it as the migrations' role, and its report. */
+export interface ShadowTarget {
+  shadow: ShadowDatabase;
+  /** A session on `shadow.url`. */
+  connection: Connection;
+  info: ShadowInfo;
+}
+
+/**
+ * Applies the migrations in order; the first failure stops and is returned, located.
+ * Cluster-wide statements are not run (see cluster-statements.ts); each is listed in the
+ * shadow's warnings.
+ */
 export async function applyToShadow(
-  shadow: Connection,
+  target: ShadowTarget,
   migrations: Migration[],
   config: SupagateConfig,
   hint: (failure: MigrationFailure) => string,
 ): Promise<ShadowFailure | undefined> {
+  await assertNotSuperuser(target.connection);
   for (const migration of migrations) {
+    const skipped = await clusterStatementsOf(migration);
+    await standIn(target, migration, skipped);
     try {
       await applyMigration(
-        shadow.client,
-        migration,
+        target.connection.client,
+        withoutStatements(migration, skipped),
         {
           lockTimeoutMs: 10_000,
           statementTimeoutMs: config.statementTimeoutMs,
@@ -116,6 +137,36 @@ export async function applyToShadow(
     }
   }
   return undefined;
+}
+
+/** Stands in the roles the migration creates, and lists every statement left out. */
+async function standIn(
+  target: ShadowTarget,
+  migration: Migration,
+  skipped: ClusterStatement[],
+): Promise<void> {
+  for (const { statement, what, createsRole } of skipped) {
+    const where = `${migration.path}:${statement.line}`;
+    if (createsRole && (await target.shadow.standInRole(createsRole))) {
+      target.info.warnings.push(
+        `not run on the shadow: ${where} ${what} … (a role without login or attributes stands in for it)`,
+      );
+    } else {
+      target.info.warnings.push(`not run on the shadow: ${where} ${what} …`);
+    }
+  }
+}
+
+/** Pull requests' SQL never runs as a superuser: a caller passing the server's own session is a bug. */
+async function assertNotSuperuser(connection: Connection): Promise<void> {
+  const { rows } = await connection.client.query<{ superuser: boolean }>(
+    'SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = session_user',
+  );
+  if (rows[0]?.superuser !== false) {
+    throw new SupagateError('INTERNAL', 'Refusing to run migrations on the shadow as a superuser.', {
+      hint: 'Connect to the shadow with its url (the migrations’ role), not its adminUrl.',
+    });
+  }
 }
 
 function missingExtensionHint(failure: MigrationFailure): string | undefined {
