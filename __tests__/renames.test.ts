@@ -1,6 +1,5 @@
-import { parseSync } from 'libpg-query';
 import { describe, expect, it } from 'vitest';
-import { ensureParser } from '../src/core/migrations/statements.js';
+import { parseMigrationSql } from '../src/core/migrations/statements.js';
 import { renameHints, renameHintsFromSql } from '../src/core/schema/renames.js';
 
 describe('renameHintsFromSql', () => {
@@ -88,12 +87,12 @@ describe('renameHintsFromSql', () => {
     expect(hints).toEqual({ relations: {}, columns: {} });
   });
 
-  it('renameHints reads parse trees already made', async () => {
-    await ensureParser();
-    const tree = parseSync('alter table a rename to b; alter table b rename column x to y;') as {
-      stmts: { stmt: Record<string, unknown> }[];
-    };
-    expect(renameHints(tree.stmts.map((s) => s.stmt))).toEqual({
+  it('renameHints reads the parse trees of statements already parsed', async () => {
+    const { statements } = await parseMigrationSql(
+      'alter table a rename to b; alter table b rename column x to y;',
+      'supabase/migrations/1_a.sql',
+    );
+    expect(renameHints(statements)).toEqual({
       relations: { 'public.b': 'public.a' },
       columns: { 'public.b': { y: 'x' } },
     });

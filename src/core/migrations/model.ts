@@ -1,3 +1,6 @@
+/** A node of libpg_query's JSON parse tree. */
+export type ParseNode = Record<string, unknown>;
+
 /** A statement of a migration file, as the parser found it. */
 export interface Statement {
   /** 0-based position among the file's executable statements. */
@@ -11,6 +14,12 @@ export interface Statement {
   column: number;
   /** The parse node type, e.g. `IndexStmt`. */
   nodeType: string;
+  /**
+   * The statement's parse tree: libpg_query's JSON under its `nodeType` key (for
+   * `{ IndexStmt: {…} }`, the `{…}`). Parsed once with the file; read it instead of re-parsing.
+   * Never serialised into results.
+   */
+  tree: ParseNode;
   /** Set when PostgreSQL refuses to run this statement inside a transaction block. */
   nonTransactional?: string;
 }

@@ -1,9 +1,9 @@
 import { loadModule, parseSync } from 'libpg-query';
 import { SupagateError } from '../errors.js';
-import type { ParsedSql, Statement } from './model.js';
+import type { ParsedSql, ParseNode, Statement } from './model.js';
 import { lineColumnAt, lineIndex } from './text.js';
 
-type Node = Record<string, unknown>;
+type Node = ParseNode;
 interface RawStmt {
   stmt: Node;
   stmt_location?: number;
@@ -40,7 +40,7 @@ export async function parseMigrationSql(sql: string, path: string): Promise<Pars
   const located = locateStatements(sql, tree.stmts ?? []);
   const statements = stripTransactionWrapper(located, path);
   return {
-    statements: statements.list.map(({ node: _node, end: _end, ...statement }, index) => ({
+    statements: statements.list.map(({ end: _end, ...statement }, index) => ({
       ...statement,
       index,
     })),
@@ -50,7 +50,6 @@ export async function parseMigrationSql(sql: string, path: string): Promise<Pars
 }
 
 interface Located extends Omit<Statement, 'index'> {
-  node: Node;
   /** Character offset just past the statement's terminating semicolon (or its end). */
   end: number;
 }
@@ -77,8 +76,8 @@ function locateStatements(sql: string, raw: RawStmt[]): Located[] {
       line,
       column,
       nodeType,
+      tree: body,
       end: Math.min(sql.length, end + 1),
-      node: entry.stmt,
       ...(nonTransactional ? { nonTransactional } : {}),
     };
   });
@@ -194,8 +193,7 @@ const ENDS_TRANSACTION = new Set([
 ]);
 
 function transactionKind(statement: Located): string | undefined {
-  const body = statement.node.TransactionStmt as { kind?: string } | undefined;
-  return body?.kind;
+  return statement.nodeType === 'TransactionStmt' ? (statement.tree.kind as string | undefined) : undefined;
 }
 
 function stripTransactionWrapper(located: Located[], path: string): { list: Located[]; stripped: boolean } {
@@ -210,7 +208,7 @@ function stripTransactionWrapper(located: Located[], path: string): { list: Loca
     WRAPPER_BEGIN.has(transactionKind(first) ?? '') &&
     transactionKind(last) === 'TRANS_STMT_COMMIT'
   ) {
-    const options = (first.node.TransactionStmt as { options?: unknown[] }).options;
+    const options = first.tree.options as unknown[] | undefined;
     if (options && options.length > 0) {
       throw transactionControlError(
         first,

@@ -1,9 +1,9 @@
-import { parseSync } from 'libpg-query';
-import { ensureParser } from '../migrations/statements.js';
+import type { ParseNode, Statement } from '../migrations/model.js';
+import { parseMigrationSql } from '../migrations/statements.js';
 import type { RenameHints } from './changes.js';
 import { qualifiedName } from './ddl.js';
 
-type Node = Record<string, unknown>;
+type Node = ParseNode;
 
 interface RangeVar {
   schemaname?: string;
@@ -13,40 +13,39 @@ interface RangeVar {
 const RELATION_TYPES = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW']);
 
 /**
- * What the pending migrations rename, read from their own statements, so that the diff shows
- * a rename instead of a drop and an add:
+ * What the pending migrations rename, read from their statements' parse trees, so that the
+ * diff shows a rename instead of a drop and an add:
  *
  * - `ALTER TABLE|VIEW|MATERIALIZED VIEW [IF EXISTS] [schema.]t RENAME TO u` and
  *   `ALTER … [schema.]t SET SCHEMA s` rename the relation (`relations`: new → old identity);
  * - `ALTER TABLE|VIEW … t RENAME [COLUMN] a TO b` renames a column (`columns`: the table's
  *   identity after all renames → new name → old name).
  *
- * Statements are followed in order across all the given SQL texts (one per migration, in
- * apply order): chains collapse (a → b → c is c ← a), a rename back to the original name
- * disappears. Unqualified names are taken to be in schema `public`. Identities are quoted as
- * the model quotes them (`public."Order"`). Text that does not parse is skipped (the plan has
- * parsed every migration before; this only reads what it can).
+ * Statements are followed in the order given (every pending migration's, in apply order):
+ * chains collapse (a → b → c is c ← a), a rename back to the original name disappears.
+ * Unqualified names are taken to be in schema `public`. Identities are quoted as the model
+ * quotes them (`public."Order"`).
  */
-export async function renameHintsFromSql(sqls: string[]): Promise<RenameHints> {
-  await ensureParser();
+export function renameHints(statements: Pick<Statement, 'nodeType' | 'tree'>[]): RenameHints {
   const tracker = new RenameTracker();
-  for (const sql of sqls) {
-    let tree: { stmts?: { stmt: Node }[] };
-    try {
-      tree = parseSync(sql) as { stmts?: { stmt: Node }[] };
-    } catch {
-      continue;
-    }
-    for (const entry of tree.stmts ?? []) tracker.statement(entry.stmt);
-  }
+  for (const statement of statements) tracker.statement(statement.nodeType, statement.tree);
   return tracker.hints();
 }
 
-/** The same from statements already parsed: their parse trees (`{ RenameStmt: {…} }`), in order. */
-export function renameHints(statements: Node[]): RenameHints {
-  const tracker = new RenameTracker();
-  for (const statement of statements) tracker.statement(statement);
-  return tracker.hints();
+/**
+ * The same from SQL texts (one per migration, in apply order), each parsed once; text that does
+ * not parse is skipped. For tools and tests: a plan has its statements parsed already.
+ */
+export async function renameHintsFromSql(sqls: string[]): Promise<RenameHints> {
+  const statements: Statement[] = [];
+  for (const sql of sqls) {
+    try {
+      statements.push(...(await parseMigrationSql(sql, 'rename hints')).statements);
+    } catch {
+      // Only reads what it can.
+    }
+  }
+  return renameHints(statements);
 }
 
 class RenameTracker {
@@ -55,22 +54,21 @@ class RenameTracker {
   /** Current relation identity → current column name → column name before the migrations. */
   private readonly columns = new Map<string, Map<string, string>>();
 
-  statement(stmt: Node): void {
-    const rename = stmt.RenameStmt as Node | undefined;
-    if (rename) {
-      const relation = rename.relation as RangeVar | undefined;
-      if (!relation?.relname || typeof rename.newname !== 'string') return;
-      const renameType = rename.renameType as string | undefined;
+  statement(nodeType: string, tree: Node): void {
+    if (nodeType === 'RenameStmt') {
+      const relation = tree.relation as RangeVar | undefined;
+      if (!relation?.relname || typeof tree.newname !== 'string') return;
+      const renameType = tree.renameType as string | undefined;
       if (renameType && RELATION_TYPES.has(renameType)) {
         const from = identity(relation.schemaname, relation.relname);
-        const to = identity(relation.schemaname, rename.newname);
+        const to = identity(relation.schemaname, tree.newname);
         this.moveRelation(from, to);
-      } else if (renameType === 'OBJECT_COLUMN' && typeof rename.subname === 'string') {
-        this.renameColumn(identity(relation.schemaname, relation.relname), rename.subname, rename.newname);
+      } else if (renameType === 'OBJECT_COLUMN' && typeof tree.subname === 'string') {
+        this.renameColumn(identity(relation.schemaname, relation.relname), tree.subname, tree.newname);
       }
       return;
     }
-    const move = stmt.AlterObjectSchemaStmt as Node | undefined;
+    const move = nodeType === 'AlterObjectSchemaStmt' ? tree : undefined;
     if (move && RELATION_TYPES.has(move.objectType as string)) {
       const relation = move.relation as RangeVar | undefined;
       if (!relation?.relname || typeof move.newschema !== 'string') return;
