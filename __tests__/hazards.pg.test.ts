@@ -183,9 +183,18 @@ describe('acceptance comments', () => {
         '-- supagate:allow data-loss: archived in S3\nselect 1;\n  --  supagate:allow drop-table : old',
       ),
     ).toEqual([
-      { code: 'data-loss', reason: 'archived in S3' },
-      { code: 'drop-table', reason: 'old' },
+      { code: 'data-loss', reason: 'archived in S3', line: 1 },
+      { code: 'drop-table', reason: 'old', line: 3 },
     ]);
     expect(allowCommentsIn('-- supagate:allow data-loss\nselect 1;')).toEqual([]);
+  });
+
+  it('reads lint codes with underscores, and several codes in one comment', () => {
+    expect(
+      allowCommentsIn('select 1;\n-- supagate:allow rls_disabled_in_public, drop-column: a lookup table'),
+    ).toEqual([
+      { code: 'rls_disabled_in_public', reason: 'a lookup table', line: 2 },
+      { code: 'drop-column', reason: 'a lookup table', line: 2 },
+    ]);
   });
 });

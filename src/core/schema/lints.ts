@@ -1,3 +1,4 @@
+import type { FindingAcceptance, FindingLocation } from './findings/finding.js';
 import {
   DEFAULT_API_SCHEMAS,
   type Grant,
@@ -38,6 +39,10 @@ export interface LintFinding {
   message: string;
   /** What to do. */
   remediation: string;
+  /** The pending statement that creates or changes the object (set by the plan). */
+  location?: FindingLocation;
+  /** Set when a `-- supagate:allow` comment in that statement's file, or the configuration, accepts it. */
+  accepted?: FindingAcceptance;
 }
 
 export interface LintOptions {

@@ -1,0 +1,476 @@
+import type { Statement } from '../../migrations/model.js';
+import type { PendingStatement, PendingStatements } from './pending.js';
+import {
+  alterTableCommands,
+  type ConstraintNode,
+  columnsIn,
+  constraintsIn,
+  droppedObjects,
+  nameKey,
+  type QualifiedName,
+  qualified,
+  relationName,
+  roleNames,
+  strings,
+} from './tree.js';
+
+/**
+ * Which pending statement causes a change the diff shows, found by meaning in the parse trees:
+ * the `ALTER TABLE … DROP COLUMN` of that column, the `DROP POLICY` of that policy… When
+ * several statements could, the last one in apply order (the state after it is what the diff
+ * shows). Undefined when no statement can be found: callers say so rather than name a nearby one.
+ */
+export type Found = PendingStatement | undefined;
+
+const RELATION_OBJECTS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
+const CONSTRAINT_TYPES: Record<string, string> = {
+  'foreign key': 'CONSTR_FOREIGN',
+  check: 'CONSTR_CHECK',
+  unique: 'CONSTR_UNIQUE',
+  'primary key': 'CONSTR_PRIMARY',
+  exclusion: 'CONSTR_EXCLUSION',
+};
+/** The suffix PostgreSQL gives an unnamed constraint of each type. */
+const DEFAULT_NAME_SUFFIX: Record<string, string> = {
+  CONSTR_FOREIGN: 'fkey',
+  CONSTR_CHECK: 'check',
+  CONSTR_UNIQUE: 'key',
+  CONSTR_PRIMARY: 'pkey',
+  CONSTR_EXCLUSION: 'excl',
+};
+
+export interface Widening {
+  role: string;
+  /** SELECT, INSERT, UPDATE or DELETE. */
+  command: string;
+  /** The role held the privilege before the migrations. */
+  privilegeHeld: boolean;
+  /** Row level security was off before the migrations. */
+  rlsWasOff: boolean;
+}
+
+export class Locator {
+  constructor(private readonly pending: PendingStatements) {}
+
+  /** `DROP SCHEMA` naming the schema. */
+  schemaDrop(schema: string): Found {
+    return this.pending.last(({ statement }) => dropsSchema(statement, schema, false));
+  }
+
+  /** `DROP TABLE` (or view) naming the relation under any of its names, else `DROP SCHEMA … CASCADE` of its schema. */
+  relationDrop(relation: QualifiedName): Found {
+    const names = this.pending.relationNames(relation);
+    return (
+      this.pending.last(({ statement }) => dropsRelation(statement, names)) ??
+      this.pending.last(({ statement }) => names.some((name) => dropsSchema(statement, name.schema, true)))
+    );
+  }
+
+  /**
+   * The `DROP TABLE` of a relation the migrations create again: what removed whatever the new
+   * one lacks (a column, a policy, RLS).
+   */
+  recreation(relation: QualifiedName): Found {
+    const names = this.pending.relationNames(relation);
+    const created = this.pending.last(
+      ({ statement }) => creates(statement) && names.some(equals(target(statement))),
+    );
+    if (!created) return undefined;
+    const before = this.pending.list.indexOf(created);
+    return this.pending.list
+      .slice(0, before)
+      .reverse()
+      .find(({ statement }) => dropsRelation(statement, names));
+  }
+
+  columnDrop(relation: QualifiedName, column: string, type?: string): Found {
+    return (
+      this.columnCommand(relation, column, 'AT_DropColumn') ??
+      this.recreation(relation) ??
+      (type ? this.typeDropCascade(type) : undefined)
+    );
+  }
+
+  columnTypeChange(relation: QualifiedName, column: string): Found {
+    return this.columnCommand(relation, column, 'AT_AlterColumnType') ?? this.recreation(relation);
+  }
+
+  /** `SET NOT NULL` of the column, or `ADD PRIMARY KEY` over it (which sets it). */
+  notNullSet(relation: QualifiedName, column: string): Found {
+    const columns = this.pending.columnNames(relation, column);
+    return (
+      this.alterCommand(relation, (cmd) => {
+        if (cmd.subtype === 'AT_SetNotNull') return columns.includes(cmd.name ?? '');
+        return constraintsIn(cmd.def).some(
+          ({ constraint }) =>
+            constraint.contype === 'CONSTR_PRIMARY' &&
+            strings(constraint.keys).some((key) => columns.includes(key)),
+        );
+      }) ?? this.recreation(relation)
+    );
+  }
+
+  rlsDisable(relation: QualifiedName): Found {
+    return (
+      this.alterCommand(relation, (cmd) => cmd.subtype === 'AT_DisableRowSecurity') ??
+      this.recreation(relation)
+    );
+  }
+
+  rlsEnable(relation: QualifiedName): Found {
+    return this.alterCommand(relation, (cmd) => cmd.subtype === 'AT_EnableRowSecurity');
+  }
+
+  policyDrop(relation: QualifiedName, policy: string): Found {
+    const names = this.pending.relationNames(relation);
+    const policies = this.pending.policyNames(relation, policy);
+    return (
+      this.pending.last(({ statement }) => {
+        if (!isDrop(statement, 'OBJECT_POLICY')) return false;
+        return droppedObjects(statement.tree).some((parts) => {
+          const table = qualified(parts.slice(0, -1));
+          return table !== undefined && names.some(equals(table)) && policies.includes(parts.at(-1) ?? '');
+        });
+      }) ?? this.recreation(relation)
+    );
+  }
+
+  /** `CREATE POLICY` or `ALTER POLICY` of the policy (under any of its names). */
+  policyDefinition(relation: QualifiedName, policy: string): Found {
+    const policies = this.pending.policyNames(relation, policy);
+    return this.onRelation(
+      relation,
+      (statement) => isPolicyStatement(statement) && policies.includes(String(statement.tree.policy_name)),
+    );
+  }
+
+  /**
+   * The `ADD CONSTRAINT` (or column constraint) that adds the named constraint. Unnamed
+   * constraints are matched by the name PostgreSQL gives them (`<table>_<column>_check`…);
+   * failing that, the only unnamed one of that type on the relation.
+   */
+  constraintAddition(relation: QualifiedName, name: string, type: string): Found {
+    const contype = CONSTRAINT_TYPES[type];
+    const added = (statement: Statement) => addedConstraints(statement);
+    const byName = this.onRelation(relation, (statement) =>
+      added(statement).some(({ constraint, column }) =>
+        constraint.conname
+          ? constraint.conname === name
+          : constraint.contype === contype && isDefaultName(name, relation.name, constraint, column),
+      ),
+    );
+    if (byName) return byName;
+    const unnamed = this.pending.list.filter(
+      ({ statement }) =>
+        this.isOn(statement, relation) &&
+        added(statement).some(({ constraint }) => !constraint.conname && constraint.contype === contype),
+    );
+    return unnamed.length === 1 ? unnamed[0] : undefined;
+  }
+
+  /**
+   * What widens a role's access to a table: the last `CREATE/ALTER POLICY`, `GRANT` or
+   * `DISABLE ROW LEVEL SECURITY` that concerns that role and command, else the last statement
+   * of those kinds (or `DROP POLICY`) on the table. A GRANT of a privilege the role held
+   * already, or disabling RLS that was off, widens nothing.
+   */
+  accessWidening(relation: QualifiedName, widening: Widening): Found {
+    const names = this.pending.relationNames(relation);
+    const concerns = ({ statement }: PendingStatement) => widensFor(statement, names, widening);
+    const mayWiden = ({ statement }: PendingStatement) =>
+      (!widening.privilegeHeld && grantsOn(statement, names)) ||
+      (isDrop(statement, 'OBJECT_POLICY') && dropsPolicyOn(statement, names)) ||
+      (isPolicyStatement(statement) && names.some(equals(target(statement))));
+    return this.pending.last(concerns) ?? this.pending.last(mayWiden);
+  }
+
+  /** `CREATE FUNCTION` or `ALTER FUNCTION` of the function; among overloads, one with its argument count. */
+  functionDefinition(routine: QualifiedName, inputCount?: number): Found {
+    const defines = (statement: Statement) => {
+      const named = definedFunction(statement);
+      return named !== undefined && named.schema === routine.schema && named.name === routine.name;
+    };
+    return (
+      this.pending.last(
+        ({ statement }) =>
+          defines(statement) && (inputCount === undefined || argumentsOf(statement) === inputCount),
+      ) ?? this.pending.last(({ statement }) => defines(statement))
+    );
+  }
+
+  /** `GRANT` on the function. */
+  functionGrant(routine: QualifiedName): Found {
+    return this.pending.last(({ statement }) => {
+      if (statement.nodeType !== 'GrantStmt' || statement.tree.objtype !== 'OBJECT_FUNCTION') return false;
+      const objects = Array.isArray(statement.tree.objects) ? statement.tree.objects : [];
+      return objects.some((object) => {
+        const name = qualified(
+          strings((object as { ObjectWithArgs?: { objname?: unknown } }).ObjectWithArgs?.objname),
+        );
+        return name !== undefined && name.schema === routine.schema && name.name === routine.name;
+      });
+    });
+  }
+
+  /** `CREATE TABLE`, `CREATE VIEW` or `CREATE MATERIALIZED VIEW` of the relation. */
+  creation(relation: QualifiedName): Found {
+    return this.onRelation(relation, creates);
+  }
+
+  /** `ALTER TABLE` (or `ALTER VIEW`) of the relation with a command `matches` accepts. */
+  alterCommand(
+    relation: QualifiedName,
+    matches: (cmd: ReturnType<typeof alterTableCommands>[number]) => boolean,
+  ): Found {
+    return this.onRelation(
+      relation,
+      (statement) =>
+        statement.nodeType === 'AlterTableStmt' && alterTableCommands(statement.tree).some(matches),
+    );
+  }
+
+  /** A rename of the relation, or a move to another schema. */
+  relationRename(relation: QualifiedName): Found {
+    return this.onRelation(
+      relation,
+      (statement) =>
+        (statement.nodeType === 'RenameStmt' && RELATION_OBJECTS.has(String(statement.tree.renameType))) ||
+        statement.nodeType === 'AlterObjectSchemaStmt',
+    );
+  }
+
+  /** A column added to the relation or renamed on it. */
+  columnAddition(relation: QualifiedName): Found {
+    return this.onRelation(
+      relation,
+      (statement) =>
+        (statement.nodeType === 'RenameStmt' && statement.tree.renameType === 'OBJECT_COLUMN') ||
+        alterTableCommands(statement.tree).some((cmd) => cmd.subtype === 'AT_AddColumn'),
+    );
+  }
+
+  /** `CREATE INDEX` (or a unique or primary key constraint) creating one of the named indexes. */
+  indexCreation(relation: QualifiedName, indexes: string[]): Found {
+    return this.onRelation(relation, (statement) => {
+      if (statement.nodeType === 'IndexStmt') return indexes.includes(String(statement.tree.idxname));
+      return addedConstraints(statement).some(({ constraint }) =>
+        indexes.includes(String((constraint as { indexname?: string }).indexname ?? constraint.conname)),
+      );
+    });
+  }
+
+  /** `GRANT` on the relation (or on all tables of its schema). */
+  relationGrant(relation: QualifiedName): Found {
+    const names = this.pending.relationNames(relation);
+    return this.pending.last(({ statement }) => grantsOn(statement, names));
+  }
+
+  /** `CREATE EXTENSION` of the extension, or its move to another schema. */
+  extensionPlacement(extension: string): Found {
+    return this.pending.last(({ statement }) => {
+      if (statement.nodeType === 'CreateExtensionStmt') return statement.tree.extname === extension;
+      if (statement.nodeType !== 'AlterObjectSchemaStmt' || statement.tree.objectType !== 'OBJECT_EXTENSION')
+        return false;
+      return strings([statement.tree.object])[0] === extension;
+    });
+  }
+
+  /** Of several candidates, the one latest in apply order. */
+  latest(...candidates: Found[]): Found {
+    const position = (found: Found) => (found ? this.pending.list.indexOf(found) : -1);
+    return candidates.reduce<Found>(
+      (best, candidate) => (position(candidate) > position(best) ? candidate : best),
+      undefined,
+    );
+  }
+
+  /** The last statement acting on the relation (under any of its names) that `matches` accepts. */
+  onRelation(relation: QualifiedName, matches: (statement: Statement) => boolean): Found {
+    return this.pending.last(({ statement }) => this.isOn(statement, relation) && matches(statement));
+  }
+
+  private isOn(statement: Statement, relation: QualifiedName): boolean {
+    const acted = target(statement);
+    return acted !== undefined && this.pending.relationNames(relation).some(equals(acted));
+  }
+
+  private columnCommand(relation: QualifiedName, column: string, subtype: string): Found {
+    const columns = this.pending.columnNames(relation, column);
+    return this.alterCommand(relation, (cmd) => cmd.subtype === subtype && columns.includes(cmd.name ?? ''));
+  }
+
+  /** `DROP TYPE|DOMAIN … CASCADE` of a column's type (`public.mood`, `mood[]`), which drops the column. */
+  private typeDropCascade(type: string): Found {
+    const parts = type
+      .replace(/\[\]$/, '')
+      .replace(/\(.*\)$/, '')
+      .split('.');
+    const name = parts.at(-1)?.replace(/^"|"$/g, '');
+    const schema = parts.length > 1 ? parts[0]?.replace(/^"|"$/g, '') : undefined;
+    return this.pending.last(({ statement }) => {
+      if (!isDrop(statement, 'OBJECT_TYPE') && !isDrop(statement, 'OBJECT_DOMAIN')) return false;
+      if (statement.tree.behavior !== 'DROP_CASCADE') return false;
+      return droppedObjects(statement.tree).some((dropped) => {
+        const named = qualified(dropped);
+        return named?.name === name && (schema === undefined || named?.schema === schema);
+      });
+    });
+  }
+}
+
+/** The relation a statement creates, alters, indexes or puts a policy on. */
+export function target(statement: Statement): QualifiedName | undefined {
+  const { tree } = statement;
+  switch (statement.nodeType) {
+    case 'CreateStmt':
+    case 'AlterTableStmt':
+    case 'IndexStmt':
+    case 'RenameStmt':
+    case 'AlterObjectSchemaStmt':
+    case 'CreateTrigStmt':
+      return relationName(tree.relation);
+    case 'ViewStmt':
+      return relationName(tree.view);
+    case 'CreateTableAsStmt':
+      return relationName((tree.into as { rel?: unknown } | undefined)?.rel);
+    case 'CreatePolicyStmt':
+    case 'AlterPolicyStmt':
+      return relationName(tree.table);
+    default:
+      return undefined;
+  }
+}
+
+function equals(a: QualifiedName | undefined): (b: QualifiedName) => boolean {
+  return (b) => a !== undefined && nameKey(a) === nameKey(b);
+}
+
+function isDrop(statement: Statement, removeType: string): boolean {
+  return statement.nodeType === 'DropStmt' && statement.tree.removeType === removeType;
+}
+
+function creates(statement: Statement): boolean {
+  return ['CreateStmt', 'ViewStmt', 'CreateTableAsStmt'].includes(statement.nodeType);
+}
+
+function isPolicyStatement(statement: Statement): boolean {
+  return statement.nodeType === 'CreatePolicyStmt' || statement.nodeType === 'AlterPolicyStmt';
+}
+
+function dropsSchema(statement: Statement, schema: string, cascadeOnly: boolean): boolean {
+  if (!isDrop(statement, 'OBJECT_SCHEMA')) return false;
+  if (cascadeOnly && statement.tree.behavior !== 'DROP_CASCADE') return false;
+  return droppedObjects(statement.tree).some((parts) => parts[0] === schema);
+}
+
+function dropsRelation(statement: Statement, names: QualifiedName[]): boolean {
+  if (statement.nodeType !== 'DropStmt' || !RELATION_OBJECTS.has(String(statement.tree.removeType)))
+    return false;
+  return droppedObjects(statement.tree).some((parts) => names.some(equals(qualified(parts))));
+}
+
+function dropsPolicyOn(statement: Statement, names: QualifiedName[]): boolean {
+  return droppedObjects(statement.tree).some((parts) => names.some(equals(qualified(parts.slice(0, -1)))));
+}
+
+function addedConstraints(statement: Statement): { constraint: ConstraintNode; column?: string }[] {
+  if (statement.nodeType === 'AlterTableStmt')
+    return alterTableCommands(statement.tree).flatMap((cmd) =>
+      cmd.subtype === 'AT_AddConstraint' || cmd.subtype === 'AT_AddColumn' ? constraintsIn(cmd.def) : [],
+    );
+  if (statement.nodeType === 'CreateStmt' && Array.isArray(statement.tree.tableElts))
+    return statement.tree.tableElts.flatMap((element) => constraintsIn(element as Record<string, unknown>));
+  return [];
+}
+
+/**
+ * PostgreSQL names an unnamed constraint `<table>_<columns>_<suffix>`, with a number appended
+ * when the name is taken: the columns are a column constraint's own, a foreign key's, or the
+ * first column a check expression names.
+ */
+function isDefaultName(name: string, table: string, constraint: ConstraintNode, column?: string): boolean {
+  const columns = column
+    ? [column]
+    : constraint.contype === 'CONSTR_FOREIGN'
+      ? strings(constraint.fk_attrs)
+      : constraint.contype === 'CONSTR_CHECK'
+        ? columnsIn(constraint.raw_expr).slice(0, 1)
+        : strings(constraint.keys);
+  const base = [table, ...columns, DEFAULT_NAME_SUFFIX[constraint.contype] ?? ''].join('_');
+  return name === base || new RegExp(`^${escapeRegExp(base)}\\d+$`).test(name);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function grantsOn(statement: Statement, names: QualifiedName[]): boolean {
+  const { tree } = statement;
+  if (statement.nodeType !== 'GrantStmt' || !tree.is_grant || tree.objtype !== 'OBJECT_TABLE') return false;
+  if (tree.targtype === 'ACL_TARGET_ALL_IN_SCHEMA')
+    return strings(tree.objects).some((schema) => names.some((name) => name.schema === schema));
+  const objects = Array.isArray(tree.objects) ? tree.objects : [];
+  return objects.some((object) => names.some(equals(relationName(object))));
+}
+
+/** Whether the statement widens `role`'s `command` on the table: by its roles, command and privileges. */
+function widensFor(statement: Statement, names: QualifiedName[], widening: Widening): boolean {
+  const { tree } = statement;
+  const { role, command } = widening;
+  const onTable = names.some(equals(target(statement)));
+  if (onTable && alterTableCommands(tree).some((cmd) => cmd.subtype === 'AT_DisableRowSecurity'))
+    return !widening.rlsWasOff;
+  if (onTable && isPolicyStatement(statement)) {
+    const cmd = String(tree.cmd_name ?? 'all').toUpperCase();
+    return includesRole(roleNames(tree.roles), role, true) && (cmd === 'ALL' || cmd === command);
+  }
+  if (!widening.privilegeHeld && grantsOn(statement, names)) {
+    const privileges = (Array.isArray(tree.privileges) ? tree.privileges : []).map((privilege) =>
+      String((privilege as { AccessPriv?: { priv_name?: string } }).AccessPriv?.priv_name).toUpperCase(),
+    );
+    return (
+      includesRole(roleNames(tree.grantees), role, false) &&
+      (privileges.length === 0 || privileges.includes(command))
+    );
+  }
+  return false;
+}
+
+/** A policy without TO applies to PUBLIC; an ALTER POLICY without TO keeps its roles, so it may concern any. */
+function includesRole(roles: string[], role: string, emptyMeansAll: boolean): boolean {
+  return (emptyMeansAll && roles.length === 0) || roles.includes(role) || roles.includes('PUBLIC');
+}
+
+/** The function a `CREATE FUNCTION` or `ALTER FUNCTION` statement names. */
+function definedFunction(statement: Statement): QualifiedName | undefined {
+  if (statement.nodeType === 'CreateFunctionStmt') return qualified(strings(statement.tree.funcname));
+  if (statement.nodeType === 'AlterFunctionStmt')
+    return qualified(strings((statement.tree.func as { objname?: unknown } | undefined)?.objname));
+  return undefined;
+}
+
+/** How many input arguments a `CREATE FUNCTION` or `ALTER FUNCTION` names; undefined when it does not say. */
+function argumentsOf(statement: Statement): number | undefined {
+  if (statement.nodeType === 'CreateFunctionStmt') {
+    const parameters = Array.isArray(statement.tree.parameters) ? statement.tree.parameters : [];
+    return parameters.filter((parameter) => {
+      const mode = (parameter as { FunctionParameter?: { mode?: string } }).FunctionParameter?.mode;
+      return mode !== 'FUNC_PARAM_OUT' && mode !== 'FUNC_PARAM_TABLE';
+    }).length;
+  }
+  const func = statement.tree.func as { objargs?: unknown[]; args_unspecified?: boolean } | undefined;
+  return func?.args_unspecified ? undefined : (func?.objargs?.length ?? 0);
+}
+
+/** Arguments in `pg_get_function_identity_arguments` text: commas outside parentheses, plus one. */
+export function argumentCount(identityArguments: string): number {
+  if (identityArguments.trim() === '') return 0;
+  let depth = 0;
+  let count = 1;
+  for (const char of identityArguments) {
+    if (char === '(') depth++;
+    else if (char === ')') depth--;
+    else if (char === ',' && depth === 0) count++;
+  }
+  return count;
+}

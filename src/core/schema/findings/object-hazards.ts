@@ -1,0 +1,265 @@
+import type { MemberChange, ObjectChange } from '../changes.js';
+import type { Policy, Table } from '../model.js';
+import { type AccessLevel, describeAccess } from '../rls.js';
+import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge, rowsNote } from './hazard.js';
+import { argumentCount, type Locator } from './locate.js';
+import type { QualifiedName } from './tree.js';
+import { classifyTypeChange } from './type-change.js';
+
+/**
+ * Hazards read from the schema diff, so that a DROP SCHEMA … CASCADE still reports each table
+ * it drops and a recognized rename is no drop; each located at the statement that causes it.
+ */
+export function objectHazards(input: HazardInput, options: HazardOptions, locate: Locator): Hazard[] {
+  return [
+    ...input.diff.changes.flatMap((change) => changeHazards(change, input, options, locate)),
+    ...accessHazards(input, locate),
+  ];
+}
+
+function changeHazards(
+  change: ObjectChange,
+  input: HazardInput,
+  options: HazardOptions,
+  locate: Locator,
+): Hazard[] {
+  if (change.kind === 'schema' && change.action === 'removed') {
+    const name = input.before.schemas[change.id]?.name ?? change.id;
+    return [
+      hazardAt(
+        'drop-schema',
+        'blocking',
+        `Schema ${change.id} is dropped with everything in it`,
+        change.id,
+        locate.schemaDrop(name),
+      ),
+    ];
+  }
+  if (change.kind === 'table' && change.action === 'removed') {
+    const table = input.before.tables[change.id];
+    const at = table ? locate.relationDrop(nameOf(table)) : undefined;
+    return [
+      hazardAt('drop-table', 'blocking', `Table ${change.id} is dropped${rowsNote(table)}`, change.id, at),
+    ];
+  }
+  if (change.kind === 'table' && (change.action === 'changed' || change.action === 'renamed')) {
+    const before = input.before.tables[change.renamedFrom ?? change.id];
+    const after = input.after.tables[change.id];
+    if (!before || !after) return [];
+    const table: ChangedTable = { id: change.id, before, after, name: nameOf(after) };
+    return [
+      ...rlsHazards(change, table, locate),
+      ...change.members.flatMap((member) => memberHazards(member, table, options, locate)),
+    ];
+  }
+  if (change.kind === 'function' && change.action !== 'removed')
+    return functionHazards(change.id, input, locate);
+  return [];
+}
+
+interface ChangedTable {
+  id: string;
+  before: Table;
+  after: Table;
+  /** Its name after the migrations; the locator follows renames back. */
+  name: QualifiedName;
+}
+
+function rlsHazards(change: ObjectChange, table: ChangedTable, locate: Locator): Hazard[] {
+  const disabled = change.attributes.some(
+    (a) => a.attribute === 'rlsEnabled' && a.before === true && a.after === false,
+  );
+  if (!disabled) return [];
+  return [
+    hazardAt(
+      'rls-disabled',
+      'blocking',
+      `Row level security is disabled on ${table.id}: every row is readable by whoever has table privileges`,
+      table.id,
+      locate.rlsDisable(table.name),
+    ),
+  ];
+}
+
+function memberHazards(
+  member: MemberChange,
+  table: ChangedTable,
+  options: HazardOptions,
+  locate: Locator,
+): Hazard[] {
+  if (member.kind === 'column' && member.action === 'removed') {
+    const type = table.before.columns.find((column) => column.name === member.name)?.type;
+    return [
+      hazardAt(
+        'drop-column',
+        'blocking',
+        `Column ${table.id}.${member.name} is dropped with its data${rowsNote(table.before)}`,
+        `${table.id}.${member.name}`,
+        locate.columnDrop(table.name, member.name, type),
+      ),
+    ];
+  }
+  if (member.kind === 'column' && (member.action === 'changed' || member.action === 'renamed'))
+    return [...typeHazards(member, table, locate), ...notNullHazards(member, table, options, locate)];
+  if (member.kind === 'constraint' && member.action === 'added')
+    return constraintHazards(member, table, locate);
+  if (
+    member.kind === 'policy' &&
+    member.action === 'removed' &&
+    !replacedUnderAnotherName(member.name, table)
+  ) {
+    return [
+      hazardAt(
+        'policy-dropped',
+        'warning',
+        `Policy "${member.name}" on ${table.id} is dropped`,
+        `${table.id}.${member.name}`,
+        locate.policyDrop(table.name, member.name),
+      ),
+    ];
+  }
+  return [];
+}
+
+function typeHazards(member: MemberChange, table: ChangedTable, locate: Locator): Hazard[] {
+  const type = member.attributes.find((a) => a.attribute === 'type');
+  if (!type) return [];
+  const object = `${table.id}.${member.name}`;
+  const at = locate.columnTypeChange(table.name, member.name);
+  const conversion = classifyTypeChange(String(type.before), String(type.after));
+  const hazards: Hazard[] = [];
+  if (conversion === 'narrowing')
+    hazards.push(
+      hazardAt(
+        'narrowing-type',
+        'blocking',
+        `Column ${object} narrows from ${type.before} to ${type.after}: values that do not fit fail or are cut`,
+        object,
+        at,
+      ),
+    );
+  if (conversion === 'other')
+    hazards.push(
+      hazardAt(
+        'lossy-type-change',
+        'warning',
+        `Column ${object} changes from ${type.before} to ${type.after}: check that every value converts`,
+        object,
+        at,
+      ),
+    );
+  if (conversion !== 'binary-compatible' && table.before.stats.estimatedRows > 0)
+    hazards.push(
+      hazardAt(
+        'table-rewrite',
+        'warning',
+        `Changing ${object} to ${type.after} rewrites ${table.id} under an ACCESS EXCLUSIVE lock${rowsNote(table.before)}`,
+        object,
+        at,
+      ),
+    );
+  return hazards;
+}
+
+function notNullHazards(
+  member: MemberChange,
+  table: ChangedTable,
+  options: HazardOptions,
+  locate: Locator,
+): Hazard[] {
+  const notNull = member.attributes.find((a) => a.attribute === 'notNull');
+  const setsNotNull = notNull?.before === false && notNull.after === true;
+  if (!setsNotNull || !isLarge(table.before, options)) return [];
+  const object = `${table.id}.${member.name}`;
+  return [
+    hazardAt(
+      'set-not-null',
+      'warning',
+      `SET NOT NULL on ${object} scans ${table.id} under an ACCESS EXCLUSIVE lock${rowsNote(table.before)}`,
+      object,
+      locate.notNullSet(table.name, member.name),
+    ),
+  ];
+}
+
+function constraintHazards(member: MemberChange, table: ChangedTable, locate: Locator): Hazard[] {
+  const constraint = table.after.constraints[member.name];
+  if (table.before.stats.estimatedRows <= 0 || !constraint?.validated) return [];
+  if (constraint.type !== 'foreign key' && constraint.type !== 'check') return [];
+  return [
+    hazardAt(
+      'constraint-validation',
+      'warning',
+      `Adding ${constraint.type} ${member.name} validates every row of ${table.id} while holding a lock${rowsNote(table.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
+      `${table.id}.${member.name}`,
+      locate.constraintAddition(table.name, member.name, constraint.type),
+    ),
+  ];
+}
+
+/** A policy dropped while one with the same meaning appears on the table (a rename) is no loss. */
+function replacedUnderAnotherName(name: string, table: ChangedTable): boolean {
+  const old = table.before.policies[name];
+  if (!old) return false;
+  const meaning = (p: Policy) => JSON.stringify([p.command, p.permissive, p.roles, p.using, p.withCheck]);
+  return Object.values(table.after.policies).some(
+    (policy) => policy.name !== name && meaning(policy) === meaning(old),
+  );
+}
+
+function functionHazards(id: string, input: HazardInput, locate: Locator): Hazard[] {
+  const routine = input.after.functions[id];
+  if (!routine?.securityDefiner || routine.config.some((c) => c.startsWith('search_path='))) return [];
+  return [
+    hazardAt(
+      'security-definer-search-path',
+      'warning',
+      `SECURITY DEFINER function ${id} has no fixed search_path: a caller can shadow the objects it uses`,
+      id,
+      locate.functionDefinition(routine, argumentCount(routine.identityArguments)),
+    ),
+  ];
+}
+
+/** RLS access: any cell that grants more than before. */
+function accessHazards(input: HazardInput, locate: Locator): Hazard[] {
+  return input.access.flatMap((table) => {
+    const before = input.before.tables[table.table];
+    const after = input.after.tables[table.table];
+    return table.cells
+      .filter((cell) => cell.before && cell.after && widens(cell.before, cell.after))
+      .map((cell) =>
+        hazardAt(
+          'access-widened',
+          cell.role === 'anon' ? 'blocking' : 'warning',
+          `${cell.role} can ${cell.command} ${describeAccess(cell.after as AccessLevel)} of ${table.table} (before: ${describeAccess(cell.before as AccessLevel)})`,
+          table.table,
+          before && after
+            ? locate.accessWidening(nameOf(after), {
+                role: cell.role,
+                command: cell.command,
+                privilegeHeld: before.grants.some(
+                  (g) => (g.grantee === cell.role || g.grantee === 'PUBLIC') && g.privilege === cell.command,
+                ),
+                rlsWasOff: !before.rlsEnabled,
+              })
+            : undefined,
+        ),
+      );
+  });
+}
+
+function widens(before: AccessLevel, after: AccessLevel): boolean {
+  const rank = (level: AccessLevel) => (level.kind === 'none' ? 0 : level.kind === 'rows' ? 1 : 2);
+  if (rank(after) > rank(before)) return true;
+  return (
+    before.kind === 'rows' &&
+    after.kind === 'rows' &&
+    before.expression !== after.expression &&
+    after.expression.length > 0
+  );
+}
+
+function nameOf(table: Table): QualifiedName {
+  return { schema: table.schema, name: table.name };
+}
