@@ -177,6 +177,16 @@ verify:
     ['verify:\n  allowNoRls: [public.x, 3]\n', 'verify.allowNoRls[1]', 'got number 3'],
     ['acceptedHazards:\n  - code: drop-table\n', 'acceptedHazards[0].reason', 'missing'],
     [
+      'acceptedHazards:\n  - code: drop-colum\n    reason: ok\n',
+      'acceptedHazards[0].code',
+      '"drop-colum" is none (did you mean drop-column',
+    ],
+    [
+      'acceptedHazards:\n  - code: rls_disabled_in_publik\n    reason: ok\n',
+      'acceptedHazards[0].code',
+      '(did you mean rls_disabled_in_public',
+    ],
+    [
       'acceptedHazards:\n  - code: drop-table\n    reason: ok\n    version: v2\n',
       'acceptedHazards[0].version',
       'must be a migration version',
@@ -194,6 +204,27 @@ verify:
     expect(error.message).toContain(`${path} `);
     expect(error.message).toContain(message);
     expect(error.message.startsWith('supabase/supagate.yml:')).toBe(true);
+  });
+
+  it('accepts hazard codes, lint codes and categories, written with - or _, as findings spell them', () => {
+    const config = parseProjectConfig(
+      [
+        'acceptedHazards:',
+        '  - { code: drop_column, reason: a }',
+        '  - { code: rls-disabled-in-public, reason: b }',
+        '  - { code: Security, reason: c }',
+        '  - { code: role-change, reason: d }',
+        '  - { code: visibility-changed, reason: e }',
+      ].join('\n'),
+      FILE,
+    );
+    expect(config.acceptedHazards.map((a) => a.code)).toEqual([
+      'drop-column',
+      'rls_disabled_in_public',
+      'security',
+      'role-change',
+      'visibility-changed',
+    ]);
   });
 
   it('reports YAML syntax errors and duplicate keys with their line', () => {

@@ -182,3 +182,25 @@ describe('resolveConfig: flags', () => {
     }
   });
 });
+
+describe('acceptedHazards', () => {
+  it('keeps each code as findings spell it, whether written with - or _', () => {
+    const config = resolveConfig({
+      acceptedHazards: [
+        { code: 'rls-disabled-in-public', reason: 'a' },
+        { code: 'DROP_COLUMN', reason: 'b', object: 'public.t.c' },
+      ],
+    });
+    expect(config.acceptedHazards).toEqual([
+      { code: 'rls_disabled_in_public', reason: 'a' },
+      { code: 'drop-column', reason: 'b', object: 'public.t.c' },
+    ]);
+  });
+
+  it('refuses a code that names no finding, suggesting the nearest', () => {
+    const error = configError({ acceptedHazards: [{ code: 'dataloss', reason: 'typo' }] });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('"dataloss"');
+    expect(error.hint).toContain('data-loss');
+  });
+});

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { type Document, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { AcceptedHazard } from './config.js';
+import { editDistance } from './edit-distance.js';
 import { SupagateError } from './errors.js';
+import { canonicalFindingCode, nearFindingCodes } from './schema/findings/codes.js';
 import type { CountMode } from './verify/counts.js';
 import { parseTolerance } from './verify/counts.js';
 import { tableIdentity } from './verify/identity.js';
@@ -16,9 +18,9 @@ import { DEFAULT_VERIFY_DIR } from './verify/scripts.js';
  * silently turn a check off).
  *
  * ```yaml
- * # Hazards accepted for good (a migration accepts its own with `-- supagate:allow <code>: <reason>`).
+ * # Findings (hazards, lints) accepted for good (a migration accepts its own with `-- supagate:allow <code>: <reason>`).
  * acceptedHazards:
- *   - code: drop-column            # a hazard code, or a category (data-loss, locking, security…)
+ *   - code: drop-column            # a hazard or lint code (rls_disabled_in_public), or a category (data-loss, security…)
  *     version: "20240501120000"    # optional: only in this migration
  *     object: public.posts.body    # optional: only for this object
  *     reason: moved to post_bodies in 20240430090000   # required
@@ -251,14 +253,14 @@ class Validator {
       const at = [...path, i];
       const entry = this.mapping(at, item, ['code', 'version', 'object', 'reason']);
       if (entry.code === undefined)
-        this.fail([...at, 'code'], 'a hazard code or category (e.g. drop-column, data-loss)', ': missing');
+        this.fail(
+          [...at, 'code'],
+          'a hazard code, lint code or category (e.g. drop-column, rls_disabled_in_public)',
+          ': missing',
+        );
       if (entry.reason === undefined)
         this.fail([...at, 'reason'], 'the reason the hazard is accepted', ': missing');
-      const code = this.string(
-        [...at, 'code'],
-        entry.code,
-        'a hazard code or category (e.g. drop-column, data-loss)',
-      );
+      const code = this.findingCode([...at, 'code'], entry.code);
       const reason = this.string(
         [...at, 'reason'],
         entry.reason,
@@ -274,6 +276,21 @@ class Validator {
         );
       return hazard;
     });
+  }
+
+  /** A hazard code, lint code or category, in the spelling findings carry (`rls_disabled_in_public`). */
+  findingCode(path: Segment[], value: unknown): string {
+    const expected =
+      'a hazard code, lint code or category (e.g. drop-column, rls_disabled_in_public, data-loss)';
+    const written = this.string(path, value, expected);
+    const code = canonicalFindingCode(written);
+    if (code) return code;
+    const nearest = nearFindingCodes(written);
+    return this.fail(
+      path,
+      expected,
+      `: "${written}" is none${nearest.length > 0 ? ` (did you mean ${nearest.join(', ')}?)` : ''}; a code that names nothing would accept nothing`,
+    );
   }
 
   version(path: Segment[], value: unknown): string {
@@ -440,29 +457,11 @@ function closest(key: string, keys: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of keys) {
-    const d = distance(key.toLowerCase(), candidate.toLowerCase());
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
   }
   return best;
-}
-
-function distance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0] as number;
-    previous[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = previous[j] as number;
-      previous[j] = Math.min(
-        above + 1,
-        (previous[j - 1] as number) + 1,
-        diagonal + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      diagonal = above;
-    }
-  }
-  return previous[b.length] as number;
 }

@@ -1,10 +1,11 @@
 import { SupagateError } from './errors.js';
+import { canonicalFindingCode, nearFindingCodes } from './schema/findings/codes.js';
 
 export type AtomicMode = 'per-migration' | 'all';
 
-/** A hazard accepted in configuration: by code or category, optionally for one migration or object. */
+/** A finding (hazard or lint) accepted in configuration: by code or category, optionally for one migration or object. */
 export interface AcceptedHazard {
-  /** A hazard code (`drop-column`) or category (`data-loss`). */
+  /** A hazard code (`drop-column`), lint code (`rls_disabled_in_public`) or category (`data-loss`). */
   code: string;
   version?: string;
   object?: string;
@@ -184,10 +185,22 @@ export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
     supabaseUrl: optionalString(pick('supabaseUrl')),
     supabaseServiceKey: optionalString(pick('supabaseServiceKey')),
     backupBucket: String(pick('backupBucket') ?? DEFAULTS.backupBucket),
-    acceptedHazards: Array.isArray(pick('acceptedHazards'))
-      ? (pick('acceptedHazards') as AcceptedHazard[])
-      : [],
+    acceptedHazards: acceptedFindings(pick('acceptedHazards')),
   };
+}
+
+/** Accepted findings given as a value: each code must name a finding, or it would accept nothing. */
+function acceptedFindings(value: unknown): AcceptedHazard[] {
+  if (!Array.isArray(value)) return [];
+  return (value as AcceptedHazard[]).map((entry) => {
+    const code = canonicalFindingCode(String(entry.code));
+    if (code) return { ...entry, code };
+    const nearest = nearFindingCodes(String(entry.code));
+    throw new SupagateError('CONFIG_INVALID', `Unknown code in accepted hazards: "${String(entry.code)}"`, {
+      hint: `Use a hazard code, lint code or category${nearest.length > 0 ? ` (did you mean ${nearest.join(', ')}?)` : ''}.`,
+      details: { setting: 'acceptedHazards', code: entry.code },
+    });
+  });
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
