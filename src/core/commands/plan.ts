@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { SupagateConfig } from '../config.js';
+import type { AcceptedHazard, SupagateConfig } from '../config.js';
+import { loadProjectConfig } from '../config-file.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import type { ShadowDatabase } from '../db/shadow.js';
 import { SupagateError } from '../errors.js';
@@ -8,13 +9,16 @@ import type { Migration } from '../migrations/model.js';
 import type { Problem } from '../migrations/pending.js';
 import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
-import { allowCommentsIn, findHazards, type Hazard } from '../schema/hazards.js';
+import { unknownAllowCodes } from '../schema/findings/accept.js';
+import { locateAndAcceptLints } from '../schema/findings/lint-locations.js';
+import { findHazards, type Hazard } from '../schema/hazards.js';
 import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
 import type { SchemaModel } from '../schema/model.js';
-import { renameHintsFromSql } from '../schema/renames.js';
+import { renameHints } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
+import { planGate } from './plan-gate.js';
 import {
   applyToShadow,
   connectProductionReadOnly,
@@ -111,11 +115,13 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
     };
     return { result: { ...result, blocking: true, blockingReasons: [error.message] } };
   }
+  const accepted = await acceptedFindingsOf(config);
   let production: Connection | undefined;
   let shadow: ShadowDatabase | undefined;
   try {
     production = await connectProductionReadOnly(url, 'plan');
     const { status } = await loadStatus(production, discovered, config);
+    const problems = [...status.problems, ...allowCommentProblems(status.pending)];
     const serverMajor = await serverMajorOf(production);
     const scope = config.schemas ? { schemas: config.schemas } : {};
     const introspecting = introspect(production.client, scope);
@@ -146,7 +152,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
     const base = emptyResult(
       production.target.label,
       status.pending,
-      status.problems,
+      problems,
       fingerprintOf(productionModel),
       started,
     );
@@ -186,17 +192,15 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       if (failure)
         return { result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure }), before };
       const after = withStats(await introspect(shadowConnection.client, scope), productionModel);
-      const hints = await renameHintsFromSql(
-        status.pending.map((m) => m.statements.map((s) => s.sql).join(';\n')),
-      );
+      const hints = renameHints(status.pending.flatMap((migration) => migration.statements));
       const diff = diffSchemas(before, after, hints);
       const access = accessMatrix(before, after, {
         roles: ['anon', 'authenticated', 'service_role', ...config.extraRoles],
       });
       const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
-      const hazards = await findHazards(
+      const hazards = findHazards(
         { pending: status.pending, before, after, diff, access },
-        { largeTableRows: config.largeTableRows, accepted: config.acceptedHazards },
+        { largeTableRows: config.largeTableRows, accepted },
       );
       const result = finish({
         ...base,
@@ -206,7 +210,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
         hazards,
         access,
         lints: {
-          introduced: lints.introduced,
+          introduced: locateAndAcceptLints(lints.introduced, status.pending, after, accepted),
           resolved: lints.resolved,
           existingCount: lints.existing.length,
         },
@@ -221,31 +225,43 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
   }
 
   function finish(result: PlanResult): PlanResult {
-    const accepted = new Set(
-      result.pending.flatMap((p) =>
-        allowCommentsIn(discovered.migrations.find((m) => m.version === p.version)?.sql ?? '').map(
-          (a) => a.code,
-        ),
-      ),
-    );
-    const reasons: string[] = [];
-    for (const problem of result.problems) if (problem.severity === 'error') reasons.push(problem.message);
-    if (result.failure)
-      reasons.push(`The pending migrations could not be planned: ${result.failure.message}`);
-    for (const hazard of result.hazards) {
-      if (hazard.severity === 'blocking' && !hazard.accepted)
-        reasons.push(`${hazard.code}: ${hazard.message}`);
-    }
-    for (const lint of result.lints.introduced) {
-      if (lint.level === 'ERROR' && !accepted.has(lint.code)) reasons.push(`${lint.code}: ${lint.message}`);
-    }
+    const gate = planGate(result);
     return {
       ...result,
-      blocking: reasons.length > 0,
-      blockingReasons: reasons,
+      blocking: gate.blocking,
+      blockingReasons: gate.reasons,
       durationMs: Math.round(performance.now() - started),
     };
   }
+}
+
+/**
+ * What accepts findings: the configuration's acceptedHazards and the project file's
+ * (supabase/supagate.yml), whose codes config-file.ts has checked.
+ */
+async function acceptedFindingsOf(config: SupagateConfig): Promise<AcceptedHazard[]> {
+  const file = await loadProjectConfig(config.projectDir);
+  const seen = new Set<string>();
+  return [...config.acceptedHazards, ...file.acceptedHazards].filter((entry) => {
+    const key = JSON.stringify([entry.code, entry.version, entry.object, entry.reason]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** An allow comment naming no known code accepts nothing: a typo that must not pass unnoticed. */
+function allowCommentProblems(pending: Migration[]): Problem[] {
+  return unknownAllowCodes(pending).map((unknown) => ({
+    severity: 'error',
+    code: 'CONFIG_INVALID',
+    message: `${unknown.path}:${unknown.line}: \`-- supagate:allow ${unknown.code}\` names no hazard or lint code or category${
+      unknown.nearest.length > 0 ? ` (did you mean ${unknown.nearest.join(', ')}?)` : ''
+    }`,
+    hint: 'Write the code of the finding to accept (as the plan reports it) or its category, e.g. `-- supagate:allow drop-column: <why>`.',
+    path: unknown.path,
+    version: unknown.version,
+  }));
 }
 
 const PLAN_SHADOW_HINT =

@@ -263,7 +263,7 @@ function lintSection(result: PlanResult): string {
         result.lints.introduced
           .map(
             (l) =>
-              `| ${icon[l.level]} ${l.level} | ${code(l.code)} | ${inline(l.object)} | ${inline(l.message)} | ${inline(l.remediation)} |`,
+              `| ${l.accepted ? `✅ accepted (${l.accepted.source}): ${inline(l.accepted.reason)}` : `${icon[l.level]} ${l.level}`} | ${code(l.code)} | ${inline(l.object)}${l.location ? ` (${inline(l.location.path)}:${l.location.line})` : ''} | ${inline(l.message)} | ${inline(l.remediation)} |`,
           )
           .join('\n'),
     );

@@ -268,7 +268,9 @@ function lintLines(lints: {
   const lines: string[] = [];
   for (const lint of lints.introduced) {
     lines.push(
-      `${lint.level.padEnd(5)} ${lint.code}  ${lint.object}: ${lint.message}`,
+      `${lint.level.padEnd(5)} ${lint.code}  ${lint.object}: ${lint.message}${lint.location ? `  (${lint.location.path}:${lint.location.line})` : ''}${
+        lint.accepted ? `  — accepted: ${lint.accepted.reason}` : ''
+      }`,
       `      fix: ${lint.remediation}`,
     );
   }
