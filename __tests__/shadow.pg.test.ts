@@ -1,8 +1,9 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apply } from '../src/core/commands/apply.js';
-import { resolveConfig } from '../src/core/config.js';
 import { cloneSchema } from '../src/core/db/clone.js';
+import { startEmbeddedPostgres } from '../src/core/db/embedded.js';
 import { findPgTool, libpqEnvironment } from '../src/core/db/pgtools.js';
 import { createShadowDatabase } from '../src/core/db/shadow.js';
 import { SupagateError } from '../src/core/errors.js';
@@ -87,11 +88,71 @@ describe('shadow database', () => {
   });
 });
 
+describe('a shadow server whose migrations role could escalate', () => {
+  it.each([
+    [
+      'can grant itself pg_execute_server_program (CREATEROLE before PostgreSQL 16)',
+      'ALTER ROLE postgres CREATEROLE',
+      'can grant itself pg_execute_server_program',
+    ],
+    [
+      'is a member of pg_read_server_files',
+      'GRANT pg_read_server_files TO postgres',
+      'is a member of pg_read_server_files',
+    ],
+    [
+      'can become a superuser',
+      'CREATE ROLE owner_of_all SUPERUSER; GRANT owner_of_all TO postgres',
+      'can become the superuser "owner_of_all"',
+    ],
+  ])('is refused when postgres %s', async (_case, setup, why) => {
+    const server = await startEmbeddedPostgres({ supabaseRoles: true });
+    try {
+      await query(server.url, setup);
+      const error = await createShadowDatabase({ shadowUrl: server.url }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SupagateError);
+      expect((error as SupagateError).code).toBe('SHADOW_UNSAFE');
+      expect((error as SupagateError).message).toContain(why);
+      expect((error as SupagateError).hint).toContain('supabase/postgres');
+      const left = await query(
+        server.url,
+        `SELECT datname AS name FROM pg_database WHERE datname LIKE 'supagate_shadow_%'
+         UNION ALL SELECT rolname FROM pg_roles WHERE rolname LIKE 'supagate_migrator_%'`,
+      );
+      expect(left).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('runs the migrations as the server user when it is not a superuser', async () => {
+    const server = await startEmbeddedPostgres({ supabaseRoles: true });
+    try {
+      await query(server.url, `ALTER ROLE postgres CREATEDB PASSWORD 'pw-postgres'`);
+      const url = new URL(server.url);
+      url.username = 'postgres';
+      url.password = 'pw-postgres';
+      const shadow = await createShadowDatabase({ shadowUrl: url.toString() });
+      try {
+        expect(await query(shadow.migrationUrl, 'SELECT session_user AS who')).toEqual([{ who: 'postgres' }]);
+        expect(shadow.adminUrl).toBe(shadow.url);
+      } finally {
+        await shadow.dispose();
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('cloneSchema', () => {
   let production: TestDatabase;
   beforeAll(async () => {
     production = await createTestDatabase();
-    await apply(resolveConfig({ projectDir: 'examples/demo-app', dbUrl: production.url, backup: 'off' }));
+    // The demo app's migrations as SQL, one file at a time: this is about the copy, not about apply.
+    const dir = 'examples/demo-app/supabase/migrations';
+    for (const file of (await readdir(dir)).sort())
+      await production.query(await readFile(join(dir, file), 'utf8'));
     await production
       .query(`insert into public.profiles (id, username) select id, 'u' || id from auth.users`)
       .catch(() => {});
@@ -123,6 +184,66 @@ describe('cloneSchema', () => {
       expect(await query(shadow.url, 'SELECT count(*)::int AS n FROM public.profiles')).toEqual([{ n: 0 }]);
     } finally {
       await shadow.dispose();
+    }
+  });
+});
+
+describe('copying roles', () => {
+  it('never gives a copied role CREATEROLE, CREATEDB or superuser, nor a membership involving a superuser', async () => {
+    const serverUrl = inject('serverUrl');
+    const id = Date.now().toString(36);
+    const [maker, boss, member] = [`maker_${id}`, `boss_${id}`, `member_${id}`];
+    await query(
+      serverUrl,
+      `CREATE ROLE ${maker} CREATEROLE CREATEDB; CREATE ROLE ${boss} SUPERUSER; CREATE ROLE ${member};
+       GRANT ${boss} TO ${member}; GRANT ${maker} TO ${member}`,
+    );
+    const production = await createTestDatabase();
+    const shadow = await createShadowDatabase({ detectLocalSupabase: false });
+    try {
+      const [pgDump, pgRestore] = await Promise.all([
+        findPgTool('pg_dump', { minMajor: 15 }),
+        findPgTool('pg_restore', { minMajor: 15 }),
+      ]);
+      await cloneSchema({ sourceUrl: production.url, targetUrl: shadow.adminUrl, pgDump, pgRestore });
+      expect(
+        await query(
+          shadow.adminUrl,
+          `SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin,
+                  ARRAY(SELECT b.rolname::text FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid
+                         WHERE m.member = r.oid ORDER BY 1) AS member_of
+             FROM pg_roles r WHERE rolname IN ('${maker}', '${boss}', '${member}') ORDER BY rolname`,
+        ),
+      ).toEqual([
+        {
+          rolname: boss,
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolcanlogin: false,
+          member_of: [],
+        },
+        {
+          rolname: maker,
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolcanlogin: false,
+          member_of: [],
+        },
+        {
+          rolname: member,
+          rolsuper: false,
+          rolcreaterole: false,
+          rolcreatedb: false,
+          rolcanlogin: false,
+          member_of: [maker],
+        },
+      ]);
+    } finally {
+      await shadow.dispose();
+      await production.drop();
+      await query(serverUrl, `DROP ROLE ${member}; DROP ROLE ${boss}; DROP ROLE ${maker}`);
     }
   });
 });

@@ -79,6 +79,7 @@ export async function prepareShadow(
       scope,
     });
     info.warnings.push(...clone.warnings);
+    await shadow.checkMigrationRole();
     return { info, shadow };
   } catch (error) {
     if (!(error instanceof SupagateError) || error.code !== 'CLONE_FAILED') {

@@ -249,17 +249,28 @@ interface RoleRow {
   rolname: string;
   rolinherit: boolean;
   rolbypassrls: boolean;
-  rolcreatedb: boolean;
-  rolcreaterole: boolean;
+  rolsuper: boolean;
 }
 
-/** Roles production's objects may name, created NOLOGIN in the shadow when missing, with memberships. */
+/**
+ * Roles production's objects may name, created NOLOGIN in the shadow when missing, with the
+ * memberships between them. Never with CREATEROLE or CREATEDB (before PostgreSQL 16 a member
+ * of a CREATEROLE role can grant itself pg_execute_server_program), never as a superuser, and
+ * no membership that involves a superuser or a pg_* role: the migrations' role must not be able
+ * to reach any of those through a copied role.
+ */
 async function copyRoles(source: Client, target: Client): Promise<string[]> {
   const { rows: roles } = await source.query<RoleRow>(
-    `SELECT rolname, rolinherit, rolbypassrls, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`,
+    `SELECT rolname, rolinherit, rolbypassrls, rolsuper FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`,
   );
-  const { rows: existing } = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles');
+  const { rows: existing } = await target.query<{ rolname: string; rolsuper: boolean }>(
+    'SELECT rolname, rolsuper FROM pg_roles',
+  );
   const present = new Set(existing.map((row) => row.rolname));
+  const superusers = new Set([
+    ...roles.filter((role) => role.rolsuper).map((role) => role.rolname),
+    ...existing.filter((role) => role.rolsuper).map((role) => role.rolname),
+  ]);
   const { rows: me } = await target.query<{ rolsuper: boolean }>(
     'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
   );
@@ -270,9 +281,7 @@ async function copyRoles(source: Client, target: Client): Promise<string[]> {
     const attributes = [
       'NOLOGIN',
       role.rolinherit ? 'INHERIT' : 'NOINHERIT',
-      ...(role.rolbypassrls && superuser ? ['BYPASSRLS'] : []),
-      ...(role.rolcreatedb ? ['CREATEDB'] : []),
-      ...(role.rolcreaterole ? ['CREATEROLE'] : []),
+      ...(role.rolbypassrls && superuser && !role.rolsuper ? ['BYPASSRLS'] : []),
     ];
     try {
       await target.query(`CREATE ROLE ${quoteIdent(role.rolname)} ${attributes.join(' ')}`);
@@ -289,6 +298,7 @@ async function copyRoles(source: Client, target: Client): Promise<string[]> {
   );
   for (const { role, member } of memberships) {
     if (!created.includes(member) && !created.includes(role)) continue;
+    if (superusers.has(role) || superusers.has(member)) continue;
     await target.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}`).catch(() => {});
   }
   return created;

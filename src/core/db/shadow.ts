@@ -37,6 +37,8 @@ export interface ShadowDatabase {
    * creates; dropped on dispose. False when it could not be created.
    */
   standInRole(name: string): Promise<boolean>;
+  /** Checks again that the migrations' role cannot escalate: once the clone has added roles and memberships. */
+  checkMigrationRole(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ async function onServer(
     source,
     serverVersion,
     standInRole: (roleName) => standInRole(serverUrl, roleName, standIns),
+    checkMigrationRole: () => checkCannotEscalate(migrationUrl, label),
     dispose: async () => {
       if (disposed) return;
       disposed = true;
