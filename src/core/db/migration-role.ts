@@ -68,9 +68,11 @@ function roleOfTheRun(): MigrationRole {
   const password = randomBytes(24).toString('base64url');
   registerSecret(password);
   let created = false;
+  let postgresPassword: string | null = null;
   return {
     databaseOwner: 'postgres',
     setUp: async (admin, database, databaseUrl) => {
+      postgresPassword = await passwordOfPostgres(admin);
       // The verifier, not the password, goes over the wire: statement logs never see it.
       await admin.query(
         `CREATE ROLE ${name} LOGIN PASSWORD '${scramVerifier(password)}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT`,
@@ -84,9 +86,24 @@ function roleOfTheRun(): MigrationRole {
       return url.toString();
     },
     tearDown: async (admin) => {
-      if (created) await admin.query(`DROP ROLE IF EXISTS ${name}`);
+      if (!created) return;
+      await admin.query(`DROP ROLE IF EXISTS ${name}`);
+      // A role may change its own password, from inside a function too: postgres's is put back.
+      if ((await passwordOfPostgres(admin)) !== postgresPassword) {
+        await admin.query(
+          `ALTER ROLE postgres PASSWORD ${postgresPassword === null ? 'NULL' : quoteLiteral(postgresPassword)}`,
+        );
+      }
     },
   };
+}
+
+/** postgres's stored password (a SCRAM or MD5 verifier, which ALTER ROLE … PASSWORD takes back as is). */
+async function passwordOfPostgres(admin: Client): Promise<string | null> {
+  const { rows } = await admin.query<{ password: string | null }>(
+    `SELECT rolpassword AS password FROM pg_authid WHERE rolname = 'postgres'`,
+  );
+  return rows[0]?.password ?? null;
 }
 
 /**
@@ -169,6 +186,10 @@ export function scramVerifier(password: string): string {
   const serverKey = createHmac('sha256', salted).update('Server Key').digest();
   const b64 = (buffer: Buffer) => buffer.toString('base64');
   return `SCRAM-SHA-256$${iterations}:${b64(salt)}$${b64(storedKey)}:${b64(serverKey)}`;
+}
+
+function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function quoteIdent(name: string): string {
