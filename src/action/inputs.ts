@@ -2,7 +2,7 @@ import { relative, resolve, sep } from 'node:path';
 import * as core from '@actions/core';
 import type { BackupStore } from '../core/backup/stores.js';
 import { flag, resolveConfig, type SupagateConfig } from '../core/config.js';
-import { describeTarget } from '../core/db/redact.js';
+import { describeTarget, registerSecret } from '../core/db/redact.js';
 import { SupagateError } from '../core/errors.js';
 import type { CheckApprovalOptions } from '../github/approval.js';
 import { GitHubArtifactStore } from '../github/artifacts.js';
@@ -30,7 +30,7 @@ export function optionalInput(name: string): string | undefined {
   return core.getInput(name).trim() || undefined;
 }
 
-/** Masks a connection string and its password (as written and URL-encoded). */
+/** Masks a connection string and its password (as written and URL-encoded) in logs and reports. */
 function maskUrl(url: string): void {
   core.setSecret(url);
   const password = describeTarget(url).password;
@@ -46,8 +46,14 @@ export function configFromInputs(options: { readOnly?: boolean } = {}): Supagate
   const dbUrl = optionalInput('db-url');
   const readOnlyUrl = optionalInput('read-only-db-url');
   for (const url of [dbUrl, readOnlyUrl, optionalInput('shadow-url')]) if (url) maskUrl(url);
-  for (const secret of [core.getInput('backup-key'), core.getInput('supabase-service-key')]) {
-    if (secret) core.setSecret(secret);
+  for (const secret of [
+    core.getInput('backup-key'),
+    core.getInput('supabase-service-key'),
+    core.getInput('github-token'),
+  ]) {
+    if (!secret) continue;
+    core.setSecret(secret);
+    registerSecret(secret);
   }
   return resolveConfig({
     projectDir: core.getInput('working-directory'),

@@ -1,3 +1,4 @@
+import { describeTarget, registerSecret } from './db/redact.js';
 import { SupagateError } from './errors.js';
 import { canonicalFindingCode, nearFindingCodes } from './schema/findings/codes.js';
 
@@ -127,6 +128,15 @@ export type ConfigInput = {
 const optionalString = (value: unknown) => (value === undefined ? undefined : String(value));
 
 export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
+  const config = buildConfig(input);
+  // Known before anything connects, so every report and message can redact them.
+  for (const url of [config.dbUrl, config.shadowUrl]) if (url) describeTarget(url);
+  registerSecret(config.backupKey);
+  registerSecret(config.supabaseServiceKey);
+  return config;
+}
+
+function buildConfig(input: ConfigInput): SupagateConfig {
   const pick = <K extends keyof SupagateConfig>(key: K) =>
     input[key] === undefined || input[key] === '' ? undefined : input[key];
   return {
