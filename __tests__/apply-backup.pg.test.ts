@@ -1,11 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { listBackups } from '../src/core/backup/backup.js';
 import { DirectoryStore } from '../src/core/backup/stores.js';
 import { apply } from '../src/core/commands/apply.js';
+import { findPgTool } from '../src/core/db/pgtools.js';
 import { SupagateError } from '../src/core/errors.js';
 import { renderApply } from '../src/core/report/text.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
@@ -22,11 +23,14 @@ beforeEach(async () => {
   project = await createProject(
     migrations({
       '1_items':
-        'create table public.items (id int primary key, name text);\ninsert into public.items values (1, $$a$$), (2, $$b$$);',
+        'create table public.items (id int primary key, name text);\nalter table public.items enable row level security;\ninsert into public.items values (1, $$a$$), (2, $$b$$);',
     }),
   );
-  await apply(project.config(db.url));
-  await project.write('supabase/migrations/2_drop_name.sql', 'alter table public.items drop column name;');
+  expect((await apply(project.config(db.url))).status).toBe('applied');
+  await project.write(
+    'supabase/migrations/2_drop_name.sql',
+    '-- supagate:allow drop-column: the names are no longer used; the backup keeps them\nalter table public.items drop column name;',
+  );
   tools = await mkdtemp(join(tmpdir(), 'supagate-tools-'));
 });
 afterEach(async () => {
@@ -34,6 +38,15 @@ afterEach(async () => {
   await rm(tools, { recursive: true, force: true });
   await db.drop();
 });
+
+/**
+ * A pg_dump that is the real one for the plan's clone of production's schema (the gate plans
+ * before the backup) and runs the shell `body` for the backup itself.
+ */
+async function backupPgDump(body: string): Promise<string> {
+  const real = await findPgTool('pg_dump', { minMajor: 15 });
+  return fakePgDump(tools, `case " $* " in *" --schema-only "*) exec '${real.path}' "$@";; esac\n${body}`);
+}
 
 describe('apply takes a verified backup first', () => {
   it('backs up (encrypted) before applying, records the backup id, and lists it', async () => {
@@ -57,8 +70,7 @@ describe('apply takes a verified backup first', () => {
   });
 
   it('applies nothing when pg_dump fails', async () => {
-    const pgDumpPath = await fakePgDump(
-      tools,
+    const pgDumpPath = await backupPgDump(
       'echo "pg_dump: error: connection lost" >&2\nprintf partial\nexit 1',
     );
     const before = await snapshot(db);
@@ -70,7 +82,7 @@ describe('apply takes a verified backup first', () => {
   });
 
   it('applies nothing when pg_dump is killed', async () => {
-    const pgDumpPath = await fakePgDump(tools, 'printf partial\nkill -9 $$');
+    const pgDumpPath = await backupPgDump('printf partial\nkill -9 $$');
     const before = await snapshot(db);
     const error = await apply(project.config(db.url, { backup: 'on', pgDumpPath })).catch((e: unknown) => e);
     expect((error as SupagateError).code).toBe('BACKUP_FAILED');
@@ -90,7 +102,7 @@ describe('apply takes a verified backup first', () => {
         io.out += t;
       },
       stderr: () => {},
-      env: { SUPAGATE_DB_URL: db.url },
+      env: { SUPAGATE_DB_URL: db.url, SUPAGATE_SHADOW_URL: inject('shadowUrl') },
     };
     expect(await runCli(['apply', '--dry-run', '--project-dir', project.dir], io)).toBe(0);
     expect(io.out).toContain('A verified UNENCRYPTED backup goes to the directory store first.');

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { renderApply } from '../src/core/report/text.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
@@ -25,12 +25,7 @@ afterEach(async () => {
 });
 
 function verifying(overrides = {}) {
-  return project.config(db.url, {
-    verify: 'on',
-    shadowUrl: inject('shadowUrl'),
-    detectLocalSupabase: false,
-    ...overrides,
-  });
+  return project.config(db.url, { verify: 'on', ...overrides });
 }
 
 describe('verification after apply', () => {
@@ -63,7 +58,12 @@ describe('verification after apply', () => {
   it('catches a migration that disables RLS, and rolls it back with its down file when asked to', async () => {
     await project.write(
       'supabase/migrations/2_open.sql',
-      'alter table public.items disable row level security;',
+      // Accepted in the plan, so apply runs it: verification still catches what it does.
+      [
+        '-- supagate:allow rls-disabled, access-widened: the items are to be public',
+        '-- supagate:allow rls_disabled_in_public, policy_exists_rls_disabled, sensitive_columns_exposed: the same',
+        'alter table public.items disable row level security;',
+      ].join('\n'),
     );
     await project.write(
       'supabase/rollbacks/2_open.sql',
@@ -94,7 +94,8 @@ describe('verification after apply', () => {
     );
     await project.write(
       'supabase/migrations/2_public.sql',
-      'create policy "anyone reads" on public.items for select to anon using (true);',
+      // Accepted in the plan, so apply runs it: the expectation in supagate.yml still fails it.
+      '-- supagate:allow access-widened: anon is to read the items\ncreate policy "anyone reads" on public.items for select to anon using (true);',
     );
     const result = await apply(verifying());
     expect(result.status).toBe('verify-failed');

@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
+import { FAILS_IN_PRODUCTION, seedProductionRows } from './harness/gate.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
 const run = promisify(execFile);
@@ -12,10 +15,12 @@ let project: TestProject;
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  await seedProductionRows(db);
+  // The plan passes (RLS on, the failure needs production's rows); production fails at 2_b.sql:2.
   project = await createProject(
     migrations({
-      '1_a': 'create table public.a (id int);',
-      '2_b': 'create table public.b (id int);\nselect 1/0;',
+      '1_a': 'create table public.a (id int);\nalter table public.a enable row level security;',
+      '2_b': `create table public.b (id int);\n${FAILS_IN_PRODUCTION};\nalter table public.b enable row level security;`,
     }),
   );
 });
@@ -74,31 +79,58 @@ describe('supagate CLI', () => {
       project.dir,
       '--db-url',
       db.url,
+      '--shadow-url',
+      inject('shadowUrl'),
     ]);
     expect(code).toBe(0);
     expect(stdout).toContain('Dry run: nothing was changed');
+    expect(stdout).not.toContain('The plan blocks');
     expect(stdout).toContain('supabase/migrations/1_a.sql  [one transaction]');
     expect(stdout).not.toContain(passwordOf(db.url));
     const [row] = await db.query(`SELECT to_regclass('supabase_migrations.schema_migrations') AS t`);
     expect(row?.t).toBeNull();
   });
 
-  it('refuses, changing nothing, migrations that fail on the shadow copy (verification on, the default)', async () => {
-    const { code, stderr } = await cli(
-      ['apply', '--project-dir', project.dir, '--shadow-url', inject('shadowUrl'), '--backup', 'off'],
-      { SUPAGATE_DB_URL: db.url },
+  it('refuses, changing nothing, migrations that fail on the shadow copy (the plan runs first, verification on or off)', async () => {
+    const failing = await createProject(
+      migrations({
+        '1_a': 'create table public.a (id int);\nalter table public.a enable row level security;',
+        '2_b': 'create table public.b (id int);\nselect 1/0;',
+      }),
     );
-    expect(code).toBe(1);
-    expect(stderr).toContain('error [PLAN_FAILED]: The migrations fail on a copy of production');
-    expect(stderr).toContain('supabase/migrations/2_b.sql:2:1');
-    const [row] = await db.query(`SELECT to_regclass('public.a') AS t`);
-    expect(row?.t).toBeNull();
+    try {
+      for (const verify of ['on', 'off']) {
+        const { code, stderr } = await cli(
+          [
+            'apply',
+            '--project-dir',
+            failing.dir,
+            '--shadow-url',
+            inject('shadowUrl'),
+            '--backup',
+            'off',
+            '--verify',
+            verify,
+          ],
+          { SUPAGATE_DB_URL: db.url },
+        );
+        expect(code).toBe(1);
+        expect(stderr).toContain('error [PLAN_FAILED]: The migrations fail on a copy of production');
+        expect(stderr).toContain('supabase/migrations/2_b.sql:2:1');
+        const [row] = await db.query(`SELECT to_regclass('public.a') AS t`);
+        expect(row?.t).toBeNull();
+      }
+    } finally {
+      await failing.cleanup();
+    }
   });
 
   it('exits 1 with the located failure when a migration fails, as JSON too', async () => {
-    const { code, stdout } = await cli(['apply', '--json', '--verify', 'off', '--project-dir', project.dir], {
-      SUPAGATE_DB_URL: db.url,
-    });
+    const env = { SUPAGATE_DB_URL: db.url, SUPAGATE_SHADOW_URL: inject('shadowUrl') };
+    const { code, stdout } = await cli(
+      ['apply', '--json', '--verify', 'off', '--project-dir', project.dir],
+      env,
+    );
     expect(code).toBe(1);
     const result = JSON.parse(stdout);
     expect(result.ok).toBe(false);
@@ -106,9 +138,7 @@ describe('supagate CLI', () => {
     expect(result.applied.map((m: { version: string }) => m.version)).toEqual(['1']);
     expect(result.failure).toMatchObject({ path: 'supabase/migrations/2_b.sql', line: 2, sqlstate: '22012' });
 
-    const text = await cli(['apply', '--verify', 'off', '--project-dir', project.dir], {
-      SUPAGATE_DB_URL: db.url,
-    });
+    const text = await cli(['apply', '--verify', 'off', '--project-dir', project.dir], env);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain('✗ supabase/migrations/2_b.sql:2:1  division by zero [SQLSTATE 22012]');
   });
@@ -186,6 +216,36 @@ describe('supagate CLI', () => {
     }
   });
 
+  it('apply exits 3 when the plan blocks, dry run or not, and changes nothing', async () => {
+    const other = await createTestDatabase();
+    const blocking = await createProject(
+      migrations({ '1_open': 'create table public.open_table (id int primary key);' }),
+    );
+    try {
+      const before = await snapshot(other);
+      const env = { SUPAGATE_DB_URL: other.url, SUPAGATE_SHADOW_URL: inject('shadowUrl') };
+      const dry = await cli(['apply', '--dry-run', '--project-dir', blocking.dir], env);
+      expect(dry.code).toBe(3);
+      expect(dry.stdout).toContain('The plan blocks: apply would refuse');
+      expect(dry.stdout).toContain('rls_disabled_in_public');
+      const refused = await cli(['apply', '--project-dir', blocking.dir], env);
+      expect(refused.code).toBe(3);
+      expect(refused.stdout).toContain(
+        'Refused: the plan blocks. No backup was taken and nothing was changed',
+      );
+      expect(refused.stdout).toContain('supabase/migrations/1_open.sql');
+      const json = await cli(['apply', '--json', '--project-dir', blocking.dir], env);
+      expect(json.code).toBe(3);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'blocked', applied: [] });
+      expect(await snapshot(other)).toEqual(before);
+      // No backup either (backups are on by default from the CLI).
+      expect(existsSync(join(blocking.dir, '.supagate'))).toBe(false);
+    } finally {
+      await blocking.cleanup();
+      await other.drop();
+    }
+  });
+
   it('diffs two databases', async () => {
     const other = await createTestDatabase();
     try {
@@ -208,7 +268,10 @@ describe('supagate CLI', () => {
   it('drift exits 0 in sync and 3 after a change outside the migrations, with a markdown report', async () => {
     const prod = await createTestDatabase();
     const app = await createProject(
-      migrations({ '1_notes': 'create table public.notes (id int primary key);' }),
+      migrations({
+        '1_notes':
+          'create table public.notes (id int primary key);\nalter table public.notes enable row level security;',
+      }),
     );
     try {
       const env = { SUPAGATE_DB_URL: prod.url, SUPAGATE_SHADOW_URL: inject('shadowUrl') };

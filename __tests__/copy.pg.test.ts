@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { copyDatabase, copyObjectAttributes } from '../src/core/commands/copy.js';
@@ -8,15 +8,29 @@ import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { FakeSupabaseStorageServer } from './harness/fake-supabase-storage.js';
 
+/**
+ * The demo app, applied as its production would be. Its avatars bucket is public by design (anon
+ * reads avatars), a widening the gate blocks unless accepted.
+ */
+const DEMO_APP = {
+  projectDir: 'examples/demo-app',
+  shadowUrl: inject('shadowUrl'),
+  detectLocalSupabase: false,
+  acceptedHazards: [
+    { code: 'access-widened', object: 'storage.objects', reason: 'the avatars bucket is public by design' },
+  ],
+};
+
 let source: TestDatabase;
 let target: TestDatabase;
 
 beforeEach(async () => {
   source = await createTestDatabase();
   target = await createTestDatabase();
-  await apply(
-    resolveConfig({ projectDir: 'examples/demo-app', dbUrl: source.url, backup: 'off', verify: 'off' }),
+  const applied = await apply(
+    resolveConfig({ ...DEMO_APP, dbUrl: source.url, backup: 'off', verify: 'off' }),
   );
+  expect(applied.status).toBe('applied');
   await source.query(`
     insert into auth.users (id, email) values ('00000000-0000-0000-0000-0000000000a1', 'a@example.com');
     insert into public.profiles (id, username) values ('00000000-0000-0000-0000-0000000000a1', 'a');

@@ -39,7 +39,8 @@ create table private.audit (id bigint generated always as identity primary key, 
 
 async function production(files: Record<string, string> = APP): Promise<TestProject> {
   project = await createProject(migrations(files));
-  await apply(project.config(db.url));
+  const applied = await apply(project.config(db.url));
+  expect(applied.status).toBe('applied');
   return project;
 }
 
@@ -120,7 +121,8 @@ describe('drift', () => {
   it('fails, naming the file and line, when an applied migration cannot be replayed', async () => {
     await db.query('create table public.made_by_hand (id int primary key)');
     const p = await production({
-      '1_fk': 'create table public.child (id int primary key,\n  parent int references public.made_by_hand);',
+      '1_fk':
+        'create table public.child (id int primary key,\n  parent int references public.made_by_hand);\nalter table public.child enable row level security;',
     });
     const before = await snapshot(db);
     const result = await drift(driftConfig(p));

@@ -1,10 +1,11 @@
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { rollback, rollbackToBackup } from '../src/core/commands/rollback.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { rejection } from './harness/errors.js';
+import { GATE_NEUTRAL } from './harness/gate.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
 let db: TestDatabase;
@@ -23,7 +24,7 @@ beforeEach(async () => {
     'supabase/rollbacks/3_note.sql':
       'drop index concurrently if exists public.base_note_idx;\nalter table public.base drop column note;',
   });
-  await apply(project.config(db.url));
+  expect((await apply(project.config(db.url, GATE_NEUTRAL))).status).toBe('applied');
 });
 afterEach(async () => {
   await project.cleanup();
@@ -44,7 +45,10 @@ describe('rollback --to', () => {
     try {
       const notified = new Promise<pg.Notification>((resolve) => listener.on('notification', resolve));
       await listener.query('LISTEN pgrst');
-      const result = await rollback(project.config(db.url, { backup: 'on' }), { to: '1', confirm: db.name });
+      const result = await rollback(project.config(db.url, { ...GATE_NEUTRAL, backup: 'on' }), {
+        to: '1',
+        confirm: db.name,
+      });
       expect(result.status).toBe('rolled-back');
       expect(result.reverted.map((r) => [r.version, r.path, r.mode])).toEqual([
         ['3', 'supabase/rollbacks/3_note.sql', 'non-atomic'],
@@ -72,14 +76,16 @@ describe('rollback --to', () => {
       { version: '2', outcome: 'rolled_back' },
     ]);
     // The rolled-back migrations are pending again and apply cleanly.
-    const again = await apply(project.config(db.url));
+    const again = await apply(project.config(db.url, GATE_NEUTRAL));
     expect(again.applied.map((m) => m.version)).toEqual(['2', '3']);
   });
 
   it('refuses before changing anything when a down file is missing, naming it', async () => {
     await project.remove('supabase/rollbacks/2_tags.sql');
     const before = await snapshot(db);
-    const error = await rejection(rollback(project.config(db.url), { to: '1', confirm: db.name }));
+    const error = await rejection(
+      rollback(project.config(db.url, GATE_NEUTRAL), { to: '1', confirm: db.name }),
+    );
     expect(error.code).toBe('ROLLBACK_MISSING_DOWN');
     expect(error.message).toContain('supabase/rollbacks/2_tags.sql');
     expect(await snapshot(db)).toEqual(before);
@@ -87,17 +93,19 @@ describe('rollback --to', () => {
 
   it('needs --confirm with the database name', async () => {
     const before = await snapshot(db);
-    const missing = await rejection(rollback(project.config(db.url), { to: '1' }));
+    const missing = await rejection(rollback(project.config(db.url, GATE_NEUTRAL), { to: '1' }));
     expect(missing.code).toBe('CONFIRMATION_REQUIRED');
     expect(missing.hint).toContain(`--confirm ${db.name}`);
-    const wrong = await rejection(rollback(project.config(db.url), { to: '1', confirm: 'production' }));
+    const wrong = await rejection(
+      rollback(project.config(db.url, GATE_NEUTRAL), { to: '1', confirm: 'production' }),
+    );
     expect(wrong.message).toContain('does not match');
     expect(await snapshot(db)).toEqual(before);
   });
 
   it('lists the down files a dry run would run, newest first, and changes nothing', async () => {
     const before = await snapshot(db);
-    const result = await rollback(project.config(db.url), { to: '1', dryRun: true });
+    const result = await rollback(project.config(db.url, GATE_NEUTRAL), { to: '1', dryRun: true });
     expect(result.status).toBe('dry-run');
     expect(result.plan.map((p) => p.path)).toEqual([
       'supabase/rollbacks/3_note.sql',
@@ -108,7 +116,7 @@ describe('rollback --to', () => {
 
   it('stops at a failing down file with its location; the ones before it stay rolled back', async () => {
     await project.write('supabase/rollbacks/2_tags.sql', 'drop table public.tags;\ndrop table public.nope;');
-    const result = await rollback(project.config(db.url), { to: '1', confirm: db.name });
+    const result = await rollback(project.config(db.url, GATE_NEUTRAL), { to: '1', confirm: db.name });
     expect(result.status).toBe('failed');
     expect(result.reverted.map((r) => r.version)).toEqual(['3']);
     expect(result.failure).toMatchObject({
@@ -122,7 +130,7 @@ describe('rollback --to', () => {
   });
 
   it('verifies the result: a down file that loses rows from a table that stays fails, one that only drops its table passes', async () => {
-    const verifying = { verify: 'on' as const, shadowUrl: inject('shadowUrl'), detectLocalSupabase: false };
+    const verifying = { ...GATE_NEUTRAL, verify: 'on' as const };
     await project.write(
       'supabase/rollbacks/3_note.sql',
       'drop index concurrently if exists public.base_note_idx;\nalter table public.base drop column note;\ndelete from public.base;',
@@ -142,7 +150,9 @@ describe('rollback --to', () => {
   });
 
   it('rejects a version that is not applied', async () => {
-    const error = await rejection(rollback(project.config(db.url), { to: '7', confirm: db.name }));
+    const error = await rejection(
+      rollback(project.config(db.url, GATE_NEUTRAL), { to: '7', confirm: db.name }),
+    );
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('Version 7 is not applied');
   });
@@ -174,22 +184,22 @@ describe('rollback --backup', () => {
     await db.query(`insert into public.base values (2), (3)`);
     await project.write(
       'supabase/migrations/4_drop.sql',
-      'alter table public.base drop column note;\ndelete from public.base where id > 1;',
+      '-- supagate:allow drop-column: the test restores it from the backup apply takes\nalter table public.base drop column note;\ndelete from public.base where id > 1;',
     );
-    const applied = await apply(project.config(db.url, { backup: 'on' }));
+    const applied = await apply(project.config(db.url, { ...GATE_NEUTRAL, backup: 'on' }));
     expect(applied.backup.status).toBe('taken');
     const backupId = applied.backup.status === 'taken' ? applied.backup.id : '';
     expect(await versions()).toEqual(['1', '2', '3', '4']);
 
-    const dry = await rollbackToBackup(project.config(db.url), { backupId, dryRun: true });
+    const dry = await rollbackToBackup(project.config(db.url, GATE_NEUTRAL), { backupId, dryRun: true });
     expect(dry.status).toBe('dry-run');
     expect(dry.restore?.steps.length).toBeGreaterThan(0);
     expect(await versions()).toEqual(['1', '2', '3', '4']);
 
-    const refused = await rejection(rollbackToBackup(project.config(db.url), { backupId }));
+    const refused = await rejection(rollbackToBackup(project.config(db.url, GATE_NEUTRAL), { backupId }));
     expect(refused.code).toBe('CONFIRMATION_REQUIRED');
 
-    const result = await rollbackToBackup(project.config(db.url, { backup: 'on' }), {
+    const result = await rollbackToBackup(project.config(db.url, { ...GATE_NEUTRAL, backup: 'on' }), {
       backupId,
       confirm: db.name,
     });
@@ -207,7 +217,7 @@ describe('rollback --backup', () => {
 
   it('says which backup it cannot find', async () => {
     const error = await rejection(
-      rollbackToBackup(project.config(db.url), {
+      rollbackToBackup(project.config(db.url, GATE_NEUTRAL), {
         backupId: '20240101T000000000Z-00000000',
         confirm: db.name,
       }),

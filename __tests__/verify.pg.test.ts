@@ -205,7 +205,8 @@ delete from public.notes where owner = '${BOB}';`,
   it('reports anon seeing more through a widened policy, and fails the expectation it breaks', async () => {
     const { result } = await applyAndVerify(
       {
-        '2_widen': `drop policy "published posts are public" on public.posts;
+        '2_widen': `-- supagate:allow access-widened: every post becomes public
+drop policy "published posts are public" on public.posts;
 create policy "everyone reads everything" on public.posts for select to anon, authenticated using (true);`,
       },
       { verify: { expectations: [{ identity: 'anon', table: 'public.posts', visible: { max: 4 } }] } },
