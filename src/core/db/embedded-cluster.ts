@@ -109,7 +109,8 @@ export async function startPostmaster(
   port: number,
   onLog: (line: string) => void,
 ): Promise<ChildProcess> {
-  const child = spawnAs(binaries.postgres, ['-D', dirs.data, ...serverSettings(port)], dirs, user);
+  // The server logs to stderr only; a stdout pipe would keep the process alive.
+  const child = spawnAs(binaries.postgres, ['-D', dirs.data, ...serverSettings(port)], dirs, user, 'ignore');
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     // Read to the end: a full pipe would block the server's logging.
@@ -152,11 +153,12 @@ function spawnAs(
   args: string[],
   dirs: ClusterDirs,
   user: ServerUser | undefined,
+  stdout: 'pipe' | 'ignore' = 'pipe',
 ): ChildProcess {
   return spawn(program, args, {
     cwd: dirs.home,
     env: serverEnvironment(dirs.home),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
 }
