@@ -211,6 +211,16 @@ describe('a lint accepted in supabase/supagate.yml', () => {
     expect(accepted.blocking).toBe(false);
   });
 
+  it('does not block a table that verify.allowNoRls lets go without RLS', async () => {
+    const result = await planWith(GUESTBOOK, 'verify:\n  allowNoRls: [guestbook]\n');
+    const lint = result.lints.introduced.find((l) => l.code === 'rls_disabled_in_public');
+    expect(lint?.accepted).toEqual({
+      reason: 'verify.allowNoRls in supabase/supagate.yml',
+      source: 'config',
+    });
+    expect(result.blocking).toBe(false);
+  });
+
   it('blocks the plan when an allow comment names no finding', async () => {
     const result = await planWith({
       ...GUESTBOOK,

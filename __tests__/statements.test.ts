@@ -42,6 +42,17 @@ async function onlyStatement(sql: string): Promise<Statement> {
 }
 
 describe('parseMigrationSql: statements and positions', () => {
+  it('keeps the parse tree of each statement: the body under its node type', async () => {
+    const { statements } = await parse('create index concurrently i on public.t (a);\ndrop table t;');
+    expect(statements.map((s) => s.nodeType)).toEqual(['IndexStmt', 'DropStmt']);
+    expect(statements[0]?.tree).toMatchObject({
+      idxname: 'i',
+      concurrent: true,
+      relation: { schemaname: 'public', relname: 't' },
+    });
+    expect(statements[1]?.tree).toMatchObject({ removeType: 'OBJECT_TABLE' });
+  });
+
   it('splits a multi-line file and gives each statement its text, line and column', async () => {
     const sql = [
       'CREATE TABLE profiles (',

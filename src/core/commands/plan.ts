@@ -237,12 +237,19 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
 
 /**
  * What accepts findings: the configuration's acceptedHazards and the project file's
- * (supabase/supagate.yml), whose codes config-file.ts has checked.
+ * (supabase/supagate.yml), whose codes config-file.ts has checked. The tables its
+ * verify.allowNoRls lets go without RLS are accepted for rls_disabled_in_public too, so the
+ * gate does not block what verification after apply allows.
  */
 async function acceptedFindingsOf(config: SupagateConfig): Promise<AcceptedHazard[]> {
   const file = await loadProjectConfig(config.projectDir);
+  const noRls = file.verify.allowNoRls.map((table) => ({
+    code: 'rls_disabled_in_public',
+    object: table,
+    reason: `verify.allowNoRls in ${file.path}`,
+  }));
   const seen = new Set<string>();
-  return [...config.acceptedHazards, ...file.acceptedHazards].filter((entry) => {
+  return [...config.acceptedHazards, ...file.acceptedHazards, ...noRls].filter((entry) => {
     const key = JSON.stringify([entry.code, entry.version, entry.object, entry.reason]);
     if (seen.has(key)) return false;
     seen.add(key);
