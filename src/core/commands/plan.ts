@@ -243,7 +243,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
  */
 async function acceptedFindingsOf(config: SupagateConfig): Promise<AcceptedHazard[]> {
   const file = await loadProjectConfig(config.projectDir);
-  const noRls = file.verify.allowNoRls.map((table) => ({
+  const noRls = file.verify.allowNoRls.map((table): AcceptedHazard => ({
     code: 'rls_disabled_in_public',
     object: table,
     reason: `verify.allowNoRls in ${file.path}`,

@@ -1,6 +1,7 @@
 import type { Statement } from '../../migrations/model.js';
 import type { PendingStatement, PendingStatements } from './pending.js';
 import {
+  type AlterTableCommand,
   alterTableCommands,
   type ConstraintNode,
   columnsIn,
@@ -218,10 +219,7 @@ export class Locator {
   }
 
   /** `ALTER TABLE` (or `ALTER VIEW`) of the relation with a command `matches` accepts. */
-  alterCommand(
-    relation: QualifiedName,
-    matches: (cmd: ReturnType<typeof alterTableCommands>[number]) => boolean,
-  ): Found {
+  alterCommand(relation: QualifiedName, matches: (cmd: AlterTableCommand) => boolean): Found {
     return this.onRelation(
       relation,
       (statement) =>
@@ -254,7 +252,7 @@ export class Locator {
     return this.onRelation(relation, (statement) => {
       if (statement.nodeType === 'IndexStmt') return indexes.includes(String(statement.tree.idxname));
       return addedConstraints(statement).some(({ constraint }) =>
-        indexes.includes(String((constraint as { indexname?: string }).indexname ?? constraint.conname)),
+        indexes.includes(String(constraint.indexname ?? constraint.conname)),
       );
     });
   }

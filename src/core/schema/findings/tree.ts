@@ -26,7 +26,8 @@ export interface ConstraintNode {
   keys?: unknown;
   fk_attrs?: unknown;
   raw_expr?: unknown;
-  skip_validation?: boolean;
+  /** `ADD UNIQUE … USING INDEX` / an explicit index name (`… USING INDEX TABLESPACE` has none). */
+  indexname?: string;
 }
 
 /** `[{ String: { sval } }, …]` → the strings. */
