@@ -4,6 +4,8 @@
 -- Listing and uploading still go through RLS on storage.objects.
 -- Each user uploads into a folder named after their user id:
 --   avatars/<user id>/avatar.png
+--
+-- supagate:allow access-widened: avatars are public pictures; anyone may read the avatars bucket
 
 insert into storage.buckets (id, name, public)
 values ('avatars', 'avatars', true);
