@@ -189,8 +189,18 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
         config,
         () => PLAN_SHADOW_HINT,
       );
-      if (failure)
-        return { result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure }), before };
+      if (failure) {
+        // No after-model to diff, but what the statements themselves do (TRUNCATE, COPY …
+        // PROGRAM, ALTER ROLE…) is known from their trees: show it beside the failure.
+        const hazards = findHazards(
+          { pending: status.pending, before, after: before, diff: { changes: [] }, access: [] },
+          { largeTableRows: config.largeTableRows, accepted },
+        );
+        return {
+          result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure, hazards }),
+          before,
+        };
+      }
       const after = withStats(await introspect(shadowConnection.client, scope), productionModel);
       const hints = renameHints(status.pending.flatMap((migration) => migration.statements));
       const diff = diffSchemas(before, after, hints);
@@ -243,11 +253,13 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
  */
 async function acceptedFindingsOf(config: SupagateConfig): Promise<AcceptedHazard[]> {
   const file = await loadProjectConfig(config.projectDir);
-  const noRls = file.verify.allowNoRls.map((table): AcceptedHazard => ({
-    code: 'rls_disabled_in_public',
-    object: table,
-    reason: `verify.allowNoRls in ${file.path}`,
-  }));
+  const noRls = file.verify.allowNoRls.map(
+    (table): AcceptedHazard => ({
+      code: 'rls_disabled_in_public',
+      object: table,
+      reason: `verify.allowNoRls in ${file.path}`,
+    }),
+  );
   const seen = new Set<string>();
   return [...config.acceptedHazards, ...file.acceptedHazards, ...noRls].filter((entry) => {
     const key = JSON.stringify([entry.code, entry.version, entry.object, entry.reason]);

@@ -177,12 +177,7 @@ function blockedLines(result: ApplyResult): string[] {
     result.status === 'dry-run'
       ? 'The plan blocks: apply would refuse, before any backup or change, because of:'
       : 'Refused: the plan blocks. No backup was taken and nothing was changed, because of:';
-  return [
-    verdict,
-    ...result.blockingReasons.map((reason) => `  ✗ ${reason}`),
-    'Fix the migration, or accept a finding with `-- supagate:allow <code>: <reason>` in its file or under acceptedHazards in supabase/supagate.yml.',
-    '',
-  ];
+  return [verdict, ...result.blockingReasons.map((reason) => `  ✗ ${reason}`), ''];
 }
 
 export function renderError(error: unknown): string {
@@ -334,7 +329,7 @@ function planText(result: PlanResult): string {
   lines.push(
     '',
     result.blocking
-      ? `BLOCKING:\n${result.blockingReasons.map((reason) => `  - ${reason}`).join('\n')}\nAccept a hazard with \`-- supagate:allow <code>: <reason>\` in its migration.`
+      ? `BLOCKING:\n${result.blockingReasons.map((reason) => `  - ${reason}`).join('\n')}`
       : 'Nothing blocking.',
   );
   return lines.join('\n');
