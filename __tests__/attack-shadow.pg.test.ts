@@ -171,6 +171,7 @@ do $$ begin execute 'copy public.loot from program ''env'''; end $$;`);
     const result = await attack(`create extension if not exists dblink;
 select dblink_exec('${guessedProductionUrl('supagate-embedded')}', 'drop table public.notes');`);
     expectFailedAt(result, 1, /permission denied to create extension "dblink"/);
+    expect(result.failure?.hint).toContain('privileged extensions');
   });
 
   it('cannot reach production through a dblink production already has', async () => {

@@ -175,8 +175,12 @@ function missingExtensionHint(failure: MigrationFailure): string | undefined {
     /extension "([^"]+)" is not available|could not open extension control file ".*\/([^/]+)\.control"/.exec(
       failure.message,
     );
-  if (!extension) return undefined;
-  return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Use a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
+  if (extension) {
+    return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Use a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
+  }
+  const denied = /permission denied to create extension "([^"]+)"/.exec(failure.message);
+  if (!denied) return undefined;
+  return `Migrations run in the shadow as a role like Supabase's postgres, which is not a superuser, and may create only trusted extensions. If Supabase lets postgres create ${denied[1]} (one of its privileged extensions), plan with a supabase/postgres container as shadow server (--shadow-url), which allows it as Supabase does.`;
 }
 
 /** Production is only read while migrations run elsewhere: a read-only session, short statements. */
