@@ -261,9 +261,11 @@ create view storage.buckets as select b.*, public.evil() as e from storage.bucke
       (error: unknown) => error,
     );
     expect(existsSync(path)).toBe(false);
-    // Reading the shadow fails, as the migrations' role: the plan cannot be made, and nothing was written.
-    expect(outcome).toBeInstanceOf(Error);
-    expect((outcome as Error).message).toMatch(/pg_write_server_files/);
+    // Reading the shadow fails, as the migrations' role: the plan says so, and nothing was written.
+    expect(outcome).toMatchObject({ status: 'failed', blocking: true, failure: { stage: 'migration' } });
+    expect((outcome as PlanResult).failure?.message).toMatch(
+      /cannot be read after the migrations.*pg_write_server_files/,
+    );
   });
 
   it('cannot terminate other sessions', async () => {

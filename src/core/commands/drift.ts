@@ -13,6 +13,7 @@ import {
   applyToShadow,
   connectProductionReadOnly,
   prepareShadow,
+  readShadowAfterMigrations,
   type ShadowFailure,
   type ShadowInfo,
   serverMajorOf,
@@ -121,7 +122,9 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
         () => REPLAY_HINT,
       );
       if (failure) return finish({ shadow: info, failure });
-      const expected = await introspect(shadowConnection.client, scope);
+      const replayed = await readShadowAfterMigrations(shadowConnection, scope);
+      if ('failure' in replayed) return finish({ shadow: info, failure: replayed.failure });
+      const expected = replayed.model;
       const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
       if (unavailable.length > 0) {
         info.warnings.push(

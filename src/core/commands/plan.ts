@@ -23,6 +23,7 @@ import {
   applyToShadow,
   connectProductionReadOnly,
   prepareShadow,
+  readShadowAfterMigrations,
   type ShadowFailure,
   serverMajorOf,
 } from './shadow-run.js';
@@ -201,7 +202,13 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
           before,
         };
       }
-      const after = withStats(await introspect(shadowConnection.client, scope), productionModel);
+      const read = await readShadowAfterMigrations(shadowConnection, scope);
+      if ('failure' in read)
+        return {
+          result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure: read.failure }),
+          before,
+        };
+      const after = withStats(read.model, productionModel);
       const hints = renameHints(status.pending.flatMap((migration) => migration.statements));
       const diff = diffSchemas(before, after, hints);
       const access = accessMatrix(before, after, {

@@ -1,11 +1,13 @@
 import type { SupagateConfig } from '../config.js';
 import { cloneSchema } from '../db/clone.js';
-import { type Connection, connect } from '../db/connect.js';
+import { type Connection, connect, pgErrorFields } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
 import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
 import { SupagateError } from '../errors.js';
 import { applyMigration, MigrationFailedError, type MigrationFailure } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
+import { type IntrospectOptions, introspect } from '../schema/introspect.js';
+import type { SchemaModel } from '../schema/model.js';
 import {
   type ClusterStatement,
   clusterStatementsOf,
@@ -181,6 +183,30 @@ function missingExtensionHint(failure: MigrationFailure): string | undefined {
   const denied = /permission denied to create extension "([^"]+)"/.exec(failure.message);
   if (!denied) return undefined;
   return `Migrations run in the shadow as a role like Supabase's postgres, which is not a superuser, and may create only trusted extensions. If Supabase lets postgres create ${denied[1]} (one of its privileged extensions), plan with a supabase/postgres container as shadow server (--shadow-url), which allows it as Supabase does.`;
+}
+
+/**
+ * The shadow after the migrations, read as the migrations' role. A migration can leave it
+ * unreadable (a view in place of a table supagate reads, a function that fails when called):
+ * that is the migration's failure, reported as one, not an error of supagate.
+ */
+export async function readShadowAfterMigrations(
+  connection: Connection,
+  options: IntrospectOptions,
+): Promise<{ model: SchemaModel } | { failure: ShadowFailure }> {
+  try {
+    return { model: await introspect(connection.client, options) };
+  } catch (error) {
+    if (error instanceof SupagateError) throw error;
+    const { message, code } = pgErrorFields(error);
+    return {
+      failure: {
+        stage: 'migration',
+        message: `The shadow database cannot be read after the migrations: ${message}${code ? ` [SQLSTATE ${code}]` : ''}`,
+        hint: 'A pending migration replaced or broke something supagate reads (a table of a Supabase schema, a type, a function it calls). Undo that in the migration.',
+      },
+    };
+  }
 }
 
 /** Production is only read while migrations run elsewhere: a read-only session, short statements. */
