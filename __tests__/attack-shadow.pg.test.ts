@@ -3,11 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
 import type { ConfigInput } from '../src/core/config.js';
-import { startEmbeddedPostgres } from '../src/core/db/embedded.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from '../src/core/db/embedded.js';
 import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { withDatabase } from './harness/global-setup.js';
@@ -120,10 +120,29 @@ const SHADOWS: { name: string; overrides: () => ConfigInput; server: () => strin
   },
   {
     name: 'a --shadow-url server',
-    overrides: () => ({ shadowUrl: inject('shadowUrl'), detectLocalSupabase: false }),
-    server: () => inject('shadowUrl'),
+    overrides: () => ({ shadowUrl: shadowServer.url, detectLocalSupabase: false }),
+    server: () => shadowServer.url,
   },
 ];
+
+// A shadow server of this file's own: the tests' shared one sees other files' plans come and go,
+// and its roles must be compared exactly before and after each attack.
+let shadowServer: EmbeddedServer;
+beforeAll(async () => {
+  shadowServer = await startEmbeddedPostgres({ supabaseRoles: true });
+  // A first plan copies production's roles into the server, as on any shadow server in use.
+  const warm = await createTestDatabase();
+  const warmProject = await createProject(migrations(BASE));
+  try {
+    await plan(warmProject.config(warm.url, { shadowUrl: shadowServer.url }));
+  } finally {
+    await warmProject.cleanup();
+    await warm.drop();
+  }
+});
+afterAll(async () => {
+  await shadowServer?.stop();
+});
 
 describe.each(SHADOWS)('a hostile migration, with $name', (shadow) => {
   /** Plans `sql` as the pending migration; production, both servers and the report must come out untouched. */

