@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-BO3IQVPP.js";
+} from "./chunk-4NI54IUG.js";
 import {
   __commonJS,
   __require,
@@ -4235,11 +4235,14 @@ async function diffDatabases(fromUrl, toUrl, config) {
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
-  return redact(JSON.stringify({ ok, ...result }, null, 2));
+  return JSON.stringify({ ok, ...result }, redactStrings, 2);
 }
 function renderJsonError(command, error) {
   const body = error instanceof SupagateError ? error.toJSON() : { code: "INTERNAL", message: error instanceof Error ? error.message : String(error), details: {} };
-  return redact(JSON.stringify({ ok: false, command, error: body }, null, 2));
+  return JSON.stringify({ ok: false, command, error: body }, redactStrings, 2);
+}
+function redactStrings(_key, value) {
+  return typeof value === "string" ? redact(value) : value;
 }
 
 // src/cli/program.ts
@@ -4408,7 +4411,7 @@ async function runCli(argv, io) {
           { dryRun: flags.dryRun ?? false, onProgress: countProgressPrinter(io.stderr) }
         ),
         renderApply,
-        (r) => r.status === "failed" || r.status === "verify-failed" ? EXIT.error : EXIT.ok
+        (r) => r.status === "failed" || r.status === "verify-failed" ? EXIT.error : r.blockingReasons.length > 0 ? EXIT.blocking : EXIT.ok
       );
     }
   );

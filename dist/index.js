@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-BO3IQVPP.js";
+} from "./chunk-4NI54IUG.js";
 import {
   HttpClient,
   getInput,
@@ -1100,8 +1100,14 @@ function configFromInputs(options = {}) {
   const dbUrl = optionalInput("db-url");
   const readOnlyUrl = optionalInput("read-only-db-url");
   for (const url of [dbUrl, readOnlyUrl, optionalInput("shadow-url")]) if (url) maskUrl(url);
-  for (const secret of [getInput("backup-key"), getInput("supabase-service-key")]) {
-    if (secret) setSecret(secret);
+  for (const secret of [
+    getInput("backup-key"),
+    getInput("supabase-service-key"),
+    getInput("github-token")
+  ]) {
+    if (!secret) continue;
+    setSecret(secret);
+    registerSecret(secret);
   }
   return resolveConfig({
     projectDir: getInput("working-directory"),
@@ -1242,6 +1248,12 @@ async function runApply() {
   if (run2.kind === "push" && !dryRun && result.status !== "up-to-date" && booleanInput("comment-on-merge", true)) {
     await commentOnMergedPull(run2, result, pull);
   }
+  if (result.status === "blocked" || result.status === "dry-run" && result.blockingReasons.length > 0) {
+    setFailed(
+      `The plan blocks${result.status === "dry-run" ? " (dry run)" : ""}; nothing was applied:
+${result.blockingReasons.map((r) => `- ${r}`).join("\n")}`
+    );
+  }
   if (result.status === "failed") {
     setFailed(`Migration failed: ${result.failure?.path ?? ""}; see the job summary.`);
   }
@@ -1257,11 +1269,6 @@ async function approvalGate(config, run2, target, context) {
     return void 0;
   }
   if (run2.kind !== "push") return void 0;
-  if (!context.planHash) {
-    throw new SupagateError("APPROVAL_MISSING", "The approval gate compares plan hashes, and verify is off", {
-      hint: "Keep verify on (it computes the plan), or set require-approval: false to apply without the gate."
-    });
-  }
   const octokit = createOctokit(getInput("github-token"), { baseUrl: run2.apiUrl });
   const { owner, repo } = run2.repository;
   const pull = await findPullRequestForCommit(octokit, { owner, repo, sha: run2.sha });
