@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBackups, takeBackup } from '../src/core/backup/backup.js';
 import { createBackup, fetchBackupFile, resolveScope, verifyBackup } from '../src/core/backup/dump.js';
 import { BackupKey, ENCRYPTION_MAGIC } from '../src/core/backup/encryption.js';
@@ -16,19 +16,7 @@ import { findPgTool, libpqEnvironment, runTool } from '../src/core/db/pgtools.js
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { rejection } from './harness/errors.js';
 import { fakePgDump } from './harness/fake-tools.js';
-
-/**
- * The demo app, applied as its production would be. Its avatars bucket is public by design (anon
- * reads avatars), a widening the gate blocks unless accepted.
- */
-const DEMO_APP = {
-  projectDir: 'examples/demo-app',
-  shadowUrl: inject('shadowUrl'),
-  detectLocalSupabase: false,
-  acceptedHazards: [
-    { code: 'access-widened', object: 'storage.objects', reason: 'the avatars bucket is public by design' },
-  ],
-};
+import { demoApp } from './harness/project.js';
 
 const KEY = BackupKey.parse(randomBytes(32).toString('hex'));
 
@@ -108,7 +96,7 @@ describe('backups of a Supabase project', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'supagate-backup-test-'));
     source = await createTestDatabase();
-    const applied = await apply(resolveConfig({ ...DEMO_APP, dbUrl: source.url, backup: 'off' }));
+    const applied = await apply(resolveConfig({ ...demoApp(), dbUrl: source.url, backup: 'off' }));
     expect(applied.status).toBe('applied');
     for (const [i, id] of users.entries()) {
       await source.query(`insert into auth.users (id, email) values ($1, $2)`, [id, `u${i}@example.com`]);

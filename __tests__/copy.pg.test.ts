@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { copyDatabase, copyObjectAttributes } from '../src/core/commands/copy.js';
@@ -7,19 +7,7 @@ import { resolveConfig } from '../src/core/config.js';
 import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { FakeSupabaseStorageServer } from './harness/fake-supabase-storage.js';
-
-/**
- * The demo app, applied as its production would be. Its avatars bucket is public by design (anon
- * reads avatars), a widening the gate blocks unless accepted.
- */
-const DEMO_APP = {
-  projectDir: 'examples/demo-app',
-  shadowUrl: inject('shadowUrl'),
-  detectLocalSupabase: false,
-  acceptedHazards: [
-    { code: 'access-widened', object: 'storage.objects', reason: 'the avatars bucket is public by design' },
-  ],
-};
+import { demoApp } from './harness/project.js';
 
 let source: TestDatabase;
 let target: TestDatabase;
@@ -28,7 +16,7 @@ beforeEach(async () => {
   source = await createTestDatabase();
   target = await createTestDatabase();
   const applied = await apply(
-    resolveConfig({ ...DEMO_APP, dbUrl: source.url, backup: 'off', verify: 'off' }),
+    resolveConfig({ ...demoApp(), dbUrl: source.url, backup: 'off', verify: 'off' }),
   );
   expect(applied.status).toBe('applied');
   await source.query(`

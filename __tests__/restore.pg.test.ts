@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeBackup } from '../src/core/backup/backup.js';
 import type { BackupManifest } from '../src/core/backup/manifest.js';
 import { restoreBackup } from '../src/core/backup/restore.js';
@@ -12,19 +12,7 @@ import { resolveConfig } from '../src/core/config.js';
 import { findPgTool } from '../src/core/db/pgtools.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { rejection } from './harness/errors.js';
-
-/**
- * The demo app, applied as its production would be. Its avatars bucket is public by design (anon
- * reads avatars), a widening the gate blocks unless accepted.
- */
-const DEMO_APP = {
-  projectDir: 'examples/demo-app',
-  shadowUrl: inject('shadowUrl'),
-  detectLocalSupabase: false,
-  acceptedHazards: [
-    { code: 'access-widened', object: 'storage.objects', reason: 'the avatars bucket is public by design' },
-  ],
-};
+import { demoApp } from './harness/project.js';
 
 /** A hex key, as the backup-key secret holds it. */
 const SECRET = randomBytes(32).toString('hex');
@@ -38,7 +26,7 @@ const USERS = [
 async function project(databases: TestDatabase[]): Promise<TestDatabase> {
   const db = await createTestDatabase();
   databases.push(db);
-  const applied = await apply(resolveConfig({ ...DEMO_APP, dbUrl: db.url, backup: 'off' }));
+  const applied = await apply(resolveConfig({ ...demoApp(), dbUrl: db.url, backup: 'off' }));
   expect(applied.status).toBe('applied');
   for (const [i, id] of USERS.entries()) {
     await db.query(`insert into auth.users (id, email) values ($1, $2)`, [id, `u${i}@example.com`]);

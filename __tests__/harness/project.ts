@@ -50,3 +50,8 @@ export function migrations(files: Record<string, string>): Record<string, string
     Object.entries(files).map(([name, sql]) => [`supabase/migrations/${name}.sql`, sql]),
   );
 }
+
+/** Configuration of the demo app (examples/demo-app), planned on the tests' shadow server. */
+export function demoApp(): ConfigInput {
+  return { projectDir: 'examples/demo-app', shadowUrl: inject('shadowUrl'), detectLocalSupabase: false };
+}
