@@ -286,6 +286,25 @@ describe('the Action: apply on push needs an approval of this plan', () => {
     expect(await snapshot(db)).toEqual(before);
   });
 
+  it('refuses what the plan blocks even when approved, and says so on the pull request', async () => {
+    const body = 'alter table public.notes add column body text;';
+    await project.write('supabase/migrations/2_body.sql', `${body}\ndelete from public.notes;`);
+    try {
+      approveAsBob();
+      const before = await snapshot(db);
+      const run = await applyOnPush();
+      expect(run.exitCode).toBe(1);
+      expect(run.outputs.status).toBe('blocked');
+      expect(run.stdout).toContain('The plan blocks; nothing was applied');
+      expect(run.stdout).toContain('delete-without-where at supabase/migrations/2_body.sql:2');
+      expect(run.summary).toContain('Refused: the plan blocks');
+      expect(api.commentsOn(12).at(-1)?.body).toContain('supagate apply refused: the plan blocks');
+      expect(await snapshot(db)).toEqual(before);
+    } finally {
+      await project.write('supabase/migrations/2_body.sql', body);
+    }
+  });
+
   it('never writes a secret: not to the log, the outputs, the summary or any request GitHub was sent', async () => {
     const secrets = [decodeURIComponent(new URL(db.url).password), BACKUP_KEY, 'test-token'];
     for (const request of api.requests) {
