@@ -46,7 +46,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-4NI54IUG.js";
+} from "./chunk-TIH7GJWF.js";
 import {
   __commonJS,
   __require,

@@ -32,7 +32,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-4NI54IUG.js";
+} from "./chunk-TIH7GJWF.js";
 import {
   HttpClient,
   getInput,

@@ -31,9 +31,17 @@ export function planGate(result: GateInput): GateDecision {
   return { blocking: reasons.length > 0, reasons };
 }
 
+const ACCEPT = ' — to accept it, ';
+
 function findingReason(finding: Finding, message: string): string {
   const where = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : '';
-  return `${finding.code}${where}: ${message} — to accept it, ${howToAccept(finding)}`;
+  return `${finding.code}${where}: ${message}${ACCEPT}${howToAccept(finding)}`;
+}
+
+/** A reason without its how-to-accept tail, for reports that say how to accept once. */
+export function reasonWithoutHowToAccept(reason: string): string {
+  const at = reason.indexOf(ACCEPT);
+  return at < 0 ? reason : reason.slice(0, at);
 }
 
 function failureReason(failure: NonNullable<PlanResult['failure']>): string {

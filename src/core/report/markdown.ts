@@ -1,6 +1,7 @@
 import type { ApplyResult } from '../commands/apply.js';
 import type { DriftResult } from '../commands/drift.js';
 import type { PlanResult } from '../commands/plan.js';
+import { reasonWithoutHowToAccept } from '../commands/plan-gate.js';
 import type { ShadowFailure } from '../commands/shadow-run.js';
 import type { ObjectChange } from '../schema/changes.js';
 import type { Hazard } from '../schema/hazards.js';
@@ -74,7 +75,24 @@ function fitToLimit(
 
 /** An apply as a comment on the merged pull request: the verdict, then the text report. */
 export function renderApplyMarkdown(result: ApplyResult, options: MarkdownOptions = {}): string {
+  if (result.status === 'blocked') return blockedApplyMarkdown(result, options);
   return renderResultMarkdown(applyVerdict(result), renderApply(result), options);
+}
+
+/** A refused apply as a list a reviewer can act on, like the plan comment's verdict. */
+function blockedApplyMarkdown(result: ApplyResult, options: MarkdownOptions): string {
+  const reasons = result.blockingReasons
+    .slice(0, 20)
+    .map((reason) => `- ${inline(reasonWithoutHowToAccept(reason))}`);
+  if (result.blockingReasons.length > 20) reasons.push(`- … and ${result.blockingReasons.length - 20} more`);
+  const url = safeUrl(options.fullReportUrl);
+  return `${[
+    ...(options.header ? [options.header] : []),
+    `### ${applyVerdict(result)}`,
+    `Target: ${inline(result.target)}. No backup was taken. Fix the migration in a new pull request, or accept a finding with \`-- supagate:allow <code>: <reason>\` in the migration that causes it (or under \`acceptedHazards\` in supabase/supagate.yml):`,
+    reasons.join('\n'),
+    ...(url ? [`[The run](${url})`] : []),
+  ].join('\n\n')}\n`;
 }
 
 function applyVerdict(result: ApplyResult): string {
@@ -207,9 +225,11 @@ function verdict(result: PlanResult): string {
   if (result.status === 'no-pending')
     return '✅ Nothing to apply: production has every migration of this branch.';
   if (!result.blocking) return '✅ **Nothing blocking.** Review the changes below before approving.';
-  const reasons = result.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reason)}`);
+  const reasons = result.blockingReasons
+    .slice(0, 20)
+    .map((reason) => `- ${inline(reasonWithoutHowToAccept(reason))}`);
   if (result.blockingReasons.length > 20) reasons.push(`- … and ${result.blockingReasons.length - 20} more`);
-  return `⛔ **Blocking** — fix, or accept with \`-- supagate:allow <code>: <reason>\` in the migration:\n${reasons.join('\n')}`;
+  return `⛔ **Blocking** — fix, or accept a finding with \`-- supagate:allow <code>: <reason>\` in the migration that causes it (or under \`acceptedHazards\` in supabase/supagate.yml):\n\n${reasons.join('\n')}`;
 }
 
 function pendingSection(result: PlanResult): string {

@@ -36007,9 +36007,14 @@ function planGate(result2) {
   ];
   return { blocking: reasons.length > 0, reasons };
 }
+var ACCEPT = " \u2014 to accept it, ";
 function findingReason(finding, message) {
   const where = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
-  return `${finding.code}${where}: ${message} \u2014 to accept it, ${howToAccept(finding)}`;
+  return `${finding.code}${where}: ${message}${ACCEPT}${howToAccept(finding)}`;
+}
+function reasonWithoutHowToAccept(reason) {
+  const at = reason.indexOf(ACCEPT);
+  return at < 0 ? reason : reason.slice(0, at);
 }
 function failureReason(failure) {
   const where = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
@@ -47880,7 +47885,21 @@ ${trimmedNote(options)}
   return `${cut.slice(0, cut.lastIndexOf("\n"))}${note}`;
 }
 function renderApplyMarkdown(result2, options = {}) {
+  if (result2.status === "blocked") return blockedApplyMarkdown(result2, options);
   return renderResultMarkdown(applyVerdict(result2), renderApply(result2), options);
+}
+function blockedApplyMarkdown(result2, options) {
+  const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reasonWithoutHowToAccept(reason))}`);
+  if (result2.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result2.blockingReasons.length - 20} more`);
+  const url = safeUrl(options.fullReportUrl);
+  return `${[
+    ...options.header ? [options.header] : [],
+    `### ${applyVerdict(result2)}`,
+    `Target: ${inline(result2.target)}. No backup was taken. Fix the migration in a new pull request, or accept a finding with \`-- supagate:allow <code>: <reason>\` in the migration that causes it (or under \`acceptedHazards\` in supabase/supagate.yml):`,
+    reasons.join("\n"),
+    ...url ? [`[The run](${url})`] : []
+  ].join("\n\n")}
+`;
 }
 function applyVerdict(result2) {
   const migrations = plural2(result2.applied.length, "migration");
@@ -47997,9 +48016,10 @@ function verdict(result2) {
   if (result2.status === "no-pending")
     return "\u2705 Nothing to apply: production has every migration of this branch.";
   if (!result2.blocking) return "\u2705 **Nothing blocking.** Review the changes below before approving.";
-  const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reason)}`);
+  const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reasonWithoutHowToAccept(reason))}`);
   if (result2.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result2.blockingReasons.length - 20} more`);
-  return `\u26D4 **Blocking** \u2014 fix, or accept with \`-- supagate:allow <code>: <reason>\` in the migration:
+  return `\u26D4 **Blocking** \u2014 fix, or accept a finding with \`-- supagate:allow <code>: <reason>\` in the migration that causes it (or under \`acceptedHazards\` in supabase/supagate.yml):
+
 ${reasons.join("\n")}`;
 }
 function pendingSection(result2) {
