@@ -611,6 +611,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    // A setting refused while the command's options are read, before `report` runs.
+    if (error instanceof SupagateError) {
+      const json = argv.includes('--json');
+      io.stderr(`${json ? renderJsonError(argv[0] ?? 'supagate', error) : renderError(error)}\n`);
+      return EXIT.error;
+    }
     throw error;
   }
   return exitCode;

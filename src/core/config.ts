@@ -1,4 +1,5 @@
 import { describeTarget, registerSecret } from './db/redact.js';
+import { assertDatabaseUrl } from './db/url-check.js';
 import { SupagateError } from './errors.js';
 import { canonicalFindingCode, nearFindingCodes } from './schema/findings/codes.js';
 
@@ -131,6 +132,8 @@ export function resolveConfig(input: ConfigInput = {}): SupagateConfig {
   const config = buildConfig(input);
   // Known before anything connects, so every report and message can redact them.
   for (const url of [config.dbUrl, config.shadowUrl]) if (url) describeTarget(url);
+  if (config.dbUrl) assertDatabaseUrl('db-url', config.dbUrl);
+  if (config.shadowUrl) assertDatabaseUrl('shadow-url', config.shadowUrl);
   registerSecret(config.backupKey);
   registerSecret(config.supabaseServiceKey);
   return config;

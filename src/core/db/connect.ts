@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { SupagateError } from '../errors.js';
 import { type DatabaseTarget, describeTarget, redact } from './redact.js';
+import { assertDatabaseUrl } from './url-check.js';
 
 export type Client = pg.Client;
 
@@ -10,6 +11,8 @@ export interface ConnectOptions {
   readOnly?: boolean;
   statementTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** What error messages call the URL (`db-url`, `--from`). */
+  setting?: string;
 }
 
 export interface Connection {
@@ -18,6 +21,7 @@ export interface Connection {
 }
 
 export async function connect(url: string, options: ConnectOptions = {}): Promise<Connection> {
+  assertDatabaseUrl(options.setting ?? 'database URL', url);
   const target = describeTarget(url);
   const settings: string[] = [];
   if (options.readOnly) settings.push('-c default_transaction_read_only=on');

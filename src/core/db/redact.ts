@@ -97,9 +97,9 @@ export function describeTarget(url: string): DatabaseTarget {
       password: undefined,
     };
   }
-  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  const password = parsed.password ? decodeLoosely(parsed.password) : undefined;
   registerSecret(password);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
+  const database = decodeLoosely(parsed.pathname.replace(/^\//, '')) || 'postgres';
   const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
   const port = parsed.port || '5432';
   return {
@@ -107,7 +107,16 @@ export function describeTarget(url: string): DatabaseTarget {
     database,
     host,
     port,
-    user: decodeURIComponent(parsed.username),
+    user: decodeLoosely(parsed.username),
     password,
   };
+}
+
+/** A stray `%` (a password written unencoded) is kept as written, as the driver does. */
+function decodeLoosely(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
