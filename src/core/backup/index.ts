@@ -3,6 +3,8 @@
  * rollback. See backup.ts for the flow, dump.ts for scopes, encryption.ts for the file format
  * and keys, stores.ts for where backups live.
  */
+
+export { type RestoreOptions, type RestoreResult, restoreBackup } from '../restore/index.js';
 export {
   type ListBackupsOptions,
   listBackups,
@@ -50,7 +52,6 @@ export {
   type TableRls,
   targetFingerprint,
 } from './manifest.js';
-export { type RestoreOptions, type RestoreResult, restoreBackup } from './restore.js';
 export {
   ArtifactStore,
   type ArtifactStoreOptions,

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { takeBackup } from '../backup/backup.js';
-import { type RestoreResult, restoreBackup } from '../backup/restore.js';
+import { type RestoreResult, restoreBackup } from '../restore/index.js';
 import { copyStorageObjects, type StorageCopyResult, type StorageProject } from '../backup/storage-copy.js';
 import { DirectoryStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';

@@ -1,6 +1,5 @@
 import { readManifest } from '../backup/backup.js';
 import { openBackupStore } from '../backup/open-store.js';
-import { type RestoreResult, restoreBackup } from '../backup/restore.js';
 import { assertKeyForStore, type BackupStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
@@ -16,6 +15,7 @@ import {
 import { compareVersions } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus } from '../migrations/pending.js';
+import { type RestoreResult, restoreBackup } from '../restore/index.js';
 import type { VerificationOutcome } from './apply.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';

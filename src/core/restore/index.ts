@@ -1,0 +1,202 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { devNull, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetchBackupFile } from '../backup/dump.js';
+import type { BackupManifest } from '../backup/manifest.js';
+import { type Connection, connect, disconnect } from '../db/connect.js';
+import { findPgTool, firstLines, runTool } from '../db/pgtools.js';
+import { redact } from '../db/redact.js';
+import { runRestoreScript } from '../db/restore-script.js';
+import { SupagateError } from '../errors.js';
+import { checkTarget, dumpMajor, requireKey, restoredTables, restoreScope } from './checks.js';
+import { restoreFailed, runStatement, unsafeDependents } from './errors.js';
+import { planRestore } from './plan.js';
+import { parseToc } from './toc.js';
+import type { RestoreOptions, RestoreResult } from './types.js';
+import { verify } from './verify.js';
+
+export { parseToc, type TocEntry } from './toc.js';
+export type { RestoreOptions, RestoreResult } from './types.js';
+
+const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+const FINAL_STEPS = (manifest: BackupManifest) => [
+  `Verify the row counts (${Object.keys(manifest.rowCounts).length} tables) and RLS (${Object.keys(manifest.rls).length} tables) against the manifest${manifest.consistentSnapshot ? '; any difference rolls everything back' : ''}`,
+  'Tell PostgREST to reload its schema cache',
+  'Commit',
+];
+
+/**
+ * Restore: puts the schemas a backup holds back to the state the backup recorded, in one
+ * transaction.
+ *
+ * What returns to the backup's state:
+ * - every schema the backup holds whole (`manifest.scope.schemas`: the user schemas and
+ *   `supabase_migrations`, so history and audit too): objects created after the backup are
+ *   gone, objects dropped since come back with their rows, rows are the backup's. Such a schema
+ *   is dropped (`DROP SCHEMA … CASCADE`) and recreated from the dump, owner, privileges,
+ *   default privileges and comment included. `public` is the exception: every database has it,
+ *   PostgreSQL records its initial privileges (`pg_init_privs`), Supabase grants on it, and
+ *   extensions often live in it. It is kept: its objects are dropped one by one (extension
+ *   members stay, with their extension), its privileges are reset to the initial ones and the
+ *   backup's grants re-applied, its default privileges (of the roles the restoring user can act
+ *   for) and its comment are replaced by the backup's.
+ * - each table the backup holds on its own (`manifest.scope.tables`: storage.buckets and
+ *   storage.objects, which Supabase owns): its rows are deleted and the backup's loaded, its
+ *   policies and RLS switches become the backup's. Only what differs is touched (Supabase may
+ *   not let the restoring user alter its tables); the table's definition, triggers and
+ *   indexes are Supabase's and stay.
+ *
+ * Everything runs in one transaction on one connection, with `lock_timeout`: the tables are
+ * locked first, the catalog is read under those locks, the drops run, then the SQL that
+ * `pg_restore --use-list <filtered> --file=-` makes of the dump (COPY data streamed through
+ * the same connection), then what must follow, then the verification (row counts and RLS
+ * against the manifest), then COMMIT. Any failure — a statement, pg_restore itself, the
+ * verification — rolls back: the database is exactly as it was before. (A backup whose dump did
+ * not run in the manifest's snapshot, `consistentSnapshot: false`, may differ a little from its
+ * counts: then a mismatch is reported, `ok: false`, and the restore is kept.)
+ *
+ * Objects outside those schemas that depend on objects the restore drops would be dropped by
+ * the CASCADE without coming back. They are found first (pg_depend) and the restore refuses,
+ * naming them (RESTORE_UNSAFE), except what it can put back exactly: policies of the tables it
+ * restores (the dump has them), triggers on other tables whose function the backup has
+ * (Supabase's `on auth.users … execute function public.handle_new_user()`: re-created with the
+ * same definition), and publication memberships (re-added; pg_dump --schema does not dump them).
+ *
+ * Not restored: schemas created after the backup, roles, Supabase-managed schemas (auth, …),
+ * the definition, triggers and indexes of tables restored on their own, and what lives outside
+ * the restored schemas and was dropped after the backup (a trigger on auth.users, the
+ * publication membership of a table dropped since: pg_dump --schema records neither).
+ * A kept `public` keeps its owner. The caller takes the migration lock (rollback does); this
+ * function does not. While it runs, the restored tables are locked (ACCESS EXCLUSIVE).
+ */
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now();
+  const manifest = options.manifest;
+  const dryRun = options.dryRun ?? false;
+  checkTarget(options);
+  const scope = restoreScope(manifest);
+  const key = manifest.encryption === 'none' ? undefined : requireKey(options, manifest);
+  const steps: string[] = [];
+  const workDir = await mkdtemp(join(tmpdir(), 'supagate-restore-'));
+  let connection: Connection | undefined;
+  let open = false;
+  try {
+    const dumpFile = join(workDir, 'backup.dump');
+    await fetchBackupFile({
+      store: options.store,
+      key: manifest.location.key,
+      destination: dumpFile,
+      expectedSha256: manifest.sha256,
+      ...(key ? { encryptionKey: key } : {}),
+    });
+    steps.push(
+      `Fetch ${manifest.location.key} from the ${options.store.kind} store, check its SHA-256 against the manifest${key ? ' and decrypt it' : ''}`,
+    );
+
+    const pgRestore = await findPgTool('pg_restore', {
+      minMajor: dumpMajor(manifest),
+      ...(options.pgRestorePath ? { explicitPath: options.pgRestorePath } : {}),
+    });
+    const listed = await runTool(pgRestore.path, ['--list', dumpFile], {});
+    if (listed.code !== 0) {
+      throw restoreFailed(`pg_restore cannot read the backup: ${firstLines(listed.stderr)}`, {
+        hint: 'The file matched its SHA-256, so pg_restore is likely older than the pg_dump that wrote it. Nothing was changed.',
+      });
+    }
+    const toc = parseToc(listed.stdout, [...scope.wholeSchemas, ...scope.partialSchemas]);
+
+    connection = await connect(options.dbUrl, {
+      applicationName: 'supagate restore',
+      ...(dryRun ? { readOnly: true } : {}),
+    });
+    const client = connection.client;
+    await client.query(dryRun ? 'BEGIN READ ONLY' : 'BEGIN');
+    open = true;
+    // Catalog names come back schema-qualified; statement_timeout off as in pg_restore's own session.
+    await client.query(
+      `SELECT set_config('search_path', '', true), set_config('lock_timeout', $1, true),
+              set_config('statement_timeout', '0', true), set_config('idle_in_transaction_session_timeout', '0', true),
+              set_config('row_security', 'off', true)`,
+      [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`],
+    );
+
+    const plan = await planRestore(client, manifest, scope, toc, {
+      lock: !dryRun,
+      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    });
+    if (plan.unsafe.length > 0) throw unsafeDependents(manifest, plan.unsafe);
+
+    const listFile = join(workDir, 'restore.list');
+    await writeFile(listFile, `${plan.keep.map((entry) => entry.line).join('\n')}\n`, { mode: 0o600 });
+    steps.push(...plan.steps);
+
+    if (dryRun) {
+      // pg_restore must be able to produce everything the restore would run.
+      const check = await runTool(
+        pgRestore.path,
+        ['--use-list', listFile, `--file=${devNull}`, dumpFile],
+        {},
+      );
+      if (check.code !== 0) {
+        throw restoreFailed(`pg_restore cannot produce the restore script: ${firstLines(check.stderr)}`);
+      }
+      await client.query('ROLLBACK');
+      open = false;
+      return {
+        backupId: manifest.id,
+        schemas: scope.wholeSchemas,
+        tables: restoredTables(manifest),
+        steps: [...steps, ...FINAL_STEPS(manifest), 'Dry run: nothing was changed'],
+        counts: [],
+        rls: [],
+        historyRestored: false,
+        ok: true,
+        durationMs: Math.round(performance.now() - started),
+      };
+    }
+
+    for (const statement of plan.before) await runStatement(client, statement);
+    await runRestoreScript(client, pgRestore, listFile, dumpFile);
+    for (const statement of plan.after) await runStatement(client, statement);
+
+    const verification = await verify(client, manifest);
+    const strict = manifest.consistentSnapshot;
+    const failedCounts = verification.counts.filter((c) => !c.ok);
+    const failedRls = verification.rls.filter((r) => !r.ok);
+    if (strict && (failedCounts.length > 0 || failedRls.length > 0)) {
+      throw restoreFailed(
+        `after restoring, the database does not match the backup's manifest: ${[
+          ...failedCounts.map((c) => `${c.table} has ${c.actual} rows, the backup ${c.expected}`),
+          ...failedRls.map((r) => `${r.table}: ${r.differences.join('; ')}`),
+        ]
+          .slice(0, 10)
+          .join('; ')}`,
+        { details: { counts: failedCounts, rls: failedRls } },
+      );
+    }
+    await client.query(`NOTIFY pgrst, 'reload schema'`);
+    await client.query('COMMIT');
+    open = false;
+    steps.push(...FINAL_STEPS(manifest));
+    return {
+      backupId: manifest.id,
+      schemas: scope.wholeSchemas,
+      tables: restoredTables(manifest),
+      steps,
+      counts: verification.counts,
+      rls: verification.rls,
+      historyRestored: scope.holdsHistory,
+      ok: failedCounts.length === 0 && failedRls.length === 0,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } catch (error) {
+    if (error instanceof SupagateError) throw error;
+    throw restoreFailed(redact(error instanceof Error ? error.message : String(error)), { cause: error });
+  } finally {
+    if (connection) {
+      if (open) await connection.client.query('ROLLBACK').catch(() => {});
+      await disconnect(connection);
+    }
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,215 @@
+import type { BackupManifest } from '../backup/manifest.js';
+import type { Client } from '../db/connect.js';
+import { dependencyClosure, existingOids } from './closure.js';
+import { publicationRestores, recreatableTriggers, referencingRows } from './dependents.js';
+import { keptSchemaStatements } from './drops.js';
+import { entriesToRestore } from './entries.js';
+import {
+  describeList,
+  ident,
+  NOTHING_CHANGED,
+  restoreFailed,
+  runStatement,
+  type Statement,
+} from './errors.js';
+import { partialTableStatements } from './partial.js';
+import { policyOnlyStatements, policyOnlyTables } from './policies.js';
+import type { TocEntry } from './toc.js';
+import type { RestoreScope } from './types.js';
+
+/* Plan: what to drop, what to restore, what to put back. */
+
+export interface RestorePlan {
+  steps: string[];
+  before: Statement[];
+  after: Statement[];
+  keep: TocEntry[];
+  unsafe: string[];
+}
+
+/** The schemas the restore replaces, as they exist in the target now. */
+interface Targets {
+  existing: Map<string, number>;
+  /** Kept and emptied object by object (`public`). */
+  kept: string[];
+  /** Dropped whole and recreated from the dump. */
+  dropped: string[];
+  insideOids: number[];
+  keptOids: number[];
+  partialOid: Map<string, number>;
+  partialOids: number[];
+}
+
+async function resolveTargets(client: Client, scope: RestoreScope): Promise<Targets> {
+  const { rows: schemaRows } = await client.query<{ name: string; oid: number }>(
+    `SELECT nspname AS name, oid::int8::float8 AS oid FROM pg_namespace WHERE nspname = ANY($1::text[])`,
+    [scope.wholeSchemas],
+  );
+  const existing = new Map(schemaRows.map((row) => [row.name, Number(row.oid)]));
+  // public stays (see the module comment); every other schema of the backup is dropped whole.
+  const kept = scope.wholeSchemas.filter((schema) => schema === 'public' && existing.has(schema));
+  const dropped = scope.wholeSchemas.filter((schema) => existing.has(schema) && !kept.includes(schema));
+  const insideOids = [...dropped, ...kept].map((schema) => existing.get(schema) as number);
+  const keptOids = kept.map((schema) => existing.get(schema) as number);
+
+  const { rows: partialRows } = await client.query<{ name: string; oid: number | null }>(
+    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
+    [scope.partialTables.map((t) => t.name)],
+  );
+  const partialOid = new Map<string, number>();
+  for (const row of partialRows) {
+    if (row.oid === null) {
+      throw restoreFailed(
+        `table ${row.name}, whose rows the backup holds, does not exist in the target: restoring its rows needs it`,
+        {
+          hint: `Create ${row.name} first (for a Supabase table: run the project's Supabase services). ${NOTHING_CHANGED}`,
+        },
+      );
+    }
+    partialOid.set(row.name, Number(row.oid));
+  }
+  return { existing, kept, dropped, insideOids, keptOids, partialOid, partialOids: [...partialOid.values()] };
+}
+
+/** Locks first, so that what is read next stays true until the commit. */
+async function lockTargets(
+  client: Client,
+  scope: RestoreScope,
+  targets: Targets,
+  options: { lock: boolean; lockTimeoutMs: number },
+): Promise<string> {
+  const { insideOids, partialOids, dropped, kept } = targets;
+  if (!options.lock) return 'Begin a transaction and lock the tables the restore replaces';
+  const { rows: lockRows } = await client.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE (c.relnamespace = ANY($1::oid[]) OR c.oid = ANY($2::oid[]))
+        AND c.relkind IN ('r', 'p', 'v')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+      ORDER BY 1`,
+    [insideOids, partialOids],
+  );
+  if (lockRows.length > 0) {
+    await runStatement(client, {
+      sql: `LOCK TABLE ${lockRows.map((row) => row.name).join(', ')} IN ACCESS EXCLUSIVE MODE`,
+      what: `locking the ${lockRows.length} tables and views the restore replaces`,
+    });
+  }
+  return `Begin a transaction; lock the ${lockRows.length} tables and views of ${describeList([...dropped, ...kept].map((s) => `schema ${s}`).concat(scope.partialTables.map((t) => t.name)))} (lock_timeout ${options.lockTimeoutMs}ms)`;
+}
+
+export async function planRestore(
+  client: Client,
+  manifest: BackupManifest,
+  scope: RestoreScope,
+  toc: TocEntry[],
+  options: { lock: boolean; lockTimeoutMs: number },
+): Promise<RestorePlan> {
+  const steps: string[] = [];
+  const before: Statement[] = [];
+  const after: Statement[] = [];
+  const unsafe: string[] = [];
+
+  const targets = await resolveTargets(client, scope);
+  const { existing, kept, dropped, insideOids, keptOids, partialOid, partialOids } = targets;
+  const policyOnly = await policyOnlyTables(client, manifest);
+  const policyOnlyOids = policyOnly.present.map((t) => t.oid);
+  steps.push(await lockTargets(client, scope, targets, options));
+
+  // Everything a DROP … CASCADE of the replaced objects would reach.
+  const closure = await dependencyClosure(client, existingOids(existing, dropped), keptOids, insideOids);
+  const outside = closure.filter((row) => !row.inside && !row.internal);
+  const policyOids = outside.filter((r) => r.catalog === 'pg_policy').map((r) => r.objid);
+  const triggerOids = outside.filter((r) => r.catalog === 'pg_trigger').map((r) => r.objid);
+  const publicationRelOids = outside.filter((r) => r.catalog === 'pg_publication_rel').map((r) => r.objid);
+  const publicationSchemaOids = outside
+    .filter((r) => r.catalog === 'pg_publication_namespace')
+    .map((r) => r.objid);
+  const handled = new Set(['pg_policy', 'pg_trigger', 'pg_publication_rel', 'pg_publication_namespace']);
+  for (const row of outside) if (!handled.has(row.catalog)) unsafe.push(row.description);
+
+  // Policies on other tables: those of the tables restored with their policies come back.
+  const cascadedPolicies = new Set<string>();
+  if (policyOids.length > 0) {
+    const { rows } = await client.query<{ table_oid: number; name: string; description: string }>(
+      `SELECT polrelid::int8::float8 AS table_oid, polname AS name, pg_describe_object('pg_policy'::regclass, oid, 0) AS description
+         FROM pg_policy WHERE oid = ANY($1::oid[])`,
+      [policyOids],
+    );
+    for (const row of rows) {
+      if (partialOids.includes(Number(row.table_oid)))
+        cascadedPolicies.add(`${row.table_oid}\u0000${row.name}`);
+      // Policies of the policy-only tables are all dropped first and put back afterwards.
+      else if (!policyOnlyOids.includes(Number(row.table_oid))) unsafe.push(row.description);
+    }
+  }
+
+  // Triggers on other tables calling a function the restore replaces: re-created when the
+  // backup has that function.
+
+  const triggers = await recreatableTriggers(client, triggerOids, insideOids, toc);
+  after.push(...triggers.after);
+  unsafe.push(...triggers.unsafe);
+  const publications = await publicationRestores(client, manifest, publicationRelOids, publicationSchemaOids);
+  after.push(...publications.after);
+  if (partialOids.length > 0) unsafe.push(...(await referencingRows(client, partialOids, insideOids)));
+
+  const { first, firstSteps, last, lastSteps, restorePolicies } = await partialTableStatements(
+    client,
+    manifest,
+    scope,
+    partialOid,
+    cascadedPolicies,
+  );
+  const policyOnlyRestore = await policyOnlyStatements(client, manifest, policyOnly);
+  first.push(...policyOnlyRestore.before);
+  firstSteps.push(...policyOnlyRestore.steps);
+  after.push(...policyOnlyRestore.after);
+
+  before.push(...first);
+  steps.push(...firstSteps);
+
+  for (const schema of dropped) {
+    before.push({ sql: `DROP SCHEMA ${ident(schema)} CASCADE`, what: `dropping schema ${schema}` });
+    steps.push(`Drop schema ${schema} and everything in it (DROP SCHEMA … CASCADE); the backup recreates it`);
+  }
+  for (const schema of kept) {
+    const statements = await keptSchemaStatements(client, schema, existing.get(schema) as number);
+    before.push(...statements.before);
+    steps.push(...statements.steps);
+    unsafe.push(...statements.unsafe);
+  }
+
+  before.push(...last);
+  steps.push(...lastSteps);
+
+  const { keep, skippedDefaultAcls } = await entriesToRestore(
+    client,
+    scope,
+    toc,
+    kept,
+    partialOids,
+    restorePolicies,
+  );
+
+  const kinds = new Map<string, number>();
+  for (const entry of keep) kinds.set(entry.type ?? 'OTHER', (kinds.get(entry.type ?? 'OTHER') ?? 0) + 1);
+  steps.push(
+    `Restore ${keep.length} entries of the backup (${[...kinds]
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, n]) => `${n} ${kind}`)
+      .join(
+        ', ',
+      )}) with pg_restore --use-list, in the same transaction${skippedDefaultAcls > 0 ? `; ${skippedDefaultAcls} default privileges of roles the restoring user cannot act for are left as they are` : ''}`,
+  );
+  for (const trigger of triggers.recreated) {
+    steps.push(
+      `Re-create trigger ${trigger.name} on ${trigger.table} (it calls ${trigger.function}, which the restore replaces)`,
+    );
+  }
+  for (const step of publications.steps)
+    steps.push(
+      manifest.publications ? `Add ${step}, as in the backup` : `Add ${step} again, if the backup has it`,
+    );
+  return { steps, before, after, keep, unsafe: [...new Set(unsafe)].sort() };
+}
