@@ -113,7 +113,7 @@ export async function applyToShadow(
 ): Promise<ShadowFailure | undefined> {
   await assertNotSuperuser(target.connection);
   for (const migration of migrations) {
-    const skipped = await clusterStatementsOf(migration);
+    const skipped = clusterStatementsOf(migration);
     await standIn(target, migration, skipped);
     try {
       await applyMigration(

@@ -1,7 +1,5 @@
-import { parseSync } from 'libpg-query';
 import { beyondDatabase } from '../migrations/beyond-database.js';
 import type { Migration, Statement } from '../migrations/model.js';
-import { ensureParser } from '../migrations/statements.js';
 
 /**
  * The statements of a migration the shadow must not run as written: those that change
@@ -19,15 +17,12 @@ export interface ClusterStatement {
   createsRole?: string;
 }
 
-type Node = Record<string, unknown>;
-
 const NO_OP = 'SELECT NULL';
 
-export async function clusterStatementsOf(migration: Migration): Promise<ClusterStatement[]> {
-  await ensureParser();
+export function clusterStatementsOf(migration: Migration): ClusterStatement[] {
   const found: ClusterStatement[] = [];
   for (const statement of migration.statements) {
-    const [nodeType, node] = parseTreeOf(statement);
+    const { nodeType, tree: node } = statement;
     const cluster = beyondDatabase(nodeType, node).find((finding) => finding.clusterStatement);
     if (!cluster) continue;
     const role = nodeType === 'CreateRoleStmt' && typeof node.role === 'string' ? node.role : undefined;
@@ -46,19 +41,4 @@ export function withoutStatements(migration: Migration, skipped: ClusterStatemen
     return { ...rest, sql: NO_OP };
   });
   return { ...migration, statements, transactional: statements.every((s) => !s.nonTransactional) };
-}
-
-/** The statement's node type and body. */
-function parseTreeOf(statement: Statement): [string, Node] {
-  // TODO tree: read statement.tree once Statement carries it (issue 9); parse until then.
-  const parsed = (statement as { tree?: Node }).tree;
-  if (parsed) return [statement.nodeType, parsed];
-  try {
-    const tree = parseSync(statement.sql) as { stmts?: { stmt: Node }[] };
-    const [nodeType, node] = Object.entries(tree.stmts?.[0]?.stmt ?? {})[0] ?? [statement.nodeType, {}];
-    return [nodeType, node as Node];
-  } catch {
-    // It parsed as part of its file; alone it does not: it runs, and fails there if it must.
-    return [statement.nodeType, {}];
-  }
 }
