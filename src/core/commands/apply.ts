@@ -21,6 +21,12 @@ import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus, Problem } from '../migrations/pending.js';
 import { planForApply } from './gate.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
+import {
+  afterLostConnection,
+  lostBeforeMigrations,
+  lostConnection,
+  notifyPostgrest,
+} from './lost-connection.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
 import {
@@ -194,15 +200,15 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     };
 
     const client = connection.client;
-    const { done: applied, failure } =
+    const run =
       config.atomic === 'all'
         ? await runUntilFailure([status.pending], (all) => runBatch(client, all, settings, record))
         : await runUntilFailure(status.pending, (migration) =>
             applyMigration(client, migration, settings, record),
           );
-
-    const notifiedPostgrest = applied.length > 0 || (failure?.committedStatements ?? 0) > 0;
-    if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+    const { applied, failure, notifiedPostgrest } = lostConnection(run.failure)
+      ? await afterLostConnection(url, connection.target, status.pending, { ...run, failure: run.failure })
+      : { applied: run.done, failure: run.failure, notifiedPostgrest: await notify(client, url, run) };
 
     let verification: VerificationOutcome = verifier ? { status: 'not-run' } : { status: 'off' };
     let recovery: Recovery | undefined;
@@ -237,10 +243,25 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     );
     if (!failure) await options.hooks?.afterApply?.(context, outcome);
     return outcome;
+  } catch (error) {
+    throw lostBeforeMigrations(error, connection?.target);
   } finally {
     await release?.();
     await disconnect(connection);
   }
+}
+
+/** Tells PostgREST to reload its schema cache after a change, on a new connection if this one is gone. */
+async function notify(
+  client: Client,
+  url: string,
+  run: { done: AppliedMigration[]; failure?: MigrationFailure },
+): Promise<boolean> {
+  if (run.done.length === 0 && (run.failure?.committedStatements ?? 0) === 0) return false;
+  return client.query(`NOTIFY pgrst, 'reload schema'`).then(
+    () => true,
+    () => notifyPostgrest(url),
+  );
 }
 
 /**

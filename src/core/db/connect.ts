@@ -56,6 +56,19 @@ export async function disconnect(connection: Connection | undefined): Promise<vo
   await connection?.client.end().catch(() => {});
 }
 
+/**
+ * The session is gone: terminated by an administrator, the server shut down or restarted, or the
+ * network dropped. What the session held (transaction, advisory lock) ended with it.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { code?: unknown; sqlstate?: unknown; message?: unknown } | undefined;
+  const code = String(e?.code ?? e?.sqlstate ?? '');
+  if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
+  return /Connection terminated|not queryable|ECONNRESET|ECONNREFUSED|EPIPE|server closed the connection/i.test(
+    String(e?.message ?? ''),
+  );
+}
+
 function errorText(error: unknown): string {
   return redact(error instanceof Error ? error.message : String(error));
 }

@@ -1,6 +1,6 @@
 import type { Client } from '../db/connect.js';
 import { pgErrorFields } from '../db/connect.js';
-import { SupagateError } from '../errors.js';
+import { type ErrorCode, SupagateError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { deleteHistoryRow, ensureHistoryTables, insertAuditRecord, insertHistoryRow } from './history.js';
 import type { Migration, Statement } from './model.js';
@@ -58,6 +58,10 @@ export interface MigrationFailure {
   pgHint?: string;
   /** Statements of this migration that stayed applied. Always 0 unless the migration is non-atomic. */
   committedStatements: number;
+  /** Set when the failure is not the statement's own: the connection was lost, the run interrupted. */
+  code?: ErrorCode;
+  /** What to do, when the failure is not the statement's own. */
+  hint?: string;
 }
 
 export class MigrationFailedError extends SupagateError {
@@ -389,7 +393,7 @@ function asFailure(
   });
 }
 
-function summary(
+export function summary(
   migration: ExecutionUnit,
   mode: TransactionMode,
   durationMs: number,

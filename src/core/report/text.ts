@@ -155,6 +155,7 @@ function applyText(result: ApplyResult): string {
         lines.push('  Nothing of this migration was applied.');
       }
       if (result.notApplied.length > 0) lines.push(`  Not run: ${result.notApplied.join(', ')}`);
+      if (failure.hint) lines.push(`  hint: ${failure.hint}`);
     }
     lines.push(
       '',

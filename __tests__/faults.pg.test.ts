@@ -1,0 +1,158 @@
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../src/cli/program.js';
+import { apply } from '../src/core/commands/apply.js';
+import { ADVISORY_LOCK_KEYS } from '../src/core/db/lock.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { GATE_NEUTRAL, seedProductionRows, sleepsInProduction } from './harness/gate.js';
+import { createProject, migrations, type TestProject } from './harness/project.js';
+import { startProxy } from './harness/proxy.js';
+
+let db: TestDatabase;
+let project: TestProject | undefined;
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  await seedProductionRows(db);
+});
+afterEach(async () => {
+  await project?.cleanup();
+  project = undefined;
+  await db.drop();
+});
+
+/** Three migrations; the second sleeps in production (not on the plan's shadow) until production_rows is emptied. */
+async function threeMigrations(): Promise<TestProject> {
+  project = await createProject(
+    migrations({
+      '1_a': 'create table public.a (id int);\nalter table public.a enable row level security;',
+      '2_b': `create table public.b (id int);\nalter table public.b enable row level security;\n${sleepsInProduction(60)};`,
+      '3_c': 'create table public.c (id int);\nalter table public.c enable row level security;',
+    }),
+  );
+  return project;
+}
+
+/** The pid of apply's session once it runs the slow statement. */
+async function applyBackendSleeping(): Promise<number> {
+  for (let i = 0; i < 600; i++) {
+    const rows = await db.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = 'supagate apply'
+          AND state = 'active' AND query LIKE '%pg_sleep%'`,
+    );
+    if (rows[0]) return rows[0].pid;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('apply never ran the slow migration');
+}
+
+async function lockIsFree(): Promise<boolean> {
+  const [row] = await db.query<{ free: boolean }>(
+    `SELECT pg_try_advisory_lock($1, $2) AS free, pg_advisory_unlock($1, $2)`,
+    [...ADVISORY_LOCK_KEYS],
+  );
+  return row?.free ?? false;
+}
+
+async function tables(): Promise<string[]> {
+  const rows = await db.query<{ name: string }>(
+    `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+  );
+  return rows.map((row) => row.name);
+}
+
+async function history(): Promise<string[]> {
+  const rows = await db.query<{ version: string }>(
+    'SELECT version FROM supabase_migrations.schema_migrations ORDER BY version',
+  );
+  return rows.map((row) => row.version);
+}
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: {},
+  });
+  return { code, stdout, stderr };
+}
+
+async function rerunCompletes(p: TestProject, url = db.url): Promise<void> {
+  await db.query('DELETE FROM public.production_rows');
+  const rerun = await apply(p.config(url, GATE_NEUTRAL));
+  expect(rerun.status).toBe('applied');
+  expect(rerun.applied.map((m) => m.version)).toEqual(['2', '3']);
+  expect(await history()).toEqual(['1', '2', '3']);
+}
+
+describe('a connection lost during apply', () => {
+  it('terminated after the first of three migrations: what was applied, exit 1, no stack, lock free', async () => {
+    const p = await threeMigrations();
+    const running = cli([
+      'apply',
+      '--project-dir',
+      p.dir,
+      '--db-url',
+      db.url,
+      '--backup',
+      'off',
+      '--verify',
+      'off',
+      '--shadow-url',
+      inject('shadowUrl'),
+      '--no-detect-local-supabase',
+    ]);
+    const pid = await applyBackendSleeping();
+    await db.query('SELECT pg_terminate_backend($1)', [pid]);
+    const { code, stdout, stderr } = await running;
+
+    expect(code).toBe(1);
+    expect(stderr).toBe('');
+    expect(stdout).toContain('✓ supabase/migrations/1_a.sql');
+    expect(stdout).toMatch(
+      /✗ supabase\/migrations\/2_b\.sql:3:\d+ {2}the connection to database "t_\w+" on 127\.0\.0\.1:\d+ was lost while applying supabase\/migrations\/2_b\.sql: terminating connection due to administrator command \[SQLSTATE 57P01\]/,
+    );
+    expect(stdout).toContain('Not run: 2, 3');
+    expect(stdout).toContain(
+      'hint: The history, read again on a new connection, holds: applied 1_a.sql; not applied 2_b.sql, 3_c.sql. Each migration commits with its history row, so none is half-applied.',
+    );
+    expect(stdout).toContain('Failed after applying 1 migration.');
+    expect(`${stdout}${stderr}`).not.toMatch(/INTERNAL|bug in supagate|\n\s+at /);
+    expect(await lockIsFree()).toBe(true);
+    expect(await tables()).toEqual(['a', 'production_rows']);
+    expect(await history()).toEqual(['1']);
+    await rerunCompletes(p);
+  });
+
+  it('the server restarts mid-apply: the history read after it is back says what was applied', async () => {
+    const p = await threeMigrations();
+    const proxy = await startProxy(db.url);
+    try {
+      const running = apply(p.config(proxy.url, GATE_NEUTRAL));
+      const pid = await applyBackendSleeping();
+      // What a restart does: every session ends, and for a while no one can connect.
+      const restarted = proxy.restart(2_000);
+      await db.query('SELECT pg_terminate_backend($1)', [pid]);
+      await restarted;
+      const result = await running;
+
+      expect(result.status).toBe('failed');
+      expect(result.applied.map((m) => m.version)).toEqual(['1']);
+      expect(result.notApplied).toEqual(['2', '3']);
+      expect(result.failure).toMatchObject({ version: '2', code: 'DB_CONNECTION_LOST' });
+      expect(result.failure?.message).toContain('was lost while applying supabase/migrations/2_b.sql');
+      expect(result.failure?.hint).toContain('applied 1_a.sql; not applied 2_b.sql, 3_c.sql');
+      expect(await lockIsFree()).toBe(true);
+      expect(await history()).toEqual(['1']);
+      await rerunCompletes(p, proxy.url);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
