@@ -78,7 +78,8 @@ export async function dependencyClosure(
      )
      SELECT h.classid::regclass::text AS catalog, h.objid::int8::float8 AS objid, h.home::int8::float8 AS home,
             coalesce(h.home = ANY($3::oid[]), false) AS inside,
-            EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = h.classid AND i.objid = h.objid AND i.deptype = 'i') AS internal,
+            EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = h.classid AND i.objid = h.objid AND i.deptype = 'i'
+                      AND NOT (i.refclassid = i.classid AND i.refobjid = i.objid)) AS internal,
             pg_describe_object(h.classid, h.objid, h.objsubid) AS description
        FROM homed h`,
     [droppedOids, keptOids, insideOids],

@@ -44,7 +44,9 @@ export async function keptSchemaDrops(
        FROM pg_depend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, 0) AS o
       WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = $1::oid AND d.deptype = 'n'
         AND d.classid <> 'pg_extension'::regclass
-        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype IN ('e', 'i'))`,
+        -- A partitioned table depends internally on its own partition key: not a part of something else.
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype IN ('e', 'i')
+                           AND NOT (e.refclassid = e.classid AND e.refobjid = e.objid))`,
     [oid],
   );
   const { rows: extensions } = await client.query<{ name: string }>(
