@@ -5,10 +5,10 @@ import {
   objectDdl,
   qualifiedName,
   quoteIdent,
-  quoteLiteral,
   splitIdentity,
 } from '../src/core/schema/ddl.js';
 import type { SchemaModel } from '../src/core/schema/model.js';
+import { quoteLiteral } from '../src/core/sql/quote.js';
 import {
   column,
   constraint,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SupagateError } from '../errors.js';
 import { MANAGED_SCHEMAS, PLATFORM_EXTENSIONS, PLATFORM_PUBLICATIONS } from '../schema/model.js';
+import { quoteIdentifier } from '../sql/quote.js';
 import { type Client, connect, disconnect } from './connect.js';
 import { type FoundTool, firstLines, libpqEnvironment, runTool } from './pgtools.js';
 
@@ -284,7 +285,7 @@ async function copyRoles(source: Client, target: Client): Promise<string[]> {
       ...(role.rolbypassrls && superuser && !role.rolsuper ? ['BYPASSRLS'] : []),
     ];
     try {
-      await target.query(`CREATE ROLE ${quoteIdent(role.rolname)} ${attributes.join(' ')}`);
+      await target.query(`CREATE ROLE ${quoteIdentifier(role.rolname)} ${attributes.join(' ')}`);
       created.push(role.rolname);
     } catch (error) {
       // Another run created it at the same moment: fine.
@@ -299,7 +300,7 @@ async function copyRoles(source: Client, target: Client): Promise<string[]> {
   for (const { role, member } of memberships) {
     if (!created.includes(member) && !created.includes(role)) continue;
     if (superusers.has(role) || superusers.has(member)) continue;
-    await target.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}`).catch(() => {});
+    await target.query(`GRANT ${quoteIdentifier(role)} TO ${quoteIdentifier(member)}`).catch(() => {});
   }
   return created;
 }
@@ -316,10 +317,6 @@ async function copyBuckets(source: Client, target: Client): Promise<void> {
     `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
     [JSON.stringify(rows[0]?.rows ?? [])],
   );
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 function unquote(name: string): string {

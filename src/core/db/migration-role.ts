@@ -1,5 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { SupagateError } from '../errors.js';
+import { quoteIdentifier, quoteLiteral } from '../sql/quote.js';
 import { type Client, connect, disconnect } from './connect.js';
 import { registerSecret } from './redact.js';
 
@@ -154,8 +155,8 @@ async function selfGrantable(
       for (const serverRole of SERVER_ROLES) {
         await client.query('SAVEPOINT probe');
         try {
-          await client.query(`SET LOCAL ROLE ${quoteIdent(rolname)}`);
-          await client.query(`GRANT ${serverRole} TO ${quoteIdent(rolname)}`);
+          await client.query(`SET LOCAL ROLE ${quoteIdentifier(rolname)}`);
+          await client.query(`GRANT ${serverRole} TO ${quoteIdentifier(rolname)}`);
           return { role: rolname, serverRole };
         } catch {
           await client.query('ROLLBACK TO SAVEPOINT probe');
@@ -186,12 +187,4 @@ export function scramVerifier(password: string): string {
   const serverKey = createHmac('sha256', salted).update('Server Key').digest();
   const b64 = (buffer: Buffer) => buffer.toString('base64');
   return `SCRAM-SHA-256$${iterations}:${b64(salt)}$${b64(storedKey)}:${b64(serverKey)}`;
-}
-
-function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { SupagateError } from '../errors.js';
+import { quoteIdentifier } from '../sql/quote.js';
 import { assertNotProductionCluster } from './cluster-identity.js';
 import { type Client, connect, disconnect } from './connect.js';
 import { startEmbeddedPostgres } from './embedded.js';
@@ -84,7 +85,7 @@ async function onServer(
   const dropAll = async (client: Client) => {
     if (created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     for (const standIn of standIns)
-      await client.query(`DROP ROLE IF EXISTS ${quoteIdent(standIn)}`).catch(() => {});
+      await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(standIn)}`).catch(() => {});
     await role?.tearDown(client);
   };
   let serverVersion: number;
@@ -136,7 +137,7 @@ async function createDatabase(
 ): Promise<void> {
   try {
     await admin.query(
-      `CREATE DATABASE ${name} TEMPLATE template0${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`,
+      `CREATE DATABASE ${name} TEMPLATE template0${owner ? ` OWNER ${quoteIdentifier(owner)}` : ''}`,
     );
   } catch (error) {
     throw new SupagateError(
@@ -156,7 +157,7 @@ async function standInRole(serverUrl: string, name: string, standIns: string[]):
   try {
     const { rows } = await admin.client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
     if (rows.length > 0) return true;
-    await admin.client.query(`CREATE ROLE ${quoteIdent(name)} NOLOGIN`);
+    await admin.client.query(`CREATE ROLE ${quoteIdentifier(name)} NOLOGIN`);
     standIns.push(name);
     return true;
   } catch (error) {
@@ -171,10 +172,6 @@ function withDatabase(serverUrl: string, database: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;
   return url.toString();
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 async function reachable(url: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { quoteLiteral } from '../sql/quote.js';
 import type { ObjectKind } from './changes.js';
 import type {
   Bucket,
@@ -138,11 +139,6 @@ function isQuotedKeyword(word: string, serverVersion: number): boolean {
 export function quoteIdent(name: string, serverVersion = 0): string {
   if (/^[a-z_][a-z0-9_]*$/.test(name) && !isQuotedKeyword(name, serverVersion)) return name;
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A string literal: single quotes doubled (standard_conforming_strings is on). */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 /** `schema.name`, each part quoted: the identity format of the model. */
