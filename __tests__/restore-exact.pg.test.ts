@@ -46,8 +46,7 @@ insert into public.metrics values ('cpu', 1), ('mem', 2);`,
     });
   });
 
-  // Fixed in the next commits.
-  it.fails('a migration that creates its own schema: its tables, functions and policies go', async () => {
+  it('a migration that creates its own schema: its tables, functions and policies go', async () => {
     trip = await roundTrip(db, {
       existing: { '1_profiles': 'create table public.profiles (id int primary key, name text);' },
       seed: `insert into public.profiles values (1, 'a'), (2, 'b');`,
@@ -67,8 +66,7 @@ insert into private.secrets values (1, null, 'x');`,
     expect(schema).toEqual({ gone: true });
   });
 
-  // Fixed in the next commits.
-  it.fails('the first apply on a fresh project: the history it created is gone, the migration pending', async () => {
+  it('the first apply on a fresh project: the history it created is gone, the migration pending', async () => {
     trip = await roundTrip(db, {
       underTest: {
         '1_init':
@@ -81,8 +79,7 @@ insert into private.secrets values (1, null, 'x');`,
     expect(history).toEqual({ gone: true });
   });
 
-  // Fixed in the next commits.
-  it.fails('a trigger on auth.users calling a public function (handle_new_user) goes with its function', async () => {
+  it('a trigger on auth.users calling a public function (handle_new_user) goes with its function', async () => {
     trip = await roundTrip(db, {
       existing: {
         '1_profiles':
@@ -121,8 +118,7 @@ create trigger on_auth_user_created after insert on auth.users for each row exec
     });
   });
 
-  // Fixed in the next commits.
-  it.fails('an extension created by a migration', async () => {
+  it('an extension created by a migration', async () => {
     trip = await roundTrip(db, {
       existing: { '1_names': 'create table public.names (id int primary key, name text);' },
       seed: `insert into public.names values (1, 'ada'), (2, 'grace');`,

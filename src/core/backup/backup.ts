@@ -5,6 +5,7 @@ import { SupagateError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { type BackupScope, createBackup, resolveScope, verifyBackup } from './dump.js';
 import { type BackupKey, parseBackupKey } from './encryption.js';
+import { readManagedState } from './managed-state.js';
 import {
   type BackupManifest,
   countRows,
@@ -89,6 +90,7 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       client,
       selection.rlsTables.map((t) => t.oid),
     );
+    const managed = await readManagedState(client);
     const historyVersion =
       options.historyVersion === undefined ? await readHistoryVersion(connection) : options.historyVersion;
 
@@ -120,7 +122,7 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
     });
 
     const manifest: BackupManifest = {
-      formatVersion: 1,
+      formatVersion: 2,
       id,
       createdAt: new Date().toISOString(),
       target: { fingerprint: targetFingerprint(options.dbUrl) },
@@ -130,6 +132,7 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       rowCounts,
       rls,
       publications,
+      managed,
       verifiedTables: verified.tables,
       sha256: verified.sha256,
       sizeBytes: verified.sizeBytes,

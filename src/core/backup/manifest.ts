@@ -3,6 +3,7 @@ import type { Client } from '../db/connect.js';
 import { describeTarget } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import type { ScopeDescription } from './dump.js';
+import type { ManagedState } from './managed-state.js';
 
 /**
  * What a backup is, stored beside it as `<id>.manifest.json`: enough to pick the right backup
@@ -11,7 +12,8 @@ import type { ScopeDescription } from './dump.js';
  * is a fingerprint, tables are names with counts.
  */
 export interface BackupManifest {
-  formatVersion: 1;
+  /** 1: no `managed`, no `schemaFingerprint`; 2: with them. Restores read both. */
+  formatVersion: 1 | 2;
   /** `20240501T120000123Z-1a2b3c4d`: UTC time to the millisecond and a random suffix; sorts by time. */
   id: string;
   /** ISO 8601, UTC. */
@@ -34,6 +36,16 @@ export interface BackupManifest {
    * snapshot: a schema-filtered pg_dump does not hold them. Absent in backups of earlier versions.
    */
   publications?: PublicationMembership[];
+  /**
+   * Extensions and triggers on Supabase's tables, in the dump's snapshot: what migrations change
+   * outside the dumped schemas. Absent in format 1.
+   */
+  managed?: ManagedState;
+  /**
+   * Fingerprint of the schema model (introspect → fingerprintOf) of the dumped schemas, in the
+   * dump's snapshot: a restore proves it gave the schema back. Absent in format 1.
+   */
+  schemaFingerprint?: string;
   /** The tables the dump was verified to hold (TABLE DATA, or TABLE for a schema-only dump). */
   verifiedTables: string[];
   /** SHA-256 and size of the stored file (the ciphertext when encrypted). */
@@ -173,7 +185,7 @@ export function parseManifest(text: string, key: string): BackupManifest {
   }
   const manifest = value as Partial<BackupManifest>;
   if (
-    manifest?.formatVersion !== 1 ||
+    (manifest?.formatVersion !== 1 && manifest?.formatVersion !== 2) ||
     typeof manifest.id !== 'string' ||
     typeof manifest.sha256 !== 'string' ||
     typeof manifest.location?.key !== 'string'

@@ -6,6 +6,7 @@ import { SupagateError } from '../errors.js';
 import { HISTORY_SCHEMA } from '../migrations/history.js';
 import { MANAGED_SCHEMAS } from '../schema/model.js';
 import type { RestoreOptions, RestoreScope } from './types.js';
+import { restoredRowCounts } from './verify.js';
 
 /* Checks before anything: the target, the scope, the key. */
 
@@ -79,5 +80,5 @@ export function dumpMajor(manifest: BackupManifest): number {
 }
 
 export function restoredTables(manifest: BackupManifest): string[] {
-  return Object.keys(manifest.rowCounts).sort();
+  return Object.keys(restoredRowCounts(manifest)).sort();
 }

@@ -1,4 +1,5 @@
 import type { Client } from '../db/connect.js';
+import { AUDIT_TABLE } from '../migrations/history.js';
 import { describeList, ident, type Statement } from './errors.js';
 
 /* Drops for the schema the restore keeps (`public`): its objects, privileges, default privileges. */
@@ -56,6 +57,8 @@ export async function keptSchemaDrops(
   const statements: { sql: string; description: string; order: number }[] = [];
   const unknown: string[] = [];
   for (const row of rows) {
+    // The audit trail is append-only: no restore takes back what it recorded.
+    if (row.identity === AUDIT_TABLE) continue;
     const drop = DROP_KEYWORDS[row.type];
     if (!drop) {
       unknown.push(`${row.type} ${row.identity} (the restore cannot drop this kind of object)`);

@@ -1,4 +1,5 @@
 import type { Client } from '../db/connect.js';
+import { AUDIT_TABLE, HISTORY_SCHEMA } from '../migrations/history.js';
 import { NOTHING_CHANGED, restoreFailed } from './errors.js';
 import { orderPartialData, sequencesOf } from './partial.js';
 import { schemaOfSchemaEntry, type TocEntry } from './toc.js';
@@ -21,7 +22,9 @@ export async function entriesToRestore(
   const allSchemas = [...scope.wholeSchemas, ...scope.partialSchemas];
   const keep: TocEntry[] = [];
   let skippedDefaultAcls = 0;
+  const keepAudit = await auditExists(client);
   for (const entry of toc) {
+    if (keepAudit && isAuditEntry(entry)) continue;
     if (entry.type === null) {
       if (scope.partialSchemas.length === 0) {
         keep.push(entry);
@@ -71,4 +74,19 @@ export async function entriesToRestore(
   }
   orderPartialData(keep, scope);
   return { keep, skippedDefaultAcls };
+}
+
+async function auditExists(client: Client): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [
+    AUDIT_TABLE,
+  ]);
+  return rows[0]?.found ?? false;
+}
+
+/** The audit table, its data, sequence, constraints, comment and privileges. */
+function isAuditEntry(entry: TocEntry): boolean {
+  return (
+    entry.schema === HISTORY_SCHEMA &&
+    /^(?:(?:TABLE|SEQUENCE|COLUMN) )?supagate_audit(?:[ _.]|$)/.test(entry.rest)
+  );
 }

@@ -1,5 +1,7 @@
 import type { BackupManifest } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
+import { HISTORY_SCHEMA } from '../migrations/history.js';
+import { MANAGED_SCHEMAS } from '../schema/model.js';
 import { dependencyClosure, existingOids } from './closure.js';
 import { publicationRestores, recreatableTriggers, referencingRows } from './dependents.js';
 import { keptSchemaStatements } from './drops.js';
@@ -12,6 +14,7 @@ import {
   runStatement,
   type Statement,
 } from './errors.js';
+import { managedStatements, managedTriggerOids } from './managed.js';
 import { partialTableStatements } from './partial.js';
 import { policyOnlyStatements, policyOnlyTables } from './policies.js';
 import type { TocEntry } from './toc.js';
@@ -32,23 +35,31 @@ interface Targets {
   existing: Map<string, number>;
   /** Kept and emptied object by object (`public`). */
   kept: string[];
-  /** Dropped whole and recreated from the dump. */
+  /** Dropped whole: recreated from the dump, unless created since. */
   dropped: string[];
+  createdSince: string[];
   insideOids: number[];
   keptOids: number[];
   partialOid: Map<string, number>;
   partialOids: number[];
 }
 
-async function resolveTargets(client: Client, scope: RestoreScope): Promise<Targets> {
+async function resolveTargets(
+  client: Client,
+  manifest: BackupManifest,
+  scope: RestoreScope,
+): Promise<Targets> {
+  const createdSince = await schemasCreatedSince(client, manifest, scope);
+  const candidates = [...new Set([...scope.wholeSchemas, HISTORY_SCHEMA, ...createdSince])];
   const { rows: schemaRows } = await client.query<{ name: string; oid: number }>(
     `SELECT nspname AS name, oid::int8::float8 AS oid FROM pg_namespace WHERE nspname = ANY($1::text[])`,
-    [scope.wholeSchemas],
+    [candidates],
   );
   const existing = new Map(schemaRows.map((row) => [row.name, Number(row.oid)]));
-  // public stays (see the module comment); every other schema of the backup is dropped whole.
-  const kept = scope.wholeSchemas.filter((schema) => schema === 'public' && existing.has(schema));
-  const dropped = scope.wholeSchemas.filter((schema) => existing.has(schema) && !kept.includes(schema));
+  // public and the history schema stay (see the module comment; the audit trail is append-only);
+  // every other schema of the backup, and every one created since, is dropped whole.
+  const kept = candidates.filter((schema) => KEPT_SCHEMAS.includes(schema) && existing.has(schema));
+  const dropped = candidates.filter((schema) => existing.has(schema) && !kept.includes(schema));
   const insideOids = [...dropped, ...kept].map((schema) => existing.get(schema) as number);
   const keptOids = kept.map((schema) => existing.get(schema) as number);
 
@@ -68,7 +79,40 @@ async function resolveTargets(client: Client, scope: RestoreScope): Promise<Targ
     }
     partialOid.set(row.name, Number(row.oid));
   }
-  return { existing, kept, dropped, insideOids, keptOids, partialOid, partialOids: [...partialOid.values()] };
+  return {
+    existing,
+    kept,
+    dropped,
+    createdSince,
+    insideOids,
+    keptOids,
+    partialOid,
+    partialOids: [...partialOid.values()],
+  };
+}
+
+const KEPT_SCHEMAS = ['public', HISTORY_SCHEMA];
+
+/**
+ * User schemas that exist now and not in the backup (a backup of everything lists every user
+ * schema that existed): a migration created them, the restore drops them.
+ */
+async function schemasCreatedSince(
+  client: Client,
+  manifest: BackupManifest,
+  scope: RestoreScope,
+): Promise<string[]> {
+  if (manifest.scope.kind === 'named') return [];
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT n.nspname AS name FROM pg_namespace n
+      WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        AND NOT n.nspname = ANY($1::text[]) AND NOT n.nspname = ANY($2::text[])
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+      ORDER BY 1`,
+    [[...MANAGED_SCHEMAS], scope.wholeSchemas],
+  );
+  return rows.map((row) => row.name);
 }
 
 /** Locks first, so that what is read next stays true until the commit. */
@@ -110,7 +154,7 @@ export async function planRestore(
   const after: Statement[] = [];
   const unsafe: string[] = [];
 
-  const targets = await resolveTargets(client, scope);
+  const targets = await resolveTargets(client, manifest, scope);
   const { existing, kept, dropped, insideOids, keptOids, partialOid, partialOids } = targets;
   const policyOnly = await policyOnlyTables(client, manifest);
   const policyOnlyOids = policyOnly.present.map((t) => t.oid);
@@ -120,7 +164,11 @@ export async function planRestore(
   const closure = await dependencyClosure(client, existingOids(existing, dropped), keptOids, insideOids);
   const outside = closure.filter((row) => !row.inside && !row.internal);
   const policyOids = outside.filter((r) => r.catalog === 'pg_policy').map((r) => r.objid);
-  const triggerOids = outside.filter((r) => r.catalog === 'pg_trigger').map((r) => r.objid);
+  const managed = await managedStatements(client, manifest, insideOids);
+  const cascadedTriggers = outside.filter((r) => r.catalog === 'pg_trigger').map((r) => r.objid);
+  // A format-2 manifest recorded the triggers on Supabase's tables: those are put back as recorded.
+  const recordedTriggers = managed ? await managedTriggerOids(client, cascadedTriggers) : new Set<number>();
+  const triggerOids = cascadedTriggers.filter((oid) => !recordedTriggers.has(oid));
   const publicationRelOids = outside.filter((r) => r.catalog === 'pg_publication_rel').map((r) => r.objid);
   const publicationSchemaOids = outside
     .filter((r) => r.catalog === 'pg_publication_namespace')
@@ -166,12 +214,14 @@ export async function planRestore(
   firstSteps.push(...policyOnlyRestore.steps);
   after.push(...policyOnlyRestore.after);
 
-  before.push(...first);
+  before.push(...(managed?.first ?? []), ...first);
   steps.push(...firstSteps);
 
   for (const schema of dropped) {
     before.push({ sql: `DROP SCHEMA ${ident(schema)} CASCADE`, what: `dropping schema ${schema}` });
-    steps.push(`Drop schema ${schema} and everything in it (DROP SCHEMA … CASCADE); the backup recreates it`);
+    steps.push(
+      `Drop schema ${schema} and everything in it (DROP SCHEMA … CASCADE); ${targets.createdSince.includes(schema) ? 'it was created after the backup' : 'the backup recreates it'}`,
+    );
   }
   for (const schema of kept) {
     const statements = await keptSchemaStatements(client, schema, existing.get(schema) as number);
@@ -180,8 +230,9 @@ export async function planRestore(
     unsafe.push(...statements.unsafe);
   }
 
-  before.push(...last);
-  steps.push(...lastSteps);
+  before.push(...last, ...(managed?.beforeScript ?? []));
+  steps.push(...lastSteps, ...(managed?.steps ?? []));
+  after.push(...(managed?.after ?? []));
 
   const { keep, skippedDefaultAcls } = await entriesToRestore(
     client,

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type BackupManifest, countRows, type PolicySnapshot, rlsSnapshot } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
+import { AUDIT_TABLE } from '../migrations/history.js';
 import { POLICY_ONLY_MANAGED_TABLES } from '../schema/model.js';
 import type { RestoreResult } from './types.js';
 
@@ -33,18 +34,19 @@ async function verifyNow(
   client: Client,
   manifest: BackupManifest,
 ): Promise<{ counts: RestoreResult['counts']; rls: RestoreResult['rls'] }> {
-  const names = [...new Set([...Object.keys(manifest.rowCounts), ...Object.keys(manifest.rls)])].sort();
+  const rowCounts = restoredRowCounts(manifest);
+  const names = [...new Set([...Object.keys(rowCounts), ...Object.keys(manifest.rls)])].sort();
   const { rows } = await client.query<{ name: string; oid: number | null }>(
     `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
     [names],
   );
   const oids = new Map(rows.filter((r) => r.oid !== null).map((r) => [r.name, Number(r.oid)]));
 
-  const countable = Object.keys(manifest.rowCounts)
+  const countable = Object.keys(rowCounts)
     .filter((name) => oids.has(name))
     .map((name) => ({ name, oid: oids.get(name) as number }));
   const actual = await countRows(client, countable);
-  const counts = Object.entries(manifest.rowCounts)
+  const counts = Object.entries(rowCounts)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([table, expected]) => {
       const found = actual[table];
@@ -97,4 +99,9 @@ function policyDifferences(expected: PolicySnapshot[], actual: PolicySnapshot[])
       differences.push(`policy "${policy.name}" is not in the backup`);
   }
   return differences;
+}
+
+/** The manifest's row counts of what a restore gives back: all but the append-only audit trail. */
+export function restoredRowCounts(manifest: BackupManifest): Record<string, number> {
+  return Object.fromEntries(Object.entries(manifest.rowCounts).filter(([table]) => table !== AUDIT_TABLE));
 }
