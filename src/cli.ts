@@ -1,4 +1,8 @@
 import { runCli } from './cli/program.js';
+import { redact } from './core/db/redact.js';
+import { installInterruptHandler } from './core/interrupt.js';
+
+installInterruptHandler({ write: (text) => process.stderr.write(redact(text)) });
 
 const code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),

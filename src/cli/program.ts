@@ -12,6 +12,7 @@ import { status } from '../core/commands/status.js';
 import { verify } from '../core/commands/verify.js';
 import { type ConfigInput, resolveConfig } from '../core/config.js';
 import { SupagateError } from '../core/errors.js';
+import { interruptReceived } from '../core/interrupt.js';
 import { renderJson, renderJsonError } from '../core/report/json.js';
 import { renderDriftMarkdown, renderPlanMarkdown, SUMMARY_LIMIT } from '../core/report/markdown.js';
 import { countProgressPrinter } from '../core/report/progress.js';
@@ -177,10 +178,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   ) => {
     try {
       const result = await work();
+      // The interrupt handler reports what was done and exits; a half-finished result would contradict it.
+      if (interruptReceived()) return;
       io.stdout(`${flags.json ? renderJson(result, exit(result) === EXIT.ok) : render(result)}\n`);
       if (out) await writeReport(out, result, exit(result) === EXIT.ok);
       exitCode = exit(result);
     } catch (error) {
+      if (interruptReceived()) return;
       io.stderr(`${flags.json ? renderJsonError(name, error) : renderError(error)}\n`);
       exitCode = EXIT.error;
     }

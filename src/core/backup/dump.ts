@@ -10,6 +10,7 @@ import type { Client } from '../db/connect.js';
 import { type FoundTool, firstLines, libpqEnvironment, runTool } from '../db/pgtools.js';
 import { describeTarget, redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
+import { onInterrupt, removeOnInterrupt } from '../interrupt.js';
 import { MANAGED_SCHEMAS, POLICY_ONLY_MANAGED_TABLES } from '../schema/model.js';
 import { type BackupKey, decryptToFile, encryptStream, isEncryptedHeader } from './encryption.js';
 import type { BackupStore } from './stores.js';
@@ -298,6 +299,7 @@ export interface CreatedBackup {
  */
 export async function createBackup(options: CreateBackupOptions): Promise<CreatedBackup> {
   describeTarget(options.dbUrl);
+  const cancelled = () => cancellation(options.signal);
   if (options.signal?.aborted) throw cancelled();
   let env: NodeJS.ProcessEnv;
   try {
@@ -374,7 +376,15 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   ];
   const flowing = pipeline(streams);
   const storing = options.store.put(options.key, counter);
-  const [flowed, stored] = await Promise.allSettled([flowing, storing]);
+  const settled = Promise.allSettled([flowing, storing]);
+  const forgetInterrupt = onInterrupt('stopping the backup', async () => {
+    onAbort();
+    await settled;
+    await options.store.remove(options.key).catch(() => {});
+    return `stopped pg_dump; nothing of the backup stays in the ${options.store.kind} store`;
+  });
+  const [flowed, stored] = await settled;
+  forgetInterrupt();
   options.signal?.removeEventListener('abort', onAbort);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 
@@ -394,7 +404,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   );
 }
 
-function cancelled(): SupagateError {
+/** Why the backup was stopped: the abort's reason (an interrupt, a stall) when it gives one. */
+function cancellation(signal: AbortSignal | undefined): SupagateError {
+  if (signal?.reason instanceof SupagateError) return signal.reason;
   return new SupagateError('BACKUP_FAILED', 'The backup was cancelled: pg_dump was stopped', {
     hint: 'Nothing was stored and nothing was changed. Run again when it can finish.',
   });
@@ -440,6 +452,7 @@ export interface VerifiedBackup {
  */
 export async function verifyBackup(options: VerifyBackupOptions): Promise<VerifiedBackup> {
   const workDir = await mkdtemp(join(tmpdir(), 'supagate-verify-'));
+  const forgetInterrupt = removeOnInterrupt(workDir, 'the decrypted copy of the backup being verified');
   try {
     const file = join(workDir, 'backup.dump');
     const { sha256, sizeBytes } = await fetchBackupFile({
@@ -470,6 +483,7 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
     return { sha256, sizeBytes, tables: options.expectedTables.map((t) => t.name).sort() };
   } finally {
     await rm(workDir, { recursive: true, force: true });
+    forgetInterrupt();
   }
 }
 

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createClient } from '@supabase/supabase-js';
 import { redact, registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
+import { removeOnInterrupt } from '../interrupt.js';
 import { ENCRYPTION_MAGIC, isEncryptedHeader } from './encryption.js';
 
 /**
@@ -89,6 +90,7 @@ export class DirectoryStore implements BackupStore {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const final = join(this.dir, key);
     const temporary = join(this.dir, `.${key}.${randomBytes(6).toString('hex')}.tmp`);
+    const forgetInterrupt = removeOnInterrupt(temporary, 'a partial backup file');
     try {
       await pipeline(stream, createWriteStream(temporary, { mode: 0o600, flags: 'wx' }));
       const handle = await open(temporary, 'r');
@@ -102,6 +104,8 @@ export class DirectoryStore implements BackupStore {
       stream.destroy();
       await rm(temporary, { force: true });
       throw error;
+    } finally {
+      forgetInterrupt();
     }
     return { location: final };
   }

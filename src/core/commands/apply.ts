@@ -6,6 +6,7 @@ import { acquireMigrationLock } from '../db/lock.js';
 import type { DatabaseTarget } from '../db/redact.js';
 import { registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
+import { throwIfInterrupted } from '../interrupt.js';
 import {
   type AppliedMigration,
   applyMigration,
@@ -19,6 +20,7 @@ import {
 } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus, Problem } from '../migrations/pending.js';
+import { stopApplyOnInterrupt } from './apply-interrupt.js';
 import { planForApply } from './gate.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
 import {
@@ -148,6 +150,8 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
 
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;
+  let forgetInterrupt: (() => void) | undefined;
+  const controller = new AbortController();
   try {
     connection = await connect(url, { applicationName: 'supagate apply' });
     const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
@@ -155,6 +159,13 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     // Read history only once the lock is held: a run that waited sees what the other applied.
     const { status } = await loadStatus(connection, discovered, config);
     if (!status.ok) throw refusal(status.problems);
+    forgetInterrupt = stopApplyOnInterrupt({
+      url,
+      target: connection.target,
+      pid: await backendPid(connection.client),
+      pending: status.pending,
+      controller,
+    });
     if (status.pending.length === 0) {
       return result('up-to-date', connection, config, status, started, {
         lockWaitMs: lock.waitedMs,
@@ -185,7 +196,9 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     };
     await options.hooks?.beforeApply?.(context);
     // Backup first: when it fails or cannot be verified, this throws and nothing is applied.
-    const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status)) : undefined;
+    const manifest = store
+      ? await backupBeforeChange(config, url, store, newestApplied(status), { signal: controller.signal })
+      : undefined;
     const snapshot = verifier ? await verifier.snapshot() : undefined;
     const record: RecordContext = {
       actor: config.actor ?? null,
@@ -203,9 +216,11 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     const run =
       config.atomic === 'all'
         ? await runUntilFailure([status.pending], (all) => runBatch(client, all, settings, record))
-        : await runUntilFailure(status.pending, (migration) =>
-            applyMigration(client, migration, settings, record),
-          );
+        : await runUntilFailure(status.pending, (migration) => {
+            // After an interrupt, no next migration starts.
+            throwIfInterrupted();
+            return applyMigration(client, migration, settings, record);
+          });
     const { applied, failure, notifiedPostgrest } = lostConnection(run.failure)
       ? await afterLostConnection(url, connection.target, status.pending, { ...run, failure: run.failure })
       : { applied: run.done, failure: run.failure, notifiedPostgrest: await notify(client, url, run) };
@@ -246,9 +261,15 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
   } catch (error) {
     throw lostBeforeMigrations(error, connection?.target);
   } finally {
+    forgetInterrupt?.();
     await release?.();
     await disconnect(connection);
   }
+}
+
+async function backendPid(client: Client): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return rows[0]?.pid ?? 0;
 }
 
 /** Tells PostgREST to reload its schema cache after a change, on a new connection if this one is gone. */

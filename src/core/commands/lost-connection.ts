@@ -1,4 +1,4 @@
-import { connect, disconnect, isConnectionLost } from '../db/connect.js';
+import { type Client, connect, disconnect, isConnectionLost } from '../db/connect.js';
 import { type DatabaseTarget, redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import {
@@ -100,7 +100,16 @@ async function readVersions(url: string, versions: string[]): Promise<Set<string
     connectTimeoutMs: 5_000,
   });
   try {
-    const { rows } = await connection.client.query<{ version: string }>(
+    return await historyVersions(connection.client, versions);
+  } finally {
+    await disconnect(connection);
+  }
+}
+
+/** Which of `versions` the migration history holds (none when it does not exist yet). */
+export async function historyVersions(client: Client, versions: string[]): Promise<Set<string>> {
+  try {
+    const { rows } = await client.query<{ version: string }>(
       `SELECT version FROM supabase_migrations.schema_migrations WHERE version = ANY($1::text[])`,
       [versions],
     );
@@ -108,8 +117,6 @@ async function readVersions(url: string, versions: string[]): Promise<Set<string
   } catch (error) {
     if ((error as { code?: string }).code === '42P01') return new Set();
     throw error;
-  } finally {
-    await disconnect(connection);
   }
 }
 

@@ -28,8 +28,11 @@ export function backupBeforeChange(
   store: BackupStore,
   /** Newest applied version before the change; undefined: read from the database. */
   historyVersion: string | null | undefined,
+  /** `signal` stops the backup (an interrupt, a stall); it then fails and stores nothing. */
+  options: { signal?: AbortSignal } = {},
 ): Promise<BackupManifest> {
   return takeBackup({
+    ...(options.signal ? { signal: options.signal } : {}),
     dbUrl: url,
     store,
     ...(config.backupKey ? { encryptionKey: config.backupKey } : {}),

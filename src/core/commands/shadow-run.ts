@@ -4,6 +4,7 @@ import { type Connection, connect, pgErrorFields } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
 import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
 import { SupagateError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import { applyMigration, MigrationFailedError, type MigrationFailure } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
 import { type IntrospectOptions, introspect } from '../schema/introspect.js';
@@ -60,11 +61,13 @@ export async function prepareShadow(
     findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
     findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: productionMajor }),
   ]);
-  const shadow = await createShadowDatabase({
-    shadowUrl: config.shadowUrl,
-    detectLocalSupabase: config.detectLocalSupabase,
-    productionUrl,
-  });
+  const shadow = disposedOnInterrupt(
+    await createShadowDatabase({
+      shadowUrl: config.shadowUrl,
+      detectLocalSupabase: config.detectLocalSupabase,
+      productionUrl,
+    }),
+  );
   info.source = shadow.source;
   info.serverVersion = shadow.serverVersion;
   if (Math.floor(shadow.serverVersion / 10_000) < productionMajor) {
@@ -90,6 +93,23 @@ export async function prepareShadow(
     }
     return { info, shadow, cloneError: error };
   }
+}
+
+/** An interrupt drops the shadow database (and stops an embedded server) as dispose() does. */
+function disposedOnInterrupt(shadow: ShadowDatabase): ShadowDatabase {
+  const forget = onInterrupt('removing the shadow database', async () => {
+    await shadow.dispose();
+    return shadow.source === 'embedded'
+      ? 'stopped the embedded shadow server and deleted its folder'
+      : 'dropped the shadow database';
+  });
+  return {
+    ...shadow,
+    dispose: async () => {
+      forget();
+      await shadow.dispose();
+    },
+  };
 }
 
 /** Where applyToShadow runs: the shadow, a connection to it as the migrations' role, and its report. */
