@@ -193,9 +193,24 @@ describe('restoring a backup', () => {
     `);
     expect(await state(db, tables)).not.toEqual(before);
 
-    const result = await restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET });
+    const refused = await rejection(restoreBackup({ dbUrl: db.url, store, manifest, encryptionKey: SECRET }));
+    expect(refused.code).toBe('RESTORE_WOULD_LOSE_WRITES');
+    expect(refused.message).toContain('public.bad_new: 1 rows (table created after the backup)');
+    expect(await state(db, tables)).not.toEqual(before);
+    const result = await restoreBackup({
+      dbUrl: db.url,
+      store,
+      manifest,
+      encryptionKey: SECRET,
+      discardWritesSinceBackup: true,
+    });
 
     expect(result.ok).toBe(true);
+    expect(result.schema).toBe('matches');
+    expect(result.writesSinceBackup.map((w) => [w.table, w.newRows, w.by])).toEqual([
+      ['public.bad_new', 1, 'new table'],
+      ['storage.buckets', 1, 'count'],
+    ]);
     expect(result.backupId).toBe(manifest.id);
     expect(result.historyRestored).toBe(true);
     expect(result.schemas).toEqual(['public', 'supabase_migrations']);

@@ -71,8 +71,14 @@ export async function roundTrip(
   const backupId = applied.backup.status === 'taken' ? applied.backup.id : '';
   expect(backupId).not.toBe('');
 
-  const rollback = await rollbackToBackup(config(), { backupId, confirm: db.name });
+  const rollback = await rollbackToBackup(config(), {
+    backupId,
+    confirm: db.name,
+    discardWritesSinceBackup: true,
+  });
   expect(rollback.status).toBe('rolled-back');
+  // Proved before the commit: the schema model's fingerprint is the one the backup recorded.
+  expect(rollback.restore?.schema).toBe('matches');
   const after = await exactState(db);
   expect(withoutAudit(after, historyBefore).schema).toBe(withoutAudit(before, historyBefore).schema);
   expect(withoutAudit(after, historyBefore).tables).toEqual(withoutAudit(before, historyBefore).tables);

@@ -34,6 +34,8 @@ export interface SupagateConfig {
   atomic: AtomicMode;
   /** Apply pending migrations older than the newest applied one. */
   includeAll: boolean;
+  /** rollback --backup: discard rows written after the backup (kept in the safety backup) instead of refusing. */
+  discardWritesSinceBackup: boolean;
   /** Applied versions with no local file are an error instead of a warning. */
   strictHistory: boolean;
   /** Applied migrations whose file changed are a warning instead of an error. */
@@ -104,6 +106,7 @@ export const DEFAULTS: Omit<
   lockRetries: 3,
   atomic: 'per-migration',
   includeAll: false,
+  discardWritesSinceBackup: false,
   strictHistory: false,
   allowEdited: false,
   detectLocalSupabase: true,
@@ -157,6 +160,11 @@ function buildConfig(input: ConfigInput): SupagateConfig {
     lockRetries: count('lock-retries', pick('lockRetries'), DEFAULTS.lockRetries),
     atomic: atomicMode(pick('atomic')),
     includeAll: flag('include-all', pick('includeAll'), DEFAULTS.includeAll),
+    discardWritesSinceBackup: flag(
+      'discard-writes-since-backup',
+      pick('discardWritesSinceBackup'),
+      DEFAULTS.discardWritesSinceBackup,
+    ),
     strictHistory: flag('strict-history', pick('strictHistory'), DEFAULTS.strictHistory),
     allowEdited: flag('allow-edited', pick('allowEdited'), DEFAULTS.allowEdited),
     actor: optionalString(pick('actor')),

@@ -16,8 +16,10 @@ import {
   parseManifest,
   publicationMemberships,
   rlsSnapshot,
+  tableKeys,
   targetFingerprint,
 } from './manifest.js';
+import { schemaFingerprintInTransaction } from './schema-fingerprint.js';
 import { assertKeyForStore, type BackupStore } from './stores.js';
 
 export interface TakeBackupOptions {
@@ -91,6 +93,9 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       selection.rlsTables.map((t) => t.oid),
     );
     const managed = await readManagedState(client);
+    const keys = await tableKeys(client, selection.rowTables);
+    const schemaFingerprint =
+      selection.description.kind === 'named' ? undefined : await schemaFingerprintInTransaction(client);
     const historyVersion =
       options.historyVersion === undefined ? await readHistoryVersion(connection) : options.historyVersion;
 
@@ -133,6 +138,8 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       rls,
       publications,
       managed,
+      tableKeys: keys,
+      ...(schemaFingerprint ? { schemaFingerprint } : {}),
       verifiedTables: verified.tables,
       sha256: verified.sha256,
       sizeBytes: verified.sizeBytes,

@@ -42,6 +42,11 @@ export interface BackupManifest {
    */
   managed?: ManagedState;
   /**
+   * Tables with a one-column integer primary key → that key's highest value (null: no rows), in
+   * the dump's snapshot: rows above it were written after the backup. Absent in format 1.
+   */
+  tableKeys?: Record<string, TableKey>;
+  /**
    * Fingerprint of the schema model (introspect → fingerprintOf) of the dumped schemas, in the
    * dump's snapshot: a restore proves it gave the schema back. Absent in format 1.
    */
@@ -67,6 +72,12 @@ export interface BackupManifest {
     pgDump: string;
   };
   durationMs: number;
+}
+
+export interface TableKey {
+  column: string;
+  /** As text: bigint. */
+  max: string | null;
 }
 
 export interface TableRls {
@@ -222,4 +233,30 @@ export async function publicationMemberships(
     [oids],
   );
   return rows;
+}
+
+/** One-column integer primary keys of the given tables and their highest value, in the current transaction. */
+export async function tableKeys(
+  client: Client,
+  tables: { oid: number; name: string }[],
+): Promise<Record<string, TableKey>> {
+  if (tables.length === 0) return {};
+  const { rows } = await client.query<{ oid: number; column: string }>(
+    `SELECT con.conrelid::int8::float8 AS oid, a.attname AS column
+       FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+      WHERE con.contype = 'p' AND con.conrelid = ANY($1::oid[]) AND cardinality(con.conkey) = 1
+        AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)`,
+    [tables.map((t) => t.oid)],
+  );
+  const keys: Record<string, TableKey> = {};
+  for (const row of rows) {
+    const table = tables.find((t) => t.oid === Number(row.oid));
+    if (!table) continue;
+    const quoted = `"${row.column.replace(/"/g, '""')}"`;
+    const { rows: max } = await client.query<{ max: string | null }>(
+      `SELECT max(${quoted})::text AS max FROM ONLY ${table.name}`,
+    );
+    keys[table.name] = { column: row.column, max: max[0]?.max ?? null };
+  }
+  return keys;
 }

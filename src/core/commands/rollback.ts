@@ -16,6 +16,7 @@ import { compareVersions } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus } from '../migrations/pending.js';
 import { type RestoreResult, restoreBackup } from '../restore/index.js';
+import { writesWouldBeLost } from '../restore/writes.js';
 import type { VerificationOutcome } from './apply.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
@@ -220,12 +221,15 @@ export interface BackupRollbackOptions {
   allowOtherTarget?: boolean;
   /** Where the backup is read from (and the safety backup goes), when not the configured store. */
   store?: BackupStore;
+  /** Discard the rows written after the backup (kept in the safety backup); default: the config's. */
+  discardWritesSinceBackup?: boolean;
 }
 
 /**
- * rollback --backup <id>: a fresh safety backup, then the backup restored in one transaction
- * into the schemas it holds (history included), checked against its manifest's row counts and
- * RLS before the commit. Holds the migration lock throughout.
+ * rollback --backup <id>: the backup checked (key, checksum, manifest, dependents, rows written
+ * since) in a dry run first, so that a refused restore costs nothing; then a fresh safety backup
+ * (which keeps whatever the restore discards), then the backup restored in one transaction and
+ * proved against its manifest before the commit. Holds the migration lock throughout.
  */
 export async function rollbackToBackup(
   config: SupagateConfig,
@@ -237,6 +241,7 @@ export async function rollbackToBackup(
   const store = options.store ?? openBackupStore(config);
   if (config.backup === 'on' && !options.dryRun) assertKeyForStore(store, config.backupKey !== undefined);
   const manifest = await readManifest(store, options.backupId);
+  const discard = options.discardWritesSinceBackup ?? config.discardWritesSinceBackup;
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;
   try {
@@ -251,6 +256,9 @@ export async function rollbackToBackup(
       ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
       ...(options.allowOtherTarget ? { allowOtherTarget: true } : {}),
       lockTimeoutMs: config.lockTimeoutMs,
+      discardWritesSinceBackup: discard,
+      actor: config.actor ?? null,
+      runId: config.runId ?? null,
     };
     const base = {
       command: 'rollback' as const,
@@ -265,15 +273,18 @@ export async function rollbackToBackup(
       ...result,
       durationMs: Math.round(performance.now() - started),
     });
+    if (!options.dryRun) assertConfirmed(options.confirm, connection);
+    // Checks before cost: everything that can refuse the restore runs before the safety backup.
+    const preflight = await restoreBackup({ ...restoreOptions, dryRun: true });
     if (options.dryRun) {
-      const restore = await restoreBackup({ ...restoreOptions, dryRun: true });
       const backup: BackupOutcome =
         config.backup === 'on'
           ? { status: 'planned', store: store.kind, encrypted: config.backupKey !== undefined }
           : { status: 'off' };
-      return finish({ ...base, status: 'dry-run', restore, backup, notifiedPostgrest: false });
+      return finish({ ...base, status: 'dry-run', restore: preflight, backup, notifiedPostgrest: false });
     }
-    assertConfirmed(options.confirm, connection);
+    if (preflight.writesSinceBackup.length > 0 && !discard)
+      throw writesWouldBeLost(manifest, preflight.writesSinceBackup);
     // The safety backup reads the history version from the database itself.
     const safety =
       config.backup === 'on' ? await backupBeforeChange(config, url, store, undefined) : undefined;

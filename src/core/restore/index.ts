@@ -2,18 +2,22 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { devNull, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchBackupFile } from '../backup/dump.js';
+import type { BackupKey } from '../backup/encryption.js';
 import type { BackupManifest } from '../backup/manifest.js';
-import { type Connection, connect, disconnect } from '../db/connect.js';
-import { findPgTool, firstLines, runTool } from '../db/pgtools.js';
+import { type Client, type Connection, connect, disconnect } from '../db/connect.js';
+import { type FoundTool, findPgTool, firstLines, runTool } from '../db/pgtools.js';
 import { redact } from '../db/redact.js';
 import { runRestoreScript } from '../db/restore-script.js';
 import { SupagateError } from '../errors.js';
+import { readHistoryEntries, recordRestore } from './audit.js';
 import { checkTarget, dumpMajor, requireKey, restoredTables, restoreScope } from './checks.js';
 import { restoreFailed, runStatement, unsafeDependents } from './errors.js';
 import { planRestore } from './plan.js';
-import { parseToc } from './toc.js';
-import type { RestoreOptions, RestoreResult } from './types.js';
-import { verify } from './verify.js';
+import { proveRestored } from './proof.js';
+import { sequenceFloors, sequenceValues } from './sequences.js';
+import { parseToc, type TocEntry } from './toc.js';
+import type { RestoreOptions, RestoreResult, RestoreScope } from './types.js';
+import { writesSinceBackup, writesWouldBeLost } from './writes.js';
 
 export { parseToc, type TocEntry } from './toc.js';
 export type { RestoreOptions, RestoreResult } from './types.js';
@@ -76,117 +80,85 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   checkTarget(options);
   const scope = restoreScope(manifest);
   const key = manifest.encryption === 'none' ? undefined : requireKey(options, manifest);
-  const steps: string[] = [];
   const workDir = await mkdtemp(join(tmpdir(), 'supagate-restore-'));
   let connection: Connection | undefined;
   let open = false;
   try {
-    const dumpFile = join(workDir, 'backup.dump');
-    await fetchBackupFile({
-      store: options.store,
-      key: manifest.location.key,
-      destination: dumpFile,
-      expectedSha256: manifest.sha256,
-      ...(key ? { encryptionKey: key } : {}),
-    });
-    steps.push(
-      `Fetch ${manifest.location.key} from the ${options.store.kind} store, check its SHA-256 against the manifest${key ? ' and decrypt it' : ''}`,
-    );
-
-    const pgRestore = await findPgTool('pg_restore', {
-      minMajor: dumpMajor(manifest),
-      ...(options.pgRestorePath ? { explicitPath: options.pgRestorePath } : {}),
-    });
-    const listed = await runTool(pgRestore.path, ['--list', dumpFile], {});
-    if (listed.code !== 0) {
-      throw restoreFailed(`pg_restore cannot read the backup: ${firstLines(listed.stderr)}`, {
-        hint: 'The file matched its SHA-256, so pg_restore is likely older than the pg_dump that wrote it. Nothing was changed.',
-      });
-    }
-    const toc = parseToc(listed.stdout, [...scope.wholeSchemas, ...scope.partialSchemas]);
-
+    const archive = await fetchArchive(options, scope, key, workDir);
     connection = await connect(options.dbUrl, {
       applicationName: 'supagate restore',
       ...(dryRun ? { readOnly: true } : {}),
     });
     const client = connection.client;
-    await client.query(dryRun ? 'BEGIN READ ONLY' : 'BEGIN');
+    await beginRestoreTransaction(client, dryRun, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     open = true;
-    // Catalog names come back schema-qualified; statement_timeout off as in pg_restore's own session.
-    await client.query(
-      `SELECT set_config('search_path', '', true), set_config('lock_timeout', $1, true),
-              set_config('statement_timeout', '0', true), set_config('idle_in_transaction_session_timeout', '0', true),
-              set_config('row_security', 'off', true)`,
-      [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`],
-    );
-
-    const plan = await planRestore(client, manifest, scope, toc, {
+    const history = await readHistoryEntries(client);
+    const plan = await planRestore(client, manifest, scope, archive.toc, {
       lock: !dryRun,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     });
     if (plan.unsafe.length > 0) throw unsafeDependents(manifest, plan.unsafe);
-
+    const writes = await writesSinceBackup(
+      client,
+      manifest,
+      plan.replacedSchemas,
+      scope.partialTables.map((t) => t.name),
+    );
+    if (writes.length > 0 && !dryRun && !options.discardWritesSinceBackup)
+      throw writesWouldBeLost(manifest, writes);
     const listFile = join(workDir, 'restore.list');
     await writeFile(listFile, `${plan.keep.map((entry) => entry.line).join('\n')}\n`, { mode: 0o600 });
-    steps.push(...plan.steps);
+    const steps = [archive.step, ...plan.steps];
+    const base = {
+      backupId: manifest.id,
+      schemas: scope.wholeSchemas,
+      schemasDropped: plan.createdSince,
+      tables: restoredTables(manifest),
+      writesSinceBackup: writes,
+    };
 
     if (dryRun) {
-      // pg_restore must be able to produce everything the restore would run.
-      const check = await runTool(
-        pgRestore.path,
-        ['--use-list', listFile, `--file=${devNull}`, dumpFile],
-        {},
-      );
-      if (check.code !== 0) {
-        throw restoreFailed(`pg_restore cannot produce the restore script: ${firstLines(check.stderr)}`);
-      }
+      await checkScript(archive, listFile);
       await client.query('ROLLBACK');
       open = false;
       return {
-        backupId: manifest.id,
-        schemas: scope.wholeSchemas,
-        tables: restoredTables(manifest),
+        ...base,
         steps: [...steps, ...FINAL_STEPS(manifest), 'Dry run: nothing was changed'],
         counts: [],
         rls: [],
+        schema: 'not-checked',
         historyRestored: false,
+        revertedVersions: [],
         ok: true,
         durationMs: Math.round(performance.now() - started),
       };
     }
 
+    const handedOut = await sequenceValues(client, plan.replacedSchemas);
     for (const statement of plan.before) await runStatement(client, statement);
-    await runRestoreScript(client, pgRestore, listFile, dumpFile);
+    await runRestoreScript(client, archive.pgRestore, listFile, archive.dumpFile);
     for (const statement of plan.after) await runStatement(client, statement);
+    for (const statement of sequenceFloors(handedOut)) await runStatement(client, statement);
+    const revertedVersions = await recordRestore(client, history, {
+      backupId: manifest.id,
+      actor: options.actor ?? null,
+      runId: options.runId ?? null,
+      startedAt: started,
+    });
 
-    const verification = await verify(client, manifest);
-    const strict = manifest.consistentSnapshot;
-    const failedCounts = verification.counts.filter((c) => !c.ok);
-    const failedRls = verification.rls.filter((r) => !r.ok);
-    if (strict && (failedCounts.length > 0 || failedRls.length > 0)) {
-      throw restoreFailed(
-        `after restoring, the database does not match the backup's manifest: ${[
-          ...failedCounts.map((c) => `${c.table} has ${c.actual} rows, the backup ${c.expected}`),
-          ...failedRls.map((r) => `${r.table}: ${r.differences.join('; ')}`),
-        ]
-          .slice(0, 10)
-          .join('; ')}`,
-        { details: { counts: failedCounts, rls: failedRls } },
-      );
-    }
+    const proof = await proveRestored(client, manifest);
     await client.query(`NOTIFY pgrst, 'reload schema'`);
     await client.query('COMMIT');
     open = false;
-    steps.push(...FINAL_STEPS(manifest));
     return {
-      backupId: manifest.id,
-      schemas: scope.wholeSchemas,
-      tables: restoredTables(manifest),
-      steps,
-      counts: verification.counts,
-      rls: verification.rls,
+      ...base,
+      steps: [...steps, ...FINAL_STEPS(manifest)],
+      counts: proof.counts,
+      rls: proof.rls,
+      schema: proof.schema,
       historyRestored: scope.holdsHistory,
-      ok: failedCounts.length === 0 && failedRls.length === 0,
+      revertedVersions,
+      ok: proof.ok,
       durationMs: Math.round(performance.now() - started),
     };
   } catch (error) {
@@ -198,5 +170,74 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       await disconnect(connection);
     }
     await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+interface Archive {
+  dumpFile: string;
+  pgRestore: FoundTool;
+  toc: TocEntry[];
+  /** The step that fetched it, for the list of steps. */
+  step: string;
+}
+
+/** Fetches the dump, checks its SHA-256 (and decrypts it), and reads its table of contents. */
+async function fetchArchive(
+  options: RestoreOptions,
+  scope: RestoreScope,
+  key: BackupKey | undefined,
+  workDir: string,
+): Promise<Archive> {
+  const manifest = options.manifest;
+  const dumpFile = join(workDir, 'backup.dump');
+  await fetchBackupFile({
+    store: options.store,
+    key: manifest.location.key,
+    destination: dumpFile,
+    expectedSha256: manifest.sha256,
+    ...(key ? { encryptionKey: key } : {}),
+  });
+  const pgRestore = await findPgTool('pg_restore', {
+    minMajor: dumpMajor(manifest),
+    ...(options.pgRestorePath ? { explicitPath: options.pgRestorePath } : {}),
+  });
+  const listed = await runTool(pgRestore.path, ['--list', dumpFile], {});
+  if (listed.code !== 0) {
+    throw restoreFailed(`pg_restore cannot read the backup: ${firstLines(listed.stderr)}`, {
+      hint: 'The file matched its SHA-256, so pg_restore is likely older than the pg_dump that wrote it. Nothing was changed.',
+    });
+  }
+  return {
+    dumpFile,
+    pgRestore,
+    toc: parseToc(listed.stdout, [...scope.wholeSchemas, ...scope.partialSchemas]),
+    step: `Fetch ${manifest.location.key} from the ${options.store.kind} store, check its SHA-256 against the manifest${key ? ' and decrypt it' : ''}`,
+  };
+}
+
+async function beginRestoreTransaction(
+  client: Client,
+  dryRun: boolean,
+  lockTimeoutMs: number,
+): Promise<void> {
+  await client.query(dryRun ? 'BEGIN READ ONLY' : 'BEGIN');
+  // Catalog names come back schema-qualified; statement_timeout off as in pg_restore's own session.
+  await client.query(
+    `SELECT set_config('search_path', '', true), set_config('lock_timeout', $1, true),
+            set_config('statement_timeout', '0', true), set_config('idle_in_transaction_session_timeout', '0', true),
+            set_config('row_security', 'off', true)`,
+    [`${lockTimeoutMs}ms`],
+  );
+}
+
+/** pg_restore must be able to produce everything the restore would run. */
+async function checkScript(archive: Archive, listFile: string): Promise<void> {
+  const check = await runTool(
+    archive.pgRestore.path,
+    ['--use-list', listFile, `--file=${devNull}`, archive.dumpFile],
+    {},
+  );
+  if (check.code !== 0) {
+    throw restoreFailed(`pg_restore cannot produce the restore script: ${firstLines(check.stderr)}`);
   }
 }

@@ -23,6 +23,9 @@ import type { RestoreScope } from './types.js';
 /* Plan: what to drop, what to restore, what to put back. */
 
 export interface RestorePlan {
+  /** The schemas emptied or dropped: those of the backup and those created since. */
+  replacedSchemas: string[];
+  createdSince: string[];
   steps: string[];
   before: Statement[];
   after: Statement[];
@@ -262,5 +265,13 @@ export async function planRestore(
     steps.push(
       manifest.publications ? `Add ${step}, as in the backup` : `Add ${step} again, if the backup has it`,
     );
-  return { steps, before, after, keep, unsafe: [...new Set(unsafe)].sort() };
+  return {
+    replacedSchemas: [...kept, ...dropped],
+    createdSince: targets.createdSince,
+    steps,
+    before,
+    after,
+    keep,
+    unsafe: [...new Set(unsafe)].sort(),
+  };
 }
