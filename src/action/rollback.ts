@@ -41,6 +41,7 @@ export async function runRollback(): Promise<void> {
         backupId,
         ...common,
         ...(booleanInput('allow-other-target', false) ? { allowOtherTarget: true } : {}),
+        ...(booleanInput('discard-writes-since-backup', false) ? { discardWritesSinceBackup: true } : {}),
       })
     : await rollback(config, { to: to as string, ...common });
   core.setOutput('status', result.status);
