@@ -1,8 +1,13 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { ADVISORY_LOCK_KEYS } from '../src/core/db/lock.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
+import { rejection } from './harness/errors.js';
+import { fakePgDump } from './harness/fake-tools.js';
 import { GATE_NEUTRAL, seedProductionRows, sleepsInProduction } from './harness/gate.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 import { startProxy } from './harness/proxy.js';
@@ -154,5 +159,68 @@ describe('a connection lost during apply', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('a backup that makes no progress', () => {
+  let scratch: string;
+  beforeEach(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'supagate-stall-'));
+  });
+  afterEach(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  /** The plan's schema-only clone gets the real pg_dump; the backup's dump runs `body`. */
+  async function backupStalls(body: string) {
+    project = await createProject(
+      migrations({
+        '1_a': 'create table public.a (id int);\nalter table public.a enable row level security;',
+      }),
+    );
+    const pgDump = await fakePgDump(
+      scratch,
+      `case "$*" in *--schema-only*) exec pg_dump "$@";; esac\n${body}`,
+    );
+    const before = await snapshot(db);
+    const started = Date.now();
+    const error = await rejection(
+      apply(
+        project.config(db.url, {
+          ...GATE_NEUTRAL,
+          backup: 'on',
+          backupDir: join(scratch, 'backups'),
+          pgDumpPath: pgDump,
+          stallTimeoutMs: '1500ms',
+        }),
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(error.code).toBe('BACKUP_FAILED');
+    expect(await readdir(join(scratch, 'backups')).catch(() => [])).toEqual([]);
+    expect(await lockIsFree()).toBe(true);
+    expect(await snapshot(db)).toEqual(before);
+    return error;
+  }
+
+  it('a pg_dump that hangs is stopped after the stall timeout: nothing stored, nothing applied, lock free', async () => {
+    const error = await backupStalls("printf 'PGDMP a little'\nexec sleep 60");
+    expect(error.message).toBe(
+      'The backup stalled: no progress for 1.5 s. It was stopped; nothing was stored and nothing was applied',
+    );
+    expect(error.hint).toContain('--stall-timeout');
+    const rerun = await apply((project as TestProject).config(db.url, GATE_NEUTRAL));
+    expect(rerun.status).toBe('applied');
+  });
+
+  it('a pg_dump waiting on a lock: the stall names the session that blocks it', async () => {
+    // Another session asks for an exclusive lock: queued behind the backup's snapshot, it blocks pg_dump.
+    const error = await backupStalls(
+      `PGAPPNAME=locker psql -c "begin; lock table public.production_rows in access exclusive mode; select pg_sleep(20)" >/dev/null 2>&1 &\nsleep 0.5\nexec pg_dump "$@"`,
+    );
+    expect(error.message).toMatch(
+      /^The backup stalled: no progress for 1\.5 s \(pg_dump waits for a lock, blocked by backend \d+, application "locker"\)\. It was stopped/,
+    );
+    expect(error.hint).toContain('session holding the lock');
   });
 });

@@ -226,6 +226,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--lock-timeout <duration>', 'lock_timeout for migration statements', '5s')
     .option('--statement-timeout <duration>', 'statement_timeout for migration statements (0: none)', '30min')
     .option('--lock-retries <n>', 'retries of a migration that hit lock_timeout', '3')
+    .option(
+      '--stall-timeout <duration>',
+      'stop a backup that makes no progress this long (pg_dump writes nothing, a count waits on a lock); 0: never',
+      '5min',
+    )
     .addOption(
       new Option('--backup <on|off>', 'verified backup before anything changes; off must be explicit')
         .choices(['on', 'off'])
@@ -282,6 +287,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           lockTimeout?: string;
           statementTimeout?: string;
           lockRetries?: string;
+          stallTimeout?: string;
           backup?: string;
           backupStore?: string;
           backupDir?: string;
@@ -308,6 +314,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                   lockTimeoutMs: flags.lockTimeout,
                   statementTimeoutMs: flags.statementTimeout,
                   lockRetries: flags.lockRetries,
+                  stallTimeoutMs: flags.stallTimeout,
                   backup: flags.backup,
                   backupStore: flags.backupStore,
                   backupDir: flags.backupDir,

@@ -29,6 +29,8 @@ export interface SupagateConfig {
   lockTimeoutMs: number;
   /** `statement_timeout` for migration statements. 0 disables it. */
   statementTimeoutMs: number;
+  /** A backup that makes no progress this long (pg_dump writes nothing, a count waits on a lock) is stopped. 0: never. */
+  stallTimeoutMs: number;
   /** Retries of a migration whose statement hit lock_timeout. */
   lockRetries: number;
   atomic: AtomicMode;
@@ -103,6 +105,7 @@ export const DEFAULTS: Omit<
   lockWaitMs: 5 * 60_000,
   lockTimeoutMs: 5_000,
   statementTimeoutMs: 30 * 60_000,
+  stallTimeoutMs: 5 * 60_000,
   lockRetries: 3,
   atomic: 'per-migration',
   includeAll: false,
@@ -157,6 +160,7 @@ function buildConfig(input: ConfigInput): SupagateConfig {
       pick('statementTimeoutMs'),
       DEFAULTS.statementTimeoutMs,
     ),
+    stallTimeoutMs: duration('stall-timeout', pick('stallTimeoutMs'), DEFAULTS.stallTimeoutMs),
     lockRetries: count('lock-retries', pick('lockRetries'), DEFAULTS.lockRetries),
     atomic: atomicMode(pick('atomic')),
     includeAll: flag('include-all', pick('includeAll'), DEFAULTS.includeAll),

@@ -30,6 +30,7 @@ import {
   notifyPostgrest,
 } from './lost-connection.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
+import { watchBackupForStall } from './stall.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
 import {
   type CountProgress,
@@ -196,9 +197,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     };
     await options.hooks?.beforeApply?.(context);
     // Backup first: when it fails or cannot be verified, this throws and nothing is applied.
-    const manifest = store
-      ? await backupBeforeChange(config, url, store, newestApplied(status), { signal: controller.signal })
-      : undefined;
+    const manifest = store ? await watchedBackup(config, url, store, status, controller) : undefined;
     const snapshot = verifier ? await verifier.snapshot() : undefined;
     const record: RecordContext = {
       actor: config.actor ?? null,
@@ -259,11 +258,31 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     if (!failure) await options.hooks?.afterApply?.(context, outcome);
     return outcome;
   } catch (error) {
+    // A stalled backup's queries were cancelled: the abort's reason says why.
+    if (controller.signal.reason instanceof SupagateError) throw controller.signal.reason;
     throw lostBeforeMigrations(error, connection?.target);
   } finally {
     forgetInterrupt?.();
     await release?.();
     await disconnect(connection);
+  }
+}
+
+/** The backup, stopped when it makes no progress for stallTimeoutMs (or on interrupt). */
+async function watchedBackup(
+  config: SupagateConfig,
+  url: string,
+  store: BackupStore,
+  status: MigrationStatus,
+  controller: AbortController,
+) {
+  const watch = watchBackupForStall({ url, store, timeoutMs: config.stallTimeoutMs, controller });
+  try {
+    return await backupBeforeChange(config, url, watch.store, newestApplied(status), {
+      signal: controller.signal,
+    });
+  } finally {
+    watch.stop();
   }
 }
 
