@@ -1,7 +1,7 @@
-import type { BackupManifest } from '../backup/manifest.js';
+import type { BackupManifest, PolicySnapshot } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
 import { ident, literal, type Statement } from './errors.js';
-import { addMembershipSql } from './policies.js';
+import { addMembershipSql, createPolicySql } from './policies.js';
 import type { TocEntry } from './toc.js';
 
 /*
@@ -206,4 +206,46 @@ export async function referencingRows(
     }
   }
   return unsafe;
+}
+
+/**
+ * Policies on tables outside the restore that use what it replaces. Those of the tables whose rows
+ * it restores come back with them, those of the policy-only tables are put back as recorded; any
+ * other would be lost: unsafe, with the SQL that drops it before the restore and creates it after.
+ */
+export async function policiesOnOtherTables(
+  client: Client,
+  policyOids: number[],
+  partialOids: number[],
+  policyOnlyOids: number[],
+): Promise<{ cascaded: Set<string>; unsafe: string[]; fix: string[] }> {
+  const cascaded = new Set<string>();
+  const unsafe: string[] = [];
+  const drops: string[] = [];
+  const creates: string[] = [];
+  if (policyOids.length === 0) return { cascaded, unsafe, fix: [] };
+  // search_path is empty here: expressions come back schema-qualified, valid anywhere.
+  const { rows } = await client.query<
+    PolicySnapshot & { table_oid: number; table: string; description: string }
+  >(
+    `SELECT p.polrelid::int8::float8 AS table_oid, format('%I.%I', n.nspname, c.relname) AS table, p.polname AS name,
+            pg_describe_object('pg_policy'::regclass, p.oid, 0) AS description,
+            CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command,
+            p.polpermissive AS permissive,
+            ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END FROM unnest(p.polroles) AS r) AS roles,
+            pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS "withCheck"
+       FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE p.oid = ANY($1::oid[]) ORDER BY 2, 3`,
+    [policyOids],
+  );
+  for (const row of rows) {
+    if (partialOids.includes(Number(row.table_oid))) {
+      cascaded.add(`${row.table_oid}\u0000${row.name}`);
+    } else if (!policyOnlyOids.includes(Number(row.table_oid))) {
+      unsafe.push(row.description);
+      drops.push(`DROP POLICY ${ident(row.name)} ON ${row.table}`);
+      creates.push(createPolicySql(row.table, row));
+    }
+  }
+  return { cascaded, unsafe, fix: [...drops, ...creates] };
 }

@@ -82,13 +82,22 @@ function truncate(text: string, max = 300): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-export function unsafeDependents(manifest: BackupManifest, dependents: string[]): SupagateError {
+export function unsafeDependents(
+  manifest: BackupManifest,
+  dependents: string[],
+  fix: string[] = [],
+): SupagateError {
+  const drops = fix.filter((sql) => sql.startsWith('DROP '));
+  const creates = fix.filter((sql) => !sql.startsWith('DROP '));
+  const covered = drops.length === dependents.length;
   return new SupagateError(
     'RESTORE_UNSAFE',
     `Restoring backup ${manifest.id} would drop ${dependents.length} object${dependents.length === 1 ? '' : 's'} outside what it restores, which depend on objects it replaces and would not come back: ${describeList(dependents, 10)}`,
     {
-      hint: 'Drop them first and re-create them after the restore (or restore by hand with pg_restore). Nothing was changed.',
-      details: { backupId: manifest.id, dependents },
+      hint: covered
+        ? `Put ${dependents.length === 1 ? 'it' : 'them'} out of the way, restore, and put ${dependents.length === 1 ? 'it' : 'them'} back. Before: ${drops.map((sql) => `${sql};`).join(' ')} After: ${creates.map((sql) => `${sql};`).join(' ')} Nothing was changed.`
+        : 'Drop them first and re-create them after the restore (or restore by hand with pg_restore). Nothing was changed.',
+      details: { backupId: manifest.id, dependents, ...(covered ? { fix } : {}) },
     },
   );
 }

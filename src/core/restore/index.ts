@@ -9,6 +9,7 @@ import { type FoundTool, findPgTool, firstLines, runTool } from '../db/pgtools.j
 import { redact } from '../db/redact.js';
 import { runRestoreScript } from '../db/restore-script.js';
 import { SupagateError } from '../errors.js';
+import { onInterrupt, removeOnInterrupt } from '../interrupt.js';
 import { readHistoryEntries, recordRestore } from './audit.js';
 import { checkTarget, dumpMajor, requireKey, restoredTables, restoreScope } from './checks.js';
 import { restoreFailed, runStatement, unsafeDependents } from './errors.js';
@@ -81,6 +82,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const scope = restoreScope(manifest);
   const key = manifest.encryption === 'none' ? undefined : requireKey(options, manifest);
   const workDir = await mkdtemp(join(tmpdir(), 'supagate-restore-'));
+  // The decrypted dump must not outlive an interrupt; an open restore transaction is rolled back
+  // by ending its connection (the server rolls back what a vanished client began).
+  const forgetWorkDir = removeOnInterrupt(workDir, 'the decrypted backup being restored');
+  let forgetConnection: (() => void) | undefined;
   let connection: Connection | undefined;
   let open = false;
   try {
@@ -90,6 +95,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       ...(dryRun ? { readOnly: true } : {}),
     });
     const client = connection.client;
+    forgetConnection = onInterrupt('the restore transaction', async () => {
+      await client.end();
+      return 'ended the restore transaction: nothing of it was committed';
+    });
     await beginRestoreTransaction(client, dryRun, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     open = true;
     const history = await readHistoryEntries(client);
@@ -97,7 +106,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       lock: !dryRun,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     });
-    if (plan.unsafe.length > 0) throw unsafeDependents(manifest, plan.unsafe);
+    if (plan.unsafe.length > 0) throw unsafeDependents(manifest, plan.unsafe, plan.fix);
     const writes = await writesSinceBackup(
       client,
       manifest,
@@ -165,11 +174,13 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     if (error instanceof SupagateError) throw error;
     throw restoreFailed(redact(error instanceof Error ? error.message : String(error)), { cause: error });
   } finally {
+    forgetConnection?.();
     if (connection) {
       if (open) await connection.client.query('ROLLBACK').catch(() => {});
       await disconnect(connection);
     }
     await rm(workDir, { recursive: true, force: true });
+    forgetWorkDir();
   }
 }
 

@@ -3,7 +3,12 @@ import type { Client } from '../db/connect.js';
 import { HISTORY_SCHEMA } from '../migrations/history.js';
 import { MANAGED_SCHEMAS } from '../schema/model.js';
 import { dependencyClosure, existingOids } from './closure.js';
-import { publicationRestores, recreatableTriggers, referencingRows } from './dependents.js';
+import {
+  policiesOnOtherTables,
+  publicationRestores,
+  recreatableTriggers,
+  referencingRows,
+} from './dependents.js';
 import { keptSchemaStatements } from './drops.js';
 import { entriesToRestore } from './entries.js';
 import {
@@ -31,6 +36,8 @@ export interface RestorePlan {
   after: Statement[];
   keep: TocEntry[];
   unsafe: string[];
+  /** SQL that puts the unsafe dependents out of the way and back (when it can be told), in order. */
+  fix: string[];
 }
 
 /** The schemas the restore replaces, as they exist in the target now. */
@@ -156,6 +163,7 @@ export async function planRestore(
   const before: Statement[] = [];
   const after: Statement[] = [];
   const unsafe: string[] = [];
+  const fix: string[] = [];
 
   const targets = await resolveTargets(client, manifest, scope);
   const { existing, kept, dropped, insideOids, keptOids, partialOid, partialOids } = targets;
@@ -179,21 +187,10 @@ export async function planRestore(
   const handled = new Set(['pg_policy', 'pg_trigger', 'pg_publication_rel', 'pg_publication_namespace']);
   for (const row of outside) if (!handled.has(row.catalog)) unsafe.push(row.description);
 
-  // Policies on other tables: those of the tables restored with their policies come back.
-  const cascadedPolicies = new Set<string>();
-  if (policyOids.length > 0) {
-    const { rows } = await client.query<{ table_oid: number; name: string; description: string }>(
-      `SELECT polrelid::int8::float8 AS table_oid, polname AS name, pg_describe_object('pg_policy'::regclass, oid, 0) AS description
-         FROM pg_policy WHERE oid = ANY($1::oid[])`,
-      [policyOids],
-    );
-    for (const row of rows) {
-      if (partialOids.includes(Number(row.table_oid)))
-        cascadedPolicies.add(`${row.table_oid}\u0000${row.name}`);
-      // Policies of the policy-only tables are all dropped first and put back afterwards.
-      else if (!policyOnlyOids.includes(Number(row.table_oid))) unsafe.push(row.description);
-    }
-  }
+  const policies = await policiesOnOtherTables(client, policyOids, partialOids, policyOnlyOids);
+  const cascadedPolicies = policies.cascaded;
+  unsafe.push(...policies.unsafe);
+  fix.push(...policies.fix);
 
   // Triggers on other tables calling a function the restore replaces: re-created when the
   // backup has that function.
@@ -273,5 +270,6 @@ export async function planRestore(
     after,
     keep,
     unsafe: [...new Set(unsafe)].sort(),
+    fix,
   };
 }

@@ -106,7 +106,7 @@ export function addMembershipSql(membership: PublicationMembership): string {
           END $supagate$`;
 }
 
-function createPolicySql(table: string, policy: PolicySnapshot): string {
+export function createPolicySql(table: string, policy: PolicySnapshot): string {
   const roles = policy.roles.map((role) => (role === 'public' ? 'PUBLIC' : ident(role))).join(', ');
   return [
     `CREATE POLICY ${ident(policy.name)} ON ${table}`,

@@ -1,0 +1,99 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseManifest } from '../src/core/backup/manifest.js';
+import { rollbackToBackup } from '../src/core/commands/rollback.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { rejection } from './harness/errors.js';
+import { exactState } from './harness/exact.js';
+import { type RoundTrip, roundTrip, withoutAudit } from './harness/round-trip.js';
+
+let db: TestDatabase;
+let trip: RoundTrip | undefined;
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  trip = undefined;
+});
+afterEach(async () => {
+  await trip?.cleanup();
+  await db.drop();
+});
+
+describe('backup manifests of earlier versions', () => {
+  it('a format-1 manifest (no managed state, keys or fingerprint) still restores', async () => {
+    trip = await roundTrip(db, {
+      existing: { '1_items': 'create table public.items (id int primary key, name text);' },
+      seed: `insert into public.items values (1, 'a'), (2, 'b');`,
+      underTest: {
+        '2_more': `alter table public.items add column price numeric;\ninsert into public.items values (3, 'c', 1);`,
+      },
+    });
+    const dir = trip.config().backupDir;
+    const key = `${trip.backupId}.manifest.json`;
+    expect(await readdir(dir)).toContain(key);
+    const manifest = JSON.parse(await readFile(join(dir, key), 'utf8'));
+    const { managed: _m, tableKeys: _k, schemaFingerprint: _f, ...older } = manifest;
+    await writeFile(join(dir, key), JSON.stringify({ ...older, formatVersion: 1 }));
+
+    // Apply again, then restore with the old manifest.
+    const before = await exactState(db);
+    const { apply } = await import('../src/core/commands/apply.js');
+    expect((await apply(trip.config())).status).toBe('applied');
+    const result = await rollbackToBackup(trip.config(), {
+      backupId: trip.backupId,
+      confirm: db.name,
+      discardWritesSinceBackup: true,
+    });
+    expect(result.status).toBe('rolled-back');
+    expect(result.restore?.schema).toBe('not-recorded');
+    expect(withoutAudit(await exactState(db), true)).toEqual(withoutAudit(before, true));
+  });
+
+  it('refuses a manifest of an unknown format, naming it', () => {
+    const error = (() => {
+      try {
+        parseManifest(
+          JSON.stringify({ formatVersion: 3, id: 'x', sha256: 'y', location: { key: 'z' } }),
+          'x.manifest.json',
+        );
+      } catch (caught) {
+        return caught as { code: string; message: string };
+      }
+      return undefined;
+    })();
+    expect(error?.code).toBe('BACKUP_STORE_FAILED');
+    expect(error?.message).toContain('x.manifest.json');
+  });
+
+  it('an unrestorable dependent is refused before anything changes, with a fix that works', async () => {
+    trip = await roundTrip(db, {
+      existing: {
+        '1_admin': `create function public.is_admin() returns boolean language sql stable set search_path = '' as $$ select false $$;`,
+      },
+      underTest: { '2_t': 'create table public.t (id int primary key);' },
+    });
+    await db.query(
+      `create policy "Admins read users" on auth.users for select using ((select public.is_admin()))`,
+    );
+    const before = await exactState(db);
+    const refused = await rejection(
+      rollbackToBackup(trip.config(), { backupId: trip.backupId, confirm: db.name }),
+    );
+    expect(refused.code).toBe('RESTORE_UNSAFE');
+    expect(refused.message).toContain('policy Admins read users on table auth.users');
+    expect(refused.hint).toContain('DROP POLICY "Admins read users" ON auth.users');
+    expect(refused.hint).toContain('CREATE POLICY "Admins read users" ON auth.users');
+    expect(await exactState(db)).toEqual(before);
+
+    // The fix the hint gives works.
+    const [drop, create] = (refused.details.fix as string[]) ?? [];
+    await db.query(drop as string);
+    const restored = await rollbackToBackup(trip.config(), { backupId: trip.backupId, confirm: db.name });
+    expect(restored.status).toBe('rolled-back');
+    await db.query(create as string);
+    expect(await db.query(`select policyname from pg_policies where tablename = 'users'`)).toEqual([
+      { policyname: 'Admins read users' },
+    ]);
+  });
+});
