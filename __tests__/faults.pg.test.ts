@@ -1,6 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
@@ -222,5 +224,72 @@ describe('a backup that makes no progress', () => {
       /^The backup stalled: no progress for 1\.5 s \(pg_dump waits for a lock, blocked by backend \d+, application "locker"\)\. It was stopped/,
     );
     expect(error.hint).toContain('session holding the lock');
+  });
+});
+
+/**
+ * A store on a tiny tmpfs, full or read-only. Mounting needs root (CAP_SYS_ADMIN): where the
+ * tests run without it, these are skipped.
+ */
+describe('a backup store that cannot be written', () => {
+  const run = promisify(execFile);
+  let mountPoint: string;
+  let mounted = false;
+  beforeEach(async () => {
+    mountPoint = await mkdtemp(join(tmpdir(), 'supagate-tinyfs-'));
+    mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=32k', 'tmpfs', mountPoint]).then(
+      () => true,
+      () => false,
+    );
+    project = await createProject(
+      migrations({
+        '1_a': 'create table public.a (id int);\nalter table public.a enable row level security;',
+      }),
+    );
+    await db.query(
+      'create table public.rows as select g as id, md5(g::text) as t from generate_series(1, 5000) g',
+    );
+  });
+  afterEach(async () => {
+    if (mounted) await run('umount', [mountPoint]);
+    await rm(mountPoint, { recursive: true, force: true });
+  });
+
+  async function storeFails(backupDir: string) {
+    const before = await snapshot(db);
+    const error = await rejection(
+      apply((project as TestProject).config(db.url, { ...GATE_NEUTRAL, backup: 'on', backupDir })),
+    );
+    expect(error.code).toBe('BACKUP_STORE_FAILED');
+    expect(`${error.message}${error.hint}`).not.toMatch(/INTERNAL|bug in supagate/);
+    expect(await lockIsFree()).toBe(true);
+    expect(await snapshot(db)).toEqual(before);
+    return error;
+  }
+
+  it('a full disk while the dump is written: the path, no partial file, nothing applied', async (context) => {
+    if (!mounted) context.skip();
+    const backupDir = join(mountPoint, 'backups');
+    await mkdir(backupDir);
+    // Leave one page: the dump of 5,000 rows does not fit.
+    await writeFile(join(mountPoint, 'filler'), Buffer.alloc(28 * 1024)).catch(() => {});
+    const error = await storeFails(backupDir);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^Could not write the backup file ${backupDir}/[\\w.-]+\\.dump: no space left on the device \\(ENOSPC\\)$`,
+      ),
+    );
+    expect(error.hint).toContain('--backup-dir');
+    expect(await readdir(backupDir)).toEqual([]);
+  });
+
+  it('a read-only store: the path and why', async (context) => {
+    if (!mounted) context.skip();
+    await mkdir(join(mountPoint, 'backups'));
+    await run('mount', ['-o', 'remount,ro', mountPoint]);
+    const error = await storeFails(join(mountPoint, 'backups'));
+    expect(error.message).toMatch(
+      /^Could not write the backup file .*: the file system is read-only \(EROFS\)$/,
+    );
   });
 });

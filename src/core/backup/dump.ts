@@ -394,6 +394,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   // Nothing may stay under the key; a store that failed cleaned up itself, this is belt and braces.
   await options.store.remove(options.key).catch(() => {});
   if (aborted) throw cancelled();
+  // A store that cannot write (full, read-only) is the cause; pg_dump was killed because of it.
+  if (stored.status === 'rejected' && (stored.reason as SupagateError)?.code === 'BACKUP_STORE_FAILED') {
+    throw stored.reason;
+  }
   // The gate's error: pg_dump failed or was killed.
   if (flowed.status === 'rejected' && flowed.reason instanceof SupagateError) throw flowed.reason;
   const reason = stored.status === 'rejected' ? stored.reason : (flowed as PromiseRejectedResult).reason;

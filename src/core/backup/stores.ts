@@ -87,8 +87,11 @@ export class DirectoryStore implements BackupStore {
 
   async put(key: string, stream: Readable): Promise<{ location: string }> {
     assertStoreKey(key);
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const final = join(this.dir, key);
+    await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      stream.destroy();
+      throw writeFailed(final, error);
+    });
     const temporary = join(this.dir, `.${key}.${randomBytes(6).toString('hex')}.tmp`);
     const forgetInterrupt = removeOnInterrupt(temporary, 'a partial backup file');
     try {
@@ -103,7 +106,7 @@ export class DirectoryStore implements BackupStore {
     } catch (error) {
       stream.destroy();
       await rm(temporary, { force: true });
-      throw error;
+      throw writeFailed(final, error);
     } finally {
       forgetInterrupt();
     }
@@ -133,6 +136,36 @@ export class DirectoryStore implements BackupStore {
     assertStoreKey(key);
     await rm(join(this.dir, key), { force: true });
   }
+}
+
+const WRITE_FAILURES: Record<string, [string, string]> = {
+  ENOSPC: ['no space left on the device', 'Free space there, or point --backup-dir at a disk with room.'],
+  EDQUOT: ['the disk quota is exhausted', 'Free space there, or point --backup-dir at a disk with room.'],
+  EACCES: ['permission denied', 'Let the user running supagate write there, or use another --backup-dir.'],
+  EPERM: [
+    'operation not permitted',
+    'Let the user running supagate write there, or use another --backup-dir.',
+  ],
+  EROFS: ['the file system is read-only', 'Use a --backup-dir on a writable disk.'],
+  ENOTDIR: ['a part of the path is a file, not a folder', 'Use a --backup-dir that is a folder.'],
+  // What Node's recursive mkdir reports on a read-only file system, too.
+  ENOENT: ['its folder is missing and could not be created', 'Use a --backup-dir on a writable disk.'],
+};
+
+/** A file system error while writing `path`: BACKUP_STORE_FAILED naming it (other errors pass through). */
+function writeFailed(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const known = code ? WRITE_FAILURES[code] : undefined;
+  if (!known) return error;
+  return new SupagateError(
+    'BACKUP_STORE_FAILED',
+    `Could not write the backup file ${path}: ${known[0]} (${code})`,
+    {
+      hint: `${known[1]} The partial file was removed; nothing was changed.`,
+      details: { path, errno: code },
+      cause: error,
+    },
+  );
 }
 
 /* ------------------------------------------------------------------------------------------ */
