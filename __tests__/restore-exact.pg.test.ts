@@ -173,3 +173,26 @@ insert into storage.buckets (id, name) values ('docs', 'docs');`,
     });
   }, 120_000);
 });
+
+describe('rollback --backup restores what migrations put on Supabase’s tables', () => {
+  it('a bucket, storage policies, a Realtime policy and a publication membership', async () => {
+    trip = await roundTrip(db, {
+      existing: {
+        '1_rooms': `create table public.rooms (id int primary key, name text);
+alter publication supabase_realtime add table public.rooms;
+insert into storage.buckets (id, name) values ('docs', 'docs');
+create policy "docs readable" on storage.objects for select to authenticated using (bucket_id = 'docs');`,
+      },
+      seed: `insert into public.rooms values (1, 'lobby');`,
+      underTest: {
+        '2_avatars': `insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true);
+create policy "avatars upload" on storage.objects for insert to authenticated with check (bucket_id = 'avatars');
+drop policy "docs readable" on storage.objects;
+create table public.messages (id int primary key, room int references public.rooms (id));
+alter publication supabase_realtime add table public.messages;
+alter publication supabase_realtime drop table public.rooms;
+create policy "room members listen" on realtime.messages for select to authenticated using (realtime.topic() like 'room:%');`,
+      },
+    });
+  });
+});

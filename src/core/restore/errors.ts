@@ -21,13 +21,7 @@ export async function runStatement(client: Client, statement: Statement): Promis
   }
 }
 
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-export function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
+export { quoteIdentifier as ident, quoteLiteral as literal } from '../sql/quote.js';
 
 export function describeList(items: string[], max = 8): string {
   if (items.length <= max) return items.join(', ');
