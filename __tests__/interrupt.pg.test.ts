@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -92,6 +92,16 @@ async function rerunCompletes(expected: string[]): Promise<void> {
   expect(rerun.applied.map((m) => m.version)).toEqual(expected);
 }
 
+/** The plan's copy of production's schema that the stand-in pg_dump left half-written. */
+async function partialCopy(): Promise<string> {
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith('supagate-clone-')) continue;
+    const file = join(tmpdir(), name, 'schema.dump');
+    if ((await readFile(file, 'utf8').catch(() => '')) === 'PGDMP partial') return join(tmpdir(), name);
+  }
+  throw new Error('no partial copy of the schema found');
+}
+
 describe('interrupts', () => {
   it('SIGINT during a migration: cancelled on the server, lock free, says what was applied, exit 130', async () => {
     const cli = spawnCli(applyArgs('--backup', 'off'));
@@ -180,5 +190,40 @@ describe('interrupts', () => {
     expect(isRunning(server?.pid as number)).toBe(false);
     expect(existsSync(folder)).toBe(false);
     expect(`${cli.output().stdout}${stderr}`).not.toMatch(/INTERNAL|\n\s+at /);
+  });
+
+  it("SIGINT while the plan copies production's schema: pg_dump stopped, the copy deleted, the server stopped", async () => {
+    const pgDump = await fakePgDump(
+      scratch,
+      `for a in "$@"; do case "$a" in --file=*) f="\${a#--file=}";; esac; done\nprintf 'PGDMP partial' > "$f"\nexec sleep 60`,
+    );
+    const cli = spawnCli([
+      'plan',
+      '--project-dir',
+      project.dir,
+      '--db-url',
+      db.url,
+      '--no-detect-local-supabase',
+      '--pg-dump',
+      pgDump,
+    ]);
+    // The stand-in pg_dump has written part of the copy and sleeps.
+    let dump: { pid: number; args: string } | undefined;
+    for (let i = 0; i < 600 && !dump && cli.child.exitCode === null; i++) {
+      dump = (await childProcesses(cli.child.pid as number)).find((p) => p.args === 'sleep 60');
+      if (!dump) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const copy = await partialCopy();
+    expect(existsSync(copy)).toBe(true);
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+    const { stderr } = cli.output();
+
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/✓ stopped pg_dump-\w+/);
+    expect(stderr).toContain(`✓ deleted the copy of production's schema (${copy})`);
+    expect(stderr).toContain('✓ stopped the embedded shadow server and deleted its folder');
+    expect(existsSync(copy)).toBe(false);
+    expect(isRunning(dump?.pid as number)).toBe(false);
   });
 });

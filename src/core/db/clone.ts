@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SupagateError } from '../errors.js';
+import { removeOnInterrupt } from '../interrupt.js';
 import { MANAGED_SCHEMAS, PLATFORM_EXTENSIONS, PLATFORM_PUBLICATIONS } from '../schema/model.js';
 import { quoteIdentifier } from '../sql/quote.js';
 import { type Client, connect, disconnect } from './connect.js';
@@ -45,6 +46,7 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
   const source = await connect(options.sourceUrl, { readOnly: true, applicationName: 'supagate clone' });
   const target = await connect(options.targetUrl, { applicationName: 'supagate clone' });
   const workDir = await mkdtemp(join(tmpdir(), 'supagate-clone-'));
+  const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
   try {
     const createdRoles = await copyRoles(source.client, target.client);
     const dumpFile = join(workDir, 'schema.dump');
@@ -127,6 +129,7 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
     };
   } finally {
     await rm(workDir, { recursive: true, force: true });
+    forgetInterrupt();
     await disconnect(source);
     await disconnect(target);
   }

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { SupagateError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import { redact } from './redact.js';
 
 /**
@@ -148,6 +149,14 @@ export interface ToolResult {
 export function runTool(path: string, args: string[], env: NodeJS.ProcessEnv): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tool = basename(path);
+    // A signal sent to supagate alone (not its process group) must not leave the tool running.
+    const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
+      child.kill('SIGTERM');
+      return Promise.resolve(`stopped ${tool}`);
+    });
+    child.once('exit', forgetInterrupt);
+    child.once('error', forgetInterrupt);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
