@@ -82,3 +82,8 @@ export function dumpMajor(manifest: BackupManifest): number {
 export function restoredTables(manifest: BackupManifest): string[] {
   return Object.keys(restoredRowCounts(manifest)).sort();
 }
+
+/** The backup was taken of this database (not restored into another on purpose). */
+export function isSameTarget(options: RestoreOptions): boolean {
+  return targetFingerprint(options.dbUrl) === options.manifest.target.fingerprint;
+}

@@ -11,13 +11,14 @@ import { runRestoreScript } from '../db/restore-script.js';
 import { SupagateError } from '../errors.js';
 import { onInterrupt, removeOnInterrupt } from '../interrupt.js';
 import { readHistoryEntries, recordRestore } from './audit.js';
-import { checkTarget, dumpMajor, requireKey, restoredTables, restoreScope } from './checks.js';
+import { checkTarget, dumpMajor, isSameTarget, requireKey, restoredTables, restoreScope } from './checks.js';
 import { restoreFailed, runStatement, unsafeDependents } from './errors.js';
 import { planRestore } from './plan.js';
 import { proveRestored } from './proof.js';
 import { sequenceFloors, sequenceValues } from './sequences.js';
 import { parseToc, type TocEntry } from './toc.js';
 import type { RestoreOptions, RestoreResult, RestoreScope } from './types.js';
+import { restoredRowCounts } from './verify.js';
 import { writesSinceBackup, writesWouldBeLost } from './writes.js';
 
 export { parseToc, type TocEntry } from './toc.js';
@@ -25,53 +26,53 @@ export type { RestoreOptions, RestoreResult } from './types.js';
 
 const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
 const FINAL_STEPS = (manifest: BackupManifest) => [
-  `Verify the row counts (${Object.keys(manifest.rowCounts).length} tables) and RLS (${Object.keys(manifest.rls).length} tables) against the manifest${manifest.consistentSnapshot ? '; any difference rolls everything back' : ''}`,
+  'Keep every sequence at or above the values it handed out; record the restore in the audit trail',
+  `Verify the row counts (${Object.keys(restoredRowCounts(manifest)).length} tables) and RLS (${Object.keys(manifest.rls).length} tables) against the manifest${manifest.schemaFingerprint ? ", and the schema against the backup's fingerprint" : ''}${manifest.consistentSnapshot ? '; any difference rolls everything back' : ''}`,
   'Tell PostgREST to reload its schema cache',
   'Commit',
 ];
 
 /**
- * Restore: puts the schemas a backup holds back to the state the backup recorded, in one
+ * Restore: puts every scope a migration can touch back to the state the backup recorded, in one
  * transaction.
  *
  * What returns to the backup's state:
- * - every schema the backup holds whole (`manifest.scope.schemas`: the user schemas and
- *   `supabase_migrations`, so history and audit too): objects created after the backup are
- *   gone, objects dropped since come back with their rows, rows are the backup's. Such a schema
- *   is dropped (`DROP SCHEMA … CASCADE`) and recreated from the dump, owner, privileges,
- *   default privileges and comment included. `public` is the exception: every database has it,
- *   PostgreSQL records its initial privileges (`pg_init_privs`), Supabase grants on it, and
- *   extensions often live in it. It is kept: its objects are dropped one by one (extension
- *   members stay, with their extension), its privileges are reset to the initial ones and the
- *   backup's grants re-applied, its default privileges (of the roles the restoring user can act
- *   for) and its comment are replaced by the backup's.
- * - each table the backup holds on its own (`manifest.scope.tables`: storage.buckets and
- *   storage.objects, which Supabase owns): its rows are deleted and the backup's loaded, its
- *   policies and RLS switches become the backup's. Only what differs is touched (Supabase may
- *   not let the restoring user alter its tables); the table's definition, triggers and
- *   indexes are Supabase's and stay.
+ * - every user schema the backup holds whole (`manifest.scope.schemas`): objects created after
+ *   the backup are gone, objects dropped since come back with their rows, rows are the backup's.
+ *   Such a schema is dropped (`DROP SCHEMA … CASCADE`) and recreated from the dump, owner,
+ *   privileges, default privileges and comment included. Two are kept and emptied object by
+ *   object instead: `public` (every database has it, PostgreSQL records its initial privileges,
+ *   Supabase grants on it, extensions live in it: their members stay; its privileges are reset
+ *   to the initial ones and the backup's re-applied) and `supabase_migrations`, whose audit
+ *   trail is append-only: the history comes back (or goes, when the backup had none), the audit
+ *   keeps every row and gains one for the restore.
+ * - user schemas created after the backup (a backup of everything lists every one that existed):
+ *   dropped.
+ * - each table the backup holds on its own (storage.buckets and storage.objects, which Supabase
+ *   owns): rows deleted and the backup's loaded, policies and RLS switches as the backup's.
+ * - what the manifest recorded outside the dump (format 2): triggers on Supabase's tables
+ *   (`on auth.users … execute function public.handle_new_user()`), extensions, publication
+ *   memberships, Realtime's policies.
+ *
+ * Before anything changes, rows written since the backup are counted per table (by the
+ * backup's highest key where there is one): the restore refuses to discard them unless told
+ * (`discardWritesSinceBackup`). Sequences are not set below values already handed out.
  *
  * Everything runs in one transaction on one connection, with `lock_timeout`: the tables are
  * locked first, the catalog is read under those locks, the drops run, then the SQL that
  * `pg_restore --use-list <filtered> --file=-` makes of the dump (COPY data streamed through
- * the same connection), then what must follow, then the verification (row counts and RLS
- * against the manifest), then COMMIT. Any failure — a statement, pg_restore itself, the
- * verification — rolls back: the database is exactly as it was before. (A backup whose dump did
- * not run in the manifest's snapshot, `consistentSnapshot: false`, may differ a little from its
- * counts: then a mismatch is reported, `ok: false`, and the restore is kept.)
+ * the same connection), then what must follow, then the proof (row counts and RLS against the
+ * manifest, the schema model's fingerprint against the recorded one), then COMMIT. Any failure
+ * rolls back: the database is exactly as it was before. (A backup whose dump did not run in the
+ * manifest's snapshot, `consistentSnapshot: false`, may differ a little: then a mismatch is
+ * reported, `ok: false`, and the restore is kept.)
  *
- * Objects outside those schemas that depend on objects the restore drops would be dropped by
- * the CASCADE without coming back. They are found first (pg_depend) and the restore refuses,
- * naming them (RESTORE_UNSAFE), except what it can put back exactly: policies of the tables it
- * restores (the dump has them), triggers on other tables whose function the backup has
- * (Supabase's `on auth.users … execute function public.handle_new_user()`: re-created with the
- * same definition), and publication memberships (re-added; pg_dump --schema does not dump them).
+ * Objects outside that scope that depend on objects the restore drops would be dropped by the
+ * CASCADE without coming back: they are found first (pg_depend) and the restore refuses,
+ * naming them (RESTORE_UNSAFE) with SQL that moves them out of the way where it can tell.
  *
- * Not restored: schemas created after the backup, roles, Supabase-managed schemas (auth, …),
- * the definition, triggers and indexes of tables restored on their own, and what lives outside
- * the restored schemas and was dropped after the backup (a trigger on auth.users, the
- * publication membership of a table dropped since: pg_dump --schema records neither).
- * A kept `public` keeps its owner. The caller takes the migration lock (rollback does); this
+ * Not restored: roles, Supabase-managed schemas (auth, …), the definition, triggers and indexes
+ * of tables restored on their own. The caller takes the migration lock (rollback does); this
  * function does not. While it runs, the restored tables are locked (ACCESS EXCLUSIVE).
  */
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
@@ -102,17 +103,22 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     await beginRestoreTransaction(client, dryRun, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     open = true;
     const history = await readHistoryEntries(client);
+    // Into another database (a copy, or on purpose): its own schemas and rows are not "since".
+    const sameTarget = isSameTarget(options);
     const plan = await planRestore(client, manifest, scope, archive.toc, {
       lock: !dryRun,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      dropSchemasCreatedSince: sameTarget,
     });
     if (plan.unsafe.length > 0) throw unsafeDependents(manifest, plan.unsafe, plan.fix);
-    const writes = await writesSinceBackup(
-      client,
-      manifest,
-      plan.replacedSchemas,
-      scope.partialTables.map((t) => t.name),
-    );
+    const writes = sameTarget
+      ? await writesSinceBackup(
+          client,
+          manifest,
+          plan.replacedSchemas,
+          scope.partialTables.map((t) => t.name),
+        )
+      : [];
     if (writes.length > 0 && !dryRun && !options.discardWritesSinceBackup)
       throw writesWouldBeLost(manifest, writes);
     const listFile = join(workDir, 'restore.list');

@@ -58,8 +58,9 @@ async function resolveTargets(
   client: Client,
   manifest: BackupManifest,
   scope: RestoreScope,
+  dropSchemasCreatedSince: boolean,
 ): Promise<Targets> {
-  const createdSince = await schemasCreatedSince(client, manifest, scope);
+  const createdSince = dropSchemasCreatedSince ? await schemasCreatedSince(client, manifest, scope) : [];
   const candidates = [...new Set([...scope.wholeSchemas, HISTORY_SCHEMA, ...createdSince])];
   const { rows: schemaRows } = await client.query<{ name: string; oid: number }>(
     `SELECT nspname AS name, oid::int8::float8 AS oid FROM pg_namespace WHERE nspname = ANY($1::text[])`,
@@ -157,7 +158,7 @@ export async function planRestore(
   manifest: BackupManifest,
   scope: RestoreScope,
   toc: TocEntry[],
-  options: { lock: boolean; lockTimeoutMs: number },
+  options: { lock: boolean; lockTimeoutMs: number; dropSchemasCreatedSince: boolean },
 ): Promise<RestorePlan> {
   const steps: string[] = [];
   const before: Statement[] = [];
@@ -165,7 +166,7 @@ export async function planRestore(
   const unsafe: string[] = [];
   const fix: string[] = [];
 
-  const targets = await resolveTargets(client, manifest, scope);
+  const targets = await resolveTargets(client, manifest, scope, options.dropSchemasCreatedSince);
   const { existing, kept, dropped, insideOids, keptOids, partialOid, partialOids } = targets;
   const policyOnly = await policyOnlyTables(client, manifest);
   const policyOnlyOids = policyOnly.present.map((t) => t.oid);
