@@ -103,22 +103,25 @@ async function partialCopy(): Promise<string> {
 }
 
 describe('interrupts', () => {
-  it('SIGINT during a migration: cancelled on the server, lock free, says what was applied, exit 130', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s during a migration: cancelled on the server, lock free, says what was applied, exit %i', async (signal, exit) => {
     const cli = spawnCli(applyArgs('--backup', 'off'));
     await applySleeping(cli);
-    cli.child.kill('SIGINT');
+    cli.child.kill(signal);
     const { code } = await cli.exited;
     const { stdout, stderr } = cli.output();
 
-    expect(code).toBe(130);
-    expect(stderr).toContain('Interrupted (SIGINT): stopping and cleaning up…');
+    expect(code).toBe(exit);
+    expect(stderr).toContain(`Interrupted (${signal}): stopping and cleaning up…`);
     expect(stderr).toMatch(
       /✓ cancelled the statement apply was running on the server \(backend \d+\); its transaction was rolled back/,
     );
     expect(stderr).toMatch(/✓ released the migration lock on database "t_\w+" on 127\.0\.0\.1:\d+/);
     expect(stderr).toContain('✓ applied before the interrupt (in the history): 1_a.sql');
     expect(stderr).toContain('✓ not applied: 2_b.sql, 3_c.sql; run apply again to continue');
-    expect(stderr).toContain('Stopped by SIGINT; exit code 130.');
+    expect(stderr).toContain(`Stopped by ${signal}; exit code ${exit}.`);
     expect(`${stdout}${stderr}`).not.toMatch(/INTERNAL|\n\s+at /);
     expect(await lockIsFree()).toBe(true);
     expect(await history()).toEqual(['1']);

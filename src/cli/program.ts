@@ -36,7 +36,10 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** Exit codes: 0 success, 1 error or refusal, 2 usage error, 3 plan has blocking findings (drift: production drifted). */
+/**
+ * Exit codes: 0 success, 1 error or refusal, 2 usage error, 3 plan has blocking findings (drift:
+ * production drifted). Interrupted: 130 (SIGINT), 143 (SIGTERM), see core/interrupt.ts.
+ */
 export const EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 } as const;
 
 interface CommonFlags {
