@@ -95,8 +95,10 @@ describe('rollback --backup and the rows written since the backup', () => {
     const safetyId = result.backup.status === 'taken' ? result.backup.id : '';
     expect(safetyId).not.toBe('');
     const text = renderRollback(result);
-    expect(text).toContain(`✓ Restored backup ${backupId}`);
-    expect(text).toContain('migration 2 pending again');
+    expect(text).toContain(`✓ Restored backup ${backupId} (`);
+    expect(text).toContain(
+      'schema public (1 table); the rows and policies of storage.buckets, storage.objects; the migration history (the audit trail kept, the restore added to it); migration 2 pending again.',
+    );
     expect(text).toContain("schema: matches the backup's fingerprint");
     expect(text).toContain(`They are kept in safety backup ${safetyId}`);
     expect(text).toContain(`supagate rollback --backup ${safetyId}`);

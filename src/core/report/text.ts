@@ -445,11 +445,18 @@ const SCHEMA_PROOF: Record<NonNullable<RollbackResult['restore']>['schema'], str
   'not-checked': 'not checked',
 };
 
+/** What a restore gave back, exactly: each whole schema with its tables, the tables restored on their own. */
 function restoredWhat(restore: NonNullable<RollbackResult['restore']>): string {
-  const schemas = restore.schemas.filter((schema) => schema !== 'supabase_migrations');
-  const parts = [
-    `${plural(restore.tables.length, 'table')}, rows and definitions, in ${schemas.length > 0 ? `schema${schemas.length === 1 ? '' : 's'} ${schemas.join(', ')}` : 'no whole schema'}`,
-  ];
+  const schemaOf = (table: string) => table.slice(0, table.indexOf('.'));
+  const whole = restore.schemas.filter((schema) => schema !== 'supabase_migrations');
+  const parts = whole.map((schema) => {
+    const tables = restore.tables.filter((table) => schemaOf(table) === schema);
+    return `schema ${schema} (${plural(tables.length, 'table')})`;
+  });
+  const own = restore.tables.filter(
+    (table) => !restore.schemas.includes(schemaOf(table)) && schemaOf(table) !== 'supabase_migrations',
+  );
+  if (own.length > 0) parts.push(`the rows and policies of ${own.join(', ')}`);
   if (restore.historyRestored)
     parts.push('the migration history (the audit trail kept, the restore added to it)');
   if (restore.schemasDropped.length > 0)
@@ -460,7 +467,7 @@ function restoredWhat(restore: NonNullable<RollbackResult['restore']>): string {
     parts.push(
       `migration${restore.revertedVersions.length === 1 ? '' : 's'} ${restore.revertedVersions.join(', ')} pending again`,
     );
-  return parts.join('; ');
+  return parts.join('; ') || 'nothing';
 }
 
 function writesLines(
