@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
@@ -163,6 +164,57 @@ describe('a connection lost during apply', () => {
     }
   });
 });
+
+describe('a connection lost before any migration ran', () => {
+  it('terminated during the plan: DB_CONNECTION_LOST, nothing applied, lock free, the re-run completes', async () => {
+    // Sleeps on the plan's shadow (no rows there), not in production.
+    project = await createProject(
+      migrations({
+        '1_a':
+          'create table public.a (id int);\nalter table public.a enable row level security;\nselect pg_sleep(3.25 * (1 - (select count(*) from public.production_rows)));',
+      }),
+    );
+    const before = await snapshot(db);
+    const running = apply(project.config(db.url, GATE_NEUTRAL)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await shadowSleeping();
+    const [session] = await db.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'supagate apply'`,
+    );
+    await db.query('SELECT pg_terminate_backend($1)', [session?.pid]);
+    const error = (await running) as { code?: string; message?: string; hint?: string };
+
+    expect(error?.code).toBe('DB_CONNECTION_LOST');
+    expect(error?.message).toMatch(
+      /^The (connection to|migration lock on) database "t_\w+" on 127\.0\.0\.1:\d+ was lost before any migration ran/,
+    );
+    expect(error?.hint).toContain('Nothing was applied');
+    expect(await lockIsFree()).toBe(true);
+    expect(await snapshot(db)).toEqual(before);
+    const rerun = await apply(project.config(db.url, GATE_NEUTRAL));
+    expect(rerun.status).toBe('applied');
+  });
+});
+
+/** Waits until the plan's shadow runs the migration that sleeps there. */
+async function shadowSleeping(): Promise<void> {
+  const shadow = new pg.Client({ connectionString: inject('shadowUrl') });
+  await shadow.connect();
+  try {
+    for (let i = 0; i < 600; i++) {
+      const { rows } = await shadow.query(
+        `SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(3.25 *%' AND pid <> pg_backend_pid()`,
+      );
+      if (rows.length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('the plan never ran the migration on its shadow');
+  } finally {
+    await shadow.end();
+  }
+}
 
 describe('a backup that makes no progress', () => {
   let scratch: string;

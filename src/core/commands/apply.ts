@@ -2,7 +2,7 @@ import { openBackupStore } from '../backup/open-store.js';
 import { assertKeyForStore, type BackupStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import { type Client, type Connection, connect, disconnect } from '../db/connect.js';
-import { acquireMigrationLock } from '../db/lock.js';
+import { acquireMigrationLock, holdsMigrationLock } from '../db/lock.js';
 import type { DatabaseTarget } from '../db/redact.js';
 import { registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
@@ -212,6 +212,8 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     };
 
     const client = connection.client;
+    // The plan and the backup take a while: the session may have been lost since, and the lock with it.
+    if (!(await holdsMigrationLock(client))) throw lockLost(connection.target);
     const run =
       config.atomic === 'all'
         ? await runUntilFailure([status.pending], (all) => runBatch(client, all, settings, record))
@@ -284,6 +286,16 @@ async function watchedBackup(
   } finally {
     watch.stop();
   }
+}
+
+function lockLost(target: DatabaseTarget): SupagateError {
+  return new SupagateError(
+    'DB_CONNECTION_LOST',
+    `The migration lock on ${target.label} was lost before any migration ran`,
+    {
+      hint: 'Nothing was applied. Run apply again.',
+    },
+  );
 }
 
 async function backendPid(client: Client): Promise<number> {

@@ -45,6 +45,17 @@ export async function acquireMigrationLock(client: Client, waitMs: number): Prom
   }
 }
 
+/** Whether this session still holds the lock: throws when the session itself is gone. */
+export async function holdsMigrationLock(client: Client): Promise<boolean> {
+  const { rows } = await client.query(
+    `SELECT 1 FROM pg_locks
+      WHERE pid = pg_backend_pid() AND locktype = 'advisory' AND granted
+        AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 2`,
+    [...ADVISORY_LOCK_KEYS],
+  );
+  return rows.length > 0;
+}
+
 async function describeHolder(client: Client): Promise<string> {
   const { rows } = await client.query<{ pid: number; application_name: string; since: string | null }>(
     `SELECT a.pid, a.application_name, to_char(a.backend_start, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS since
