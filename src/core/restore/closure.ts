@@ -8,10 +8,6 @@ export interface ClosureRow {
   internal: boolean;
 }
 
-export function existingOids(existing: Map<string, number>, schemas: string[]): number[] {
-  return schemas.map((schema) => existing.get(schema) as number);
-}
-
 /**
  * Every object a DROP … CASCADE of the dropped schemas and of the kept schemas' objects would
  * reach, through pg_depend: dependents (of a column: only those of that column), and the owner

@@ -2,13 +2,6 @@ import type { BackupManifest } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
 import { HISTORY_SCHEMA } from '../migrations/history.js';
 import { MANAGED_SCHEMAS } from '../schema/model.js';
-import { dependencyClosure, existingOids } from './closure.js';
-import {
-  policiesOnOtherTables,
-  publicationRestores,
-  recreatableTriggers,
-  referencingRows,
-} from './dependents.js';
 import { keptSchemaStatements } from './drops.js';
 import { entriesToRestore } from './entries.js';
 import {
@@ -19,7 +12,8 @@ import {
   runStatement,
   type Statement,
 } from './errors.js';
-import { managedStatements, managedTriggerOids } from './managed.js';
+import { managedStatements } from './managed.js';
+import { outsideDependents } from './outside.js';
 import { partialTableStatements } from './partial.js';
 import { policyOnlyStatements, policyOnlyTables } from './policies.js';
 import type { TocEntry } from './toc.js';
@@ -41,7 +35,7 @@ export interface RestorePlan {
 }
 
 /** The schemas the restore replaces, as they exist in the target now. */
-interface Targets {
+export interface Targets {
   existing: Map<string, number>;
   /** Kept and emptied object by object (`public`). */
   kept: string[];
@@ -160,117 +154,92 @@ export async function planRestore(
   toc: TocEntry[],
   options: { lock: boolean; lockTimeoutMs: number; dropSchemasCreatedSince: boolean },
 ): Promise<RestorePlan> {
-  const steps: string[] = [];
-  const before: Statement[] = [];
-  const after: Statement[] = [];
-  const unsafe: string[] = [];
-  const fix: string[] = [];
-
   const targets = await resolveTargets(client, manifest, scope, options.dropSchemasCreatedSince);
-  const { existing, kept, dropped, insideOids, keptOids, partialOid, partialOids } = targets;
   const policyOnly = await policyOnlyTables(client, manifest);
-  const policyOnlyOids = policyOnly.present.map((t) => t.oid);
-  steps.push(await lockTargets(client, scope, targets, options));
-
-  // Everything a DROP … CASCADE of the replaced objects would reach.
-  const closure = await dependencyClosure(client, existingOids(existing, dropped), keptOids, insideOids);
-  const outside = closure.filter((row) => !row.inside && !row.internal);
-  const policyOids = outside.filter((r) => r.catalog === 'pg_policy').map((r) => r.objid);
-  const managed = await managedStatements(client, manifest, insideOids);
-  const cascadedTriggers = outside.filter((r) => r.catalog === 'pg_trigger').map((r) => r.objid);
-  // A format-2 manifest recorded the triggers on Supabase's tables: those are put back as recorded.
-  const recordedTriggers = managed ? await managedTriggerOids(client, cascadedTriggers) : new Set<number>();
-  const triggerOids = cascadedTriggers.filter((oid) => !recordedTriggers.has(oid));
-  const publicationRelOids = outside.filter((r) => r.catalog === 'pg_publication_rel').map((r) => r.objid);
-  const publicationSchemaOids = outside
-    .filter((r) => r.catalog === 'pg_publication_namespace')
-    .map((r) => r.objid);
-  const handled = new Set(['pg_policy', 'pg_trigger', 'pg_publication_rel', 'pg_publication_namespace']);
-  for (const row of outside) if (!handled.has(row.catalog)) unsafe.push(row.description);
-
-  const policies = await policiesOnOtherTables(client, policyOids, partialOids, policyOnlyOids);
-  const cascadedPolicies = policies.cascaded;
-  unsafe.push(...policies.unsafe);
-  fix.push(...policies.fix);
-
-  // Triggers on other tables calling a function the restore replaces: re-created when the
-  // backup has that function.
-
-  const triggers = await recreatableTriggers(client, triggerOids, insideOids, toc);
-  after.push(...triggers.after);
-  unsafe.push(...triggers.unsafe);
-  const publications = await publicationRestores(client, manifest, publicationRelOids, publicationSchemaOids);
-  after.push(...publications.after);
-  if (partialOids.length > 0) unsafe.push(...(await referencingRows(client, partialOids, insideOids)));
-
-  const { first, firstSteps, last, lastSteps, restorePolicies } = await partialTableStatements(
+  const lockStep = await lockTargets(client, scope, targets, options);
+  const managed = await managedStatements(client, manifest, targets.insideOids);
+  const outside = await outsideDependents(client, manifest, targets, toc, {
+    policyOnlyOids: policyOnly.present.map((t) => t.oid),
+    triggersRecorded: managed !== undefined,
+  });
+  const partial = await partialTableStatements(
     client,
     manifest,
     scope,
-    partialOid,
-    cascadedPolicies,
+    targets.partialOid,
+    outside.cascadedPolicies,
   );
   const policyOnlyRestore = await policyOnlyStatements(client, manifest, policyOnly);
-  first.push(...policyOnlyRestore.before);
-  firstSteps.push(...policyOnlyRestore.steps);
-  after.push(...policyOnlyRestore.after);
+  const drops = await schemaDrops(client, targets);
+  const entries = await entriesToRestore(
+    client,
+    scope,
+    toc,
+    targets.kept,
+    targets.partialOids,
+    partial.restorePolicies,
+  );
+  return {
+    replacedSchemas: [...targets.kept, ...targets.dropped],
+    createdSince: targets.createdSince,
+    steps: [
+      lockStep,
+      ...partial.firstSteps,
+      ...policyOnlyRestore.steps,
+      ...drops.steps,
+      ...partial.lastSteps,
+      ...(managed?.steps ?? []),
+      restoreStep(entries.keep, entries.skippedDefaultAcls),
+      ...outside.steps,
+    ],
+    before: [
+      ...(managed?.first ?? []),
+      ...partial.first,
+      ...policyOnlyRestore.before,
+      ...drops.before,
+      ...partial.last,
+      ...(managed?.beforeScript ?? []),
+    ],
+    after: [...outside.after, ...policyOnlyRestore.after, ...(managed?.after ?? [])],
+    keep: entries.keep,
+    unsafe: [...new Set([...outside.unsafe, ...drops.unsafe])].sort(),
+    fix: outside.fix,
+  };
+}
 
-  before.push(...(managed?.first ?? []), ...first);
-  steps.push(...firstSteps);
-
-  for (const schema of dropped) {
+/** Drops of the schemas replaced whole, and the object-by-object emptying of the kept ones. */
+async function schemaDrops(
+  client: Client,
+  targets: Targets,
+): Promise<{ before: Statement[]; steps: string[]; unsafe: string[] }> {
+  const before: Statement[] = [];
+  const steps: string[] = [];
+  const unsafe: string[] = [];
+  for (const schema of targets.dropped) {
     before.push({ sql: `DROP SCHEMA ${ident(schema)} CASCADE`, what: `dropping schema ${schema}` });
     steps.push(
       `Drop schema ${schema} and everything in it (DROP SCHEMA … CASCADE); ${targets.createdSince.includes(schema) ? 'it was created after the backup' : 'the backup recreates it'}`,
     );
   }
-  for (const schema of kept) {
-    const statements = await keptSchemaStatements(client, schema, existing.get(schema) as number);
+  for (const schema of targets.kept) {
+    const statements = await keptSchemaStatements(client, schema, targets.existing.get(schema) as number);
     before.push(...statements.before);
     steps.push(...statements.steps);
     unsafe.push(...statements.unsafe);
   }
+  return { before, steps, unsafe };
+}
 
-  before.push(...last, ...(managed?.beforeScript ?? []));
-  steps.push(...lastSteps, ...(managed?.steps ?? []));
-  after.push(...(managed?.after ?? []));
-
-  const { keep, skippedDefaultAcls } = await entriesToRestore(
-    client,
-    scope,
-    toc,
-    kept,
-    partialOids,
-    restorePolicies,
-  );
-
+function restoreStep(keep: TocEntry[], skippedDefaultAcls: number): string {
   const kinds = new Map<string, number>();
   for (const entry of keep) kinds.set(entry.type ?? 'OTHER', (kinds.get(entry.type ?? 'OTHER') ?? 0) + 1);
-  steps.push(
-    `Restore ${keep.length} entries of the backup (${[...kinds]
-      .sort((a, b) => b[1] - a[1])
-      .map(([kind, n]) => `${n} ${kind}`)
-      .join(
-        ', ',
-      )}) with pg_restore --use-list, in the same transaction${skippedDefaultAcls > 0 ? `; ${skippedDefaultAcls} default privileges of roles the restoring user cannot act for are left as they are` : ''}`,
-  );
-  for (const trigger of triggers.recreated) {
-    steps.push(
-      `Re-create trigger ${trigger.name} on ${trigger.table} (it calls ${trigger.function}, which the restore replaces)`,
-    );
-  }
-  for (const step of publications.steps)
-    steps.push(
-      manifest.publications ? `Add ${step}, as in the backup` : `Add ${step} again, if the backup has it`,
-    );
-  return {
-    replacedSchemas: [...kept, ...dropped],
-    createdSince: targets.createdSince,
-    steps,
-    before,
-    after,
-    keep,
-    unsafe: [...new Set(unsafe)].sort(),
-    fix,
-  };
+  const counted = [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+  const skipped =
+    skippedDefaultAcls > 0
+      ? `; ${skippedDefaultAcls} default privileges of roles the restoring user cannot act for are left as they are`
+      : '';
+  return `Restore ${keep.length} entries of the backup (${counted}) with pg_restore --use-list, in the same transaction${skipped}`;
 }
