@@ -25,8 +25,8 @@ import { planForApply } from './gate.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
 import {
   afterLostConnection,
-  lostBeforeMigrations,
   lostConnection,
+  lostOutsideMigrations,
   notifyPostgrest,
 } from './lost-connection.js';
 import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
@@ -152,6 +152,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;
   let forgetInterrupt: (() => void) | undefined;
+  let appliedSoFar: AppliedMigration[] | undefined;
   const controller = new AbortController();
   try {
     connection = await connect(url, { applicationName: 'supagate apply' });
@@ -222,6 +223,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
             throwIfInterrupted();
             return applyMigration(client, migration, settings, record);
           });
+    appliedSoFar = run.done;
     const { applied, failure, notifiedPostgrest } = lostConnection(run.failure)
       ? await afterLostConnection(url, connection.target, status.pending, { ...run, failure: run.failure })
       : { applied: run.done, failure: run.failure, notifiedPostgrest: await notify(client, url, run) };
@@ -262,7 +264,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
   } catch (error) {
     // A stalled backup's queries were cancelled: the abort's reason says why.
     if (controller.signal.reason instanceof SupagateError) throw controller.signal.reason;
-    throw lostBeforeMigrations(error, connection?.target);
+    throw lostOutsideMigrations(error, connection?.target, appliedSoFar);
   } finally {
     forgetInterrupt?.();
     await release?.();

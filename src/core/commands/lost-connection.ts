@@ -12,13 +12,31 @@ import type { Migration } from '../migrations/model.js';
 /** How long apply keeps trying to reach a server that restarted, to read what it committed. */
 const RECHECK_MS = 20_000;
 
-/** A connection lost before any migration ran: nothing was applied. */
-export function lostBeforeMigrations(error: unknown, target: DatabaseTarget | undefined): unknown {
+/**
+ * A connection lost outside the migrations: before them nothing was applied; after them
+ * (`applied` set: verification, hooks) they are applied and only what followed did not finish.
+ */
+export function lostOutsideMigrations(
+  error: unknown,
+  target: DatabaseTarget | undefined,
+  applied?: AppliedMigration[],
+): unknown {
   if (error instanceof SupagateError || !isConnectionLost(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = redact(error instanceof Error ? error.message : String(error));
+  const label = target?.label ?? 'the database';
+  if (applied) {
+    return new SupagateError(
+      'DB_CONNECTION_LOST',
+      `The connection to ${label} was lost after applying ${applied.length} migration(s), before verification finished: ${message}`,
+      {
+        hint: `Applied: ${applied.map((m) => m.path.replace(/^.*\//, '')).join(', ') || 'none'} (\`supagate status\` shows the history). Run \`supagate verify\` once the database accepts connections.`,
+        cause: error,
+      },
+    );
+  }
   return new SupagateError(
     'DB_CONNECTION_LOST',
-    `The connection to ${target?.label ?? 'the database'} was lost before any migration ran: ${redact(message)}`,
+    `The connection to ${label} was lost before any migration ran: ${message}`,
     {
       hint: 'Nothing was applied, and the migration lock ended with the connection. Run apply again once the database accepts connections.',
       cause: error,
