@@ -97,3 +97,41 @@ describe('backup manifests of earlier versions', () => {
     ]);
   });
 });
+
+describe('the proof before COMMIT', () => {
+  it('a restored schema or count that differs from the manifest rolls everything back', async () => {
+    trip = await roundTrip(db, {
+      existing: { '1_items': 'create table public.items (id int primary key);' },
+      seed: 'insert into public.items values (1), (2);',
+      underTest: { '2_more': 'create table public.more (id int primary key);' },
+    });
+    const dir = trip.config().backupDir;
+    const key = `${trip.backupId}.manifest.json`;
+    const original = await readFile(join(dir, key), 'utf8');
+    const { apply } = await import('../src/core/commands/apply.js');
+    expect((await apply(trip.config())).status).toBe('applied');
+    const before = await exactState(db);
+
+    await writeFile(
+      join(dir, key),
+      JSON.stringify({ ...JSON.parse(original), schemaFingerprint: '0'.repeat(64) }),
+    );
+    const schema = await rejection(
+      rollbackToBackup(trip.config(), { backupId: trip.backupId, confirm: db.name }),
+    );
+    expect(schema.code).toBe('RESTORE_FAILED');
+    expect(schema.message).toContain('the schema differs from the one the backup recorded');
+    expect(schema.hint).toContain('Nothing was changed');
+    expect(withoutAudit(await exactState(db), true)).toEqual(withoutAudit(before, true));
+
+    const counts = JSON.parse(original);
+    counts.rowCounts['public.items'] = 3;
+    await writeFile(join(dir, key), JSON.stringify(counts));
+    const rows = await rejection(
+      rollbackToBackup(trip.config(), { backupId: trip.backupId, confirm: db.name }),
+    );
+    expect(rows.code).toBe('RESTORE_FAILED');
+    expect(rows.message).toContain('public.items has 2 rows, the backup 3');
+    expect(withoutAudit(await exactState(db), true)).toEqual(withoutAudit(before, true));
+  });
+});
