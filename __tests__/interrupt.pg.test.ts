@@ -12,7 +12,7 @@ import { GATE_NEUTRAL, seedProductionRows, sleepsInProduction } from './harness/
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
 /** The plan's schema-only clone gets the real pg_dump; the backup's dump writes a little, then hangs. */
-export const HANGS_ON_BACKUP = `case "$*" in *--schema-only*) exec pg_dump "$@";; esac
+const HANGS_ON_BACKUP = `case "$*" in *--schema-only*) exec pg_dump "$@";; esac
 printf 'PGDMP partial dump'
 exec sleep 60`;
 

@@ -26,6 +26,7 @@ describe('the interrupt registry', () => {
     });
     const forget = onInterrupt('gone', async () => {
       order.push('gone');
+      return undefined;
     });
     onInterrupt('dump', async () => {
       order.push('dump');

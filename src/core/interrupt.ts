@@ -12,7 +12,7 @@ import { SupagateError } from './errors.js';
 export type InterruptSignal = 'SIGINT' | 'SIGTERM';
 
 /** Lines saying what the cleanup did (or found not done). Throw to report a failure. */
-export type Cleanup = (signal: InterruptSignal) => Promise<string[] | string | undefined | void>;
+export type Cleanup = (signal: InterruptSignal) => Promise<string[] | string | undefined>;
 
 export const INTERRUPT_EXIT_CODES: Record<InterruptSignal, number> = { SIGINT: 130, SIGTERM: 143 };
 
