@@ -1,11 +1,15 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest } from '../src/core/backup/manifest.js';
+import { apply } from '../src/core/commands/apply.js';
 import { rollbackToBackup } from '../src/core/commands/rollback.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { rejection } from './harness/errors.js';
 import { exactState } from './harness/exact.js';
+import { GATE_NEUTRAL } from './harness/gate.js';
+import { createProject, migrations } from './harness/project.js';
 import { type RoundTrip, roundTrip, withoutAudit } from './harness/round-trip.js';
 
 let db: TestDatabase;
@@ -38,7 +42,6 @@ describe('backup manifests of earlier versions', () => {
 
     // Apply again, then restore with the old manifest.
     const before = await exactState(db);
-    const { apply } = await import('../src/core/commands/apply.js');
     expect((await apply(trip.config())).status).toBe('applied');
     const result = await rollbackToBackup(trip.config(), {
       backupId: trip.backupId,
@@ -108,7 +111,6 @@ describe('the proof before COMMIT', () => {
     const dir = trip.config().backupDir;
     const key = `${trip.backupId}.manifest.json`;
     const original = await readFile(join(dir, key), 'utf8');
-    const { apply } = await import('../src/core/commands/apply.js');
     expect((await apply(trip.config())).status).toBe('applied');
     const before = await exactState(db);
 
@@ -133,5 +135,38 @@ describe('the proof before COMMIT', () => {
     expect(rows.code).toBe('RESTORE_FAILED');
     expect(rows.message).toContain('public.items has 2 rows, the backup 3');
     expect(withoutAudit(await exactState(db), true)).toEqual(withoutAudit(before, true));
+  });
+});
+
+describe('extensions updated since the backup', () => {
+  it('are set back (ALTER EXTENSION UPDATE); without a script back, the restore says so and changes nothing', async () => {
+    const project = await createProject(
+      migrations({ '1_trgm': "create extension pg_trgm with schema extensions version '1.5';" }),
+    );
+    const backupDir = await mkdtemp(join(tmpdir(), 'supagate-backups-'));
+    try {
+      const config = project.config(db.url, {
+        ...GATE_NEUTRAL,
+        backup: 'on',
+        backupDir,
+        backupKey: 'e'.repeat(64),
+      });
+      expect((await apply({ ...config, backup: 'off' })).status).toBe('applied');
+      await project.write('supabase/migrations/2_t.sql', 'create table public.t (id int primary key);');
+      const applied = await apply(config);
+      const backupId = applied.backup.status === 'taken' ? applied.backup.id : '';
+      // As the owner would (a migration runs as a role that does not own it on the plan's shadow).
+      await db.query("alter extension pg_trgm update to '1.6'");
+      const dry = await rollbackToBackup(config, { backupId, dryRun: true });
+      expect(dry.restore?.steps).toContain('Set extension pg_trgm back from 1.6 to 1.5');
+      const before = await exactState(db);
+      const refused = await rejection(rollbackToBackup(config, { backupId, confirm: db.name }));
+      expect(refused.code).toBe('RESTORE_FAILED');
+      expect(refused.message).toContain('setting extension pg_trgm back to version 1.5');
+      expect(withoutAudit(await exactState(db), true)).toEqual(withoutAudit(before, true));
+    } finally {
+      await project.cleanup();
+      await rm(backupDir, { recursive: true, force: true });
+    }
   });
 });

@@ -121,7 +121,16 @@ function extensionStatements(
     steps.push(`Drop extension ${extension.name} (created after the backup)`);
   }
   for (const extension of backup) {
-    if (current.some((c) => c.name === extension.name)) continue;
+    const now = current.find((c) => c.name === extension.name);
+    if (now && now.version !== extension.version) {
+      // Fails (and rolls back) when the extension has no script between the two versions.
+      statements.push({
+        sql: `ALTER EXTENSION ${ident(extension.name)} UPDATE TO ${literal(extension.version)}`,
+        what: `setting extension ${extension.name} back to version ${extension.version}`,
+      });
+      steps.push(`Set extension ${extension.name} back from ${now.version} to ${extension.version}`);
+    }
+    if (now) continue;
     statements.push({
       sql: `CREATE EXTENSION IF NOT EXISTS ${ident(extension.name)} WITH SCHEMA ${ident(extension.schema)} VERSION ${literal(extension.version)}`,
       what: `creating extension ${extension.name} (dropped after the backup)`,
