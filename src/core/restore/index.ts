@@ -19,7 +19,7 @@ import { sequenceFloors, sequenceValues } from './sequences.js';
 import { parseToc, type TocEntry } from './toc.js';
 import type { RestoreOptions, RestoreResult, RestoreScope } from './types.js';
 import { restoredRowCounts } from './verify.js';
-import { writesSinceBackup, writesWouldBeLost } from './writes.js';
+import { type TableWrites, writesSinceBackup, writesWouldBeLost } from './writes.js';
 
 export { parseToc, type TocEntry } from './toc.js';
 export type { RestoreOptions, RestoreResult } from './types.js';
@@ -124,6 +124,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const listFile = join(workDir, 'restore.list');
     await writeFile(listFile, `${plan.keep.map((entry) => entry.line).join('\n')}\n`, { mode: 0o600 });
     const steps = [archive.step, ...plan.steps];
+    if (sameTarget) steps.splice(2, 0, writesStep(writes));
     const base = {
       backupId: manifest.id,
       schemas: scope.wholeSchemas,
@@ -257,4 +258,12 @@ async function checkScript(archive: Archive, listFile: string): Promise<void> {
   if (check.code !== 0) {
     throw restoreFailed(`pg_restore cannot produce the restore script: ${firstLines(check.stderr)}`);
   }
+}
+
+function writesStep(writes: TableWrites[]): string {
+  const how =
+    "rows above the backup's highest key, else more rows than it had; changed rows cannot be told apart";
+  return writes.length === 0
+    ? `Compare each table with the backup: no rows written since (${how})`
+    : `Compare each table with the backup: ${writes.length} table${writes.length === 1 ? ' has' : 's have'} rows written since, which the restore discards (${how})`;
 }
