@@ -2,9 +2,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { takeBackup } from '../src/core/backup/backup.js';
 import { parseManifest } from '../src/core/backup/manifest.js';
+import { DirectoryStore } from '../src/core/backup/stores.js';
 import { apply } from '../src/core/commands/apply.js';
 import { rollbackToBackup } from '../src/core/commands/rollback.js';
+import { restoreBackup } from '../src/core/restore/index.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { rejection } from './harness/errors.js';
 import { exactState } from './harness/exact.js';
@@ -167,6 +170,37 @@ describe('extensions updated since the backup', () => {
     } finally {
       await project.cleanup();
       await rm(backupDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a backup of named schemas', () => {
+  it('restores those schemas only: the history, other schemas and their rows stay', async () => {
+    const project = await createProject(
+      migrations({
+        '1_a':
+          'create table public.a (id int primary key);\ncreate schema other;\ncreate table other.b (id int);',
+      }),
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'supagate-backups-'));
+    try {
+      expect((await apply(project.config(db.url, GATE_NEUTRAL))).status).toBe('applied');
+      const store = new DirectoryStore(dir);
+      const manifest = await takeBackup({ dbUrl: db.url, store, scope: { schemas: ['public'] } });
+      await db.query(`insert into public.a values (1); insert into other.b values (1);
+        insert into supabase_migrations.schema_migrations (version, name) values ('2', 'by hand')`);
+      const history = await db.query('select version from supabase_migrations.schema_migrations order by 1');
+      const result = await restoreBackup({ dbUrl: db.url, store, manifest, discardWritesSinceBackup: true });
+      expect(result.ok).toBe(true);
+      expect(result.schemasDropped).toEqual([]);
+      expect(await db.query('select count(*)::int as n from public.a')).toEqual([{ n: 0 }]);
+      expect(await db.query('select count(*)::int as n from other.b')).toEqual([{ n: 1 }]);
+      expect(await db.query('select version from supabase_migrations.schema_migrations order by 1')).toEqual(
+        history,
+      );
+    } finally {
+      await project.cleanup();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

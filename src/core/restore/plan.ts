@@ -55,7 +55,9 @@ async function resolveTargets(
   dropSchemasCreatedSince: boolean,
 ): Promise<Targets> {
   const createdSince = dropSchemasCreatedSince ? await schemasCreatedSince(client, manifest, scope) : [];
-  const candidates = [...new Set([...scope.wholeSchemas, HISTORY_SCHEMA, ...createdSince])];
+  // A backup of everything that holds no history was taken before there was any: it goes.
+  const history = manifest.scope.kind === 'named' ? [] : [HISTORY_SCHEMA];
+  const candidates = [...new Set([...scope.wholeSchemas, ...history, ...createdSince])];
   const { rows: schemaRows } = await client.query<{ name: string; oid: number }>(
     `SELECT nspname AS name, oid::int8::float8 AS oid FROM pg_namespace WHERE nspname = ANY($1::text[])`,
     [candidates],
