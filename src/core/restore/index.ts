@@ -108,7 +108,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     const plan = await planRestore(client, manifest, scope, archive.toc, {
       lock: !dryRun,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-      dropSchemasCreatedSince: sameTarget,
+      sameTarget,
     });
     if (plan.unsafe.length > 0) throw unsafeDependents(manifest, plan.unsafe, plan.fix);
     const writes = sameTarget

@@ -25,15 +25,21 @@ export interface ManagedStatements {
   steps: string[];
 }
 
+/**
+ * Undefined for a format-1 manifest and for a backup of named schemas (what lies outside them is
+ * not its to restore). Into another database, what the backup does not have is that database's
+ * own: kept, but for triggers that call a function the restore replaces.
+ */
 export async function managedStatements(
   client: Client,
   manifest: BackupManifest,
   replacedSchemaOids: number[],
+  sameTarget: boolean,
 ): Promise<ManagedStatements | undefined> {
   const recorded = manifest.managed;
-  if (!recorded) return undefined;
-  const triggers = await triggerStatements(client, recorded.triggers, replacedSchemaOids);
-  const extensions = extensionStatements(recorded.extensions, await readExtensions(client));
+  if (!recorded || manifest.scope.kind === 'named') return undefined;
+  const triggers = await triggerStatements(client, recorded.triggers, replacedSchemaOids, sameTarget);
+  const extensions = extensionStatements(recorded.extensions, await readExtensions(client), sameTarget);
   return {
     first: triggers.first,
     beforeScript: extensions.statements,
@@ -46,6 +52,7 @@ async function triggerStatements(
   client: Client,
   backup: TriggerRecord[],
   replacedSchemaOids: number[],
+  sameTarget: boolean,
 ): Promise<{ first: Statement[]; after: Statement[]; steps: string[] }> {
   const current = await readManagedTriggers(client);
   const callsReplaced = await triggersCallingInto(client, replacedSchemaOids);
@@ -56,7 +63,8 @@ async function triggerStatements(
   for (const trigger of current) {
     const original = backup.find((b) => b.table === trigger.table && b.name === trigger.name);
     const key = `${trigger.table}\u0000${trigger.name}`;
-    if (original && sameTrigger(original, trigger) && !callsReplaced.has(key)) {
+    const unchanged = original && sameTrigger(original, trigger);
+    if ((unchanged || (!original && !sameTarget)) && !callsReplaced.has(key)) {
       kept.add(key);
       continue;
     }
@@ -108,11 +116,12 @@ function createTrigger(trigger: TriggerRecord): Statement[] {
 function extensionStatements(
   backup: ExtensionRecord[],
   current: ExtensionRecord[],
+  sameTarget: boolean,
 ): { statements: Statement[]; steps: string[] } {
   const statements: Statement[] = [];
   const steps: string[] = [];
   for (const extension of current) {
-    if (backup.some((b) => b.name === extension.name)) continue;
+    if (!sameTarget || backup.some((b) => b.name === extension.name)) continue;
     // No CASCADE: what still uses it after the drops is outside the restore, and must stop it.
     statements.push({
       sql: `DROP EXTENSION IF EXISTS ${ident(extension.name)}`,

@@ -52,9 +52,9 @@ async function resolveTargets(
   client: Client,
   manifest: BackupManifest,
   scope: RestoreScope,
-  dropSchemasCreatedSince: boolean,
+  sameTarget: boolean,
 ): Promise<Targets> {
-  const createdSince = dropSchemasCreatedSince ? await schemasCreatedSince(client, manifest, scope) : [];
+  const createdSince = sameTarget ? await schemasCreatedSince(client, manifest, scope) : [];
   // A backup of everything that holds no history was taken before there was any: it goes.
   const history = manifest.scope.kind === 'named' ? [] : [HISTORY_SCHEMA];
   const candidates = [...new Set([...scope.wholeSchemas, ...history, ...createdSince])];
@@ -154,12 +154,12 @@ export async function planRestore(
   manifest: BackupManifest,
   scope: RestoreScope,
   toc: TocEntry[],
-  options: { lock: boolean; lockTimeoutMs: number; dropSchemasCreatedSince: boolean },
+  options: { lock: boolean; lockTimeoutMs: number; sameTarget: boolean },
 ): Promise<RestorePlan> {
-  const targets = await resolveTargets(client, manifest, scope, options.dropSchemasCreatedSince);
+  const targets = await resolveTargets(client, manifest, scope, options.sameTarget);
   const policyOnly = await policyOnlyTables(client, manifest);
   const lockStep = await lockTargets(client, scope, targets, options);
-  const managed = await managedStatements(client, manifest, targets.insideOids);
+  const managed = await managedStatements(client, manifest, targets.insideOids, options.sameTarget);
   const outside = await outsideDependents(client, manifest, targets, toc, {
     policyOnlyOids: policyOnly.present.map((t) => t.oid),
     triggersRecorded: managed !== undefined,
