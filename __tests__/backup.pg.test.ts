@@ -215,6 +215,13 @@ describe('backups of a Supabase project', () => {
       withCheck: null,
     });
     expect(manifest.rls['storage.objects']?.policies).toHaveLength(2);
+    // Format 2: what migrations change outside the dump, the keys that tell new rows, the schema's fingerprint.
+    expect(manifest.formatVersion).toBe(2);
+    // The demo app puts no trigger on Supabase's tables (restore-exact.pg.test.ts has those).
+    expect(manifest.managed?.triggers).toEqual([]);
+    expect(manifest.managed?.extensions.map((e) => e.name)).toContain('plpgsql');
+    expect(manifest.tableKeys?.['public.posts']).toEqual({ column: 'id', max: expect.any(String) });
+    expect(manifest.schemaFingerprint).toMatch(/^[0-9a-f]{64}$/);
 
     const path = join(dir, manifest.location.key);
     expect(manifest.location).toEqual({ store: 'directory', key: manifest.location.key, location: path });
