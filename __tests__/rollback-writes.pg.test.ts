@@ -70,6 +70,19 @@ describe('rollback --backup and the rows written since the backup', () => {
     expect(await readdir(backupDir)).toEqual(files);
   });
 
+  it('refuses to discard them when no safety backup would keep them', async () => {
+    const before = await exactState(db);
+    const refused = await rejection(
+      rollbackToBackup(config({ backup: 'off', discardWritesSinceBackup: true }), {
+        backupId,
+        confirm: db.name,
+      }),
+    );
+    expect(refused.code).toBe('RESTORE_WOULD_LOSE_WRITES');
+    expect(refused.hint).toContain('The safety backup is off');
+    expect(await exactState(db)).toEqual(before);
+  });
+
   it('a wrong key is found before the safety backup too', async () => {
     const before = await exactState(db);
     const files = await readdir(backupDir);

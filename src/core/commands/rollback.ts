@@ -283,8 +283,11 @@ export async function rollbackToBackup(
           : { status: 'off' };
       return finish({ ...base, status: 'dry-run', restore: preflight, backup, notifiedPostgrest: false });
     }
-    if (preflight.writesSinceBackup.length > 0 && !discard)
-      throw writesWouldBeLost(manifest, preflight.writesSinceBackup);
+    const writes = preflight.writesSinceBackup;
+    // Discarded rows are kept in the safety backup: without one they would be gone for good.
+    if (writes.length > 0 && (!discard || config.backup !== 'on')) {
+      throw writesWouldBeLost(manifest, writes, { safetyBackupOff: config.backup !== 'on' });
+    }
     // The safety backup reads the history version from the database itself.
     const safety =
       config.backup === 'on' ? await backupBeforeChange(config, url, store, undefined) : undefined;

@@ -81,13 +81,19 @@ export function describeWrites(writes: TableWrites[]): string {
   );
 }
 
-export function writesWouldBeLost(manifest: BackupManifest, writes: TableWrites[]): SupagateError {
+export function writesWouldBeLost(
+  manifest: BackupManifest,
+  writes: TableWrites[],
+  options: { safetyBackupOff?: boolean } = {},
+): SupagateError {
   const rows = writes.reduce((sum, w) => sum + w.newRows, 0);
   return new SupagateError(
     'RESTORE_WOULD_LOSE_WRITES',
     `Restoring backup ${manifest.id} would discard ${rows} row${rows === 1 ? '' : 's'} written after it: ${describeWrites(writes)}`,
     {
-      hint: 'To restore anyway, say so: --discard-writes-since-backup (config discardWritesSinceBackup: true; Action input discard-writes-since-backup: true). The safety backup taken first keeps those rows, and its id is printed. Nothing was changed.',
+      hint: options.safetyBackupOff
+        ? 'The safety backup is off, so nothing would keep those rows: turn it on (--safety-backup on; Action input backup: on) and say to discard them (--discard-writes-since-backup; Action input discard-writes-since-backup: true). Nothing was changed.'
+        : 'To restore anyway, say so: --discard-writes-since-backup (config discardWritesSinceBackup: true; Action input discard-writes-since-backup: true). The safety backup taken first keeps those rows, and its id is printed. Nothing was changed.',
       details: { backupId: manifest.id, writes },
     },
   );
