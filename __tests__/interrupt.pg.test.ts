@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { ADVISORY_LOCK_KEYS } from '../src/core/db/lock.js';
@@ -228,5 +229,42 @@ describe('interrupts', () => {
     expect(stderr).toContain('✓ stopped the embedded shadow server and deleted its folder');
     expect(existsSync(copy)).toBe(false);
     expect(isRunning(dump?.pid as number)).toBe(false);
+  });
+
+  it('SIGINT during plan on a shadow server: the shadow database is dropped', async () => {
+    await project.write('supabase/migrations/4_slow_everywhere.sql', 'select pg_sleep(61);');
+    const cli = spawnCli([
+      'plan',
+      '--project-dir',
+      project.dir,
+      '--db-url',
+      db.url,
+      '--shadow-url',
+      inject('shadowUrl'),
+      '--no-detect-local-supabase',
+    ]);
+    const shadow = new pg.Client({ connectionString: inject('shadowUrl') });
+    await shadow.connect();
+    try {
+      let database: string | undefined;
+      for (let i = 0; i < 1200 && !database && cli.child.exitCode === null; i++) {
+        const { rows } = await shadow.query<{ datname: string }>(
+          `SELECT datname FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'select pg_sleep(61)%'`,
+        );
+        database = rows[0]?.datname;
+        if (!database) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(database).toMatch(/^supagate_shadow_/);
+      cli.child.kill('SIGINT');
+      const { code } = await cli.exited;
+      const { stderr } = cli.output();
+
+      expect(code).toBe(130);
+      expect(stderr).toContain('✓ dropped the shadow database');
+      const { rows } = await shadow.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      expect(rows).toEqual([]);
+    } finally {
+      await shadow.end();
+    }
   });
 });
