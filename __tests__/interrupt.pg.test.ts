@@ -178,11 +178,16 @@ describe('interrupts', () => {
     expect(server).toBeDefined();
     const folder = /-D (\S*supagate-pg-[^/\s]+)\/data/.exec(server?.args ?? '')?.[1] as string;
     expect(existsSync(folder)).toBe(true);
-    // The shadow runs the slow migration: a backend of the embedded server shows it in its title.
-    for (let i = 0; i < 1200; i++) {
-      const backends = await childProcesses(server?.pid as number);
-      if (backends.some((p) => /SELECT/.test(p.args))) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // The shadow runs the slow migration: a backend of the shadow database stays in SELECT.
+    const selecting = async () =>
+      (await childProcesses(server?.pid as number))
+        .filter((p) => /supagate_shadow_\w+ .*SELECT/.test(p.args))
+        .map((p) => p.pid);
+    for (let i = 0; i < 200; i++) {
+      const first = await selecting();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const now = await selecting();
+      if (first.some((pid) => now.includes(pid))) break;
     }
     cli.child.kill('SIGINT');
     const { code } = await cli.exited;
