@@ -60,6 +60,11 @@ describe('supagate CLI', () => {
     expect(top.stdout).toMatch(/status[\s\S]*apply/);
   });
 
+  it('offers the flags the restore and the backup watchdog name in their hints', async () => {
+    expect((await cli(['rollback', '--help'])).stdout).toContain('--discard-writes-since-backup');
+    expect((await cli(['apply', '--help'])).stdout).toContain('--stall-timeout');
+  });
+
   it('prints status as JSON with stable fields', async () => {
     const { code, stdout } = await cli(['status', '--json', '--project-dir', project.dir], {
       SUPAGATE_DB_URL: db.url,

@@ -62,6 +62,7 @@ export function configFromInputs(options: { readOnly?: boolean } = {}): Supagate
     dbUrl: (options.readOnly ? readOnlyUrl : undefined) ?? dbUrl,
     atomic: core.getInput('atomic'),
     lockWaitMs: core.getInput('lock-wait'),
+    stallTimeoutMs: core.getInput('stall-timeout'),
     lockTimeoutMs: core.getInput('lock-timeout'),
     statementTimeoutMs: core.getInput('statement-timeout'),
     lockRetries: core.getInput('lock-retries'),

@@ -406,6 +406,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option('--dry-run', 'print what would run, and change nothing')
     .option('--confirm <database>', 'required to change anything: the target database’s name')
     .option('--allow-other-target', 'restore a backup that was taken of another database')
+    .option(
+      '--discard-writes-since-backup',
+      'restore even though rows were written since the backup (they are kept in the safety backup)',
+    )
     .addOption(
       new Option('--safety-backup <on|off>', 'backup before rolling back')
         .choices(['on', 'off'])
@@ -428,6 +432,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           dryRun?: boolean;
           confirm?: string;
           allowOtherTarget?: boolean;
+          discardWritesSinceBackup?: boolean;
           safetyBackup?: string;
           backupStore?: string;
           backupDir?: string;
@@ -472,6 +477,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                   backupId: flags.backup,
                   ...common,
                   ...(flags.allowOtherTarget ? { allowOtherTarget: true } : {}),
+                  ...(flags.discardWritesSinceBackup ? { discardWritesSinceBackup: true } : {}),
                 })
               : rollback(config, { to: flags.to as string, ...common, ...progress });
           },
