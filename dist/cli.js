@@ -20,6 +20,8 @@ import {
   disconnect,
   dist_exports,
   drift,
+  installInterruptHandler,
+  interruptReceived,
   introducedLints,
   introspect,
   listBackups,
@@ -46,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-TIH7GJWF.js";
+} from "./chunk-7K57776S.js";
 import {
   __commonJS,
   __require,
@@ -4323,11 +4325,13 @@ async function runCli(argv, io) {
   const report = async (name, flags, work, render, exit, out) => {
     try {
       const result = await work();
+      if (interruptReceived()) return;
       io.stdout(`${flags.json ? renderJson(result, exit(result) === EXIT.ok) : render(result)}
 `);
       if (out) await writeReport(out, result, exit(result) === EXIT.ok);
       exitCode = exit(result);
     } catch (error) {
+      if (interruptReceived()) return;
       io.stderr(`${flags.json ? renderJsonError(name, error) : renderError(error)}
 `);
       exitCode = EXIT.error;
@@ -4355,7 +4359,11 @@ async function runCli(argv, io) {
       "--atomic <mode>",
       "per-migration: a transaction each; all: one transaction for every pending migration"
     ).choices(["per-migration", "all"]).default("per-migration")
-  ).option("--lock-wait <duration>", "how long to wait for another run\u2019s lock", "5min").option("--lock-timeout <duration>", "lock_timeout for migration statements", "5s").option("--statement-timeout <duration>", "statement_timeout for migration statements (0: none)", "30min").option("--lock-retries <n>", "retries of a migration that hit lock_timeout", "3").addOption(
+  ).option("--lock-wait <duration>", "how long to wait for another run\u2019s lock", "5min").option("--lock-timeout <duration>", "lock_timeout for migration statements", "5s").option("--statement-timeout <duration>", "statement_timeout for migration statements (0: none)", "30min").option("--lock-retries <n>", "retries of a migration that hit lock_timeout", "3").option(
+    "--stall-timeout <duration>",
+    "stop a backup that makes no progress this long (pg_dump writes nothing, a count waits on a lock); 0: never",
+    "5min"
+  ).addOption(
     new Option("--backup <on|off>", "verified backup before anything changes; off must be explicit").choices(["on", "off"]).default("on")
   ).addOption(
     new Option(
@@ -4394,6 +4402,7 @@ async function runCli(argv, io) {
               lockTimeoutMs: flags.lockTimeout,
               statementTimeoutMs: flags.statementTimeout,
               lockRetries: flags.lockRetries,
+              stallTimeoutMs: flags.stallTimeout,
               backup: flags.backup,
               backupStore: flags.backupStore,
               backupDir: flags.backupDir,
@@ -4448,7 +4457,10 @@ async function runCli(argv, io) {
   ).option(
     "--to <version>",
     "the version to go back to with down files (it stays applied); 0 rolls back everything"
-  ).option("--backup <id>", "the backup to restore (see `supagate backups list`)").option("--dry-run", "print what would run, and change nothing").option("--confirm <database>", "required to change anything: the target database\u2019s name").option("--allow-other-target", "restore a backup that was taken of another database").addOption(
+  ).option("--backup <id>", "the backup to restore (see `supagate backups list`)").option("--dry-run", "print what would run, and change nothing").option("--confirm <database>", "required to change anything: the target database\u2019s name").option("--allow-other-target", "restore a backup that was taken of another database").option(
+    "--discard-writes-since-backup",
+    "restore even though rows were written since the backup (they are kept in the safety backup)"
+  ).addOption(
     new Option("--safety-backup <on|off>", "backup before rolling back").choices(["on", "off"]).default("on")
   ).addOption(
     new Option("--backup-store <kind>", "where backups are").choices(["directory", "supabase-storage"]).default("directory")
@@ -4488,7 +4500,8 @@ async function runCli(argv, io) {
           return flags.backup !== void 0 ? rollbackToBackup(config, {
             backupId: flags.backup,
             ...common,
-            ...flags.allowOtherTarget ? { allowOtherTarget: true } : {}
+            ...flags.allowOtherTarget ? { allowOtherTarget: true } : {},
+            ...flags.discardWritesSinceBackup ? { discardWritesSinceBackup: true } : {}
           }) : rollback(config, { to: flags.to, ...common, ...progress });
         },
         renderRollback,
@@ -4583,12 +4596,19 @@ async function runCli(argv, io) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
+    if (error instanceof SupagateError) {
+      const json = argv.includes("--json");
+      io.stderr(`${json ? renderJsonError(argv[0] ?? "supagate", error) : renderError(error)}
+`);
+      return EXIT.error;
+    }
     throw error;
   }
   return exitCode;
 }
 
 // src/cli.ts
+installInterruptHandler({ write: (text) => process.stderr.write(redact(text)) });
 var code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),

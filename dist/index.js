@@ -14,6 +14,7 @@ import {
   describeTarget,
   drift,
   flag,
+  installInterruptHandler,
   isSupagateError,
   plan,
   redact,
@@ -32,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-TIH7GJWF.js";
+} from "./chunk-7K57776S.js";
 import {
   HttpClient,
   getInput,
@@ -1116,6 +1117,7 @@ function configFromInputs(options = {}) {
     dbUrl: (options.readOnly ? readOnlyUrl : void 0) ?? dbUrl,
     atomic: getInput("atomic"),
     lockWaitMs: getInput("lock-wait"),
+    stallTimeoutMs: getInput("stall-timeout"),
     lockTimeoutMs: getInput("lock-timeout"),
     statementTimeoutMs: getInput("statement-timeout"),
     lockRetries: getInput("lock-retries"),
@@ -1635,7 +1637,8 @@ async function runRollback() {
   const result = backupId ? await rollbackToBackup(config, {
     backupId,
     ...common,
-    ...booleanInput("allow-other-target", false) ? { allowOtherTarget: true } : {}
+    ...booleanInput("allow-other-target", false) ? { allowOtherTarget: true } : {},
+    ...booleanInput("discard-writes-since-backup", false) ? { discardWritesSinceBackup: true } : {}
   }) : await rollback(config, { to, ...common });
   setOutput("status", result.status);
   setOutput("reverted_versions", result.reverted.map((m) => m.version).join(","));
@@ -1685,4 +1688,5 @@ async function runStatus() {
 }
 
 // src/index.ts
+installInterruptHandler({ write: (text2) => process.stderr.write(redact(text2)) });
 await run();

@@ -1257,9 +1257,9 @@ ${indent2}`) + "'";
         return quotedString(value, ctx);
       }
       const indent2 = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
+      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
       if (!value)
-        return literal2 ? "|\n" : ">\n";
+        return literal ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -1308,7 +1308,7 @@ ${indent2}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal2) {
+      if (!literal) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent2}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -7244,7 +7244,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse(src, reviver, options) {
+    function parse2(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7285,7 +7285,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse;
+    exports.parse = parse2;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument2;
     exports.stringify = stringify;
@@ -7570,7 +7570,7 @@ var require_postgres_interval = __commonJS({
       if (!(this instanceof PostgresInterval)) {
         return new PostgresInterval(raw);
       }
-      extend(this, parse(raw));
+      extend(this, parse2(raw));
     }
     var properties = ["seconds", "minutes", "hours", "days", "months", "years"];
     PostgresInterval.prototype.toPostgres = function() {
@@ -7631,7 +7631,7 @@ var require_postgres_interval = __commonJS({
       var microseconds = fraction + "000000".slice(fraction.length);
       return parseInt(microseconds, 10) / 1e3;
     }
-    function parse(interval) {
+    function parse2(interval) {
       if (!interval) return {};
       var matches = INTERVAL.exec(interval);
       var isNegative = matches[8] === "-";
@@ -8118,13 +8118,13 @@ var require_binaryParsers = __commonJS({
           console.log("ERROR: ElementType not implemented: " + elementType2);
         }
       };
-      var parse = function(dimension, elementType2) {
+      var parse2 = function(dimension, elementType2) {
         var array = [];
         var i2;
         if (dimension.length > 1) {
           var count2 = dimension.shift();
           for (i2 = 0; i2 < count2; i2++) {
-            array[i2] = parse(dimension, elementType2);
+            array[i2] = parse2(dimension, elementType2);
           }
           dimension.unshift(count2);
         } else {
@@ -8134,7 +8134,7 @@ var require_binaryParsers = __commonJS({
         }
         return array;
       };
-      return parse(dims, elementType);
+      return parse2(dims, elementType);
     };
     var parseText = function(value) {
       return value.toString("utf8");
@@ -8897,7 +8897,7 @@ var require_type_overrides = __commonJS({
 var require_pg_connection_string = __commonJS({
   "node_modules/pg-connection-string/index.js"(exports, module) {
     "use strict";
-    function parse(str, options = {}) {
+    function parse2(str, options = {}) {
       if (str.charAt(0) === "/") {
         const config2 = str.split(" ");
         return { host: config2[0], database: config2[1] };
@@ -9059,7 +9059,7 @@ var require_pg_connection_string = __commonJS({
       return poolConfig;
     }
     function parseIntoClientConfig(str) {
-      return toClientConfig(parse(str));
+      return toClientConfig(parse2(str));
     }
     function deprecatedSslModeWarning(sslmode) {
       if (!deprecatedSslModeWarning.warned && typeof process !== "undefined" && process.emitWarning) {
@@ -9074,10 +9074,10 @@ To prepare for this change:
 See https://www.postgresql.org/docs/current/libpq-ssl.html for libpq SSL mode definitions.`);
       }
     }
-    module.exports = parse;
-    parse.parse = parse;
-    parse.toClientConfig = toClientConfig;
-    parse.parseIntoClientConfig = parseIntoClientConfig;
+    module.exports = parse2;
+    parse2.parse = parse2;
+    parse2.toClientConfig = toClientConfig;
+    parse2.parseIntoClientConfig = parseIntoClientConfig;
   }
 });
 
@@ -9087,7 +9087,7 @@ var require_connection_parameters = __commonJS({
     "use strict";
     var dns = __require("dns");
     var defaults2 = require_defaults();
-    var parse = require_pg_connection_string().parse;
+    var parse2 = require_pg_connection_string().parse;
     var val = function(key, config, envVar) {
       if (config[key]) {
         return config[key];
@@ -9125,9 +9125,9 @@ var require_connection_parameters = __commonJS({
     };
     var ConnectionParameters = class {
       constructor(config) {
-        config = typeof config === "string" ? parse(config) : config || {};
+        config = typeof config === "string" ? parse2(config) : config || {};
         if (config.connectionString) {
-          config = Object.assign({}, config, parse(config.connectionString));
+          config = Object.assign({}, config, parse2(config.connectionString));
         }
         this.user = val("user", config);
         this.database = val("database", config);
@@ -9853,7 +9853,7 @@ var require_serializer = __commonJS({
       );
     };
     var emptyArray = [];
-    var parse = (query2) => {
+    var parse2 = (query2) => {
       const name = query2.name || "";
       if (name.length > 63) {
         console.error("Warning! Postgres only supports 63 characters for query names.");
@@ -10000,7 +10000,7 @@ var require_serializer = __commonJS({
       sendSASLInitialResponseMessage,
       sendSCRAMClientFinalMessage,
       query,
-      parse,
+      parse: parse2,
       bind,
       execute,
       describe: describe2,
@@ -10389,7 +10389,7 @@ var require_dist2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DatabaseError = exports.serialize = void 0;
-    exports.parse = parse;
+    exports.parse = parse2;
     var messages_1 = require_messages();
     Object.defineProperty(exports, "DatabaseError", { enumerable: true, get: function() {
       return messages_1.DatabaseError;
@@ -10399,7 +10399,7 @@ var require_dist2 = __commonJS({
       return serializer_1.serialize;
     } });
     var parser_1 = require_parser2();
-    function parse(stream, callback) {
+    function parse2(stream, callback) {
       const parser = new parser_1.Parser();
       stream.on("data", (buffer) => parser.parse(buffer, callback));
       return new Promise((resolve4) => stream.on("end", () => resolve4()));
@@ -10487,7 +10487,7 @@ var require_connection = __commonJS({
   "node_modules/pg/lib/connection.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events").EventEmitter;
-    var { parse, serialize } = require_dist2();
+    var { parse: parse2, serialize } = require_dist2();
     var stream = require_stream();
     var { getStream } = stream;
     var flushBuffer = serialize.flush();
@@ -10593,7 +10593,7 @@ var require_connection = __commonJS({
         self2.emit("sslconnect");
       }
       attachListeners(stream2) {
-        parse(stream2, (msg) => {
+        parse2(stream2, (msg) => {
           const eventName = msg.name === "error" ? "errorMessage" : msg.name;
           if (this._emitMessage) {
             this.emit("message", msg);
@@ -10688,7 +10688,7 @@ var require_connection = __commonJS({
 var require_split2 = __commonJS({
   "node_modules/split2/index.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("stream");
+    var { Transform: Transform5 } = __require("stream");
     var { StringDecoder } = __require("string_decoder");
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
@@ -10767,7 +10767,7 @@ var require_split2 = __commonJS({
       options.transform = transform;
       options.flush = flush;
       options.readableObjectMode = true;
-      const stream = new Transform3(options);
+      const stream = new Transform5(options);
       stream[kLast] = "";
       stream[kDecoder] = new StringDecoder("utf8");
       stream.matcher = matcher;
@@ -15189,7 +15189,7 @@ var require_wasm = __commonJS({
     exports.formatSqlError = formatSqlError;
     exports.hasSqlDetails = hasSqlDetails;
     exports.loadModule = loadModule2;
-    exports.parseSync = parseSync3;
+    exports.parseSync = parseSync2;
     __exportStar4(require_types2(), exports);
     var libpg_query_js_1 = __importDefault4(require_libpg_query());
     var wasmModule;
@@ -15335,7 +15335,7 @@ var require_wasm = __commonJS({
         }
       }
     });
-    function parseSync3(query) {
+    function parseSync2(query) {
       if (query === null || query === void 0) {
         throw new Error("Query cannot be null or undefined");
       }
@@ -29841,6 +29841,89 @@ var require_main3 = __commonJS({
   }
 });
 
+// src/core/db/redact.ts
+var distinctive = /* @__PURE__ */ new Set();
+var wordLike = /* @__PURE__ */ new Set();
+var ordered;
+var MASK = "***";
+function registerSecret(value) {
+  if (!value || value.length < 3) return;
+  for (const form of [value, encodeURIComponent(value)]) {
+    (isDistinctive(form) ? distinctive : wordLike).add(form);
+  }
+  ordered = void 0;
+}
+function isDistinctive(secret) {
+  if (secret.length >= 16) return true;
+  return secret.length >= 8 && !/^[a-z]+$/i.test(secret) && !/^\d+$/.test(secret);
+}
+var TOKEN_SHAPES = [
+  // JSON Web Tokens: Supabase's anon and service_role keys, auth tokens.
+  /\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}/g,
+  /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,})/g,
+  /\bsb_secret_[\w-]{16,}/g,
+  /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}/g,
+  /\bAKIA[0-9A-Z]{16}\b/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g
+];
+var CREDENTIAL_CONTEXTS = [
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^:\s/@]*:)[^@\s]*@/gi, `$1${MASK}@`],
+  [/\b((?:PG)?PASSWORD=)('[^']*'|"[^"]*"|[^\s'"&;,)]+)/gi, `$1${MASK}`]
+];
+function redact(text) {
+  ordered ??= [...distinctive].sort((a, b) => b.length - a.length);
+  let result2 = text;
+  for (const secret of ordered) if (result2.includes(secret)) result2 = result2.split(secret).join(MASK);
+  for (const shape of TOKEN_SHAPES) result2 = result2.replace(shape, MASK);
+  for (const [context, replacement] of CREDENTIAL_CONTEXTS) result2 = result2.replace(context, replacement);
+  for (const secret of wordLike) result2 = redactWordLike(result2, secret);
+  return result2;
+}
+function redactWordLike(text, secret) {
+  if (!text.includes(secret)) return text;
+  const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return text.replace(new RegExp(`(:)${escaped}(@)`, "g"), `$1${MASK}$2`).replace(new RegExp(`(password["']?\\s*[=:]\\s*['"]?)${escaped}(?![\\w])`, "gi"), `$1${MASK}`);
+}
+function describeTarget(url) {
+  registerSecret(url);
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return {
+      label: "the database (unparsable URL)",
+      database: "",
+      host: "",
+      port: "",
+      user: "",
+      password: void 0
+    };
+  }
+  const password = parsed.password ? decodeLoosely(parsed.password) : void 0;
+  registerSecret(password);
+  const database = decodeLoosely(parsed.pathname.replace(/^\//, "")) || "postgres";
+  const host = parsed.hostname || parsed.searchParams.get("host") || "localhost";
+  const port = parsed.port || "5432";
+  return {
+    label: `database "${database}" on ${host}:${port}`,
+    database,
+    host,
+    port,
+    user: decodeLoosely(parsed.username),
+    password
+  };
+}
+function decodeLoosely(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+// src/core/interrupt.ts
+import { rm } from "node:fs/promises";
+
 // src/core/errors.ts
 var SupagateError = class extends Error {
   code;
@@ -29864,6 +29947,104 @@ var SupagateError = class extends Error {
 };
 function isSupagateError(error) {
   return error instanceof SupagateError;
+}
+
+// src/core/interrupt.ts
+var INTERRUPT_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
+var CLEANUP_TIMEOUT_MS = 1e4;
+var entries = [];
+var received;
+function onInterrupt(label, cleanup) {
+  const entry = { label, cleanup };
+  entries.push(entry);
+  return () => {
+    const index = entries.indexOf(entry);
+    if (index >= 0) entries.splice(index, 1);
+  };
+}
+function removeOnInterrupt(path, what) {
+  return onInterrupt(what, async () => {
+    await rm(path, { recursive: true, force: true });
+    return `deleted ${what} (${path})`;
+  });
+}
+function interruptReceived() {
+  return received;
+}
+function interruptedError(signal) {
+  return new SupagateError("INTERRUPTED", `Interrupted by ${signal}`, {
+    hint: "Nothing more was started after the interrupt. Run the command again to continue.",
+    details: { signal }
+  });
+}
+function throwIfInterrupted() {
+  if (received) throw interruptedError(received);
+}
+async function runInterruptCleanups(signal) {
+  received ??= signal;
+  const outcome = { done: [], failed: [] };
+  for (const entry of [...entries].reverse()) {
+    entries.splice(entries.indexOf(entry), 1);
+    try {
+      const lines = await withTimeout(entry.cleanup(signal), entry.label);
+      outcome.done.push(...[lines ?? []].flat());
+    } catch (error) {
+      outcome.failed.push(`${entry.label}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return outcome;
+}
+async function withTimeout(work, label) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${label} did not finish within ${CLEANUP_TIMEOUT_MS / 1e3} s`)),
+      CLEANUP_TIMEOUT_MS
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+function installInterruptHandler(options) {
+  const exit = options.exit ?? ((code2) => process.exit(code2));
+  const handle = (signal) => {
+    if (received) {
+      options.write(`
+${signal} again: exiting without finishing the cleanup.
+`);
+      exit(INTERRUPT_EXIT_CODES[signal]);
+      return;
+    }
+    received = signal;
+    options.write(`
+Interrupted (${signal}): stopping and cleaning up\u2026
+`);
+    void runInterruptCleanups(signal).then((outcome) => {
+      options.write(interruptReport(signal, outcome));
+      exit(INTERRUPT_EXIT_CODES[signal]);
+    });
+  };
+  const onInt = () => handle("SIGINT");
+  const onTerm = () => handle("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  return () => {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+  };
+}
+function interruptReport(signal, outcome) {
+  const lines = [
+    ...outcome.done.map((line) => `  \u2713 ${line}`),
+    ...outcome.failed.map((line) => `  \u2717 not done: ${line}`)
+  ];
+  if (lines.length === 0) lines.push("  nothing was running that needed stopping");
+  return `${lines.join("\n")}
+Stopped by ${signal}; exit code ${INTERRUPT_EXIT_CODES[signal]}.
+`;
 }
 
 // src/core/version.ts
@@ -30662,81 +30843,84 @@ var TypeOverrides = import_lib.default.TypeOverrides;
 var defaults = import_lib.default.defaults;
 var esm_default = import_lib.default;
 
-// src/core/db/redact.ts
-var distinctive = /* @__PURE__ */ new Set();
-var wordLike = /* @__PURE__ */ new Set();
-var ordered;
-var MASK = "***";
-function registerSecret(value) {
-  if (!value || value.length < 3) return;
-  for (const form of [value, encodeURIComponent(value)]) {
-    (isDistinctive(form) ? distinctive : wordLike).add(form);
+// src/core/db/url-check.ts
+var SCHEMES = /* @__PURE__ */ new Set(["postgres:", "postgresql:"]);
+var EXAMPLE = "postgresql://user:password@host:5432/database";
+var ENCODE_HINT = `Percent-encode the user name and password: @ : / ? # % and spaces must be written as %40 %3A %2F %3F %23 %25 %20. Print the encoded form with: node -e 'console.log(encodeURIComponent(process.argv[1]))' '<password>'`;
+function assertDatabaseUrl(setting, url) {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+  if (!scheme) {
+    throw invalidUrl(setting, "is not a connection URL", `Write it as ${EXAMPLE}.`);
   }
-  ordered = void 0;
+  if (!SCHEMES.has(`${scheme.toLowerCase()}:`)) {
+    throw invalidUrl(
+      setting,
+      `uses the scheme ${scheme}://, not postgresql://`,
+      `supagate connects to PostgreSQL only: ${EXAMPLE}.`
+    );
+  }
+  if (userInfoNeedsEncoding(url)) {
+    throw invalidUrl(
+      setting,
+      "has a user name or password with characters that must be encoded",
+      ENCODE_HINT
+    );
+  }
+  const hostPort = checkPort(setting, url);
+  const parsed = parse(url);
+  if (hostPort === "" && !/[?&]host=[^&]/.test(url)) {
+    throw invalidUrl(
+      setting,
+      "has no host",
+      `Put the server's host name after the @: ${EXAMPLE} (a local socket: postgresql:///database?host=/var/run/postgresql).`
+    );
+  }
+  if (!parsed) throw invalidUrl(setting, "cannot be parsed", `Write it as ${EXAMPLE}. ${ENCODE_HINT}`);
 }
-function isDistinctive(secret) {
-  if (secret.length >= 16) return true;
-  return secret.length >= 8 && !/^[a-z]+$/i.test(secret) && !/^\d+$/.test(secret);
+function userInfoNeedsEncoding(url) {
+  const rest = url.slice(url.indexOf("://") + 3);
+  const at = rest.lastIndexOf("@");
+  if (at < 0) return false;
+  const userInfo2 = rest.slice(0, at);
+  return /[/?#\s]/.test(userInfo2) && parse(url) === void 0;
 }
-var TOKEN_SHAPES = [
-  // JSON Web Tokens: Supabase's anon and service_role keys, auth tokens.
-  /\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}/g,
-  /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,})/g,
-  /\bsb_secret_[\w-]{16,}/g,
-  /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}/g,
-  /\bAKIA[0-9A-Z]{16}\b/g,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g
-];
-var CREDENTIAL_CONTEXTS = [
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^:\s/@]*:)[^@\s]*@/gi, `$1${MASK}@`],
-  [/\b((?:PG)?PASSWORD=)('[^']*'|"[^"]*"|[^\s'"&;,)]+)/gi, `$1${MASK}`]
-];
-function redact(text) {
-  ordered ??= [...distinctive].sort((a, b) => b.length - a.length);
-  let result2 = text;
-  for (const secret of ordered) if (result2.includes(secret)) result2 = result2.split(secret).join(MASK);
-  for (const shape of TOKEN_SHAPES) result2 = result2.replace(shape, MASK);
-  for (const [context, replacement] of CREDENTIAL_CONTEXTS) result2 = result2.replace(context, replacement);
-  for (const secret of wordLike) result2 = redactWordLike(result2, secret);
-  return result2;
-}
-function redactWordLike(text, secret) {
-  if (!text.includes(secret)) return text;
-  const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return text.replace(new RegExp(`(:)${escaped}(@)`, "g"), `$1${MASK}$2`).replace(new RegExp(`(password["']?\\s*[=:]\\s*['"]?)${escaped}(?![\\w])`, "gi"), `$1${MASK}`);
-}
-function describeTarget(url) {
-  registerSecret(url);
-  let parsed;
+function parse(url) {
   try {
-    parsed = new URL(url);
+    return new URL(url);
   } catch {
-    return {
-      label: "the database (unparsable URL)",
-      database: "",
-      host: "",
-      port: "",
-      user: "",
-      password: void 0
-    };
+    return void 0;
   }
-  const password = parsed.password ? decodeURIComponent(parsed.password) : void 0;
-  registerSecret(password);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres";
-  const host = parsed.hostname || parsed.searchParams.get("host") || "localhost";
-  const port = parsed.port || "5432";
-  return {
-    label: `database "${database}" on ${host}:${port}`,
-    database,
-    host,
-    port,
-    user: decodeURIComponent(parsed.username),
-    password
-  };
+}
+function checkPort(setting, url) {
+  const authority = url.slice(url.indexOf("://") + 3).split(/[/?#]/)[0] ?? "";
+  const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
+  const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
+  if (port !== void 0 && !/^\d{1,5}$/.test(port)) {
+    throw invalidUrl(
+      setting,
+      "has a port that is not a number",
+      `Write the port as digits, e.g. ${EXAMPLE}.`
+    );
+  }
+  if (port !== void 0 && (Number(port) < 1 || Number(port) > 65535)) {
+    throw invalidUrl(
+      setting,
+      "has a port outside 1\u201365535",
+      "PostgreSQL listens on 5432 unless configured otherwise."
+    );
+  }
+  return hostPort;
+}
+function invalidUrl(setting, problem, hint) {
+  return new SupagateError("CONFIG_INVALID", `${setting}: the connection string ${problem}`, {
+    hint,
+    details: { setting }
+  });
 }
 
 // src/core/db/connect.ts
 async function connect(url, options = {}) {
+  assertDatabaseUrl(options.setting ?? "database URL", url);
   const target2 = describeTarget(url);
   const settings = [];
   if (options.readOnly) settings.push("-c default_transaction_read_only=on");
@@ -30771,6 +30955,14 @@ async function disconnect(connection) {
   await connection?.client.end().catch(() => {
   });
 }
+function isConnectionLost(error) {
+  const e = error;
+  const code2 = String(e?.code ?? e?.sqlstate ?? "");
+  if (/^08/.test(code2) || /^57P0[123]$/.test(code2)) return true;
+  return /Connection terminated|not queryable|ECONNRESET|ECONNREFUSED|EPIPE|server closed the connection/i.test(
+    String(e?.message ?? "")
+  );
+}
 function errorText(error) {
   return redact(error instanceof Error ? error.message : String(error));
 }
@@ -30784,6 +30976,14 @@ function pgErrorFields(error) {
     ...e?.position ? { position: e.position } : {},
     ...e?.where ? { where: e.where } : {}
   };
+}
+
+// src/core/sql/quote.ts
+function quoteIdentifier(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quoteLiteral(value) {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 // src/core/schema/ddl.ts
@@ -30867,9 +31067,6 @@ function isQuotedKeyword(word, serverVersion) {
 function quoteIdent2(name, serverVersion = 0) {
   if (/^[a-z_][a-z0-9_]*$/.test(name) && !isQuotedKeyword(name, serverVersion)) return name;
   return `"${name.replace(/"/g, '""')}"`;
-}
-function quoteLiteral(value) {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 function qualifiedName(schema, name, serverVersion = 0) {
   return `${quoteIdent2(schema, serverVersion)}.${quoteIdent2(name, serverVersion)}`;
@@ -32191,9 +32388,9 @@ async function discoverMigrations(options) {
   return { migrations, warnings };
 }
 async function readMigrationDir(projectDir, dir, warnings, { required }) {
-  let entries;
+  let entries2;
   try {
-    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    entries2 = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
     if (!required) return [];
@@ -32207,7 +32404,7 @@ async function readMigrationDir(projectDir, dir, warnings, { required }) {
     );
   }
   const files = [];
-  for (const name of entries.sort()) {
+  for (const name of entries2.sort()) {
     const path = displayPath(projectDir, join(dir, name));
     if (!name.endsWith(".sql")) continue;
     const match = MIGRATION_FILE_PATTERN.exec(name);
@@ -32272,16 +32469,16 @@ function displayPath(projectDir, path) {
 var DEFAULT_VERIFY_DIR = "supabase/verify";
 async function findVerifyScripts(options) {
   const root = resolve2(options.projectDir, options.dir ?? DEFAULT_VERIFY_DIR);
-  const entries = await listDir(root);
+  const entries2 = await listDir(root);
   const display = (path) => relative2(options.projectDir, path).split(sep2).join("/");
   const scripts = [];
   const skipped = [];
   const ignored = [];
-  for (const entry of entries.filter((e) => e.isFile() && e.name.endsWith(".sql"))) {
+  for (const entry of entries2.filter((e) => e.isFile() && e.name.endsWith(".sql"))) {
     const absolutePath = join2(root, entry.name);
     scripts.push({ path: display(absolutePath), absolutePath, scope: "always" });
   }
-  const folders = entries.filter((e) => e.isDirectory());
+  const folders = entries2.filter((e) => e.isDirectory());
   const versions = folders.filter((e) => /^\d+$/.test(e.name));
   for (const folder of folders)
     if (!/^\d+$/.test(folder.name)) ignored.push(display(join2(root, folder.name)));
@@ -35357,10 +35554,10 @@ function compareText4(a, b) {
 function recordOf(items, key) {
   return sortedRecord2(items.map((item) => [key(item), item]));
 }
-function sortedRecord2(entries) {
-  entries.sort((a, b) => compareText4(a[0], b[0]));
+function sortedRecord2(entries2) {
+  entries2.sort((a, b) => compareText4(a[0], b[0]));
   const record = {};
-  for (const [key, value] of entries) record[key] = value;
+  for (const [key, value] of entries2) record[key] = value;
   return record;
 }
 function byRelation(rows2) {
@@ -35853,7 +36050,7 @@ function computeStatus(migrations, history, fileWarnings, options) {
     (newest, row) => isNumeric(row.version) && (!newest || compareVersions(row.version, newest) > 0) ? row.version : newest,
     void 0
   );
-  const entries = [];
+  const entries2 = [];
   const pending = [];
   for (const migration of migrations) {
     const row = applied.get(migration.version);
@@ -35867,7 +36064,7 @@ function computeStatus(migrations, history, fileWarnings, options) {
     if (row) {
       const audit = history.audit.get(migration.version);
       const edited = isEdited(migration, row, audit);
-      entries.push({
+      entries2.push({
         ...base,
         state: edited ? "edited" : "applied",
         ...audit ? { applied: appliedInfo(audit) } : {}
@@ -35885,7 +36082,7 @@ function computeStatus(migrations, history, fileWarnings, options) {
       continue;
     }
     const outOfOrder = newestApplied2 !== void 0 && compareVersions(migration.version, newestApplied2) < 0;
-    entries.push({ ...base, state: outOfOrder ? "out-of-order" : "pending" });
+    entries2.push({ ...base, state: outOfOrder ? "out-of-order" : "pending" });
     pending.push(migration);
     if (outOfOrder) {
       problems.push({
@@ -35910,7 +36107,7 @@ function computeStatus(migrations, history, fileWarnings, options) {
   }
   for (const row of history.rows) {
     if (local.has(row.version)) continue;
-    entries.push({ version: row.version, name: row.name, state: "missing-local", hasRollback: false });
+    entries2.push({ version: row.version, name: row.name, state: "missing-local", hasRollback: false });
     problems.push({
       severity: options.strictHistory ? "error" : "warning",
       code: "HISTORY_MISSING_LOCAL",
@@ -35919,8 +36116,8 @@ function computeStatus(migrations, history, fileWarnings, options) {
       version: row.version
     });
   }
-  entries.sort((a, b) => compareKnownVersions(a.version, b.version));
-  return { entries, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
+  entries2.sort((a, b) => compareKnownVersions(a.version, b.version));
+  return { entries: entries2, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
 }
 function appliedInfo(audit) {
   return {
@@ -36022,7 +36219,7 @@ function failureReason(failure) {
 }
 
 // src/core/db/clone.ts
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm as rm2, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join5 } from "node:path";
 
@@ -36030,7 +36227,7 @@ import { join as join5 } from "node:path";
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, readdir as readdir3 } from "node:fs/promises";
-import { delimiter, join as join4 } from "node:path";
+import { basename, delimiter, join as join4 } from "node:path";
 var INSTALL_GLOBS = [
   "/usr/lib/postgresql/*/bin",
   "/usr/pgsql-*/bin",
@@ -36084,8 +36281,8 @@ async function expand(globs) {
     const parent = glob.slice(0, glob.lastIndexOf("/", star));
     const prefix = glob.slice(parent.length + 1, star);
     const rest = glob.slice(glob.indexOf("/", star));
-    const entries = await readdir3(parent).catch(() => []);
-    for (const entry of entries.filter((e) => e.startsWith(prefix)).sort())
+    const entries2 = await readdir3(parent).catch(() => []);
+    for (const entry of entries2.filter((e) => e.startsWith(prefix)).sort())
       dirs.push(join4(parent, entry) + rest);
   }
   return dirs;
@@ -36137,6 +36334,13 @@ function libpqEnvironment(url) {
 function runTool(path, args, env) {
   return new Promise((resolve4, reject) => {
     const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const tool = basename(path);
+    const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
+      child.kill("SIGTERM");
+      return Promise.resolve(`stopped ${tool}`);
+    });
+    child.once("exit", forgetInterrupt);
+    child.once("error", forgetInterrupt);
     const stdout = [];
     const stderr = [];
     child.stdout.on("data", (chunk) => stdout.push(chunk));
@@ -36162,6 +36366,7 @@ async function cloneSchema(options) {
   const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
   const target2 = await connect(options.targetUrl, { applicationName: "supagate clone" });
   const workDir = await mkdtemp(join5(tmpdir(), "supagate-clone-"));
+  const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
   try {
     const createdRoles = await copyRoles(source.client, target2.client);
     const dumpFile = join5(workDir, "schema.dump");
@@ -36226,7 +36431,8 @@ async function cloneSchema(options) {
       warnings: failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`)
     };
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    await rm2(workDir, { recursive: true, force: true });
+    forgetInterrupt();
     await disconnect(source);
     await disconnect(target2);
   }
@@ -36345,7 +36551,7 @@ async function copyRoles(source, target2) {
       ...role.rolbypassrls && superuser && !role.rolsuper ? ["BYPASSRLS"] : []
     ];
     try {
-      await target2.query(`CREATE ROLE ${quoteIdent3(role.rolname)} ${attributes.join(" ")}`);
+      await target2.query(`CREATE ROLE ${quoteIdentifier(role.rolname)} ${attributes.join(" ")}`);
       created.push(role.rolname);
     } catch (error) {
       if (error.code !== "42710") throw error;
@@ -36359,7 +36565,7 @@ async function copyRoles(source, target2) {
   for (const { role, member } of memberships) {
     if (!created.includes(member) && !created.includes(role)) continue;
     if (superusers.has(role) || superusers.has(member)) continue;
-    await target2.query(`GRANT ${quoteIdent3(role)} TO ${quoteIdent3(member)}`).catch(() => {
+    await target2.query(`GRANT ${quoteIdentifier(role)} TO ${quoteIdentifier(member)}`).catch(() => {
     });
   }
   return created;
@@ -36374,9 +36580,6 @@ async function copyBuckets(source, target2) {
     `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
     [JSON.stringify(rows2[0]?.rows ?? [])]
   );
-}
-function quoteIdent3(name) {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 function unquote(name) {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
@@ -36499,7 +36702,7 @@ async function lookupUser(name) {
 // src/core/db/embedded-cluster.ts
 import { spawn as spawn2 } from "node:child_process";
 import { once } from "node:events";
-import { chown, mkdir, mkdtemp as mkdtemp2, rm as rm2, unlink, writeFile as writeFile2 } from "node:fs/promises";
+import { chown, mkdir, mkdtemp as mkdtemp2, rm as rm3, unlink, writeFile as writeFile2 } from "node:fs/promises";
 import { platform as platform2, tmpdir as tmpdir2 } from "node:os";
 import { join as join6 } from "node:path";
 async function createClusterDirs(user) {
@@ -36600,7 +36803,7 @@ async function stopPostmaster(child, timeoutMs = 15e3) {
   }
 }
 async function removeClusterDirs(dirs) {
-  await rm2(dirs.root, { recursive: true, force: true });
+  await rm3(dirs.root, { recursive: true, force: true });
 }
 function spawnAs(program, args, dirs, user, stdout = "pipe") {
   return spawn2(program, args, {
@@ -36806,7 +37009,7 @@ function roleOfTheRun() {
       await admin.query(`DROP ROLE IF EXISTS ${name}`);
       if (await passwordOfPostgres(admin) !== postgresPassword) {
         await admin.query(
-          `ALTER ROLE postgres PASSWORD ${postgresPassword === null ? "NULL" : quoteLiteral2(postgresPassword)}`
+          `ALTER ROLE postgres PASSWORD ${postgresPassword === null ? "NULL" : quoteLiteral(postgresPassword)}`
         );
       }
     }
@@ -36849,8 +37052,8 @@ async function selfGrantable(client, roles) {
       for (const serverRole of SERVER_ROLES) {
         await client.query("SAVEPOINT probe");
         try {
-          await client.query(`SET LOCAL ROLE ${quoteIdent4(rolname)}`);
-          await client.query(`GRANT ${serverRole} TO ${quoteIdent4(rolname)}`);
+          await client.query(`SET LOCAL ROLE ${quoteIdentifier(rolname)}`);
+          await client.query(`GRANT ${serverRole} TO ${quoteIdentifier(rolname)}`);
           return { role: rolname, serverRole };
         } catch {
           await client.query("ROLLBACK TO SAVEPOINT probe");
@@ -36878,12 +37081,6 @@ function scramVerifier(password) {
   const serverKey = createHmac("sha256", salted).update("Server Key").digest();
   const b64 = (buffer) => buffer.toString("base64");
   return `SCRAM-SHA-256$${iterations}:${b64(salt)}$${b64(storedKey)}:${b64(serverKey)}`;
-}
-function quoteLiteral2(value) {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-function quoteIdent4(name) {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 // src/core/db/shadow.ts
@@ -36915,7 +37112,7 @@ async function onServer(serverUrl, source, productionUrl, stopServer) {
   const dropAll = async (client) => {
     if (created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     for (const standIn2 of standIns)
-      await client.query(`DROP ROLE IF EXISTS ${quoteIdent5(standIn2)}`).catch(() => {
+      await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(standIn2)}`).catch(() => {
       });
     await role?.tearDown(client);
   };
@@ -36963,7 +37160,7 @@ async function onServer(serverUrl, source, productionUrl, stopServer) {
 async function createDatabase(admin, name, owner, label) {
   try {
     await admin.query(
-      `CREATE DATABASE ${name} TEMPLATE template0${owner ? ` OWNER ${quoteIdent5(owner)}` : ""}`
+      `CREATE DATABASE ${name} TEMPLATE template0${owner ? ` OWNER ${quoteIdentifier(owner)}` : ""}`
     );
   } catch (error) {
     throw new SupagateError(
@@ -36981,7 +37178,7 @@ async function standInRole(serverUrl, name, standIns) {
   try {
     const { rows: rows2 } = await admin.client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name]);
     if (rows2.length > 0) return true;
-    await admin.client.query(`CREATE ROLE ${quoteIdent5(name)} NOLOGIN`);
+    await admin.client.query(`CREATE ROLE ${quoteIdentifier(name)} NOLOGIN`);
     standIns.push(name);
     return true;
   } catch (error) {
@@ -36994,9 +37191,6 @@ function withDatabase(serverUrl, database) {
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;
   return url.toString();
-}
-function quoteIdent5(name) {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 async function reachable(url) {
   const client = new esm_default.Client({ connectionString: url, connectionTimeoutMillis: 1e3 });
@@ -37014,13 +37208,11 @@ async function reachable(url) {
 }
 
 // src/core/shadow/cluster-statements.ts
-var import_libpg_query2 = __toESM(require_wasm(), 1);
 var NO_OP = "SELECT NULL";
-async function clusterStatementsOf(migration) {
-  await ensureParser();
+function clusterStatementsOf(migration) {
   const found = [];
   for (const statement2 of migration.statements) {
-    const [nodeType, node] = parseTreeOf(statement2);
+    const { nodeType, tree: node } = statement2;
     const cluster = beyondDatabase(nodeType, node).find((finding) => finding.clusterStatement);
     if (!cluster) continue;
     const role = nodeType === "CreateRoleStmt" && typeof node.role === "string" ? node.role : void 0;
@@ -37038,17 +37230,6 @@ function withoutStatements(migration, skipped) {
   });
   return { ...migration, statements, transactional: statements.every((s) => !s.nonTransactional) };
 }
-function parseTreeOf(statement2) {
-  const parsed = statement2.tree;
-  if (parsed) return [statement2.nodeType, parsed];
-  try {
-    const tree = (0, import_libpg_query2.parseSync)(statement2.sql);
-    const [nodeType, node] = Object.entries(tree.stmts?.[0]?.stmt ?? {})[0] ?? [statement2.nodeType, {}];
-    return [nodeType, node];
-  } catch {
-    return [statement2.nodeType, {}];
-  }
-}
 
 // src/core/commands/shadow-run.ts
 async function prepareShadow(config, productionUrl, productionMajor, scope) {
@@ -37057,11 +37238,13 @@ async function prepareShadow(config, productionUrl, productionMajor, scope) {
     findPgTool("pg_dump", { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
     findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: productionMajor })
   ]);
-  const shadow = await createShadowDatabase({
-    shadowUrl: config.shadowUrl,
-    detectLocalSupabase: config.detectLocalSupabase,
-    productionUrl
-  });
+  const shadow = disposedOnInterrupt(
+    await createShadowDatabase({
+      shadowUrl: config.shadowUrl,
+      detectLocalSupabase: config.detectLocalSupabase,
+      productionUrl
+    })
+  );
   info.source = shadow.source;
   info.serverVersion = shadow.serverVersion;
   if (Math.floor(shadow.serverVersion / 1e4) < productionMajor) {
@@ -37088,10 +37271,23 @@ async function prepareShadow(config, productionUrl, productionMajor, scope) {
     return { info, shadow, cloneError: error };
   }
 }
+function disposedOnInterrupt(shadow) {
+  const forget = onInterrupt("removing the shadow database", async () => {
+    await shadow.dispose();
+    return shadow.source === "embedded" ? "stopped the embedded shadow server and deleted its folder" : "dropped the shadow database";
+  });
+  return {
+    ...shadow,
+    dispose: async () => {
+      forget();
+      await shadow.dispose();
+    }
+  };
+}
 async function applyToShadow(target2, migrations, config, hint) {
   await assertNotSuperuser(target2.connection);
   for (const migration of migrations) {
-    const skipped = await clusterStatementsOf(migration);
+    const skipped = clusterStatementsOf(migration);
     await standIn(target2, migration, skipped);
     try {
       await applyMigration(
@@ -37392,10 +37588,10 @@ function planHashOf(pending, productionFingerprint) {
 function stableStringify(value) {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
   if (value && typeof value === "object") {
-    const entries = Object.entries(value).sort(
+    const entries2 = Object.entries(value).sort(
       ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
     );
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableStringify(item)}`).join(",")}}`;
+    return `{${entries2.map(([key, item]) => `${JSON.stringify(key)}:${stableStringify(item)}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
@@ -37433,7 +37629,7 @@ import { isAbsolute as isAbsolute2, join as join9 } from "node:path";
 // src/core/backup/stores.ts
 import { createHash as createHash4, randomBytes as randomBytes5 } from "node:crypto";
 import { createReadStream, createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir2, mkdtemp as mkdtemp3, open, readdir as readdir4, rename as rename2, rm as rm4, stat } from "node:fs/promises";
+import { mkdir as mkdir2, mkdtemp as mkdtemp3, open, readdir as readdir4, rename as rename2, rm as rm5, stat } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join8, resolve as resolve3 } from "node:path";
 import { Readable } from "node:stream";
@@ -45298,8 +45494,8 @@ import {
   timingSafeEqual
 } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rename, rm as rm3 } from "node:fs/promises";
-import { basename, dirname, join as join7 } from "node:path";
+import { rename, rm as rm4 } from "node:fs/promises";
+import { basename as basename2, dirname, join as join7 } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { inspect } from "node:util";
@@ -45573,7 +45769,7 @@ var DecryptTransform = class extends Transform {
 async function decryptToFile(source, key, destination, options = {}) {
   const temporary = join7(
     dirname(destination),
-    `.${basename(destination)}.${randomBytes4(6).toString("hex")}.partial`
+    `.${basename2(destination)}.${randomBytes4(6).toString("hex")}.partial`
   );
   try {
     await pipeline([
@@ -45584,7 +45780,7 @@ async function decryptToFile(source, key, destination, options = {}) {
     ]);
     await rename(temporary, destination);
   } catch (error) {
-    await rm3(temporary, { force: true });
+    await rm4(temporary, { force: true });
     throw error;
   }
 }
@@ -45639,9 +45835,13 @@ var DirectoryStore = class {
   }
   async put(key, stream) {
     assertStoreKey(key);
-    await mkdir2(this.dir, { recursive: true, mode: 448 });
     const final = join8(this.dir, key);
+    await mkdir2(this.dir, { recursive: true, mode: 448 }).catch((error) => {
+      stream.destroy();
+      throw writeFailed(final, error);
+    });
     const temporary = join8(this.dir, `.${key}.${randomBytes5(6).toString("hex")}.tmp`);
+    const forgetInterrupt = removeOnInterrupt(temporary, "a partial backup file");
     try {
       await pipeline2(stream, createWriteStream2(temporary, { mode: 384, flags: "wx" }));
       const handle = await open(temporary, "r");
@@ -45653,8 +45853,10 @@ var DirectoryStore = class {
       await rename2(temporary, final);
     } catch (error) {
       stream.destroy();
-      await rm4(temporary, { force: true });
-      throw error;
+      await rm5(temporary, { force: true });
+      throw writeFailed(final, error);
+    } finally {
+      forgetInterrupt();
     }
     return { location: final };
   }
@@ -45666,17 +45868,44 @@ var DirectoryStore = class {
     return createReadStream(path);
   }
   async list() {
-    const entries = await readdir4(this.dir, { withFileTypes: true }).catch((error) => {
+    const entries2 = await readdir4(this.dir, { withFileTypes: true }).catch((error) => {
       if (error.code === "ENOENT") return [];
       throw error;
     });
-    return entries.filter((entry) => entry.isFile() && KEY.test(entry.name)).map((entry) => entry.name).sort();
+    return entries2.filter((entry) => entry.isFile() && KEY.test(entry.name)).map((entry) => entry.name).sort();
   }
   async remove(key) {
     assertStoreKey(key);
-    await rm4(join8(this.dir, key), { force: true });
+    await rm5(join8(this.dir, key), { force: true });
   }
 };
+var WRITE_FAILURES = {
+  ENOSPC: ["no space left on the device", "Free space there, or point --backup-dir at a disk with room."],
+  EDQUOT: ["the disk quota is exhausted", "Free space there, or point --backup-dir at a disk with room."],
+  EACCES: ["permission denied", "Let the user running supagate write there, or use another --backup-dir."],
+  EPERM: [
+    "operation not permitted",
+    "Let the user running supagate write there, or use another --backup-dir."
+  ],
+  EROFS: ["the file system is read-only", "Use a --backup-dir on a writable disk."],
+  ENOTDIR: ["a part of the path is a file, not a folder", "Use a --backup-dir that is a folder."],
+  // What Node's recursive mkdir reports on a read-only file system, too.
+  ENOENT: ["its folder is missing and could not be created", "Use a --backup-dir on a writable disk."]
+};
+function writeFailed(path, error) {
+  const code2 = error?.code;
+  const known = code2 ? WRITE_FAILURES[code2] : void 0;
+  if (!known) return error;
+  return new SupagateError(
+    "BACKUP_STORE_FAILED",
+    `Could not write the backup file ${path}: ${known[0]} (${code2})`,
+    {
+      hint: `${known[1]} The partial file was removed; nothing was changed.`,
+      details: { path, errno: code2 },
+      cause: error
+    }
+  );
+}
 var INDEX_SUFFIX = ".parts.json";
 var MIB = 1024 * 1024;
 var SupabaseStorageStore = class {
@@ -46086,6 +46315,15 @@ async function acquireMigrationLock(client, waitMs) {
     await new Promise((resolve4) => setTimeout(resolve4, POLL_MS));
   }
 }
+async function holdsMigrationLock(client) {
+  const { rows: rows2 } = await client.query(
+    `SELECT 1 FROM pg_locks
+      WHERE pid = pg_backend_pid() AND locktype = 'advisory' AND granted
+        AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 2`,
+    [...ADVISORY_LOCK_KEYS]
+  );
+  return rows2.length > 0;
+}
 async function describeHolder(client) {
   const { rows: rows2 } = await client.query(
     `SELECT a.pid, a.application_name, to_char(a.backend_start, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS since
@@ -46097,6 +46335,174 @@ async function describeHolder(client) {
   const row = rows2[0];
   if (!row) return "";
   return ` (pid ${row.pid}, application "${row.application_name || "unknown"}", connected since ${row.since ?? "?"})`;
+}
+
+// src/core/commands/lost-connection.ts
+var RECHECK_MS = 2e4;
+function lostOutsideMigrations(error, target2, applied) {
+  if (error instanceof SupagateError || !isConnectionLost(error)) return error;
+  const message = redact(error instanceof Error ? error.message : String(error));
+  const label = target2?.label ?? "the database";
+  if (applied) {
+    return new SupagateError(
+      "DB_CONNECTION_LOST",
+      `The connection to ${label} was lost after applying ${applied.length} migration(s), before verification finished: ${message}`,
+      {
+        hint: `Applied: ${applied.map((m) => m.path.replace(/^.*\//, "")).join(", ") || "none"} (\`supagate status\` shows the history). Run \`supagate verify\` once the database accepts connections.`,
+        cause: error
+      }
+    );
+  }
+  return new SupagateError(
+    "DB_CONNECTION_LOST",
+    `The connection to ${label} was lost before any migration ran: ${message}`,
+    {
+      hint: "Nothing was applied, and the migration lock ended with the connection. Run apply again once the database accepts connections.",
+      cause: error
+    }
+  );
+}
+function lostConnection(failure) {
+  return failure !== void 0 && isConnectionLost({ code: failure.sqlstate, message: failure.message });
+}
+async function afterLostConnection(url, target2, pending, run2) {
+  const recorded = await recordedVersions(
+    url,
+    pending.map((m) => m.version)
+  );
+  const applied = recorded ? pending.filter((m) => recorded.has(m.version)).map((m) => run2.done.find((d) => d.version === m.version) ?? summary(m, transactionModeOf(m), 0, 1)) : run2.done;
+  const notApplied = pending.filter((m) => !applied.some((a) => a.version === m.version));
+  const failure = {
+    ...run2.failure,
+    code: "DB_CONNECTION_LOST",
+    message: `the connection to ${target2.label} was lost while applying ${run2.failure.path}: ${run2.failure.message}`,
+    hint: lostHint(applied, notApplied, run2.failure, recorded !== void 0)
+  };
+  const notifiedPostgrest = applied.length > 0 && await notifyPostgrest(url);
+  return { applied, failure, notifiedPostgrest };
+}
+function lostHint(applied, notApplied, failure, checked) {
+  const names = (list2) => list2.map((m) => m.path.replace(/^.*\//, "")).join(", ") || "none";
+  const partial = failure.committedStatements > 0 ? ` ${failure.committedStatements} statement(s) of the non-atomic ${failure.path} stayed applied; make them re-runnable or undo them before applying again.` : " Each migration commits with its history row, so none is half-applied.";
+  const state = checked ? `The history, read again on a new connection, holds: applied ${names(applied)}; not applied ${names(notApplied)}.` : `The server did not answer again within ${RECHECK_MS / 1e3} s: applied ${names(applied)}; ${failure.path} may or may not have committed, \`supagate status\` tells once the server is back.`;
+  return `${state}${partial} The migration lock ended with the connection. Run apply again once the database accepts connections: it continues with what is not applied.`;
+}
+async function recordedVersions(url, versions) {
+  const deadline = Date.now() + RECHECK_MS;
+  for (; ; ) {
+    try {
+      return await readVersions(url, versions);
+    } catch (error) {
+      if (!isConnectionLost(error) && !isConnectFailure(error)) return void 0;
+      if (Date.now() >= deadline) return void 0;
+      await new Promise((resolve4) => setTimeout(resolve4, 500));
+    }
+  }
+}
+async function readVersions(url, versions) {
+  const connection = await connect(url, {
+    applicationName: "supagate apply",
+    readOnly: true,
+    connectTimeoutMs: 5e3
+  });
+  try {
+    return await historyVersions(connection.client, versions);
+  } finally {
+    await disconnect(connection);
+  }
+}
+async function historyVersions(client, versions) {
+  try {
+    const { rows: rows2 } = await client.query(
+      `SELECT version FROM supabase_migrations.schema_migrations WHERE version = ANY($1::text[])`,
+      [versions]
+    );
+    return new Set(rows2.map((row) => row.version));
+  } catch (error) {
+    if (error.code === "42P01") return /* @__PURE__ */ new Set();
+    throw error;
+  }
+}
+function isConnectFailure(error) {
+  return error?.code === "DB_CONNECT_FAILED";
+}
+async function notifyPostgrest(url) {
+  try {
+    const connection = await connect(url, { applicationName: "supagate apply", connectTimeoutMs: 5e3 });
+    try {
+      await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+      return true;
+    } finally {
+      await disconnect(connection);
+    }
+  } catch {
+    return false;
+  }
+}
+
+// src/core/commands/apply-interrupt.ts
+function stopApplyOnInterrupt(session) {
+  return onInterrupt("stopping apply", async (signal) => {
+    session.controller.abort(interruptedError(signal));
+    const admin = await connect(session.url, {
+      applicationName: "supagate interrupt",
+      connectTimeoutMs: 5e3
+    });
+    try {
+      const lines = [await cancelStatement(admin.client, session.pid)];
+      lines.push(await endSession(admin.client, session.pid, session.target));
+      lines.push(...await historyLines(admin.client, session.pending));
+      return lines;
+    } finally {
+      await disconnect(admin);
+    }
+  });
+}
+async function cancelStatement(client, pid) {
+  const { rows: rows2 } = await client.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [
+    pid
+  ]);
+  if (rows2.length === 0) return "apply was running no statement on the server";
+  await client.query("SELECT pg_cancel_backend($1)", [pid]);
+  await waitFor(client, `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, pid, 2e3);
+  return `cancelled the statement apply was running on the server (backend ${pid}); its transaction was rolled back`;
+}
+async function endSession(client, pid, target2) {
+  const { rows: rows2 } = await client.query(
+    "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND xact_start IS NOT NULL",
+    [pid]
+  );
+  await client.query("SELECT pg_terminate_backend($1)", [pid]);
+  const gone = await waitFor(
+    client,
+    `SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND classid = $2::bigint::oid AND objid = $3::bigint::oid`,
+    pid,
+    5e3,
+    [...ADVISORY_LOCK_KEYS]
+  );
+  if (!gone) throw new Error(`the migration lock on ${target2.label} is still held by backend ${pid}`);
+  const rolledBack = rows2.length > 0 ? "; its open transaction was rolled back" : "";
+  return `released the migration lock on ${target2.label}${rolledBack}`;
+}
+async function historyLines(client, pending) {
+  const recorded = await historyVersions(
+    client,
+    pending.map((m) => m.version)
+  );
+  const names = (list2) => list2.map((m) => m.path.replace(/^.*\//, "")).join(", ") || "none";
+  return [
+    `applied before the interrupt (in the history): ${names(pending.filter((m) => recorded.has(m.version)))}`,
+    `not applied: ${names(pending.filter((m) => !recorded.has(m.version)))}; run apply again to continue`
+  ];
+}
+async function waitFor(client, sql, pid, timeoutMs, extra = []) {
+  const deadline = Date.now() + timeoutMs;
+  for (; ; ) {
+    const { rows: rows2 } = await client.query(sql, [pid, ...extra]);
+    if (rows2.length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve4) => setTimeout(resolve4, 50));
+  }
 }
 
 // src/core/commands/gate.ts
@@ -46124,13 +46530,122 @@ import { Readable as Readable2 } from "node:stream";
 
 // src/core/backup/dump.ts
 import { spawn as spawn3 } from "node:child_process";
+import { createHash as createHash6 } from "node:crypto";
+import { Transform as Transform3 } from "node:stream";
+import { pipeline as pipeline4 } from "node:stream/promises";
+
+// src/core/backup/verify-dump.ts
 import { createHash as createHash5, randomBytes as randomBytes6 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdtemp as mkdtemp4, open as open2, rename as rename3, rm as rm5 } from "node:fs/promises";
+import { mkdtemp as mkdtemp4, open as open2, rename as rename3, rm as rm6 } from "node:fs/promises";
 import { devNull, tmpdir as tmpdir4 } from "node:os";
-import { basename as basename2, dirname as dirname2, join as join10 } from "node:path";
+import { basename as basename3, dirname as dirname2, join as join10 } from "node:path";
 import { Transform as Transform2 } from "node:stream";
 import { pipeline as pipeline3 } from "node:stream/promises";
+async function verifyBackup(options) {
+  const workDir = await mkdtemp4(join10(tmpdir4(), "supagate-verify-"));
+  const forgetInterrupt = removeOnInterrupt(workDir, "the decrypted copy of the backup being verified");
+  try {
+    const file = join10(workDir, "backup.dump");
+    const { sha256, sizeBytes } = await fetchBackupFile({
+      store: options.store,
+      key: options.key,
+      destination: file,
+      ...options.encryptionKey ? { encryptionKey: options.encryptionKey } : {},
+      ...options.expectedSha256 ? { expectedSha256: options.expectedSha256 } : {}
+    });
+    const list2 = await runTool(options.pgRestore.path, ["--list", file], {});
+    if (list2.code !== 0) {
+      throw unverified(`pg_restore cannot read the dump: ${firstLines(list2.stderr)}`, options.key);
+    }
+    const listed = tocOids(list2.stdout, options.schemaOnly ? "TABLE" : "TABLE DATA");
+    const missing = options.expectedTables.filter((table2) => !listed.has(table2.oid)).map((t) => t.name);
+    if (missing.length > 0) {
+      throw unverified(
+        `the dump lacks ${missing.length} table${missing.length === 1 ? "" : "s"} that ${missing.length === 1 ? "was" : "were"} in scope: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", \u2026" : ""}`,
+        options.key,
+        { missing }
+      );
+    }
+    const full = await runTool(options.pgRestore.path, [`--file=${devNull}`, file], {});
+    if (full.code !== 0) {
+      throw unverified(`pg_restore cannot read the dump to its end: ${firstLines(full.stderr)}`, options.key);
+    }
+    return { sha256, sizeBytes, tables: options.expectedTables.map((t) => t.name).sort() };
+  } finally {
+    await rm6(workDir, { recursive: true, force: true });
+    forgetInterrupt();
+  }
+}
+function tocOids(list2, type) {
+  const oids = /* @__PURE__ */ new Set();
+  for (const line of list2.split("\n")) {
+    const match = /^\s*\d+;\s+\d+\s+(\d+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const description = match[2];
+    if (!description.startsWith(`${type} `)) continue;
+    if (type === "TABLE" && /^TABLE (DATA|ATTACH) /.test(description)) continue;
+    oids.add(Number(match[1]));
+  }
+  return oids;
+}
+async function fetchBackupFile(options) {
+  const hash = createHash5("sha256");
+  let sizeBytes = 0;
+  const counter = new Transform2({
+    transform(chunk, _encoding, callback) {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+      callback(null, chunk);
+    }
+  });
+  const source = await options.store.get(options.key);
+  const temporary = join10(
+    dirname2(options.destination),
+    `.${basename3(options.destination)}.${randomBytes6(6).toString("hex")}.partial`
+  );
+  try {
+    if (options.encryptionKey) {
+      await decryptToFile(source, options.encryptionKey, temporary, { through: [counter] });
+    } else {
+      await pipeline3(source, counter, createWriteStream3(temporary, { mode: 384, flags: "wx" }));
+      if (await startsEncrypted2(temporary)) {
+        throw unverified("the stored dump is encrypted and no encryption key was given", options.key);
+      }
+    }
+    const sha256 = hash.digest("hex");
+    if (options.expectedSha256 && sha256 !== options.expectedSha256) {
+      throw unverified(
+        `the stored file's SHA-256 (${sha256}) differs from the one measured while it was written (${options.expectedSha256})`,
+        options.key
+      );
+    }
+    await rename3(temporary, options.destination);
+    return { sha256, sizeBytes };
+  } catch (error) {
+    source.destroy();
+    await rm6(temporary, { force: true });
+    throw error;
+  }
+}
+async function startsEncrypted2(path) {
+  const handle = await open2(path, "r");
+  try {
+    const head2 = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head2, 0, head2.length, 0);
+    return isEncryptedHeader(head2.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+function unverified(reason, key, details = {}) {
+  return new SupagateError("BACKUP_UNVERIFIED", `The backup could not be verified: ${reason}`, {
+    hint: "A backup that cannot be restored is no backup: nothing was applied. Check the store and the pg_restore version, then run again.",
+    details: { key, ...details }
+  });
+}
+
+// src/core/backup/dump.ts
 var DATA_SCOPE_MANAGED_TABLES = ["storage.buckets", "storage.objects"];
 var HISTORY_SCHEMA2 = "supabase_migrations";
 async function resolveScope(client, scope = "data") {
@@ -46288,6 +46803,7 @@ function dumpArguments(selection, options = {}) {
 }
 async function createBackup(options) {
   describeTarget(options.dbUrl);
+  const cancelled = () => cancellation(options.signal);
   if (options.signal?.aborted) throw cancelled();
   let env;
   try {
@@ -46331,7 +46847,7 @@ async function createBackup(options) {
     if (signal) return backupFailed(`pg_dump was killed by ${signal}${said ? `: ${said}` : ""}`);
     return backupFailed(`pg_dump exited with code ${code2}${said ? `: ${said}` : ""}`);
   };
-  const gate = new Transform2({
+  const gate = new Transform3({
     transform(chunk, _encoding, callback) {
       callback(null, chunk);
     },
@@ -46342,9 +46858,9 @@ async function createBackup(options) {
       );
     }
   });
-  const hash = createHash5("sha256");
+  const hash = createHash6("sha256");
   let sizeBytes = 0;
-  const counter = new Transform2({
+  const counter = new Transform3({
     transform(chunk, _encoding, callback) {
       hash.update(chunk);
       sizeBytes += chunk.length;
@@ -46357,9 +46873,18 @@ async function createBackup(options) {
     ...options.encryptionKey ? [encryptStream(options.encryptionKey)] : [],
     counter
   ];
-  const flowing = pipeline3(streams);
+  const flowing = pipeline4(streams);
   const storing = options.store.put(options.key, counter);
-  const [flowed, stored] = await Promise.allSettled([flowing, storing]);
+  const settled = Promise.allSettled([flowing, storing]);
+  const forgetInterrupt = onInterrupt("stopping the backup", async () => {
+    onAbort();
+    await settled;
+    await options.store.remove(options.key).catch(() => {
+    });
+    return `stopped pg_dump; nothing of the backup stays in the ${options.store.kind} store`;
+  });
+  const [flowed, stored] = await settled;
+  forgetInterrupt();
   options.signal?.removeEventListener("abort", onAbort);
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   if (flowed.status === "fulfilled" && stored.status === "fulfilled") {
@@ -46368,6 +46893,9 @@ async function createBackup(options) {
   await options.store.remove(options.key).catch(() => {
   });
   if (aborted) throw cancelled();
+  if (stored.status === "rejected" && stored.reason?.code === "BACKUP_STORE_FAILED") {
+    throw stored.reason;
+  }
   if (flowed.status === "rejected" && flowed.reason instanceof SupagateError) throw flowed.reason;
   const reason = stored.status === "rejected" ? stored.reason : flowed.reason;
   if (reason instanceof SupagateError && reason.code.startsWith("BACKUP_")) throw reason;
@@ -46376,7 +46904,8 @@ async function createBackup(options) {
     reason
   );
 }
-function cancelled() {
+function cancellation(signal) {
+  if (signal?.reason instanceof SupagateError) return signal.reason;
   return new SupagateError("BACKUP_FAILED", "The backup was cancelled: pg_dump was stopped", {
     hint: "Nothing was stored and nothing was changed. Run again when it can finish."
   });
@@ -46387,106 +46916,6 @@ function backupFailed(reason, cause) {
     ...cause === void 0 ? {} : { cause }
   });
 }
-async function verifyBackup(options) {
-  const workDir = await mkdtemp4(join10(tmpdir4(), "supagate-verify-"));
-  try {
-    const file = join10(workDir, "backup.dump");
-    const { sha256, sizeBytes } = await fetchBackupFile({
-      store: options.store,
-      key: options.key,
-      destination: file,
-      ...options.encryptionKey ? { encryptionKey: options.encryptionKey } : {},
-      ...options.expectedSha256 ? { expectedSha256: options.expectedSha256 } : {}
-    });
-    const list2 = await runTool(options.pgRestore.path, ["--list", file], {});
-    if (list2.code !== 0) {
-      throw unverified(`pg_restore cannot read the dump: ${firstLines(list2.stderr)}`, options.key);
-    }
-    const listed = tocOids(list2.stdout, options.schemaOnly ? "TABLE" : "TABLE DATA");
-    const missing = options.expectedTables.filter((table2) => !listed.has(table2.oid)).map((t) => t.name);
-    if (missing.length > 0) {
-      throw unverified(
-        `the dump lacks ${missing.length} table${missing.length === 1 ? "" : "s"} that ${missing.length === 1 ? "was" : "were"} in scope: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", \u2026" : ""}`,
-        options.key,
-        { missing }
-      );
-    }
-    const full = await runTool(options.pgRestore.path, [`--file=${devNull}`, file], {});
-    if (full.code !== 0) {
-      throw unverified(`pg_restore cannot read the dump to its end: ${firstLines(full.stderr)}`, options.key);
-    }
-    return { sha256, sizeBytes, tables: options.expectedTables.map((t) => t.name).sort() };
-  } finally {
-    await rm5(workDir, { recursive: true, force: true });
-  }
-}
-function tocOids(list2, type) {
-  const oids = /* @__PURE__ */ new Set();
-  for (const line of list2.split("\n")) {
-    const match = /^\s*\d+;\s+\d+\s+(\d+)\s+(.*)$/.exec(line);
-    if (!match) continue;
-    const description = match[2];
-    if (!description.startsWith(`${type} `)) continue;
-    if (type === "TABLE" && /^TABLE (DATA|ATTACH) /.test(description)) continue;
-    oids.add(Number(match[1]));
-  }
-  return oids;
-}
-async function fetchBackupFile(options) {
-  const hash = createHash5("sha256");
-  let sizeBytes = 0;
-  const counter = new Transform2({
-    transform(chunk, _encoding, callback) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
-      callback(null, chunk);
-    }
-  });
-  const source = await options.store.get(options.key);
-  const temporary = join10(
-    dirname2(options.destination),
-    `.${basename2(options.destination)}.${randomBytes6(6).toString("hex")}.partial`
-  );
-  try {
-    if (options.encryptionKey) {
-      await decryptToFile(source, options.encryptionKey, temporary, { through: [counter] });
-    } else {
-      await pipeline3(source, counter, createWriteStream3(temporary, { mode: 384, flags: "wx" }));
-      if (await startsEncrypted2(temporary)) {
-        throw unverified("the stored dump is encrypted and no encryption key was given", options.key);
-      }
-    }
-    const sha256 = hash.digest("hex");
-    if (options.expectedSha256 && sha256 !== options.expectedSha256) {
-      throw unverified(
-        `the stored file's SHA-256 (${sha256}) differs from the one measured while it was written (${options.expectedSha256})`,
-        options.key
-      );
-    }
-    await rename3(temporary, options.destination);
-    return { sha256, sizeBytes };
-  } catch (error) {
-    source.destroy();
-    await rm5(temporary, { force: true });
-    throw error;
-  }
-}
-async function startsEncrypted2(path) {
-  const handle = await open2(path, "r");
-  try {
-    const head2 = Buffer.alloc(16);
-    const { bytesRead } = await handle.read(head2, 0, head2.length, 0);
-    return isEncryptedHeader(head2.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
-}
-function unverified(reason, key, details = {}) {
-  return new SupagateError("BACKUP_UNVERIFIED", `The backup could not be verified: ${reason}`, {
-    hint: "A backup that cannot be restored is no backup: nothing was applied. Check the store and the pg_restore version, then run again.",
-    details: { key, ...details }
-  });
-}
 function invalidScope(reason) {
   return new SupagateError("CONFIG_INVALID", `Invalid backup scope: ${reason}`, {
     hint: 'Use "data", "schema", or named schemas and tables that exist (schema.table).',
@@ -46494,8 +46923,42 @@ function invalidScope(reason) {
   });
 }
 
+// src/core/backup/managed-state.ts
+var MANAGED_TABLE_SCHEMAS = MANAGED_SCHEMAS.filter((schema) => schema !== HISTORY_SCHEMA);
+async function readManagedState(client) {
+  return { extensions: await readExtensions(client), triggers: await readManagedTriggers(client) };
+}
+async function readExtensions(client) {
+  const { rows: rows2 } = await client.query(
+    `SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version
+       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+      ORDER BY 1`
+  );
+  return rows2;
+}
+async function readManagedTriggers(client) {
+  const { rows: saved } = await client.query(
+    `SELECT current_setting('search_path') AS path, set_config('search_path', '', true)`
+  );
+  const { rows: rows2 } = await client.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS table, t.tgname AS name,
+            pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled,
+            obj_description(t.oid, 'pg_trigger') AS comment
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1::text[]) AND NOT t.tgisinternal AND t.tgparentid = 0
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+      ORDER BY 1, 2`,
+    [MANAGED_TABLE_SCHEMAS]
+  );
+  await client.query(`SELECT set_config('search_path', $1, true)`, [saved[0]?.path ?? ""]);
+  return rows2;
+}
+function sameTrigger(a, b) {
+  return a.table === b.table && a.name === b.name && a.definition === b.definition && a.enabled === b.enabled && a.comment === b.comment;
+}
+
 // src/core/backup/manifest.ts
-import { createHash as createHash6, randomBytes as randomBytes7 } from "node:crypto";
+import { createHash as createHash7, randomBytes as randomBytes7 } from "node:crypto";
 function newBackupId(now = /* @__PURE__ */ new Date()) {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z");
   return `${stamp}-${randomBytes7(4).toString("hex")}`;
@@ -46509,7 +46972,7 @@ function dumpKey(id, encrypted) {
 }
 function targetFingerprint(url) {
   const target2 = describeTarget(url);
-  return createHash6("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
+  return createHash7("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
 }
 async function countRows(client, tables) {
   const counts = {};
@@ -46556,7 +47019,7 @@ function parseManifest(text, key) {
     throw invalidManifest(key, "not JSON", error);
   }
   const manifest = value;
-  if (manifest?.formatVersion !== 1 || typeof manifest.id !== "string" || typeof manifest.sha256 !== "string" || typeof manifest.location?.key !== "string") {
+  if (manifest?.formatVersion !== 1 && manifest?.formatVersion !== 2 || typeof manifest.id !== "string" || typeof manifest.sha256 !== "string" || typeof manifest.location?.key !== "string") {
     throw invalidManifest(key, "missing fields or an unknown format version");
   }
   return manifest;
@@ -46583,6 +47046,48 @@ async function publicationMemberships(client, oids) {
     [oids]
   );
   return rows2;
+}
+async function tableKeys(client, tables) {
+  if (tables.length === 0) return {};
+  const { rows: rows2 } = await client.query(
+    `SELECT con.conrelid::int8::float8 AS oid, a.attname AS column
+       FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+      WHERE con.contype = 'p' AND con.conrelid = ANY($1::oid[]) AND cardinality(con.conkey) = 1
+        AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)`,
+    [tables.map((t) => t.oid)]
+  );
+  const keys = {};
+  for (const row of rows2) {
+    const table2 = tables.find((t) => t.oid === Number(row.oid));
+    if (!table2) continue;
+    const quoted2 = `"${row.column.replace(/"/g, '""')}"`;
+    const { rows: max } = await client.query(
+      `SELECT max(${quoted2})::text AS max FROM ONLY ${table2.name}`
+    );
+    keys[table2.name] = { column: row.column, max: max[0]?.max ?? null };
+  }
+  return keys;
+}
+
+// src/core/backup/schema-fingerprint.ts
+var SAVEPOINT = "supagate_fingerprint";
+async function schemaFingerprintInTransaction(client) {
+  const model = await introspect(inSavepoint(client));
+  await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+  return fingerprintOf(model);
+}
+function inSavepoint(client) {
+  const rewrite = (text) => text.replace(/^BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY/, `SAVEPOINT ${SAVEPOINT}`).replace(/\nCOMMIT$/, `
+ROLLBACK TO SAVEPOINT ${SAVEPOINT}`).replace(/^ROLLBACK$/, `ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+  return new Proxy(client, {
+    get(target2, property) {
+      if (property !== "query") return Reflect.get(target2, property, target2);
+      return (text, ...rest) => target2.query(
+        typeof text === "string" ? rewrite(text) : text,
+        ...rest
+      );
+    }
+  });
 }
 
 // src/core/backup/backup.ts
@@ -46622,6 +47127,9 @@ async function takeBackup(options) {
       client,
       selection.rlsTables.map((t) => t.oid)
     );
+    const managed = await readManagedState(client);
+    const keys = await tableKeys(client, selection.rowTables);
+    const schemaFingerprint = selection.description.kind === "named" ? void 0 : await schemaFingerprintInTransaction(client);
     const historyVersion = options.historyVersion === void 0 ? await readHistoryVersion(connection) : options.historyVersion;
     const created = await createBackup({
       dbUrl: options.dbUrl,
@@ -46649,7 +47157,7 @@ async function takeBackup(options) {
       pgRestore
     });
     const manifest = {
-      formatVersion: 1,
+      formatVersion: 2,
       id,
       createdAt: (/* @__PURE__ */ new Date()).toISOString(),
       target: { fingerprint: targetFingerprint(options.dbUrl) },
@@ -46659,6 +47167,9 @@ async function takeBackup(options) {
       rowCounts,
       rls,
       publications,
+      managed,
+      tableKeys: keys,
+      ...schemaFingerprint ? { schemaFingerprint } : {},
       verifiedTables: verified.tables,
       sha256: verified.sha256,
       sizeBytes: verified.sizeBytes,
@@ -46761,8 +47272,9 @@ async function readSmall(stream) {
 }
 
 // src/core/commands/safety.ts
-function backupBeforeChange(config, url, store, historyVersion) {
+function backupBeforeChange(config, url, store, historyVersion, options = {}) {
   return takeBackup({
+    ...options.signal ? { signal: options.signal } : {},
     dbUrl: url,
     store,
     ...config.backupKey ? { encryptionKey: config.backupKey } : {},
@@ -46788,6 +47300,99 @@ function backupOutcome(manifest) {
     encrypted: manifest.encryption !== "none",
     tables: manifest.verifiedTables.length
   };
+}
+
+// src/core/commands/stall.ts
+import { pipeline as pipeline5, Transform as Transform4 } from "node:stream";
+var BACKUP_SESSION = "supagate backup";
+var PG_DUMP_SESSION = "supagate";
+function watchBackupForStall(options) {
+  let timer;
+  let stopped = false;
+  const stalled = async () => {
+    if (stopped) return;
+    const waits = await describeWaits(options.url).catch(() => "");
+    options.controller.abort(stallError(options.timeoutMs, waits));
+    await cancelBackupQueries(options.url).catch(() => {
+    });
+  };
+  const arm = () => {
+    if (stopped || options.timeoutMs <= 0) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void stalled(), options.timeoutMs);
+  };
+  const stop2 = () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+  arm();
+  return { store: withProgress(options.store, arm, stop2), stop: stop2 };
+}
+function stallError(timeoutMs, waits) {
+  return new SupagateError(
+    "BACKUP_FAILED",
+    `The backup stalled: no progress for ${formatDuration(timeoutMs)}${waits}. It was stopped; nothing was stored and nothing was applied`,
+    {
+      hint: waits ? "Let the session holding the lock finish (or end it), then apply again." : "pg_dump wrote nothing: check the database and the network, then apply again. A very slow database may need a longer --stall-timeout.",
+      details: { stallTimeoutMs: timeoutMs }
+    }
+  );
+}
+function formatDuration(ms) {
+  return ms % 6e4 === 0 ? `${ms / 6e4} min` : `${Math.round(ms / 100) / 10} s`;
+}
+function withProgress(store, progress, done) {
+  return {
+    kind: store.kind,
+    ...store.requiresEncryption !== void 0 ? { requiresEncryption: store.requiresEncryption } : {},
+    put: (key, stream) => {
+      const tap = new Transform4({
+        transform(chunk, _encoding, callback) {
+          progress();
+          callback(null, chunk);
+        }
+      });
+      const stored = store.put(key, pipeline5(stream, tap, () => {
+      }));
+      return stored.finally(done);
+    },
+    get: (key) => store.get(key),
+    list: () => store.list(),
+    remove: (key) => store.remove(key)
+  };
+}
+async function describeWaits(url) {
+  return withSession(url, async (client) => {
+    const { rows: rows2 } = await client.query(
+      `SELECT w.application_name AS waiter, b.pid, coalesce(nullif(b.application_name, ''), 'unknown') AS application
+         FROM pg_stat_activity w
+         JOIN pg_stat_activity b ON b.pid = ANY (pg_blocking_pids(w.pid))
+        WHERE w.datname = current_database() AND w.application_name = ANY ($1::text[])
+          AND b.application_name <> ALL ($1::text[])
+        LIMIT 1`,
+      [[BACKUP_SESSION, PG_DUMP_SESSION]]
+    );
+    const row = rows2[0];
+    return row ? ` (${row.waiter === PG_DUMP_SESSION ? "pg_dump" : "a count"} waits for a lock, blocked by backend ${row.pid}, application "${row.application}")` : "";
+  });
+}
+async function cancelBackupQueries(url) {
+  await withSession(
+    url,
+    (client) => client.query(
+      `SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name = $1 AND state = 'active'`,
+      [BACKUP_SESSION]
+    )
+  );
+}
+async function withSession(url, work) {
+  const connection = await connect(url, { applicationName: "supagate watchdog", connectTimeoutMs: 5e3 });
+  try {
+    return await work(connection.client);
+  } finally {
+    await disconnect(connection);
+  }
 }
 
 // src/core/commands/units.ts
@@ -47259,12 +47864,22 @@ async function apply(userConfig, options = {}) {
   }
   let connection;
   let release;
+  let forgetInterrupt;
+  let appliedSoFar;
+  const controller = new AbortController();
   try {
     connection = await connect(url, { applicationName: "supagate apply" });
     const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
     release = lock.release;
     const { status: status2 } = await loadStatus(connection, discovered, config);
     if (!status2.ok) throw refusal(status2.problems);
+    forgetInterrupt = stopApplyOnInterrupt({
+      url,
+      target: connection.target,
+      pid: await backendPid(connection.client),
+      pending: status2.pending,
+      controller
+    });
     if (status2.pending.length === 0) {
       return result("up-to-date", connection, config, status2, started, {
         lockWaitMs: lock.waitedMs,
@@ -47292,7 +47907,7 @@ async function apply(userConfig, options = {}) {
       planHash: planned.result.planHash
     };
     await options.hooks?.beforeApply?.(context);
-    const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status2)) : void 0;
+    const manifest = store ? await watchedBackup(config, url, store, status2, controller) : void 0;
     const snapshot = verifier ? await verifier.snapshot() : void 0;
     const record = {
       actor: config.actor ?? null,
@@ -47306,12 +47921,13 @@ async function apply(userConfig, options = {}) {
       retryDelayMs: options.retryDelayMs ?? 1e3
     };
     const client = connection.client;
-    const { done: applied, failure } = config.atomic === "all" ? await runUntilFailure([status2.pending], (all) => runBatch(client, all, settings, record)) : await runUntilFailure(
-      status2.pending,
-      (migration) => applyMigration(client, migration, settings, record)
-    );
-    const notifiedPostgrest = applied.length > 0 || (failure?.committedStatements ?? 0) > 0;
-    if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
+    if (!await holdsMigrationLock(client)) throw lockLost(connection.target);
+    const run2 = config.atomic === "all" ? await runUntilFailure([status2.pending], (all) => runBatch(client, all, settings, record)) : await runUntilFailure(status2.pending, (migration) => {
+      throwIfInterrupted();
+      return applyMigration(client, migration, settings, record);
+    });
+    appliedSoFar = run2.done;
+    const { applied, failure, notifiedPostgrest } = lostConnection(run2.failure) ? await afterLostConnection(url, connection.target, status2.pending, { ...run2, failure: run2.failure }) : { applied: run2.done, failure: run2.failure, notifiedPostgrest: await notify(client, url, run2) };
     let verification = verifier ? { status: "not-run" } : { status: "off" };
     let recovery;
     if (verifier && snapshot && !failure) {
@@ -47344,10 +47960,44 @@ async function apply(userConfig, options = {}) {
     );
     if (!failure) await options.hooks?.afterApply?.(context, outcome);
     return outcome;
+  } catch (error) {
+    if (controller.signal.reason instanceof SupagateError) throw controller.signal.reason;
+    throw lostOutsideMigrations(error, connection?.target, appliedSoFar);
   } finally {
+    forgetInterrupt?.();
     await release?.();
     await disconnect(connection);
   }
+}
+async function watchedBackup(config, url, store, status2, controller) {
+  const watch = watchBackupForStall({ url, store, timeoutMs: config.stallTimeoutMs, controller });
+  try {
+    return await backupBeforeChange(config, url, watch.store, newestApplied(status2), {
+      signal: controller.signal
+    });
+  } finally {
+    watch.stop();
+  }
+}
+function lockLost(target2) {
+  return new SupagateError(
+    "DB_CONNECTION_LOST",
+    `The migration lock on ${target2.label} was lost before any migration ran`,
+    {
+      hint: "Nothing was applied. Run apply again."
+    }
+  );
+}
+async function backendPid(client) {
+  const { rows: rows2 } = await client.query("SELECT pg_backend_pid() AS pid");
+  return rows2[0]?.pid ?? 0;
+}
+async function notify(client, url, run2) {
+  if (run2.done.length === 0 && (run2.failure?.committedStatements ?? 0) === 0) return false;
+  return client.query(`NOTIFY pgrst, 'reload schema'`).then(
+    () => true,
+    () => notifyPostgrest(url)
+  );
 }
 async function recover(connection, config, status2, applied, backupId, settings, record) {
   const appliedMigrations = status2.pending.filter((m) => applied.some((a) => a.version === m.version));
@@ -47406,6 +48056,75 @@ function plural2(count2, noun, nouns = `${noun}s`) {
 function shortValue(value, max = 200) {
   const text = typeof value === "string" ? value : JSON.stringify(value) ?? "null";
   return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+}
+
+// src/core/report/restore-text.ts
+function restoreLines(result2) {
+  const restore = result2.restore;
+  if (!restore) return [];
+  if (result2.status === "dry-run") {
+    return [
+      `Dry run: nothing was changed. Restoring backup ${restore.backupId} would:`,
+      ...restore.steps.map((s) => `  - ${s}`),
+      ...writesLines(restore.writesSinceBackup, "would discard")
+    ];
+  }
+  const badCounts = restore.counts.filter((c) => !c.ok);
+  const badRls = restore.rls.filter((r) => !r.ok);
+  return [
+    `${restore.ok ? "\u2713" : "\u2717"} Restored backup ${restore.backupId} (${restore.durationMs} ms): ${restoredWhat(restore)}.`,
+    `  Row counts: ${badCounts.length === 0 ? `all ${restore.counts.length} match the backup` : `${badCounts.length} differ`}; RLS: ${badRls.length === 0 ? `all ${restore.rls.length} tables match` : `${badRls.length} differ`}; schema: ${SCHEMA_PROOF[restore.schema]}.`,
+    ...badCounts.map((c) => `  \u2717 ${c.table}: ${c.actual} rows, the backup has ${c.expected}`),
+    ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`),
+    ...writesLines(restore.writesSinceBackup, "discarded"),
+    ...keptInSafetyBackup(result2)
+  ];
+}
+var SCHEMA_PROOF = {
+  matches: "matches the backup's fingerprint",
+  differs: "DIFFERS from the backup's fingerprint",
+  "not-recorded": "not checked (the backup recorded no fingerprint)",
+  "not-checked": "not checked"
+};
+function restoredWhat(restore) {
+  const schemaOf2 = (table2) => table2.slice(0, table2.indexOf("."));
+  const whole = restore.schemas.filter((schema) => schema !== "supabase_migrations");
+  const parts = whole.map((schema) => {
+    const tables = restore.tables.filter((table2) => schemaOf2(table2) === schema);
+    return `schema ${schema} (${plural2(tables.length, "table")})`;
+  });
+  const own = restore.tables.filter(
+    (table2) => !restore.schemas.includes(schemaOf2(table2)) && schemaOf2(table2) !== "supabase_migrations"
+  );
+  if (own.length > 0) parts.push(`the rows and policies of ${own.join(", ")}`);
+  if (restore.historyRestored)
+    parts.push("the migration history (the audit trail kept, the restore added to it)");
+  if (restore.schemasDropped.length > 0)
+    parts.push(
+      `dropped schema${restore.schemasDropped.length === 1 ? "" : "s"} ${restore.schemasDropped.join(", ")} (created after the backup)`
+    );
+  if (restore.revertedVersions.length > 0)
+    parts.push(
+      `migration${restore.revertedVersions.length === 1 ? "" : "s"} ${restore.revertedVersions.join(", ")} pending again`
+    );
+  return parts.join("; ") || "nothing";
+}
+function writesLines(writes, verb) {
+  if (writes.length === 0) return [];
+  return [
+    `Rows written after the backup, which the restore ${verb}:`,
+    ...writes.map(
+      (w) => `  ${w.table}: ${w.by === "count" ? "at least " : ""}${plural2(w.newRows, "row")}${w.by === "new table" ? " (table created after the backup)" : w.by === "key" ? ` (above the backup's highest key; ${w.rows} now, ${w.backupRows} in the backup)` : ` (${w.rows} now, ${w.backupRows} in the backup)`}`
+    )
+  ];
+}
+function keptInSafetyBackup(result2) {
+  if (!result2.restore || result2.restore.writesSinceBackup.length === 0) return [];
+  if (result2.backup.status !== "taken") return ["  No safety backup was taken: those rows are gone."];
+  const id = result2.backup.id;
+  return [
+    `  They are kept in safety backup ${id}. To get them back: \`supagate rollback --backup ${id}\` returns the database to just before this restore; or take single tables from its dump with pg_restore --data-only --table <name>.`
+  ];
 }
 
 // src/core/report/text.ts
@@ -47527,6 +48246,7 @@ function applyText(result2) {
         lines.push("  Nothing of this migration was applied.");
       }
       if (result2.notApplied.length > 0) lines.push(`  Not run: ${result2.notApplied.join(", ")}`);
+      if (failure.hint) lines.push(`  hint: ${failure.hint}`);
     }
     lines.push(
       "",
@@ -47734,24 +48454,6 @@ function backupsText(result2) {
   const lines = table(["ID", "CREATED", "HISTORY BEFORE", "TABLES", "SIZE", "ENCRYPTED", "LOCATION"], rows2);
   for (const key of result2.unreadable) lines.push(`! unreadable manifest: ${key}`);
   return lines.join("\n");
-}
-function restoreLines(result2) {
-  const restore = result2.restore;
-  if (!restore) return [];
-  if (result2.status === "dry-run") {
-    return [
-      `Dry run: nothing was changed. Restoring backup ${restore.backupId} would:`,
-      ...restore.steps.map((s) => `  - ${s}`)
-    ];
-  }
-  const badCounts = restore.counts.filter((c) => !c.ok);
-  const badRls = restore.rls.filter((r) => !r.ok);
-  return [
-    `${restore.ok ? "\u2713" : "\u2717"} Restored backup ${restore.backupId}: ${plural2(restore.tables.length, "table")} in ${restore.schemas.join(", ") || "no whole schema"}${restore.historyRestored ? ", migration history included" : ""} (${restore.durationMs} ms).`,
-    `  Row counts: ${badCounts.length === 0 ? `all ${restore.counts.length} match the backup` : `${badCounts.length} differ`}; RLS: ${badRls.length === 0 ? `all ${restore.rls.length} tables match` : `${badRls.length} differ`}.`,
-    ...badCounts.map((c) => `  \u2717 ${c.table}: ${c.actual} rows, the backup has ${c.expected}`),
-    ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`)
-  ];
 }
 function rollbackText(result2) {
   const lines = [`Target: ${result2.target}`, ...backupLines(result2.backup)];
@@ -48182,9 +48884,11 @@ var DEFAULTS = {
   lockWaitMs: 5 * 6e4,
   lockTimeoutMs: 5e3,
   statementTimeoutMs: 30 * 6e4,
+  stallTimeoutMs: 5 * 6e4,
   lockRetries: 3,
   atomic: "per-migration",
   includeAll: false,
+  discardWritesSinceBackup: false,
   strictHistory: false,
   allowEdited: false,
   detectLocalSupabase: true,
@@ -48205,6 +48909,8 @@ var optionalString = (value) => value === void 0 ? void 0 : String(value);
 function resolveConfig(input = {}) {
   const config = buildConfig(input);
   for (const url of [config.dbUrl, config.shadowUrl]) if (url) describeTarget(url);
+  if (config.dbUrl) assertDatabaseUrl("db-url", config.dbUrl);
+  if (config.shadowUrl) assertDatabaseUrl("shadow-url", config.shadowUrl);
   registerSecret(config.backupKey);
   registerSecret(config.supabaseServiceKey);
   return config;
@@ -48223,9 +48929,15 @@ function buildConfig(input) {
       pick("statementTimeoutMs"),
       DEFAULTS.statementTimeoutMs
     ),
+    stallTimeoutMs: duration("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
     lockRetries: count("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
     atomic: atomicMode(pick("atomic")),
     includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
+    discardWritesSinceBackup: flag(
+      "discard-writes-since-backup",
+      pick("discardWritesSinceBackup"),
+      DEFAULTS.discardWritesSinceBackup
+    ),
     strictHistory: flag("strict-history", pick("strictHistory"), DEFAULTS.strictHistory),
     allowEdited: flag("allow-edited", pick("allowEdited"), DEFAULTS.allowEdited),
     actor: optionalString(pick("actor")),
@@ -48435,903 +49147,16 @@ function withoutExtensions(model, names) {
   return { ...model, extensions };
 }
 
-// src/core/backup/restore.ts
-import { spawn as spawn4 } from "node:child_process";
-import { once as once2 } from "node:events";
-import { mkdtemp as mkdtemp5, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
+// src/core/restore/index.ts
+import { mkdtemp as mkdtemp5, rm as rm7, writeFile as writeFile3 } from "node:fs/promises";
 import { devNull as devNull2, tmpdir as tmpdir5 } from "node:os";
 import { join as join11 } from "node:path";
-import { isDeepStrictEqual } from "node:util";
-var DEFAULT_LOCK_TIMEOUT_MS = 5e3;
-var FINAL_STEPS = (manifest) => [
-  `Verify the row counts (${Object.keys(manifest.rowCounts).length} tables) and RLS (${Object.keys(manifest.rls).length} tables) against the manifest${manifest.consistentSnapshot ? "; any difference rolls everything back" : ""}`,
-  "Tell PostgREST to reload its schema cache",
-  "Commit"
-];
+
+// src/core/db/restore-script.ts
+import { spawn as spawn4 } from "node:child_process";
+
+// src/core/restore/errors.ts
 var NOTHING_CHANGED = "Nothing was changed: the restore runs in one transaction, which was rolled back.";
-async function restoreBackup(options) {
-  const started = performance.now();
-  const manifest = options.manifest;
-  const dryRun = options.dryRun ?? false;
-  checkTarget(options);
-  const scope = restoreScope(manifest);
-  const key = manifest.encryption === "none" ? void 0 : requireKey(options, manifest);
-  const steps2 = [];
-  const workDir = await mkdtemp5(join11(tmpdir5(), "supagate-restore-"));
-  let connection;
-  let open3 = false;
-  try {
-    const dumpFile = join11(workDir, "backup.dump");
-    await fetchBackupFile({
-      store: options.store,
-      key: manifest.location.key,
-      destination: dumpFile,
-      expectedSha256: manifest.sha256,
-      ...key ? { encryptionKey: key } : {}
-    });
-    steps2.push(
-      `Fetch ${manifest.location.key} from the ${options.store.kind} store, check its SHA-256 against the manifest${key ? " and decrypt it" : ""}`
-    );
-    const pgRestore = await findPgTool("pg_restore", {
-      minMajor: dumpMajor(manifest),
-      ...options.pgRestorePath ? { explicitPath: options.pgRestorePath } : {}
-    });
-    const listed = await runTool(pgRestore.path, ["--list", dumpFile], {});
-    if (listed.code !== 0) {
-      throw restoreFailed(`pg_restore cannot read the backup: ${firstLines(listed.stderr)}`, {
-        hint: "The file matched its SHA-256, so pg_restore is likely older than the pg_dump that wrote it. Nothing was changed."
-      });
-    }
-    const toc = parseToc(listed.stdout, [...scope.wholeSchemas, ...scope.partialSchemas]);
-    connection = await connect(options.dbUrl, {
-      applicationName: "supagate restore",
-      ...dryRun ? { readOnly: true } : {}
-    });
-    const client = connection.client;
-    await client.query(dryRun ? "BEGIN READ ONLY" : "BEGIN");
-    open3 = true;
-    await client.query(
-      `SELECT set_config('search_path', '', true), set_config('lock_timeout', $1, true),
-              set_config('statement_timeout', '0', true), set_config('idle_in_transaction_session_timeout', '0', true),
-              set_config('row_security', 'off', true)`,
-      [`${options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS}ms`]
-    );
-    const plan2 = await planRestore(client, manifest, scope, toc, {
-      lock: !dryRun,
-      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
-    });
-    if (plan2.unsafe.length > 0) throw unsafeDependents(manifest, plan2.unsafe);
-    const listFile = join11(workDir, "restore.list");
-    await writeFile3(listFile, `${plan2.keep.map((entry) => entry.line).join("\n")}
-`, { mode: 384 });
-    steps2.push(...plan2.steps);
-    if (dryRun) {
-      const check = await runTool(
-        pgRestore.path,
-        ["--use-list", listFile, `--file=${devNull2}`, dumpFile],
-        {}
-      );
-      if (check.code !== 0) {
-        throw restoreFailed(`pg_restore cannot produce the restore script: ${firstLines(check.stderr)}`);
-      }
-      await client.query("ROLLBACK");
-      open3 = false;
-      return {
-        backupId: manifest.id,
-        schemas: scope.wholeSchemas,
-        tables: restoredTables(manifest),
-        steps: [...steps2, ...FINAL_STEPS(manifest), "Dry run: nothing was changed"],
-        counts: [],
-        rls: [],
-        historyRestored: false,
-        ok: true,
-        durationMs: Math.round(performance.now() - started)
-      };
-    }
-    for (const statement2 of plan2.before) await runStatement(client, statement2);
-    await runRestoreScript(client, pgRestore, listFile, dumpFile);
-    for (const statement2 of plan2.after) await runStatement(client, statement2);
-    const verification = await verify(client, manifest);
-    const strict = manifest.consistentSnapshot;
-    const failedCounts = verification.counts.filter((c) => !c.ok);
-    const failedRls = verification.rls.filter((r) => !r.ok);
-    if (strict && (failedCounts.length > 0 || failedRls.length > 0)) {
-      throw restoreFailed(
-        `after restoring, the database does not match the backup's manifest: ${[
-          ...failedCounts.map((c) => `${c.table} has ${c.actual} rows, the backup ${c.expected}`),
-          ...failedRls.map((r) => `${r.table}: ${r.differences.join("; ")}`)
-        ].slice(0, 10).join("; ")}`,
-        { details: { counts: failedCounts, rls: failedRls } }
-      );
-    }
-    await client.query(`NOTIFY pgrst, 'reload schema'`);
-    await client.query("COMMIT");
-    open3 = false;
-    steps2.push(...FINAL_STEPS(manifest));
-    return {
-      backupId: manifest.id,
-      schemas: scope.wholeSchemas,
-      tables: restoredTables(manifest),
-      steps: steps2,
-      counts: verification.counts,
-      rls: verification.rls,
-      historyRestored: scope.holdsHistory,
-      ok: failedCounts.length === 0 && failedRls.length === 0,
-      durationMs: Math.round(performance.now() - started)
-    };
-  } catch (error) {
-    if (error instanceof SupagateError) throw error;
-    throw restoreFailed(redact(error instanceof Error ? error.message : String(error)), { cause: error });
-  } finally {
-    if (connection) {
-      if (open3) await connection.client.query("ROLLBACK").catch(() => {
-      });
-      await disconnect(connection);
-    }
-    await rm6(workDir, { recursive: true, force: true });
-  }
-}
-function checkTarget(options) {
-  const target2 = targetFingerprint(options.dbUrl);
-  if (target2 === options.manifest.target.fingerprint || options.allowOtherTarget) return;
-  throw new SupagateError(
-    "RESTORE_TARGET_MISMATCH",
-    `Backup ${options.manifest.id} was taken of another database than the target (fingerprint ${options.manifest.target.fingerprint.slice(0, 12)}\u2026, the target's ${target2.slice(0, 12)}\u2026)`,
-    {
-      hint: "Pick a backup of this database. To restore a backup of another database into this one on purpose, allow it explicitly (--allow-other-target; in the Action, allow-other-target: true). Nothing was changed.",
-      details: { backupId: options.manifest.id, backupTarget: options.manifest.target.fingerprint, target: target2 }
-    }
-  );
-}
-function restoreScope(manifest) {
-  if (manifest.scope.schemaOnly) {
-    throw new SupagateError(
-      "RESTORE_UNSAFE",
-      `Backup ${manifest.id} holds definitions only (schema-only): restoring it would leave every table empty`,
-      {
-        hint: "Restore a backup taken with the data scope. Nothing was changed.",
-        details: { backupId: manifest.id }
-      }
-    );
-  }
-  const managed = new Set(MANAGED_SCHEMAS.filter((schema) => schema !== HISTORY_SCHEMA));
-  const managedWhole = manifest.scope.schemas.filter((schema) => managed.has(schema));
-  if (managedWhole.length > 0) {
-    throw new SupagateError(
-      "RESTORE_UNSAFE",
-      `Backup ${manifest.id} holds Supabase-managed schema${managedWhole.length === 1 ? "" : "s"} ${managedWhole.join(", ")} whole: restoring would drop and recreate ${managedWhole.length === 1 ? "it" : "them"}`,
-      {
-        hint: "Supabase owns those schemas. Restore such a backup by hand with pg_restore, choosing what to restore. Nothing was changed.",
-        details: { backupId: manifest.id, schemas: managedWhole }
-      }
-    );
-  }
-  const partialTables = manifest.scope.tables.map((name) => {
-    const parsed = parseQualifiedName(name);
-    return { name, schema: parsed.schema, table: parsed.name };
-  });
-  const partialSchemas = [...new Set(partialTables.map((t) => t.schema))].sort();
-  return {
-    wholeSchemas: [...manifest.scope.schemas].sort(),
-    partialTables,
-    partialSchemas,
-    holdsHistory: manifest.scope.schemas.includes(HISTORY_SCHEMA) || partialSchemas.includes(HISTORY_SCHEMA)
-  };
-}
-function requireKey(options, manifest) {
-  if (options.encryptionKey === void 0) {
-    throw new SupagateError(
-      "BACKUP_DECRYPT_FAILED",
-      `Backup ${manifest.id} is encrypted (${manifest.encryption}) and no encryption key was given`,
-      {
-        hint: "Pass the key the backup was taken with ($SUPAGATE_BACKUP_KEY, or the Action's backup-key input, from a secret). Nothing was changed.",
-        details: { backupId: manifest.id }
-      }
-    );
-  }
-  return parseBackupKey(options.encryptionKey);
-}
-function dumpMajor(manifest) {
-  const fromTool = /(\d+)(?:\.\d+)?/.exec(manifest.tool.pgDump.replace(/^[^0-9]*/, ""));
-  const server = Math.floor(manifest.serverVersionNum / 1e4);
-  return Math.max(fromTool ? Number(fromTool[1]) : 0, server);
-}
-function restoredTables(manifest) {
-  return Object.keys(manifest.rowCounts).sort();
-}
-var TOC_TYPES2 = [
-  "ACCESS METHOD",
-  "ACL",
-  "AGGREGATE",
-  "BLOB",
-  "BLOB METADATA",
-  "BLOBS",
-  "CAST",
-  "CHECK CONSTRAINT",
-  "COLLATION",
-  "COMMENT",
-  "CONSTRAINT",
-  "CONVERSION",
-  "DATABASE",
-  "DATABASE PROPERTIES",
-  "DEFAULT",
-  "DEFAULT ACL",
-  "DOMAIN",
-  "ENCODING",
-  "EVENT TRIGGER",
-  "EXTENSION",
-  "FK CONSTRAINT",
-  "FOREIGN DATA WRAPPER",
-  "FOREIGN SERVER",
-  "FOREIGN TABLE",
-  "FUNCTION",
-  "INDEX",
-  "INDEX ATTACH",
-  "LARGE OBJECT",
-  "MATERIALIZED VIEW",
-  "MATERIALIZED VIEW DATA",
-  "OPERATOR",
-  "OPERATOR CLASS",
-  "OPERATOR FAMILY",
-  "POLICY",
-  "PROCEDURAL LANGUAGE",
-  "PROCEDURE",
-  "PUBLICATION",
-  "PUBLICATION TABLE",
-  "PUBLICATION TABLES IN SCHEMA",
-  "ROW SECURITY",
-  "RULE",
-  "SCHEMA",
-  "SEARCHPATH",
-  "SECURITY LABEL",
-  "SEQUENCE",
-  "SEQUENCE OWNED BY",
-  "SEQUENCE SET",
-  "SERVER",
-  "SHELL TYPE",
-  "STATISTICS",
-  "STATISTICS DATA",
-  "STDSTRINGS",
-  "SUBSCRIPTION",
-  "SUBSCRIPTION TABLE",
-  "TABLE",
-  "TABLE ATTACH",
-  "TABLE DATA",
-  "TEXT SEARCH CONFIGURATION",
-  "TEXT SEARCH DICTIONARY",
-  "TEXT SEARCH PARSER",
-  "TEXT SEARCH TEMPLATE",
-  "TRANSFORM",
-  "TRIGGER",
-  "TYPE",
-  "USER MAPPING",
-  "VIEW"
-].sort((a, b) => b.length - a.length);
-function parseToc(list2, schemas) {
-  const known = [...new Set(schemas)].sort((a, b) => b.length - a.length);
-  const entries = [];
-  for (const line of list2.split("\n")) {
-    const match = /^\s*\d+;\s+\d+\s+\d+\s+(.*)$/.exec(line);
-    if (!match) continue;
-    const body = match[1];
-    const type = TOC_TYPES2.find((t) => body.startsWith(`${t} `)) ?? null;
-    if (!type) {
-      entries.push({ line, type: null, schema: null, rest: body });
-      continue;
-    }
-    const afterType = body.slice(type.length + 1);
-    if (afterType.startsWith("- ")) {
-      entries.push({ line, type, schema: null, rest: afterType.slice(2) });
-      continue;
-    }
-    const schema = known.find((s) => afterType.startsWith(`${s} `)) ?? afterType.split(" ")[0] ?? "";
-    entries.push({ line, type, schema, rest: afterType.slice(schema.length + 1) });
-  }
-  return entries;
-}
-function schemaOfSchemaEntry(entry, schemas) {
-  const text = entry.type === "SCHEMA" ? entry.rest : entry.rest.replace(/^SCHEMA /, "");
-  if (entry.type !== "SCHEMA" && !entry.rest.startsWith("SCHEMA ")) return void 0;
-  return [...schemas].sort((a, b) => b.length - a.length).find((s) => text.startsWith(`${s} `));
-}
-var DROP_KEYWORDS = {
-  table: { keyword: "TABLE", order: 1 },
-  "foreign table": { keyword: "FOREIGN TABLE", order: 1 },
-  view: { keyword: "VIEW", order: 2 },
-  "materialized view": { keyword: "MATERIALIZED VIEW", order: 2 },
-  sequence: { keyword: "SEQUENCE", order: 3 },
-  "statistics object": { keyword: "STATISTICS", order: 3 },
-  function: { keyword: "FUNCTION", order: 4 },
-  procedure: { keyword: "PROCEDURE", order: 4 },
-  aggregate: { keyword: "AGGREGATE", order: 4 },
-  operator: { keyword: "OPERATOR", order: 5 },
-  "operator class": { keyword: "OPERATOR CLASS", order: 5 },
-  "operator family": { keyword: "OPERATOR FAMILY", order: 5 },
-  "text search configuration": { keyword: "TEXT SEARCH CONFIGURATION", order: 5 },
-  "text search dictionary": { keyword: "TEXT SEARCH DICTIONARY", order: 5 },
-  "text search parser": { keyword: "TEXT SEARCH PARSER", order: 6 },
-  "text search template": { keyword: "TEXT SEARCH TEMPLATE", order: 6 },
-  collation: { keyword: "COLLATION", order: 6 },
-  conversion: { keyword: "CONVERSION", order: 6 },
-  type: { keyword: "TYPE", order: 7 },
-  domain: { keyword: "DOMAIN", order: 7 }
-};
-var DEFAULT_ACL_KEYWORDS = {
-  r: "TABLES",
-  S: "SEQUENCES",
-  f: "FUNCTIONS",
-  T: "TYPES"
-};
-async function planRestore(client, manifest, scope, toc, options) {
-  const steps2 = [];
-  const before = [];
-  const after = [];
-  const unsafe2 = [];
-  const { rows: schemaRows } = await client.query(
-    `SELECT nspname AS name, oid::int8::float8 AS oid FROM pg_namespace WHERE nspname = ANY($1::text[])`,
-    [scope.wholeSchemas]
-  );
-  const existing = new Map(schemaRows.map((row) => [row.name, Number(row.oid)]));
-  const kept = scope.wholeSchemas.filter((schema) => schema === "public" && existing.has(schema));
-  const dropped = scope.wholeSchemas.filter((schema) => existing.has(schema) && !kept.includes(schema));
-  const insideOids = [...dropped, ...kept].map((schema) => existing.get(schema));
-  const keptOids = kept.map((schema) => existing.get(schema));
-  const { rows: partialRows } = await client.query(
-    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
-    [scope.partialTables.map((t) => t.name)]
-  );
-  const partialOid = /* @__PURE__ */ new Map();
-  for (const row of partialRows) {
-    if (row.oid === null) {
-      throw restoreFailed(
-        `table ${row.name}, whose rows the backup holds, does not exist in the target: restoring its rows needs it`,
-        {
-          hint: `Create ${row.name} first (for a Supabase table: run the project's Supabase services). ${NOTHING_CHANGED}`
-        }
-      );
-    }
-    partialOid.set(row.name, Number(row.oid));
-  }
-  const partialOids = [...partialOid.values()];
-  const policyOnly = await policyOnlyTables(client, manifest);
-  const policyOnlyOids = policyOnly.present.map((t) => t.oid);
-  if (options.lock) {
-    const { rows: lockRows } = await client.query(
-      `SELECT format('%I.%I', n.nspname, c.relname) AS name
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE (c.relnamespace = ANY($1::oid[]) OR c.oid = ANY($2::oid[]))
-          AND c.relkind IN ('r', 'p', 'v')
-          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
-        ORDER BY 1`,
-      [insideOids, partialOids]
-    );
-    if (lockRows.length > 0) {
-      await runStatement(client, {
-        sql: `LOCK TABLE ${lockRows.map((row) => row.name).join(", ")} IN ACCESS EXCLUSIVE MODE`,
-        what: `locking the ${lockRows.length} tables and views the restore replaces`
-      });
-    }
-    steps2.push(
-      `Begin a transaction; lock the ${lockRows.length} tables and views of ${describeList([...dropped, ...kept].map((s) => `schema ${s}`).concat(scope.partialTables.map((t) => t.name)))} (lock_timeout ${options.lockTimeoutMs}ms)`
-    );
-  } else {
-    steps2.push("Begin a transaction and lock the tables the restore replaces");
-  }
-  const closure = await dependencyClosure(client, existingOids(existing, dropped), keptOids, insideOids);
-  const outside = closure.filter((row) => !row.inside && !row.internal);
-  const policyOids = outside.filter((r) => r.catalog === "pg_policy").map((r) => r.objid);
-  const triggerOids = outside.filter((r) => r.catalog === "pg_trigger").map((r) => r.objid);
-  const publicationRelOids = outside.filter((r) => r.catalog === "pg_publication_rel").map((r) => r.objid);
-  const publicationSchemaOids = outside.filter((r) => r.catalog === "pg_publication_namespace").map((r) => r.objid);
-  const handled = /* @__PURE__ */ new Set(["pg_policy", "pg_trigger", "pg_publication_rel", "pg_publication_namespace"]);
-  for (const row of outside) if (!handled.has(row.catalog)) unsafe2.push(row.description);
-  const cascadedPolicies = /* @__PURE__ */ new Set();
-  if (policyOids.length > 0) {
-    const { rows: rows2 } = await client.query(
-      `SELECT polrelid::int8::float8 AS table_oid, polname AS name, pg_describe_object('pg_policy'::regclass, oid, 0) AS description
-         FROM pg_policy WHERE oid = ANY($1::oid[])`,
-      [policyOids]
-    );
-    for (const row of rows2) {
-      if (partialOids.includes(Number(row.table_oid)))
-        cascadedPolicies.add(`${row.table_oid}\0${row.name}`);
-      else if (!policyOnlyOids.includes(Number(row.table_oid))) unsafe2.push(row.description);
-    }
-  }
-  const recreatedTriggers = [];
-  if (triggerOids.length > 0) {
-    const { rows: rows2 } = await client.query(
-      `SELECT t.oid::int8::float8 AS oid, t.tgname AS name, format('%I.%I', n.nspname, c.relname) AS table,
-              t.tgisinternal AS internal, t.tgparentid::int8::float8 AS parent, t.tgenabled::text AS enabled,
-              pg_get_triggerdef(t.oid) AS definition, obj_description(t.oid, 'pg_trigger') AS comment,
-              pn.nspname AS function_schema,
-              p.proname || '(' || coalesce((SELECT string_agg(format_type(a.t, NULL), ', ' ORDER BY a.i)
-                                              FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, i)), '') || ')' AS function_tag,
-              p.oid::regprocedure::text AS function_signature,
-              p.pronamespace = ANY($2::oid[]) AS function_inside,
-              pg_describe_object('pg_trigger'::regclass, t.oid, 0) AS description
-         FROM pg_trigger t
-         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-         JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
-        WHERE t.oid = ANY($1::oid[])
-        ORDER BY 3, 2`,
-      [triggerOids, insideOids]
-    );
-    const recreated = /* @__PURE__ */ new Set();
-    for (const row of rows2) {
-      if (row.internal || Number(row.parent) !== 0) continue;
-      const inBackup = toc.some(
-        (entry) => entry.type === "FUNCTION" && entry.schema === row.function_schema && entry.rest.startsWith(`${row.function_tag} `)
-      );
-      if (!row.function_inside || !inBackup) {
-        unsafe2.push(
-          row.function_inside ? `${row.description} (it calls ${row.function_signature}, which the backup does not have)` : row.description
-        );
-        continue;
-      }
-      recreated.add(Number(row.oid));
-      recreatedTriggers.push({ table: row.table, name: row.name, function: row.function_signature });
-      after.push({ sql: row.definition, what: `re-creating ${row.description}` });
-      const state = { D: "DISABLE", R: "ENABLE REPLICA", A: "ENABLE ALWAYS" }[row.enabled];
-      if (state) {
-        after.push({
-          sql: `ALTER TABLE ${row.table} ${state} TRIGGER ${ident(row.name)}`,
-          what: `re-creating ${row.description}`
-        });
-      }
-      if (row.comment !== null) {
-        after.push({
-          sql: `COMMENT ON TRIGGER ${ident(row.name)} ON ${row.table} IS ${literal(row.comment)}`,
-          what: `re-creating ${row.description}`
-        });
-      }
-    }
-    for (const row of rows2) {
-      if (row.internal) continue;
-      if (Number(row.parent) !== 0 && !recreated.has(Number(row.parent))) unsafe2.push(row.description);
-    }
-  }
-  const publicationSteps = [];
-  if (manifest.publications) {
-    for (const membership of manifest.publications) {
-      after.push({
-        sql: addMembershipSql(membership),
-        what: `adding ${membership.table} to publication ${membership.publication}`
-      });
-      publicationSteps.push(`${membership.table} to publication ${membership.publication}`);
-    }
-  } else if (publicationRelOids.length > 0) {
-    const { rows: rows2 } = await client.query(
-      `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table, c.relkind::text AS relkind,
-              pg_get_expr(pr.prqual, pr.prrelid) AS qual,
-              (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-                WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns
-         FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
-         JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE pr.oid = ANY($1::oid[])
-        ORDER BY 1, 2`,
-      [publicationRelOids]
-    );
-    for (const row of rows2) {
-      const add = `ALTER PUBLICATION ${ident(row.publication)} ADD TABLE ${row.relkind === "p" ? "" : "ONLY "}${row.table}${row.columns ? ` (${row.columns})` : ""}${row.qual ? ` WHERE (${row.qual})` : ""}`;
-      after.push({
-        // Only when the backup has the table (one created after the backup stays gone).
-        sql: `DO $supagate$ BEGIN
-                IF to_regclass(${literal(row.table)}) IS NOT NULL AND NOT EXISTS (
-                  SELECT 1 FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
-                   WHERE p.pubname = ${literal(row.publication)} AND pr.prrelid = to_regclass(${literal(row.table)})) THEN
-                  EXECUTE ${literal(add)};
-                END IF;
-              END $supagate$`,
-        what: `re-adding ${row.table} to publication ${row.publication}`
-      });
-      publicationSteps.push(`${row.table} to publication ${row.publication}`);
-    }
-  }
-  if (publicationSchemaOids.length > 0) {
-    const { rows: rows2 } = await client.query(
-      `SELECT p.pubname AS publication, n.nspname AS schema
-         FROM pg_publication_namespace pn JOIN pg_publication p ON p.oid = pn.pnpubid JOIN pg_namespace n ON n.oid = pn.pnnspid
-        WHERE pn.oid = ANY($1::oid[]) ORDER BY 1, 2`,
-      [publicationSchemaOids]
-    );
-    for (const row of rows2) {
-      after.push({
-        sql: `ALTER PUBLICATION ${ident(row.publication)} ADD TABLES IN SCHEMA ${ident(row.schema)}`,
-        what: `re-adding schema ${row.schema} to publication ${row.publication}`
-      });
-      publicationSteps.push(`the tables of schema ${row.schema} to publication ${row.publication}`);
-    }
-  }
-  if (partialOids.length > 0) {
-    const { rows: rows2 } = await client.query(
-      `SELECT format('%I.%I', n.nspname, c.relname) AS referencing, con.conname AS constraint,
-              format('%I.%I', rn.nspname, r.relname) AS referenced
-         FROM pg_constraint con
-         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-         JOIN pg_class r ON r.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
-        WHERE con.contype = 'f' AND con.confrelid = ANY($1::oid[]) AND NOT con.conrelid = ANY($1::oid[])
-          AND NOT c.relnamespace = ANY($2::oid[])
-        ORDER BY 1, 2`,
-      [partialOids, insideOids]
-    );
-    for (const row of rows2) {
-      const { rows: any } = await client.query(
-        `SELECT EXISTS (SELECT 1 FROM ${row.referencing}) AS found`
-      );
-      if (any[0]?.found) {
-        unsafe2.push(
-          `rows of table ${row.referencing} (constraint ${row.constraint} references ${row.referenced}, whose rows the restore replaces)`
-        );
-      }
-    }
-  }
-  const first = [];
-  const firstSteps = [];
-  const last = [];
-  const lastSteps = [];
-  const restorePolicies = /* @__PURE__ */ new Map();
-  if (scope.partialTables.length > 0) {
-    const current = await withDefaultSearchPath(client, () => rlsSnapshot(client, partialOids));
-    for (const table2 of scope.partialTables) {
-      const oid = partialOid.get(table2.name);
-      const now = current[table2.name] ?? { rlsEnabled: false, rlsForced: false, policies: [] };
-      const backup = manifest.rls[table2.name];
-      const wanted = /* @__PURE__ */ new Set();
-      restorePolicies.set(table2.name, wanted);
-      if (!backup) continue;
-      const backupPolicies = new Map(backup.policies.map((p) => [p.name, p]));
-      for (const policy of now.policies) {
-        const original = backupPolicies.get(policy.name);
-        const cascaded = cascadedPolicies.has(`${oid}\0${policy.name}`);
-        if (original && isDeepStrictEqual(policy, original) && !cascaded) continue;
-        first.push({
-          sql: `DROP POLICY IF EXISTS ${ident(policy.name)} ON ${table2.name}`,
-          what: `dropping policy "${policy.name}" on ${table2.name}`
-        });
-        firstSteps.push(
-          `Drop policy "${policy.name}" on ${table2.name} (${!original ? "not in the backup" : cascaded ? "it depends on objects the restore replaces" : "it differs from the backup"})`
-        );
-        if (original) wanted.add(policy.name);
-      }
-      for (const policy of backup.policies) {
-        if (!now.policies.some((p) => p.name === policy.name)) wanted.add(policy.name);
-      }
-      const flags = [];
-      if (now.rlsEnabled !== backup.rlsEnabled)
-        flags.push(`${backup.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY`);
-      if (now.rlsForced !== backup.rlsForced)
-        flags.push(`${backup.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY`);
-      if (flags.length > 0) {
-        first.push({
-          sql: `ALTER TABLE ${table2.name} ${flags.join(", ")}`,
-          what: `setting RLS of ${table2.name}`
-        });
-        firstSteps.push(`${flags.map((f) => f.toLowerCase()).join(", ")} on ${table2.name}, as in the backup`);
-      }
-    }
-    const order = await referencedFirst(client, scope.partialTables, partialOid);
-    if (scope.partialSchemas.includes("storage")) {
-      last.push({
-        sql: `SELECT set_config('storage.allow_delete_query', 'true', true)`,
-        what: "allowing deletes from storage tables"
-      });
-    }
-    for (const table2 of [...order].reverse()) {
-      last.push({ sql: `DELETE FROM ${table2.name}`, what: `deleting the rows of ${table2.name}` });
-    }
-    lastSteps.push(
-      `Delete the rows of ${describeList([...order].reverse().map((t) => t.name))} (DELETE, so their triggers run); the backup's rows are loaded next`
-    );
-    scope.partialTables.splice(0, scope.partialTables.length, ...order);
-  }
-  const policyOnlyRestore = await policyOnlyStatements(client, manifest, policyOnly);
-  first.push(...policyOnlyRestore.before);
-  firstSteps.push(...policyOnlyRestore.steps);
-  after.push(...policyOnlyRestore.after);
-  before.push(...first);
-  steps2.push(...firstSteps);
-  for (const schema of dropped) {
-    before.push({ sql: `DROP SCHEMA ${ident(schema)} CASCADE`, what: `dropping schema ${schema}` });
-    steps2.push(`Drop schema ${schema} and everything in it (DROP SCHEMA \u2026 CASCADE); the backup recreates it`);
-  }
-  for (const schema of kept) {
-    const oid = existing.get(schema);
-    const drops = await keptSchemaDrops(client, oid);
-    for (const problem of drops.unknown) unsafe2.push(problem);
-    for (const drop of drops.statements) before.push({ sql: drop.sql, what: `dropping ${drop.description}` });
-    steps2.push(
-      drops.statements.length === 0 ? `Schema ${schema} holds no objects to drop` : `Drop the ${drops.statements.length} objects of schema ${schema} (${describeList(drops.statements.map((d) => d.description))}), keeping the schema itself${drops.extensions.length > 0 ? ` and the extensions in it (${drops.extensions.join(", ")})` : ""}`
-    );
-    const reset = await schemaPrivilegeReset(client, oid, schema);
-    if (reset.length > 0) {
-      before.push(...reset.map((sql) => ({ sql, what: `resetting the privileges on schema ${schema}` })));
-      steps2.push(
-        `Reset the privileges on schema ${schema} to its initial ones (${reset.length} GRANT/REVOKE); the backup's grants are applied again`
-      );
-    }
-    const defaults2 = await defaultPrivilegeReset(client, oid, schema);
-    if (defaults2.statements.length > 0) {
-      before.push(
-        ...defaults2.statements.map((sql) => ({
-          sql,
-          what: `removing the default privileges in schema ${schema}`
-        }))
-      );
-      steps2.push(
-        `Remove the default privileges in schema ${schema} of ${describeList(defaults2.roles.map((r) => `role ${r}`))}; the backup's are applied again`
-      );
-    }
-    before.push({
-      sql: `COMMENT ON SCHEMA ${ident(schema)} IS NULL`,
-      what: `clearing the comment on schema ${schema}`
-    });
-  }
-  before.push(...last);
-  steps2.push(...lastSteps);
-  const { rows: actable } = await client.query(
-    `SELECT rolname AS name FROM pg_roles WHERE pg_has_role(current_user, oid, 'MEMBER')`
-  );
-  const canActFor = new Set(actable.map((row) => row.name));
-  const ownedSequences = await sequencesOf(client, partialOids);
-  const allSchemas = [...scope.wholeSchemas, ...scope.partialSchemas];
-  const keep = [];
-  let skippedDefaultAcls = 0;
-  for (const entry of toc) {
-    if (entry.type === null) {
-      if (scope.partialSchemas.length === 0) {
-        keep.push(entry);
-        continue;
-      }
-      throw restoreFailed(`cannot tell what this pg_restore entry belongs to: "${entry.line.trim()}"`, {
-        hint: `Use a pg_restore of the same major version as the pg_dump that took the backup (--pg-restore). ${NOTHING_CHANGED}`
-      });
-    }
-    if (entry.schema === null) {
-      const schema = schemaOfSchemaEntry(entry, allSchemas);
-      if (schema === void 0 || !scope.wholeSchemas.includes(schema)) continue;
-      if (entry.type === "SCHEMA" && kept.includes(schema)) continue;
-      keep.push(entry);
-      continue;
-    }
-    if (scope.wholeSchemas.includes(entry.schema)) {
-      if (entry.type === "DEFAULT ACL" && kept.includes(entry.schema)) {
-        const owner = entry.rest.split(" ").at(-1) ?? "";
-        if (!canActFor.has(owner)) {
-          skippedDefaultAcls++;
-          continue;
-        }
-      }
-      keep.push(entry);
-      continue;
-    }
-    if (!scope.partialSchemas.includes(entry.schema)) continue;
-    if (entry.type === "TABLE DATA") {
-      keep.push(entry);
-    } else if (entry.type === "POLICY") {
-      const table2 = scope.partialTables.find(
-        (t) => t.schema === entry.schema && [...restorePolicies.get(t.name) ?? []].some(
-          (name) => entry.rest.startsWith(`${t.table} ${name} `)
-        )
-      );
-      if (table2) keep.push(entry);
-    } else if (entry.type === "SEQUENCE SET") {
-      if (ownedSequences.some((s) => s.schema === entry.schema && entry.rest.startsWith(`${s.name} `)))
-        keep.push(entry);
-    }
-  }
-  orderPartialData(keep, scope);
-  const kinds = /* @__PURE__ */ new Map();
-  for (const entry of keep) kinds.set(entry.type ?? "OTHER", (kinds.get(entry.type ?? "OTHER") ?? 0) + 1);
-  steps2.push(
-    `Restore ${keep.length} entries of the backup (${[...kinds].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${n} ${kind}`).join(
-      ", "
-    )}) with pg_restore --use-list, in the same transaction${skippedDefaultAcls > 0 ? `; ${skippedDefaultAcls} default privileges of roles the restoring user cannot act for are left as they are` : ""}`
-  );
-  for (const trigger of recreatedTriggers) {
-    steps2.push(
-      `Re-create trigger ${trigger.name} on ${trigger.table} (it calls ${trigger.function}, which the restore replaces)`
-    );
-  }
-  for (const step of publicationSteps)
-    steps2.push(
-      manifest.publications ? `Add ${step}, as in the backup` : `Add ${step} again, if the backup has it`
-    );
-  return { steps: steps2, before, after, keep, unsafe: [...new Set(unsafe2)].sort() };
-}
-function existingOids(existing, schemas) {
-  return schemas.map((schema) => existing.get(schema));
-}
-async function dependencyClosure(client, droppedOids, keptOids, insideOids) {
-  if (droppedOids.length === 0 && keptOids.length === 0) return [];
-  const { rows: rows2 } = await client.query(
-    `WITH RECURSIVE seed(classid, objid) AS (
-       SELECT 'pg_namespace'::regclass::oid, oid FROM pg_namespace WHERE oid = ANY($1::oid[])
-       UNION
-       SELECT d.classid, d.objid FROM pg_depend d
-        WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = ANY($2::oid[]) AND d.deptype = 'n'
-          AND d.classid <> 'pg_extension'::regclass
-          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
-     ), closure(classid, objid, objsubid) AS (
-       SELECT classid, objid, 0 FROM seed
-       UNION
-       SELECT n.classid, n.objid, n.objsubid FROM closure c CROSS JOIN LATERAL (
-         SELECT d.classid, d.objid, d.objsubid FROM pg_depend d
-          WHERE d.refclassid = c.classid AND d.refobjid = c.objid AND (c.objsubid = 0 OR d.refobjsubid = c.objsubid)
-         UNION ALL
-         SELECT d.refclassid, d.refobjid, 0 FROM pg_depend d
-          WHERE d.classid = c.classid AND d.objid = c.objid AND d.objsubid = c.objsubid AND d.deptype = 'i'
-       ) n
-     ), homed AS (
-       SELECT c.classid, c.objid, c.objsubid,
-              CASE c.classid
-                WHEN 'pg_namespace'::regclass THEN c.objid
-                WHEN 'pg_class'::regclass THEN (
-                  SELECT CASE WHEN r.relnamespace = 'pg_toast'::regnamespace
-                              THEN (SELECT o.relnamespace FROM pg_class o
-                                     WHERE o.reltoastrelid = coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = r.oid), r.oid))
-                              ELSE r.relnamespace END
-                    FROM pg_class r WHERE r.oid = c.objid)
-                WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = c.objid)
-                WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = c.objid)
-                WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = c.objid)
-                WHEN 'pg_trigger'::regclass THEN (SELECT r.relnamespace FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid WHERE t.oid = c.objid)
-                WHEN 'pg_policy'::regclass THEN (SELECT r.relnamespace FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid WHERE p.oid = c.objid)
-                WHEN 'pg_rewrite'::regclass THEN (SELECT r.relnamespace FROM pg_rewrite w JOIN pg_class r ON r.oid = w.ev_class WHERE w.oid = c.objid)
-                WHEN 'pg_attrdef'::regclass THEN (SELECT r.relnamespace FROM pg_attrdef a JOIN pg_class r ON r.oid = a.adrelid WHERE a.oid = c.objid)
-                WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = c.objid)
-                WHEN 'pg_opclass'::regclass THEN (SELECT opcnamespace FROM pg_opclass WHERE oid = c.objid)
-                WHEN 'pg_opfamily'::regclass THEN (SELECT opfnamespace FROM pg_opfamily WHERE oid = c.objid)
-                WHEN 'pg_amop'::regclass THEN (SELECT f.opfnamespace FROM pg_amop a JOIN pg_opfamily f ON f.oid = a.amopfamily WHERE a.oid = c.objid)
-                WHEN 'pg_amproc'::regclass THEN (SELECT f.opfnamespace FROM pg_amproc a JOIN pg_opfamily f ON f.oid = a.amprocfamily WHERE a.oid = c.objid)
-                WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = c.objid)
-                WHEN 'pg_conversion'::regclass THEN (SELECT connamespace FROM pg_conversion WHERE oid = c.objid)
-                WHEN 'pg_statistic_ext'::regclass THEN (SELECT stxnamespace FROM pg_statistic_ext WHERE oid = c.objid)
-                WHEN 'pg_ts_config'::regclass THEN (SELECT cfgnamespace FROM pg_ts_config WHERE oid = c.objid)
-                WHEN 'pg_ts_dict'::regclass THEN (SELECT dictnamespace FROM pg_ts_dict WHERE oid = c.objid)
-                WHEN 'pg_ts_parser'::regclass THEN (SELECT prsnamespace FROM pg_ts_parser WHERE oid = c.objid)
-                WHEN 'pg_ts_template'::regclass THEN (SELECT tmplnamespace FROM pg_ts_template WHERE oid = c.objid)
-                WHEN 'pg_default_acl'::regclass THEN (SELECT defaclnamespace FROM pg_default_acl WHERE oid = c.objid)
-              END AS home
-         FROM closure c
-     )
-     SELECT h.classid::regclass::text AS catalog, h.objid::int8::float8 AS objid, h.home::int8::float8 AS home,
-            coalesce(h.home = ANY($3::oid[]), false) AS inside,
-            EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = h.classid AND i.objid = h.objid AND i.deptype = 'i') AS internal,
-            pg_describe_object(h.classid, h.objid, h.objsubid) AS description
-       FROM homed h`,
-    [droppedOids, keptOids, insideOids]
-  );
-  return rows2.map((row) => ({ ...row, objid: Number(row.objid) }));
-}
-async function keptSchemaDrops(client, oid) {
-  const { rows: rows2 } = await client.query(
-    `SELECT o.type, o.identity
-       FROM pg_depend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, 0) AS o
-      WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = $1::oid AND d.deptype = 'n'
-        AND d.classid <> 'pg_extension'::regclass
-        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype IN ('e', 'i'))`,
-    [oid]
-  );
-  const { rows: extensions } = await client.query(
-    `SELECT extname AS name FROM pg_extension WHERE extnamespace = $1::oid ORDER BY 1`,
-    [oid]
-  );
-  const statements = [];
-  const unknown = [];
-  for (const row of rows2) {
-    const drop = DROP_KEYWORDS[row.type];
-    if (!drop) {
-      unknown.push(`${row.type} ${row.identity} (the restore cannot drop this kind of object)`);
-      continue;
-    }
-    statements.push({
-      sql: `DROP ${drop.keyword} IF EXISTS ${row.identity} CASCADE`,
-      description: `${row.type} ${row.identity}`,
-      order: drop.order
-    });
-  }
-  statements.sort((a, b) => a.order - b.order || a.description.localeCompare(b.description));
-  return {
-    statements: statements.map(({ sql, description }) => ({ sql, description })),
-    extensions: extensions.map((e) => e.name),
-    unknown
-  };
-}
-async function schemaPrivilegeReset(client, oid, schema) {
-  const { rows: rows2 } = await client.query(
-    `WITH s AS (
-       SELECT n.oid, n.nspowner, coalesce(n.nspacl, acldefault('n', n.nspowner)) AS acl,
-              coalesce((SELECT i.initprivs FROM pg_init_privs i
-                         WHERE i.objoid = n.oid AND i.classoid = 'pg_namespace'::regclass AND i.objsubid = 0),
-                       acldefault('n', n.nspowner)) AS base
-         FROM pg_namespace n WHERE n.oid = $1::oid
-     ), now AS (SELECT (aclexplode(acl)).* FROM s), base AS (SELECT (aclexplode(base)).* FROM s),
-     revoke AS (SELECT grantee, privilege_type, is_grantable FROM now EXCEPT SELECT grantee, privilege_type, is_grantable FROM base),
-     grant_ AS (SELECT grantee, privilege_type, is_grantable FROM base EXCEPT SELECT grantee, privilege_type, is_grantable FROM now)
-     SELECT 'revoke' AS action, CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grantee)) END AS grantee,
-            privilege_type AS privilege, is_grantable AS grantable FROM revoke
-     UNION ALL
-     SELECT 'grant', CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grantee)) END,
-            privilege_type, is_grantable FROM grant_
-     ORDER BY 1 DESC, 2, 3`,
-    [oid]
-  );
-  return rows2.map(
-    (row) => row.action === "revoke" ? `REVOKE ${row.privilege} ON SCHEMA ${ident(schema)} FROM ${row.grantee} CASCADE` : `GRANT ${row.privilege} ON SCHEMA ${ident(schema)} TO ${row.grantee}${row.grantable ? " WITH GRANT OPTION" : ""}`
-  );
-}
-async function defaultPrivilegeReset(client, oid, schema) {
-  const { rows: rows2 } = await client.query(
-    `SELECT DISTINCT quote_ident(pg_get_userbyid(d.defaclrole)) AS role, d.defaclobjtype::text AS type,
-            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee
-       FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) AS a
-      WHERE d.defaclnamespace = $1::oid AND pg_has_role(current_user, d.defaclrole, 'MEMBER')
-      ORDER BY 1, 2, 3`,
-    [oid]
-  );
-  const statements = [];
-  for (const row of rows2) {
-    const keyword = DEFAULT_ACL_KEYWORDS[row.type];
-    if (!keyword) continue;
-    statements.push(
-      `ALTER DEFAULT PRIVILEGES FOR ROLE ${row.role} IN SCHEMA ${ident(schema)} REVOKE ALL ON ${keyword} FROM ${row.grantee} CASCADE`
-    );
-  }
-  return { statements, roles: [...new Set(rows2.map((row) => row.role))] };
-}
-async function referencedFirst(client, tables, oids) {
-  const all = tables.map((t) => oids.get(t.name));
-  const { rows: rows2 } = await client.query(
-    `SELECT conrelid::int8::float8 AS child, confrelid::int8::float8 AS parent FROM pg_constraint
-      WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND confrelid = ANY($1::oid[]) AND conrelid <> confrelid`,
-    [all]
-  );
-  const ordered2 = [];
-  const placed = /* @__PURE__ */ new Set();
-  const visiting = /* @__PURE__ */ new Set();
-  const visit = (table2) => {
-    const oid = oids.get(table2.name);
-    if (placed.has(oid) || visiting.has(oid)) return;
-    visiting.add(oid);
-    for (const edge of rows2.filter((r) => Number(r.child) === oid)) {
-      const parent = tables.find((t) => oids.get(t.name) === Number(edge.parent));
-      if (parent) visit(parent);
-    }
-    placed.add(oid);
-    ordered2.push(table2);
-  };
-  for (const table2 of [...tables].sort((a, b) => a.name.localeCompare(b.name))) visit(table2);
-  return ordered2;
-}
-function orderPartialData(keep, scope) {
-  const rank = (entry) => {
-    const index = scope.partialTables.findIndex(
-      (t) => t.schema === entry.schema && entry.rest.startsWith(`${t.table} `)
-    );
-    return index < 0 ? scope.partialTables.length : index;
-  };
-  const slots = [];
-  keep.forEach((entry, index) => {
-    if (entry.type === "TABLE DATA" && entry.schema !== null && scope.partialSchemas.includes(entry.schema))
-      slots.push(index);
-  });
-  const sorted = slots.map((i) => keep[i]).sort((a, b) => rank(a) - rank(b));
-  slots.forEach((slot, i) => {
-    keep[slot] = sorted[i];
-  });
-}
-async function sequencesOf(client, tableOids) {
-  if (tableOids.length === 0) return [];
-  const { rows: rows2 } = await client.query(
-    `SELECT n.nspname AS schema, s.relname AS name
-       FROM pg_depend d JOIN pg_class s ON s.oid = d.objid JOIN pg_namespace n ON n.oid = s.relnamespace
-      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-        AND d.refobjid = ANY($1::oid[]) AND s.relkind = 'S' AND d.deptype IN ('a', 'i')`,
-    [tableOids]
-  );
-  return rows2;
-}
 async function runStatement(client, statement2) {
   try {
     await client.query(statement2.sql, statement2.params);
@@ -49339,6 +49164,150 @@ async function runStatement(client, statement2) {
     throw sqlFailed(statement2.what, statement2.sql, error);
   }
 }
+function describeList(items, max = 8) {
+  if (items.length <= max) return items.join(", ");
+  return `${items.slice(0, max).join(", ")} and ${items.length - max} more`;
+}
+function restoreFailed(reason, options = {}) {
+  return new SupagateError("RESTORE_FAILED", `Restore failed: ${reason}`, {
+    hint: options.hint ?? NOTHING_CHANGED,
+    ...options.details ? { details: options.details } : {},
+    ...options.cause === void 0 ? {} : { cause: options.cause }
+  });
+}
+function sqlFailed(what, sql, error) {
+  if (error instanceof SupagateError) return error;
+  const fields = pgErrorFields(error);
+  const statement2 = statementAt(sql, fields.position);
+  const lockTimeout2 = fields.code === "55P03";
+  return restoreFailed(`${what}: ${fields.message}${statement2 ? ` (at: ${statement2})` : ""}`, {
+    hint: lockTimeout2 ? `Another session holds a lock the restore needs; retry when it is done, or raise the lock timeout. ${NOTHING_CHANGED}` : NOTHING_CHANGED,
+    details: {
+      step: what,
+      ...statement2 ? { statement: statement2 } : {},
+      ...fields.code ? { sqlstate: fields.code } : {},
+      ...fields.detail ? { detail: fields.detail } : {}
+    },
+    cause: error
+  });
+}
+function statementAt(sql, position) {
+  const lines = sql.split("\n");
+  if (position !== void 0 && Number(position) > 0) {
+    const index = Math.min(Number(position) - 1, sql.length - 1);
+    const start = sql.lastIndexOf("\n", index) + 1;
+    const end = sql.indexOf("\n", index);
+    const line = sql.slice(start, end < 0 ? void 0 : end).trim();
+    if (line) return truncate(line);
+  }
+  const first = lines.find((line) => line.trim() !== "" && !line.startsWith("--"));
+  return first === void 0 ? void 0 : truncate(first.trim());
+}
+function truncate(text, max = 300) {
+  return text.length > max ? `${text.slice(0, max)}\u2026` : text;
+}
+function unsafeDependents(manifest, dependents, fix = []) {
+  const drops = fix.filter((sql) => sql.startsWith("DROP "));
+  const creates2 = fix.filter((sql) => !sql.startsWith("DROP "));
+  const covered = drops.length === dependents.length;
+  return new SupagateError(
+    "RESTORE_UNSAFE",
+    `Restoring backup ${manifest.id} would drop ${dependents.length} object${dependents.length === 1 ? "" : "s"} outside what it restores, which depend on objects it replaces and would not come back: ${describeList(dependents, 10)}`,
+    {
+      hint: covered ? `Put ${dependents.length === 1 ? "it" : "them"} out of the way, restore, and put ${dependents.length === 1 ? "it" : "them"} back. Before: ${drops.map((sql) => `${sql};`).join(" ")} After: ${creates2.map((sql) => `${sql};`).join(" ")} Nothing was changed.` : "Drop them first and re-create them after the restore (or restore by hand with pg_restore). Nothing was changed.",
+      details: { backupId: manifest.id, dependents, ...covered ? { fix } : {} }
+    }
+  );
+}
+
+// src/core/db/copy-from-stdin.ts
+import { once as once2 } from "node:events";
+var CopyFromStdin = class {
+  text;
+  #connection;
+  #error;
+  #finished = false;
+  #ready;
+  #done;
+  #resolveReady;
+  #rejectReady;
+  #resolveDone;
+  #rejectDone;
+  constructor(text) {
+    this.text = text;
+    this.#ready = new Promise((resolve4, reject) => {
+      this.#resolveReady = resolve4;
+      this.#rejectReady = reject;
+    });
+    this.#done = new Promise((resolve4, reject) => {
+      this.#resolveDone = resolve4;
+      this.#rejectDone = reject;
+    });
+    this.#ready.catch(() => {
+    });
+    this.#done.catch(() => {
+    });
+  }
+  submit(connection) {
+    connection.query(this.text);
+  }
+  /** Resolves once the server accepts rows; rejects when the COPY statement failed. */
+  started() {
+    return Promise.race([
+      this.#ready,
+      this.#done.then(() => {
+        throw new Error("the statement did not start a COPY");
+      })
+    ]);
+  }
+  async write(chunk) {
+    if (this.#error) throw this.#error;
+    const connection = this.#connection;
+    connection.sendCopyFromChunk(chunk);
+    if (connection.stream.writableNeedDrain) {
+      const stream = connection.stream;
+      await Promise.race([once2(stream, "drain"), once2(stream, "close"), this.#done]);
+    }
+    if (this.#error) throw this.#error;
+  }
+  end() {
+    if (!this.#error && !this.#finished) this.#connection?.endCopyFrom();
+    return this.#done;
+  }
+  fail(message) {
+    if (!this.#error && !this.#finished) this.#connection?.sendCopyFail(message);
+    return this.#done;
+  }
+  handleCopyInResponse(connection) {
+    this.#connection = connection;
+    this.#resolveReady();
+  }
+  /** pg's client forgets the query on an error: its ReadyForQuery goes to no one, so this ends it. */
+  handleError(error) {
+    this.#error ??= error;
+    this.#finished = true;
+    this.#rejectReady(error);
+    this.#rejectDone(error);
+  }
+  handleReadyForQuery() {
+    this.#finished = true;
+    this.#resolveDone();
+  }
+  handleCommandComplete() {
+  }
+  handleRowDescription() {
+  }
+  handleDataRow() {
+  }
+  handleEmptyQuery() {
+  }
+  handlePortalSuspended() {
+  }
+  handleCopyData() {
+  }
+};
+
+// src/core/db/restore-script.ts
 var ENTRY_HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*)$/;
 var PREAMBLE_TIMEOUTS = /^SET (statement_timeout|lock_timeout|idle_in_transaction_session_timeout|transaction_timeout) = /;
 var COPY_LINE = /^COPY .+ FROM stdin;$/;
@@ -49503,180 +49472,54 @@ var ScriptRunner = class {
   }
 };
 var NEWLINE = Buffer.from("\n");
-var CopyFromStdin = class {
-  text;
-  #connection;
-  #error;
-  #finished = false;
-  #ready;
-  #done;
-  #resolveReady;
-  #rejectReady;
-  #resolveDone;
-  #rejectDone;
-  constructor(text) {
-    this.text = text;
-    this.#ready = new Promise((resolve4, reject) => {
-      this.#resolveReady = resolve4;
-      this.#rejectReady = reject;
-    });
-    this.#done = new Promise((resolve4, reject) => {
-      this.#resolveDone = resolve4;
-      this.#rejectDone = reject;
-    });
-    this.#ready.catch(() => {
-    });
-    this.#done.catch(() => {
-    });
-  }
-  submit(connection) {
-    connection.query(this.text);
-  }
-  /** Resolves once the server accepts rows; rejects when the COPY statement failed. */
-  started() {
-    return Promise.race([
-      this.#ready,
-      this.#done.then(() => {
-        throw new Error("the statement did not start a COPY");
-      })
-    ]);
-  }
-  async write(chunk) {
-    if (this.#error) throw this.#error;
-    const connection = this.#connection;
-    connection.sendCopyFromChunk(chunk);
-    if (connection.stream.writableNeedDrain) {
-      const stream = connection.stream;
-      await Promise.race([once2(stream, "drain"), once2(stream, "close"), this.#done]);
-    }
-    if (this.#error) throw this.#error;
-  }
-  end() {
-    if (!this.#error && !this.#finished) this.#connection?.endCopyFrom();
-    return this.#done;
-  }
-  fail(message) {
-    if (!this.#error && !this.#finished) this.#connection?.sendCopyFail(message);
-    return this.#done;
-  }
-  handleCopyInResponse(connection) {
-    this.#connection = connection;
-    this.#resolveReady();
-  }
-  /** pg's client forgets the query on an error: its ReadyForQuery goes to no one, so this ends it. */
-  handleError(error) {
-    this.#error ??= error;
-    this.#finished = true;
-    this.#rejectReady(error);
-    this.#rejectDone(error);
-  }
-  handleReadyForQuery() {
-    this.#finished = true;
-    this.#resolveDone();
-  }
-  handleCommandComplete() {
-  }
-  handleRowDescription() {
-  }
-  handleDataRow() {
-  }
-  handleEmptyQuery() {
-  }
-  handlePortalSuspended() {
-  }
-  handleCopyData() {
-  }
-};
-async function policyOnlyTables(client, manifest) {
-  const names = Object.keys(manifest.rls).filter(
-    (name) => POLICY_ONLY_MANAGED_TABLES.includes(name)
+
+// src/core/restore/audit.ts
+async function readHistoryEntries(client) {
+  const { rows: present } = await client.query(
+    "SELECT to_regclass($1) IS NOT NULL AS found",
+    [HISTORY_TABLE]
   );
-  if (names.length === 0) return { present: [], missing: [] };
+  if (!present[0]?.found) return [];
   const { rows: rows2 } = await client.query(
-    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
-    [names]
+    `SELECT version, coalesce(name, '') AS name FROM ${HISTORY_TABLE} ORDER BY version`
   );
-  const present = [];
-  const missing = [];
-  for (const row of rows2) {
-    if (row.oid === null) missing.push(row.name);
-    else present.push({ name: row.name, oid: Number(row.oid), backup: manifest.rls[row.name] });
+  return rows2;
+}
+async function recordRestore(client, before, audit) {
+  const after = new Set((await readHistoryEntries(client)).map((entry) => entry.version));
+  const reverted = before.filter((entry) => !after.has(entry.version));
+  const { rows: present } = await client.query(
+    "SELECT to_regclass($1) IS NOT NULL AS found",
+    [AUDIT_TABLE]
+  );
+  if (!present[0]?.found) return reverted.map((entry) => entry.version);
+  const checksums = await latestChecksums(client);
+  const entries2 = reverted.length > 0 ? reverted : [{ version: "", name: `restore of backup ${audit.backupId}` }];
+  for (const entry of entries2) {
+    await insertAuditRecord(client, {
+      version: entry.version,
+      name: entry.name,
+      checksum: checksums.get(entry.version) ?? "",
+      outcome: "rolled_back",
+      transactionMode: "restore",
+      durationMs: Math.round(performance.now() - audit.startedAt),
+      appliedBy: audit.actor,
+      runId: audit.runId,
+      backupId: audit.backupId,
+      toolVersion: VERSION
+    });
   }
-  return { present, missing };
+  return reverted.map((entry) => entry.version);
 }
-async function policyOnlyStatements(client, manifest, tables) {
-  const before = [];
-  const after = [];
-  const steps2 = tables.missing.map(
-    (name) => `${name} does not exist here: the backup's ${plural2(manifest.rls[name]?.policies.length ?? 0, "policy", "policies")} for it cannot be put back`
+async function latestChecksums(client) {
+  const { rows: rows2 } = await client.query(
+    `SELECT DISTINCT ON (version) version, checksum FROM ${AUDIT_TABLE} ORDER BY version, id DESC`
   );
-  if (tables.present.length === 0) return { before, after, steps: steps2 };
-  const current = await withDefaultSearchPath(
-    client,
-    () => rlsSnapshot(
-      client,
-      tables.present.map((t) => t.oid)
-    )
-  );
-  after.push({
-    sql: `SELECT set_config('search_path', (SELECT reset_val FROM pg_settings WHERE name = 'search_path'), true)`,
-    what: "using the default search_path for policy expressions"
-  });
-  for (const table2 of tables.present) {
-    const now = current[table2.name] ?? { rlsEnabled: false, rlsForced: false, policies: [] };
-    for (const policy of now.policies) {
-      before.push({
-        sql: `DROP POLICY IF EXISTS ${ident(policy.name)} ON ${table2.name}`,
-        what: `dropping policy "${policy.name}" on ${table2.name}`
-      });
-    }
-    const flags = [];
-    if (now.rlsEnabled !== table2.backup.rlsEnabled)
-      flags.push(`${table2.backup.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY`);
-    if (now.rlsForced !== table2.backup.rlsForced)
-      flags.push(`${table2.backup.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY`);
-    if (flags.length > 0) {
-      before.push({
-        sql: `ALTER TABLE ${table2.name} ${flags.join(", ")}`,
-        what: `setting RLS of ${table2.name}`
-      });
-      steps2.push(`${flags.map((f) => f.toLowerCase()).join(", ")} on ${table2.name}, as in the backup`);
-    }
-    for (const policy of table2.backup.policies) {
-      after.push({
-        sql: createPolicySql(table2.name, policy),
-        what: `creating policy "${policy.name}" on ${table2.name}`
-      });
-    }
-    steps2.push(
-      `Put back the policies of ${table2.name} as the backup recorded them: drop the ${plural2(now.policies.length, "current one", "current ones")}, create ${plural2(table2.backup.policies.length, "policy", "policies")} after the restore`
-    );
-  }
-  after.push({ sql: `SELECT set_config('search_path', '', true)`, what: "restoring the empty search_path" });
-  return { before, after, steps: steps2 };
+  return new Map(rows2.map((row) => [row.version, row.checksum]));
 }
-function addMembershipSql(membership) {
-  const add = `ALTER PUBLICATION ${ident(membership.publication)} ADD TABLE ${membership.partitioned ? "" : "ONLY "}${membership.table}${membership.columns ? ` (${membership.columns})` : ""}${membership.rowFilter ? ` WHERE (${membership.rowFilter})` : ""}`;
-  return `DO $supagate$ BEGIN
-            IF to_regclass(${literal(membership.table)}) IS NOT NULL
-               AND EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ${literal(membership.publication)})
-               AND NOT EXISTS (
-                 SELECT 1 FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
-                  WHERE p.pubname = ${literal(membership.publication)} AND pr.prrelid = to_regclass(${literal(membership.table)})) THEN
-              EXECUTE ${literal(add)};
-            END IF;
-          END $supagate$`;
-}
-function createPolicySql(table2, policy) {
-  const roles = policy.roles.map((role) => role === "public" ? "PUBLIC" : ident(role)).join(", ");
-  return [
-    `CREATE POLICY ${ident(policy.name)} ON ${table2}`,
-    `AS ${policy.permissive ? "PERMISSIVE" : "RESTRICTIVE"} FOR ${policy.command}`,
-    `TO ${roles || "PUBLIC"}`,
-    ...policy.using ? [`USING (${policy.using})`] : [],
-    ...policy.withCheck ? [`WITH CHECK (${policy.withCheck})`] : []
-  ].join(" ");
-}
+
+// src/core/restore/verify.ts
+import { isDeepStrictEqual } from "node:util";
 async function verify(client, manifest) {
   return withDefaultSearchPath(client, () => verifyNow(client, manifest));
 }
@@ -49691,15 +49534,16 @@ async function withDefaultSearchPath(client, work) {
   }
 }
 async function verifyNow(client, manifest) {
-  const names = [.../* @__PURE__ */ new Set([...Object.keys(manifest.rowCounts), ...Object.keys(manifest.rls)])].sort();
+  const rowCounts = restoredRowCounts(manifest);
+  const names = [.../* @__PURE__ */ new Set([...Object.keys(rowCounts), ...Object.keys(manifest.rls)])].sort();
   const { rows: rows2 } = await client.query(
     `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
     [names]
   );
   const oids = new Map(rows2.filter((r) => r.oid !== null).map((r) => [r.name, Number(r.oid)]));
-  const countable = Object.keys(manifest.rowCounts).filter((name) => oids.has(name)).map((name) => ({ name, oid: oids.get(name) }));
+  const countable = Object.keys(rowCounts).filter((name) => oids.has(name)).map((name) => ({ name, oid: oids.get(name) }));
   const actual = await countRows(client, countable);
-  const counts = Object.entries(manifest.rowCounts).sort(([a], [b]) => a.localeCompare(b)).map(([table2, expected]) => {
+  const counts = Object.entries(rowCounts).sort(([a], [b]) => a.localeCompare(b)).map(([table2, expected]) => {
     const found = actual[table2];
     return { table: table2, expected, actual: found ?? 0, ok: found === expected };
   });
@@ -49743,63 +49587,1421 @@ function policyDifferences(expected, actual) {
   }
   return differences;
 }
-function ident(name) {
-  return `"${name.replace(/"/g, '""')}"`;
+function restoredRowCounts(manifest) {
+  return Object.fromEntries(Object.entries(manifest.rowCounts).filter(([table2]) => table2 !== AUDIT_TABLE));
 }
-function literal(text) {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-function describeList(items, max = 8) {
-  if (items.length <= max) return items.join(", ");
-  return `${items.slice(0, max).join(", ")} and ${items.length - max} more`;
-}
-function restoreFailed(reason, options = {}) {
-  return new SupagateError("RESTORE_FAILED", `Restore failed: ${reason}`, {
-    hint: options.hint ?? NOTHING_CHANGED,
-    ...options.details ? { details: options.details } : {},
-    ...options.cause === void 0 ? {} : { cause: options.cause }
-  });
-}
-function sqlFailed(what, sql, error) {
-  if (error instanceof SupagateError) return error;
-  const fields = pgErrorFields(error);
-  const statement2 = statementAt(sql, fields.position);
-  const lockTimeout2 = fields.code === "55P03";
-  return restoreFailed(`${what}: ${fields.message}${statement2 ? ` (at: ${statement2})` : ""}`, {
-    hint: lockTimeout2 ? `Another session holds a lock the restore needs; retry when it is done, or raise the lock timeout. ${NOTHING_CHANGED}` : NOTHING_CHANGED,
-    details: {
-      step: what,
-      ...statement2 ? { statement: statement2 } : {},
-      ...fields.code ? { sqlstate: fields.code } : {},
-      ...fields.detail ? { detail: fields.detail } : {}
-    },
-    cause: error
-  });
-}
-function statementAt(sql, position) {
-  const lines = sql.split("\n");
-  if (position !== void 0 && Number(position) > 0) {
-    const index = Math.min(Number(position) - 1, sql.length - 1);
-    const start = sql.lastIndexOf("\n", index) + 1;
-    const end = sql.indexOf("\n", index);
-    const line = sql.slice(start, end < 0 ? void 0 : end).trim();
-    if (line) return truncate(line);
-  }
-  const first = lines.find((line) => line.trim() !== "" && !line.startsWith("--"));
-  return first === void 0 ? void 0 : truncate(first.trim());
-}
-function truncate(text, max = 300) {
-  return text.length > max ? `${text.slice(0, max)}\u2026` : text;
-}
-function unsafeDependents(manifest, dependents) {
-  return new SupagateError(
-    "RESTORE_UNSAFE",
-    `Restoring backup ${manifest.id} would drop ${dependents.length} object${dependents.length === 1 ? "" : "s"} outside what it restores, which depend on objects it replaces and would not come back: ${describeList(dependents, 10)}`,
+
+// src/core/restore/checks.ts
+function checkTarget(options) {
+  const target2 = targetFingerprint(options.dbUrl);
+  if (target2 === options.manifest.target.fingerprint || options.allowOtherTarget) return;
+  throw new SupagateError(
+    "RESTORE_TARGET_MISMATCH",
+    `Backup ${options.manifest.id} was taken of another database than the target (fingerprint ${options.manifest.target.fingerprint.slice(0, 12)}\u2026, the target's ${target2.slice(0, 12)}\u2026)`,
     {
-      hint: "Drop them first and re-create them after the restore (or restore by hand with pg_restore). Nothing was changed.",
-      details: { backupId: manifest.id, dependents }
+      hint: "Pick a backup of this database. To restore a backup of another database into this one on purpose, allow it explicitly (--allow-other-target; in the Action, allow-other-target: true). Nothing was changed.",
+      details: { backupId: options.manifest.id, backupTarget: options.manifest.target.fingerprint, target: target2 }
     }
   );
+}
+function restoreScope(manifest) {
+  if (manifest.scope.schemaOnly) {
+    throw new SupagateError(
+      "RESTORE_UNSAFE",
+      `Backup ${manifest.id} holds definitions only (schema-only): restoring it would leave every table empty`,
+      {
+        hint: "Restore a backup taken with the data scope. Nothing was changed.",
+        details: { backupId: manifest.id }
+      }
+    );
+  }
+  const managed = new Set(MANAGED_SCHEMAS.filter((schema) => schema !== HISTORY_SCHEMA));
+  const managedWhole = manifest.scope.schemas.filter((schema) => managed.has(schema));
+  if (managedWhole.length > 0) {
+    throw new SupagateError(
+      "RESTORE_UNSAFE",
+      `Backup ${manifest.id} holds Supabase-managed schema${managedWhole.length === 1 ? "" : "s"} ${managedWhole.join(", ")} whole: restoring would drop and recreate ${managedWhole.length === 1 ? "it" : "them"}`,
+      {
+        hint: "Supabase owns those schemas. Restore such a backup by hand with pg_restore, choosing what to restore. Nothing was changed.",
+        details: { backupId: manifest.id, schemas: managedWhole }
+      }
+    );
+  }
+  const partialTables = manifest.scope.tables.map((name) => {
+    const parsed = parseQualifiedName(name);
+    return { name, schema: parsed.schema, table: parsed.name };
+  });
+  const partialSchemas = [...new Set(partialTables.map((t) => t.schema))].sort();
+  return {
+    wholeSchemas: [...manifest.scope.schemas].sort(),
+    partialTables,
+    partialSchemas,
+    holdsHistory: manifest.scope.schemas.includes(HISTORY_SCHEMA) || partialSchemas.includes(HISTORY_SCHEMA)
+  };
+}
+function requireKey(options, manifest) {
+  if (options.encryptionKey === void 0) {
+    throw new SupagateError(
+      "BACKUP_DECRYPT_FAILED",
+      `Backup ${manifest.id} is encrypted (${manifest.encryption}) and no encryption key was given`,
+      {
+        hint: "Pass the key the backup was taken with ($SUPAGATE_BACKUP_KEY, or the Action's backup-key input, from a secret). Nothing was changed.",
+        details: { backupId: manifest.id }
+      }
+    );
+  }
+  return parseBackupKey(options.encryptionKey);
+}
+function dumpMajor(manifest) {
+  const fromTool = /(\d+)(?:\.\d+)?/.exec(manifest.tool.pgDump.replace(/^[^0-9]*/, ""));
+  const server = Math.floor(manifest.serverVersionNum / 1e4);
+  return Math.max(fromTool ? Number(fromTool[1]) : 0, server);
+}
+function restoredTables(manifest) {
+  return Object.keys(restoredRowCounts(manifest)).sort();
+}
+function isSameTarget(options) {
+  return targetFingerprint(options.dbUrl) === options.manifest.target.fingerprint;
+}
+
+// src/core/restore/drops.ts
+var DROP_KEYWORDS = {
+  table: { keyword: "TABLE", order: 1 },
+  "foreign table": { keyword: "FOREIGN TABLE", order: 1 },
+  view: { keyword: "VIEW", order: 2 },
+  "materialized view": { keyword: "MATERIALIZED VIEW", order: 2 },
+  sequence: { keyword: "SEQUENCE", order: 3 },
+  "statistics object": { keyword: "STATISTICS", order: 3 },
+  function: { keyword: "FUNCTION", order: 4 },
+  procedure: { keyword: "PROCEDURE", order: 4 },
+  aggregate: { keyword: "AGGREGATE", order: 4 },
+  operator: { keyword: "OPERATOR", order: 5 },
+  "operator class": { keyword: "OPERATOR CLASS", order: 5 },
+  "operator family": { keyword: "OPERATOR FAMILY", order: 5 },
+  "text search configuration": { keyword: "TEXT SEARCH CONFIGURATION", order: 5 },
+  "text search dictionary": { keyword: "TEXT SEARCH DICTIONARY", order: 5 },
+  "text search parser": { keyword: "TEXT SEARCH PARSER", order: 6 },
+  "text search template": { keyword: "TEXT SEARCH TEMPLATE", order: 6 },
+  collation: { keyword: "COLLATION", order: 6 },
+  conversion: { keyword: "CONVERSION", order: 6 },
+  type: { keyword: "TYPE", order: 7 },
+  domain: { keyword: "DOMAIN", order: 7 }
+};
+var DEFAULT_ACL_KEYWORDS = {
+  r: "TABLES",
+  S: "SEQUENCES",
+  f: "FUNCTIONS",
+  T: "TYPES"
+};
+async function keptSchemaDrops(client, oid) {
+  const { rows: rows2 } = await client.query(
+    `SELECT o.type, o.identity
+       FROM pg_depend d CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, 0) AS o
+      WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = $1::oid AND d.deptype = 'n'
+        AND d.classid <> 'pg_extension'::regclass
+        -- A partitioned table depends internally on its own partition key: not a part of something else.
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype IN ('e', 'i')
+                           AND NOT (e.refclassid = e.classid AND e.refobjid = e.objid))`,
+    [oid]
+  );
+  const { rows: extensions } = await client.query(
+    `SELECT extname AS name FROM pg_extension WHERE extnamespace = $1::oid ORDER BY 1`,
+    [oid]
+  );
+  const statements = [];
+  const unknown = [];
+  for (const row of rows2) {
+    if (row.identity === AUDIT_TABLE) continue;
+    const drop = DROP_KEYWORDS[row.type];
+    if (!drop) {
+      unknown.push(`${row.type} ${row.identity} (the restore cannot drop this kind of object)`);
+      continue;
+    }
+    statements.push({
+      sql: `DROP ${drop.keyword} IF EXISTS ${row.identity} CASCADE`,
+      description: `${row.type} ${row.identity}`,
+      order: drop.order
+    });
+  }
+  statements.sort((a, b) => a.order - b.order || a.description.localeCompare(b.description));
+  return {
+    statements: statements.map(({ sql, description }) => ({ sql, description })),
+    extensions: extensions.map((e) => e.name),
+    unknown
+  };
+}
+async function schemaPrivilegeReset(client, oid, schema) {
+  const { rows: rows2 } = await client.query(
+    `WITH s AS (
+       SELECT n.oid, n.nspowner, coalesce(n.nspacl, acldefault('n', n.nspowner)) AS acl,
+              coalesce((SELECT i.initprivs FROM pg_init_privs i
+                         WHERE i.objoid = n.oid AND i.classoid = 'pg_namespace'::regclass AND i.objsubid = 0),
+                       acldefault('n', n.nspowner)) AS base
+         FROM pg_namespace n WHERE n.oid = $1::oid
+     ), now AS (SELECT (aclexplode(acl)).* FROM s), base AS (SELECT (aclexplode(base)).* FROM s),
+     revoke AS (SELECT grantee, privilege_type, is_grantable FROM now EXCEPT SELECT grantee, privilege_type, is_grantable FROM base),
+     grant_ AS (SELECT grantee, privilege_type, is_grantable FROM base EXCEPT SELECT grantee, privilege_type, is_grantable FROM now)
+     SELECT 'revoke' AS action, CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grantee)) END AS grantee,
+            privilege_type AS privilege, is_grantable AS grantable FROM revoke
+     UNION ALL
+     SELECT 'grant', CASE WHEN grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(grantee)) END,
+            privilege_type, is_grantable FROM grant_
+     ORDER BY 1 DESC, 2, 3`,
+    [oid]
+  );
+  return rows2.map(
+    (row) => row.action === "revoke" ? `REVOKE ${row.privilege} ON SCHEMA ${quoteIdentifier(schema)} FROM ${row.grantee} CASCADE` : `GRANT ${row.privilege} ON SCHEMA ${quoteIdentifier(schema)} TO ${row.grantee}${row.grantable ? " WITH GRANT OPTION" : ""}`
+  );
+}
+async function defaultPrivilegeReset(client, oid, schema) {
+  const { rows: rows2 } = await client.query(
+    `SELECT DISTINCT quote_ident(pg_get_userbyid(d.defaclrole)) AS role, d.defaclobjtype::text AS type,
+            CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee
+       FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) AS a
+      WHERE d.defaclnamespace = $1::oid AND pg_has_role(current_user, d.defaclrole, 'MEMBER')
+      ORDER BY 1, 2, 3`,
+    [oid]
+  );
+  const statements = [];
+  for (const row of rows2) {
+    const keyword = DEFAULT_ACL_KEYWORDS[row.type];
+    if (!keyword) continue;
+    statements.push(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${row.role} IN SCHEMA ${quoteIdentifier(schema)} REVOKE ALL ON ${keyword} FROM ${row.grantee} CASCADE`
+    );
+  }
+  return { statements, roles: [...new Set(rows2.map((row) => row.role))] };
+}
+async function keptSchemaStatements(client, schema, oid) {
+  const before = [];
+  const steps2 = [];
+  const unsafe2 = [];
+  const drops = await keptSchemaDrops(client, oid);
+  for (const problem of drops.unknown) unsafe2.push(problem);
+  for (const drop of drops.statements) before.push({ sql: drop.sql, what: `dropping ${drop.description}` });
+  steps2.push(
+    drops.statements.length === 0 ? `Schema ${schema} holds no objects to drop` : `Drop the ${drops.statements.length} objects of schema ${schema} (${describeList(drops.statements.map((d) => d.description))}), keeping the schema itself${drops.extensions.length > 0 ? ` and the extensions in it (${drops.extensions.join(", ")})` : ""}`
+  );
+  const reset = await schemaPrivilegeReset(client, oid, schema);
+  if (reset.length > 0) {
+    before.push(...reset.map((sql) => ({ sql, what: `resetting the privileges on schema ${schema}` })));
+    steps2.push(
+      `Reset the privileges on schema ${schema} to its initial ones (${reset.length} GRANT/REVOKE); the backup's grants are applied again`
+    );
+  }
+  const defaults2 = await defaultPrivilegeReset(client, oid, schema);
+  if (defaults2.statements.length > 0) {
+    before.push(
+      ...defaults2.statements.map((sql) => ({
+        sql,
+        what: `removing the default privileges in schema ${schema}`
+      }))
+    );
+    steps2.push(
+      `Remove the default privileges in schema ${schema} of ${describeList(defaults2.roles.map((r) => `role ${r}`))}; the backup's are applied again`
+    );
+  }
+  before.push({
+    sql: `COMMENT ON SCHEMA ${quoteIdentifier(schema)} IS NULL`,
+    what: `clearing the comment on schema ${schema}`
+  });
+  return { before, steps: steps2, unsafe: unsafe2 };
+}
+
+// src/core/restore/partial.ts
+import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
+async function referencedFirst(client, tables, oids) {
+  const all = tables.map((t) => oids.get(t.name));
+  const { rows: rows2 } = await client.query(
+    `SELECT conrelid::int8::float8 AS child, confrelid::int8::float8 AS parent FROM pg_constraint
+      WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND confrelid = ANY($1::oid[]) AND conrelid <> confrelid`,
+    [all]
+  );
+  const ordered2 = [];
+  const placed = /* @__PURE__ */ new Set();
+  const visiting = /* @__PURE__ */ new Set();
+  const visit = (table2) => {
+    const oid = oids.get(table2.name);
+    if (placed.has(oid) || visiting.has(oid)) return;
+    visiting.add(oid);
+    for (const edge of rows2.filter((r) => Number(r.child) === oid)) {
+      const parent = tables.find((t) => oids.get(t.name) === Number(edge.parent));
+      if (parent) visit(parent);
+    }
+    placed.add(oid);
+    ordered2.push(table2);
+  };
+  for (const table2 of [...tables].sort((a, b) => a.name.localeCompare(b.name))) visit(table2);
+  return ordered2;
+}
+function orderPartialData(keep, scope) {
+  const rank = (entry) => {
+    const index = scope.partialTables.findIndex(
+      (t) => t.schema === entry.schema && entry.rest.startsWith(`${t.table} `)
+    );
+    return index < 0 ? scope.partialTables.length : index;
+  };
+  const slots = [];
+  keep.forEach((entry, index) => {
+    if (entry.type === "TABLE DATA" && entry.schema !== null && scope.partialSchemas.includes(entry.schema))
+      slots.push(index);
+  });
+  const sorted = slots.map((i) => keep[i]).sort((a, b) => rank(a) - rank(b));
+  slots.forEach((slot, i) => {
+    keep[slot] = sorted[i];
+  });
+}
+async function sequencesOf(client, tableOids) {
+  if (tableOids.length === 0) return [];
+  const { rows: rows2 } = await client.query(
+    `SELECT n.nspname AS schema, s.relname AS name
+       FROM pg_depend d JOIN pg_class s ON s.oid = d.objid JOIN pg_namespace n ON n.oid = s.relnamespace
+      WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+        AND d.refobjid = ANY($1::oid[]) AND s.relkind = 'S' AND d.deptype IN ('a', 'i')`,
+    [tableOids]
+  );
+  return rows2;
+}
+async function partialTableStatements(client, manifest, scope, partialOid, cascadedPolicies) {
+  const partialOids = [...partialOid.values()];
+  const first = [];
+  const firstSteps = [];
+  const last = [];
+  const lastSteps = [];
+  const restorePolicies = /* @__PURE__ */ new Map();
+  if (scope.partialTables.length > 0) {
+    const current = await withDefaultSearchPath(client, () => rlsSnapshot(client, partialOids));
+    for (const table2 of scope.partialTables) {
+      const oid = partialOid.get(table2.name);
+      const now = current[table2.name] ?? { rlsEnabled: false, rlsForced: false, policies: [] };
+      const backup = manifest.rls[table2.name];
+      const wanted = /* @__PURE__ */ new Set();
+      restorePolicies.set(table2.name, wanted);
+      if (!backup) continue;
+      const backupPolicies = new Map(backup.policies.map((p) => [p.name, p]));
+      for (const policy of now.policies) {
+        const original = backupPolicies.get(policy.name);
+        const cascaded = cascadedPolicies.has(`${oid}\0${policy.name}`);
+        if (original && isDeepStrictEqual2(policy, original) && !cascaded) continue;
+        first.push({
+          sql: `DROP POLICY IF EXISTS ${quoteIdentifier(policy.name)} ON ${table2.name}`,
+          what: `dropping policy "${policy.name}" on ${table2.name}`
+        });
+        firstSteps.push(
+          `Drop policy "${policy.name}" on ${table2.name} (${!original ? "not in the backup" : cascaded ? "it depends on objects the restore replaces" : "it differs from the backup"})`
+        );
+        if (original) wanted.add(policy.name);
+      }
+      for (const policy of backup.policies) {
+        if (!now.policies.some((p) => p.name === policy.name)) wanted.add(policy.name);
+      }
+      const flags = [];
+      if (now.rlsEnabled !== backup.rlsEnabled)
+        flags.push(`${backup.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY`);
+      if (now.rlsForced !== backup.rlsForced)
+        flags.push(`${backup.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY`);
+      if (flags.length > 0) {
+        first.push({
+          sql: `ALTER TABLE ${table2.name} ${flags.join(", ")}`,
+          what: `setting RLS of ${table2.name}`
+        });
+        firstSteps.push(`${flags.map((f) => f.toLowerCase()).join(", ")} on ${table2.name}, as in the backup`);
+      }
+    }
+    const order = await referencedFirst(client, scope.partialTables, partialOid);
+    if (scope.partialSchemas.includes("storage")) {
+      last.push({
+        sql: `SELECT set_config('storage.allow_delete_query', 'true', true)`,
+        what: "allowing deletes from storage tables"
+      });
+    }
+    for (const table2 of [...order].reverse()) {
+      last.push({ sql: `DELETE FROM ${table2.name}`, what: `deleting the rows of ${table2.name}` });
+    }
+    lastSteps.push(
+      `Delete the rows of ${describeList([...order].reverse().map((t) => t.name))} (DELETE, so their triggers run); the backup's rows are loaded next`
+    );
+    scope.partialTables.splice(0, scope.partialTables.length, ...order);
+  }
+  return { first, firstSteps, last, lastSteps, restorePolicies };
+}
+
+// src/core/restore/toc.ts
+var TOC_TYPES2 = [
+  "ACCESS METHOD",
+  "ACL",
+  "AGGREGATE",
+  "BLOB",
+  "BLOB METADATA",
+  "BLOBS",
+  "CAST",
+  "CHECK CONSTRAINT",
+  "COLLATION",
+  "COMMENT",
+  "CONSTRAINT",
+  "CONVERSION",
+  "DATABASE",
+  "DATABASE PROPERTIES",
+  "DEFAULT",
+  "DEFAULT ACL",
+  "DOMAIN",
+  "ENCODING",
+  "EVENT TRIGGER",
+  "EXTENSION",
+  "FK CONSTRAINT",
+  "FOREIGN DATA WRAPPER",
+  "FOREIGN SERVER",
+  "FOREIGN TABLE",
+  "FUNCTION",
+  "INDEX",
+  "INDEX ATTACH",
+  "LARGE OBJECT",
+  "MATERIALIZED VIEW",
+  "MATERIALIZED VIEW DATA",
+  "OPERATOR",
+  "OPERATOR CLASS",
+  "OPERATOR FAMILY",
+  "POLICY",
+  "PROCEDURAL LANGUAGE",
+  "PROCEDURE",
+  "PUBLICATION",
+  "PUBLICATION TABLE",
+  "PUBLICATION TABLES IN SCHEMA",
+  "ROW SECURITY",
+  "RULE",
+  "SCHEMA",
+  "SEARCHPATH",
+  "SECURITY LABEL",
+  "SEQUENCE",
+  "SEQUENCE OWNED BY",
+  "SEQUENCE SET",
+  "SERVER",
+  "SHELL TYPE",
+  "STATISTICS",
+  "STATISTICS DATA",
+  "STDSTRINGS",
+  "SUBSCRIPTION",
+  "SUBSCRIPTION TABLE",
+  "TABLE",
+  "TABLE ATTACH",
+  "TABLE DATA",
+  "TEXT SEARCH CONFIGURATION",
+  "TEXT SEARCH DICTIONARY",
+  "TEXT SEARCH PARSER",
+  "TEXT SEARCH TEMPLATE",
+  "TRANSFORM",
+  "TRIGGER",
+  "TYPE",
+  "USER MAPPING",
+  "VIEW"
+].sort((a, b) => b.length - a.length);
+function parseToc(list2, schemas) {
+  const known = [...new Set(schemas)].sort((a, b) => b.length - a.length);
+  const entries2 = [];
+  for (const line of list2.split("\n")) {
+    const match = /^\s*\d+;\s+\d+\s+\d+\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const body = match[1];
+    const type = TOC_TYPES2.find((t) => body.startsWith(`${t} `)) ?? null;
+    if (!type) {
+      entries2.push({ line, type: null, schema: null, rest: body });
+      continue;
+    }
+    const afterType = body.slice(type.length + 1);
+    if (afterType.startsWith("- ")) {
+      entries2.push({ line, type, schema: null, rest: afterType.slice(2) });
+      continue;
+    }
+    const schema = known.find((s) => afterType.startsWith(`${s} `)) ?? afterType.split(" ")[0] ?? "";
+    entries2.push({ line, type, schema, rest: afterType.slice(schema.length + 1) });
+  }
+  return entries2;
+}
+function schemaOfSchemaEntry(entry, schemas) {
+  const text = entry.type === "SCHEMA" ? entry.rest : entry.rest.replace(/^SCHEMA /, "");
+  if (entry.type !== "SCHEMA" && !entry.rest.startsWith("SCHEMA ")) return void 0;
+  return [...schemas].sort((a, b) => b.length - a.length).find((s) => text.startsWith(`${s} `));
+}
+
+// src/core/restore/entries.ts
+async function entriesToRestore(client, scope, toc, kept, partialOids, restorePolicies) {
+  const { rows: actable } = await client.query(
+    `SELECT rolname AS name FROM pg_roles WHERE pg_has_role(current_user, oid, 'MEMBER')`
+  );
+  const canActFor = new Set(actable.map((row) => row.name));
+  const ownedSequences = await sequencesOf(client, partialOids);
+  const allSchemas = [...scope.wholeSchemas, ...scope.partialSchemas];
+  const keep = [];
+  let skippedDefaultAcls = 0;
+  const keepAudit = await auditExists(client);
+  for (const entry of toc) {
+    if (keepAudit && isAuditEntry(entry)) continue;
+    if (entry.type === null) {
+      if (scope.partialSchemas.length === 0) {
+        keep.push(entry);
+        continue;
+      }
+      throw restoreFailed(`cannot tell what this pg_restore entry belongs to: "${entry.line.trim()}"`, {
+        hint: `Use a pg_restore of the same major version as the pg_dump that took the backup (--pg-restore). ${NOTHING_CHANGED}`
+      });
+    }
+    if (entry.schema === null) {
+      const schema = schemaOfSchemaEntry(entry, allSchemas);
+      if (schema === void 0 || !scope.wholeSchemas.includes(schema)) continue;
+      if (entry.type === "SCHEMA" && kept.includes(schema)) continue;
+      keep.push(entry);
+      continue;
+    }
+    if (scope.wholeSchemas.includes(entry.schema)) {
+      if (entry.type === "DEFAULT ACL" && kept.includes(entry.schema)) {
+        const owner = entry.rest.split(" ").at(-1) ?? "";
+        if (!canActFor.has(owner)) {
+          skippedDefaultAcls++;
+          continue;
+        }
+      }
+      keep.push(entry);
+      continue;
+    }
+    if (!scope.partialSchemas.includes(entry.schema)) continue;
+    if (entry.type === "TABLE DATA") {
+      keep.push(entry);
+    } else if (entry.type === "POLICY") {
+      const table2 = scope.partialTables.find(
+        (t) => t.schema === entry.schema && [...restorePolicies.get(t.name) ?? []].some(
+          (name) => entry.rest.startsWith(`${t.table} ${name} `)
+        )
+      );
+      if (table2) keep.push(entry);
+    } else if (entry.type === "SEQUENCE SET") {
+      if (ownedSequences.some((s) => s.schema === entry.schema && entry.rest.startsWith(`${s.name} `)))
+        keep.push(entry);
+    }
+  }
+  orderPartialData(keep, scope);
+  return { keep, skippedDefaultAcls };
+}
+async function auditExists(client) {
+  const { rows: rows2 } = await client.query("SELECT to_regclass($1) IS NOT NULL AS found", [
+    AUDIT_TABLE
+  ]);
+  return rows2[0]?.found ?? false;
+}
+function isAuditEntry(entry) {
+  return entry.schema === HISTORY_SCHEMA && /^(?:(?:TABLE|SEQUENCE|COLUMN) )?supagate_audit(?:[ _.]|$)/.test(entry.rest);
+}
+
+// src/core/restore/managed.ts
+async function managedStatements(client, manifest, replacedSchemaOids, sameTarget) {
+  const recorded = manifest.managed;
+  if (!recorded || manifest.scope.kind === "named") return void 0;
+  const triggers = await triggerStatements2(client, recorded.triggers, replacedSchemaOids, sameTarget);
+  const extensions = extensionStatements(recorded.extensions, await readExtensions(client), sameTarget);
+  return {
+    first: triggers.first,
+    beforeScript: extensions.statements,
+    after: triggers.after,
+    steps: [...triggers.steps, ...extensions.steps]
+  };
+}
+async function triggerStatements2(client, backup, replacedSchemaOids, sameTarget) {
+  const current = await readManagedTriggers(client);
+  const callsReplaced = await triggersCallingInto(client, replacedSchemaOids);
+  const first = [];
+  const after = [];
+  const steps2 = [];
+  const kept = /* @__PURE__ */ new Set();
+  for (const trigger of current) {
+    const original = backup.find((b) => b.table === trigger.table && b.name === trigger.name);
+    const key = `${trigger.table}\0${trigger.name}`;
+    const unchanged = original && sameTrigger(original, trigger);
+    if ((unchanged || !original && !sameTarget) && !callsReplaced.has(key)) {
+      kept.add(key);
+      continue;
+    }
+    first.push({
+      sql: `DROP TRIGGER IF EXISTS ${quoteIdentifier(trigger.name)} ON ${trigger.table}`,
+      what: `dropping trigger ${trigger.name} on ${trigger.table}`
+    });
+    steps2.push(
+      `Drop trigger ${trigger.name} on ${trigger.table} (${!original ? "created after the backup" : callsReplaced.has(key) ? "it calls a function the restore replaces; the backup\u2019s is created again" : "it differs from the backup"})`
+    );
+  }
+  for (const trigger of backup) {
+    if (kept.has(`${trigger.table}\0${trigger.name}`)) continue;
+    after.push(...createTrigger(trigger));
+    steps2.push(`Create trigger ${trigger.name} on ${trigger.table} as the backup recorded it`);
+  }
+  return { first, after, steps: steps2 };
+}
+async function triggersCallingInto(client, schemaOids) {
+  if (schemaOids.length === 0) return /* @__PURE__ */ new Set();
+  const { rows: rows2 } = await client.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS table, t.tgname AS name
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_proc p ON p.oid = t.tgfoid
+      WHERE p.pronamespace = ANY($1::oid[]) AND NOT t.tgisinternal`,
+    [schemaOids]
+  );
+  return new Set(rows2.map((row) => `${row.table}\0${row.name}`));
+}
+function createTrigger(trigger) {
+  const what = `creating trigger ${trigger.name} on ${trigger.table}`;
+  const statements = [{ sql: trigger.definition, what }];
+  const state = { D: "DISABLE", R: "ENABLE REPLICA", A: "ENABLE ALWAYS" }[trigger.enabled];
+  if (state) {
+    statements.push({ sql: `ALTER TABLE ${trigger.table} ${state} TRIGGER ${quoteIdentifier(trigger.name)}`, what });
+  }
+  if (trigger.comment !== null) {
+    statements.push({
+      sql: `COMMENT ON TRIGGER ${quoteIdentifier(trigger.name)} ON ${trigger.table} IS ${quoteLiteral(trigger.comment)}`,
+      what
+    });
+  }
+  return statements;
+}
+function extensionStatements(backup, current, sameTarget) {
+  const statements = [];
+  const steps2 = [];
+  for (const extension of current) {
+    if (!sameTarget || backup.some((b) => b.name === extension.name)) continue;
+    statements.push({
+      sql: `DROP EXTENSION IF EXISTS ${quoteIdentifier(extension.name)}`,
+      what: `dropping extension ${extension.name} (created after the backup)`
+    });
+    steps2.push(`Drop extension ${extension.name} (created after the backup)`);
+  }
+  for (const extension of backup) {
+    const now = current.find((c) => c.name === extension.name);
+    if (now && now.version !== extension.version) {
+      statements.push({
+        sql: `ALTER EXTENSION ${quoteIdentifier(extension.name)} UPDATE TO ${quoteLiteral(extension.version)}`,
+        what: `setting extension ${extension.name} back to version ${extension.version}`
+      });
+      steps2.push(`Set extension ${extension.name} back from ${now.version} to ${extension.version}`);
+    }
+    if (now) continue;
+    statements.push({
+      sql: `CREATE EXTENSION IF NOT EXISTS ${quoteIdentifier(extension.name)} WITH SCHEMA ${quoteIdentifier(extension.schema)} VERSION ${quoteLiteral(extension.version)}`,
+      what: `creating extension ${extension.name} (dropped after the backup)`
+    });
+    steps2.push(`Create extension ${extension.name} ${extension.version} in schema ${extension.schema} again`);
+  }
+  return { statements, steps: steps2 };
+}
+async function managedTriggerOids(client, triggerOids) {
+  if (triggerOids.length === 0) return /* @__PURE__ */ new Set();
+  const { rows: rows2 } = await client.query(
+    `SELECT t.oid::int8::float8 AS oid FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+      WHERE t.oid = ANY($1::oid[]) AND c.relnamespace::regnamespace::text = ANY($2::text[])`,
+    [triggerOids, MANAGED_TABLE_SCHEMAS]
+  );
+  return new Set(rows2.map((row) => Number(row.oid)));
+}
+
+// src/core/restore/closure.ts
+async function dependencyClosure(client, droppedOids, keptOids, insideOids) {
+  if (droppedOids.length === 0 && keptOids.length === 0) return [];
+  const { rows: rows2 } = await client.query(
+    `WITH RECURSIVE seed(classid, objid) AS (
+       SELECT 'pg_namespace'::regclass::oid, oid FROM pg_namespace WHERE oid = ANY($1::oid[])
+       UNION
+       SELECT d.classid, d.objid FROM pg_depend d
+        WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = ANY($2::oid[]) AND d.deptype = 'n'
+          AND d.classid <> 'pg_extension'::regclass
+          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
+     ), closure(classid, objid, objsubid) AS (
+       SELECT classid, objid, 0 FROM seed
+       UNION
+       SELECT n.classid, n.objid, n.objsubid FROM closure c CROSS JOIN LATERAL (
+         SELECT d.classid, d.objid, d.objsubid FROM pg_depend d
+          WHERE d.refclassid = c.classid AND d.refobjid = c.objid AND (c.objsubid = 0 OR d.refobjsubid = c.objsubid)
+         UNION ALL
+         SELECT d.refclassid, d.refobjid, 0 FROM pg_depend d
+          WHERE d.classid = c.classid AND d.objid = c.objid AND d.objsubid = c.objsubid AND d.deptype = 'i'
+       ) n
+     ), homed AS (
+       SELECT c.classid, c.objid, c.objsubid,
+              CASE c.classid
+                WHEN 'pg_namespace'::regclass THEN c.objid
+                WHEN 'pg_class'::regclass THEN (
+                  SELECT CASE WHEN r.relnamespace = 'pg_toast'::regnamespace
+                              THEN (SELECT o.relnamespace FROM pg_class o
+                                     WHERE o.reltoastrelid = coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = r.oid), r.oid))
+                              ELSE r.relnamespace END
+                    FROM pg_class r WHERE r.oid = c.objid)
+                WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = c.objid)
+                WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = c.objid)
+                WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = c.objid)
+                WHEN 'pg_trigger'::regclass THEN (SELECT r.relnamespace FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid WHERE t.oid = c.objid)
+                WHEN 'pg_policy'::regclass THEN (SELECT r.relnamespace FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid WHERE p.oid = c.objid)
+                WHEN 'pg_rewrite'::regclass THEN (SELECT r.relnamespace FROM pg_rewrite w JOIN pg_class r ON r.oid = w.ev_class WHERE w.oid = c.objid)
+                WHEN 'pg_attrdef'::regclass THEN (SELECT r.relnamespace FROM pg_attrdef a JOIN pg_class r ON r.oid = a.adrelid WHERE a.oid = c.objid)
+                WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = c.objid)
+                WHEN 'pg_opclass'::regclass THEN (SELECT opcnamespace FROM pg_opclass WHERE oid = c.objid)
+                WHEN 'pg_opfamily'::regclass THEN (SELECT opfnamespace FROM pg_opfamily WHERE oid = c.objid)
+                WHEN 'pg_amop'::regclass THEN (SELECT f.opfnamespace FROM pg_amop a JOIN pg_opfamily f ON f.oid = a.amopfamily WHERE a.oid = c.objid)
+                WHEN 'pg_amproc'::regclass THEN (SELECT f.opfnamespace FROM pg_amproc a JOIN pg_opfamily f ON f.oid = a.amprocfamily WHERE a.oid = c.objid)
+                WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = c.objid)
+                WHEN 'pg_conversion'::regclass THEN (SELECT connamespace FROM pg_conversion WHERE oid = c.objid)
+                WHEN 'pg_statistic_ext'::regclass THEN (SELECT stxnamespace FROM pg_statistic_ext WHERE oid = c.objid)
+                WHEN 'pg_ts_config'::regclass THEN (SELECT cfgnamespace FROM pg_ts_config WHERE oid = c.objid)
+                WHEN 'pg_ts_dict'::regclass THEN (SELECT dictnamespace FROM pg_ts_dict WHERE oid = c.objid)
+                WHEN 'pg_ts_parser'::regclass THEN (SELECT prsnamespace FROM pg_ts_parser WHERE oid = c.objid)
+                WHEN 'pg_ts_template'::regclass THEN (SELECT tmplnamespace FROM pg_ts_template WHERE oid = c.objid)
+                WHEN 'pg_default_acl'::regclass THEN (SELECT defaclnamespace FROM pg_default_acl WHERE oid = c.objid)
+              END AS home
+         FROM closure c
+     )
+     SELECT h.classid::regclass::text AS catalog, h.objid::int8::float8 AS objid, h.home::int8::float8 AS home,
+            coalesce(h.home = ANY($3::oid[]), false) AS inside,
+            EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = h.classid AND i.objid = h.objid AND i.deptype = 'i'
+                      AND NOT (i.refclassid = i.classid AND i.refobjid = i.objid)) AS internal,
+            pg_describe_object(h.classid, h.objid, h.objsubid) AS description
+       FROM homed h`,
+    [droppedOids, keptOids, insideOids]
+  );
+  return rows2.map((row) => ({ ...row, objid: Number(row.objid) }));
+}
+
+// src/core/restore/policies.ts
+async function policyOnlyTables(client, manifest) {
+  const names = Object.keys(manifest.rls).filter(
+    (name) => POLICY_ONLY_MANAGED_TABLES.includes(name)
+  );
+  if (names.length === 0) return { present: [], missing: [] };
+  const { rows: rows2 } = await client.query(
+    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
+    [names]
+  );
+  const present = [];
+  const missing = [];
+  for (const row of rows2) {
+    if (row.oid === null) missing.push(row.name);
+    else present.push({ name: row.name, oid: Number(row.oid), backup: manifest.rls[row.name] });
+  }
+  return { present, missing };
+}
+async function policyOnlyStatements(client, manifest, tables) {
+  const before = [];
+  const after = [];
+  const steps2 = tables.missing.map(
+    (name) => `${name} does not exist here: the backup's ${plural2(manifest.rls[name]?.policies.length ?? 0, "policy", "policies")} for it cannot be put back`
+  );
+  if (tables.present.length === 0) return { before, after, steps: steps2 };
+  const current = await withDefaultSearchPath(
+    client,
+    () => rlsSnapshot(
+      client,
+      tables.present.map((t) => t.oid)
+    )
+  );
+  after.push({
+    sql: `SELECT set_config('search_path', (SELECT reset_val FROM pg_settings WHERE name = 'search_path'), true)`,
+    what: "using the default search_path for policy expressions"
+  });
+  for (const table2 of tables.present) {
+    const now = current[table2.name] ?? { rlsEnabled: false, rlsForced: false, policies: [] };
+    for (const policy of now.policies) {
+      before.push({
+        sql: `DROP POLICY IF EXISTS ${quoteIdentifier(policy.name)} ON ${table2.name}`,
+        what: `dropping policy "${policy.name}" on ${table2.name}`
+      });
+    }
+    const flags = [];
+    if (now.rlsEnabled !== table2.backup.rlsEnabled)
+      flags.push(`${table2.backup.rlsEnabled ? "ENABLE" : "DISABLE"} ROW LEVEL SECURITY`);
+    if (now.rlsForced !== table2.backup.rlsForced)
+      flags.push(`${table2.backup.rlsForced ? "FORCE" : "NO FORCE"} ROW LEVEL SECURITY`);
+    if (flags.length > 0) {
+      before.push({
+        sql: `ALTER TABLE ${table2.name} ${flags.join(", ")}`,
+        what: `setting RLS of ${table2.name}`
+      });
+      steps2.push(`${flags.map((f) => f.toLowerCase()).join(", ")} on ${table2.name}, as in the backup`);
+    }
+    for (const policy of table2.backup.policies) {
+      after.push({
+        sql: createPolicySql(table2.name, policy),
+        what: `creating policy "${policy.name}" on ${table2.name}`
+      });
+    }
+    steps2.push(
+      `Put back the policies of ${table2.name} as the backup recorded them: drop the ${plural2(now.policies.length, "current one", "current ones")}, create ${plural2(table2.backup.policies.length, "policy", "policies")} after the restore`
+    );
+  }
+  after.push({ sql: `SELECT set_config('search_path', '', true)`, what: "restoring the empty search_path" });
+  return { before, after, steps: steps2 };
+}
+function addMembershipSql(membership) {
+  const add = `ALTER PUBLICATION ${quoteIdentifier(membership.publication)} ADD TABLE ${membership.partitioned ? "" : "ONLY "}${membership.table}${membership.columns ? ` (${membership.columns})` : ""}${membership.rowFilter ? ` WHERE (${membership.rowFilter})` : ""}`;
+  return `DO $supagate$ BEGIN
+            IF to_regclass(${quoteLiteral(membership.table)}) IS NOT NULL
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ${quoteLiteral(membership.publication)})
+               AND NOT EXISTS (
+                 SELECT 1 FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+                  WHERE p.pubname = ${quoteLiteral(membership.publication)} AND pr.prrelid = to_regclass(${quoteLiteral(membership.table)})) THEN
+              EXECUTE ${quoteLiteral(add)};
+            END IF;
+          END $supagate$`;
+}
+function createPolicySql(table2, policy) {
+  const roles = policy.roles.map((role) => role === "public" ? "PUBLIC" : quoteIdentifier(role)).join(", ");
+  return [
+    `CREATE POLICY ${quoteIdentifier(policy.name)} ON ${table2}`,
+    `AS ${policy.permissive ? "PERMISSIVE" : "RESTRICTIVE"} FOR ${policy.command}`,
+    `TO ${roles || "PUBLIC"}`,
+    ...policy.using ? [`USING (${policy.using})`] : [],
+    ...policy.withCheck ? [`WITH CHECK (${policy.withCheck})`] : []
+  ].join(" ");
+}
+
+// src/core/restore/dependents.ts
+async function recreatableTriggers(client, triggerOids, insideOids, toc) {
+  const after = [];
+  const unsafe2 = [];
+  const recreatedTriggers = [];
+  if (triggerOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT t.oid::int8::float8 AS oid, t.tgname AS name, format('%I.%I', n.nspname, c.relname) AS table,
+              t.tgisinternal AS internal, t.tgparentid::int8::float8 AS parent, t.tgenabled::text AS enabled,
+              pg_get_triggerdef(t.oid) AS definition, obj_description(t.oid, 'pg_trigger') AS comment,
+              pn.nspname AS function_schema,
+              p.proname || '(' || coalesce((SELECT string_agg(format_type(a.t, NULL), ', ' ORDER BY a.i)
+                                              FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, i)), '') || ')' AS function_tag,
+              p.oid::regprocedure::text AS function_signature,
+              p.pronamespace = ANY($2::oid[]) AS function_inside,
+              pg_describe_object('pg_trigger'::regclass, t.oid, 0) AS description
+         FROM pg_trigger t
+         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+        WHERE t.oid = ANY($1::oid[])
+        ORDER BY 3, 2`,
+      [triggerOids, insideOids]
+    );
+    const recreated = /* @__PURE__ */ new Set();
+    for (const row of rows2) {
+      if (row.internal || Number(row.parent) !== 0) continue;
+      const inBackup = toc.some(
+        (entry) => entry.type === "FUNCTION" && entry.schema === row.function_schema && entry.rest.startsWith(`${row.function_tag} `)
+      );
+      if (!row.function_inside || !inBackup) {
+        unsafe2.push(
+          row.function_inside ? `${row.description} (it calls ${row.function_signature}, which the backup does not have)` : row.description
+        );
+        continue;
+      }
+      recreated.add(Number(row.oid));
+      recreatedTriggers.push({ table: row.table, name: row.name, function: row.function_signature });
+      after.push({ sql: row.definition, what: `re-creating ${row.description}` });
+      const state = { D: "DISABLE", R: "ENABLE REPLICA", A: "ENABLE ALWAYS" }[row.enabled];
+      if (state) {
+        after.push({
+          sql: `ALTER TABLE ${row.table} ${state} TRIGGER ${quoteIdentifier(row.name)}`,
+          what: `re-creating ${row.description}`
+        });
+      }
+      if (row.comment !== null) {
+        after.push({
+          sql: `COMMENT ON TRIGGER ${quoteIdentifier(row.name)} ON ${row.table} IS ${quoteLiteral(row.comment)}`,
+          what: `re-creating ${row.description}`
+        });
+      }
+    }
+    for (const row of rows2) {
+      if (row.internal) continue;
+      if (Number(row.parent) !== 0 && !recreated.has(Number(row.parent))) unsafe2.push(row.description);
+    }
+  }
+  return { after, unsafe: unsafe2, recreated: recreatedTriggers };
+}
+async function publicationRestores(client, manifest, publicationRelOids, publicationSchemaOids) {
+  const after = [];
+  const publicationSteps = [];
+  if (manifest.publications) {
+    for (const membership of manifest.publications) {
+      after.push({
+        sql: addMembershipSql(membership),
+        what: `adding ${membership.table} to publication ${membership.publication}`
+      });
+      publicationSteps.push(`${membership.table} to publication ${membership.publication}`);
+    }
+  } else if (publicationRelOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table, c.relkind::text AS relkind,
+              pg_get_expr(pr.prqual, pr.prrelid) AS qual,
+              (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+                WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns
+         FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+         JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE pr.oid = ANY($1::oid[])
+        ORDER BY 1, 2`,
+      [publicationRelOids]
+    );
+    for (const row of rows2) {
+      const add = `ALTER PUBLICATION ${quoteIdentifier(row.publication)} ADD TABLE ${row.relkind === "p" ? "" : "ONLY "}${row.table}${row.columns ? ` (${row.columns})` : ""}${row.qual ? ` WHERE (${row.qual})` : ""}`;
+      after.push({
+        // Only when the backup has the table (one created after the backup stays gone).
+        sql: `DO $supagate$ BEGIN
+                IF to_regclass(${quoteLiteral(row.table)}) IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+                   WHERE p.pubname = ${quoteLiteral(row.publication)} AND pr.prrelid = to_regclass(${quoteLiteral(row.table)})) THEN
+                  EXECUTE ${quoteLiteral(add)};
+                END IF;
+              END $supagate$`,
+        what: `re-adding ${row.table} to publication ${row.publication}`
+      });
+      publicationSteps.push(`${row.table} to publication ${row.publication}`);
+    }
+  }
+  if (publicationSchemaOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT p.pubname AS publication, n.nspname AS schema
+         FROM pg_publication_namespace pn JOIN pg_publication p ON p.oid = pn.pnpubid JOIN pg_namespace n ON n.oid = pn.pnnspid
+        WHERE pn.oid = ANY($1::oid[]) ORDER BY 1, 2`,
+      [publicationSchemaOids]
+    );
+    for (const row of rows2) {
+      after.push({
+        sql: `ALTER PUBLICATION ${quoteIdentifier(row.publication)} ADD TABLES IN SCHEMA ${quoteIdentifier(row.schema)}`,
+        what: `re-adding schema ${row.schema} to publication ${row.publication}`
+      });
+      publicationSteps.push(`the tables of schema ${row.schema} to publication ${row.publication}`);
+    }
+  }
+  return { after, steps: publicationSteps };
+}
+async function referencingRows(client, partialOids, insideOids) {
+  const unsafe2 = [];
+  if (partialOids.length > 0) {
+    const { rows: rows2 } = await client.query(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS referencing, con.conname AS constraint,
+              format('%I.%I', rn.nspname, r.relname) AS referenced
+         FROM pg_constraint con
+         JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_class r ON r.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+        WHERE con.contype = 'f' AND con.confrelid = ANY($1::oid[]) AND NOT con.conrelid = ANY($1::oid[])
+          AND NOT c.relnamespace = ANY($2::oid[])
+        ORDER BY 1, 2`,
+      [partialOids, insideOids]
+    );
+    for (const row of rows2) {
+      const { rows: any } = await client.query(
+        `SELECT EXISTS (SELECT 1 FROM ${row.referencing}) AS found`
+      );
+      if (any[0]?.found) {
+        unsafe2.push(
+          `rows of table ${row.referencing} (constraint ${row.constraint} references ${row.referenced}, whose rows the restore replaces)`
+        );
+      }
+    }
+  }
+  return unsafe2;
+}
+async function policiesOnOtherTables(client, policyOids, partialOids, policyOnlyOids) {
+  const cascaded = /* @__PURE__ */ new Set();
+  const unsafe2 = [];
+  const drops = [];
+  const creates2 = [];
+  if (policyOids.length === 0) return { cascaded, unsafe: unsafe2, fix: [] };
+  const { rows: rows2 } = await client.query(
+    `SELECT p.polrelid::int8::float8 AS table_oid, format('%I.%I', n.nspname, c.relname) AS table, p.polname AS name,
+            pg_describe_object('pg_policy'::regclass, p.oid, 0) AS description,
+            CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command,
+            p.polpermissive AS permissive,
+            ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END FROM unnest(p.polroles) AS r) AS roles,
+            pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS "withCheck"
+       FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE p.oid = ANY($1::oid[]) ORDER BY 2, 3`,
+    [policyOids]
+  );
+  for (const row of rows2) {
+    if (partialOids.includes(Number(row.table_oid))) {
+      cascaded.add(`${row.table_oid}\0${row.name}`);
+    } else if (!policyOnlyOids.includes(Number(row.table_oid))) {
+      unsafe2.push(row.description);
+      drops.push(`DROP POLICY ${quoteIdentifier(row.name)} ON ${row.table}`);
+      creates2.push(createPolicySql(row.table, row));
+    }
+  }
+  return { cascaded, unsafe: unsafe2, fix: [...drops, ...creates2] };
+}
+
+// src/core/restore/outside.ts
+var HANDLED = /* @__PURE__ */ new Set(["pg_policy", "pg_trigger", "pg_publication_rel", "pg_publication_namespace"]);
+async function outsideDependents(client, manifest, targets, toc, options) {
+  const droppedOids = targets.dropped.map((schema) => targets.existing.get(schema));
+  const closure = await dependencyClosure(client, droppedOids, targets.keptOids, targets.insideOids);
+  const outside = closure.filter((row) => !row.inside && !row.internal);
+  const oidsOf = (catalog) => outside.filter((r) => r.catalog === catalog).map((r) => r.objid);
+  const unsafe2 = outside.filter((row) => !HANDLED.has(row.catalog)).map((row) => row.description);
+  const policies = await policiesOnOtherTables(
+    client,
+    oidsOf("pg_policy"),
+    targets.partialOids,
+    options.policyOnlyOids
+  );
+  const cascadedTriggers = oidsOf("pg_trigger");
+  const recorded = options.triggersRecorded ? await managedTriggerOids(client, cascadedTriggers) : /* @__PURE__ */ new Set();
+  const triggers = await recreatableTriggers(
+    client,
+    cascadedTriggers.filter((oid) => !recorded.has(oid)),
+    targets.insideOids,
+    toc
+  );
+  const publications = await publicationRestores(
+    client,
+    manifest,
+    oidsOf("pg_publication_rel"),
+    oidsOf("pg_publication_namespace")
+  );
+  const rows2 = targets.partialOids.length > 0 ? await referencingRows(client, targets.partialOids, targets.insideOids) : [];
+  return {
+    unsafe: [...unsafe2, ...policies.unsafe, ...triggers.unsafe, ...rows2],
+    fix: policies.fix,
+    after: [...triggers.after, ...publications.after],
+    steps: [
+      ...triggers.recreated.map(
+        (t) => `Re-create trigger ${t.name} on ${t.table} (it calls ${t.function}, which the restore replaces)`
+      ),
+      ...publications.steps.map(
+        (step) => manifest.publications ? `Add ${step}, as in the backup` : `Add ${step} again, if the backup has it`
+      )
+    ],
+    cascadedPolicies: policies.cascaded
+  };
+}
+
+// src/core/restore/plan.ts
+async function resolveTargets(client, manifest, scope, sameTarget) {
+  const createdSince = sameTarget ? await schemasCreatedSince(client, manifest, scope) : [];
+  const history = manifest.scope.kind === "named" ? [] : [HISTORY_SCHEMA];
+  const candidates = [.../* @__PURE__ */ new Set([...scope.wholeSchemas, ...history, ...createdSince])];
+  const { rows: schemaRows } = await client.query(
+    `SELECT nspname AS name, oid::int8::float8 AS oid FROM pg_namespace WHERE nspname = ANY($1::text[])`,
+    [candidates]
+  );
+  const existing = new Map(schemaRows.map((row) => [row.name, Number(row.oid)]));
+  const kept = candidates.filter((schema) => KEPT_SCHEMAS.includes(schema) && existing.has(schema));
+  const dropped = candidates.filter((schema) => existing.has(schema) && !kept.includes(schema));
+  const insideOids = [...dropped, ...kept].map((schema) => existing.get(schema));
+  const keptOids = kept.map((schema) => existing.get(schema));
+  const { rows: partialRows } = await client.query(
+    `SELECT name, to_regclass(name)::oid::int8::float8 AS oid FROM unnest($1::text[]) AS name`,
+    [scope.partialTables.map((t) => t.name)]
+  );
+  const partialOid = /* @__PURE__ */ new Map();
+  for (const row of partialRows) {
+    if (row.oid === null) {
+      throw restoreFailed(
+        `table ${row.name}, whose rows the backup holds, does not exist in the target: restoring its rows needs it`,
+        {
+          hint: `Create ${row.name} first (for a Supabase table: run the project's Supabase services). ${NOTHING_CHANGED}`
+        }
+      );
+    }
+    partialOid.set(row.name, Number(row.oid));
+  }
+  return {
+    existing,
+    kept,
+    dropped,
+    createdSince,
+    insideOids,
+    keptOids,
+    partialOid,
+    partialOids: [...partialOid.values()]
+  };
+}
+var KEPT_SCHEMAS = ["public", HISTORY_SCHEMA];
+async function schemasCreatedSince(client, manifest, scope) {
+  if (manifest.scope.kind === "named") return [];
+  const { rows: rows2 } = await client.query(
+    `SELECT n.nspname AS name FROM pg_namespace n
+      WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+        AND NOT n.nspname = ANY($1::text[]) AND NOT n.nspname = ANY($2::text[])
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+      ORDER BY 1`,
+    [[...MANAGED_SCHEMAS], scope.wholeSchemas]
+  );
+  return rows2.map((row) => row.name);
+}
+async function lockTargets(client, scope, targets, options) {
+  const { insideOids, partialOids, dropped, kept } = targets;
+  if (!options.lock) return "Begin a transaction and lock the tables the restore replaces";
+  const { rows: lockRows } = await client.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE (c.relnamespace = ANY($1::oid[]) OR c.oid = ANY($2::oid[]))
+        AND c.relkind IN ('r', 'p', 'v')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+      ORDER BY 1`,
+    [insideOids, partialOids]
+  );
+  if (lockRows.length > 0) {
+    await runStatement(client, {
+      sql: `LOCK TABLE ${lockRows.map((row) => row.name).join(", ")} IN ACCESS EXCLUSIVE MODE`,
+      what: `locking the ${lockRows.length} tables and views the restore replaces`
+    });
+  }
+  return `Begin a transaction; lock the ${lockRows.length} tables and views of ${describeList([...dropped, ...kept].map((s) => `schema ${s}`).concat(scope.partialTables.map((t) => t.name)))} (lock_timeout ${options.lockTimeoutMs}ms)`;
+}
+async function planRestore(client, manifest, scope, toc, options) {
+  const targets = await resolveTargets(client, manifest, scope, options.sameTarget);
+  const policyOnly = await policyOnlyTables(client, manifest);
+  const lockStep = await lockTargets(client, scope, targets, options);
+  const managed = await managedStatements(client, manifest, targets.insideOids, options.sameTarget);
+  const outside = await outsideDependents(client, manifest, targets, toc, {
+    policyOnlyOids: policyOnly.present.map((t) => t.oid),
+    triggersRecorded: managed !== void 0
+  });
+  const partial = await partialTableStatements(
+    client,
+    manifest,
+    scope,
+    targets.partialOid,
+    outside.cascadedPolicies
+  );
+  const policyOnlyRestore = await policyOnlyStatements(client, manifest, policyOnly);
+  const drops = await schemaDrops(client, targets);
+  const entries2 = await entriesToRestore(
+    client,
+    scope,
+    toc,
+    targets.kept,
+    targets.partialOids,
+    partial.restorePolicies
+  );
+  return {
+    replacedSchemas: [...targets.kept, ...targets.dropped],
+    createdSince: targets.createdSince,
+    steps: [
+      lockStep,
+      ...partial.firstSteps,
+      ...policyOnlyRestore.steps,
+      ...drops.steps,
+      ...partial.lastSteps,
+      ...managed?.steps ?? [],
+      restoreStep(entries2.keep, entries2.skippedDefaultAcls),
+      ...outside.steps
+    ],
+    before: [
+      ...managed?.first ?? [],
+      ...partial.first,
+      ...policyOnlyRestore.before,
+      ...drops.before,
+      ...partial.last,
+      ...managed?.beforeScript ?? []
+    ],
+    after: [...outside.after, ...policyOnlyRestore.after, ...managed?.after ?? []],
+    keep: entries2.keep,
+    unsafe: [.../* @__PURE__ */ new Set([...outside.unsafe, ...drops.unsafe])].sort(),
+    fix: outside.fix
+  };
+}
+async function schemaDrops(client, targets) {
+  const before = [];
+  const steps2 = [];
+  const unsafe2 = [];
+  for (const schema of targets.dropped) {
+    before.push({ sql: `DROP SCHEMA ${quoteIdentifier(schema)} CASCADE`, what: `dropping schema ${schema}` });
+    steps2.push(
+      `Drop schema ${schema} and everything in it (DROP SCHEMA \u2026 CASCADE); ${targets.createdSince.includes(schema) ? "it was created after the backup" : "the backup recreates it"}`
+    );
+  }
+  for (const schema of targets.kept) {
+    const statements = await keptSchemaStatements(client, schema, targets.existing.get(schema));
+    before.push(...statements.before);
+    steps2.push(...statements.steps);
+    unsafe2.push(...statements.unsafe);
+  }
+  return { before, steps: steps2, unsafe: unsafe2 };
+}
+function restoreStep(keep, skippedDefaultAcls) {
+  const kinds = /* @__PURE__ */ new Map();
+  for (const entry of keep) kinds.set(entry.type ?? "OTHER", (kinds.get(entry.type ?? "OTHER") ?? 0) + 1);
+  const counted = [...kinds].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${n} ${kind}`).join(", ");
+  const skipped = skippedDefaultAcls > 0 ? `; ${skippedDefaultAcls} default privileges of roles the restoring user cannot act for are left as they are` : "";
+  return `Restore ${keep.length} entries of the backup (${counted}) with pg_restore --use-list, in the same transaction${skipped}`;
+}
+
+// src/core/restore/proof.ts
+async function proveRestored(client, manifest) {
+  const verification = await verify(client, manifest);
+  const failedCounts = verification.counts.filter((c) => !c.ok);
+  const failedRls = verification.rls.filter((r) => !r.ok);
+  const schema = await schemaOutcome(client, manifest);
+  const problems = [
+    ...failedCounts.map((c) => `${c.table} has ${c.actual} rows, the backup ${c.expected}`),
+    ...failedRls.map((r) => `${r.table}: ${r.differences.join("; ")}`),
+    ...schema === "differs" ? ["the schema differs from the one the backup recorded (its model's fingerprint)"] : []
+  ];
+  if (manifest.consistentSnapshot && problems.length > 0) {
+    throw restoreFailed(
+      `after restoring, the database does not match the backup's manifest: ${problems.slice(0, 10).join("; ")}`,
+      { details: { counts: failedCounts, rls: failedRls, schema } }
+    );
+  }
+  return { ...verification, schema, ok: problems.length === 0 };
+}
+async function schemaOutcome(client, manifest) {
+  if (!manifest.schemaFingerprint) return "not-recorded";
+  if ((await missingTrackedTables(client, manifest)).length > 0) return "not-checked";
+  const now = await schemaFingerprintInTransaction(client);
+  return now === manifest.schemaFingerprint ? "matches" : "differs";
+}
+async function missingTrackedTables(client, manifest) {
+  const recorded = POLICY_TRACKED_MANAGED_TABLES.filter((table2) => table2 in manifest.rls);
+  const { rows: rows2 } = await client.query(
+    "SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL",
+    [recorded]
+  );
+  return rows2.map((row) => row.name);
+}
+
+// src/core/restore/sequences.ts
+async function sequenceValues(client, schemas) {
+  const { rows: rows2 } = await client.query(
+    `SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS value
+       FROM pg_sequences WHERE schemaname = ANY($1::text[])`,
+    [schemas]
+  );
+  return new Map(rows2.filter((row) => row.value !== null).map((row) => [row.name, row.value]));
+}
+function sequenceFloors(handedOut) {
+  return [...handedOut].map(([name, value]) => ({
+    sql: `SELECT setval(to_regclass($1), $2::bigint, true) FROM pg_sequences
+           WHERE format('%I.%I', schemaname, sequencename) = $1 AND coalesce(last_value, 0) < $2::bigint`,
+    params: [name, value],
+    what: `keeping sequence ${name} at or above ${value}, a value already handed out`
+  }));
+}
+
+// src/core/restore/writes.ts
+async function writesSinceBackup(client, manifest, schemas, tables) {
+  const { rows: current } = await client.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND (n.nspname = ANY($1::text[]) OR format('%I.%I', n.nspname, c.relname) = ANY($2::text[]))
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+      ORDER BY 1`,
+    [schemas, tables]
+  );
+  const backupCounts = restoredRowCounts(manifest);
+  const writes = [];
+  for (const { name } of current) {
+    if (name.startsWith(`${HISTORY_SCHEMA}.`)) continue;
+    const rows2 = await countOf(client, name);
+    const backupRows = backupCounts[name];
+    if (backupRows === void 0) {
+      if (rows2 > 0) writes.push({ table: name, backupRows: null, rows: rows2, newRows: rows2, by: "new table" });
+      continue;
+    }
+    const key = manifest.tableKeys?.[name];
+    const newRows = key ? await rowsAbove(client, name, key.column, key.max) : Math.max(0, rows2 - backupRows);
+    if (newRows > 0) writes.push({ table: name, backupRows, rows: rows2, newRows, by: key ? "key" : "count" });
+  }
+  return writes;
+}
+async function countOf(client, table2) {
+  const { rows: rows2 } = await client.query(`SELECT count(*)::text AS n FROM ONLY ${table2}`);
+  return Number(rows2[0]?.n ?? 0);
+}
+async function rowsAbove(client, table2, column, max) {
+  const quoted2 = `"${column.replace(/"/g, '""')}"`;
+  const { rows: rows2 } = await client.query(
+    `SELECT count(*)::text AS n FROM ONLY ${table2} WHERE $1::numeric IS NULL OR ${quoted2} > $1::numeric`,
+    [max]
+  );
+  return Number(rows2[0]?.n ?? 0);
+}
+function describeWrites(writes) {
+  return describeList(
+    writes.map(
+      (w) => w.by === "new table" ? `${w.table}: ${w.newRows} rows (table created after the backup)` : `${w.table}: ${w.by === "count" ? "at least " : ""}${w.newRows} rows written after the backup`
+    ),
+    10
+  );
+}
+function writesWouldBeLost(manifest, writes, options = {}) {
+  const rows2 = writes.reduce((sum, w) => sum + w.newRows, 0);
+  return new SupagateError(
+    "RESTORE_WOULD_LOSE_WRITES",
+    `Restoring backup ${manifest.id} would discard ${rows2} row${rows2 === 1 ? "" : "s"} written after it: ${describeWrites(writes)}`,
+    {
+      hint: options.safetyBackupOff ? "The safety backup is off, so nothing would keep those rows: turn it on (--safety-backup on; Action input backup: on) and say to discard them (--discard-writes-since-backup; Action input discard-writes-since-backup: true). Nothing was changed." : "To restore anyway, say so: --discard-writes-since-backup (config discardWritesSinceBackup: true; Action input discard-writes-since-backup: true). The safety backup taken first keeps those rows, and its id is printed. Nothing was changed.",
+      details: { backupId: manifest.id, writes }
+    }
+  );
+}
+
+// src/core/restore/index.ts
+var DEFAULT_LOCK_TIMEOUT_MS = 5e3;
+var FINAL_STEPS = (manifest) => [
+  "Keep every sequence at or above the values it handed out; record the restore in the audit trail",
+  `Verify the row counts (${Object.keys(restoredRowCounts(manifest)).length} tables) and RLS (${Object.keys(manifest.rls).length} tables) against the manifest${manifest.schemaFingerprint ? ", and the schema against the backup's fingerprint" : ""}${manifest.consistentSnapshot ? "; any difference rolls everything back" : ""}`,
+  "Tell PostgREST to reload its schema cache",
+  "Commit"
+];
+async function restoreBackup(options) {
+  const started = performance.now();
+  const manifest = options.manifest;
+  const dryRun = options.dryRun ?? false;
+  checkTarget(options);
+  const scope = restoreScope(manifest);
+  const key = manifest.encryption === "none" ? void 0 : requireKey(options, manifest);
+  const workDir = await mkdtemp5(join11(tmpdir5(), "supagate-restore-"));
+  const forgetWorkDir = removeOnInterrupt(workDir, "the decrypted backup being restored");
+  let forgetConnection;
+  let connection;
+  let open3 = false;
+  try {
+    const archive = await fetchArchive(options, scope, key, workDir);
+    connection = await connect(options.dbUrl, {
+      applicationName: "supagate restore",
+      ...dryRun ? { readOnly: true } : {}
+    });
+    const client = connection.client;
+    forgetConnection = onInterrupt("the restore transaction", async () => {
+      await client.end();
+      return "ended the restore transaction: nothing of it was committed";
+    });
+    await beginRestoreTransaction(client, dryRun, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    open3 = true;
+    const history = await readHistoryEntries(client);
+    const sameTarget = isSameTarget(options);
+    const plan2 = await planRestore(client, manifest, scope, archive.toc, {
+      lock: !dryRun,
+      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      sameTarget
+    });
+    if (plan2.unsafe.length > 0) throw unsafeDependents(manifest, plan2.unsafe, plan2.fix);
+    const writes = sameTarget ? await writesSinceBackup(
+      client,
+      manifest,
+      plan2.replacedSchemas,
+      scope.partialTables.map((t) => t.name)
+    ) : [];
+    if (writes.length > 0 && !dryRun && !options.discardWritesSinceBackup)
+      throw writesWouldBeLost(manifest, writes);
+    const listFile = join11(workDir, "restore.list");
+    await writeFile3(listFile, `${plan2.keep.map((entry) => entry.line).join("\n")}
+`, { mode: 384 });
+    const steps2 = [archive.step, ...plan2.steps];
+    if (sameTarget) steps2.splice(2, 0, writesStep(writes));
+    const base = {
+      backupId: manifest.id,
+      schemas: scope.wholeSchemas,
+      schemasDropped: plan2.createdSince,
+      tables: restoredTables(manifest),
+      writesSinceBackup: writes
+    };
+    if (dryRun) {
+      await checkScript(archive, listFile);
+      await client.query("ROLLBACK");
+      open3 = false;
+      return {
+        ...base,
+        steps: [...steps2, ...FINAL_STEPS(manifest), "Dry run: nothing was changed"],
+        counts: [],
+        rls: [],
+        schema: "not-checked",
+        historyRestored: false,
+        revertedVersions: [],
+        ok: true,
+        durationMs: Math.round(performance.now() - started)
+      };
+    }
+    const handedOut = await sequenceValues(client, plan2.replacedSchemas);
+    for (const statement2 of plan2.before) await runStatement(client, statement2);
+    await runRestoreScript(client, archive.pgRestore, listFile, archive.dumpFile);
+    for (const statement2 of plan2.after) await runStatement(client, statement2);
+    for (const statement2 of sequenceFloors(handedOut)) await runStatement(client, statement2);
+    const revertedVersions = await recordRestore(client, history, {
+      backupId: manifest.id,
+      actor: options.actor ?? null,
+      runId: options.runId ?? null,
+      startedAt: started
+    });
+    const proof = await proveRestored(client, manifest);
+    await client.query(`NOTIFY pgrst, 'reload schema'`);
+    await client.query("COMMIT");
+    open3 = false;
+    return {
+      ...base,
+      steps: [...steps2, ...FINAL_STEPS(manifest)],
+      counts: proof.counts,
+      rls: proof.rls,
+      schema: proof.schema,
+      historyRestored: scope.holdsHistory,
+      revertedVersions,
+      ok: proof.ok,
+      durationMs: Math.round(performance.now() - started)
+    };
+  } catch (error) {
+    if (error instanceof SupagateError) throw error;
+    throw restoreFailed(redact(error instanceof Error ? error.message : String(error)), { cause: error });
+  } finally {
+    forgetConnection?.();
+    if (connection) {
+      if (open3) await connection.client.query("ROLLBACK").catch(() => {
+      });
+      await disconnect(connection);
+    }
+    await rm7(workDir, { recursive: true, force: true });
+    forgetWorkDir();
+  }
+}
+async function fetchArchive(options, scope, key, workDir) {
+  const manifest = options.manifest;
+  const dumpFile = join11(workDir, "backup.dump");
+  await fetchBackupFile({
+    store: options.store,
+    key: manifest.location.key,
+    destination: dumpFile,
+    expectedSha256: manifest.sha256,
+    ...key ? { encryptionKey: key } : {}
+  });
+  const pgRestore = await findPgTool("pg_restore", {
+    minMajor: dumpMajor(manifest),
+    ...options.pgRestorePath ? { explicitPath: options.pgRestorePath } : {}
+  });
+  const listed = await runTool(pgRestore.path, ["--list", dumpFile], {});
+  if (listed.code !== 0) {
+    throw restoreFailed(`pg_restore cannot read the backup: ${firstLines(listed.stderr)}`, {
+      hint: "The file matched its SHA-256, so pg_restore is likely older than the pg_dump that wrote it. Nothing was changed."
+    });
+  }
+  return {
+    dumpFile,
+    pgRestore,
+    toc: parseToc(listed.stdout, [...scope.wholeSchemas, ...scope.partialSchemas]),
+    step: `Fetch ${manifest.location.key} from the ${options.store.kind} store, check its SHA-256 against the manifest${key ? " and decrypt it" : ""}`
+  };
+}
+async function beginRestoreTransaction(client, dryRun, lockTimeoutMs) {
+  await client.query(dryRun ? "BEGIN READ ONLY" : "BEGIN");
+  await client.query(
+    `SELECT set_config('search_path', '', true), set_config('lock_timeout', $1, true),
+            set_config('statement_timeout', '0', true), set_config('idle_in_transaction_session_timeout', '0', true),
+            set_config('row_security', 'off', true)`,
+    [`${lockTimeoutMs}ms`]
+  );
+}
+async function checkScript(archive, listFile) {
+  const check = await runTool(
+    archive.pgRestore.path,
+    ["--use-list", listFile, `--file=${devNull2}`, archive.dumpFile],
+    {}
+  );
+  if (check.code !== 0) {
+    throw restoreFailed(`pg_restore cannot produce the restore script: ${firstLines(check.stderr)}`);
+  }
+}
+function writesStep(writes) {
+  const how = "rows above the backup's highest key, else more rows than it had; changed rows cannot be told apart";
+  return writes.length === 0 ? `Compare each table with the backup: no rows written since (${how})` : `Compare each table with the backup: ${writes.length} table${writes.length === 1 ? " has" : "s have"} rows written since, which the restore discards (${how})`;
 }
 
 // src/core/commands/rollback.ts
@@ -49942,6 +51144,7 @@ async function rollbackToBackup(config, options) {
   const store = options.store ?? openBackupStore(config);
   if (config.backup === "on" && !options.dryRun) assertKeyForStore(store, config.backupKey !== void 0);
   const manifest = await readManifest(store, options.backupId);
+  const discard = options.discardWritesSinceBackup ?? config.discardWritesSinceBackup;
   let connection;
   let release;
   try {
@@ -49955,7 +51158,10 @@ async function rollbackToBackup(config, options) {
       ...config.backupKey ? { encryptionKey: config.backupKey } : {},
       ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {},
       ...options.allowOtherTarget ? { allowOtherTarget: true } : {},
-      lockTimeoutMs: config.lockTimeoutMs
+      lockTimeoutMs: config.lockTimeoutMs,
+      discardWritesSinceBackup: discard,
+      actor: config.actor ?? null,
+      runId: config.runId ?? null
     };
     const base = {
       command: "rollback",
@@ -49970,12 +51176,16 @@ async function rollbackToBackup(config, options) {
       ...result2,
       durationMs: Math.round(performance.now() - started)
     });
+    if (!options.dryRun) assertConfirmed(options.confirm, connection);
+    const preflight = await restoreBackup({ ...restoreOptions, dryRun: true });
     if (options.dryRun) {
-      const restore2 = await restoreBackup({ ...restoreOptions, dryRun: true });
       const backup = config.backup === "on" ? { status: "planned", store: store.kind, encrypted: config.backupKey !== void 0 } : { status: "off" };
-      return finish({ ...base, status: "dry-run", restore: restore2, backup, notifiedPostgrest: false });
+      return finish({ ...base, status: "dry-run", restore: preflight, backup, notifiedPostgrest: false });
     }
-    assertConfirmed(options.confirm, connection);
+    const writes = preflight.writesSinceBackup;
+    if (writes.length > 0 && (!discard || config.backup !== "on")) {
+      throw writesWouldBeLost(manifest, writes, { safetyBackupOff: config.backup !== "on" });
+    }
     const safety = config.backup === "on" ? await backupBeforeChange(config, url, store, void 0) : void 0;
     const restore = await restoreBackup(restoreOptions);
     return finish({
@@ -50029,6 +51239,8 @@ export {
   describeTarget,
   SupagateError,
   isSupagateError,
+  interruptReceived,
+  installInterruptHandler,
   createClient,
   dist_exports,
   assertStoreKey,
