@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { takeBackup } from '../backup/backup.js';
-import { type RestoreResult, restoreBackup } from '../restore/index.js';
 import { copyStorageObjects, type StorageCopyResult, type StorageProject } from '../backup/storage-copy.js';
 import { DirectoryStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import { connect, disconnect } from '../db/connect.js';
 import { describeTarget, registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
+import { type RestoreResult, restoreBackup } from '../restore/index.js';
 import { MANAGED_SCHEMAS } from '../schema/model.js';
 
 /**
