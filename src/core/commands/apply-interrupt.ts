@@ -5,15 +5,17 @@ import { interruptedError, onInterrupt } from '../interrupt.js';
 import type { Migration } from '../migrations/model.js';
 import { historyVersions } from './lost-connection.js';
 
-/** apply's session, for an interrupt to stop from a second connection. */
+/** The session of apply or rollback (down files), for an interrupt to stop from a second connection. */
 export interface ApplySession {
   url: string;
   target: DatabaseTarget;
   /** Backend pid of the session that holds the migration lock and runs the migrations. */
   pid: number;
+  /** What it runs: apply's pending migrations, or the migrations rollback reverts. */
   pending: Migration[];
   /** Aborted on interrupt: stops the backup's pg_dump. */
   controller: AbortController;
+  command?: 'apply' | 'rollback';
 }
 
 /**
@@ -22,16 +24,17 @@ export interface ApplySession {
  * free at once, then say what the history holds. Returns the function that unregisters it.
  */
 export function stopApplyOnInterrupt(session: ApplySession): () => void {
-  return onInterrupt('stopping apply', async (signal) => {
+  const command = session.command ?? 'apply';
+  return onInterrupt(`stopping ${command}`, async (signal) => {
     session.controller.abort(interruptedError(signal));
     const admin = await connect(session.url, {
       applicationName: 'supagate interrupt',
       connectTimeoutMs: 5_000,
     });
     try {
-      const lines = [await cancelStatement(admin.client, session.pid)];
+      const lines = [await cancelStatement(admin.client, session.pid, command)];
       lines.push(await endSession(admin.client, session.pid, session.target));
-      lines.push(...(await historyLines(admin.client, session.pending)));
+      lines.push(...(await historyLines(admin.client, session.pending, command)));
       return lines;
     } finally {
       await disconnect(admin);
@@ -39,15 +42,15 @@ export function stopApplyOnInterrupt(session: ApplySession): () => void {
   });
 }
 
-async function cancelStatement(client: Client, pid: number): Promise<string> {
+async function cancelStatement(client: Client, pid: number, command: string): Promise<string> {
   const { rows } = await client.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [
     pid,
   ]);
-  if (rows.length === 0) return 'apply was running no statement on the server';
+  if (rows.length === 0) return `${command} was running no statement on the server`;
   await client.query('SELECT pg_cancel_backend($1)', [pid]);
   // The cancelled statement's error reaches apply, which rolls back; give it a moment.
   await waitFor(client, `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, pid, 2_000);
-  return `cancelled the statement apply was running on the server (backend ${pid}); its transaction was rolled back`;
+  return `cancelled the statement ${command} was running on the server (backend ${pid}); its transaction was rolled back`;
 }
 
 /** Ends apply's session: an open transaction rolls back, and the advisory lock goes with the session. */
@@ -69,12 +72,22 @@ async function endSession(client: Client, pid: number, target: DatabaseTarget): 
   return `released the migration lock on ${target.label}${rolledBack}`;
 }
 
-async function historyLines(client: Client, pending: Migration[]): Promise<string[]> {
+async function historyLines(
+  client: Client,
+  pending: Migration[],
+  command: 'apply' | 'rollback',
+): Promise<string[]> {
   const recorded = await historyVersions(
     client,
     pending.map((m) => m.version),
   );
   const names = (list: Migration[]) => list.map((m) => m.path.replace(/^.*\//, '')).join(', ') || 'none';
+  if (command === 'rollback') {
+    return [
+      `rolled back before the interrupt (gone from the history): ${names(pending.filter((m) => !recorded.has(m.version)))}`,
+      `still applied: ${names(pending.filter((m) => recorded.has(m.version)))}; run rollback again to continue`,
+    ];
+  }
   return [
     `applied before the interrupt (in the history): ${names(pending.filter((m) => recorded.has(m.version)))}`,
     `not applied: ${names(pending.filter((m) => !recorded.has(m.version)))}; run apply again to continue`,
@@ -96,4 +109,10 @@ async function waitFor(
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The backend pid of a session, for an interrupt to cancel and end it from another. */
+export async function backendPid(client: Client): Promise<number> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return rows[0]?.pid ?? 0;
 }

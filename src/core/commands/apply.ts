@@ -20,7 +20,7 @@ import {
 } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus, Problem } from '../migrations/pending.js';
-import { stopApplyOnInterrupt } from './apply-interrupt.js';
+import { backendPid, stopApplyOnInterrupt } from './apply-interrupt.js';
 import { planForApply } from './gate.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
 import {
@@ -29,8 +29,7 @@ import {
   lostOutsideMigrations,
   notifyPostgrest,
 } from './lost-connection.js';
-import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
-import { watchBackupForStall } from './stall.js';
+import { type BackupOutcome, backupOutcome, newestApplied, watchedBackup } from './safety.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
 import {
   type CountProgress,
@@ -198,7 +197,9 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     };
     await options.hooks?.beforeApply?.(context);
     // Backup first: when it fails or cannot be verified, this throws and nothing is applied.
-    const manifest = store ? await watchedBackup(config, url, store, status, controller) : undefined;
+    const manifest = store
+      ? await watchedBackup(config, url, store, newestApplied(status), controller)
+      : undefined;
     const snapshot = verifier ? await verifier.snapshot() : undefined;
     const record: RecordContext = {
       actor: config.actor ?? null,
@@ -272,24 +273,6 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
   }
 }
 
-/** The backup, stopped when it makes no progress for stallTimeoutMs (or on interrupt). */
-async function watchedBackup(
-  config: SupagateConfig,
-  url: string,
-  store: BackupStore,
-  status: MigrationStatus,
-  controller: AbortController,
-) {
-  const watch = watchBackupForStall({ url, store, timeoutMs: config.stallTimeoutMs, controller });
-  try {
-    return await backupBeforeChange(config, url, watch.store, newestApplied(status), {
-      signal: controller.signal,
-    });
-  } finally {
-    watch.stop();
-  }
-}
-
 function lockLost(target: DatabaseTarget): SupagateError {
   return new SupagateError(
     'DB_CONNECTION_LOST',
@@ -298,11 +281,6 @@ function lockLost(target: DatabaseTarget): SupagateError {
       hint: 'Nothing was applied. Run apply again.',
     },
   );
-}
-
-async function backendPid(client: Client): Promise<number> {
-  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-  return rows[0]?.pid ?? 0;
 }
 
 /** Tells PostgREST to reload its schema cache after a change, on a new connection if this one is gone. */

@@ -6,6 +6,7 @@ import { type Connection, connect, disconnect } from '../db/connect.js';
 import { acquireMigrationLock } from '../db/lock.js';
 import { registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
+import { throwIfInterrupted } from '../interrupt.js';
 import {
   type AppliedMigration,
   type MigrationFailure,
@@ -18,8 +19,15 @@ import type { MigrationStatus } from '../migrations/pending.js';
 import { type RestoreResult, restoreBackup } from '../restore/index.js';
 import { writesWouldBeLost } from '../restore/writes.js';
 import type { VerificationOutcome } from './apply.js';
+import { backendPid, stopApplyOnInterrupt } from './apply-interrupt.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
-import { type BackupOutcome, backupBeforeChange, backupOutcome, newestApplied } from './safety.js';
+import {
+  type BackupOutcome,
+  backupBeforeChange,
+  backupOutcome,
+  newestApplied,
+  watchedBackup,
+} from './safety.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
 import { type CountProgress, createVerifier, withProjectFile } from './verification.js';
 
@@ -83,6 +91,8 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
     effective.verify === 'on' ? createVerifier(effective, file, url, options.onProgress) : undefined;
   let connection: Connection | undefined;
   let release: (() => Promise<void>) | undefined;
+  let forgetInterrupt: (() => void) | undefined;
+  const controller = new AbortController();
   try {
     connection = await connect(url, { applicationName: 'supagate rollback' });
     const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
@@ -90,6 +100,14 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
     const { status } = await loadStatus(connection, discovered, config);
     const targets = rollbackTargets(status, discovered.migrations, options.to);
     const units = await Promise.all(targets.map(downUnit));
+    forgetInterrupt = stopApplyOnInterrupt({
+      url,
+      target: connection.target,
+      pid: await backendPid(connection.client),
+      pending: targets,
+      controller,
+      command: 'rollback',
+    });
     const plan = units.map((unit) => planOf(unit));
     const base = {
       command: 'rollback' as const,
@@ -122,7 +140,9 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
     }
     assertConfirmed(options.confirm, connection);
 
-    const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status)) : undefined;
+    const manifest = store
+      ? await watchedBackup(config, url, store, newestApplied(status), controller)
+      : undefined;
     const snapshot = verifier ? await verifier.snapshot() : undefined;
     const settings = {
       lockTimeoutMs: config.lockTimeoutMs,
@@ -136,9 +156,11 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
       backupId: manifest?.id ?? null,
     };
     const client = connection.client;
-    const { done: reverted, failure } = await runUntilFailure(units, (unit) =>
-      revertMigration(client, unit, settings, record),
-    );
+    const { done: reverted, failure } = await runUntilFailure(units, (unit) => {
+      // After an interrupt, no next down file starts.
+      throwIfInterrupted();
+      return revertMigration(client, unit, settings, record);
+    });
     const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     const done = new Set(reverted.map((r) => r.version));
@@ -157,7 +179,12 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
       backup: manifest ? backupOutcome(manifest) : { status: 'off' },
       notifiedPostgrest,
     });
+  } catch (error) {
+    // A stalled safety backup's queries were cancelled: the abort's reason says why.
+    if (controller.signal.reason instanceof SupagateError) throw controller.signal.reason;
+    throw error;
   } finally {
+    forgetInterrupt?.();
     await release?.();
     await disconnect(connection);
   }

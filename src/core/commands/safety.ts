@@ -3,6 +3,7 @@ import type { BackupManifest } from '../backup/manifest.js';
 import type { BackupStore } from '../backup/stores.js';
 import type { SupagateConfig } from '../config.js';
 import type { MigrationStatus } from '../migrations/pending.js';
+import { watchBackupForStall } from './stall.js';
 
 /** Backup first: what apply and rollback run before they change anything. */
 
@@ -60,4 +61,20 @@ export function backupOutcome(manifest: BackupManifest): BackupOutcome {
     encrypted: manifest.encryption !== 'none',
     tables: manifest.verifiedTables.length,
   };
+}
+
+/** The backup, stopped when it makes no progress for stallTimeoutMs, or when `controller` aborts (an interrupt). */
+export async function watchedBackup(
+  config: SupagateConfig,
+  url: string,
+  store: BackupStore,
+  historyVersion: string | null | undefined,
+  controller: AbortController,
+): Promise<BackupManifest> {
+  const watch = watchBackupForStall({ url, store, timeoutMs: config.stallTimeoutMs, controller });
+  try {
+    return await backupBeforeChange(config, url, watch.store, historyVersion, { signal: controller.signal });
+  } finally {
+    watch.stop();
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
-import { rollbackToBackup } from '../src/core/commands/rollback.js';
+import { rollback, rollbackToBackup } from '../src/core/commands/rollback.js';
 import { ADVISORY_LOCK_KEYS } from '../src/core/db/lock.js';
 import { childProcesses, spawnCli } from './harness/cli-process.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
@@ -11,9 +11,10 @@ import { exactState } from './harness/exact.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
 /**
- * An interrupted restore: the decrypted backup must not outlive it anywhere, the restore's
- * transaction is rolled back (the database exactly as it was), the lock is free, and it can
- * be run again.
+ * An interrupted rollback: a restore's decrypted backup must not outlive it anywhere and its
+ * transaction is rolled back (the database exactly as it was); a down file's statement is
+ * cancelled and its transaction rolled back. Either way the lock is free at once, supagate says
+ * what was done, and the same rollback run again completes.
  */
 const BACKUP_KEY = `base64:${Buffer.alloc(32, 5).toString('base64')}`;
 
@@ -113,5 +114,48 @@ describe('an interrupted restore', () => {
     });
     expect(again.status).toBe('rolled-back');
     expect(await db.query(`SELECT to_regclass('public.notes') AS t`)).toEqual([{ t: null }]);
+  });
+});
+
+describe('an interrupted rollback to a version', () => {
+  it('SIGTERM during a down file: cancelled, lock free, says what was rolled back, exit 143', async () => {
+    const table = (name: string) =>
+      `create table public.${name} (id int);\nalter table public.${name} enable row level security;`;
+    await project.write('supabase/migrations/2_b.sql', table('b'));
+    await project.write('supabase/migrations/3_c.sql', table('c'));
+    await project.write('supabase/rollbacks/2_b.sql', 'drop table public.b;\nselect pg_sleep(60);');
+    await project.write('supabase/rollbacks/3_c.sql', 'drop table public.c;');
+    expect((await apply(project.config(db.url))).status).toBe('applied');
+
+    const cli = spawnCli(
+      ['rollback', '--to', '1', '--confirm', db.name, '--project-dir', project.dir, '--safety-backup', 'off'],
+      { SUPAGATE_DB_URL: db.url, TMPDIR: privateTmp },
+    );
+    for (let i = 0; i < 600 && cli.child.exitCode === null; i++) {
+      const sleeping = await db.query(
+        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'supagate rollback' AND state = 'active' AND query LIKE '%pg_sleep%'`,
+      );
+      if (sleeping.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    cli.child.kill('SIGTERM');
+    const { code } = await cli.exited;
+    const { stdout, stderr } = cli.output();
+    expect(code, `${stdout}${stderr}`).toBe(143);
+    expect(stderr).toMatch(/✓ cancelled the statement rollback was running on the server \(backend \d+\)/);
+    expect(stderr).toContain('✓ rolled back before the interrupt (gone from the history): 3_c.sql');
+    expect(stderr).toContain('✓ still applied: 2_b.sql; run rollback again to continue');
+    expect(`${stdout}${stderr}`).not.toMatch(/INTERNAL|\n\s+at /);
+    expect(await lockIsFree()).toBe(true);
+    const history = await db.query<{ version: string }>(
+      'SELECT version FROM supabase_migrations.schema_migrations ORDER BY 1',
+    );
+    expect(history.map((row) => row.version)).toEqual(['1', '2']);
+    expect(await db.query(`SELECT to_regclass('public.b') IS NOT NULL AS b`)).toEqual([{ b: true }]);
+
+    await project.write('supabase/rollbacks/2_b.sql', 'drop table public.b;');
+    const again = await rollback(project.config(db.url), { to: '1', confirm: db.name });
+    expect(again.status).toBe('rolled-back');
+    expect(again.reverted.map((r) => r.version)).toEqual(['2']);
   });
 });
