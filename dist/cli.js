@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-7K57776S.js";
+} from "./chunk-OAA4H2AS.js";
 import {
   __commonJS,
   __require,

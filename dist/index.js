@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-7K57776S.js";
+} from "./chunk-OAA4H2AS.js";
 import {
   HttpClient,
   getInput,

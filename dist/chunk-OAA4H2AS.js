@@ -46442,30 +46442,31 @@ async function notifyPostgrest(url) {
 
 // src/core/commands/apply-interrupt.ts
 function stopApplyOnInterrupt(session) {
-  return onInterrupt("stopping apply", async (signal) => {
+  const command = session.command ?? "apply";
+  return onInterrupt(`stopping ${command}`, async (signal) => {
     session.controller.abort(interruptedError(signal));
     const admin = await connect(session.url, {
       applicationName: "supagate interrupt",
       connectTimeoutMs: 5e3
     });
     try {
-      const lines = [await cancelStatement(admin.client, session.pid)];
+      const lines = [await cancelStatement(admin.client, session.pid, command)];
       lines.push(await endSession(admin.client, session.pid, session.target));
-      lines.push(...await historyLines(admin.client, session.pending));
+      lines.push(...await historyLines(admin.client, session.pending, command));
       return lines;
     } finally {
       await disconnect(admin);
     }
   });
 }
-async function cancelStatement(client, pid) {
+async function cancelStatement(client, pid, command) {
   const { rows: rows2 } = await client.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, [
     pid
   ]);
-  if (rows2.length === 0) return "apply was running no statement on the server";
+  if (rows2.length === 0) return `${command} was running no statement on the server`;
   await client.query("SELECT pg_cancel_backend($1)", [pid]);
   await waitFor(client, `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'`, pid, 2e3);
-  return `cancelled the statement apply was running on the server (backend ${pid}); its transaction was rolled back`;
+  return `cancelled the statement ${command} was running on the server (backend ${pid}); its transaction was rolled back`;
 }
 async function endSession(client, pid, target2) {
   const { rows: rows2 } = await client.query(
@@ -46484,12 +46485,18 @@ async function endSession(client, pid, target2) {
   const rolledBack = rows2.length > 0 ? "; its open transaction was rolled back" : "";
   return `released the migration lock on ${target2.label}${rolledBack}`;
 }
-async function historyLines(client, pending) {
+async function historyLines(client, pending, command) {
   const recorded = await historyVersions(
     client,
     pending.map((m) => m.version)
   );
   const names = (list2) => list2.map((m) => m.path.replace(/^.*\//, "")).join(", ") || "none";
+  if (command === "rollback") {
+    return [
+      `rolled back before the interrupt (gone from the history): ${names(pending.filter((m) => !recorded.has(m.version)))}`,
+      `still applied: ${names(pending.filter((m) => recorded.has(m.version)))}; run rollback again to continue`
+    ];
+  }
   return [
     `applied before the interrupt (in the history): ${names(pending.filter((m) => recorded.has(m.version)))}`,
     `not applied: ${names(pending.filter((m) => !recorded.has(m.version)))}; run apply again to continue`
@@ -46503,6 +46510,10 @@ async function waitFor(client, sql, pid, timeoutMs, extra = []) {
     if (Date.now() >= deadline) return false;
     await new Promise((resolve4) => setTimeout(resolve4, 50));
   }
+}
+async function backendPid(client) {
+  const { rows: rows2 } = await client.query("SELECT pg_backend_pid() AS pid");
+  return rows2[0]?.pid ?? 0;
 }
 
 // src/core/commands/gate.ts
@@ -47271,37 +47282,6 @@ async function readSmall(stream) {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-// src/core/commands/safety.ts
-function backupBeforeChange(config, url, store, historyVersion, options = {}) {
-  return takeBackup({
-    ...options.signal ? { signal: options.signal } : {},
-    dbUrl: url,
-    store,
-    ...config.backupKey ? { encryptionKey: config.backupKey } : {},
-    scope: config.backupScope,
-    ...config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {},
-    ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {},
-    ...historyVersion === void 0 ? {} : { historyVersion }
-  });
-}
-function newestApplied(status2) {
-  const applied = status2.entries.filter(
-    (entry) => ["applied", "edited", "missing-local"].includes(entry.state)
-  );
-  return applied[applied.length - 1]?.version ?? null;
-}
-function backupOutcome(manifest) {
-  return {
-    status: "taken",
-    id: manifest.id,
-    location: manifest.location.location,
-    sizeBytes: manifest.sizeBytes,
-    sha256: manifest.sha256,
-    encrypted: manifest.encryption !== "none",
-    tables: manifest.verifiedTables.length
-  };
-}
-
 // src/core/commands/stall.ts
 import { pipeline as pipeline5, Transform as Transform4 } from "node:stream";
 var BACKUP_SESSION = "supagate backup";
@@ -47392,6 +47372,45 @@ async function withSession(url, work) {
     return await work(connection.client);
   } finally {
     await disconnect(connection);
+  }
+}
+
+// src/core/commands/safety.ts
+function backupBeforeChange(config, url, store, historyVersion, options = {}) {
+  return takeBackup({
+    ...options.signal ? { signal: options.signal } : {},
+    dbUrl: url,
+    store,
+    ...config.backupKey ? { encryptionKey: config.backupKey } : {},
+    scope: config.backupScope,
+    ...config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {},
+    ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {},
+    ...historyVersion === void 0 ? {} : { historyVersion }
+  });
+}
+function newestApplied(status2) {
+  const applied = status2.entries.filter(
+    (entry) => ["applied", "edited", "missing-local"].includes(entry.state)
+  );
+  return applied[applied.length - 1]?.version ?? null;
+}
+function backupOutcome(manifest) {
+  return {
+    status: "taken",
+    id: manifest.id,
+    location: manifest.location.location,
+    sizeBytes: manifest.sizeBytes,
+    sha256: manifest.sha256,
+    encrypted: manifest.encryption !== "none",
+    tables: manifest.verifiedTables.length
+  };
+}
+async function watchedBackup(config, url, store, historyVersion, controller) {
+  const watch = watchBackupForStall({ url, store, timeoutMs: config.stallTimeoutMs, controller });
+  try {
+    return await backupBeforeChange(config, url, watch.store, historyVersion, { signal: controller.signal });
+  } finally {
+    watch.stop();
   }
 }
 
@@ -47907,7 +47926,7 @@ async function apply(userConfig, options = {}) {
       planHash: planned.result.planHash
     };
     await options.hooks?.beforeApply?.(context);
-    const manifest = store ? await watchedBackup(config, url, store, status2, controller) : void 0;
+    const manifest = store ? await watchedBackup(config, url, store, newestApplied(status2), controller) : void 0;
     const snapshot = verifier ? await verifier.snapshot() : void 0;
     const record = {
       actor: config.actor ?? null,
@@ -47969,16 +47988,6 @@ async function apply(userConfig, options = {}) {
     await disconnect(connection);
   }
 }
-async function watchedBackup(config, url, store, status2, controller) {
-  const watch = watchBackupForStall({ url, store, timeoutMs: config.stallTimeoutMs, controller });
-  try {
-    return await backupBeforeChange(config, url, watch.store, newestApplied(status2), {
-      signal: controller.signal
-    });
-  } finally {
-    watch.stop();
-  }
-}
 function lockLost(target2) {
   return new SupagateError(
     "DB_CONNECTION_LOST",
@@ -47987,10 +47996,6 @@ function lockLost(target2) {
       hint: "Nothing was applied. Run apply again."
     }
   );
-}
-async function backendPid(client) {
-  const { rows: rows2 } = await client.query("SELECT pg_backend_pid() AS pid");
-  return rows2[0]?.pid ?? 0;
 }
 async function notify(client, url, run2) {
   if (run2.done.length === 0 && (run2.failure?.committedStatements ?? 0) === 0) return false;
@@ -51022,6 +51027,8 @@ async function rollback(config, options) {
   const verifier = effective.verify === "on" ? createVerifier(effective, file, url, options.onProgress) : void 0;
   let connection;
   let release;
+  let forgetInterrupt;
+  const controller = new AbortController();
   try {
     connection = await connect(url, { applicationName: "supagate rollback" });
     const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
@@ -51029,6 +51036,14 @@ async function rollback(config, options) {
     const { status: status2 } = await loadStatus(connection, discovered, config);
     const targets = rollbackTargets(status2, discovered.migrations, options.to);
     const units = await Promise.all(targets.map(downUnit));
+    forgetInterrupt = stopApplyOnInterrupt({
+      url,
+      target: connection.target,
+      pid: await backendPid(connection.client),
+      pending: targets,
+      controller,
+      command: "rollback"
+    });
     const plan2 = units.map((unit) => planOf(unit));
     const base = {
       command: "rollback",
@@ -51057,7 +51072,7 @@ async function rollback(config, options) {
       return finish({ ...base, status: "dry-run", backup, verification: notRun });
     }
     assertConfirmed(options.confirm, connection);
-    const manifest = store ? await backupBeforeChange(config, url, store, newestApplied(status2)) : void 0;
+    const manifest = store ? await watchedBackup(config, url, store, newestApplied(status2), controller) : void 0;
     const snapshot = verifier ? await verifier.snapshot() : void 0;
     const settings = {
       lockTimeoutMs: config.lockTimeoutMs,
@@ -51071,10 +51086,10 @@ async function rollback(config, options) {
       backupId: manifest?.id ?? null
     };
     const client = connection.client;
-    const { done: reverted, failure } = await runUntilFailure(
-      units,
-      (unit) => revertMigration(client, unit, settings, record)
-    );
+    const { done: reverted, failure } = await runUntilFailure(units, (unit) => {
+      throwIfInterrupted();
+      return revertMigration(client, unit, settings, record);
+    });
     const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     const done = new Set(reverted.map((r) => r.version));
@@ -51093,7 +51108,11 @@ async function rollback(config, options) {
       backup: manifest ? backupOutcome(manifest) : { status: "off" },
       notifiedPostgrest
     });
+  } catch (error) {
+    if (controller.signal.reason instanceof SupagateError) throw controller.signal.reason;
+    throw error;
   } finally {
+    forgetInterrupt?.();
     await release?.();
     await disconnect(connection);
   }
