@@ -155,6 +155,14 @@ describe('parseMigrationSql: statements and positions', () => {
     expect(cliStatements).toEqual(statements.map((s) => s.sql));
   });
 
+  it('returns no statements for an empty file or one of white space only', async () => {
+    for (const sql of ['', '\n  \n']) {
+      const { statements, cliStatements } = await parse(sql);
+      expect(statements).toEqual([]);
+      expect(cliStatements).toEqual([]);
+    }
+  });
+
   it('returns no statements for a file of comments only', async () => {
     const { statements, cliStatements } = await parse('-- nothing yet\n/* really nothing */\n');
     expect(statements).toEqual([]);
@@ -234,13 +242,12 @@ describe('parseMigrationSql: transaction control', () => {
       'BEGIN;\nCREATE TABLE a (id int);\nBEGIN;\nCREATE TABLE b (id int);\nCOMMIT;',
       '3:1',
     ],
-    [
-      'two BEGIN … COMMIT blocks',
-      'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (id int);\nCOMMIT;',
-      '3:1',
-    ],
+    ['a COMMIT after a block', 'BEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;', '4:1'],
+    ['COMMIT AND CHAIN', 'BEGIN;\nSELECT 1;\nCOMMIT AND CHAIN;\nCOMMIT;', '3:1'],
+    ['a ROLLBACK inside a block', 'SELECT 1;\nBEGIN;\nSELECT 2;\nROLLBACK;\nSELECT 3;', '4:1'],
     ['a BEGIN without COMMIT', 'BEGIN;\nCREATE TABLE a (id int);', '1:1'],
-    ['BEGIN … ROLLBACK', 'BEGIN;\nCREATE TABLE a (id int);\nROLLBACK;', '1:1'],
+    ['BEGIN … ROLLBACK', 'BEGIN;\nCREATE TABLE a (id int);\nROLLBACK;', '3:1'],
+    ['a BEGIN left open after a block', 'BEGIN;\nSELECT 1;\nCOMMIT;\n\nBEGIN;\nSELECT 2;', '5:1'],
     ['PREPARE TRANSACTION', "CREATE TABLE a (id int);\nPREPARE TRANSACTION 'x';", '2:1'],
     ['COMMIT PREPARED', "SELECT 1; COMMIT PREPARED 'x';", '1:11'],
     ['ROLLBACK PREPARED', "ROLLBACK PREPARED 'x';", '1:1'],
@@ -261,6 +268,58 @@ describe('parseMigrationSql: transaction control', () => {
     expect(error.code).toBe('MIGRATION_TRANSACTION_CONTROL');
     expect(error.message.startsWith(`${FILE}:1:1:`)).toBe(true);
     expect(error.hint).toBeTruthy();
+  });
+
+  it('strips a BEGIN … COMMIT block in the middle of a file (the Realtime snippet) and keeps the pair in cliStatements', async () => {
+    const sql = [
+      'create table public.messages (id int);',
+      'begin;',
+      '  drop publication if exists supabase_realtime;',
+      '  create publication supabase_realtime;',
+      'commit;',
+      'alter publication supabase_realtime add table public.messages;',
+    ].join('\n');
+    const { statements, cliStatements, strippedTransactionWrapper } = await parse(sql);
+    expect(strippedTransactionWrapper).toBe(true);
+    expect(positions(statements)).toEqual([
+      { index: 0, sql: 'create table public.messages (id int)', line: 1, column: 1 },
+      { index: 1, sql: 'drop publication if exists supabase_realtime', line: 3, column: 3 },
+      { index: 2, sql: 'create publication supabase_realtime', line: 4, column: 3 },
+      { index: 3, sql: 'alter publication supabase_realtime add table public.messages', line: 6, column: 1 },
+    ]);
+    expect(cliStatements).toEqual([
+      'create table public.messages (id int)',
+      'begin',
+      'drop publication if exists supabase_realtime',
+      'create publication supabase_realtime',
+      'commit',
+      'alter publication supabase_realtime add table public.messages',
+    ]);
+  });
+
+  it('strips two BEGIN … COMMIT blocks in one file', async () => {
+    const { statements } = await parse(
+      'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (id int);\nEND;',
+    );
+    expect(statements.map((s) => s.sql)).toEqual(['CREATE TABLE a (id int)', 'CREATE TABLE b (id int)']);
+  });
+
+  it('rejects BEGIN with options in the middle of a file', async () => {
+    const error = await parseError('SELECT 1;\nBEGIN ISOLATION LEVEL SERIALIZABLE;\nSELECT 2;\nCOMMIT;');
+    expect(error.code).toBe('MIGRATION_TRANSACTION_CONTROL');
+    expect(error.message.startsWith(`${FILE}:2:1:`)).toBe(true);
+  });
+
+  it('rejects a block around CREATE INDEX CONCURRENTLY in the middle of a file, but not one outside the block', async () => {
+    const error = await parseError(
+      'CREATE TABLE a (id int);\nBEGIN;\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nCOMMIT;',
+    );
+    expect(error.code).toBe('MIGRATION_TRANSACTION_CONTROL');
+    expect(error.message.startsWith(`${FILE}:3:1:`)).toBe(true);
+    const { statements } = await parse(
+      'BEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY a_id ON a (id);',
+    );
+    expect(statements.map((s) => s.nonTransactional)).toEqual([undefined, 'CREATE INDEX CONCURRENTLY']);
   });
 
   it('rejects a wrapper around CREATE INDEX CONCURRENTLY and points at the index', async () => {

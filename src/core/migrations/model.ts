@@ -31,7 +31,7 @@ export interface ParsedSql {
    * `supabase_migrations.schema_migrations.statements` (comments kept, trimmed, no `;`).
    */
   cliStatements: string[];
-  /** The file wrapped itself in BEGIN … COMMIT; supagate removed both (it runs a transaction anyway). */
+  /** The file had BEGIN … COMMIT blocks; supagate removed the pairs (it runs a transaction anyway). */
   strippedTransactionWrapper: boolean;
 }
 

@@ -23,22 +23,23 @@ export function ensureParser(): Promise<void> {
  * each statement's position, and classifies the ones PostgreSQL refuses to run inside a
  * transaction block.
  *
- * Transaction control: a file that wraps itself in exactly one `BEGIN; … COMMIT;` has the
- * pair removed, since supagate runs each migration in a transaction of its own. Any other
- * BEGIN, COMMIT, ROLLBACK or PREPARE TRANSACTION is rejected: it would end supagate's
- * transaction half-way and break the all-or-nothing guarantee. SAVEPOINT, RELEASE and
- * ROLLBACK TO are kept; they work inside the migration's transaction.
+ * Transaction control: balanced `BEGIN; … COMMIT;` blocks are removed, since supagate runs each
+ * migration in a transaction of its own (see stripTransactionBlocks). Any other BEGIN, COMMIT,
+ * ROLLBACK or PREPARE TRANSACTION is rejected: it would end supagate's transaction half-way and
+ * break the all-or-nothing guarantee. SAVEPOINT, RELEASE and ROLLBACK TO are kept; they work
+ * inside the migration's transaction.
  */
 export async function parseMigrationSql(sql: string, path: string): Promise<ParsedSql> {
   await ensureParser();
   let tree: { stmts?: RawStmt[] };
   try {
-    tree = parseSync(sql) as { stmts?: RawStmt[] };
+    // libpg_query refuses an empty input; PostgreSQL and the Supabase CLI take it as no statements.
+    tree = sql.trim() === '' ? {} : (parseSync(sql) as { stmts?: RawStmt[] });
   } catch (error) {
     throw parseError(error, sql, path);
   }
   const located = locateStatements(sql, tree.stmts ?? []);
-  const statements = stripTransactionWrapper(located, path);
+  const statements = stripTransactionBlocks(located, path);
   return {
     statements: statements.list.map(({ end: _end, ...statement }, index) => ({
       ...statement,
@@ -181,70 +182,90 @@ function splitEmptyStatements(sql: string, from: number, to: number, pieces: str
   return start;
 }
 
-const WRAPPER_BEGIN = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
-const ENDS_TRANSACTION = new Set([
-  'TRANS_STMT_BEGIN',
-  'TRANS_STMT_START',
-  'TRANS_STMT_COMMIT',
-  'TRANS_STMT_ROLLBACK',
-  'TRANS_STMT_PREPARE',
-  'TRANS_STMT_COMMIT_PREPARED',
-  'TRANS_STMT_ROLLBACK_PREPARED',
-]);
+const BEGINS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
 
 function transactionKind(statement: Located): string | undefined {
   return statement.nodeType === 'TransactionStmt' ? (statement.tree.kind as string | undefined) : undefined;
 }
 
-function stripTransactionWrapper(located: Located[], path: string): { list: Located[]; stripped: boolean } {
-  const first = located[0];
-  const last = located[located.length - 1];
-  let list = located;
+/**
+ * Removes balanced top-level `BEGIN; … COMMIT;` blocks (around the whole file or anywhere in
+ * it): the Supabase CLI runs them as written, and inside supagate's one transaction per
+ * migration their effect is the same. Whatever would change the effect is refused: a nested or
+ * unbalanced BEGIN/COMMIT, BEGIN with options, COMMIT AND CHAIN, ROLLBACK, PREPARE TRANSACTION,
+ * and a block around a statement that cannot run in a transaction.
+ */
+function stripTransactionBlocks(located: Located[], path: string): { list: Located[]; stripped: boolean } {
+  const list: Located[] = [];
+  let open: Located | undefined;
   let stripped = false;
-  if (
-    first &&
-    last &&
-    located.length >= 2 &&
-    WRAPPER_BEGIN.has(transactionKind(first) ?? '') &&
-    transactionKind(last) === 'TRANS_STMT_COMMIT'
-  ) {
-    const options = first.tree.options as unknown[] | undefined;
-    if (options && options.length > 0) {
-      throw transactionControlError(
-        first,
-        path,
-        `${path}:${first.line}:${first.column}: BEGIN with transaction options is not supported`,
-        'Remove the options (or the BEGIN/COMMIT pair): supagate runs each migration in a transaction at the default isolation level.',
-      );
-    }
-    list = located.slice(1, -1);
-    stripped = true;
-  }
-  for (const statement of list) {
+  for (const statement of located) {
     const kind = transactionKind(statement);
-    if (kind && ENDS_TRANSACTION.has(kind)) {
-      throw transactionControlError(
-        statement,
-        path,
-        `${path}:${statement.line}:${statement.column}: "${firstLine(statement.sql)}" controls the transaction`,
-        'supagate runs each migration in its own transaction and records it in the same transaction. ' +
-          'Remove BEGIN/COMMIT/ROLLBACK from the file (a single BEGIN … COMMIT around the whole file is accepted), ' +
-          'or split it into several migrations.',
-      );
+    if (kind && BEGINS.has(kind)) {
+      if (open) throw nestedBegin(statement, open, path);
+      rejectOptions(statement, path);
+      open = statement;
+    } else if (kind === 'TRANS_STMT_COMMIT' && statement.tree.chain !== true) {
+      if (!open) throw unbalanced(statement, path, 'COMMIT without a BEGIN before it');
+      open = undefined;
+      stripped = true;
+    } else if (
+      kind &&
+      kind !== 'TRANS_STMT_SAVEPOINT' &&
+      kind !== 'TRANS_STMT_RELEASE' &&
+      kind !== 'TRANS_STMT_ROLLBACK_TO'
+    ) {
+      throw unbalanced(statement, path, 'controls the transaction');
+    } else {
+      if (open && statement.nonTransactional) throw nonTransactionalInBlock(statement, path);
+      list.push(statement);
     }
   }
-  if (stripped) {
-    const nonTx = list.find((statement) => statement.nonTransactional);
-    if (nonTx) {
-      throw transactionControlError(
-        nonTx,
-        path,
-        `${path}:${nonTx.line}:${nonTx.column}: ${nonTx.nonTransactional} cannot run inside the file's BEGIN … COMMIT`,
-        'Remove BEGIN/COMMIT from this file: supagate runs statements that cannot be in a transaction on their own.',
-      );
-    }
-  }
+  if (open) throw unbalanced(open, path, 'BEGIN without a COMMIT after it');
   return { list, stripped };
+}
+
+const TRANSACTION_HINT =
+  'supagate runs each migration in its own transaction and records it in the same transaction. ' +
+  'Balanced BEGIN; … COMMIT; blocks are accepted; remove ROLLBACK, PREPARE TRANSACTION and unpaired ' +
+  'BEGIN/COMMIT, or split the file into several migrations.';
+
+function unbalanced(statement: Located, path: string, what: string): SupagateError {
+  return transactionControlError(
+    statement,
+    path,
+    `${path}:${statement.line}:${statement.column}: "${firstLine(statement.sql)}" ${what}`,
+    TRANSACTION_HINT,
+  );
+}
+
+function nestedBegin(statement: Located, open: Located, path: string): SupagateError {
+  return transactionControlError(
+    statement,
+    path,
+    `${path}:${statement.line}:${statement.column}: "${firstLine(statement.sql)}" inside the BEGIN of line ${open.line}`,
+    TRANSACTION_HINT,
+  );
+}
+
+function rejectOptions(statement: Located, path: string): void {
+  const options = statement.tree.options as unknown[] | undefined;
+  if (!options || options.length === 0) return;
+  throw transactionControlError(
+    statement,
+    path,
+    `${path}:${statement.line}:${statement.column}: BEGIN with transaction options is not supported`,
+    'Remove the options (or the BEGIN/COMMIT pair): supagate runs each migration in a transaction at the default isolation level.',
+  );
+}
+
+function nonTransactionalInBlock(statement: Located, path: string): SupagateError {
+  return transactionControlError(
+    statement,
+    path,
+    `${path}:${statement.line}:${statement.column}: ${statement.nonTransactional} cannot run inside the file's BEGIN … COMMIT`,
+    'Remove BEGIN/COMMIT around it: supagate runs statements that cannot be in a transaction on their own.',
+  );
 }
 
 function transactionControlError(
