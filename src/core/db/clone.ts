@@ -7,10 +7,12 @@ import { MANAGED_SCHEMAS, PLATFORM_EXTENSIONS, PLATFORM_PUBLICATIONS } from '../
 import { quoteIdentifier } from '../sql/quote.js';
 import { type Client, connect, disconnect } from './connect.js';
 import { type FoundTool, firstLines, libpqEnvironment, runTool } from './pgtools.js';
+import { copySettings } from './settings.js';
 
 /**
  * Copies production's schema, no data, into the shadow database: roles first (cluster-wide,
- * created only when missing), then `pg_dump --schema-only` restored with pg_restore, leaving
+ * created only when missing), their settings that shape SQL (settings.ts, for the shadow
+ * database only), then `pg_dump --schema-only` restored with pg_restore, leaving
  * out what the shadow server cannot have (extensions it lacks, event triggers), then the rows
  * of storage.buckets (migrations add buckets; the plan compares them).
  *
@@ -49,6 +51,7 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
   const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
   try {
     const createdRoles = await copyRoles(source.client, target.client);
+    const settingWarnings = await copySettings(source.client, target.client);
     const dumpFile = join(workDir, 'schema.dump');
     const dump = await runTool(
       options.pgDump.path,
@@ -125,7 +128,10 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
     return {
       createdRoles,
       missingExtensions,
-      warnings: failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`),
+      warnings: [
+        ...settingWarnings,
+        ...failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`),
+      ],
     };
   } finally {
     await rm(workDir, { recursive: true, force: true });
