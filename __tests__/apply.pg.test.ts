@@ -370,13 +370,13 @@ describe('apply', () => {
     expect(await snapshot(db)).toEqual(before);
   });
 
-  it('refuses an empty pending migration file', async () => {
+  it('records an empty pending migration file as applied, as the Supabase CLI does', async () => {
     const p = await projectWith({ '1_a': 'create table public.a (id int);', '2_empty': '-- todo\n' });
-    const before = await snapshot(db);
-    const error = await rejection(apply(p.config(db.url, GATE_NEUTRAL)));
-    expect(error.code).toBe('MIGRATION_FILE_INVALID');
-    expect(error.message).toContain('supabase/migrations/2_empty.sql');
-    expect(await snapshot(db)).toEqual(before);
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
+    expect(result.applied.map((m) => [m.version, m.statementCount])).toEqual([
+      ['1', 1],
+      ['2', 0],
+    ]);
   });
 });
 

@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SupagateError } from '../src/core/errors.js';
 import { checksumOf } from '../src/core/migrations/checksum.js';
-import { compareVersions, discoverMigrations } from '../src/core/migrations/files.js';
+import { assertRunnable, compareVersions, discoverMigrations } from '../src/core/migrations/files.js';
 import { rejection } from './harness/errors.js';
 
 const MIGRATIONS = 'supabase/migrations';
@@ -174,11 +175,39 @@ describe('discoverMigrations: names and order', () => {
       Buffer.from("');\n", 'utf8'),
     ]);
     const root = await makeProject({ [`${MIGRATIONS}/001_bad.sql`]: bad });
-    const error = await rejection(discover(root));
-    expect(error.code).toBe('MIGRATION_FILE_INVALID');
-    expect(error.message).toContain('supabase/migrations/001_bad.sql:3:');
-    expect(error.details).toMatchObject({ file: 'supabase/migrations/001_bad.sql', line: 3 });
-    expect(error.hint).toMatch(/UTF-8/);
+    const [migration] = (await discover(root)).migrations;
+    expect(migration?.statements).toEqual([]);
+    expect(migration?.invalid).toMatchObject({ code: 'MIGRATION_FILE_INVALID', line: 3 });
+    expect(migration?.invalid?.message).toContain('supabase/migrations/001_bad.sql:3:');
+    expect(migration?.invalid?.hint).toMatch(/UTF-8/);
+  });
+
+  it('collects every file that cannot run, each with file:line, instead of stopping at the first', async () => {
+    const root = await makeProject({
+      [`${MIGRATIONS}/1_ok.sql`]: 'create table a (id int);',
+      [`${MIGRATIONS}/2_syntax.sql`]: 'select 1;\ncreate tabel b (id int);',
+      [`${MIGRATIONS}/3_rollback.sql`]: 'select 1;\nrollback;',
+      [`${MIGRATIONS}/4_ok.sql`]: 'create table c (id int);',
+    });
+    const { migrations } = await discover(root);
+    expect(migrations.map((m) => [m.version, m.invalid?.code])).toEqual([
+      ['1', undefined],
+      ['2', 'MIGRATION_PARSE_ERROR'],
+      ['3', 'MIGRATION_TRANSACTION_CONTROL'],
+      ['4', undefined],
+    ]);
+    expect(migrations[1]?.invalid?.message).toMatch(/^supabase\/migrations\/2_syntax\.sql:2:/);
+    expect(migrations[2]?.invalid?.message).toMatch(/^supabase\/migrations\/3_rollback\.sql:2:1:/);
+    const error = (() => {
+      try {
+        assertRunnable(migrations);
+      } catch (caught) {
+        return caught as SupagateError;
+      }
+    })();
+    expect(error?.message).toContain('2 migration files cannot be run');
+    expect(error?.message).toContain('2_syntax.sql:2:');
+    expect(error?.message).toContain('3_rollback.sql:2:1');
   });
 
   it('fails with MIGRATIONS_DIR_MISSING naming the directory when it does not exist', async () => {

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { plan } from '../src/core/commands/plan.js';
+import { status } from '../src/core/commands/status.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { rejection } from './harness/errors.js';
 import { GATE_NEUTRAL } from './harness/gate.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
@@ -67,5 +69,84 @@ describe('a BEGIN … COMMIT block in the middle of a file (Supabase’s Realtim
         ],
       },
     ]);
+  });
+});
+
+describe('an empty file', () => {
+  it('is a warning naming the file, plans, and is recorded as applied as the CLI does', async () => {
+    const p = await projectWith({ '1_a': 'create table public.a (id int);', '2_todo': '-- todo\n' });
+    const before = await status(p.config(db.url));
+    expect(before.ok).toBe(true);
+    expect(before.problems).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'MIGRATION_EMPTY',
+        path: 'supabase/migrations/2_todo.sql',
+      }),
+    ]);
+    expect((await plan(p.config(db.url, GATE_NEUTRAL))).status).toBe('planned');
+
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
+    expect(result.applied.map((m) => m.version)).toEqual(['1', '2']);
+    expect(await history()).toEqual([
+      { version: '1', statements: ['create table public.a (id int)'] },
+      { version: '2', statements: ['-- todo'] },
+    ]);
+    expect((await status(p.config(db.url))).pending).toEqual([]);
+  });
+});
+
+describe('files that cannot run', () => {
+  it('does not let an applied file that no longer parses block the pending ones: a warning on status', async () => {
+    // Applied by the Supabase CLI, which runs what supagate refuses (a ROLLBACK).
+    const old = 'create table public.a (id int);\nrollback;';
+    const p = await projectWith({ '1_old': old, '2_new': 'create table public.b (id int);' });
+    await db.query('create table public.a (id int)');
+    await db.query(
+      `create schema supabase_migrations;
+       create table supabase_migrations.schema_migrations (version text primary key, statements text[], name text);
+       insert into supabase_migrations.schema_migrations values ('1', array['create table public.a (id int)', 'rollback'], 'old');`,
+    );
+    const before = await status(p.config(db.url));
+    expect(before.ok).toBe(true);
+    expect(before.pending).toEqual(['2']);
+    expect(before.problems).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        code: 'MIGRATION_TRANSACTION_CONTROL',
+        message: expect.stringContaining('supabase/migrations/1_old.sql:2:1'),
+      }),
+    ]);
+    const result = await apply(p.config(db.url, GATE_NEUTRAL));
+    expect(result.applied.map((m) => m.version)).toEqual(['2']);
+  });
+
+  it('reports every pending file that cannot run, each with file:line, in status, plan and apply', async () => {
+    const p = await projectWith({
+      '1_a': 'create table public.a (id int);',
+      '2_syntax': 'select 1;\ncreate tabel public.b (id int);',
+      '3_rollback': 'select 1;\n\nrollback;',
+    });
+    const expected = [
+      expect.stringMatching(/^supabase\/migrations\/2_syntax\.sql:2:/),
+      expect.stringMatching(/^supabase\/migrations\/3_rollback\.sql:3:1:/),
+    ];
+    const checked = await status(p.config(db.url));
+    expect(checked.ok).toBe(false);
+    expect(checked.problems.map((problem) => problem.message)).toEqual(expected);
+
+    const planned = await plan(p.config(db.url, GATE_NEUTRAL));
+    expect(planned.status).toBe('failed');
+    expect(planned.failure).toMatchObject({
+      stage: 'files',
+      file: 'supabase/migrations/2_syntax.sql',
+      line: 2,
+    });
+    expect(planned.blockingReasons).toEqual(expected);
+
+    const error = await rejection(apply(p.config(db.url, GATE_NEUTRAL)));
+    expect(error.code).toBe('MIGRATION_PARSE_ERROR');
+    expect(error.message).toContain('2_syntax.sql:2:');
+    expect(error.message).toContain('3_rollback.sql:3:1');
   });
 });

@@ -2,6 +2,7 @@ import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import type { ShadowDatabase } from '../db/shadow.js';
 import { SupagateError } from '../errors.js';
+import { assertRunnable } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
 import type { Problem } from '../migrations/pending.js';
 import type { SchemaDiff } from '../schema/changes.js';
@@ -70,6 +71,7 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
     const replay = appliedEntries
       .map((e) => byVersion.get(e.version))
       .filter((m): m is Migration => m !== undefined);
+    assertRunnable(replay);
     const result: DriftResult = {
       command: 'drift',
       status: 'in-sync',

@@ -52,6 +52,7 @@ export async function withReadOnlyConnection<T>(
 export function refusal(problems: Problem[]): SupagateError {
   const errors = problems.filter((problem) => problem.severity === 'error');
   const first = errors[0] as Problem;
+  // Warnings only carry these two codes; kept total for the type.
   const code =
     first.code === 'MIGRATION_EMPTY'
       ? 'MIGRATION_FILE_INVALID'

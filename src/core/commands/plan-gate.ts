@@ -18,7 +18,10 @@ export type GateInput = Pick<PlanResult, 'problems' | 'failure' | 'hazards' | 'l
 export function planGate(result: GateInput): GateDecision {
   const reasons = [
     ...result.problems.filter((problem) => problem.severity === 'error').map((problem) => problem.message),
-    ...(result.failure ? [failureReason(result.failure)] : []),
+    // A file failure is already among the problems (each file that cannot run is one).
+    ...(result.failure && !(result.failure.stage === 'files' && result.problems.length > 0)
+      ? [failureReason(result.failure)]
+      : []),
     ...result.hazards
       .filter((hazard) => hazard.severity === 'blocking' && !hazard.accepted)
       .map((hazard) => findingReason(hazard, hazard.message)),

@@ -136,6 +136,8 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
         fingerprintOf(productionModel),
         started,
       );
+      const invalid = status.pending.find((migration) => migration.invalid);
+      if (invalid) return { result: finish({ ...base, status: 'failed', failure: fileFailure(invalid) }) };
       return { result: finish({ ...base, status: status.ok ? 'no-pending' : 'history-problem' }) };
     }
 
@@ -250,6 +252,18 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       durationMs: Math.round(performance.now() - started),
     };
   }
+}
+
+/** The first pending file that cannot run; the problems list every one. */
+function fileFailure(migration: Migration): PlanFailure {
+  const invalid = migration.invalid as NonNullable<Migration['invalid']>;
+  return {
+    stage: 'files',
+    message: invalid.message,
+    ...(invalid.hint ? { hint: invalid.hint } : {}),
+    file: migration.path,
+    ...(invalid.line ? { line: invalid.line } : {}),
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { SupagateError } from '../errors.js';
 import { checksumOf, normalizeSource } from './checksum.js';
-import type { FileWarning, Migration, MigrationFile } from './model.js';
+import type { FileWarning, InvalidFile, Migration, MigrationFile, ParsedSql } from './model.js';
 import { parseMigrationSql } from './statements.js';
 import { lineColumnAt } from './text.js';
 
@@ -54,8 +54,8 @@ export async function discoverMigrations(options: DiscoverOptions): Promise<Disc
   }
 
   const migrations: Migration[] = [];
-  for (const file of upFiles) {
-    const parsed = await parseMigrationSql(file.sql, file.path);
+  for (const { invalid, ...file } of upFiles) {
+    const parsed = invalid ? { ...NOTHING_PARSED, invalid } : await parseOrInvalid(file);
     const rollback = downByVersion.get(file.version);
     migrations.push({
       ...file,
@@ -67,12 +67,51 @@ export async function discoverMigrations(options: DiscoverOptions): Promise<Disc
   return { migrations, warnings };
 }
 
+const NOTHING_PARSED: ParsedSql = { statements: [], cliStatements: [], strippedTransactionWrapper: false };
+
+async function parseOrInvalid(file: MigrationFile): Promise<ParsedSql & { invalid?: InvalidFile }> {
+  try {
+    return await parseMigrationSql(file.sql, file.path);
+  } catch (error) {
+    if (!(error instanceof SupagateError)) throw error;
+    return { ...NOTHING_PARSED, invalid: invalidOf(error) };
+  }
+}
+
+function invalidOf(error: SupagateError): InvalidFile {
+  const { line, column } = error.details;
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(typeof line === 'number' ? { line } : {}),
+    ...(typeof column === 'number' ? { column } : {}),
+  };
+}
+
+/** For commands that run these files whatever their state (drift replays applied ones): every invalid file, in one error. */
+export function assertRunnable(migrations: Migration[]): void {
+  const invalid = migrations.filter((migration) => migration.invalid);
+  const first = invalid[0]?.invalid;
+  if (!first) return;
+  throw new SupagateError(
+    first.code,
+    invalid.length === 1
+      ? first.message
+      : `${invalid.length} migration files cannot be run:\n${invalid.map((m) => `- ${m.invalid?.message}`).join('\n')}`,
+    {
+      ...(first.hint ? { hint: first.hint } : {}),
+      details: { files: invalid.map((migration) => migration.path) },
+    },
+  );
+}
+
 async function readMigrationDir(
   projectDir: string,
   dir: string,
   warnings: FileWarning[],
   { required }: { required: boolean },
-): Promise<MigrationFile[]> {
+): Promise<(MigrationFile & { invalid?: InvalidFile })[]> {
   let entries: string[];
   try {
     entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
@@ -89,7 +128,7 @@ async function readMigrationDir(
     );
   }
 
-  const files: MigrationFile[] = [];
+  const files: (MigrationFile & { invalid?: InvalidFile })[] = [];
   for (const name of entries.sort()) {
     const path = displayPath(projectDir, join(dir, name));
     if (!name.endsWith('.sql')) continue;
@@ -103,7 +142,15 @@ async function readMigrationDir(
       continue;
     }
     const absolutePath = join(dir, name);
-    const sql = decodeUtf8(await readFile(absolutePath), path);
+    const { sql, invalid } = decodeUtf8(await readFile(absolutePath), path);
+    // A rollback file is only read when it runs: refuse it as before.
+    if (invalid && !required) {
+      const { line, column } = invalid;
+      throw new SupagateError(invalid.code, invalid.message, {
+        ...(invalid.hint ? { hint: invalid.hint } : {}),
+        details: { file: path, line, column },
+      });
+    }
     files.push({
       version: match[1] as string,
       name: match[2] as string,
@@ -111,6 +158,7 @@ async function readMigrationDir(
       absolutePath,
       sql,
       checksum: checksumOf(sql),
+      ...(invalid ? { invalid } : {}),
     });
   }
 
@@ -135,20 +183,22 @@ async function readMigrationDir(
   return files;
 }
 
-function decodeUtf8(bytes: Buffer, path: string): string {
+function decodeUtf8(bytes: Buffer, path: string): { sql: string; invalid?: InvalidFile } {
   try {
-    return normalizeSource(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return { sql: normalizeSource(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) };
   } catch {
-    const lenient = new TextDecoder('utf-8').decode(bytes);
+    const lenient = normalizeSource(new TextDecoder('utf-8').decode(bytes));
     const { line, column } = lineColumnAt(lenient, Math.max(0, lenient.indexOf('\uFFFD')));
-    throw new SupagateError(
-      'MIGRATION_FILE_INVALID',
-      `${path}:${line}:${column}: the file is not valid UTF-8`,
-      {
+    return {
+      sql: lenient,
+      invalid: {
+        code: 'MIGRATION_FILE_INVALID',
+        message: `${path}:${line}:${column}: the file is not valid UTF-8`,
         hint: 'Save the file as UTF-8 (PostgreSQL and the Supabase CLI read migrations as UTF-8).',
-        details: { file: path, line, column },
+        line,
+        column,
       },
-    );
+    };
   }
 }
 

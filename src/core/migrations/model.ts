@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors.js';
+
 /** A node of libpg_query's JSON parse tree. */
 export type ParseNode = Record<string, unknown>;
 
@@ -47,8 +49,24 @@ export interface MigrationFile {
   checksum: string;
 }
 
+/** Why a file cannot be run: it does not parse, is not UTF-8, or controls the transaction. */
+export interface InvalidFile {
+  code: ErrorCode;
+  /** Starts with `path:line:column` when the position is known. */
+  message: string;
+  hint?: string;
+  line?: number;
+  column?: number;
+}
+
 /** A migration with its statements split and classified. */
 export interface Migration extends MigrationFile, ParsedSql {
+  /**
+   * Set when the file cannot be run (statements are then empty). Discovery collects these
+   * instead of stopping at the first, so that one run reports them all and a file already
+   * applied does not block the pending ones (pending.ts decides).
+   */
+  invalid?: InvalidFile;
   /** The down migration paired with it, when one exists. */
   rollback?: MigrationFile;
   /** True when every statement can run in one transaction. */

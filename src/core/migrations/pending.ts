@@ -89,6 +89,16 @@ export function computeStatus(
         state: edited ? 'edited' : 'applied',
         ...(audit ? { applied: appliedInfo(audit) } : {}),
       });
+      if (migration.invalid) {
+        problems.push({
+          severity: 'warning',
+          code: migration.invalid.code,
+          message: `${migration.invalid.message} (already applied: pending migrations are not affected)`,
+          ...(migration.invalid.hint ? { hint: migration.invalid.hint } : {}),
+          path: migration.path,
+          version: migration.version,
+        });
+      }
       if (edited) {
         problems.push({
           severity: options.allowEdited ? 'warning' : 'error',
@@ -116,16 +126,7 @@ export function computeStatus(
         version: migration.version,
       });
     }
-    if (migration.statements.length === 0) {
-      problems.push({
-        severity: 'error',
-        code: 'MIGRATION_EMPTY',
-        message: `${migration.path} has no SQL statements`,
-        hint: 'Write the migration, or delete the file if it was created by mistake.',
-        path: migration.path,
-        version: migration.version,
-      });
-    }
+    problems.push(...pendingFileProblems(migration));
   }
 
   for (const row of history.rows) {
@@ -146,6 +147,25 @@ export function computeStatus(
   return { entries, pending, problems, ok: problems.every((problem) => problem.severity !== 'error') };
 }
 
+/** A pending file that cannot run blocks; an empty one is recorded as applied, as the Supabase CLI does. */
+function pendingFileProblems(migration: Migration): Problem[] {
+  const where = { path: migration.path, version: migration.version };
+  if (migration.invalid) {
+    const { code, message, hint } = migration.invalid;
+    return [{ severity: 'error', code, message, ...(hint ? { hint } : {}), ...where }];
+  }
+  if (migration.statements.length > 0) return [];
+  return [
+    {
+      severity: 'warning',
+      code: 'MIGRATION_EMPTY',
+      message: `${migration.path} has no SQL statements; it will be recorded as applied, as the Supabase CLI does`,
+      hint: 'Write the migration, or delete the file if it was created by mistake.',
+      ...where,
+    },
+  ];
+}
+
 function appliedInfo(audit: AuditRecord): MigrationStatusEntry['applied'] {
   return {
     appliedAt: audit.appliedAt,
@@ -164,7 +184,8 @@ function appliedInfo(audit: AuditRecord): MigrationStatusEntry['applied'] {
  */
 export function isEdited(migration: Migration, row: HistoryRow, audit: AuditRecord | undefined): boolean {
   if (audit && audit.outcome === 'applied') return audit.checksum !== migration.checksum;
-  if (!row.statements) return false;
+  // A file that no longer parses has no statements to compare with the CLI's.
+  if (!row.statements || migration.invalid) return false;
   if (sameStatements(row.statements, migration.cliStatements)) return false;
   return squash(row.statements) !== squash(migration.cliStatements);
 }
