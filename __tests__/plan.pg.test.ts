@@ -148,6 +148,7 @@ describe('plan', () => {
     expect(result.status).toBe('failed');
     expect(result.failure?.hint).toContain('vector');
     expect(result.failure?.hint).toContain('supabase/postgres');
+    expect(result.failure?.kind).toBe('environment');
   });
 
   it('reports a migration that does not parse as a plan failure with file and line', async () => {

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { plan } from '../src/core/commands/plan.js';
 import { status } from '../src/core/commands/status.js';
@@ -24,6 +25,12 @@ afterEach(async () => {
 async function projectWith(files: Record<string, string>): Promise<TestProject> {
   project = await createProject(migrations(files));
   return project;
+}
+
+async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> {
+  let stdout = '';
+  const code = await runCli(args, { stdout: (text) => (stdout += text), stderr: () => {}, env });
+  return { code, stdout };
 }
 
 async function history(): Promise<unknown[]> {
@@ -148,5 +155,24 @@ describe('files that cannot run', () => {
     expect(error.code).toBe('MIGRATION_PARSE_ERROR');
     expect(error.message).toContain('2_syntax.sql:2:');
     expect(error.message).toContain('3_rollback.sql:3:1');
+  });
+});
+
+describe('exit codes', () => {
+  it('plan exits 1 with a hint naming the fix when the shadow lacks an extension, 3 when a migration fails', async () => {
+    const p = await projectWith({
+      '1_vector': 'create extension if not exists vector with schema extensions;',
+    });
+    const env = { SUPAGATE_DB_URL: db.url, SUPAGATE_SHADOW_URL: inject('shadowUrl') };
+    const missing = await cli(['plan', '--json', '--project-dir', p.dir], env);
+    expect(missing.code).toBe(1);
+    const result = JSON.parse(missing.stdout);
+    expect(result.failure).toMatchObject({
+      kind: 'environment',
+      hint: expect.stringContaining('--shadow-url'),
+    });
+
+    await p.write('supabase/migrations/1_vector.sql', 'select 1/0;');
+    expect((await cli(['plan', '--project-dir', p.dir], env)).code).toBe(3);
   });
 });

@@ -68,7 +68,11 @@ export async function runPlan(): Promise<void> {
       result.planHash,
     );
   }
-  if (result.blocking) {
+  if (result.failure?.kind === 'environment') {
+    core.setFailed(
+      `supagate could not plan: ${result.failure.message}${result.failure.hint ? ` Hint: ${result.failure.hint}` : ''}`,
+    );
+  } else if (result.blocking) {
     core.setFailed(`The plan has blocking findings: ${result.blockingReasons.slice(0, 3).join('; ')}`);
   }
 }

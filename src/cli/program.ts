@@ -37,10 +37,17 @@ export interface CliIo {
 }
 
 /**
- * Exit codes: 0 success, 1 error or refusal, 2 usage error, 3 plan has blocking findings (drift:
- * production drifted). Interrupted: 130 (SIGINT), 143 (SIGTERM), see core/interrupt.ts.
+ * Exit codes: 0 success, 1 error or refusal (an environment problem too: a shadow that cannot
+ * start or lacks an extension), 2 usage error, 3 plan has blocking findings (drift: production
+ * drifted). Interrupted: 130 (SIGINT), 143 (SIGTERM), see core/interrupt.ts.
  */
 export const EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 } as const;
+
+/** A plan the shadow could not make (it lacks an extension production has) is an error to fix in the setup, not a finding. */
+export function planExit(result: Pick<PlanResult, 'blocking' | 'failure'>): number {
+  if (result.failure?.kind === 'environment') return EXIT.error;
+  return result.blocking ? EXIT.blocking : EXIT.ok;
+}
 
 interface CommonFlags {
   projectDir?: string;
@@ -377,14 +384,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           } as CommonFlags & ConfigInput,
           io,
         );
-        await report(
-          'plan',
-          flags,
-          () => plan(config),
-          renderPlan,
-          (r) => (r.blocking ? EXIT.blocking : EXIT.ok),
-          flags.out,
-        );
+        await report('plan', flags, () => plan(config), renderPlan, planExit, flags.out);
       },
     );
 

@@ -17,7 +17,7 @@ import {
  */
 export interface PublishedPlan {
   comment: StickyCommentResult;
-  statusState: 'success' | 'failure';
+  statusState: 'success' | 'failure' | 'error';
 }
 
 export function planCommentMarkdown(
@@ -74,18 +74,22 @@ export async function publishPlan(
     updateOnly: result.status === 'no-pending',
     existing,
   });
-  const statusState = result.blocking ? 'failure' : 'success';
+  // A shadow that lacks what production has is an error of the setup, not a finding that blocks.
+  const environment = result.failure?.kind === 'environment' ? result.failure : undefined;
+  const statusState = environment ? 'error' : result.blocking ? 'failure' : 'success';
   await setCommitStatus(octokit, {
     owner,
     repo,
     sha: context.statusSha,
     context: PLAN_CONTEXT,
     state: statusState,
-    description: result.blocking
-      ? `Blocking: ${result.blockingReasons[0] ?? 'see the plan'}`
-      : result.status === 'no-pending'
-        ? 'No pending migrations'
-        : `${result.pending.length} migration(s), ${result.diff.changes.length} object(s) changed, nothing blocking`,
+    description: environment
+      ? `Error: ${environment.message}`
+      : result.blocking
+        ? `Blocking: ${result.blockingReasons[0] ?? 'see the plan'}`
+        : result.status === 'no-pending'
+          ? 'No pending migrations'
+          : `${result.pending.length} migration(s), ${result.diff.changes.length} object(s) changed, nothing blocking`,
     targetUrl: comment.url ?? context.runUrl,
   });
   return { comment, statusState };

@@ -110,6 +110,7 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
         shadow: info,
         failure: {
           stage: 'clone',
+          kind: 'environment',
           message: cloneError?.message ?? 'no shadow database',
           ...(cloneError?.hint ? { hint: cloneError.hint } : {}),
         },

@@ -108,6 +108,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       status: 'failed',
       failure: {
         stage: 'files',
+        kind: 'migration',
         message: error.message,
         ...(error.hint ? { hint: error.hint } : {}),
         ...(file ? { file } : {}),
@@ -167,6 +168,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
           shadow: shadowInfo,
           failure: {
             stage: 'clone',
+            kind: 'environment',
             message: prepared.cloneError?.message ?? 'no shadow database',
             ...(prepared.cloneError?.hint ? { hint: prepared.cloneError.hint } : {}),
           },
@@ -259,6 +261,7 @@ function fileFailure(migration: Migration): PlanFailure {
   const invalid = migration.invalid as NonNullable<Migration['invalid']>;
   return {
     stage: 'files',
+    kind: 'migration',
     message: invalid.message,
     ...(invalid.hint ? { hint: invalid.hint } : {}),
     file: migration.path,

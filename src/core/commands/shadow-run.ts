@@ -24,6 +24,11 @@ import {
 /** Why migrations could not be run on the shadow: a file that does not parse, a clone or a migration that fails. */
 export interface ShadowFailure {
   stage: 'files' | 'clone' | 'migration';
+  /**
+   * `environment`: the shadow lacks something production has (an extension, a clone that does
+   * not restore): an error to fix in the setup (exit 1), not a finding about the migrations.
+   */
+  kind: 'migration' | 'environment';
   message: string;
   hint?: string;
   file?: string;
@@ -149,10 +154,12 @@ export async function applyToShadow(
       );
     } catch (error) {
       if (!(error instanceof MigrationFailedError)) throw error;
+      const environment = missingExtensionHint(error.failure);
       return {
         stage: 'migration',
+        kind: environment ? 'environment' : 'migration',
         message: error.message,
-        hint: missingExtensionHint(error.failure) ?? hint(error.failure),
+        hint: environment ?? hint(error.failure),
         file: error.failure.path,
         line: error.failure.line,
         migration: error.failure,
@@ -222,6 +229,7 @@ export async function readShadowAfterMigrations(
     return {
       failure: {
         stage: 'migration',
+        kind: 'migration',
         message: `The shadow database cannot be read after the migrations: ${message}${code ? ` [SQLSTATE ${code}]` : ''}`,
         hint: 'A pending migration replaced or broke something supagate reads (a table of a Supabase schema, a type, a function it calls). Undo that in the migration.',
       },
