@@ -128,6 +128,24 @@ describe('discoverMigrations: names and order', () => {
     expect(error.hint).toBeTruthy();
   });
 
+  it('names every pair of files with the same version in one error', async () => {
+    const root = await makeProject({
+      [`${MIGRATIONS}/1_a.sql`]: 'SELECT 1;',
+      [`${MIGRATIONS}/1_b.sql`]: 'SELECT 2;',
+      [`${MIGRATIONS}/2_c.sql`]: 'SELECT 3;',
+      [`${MIGRATIONS}/2_d.sql`]: 'SELECT 4;',
+    });
+    const error = await rejection(discover(root));
+    expect(error.code).toBe('MIGRATION_DUPLICATE_VERSION');
+    expect(error.message).toContain('2 duplicate versions');
+    expect(error.details.files).toEqual([
+      'supabase/migrations/1_a.sql',
+      'supabase/migrations/1_b.sql',
+      'supabase/migrations/2_c.sql',
+      'supabase/migrations/2_d.sql',
+    ]);
+  });
+
   it('rejects versions that are numerically equal but written differently (1_a.sql and 001_b.sql)', async () => {
     const root = await makeProject({
       [`${MIGRATIONS}/1_a.sql`]: 'SELECT 1;',

@@ -163,24 +163,38 @@ async function readMigrationDir(
   }
 
   files.sort((a, b) => compareVersions(a.version, b.version) || a.path.localeCompare(b.path));
+  assertUniqueVersions(files);
+  return files;
+}
+
+/** Every pair of files with the same version, in one error: their order would be undefined. */
+function assertUniqueVersions(files: MigrationFile[]): void {
+  const pairs: [MigrationFile, MigrationFile][] = [];
   for (let i = 1; i < files.length; i++) {
     const previous = files[i - 1] as MigrationFile;
     const current = files[i] as MigrationFile;
-    if (compareVersions(previous.version, current.version) === 0) {
-      const same = previous.version === current.version;
-      throw new SupagateError(
-        'MIGRATION_DUPLICATE_VERSION',
-        same
-          ? `Two files have version ${current.version}: ${previous.path} and ${current.path}`
-          : `${previous.path} and ${current.path} have the same version number (${previous.version} = ${current.version}), so their order is undefined`,
-        {
-          hint: 'Give one of them a new version, e.g. with `supabase migration new`, and move its SQL there.',
-          details: { files: [previous.path, current.path], version: current.version },
-        },
-      );
-    }
+    if (compareVersions(previous.version, current.version) === 0) pairs.push([previous, current]);
   }
-  return files;
+  const messages = pairs.map(([previous, current]) =>
+    previous.version === current.version
+      ? `Two files have version ${current.version}: ${previous.path} and ${current.path}`
+      : `${previous.path} and ${current.path} have the same version number (${previous.version} = ${current.version}), so their order is undefined`,
+  );
+  const [first] = pairs;
+  if (!first) return;
+  throw new SupagateError(
+    'MIGRATION_DUPLICATE_VERSION',
+    messages.length === 1
+      ? (messages[0] as string)
+      : `${messages.length} duplicate versions:\n${messages.map((m) => `- ${m}`).join('\n')}`,
+    {
+      hint: 'Give one of them a new version, e.g. with `supabase migration new`, and move its SQL there.',
+      details: {
+        files: pairs.flatMap(([previous, current]) => [previous.path, current.path]),
+        version: first[1].version,
+      },
+    },
+  );
 }
 
 function decodeUtf8(bytes: Buffer, path: string): { sql: string; invalid?: InvalidFile } {
