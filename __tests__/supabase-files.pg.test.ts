@@ -3,6 +3,7 @@ import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { plan } from '../src/core/commands/plan.js';
 import { status } from '../src/core/commands/status.js';
+import { renderPlanMarkdown } from '../src/core/report/markdown.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { rejection } from './harness/errors.js';
 import { GATE_NEUTRAL } from './harness/gate.js';
@@ -81,7 +82,11 @@ describe('a BEGIN … COMMIT block in the middle of a file (Supabase’s Realtim
 
 describe('an empty file', () => {
   it('is a warning naming the file, plans, and is recorded as applied as the CLI does', async () => {
-    const p = await projectWith({ '1_a': 'create table public.a (id int);', '2_todo': '-- todo\n' });
+    const p = await projectWith({
+      '1_a': 'create table public.a (id int);',
+      '2_todo': '-- todo\n',
+      '3_blank': '\n',
+    });
     const before = await status(p.config(db.url));
     expect(before.ok).toBe(true);
     expect(before.problems).toEqual([
@@ -90,14 +95,16 @@ describe('an empty file', () => {
         code: 'MIGRATION_EMPTY',
         path: 'supabase/migrations/2_todo.sql',
       }),
+      expect.objectContaining({ code: 'MIGRATION_EMPTY', path: 'supabase/migrations/3_blank.sql' }),
     ]);
     expect((await plan(p.config(db.url, GATE_NEUTRAL))).status).toBe('planned');
 
     const result = await apply(p.config(db.url, GATE_NEUTRAL));
-    expect(result.applied.map((m) => m.version)).toEqual(['1', '2']);
+    expect(result.applied.map((m) => m.version)).toEqual(['1', '2', '3']);
     expect(await history()).toEqual([
       { version: '1', statements: ['create table public.a (id int)'] },
       { version: '2', statements: ['-- todo'] },
+      { version: '3', statements: [] },
     ]);
     expect((await status(p.config(db.url))).pending).toEqual([]);
   });
@@ -171,6 +178,12 @@ describe('exit codes', () => {
       kind: 'environment',
       hint: expect.stringContaining('--shadow-url'),
     });
+
+    const text = await cli(['plan', '--project-dir', p.dir], env);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('ERROR (the shadow, not the migrations)');
+    expect(text.stdout).not.toContain('BLOCKING');
+    expect(renderPlanMarkdown(result)).toContain('**Error**');
 
     await p.write('supabase/migrations/1_vector.sql', 'select 1/0;');
     expect((await cli(['plan', '--project-dir', p.dir], env)).code).toBe(3);

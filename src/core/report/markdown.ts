@@ -225,6 +225,10 @@ function verdict(result: PlanResult): string {
   if (result.status === 'no-pending')
     return '✅ Nothing to apply: production has every migration of this branch.';
   if (!result.blocking) return '✅ **Nothing blocking.** Review the changes below before approving.';
+  const environment = result.failure?.kind === 'environment' ? result.failure : undefined;
+  if (environment) {
+    return `❌ **Error** — the plan could not be made on the shadow (not a finding about the migrations): ${inline(environment.message)}${environment.hint ? `\n\n${inline(environment.hint)}` : ''}`;
+  }
   const reasons = result.blockingReasons
     .slice(0, 20)
     .map((reason) => `- ${inline(reasonWithoutHowToAccept(reason))}`);

@@ -330,9 +330,11 @@ function planText(result: PlanResult): string {
   lines.push(...section('Shadow notes', result.shadow.warnings));
   lines.push(
     '',
-    result.blocking
-      ? `BLOCKING:\n${result.blockingReasons.map((reason) => `  - ${reason}`).join('\n')}`
-      : 'Nothing blocking.',
+    result.failure?.kind === 'environment'
+      ? `ERROR (the shadow, not the migrations): ${result.failure.message}${result.failure.hint ? `\n  hint: ${result.failure.hint}` : ''}`
+      : result.blocking
+        ? `BLOCKING:\n${result.blockingReasons.map((reason) => `  - ${reason}`).join('\n')}`
+        : 'Nothing blocking.',
   );
   return lines.join('\n');
 }
