@@ -183,6 +183,11 @@ function splitEmptyStatements(sql: string, from: number, to: number, pieces: str
 }
 
 const BEGINS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START']);
+const WORKS_IN_TRANSACTION = new Set([
+  'TRANS_STMT_SAVEPOINT',
+  'TRANS_STMT_RELEASE',
+  'TRANS_STMT_ROLLBACK_TO',
+]);
 
 function transactionKind(statement: Located): string | undefined {
   return statement.nodeType === 'TransactionStmt' ? (statement.tree.kind as string | undefined) : undefined;
@@ -209,12 +214,7 @@ function stripTransactionBlocks(located: Located[], path: string): { list: Locat
       if (!open) throw unbalanced(statement, path, 'COMMIT without a BEGIN before it');
       open = undefined;
       stripped = true;
-    } else if (
-      kind &&
-      kind !== 'TRANS_STMT_SAVEPOINT' &&
-      kind !== 'TRANS_STMT_RELEASE' &&
-      kind !== 'TRANS_STMT_ROLLBACK_TO'
-    ) {
+    } else if (kind && !WORKS_IN_TRANSACTION.has(kind)) {
       throw unbalanced(statement, path, 'controls the transaction');
     } else {
       if (open && statement.nonTransactional) throw nonTransactionalInBlock(statement, path);
