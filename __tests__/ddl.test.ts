@@ -236,7 +236,7 @@ COMMENT ON CONSTRAINT posts_title_check ON public.posts IS 'non-empty';
     });
     expect(
       objectDdl(m, 'table', 'storage.objects'),
-    ).toBe(`-- storage.objects is managed by Supabase: only its row level security, policies and grants are shown.
+    ).toBe(`-- storage.objects is managed by Supabase: only its row level security, policies, grants and the app's triggers are shown.
 
 ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
 

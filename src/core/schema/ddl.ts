@@ -531,10 +531,13 @@ function tableDdl(table: Table, v: number): string {
   ];
   if (table.managed) {
     return render([
-      [`-- ${name} is managed by Supabase: only its row level security, policies and grants are shown.`],
+      [
+        `-- ${name} is managed by Supabase: only its row level security, policies, grants and the app's triggers are shown.`,
+      ],
       rls,
       policies,
       grants,
+      triggerStatements(name, byName(table.triggers), v),
     ]);
   }
 

@@ -11,7 +11,6 @@ import {
   type Grant,
   type Index,
   MANAGED_SCHEMAS,
-  POLICY_TRACKED_MANAGED_TABLES,
   type Policy,
   type PolicyCommand,
   type Publication,
@@ -20,6 +19,7 @@ import {
   type SchemaModel,
   type Sequence,
   type Table,
+  TRACKED_MANAGED_TABLES,
   type Trigger,
   type TypeDefinition,
   type View,
@@ -55,7 +55,7 @@ import {
 export interface IntrospectOptions {
   /** User schemas to read; default: every schema except MANAGED_SCHEMAS, pg_temp*\/pg_toast*. */
   schemas?: string[];
-  /** Managed tables whose RLS flags, policies and grants are read (as Table with managed: true and columns []): default POLICY_TRACKED_MANAGED_TABLES. */
+  /** Managed tables whose RLS flags, policies, grants and app triggers are read (as Table with managed: true and columns []): default TRACKED_MANAGED_TABLES. */
   policyTables?: string[];
 }
 
@@ -85,7 +85,7 @@ const META_QUERY = `SELECT current_setting('server_version_num')::int AS version
  * they were (the transaction sets them LOCAL).
  */
 export async function introspect(client: pg.Client, options: IntrospectOptions = {}): Promise<SchemaModel> {
-  const policyTables = options.policyTables ?? [...POLICY_TRACKED_MANAGED_TABLES];
+  const policyTables = options.policyTables ?? [...TRACKED_MANAGED_TABLES];
   let committed = false;
   try {
     const first = await multi(client, [...SESSION_SETTINGS, META_QUERY]);
@@ -119,7 +119,7 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
       ['columns', sql.columns(oids(own))],
       ['constraints', sql.constraints(oids(tables))],
       ['indexes', sql.indexes(oids(own.filter((r) => r.kind !== 'v')))],
-      ['triggers', sql.triggers(oids(tables))],
+      ['triggers', sql.triggers(oids(tables), oids(relations.filter((r) => r.managed)))],
       ['policies', sql.policies(oids(relations.filter((r) => r.kind === 'r' || r.kind === 'p')))],
     ];
     const third = await multi(client, [...members.map(([, text]) => text), 'COMMIT']);
@@ -353,14 +353,20 @@ WHERE i.indrelid = ANY (${oidArray(relations)})
   AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)`;
   }
 
-  /** User triggers: not the internal ones (foreign keys) nor a partition's clones of its parent's triggers. */
-  triggers(tables: number[]): string {
+  /**
+   * User triggers: not the internal ones (foreign keys) nor a partition's clones of its parent's
+   * triggers. On managed tables, only those running a function outside the managed schemas (the
+   * app's, e.g. auth.users → public.handle_new_user()): the platform's own run its functions.
+   */
+  triggers(tables: number[], managedTables: number[]): string {
     const clone = this.version >= 130000 ? ' AND t.tgparentid = 0' : '';
+    const appFunction = `pn.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND pn.nspname !~ '^pg_'`;
     return `SELECT t.tgrelid AS relid, t.tgname::text AS name, pg_get_triggerdef(t.oid) AS definition,
   ${routineIdentity('p', 'pn')} AS function, t.tgenabled::text AS enabled,
   ${commentOf('t.oid', 'pg_trigger')} AS comment
 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
-WHERE t.tgrelid = ANY (${oidArray(tables)}) AND NOT t.tgisinternal${clone}`;
+WHERE (t.tgrelid = ANY (${oidArray(tables)}) OR (t.tgrelid = ANY (${oidArray(managedTables)}) AND ${appFunction}))
+  AND NOT t.tgisinternal${clone}`;
   }
 
   /** Policies of the given tables (managed ones included). */

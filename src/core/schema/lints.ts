@@ -182,9 +182,9 @@ export function lintSchema(model: SchemaModel, options: LintOptions = {}): LintF
       const ref = constraint.references;
       if (constraint.type !== 'foreign key' || !ref || schemaOf(ref.table) !== 'auth') continue;
       const referenced = model.tables[ref.table];
-      const primary = referenced
-        ? (Object.values(referenced.constraints).find((c) => c.type === 'primary key')?.columns ?? [])
-        : ['id'];
+      const key = referenced && Object.values(referenced.constraints).find((c) => c.type === 'primary key');
+      // A managed table read for its triggers (auth.users) carries no constraints: assume (id).
+      const primary = key ? key.columns : referenced && !referenced.managed ? [] : ['id'];
       if (sameSet(ref.columns, primary)) continue;
       add(
         'fkey_to_auth_unique',

@@ -338,6 +338,13 @@ export const POLICY_TRACKED_MANAGED_TABLES = [
 ] as const;
 
 /**
+ * Managed tables introspected for what migrations put on them: the policy-tracked ones, and
+ * auth.users, where apps add the sign-up trigger (handle_new_user). Their triggers that run a
+ * function outside the managed schemas are the app's and are planned, diffed and drifted.
+ */
+export const TRACKED_MANAGED_TABLES = [...POLICY_TRACKED_MANAGED_TABLES, 'auth.users'] as const;
+
+/**
  * Managed tables whose rows migrations create (buckets, and objects through them): counted
  * around an apply. Not realtime.messages: Realtime inserts and expires its rows all the time.
  */
