@@ -558,7 +558,7 @@ describe('verify scripts', () => {
       error: { sqlstate: '42P01', line: 2 },
     });
     expect(find('g_commit.sql')?.message).toBe(
-      'supabase/verify/g_commit.sql:2:1: "commit" controls the transaction',
+      'supabase/verify/g_commit.sql:2:1: "commit" has no BEGIN before it',
     );
     expect(skipped).toEqual(['supabase/verify/20240101']);
     expect(ignored).toEqual(['supabase/verify/drafts']);

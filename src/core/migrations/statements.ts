@@ -211,7 +211,7 @@ function stripTransactionBlocks(located: Located[], path: string): { list: Locat
       rejectOptions(statement, path);
       open = statement;
     } else if (kind === 'TRANS_STMT_COMMIT' && statement.tree.chain !== true) {
-      if (!open) throw unbalanced(statement, path, 'COMMIT without a BEGIN before it');
+      if (!open) throw unbalanced(statement, path, 'has no BEGIN before it');
       open = undefined;
       stripped = true;
     } else if (kind && !WORKS_IN_TRANSACTION.has(kind)) {
@@ -221,7 +221,7 @@ function stripTransactionBlocks(located: Located[], path: string): { list: Locat
       list.push(statement);
     }
   }
-  if (open) throw unbalanced(open, path, 'BEGIN without a COMMIT after it');
+  if (open) throw unbalanced(open, path, 'has no COMMIT after it');
   return { list, stripped };
 }
 
@@ -243,7 +243,7 @@ function nestedBegin(statement: Located, open: Located, path: string): SupagateE
   return transactionControlError(
     statement,
     path,
-    `${path}:${statement.line}:${statement.column}: "${firstLine(statement.sql)}" inside the BEGIN of line ${open.line}`,
+    `${path}:${statement.line}:${statement.column}: "${firstLine(statement.sql)}" is inside the BEGIN of line ${open.line}`,
     TRANSACTION_HINT,
   );
 }
