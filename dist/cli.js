@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-OAA4H2AS.js";
+} from "./chunk-TFLUW6EV.js";
 import {
   __commonJS,
   __require,
@@ -4249,6 +4249,10 @@ function redactStrings(_key, value) {
 
 // src/cli/program.ts
 var EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 };
+function planExit(result) {
+  if (result.failure?.kind === "environment") return EXIT.error;
+  return result.blocking ? EXIT.blocking : EXIT.ok;
+}
 function withCommonOptions(command) {
   return command.option("--db-url <url>", "target database connection string (default: $SUPAGATE_DB_URL)").option("--project-dir <dir>", "project root", ".").option("--migrations-dir <dir>", "migrations, relative to the project root", "supabase/migrations").option(
     "--rollbacks-dir <dir>",
@@ -4440,14 +4444,7 @@ async function runCli(argv, io) {
         },
         io
       );
-      await report(
-        "plan",
-        flags,
-        () => plan(config),
-        renderPlan,
-        (r) => r.blocking ? EXIT.blocking : EXIT.ok,
-        flags.out
-      );
+      await report("plan", flags, () => plan(config), renderPlan, planExit, flags.out);
     }
   );
   withCommonOptions(

@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-OAA4H2AS.js";
+} from "./chunk-TFLUW6EV.js";
 import {
   HttpClient,
   getInput,
@@ -1541,14 +1541,15 @@ async function publishPlan(octokit, context, result, options) {
     updateOnly: result.status === "no-pending",
     existing
   });
-  const statusState = result.blocking ? "failure" : "success";
+  const environment = result.failure?.kind === "environment" ? result.failure : void 0;
+  const statusState = environment ? "error" : result.blocking ? "failure" : "success";
   await setCommitStatus(octokit, {
     owner,
     repo,
     sha: context.statusSha,
     context: PLAN_CONTEXT,
     state: statusState,
-    description: result.blocking ? `Blocking: ${result.blockingReasons[0] ?? "see the plan"}` : result.status === "no-pending" ? "No pending migrations" : `${result.pending.length} migration(s), ${result.diff.changes.length} object(s) changed, nothing blocking`,
+    description: environment ? `Error: ${environment.message}` : result.blocking ? `Blocking: ${result.blockingReasons[0] ?? "see the plan"}` : result.status === "no-pending" ? "No pending migrations" : `${result.pending.length} migration(s), ${result.diff.changes.length} object(s) changed, nothing blocking`,
     targetUrl: comment.url ?? context.runUrl
   });
   return { comment, statusState };
@@ -1597,7 +1598,11 @@ async function runPlan() {
       result.planHash
     );
   }
-  if (result.blocking) {
+  if (result.failure?.kind === "environment") {
+    setFailed(
+      `supagate could not plan: ${result.failure.message}${result.failure.hint ? ` Hint: ${result.failure.hint}` : ""}`
+    );
+  } else if (result.blocking) {
     setFailed(`The plan has blocking findings: ${result.blockingReasons.slice(0, 3).join("; ")}`);
   }
 }

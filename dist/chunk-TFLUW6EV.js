@@ -30117,6 +30117,7 @@ var POLICY_TRACKED_MANAGED_TABLES = [
   "storage.buckets",
   "realtime.messages"
 ];
+var TRACKED_MANAGED_TABLES = [...POLICY_TRACKED_MANAGED_TABLES, "auth.users"];
 var ROW_TRACKED_MANAGED_TABLES = ["storage.buckets", "storage.objects"];
 var POLICY_ONLY_MANAGED_TABLES = ["realtime.messages"];
 var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
@@ -30381,7 +30382,8 @@ function lintSchema(model, options = {}) {
       const ref = constraint.references;
       if (constraint.type !== "foreign key" || !ref || schemaOf(ref.table) !== "auth") continue;
       const referenced = model.tables[ref.table];
-      const primary = referenced ? Object.values(referenced.constraints).find((c) => c.type === "primary key")?.columns ?? [] : ["id"];
+      const key = referenced && Object.values(referenced.constraints).find((c) => c.type === "primary key");
+      const primary = key ? key.columns : referenced && !referenced.managed ? [] : ["id"];
       if (sameSet(ref.columns, primary)) continue;
       add(
         "fkey_to_auth_unique",
@@ -31373,10 +31375,13 @@ function tableDdl(table2, v) {
   ];
   if (table2.managed) {
     return render([
-      [`-- ${name} is managed by Supabase: only its row level security, policies and grants are shown.`],
+      [
+        `-- ${name} is managed by Supabase: only its row level security, policies, grants and the app's triggers are shown.`
+      ],
       rls,
       policies,
-      grants
+      grants,
+      triggerStatements(name, byName(table2.triggers), v)
     ]);
   }
   const constraints = Object.values(table2.constraints).sort(
@@ -32057,12 +32062,12 @@ async function parseMigrationSql(sql, path) {
   await ensureParser();
   let tree;
   try {
-    tree = (0, import_libpg_query.parseSync)(sql);
+    tree = sql.trim() === "" ? {} : (0, import_libpg_query.parseSync)(sql);
   } catch (error) {
     throw parseError(error, sql, path);
   }
   const located = locateStatements(sql, tree.stmts ?? []);
-  const statements = stripTransactionWrapper(located, path);
+  const statements = stripTransactionBlocks(located, path);
   return {
     statements: statements.list.map(({ end: _end, ...statement2 }, index) => ({
       ...statement2,
@@ -32181,60 +32186,73 @@ function splitEmptyStatements(sql, from, to, pieces) {
   }
   return start;
 }
-var WRAPPER_BEGIN = /* @__PURE__ */ new Set(["TRANS_STMT_BEGIN", "TRANS_STMT_START"]);
-var ENDS_TRANSACTION = /* @__PURE__ */ new Set([
-  "TRANS_STMT_BEGIN",
-  "TRANS_STMT_START",
-  "TRANS_STMT_COMMIT",
-  "TRANS_STMT_ROLLBACK",
-  "TRANS_STMT_PREPARE",
-  "TRANS_STMT_COMMIT_PREPARED",
-  "TRANS_STMT_ROLLBACK_PREPARED"
+var BEGINS = /* @__PURE__ */ new Set(["TRANS_STMT_BEGIN", "TRANS_STMT_START"]);
+var WORKS_IN_TRANSACTION = /* @__PURE__ */ new Set([
+  "TRANS_STMT_SAVEPOINT",
+  "TRANS_STMT_RELEASE",
+  "TRANS_STMT_ROLLBACK_TO"
 ]);
 function transactionKind(statement2) {
   return statement2.nodeType === "TransactionStmt" ? statement2.tree.kind : void 0;
 }
-function stripTransactionWrapper(located, path) {
-  const first = located[0];
-  const last = located[located.length - 1];
-  let list2 = located;
+function stripTransactionBlocks(located, path) {
+  const list2 = [];
+  let open3;
   let stripped = false;
-  if (first && last && located.length >= 2 && WRAPPER_BEGIN.has(transactionKind(first) ?? "") && transactionKind(last) === "TRANS_STMT_COMMIT") {
-    const options = first.tree.options;
-    if (options && options.length > 0) {
-      throw transactionControlError(
-        first,
-        path,
-        `${path}:${first.line}:${first.column}: BEGIN with transaction options is not supported`,
-        "Remove the options (or the BEGIN/COMMIT pair): supagate runs each migration in a transaction at the default isolation level."
-      );
-    }
-    list2 = located.slice(1, -1);
-    stripped = true;
-  }
-  for (const statement2 of list2) {
+  for (const statement2 of located) {
     const kind = transactionKind(statement2);
-    if (kind && ENDS_TRANSACTION.has(kind)) {
-      throw transactionControlError(
-        statement2,
-        path,
-        `${path}:${statement2.line}:${statement2.column}: "${firstLine(statement2.sql)}" controls the transaction`,
-        "supagate runs each migration in its own transaction and records it in the same transaction. Remove BEGIN/COMMIT/ROLLBACK from the file (a single BEGIN \u2026 COMMIT around the whole file is accepted), or split it into several migrations."
-      );
+    if (kind && BEGINS.has(kind)) {
+      if (open3) throw nestedBegin(statement2, open3, path);
+      rejectOptions(statement2, path);
+      open3 = statement2;
+    } else if (kind === "TRANS_STMT_COMMIT" && statement2.tree.chain !== true) {
+      if (!open3) throw unbalanced(statement2, path, "has no BEGIN before it");
+      open3 = void 0;
+      stripped = true;
+    } else if (kind && !WORKS_IN_TRANSACTION.has(kind)) {
+      throw unbalanced(statement2, path, "controls the transaction");
+    } else {
+      if (open3 && statement2.nonTransactional) throw nonTransactionalInBlock(statement2, path);
+      list2.push(statement2);
     }
   }
-  if (stripped) {
-    const nonTx = list2.find((statement2) => statement2.nonTransactional);
-    if (nonTx) {
-      throw transactionControlError(
-        nonTx,
-        path,
-        `${path}:${nonTx.line}:${nonTx.column}: ${nonTx.nonTransactional} cannot run inside the file's BEGIN \u2026 COMMIT`,
-        "Remove BEGIN/COMMIT from this file: supagate runs statements that cannot be in a transaction on their own."
-      );
-    }
-  }
+  if (open3) throw unbalanced(open3, path, "has no COMMIT after it");
   return { list: list2, stripped };
+}
+var TRANSACTION_HINT = "supagate runs each migration in its own transaction and records it in the same transaction. Balanced BEGIN; \u2026 COMMIT; blocks are accepted; remove ROLLBACK, PREPARE TRANSACTION and unpaired BEGIN/COMMIT, or split the file into several migrations.";
+function unbalanced(statement2, path, what) {
+  return transactionControlError(
+    statement2,
+    path,
+    `${path}:${statement2.line}:${statement2.column}: "${firstLine(statement2.sql)}" ${what}`,
+    TRANSACTION_HINT
+  );
+}
+function nestedBegin(statement2, open3, path) {
+  return transactionControlError(
+    statement2,
+    path,
+    `${path}:${statement2.line}:${statement2.column}: "${firstLine(statement2.sql)}" is inside the BEGIN of line ${open3.line}`,
+    TRANSACTION_HINT
+  );
+}
+function rejectOptions(statement2, path) {
+  const options = statement2.tree.options;
+  if (!options || options.length === 0) return;
+  throw transactionControlError(
+    statement2,
+    path,
+    `${path}:${statement2.line}:${statement2.column}: BEGIN with transaction options is not supported`,
+    "Remove the options (or the BEGIN/COMMIT pair): supagate runs each migration in a transaction at the default isolation level."
+  );
+}
+function nonTransactionalInBlock(statement2, path) {
+  return transactionControlError(
+    statement2,
+    path,
+    `${path}:${statement2.line}:${statement2.column}: ${statement2.nonTransactional} cannot run inside the file's BEGIN \u2026 COMMIT`,
+    "Remove BEGIN/COMMIT around it: supagate runs statements that cannot be in a transaction on their own."
+  );
 }
 function transactionControlError(statement2, path, message, hint) {
   return new SupagateError("MIGRATION_TRANSACTION_CONTROL", message, {
@@ -32375,8 +32393,8 @@ async function discoverMigrations(options) {
     }
   }
   const migrations = [];
-  for (const file of upFiles) {
-    const parsed = await parseMigrationSql(file.sql, file.path);
+  for (const { invalid: invalid2, ...file } of upFiles) {
+    const parsed = invalid2 ? { ...NOTHING_PARSED, invalid: invalid2 } : await parseOrInvalid(file);
     const rollback2 = downByVersion.get(file.version);
     migrations.push({
       ...file,
@@ -32386,6 +32404,39 @@ async function discoverMigrations(options) {
     });
   }
   return { migrations, warnings };
+}
+var NOTHING_PARSED = { statements: [], cliStatements: [], strippedTransactionWrapper: false };
+async function parseOrInvalid(file) {
+  try {
+    return await parseMigrationSql(file.sql, file.path);
+  } catch (error) {
+    if (!(error instanceof SupagateError)) throw error;
+    return { ...NOTHING_PARSED, invalid: invalidOf(error) };
+  }
+}
+function invalidOf(error) {
+  const { line, column } = error.details;
+  return {
+    code: error.code,
+    message: error.message,
+    ...error.hint ? { hint: error.hint } : {},
+    ...typeof line === "number" ? { line } : {},
+    ...typeof column === "number" ? { column } : {}
+  };
+}
+function assertRunnable(migrations) {
+  const invalid2 = migrations.filter((migration) => migration.invalid);
+  const first = invalid2[0]?.invalid;
+  if (!first) return;
+  throw new SupagateError(
+    first.code,
+    invalid2.length === 1 ? first.message : `${invalid2.length} migration files cannot be run:
+${invalid2.map((m) => `- ${m.invalid?.message}`).join("\n")}`,
+    {
+      ...first.hint ? { hint: first.hint } : {},
+      details: { files: invalid2.map((migration) => migration.path) }
+    }
+  );
 }
 async function readMigrationDir(projectDir, dir, warnings, { required }) {
   let entries2;
@@ -32416,48 +32467,69 @@ async function readMigrationDir(projectDir, dir, warnings, { required }) {
       continue;
     }
     const absolutePath = join(dir, name);
-    const sql = decodeUtf8(await readFile(absolutePath), path);
+    const { sql, invalid: invalid2 } = decodeUtf8(await readFile(absolutePath), path);
+    if (invalid2 && !required) {
+      const { line, column } = invalid2;
+      throw new SupagateError(invalid2.code, invalid2.message, {
+        ...invalid2.hint ? { hint: invalid2.hint } : {},
+        details: { file: path, line, column }
+      });
+    }
     files.push({
       version: match[1],
       name: match[2],
       path,
       absolutePath,
       sql,
-      checksum: checksumOf(sql)
+      checksum: checksumOf(sql),
+      ...invalid2 ? { invalid: invalid2 } : {}
     });
   }
   files.sort((a, b) => compareVersions(a.version, b.version) || a.path.localeCompare(b.path));
+  assertUniqueVersions(files);
+  return files;
+}
+function assertUniqueVersions(files) {
+  const pairs = [];
   for (let i = 1; i < files.length; i++) {
     const previous = files[i - 1];
     const current = files[i];
-    if (compareVersions(previous.version, current.version) === 0) {
-      const same2 = previous.version === current.version;
-      throw new SupagateError(
-        "MIGRATION_DUPLICATE_VERSION",
-        same2 ? `Two files have version ${current.version}: ${previous.path} and ${current.path}` : `${previous.path} and ${current.path} have the same version number (${previous.version} = ${current.version}), so their order is undefined`,
-        {
-          hint: "Give one of them a new version, e.g. with `supabase migration new`, and move its SQL there.",
-          details: { files: [previous.path, current.path], version: current.version }
-        }
-      );
-    }
+    if (compareVersions(previous.version, current.version) === 0) pairs.push([previous, current]);
   }
-  return files;
+  const messages = pairs.map(
+    ([previous, current]) => previous.version === current.version ? `Two files have version ${current.version}: ${previous.path} and ${current.path}` : `${previous.path} and ${current.path} have the same version number (${previous.version} = ${current.version}), so their order is undefined`
+  );
+  const [first] = pairs;
+  if (!first) return;
+  throw new SupagateError(
+    "MIGRATION_DUPLICATE_VERSION",
+    messages.length === 1 ? messages[0] : `${messages.length} duplicate versions:
+${messages.map((m) => `- ${m}`).join("\n")}`,
+    {
+      hint: "Give one of them a new version, e.g. with `supabase migration new`, and move its SQL there.",
+      details: {
+        files: pairs.flatMap(([previous, current]) => [previous.path, current.path]),
+        version: first[1].version
+      }
+    }
+  );
 }
 function decodeUtf8(bytes, path) {
   try {
-    return normalizeSource(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return { sql: normalizeSource(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) };
   } catch {
-    const lenient = new TextDecoder("utf-8").decode(bytes);
+    const lenient = normalizeSource(new TextDecoder("utf-8").decode(bytes));
     const { line, column } = lineColumnAt(lenient, Math.max(0, lenient.indexOf("\uFFFD")));
-    throw new SupagateError(
-      "MIGRATION_FILE_INVALID",
-      `${path}:${line}:${column}: the file is not valid UTF-8`,
-      {
+    return {
+      sql: lenient,
+      invalid: {
+        code: "MIGRATION_FILE_INVALID",
+        message: `${path}:${line}:${column}: the file is not valid UTF-8`,
         hint: "Save the file as UTF-8 (PostgreSQL and the Supabase CLI read migrations as UTF-8).",
-        details: { file: path, line, column }
+        line,
+        column
       }
-    );
+    };
   }
 }
 function displayPath(projectDir, path) {
@@ -35264,7 +35336,7 @@ var META_QUERY = `SELECT current_setting('server_version_num')::int AS version,
   CASE WHEN to_regclass('storage.buckets') IS NULL THEN false
        ELSE has_table_privilege(to_regclass('storage.buckets'), 'SELECT') END AS buckets`;
 async function introspect(client, options = {}) {
-  const policyTables = options.policyTables ?? [...POLICY_TRACKED_MANAGED_TABLES];
+  const policyTables = options.policyTables ?? [...TRACKED_MANAGED_TABLES];
   let committed = false;
   try {
     const first = await multi(client, [...SESSION_SETTINGS, META_QUERY]);
@@ -35296,7 +35368,7 @@ async function introspect(client, options = {}) {
       ["columns", sql.columns(oids(own))],
       ["constraints", sql.constraints(oids(tables))],
       ["indexes", sql.indexes(oids(own.filter((r) => r.kind !== "v")))],
-      ["triggers", sql.triggers(oids(tables))],
+      ["triggers", sql.triggers(oids(tables), oids(relations.filter((r) => r.managed)))],
       ["policies", sql.policies(oids(relations.filter((r) => r.kind === "r" || r.kind === "p")))]
     ];
     const third = await multi(client, [...members.map(([, text]) => text), "COMMIT"]);
@@ -35491,14 +35563,20 @@ FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE i.indrelid = ANY (${oidArray(relations)})
   AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)`;
   }
-  /** User triggers: not the internal ones (foreign keys) nor a partition's clones of its parent's triggers. */
-  triggers(tables) {
+  /**
+   * User triggers: not the internal ones (foreign keys) nor a partition's clones of its parent's
+   * triggers. On managed tables, only those running a function outside the managed schemas (the
+   * app's, e.g. auth.users → public.handle_new_user()): the platform's own run its functions.
+   */
+  triggers(tables, managedTables) {
     const clone = this.version >= 13e4 ? " AND t.tgparentid = 0" : "";
+    const appFunction = `pn.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND pn.nspname !~ '^pg_'`;
     return `SELECT t.tgrelid AS relid, t.tgname::text AS name, pg_get_triggerdef(t.oid) AS definition,
   ${routineIdentity("p", "pn")} AS function, t.tgenabled::text AS enabled,
   ${commentOf("t.oid", "pg_trigger")} AS comment
 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
-WHERE t.tgrelid = ANY (${oidArray(tables)}) AND NOT t.tgisinternal${clone}`;
+WHERE (t.tgrelid = ANY (${oidArray(tables)}) OR (t.tgrelid = ANY (${oidArray(managedTables)}) AND ${appFunction}))
+  AND NOT t.tgisinternal${clone}`;
   }
   /** Policies of the given tables (managed ones included). */
   policies(tables) {
@@ -36069,6 +36147,16 @@ function computeStatus(migrations, history, fileWarnings, options) {
         state: edited ? "edited" : "applied",
         ...audit ? { applied: appliedInfo(audit) } : {}
       });
+      if (migration.invalid) {
+        problems.push({
+          severity: "warning",
+          code: migration.invalid.code,
+          message: `${migration.invalid.message} (already applied: pending migrations are not affected)`,
+          ...migration.invalid.hint ? { hint: migration.invalid.hint } : {},
+          path: migration.path,
+          version: migration.version
+        });
+      }
       if (edited) {
         problems.push({
           severity: options.allowEdited ? "warning" : "error",
@@ -36094,16 +36182,7 @@ function computeStatus(migrations, history, fileWarnings, options) {
         version: migration.version
       });
     }
-    if (migration.statements.length === 0) {
-      problems.push({
-        severity: "error",
-        code: "MIGRATION_EMPTY",
-        message: `${migration.path} has no SQL statements`,
-        hint: "Write the migration, or delete the file if it was created by mistake.",
-        path: migration.path,
-        version: migration.version
-      });
-    }
+    problems.push(...pendingFileProblems(migration));
   }
   for (const row of history.rows) {
     if (local.has(row.version)) continue;
@@ -36119,6 +36198,23 @@ function computeStatus(migrations, history, fileWarnings, options) {
   entries2.sort((a, b) => compareKnownVersions(a.version, b.version));
   return { entries: entries2, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
 }
+function pendingFileProblems(migration) {
+  const where = { path: migration.path, version: migration.version };
+  if (migration.invalid) {
+    const { code: code2, message, hint } = migration.invalid;
+    return [{ severity: "error", code: code2, message, ...hint ? { hint } : {}, ...where }];
+  }
+  if (migration.statements.length > 0) return [];
+  return [
+    {
+      severity: "warning",
+      code: "MIGRATION_EMPTY",
+      message: `${migration.path} has no SQL statements; it will be recorded as applied, as the Supabase CLI does`,
+      hint: "Write the migration, or delete the file if it was created by mistake.",
+      ...where
+    }
+  ];
+}
 function appliedInfo(audit) {
   return {
     appliedAt: audit.appliedAt,
@@ -36130,7 +36226,7 @@ function appliedInfo(audit) {
 }
 function isEdited(migration, row, audit) {
   if (audit && audit.outcome === "applied") return audit.checksum !== migration.checksum;
-  if (!row.statements) return false;
+  if (!row.statements || migration.invalid) return false;
   if (sameStatements(row.statements, migration.cliStatements)) return false;
   return squash(row.statements) !== squash(migration.cliStatements);
 }
@@ -36196,7 +36292,8 @@ ${errors.map((p) => `- ${p.message}`).join("\n")}`,
 function planGate(result2) {
   const reasons = [
     ...result2.problems.filter((problem) => problem.severity === "error").map((problem) => problem.message),
-    ...result2.failure ? [failureReason(result2.failure)] : [],
+    // A file failure is already among the problems (each file that cannot run is one).
+    ...result2.failure && !(result2.failure.stage === "files" && result2.problems.length > 0) ? [failureReason(result2.failure)] : [],
     ...result2.hazards.filter((hazard) => hazard.severity === "blocking" && !hazard.accepted).map((hazard) => findingReason(hazard, hazard.message)),
     ...result2.lints.introduced.filter((lint) => lint.level === "ERROR" && !lint.accepted).map(
       (lint) => findingReason(lint, `${lint.message}${lint.location ? "" : ` (${NO_SINGLE_STATEMENT})`}`)
@@ -36360,6 +36457,74 @@ function firstLines(text, count2 = 4) {
   return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
 }
 
+// src/core/db/settings.ts
+var COPIED_SETTINGS = /* @__PURE__ */ new Set([
+  "search_path",
+  "statement_timeout",
+  "lock_timeout",
+  "check_function_bodies",
+  "timezone",
+  "datestyle",
+  "intervalstyle",
+  "bytea_output",
+  "default_text_search_config",
+  "extra_float_digits",
+  "standard_conforming_strings"
+]);
+var LIST_SETTINGS = /* @__PURE__ */ new Set(["search_path"]);
+async function copySettings(source, target2) {
+  const { rows: rows2 } = await source.query(
+    `SELECT r.rolname::text AS role, s.setdatabase = 0 AS all_databases, unnest(s.setconfig) AS setting
+       FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
+      WHERE s.setdatabase = 0 AND s.setrole <> 0
+         OR s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY s.setdatabase, s.setrole`
+  );
+  const { rows: here } = await target2.query(
+    `SELECT current_database()::text AS database,
+            (SELECT r.rolname::text FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+              WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND 'role=postgres' = ANY (s.setconfig) AND r.rolname <> 'postgres' LIMIT 1) AS migrator`
+  );
+  const { database, migrator } = here[0] ?? { database: "", migrator: null };
+  const { rows: roles } = await target2.query("SELECT rolname::text FROM pg_roles");
+  const present = new Set(roles.map((row) => row.rolname));
+  const warnings = [];
+  for (const row of rows2) {
+    const assignment = settingAssignment(row.setting);
+    if (!assignment) continue;
+    const targets = row.role === null ? [null] : [row.role, ...row.role === "postgres" && migrator ? [migrator] : []];
+    for (const role of targets) {
+      if (role !== null && !present.has(role)) continue;
+      const subject = role === null ? `ALTER DATABASE ${quoteIdentifier(database)}` : `ALTER ROLE ${quoteIdentifier(role)} IN DATABASE ${quoteIdentifier(database)}`;
+      try {
+        await target2.query(`${subject} SET ${assignment}`);
+      } catch (error) {
+        warnings.push(
+          `setting not copied to the shadow (${role ?? "database"}): ${row.setting}: ${error.message}`
+        );
+      }
+    }
+  }
+  return warnings;
+}
+function settingAssignment(setting) {
+  const equals2 = setting.indexOf("=");
+  if (equals2 <= 0) return void 0;
+  const name = setting.slice(0, equals2).toLowerCase();
+  const value = setting.slice(equals2 + 1);
+  if (!COPIED_SETTINGS.has(name)) return void 0;
+  if (!LIST_SETTINGS.has(name)) return `${name} = ${quoteLiteral(value)}`;
+  const items = splitList(value);
+  return items ? `${name} = ${items.join(", ")}` : void 0;
+}
+function splitList(value) {
+  const items = value.match(/"(?:[^"]|"")*"|[^,]+/g)?.map((item) => item.trim()) ?? [];
+  const name = /^(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)$/;
+  if (items.length === 0 || !items.every((item) => name.test(item))) return void 0;
+  return items;
+}
+
 // src/core/db/clone.ts
 var MANAGED = new Set(MANAGED_SCHEMAS);
 async function cloneSchema(options) {
@@ -36369,6 +36534,7 @@ async function cloneSchema(options) {
   const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
   try {
     const createdRoles = await copyRoles(source.client, target2.client);
+    const settingWarnings = await copySettings(source.client, target2.client);
     const dumpFile = join5(workDir, "schema.dump");
     const dump = await runTool(
       options.pgDump.path,
@@ -36428,7 +36594,10 @@ async function cloneSchema(options) {
     return {
       createdRoles,
       missingExtensions,
-      warnings: failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`)
+      warnings: [
+        ...settingWarnings,
+        ...failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`)
+      ]
     };
   } finally {
     await rm2(workDir, { recursive: true, force: true });
@@ -37303,10 +37472,12 @@ async function applyToShadow(target2, migrations, config, hint) {
       );
     } catch (error) {
       if (!(error instanceof MigrationFailedError)) throw error;
+      const environment = missingExtensionHint(error.failure);
       return {
         stage: "migration",
+        kind: environment ? "environment" : "migration",
         message: error.message,
-        hint: missingExtensionHint(error.failure) ?? hint(error.failure),
+        hint: environment ?? hint(error.failure),
         file: error.failure.path,
         line: error.failure.line,
         migration: error.failure
@@ -37357,6 +37528,7 @@ async function readShadowAfterMigrations(connection, options) {
     return {
       failure: {
         stage: "migration",
+        kind: "migration",
         message: `The shadow database cannot be read after the migrations: ${message}${code2 ? ` [SQLSTATE ${code2}]` : ""}`,
         hint: "A pending migration replaced or broke something supagate reads (a table of a Supabase schema, a type, a function it calls). Undo that in the migration."
       }
@@ -37402,6 +37574,7 @@ async function planWithModels(config) {
       status: "failed",
       failure: {
         stage: "files",
+        kind: "migration",
         message: error.message,
         ...error.hint ? { hint: error.hint } : {},
         ...file ? { file } : {},
@@ -37431,6 +37604,8 @@ async function planWithModels(config) {
         fingerprintOf(productionModel2),
         started
       );
+      const invalid2 = status2.pending.find((migration) => migration.invalid);
+      if (invalid2) return { result: finish({ ...base2, status: "failed", failure: fileFailure(invalid2) }) };
       return { result: finish({ ...base2, status: status2.ok ? "no-pending" : "history-problem" }) };
     }
     const [read, preparing] = await Promise.allSettled([
@@ -37458,6 +37633,7 @@ async function planWithModels(config) {
           shadow: shadowInfo,
           failure: {
             stage: "clone",
+            kind: "environment",
             message: prepared.cloneError?.message ?? "no shadow database",
             ...prepared.cloneError?.hint ? { hint: prepared.cloneError.hint } : {}
           }
@@ -37536,6 +37712,17 @@ async function planWithModels(config) {
       durationMs: Math.round(performance.now() - started)
     };
   }
+}
+function fileFailure(migration) {
+  const invalid2 = migration.invalid;
+  return {
+    stage: "files",
+    kind: "migration",
+    message: invalid2.message,
+    ...invalid2.hint ? { hint: invalid2.hint } : {},
+    file: migration.path,
+    ...invalid2.line ? { line: invalid2.line } : {}
+  };
 }
 async function acceptedFindingsOf(config) {
   const file = await loadProjectConfig(config.projectDir);
@@ -48384,7 +48571,8 @@ function planText(result2) {
   lines.push(...section("Shadow notes", result2.shadow.warnings));
   lines.push(
     "",
-    result2.blocking ? `BLOCKING:
+    result2.failure?.kind === "environment" ? `ERROR (the shadow, not the migrations): ${result2.failure.message}${result2.failure.hint ? `
+  hint: ${result2.failure.hint}` : ""}` : result2.blocking ? `BLOCKING:
 ${result2.blockingReasons.map((reason) => `  - ${reason}`).join("\n")}` : "Nothing blocking."
   );
   return lines.join("\n");
@@ -48723,6 +48911,12 @@ function verdict(result2) {
   if (result2.status === "no-pending")
     return "\u2705 Nothing to apply: production has every migration of this branch.";
   if (!result2.blocking) return "\u2705 **Nothing blocking.** Review the changes below before approving.";
+  const environment = result2.failure?.kind === "environment" ? result2.failure : void 0;
+  if (environment) {
+    return `\u274C **Error** \u2014 the plan could not be made on the shadow (not a finding about the migrations): ${inline(environment.message)}${environment.hint ? `
+
+${inline(environment.hint)}` : ""}`;
+  }
   const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reasonWithoutHowToAccept(reason))}`);
   if (result2.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result2.blockingReasons.length - 20} more`);
   return `\u26D4 **Blocking** \u2014 fix, or accept a finding with \`-- supagate:allow <code>: <reason>\` in the migration that causes it (or under \`acceptedHazards\` in supabase/supagate.yml):
@@ -49070,6 +49264,7 @@ async function drift(config) {
     const byVersion = new Map(discovered.migrations.map((m) => [m.version, m]));
     const appliedEntries = status2.entries.filter((e) => e.state === "applied" || e.state === "edited");
     const replay = appliedEntries.map((e) => byVersion.get(e.version)).filter((m) => m !== void 0);
+    assertRunnable(replay);
     const result2 = {
       command: "drift",
       status: "in-sync",
@@ -49106,6 +49301,7 @@ async function drift(config) {
         shadow: info,
         failure: {
           stage: "clone",
+          kind: "environment",
           message: cloneError?.message ?? "no shadow database",
           ...cloneError?.hint ? { hint: cloneError.hint } : {}
         }
