@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from '../db/connect.js';
@@ -354,15 +353,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
       );
     },
   });
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const measured = measuring();
+  const counter = measured.stream;
 
   const streams: (Readable | Transform)[] = [
     child.stdout,
@@ -385,7 +377,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 
   if (flowed.status === 'fulfilled' && stored.status === 'fulfilled') {
-    return { sha256: hash.digest('hex'), sizeBytes, location: stored.value.location };
+    return { sha256: measured.sha256(), sizeBytes: measured.sizeBytes(), location: stored.value.location };
   }
   // Nothing may stay under the key; a store that failed cleaned up itself, this is belt and braces.
   await options.store.remove(options.key).catch(() => {});
@@ -427,6 +419,8 @@ export {
   type VerifyBackupOptions,
   verifyBackup,
 } from './verify-dump.js';
+
+import { measuring } from './measure.js';
 
 function invalidScope(reason: string): SupagateError {
   return new SupagateError('CONFIG_INVALID', `Invalid backup scope: ${reason}`, {

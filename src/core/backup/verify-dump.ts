@@ -1,15 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { devNull, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type FoundTool, firstLines, runTool } from '../db/pgtools.js';
 import { SupagateError } from '../errors.js';
 import { removeOnInterrupt } from '../interrupt.js';
 import type { ScopeTable } from './dump.js';
 import { type BackupKey, decryptToFile, isEncryptedHeader } from './encryption.js';
+import { measuring } from './measure.js';
 import type { BackupStore } from './stores.js';
 
 /**
@@ -110,15 +110,8 @@ export interface FetchBackupFileOptions {
 export async function fetchBackupFile(
   options: FetchBackupFileOptions,
 ): Promise<{ sha256: string; sizeBytes: number }> {
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const measured = measuring();
+  const counter = measured.stream;
   const source = await options.store.get(options.key);
   const temporary = join(
     dirname(options.destination),
@@ -133,7 +126,7 @@ export async function fetchBackupFile(
         throw unverified('the stored dump is encrypted and no encryption key was given', options.key);
       }
     }
-    const sha256 = hash.digest('hex');
+    const sha256 = measured.sha256();
     if (options.expectedSha256 && sha256 !== options.expectedSha256) {
       throw unverified(
         `the stored file's SHA-256 (${sha256}) differs from the one measured while it was written (${options.expectedSha256})`,
@@ -141,7 +134,7 @@ export async function fetchBackupFile(
       );
     }
     await rename(temporary, options.destination);
-    return { sha256, sizeBytes };
+    return { sha256, sizeBytes: measured.sizeBytes() };
   } catch (error) {
     source.destroy();
     await rm(temporary, { force: true });
