@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-TFLUW6EV.js";
+} from "./chunk-NM4ZLVTO.js";
 import {
   __commonJS,
   __require,

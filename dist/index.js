@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-TFLUW6EV.js";
+} from "./chunk-NM4ZLVTO.js";
 import {
   HttpClient,
   getInput,

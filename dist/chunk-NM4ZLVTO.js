@@ -46728,18 +46728,35 @@ import { Readable as Readable2 } from "node:stream";
 
 // src/core/backup/dump.ts
 import { spawn as spawn3 } from "node:child_process";
-import { createHash as createHash6 } from "node:crypto";
 import { Transform as Transform3 } from "node:stream";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // src/core/backup/verify-dump.ts
-import { createHash as createHash5, randomBytes as randomBytes6 } from "node:crypto";
+import { randomBytes as randomBytes6 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdtemp as mkdtemp4, open as open2, rename as rename3, rm as rm6 } from "node:fs/promises";
 import { devNull, tmpdir as tmpdir4 } from "node:os";
 import { basename as basename3, dirname as dirname2, join as join10 } from "node:path";
-import { Transform as Transform2 } from "node:stream";
 import { pipeline as pipeline3 } from "node:stream/promises";
+
+// src/core/backup/measure.ts
+import { createHash as createHash5 } from "node:crypto";
+import { Transform as Transform2 } from "node:stream";
+function measuring() {
+  const hash = createHash5("sha256");
+  let size = 0;
+  const stream = new Transform2({
+    transform(chunk, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    }
+  });
+  let digest;
+  return { stream, sha256: () => digest ??= hash.digest("hex"), sizeBytes: () => size };
+}
+
+// src/core/backup/verify-dump.ts
 async function verifyBackup(options) {
   const workDir = await mkdtemp4(join10(tmpdir4(), "supagate-verify-"));
   const forgetInterrupt = removeOnInterrupt(workDir, "the decrypted copy of the backup being verified");
@@ -46788,15 +46805,8 @@ function tocOids(list2, type) {
   return oids;
 }
 async function fetchBackupFile(options) {
-  const hash = createHash5("sha256");
-  let sizeBytes = 0;
-  const counter = new Transform2({
-    transform(chunk, _encoding, callback) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
-      callback(null, chunk);
-    }
-  });
+  const measured = measuring();
+  const counter = measured.stream;
   const source = await options.store.get(options.key);
   const temporary = join10(
     dirname2(options.destination),
@@ -46811,7 +46821,7 @@ async function fetchBackupFile(options) {
         throw unverified("the stored dump is encrypted and no encryption key was given", options.key);
       }
     }
-    const sha256 = hash.digest("hex");
+    const sha256 = measured.sha256();
     if (options.expectedSha256 && sha256 !== options.expectedSha256) {
       throw unverified(
         `the stored file's SHA-256 (${sha256}) differs from the one measured while it was written (${options.expectedSha256})`,
@@ -46819,7 +46829,7 @@ async function fetchBackupFile(options) {
       );
     }
     await rename3(temporary, options.destination);
-    return { sha256, sizeBytes };
+    return { sha256, sizeBytes: measured.sizeBytes() };
   } catch (error) {
     source.destroy();
     await rm6(temporary, { force: true });
@@ -47056,15 +47066,8 @@ async function createBackup(options) {
       );
     }
   });
-  const hash = createHash6("sha256");
-  let sizeBytes = 0;
-  const counter = new Transform3({
-    transform(chunk, _encoding, callback) {
-      hash.update(chunk);
-      sizeBytes += chunk.length;
-      callback(null, chunk);
-    }
-  });
+  const measured = measuring();
+  const counter = measured.stream;
   const streams = [
     child.stdout,
     gate,
@@ -47086,7 +47089,7 @@ async function createBackup(options) {
   options.signal?.removeEventListener("abort", onAbort);
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   if (flowed.status === "fulfilled" && stored.status === "fulfilled") {
-    return { sha256: hash.digest("hex"), sizeBytes, location: stored.value.location };
+    return { sha256: measured.sha256(), sizeBytes: measured.sizeBytes(), location: stored.value.location };
   }
   await options.store.remove(options.key).catch(() => {
   });
@@ -47156,7 +47159,7 @@ function sameTrigger(a, b) {
 }
 
 // src/core/backup/manifest.ts
-import { createHash as createHash7, randomBytes as randomBytes7 } from "node:crypto";
+import { createHash as createHash6, randomBytes as randomBytes7 } from "node:crypto";
 function newBackupId(now = /* @__PURE__ */ new Date()) {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z");
   return `${stamp}-${randomBytes7(4).toString("hex")}`;
@@ -47170,7 +47173,7 @@ function dumpKey(id, encrypted) {
 }
 function targetFingerprint(url) {
   const target2 = describeTarget(url);
-  return createHash7("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
+  return createHash6("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
 }
 async function countRows(client, tables) {
   const counts = {};
