@@ -17,6 +17,8 @@ export interface ClusterDirs {
   data: string;
   /** An empty HOME, so that nothing of the user's (~/.pgpass, ~/.postgresql) is found. */
   home: string;
+  /** The server's programs and extension files (embedded-installation.ts). */
+  installation: string;
 }
 
 export async function createClusterDirs(user: ServerUser | undefined): Promise<ClusterDirs> {
@@ -27,7 +29,7 @@ export async function createClusterDirs(user: ServerUser | undefined): Promise<C
     await chown(root, user.uid, user.gid);
     await chown(home, user.uid, user.gid);
   }
-  return { root, data: join(root, 'data'), home };
+  return { root, data: join(root, 'data'), home, installation: join(root, 'installation') };
 }
 
 /** The whole environment the server's programs see. */
@@ -86,8 +88,9 @@ export async function initCluster(
 }
 
 /** Settings on the command line: they outrank postgresql.auto.conf, whatever ALTER SYSTEM writes there. */
-function serverSettings(port: number): string[] {
+function serverSettings(port: number, extra: Record<string, string>): string[] {
   const settings = {
+    ...extra,
     port: String(port),
     listen_addresses: '127.0.0.1',
     // No Unix socket: the server is reached over TCP, with a password, only.
@@ -108,9 +111,16 @@ export async function startPostmaster(
   user: ServerUser | undefined,
   port: number,
   onLog: (line: string) => void,
+  extraSettings: Record<string, string> = {},
 ): Promise<ChildProcess> {
   // The server logs to stderr only; a stdout pipe would keep the process alive.
-  const child = spawnAs(binaries.postgres, ['-D', dirs.data, ...serverSettings(port)], dirs, user, 'ignore');
+  const child = spawnAs(
+    binaries.postgres,
+    ['-D', dirs.data, ...serverSettings(port, extraSettings)],
+    dirs,
+    user,
+    'ignore',
+  );
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     // Read to the end: a full pipe would block the server's logging.

