@@ -63,6 +63,8 @@ describe('supagate CLI', () => {
   it('offers the flags the restore and the backup watchdog name in their hints', async () => {
     expect((await cli(['rollback', '--help'])).stdout).toContain('--discard-writes-since-backup');
     expect((await cli(['apply', '--help'])).stdout).toContain('--stall-timeout');
+    for (const command of ['plan', 'apply', 'drift'])
+      expect((await cli([command, '--help'])).stdout).toContain('--shadow-disposable');
   });
 
   it('prints status as JSON with stable fields', async () => {

@@ -28,6 +28,7 @@ describe('resolveConfig: defaults', () => {
       includeAll: false,
       strictHistory: false,
       allowEdited: false,
+      shadowDisposable: false,
       actor: undefined,
       runId: undefined,
     });
@@ -167,12 +168,14 @@ describe('resolveConfig: flags', () => {
     expect(resolveConfig({ includeAll: value }).includeAll).toBe(expected);
     expect(resolveConfig({ strictHistory: value }).strictHistory).toBe(expected);
     expect(resolveConfig({ allowEdited: value }).allowEdited).toBe(expected);
+    expect(resolveConfig({ shadowDisposable: value }).shadowDisposable).toBe(expected);
   });
 
   it.each([
     ['includeAll', 'include-all'],
     ['strictHistory', 'strict-history'],
     ['allowEdited', 'allow-edited'],
+    ['shadowDisposable', 'shadow-disposable'],
   ] as const)('rejects an invalid %s naming the setting %s', (key, setting) => {
     for (const value of ['maybe', 'y', '2', 'enabled']) {
       const error = configError({ [key]: value });

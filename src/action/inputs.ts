@@ -76,6 +76,7 @@ export function configFromInputs(options: { readOnly?: boolean } = {}): Supagate
     verify: core.getInput('verify'),
     onVerifyFailure: core.getInput('on-verify-failure'),
     shadowUrl: core.getInput('shadow-url'),
+    shadowDisposable: core.getInput('shadow-disposable'),
     backup: core.getInput('backup'),
     backupStore: core.getInput('backup-store'),
     backupScope: core.getInput('backup-scope'),

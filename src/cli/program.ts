@@ -83,10 +83,15 @@ function withCommonOptions(command: Command): Command {
 
 interface ShadowFlags {
   shadowUrl?: string;
+  shadowDisposable?: boolean;
   detectLocalSupabase?: boolean;
   pgDump?: string;
   pgRestore?: string;
 }
+
+const SHADOW_DISPOSABLE_FLAG = '--shadow-disposable';
+const SHADOW_DISPOSABLE_HELP =
+  'the --shadow-url server exists only for supagate, one run at a time: it may drop and recreate its pg_cron database (cron.database_name) to plan in it (default: $SUPAGATE_SHADOW_DISPOSABLE)';
 
 /** The common options and those of commands that run migrations on a shadow (plan, drift). */
 function withShadowOptions(command: Command): Command {
@@ -95,6 +100,7 @@ function withShadowOptions(command: Command): Command {
       '--shadow-url <url>',
       'server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)',
     )
+    .option(SHADOW_DISPOSABLE_FLAG, SHADOW_DISPOSABLE_HELP)
     .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
     .option('--pg-dump <path>', 'pg_dump to use (default: PATH, then the usual install folders)')
     .option('--pg-restore <path>', 'pg_restore to use');
@@ -103,6 +109,7 @@ function withShadowOptions(command: Command): Command {
 function shadowSettings(flags: ShadowFlags, io: CliIo): ConfigInput {
   return {
     shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+    shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
     detectLocalSupabase: flags.detectLocalSupabase,
     pgDumpPath: flags.pgDump,
     pgRestorePath: flags.pgRestore,
@@ -283,6 +290,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       '--shadow-url <url>',
       'server for the shadow database of the prediction (default: $SUPAGATE_SHADOW_URL, …)',
     )
+    .option(SHADOW_DISPOSABLE_FLAG, SHADOW_DISPOSABLE_HELP)
     .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
     .addHelpText(
       'after',
@@ -308,6 +316,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           verify?: string;
           onVerifyFailure?: string;
           shadowUrl?: string;
+          shadowDisposable?: boolean;
           detectLocalSupabase?: boolean;
         },
       ) => {
@@ -335,6 +344,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
                   verify: flags.verify,
                   onVerifyFailure: flags.onVerifyFailure,
                   shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+                  shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
                   detectLocalSupabase: flags.detectLocalSupabase,
                 } as CommonFlags & ConfigInput,
                 io,

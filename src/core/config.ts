@@ -48,6 +48,12 @@ export interface SupagateConfig {
   runId: string | undefined;
   /** Server for the plan's shadow database (never production). Unset: local `supabase start`, else embedded. */
   shadowUrl: string | undefined;
+  /**
+   * The shadowUrl server exists only for supagate (a CI service container), one run at a time:
+   * supagate may drop and recreate its databases (the shadow takes the name of its pg_cron
+   * database, `cron.database_name`, so that pg_cron can be created in it).
+   */
+  shadowDisposable: boolean;
   /** Use `supabase start`'s database (127.0.0.1:54322) as shadow server when it is running. */
   detectLocalSupabase: boolean;
   /** Explicit pg_dump / pg_restore; otherwise found on PATH and in the usual install folders. */
@@ -112,6 +118,7 @@ export const DEFAULTS: Omit<
   discardWritesSinceBackup: false,
   strictHistory: false,
   allowEdited: false,
+  shadowDisposable: false,
   detectLocalSupabase: true,
   schemas: undefined,
   apiSchemas: ['public', 'graphql_public'],
@@ -174,6 +181,7 @@ function buildConfig(input: ConfigInput): SupagateConfig {
     actor: optionalString(pick('actor')),
     runId: optionalString(pick('runId')),
     shadowUrl: optionalString(pick('shadowUrl')),
+    shadowDisposable: flag('shadow-disposable', pick('shadowDisposable'), DEFAULTS.shadowDisposable),
     detectLocalSupabase: flag(
       'detect-local-supabase',
       pick('detectLocalSupabase'),

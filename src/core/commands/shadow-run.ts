@@ -69,6 +69,7 @@ export async function prepareShadow(
   const shadow = disposedOnInterrupt(
     await createShadowDatabase({
       shadowUrl: config.shadowUrl,
+      disposable: config.shadowDisposable,
       detectLocalSupabase: config.detectLocalSupabase,
       productionUrl,
     }),

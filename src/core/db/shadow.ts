@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { SupagateError } from '../errors.js';
 import { quoteIdentifier } from '../sql/quote.js';
@@ -7,6 +6,14 @@ import { type Client, connect, disconnect } from './connect.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { checkCannotEscalate, type MigrationRole, migrationRoleFor } from './migration-role.js';
 import { describeTarget, redact } from './redact.js';
+import {
+  cronDatabaseName,
+  dropCronDatabase,
+  generatedShadowName,
+  MAINTENANCE_DATABASE,
+  type ReplacedDatabase,
+  recreateCronDatabase,
+} from './shadow-database-name.js';
 
 /**
  * The shadow: a fresh, uniquely named database where the pending migrations run instead of
@@ -19,6 +26,10 @@ import { describeTarget, redact } from './redact.js';
  * (migration-role.ts). The server's own user only prepares the database, before any of that
  * SQL runs: it never connects to the shadow database afterwards, where a view, a cast or a
  * function left by a migration would run with its privileges.
+ *
+ * On a --shadow-url server declared disposable whose pg_cron is loaded, the shadow database
+ * takes the name in `cron.database_name` instead, so that pg_cron can be created in it
+ * (shadow-database-name.ts).
  */
 export interface ShadowDatabase {
   /**
@@ -33,6 +44,11 @@ export interface ShadowDatabase {
   source: 'shadow-url' | 'local-supabase' | 'embedded';
   /** `server_version_num` of the shadow server. */
   serverVersion: number;
+  /**
+   * The shadow server's `cron.database_name` when pg_cron is loaded there: the only database
+   * where pg_cron can be created. The shadow database itself when the server is disposable.
+   */
+  cronDatabase?: string;
   /**
    * Creates a role without login or attributes (when missing) in place of one a migration
    * creates; dropped on dispose. False when it could not be created.
@@ -50,13 +66,22 @@ export interface ShadowOptions {
   detectLocalSupabase?: boolean;
   /** Production: a shadow server on its cluster is refused before anything is created. */
   productionUrl?: string;
+  /**
+   * The shadowUrl server exists only for supagate (a CI service container), one run at a
+   * time: the shadow database may take the name of its pg_cron database, which is dropped and
+   * created again empty.
+   */
+  disposable?: boolean;
 }
 
 export const LOCAL_SUPABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54322/postgres';
 
 export async function createShadowDatabase(options: ShadowOptions = {}): Promise<ShadowDatabase> {
   const production = options.productionUrl;
-  if (options.shadowUrl) return onServer(options.shadowUrl, 'shadow-url', production, async () => {});
+  if (options.shadowUrl) {
+    const disposable = options.disposable ?? false;
+    return onServer(options.shadowUrl, 'shadow-url', production, async () => {}, disposable);
+  }
   if (options.detectLocalSupabase && (await reachable(LOCAL_SUPABASE_URL))) {
     return onServer(LOCAL_SUPABASE_URL, 'local-supabase', production, async () => {});
   }
@@ -74,31 +99,51 @@ async function onServer(
   source: ShadowDatabase['source'],
   productionUrl: string | undefined,
   stopServer: () => Promise<void>,
+  disposable = false,
 ): Promise<ShadowDatabase> {
   const label = describeTarget(serverUrl).label;
-  const name = `supagate_shadow_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const adminUrl = withDatabase(serverUrl, name);
-  const admin = await connect(serverUrl, { applicationName: 'supagate shadow' });
+  let name = generatedShadowName();
+  // Where the server's user connects: never the shadow database.
+  let serverAdminUrl = serverUrl;
+  let admin = await connect(serverUrl, { applicationName: 'supagate shadow' });
   const standIns: string[] = [];
   let role: MigrationRole | undefined;
   let created = false;
+  let replaced: ReplacedDatabase | undefined;
   const dropAll = async (client: Client) => {
-    if (created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    for (const standIn of standIns)
-      await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(standIn)}`).catch(() => {});
-    await role?.tearDown(client);
+    if (created) await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
+    try {
+      // The cron database this run took the name of: back, empty, as it was found.
+      if (replaced) await recreateCronDatabase(client, name, replaced);
+    } finally {
+      for (const standIn of standIns)
+        await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(standIn)}`).catch(() => {});
+      await role?.tearDown(client);
+    }
   };
   let serverVersion: number;
+  let cronDatabase: string | undefined;
   let migrationUrl: string;
   try {
     serverVersion = Number(
       (await admin.client.query('SHOW server_version_num')).rows[0]?.server_version_num ?? 0,
     );
+    const cron = await cronDatabaseName(admin.client);
+    cronDatabase = cron.cronDatabase;
     if (productionUrl) await assertNotProductionCluster(admin.client, label, productionUrl);
     role = await migrationRoleFor(admin.client, label);
+    if (disposable && cronDatabase) {
+      name = cronDatabase;
+      if (cron.connectedTo === name) {
+        serverAdminUrl = withDatabase(serverUrl, MAINTENANCE_DATABASE);
+        await disconnect(admin);
+        admin = await connect(serverAdminUrl, { applicationName: 'supagate shadow' });
+      }
+      replaced = await dropCronDatabase(admin.client, name, label);
+    }
     await createDatabase(admin.client, name, role.databaseOwner, label);
     created = true;
-    migrationUrl = await role.setUp(admin.client, name, adminUrl);
+    migrationUrl = await role.setUp(admin.client, quoteIdentifier(name), withDatabase(serverUrl, name));
     await checkCannotEscalate(migrationUrl, label);
   } catch (error) {
     await dropAll(admin.client).catch(() => {});
@@ -106,6 +151,7 @@ async function onServer(
   } finally {
     await disconnect(admin);
   }
+  const adminUrl = withDatabase(serverUrl, name);
   let disposed = false;
   return {
     url: migrationUrl,
@@ -113,12 +159,15 @@ async function onServer(
     adminUrl,
     source,
     serverVersion,
-    standInRole: (roleName) => standInRole(serverUrl, roleName, standIns),
+    ...(cronDatabase ? { cronDatabase } : {}),
+    standInRole: (roleName) => standInRole(serverAdminUrl, roleName, standIns),
     checkMigrationRole: () => checkCannotEscalate(migrationUrl, label),
     dispose: async () => {
       if (disposed) return;
       disposed = true;
-      const cleanup = await connect(serverUrl, { applicationName: 'supagate shadow' }).catch(() => undefined);
+      const cleanup = await connect(serverAdminUrl, { applicationName: 'supagate shadow' }).catch(
+        () => undefined,
+      );
       try {
         if (cleanup) await dropAll(cleanup.client);
       } finally {
@@ -137,7 +186,7 @@ async function createDatabase(
 ): Promise<void> {
   try {
     await admin.query(
-      `CREATE DATABASE ${name} TEMPLATE template0${owner ? ` OWNER ${quoteIdentifier(owner)}` : ''}`,
+      `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0${owner ? ` OWNER ${quoteIdentifier(owner)}` : ''}`,
     );
   } catch (error) {
     throw new SupagateError(
