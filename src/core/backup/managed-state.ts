@@ -10,6 +10,11 @@ import { MANAGED_SCHEMAS } from '../schema/model.js';
 export interface ManagedState {
   extensions: ExtensionRecord[];
   triggers: TriggerRecord[];
+  /**
+   * The Supabase-managed schemas that exist (a migration may create one, `vault` on a project
+   * that had none: a restore drops it). Absent in manifests written before it was recorded.
+   */
+  schemas?: string[];
 }
 
 export interface ExtensionRecord {
@@ -32,7 +37,19 @@ export interface TriggerRecord {
 export const MANAGED_TABLE_SCHEMAS = MANAGED_SCHEMAS.filter((schema) => schema !== HISTORY_SCHEMA);
 
 export async function readManagedState(client: Client): Promise<ManagedState> {
-  return { extensions: await readExtensions(client), triggers: await readManagedTriggers(client) };
+  return {
+    extensions: await readExtensions(client),
+    triggers: await readManagedTriggers(client),
+    schemas: await readManagedSchemas(client),
+  };
+}
+
+async function readManagedSchemas(client: Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    'SELECT nspname::text AS name FROM pg_namespace WHERE nspname = ANY($1::text[]) ORDER BY 1',
+    [MANAGED_TABLE_SCHEMAS],
+  );
+  return rows.map((row) => row.name);
 }
 
 export async function readExtensions(client: Client): Promise<ExtensionRecord[]> {

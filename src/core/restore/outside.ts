@@ -32,13 +32,17 @@ export async function outsideDependents(
   manifest: BackupManifest,
   targets: Targets,
   toc: TocEntry[],
-  options: { policyOnlyOids: number[]; triggersRecorded: boolean },
+  options: { policyOnlyOids: number[]; triggersRecorded: boolean; sameTarget: boolean },
 ): Promise<OutsideDependents> {
   const droppedOids = targets.dropped.map((schema) => targets.existing.get(schema) as number);
   const closure = await dependencyClosure(client, droppedOids, targets.keptOids, targets.insideOids);
   const outside = closure.filter((row) => !row.inside && !row.internal);
   const oidsOf = (catalog: string) => outside.filter((r) => r.catalog === catalog).map((r) => r.objid);
-  const unsafe = outside.filter((row) => !HANDLED.has(row.catalog)).map((row) => row.description);
+  // An extension created after the backup goes anyway (managed.ts drops it): not a loss.
+  const createdSince = await extensionsCreatedSince(client, manifest, oidsOf('pg_extension'), options);
+  const unsafe = outside
+    .filter((row) => !HANDLED.has(row.catalog) && !createdSince.has(row.objid))
+    .map((row) => row.description);
 
   const policies = await policiesOnOtherTables(
     client,
@@ -82,4 +86,20 @@ export async function outsideDependents(
     ],
     cascadedPolicies: policies.cascaded,
   };
+}
+
+/** Oids of the extensions among `oids` that a same-target restore of a format-2 backup drops. */
+async function extensionsCreatedSince(
+  client: Client,
+  manifest: BackupManifest,
+  oids: number[],
+  options: { sameTarget: boolean },
+): Promise<Set<number>> {
+  const recorded = manifest.managed?.extensions;
+  if (!recorded || !options.sameTarget || oids.length === 0) return new Set();
+  const { rows } = await client.query<{ oid: number }>(
+    `SELECT oid::int8::float8 AS oid FROM pg_extension WHERE oid = ANY($1::oid[]) AND NOT extname = ANY($2::text[])`,
+    [oids, recorded.map((extension) => extension.name)],
+  );
+  return new Set(rows.map((row) => Number(row.oid)));
 }

@@ -102,7 +102,9 @@ const KEPT_SCHEMAS = ['public', HISTORY_SCHEMA];
 
 /**
  * User schemas that exist now and not in the backup (a backup of everything lists every user
- * schema that existed): a migration created them, the restore drops them.
+ * schema that existed), and Supabase-managed schemas the backup recorded as absent: a
+ * migration created them, the restore drops them. Never a schema an extension created (the
+ * extension goes, and the schema with it).
  */
 async function schemasCreatedSince(
   client: Client,
@@ -113,11 +115,12 @@ async function schemasCreatedSince(
   const { rows } = await client.query<{ name: string }>(
     `SELECT n.nspname AS name FROM pg_namespace n
       WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
-        AND NOT n.nspname = ANY($1::text[]) AND NOT n.nspname = ANY($2::text[])
+        AND (NOT n.nspname = ANY($1::text[]) OR ($3::text[] IS NOT NULL AND NOT n.nspname = ANY($3::text[])))
+        AND NOT n.nspname = ANY($2::text[]) AND n.nspname <> $4
         AND NOT EXISTS (SELECT 1 FROM pg_depend d
                          WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
       ORDER BY 1`,
-    [[...MANAGED_SCHEMAS], scope.wholeSchemas],
+    [[...MANAGED_SCHEMAS], scope.wholeSchemas, manifest.managed?.schemas ?? null, HISTORY_SCHEMA],
   );
   return rows.map((row) => row.name);
 }
@@ -163,6 +166,7 @@ export async function planRestore(
   const outside = await outsideDependents(client, manifest, targets, toc, {
     policyOnlyOids: policyOnly.present.map((t) => t.oid),
     triggersRecorded: managed !== undefined,
+    sameTarget: options.sameTarget,
   });
   const partial = await partialTableStatements(
     client,
