@@ -29,7 +29,7 @@ function planResult(overrides: Partial<PlanResult> = {}): PlanResult {
     hazards: [],
     lints: { introduced: [], resolved: [], existingCount: 0 },
     access: [],
-    shadow: { source: 'embedded', serverVersion: 150018, warnings: [] },
+    shadow: { source: 'embedded', serverVersion: 150018, warnings: [], standIns: [] },
     durationMs: 1,
     ...overrides,
   };

@@ -142,11 +142,12 @@ describe('plan', () => {
 
   it('names the missing extension and the fix when the shadow server lacks it', async () => {
     const p = await productionWith({
-      '2_vector': 'create extension if not exists vector with schema extensions;',
+      // postgis: neither in the embedded server's contrib nor among supagate's stand-ins.
+      '2_postgis': 'create extension if not exists postgis with schema extensions;',
     });
     const result = await plan(planConfig(p));
     expect(result.status).toBe('failed');
-    expect(result.failure?.hint).toContain('vector');
+    expect(result.failure?.hint).toContain('postgis');
     expect(result.failure?.hint).toContain('supabase/postgres');
     expect(result.failure?.kind).toBe('environment');
   });

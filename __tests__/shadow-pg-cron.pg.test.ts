@@ -84,14 +84,16 @@ describe('pg_cron on a shadow server whose cron.database_name is postgres', () =
     project = await createProject(migrations(CRON_MIGRATIONS));
     const result = await plan(project.config(db.url, { shadowUrl: cronServer.url }));
     expect(result.status).toBe('failed');
-    // pg_cron's own refusal, at the migration's line: a failure of the plan, not a crash. (Its
-    // kind is what shadow-run.ts makes of it: the hint for this refusal is written there.)
+    // pg_cron's own refusal, at the migration's line: a problem of the shadow server (exit 1),
+    // with the way out.
     expect(result.failure).toMatchObject({
       stage: 'migration',
       file: 'supabase/migrations/2_cron.sql',
       line: 1,
     });
-    expect(['migration', 'environment']).toContain(result.failure?.kind);
+    expect(result.failure?.kind).toBe('environment');
+    expect(result.failure?.hint).toContain('--shadow-disposable');
+    expect(result.failure?.hint).toContain('cron.database_name (postgres)');
     expect(result.failure?.message).toMatch(/can only create extension in database postgres/);
     expect(await databasesOf(cronServer)).toEqual([{ name: 'postgres', owner: 'supabase_admin' }]);
   });

@@ -168,7 +168,8 @@ describe('files that cannot run', () => {
 describe('exit codes', () => {
   it('plan exits 1 with a hint naming the fix when the shadow lacks an extension, 3 when a migration fails', async () => {
     const p = await projectWith({
-      '1_vector': 'create extension if not exists vector with schema extensions;',
+      // Neither in the embedded server's contrib nor among supagate's stand-ins.
+      '1_postgis': 'create extension if not exists postgis with schema extensions;',
     });
     const env = { SUPAGATE_DB_URL: db.url, SUPAGATE_SHADOW_URL: inject('shadowUrl') };
     const missing = await cli(['plan', '--json', '--project-dir', p.dir], env);
@@ -185,7 +186,7 @@ describe('exit codes', () => {
     expect(text.stdout).not.toContain('BLOCKING');
     expect(renderPlanMarkdown(result)).toContain('**Error**');
 
-    await p.write('supabase/migrations/1_vector.sql', 'select 1/0;');
+    await p.write('supabase/migrations/1_postgis.sql', 'select 1/0;');
     expect((await cli(['plan', '--project-dir', p.dir], env)).code).toBe(3);
   });
 });

@@ -1,6 +1,7 @@
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import type { ShadowDatabase } from '../db/shadow.js';
+import { standInsOffered } from '../db/stand-ins/index.js';
 import { SupagateError } from '../errors.js';
 import { assertRunnable } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
@@ -9,6 +10,7 @@ import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
+import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import {
   applyToShadow,
@@ -82,7 +84,7 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
       missingLocal: status.entries.filter((e) => e.state === 'missing-local').map((e) => e.version),
       problems: status.problems,
       diff: { changes: [] },
-      shadow: { source: 'none', serverVersion: 0, warnings: [] },
+      shadow: { source: 'none', serverVersion: 0, warnings: [], standIns: [] },
       durationMs: 0,
     };
     const finish = (partial: Partial<DriftResult>): DriftResult => {
@@ -127,7 +129,9 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
       if (failure) return finish({ shadow: info, failure });
       const replayed = await readShadowAfterMigrations(shadowConnection, scope);
       if ('failure' in replayed) return finish({ shadow: info, failure: replayed.failure });
-      const expected = replayed.model;
+      const offered = await standInsOffered(shadowConnection.client);
+      info.standIns = standInsUsed(replayed.model, offered);
+      const expected = withProductionStandIns(replayed.model, read.value, offered);
       const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
       if (unavailable.length > 0) {
         info.warnings.push(

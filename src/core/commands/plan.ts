@@ -3,6 +3,7 @@ import type { AcceptedHazard, SupagateConfig } from '../config.js';
 import { loadProjectConfig } from '../config-file.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import type { ShadowDatabase } from '../db/shadow.js';
+import { standInsOffered } from '../db/stand-ins/index.js';
 import { SupagateError } from '../errors.js';
 import { type TransactionMode, transactionModeOf } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
@@ -17,6 +18,7 @@ import { introducedLints, type LintFinding } from '../schema/lints.js';
 import type { SchemaModel } from '../schema/model.js';
 import { renameHints } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
+import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import { planGate } from './plan-gate.js';
 import {
@@ -25,6 +27,7 @@ import {
   prepareShadow,
   readShadowAfterMigrations,
   type ShadowFailure,
+  type ShadowInfo,
   serverMajorOf,
 } from './shadow-run.js';
 
@@ -65,11 +68,7 @@ export interface PlanResult {
   hazards: Hazard[];
   lints: { introduced: LintFinding[]; resolved: LintFinding[]; existingCount: number };
   access: TableAccess[];
-  shadow: {
-    source: ShadowDatabase['source'] | 'none';
-    serverVersion: number;
-    warnings: string[];
-  };
+  shadow: ShadowInfo;
   failure?: PlanFailure;
   durationMs: number;
 }
@@ -178,8 +177,12 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
 
     const shadowConnection = await connect(shadow.url, { applicationName: 'supagate plan (shadow)' });
     try {
+      const offered = await standInsOffered(shadowConnection.client);
       const before = withStats(await introspect(shadowConnection.client, scope), productionModel);
-      const drift = diffSchemas(productionModel, before).changes;
+      const drift = diffSchemas(
+        productionModel,
+        withProductionStandIns(before, productionModel, offered),
+      ).changes;
       if (drift.length > 0) {
         shadowInfo.warnings.push(
           `The shadow copy differs from production in ${drift.length} object(s) (${drift
@@ -212,6 +215,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
           result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure: read.failure }),
           before,
         };
+      shadowInfo.standIns = standInsUsed(read.model, offered);
       const after = withStats(read.model, productionModel);
       const hints = renameHints(status.pending.flatMap((migration) => migration.statements));
       const diff = diffSchemas(before, after, hints);
@@ -379,7 +383,7 @@ function emptyResult(
     hazards: [],
     lints: { introduced: [], resolved: [], existingCount: 0 },
     access: [],
-    shadow: { source: 'none', serverVersion: 0, warnings: [] },
+    shadow: { source: 'none', serverVersion: 0, warnings: [], standIns: [] },
     durationMs: Math.round(performance.now() - started),
   };
 }

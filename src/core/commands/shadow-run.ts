@@ -3,6 +3,7 @@ import { cloneSchema } from '../db/clone.js';
 import { type Connection, connect, pgErrorFields } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
 import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
+import { standInsOffered } from '../db/stand-ins/index.js';
 import { SupagateError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { applyMigration, MigrationFailedError, type MigrationFailure } from '../migrations/execute.js';
@@ -14,6 +15,8 @@ import {
   clusterStatementsOf,
   withoutStatements,
 } from '../shadow/cluster-statements.js';
+import { withoutStandInIndexParameters } from '../shadow/stand-in-indexes.js';
+import type { StandInUse } from '../shadow/stand-ins.js';
 
 /**
  * Running migrations somewhere other than production: a shadow database prepared from a
@@ -41,6 +44,8 @@ export interface ShadowInfo {
   source: ShadowDatabase['source'] | 'none';
   serverVersion: number;
   warnings: string[];
+  /** Stand-in extensions the migrations ran on (embedded shadow), with what they cannot predict. */
+  standIns: StandInUse[];
 }
 
 export interface PreparedShadow {
@@ -61,7 +66,7 @@ export async function prepareShadow(
   productionMajor: number,
   scope: 'full' | 'platform',
 ): Promise<PreparedShadow> {
-  const info: ShadowInfo = { source: 'none', serverVersion: 0, warnings: [] };
+  const info: ShadowInfo = { source: 'none', serverVersion: 0, warnings: [], standIns: [] };
   const [pgDump, pgRestore] = await Promise.all([
     findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
     findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: productionMajor }),
@@ -138,7 +143,14 @@ export async function applyToShadow(
   hint: (failure: MigrationFailure) => string,
 ): Promise<ShadowFailure | undefined> {
   await assertNotSuperuser(target.connection);
-  for (const migration of migrations) {
+  const offered = await standInsOffered(target.connection.client);
+  for (const original of migrations) {
+    const { migration, changed } = withoutStandInIndexParameters(original, offered);
+    for (const where of changed) {
+      target.info.warnings.push(
+        `built without its storage parameters on the stand-in for pgvector: ${where} (an hnsw or ivfflat index)`,
+      );
+    }
     const skipped = clusterStatementsOf(migration);
     await standIn(target, migration, skipped);
     try {
@@ -201,6 +213,10 @@ async function assertNotSuperuser(connection: Connection): Promise<void> {
 }
 
 function missingExtensionHint(failure: MigrationFailure): string | undefined {
+  const cron = /can only create extension in database (\S+)/.exec(failure.message);
+  if (cron) {
+    return `pg_cron can only be created in the database named by the shadow server's cron.database_name (${cron[1]}), and the shadow database has another name. If that server exists only for supagate, say so (--shadow-disposable; Action input shadow-disposable: true): supagate then plans in ${cron[1]}, dropping and re-creating it. Or plan without --shadow-url: the embedded shadow's pg_cron is a stand-in.`;
+  }
   const extension =
     /extension "([^"]+)" is not available|could not open extension control file ".*\/([^/]+)\.control"/.exec(
       failure.message,

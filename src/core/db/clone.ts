@@ -5,6 +5,7 @@ import { SupagateError } from '../errors.js';
 import { removeOnInterrupt } from '../interrupt.js';
 import { MANAGED_SCHEMAS, PLATFORM_EXTENSIONS, PLATFORM_PUBLICATIONS } from '../schema/model.js';
 import { quoteIdentifier } from '../sql/quote.js';
+import { vectorIndexesWithoutParameters } from './clone-stand-ins.js';
 import { type Client, connect, disconnect } from './connect.js';
 import { type FoundTool, firstLines, libpqEnvironment, runTool } from './pgtools.js';
 import { copySettings } from './settings.js';
@@ -14,7 +15,7 @@ import { copySettings } from './settings.js';
  * created only when missing), their settings that shape SQL (settings.ts, for the shadow
  * database only), then `pg_dump --schema-only` restored with pg_restore, leaving
  * out what the shadow server cannot have (extensions it lacks, event triggers), then the rows
- * of storage.buckets (migrations add buckets; the plan compares them).
+ * of storage.buckets and cron.job (migrations add buckets and jobs; the plan compares them).
  *
  * Objects of Supabase-managed schemas that fail to restore are warnings; a failure in a user
  * schema makes the clone fail, naming the object and, when an extension is missing, the fix.
@@ -23,7 +24,7 @@ import { copySettings } from './settings.js';
  * are replayed on to see what they produce (drift): the managed schemas without the policies
  * and triggers migrations put on their tables, `public`'s grants and every default
  * privilege in public or managed schemas, the extensions and publications every project
- * has. No bucket rows: migrations insert those.
+ * has. No bucket or job rows: migrations insert those.
  */
 export interface CloneResult {
   /** Roles created in the shadow server. */
@@ -68,8 +69,11 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
       );
     }
 
-    const available = await availableExtensions(target.client);
     const platformOnly = options.scope === 'platform';
+    const available = await availableExtensions(target.client);
+    const rebuilt = platformOnly
+      ? { skipped: new Set<string>(), statements: [] }
+      : await vectorIndexesWithoutParameters(source.client, target.client);
     const userTriggers = platformOnly ? await userTriggersOnManagedTables(source.client) : new Set<string>();
     const list = await runTool(options.pgRestore.path, ['--list', dumpFile], {});
     const missingExtensions: string[] = [];
@@ -77,6 +81,7 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
     for (const line of list.stdout.split('\n')) {
       const entry = parseTocLine(line);
       if (platformOnly && entry && !inPlatformScope(entry, userTriggers)) continue;
+      if (entry?.type === 'INDEX' && rebuilt.skipped.has(`${entry.schema} ${entry.name}`)) continue;
       if (entry?.type === 'EXTENSION' && !available.has(entry.name)) {
         missingExtensions.push(entry.name);
         continue;
@@ -103,6 +108,11 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
       targetEnv,
     );
     const failures = restoreFailures(restore.stderr);
+    for (const statement of rebuilt.statements) {
+      await target.client.query(statement).catch((error: Error) => {
+        failures.push({ object: statement, schema: '', error: error.message });
+      });
+    }
     const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
     if (fatal.length > 0) {
       const missing =
@@ -124,7 +134,7 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
         },
       );
     }
-    if (!platformOnly) await copyBuckets(source.client, target.client);
+    if (!platformOnly) await copyPlatformRows(source.client, target.client);
     return {
       createdRoles,
       missingExtensions,
@@ -314,18 +324,38 @@ async function copyRoles(source: Client, target: Client): Promise<string[]> {
   return created;
 }
 
-async function copyBuckets(source: Client, target: Client): Promise<void> {
-  const exists = async (client: Client) =>
-    (await client.query<{ ok: boolean }>(`SELECT to_regclass('storage.buckets') IS NOT NULL AS ok`)).rows[0]
-      ?.ok;
-  if (!(await exists(source)) || !(await exists(target))) return;
-  const { rows } = await source.query<{ rows: unknown }>(
-    `SELECT coalesce(json_agg(b), '[]') AS rows FROM storage.buckets b`,
-  );
-  await target.query(
-    `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
-    [JSON.stringify(rows[0]?.rows ?? [])],
-  );
+/**
+ * Rows of platform tables that migrations add to and the plan compares, which a schema-only
+ * copy leaves out: buckets, and pg_cron's jobs (then the job id sequence moves past them).
+ */
+async function copyPlatformRows(source: Client, target: Client): Promise<void> {
+  const exists = async (client: Client, table: string) =>
+    (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0]?.ok;
+  const rowsOf = async (table: string) =>
+    JSON.stringify(
+      (await source.query<{ rows: unknown }>(`SELECT coalesce(json_agg(t), '[]') AS rows FROM ${table} t`))
+        .rows[0]?.rows ?? [],
+    );
+  if ((await exists(source, 'storage.buckets')) && (await exists(target, 'storage.buckets'))) {
+    await target.query(
+      `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
+      [await rowsOf('storage.buckets')],
+    );
+  }
+  if ((await exists(source, 'cron.job')) && (await exists(target, 'cron.job'))) {
+    // Named columns: pg_cron before 1.3 has no jobname or active. Jobs of production's own
+    // database become jobs of the shadow's.
+    const { rows } = await source.query<{ name: string }>('SELECT current_database() AS name');
+    await target.query(
+      `INSERT INTO cron.job (jobid, schedule, command, nodename, nodeport, database, username, active, jobname)
+       SELECT jobid, schedule, command, coalesce(nodename, 'localhost'), coalesce(nodeport, 5432),
+              CASE WHEN database IS NULL OR database = $2 THEN current_database() ELSE database END,
+              coalesce(username, 'postgres'), coalesce(active, true), jobname
+         FROM json_populate_recordset(NULL::cron.job, $1)`,
+      [await rowsOf('cron.job'), rows[0]?.name],
+    );
+    await target.query(`SELECT setval('cron.jobid_seq', greatest((SELECT max(jobid) FROM cron.job), 1))`);
+  }
 }
 
 function unquote(name: string): string {

@@ -6,6 +6,7 @@ import type { ShadowFailure } from '../commands/shadow-run.js';
 import type { ObjectChange } from '../schema/changes.js';
 import type { Hazard } from '../schema/hazards.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
+import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { plural, shortValue } from './describe.js';
 import { code, codeBlock, inline, safeUrl } from './escape.js';
 import { renderApply } from './text.js';
@@ -166,6 +167,7 @@ export function renderDriftMarkdown(result: DriftResult, options: MarkdownOption
       parts.push(
         changesSection(result.diff.changes, budget, 'Differences, from the migrations to production'),
       );
+    if (result.shadow.standIns.length > 0) parts.push(standInNote(result.shadow.standIns));
     if (result.shadow.warnings.length > 0) parts.push(shadowNotes(result.shadow.warnings));
     return `${parts.join('\n\n')}\n`;
   }, options);
@@ -201,6 +203,7 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
   if (result.access.length > 0) parts.push(accessSection(result.access, budget));
   if (result.diff.changes.length > 0)
     parts.push(changesSection(result.diff.changes, budget, 'Schema changes'));
+  if (result.shadow.standIns.length > 0) parts.push(standInNote(result.shadow.standIns));
   if (result.shadow.warnings.length > 0) parts.push(shadowNotes(result.shadow.warnings));
   return `${parts.join('\n\n')}\n`;
 }
@@ -328,6 +331,13 @@ function accessSection(access: TableAccess[], budget: Budget): string {
 }
 
 const ACTION_ICON = { added: '➕', removed: '➖', changed: '✏️', renamed: '🔀' } as const;
+
+function standInNote(standIns: StandInUse[]): string {
+  const names = standIns.map((s) => code(s.name)).join(', ');
+  return `> [!NOTE]\n> The embedded shadow server has no ${names}: supagate's stand-ins took their place, so this plan cannot predict\n${standIns
+    .map((s) => `> - for ${code(s.name)}: ${inline(s.cannotPredict)}`)
+    .join('\n')}\n>\n> ${inline(STAND_IN_ADVICE.replace(/^to/, 'To'))}.`;
+}
 
 function shadowNotes(warnings: string[]): string {
   return `<details><summary>Shadow database notes (${warnings.length})</summary>\n\n${warnings

@@ -14,6 +14,7 @@ import type { Problem } from '../migrations/pending.js';
 import type { ObjectChange } from '../schema/changes.js';
 import type { LintFinding } from '../schema/lints.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
+import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { plural, shortValue } from './describe.js';
 import { restoreLines } from './restore-text.js';
 
@@ -296,6 +297,13 @@ function section(title: string, lines: string[]): string[] {
     : ['', `${title}:`, ...lines.map((line) => (line.startsWith('    ') ? line : `  ${line}`))];
 }
 
+function standInSection(standIns: StandInUse[]): string[] {
+  return section(
+    `Ran on stand-ins (${STAND_IN_ADVICE})`,
+    standIns.map((s) => `${s.name}: cannot predict ${s.cannotPredict}`),
+  );
+}
+
 function planText(result: PlanResult): string {
   const lines = [`Target: ${result.target}`, `Plan: ${result.planHash}`];
   if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
@@ -327,6 +335,7 @@ function planText(result: PlanResult): string {
     ...section(`Schema changes (${result.diff.changes.length})`, changeLines(result.diff.changes, true)),
   );
   lines.push(...renderProblems(result.problems));
+  lines.push(...standInSection(result.shadow.standIns));
   lines.push(...section('Shadow notes', result.shadow.warnings));
   lines.push(
     '',
@@ -376,6 +385,7 @@ function driftText(result: DriftResult): string {
       changeLines(result.diff.changes, true),
     ),
   );
+  lines.push(...standInSection(result.shadow.standIns));
   lines.push(...section('Shadow notes', result.shadow.warnings));
   return lines.join('\n');
 }

@@ -103,7 +103,12 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
       ['defaultPrivileges', sql.defaultPrivileges()],
       ['publications', sql.publications()],
     ];
-    if (meta.cron) objects.push(['cronJobs', 'SELECT to_jsonb(j) AS job FROM cron.job j']);
+    // A job of this database has no database name in the model: the shadow's database has another name.
+    if (meta.cron)
+      objects.push([
+        'cronJobs',
+        `SELECT to_jsonb(j) || jsonb_build_object('database', NULLIF(j.database, current_database())) AS job FROM cron.job j`,
+      ]);
     if (meta.buckets) objects.push(['buckets', 'SELECT to_jsonb(b) AS bucket FROM storage.buckets b']);
     const second = await multi(
       client,

@@ -1,3 +1,4 @@
+import type { Client } from '../connect.js';
 import type { ExtensionFile } from '../embedded-installation.js';
 import { http } from './http.js';
 import { pgCron } from './pg-cron.js';
@@ -5,12 +6,12 @@ import { pgGraphql } from './pg-graphql.js';
 import { pgNet } from './pg-net.js';
 import { pgjwt } from './pgjwt.js';
 import { pgsodium } from './pgsodium.js';
-import { extensionFiles, type StandIn } from './stand-in.js';
+import { extensionFiles, STAND_IN_MARK, type StandIn } from './stand-in.js';
 import { vault } from './vault.js';
 import { vector } from './vector.js';
 import { wrappers } from './wrappers.js';
 
-export { STAND_IN_MARK, type StandIn } from './stand-in.js';
+export { STAND_IN_MARK, type StandIn };
 
 /** The platform extensions the embedded server stands in for (see stand-in.ts). */
 export const STAND_INS: readonly StandIn[] = [
@@ -31,4 +32,16 @@ export function standInFiles(): ExtensionFile[] {
 
 export function standInNamed(name: string): StandIn | undefined {
   return STAND_INS.find((standIn) => standIn.name === name);
+}
+
+/**
+ * Extensions a server offers as stand-ins, told by the control file's comment. A migration
+ * cannot change that comment (COMMENT ON EXTENSION writes elsewhere).
+ */
+export async function standInsOffered(client: Client): Promise<Set<string>> {
+  const { rows } = await client.query<{ name: string }>(
+    'SELECT name FROM pg_available_extensions WHERE starts_with(comment, $1)',
+    [STAND_IN_MARK],
+  );
+  return new Set(rows.map((row) => row.name));
 }

@@ -9,6 +9,9 @@ import type { StandIn } from './stand-in.js';
  */
 const TYPES = ['vector', 'halfvec', 'sparsevec'] as const;
 
+/** pgvector's index methods: the stand-in's take no storage parameters (shadow/stand-in-indexes.ts). */
+export const VECTOR_INDEX_METHODS = ['hnsw', 'ivfflat'] as const;
+
 const DISTANCES = [
   { fn: 'l2_distance', op: '<->', ops: 'l2' },
   { fn: 'inner_product', op: '<#>', ops: 'ip' },
@@ -63,7 +66,7 @@ function typeScript(type: string): string {
     ),
     `CREATE CAST (${t} AS pg_catalog.float4[]) WITH FUNCTION @extschema@.${type}_to_float4(${t}, pg_catalog.int4, pg_catalog.bool) AS IMPLICIT;`,
     // Operator classes of the index methods: a hash of the value underneath.
-    ...['hnsw', 'ivfflat'].flatMap((method) =>
+    ...VECTOR_INDEX_METHODS.flatMap((method) =>
       DISTANCES.filter(({ ops }) => method === 'hnsw' || ops !== 'l1').map(
         ({ ops }) =>
           `CREATE OPERATOR CLASS @extschema@.${type}_${ops}_ops FOR TYPE ${t} USING ${method} AS OPERATOR 1 @extschema@.= (${t}, ${t}), FUNCTION 1 @extschema@.${type}_hash(${t});`,
@@ -77,11 +80,12 @@ export const vector: StandIn = {
   name: 'vector',
   version: '0.8.0',
   cannotPredict:
-    'how long an hnsw or ivfflat index takes to build and how much memory it needs; dimension checks on values; storage parameters of vector indexes (WITH (m, ef_construction, lists) are not accepted)',
+    'how long an hnsw or ivfflat index takes to build and how much memory it needs; dimension checks on values; the storage parameters of vector indexes (m, ef_construction, lists: the shadow builds them without)',
   script: [
     // The index methods first: a hash index underneath, so index builds work on any row.
-    'CREATE ACCESS METHOD hnsw TYPE INDEX HANDLER pg_catalog.hashhandler;',
-    'CREATE ACCESS METHOD ivfflat TYPE INDEX HANDLER pg_catalog.hashhandler;',
+    ...VECTOR_INDEX_METHODS.map(
+      (method) => `CREATE ACCESS METHOD ${method} TYPE INDEX HANDLER pg_catalog.hashhandler;`,
+    ),
     ...TYPES.map(typeScript),
     "CREATE FUNCTION @extschema@.vector_dims(@extschema@.vector) RETURNS pg_catalog.int4 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT pg_catalog.cardinality(CAST(pg_catalog.translate(CAST($1 AS pg_catalog.text), '[]', '{}') AS pg_catalog.float4[])) $$;",
     'CREATE FUNCTION @extschema@.vector_norm(@extschema@.vector) RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT 0::pg_catalog.float8 $$;',
