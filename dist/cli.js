@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-NM4ZLVTO.js";
+} from "./chunk-VGURYZFU.js";
 import {
   __commonJS,
   __require,
@@ -4263,15 +4263,18 @@ function withCommonOptions(command) {
     "this app's schemas, comma-separated, for a database several apps share (default: every schema Supabase does not manage)"
   ).option("--json", "print the result as JSON");
 }
+var SHADOW_DISPOSABLE_FLAG = "--shadow-disposable";
+var SHADOW_DISPOSABLE_HELP = "the --shadow-url server exists only for supagate, one run at a time: it may drop and recreate its pg_cron database (cron.database_name) to plan in it (default: $SUPAGATE_SHADOW_DISPOSABLE)";
 function withShadowOptions(command) {
   return withCommonOptions(command).option(
     "--shadow-url <url>",
     "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
-  ).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use");
+  ).option(SHADOW_DISPOSABLE_FLAG, SHADOW_DISPOSABLE_HELP).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use");
 }
 function shadowSettings(flags, io) {
   return {
     shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+    shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
     detectLocalSupabase: flags.detectLocalSupabase,
     pgDumpPath: flags.pgDump,
     pgRestorePath: flags.pgRestore
@@ -4389,7 +4392,7 @@ async function runCli(argv, io) {
   ).option(
     "--shadow-url <url>",
     "server for the shadow database of the prediction (default: $SUPAGATE_SHADOW_URL, \u2026)"
-  ).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").addHelpText(
+  ).option(SHADOW_DISPOSABLE_FLAG, SHADOW_DISPOSABLE_HELP).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").addHelpText(
     "after",
     "\nThe backup is encrypted (AES-256-GCM) when $SUPAGATE_BACKUP_KEY is set: 64 hex characters, base64 of 32 bytes, or a passphrase."
   ).action(
@@ -4417,6 +4420,7 @@ async function runCli(argv, io) {
               verify: flags.verify,
               onVerifyFailure: flags.onVerifyFailure,
               shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
+              shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
               detectLocalSupabase: flags.detectLocalSupabase
             },
             io

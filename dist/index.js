@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-NM4ZLVTO.js";
+} from "./chunk-VGURYZFU.js";
 import {
   HttpClient,
   getInput,
@@ -1131,6 +1131,7 @@ function configFromInputs(options = {}) {
     verify: getInput("verify"),
     onVerifyFailure: getInput("on-verify-failure"),
     shadowUrl: getInput("shadow-url"),
+    shadowDisposable: getInput("shadow-disposable"),
     backup: getInput("backup"),
     backupStore: getInput("backup-store"),
     backupScope: getInput("backup-scope"),

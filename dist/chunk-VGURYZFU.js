@@ -3977,10 +3977,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep5, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep5?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -3994,7 +3994,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep4) {
+          if (!keyProps.anchor && !keyProps.tag && !sep5) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -4018,7 +4018,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -4034,7 +4034,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -4125,7 +4125,7 @@ var require_resolve_end = __commonJS({
       let comment2 = "";
       if (end) {
         let hasSpace = false;
-        let sep4 = "";
+        let sep5 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4139,13 +4139,13 @@ var require_resolve_end = __commonJS({
               if (!comment2)
                 comment2 = cb;
               else
-                comment2 += sep4 + cb;
-              sep4 = "";
+                comment2 += sep5 + cb;
+              sep5 = "";
               break;
             }
             case "newline":
               if (comment2)
-                sep4 += source;
+                sep5 += source;
               hasSpace = true;
               break;
             default:
@@ -4188,18 +4188,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep5, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep5?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep4 && !value) {
+          if (!props.anchor && !props.tag && !sep5 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4253,8 +4253,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep4 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
+        if (!isMap && !sep5 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -4266,7 +4266,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -4277,8 +4277,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap && !props.found && ctx.options.strict) {
-              if (sep4)
-                for (const st of sep4) {
+              if (sep5)
+                for (const st of sep5) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -4295,7 +4295,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -4475,7 +4475,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep4 = "";
+      let sep5 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -4492,24 +4492,24 @@ var require_resolve_block_scalar = __commonJS({
           indent2 = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep4 + indent2.slice(trimIndent) + content;
-          sep4 = "\n";
+          value += sep5 + indent2.slice(trimIndent) + content;
+          sep5 = "\n";
         } else if (indent2.length > trimIndent || content[0] === "	") {
-          if (sep4 === " ")
-            sep4 = "\n";
-          else if (!prevMoreIndented && sep4 === "\n")
-            sep4 = "\n\n";
-          value += sep4 + indent2.slice(trimIndent) + content;
-          sep4 = "\n";
+          if (sep5 === " ")
+            sep5 = "\n";
+          else if (!prevMoreIndented && sep5 === "\n")
+            sep5 = "\n\n";
+          value += sep5 + indent2.slice(trimIndent) + content;
+          sep5 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep4 === "\n")
+          if (sep5 === "\n")
             value += "\n";
           else
-            sep4 = "\n";
+            sep5 = "\n";
         } else {
-          value += sep4 + content;
-          sep4 = " ";
+          value += sep5 + content;
+          sep5 = " ";
           prevMoreIndented = false;
         }
       }
@@ -4692,25 +4692,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep4 = " ";
+      let sep5 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep4 === "\n")
-            res += sep4;
+          if (sep5 === "\n")
+            res += sep5;
           else
-            sep4 = "\n";
+            sep5 = "\n";
         } else {
-          res += sep4 + lm;
-          sep4 = " ";
+          res += sep5 + lm;
+          sep5 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep4 + (match?.[1] ?? "");
+      return res + sep5 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -5520,14 +5520,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep4, value }) {
+    function stringifyItem({ start, key, sep: sep5, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep4)
-        for (const st of sep4)
+      if (sep5)
+        for (const st of sep5)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -6694,18 +6694,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep4;
+          let sep5;
           if (scalar.end) {
-            sep4 = scalar.end;
-            sep4.push(this.sourceToken);
+            sep5 = scalar.end;
+            sep5.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep4 = [this.sourceToken];
+            sep5 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep4 }]
+            items: [{ start, key: scalar, sep: sep5 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -6858,15 +6858,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep4 = it.sep;
-                  sep4.push(this.sourceToken);
+                  const sep5 = it.sep;
+                  sep5.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep4 }]
+                    items: [{ start: start2, key, sep: sep5 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -7060,13 +7060,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep4 = fc.end.splice(1, fc.end.length);
-            sep4.push(this.sourceToken);
+            const sep5 = fc.end.splice(1, fc.end.length);
+            sep5.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep4 }]
+              items: [{ start, key: fc, sep: sep5 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -10965,8 +10965,8 @@ var require_lib = __commonJS({
     var helper = require_helper();
     module.exports = function(connInfo, cb) {
       var file = helper.getFileName();
-      fs.stat(file, function(err, stat2) {
-        if (err || !helper.usePgPass(stat2, file)) {
+      fs.stat(file, function(err, stat3) {
+        if (err || !helper.usePgPass(stat3, file)) {
           return cb(void 0);
         }
         var st = fs.createReadStream(file);
@@ -11700,7 +11700,7 @@ var require_pg_pool = __commonJS({
     function throwOnDoubleRelease() {
       throw new Error("Release called on client which has already been released to the pool.");
     }
-    function promisify2(Promise2, callback) {
+    function promisify3(Promise2, callback) {
       if (callback) {
         return { callback, result: void 0 };
       }
@@ -11838,7 +11838,7 @@ var require_pg_pool = __commonJS({
           const err = new Error("Cannot use a pool after calling end on the pool");
           return cb ? cb(err) : this.Promise.reject(err);
         }
-        const response = promisify2(this.Promise, cb);
+        const response = promisify3(this.Promise, cb);
         const result2 = response.result;
         if (this._isFull() || this._idle.length) {
           if (this._idle.length) {
@@ -12023,7 +12023,7 @@ var require_pg_pool = __commonJS({
       }
       query(text, values, cb) {
         if (typeof text === "function") {
-          const response2 = promisify2(this.Promise, text);
+          const response2 = promisify3(this.Promise, text);
           setImmediate(function() {
             return response2.callback(new Error("Passing a function as the first parameter to pool.query is not supported"));
           });
@@ -12033,7 +12033,7 @@ var require_pg_pool = __commonJS({
           cb = values;
           values = void 0;
         }
-        const response = promisify2(this.Promise, cb);
+        const response = promisify3(this.Promise, cb);
         cb = response.callback;
         this.connect((err, client) => {
           if (err) {
@@ -12078,7 +12078,7 @@ var require_pg_pool = __commonJS({
           return cb ? cb(err) : this.Promise.reject(err);
         }
         this.ending = true;
-        const promised = promisify2(this.Promise, cb);
+        const promised = promisify3(this.Promise, cb);
         this._endCallback = promised.callback;
         this._pulseQueue();
         return promised.result;
@@ -13769,11 +13769,11 @@ var require_libpg_query = __commonJS({
                 if (!current.node_ops.readlink) {
                   throw new FS.ErrnoError(52);
                 }
-                var link = current.node_ops.readlink(current);
-                if (!PATH.isAbs(link)) {
-                  link = PATH.dirname(current_path) + "/" + link;
+                var link2 = current.node_ops.readlink(current);
+                if (!PATH.isAbs(link2)) {
+                  link2 = PATH.dirname(current_path) + "/" + link2;
                 }
-                path = link + "/" + parts.slice(i + 1).join("/");
+                path = link2 + "/" + parts.slice(i + 1).join("/");
                 continue linkloop;
               }
             }
@@ -14176,12 +14176,12 @@ var require_libpg_query = __commonJS({
             throw new FS.ErrnoError(75);
           }
           var old_node = FS.lookupNode(old_dir, old_name);
-          var relative4 = PATH_FS.relative(old_path, new_dirname);
-          if (relative4.charAt(0) !== ".") {
+          var relative5 = PATH_FS.relative(old_path, new_dirname);
+          if (relative5.charAt(0) !== ".") {
             throw new FS.ErrnoError(28);
           }
-          relative4 = PATH_FS.relative(new_path, old_dirname);
-          if (relative4.charAt(0) !== ".") {
+          relative5 = PATH_FS.relative(new_path, old_dirname);
+          if (relative5.charAt(0) !== ".") {
             throw new FS.ErrnoError(55);
           }
           var new_node;
@@ -14242,8 +14242,8 @@ var require_libpg_query = __commonJS({
         }, readdir(path) {
           var lookup = FS.lookupPath(path, { follow: true });
           var node = lookup.node;
-          var readdir5 = FS.checkOpExists(node.node_ops.readdir, 54);
-          return readdir5(node);
+          var readdir6 = FS.checkOpExists(node.node_ops.readdir, 54);
+          return readdir6(node);
         }, unlink(path) {
           var lookup = FS.lookupPath(path, { parent: true });
           var parent = lookup.node;
@@ -14266,14 +14266,14 @@ var require_libpg_query = __commonJS({
           FS.destroyNode(node);
         }, readlink(path) {
           var lookup = FS.lookupPath(path);
-          var link = lookup.node;
-          if (!link) {
+          var link2 = lookup.node;
+          if (!link2) {
             throw new FS.ErrnoError(44);
           }
-          if (!link.node_ops.readlink) {
+          if (!link2.node_ops.readlink) {
             throw new FS.ErrnoError(28);
           }
-          return link.node_ops.readlink(link);
+          return link2.node_ops.readlink(link2);
         }, stat(path, dontFollow) {
           var lookup = FS.lookupPath(path, { follow: !dontFollow });
           var node = lookup.node;
@@ -14529,8 +14529,8 @@ var require_libpg_query = __commonJS({
             abort(`Invalid encoding type "${opts.encoding}"`);
           }
           var stream = FS.open(path, opts.flags);
-          var stat2 = FS.stat(path);
-          var length = stat2.size;
+          var stat3 = FS.stat(path);
+          var length = stat3.size;
           var buf = new Uint8Array(length);
           FS.read(stream, buf, 0, length, 0);
           if (opts.encoding === "utf8") {
@@ -14909,26 +14909,26 @@ var require_libpg_query = __commonJS({
             return dir;
           }
           return dir + "/" + path;
-        }, writeStat(buf, stat2) {
-          HEAPU32[buf >> 2] = stat2.dev;
-          HEAPU32[buf + 4 >> 2] = stat2.mode;
-          HEAPU32[buf + 8 >> 2] = stat2.nlink;
-          HEAPU32[buf + 12 >> 2] = stat2.uid;
-          HEAPU32[buf + 16 >> 2] = stat2.gid;
-          HEAPU32[buf + 20 >> 2] = stat2.rdev;
-          HEAP64[buf + 24 >> 3] = BigInt(stat2.size);
+        }, writeStat(buf, stat3) {
+          HEAPU32[buf >> 2] = stat3.dev;
+          HEAPU32[buf + 4 >> 2] = stat3.mode;
+          HEAPU32[buf + 8 >> 2] = stat3.nlink;
+          HEAPU32[buf + 12 >> 2] = stat3.uid;
+          HEAPU32[buf + 16 >> 2] = stat3.gid;
+          HEAPU32[buf + 20 >> 2] = stat3.rdev;
+          HEAP64[buf + 24 >> 3] = BigInt(stat3.size);
           HEAP32[buf + 32 >> 2] = 4096;
-          HEAP32[buf + 36 >> 2] = stat2.blocks;
-          var atime = stat2.atime.getTime();
-          var mtime = stat2.mtime.getTime();
-          var ctime = stat2.ctime.getTime();
+          HEAP32[buf + 36 >> 2] = stat3.blocks;
+          var atime = stat3.atime.getTime();
+          var mtime = stat3.mtime.getTime();
+          var ctime = stat3.ctime.getTime();
           HEAP64[buf + 40 >> 3] = BigInt(Math.floor(atime / 1e3));
           HEAPU32[buf + 48 >> 2] = atime % 1e3 * 1e3 * 1e3;
           HEAP64[buf + 56 >> 3] = BigInt(Math.floor(mtime / 1e3));
           HEAPU32[buf + 64 >> 2] = mtime % 1e3 * 1e3 * 1e3;
           HEAP64[buf + 72 >> 3] = BigInt(Math.floor(ctime / 1e3));
           HEAPU32[buf + 80 >> 2] = ctime % 1e3 * 1e3 * 1e3;
-          HEAP64[buf + 88 >> 3] = BigInt(stat2.ino);
+          HEAP64[buf + 88 >> 3] = BigInt(stat3.ino);
           return 0;
         }, writeStatFs(buf, stats) {
           HEAPU32[buf + 4 >> 2] = stats.bsize;
@@ -15131,7 +15131,7 @@ var require_libpg_query = __commonJS({
             _setThrew(1, 0);
           }
         }
-        async function run2() {
+        async function run3() {
           preRun();
           if (runDependencies) {
             await resolveRunDependencies();
@@ -15149,7 +15149,7 @@ var require_libpg_query = __commonJS({
         }
         var wasmExports;
         wasmExports = await createWasm();
-        await run2();
+        await run3();
         ;
         return Module;
       };
@@ -20201,8 +20201,8 @@ var require_RealtimeChannel = __commonJS({
       }
       /** @internal */
       _notThisChannelEvent(event, ref) {
-        const { close, error, leave, join: join12 } = constants_1.CHANNEL_EVENTS;
-        const events = [close, error, leave, join12];
+        const { close, error, leave, join: join13 } = constants_1.CHANNEL_EVENTS;
+        const events = [close, error, leave, join13];
         return ref && events.includes(event) && ref !== this.joinPush.ref;
       }
       /** @internal */
@@ -22971,9 +22971,9 @@ var require_GoTrueAdminApi = __commonJS({
           const total = (_e = response.headers.get("x-total-count")) !== null && _e !== void 0 ? _e : 0;
           const links = (_g = (_f = response.headers.get("link")) === null || _f === void 0 ? void 0 : _f.split(",")) !== null && _g !== void 0 ? _g : [];
           if (links.length > 0) {
-            links.forEach((link) => {
-              const page = parseInt(link.split(";")[0].split("=")[1].substring(0, 1));
-              const rel = JSON.parse(link.split(";")[1].split("=")[1]);
+            links.forEach((link2) => {
+              const page = parseInt(link2.split(";")[0].split("=")[1].substring(0, 1));
+              const rel = JSON.parse(link2.split(";")[1].split("=")[1]);
               pagination[`${rel}Page`] = page;
             });
             pagination.total = parseInt(total);
@@ -23327,9 +23327,9 @@ var require_GoTrueAdminApi = __commonJS({
           const total = (_e = response.headers.get("x-total-count")) !== null && _e !== void 0 ? _e : 0;
           const links = (_g = (_f = response.headers.get("link")) === null || _f === void 0 ? void 0 : _f.split(",")) !== null && _g !== void 0 ? _g : [];
           if (links.length > 0) {
-            links.forEach((link) => {
-              const page = parseInt(link.split(";")[0].split("=")[1].substring(0, 1));
-              const rel = JSON.parse(link.split(";")[1].split("=")[1]);
+            links.forEach((link2) => {
+              const page = parseInt(link2.split(";")[0].split("=")[1].substring(0, 1));
+              const rel = JSON.parse(link2.split(";")[1].split("=")[1]);
               pagination[`${rel}Page`] = page;
             });
             pagination.total = parseInt(total);
@@ -28984,7 +28984,7 @@ var require_GoTrueClient = __commonJS({
         }
       }
       async _verify(params) {
-        const run2 = async () => {
+        const run3 = async () => {
           try {
             return await this._useSession(async (result2) => {
               var _a;
@@ -29015,12 +29015,12 @@ var require_GoTrueClient = __commonJS({
           }
         };
         if (this.lock != null) {
-          return this._acquireLock(this.lockAcquireTimeout, run2);
+          return this._acquireLock(this.lockAcquireTimeout, run3);
         }
-        return run2();
+        return run3();
       }
       async _challenge(params) {
-        const run2 = async () => {
+        const run3 = async () => {
           try {
             return await this._useSession(async (result2) => {
               var _a;
@@ -29061,9 +29061,9 @@ var require_GoTrueClient = __commonJS({
           }
         };
         if (this.lock != null) {
-          return this._acquireLock(this.lockAcquireTimeout, run2);
+          return this._acquireLock(this.lockAcquireTimeout, run3);
         }
-        return run2();
+        return run3();
       }
       /**
        * {@see GoTrueMFAApi#challengeAndVerify}
@@ -33022,6 +33022,676 @@ function closest(key, keys) {
   return best;
 }
 
+// src/core/db/stand-ins/http.ts
+var OP = (op) => `OPERATOR(pg_catalog.${op})`;
+var V = "pg_catalog.varchar";
+function request(name, method, args, uri, content = "NULL", type = "NULL") {
+  return `CREATE FUNCTION @extschema@.${name}(${args}) RETURNS @extschema@.http_response LANGUAGE sql AS $$
+  SELECT @extschema@.http(CAST(ROW('${method}', ${uri}, NULL, ${type}, ${content}) AS @extschema@.http_request))
+$$;`;
+}
+var http = {
+  name: "http",
+  version: "1.6",
+  cannotPredict: "the responses of HTTP requests (none is made; each returns a NULL status)",
+  script: `
+CREATE DOMAIN @extschema@.http_method AS pg_catalog.text;
+CREATE TYPE @extschema@.http_header AS (field ${V}, value ${V});
+CREATE TYPE @extschema@.http_request AS (
+  method @extschema@.http_method,
+  uri ${V},
+  headers @extschema@.http_header[],
+  content_type ${V},
+  content ${V}
+);
+CREATE TYPE @extschema@.http_response AS (
+  status pg_catalog.int4,
+  content_type ${V},
+  headers @extschema@.http_header[],
+  content ${V}
+);
+
+CREATE FUNCTION @extschema@.http_header(field ${V}, value ${V}) RETURNS @extschema@.http_header
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CAST(ROW($1, $2) AS @extschema@.http_header)
+$$;
+
+-- Percent-encoding as curl does it: every byte of the UTF-8 text but A-Z a-z 0-9 - . _ ~
+CREATE FUNCTION @extschema@.urlencode(string ${V}) RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT COALESCE(pg_catalog.string_agg(
+           CASE WHEN pg_catalog.chr(b) ${OP("~")} '^[A-Za-z0-9._~-]$' THEN pg_catalog.chr(b)
+                ELSE '%' ${OP("||")} pg_catalog.upper(pg_catalog.lpad(pg_catalog.to_hex(b), 2, '0')) END,
+           '' ORDER BY i), '')
+    FROM (SELECT i, pg_catalog.get_byte(s, i) AS b
+            FROM (SELECT pg_catalog.convert_to($1, 'UTF8') AS s) t,
+                 pg_catalog.generate_series(0, pg_catalog.length(s) ${OP("-")} 1) AS i) bytes
+$$;
+CREATE FUNCTION @extschema@.urlencode(data pg_catalog.jsonb) RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT COALESCE(pg_catalog.string_agg(
+           @extschema@.urlencode(CAST(e.key AS ${V})) ${OP("||")} '=' ${OP("||")} @extschema@.urlencode(CAST(COALESCE(e.value, '') AS ${V})),
+           '&'), '')
+    FROM pg_catalog.jsonb_each_text($1) AS e
+$$;
+
+CREATE FUNCTION @extschema@.http(request @extschema@.http_request) RETURNS @extschema@.http_response
+LANGUAGE sql AS $$
+  SELECT CAST(ROW(NULL, NULL, NULL, NULL) AS @extschema@.http_response)
+$$;
+${request("http_get", "GET", `uri ${V}`, "$1")}
+${request("http_get", "GET", `uri ${V}, data pg_catalog.jsonb`, `$1 ${OP("||")} '?' ${OP("||")} @extschema@.urlencode($2)`)}
+${request("http_post", "POST", `uri ${V}, content ${V}, content_type ${V}`, "$1", "$2", "$3")}
+${request("http_post", "POST", `uri ${V}, data pg_catalog.jsonb`, "$1", "@extschema@.urlencode($2)", "'application/x-www-form-urlencoded'")}
+${request("http_put", "PUT", `uri ${V}, content ${V}, content_type ${V}`, "$1", "$2", "$3")}
+${request("http_patch", "PATCH", `uri ${V}, content ${V}, content_type ${V}`, "$1", "$2", "$3")}
+${request("http_delete", "DELETE", `uri ${V}`, "$1")}
+${request("http_delete", "DELETE", `uri ${V}, content ${V}, content_type ${V}`, "$1", "$2", "$3")}
+${request("http_head", "HEAD", `uri ${V}`, "$1")}
+
+-- Curl options: accepted and forgotten (no request is made with them).
+CREATE FUNCTION @extschema@.http_set_curlopt(curlopt ${V}, value ${V}) RETURNS pg_catalog.bool LANGUAGE sql AS $$
+  SELECT true
+$$;
+CREATE FUNCTION @extschema@.http_reset_curlopt() RETURNS pg_catalog.bool LANGUAGE sql AS $$
+  SELECT true
+$$;
+CREATE FUNCTION @extschema@.http_list_curlopt() RETURNS TABLE(curlopt pg_catalog.text, value pg_catalog.text)
+LANGUAGE sql AS $$
+  SELECT NULL::pg_catalog.text, NULL::pg_catalog.text WHERE false
+$$;
+`
+};
+
+// src/core/db/stand-ins/pg-cron.ts
+var pgCron = {
+  name: "pg_cron",
+  version: "1.6",
+  schema: "pg_catalog",
+  cannotPredict: "whether a job\u2019s command succeeds when it runs, and how long it takes (no job runs)",
+  script: `
+CREATE SCHEMA cron;
+CREATE SEQUENCE cron.jobid_seq;
+CREATE TABLE cron.job (
+  jobid pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('cron.jobid_seq'),
+  schedule pg_catalog.text NOT NULL,
+  command pg_catalog.text NOT NULL,
+  nodename pg_catalog.text NOT NULL DEFAULT 'localhost',
+  nodeport pg_catalog.int4 NOT NULL DEFAULT 5432,
+  database pg_catalog.text NOT NULL DEFAULT pg_catalog.current_database(),
+  username pg_catalog.text NOT NULL DEFAULT CURRENT_USER,
+  active pg_catalog.bool NOT NULL DEFAULT true,
+  jobname pg_catalog.text,
+  CONSTRAINT jobname_username_uniq UNIQUE (jobname, username)
+);
+ALTER SEQUENCE cron.jobid_seq OWNED BY cron.job.jobid;
+CREATE SEQUENCE cron.runid_seq;
+CREATE TABLE cron.job_run_details (
+  jobid pg_catalog.int8,
+  runid pg_catalog.int8 PRIMARY KEY DEFAULT pg_catalog.nextval('cron.runid_seq'),
+  job_pid pg_catalog.int4,
+  database pg_catalog.text,
+  username pg_catalog.text,
+  command pg_catalog.text,
+  status pg_catalog.text,
+  return_message pg_catalog.text,
+  start_time pg_catalog.timestamptz,
+  end_time pg_catalog.timestamptz
+);
+ALTER SEQUENCE cron.runid_seq OWNED BY cron.job_run_details.runid;
+SELECT pg_catalog.pg_extension_config_dump('cron.job', '');
+SELECT pg_catalog.pg_extension_config_dump('cron.jobid_seq', '');
+ALTER TABLE cron.job ENABLE ROW LEVEL SECURITY;
+CREATE POLICY cron_job_policy ON cron.job USING (username OPERATOR(pg_catalog.=) CURRENT_USER);
+ALTER TABLE cron.job_run_details ENABLE ROW LEVEL SECURITY;
+CREATE POLICY cron_job_run_details_policy ON cron.job_run_details USING (username OPERATOR(pg_catalog.=) CURRENT_USER);
+GRANT USAGE ON SCHEMA cron TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cron.job TO PUBLIC;
+GRANT SELECT, DELETE ON cron.job_run_details TO PUBLIC;
+GRANT USAGE ON SEQUENCE cron.jobid_seq TO PUBLIC;
+
+CREATE FUNCTION cron.schedule(job_name pg_catalog.text, schedule pg_catalog.text, command pg_catalog.text)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql STRICT AS $$
+DECLARE id pg_catalog.int8;
+BEGIN
+  UPDATE cron.job j SET schedule = $2, command = $3
+   WHERE j.jobname OPERATOR(pg_catalog.=) $1 AND j.username OPERATOR(pg_catalog.=) CURRENT_USER
+  RETURNING j.jobid INTO id;
+  IF id IS NULL THEN
+    INSERT INTO cron.job (jobname, schedule, command) VALUES ($1, $2, $3) RETURNING jobid INTO id;
+  END IF;
+  RETURN id;
+END $$;
+CREATE FUNCTION cron.schedule(schedule pg_catalog.text, command pg_catalog.text)
+RETURNS pg_catalog.int8 LANGUAGE sql STRICT AS $$
+  INSERT INTO cron.job (schedule, command) VALUES ($1, $2) RETURNING jobid
+$$;
+CREATE FUNCTION cron.schedule_in_database(job_name pg_catalog.text, schedule pg_catalog.text, command pg_catalog.text,
+  database pg_catalog.text, username pg_catalog.text DEFAULT NULL, active pg_catalog.bool DEFAULT true)
+RETURNS pg_catalog.int8 LANGUAGE plpgsql AS $$
+DECLARE id pg_catalog.int8;
+BEGIN
+  id := cron.schedule(job_name, schedule, command);
+  UPDATE cron.job j SET database = schedule_in_database.database, active = schedule_in_database.active
+   WHERE j.jobid OPERATOR(pg_catalog.=) id;
+  RETURN id;
+END $$;
+CREATE FUNCTION cron.unschedule(job_id pg_catalog.int8) RETURNS pg_catalog.bool LANGUAGE plpgsql STRICT AS $$
+BEGIN
+  DELETE FROM cron.job j WHERE j.jobid OPERATOR(pg_catalog.=) $1;
+  IF NOT FOUND THEN RAISE EXCEPTION 'could not find valid entry for job %', $1; END IF;
+  RETURN true;
+END $$;
+CREATE FUNCTION cron.unschedule(job_name pg_catalog.text) RETURNS pg_catalog.bool LANGUAGE plpgsql STRICT AS $$
+BEGIN
+  DELETE FROM cron.job j WHERE j.jobname OPERATOR(pg_catalog.=) $1 AND j.username OPERATOR(pg_catalog.=) CURRENT_USER;
+  IF NOT FOUND THEN RAISE EXCEPTION 'could not find valid entry for job ''%''', $1; END IF;
+  RETURN true;
+END $$;
+CREATE FUNCTION cron.alter_job(job_id pg_catalog.int8, schedule pg_catalog.text DEFAULT NULL, command pg_catalog.text DEFAULT NULL,
+  database pg_catalog.text DEFAULT NULL, username pg_catalog.text DEFAULT NULL, active pg_catalog.bool DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE cron.job j SET
+    schedule = COALESCE(alter_job.schedule, j.schedule),
+    command = COALESCE(alter_job.command, j.command),
+    database = COALESCE(alter_job.database, j.database),
+    username = COALESCE(alter_job.username, j.username),
+    active = COALESCE(alter_job.active, j.active)
+   WHERE j.jobid OPERATOR(pg_catalog.=) job_id;
+  IF NOT FOUND THEN RAISE EXCEPTION 'could not find valid entry for job %', job_id; END IF;
+END $$;
+`
+};
+
+// src/core/db/stand-ins/pg-graphql.ts
+var pgGraphql = {
+  name: "pg_graphql",
+  version: "1.5.11",
+  schema: "graphql",
+  cannotPredict: "the results of GraphQL queries (each resolves to null data)",
+  script: `
+GRANT USAGE ON SCHEMA graphql TO PUBLIC;
+
+CREATE FUNCTION graphql.resolve(
+  query pg_catalog.text,
+  variables pg_catalog.jsonb DEFAULT '{}'::pg_catalog.jsonb,
+  "operationName" pg_catalog.text DEFAULT NULL,
+  extensions pg_catalog.jsonb DEFAULT NULL
+) RETURNS pg_catalog.jsonb LANGUAGE sql AS $$
+  SELECT '{"data": null}'::pg_catalog.jsonb
+$$;
+
+-- The JSON inside a comment's @graphql(...) directive, or {} when there is none.
+CREATE FUNCTION graphql.comment_directive(comment_ pg_catalog.text) RETURNS pg_catalog.jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT COALESCE(CAST(pg_catalog.substring($1, '@graphql\\((.+)\\)') AS pg_catalog.jsonb), '{}'::pg_catalog.jsonb)
+$$;
+
+CREATE FUNCTION graphql.exception(message pg_catalog.text) RETURNS pg_catalog.text LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION USING MESSAGE = message;
+END
+$$;
+`
+};
+
+// src/core/db/stand-ins/pg-net.ts
+var pgNet = {
+  name: "pg_net",
+  version: "0.14.0",
+  cannotPredict: "the responses of HTTP requests (none is sent)",
+  script: `
+CREATE SCHEMA IF NOT EXISTS net;
+GRANT USAGE ON SCHEMA net TO PUBLIC;
+
+CREATE TYPE net.request_status AS ENUM ('PENDING', 'SUCCESS', 'ERROR');
+CREATE TYPE net.http_response AS (
+  status_code pg_catalog.int4,
+  headers pg_catalog.jsonb,
+  body pg_catalog.text
+);
+CREATE TYPE net.http_response_result AS (
+  status net.request_status,
+  message pg_catalog.text,
+  response net.http_response
+);
+
+CREATE TABLE net.http_request_queue (
+  id bigserial PRIMARY KEY,
+  method pg_catalog.text NOT NULL,
+  url pg_catalog.text NOT NULL,
+  headers pg_catalog.jsonb NOT NULL,
+  body pg_catalog.bytea,
+  timeout_milliseconds pg_catalog.int4 NOT NULL
+);
+CREATE TABLE net._http_response (
+  id pg_catalog.int8,
+  status_code pg_catalog.int4,
+  content_type pg_catalog.text,
+  headers pg_catalog.jsonb,
+  content pg_catalog.text,
+  timed_out pg_catalog.bool,
+  error_msg pg_catalog.text,
+  created pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+GRANT SELECT, INSERT ON net.http_request_queue TO PUBLIC;
+GRANT SELECT ON net._http_response TO PUBLIC;
+GRANT USAGE ON SEQUENCE net.http_request_queue_id_seq TO PUBLIC;
+
+CREATE FUNCTION net.http_get(
+  url pg_catalog.text,
+  params pg_catalog.jsonb DEFAULT '{}'::pg_catalog.jsonb,
+  headers pg_catalog.jsonb DEFAULT '{}'::pg_catalog.jsonb,
+  timeout_milliseconds pg_catalog.int4 DEFAULT 5000
+) RETURNS pg_catalog.int8 LANGUAGE sql AS $$
+  INSERT INTO net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  VALUES ('GET', $1, COALESCE($3, '{}'::pg_catalog.jsonb), NULL, COALESCE($4, 5000))
+  RETURNING id
+$$;
+CREATE FUNCTION net.http_post(
+  url pg_catalog.text,
+  body pg_catalog.jsonb DEFAULT '{}'::pg_catalog.jsonb,
+  params pg_catalog.jsonb DEFAULT '{}'::pg_catalog.jsonb,
+  headers pg_catalog.jsonb DEFAULT '{"Content-Type": "application/json"}'::pg_catalog.jsonb,
+  timeout_milliseconds pg_catalog.int4 DEFAULT 5000
+) RETURNS pg_catalog.int8 LANGUAGE sql AS $$
+  INSERT INTO net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  VALUES ('POST', $1, COALESCE($4, '{}'::pg_catalog.jsonb),
+          pg_catalog.convert_to(CAST($2 AS pg_catalog.text), 'UTF8'), COALESCE($5, 5000))
+  RETURNING id
+$$;
+CREATE FUNCTION net.http_delete(
+  url pg_catalog.text,
+  params pg_catalog.jsonb DEFAULT '{}'::pg_catalog.jsonb,
+  headers pg_catalog.jsonb DEFAULT '{}'::pg_catalog.jsonb,
+  timeout_milliseconds pg_catalog.int4 DEFAULT 5000
+) RETURNS pg_catalog.int8 LANGUAGE sql AS $$
+  INSERT INTO net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  VALUES ('DELETE', $1, COALESCE($3, '{}'::pg_catalog.jsonb), NULL, COALESCE($4, 5000))
+  RETURNING id
+$$;
+CREATE FUNCTION net.http_collect_response(request_id pg_catalog.int8, async pg_catalog.bool DEFAULT true)
+RETURNS net.http_response_result LANGUAGE sql STABLE AS $$
+  SELECT CAST(ROW('PENDING', 'request is pending', NULL) AS net.http_response_result)
+$$;
+`
+};
+
+// src/core/db/stand-ins/pgjwt.ts
+var OP2 = (op) => `OPERATOR(pg_catalog.${op})`;
+var pgjwt = {
+  name: "pgjwt",
+  version: "0.2.0",
+  cannotPredict: "token signatures (not real HMAC: tokens do not verify outside the shadow)",
+  script: `
+CREATE FUNCTION @extschema@.url_encode(data pg_catalog.bytea) RETURNS pg_catalog.text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT pg_catalog.translate(pg_catalog.encode($1, 'base64'), E'+/=\\n', '-_')
+$$;
+
+-- Base64url back to bytes: the URL-safe letters back to +/, padded to a multiple of 4.
+CREATE FUNCTION @extschema@.url_decode(data pg_catalog.text) RETURNS pg_catalog.bytea
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT pg_catalog.decode(
+    pg_catalog.rpad(t, ((pg_catalog.length(t) ${OP2("+")} 3) ${OP2("/")} 4) ${OP2("*")} 4, '='),
+    'base64')
+    FROM (SELECT pg_catalog.translate($1, '-_', '+/') AS t) d
+$$;
+
+-- Not an HMAC: a SHA-2 digest of the secret and the signed text (see cannotPredict).
+CREATE FUNCTION @extschema@.algorithm_sign(signables pg_catalog.text, secret pg_catalog.text, algorithm pg_catalog.text)
+RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE AS $$
+  SELECT @extschema@.url_encode(CASE
+      WHEN $3 ${OP2("=")} 'HS256' THEN pg_catalog.sha256(m)
+      WHEN $3 ${OP2("=")} 'HS384' THEN pg_catalog.sha384(m)
+      WHEN $3 ${OP2("=")} 'HS512' THEN pg_catalog.sha512(m)
+    END)
+    FROM (SELECT pg_catalog.convert_to($2 ${OP2("||")} '.' ${OP2("||")} $1, 'UTF8') AS m) d
+$$;
+
+CREATE FUNCTION @extschema@.sign(payload pg_catalog.json, secret pg_catalog.text, algorithm pg_catalog.text DEFAULT 'HS256')
+RETURNS pg_catalog.text LANGUAGE sql IMMUTABLE AS $$
+  SELECT signables ${OP2("||")} '.' ${OP2("||")} @extschema@.algorithm_sign(signables, $2, $3)
+    FROM (SELECT
+      @extschema@.url_encode(pg_catalog.convert_to(CAST(pg_catalog.json_build_object('alg', $3, 'typ', 'JWT') AS pg_catalog.text), 'UTF8'))
+      ${OP2("||")} '.' ${OP2("||")}
+      @extschema@.url_encode(pg_catalog.convert_to(CAST($1 AS pg_catalog.text), 'UTF8')) AS signables) d
+$$;
+
+CREATE FUNCTION @extschema@.try_cast_double(inp pg_catalog.text) RETURNS pg_catalog.float8
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN CAST(inp AS pg_catalog.float8);
+EXCEPTION WHEN OTHERS THEN
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION @extschema@.verify(token pg_catalog.text, secret pg_catalog.text, algorithm pg_catalog.text DEFAULT 'HS256')
+RETURNS TABLE(header pg_catalog.json, payload pg_catalog.json, valid pg_catalog.bool) LANGUAGE sql STABLE AS $$
+  SELECT p.header, p.payload,
+         p.signature ${OP2("=")} @extschema@.algorithm_sign(p.signables, $2, $3)
+         AND COALESCE(pg_catalog.now() ${OP2("<")} pg_catalog.to_timestamp(@extschema@.try_cast_double(p.payload ${OP2("->>")} 'exp')), true)
+         AND COALESCE(pg_catalog.now() ${OP2(">=")} pg_catalog.to_timestamp(@extschema@.try_cast_double(p.payload ${OP2("->>")} 'nbf')), true)
+    FROM (SELECT
+      CAST(pg_catalog.convert_from(@extschema@.url_decode(pg_catalog.split_part($1, '.', 1)), 'UTF8') AS pg_catalog.json) AS header,
+      CAST(pg_catalog.convert_from(@extschema@.url_decode(pg_catalog.split_part($1, '.', 2)), 'UTF8') AS pg_catalog.json) AS payload,
+      pg_catalog.split_part($1, '.', 1) ${OP2("||")} '.' ${OP2("||")} pg_catalog.split_part($1, '.', 2) AS signables,
+      pg_catalog.split_part($1, '.', 3) AS signature) p
+$$;
+`
+};
+
+// src/core/db/stand-ins/pgsodium.ts
+var ZEROS = (bytes) => `pg_catalog.decode(pg_catalog.repeat('00', ${bytes}), 'hex')`;
+var FN = "LANGUAGE sql";
+var pgsodium = {
+  name: "pgsodium",
+  version: "3.1.8",
+  schema: "pgsodium",
+  cannotPredict: "encryption and key handling (values are stored and returned unencrypted)",
+  script: `
+CREATE TYPE pgsodium.key_status AS ENUM ('default', 'valid', 'invalid', 'expired');
+CREATE TYPE pgsodium.key_type AS ENUM ('aead-ietf', 'aead-det', 'hmacsha512', 'hmacsha256', 'auth',
+  'shorthash', 'generichash', 'kdf', 'secretbox', 'secretstream', 'stream_xchacha20');
+
+CREATE SEQUENCE pgsodium.key_key_id_seq;
+CREATE TABLE pgsodium.key (
+  id pg_catalog.uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+  name pg_catalog.text UNIQUE,
+  status pgsodium.key_status DEFAULT 'valid',
+  key_type pgsodium.key_type,
+  key_id pg_catalog.int8 DEFAULT pg_catalog.nextval('pgsodium.key_key_id_seq'),
+  key_context pg_catalog.bytea DEFAULT 'pgsodium',
+  created pg_catalog.timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  expires pg_catalog.timestamptz,
+  associated_data pg_catalog.text DEFAULT 'associated',
+  raw_key pg_catalog.bytea,
+  raw_key_nonce pg_catalog.bytea,
+  parent_key pg_catalog.uuid REFERENCES pgsodium.key (id),
+  comment pg_catalog.text,
+  user_data pg_catalog.text
+);
+ALTER SEQUENCE pgsodium.key_key_id_seq OWNED BY pgsodium.key.key_id;
+SELECT pg_catalog.pg_extension_config_dump('pgsodium.key', '');
+SELECT pg_catalog.pg_extension_config_dump('pgsodium.key_key_id_seq', '');
+
+GRANT USAGE ON SCHEMA pgsodium TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgsodium.key TO PUBLIC;
+GRANT USAGE ON SEQUENCE pgsodium.key_key_id_seq TO PUBLIC;
+
+CREATE FUNCTION pgsodium.create_key(
+  key_type pgsodium.key_type DEFAULT 'aead-det',
+  name pg_catalog.text DEFAULT NULL,
+  raw_key pg_catalog.bytea DEFAULT NULL,
+  raw_key_nonce pg_catalog.bytea DEFAULT NULL,
+  parent_key pg_catalog.uuid DEFAULT NULL,
+  key_context pg_catalog.bytea DEFAULT 'pgsodium',
+  expires pg_catalog.timestamptz DEFAULT NULL,
+  associated_data pg_catalog.text DEFAULT ''
+) RETURNS pgsodium.key ${FN} AS $$
+  INSERT INTO pgsodium.key (key_type, name, raw_key, raw_key_nonce, parent_key, key_context, expires, associated_data)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  RETURNING *
+$$;
+
+CREATE FUNCTION pgsodium.randombytes_buf(size pg_catalog.int4) RETURNS pg_catalog.bytea ${FN} AS $$
+  SELECT pg_catalog.decode(pg_catalog.repeat('00', $1), 'hex')
+$$;
+CREATE FUNCTION pgsodium.crypto_aead_det_keygen() RETURNS pg_catalog.bytea ${FN} AS $$ SELECT ${ZEROS(32)} $$;
+CREATE FUNCTION pgsodium.crypto_aead_det_noncegen() RETURNS pg_catalog.bytea ${FN} AS $$ SELECT ${ZEROS(16)} $$;
+CREATE FUNCTION pgsodium.crypto_aead_det_encrypt(message pg_catalog.bytea, additional pg_catalog.bytea,
+  key_uuid pg_catalog.uuid, nonce pg_catalog.bytea DEFAULT NULL) RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+CREATE FUNCTION pgsodium.crypto_aead_det_decrypt(message pg_catalog.bytea, additional pg_catalog.bytea,
+  key_uuid pg_catalog.uuid, nonce pg_catalog.bytea DEFAULT NULL) RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+CREATE FUNCTION pgsodium.crypto_aead_det_encrypt(message pg_catalog.bytea, additional pg_catalog.bytea,
+  key pg_catalog.bytea, nonce pg_catalog.bytea DEFAULT NULL) RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+CREATE FUNCTION pgsodium.crypto_aead_det_decrypt(message pg_catalog.bytea, additional pg_catalog.bytea,
+  key pg_catalog.bytea, nonce pg_catalog.bytea DEFAULT NULL) RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+CREATE FUNCTION pgsodium.crypto_aead_det_encrypt(message pg_catalog.bytea, additional pg_catalog.bytea,
+  key_id pg_catalog.int8, context pg_catalog.bytea DEFAULT 'pgsodium', nonce pg_catalog.bytea DEFAULT NULL)
+  RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+CREATE FUNCTION pgsodium.crypto_aead_det_decrypt(message pg_catalog.bytea, additional pg_catalog.bytea,
+  key_id pg_catalog.int8, context pg_catalog.bytea DEFAULT 'pgsodium', nonce pg_catalog.bytea DEFAULT NULL)
+  RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+
+CREATE FUNCTION pgsodium.crypto_secretbox_keygen() RETURNS pg_catalog.bytea ${FN} AS $$ SELECT ${ZEROS(32)} $$;
+CREATE FUNCTION pgsodium.crypto_secretbox_noncegen() RETURNS pg_catalog.bytea ${FN} AS $$ SELECT ${ZEROS(24)} $$;
+CREATE FUNCTION pgsodium.crypto_secretbox(message pg_catalog.bytea, nonce pg_catalog.bytea, key pg_catalog.bytea)
+  RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+CREATE FUNCTION pgsodium.crypto_secretbox_open(ciphertext pg_catalog.bytea, nonce pg_catalog.bytea, key pg_catalog.bytea)
+  RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+CREATE FUNCTION pgsodium.crypto_secretbox(message pg_catalog.bytea, nonce pg_catalog.bytea, key_uuid pg_catalog.uuid)
+  RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+CREATE FUNCTION pgsodium.crypto_secretbox_open(message pg_catalog.bytea, nonce pg_catalog.bytea, key_uuid pg_catalog.uuid)
+  RETURNS pg_catalog.bytea ${FN} AS $$ SELECT $1 $$;
+`
+};
+
+// src/core/db/stand-ins/stand-in.ts
+var STAND_IN_MARK = "supagate stand-in";
+function extensionFiles(standIn2) {
+  const control = [
+    `comment = '${STAND_IN_MARK} for ${standIn2.name}'`,
+    `default_version = '${standIn2.version}'`,
+    "relocatable = false",
+    "superuser = true",
+    "trusted = true",
+    ...standIn2.schema ? [`schema = '${standIn2.schema}'`] : []
+  ];
+  return [
+    { name: `${standIn2.name}.control`, contents: `${control.join("\n")}
+` },
+    { name: `${standIn2.name}--${standIn2.version}.sql`, contents: `${standIn2.script.trim()}
+` }
+  ];
+}
+
+// src/core/db/stand-ins/vault.ts
+var vault = {
+  name: "supabase_vault",
+  version: "0.3.1",
+  schema: "vault",
+  cannotPredict: "encryption of secrets (stored as given)",
+  script: `
+CREATE TABLE vault.secrets (
+  id pg_catalog.uuid PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+  name pg_catalog.text,
+  description pg_catalog.text NOT NULL DEFAULT '',
+  secret pg_catalog.text NOT NULL,
+  key_id pg_catalog.uuid,
+  nonce pg_catalog.bytea,
+  created_at pg_catalog.timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  updated_at pg_catalog.timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE UNIQUE INDEX secrets_name_idx ON vault.secrets (name) WHERE name IS NOT NULL;
+SELECT pg_catalog.pg_extension_config_dump('vault.secrets', '');
+
+CREATE VIEW vault.decrypted_secrets AS
+  SELECT s.id, s.name, s.description, s.secret, s.secret AS decrypted_secret,
+         s.key_id, s.nonce, s.created_at, s.updated_at
+    FROM vault.secrets s;
+
+GRANT USAGE ON SCHEMA vault TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON vault.secrets TO PUBLIC;
+GRANT SELECT ON vault.decrypted_secrets TO PUBLIC;
+
+CREATE FUNCTION vault.create_secret(
+  new_secret pg_catalog.text,
+  new_name pg_catalog.text DEFAULT NULL,
+  new_description pg_catalog.text DEFAULT '',
+  new_key_id pg_catalog.uuid DEFAULT NULL
+) RETURNS pg_catalog.uuid LANGUAGE sql AS $$
+  INSERT INTO vault.secrets (secret, name, description, key_id)
+  VALUES ($1, $2, COALESCE($3, ''), $4)
+  RETURNING id
+$$;
+CREATE FUNCTION vault.update_secret(
+  secret_id pg_catalog.uuid,
+  new_secret pg_catalog.text DEFAULT NULL,
+  new_name pg_catalog.text DEFAULT NULL,
+  new_description pg_catalog.text DEFAULT NULL,
+  new_key_id pg_catalog.uuid DEFAULT NULL
+) RETURNS void LANGUAGE sql AS $$
+  UPDATE vault.secrets s SET
+    secret = COALESCE($2, s.secret),
+    name = COALESCE($3, s.name),
+    description = COALESCE($4, s.description),
+    key_id = COALESCE($5, s.key_id),
+    updated_at = CURRENT_TIMESTAMP
+   WHERE s.id OPERATOR(pg_catalog.=) $1
+$$;
+`
+};
+
+// src/core/db/stand-ins/vector.ts
+var TYPES = ["vector", "halfvec", "sparsevec"];
+var VECTOR_INDEX_METHODS = ["hnsw", "ivfflat"];
+var DISTANCES = [
+  { fn: "l2_distance", op: "<->", ops: "l2" },
+  { fn: "inner_product", op: "<#>", ops: "ip" },
+  { fn: "cosine_distance", op: "<=>", ops: "cosine" },
+  { fn: "l1_distance", op: "<+>", ops: "l1" }
+];
+function typeScript(type) {
+  const t = `@extschema@.${type}`;
+  const fn = (name, args, returns, body, language = "sql") => language === "internal" ? `CREATE FUNCTION @extschema@.${name}(${args}) RETURNS ${returns} LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE AS '${body}';` : `CREATE FUNCTION @extschema@.${name}(${args}) RETURNS ${returns} LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ ${body} $$;`;
+  const lines = [
+    `CREATE TYPE ${t};`,
+    // Internal text functions: the value is kept as its text, the dimension as varchar's length.
+    fn(`${type}_in`, "pg_catalog.cstring, pg_catalog.oid, pg_catalog.int4", t, "textin", "internal"),
+    fn(`${type}_out`, t, "pg_catalog.cstring", "textout", "internal"),
+    fn(`${type}_recv`, "pg_catalog.internal, pg_catalog.oid, pg_catalog.int4", t, "textrecv", "internal"),
+    fn(`${type}_send`, t, "pg_catalog.bytea", "textsend", "internal"),
+    fn(`${type}_typmod_in`, "pg_catalog.cstring[]", "pg_catalog.int4", "varchartypmodin", "internal"),
+    fn(`${type}_typmod_out`, "pg_catalog.int4", "pg_catalog.cstring", "varchartypmodout", "internal"),
+    `CREATE TYPE ${t} (INPUT = @extschema@.${type}_in, OUTPUT = @extschema@.${type}_out, RECEIVE = @extschema@.${type}_recv, SEND = @extschema@.${type}_send, TYPMOD_IN = @extschema@.${type}_typmod_in, TYPMOD_OUT = @extschema@.${type}_typmod_out, INTERNALLENGTH = VARIABLE, STORAGE = extended);`,
+    fn(`${type}_cmp`, `${t}, ${t}`, "pg_catalog.int4", "byteacmp", "internal"),
+    fn(`${type}_hash`, t, "pg_catalog.int4", "hashvarlena", "internal"),
+    fn(`${type}_eq`, `${t}, ${t}`, "pg_catalog.bool", "byteaeq", "internal"),
+    `CREATE OPERATOR @extschema@.= (LEFTARG = ${t}, RIGHTARG = ${t}, FUNCTION = @extschema@.${type}_eq, COMMUTATOR = OPERATOR(@extschema@.=));`,
+    ...DISTANCES.flatMap(({ fn: name, op }) => [
+      fn(name, `${t}, ${t}`, "pg_catalog.float8", "SELECT 0::pg_catalog.float8"),
+      `CREATE OPERATOR @extschema@.${op} (LEFTARG = ${t}, RIGHTARG = ${t}, FUNCTION = @extschema@.${name}, COMMUTATOR = OPERATOR(@extschema@.${op}));`
+    ]),
+    fn("l2_norm", t, "pg_catalog.float8", "SELECT 0::pg_catalog.float8"),
+    fn("l2_normalize", t, t, "SELECT $1"),
+    // From an array: `'[1,2,3]'`, read by the type's input function.
+    ...["pg_catalog.int4", "pg_catalog.float4", "pg_catalog.float8", "pg_catalog.numeric"].map(
+      (element) => fn(
+        `array_to_${type}`,
+        `${element}[], pg_catalog.int4, pg_catalog.bool`,
+        t,
+        `SELECT CAST(CAST('[' OPERATOR(pg_catalog.||) pg_catalog.array_to_string($1, ',') OPERATOR(pg_catalog.||) ']' AS pg_catalog.text) AS ${t})`
+      )
+    ),
+    ...["pg_catalog.int4", "pg_catalog.float4", "pg_catalog.float8", "pg_catalog.numeric"].map(
+      (element) => `CREATE CAST (${element}[] AS ${t}) WITH FUNCTION @extschema@.array_to_${type}(${element}[], pg_catalog.int4, pg_catalog.bool) AS ASSIGNMENT;`
+    ),
+    fn(
+      `${type}_to_float4`,
+      `${t}, pg_catalog.int4, pg_catalog.bool`,
+      "pg_catalog.float4[]",
+      `SELECT CAST(pg_catalog.translate(CAST($1 AS pg_catalog.text), '[]', '{}') AS pg_catalog.float4[])`
+    ),
+    `CREATE CAST (${t} AS pg_catalog.float4[]) WITH FUNCTION @extschema@.${type}_to_float4(${t}, pg_catalog.int4, pg_catalog.bool) AS IMPLICIT;`,
+    // Operator classes of the index methods: a hash of the value underneath.
+    ...VECTOR_INDEX_METHODS.flatMap(
+      (method) => DISTANCES.filter(({ ops }) => method === "hnsw" || ops !== "l1").map(
+        ({ ops }) => `CREATE OPERATOR CLASS @extschema@.${type}_${ops}_ops FOR TYPE ${t} USING ${method} AS OPERATOR 1 @extschema@.= (${t}, ${t}), FUNCTION 1 @extschema@.${type}_hash(${t});`
+      )
+    )
+  ];
+  return lines.join("\n");
+}
+var vector = {
+  name: "vector",
+  version: "0.8.0",
+  cannotPredict: "how long an hnsw or ivfflat index takes to build and how much memory it needs; dimension checks on values; the storage parameters of vector indexes (m, ef_construction, lists: the shadow builds them without)",
+  script: [
+    // The index methods first: a hash index underneath, so index builds work on any row.
+    ...VECTOR_INDEX_METHODS.map(
+      (method) => `CREATE ACCESS METHOD ${method} TYPE INDEX HANDLER pg_catalog.hashhandler;`
+    ),
+    ...TYPES.map(typeScript),
+    "CREATE FUNCTION @extschema@.vector_dims(@extschema@.vector) RETURNS pg_catalog.int4 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT pg_catalog.cardinality(CAST(pg_catalog.translate(CAST($1 AS pg_catalog.text), '[]', '{}') AS pg_catalog.float4[])) $$;",
+    "CREATE FUNCTION @extschema@.vector_norm(@extschema@.vector) RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT 0::pg_catalog.float8 $$;",
+    "CREATE FUNCTION @extschema@.subvector(@extschema@.vector, pg_catalog.int4, pg_catalog.int4) RETURNS @extschema@.vector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $1 $$;",
+    "CREATE FUNCTION @extschema@.binary_quantize(@extschema@.vector) RETURNS pg_catalog.bit LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT B'0' $$;",
+    "CREATE FUNCTION @extschema@.vector_accum(@extschema@.vector, @extschema@.vector) RETURNS @extschema@.vector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $2 $$;",
+    "CREATE AGGREGATE @extschema@.avg(@extschema@.vector) (SFUNC = @extschema@.vector_accum, STYPE = @extschema@.vector);",
+    "CREATE AGGREGATE @extschema@.sum(@extschema@.vector) (SFUNC = @extschema@.vector_accum, STYPE = @extschema@.vector);",
+    "CREATE FUNCTION @extschema@.hamming_distance(pg_catalog.bit, pg_catalog.bit) RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT 0::pg_catalog.float8 $$;",
+    "CREATE FUNCTION @extschema@.jaccard_distance(pg_catalog.bit, pg_catalog.bit) RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT 0::pg_catalog.float8 $$;",
+    "CREATE OPERATOR @extschema@.<~> (LEFTARG = pg_catalog.bit, RIGHTARG = pg_catalog.bit, FUNCTION = @extschema@.hamming_distance, COMMUTATOR = OPERATOR(@extschema@.<~>));",
+    "CREATE OPERATOR @extschema@.<%> (LEFTARG = pg_catalog.bit, RIGHTARG = pg_catalog.bit, FUNCTION = @extschema@.jaccard_distance, COMMUTATOR = OPERATOR(@extschema@.<%>));",
+    "CREATE FUNCTION @extschema@.bit_hash(pg_catalog.bit) RETURNS pg_catalog.int4 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT pg_catalog.hashtext(CAST($1 AS pg_catalog.text)) $$;",
+    "CREATE OPERATOR CLASS @extschema@.bit_hamming_ops FOR TYPE pg_catalog.bit USING hnsw AS OPERATOR 1 pg_catalog.= (pg_catalog.bit, pg_catalog.bit), FUNCTION 1 @extschema@.bit_hash(pg_catalog.bit);",
+    "CREATE OPERATOR CLASS @extschema@.bit_jaccard_ops FOR TYPE pg_catalog.bit USING hnsw AS OPERATOR 1 pg_catalog.= (pg_catalog.bit, pg_catalog.bit), FUNCTION 1 @extschema@.bit_hash(pg_catalog.bit);",
+    "CREATE OPERATOR CLASS @extschema@.bit_hamming_ops FOR TYPE pg_catalog.bit USING ivfflat AS OPERATOR 1 pg_catalog.= (pg_catalog.bit, pg_catalog.bit), FUNCTION 1 @extschema@.bit_hash(pg_catalog.bit);"
+  ].join("\n")
+};
+
+// src/core/db/stand-ins/wrappers.ts
+var WRAPPERS = [
+  "stripe",
+  "firebase",
+  "airtable",
+  "s3",
+  "click_house",
+  "big_query",
+  "logflare",
+  "auth0",
+  "cognito",
+  "mssql",
+  "redis",
+  "wasm"
+];
+function wrapperScript(wrapper) {
+  const fdw = `@extschema@.${wrapper}_fdw`;
+  return `
+CREATE FUNCTION ${fdw}_handler() RETURNS pg_catalog.fdw_handler LANGUAGE internal STRICT AS 'pg_is_in_recovery';
+CREATE FUNCTION ${fdw}_validator(options pg_catalog.text[], catalog pg_catalog.oid) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+END
+$$;
+CREATE FUNCTION ${fdw}_meta() RETURNS TABLE(name pg_catalog.text, version pg_catalog.text, author pg_catalog.text, website pg_catalog.text)
+LANGUAGE sql AS $$
+  SELECT '${wrapper}_fdw'::pg_catalog.text, '0.5.0'::pg_catalog.text, 'supagate stand-in'::pg_catalog.text, NULL::pg_catalog.text
+$$;`;
+}
+var wrappers = {
+  name: "wrappers",
+  version: "0.5.0",
+  cannotPredict: "reading foreign tables (queries on them fail in the shadow)",
+  script: WRAPPERS.map(wrapperScript).join("\n")
+};
+
+// src/core/db/stand-ins/index.ts
+var STAND_INS = [
+  vector,
+  pgCron,
+  pgNet,
+  vault,
+  pgsodium,
+  pgGraphql,
+  pgjwt,
+  http,
+  wrappers
+];
+function standInFiles() {
+  return STAND_INS.flatMap(extensionFiles);
+}
+function standInNamed(name) {
+  return STAND_INS.find((standIn2) => standIn2.name === name);
+}
+async function standInsOffered(client) {
+  const { rows: rows2 } = await client.query(
+    "SELECT name FROM pg_available_extensions WHERE starts_with(comment, $1)",
+    [STAND_IN_MARK]
+  );
+  return new Set(rows2.map((row) => row.name));
+}
+
 // src/core/migrations/history.ts
 var HISTORY_SCHEMA = "supabase_migrations";
 var HISTORY_TABLE = `${HISTORY_SCHEMA}.schema_migrations`;
@@ -33252,7 +33922,7 @@ async function runNonAtomic(client, unit, settings, recorder, started) {
     await resetSession(client, settings, false);
     for (const [index, step] of plan2.entries()) {
       const isLast = index === plan2.length - 1;
-      const run2 = async () => {
+      const run3 = async () => {
         if (!step.transactional) {
           try {
             await client.query(step.statements[0].sql);
@@ -33278,9 +33948,9 @@ async function runNonAtomic(client, unit, settings, recorder, started) {
         }
       };
       if (retryable(step)) {
-        attempts = Math.max(attempts, await withLockRetries(settings, run2));
+        attempts = Math.max(attempts, await withLockRetries(settings, run3));
       } else {
-        await run2();
+        await run3();
       }
       committed += step.statements.length;
     }
@@ -33407,11 +34077,11 @@ async function runLocated(client, unit, settings, recorder) {
     throw asFailure(error, unit, transactionModeOf(unit), 0);
   }
 }
-async function runUntilFailure(units, run2) {
+async function runUntilFailure(units, run3) {
   const done = [];
   for (const unit of units) {
     try {
-      done.push(...[await run2(unit)].flat());
+      done.push(...[await run3(unit)].flat());
     } catch (error) {
       if (!(error instanceof MigrationFailedError)) throw error;
       return { done, failure: error.failure };
@@ -35353,7 +36023,11 @@ async function introspect(client, options = {}) {
       ["defaultPrivileges", sql.defaultPrivileges()],
       ["publications", sql.publications()]
     ];
-    if (meta.cron) objects.push(["cronJobs", "SELECT to_jsonb(j) AS job FROM cron.job j"]);
+    if (meta.cron)
+      objects.push([
+        "cronJobs",
+        `SELECT to_jsonb(j) || jsonb_build_object('database', NULLIF(j.database, current_database())) AS job FROM cron.job j`
+      ]);
     if (meta.buckets) objects.push(["buckets", "SELECT to_jsonb(b) AS bucket FROM storage.buckets b"]);
     const second = await multi(
       client,
@@ -36114,6 +36788,134 @@ function identity(schema, name) {
   return qualifiedName(schema ?? "public", name);
 }
 
+// src/core/sql/storage-parameters.ts
+function withoutStorageParameters(sql) {
+  const span = storageParametersSpan(sql);
+  return span ? `${sql.slice(0, span.start).trimEnd()} ${sql.slice(span.end).trimStart()}`.trim() : void 0;
+}
+function storageParametersSpan(sql) {
+  let depth = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const skipped = skipQuotedOrComment(sql, i);
+    if (skipped !== i) {
+      i = skipped - 1;
+      continue;
+    }
+    const char = sql[i];
+    if (char === "(") depth++;
+    else if (char === ")") depth--;
+    else if (depth === 0 && /^with\s*\(/i.test(sql.slice(i, i + 32)) && !/[\w$]/.test(sql[i - 1] ?? " ")) {
+      const open3 = sql.indexOf("(", i);
+      const close = matchingParenthesis(sql, open3);
+      if (close !== void 0) return { start: i, end: close + 1 };
+    }
+  }
+  return void 0;
+}
+function matchingParenthesis(sql, open3) {
+  let depth = 0;
+  for (let i = open3; i < sql.length; i++) {
+    const skipped = skipQuotedOrComment(sql, i);
+    if (skipped !== i) {
+      i = skipped - 1;
+      continue;
+    }
+    if (sql[i] === "(") depth++;
+    else if (sql[i] === ")" && --depth === 0) return i;
+  }
+  return void 0;
+}
+function skipQuotedOrComment(sql, i) {
+  const rest = sql.slice(i, i + 2);
+  if (rest === "--") {
+    const end = sql.indexOf("\n", i);
+    return end === -1 ? sql.length : end + 1;
+  }
+  if (rest === "/*") {
+    const end = sql.indexOf("*/", i + 2);
+    return end === -1 ? sql.length : end + 2;
+  }
+  const char = sql[i];
+  if (char === "'" || char === '"') {
+    let j = i + 1;
+    while (j < sql.length) {
+      if (sql[j] === char && sql[j + 1] === char) j += 2;
+      else if (sql[j] === char) return j + 1;
+      else j++;
+    }
+    return sql.length;
+  }
+  const dollar = char === "$" ? /^\$[A-Za-z_]*\$/.exec(sql.slice(i)) : null;
+  if (dollar) {
+    const end = sql.indexOf(dollar[0], i + dollar[0].length);
+    return end === -1 ? sql.length : end + dollar[0].length;
+  }
+  return i;
+}
+
+// src/core/shadow/stand-in-indexes.ts
+var METHODS = new Set(VECTOR_INDEX_METHODS);
+function withoutStandInIndexParameters(migration, offered) {
+  if (!offered.has("vector")) return { migration, changed: [] };
+  const changed = [];
+  const statements = migration.statements.map((statement2) => {
+    const method = statement2.nodeType === "IndexStmt" ? statement2.tree.accessMethod : void 0;
+    if (typeof method !== "string" || !METHODS.has(method)) return statement2;
+    const sql = withoutStorageParameters(statement2.sql);
+    if (!sql) return statement2;
+    changed.push(`${migration.path}:${statement2.line}`);
+    return { ...statement2, sql };
+  });
+  return changed.length === 0 ? { migration, changed } : { migration: { ...migration, statements }, changed };
+}
+function withProductionIndexParameters(model, production, offered) {
+  if (!offered.has("vector")) return model;
+  const method = new RegExp(` USING (${[...METHODS].join("|")}) `);
+  let changed = false;
+  const tables = { ...model.tables };
+  for (const [id, table2] of Object.entries(model.tables)) {
+    const real = production.tables[id];
+    if (!real) continue;
+    let tableChanged = false;
+    const indexes = { ...table2.indexes };
+    for (const [name, index] of Object.entries(table2.indexes)) {
+      const other = real.indexes[name];
+      if (!other || other.definition === index.definition || !method.test(index.definition)) continue;
+      if (withoutStorageParameters(other.definition) !== index.definition) continue;
+      indexes[name] = { ...index, definition: other.definition };
+      tableChanged = true;
+    }
+    if (!tableChanged) continue;
+    tables[id] = { ...table2, indexes };
+    changed = true;
+  }
+  return changed ? { ...model, tables } : model;
+}
+
+// src/core/shadow/stand-ins.ts
+var STAND_IN_ADVICE = "to check it, plan with a supabase/postgres container of production\u2019s version as shadow server (--shadow-url)";
+function standInsUsed(model, offered) {
+  return Object.keys(model.extensions).filter((name) => offered.has(name)).sort().map((name) => ({ name, cannotPredict: standInNamed(name)?.cannotPredict ?? "its behaviour" }));
+}
+function withProductionStandIns(model, production, offered) {
+  return withProductionIndexParameters(
+    withProductionVersions(model, production, offered),
+    production,
+    offered
+  );
+}
+function withProductionVersions(model, production, offered) {
+  let changed = false;
+  const extensions = { ...model.extensions };
+  for (const [name, extension] of Object.entries(model.extensions)) {
+    const real = production.extensions[name];
+    if (!offered.has(name) || !real || real.version === extension.version) continue;
+    extensions[name] = { ...extension, version: real.version };
+    changed = true;
+  }
+  return changed ? { ...model, extensions } : model;
+}
+
 // src/core/migrations/pending.ts
 function computeStatus(migrations, history, fileWarnings, options) {
   const problems = fileWarnings.map((warning) => ({
@@ -36319,6 +37121,22 @@ function failureReason(failure) {
 import { mkdtemp, rm as rm2, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join5 } from "node:path";
+
+// src/core/db/clone-stand-ins.ts
+async function vectorIndexesWithoutParameters(source, target2) {
+  const none = { skipped: /* @__PURE__ */ new Set(), statements: [] };
+  if (!(await standInsOffered(target2)).has("vector")) return none;
+  const { rows: rows2 } = await source.query(
+    `SELECT n.nspname AS schema, c.relname AS name, pg_get_indexdef(c.oid) AS definition
+       FROM pg_class c JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('i', 'I') AND a.amname = ANY($1::text[]) AND c.reloptions IS NOT NULL`,
+    [[...VECTOR_INDEX_METHODS]]
+  );
+  return {
+    skipped: new Set(rows2.map((row) => `${row.schema} ${row.name}`)),
+    statements: rows2.map((row) => withoutStorageParameters(row.definition) ?? row.definition)
+  };
+}
 
 // src/core/db/pgtools.ts
 import { spawn } from "node:child_process";
@@ -36550,8 +37368,9 @@ async function cloneSchema(options) {
         }
       );
     }
-    const available = await availableExtensions(target2.client);
     const platformOnly = options.scope === "platform";
+    const available = await availableExtensions(target2.client);
+    const rebuilt = platformOnly ? { skipped: /* @__PURE__ */ new Set(), statements: [] } : await vectorIndexesWithoutParameters(source.client, target2.client);
     const userTriggers = platformOnly ? await userTriggersOnManagedTables(source.client) : /* @__PURE__ */ new Set();
     const list2 = await runTool(options.pgRestore.path, ["--list", dumpFile], {});
     const missingExtensions = [];
@@ -36559,6 +37378,7 @@ async function cloneSchema(options) {
     for (const line of list2.stdout.split("\n")) {
       const entry = parseTocLine(line);
       if (platformOnly && entry && !inPlatformScope(entry, userTriggers)) continue;
+      if (entry?.type === "INDEX" && rebuilt.skipped.has(`${entry.schema} ${entry.name}`)) continue;
       if (entry?.type === "EXTENSION" && !available.has(entry.name)) {
         missingExtensions.push(entry.name);
         continue;
@@ -36578,6 +37398,11 @@ async function cloneSchema(options) {
       targetEnv
     );
     const failures = restoreFailures(restore.stderr);
+    for (const statement2 of rebuilt.statements) {
+      await target2.client.query(statement2).catch((error) => {
+        failures.push({ object: statement2, schema: "", error: error.message });
+      });
+    }
     const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
     if (fatal.length > 0) {
       const missing = missingExtensions.length > 0 ? ` The shadow server lacks these extensions: ${missingExtensions.join(", ")}.` : "";
@@ -36590,7 +37415,7 @@ async function cloneSchema(options) {
         }
       );
     }
-    if (!platformOnly) await copyBuckets(source.client, target2.client);
+    if (!platformOnly) await copyPlatformRows(source.client, target2.client);
     return {
       createdRoles,
       missingExtensions,
@@ -36739,23 +37564,33 @@ async function copyRoles(source, target2) {
   }
   return created;
 }
-async function copyBuckets(source, target2) {
-  const exists = async (client) => (await client.query(`SELECT to_regclass('storage.buckets') IS NOT NULL AS ok`)).rows[0]?.ok;
-  if (!await exists(source) || !await exists(target2)) return;
-  const { rows: rows2 } = await source.query(
-    `SELECT coalesce(json_agg(b), '[]') AS rows FROM storage.buckets b`
+async function copyPlatformRows(source, target2) {
+  const exists = async (client, table2) => (await client.query("SELECT to_regclass($1) IS NOT NULL AS ok", [table2])).rows[0]?.ok;
+  const rowsOf = async (table2) => JSON.stringify(
+    (await source.query(`SELECT coalesce(json_agg(t), '[]') AS rows FROM ${table2} t`)).rows[0]?.rows ?? []
   );
-  await target2.query(
-    `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
-    [JSON.stringify(rows2[0]?.rows ?? [])]
-  );
+  if (await exists(source, "storage.buckets") && await exists(target2, "storage.buckets")) {
+    await target2.query(
+      `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
+      [await rowsOf("storage.buckets")]
+    );
+  }
+  if (await exists(source, "cron.job") && await exists(target2, "cron.job")) {
+    const { rows: rows2 } = await source.query("SELECT current_database() AS name");
+    await target2.query(
+      `INSERT INTO cron.job (jobid, schedule, command, nodename, nodeport, database, username, active, jobname)
+       SELECT jobid, schedule, command, coalesce(nodename, 'localhost'), coalesce(nodeport, 5432),
+              CASE WHEN database IS NULL OR database = $2 THEN current_database() ELSE database END,
+              coalesce(username, 'postgres'), coalesce(active, true), jobname
+         FROM json_populate_recordset(NULL::cron.job, $1)`,
+      [await rowsOf("cron.job"), rows2[0]?.name]
+    );
+    await target2.query(`SELECT setval('cron.jobid_seq', greatest((SELECT max(jobid) FROM cron.job), 1))`);
+  }
 }
 function unquote(name) {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
 }
-
-// src/core/db/shadow.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
 
 // src/core/db/cluster-identity.ts
 async function assertNotProductionCluster(shadowAdmin, shadowLabel, productionUrl) {
@@ -36882,7 +37717,7 @@ async function createClusterDirs(user) {
     await chown(root, user.uid, user.gid);
     await chown(home, user.uid, user.gid);
   }
-  return { root, data: join6(root, "data"), home };
+  return { root, data: join6(root, "data"), home, installation: join6(root, "installation") };
 }
 function serverEnvironment(home) {
   const nowhere = join6(home, "none");
@@ -36927,8 +37762,9 @@ async function initCluster(binaries, dirs, user, options) {
     "# supagate: TCP from this host only, SCRAM passwords only.\nhost all all 127.0.0.1/32 scram-sha-256\n"
   );
 }
-function serverSettings(port) {
+function serverSettings(port, extra) {
   const settings = {
+    ...extra,
     port: String(port),
     listen_addresses: "127.0.0.1",
     // No Unix socket: the server is reached over TCP, with a password, only.
@@ -36941,8 +37777,14 @@ function serverSettings(port) {
   };
   return Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`]);
 }
-async function startPostmaster(binaries, dirs, user, port, onLog) {
-  const child = spawnAs(binaries.postgres, ["-D", dirs.data, ...serverSettings(port)], dirs, user, "ignore");
+async function startPostmaster(binaries, dirs, user, port, onLog, extraSettings = {}) {
+  const child = spawnAs(
+    binaries.postgres,
+    ["-D", dirs.data, ...serverSettings(port, extraSettings)],
+    dirs,
+    user,
+    "ignore"
+  );
   let output = "";
   const ready = new Promise((resolve4, reject) => {
     child.stderr?.on("data", (chunk) => {
@@ -37008,21 +37850,114 @@ ${tail}` : ""}`,
   );
 }
 
+// src/core/db/embedded-installation.ts
+import { execFile as execFile2 } from "node:child_process";
+import { chmod, copyFile, link, lstat, mkdir as mkdir2, readdir as readdir4, rm as rm4, stat, symlink, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname, join as join7, relative as relative4, sep as sep4 } from "node:path";
+import { promisify as promisify2 } from "node:util";
+var run2 = promisify2(execFile2);
+async function privateInstallation(binaries, folder, extensionFiles2, user) {
+  const bindir = dirname(binaries.postgres);
+  const sharedir = await shareDirectory(binaries.initdb, user);
+  const root = commonAncestor(bindir, sharedir);
+  const extensionDir = join7(sharedir, "extension");
+  const real = new Set([bindir, sharedir, extensionDir].flatMap((path) => pathsBetween(root, path)));
+  await mirror(root, folder, real);
+  const privateBin = join7(folder, relative4(root, bindir));
+  const programs = {
+    initdb: join7(privateBin, "initdb"),
+    postgres: join7(privateBin, "postgres")
+  };
+  await Promise.all([
+    linkOrCopy(binaries.initdb, programs.initdb),
+    linkOrCopy(binaries.postgres, programs.postgres)
+  ]);
+  const privateExtensions = join7(folder, relative4(root, extensionDir));
+  for (const file of extensionFiles2) {
+    const path = join7(privateExtensions, file.name);
+    await rm4(path, { force: true });
+    await writeFile3(path, file.contents, { mode: 420 });
+  }
+  return programs;
+}
+async function shareDirectory(initdb, user) {
+  let output = "";
+  try {
+    const { stdout, stderr } = await run2(initdb, ["--show", "--pgdata=/nonexistent"], {
+      env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
+      cwd: "/",
+      // initdb refuses to run as root.
+      ...user ? { uid: user.uid, gid: user.gid } : {}
+    });
+    output = `${stdout}
+${stderr}`;
+  } catch (error) {
+    const failed = error;
+    output = `${failed.stdout ?? ""}
+${failed.stderr ?? ""}`;
+  }
+  const line = output.split("\n").find((entry) => entry.startsWith("share_path="));
+  if (line) return line.slice("share_path=".length).trim();
+  throw new SupagateError("SHADOW_FAILED", `Could not find the share directory of ${initdb}.`, {
+    hint: "Reinstall supagate\u2019s dependencies (npm ci), or give a throwaway server with --shadow-url."
+  });
+}
+function commonAncestor(a, b) {
+  const left = a.split(sep4);
+  const right = b.split(sep4);
+  let i = 0;
+  while (i < left.length && i < right.length && left[i] === right[i]) i++;
+  return left.slice(0, i).join(sep4) || sep4;
+}
+function pathsBetween(root, path) {
+  const paths = [root];
+  let current = root;
+  for (const part of relative4(root, path).split(sep4).filter(Boolean)) {
+    current = join7(current, part);
+    paths.push(current);
+  }
+  return paths;
+}
+async function mirror(original, copy, real) {
+  await mkdir2(copy, { recursive: true, mode: 493 });
+  for (const entry of await readdir4(original)) {
+    const from = join7(original, entry);
+    const to = join7(copy, entry);
+    if (real.has(from) && (await lstat(from)).isDirectory()) await mirror(from, to, real);
+    else await symlink(from, to);
+  }
+}
+async function linkOrCopy(from, to) {
+  await rm4(to, { force: true });
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to);
+    await chmod(to, (await stat(from)).mode);
+  }
+}
+
 // src/core/db/embedded.ts
 async function startEmbeddedPostgres(options = {}) {
-  const [binaries, user] = await Promise.all([serverBinaries(), serverUser()]);
+  const [shipped, user] = await Promise.all([options.binaries ?? serverBinaries(), serverUser()]);
   const superuser = options.supabaseRoles ? "supabase_admin" : "postgres";
   const password = randomBytes(24).toString("base64url");
   registerSecret(password);
   const running = { dirs: await createClusterDirs(user) };
   track(running);
   try {
+    const binaries = await privateInstallation(
+      shipped,
+      running.dirs.installation,
+      options.extensionFiles ?? standInFiles(),
+      user
+    );
     await initCluster(binaries, running.dirs, user, { superuser, password });
     const log = options.onLog ?? (() => {
     });
     const { child, port } = await withFreePort(
       options.port,
-      (port2) => startPostmaster(binaries, running.dirs, user, port2, log)
+      (port2) => startPostmaster(binaries, running.dirs, user, port2, log, options.settings ?? {})
     );
     running.child = child;
     const urlFor = (database) => `postgresql://${superuser}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -37252,12 +38187,62 @@ function scramVerifier(password) {
   return `SCRAM-SHA-256$${iterations}:${b64(salt)}$${b64(storedKey)}:${b64(serverKey)}`;
 }
 
+// src/core/db/shadow-database-name.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+var MAINTENANCE_DATABASE = "template1";
+function generatedShadowName() {
+  return `supagate_shadow_${Date.now().toString(36)}_${randomBytes3(4).toString("hex")}`;
+}
+async function cronDatabaseName(admin) {
+  const { rows: rows2 } = await admin.query(
+    `SELECT current_setting('cron.database_name', true) AS cron, current_database() AS current`
+  );
+  const cron = rows2[0]?.cron?.trim();
+  return { cronDatabase: cron ? cron : void 0, connectedTo: rows2[0]?.current ?? "" };
+}
+async function dropCronDatabase(admin, name, label) {
+  const { rows: rows2 } = await admin.query(
+    "SELECT pg_get_userbyid(datdba) AS owner, datistemplate AS template FROM pg_database WHERE datname = $1",
+    [name]
+  );
+  const existing = rows2[0];
+  if (existing?.template || name === "template0" || name === MAINTENANCE_DATABASE) {
+    throw new SupagateError(
+      "SHADOW_FAILED",
+      `The shadow server ${label} names the template database "${name}" in cron.database_name: it cannot hold the shadow.`,
+      { hint: "Set cron.database_name to an ordinary database (postgres, as on Supabase)." }
+    );
+  }
+  if (!existing) return void 0;
+  try {
+    await admin.query(`DROP DATABASE ${quoteIdentifier(name)} WITH (FORCE)`);
+  } catch (error) {
+    throw new SupagateError(
+      "SHADOW_FAILED",
+      `Could not drop the database "${name}" (cron.database_name) on the disposable shadow server ${label} to plan in it: ${redact(String(error.message ?? error))}`,
+      {
+        hint: "With --shadow-disposable the shadow server\u2019s user must be able to drop that database: connect as its owner or a superuser (supabase_admin on a supabase/postgres container). Never use a server that holds anything else.",
+        cause: error
+      }
+    );
+  }
+  return { owner: existing.owner };
+}
+async function recreateCronDatabase(admin, name, replaced) {
+  await admin.query(
+    `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0 OWNER ${quoteIdentifier(replaced.owner)}`
+  );
+}
+
 // src/core/db/shadow.ts
 var LOCAL_SUPABASE_URL = "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 async function createShadowDatabase(options = {}) {
   const production = options.productionUrl;
-  if (options.shadowUrl) return onServer(options.shadowUrl, "shadow-url", production, async () => {
-  });
+  if (options.shadowUrl) {
+    const disposable = options.disposable ?? false;
+    return onServer(options.shadowUrl, "shadow-url", production, async () => {
+    }, disposable);
+  }
   if (options.detectLocalSupabase && await reachable(LOCAL_SUPABASE_URL)) {
     return onServer(LOCAL_SUPABASE_URL, "local-supabase", production, async () => {
     });
@@ -37270,32 +38255,49 @@ async function createShadowDatabase(options = {}) {
     throw error;
   }
 }
-async function onServer(serverUrl, source, productionUrl, stopServer) {
+async function onServer(serverUrl, source, productionUrl, stopServer, disposable = false) {
   const label = describeTarget(serverUrl).label;
-  const name = `supagate_shadow_${Date.now().toString(36)}_${randomBytes3(4).toString("hex")}`;
-  const adminUrl = withDatabase(serverUrl, name);
-  const admin = await connect(serverUrl, { applicationName: "supagate shadow" });
+  let name = generatedShadowName();
+  let serverAdminUrl = serverUrl;
+  let admin = await connect(serverUrl, { applicationName: "supagate shadow" });
   const standIns = [];
   let role;
   let created = false;
+  let replaced;
   const dropAll = async (client) => {
-    if (created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    for (const standIn2 of standIns)
-      await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(standIn2)}`).catch(() => {
-      });
-    await role?.tearDown(client);
+    if (created) await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
+    try {
+      if (replaced) await recreateCronDatabase(client, name, replaced);
+    } finally {
+      for (const standIn2 of standIns)
+        await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(standIn2)}`).catch(() => {
+        });
+      await role?.tearDown(client);
+    }
   };
   let serverVersion;
+  let cronDatabase;
   let migrationUrl;
   try {
     serverVersion = Number(
       (await admin.client.query("SHOW server_version_num")).rows[0]?.server_version_num ?? 0
     );
+    const cron = await cronDatabaseName(admin.client);
+    cronDatabase = cron.cronDatabase;
     if (productionUrl) await assertNotProductionCluster(admin.client, label, productionUrl);
     role = await migrationRoleFor(admin.client, label);
+    if (disposable && cronDatabase) {
+      name = cronDatabase;
+      if (cron.connectedTo === name) {
+        serverAdminUrl = withDatabase(serverUrl, MAINTENANCE_DATABASE);
+        await disconnect(admin);
+        admin = await connect(serverAdminUrl, { applicationName: "supagate shadow" });
+      }
+      replaced = await dropCronDatabase(admin.client, name, label);
+    }
     await createDatabase(admin.client, name, role.databaseOwner, label);
     created = true;
-    migrationUrl = await role.setUp(admin.client, name, adminUrl);
+    migrationUrl = await role.setUp(admin.client, quoteIdentifier(name), withDatabase(serverUrl, name));
     await checkCannotEscalate(migrationUrl, label);
   } catch (error) {
     await dropAll(admin.client).catch(() => {
@@ -37304,6 +38306,7 @@ async function onServer(serverUrl, source, productionUrl, stopServer) {
   } finally {
     await disconnect(admin);
   }
+  const adminUrl = withDatabase(serverUrl, name);
   let disposed = false;
   return {
     url: migrationUrl,
@@ -37311,12 +38314,15 @@ async function onServer(serverUrl, source, productionUrl, stopServer) {
     adminUrl,
     source,
     serverVersion,
-    standInRole: (roleName) => standInRole(serverUrl, roleName, standIns),
+    ...cronDatabase ? { cronDatabase } : {},
+    standInRole: (roleName) => standInRole(serverAdminUrl, roleName, standIns),
     checkMigrationRole: () => checkCannotEscalate(migrationUrl, label),
     dispose: async () => {
       if (disposed) return;
       disposed = true;
-      const cleanup = await connect(serverUrl, { applicationName: "supagate shadow" }).catch(() => void 0);
+      const cleanup = await connect(serverAdminUrl, { applicationName: "supagate shadow" }).catch(
+        () => void 0
+      );
       try {
         if (cleanup) await dropAll(cleanup.client);
       } finally {
@@ -37329,7 +38335,7 @@ async function onServer(serverUrl, source, productionUrl, stopServer) {
 async function createDatabase(admin, name, owner, label) {
   try {
     await admin.query(
-      `CREATE DATABASE ${name} TEMPLATE template0${owner ? ` OWNER ${quoteIdentifier(owner)}` : ""}`
+      `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0${owner ? ` OWNER ${quoteIdentifier(owner)}` : ""}`
     );
   } catch (error) {
     throw new SupagateError(
@@ -37402,7 +38408,7 @@ function withoutStatements(migration, skipped) {
 
 // src/core/commands/shadow-run.ts
 async function prepareShadow(config, productionUrl, productionMajor, scope) {
-  const info = { source: "none", serverVersion: 0, warnings: [] };
+  const info = { source: "none", serverVersion: 0, warnings: [], standIns: [] };
   const [pgDump, pgRestore] = await Promise.all([
     findPgTool("pg_dump", { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
     findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: productionMajor })
@@ -37410,6 +38416,7 @@ async function prepareShadow(config, productionUrl, productionMajor, scope) {
   const shadow = disposedOnInterrupt(
     await createShadowDatabase({
       shadowUrl: config.shadowUrl,
+      disposable: config.shadowDisposable,
       detectLocalSupabase: config.detectLocalSupabase,
       productionUrl
     })
@@ -37455,7 +38462,14 @@ function disposedOnInterrupt(shadow) {
 }
 async function applyToShadow(target2, migrations, config, hint) {
   await assertNotSuperuser(target2.connection);
-  for (const migration of migrations) {
+  const offered = await standInsOffered(target2.connection.client);
+  for (const original of migrations) {
+    const { migration, changed } = withoutStandInIndexParameters(original, offered);
+    for (const where of changed) {
+      target2.info.warnings.push(
+        `built without its storage parameters on the stand-in for pgvector: ${where} (an hnsw or ivfflat index)`
+      );
+    }
     const skipped = clusterStatementsOf(migration);
     await standIn(target2, migration, skipped);
     try {
@@ -37509,6 +38523,10 @@ async function assertNotSuperuser(connection) {
   }
 }
 function missingExtensionHint(failure) {
+  const cron = /can only create extension in database (\S+)/.exec(failure.message);
+  if (cron) {
+    return `pg_cron can only be created in the database named by the shadow server's cron.database_name (${cron[1]}), and the shadow database has another name. If that server exists only for supagate, say so (--shadow-disposable; Action input shadow-disposable: true): supagate then plans in ${cron[1]}, dropping and re-creating it. Or plan without --shadow-url: the embedded shadow's pg_cron is a stand-in.`;
+  }
   const extension = /extension "([^"]+)" is not available|could not open extension control file ".*\/([^/]+)\.control"/.exec(
     failure.message
   );
@@ -37642,8 +38660,12 @@ async function planWithModels(config) {
     }
     const shadowConnection = await connect(shadow.url, { applicationName: "supagate plan (shadow)" });
     try {
+      const offered = await standInsOffered(shadowConnection.client);
       const before = withStats(await introspect(shadowConnection.client, scope), productionModel);
-      const drift2 = diffSchemas(productionModel, before).changes;
+      const drift2 = diffSchemas(
+        productionModel,
+        withProductionStandIns(before, productionModel, offered)
+      ).changes;
       if (drift2.length > 0) {
         shadowInfo.warnings.push(
           `The shadow copy differs from production in ${drift2.length} object(s) (${drift2.slice(0, 5).map((c) => c.id).join(", ")}); the plan compares the copy before and after the migrations.`
@@ -37671,6 +38693,7 @@ async function planWithModels(config) {
           result: finish({ ...base, status: "failed", shadow: shadowInfo, failure: read2.failure }),
           before
         };
+      shadowInfo.standIns = standInsUsed(read2.model, offered);
       const after = withStats(read2.model, productionModel);
       const hints = renameHints(status2.pending.flatMap((migration) => migration.statements));
       const diff = diffSchemas(before, after, hints);
@@ -37805,20 +38828,20 @@ function emptyResult(target2, pending, problems, productionFingerprint, started)
     hazards: [],
     lints: { introduced: [], resolved: [], existingCount: 0 },
     access: [],
-    shadow: { source: "none", serverVersion: 0, warnings: [] },
+    shadow: { source: "none", serverVersion: 0, warnings: [], standIns: [] },
     durationMs: Math.round(performance.now() - started)
   };
 }
 
 // src/core/backup/open-store.ts
-import { isAbsolute as isAbsolute2, join as join9 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join10 } from "node:path";
 
 // src/core/backup/stores.ts
 import { createHash as createHash4, randomBytes as randomBytes5 } from "node:crypto";
 import { createReadStream, createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir2, mkdtemp as mkdtemp3, open, readdir as readdir4, rename as rename2, rm as rm5, stat } from "node:fs/promises";
+import { mkdir as mkdir3, mkdtemp as mkdtemp3, open, readdir as readdir5, rename as rename2, rm as rm6, stat as stat2 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join8, resolve as resolve3 } from "node:path";
+import { join as join9, resolve as resolve3 } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
@@ -41733,14 +42756,14 @@ var NamespaceOperations = class {
     return response.data.namespaces.map((ns) => ({ namespace: ns }));
   }
   async createNamespace(id, metadata) {
-    const request = {
+    const request2 = {
       namespace: id.namespace,
       properties: metadata?.properties
     };
     const response = await this.client.request({
       method: "POST",
       path: `${this.prefix}/namespaces`,
-      body: request
+      body: request2
     });
     return response.data;
   }
@@ -41800,7 +42823,7 @@ var TableOperations = class {
     });
     return response.data.identifiers;
   }
-  async createTable(namespace, request) {
+  async createTable(namespace, request2) {
     const headers = {};
     if (this.accessDelegation) {
       headers["X-Iceberg-Access-Delegation"] = this.accessDelegation;
@@ -41808,16 +42831,16 @@ var TableOperations = class {
     const response = await this.client.request({
       method: "POST",
       path: `${this.prefix}/namespaces/${namespaceToPath2(namespace.namespace)}/tables`,
-      body: request,
+      body: request2,
       headers
     });
     return response.data.metadata;
   }
-  async updateTable(id, request) {
+  async updateTable(id, request2) {
     const response = await this.client.request({
       method: "POST",
       path: `${this.prefix}/namespaces/${namespaceToPath2(id.namespace)}/tables/${id.name}`,
-      body: request
+      body: request2
     });
     return {
       "metadata-location": response.data["metadata-location"],
@@ -41862,12 +42885,12 @@ var TableOperations = class {
       throw error;
     }
   }
-  async createTableIfNotExists(namespace, request) {
+  async createTableIfNotExists(namespace, request2) {
     try {
-      return await this.createTable(namespace, request);
+      return await this.createTable(namespace, request2);
     } catch (error) {
       if (error instanceof IcebergError && error.status === 409) {
-        return await this.loadTable({ namespace: namespace.namespace, name: request.name });
+        return await this.loadTable({ namespace: namespace.namespace, name: request2.name });
       }
       throw error;
     }
@@ -42008,8 +43031,8 @@ var IcebergRestCatalog = class {
    * );
    * ```
    */
-  async createTable(namespace, request) {
-    return this.tableOps.createTable(namespace, request);
+  async createTable(namespace, request2) {
+    return this.tableOps.createTable(namespace, request2);
   }
   /**
    * Updates an existing table's metadata.
@@ -42032,8 +43055,8 @@ var IcebergRestCatalog = class {
    * console.log(response.metadata); // TableMetadata object
    * ```
    */
-  async updateTable(id, request) {
-    return this.tableOps.updateTable(id, request);
+  async updateTable(id, request2) {
+    return this.tableOps.updateTable(id, request2);
   }
   /**
    * Drops a table from the catalog.
@@ -42146,8 +43169,8 @@ var IcebergRestCatalog = class {
    * );
    * ```
    */
-  async createTableIfNotExists(namespace, request) {
-    return this.tableOps.createTableIfNotExists(namespace, request);
+  async createTableIfNotExists(namespace, request2) {
+    return this.tableOps.createTableIfNotExists(namespace, request2);
   }
 };
 
@@ -45681,8 +46704,8 @@ import {
   timingSafeEqual
 } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rename, rm as rm4 } from "node:fs/promises";
-import { basename as basename2, dirname, join as join7 } from "node:path";
+import { rename, rm as rm5 } from "node:fs/promises";
+import { basename as basename2, dirname as dirname2, join as join8 } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { inspect } from "node:util";
@@ -45954,8 +46977,8 @@ var DecryptTransform = class extends Transform {
   }
 };
 async function decryptToFile(source, key, destination, options = {}) {
-  const temporary = join7(
-    dirname(destination),
+  const temporary = join8(
+    dirname2(destination),
     `.${basename2(destination)}.${randomBytes4(6).toString("hex")}.partial`
   );
   try {
@@ -45967,7 +46990,7 @@ async function decryptToFile(source, key, destination, options = {}) {
     ]);
     await rename(temporary, destination);
   } catch (error) {
-    await rm4(temporary, { force: true });
+    await rm5(temporary, { force: true });
     throw error;
   }
 }
@@ -46022,12 +47045,12 @@ var DirectoryStore = class {
   }
   async put(key, stream) {
     assertStoreKey(key);
-    const final = join8(this.dir, key);
-    await mkdir2(this.dir, { recursive: true, mode: 448 }).catch((error) => {
+    const final = join9(this.dir, key);
+    await mkdir3(this.dir, { recursive: true, mode: 448 }).catch((error) => {
       stream.destroy();
       throw writeFailed(final, error);
     });
-    const temporary = join8(this.dir, `.${key}.${randomBytes5(6).toString("hex")}.tmp`);
+    const temporary = join9(this.dir, `.${key}.${randomBytes5(6).toString("hex")}.tmp`);
     const forgetInterrupt = removeOnInterrupt(temporary, "a partial backup file");
     try {
       await pipeline2(stream, createWriteStream2(temporary, { mode: 384, flags: "wx" }));
@@ -46040,7 +47063,7 @@ var DirectoryStore = class {
       await rename2(temporary, final);
     } catch (error) {
       stream.destroy();
-      await rm5(temporary, { force: true });
+      await rm6(temporary, { force: true });
       throw writeFailed(final, error);
     } finally {
       forgetInterrupt();
@@ -46049,13 +47072,13 @@ var DirectoryStore = class {
   }
   async get(key) {
     assertStoreKey(key);
-    const path = join8(this.dir, key);
-    const found = await stat(path).catch(() => void 0);
+    const path = join9(this.dir, key);
+    const found = await stat2(path).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return createReadStream(path);
   }
   async list() {
-    const entries2 = await readdir4(this.dir, { withFileTypes: true }).catch((error) => {
+    const entries2 = await readdir5(this.dir, { withFileTypes: true }).catch((error) => {
       if (error.code === "ENOENT") return [];
       throw error;
     });
@@ -46063,7 +47086,7 @@ var DirectoryStore = class {
   }
   async remove(key) {
     assertStoreKey(key);
-    await rm5(join8(this.dir, key), { force: true });
+    await rm6(join9(this.dir, key), { force: true });
   }
 };
 var WRITE_FAILURES = {
@@ -46388,7 +47411,7 @@ var ArtifactStore = class {
   }
   #stage() {
     this.#staging ??= (async () => new DirectoryStore(
-      this.#options.stagingDir ?? await mkdtemp3(join8(tmpdir3(), "supagate-artifacts-"))
+      this.#options.stagingDir ?? await mkdtemp3(join9(tmpdir3(), "supagate-artifacts-"))
     ))();
     return this.#staging;
   }
@@ -46465,7 +47488,7 @@ function openBackupStore(config) {
     });
   }
   return new DirectoryStore(
-    isAbsolute2(config.backupDir) ? config.backupDir : join9(config.projectDir, config.backupDir)
+    isAbsolute2(config.backupDir) ? config.backupDir : join10(config.projectDir, config.backupDir)
   );
 }
 
@@ -46552,18 +47575,18 @@ function lostOutsideMigrations(error, target2, applied) {
 function lostConnection(failure) {
   return failure !== void 0 && isConnectionLost({ code: failure.sqlstate, message: failure.message });
 }
-async function afterLostConnection(url, target2, pending, run2) {
+async function afterLostConnection(url, target2, pending, run3) {
   const recorded = await recordedVersions(
     url,
     pending.map((m) => m.version)
   );
-  const applied = recorded ? pending.filter((m) => recorded.has(m.version)).map((m) => run2.done.find((d) => d.version === m.version) ?? summary(m, transactionModeOf(m), 0, 1)) : run2.done;
+  const applied = recorded ? pending.filter((m) => recorded.has(m.version)).map((m) => run3.done.find((d) => d.version === m.version) ?? summary(m, transactionModeOf(m), 0, 1)) : run3.done;
   const notApplied = pending.filter((m) => !applied.some((a) => a.version === m.version));
   const failure = {
-    ...run2.failure,
+    ...run3.failure,
     code: "DB_CONNECTION_LOST",
-    message: `the connection to ${target2.label} was lost while applying ${run2.failure.path}: ${run2.failure.message}`,
-    hint: lostHint(applied, notApplied, run2.failure, recorded !== void 0)
+    message: `the connection to ${target2.label} was lost while applying ${run3.failure.path}: ${run3.failure.message}`,
+    hint: lostHint(applied, notApplied, run3.failure, recorded !== void 0)
   };
   const notifiedPostgrest = applied.length > 0 && await notifyPostgrest(url);
   return { applied, failure, notifiedPostgrest };
@@ -46734,9 +47757,9 @@ import { pipeline as pipeline4 } from "node:stream/promises";
 // src/core/backup/verify-dump.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdtemp as mkdtemp4, open as open2, rename as rename3, rm as rm6 } from "node:fs/promises";
+import { mkdtemp as mkdtemp4, open as open2, rename as rename3, rm as rm7 } from "node:fs/promises";
 import { devNull, tmpdir as tmpdir4 } from "node:os";
-import { basename as basename3, dirname as dirname2, join as join10 } from "node:path";
+import { basename as basename3, dirname as dirname3, join as join11 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 
 // src/core/backup/measure.ts
@@ -46758,10 +47781,10 @@ function measuring() {
 
 // src/core/backup/verify-dump.ts
 async function verifyBackup(options) {
-  const workDir = await mkdtemp4(join10(tmpdir4(), "supagate-verify-"));
+  const workDir = await mkdtemp4(join11(tmpdir4(), "supagate-verify-"));
   const forgetInterrupt = removeOnInterrupt(workDir, "the decrypted copy of the backup being verified");
   try {
-    const file = join10(workDir, "backup.dump");
+    const file = join11(workDir, "backup.dump");
     const { sha256, sizeBytes } = await fetchBackupFile({
       store: options.store,
       key: options.key,
@@ -46788,7 +47811,7 @@ async function verifyBackup(options) {
     }
     return { sha256, sizeBytes, tables: options.expectedTables.map((t) => t.name).sort() };
   } finally {
-    await rm6(workDir, { recursive: true, force: true });
+    await rm7(workDir, { recursive: true, force: true });
     forgetInterrupt();
   }
 }
@@ -46808,8 +47831,8 @@ async function fetchBackupFile(options) {
   const measured = measuring();
   const counter = measured.stream;
   const source = await options.store.get(options.key);
-  const temporary = join10(
-    dirname2(options.destination),
+  const temporary = join11(
+    dirname3(options.destination),
     `.${basename3(options.destination)}.${randomBytes6(6).toString("hex")}.partial`
   );
   try {
@@ -46832,7 +47855,7 @@ async function fetchBackupFile(options) {
     return { sha256, sizeBytes: measured.sizeBytes() };
   } catch (error) {
     source.destroy();
-    await rm6(temporary, { force: true });
+    await rm7(temporary, { force: true });
     throw error;
   }
 }
@@ -47127,7 +48150,18 @@ function invalidScope(reason) {
 // src/core/backup/managed-state.ts
 var MANAGED_TABLE_SCHEMAS = MANAGED_SCHEMAS.filter((schema) => schema !== HISTORY_SCHEMA);
 async function readManagedState(client) {
-  return { extensions: await readExtensions(client), triggers: await readManagedTriggers(client) };
+  return {
+    extensions: await readExtensions(client),
+    triggers: await readManagedTriggers(client),
+    schemas: await readManagedSchemas(client)
+  };
+}
+async function readManagedSchemas(client) {
+  const { rows: rows2 } = await client.query(
+    "SELECT nspname::text AS name FROM pg_namespace WHERE nspname = ANY($1::text[]) ORDER BY 1",
+    [MANAGED_TABLE_SCHEMAS]
+  );
+  return rows2.map((row) => row.name);
 }
 async function readExtensions(client) {
   const { rows: rows2 } = await client.query(
@@ -48131,12 +49165,12 @@ async function apply(userConfig, options = {}) {
     };
     const client = connection.client;
     if (!await holdsMigrationLock(client)) throw lockLost(connection.target);
-    const run2 = config.atomic === "all" ? await runUntilFailure([status2.pending], (all) => runBatch(client, all, settings, record)) : await runUntilFailure(status2.pending, (migration) => {
+    const run3 = config.atomic === "all" ? await runUntilFailure([status2.pending], (all) => runBatch(client, all, settings, record)) : await runUntilFailure(status2.pending, (migration) => {
       throwIfInterrupted();
       return applyMigration(client, migration, settings, record);
     });
-    appliedSoFar = run2.done;
-    const { applied, failure, notifiedPostgrest } = lostConnection(run2.failure) ? await afterLostConnection(url, connection.target, status2.pending, { ...run2, failure: run2.failure }) : { applied: run2.done, failure: run2.failure, notifiedPostgrest: await notify(client, url, run2) };
+    appliedSoFar = run3.done;
+    const { applied, failure, notifiedPostgrest } = lostConnection(run3.failure) ? await afterLostConnection(url, connection.target, status2.pending, { ...run3, failure: run3.failure }) : { applied: run3.done, failure: run3.failure, notifiedPostgrest: await notify(client, url, run3) };
     let verification = verifier ? { status: "not-run" } : { status: "off" };
     let recovery;
     if (verifier && snapshot && !failure) {
@@ -48187,8 +49221,8 @@ function lockLost(target2) {
     }
   );
 }
-async function notify(client, url, run2) {
-  if (run2.done.length === 0 && (run2.failure?.committedStatements ?? 0) === 0) return false;
+async function notify(client, url, run3) {
+  if (run3.done.length === 0 && (run3.failure?.committedStatements ?? 0) === 0) return false;
   return client.query(`NOTIFY pgrst, 'reload schema'`).then(
     () => true,
     () => notifyPostgrest(url)
@@ -48543,6 +49577,12 @@ function accessLines(access2) {
 function section(title2, lines) {
   return lines.length === 0 ? [] : ["", `${title2}:`, ...lines.map((line) => line.startsWith("    ") ? line : `  ${line}`)];
 }
+function standInSection(standIns) {
+  return section(
+    `Ran on stand-ins (${STAND_IN_ADVICE})`,
+    standIns.map((s) => `${s.name}: cannot predict ${s.cannotPredict}`)
+  );
+}
 function planText(result2) {
   const lines = [`Target: ${result2.target}`, `Plan: ${result2.planHash}`];
   if (result2.shadow.source !== "none") lines.push(`Shadow: ${result2.shadow.source}`);
@@ -48571,6 +49611,7 @@ function planText(result2) {
     ...section(`Schema changes (${result2.diff.changes.length})`, changeLines(result2.diff.changes, true))
   );
   lines.push(...renderProblems(result2.problems));
+  lines.push(...standInSection(result2.shadow.standIns));
   lines.push(...section("Shadow notes", result2.shadow.warnings));
   lines.push(
     "",
@@ -48613,6 +49654,7 @@ function driftText(result2) {
       changeLines(result2.diff.changes, true)
     )
   );
+  lines.push(...standInSection(result2.shadow.standIns));
   lines.push(...section("Shadow notes", result2.shadow.warnings));
   return lines.join("\n");
 }
@@ -48731,7 +49773,7 @@ function inline(text) {
 }
 function codeBlock(raw, language = "") {
   const content = redact(raw);
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run2) => run2[0].length));
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
   const fence = "`".repeat(Math.max(3, longest + 1));
   return `${fence}${language}
 ${content.replace(/\n+$/, "")}
@@ -48861,6 +49903,7 @@ ${result2.missingLocal.map((v) => `- ${code(v)}`).join("\n")}`
       parts.push(
         changesSection(result2.diff.changes, budget, "Differences, from the migrations to production")
       );
+    if (result2.shadow.standIns.length > 0) parts.push(standInNote(result2.shadow.standIns));
     if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
     return `${parts.join("\n\n")}
 `;
@@ -48891,6 +49934,7 @@ ${result2.problems.map(
   if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
   if (result2.diff.changes.length > 0)
     parts.push(changesSection(result2.diff.changes, budget, "Schema changes"));
+  if (result2.shadow.standIns.length > 0) parts.push(standInNote(result2.shadow.standIns));
   if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
   return `${parts.join("\n\n")}
 `;
@@ -49011,6 +50055,14 @@ ${rows2.join("\n")}`
   return blocks.join("\n\n");
 }
 var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
+function standInNote(standIns) {
+  const names = standIns.map((s) => code(s.name)).join(", ");
+  return `> [!NOTE]
+> The embedded shadow server has no ${names}: supagate's stand-ins took their place, so this plan cannot predict
+${standIns.map((s) => `> - for ${code(s.name)}: ${inline(s.cannotPredict)}`).join("\n")}
+>
+> ${inline(STAND_IN_ADVICE.replace(/^to/, "To"))}.`;
+}
 function shadowNotes(warnings) {
   return `<details><summary>Shadow database notes (${warnings.length})</summary>
 
@@ -49093,6 +50145,7 @@ var DEFAULTS = {
   discardWritesSinceBackup: false,
   strictHistory: false,
   allowEdited: false,
+  shadowDisposable: false,
   detectLocalSupabase: true,
   schemas: void 0,
   apiSchemas: ["public", "graphql_public"],
@@ -49145,6 +50198,7 @@ function buildConfig(input) {
     actor: optionalString(pick("actor")),
     runId: optionalString(pick("runId")),
     shadowUrl: optionalString(pick("shadowUrl")),
+    shadowDisposable: flag("shadow-disposable", pick("shadowDisposable"), DEFAULTS.shadowDisposable),
     detectLocalSupabase: flag(
       "detect-local-supabase",
       pick("detectLocalSupabase"),
@@ -49278,7 +50332,7 @@ async function drift(config) {
       missingLocal: status2.entries.filter((e) => e.state === "missing-local").map((e) => e.version),
       problems: status2.problems,
       diff: { changes: [] },
-      shadow: { source: "none", serverVersion: 0, warnings: [] },
+      shadow: { source: "none", serverVersion: 0, warnings: [], standIns: [] },
       durationMs: 0
     };
     const finish = (partial) => {
@@ -49321,7 +50375,9 @@ async function drift(config) {
       if (failure) return finish({ shadow: info, failure });
       const replayed = await readShadowAfterMigrations(shadowConnection, scope);
       if ("failure" in replayed) return finish({ shadow: info, failure: replayed.failure });
-      const expected = replayed.model;
+      const offered = await standInsOffered(shadowConnection.client);
+      info.standIns = standInsUsed(replayed.model, offered);
+      const expected = withProductionStandIns(replayed.model, read.value, offered);
       const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
       if (unavailable.length > 0) {
         info.warnings.push(
@@ -49352,9 +50408,9 @@ function withoutExtensions(model, names) {
 }
 
 // src/core/restore/index.ts
-import { mkdtemp as mkdtemp5, rm as rm7, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdtemp as mkdtemp5, rm as rm8, writeFile as writeFile4 } from "node:fs/promises";
 import { devNull as devNull2, tmpdir as tmpdir5 } from "node:os";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/core/db/restore-script.ts
 import { spawn as spawn4 } from "node:child_process";
@@ -50738,7 +51794,8 @@ async function outsideDependents(client, manifest, targets, toc, options) {
   const closure = await dependencyClosure(client, droppedOids, targets.keptOids, targets.insideOids);
   const outside = closure.filter((row) => !row.inside && !row.internal);
   const oidsOf = (catalog) => outside.filter((r) => r.catalog === catalog).map((r) => r.objid);
-  const unsafe2 = outside.filter((row) => !HANDLED.has(row.catalog)).map((row) => row.description);
+  const createdSince = await extensionsCreatedSince(client, manifest, oidsOf("pg_extension"), options);
+  const unsafe2 = outside.filter((row) => !HANDLED.has(row.catalog) && !createdSince.has(row.objid)).map((row) => row.description);
   const policies = await policiesOnOtherTables(
     client,
     oidsOf("pg_policy"),
@@ -50774,6 +51831,15 @@ async function outsideDependents(client, manifest, targets, toc, options) {
     ],
     cascadedPolicies: policies.cascaded
   };
+}
+async function extensionsCreatedSince(client, manifest, oids, options) {
+  const recorded = manifest.managed?.extensions;
+  if (!recorded || !options.sameTarget || oids.length === 0) return /* @__PURE__ */ new Set();
+  const { rows: rows2 } = await client.query(
+    `SELECT oid::int8::float8 AS oid FROM pg_extension WHERE oid = ANY($1::oid[]) AND NOT extname = ANY($2::text[])`,
+    [oids, recorded.map((extension) => extension.name)]
+  );
+  return new Set(rows2.map((row) => Number(row.oid)));
 }
 
 // src/core/restore/plan.ts
@@ -50823,11 +51889,12 @@ async function schemasCreatedSince(client, manifest, scope) {
   const { rows: rows2 } = await client.query(
     `SELECT n.nspname AS name FROM pg_namespace n
       WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
-        AND NOT n.nspname = ANY($1::text[]) AND NOT n.nspname = ANY($2::text[])
+        AND (NOT n.nspname = ANY($1::text[]) OR ($3::text[] IS NOT NULL AND NOT n.nspname = ANY($3::text[])))
+        AND NOT n.nspname = ANY($2::text[]) AND n.nspname <> $4
         AND NOT EXISTS (SELECT 1 FROM pg_depend d
                          WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
       ORDER BY 1`,
-    [[...MANAGED_SCHEMAS], scope.wholeSchemas]
+    [[...MANAGED_SCHEMAS], scope.wholeSchemas, manifest.managed?.schemas ?? null, HISTORY_SCHEMA]
   );
   return rows2.map((row) => row.name);
 }
@@ -50858,7 +51925,8 @@ async function planRestore(client, manifest, scope, toc, options) {
   const managed = await managedStatements(client, manifest, targets.insideOids, options.sameTarget);
   const outside = await outsideDependents(client, manifest, targets, toc, {
     policyOnlyOids: policyOnly.present.map((t) => t.oid),
-    triggersRecorded: managed !== void 0
+    triggersRecorded: managed !== void 0,
+    sameTarget: options.sameTarget
   });
   const partial = await partialTableStatements(
     client,
@@ -51055,7 +52123,7 @@ async function restoreBackup(options) {
   checkTarget(options);
   const scope = restoreScope(manifest);
   const key = manifest.encryption === "none" ? void 0 : requireKey(options, manifest);
-  const workDir = await mkdtemp5(join11(tmpdir5(), "supagate-restore-"));
+  const workDir = await mkdtemp5(join12(tmpdir5(), "supagate-restore-"));
   const forgetWorkDir = removeOnInterrupt(workDir, "the decrypted backup being restored");
   let forgetConnection;
   let connection;
@@ -51089,8 +52157,8 @@ async function restoreBackup(options) {
     ) : [];
     if (writes.length > 0 && !dryRun && !options.discardWritesSinceBackup)
       throw writesWouldBeLost(manifest, writes);
-    const listFile = join11(workDir, "restore.list");
-    await writeFile3(listFile, `${plan2.keep.map((entry) => entry.line).join("\n")}
+    const listFile = join12(workDir, "restore.list");
+    await writeFile4(listFile, `${plan2.keep.map((entry) => entry.line).join("\n")}
 `, { mode: 384 });
     const steps2 = [archive.step, ...plan2.steps];
     if (sameTarget) steps2.splice(2, 0, writesStep(writes));
@@ -51153,13 +52221,13 @@ async function restoreBackup(options) {
       });
       await disconnect(connection);
     }
-    await rm7(workDir, { recursive: true, force: true });
+    await rm8(workDir, { recursive: true, force: true });
     forgetWorkDir();
   }
 }
 async function fetchArchive(options, scope, key, workDir) {
   const manifest = options.manifest;
-  const dumpFile = join11(workDir, "backup.dump");
+  const dumpFile = join12(workDir, "backup.dump");
   await fetchBackupFile({
     store: options.store,
     key: manifest.location.key,
