@@ -126,6 +126,19 @@ create index if not exists users_email_idx on auth.users (email);
 comment on table auth.users is
   'Test stand-in for Supabase Auth users (supagate bootstrap fixture).';
 
+-- A user's sign-in identities (email, OAuth providers): apps put triggers on it too.
+create table if not exists auth.identities (
+  id            uuid primary key default gen_random_uuid(),
+  user_id       uuid not null references auth.users (id) on delete cascade,
+  provider      text not null,
+  provider_id   text not null,
+  identity_data jsonb not null default '{}',
+  email         text generated always as (lower(identity_data ->> 'email')) stored,
+  created_at    timestamptz default now(),
+  updated_at    timestamptz default now(),
+  unique (provider_id, provider)
+);
+
 -- -----------------------------------------------------------------------------
 -- RLS helpers. PostgREST puts the verified JWT payload in the transaction-local
 -- setting `request.jwt.claims` (older versions used one `request.jwt.claim.*`

@@ -85,6 +85,41 @@ describe('triggers migrations put on Supabase-managed tables', () => {
     ]);
   });
 
+  it('plans, drifts and restores a trigger on any auth or storage table (auth.identities)', async () => {
+    const p = await production(PROFILES);
+    await p.write(
+      'supabase/migrations/3_identities.sql',
+      `alter table public.profiles add column providers text[] not null default '{}';
+create function public.sync_providers() returns trigger language plpgsql security definer set search_path = '' as $$
+begin update public.profiles set providers = array_append(providers, new.provider) where id = new.user_id; return new; end $$;
+revoke execute on function public.sync_providers() from public, anon, authenticated;
+create trigger on_identity_created after insert on auth.identities for each row execute function public.sync_providers();`,
+    );
+    const planned = await plan(p.config(db.url));
+    expect(planned.failure).toBeUndefined();
+    const identities = planned.diff.changes.find((c) => c.id === 'auth.identities');
+    expect(identities).toMatchObject({ kind: 'table', action: 'changed' });
+    expect(identities?.members).toEqual([
+      expect.objectContaining({ kind: 'trigger', name: 'on_identity_created', action: 'added' }),
+    ]);
+
+    expect((await apply(p.config(db.url))).status).toBe('applied');
+    expect((await drift(p.config(db.url))).status).toBe('in-sync');
+    await db.query('drop trigger on_identity_created on auth.identities');
+    const dropped = await drift(p.config(db.url));
+    expect(dropped.status).toBe('drifted');
+    expect(dropped.diff.changes).toEqual([
+      expect.objectContaining({
+        kind: 'table',
+        id: 'auth.identities',
+        action: 'changed',
+        members: [
+          expect.objectContaining({ kind: 'trigger', name: 'on_identity_created', action: 'removed' }),
+        ],
+      }),
+    ]);
+  });
+
   it('copy carries the sign-up trigger: the copied project creates a profile on sign-up', async () => {
     await production({ ...PROFILES, ...SIGN_UP_TRIGGER });
     const target = await createTestDatabase();

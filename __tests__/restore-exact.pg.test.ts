@@ -66,6 +66,32 @@ insert into private.secrets values (1, null, 'x');`,
     expect(schema).toEqual({ gone: true });
   });
 
+  it('platform extensions and a trigger on auth.identities: gone, as is the vault schema created for them', async () => {
+    trip = await roundTrip(db, {
+      existing: { '1_profiles': 'create table public.profiles (id uuid primary key, providers text[]);' },
+      seed: `insert into public.profiles values ('00000000-0000-0000-0000-000000000001', '{}');`,
+      underTest: {
+        '2_platform': `
+create extension if not exists vector with schema extensions;
+create extension if not exists pg_cron with schema pg_catalog;
+create schema if not exists vault;
+create extension if not exists supabase_vault with schema vault;
+select vault.create_secret('s3cr3t', 'api_key');
+select cron.schedule('refresh', '*/10 * * * *', 'select 1');
+create table public.embeddings (id bigint primary key, embedding extensions.vector(3));
+create function public.sync_providers() returns trigger language plpgsql security definer set search_path = '' as $$
+begin update public.profiles set providers = array_append(providers, new.provider) where id = new.user_id; return new; end $$;
+create trigger on_identity_created after insert on auth.identities for each row execute function public.sync_providers();`,
+      },
+    });
+    expect(
+      await db.query(
+        `select extname from pg_extension where extname in ('vector', 'pg_cron', 'supabase_vault')`,
+      ),
+    ).toEqual([]);
+    expect(await db.query(`select tgname from pg_trigger where tgname = 'on_identity_created'`)).toEqual([]);
+  });
+
   it('the first apply on a fresh project: the history it created is gone, the migration pending', async () => {
     trip = await roundTrip(db, {
       underTest: {

@@ -30,7 +30,12 @@ import type { DefaultPrivilege, Grant, Routine, SchemaModel, Table, View } from 
  * - DDL (and its unified diff) is computed only for the objects that change, so diffing is
  *   linear in the number of objects.
  */
-export function diffSchemas(before: SchemaModel, after: SchemaModel, hints?: RenameHints): SchemaDiff {
+export function diffSchemas(
+  beforeModel: SchemaModel,
+  afterModel: SchemaModel,
+  hints?: RenameHints,
+): SchemaDiff {
+  const [before, after] = withManagedTablesOnBothSides(beforeModel, afterModel);
   const context: Context = {
     before,
     after,
@@ -581,4 +586,20 @@ function normalizeHints(hints: RenameHints | undefined, version: number): Rename
   for (const [to, from] of Object.entries(hints?.relations ?? {})) relations[requote(to)] = requote(from);
   for (const [table, renames] of Object.entries(hints?.columns ?? {})) columns[requote(table)] = renames;
   return { relations, columns };
+}
+
+/**
+ * A managed table (auth.identities) is read only while the app has a trigger on it: on the
+ * side without, it is the same table without triggers, so that adding or dropping the trigger
+ * is a change of the table, never the table appearing or going.
+ */
+function withManagedTablesOnBothSides(before: SchemaModel, after: SchemaModel): [SchemaModel, SchemaModel] {
+  const complete = (model: SchemaModel, other: SchemaModel): SchemaModel => {
+    const missing = Object.entries(other.tables).filter(([id, table]) => table.managed && !model.tables[id]);
+    if (missing.length === 0) return model;
+    const tables = { ...model.tables };
+    for (const [id, table] of missing) tables[id] = { ...table, triggers: {} };
+    return { ...model, tables };
+  };
+  return [complete(before, after), complete(after, before)];
 }

@@ -303,7 +303,8 @@ SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::t
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm')
   AND (c.relnamespace IN (SELECT ns.oid FROM ns)
-       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)})))
+       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)}))
+       OR (c.relkind IN ('r', 'p') AND n.nspname = ANY (${this.textArray(MANAGED_SCHEMAS)}) AND ${this.hasAppTrigger('c.oid')}))
   AND NOT ${extensionMember('pg_class', 'c.oid')}`;
   }
 
@@ -365,13 +366,28 @@ WHERE i.indrelid = ANY (${oidArray(relations)})
    */
   triggers(tables: number[], managedTables: number[]): string {
     const clone = this.version >= 130000 ? ' AND t.tgparentid = 0' : '';
-    const appFunction = `pn.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND pn.nspname !~ '^pg_'`;
+    const appFunction = this.appFunction('pn');
     return `SELECT t.tgrelid AS relid, t.tgname::text AS name, pg_get_triggerdef(t.oid) AS definition,
   ${routineIdentity('p', 'pn')} AS function, t.tgenabled::text AS enabled,
   ${commentOf('t.oid', 'pg_trigger')} AS comment
 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
 WHERE (t.tgrelid = ANY (${oidArray(tables)}) OR (t.tgrelid = ANY (${oidArray(managedTables)}) AND ${appFunction}))
   AND NOT t.tgisinternal${clone}`;
+  }
+
+  /** The function's schema (alias `pn`) is the app's: not a managed or system schema. */
+  private appFunction(namespace: string): string {
+    return `${namespace}.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND ${namespace}.nspname !~ '^pg_'`;
+  }
+
+  /**
+   * A managed table that a migration put a trigger on (auth.identities → public.sync_identity()):
+   * read like the tracked ones, so that the trigger is planned, drifted and restored.
+   */
+  private hasAppTrigger(table: string): string {
+    return `EXISTS (SELECT 1 FROM pg_trigger at JOIN pg_proc ap ON ap.oid = at.tgfoid
+  JOIN pg_namespace apn ON apn.oid = ap.pronamespace
+  WHERE at.tgrelid = ${table} AND NOT at.tgisinternal AND ${this.appFunction('apn')})`;
   }
 
   /** Policies of the given tables (managed ones included). */
