@@ -425,6 +425,13 @@ describe('stand-in extensions, created by postgres as Supabase does', () => {
     expect(await member('vector', 'pg_am', `(SELECT oid FROM pg_am WHERE amname = 'hnsw')`)).toBe(true);
   });
 
+  it('refuses to be installed in a system schema', async () => {
+    await expect(client.query('CREATE EXTENSION vector WITH SCHEMA pg_catalog')).rejects.toThrow(
+      'the stand-in for vector cannot be installed in the system schema pg_catalog',
+    );
+    expect(await rows(`SELECT 1 FROM pg_extension WHERE extname = 'vector'`)).toEqual([]);
+  });
+
   it('creates every stand-in in one database, and dropping them leaves nothing of theirs', async () => {
     const objects = () =>
       rows<{ schema: string; relations: number; functions: number; types: number }>(

@@ -39,6 +39,22 @@ export function extensionFiles(standIn: StandIn): ExtensionFile[] {
   ];
   return [
     { name: `${standIn.name}.control`, contents: `${control.join('\n')}\n` },
-    { name: `${standIn.name}--${standIn.version}.sql`, contents: `${standIn.script.trim()}\n` },
+    {
+      name: `${standIn.name}--${standIn.version}.sql`,
+      contents: `${standIn.schema ? '' : systemSchemaGuard(standIn.name)}${standIn.script.trim()}\n`,
+    },
   ];
+}
+
+/**
+ * PostgreSQL lets a non-superuser install a trusted extension into any schema, pg_catalog
+ * included; the stand-ins refuse system schemas (the script runs in the target schema).
+ */
+function systemSchemaGuard(name: string): string {
+  return `DO $guard$ BEGIN
+  IF pg_catalog.current_schema() OPERATOR(pg_catalog.~) '^(pg_|information_schema$)' THEN
+    RAISE EXCEPTION 'the stand-in for ${name} cannot be installed in the system schema %', pg_catalog.current_schema();
+  END IF;
+END $guard$;
+`;
 }
