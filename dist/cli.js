@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-VGURYZFU.js";
+} from "./chunk-UU4GYLS7.js";
 import {
   __commonJS,
   __require,

@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-VGURYZFU.js";
+} from "./chunk-UU4GYLS7.js";
 import {
   HttpClient,
   getInput,

@@ -33481,9 +33481,20 @@ function extensionFiles(standIn2) {
   return [
     { name: `${standIn2.name}.control`, contents: `${control.join("\n")}
 ` },
-    { name: `${standIn2.name}--${standIn2.version}.sql`, contents: `${standIn2.script.trim()}
-` }
+    {
+      name: `${standIn2.name}--${standIn2.version}.sql`,
+      contents: `${standIn2.schema ? "" : systemSchemaGuard(standIn2.name)}${standIn2.script.trim()}
+`
+    }
   ];
+}
+function systemSchemaGuard(name) {
+  return `DO $guard$ BEGIN
+  IF pg_catalog.current_schema() OPERATOR(pg_catalog.~) '^(pg_|information_schema$)' THEN
+    RAISE EXCEPTION 'the stand-in for ${name} cannot be installed in the system schema %', pg_catalog.current_schema();
+  END IF;
+END $guard$;
+`;
 }
 
 // src/core/db/stand-ins/vault.ts
@@ -34459,7 +34470,8 @@ function splitLines(text) {
 }
 
 // src/core/schema/diff.ts
-function diffSchemas(before, after, hints) {
+function diffSchemas(beforeModel, afterModel, hints) {
+  const [before, after] = withManagedTablesOnBothSides(beforeModel, afterModel);
   const context = {
     before,
     after,
@@ -34845,6 +34857,16 @@ function normalizeHints(hints, version3) {
   for (const [to, from] of Object.entries(hints?.relations ?? {})) relations[requote(to)] = requote(from);
   for (const [table2, renames] of Object.entries(hints?.columns ?? {})) columns[requote(table2)] = renames;
   return { relations, columns };
+}
+function withManagedTablesOnBothSides(before, after) {
+  const complete = (model, other) => {
+    const missing = Object.entries(other.tables).filter(([id, table2]) => table2.managed && !model.tables[id]);
+    if (missing.length === 0) return model;
+    const tables = { ...model.tables };
+    for (const [id, table2] of missing) tables[id] = { ...table2, triggers: {} };
+    return { ...model, tables };
+  };
+  return [complete(before, after), complete(after, before)];
 }
 
 // src/core/schema/findings/accept.ts
@@ -36186,7 +36208,8 @@ SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::t
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm')
   AND (c.relnamespace IN (SELECT ns.oid FROM ns)
-       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)})))
+       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)}))
+       OR (c.relkind IN ('r', 'p') AND n.nspname = ANY (${this.textArray(MANAGED_SCHEMAS)}) AND ${this.hasAppTrigger("c.oid")}))
   AND NOT ${extensionMember("pg_class", "c.oid")}`;
   }
   /** Columns of the given relations, in attnum order. */
@@ -36244,13 +36267,26 @@ WHERE i.indrelid = ANY (${oidArray(relations)})
    */
   triggers(tables, managedTables) {
     const clone = this.version >= 13e4 ? " AND t.tgparentid = 0" : "";
-    const appFunction = `pn.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND pn.nspname !~ '^pg_'`;
+    const appFunction = this.appFunction("pn");
     return `SELECT t.tgrelid AS relid, t.tgname::text AS name, pg_get_triggerdef(t.oid) AS definition,
   ${routineIdentity("p", "pn")} AS function, t.tgenabled::text AS enabled,
   ${commentOf("t.oid", "pg_trigger")} AS comment
 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
 WHERE (t.tgrelid = ANY (${oidArray(tables)}) OR (t.tgrelid = ANY (${oidArray(managedTables)}) AND ${appFunction}))
   AND NOT t.tgisinternal${clone}`;
+  }
+  /** The function's schema (alias `pn`) is the app's: not a managed or system schema. */
+  appFunction(namespace) {
+    return `${namespace}.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND ${namespace}.nspname !~ '^pg_'`;
+  }
+  /**
+   * A managed table that a migration put a trigger on (auth.identities → public.sync_identity()):
+   * read like the tracked ones, so that the trigger is planned, drifted and restored.
+   */
+  hasAppTrigger(table2) {
+    return `EXISTS (SELECT 1 FROM pg_trigger at JOIN pg_proc ap ON ap.oid = at.tgfoid
+  JOIN pg_namespace apn ON apn.oid = ap.pronamespace
+  WHERE at.tgrelid = ${table2} AND NOT at.tgisinternal AND ${this.appFunction("apn")})`;
   }
   /** Policies of the given tables (managed ones included). */
   policies(tables) {
