@@ -67,6 +67,27 @@ describe('plan markdown', () => {
     expect(comment.split('<details>').length).toBe(comment.split('</details>').length);
   });
 
+  it('names the stand-in extensions the shadow ran on and what each cannot predict', () => {
+    const markdown = renderPlanMarkdown(
+      planResult({
+        shadow: {
+          source: 'embedded',
+          serverVersion: 150018,
+          warnings: [],
+          standIns: [
+            { name: 'pg_net', cannotPredict: 'the responses of HTTP requests' },
+            { name: 'vector', cannotPredict: 'index build time' },
+          ],
+        },
+      }),
+    );
+    expect(markdown).toContain('> [!NOTE]\n> The embedded shadow server has no `pg_net`, `vector`');
+    expect(markdown).toContain(
+      '> - for `pg_net`: the responses of HTTP requests\n> - for `vector`: index build time',
+    );
+    expect(renderPlanMarkdown(planResult())).not.toContain('stand-in');
+  });
+
   it('keeps the untrimmed report when it fits', () => {
     const result = planResult({ diff: { changes: [tableChange(1)] } });
     const text = renderPlanMarkdown(result);

@@ -334,7 +334,7 @@ const ACTION_ICON = { added: '➕', removed: '➖', changed: '✏️', renamed: 
 
 function standInNote(standIns: StandInUse[]): string {
   const names = standIns.map((s) => code(s.name)).join(', ');
-  return `> [!NOTE]\n> The embedded shadow server has no ${names}: supagate's stand-ins took their place, so this plan cannot predict\n${standIns
+  return `> [!NOTE]\n> The embedded shadow server has no ${names}: supagate's stand-ins took their place, so this plan cannot predict:\n>\n${standIns
     .map((s) => `> - for ${code(s.name)}: ${inline(s.cannotPredict)}`)
     .join('\n')}\n>\n> ${inline(STAND_IN_ADVICE.replace(/^to/, 'To'))}.`;
 }

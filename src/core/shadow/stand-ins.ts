@@ -10,7 +10,7 @@ import { withProductionIndexParameters } from './stand-in-indexes.js';
  */
 /** How to check what a stand-in cannot predict. */
 export const STAND_IN_ADVICE =
-  'to check it, plan with a supabase/postgres container of production’s version as shadow server (--shadow-url)';
+  'to check what a stand-in cannot predict, plan with a supabase/postgres container of production’s version as shadow server (--shadow-url)';
 
 export interface StandInUse {
   name: string;
