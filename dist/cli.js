@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-UU4GYLS7.js";
+} from "./chunk-RE5PPZBZ.js";
 import {
   __commonJS,
   __require,

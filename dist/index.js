@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-UU4GYLS7.js";
+} from "./chunk-RE5PPZBZ.js";
 import {
   HttpClient,
   getInput,

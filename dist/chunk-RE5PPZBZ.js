@@ -36929,7 +36929,7 @@ function withProductionIndexParameters(model, production, offered) {
 }
 
 // src/core/shadow/stand-ins.ts
-var STAND_IN_ADVICE = "to check it, plan with a supabase/postgres container of production\u2019s version as shadow server (--shadow-url)";
+var STAND_IN_ADVICE = "to check what a stand-in cannot predict, plan with a supabase/postgres container of production\u2019s version as shadow server (--shadow-url)";
 function standInsUsed(model, offered) {
   return Object.keys(model.extensions).filter((name) => offered.has(name)).sort().map((name) => ({ name, cannotPredict: standInNamed(name)?.cannotPredict ?? "its behaviour" }));
 }
@@ -50094,7 +50094,8 @@ var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F",
 function standInNote(standIns) {
   const names = standIns.map((s) => code(s.name)).join(", ");
   return `> [!NOTE]
-> The embedded shadow server has no ${names}: supagate's stand-ins took their place, so this plan cannot predict
+> The embedded shadow server has no ${names}: supagate's stand-ins took their place, so this plan cannot predict:
+>
 ${standIns.map((s) => `> - for ${code(s.name)}: ${inline(s.cannotPredict)}`).join("\n")}
 >
 > ${inline(STAND_IN_ADVICE.replace(/^to/, "To"))}.`;
