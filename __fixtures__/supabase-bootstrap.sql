@@ -85,6 +85,11 @@ $bootstrap$;
 create schema if not exists extensions;
 create schema if not exists auth;
 create schema if not exists storage;
+-- Schemas Supabase creates for its platform extensions: dumps create the extensions in them.
+create schema if not exists graphql;
+create schema if not exists graphql_public;
+create schema if not exists vault;
+create schema if not exists pgsodium;
 
 grant usage on schema extensions to anon, authenticated, service_role;
 grant usage on schema auth       to anon, authenticated, service_role;

@@ -66,7 +66,7 @@ insert into private.secrets values (1, null, 'x');`,
     expect(schema).toEqual({ gone: true });
   });
 
-  it('platform extensions and a trigger on auth.identities: gone, as is the vault schema created for them', async () => {
+  it('platform extensions, a managed schema created since and a trigger on auth.identities: gone', async () => {
     trip = await roundTrip(db, {
       existing: { '1_profiles': 'create table public.profiles (id uuid primary key, providers text[]);' },
       seed: `insert into public.profiles values ('00000000-0000-0000-0000-000000000001', '{}');`,
@@ -77,6 +77,8 @@ create extension if not exists pg_cron with schema pg_catalog;
 create schema if not exists vault;
 create extension if not exists supabase_vault with schema vault;
 select vault.create_secret('s3cr3t', 'api_key');
+create schema if not exists supabase_functions;
+create table supabase_functions.hooks (id bigserial primary key, hook_name text not null);
 select cron.schedule('refresh', '*/10 * * * *', 'select 1');
 create table public.embeddings (id bigint primary key, embedding extensions.vector(3));
 create function public.sync_providers() returns trigger language plpgsql security definer set search_path = '' as $$
@@ -90,6 +92,9 @@ create trigger on_identity_created after insert on auth.identities for each row 
       ),
     ).toEqual([]);
     expect(await db.query(`select tgname from pg_trigger where tgname = 'on_identity_created'`)).toEqual([]);
+    expect(await db.query(`select to_regnamespace('supabase_functions') is null as gone`)).toEqual([
+      { gone: true },
+    ]);
   });
 
   it('the first apply on a fresh project: the history it created is gone, the migration pending', async () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { drift } from '../src/core/commands/drift.js';
 import { plan } from '../src/core/commands/plan.js';
@@ -23,16 +23,16 @@ import { BACKUP_KEY, withoutAudit } from './harness/round-trip.js';
  * runs on the default shadow (an embedded server started by each command, with stand-ins for
  * the platform extensions): status → plan → apply → verify → drift → rollback.
  */
-const APP = new URL('../__fixtures__/apps/ai-notes/supabase/migrations/', import.meta.url);
-
 let db: TestDatabase;
 let project: TestProject;
 let backupDir: string;
 
-async function appFiles(): Promise<Record<string, string>> {
-  const names = (await readdir(APP)).sort();
+async function appFiles(app: string): Promise<Record<string, string>> {
+  const folder = new URL(`../__fixtures__/apps/${app}/supabase/migrations/`, import.meta.url);
+  const names = (await readdir(folder)).sort();
   const files: Record<string, string> = {};
-  for (const name of names) files[`supabase/migrations/${name}`] = await readFile(new URL(name, APP), 'utf8');
+  for (const name of names)
+    files[`supabase/migrations/${name}`] = await readFile(new URL(name, folder), 'utf8');
   return files;
 }
 
@@ -48,15 +48,15 @@ function config(overrides: ConfigInput = {}) {
   });
 }
 
-beforeAll(async () => {
+/** Production as on Supabase (the roles' search_path, for this test's database), and the app's files. */
+async function setUp(app: string): Promise<void> {
   db = await createTestDatabase();
-  // Supabase's setting for its roles, scoped to this test's database.
   await db.query(`ALTER ROLE postgres IN DATABASE ${db.name} SET search_path = "$user", public, extensions`);
-  project = await createProject(await appFiles());
+  project = await createProject(await appFiles(app));
   backupDir = await mkdtemp(join(tmpdir(), 'supagate-backups-'));
-});
+}
 
-afterAll(async () => {
+afterEach(async () => {
   await project?.cleanup();
   await rm(backupDir, { recursive: true, force: true });
   await db?.drop();
@@ -64,6 +64,7 @@ afterAll(async () => {
 
 describe('a Supabase app using the platform extensions, on the default shadow', () => {
   it('goes through status, plan, apply, verify, drift and rollback', async () => {
+    await setUp('ai-notes');
     const before = await exactState(db);
 
     const pending = await status(config());
@@ -143,5 +144,49 @@ describe('a Supabase app using the platform extensions, on the default shadow', 
     expect(usersAfter).not.toEqual(usersBefore);
     expect(await db.query('SELECT email FROM auth.users')).toEqual([{ email: 'ada@example.com' }]);
     expect((await status(config())).pending).toHaveLength(6);
+  });
+});
+
+describe('a history that starts with `supabase db dump`’s remote_schema file, on the default shadow', () => {
+  it('plans, applies, verifies, is in sync and rolls back', async () => {
+    await setUp('todo-dump');
+    const before = await exactState(db);
+    expect((await status(config())).pending).toEqual(['20231015120000', '20231101090000']);
+
+    const planned = await plan(config());
+    expect(planned.failure, JSON.stringify(planned.failure)).toBeUndefined();
+    expect(planned.diff.changes.map((c) => `${c.action} ${c.kind} ${c.id}`)).toEqual(
+      expect.arrayContaining([
+        'added extension pg_graphql',
+        'added extension pg_net',
+        'added extension pgjwt',
+        'added extension pgsodium',
+        'added extension supabase_vault',
+        'added type public.todo_status',
+        'added table public.todos',
+        'added function public.set_updated_at()',
+        'changed publication supabase_realtime',
+      ]),
+    );
+    expect(planned.shadow.standIns.map((s) => s.name)).toEqual([
+      'pg_graphql',
+      'pg_net',
+      'pgjwt',
+      'pgsodium',
+      'supabase_vault',
+    ]);
+
+    const applied = await apply(config({ backup: 'on', verify: 'on' }));
+    expect(applied.status, JSON.stringify(applied.failure ?? applied.blockingReasons)).toBe('applied');
+    const backupId = applied.backup.status === 'taken' ? applied.backup.id : '';
+    expect((await verify(config())).failures).toEqual([]);
+    const inSync = await drift(config());
+    expect(inSync.failure, JSON.stringify(inSync.failure)).toBeUndefined();
+    expect(inSync.diff.changes.map((c) => c.id)).toEqual([]);
+
+    const rolledBack = await rollbackToBackup(config({ backup: 'on' }), { backupId, confirm: db.name });
+    expect(rolledBack.status).toBe('rolled-back');
+    const after = await exactState(db);
+    expect(withoutAudit(after, false)).toEqual(withoutAudit(before, false));
   });
 });
