@@ -425,6 +425,23 @@ describe('stand-in extensions, created by postgres as Supabase does', () => {
     expect(await member('vector', 'pg_am', `(SELECT oid FROM pg_am WHERE amname = 'hnsw')`)).toBe(true);
   });
 
+  it('lets postgres create the contrib extensions Supabase lets it create, and no others', async () => {
+    await client.query('CREATE EXTENSION moddatetime WITH SCHEMA extensions');
+    await client.query('CREATE EXTENSION pg_stat_statements WITH SCHEMA extensions');
+    await client.query(`CREATE TABLE public.items (id int, updated_at timestamptz);
+      CREATE TRIGGER handle_updated_at BEFORE UPDATE ON public.items
+        FOR EACH ROW EXECUTE PROCEDURE extensions.moddatetime(updated_at);
+      INSERT INTO public.items VALUES (1, '2020-01-01'); UPDATE public.items SET id = 2;`);
+    const [item] = await rows<{ recent: boolean }>(
+      `SELECT updated_at > now() - interval '1 minute' AS recent FROM public.items`,
+    );
+    expect(item).toEqual({ recent: true });
+    await expect(client.query('CREATE EXTENSION dblink')).rejects.toThrow(
+      'permission denied to create extension "dblink"',
+    );
+    await expect(client.query('CREATE EXTENSION postgres_fdw')).rejects.toThrow('permission denied');
+  });
+
   it('refuses to be installed in a system schema', async () => {
     await expect(client.query('CREATE EXTENSION vector WITH SCHEMA pg_catalog')).rejects.toThrow(
       'the stand-in for vector cannot be installed in the system schema pg_catalog',

@@ -87,6 +87,7 @@ describe('a Supabase app using the platform extensions, on the default shadow', 
     const changed = planned.diff.changes.map((c) => `${c.kind} ${c.id}`);
     // Triggers are changes of their table: auth.users gains the sign-up trigger.
     expect(changed).toEqual([
+      'extension moddatetime',
       'extension pg_cron',
       'extension pg_net',
       'extension supabase_vault',

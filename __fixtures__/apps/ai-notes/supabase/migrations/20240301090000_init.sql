@@ -10,12 +10,17 @@ alter table public.profiles enable row level security;
 create policy "profiles are readable by their owner" on public.profiles
   for select to authenticated using ((select auth.uid()) = id);
 
+create extension if not exists moddatetime schema extensions;
+
 create table public.notes (
   id uuid primary key default uuid_generate_v4(),
   owner_id uuid not null references public.profiles (id) on delete cascade,
   body text not null,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
 );
+create trigger handle_updated_at before update on public.notes
+  for each row execute procedure moddatetime (updated_at);
 alter table public.notes enable row level security;
 create policy "owners manage their notes" on public.notes
   for all to authenticated using ((select auth.uid()) = owner_id) with check ((select auth.uid()) = owner_id);
