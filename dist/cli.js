@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-RE5PPZBZ.js";
+} from "./chunk-P7G57CGN.js";
 import {
   __commonJS,
   __require,

@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-RE5PPZBZ.js";
+} from "./chunk-P7G57CGN.js";
 import {
   HttpClient,
   getInput,

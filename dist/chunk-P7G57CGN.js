@@ -33689,6 +33689,14 @@ var STAND_INS = [
   http,
   wrappers
 ];
+var PRIVILEGED_CONTRIB = [
+  "moddatetime",
+  "autoinc",
+  "insert_username",
+  "pg_stat_statements",
+  "earthdistance",
+  "bloom"
+];
 function standInFiles() {
   return STAND_INS.flatMap(extensionFiles);
 }
@@ -37888,11 +37896,11 @@ ${tail}` : ""}`,
 
 // src/core/db/embedded-installation.ts
 import { execFile as execFile2 } from "node:child_process";
-import { chmod, copyFile, link, lstat, mkdir as mkdir2, readdir as readdir4, rm as rm4, stat, symlink, writeFile as writeFile3 } from "node:fs/promises";
+import { chmod, copyFile, link, lstat, mkdir as mkdir2, readdir as readdir4, readFile as readFile4, rm as rm4, stat, symlink, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname, join as join7, relative as relative4, sep as sep4 } from "node:path";
 import { promisify as promisify2 } from "node:util";
 var run2 = promisify2(execFile2);
-async function privateInstallation(binaries, folder, extensionFiles2, user) {
+async function privateInstallation(binaries, folder, extensionFiles2, user, trusted = []) {
   const bindir = dirname(binaries.postgres);
   const sharedir = await shareDirectory(binaries.initdb, user);
   const root = commonAncestor(bindir, sharedir);
@@ -37909,12 +37917,25 @@ async function privateInstallation(binaries, folder, extensionFiles2, user) {
     linkOrCopy(binaries.postgres, programs.postgres)
   ]);
   const privateExtensions = join7(folder, relative4(root, extensionDir));
-  for (const file of extensionFiles2) {
+  const trustedControls = await trustedControlFiles(extensionDir, trusted);
+  for (const file of [...trustedControls, ...extensionFiles2]) {
     const path = join7(privateExtensions, file.name);
     await rm4(path, { force: true });
     await writeFile3(path, file.contents, { mode: 420 });
   }
   return programs;
+}
+async function trustedControlFiles(extensionDir, names) {
+  const files = [];
+  for (const name of names) {
+    const control = await readFile4(join7(extensionDir, `${name}.control`), "utf8").catch(() => void 0);
+    if (control === void 0) continue;
+    const lines = control.split("\n").filter((line) => !/^\s*trusted\s*=/.test(line));
+    files.push({ name: `${name}.control`, contents: `${lines.join("\n").trimEnd()}
+trusted = true
+` });
+  }
+  return files;
 }
 async function shareDirectory(initdb, user) {
   let output = "";
@@ -37986,7 +38007,8 @@ async function startEmbeddedPostgres(options = {}) {
       shipped,
       running.dirs.installation,
       options.extensionFiles ?? standInFiles(),
-      user
+      user,
+      options.trustedExtensions ?? PRIVILEGED_CONTRIB
     );
     await initCluster(binaries, running.dirs, user, { superuser, password });
     const log = options.onLog ?? (() => {
