@@ -152,6 +152,21 @@ describe('plan', () => {
     expect(result.failure?.kind).toBe('environment');
   });
 
+  it('says a foreign data wrapper needs a Supabase-like shadow: an environment failure, not the migration’s', async () => {
+    const p = await productionWith({
+      '2_stripe': `create extension if not exists wrappers with schema extensions;
+create foreign data wrapper stripe_wrapper handler extensions.stripe_fdw_handler validator extensions.stripe_fdw_validator;`,
+    });
+    const result = await plan(planConfig(p));
+    expect(result.status).toBe('failed');
+    expect(result.failure).toMatchObject({
+      kind: 'environment',
+      file: 'supabase/migrations/2_stripe.sql',
+      line: 2,
+    });
+    expect(result.failure?.hint).toContain('supabase/postgres');
+  });
+
   it('reports a migration that does not parse as a plan failure with file and line', async () => {
     const p = await productionWith({
       '2_bad': 'create table public.x (id int);\ncreate tabel public.y (id int);',

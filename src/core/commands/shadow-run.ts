@@ -167,7 +167,7 @@ export async function applyToShadow(
       );
     } catch (error) {
       if (!(error instanceof MigrationFailedError)) throw error;
-      const environment = missingExtensionHint(error.failure);
+      const environment = environmentHint(error.failure);
       return {
         stage: 'migration',
         kind: environment ? 'environment' : 'migration',
@@ -212,7 +212,8 @@ async function assertNotSuperuser(connection: Connection): Promise<void> {
   }
 }
 
-function missingExtensionHint(failure: MigrationFailure): string | undefined {
+/** The hint when a migration failed for want of something the shadow lacks and Supabase has: then the failure is the environment's. */
+function environmentHint(failure: MigrationFailure): string | undefined {
   const cron = /can only create extension in database (\S+)/.exec(failure.message);
   if (cron) {
     return `pg_cron can only be created in the database named by the shadow server's cron.database_name (${cron[1]}), and the shadow database has another name. If that server exists only for supagate, say so (--shadow-disposable; Action input shadow-disposable: true): supagate then plans in ${cron[1]}, dropping and re-creating it. Or plan without --shadow-url: the embedded shadow's pg_cron is a stand-in.`;
@@ -223,6 +224,9 @@ function missingExtensionHint(failure: MigrationFailure): string | undefined {
     );
   if (extension) {
     return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Use a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
+  }
+  if (/permission denied to create foreign-data wrapper/.test(failure.message)) {
+    return 'Only a superuser may create a foreign data wrapper in PostgreSQL; Supabase lets its postgres create those of its Wrappers extension, the shadow’s role cannot. Plan with a supabase/postgres container as shadow server (--shadow-url), which allows it as Supabase does.';
   }
   const denied = /permission denied to create extension "([^"]+)"/.exec(failure.message);
   if (!denied) return undefined;
