@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-P7G57CGN.js";
+} from "./chunk-5N4C36XE.js";
 import {
   __commonJS,
   __require,

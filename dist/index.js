@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-P7G57CGN.js";
+} from "./chunk-5N4C36XE.js";
 import {
   HttpClient,
   getInput,

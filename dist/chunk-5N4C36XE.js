@@ -38544,7 +38544,7 @@ async function applyToShadow(target2, migrations, config, hint) {
       );
     } catch (error) {
       if (!(error instanceof MigrationFailedError)) throw error;
-      const environment = missingExtensionHint(error.failure);
+      const environment = environmentHint(error.failure);
       return {
         stage: "migration",
         kind: environment ? "environment" : "migration",
@@ -38580,7 +38580,7 @@ async function assertNotSuperuser(connection) {
     });
   }
 }
-function missingExtensionHint(failure) {
+function environmentHint(failure) {
   const cron = /can only create extension in database (\S+)/.exec(failure.message);
   if (cron) {
     return `pg_cron can only be created in the database named by the shadow server's cron.database_name (${cron[1]}), and the shadow database has another name. If that server exists only for supagate, say so (--shadow-disposable; Action input shadow-disposable: true): supagate then plans in ${cron[1]}, dropping and re-creating it. Or plan without --shadow-url: the embedded shadow's pg_cron is a stand-in.`;
@@ -38590,6 +38590,9 @@ function missingExtensionHint(failure) {
   );
   if (extension) {
     return `The shadow server does not have the extension ${extension[1] ?? extension[2]}. Use a shadow server that has it, e.g. a supabase/postgres container (--shadow-url).`;
+  }
+  if (/permission denied to create foreign-data wrapper/.test(failure.message)) {
+    return "Only a superuser may create a foreign data wrapper in PostgreSQL; Supabase lets its postgres create those of its Wrappers extension, the shadow\u2019s role cannot. Plan with a supabase/postgres container as shadow server (--shadow-url), which allows it as Supabase does.";
   }
   const denied = /permission denied to create extension "([^"]+)"/.exec(failure.message);
   if (!denied) return void 0;
