@@ -48,7 +48,7 @@ import {
   status,
   takeBackup,
   verify
-} from "./chunk-5N4C36XE.js";
+} from "./chunk-OUDFBFF6.js";
 import {
   __commonJS,
   __require,

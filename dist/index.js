@@ -33,7 +33,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-5N4C36XE.js";
+} from "./chunk-OUDFBFF6.js";
 import {
   HttpClient,
   getInput,

@@ -37896,7 +37896,19 @@ ${tail}` : ""}`,
 
 // src/core/db/embedded-installation.ts
 import { execFile as execFile2 } from "node:child_process";
-import { chmod, copyFile, link, lstat, mkdir as mkdir2, readdir as readdir4, readFile as readFile4, rm as rm4, stat, symlink, writeFile as writeFile3 } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  link,
+  lstat,
+  mkdir as mkdir2,
+  readdir as readdir4,
+  readFile as readFile4,
+  rm as rm4,
+  stat,
+  symlink,
+  writeFile as writeFile3
+} from "node:fs/promises";
 import { dirname, join as join7, relative as relative4, sep as sep4 } from "node:path";
 import { promisify as promisify2 } from "node:util";
 var run2 = promisify2(execFile2);
