@@ -1,6 +1,7 @@
-// Bundles the Action (dist/index.js) and the CLI (dist/cli.js) with esbuild, ESM for Node 20+,
-// and copies the PostgreSQL parser's WebAssembly next to them (it is loaded from beside the
-// code that imports it). `node scripts/bundle.mjs --outdir DIR` bundles elsewhere (check-dist).
+// Bundles the Action (dist/index.js), the CLI (dist/cli.js) and the library (dist/lib.js, the
+// npm package's main) with esbuild, ESM for Node 20+, and copies the PostgreSQL parser's
+// WebAssembly next to them (it is loaded from beside the code that imports it).
+// `node scripts/bundle.mjs --outdir DIR` bundles elsewhere (check-dist).
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
