@@ -7,3 +7,86 @@ export function shortValue(value: unknown, max = 200): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/**
+ * What the schema model calls an attribute (`rlsEnabled`, `notNull`), in the words a reviewer
+ * knows from PostgreSQL and Supabase.
+ */
+const ATTRIBUTE_LABELS: Record<string, string> = {
+  rlsEnabled: 'RLS',
+  rlsForced: 'RLS forced (FORCE ROW LEVEL SECURITY)',
+  notNull: 'NOT NULL',
+  dataType: 'type',
+  default: 'default',
+  comment: 'comment',
+  grants: 'grants',
+  owner: 'owner',
+  securityInvoker: 'security_invoker',
+  securityBarrier: 'security_barrier',
+  securityDefiner: 'SECURITY DEFINER',
+  checkOption: 'check option',
+  withCheck: 'WITH CHECK',
+  using: 'USING',
+  permissive: 'permissive',
+  roles: 'roles',
+  command: 'command',
+  identity: 'identity',
+  generated: 'generated',
+  collation: 'collation',
+  replicaIdentity: 'replica identity',
+  partitionKey: 'partition key',
+  partitionOf: 'partition of',
+  partitionBound: 'partition bound',
+  definition: 'definition',
+  deferrable: 'DEFERRABLE',
+  initiallyDeferred: 'INITIALLY DEFERRED',
+  valid: 'valid',
+  validated: 'validated',
+  enabled: 'enabled',
+  populated: 'populated',
+  unique: 'UNIQUE',
+  primary: 'PRIMARY KEY',
+  references: 'references',
+  onDelete: 'ON DELETE',
+  onUpdate: 'ON UPDATE',
+  volatility: 'volatility',
+  leakproof: 'LEAKPROOF',
+  parallel: 'PARALLEL',
+  strict: 'STRICT',
+  returns: 'returns',
+  language: 'language',
+  body: 'body',
+  config: 'settings (SET)',
+  public: 'public bucket',
+  fileSizeLimit: 'file size limit',
+  allowedMimeTypes: 'allowed MIME types',
+  increment: 'INCREMENT',
+  min: 'MINVALUE',
+  max: 'MAXVALUE',
+  start: 'START',
+  cache: 'CACHE',
+  cycle: 'CYCLE',
+  ownedBy: 'OWNED BY',
+  allTables: 'FOR ALL TABLES',
+  baseType: 'base type',
+  identityArguments: 'arguments',
+  objectType: 'object type',
+  allowedRoles: 'roles',
+};
+
+export function attributeLabel(attribute: string): string {
+  return (
+    ATTRIBUTE_LABELS[attribute] ??
+    attribute
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .replace(/_/g, ' ')
+      .toLowerCase()
+  );
+}
+
+/** A boolean attribute's value in words: RLS on/off, NOT NULL yes/no. */
+export function booleanWord(attribute: string, value: boolean): string {
+  if (attribute === 'rlsEnabled' || attribute === 'rlsForced' || attribute === 'enabled')
+    return value ? 'enabled' : 'disabled';
+  return value ? 'yes' : 'no';
+}

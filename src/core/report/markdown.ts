@@ -5,10 +5,11 @@ import { reasonWithoutHowToAccept } from '../commands/plan-gate.js';
 import type { ShadowFailure } from '../commands/shadow-run.js';
 import type { ObjectChange } from '../schema/changes.js';
 import type { Hazard } from '../schema/hazards.js';
-import { describeAccess, type TableAccess } from '../schema/rls.js';
+import type { TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
-import { plural, shortValue } from './describe.js';
-import { code, codeBlock, inline, safeUrl } from './escape.js';
+import { attributeLabel, booleanWord, plural, shortValue } from './describe.js';
+import { code, codeBlock, codeLink, htmlCode, htmlText, inline, safeUrl, tableRow } from './escape.js';
+import { accessLines } from './markdown-access.js';
 import { renderApply } from './text.js';
 
 /**
@@ -27,6 +28,22 @@ export interface MarkdownOptions {
   fullReportUrl?: string;
   /** Prepended verbatim (the sticky comment's hidden marker). */
   header?: string;
+  /**
+   * The web address of a file of the pull request at its head commit (and of a line in it):
+   * where findings are, the full path behind a shortened one. See `githubFileUrl`.
+   */
+  fileUrl?: (path: string, line?: number) => string | undefined;
+}
+
+/** `fileUrl` for a repository on GitHub at a commit (the pull request's head). */
+export function githubFileUrl(
+  serverUrl: string,
+  repository: { owner: string; repo: string },
+  sha: string,
+): (path: string, line?: number) => string | undefined {
+  const base = `${serverUrl.replace(/\/+$/, '')}/${encodeURIComponent(repository.owner)}/${encodeURIComponent(repository.repo)}/blob/${encodeURIComponent(sha)}`;
+  return (path, line) =>
+    `${base}/${path.split('/').map(encodeURIComponent).join('/')}${line ? `#L${line}` : ''}`;
 }
 
 interface Budget {
@@ -177,7 +194,7 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
   const parts: string[] = [];
   if (options.header) parts.push(options.header);
   parts.push(`### ${title(result)}`);
-  parts.push(verdict(result));
+  parts.push(verdict(result, options));
   parts.push(
     `Target: ${inline(result.target)} · plan ${code(result.planHash.slice(0, 12))}` +
       (result.shadow.source !== 'none'
@@ -186,7 +203,7 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
   );
   if (trimmed) parts.push(`> [!NOTE]\n> ${trimmedNote(options)}`);
 
-  if (result.pending.length > 0) parts.push(pendingSection(result));
+  if (result.pending.length > 0) parts.push(pendingSection(result, options));
   if (result.problems.length > 0) {
     parts.push(
       `#### Migration history\n${result.problems
@@ -197,9 +214,10 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
         .join('\n')}`,
     );
   }
-  if (result.failure) parts.push(failureSection(result));
-  if (result.hazards.length > 0) parts.push(hazardSection(result.hazards));
-  if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0) parts.push(lintSection(result));
+  if (result.failure) parts.push(failureSection(result, options));
+  if (result.hazards.length > 0) parts.push(hazardSection(result.hazards, options));
+  if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0)
+    parts.push(lintSection(result, options));
   if (result.access.length > 0) parts.push(accessSection(result.access, budget));
   if (result.diff.changes.length > 0)
     parts.push(changesSection(result.diff.changes, budget, 'Schema changes'));
@@ -217,14 +235,16 @@ function title(result: PlanResult): string {
     case 'failed':
       return 'supagate plan: the pending migrations could not be planned';
     case 'planned':
-      return `supagate plan: ${plural(result.pending.length, 'migration')}, ${plural(result.diff.changes.length, 'object')} changed, ${plural(
-        result.hazards.filter((h) => h.severity === 'blocking' && !h.accepted).length,
-        'blocking hazard',
-      )}`;
+      // What blocks, exactly as the gate counts it: the list under the title has as many lines.
+      return `supagate plan: ${plural(result.pending.length, 'migration')}, ${plural(result.diff.changes.length, 'object')} changed, ${
+        result.blockingReasons.length > 0
+          ? `⛔ ${plural(result.blockingReasons.length, 'blocking finding')}`
+          : 'nothing blocks'
+      }`;
   }
 }
 
-function verdict(result: PlanResult): string {
+function verdict(result: PlanResult, options: MarkdownOptions): string {
   if (result.status === 'no-pending')
     return '✅ Nothing to apply: production has every migration of this branch.';
   if (!result.blocking) return '✅ **Nothing blocking.** Review the changes below before approving.';
@@ -234,63 +254,111 @@ function verdict(result: PlanResult): string {
   }
   const reasons = result.blockingReasons
     .slice(0, 20)
-    .map((reason) => `- ${inline(reasonWithoutHowToAccept(reason))}`);
+    .map((reason) => `- ${blockingReason(reasonWithoutHowToAccept(reason), options)}`);
   if (result.blockingReasons.length > 20) reasons.push(`- … and ${result.blockingReasons.length - 20} more`);
   return `⛔ **Blocking** — fix, or accept a finding with \`-- supagate:allow <code>: <reason>\` in the migration that causes it (or under \`acceptedHazards\` in supabase/supagate.yml):\n\n${reasons.join('\n')}`;
 }
 
-function pendingSection(result: PlanResult): string {
-  const rows = result.pending.map(
-    (p) =>
-      `| ${code(p.version)} | ${inline(p.name)} | ${p.mode === 'non-atomic' ? '⚠️ not atomic' : 'one transaction'} | ${p.statementCount} | ${p.hasRollback ? 'yes' : '—'} |`,
+/** A gate reason (`code at path:line: message`) with the code and the place readable. */
+function blockingReason(reason: string, options: MarkdownOptions): string {
+  const finding = /^([\w-]+)(?: at (.+?):(\d+))?: ([\s\S]*)$/.exec(reason);
+  if (!finding) return inline(reason);
+  const [, findingCode = '', path, line, message = ''] = finding;
+  const at = path ? ` at ${where(path, Number(line), options)}` : '';
+  return `${code(findingCode)}${at}: ${inline(message)}`;
+}
+
+/** A file and line, shortened to fit a table column, linked to the file when we know where it is. */
+function where(path: string, line: number | undefined, options: MarkdownOptions): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  // A migration is known by its version and the start of its name; the link's title has it all.
+  const short = name.length > 26 ? `${name.replace(/\.sql$/, '').slice(0, 23)}…` : name;
+  const text = `${short}${line ? `:${line}` : ''}`;
+  return codeLink(text, options.fileUrl?.(path, line), path);
+}
+
+function pendingSection(result: PlanResult, options: MarkdownOptions): string {
+  const rows = result.pending.map((p) =>
+    tableRow([
+      code(p.version),
+      options.fileUrl ? codeLink(p.name, options.fileUrl(p.path), p.path) : code(p.name),
+      p.mode === 'non-atomic' ? '⚠️ not atomic' : 'one transaction',
+      String(p.statementCount),
+      p.hasRollback ? 'yes' : '—',
+    ]),
   );
   return `#### Pending migrations\n| Version | Name | Runs as | Statements | Rollback |\n|---|---|---|---:|---|\n${rows.join('\n')}`;
 }
 
-function failureSection(result: PlanResult): string {
+function failureSection(result: PlanResult, options: MarkdownOptions): string {
   if (!result.failure) return '';
-  return failureBlock(result.failure, '#### ⛔ The migrations fail on a copy of production');
+  return failureBlock(result.failure, '#### ⛔ The migrations fail on a copy of production', options);
 }
 
-function failureBlock(failure: ShadowFailure, migrationHeading: string): string {
+function failureBlock(
+  failure: ShadowFailure,
+  migrationHeading: string,
+  options: MarkdownOptions = {},
+): string {
   const heading = {
     files: '#### ⛔ A migration file is invalid',
     clone: '#### ⛔ Production’s schema could not be copied to the shadow database',
     migration: migrationHeading,
   }[failure.stage];
-  const where = failure.file ? `${code(failure.file)}${failure.line ? ` line ${failure.line}` : ''}: ` : '';
-  const lines = [heading, `${where}${inline(failure.message)}`];
+  const at = failure.file ? `${where(failure.file, failure.line, options)}: ` : '';
+  const lines = [heading, `${at}${inline(failure.message)}`];
   if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, 'sql'));
   if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
   return lines.join('\n\n');
 }
 
-function hazardSection(hazards: Hazard[]): string {
+function hazardSection(hazards: Hazard[], options: MarkdownOptions): string {
   const order = (h: Hazard) => (h.accepted ? 2 : h.severity === 'blocking' ? 0 : 1);
   const rows = [...hazards]
     .sort((a, b) => order(a) - order(b))
-    .map((h) => {
-      const status = h.accepted
-        ? `✅ accepted (${h.accepted.source}): ${inline(h.accepted.reason)}`
-        : h.severity === 'blocking'
-          ? '⛔ blocking'
-          : '⚠️ warning';
-      const where = h.location ? `${inline(h.location.path)}:${h.location.line}` : '—';
-      return `| ${status} | ${code(h.code)} | ${inline(h.message)} | ${where} |`;
-    });
+    .map((h) =>
+      tableRow([
+        h.accepted ? '✅ accepted' : h.severity === 'blocking' ? '⛔ blocking' : '⚠️ warning',
+        code(h.code),
+        withNames(h.message, [h.object]) + acceptedNote(h.accepted),
+        h.location ? where(h.location.path, h.location.line, options) : '—',
+      ]),
+    );
   return `#### Hazards\n| | Code | What | Where |\n|---|---|---|---|\n${rows.join('\n')}`;
 }
 
-function lintSection(result: PlanResult): string {
+function acceptedNote(accepted: Hazard['accepted']): string {
+  return accepted ? `<br>Accepted (${inline(accepted.source)}): ${inline(accepted.reason)}` : '';
+}
+
+/**
+ * A message from supagate that names objects: the names as code spans (readable whatever
+ * they contain), the rest as text.
+ */
+function withNames(message: string, names: (string | undefined)[]): string {
+  const found = names.filter((name): name is string => !!name && message.includes(name));
+  if (found.length === 0) return inline(message);
+  const longest = found.sort((a, b) => b.length - a.length)[0] as string;
+  return message
+    .split(longest)
+    .map((part) => (part === '' ? '' : inline(part)))
+    .join(code(longest));
+}
+
+function lintSection(result: PlanResult, options: MarkdownOptions): string {
   const icon = { ERROR: '⛔', WARN: '⚠️', INFO: 'ℹ️' } as const;
   const lines = ['#### Security lints introduced by this PR'];
   if (result.lints.introduced.length > 0) {
     lines.push(
-      '| Level | Lint | Object | Problem | Fix |\n|---|---|---|---|---|\n' +
+      '| | Lint | What | Where |\n|---|---|---|---|\n' +
         result.lints.introduced
-          .map(
-            (l) =>
-              `| ${l.accepted ? `✅ accepted (${l.accepted.source}): ${inline(l.accepted.reason)}` : `${icon[l.level]} ${l.level}`} | ${code(l.code)} | ${inline(l.object)}${l.location ? ` (${inline(l.location.path)}:${l.location.line})` : ''} | ${inline(l.message)} | ${inline(l.remediation)} |`,
+          .map((l) =>
+            tableRow([
+              l.accepted ? '✅ accepted' : `${icon[l.level]} ${l.level}`,
+              code(l.code),
+              `${withNames(l.message, [l.object])}<br>**Fix:** ${inline(l.remediation)}${acceptedNote(l.accepted)}`,
+              l.location ? where(l.location.path, l.location.line, options) : '—',
+            ]),
           )
           .join('\n'),
     );
@@ -299,35 +367,19 @@ function lintSection(result: PlanResult): string {
   }
   if (result.lints.resolved.length > 0) {
     lines.push(
-      `Resolved: ${result.lints.resolved.map((l) => `${code(l.code)} on ${inline(l.object)}`).join(', ')}`,
+      `Resolved: ${result.lints.resolved.map((l) => `${code(l.code)} on ${code(l.object)}`).join(', ')}`,
     );
   }
   if (result.lints.existingCount > 0)
-    lines.push(`(${result.lints.existingCount} lint(s) production already had are not shown.)`);
+    lines.push(`Not shown: ${plural(result.lints.existingCount, 'lint')} production already had.`);
   return lines.join('\n\n');
 }
 
 function accessSection(access: TableAccess[], budget: Budget): string {
-  const commands = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
-  const blocks: string[] = ['#### RLS access changes'];
-  for (const table of access.slice(0, budget.accessTables)) {
-    const roles = [...new Set(table.cells.map((c) => c.role))];
-    const rows = roles.map((role) => {
-      const cells = commands.map((command) => {
-        const cell = table.cells.find((c) => c.role === role && c.command === command);
-        if (!cell) return '—';
-        const after = inline(describeAccess(cell.after));
-        return cell.changed ? `**${inline(describeAccess(cell.before))} → ${after}**` : after;
-      });
-      return `| ${inline(role)} | ${cells.join(' | ')} |`;
-    });
-    blocks.push(
-      `**${inline(table.table)}**\n\n| Role | ${commands.join(' | ')} |\n|---|---|---|---|---|\n${rows.join('\n')}`,
-    );
-  }
+  const lines = access.slice(0, budget.accessTables).map(accessLines);
   if (access.length > budget.accessTables)
-    blocks.push(`… and ${access.length - budget.accessTables} more tables.`);
-  return blocks.join('\n\n');
+    lines.push(`- … and ${access.length - budget.accessTables} more tables.`);
+  return `#### RLS access changes\n${lines.join('\n')}`;
 }
 
 const ACTION_ICON = { added: '➕', removed: '➖', changed: '✏️', renamed: '🔀' } as const;
@@ -354,21 +406,16 @@ function changesSection(changes: ObjectChange[], budget: Budget, title: string):
 }
 
 function changeBlock(change: ObjectChange, budget: Budget): string {
-  const head = `${ACTION_ICON[change.action]} ${change.kind} ${inline(change.id)}${
-    change.renamedFrom ? ` (renamed from ${inline(change.renamedFrom)})` : ''
+  // The head is in a <summary>, raw HTML where markdown is not read.
+  const head = `${ACTION_ICON[change.action]} ${htmlText(change.kind)} ${htmlCode(change.id)}${
+    change.renamedFrom ? ` (renamed from ${htmlCode(change.renamedFrom)})` : ''
   }`;
   const details: string[] = [];
-  for (const attribute of change.attributes) {
-    details.push(
-      `- ${inline(attribute.attribute)}: ${inline(shortValue(attribute.before))} → ${inline(shortValue(attribute.after))}`,
-    );
-  }
+  for (const attribute of change.attributes) details.push(`- ${attributeChange(attribute)}`);
   for (const member of change.members) {
-    const changed = member.attributes.map(
-      (a) => `${inline(a.attribute)}: ${inline(shortValue(a.before))} → ${inline(shortValue(a.after))}`,
-    );
+    const changed = member.attributes.map(attributeChange);
     details.push(
-      `- ${ACTION_ICON[member.action]} ${member.kind} ${inline(member.name)}${member.renamedFrom ? ` (was ${inline(member.renamedFrom)})` : ''}${
+      `- ${ACTION_ICON[member.action]} ${inline(member.kind)} ${code(member.name)}${member.renamedFrom ? ` (was ${code(member.renamedFrom)})` : ''}${
         changed.length > 0 ? ` — ${changed.join('; ')}` : ''
       }`,
     );
@@ -383,8 +430,21 @@ function changeBlock(change: ObjectChange, budget: Budget): string {
     if (lines.length > budget.diffLines)
       details.push(`(${lines.length - budget.diffLines} more lines in the full report)`);
   }
-  if (details.length === 0) return `- ${head}`;
+  if (details.length === 0)
+    return `- ${ACTION_ICON[change.action]} ${inline(change.kind)} ${code(change.id)}`;
   return `<details><summary>${head}</summary>\n\n${details.join('\n')}\n\n</details>`;
+}
+
+/** `RLS: enabled → disabled`, `type: text → character varying(200)`: a reviewer's words. */
+function attributeChange(change: { attribute: string; before: unknown; after: unknown }): string {
+  return `${inline(attributeLabel(change.attribute))}: ${attributeValue(change.attribute, change.before)} → ${attributeValue(change.attribute, change.after)}`;
+}
+
+function attributeValue(attribute: string, value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return booleanWord(attribute, value);
+  if (typeof value === 'number') return String(value);
+  return code(shortValue(value));
 }
 
 function pgVersion(versionNum: number): string {
