@@ -106,7 +106,7 @@ describe('the CLI with a bad URL', () => {
       );
       expect(code).toBe(1);
       expect(stderr).toContain(
-        'error [CONFIG_INVALID]: db-url: the connection string has a user name or password',
+        'error [CONFIG_INVALID]: --db-url: the connection string has a user name or password',
       );
       expect(stderr).toContain('hint: Percent-encode');
       expect(stderr).not.toContain('INTERNAL');

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { describeTarget, registerSecret } from './db/redact.js';
 import { assertDatabaseUrl } from './db/url-check.js';
 import { SupagateError } from './errors.js';
@@ -297,4 +299,33 @@ function invalid(setting: string, value: unknown, expected: string): SupagateErr
     hint: `Use ${expected}.`,
     details: { setting },
   });
+}
+
+/**
+ * Environment variables holding connection strings: the CLI reads URLs from them so that
+ * passwords stay out of the process list (`ps`).
+ */
+export const URL_ENV = {
+  db: 'SUPAGATE_DB_URL',
+  shadow: 'SUPAGATE_SHADOW_URL',
+  copyFrom: 'SUPAGATE_COPY_FROM_URL',
+  copyTo: 'SUPAGATE_COPY_TO_URL',
+  diffFrom: 'SUPAGATE_DIFF_FROM_URL',
+  diffTo: 'SUPAGATE_DIFF_TO_URL',
+} as const;
+
+/**
+ * The project root as the Supabase CLI finds it: the first folder, from `start` up, holding
+ * `supabase/config.toml` or `supabase/migrations`. None: `start` itself (where `supabase init`
+ * would put it), and errors then name the missing directory.
+ */
+export function findProjectDir(start: string = process.cwd()): string {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, 'supabase', 'config.toml')) || existsSync(join(dir, 'supabase', 'migrations')))
+      return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(start);
+    dir = parent;
+  }
 }

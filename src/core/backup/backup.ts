@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
 import { SupagateError } from '../errors.js';
+import { phase } from '../progress.js';
 import { VERSION } from '../version.js';
 import { type BackupScope, createBackup, resolveScope, verifyBackup } from './dump.js';
 import { type BackupKey, parseBackupKey } from './encryption.js';
@@ -116,15 +117,17 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
     connection = undefined;
     throwIfCancelled(options.signal);
 
-    const verified = await verifyBackup({
-      store: options.store,
-      key: storeKey,
-      ...(key ? { encryptionKey: key } : {}),
-      expectedTables: selection.expectedTables,
-      schemaOnly: selection.description.schemaOnly,
-      expectedSha256: created.sha256,
-      pgRestore,
-    });
+    const verified = await phase('backup-verify', () =>
+      verifyBackup({
+        store: options.store,
+        key: storeKey,
+        ...(key ? { encryptionKey: key } : {}),
+        expectedTables: selection.expectedTables,
+        schemaOnly: selection.description.schemaOnly,
+        expectedSha256: created.sha256,
+        pgRestore,
+      }),
+    );
 
     const manifest: BackupManifest = {
       formatVersion: 2,

@@ -353,7 +353,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
       );
     },
   });
-  const measured = measuring();
+  const bytes = byteProgress('backup');
+  const measured = measuring(bytes.add);
   const counter = measured.stream;
 
   const streams: (Readable | Transform)[] = [
@@ -377,6 +378,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 
   if (flowed.status === 'fulfilled' && stored.status === 'fulfilled') {
+    bytes.end();
     return { sha256: measured.sha256(), sizeBytes: measured.sizeBytes(), location: stored.value.location };
   }
   // Nothing may stay under the key; a store that failed cleaned up itself, this is belt and braces.
@@ -420,6 +422,7 @@ export {
   verifyBackup,
 } from './verify-dump.js';
 
+import { byteProgress } from '../progress.js';
 import { measuring } from './measure.js';
 
 function invalidScope(reason: string): SupagateError {

@@ -8,13 +8,15 @@ export interface Measuring {
   sizeBytes(): number;
 }
 
-export function measuring(): Measuring {
+/** `onBytes`: told the size of each chunk (progress). */
+export function measuring(onBytes?: (bytes: number) => void): Measuring {
   const hash = createHash('sha256');
   let size = 0;
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       hash.update(chunk);
       size += chunk.length;
+      onBytes?.(chunk.length);
       callback(null, chunk);
     },
   });

@@ -20,6 +20,7 @@ import {
 } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus, Problem } from '../migrations/pending.js';
+import { emitProgress, phase } from '../progress.js';
 import { backendPid, stopApplyOnInterrupt } from './apply-interrupt.js';
 import { planForApply } from './gate.js';
 import { discover, loadStatus, refusal, requireDbUrl, withReadOnlyConnection } from './load.js';
@@ -177,7 +178,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     if (config.atomic === 'all') assertBatchable(status.pending);
 
     // The gate: the plan decides before anything changes, and verification compares against it.
-    const planned = await planForApply(config);
+    const planned = await phase('plan', () => planForApply(config));
     if (planned.result.blocking) {
       return result('blocked', connection, config, status, started, {
         lockWaitMs: lock.waitedMs,
@@ -198,9 +199,9 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     await options.hooks?.beforeApply?.(context);
     // Backup first: when it fails or cannot be verified, this throws and nothing is applied.
     const manifest = store
-      ? await watchedBackup(config, url, store, newestApplied(status), controller)
+      ? await phase('backup', () => watchedBackup(config, url, store, newestApplied(status), controller))
       : undefined;
-    const snapshot = verifier ? await verifier.snapshot() : undefined;
+    const snapshot = verifier ? await phase('counts-before', () => verifier.snapshot()) : undefined;
     const record: RecordContext = {
       actor: config.actor ?? null,
       runId: config.runId ?? null,
@@ -216,14 +217,22 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     const client = connection.client;
     // The plan and the backup take a while: the session may have been lost since, and the lock with it.
     if (!(await holdsMigrationLock(client))) throw lockLost(connection.target);
-    const run =
+    const total = status.pending.length;
+    const run = await phase('migrations', () =>
       config.atomic === 'all'
-        ? await runUntilFailure([status.pending], (all) => runBatch(client, all, settings, record))
-        : await runUntilFailure(status.pending, (migration) => {
+        ? runUntilFailure([status.pending], (all) =>
+            migrationProgress(1, 1, `${plural(total)} in one transaction`, () =>
+              runBatch(client, all, settings, record),
+            ),
+          )
+        : runUntilFailure(status.pending, (migration) => {
             // After an interrupt, no next migration starts.
             throwIfInterrupted();
-            return applyMigration(client, migration, settings, record);
-          });
+            return migrationProgress(status.pending.indexOf(migration) + 1, total, migration.path, () =>
+              applyMigration(client, migration, settings, record),
+            );
+          }),
+    );
     appliedSoFar = run.done;
     const { applied, failure, notifiedPostgrest } = lostConnection(run.failure)
       ? await afterLostConnection(url, connection.target, status.pending, { ...run, failure: run.failure })
@@ -232,14 +241,19 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     let verification: VerificationOutcome = verifier ? { status: 'not-run' } : { status: 'off' };
     let recovery: Recovery | undefined;
     if (verifier && snapshot && !failure) {
-      const summary = await verifier.verify(
-        snapshot,
-        planned,
-        applied.map((m) => m.version),
+      const summary = await phase('verification', () =>
+        verifier.verify(
+          snapshot,
+          planned,
+          applied.map((m) => m.version),
+        ),
       );
       verification = { status: summary.ok ? 'passed' : 'failed', ...summary };
       if (!summary.ok) {
-        recovery = await recover(connection, config, status, applied, manifest?.id, settings, record);
+        const open = connection;
+        recovery = await phase('recovery', () =>
+          recover(open, config, status, applied, manifest?.id, settings, record),
+        );
       }
     }
 
@@ -270,6 +284,36 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     forgetInterrupt?.();
     await release?.();
     await disconnect(connection);
+  }
+}
+
+function plural(count: number): string {
+  return `${count} migration${count === 1 ? '' : 's'}`;
+}
+
+/** One migration (or the batch) as progress: started, then finished with its duration. */
+async function migrationProgress<T>(
+  index: number,
+  total: number,
+  path: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  emitProgress({ type: 'migration-start', index, total, path });
+  const started = performance.now();
+  let ok = false;
+  try {
+    const result = await work();
+    ok = true;
+    return result;
+  } finally {
+    emitProgress({
+      type: 'migration-end',
+      index,
+      total,
+      path,
+      ms: Math.round(performance.now() - started),
+      ok,
+    });
   }
 }
 

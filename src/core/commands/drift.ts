@@ -6,6 +6,7 @@ import { SupagateError } from '../errors.js';
 import { assertRunnable } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
 import type { Problem } from '../migrations/pending.js';
+import { phase } from '../progress.js';
 import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
@@ -120,11 +121,13 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
     }
     const shadowConnection = await connect(shadow.url, { applicationName: 'supagate drift (shadow)' });
     try {
-      const failure = await applyToShadow(
-        { shadow, connection: shadowConnection, info },
-        replay,
-        config,
-        () => REPLAY_HINT,
+      const failure = await phase('shadow-migrations', () =>
+        applyToShadow(
+          { shadow: shadow as ShadowDatabase, connection: shadowConnection, info },
+          replay,
+          config,
+          () => REPLAY_HINT,
+        ),
       );
       if (failure) return finish({ shadow: info, failure });
       const replayed = await readShadowAfterMigrations(shadowConnection, scope);

@@ -8,6 +8,7 @@ import { SupagateError } from '../errors.js';
 import { type TransactionMode, transactionModeOf } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
 import type { Problem } from '../migrations/pending.js';
+import { phase } from '../progress.js';
 import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { unknownAllowCodes } from '../schema/findings/accept.js';
@@ -191,11 +192,13 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
             .join(', ')}); the plan compares the copy before and after the migrations.`,
         );
       }
-      const failure = await applyToShadow(
-        { shadow, connection: shadowConnection, info: shadowInfo },
-        status.pending,
-        config,
-        () => PLAN_SHADOW_HINT,
+      const failure = await phase('shadow-migrations', () =>
+        applyToShadow(
+          { shadow: shadow as ShadowDatabase, connection: shadowConnection, info: shadowInfo },
+          status.pending,
+          config,
+          () => PLAN_SHADOW_HINT,
+        ),
       );
       if (failure) {
         // No after-model to diff, but what the statements themselves do (TRUNCATE, COPY …

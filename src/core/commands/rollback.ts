@@ -16,6 +16,7 @@ import {
 import { compareVersions } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
 import type { MigrationStatus } from '../migrations/pending.js';
+import { emitProgress, phase } from '../progress.js';
 import { type RestoreResult, restoreBackup } from '../restore/index.js';
 import { writesWouldBeLost } from '../restore/writes.js';
 import type { VerificationOutcome } from './apply.js';
@@ -141,9 +142,11 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
     assertConfirmed(options.confirm, connection);
 
     const manifest = store
-      ? await watchedBackup(config, url, store, newestApplied(status), controller)
+      ? await phase('safety-backup', () =>
+          watchedBackup(config, url, store, newestApplied(status), controller),
+        )
       : undefined;
-    const snapshot = verifier ? await verifier.snapshot() : undefined;
+    const snapshot = verifier ? await phase('counts-before', () => verifier.snapshot()) : undefined;
     const settings = {
       lockTimeoutMs: config.lockTimeoutMs,
       statementTimeoutMs: config.statementTimeoutMs,
@@ -156,17 +159,30 @@ export async function rollback(config: SupagateConfig, options: RollbackOptions)
       backupId: manifest?.id ?? null,
     };
     const client = connection.client;
-    const { done: reverted, failure } = await runUntilFailure(units, (unit) => {
-      // After an interrupt, no next down file starts.
-      throwIfInterrupted();
-      return revertMigration(client, unit, settings, record);
-    });
+    const { done: reverted, failure } = await phase('rollback', () =>
+      runUntilFailure(units, async (unit) => {
+        // After an interrupt, no next down file starts.
+        throwIfInterrupted();
+        const index = units.indexOf(unit) + 1;
+        emitProgress({ type: 'migration-start', index, total: units.length, path: unit.path });
+        const began = performance.now();
+        let ok = false;
+        try {
+          const reverted = await revertMigration(client, unit, settings, record);
+          ok = true;
+          return reverted;
+        } finally {
+          const ms = Math.round(performance.now() - began);
+          emitProgress({ type: 'migration-end', index, total: units.length, path: unit.path, ms, ok });
+        }
+      }),
+    );
     const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     const done = new Set(reverted.map((r) => r.version));
     let verification: VerificationOutcome = notRun;
     if (verifier && snapshot && !failure) {
-      const summary = await verifier.verifyRollback(snapshot);
+      const summary = await phase('verification', () => verifier.verifyRollback(snapshot));
       verification = { status: summary.ok ? 'passed' : 'failed', ...summary };
     }
     return finish({
@@ -302,7 +318,7 @@ export async function rollbackToBackup(
     });
     if (!options.dryRun) assertConfirmed(options.confirm, connection);
     // Checks before cost: everything that can refuse the restore runs before the safety backup.
-    const preflight = await restoreBackup({ ...restoreOptions, dryRun: true });
+    const preflight = await phase('restore-check', () => restoreBackup({ ...restoreOptions, dryRun: true }));
     if (options.dryRun) {
       const backup: BackupOutcome =
         config.backup === 'on'
@@ -317,8 +333,10 @@ export async function rollbackToBackup(
     }
     // The safety backup reads the history version from the database itself.
     const safety =
-      config.backup === 'on' ? await backupBeforeChange(config, url, store, undefined) : undefined;
-    const restore = await restoreBackup(restoreOptions);
+      config.backup === 'on'
+        ? await phase('safety-backup', () => backupBeforeChange(config, url, store, undefined))
+        : undefined;
+    const restore = await phase('restore', () => restoreBackup(restoreOptions));
     return finish({
       ...base,
       status: restore.ok ? 'rolled-back' : 'failed',

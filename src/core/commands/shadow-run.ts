@@ -8,6 +8,7 @@ import { SupagateError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { applyMigration, MigrationFailedError, type MigrationFailure } from '../migrations/execute.js';
 import type { Migration } from '../migrations/model.js';
+import { phase } from '../progress.js';
 import { type IntrospectOptions, introspect } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
 import {
@@ -72,12 +73,14 @@ export async function prepareShadow(
     findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: productionMajor }),
   ]);
   const shadow = disposedOnInterrupt(
-    await createShadowDatabase({
-      shadowUrl: config.shadowUrl,
-      disposable: config.shadowDisposable,
-      detectLocalSupabase: config.detectLocalSupabase,
-      productionUrl,
-    }),
+    await phase('shadow', () =>
+      createShadowDatabase({
+        shadowUrl: config.shadowUrl,
+        disposable: config.shadowDisposable,
+        detectLocalSupabase: config.detectLocalSupabase,
+        productionUrl,
+      }),
+    ),
   );
   info.source = shadow.source;
   info.serverVersion = shadow.serverVersion;
@@ -87,13 +90,15 @@ export async function prepareShadow(
     );
   }
   try {
-    const clone = await cloneSchema({
-      sourceUrl: productionUrl,
-      targetUrl: shadow.adminUrl,
-      pgDump,
-      pgRestore,
-      scope,
-    });
+    const clone = await phase('clone', () =>
+      cloneSchema({
+        sourceUrl: productionUrl,
+        targetUrl: shadow.adminUrl,
+        pgDump,
+        pgRestore,
+        scope,
+      }),
+    );
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
     return { info, shadow };

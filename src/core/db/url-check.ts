@@ -41,13 +41,21 @@ export function assertDatabaseUrl(setting: string, url: string): void {
   if (!parsed) throw invalidUrl(setting, 'cannot be parsed', `Write it as ${EXAMPLE}. ${ENCODE_HINT}`);
 }
 
-/** The part between `://` and the last `@` holds `/ ? #` only when the password does, unencoded. */
+/**
+ * The part between `://` and the last `@` holds `/ ? #` only when the password does, unencoded:
+ * a URL parser then reads the rest as a path, query or fragment and connects to the wrong host
+ * (`p@ss#word@db` is the host `ss`). A stray `%` is read as written.
+ */
 function userInfoNeedsEncoding(url: string): boolean {
   const rest = url.slice(url.indexOf('://') + 3);
   const at = rest.lastIndexOf('@');
   if (at < 0) return false;
   const userInfo = rest.slice(0, at);
-  return /[/?#\s]/.test(userInfo) && parse(url) === undefined;
+  // An `@` in a query (`?options=a@b`) is not the end of a password.
+  const hostAfter = /^(\[[^\]]*\]|[\w.-]*)(:[^/?#]*)?([/?#].*)?$/.test(rest.slice(at + 1));
+  if (!hostAfter || userInfo.includes('=')) return /[\s]/.test(userInfo) && parse(url) === undefined;
+  if (/[/?#]/.test(userInfo)) return true;
+  return /\s/.test(userInfo) && parse(url) === undefined;
 }
 
 function parse(url: string): URL | undefined {

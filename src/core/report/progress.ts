@@ -1,4 +1,5 @@
 import type { CountProgress } from '../commands/verification.js';
+import type { ProgressEvent, ProgressListener, ProgressPhase } from '../progress.js';
 
 /** Databases with fewer tables count in a blink: no progress lines for them. */
 const QUIET_BELOW_TABLES = 50;
@@ -15,6 +16,180 @@ export function countProgressPrinter(write: (text: string) => void): (progress: 
     const tenth = Math.floor((done * 10) / total);
     if ((printed.get(phase) ?? 0) >= tenth) return;
     printed.set(phase, tenth);
-    write(`counting rows ${phase === 'before' ? 'before' : 'after'} the change: ${done}/${total} tables\n`);
+    write(`${countText(phase, done, total)}\n`);
   };
+}
+
+function countText(phase: CountProgress['phase'], done: number, total: number): string {
+  return `counting rows ${phase === 'before' ? 'before' : 'after'} the change: ${done}/${total} tables`;
+}
+
+const LABELS: Record<ProgressPhase, string> = {
+  plan: 'planning on a shadow copy of the database',
+  shadow: 'starting the shadow database',
+  clone: 'copying the schema into the shadow',
+  'shadow-migrations': 'running the migrations on the shadow',
+  backup: 'backing up the database',
+  'backup-verify': 'checking that the backup restores',
+  'counts-before': 'counting rows before the change',
+  migrations: 'applying the migrations',
+  verification: 'verifying the result',
+  recovery: 'rolling back after the failed verification',
+  'safety-backup': 'taking a safety backup',
+  'restore-check': 'checking the backup against the database',
+  restore: 'restoring the backup',
+  'restore-fetch': 'fetching the backup',
+  'restore-script': 'restoring schemas and rows',
+  'restore-proof': 'checking the restore against the manifest',
+  rollback: 'running the down files',
+};
+
+/** The phases the summary names, in the order they run. */
+const SUMMARY_PHASES: Partial<Record<ProgressPhase, string>> = {
+  plan: 'plan',
+  backup: 'backup',
+  'safety-backup': 'safety backup',
+  'counts-before': 'counts',
+  migrations: 'migrations',
+  rollback: 'down files',
+  'restore-check': 'checks',
+  restore: 'restore',
+  verification: 'verification',
+  recovery: 'recovery',
+};
+
+export interface PhaseTiming {
+  name: string;
+  ms: number;
+}
+
+export interface ProgressRendererOptions {
+  write: (text: string) => void;
+  /** A terminal: one live line, rewritten in place. Otherwise: plain lines. */
+  live: boolean;
+  /** Colours (never when not live, or with NO_COLOR). */
+  color: boolean;
+  /** How often a plain run prints the bytes of a backup still running. */
+  plainBytesEveryMs?: number;
+}
+
+export interface ProgressRenderer {
+  listener: ProgressListener;
+  /** The row counts (verification's own callback). */
+  count(progress: CountProgress): void;
+  /** Durations of the phases the summary names, in order. */
+  timings(): PhaseTiming[];
+  /** Ends a live line, before the report is printed. */
+  finish(): void;
+}
+
+/**
+ * Progress on stderr: on a terminal a live line (carriage return), elsewhere plain lines with
+ * no escape sequences, one when a phase starts and one when it ends, with its duration.
+ */
+export function progressRenderer(options: ProgressRendererOptions): ProgressRenderer {
+  const { write, live } = options;
+  const color = options.live && options.color;
+  const paint = (code: string, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const timings: PhaseTiming[] = [];
+  const bytes = new Map<ProgressPhase, number>();
+  let bytesPrintedAt = 0;
+  let liveLength = 0;
+  const plainCounts = countProgressPrinter(write);
+
+  const transient = (text: string) => {
+    if (!live) return write(`${text}\n`);
+    write(`\r${text.padEnd(liveLength)}`);
+    liveLength = text.length;
+  };
+  const permanent = (text: string) => {
+    if (!live) return write(`${text}\n`);
+    write(`\r${text.padEnd(liveLength)}\n`);
+    liveLength = 0;
+  };
+
+  const listener: ProgressListener = (event: ProgressEvent) => {
+    switch (event.type) {
+      case 'target':
+        permanent(`Target: ${event.target}`);
+        return;
+      case 'phase-start':
+        bytes.delete(event.phase);
+        transient(`→ ${LABELS[event.phase]}${event.detail ? `: ${event.detail}` : ''}…`);
+        return;
+      case 'phase-end': {
+        const name = SUMMARY_PHASES[event.phase];
+        if (name) timings.push({ name, ms: event.ms });
+        const size = bytes.get(event.phase);
+        const mark = event.ok ? paint('32', '✓') : paint('31', '✗');
+        const what = `${LABELS[event.phase]}${size !== undefined && event.ok ? `: ${formatBytes(size)}` : ''}`;
+        permanent(`${mark} ${what}${event.ok ? '' : ' failed'} ${paint('2', `(${formatMs(event.ms)})`)}`);
+        return;
+      }
+      case 'migration-start':
+        transient(`→ migration ${event.index}/${event.total}: ${event.path}…`);
+        return;
+      case 'migration-end': {
+        const mark = event.ok ? paint('32', '✓') : paint('31', '✗');
+        permanent(
+          `${mark} migration ${event.index}/${event.total}: ${event.path}${event.ok ? '' : ' failed'} ${paint('2', `(${formatMs(event.ms)})`)}`,
+        );
+        return;
+      }
+      case 'bytes': {
+        bytes.set(event.phase, event.bytes);
+        const now = performance.now();
+        if (!live && now - bytesPrintedAt < (options.plainBytesEveryMs ?? 5_000)) return;
+        bytesPrintedAt = now;
+        transient(`  ${LABELS[event.phase]}: ${formatBytes(event.bytes)} written`);
+        return;
+      }
+      case 'count':
+        renderCount(event);
+        return;
+    }
+  };
+
+  const renderCount = (progress: CountProgress) => {
+    if (live) transient(countText(progress.phase, progress.done, progress.total));
+    else plainCounts(progress);
+  };
+
+  return {
+    listener,
+    count: renderCount,
+    timings: () => [...timings],
+    finish: () => {
+      if (live && liveLength > 0) {
+        write(`\r${''.padEnd(liveLength)}\r`);
+        liveLength = 0;
+      }
+    },
+  };
+}
+
+/** `850 ms`, `2.0 s`, `3 min 05 s`. */
+export function formatMs(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1_000);
+  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `Took 34.1 s: plan 1.2 s, backup 30.0 s, migrations 2.0 s.` */
+export function timingsLine(totalMs: number, timings: PhaseTiming[]): string {
+  const parts = timings.map((t) => `${t.name} ${formatMs(t.ms)}`);
+  return `Took ${formatMs(totalMs)}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}.`;
 }

@@ -16,6 +16,7 @@ import type { LintFinding } from '../schema/lints.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { plural, shortValue } from './describe.js';
+import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
 import { restoreLines } from './restore-text.js';
 
 /** Plain-text renderers for the terminal. They render typed results; they never query. */
@@ -115,7 +116,8 @@ function verificationLines(result: {
   return lines;
 }
 
-function applyText(result: ApplyResult): string {
+/** `timings`: the phases' durations, when the run was watched (the CLI's progress). */
+function applyText(result: ApplyResult, timings?: PhaseTiming[]): string {
   const lines = [`Target: ${result.target}`];
   if (result.status !== 'blocked') lines.push(...backupLines(result.backup));
   if (result.blockingReasons.length > 0) lines.push(...blockedLines(result));
@@ -163,8 +165,9 @@ function applyText(result: ApplyResult): string {
       '',
       result.failure
         ? `Failed after applying ${plural(result.applied.length, 'migration')}.`
-        : `Applied ${plural(result.applied.length, 'migration')} in ${result.durationMs} ms.`,
+        : `Applied ${plural(result.applied.length, 'migration')} in ${formatMs(migrationsMs(result.applied))}.`,
     );
+    lines.push(timingsLine(result.durationMs, timings ?? []));
     if (result.notifiedPostgrest) lines.push(`PostgREST was told to reload its schema cache.`);
     lines.push(...verificationLines(result));
   }
@@ -429,9 +432,14 @@ function backupsText(result: BackupsResult): string {
   return lines.join('\n');
 }
 
-function rollbackText(result: RollbackResult): string {
+function migrationsMs(migrations: { durationMs: number }[]): number {
+  return migrations.reduce((sum, migration) => sum + migration.durationMs, 0);
+}
+
+function rollbackText(result: RollbackResult, timings?: PhaseTiming[]): string {
   const lines = [`Target: ${result.target}`, ...backupLines(result.backup)];
-  if (result.mode === 'backup') return [...lines, ...restoreLines(result)].join('\n');
+  const took = timings && result.status !== 'dry-run' ? [timingsLine(result.durationMs, timings)] : [];
+  if (result.mode === 'backup') return [...lines, ...restoreLines(result), ...took].join('\n');
   if (result.status === 'nothing-to-roll-back') {
     lines.push(`Nothing to roll back: no migration newer than ${result.to} is applied.`);
     return lines.join('\n');
@@ -462,6 +470,7 @@ function rollbackText(result: RollbackResult): string {
       ? `Rollback stopped after ${plural(result.reverted.length, 'down migration')}.`
       : `Rolled back ${plural(result.reverted.length, 'migration')} to ${result.to}.`,
   );
+  lines.push(...took);
   lines.push(...verificationLines(result));
   return lines.join('\n');
 }
@@ -495,8 +504,10 @@ function copyText(result: CopyResult): string {
 }
 
 /** Every report passes through redact before it is printed or posted: the last line of defence. */
-function redacted<R>(render: (result: R) => string): (result: R) => string {
-  return (result) => redact(render(result));
+function redacted<R, A extends unknown[]>(
+  render: (result: R, ...rest: A) => string,
+): (result: R, ...rest: A) => string {
+  return (result, ...rest) => redact(render(result, ...rest));
 }
 
 export const renderStatus = redacted(statusText);

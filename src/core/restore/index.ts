@@ -10,6 +10,7 @@ import { redact } from '../db/redact.js';
 import { runRestoreScript } from '../db/restore-script.js';
 import { SupagateError } from '../errors.js';
 import { onInterrupt, removeOnInterrupt } from '../interrupt.js';
+import { phase } from '../progress.js';
 import { readHistoryEntries, recordRestore } from './audit.js';
 import { checkTarget, dumpMajor, isSameTarget, requireKey, restoredTables, restoreScope } from './checks.js';
 import { restoreFailed, runStatement, unsafeDependents } from './errors.js';
@@ -90,7 +91,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   let connection: Connection | undefined;
   let open = false;
   try {
-    const archive = await fetchArchive(options, scope, key, workDir);
+    const archive = await phase('restore-fetch', () => fetchArchive(options, scope, key, workDir));
     connection = await connect(options.dbUrl, {
       applicationName: 'supagate restore',
       ...(dryRun ? { readOnly: true } : {}),
@@ -152,7 +153,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
 
     const handedOut = await sequenceValues(client, plan.replacedSchemas);
     for (const statement of plan.before) await runStatement(client, statement);
-    await runRestoreScript(client, archive.pgRestore, listFile, archive.dumpFile);
+    await phase('restore-script', () =>
+      runRestoreScript(client, archive.pgRestore, listFile, archive.dumpFile),
+    );
     for (const statement of plan.after) await runStatement(client, statement);
     for (const statement of sequenceFloors(handedOut)) await runStatement(client, statement);
     const revertedVersions = await recordRestore(client, history, {
@@ -162,7 +165,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       startedAt: started,
     });
 
-    const proof = await proveRestored(client, manifest);
+    const proof = await phase('restore-proof', () => proveRestored(client, manifest));
     await client.query(`NOTIFY pgrst, 'reload schema'`);
     await client.query('COMMIT');
     open = false;
