@@ -261,7 +261,7 @@ function verdict(result: PlanResult, options: MarkdownOptions): string {
 
 /** A gate reason (`code at path:line: message`) with the code and the place readable. */
 function blockingReason(reason: string, options: MarkdownOptions): string {
-  const finding = /^([\w-]+)(?: at (.+?):(\d+))?: ([\s\S]*)$/.exec(reason);
+  const finding = /^([a-z][a-z0-9_-]*)(?: at (.+?):(\d+))?: ([\s\S]*)$/.exec(reason);
   if (!finding) return inline(reason);
   const [, findingCode = '', path, line, message = ''] = finding;
   const at = path ? ` at ${where(path, Number(line), options)}` : '';
