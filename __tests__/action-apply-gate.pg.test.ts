@@ -103,7 +103,7 @@ function approveAsBob(at = new Date()): void {
 /** Since when the plan comment shows its current plan (GitHub's clock, to the second). */
 function recordedPlanSince(): Date {
   const body = api.commentsOn(12).find((c) => c.body.includes('<!-- supagate:plan target='))?.body ?? '';
-  const since = / since=(\S+) -->/.exec(body)?.[1];
+  const since = / since=(\S+Z)[ >]/.exec(body)?.[1];
   if (!since) throw new Error('the plan comment records no time');
   return new Date(since);
 }

@@ -65,7 +65,9 @@ describe('the Action: plan on a pull request', () => {
     const comments = api.commentsOn(12);
     expect(comments).toHaveLength(1);
     expect(comments[0]?.body).toContain('<!-- supagate:plan target=');
-    const recorded = new RegExp(`<!-- supagate:plan-hash ${first.outputs.plan_hash} since=(\\S+Z) -->`);
+    const recorded = new RegExp(
+      `<!-- supagate:plan-hash ${first.outputs.plan_hash} since=(\\S+Z) effect=[0-9a-f]{64} history=[0-9a-f]{64} -->`,
+    );
     const since = recorded.exec(comments[0]?.body ?? '')?.[1];
     expect(Date.parse(since ?? '')).toBeGreaterThan(Date.now() - 120_000);
     expect(comments[0]?.body).toContain('### supagate plan: 1 migration');
@@ -196,7 +198,7 @@ describe('the Action: plan on a pull request', () => {
     expect(comments[0]?.body).toContain('Nothing to apply');
     expect(api.statuses.filter((status) => status.context === 'supagate/plan').at(-1)).toMatchObject({
       state: 'success',
-      description: 'No pending migrations',
+      description: 'No migrations: nothing pending, nothing to approve',
     });
 
     const other = structuredClone(opened) as { pull_request: { number: number; head: { sha: string } } };

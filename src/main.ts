@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { runApply } from './action/apply.js';
 import { runDrift } from './action/drift.js';
-import { configFromInputs, textSummary } from './action/inputs.js';
+import { actionWording, configFromInputs, targetLabelFromInputs, textSummary } from './action/inputs.js';
 import { runPlan } from './action/plan.js';
 import { runRollback } from './action/rollback.js';
 import { runVerify } from './action/verify.js';
@@ -31,7 +31,7 @@ export async function run(): Promise<void> {
     }
     await selected();
   } catch (error) {
-    core.setFailed(renderError(error));
+    core.setFailed(actionWording(renderError(error)));
   }
 }
 
@@ -39,6 +39,6 @@ async function runStatus(): Promise<void> {
   const result = await status(configFromInputs());
   core.setOutput('pending_count', result.pending.length);
   core.setOutput('pending_versions', result.pending.join(','));
-  await textSummary('supagate status', renderStatus(result));
+  await textSummary('supagate status', renderStatus({ ...result, target: targetLabelFromInputs() }));
   if (!result.ok) core.setFailed('Migration history and files disagree; see the job summary.');
 }

@@ -53,7 +53,7 @@ export async function runAction(
       stdout: string;
       stderr: string;
     }>((resolve) => {
-      execFile(process.execPath, [join(process.cwd(), 'dist/index.js')], { env }, (error, stdout, stderr) => {
+      execFile(process.execPath, [actionEntry()], { env }, (error, stdout, stderr) => {
         resolve({ exitCode: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
     });
@@ -67,6 +67,15 @@ export async function runAction(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The bundle to run: dist/index.js, or SUPAGATE_ACTION_DIST (a folder from
+ * `node scripts/bundle.mjs --outdir DIR`) to test a change without rewriting dist/.
+ */
+function actionEntry(): string {
+  const dir = process.env.SUPAGATE_ACTION_DIST;
+  return dir ? join(dir, 'index.js') : join(process.cwd(), 'dist/index.js');
 }
 
 async function actionDefaults(): Promise<Record<string, string>> {

@@ -174,8 +174,19 @@ export interface CheckRun {
   html_url: string;
   external_id: string | null;
   output: { title: string | null; summary: string | null; text: string | null };
+  /** Every annotation sent, across the create and its updates (GitHub appends them). */
+  annotations: CheckAnnotation[];
   started_at: string;
   completed_at: string | null;
+}
+
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
 }
 
 class HttpError extends Error {
@@ -922,6 +933,26 @@ export class FakeGitHubApi {
         );
       }
     }
+    const sent = output.annotations;
+    if (sent !== undefined && !Array.isArray(sent))
+      throw validation('CheckRun', 'output.annotations', 'must be an array');
+    const annotations = (sent ?? []) as CheckAnnotation[];
+    if (annotations.length > 50) {
+      throw validation('CheckRun', 'output.annotations', 'Only 50 annotations are allowed per request');
+    }
+    for (const a of annotations) {
+      if (
+        typeof a.path !== 'string' ||
+        !a.path ||
+        a.path.startsWith('/') ||
+        !Number.isInteger(a.start_line) ||
+        !Number.isInteger(a.end_line) ||
+        !['notice', 'warning', 'failure'].includes(a.annotation_level) ||
+        typeof a.message !== 'string'
+      ) {
+        throw validation('CheckRun', 'output.annotations', `invalid annotation ${JSON.stringify(a)}`);
+      }
+    }
     const at = this.now().toISOString();
     const status = conclusion ? 'completed' : String(input.status ?? existing?.status ?? 'queued');
     const id = existing?.id ?? this.id();
@@ -941,6 +972,7 @@ export class FakeGitHubApi {
         summary: typeof output.summary === 'string' ? output.summary : (existing?.output.summary ?? null),
         text: typeof output.text === 'string' ? output.text : (existing?.output.text ?? null),
       },
+      annotations: [...(existing?.annotations ?? []), ...annotations],
       started_at: existing?.started_at ?? at,
       completed_at: conclusion ? at : null,
     };

@@ -5,7 +5,13 @@ import { createOctokit } from '../github/client.js';
 import { readRunContext } from '../github/context.js';
 import { syncDriftIssue } from '../github/drift-issue.js';
 import { writeJobSummary } from '../github/summary.js';
-import { booleanInput, configFromInputs, optionalInput, targetIdFromInputs } from './inputs.js';
+import {
+  booleanInput,
+  configFromInputs,
+  optionalInput,
+  targetIdFromInputs,
+  targetLabelFromInputs,
+} from './inputs.js';
 import { publishReportFile } from './report-file.js';
 
 /**
@@ -18,7 +24,7 @@ export async function runDrift(): Promise<void> {
   const run = readRunContext();
   const config = configFromInputs({ readOnly: true });
   const target = targetIdFromInputs();
-  const result = await drift(config);
+  const result = { ...(await drift(config)), target: targetLabelFromInputs() };
   const drifted = result.status === 'drifted';
   core.setOutput('drift', String(drifted));
   const full = renderDriftMarkdown(result, { limit: Number.POSITIVE_INFINITY });

@@ -1,17 +1,24 @@
 import * as core from '@actions/core';
-import { plan } from '../core/commands/plan.js';
+import { appliedVersionsOf, effectDigestOf, historyDigestOf } from '../core/commands/gate.js';
+import { type PlanResult, plan } from '../core/commands/plan.js';
+import { status } from '../core/commands/status.js';
+import type { SupagateConfig } from '../core/config.js';
 import { renderPlanMarkdown } from '../core/report/markdown.js';
+import { renderError } from '../core/report/text.js';
 import { checkApproval } from '../github/approval.js';
 import { createOctokit, type Octokit } from '../github/client.js';
 import { type GitHubRunContext, readRunContext } from '../github/context.js';
+import { FINDINGS_CHECK, publishFindingsCheck } from '../github/findings-check.js';
 import { publishPlan } from '../github/publish-plan.js';
-import { APPROVAL_CONTEXT, setCommitStatus } from '../github/status.js';
+import { APPROVAL_CONTEXT, NO_MIGRATIONS, setCommitStatus } from '../github/status.js';
 import { writeJobSummary } from '../github/summary.js';
 import {
   approvalSettings,
   configFromInputs,
   optionalInput,
+  repositoryPath,
   targetIdFromInputs,
+  targetLabelFromInputs,
   textSummary,
 } from './inputs.js';
 import { publishReportFile } from './report-file.js';
@@ -49,24 +56,32 @@ export async function runPlan(): Promise<void> {
     return;
   }
   const target = targetIdFromInputs();
+  const label = targetLabelFromInputs();
   const result = await plan(config);
   core.setOutput('pending_count', result.pending.length);
   core.setOutput('plan_hash', result.planHash);
   core.setOutput('blocking', String(result.blocking));
-  const full = renderPlanMarkdown(result, { limit: Number.POSITIVE_INFINITY });
+  const full = renderPlanMarkdown({ ...result, target: label }, { limit: Number.POSITIVE_INFINITY });
   await writeJobSummary(full);
   await publishReportFile(`supagate-plan-${target}`, full);
   if (context.pullRequest && !context.readOnlyToken) {
     const octokit = createOctokit(core.getInput('github-token'), { baseUrl: context.apiUrl });
     const author = optionalInput('comment-author');
-    const published = await publishPlan(octokit, context, result, { target, ...(author ? { author } : {}) });
+    const record = result.status === 'planned' ? await effectRecord(config, result) : {};
+    const published = await publishPlan(octokit, context, result, {
+      target,
+      label,
+      ...(author ? { author } : {}),
+      ...record,
+    });
     core.setOutput('comment_url', published.comment.url ?? '');
     await publishApprovalStatus(
       octokit,
       context,
       approvalSettings(config, context, context.pullRequest.number, target),
-      result.planHash,
+      result,
     );
+    if (result.status === 'planned') await publishFindings(octokit, context, config, result);
   }
   if (result.failure?.kind === 'environment') {
     core.setFailed(
@@ -85,9 +100,23 @@ async function publishApprovalStatus(
   octokit: Octokit,
   context: GitHubRunContext,
   settings: ReturnType<typeof approvalSettings>,
-  planHash: string,
+  result: PlanResult,
 ): Promise<void> {
-  const approval = await checkApproval(octokit, { ...settings, currentPlanHash: planHash });
+  if (result.status === 'no-pending') {
+    // Nothing to apply, so nothing to approve: a required supagate/approval must not block
+    // every pull request that changes no migration.
+    await setCommitStatus(octokit, {
+      owner: context.repository.owner,
+      repo: context.repository.repo,
+      sha: context.statusSha,
+      context: APPROVAL_CONTEXT,
+      state: 'success',
+      description: NO_MIGRATIONS,
+      targetUrl: context.runUrl,
+    });
+    return;
+  }
+  const approval = await checkApproval(octokit, { ...settings, currentPlanHash: result.planHash });
   await setCommitStatus(octokit, {
     owner: context.repository.owner,
     repo: context.repository.repo,
@@ -99,4 +128,47 @@ async function publishApprovalStatus(
       : approval.missing.join('; '),
     targetUrl: context.runUrl,
   });
+}
+
+/**
+ * What the plan comment records beside the plan hash: the pull request's own effect and the
+ * migration history production had, so apply can carry an approval over migrations of other
+ * pull requests applied since. Without the history (it could not be read) only the effect.
+ */
+async function effectRecord(
+  config: SupagateConfig,
+  result: PlanResult,
+): Promise<{ effect: string; history?: string; applied?: { version: string; appliedAt?: string }[] }> {
+  const effect = effectDigestOf(result);
+  try {
+    const applied = appliedVersionsOf(await status(config));
+    return { effect, history: historyDigestOf(applied.map((a) => a.version)), applied };
+  } catch (error) {
+    core.warning(`The migration history was not recorded with the plan: ${renderError(error)}`);
+    return { effect };
+  }
+}
+
+/** The findings as annotations at their file:line. Without checks: write it is a warning. */
+async function publishFindings(
+  octokit: Octokit,
+  context: GitHubRunContext,
+  config: SupagateConfig,
+  result: PlanResult,
+): Promise<void> {
+  try {
+    const check = await publishFindingsCheck(octokit, {
+      owner: context.repository.owner,
+      repo: context.repository.repo,
+      headSha: context.statusSha,
+      result,
+      toRepoPath: (path) => repositoryPath(config.projectDir, path),
+      detailsUrl: context.runUrl,
+    });
+    core.info(`${FINDINGS_CHECK}: ${check.annotations} annotation(s), ${check.conclusion}.`);
+  } catch (error) {
+    core.warning(
+      `The findings were not annotated (${FINDINGS_CHECK} check run): ${renderError(error)} Give the job checks: write.`,
+    );
+  }
 }

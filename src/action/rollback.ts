@@ -4,10 +4,12 @@ import { SupagateError } from '../core/errors.js';
 import { renderRollback } from '../core/report/text.js';
 import { readRunContext } from '../github/context.js';
 import {
+  actionWording,
   backupStoreFromInputs,
   booleanInput,
   configFromInputs,
   optionalInput,
+  targetLabelFromInputs,
   textSummary,
 } from './inputs.js';
 
@@ -34,7 +36,7 @@ export async function runRollback(): Promise<void> {
   }
   const dryRun = booleanInput('dry-run', false);
   const confirm = optionalInput('confirm');
-  const store = backupStoreFromInputs(config, run);
+  const store = backupStoreFromInputs(config, run, { usesStore: true });
   const common = { dryRun, ...(confirm ? { confirm } : {}), ...(store ? { store } : {}) };
   const result: RollbackResult = backupId
     ? await rollbackToBackup(config, {
@@ -47,6 +49,9 @@ export async function runRollback(): Promise<void> {
   core.setOutput('status', result.status);
   core.setOutput('reverted_versions', result.reverted.map((m) => m.version).join(','));
   core.setOutput('backup_id', result.backup.status === 'taken' ? result.backup.id : '');
-  await textSummary(`supagate rollback${dryRun ? ' (dry run)' : ''}`, renderRollback(result));
+  await textSummary(
+    `supagate rollback${dryRun ? ' (dry run)' : ''}`,
+    actionWording(renderRollback({ ...result, target: targetLabelFromInputs() })),
+  );
   if (result.status === 'failed') core.setFailed('The rollback failed; see the job summary.');
 }

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { verify } from '../core/commands/verify.js';
 import { renderVerify } from '../core/report/text.js';
-import { configFromInputs, textSummary } from './inputs.js';
+import { configFromInputs, targetLabelFromInputs, textSummary } from './inputs.js';
 
 /**
  * verify, e.g. on a schedule or after a deploy: production's RLS, what each identity sees and
@@ -10,7 +10,7 @@ import { configFromInputs, textSummary } from './inputs.js';
 export async function runVerify(): Promise<void> {
   const result = await verify(configFromInputs({ readOnly: true }));
   core.setOutput('verification', result.ok ? 'passed' : 'failed');
-  await textSummary('supagate verify', renderVerify(result));
+  await textSummary('supagate verify', renderVerify({ ...result, target: targetLabelFromInputs() }));
   if (!result.ok) {
     core.setFailed(`Verification failed: ${result.failures.slice(0, 3).join('; ')}`);
   }

@@ -1,7 +1,8 @@
+import { appliedSince } from '../core/commands/gate.js';
 import { SupagateError } from '../core/errors.js';
 import type { Octokit } from './client.js';
 import { github, statusOf, toGitHubError } from './errors.js';
-import { findStickyComment, readPlanRecord } from './sticky-comment.js';
+import { findStickyComment, type PlanRecord, readPlanRecord } from './sticky-comment.js';
 
 /**
  * The approval gate: are there enough approvals of THIS plan? The latest review of each
@@ -48,6 +49,15 @@ export interface ApprovalInput {
   /** Since when the comment shows a plan with that hash; approvals given earlier were of another plan. */
   recordedPlanSince?: Date;
   currentPlanHash: string;
+  /** The pull request's own effect as recorded with the plan (PlanRecord.effect). */
+  recordedEffect?: string;
+  /** …and as computed now (effectDigestOf). */
+  currentEffect?: string;
+  /**
+   * The versions applied to production since the recorded plan (appliedSince), when the
+   * history now is the recorded one plus them; undefined when it is not.
+   */
+  appliedSincePlan?: string[];
 }
 
 export interface Approval {
@@ -65,6 +75,13 @@ export interface ApprovalResult {
   /** Approvals that do not count, and why (also when approved anyway). */
   ignored: (Approval & { reason: string })[];
   required: number;
+  /**
+   * The plan hash differs only because these versions (other pull requests') were applied since
+   * the approval, and this pull request's own changes and findings are the same: still approved.
+   */
+  carriedOver?: string[];
+  /** The plan changed under the approval (the plan hash differs and the carry-over does not hold). */
+  planChanged?: boolean;
 }
 
 export const PLAN_CHANGED = 'the plan changed since it was approved: production or the migrations differ';
@@ -171,10 +188,39 @@ export async function evaluateApproval(input: ApprovalInput): Promise<ApprovalRe
     missing.push(
       'no approved plan is recorded: the supagate plan comment on the pull request is missing or has no plan hash',
     );
-  } else if (input.recordedPlanHash !== input.currentPlanHash) {
-    missing.push(PLAN_CHANGED);
   }
-  return { approved: missing.length === 0, approvals, missing, ignored, required };
+  let carriedOver: string[] | undefined;
+  let planChanged = false;
+  if (input.recordedPlanHash !== undefined && input.recordedPlanHash !== input.currentPlanHash) {
+    const sameEffect =
+      input.recordedEffect !== undefined &&
+      input.currentEffect !== undefined &&
+      input.recordedEffect === input.currentEffect;
+    const applied = input.appliedSincePlan;
+    if (sameEffect && applied !== undefined && applied.length > 0) {
+      carriedOver = applied;
+    } else {
+      planChanged = true;
+      missing.push(
+        input.recordedEffect === undefined || input.currentEffect === undefined
+          ? PLAN_CHANGED
+          : `${PLAN_CHANGED} (${
+              sameEffect
+                ? 'production changed otherwise than by migrations applied since'
+                : "this pull request's own changes or findings are not what was approved"
+            })`,
+      );
+    }
+  }
+  return {
+    approved: missing.length === 0,
+    approvals,
+    missing,
+    ignored,
+    required,
+    ...(carriedOver ? { carriedOver } : {}),
+    ...(planChanged ? { planChanged } : {}),
+  };
 }
 
 async function isApprover(
@@ -417,6 +463,10 @@ export interface CheckApprovalOptions {
   approvers?: string[];
   approverTeams?: string[];
   currentPlanHash: string;
+  /** effectDigestOf the plan computed now (apply). */
+  currentEffect?: string;
+  /** The applied versions of production now, with supagate's application times (apply). */
+  currentApplied?: { version: string; appliedAt?: string }[];
   /** stickyTargetId(dbUrl): which plan comment records the approved hash. */
   target: string;
   /** The login the plan comment was written by (resolveCommentAuthor). */
@@ -427,7 +477,9 @@ export interface CheckApprovalOptions {
 export async function checkApproval(
   octokit: Octokit,
   options: CheckApprovalOptions,
-): Promise<ApprovalResult & { pull: number; prAuthor: string; migrationChange?: MigrationChange }> {
+): Promise<
+  ApprovalResult & { pull: number; prAuthor: string; migrationChange?: MigrationChange; record?: PlanRecord }
+> {
   const { owner, repo, pull } = options;
   const { data: pr } = await github(
     { what: `read pull request #${pull}`, permission: 'pull-requests: read' },
@@ -479,8 +531,22 @@ export async function checkApproval(
     ...(recordedPlanHash ? { recordedPlanHash } : {}),
     ...(record?.since ? { recordedPlanSince: new Date(record.since) } : {}),
     currentPlanHash: options.currentPlanHash,
+    ...(record?.effect ? { recordedEffect: record.effect } : {}),
+    ...(options.currentEffect ? { currentEffect: options.currentEffect } : {}),
+    ...(record?.history && options.currentApplied
+      ? (() => {
+          const since = appliedSince(options.currentApplied, record.history as string);
+          return since ? { appliedSincePlan: since } : {};
+        })()
+      : {}),
   });
-  return { ...result, pull, prAuthor: pr.user.login, ...(migrationChange ? { migrationChange } : {}) };
+  return {
+    ...result,
+    pull,
+    prAuthor: pr.user.login,
+    ...(migrationChange ? { migrationChange } : {}),
+    ...(record ? { record } : {}),
+  };
 }
 
 /** Refuses with APPROVAL_MISSING, naming every missing piece. */
@@ -490,8 +556,14 @@ export function assertApproved(result: ApprovalResult, pull: number): void {
     'APPROVAL_MISSING',
     `Pull request #${pull} is not approved for this plan: ${result.missing.join('; ')}`,
     {
-      hint: 'Nothing was applied. Get the missing approvals on the pull request (after its last migration change), re-run plan if production changed, then re-run this job.',
-      details: { missing: result.missing, approvals: result.approvals },
+      hint: result.planChanged
+        ? 'Nothing was applied. The plan comment on the pull request shows the plan as it is now: review it, approve the pull request again, then re-run this job.'
+        : 'Nothing was applied. Get the missing approvals on the pull request (after its last migration change), then re-run this job.',
+      details: {
+        missing: result.missing,
+        approvals: result.approvals,
+        planChanged: result.planChanged === true,
+      },
     },
   );
 }

@@ -1,11 +1,13 @@
+import { appliedSince } from '../core/commands/gate.js';
 import type { PlanResult } from '../core/commands/plan.js';
 import { renderPlanMarkdown } from '../core/report/markdown.js';
 import { githubNow, type Octokit } from './client.js';
 import type { GitHubRunContext } from './context.js';
-import { PLAN_CONTEXT, setCommitStatus } from './status.js';
+import { NO_MIGRATIONS, PLAN_CONTEXT, setCommitStatus } from './status.js';
 import {
   commentHeader,
   findStickyComments,
+  type PlanEffectRecord,
   readPlanRecord,
   type StickyCommentResult,
   upsertStickyComment,
@@ -25,13 +27,16 @@ export function planCommentMarkdown(
   target: string,
   runUrl: string | undefined,
   planSince?: string,
+  record: PlanEffectRecord & { label?: string } = {},
 ): string {
   const approvable = result.status === 'planned' || result.status === 'no-pending';
-  return renderPlanMarkdown(result, {
+  return renderPlanMarkdown(record.label ? { ...result, target: record.label } : result, {
     header: commentHeader({
       target,
       planHash: approvable ? result.planHash : undefined,
       planSince: approvable ? planSince : undefined,
+      effect: approvable ? record.effect : undefined,
+      history: approvable ? record.history : undefined,
     }),
     ...(runUrl ? { fullReportUrl: runUrl } : {}),
   });
@@ -42,7 +47,21 @@ export async function publishPlan(
   context: GitHubRunContext,
   result: PlanResult,
   /** target: the target's id (stickyTargetId of its URL, or a name). */
-  options: { target: string; author?: string; now?: Date },
+  options: {
+    target: string;
+    author?: string;
+    now?: Date;
+    /** How the comment names the target (never its host). */
+    label?: string;
+    /** effectDigestOf the plan. */
+    effect?: string;
+    /** historyDigestOf production's applied versions. */
+    history?: string;
+    /** Production's applied versions with their application times, to tell a carried-over approval. */
+    applied?: { version: string; appliedAt?: string }[];
+    /** Post no supagate/plan status (apply refreshing the comment of a merged pull request). */
+    commentOnly?: boolean;
+  },
 ): Promise<PublishedPlan> {
   const pull = context.pullRequest;
   if (!pull) throw new Error('publishPlan needs a pull request event');
@@ -57,8 +76,16 @@ export async function publishPlan(
     ...(options.author ? { author: options.author } : {}),
   });
   const record = existing[0] ? readPlanRecord(existing[0].body) : undefined;
+  // Also kept when only other pull requests' migrations were applied since and this pull
+  // request's own changes and findings are the same: the approval of it still holds.
+  const carriedOver =
+    record?.effect !== undefined &&
+    record.effect === options.effect &&
+    record.history !== undefined &&
+    options.applied !== undefined &&
+    (appliedSince(options.applied, record.history)?.length ?? 0) > 0;
   const since =
-    record?.hash === result.planHash && record.since
+    (record?.hash === result.planHash || carriedOver) && record?.since
       ? record.since
       : (options.now ?? (await githubNow(octokit))).toISOString();
   const comment = await upsertStickyComment(octokit, {
@@ -67,7 +94,11 @@ export async function publishPlan(
     issueNumber: pull.number,
     target: options.target,
     ...(options.author ? { author: options.author } : {}),
-    body: planCommentMarkdown(result, options.target, context.runUrl, since),
+    body: planCommentMarkdown(result, options.target, context.runUrl, since, {
+      effect: options.effect,
+      history: options.history,
+      ...(options.label ? { label: options.label } : {}),
+    }),
     fullReportUrl: context.runUrl,
     // A pull request that never had pending migrations (a review of a PR without any) gets
     // no comment; one that had them is told when nothing is pending any more.
@@ -77,6 +108,7 @@ export async function publishPlan(
   // A shadow that lacks what production has is an error of the setup, not a finding that blocks.
   const environment = result.failure?.kind === 'environment' ? result.failure : undefined;
   const statusState = environment ? 'error' : result.blocking ? 'failure' : 'success';
+  if (options.commentOnly) return { comment, statusState };
   await setCommitStatus(octokit, {
     owner,
     repo,
@@ -88,7 +120,7 @@ export async function publishPlan(
       : result.blocking
         ? `Blocking: ${result.blockingReasons[0] ?? 'see the plan'}`
         : result.status === 'no-pending'
-          ? 'No pending migrations'
+          ? NO_MIGRATIONS
           : `${result.pending.length} migration(s), ${result.diff.changes.length} object(s) changed, nothing blocking`,
     targetUrl: comment.url ?? context.runUrl,
   });

@@ -10,6 +10,9 @@ import { fitMarkdown } from './trim.js';
  */
 export const PLAN_CONTEXT = 'supagate/plan';
 export const APPROVAL_CONTEXT = 'supagate/approval';
+export const APPLY_CONTEXT = 'supagate/apply';
+/** The description of supagate/plan and supagate/approval on a pull request with nothing pending. */
+export const NO_MIGRATIONS = 'No migrations: nothing pending, nothing to approve';
 
 /** GitHub's limits. */
 export const STATUS_DESCRIPTION_LIMIT = 140;

@@ -22,7 +22,8 @@ export const DEFAULT_COMMENT_AUTHOR = 'github-actions[bot]';
 
 const TARGET_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MARKER_LINE = /^<!-- supagate:[^\n]*-->$/;
-const PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128})(?: since=([0-9T:.Z-]{20,30}))? -->$/;
+const PLAN_HASH_LINE =
+  /^<!-- supagate:plan-hash ([0-9a-f]{16,128})(?: since=([0-9T:.Z-]{20,30}))?(?: effect=([0-9a-f]{64}))?(?: history=([0-9a-f]{64}))? -->$/;
 
 /**
  * The short id of a target database in markers: 12 hex characters of the sha256 over its
@@ -37,7 +38,17 @@ export function planMarker(target: string): string {
   return `<!-- supagate:plan target=${target} -->`;
 }
 
-export function planHashMarker(planHash: string, since?: string): string {
+/**
+ * The pull request's own effect (effectDigestOf) and the migration history the plan saw
+ * (historyDigestOf): with them, apply can tell production changed only by migrations applied
+ * since, while this pull request's changes and findings stayed the same.
+ */
+export interface PlanEffectRecord {
+  effect?: string | undefined;
+  history?: string | undefined;
+}
+
+export function planHashMarker(planHash: string, since?: string, record: PlanEffectRecord = {}): string {
   if (!/^[0-9a-f]{16,128}$/.test(planHash)) {
     throw new SupagateError('INTERNAL', `A plan hash must be lower-case hex, got "${planHash.slice(0, 80)}"`);
   }
@@ -47,7 +58,16 @@ export function planHashMarker(planHash: string, since?: string): string {
       `A plan record time must be ISO 8601 UTC, got "${since.slice(0, 80)}"`,
     );
   }
-  return `<!-- supagate:plan-hash ${planHash}${since ? ` since=${since}` : ''} -->`;
+  for (const digest of [record.effect, record.history]) {
+    if (digest !== undefined && !/^[0-9a-f]{64}$/.test(digest)) {
+      throw new SupagateError(
+        'INTERNAL',
+        `A plan digest must be 64 hex characters, got "${digest.slice(0, 80)}"`,
+      );
+    }
+  }
+  const extra = `${record.effect ? ` effect=${record.effect}` : ''}${record.history ? ` history=${record.history}` : ''}`;
+  return `<!-- supagate:plan-hash ${planHash}${since ? ` since=${since}` : ''}${extra} -->`;
 }
 
 /**
@@ -59,10 +79,19 @@ export function commentHeader(options: {
   target: string;
   planHash?: string | undefined;
   planSince?: string | undefined;
+  effect?: string | undefined;
+  history?: string | undefined;
 }): string {
   return [
     planMarker(options.target),
-    ...(options.planHash ? [planHashMarker(options.planHash, options.planSince)] : []),
+    ...(options.planHash
+      ? [
+          planHashMarker(options.planHash, options.planSince, {
+            effect: options.effect,
+            history: options.history,
+          }),
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -71,6 +100,10 @@ export interface PlanRecord {
   hash: string;
   /** ISO 8601: when a plan with this hash was first recorded in the comment. */
   since?: string;
+  /** effectDigestOf the plan: the pull request's own changes and findings. */
+  effect?: string;
+  /** historyDigestOf the applied versions the plan saw. */
+  history?: string;
 }
 
 /**
@@ -84,7 +117,14 @@ export function readPlanRecord(body: string): PlanRecord | undefined {
     if (trimmed === '') continue;
     if (!MARKER_LINE.test(trimmed)) return undefined;
     const match = PLAN_HASH_LINE.exec(trimmed);
-    if (match) return { hash: match[1] as string, ...(match[2] ? { since: match[2] } : {}) };
+    if (match) {
+      return {
+        hash: match[1] as string,
+        ...(match[2] ? { since: match[2] } : {}),
+        ...(match[3] ? { effect: match[3] } : {}),
+        ...(match[4] ? { history: match[4] } : {}),
+      };
+    }
   }
   return undefined;
 }

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { SupagateConfig } from '../config.js';
 import { SupagateError } from '../errors.js';
-import { type PlanWithModels, planWithModels } from './plan.js';
+import type { MigrationStatus } from '../migrations/pending.js';
+import { type PlanResult, type PlanWithModels, planWithModels } from './plan.js';
 
 /**
  * apply's gate: the plan apply acts on, computed on a shadow before the backup and before
@@ -24,5 +26,137 @@ export async function planForApply(config: SupagateConfig): Promise<PlanWithMode
       },
     );
   }
+  remember(planned.result);
   return planned;
+}
+
+/**
+ * The plans apply computed in this process, by plan hash: apply's hooks get the hash
+ * (ApplyContext.planHash), and the Action's gate reads the plan's effect from here.
+ */
+const recentPlans = new Map<string, PlanResult>();
+
+function remember(result: PlanResult): void {
+  recentPlans.delete(result.planHash);
+  recentPlans.set(result.planHash, result);
+  while (recentPlans.size > 4) recentPlans.delete(recentPlans.keys().next().value as string);
+}
+
+/** The plan planForApply computed with this hash in this process, if any. */
+export function plannedForApply(planHash: string): PlanResult | undefined {
+  return recentPlans.get(planHash);
+}
+
+/**
+ * The pull request's own effect: which migrations run (version and checksum), what they change
+ * and what they are found to do (hazards and lints with their file:line, severity and whether
+ * accepted). Unlike the plan hash it does not cover the rest of production: when other pull
+ * requests' migrations were applied since the plan was approved, an equal effect digest means
+ * the approved change is still exactly what will run and what it does.
+ */
+export function effectDigestOf(
+  result: Pick<PlanResult, 'pending' | 'diff' | 'hazards' | 'lints' | 'blocking'>,
+): string {
+  const where = (location: { path: string; line: number } | undefined) =>
+    location ? `${location.path}:${location.line}` : null;
+  const effect = {
+    pending: result.pending.map((m) => `${m.version}:${m.checksum}`),
+    changes: withoutStats(result.diff.changes),
+    hazards: result.hazards
+      .map((h) => ({
+        code: h.code,
+        severity: h.severity,
+        object: h.object ?? null,
+        at: where(h.location),
+        accepted: Boolean(h.accepted),
+      }))
+      .map(stable)
+      .sort(),
+    lints: result.lints.introduced
+      .map((l) => ({
+        code: l.code,
+        level: l.level,
+        object: l.object,
+        at: where(l.location),
+        accepted: Boolean(l.accepted),
+      }))
+      .map(stable)
+      .sort(),
+    blocking: result.blocking,
+  };
+  return createHash('sha256').update(stable(effect)).digest('hex');
+}
+
+/** sha256 over the applied versions of the migration history, in numeric order. */
+export function historyDigestOf(appliedVersions: string[]): string {
+  const sorted = [...new Set(appliedVersions)].sort(
+    (a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0),
+  );
+  return createHash('sha256').update(sorted.join('\n')).digest('hex');
+}
+
+/** The applied versions of a status, newest application last (supagate's own records by time). */
+export function appliedVersionsOf(
+  status: Pick<MigrationStatus, 'entries'>,
+): { version: string; appliedAt?: string }[] {
+  return status.entries
+    .filter(
+      (entry) => entry.state === 'applied' || entry.state === 'edited' || entry.state === 'missing-local',
+    )
+    .map((entry) => ({
+      version: entry.version,
+      ...(entry.applied?.appliedAt ? { appliedAt: entry.applied.appliedAt } : {}),
+    }));
+}
+
+/**
+ * The versions applied to production since a plan recorded `recordedHistory`: the latest
+ * applications supagate recorded, newest first, removed one by one until the rest is the
+ * recorded history. Undefined when no such suffix exists (the history changed otherwise).
+ */
+export function appliedSince(
+  applied: { version: string; appliedAt?: string }[],
+  recordedHistory: string,
+  limit = 100,
+): string[] | undefined {
+  const all = applied.map((a) => a.version);
+  if (historyDigestOf(all) === recordedHistory) return [];
+  const byTime = applied
+    .filter((a) => a.appliedAt !== undefined)
+    .sort(
+      (a, b) =>
+        (a.appliedAt as string).localeCompare(b.appliedAt as string) ||
+        a.version.length - b.version.length ||
+        (a.version < b.version ? -1 : a.version > b.version ? 1 : 0),
+    );
+  const removed = new Set<string>();
+  for (let k = 1; k <= Math.min(limit, byTime.length); k += 1) {
+    removed.add((byTime[byTime.length - k] as { version: string }).version);
+    if (historyDigestOf(all.filter((v) => !removed.has(v))) === recordedHistory)
+      return [...removed].reverse();
+  }
+  return undefined;
+}
+
+function withoutStats(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutStats);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([key]) => key !== 'stats')
+        .map(([key, item]) => [key, withoutStats(item)]),
+    );
+  }
+  return value;
+}
+
+function stable(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stable(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
