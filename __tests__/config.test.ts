@@ -1,5 +1,8 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ConfigInput, resolveConfig } from '../src/core/config.js';
+import { type ConfigInput, findProjectDir, resolveConfig } from '../src/core/config.js';
 import { SupagateError } from '../src/core/errors.js';
 
 function configError(input: ConfigInput): SupagateError {
@@ -205,5 +208,25 @@ describe('acceptedHazards', () => {
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('"dataloss"');
     expect(error.hint).toContain('data-loss');
+  });
+});
+
+describe('findProjectDir', () => {
+  it('walks up to the first folder with supabase/config.toml or supabase/migrations, as the Supabase CLI does', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'supagate-find-'));
+    try {
+      await mkdir(join(root, 'app', 'supabase', 'migrations'), { recursive: true });
+      await mkdir(join(root, 'app', 'src', 'deep'), { recursive: true });
+      await mkdir(join(root, 'other', 'supabase'), { recursive: true });
+      await writeFile(join(root, 'other', 'supabase', 'config.toml'), '');
+      await mkdir(join(root, 'other', 'x'), { recursive: true });
+      expect(findProjectDir(join(root, 'app', 'src', 'deep'))).toBe(join(root, 'app'));
+      expect(findProjectDir(join(root, 'app'))).toBe(join(root, 'app'));
+      expect(findProjectDir(join(root, 'other', 'x'))).toBe(join(root, 'other'));
+      // None found: where it started.
+      expect(findProjectDir(root)).toBe(root);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

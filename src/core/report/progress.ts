@@ -114,13 +114,14 @@ export function progressRenderer(options: ProgressRendererOptions): ProgressRend
         permanent(`Target: ${event.target}`);
         return;
       case 'phase-start':
-        bytes.delete(event.phase);
+        // The dump counts its bytes as the backup's, whichever backup it is.
+        bytes.delete(event.phase === 'safety-backup' ? 'backup' : event.phase);
         transient(`→ ${LABELS[event.phase]}${event.detail ? `: ${event.detail}` : ''}…`);
         return;
       case 'phase-end': {
         const name = SUMMARY_PHASES[event.phase];
         if (name) timings.push({ name, ms: event.ms });
-        const size = bytes.get(event.phase);
+        const size = bytes.get(event.phase === 'safety-backup' ? 'backup' : event.phase);
         const mark = event.ok ? paint('32', '✓') : paint('31', '✗');
         const what = `${LABELS[event.phase]}${size !== undefined && event.ok ? `: ${formatBytes(size)}` : ''}`;
         permanent(`${mark} ${what}${event.ok ? '' : ' failed'} ${paint('2', `(${formatMs(event.ms)})`)}`);
