@@ -184,13 +184,14 @@ describe('the reusable workflow', () => {
       contents: 'read',
       'pull-requests': 'write',
       statuses: 'write',
+      checks: 'write',
       issues: 'read',
     });
     expect(job('apply').permissions).toEqual({
       contents: 'read',
       'pull-requests': 'write',
       issues: 'write',
-      statuses: 'read',
+      statuses: 'write',
     });
     expect(job('rollback').permissions).toEqual({ contents: 'read', actions: 'read' });
     expect(job('drift').permissions).toEqual({ contents: 'read', issues: 'write' });
@@ -232,6 +233,26 @@ describe('the reusable workflow', () => {
     }
     expect(supagateStep('plan').with).toHaveProperty('shadow-url');
     expect(supagateStep('apply').with).toHaveProperty('shadow-url');
+  });
+
+  it('hands the write URL only to the jobs that run in the environment; plan and drift read with the read-only URL', () => {
+    for (const name of Object.keys(jobs)) {
+      const text = JSON.stringify(job(name));
+      const inEnvironment = job(name).environment !== undefined;
+      expect(text.includes('secrets.SUPABASE_DB_URL }}'), `${name} and the write URL`).toBe(inEnvironment);
+    }
+    for (const name of ['plan', 'drift']) {
+      expect(job(name).environment, name).toBeUndefined();
+      expect(obj(supagateStep(name).with)['db-url'], name).toBeUndefined();
+      expect(obj(supagateStep(name).with)['read-only-db-url'], name).toBe(
+        expr('secrets.SUPABASE_DB_URL_READONLY'),
+      );
+    }
+    for (const name of ['apply', 'rollback']) {
+      expect(job(name).environment, name).toBe(expr('inputs.environment'));
+      expect(obj(supagateStep(name).with)['db-url'], name).toBe(expr('secrets.SUPABASE_DB_URL'));
+    }
+    expect(obj(obj(call.secrets).SUPABASE_DB_URL).required).toBe(false);
   });
 
   it('exposes the apply outputs at job and workflow level, each an output of the Action', () => {
@@ -317,13 +338,13 @@ describe('the example caller', () => {
     expect(uses.with).toBeUndefined();
   });
 
-  it('triggers every job of the reusable workflow, with path filters on pull_request and push', () => {
+  it('triggers every job of the reusable workflow: every pull request (supagate/approval can be required), push with a path filter', () => {
     const on = obj(caller.on);
     for (const name of Object.keys(jobs)) {
       for (const event of selectedEvents(job(name).if))
         expect(on, `${name} runs on ${event}`).toHaveProperty([event]);
     }
-    expect(obj(on.pull_request).paths).toEqual(['supabase/migrations/**']);
+    expect(obj(on.pull_request).paths).toBeUndefined();
     expect(obj(on.push).paths).toEqual(['supabase/migrations/**']);
   });
 
