@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { actionWording, fencedText } from '../src/action/inputs.js';
+import { appliedSince, historyDigestOf } from '../src/core/commands/gate.js';
 import { isSupagateError, type SupagateError } from '../src/core/errors.js';
 import {
   type ApprovalInput,
@@ -443,5 +445,60 @@ describe('against the GitHub API', () => {
     const moved = await checkApproval(octokit(), { ...options, currentPlanHash: OTHER_HASH });
     expect(moved.missing).toEqual([PLAN_CHANGED]);
     expect(() => assertApproved(moved, 12)).toThrow(/not approved for this plan: the plan changed/);
+  });
+});
+
+describe('an approval carried over migrations of other pull requests applied since', () => {
+  const E = 'e'.repeat(64);
+  const bob = [review('bob', 'APPROVED', '2024-05-02T13:00:00Z')];
+  const moved = { currentPlanHash: 'f'.repeat(64) };
+
+  it('holds when only other migrations were applied and the own effect is the same', async () => {
+    const result = await evaluateApproval(
+      input(bob, { ...moved, recordedEffect: E, currentEffect: E, appliedSincePlan: ['20240502'] }),
+    );
+    expect(result).toMatchObject({ approved: true, carriedOver: ['20240502'] });
+  });
+
+  it('does not hold when the own effect changed, or production changed otherwise', async () => {
+    const changed = await evaluateApproval(
+      input(bob, {
+        ...moved,
+        recordedEffect: E,
+        currentEffect: 'd'.repeat(64),
+        appliedSincePlan: ['20240502'],
+      }),
+    );
+    expect(changed).toMatchObject({ approved: false, planChanged: true });
+    expect(changed.missing[0]).toContain(
+      "this pull request's own changes or findings are not what was approved",
+    );
+    const otherwise = await evaluateApproval(input(bob, { ...moved, recordedEffect: E, currentEffect: E }));
+    expect(otherwise.missing[0]).toContain('production changed otherwise than by migrations applied since');
+  });
+
+  it('finds the versions applied since the recorded history, newest applications first', () => {
+    const before = [{ version: '1' }, { version: '2', appliedAt: '2024-05-01T00:00:00Z' }];
+    const recorded = historyDigestOf(before.map((a) => a.version));
+    const now = [...before, { version: '3', appliedAt: '2024-05-03T00:00:00Z' }];
+    expect(appliedSince(now, recorded)).toEqual(['3']);
+    expect(appliedSince(before, recorded)).toEqual([]);
+    expect(appliedSince([{ version: '1' }], recorded)).toBeUndefined();
+  });
+});
+
+describe('the Action’s words', () => {
+  it('fences any text so that nothing in it renders as markdown or HTML', () => {
+    const hostile = 'a\n\n</code></pre><script>x</script> & ```\nselect 1;';
+    const fenced = fencedText(hostile);
+    expect(fenced.startsWith('````text\n')).toBe(true);
+    expect(fenced.endsWith('\n````')).toBe(true);
+    expect(fenced).toContain(hostile);
+  });
+
+  it('speaks the inputs, not CLI flags', () => {
+    expect(actionWording('run again with `--confirm`')).toBe('run again with the `confirm` input');
+    expect(actionWording('pass --backup <id>')).toBe('pass the `backup-id` input');
+    expect(actionWording('pg_dump --schema-only')).toBe('pg_dump --schema-only');
   });
 });
