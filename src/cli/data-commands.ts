@@ -3,7 +3,9 @@ import { backupsList } from '../core/commands/backups.js';
 import { copyDatabase } from '../core/commands/copy.js';
 import { diffDatabases } from '../core/commands/diff.js';
 import { resolveConfig, URL_ENV } from '../core/config.js';
+import { describeTarget } from '../core/db/redact.js';
 import { SupagateError } from '../core/errors.js';
+import { emitProgress } from '../core/progress.js';
 import { renderBackups, renderCopy, renderDiff } from '../core/report/text.js';
 import {
   type CliContext,
@@ -57,6 +59,9 @@ function twoUrls(
       : ['the "before" database', 'the "after" database'];
   if (!from) throw missingUrl(command, '--from', fromEnv, fromWhat);
   if (!to) throw missingUrl(command, '--to', toEnv, toWhat);
+  // Which databases, first: the report that names them comes at the end.
+  emitProgress({ type: 'target', role: 'from', target: describeTarget(from).label });
+  emitProgress({ type: 'target', role: 'to', target: describeTarget(to).label });
   return { from, to };
 }
 

@@ -52,6 +52,7 @@ export function statusCommand(program: Command, cli: CliContext): void {
     await cli.report({
       name: 'status',
       ...(flags.json ? { json: true } : {}),
+      targets: targetLabel(config.dbUrl),
       work: () => status(config),
       render: renderStatus,
       exit: (r) => (r.ok ? EXIT.ok : EXIT.error),

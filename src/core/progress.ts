@@ -23,10 +23,12 @@ export type ProgressPhase =
   | 'restore-fetch'
   | 'restore-script'
   | 'restore-proof'
-  | 'rollback';
+  | 'rollback'
+  | 'storage';
 
 export type ProgressEvent =
-  | { type: 'target'; target: string }
+  /** The database worked on (`from`/`to`: the two of copy and diff). */
+  | { type: 'target'; target: string; role?: 'from' | 'to' }
   | { type: 'phase-start'; phase: ProgressPhase; detail?: string }
   | { type: 'phase-end'; phase: ProgressPhase; ms: number; ok: boolean }
   /** Migration `index` (1-based) of `total` starts. */

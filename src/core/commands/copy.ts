@@ -9,6 +9,7 @@ import type { SupagateConfig } from '../config.js';
 import { connect, disconnect } from '../db/connect.js';
 import { describeTarget, registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
+import { phase } from '../progress.js';
 import { type RestoreResult, restoreBackup } from '../restore/index.js';
 import { MANAGED_SCHEMAS } from '../schema/model.js';
 
@@ -63,27 +64,34 @@ export async function copyDatabase(config: SupagateConfig, options: CopyOptions)
   registerSecret(key);
   try {
     const store = new DirectoryStore(work);
-    const manifest = await takeBackup({
-      dbUrl: options.from,
-      store,
-      encryptionKey: key,
-      ...(config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {}),
-      ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
-    });
-    const restore = await restoreBackup({
-      dbUrl: options.to,
-      store,
-      manifest,
-      encryptionKey: key,
-      allowOtherTarget: true,
-      ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
-      lockTimeoutMs: config.lockTimeoutMs,
-    }).catch((error: unknown) => {
+    const manifest = await phase('backup', () =>
+      takeBackup({
+        dbUrl: options.from as string,
+        store,
+        encryptionKey: key,
+        ...(config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {}),
+        ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
+      }),
+    );
+    const restore = await phase('restore', () =>
+      restoreBackup({
+        dbUrl: options.to as string,
+        store,
+        manifest,
+        encryptionKey: key,
+        allowOtherTarget: true,
+        ...(config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}),
+        lockTimeoutMs: config.lockTimeoutMs,
+      }),
+    ).catch((error: unknown) => {
       throw withAuthHint(error);
     });
     // Files after rows: uploading with a service key makes the target's rows ownerless, so
     // the owners the source's rows name are written back afterwards.
-    const storage = options.storage ? await copyStorageObjects(options.storage) : undefined;
+    const storageProjects = options.storage;
+    const storage = storageProjects
+      ? await phase('storage', () => copyStorageObjects(storageProjects))
+      : undefined;
     if (storage) await copyObjectAttributes(options.from, options.to);
     return {
       command: 'copy',

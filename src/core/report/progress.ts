@@ -42,6 +42,7 @@ const LABELS: Record<ProgressPhase, string> = {
   'restore-script': 'restoring schemas and rows',
   'restore-proof': 'checking the restore against the manifest',
   rollback: 'running the down files',
+  storage: 'copying the Storage files',
 };
 
 /** The phases the summary names, in the order they run. */
@@ -54,6 +55,7 @@ const SUMMARY_PHASES: Partial<Record<ProgressPhase, string>> = {
   rollback: 'down files',
   'restore-check': 'checks',
   restore: 'restore',
+  storage: 'storage',
   verification: 'verification',
   recovery: 'recovery',
 };
@@ -111,7 +113,9 @@ export function progressRenderer(options: ProgressRendererOptions): ProgressRend
   const listener: ProgressListener = (event: ProgressEvent) => {
     switch (event.type) {
       case 'target':
-        permanent(`Target: ${event.target}`);
+        permanent(
+          `${event.role === 'from' ? 'From:  ' : event.role === 'to' ? 'To:    ' : 'Target: '}${event.target}`,
+        );
         return;
       case 'phase-start':
         // The dump counts its bytes as the backup's, whichever backup it is.

@@ -488,14 +488,14 @@ function storageCopyLines(result: CopyResult): string[] {
   return lines;
 }
 
-function copyText(result: CopyResult): string {
+function copyText(result: CopyResult, timings?: PhaseTiming[]): string {
   const bad = result.restore.counts.filter((c) => !c.ok);
   const badRls = result.restore.rls.filter((r) => !r.ok);
   return [
     `From: ${result.from}`,
     `To:   ${result.to}`,
     '',
-    `${result.ok ? '✓' : '✗'} Copied ${plural(result.tables, 'table')} (${result.rows.toLocaleString('en-US')} rows)${result.restore.historyRestored ? ' and the migration history' : ''} in ${result.durationMs} ms.`,
+    `${result.ok ? '✓' : '✗'} Copied ${plural(result.tables, 'table')} (${result.rows.toLocaleString('en-US')} rows)${result.restore.historyRestored ? ' and the migration history' : ''}. ${timingsLine(result.durationMs, timings ?? [])}`,
     `Row counts: ${bad.length === 0 ? 'every table matches the source' : `${bad.length} differ`}; RLS: ${badRls.length === 0 ? 'every table matches' : `${badRls.length} differ`}.`,
     ...bad.map((c) => `  ✗ ${c.table}: ${c.actual} rows, the source has ${c.expected}`),
     ...badRls.map((r) => `  ✗ ${r.table}: ${r.differences.join('; ')}`),
