@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { FakeGitHubApi } from './github-api.js';
 
 /**
  * Runs the built Action (dist/index.js) the way the GitHub runner does: inputs as INPUT_*
@@ -96,4 +97,121 @@ function parseOutputs(text: string): Record<string, string> {
   const pattern = /^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm;
   for (const match of text.matchAll(pattern)) outputs[match[1] as string] = match[3] as string;
   return outputs;
+}
+
+/** The pull_request (opened) event of the fixture, for pull request `number` at `headSha`. */
+export async function pullRequestEvent(number: number, headSha: string, author = 'alice'): Promise<object> {
+  const event = JSON.parse(await readFile('__fixtures__/github/pull_request.opened.json', 'utf8')) as {
+    number: number;
+    pull_request: { number: number; head: { sha: string }; user: { login: string } };
+  };
+  event.number = number;
+  event.pull_request.number = number;
+  event.pull_request.head.sha = headSha;
+  event.pull_request.user.login = author;
+  return event;
+}
+
+/** The push to main of the fixture, whose head (`after`, GITHUB_SHA) is `after`: a merge commit. */
+export async function pushEvent(after: string): Promise<object> {
+  const event = JSON.parse(await readFile('__fixtures__/github/push.main.json', 'utf8')) as {
+    after: string;
+    head_commit?: { id: string };
+  };
+  event.after = after;
+  if (event.head_commit) event.head_commit.id = after;
+  return event;
+}
+
+/**
+ * Markdown outside its fenced code blocks: what GitHub renders as markup (raw HTML included).
+ * A fence closes only with a line of at least as many backticks (CommonMark); an unclosed
+ * fence runs to the end.
+ */
+export function outsideFences(markdown: string): string {
+  const outside: string[] = [];
+  let fence = 0;
+  for (const line of markdown.split('\n')) {
+    const run = /^ {0,3}(`{3,})/.exec(line)?.[1]?.length ?? 0;
+    if (fence === 0 && run > 0 && !line.slice(run).includes('`')) fence = run;
+    else if (fence > 0 && run >= fence && /^ {0,3}`+\s*$/.test(line)) fence = 0;
+    else if (fence === 0) outside.push(line);
+  }
+  return outside.join('\n');
+}
+
+/** The fenced code blocks of markdown, each as its fence and content. */
+export function fencedBlocks(markdown: string): { fence: string; content: string }[] {
+  const blocks: { fence: string; content: string }[] = [];
+  let open: { fence: string; lines: string[] } | undefined;
+  for (const line of markdown.split('\n')) {
+    const run = /^ {0,3}(`{3,})/.exec(line)?.[1] ?? '';
+    if (!open && run && !line.slice(line.indexOf(run) + run.length).includes('`')) {
+      open = { fence: run, lines: [] };
+    } else if (open && run.length >= open.fence.length && /^ {0,3}`+\s*$/.test(line)) {
+      blocks.push({ fence: open.fence, content: open.lines.join('\n') });
+      open = undefined;
+    } else if (open) open.lines.push(line);
+  }
+  if (open) blocks.push({ fence: open.fence, content: open.lines.join('\n') });
+  return blocks;
+}
+
+/** A pull request of the fake API whose one commit (`head`) changed `files`; `merge` is its merge commit. */
+export interface SeededPullRequest {
+  number: number;
+  author: string;
+  head: string;
+  merge: string;
+  /** Its pull_request (opened) event. */
+  event: object;
+  /** The push to main of its merge. */
+  push: object;
+}
+
+/** 40 hex digits from a letter and a number: `sha('a', 21)` → a21000…0. */
+export function fakeSha(prefix: string, n: number): string {
+  return `${prefix}${n}`.padEnd(40, '0');
+}
+
+export async function seedPullRequest(
+  api: FakeGitHubApi,
+  number: number,
+  files: string[],
+  author = 'alice',
+): Promise<SeededPullRequest> {
+  const head = fakeSha('a', number);
+  const merge = fakeSha('b', number);
+  api.addPullRequest({ number, user: author, headSha: head });
+  api.addCommit(number, { sha: head, date: '2024-05-02T10:00:00Z', files });
+  return {
+    number,
+    author,
+    head,
+    merge,
+    event: await pullRequestEvent(number, head, author),
+    push: await pushEvent(merge),
+  };
+}
+
+/** The pull request as merged (GitHub associates its merge commit with it). */
+export function mergePullRequest(api: FakeGitHubApi, pull: SeededPullRequest): void {
+  api.addPullRequest({
+    number: pull.number,
+    user: pull.author,
+    headSha: pull.head,
+    state: 'closed',
+    mergedAt: new Date().toISOString(),
+    mergeCommitSha: pull.merge,
+  });
+}
+
+/** An approving review of the pull request's head, now (after its plan comment was recorded). */
+export function approvePullRequest(api: FakeGitHubApi, pull: SeededPullRequest, reviewer = 'bob'): void {
+  api.addReview(pull.number, {
+    user: reviewer,
+    state: 'APPROVED',
+    commitId: pull.head,
+    submittedAt: new Date().toISOString(),
+  });
 }
