@@ -131,7 +131,10 @@ describe('the Action: back-to-back merges', () => {
     expect(appliedB.outputs.status).toBe('applied');
     expect(appliedB.outputs.applied_versions).toBe('3');
     expect(appliedB.stdout).toContain('Production changed since the approval only by 2 (applied since)');
-    expect(applyStatus(b.merge)).toMatchObject({ state: 'success', description: expect.stringContaining('Applied 3') });
+    expect(applyStatus(b.merge)).toMatchObject({
+      state: 'success',
+      description: expect.stringContaining('Applied 3'),
+    });
     expect(api.commentsOn(b.number).at(-1)?.body).toContain('✅ supagate applied 1 migration');
     // B's plan comment was not touched: the approval held.
     expect(planRecord(planComment(b)?.body)).toEqual(recordedB);

@@ -137,7 +137,28 @@ export function outsideFences(markdown: string): string {
     else if (fence > 0 && run >= fence && /^ {0,3}`+\s*$/.test(line)) fence = 0;
     else if (fence === 0) outside.push(line);
   }
-  return outside.join('\n');
+  return withoutCodeSpans(outside.join('\n'));
+}
+
+/**
+ * Text without its inline code spans (CommonMark: a run of n backticks up to the next run of
+ * exactly n), which render their content as text; an unmatched run stays as it is.
+ */
+function withoutCodeSpans(text: string): string {
+  let out = '';
+  let at = 0;
+  const runs = [...text.matchAll(/`+/g)];
+  for (let i = 0; i < runs.length; i += 1) {
+    const open = runs[i] as RegExpMatchArray;
+    if ((open.index ?? 0) < at) continue;
+    const close = runs.slice(i + 1).findIndex((r) => r[0].length === open[0].length);
+    if (close < 0) continue;
+    const end = runs[i + 1 + close] as RegExpMatchArray;
+    out += text.slice(at, open.index);
+    at = (end.index ?? 0) + end[0].length;
+    i += 1 + close;
+  }
+  return out + text.slice(at);
 }
 
 /** The fenced code blocks of markdown, each as its fence and content. */
