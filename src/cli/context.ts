@@ -28,7 +28,7 @@ export interface CliIo {
    * place); otherwise plain lines. Unset (in-process callers): only the row counts of large
    * databases, as before.
    */
-  progress?: { live: boolean };
+  progress?: { live: boolean; columns?: number };
   /** Where a relative project folder is looked up from (default: the process's). */
   cwd?: string;
 }
@@ -78,6 +78,7 @@ export function createContext(io: CliIo, setExit: (code: number) => void): CliCo
           write: io.stderr,
           live: io.progress.live,
           color: io.progress.live && !io.env.NO_COLOR,
+          ...(io.progress.columns ? { columns: io.progress.columns } : {}),
         })
       : undefined;
     try {

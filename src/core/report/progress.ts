@@ -71,6 +71,8 @@ export interface ProgressRendererOptions {
   live: boolean;
   /** Colours (never when not live, or with NO_COLOR). */
   color: boolean;
+  /** The terminal's width: a live line longer than it would wrap, and \r not rewrite it. */
+  columns?: number;
   /** How often a plain run prints the bytes of a backup still running. */
   plainBytesEveryMs?: number;
 }
@@ -99,16 +101,20 @@ export function progressRenderer(options: ProgressRendererOptions): ProgressRend
   let liveLength = 0;
   const plainCounts = countProgressPrinter(write);
 
-  const transient = (text: string) => {
-    if (!live) return write(`${text}\n`);
-    write(`\r${text.padEnd(liveLength)}`);
-    liveLength = text.length;
+  const width = Math.max((options.columns ?? 0) - 1, 20);
+  const transient = (whole: string) => {
+    if (!live) return write(`${whole}\n`);
+    const text = options.columns && whole.length > width ? `${whole.slice(0, width - 1)}…` : whole;
+    write(`\r${padded(text)}`);
+    liveLength = visible(text);
   };
   const permanent = (text: string) => {
     if (!live) return write(`${text}\n`);
-    write(`\r${text.padEnd(liveLength)}\n`);
+    write(`\r${padded(text)}\n`);
     liveLength = 0;
   };
+  /** Spaces over what is left of the previous live line. */
+  const padded = (text: string) => `${text}${' '.repeat(Math.max(0, liveLength - visible(text)))}`;
 
   const listener: ProgressListener = (event: ProgressEvent) => {
     switch (event.type) {
@@ -171,6 +177,12 @@ export function progressRenderer(options: ProgressRendererOptions): ProgressRend
       }
     },
   };
+}
+
+/** Length on screen: colour sequences take no room. */
+function visible(text: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape sequences are what is measured.
+  return text.replace(/\u001b\[[0-9;]*m/g, '').length;
 }
 
 /** `850 ms`, `2.0 s`, `3 min 05 s`. */
