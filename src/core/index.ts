@@ -53,6 +53,8 @@ export type { ErrorCode, ErrorOptions } from './errors.js';
 export { isSupagateError, SupagateError } from './errors.js';
 export type { AppliedMigration, MigrationFailure, TransactionMode } from './migrations/execute.js';
 export type { MigrationState, MigrationStatusEntry, Problem } from './migrations/pending.js';
+export type { ProgressEvent, ProgressListener, ProgressPhase } from './progress.js';
+export { withProgress } from './progress.js';
 export { renderJson, renderJsonError } from './report/json.js';
 export type { MarkdownOptions } from './report/markdown.js';
 export {
