@@ -174,6 +174,9 @@ describe('the Action: every apply outcome on a push leaves its trace', () => {
       description: expect.stringContaining('Migration failed: supabase/migrations/3_fails.sql'),
     });
     expect(trace.comment).toContain('3_fails');
+    // In the Action's words, as in the summary: its inputs, not the CLI's flags.
+    expect(trace.comment).toContain('`backup: off`');
+    expect(trace.comment).not.toContain('--backup');
     expect(trace.summary).toContain('division by zero');
     expect(await snapshot(db)).toEqual(before);
   });
@@ -193,5 +196,21 @@ describe('the Action: every apply outcome on a push leaves its trace', () => {
     expect(trace.comment).toMatch(/verification failed/i);
     expect(trace.summary).toContain('Verification FAILED');
     expect(run.stdout).toContain('Verification after apply failed');
+  });
+
+  it('up-to-date (a merge without migrations): a success status and the summary, no comment', async () => {
+    const pull = await seedPullRequest(api, 36, ['src/app.ts']);
+    mergePullRequest(api, pull);
+    const run = await runAction(
+      { command: 'apply', ...inputs() },
+      { event: pull.push, eventName: 'push', env: { ...env(), GITHUB_SHA: pull.merge } },
+    );
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.status).toBe('up-to-date');
+    expect(run.summary.trim()).not.toBe('');
+    expect(api.statuses.filter((s) => s.context === 'supagate/apply' && s.sha === pull.merge)).toEqual([
+      expect.objectContaining({ state: 'success', description: 'No migrations: nothing pending' }),
+    ]);
+    expect(api.commentsOn(pull.number)).toEqual([]);
   });
 });

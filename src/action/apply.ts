@@ -261,7 +261,7 @@ async function leaveTraces(
     await refreshPlanComment(octokit, run, issueNumber, gate.context, label);
   const body =
     outcome.kind === 'result'
-      ? renderApplyMarkdown(outcome.result, { fullReportUrl: run.runUrl })
+      ? actionWording(renderApplyMarkdown(outcome.result, { fullReportUrl: run.runUrl }))
       : errorComment(outcome, run, gate);
   const comment = await warnOnFailure('The result was not commented on the pull request', () =>
     postResultComment(octokit, { owner, repo, issueNumber, body }),
