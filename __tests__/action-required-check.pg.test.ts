@@ -134,6 +134,11 @@ describe('the Action: required checks on a pull request', () => {
       );
       expect(check?.output.title).toMatch(/^1 blocking, \d+ warning\(s\)/);
       expect(latest('supagate/plan', pull.head)).toMatchObject({ state: 'failure' });
+      // The plan comment links each finding to its line in the file at the pull request's head.
+      const comment = api.commentsOn(pull.number)[0]?.body ?? '';
+      expect(comment).toContain(
+        `(https://github.com/acme/app/blob/${pull.head}/${MIGRATIONS}/2%5Ffindings.sql#L6 "${path}")`,
+      );
     } finally {
       await project.remove(path);
     }

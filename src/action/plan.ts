@@ -73,6 +73,7 @@ export async function runPlan(): Promise<void> {
       label,
       ...(author ? { author } : {}),
       ...record,
+      repositoryPath: (path) => repositoryPath(config.projectDir, path),
     });
     core.setOutput('comment_url', published.comment.url ?? '');
     await publishApprovalStatus(

@@ -1,6 +1,6 @@
 import { appliedSince } from '../core/commands/gate.js';
 import type { PlanResult } from '../core/commands/plan.js';
-import { renderPlanMarkdown } from '../core/report/markdown.js';
+import { githubFileUrl, renderPlanMarkdown } from '../core/report/markdown.js';
 import { githubNow, type Octokit } from './client.js';
 import type { GitHubRunContext } from './context.js';
 import { NO_MIGRATIONS, PLAN_CONTEXT, setCommitStatus } from './status.js';
@@ -27,7 +27,11 @@ export function planCommentMarkdown(
   target: string,
   runUrl: string | undefined,
   planSince?: string,
-  record: PlanEffectRecord & { label?: string } = {},
+  record: PlanEffectRecord & {
+    label?: string;
+    /** Links findings' files to the pull request's head commit. */
+    fileUrl?: (path: string, line?: number) => string | undefined;
+  } = {},
 ): string {
   const approvable = result.status === 'planned' || result.status === 'no-pending';
   return renderPlanMarkdown(record.label ? { ...result, target: record.label } : result, {
@@ -39,6 +43,7 @@ export function planCommentMarkdown(
       history: approvable ? record.history : undefined,
     }),
     ...(runUrl ? { fullReportUrl: runUrl } : {}),
+    ...(record.fileUrl ? { fileUrl: record.fileUrl } : {}),
   });
 }
 
@@ -61,6 +66,8 @@ export async function publishPlan(
     applied?: { version: string; appliedAt?: string }[];
     /** Post no supagate/plan status (apply refreshing the comment of a merged pull request). */
     commentOnly?: boolean;
+    /** A migration's path (relative to the project) as a path in the repository: links findings to their file. */
+    repositoryPath?: (path: string) => string;
   },
 ): Promise<PublishedPlan> {
   const pull = context.pullRequest;
@@ -98,6 +105,9 @@ export async function publishPlan(
       effect: options.effect,
       history: options.history,
       ...(options.label ? { label: options.label } : {}),
+      ...(options.repositoryPath
+        ? { fileUrl: fileLinks(context, pull.headSha, options.repositoryPath) }
+        : {}),
     }),
     fullReportUrl: context.runUrl,
     // A pull request that never had pending migrations (a review of a PR without any) gets
@@ -125,4 +135,14 @@ export async function publishPlan(
     targetUrl: comment.url ?? context.runUrl,
   });
   return { comment, statusState };
+}
+
+/** Links to a finding's file at the pull request's head commit. */
+function fileLinks(
+  context: GitHubRunContext,
+  headSha: string,
+  repositoryPath: (path: string) => string,
+): (path: string, line?: number) => string | undefined {
+  const link = githubFileUrl(context.serverUrl, context.repository, headSha);
+  return (path, line) => link(repositoryPath(path), line);
 }
