@@ -1,11 +1,6 @@
 import * as core from '@actions/core';
 import { type ApplyContext, type ApplyResult, apply } from '../core/commands/apply.js';
-import {
-  appliedVersionsOf,
-  effectDigestOf,
-  historyDigestOf,
-  plannedForApply,
-} from '../core/commands/gate.js';
+import { appliedVersionsOf, effectDigestOf, historyDigestOf } from '../core/commands/gate.js';
 import type { SupagateConfig } from '../core/config.js';
 import { redact } from '../core/db/redact.js';
 import { SupagateError } from '../core/errors.js';
@@ -196,11 +191,10 @@ async function approvalGate(
     });
   }
   state.pull = pull.number;
-  const planned = plannedForApply(context.planHash);
   const approval = await checkApproval(octokit, {
     ...approvalSettings(config, run, pull.number, target),
     currentPlanHash: context.planHash,
-    ...(planned ? { currentEffect: effectDigestOf(planned) } : {}),
+    currentEffect: effectDigestOf(context.plan),
     currentApplied: appliedVersionsOf(context.status),
   });
   if (approval.planChanged) state.planChanged = true;
@@ -341,8 +335,7 @@ async function refreshPlanComment(
   context: ApplyContext,
   label: string,
 ): Promise<void> {
-  const planned = plannedForApply(context.planHash);
-  if (!planned) return;
+  const planned = context.plan;
   const author = optionalInput('comment-author');
   const applied = appliedVersionsOf(context.status);
   await warnOnFailure('The plan comment was not refreshed', async () => {

@@ -30,6 +30,7 @@ import {
   lostOutsideMigrations,
   notifyPostgrest,
 } from './lost-connection.js';
+import type { PlanResult } from './plan.js';
 import { type BackupOutcome, backupOutcome, newestApplied, watchedBackup } from './safety.js';
 import { downUnit, type PlannedMigration, planOf } from './units.js';
 import {
@@ -48,6 +49,8 @@ export interface ApplyContext {
   status: MigrationStatus;
   /** The plan hash of what is about to be applied: approvals are checked against it. */
   planHash: string;
+  /** The plan of what is about to be applied (its effect: changes and findings). */
+  plan: PlanResult;
 }
 
 /**
@@ -195,6 +198,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
       pending: status.pending,
       status,
       planHash: planned.result.planHash,
+      plan: planned.result,
     };
     await options.hooks?.beforeApply?.(context);
     // Backup first: when it fails or cannot be verified, this throws and nothing is applied.

@@ -26,25 +26,7 @@ export async function planForApply(config: SupagateConfig): Promise<PlanWithMode
       },
     );
   }
-  remember(planned.result);
   return planned;
-}
-
-/**
- * The plans apply computed in this process, by plan hash: apply's hooks get the hash
- * (ApplyContext.planHash), and the Action's gate reads the plan's effect from here.
- */
-const recentPlans = new Map<string, PlanResult>();
-
-function remember(result: PlanResult): void {
-  recentPlans.delete(result.planHash);
-  recentPlans.set(result.planHash, result);
-  while (recentPlans.size > 4) recentPlans.delete(recentPlans.keys().next().value as string);
-}
-
-/** The plan planForApply computed with this hash in this process, if any. */
-export function plannedForApply(planHash: string): PlanResult | undefined {
-  return recentPlans.get(planHash);
 }
 
 /**
