@@ -5,30 +5,31 @@ const require = __createRequire(import.meta.url);
 var __filename = __fileURLToPath(import.meta.url);
 var __dirname = __pathDirname(__filename);
 import {
-  DirectoryStore,
-  MANAGED_SCHEMAS,
+  backupsList,
+  copyDatabase,
+  diffDatabases,
+  renderJson,
+  renderJsonError
+} from "./chunk-LI2D5OQY.js";
+import {
   SUMMARY_LIMIT,
   SupagateError,
+  URL_ENV,
   VERSION,
-  accessMatrix,
   apply,
+  assertDatabaseUrl,
   connect,
   countProgressPrinter,
-  createClient,
   describeTarget,
-  diffSchemas,
   disconnect,
-  dist_exports,
   drift,
+  emitProgress,
+  findProjectDir,
   installInterruptHandler,
   interruptReceived,
-  introducedLints,
-  introspect,
-  listBackups,
-  openBackupStore,
   plan,
+  progressRenderer,
   redact,
-  registerSecret,
   renderApply,
   renderBackups,
   renderCopy,
@@ -42,13 +43,12 @@ import {
   renderStatus,
   renderVerify,
   resolveConfig,
-  restoreBackup,
   rollback,
   rollbackToBackup,
   status,
-  takeBackup,
-  verify
-} from "./chunk-OUDFBFF6.js";
+  verify,
+  withProgress
+} from "./chunk-AFPGGZYY.js";
 import {
   __commonJS,
   __require,
@@ -2683,7 +2683,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
         const negativeNumberArg = (arg) => {
           if (!/^-(\d+|\d*\.\d+)(e[+-]?\d+)?$/.test(arg)) return false;
           return !this._getCommandAndAncestors().some(
-            (cmd) => cmd.options.map((opt) => opt.short).some((short2) => /^-\d$/.test(short2))
+            (cmd) => cmd.options.map((opt) => opt.short).some((short) => /^-\d$/.test(short))
           );
         };
         let activeVariadicOption = null;
@@ -3481,10 +3481,6 @@ var require_commander = __commonJS({
   }
 });
 
-// src/cli/program.ts
-import { writeFile } from "node:fs/promises";
-import { userInfo } from "node:os";
-
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
 var {
@@ -3502,794 +3498,81 @@ var {
   Help
 } = import_index.default;
 
-// src/core/commands/backups.ts
-async function backupsList(config) {
-  const store = openBackupStore(config);
-  const unreadable = [];
-  const backups = await listBackups(store, { onInvalid: (key) => unreadable.push(key) });
-  return { command: "backups", store: store.kind, backups, unreadable };
-}
-
-// src/core/commands/copy.ts
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-
-// src/core/backup/storage-copy.ts
-import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
-var MAX_MISMATCHES = 100;
-async function copyStorageObjects(options) {
-  registerSecret(options.from?.serviceKey);
-  registerSecret(options.to?.serviceKey);
-  const settings = {
-    retries: options.retries ?? 3,
-    retryDelayMs: options.retryDelayMs ?? 500,
-    pageSize: options.pageSize ?? 1e3
-  };
-  const concurrency = options.concurrency ?? 4;
-  checkNumber("concurrency", concurrency, 1);
-  checkNumber("pageSize", settings.pageSize, 1);
-  checkNumber("retries", settings.retries, 0);
-  checkNumber("retryDelayMs", settings.retryDelayMs, 0);
-  const source = new Side("source", options.from, settings);
-  const target = new Side("target", options.to, settings);
-  if (source.address === target.address) {
-    throw new SupagateError(
-      "CONFIG_INVALID",
-      `The source and the target are the same project (${source.host})`,
-      {
-        hint: "Pass the URL of the project to copy from and the URL of another project to copy into."
-      }
-    );
-  }
-  const progress = (event) => {
-    try {
-      options.onProgress?.(event);
-    } catch {
-    }
-  };
-  const sourceBuckets = await source.listBuckets();
-  const wanted = options.buckets?.length ? [...new Set(options.buckets)] : void 0;
-  if (wanted) {
-    const missing = wanted.filter((id) => !sourceBuckets.some((bucket) => bucket.id === id));
-    if (missing.length > 0) {
-      throw new SupagateError(
-        "CONFIG_INVALID",
-        `The source project (${source.host}) has no bucket ${missing.map((id) => `"${id}"`).join(", ")}`,
-        {
-          hint: `Its buckets: ${sourceBuckets.map((bucket) => bucket.id).join(", ") || "none"}.`,
-          details: { missing, available: sourceBuckets.map((bucket) => bucket.id) }
-        }
-      );
-    }
-  }
-  const selected = sourceBuckets.filter((bucket) => !wanted || wanted.includes(bucket.id)).sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const targetBuckets = new Map((await target.listBuckets()).map((bucket) => [bucket.id, bucket]));
-  const results = [];
-  for (const bucket of selected) {
-    results.push(
-      await copyBucket(bucket, targetBuckets.get(bucket.id), { source, target, concurrency, progress })
-    );
-  }
-  return { buckets: results, ok: results.every((bucket) => bucket.mismatches.length === 0) };
-}
-async function copyBucket(bucket, existing, { source, target, concurrency, progress }) {
-  const result = {
-    id: bucket.id,
-    public: bucket.public,
-    created: false,
-    objects: 0,
-    bytes: 0,
-    copied: 0,
-    skipped: 0,
-    mismatches: [],
-    warnings: []
-  };
-  const mismatches = new MismatchList(result.mismatches);
-  let onTarget = existing;
-  if (!onTarget) {
-    result.created = await target.createBucket(bucket);
-    onTarget = await target.getBucket(bucket.id);
-  }
-  const conflict = onTarget.public !== bucket.public;
-  if (conflict) {
-    mismatches.add(
-      `bucket "${bucket.id}" is ${visibility(bucket.public)} on the source but ${visibility(onTarget.public)} on the target: nothing copied into it (change its Public setting on the target if that is intended, then copy again)`
-    );
-  } else if (!result.created) {
-    result.warnings.push(...settingDifferences(bucket, onTarget));
-  }
-  progress({ phase: "bucket", bucket: bucket.id, created: result.created, conflict });
-  const sourceObjects = await source.listObjects(bucket.id);
-  result.objects = sourceObjects.size;
-  result.bytes = totalBytes(sourceObjects);
-  progress({ phase: "list", bucket: bucket.id, objects: result.objects, bytes: result.bytes });
-  if (conflict) {
-    mismatches.finish();
-    return result;
-  }
-  const targetObjects = result.created ? /* @__PURE__ */ new Map() : await target.listObjects(bucket.id);
-  const copiedDigests = /* @__PURE__ */ new Map();
-  const items = [...sourceObjects.values()].sort((a, b) => a.name < b.name ? -1 : 1);
-  let done = 0;
-  await eachLimited(items, concurrency, async (item) => {
-    let action;
-    let bytes = 0;
-    try {
-      if (await identical(source, target, bucket.id, item, targetObjects.get(item.name))) {
-        action = "skipped";
-        result.skipped++;
-        bytes = item.size ?? 0;
-      } else {
-        const digest = await transfer(source, target, bucket.id, item);
-        copiedDigests.set(item.name, digest);
-        action = "copied";
-        result.copied++;
-        bytes = digest.size;
-      }
-    } catch (error) {
-      if (isForbidden(error)) throw error;
-      mismatches.add(`${item.name}: not copied: ${messageOf(error)}`);
-      action = "failed";
-    }
-    done++;
-    progress({
-      phase: "object",
-      bucket: bucket.id,
-      name: item.name,
-      action,
-      bytes,
-      done,
-      total: items.length
-    });
-  });
-  await verifyBucket(bucket.id, copiedDigests, mismatches, { source, target, concurrency, progress });
-  mismatches.finish();
-  progress({ phase: "verify", bucket: bucket.id, ok: result.mismatches.length === 0 });
-  return result;
-}
-async function identical(source, target, bucket, item, onTarget) {
-  if (!onTarget || item.size === void 0 || onTarget.size !== item.size) return false;
-  if (onTarget.mimetype !== item.mimetype) return false;
-  if (item.size === 0) return true;
-  const [ours, theirs] = await Promise.all([
-    source.digest(bucket, item.name),
-    target.digest(bucket, item.name)
-  ]);
-  return ours.sha256 === theirs.sha256 && ours.size === theirs.size;
-}
-async function transfer(source, target, bucket, item) {
-  return retrying(source.settings, async () => {
-    const download = await source.openDownload(bucket, item.name);
-    const hash = createHash("sha256");
-    let size = 0;
-    async function* hashed() {
-      for await (const chunk of download) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    }
-    const body = Readable.from(hashed(), { objectMode: false });
-    try {
-      await target.upload(bucket, item.name, body, item);
-    } finally {
-      body.destroy();
-      download.destroy();
-    }
-    return { sha256: hash.digest("hex"), size };
-  });
-}
-async function verifyBucket(bucket, copiedDigests, mismatches, { source, target, concurrency }) {
-  const [onSource, onTarget] = await Promise.all([source.listObjects(bucket), target.listObjects(bucket)]);
-  const sourceBytes = totalBytes(onSource);
-  const targetBytes = totalBytes(onTarget);
-  if (onSource.size !== onTarget.size || sourceBytes !== targetBytes) {
-    mismatches.add(
-      `bucket "${bucket}": ${onSource.size} objects (${sourceBytes} bytes) on the source, ${onTarget.size} objects (${targetBytes} bytes) on the target`
-    );
-  }
-  for (const [name, item] of onSource) {
-    const other = onTarget.get(name);
-    if (!other) mismatches.add(`${name}: missing on the target`);
-    else if (other.size !== item.size) {
-      mismatches.add(`${name}: ${item.size ?? "?"} bytes on the source, ${other.size ?? "?"} on the target`);
-    } else if (other.mimetype !== item.mimetype) {
-      mismatches.add(
-        `${name}: content type ${item.mimetype ?? "none"} on the source, ${other.mimetype ?? "none"} on the target`
-      );
-    }
-  }
-  for (const name of onTarget.keys()) {
-    if (!onSource.has(name)) mismatches.add(`${name}: on the target only`);
-  }
-  const copied = [...copiedDigests.entries()].sort(([a], [b]) => a < b ? -1 : 1);
-  await eachLimited(copied, concurrency, async ([name, expected]) => {
-    try {
-      const actual = await target.digest(bucket, name);
-      if (actual.sha256 !== expected.sha256 || actual.size !== expected.size) {
-        mismatches.add(
-          `${name}: the target's copy differs from the source (SHA-256 ${short(actual.sha256)}\u2026, ${actual.size} bytes; expected ${short(expected.sha256)}\u2026, ${expected.size} bytes)`
-        );
-      }
-    } catch (error) {
-      if (isForbidden(error)) throw error;
-      mismatches.add(`${name}: cannot be read back from the target: ${messageOf(error)}`);
-    }
-  });
-}
-var Side = class {
-  constructor(role, project, settings) {
-    this.role = role;
-    this.settings = settings;
-    if (!project?.url) {
-      throw new SupagateError("CONFIG_INVALID", `Copying Storage needs the ${role} project's URL`, {
-        hint: `Pass the ${role} project URL (https://<ref>.supabase.co) with its service_role key.`,
-        details: { side: role }
-      });
-    }
-    let url;
-    try {
-      url = new URL(project.url);
-      if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http");
-    } catch {
-      throw new SupagateError(
-        "CONFIG_INVALID",
-        `The ${role} project URL "${redact(project.url)}" is not an http(s) URL`,
-        {
-          hint: "Use the project URL, https://<ref>.supabase.co (Project Settings \u2192 API), not the database URL.",
-          details: { side: role }
-        }
-      );
-    }
-    this.host = url.host;
-    this.address = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-    if (!project.serviceKey) {
-      throw new SupagateError(
-        "CONFIG_INVALID",
-        `Copying Storage needs the ${role} project's service_role key`,
-        {
-          hint: "Pass it from a secret (SUPABASE_SERVICE_ROLE_KEY of each project).",
-          details: { side: role }
-        }
-      );
-    }
-    const keyKind = keyRole(project.serviceKey);
-    if (keyKind !== void 0 && keyKind !== "service_role" && keyKind !== "supabase_admin") {
-      throw new SupagateError(
-        "STORAGE_COPY_FORBIDDEN",
-        `The ${role} key (${this.host}) is a ${keyKind} key, not a service_role key: it cannot see private buckets`,
-        { hint: FORBIDDEN_HINT, details: { side: role, keyRole: keyKind } }
-      );
-    }
-    this.#client = createClient(project.url, project.serviceKey, {
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      // Realtime is never used; on Node 20, which has no global WebSocket, supabase-js
-      // refuses to construct a client without a transport.
-      realtime: { transport: UnusedWebSocket }
-    });
-  }
-  role;
-  settings;
-  host;
-  /** Origin and path, to tell two projects apart. */
-  address;
-  #client;
-  #files(bucket) {
-    return this.#client.storage.from(encodeURIComponent(bucket));
-  }
-  async listBuckets() {
-    const buckets = await this.#call("list buckets", () => this.#client.storage.listBuckets());
-    return buckets.map(bucketInfo);
-  }
-  async getBucket(id) {
-    return bucketInfo(
-      await this.#call(`read bucket "${id}"`, () => this.#client.storage.getBucket(encodeURIComponent(id)))
-    );
-  }
-  /** Creates the bucket with the source's settings; false when it already exists. */
-  async createBucket(bucket) {
-    return retrying(this.settings, async () => {
-      const { error } = await this.#client.storage.createBucket(bucket.id, {
-        public: bucket.public,
-        fileSizeLimit: bucket.fileSizeLimit,
-        allowedMimeTypes: bucket.allowedMimeTypes
-      });
-      if (!error) return true;
-      if (bodyStatusOf(error) === 409) return false;
-      throw this.#fail(`create bucket "${bucket.id}"`, error);
-    });
-  }
-  /** Every object of the bucket, by full name: folder by folder, page by page. */
-  async listObjects(bucket) {
-    const objects = /* @__PURE__ */ new Map();
-    const folders = [""];
-    const seenFolders = new Set(folders);
-    for (let i = 0; i < folders.length; i++) {
-      const folder = folders[i];
-      const seen = /* @__PURE__ */ new Set();
-      for (let offset = 0; ; ) {
-        const page = await this.#call(
-          `list "${bucket}/${folder}"`,
-          () => this.#files(bucket).list(folder, {
-            limit: this.settings.pageSize,
-            offset,
-            sortBy: { column: "name", order: "asc" }
-          })
-        );
-        let fresh = 0;
-        for (const entry of page) {
-          if (!entry.name) continue;
-          const isFolder = entry.id === null || entry.id === void 0;
-          const key = `${isFolder ? "d" : "f"}:${entry.name}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          fresh++;
-          const path = folder ? `${folder}/${entry.name}` : entry.name;
-          if (isFolder) {
-            if (!seenFolders.has(path)) {
-              seenFolders.add(path);
-              folders.push(path);
-            }
-            continue;
-          }
-          const metadata = entry.metadata ?? {};
-          const size = Number(metadata.size);
-          objects.set(path, {
-            name: path,
-            size: metadata.size === void 0 || metadata.size === null || !Number.isFinite(size) ? void 0 : size,
-            mimetype: typeof metadata.mimetype === "string" ? metadata.mimetype : void 0,
-            cacheControl: typeof metadata.cacheControl === "string" ? metadata.cacheControl : void 0
-          });
-        }
-        if (page.length < this.settings.pageSize || fresh === 0) break;
-        offset += page.length;
-      }
-    }
-    return objects;
-  }
-  /** A stream of the object's bytes (one attempt; errors classified). */
-  async openDownload(bucket, name) {
-    const { data, error } = await this.#files(bucket).download(encodePath(name)).asStream().then(
-      (outcome) => outcome,
-      (thrown) => ({ data: null, error: thrown })
-    );
-    if (error) throw this.#fail(`download "${bucket}/${name}"`, error);
-    if (!data) return Readable.from([]);
-    return Readable.fromWeb(data);
-  }
-  /** Uploads a stream under the name, replacing what is there (one attempt; errors classified). */
-  async upload(bucket, name, body, item) {
-    const maxAge = /max-age=(\d+)/.exec(item.cacheControl ?? "")?.[1];
-    let error;
-    try {
-      ({ error } = await this.#files(bucket).upload(encodePath(name), body, {
-        upsert: true,
-        contentType: item.mimetype ?? "application/octet-stream",
-        ...maxAge ? { cacheControl: maxAge } : {},
-        duplex: "half"
-      }));
-    } catch (thrown) {
-      error = thrown;
-    }
-    if (error) throw this.#fail(`upload "${bucket}/${name}"`, error);
-  }
-  /** SHA-256 and size of the object as downloaded now (with retries). */
-  async digest(bucket, name) {
-    return retrying(this.settings, async () => {
-      const stream = await this.openDownload(bucket, name);
-      const hash = createHash("sha256");
-      let size = 0;
-      try {
-        for await (const chunk of stream) {
-          hash.update(chunk);
-          size += chunk.length;
-        }
-      } catch (error) {
-        stream.destroy();
-        throw this.#fail(`download "${bucket}/${name}"`, error);
-      }
-      return { sha256: hash.digest("hex"), size };
-    });
-  }
-  async #call(what, operation) {
-    return retrying(this.settings, async () => {
-      let outcome;
-      try {
-        outcome = await operation();
-      } catch (error) {
-        throw this.#fail(what, error);
-      }
-      if (outcome.error || outcome.data === null) throw this.#fail(what, outcome.error ?? "no answer");
-      return outcome.data;
-    });
-  }
-  /** A typed error: forbidden (stop), retryable (5xx, 408, 429, network) or failed. */
-  #fail(what, error) {
-    if (error instanceof SupagateError || error instanceof Retryable) return error;
-    const status2 = httpStatusOf(error);
-    const bodyStatus = bodyStatusOf(error);
-    const message = messageOf(error);
-    const denied = status2 === 401 || status2 === 403 || bodyStatus === 401 || bodyStatus === 403 || status2 === 400 && /\b(jwt|jws|invalid signature|unauthori[sz]ed)\b/i.test(message);
-    if (denied) {
-      return new SupagateError(
-        "STORAGE_COPY_FORBIDDEN",
-        `The ${this.role} project (${this.host}) refused to ${what} (HTTP ${status2 ?? bodyStatus}): ${message}`,
-        { hint: FORBIDDEN_HINT, details: { side: this.role, status: status2 ?? bodyStatus } }
-      );
-    }
-    const failed = new SupagateError(
-      "STORAGE_COPY_FAILED",
-      `Supabase Storage on the ${this.role} (${this.host}) could not ${what}${status2 ? ` (HTTP ${status2})` : ""}: ${message}`,
-      {
-        hint: "Check the project URL and its Storage settings (file size limit, allowed MIME types); retries are made after 5xx, 429 and network errors.",
-        details: {
-          side: this.role,
-          ...status2 ? { status: status2 } : {},
-          ...bodyStatus ? { statusCode: bodyStatus } : {}
-        }
-      }
-    );
-    const transient = status2 === void 0 || status2 >= 500 || status2 === 408 || status2 === 429 || bodyStatus !== void 0 && (bodyStatus >= 500 || bodyStatus === 429);
-    return transient ? new Retryable(failed) : failed;
-  }
-};
-var FORBIDDEN_HINT = "Use each project's service_role key (Project Settings \u2192 API Keys \u2192 service_role, or a secret key sb_secret_\u2026): the anon and publishable keys cannot list buckets or read private files.";
-var Retryable = class extends Error {
-  constructor(final) {
-    super(final.message);
-    this.final = final;
-  }
-  final;
-};
-async function retrying(settings, work) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!(error instanceof Retryable)) throw error;
-      if (attempt >= settings.retries) throw error.final;
-      await new Promise((done) => setTimeout(done, settings.retryDelayMs * 2 ** attempt));
-    }
-  }
-}
-async function eachLimited(items, limit, work) {
-  let next = 0;
-  let failure;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-}
-var MismatchList = class {
-  constructor(list) {
-    this.list = list;
-  }
-  list;
-  #more = 0;
-  add(text) {
-    if (this.list.length < MAX_MISMATCHES) this.list.push(redact(text));
-    else this.#more++;
-  }
-  finish() {
-    if (this.#more > 0) this.list.push(`\u2026 and ${this.#more} more`);
-    this.#more = 0;
-  }
-};
-var UnusedWebSocket = class {
-  constructor() {
-    throw new Error("supagate does not use Supabase Realtime");
-  }
-};
-function bucketInfo(bucket) {
-  return {
-    id: bucket.id,
-    public: bucket.public === true,
-    fileSizeLimit: bucket.file_size_limit ?? null,
-    allowedMimeTypes: bucket.allowed_mime_types?.length ? [...bucket.allowed_mime_types] : null
-  };
-}
-function settingDifferences(source, target) {
-  const warnings = [];
-  if (String(source.fileSizeLimit ?? "none") !== String(target.fileSizeLimit ?? "none")) {
-    warnings.push(
-      `bucket "${source.id}": file size limit ${source.fileSizeLimit ?? "none"} on the source, ${target.fileSizeLimit ?? "none"} on the target`
-    );
-  }
-  const types = (list) => list ? [...list].sort().join(", ") : "any";
-  if (types(source.allowedMimeTypes) !== types(target.allowedMimeTypes)) {
-    warnings.push(
-      `bucket "${source.id}": allowed MIME types ${types(source.allowedMimeTypes)} on the source, ${types(target.allowedMimeTypes)} on the target`
-    );
-  }
-  return warnings;
-}
-function keyRole(key) {
-  if (key.startsWith("sb_secret_")) return "service_role";
-  if (key.startsWith("sb_publishable_")) return "publishable";
-  const parts = key.split(".");
-  if (parts.length !== 3) return void 0;
-  try {
-    const payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
-    return typeof payload.role === "string" && /^[a-z_]{1,40}$/.test(payload.role) ? payload.role : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function encodePath(name) {
-  return name.split("/").map(encodeURIComponent).join("/");
-}
-function totalBytes(objects) {
-  let sum = 0;
-  for (const item of objects.values()) sum += item.size ?? 0;
-  return sum;
-}
-function visibility(isPublic) {
-  return isPublic ? "public" : "private";
-}
-function short(sha256) {
-  return sha256.slice(0, 12);
-}
-function httpStatusOf(error) {
-  const status2 = error?.status;
-  return typeof status2 === "number" ? status2 : void 0;
-}
-function bodyStatusOf(error) {
-  const code2 = Number(error?.statusCode);
-  return Number.isInteger(code2) && code2 >= 100 && code2 < 600 ? code2 : void 0;
-}
-function messageOf(error) {
-  if (error instanceof Error) {
-    const cause = error.cause;
-    const detail = cause instanceof Error && cause.message !== error.message ? ` (${cause.message})` : "";
-    return redact(`${error.message}${detail}`);
-  }
-  return redact(typeof error === "string" ? error : JSON.stringify(error));
-}
-function isForbidden(error) {
-  return error instanceof SupagateError && error.code === "STORAGE_COPY_FORBIDDEN";
-}
-function checkNumber(name, value, min) {
-  if (!Number.isInteger(value) || value < min) {
-    throw new SupagateError("CONFIG_INVALID", `Invalid ${name} ${value} for the Storage copy`, {
-      hint: `Use a whole number, at least ${min}.`,
-      details: { setting: name }
-    });
-  }
-}
-
-// src/core/commands/copy.ts
-async function copyDatabase(config, options) {
-  if (!options.from || !options.to) {
-    throw new SupagateError(
-      "CONFIG_INVALID",
-      `copy needs two databases: ${options.from ? "--to" : "--from"} is missing`,
-      {
-        hint: "Pass --from <url> (the source) and --to <url> (the target).",
-        details: { setting: options.from ? "to" : "from" }
-      }
-    );
-  }
-  const started = performance.now();
-  const source = describeTarget(options.from);
-  const target = describeTarget(options.to);
-  if (!options.force) await assertEmpty(options.to, target.label);
-  const work = await mkdtemp(join(tmpdir(), "supagate-copy-"));
-  const key = randomBytes(32).toString("hex");
-  registerSecret(key);
-  try {
-    const store = new DirectoryStore(work);
-    const manifest = await takeBackup({
-      dbUrl: options.from,
-      store,
-      encryptionKey: key,
-      ...config.pgDumpPath ? { pgDumpPath: config.pgDumpPath } : {},
-      ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {}
-    });
-    const restore = await restoreBackup({
-      dbUrl: options.to,
-      store,
-      manifest,
-      encryptionKey: key,
-      allowOtherTarget: true,
-      ...config.pgRestorePath ? { pgRestorePath: config.pgRestorePath } : {},
-      lockTimeoutMs: config.lockTimeoutMs
-    }).catch((error) => {
-      throw withAuthHint(error);
-    });
-    const storage = options.storage ? await copyStorageObjects(options.storage) : void 0;
-    if (storage) await copyObjectAttributes(options.from, options.to);
-    return {
-      command: "copy",
-      from: source.label,
-      to: target.label,
-      tables: restore.counts.length,
-      rows: restore.counts.reduce((sum, count) => sum + count.actual, 0),
-      restore,
-      ...storage ? { storage } : {},
-      ok: restore.ok && (storage?.ok ?? true),
-      durationMs: Math.round(performance.now() - started)
-    };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-async function copyObjectAttributes(fromUrl, toUrl) {
-  const from = await connect(fromUrl, { readOnly: true, applicationName: "supagate copy" });
-  const to = await connect(toUrl, { applicationName: "supagate copy" });
-  try {
-    const { rows } = await from.client.query(
-      `SELECT coalesce(json_agg(json_build_object('bucket_id', bucket_id, 'name', name, 'owner', owner,
-              'owner_id', to_jsonb(o) ->> 'owner_id', 'user_metadata', to_jsonb(o) -> 'user_metadata')), '[]') AS objects
-         FROM storage.objects o
-        WHERE owner IS NOT NULL OR to_jsonb(o) ->> 'owner_id' IS NOT NULL
-           OR jsonb_typeof(to_jsonb(o) -> 'user_metadata') IS DISTINCT FROM 'null'`
-    );
-    const { rows: columns } = await to.client.query(
-      `SELECT attname AS name FROM pg_attribute
-        WHERE attrelid = 'storage.objects'::regclass AND attname IN ('owner_id', 'user_metadata') AND NOT attisdropped`
-    );
-    const has = new Set(columns.map((column) => column.name));
-    const set = [
-      "owner = x.owner",
-      ...has.has("owner_id") ? ["owner_id = x.owner_id"] : [],
-      ...has.has("user_metadata") ? ["user_metadata = x.user_metadata"] : []
-    ];
-    const result = await to.client.query(
-      `UPDATE storage.objects o SET ${set.join(", ")}
-         FROM json_to_recordset($1) AS x(bucket_id text, name text, owner uuid, owner_id text, user_metadata jsonb)
-        WHERE o.bucket_id = x.bucket_id AND o.name = x.name`,
-      [JSON.stringify(rows[0]?.objects ?? [])]
-    );
-    return result.rowCount ?? 0;
-  } finally {
-    await disconnect(from);
-    await disconnect(to);
-  }
-}
-function withAuthHint(error) {
-  if (!(error instanceof SupagateError) || !/violates foreign key constraint/.test(error.message))
-    return error;
-  return new SupagateError(error.code, error.message, {
-    hint: "The copied rows reference rows the target lacks, usually auth.users: supagate copies your schemas, not Supabase's auth schema. Move the users first (Supabase's project migration), then copy again. Nothing was changed.",
-    details: error.details,
-    cause: error
-  });
-}
-async function assertEmpty(url, label) {
-  const connection = await connect(url, { readOnly: true, applicationName: "supagate copy" });
-  try {
-    const { rows } = await connection.client.query(
-      `SELECT format('%I.%I', n.nspname, c.relname) AS name
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND NOT (n.nspname = ANY ($1)) AND n.nspname !~ '^pg_'
-          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-        ORDER BY 1 LIMIT 5`,
-      [[...MANAGED_SCHEMAS]]
-    );
-    if (rows.length > 0) {
-      throw new SupagateError(
-        "COPY_TARGET_NOT_EMPTY",
-        `The target ${label} already has tables (${rows.map((r) => r.name).join(", ")}${rows.length === 5 ? ", \u2026" : ""})`,
-        {
-          hint: "Copy into a new project, or pass --force to replace what the target has in those schemas.",
-          details: { tables: rows.map((r) => r.name) }
-        }
-      );
-    }
-  } finally {
-    await disconnect(connection);
-  }
-}
-
-// src/core/commands/diff.ts
-async function diffDatabases(fromUrl, toUrl, config) {
-  if (!fromUrl || !toUrl) {
-    throw new SupagateError(
-      "CONFIG_INVALID",
-      `diff needs two databases: ${fromUrl ? "--to" : "--from"} is missing`,
-      {
-        hint: 'Pass --from <url> (the "before" side) and --to <url> (the "after" side).',
-        details: { setting: fromUrl ? "to" : "from" }
-      }
-    );
-  }
-  const started = performance.now();
-  let from;
-  let to;
-  try {
-    const options = {
-      readOnly: true,
-      statementTimeoutMs: 6e4,
-      applicationName: "supagate diff (read-only)"
-    };
-    [from, to] = await Promise.all([connect(fromUrl, options), connect(toUrl, options)]);
-    const [before, after] = await Promise.all([introspect(from.client), introspect(to.client)]);
-    const diff = diffSchemas(before, after);
-    const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
-    return {
-      command: "diff",
-      from: from.target.label,
-      to: to.target.label,
-      diff,
-      lints: { introduced: lints.introduced, resolved: lints.resolved, existingCount: lints.existing.length },
-      access: accessMatrix(before, after, {
-        roles: ["anon", "authenticated", "service_role", ...config.extraRoles]
-      }),
-      identical: diff.changes.length === 0,
-      durationMs: Math.round(performance.now() - started)
-    };
-  } finally {
-    await disconnect(from);
-    await disconnect(to);
-  }
-}
-
-// src/core/report/json.ts
-function renderJson(result, ok) {
-  return JSON.stringify({ ok, ...result }, redactStrings, 2);
-}
-function renderJsonError(command, error) {
-  const body = error instanceof SupagateError ? error.toJSON() : { code: "INTERNAL", message: error instanceof Error ? error.message : String(error), details: {} };
-  return JSON.stringify({ ok: false, command, error: body }, redactStrings, 2);
-}
-function redactStrings(_key, value) {
-  return typeof value === "string" ? redact(value) : value;
-}
-
-// src/cli/program.ts
+// src/cli/context.ts
+import { writeFile } from "node:fs/promises";
+import { userInfo } from "node:os";
+import { relative } from "node:path";
 var EXIT = { ok: 0, error: 1, usage: 2, blocking: 3 };
-function planExit(result) {
-  if (result.failure?.kind === "environment") return EXIT.error;
-  return result.blocking ? EXIT.blocking : EXIT.ok;
-}
-function withCommonOptions(command) {
-  return command.option("--db-url <url>", "target database connection string (default: $SUPAGATE_DB_URL)").option("--project-dir <dir>", "project root", ".").option("--migrations-dir <dir>", "migrations, relative to the project root", "supabase/migrations").option(
-    "--rollbacks-dir <dir>",
-    "down migrations, <version>_<name>.sql, relative to the project root",
-    "supabase/rollbacks"
-  ).option("--include-all", "apply pending migrations older than the newest applied one").option("--strict-history", "an applied version with no local file is an error, not a warning").option("--allow-edited", "an applied migration whose file changed is a warning, not an error").option(
-    "--schemas <list>",
-    "this app's schemas, comma-separated, for a database several apps share (default: every schema Supabase does not manage)"
-  ).option("--json", "print the result as JSON");
-}
-var SHADOW_DISPOSABLE_FLAG = "--shadow-disposable";
-var SHADOW_DISPOSABLE_HELP = "the --shadow-url server exists only for supagate, one run at a time: it may drop and recreate its pg_cron database (cron.database_name) to plan in it (default: $SUPAGATE_SHADOW_DISPOSABLE)";
-function withShadowOptions(command) {
-  return withCommonOptions(command).option(
-    "--shadow-url <url>",
-    "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
-  ).option(SHADOW_DISPOSABLE_FLAG, SHADOW_DISPOSABLE_HELP).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use");
-}
-function shadowSettings(flags, io) {
-  return {
-    shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
-    shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
-    detectLocalSupabase: flags.detectLocalSupabase,
-    pgDumpPath: flags.pgDump,
-    pgRestorePath: flags.pgRestore
+function createContext(io, setExit) {
+  const report = async (spec) => {
+    const progress = io.progress ? progressRenderer({
+      write: io.stderr,
+      live: io.progress.live,
+      color: io.progress.live && !io.env.NO_COLOR,
+      ...io.progress.columns ? { columns: io.progress.columns } : {}
+    }) : void 0;
+    try {
+      const result = await (progress ? withProgress(progress.listener, async () => {
+        for (const target of spec.targets ?? []) emitProgress({ type: "target", target });
+        return spec.work(progress);
+      }) : spec.work(void 0));
+      progress?.finish();
+      if (interruptReceived()) return;
+      const ok = spec.exit(result) === EXIT.ok;
+      io.stdout(`${spec.json ? renderJson(result, ok) : spec.render(result, progress?.timings())}
+`);
+      if (spec.out) await writeReport(spec.out, result, ok);
+      setExit(spec.exit(result));
+    } catch (error) {
+      progress?.finish();
+      if (interruptReceived()) return;
+      io.stderr(`${spec.json ? renderJsonError(spec.name, error) : renderError(error)}
+`);
+      setExit(EXIT.error);
+    }
   };
+  return { io, setExit, report };
+}
+function countsTo(progress, io) {
+  return progress ? progress.count : countProgressPrinter(io.stderr);
+}
+function urlFrom(flag, value, envName, io) {
+  const url = value ?? (io.env[envName] || void 0);
+  if (url === void 0) return void 0;
+  assertDatabaseUrl(value !== void 0 ? flag : `$${envName}`, url);
+  describeTarget(url);
+  return url;
+}
+function targetLabel(url) {
+  return url ? [describeTarget(url).label] : [];
+}
+function projectDirOf(flags, io) {
+  if (flags.projectDir !== void 0) return flags.projectDir;
+  const cwd = io.cwd ?? process.cwd();
+  const found = findProjectDir(cwd);
+  return relative(cwd, found) === "" ? "." : found;
 }
 function configFrom(flags, io) {
+  const dbUrl = urlFrom("--db-url", flags.dbUrl, URL_ENV.db, io);
   return resolveConfig({
     ...flags,
-    dbUrl: flags.dbUrl ?? io.env.SUPAGATE_DB_URL,
+    projectDir: projectDirOf(flags, io),
+    dbUrl,
     backupKey: io.env.SUPAGATE_BACKUP_KEY,
     supabaseUrl: io.env.SUPABASE_URL,
     supabaseServiceKey: io.env.SUPABASE_SERVICE_ROLE_KEY,
     actor: io.env.GITHUB_ACTOR ?? safeUser(),
     runId: io.env.GITHUB_RUN_ID
   });
+}
+function shadowSettings(flags, io) {
+  return {
+    shadowUrl: urlFrom("--shadow-url", flags.shadowUrl, URL_ENV.shadow, io),
+    shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
+    detectLocalSupabase: flags.detectLocalSupabase,
+    pgDumpPath: flags.pgDump,
+    pgRestorePath: flags.pgRestore
+  };
 }
 function safeUser() {
   try {
@@ -4304,6 +3587,176 @@ async function writeReport(path, result, ok) {
   await writeFile(path, `${body}
 `);
 }
+function missingUrl(command, flag, envName, what) {
+  return new SupagateError("CONFIG_INVALID", `${command} needs ${what}: ${flag} is missing`, {
+    hint: `Set $${envName} (preferred: keeps the password out of the process list), or pass ${flag} <url>.`,
+    details: { setting: flag.replace(/^--/, "") }
+  });
+}
+
+// src/cli/options.ts
+function targetOptions(command) {
+  return command.option("--db-url <url>", "target database connection string (default: $SUPAGATE_DB_URL, preferred)").option(
+    "--project-dir <dir>",
+    "project root (default: the nearest folder, from here up, holding supabase/config.toml or supabase/migrations)"
+  );
+}
+function migrationsOption(command) {
+  return command.option(
+    "--migrations-dir <dir>",
+    "migrations, relative to the project root",
+    "supabase/migrations"
+  );
+}
+function rollbacksOption(command) {
+  return command.option(
+    "--rollbacks-dir <dir>",
+    "down migrations, <version>_<name>.sql, relative to the project root",
+    "supabase/rollbacks"
+  );
+}
+function historyOptions(command, options) {
+  if (options.includeAll)
+    command.option("--include-all", "apply pending migrations older than the newest applied one");
+  return command.option("--strict-history", "an applied version with no local file is an error, not a warning").option("--allow-edited", "an applied migration whose file changed is a warning, not an error");
+}
+function schemasOption(command) {
+  return command.option(
+    "--schemas <list>",
+    "this app's schemas, comma-separated, for a database several apps share (default: every schema Supabase does not manage)"
+  );
+}
+function apiSchemasOption(command) {
+  return command.option(
+    "--api-schemas <list>",
+    "schemas PostgREST exposes, comma-separated",
+    "public,graphql_public"
+  );
+}
+function jsonOption(command) {
+  return command.option("--json", "print the result as JSON (progress stays on stderr)");
+}
+function outOption(command) {
+  return command.option(
+    "--out <file>",
+    "also write the report to a file: markdown, or JSON when the name ends in .json"
+  );
+}
+var SHADOW_DISPOSABLE_HELP = "the --shadow-url server exists only for supagate, one run at a time: it may drop and recreate its pg_cron database (cron.database_name) to plan in it (default: $SUPAGATE_SHADOW_DISPOSABLE)";
+function shadowOptions(command) {
+  return command.option(
+    "--shadow-url <url>",
+    "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
+  ).option("--shadow-disposable", SHADOW_DISPOSABLE_HELP).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server");
+}
+function pgToolOptions(command) {
+  return command.option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use");
+}
+function storeOptions(command, help) {
+  return command.addOption(
+    new Option("--backup-store <kind>", help).choices(["directory", "supabase-storage"]).default("directory")
+  ).option("--backup-dir <dir>", "directory store, relative to the project root", ".supagate/backups").option("--backup-bucket <name>", "private Supabase Storage bucket for backups", "supagate-backups");
+}
+function onOff(flag, help, fallback) {
+  return new Option(flag, help).choices(["on", "off"]).default(fallback);
+}
+var PROGRESS_HELP = "\nProgress goes to stderr: a live line on a terminal, plain lines otherwise (no colours with $NO_COLOR).";
+
+// src/cli/preflight.ts
+async function assertSupabaseDatabase(url, setting) {
+  if (!url) return;
+  const connection = await connect(url, { readOnly: true, applicationName: "supagate", setting });
+  try {
+    const { rows } = await connection.client.query(
+      `SELECT to_regnamespace('auth') IS NOT NULL AS schema, to_regclass('auth.users') IS NOT NULL AS users`
+    );
+    const found = rows[0];
+    if (found?.schema && found.users) return;
+    throw new SupagateError(
+      "TARGET_NOT_SUPABASE",
+      `${connection.target.label} is not a Supabase database: it has no ${found?.schema ? "auth.users table" : "auth schema"}`,
+      {
+        hint: `supagate plans, applies and verifies the migrations of Supabase projects, whose database has the auth schema (auth.users). Check that ${setting} names the project's database (Supabase: Project Settings > Database > Connection string; local: \`supabase start\`, then postgresql://postgres:postgres@127.0.0.1:54322/postgres).`,
+        details: { setting, target: connection.target.label }
+      }
+    );
+  } finally {
+    await disconnect(connection);
+  }
+}
+
+// src/cli/apply-command.ts
+function applyCommand(program2, cli) {
+  const command = program2.command("apply").description(
+    "Apply pending migrations: advisory lock, each migration in its own transaction with its history row."
+  );
+  targetOptions(command);
+  migrationsOption(command);
+  rollbacksOption(command);
+  historyOptions(command, { includeAll: true });
+  schemasOption(command);
+  command.option("--dry-run", "print exactly what would run, in order, and change nothing").addOption(
+    new Option(
+      "--atomic <mode>",
+      "per-migration: a transaction each; all: one transaction for every pending migration"
+    ).choices(["per-migration", "all"]).default("per-migration")
+  ).option("--lock-wait <duration>", "how long to wait for another run\u2019s lock", "5min").option("--lock-timeout <duration>", "lock_timeout for migration statements", "5s").option("--statement-timeout <duration>", "statement_timeout for migration statements (0: none)", "30min").option("--lock-retries <n>", "retries of a migration that hit lock_timeout", "3").option(
+    "--stall-timeout <duration>",
+    "stop a backup that makes no progress this long (pg_dump writes nothing, a count waits on a lock); 0: never",
+    "5min"
+  ).addOption(
+    onOff("--backup <on|off>", "verified backup before anything changes; off must be explicit", "on")
+  );
+  storeOptions(command, "where backups go (supabase-storage: $SUPABASE_URL, $SUPABASE_SERVICE_ROLE_KEY)");
+  command.addOption(
+    new Option("--backup-scope <scope>", "data: user schemas with rows; schema: definitions only").choices(["data", "schema"]).default("data")
+  );
+  pgToolOptions(command);
+  command.addOption(
+    onOff(
+      "--verify <on|off>",
+      "plan on a shadow first, then check counts, RLS and the schema after applying",
+      "on"
+    )
+  ).addOption(
+    new Option(
+      "--on-verify-failure <action>",
+      "report: print the rollback command; rollback: run the down files"
+    ).choices(["report", "rollback"]).default("report")
+  );
+  shadowOptions(command);
+  jsonOption(command);
+  command.addHelpText(
+    "after",
+    `
+The backup is encrypted (AES-256-GCM) when $SUPAGATE_BACKUP_KEY is set: 64 hex characters, base64 of 32 bytes, or a passphrase.${PROGRESS_HELP}`
+  ).action(async (flags) => {
+    const config = configFrom(
+      {
+        ...flags,
+        ...shadowSettings(flags, cli.io),
+        lockWaitMs: flags.lockWait,
+        lockTimeoutMs: flags.lockTimeout,
+        statementTimeoutMs: flags.statementTimeout,
+        stallTimeoutMs: flags.stallTimeout
+      },
+      cli.io
+    );
+    await cli.report({
+      name: "apply",
+      ...flags.json ? { json: true } : {},
+      targets: targetLabel(config.dbUrl),
+      work: async (progress) => {
+        await assertSupabaseDatabase(config.dbUrl, flags.dbUrl ? "--db-url" : "$SUPAGATE_DB_URL");
+        return apply(config, { dryRun: flags.dryRun ?? false, onProgress: countsTo(progress, cli.io) });
+      },
+      render: renderApply,
+      exit: (r) => r.status === "failed" || r.status === "verify-failed" ? EXIT.error : r.blockingReasons.length > 0 ? EXIT.blocking : EXIT.ok
+    });
+  });
+}
+
+// src/cli/data-commands.ts
 function storageProjects(flags, io) {
   const fromKey = io.env.SUPAGATE_FROM_SERVICE_KEY;
   const toKey = io.env.SUPAGATE_TO_SERVICE_KEY;
@@ -4324,273 +3777,290 @@ function storageProjects(flags, io) {
     to: { url: flags.toSupabaseUrl, serviceKey: toKey }
   };
 }
-async function runCli(argv, io) {
-  let exitCode = EXIT.ok;
-  const program2 = new Command().name("supagate").description(
-    "Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, verify, backups, copy, diff."
-  ).version(VERSION).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
-  const report = async (name, flags, work, render, exit, out) => {
-    try {
-      const result = await work();
-      if (interruptReceived()) return;
-      io.stdout(`${flags.json ? renderJson(result, exit(result) === EXIT.ok) : render(result)}
-`);
-      if (out) await writeReport(out, result, exit(result) === EXIT.ok);
-      exitCode = exit(result);
-    } catch (error) {
-      if (interruptReceived()) return;
-      io.stderr(`${flags.json ? renderJsonError(name, error) : renderError(error)}
-`);
-      exitCode = EXIT.error;
-    }
-  };
-  withCommonOptions(
-    program2.command("status").description(
-      "Compare local migration files with the database history: applied, pending, edited, missing. Read-only."
-    )
-  ).action(async (flags) => {
-    await report(
-      "status",
-      flags,
-      () => status(configFrom(flags, io)),
-      renderStatus,
-      (r) => r.ok ? EXIT.ok : EXIT.error
-    );
-  });
-  withCommonOptions(
-    program2.command("apply").description(
-      "Apply pending migrations: advisory lock, each migration in its own transaction with its history row."
-    )
-  ).option("--dry-run", "print exactly what would run, in order, and change nothing").addOption(
-    new Option(
-      "--atomic <mode>",
-      "per-migration: a transaction each; all: one transaction for every pending migration"
-    ).choices(["per-migration", "all"]).default("per-migration")
-  ).option("--lock-wait <duration>", "how long to wait for another run\u2019s lock", "5min").option("--lock-timeout <duration>", "lock_timeout for migration statements", "5s").option("--statement-timeout <duration>", "statement_timeout for migration statements (0: none)", "30min").option("--lock-retries <n>", "retries of a migration that hit lock_timeout", "3").option(
-    "--stall-timeout <duration>",
-    "stop a backup that makes no progress this long (pg_dump writes nothing, a count waits on a lock); 0: never",
-    "5min"
-  ).addOption(
-    new Option("--backup <on|off>", "verified backup before anything changes; off must be explicit").choices(["on", "off"]).default("on")
-  ).addOption(
-    new Option(
-      "--backup-store <kind>",
-      "where backups go (supabase-storage: $SUPABASE_URL, $SUPABASE_SERVICE_ROLE_KEY)"
-    ).choices(["directory", "supabase-storage"]).default("directory")
-  ).option("--backup-dir <dir>", "directory store, relative to the project root", ".supagate/backups").option("--backup-bucket <name>", "private Supabase Storage bucket for backups", "supagate-backups").addOption(
-    new Option("--backup-scope <scope>", "data: user schemas with rows; schema: definitions only").choices(["data", "schema"]).default("data")
-  ).option("--pg-dump <path>", "pg_dump to use for the backup").option("--pg-restore <path>", "pg_restore to use to verify the backup").addOption(
-    new Option(
-      "--verify <on|off>",
-      "plan on a shadow first, then check counts, RLS and the schema after applying"
-    ).choices(["on", "off"]).default("on")
-  ).addOption(
-    new Option(
-      "--on-verify-failure <action>",
-      "report: print the rollback command; rollback: run the down files"
-    ).choices(["report", "rollback"]).default("report")
-  ).option(
-    "--shadow-url <url>",
-    "server for the shadow database of the prediction (default: $SUPAGATE_SHADOW_URL, \u2026)"
-  ).option(SHADOW_DISPOSABLE_FLAG, SHADOW_DISPOSABLE_HELP).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").addHelpText(
-    "after",
-    "\nThe backup is encrypted (AES-256-GCM) when $SUPAGATE_BACKUP_KEY is set: 64 hex characters, base64 of 32 bytes, or a passphrase."
-  ).action(
+function twoUrls(command, flags, io) {
+  const [fromEnv, toEnv] = command === "copy" ? [URL_ENV.copyFrom, URL_ENV.copyTo] : [URL_ENV.diffFrom, URL_ENV.diffTo];
+  const from = urlFrom("--from", flags.from, fromEnv, io);
+  const to = urlFrom("--to", flags.to, toEnv, io);
+  const [fromWhat, toWhat] = command === "copy" ? ["the source database", "the target database"] : ['the "before" database', 'the "after" database'];
+  if (!from) throw missingUrl(command, "--from", fromEnv, fromWhat);
+  if (!to) throw missingUrl(command, "--to", toEnv, toWhat);
+  emitProgress({ type: "target", role: "from", target: describeTarget(from).label });
+  emitProgress({ type: "target", role: "to", target: describeTarget(to).label });
+  return { from, to };
+}
+function backupsCommand(program2, cli) {
+  const backups = program2.command("backups").description("Backups taken before apply.");
+  const list = backups.command("list").description("List the verified backups in the store, newest first.").option(
+    "--project-dir <dir>",
+    "project root (default: the nearest folder, from here up, holding supabase/config.toml or supabase/migrations)"
+  );
+  storeOptions(list, "where backups are");
+  jsonOption(list).action(
     async (flags) => {
-      await report(
-        "apply",
-        flags,
-        () => apply(
-          configFrom(
-            {
-              ...flags,
-              atomic: flags.atomic,
-              lockWaitMs: flags.lockWait,
-              lockTimeoutMs: flags.lockTimeout,
-              statementTimeoutMs: flags.statementTimeout,
-              lockRetries: flags.lockRetries,
-              stallTimeoutMs: flags.stallTimeout,
-              backup: flags.backup,
-              backupStore: flags.backupStore,
-              backupDir: flags.backupDir,
-              backupBucket: flags.backupBucket,
-              backupScope: flags.backupScope,
-              pgDumpPath: flags.pgDump,
-              pgRestorePath: flags.pgRestore,
-              verify: flags.verify,
-              onVerifyFailure: flags.onVerifyFailure,
-              shadowUrl: flags.shadowUrl ?? io.env.SUPAGATE_SHADOW_URL,
-              shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
-              detectLocalSupabase: flags.detectLocalSupabase
-            },
-            io
-          ),
-          { dryRun: flags.dryRun ?? false, onProgress: countProgressPrinter(io.stderr) }
-        ),
-        renderApply,
-        (r) => r.status === "failed" || r.status === "verify-failed" ? EXIT.error : r.blockingReasons.length > 0 ? EXIT.blocking : EXIT.ok
-      );
+      const config = configFrom(flags, cli.io);
+      await cli.report({
+        name: "backups",
+        ...flags.json ? { json: true } : {},
+        work: () => backupsList(config),
+        render: renderBackups,
+        exit: () => EXIT.ok
+      });
     }
   );
-  withShadowOptions(
-    program2.command("plan").description(
-      "What the pending migrations will do to production: schema diff, hazards, security lints, RLS access changes. Production is only read; the migrations run in a shadow database. Exit 3 when something blocks."
-    )
-  ).option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").option("--roles <list>", "more roles for the RLS access matrix, comma-separated").option("--large-table-rows <n>", "rows from which a table counts as large for locking hazards", "100000").option("--out <file>", "also write the report to a file: markdown, or JSON when the name ends in .json").action(
+}
+function copyCommand(program2, cli) {
+  const copy = program2.command("copy").description(
+    "Copy a project to another instance (another region, or self-hosted): backup of the source, restored into the target in one transaction, row counts and RLS compared table by table. Refuses a target with tables unless --force."
+  ).option("--from <url>", `the source database (default: $${URL_ENV.copyFrom}, preferred)`).option("--to <url>", `the target database (default: $${URL_ENV.copyTo}, preferred)`).option("--force", "replace what the target already has in the copied schemas").option("--storage", "also copy the Storage files ($SUPAGATE_FROM_SERVICE_KEY, $SUPAGATE_TO_SERVICE_KEY)").option("--from-supabase-url <url>", "with --storage: the source project URL (https://<ref>.supabase.co)").option("--to-supabase-url <url>", "with --storage: the target project URL");
+  pgToolOptions(copy);
+  jsonOption(copy).action(
+    async (flags) => {
+      await cli.report({
+        name: "copy",
+        ...flags.json ? { json: true } : {},
+        work: () => {
+          const { from, to } = twoUrls("copy", flags, cli.io);
+          return copyDatabase(resolveConfig({ pgDumpPath: flags.pgDump, pgRestorePath: flags.pgRestore }), {
+            from,
+            to,
+            force: flags.force ?? false,
+            ...flags.storage ? { storage: storageProjects(flags, cli.io) } : {}
+          });
+        },
+        render: renderCopy,
+        exit: (r) => r.ok ? EXIT.ok : EXIT.error
+      });
+    }
+  );
+}
+function diffCommand(program2, cli) {
+  const diff = program2.command("diff").description(
+    "Schema diff, security lints and RLS access changes between two databases. Both are only read."
+  ).option("--from <url>", `the "before" database (default: $${URL_ENV.diffFrom}, preferred)`).option("--to <url>", `the "after" database (default: $${URL_ENV.diffTo}, preferred)`);
+  apiSchemasOption(diff);
+  jsonOption(diff).action(
+    async (flags) => {
+      await cli.report({
+        name: "diff",
+        ...flags.json ? { json: true } : {},
+        work: () => {
+          const { from, to } = twoUrls("diff", flags, cli.io);
+          return diffDatabases(from, to, resolveConfig({ apiSchemas: flags.apiSchemas }));
+        },
+        render: renderDiff,
+        exit: () => EXIT.ok
+      });
+    }
+  );
+}
+
+// src/cli/read-commands.ts
+function planExit(result) {
+  if (result.failure?.kind === "environment") return EXIT.error;
+  return result.blocking ? EXIT.blocking : EXIT.ok;
+}
+var dbSetting = (flags) => flags.dbUrl ? "--db-url" : "$SUPAGATE_DB_URL";
+function statusCommand(program2, cli) {
+  const statusCommand2 = program2.command("status").description(
+    "Compare local migration files with the database history: applied, pending, edited, missing. Read-only."
+  );
+  targetOptions(statusCommand2);
+  migrationsOption(statusCommand2);
+  historyOptions(statusCommand2, { includeAll: true });
+  jsonOption(statusCommand2).action(async (flags) => {
+    const config = configFrom(flags, cli.io);
+    await cli.report({
+      name: "status",
+      ...flags.json ? { json: true } : {},
+      targets: targetLabel(config.dbUrl),
+      work: () => status(config),
+      render: renderStatus,
+      exit: (r) => r.ok ? EXIT.ok : EXIT.error
+    });
+  });
+}
+function planCommand(program2, cli) {
+  const planCommand2 = program2.command("plan").description(
+    "What the pending migrations will do to production: schema diff, hazards, security lints, RLS access changes. Production is only read; the migrations run in a shadow database. Exit 3 when something blocks."
+  );
+  targetOptions(planCommand2);
+  migrationsOption(planCommand2);
+  historyOptions(planCommand2, { includeAll: true });
+  schemasOption(planCommand2);
+  shadowOptions(planCommand2);
+  pgToolOptions(planCommand2);
+  apiSchemasOption(planCommand2).option("--roles <list>", "more roles for the RLS access matrix, comma-separated").option(
+    "--large-table-rows <n>",
+    "rows from which a table counts as large for locking hazards",
+    "100000"
+  );
+  outOption(planCommand2);
+  jsonOption(planCommand2).addHelpText("after", PROGRESS_HELP).action(
     async (flags) => {
       const config = configFrom(
-        {
-          ...flags,
-          ...shadowSettings(flags, io),
-          apiSchemas: flags.apiSchemas,
-          extraRoles: flags.roles,
-          largeTableRows: flags.largeTableRows
-        },
-        io
+        { ...flags, ...shadowSettings(flags, cli.io), extraRoles: flags.roles },
+        cli.io
       );
-      await report("plan", flags, () => plan(config), renderPlan, planExit, flags.out);
+      await cli.report({
+        name: "plan",
+        ...flags.json ? { json: true } : {},
+        targets: targetLabel(config.dbUrl),
+        work: async () => {
+          await assertSupabaseDatabase(config.dbUrl, dbSetting(flags));
+          return plan(config);
+        },
+        render: renderPlan,
+        exit: planExit,
+        ...flags.out ? { out: flags.out } : {}
+      });
     }
   );
-  withCommonOptions(
-    program2.command("rollback").description(
-      "Undo applied migrations, after a fresh verified backup. --to <version>: their down files (supabase/rollbacks/<version>_<name>.sql), newest first, each in a transaction with the removal of its history row. --backup <id>: restore that backup (schemas, rows, history) in one transaction, checked against its manifest."
-    )
-  ).option(
+}
+function driftCommand(program2, cli) {
+  const driftCommand2 = program2.command("drift").description(
+    "Does production still look like what its applied migrations produce? Replays them on a shadow holding only what Supabase provides and compares the result with production, which is only read. Exit 3 when it drifted."
+  );
+  targetOptions(driftCommand2);
+  migrationsOption(driftCommand2);
+  historyOptions(driftCommand2, { includeAll: false });
+  schemasOption(driftCommand2);
+  shadowOptions(driftCommand2);
+  pgToolOptions(driftCommand2);
+  outOption(driftCommand2);
+  jsonOption(driftCommand2).addHelpText("after", PROGRESS_HELP).action(async (flags) => {
+    const config = configFrom(
+      { ...flags, ...shadowSettings(flags, cli.io) },
+      cli.io
+    );
+    await cli.report({
+      name: "drift",
+      ...flags.json ? { json: true } : {},
+      targets: targetLabel(config.dbUrl),
+      work: async () => {
+        await assertSupabaseDatabase(config.dbUrl, dbSetting(flags));
+        return drift(config);
+      },
+      render: renderDrift,
+      exit: (r) => r.status === "in-sync" ? EXIT.ok : r.status === "drifted" ? EXIT.blocking : EXIT.error,
+      ...flags.out ? { out: flags.out } : {}
+    });
+  });
+}
+function verifyCommand(program2, cli) {
+  const verifyCommand2 = program2.command("verify").description(
+    "Check production as it is now: every table of the API schemas has row level security, each identity of supabase/supagate.yml sees what its expectations say, the verify scripts in supabase/verify pass. Only reads. Exit 3 when a check fails."
+  );
+  targetOptions(verifyCommand2);
+  schemasOption(verifyCommand2);
+  apiSchemasOption(verifyCommand2);
+  jsonOption(verifyCommand2).action(async (flags) => {
+    const config = configFrom(flags, cli.io);
+    await cli.report({
+      name: "verify",
+      ...flags.json ? { json: true } : {},
+      targets: targetLabel(config.dbUrl),
+      work: async () => {
+        await assertSupabaseDatabase(config.dbUrl, dbSetting(flags));
+        return verify(config);
+      },
+      render: renderVerify,
+      exit: (r) => r.ok ? EXIT.ok : EXIT.blocking
+    });
+  });
+}
+
+// src/cli/rollback-command.ts
+function rollbackCommand(program2, cli) {
+  const command = program2.command("rollback").description(
+    "Undo applied migrations, after a fresh verified backup. --to <version>: their down files (supabase/rollbacks/<version>_<name>.sql), newest first, each in a transaction with the removal of its history row. --backup <id>: restore that backup (schemas, rows, history) in one transaction, checked against its manifest."
+  );
+  targetOptions(command);
+  migrationsOption(command);
+  rollbacksOption(command);
+  schemasOption(command);
+  command.option(
     "--to <version>",
     "the version to go back to with down files (it stays applied); 0 rolls back everything"
   ).option("--backup <id>", "the backup to restore (see `supagate backups list`)").option("--dry-run", "print what would run, and change nothing").option("--confirm <database>", "required to change anything: the target database\u2019s name").option("--allow-other-target", "restore a backup that was taken of another database").option(
     "--discard-writes-since-backup",
     "restore even though rows were written since the backup (they are kept in the safety backup)"
-  ).addOption(
-    new Option("--safety-backup <on|off>", "backup before rolling back").choices(["on", "off"]).default("on")
-  ).addOption(
-    new Option("--backup-store <kind>", "where backups are").choices(["directory", "supabase-storage"]).default("directory")
-  ).option("--backup-dir <dir>", "directory store, relative to the project root", ".supagate/backups").option("--backup-bucket <name>", "Supabase Storage bucket", "supagate-backups").option("--pg-dump <path>", "pg_dump to use for the backup").option("--pg-restore <path>", "pg_restore to use for the restore").action(
-    async (flags) => {
-      const config = configFrom(
-        {
-          ...flags,
-          backup: flags.safetyBackup,
-          backupStore: flags.backupStore,
-          backupDir: flags.backupDir,
-          backupBucket: flags.backupBucket,
-          pgDumpPath: flags.pgDump,
-          pgRestorePath: flags.pgRestore
-        },
-        io
-      );
-      const common = {
-        dryRun: flags.dryRun ?? false,
-        ...flags.confirm ? { confirm: flags.confirm } : {}
-      };
-      const progress = { onProgress: countProgressPrinter(io.stderr) };
-      await report(
-        "rollback",
-        flags,
-        async () => {
-          if (flags.to === void 0 === (flags.backup === void 0)) {
-            throw new SupagateError(
-              "CONFIG_INVALID",
-              "rollback needs exactly one of --to <version> and --backup <id>",
-              {
-                hint: "--to runs down files back to a version; --backup restores a backup taken before an apply.",
-                details: { setting: "to" }
-              }
-            );
-          }
-          return flags.backup !== void 0 ? rollbackToBackup(config, {
-            backupId: flags.backup,
-            ...common,
-            ...flags.allowOtherTarget ? { allowOtherTarget: true } : {},
-            ...flags.discardWritesSinceBackup ? { discardWritesSinceBackup: true } : {}
-          }) : rollback(config, { to: flags.to, ...common, ...progress });
-        },
-        renderRollback,
-        (r) => r.status === "failed" ? EXIT.error : EXIT.ok
-      );
-    }
-  );
-  const backups = program2.command("backups").description("Backups taken before apply.");
-  backups.command("list").description("List the verified backups in the store, newest first.").option("--project-dir <dir>", "project root", ".").addOption(
-    new Option("--backup-store <kind>", "where backups are").choices(["directory", "supabase-storage"]).default("directory")
-  ).option("--backup-dir <dir>", "directory store, relative to the project root", ".supagate/backups").option("--backup-bucket <name>", "Supabase Storage bucket", "supagate-backups").option("--json", "print the result as JSON").action(
-    async (flags) => {
-      const config = configFrom(
-        {
-          ...flags,
-          backupStore: flags.backupStore,
-          backupDir: flags.backupDir,
-          backupBucket: flags.backupBucket
-        },
-        io
-      );
-      await report(
-        "backups",
-        flags,
-        () => backupsList(config),
-        renderBackups,
-        () => EXIT.ok
-      );
-    }
-  );
-  program2.command("copy").description(
-    "Copy a project to another instance (another region, or self-hosted): backup of the source, restored into the target in one transaction, row counts and RLS compared table by table. Refuses a target with tables unless --force."
-  ).option("--from <url>", "the source database").option("--to <url>", "the target database").option("--force", "replace what the target already has in the copied schemas").option("--storage", "also copy the Storage files ($SUPAGATE_FROM_SERVICE_KEY, $SUPAGATE_TO_SERVICE_KEY)").option("--from-supabase-url <url>", "with --storage: the source project URL (https://<ref>.supabase.co)").option("--to-supabase-url <url>", "with --storage: the target project URL").option("--pg-dump <path>", "pg_dump to use").option("--pg-restore <path>", "pg_restore to use").option("--json", "print the result as JSON").action(
-    async (flags) => {
-      await report(
-        "copy",
-        flags,
-        () => copyDatabase(resolveConfig({ pgDumpPath: flags.pgDump, pgRestorePath: flags.pgRestore }), {
-          from: flags.from,
-          to: flags.to,
-          force: flags.force ?? false,
-          ...flags.storage ? { storage: storageProjects(flags, io) } : {}
-        }),
-        renderCopy,
-        (r) => r.ok ? EXIT.ok : EXIT.error
-      );
-    }
-  );
-  withShadowOptions(
-    program2.command("drift").description(
-      "Does production still look like what its applied migrations produce? Replays them on a shadow holding only what Supabase provides and compares the result with production, which is only read. Exit 3 when it drifted."
-    )
-  ).option("--out <file>", "also write the report to a file: markdown, or JSON when the name ends in .json").action(async (flags) => {
-    const config = configFrom({ ...flags, ...shadowSettings(flags, io) }, io);
-    await report(
-      "drift",
-      flags,
-      () => drift(config),
-      renderDrift,
-      (r) => r.status === "in-sync" ? EXIT.ok : r.status === "drifted" ? EXIT.blocking : EXIT.error,
-      flags.out
+  ).addOption(onOff("--safety-backup <on|off>", "backup before rolling back", "on"));
+  storeOptions(command, "where backups are");
+  pgToolOptions(command);
+  jsonOption(command).addHelpText("after", PROGRESS_HELP).action(async (flags) => {
+    const config = configFrom(
+      {
+        ...flags,
+        backup: flags.safetyBackup,
+        pgDumpPath: flags.pgDump,
+        pgRestorePath: flags.pgRestore
+      },
+      cli.io
     );
+    const common = {
+      dryRun: flags.dryRun ?? false,
+      ...flags.confirm ? { confirm: flags.confirm } : {}
+    };
+    await cli.report({
+      name: "rollback",
+      ...flags.json ? { json: true } : {},
+      targets: targetLabel(config.dbUrl),
+      work: async (progress) => {
+        if (flags.to === void 0 === (flags.backup === void 0)) {
+          throw new SupagateError(
+            "CONFIG_INVALID",
+            "rollback needs exactly one of --to <version> and --backup <id>",
+            {
+              hint: "--to runs down files back to a version; --backup restores a backup taken before an apply.",
+              details: { setting: "to" }
+            }
+          );
+        }
+        await assertSupabaseDatabase(config.dbUrl, flags.dbUrl ? "--db-url" : "$SUPAGATE_DB_URL");
+        return flags.backup !== void 0 ? rollbackToBackup(config, {
+          backupId: flags.backup,
+          ...common,
+          ...flags.allowOtherTarget ? { allowOtherTarget: true } : {},
+          ...flags.discardWritesSinceBackup ? { discardWritesSinceBackup: true } : {}
+        }) : rollback(config, { to: flags.to, ...common, onProgress: countsTo(progress, cli.io) });
+      },
+      render: renderRollback,
+      exit: (r) => r.status === "failed" ? EXIT.error : EXIT.ok
+    });
   });
-  withCommonOptions(
-    program2.command("verify").description(
-      "Check production as it is now: every table of the API schemas has row level security, each identity of supabase/supagate.yml sees what its expectations say, the verify scripts in supabase/verify pass. Only reads. Exit 3 when a check fails."
-    )
-  ).option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").action(async (flags) => {
-    const config = configFrom({ ...flags, apiSchemas: flags.apiSchemas }, io);
-    await report(
-      "verify",
-      flags,
-      () => verify(config),
-      renderVerify,
-      (r) => r.ok ? EXIT.ok : EXIT.blocking
-    );
+}
+
+// src/cli/program.ts
+var ENVIRONMENT_HELP = `
+Environment (connection strings belong here rather than on the command line, where \`ps\` shows them):
+  SUPAGATE_DB_URL          target database (--db-url)
+  SUPAGATE_SHADOW_URL      shadow server (--shadow-url)
+  SUPAGATE_COPY_FROM_URL   copy: source database (--from)
+  SUPAGATE_COPY_TO_URL     copy: target database (--to)
+  SUPAGATE_DIFF_FROM_URL   diff: "before" database (--from)
+  SUPAGATE_DIFF_TO_URL     diff: "after" database (--to)
+  SUPAGATE_BACKUP_KEY      encrypts backups
+  NO_COLOR                 no colours in the progress on stderr`;
+async function runCli(argv, io) {
+  let exitCode = EXIT.ok;
+  const program2 = new Command().name("supagate").description(
+    "Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, verify, backups, copy, diff."
+  ).version(VERSION).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError().addHelpText("after", ENVIRONMENT_HELP);
+  const cli = createContext(io, (code2) => {
+    exitCode = code2;
   });
-  program2.command("diff").description(
-    "Schema diff, security lints and RLS access changes between two databases. Both are only read."
-  ).option("--from <url>", 'the "before" database').option("--to <url>", 'the "after" database').option("--api-schemas <list>", "schemas PostgREST exposes, comma-separated", "public,graphql_public").option("--json", "print the result as JSON").action(async (flags) => {
-    await report(
-      "diff",
-      flags,
-      () => diffDatabases(flags.from, flags.to, resolveConfig({ apiSchemas: flags.apiSchemas })),
-      renderDiff,
-      () => EXIT.ok
-    );
-  });
+  for (const register of [
+    statusCommand,
+    applyCommand,
+    planCommand,
+    rollbackCommand,
+    backupsCommand,
+    copyCommand,
+    driftCommand,
+    verifyCommand,
+    diffCommand
+  ])
+    register(program2, cli);
   try {
     await program2.parseAsync(argv, { from: "user" });
   } catch (error) {
@@ -4609,10 +4079,23 @@ async function runCli(argv, io) {
 }
 
 // src/cli.ts
-installInterruptHandler({ write: (text) => process.stderr.write(redact(text)) });
+var lineOpen = false;
+var toStderr = (text) => {
+  if (text.length === 0) return;
+  process.stderr.write(text);
+  lineOpen = !text.endsWith("\n");
+};
+installInterruptHandler({
+  write: (text) => {
+    if (lineOpen) toStderr("\n");
+    toStderr(redact(text));
+  }
+});
 var code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  env: process.env
+  stderr: (text) => toStderr(redact(text)),
+  env: process.env,
+  // Every phase's progress on stderr: live on a terminal, plain lines elsewhere (CI logs, pipes).
+  progress: { live: process.stderr.isTTY === true, columns: process.stderr.columns }
 });
 process.exitCode = code;

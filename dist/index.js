@@ -8,12 +8,17 @@ import {
   ArtifactStore,
   COMMENT_LIMIT,
   SupagateError,
+  appliedSince,
+  appliedVersionsOf,
   apply,
   assertStoreKey,
   countProgressPrinter,
   describeTarget,
   drift,
+  effectDigestOf,
   flag,
+  githubFileUrl,
+  historyDigestOf,
   installInterruptHandler,
   isSupagateError,
   plan,
@@ -33,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-OUDFBFF6.js";
+} from "./chunk-AFPGGZYY.js";
 import {
   HttpClient,
   getInput,
@@ -46,7 +51,7 @@ import {
   setSecret,
   summary,
   warning
-} from "./chunk-KWSNPJ42.js";
+} from "./chunk-25WEWH7P.js";
 import {
   __toESM
 } from "./chunk-SXXRVWWZ.js";
@@ -211,7 +216,7 @@ var COMMENT_BODY_LIMIT = 65536;
 var DEFAULT_COMMENT_AUTHOR = "github-actions[bot]";
 var TARGET_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 var MARKER_LINE = /^<!-- supagate:[^\n]*-->$/;
-var PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128})(?: since=([0-9T:.Z-]{20,30}))? -->$/;
+var PLAN_HASH_LINE = /^<!-- supagate:plan-hash ([0-9a-f]{16,128})(?: since=([0-9T:.Z-]{20,30}))?(?: effect=([0-9a-f]{64}))?(?: history=([0-9a-f]{64}))? -->$/;
 function stickyTargetId(dbUrl) {
   return targetFingerprint(dbUrl).slice(0, 12);
 }
@@ -219,7 +224,7 @@ function planMarker(target) {
   checkTarget(target);
   return `<!-- supagate:plan target=${target} -->`;
 }
-function planHashMarker(planHash, since) {
+function planHashMarker(planHash, since, record = {}) {
   if (!/^[0-9a-f]{16,128}$/.test(planHash)) {
     throw new SupagateError("INTERNAL", `A plan hash must be lower-case hex, got "${planHash.slice(0, 80)}"`);
   }
@@ -229,12 +234,26 @@ function planHashMarker(planHash, since) {
       `A plan record time must be ISO 8601 UTC, got "${since.slice(0, 80)}"`
     );
   }
-  return `<!-- supagate:plan-hash ${planHash}${since ? ` since=${since}` : ""} -->`;
+  for (const digest of [record.effect, record.history]) {
+    if (digest !== void 0 && !/^[0-9a-f]{64}$/.test(digest)) {
+      throw new SupagateError(
+        "INTERNAL",
+        `A plan digest must be 64 hex characters, got "${digest.slice(0, 80)}"`
+      );
+    }
+  }
+  const extra = `${record.effect ? ` effect=${record.effect}` : ""}${record.history ? ` history=${record.history}` : ""}`;
+  return `<!-- supagate:plan-hash ${planHash}${since ? ` since=${since}` : ""}${extra} -->`;
 }
 function commentHeader(options) {
   return [
     planMarker(options.target),
-    ...options.planHash ? [planHashMarker(options.planHash, options.planSince)] : []
+    ...options.planHash ? [
+      planHashMarker(options.planHash, options.planSince, {
+        effect: options.effect,
+        history: options.history
+      })
+    ] : []
   ].join("\n");
 }
 function readPlanRecord(body) {
@@ -243,7 +262,14 @@ function readPlanRecord(body) {
     if (trimmed === "") continue;
     if (!MARKER_LINE.test(trimmed)) return void 0;
     const match = PLAN_HASH_LINE.exec(trimmed);
-    if (match) return { hash: match[1], ...match[2] ? { since: match[2] } : {} };
+    if (match) {
+      return {
+        hash: match[1],
+        ...match[2] ? { since: match[2] } : {},
+        ...match[3] ? { effect: match[3] } : {},
+        ...match[4] ? { history: match[4] } : {}
+      };
+    }
   }
   return void 0;
 }
@@ -444,10 +470,30 @@ async function evaluateApproval(input) {
     missing.push(
       "no approved plan is recorded: the supagate plan comment on the pull request is missing or has no plan hash"
     );
-  } else if (input.recordedPlanHash !== input.currentPlanHash) {
-    missing.push(PLAN_CHANGED);
   }
-  return { approved: missing.length === 0, approvals, missing, ignored, required };
+  let carriedOver;
+  let planChanged = false;
+  if (input.recordedPlanHash !== void 0 && input.recordedPlanHash !== input.currentPlanHash) {
+    const sameEffect = input.recordedEffect !== void 0 && input.currentEffect !== void 0 && input.recordedEffect === input.currentEffect;
+    const applied = input.appliedSincePlan;
+    if (sameEffect && applied !== void 0 && applied.length > 0) {
+      carriedOver = applied;
+    } else {
+      planChanged = true;
+      missing.push(
+        input.recordedEffect === void 0 || input.currentEffect === void 0 ? PLAN_CHANGED : `${PLAN_CHANGED} (${sameEffect ? "production changed otherwise than by migrations applied since" : "this pull request's own changes or findings are not what was approved"})`
+      );
+    }
+  }
+  return {
+    approved: missing.length === 0,
+    approvals,
+    missing,
+    ignored,
+    required,
+    ...carriedOver ? { carriedOver } : {},
+    ...planChanged ? { planChanged } : {}
+  };
 }
 async function isApprover(login, approvers, teams, isTeamMember) {
   if (approvers.has(login.toLowerCase())) return true;
@@ -645,9 +691,21 @@ async function checkApproval(octokit, options) {
     } : {},
     ...recordedPlanHash ? { recordedPlanHash } : {},
     ...record?.since ? { recordedPlanSince: new Date(record.since) } : {},
-    currentPlanHash: options.currentPlanHash
+    currentPlanHash: options.currentPlanHash,
+    ...record?.effect ? { recordedEffect: record.effect } : {},
+    ...options.currentEffect ? { currentEffect: options.currentEffect } : {},
+    ...record?.history && options.currentApplied ? (() => {
+      const since = appliedSince(options.currentApplied, record.history);
+      return since ? { appliedSincePlan: since } : {};
+    })() : {}
   });
-  return { ...result, pull, prAuthor: pr.user.login, ...migrationChange ? { migrationChange } : {} };
+  return {
+    ...result,
+    pull,
+    prAuthor: pr.user.login,
+    ...migrationChange ? { migrationChange } : {},
+    ...record ? { record } : {}
+  };
 }
 function assertApproved(result, pull) {
   if (result.approved) return;
@@ -655,8 +713,12 @@ function assertApproved(result, pull) {
     "APPROVAL_MISSING",
     `Pull request #${pull} is not approved for this plan: ${result.missing.join("; ")}`,
     {
-      hint: "Nothing was applied. Get the missing approvals on the pull request (after its last migration change), re-run plan if production changed, then re-run this job.",
-      details: { missing: result.missing, approvals: result.approvals }
+      hint: result.planChanged ? "Nothing was applied. The plan comment on the pull request shows the plan as it is now: review it, approve the pull request again, then re-run this job." : "Nothing was applied. Get the missing approvals on the pull request (after its last migration change), then re-run this job.",
+      details: {
+        missing: result.missing,
+        approvals: result.approvals,
+        planChanged: result.planChanged === true
+      }
     }
   );
 }
@@ -831,6 +893,107 @@ function readPullRequest(payload, baseFullName) {
   };
 }
 
+// src/github/status.ts
+var PLAN_CONTEXT = "supagate/plan";
+var APPROVAL_CONTEXT = "supagate/approval";
+var APPLY_CONTEXT = "supagate/apply";
+var NO_MIGRATIONS = "No migrations: nothing pending, nothing to approve";
+var STATUS_DESCRIPTION_LIMIT = 140;
+function statusDescription(text2) {
+  const line = text2.replace(/\s+/g, " ").trim();
+  if (line.length <= STATUS_DESCRIPTION_LIMIT) return line;
+  let cut = line.slice(0, STATUS_DESCRIPTION_LIMIT - 1);
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 55296 && last <= 56319) cut = cut.slice(0, -1);
+  return `${cut.trimEnd()}\u2026`;
+}
+async function setCommitStatus(octokit, options) {
+  const description = statusDescription(options.description);
+  const { data } = await github(
+    {
+      what: `set the ${options.context} status on ${options.sha.slice(0, 7)}`,
+      permission: "statuses: write",
+      write: true
+    },
+    () => octokit.rest.repos.createCommitStatus({
+      owner: options.owner,
+      repo: options.repo,
+      sha: options.sha,
+      state: options.state,
+      context: options.context,
+      description,
+      ...options.targetUrl ? { target_url: options.targetUrl } : {}
+    })
+  );
+  return { id: data.id, context: data.context, state: data.state, description };
+}
+
+// src/github/publish-plan.ts
+function planCommentMarkdown(result, target, runUrl, planSince, record = {}) {
+  const approvable = result.status === "planned" || result.status === "no-pending";
+  return renderPlanMarkdown(record.label ? { ...result, target: record.label } : result, {
+    header: commentHeader({
+      target,
+      planHash: approvable ? result.planHash : void 0,
+      planSince: approvable ? planSince : void 0,
+      effect: approvable ? record.effect : void 0,
+      history: approvable ? record.history : void 0
+    }),
+    ...runUrl ? { fullReportUrl: runUrl } : {},
+    ...record.fileUrl ? { fileUrl: record.fileUrl } : {}
+  });
+}
+async function publishPlan(octokit, context, result, options) {
+  const pull = context.pullRequest;
+  if (!pull) throw new Error("publishPlan needs a pull request event");
+  const { owner, repo } = context.repository;
+  const existing = await findStickyComments(octokit, {
+    owner,
+    repo,
+    issueNumber: pull.number,
+    target: options.target,
+    ...options.author ? { author: options.author } : {}
+  });
+  const record = existing[0] ? readPlanRecord(existing[0].body) : void 0;
+  const carriedOver = record?.effect !== void 0 && record.effect === options.effect && record.history !== void 0 && options.applied !== void 0 && (appliedSince(options.applied, record.history)?.length ?? 0) > 0;
+  const since = (record?.hash === result.planHash || carriedOver) && record?.since ? record.since : (options.now ?? await githubNow(octokit)).toISOString();
+  const comment = await upsertStickyComment(octokit, {
+    owner,
+    repo,
+    issueNumber: pull.number,
+    target: options.target,
+    ...options.author ? { author: options.author } : {},
+    body: planCommentMarkdown(result, options.target, context.runUrl, since, {
+      effect: options.effect,
+      history: options.history,
+      ...options.label ? { label: options.label } : {},
+      ...options.repositoryPath ? { fileUrl: fileLinks(context, pull.headSha, options.repositoryPath) } : {}
+    }),
+    fullReportUrl: context.runUrl,
+    // A pull request that never had pending migrations (a review of a PR without any) gets
+    // no comment; one that had them is told when nothing is pending any more.
+    updateOnly: result.status === "no-pending",
+    existing
+  });
+  const environment = result.failure?.kind === "environment" ? result.failure : void 0;
+  const statusState = environment ? "error" : result.blocking ? "failure" : "success";
+  if (options.commentOnly) return { comment, statusState };
+  await setCommitStatus(octokit, {
+    owner,
+    repo,
+    sha: context.statusSha,
+    context: PLAN_CONTEXT,
+    state: statusState,
+    description: environment ? `Error: ${environment.message}` : result.blocking ? `Blocking: ${result.blockingReasons[0] ?? "see the plan"}` : result.status === "no-pending" ? NO_MIGRATIONS : `${result.pending.length} migration(s), ${result.diff.changes.length} object(s) changed, nothing blocking`,
+    targetUrl: comment.url ?? context.runUrl
+  });
+  return { comment, statusState };
+}
+function fileLinks(context, headSha, repositoryPath2) {
+  const link = githubFileUrl(context.serverUrl, context.repository, headSha);
+  return (path, line) => link(repositoryPath2(path), line);
+}
+
 // src/github/result-comment.ts
 async function postResultComment(octokit, options) {
   const { data } = await github(
@@ -853,7 +1016,7 @@ async function postResultComment(octokit, options) {
 }
 
 // src/action/inputs.ts
-import { relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 
 // src/github/artifacts.ts
 import { dirname } from "node:path";
@@ -873,7 +1036,7 @@ function createArtifactUploader(options = {}) {
   }
   return async (name, filePath) => {
     try {
-      const { DefaultArtifactClient } = await import("./artifact-HXPCMDYY.js");
+      const { DefaultArtifactClient } = await import("./artifact-GGTIML3G.js");
       const { id } = await new DefaultArtifactClient().uploadArtifact(name, [filePath], dirname(filePath), {
         ...retentionDays === void 0 ? {} : { retentionDays },
         // Backups are encrypted before they get here: compressing ciphertext is wasted work.
@@ -1081,6 +1244,31 @@ function extractFile(zip, fileName, failed) {
   });
 }
 
+// src/github/summary.ts
+import { stat } from "node:fs/promises";
+var STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
+var MARGIN_BYTES = 4 * 1024;
+async function writeJobSummary(markdown, options = {}) {
+  const path = process.env.GITHUB_STEP_SUMMARY;
+  if (!path) return { written: false, trimmed: false, bytes: 0 };
+  const limit = options.limitBytes ?? STEP_SUMMARY_LIMIT_BYTES;
+  const already = await stat(path).then(
+    (s) => s.size,
+    () => 0
+  );
+  const room = Math.max(0, limit - already - MARGIN_BYTES);
+  const fitted = fitMarkdown(markdown.endsWith("\n") ? markdown : `${markdown}
+`, {
+    maxBytes: room,
+    note: `This summary was cut to stay under GitHub's 1 MiB limit for a step's job summary.${options.fullReportHint ? ` The full report: ${options.fullReportHint}` : ""}`
+  });
+  const text2 = fitted.text.endsWith("\n") ? fitted.text : `${fitted.text}
+`;
+  if (text2.trim() === "") return { written: false, trimmed: fitted.trimmed, bytes: 0 };
+  await summary.addRaw(text2).write();
+  return { written: true, trimmed: fitted.trimmed, bytes: Buffer.byteLength(text2, "utf8") };
+}
+
 // src/action/inputs.ts
 function booleanInput(name, fallback) {
   return flag(name, getInput(name) || void 0, fallback);
@@ -1091,16 +1279,19 @@ function listInput(name) {
 function optionalInput(name) {
   return getInput(name).trim() || void 0;
 }
-function maskUrl(url) {
+var WELL_KNOWN_PASSWORDS = /* @__PURE__ */ new Set(["postgres", "password", "supabase"]);
+function maskUrl(url, options = {}) {
   setSecret(url);
   const password = describeTarget(url).password;
-  for (const secret of new Set(password ? [password, encodeURIComponent(password)] : []))
-    setSecret(secret);
+  if (!password || options.shadow && WELL_KNOWN_PASSWORDS.has(password)) return;
+  for (const secret of /* @__PURE__ */ new Set([password, encodeURIComponent(password)])) setSecret(secret);
 }
 function configFromInputs(options = {}) {
   const dbUrl = optionalInput("db-url");
   const readOnlyUrl = optionalInput("read-only-db-url");
-  for (const url of [dbUrl, readOnlyUrl, optionalInput("shadow-url")]) if (url) maskUrl(url);
+  for (const url of [dbUrl, readOnlyUrl]) if (url) maskUrl(url);
+  const shadowUrl = optionalInput("shadow-url");
+  if (shadowUrl) maskUrl(shadowUrl, { shadow: true });
   for (const secret of [
     getInput("backup-key"),
     getInput("supabase-service-key"),
@@ -1169,7 +1360,17 @@ function targetIdFromInputs() {
   }
   return stickyTargetId(url);
 }
-function backupStoreFromInputs(config, run2) {
+function targetLabelFromInputs() {
+  const named = optionalInput("target");
+  if (named) return named;
+  const url = optionalInput("db-url") ?? optionalInput("read-only-db-url");
+  const database = url ? describeTarget(url).database : "";
+  return database ? `database "${database}"` : "the target database";
+}
+function backupStoreFromInputs(config, run2, options = {}) {
+  if (config.backupStore === "directory" && (options.usesStore ?? config.backup === "on")) {
+    assertPersistentDirectory(config);
+  }
   if (config.backupStore !== "github-artifact") return void 0;
   const retention = optionalInput("backup-retention-days");
   return new GitHubArtifactStore({
@@ -1197,21 +1398,111 @@ function approvalSettings(config, run2, pull, target) {
     ...author ? { commentAuthor: author } : {}
   };
 }
+function assertPersistentDirectory(config) {
+  if (booleanInput("backup-dir-persistent", false)) return;
+  const dir = isAbsolute(config.backupDir) ? config.backupDir : resolve(config.projectDir, config.backupDir);
+  const inside = (root) => {
+    if (!root) return false;
+    const path = relative(resolve(root), resolve(dir));
+    return path === "" || !path.startsWith("..") && !isAbsolute(path);
+  };
+  const where = inside(process.env.GITHUB_WORKSPACE) ? "inside the workspace, which actions/checkout cleans at the start of every job" : inside(process.env.RUNNER_TEMP) ? "in the runner's temp folder, which is emptied after every job" : process.env.RUNNER_ENVIRONMENT === "github-hosted" ? "on a GitHub-hosted runner, whose disk is discarded after the job" : void 0;
+  if (!where) return;
+  throw new SupagateError(
+    "CONFIG_INVALID",
+    `The directory backup store (backup-dir: ${config.backupDir}) is ${where}: a backup written there cannot be restored later`,
+    {
+      hint: "Use backup-store: github-artifact (with backup-key) or supabase-storage, or point backup-dir at a folder of a self-hosted runner that outlives jobs (an absolute path outside the workspace) and set backup-dir-persistent: true.",
+      details: { setting: "backup-dir" }
+    }
+  );
+}
 function repositoryPath(projectDir, folder) {
   const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
   return relative(root, resolve(root, projectDir, folder)).split(sep).join("/");
 }
 async function textSummary(title, text2) {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
-  await summary.addHeading(title, 2).addCodeBlock(text2).write();
+  await writeJobSummary(`## ${escapeMarkdownLine(title)}
+
+${fencedText(text2)}
+`);
+}
+function fencedText(text2) {
+  const longest = Math.max(0, ...[...text2.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}text
+${text2.replace(/\r\n?/g, "\n").replace(/\n+$/, "")}
+${fence}`;
+}
+function escapeMarkdownLine(text2) {
+  return text2.replace(/\s+/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/([\\`*_[\]#|~!])/g, "\\$1");
+}
+var FLAG_INPUTS = {
+  "shadow-url": "shadow-url",
+  "shadow-disposable": "shadow-disposable",
+  to: "to-version",
+  confirm: "confirm",
+  "dry-run": "dry-run",
+  backup: "backup",
+  "backup-dir": "backup-dir",
+  "backup-store": "backup-store",
+  "backup-key": "backup-key",
+  "backup-scope": "backup-scope",
+  "include-all": "include-all",
+  "strict-history": "strict-history",
+  "allow-edited": "allow-edited",
+  "on-verify-failure": "on-verify-failure",
+  "discard-writes-since-backup": "discard-writes-since-backup",
+  "allow-other-target": "allow-other-target",
+  "lock-wait-timeout": "lock-wait",
+  "lock-wait": "lock-wait",
+  "lock-timeout": "lock-timeout",
+  "statement-timeout": "statement-timeout",
+  "stall-timeout": "stall-timeout",
+  atomic: "atomic",
+  verify: "verify",
+  "db-url": "db-url",
+  "read-only-db-url": "read-only-db-url"
+};
+function actionWording(text2) {
+  return text2.replace(
+    /`?--([a-z][a-z-]*)(?:(?:[ =])(<[^>\n]{1,40}>|[^\s`,;)]+))?`?/g,
+    (whole, flag2, value) => {
+      if (flag2 === "backup" && value && (value === "<id>" || /^\d{8}T/.test(value))) {
+        return `the \`backup-id\` input${value === "<id>" ? "" : ` (${value})`}`;
+      }
+      const input = FLAG_INPUTS[flag2];
+      if (!input) return whole;
+      if (value && !value.startsWith("<") && /^(?:on|off|true|false|all|per-migration|report|rollback)$/.test(value))
+        return `\`${input}: ${value}\``;
+      if (value && !value.startsWith("<")) return `the \`${input}\` input (${value})`;
+      return `the \`${input}\` input`;
+    }
+  );
 }
 
 // src/action/apply.ts
 var PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target", "pull_request_review"]);
+var REFUSALS = /* @__PURE__ */ new Set([
+  "APPROVAL_MISSING",
+  "PLAN_FAILED",
+  "CONFIG_INVALID",
+  "ATOMIC_ALL_REFUSED",
+  "HISTORY_OUT_OF_ORDER",
+  "HISTORY_MISSING_LOCAL",
+  "HISTORY_EDITED",
+  "HISTORY_MISSING",
+  "MIGRATION_FILE_INVALID",
+  "MIGRATION_DUPLICATE_VERSION",
+  "MIGRATION_PARSE_ERROR",
+  "MIGRATION_TRANSACTION_CONTROL"
+]);
 async function runApply() {
   const run2 = readRunContext();
   const config = configFromInputs();
   const target = targetIdFromInputs();
+  const label = targetLabelFromInputs();
   const dryRun = booleanInput("dry-run", false);
   if (!dryRun && PULL_REQUEST_EVENTS.has(run2.kind)) {
     throw new SupagateError(
@@ -1228,29 +1519,51 @@ async function runApply() {
       `The approval gate checks the pull request of a push; this ${run2.eventName} run relies on the environment's required reviewers.`
     );
   }
-  const store = backupStoreFromInputs(config, run2);
-  let pull;
-  const result = await apply(config, {
-    dryRun,
-    onProgress: countProgressPrinter((line) => info(line.trimEnd())),
-    ...store ? { store } : {},
-    ...dryRun ? {} : {
-      hooks: {
-        beforeApply: async (context) => {
-          pull = await approvalGate(config, run2, target, context);
+  const traces = run2.kind === "push" && !dryRun;
+  const gate = {};
+  let outcome;
+  try {
+    const store = backupStoreFromInputs(config, run2);
+    const result2 = await apply(config, {
+      dryRun,
+      onProgress: countProgressPrinter((line) => info(line.trimEnd())),
+      ...store ? { store } : {},
+      ...dryRun ? {} : {
+        hooks: {
+          beforeApply: async (context) => {
+            await approvalGate(config, run2, target, context, gate);
+          }
         }
       }
-    }
-  });
-  setOutput("pending_count", result.plan.length);
-  setOutput("applied_versions", result.applied.map((m) => m.version).join(","));
-  setOutput("status", result.status);
-  setOutput("backup_id", result.backup.status === "taken" ? result.backup.id : "");
-  setOutput("verification", result.verification.status);
-  await textSummary("supagate apply", renderApply(result));
-  if (run2.kind === "push" && !dryRun && result.status !== "up-to-date" && booleanInput("comment-on-merge", true)) {
-    await commentOnMergedPull(run2, result, pull);
+    });
+    outcome = { kind: "result", result: { ...result2, target: label } };
+  } catch (error) {
+    const code = error instanceof SupagateError ? error.code : void 0;
+    outcome = { kind: "error", status: code && REFUSALS.has(code) ? "refused" : "failed", error };
   }
+  if (outcome.kind === "result") {
+    const { result: result2 } = outcome;
+    setOutput("pending_count", result2.plan.length);
+    setOutput("applied_versions", result2.applied.map((m) => m.version).join(","));
+    setOutput("status", result2.status);
+    setOutput("backup_id", result2.backup.status === "taken" ? result2.backup.id : "");
+    setOutput("verification", result2.verification.status);
+    await textSummary("supagate apply", actionWording(renderApply(result2)));
+  } else {
+    setOutput("status", outcome.status);
+    setOutput("applied_versions", "");
+    setOutput("backup_id", "");
+    await textSummary(
+      `supagate apply: ${outcome.status === "refused" ? "refused, nothing was applied" : "failed"}`,
+      actionWording(renderError(outcome.error))
+    );
+  }
+  if (traces) await leaveTraces(run2, outcome, gate, label);
+  if (outcome.kind === "error") {
+    setFailed(actionWording(renderError(outcome.error)));
+    return;
+  }
+  const { result } = outcome;
   if (result.status === "blocked" || result.status === "dry-run" && result.blockingReasons.length > 0) {
     setFailed(
       `The plan blocks${result.status === "dry-run" ? " (dry run)" : ""}; nothing was applied:
@@ -1261,18 +1574,28 @@ ${result.blockingReasons.map((r) => `- ${r}`).join("\n")}`
     setFailed(`Migration failed: ${result.failure?.path ?? ""}; see the job summary.`);
   }
   if (result.status === "verify-failed") {
-    setFailed(
-      `Verification after apply failed; undo with: ${result.recovery?.command ?? "see the job summary"}`
-    );
+    setFailed(`Verification after apply failed; ${undoHint(result)}`);
   }
 }
-async function approvalGate(config, run2, target, context) {
+function undoHint(result) {
+  if (result.recovery && result.recovery.rolledBack.length > 0 && !result.recovery.rollbackFailure) {
+    return `the down files of ${result.recovery.rolledBack.join(", ")} ran (on-verify-failure: rollback).`;
+  }
+  const to = /--to[ =](\S+)/.exec(result.recovery?.command ?? "")?.[1];
+  const backup = result.backup.status === "taken" ? result.backup.id : void 0;
+  return [
+    to ? `undo with the rollback job: to-version: ${to}` : void 0,
+    backup ? `or restore the backup: backup-id: ${backup}` : void 0
+  ].filter(Boolean).join(", ").concat("; see the job summary.");
+}
+async function approvalGate(config, run2, target, context, state) {
+  state.context = context;
   if (!booleanInput("require-approval", true)) {
     warning("require-approval is false: applying without checking the pull request approvals.");
-    return void 0;
+    return;
   }
-  if (run2.kind !== "push") return void 0;
-  const octokit = createOctokit(getInput("github-token"), { baseUrl: run2.apiUrl });
+  if (run2.kind !== "push") return;
+  const octokit = octokitFor(run2);
   const { owner, repo } = run2.repository;
   const pull = await findPullRequestForCommit(octokit, { owner, repo, sha: run2.sha });
   if (!pull) {
@@ -1280,31 +1603,151 @@ async function approvalGate(config, run2, target, context) {
       hint: "Merge migrations through a reviewed pull request, or set require-approval: false for direct pushes."
     });
   }
+  state.pull = pull.number;
   const approval = await checkApproval(octokit, {
     ...approvalSettings(config, run2, pull.number, target),
-    currentPlanHash: context.planHash
+    currentPlanHash: context.planHash,
+    currentEffect: effectDigestOf(context.plan),
+    currentApplied: appliedVersionsOf(context.status)
   });
+  if (approval.planChanged) state.planChanged = true;
   assertApproved(approval, pull.number);
+  if (approval.carriedOver) {
+    info(
+      `Production changed since the approval only by ${approval.carriedOver.join(", ")} (applied since), and this pull request's own changes and findings are the same: the approval holds.`
+    );
+  }
   info(
     `Approved by ${approval.approvals.map((a) => a.login).join(", ")} on pull request #${pull.number}.`
   );
-  return pull.number;
 }
-async function commentOnMergedPull(run2, result, knownPull) {
-  try {
-    const octokit = createOctokit(getInput("github-token"), { baseUrl: run2.apiUrl });
-    const { owner, repo } = run2.repository;
-    const pull = knownPull ?? (await findPullRequestForCommit(octokit, { owner, repo, sha: run2.sha }))?.number;
-    if (!pull) return;
-    const comment = await postResultComment(octokit, {
+function octokitFor(run2) {
+  return createOctokit(getInput("github-token"), { baseUrl: run2.apiUrl });
+}
+async function leaveTraces(run2, outcome, gate, label) {
+  const octokit = octokitFor(run2);
+  const { owner, repo } = run2.repository;
+  const status2 = statusOf2(outcome);
+  await warnOnFailure(
+    "The supagate/apply status was not set",
+    () => setCommitStatus(octokit, {
       owner,
       repo,
-      issueNumber: pull,
-      body: renderApplyMarkdown(result, { fullReportUrl: run2.runUrl })
+      sha: run2.sha,
+      context: APPLY_CONTEXT,
+      state: status2.state,
+      description: status2.description,
+      targetUrl: run2.runUrl
+    })
+  );
+  if (!booleanInput("comment-on-merge", true)) return;
+  if (outcome.kind === "result" && outcome.result.status === "up-to-date") return;
+  let pull = gate.pull;
+  if (pull === void 0) {
+    pull = await warnOnFailure(
+      "The merged pull request was not found",
+      async () => (await findPullRequestForCommit(octokit, { owner, repo, sha: run2.sha, retries: 1, delayMs: 1e3 }))?.number
+    );
+  }
+  if (pull === void 0) return;
+  const issueNumber = pull;
+  if (gate.planChanged && gate.context)
+    await refreshPlanComment(octokit, run2, issueNumber, gate.context, label);
+  const body = outcome.kind === "result" ? actionWording(renderApplyMarkdown(outcome.result, { fullReportUrl: run2.runUrl })) : errorComment(outcome, run2, gate);
+  const comment = await warnOnFailure(
+    "The result was not commented on the pull request",
+    () => postResultComment(octokit, { owner, repo, issueNumber, body })
+  );
+  if (comment) setOutput("comment_url", comment.url);
+}
+function statusOf2(outcome) {
+  if (outcome.kind === "error") {
+    const message = redact(outcome.error instanceof Error ? outcome.error.message : String(outcome.error));
+    return outcome.status === "refused" ? { state: "failure", description: `Refused, nothing applied: ${message}` } : { state: "error", description: `Failed: ${message}` };
+  }
+  const { result } = outcome;
+  switch (result.status) {
+    case "applied":
+      return {
+        state: "success",
+        description: `Applied ${result.applied.map((m) => m.version).join(", ")}; verification ${result.verification.status}`
+      };
+    case "up-to-date":
+      return { state: "success", description: "No migrations: nothing pending" };
+    case "blocked":
+      return {
+        state: "failure",
+        description: `Refused, the plan blocks: ${result.blockingReasons[0] ?? "see the run"}`
+      };
+    case "verify-failed":
+      return { state: "failure", description: "Applied, but verification failed: see the run" };
+    case "failed":
+      return {
+        state: "error",
+        description: `Migration failed: ${result.failure?.path ?? ""}${result.applied.length > 0 ? `; applied before it: ${result.applied.map((m) => m.version).join(", ")}` : ""}`
+      };
+    default:
+      return { state: "success", description: result.status };
+  }
+}
+function errorComment(outcome, run2, gate) {
+  const error = outcome.error;
+  const message = redact(error instanceof Error ? error.message : String(error));
+  const hint = error instanceof SupagateError && error.hint ? actionWording(redact(error.hint)) : void 0;
+  const title = outcome.status === "refused" ? gate.planChanged ? "### \u26D4 supagate apply refused: the plan changed since it was approved" : "### \u26D4 supagate apply refused: nothing was applied" : "### \u274C supagate apply failed";
+  return [
+    title,
+    "",
+    fencedText(message),
+    ...hint ? ["", `**What to do:** ${escapeMarkdownLine(hint)}`] : [],
+    ...gate.planChanged ? [
+      "",
+      "The plan comment above now shows the plan as it is: review it, approve the pull request again, then re-run the apply job."
+    ] : [],
+    "",
+    `[The run](${run2.runUrl})`
+  ].join("\n");
+}
+async function refreshPlanComment(octokit, run2, pull, context, label) {
+  const planned = context.plan;
+  const author = optionalInput("comment-author");
+  const applied = appliedVersionsOf(context.status);
+  await warnOnFailure("The plan comment was not refreshed", async () => {
+    await publishPlan(octokit, { ...run2, pullRequest: pullContext(pull) }, planned, {
+      target: targetIdFromInputs(),
+      label,
+      ...author ? { author } : {},
+      effect: effectDigestOf(planned),
+      history: historyDigestOf(applied.map((a) => a.version)),
+      commentOnly: true
     });
-    setOutput("comment_url", comment.url);
+    info(
+      `The plan comment on pull request #${pull} shows the plan as it is now; it needs approval again.`
+    );
+  });
+}
+function pullContext(number) {
+  return {
+    number,
+    action: void 0,
+    headSha: "",
+    headRef: "",
+    baseRef: "",
+    baseSha: "",
+    author: "",
+    headRepoFullName: null,
+    fork: false,
+    draft: false,
+    merged: true,
+    htmlUrl: void 0
+  };
+}
+async function warnOnFailure(what, step) {
+  try {
+    return await step();
   } catch (error) {
-    warning(`The result was not commented on the pull request: ${renderError(error)}`);
+    warning(`${what}: ${renderError(error)}`);
+    return void 0;
   }
 }
 
@@ -1383,31 +1826,6 @@ ${options.body.trimEnd()}${footer}`, {
   return { action: "created", number: data.number, url: data.html_url, trimmed: fitted.trimmed };
 }
 
-// src/github/summary.ts
-import { stat } from "node:fs/promises";
-var STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
-var MARGIN_BYTES = 4 * 1024;
-async function writeJobSummary(markdown, options = {}) {
-  const path = process.env.GITHUB_STEP_SUMMARY;
-  if (!path) return { written: false, trimmed: false, bytes: 0 };
-  const limit = options.limitBytes ?? STEP_SUMMARY_LIMIT_BYTES;
-  const already = await stat(path).then(
-    (s) => s.size,
-    () => 0
-  );
-  const room = Math.max(0, limit - already - MARGIN_BYTES);
-  const fitted = fitMarkdown(markdown.endsWith("\n") ? markdown : `${markdown}
-`, {
-    maxBytes: room,
-    note: `This summary was cut to stay under GitHub's 1 MiB limit for a step's job summary.${options.fullReportHint ? ` The full report: ${options.fullReportHint}` : ""}`
-  });
-  const text2 = fitted.text.endsWith("\n") ? fitted.text : `${fitted.text}
-`;
-  if (text2.trim() === "") return { written: false, trimmed: fitted.trimmed, bytes: 0 };
-  await summary.addRaw(text2).write();
-  return { written: true, trimmed: fitted.trimmed, bytes: Buffer.byteLength(text2, "utf8") };
-}
-
 // src/action/report-file.ts
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -1435,7 +1853,7 @@ async function runDrift() {
   const run2 = readRunContext();
   const config = configFromInputs({ readOnly: true });
   const target = targetIdFromInputs();
-  const result = await drift(config);
+  const result = { ...await drift(config), target: targetLabelFromInputs() };
   const drifted = result.status === "drifted";
   setOutput("drift", String(drifted));
   const full = renderDriftMarkdown(result, { limit: Number.POSITIVE_INFINITY });
@@ -1471,89 +1889,84 @@ async function runDrift() {
   }
 }
 
-// src/github/status.ts
-var PLAN_CONTEXT = "supagate/plan";
-var APPROVAL_CONTEXT = "supagate/approval";
-var STATUS_DESCRIPTION_LIMIT = 140;
-function statusDescription(text2) {
-  const line = text2.replace(/\s+/g, " ").trim();
-  if (line.length <= STATUS_DESCRIPTION_LIMIT) return line;
-  let cut = line.slice(0, STATUS_DESCRIPTION_LIMIT - 1);
-  const last = cut.charCodeAt(cut.length - 1);
-  if (last >= 55296 && last <= 56319) cut = cut.slice(0, -1);
-  return `${cut.trimEnd()}\u2026`;
+// src/github/findings-check.ts
+var FINDINGS_CHECK = "supagate/findings";
+var MESSAGE_LIMIT = 64 * 1024 - 1;
+var PER_REQUEST = 50;
+function findingAnnotations(result, toRepoPath) {
+  const annotations = [];
+  for (const hazard of result.hazards) {
+    if (!hazard.location) continue;
+    const level = hazard.accepted ? "notice" : hazard.severity === "blocking" ? "failure" : "warning";
+    annotations.push(
+      annotation(toRepoPath(hazard.location.path), hazard.location.line, level, {
+        title: `${hazard.code}${hazard.accepted ? " (accepted)" : hazard.severity === "blocking" ? " (blocking)" : ""}`,
+        message: `${hazard.message}${hazard.accepted ? `
+Accepted: ${hazard.accepted.reason}` : ""}`
+      })
+    );
+  }
+  for (const lint of result.lints.introduced) {
+    if (!lint.location) continue;
+    const level = lint.accepted ? "notice" : lint.level === "ERROR" ? "failure" : lint.level === "WARN" ? "warning" : "notice";
+    annotations.push(
+      annotation(toRepoPath(lint.location.path), lint.location.line, level, {
+        title: `${lint.code}${lint.accepted ? " (accepted)" : level === "failure" ? " (blocking)" : ""}`,
+        message: `${lint.message}
+${lint.remediation}${lint.accepted ? `
+Accepted: ${lint.accepted.reason}` : ""}`
+      })
+    );
+  }
+  return annotations;
 }
-async function setCommitStatus(octokit, options) {
-  const description = statusDescription(options.description);
+function annotation(path, line, level, text2) {
+  const at = Math.max(1, Math.floor(line) || 1);
+  return {
+    path,
+    start_line: at,
+    end_line: at,
+    annotation_level: level,
+    title: text2.title.slice(0, 255),
+    message: text2.message.slice(0, MESSAGE_LIMIT)
+  };
+}
+async function publishFindingsCheck(octokit, options) {
+  const annotations = findingAnnotations(options.result, options.toRepoPath);
+  const failures = annotations.filter((a) => a.annotation_level === "failure").length;
+  const warnings = annotations.filter((a) => a.annotation_level === "warning").length;
+  const conclusion = options.result.blocking ? "failure" : warnings > 0 ? "neutral" : "success";
+  const title = annotations.length === 0 ? "No findings at a migration line" : `${failures} blocking, ${warnings} warning(s), ${annotations.length - failures - warnings} notice(s)`;
+  const summary2 = options.result.blocking ? `The plan blocks: ${options.result.blockingReasons.length} finding(s) must be fixed or accepted. Each is annotated at its migration's line.` : "Nothing blocks. Warnings are annotated at their migration lines.";
+  const output = (batch) => ({ title, summary: summary2, annotations: batch });
+  const first = annotations.slice(0, PER_REQUEST);
   const { data } = await github(
-    {
-      what: `set the ${options.context} status on ${options.sha.slice(0, 7)}`,
-      permission: "statuses: write",
-      write: true
-    },
-    () => octokit.rest.repos.createCommitStatus({
+    { what: `create the ${FINDINGS_CHECK} check run`, permission: "checks: write", write: true },
+    () => octokit.rest.checks.create({
       owner: options.owner,
       repo: options.repo,
-      sha: options.sha,
-      state: options.state,
-      context: options.context,
-      description,
-      ...options.targetUrl ? { target_url: options.targetUrl } : {}
+      head_sha: options.headSha,
+      name: FINDINGS_CHECK,
+      ...options.detailsUrl ? { details_url: options.detailsUrl } : {},
+      status: "completed",
+      conclusion,
+      completed_at: (/* @__PURE__ */ new Date()).toISOString(),
+      output: output(first)
     })
   );
-  return { id: data.id, context: data.context, state: data.state, description };
-}
-
-// src/github/publish-plan.ts
-function planCommentMarkdown(result, target, runUrl, planSince) {
-  const approvable = result.status === "planned" || result.status === "no-pending";
-  return renderPlanMarkdown(result, {
-    header: commentHeader({
-      target,
-      planHash: approvable ? result.planHash : void 0,
-      planSince: approvable ? planSince : void 0
-    }),
-    ...runUrl ? { fullReportUrl: runUrl } : {}
-  });
-}
-async function publishPlan(octokit, context, result, options) {
-  const pull = context.pullRequest;
-  if (!pull) throw new Error("publishPlan needs a pull request event");
-  const { owner, repo } = context.repository;
-  const existing = await findStickyComments(octokit, {
-    owner,
-    repo,
-    issueNumber: pull.number,
-    target: options.target,
-    ...options.author ? { author: options.author } : {}
-  });
-  const record = existing[0] ? readPlanRecord(existing[0].body) : void 0;
-  const since = record?.hash === result.planHash && record.since ? record.since : (options.now ?? await githubNow(octokit)).toISOString();
-  const comment = await upsertStickyComment(octokit, {
-    owner,
-    repo,
-    issueNumber: pull.number,
-    target: options.target,
-    ...options.author ? { author: options.author } : {},
-    body: planCommentMarkdown(result, options.target, context.runUrl, since),
-    fullReportUrl: context.runUrl,
-    // A pull request that never had pending migrations (a review of a PR without any) gets
-    // no comment; one that had them is told when nothing is pending any more.
-    updateOnly: result.status === "no-pending",
-    existing
-  });
-  const environment = result.failure?.kind === "environment" ? result.failure : void 0;
-  const statusState = environment ? "error" : result.blocking ? "failure" : "success";
-  await setCommitStatus(octokit, {
-    owner,
-    repo,
-    sha: context.statusSha,
-    context: PLAN_CONTEXT,
-    state: statusState,
-    description: environment ? `Error: ${environment.message}` : result.blocking ? `Blocking: ${result.blockingReasons[0] ?? "see the plan"}` : result.status === "no-pending" ? "No pending migrations" : `${result.pending.length} migration(s), ${result.diff.changes.length} object(s) changed, nothing blocking`,
-    targetUrl: comment.url ?? context.runUrl
-  });
-  return { comment, statusState };
+  for (let start = PER_REQUEST; start < annotations.length; start += PER_REQUEST) {
+    const batch = annotations.slice(start, start + PER_REQUEST);
+    await github(
+      { what: `annotate the ${FINDINGS_CHECK} check run`, permission: "checks: write", write: true },
+      () => octokit.rest.checks.update({
+        owner: options.owner,
+        repo: options.repo,
+        check_run_id: data.id,
+        output: output(batch)
+      })
+    );
+  }
+  return { id: data.id, url: data.html_url ?? "", annotations: annotations.length, conclusion };
 }
 
 // src/action/plan.ts
@@ -1580,24 +1993,33 @@ async function runPlan() {
     return;
   }
   const target = targetIdFromInputs();
+  const label = targetLabelFromInputs();
   const result = await plan(config);
   setOutput("pending_count", result.pending.length);
   setOutput("plan_hash", result.planHash);
   setOutput("blocking", String(result.blocking));
-  const full = renderPlanMarkdown(result, { limit: Number.POSITIVE_INFINITY });
+  const full = renderPlanMarkdown({ ...result, target: label }, { limit: Number.POSITIVE_INFINITY });
   await writeJobSummary(full);
   await publishReportFile(`supagate-plan-${target}`, full);
   if (context.pullRequest && !context.readOnlyToken) {
     const octokit = createOctokit(getInput("github-token"), { baseUrl: context.apiUrl });
     const author = optionalInput("comment-author");
-    const published = await publishPlan(octokit, context, result, { target, ...author ? { author } : {} });
+    const record = result.status === "planned" ? await effectRecord(config, result) : {};
+    const published = await publishPlan(octokit, context, result, {
+      target,
+      label,
+      ...author ? { author } : {},
+      ...record,
+      repositoryPath: (path) => repositoryPath(config.projectDir, path)
+    });
     setOutput("comment_url", published.comment.url ?? "");
     await publishApprovalStatus(
       octokit,
       context,
       approvalSettings(config, context, context.pullRequest.number, target),
-      result.planHash
+      result
     );
+    if (result.status === "planned") await publishFindings(octokit, context, config, result);
   }
   if (result.failure?.kind === "environment") {
     setFailed(
@@ -1607,8 +2029,20 @@ async function runPlan() {
     setFailed(`The plan has blocking findings: ${result.blockingReasons.slice(0, 3).join("; ")}`);
   }
 }
-async function publishApprovalStatus(octokit, context, settings, planHash) {
-  const approval = await checkApproval(octokit, { ...settings, currentPlanHash: planHash });
+async function publishApprovalStatus(octokit, context, settings, result) {
+  if (result.status === "no-pending") {
+    await setCommitStatus(octokit, {
+      owner: context.repository.owner,
+      repo: context.repository.repo,
+      sha: context.statusSha,
+      context: APPROVAL_CONTEXT,
+      state: "success",
+      description: NO_MIGRATIONS,
+      targetUrl: context.runUrl
+    });
+    return;
+  }
+  const approval = await checkApproval(octokit, { ...settings, currentPlanHash: result.planHash });
   await setCommitStatus(octokit, {
     owner: context.repository.owner,
     repo: context.repository.repo,
@@ -1618,6 +2052,33 @@ async function publishApprovalStatus(octokit, context, settings, planHash) {
     description: approval.approved ? `Approved by ${approval.approvals.map((a) => a.login).join(", ")}` : approval.missing.join("; "),
     targetUrl: context.runUrl
   });
+}
+async function effectRecord(config, result) {
+  const effect = effectDigestOf(result);
+  try {
+    const applied = appliedVersionsOf(await status(config));
+    return { effect, history: historyDigestOf(applied.map((a) => a.version)), applied };
+  } catch (error) {
+    warning(`The migration history was not recorded with the plan: ${renderError(error)}`);
+    return { effect };
+  }
+}
+async function publishFindings(octokit, context, config, result) {
+  try {
+    const check = await publishFindingsCheck(octokit, {
+      owner: context.repository.owner,
+      repo: context.repository.repo,
+      headSha: context.statusSha,
+      result,
+      toRepoPath: (path) => repositoryPath(config.projectDir, path),
+      detailsUrl: context.runUrl
+    });
+    info(`${FINDINGS_CHECK}: ${check.annotations} annotation(s), ${check.conclusion}.`);
+  } catch (error) {
+    warning(
+      `The findings were not annotated (${FINDINGS_CHECK} check run): ${renderError(error)} Give the job checks: write.`
+    );
+  }
 }
 
 // src/action/rollback.ts
@@ -1638,7 +2099,7 @@ async function runRollback() {
   }
   const dryRun = booleanInput("dry-run", false);
   const confirm = optionalInput("confirm");
-  const store = backupStoreFromInputs(config, run2);
+  const store = backupStoreFromInputs(config, run2, { usesStore: true });
   const common = { dryRun, ...confirm ? { confirm } : {}, ...store ? { store } : {} };
   const result = backupId ? await rollbackToBackup(config, {
     backupId,
@@ -1649,7 +2110,10 @@ async function runRollback() {
   setOutput("status", result.status);
   setOutput("reverted_versions", result.reverted.map((m) => m.version).join(","));
   setOutput("backup_id", result.backup.status === "taken" ? result.backup.id : "");
-  await textSummary(`supagate rollback${dryRun ? " (dry run)" : ""}`, renderRollback(result));
+  await textSummary(
+    `supagate rollback${dryRun ? " (dry run)" : ""}`,
+    actionWording(renderRollback({ ...result, target: targetLabelFromInputs() }))
+  );
   if (result.status === "failed") setFailed("The rollback failed; see the job summary.");
 }
 
@@ -1657,7 +2121,7 @@ async function runRollback() {
 async function runVerify() {
   const result = await verify(configFromInputs({ readOnly: true }));
   setOutput("verification", result.ok ? "passed" : "failed");
-  await textSummary("supagate verify", renderVerify(result));
+  await textSummary("supagate verify", renderVerify({ ...result, target: targetLabelFromInputs() }));
   if (!result.ok) {
     setFailed(`Verification failed: ${result.failures.slice(0, 3).join("; ")}`);
   }
@@ -1682,14 +2146,14 @@ async function run() {
     }
     await selected();
   } catch (error) {
-    setFailed(renderError(error));
+    setFailed(actionWording(renderError(error)));
   }
 }
 async function runStatus() {
   const result = await status(configFromInputs());
   setOutput("pending_count", result.pending.length);
   setOutput("pending_versions", result.pending.join(","));
-  await textSummary("supagate status", renderStatus(result));
+  await textSummary("supagate status", renderStatus({ ...result, target: targetLabelFromInputs() }));
   if (!result.ok) setFailed("Migration history and files disagree; see the job summary.");
 }
 

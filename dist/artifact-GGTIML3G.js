@@ -17,7 +17,7 @@ import {
   require_unzip,
   setSecret,
   warning
-} from "./chunk-KWSNPJ42.js";
+} from "./chunk-25WEWH7P.js";
 import {
   __commonJS,
   __export,
@@ -71489,4 +71489,4 @@ export {
   UsageError,
   artifact_default as default
 };
-/*! For license information please see artifact-HXPCMDYY.js.LEGAL.txt */
+/*! For license information please see artifact-GGTIML3G.js.LEGAL.txt */

@@ -10402,7 +10402,7 @@ var require_dist2 = __commonJS({
     function parse2(stream, callback) {
       const parser = new parser_1.Parser();
       stream.on("data", (buffer) => parser.parse(buffer, callback));
-      return new Promise((resolve4) => stream.on("end", () => resolve4()));
+      return new Promise((resolve5) => stream.on("end", () => resolve5()));
     }
   }
 });
@@ -11171,12 +11171,12 @@ var require_client = __commonJS({
           this._connect(callback);
           return;
         }
-        return new this._Promise((resolve4, reject) => {
+        return new this._Promise((resolve5, reject) => {
           this._connect((error) => {
             if (error) {
               reject(error);
             } else {
-              resolve4(this);
+              resolve5(this);
             }
           });
         });
@@ -11558,8 +11558,8 @@ var require_client = __commonJS({
         } else {
           query = new Query2(config, values, callback);
           if (!query.callback) {
-            result2 = new this._Promise((resolve4, reject) => {
-              query.callback = (err, res) => err ? reject(err) : resolve4(res);
+            result2 = new this._Promise((resolve5, reject) => {
+              query.callback = (err, res) => err ? reject(err) : resolve5(res);
             }).catch((err) => {
               Error.captureStackTrace(err);
               throw err;
@@ -11659,8 +11659,8 @@ var require_client = __commonJS({
         if (cb) {
           this.connection.once("end", cb);
         } else {
-          return new this._Promise((resolve4) => {
-            this.connection.once("end", resolve4);
+          return new this._Promise((resolve5) => {
+            this.connection.once("end", resolve5);
           });
         }
       }
@@ -11709,8 +11709,8 @@ var require_pg_pool = __commonJS({
       const cb = function(err, client) {
         err ? rej(err) : res(client);
       };
-      const result2 = new Promise2(function(resolve4, reject) {
-        res = resolve4;
+      const result2 = new Promise2(function(resolve5, reject) {
+        res = resolve5;
         rej = reject;
       }).catch((err) => {
         Error.captureStackTrace(err);
@@ -11771,7 +11771,7 @@ var require_pg_pool = __commonJS({
         if (typeof Promise2.try === "function") {
           return Promise2.try(f);
         }
-        return new Promise2((resolve4) => resolve4(f()));
+        return new Promise2((resolve5) => resolve5(f()));
       }
       _isFull() {
         return this._clients.length >= this.options.max;
@@ -12166,8 +12166,8 @@ var require_query2 = __commonJS({
     NativeQuery.prototype._getPromise = function() {
       if (this._promise) return this._promise;
       this._promise = new Promise(
-        function(resolve4, reject) {
-          this._once("end", resolve4);
+        function(resolve5, reject) {
+          this._once("end", resolve5);
           this._once("error", reject);
         }.bind(this)
       );
@@ -12346,12 +12346,12 @@ var require_client2 = __commonJS({
         this._connect(callback);
         return;
       }
-      return new this._Promise((resolve4, reject) => {
+      return new this._Promise((resolve5, reject) => {
         this._connect((error) => {
           if (error) {
             reject(error);
           } else {
-            resolve4(this);
+            resolve5(this);
           }
         });
       });
@@ -12375,8 +12375,8 @@ var require_client2 = __commonJS({
         query = new NativeQuery(config, values, callback);
         if (!query.callback) {
           let resolveOut, rejectOut;
-          result2 = new this._Promise((resolve4, reject) => {
-            resolveOut = resolve4;
+          result2 = new this._Promise((resolve5, reject) => {
+            resolveOut = resolve5;
             rejectOut = reject;
           }).catch((err) => {
             Error.captureStackTrace(err);
@@ -12439,8 +12439,8 @@ var require_client2 = __commonJS({
       }
       let result2;
       if (!cb) {
-        result2 = new this._Promise(function(resolve4, reject) {
-          cb = (err) => err ? reject(err) : resolve4();
+        result2 = new this._Promise(function(resolve5, reject) {
+          cb = (err) => err ? reject(err) : resolve5();
         });
       }
       const doEnd = function() {
@@ -12891,8 +12891,8 @@ var require_libpg_query = __commonJS({
           var info = getWasmImports();
           var instantiateWasm = Module["instantiateWasm"];
           if (instantiateWasm) {
-            return new Promise((resolve4) => {
-              instantiateWasm(info, (inst) => resolve4(receiveInstance(inst)));
+            return new Promise((resolve5) => {
+              instantiateWasm(info, (inst) => resolve5(receiveInstance(inst)));
             });
           }
           wasmBinaryFile ??= findWasmBinary();
@@ -13597,7 +13597,7 @@ var require_libpg_query = __commonJS({
         };
         var addRunDependency = (id) => {
           if (!runDependencies) {
-            dependenciesPromise = new Promise((resolve4) => dependenciesPromiseResolve = resolve4);
+            dependenciesPromise = new Promise((resolve5) => dependenciesPromiseResolve = resolve5);
           }
           runDependencies++;
           Module["monitorRunDependencies"]?.(runDependencies);
@@ -13705,9 +13705,9 @@ var require_libpg_query = __commonJS({
           }
           addListener(cb, exclusive = false) {
             var entry = { cb, exclusive };
-            var listeners = this.listeners ??= /* @__PURE__ */ new Set();
-            listeners.add(entry);
-            return { listeners, entry };
+            var listeners2 = this.listeners ??= /* @__PURE__ */ new Set();
+            listeners2.add(entry);
+            return { listeners: listeners2, entry };
           }
           notifyListeners(flags) {
             if (!this.listeners) return;
@@ -15139,7 +15139,7 @@ var require_libpg_query = __commonJS({
           var setStatus = Module["setStatus"];
           if (setStatus) {
             setStatus("Running...");
-            await new Promise((resolve4) => setTimeout(resolve4, 1));
+            await new Promise((resolve5) => setTimeout(resolve5, 1));
             setTimeout(setStatus, 1, "");
           }
           if (ABORT) return;
@@ -15509,11 +15509,11 @@ function __metadata(metadataKey, metadataValue) {
 }
 function __awaiter(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -15529,7 +15529,7 @@ function __awaiter(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve4(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve5(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -15720,14 +15720,14 @@ function __asyncValues(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve4, reject) {
-        v = o[n](v), settle(resolve4, reject, v.done, v.value);
+      return new Promise(function(resolve5, reject) {
+        v = o[n](v), settle(resolve5, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve4, reject, d, v) {
+  function settle(resolve5, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve4({ value: v2, done: d });
+      resolve5({ value: v2, done: d });
     }, reject);
   }
 }
@@ -16418,11 +16418,11 @@ function __metadata2(metadataKey, metadataValue) {
 }
 function __awaiter2(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -16438,7 +16438,7 @@ function __awaiter2(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve4(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve5(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -16629,14 +16629,14 @@ function __asyncValues2(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve4, reject) {
-        v = o[n](v), settle(resolve4, reject, v.done, v.value);
+      return new Promise(function(resolve5, reject) {
+        v = o[n](v), settle(resolve5, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve4, reject, d, v) {
+  function settle(resolve5, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve4({ value: v2, done: d });
+      resolve5({ value: v2, done: d });
     }, reject);
   }
 }
@@ -20082,15 +20082,15 @@ var require_RealtimeChannel = __commonJS({
             }
           }
         } else {
-          return new Promise((resolve4) => {
+          return new Promise((resolve5) => {
             var _a2, _b2, _c;
             const push = this.channelAdapter.push(args.type, args, opts.timeout || this.timeout);
             if (args.type === "broadcast" && !((_c = (_b2 = (_a2 = this.params) === null || _a2 === void 0 ? void 0 : _a2.config) === null || _b2 === void 0 ? void 0 : _b2.broadcast) === null || _c === void 0 ? void 0 : _c.ack)) {
-              resolve4("ok");
+              resolve5("ok");
             }
-            push.receive("ok", () => resolve4("ok"));
-            push.receive("error", () => resolve4("error"));
-            push.receive("timeout", () => resolve4("timed out"));
+            push.receive("ok", () => resolve5("ok"));
+            push.receive("error", () => resolve5("error"));
+            push.receive("timeout", () => resolve5("timed out"));
           });
         }
       }
@@ -20115,8 +20115,8 @@ var require_RealtimeChannel = __commonJS({
        * @category Realtime
        */
       async unsubscribe(timeout = this.timeout) {
-        return new Promise((resolve4) => {
-          this.channelAdapter.unsubscribe(timeout).receive("ok", () => resolve4("ok")).receive("timeout", () => resolve4("timed out")).receive("error", () => resolve4("error"));
+        return new Promise((resolve5) => {
+          this.channelAdapter.unsubscribe(timeout).receive("ok", () => resolve5("ok")).receive("timeout", () => resolve5("timed out")).receive("error", () => resolve5("error"));
         });
       }
       /**
@@ -20201,8 +20201,8 @@ var require_RealtimeChannel = __commonJS({
       }
       /** @internal */
       _notThisChannelEvent(event, ref) {
-        const { close, error, leave, join: join13 } = constants_1.CHANNEL_EVENTS;
-        const events = [close, error, leave, join13];
+        const { close, error, leave, join: join14 } = constants_1.CHANNEL_EVENTS;
+        const events = [close, error, leave, join14];
         return ref && events.includes(event) && ref !== this.joinPush.ref;
       }
       /** @internal */
@@ -20324,11 +20324,11 @@ var require_socketAdapter = __commonJS({
         this.socket.connect();
       }
       disconnect(callback, code2, reason, timeout = 1e4) {
-        return new Promise((resolve4) => {
-          setTimeout(() => resolve4("timeout"), timeout);
+        return new Promise((resolve5) => {
+          setTimeout(() => resolve5("timeout"), timeout);
           this.socket.disconnect(() => {
             callback();
-            resolve4("ok");
+            resolve5("ok");
           }, code2, reason);
         });
       }
@@ -21209,11 +21209,11 @@ function __metadata3(metadataKey, metadataValue) {
 }
 function __awaiter3(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -21229,7 +21229,7 @@ function __awaiter3(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve4(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve5(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -21420,14 +21420,14 @@ function __asyncValues3(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve4, reject) {
-        v = o[n](v), settle(resolve4, reject, v.done, v.value);
+      return new Promise(function(resolve5, reject) {
+        v = o[n](v), settle(resolve5, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve4, reject, d, v) {
+  function settle(resolve5, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve4({ value: v2, done: d });
+      resolve5({ value: v2, done: d });
     }, reject);
   }
 }
@@ -29921,9 +29921,6 @@ function decodeLoosely(text) {
   }
 }
 
-// src/core/interrupt.ts
-import { rm } from "node:fs/promises";
-
 // src/core/errors.ts
 var SupagateError = class extends Error {
   code;
@@ -29950,6 +29947,7 @@ function isSupagateError(error) {
 }
 
 // src/core/interrupt.ts
+import { rm } from "node:fs/promises";
 var INTERRUPT_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 };
 var CLEANUP_TIMEOUT_MS = 1e4;
 var entries = [];
@@ -30049,6 +30047,59 @@ Stopped by ${signal}; exit code ${INTERRUPT_EXIT_CODES[signal]}.
 
 // src/core/version.ts
 var VERSION = "0.1.0";
+
+// src/core/progress.ts
+import { AsyncLocalStorage } from "node:async_hooks";
+var listeners = new AsyncLocalStorage();
+function withProgress(listener, work) {
+  return listeners.run(listener, work);
+}
+function emitProgress(event) {
+  const listener = listeners.getStore();
+  if (!listener) return;
+  try {
+    listener(event);
+  } catch {
+  }
+}
+async function phase(name, work, detail) {
+  emitProgress({ type: "phase-start", phase: name, ...detail ? { detail } : {} });
+  const started = performance.now();
+  try {
+    const result2 = await work();
+    emitProgress({ type: "phase-end", phase: name, ms: Math.round(performance.now() - started), ok: true });
+    return result2;
+  } catch (error) {
+    emitProgress({ type: "phase-end", phase: name, ms: Math.round(performance.now() - started), ok: false });
+    throw error;
+  }
+}
+function byteProgress(name, everyMs = 1e3) {
+  const listener = listeners.getStore();
+  if (!listener) return { add: () => {
+  }, end: () => {
+  } };
+  const emit = (bytes) => {
+    try {
+      listener({ type: "bytes", phase: name, bytes });
+    } catch {
+    }
+  };
+  let total = 0;
+  let last = performance.now();
+  return {
+    add(bytes) {
+      total += bytes;
+      const now = performance.now();
+      if (now - last < everyMs) return;
+      last = now;
+      emit(total);
+    },
+    end() {
+      emit(total);
+    }
+  };
+}
 
 // src/core/commands/plan.ts
 import { createHash as createHash3 } from "node:crypto";
@@ -30285,9 +30336,9 @@ function parenthesizeIfNeeded(expression) {
   });
   return space ? `(${text})` : text;
 }
-function describeAccess(level) {
-  if (!level) return "\u2014";
-  switch (level.kind) {
+function describeAccess(level2) {
+  if (!level2) return "\u2014";
+  switch (level2.kind) {
     case "none":
       return "no access";
     case "all":
@@ -30295,7 +30346,7 @@ function describeAccess(level) {
     case "bypass":
       return "bypasses RLS";
     case "rows":
-      return `rows where ${level.expression.replace(/\s+/g, " ")}`;
+      return `rows where ${level2.expression.replace(/\s+/g, " ")}`;
   }
 }
 
@@ -30884,7 +30935,10 @@ function userInfoNeedsEncoding(url) {
   const at = rest.lastIndexOf("@");
   if (at < 0) return false;
   const userInfo2 = rest.slice(0, at);
-  return /[/?#\s]/.test(userInfo2) && parse(url) === void 0;
+  const hostAfter = /^(\[[^\]]*\]|[\w.-]*)(:[^/?#]*)?([/?#].*)?$/.test(rest.slice(at + 1));
+  if (!hostAfter || userInfo2.includes("=")) return /[\s]/.test(userInfo2) && parse(url) === void 0;
+  if (/[/?#]/.test(userInfo2)) return true;
+  return /\s/.test(userInfo2) && parse(url) === void 0;
 }
 function parse(url) {
   try {
@@ -31939,7 +31993,7 @@ function compareProbes(before, after, options) {
   );
   const key = (identity2, table2) => JSON.stringify([identity2, table2]);
   const beforeByKey = new Map(before.map((result2) => [key(result2.identity, result2.table), result2]));
-  const changes = [];
+  const changes2 = [];
   const failures = [];
   for (const result2 of after) {
     const oldTable = renames.get(result2.table) ?? result2.table;
@@ -31953,7 +32007,7 @@ function compareProbes(before, after, options) {
     const explainedByData = rowDelta !== void 0 && delta !== 0 && Math.sign(delta) === Math.sign(rowDelta) && Math.abs(delta) <= Math.abs(rowDelta) && !result2.error && !previous.error;
     const isPlanned = planned.has(result2.table) || planned.has(oldTable);
     const isAccepted = accepted.has(result2.table) || accepted.has(oldTable);
-    changes.push({
+    changes2.push({
       identity: result2.identity,
       table: result2.table,
       ...previous.table !== result2.table ? { renamedFrom: previous.table } : {},
@@ -31986,7 +32040,7 @@ function compareProbes(before, after, options) {
       });
     }
   }
-  return { changes, failures };
+  return { changes: changes2, failures };
 }
 function stateOf(result2) {
   if (result2.denied) return "denied";
@@ -32000,11 +32054,11 @@ function violation(expectation, result2) {
   if (result2.error) return `the probe failed: ${result2.error}`;
   const seen = result2.visibleRows;
   const expectations = [];
-  const { visible, canSee } = expectation;
-  if (typeof visible === "number" && seen !== visible) expectations.push(`exactly ${visible}`);
-  if (typeof visible === "object" && visible !== null) {
-    if (visible.min !== void 0 && seen < visible.min) expectations.push(`at least ${visible.min}`);
-    if (visible.max !== void 0 && seen > visible.max) expectations.push(`at most ${visible.max}`);
+  const { visible: visible2, canSee } = expectation;
+  if (typeof visible2 === "number" && seen !== visible2) expectations.push(`exactly ${visible2}`);
+  if (typeof visible2 === "object" && visible2 !== null) {
+    if (visible2.min !== void 0 && seen < visible2.min) expectations.push(`at least ${visible2.min}`);
+    if (visible2.max !== void 0 && seen > visible2.max) expectations.push(`at most ${visible2.max}`);
   }
   if (canSee === true && seen === 0) expectations.push("at least 1");
   if (canSee === false && seen > 0) expectations.push("none");
@@ -32751,13 +32805,13 @@ var Validator = class {
   /** Throws CONFIG_INVALID: `<file>:<line>: <key path> must be <expected><detail>`. */
   fail(path, expected, detail = "") {
     const line = this.lineOf(path);
-    const where = keyPath(path);
+    const where2 = keyPath(path);
     throw new SupagateError(
       "CONFIG_INVALID",
-      `${this.file}${line ? `:${line}` : ""}: ${where} must be ${expected}${detail}`,
+      `${this.file}${line ? `:${line}` : ""}: ${where2} must be ${expected}${detail}`,
       {
-        hint: `Fix ${where} in ${this.file}.`,
-        details: { file: this.file, path: where, expected, ...line ? { line } : {} }
+        hint: `Fix ${where2} in ${this.file}.`,
+        details: { file: this.file, path: where2, expected, ...line ? { line } : {} }
       }
     );
   }
@@ -32968,24 +33022,24 @@ var Validator = class {
         );
       const expectation = { identity: identity2, table: this.table([...at, "table"], entry.table) };
       if (entry.visible !== void 0) {
-        const visible = entry.visible;
-        if (typeof visible === "number")
-          expectation.visible = this.wholeNumber([...at, "visible"], visible, 0);
-        else if (typeof visible === "object" && visible !== null && !Array.isArray(visible)) {
-          const range = this.mapping([...at, "visible"], visible, ["min", "max"]);
+        const visible2 = entry.visible;
+        if (typeof visible2 === "number")
+          expectation.visible = this.wholeNumber([...at, "visible"], visible2, 0);
+        else if (typeof visible2 === "object" && visible2 !== null && !Array.isArray(visible2)) {
+          const range = this.mapping([...at, "visible"], visible2, ["min", "max"]);
           if (range.min === void 0 && range.max === void 0)
             this.fail(
               [...at, "visible"],
               "a number of rows or { min, max } with at least one of them",
-              got(visible)
+              got(visible2)
             );
           const bounds = {};
           if (range.min !== void 0) bounds.min = this.wholeNumber([...at, "visible", "min"], range.min, 0);
           if (range.max !== void 0) bounds.max = this.wholeNumber([...at, "visible", "max"], range.max, 0);
           if (bounds.min !== void 0 && bounds.max !== void 0 && bounds.min > bounds.max)
-            this.fail([...at, "visible"], "a range whose min is not above its max", got(visible));
+            this.fail([...at, "visible"], "a range whose min is not above its max", got(visible2));
           expectation.visible = bounds;
-        } else this.fail([...at, "visible"], "a number of rows or { min, max }", got(visible));
+        } else this.fail([...at, "visible"], "a number of rows or { min, max }", got(visible2));
       }
       if (entry.canSee !== void 0) {
         if (typeof entry.canSee !== "boolean")
@@ -33820,11 +33874,11 @@ async function insertAuditRecord(client, record) {
 var MigrationFailedError = class extends SupagateError {
   failure;
   constructor(failure) {
-    const where = `${failure.path}:${failure.line}:${failure.column}`;
+    const where2 = `${failure.path}:${failure.line}:${failure.column}`;
     const statementLabel = failure.statementIndex === void 0 ? "" : ` (statement ${failure.statementIndex + 1})`;
     super(
       "MIGRATION_FAILED",
-      `${where}${statementLabel}: ${failure.message}${failure.sqlstate ? ` [SQLSTATE ${failure.sqlstate}]` : ""}`,
+      `${where2}${statementLabel}: ${failure.message}${failure.sqlstate ? ` [SQLSTATE ${failure.sqlstate}]` : ""}`,
       {
         hint: failureHint(failure),
         details: { ...failure }
@@ -34045,7 +34099,7 @@ async function withLockRetries(settings, work) {
       return attempt;
     } catch (error) {
       if (!isLockTimeout(error) || attempt > settings.lockRetries) throw error;
-      await new Promise((resolve4) => setTimeout(resolve4, settings.retryDelayMs * 2 ** (attempt - 1)));
+      await new Promise((resolve5) => setTimeout(resolve5, settings.retryDelayMs * 2 ** (attempt - 1)));
     }
   }
 }
@@ -34488,9 +34542,9 @@ function diffSchemas(beforeModel, afterModel, hints) {
   };
   const byKind = /* @__PURE__ */ new Map();
   const add = (kind, left, right, compare2, renames) => {
-    const changes = [];
-    diffRecords(context, kind, left, right, compare2, renames, changes);
-    byKind.set(kind, changes);
+    const changes2 = [];
+    diffRecords(context, kind, left, right, compare2, renames, changes2);
+    byKind.set(kind, changes2);
   };
   add("schema", before.schemas, after.schemas, (a, b, c) => ({
     attributes: compareAttributes(a, b, SKIP_NAMED, "schema", c)
@@ -34690,25 +34744,25 @@ var DEFAULT_PRIVILEGE_TARGET2 = {
 function compareAttributes(before, after, skip, grantTarget, context) {
   const left = before;
   const right = after;
-  const changes = [];
+  const changes2 = [];
   for (const key in right) {
     const a = left[key];
     const b = right[key];
-    if (a !== b && !skip.has(key)) compareAttribute(changes, key, a, b, grantTarget, context);
+    if (a !== b && !skip.has(key)) compareAttribute(changes2, key, a, b, grantTarget, context);
   }
   for (const key in left) {
     if (!skip.has(key) && !has(right, key)) {
-      compareAttribute(changes, key, left[key], void 0, grantTarget, context);
+      compareAttribute(changes2, key, left[key], void 0, grantTarget, context);
     }
   }
-  return changes;
+  return changes2;
 }
-function compareAttribute(changes, key, a, b, grantTarget, context) {
+function compareAttribute(changes2, key, a, b, grantTarget, context) {
   if (key === "grants" && Array.isArray(a) && Array.isArray(b)) {
     const grants = compareGrants(a, b, grantTarget, context);
-    if (grants.length > 0) changes.push(...grants);
+    if (grants.length > 0) changes2.push(...grants);
   } else if (!same(a, b)) {
-    changes.push({ attribute: key, before: a ?? null, after: b ?? null });
+    changes2.push({ attribute: key, before: a ?? null, after: b ?? null });
   }
 }
 function compareGrants(before, after, target2, context) {
@@ -34789,11 +34843,11 @@ function compareViews(before, after, context, id, renamedFrom) {
   };
 }
 function compareRoutines(before, after, context) {
-  const changes = compareAttributes(before, after, SKIP_ROUTINE, routineTarget(after), context);
-  if (before.definition !== after.definition && !changes.some((c) => ROUTINE_PARTS.includes(c.attribute))) {
-    changes.push({ attribute: "definition", before: before.definition, after: after.definition });
+  const changes2 = compareAttributes(before, after, SKIP_ROUTINE, routineTarget(after), context);
+  if (before.definition !== after.definition && !changes2.some((c) => ROUTINE_PARTS.includes(c.attribute))) {
+    changes2.push({ attribute: "definition", before: before.definition, after: after.definition });
   }
-  return { attributes: changes };
+  return { attributes: changes2 };
 }
 function routineTarget(routine) {
   return routine.kind === "procedure" ? "procedure" : "function";
@@ -35762,7 +35816,7 @@ function accessHazards(input, locate) {
   });
 }
 function widens(before, after) {
-  const rank = (level) => level.kind === "none" ? 0 : level.kind === "rows" ? 1 : 2;
+  const rank = (level2) => level2.kind === "none" ? 0 : level2.kind === "rows" ? 1 : 2;
   if (rank(after) > rank(before)) return true;
   return before.kind === "rows" && after.kind === "rows" && before.expression !== after.expression && after.expression.length > 0;
 }
@@ -37045,10 +37099,10 @@ function computeStatus(migrations, history, fileWarnings, options) {
   return { entries: entries2, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
 }
 function pendingFileProblems(migration) {
-  const where = { path: migration.path, version: migration.version };
+  const where2 = { path: migration.path, version: migration.version };
   if (migration.invalid) {
     const { code: code2, message, hint } = migration.invalid;
-    return [{ severity: "error", code: code2, message, ...hint ? { hint } : {}, ...where }];
+    return [{ severity: "error", code: code2, message, ...hint ? { hint } : {}, ...where2 }];
   }
   if (migration.statements.length > 0) return [];
   return [
@@ -37057,7 +37111,7 @@ function pendingFileProblems(migration) {
       code: "MIGRATION_EMPTY",
       message: `${migration.path} has no SQL statements; it will be recorded as applied, as the Supabase CLI does`,
       hint: "Write the migration, or delete the file if it was created by mistake.",
-      ...where
+      ...where2
     }
   ];
 }
@@ -37149,16 +37203,16 @@ function planGate(result2) {
 }
 var ACCEPT = " \u2014 to accept it, ";
 function findingReason(finding, message) {
-  const where = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
-  return `${finding.code}${where}: ${message}${ACCEPT}${howToAccept(finding)}`;
+  const where2 = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
+  return `${finding.code}${where2}: ${message}${ACCEPT}${howToAccept(finding)}`;
 }
 function reasonWithoutHowToAccept(reason) {
   const at = reason.indexOf(ACCEPT);
   return at < 0 ? reason : reason.slice(0, at);
 }
 function failureReason(failure) {
-  const where = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
-  return `The pending migrations could not be planned${where}: ${failure.message}`;
+  const where2 = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
+  return `The pending migrations could not be planned${where2}: ${failure.message}`;
 }
 
 // src/core/db/clone.ts
@@ -37291,7 +37345,7 @@ function libpqEnvironment(url) {
   return env;
 }
 function runTool(path, args, env) {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     const tool = basename(path);
     const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
@@ -37307,7 +37361,7 @@ function runTool(path, args, env) {
     child.on("error", reject);
     child.on(
       "close",
-      (code2) => resolve4({
+      (code2) => resolve5({
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: redact(Buffer.concat(stderr).toString("utf8")),
         code: code2 ?? 1
@@ -37830,12 +37884,12 @@ async function startPostmaster(binaries, dirs, user, port, onLog, extraSettings 
     "ignore"
   );
   let output = "";
-  const ready = new Promise((resolve4, reject) => {
+  const ready = new Promise((resolve5, reject) => {
     child.stderr?.on("data", (chunk) => {
       const text = chunk.toString("utf8");
       onLog(text);
       if (output.length < 2e4) output += text;
-      if (output.includes("database system is ready to accept connections")) resolve4();
+      if (output.includes("database system is ready to accept connections")) resolve5();
     });
     child.on("error", (error) => reject(startFailure(error.message, output)));
     child.on("exit", (code2) => {
@@ -38082,14 +38136,14 @@ async function withFreePort(given, start) {
   }
 }
 function freePort() {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     const probe2 = createServer();
     probe2.unref();
     probe2.on("error", reject);
     probe2.listen(0, "127.0.0.1", () => {
       const address = probe2.address();
       probe2.close(
-        () => typeof address === "object" && address ? resolve4(address.port) : reject(new Error("no port"))
+        () => typeof address === "object" && address ? resolve5(address.port) : reject(new Error("no port"))
       );
     });
   });
@@ -38484,12 +38538,15 @@ async function prepareShadow(config, productionUrl, productionMajor, scope) {
     findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: productionMajor })
   ]);
   const shadow = disposedOnInterrupt(
-    await createShadowDatabase({
-      shadowUrl: config.shadowUrl,
-      disposable: config.shadowDisposable,
-      detectLocalSupabase: config.detectLocalSupabase,
-      productionUrl
-    })
+    await phase(
+      "shadow",
+      () => createShadowDatabase({
+        shadowUrl: config.shadowUrl,
+        disposable: config.shadowDisposable,
+        detectLocalSupabase: config.detectLocalSupabase,
+        productionUrl
+      })
+    )
   );
   info.source = shadow.source;
   info.serverVersion = shadow.serverVersion;
@@ -38499,13 +38556,16 @@ async function prepareShadow(config, productionUrl, productionMajor, scope) {
     );
   }
   try {
-    const clone = await cloneSchema({
-      sourceUrl: productionUrl,
-      targetUrl: shadow.adminUrl,
-      pgDump,
-      pgRestore,
-      scope
-    });
+    const clone = await phase(
+      "clone",
+      () => cloneSchema({
+        sourceUrl: productionUrl,
+        targetUrl: shadow.adminUrl,
+        pgDump,
+        pgRestore,
+        scope
+      })
+    );
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
     return { info, shadow };
@@ -38535,9 +38595,9 @@ async function applyToShadow(target2, migrations, config, hint) {
   const offered = await standInsOffered(target2.connection.client);
   for (const original of migrations) {
     const { migration, changed } = withoutStandInIndexParameters(original, offered);
-    for (const where of changed) {
+    for (const where2 of changed) {
       target2.info.warnings.push(
-        `built without its storage parameters on the stand-in for pgvector: ${where} (an hnsw or ivfflat index)`
+        `built without its storage parameters on the stand-in for pgvector: ${where2} (an hnsw or ivfflat index)`
       );
     }
     const skipped = clusterStatementsOf(migration);
@@ -38572,13 +38632,13 @@ async function applyToShadow(target2, migrations, config, hint) {
 }
 async function standIn(target2, migration, skipped) {
   for (const { statement: statement2, what, createsRole } of skipped) {
-    const where = `${migration.path}:${statement2.line}`;
+    const where2 = `${migration.path}:${statement2.line}`;
     if (createsRole && await target2.shadow.standInRole(createsRole)) {
       target2.info.warnings.push(
-        `not run on the shadow: ${where} ${what} \u2026 (a role without login or attributes stands in for it)`
+        `not run on the shadow: ${where2} ${what} \u2026 (a role without login or attributes stands in for it)`
       );
     } else {
-      target2.info.warnings.push(`not run on the shadow: ${where} ${what} \u2026`);
+      target2.info.warnings.push(`not run on the shadow: ${where2} ${what} \u2026`);
     }
   }
 }
@@ -38744,11 +38804,14 @@ async function planWithModels(config) {
           `The shadow copy differs from production in ${drift2.length} object(s) (${drift2.slice(0, 5).map((c) => c.id).join(", ")}); the plan compares the copy before and after the migrations.`
         );
       }
-      const failure = await applyToShadow(
-        { shadow, connection: shadowConnection, info: shadowInfo },
-        status2.pending,
-        config,
-        () => PLAN_SHADOW_HINT
+      const failure = await phase(
+        "shadow-migrations",
+        () => applyToShadow(
+          { shadow, connection: shadowConnection, info: shadowInfo },
+          status2.pending,
+          config,
+          () => PLAN_SHADOW_HINT
+        )
       );
       if (failure) {
         const hazards2 = findHazards(
@@ -38974,18 +39037,18 @@ var PostgrestError = class extends Error {
   }
 };
 function sleep(ms, signal) {
-  return new Promise((resolve4) => {
+  return new Promise((resolve5) => {
     if (signal === null || signal === void 0 ? void 0 : signal.aborted) {
-      resolve4();
+      resolve5();
       return;
     }
     const id = setTimeout(() => {
       signal === null || signal === void 0 || signal.removeEventListener("abort", onAbort);
-      resolve4();
+      resolve5();
     }, ms);
     function onAbort() {
       clearTimeout(id);
-      resolve4();
+      resolve5();
     }
     signal === null || signal === void 0 || signal.addEventListener("abort", onAbort);
   });
@@ -43422,7 +43485,7 @@ var _getRequestParams = (method, options, parameters, body) => {
   return _objectSpread22(_objectSpread22({}, params), parameters);
 };
 async function _handleRequest(fetcher, method, url, options, parameters, body, namespace) {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     fetcher(url, _getRequestParams(method, options, parameters, body)).then((result2) => {
       if (!result2.ok) throw result2;
       if (options === null || options === void 0 ? void 0 : options.noResolveJson) return result2;
@@ -43432,7 +43495,7 @@ async function _handleRequest(fetcher, method, url, options, parameters, body, n
         if (!contentType || !contentType.includes("application/json")) return {};
       }
       return result2.json();
-    }).then((data) => resolve4(data)).catch((error) => handleError(error, reject, options, namespace));
+    }).then((data) => resolve5(data)).catch((error) => handleError(error, reject, options, namespace));
   });
 }
 function createFetchApi(namespace = "storage") {
@@ -46075,11 +46138,11 @@ var DEFAULT_TRACE_PROPAGATION_OPTIONS = {
 };
 function __awaiter4(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -46095,7 +46158,7 @@ function __awaiter4(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve4(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve5(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -46878,12 +46941,12 @@ function deriveScrypt(passphrase, salt, cost) {
   const N = 2 ** cost.log2N;
   const options = { N, r: cost.r, p: cost.p, maxmem: 128 * N * cost.r * 2 + 16 * 1024 * 1024 };
   return new Promise(
-    (resolve4, reject) => scrypt(
+    (resolve5, reject) => scrypt(
       passphrase.normalize("NFC"),
       salt,
       32,
       options,
-      (error, key) => error ? reject(error) : resolve4(key)
+      (error, key) => error ? reject(error) : resolve5(key)
     )
   );
 }
@@ -47595,7 +47658,7 @@ async function acquireMigrationLock(client, waitMs) {
         }
       );
     }
-    await new Promise((resolve4) => setTimeout(resolve4, POLL_MS));
+    await new Promise((resolve5) => setTimeout(resolve5, POLL_MS));
   }
 }
 async function holdsMigrationLock(client) {
@@ -47678,7 +47741,7 @@ async function recordedVersions(url, versions) {
     } catch (error) {
       if (!isConnectionLost(error) && !isConnectFailure(error)) return void 0;
       if (Date.now() >= deadline) return void 0;
-      await new Promise((resolve4) => setTimeout(resolve4, 500));
+      await new Promise((resolve5) => setTimeout(resolve5, 500));
     }
   }
 }
@@ -47791,7 +47854,7 @@ async function waitFor(client, sql, pid, timeoutMs, extra = []) {
     const { rows: rows2 } = await client.query(sql, [pid, ...extra]);
     if (rows2.length === 0) return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve4) => setTimeout(resolve4, 50));
+    await new Promise((resolve5) => setTimeout(resolve5, 50));
   }
 }
 async function backendPid(client) {
@@ -47800,6 +47863,7 @@ async function backendPid(client) {
 }
 
 // src/core/commands/gate.ts
+import { createHash as createHash5 } from "node:crypto";
 async function planForApply(config) {
   const planned = await planWithModels(config);
   const failure = planned.result.failure;
@@ -47817,6 +47881,74 @@ async function planForApply(config) {
     );
   }
   return planned;
+}
+function effectDigestOf(result2) {
+  const where2 = (location2) => location2 ? `${location2.path}:${location2.line}` : null;
+  const effect = {
+    pending: result2.pending.map((m) => `${m.version}:${m.checksum}`),
+    changes: withoutStats(result2.diff.changes),
+    hazards: result2.hazards.map((h) => ({
+      code: h.code,
+      severity: h.severity,
+      object: h.object ?? null,
+      at: where2(h.location),
+      accepted: Boolean(h.accepted)
+    })).map(stable).sort(),
+    lints: result2.lints.introduced.map((l) => ({
+      code: l.code,
+      level: l.level,
+      object: l.object,
+      at: where2(l.location),
+      accepted: Boolean(l.accepted)
+    })).map(stable).sort(),
+    blocking: result2.blocking
+  };
+  return createHash5("sha256").update(stable(effect)).digest("hex");
+}
+function historyDigestOf(appliedVersions) {
+  const sorted = [...new Set(appliedVersions)].sort(
+    (a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
+  );
+  return createHash5("sha256").update(sorted.join("\n")).digest("hex");
+}
+function appliedVersionsOf(status2) {
+  return status2.entries.filter(
+    (entry) => entry.state === "applied" || entry.state === "edited" || entry.state === "missing-local"
+  ).map((entry) => ({
+    version: entry.version,
+    ...entry.applied?.appliedAt ? { appliedAt: entry.applied.appliedAt } : {}
+  }));
+}
+function appliedSince(applied, recordedHistory, limit = 100) {
+  const all = applied.map((a) => a.version);
+  if (historyDigestOf(all) === recordedHistory) return [];
+  const byTime = applied.filter((a) => a.appliedAt !== void 0).sort(
+    (a, b) => a.appliedAt.localeCompare(b.appliedAt) || a.version.length - b.version.length || (a.version < b.version ? -1 : a.version > b.version ? 1 : 0)
+  );
+  const removed = /* @__PURE__ */ new Set();
+  for (let k = 1; k <= Math.min(limit, byTime.length); k += 1) {
+    removed.add(byTime[byTime.length - k].version);
+    if (historyDigestOf(all.filter((v) => !removed.has(v))) === recordedHistory)
+      return [...removed].reverse();
+  }
+  return void 0;
+}
+function withoutStats(value) {
+  if (Array.isArray(value)) return value.map(withoutStats);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).filter(([key]) => key !== "stats").map(([key, item]) => [key, withoutStats(item)])
+    );
+  }
+  return value;
+}
+function stable(value) {
+  if (Array.isArray(value)) return `[${value.map(stable).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries2 = Object.entries(value).filter(([, item]) => item !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    return `{${entries2.map(([key, item]) => `${JSON.stringify(key)}:${stable(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
 }
 
 // src/core/backup/backup.ts
@@ -47836,15 +47968,16 @@ import { basename as basename3, dirname as dirname3, join as join11 } from "node
 import { pipeline as pipeline3 } from "node:stream/promises";
 
 // src/core/backup/measure.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { Transform as Transform2 } from "node:stream";
-function measuring() {
-  const hash = createHash5("sha256");
+function measuring(onBytes) {
+  const hash = createHash6("sha256");
   let size = 0;
   const stream = new Transform2({
     transform(chunk, _encoding, callback) {
       hash.update(chunk);
       size += chunk.length;
+      onBytes?.(chunk.length);
       callback(null, chunk);
     }
   });
@@ -48129,12 +48262,12 @@ async function createBackup(options) {
     if (stderr.length < 64 * 1024) stderr += text;
   });
   let spawnError;
-  const exited = new Promise((resolve4) => {
+  const exited = new Promise((resolve5) => {
     child.once("error", (error) => {
       spawnError = error;
-      resolve4({ code: null, signal: null });
+      resolve5({ code: null, signal: null });
     });
-    child.once("close", (code2, signal) => resolve4({ code: code2, signal }));
+    child.once("close", (code2, signal) => resolve5({ code: code2, signal }));
   });
   let aborted = false;
   const onAbort = () => {
@@ -48162,7 +48295,8 @@ async function createBackup(options) {
       );
     }
   });
-  const measured = measuring();
+  const bytes = byteProgress("backup");
+  const measured = measuring(bytes.add);
   const counter = measured.stream;
   const streams = [
     child.stdout,
@@ -48185,6 +48319,7 @@ async function createBackup(options) {
   options.signal?.removeEventListener("abort", onAbort);
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   if (flowed.status === "fulfilled" && stored.status === "fulfilled") {
+    bytes.end();
     return { sha256: measured.sha256(), sizeBytes: measured.sizeBytes(), location: stored.value.location };
   }
   await options.store.remove(options.key).catch(() => {
@@ -48266,7 +48401,7 @@ function sameTrigger(a, b) {
 }
 
 // src/core/backup/manifest.ts
-import { createHash as createHash6, randomBytes as randomBytes7 } from "node:crypto";
+import { createHash as createHash7, randomBytes as randomBytes7 } from "node:crypto";
 function newBackupId(now = /* @__PURE__ */ new Date()) {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z");
   return `${stamp}-${randomBytes7(4).toString("hex")}`;
@@ -48280,7 +48415,7 @@ function dumpKey(id, encrypted) {
 }
 function targetFingerprint(url) {
   const target2 = describeTarget(url);
-  return createHash6("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
+  return createHash7("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
 }
 async function countRows(client, tables) {
   const counts = {};
@@ -48455,15 +48590,18 @@ async function takeBackup(options) {
     await disconnect(connection);
     connection = void 0;
     throwIfCancelled(options.signal);
-    const verified = await verifyBackup({
-      store: options.store,
-      key: storeKey,
-      ...key ? { encryptionKey: key } : {},
-      expectedTables: selection.expectedTables,
-      schemaOnly: selection.description.schemaOnly,
-      expectedSha256: created.sha256,
-      pgRestore
-    });
+    const verified = await phase(
+      "backup-verify",
+      () => verifyBackup({
+        store: options.store,
+        key: storeKey,
+        ...key ? { encryptionKey: key } : {},
+        expectedTables: selection.expectedTables,
+        schemaOnly: selection.description.schemaOnly,
+        expectedSha256: created.sha256,
+        pgRestore
+      })
+    );
     const manifest = {
       formatVersion: 2,
       id,
@@ -48603,7 +48741,7 @@ function watchBackupForStall(options) {
     clearTimeout(timer);
   };
   arm();
-  return { store: withProgress(options.store, arm, stop2), stop: stop2 };
+  return { store: withProgress2(options.store, arm, stop2), stop: stop2 };
 }
 function stallError(timeoutMs, waits) {
   return new SupagateError(
@@ -48618,7 +48756,7 @@ function stallError(timeoutMs, waits) {
 function formatDuration(ms) {
   return ms % 6e4 === 0 ? `${ms / 6e4} min` : `${Math.round(ms / 100) / 10} s`;
 }
-function withProgress(store, progress, done) {
+function withProgress2(store, progress, done) {
   return {
     kind: store.kind,
     ...store.requiresEncryption !== void 0 ? { requiresEncryption: store.requiresEncryption } : {},
@@ -48829,8 +48967,8 @@ function quote(name) {
 var MAX_VALUE_TEXT = 200;
 function show(value) {
   const text = value === void 0 ? "absent" : typeof value === "string" ? value : JSON.stringify(value);
-  const oneLine = (text ?? "null").replace(/\s+/g, " ");
-  return oneLine.length > MAX_VALUE_TEXT ? `${oneLine.slice(0, MAX_VALUE_TEXT - 1)}\u2026` : oneLine;
+  const oneLine2 = (text ?? "null").replace(/\s+/g, " ");
+  return oneLine2.length > MAX_VALUE_TEXT ? `${oneLine2.slice(0, MAX_VALUE_TEXT - 1)}\u2026` : oneLine2;
 }
 
 // src/core/verify/rls-invariants.ts
@@ -49120,7 +49258,7 @@ function verifyConfigOf(config, file) {
   };
 }
 function createVerifier(config, file, url, onProgress) {
-  const progress = (phase) => onProgress ? { onProgress: (done, total) => onProgress({ phase, done, total }) } : {};
+  const progress = (phase2) => onProgress ? { onProgress: (done, total) => onProgress({ phase: phase2, done, total }) } : {};
   const verifyConfig = verifyConfigOf(config, file);
   return {
     snapshot: () => takeVerifySnapshot(url, verifyConfig, progress("before")),
@@ -49204,7 +49342,7 @@ async function apply(userConfig, options = {}) {
       });
     }
     if (config.atomic === "all") assertBatchable(status2.pending);
-    const planned = await planForApply(config);
+    const planned = await phase("plan", () => planForApply(config));
     if (planned.result.blocking) {
       return result("blocked", connection, config, status2, started, {
         lockWaitMs: lock.waitedMs,
@@ -49220,11 +49358,12 @@ async function apply(userConfig, options = {}) {
       config,
       pending: status2.pending,
       status: status2,
-      planHash: planned.result.planHash
+      planHash: planned.result.planHash,
+      plan: planned.result
     };
     await options.hooks?.beforeApply?.(context);
-    const manifest = store ? await watchedBackup(config, url, store, newestApplied(status2), controller) : void 0;
-    const snapshot = verifier ? await verifier.snapshot() : void 0;
+    const manifest = store ? await phase("backup", () => watchedBackup(config, url, store, newestApplied(status2), controller)) : void 0;
+    const snapshot = verifier ? await phase("counts-before", () => verifier.snapshot()) : void 0;
     const record = {
       actor: config.actor ?? null,
       runId: config.runId ?? null,
@@ -49238,23 +49377,47 @@ async function apply(userConfig, options = {}) {
     };
     const client = connection.client;
     if (!await holdsMigrationLock(client)) throw lockLost(connection.target);
-    const run3 = config.atomic === "all" ? await runUntilFailure([status2.pending], (all) => runBatch(client, all, settings, record)) : await runUntilFailure(status2.pending, (migration) => {
-      throwIfInterrupted();
-      return applyMigration(client, migration, settings, record);
-    });
+    const total = status2.pending.length;
+    const run3 = await phase(
+      "migrations",
+      () => config.atomic === "all" ? runUntilFailure(
+        [status2.pending],
+        (all) => migrationProgress(
+          1,
+          1,
+          `${plural2(total)} in one transaction`,
+          () => runBatch(client, all, settings, record)
+        )
+      ) : runUntilFailure(status2.pending, (migration) => {
+        throwIfInterrupted();
+        return migrationProgress(
+          status2.pending.indexOf(migration) + 1,
+          total,
+          migration.path,
+          () => applyMigration(client, migration, settings, record)
+        );
+      })
+    );
     appliedSoFar = run3.done;
     const { applied, failure, notifiedPostgrest } = lostConnection(run3.failure) ? await afterLostConnection(url, connection.target, status2.pending, { ...run3, failure: run3.failure }) : { applied: run3.done, failure: run3.failure, notifiedPostgrest: await notify(client, url, run3) };
     let verification = verifier ? { status: "not-run" } : { status: "off" };
     let recovery;
     if (verifier && snapshot && !failure) {
-      const summary2 = await verifier.verify(
-        snapshot,
-        planned,
-        applied.map((m) => m.version)
+      const summary2 = await phase(
+        "verification",
+        () => verifier.verify(
+          snapshot,
+          planned,
+          applied.map((m) => m.version)
+        )
       );
       verification = { status: summary2.ok ? "passed" : "failed", ...summary2 };
       if (!summary2.ok) {
-        recovery = await recover(connection, config, status2, applied, manifest?.id, settings, record);
+        const open3 = connection;
+        recovery = await phase(
+          "recovery",
+          () => recover(open3, config, status2, applied, manifest?.id, settings, record)
+        );
       }
     }
     const outcome = result(
@@ -49283,6 +49446,28 @@ async function apply(userConfig, options = {}) {
     forgetInterrupt?.();
     await release?.();
     await disconnect(connection);
+  }
+}
+function plural2(count2) {
+  return `${count2} migration${count2 === 1 ? "" : "s"}`;
+}
+async function migrationProgress(index, total, path, work) {
+  emitProgress({ type: "migration-start", index, total, path });
+  const started = performance.now();
+  let ok = false;
+  try {
+    const result2 = await work();
+    ok = true;
+    return result2;
+  } finally {
+    emitProgress({
+      type: "migration-end",
+      index,
+      total,
+      path,
+      ms: Math.round(performance.now() - started),
+      ok
+    });
   }
 }
 function lockLost(target2) {
@@ -49352,12 +49537,239 @@ function result(status2, connection, config, migrationStatus, started, extra) {
 }
 
 // src/core/report/describe.ts
-function plural2(count2, noun, nouns = `${noun}s`) {
+function plural3(count2, noun, nouns = `${noun}s`) {
   return `${count2} ${count2 === 1 ? noun : nouns}`;
 }
 function shortValue(value, max = 200) {
   const text = typeof value === "string" ? value : JSON.stringify(value) ?? "null";
   return text.length > max ? `${text.slice(0, max - 1)}\u2026` : text;
+}
+var ATTRIBUTE_LABELS = {
+  rlsEnabled: "RLS",
+  rlsForced: "RLS forced (FORCE ROW LEVEL SECURITY)",
+  notNull: "NOT NULL",
+  dataType: "type",
+  default: "default",
+  comment: "comment",
+  grants: "grants",
+  owner: "owner",
+  securityInvoker: "security_invoker",
+  securityBarrier: "security_barrier",
+  securityDefiner: "SECURITY DEFINER",
+  checkOption: "check option",
+  withCheck: "WITH CHECK",
+  using: "USING",
+  permissive: "permissive",
+  roles: "roles",
+  command: "command",
+  identity: "identity",
+  generated: "generated",
+  collation: "collation",
+  replicaIdentity: "replica identity",
+  partitionKey: "partition key",
+  partitionOf: "partition of",
+  partitionBound: "partition bound",
+  definition: "definition",
+  deferrable: "DEFERRABLE",
+  initiallyDeferred: "INITIALLY DEFERRED",
+  valid: "valid",
+  validated: "validated",
+  enabled: "enabled",
+  populated: "populated",
+  unique: "UNIQUE",
+  primary: "PRIMARY KEY",
+  references: "references",
+  onDelete: "ON DELETE",
+  onUpdate: "ON UPDATE",
+  volatility: "volatility",
+  leakproof: "LEAKPROOF",
+  parallel: "PARALLEL",
+  strict: "STRICT",
+  returns: "returns",
+  language: "language",
+  body: "body",
+  config: "settings (SET)",
+  public: "public bucket",
+  fileSizeLimit: "file size limit",
+  allowedMimeTypes: "allowed MIME types",
+  increment: "INCREMENT",
+  min: "MINVALUE",
+  max: "MAXVALUE",
+  start: "START",
+  cache: "CACHE",
+  cycle: "CYCLE",
+  ownedBy: "OWNED BY",
+  allTables: "FOR ALL TABLES",
+  baseType: "base type",
+  identityArguments: "arguments",
+  objectType: "object type",
+  allowedRoles: "roles"
+};
+function attributeLabel(attribute) {
+  return ATTRIBUTE_LABELS[attribute] ?? attribute.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/_/g, " ").toLowerCase();
+}
+function booleanWord(attribute, value) {
+  if (attribute === "rlsEnabled" || attribute === "rlsForced" || attribute === "enabled")
+    return value ? "enabled" : "disabled";
+  return value ? "yes" : "no";
+}
+
+// src/core/report/progress.ts
+var QUIET_BELOW_TABLES = 50;
+function countProgressPrinter(write) {
+  const printed = /* @__PURE__ */ new Map();
+  return ({ phase: phase2, done, total }) => {
+    if (total < QUIET_BELOW_TABLES) return;
+    const tenth = Math.floor(done * 10 / total);
+    if ((printed.get(phase2) ?? 0) >= tenth) return;
+    printed.set(phase2, tenth);
+    write(`${countText(phase2, done, total)}
+`);
+  };
+}
+function countText(phase2, done, total) {
+  return `counting rows ${phase2 === "before" ? "before" : "after"} the change: ${done}/${total} tables`;
+}
+var LABELS = {
+  plan: "planning on a shadow copy of the database",
+  shadow: "starting the shadow database",
+  clone: "copying the schema into the shadow",
+  "shadow-migrations": "running the migrations on the shadow",
+  backup: "backing up the database",
+  "backup-verify": "checking that the backup restores",
+  "counts-before": "counting rows before the change",
+  migrations: "applying the migrations",
+  verification: "verifying the result",
+  recovery: "rolling back after the failed verification",
+  "safety-backup": "taking a safety backup",
+  "restore-check": "checking the backup against the database",
+  restore: "restoring the backup",
+  "restore-fetch": "fetching the backup",
+  "restore-script": "restoring schemas and rows",
+  "restore-proof": "checking the restore against the manifest",
+  rollback: "running the down files",
+  storage: "copying the Storage files"
+};
+var SUMMARY_PHASES = {
+  plan: "plan",
+  backup: "backup",
+  "safety-backup": "safety backup",
+  "counts-before": "counts",
+  migrations: "migrations",
+  rollback: "down files",
+  "restore-check": "checks",
+  restore: "restore",
+  storage: "storage",
+  verification: "verification",
+  recovery: "recovery"
+};
+function progressRenderer(options) {
+  const { write, live: live2 } = options;
+  const color = options.live && options.color;
+  const paint = (code2, text) => color ? `\x1B[${code2}m${text}\x1B[0m` : text;
+  const timings = [];
+  const bytes = /* @__PURE__ */ new Map();
+  let bytesPrintedAt = 0;
+  let liveLength = 0;
+  const plainCounts = countProgressPrinter(write);
+  const width = Math.max((options.columns ?? 0) - 1, 20);
+  const transient = (whole) => {
+    if (!live2) return write(`${whole}
+`);
+    const text = options.columns && whole.length > width ? `${whole.slice(0, width - 1)}\u2026` : whole;
+    write(`\r${padded(text)}`);
+    liveLength = visible(text);
+  };
+  const permanent = (text) => {
+    if (!live2) return write(`${text}
+`);
+    write(`\r${padded(text)}
+`);
+    liveLength = 0;
+  };
+  const padded = (text) => `${text}${" ".repeat(Math.max(0, liveLength - visible(text)))}`;
+  const listener = (event) => {
+    switch (event.type) {
+      case "target":
+        permanent(
+          `${event.role === "from" ? "From:  " : event.role === "to" ? "To:    " : "Target: "}${event.target}`
+        );
+        return;
+      case "phase-start":
+        bytes.delete(event.phase === "safety-backup" ? "backup" : event.phase);
+        transient(`\u2192 ${LABELS[event.phase]}${event.detail ? `: ${event.detail}` : ""}\u2026`);
+        return;
+      case "phase-end": {
+        const name = SUMMARY_PHASES[event.phase];
+        if (name) timings.push({ name, ms: event.ms });
+        const size = bytes.get(event.phase === "safety-backup" ? "backup" : event.phase);
+        const mark = event.ok ? paint("32", "\u2713") : paint("31", "\u2717");
+        const what = `${LABELS[event.phase]}${size !== void 0 && event.ok ? `: ${formatBytes(size)}` : ""}`;
+        permanent(`${mark} ${what}${event.ok ? "" : " failed"} ${paint("2", `(${formatMs(event.ms)})`)}`);
+        return;
+      }
+      case "migration-start":
+        transient(`\u2192 migration ${event.index}/${event.total}: ${event.path}\u2026`);
+        return;
+      case "migration-end": {
+        const mark = event.ok ? paint("32", "\u2713") : paint("31", "\u2717");
+        permanent(
+          `${mark} migration ${event.index}/${event.total}: ${event.path}${event.ok ? "" : " failed"} ${paint("2", `(${formatMs(event.ms)})`)}`
+        );
+        return;
+      }
+      case "bytes": {
+        bytes.set(event.phase, event.bytes);
+        const now = performance.now();
+        if (!live2 && now - bytesPrintedAt < (options.plainBytesEveryMs ?? 5e3)) return;
+        bytesPrintedAt = now;
+        transient(`  ${LABELS[event.phase]}: ${formatBytes(event.bytes)} written`);
+        return;
+      }
+      case "count":
+        renderCount(event);
+        return;
+    }
+  };
+  const renderCount = (progress) => {
+    if (live2) transient(countText(progress.phase, progress.done, progress.total));
+    else plainCounts(progress);
+  };
+  return {
+    listener,
+    count: renderCount,
+    timings: () => [...timings],
+    finish: () => {
+      if (live2 && liveLength > 0) {
+        write(`\r${"".padEnd(liveLength)}\r`);
+        liveLength = 0;
+      }
+    }
+  };
+}
+function visible(text) {
+  return text.replace(/\u001b\[[0-9;]*m/g, "").length;
+}
+function formatMs(ms) {
+  if (ms < 1e3) return `${Math.round(ms)} ms`;
+  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1e3);
+  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s`;
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+function timingsLine(totalMs, timings) {
+  const parts = timings.map((t) => `${t.name} ${formatMs(t.ms)}`);
+  return `Took ${formatMs(totalMs)}${parts.length > 0 ? `: ${parts.join(", ")}` : ""}.`;
 }
 
 // src/core/report/restore-text.ts
@@ -49393,7 +49805,7 @@ function restoredWhat(restore) {
   const whole = restore.schemas.filter((schema) => schema !== "supabase_migrations");
   const parts = whole.map((schema) => {
     const tables = restore.tables.filter((table2) => schemaOf2(table2) === schema);
-    return `schema ${schema} (${plural2(tables.length, "table")})`;
+    return `schema ${schema} (${plural3(tables.length, "table")})`;
   });
   const own = restore.tables.filter(
     (table2) => !restore.schemas.includes(schemaOf2(table2)) && schemaOf2(table2) !== "supabase_migrations"
@@ -49416,7 +49828,7 @@ function writesLines(writes, verb) {
   return [
     `Rows written after the backup, which the restore ${verb}:`,
     ...writes.map(
-      (w) => `  ${w.table}: ${w.by === "count" ? "at least " : ""}${plural2(w.newRows, "row")}${w.by === "new table" ? " (table created after the backup)" : w.by === "key" ? ` (above the backup's highest key; ${w.rows} now, ${w.backupRows} in the backup)` : ` (${w.rows} now, ${w.backupRows} in the backup)`}`
+      (w) => `  ${w.table}: ${w.by === "count" ? "at least " : ""}${plural3(w.newRows, "row")}${w.by === "new table" ? " (table created after the backup)" : w.by === "key" ? ` (above the backup's highest key; ${w.rows} now, ${w.backupRows} in the backup)` : ` (${w.rows} now, ${w.backupRows} in the backup)`}`
     )
   ];
 }
@@ -49459,11 +49871,11 @@ function backupLines(backup) {
       ];
     case "taken":
       return [
-        `Backup ${backup.id}: ${backup.tables} tables, ${formatBytes(backup.sizeBytes)}, ${backup.encrypted ? "encrypted (AES-256-GCM)" : "not encrypted"}, verified; ${backup.location}`
+        `Backup ${backup.id}: ${backup.tables} tables, ${formatBytes2(backup.sizeBytes)}, ${backup.encrypted ? "encrypted (AES-256-GCM)" : "not encrypted"}, verified; ${backup.location}`
       ];
   }
 }
-function formatBytes(bytes) {
+function formatBytes2(bytes) {
   return bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 function verificationLines(result2) {
@@ -49478,7 +49890,7 @@ function verificationLines(result2) {
   const counted = v.counts.tables.length;
   const lines = [
     "",
-    `Verification ${v.status === "passed" ? "passed" : "FAILED"}: ${plural2(counted, "table")} counted (${v.counts.mode}), ${plural2(v.probes.results.length, "RLS probe")}, schema ${v.schema.checked ? v.schema.differences.length === 0 ? "matches the plan" : `differs from the plan in ${v.schema.differences.length} place(s)` : "not checked"}, ${plural2(v.scripts.length, "verify script")}.`
+    `Verification ${v.status === "passed" ? "passed" : "FAILED"}: ${plural3(counted, "table")} counted (${v.counts.mode}), ${plural3(v.probes.results.length, "RLS probe")}, schema ${v.schema.checked ? v.schema.differences.length === 0 ? "matches the plan" : `differs from the plan in ${v.schema.differences.length} place(s)` : "not checked"}, ${plural3(v.scripts.length, "verify script")}.`
   ];
   for (const table2 of v.counts.tables.filter((t) => t.status !== "ok" && t.status !== "grew")) {
     lines.push(
@@ -49509,14 +49921,14 @@ function verificationLines(result2) {
   }
   return lines;
 }
-function applyText(result2) {
+function applyText(result2, timings) {
   const lines = [`Target: ${result2.target}`];
   if (result2.status !== "blocked") lines.push(...backupLines(result2.backup));
   if (result2.blockingReasons.length > 0) lines.push(...blockedLines(result2));
   if (result2.status === "blocked") {
   } else if (result2.status === "dry-run") {
     lines.push(
-      `Dry run: nothing was changed. ${plural2(result2.plan.length, "pending migration")} would run, in this order:`
+      `Dry run: nothing was changed. ${plural3(result2.plan.length, "pending migration")} would run, in this order:`
     );
     for (const migration of result2.plan) {
       lines.push("", `${migration.path}  [${modeLabel(migration.mode)}]`);
@@ -49552,8 +49964,9 @@ function applyText(result2) {
     }
     lines.push(
       "",
-      result2.failure ? `Failed after applying ${plural2(result2.applied.length, "migration")}.` : `Applied ${plural2(result2.applied.length, "migration")} in ${result2.durationMs} ms.`
+      result2.failure ? `Failed after applying ${plural3(result2.applied.length, "migration")}.` : `Applied ${plural3(result2.applied.length, "migration")} in ${formatMs(migrationsMs(result2.applied))}.`
     );
+    lines.push(timingsLine(result2.durationMs, timings ?? []));
     if (result2.notifiedPostgrest) lines.push(`PostgREST was told to reload its schema cache.`);
     lines.push(...verificationLines(result2));
   }
@@ -49599,9 +50012,9 @@ function table(header, rows2) {
   return [format(header), ...rows2.map(format)];
 }
 var ACTION_MARK = { added: "+", removed: "-", changed: "~", renamed: ">" };
-function changeLines(changes, withSql) {
+function changeLines(changes2, withSql) {
   const lines = [];
-  for (const change of changes) {
+  for (const change of changes2) {
     lines.push(
       `${ACTION_MARK[change.action]} ${change.kind} ${change.id}${change.renamedFrom ? ` (renamed from ${change.renamedFrom})` : ""}`
     );
@@ -49663,7 +50076,7 @@ function planText(result2) {
   if (result2.status === "no-pending") lines.push("No pending migrations: nothing to plan.");
   for (const p of result2.pending) {
     lines.push(
-      `pending ${p.path}  [${p.mode === "non-atomic" ? "not atomic" : "one transaction"}, ${plural2(p.statementCount, "statement")}]`
+      `pending ${p.path}  [${p.mode === "non-atomic" ? "not atomic" : "one transaction"}, ${plural3(p.statementCount, "statement")}]`
     );
   }
   if (result2.failure) {
@@ -49708,7 +50121,7 @@ function driftText(result2) {
   const lines = [`Target: ${result2.target}`];
   if (result2.shadow.source !== "none") lines.push(`Shadow: ${result2.shadow.source}`);
   lines.push(
-    `Replayed ${plural2(result2.replayed.length, "applied migration")}` + (result2.pending.length > 0 ? ` (${plural2(result2.pending.length, "pending migration")} not expected yet)` : ""),
+    `Replayed ${plural3(result2.replayed.length, "applied migration")}` + (result2.pending.length > 0 ? ` (${plural3(result2.pending.length, "pending migration")} not expected yet)` : ""),
     ""
   );
   if (result2.failure) {
@@ -49737,7 +50150,7 @@ function verifyText(result2) {
   const lines = [
     `Target: ${result2.target}`,
     "",
-    `Verification ${result2.ok ? "passed" : "FAILED"}: row level security of the API tables, ${plural2(tables.size, "table")} probed as ${plural2(identities.size, "identity", "identities")}, ${plural2(result2.scripts.length, "verify script")}.`
+    `Verification ${result2.ok ? "passed" : "FAILED"}: row level security of the API tables, ${plural3(tables.size, "table")} probed as ${plural3(identities.size, "identity", "identities")}, ${plural3(result2.scripts.length, "verify script")}.`
   ];
   for (const failure of result2.failures) lines.push(`  \u2717 ${failure}`);
   for (const warning of result2.warnings) lines.push(`  ! ${warning}`);
@@ -49745,7 +50158,7 @@ function verifyText(result2) {
     ...section(
       "What each identity sees",
       result2.probes.results.map(
-        (p) => `${p.identity.padEnd(16)} ${p.table}: ${p.denied ? "denied" : p.missing ? "missing" : p.error ? "error" : plural2(p.visibleRows, "row")}`
+        (p) => `${p.identity.padEnd(16)} ${p.table}: ${p.denied ? "denied" : p.missing ? "missing" : p.error ? "error" : plural3(p.visibleRows, "row")}`
       )
     )
   );
@@ -49758,7 +50171,7 @@ function backupsText(result2) {
     b.createdAt,
     b.historyVersion ?? "(none)",
     String(b.verifiedTables.length),
-    formatBytes(b.sizeBytes),
+    formatBytes2(b.sizeBytes),
     b.encryption === "none" ? "no" : b.encryption,
     b.location.location
   ]);
@@ -49766,9 +50179,13 @@ function backupsText(result2) {
   for (const key of result2.unreadable) lines.push(`! unreadable manifest: ${key}`);
   return lines.join("\n");
 }
-function rollbackText(result2) {
+function migrationsMs(migrations) {
+  return migrations.reduce((sum, migration) => sum + migration.durationMs, 0);
+}
+function rollbackText(result2, timings) {
   const lines = [`Target: ${result2.target}`, ...backupLines(result2.backup)];
-  if (result2.mode === "backup") return [...lines, ...restoreLines(result2)].join("\n");
+  const took = timings && result2.status !== "dry-run" ? [timingsLine(result2.durationMs, timings)] : [];
+  if (result2.mode === "backup") return [...lines, ...restoreLines(result2), ...took].join("\n");
   if (result2.status === "nothing-to-roll-back") {
     lines.push(`Nothing to roll back: no migration newer than ${result2.to} is applied.`);
     return lines.join("\n");
@@ -49795,8 +50212,9 @@ function rollbackText(result2) {
   }
   lines.push(
     "",
-    result2.failure ? `Rollback stopped after ${plural2(result2.reverted.length, "down migration")}.` : `Rolled back ${plural2(result2.reverted.length, "migration")} to ${result2.to}.`
+    result2.failure ? `Rollback stopped after ${plural3(result2.reverted.length, "down migration")}.` : `Rolled back ${plural3(result2.reverted.length, "migration")} to ${result2.to}.`
   );
+  lines.push(...took);
   lines.push(...verificationLines(result2));
   return lines.join("\n");
 }
@@ -49806,20 +50224,20 @@ function storageCopyLines(result2) {
   const lines = [`${result2.storage.ok ? "\u2713" : "\u2717"} Storage files:`];
   for (const bucket of result2.storage.buckets) {
     lines.push(
-      `  ${bucket.id}${bucket.created ? " (created)" : ""}: ${bucket.objects} objects, ${formatBytes(bucket.bytes)}; ${bucket.copied} copied, ${bucket.skipped} already there`
+      `  ${bucket.id}${bucket.created ? " (created)" : ""}: ${bucket.objects} objects, ${formatBytes2(bucket.bytes)}; ${bucket.copied} copied, ${bucket.skipped} already there`
     );
     for (const mismatch of bucket.mismatches) lines.push(`    \u2717 ${mismatch}`);
   }
   return lines;
 }
-function copyText(result2) {
+function copyText(result2, timings) {
   const bad = result2.restore.counts.filter((c) => !c.ok);
   const badRls = result2.restore.rls.filter((r) => !r.ok);
   return [
     `From: ${result2.from}`,
     `To:   ${result2.to}`,
     "",
-    `${result2.ok ? "\u2713" : "\u2717"} Copied ${plural2(result2.tables, "table")} (${result2.rows.toLocaleString("en-US")} rows)${result2.restore.historyRestored ? " and the migration history" : ""} in ${result2.durationMs} ms.`,
+    `${result2.ok ? "\u2713" : "\u2717"} Copied ${plural3(result2.tables, "table")} (${result2.rows.toLocaleString("en-US")} rows)${result2.restore.historyRestored ? " and the migration history" : ""}. ${timingsLine(result2.durationMs, timings ?? [])}`,
     `Row counts: ${bad.length === 0 ? "every table matches the source" : `${bad.length} differ`}; RLS: ${badRls.length === 0 ? "every table matches" : `${badRls.length} differ`}.`,
     ...bad.map((c) => `  \u2717 ${c.table}: ${c.actual} rows, the source has ${c.expected}`),
     ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`),
@@ -49827,7 +50245,7 @@ function copyText(result2) {
   ].join("\n");
 }
 function redacted(render3) {
-  return (result2) => redact(render3(result2));
+  return (result2, ...rest) => redact(render3(result2, ...rest));
 }
 var renderStatus = redacted(statusText);
 var renderApply = redacted(applyText);
@@ -49840,9 +50258,29 @@ var renderRollback = redacted(rollbackText);
 var renderCopy = redacted(copyText);
 
 // src/core/report/escape.ts
-var SPECIAL = /[\\`*_{}[\]()#+\-.!|<>&@~:="'$^]/g;
+var ZWSP = "\u200B";
 function inline(text) {
-  return redact(text).replace(/\r?\n|\r/g, " ").replace(SPECIAL, (char) => `&#${char.charCodeAt(0)};`);
+  return breakAutolinks(oneLine(redact(text))).replace(/[\\`*[\]<>~$|]/g, "\\$&").replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, "\\_").replace(/&(?=#|[a-z][a-z0-9]*;)/gi, "&amp;").replace(
+    /^(\s*)([#+=-]|\d+(?=[.)]))/,
+    (_, space, mark) => /\d/.test(mark) ? `${space}${mark}\\` : `${space}\\${mark}`
+  );
+}
+function code(text) {
+  const content = oneLine(redact(text));
+  if (content === "") return "` `";
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
+  const fence = "`".repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(content) ? " " : "";
+  return `${fence}${pad}${content}${pad}${fence}`;
+}
+function htmlCode(text) {
+  return `<code>${htmlText(text)}</code>`;
+}
+function htmlText(text) {
+  return breakAutolinks(oneLine(redact(text))).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+function tableRow(cells) {
+  return `| ${cells.map((cell) => cell.replace(/\|/g, "\\|")).join(" | ")} |`;
 }
 function codeBlock(raw, language = "") {
   const content = redact(raw);
@@ -49852,22 +50290,99 @@ function codeBlock(raw, language = "") {
 ${content.replace(/\n+$/, "")}
 ${fence}`;
 }
-function code(text) {
-  return /^[\w.:/-]*$/.test(text) ? `\`${redact(text)}\`` : inline(text);
-}
 function safeUrl(url) {
   if (!url) return void 0;
   try {
     const parsed = new URL(url);
-    return parsed.protocol === "https:" ? parsed.toString().replace(/[()<>"' ]/g, encodeURIComponent) : void 0;
+    return parsed.protocol === "https:" ? (
+      // encodeURIComponent leaves ( ) ' alone: a `)` would end the markdown link early.
+      parsed.toString().replace(/[()<>"' \\`[\]|*_]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    ) : void 0;
   } catch {
     return void 0;
   }
+}
+function codeLink(text, url, title2) {
+  const safe = safeUrl(url);
+  if (!safe) return code(text);
+  const quoted2 = title2 ? ` "${oneLine(redact(title2)).replace(/["\\]/g, "\\$&")}"` : "";
+  return `[${code(text)}](${safe}${quoted2})`;
+}
+function oneLine(text) {
+  return text.replace(/\r?\n|\r/g, " ");
+}
+function breakAutolinks(text) {
+  return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}${ZWSP}.`);
+}
+
+// src/core/report/markdown-access.ts
+function accessLines2(table2) {
+  const isNew = table2.cells.length > 0 && table2.cells.every((cell) => cell.before === null);
+  const isDropped = table2.cells.length > 0 && table2.cells.every((cell) => cell.after === null);
+  const head2 = `- **${code(table2.table)}**`;
+  if (isDropped) return `${head2}, dropped: no role can reach its rows any more`;
+  const roles = [...new Set(table2.cells.map((cell) => cell.role))];
+  const lines = [];
+  for (const role of roles) {
+    const cells = table2.cells.filter((cell) => cell.role === role);
+    if (isNew) {
+      lines.push(`    - ${code(role)}: ${canDo(cells)}`);
+    } else {
+      const changed = cells.filter((cell) => cell.changed);
+      if (changed.length > 0) lines.push(`    - ${code(role)}: ${changes(changed)}`);
+    }
+  }
+  if (lines.length === 0) return `${head2}: no role's access changed`;
+  return `${head2}${isNew ? ", new" : ""}:
+${lines.join("\n")}`;
+}
+function canDo(cells) {
+  const groups = groupBy(cells, (cell) => levelKey(cell.after));
+  if (groups.length === 1) {
+    const level2 = groups[0]?.[0]?.after ?? null;
+    if (level2?.kind === "none") return "no access";
+    if (level2?.kind === "bypass") return "bypasses RLS (every command, every row)";
+    if (level2?.kind === "all") return "every command on all rows";
+  }
+  const parts = groups.filter((group) => group[0]?.after?.kind !== "none").map((group) => `${commands(group)} ${level(group[0]?.after ?? null)}`);
+  const none = groups.find((group) => group[0]?.after?.kind === "none");
+  if (none) parts.push(`no ${commands(none)}`);
+  return parts.join("; ");
+}
+function changes(cells) {
+  return groupBy(cells, (cell) => `${levelKey(cell.before)}\0${levelKey(cell.after)}`).map(
+    (group) => `${commands(group)}: ${level(group[0]?.before ?? null)} \u2192 **${level(group[0]?.after ?? null)}**`
+  ).join("; ");
+}
+function commands(cells) {
+  return cells.map((cell) => cell.command).join(", ");
+}
+function level(access2) {
+  if (access2?.kind === "rows") return `rows where ${code(access2.expression.replace(/\s+/g, " "))}`;
+  if (access2 === null) return "no table";
+  return inline(describeAccess(access2));
+}
+function levelKey(access2) {
+  return access2 === null ? "null" : access2.kind === "rows" ? `rows:${access2.expression}` : access2.kind;
+}
+function groupBy(items, key) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
 }
 
 // src/core/report/markdown.ts
 var COMMENT_LIMIT = 65536;
 var SUMMARY_LIMIT = 1e6;
+function githubFileUrl(serverUrl, repository, sha) {
+  const base = `${serverUrl.replace(/\/+$/, "")}/${encodeURIComponent(repository.owner)}/${encodeURIComponent(repository.repo)}/blob/${encodeURIComponent(sha)}`;
+  return (path, line) => `${base}/${path.split("/").map(encodeURIComponent).join("/")}${line ? `#L${line}` : ""}`;
+}
 var BUDGETS = [
   {
     diffLines: Number.POSITIVE_INFINITY,
@@ -49915,7 +50430,7 @@ function blockedApplyMarkdown(result2, options) {
 `;
 }
 function applyVerdict(result2) {
-  const migrations = plural2(result2.applied.length, "migration");
+  const migrations = plural3(result2.applied.length, "migration");
   switch (result2.status) {
     case "applied":
       return `\u2705 supagate applied ${migrations}${result2.verification.status === "passed" ? ", verified" : ""}`;
@@ -49946,12 +50461,12 @@ function renderDriftMarkdown(result2, options = {}) {
     if (options.header) parts.push(options.header);
     const heading = {
       "in-sync": "### supagate drift: production is what its migrations produce",
-      drifted: `### supagate drift: production differs from its migrations (${plural2(result2.diff.changes.length, "object")})`,
+      drifted: `### supagate drift: production differs from its migrations (${plural3(result2.diff.changes.length, "object")})`,
       failed: "### supagate drift: could not be checked"
     }[result2.status];
     parts.push(heading);
     parts.push(
-      `Target: ${inline(result2.target)} \xB7 ${plural2(result2.replayed.length, "applied migration")} replayed` + (result2.pending.length > 0 ? ` \xB7 ${plural2(result2.pending.length, "pending migration")} not expected yet` : "") + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
+      `Target: ${inline(result2.target)} \xB7 ${plural3(result2.replayed.length, "applied migration")} replayed` + (result2.pending.length > 0 ? ` \xB7 ${plural3(result2.pending.length, "pending migration")} not expected yet` : "") + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
     );
     if (result2.status === "drifted") {
       parts.push(
@@ -49986,13 +50501,13 @@ function render2(result2, budget, options, trimmed) {
   const parts = [];
   if (options.header) parts.push(options.header);
   parts.push(`### ${title(result2)}`);
-  parts.push(verdict(result2));
+  parts.push(verdict(result2, options));
   parts.push(
     `Target: ${inline(result2.target)} \xB7 plan ${code(result2.planHash.slice(0, 12))}` + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
   );
   if (trimmed) parts.push(`> [!NOTE]
 > ${trimmedNote(options)}`);
-  if (result2.pending.length > 0) parts.push(pendingSection(result2));
+  if (result2.pending.length > 0) parts.push(pendingSection(result2, options));
   if (result2.problems.length > 0) {
     parts.push(
       `#### Migration history
@@ -50001,9 +50516,10 @@ ${result2.problems.map(
       ).join("\n")}`
     );
   }
-  if (result2.failure) parts.push(failureSection(result2));
-  if (result2.hazards.length > 0) parts.push(hazardSection(result2.hazards));
-  if (result2.lints.introduced.length > 0 || result2.lints.resolved.length > 0) parts.push(lintSection(result2));
+  if (result2.failure) parts.push(failureSection(result2, options));
+  if (result2.hazards.length > 0) parts.push(hazardSection(result2.hazards, options));
+  if (result2.lints.introduced.length > 0 || result2.lints.resolved.length > 0)
+    parts.push(lintSection(result2, options));
   if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
   if (result2.diff.changes.length > 0)
     parts.push(changesSection(result2.diff.changes, budget, "Schema changes"));
@@ -50021,13 +50537,10 @@ function title(result2) {
     case "failed":
       return "supagate plan: the pending migrations could not be planned";
     case "planned":
-      return `supagate plan: ${plural2(result2.pending.length, "migration")}, ${plural2(result2.diff.changes.length, "object")} changed, ${plural2(
-        result2.hazards.filter((h) => h.severity === "blocking" && !h.accepted).length,
-        "blocking hazard"
-      )}`;
+      return `supagate plan: ${plural3(result2.pending.length, "migration")}, ${plural3(result2.diff.changes.length, "object")} changed, ${result2.blockingReasons.length > 0 ? `\u26D4 ${plural3(result2.blockingReasons.length, "blocking finding")}` : "nothing blocks"}`;
   }
 }
-function verdict(result2) {
+function verdict(result2, options) {
   if (result2.status === "no-pending")
     return "\u2705 Nothing to apply: production has every migration of this branch.";
   if (!result2.blocking) return "\u2705 **Nothing blocking.** Review the changes below before approving.";
@@ -50037,56 +50550,92 @@ function verdict(result2) {
 
 ${inline(environment.hint)}` : ""}`;
   }
-  const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${inline(reasonWithoutHowToAccept(reason))}`);
+  const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${blockingReason(reasonWithoutHowToAccept(reason), options)}`);
   if (result2.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result2.blockingReasons.length - 20} more`);
   return `\u26D4 **Blocking** \u2014 fix, or accept a finding with \`-- supagate:allow <code>: <reason>\` in the migration that causes it (or under \`acceptedHazards\` in supabase/supagate.yml):
 
 ${reasons.join("\n")}`;
 }
-function pendingSection(result2) {
+function blockingReason(reason, options) {
+  const finding = /^([a-z][a-z0-9_-]*)(?: at (.+?):(\d+))?: ([\s\S]*)$/.exec(reason);
+  if (!finding) return inline(reason);
+  const [, findingCode = "", path, line, message = ""] = finding;
+  const at = path ? ` at ${where(path, Number(line), options)}` : "";
+  return `${code(findingCode)}${at}: ${inline(message)}`;
+}
+function where(path, line, options) {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const short = name.length > 26 ? `${name.replace(/\.sql$/, "").slice(0, 23)}\u2026` : name;
+  const text = `${short}${line ? `:${line}` : ""}`;
+  return codeLink(text, options.fileUrl?.(path, line), path);
+}
+function pendingSection(result2, options) {
   const rows2 = result2.pending.map(
-    (p) => `| ${code(p.version)} | ${inline(p.name)} | ${p.mode === "non-atomic" ? "\u26A0\uFE0F not atomic" : "one transaction"} | ${p.statementCount} | ${p.hasRollback ? "yes" : "\u2014"} |`
+    (p) => tableRow([
+      code(p.version),
+      options.fileUrl ? codeLink(p.name, options.fileUrl(p.path), p.path) : code(p.name),
+      p.mode === "non-atomic" ? "\u26A0\uFE0F not atomic" : "one transaction",
+      String(p.statementCount),
+      p.hasRollback ? "yes" : "\u2014"
+    ])
   );
   return `#### Pending migrations
 | Version | Name | Runs as | Statements | Rollback |
 |---|---|---|---:|---|
 ${rows2.join("\n")}`;
 }
-function failureSection(result2) {
+function failureSection(result2, options) {
   if (!result2.failure) return "";
-  return failureBlock(result2.failure, "#### \u26D4 The migrations fail on a copy of production");
+  return failureBlock(result2.failure, "#### \u26D4 The migrations fail on a copy of production", options);
 }
-function failureBlock(failure, migrationHeading) {
+function failureBlock(failure, migrationHeading, options = {}) {
   const heading = {
     files: "#### \u26D4 A migration file is invalid",
     clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
     migration: migrationHeading
   }[failure.stage];
-  const where = failure.file ? `${code(failure.file)}${failure.line ? ` line ${failure.line}` : ""}: ` : "";
-  const lines = [heading, `${where}${inline(failure.message)}`];
+  const at = failure.file ? `${where(failure.file, failure.line, options)}: ` : "";
+  const lines = [heading, `${at}${inline(failure.message)}`];
   if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
   if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
   return lines.join("\n\n");
 }
-function hazardSection(hazards) {
+function hazardSection(hazards, options) {
   const order = (h) => h.accepted ? 2 : h.severity === "blocking" ? 0 : 1;
-  const rows2 = [...hazards].sort((a, b) => order(a) - order(b)).map((h) => {
-    const status2 = h.accepted ? `\u2705 accepted (${h.accepted.source}): ${inline(h.accepted.reason)}` : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning";
-    const where = h.location ? `${inline(h.location.path)}:${h.location.line}` : "\u2014";
-    return `| ${status2} | ${code(h.code)} | ${inline(h.message)} | ${where} |`;
-  });
+  const rows2 = [...hazards].sort((a, b) => order(a) - order(b)).map(
+    (h) => tableRow([
+      h.accepted ? "\u2705 accepted" : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning",
+      code(h.code),
+      withNames(h.message, [h.object]) + acceptedNote(h.accepted),
+      h.location ? where(h.location.path, h.location.line, options) : "\u2014"
+    ])
+  );
   return `#### Hazards
 | | Code | What | Where |
 |---|---|---|---|
 ${rows2.join("\n")}`;
 }
-function lintSection(result2) {
+function acceptedNote(accepted) {
+  return accepted ? `<br>Accepted (${inline(accepted.source)}): ${inline(accepted.reason)}` : "";
+}
+function withNames(message, names) {
+  const found = names.filter((name) => !!name && message.includes(name));
+  if (found.length === 0) return inline(message);
+  const longest = found.sort((a, b) => b.length - a.length)[0];
+  return message.split(longest).map((part) => part === "" ? "" : inline(part)).join(code(longest));
+}
+function lintSection(result2, options) {
   const icon = { ERROR: "\u26D4", WARN: "\u26A0\uFE0F", INFO: "\u2139\uFE0F" };
   const lines = ["#### Security lints introduced by this PR"];
   if (result2.lints.introduced.length > 0) {
     lines.push(
-      "| Level | Lint | Object | Problem | Fix |\n|---|---|---|---|---|\n" + result2.lints.introduced.map(
-        (l) => `| ${l.accepted ? `\u2705 accepted (${l.accepted.source}): ${inline(l.accepted.reason)}` : `${icon[l.level]} ${l.level}`} | ${code(l.code)} | ${inline(l.object)}${l.location ? ` (${inline(l.location.path)}:${l.location.line})` : ""} | ${inline(l.message)} | ${inline(l.remediation)} |`
+      "| | Lint | What | Where |\n|---|---|---|---|\n" + result2.lints.introduced.map(
+        (l) => tableRow([
+          l.accepted ? "\u2705 accepted" : `${icon[l.level]} ${l.level}`,
+          code(l.code),
+          `${withNames(l.message, [l.object])}<br>**Fix:** ${inline(l.remediation)}${acceptedNote(l.accepted)}`,
+          l.location ? where(l.location.path, l.location.line, options) : "\u2014"
+        ])
       ).join("\n")
     );
   } else {
@@ -50094,38 +50643,19 @@ function lintSection(result2) {
   }
   if (result2.lints.resolved.length > 0) {
     lines.push(
-      `Resolved: ${result2.lints.resolved.map((l) => `${code(l.code)} on ${inline(l.object)}`).join(", ")}`
+      `Resolved: ${result2.lints.resolved.map((l) => `${code(l.code)} on ${code(l.object)}`).join(", ")}`
     );
   }
   if (result2.lints.existingCount > 0)
-    lines.push(`(${result2.lints.existingCount} lint(s) production already had are not shown.)`);
+    lines.push(`Not shown: ${plural3(result2.lints.existingCount, "lint")} production already had.`);
   return lines.join("\n\n");
 }
 function accessSection(access2, budget) {
-  const commands = ["SELECT", "INSERT", "UPDATE", "DELETE"];
-  const blocks = ["#### RLS access changes"];
-  for (const table2 of access2.slice(0, budget.accessTables)) {
-    const roles = [...new Set(table2.cells.map((c) => c.role))];
-    const rows2 = roles.map((role) => {
-      const cells = commands.map((command) => {
-        const cell = table2.cells.find((c) => c.role === role && c.command === command);
-        if (!cell) return "\u2014";
-        const after = inline(describeAccess(cell.after));
-        return cell.changed ? `**${inline(describeAccess(cell.before))} \u2192 ${after}**` : after;
-      });
-      return `| ${inline(role)} | ${cells.join(" | ")} |`;
-    });
-    blocks.push(
-      `**${inline(table2.table)}**
-
-| Role | ${commands.join(" | ")} |
-|---|---|---|---|---|
-${rows2.join("\n")}`
-    );
-  }
+  const lines = access2.slice(0, budget.accessTables).map(accessLines2);
   if (access2.length > budget.accessTables)
-    blocks.push(`\u2026 and ${access2.length - budget.accessTables} more tables.`);
-  return blocks.join("\n\n");
+    lines.push(`- \u2026 and ${access2.length - budget.accessTables} more tables.`);
+  return `#### RLS access changes
+${lines.join("\n")}`;
 }
 var ACTION_ICON = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
 function standInNote(standIns) {
@@ -50144,27 +50674,21 @@ ${warnings.map((w) => `- ${inline(w)}`).join("\n")}
 
 </details>`;
 }
-function changesSection(changes, budget, title2) {
-  const blocks = [`#### ${title2} (${changes.length})`];
-  for (const change of changes.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
-  if (changes.length > budget.objects)
-    blocks.push(`\u2026 and ${changes.length - budget.objects} more objects (see the full report).`);
+function changesSection(changes2, budget, title2) {
+  const blocks = [`#### ${title2} (${changes2.length})`];
+  for (const change of changes2.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
+  if (changes2.length > budget.objects)
+    blocks.push(`\u2026 and ${changes2.length - budget.objects} more objects (see the full report).`);
   return blocks.join("\n\n");
 }
 function changeBlock(change, budget) {
-  const head2 = `${ACTION_ICON[change.action]} ${change.kind} ${inline(change.id)}${change.renamedFrom ? ` (renamed from ${inline(change.renamedFrom)})` : ""}`;
+  const head2 = `${ACTION_ICON[change.action]} ${htmlText(change.kind)} ${htmlCode(change.id)}${change.renamedFrom ? ` (renamed from ${htmlCode(change.renamedFrom)})` : ""}`;
   const details = [];
-  for (const attribute of change.attributes) {
-    details.push(
-      `- ${inline(attribute.attribute)}: ${inline(shortValue(attribute.before))} \u2192 ${inline(shortValue(attribute.after))}`
-    );
-  }
+  for (const attribute of change.attributes) details.push(`- ${attributeChange(attribute)}`);
   for (const member of change.members) {
-    const changed = member.attributes.map(
-      (a) => `${inline(a.attribute)}: ${inline(shortValue(a.before))} \u2192 ${inline(shortValue(a.after))}`
-    );
+    const changed = member.attributes.map(attributeChange);
     details.push(
-      `- ${ACTION_ICON[member.action]} ${member.kind} ${inline(member.name)}${member.renamedFrom ? ` (was ${inline(member.renamedFrom)})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
+      `- ${ACTION_ICON[member.action]} ${inline(member.kind)} ${code(member.name)}${member.renamedFrom ? ` (was ${code(member.renamedFrom)})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
     );
   }
   const sql = change.ddl.diff ?? (change.action === "added" ? change.ddl.after : change.action === "removed" ? change.ddl.before : null);
@@ -50175,12 +50699,22 @@ function changeBlock(change, budget) {
     if (lines.length > budget.diffLines)
       details.push(`(${lines.length - budget.diffLines} more lines in the full report)`);
   }
-  if (details.length === 0) return `- ${head2}`;
+  if (details.length === 0)
+    return `- ${ACTION_ICON[change.action]} ${inline(change.kind)} ${code(change.id)}`;
   return `<details><summary>${head2}</summary>
 
 ${details.join("\n")}
 
 </details>`;
+}
+function attributeChange(change) {
+  return `${inline(attributeLabel(change.attribute))}: ${attributeValue(change.attribute, change.before)} \u2192 ${attributeValue(change.attribute, change.after)}`;
+}
+function attributeValue(attribute, value) {
+  if (value === null || value === void 0) return "\u2014";
+  if (typeof value === "boolean") return booleanWord(attribute, value);
+  if (typeof value === "number") return String(value);
+  return code(shortValue(value));
 }
 function pgVersion(versionNum) {
   return versionNum > 0 ? `${Math.floor(versionNum / 1e4)}.${versionNum % 100}` : "?";
@@ -50190,21 +50724,9 @@ function trimmedNote(options) {
   return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : " The full report is in the job summary and the run\u2019s artifacts."}`;
 }
 
-// src/core/report/progress.ts
-var QUIET_BELOW_TABLES = 50;
-function countProgressPrinter(write) {
-  const printed = /* @__PURE__ */ new Map();
-  return ({ phase, done, total }) => {
-    if (total < QUIET_BELOW_TABLES) return;
-    const tenth = Math.floor(done * 10 / total);
-    if ((printed.get(phase) ?? 0) >= tenth) return;
-    printed.set(phase, tenth);
-    write(`counting rows ${phase === "before" ? "before" : "after"} the change: ${done}/${total} tables
-`);
-  };
-}
-
 // src/core/config.ts
+import { existsSync } from "node:fs";
+import { dirname as dirname4, join as join12, resolve as resolve4 } from "node:path";
 var DEFAULTS = {
   projectDir: ".",
   migrationsDir: "supabase/migrations",
@@ -50375,6 +50897,24 @@ function invalid(setting, value, expected) {
     details: { setting }
   });
 }
+var URL_ENV = {
+  db: "SUPAGATE_DB_URL",
+  shadow: "SUPAGATE_SHADOW_URL",
+  copyFrom: "SUPAGATE_COPY_FROM_URL",
+  copyTo: "SUPAGATE_COPY_TO_URL",
+  diffFrom: "SUPAGATE_DIFF_FROM_URL",
+  diffTo: "SUPAGATE_DIFF_TO_URL"
+};
+function findProjectDir(start = process.cwd()) {
+  let dir = resolve4(start);
+  for (; ; ) {
+    if (existsSync(join12(dir, "supabase", "config.toml")) || existsSync(join12(dir, "supabase", "migrations")))
+      return dir;
+    const parent = dirname4(dir);
+    if (parent === dir) return resolve4(start);
+    dir = parent;
+  }
+}
 
 // src/core/commands/drift.ts
 var REPLAY_HINT = "This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.";
@@ -50440,11 +50980,14 @@ async function drift(config) {
     }
     const shadowConnection = await connect(shadow.url, { applicationName: "supagate drift (shadow)" });
     try {
-      const failure = await applyToShadow(
-        { shadow, connection: shadowConnection, info },
-        replay,
-        config,
-        () => REPLAY_HINT
+      const failure = await phase(
+        "shadow-migrations",
+        () => applyToShadow(
+          { shadow, connection: shadowConnection, info },
+          replay,
+          config,
+          () => REPLAY_HINT
+        )
       );
       if (failure) return finish({ shadow: info, failure });
       const replayed = await readShadowAfterMigrations(shadowConnection, scope);
@@ -50481,10 +51024,28 @@ function withoutExtensions(model, names) {
   return { ...model, extensions };
 }
 
+// src/core/commands/status.ts
+async function status(config) {
+  const url = requireDbUrl(config);
+  const discovered = await discover(config);
+  return withReadOnlyConnection(url, async (connection) => {
+    const { status: status2, historyExists } = await loadStatus(connection, discovered, config);
+    return {
+      command: "status",
+      target: connection.target.label,
+      historyExists,
+      entries: status2.entries,
+      pending: status2.pending.map((migration) => migration.version),
+      problems: status2.problems,
+      ok: status2.ok
+    };
+  });
+}
+
 // src/core/restore/index.ts
 import { mkdtemp as mkdtemp5, rm as rm8, writeFile as writeFile4 } from "node:fs/promises";
 import { devNull as devNull2, tmpdir as tmpdir5 } from "node:os";
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // src/core/db/restore-script.ts
 import { spawn as spawn4 } from "node:child_process";
@@ -50569,12 +51130,12 @@ var CopyFromStdin = class {
   #rejectDone;
   constructor(text) {
     this.text = text;
-    this.#ready = new Promise((resolve4, reject) => {
-      this.#resolveReady = resolve4;
+    this.#ready = new Promise((resolve5, reject) => {
+      this.#resolveReady = resolve5;
       this.#rejectReady = reject;
     });
-    this.#done = new Promise((resolve4, reject) => {
-      this.#resolveDone = resolve4;
+    this.#done = new Promise((resolve5, reject) => {
+      this.#resolveDone = resolve5;
       this.#rejectDone = reject;
     });
     this.#ready.catch(() => {
@@ -50656,9 +51217,9 @@ async function runRestoreScript(client, pgRestore, listFile, dumpFile) {
     if (stderr.length < 64 * 1024) stderr += text;
   });
   const exited = new Promise(
-    (resolve4) => {
-      child.once("error", (error) => resolve4({ code: null, signal: null, error }));
-      child.once("close", (code2, signal) => resolve4({ code: code2, signal }));
+    (resolve5) => {
+      child.once("error", (error) => resolve5({ code: null, signal: null, error }));
+      child.once("close", (code2, signal) => resolve5({ code: code2, signal }));
     }
   );
   const script = new ScriptRunner(client);
@@ -50769,7 +51330,7 @@ var ScriptRunner = class {
     await Promise.race([
       copy.fail("supagate: restore aborted").catch(() => {
       }),
-      new Promise((resolve4) => setTimeout(resolve4, 5e3).unref())
+      new Promise((resolve5) => setTimeout(resolve5, 5e3).unref())
     ]);
   }
   async #flushSql() {
@@ -51620,7 +52181,7 @@ async function policyOnlyStatements(client, manifest, tables) {
   const before = [];
   const after = [];
   const steps2 = tables.missing.map(
-    (name) => `${name} does not exist here: the backup's ${plural2(manifest.rls[name]?.policies.length ?? 0, "policy", "policies")} for it cannot be put back`
+    (name) => `${name} does not exist here: the backup's ${plural3(manifest.rls[name]?.policies.length ?? 0, "policy", "policies")} for it cannot be put back`
   );
   if (tables.present.length === 0) return { before, after, steps: steps2 };
   const current = await withDefaultSearchPath(
@@ -51661,7 +52222,7 @@ async function policyOnlyStatements(client, manifest, tables) {
       });
     }
     steps2.push(
-      `Put back the policies of ${table2.name} as the backup recorded them: drop the ${plural2(now.policies.length, "current one", "current ones")}, create ${plural2(table2.backup.policies.length, "policy", "policies")} after the restore`
+      `Put back the policies of ${table2.name} as the backup recorded them: drop the ${plural3(now.policies.length, "current one", "current ones")}, create ${plural3(table2.backup.policies.length, "policy", "policies")} after the restore`
     );
   }
   after.push({ sql: `SELECT set_config('search_path', '', true)`, what: "restoring the empty search_path" });
@@ -52197,13 +52758,13 @@ async function restoreBackup(options) {
   checkTarget(options);
   const scope = restoreScope(manifest);
   const key = manifest.encryption === "none" ? void 0 : requireKey(options, manifest);
-  const workDir = await mkdtemp5(join12(tmpdir5(), "supagate-restore-"));
+  const workDir = await mkdtemp5(join13(tmpdir5(), "supagate-restore-"));
   const forgetWorkDir = removeOnInterrupt(workDir, "the decrypted backup being restored");
   let forgetConnection;
   let connection;
   let open3 = false;
   try {
-    const archive = await fetchArchive(options, scope, key, workDir);
+    const archive = await phase("restore-fetch", () => fetchArchive(options, scope, key, workDir));
     connection = await connect(options.dbUrl, {
       applicationName: "supagate restore",
       ...dryRun ? { readOnly: true } : {}
@@ -52231,7 +52792,7 @@ async function restoreBackup(options) {
     ) : [];
     if (writes.length > 0 && !dryRun && !options.discardWritesSinceBackup)
       throw writesWouldBeLost(manifest, writes);
-    const listFile = join12(workDir, "restore.list");
+    const listFile = join13(workDir, "restore.list");
     await writeFile4(listFile, `${plan2.keep.map((entry) => entry.line).join("\n")}
 `, { mode: 384 });
     const steps2 = [archive.step, ...plan2.steps];
@@ -52261,7 +52822,10 @@ async function restoreBackup(options) {
     }
     const handedOut = await sequenceValues(client, plan2.replacedSchemas);
     for (const statement2 of plan2.before) await runStatement(client, statement2);
-    await runRestoreScript(client, archive.pgRestore, listFile, archive.dumpFile);
+    await phase(
+      "restore-script",
+      () => runRestoreScript(client, archive.pgRestore, listFile, archive.dumpFile)
+    );
     for (const statement2 of plan2.after) await runStatement(client, statement2);
     for (const statement2 of sequenceFloors(handedOut)) await runStatement(client, statement2);
     const revertedVersions = await recordRestore(client, history, {
@@ -52270,7 +52834,7 @@ async function restoreBackup(options) {
       runId: options.runId ?? null,
       startedAt: started
     });
-    const proof = await proveRestored(client, manifest);
+    const proof = await phase("restore-proof", () => proveRestored(client, manifest));
     await client.query(`NOTIFY pgrst, 'reload schema'`);
     await client.query("COMMIT");
     open3 = false;
@@ -52301,7 +52865,7 @@ async function restoreBackup(options) {
 }
 async function fetchArchive(options, scope, key, workDir) {
   const manifest = options.manifest;
-  const dumpFile = join12(workDir, "backup.dump");
+  const dumpFile = join13(workDir, "backup.dump");
   await fetchBackupFile({
     store: options.store,
     key: manifest.location.key,
@@ -52413,8 +52977,11 @@ async function rollback(config, options) {
       return finish({ ...base, status: "dry-run", backup, verification: notRun });
     }
     assertConfirmed(options.confirm, connection);
-    const manifest = store ? await watchedBackup(config, url, store, newestApplied(status2), controller) : void 0;
-    const snapshot = verifier ? await verifier.snapshot() : void 0;
+    const manifest = store ? await phase(
+      "safety-backup",
+      () => watchedBackup(config, url, store, newestApplied(status2), controller)
+    ) : void 0;
+    const snapshot = verifier ? await phase("counts-before", () => verifier.snapshot()) : void 0;
     const settings = {
       lockTimeoutMs: config.lockTimeoutMs,
       statementTimeoutMs: config.statementTimeoutMs,
@@ -52427,16 +52994,30 @@ async function rollback(config, options) {
       backupId: manifest?.id ?? null
     };
     const client = connection.client;
-    const { done: reverted, failure } = await runUntilFailure(units, (unit) => {
-      throwIfInterrupted();
-      return revertMigration(client, unit, settings, record);
-    });
+    const { done: reverted, failure } = await phase(
+      "rollback",
+      () => runUntilFailure(units, async (unit) => {
+        throwIfInterrupted();
+        const index = units.indexOf(unit) + 1;
+        emitProgress({ type: "migration-start", index, total: units.length, path: unit.path });
+        const began = performance.now();
+        let ok = false;
+        try {
+          const reverted2 = await revertMigration(client, unit, settings, record);
+          ok = true;
+          return reverted2;
+        } finally {
+          const ms = Math.round(performance.now() - began);
+          emitProgress({ type: "migration-end", index, total: units.length, path: unit.path, ms, ok });
+        }
+      })
+    );
     const notifiedPostgrest = reverted.length > 0 || (failure?.committedStatements ?? 0) > 0;
     if (notifiedPostgrest) await connection.client.query(`NOTIFY pgrst, 'reload schema'`);
     const done = new Set(reverted.map((r) => r.version));
     let verification = notRun;
     if (verifier && snapshot && !failure) {
-      const summary2 = await verifier.verifyRollback(snapshot);
+      const summary2 = await phase("verification", () => verifier.verifyRollback(snapshot));
       verification = { status: summary2.ok ? "passed" : "failed", ...summary2 };
     }
     return finish({
@@ -52537,7 +53118,7 @@ async function rollbackToBackup(config, options) {
       durationMs: Math.round(performance.now() - started)
     });
     if (!options.dryRun) assertConfirmed(options.confirm, connection);
-    const preflight = await restoreBackup({ ...restoreOptions, dryRun: true });
+    const preflight = await phase("restore-check", () => restoreBackup({ ...restoreOptions, dryRun: true }));
     if (options.dryRun) {
       const backup = config.backup === "on" ? { status: "planned", store: store.kind, encrypted: config.backupKey !== void 0 } : { status: "off" };
       return finish({ ...base, status: "dry-run", restore: preflight, backup, notifiedPostgrest: false });
@@ -52546,8 +53127,8 @@ async function rollbackToBackup(config, options) {
     if (writes.length > 0 && (!discard || config.backup !== "on")) {
       throw writesWouldBeLost(manifest, writes, { safetyBackupOff: config.backup !== "on" });
     }
-    const safety = config.backup === "on" ? await backupBeforeChange(config, url, store, void 0) : void 0;
-    const restore = await restoreBackup(restoreOptions);
+    const safety = config.backup === "on" ? await phase("safety-backup", () => backupBeforeChange(config, url, store, void 0)) : void 0;
+    const restore = await phase("restore", () => restoreBackup(restoreOptions));
     return finish({
       ...base,
       status: restore.ok ? "rolled-back" : "failed",
@@ -52575,24 +53156,6 @@ async function verify2(userConfig) {
   };
 }
 
-// src/core/commands/status.ts
-async function status(config) {
-  const url = requireDbUrl(config);
-  const discovered = await discover(config);
-  return withReadOnlyConnection(url, async (connection) => {
-    const { status: status2, historyExists } = await loadStatus(connection, discovered, config);
-    return {
-      command: "status",
-      target: connection.target.label,
-      historyExists,
-      entries: status2.entries,
-      pending: status2.pending.map((migration) => migration.version),
-      problems: status2.problems,
-      ok: status2.ok
-    };
-  });
-}
-
 export {
   registerSecret,
   redact,
@@ -52607,19 +53170,29 @@ export {
   DirectoryStore,
   ArtifactStore,
   openBackupStore,
+  assertDatabaseUrl,
   connect,
   disconnect,
   VERSION,
+  withProgress,
+  emitProgress,
+  phase,
   MANAGED_SCHEMAS,
   accessMatrix,
   introducedLints,
   diffSchemas,
   introspect,
   plan,
+  effectDigestOf,
+  historyDigestOf,
+  appliedVersionsOf,
+  appliedSince,
   targetFingerprint,
   takeBackup,
   listBackups,
   apply,
+  countProgressPrinter,
+  progressRenderer,
   renderError,
   renderStatus,
   renderApply,
@@ -52632,16 +53205,19 @@ export {
   renderCopy,
   COMMENT_LIMIT,
   SUMMARY_LIMIT,
+  githubFileUrl,
   renderPlanMarkdown,
   renderApplyMarkdown,
   renderDriftMarkdown,
-  countProgressPrinter,
+  DEFAULTS,
   resolveConfig,
   flag,
+  URL_ENV,
+  findProjectDir,
   drift,
+  status,
   restoreBackup,
   rollback,
   rollbackToBackup,
-  verify2 as verify,
-  status
+  verify2 as verify
 };
