@@ -1,0 +1,238 @@
+import type pg from 'pg';
+import { MANAGED_SCHEMAS } from './model.js';
+
+/*
+ * notCompared: what the database holds that the schema model does not represent.
+ *
+ * Coverage doctrine: an object of the user's that supagate does not model is never silently
+ * ignored. Plan, diff and drift list such objects under "not compared" (kind, count, the first
+ * names), so a reviewer knows what the comparison cannot vouch for.
+ *
+ * One set-based catalog query, whatever the size of the database. The scope is
+ * introspection's: the user schemas (not Supabase's managed ones, not pg_*), no extension
+ * members (pg_depend deptype 'e'), no implicit objects (deptype 'i': an array or multirange
+ * type, a range's constructor functions, a table's row type, a view's _RETURN rule; not an
+ * object's internal dependency on its own parts, as a partitioned table's on its key). Objects
+ * without a schema (casts, event triggers, foreign data wrappers, servers, user mappings,
+ * languages, access methods, transforms, subscriptions, large objects) count when the user
+ * made them: not built in (oid >= FirstNormalObjectId, 16384) and not an extension's. Event
+ * triggers running a function of a managed schema are the platform's (Supabase's
+ * pgrst_ddl_watch, issue_pg_graphql_access…).
+ */
+
+/** One kind of object the model does not represent, as found in one database. */
+export interface NotComparedKind {
+  /** `collation`, `range type`, `operator`, `foreign table`, `event trigger`, … */
+  kind: string;
+  count: number;
+  /** The first names (code-unit order), at most NOT_COMPARED_NAMES. */
+  names: string[];
+}
+
+/** What plan and diff report: the kinds on the "after" side, and whether the change touched them. */
+export interface NotComparedChange extends NotComparedKind {
+  /** The kinds' count or first names differ between the two sides (before → after). */
+  changed: boolean;
+  /** Count on the "before" side (0 when the kind was absent). */
+  countBefore: number;
+}
+
+/** Names listed per kind. */
+export const NOT_COMPARED_NAMES = 10;
+
+/** What notCompared() reads: the same scope as introspect(). */
+export interface NotComparedScope {
+  /** User schemas; default: every schema except MANAGED_SCHEMAS and pg_*. */
+  schemas?: string[];
+}
+
+/**
+ * The kinds notCompared() can report, in the words it uses. The `relation (relkind …)` and
+ * `type (typtype …)` fallbacks catch what a later PostgreSQL adds to pg_class and pg_type.
+ */
+export const NOT_COMPARED_KINDS = [
+  'access method',
+  'cast',
+  'collation',
+  'conversion',
+  'event trigger',
+  'extended statistics',
+  'foreign data wrapper',
+  'foreign server',
+  'foreign table',
+  'foreign table trigger',
+  'large object',
+  'operator',
+  'operator class',
+  'operator family',
+  'procedural language',
+  'range type',
+  'base type',
+  'shell type',
+  'rule',
+  'security label',
+  'subscription',
+  'text search configuration',
+  'text search dictionary',
+  'text search parser',
+  'text search template',
+  'transform',
+  'user mapping',
+] as const;
+
+function literal(client: pg.Client, values: readonly string[]): string {
+  return `ARRAY[${values.map((value) => client.escapeLiteral(value)).join(', ')}]::text[]`;
+}
+
+/** The query (exported for tests and benchmarks). */
+export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}): string {
+  const managed = literal(client, MANAGED_SCHEMAS);
+  const schemaFilter = scope.schemas
+    ? `n.nspname = ANY (${literal(client, scope.schemas)})`
+    : `n.nspname <> ALL (${managed}) AND n.nspname !~ '^pg_'`;
+  // Objects with a schema: `inSchema(alias.column)`; database-wide ones: built by the user.
+  const inSchema = (column: string) => `${column} IN (SELECT ns.oid FROM ns)`;
+  const userMade = (oid: string) => `${oid} >= 16384`;
+  const qualified = (namespace: string, name: string) =>
+    `format('%I.%I', (SELECT nn.nspname FROM pg_namespace nn WHERE nn.oid = ${namespace}), ${name})`;
+  const rows: string[] = [
+    // Relations and types: everything but what the model reads (named so that a kind a later
+    // PostgreSQL adds shows up rather than passing unseen).
+    `SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'relation (relkind ' || c.relkind::text || ')' END,
+       ${qualified('c.relnamespace', 'c.relname')}, 'pg_class'::regclass, c.oid
+     FROM pg_class c WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I', 't')`,
+    `SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type'
+                ELSE 'type (typtype ' || t.typtype::text || ')' END,
+       ${qualified('t.typnamespace', 't.typname')}, 'pg_type'::regclass, t.oid
+     FROM pg_type t WHERE ${inSchema('t.typnamespace')} AND t.typtype NOT IN ('e', 'd', 'c')`,
+    `SELECT 'collation', ${qualified('co.collnamespace', 'co.collname')}, 'pg_collation'::regclass, co.oid
+     FROM pg_collation co WHERE ${inSchema('co.collnamespace')}`,
+    `SELECT 'conversion', ${qualified('cv.connamespace', 'cv.conname')}, 'pg_conversion'::regclass, cv.oid
+     FROM pg_conversion cv WHERE ${inSchema('cv.connamespace')}`,
+    `SELECT 'operator', o.oid::regoperator::text, 'pg_operator'::regclass, o.oid
+     FROM pg_operator o WHERE ${inSchema('o.oprnamespace')}`,
+    `SELECT 'operator class', ${qualified('oc.opcnamespace', 'oc.opcname')} || ' USING ' || (SELECT am.amname FROM pg_am am WHERE am.oid = oc.opcmethod),
+       'pg_opclass'::regclass, oc.oid
+     FROM pg_opclass oc WHERE ${inSchema('oc.opcnamespace')}`,
+    `SELECT 'operator family', ${qualified('f.opfnamespace', 'f.opfname')} || ' USING ' || (SELECT am.amname FROM pg_am am WHERE am.oid = f.opfmethod),
+       'pg_opfamily'::regclass, f.oid
+     FROM pg_opfamily f WHERE ${inSchema('f.opfnamespace')}`,
+    `SELECT 'extended statistics', ${qualified('s.stxnamespace', 's.stxname')}, 'pg_statistic_ext'::regclass, s.oid
+     FROM pg_statistic_ext s WHERE ${inSchema('s.stxnamespace')}`,
+    `SELECT 'text search configuration', ${qualified('x.cfgnamespace', 'x.cfgname')}, 'pg_ts_config'::regclass, x.oid
+     FROM pg_ts_config x WHERE ${inSchema('x.cfgnamespace')}`,
+    `SELECT 'text search dictionary', ${qualified('x.dictnamespace', 'x.dictname')}, 'pg_ts_dict'::regclass, x.oid
+     FROM pg_ts_dict x WHERE ${inSchema('x.dictnamespace')}`,
+    `SELECT 'text search parser', ${qualified('x.prsnamespace', 'x.prsname')}, 'pg_ts_parser'::regclass, x.oid
+     FROM pg_ts_parser x WHERE ${inSchema('x.prsnamespace')}`,
+    `SELECT 'text search template', ${qualified('x.tmplnamespace', 'x.tmplname')}, 'pg_ts_template'::regclass, x.oid
+     FROM pg_ts_template x WHERE ${inSchema('x.tmplnamespace')}`,
+    // Rules other than a view's own _RETURN (which is the view).
+    `SELECT 'rule', ${qualified('c.relnamespace', 'c.relname')} || '.' || quote_ident(r.rulename), 'pg_rewrite'::regclass, r.oid
+     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+     WHERE ${inSchema('c.relnamespace')} AND r.rulename <> '_RETURN'`,
+    // Triggers the model does not read: those of foreign tables (and of any relation kind
+    // but tables and views).
+    `SELECT CASE c.relkind WHEN 'f' THEN 'foreign table trigger' ELSE 'trigger (relkind ' || c.relkind::text || ')' END,
+       ${qualified('c.relnamespace', 'c.relname')} || '.' || quote_ident(tg.tgname), 'pg_trigger'::regclass, tg.oid
+     FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+     WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v') AND NOT tg.tgisinternal`,
+    // Database-wide.
+    `SELECT 'cast', format('(%s AS %s)', ca.castsource::regtype, ca.casttarget::regtype), 'pg_cast'::regclass, ca.oid
+     FROM pg_cast ca WHERE ${userMade('ca.oid')}`,
+    `SELECT 'event trigger', quote_ident(e.evtname), 'pg_event_trigger'::regclass, e.oid
+     FROM pg_event_trigger e JOIN pg_proc ep ON ep.oid = e.evtfoid JOIN pg_namespace epn ON epn.oid = ep.pronamespace
+     WHERE ${userMade('e.oid')} AND epn.nspname <> ALL (${managed})`,
+    `SELECT 'foreign data wrapper', quote_ident(w.fdwname), 'pg_foreign_data_wrapper'::regclass, w.oid
+     FROM pg_foreign_data_wrapper w WHERE ${userMade('w.oid')}`,
+    `SELECT 'foreign server', quote_ident(fs.srvname), 'pg_foreign_server'::regclass, fs.oid
+     FROM pg_foreign_server fs WHERE ${userMade('fs.oid')}`,
+    // pg_user_mappings, not pg_user_mapping: only superusers may read the catalog.
+    `SELECT 'user mapping', format('%s@%s', quote_ident(um.usename), quote_ident(um.srvname)), 'pg_user_mapping'::regclass, um.umid
+     FROM pg_user_mappings um WHERE ${userMade('um.umid')}`,
+    `SELECT 'procedural language', quote_ident(l.lanname), 'pg_language'::regclass, l.oid
+     FROM pg_language l WHERE ${userMade('l.oid')}`,
+    `SELECT 'access method', quote_ident(am.amname), 'pg_am'::regclass, am.oid
+     FROM pg_am am WHERE ${userMade('am.oid')}`,
+    `SELECT 'transform', format('FOR %s LANGUAGE %I', tr.trftype::regtype, (SELECT l.lanname FROM pg_language l WHERE l.oid = tr.trflang)),
+       'pg_transform'::regclass, tr.oid
+     FROM pg_transform tr WHERE ${userMade('tr.oid')}`,
+    `SELECT 'subscription', quote_ident(sb.subname), 'pg_subscription'::regclass, sb.oid
+     FROM pg_subscription sb WHERE sb.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())`,
+    `SELECT 'large object', lo.oid::text, 'pg_largeobject'::regclass, lo.oid
+     FROM pg_largeobject_metadata lo`,
+    // Security labels (pgsodium's column encryption…) on the user's objects.
+    `SELECT 'security label', format('%s: %s', sl.provider, pg_describe_object(sl.classoid, sl.objoid, sl.objsubid)), sl.classoid, sl.objoid
+     FROM pg_seclabel sl
+     WHERE sl.objoid >= 16384
+       AND coalesce((pg_identify_object(sl.classoid, sl.objoid, sl.objsubid)).schema IN (SELECT ns.nspname FROM ns), true)`,
+  ];
+  return `WITH ns AS (
+  SELECT n.oid, n.nspname FROM pg_namespace n
+  WHERE ${schemaFilter}
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+),
+objects (kind, name, classid, objid) AS (
+${rows.join('\nUNION ALL\n')}
+)
+SELECT o.kind, count(*)::int AS count,
+  (array_agg(o.name ORDER BY o.name COLLATE "C"))[1:${NOT_COMPARED_NAMES}] AS names
+FROM objects o
+WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                   WHERE d.classid = o.classid AND d.objid = o.objid AND d.deptype IN ('e', 'i')
+                     AND NOT (d.refclassid = d.classid AND d.refobjid = d.objid))
+GROUP BY o.kind
+ORDER BY o.kind COLLATE "C"`;
+}
+
+/**
+ * The user's objects of kinds the model does not represent, by kind (sorted), in one query.
+ * Read-only; runs in the caller's session (no transaction of its own).
+ */
+export async function notCompared(
+  client: pg.Client,
+  scope: NotComparedScope = {},
+): Promise<NotComparedKind[]> {
+  const { rows } = await client.query<NotComparedKind>(notComparedQuery(client, scope));
+  return rows.map((row) => ({ kind: row.kind, count: Number(row.count), names: row.names ?? [] }));
+}
+
+/**
+ * The "after" side's kinds, each marked changed when its count or first names differ from the
+ * "before" side's; kinds only on the "before" side (all dropped) are kept with count 0.
+ */
+export function notComparedChanges(before: NotComparedKind[], after: NotComparedKind[]): NotComparedChange[] {
+  const earlier = new Map(before.map((entry) => [entry.kind, entry]));
+  const later = new Map(after.map((entry) => [entry.kind, entry]));
+  const kinds = [...new Set([...earlier.keys(), ...later.keys()])].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  return kinds.map((kind) => {
+    const was = earlier.get(kind);
+    const is = later.get(kind) ?? { kind, count: 0, names: [] };
+    return {
+      ...is,
+      countBefore: was?.count ?? 0,
+      changed: !was || was.count !== is.count || was.names.join('\u0000') !== is.names.join('\u0000'),
+    };
+  });
+}
+
+/** Objects in all the kinds. */
+export function notComparedCount(kinds: readonly NotComparedKind[]): number {
+  return kinds.reduce((sum, entry) => sum + entry.count, 0);
+}
+
+/** `collation: 2 (public.c1, public.c2)`: one line per kind, for the text reports. */
+export function notComparedLine(
+  entry: NotComparedKind & { changed?: boolean; countBefore?: number },
+): string {
+  const more = entry.count > entry.names.length ? `, … ${entry.count - entry.names.length} more` : '';
+  const change =
+    entry.changed === true
+      ? entry.countBefore !== undefined && entry.countBefore !== entry.count
+        ? ` [changed: ${entry.countBefore} → ${entry.count}]`
+        : ' [changed]'
+      : '';
+  return `${entry.kind}: ${entry.count}${entry.names.length > 0 ? ` (${entry.names.join(', ')}${more})` : ''}${change}`;
+}
