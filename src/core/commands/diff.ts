@@ -5,6 +5,7 @@ import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
+import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 
 /**
@@ -18,6 +19,11 @@ export interface DiffResult {
   diff: SchemaDiff;
   lints: { introduced: LintFinding[]; resolved: LintFinding[]; existingCount: number };
   access: TableAccess[];
+  /**
+   * The user's objects of kinds the model does not represent, on the "to" side, each kind
+   * marked when it differs from the "from" side. Absent in results made before it existed.
+   */
+  notCompared?: NotComparedChange[];
   /** True when the two schemas are the same. */
   identical: boolean;
   durationMs: number;
@@ -48,7 +54,14 @@ export async function diffDatabases(
       applicationName: 'supagate diff (read-only)',
     };
     [from, to] = await Promise.all([connect(fromUrl, options), connect(toUrl, options)]);
-    const [before, after] = await Promise.all([introspect(from.client), introspect(to.client)]);
+    // Each side: the model, then (same session, after introspect's transaction) the rest.
+    const read = async (connection: Connection) => {
+      const model = await introspect(connection.client);
+      return { model, uncompared: await notCompared(connection.client) };
+    };
+    const [fromSide, toSide] = await Promise.all([read(from), read(to)]);
+    const before = fromSide.model;
+    const after = toSide.model;
     const diff = diffSchemas(before, after);
     const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
     return {
@@ -60,6 +73,7 @@ export async function diffDatabases(
       access: accessMatrix(before, after, {
         roles: ['anon', 'authenticated', 'service_role', ...config.extraRoles],
       }),
+      notCompared: notComparedChanges(fromSide.uncompared, toSide.uncompared),
       identical: diff.changes.length === 0,
       durationMs: Math.round(performance.now() - started),
     };

@@ -11,6 +11,12 @@ import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
+import {
+  type NotComparedChange,
+  notCompared,
+  notComparedChanges,
+  notComparedCount,
+} from '../schema/not-compared.js';
 import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import {
@@ -47,6 +53,15 @@ export interface DriftResult {
   problems: Problem[];
   /** From what the migrations produce to what production has. */
   diff: SchemaDiff;
+  /**
+   * Production's objects of kinds the model does not represent (collations, operators, foreign
+   * tables…): not compared, so drift in them goes unseen. Each kind is marked changed when
+   * production's differs from what the replayed migrations produce (by count or first names).
+   * Absent in results made before it existed.
+   */
+  notCompared?: NotComparedChange[];
+  /** Objects in notCompared (all kinds). */
+  notComparedCount?: number;
   shadow: ShadowInfo;
   failure?: ShadowFailure;
   durationMs: number;
@@ -85,6 +100,8 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
       missingLocal: status.entries.filter((e) => e.state === 'missing-local').map((e) => e.version),
       problems: status.problems,
       diff: { changes: [] },
+      notCompared: [],
+      notComparedCount: 0,
       shadow: { source: 'none', serverVersion: 0, warnings: [], standIns: [] },
       durationMs: 0,
     };
@@ -100,14 +117,23 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
     };
 
     const scope = config.schemas ? { schemas: config.schemas } : {};
+    const productionConnection = production;
     const [read, preparing] = await Promise.allSettled([
-      introspect(production.client, scope),
+      introspect(productionConnection.client, scope).then(async (model) => ({
+        model,
+        uncompared: await notCompared(productionConnection.client, scope),
+      })),
       prepareShadow(config, url, await serverMajorOf(production), 'platform'),
     ]);
     if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
     if (read.status === 'rejected') throw read.reason;
     if (preparing.status === 'rejected') throw preparing.reason;
     const { info, cloneError } = preparing.value;
+    const productionModel = read.value.model;
+    // Until the migrations are replayed, production's kinds, none marked.
+    const uncompared = read.value.uncompared;
+    result.notCompared = uncompared.map((entry) => ({ ...entry, countBefore: entry.count, changed: false }));
+    result.notComparedCount = notComparedCount(uncompared);
     if (cloneError || !shadow) {
       return finish({
         shadow: info,
@@ -134,14 +160,16 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
       if ('failure' in replayed) return finish({ shadow: info, failure: replayed.failure });
       const offered = await standInsOffered(shadowConnection.client);
       info.standIns = standInsUsed(replayed.model, offered);
-      const expected = withProductionStandIns(replayed.model, read.value, offered);
-      const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
+      const expected = withProductionStandIns(replayed.model, productionModel, offered);
+      const unavailable = await extensionsTheShadowLacks(shadowConnection, productionModel);
+      // "Before": what the migrations produce; kinds only there are kept (production has none).
+      result.notCompared = notComparedChanges(await notCompared(shadowConnection.client, scope), uncompared);
       if (unavailable.length > 0) {
         info.warnings.push(
           `Not compared: production's extensions ${unavailable.join(', ')}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`,
         );
       }
-      const actual = withoutExtensions(read.value, unavailable);
+      const actual = withoutExtensions(productionModel, unavailable);
       return finish({ shadow: info, diff: diffSchemas(withoutExtensions(expected, unavailable), actual) });
     } finally {
       await disconnect(shadowConnection);

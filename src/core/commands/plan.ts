@@ -17,6 +17,7 @@ import { findHazards, type Hazard } from '../schema/hazards.js';
 import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
 import type { SchemaModel } from '../schema/model.js';
+import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
 import { renameHints } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
@@ -69,6 +70,12 @@ export interface PlanResult {
   hazards: Hazard[];
   lints: { introduced: LintFinding[]; resolved: LintFinding[]; existingCount: number };
   access: TableAccess[];
+  /**
+   * The user's objects of kinds the model does not represent (collations, operators, foreign
+   * tables…): the shadow's after the migrations, each kind marked when the migrations changed
+   * it. Empty unless planned; absent in results made before it existed.
+   */
+  notCompared?: NotComparedChange[];
   shadow: ShadowInfo;
   failure?: PlanFailure;
   durationMs: number;
@@ -180,6 +187,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
     try {
       const offered = await standInsOffered(shadowConnection.client);
       const before = withStats(await introspect(shadowConnection.client, scope), productionModel);
+      const uncomparedBefore = await notCompared(shadowConnection.client, scope);
       const drift = diffSchemas(
         productionModel,
         withProductionStandIns(before, productionModel, offered),
@@ -220,6 +228,10 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
         };
       shadowInfo.standIns = standInsUsed(read.model, offered);
       const after = withStats(read.model, productionModel);
+      const uncompared = notComparedChanges(
+        uncomparedBefore,
+        await notCompared(shadowConnection.client, scope),
+      );
       const hints = renameHints(status.pending.flatMap((migration) => migration.statements));
       const diff = diffSchemas(before, after, hints);
       const access = accessMatrix(before, after, {
@@ -237,6 +249,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
         diff,
         hazards,
         access,
+        notCompared: uncompared,
         lints: {
           introduced: locateAndAcceptLints(lints.introduced, status.pending, after, accepted),
           resolved: lints.resolved,
@@ -386,6 +399,7 @@ function emptyResult(
     hazards: [],
     lints: { introduced: [], resolved: [], existingCount: 0 },
     access: [],
+    notCompared: [],
     shadow: { source: 'none', serverVersion: 0, warnings: [], standIns: [] },
     durationMs: Math.round(performance.now() - started),
   };

@@ -5,6 +5,7 @@ import { reasonWithoutHowToAccept } from '../commands/plan-gate.js';
 import type { ShadowFailure } from '../commands/shadow-run.js';
 import type { ObjectChange } from '../schema/changes.js';
 import type { Hazard } from '../schema/hazards.js';
+import { type NotComparedChange, notComparedCount } from '../schema/not-compared.js';
 import type { TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { attributeLabel, booleanWord, plural, shortValue } from './describe.js';
@@ -184,6 +185,14 @@ export function renderDriftMarkdown(result: DriftResult, options: MarkdownOption
       parts.push(
         changesSection(result.diff.changes, budget, 'Differences, from the migrations to production'),
       );
+    if (result.notCompared && result.notCompared.length > 0)
+      parts.push(
+        notComparedSection(
+          result.notCompared,
+          'supagate does not model these kinds of objects, so drift in them is not checked',
+          'differs from what the migrations produce',
+        ),
+      );
     if (result.shadow.standIns.length > 0) parts.push(standInNote(result.shadow.standIns));
     if (result.shadow.warnings.length > 0) parts.push(shadowNotes(result.shadow.warnings));
     return `${parts.join('\n\n')}\n`;
@@ -221,6 +230,14 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
   if (result.access.length > 0) parts.push(accessSection(result.access, budget));
   if (result.diff.changes.length > 0)
     parts.push(changesSection(result.diff.changes, budget, 'Schema changes'));
+  if (result.notCompared && result.notCompared.length > 0)
+    parts.push(
+      notComparedSection(
+        result.notCompared,
+        'supagate does not model these kinds of objects, so the schema changes above leave them out',
+        'changed by the migrations',
+      ),
+    );
   if (result.shadow.standIns.length > 0) parts.push(standInNote(result.shadow.standIns));
   if (result.shadow.warnings.length > 0) parts.push(shadowNotes(result.shadow.warnings));
   return `${parts.join('\n\n')}\n`;
@@ -395,6 +412,23 @@ function shadowNotes(warnings: string[]): string {
   return `<details><summary>Shadow database notes (${warnings.length})</summary>\n\n${warnings
     .map((w) => `- ${inline(w)}`)
     .join('\n')}\n\n</details>`;
+}
+
+/**
+ * The user's objects of kinds the model does not represent: kind, count, first names, and a
+ * mark on the kinds that changed (`changedWords`: what changed means for this command).
+ */
+function notComparedSection(kinds: NotComparedChange[], why: string, changedWords: string): string {
+  const lines = kinds.map((entry) => {
+    const more = entry.count > entry.names.length ? `, … ${entry.count - entry.names.length} more` : '';
+    const names =
+      entry.names.length > 0 ? ` — ${entry.names.map((name) => code(name)).join(', ')}${more}` : '';
+    const changed = entry.changed
+      ? ` (**${inline(changedWords)}**${entry.countBefore !== entry.count ? `: ${entry.countBefore} → ${entry.count}` : ''})`
+      : '';
+    return `- ${inline(entry.kind)}: ${entry.count}${names}${changed}`;
+  });
+  return `#### Not compared (${plural(notComparedCount(kinds), 'object')})\n${inline(why)}:\n\n${lines.join('\n')}`;
 }
 
 function changesSection(changes: ObjectChange[], budget: Budget, title: string): string {

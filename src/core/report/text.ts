@@ -13,6 +13,7 @@ import { SupagateError } from '../errors.js';
 import type { Problem } from '../migrations/pending.js';
 import type { ObjectChange } from '../schema/changes.js';
 import type { LintFinding } from '../schema/lints.js';
+import { type NotComparedChange, notComparedCount, notComparedLine } from '../schema/not-compared.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { plural, shortValue } from './describe.js';
@@ -307,6 +308,15 @@ function standInSection(standIns: StandInUse[]): string[] {
   );
 }
 
+/** The user's objects of kinds the model does not represent: one line per kind. */
+function notComparedSection(kinds: NotComparedChange[] | undefined, what: string): string[] {
+  if (!kinds || kinds.length === 0) return [];
+  return section(
+    `Not compared (${plural(notComparedCount(kinds), 'object')}: ${what})`,
+    kinds.map(notComparedLine),
+  );
+}
+
 function planText(result: PlanResult): string {
   const lines = [`Target: ${result.target}`, `Plan: ${result.planHash}`];
   if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
@@ -337,6 +347,9 @@ function planText(result: PlanResult): string {
   lines.push(
     ...section(`Schema changes (${result.diff.changes.length})`, changeLines(result.diff.changes, true)),
   );
+  lines.push(
+    ...notComparedSection(result.notCompared, 'kinds supagate does not model; [changed] by the migrations'),
+  );
   lines.push(...renderProblems(result.problems));
   lines.push(...standInSection(result.shadow.standIns));
   lines.push(...section('Shadow notes', result.shadow.warnings));
@@ -359,6 +372,9 @@ function diffText(result: DiffResult): string {
   );
   lines.push(...section('Security lints introduced', lintLines(result.lints)));
   lines.push(...section('RLS access changes', accessLines(result.access)));
+  lines.push(
+    ...notComparedSection(result.notCompared, 'kinds supagate does not model; [changed] from --from'),
+  );
   return lines.join('\n');
 }
 
@@ -386,6 +402,12 @@ function driftText(result: DriftResult): string {
     ...section(
       `Differences, from the migrations to production (${result.diff.changes.length})`,
       changeLines(result.diff.changes, true),
+    ),
+  );
+  lines.push(
+    ...notComparedSection(
+      result.notCompared,
+      'kinds supagate does not model, not checked for drift; [changed]: differs from what the migrations produce',
     ),
   );
   lines.push(...standInSection(result.shadow.standIns));

@@ -186,14 +186,33 @@ ORDER BY o.kind COLLATE "C"`;
 }
 
 /**
- * The user's objects of kinds the model does not represent, by kind (sorted), in one query.
- * Read-only; runs in the caller's session (no transaction of its own).
+ * The user's objects of kinds the model does not represent, by kind (sorted), in one round
+ * trip. Names are deparsed with `search_path = pg_catalog` (every name outside pg_catalog
+ * schema-qualified, as introspect() does), in a read-only transaction of its own: the client
+ * must not be in a transaction.
  */
 export async function notCompared(
   client: pg.Client,
   scope: NotComparedScope = {},
 ): Promise<NotComparedKind[]> {
-  const { rows } = await client.query<NotComparedKind>(notComparedQuery(client, scope));
+  const statements = [
+    'BEGIN READ ONLY',
+    'SET LOCAL search_path = pg_catalog',
+    notComparedQuery(client, scope),
+    'COMMIT',
+  ];
+  let results: pg.QueryResult[];
+  try {
+    const result = (await client.query(statements.join(';\n'))) as unknown as
+      | pg.QueryResult
+      | pg.QueryResult[];
+    results = Array.isArray(result) ? result : [result];
+  } catch (error) {
+    // A failed statement leaves the transaction open and aborted: end it.
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+  const rows = (results[2]?.rows ?? []) as NotComparedKind[];
   return rows.map((row) => ({ kind: row.kind, count: Number(row.count), names: row.names ?? [] }));
 }
 

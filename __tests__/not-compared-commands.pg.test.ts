@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { apply } from '../src/core/commands/apply.js';
+import { diffDatabases } from '../src/core/commands/diff.js';
+import { drift } from '../src/core/commands/drift.js';
+import { plan } from '../src/core/commands/plan.js';
+import { resolveConfig } from '../src/core/config.js';
+import { renderDriftMarkdown, renderPlanMarkdown } from '../src/core/report/markdown.js';
+import { renderDiff, renderDrift, renderPlan } from '../src/core/report/text.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { createProject, migrations, type TestProject } from './harness/project.js';
+
+/* Plan, drift and diff list the user's objects of kinds the model does not represent. */
+
+let db: TestDatabase;
+let project: TestProject | undefined;
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  await project?.cleanup();
+  project = undefined;
+  await db.drop();
+});
+
+const BASE = {
+  '1_base': `
+create table public.notes (id bigint primary key, body text);
+alter table public.notes enable row level security;
+create collation public.ci from "C";`,
+};
+
+async function production(): Promise<TestProject> {
+  project = await createProject(migrations(BASE));
+  expect((await apply(project.config(db.url))).status).toBe('applied');
+  return project;
+}
+
+function config(p: TestProject) {
+  return p.config(db.url, { shadowUrl: inject('shadowUrl'), detectLocalSupabase: false });
+}
+
+describe('not compared', () => {
+  it('plan lists them and marks the kinds the migrations change', async () => {
+    const p = await production();
+    await p.write(
+      'supabase/migrations/2_search.sql',
+      `create text search configuration public.english_simple (copy = pg_catalog.simple);
+       create operator public.=== (leftarg = int, rightarg = int, function = int4eq);
+       alter table public.notes add column lang text;`,
+    );
+    const result = await plan(config(p));
+    expect(result.status).toBe('planned');
+    expect(result.notCompared).toEqual([
+      { kind: 'collation', count: 1, names: ['public.ci'], countBefore: 1, changed: false },
+      { kind: 'operator', count: 1, names: ['public.===(integer,integer)'], countBefore: 0, changed: true },
+      {
+        kind: 'text search configuration',
+        count: 1,
+        names: ['public.english_simple'],
+        countBefore: 0,
+        changed: true,
+      },
+    ]);
+    const markdown = renderPlanMarkdown(result);
+    expect(markdown).toContain('#### Not compared (3 objects)');
+    expect(markdown).toContain(
+      '- text search configuration: 1 — `public.english_simple` (**changed by the migrations**: 0 → 1)',
+    );
+    expect(markdown).toContain('- collation: 1 — `public.ci`\n');
+    expect(renderPlan(result)).toContain(
+      'text search configuration: 1 (public.english_simple) [changed: 0 → 1]',
+    );
+  });
+
+  it('drift counts production’s, and marks those that differ from what the migrations produce', async () => {
+    const p = await production();
+    await db.query('create collation public.by_hand from "C"');
+    const result = await drift(config(p));
+    // The model has no collations: the one made by hand is not drift it can show, only listed.
+    expect(result.status).toBe('in-sync');
+    expect(result.notComparedCount).toBe(2);
+    expect(result.notCompared).toEqual([
+      { kind: 'collation', count: 2, names: ['public.by_hand', 'public.ci'], countBefore: 1, changed: true },
+    ]);
+    expect(renderDriftMarkdown(result)).toContain('(**differs from what the migrations produce**: 1 → 2)');
+    expect(renderDrift(result)).toContain('Not compared (2 objects: ');
+  });
+
+  it('diff lists the "to" side’s and marks what differs from the "from" side', async () => {
+    const other = await createTestDatabase();
+    try {
+      await db.query('create collation public.ci from "C"');
+      await Promise.all([
+        other.query('create collation public.ci from "C"'),
+        other.query('create text search dictionary public.simple_dict (template = simple)'),
+      ]);
+      const result = await diffDatabases(db.url, other.url, resolveConfig({}));
+      expect(result.identical).toBe(true);
+      expect(result.notCompared).toEqual([
+        { kind: 'collation', count: 1, names: ['public.ci'], countBefore: 1, changed: false },
+        {
+          kind: 'text search dictionary',
+          count: 1,
+          names: ['public.simple_dict'],
+          countBefore: 0,
+          changed: true,
+        },
+      ]);
+      expect(renderDiff(result)).toContain('text search dictionary: 1 (public.simple_dict) [changed: 0 → 1]');
+    } finally {
+      await other.drop();
+    }
+  });
+});
