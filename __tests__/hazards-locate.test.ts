@@ -59,6 +59,18 @@ function production(m: ModelBuilder): void {
     grants: grants({ postgres: TABLE_PRIVILEGES }),
   });
   m.routine('public', 'f', '', { returns: 'integer', config: ['search_path=""'] });
+  m.view('public', 'items_view', ' SELECT items.id, items.name FROM public.items;', {
+    triggers: {
+      items_view_write: {
+        name: 'items_view_write',
+        definition:
+          'CREATE TRIGGER items_view_write INSTEAD OF INSERT ON public.items_view FOR EACH ROW EXECUTE FUNCTION public.f()',
+        function: 'public.f()',
+        enabled: 'origin',
+        comment: null,
+      },
+    },
+  });
 }
 
 const BEFORE = model(production);
@@ -190,6 +202,21 @@ const CASES: Case[] = [
     after: (m) => {
       const f = m.functions['public.f()'];
       if (f) Object.assign(f, { securityDefiner: true, config: [] });
+    },
+  },
+  {
+    code: 'unlogged-table',
+    cause: 'alter table public.items set unlogged;',
+    after: (m) => {
+      items(m).persistence = 'unlogged';
+    },
+  },
+  {
+    code: 'view-write-trigger-dropped',
+    cause: 'drop trigger items_view_write on public.items_view;',
+    after: (m) => {
+      const view = m.views['public.items_view'];
+      if (view) delete view.triggers;
     },
   },
   {

@@ -19,6 +19,10 @@ create policy "owners" on public.items for select to authenticated using ((selec
 create policy "owners write" on public.items for update to authenticated using ((select auth.uid()) = owner);
 create table public.empty_things (id int primary key, label text);
 alter table public.empty_things enable row level security;
+create view public.things_view with (security_invoker = true) as select id, label from public.empty_things;
+create function public.things_view_insert() returns trigger language plpgsql set search_path = '' as $$
+begin insert into public.empty_things (id, label) values (new.id, new.label); return new; end $$;
+create trigger things_view_insert instead of insert on public.things_view for each row execute function public.things_view_insert();
 insert into public.items (name, qty, note) select 'item ' || g, g, 'n' from generate_series(1, 60) g;
 analyze public.items;
 `;
@@ -111,6 +115,16 @@ const CASES: Case[] = [
     code: 'security-definer-search-path',
     triggers: 'create function public.f() returns int language sql security definer as $$ select 1 $$;',
     safe: "create function public.f() returns int language sql security definer set search_path = '' as $$ select 1 $$;",
+  },
+  {
+    code: 'unlogged-table',
+    triggers: 'alter table public.empty_things set unlogged;',
+    safe: 'alter table public.empty_things set (fillfactor = 90);',
+  },
+  {
+    code: 'view-write-trigger-dropped',
+    triggers: 'drop trigger things_view_insert on public.things_view;',
+    safe: "alter view public.things_view alter column label set default 'x';",
   },
 ];
 

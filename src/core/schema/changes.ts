@@ -37,6 +37,11 @@ export interface MemberChange {
   renamedFrom?: string;
   /** For changed and renamed members: what else differs. */
   attributes: AttributeChange[];
+  /**
+   * A column added or removed that the table only inherits (INHERITS): the parents it comes
+   * from, where it was added or dropped. Not the table's own addition or drop.
+   */
+  inheritedFrom?: string[];
 }
 
 export interface ObjectChange {

@@ -548,8 +548,10 @@ function tableDdl(table: Table, v: number): string {
         ? -1
         : 1,
   );
+  // A column only inherited comes with INHERITS: it is not declared again.
+  const own = table.columns.filter((c) => c.inherited === undefined || c.inherited.local);
   const body = [
-    ...table.columns.map((c) => columnSql(c, v)),
+    ...own.map((c) => columnSql(c, v)),
     ...constraints.filter((c) => c.validated).map((c) => constraintSql(c, v)),
   ];
   const create =
@@ -560,6 +562,7 @@ function tableDdl(table: Table, v: number): string {
           ...body.map((line, i) => `    ${line}${i < body.length - 1 ? ',' : ''}`),
           ')',
         ];
+  if (table.inherits && table.inherits.length > 0) create.push(`INHERITS (${table.inherits.join(', ')})`);
   if (table.partitionKey) {
     create.push(
       /^PARTITION BY /i.test(table.partitionKey) ? table.partitionKey : `PARTITION BY ${table.partitionKey}`,
@@ -576,6 +579,17 @@ function tableDdl(table: Table, v: number): string {
     );
   }
 
+  const inherited = table.columns
+    .filter((c) => c.inherited !== undefined)
+    .map(
+      (c) =>
+        `-- ${quoteIdent(c.name, v)} ${c.type}: inherited from ${c.inherited?.from.join(', ')}${c.inherited?.local ? ' (also declared here)' : ''}`,
+    );
+  const physical = [
+    ...(table.persistence === 'unlogged' ? [`ALTER TABLE ${name} SET UNLOGGED;`] : []),
+    ...storageParameterStatements(`TABLE ${name}`, table.storageParameters),
+    ...table.columns.flatMap((c) => columnStorageStatements(name, c, v)),
+  ];
   const replica =
     table.replicaIdentity === 'full' || table.replicaIdentity === 'nothing'
       ? [`ALTER TABLE ${name} REPLICA IDENTITY ${table.replicaIdentity.toUpperCase()};`]
@@ -603,6 +617,8 @@ function tableDdl(table: Table, v: number): string {
   ];
   return render([
     create,
+    inherited,
+    physical,
     [...rls, ...replica],
     indexes.create,
     triggerStatements(name, byName(table.triggers), v),
@@ -611,6 +627,25 @@ function tableDdl(table: Table, v: number): string {
     grants,
     comments,
   ]);
+}
+
+/** `ALTER … SET (name = value);`, one per storage parameter (`fillfactor=70`, `toast.autovacuum_enabled=false`). */
+function storageParameterStatements(on: string, parameters: string[] | undefined): string[] {
+  return (parameters ?? []).map((parameter) => {
+    const at = parameter.indexOf('=');
+    const key = at < 0 ? parameter : parameter.slice(0, at);
+    const value = at < 0 ? 'true' : parameter.slice(at + 1);
+    return `ALTER ${on} SET (${key} = ${/^[A-Za-z0-9_.+-]+$/.test(value) ? value : quoteLiteral(value)});`;
+  });
+}
+
+/** SET STATISTICS and SET STORAGE of a column that has them. */
+function columnStorageStatements(table: string, column: Column, v: number): string[] {
+  const alter = `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column.name, v)}`;
+  return [
+    ...(column.statistics !== undefined ? [`${alter} SET STATISTICS ${column.statistics};`] : []),
+    ...(column.storage !== undefined ? [`${alter} SET STORAGE ${column.storage.toUpperCase()};`] : []),
+  ];
 }
 
 function viewDdl(view: View, v: number): string {
@@ -627,15 +662,26 @@ function viewDdl(view: View, v: number): string {
   }
   const indexes = indexStatements(byName(view.indexes), v, view.schema);
   const keyword = view.kind === 'materialized' ? 'MATERIALIZED VIEW' : 'VIEW';
+  const triggers = byName(view.triggers ?? {});
   return render([
     create,
+    [
+      ...view.columns.flatMap((c) =>
+        c.default === undefined
+          ? []
+          : [`ALTER VIEW ${name} ALTER COLUMN ${quoteIdent(c.name, v)} SET DEFAULT ${c.default};`],
+      ),
+      ...storageParameterStatements(`${keyword} ${name}`, view.storageParameters),
+    ],
     indexes.create,
+    triggerStatements(name, triggers, v),
     [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent(view.owner, v)};`],
     grantStatements(view.grants, 'table', `TABLE ${name}`, v),
     [
       ...comment(`${keyword} ${name}`, view.comment),
       ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent(c.name, v)}`, c.comment)),
       ...indexes.comments,
+      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent(t.name, v)} ON ${name}`, t.comment)),
     ],
   ]);
 }
@@ -734,11 +780,34 @@ function publicationDdl(publication: Publication, v: number): string {
   else if (publication.tables.length > 0) {
     lines.push('    FOR TABLE');
     publication.tables.forEach((table, i) => {
-      lines.push(`        ${table}${i < publication.tables.length - 1 ? ',' : ''}`);
+      const columns = publication.columnLists?.[table];
+      const filter = publication.rowFilters?.[table];
+      const list = columns ? ` (${columns.map((c) => quoteIdent(c, v)).join(', ')})` : '';
+      const where = filter !== undefined ? ` WHERE ${parenthesized(filter)}` : '';
+      lines.push(`        ${table}${list}${where}${i < publication.tables.length - 1 ? ',' : ''}`);
     });
   }
   lines.push(`    WITH (publish = ${quoteLiteral(publish)});`);
   return render([lines]);
+}
+
+/** An expression in parentheses, as WHERE of a publication needs it (once: pg_get_expr often has them). */
+function parenthesized(expression: string): string {
+  const text = expression.trim();
+  if (text.startsWith('(') && text.endsWith(')')) {
+    let depth = 0;
+    let quoted = false;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (ch === "'") quoted = !quoted;
+      if (quoted) continue;
+      if (ch === '(') depth++;
+      if (ch === ')') depth--;
+      if (depth === 0 && i < text.length - 1) return `(${text})`;
+    }
+    return text;
+  }
+  return `(${text})`;
 }
 
 function cronJobDdl(job: CronJob): string {

@@ -16,7 +16,7 @@ import {
   qualifiedName,
   splitIdentity,
 } from './ddl.js';
-import type { DefaultPrivilege, Grant, Routine, SchemaModel, Table, View } from './model.js';
+import type { DefaultPrivilege, Grant, Index, Routine, SchemaModel, Table, View } from './model.js';
 
 /**
  * Compares two schema models: what changes from `before` to `after`.
@@ -92,7 +92,7 @@ export function diffSchemas(
     }),
   );
   add('publication', before.publications, after.publications, (a, b, c) => ({
-    attributes: compareAttributes(a, b, SKIP_NAMED, 'table', c),
+    attributes: withDefaults(compareAttributes(a, b, SKIP_NAMED, 'table', c), PUBLICATION_DEFAULTS),
   }));
   add('cron job', before.cronJobs, after.cronJobs, (a, b, c) => ({
     attributes: compareAttributes(a, b, SKIP_NAMED, 'table', c),
@@ -293,7 +293,29 @@ const SKIP_TABLE = new Set([
   'triggers',
   'policies',
 ]);
-const SKIP_VIEW = new Set(['schema', 'name', 'kind', 'columns', 'indexes']);
+const SKIP_VIEW = new Set(['schema', 'name', 'kind', 'columns', 'indexes', 'triggers']);
+
+/**
+ * What an optional attribute absent from the model means (see model.ts): an attribute that
+ * appears or goes is reported from or to its default (`persistence` logged → unlogged), not null.
+ */
+const TABLE_DEFAULTS: Record<string, unknown> = {
+  persistence: 'logged',
+  storageParameters: [],
+  inherits: [],
+};
+const VIEW_DEFAULTS: Record<string, unknown> = { storageParameters: [] };
+const COLUMN_DEFAULTS: Record<string, unknown> = { statistics: 'default', storage: 'default' };
+const PUBLICATION_DEFAULTS: Record<string, unknown> = { columnLists: {}, rowFilters: {} };
+
+function withDefaults(changes: AttributeChange[], defaults: Record<string, unknown>): AttributeChange[] {
+  for (const change of changes) {
+    if (!has(defaults, change.attribute)) continue;
+    if (change.before === null) change.before = defaults[change.attribute];
+    if (change.after === null) change.after = defaults[change.attribute];
+  }
+  return changes;
+}
 const SKIP_MEMBER = new Set(['name']);
 /** A policy's `table` is its table's identity: it changes with a table rename, which is reported once. */
 const SKIP_POLICY = new Set(['name', 'table']);
@@ -431,9 +453,17 @@ interface MemberSpec {
   target: GrantTarget;
   /** Index and trigger definitions name their table: rewrite it after a rename. */
   namesTable: boolean;
+  /** What optional attributes absent from the model mean. */
+  defaults?: Record<string, unknown>;
 }
 
-const COLUMNS: MemberSpec = { kind: 'column', skip: SKIP_MEMBER, target: 'column', namesTable: false };
+const COLUMNS: MemberSpec = {
+  kind: 'column',
+  skip: SKIP_MEMBER,
+  target: 'column',
+  namesTable: false,
+  defaults: COLUMN_DEFAULTS,
+};
 const CONSTRAINTS: MemberSpec = { kind: 'constraint', skip: SKIP_MEMBER, target: 'table', namesTable: false };
 const INDEXES: MemberSpec = { kind: 'index', skip: SKIP_MEMBER, target: 'table', namesTable: true };
 const TRIGGERS: MemberSpec = { kind: 'trigger', skip: SKIP_MEMBER, target: 'table', namesTable: true };
@@ -461,9 +491,60 @@ function compareTables(
   diffMembers(TRIGGERS, before.triggers, after.triggers, undefined, context, rename, members);
   diffMembers(POLICIES, before.policies, after.policies, undefined, context, rename, members);
   return {
-    attributes: compareAttributes(before, after, SKIP_TABLE, 'table', context),
-    members: sortMembers(members),
+    attributes: withDefaults(compareAttributes(before, after, SKIP_TABLE, 'table', context), TABLE_DEFAULTS),
+    members: sortMembers(
+      inheritanceNoted(withoutAttachedToParent(members, before, after, context), before, after),
+    ),
   };
+}
+
+/**
+ * A partition's constraint or index that the migrations attached to a new one of its parent
+ * (ALTER TABLE parent ADD PRIMARY KEY, CREATE INDEX ON parent, ALTER INDEX … ATTACH PARTITION
+ * reuse the partition's own) still exists: it is only read as the parent's now (the model
+ * leaves out a partition's copies of its parent's constraints and indexes). Not a removal.
+ */
+function withoutAttachedToParent(
+  members: MemberChange[],
+  before: Table,
+  after: Table,
+  context: Context,
+): MemberChange[] {
+  const parent = after.partitionOf === null ? undefined : context.after.tables[after.partitionOf];
+  if (!parent || !members.some((m) => m.action === 'removed')) return members;
+  const parentConstraints = Object.values(parent.constraints);
+  const parentIndexes = Object.values(parent.indexes).map(indexShape);
+  return members.filter((member) => {
+    if (member.action !== 'removed') return true;
+    if (member.kind === 'constraint') {
+      const constraint = before.constraints[member.name];
+      return !(
+        constraint &&
+        parentConstraints.some((c) => c.type === constraint.type && c.definition === constraint.definition)
+      );
+    }
+    if (member.kind === 'index') {
+      const index = before.indexes[member.name];
+      return !(index && parentIndexes.includes(indexShape(index)));
+    }
+    return true;
+  });
+}
+
+/** An index's definition without its name and table: what an index attached to a parent's has in common with it. */
+function indexShape(index: Index): string {
+  return `${index.unique}:${index.primary}:${index.definition.replace(/^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ /, '')}`;
+}
+
+/** A column added or removed that the table only inherits names the parents it comes from. */
+function inheritanceNoted(members: MemberChange[], before: Table, after: Table): MemberChange[] {
+  if (!before.inherits && !after.inherits) return members;
+  for (const member of members) {
+    if (member.kind !== 'column' || (member.action !== 'added' && member.action !== 'removed')) continue;
+    const column = (member.action === 'added' ? after : before).columns.find((c) => c.name === member.name);
+    if (column?.inherited && !column.inherited.local) member.inheritedFrom = column.inherited.from;
+  }
+  return members;
 }
 
 function compareViews(
@@ -478,8 +559,9 @@ function compareViews(
   const members: MemberChange[] = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
   diffMembers(INDEXES, before.indexes, after.indexes, undefined, context, rename, members);
+  diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, undefined, context, rename, members);
   return {
-    attributes: compareAttributes(before, after, SKIP_VIEW, 'table', context),
+    attributes: withDefaults(compareAttributes(before, after, SKIP_VIEW, 'table', context), VIEW_DEFAULTS),
     members: sortMembers(members),
   };
 }
@@ -544,7 +626,8 @@ function diffMembers<T extends object>(
       if (typeof definition === 'string')
         left = { ...left, definition: renamedDefinition(definition, rename) };
     }
-    const attributes = compareAttributes(left, after[name] as T, spec.skip, spec.target, context);
+    let attributes = compareAttributes(left, after[name] as T, spec.skip, spec.target, context);
+    if (spec.defaults && attributes.length > 0) attributes = withDefaults(attributes, spec.defaults);
     if (oldName !== undefined) out.push({ kind, name, action: 'renamed', renamedFrom: oldName, attributes });
     else if (attributes.length > 0) out.push({ kind, name, action: 'changed', attributes });
   }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import {
   type Bucket,
   type Column,
+  type ColumnStorage,
   type Constraint,
   type ConstraintType,
   type CronJob,
@@ -23,6 +24,7 @@ import {
   type Trigger,
   type TypeDefinition,
   type View,
+  type ViewColumn,
 } from './model.js';
 
 /*
@@ -120,11 +122,15 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
     const own = relations.filter((r) => !r.managed);
     const oids = (rows: RelationRow[]) => rows.map((r) => r.relid);
     const tables = own.filter((r) => r.kind === 'r' || r.kind === 'p');
+    const inheriting = tables.filter((r) => (r.inherits?.length ?? 0) > 0);
     const members: [keyof MemberResults, string][] = [
-      ['columns', sql.columns(oids(own))],
+      ['columns', sql.columns(oids(own), oids(inheriting))],
       ['constraints', sql.constraints(oids(tables))],
       ['indexes', sql.indexes(oids(own.filter((r) => r.kind !== 'v')))],
-      ['triggers', sql.triggers(oids(tables), oids(relations.filter((r) => r.managed)))],
+      [
+        'triggers',
+        sql.triggers(oids(own.filter((r) => r.kind !== 'm')), oids(relations.filter((r) => r.managed))),
+      ],
       ['policies', sql.policies(oids(relations.filter((r) => r.kind === 'r' || r.kind === 'p')))],
     ];
     const third = await multi(client, [...members.map(([, text]) => text), 'COMMIT']);
@@ -291,7 +297,14 @@ SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::t
        FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
       WHERE i.inhrelid = c.oid LIMIT 1) END AS partition_of,
   CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
-  c.relreplident::text AS replica_identity,
+  c.relreplident::text AS replica_identity, c.relpersistence::text AS persistence,
+  CASE WHEN c.relkind IN ('r', 'p', 'm') THEN
+    coalesce(c.reloptions::text[], '{}') || coalesce((SELECT array_agg('toast.' || o) FROM pg_class tc, unnest(tc.reloptions) o
+                                                      WHERE c.reltoastrelid <> 0 AND tc.oid = c.reltoastrelid), '{}') END AS storage_parameters,
+  CASE WHEN c.relkind = 'r' AND NOT c.relispartition THEN
+    ARRAY(SELECT format('%I.%I', pn.nspname, pc.relname)
+            FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+           WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) END AS inherits,
   ${commentOf('c.oid', 'pg_class')} AS comment,
   ${objectAcl('c.relacl', 'r', 'c.relowner')} AS grants,
   c.reltuples::float8 AS estimated_rows, c.relpages AS pages,
@@ -308,8 +321,19 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm')
   AND NOT ${extensionMember('pg_class', 'c.oid')}`;
   }
 
-  /** Columns of the given relations, in attnum order. */
-  columns(relations: number[]): string {
+  /**
+   * Columns of the given relations, in attnum order. Of the tables in `inheriting` (INHERITS,
+   * not partitions), the parents each inherited column comes from.
+   */
+  columns(relations: number[], inheriting: number[]): string {
+    const from =
+      inheriting.length === 0
+        ? 'NULL::text[]'
+        : `CASE WHEN a.attinhcount > 0 AND a.attrelid = ANY (${oidArray(inheriting)}) THEN
+    ARRAY(SELECT format('%I.%I', pn.nspname, pc.relname)
+            FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+            JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname AND NOT pa.attisdropped
+           WHERE i.inhrelid = a.attrelid ORDER BY i.inhseqno) END`;
     return `SELECT a.attrelid AS relid, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type,
   a.attnotnull AS not_null,
   CASE WHEN a.attgenerated::text = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS "default",
@@ -317,7 +341,10 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm')
   a.attidentity::text AS identity,
   ${collationOf('a.attcollation', 't.typcollation')} AS collation,
   ${commentOf('a.attrelid', 'pg_class', 'a.attnum')} AS comment,
-  ${aclOf('a.attacl')} AS grants
+  ${aclOf('a.attacl')} AS grants,
+  CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END AS statistics,
+  CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+  ${from} AS inherited_from, a.attislocal AS local
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attrelid = ANY (${oidArray(relations)}) AND a.attnum > 0 AND NOT a.attisdropped
@@ -360,7 +387,7 @@ WHERE i.indrelid = ANY (${oidArray(relations)})
   }
 
   /**
-   * User triggers: not the internal ones (foreign keys) nor a partition's clones of its parent's
+   * User triggers of tables and views (INSTEAD OF): not the internal ones (foreign keys) nor a partition's clones of its parent's
    * triggers. On managed tables, only those running a function outside the managed schemas (the
    * app's, e.g. auth.users → public.handle_new_user()): the platform's own run its functions.
    */
@@ -400,7 +427,11 @@ FROM pg_policy pol
 WHERE pol.polrelid = ANY (${oidArray(tables)})`;
   }
 
-  /** Functions, procedures, aggregates and window functions of the user schemas. */
+  /**
+   * Functions, procedures, aggregates and window functions of the user schemas; not the ones a
+   * type makes for itself (a range type's and its multirange's constructors: an implicit
+   * dependency on the type), which come and go with the type.
+   */
   functions(): string {
     // SQL-standard bodies (BEGIN ATOMIC, PostgreSQL 14+) have no prosrc: read the deparsed body.
     const body =
@@ -418,7 +449,9 @@ WHERE pol.polrelid = ANY (${oidArray(tables)})`;
   pg_get_userbyid(p.proowner)::text AS owner, ${commentOf('p.oid', 'pg_proc')} AS comment,
   ${objectAcl('p.proacl', 'f', 'p.proowner')} AS grants
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-WHERE p.pronamespace IN (${this.userSchemas}) AND NOT ${extensionMember('pg_proc', 'p.oid')}`;
+WHERE p.pronamespace IN (${this.userSchemas}) AND NOT ${extensionMember('pg_proc', 'p.oid')}
+  AND NOT EXISTS (SELECT 1 FROM pg_depend td WHERE td.classid = 'pg_proc'::regclass AND td.objid = p.oid
+                    AND td.refclassid = 'pg_type'::regclass AND td.deptype = 'i')`;
   }
 
   /** Default privileges for every schema (schema null) and for the user schemas. */
@@ -430,8 +463,22 @@ FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
 WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (${this.userSchemas})`;
   }
 
-  /** Publications with their tables: added one by one, or (PostgreSQL 15+) by schema. */
+  /**
+   * Publications with their tables: added one by one, or (PostgreSQL 15+) by schema; and
+   * (PostgreSQL 15+) the column lists and row filters of the tables added one by one.
+   */
   publications(): string {
+    const relation = `format('%I.%I', n.nspname, c.relname)`;
+    const perTable = (value: string, present: string) =>
+      `(SELECT json_object_agg(${relation}, ${value}) FROM pg_publication_rel pr
+          JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE pr.prpubid = p.oid AND ${present})`;
+    const filters =
+      this.version >= 150000
+        ? `,
+  ${perTable(attributeNames('pr.prattrs::int2[]', 'pr.prrelid'), 'pr.prattrs IS NOT NULL')} AS column_lists,
+  ${perTable('pg_get_expr(pr.prqual, pr.prrelid)', 'pr.prqual IS NOT NULL')} AS row_filters`
+        : '';
     const inSchemas =
       this.version >= 150000
         ? `UNION
@@ -444,7 +491,7 @@ WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (${this.userSchemas})`;
   ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_publication_rel pr
           JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE pr.prpubid = p.oid
-        ${inSchemas}) AS tables
+        ${inSchemas}) AS tables${filters}
 FROM pg_publication p WHERE NOT ${extensionMember('pg_publication', 'p.oid')}`;
   }
 }
@@ -518,6 +565,9 @@ interface RelationRow {
   partition_of: Nullable<string>;
   partition_bound: Nullable<string>;
   replica_identity: 'd' | 'n' | 'f' | 'i';
+  persistence: 'p' | 'u' | 't';
+  storage_parameters: Nullable<string[]>;
+  inherits: Nullable<string[]>;
   comment: Nullable<string>;
   grants: AclText;
   estimated_rows: number;
@@ -540,6 +590,10 @@ interface ColumnRow {
   collation: Nullable<string>;
   comment: Nullable<string>;
   grants: AclText;
+  statistics: Nullable<number>;
+  storage: Nullable<'p' | 'e' | 'x' | 'm'>;
+  inherited_from: Nullable<string[]>;
+  local: boolean;
 }
 
 interface ConstraintRow {
@@ -627,6 +681,8 @@ interface PublicationRow {
   delete: boolean;
   truncate: boolean;
   tables: string[];
+  column_lists?: Nullable<Record<string, string[]>>;
+  row_filters?: Nullable<Record<string, string>>;
 }
 
 interface ObjectResults {
@@ -831,6 +887,31 @@ const DEFAULT_ACL_TYPES: Record<string, DefaultPrivilege['objectType']> = {
   n: 'schemas',
 };
 
+const COLUMN_STORAGE: Record<NonNullable<ColumnRow['storage']>, ColumnStorage> = {
+  p: 'plain',
+  e: 'external',
+  x: 'extended',
+  m: 'main',
+};
+
+/** A table's or materialized view's reloptions (its TOAST table's as `toast.…`), sorted. */
+function storageParameters(row: RelationRow): string[] {
+  return [...(row.storage_parameters ?? [])].sort(compareText);
+}
+
+/** `{ [key]: list }` when the list has items, else nothing: optional attributes are absent at their default. */
+function optionalList<K extends string>(key: K, list: string[]): { [P in K]?: string[] } {
+  return (list.length > 0 ? { [key]: list } : {}) as { [P in K]?: string[] };
+}
+
+/** `{ [key]: record }` when the record has entries, else nothing. */
+function optionalRecord<K extends string, T>(
+  key: K,
+  record: Record<string, T>,
+): { [P in K]?: Record<string, T> } {
+  return (Object.keys(record).length > 0 ? { [key]: record } : {}) as { [P in K]?: Record<string, T> };
+}
+
 function toType(row: TypeRow): TypeDefinition {
   const base = { schema: row.schema, name: row.name, owner: row.owner, comment: row.comment };
   if (row.typtype === 'e') return { ...base, kind: 'enum', labels: row.labels ?? [] };
@@ -955,6 +1036,7 @@ function assemble(
   const triggers = byRelation(members.triggers);
   const policies = byRelation(members.policies);
   const indexesOf = (relid: number) => recordOf((indexes.get(relid) ?? []).map(toIndex), (i) => i.name);
+  const triggersOf = (relid: number) => recordOf((triggers.get(relid) ?? []).map(toTrigger), (t) => t.name);
 
   const tables: [string, Table][] = [];
   const views: [string, View][] = [];
@@ -973,14 +1055,19 @@ function assemble(
           checkOption:
             row.check_option === 'local' || row.check_option === 'cascaded' ? row.check_option : null,
           comment: row.comment,
-          columns: (columns.get(row.relid) ?? []).map((c) => ({
-            name: c.name,
-            type: c.type,
-            comment: c.comment,
-          })),
+          columns: (columns.get(row.relid) ?? []).map(
+            (c): ViewColumn => ({
+              name: c.name,
+              type: c.type,
+              comment: c.comment,
+              ...(c.default !== null ? { default: c.default } : {}),
+            }),
+          ),
           indexes: indexesOf(row.relid),
+          ...optionalRecord('triggers', triggersOf(row.relid)),
           grants: grants(row.grants),
           populated: row.populated,
+          ...optionalList('storageParameters', storageParameters(row)),
         },
       ]);
       continue;
@@ -999,6 +1086,9 @@ function assemble(
         partitionOf: row.partition_of,
         partitionBound: row.partition_bound,
         replicaIdentity: REPLICA_IDENTITY[row.replica_identity],
+        ...(row.persistence === 'u' ? { persistence: 'unlogged' as const } : {}),
+        ...optionalList('storageParameters', row.managed ? [] : storageParameters(row)),
+        ...optionalList('inherits', row.inherits ?? []),
         // Of a managed table only RLS, policies, grants and the owner are read.
         comment: row.managed ? null : row.comment,
         columns: (columns.get(row.relid) ?? []).map(
@@ -1012,11 +1102,16 @@ function assemble(
             collation: c.collation,
             comment: c.comment,
             grants: grants(c.grants),
+            ...(c.statistics !== null ? { statistics: c.statistics } : {}),
+            ...(c.storage !== null ? { storage: COLUMN_STORAGE[c.storage] } : {}),
+            ...(c.inherited_from !== null && c.inherited_from.length > 0
+              ? { inherited: { from: c.inherited_from, local: c.local } }
+              : {}),
           }),
         ),
         constraints: recordOf((constraints.get(row.relid) ?? []).map(toConstraint), (c) => c.name),
         indexes: indexesOf(row.relid),
-        triggers: recordOf((triggers.get(row.relid) ?? []).map(toTrigger), (t) => t.name),
+        triggers: triggersOf(row.relid),
         policies: recordOf(
           (policies.get(row.relid) ?? []).map((p) => toPolicy(p, row.id)),
           (p) => p.name,
@@ -1104,6 +1199,8 @@ function assemble(
           name: row.name,
           allTables: row.all_tables,
           tables: [...new Set(row.tables)].sort(compareText),
+          ...optionalRecord('columnLists', sortedRecord(Object.entries(row.column_lists ?? {}))),
+          ...optionalRecord('rowFilters', sortedRecord(Object.entries(row.row_filters ?? {}))),
           operations: { insert: row.insert, update: row.update, delete: row.delete, truncate: row.truncate },
         }),
       ),

@@ -12,6 +12,11 @@
  * - Privileges are explicit: a NULL ACL is expanded to the owner's defaults (acldefault), so
  *   "never granted" and "granted by default" are told apart. Lists are sorted.
  * - Everything is JSON-serializable (the plan's JSON report embeds parts of it).
+ * - Optional attributes (`persistence`, `storageParameters`, `inherits`, a column's
+ *   `statistics`, `storage` and `inherited`, a view column's `default`, a view's `triggers`, a
+ *   publication's `columnLists` and `rowFilters`) are present only when they differ from
+ *   PostgreSQL's default: a model read before they existed, or written by hand, still means the
+ *   same thing, and the diff reports the default for an absent one.
  */
 
 export interface SchemaModel {
@@ -118,6 +123,12 @@ export interface Table {
   partitionOf: string | null;
   partitionBound: string | null;
   replicaIdentity: 'default' | 'nothing' | 'full' | 'index';
+  /** relpersistence: present only for an UNLOGGED table (absent: logged, crash-safe and replicated). */
+  persistence?: 'unlogged';
+  /** reloptions (`fillfactor=70`, `autovacuum_enabled=false`), sorted; present only when set. */
+  storageParameters?: string[];
+  /** Parents of a table that INHERITS (not a partition), in inheritance order; present only when any. */
+  inherits?: string[];
   comment: string | null;
   /** In attnum order. */
   columns: Column[];
@@ -144,7 +155,18 @@ export interface Column {
   comment: string | null;
   /** Column-level privileges (GRANT SELECT (col) …). */
   grants: Grant[];
+  /** attstattarget, present only when set (ALTER COLUMN … SET STATISTICS n). */
+  statistics?: number;
+  /** attstorage, present only when it differs from the type's default (ALTER COLUMN … SET STORAGE). */
+  storage?: ColumnStorage;
+  /**
+   * Of a table that INHERITS (not a partition): a column it has from its parents, which parents
+   * have it, and whether the table declares it too (local). Present only for inherited columns.
+   */
+  inherited?: { from: string[]; local: boolean };
 }
+
+export type ColumnStorage = 'plain' | 'external' | 'extended' | 'main';
 
 export type ConstraintType = 'primary key' | 'foreign key' | 'unique' | 'check' | 'exclusion';
 
@@ -221,12 +243,24 @@ export interface View {
   securityBarrier: boolean;
   checkOption: 'local' | 'cascaded' | null;
   comment: string | null;
-  columns: { name: string; type: string; comment: string | null }[];
+  /** `default`: ALTER VIEW … ALTER COLUMN … SET DEFAULT, present only when set (views only). */
+  columns: ViewColumn[];
   /** Materialized views only. */
   indexes: Record<string, Index>;
+  /** Triggers on a view (INSTEAD OF …), present only when any. */
+  triggers?: Record<string, Trigger>;
+  /** Materialized views: reloptions (`fillfactor=70`…), sorted; present only when set. */
+  storageParameters?: string[];
   grants: Grant[];
   /** Populated (materialized views: WITH DATA). */
   populated: boolean;
+}
+
+export interface ViewColumn {
+  name: string;
+  type: string;
+  comment: string | null;
+  default?: string;
 }
 
 export interface Routine {
@@ -270,6 +304,10 @@ export interface Publication {
   allTables: boolean;
   /** Table identities, sorted. */
   tables: string[];
+  /** PostgreSQL 15+: table identity → its published columns (`FOR TABLE t (a, b)`); only tables that have a column list. */
+  columnLists?: Record<string, string[]>;
+  /** PostgreSQL 15+: table identity → its row filter (`FOR TABLE t WHERE (…)`, the deparsed expression); only tables that have one. */
+  rowFilters?: Record<string, string>;
   operations: { insert: boolean; update: boolean; delete: boolean; truncate: boolean };
 }
 

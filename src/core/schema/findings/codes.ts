@@ -28,6 +28,8 @@ export type HazardCode =
   | 'access-widened'
   | 'grant-to-anon'
   | 'security-definer-search-path'
+  | 'unlogged-table'
+  | 'view-write-trigger-dropped'
   | BeyondDatabaseCode;
 
 export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
@@ -49,6 +51,8 @@ export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
   'access-widened': 'security',
   'grant-to-anon': 'security',
   'security-definer-search-path': 'security',
+  'unlogged-table': 'data-loss',
+  'view-write-trigger-dropped': 'data-loss',
   'database-change': 'cluster',
   'role-change': 'cluster',
   'system-change': 'cluster',

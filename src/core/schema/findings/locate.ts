@@ -136,6 +136,20 @@ export class Locator {
     );
   }
 
+  /** `DROP TRIGGER` of the trigger on the relation (under any of its names), else the relation's re-creation. */
+  triggerDrop(relation: QualifiedName, trigger: string): Found {
+    const names = this.pending.relationNames(relation);
+    return (
+      this.pending.last(({ statement }) => {
+        if (!isDrop(statement, 'OBJECT_TRIGGER')) return false;
+        return droppedObjects(statement.tree).some((parts) => {
+          const table = qualified(parts.slice(0, -1));
+          return table !== undefined && names.some(equals(table)) && parts.at(-1) === trigger;
+        });
+      }) ?? this.recreation(relation)
+    );
+  }
+
   /** `CREATE POLICY` or `ALTER POLICY` of the policy (under any of its names). */
   policyDefinition(relation: QualifiedName, policy: string): Found {
     const policies = this.pending.policyNames(relation, policy);

@@ -42,16 +42,32 @@ function changeHazards(
       hazardAt('drop-table', 'blocking', `Table ${change.id} is dropped${rowsNote(table)}`, change.id, at),
     ];
   }
+  if (change.kind === 'table' && change.action === 'added') {
+    const table = input.after.tables[change.id];
+    if (table?.persistence !== 'unlogged') return [];
+    return [
+      hazardAt(
+        'unlogged-table',
+        'warning',
+        `Table ${change.id} is created UNLOGGED: its rows are emptied after a crash and are not replicated (read replicas, logical replication, point-in-time recovery)`,
+        change.id,
+        locate.creation(nameOf(table)),
+      ),
+    ];
+  }
   if (change.kind === 'table' && (change.action === 'changed' || change.action === 'renamed')) {
     const before = input.before.tables[change.renamedFrom ?? change.id];
     const after = input.after.tables[change.id];
     if (!before || !after) return [];
     const table: ChangedTable = { id: change.id, before, after, name: nameOf(after) };
     return [
+      ...unloggedHazards(change, table, locate),
       ...rlsHazards(change, table, locate),
       ...change.members.flatMap((member) => memberHazards(member, table, options, locate)),
     ];
   }
+  if (change.kind === 'view' && (change.action === 'changed' || change.action === 'renamed'))
+    return viewTriggerHazards(change, input, locate);
   if (change.kind === 'function' && change.action !== 'removed')
     return functionHazards(change.id, input, locate);
   return [];
@@ -63,6 +79,44 @@ interface ChangedTable {
   after: Table;
   /** Its name after the migrations; the locator follows renames back. */
   name: QualifiedName;
+}
+
+/** A table made UNLOGGED (ALTER TABLE … SET UNLOGGED, or re-created so). */
+function unloggedHazards(change: ObjectChange, table: ChangedTable, locate: Locator): Hazard[] {
+  const made = change.attributes.some((a) => a.attribute === 'persistence' && a.after === 'unlogged');
+  if (!made) return [];
+  return [
+    hazardAt(
+      'unlogged-table',
+      'warning',
+      `Table ${table.id} is made UNLOGGED: its rows are emptied after a crash and no longer replicated (read replicas, logical replication, point-in-time recovery)${rowsNote(table.before)}`,
+      table.id,
+      locate.alterCommand(table.name, (cmd) => cmd.subtype === 'AT_SetUnLogged') ??
+        locate.recreation(table.name),
+    ),
+  ];
+}
+
+/** An INSTEAD OF trigger dropped from a view that stays: INSERT/UPDATE/DELETE through the view no longer do what they did. */
+function viewTriggerHazards(change: ObjectChange, input: HazardInput, locate: Locator): Hazard[] {
+  const before = input.before.views[change.renamedFrom ?? change.id];
+  const after = input.after.views[change.id];
+  if (!before || !after) return [];
+  const name = { schema: after.schema, name: after.name };
+  return change.members.flatMap((member) => {
+    if (member.kind !== 'trigger' || member.action !== 'removed') return [];
+    const trigger = before.triggers?.[member.name];
+    if (!trigger || !/\bINSTEAD OF\b/i.test(trigger.definition)) return [];
+    return [
+      hazardAt(
+        'view-write-trigger-dropped',
+        'warning',
+        `INSTEAD OF trigger "${member.name}" on view ${change.id} is dropped: writes through the view no longer run ${trigger.function} (they fail, or go to the underlying table directly)`,
+        `${change.id}.${member.name}`,
+        locate.triggerDrop(name, member.name),
+      ),
+    ];
+  });
 }
 
 function rlsHazards(change: ObjectChange, table: ChangedTable, locate: Locator): Hazard[] {
