@@ -126,6 +126,68 @@ describe('lint locations', () => {
   });
 });
 
+describe('lint locations of the advisor rules added with storage, reg* types and extension versions', () => {
+  const after = model((m) => {
+    m.schema('public');
+    m.table('public', 'jobs', {
+      rlsEnabled: true,
+      columns: [column('id', 'integer', { notNull: true }), column('handler', 'regprocedure')],
+      constraints: {
+        jobs_pkey: constraint('jobs_pkey', {
+          type: 'primary key',
+          definition: 'PRIMARY KEY (id)',
+          columns: ['id'],
+        }),
+      },
+      policies: {
+        reads: policy('reads', 'public.jobs', { command: 'SELECT', roles: ['authenticated'], using: 'true' }),
+      },
+    });
+    const extension = m.extension('pg_trgm', { version: '1.5' });
+    Object.assign(extension, { defaultVersion: '1.6' });
+    m.bucket('avatars', { public: true });
+    m.table('storage', 'objects', {
+      managed: true,
+      rlsEnabled: true,
+      policies: {
+        'Public read': policy('Public read', 'storage.objects', {
+          command: 'SELECT',
+          using: "(bucket_id = 'avatars'::text)",
+        }),
+      },
+    });
+    m.routine('public', 'on_signup', '', {
+      returns: 'trigger',
+      language: 'plpgsql',
+      securityDefiner: true,
+      config: ['search_path=""'],
+    });
+  });
+  const files = {
+    '2_jobs': [
+      'create table public.jobs (id int primary key, handler text);',
+      'alter table public.jobs enable row level security;',
+      'create policy reads on public.jobs for select to authenticated using (true);',
+      'alter table public.jobs alter column handler type regprocedure using handler::regprocedure;',
+    ].join('\n'),
+    '3_storage': [
+      "create extension pg_trgm version '1.5' schema extensions;",
+      'create policy "Public read" on storage.objects for select using (bucket_id = \'avatars\');',
+      "create function public.on_signup() returns trigger language plpgsql security definer set search_path = '' as $$ begin return new; end $$;",
+    ].join('\n'),
+  };
+
+  it('puts each at the statement that brings it', async () => {
+    const lints = await lintsOf(files, after);
+    expect(where(lints, 'unsupported_reg_types')).toEqual(['supabase/migrations/2_jobs.sql:4']);
+    expect(where(lints, 'extension_versions_outdated')).toEqual(['supabase/migrations/3_storage.sql:1']);
+    expect(where(lints, 'public_bucket_allows_listing')).toEqual(['supabase/migrations/3_storage.sql:2']);
+    expect(where(lints, 'anon_security_definer_function_executable')).toEqual([
+      'supabase/migrations/3_storage.sql:3',
+    ]);
+  });
+});
+
 describe('accepting lints', () => {
   const after = model(withNotes);
   const allow = '\n-- supagate:allow rls_disabled_in_public: a public guest book';

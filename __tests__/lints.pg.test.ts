@@ -60,6 +60,17 @@ revoke execute on function public.is_author(bigint) from public, anon, authentic
 
 create policy "own avatars" on storage.objects for insert to authenticated
   with check (bucket_id = 'avatars' and owner = (select auth.uid()));
+
+-- Near misses: a public bucket without a SELECT policy, a private bucket with a broad one
+-- (public_bucket_allows_listing); the reg* types pg_upgrade supports (unsupported_reg_types);
+-- a SECURITY DEFINER trigger function no API role can execute.
+insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true), ('docs', 'docs', false);
+create policy "read docs" on storage.objects for select to authenticated using (bucket_id = 'docs');
+create schema internal;
+create table internal.lookups (id int primary key, rel regclass, typ regtype, owner_role regrole);
+create function public.stamp() returns trigger language plpgsql security definer set search_path = ''
+  as $$ begin return new; end $$;
+revoke execute on function public.stamp() from public, anon, authenticated;
 `;
 
 describe('lints on an introspected database', () => {
@@ -123,6 +134,11 @@ describe('lints on an introspected database', () => {
       -- on a managed table
       create policy "uploads" on storage.objects for insert to authenticated
         with check (bucket_id = 'docs' and owner = auth.uid());
+
+      -- public_bucket_allows_listing
+      create policy "list avatars" on storage.objects for select to anon using (bucket_id = 'avatars');
+      -- unsupported_reg_types
+      create table private.handlers (id int primary key, fn regprocedure, configs regconfig[]);
     `);
     const after = await read();
     const { introduced, resolved, existing } = introducedLints(before, after);
@@ -147,10 +163,15 @@ describe('lints on an introspected database', () => {
       'duplicate_index public.posts indexes "posts_title_idx", "posts_title_idx1"',
       'extension_in_public pg_trgm',
       'materialized_view_in_api public.post_counts',
+      'unsupported_reg_types private.handlers column "configs"',
+      'unsupported_reg_types private.handlers column "fn"',
       'rls_policy_always_true public.posts policy "anyone inserts"',
       'rls_policy_always_true public.posts policy "co-authors"',
+      'public_bucket_allows_listing bucket "avatars"',
       'anon_security_definer_function_executable public.delete_everything()',
+      'anon_security_definer_function_executable public.touch()',
       'authenticated_security_definer_function_executable public.delete_everything()',
+      'authenticated_security_definer_function_executable public.touch()',
       'unindexed_foreign_keys public.co_authors constraint "co_authors_post_id_fkey"',
       'unindexed_foreign_keys public.co_authors constraint "co_authors_user_phone_fkey"',
       'no_primary_key public.api_keys',
@@ -159,6 +180,23 @@ describe('lints on an introspected database', () => {
     const initplan = introduced.find((f) => f.object === 'public.posts policy "own drafts"');
     expect(initplan?.message).toContain('auth.uid()');
     expect(after.tables['public.posts']?.policies['anyone inserts']?.withCheck).toBe('true');
+  });
+
+  it('back the trigger function remediation: a trigger fires for a role without EXECUTE on its function', async () => {
+    await db.query(`
+      create table public.events (id int primary key, stamped boolean not null default false);
+      alter table public.events enable row level security;
+      create policy "anon inserts" on public.events for insert to anon with check (id > 0);
+      grant insert on public.events to anon;
+      create function public.stamp_event() returns trigger language plpgsql security definer set search_path = ''
+        as $$ begin new.stamped := true; return new; end $$;
+      create trigger stamp before insert on public.events for each row execute function public.stamp_event();
+      revoke execute on function public.stamp_event() from public, anon, authenticated;
+    `);
+    await db.query('set role anon; insert into public.events (id) values (1); reset role;');
+    expect(await db.query('select stamped from public.events')).toEqual([{ stamped: true }]);
+    const found = lintSchema(await read()).filter((f) => f.object === 'public.stamp_event()');
+    expect(found).toEqual([]);
   });
 
   it('report fixes as resolved', async () => {

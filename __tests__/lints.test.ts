@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ForeignTableLike } from '../src/core/schema/lints/foreign-tables.js';
 import {
   introducedLints,
   isSensitiveColumnName,
@@ -8,6 +9,7 @@ import {
   unwrappedCalls,
 } from '../src/core/schema/lints.js';
 import {
+  type Bucket,
   type Column,
   type Constraint,
   type Extension,
@@ -182,11 +184,29 @@ function fn(id: string, overrides: Partial<Routine> = {}): Routine {
   };
 }
 
+/** A foreign table as foreign_table_in_api reads it (the model does not hold foreign tables yet). */
+function foreignTable(id: string, overrides: Partial<ForeignTableLike> = {}): ForeignTableLike {
+  const [schema = '', name = ''] = id.split('.');
+  return { schema, name, grants: grants(['anon', 'authenticated', 'postgres'], 'SELECT'), ...overrides };
+}
+
 function model(
-  parts: { tables?: Table[]; views?: View[]; functions?: Routine[]; extensions?: Extension[] },
+  parts: {
+    tables?: Table[];
+    views?: View[];
+    functions?: Routine[];
+    extensions?: (Extension & { defaultVersion?: string | null })[];
+    buckets?: Bucket[];
+    foreignTables?: ForeignTableLike[];
+  },
   serverVersion = 170000,
 ): SchemaModel {
   const m = emptyModel(serverVersion);
+  for (const b of parts.buckets ?? []) m.buckets[b.id] = b;
+  if (parts.foreignTables) {
+    (m as SchemaModel & { foreignTables: Record<string, ForeignTableLike> }).foreignTables =
+      Object.fromEntries(parts.foreignTables.map((t) => [`${t.schema}.${t.name}`, t]));
+  }
   for (const t of parts.tables ?? []) m.tables[`${t.schema}.${t.name}`] = t;
   for (const v of parts.views ?? []) m.views[`${v.schema}.${v.name}`] = v;
   for (const f of parts.functions ?? []) m.functions[`${f.schema}.${f.name}(${f.identityArguments})`] = f;
@@ -271,9 +291,12 @@ describe('lintSchema', () => {
       'WARN multiple_permissive_policies',
       'WARN duplicate_index',
       'WARN extension_in_public',
+      'WARN extension_versions_outdated',
       'WARN materialized_view_in_api',
       'WARN foreign_table_in_api',
+      'WARN unsupported_reg_types',
       'WARN rls_policy_always_true',
+      'WARN public_bucket_allows_listing',
       'WARN anon_security_definer_function_executable',
       'WARN authenticated_security_definer_function_executable',
       'INFO unindexed_foreign_keys',
@@ -527,6 +550,15 @@ describe('lintSchema', () => {
       });
       expect(keys(lints(m))).toEqual(['function_search_path_mutable private.cleanup()']);
     });
+    it('flags trigger functions, SECURITY DEFINER ones included', () => {
+      const m = model({
+        functions: [
+          fn('private.on_signup()', { returns: 'trigger', securityDefiner: true, config: [] }),
+          fn('private.touch()', { returns: 'trigger', config: ['search_path=""'] }),
+        ],
+      });
+      expect(keys(lints(m))).toEqual(['function_search_path_mutable private.on_signup()']);
+    });
     it('passes with search_path set, for aggregates and in managed schemas', () => {
       expect(
         lints(
@@ -745,12 +777,185 @@ describe('lintSchema', () => {
   });
 
   describe('foreign_table_in_api', () => {
-    it('never fires: the model holds no foreign tables', () => {
+    it('flags a foreign table in an API schema that anon or authenticated can read', () => {
+      const m = model({ foreignTables: [foreignTable('public.remote_orders')] });
+      expect(keys(lints(m))).toEqual(['foreign_table_in_api public.remote_orders']);
+      expect(lints(m)[0]?.message).toContain('anon and authenticated can read it');
+      const viaPublic = model({
+        foreignTables: [foreignTable('public.remote_orders', { grants: grants(['PUBLIC'], 'SELECT') })],
+      });
+      expect(keys(lints(viaPublic))).toEqual(['foreign_table_in_api public.remote_orders']);
+    });
+    it('passes without SELECT for the API roles, outside the API, and while the model has no foreign tables', () => {
+      const revoked = foreignTable('public.remote_orders', {
+        grants: [...grants(['postgres'], 'SELECT'), ...grants(['anon'], 'INSERT')],
+      });
+      expect(lints(model({ foreignTables: [revoked] }))).toEqual([]);
+      expect(lints(model({ foreignTables: [foreignTable('private.remote_orders')] }))).toEqual([]);
+      // Ordinary tables and views are never foreign tables, whatever their grants.
       const m = model({
         tables: [table('public.remote', { rlsEnabled: false, policies: {} })],
         views: [view('public.remote_view', { securityInvoker: false })],
       });
       expect(lints(m, 'foreign_table_in_api')).toEqual([]);
+    });
+  });
+
+  describe('unsupported_reg_types', () => {
+    it('flags each column of a user table whose type pg_upgrade cannot carry over, in any user schema', () => {
+      const m = model({
+        tables: [
+          table('public.jobs', {
+            columns: [
+              column('id', 'uuid'),
+              column('handler', 'regprocedure'),
+              column('dictionaries', 'regdictionary[]'),
+            ],
+          }),
+          table('private.search', { columns: [column('id', 'uuid'), column('config', 'regconfig')] }),
+        ],
+      });
+      expect(keys(lints(m))).toEqual([
+        'unsupported_reg_types private.search column "config"',
+        'unsupported_reg_types public.jobs column "dictionaries"',
+        'unsupported_reg_types public.jobs column "handler"',
+      ]);
+      expect(lints(m)[2]).toMatchObject({
+        level: 'WARN',
+        message: expect.stringContaining('handler of type regprocedure'),
+        remediation: expect.stringContaining('ALTER TABLE public.jobs ALTER COLUMN handler TYPE text'),
+      });
+    });
+    it('flags every type of the list, and materialized view columns', () => {
+      const types = [
+        'regcollation',
+        'regconfig',
+        'regdictionary',
+        'regnamespace',
+        'regoper',
+        'regoperator',
+        'regproc',
+        'regprocedure',
+      ];
+      const m = model({
+        tables: [table('public.t', { columns: [column('id', 'uuid'), ...types.map((t) => column(t, t))] })],
+        views: [
+          view('public.m', {
+            kind: 'materialized',
+            columns: [{ name: 'p', type: 'regproc', comment: null }],
+          }),
+        ],
+      });
+      expect(lints(m, 'unsupported_reg_types')).toHaveLength(types.length + 1);
+    });
+    it('passes for the supported reg types, names that only look alike, plain views and managed tables', () => {
+      const m = model({
+        tables: [
+          table('public.t', {
+            columns: [
+              column('id', 'uuid'),
+              column('rel', 'regclass'),
+              column('typ', 'regtype'),
+              column('role', 'regrole'),
+              column('regproc', 'text'),
+              column('p', 'public.regproc_like'),
+            ],
+          }),
+          table('storage.objects', {
+            managed: true,
+            columns: [column('id', 'uuid'), column('p', 'regproc')],
+          }),
+        ],
+        views: [view('public.fns', { columns: [{ name: 'p', type: 'regproc', comment: null }] })],
+      });
+      expect(lints(m)).toEqual([]);
+    });
+  });
+
+  describe('public_bucket_allows_listing', () => {
+    const LISTING = 'public_bucket_allows_listing';
+    const bucket = (id: string, isPublic = true): Bucket => ({
+      id,
+      name: id,
+      public: isPublic,
+      fileSizeLimit: null,
+      allowedMimeTypes: null,
+    });
+    const objects = (policies: Policy[]) =>
+      table('storage.objects', {
+        managed: true,
+        columns: [column('id', 'uuid'), column('bucket_id'), column('name')],
+        policies: Object.fromEntries(policies.map((p) => [p.name, p])),
+      });
+    const read = (name: string, overrides: Partial<Policy> = {}) =>
+      policy('storage.objects', name, {
+        roles: ['PUBLIC'],
+        using: "(bucket_id = 'avatars'::text)",
+        ...overrides,
+      });
+
+    it('flags a public bucket with a SELECT policy on storage.objects for the whole bucket', () => {
+      const m = model({ buckets: [bucket('avatars')], tables: [objects([read('Public read')])] });
+      expect(keys(lints(m))).toEqual(['public_bucket_allows_listing bucket "avatars"']);
+      expect(lints(m)[0]).toMatchObject({
+        level: 'WARN',
+        message: expect.stringContaining('Public bucket "avatars" has 1 broad SELECT policy'),
+        remediation: expect.stringContaining('DROP POLICY "Public read" ON storage.objects'),
+      });
+    });
+    it('counts FOR ALL, anon or authenticated, USING (true) and policies naming the bucket with parentheses', () => {
+      const m = model({
+        buckets: [bucket('avatars')],
+        tables: [
+          objects([
+            read('a all', { command: 'ALL', roles: ['anon'] }),
+            read('b true', { roles: ['authenticated'], using: 'true' }),
+            read('c parens', { using: "((bucket_id = 'avatars'::text))" }),
+            read('d one', { using: '(1 = 1)' }),
+          ]),
+        ],
+      });
+      expect(keys(lints(m, LISTING))).toEqual(['public_bucket_allows_listing bucket "avatars"']);
+      expect(lints(m, LISTING)[0]?.message).toContain('4 broad SELECT policies');
+    });
+    it('passes for private buckets, another bucket, narrower, restrictive, write or service-only policies', () => {
+      expect(
+        lints(model({ buckets: [bucket('avatars', false)], tables: [objects([read('r')])] }), LISTING),
+      ).toEqual([]);
+      const near = [
+        read('other bucket', { using: "(bucket_id = 'documents'::text)" }),
+        read('own folder', {
+          using:
+            "((bucket_id = 'avatars'::text) AND ((storage.foldername(name))[1] = (( SELECT auth.uid() AS uid))::text))",
+        }),
+        read('restrictive', { permissive: false }),
+        read('insert', { command: 'INSERT', using: null, withCheck: "(bucket_id = 'avatars'::text)" }),
+        read('service', { roles: ['service_role'] }),
+      ];
+      expect(lints(model({ buckets: [bucket('avatars')], tables: [objects(near)] }), LISTING)).toEqual([]);
+      // A public bucket without any policy on storage.objects (or without storage.objects read).
+      expect(lints(model({ buckets: [bucket('avatars')] }))).toEqual([]);
+    });
+  });
+
+  describe('extension_versions_outdated', () => {
+    it('flags an extension whose version is not the server default', () => {
+      const m = model({
+        extensions: [{ name: 'pg_trgm', schema: 'extensions', version: '1.5', defaultVersion: '1.6' }],
+      });
+      expect(keys(lints(m))).toEqual(['extension_versions_outdated pg_trgm']);
+      expect(lints(m)[0]).toMatchObject({
+        level: 'WARN',
+        message: expect.stringContaining("version 1.5, but the server's default version is 1.6"),
+        remediation: expect.stringContaining('ALTER EXTENSION pg_trgm UPDATE'),
+      });
+    });
+    it('passes at the default version, or while the model does not know the default', () => {
+      const current = { name: 'pg_trgm', schema: 'extensions', version: '1.6', defaultVersion: '1.6' };
+      expect(lints(model({ extensions: [current] }))).toEqual([]);
+      const unknown = { name: 'pg_trgm', schema: 'extensions', version: '1.5' };
+      expect(lints(model({ extensions: [unknown] }))).toEqual([]);
+      expect(lints(model({ extensions: [{ ...unknown, defaultVersion: null }] }))).toEqual([]);
     });
   });
 
@@ -837,7 +1042,7 @@ describe('lintSchema', () => {
         'authenticated_security_definer_function_executable public.delete_user(uuid)',
       ]);
     });
-    it('passes once revoked, for SECURITY INVOKER, trigger functions and outside the API', () => {
+    it('passes once revoked, for SECURITY INVOKER, procedures and outside the API', () => {
       const revoked = fn('public.delete_user(uuid)', {
         securityDefiner: true,
         grants: grants(['postgres', 'service_role'], 'EXECUTE'),
@@ -845,13 +1050,38 @@ describe('lintSchema', () => {
       expect(lints(model({ functions: [revoked] }))).toEqual([]);
       expect(lints(model({ functions: [fn('public.delete_user(uuid)')] }))).toEqual([]);
       expect(
-        lints(
-          model({ functions: [fn('public.on_signup()', { securityDefiner: true, returns: 'trigger' })] }),
-        ),
+        lints(model({ functions: [fn('public.purge(uuid)', { securityDefiner: true, kind: 'procedure' })] })),
       ).toEqual([]);
       expect(
         lints(model({ functions: [fn('private.delete_user(uuid)', { securityDefiner: true })] })),
       ).toEqual([]);
+    });
+
+    it('flags trigger functions as the advisor does, saying that revoking keeps the triggers firing', () => {
+      const onSignup = fn('public.on_signup()', { securityDefiner: true, returns: 'trigger' });
+      const found = lints(model({ functions: [onSignup] }));
+      expect(keys(found)).toEqual([
+        'anon_security_definer_function_executable public.on_signup()',
+        'authenticated_security_definer_function_executable public.on_signup()',
+      ]);
+      expect(found[0]?.message).toContain('SECURITY DEFINER trigger function public.on_signup()');
+      expect(found[0]?.message).not.toContain('/rest/v1/rpc');
+      expect(found[0]?.remediation).toContain(
+        'REVOKE EXECUTE ON FUNCTION public.on_signup() FROM PUBLIC, anon',
+      );
+      expect(found[0]?.remediation).toContain('keep firing');
+      const eventTrigger = fn('public.on_ddl()', { securityDefiner: true, returns: 'event_trigger' });
+      expect(keys(lints(model({ functions: [eventTrigger] })))).toHaveLength(2);
+    });
+
+    it('passes for a trigger function once EXECUTE is revoked from PUBLIC, or when SECURITY INVOKER', () => {
+      const revoked = fn('public.on_signup()', {
+        securityDefiner: true,
+        returns: 'trigger',
+        grants: grants(['postgres', 'service_role'], 'EXECUTE'),
+      });
+      expect(lints(model({ functions: [revoked] }))).toEqual([]);
+      expect(lints(model({ functions: [fn('public.on_signup()', { returns: 'trigger' })] }))).toEqual([]);
     });
   });
 
@@ -990,6 +1220,47 @@ describe('introducedLints', () => {
     ]);
     expect(result.existing[1]?.message).toContain('2 policies');
     expect(result.resolved).toEqual([]);
+  });
+
+  it('compares the new rules by their objects: a bucket made public, a column retyped, an extension updated', () => {
+    const objects = table('storage.objects', {
+      managed: true,
+      policies: {
+        'Public read': policy('storage.objects', 'Public read', {
+          roles: ['PUBLIC'],
+          using: "(bucket_id = 'avatars'::text)",
+        }),
+      },
+    });
+    const bucket = {
+      id: 'avatars',
+      name: 'avatars',
+      public: false,
+      fileSizeLimit: null,
+      allowedMimeTypes: null,
+    };
+    const before = model({
+      tables: [objects, table('public.jobs', { columns: [column('id', 'uuid'), column('fn', 'regproc')] })],
+      buckets: [bucket],
+      extensions: [{ name: 'pg_trgm', schema: 'extensions', version: '1.5', defaultVersion: '1.6' }],
+    });
+    const after = model({
+      tables: [objects, table('public.jobs', { columns: [column('id', 'uuid'), column('fn', 'text')] })],
+      buckets: [{ ...bucket, public: true }],
+      extensions: [{ name: 'pg_trgm', schema: 'extensions', version: '1.6', defaultVersion: '1.6' }],
+      functions: [fn('public.on_signup()', { returns: 'trigger', securityDefiner: true })],
+    });
+    const result = introducedLints(before, after);
+    expect(keys(result.introduced)).toEqual([
+      'public_bucket_allows_listing bucket "avatars"',
+      'anon_security_definer_function_executable public.on_signup()',
+      'authenticated_security_definer_function_executable public.on_signup()',
+    ]);
+    expect(keys(result.resolved)).toEqual([
+      'extension_versions_outdated pg_trgm',
+      'unsupported_reg_types public.jobs column "fn"',
+    ]);
+    expect(result.existing).toEqual([]);
   });
 
   it('passes the API schemas through', () => {

@@ -1,5 +1,7 @@
 import type { AcceptedHazard } from '../../config.js';
 import type { Migration } from '../../migrations/model.js';
+import { foreignTablesOf } from '../lints/foreign-tables.js';
+import { bucketObject, listingPolicies } from '../lints/storage.js';
 import type { LintFinding } from '../lints.js';
 import type { SchemaModel } from '../model.js';
 import { Acceptance } from './accept.js';
@@ -53,7 +55,11 @@ const TABLE_LINTS: Record<string, TableLocator> = {
     ),
   auth_users_exposed: (l, v) => l.latest(l.creation(v), l.relationGrant(v)),
   materialized_view_in_api: (l, v) => l.latest(l.creation(v), l.relationGrant(v)),
-  foreign_table_in_api: (l, t) => l.creation(t),
+  // CREATE FOREIGN TABLE is found once the locator's creation() knows CreateForeignTableStmt;
+  // until then the GRANT that exposes it.
+  foreign_table_in_api: (l, t) => l.latest(l.creation(t), l.relationGrant(t)),
+  unsupported_reg_types: (l, t, [column]) =>
+    l.latest(l.creation(t), l.columnAddition(t), column ? l.columnTypeChange(t, column) : undefined),
 };
 
 const FUNCTION_LINTS: Record<string, FunctionLocator> = {
@@ -81,7 +87,9 @@ export function locateAndAcceptLints(
 }
 
 export function lintStatement(lint: LintFinding, after: SchemaModel, locate: Locator): Found {
-  if (lint.code === 'extension_in_public') return locate.extensionPlacement(lint.object);
+  if (lint.code === 'extension_in_public' || lint.code === 'extension_versions_outdated')
+    return locate.extensionPlacement(lint.object);
+  if (lint.code === 'public_bucket_allows_listing') return bucketListing(lint, after, locate);
   const routine = after.functions[lint.object];
   const functionLocator = FUNCTION_LINTS[lint.code];
   if (routine && functionLocator)
@@ -92,9 +100,23 @@ export function lintStatement(lint: LintFinding, after: SchemaModel, locate: Loc
   return tableLocator(locate, relation.name, quotedNames(lint.object.slice(relation.id.length)));
 }
 
-/** The table or view whose identity the object starts with. */
+/**
+ * public_bucket_allows_listing: the latest CREATE or ALTER POLICY of the bucket's broad SELECT
+ * policies on storage.objects. Making an existing bucket public (an INSERT or UPDATE of
+ * storage.buckets) is not located: the locator does not read DML on storage.buckets.
+ */
+function bucketListing(lint: LintFinding, after: SchemaModel, locate: Locator): Found {
+  const bucket = Object.values(after.buckets).find((b) => bucketObject(b) === lint.object);
+  if (!bucket) return undefined;
+  const objects: QualifiedName = { schema: 'storage', name: 'objects' };
+  return locate.latest(
+    ...listingPolicies(after, bucket.id).map((policy) => locate.policyDefinition(objects, policy.name)),
+  );
+}
+
+/** The table, view or foreign table whose identity the object starts with. */
 function relationOf(object: string, after: SchemaModel): { id: string; name: QualifiedName } | undefined {
-  for (const relations of [after.tables, after.views]) {
+  for (const relations of [after.tables, after.views, foreignTablesOf(after)]) {
     for (const [id, relation] of Object.entries(relations)) {
       if (object === id || object.startsWith(`${id} `))
         return { id, name: { schema: relation.schema, name: relation.name } };

@@ -1,0 +1,38 @@
+import type { Grant, SchemaModel } from '../model.js';
+import { API_ROLES, holds, isManagedSchema, type LintContext, sortedEntries } from './util.js';
+
+/**
+ * What foreign_table_in_api needs of a foreign table, and the model does not have yet: foreign
+ * tables (pg_class relkind 'f'), keyed by identity like tables, with their schema, name and
+ * grants (expanded as table grants are). Until introspection reads them into
+ * `SchemaModel.foreignTables`, the rule stays silent.
+ */
+export interface ForeignTableLike {
+  schema: string;
+  name: string;
+  grants: Grant[];
+}
+
+export function foreignTablesOf(model: SchemaModel): Record<string, ForeignTableLike> {
+  return (model as SchemaModel & { foreignTables?: Record<string, ForeignTableLike> }).foreignTables ?? {};
+}
+
+/**
+ * foreign_table_in_api: a foreign table in an API schema that anon or authenticated can SELECT.
+ * Foreign tables have no row level security, so the Data API serves every row the remote
+ * server returns. The advisor also skips foreign tables owned by an extension, which the model
+ * does not tell (extension-owned objects are not read as user objects).
+ */
+export function lintForeignTables({ model, api, add }: LintContext): void {
+  for (const [id, table] of sortedEntries(foreignTablesOf(model))) {
+    if (!api.has(table.schema) || isManagedSchema(table.schema)) continue;
+    const selectable = API_ROLES.filter((role) => holds(table.grants, role, 'SELECT'));
+    if (selectable.length === 0) continue;
+    add(
+      'foreign_table_in_api',
+      id,
+      `Foreign table ${id} is in the API schema ${table.schema} and ${selectable.join(' and ')} can read it; foreign tables have no row level security, so the Data API serves every row the remote server returns`,
+      `REVOKE SELECT ON ${id} FROM anon, authenticated, or move it to a schema that is not exposed (and expose what is needed through a security_invoker view or a function)`,
+    );
+  }
+}
