@@ -94,8 +94,9 @@ export class DirectoryStore implements BackupStore {
     });
     const temporary = join(this.dir, `.${key}.${randomBytes(6).toString('hex')}.tmp`);
     const forgetInterrupt = removeOnInterrupt(temporary, 'a partial backup file');
+    const writer = createWriteStream(temporary, { mode: 0o600, flags: 'wx' });
     try {
-      await pipeline(stream, createWriteStream(temporary, { mode: 0o600, flags: 'wx' }));
+      await pipeline(stream, writer);
       const handle = await open(temporary, 'r');
       try {
         await handle.sync();
@@ -105,6 +106,10 @@ export class DirectoryStore implements BackupStore {
       await rename(temporary, final);
     } catch (error) {
       stream.destroy();
+      // A writer destroyed before it opened the file still opens (and creates) it, then closes:
+      // the file is removed once it is closed, never before.
+      writer.destroy();
+      if (!writer.closed) await new Promise<void>((resolve) => writer.once('close', () => resolve()));
       await rm(temporary, { force: true });
       throw writeFailed(final, error);
     } finally {
