@@ -934,6 +934,83 @@ describe('introspect: every object kind', () => {
   });
 });
 
+describe('introspect: physical attributes, inheritance, view defaults and triggers, publication filters', () => {
+  let db: TestDatabase;
+  let model: SchemaModel;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.query(`
+      create table public.parent (id int not null, note text);
+      create unlogged table public.child (extra text, note text) inherits (public.parent) with (fillfactor = 70, toast.autovacuum_enabled = false);
+      alter table public.child alter column extra set statistics 300, alter column extra set storage main;
+      create table public.plain (id int, body text);
+      create view public.v as select id, body from public.plain;
+      alter view public.v alter column body set default 'none';
+      create function public.v_insert() returns trigger language plpgsql as $$ begin return new; end $$;
+      create trigger v_insert instead of insert on public.v for each row execute function public.v_insert();
+      create materialized view public.mv with (fillfactor = 50) as select id from public.plain;
+      create publication filtered for table public.plain (id) where (id > 1), only public.parent;
+      create type public.floatrange as range (subtype = float8);
+    `);
+    model = await read(db);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it("reads UNLOGGED, storage parameters (the TOAST table's too) and INHERITS, absent at their defaults", () => {
+    const child = model.tables['public.child'];
+    expect(child).toMatchObject({
+      persistence: 'unlogged',
+      storageParameters: ['fillfactor=70', 'toast.autovacuum_enabled=false'],
+      inherits: ['public.parent'],
+    });
+    const parent = model.tables['public.parent'] as object;
+    expect(Object.keys(parent)).not.toContain('persistence');
+    expect(Object.keys(parent)).not.toContain('storageParameters');
+    expect(Object.keys(parent)).not.toContain('inherits');
+  });
+
+  it("reads a column's statistics target, storage, and what it inherits from which parent", () => {
+    const columns = model.tables['public.child']?.columns ?? [];
+    expect(
+      columns.map((c) => [c.name, c.inherited ?? null, c.statistics ?? null, c.storage ?? null]),
+    ).toEqual([
+      ['id', { from: ['public.parent'], local: false }, null, null],
+      ['note', { from: ['public.parent'], local: true }, null, null],
+      ['extra', null, 300, 'main'],
+    ]);
+    expect(model.tables['public.parent']?.columns.every((c) => c.inherited === undefined)).toBe(true);
+  });
+
+  it("reads a view's column defaults and INSTEAD OF triggers, a materialized view's storage parameters", () => {
+    const view = model.views['public.v'];
+    expect(view?.columns).toEqual([
+      { name: 'id', type: 'integer', comment: null },
+      { name: 'body', type: 'text', comment: null, default: "'none'::text" },
+    ]);
+    expect(view?.triggers?.v_insert).toMatchObject({
+      definition:
+        'CREATE TRIGGER v_insert INSTEAD OF INSERT ON public.v FOR EACH ROW EXECUTE FUNCTION public.v_insert()',
+      function: 'public.v_insert()',
+    });
+    expect(model.views['public.mv']?.storageParameters).toEqual(['fillfactor=50']);
+  });
+
+  it('reads publication column lists and row filters (PostgreSQL 15+)', () => {
+    const publication = model.publications.filtered;
+    expect(publication?.tables).toEqual(['public.parent', 'public.plain']);
+    if (model.serverVersion < 150000) return;
+    expect(publication?.columnLists).toEqual({ 'public.plain': ['id'] });
+    expect(publication?.rowFilters).toEqual({ 'public.plain': '(id > 1)' });
+  });
+
+  it("does not read a range type's constructors as functions", () => {
+    expect(Object.keys(model.functions)).toEqual(['public.v_insert()']);
+  });
+});
+
 describe('introspect: grants', () => {
   let db: TestDatabase;
   // Roles are cluster-wide: unique names, dropped afterwards. One needs quoting in an ACL.
