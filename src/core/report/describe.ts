@@ -72,6 +72,14 @@ const ATTRIBUTE_LABELS: Record<string, string> = {
   identityArguments: 'arguments',
   objectType: 'object type',
   allowedRoles: 'roles',
+  persistence: 'UNLOGGED / LOGGED',
+  storageParameters: 'storage parameters (WITH)',
+  inherits: 'INHERITS',
+  inherited: 'inherited from',
+  statistics: 'SET STATISTICS',
+  storage: 'SET STORAGE',
+  columnLists: 'column lists',
+  rowFilters: 'row filters (WHERE)',
 };
 
 export function attributeLabel(attribute: string): string {
