@@ -298,13 +298,9 @@ SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::t
       WHERE i.inhrelid = c.oid LIMIT 1) END AS partition_of,
   CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
   c.relreplident::text AS replica_identity, c.relpersistence::text AS persistence,
-  CASE WHEN c.relkind IN ('r', 'p', 'm') THEN
-    coalesce(c.reloptions::text[], '{}') || coalesce((SELECT array_agg('toast.' || o) FROM pg_class tc, unnest(tc.reloptions) o
-                                                      WHERE c.reltoastrelid <> 0 AND tc.oid = c.reltoastrelid), '{}') END AS storage_parameters,
-  CASE WHEN c.relkind = 'r' AND NOT c.relispartition THEN
-    ARRAY(SELECT format('%I.%I', pn.nspname, pc.relname)
-            FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-           WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) END AS inherits,
+  CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.reloptions::text[] END AS storage_parameters,
+  CASE WHEN c.relkind IN ('r', 'p', 'm') THEN tc.reloptions::text[] END AS toast_parameters,
+  CASE WHEN c.relkind = 'r' AND NOT c.relispartition THEN inh.parents END AS inherits,
   ${commentOf('c.oid', 'pg_class')} AS comment,
   ${objectAcl('c.relacl', 'r', 'c.relowner')} AS grants,
   c.reltuples::float8 AS estimated_rows, c.relpages AS pages,
@@ -314,6 +310,10 @@ SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::t
   lower(${option('check_option')}) AS check_option,
   c.relispopulated AS populated
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid
+  LEFT JOIN (SELECT i.inhrelid, array_agg(format('%I.%I', pn.nspname, pc.relname) ORDER BY i.inhseqno) AS parents
+               FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+              WHERE pc.relkind = 'r' GROUP BY i.inhrelid) inh ON inh.inhrelid = c.oid
 WHERE c.relkind IN ('r', 'p', 'v', 'm')
   AND (c.relnamespace IN (SELECT ns.oid FROM ns)
        OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)}))
@@ -567,6 +567,7 @@ interface RelationRow {
   replica_identity: 'd' | 'n' | 'f' | 'i';
   persistence: 'p' | 'u' | 't';
   storage_parameters: Nullable<string[]>;
+  toast_parameters: Nullable<string[]>;
   inherits: Nullable<string[]>;
   comment: Nullable<string>;
   grants: AclText;
@@ -813,7 +814,10 @@ const COLUMN_STORAGE: Record<NonNullable<ColumnRow['storage']>, ColumnStorage> =
 
 /** A table's or materialized view's reloptions (its TOAST table's as `toast.…`), sorted. */
 function storageParameters(row: RelationRow): string[] {
-  return [...(row.storage_parameters ?? [])].sort(compareText);
+  if (row.storage_parameters === null && row.toast_parameters === null) return [];
+  return [...(row.storage_parameters ?? []), ...(row.toast_parameters ?? []).map((o) => `toast.${o}`)].sort(
+    compareText,
+  );
 }
 
 /** `{ [key]: list }` when the list has items, else nothing: optional attributes are absent at their default. */
