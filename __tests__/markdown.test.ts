@@ -3,6 +3,7 @@ import type { PlanResult } from '../src/core/commands/plan.js';
 import { planGate } from '../src/core/commands/plan-gate.js';
 import { code, codeBlock, htmlCode, inline, tableRow } from '../src/core/report/escape.js';
 import { COMMENT_LIMIT, githubFileUrl, renderPlanMarkdown } from '../src/core/report/markdown.js';
+import { renderPlan } from '../src/core/report/text.js';
 import type { ObjectChange } from '../src/core/schema/changes.js';
 import type { Hazard } from '../src/core/schema/hazards.js';
 
@@ -404,3 +405,136 @@ function stripCodeSpans(text: string): string {
     rest = after.slice(close.index + fence.length);
   }
 }
+
+/** A child table that gains the column its parent gained (INHERITS), and its own column. */
+function inheritedColumnChange(): ObjectChange {
+  return {
+    kind: 'table',
+    id: 'public.child',
+    action: 'changed',
+    attributes: [],
+    members: [
+      { kind: 'column', name: 'title', action: 'added', attributes: [], inheritedFrom: ['public.parent'] },
+      { kind: 'column', name: 'own', action: 'added', attributes: [] },
+    ],
+    ddl: { before: null, after: null, diff: null },
+  };
+}
+
+describe('inherited members', () => {
+  it('markdown says which parents a column added by inheritance comes from, names as code spans', () => {
+    const md = renderPlanMarkdown(planResult({ diff: { changes: [inheritedColumnChange()] } }));
+    expect(md).toContain('- ➕ column `title` (inherited from `public.parent`)');
+    expect(md).toMatch(/- ➕ column `own`\n/);
+    expect(md).not.toContain('`own` (inherited');
+  });
+
+  it('markdown escapes a parent name that carries backticks', () => {
+    const change = inheritedColumnChange();
+    change.members = [
+      {
+        kind: 'column',
+        name: 'title',
+        action: 'removed',
+        attributes: [],
+        inheritedFrom: ['public."a`b"', 'public.p2'],
+      },
+    ];
+    const md = renderPlanMarkdown(planResult({ diff: { changes: [change] } }));
+    expect(md).toContain(`- ➖ column \`title\` (inherited from ${code('public."a`b"')}, \`public.p2\`)`);
+  });
+
+  it('text says which parents a column added by inheritance comes from, plainly', () => {
+    const text = renderPlan(planResult({ diff: { changes: [inheritedColumnChange()] } }));
+    expect(text).toContain('    + column title (inherited from public.parent)');
+    expect(text).toMatch(/ {4}\+ column own\n/);
+  });
+});
+
+describe('new model attributes in the markdown report', () => {
+  const change = (
+    kind: ObjectChange['kind'],
+    id: string,
+    attributes: ObjectChange['attributes'],
+    members: ObjectChange['members'] = [],
+  ): ObjectChange => ({
+    kind,
+    id,
+    action: 'changed',
+    attributes,
+    members,
+    ddl: { before: null, after: null, diff: null },
+  });
+  const changes: ObjectChange[] = [
+    change(
+      'table',
+      'public.t',
+      [
+        { attribute: 'persistence', before: 'logged', after: 'unlogged' },
+        { attribute: 'storageParameters', before: [], after: ['fillfactor=70'] },
+        { attribute: 'inherits', before: [], after: ['public.parent'] },
+      ],
+      [
+        {
+          kind: 'column',
+          name: 'body',
+          action: 'changed',
+          attributes: [
+            { attribute: 'statistics', before: 'default', after: 500 },
+            { attribute: 'storage', before: 'default', after: 'external' },
+            { attribute: 'inherited', before: null, after: { from: ['public.parent'], local: true } },
+          ],
+        },
+      ],
+    ),
+    change(
+      'view',
+      'public.v',
+      [],
+      [
+        {
+          kind: 'column',
+          name: 'status',
+          action: 'changed',
+          attributes: [{ attribute: 'default', before: null, after: "'open'::text" }],
+        },
+      ],
+    ),
+    change('materialized view', 'public.mv', [
+      { attribute: 'storageParameters', before: [], after: ['fillfactor=50'] },
+    ]),
+    change('publication', 'supabase_realtime', [
+      { attribute: 'columnLists', before: {}, after: { 'public.t': ['id', 'body'] } },
+      { attribute: 'rowFilters', before: {}, after: { 'public.t': '(id > 0)' } },
+    ]),
+  ];
+  const md = renderPlanMarkdown(planResult({ diff: { changes } }));
+
+  it.each([
+    ['persistence', '- UNLOGGED / LOGGED: `logged` → `unlogged`'],
+    ['storageParameters', '- storage parameters (WITH): `[]` → `["fillfactor=70"]`'],
+    ['inherits', '- INHERITS: `[]` → `["public.parent"]`'],
+    ['statistics', 'SET STATISTICS: `default` → 500'],
+    ['storage', 'SET STORAGE: `default` → `external`'],
+    ['inherited', 'inherited from: — → '],
+    ['view column default', "- ✏️ column `status` — default: — → `'open'::text`"],
+    ['materialized view storageParameters', '- storage parameters (WITH): `[]` → `["fillfactor=50"]`'],
+    ['columnLists', '- column lists: `{}` → `{"public.t":["id","body"]}`'],
+    ['rowFilters', '- row filters (WHERE): `{}` → `{"public.t":"(id > 0)"}`'],
+  ])('%s reads in a reviewer’s words', (_attribute, line) => {
+    expect(md).toContain(line);
+  });
+
+  it('no camelCase model field name leaks', () => {
+    for (const field of [
+      'persistence',
+      'storageParameters',
+      'inherits',
+      'statistics',
+      'columnLists',
+      'rowFilters',
+    ])
+      expect(md).not.toMatch(new RegExp(`\\b${field}\\b`));
+    expect(md).not.toMatch(/\b[a-z]+[A-Z][a-zA-Z]*:/);
+  });
+});

@@ -450,8 +450,10 @@ function changeBlock(change: ObjectChange, budget: Budget): string {
     const changed = member.attributes.map(attributeChange);
     details.push(
       `- ${ACTION_ICON[member.action]} ${inline(member.kind)} ${code(member.name)}${member.renamedFrom ? ` (was ${code(member.renamedFrom)})` : ''}${
-        changed.length > 0 ? ` — ${changed.join('; ')}` : ''
-      }`,
+        member.inheritedFrom?.length
+          ? ` (inherited from ${member.inheritedFrom.map((parent) => code(parent)).join(', ')})`
+          : ''
+      }${changed.length > 0 ? ` — ${changed.join('; ')}` : ''}`,
     );
   }
   const sql =

@@ -253,8 +253,8 @@ function changeLines(changes: ObjectChange[], withSql: boolean): string[] {
       );
       lines.push(
         `    ${ACTION_MARK[member.action]} ${member.kind} ${member.name}${member.renamedFrom ? ` (was ${member.renamedFrom})` : ''}${
-          details.length > 0 ? `  ${details.join('; ')}` : ''
-        }`,
+          member.inheritedFrom?.length ? ` (inherited from ${member.inheritedFrom.join(', ')})` : ''
+        }${details.length > 0 ? `  ${details.join('; ')}` : ''}`,
       );
     }
     if (withSql && change.ddl.diff) lines.push(indent(change.ddl.diff, '    │ '));
