@@ -537,4 +537,11 @@ describe('new model attributes in the markdown report', () => {
       expect(md).not.toMatch(new RegExp(`\\b${field}\\b`));
     expect(md).not.toMatch(/\b[a-z]+[A-Z][a-zA-Z]*:/);
   });
+
+  it('reads in the same words in the text report', () => {
+    const text = renderPlan(planResult({ diff: { changes } }));
+    expect(text).toContain('UNLOGGED / LOGGED: logged → unlogged');
+    expect(text).toContain('SET STATISTICS: default → 500');
+    expect(text).not.toMatch(/\b[a-z]+[A-Z][a-zA-Z]*:/);
+  });
 });

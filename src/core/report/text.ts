@@ -16,7 +16,7 @@ import type { LintFinding } from '../schema/lints.js';
 import { type NotComparedChange, notComparedCount, notComparedLine } from '../schema/not-compared.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
-import { plural, shortValue } from './describe.js';
+import { attributeLabel, plural, shortValue } from './describe.js';
 import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
 import { restoreLines } from './restore-text.js';
 
@@ -244,12 +244,12 @@ function changeLines(changes: ObjectChange[], withSql: boolean): string[] {
     );
     for (const attribute of change.attributes) {
       lines.push(
-        `    ${attribute.attribute}: ${shortValue(attribute.before)} → ${shortValue(attribute.after)}`,
+        `    ${attributeLabel(attribute.attribute)}: ${shortValue(attribute.before)} → ${shortValue(attribute.after)}`,
       );
     }
     for (const member of change.members) {
       const details = member.attributes.map(
-        (a) => `${a.attribute}: ${shortValue(a.before)} → ${shortValue(a.after)}`,
+        (a) => `${attributeLabel(a.attribute)}: ${shortValue(a.before)} → ${shortValue(a.after)}`,
       );
       lines.push(
         `    ${ACTION_MARK[member.action]} ${member.kind} ${member.name}${member.renamedFrom ? ` (was ${member.renamedFrom})` : ''}${
