@@ -204,8 +204,9 @@ function model(
   const m = emptyModel(serverVersion);
   for (const b of parts.buckets ?? []) m.buckets[b.id] = b;
   if (parts.foreignTables) {
-    (m as SchemaModel & { foreignTables: Record<string, ForeignTableLike> }).foreignTables =
-      Object.fromEntries(parts.foreignTables.map((t) => [`${t.schema}.${t.name}`, t]));
+    (m as unknown as { foreignTables: Record<string, ForeignTableLike> }).foreignTables = Object.fromEntries(
+      parts.foreignTables.map((t) => [`${t.schema}.${t.name}`, t]),
+    );
   }
   for (const t of parts.tables ?? []) m.tables[`${t.schema}.${t.name}`] = t;
   for (const v of parts.views ?? []) m.views[`${v.schema}.${v.name}`] = v;

@@ -7,9 +7,13 @@
 export type ObjectKind =
   | 'schema'
   | 'extension'
+  | 'foreign data wrapper'
+  | 'foreign server'
+  | 'user mapping'
   | 'type'
   | 'sequence'
   | 'table'
+  | 'foreign table'
   | 'view'
   | 'materialized view'
   | 'function'

@@ -16,7 +16,17 @@ import {
   qualifiedName,
   splitIdentity,
 } from './ddl.js';
-import type { DefaultPrivilege, Grant, Index, Routine, SchemaModel, Table, View } from './model.js';
+import type {
+  DefaultPrivilege,
+  ForeignTable,
+  Grant,
+  Index,
+  Routine,
+  SchemaModel,
+  Table,
+  UserMapping,
+  View,
+} from './model.js';
 
 /**
  * Compares two schema models: what changes from `before` to `after`.
@@ -59,8 +69,20 @@ export function diffSchemas(
     attributes: compareAttributes(a, b, SKIP_NAMED, 'schema', c),
   }));
   add('extension', before.extensions, after.extensions, (a, b, c) => ({
-    attributes: compareAttributes(a, b, SKIP_NAMED, 'schema', c),
+    attributes: compareAttributes(a, b, SKIP_EXTENSION, 'schema', c),
   }));
+  add(
+    'foreign data wrapper',
+    before.foreignDataWrappers ?? {},
+    after.foreignDataWrappers ?? {},
+    (a, b, c) => ({
+      attributes: compareAttributes(a, b, SKIP_NAME, 'foreign data wrapper', c),
+    }),
+  );
+  add('foreign server', before.foreignServers ?? {}, after.foreignServers ?? {}, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAME, 'foreign server', c),
+  }));
+  add('user mapping', before.userMappings ?? {}, after.userMappings ?? {}, compareUserMappings);
   add('type', before.types, after.types, (a, b, c) => ({
     attributes: compareAttributes(a, b, SKIP_NAMED, 'type', c),
   }));
@@ -68,6 +90,13 @@ export function diffSchemas(
     attributes: compareAttributes(a, b, SKIP_NAMED, 'sequence', c),
   }));
   add('table', before.tables, after.tables, compareTables, context.hints.relations);
+  add(
+    'foreign table',
+    before.foreignTables ?? {},
+    after.foreignTables ?? {},
+    compareForeignTables,
+    context.hints.relations,
+  );
   add(
     'view',
     viewsOfKind(before.views, 'view'),
@@ -110,9 +139,13 @@ export function diffSchemas(
 const KIND_ORDER: ObjectKind[] = [
   'schema',
   'extension',
+  'foreign data wrapper',
+  'foreign server',
+  'user mapping',
   'type',
   'sequence',
   'table',
+  'foreign table',
   'view',
   'materialized view',
   'function',
@@ -282,6 +315,14 @@ export function unifiedDiff(before: string, after: string): string | null {
 // Attributes
 
 const SKIP_NAMED = new Set(['schema', 'name']);
+const SKIP_NAME = new Set(['name']);
+/**
+ * `defaultVersion` is the server's, not the database's: two servers shipping other default
+ * versions of the same installed extension are not a change. (`schema` is skipped as before.)
+ */
+const SKIP_EXTENSION = new Set(['schema', 'name', 'defaultVersion']);
+const SKIP_USER_MAPPING = new Set(['user', 'server']);
+const SKIP_FOREIGN_TABLE = new Set(['schema', 'name', 'columns', 'constraints']);
 const SKIP_BUCKET = new Set(['id']);
 const SKIP_TABLE = new Set([
   'schema',
@@ -572,6 +613,39 @@ function compareRoutines(before: Routine, after: Routine, context: Context): Com
     changes.push({ attribute: 'definition', before: before.definition, after: after.definition });
   }
   return { attributes: changes };
+}
+
+/**
+ * A user mapping's option names (never their values: see UserMapping) are compared only when
+ * both sides could read them: null is "not known", not "none".
+ */
+function compareUserMappings(before: UserMapping, after: UserMapping, context: Context): Comparison {
+  const attributes = compareAttributes(before, after, SKIP_USER_MAPPING, 'foreign server', context);
+  return {
+    attributes:
+      before.optionNames === null || after.optionNames === null
+        ? attributes.filter((change) => change.attribute !== 'optionNames')
+        : attributes,
+  };
+}
+
+/** A foreign table: its own attributes (server, options, owner, grants…), its columns and CHECK constraints. */
+function compareForeignTables(
+  before: ForeignTable,
+  after: ForeignTable,
+  context: Context,
+  id: string,
+  renamedFrom?: string,
+): Comparison {
+  const rename = renamedFrom === undefined ? undefined : { from: renamedFrom, to: id };
+  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : undefined;
+  const members: MemberChange[] = [];
+  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
+  diffMembers(CONSTRAINTS, before.constraints, after.constraints, undefined, context, rename, members);
+  return {
+    attributes: compareAttributes(before, after, SKIP_FOREIGN_TABLE, 'table', context),
+    members: sortMembers(members),
+  };
 }
 
 function routineTarget(routine: Routine): GrantTarget {

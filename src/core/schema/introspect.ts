@@ -1,6 +1,28 @@
 import type pg from 'pg';
 import { aclParser } from './acl.js';
 import {
+  assembleForeign,
+  columnOptionsSql,
+  type ForeignColumnRow,
+  type ForeignRows,
+  foreignQueries,
+} from './introspect-foreign.js';
+import {
+  type AclText,
+  aclOf,
+  attributeNames,
+  collationOf,
+  commentOf,
+  compareText,
+  extensionMember,
+  type Nullable,
+  objectAcl,
+  oidArray,
+  recordOf,
+  routineIdentity,
+  sortedRecord,
+} from './introspect-sql.js';
+import {
   type Bucket,
   type Column,
   type ColumnStorage,
@@ -36,9 +58,11 @@ import {
  *   1. BEGIN, the session settings deparsed text depends on, and what decides the rest (server
  *      version; whether cron.job and storage.buckets exist and can be read);
  *   2. schemas, extensions, types, sequences, relations (tables and views), functions, default
- *      privileges, publications, cron jobs and buckets;
+ *      privileges, publications, cron jobs, buckets, and foreign data wrappers, servers, user
+ *      mappings and foreign tables (introspect-foreign.ts);
  *   3. the members of the relations found in 2 (columns, constraints, indexes, triggers,
- *      policies), selected by their oids, and COMMIT.
+ *      policies; a foreign table's columns and CHECK constraints), selected by their oids, and
+ *      COMMIT.
  * Each round trip is one multi-statement simple query.
  *
  * Deparsed text (format_type, pg_get_expr, pg_get_*def) depends on session settings: with
@@ -104,6 +128,7 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
       ['functions', sql.functions()],
       ['defaultPrivileges', sql.defaultPrivileges()],
       ['publications', sql.publications()],
+      ...(Object.entries(sql.foreign()) as [keyof ForeignRows, string][]),
     ];
     // A job of this database has no database name in the model: the shadow's database has another name.
     if (meta.cron)
@@ -123,9 +148,10 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
     const oids = (rows: RelationRow[]) => rows.map((r) => r.relid);
     const tables = own.filter((r) => r.kind === 'r' || r.kind === 'p');
     const inheriting = tables.filter((r) => (r.inherits?.length ?? 0) > 0);
+    const foreignTables = (found.foreignTables ?? []).map((r) => r.relid);
     const members: [keyof MemberResults, string][] = [
-      ['columns', sql.columns(oids(own), oids(inheriting))],
-      ['constraints', sql.constraints(oids(tables))],
+      ['columns', sql.columns([...oids(own), ...foreignTables], oids(inheriting))],
+      ['constraints', sql.constraints([...oids(tables), ...foreignTables])],
       ['indexes', sql.indexes(oids(own.filter((r) => r.kind !== 'v')))],
       [
         'triggers',
@@ -161,50 +187,6 @@ function collect<R>(queries: [keyof R, string][], results: pg.QueryResult[]): Pa
 // SQL
 // ---------------------------------------------------------------------------------------------
 
-/** True when the object belongs to an extension (it is the extension's, not the user's). */
-function extensionMember(catalog: string, oid: string): string {
-  return `EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '${catalog}'::regclass AND dep.objid = ${oid} AND dep.deptype = 'e')`;
-}
-
-/**
- * An ACL as text[] of aclitems (`grantee=privileges/grantor`), parsed by parseAcl(): the items
- * aclexplode() would expand, an order of magnitude cheaper to produce for thousands of objects.
- */
-function aclOf(acl: string): string {
-  return `${acl}::text[]`;
-}
-
-/** The ACL of an object whose NULL ACL means its owner's defaults (acldefault). */
-function objectAcl(acl: string, kind: string, owner: string): string {
-  return aclOf(`coalesce(${acl}, acldefault('${kind}', ${owner}))`);
-}
-
-/** The comment of an object (objsubid 0) or of a column (objsubid attnum). */
-function commentOf(oid: string, catalog: string, subid = '0'): string {
-  return `(SELECT ds.description FROM pg_description ds
-     WHERE ds.objoid = ${oid} AND ds.classoid = '${catalog}'::regclass AND ds.objsubid = ${subid})`;
-}
-
-/** `schema.name(argument types)` of the function with the given pg_proc and pg_namespace aliases. */
-function routineIdentity(proc: string, namespace: string): string {
-  return `format('%I.%I(%s)', ${namespace}.nspname, ${proc}.proname, oidvectortypes(${proc}.proargtypes))`;
-}
-
-/** A collation's name (qualified unless in pg_catalog, like format_type) when it differs from the type's. */
-function collationOf(collation: string, typeCollation: string): string {
-  return `CASE WHEN ${collation} <> ${typeCollation} THEN ${collation}::regcollation::text END`;
-}
-
-/** Names of the attributes of a relation, in the order of an int2[] of attnums. */
-function attributeNames(attnums: string, relation: string): string {
-  return `ARRAY(SELECT a.attname::text FROM unnest(${attnums}) WITH ORDINALITY k(attnum, ord)
-              JOIN pg_attribute a ON a.attrelid = ${relation} AND a.attnum = k.attnum ORDER BY k.ord)`;
-}
-
-function oidArray(oids: number[]): string {
-  return `'{${oids.map((oid) => Math.trunc(oid)).join(',')}}'::oid[]`;
-}
-
 class CatalogQueries {
   /** oids of the user schemas. */
   private readonly userSchemas: string;
@@ -232,10 +214,20 @@ class CatalogQueries {
 FROM pg_namespace n WHERE n.oid IN (${this.userSchemas})`;
   }
 
-  /** Every extension, wherever it lives (Supabase installs them into `extensions`). */
+  /**
+   * Every extension, wherever it lives (Supabase installs them into `extensions`), and the
+   * version CREATE EXTENSION would install on this server (pg_available_extensions).
+   */
   extensions(): string {
-    return `SELECT e.extname::text AS name, n.nspname::text AS schema, e.extversion AS version
-FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`;
+    return `SELECT e.extname::text AS name, n.nspname::text AS schema, e.extversion AS version,
+  ae.default_version
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+  LEFT JOIN pg_available_extensions ae ON ae.name = e.extname`;
+  }
+
+  /** Foreign data wrappers, servers, user mappings and foreign tables (introspect-foreign.ts). */
+  foreign(): Record<keyof ForeignRows, string> {
+    return foreignQueries(this.client, this.userSchemas);
   }
 
   /** Enums, domains, and composite types that are not a relation's row type. */
@@ -344,7 +336,8 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm')
   ${aclOf('a.attacl')} AS grants,
   CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END AS statistics,
   CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
-  ${from} AS inherited_from, a.attislocal AS local
+  ${from} AS inherited_from, a.attislocal AS local,
+  ${columnOptionsSql(this.client)} AS fdw_options
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attrelid = ANY (${oidArray(relations)}) AND a.attnum > 0 AND NOT a.attisdropped
@@ -500,10 +493,6 @@ FROM pg_publication p WHERE NOT ${extensionMember('pg_publication', 'p.oid')}`;
 // Rows
 // ---------------------------------------------------------------------------------------------
 
-type Nullable<T> = T | null;
-/** aclitems in their text form, or null for an empty ACL. */
-type AclText = Nullable<string[]>;
-
 interface MetaRow {
   version: number;
   cron: boolean;
@@ -595,6 +584,7 @@ interface ColumnRow {
   storage: Nullable<'p' | 'e' | 'x' | 'm'>;
   inherited_from: Nullable<string[]>;
   local: boolean;
+  fdw_options: Nullable<Record<string, string>>;
 }
 
 interface ConstraintRow {
@@ -686,9 +676,16 @@ interface PublicationRow {
   row_filters?: Nullable<Record<string, string>>;
 }
 
-interface ObjectResults {
+interface ExtensionRow {
+  name: string;
+  schema: string;
+  version: string;
+  default_version: Nullable<string>;
+}
+
+interface ObjectResults extends ForeignRows {
   schemas: SchemaRow[];
-  extensions: Extension[];
+  extensions: ExtensionRow[];
   types: TypeRow[];
   sequences: SequenceRow[];
   relations: RelationRow[];
@@ -710,24 +707,6 @@ interface MemberResults {
 // ---------------------------------------------------------------------------------------------
 // Rows → model
 // ---------------------------------------------------------------------------------------------
-
-/** Code-unit order: the same everywhere, whatever the database's collation. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** A record of the items keyed by `key`, its keys in sorted order. */
-function recordOf<T>(items: T[], key: (item: T) => string): Record<string, T> {
-  return sortedRecord(items.map((item): [string, T] => [key(item), item]));
-}
-
-/** A record of the entries, its keys in sorted order. */
-function sortedRecord<T>(entries: [string, T][]): Record<string, T> {
-  entries.sort((a, b) => compareText(a[0], b[0]));
-  const record: Record<string, T> = {};
-  for (const [key, value] of entries) record[key] = value;
-  return record;
-}
 
 /** Groups member rows by their relation, in query order. */
 function byRelation<R extends { relid: number }>(rows: R[] | undefined): Map<number, R[]> {
@@ -1105,7 +1084,17 @@ function assemble(
       ]),
     ),
     extensions: recordOf(
-      (objects.extensions ?? []).map((row) => ({ name: row.name, schema: row.schema, version: row.version })),
+      (objects.extensions ?? []).map(
+        (row): Extension => ({
+          name: row.name,
+          schema: row.schema,
+          version: row.version,
+          // Only when another version would be installed now (see Extension.defaultVersion).
+          ...(row.default_version !== null && row.default_version !== row.version
+            ? { defaultVersion: row.default_version }
+            : {}),
+        }),
+      ),
       (e) => e.name,
     ),
     types: sortedRecord((objects.types ?? []).map((row): [string, TypeDefinition] => [row.id, toType(row)])),
@@ -1135,5 +1124,9 @@ function assemble(
       (objects.buckets ?? []).map((row) => toBucket(row.bucket)),
       (b) => b.id,
     ),
+    ...assembleForeign(objects, grants, (relid) => ({
+      columns: (columns.get(relid) ?? []) as ForeignColumnRow[],
+      constraints: (constraints.get(relid) ?? []).map(toConstraint),
+    })),
   };
 }

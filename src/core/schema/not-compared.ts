@@ -13,11 +13,12 @@ import { MANAGED_SCHEMAS } from './model.js';
  * members (pg_depend deptype 'e'), no implicit objects (deptype 'i': an array or multirange
  * type, a range's constructor functions, a table's row type, a view's _RETURN rule; not an
  * object's internal dependency on its own parts, as a partitioned table's on its key). Objects
- * without a schema (casts, event triggers, foreign data wrappers, servers, user mappings,
- * languages, access methods, transforms, subscriptions, large objects) count when the user
- * made them: not built in (oid >= FirstNormalObjectId, 16384) and not an extension's. Event
+ * without a schema (casts, event triggers, languages, access methods, transforms,
+ * subscriptions, large objects) count when the user made them: not built in (oid >= FirstNormalObjectId, 16384) and not an extension's. Event
  * triggers running a function of a managed schema are the platform's (Supabase's
- * pgrst_ddl_watch, issue_pg_graphql_access…).
+ * pgrst_ddl_watch, issue_pg_graphql_access…). Foreign data wrappers, foreign servers, user
+ * mappings and foreign tables are modeled (introspect-foreign.ts); a foreign table's triggers
+ * are not.
  */
 
 /** One kind of object the model does not represent, as found in one database. */
@@ -57,9 +58,6 @@ export const NOT_COMPARED_KINDS = [
   'conversion',
   'event trigger',
   'extended statistics',
-  'foreign data wrapper',
-  'foreign server',
-  'foreign table',
   'foreign table trigger',
   'large object',
   'operator',
@@ -77,7 +75,6 @@ export const NOT_COMPARED_KINDS = [
   'text search parser',
   'text search template',
   'transform',
-  'user mapping',
 ] as const;
 
 function literal(client: pg.Client, values: readonly string[]): string {
@@ -98,9 +95,9 @@ export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}
   const rows: string[] = [
     // Relations and types: everything but what the model reads (named so that a kind a later
     // PostgreSQL adds shows up rather than passing unseen).
-    `SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'relation (relkind ' || c.relkind::text || ')' END,
+    `SELECT 'relation (relkind ' || c.relkind::text || ')',
        ${qualified('c.relnamespace', 'c.relname')}, 'pg_class'::regclass, c.oid
-     FROM pg_class c WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I', 't')`,
+     FROM pg_class c WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I', 't', 'f')`,
     `SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type'
                 ELSE 'type (typtype ' || t.typtype::text || ')' END,
        ${qualified('t.typnamespace', 't.typname')}, 'pg_type'::regclass, t.oid
@@ -143,13 +140,6 @@ export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}
     `SELECT 'event trigger', quote_ident(e.evtname), 'pg_event_trigger'::regclass, e.oid
      FROM pg_event_trigger e JOIN pg_proc ep ON ep.oid = e.evtfoid JOIN pg_namespace epn ON epn.oid = ep.pronamespace
      WHERE ${userMade('e.oid')} AND epn.nspname <> ALL (${managed})`,
-    `SELECT 'foreign data wrapper', quote_ident(w.fdwname), 'pg_foreign_data_wrapper'::regclass, w.oid
-     FROM pg_foreign_data_wrapper w WHERE ${userMade('w.oid')}`,
-    `SELECT 'foreign server', quote_ident(fs.srvname), 'pg_foreign_server'::regclass, fs.oid
-     FROM pg_foreign_server fs WHERE ${userMade('fs.oid')}`,
-    // pg_user_mappings, not pg_user_mapping: only superusers may read the catalog.
-    `SELECT 'user mapping', format('%s@%s', quote_ident(um.usename), quote_ident(um.srvname)), 'pg_user_mapping'::regclass, um.umid
-     FROM pg_user_mappings um WHERE ${userMade('um.umid')}`,
     `SELECT 'procedural language', quote_ident(l.lanname), 'pg_language'::regclass, l.oid
      FROM pg_language l WHERE ${userMade('l.oid')}`,
     `SELECT 'access method', quote_ident(am.amname), 'pg_am'::regclass, am.oid

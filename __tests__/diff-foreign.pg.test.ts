@@ -1,0 +1,359 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { connect, disconnect } from '../src/core/db/connect.js';
+import type { ObjectChange, ObjectKind } from '../src/core/schema/changes.js';
+import { objectDdl } from '../src/core/schema/ddl.js';
+import { diffSchemas } from '../src/core/schema/diff.js';
+import { introspect } from '../src/core/schema/introspect.js';
+import { lintSchema } from '../src/core/schema/lints.js';
+import type { SchemaModel } from '../src/core/schema/model.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+
+/**
+ * Foreign data (issue 13): foreign data wrappers, foreign servers, user mappings and foreign
+ * tables are compared like other objects. Each case is read from real databases: "before"
+ * (`setup`), "after" (`setup` + `change`), diffed; then it must converge: `change` applied to
+ * "before" for real re-diffs empty, and (where `recreate` is given) the object dropped from
+ * "before" and re-created from the normalized DDL of "after" re-diffs empty too. postgres_fdw
+ * (contrib) provides a wrapper with a handler and a validator that checks option names.
+ */
+
+const created: TestDatabase[] = [];
+afterAll(async () => {
+  await Promise.all(created.map((db) => db.drop()));
+});
+
+async function database(sql: string): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  created.push(db);
+  if (sql) await db.query(sql);
+  return db;
+}
+
+async function read(db: TestDatabase): Promise<SchemaModel> {
+  const connection = await connect(db.url, { readOnly: true });
+  try {
+    return await introspect(connection.client);
+  } finally {
+    await disconnect(connection);
+  }
+}
+
+interface Case {
+  setup: string;
+  change: string;
+  recreate?: { kind: ObjectKind; id: string; drop: string };
+}
+
+async function diffCase(
+  spec: Case,
+): Promise<{ changes: ObjectChange[]; before: SchemaModel; after: SchemaModel }> {
+  const [a, b] = await Promise.all([database(spec.setup), database(`${spec.setup}\n${spec.change}`)]);
+  const [before, after] = await Promise.all([read(a), read(b)]);
+  const { changes } = diffSchemas(before, after);
+
+  await a.query(spec.change);
+  expect(diffSchemas(await read(a), after).changes).toEqual([]);
+
+  if (spec.recreate) {
+    const ddl = changes.find((c) => c.kind === spec.recreate?.kind && c.id === spec.recreate.id)?.ddl.after;
+    expect(ddl, JSON.stringify(changes, null, 1)).toBeTruthy();
+    const c = await database(spec.setup);
+    await c.query(spec.recreate.drop);
+    await c.query(ddl as string);
+    const again = diffSchemas(await read(c), after).changes.filter(
+      (change) => change.kind === spec.recreate?.kind && change.id === spec.recreate.id,
+    );
+    expect(again, ddl as string).toEqual([]);
+  }
+  return { changes, before, after };
+}
+
+function only(changes: ObjectChange[], id: string): ObjectChange {
+  const found = changes.filter((c) => c.id === id);
+  expect(found, JSON.stringify(changes, null, 1)).toHaveLength(1);
+  return found[0] as ObjectChange;
+}
+
+const FDW = 'create extension postgres_fdw with schema extensions;';
+const SERVER = `${FDW}
+create server remote foreign data wrapper postgres_fdw options (host 'db.example', dbname 'app');`;
+const TABLE = `${SERVER}
+create foreign table public.orders (
+  id bigint options (column_name 'order_id') not null,
+  total numeric check (total >= 0)
+) server remote options (schema_name 'sales', table_name 'orders');`;
+
+describe('foreign servers', () => {
+  it('added: the DDL names the wrapper and the options, and re-creates the server', async () => {
+    const { changes, after } = await diffCase({
+      setup: FDW,
+      change:
+        "create server remote type 'pg' version '16' foreign data wrapper postgres_fdw options (host 'db.example', dbname 'app'); comment on server remote is 'the warehouse';",
+      recreate: { kind: 'foreign server', id: 'remote', drop: 'select 1' },
+    });
+    const change = only(changes, 'remote');
+    expect(change).toMatchObject({ kind: 'foreign server', action: 'added' });
+    expect(after.foreignServers?.remote).toMatchObject({
+      name: 'remote',
+      wrapper: 'postgres_fdw',
+      type: 'pg',
+      version: '16',
+      options: { dbname: 'app', host: 'db.example' },
+      comment: 'the warehouse',
+    });
+    expect(change.ddl.after).toContain(
+      "CREATE SERVER remote\n    TYPE 'pg'\n    VERSION '16'\n    FOREIGN DATA WRAPPER postgres_fdw\n    OPTIONS (dbname 'app', host 'db.example');",
+    );
+  });
+
+  it('changed: options, grants, owner and comment', async () => {
+    const { changes } = await diffCase({
+      setup: SERVER,
+      change: `alter server remote options (set host 'db2.example', add port '6543');
+grant usage on foreign server remote to authenticated;
+comment on server remote is 'moved';`,
+      recreate: { kind: 'foreign server', id: 'remote', drop: 'drop server remote' },
+    });
+    const change = only(changes, 'remote');
+    expect(change.action).toBe('changed');
+    expect(change.attributes).toEqual(
+      expect.arrayContaining([
+        {
+          attribute: 'options',
+          before: { dbname: 'app', host: 'db.example' },
+          after: { dbname: 'app', host: 'db2.example', port: '6543' },
+        },
+        { attribute: 'comment', before: null, after: 'moved' },
+        expect.objectContaining({
+          attribute: 'grants',
+          after: expect.arrayContaining(['authenticated: USAGE']),
+        }),
+      ]),
+    );
+    expect(change.ddl.diff).toContain('+GRANT USAGE ON FOREIGN SERVER remote TO authenticated;');
+  });
+
+  it('dropped', async () => {
+    const { changes } = await diffCase({ setup: SERVER, change: 'drop server remote;' });
+    expect(only(changes, 'remote')).toMatchObject({ kind: 'foreign server', action: 'removed' });
+  });
+});
+
+describe('foreign data wrappers', () => {
+  it('the user’s own wrapper (as Supabase Wrappers has): added, changed, re-created from its DDL', async () => {
+    const { changes, after } = await diffCase({
+      setup: FDW,
+      change:
+        "create foreign data wrapper app_fdw handler extensions.postgres_fdw_handler validator extensions.postgres_fdw_validator; grant usage on foreign data wrapper app_fdw to service_role; comment on foreign data wrapper app_fdw is 'ours';",
+      recreate: { kind: 'foreign data wrapper', id: 'app_fdw', drop: 'select 1' },
+    });
+    expect(only(changes, 'app_fdw')).toMatchObject({ kind: 'foreign data wrapper', action: 'added' });
+    expect(after.foreignDataWrappers?.app_fdw).toMatchObject({
+      handler: 'extensions.postgres_fdw_handler',
+      validator: 'extensions.postgres_fdw_validator',
+      options: {},
+      comment: 'ours',
+    });
+    // postgres_fdw's own wrapper is the extension's: not the user's.
+    expect(Object.keys(after.foreignDataWrappers ?? {})).toEqual(['app_fdw']);
+
+    const changed = await diffCase({
+      setup: 'create foreign data wrapper plain;',
+      change: "alter foreign data wrapper plain options (add mode 'fast');",
+      recreate: { kind: 'foreign data wrapper', id: 'plain', drop: 'drop foreign data wrapper plain' },
+    });
+    expect(only(changed.changes, 'plain').attributes).toEqual([
+      { attribute: 'options', before: {}, after: { mode: 'fast' } },
+    ]);
+  });
+});
+
+describe('user mappings', () => {
+  it('added, with their option names only; a password never reaches the model, the DDL or the diff', async () => {
+    const { changes, after } = await diffCase({
+      setup: SERVER,
+      change:
+        "create user mapping for authenticated server remote options (user 'app', password 'hunter2-secret');",
+      recreate: { kind: 'user mapping', id: 'authenticated@remote', drop: 'select 1' },
+    });
+    const change = only(changes, 'authenticated@remote');
+    expect(change).toMatchObject({ kind: 'user mapping', action: 'added' });
+    expect(after.userMappings?.['authenticated@remote']).toEqual({
+      user: 'authenticated',
+      server: 'remote',
+      optionNames: ['password', 'user'],
+    });
+    expect(change.ddl.after).toBe(
+      "CREATE USER MAPPING FOR authenticated SERVER remote\n    OPTIONS (password '…', \"user\" '…');\n",
+    );
+    for (const text of [JSON.stringify(after), JSON.stringify(changes)]) {
+      expect(text).not.toContain('hunter2');
+      expect(text).not.toContain("'app'");
+    }
+  });
+
+  it('changed: an option added is a change; a value changed is not seen', async () => {
+    const setup = `${SERVER}\ncreate user mapping for public server remote options (user 'app');`;
+    const { changes } = await diffCase({
+      setup,
+      change: "alter user mapping for public server remote options (add password 'pw1');",
+    });
+    expect(only(changes, 'PUBLIC@remote').attributes).toEqual([
+      { attribute: 'optionNames', before: ['user'], after: ['password', 'user'] },
+    ]);
+    const same = await diffCase({
+      setup,
+      change: "alter user mapping for public server remote options (set user 'other');",
+    });
+    expect(same.changes).toEqual([]);
+  });
+
+  it('dropped', async () => {
+    const { changes } = await diffCase({
+      setup: `${SERVER}\ncreate user mapping for anon server remote;`,
+      change: 'drop user mapping for anon server remote;',
+    });
+    expect(only(changes, 'anon@remote')).toMatchObject({ kind: 'user mapping', action: 'removed' });
+  });
+});
+
+describe('secret options of servers', () => {
+  it('an option named like a key, secret, password or token is redacted in the model and the DDL', async () => {
+    const { changes, after } = await diffCase({
+      setup: 'create foreign data wrapper api_fdw;',
+      change:
+        "create server stripe foreign data wrapper api_fdw options (api_key 'sk_live_abc123', api_key_id 'vault-id-1', endpoint 'https://api.example');",
+    });
+    expect(after.foreignServers?.stripe?.options).toEqual({
+      api_key: '…',
+      api_key_id: '…',
+      endpoint: 'https://api.example',
+    });
+    const ddl = objectDdl(after, 'foreign server', 'stripe') ?? '';
+    expect(ddl).toContain("OPTIONS (api_key '…', api_key_id '…', endpoint 'https://api.example')");
+    for (const text of [JSON.stringify(after), JSON.stringify(changes)]) {
+      expect(text).not.toContain('sk_live');
+      expect(text).not.toContain('vault-id-1');
+    }
+  });
+});
+
+describe('foreign tables', () => {
+  it('added: columns with their options, CHECK constraints, table options, grants, comments', async () => {
+    const { changes, after } = await diffCase({
+      setup: SERVER,
+      change: `create foreign table public.orders (
+  id bigint options (column_name 'order_id') not null,
+  total numeric check (total >= 0)
+) server remote options (schema_name 'sales', table_name 'orders');
+grant select on public.orders to anon;
+comment on foreign table public.orders is 'remote orders';
+comment on column public.orders.total is 'in cents';`,
+      recreate: { kind: 'foreign table', id: 'public.orders', drop: 'select 1' },
+    });
+    const change = only(changes, 'public.orders');
+    expect(change).toMatchObject({ kind: 'foreign table', action: 'added' });
+    const table = after.foreignTables?.['public.orders'];
+    expect(table).toMatchObject({
+      schema: 'public',
+      name: 'orders',
+      server: 'remote',
+      options: { schema_name: 'sales', table_name: 'orders' },
+      comment: 'remote orders',
+    });
+    expect(table?.columns).toEqual([
+      expect.objectContaining({
+        name: 'id',
+        type: 'bigint',
+        notNull: true,
+        options: { column_name: 'order_id' },
+      }),
+      expect.objectContaining({ name: 'total', type: 'numeric', options: {}, comment: 'in cents' }),
+    ]);
+    expect(Object.keys(table?.constraints ?? {})).toEqual(['orders_total_check']);
+    expect(table?.grants).toContainEqual({ grantee: 'anon', privilege: 'SELECT', grantable: false });
+    expect(change.ddl.after).toContain(
+      "CREATE FOREIGN TABLE public.orders (\n    id bigint OPTIONS (column_name 'order_id') NOT NULL,\n    total numeric,\n    CONSTRAINT orders_total_check CHECK ((total >= (0)::numeric))\n)\nSERVER remote\nOPTIONS (schema_name 'sales', table_name 'orders');",
+    );
+    // Supabase's default privileges give anon everything on new tables in public.
+    expect(change.ddl.after).toContain('GRANT ALL ON TABLE public.orders TO anon;');
+
+    // foreign_table_in_api: a foreign table in public that anon can read.
+    const lints = lintSchema(after).filter((l) => l.code === 'foreign_table_in_api');
+    expect(lints.map((l) => l.object)).toEqual(['public.orders']);
+  });
+
+  it('changed: server, table and column options, a column, a check, grants', async () => {
+    const { changes } = await diffCase({
+      setup: `${TABLE}\ncreate server other foreign data wrapper postgres_fdw;`,
+      change: `alter foreign table public.orders options (set table_name 'orders_v2');
+alter foreign table public.orders alter column id options (set column_name 'id');
+alter foreign table public.orders add column placed_at timestamptz;
+alter foreign table public.orders drop constraint orders_total_check;
+grant select (total) on public.orders to authenticated;
+alter foreign table public.orders owner to service_role;`,
+      recreate: { kind: 'foreign table', id: 'public.orders', drop: 'drop foreign table public.orders' },
+    });
+    const change = only(changes, 'public.orders');
+    expect(change.action).toBe('changed');
+    expect(change.attributes).toEqual(
+      expect.arrayContaining([
+        {
+          attribute: 'options',
+          before: { schema_name: 'sales', table_name: 'orders' },
+          after: { schema_name: 'sales', table_name: 'orders_v2' },
+        },
+        { attribute: 'owner', before: 'postgres', after: 'service_role' },
+      ]),
+    );
+    expect(change.members).toEqual([
+      expect.objectContaining({
+        kind: 'column',
+        name: 'id',
+        action: 'changed',
+        attributes: [
+          { attribute: 'options', before: { column_name: 'order_id' }, after: { column_name: 'id' } },
+        ],
+      }),
+      { kind: 'column', name: 'placed_at', action: 'added', attributes: [] },
+      expect.objectContaining({ kind: 'column', name: 'total', action: 'changed' }),
+      { kind: 'constraint', name: 'orders_total_check', action: 'removed', attributes: [] },
+    ]);
+
+    const moved = await diffCase({
+      setup: `${TABLE}\ncreate server other foreign data wrapper postgres_fdw;`,
+      change: 'alter foreign table public.orders rename to orders_old;',
+    });
+    expect(moved.changes.map((c) => `${c.kind} ${c.id} ${c.action}`)).toEqual([
+      'foreign table public.orders removed',
+      'foreign table public.orders_old added',
+    ]);
+  });
+
+  it('dropped', async () => {
+    const { changes } = await diffCase({ setup: TABLE, change: 'drop foreign table public.orders;' });
+    expect(only(changes, 'public.orders')).toMatchObject({ kind: 'foreign table', action: 'removed' });
+  });
+});
+
+describe('extension default versions', () => {
+  it('are read, and never a change between two servers', async () => {
+    const db = await database("create extension hstore with schema extensions version '1.4';");
+    const model = await read(db);
+    const hstore = model.extensions.hstore;
+    expect(hstore?.version).toBe('1.4');
+    expect(hstore?.defaultVersion).toMatch(/^1\.\d+$/);
+    expect(hstore?.defaultVersion).not.toBe('1.4');
+    // Up to date: no defaultVersion.
+    expect(model.extensions.plpgsql).not.toHaveProperty('defaultVersion');
+
+    const other: SchemaModel = {
+      ...model,
+      extensions: {
+        ...model.extensions,
+        hstore: { ...(hstore as NonNullable<typeof hstore>), defaultVersion: '9.9' },
+      },
+    };
+    expect(diffSchemas(model, other).changes).toEqual([]);
+  });
+});
