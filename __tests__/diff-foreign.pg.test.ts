@@ -217,6 +217,32 @@ describe('user mappings', () => {
   });
 });
 
+describe('user mappings read by a role that may not see their options', () => {
+  it('has no option names (null), and that is not a change', async () => {
+    const db = await database(
+      `${SERVER}\ncreate user mapping for authenticated server remote options (user 'app', password 'pw');`,
+    );
+    const full = await read(db);
+    const connection = await connect(db.url);
+    let limited: SchemaModel;
+    try {
+      // anon is not the mapped user, nor the server's owner, nor a superuser.
+      await connection.client.query('SET ROLE anon');
+      limited = await introspect(connection.client);
+    } finally {
+      await disconnect(connection);
+    }
+    expect(full.userMappings?.['authenticated@remote']?.optionNames).toEqual(['password', 'user']);
+    expect(limited.userMappings?.['authenticated@remote']).toEqual({
+      user: 'authenticated',
+      server: 'remote',
+      optionNames: null,
+    });
+    expect(diffSchemas(full, limited).changes.filter((c) => c.kind === 'user mapping')).toEqual([]);
+    expect(objectDdl(limited, 'user mapping', 'authenticated@remote')).toContain('not readable');
+  });
+});
+
 describe('secret options of servers', () => {
   it('an option named like a key, secret, password or token is redacted in the model and the DDL', async () => {
     const { changes, after } = await diffCase({

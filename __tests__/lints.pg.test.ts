@@ -199,6 +199,23 @@ describe('lints on an introspected database', () => {
     expect(found).toEqual([]);
   });
 
+  it('foreign_table_in_api: a foreign table in public that anon can read, and none in a private schema', async () => {
+    await db.query(`
+      create extension postgres_fdw with schema extensions;
+      create server remote foreign data wrapper postgres_fdw options (host 'db.example');
+      create foreign table public.remote_orders (id bigint) server remote;
+      grant select on public.remote_orders to anon;
+      create schema private;
+      create foreign table private.remote_users (id bigint) server remote;
+      grant usage on schema private to anon;
+      grant select on private.remote_users to anon;
+    `);
+    const found = lintSchema(await read()).filter((f) => f.code === 'foreign_table_in_api');
+    expect(keys(found)).toEqual(['foreign_table_in_api public.remote_orders']);
+    await db.query('revoke select on public.remote_orders from anon, authenticated;');
+    expect(lintSchema(await read()).filter((f) => f.code === 'foreign_table_in_api')).toEqual([]);
+  });
+
   it('report fixes as resolved', async () => {
     await db.query(`
       create table public.notes (id int primary key, owner uuid);
