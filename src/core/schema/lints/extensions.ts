@@ -1,17 +1,7 @@
-import type { Extension } from '../model.js';
 import { compare, type LintContext, quoteIdent } from './util.js';
 
-/**
- * What extension_versions_outdated needs and the model does not have yet: the server's
- * default_version of the extension (pg_available_extensions.default_version), read next to the
- * installed version. Until introspection sets it, the rule stays silent.
- */
-export type ExtensionWithDefault = Extension & { defaultVersion?: string | null };
-
 export function lintExtensions({ model, add }: LintContext): void {
-  const extensions = Object.values(model.extensions as Record<string, ExtensionWithDefault>).sort((a, b) =>
-    compare(a.name, b.name),
-  );
+  const extensions = Object.values(model.extensions).sort((a, b) => compare(a.name, b.name));
   for (const extension of extensions) {
     // extension_in_public: an extension installed in schema public.
     if (extension.schema === 'public') {

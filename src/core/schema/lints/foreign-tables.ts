@@ -1,20 +1,11 @@
-import type { Grant, SchemaModel } from '../model.js';
+import type { ForeignTable, SchemaModel } from '../model.js';
 import { API_ROLES, holds, isManagedSchema, type LintContext, sortedEntries } from './util.js';
 
-/**
- * What foreign_table_in_api needs of a foreign table, and the model does not have yet: foreign
- * tables (pg_class relkind 'f'), keyed by identity like tables, with their schema, name and
- * grants (expanded as table grants are). Until introspection reads them into
- * `SchemaModel.foreignTables`, the rule stays silent.
- */
-export interface ForeignTableLike {
-  schema: string;
-  name: string;
-  grants: Grant[];
-}
+/** What foreign_table_in_api reads of a foreign table: its schema, name and grants. */
+export type ForeignTableLike = Pick<ForeignTable, 'schema' | 'name' | 'grants'>;
 
 export function foreignTablesOf(model: SchemaModel): Record<string, ForeignTableLike> {
-  return (model as SchemaModel & { foreignTables?: Record<string, ForeignTableLike> }).foreignTables ?? {};
+  return model.foreignTables ?? {};
 }
 
 /**
