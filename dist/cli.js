@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-LI2D5OQY.js";
+} from "./chunk-KLS5RYJX.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -48,7 +48,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-AFPGGZYY.js";
+} from "./chunk-BZUNRNUV.js";
 import {
   __commonJS,
   __require,

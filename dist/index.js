@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-AFPGGZYY.js";
+} from "./chunk-BZUNRNUV.js";
 import {
   HttpClient,
   getInput,

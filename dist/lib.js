@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-LI2D5OQY.js";
+} from "./chunk-KLS5RYJX.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -40,7 +40,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-AFPGGZYY.js";
+} from "./chunk-BZUNRNUV.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

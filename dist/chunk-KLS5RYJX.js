@@ -18,13 +18,15 @@ import {
   introducedLints,
   introspect,
   listBackups,
+  notCompared,
+  notComparedChanges,
   openBackupStore,
   phase,
   redact,
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-AFPGGZYY.js";
+} from "./chunk-BZUNRNUV.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
@@ -757,7 +759,13 @@ async function diffDatabases(fromUrl, toUrl, config) {
       applicationName: "supagate diff (read-only)"
     };
     [from, to] = await Promise.all([connect(fromUrl, options), connect(toUrl, options)]);
-    const [before, after] = await Promise.all([introspect(from.client), introspect(to.client)]);
+    const read = async (connection) => {
+      const model = await introspect(connection.client);
+      return { model, uncompared: await notCompared(connection.client) };
+    };
+    const [fromSide, toSide] = await Promise.all([read(from), read(to)]);
+    const before = fromSide.model;
+    const after = toSide.model;
     const diff = diffSchemas(before, after);
     const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
     return {
@@ -769,6 +777,7 @@ async function diffDatabases(fromUrl, toUrl, config) {
       access: accessMatrix(before, after, {
         roles: ["anon", "authenticated", "service_role", ...config.extraRoles]
       }),
+      notCompared: notComparedChanges(fromSide.uncompared, toSide.uncompared),
       identical: diff.changes.length === 0,
       durationMs: Math.round(performance.now() - started)
     };

@@ -1257,9 +1257,9 @@ ${indent2}`) + "'";
         return quotedString(value, ctx);
       }
       const indent2 = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
       if (!value)
-        return literal ? "|\n" : ">\n";
+        return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -1308,7 +1308,7 @@ ${indent2}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal) {
+      if (!literal2) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent2}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -30129,6 +30129,8 @@ function editDistance(a, b) {
 }
 
 // src/core/schema/model.ts
+var SECRET_OPTION = /key|secret|password|token/i;
+var REDACTED = "\u2026";
 var MANAGED_SCHEMAS = [
   "auth",
   "storage",
@@ -30172,6 +30174,114 @@ var TRACKED_MANAGED_TABLES = [...POLICY_TRACKED_MANAGED_TABLES, "auth.users"];
 var ROW_TRACKED_MANAGED_TABLES = ["storage.buckets", "storage.objects"];
 var POLICY_ONLY_MANAGED_TABLES = ["realtime.messages"];
 var DEFAULT_API_SCHEMAS = ["public", "graphql_public"];
+
+// src/core/schema/lints/util.ts
+var API_ROLES = ["anon", "authenticated"];
+function compare(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function sortedValues(record) {
+  return Object.values(record).sort((a, b) => compare(a.name, b.name));
+}
+function sortedEntries(record) {
+  return Object.entries(record).sort(([a], [b]) => compare(a, b));
+}
+function isManagedSchema(schema) {
+  return MANAGED_SCHEMAS.includes(schema);
+}
+function schemaOf(identity2) {
+  const match = /^("(?:[^"]|"")*"|[^.]*)\./.exec(identity2);
+  const schema = match?.[1] ?? "";
+  return schema.startsWith('"') ? schema.slice(1, -1).replace(/""/g, '"') : schema;
+}
+function quoted(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quoteIdent(name) {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoted(name);
+}
+function plural(count2, one, many) {
+  return `${count2} ${count2 === 1 ? one : many}`;
+}
+function sameSet(a, b) {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+function holds(grants, role, privilege) {
+  return grants.some((g) => g.privilege === privilege && (g.grantee === role || g.grantee === "PUBLIC"));
+}
+
+// src/core/schema/lints/extensions.ts
+function lintExtensions({ model, add }) {
+  const extensions = Object.values(model.extensions).sort((a, b) => compare(a.name, b.name));
+  for (const extension of extensions) {
+    if (extension.schema === "public") {
+      add(
+        "extension_in_public",
+        extension.name,
+        `Extension ${extension.name} is installed in schema public, so its objects are exposed with the API schema`,
+        `Install it in another schema: ALTER EXTENSION ${quoteIdent(extension.name)} SET SCHEMA extensions (where supported), or drop and re-create it WITH SCHEMA extensions`
+      );
+    }
+    const latest = extension.defaultVersion;
+    if (latest && extension.version !== latest) {
+      add(
+        "extension_versions_outdated",
+        extension.name,
+        `Extension ${extension.name} is at version ${extension.version}, but the server's default version is ${latest}; an outdated version may miss security fixes`,
+        `ALTER EXTENSION ${quoteIdent(extension.name)} UPDATE (to ${latest}), or create it without a VERSION clause`
+      );
+    }
+  }
+}
+
+// src/core/schema/lints/foreign-tables.ts
+function foreignTablesOf(model) {
+  return model.foreignTables ?? {};
+}
+function lintForeignTables({ model, api, add }) {
+  for (const [id, table2] of sortedEntries(foreignTablesOf(model))) {
+    if (!api.has(table2.schema) || isManagedSchema(table2.schema)) continue;
+    const selectable = API_ROLES.filter((role) => holds(table2.grants, role, "SELECT"));
+    if (selectable.length === 0) continue;
+    add(
+      "foreign_table_in_api",
+      id,
+      `Foreign table ${id} is in the API schema ${table2.schema} and ${selectable.join(" and ")} can read it; foreign tables have no row level security, so the Data API serves every row the remote server returns`,
+      `REVOKE SELECT ON ${id} FROM anon, authenticated, or move it to a schema that is not exposed (and expose what is needed through a security_invoker view or a function)`
+    );
+  }
+}
+
+// src/core/schema/lints/functions.ts
+function lintFunctions({ model, api, add }) {
+  const functions = sortedEntries(model.functions).filter(([, f]) => !isManagedSchema(f.schema));
+  for (const [id, routine] of functions) {
+    if (routine.kind !== "aggregate" && !routine.config.some((c) => /^search_path=/i.test(c))) {
+      add(
+        "function_search_path_mutable",
+        id,
+        `${routine.kind === "procedure" ? "Procedure" : "Function"} ${id} has no fixed search_path, so the objects it names are resolved through the caller's search_path`,
+        `ALTER ${routine.kind === "procedure" ? "PROCEDURE" : "FUNCTION"} ${id} SET search_path = '' (and schema-qualify the names in its body)`
+      );
+    }
+    if (api.has(routine.schema) && routine.kind === "function" && routine.securityDefiner) {
+      const trigger = isTriggerFunction(routine);
+      for (const role of API_ROLES) {
+        if (!holds(routine.grants, role, "EXECUTE")) continue;
+        const via = routine.grants.some((g) => g.grantee === role && g.privilege === "EXECUTE") ? "" : " (via PUBLIC)";
+        add(
+          `${role}_security_definer_function_executable`,
+          id,
+          trigger ? `${role}${via} holds EXECUTE on SECURITY DEFINER ${routine.returns} function ${id}; it cannot be called through the Data API, but it runs with the rights of its owner (${routine.owner}) and ${role} needs no EXECUTE for it to fire` : `${role}${via} can call SECURITY DEFINER function ${id} through /rest/v1/rpc/${routine.name}; it runs with the rights of its owner (${routine.owner})`,
+          trigger ? `REVOKE EXECUTE ON FUNCTION ${id} FROM PUBLIC, ${role}: the ${routine.returns === "trigger" ? "triggers" : "event triggers"} using it keep firing (EXECUTE is checked when a trigger is created, not when it fires)` : `REVOKE EXECUTE ON FUNCTION ${id} FROM PUBLIC, ${role} if ${role} must not call it; otherwise make it SECURITY INVOKER or move it to a schema that is not exposed`
+        );
+      }
+    }
+  }
+}
+function isTriggerFunction(routine) {
+  return routine.returns === "trigger" || routine.returns === "event_trigger";
+}
 
 // src/core/schema/rls.ts
 var ACCESS_COMMANDS = ["SELECT", "INSERT", "UPDATE", "DELETE"];
@@ -30350,128 +30460,11 @@ function describeAccess(level2) {
   }
 }
 
-// src/core/schema/lints.ts
-var LINT_RULES = [
-  { code: "rls_disabled_in_public", level: "ERROR", title: "RLS disabled in public" },
-  { code: "policy_exists_rls_disabled", level: "ERROR", title: "Policy exists, RLS disabled" },
-  { code: "auth_users_exposed", level: "ERROR", title: "Exposed auth users" },
-  { code: "security_definer_view", level: "ERROR", title: "Security definer view" },
-  { code: "rls_references_user_metadata", level: "ERROR", title: "RLS references user metadata" },
-  { code: "sensitive_columns_exposed", level: "ERROR", title: "Sensitive columns exposed" },
-  { code: "fkey_to_auth_unique", level: "ERROR", title: "Foreign key to auth unique constraint" },
-  { code: "function_search_path_mutable", level: "WARN", title: "Function search path mutable" },
-  { code: "auth_rls_initplan", level: "WARN", title: "Auth RLS initialization plan" },
-  { code: "multiple_permissive_policies", level: "WARN", title: "Multiple permissive policies" },
-  { code: "duplicate_index", level: "WARN", title: "Duplicate index" },
-  { code: "extension_in_public", level: "WARN", title: "Extension in public" },
-  { code: "materialized_view_in_api", level: "WARN", title: "Materialized view in API" },
-  { code: "foreign_table_in_api", level: "WARN", title: "Foreign table in API" },
-  { code: "rls_policy_always_true", level: "WARN", title: "RLS policy always true" },
-  {
-    code: "anon_security_definer_function_executable",
-    level: "WARN",
-    title: "Anonymous users can execute a SECURITY DEFINER function"
-  },
-  {
-    code: "authenticated_security_definer_function_executable",
-    level: "WARN",
-    title: "Signed-in users can execute a SECURITY DEFINER function"
-  },
-  { code: "unindexed_foreign_keys", level: "INFO", title: "Unindexed foreign keys" },
-  { code: "no_primary_key", level: "INFO", title: "No primary key" },
-  { code: "rls_enabled_no_policy", level: "INFO", title: "RLS enabled, no policy" }
-];
-var RULES = new Map(LINT_RULES.map((rule) => [rule.code, rule]));
-var LEVEL_ORDER = { ERROR: 0, WARN: 1, INFO: 2 };
-var RULE_ORDER = new Map(LINT_RULES.map((rule, i) => [rule.code, i]));
-var API_ROLES = ["anon", "authenticated"];
+// src/core/schema/lints/policies.ts
 var PUBLIC_EXPANSION = ["anon", "authenticated", "authenticator", "dashboard_user"];
 var RLS_EXEMPT_ROLES = ["service_role", "postgres", "supabase_admin"];
-function lintSchema(model, options = {}) {
-  const api = new Set(options.apiSchemas ?? DEFAULT_API_SCHEMAS);
-  const findings = [];
-  const add = (code2, object, message, remediation) => {
-    const rule = RULES.get(code2);
-    if (!rule) throw new Error(`unknown lint ${code2}`);
-    findings.push({ code: code2, level: rule.level, title: rule.title, object, message, remediation });
-  };
-  const tables = Object.entries(model.tables).sort(([a], [b]) => compare(a, b));
-  const userTables = tables.filter(([, t]) => !t.managed && !isManagedSchema(t.schema));
-  const views = Object.entries(model.views).filter(([, v]) => !isManagedSchema(v.schema)).sort(([a], [b]) => compare(a, b));
-  const functions = Object.entries(model.functions).filter(([, f]) => !isManagedSchema(f.schema)).sort(([a], [b]) => compare(a, b));
-  for (const [id, table2] of userTables) {
-    const inApi = api.has(table2.schema);
-    const policyCount = Object.keys(table2.policies).length;
-    if (inApi && !table2.rlsEnabled) {
-      add(
-        "rls_disabled_in_public",
-        id,
-        `Table ${id} is in the API schema ${table2.schema}, but row level security is not enabled: every role with a grant on it reads and writes all of its rows through the Data API`,
-        `ALTER TABLE ${id} ENABLE ROW LEVEL SECURITY, then add policies for the access anon and authenticated need (or move the table to a schema that is not exposed)`
-      );
-    }
-    if (policyCount > 0 && !table2.rlsEnabled) {
-      add(
-        "policy_exists_rls_disabled",
-        id,
-        `Table ${id} has ${plural(policyCount, "policy", "policies")} (${Object.keys(table2.policies).sort().map(quoted).join(", ")}) but row level security is not enabled, so none of them is enforced`,
-        `ALTER TABLE ${id} ENABLE ROW LEVEL SECURITY`
-      );
-    }
-    if (inApi && !table2.rlsEnabled) {
-      const sensitive = table2.columns.map((c) => c.name).filter(isSensitiveColumnName);
-      if (sensitive.length > 0) {
-        add(
-          "sensitive_columns_exposed",
-          id,
-          `Table ${id} is exposed through the Data API without row level security and has sensitive-looking ${plural(sensitive.length, "column", "columns")}: ${sensitive.join(", ")}`,
-          `Enable row level security on ${id} with policies that keep these rows private, or move the sensitive columns to a table that is not exposed; revoke anon/authenticated privileges on the columns if they must never be read`
-        );
-      }
-    }
-    for (const constraint of sortedValues(table2.constraints)) {
-      const ref = constraint.references;
-      if (constraint.type !== "foreign key" || !ref || schemaOf(ref.table) !== "auth") continue;
-      const referenced = model.tables[ref.table];
-      const key = referenced && Object.values(referenced.constraints).find((c) => c.type === "primary key");
-      const primary = key ? key.columns : referenced && !referenced.managed ? [] : ["id"];
-      if (sameSet(ref.columns, primary)) continue;
-      add(
-        "fkey_to_auth_unique",
-        `${id} constraint ${quoted(constraint.name)}`,
-        `Foreign key ${quoted(constraint.name)} on ${id} references ${ref.table}(${ref.columns.join(", ")}), a unique key of an auth table that is not its primary key; Supabase Auth may change or drop that constraint`,
-        `Reference ${ref.table} by its primary key (${primary.join(", ") || "id"}) instead`
-      );
-    }
-    for (const constraint of sortedValues(table2.constraints)) {
-      if (constraint.type !== "foreign key") continue;
-      const covered = Object.values(table2.indexes).some((index) => coversColumns(index, constraint.columns));
-      if (covered) continue;
-      add(
-        "unindexed_foreign_keys",
-        `${id} constraint ${quoted(constraint.name)}`,
-        `Foreign key ${quoted(constraint.name)} on ${id} (${constraint.columns.join(", ")}) has no index starting with its columns: joins and deletes on the referenced table scan ${id}`,
-        `CREATE INDEX ON ${id} (${constraint.columns.join(", ")})`
-      );
-    }
-    duplicateIndexes(id, table2.indexes, add);
-    if (!Object.values(table2.constraints).some((c) => c.type === "primary key")) {
-      add(
-        "no_primary_key",
-        id,
-        `Table ${id} has no primary key`,
-        `Add a primary key to ${id} (ALTER TABLE ${id} ADD PRIMARY KEY (\u2026)); rows without one cannot be identified reliably (replication, updates by key)`
-      );
-    }
-    if (table2.rlsEnabled && policyCount === 0) {
-      add(
-        "rls_enabled_no_policy",
-        id,
-        `Table ${id} has row level security enabled but no policy: only roles that bypass RLS can read or write it`,
-        `Add policies for the access anon and authenticated need, or leave it this way on purpose (service_role only)`
-      );
-    }
-  }
+function lintPolicies({ model, add }) {
+  const tables = sortedEntries(model.tables);
   for (const [id, table2] of tables) {
     for (const policy of sortedValues(table2.policies)) {
       const object = `${id} policy ${quoted(policy.name)}`;
@@ -30514,143 +30507,6 @@ function lintSchema(model, options = {}) {
       );
     }
   }
-  for (const [id, view] of views) {
-    const inApi = api.has(view.schema);
-    if (!inApi) continue;
-    const selectable = API_ROLES.filter((role) => holds(view.grants, role, "SELECT"));
-    const ownerRights = view.kind === "materialized" || !view.securityInvoker;
-    if (ownerRights && selectable.length > 0 && referencesAuthUsers(view.definition)) {
-      add(
-        "auth_users_exposed",
-        id,
-        `${view.kind === "materialized" ? "Materialized view" : "View"} ${id} selects from auth.users and ${selectable.join(" and ")} can read it: user emails, phones and metadata are exposed through the Data API`,
-        `REVOKE SELECT ON ${id} FROM anon, authenticated${view.kind === "view" ? `, or ALTER VIEW ${id} SET (security_invoker = true)` : ""}, or move it to a schema that is not exposed`
-      );
-    }
-    if (view.kind === "view" && !view.securityInvoker && selectable.length > 0 && (model.serverVersion === 0 || model.serverVersion >= 15e4)) {
-      add(
-        "security_definer_view",
-        id,
-        `View ${id} runs with the rights of its owner (${view.owner}), not the caller, so ${selectable.join(" and ")} reading it bypass the row level security of the tables it reads`,
-        `ALTER VIEW ${id} SET (security_invoker = true)`
-      );
-    }
-    if (view.kind === "materialized" && selectable.length > 0) {
-      add(
-        "materialized_view_in_api",
-        id,
-        `Materialized view ${id} is in the API schema ${view.schema} and ${selectable.join(" and ")} can read it; materialized views have no row level security`,
-        `REVOKE SELECT ON ${id} FROM anon, authenticated, or move it to a schema that is not exposed`
-      );
-    }
-  }
-  for (const [id, view] of views) duplicateIndexes(id, view.indexes, add);
-  for (const [id, routine] of functions) {
-    if (routine.kind !== "aggregate" && !routine.config.some((c) => /^search_path=/i.test(c))) {
-      add(
-        "function_search_path_mutable",
-        id,
-        `${routine.kind === "procedure" ? "Procedure" : "Function"} ${id} has no fixed search_path, so the objects it names are resolved through the caller's search_path`,
-        `ALTER ${routine.kind === "procedure" ? "PROCEDURE" : "FUNCTION"} ${id} SET search_path = '' (and schema-qualify the names in its body)`
-      );
-    }
-    if (api.has(routine.schema) && isRpcCallable(routine) && routine.securityDefiner) {
-      for (const role of API_ROLES) {
-        if (!holds(routine.grants, role, "EXECUTE")) continue;
-        const via = routine.grants.some((g) => g.grantee === role && g.privilege === "EXECUTE") ? "" : " (via PUBLIC)";
-        add(
-          `${role}_security_definer_function_executable`,
-          id,
-          `${role}${via} can call SECURITY DEFINER function ${id} through /rest/v1/rpc/${routine.name}; it runs with the rights of its owner (${routine.owner})`,
-          `REVOKE EXECUTE ON FUNCTION ${id} FROM PUBLIC, ${role} if ${role} must not call it; otherwise make it SECURITY INVOKER or move it to a schema that is not exposed`
-        );
-      }
-    }
-  }
-  for (const extension of Object.values(model.extensions).sort((a, b) => compare(a.name, b.name))) {
-    if (extension.schema !== "public") continue;
-    add(
-      "extension_in_public",
-      extension.name,
-      `Extension ${extension.name} is installed in schema public, so its objects are exposed with the API schema`,
-      `Install it in another schema: ALTER EXTENSION ${quoteIdent(extension.name)} SET SCHEMA extensions (where supported), or drop and re-create it WITH SCHEMA extensions`
-    );
-  }
-  return sortFindings(findings);
-}
-function introducedLints(before, after, options = {}) {
-  const beforeLints = lintSchema(before, options);
-  const afterLints = lintSchema(after, options);
-  const key = (f) => `${f.code}\0${f.object}`;
-  const beforeKeys = new Set(beforeLints.map(key));
-  const afterKeys = new Set(afterLints.map(key));
-  return {
-    introduced: afterLints.filter((f) => !beforeKeys.has(key(f))),
-    resolved: beforeLints.filter((f) => !afterKeys.has(key(f))),
-    existing: afterLints.filter((f) => beforeKeys.has(key(f)))
-  };
-}
-function sortFindings(findings) {
-  return findings.sort(
-    (a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || (RULE_ORDER.get(a.code) ?? 0) - (RULE_ORDER.get(b.code) ?? 0) || compare(a.object, b.object)
-  );
-}
-function compare(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function sortedValues(record) {
-  return Object.values(record).sort((a, b) => compare(a.name, b.name));
-}
-function isManagedSchema(schema) {
-  return MANAGED_SCHEMAS.includes(schema);
-}
-function schemaOf(identity2) {
-  const match = /^("(?:[^"]|"")*"|[^.]*)\./.exec(identity2);
-  const schema = match?.[1] ?? "";
-  return schema.startsWith('"') ? schema.slice(1, -1).replace(/""/g, '"') : schema;
-}
-function quoted(name) {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-function quoteIdent(name) {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoted(name);
-}
-function plural(count2, one, many) {
-  return `${count2} ${count2 === 1 ? one : many}`;
-}
-function sameSet(a, b) {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
-function holds(grants, role, privilege) {
-  return grants.some((g) => g.privilege === privilege && (g.grantee === role || g.grantee === "PUBLIC"));
-}
-function coversColumns(index, columns) {
-  if (!index.valid || / WHERE /i.test(index.definition) || columns.length === 0) return false;
-  return sameSet(index.columns.slice(0, columns.length), columns);
-}
-function duplicateIndexes(relation, indexes, add) {
-  const groups = /* @__PURE__ */ new Map();
-  for (const index of sortedValues(indexes)) {
-    const shape = withoutIndexName(index.definition);
-    groups.set(shape, [...groups.get(shape) ?? [], index.name]);
-  }
-  for (const names of groups.values()) {
-    if (names.length < 2) continue;
-    const [keep, ...drop] = names;
-    add(
-      "duplicate_index",
-      `${relation} indexes ${names.map(quoted).join(", ")}`,
-      `${relation} has ${names.length} identical indexes: ${names.map(quoted).join(", ")}; every write maintains each of them`,
-      `Keep one (e.g. ${quoted(keep)}) and drop the others: ${drop.map((n) => `DROP INDEX ${schemaPrefix(relation)}${quoteIdent(n)}`).join("; ")}`
-    );
-  }
-}
-function schemaPrefix(relation) {
-  const schema = schemaOf(relation);
-  return schema ? `${quoteIdent(schema)}.` : "";
-}
-function withoutIndexName(definition) {
-  return definition.replace(/^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")*"|\S+) (ON )/i, "$1$2");
 }
 function appliesToApiRoles(policy) {
   return policy.roles.some((r) => r === "PUBLIC" || r === "anon" || r === "authenticated");
@@ -30689,9 +30545,6 @@ function permissiveOverlaps(table2) {
     }
   }
   return overlaps;
-}
-function referencesAuthUsers(definition) {
-  return /(?<![\w$."])(?:auth|"auth")\.(?:users|"users")(?![\w$"])/.test(definition);
 }
 function referencesUserMetadata(expression) {
   if (expression === null) return false;
@@ -30739,9 +30592,77 @@ function unwrappedCalls(expression) {
   });
   return found;
 }
-function isRpcCallable(routine) {
-  return routine.kind === "function" && routine.returns !== "trigger" && routine.returns !== "event_trigger";
+
+// src/core/schema/lints/rules.ts
+var LINT_RULES = [
+  { code: "rls_disabled_in_public", level: "ERROR", title: "RLS disabled in public" },
+  { code: "policy_exists_rls_disabled", level: "ERROR", title: "Policy exists, RLS disabled" },
+  { code: "auth_users_exposed", level: "ERROR", title: "Exposed auth users" },
+  { code: "security_definer_view", level: "ERROR", title: "Security definer view" },
+  { code: "rls_references_user_metadata", level: "ERROR", title: "RLS references user metadata" },
+  { code: "sensitive_columns_exposed", level: "ERROR", title: "Sensitive columns exposed" },
+  { code: "fkey_to_auth_unique", level: "ERROR", title: "Foreign key to auth unique constraint" },
+  { code: "function_search_path_mutable", level: "WARN", title: "Function search path mutable" },
+  { code: "auth_rls_initplan", level: "WARN", title: "Auth RLS initialization plan" },
+  { code: "multiple_permissive_policies", level: "WARN", title: "Multiple permissive policies" },
+  { code: "duplicate_index", level: "WARN", title: "Duplicate index" },
+  { code: "extension_in_public", level: "WARN", title: "Extension in public" },
+  { code: "extension_versions_outdated", level: "WARN", title: "Extension versions outdated" },
+  { code: "materialized_view_in_api", level: "WARN", title: "Materialized view in API" },
+  { code: "foreign_table_in_api", level: "WARN", title: "Foreign table in API" },
+  { code: "unsupported_reg_types", level: "WARN", title: "Unsupported reg types" },
+  { code: "rls_policy_always_true", level: "WARN", title: "RLS policy always true" },
+  { code: "public_bucket_allows_listing", level: "WARN", title: "Public bucket allows listing" },
+  {
+    code: "anon_security_definer_function_executable",
+    level: "WARN",
+    title: "Anonymous users can execute a SECURITY DEFINER function"
+  },
+  {
+    code: "authenticated_security_definer_function_executable",
+    level: "WARN",
+    title: "Signed-in users can execute a SECURITY DEFINER function"
+  },
+  { code: "unindexed_foreign_keys", level: "INFO", title: "Unindexed foreign keys" },
+  { code: "no_primary_key", level: "INFO", title: "No primary key" },
+  { code: "rls_enabled_no_policy", level: "INFO", title: "RLS enabled, no policy" }
+];
+
+// src/core/schema/lints/storage.ts
+var LISTING_ROLES = ["PUBLIC", "anon", "authenticated"];
+function bucketObject(bucket) {
+  return `bucket ${quoted(bucket.id)}`;
 }
+function lintStorage({ model, add }) {
+  const buckets = Object.values(model.buckets).sort((a, b) => compare(a.id, b.id));
+  for (const bucket of buckets) {
+    if (!bucket.public) continue;
+    const policies = listingPolicies(model, bucket.id).map((p) => p.name);
+    if (policies.length === 0) continue;
+    add(
+      "public_bucket_allows_listing",
+      bucketObject(bucket),
+      `Public bucket ${quoted(bucket.name)} has ${plural(policies.length, "broad SELECT policy", "broad SELECT policies")} on storage.objects (${policies.map(quoted).join(", ")}), so clients can list every file in it; a public bucket serves files by URL without any SELECT policy`,
+      `Drop ${policies.length === 1 ? "the policy" : "the policies"} (${policies.map((p) => `DROP POLICY ${quoted(p)} ON storage.objects`).join("; ")}) if clients only download by URL, or narrow ${policies.length === 1 ? "it" : "them"} to what a client may list (its own folder, e.g. (storage.foldername(name))[1] = (select auth.uid())::text)`
+    );
+  }
+}
+function listingPolicies(model, bucketId) {
+  const objects = model.tables["storage.objects"];
+  if (!objects) return [];
+  return sortedValues(objects.policies).filter(
+    (policy) => policy.permissive && (policy.command === "SELECT" || policy.command === "ALL") && policy.roles.some((role) => LISTING_ROLES.includes(role)) && broadFor(policy.using, bucketId)
+  );
+}
+function broadFor(using, bucketId) {
+  if (using === null || isLiteralTrue(using)) return true;
+  const compact = using.toLowerCase().replace(/\s+/g, "");
+  if (compact === "1=1" || compact === "(1=1)") return true;
+  const match = /^\s*\(*\s*bucket_id\s*=\s*('(?:[^']|'')*')(?:\s*::\s*[\w.]+)?\s*\)*\s*$/i.exec(using);
+  return match?.[1] === `'${bucketId.replace(/'/g, "''")}'`;
+}
+
+// src/core/schema/lints/sensitive.ts
 var SENSITIVE_COLUMN_WORDS = [
   "password",
   "passwd",
@@ -30813,6 +30734,223 @@ function isSensitiveColumnName(name) {
   return false;
 }
 
+// src/core/schema/lints/tables.ts
+function lintTables({ model, api, add }) {
+  const userTables = sortedEntries(model.tables).filter(([, t]) => !t.managed && !isManagedSchema(t.schema));
+  for (const [id, table2] of userTables) {
+    const inApi = api.has(table2.schema);
+    const policyCount = Object.keys(table2.policies).length;
+    if (inApi && !table2.rlsEnabled) {
+      add(
+        "rls_disabled_in_public",
+        id,
+        `Table ${id} is in the API schema ${table2.schema}, but row level security is not enabled: every role with a grant on it reads and writes all of its rows through the Data API`,
+        `ALTER TABLE ${id} ENABLE ROW LEVEL SECURITY, then add policies for the access anon and authenticated need (or move the table to a schema that is not exposed)`
+      );
+    }
+    if (policyCount > 0 && !table2.rlsEnabled) {
+      add(
+        "policy_exists_rls_disabled",
+        id,
+        `Table ${id} has ${plural(policyCount, "policy", "policies")} (${Object.keys(table2.policies).sort().map(quoted).join(", ")}) but row level security is not enabled, so none of them is enforced`,
+        `ALTER TABLE ${id} ENABLE ROW LEVEL SECURITY`
+      );
+    }
+    if (inApi && !table2.rlsEnabled) {
+      const sensitive = table2.columns.map((c) => c.name).filter(isSensitiveColumnName);
+      if (sensitive.length > 0) {
+        add(
+          "sensitive_columns_exposed",
+          id,
+          `Table ${id} is exposed through the Data API without row level security and has sensitive-looking ${plural(sensitive.length, "column", "columns")}: ${sensitive.join(", ")}`,
+          `Enable row level security on ${id} with policies that keep these rows private, or move the sensitive columns to a table that is not exposed; revoke anon/authenticated privileges on the columns if they must never be read`
+        );
+      }
+    }
+    for (const constraint of sortedValues(table2.constraints)) {
+      const ref = constraint.references;
+      if (constraint.type !== "foreign key" || !ref || schemaOf(ref.table) !== "auth") continue;
+      const referenced = model.tables[ref.table];
+      const key = referenced && Object.values(referenced.constraints).find((c) => c.type === "primary key");
+      const primary = key ? key.columns : referenced && !referenced.managed ? [] : ["id"];
+      if (sameSet(ref.columns, primary)) continue;
+      add(
+        "fkey_to_auth_unique",
+        `${id} constraint ${quoted(constraint.name)}`,
+        `Foreign key ${quoted(constraint.name)} on ${id} references ${ref.table}(${ref.columns.join(", ")}), a unique key of an auth table that is not its primary key; Supabase Auth may change or drop that constraint`,
+        `Reference ${ref.table} by its primary key (${primary.join(", ") || "id"}) instead`
+      );
+    }
+    for (const constraint of sortedValues(table2.constraints)) {
+      if (constraint.type !== "foreign key") continue;
+      const covered = Object.values(table2.indexes).some((index) => coversColumns(index, constraint.columns));
+      if (covered) continue;
+      add(
+        "unindexed_foreign_keys",
+        `${id} constraint ${quoted(constraint.name)}`,
+        `Foreign key ${quoted(constraint.name)} on ${id} (${constraint.columns.join(", ")}) has no index starting with its columns: joins and deletes on the referenced table scan ${id}`,
+        `CREATE INDEX ON ${id} (${constraint.columns.join(", ")})`
+      );
+    }
+    duplicateIndexes(id, table2.indexes, add);
+    lintRelationColumns(id, "Table", table2, add);
+    if (!Object.values(table2.constraints).some((c) => c.type === "primary key")) {
+      add(
+        "no_primary_key",
+        id,
+        `Table ${id} has no primary key`,
+        `Add a primary key to ${id} (ALTER TABLE ${id} ADD PRIMARY KEY (\u2026)); rows without one cannot be identified reliably (replication, updates by key)`
+      );
+    }
+    if (table2.rlsEnabled && policyCount === 0) {
+      add(
+        "rls_enabled_no_policy",
+        id,
+        `Table ${id} has row level security enabled but no policy: only roles that bypass RLS can read or write it`,
+        `Add policies for the access anon and authenticated need, or leave it this way on purpose (service_role only)`
+      );
+    }
+  }
+}
+var UNSUPPORTED_REG_TYPES = [
+  "regcollation",
+  "regconfig",
+  "regdictionary",
+  "regnamespace",
+  "regoper",
+  "regoperator",
+  "regproc",
+  "regprocedure"
+];
+var UNSUPPORTED_REG_TYPE = new RegExp(
+  `^(?:pg_catalog\\.)?(${UNSUPPORTED_REG_TYPES.join("|")})((?:\\[\\])*)$`
+);
+function unsupportedRegType(type) {
+  const match = UNSUPPORTED_REG_TYPE.exec(type.trim());
+  return match ? `${match[1]}${match[2]}` : void 0;
+}
+function lintRelationColumns(id, kind, relation, add) {
+  for (const column of relation.columns) {
+    const type = unsupportedRegType(column.type);
+    if (!type) continue;
+    add(
+      "unsupported_reg_types",
+      `${id} column ${quoted(column.name)}`,
+      `${kind} ${id} has column ${quoteIdent(column.name)} of type ${type}, which pg_upgrade cannot carry over: the database cannot be upgraded to a new PostgreSQL major version while it exists`,
+      `Store the object's name instead (text, e.g. ${quoteIdent(column.name)}::text) or its OID as oid, or use a supported type (regclass, regtype, regrole): ALTER TABLE ${id} ALTER COLUMN ${quoteIdent(column.name)} TYPE text`
+    );
+  }
+}
+function coversColumns(index, columns) {
+  if (!index.valid || / WHERE /i.test(index.definition) || columns.length === 0) return false;
+  return sameSet(index.columns.slice(0, columns.length), columns);
+}
+function duplicateIndexes(relation, indexes, add) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const index of sortedValues(indexes)) {
+    const shape = withoutIndexName(index.definition);
+    groups.set(shape, [...groups.get(shape) ?? [], index.name]);
+  }
+  for (const names of groups.values()) {
+    if (names.length < 2) continue;
+    const [keep, ...drop] = names;
+    add(
+      "duplicate_index",
+      `${relation} indexes ${names.map(quoted).join(", ")}`,
+      `${relation} has ${names.length} identical indexes: ${names.map(quoted).join(", ")}; every write maintains each of them`,
+      `Keep one (e.g. ${quoted(keep)}) and drop the others: ${drop.map((n) => `DROP INDEX ${schemaPrefix(relation)}${quoteIdent(n)}`).join("; ")}`
+    );
+  }
+}
+function schemaPrefix(relation) {
+  const schema = schemaOf(relation);
+  return schema ? `${quoteIdent(schema)}.` : "";
+}
+function withoutIndexName(definition) {
+  return definition.replace(/^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")*"|\S+) (ON )/i, "$1$2");
+}
+
+// src/core/schema/lints/views.ts
+function lintViews({ model, api, add }) {
+  const views = sortedEntries(model.views).filter(([, v]) => !isManagedSchema(v.schema));
+  for (const [id, view] of views) {
+    const inApi = api.has(view.schema);
+    if (!inApi) continue;
+    const selectable = API_ROLES.filter((role) => holds(view.grants, role, "SELECT"));
+    const ownerRights = view.kind === "materialized" || !view.securityInvoker;
+    if (ownerRights && selectable.length > 0 && referencesAuthUsers(view.definition)) {
+      add(
+        "auth_users_exposed",
+        id,
+        `${view.kind === "materialized" ? "Materialized view" : "View"} ${id} selects from auth.users and ${selectable.join(" and ")} can read it: user emails, phones and metadata are exposed through the Data API`,
+        `REVOKE SELECT ON ${id} FROM anon, authenticated${view.kind === "view" ? `, or ALTER VIEW ${id} SET (security_invoker = true)` : ""}, or move it to a schema that is not exposed`
+      );
+    }
+    if (view.kind === "view" && !view.securityInvoker && selectable.length > 0 && (model.serverVersion === 0 || model.serverVersion >= 15e4)) {
+      add(
+        "security_definer_view",
+        id,
+        `View ${id} runs with the rights of its owner (${view.owner}), not the caller, so ${selectable.join(" and ")} reading it bypass the row level security of the tables it reads`,
+        `ALTER VIEW ${id} SET (security_invoker = true)`
+      );
+    }
+    if (view.kind === "materialized" && selectable.length > 0) {
+      add(
+        "materialized_view_in_api",
+        id,
+        `Materialized view ${id} is in the API schema ${view.schema} and ${selectable.join(" and ")} can read it; materialized views have no row level security`,
+        `REVOKE SELECT ON ${id} FROM anon, authenticated, or move it to a schema that is not exposed`
+      );
+    }
+  }
+  for (const [id, view] of views) {
+    duplicateIndexes(id, view.indexes, add);
+    if (view.kind === "materialized") lintRelationColumns(id, "Materialized view", view, add);
+  }
+}
+function referencesAuthUsers(definition) {
+  return /(?<![\w$."])(?:auth|"auth")\.(?:users|"users")(?![\w$"])/.test(definition);
+}
+
+// src/core/schema/lints.ts
+var RULES = new Map(LINT_RULES.map((rule) => [rule.code, rule]));
+var LEVEL_ORDER = { ERROR: 0, WARN: 1, INFO: 2 };
+var RULE_ORDER = new Map(LINT_RULES.map((rule, i) => [rule.code, i]));
+function lintSchema(model, options = {}) {
+  const findings = [];
+  const add = (code2, object, message, remediation) => {
+    const rule = RULES.get(code2);
+    if (!rule) throw new Error(`unknown lint ${code2}`);
+    findings.push({ code: code2, level: rule.level, title: rule.title, object, message, remediation });
+  };
+  const context = { model, api: new Set(options.apiSchemas ?? DEFAULT_API_SCHEMAS), add };
+  lintTables(context);
+  lintPolicies(context);
+  lintViews(context);
+  lintForeignTables(context);
+  lintFunctions(context);
+  lintExtensions(context);
+  lintStorage(context);
+  return sortFindings(findings);
+}
+function introducedLints(before, after, options = {}) {
+  const beforeLints = lintSchema(before, options);
+  const afterLints = lintSchema(after, options);
+  const key = (f) => `${f.code}\0${f.object}`;
+  const beforeKeys = new Set(beforeLints.map(key));
+  const afterKeys = new Set(afterLints.map(key));
+  return {
+    introduced: afterLints.filter((f) => !beforeKeys.has(key(f))),
+    resolved: beforeLints.filter((f) => !afterKeys.has(key(f))),
+    existing: afterLints.filter((f) => beforeKeys.has(key(f)))
+  };
+}
+function sortFindings(findings) {
+  return findings.sort(
+    (a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || (RULE_ORDER.get(a.code) ?? 0) - (RULE_ORDER.get(b.code) ?? 0) || compare(a.object, b.object)
+  );
+}
+
 // src/core/schema/findings/codes.ts
 var HAZARD_CATEGORY = {
   "drop-schema": "data-loss",
@@ -30833,6 +30971,8 @@ var HAZARD_CATEGORY = {
   "access-widened": "security",
   "grant-to-anon": "security",
   "security-definer-search-path": "security",
+  "unlogged-table": "data-loss",
+  "view-write-trigger-dropped": "data-loss",
   "database-change": "cluster",
   "role-change": "cluster",
   "system-change": "cluster",
@@ -31092,6 +31232,22 @@ function objectDdl(model, kind, id) {
       const bucket = model.buckets[id];
       return bucket ? bucketDdl(bucket) : null;
     }
+    case "foreign data wrapper": {
+      const wrapper = model.foreignDataWrappers?.[id];
+      return wrapper ? foreignDataWrapperDdl(wrapper, version3) : null;
+    }
+    case "foreign server": {
+      const server = model.foreignServers?.[id];
+      return server ? foreignServerDdl(server, version3) : null;
+    }
+    case "user mapping": {
+      const mapping = model.userMappings?.[id];
+      return mapping ? userMappingDdl(mapping, version3) : null;
+    }
+    case "foreign table": {
+      const table2 = model.foreignTables?.[id];
+      return table2 ? foreignTableDdl(table2, version3) : null;
+    }
   }
 }
 var QUOTED_KEYWORDS_15 = new Set(
@@ -31192,6 +31348,8 @@ function allPrivileges(target2, serverVersion) {
     case "schema":
       return ["USAGE", "CREATE"];
     case "type":
+    case "foreign data wrapper":
+    case "foreign server":
       return ["USAGE"];
   }
 }
@@ -31441,8 +31599,9 @@ function tableDdl(table2, v) {
   const constraints = Object.values(table2.constraints).sort(
     (a, b) => CONSTRAINT_ORDER[a.type] !== CONSTRAINT_ORDER[b.type] ? CONSTRAINT_ORDER[a.type] - CONSTRAINT_ORDER[b.type] : a.name < b.name ? -1 : 1
   );
+  const own = table2.columns.filter((c) => c.inherited === void 0 || c.inherited.local);
   const body = [
-    ...table2.columns.map((c) => columnSql(c, v)),
+    ...own.map((c) => columnSql(c, v)),
     ...constraints.filter((c) => c.validated).map((c) => constraintSql(c, v))
   ];
   const create = body.length === 0 ? [`CREATE TABLE ${name} ()`] : [
@@ -31450,6 +31609,7 @@ function tableDdl(table2, v) {
     ...body.map((line, i) => `    ${line}${i < body.length - 1 ? "," : ""}`),
     ")"
   ];
+  if (table2.inherits && table2.inherits.length > 0) create.push(`INHERITS (${table2.inherits.join(", ")})`);
   if (table2.partitionKey) {
     create.push(
       /^PARTITION BY /i.test(table2.partitionKey) ? table2.partitionKey : `PARTITION BY ${table2.partitionKey}`
@@ -31464,6 +31624,14 @@ function tableDdl(table2, v) {
       `ALTER TABLE ONLY ${table2.partitionOf} ATTACH PARTITION ${name} ${table2.partitionBound ?? "DEFAULT"};`
     );
   }
+  const inherited = table2.columns.filter((c) => c.inherited !== void 0).map(
+    (c) => `-- ${quoteIdent2(c.name, v)} ${c.type}: inherited from ${c.inherited?.from.join(", ")}${c.inherited?.local ? " (also declared here)" : ""}`
+  );
+  const physical = [
+    ...table2.persistence === "unlogged" ? [`ALTER TABLE ${name} SET UNLOGGED;`] : [],
+    ...storageParameterStatements(`TABLE ${name}`, table2.storageParameters),
+    ...table2.columns.flatMap((c) => columnStorageStatements(name, c, v))
+  ];
   const replica = table2.replicaIdentity === "full" || table2.replicaIdentity === "nothing" ? [`ALTER TABLE ${name} REPLICA IDENTITY ${table2.replicaIdentity.toUpperCase()};`] : table2.replicaIdentity === "index" ? [`-- ALTER TABLE ${name} REPLICA IDENTITY USING INDEX \u2026;`] : [];
   const indexes = indexStatements(
     byName(table2.indexes).filter((index) => index.constraint === null),
@@ -31486,6 +31654,8 @@ function tableDdl(table2, v) {
   ];
   return render([
     create,
+    inherited,
+    physical,
     [...rls, ...replica],
     indexes.create,
     triggerStatements(name, byName(table2.triggers), v),
@@ -31494,6 +31664,21 @@ function tableDdl(table2, v) {
     grants,
     comments
   ]);
+}
+function storageParameterStatements(on, parameters) {
+  return (parameters ?? []).map((parameter) => {
+    const at = parameter.indexOf("=");
+    const key = at < 0 ? parameter : parameter.slice(0, at);
+    const value = at < 0 ? "true" : parameter.slice(at + 1);
+    return `ALTER ${on} SET (${key} = ${/^[A-Za-z0-9_.+-]+$/.test(value) ? value : quoteLiteral(value)});`;
+  });
+}
+function columnStorageStatements(table2, column, v) {
+  const alter = `ALTER TABLE ${table2} ALTER COLUMN ${quoteIdent2(column.name, v)}`;
+  return [
+    ...column.statistics !== void 0 ? [`${alter} SET STATISTICS ${column.statistics};`] : [],
+    ...column.storage !== void 0 ? [`${alter} SET STORAGE ${column.storage.toUpperCase()};`] : []
+  ];
 }
 function viewDdl(view, v) {
   const name = qualifiedName(view.schema, view.name, v);
@@ -31509,15 +31694,24 @@ function viewDdl(view, v) {
   }
   const indexes = indexStatements(byName(view.indexes), v, view.schema);
   const keyword = view.kind === "materialized" ? "MATERIALIZED VIEW" : "VIEW";
+  const triggers = byName(view.triggers ?? {});
   return render([
     create,
+    [
+      ...view.columns.flatMap(
+        (c) => c.default === void 0 ? [] : [`ALTER VIEW ${name} ALTER COLUMN ${quoteIdent2(c.name, v)} SET DEFAULT ${c.default};`]
+      ),
+      ...storageParameterStatements(`${keyword} ${name}`, view.storageParameters)
+    ],
     indexes.create,
+    triggerStatements(name, triggers, v),
     [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent2(view.owner, v)};`],
     grantStatements(view.grants, "table", `TABLE ${name}`, v),
     [
       ...comment(`${keyword} ${name}`, view.comment),
       ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
-      ...indexes.comments
+      ...indexes.comments,
+      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment))
     ]
   ]);
 }
@@ -31605,11 +31799,32 @@ function publicationDdl(publication, v) {
   else if (publication.tables.length > 0) {
     lines.push("    FOR TABLE");
     publication.tables.forEach((table2, i) => {
-      lines.push(`        ${table2}${i < publication.tables.length - 1 ? "," : ""}`);
+      const columns = publication.columnLists?.[table2];
+      const filter = publication.rowFilters?.[table2];
+      const list2 = columns ? ` (${columns.map((c) => quoteIdent2(c, v)).join(", ")})` : "";
+      const where2 = filter !== void 0 ? ` WHERE ${parenthesized(filter)}` : "";
+      lines.push(`        ${table2}${list2}${where2}${i < publication.tables.length - 1 ? "," : ""}`);
     });
   }
   lines.push(`    WITH (publish = ${quoteLiteral(publish)});`);
   return render([lines]);
+}
+function parenthesized(expression) {
+  const text = expression.trim();
+  if (text.startsWith("(") && text.endsWith(")")) {
+    let depth = 0;
+    let quoted2 = false;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (ch === "'") quoted2 = !quoted2;
+      if (quoted2) continue;
+      if (ch === "(") depth++;
+      if (ch === ")") depth--;
+      if (depth === 0 && i < text.length - 1) return `(${text})`;
+    }
+    return text;
+  }
+  return `(${text})`;
 }
 function cronJobDdl(job) {
   const lines = [
@@ -31634,6 +31849,96 @@ function bucketDdl(bucket) {
       `    ${bucket.fileSizeLimit === null ? "NULL" : String(bucket.fileSizeLimit)},`,
       `    ${mime}`,
       ");"
+    ]
+  ]);
+}
+function optionsSql(options, v, redactAll = false) {
+  const entries2 = Array.isArray(options) ? options.map((name) => [name, REDACTED]) : Object.entries(options).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  if (entries2.length === 0) return null;
+  const items = entries2.map(
+    ([name, value]) => `${quoteIdent2(name, v)} ${quoteLiteral(redactAll || SECRET_OPTION.test(name) ? REDACTED : value)}`
+  );
+  return `OPTIONS (${items.join(", ")})`;
+}
+function foreignDataWrapperDdl(wrapper, v) {
+  const name = quoteIdent2(wrapper.name, v);
+  const lines = [`CREATE FOREIGN DATA WRAPPER ${name}`];
+  if (wrapper.handler !== null) lines.push(`    HANDLER ${wrapper.handler}`);
+  if (wrapper.validator !== null) lines.push(`    VALIDATOR ${wrapper.validator}`);
+  const options = optionsSql(wrapper.options, v);
+  if (options !== null) lines.push(`    ${options}`);
+  lines[lines.length - 1] += ";";
+  return render([
+    lines,
+    [`ALTER FOREIGN DATA WRAPPER ${name} OWNER TO ${quoteIdent2(wrapper.owner, v)};`],
+    grantStatements(wrapper.grants, "foreign data wrapper", `FOREIGN DATA WRAPPER ${name}`, v),
+    comment(`FOREIGN DATA WRAPPER ${name}`, wrapper.comment)
+  ]);
+}
+function foreignServerDdl(server, v) {
+  const name = quoteIdent2(server.name, v);
+  const lines = [`CREATE SERVER ${name}`];
+  if (server.type !== null) lines.push(`    TYPE ${quoteLiteral(server.type)}`);
+  if (server.version !== null) lines.push(`    VERSION ${quoteLiteral(server.version)}`);
+  lines.push(`    FOREIGN DATA WRAPPER ${quoteIdent2(server.wrapper, v)}`);
+  const options = optionsSql(server.options, v);
+  if (options !== null) lines.push(`    ${options}`);
+  lines[lines.length - 1] += ";";
+  return render([
+    lines,
+    [`ALTER SERVER ${name} OWNER TO ${quoteIdent2(server.owner, v)};`],
+    grantStatements(server.grants, "foreign server", `FOREIGN SERVER ${name}`, v),
+    comment(`SERVER ${name}`, server.comment)
+  ]);
+}
+function userMappingDdl(mapping, v) {
+  const head2 = `CREATE USER MAPPING FOR ${granteeSql(mapping.user, v)} SERVER ${quoteIdent2(mapping.server, v)}`;
+  if (mapping.optionNames === null) {
+    return render([[`${head2}; -- its options are not readable by the role that read the schema`]]);
+  }
+  const options = optionsSql(mapping.optionNames, v, true);
+  return render([[options === null ? `${head2};` : `${head2}
+    ${options};`]]);
+}
+function foreignColumnSql(column, v) {
+  let sql = `${quoteIdent2(column.name, v)} ${column.type}`;
+  const options = optionsSql(column.options, v);
+  if (options !== null) sql += ` ${options}`;
+  if (column.collation) sql += ` COLLATE ${collationSql(column.collation, v)}`;
+  if (column.notNull) sql += " NOT NULL";
+  if (column.default !== null) sql += ` DEFAULT ${column.default}`;
+  return sql;
+}
+function foreignTableDdl(table2, v) {
+  const name = qualifiedName(table2.schema, table2.name, v);
+  const checks = byName(table2.constraints);
+  const body = [
+    ...table2.columns.map((c) => foreignColumnSql(c, v)),
+    ...checks.filter((c) => c.validated).map((c) => constraintSql(c, v))
+  ];
+  const create = body.length === 0 ? [`CREATE FOREIGN TABLE ${name} ()`] : [
+    `CREATE FOREIGN TABLE ${name} (`,
+    ...body.map((line, i) => `    ${line}${i < body.length - 1 ? "," : ""}`),
+    ")"
+  ];
+  create.push(`SERVER ${quoteIdent2(table2.server, v)}`);
+  const options = optionsSql(table2.options, v);
+  if (options !== null) create.push(options);
+  create[create.length - 1] += ";";
+  for (const c of checks.filter((c2) => !c2.validated)) {
+    create.push(`ALTER FOREIGN TABLE ${name} ADD ${constraintSql(c, v)};`);
+  }
+  return render([
+    create,
+    [`ALTER FOREIGN TABLE ${name} OWNER TO ${quoteIdent2(table2.owner, v)};`],
+    [
+      ...grantStatements(table2.grants, "table", `TABLE ${name}`, v),
+      ...columnGrantStatements(name, table2.columns, v)
+    ],
+    [
+      ...comment(`FOREIGN TABLE ${name}`, table2.comment),
+      ...table2.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
+      ...checks.flatMap((c) => comment(`CONSTRAINT ${quoteIdent2(c.name, v)} ON ${name}`, c.comment))
     ]
   ]);
 }
@@ -34550,8 +34855,20 @@ function diffSchemas(beforeModel, afterModel, hints) {
     attributes: compareAttributes(a, b, SKIP_NAMED, "schema", c)
   }));
   add("extension", before.extensions, after.extensions, (a, b, c) => ({
-    attributes: compareAttributes(a, b, SKIP_NAMED, "schema", c)
+    attributes: compareAttributes(a, b, SKIP_EXTENSION, "schema", c)
   }));
+  add(
+    "foreign data wrapper",
+    before.foreignDataWrappers ?? {},
+    after.foreignDataWrappers ?? {},
+    (a, b, c) => ({
+      attributes: compareAttributes(a, b, SKIP_NAME, "foreign data wrapper", c)
+    })
+  );
+  add("foreign server", before.foreignServers ?? {}, after.foreignServers ?? {}, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAME, "foreign server", c)
+  }));
+  add("user mapping", before.userMappings ?? {}, after.userMappings ?? {}, compareUserMappings);
   add("type", before.types, after.types, (a, b, c) => ({
     attributes: compareAttributes(a, b, SKIP_NAMED, "type", c)
   }));
@@ -34559,6 +34876,13 @@ function diffSchemas(beforeModel, afterModel, hints) {
     attributes: compareAttributes(a, b, SKIP_NAMED, "sequence", c)
   }));
   add("table", before.tables, after.tables, compareTables, context.hints.relations);
+  add(
+    "foreign table",
+    before.foreignTables ?? {},
+    after.foreignTables ?? {},
+    compareForeignTables,
+    context.hints.relations
+  );
   add(
     "view",
     viewsOfKind(before.views, "view"),
@@ -34583,7 +34907,7 @@ function diffSchemas(beforeModel, afterModel, hints) {
     })
   );
   add("publication", before.publications, after.publications, (a, b, c) => ({
-    attributes: compareAttributes(a, b, SKIP_NAMED, "table", c)
+    attributes: withDefaults(compareAttributes(a, b, SKIP_NAMED, "table", c), PUBLICATION_DEFAULTS)
   }));
   add("cron job", before.cronJobs, after.cronJobs, (a, b, c) => ({
     attributes: compareAttributes(a, b, SKIP_NAMED, "table", c)
@@ -34600,9 +34924,13 @@ function diffSchemas(beforeModel, afterModel, hints) {
 var KIND_ORDER = [
   "schema",
   "extension",
+  "foreign data wrapper",
+  "foreign server",
+  "user mapping",
   "type",
   "sequence",
   "table",
+  "foreign table",
   "view",
   "materialized view",
   "function",
@@ -34705,6 +35033,10 @@ function unifiedDiff(before, after) {
   return lines.length > 0 ? lines.join("\n") : null;
 }
 var SKIP_NAMED = /* @__PURE__ */ new Set(["schema", "name"]);
+var SKIP_NAME = /* @__PURE__ */ new Set(["name"]);
+var SKIP_EXTENSION = /* @__PURE__ */ new Set(["schema", "name", "defaultVersion"]);
+var SKIP_USER_MAPPING = /* @__PURE__ */ new Set(["user", "server"]);
+var SKIP_FOREIGN_TABLE = /* @__PURE__ */ new Set(["schema", "name", "columns", "constraints"]);
 var SKIP_BUCKET = /* @__PURE__ */ new Set(["id"]);
 var SKIP_TABLE = /* @__PURE__ */ new Set([
   "schema",
@@ -34716,7 +35048,23 @@ var SKIP_TABLE = /* @__PURE__ */ new Set([
   "triggers",
   "policies"
 ]);
-var SKIP_VIEW = /* @__PURE__ */ new Set(["schema", "name", "kind", "columns", "indexes"]);
+var SKIP_VIEW = /* @__PURE__ */ new Set(["schema", "name", "kind", "columns", "indexes", "triggers"]);
+var TABLE_DEFAULTS = {
+  persistence: "logged",
+  storageParameters: [],
+  inherits: []
+};
+var VIEW_DEFAULTS = { storageParameters: [] };
+var COLUMN_DEFAULTS = { statistics: "default", storage: "default" };
+var PUBLICATION_DEFAULTS = { columnLists: {}, rowFilters: {} };
+function withDefaults(changes2, defaults2) {
+  for (const change of changes2) {
+    if (!has(defaults2, change.attribute)) continue;
+    if (change.before === null) change.before = defaults2[change.attribute];
+    if (change.after === null) change.after = defaults2[change.attribute];
+  }
+  return changes2;
+}
 var SKIP_MEMBER = /* @__PURE__ */ new Set(["name"]);
 var SKIP_POLICY = /* @__PURE__ */ new Set(["name", "table"]);
 var SKIP_ROUTINE = /* @__PURE__ */ new Set(["schema", "name", "definition"]);
@@ -34812,7 +35160,13 @@ function compareText3(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 var MEMBER_ORDER = ["column", "constraint", "index", "trigger", "policy"];
-var COLUMNS = { kind: "column", skip: SKIP_MEMBER, target: "column", namesTable: false };
+var COLUMNS = {
+  kind: "column",
+  skip: SKIP_MEMBER,
+  target: "column",
+  namesTable: false,
+  defaults: COLUMN_DEFAULTS
+};
 var CONSTRAINTS = { kind: "constraint", skip: SKIP_MEMBER, target: "table", namesTable: false };
 var INDEXES = { kind: "index", skip: SKIP_MEMBER, target: "table", namesTable: true };
 var TRIGGERS = { kind: "trigger", skip: SKIP_MEMBER, target: "table", namesTable: true };
@@ -34827,9 +35181,41 @@ function compareTables(before, after, context, id, renamedFrom) {
   diffMembers(TRIGGERS, before.triggers, after.triggers, void 0, context, rename4, members);
   diffMembers(POLICIES, before.policies, after.policies, void 0, context, rename4, members);
   return {
-    attributes: compareAttributes(before, after, SKIP_TABLE, "table", context),
-    members: sortMembers(members)
+    attributes: withDefaults(compareAttributes(before, after, SKIP_TABLE, "table", context), TABLE_DEFAULTS),
+    members: sortMembers(
+      inheritanceNoted(withoutAttachedToParent(members, before, after, context), before, after)
+    )
   };
+}
+function withoutAttachedToParent(members, before, after, context) {
+  const parent = after.partitionOf === null ? void 0 : context.after.tables[after.partitionOf];
+  if (!parent || !members.some((m) => m.action === "removed")) return members;
+  const parentConstraints = Object.values(parent.constraints);
+  const parentIndexes = Object.values(parent.indexes).map(indexShape);
+  return members.filter((member) => {
+    if (member.action !== "removed") return true;
+    if (member.kind === "constraint") {
+      const constraint = before.constraints[member.name];
+      return !(constraint && parentConstraints.some((c) => c.type === constraint.type && c.definition === constraint.definition));
+    }
+    if (member.kind === "index") {
+      const index = before.indexes[member.name];
+      return !(index && parentIndexes.includes(indexShape(index)));
+    }
+    return true;
+  });
+}
+function indexShape(index) {
+  return `${index.unique}:${index.primary}:${index.definition.replace(/^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ /, "")}`;
+}
+function inheritanceNoted(members, before, after) {
+  if (!before.inherits && !after.inherits) return members;
+  for (const member of members) {
+    if (member.kind !== "column" || member.action !== "added" && member.action !== "removed") continue;
+    const column = (member.action === "added" ? after : before).columns.find((c) => c.name === member.name);
+    if (column?.inherited && !column.inherited.local) member.inheritedFrom = column.inherited.from;
+  }
+  return members;
 }
 function compareViews(before, after, context, id, renamedFrom) {
   const rename4 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
@@ -34837,8 +35223,9 @@ function compareViews(before, after, context, id, renamedFrom) {
   const members = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename4, members);
   diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename4, members);
+  diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, void 0, context, rename4, members);
   return {
-    attributes: compareAttributes(before, after, SKIP_VIEW, "table", context),
+    attributes: withDefaults(compareAttributes(before, after, SKIP_VIEW, "table", context), VIEW_DEFAULTS),
     members: sortMembers(members)
   };
 }
@@ -34848,6 +35235,23 @@ function compareRoutines(before, after, context) {
     changes2.push({ attribute: "definition", before: before.definition, after: after.definition });
   }
   return { attributes: changes2 };
+}
+function compareUserMappings(before, after, context) {
+  const attributes = compareAttributes(before, after, SKIP_USER_MAPPING, "foreign server", context);
+  return {
+    attributes: before.optionNames === null || after.optionNames === null ? attributes.filter((change) => change.attribute !== "optionNames") : attributes
+  };
+}
+function compareForeignTables(before, after, context, id, renamedFrom) {
+  const rename4 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
+  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const members = [];
+  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename4, members);
+  diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename4, members);
+  return {
+    attributes: compareAttributes(before, after, SKIP_FOREIGN_TABLE, "table", context),
+    members: sortMembers(members)
+  };
 }
 function routineTarget(routine) {
   return routine.kind === "procedure" ? "procedure" : "function";
@@ -34886,7 +35290,8 @@ function diffMembers(spec, before, after, renames, context, rename4, out) {
       if (typeof definition === "string")
         left = { ...left, definition: renamedDefinition(definition, rename4) };
     }
-    const attributes = compareAttributes(left, after[name], spec.skip, spec.target, context);
+    let attributes = compareAttributes(left, after[name], spec.skip, spec.target, context);
+    if (spec.defaults && attributes.length > 0) attributes = withDefaults(attributes, spec.defaults);
     if (oldName !== void 0) out.push({ kind, name, action: "renamed", renamedFrom: oldName, attributes });
     else if (attributes.length > 0) out.push({ kind, name, action: "changed", attributes });
   }
@@ -35132,6 +35537,17 @@ var Locator = class {
       return droppedObjects(statement2.tree).some((parts) => {
         const table2 = qualified(parts.slice(0, -1));
         return table2 !== void 0 && names.some(equals(table2)) && policies.includes(parts.at(-1) ?? "");
+      });
+    }) ?? this.recreation(relation);
+  }
+  /** `DROP TRIGGER` of the trigger on the relation (under any of its names), else the relation's re-creation. */
+  triggerDrop(relation, trigger) {
+    const names = this.pending.relationNames(relation);
+    return this.pending.last(({ statement: statement2 }) => {
+      if (!isDrop(statement2, "OBJECT_TRIGGER")) return false;
+      return droppedObjects(statement2.tree).some((parts) => {
+        const table2 = qualified(parts.slice(0, -1));
+        return table2 !== void 0 && names.some(equals(table2)) && parts.at(-1) === trigger;
       });
     }) ?? this.recreation(relation);
   }
@@ -35517,7 +35933,10 @@ var TABLE_LINTS = {
   ),
   auth_users_exposed: (l, v) => l.latest(l.creation(v), l.relationGrant(v)),
   materialized_view_in_api: (l, v) => l.latest(l.creation(v), l.relationGrant(v)),
-  foreign_table_in_api: (l, t) => l.creation(t)
+  // CREATE FOREIGN TABLE is found once the locator's creation() knows CreateForeignTableStmt;
+  // until then the GRANT that exposes it.
+  foreign_table_in_api: (l, t) => l.latest(l.creation(t), l.relationGrant(t)),
+  unsupported_reg_types: (l, t, [column]) => l.latest(l.creation(t), l.columnAddition(t), column ? l.columnTypeChange(t, column) : void 0)
 };
 var FUNCTION_LINTS = {
   function_search_path_mutable: (l, f, n) => l.functionDefinition(f, n),
@@ -35534,7 +35953,9 @@ function locateAndAcceptLints(lints, pending, after, accepted) {
   });
 }
 function lintStatement(lint, after, locate) {
-  if (lint.code === "extension_in_public") return locate.extensionPlacement(lint.object);
+  if (lint.code === "extension_in_public" || lint.code === "extension_versions_outdated")
+    return locate.extensionPlacement(lint.object);
+  if (lint.code === "public_bucket_allows_listing") return bucketListing(lint, after, locate);
   const routine = after.functions[lint.object];
   const functionLocator = FUNCTION_LINTS[lint.code];
   if (routine && functionLocator)
@@ -35544,8 +35965,16 @@ function lintStatement(lint, after, locate) {
   if (!relation || !tableLocator) return void 0;
   return tableLocator(locate, relation.name, quotedNames(lint.object.slice(relation.id.length)));
 }
+function bucketListing(lint, after, locate) {
+  const bucket = Object.values(after.buckets).find((b) => bucketObject(b) === lint.object);
+  if (!bucket) return void 0;
+  const objects = { schema: "storage", name: "objects" };
+  return locate.latest(
+    ...listingPolicies(after, bucket.id).map((policy) => locate.policyDefinition(objects, policy.name))
+  );
+}
 function relationOf(object, after) {
-  for (const relations of [after.tables, after.views]) {
+  for (const relations of [after.tables, after.views, foreignTablesOf(after)]) {
     for (const [id, relation] of Object.entries(relations)) {
       if (object === id || object.startsWith(`${id} `))
         return { id, name: { schema: relation.schema, name: relation.name } };
@@ -35645,19 +36074,68 @@ function changeHazards(change, input, options, locate) {
       hazardAt("drop-table", "blocking", `Table ${change.id} is dropped${rowsNote(table2)}`, change.id, at)
     ];
   }
+  if (change.kind === "table" && change.action === "added") {
+    const table2 = input.after.tables[change.id];
+    if (table2?.persistence !== "unlogged") return [];
+    return [
+      hazardAt(
+        "unlogged-table",
+        "warning",
+        `Table ${change.id} is created UNLOGGED: its rows are emptied after a crash and are not replicated (read replicas, logical replication, point-in-time recovery)`,
+        change.id,
+        locate.creation(nameOf(table2))
+      )
+    ];
+  }
   if (change.kind === "table" && (change.action === "changed" || change.action === "renamed")) {
     const before = input.before.tables[change.renamedFrom ?? change.id];
     const after = input.after.tables[change.id];
     if (!before || !after) return [];
     const table2 = { id: change.id, before, after, name: nameOf(after) };
     return [
+      ...unloggedHazards(change, table2, locate),
       ...rlsHazards(change, table2, locate),
       ...change.members.flatMap((member) => memberHazards(member, table2, options, locate))
     ];
   }
+  if (change.kind === "view" && (change.action === "changed" || change.action === "renamed"))
+    return viewTriggerHazards(change, input, locate);
   if (change.kind === "function" && change.action !== "removed")
     return functionHazards(change.id, input, locate);
   return [];
+}
+function unloggedHazards(change, table2, locate) {
+  const made = change.attributes.some((a) => a.attribute === "persistence" && a.after === "unlogged");
+  if (!made) return [];
+  return [
+    hazardAt(
+      "unlogged-table",
+      "warning",
+      `Table ${table2.id} is made UNLOGGED: its rows are emptied after a crash and no longer replicated (read replicas, logical replication, point-in-time recovery)${rowsNote(table2.before)}`,
+      table2.id,
+      locate.alterCommand(table2.name, (cmd) => cmd.subtype === "AT_SetUnLogged") ?? locate.recreation(table2.name)
+    )
+  ];
+}
+function viewTriggerHazards(change, input, locate) {
+  const before = input.before.views[change.renamedFrom ?? change.id];
+  const after = input.after.views[change.id];
+  if (!before || !after) return [];
+  const name = { schema: after.schema, name: after.name };
+  return change.members.flatMap((member) => {
+    if (member.kind !== "trigger" || member.action !== "removed") return [];
+    const trigger = before.triggers?.[member.name];
+    if (!trigger || !/\bINSTEAD OF\b/i.test(trigger.definition)) return [];
+    return [
+      hazardAt(
+        "view-write-trigger-dropped",
+        "warning",
+        `INSTEAD OF trigger "${member.name}" on view ${change.id} is dropped: writes through the view no longer run ${trigger.function} (they fail, or go to the underlying table directly)`,
+        `${change.id}.${member.name}`,
+        locate.triggerDrop(name, member.name)
+      )
+    ];
+  });
 }
 function rlsHazards(change, table2, locate) {
   const disabled = change.attributes.some(
@@ -36071,353 +36549,9 @@ function dedupe(hazards) {
   });
 }
 
-// src/core/schema/introspect.ts
-var SESSION_SETTINGS = [
-  "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-  "SET LOCAL search_path = pg_catalog",
-  "SET LOCAL quote_all_identifiers = off",
-  "SET LOCAL standard_conforming_strings = on",
-  "SET LOCAL DateStyle = 'ISO, YMD'",
-  "SET LOCAL IntervalStyle = postgres",
-  "SET LOCAL TimeZone = 'UTC'",
-  "SET LOCAL extra_float_digits = 1",
-  "SET LOCAL bytea_output = hex",
-  "SET LOCAL lc_monetary = 'C'"
-];
-var META_QUERY = `SELECT current_setting('server_version_num')::int AS version,
-  CASE WHEN to_regclass('cron.job') IS NULL THEN false
-       ELSE has_table_privilege(to_regclass('cron.job'), 'SELECT') END AS cron,
-  CASE WHEN to_regclass('storage.buckets') IS NULL THEN false
-       ELSE has_table_privilege(to_regclass('storage.buckets'), 'SELECT') END AS buckets`;
-async function introspect(client, options = {}) {
-  const policyTables = options.policyTables ?? [...TRACKED_MANAGED_TABLES];
-  let committed = false;
-  try {
-    const first = await multi(client, [...SESSION_SETTINGS, META_QUERY]);
-    const meta = first[first.length - 1]?.rows[0];
-    if (!meta) throw new Error("introspect: the server returned no metadata");
-    const sql = new CatalogQueries(client, meta.version, options.schemas, policyTables);
-    const objects = [
-      ["schemas", sql.schemas()],
-      ["extensions", sql.extensions()],
-      ["types", sql.types()],
-      ["sequences", sql.sequences()],
-      ["relations", sql.relations()],
-      ["functions", sql.functions()],
-      ["defaultPrivileges", sql.defaultPrivileges()],
-      ["publications", sql.publications()]
-    ];
-    if (meta.cron)
-      objects.push([
-        "cronJobs",
-        `SELECT to_jsonb(j) || jsonb_build_object('database', NULLIF(j.database, current_database())) AS job FROM cron.job j`
-      ]);
-    if (meta.buckets) objects.push(["buckets", "SELECT to_jsonb(b) AS bucket FROM storage.buckets b"]);
-    const second = await multi(
-      client,
-      objects.map(([, text]) => text)
-    );
-    const found = collect(objects, second);
-    const relations = found.relations ?? [];
-    const own = relations.filter((r) => !r.managed);
-    const oids = (rows2) => rows2.map((r) => r.relid);
-    const tables = own.filter((r) => r.kind === "r" || r.kind === "p");
-    const members = [
-      ["columns", sql.columns(oids(own))],
-      ["constraints", sql.constraints(oids(tables))],
-      ["indexes", sql.indexes(oids(own.filter((r) => r.kind !== "v")))],
-      ["triggers", sql.triggers(oids(tables), oids(relations.filter((r) => r.managed)))],
-      ["policies", sql.policies(oids(relations.filter((r) => r.kind === "r" || r.kind === "p")))]
-    ];
-    const third = await multi(client, [...members.map(([, text]) => text), "COMMIT"]);
-    committed = true;
-    return assemble(meta.version, found, collect(members, third));
-  } catch (error) {
-    if (!committed) await client.query("ROLLBACK").catch(() => {
-    });
-    throw error;
-  }
-}
-async function multi(client, statements) {
-  const result2 = await client.query(statements.join(";\n"));
-  return Array.isArray(result2) ? result2 : [result2];
-}
-function collect(queries, results) {
-  const collected = {};
-  queries.forEach(([name], i) => {
-    collected[name] = results[i]?.rows ?? [];
-  });
-  return collected;
-}
-function extensionMember(catalog, oid) {
-  return `EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '${catalog}'::regclass AND dep.objid = ${oid} AND dep.deptype = 'e')`;
-}
-function aclOf(acl) {
-  return `${acl}::text[]`;
-}
-function objectAcl(acl, kind, owner) {
-  return aclOf(`coalesce(${acl}, acldefault('${kind}', ${owner}))`);
-}
-function commentOf(oid, catalog, subid = "0") {
-  return `(SELECT ds.description FROM pg_description ds
-     WHERE ds.objoid = ${oid} AND ds.classoid = '${catalog}'::regclass AND ds.objsubid = ${subid})`;
-}
-function routineIdentity(proc, namespace) {
-  return `format('%I.%I(%s)', ${namespace}.nspname, ${proc}.proname, oidvectortypes(${proc}.proargtypes))`;
-}
-function collationOf(collation, typeCollation) {
-  return `CASE WHEN ${collation} <> ${typeCollation} THEN ${collation}::regcollation::text END`;
-}
-function attributeNames(attnums, relation) {
-  return `ARRAY(SELECT a.attname::text FROM unnest(${attnums}) WITH ORDINALITY k(attnum, ord)
-              JOIN pg_attribute a ON a.attrelid = ${relation} AND a.attnum = k.attnum ORDER BY k.ord)`;
-}
-function oidArray(oids) {
-  return `'{${oids.map((oid) => Math.trunc(oid)).join(",")}}'::oid[]`;
-}
-var CatalogQueries = class {
-  constructor(client, version3, schemas, policyTables) {
-    this.client = client;
-    this.version = version3;
-    this.policyTables = policyTables;
-    const filter = schemas ? `n.nspname = ANY (${this.textArray(schemas)})` : `n.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND n.nspname !~ '^pg_'`;
-    this.userSchemas = `SELECT n.oid FROM pg_namespace n WHERE ${filter} AND NOT ${extensionMember("pg_namespace", "n.oid")}`;
-  }
-  client;
-  version;
-  policyTables;
-  /** oids of the user schemas. */
-  userSchemas;
-  textArray(values) {
-    return `ARRAY[${values.map((value) => this.client.escapeLiteral(value)).join(", ")}]::text[]`;
-  }
-  schemas() {
-    return `SELECT quote_ident(n.nspname) AS id, n.nspname::text AS name, pg_get_userbyid(n.nspowner)::text AS owner,
-  ${commentOf("n.oid", "pg_namespace")} AS comment,
-  ${objectAcl("n.nspacl", "n", "n.nspowner")} AS grants
-FROM pg_namespace n WHERE n.oid IN (${this.userSchemas})`;
-  }
-  /** Every extension, wherever it lives (Supabase installs them into `extensions`). */
-  extensions() {
-    return `SELECT e.extname::text AS name, n.nspname::text AS schema, e.extversion AS version
-FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`;
-  }
-  /** Enums, domains, and composite types that are not a relation's row type. */
-  types() {
-    return `SELECT format('%I.%I', n.nspname, t.typname) AS id, n.nspname::text AS schema, t.typname::text AS name,
-  t.typtype::text AS typtype, pg_get_userbyid(t.typowner)::text AS owner, ${commentOf("t.oid", "pg_type")} AS comment,
-  CASE WHEN t.typtype = 'e' THEN
-    ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END AS labels,
-  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
-  t.typnotnull AS not_null,
-  CASE WHEN t.typtype = 'd' THEN pg_get_expr(t.typdefaultbin, 0) END AS "default",
-  CASE WHEN t.typtype = 'd' THEN ${collationOf("t.typcollation", "bt.typcollation")} END AS collation,
-  CASE WHEN t.typtype = 'd' THEN
-    (SELECT coalesce(json_agg(json_build_object('name', con.conname, 'definition', pg_get_constraintdef(con.oid))), '[]'::json)
-       FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') END AS checks,
-  CASE WHEN t.typtype = 'c' THEN
-    (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-                                                'collation', ${collationOf("a.attcollation", "at.typcollation")}) ORDER BY a.attnum), '[]'::json)
-       FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
-      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END AS attributes
-FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
-WHERE t.typnamespace IN (${this.userSchemas})
-  AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))
-  AND NOT ${extensionMember("pg_type", "t.oid")}`;
-  }
-  /** All sequences of the user schemas, identity and serial ones included. */
-  sequences() {
-    return `SELECT format('%I.%I', n.nspname, c.relname) AS id, n.nspname::text AS schema, c.relname::text AS name,
-  pg_get_userbyid(c.relowner)::text AS owner, format_type(s.seqtypid, NULL) AS data_type,
-  s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
-  s.seqcache::text AS cache, s.seqcycle AS cycle,
-  (SELECT format('%I.%I.%I', tn.nspname, tc.relname, ta.attname)
-     FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-     JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
-    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
-      AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
-    LIMIT 1) AS owned_by,
-  ${commentOf("c.oid", "pg_class")} AS comment,
-  ${objectAcl("c.relacl", "s", "c.relowner")} AS grants
-FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'S' AND c.relnamespace IN (${this.userSchemas}) AND NOT ${extensionMember("pg_class", "c.oid")}`;
-  }
-  /**
-   * Tables, partitioned tables, views and materialized views of the user schemas, and the
-   * tracked managed tables (managed: only their RLS, policies, grants and owner are used).
-   */
-  relations() {
-    const option = (name) => `(SELECT o.option_value FROM pg_options_to_table(c.reloptions) o WHERE o.option_name = '${name}')`;
-    return `WITH ns AS (${this.userSchemas})
-SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::text AS schema, c.relname::text AS name,
-  c.relkind::text AS kind, pg_get_userbyid(c.relowner)::text AS owner, c.relnamespace NOT IN (SELECT ns.oid FROM ns) AS managed,
-  c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
-  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
-  CASE WHEN c.relispartition THEN
-    (SELECT format('%I.%I', pn.nspname, pc.relname)
-       FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-      WHERE i.inhrelid = c.oid LIMIT 1) END AS partition_of,
-  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
-  c.relreplident::text AS replica_identity,
-  ${commentOf("c.oid", "pg_class")} AS comment,
-  ${objectAcl("c.relacl", "r", "c.relowner")} AS grants,
-  c.reltuples::float8 AS estimated_rows, c.relpages AS pages,
-  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS definition,
-  coalesce(${option("security_invoker")}::boolean, false) AS security_invoker,
-  coalesce(${option("security_barrier")}::boolean, false) AS security_barrier,
-  lower(${option("check_option")}) AS check_option,
-  c.relispopulated AS populated
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm')
-  AND (c.relnamespace IN (SELECT ns.oid FROM ns)
-       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)}))
-       OR (c.relkind IN ('r', 'p') AND n.nspname = ANY (${this.textArray(MANAGED_SCHEMAS)}) AND ${this.hasAppTrigger("c.oid")}))
-  AND NOT ${extensionMember("pg_class", "c.oid")}`;
-  }
-  /** Columns of the given relations, in attnum order. */
-  columns(relations) {
-    return `SELECT a.attrelid AS relid, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type,
-  a.attnotnull AS not_null,
-  CASE WHEN a.attgenerated::text = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS "default",
-  CASE WHEN a.attgenerated::text <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
-  a.attidentity::text AS identity,
-  ${collationOf("a.attcollation", "t.typcollation")} AS collation,
-  ${commentOf("a.attrelid", "pg_class", "a.attnum")} AS comment,
-  ${aclOf("a.attacl")} AS grants
-FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-WHERE a.attrelid = ANY (${oidArray(relations)}) AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attrelid, a.attnum`;
-  }
-  /**
-   * Constraints declared on the tables themselves. Copies PostgreSQL makes on its own are left
-   * out (as pg_dump does): a partition's copies of its parent's constraints (not local, or with
-   * a parent constraint) and the per-partition foreign keys it adds for a referenced
-   * partitioned table. NOT NULL is a column attribute in PostgreSQL 15, not a constraint row.
-   */
-  constraints(tables) {
-    return `SELECT con.conrelid AS relid, con.conname::text AS name, con.contype::text AS type,
-  pg_get_constraintdef(con.oid) AS definition, ${attributeNames("con.conkey", "con.conrelid")} AS columns,
-  con.convalidated AS validated, con.condeferrable AS deferrable, con.condeferred AS initially_deferred,
-  CASE WHEN con.contype = 'f' THEN format('%I.%I', fn.nspname, fc.relname) END AS ref_table,
-  ${attributeNames("con.confkey", "con.confrelid")} AS ref_columns,
-  con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
-  ${commentOf("con.oid", "pg_constraint")} AS comment
-FROM pg_constraint con
-  LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE con.conrelid = ANY (${oidArray(tables)}) AND con.contype IN ('p', 'f', 'u', 'c', 'x')
-  AND con.conislocal AND con.conparentid = 0`;
-  }
-  /** Indexes of the given tables and materialized views, without a partition's copies of its parent's indexes. */
-  indexes(relations) {
-    return `SELECT i.indrelid AS relid, ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS definition,
-  i.indisunique AS "unique", i.indisprimary AS "primary",
-  (SELECT con.conname::text FROM pg_constraint con
-    WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x') LIMIT 1) AS "constraint",
-  ARRAY(SELECT CASE WHEN i.indkey[k] = 0 THEN pg_get_indexdef(i.indexrelid, k + 1, true)
-                    ELSE (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k]) END
-          FROM generate_series(0, i.indnkeyatts - 1) k ORDER BY k) AS columns,
-  i.indisvalid AS valid, ${commentOf("i.indexrelid", "pg_class")} AS comment
-FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-WHERE i.indrelid = ANY (${oidArray(relations)})
-  AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)`;
-  }
-  /**
-   * User triggers: not the internal ones (foreign keys) nor a partition's clones of its parent's
-   * triggers. On managed tables, only those running a function outside the managed schemas (the
-   * app's, e.g. auth.users → public.handle_new_user()): the platform's own run its functions.
-   */
-  triggers(tables, managedTables) {
-    const clone = this.version >= 13e4 ? " AND t.tgparentid = 0" : "";
-    const appFunction = this.appFunction("pn");
-    return `SELECT t.tgrelid AS relid, t.tgname::text AS name, pg_get_triggerdef(t.oid) AS definition,
-  ${routineIdentity("p", "pn")} AS function, t.tgenabled::text AS enabled,
-  ${commentOf("t.oid", "pg_trigger")} AS comment
-FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
-WHERE (t.tgrelid = ANY (${oidArray(tables)}) OR (t.tgrelid = ANY (${oidArray(managedTables)}) AND ${appFunction}))
-  AND NOT t.tgisinternal${clone}`;
-  }
-  /** The function's schema (alias `pn`) is the app's: not a managed or system schema. */
-  appFunction(namespace) {
-    return `${namespace}.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND ${namespace}.nspname !~ '^pg_'`;
-  }
-  /**
-   * A managed table that a migration put a trigger on (auth.identities → public.sync_identity()):
-   * read like the tracked ones, so that the trigger is planned, drifted and restored.
-   */
-  hasAppTrigger(table2) {
-    return `EXISTS (SELECT 1 FROM pg_trigger at JOIN pg_proc ap ON ap.oid = at.tgfoid
-  JOIN pg_namespace apn ON apn.oid = ap.pronamespace
-  WHERE at.tgrelid = ${table2} AND NOT at.tgisinternal AND ${this.appFunction("apn")})`;
-  }
-  /** Policies of the given tables (managed ones included). */
-  policies(tables) {
-    return `SELECT pol.polrelid AS relid, pol.polname::text AS name, pol.polcmd::text AS command, pol.polpermissive AS permissive,
-  ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r)::text END FROM unnest(pol.polroles) r) AS roles,
-  pg_get_expr(pol.polqual, pol.polrelid) AS using, pg_get_expr(pol.polwithcheck, pol.polrelid) AS with_check,
-  ${commentOf("pol.oid", "pg_policy")} AS comment
-FROM pg_policy pol
-WHERE pol.polrelid = ANY (${oidArray(tables)})`;
-  }
-  /** Functions, procedures, aggregates and window functions of the user schemas. */
-  functions() {
-    const body = this.version >= 14e4 ? "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END" : "p.prosrc";
-    return `SELECT ${routineIdentity("p", "n")} AS id, n.nspname::text AS schema, p.proname::text AS name,
-  p.prokind::text AS kind, pg_get_function_identity_arguments(p.oid) AS identity_arguments,
-  pg_get_function_arguments(p.oid) AS arguments,
-  CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS returns,
-  l.lanname::text AS language, ${body} AS body,
-  CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition,
-  p.provolatile::text AS volatility, p.prosecdef AS security_definer, p.proisstrict AS strict,
-  p.proleakproof AS leakproof, p.proparallel::text AS parallel, coalesce(p.proconfig, '{}')::text[] AS config,
-  pg_get_userbyid(p.proowner)::text AS owner, ${commentOf("p.oid", "pg_proc")} AS comment,
-  ${objectAcl("p.proacl", "f", "p.proowner")} AS grants
-FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-WHERE p.pronamespace IN (${this.userSchemas}) AND NOT ${extensionMember("pg_proc", "p.oid")}`;
-  }
-  /** Default privileges for every schema (schema null) and for the user schemas. */
-  defaultPrivileges() {
-    return `SELECT pg_get_userbyid(d.defaclrole)::text AS role,
-  CASE WHEN d.defaclnamespace = 0 THEN NULL ELSE n.nspname::text END AS schema,
-  d.defaclobjtype::text AS object_type, ${aclOf("d.defaclacl")} AS grants
-FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
-WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (${this.userSchemas})`;
-  }
-  /** Publications with their tables: added one by one, or (PostgreSQL 15+) by schema. */
-  publications() {
-    const inSchemas = this.version >= 15e4 ? `UNION
-        SELECT format('%I.%I', n.nspname, c.relname) FROM pg_publication_namespace pns
-          JOIN pg_class c ON c.relnamespace = pns.pnnspid JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE pns.pnpubid = p.oid AND c.relkind IN ('r', 'p') AND NOT c.relispartition` : "";
-    return `SELECT p.pubname::text AS name, p.puballtables AS all_tables,
-  p.pubinsert AS insert, p.pubupdate AS update, p.pubdelete AS delete, p.pubtruncate AS truncate,
-  ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_publication_rel pr
-          JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE pr.prpubid = p.oid
-        ${inSchemas}) AS tables
-FROM pg_publication p WHERE NOT ${extensionMember("pg_publication", "p.oid")}`;
-  }
-};
+// src/core/schema/acl.ts
 function compareText4(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-function recordOf(items, key) {
-  return sortedRecord2(items.map((item) => [key(item), item]));
-}
-function sortedRecord2(entries2) {
-  entries2.sort((a, b) => compareText4(a[0], b[0]));
-  const record = {};
-  for (const [key, value] of entries2) record[key] = value;
-  return record;
-}
-function byRelation(rows2) {
-  const groups = /* @__PURE__ */ new Map();
-  for (const row of rows2 ?? []) {
-    const group = groups.get(row.relid);
-    if (group) group.push(row);
-    else groups.set(row.relid, [row]);
-  }
-  return groups;
 }
 var PRIVILEGES = {
   a: "INSERT",
@@ -36487,6 +36621,538 @@ function aclParser() {
     return grants.map((grant) => ({ ...grant }));
   };
 }
+
+// src/core/schema/introspect-sql.ts
+function extensionMember(catalog, oid) {
+  return `EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '${catalog}'::regclass AND dep.objid = ${oid} AND dep.deptype = 'e')`;
+}
+function aclOf(acl) {
+  return `${acl}::text[]`;
+}
+function objectAcl(acl, kind, owner) {
+  return aclOf(`coalesce(${acl}, acldefault('${kind}', ${owner}))`);
+}
+function commentOf(oid, catalog, subid = "0") {
+  return `(SELECT ds.description FROM pg_description ds
+     WHERE ds.objoid = ${oid} AND ds.classoid = '${catalog}'::regclass AND ds.objsubid = ${subid})`;
+}
+function routineIdentity(proc, namespace) {
+  return `format('%I.%I(%s)', ${namespace}.nspname, ${proc}.proname, oidvectortypes(${proc}.proargtypes))`;
+}
+function collationOf(collation, typeCollation) {
+  return `CASE WHEN ${collation} <> ${typeCollation} THEN ${collation}::regcollation::text END`;
+}
+function attributeNames(attnums, relation) {
+  return `ARRAY(SELECT a.attname::text FROM unnest(${attnums}) WITH ORDINALITY k(attnum, ord)
+              JOIN pg_attribute a ON a.attrelid = ${relation} AND a.attnum = k.attnum ORDER BY k.ord)`;
+}
+function oidArray(oids) {
+  return `'{${oids.map((oid) => Math.trunc(oid)).join(",")}}'::oid[]`;
+}
+function compareText5(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function recordOf(items, key) {
+  return sortedRecord2(items.map((item) => [key(item), item]));
+}
+function sortedRecord2(entries2) {
+  entries2.sort((a, b) => compareText5(a[0], b[0]));
+  const record = {};
+  for (const [key, value] of entries2) record[key] = value;
+  return record;
+}
+
+// src/core/schema/introspect-foreign.ts
+function foreignQueries(client, userSchemas) {
+  const options = (column) => `(SELECT json_object_agg(o.option_name, CASE WHEN o.option_name ~* ${client.escapeLiteral(SECRET_OPTION.source)}
+                                  THEN ${client.escapeLiteral(REDACTED)} ELSE o.option_value END)
+        FROM pg_options_to_table(${column}) o)`;
+  return {
+    foreignDataWrappers: `SELECT quote_ident(w.fdwname) AS id, w.fdwname::text AS name, pg_get_userbyid(w.fdwowner)::text AS owner,
+  CASE WHEN w.fdwhandler <> 0 THEN w.fdwhandler::regproc::text END AS handler,
+  CASE WHEN w.fdwvalidator <> 0 THEN w.fdwvalidator::regproc::text END AS validator,
+  ${options("w.fdwoptions")} AS options, ${commentOf("w.oid", "pg_foreign_data_wrapper")} AS comment,
+  ${objectAcl("w.fdwacl", "F", "w.fdwowner")} AS grants
+FROM pg_foreign_data_wrapper w
+WHERE w.oid >= 16384 AND NOT ${extensionMember("pg_foreign_data_wrapper", "w.oid")}`,
+    foreignServers: `SELECT quote_ident(s.srvname) AS id, s.srvname::text AS name, w.fdwname::text AS wrapper,
+  pg_get_userbyid(s.srvowner)::text AS owner, s.srvtype AS type, s.srvversion AS version,
+  ${options("s.srvoptions")} AS options, ${commentOf("s.oid", "pg_foreign_server")} AS comment,
+  ${objectAcl("s.srvacl", "S", "s.srvowner")} AS grants
+FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+WHERE s.oid >= 16384 AND NOT ${extensionMember("pg_foreign_server", "s.oid")}`,
+    // pg_user_mappings, not the catalog (superusers only); it shows umoptions only to those who
+    // may see them (the condition below is the view's): NULL otherwise, read as "not known".
+    userMappings: `SELECT CASE WHEN um.umuser = 0 THEN 'PUBLIC' ELSE quote_ident(um.usename) END || '@' || quote_ident(um.srvname) AS id,
+  CASE WHEN um.umuser = 0 THEN 'PUBLIC' ELSE um.usename::text END AS "user", um.srvname::text AS server,
+  CASE WHEN um.umoptions IS NOT NULL
+         THEN ARRAY(SELECT o.option_name::text FROM pg_options_to_table(um.umoptions) o ORDER BY 1)
+       WHEN (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
+         OR (um.umuser = 0 AND pg_has_role(s.srvowner, 'USAGE'))
+         OR (um.umuser <> 0 AND um.usename = current_user
+             AND (pg_has_role(s.srvowner, 'USAGE') OR has_server_privilege(s.oid, 'USAGE')))
+         THEN '{}'::text[] END AS option_names
+FROM pg_user_mappings um JOIN pg_foreign_server s ON s.oid = um.srvid
+WHERE um.umid >= 16384 AND NOT ${extensionMember("pg_user_mapping", "um.umid")}
+  AND NOT ${extensionMember("pg_foreign_server", "s.oid")}`,
+    foreignTables: `SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::text AS schema,
+  c.relname::text AS name, pg_get_userbyid(c.relowner)::text AS owner, s.srvname::text AS server,
+  ${options("ft.ftoptions")} AS options, ${commentOf("c.oid", "pg_class")} AS comment,
+  ${objectAcl("c.relacl", "r", "c.relowner")} AS grants
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_foreign_table ft ON ft.ftrelid = c.oid JOIN pg_foreign_server s ON s.oid = ft.ftserver
+WHERE c.relkind = 'f' AND c.relnamespace IN (${userSchemas}) AND NOT ${extensionMember("pg_class", "c.oid")}`
+  };
+}
+function columnOptionsSql(client) {
+  return `CASE WHEN a.attfdwoptions IS NOT NULL THEN
+    (SELECT json_object_agg(o.option_name, CASE WHEN o.option_name ~* ${client.escapeLiteral(SECRET_OPTION.source)}
+                                 THEN ${client.escapeLiteral(REDACTED)} ELSE o.option_value END)
+       FROM pg_options_to_table(a.attfdwoptions) o) END`;
+}
+function fdwOptions(options) {
+  return sortedRecord2(
+    Object.entries(options ?? {}).map(([name, value]) => [
+      name,
+      SECRET_OPTION.test(name) ? REDACTED : String(value)
+    ])
+  );
+}
+function assembleForeign(rows2, grants, membersOf) {
+  const acl = (items) => grants(items);
+  return {
+    foreignDataWrappers: sortedRecord2(
+      (rows2.foreignDataWrappers ?? []).map((row) => [
+        row.id,
+        {
+          name: row.name,
+          owner: row.owner,
+          handler: row.handler,
+          validator: row.validator,
+          options: fdwOptions(row.options),
+          comment: row.comment,
+          grants: acl(row.grants)
+        }
+      ])
+    ),
+    foreignServers: sortedRecord2(
+      (rows2.foreignServers ?? []).map((row) => [
+        row.id,
+        {
+          name: row.name,
+          wrapper: row.wrapper,
+          owner: row.owner,
+          type: row.type,
+          version: row.version,
+          options: fdwOptions(row.options),
+          comment: row.comment,
+          grants: acl(row.grants)
+        }
+      ])
+    ),
+    userMappings: sortedRecord2(
+      (rows2.userMappings ?? []).map((row) => [
+        row.id,
+        {
+          user: row.user,
+          server: row.server,
+          optionNames: row.option_names === null ? null : [...row.option_names].sort(compareText5)
+        }
+      ])
+    ),
+    foreignTables: sortedRecord2(
+      (rows2.foreignTables ?? []).map((row) => {
+        const members = membersOf(row.relid);
+        return [
+          row.id,
+          {
+            schema: row.schema,
+            name: row.name,
+            owner: row.owner,
+            server: row.server,
+            options: fdwOptions(row.options),
+            comment: row.comment,
+            columns: members.columns.map(
+              (c) => ({
+                name: c.name,
+                type: c.type,
+                notNull: c.not_null,
+                default: c.default,
+                collation: c.collation,
+                options: fdwOptions(c.fdw_options),
+                comment: c.comment,
+                grants: acl(c.grants)
+              })
+            ),
+            constraints: recordOf(members.constraints, (c) => c.name),
+            grants: acl(row.grants)
+          }
+        ];
+      })
+    )
+  };
+}
+
+// src/core/schema/introspect.ts
+var SESSION_SETTINGS = [
+  "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+  "SET LOCAL search_path = pg_catalog",
+  "SET LOCAL quote_all_identifiers = off",
+  "SET LOCAL standard_conforming_strings = on",
+  "SET LOCAL DateStyle = 'ISO, YMD'",
+  "SET LOCAL IntervalStyle = postgres",
+  "SET LOCAL TimeZone = 'UTC'",
+  "SET LOCAL extra_float_digits = 1",
+  "SET LOCAL bytea_output = hex",
+  "SET LOCAL lc_monetary = 'C'"
+];
+var META_QUERY = `SELECT current_setting('server_version_num')::int AS version,
+  CASE WHEN to_regclass('cron.job') IS NULL THEN false
+       ELSE has_table_privilege(to_regclass('cron.job'), 'SELECT') END AS cron,
+  CASE WHEN to_regclass('storage.buckets') IS NULL THEN false
+       ELSE has_table_privilege(to_regclass('storage.buckets'), 'SELECT') END AS buckets`;
+async function introspect(client, options = {}) {
+  const policyTables = options.policyTables ?? [...TRACKED_MANAGED_TABLES];
+  let committed = false;
+  try {
+    const first = await multi(client, [...SESSION_SETTINGS, META_QUERY]);
+    const meta = first[first.length - 1]?.rows[0];
+    if (!meta) throw new Error("introspect: the server returned no metadata");
+    const sql = new CatalogQueries(client, meta.version, options.schemas, policyTables);
+    const objects = [
+      ["schemas", sql.schemas()],
+      ["extensions", sql.extensions()],
+      ["types", sql.types()],
+      ["sequences", sql.sequences()],
+      ["relations", sql.relations()],
+      ["functions", sql.functions()],
+      ["defaultPrivileges", sql.defaultPrivileges()],
+      ["publications", sql.publications()],
+      ...Object.entries(sql.foreign())
+    ];
+    if (meta.cron)
+      objects.push([
+        "cronJobs",
+        `SELECT to_jsonb(j) || jsonb_build_object('database', NULLIF(j.database, current_database())) AS job FROM cron.job j`
+      ]);
+    if (meta.buckets) objects.push(["buckets", "SELECT to_jsonb(b) AS bucket FROM storage.buckets b"]);
+    const second = await multi(
+      client,
+      objects.map(([, text]) => text)
+    );
+    const found = collect(objects, second);
+    const relations = found.relations ?? [];
+    const own = relations.filter((r) => !r.managed);
+    const oids = (rows2) => rows2.map((r) => r.relid);
+    const tables = own.filter((r) => r.kind === "r" || r.kind === "p");
+    const inheriting = tables.filter((r) => (r.inherits?.length ?? 0) > 0);
+    const foreignTables = (found.foreignTables ?? []).map((r) => r.relid);
+    const members = [
+      ["columns", sql.columns([...oids(own), ...foreignTables], oids(inheriting))],
+      ["constraints", sql.constraints([...oids(tables), ...foreignTables])],
+      ["indexes", sql.indexes(oids(own.filter((r) => r.kind !== "v")))],
+      [
+        "triggers",
+        sql.triggers(oids(own.filter((r) => r.kind !== "m")), oids(relations.filter((r) => r.managed)))
+      ],
+      ["policies", sql.policies(oids(relations.filter((r) => r.kind === "r" || r.kind === "p")))]
+    ];
+    const third = await multi(client, [...members.map(([, text]) => text), "COMMIT"]);
+    committed = true;
+    return assemble(meta.version, found, collect(members, third));
+  } catch (error) {
+    if (!committed) await client.query("ROLLBACK").catch(() => {
+    });
+    throw error;
+  }
+}
+async function multi(client, statements) {
+  const result2 = await client.query(statements.join(";\n"));
+  return Array.isArray(result2) ? result2 : [result2];
+}
+function collect(queries, results) {
+  const collected = {};
+  queries.forEach(([name], i) => {
+    collected[name] = results[i]?.rows ?? [];
+  });
+  return collected;
+}
+var CatalogQueries = class {
+  constructor(client, version3, schemas, policyTables) {
+    this.client = client;
+    this.version = version3;
+    this.policyTables = policyTables;
+    const filter = schemas ? `n.nspname = ANY (${this.textArray(schemas)})` : `n.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND n.nspname !~ '^pg_'`;
+    this.userSchemas = `SELECT n.oid FROM pg_namespace n WHERE ${filter} AND NOT ${extensionMember("pg_namespace", "n.oid")}`;
+  }
+  client;
+  version;
+  policyTables;
+  /** oids of the user schemas. */
+  userSchemas;
+  textArray(values) {
+    return `ARRAY[${values.map((value) => this.client.escapeLiteral(value)).join(", ")}]::text[]`;
+  }
+  schemas() {
+    return `SELECT quote_ident(n.nspname) AS id, n.nspname::text AS name, pg_get_userbyid(n.nspowner)::text AS owner,
+  ${commentOf("n.oid", "pg_namespace")} AS comment,
+  ${objectAcl("n.nspacl", "n", "n.nspowner")} AS grants
+FROM pg_namespace n WHERE n.oid IN (${this.userSchemas})`;
+  }
+  /**
+   * Every extension, wherever it lives (Supabase installs them into `extensions`), and the
+   * version CREATE EXTENSION would install on this server (pg_available_extensions).
+   */
+  extensions() {
+    return `SELECT e.extname::text AS name, n.nspname::text AS schema, e.extversion AS version,
+  ae.default_version
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+  LEFT JOIN pg_available_extensions ae ON ae.name = e.extname`;
+  }
+  /** Foreign data wrappers, servers, user mappings and foreign tables (introspect-foreign.ts). */
+  foreign() {
+    return foreignQueries(this.client, this.userSchemas);
+  }
+  /** Enums, domains, and composite types that are not a relation's row type. */
+  types() {
+    return `SELECT format('%I.%I', n.nspname, t.typname) AS id, n.nspname::text AS schema, t.typname::text AS name,
+  t.typtype::text AS typtype, pg_get_userbyid(t.typowner)::text AS owner, ${commentOf("t.oid", "pg_type")} AS comment,
+  CASE WHEN t.typtype = 'e' THEN
+    ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END AS labels,
+  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
+  t.typnotnull AS not_null,
+  CASE WHEN t.typtype = 'd' THEN pg_get_expr(t.typdefaultbin, 0) END AS "default",
+  CASE WHEN t.typtype = 'd' THEN ${collationOf("t.typcollation", "bt.typcollation")} END AS collation,
+  CASE WHEN t.typtype = 'd' THEN
+    (SELECT coalesce(json_agg(json_build_object('name', con.conname, 'definition', pg_get_constraintdef(con.oid))), '[]'::json)
+       FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c') END AS checks,
+  CASE WHEN t.typtype = 'c' THEN
+    (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+                                                'collation', ${collationOf("a.attcollation", "at.typcollation")}) ORDER BY a.attnum), '[]'::json)
+       FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END AS attributes
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+WHERE t.typnamespace IN (${this.userSchemas})
+  AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))
+  AND NOT ${extensionMember("pg_type", "t.oid")}`;
+  }
+  /** All sequences of the user schemas, identity and serial ones included. */
+  sequences() {
+    return `SELECT format('%I.%I', n.nspname, c.relname) AS id, n.nspname::text AS schema, c.relname::text AS name,
+  pg_get_userbyid(c.relowner)::text AS owner, format_type(s.seqtypid, NULL) AS data_type,
+  s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
+  s.seqcache::text AS cache, s.seqcycle AS cycle,
+  (SELECT format('%I.%I.%I', tn.nspname, tc.relname, ta.attname)
+     FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+     JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
+      AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+    LIMIT 1) AS owned_by,
+  ${commentOf("c.oid", "pg_class")} AS comment,
+  ${objectAcl("c.relacl", "s", "c.relowner")} AS grants
+FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S' AND c.relnamespace IN (${this.userSchemas}) AND NOT ${extensionMember("pg_class", "c.oid")}`;
+  }
+  /**
+   * Tables, partitioned tables, views and materialized views of the user schemas, and the
+   * tracked managed tables (managed: only their RLS, policies, grants and owner are used).
+   */
+  relations() {
+    const option = (name) => `(SELECT o.option_value FROM pg_options_to_table(c.reloptions) o WHERE o.option_name = '${name}')`;
+    return `WITH ns AS (${this.userSchemas})
+SELECT c.oid AS relid, format('%I.%I', n.nspname, c.relname) AS id, n.nspname::text AS schema, c.relname::text AS name,
+  c.relkind::text AS kind, pg_get_userbyid(c.relowner)::text AS owner, c.relnamespace NOT IN (SELECT ns.oid FROM ns) AS managed,
+  c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+  CASE WHEN c.relispartition THEN
+    (SELECT format('%I.%I', pn.nspname, pc.relname)
+       FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+      WHERE i.inhrelid = c.oid LIMIT 1) END AS partition_of,
+  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+  c.relreplident::text AS replica_identity, c.relpersistence::text AS persistence,
+  CASE WHEN c.relkind IN ('r', 'p', 'm') THEN c.reloptions::text[] END AS storage_parameters,
+  CASE WHEN c.relkind IN ('r', 'p', 'm') THEN tc.reloptions::text[] END AS toast_parameters,
+  CASE WHEN c.relkind = 'r' AND NOT c.relispartition THEN inh.parents END AS inherits,
+  ${commentOf("c.oid", "pg_class")} AS comment,
+  ${objectAcl("c.relacl", "r", "c.relowner")} AS grants,
+  c.reltuples::float8 AS estimated_rows, c.relpages AS pages,
+  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS definition,
+  coalesce(${option("security_invoker")}::boolean, false) AS security_invoker,
+  coalesce(${option("security_barrier")}::boolean, false) AS security_barrier,
+  lower(${option("check_option")}) AS check_option,
+  c.relispopulated AS populated
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid
+  LEFT JOIN (SELECT i.inhrelid, array_agg(format('%I.%I', pn.nspname, pc.relname) ORDER BY i.inhseqno) AS parents
+               FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+              WHERE pc.relkind = 'r' GROUP BY i.inhrelid) inh ON inh.inhrelid = c.oid
+WHERE c.relkind IN ('r', 'p', 'v', 'm')
+  AND (c.relnamespace IN (SELECT ns.oid FROM ns)
+       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)}))
+       OR (c.relkind IN ('r', 'p') AND n.nspname = ANY (${this.textArray(MANAGED_SCHEMAS)}) AND ${this.hasAppTrigger("c.oid")}))
+  AND NOT ${extensionMember("pg_class", "c.oid")}`;
+  }
+  /**
+   * Columns of the given relations, in attnum order. Of the tables in `inheriting` (INHERITS,
+   * not partitions), the parents each inherited column comes from.
+   */
+  columns(relations, inheriting) {
+    const from = inheriting.length === 0 ? "NULL::text[]" : `CASE WHEN a.attinhcount > 0 AND a.attrelid = ANY (${oidArray(inheriting)}) THEN
+    ARRAY(SELECT format('%I.%I', pn.nspname, pc.relname)
+            FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+            JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname AND NOT pa.attisdropped
+           WHERE i.inhrelid = a.attrelid ORDER BY i.inhseqno) END`;
+    return `SELECT a.attrelid AS relid, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type,
+  a.attnotnull AS not_null,
+  CASE WHEN a.attgenerated::text = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS "default",
+  CASE WHEN a.attgenerated::text <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
+  a.attidentity::text AS identity,
+  ${collationOf("a.attcollation", "t.typcollation")} AS collation,
+  ${commentOf("a.attrelid", "pg_class", "a.attnum")} AS comment,
+  ${aclOf("a.attacl")} AS grants,
+  CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int END AS statistics,
+  CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
+  ${from} AS inherited_from, a.attislocal AS local,
+  ${columnOptionsSql(this.client)} AS fdw_options
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE a.attrelid = ANY (${oidArray(relations)}) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`;
+  }
+  /**
+   * Constraints declared on the tables themselves. Copies PostgreSQL makes on its own are left
+   * out (as pg_dump does): a partition's copies of its parent's constraints (not local, or with
+   * a parent constraint) and the per-partition foreign keys it adds for a referenced
+   * partitioned table. NOT NULL is a column attribute in PostgreSQL 15, not a constraint row.
+   */
+  constraints(tables) {
+    return `SELECT con.conrelid AS relid, con.conname::text AS name, con.contype::text AS type,
+  pg_get_constraintdef(con.oid) AS definition, ${attributeNames("con.conkey", "con.conrelid")} AS columns,
+  con.convalidated AS validated, con.condeferrable AS deferrable, con.condeferred AS initially_deferred,
+  CASE WHEN con.contype = 'f' THEN format('%I.%I', fn.nspname, fc.relname) END AS ref_table,
+  ${attributeNames("con.confkey", "con.confrelid")} AS ref_columns,
+  con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
+  ${commentOf("con.oid", "pg_constraint")} AS comment
+FROM pg_constraint con
+  LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.conrelid = ANY (${oidArray(tables)}) AND con.contype IN ('p', 'f', 'u', 'c', 'x')
+  AND con.conislocal AND con.conparentid = 0`;
+  }
+  /** Indexes of the given tables and materialized views, without a partition's copies of its parent's indexes. */
+  indexes(relations) {
+    return `SELECT i.indrelid AS relid, ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS definition,
+  i.indisunique AS "unique", i.indisprimary AS "primary",
+  (SELECT con.conname::text FROM pg_constraint con
+    WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x') LIMIT 1) AS "constraint",
+  ARRAY(SELECT CASE WHEN i.indkey[k] = 0 THEN pg_get_indexdef(i.indexrelid, k + 1, true)
+                    ELSE (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k]) END
+          FROM generate_series(0, i.indnkeyatts - 1) k ORDER BY k) AS columns,
+  i.indisvalid AS valid, ${commentOf("i.indexrelid", "pg_class")} AS comment
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+WHERE i.indrelid = ANY (${oidArray(relations)})
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid)`;
+  }
+  /**
+   * User triggers of tables and views (INSTEAD OF): not the internal ones (foreign keys) nor a partition's clones of its parent's
+   * triggers. On managed tables, only those running a function outside the managed schemas (the
+   * app's, e.g. auth.users → public.handle_new_user()): the platform's own run its functions.
+   */
+  triggers(tables, managedTables) {
+    const clone = this.version >= 13e4 ? " AND t.tgparentid = 0" : "";
+    const appFunction = this.appFunction("pn");
+    return `SELECT t.tgrelid AS relid, t.tgname::text AS name, pg_get_triggerdef(t.oid) AS definition,
+  ${routineIdentity("p", "pn")} AS function, t.tgenabled::text AS enabled,
+  ${commentOf("t.oid", "pg_trigger")} AS comment
+FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+WHERE (t.tgrelid = ANY (${oidArray(tables)}) OR (t.tgrelid = ANY (${oidArray(managedTables)}) AND ${appFunction}))
+  AND NOT t.tgisinternal${clone}`;
+  }
+  /** The function's schema (alias `pn`) is the app's: not a managed or system schema. */
+  appFunction(namespace) {
+    return `${namespace}.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND ${namespace}.nspname !~ '^pg_'`;
+  }
+  /**
+   * A managed table that a migration put a trigger on (auth.identities → public.sync_identity()):
+   * read like the tracked ones, so that the trigger is planned, drifted and restored.
+   */
+  hasAppTrigger(table2) {
+    return `EXISTS (SELECT 1 FROM pg_trigger at JOIN pg_proc ap ON ap.oid = at.tgfoid
+  JOIN pg_namespace apn ON apn.oid = ap.pronamespace
+  WHERE at.tgrelid = ${table2} AND NOT at.tgisinternal AND ${this.appFunction("apn")})`;
+  }
+  /** Policies of the given tables (managed ones included). */
+  policies(tables) {
+    return `SELECT pol.polrelid AS relid, pol.polname::text AS name, pol.polcmd::text AS command, pol.polpermissive AS permissive,
+  ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r)::text END FROM unnest(pol.polroles) r) AS roles,
+  pg_get_expr(pol.polqual, pol.polrelid) AS using, pg_get_expr(pol.polwithcheck, pol.polrelid) AS with_check,
+  ${commentOf("pol.oid", "pg_policy")} AS comment
+FROM pg_policy pol
+WHERE pol.polrelid = ANY (${oidArray(tables)})`;
+  }
+  /**
+   * Functions, procedures, aggregates and window functions of the user schemas; not the ones a
+   * type makes for itself (a range type's and its multirange's constructors: an implicit
+   * dependency on the type), which come and go with the type.
+   */
+  functions() {
+    const body = this.version >= 14e4 ? "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END" : "p.prosrc";
+    return `SELECT ${routineIdentity("p", "n")} AS id, n.nspname::text AS schema, p.proname::text AS name,
+  p.prokind::text AS kind, pg_get_function_identity_arguments(p.oid) AS identity_arguments,
+  pg_get_function_arguments(p.oid) AS arguments,
+  CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS returns,
+  l.lanname::text AS language, ${body} AS body,
+  CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition,
+  p.provolatile::text AS volatility, p.prosecdef AS security_definer, p.proisstrict AS strict,
+  p.proleakproof AS leakproof, p.proparallel::text AS parallel, coalesce(p.proconfig, '{}')::text[] AS config,
+  pg_get_userbyid(p.proowner)::text AS owner, ${commentOf("p.oid", "pg_proc")} AS comment,
+  ${objectAcl("p.proacl", "f", "p.proowner")} AS grants
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace IN (${this.userSchemas}) AND NOT ${extensionMember("pg_proc", "p.oid")}
+  AND NOT EXISTS (SELECT 1 FROM pg_depend td WHERE td.classid = 'pg_proc'::regclass AND td.objid = p.oid
+                    AND td.refclassid = 'pg_type'::regclass AND td.deptype = 'i')`;
+  }
+  /** Default privileges for every schema (schema null) and for the user schemas. */
+  defaultPrivileges() {
+    return `SELECT pg_get_userbyid(d.defaclrole)::text AS role,
+  CASE WHEN d.defaclnamespace = 0 THEN NULL ELSE n.nspname::text END AS schema,
+  d.defaclobjtype::text AS object_type, ${aclOf("d.defaclacl")} AS grants
+FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (${this.userSchemas})`;
+  }
+  /**
+   * Publications with their tables: added one by one, or (PostgreSQL 15+) by schema; and
+   * (PostgreSQL 15+) the column lists and row filters of the tables added one by one.
+   */
+  publications() {
+    const relation = `format('%I.%I', n.nspname, c.relname)`;
+    const perTable = (value, present) => `(SELECT json_object_agg(${relation}, ${value}) FROM pg_publication_rel pr
+          JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE pr.prpubid = p.oid AND ${present})`;
+    const filters = this.version >= 15e4 ? `,
+  ${perTable(attributeNames("pr.prattrs::int2[]", "pr.prrelid"), "pr.prattrs IS NOT NULL")} AS column_lists,
+  ${perTable("pg_get_expr(pr.prqual, pr.prrelid)", "pr.prqual IS NOT NULL")} AS row_filters` : "";
+    const inSchemas = this.version >= 15e4 ? `UNION
+        SELECT format('%I.%I', n.nspname, c.relname) FROM pg_publication_namespace pns
+          JOIN pg_class c ON c.relnamespace = pns.pnnspid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE pns.pnpubid = p.oid AND c.relkind IN ('r', 'p') AND NOT c.relispartition` : "";
+    return `SELECT p.pubname::text AS name, p.puballtables AS all_tables,
+  p.pubinsert AS insert, p.pubupdate AS update, p.pubdelete AS delete, p.pubtruncate AS truncate,
+  ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_publication_rel pr
+          JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE pr.prpubid = p.oid
+        ${inSchemas}) AS tables${filters}
+FROM pg_publication p WHERE NOT ${extensionMember("pg_publication", "p.oid")}`;
+  }
+};
+function byRelation(rows2) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const row of rows2 ?? []) {
+    const group = groups.get(row.relid);
+    if (group) group.push(row);
+    else groups.set(row.relid, [row]);
+  }
+  return groups;
+}
 var FK_ACTIONS = {
   a: "no action",
   r: "restrict",
@@ -36543,6 +37209,24 @@ var DEFAULT_ACL_TYPES = {
   T: "types",
   n: "schemas"
 };
+var COLUMN_STORAGE = {
+  p: "plain",
+  e: "external",
+  x: "extended",
+  m: "main"
+};
+function storageParameters(row) {
+  if (row.storage_parameters === null && row.toast_parameters === null) return [];
+  return [...row.storage_parameters ?? [], ...(row.toast_parameters ?? []).map((o) => `toast.${o}`)].sort(
+    compareText5
+  );
+}
+function optionalList(key, list2) {
+  return list2.length > 0 ? { [key]: list2 } : {};
+}
+function optionalRecord(key, record) {
+  return Object.keys(record).length > 0 ? { [key]: record } : {};
+}
 function toType(row) {
   const base = { schema: row.schema, name: row.name, owner: row.owner, comment: row.comment };
   if (row.typtype === "e") return { ...base, kind: "enum", labels: row.labels ?? [] };
@@ -36555,7 +37239,7 @@ function toType(row) {
       default: row.default,
       collation: row.collation,
       checks: [...row.checks ?? []].sort(
-        (a, b) => compareText4(a.name, b.name) || compareText4(a.definition, b.definition)
+        (a, b) => compareText5(a.name, b.name) || compareText5(a.definition, b.definition)
       )
     };
   }
@@ -36606,7 +37290,7 @@ function toPolicy(row, table2) {
     table: table2,
     command: POLICY_COMMANDS[row.command],
     permissive: row.permissive,
-    roles: [...row.roles].sort(compareText4),
+    roles: [...row.roles].sort(compareText5),
     using: row.using,
     withCheck: row.with_check,
     comment: row.comment
@@ -36636,13 +37320,13 @@ function toBucket(bucket) {
   };
 }
 function compareDefaultPrivileges(a, b) {
-  if (a.role !== b.role) return compareText4(a.role, b.role);
+  if (a.role !== b.role) return compareText5(a.role, b.role);
   if (a.schema !== b.schema) {
     if (a.schema === null) return -1;
     if (b.schema === null) return 1;
-    return compareText4(a.schema, b.schema);
+    return compareText5(a.schema, b.schema);
   }
-  return compareText4(a.objectType, b.objectType);
+  return compareText5(a.objectType, b.objectType);
 }
 function assemble(serverVersion, objects, members) {
   const grants = aclParser();
@@ -36652,6 +37336,7 @@ function assemble(serverVersion, objects, members) {
   const triggers = byRelation(members.triggers);
   const policies = byRelation(members.policies);
   const indexesOf = (relid) => recordOf((indexes.get(relid) ?? []).map(toIndex), (i) => i.name);
+  const triggersOf = (relid) => recordOf((triggers.get(relid) ?? []).map(toTrigger), (t) => t.name);
   const tables = [];
   const views = [];
   for (const row of objects.relations ?? []) {
@@ -36668,14 +37353,19 @@ function assemble(serverVersion, objects, members) {
           securityBarrier: row.security_barrier,
           checkOption: row.check_option === "local" || row.check_option === "cascaded" ? row.check_option : null,
           comment: row.comment,
-          columns: (columns.get(row.relid) ?? []).map((c) => ({
-            name: c.name,
-            type: c.type,
-            comment: c.comment
-          })),
+          columns: (columns.get(row.relid) ?? []).map(
+            (c) => ({
+              name: c.name,
+              type: c.type,
+              comment: c.comment,
+              ...c.default !== null ? { default: c.default } : {}
+            })
+          ),
           indexes: indexesOf(row.relid),
+          ...optionalRecord("triggers", triggersOf(row.relid)),
           grants: grants(row.grants),
-          populated: row.populated
+          populated: row.populated,
+          ...optionalList("storageParameters", storageParameters(row))
         }
       ]);
       continue;
@@ -36695,6 +37385,9 @@ function assemble(serverVersion, objects, members) {
         partitionBound: row.partition_bound,
         replicaIdentity: REPLICA_IDENTITY[row.replica_identity],
         // Of a managed table only RLS, policies, grants and the owner are read.
+        ...row.persistence === "u" && !row.managed ? { persistence: "unlogged" } : {},
+        ...optionalList("storageParameters", row.managed ? [] : storageParameters(row)),
+        ...optionalList("inherits", row.managed ? [] : row.inherits ?? []),
         comment: row.managed ? null : row.comment,
         columns: (columns.get(row.relid) ?? []).map(
           (c) => ({
@@ -36706,12 +37399,15 @@ function assemble(serverVersion, objects, members) {
             generated: c.generated,
             collation: c.collation,
             comment: c.comment,
-            grants: grants(c.grants)
+            grants: grants(c.grants),
+            ...c.statistics !== null ? { statistics: c.statistics } : {},
+            ...c.storage !== null ? { storage: COLUMN_STORAGE[c.storage] } : {},
+            ...c.inherited_from !== null && c.inherited_from.length > 0 ? { inherited: { from: c.inherited_from, local: c.local } } : {}
           })
         ),
         constraints: recordOf((constraints.get(row.relid) ?? []).map(toConstraint), (c) => c.name),
         indexes: indexesOf(row.relid),
-        triggers: recordOf((triggers.get(row.relid) ?? []).map(toTrigger), (t) => t.name),
+        triggers: triggersOf(row.relid),
         policies: recordOf(
           (policies.get(row.relid) ?? []).map((p) => toPolicy(p, row.id)),
           (p) => p.name
@@ -36776,7 +37472,15 @@ function assemble(serverVersion, objects, members) {
       ])
     ),
     extensions: recordOf(
-      (objects.extensions ?? []).map((row) => ({ name: row.name, schema: row.schema, version: row.version })),
+      (objects.extensions ?? []).map(
+        (row) => ({
+          name: row.name,
+          schema: row.schema,
+          version: row.version,
+          // Only when another version would be installed now (see Extension.defaultVersion).
+          ...row.default_version !== null && row.default_version !== row.version ? { defaultVersion: row.default_version } : {}
+        })
+      ),
       (e) => e.name
     ),
     types: sortedRecord2((objects.types ?? []).map((row) => [row.id, toType(row)])),
@@ -36790,7 +37494,9 @@ function assemble(serverVersion, objects, members) {
         (row) => ({
           name: row.name,
           allTables: row.all_tables,
-          tables: [...new Set(row.tables)].sort(compareText4),
+          tables: [...new Set(row.tables)].sort(compareText5),
+          ...optionalRecord("columnLists", sortedRecord2(Object.entries(row.column_lists ?? {}))),
+          ...optionalRecord("rowFilters", sortedRecord2(Object.entries(row.row_filters ?? {}))),
           operations: { insert: row.insert, update: row.update, delete: row.delete, truncate: row.truncate }
         })
       ),
@@ -36803,8 +37509,149 @@ function assemble(serverVersion, objects, members) {
     buckets: recordOf(
       (objects.buckets ?? []).map((row) => toBucket(row.bucket)),
       (b) => b.id
-    )
+    ),
+    ...assembleForeign(objects, grants, (relid) => ({
+      columns: columns.get(relid) ?? [],
+      constraints: (constraints.get(relid) ?? []).map(toConstraint)
+    }))
   };
+}
+
+// src/core/schema/not-compared.ts
+var NOT_COMPARED_NAMES = 10;
+function literal(client, values) {
+  return `ARRAY[${values.map((value) => client.escapeLiteral(value)).join(", ")}]::text[]`;
+}
+function notComparedQuery(client, scope = {}) {
+  const managed = literal(client, MANAGED_SCHEMAS);
+  const schemaFilter = scope.schemas ? `n.nspname = ANY (${literal(client, scope.schemas)})` : `n.nspname <> ALL (${managed}) AND n.nspname !~ '^pg_'`;
+  const inSchema = (column) => `${column} IN (SELECT ns.oid FROM ns)`;
+  const userMade = (oid) => `${oid} >= 16384`;
+  const qualified2 = (namespace, name) => `format('%I.%I', (SELECT nn.nspname FROM pg_namespace nn WHERE nn.oid = ${namespace}), ${name})`;
+  const rows2 = [
+    // Relations and types: everything but what the model reads (named so that a kind a later
+    // PostgreSQL adds shows up rather than passing unseen).
+    `SELECT 'relation (relkind ' || c.relkind::text || ')',
+       ${qualified2("c.relnamespace", "c.relname")}, 'pg_class'::regclass, c.oid
+     FROM pg_class c WHERE ${inSchema("c.relnamespace")} AND c.relkind NOT IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I', 't', 'f')`,
+    `SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type'
+                ELSE 'type (typtype ' || t.typtype::text || ')' END,
+       ${qualified2("t.typnamespace", "t.typname")}, 'pg_type'::regclass, t.oid
+     FROM pg_type t WHERE ${inSchema("t.typnamespace")} AND t.typtype NOT IN ('e', 'd', 'c')`,
+    `SELECT 'collation', ${qualified2("co.collnamespace", "co.collname")}, 'pg_collation'::regclass, co.oid
+     FROM pg_collation co WHERE ${inSchema("co.collnamespace")}`,
+    `SELECT 'conversion', ${qualified2("cv.connamespace", "cv.conname")}, 'pg_conversion'::regclass, cv.oid
+     FROM pg_conversion cv WHERE ${inSchema("cv.connamespace")}`,
+    `SELECT 'operator', o.oid::regoperator::text, 'pg_operator'::regclass, o.oid
+     FROM pg_operator o WHERE ${inSchema("o.oprnamespace")}`,
+    `SELECT 'operator class', ${qualified2("oc.opcnamespace", "oc.opcname")} || ' USING ' || (SELECT am.amname FROM pg_am am WHERE am.oid = oc.opcmethod),
+       'pg_opclass'::regclass, oc.oid
+     FROM pg_opclass oc WHERE ${inSchema("oc.opcnamespace")}`,
+    `SELECT 'operator family', ${qualified2("f.opfnamespace", "f.opfname")} || ' USING ' || (SELECT am.amname FROM pg_am am WHERE am.oid = f.opfmethod),
+       'pg_opfamily'::regclass, f.oid
+     FROM pg_opfamily f WHERE ${inSchema("f.opfnamespace")}`,
+    `SELECT 'extended statistics', ${qualified2("s.stxnamespace", "s.stxname")}, 'pg_statistic_ext'::regclass, s.oid
+     FROM pg_statistic_ext s WHERE ${inSchema("s.stxnamespace")}`,
+    `SELECT 'text search configuration', ${qualified2("x.cfgnamespace", "x.cfgname")}, 'pg_ts_config'::regclass, x.oid
+     FROM pg_ts_config x WHERE ${inSchema("x.cfgnamespace")}`,
+    `SELECT 'text search dictionary', ${qualified2("x.dictnamespace", "x.dictname")}, 'pg_ts_dict'::regclass, x.oid
+     FROM pg_ts_dict x WHERE ${inSchema("x.dictnamespace")}`,
+    `SELECT 'text search parser', ${qualified2("x.prsnamespace", "x.prsname")}, 'pg_ts_parser'::regclass, x.oid
+     FROM pg_ts_parser x WHERE ${inSchema("x.prsnamespace")}`,
+    `SELECT 'text search template', ${qualified2("x.tmplnamespace", "x.tmplname")}, 'pg_ts_template'::regclass, x.oid
+     FROM pg_ts_template x WHERE ${inSchema("x.tmplnamespace")}`,
+    // Rules other than a view's own _RETURN (which is the view).
+    `SELECT 'rule', ${qualified2("c.relnamespace", "c.relname")} || '.' || quote_ident(r.rulename), 'pg_rewrite'::regclass, r.oid
+     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+     WHERE ${inSchema("c.relnamespace")} AND r.rulename <> '_RETURN'`,
+    // Triggers the model does not read: those of foreign tables (and of any relation kind
+    // but tables and views).
+    `SELECT CASE c.relkind WHEN 'f' THEN 'foreign table trigger' ELSE 'trigger (relkind ' || c.relkind::text || ')' END,
+       ${qualified2("c.relnamespace", "c.relname")} || '.' || quote_ident(tg.tgname), 'pg_trigger'::regclass, tg.oid
+     FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+     WHERE ${inSchema("c.relnamespace")} AND c.relkind NOT IN ('r', 'p', 'v') AND NOT tg.tgisinternal`,
+    // Database-wide.
+    `SELECT 'cast', format('(%s AS %s)', ca.castsource::regtype, ca.casttarget::regtype), 'pg_cast'::regclass, ca.oid
+     FROM pg_cast ca WHERE ${userMade("ca.oid")}`,
+    `SELECT 'event trigger', quote_ident(e.evtname), 'pg_event_trigger'::regclass, e.oid
+     FROM pg_event_trigger e JOIN pg_proc ep ON ep.oid = e.evtfoid JOIN pg_namespace epn ON epn.oid = ep.pronamespace
+     WHERE ${userMade("e.oid")} AND epn.nspname <> ALL (${managed})`,
+    `SELECT 'procedural language', quote_ident(l.lanname), 'pg_language'::regclass, l.oid
+     FROM pg_language l WHERE ${userMade("l.oid")}`,
+    `SELECT 'access method', quote_ident(am.amname), 'pg_am'::regclass, am.oid
+     FROM pg_am am WHERE ${userMade("am.oid")}`,
+    `SELECT 'transform', format('FOR %s LANGUAGE %I', tr.trftype::regtype, (SELECT l.lanname FROM pg_language l WHERE l.oid = tr.trflang)),
+       'pg_transform'::regclass, tr.oid
+     FROM pg_transform tr WHERE ${userMade("tr.oid")}`,
+    `SELECT 'subscription', quote_ident(sb.subname), 'pg_subscription'::regclass, sb.oid
+     FROM pg_subscription sb WHERE sb.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())`,
+    `SELECT 'large object', lo.oid::text, 'pg_largeobject'::regclass, lo.oid
+     FROM pg_largeobject_metadata lo`,
+    // Security labels (pgsodium's column encryption…) on the user's objects.
+    `SELECT 'security label', format('%s: %s', sl.provider, pg_describe_object(sl.classoid, sl.objoid, sl.objsubid)), sl.classoid, sl.objoid
+     FROM pg_seclabel sl
+     WHERE sl.objoid >= 16384
+       AND coalesce((pg_identify_object(sl.classoid, sl.objoid, sl.objsubid)).schema IN (SELECT ns.nspname FROM ns), true)`
+  ];
+  return `WITH ns AS (
+  SELECT n.oid, n.nspname FROM pg_namespace n
+  WHERE ${schemaFilter}
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+),
+objects (kind, name, classid, objid) AS (
+${rows2.join("\nUNION ALL\n")}
+)
+SELECT o.kind, count(*)::int AS count,
+  (array_agg(o.name ORDER BY o.name COLLATE "C"))[1:${NOT_COMPARED_NAMES}] AS names
+FROM objects o
+WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                   WHERE d.classid = o.classid AND d.objid = o.objid AND d.deptype IN ('e', 'i')
+                     AND NOT (d.refclassid = d.classid AND d.refobjid = d.objid))
+GROUP BY o.kind
+ORDER BY o.kind COLLATE "C"`;
+}
+async function notCompared(client, scope = {}) {
+  const statements = [
+    "BEGIN READ ONLY",
+    "SET LOCAL search_path = pg_catalog",
+    notComparedQuery(client, scope),
+    "COMMIT"
+  ];
+  let results;
+  try {
+    const result2 = await client.query(statements.join(";\n"));
+    results = Array.isArray(result2) ? result2 : [result2];
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {
+    });
+    throw error;
+  }
+  const rows2 = results[2]?.rows ?? [];
+  return rows2.map((row) => ({ kind: row.kind, count: Number(row.count), names: row.names ?? [] }));
+}
+function notComparedChanges(before, after) {
+  const earlier = new Map(before.map((entry) => [entry.kind, entry]));
+  const later = new Map(after.map((entry) => [entry.kind, entry]));
+  const kinds = [.../* @__PURE__ */ new Set([...earlier.keys(), ...later.keys()])].sort(
+    (a, b) => a < b ? -1 : a > b ? 1 : 0
+  );
+  return kinds.map((kind) => {
+    const was = earlier.get(kind);
+    const is = later.get(kind) ?? { kind, count: 0, names: [] };
+    return {
+      ...is,
+      countBefore: was?.count ?? 0,
+      changed: !was || was.count !== is.count || was.names.join("\0") !== is.names.join("\0")
+    };
+  });
+}
+function notComparedCount(kinds) {
+  return kinds.reduce((sum, entry) => sum + entry.count, 0);
+}
+function notComparedLine(entry) {
+  const more = entry.count > entry.names.length ? `, \u2026 ${entry.count - entry.names.length} more` : "";
+  const change = entry.changed === true ? entry.countBefore !== void 0 && entry.countBefore !== entry.count ? ` [changed: ${entry.countBefore} \u2192 ${entry.count}]` : " [changed]" : "";
+  return `${entry.kind}: ${entry.count}${entry.names.length > 0 ? ` (${entry.names.join(", ")}${more})` : ""}${change}`;
 }
 
 // src/core/schema/renames.ts
@@ -38795,6 +39642,7 @@ async function planWithModels(config) {
     try {
       const offered = await standInsOffered(shadowConnection.client);
       const before = withStats(await introspect(shadowConnection.client, scope), productionModel);
+      const uncomparedBefore = await notCompared(shadowConnection.client, scope);
       const drift2 = diffSchemas(
         productionModel,
         withProductionStandIns(before, productionModel, offered)
@@ -38831,6 +39679,10 @@ async function planWithModels(config) {
         };
       shadowInfo.standIns = standInsUsed(read2.model, offered);
       const after = withStats(read2.model, productionModel);
+      const uncompared = notComparedChanges(
+        uncomparedBefore,
+        await notCompared(shadowConnection.client, scope)
+      );
       const hints = renameHints(status2.pending.flatMap((migration) => migration.statements));
       const diff = diffSchemas(before, after, hints);
       const access2 = accessMatrix(before, after, {
@@ -38848,6 +39700,7 @@ async function planWithModels(config) {
         diff,
         hazards,
         access: access2,
+        notCompared: uncompared,
         lints: {
           introduced: locateAndAcceptLints(lints.introduced, status2.pending, after, accepted),
           resolved: lints.resolved,
@@ -38964,6 +39817,7 @@ function emptyResult(target2, pending, problems, productionFingerprint, started)
     hazards: [],
     lints: { introduced: [], resolved: [], existingCount: 0 },
     access: [],
+    notCompared: [],
     shadow: { source: "none", serverVersion: 0, warnings: [], standIns: [] },
     durationMs: Math.round(performance.now() - started)
   };
@@ -47188,8 +48042,9 @@ var DirectoryStore = class {
     });
     const temporary = join9(this.dir, `.${key}.${randomBytes5(6).toString("hex")}.tmp`);
     const forgetInterrupt = removeOnInterrupt(temporary, "a partial backup file");
+    const writer = createWriteStream2(temporary, { mode: 384, flags: "wx" });
     try {
-      await pipeline2(stream, createWriteStream2(temporary, { mode: 384, flags: "wx" }));
+      await pipeline2(stream, writer);
       const handle = await open(temporary, "r");
       try {
         await handle.sync();
@@ -47199,6 +48054,8 @@ var DirectoryStore = class {
       await rename2(temporary, final);
     } catch (error) {
       stream.destroy();
+      writer.destroy();
+      if (!writer.closed) await new Promise((resolve5) => writer.once("close", () => resolve5()));
       await rm6(temporary, { force: true });
       throw writeFailed(final, error);
     } finally {
@@ -48976,7 +49833,7 @@ function checkRlsInvariants(model, options) {
   const api = new Set(options.apiSchemas);
   const allowed = new Set((options.allowNoRls ?? []).map(normalizeTable));
   const findings = [];
-  for (const id of Object.keys(model.tables).sort(compareText5)) {
+  for (const id of Object.keys(model.tables).sort(compareText6)) {
     const table2 = model.tables[id];
     if (table2.managed || !api.has(table2.schema)) continue;
     if (!table2.rlsEnabled) {
@@ -49009,7 +49866,7 @@ function compareRlsToPrediction(actual, predicted) {
     return table2 !== void 0 && (table2.rlsEnabled || Object.keys(table2.policies).length > 0);
   });
 }
-function compareText5(a, b) {
+function compareText6(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -49103,7 +49960,7 @@ async function verifyAfterApply(input) {
     ...before.probes.map((p) => planned.renamedTo.get(p.table) ?? p.table),
     ...probeTablesOf(actual, config, settings)
   ]);
-  const probeResults = await runProbes(url, settings.identities, [...probeTables].sort(compareText6));
+  const probeResults = await runProbes(url, settings.identities, [...probeTables].sort(compareText7));
   const rowDeltas = {};
   for (const table2 of countComparison.tables) if (table2.delta !== null) rowDeltas[table2.table] = table2.delta;
   const probeComparison = compareProbes(before.probes, probeResults, {
@@ -49207,7 +50064,7 @@ function plannedFacts(input, actual) {
       if (change.renamedFrom) access2.add(change.renamedFrom);
     }
   }
-  facts.accessChanged = [...access2].sort(compareText6);
+  facts.accessChanged = [...access2].sort(compareText7);
   return facts;
 }
 var ACCESS_ATTRIBUTES = /* @__PURE__ */ new Set(["rlsEnabled", "rlsForced", "grants", "owner"]);
@@ -49226,7 +50083,7 @@ function probeTablesOf(model, config, settings) {
     settings.probeTables?.map(normalizeTable) ?? Object.entries(model.tables).filter(([, table2]) => !table2.managed && api.has(table2.schema)).map(([id]) => id)
   );
   for (const expectation of settings.expectations) tables.add(normalizeTable(expectation.table));
-  return [...tables].sort(compareText6);
+  return [...tables].sort(compareText7);
 }
 async function readModel(url, schemas) {
   const connection = await connect(url, { readOnly: true, applicationName: "supagate verify (schema)" });
@@ -49236,7 +50093,7 @@ async function readModel(url, schemas) {
     await disconnect(connection);
   }
 }
-function compareText6(a, b) {
+function compareText7(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -49603,7 +50460,15 @@ var ATTRIBUTE_LABELS = {
   baseType: "base type",
   identityArguments: "arguments",
   objectType: "object type",
-  allowedRoles: "roles"
+  allowedRoles: "roles",
+  persistence: "UNLOGGED / LOGGED",
+  storageParameters: "storage parameters (WITH)",
+  inherits: "INHERITS",
+  inherited: "inherited from",
+  statistics: "SET STATISTICS",
+  storage: "SET STORAGE",
+  columnLists: "column lists",
+  rowFilters: "row filters (WHERE)"
 };
 function attributeLabel(attribute) {
   return ATTRIBUTE_LABELS[attribute] ?? attribute.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/_/g, " ").toLowerCase();
@@ -50020,15 +50885,15 @@ function changeLines(changes2, withSql) {
     );
     for (const attribute of change.attributes) {
       lines.push(
-        `    ${attribute.attribute}: ${shortValue(attribute.before)} \u2192 ${shortValue(attribute.after)}`
+        `    ${attributeLabel(attribute.attribute)}: ${shortValue(attribute.before)} \u2192 ${shortValue(attribute.after)}`
       );
     }
     for (const member of change.members) {
       const details = member.attributes.map(
-        (a) => `${a.attribute}: ${shortValue(a.before)} \u2192 ${shortValue(a.after)}`
+        (a) => `${attributeLabel(a.attribute)}: ${shortValue(a.before)} \u2192 ${shortValue(a.after)}`
       );
       lines.push(
-        `    ${ACTION_MARK[member.action]} ${member.kind} ${member.name}${member.renamedFrom ? ` (was ${member.renamedFrom})` : ""}${details.length > 0 ? `  ${details.join("; ")}` : ""}`
+        `    ${ACTION_MARK[member.action]} ${member.kind} ${member.name}${member.renamedFrom ? ` (was ${member.renamedFrom})` : ""}${member.inheritedFrom?.length ? ` (inherited from ${member.inheritedFrom.join(", ")})` : ""}${details.length > 0 ? `  ${details.join("; ")}` : ""}`
       );
     }
     if (withSql && change.ddl.diff) lines.push(indent(change.ddl.diff, "    \u2502 "));
@@ -50069,6 +50934,13 @@ function standInSection(standIns) {
     standIns.map((s) => `${s.name}: cannot predict ${s.cannotPredict}`)
   );
 }
+function notComparedSection(kinds, what) {
+  if (!kinds || kinds.length === 0) return [];
+  return section(
+    `Not compared (${plural3(notComparedCount(kinds), "object")}: ${what})`,
+    kinds.map(notComparedLine)
+  );
+}
 function planText(result2) {
   const lines = [`Target: ${result2.target}`, `Plan: ${result2.planHash}`];
   if (result2.shadow.source !== "none") lines.push(`Shadow: ${result2.shadow.source}`);
@@ -50096,6 +50968,9 @@ function planText(result2) {
   lines.push(
     ...section(`Schema changes (${result2.diff.changes.length})`, changeLines(result2.diff.changes, true))
   );
+  lines.push(
+    ...notComparedSection(result2.notCompared, "kinds supagate does not model; [changed] by the migrations")
+  );
   lines.push(...renderProblems(result2.problems));
   lines.push(...standInSection(result2.shadow.standIns));
   lines.push(...section("Shadow notes", result2.shadow.warnings));
@@ -50115,6 +50990,9 @@ function diffText(result2) {
   );
   lines.push(...section("Security lints introduced", lintLines(result2.lints)));
   lines.push(...section("RLS access changes", accessLines(result2.access)));
+  lines.push(
+    ...notComparedSection(result2.notCompared, "kinds supagate does not model; [changed] from --from")
+  );
   return lines.join("\n");
 }
 function driftText(result2) {
@@ -50138,6 +51016,12 @@ function driftText(result2) {
     ...section(
       `Differences, from the migrations to production (${result2.diff.changes.length})`,
       changeLines(result2.diff.changes, true)
+    )
+  );
+  lines.push(
+    ...notComparedSection(
+      result2.notCompared,
+      "kinds supagate does not model, not checked for drift; [changed]: differs from what the migrations produce"
     )
   );
   lines.push(...standInSection(result2.shadow.standIns));
@@ -50491,6 +51375,14 @@ ${result2.missingLocal.map((v) => `- ${code(v)}`).join("\n")}`
       parts.push(
         changesSection(result2.diff.changes, budget, "Differences, from the migrations to production")
       );
+    if (result2.notCompared && result2.notCompared.length > 0)
+      parts.push(
+        notComparedSection2(
+          result2.notCompared,
+          "supagate does not model these kinds of objects, so drift in them is not checked",
+          "differs from what the migrations produce"
+        )
+      );
     if (result2.shadow.standIns.length > 0) parts.push(standInNote(result2.shadow.standIns));
     if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
     return `${parts.join("\n\n")}
@@ -50523,6 +51415,14 @@ ${result2.problems.map(
   if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
   if (result2.diff.changes.length > 0)
     parts.push(changesSection(result2.diff.changes, budget, "Schema changes"));
+  if (result2.notCompared && result2.notCompared.length > 0)
+    parts.push(
+      notComparedSection2(
+        result2.notCompared,
+        "supagate does not model these kinds of objects, so the schema changes above leave them out",
+        "changed by the migrations"
+      )
+    );
   if (result2.shadow.standIns.length > 0) parts.push(standInNote(result2.shadow.standIns));
   if (result2.shadow.warnings.length > 0) parts.push(shadowNotes(result2.shadow.warnings));
   return `${parts.join("\n\n")}
@@ -50674,6 +51574,18 @@ ${warnings.map((w) => `- ${inline(w)}`).join("\n")}
 
 </details>`;
 }
+function notComparedSection2(kinds, why, changedWords) {
+  const lines = kinds.map((entry) => {
+    const more = entry.count > entry.names.length ? `, \u2026 ${entry.count - entry.names.length} more` : "";
+    const names = entry.names.length > 0 ? ` \u2014 ${entry.names.map((name) => code(name)).join(", ")}${more}` : "";
+    const changed = entry.changed ? ` (**${inline(changedWords)}**${entry.countBefore !== entry.count ? `: ${entry.countBefore} \u2192 ${entry.count}` : ""})` : "";
+    return `- ${inline(entry.kind)}: ${entry.count}${names}${changed}`;
+  });
+  return `#### Not compared (${plural3(notComparedCount(kinds), "object")})
+${inline(why)}:
+
+${lines.join("\n")}`;
+}
 function changesSection(changes2, budget, title2) {
   const blocks = [`#### ${title2} (${changes2.length})`];
   for (const change of changes2.slice(0, budget.objects)) blocks.push(changeBlock(change, budget));
@@ -50688,7 +51600,7 @@ function changeBlock(change, budget) {
   for (const member of change.members) {
     const changed = member.attributes.map(attributeChange);
     details.push(
-      `- ${ACTION_ICON[member.action]} ${inline(member.kind)} ${code(member.name)}${member.renamedFrom ? ` (was ${code(member.renamedFrom)})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
+      `- ${ACTION_ICON[member.action]} ${inline(member.kind)} ${code(member.name)}${member.renamedFrom ? ` (was ${code(member.renamedFrom)})` : ""}${member.inheritedFrom?.length ? ` (inherited from ${member.inheritedFrom.map((parent) => code(parent)).join(", ")})` : ""}${changed.length > 0 ? ` \u2014 ${changed.join("; ")}` : ""}`
     );
   }
   const sql = change.ddl.diff ?? (change.action === "added" ? change.ddl.after : change.action === "removed" ? change.ddl.before : null);
@@ -50946,6 +51858,8 @@ async function drift(config) {
       missingLocal: status2.entries.filter((e) => e.state === "missing-local").map((e) => e.version),
       problems: status2.problems,
       diff: { changes: [] },
+      notCompared: [],
+      notComparedCount: 0,
       shadow: { source: "none", serverVersion: 0, warnings: [], standIns: [] },
       durationMs: 0
     };
@@ -50959,14 +51873,22 @@ async function drift(config) {
       };
     };
     const scope = config.schemas ? { schemas: config.schemas } : {};
+    const productionConnection = production;
     const [read, preparing] = await Promise.allSettled([
-      introspect(production.client, scope),
+      introspect(productionConnection.client, scope).then(async (model) => ({
+        model,
+        uncompared: await notCompared(productionConnection.client, scope)
+      })),
       prepareShadow(config, url, await serverMajorOf(production), "platform")
     ]);
     if (preparing.status === "fulfilled") shadow = preparing.value.shadow;
     if (read.status === "rejected") throw read.reason;
     if (preparing.status === "rejected") throw preparing.reason;
     const { info, cloneError } = preparing.value;
+    const productionModel = read.value.model;
+    const uncompared = read.value.uncompared;
+    result2.notCompared = uncompared.map((entry) => ({ ...entry, countBefore: entry.count, changed: false }));
+    result2.notComparedCount = notComparedCount(uncompared);
     if (cloneError || !shadow) {
       return finish({
         shadow: info,
@@ -50994,14 +51916,15 @@ async function drift(config) {
       if ("failure" in replayed) return finish({ shadow: info, failure: replayed.failure });
       const offered = await standInsOffered(shadowConnection.client);
       info.standIns = standInsUsed(replayed.model, offered);
-      const expected = withProductionStandIns(replayed.model, read.value, offered);
-      const unavailable = await extensionsTheShadowLacks(shadowConnection, read.value);
+      const expected = withProductionStandIns(replayed.model, productionModel, offered);
+      const unavailable = await extensionsTheShadowLacks(shadowConnection, productionModel);
+      result2.notCompared = notComparedChanges(await notCompared(shadowConnection.client, scope), uncompared);
       if (unavailable.length > 0) {
         info.warnings.push(
           `Not compared: production's extensions ${unavailable.join(", ")}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`
         );
       }
-      const actual = withoutExtensions(read.value, unavailable);
+      const actual = withoutExtensions(productionModel, unavailable);
       return finish({ shadow: info, diff: diffSchemas(withoutExtensions(expected, unavailable), actual) });
     } finally {
       await disconnect(shadowConnection);
@@ -53182,6 +54105,8 @@ export {
   introducedLints,
   diffSchemas,
   introspect,
+  notCompared,
+  notComparedChanges,
   plan,
   effectDigestOf,
   historyDigestOf,
