@@ -118,7 +118,7 @@ const OBJECT_CATALOGS: Record<string, string> = {
   pg_am: 'access method',
   pg_cast: 'cast',
   pg_class: 'by relkind',
-  pg_collation: 'collation',
+  pg_collation: 'modeled',
   pg_constraint: 'modeled',
   pg_conversion: 'conversion',
   pg_default_acl: 'modeled',
@@ -169,7 +169,7 @@ const TYPTYPES: Record<string, string> = {
   c: 'modeled',
   b: 'base type',
   p: 'shell type',
-  r: 'range type',
+  r: 'modeled',
   m: 'implicit: a range type’s multirange',
 };
 
@@ -198,6 +198,7 @@ const KEY: Record<string, string> = {
   pg_publication: 'x.pubname::text',
   pg_foreign_data_wrapper: 'quote_ident(x.fdwname)',
   pg_foreign_server: 'quote_ident(x.srvname)',
+  pg_collation: `format('%I.%I', (SELECT n.nspname FROM pg_namespace n WHERE n.oid = x.collnamespace), x.collname)`,
   pg_user_mapping: `CASE WHEN x.umuser = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.umuser)) END || '@' ||
     (SELECT quote_ident(s.srvname) FROM pg_foreign_server s WHERE s.oid = x.umserver)`,
 };
@@ -342,7 +343,6 @@ describe('coverage: every object is compared or reported as not compared', () =>
       'access method': ['app_heap'],
       'base type': ['app.word'],
       cast: ['(app.mood AS integer)'],
-      collation: ['app.ci'],
       conversion: ['app.latin1_utf8'],
       'event trigger': ['app_ddl'],
       'extended statistics': ['app.t_ab'],
@@ -352,7 +352,6 @@ describe('coverage: every object is compared or reported as not compared', () =>
       'operator class': ['app.int_ops USING btree'],
       'operator family': ['app.fam USING btree'],
       'procedural language': ['app_pl'],
-      'range type': ['app.floatrange'],
       rule: ['app.t.t_ignore'],
       'shell type': ['app.unfinished'],
       subscription: ['app_sub'],
@@ -381,7 +380,7 @@ describe('coverage: every object is compared or reported as not compared', () =>
     try {
       const scoped = await notCompared(connection.client, { schemas: ['public'] });
       // Database-wide kinds stay; the kinds of the schema app go.
-      expect(scoped.map((entry) => entry.kind)).not.toContain('collation');
+      expect(scoped.map((entry) => entry.kind)).not.toContain('text search configuration');
       expect(scoped.map((entry) => entry.kind)).toContain('event trigger');
     } finally {
       await disconnect(connection);
@@ -422,6 +421,8 @@ function modeled(model: SchemaModel, object: Swept): boolean {
       return key in model.extensions;
     case 'pg_publication':
       return key in model.publications;
+    case 'pg_collation':
+      return key in (model.collations ?? {});
     case 'pg_foreign_data_wrapper':
       return key in (model.foreignDataWrappers ?? {});
     case 'pg_foreign_server':

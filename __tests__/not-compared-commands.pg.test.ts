@@ -27,7 +27,7 @@ const BASE = {
   '1_base': `
 create table public.notes (id bigint primary key, body text);
 alter table public.notes enable row level security;
-create collation public.ci from "C";`,
+create conversion public.ci for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8;`,
 };
 
 async function production(): Promise<TestProject> {
@@ -52,7 +52,7 @@ describe('not compared', () => {
     const result = await plan(config(p));
     expect(result.status).toBe('planned');
     expect(result.notCompared).toEqual([
-      { kind: 'collation', count: 1, names: ['public.ci'], countBefore: 1, changed: false },
+      { kind: 'conversion', count: 1, names: ['public.ci'], countBefore: 1, changed: false },
       { kind: 'operator', count: 1, names: ['public.===(integer,integer)'], countBefore: 0, changed: true },
       {
         kind: 'text search configuration',
@@ -67,7 +67,7 @@ describe('not compared', () => {
     expect(markdown).toContain(
       '- text search configuration: 1 — `public.english_simple` (**changed by the migrations**: 0 → 1)',
     );
-    expect(markdown).toContain('- collation: 1 — `public.ci`\n');
+    expect(markdown).toContain('- conversion: 1 — `public.ci`\n');
     expect(renderPlan(result)).toContain(
       'text search configuration: 1 (public.english_simple) [changed: 0 → 1]',
     );
@@ -75,13 +75,13 @@ describe('not compared', () => {
 
   it('drift counts production’s, and marks those that differ from what the migrations produce', async () => {
     const p = await production();
-    await db.query('create collation public.by_hand from "C"');
+    await db.query("create conversion public.by_hand for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8");
     const result = await drift(config(p));
-    // The model has no collations: the one made by hand is not drift it can show, only listed.
+    // The model has no conversions: the one made by hand is not drift it can show, only listed.
     expect(result.status).toBe('in-sync');
     expect(result.notComparedCount).toBe(2);
     expect(result.notCompared).toEqual([
-      { kind: 'collation', count: 2, names: ['public.by_hand', 'public.ci'], countBefore: 1, changed: true },
+      { kind: 'conversion', count: 2, names: ['public.by_hand', 'public.ci'], countBefore: 1, changed: true },
     ]);
     expect(renderDriftMarkdown(result)).toContain('(**differs from what the migrations produce**: 1 → 2)');
     expect(renderDrift(result)).toContain('Not compared (2 objects: ');
@@ -90,15 +90,15 @@ describe('not compared', () => {
   it('diff lists the "to" side’s and marks what differs from the "from" side', async () => {
     const other = await createTestDatabase();
     try {
-      await db.query('create collation public.ci from "C"');
+      await db.query("create conversion public.ci for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8");
       await Promise.all([
-        other.query('create collation public.ci from "C"'),
+        other.query("create conversion public.ci for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8"),
         other.query('create text search dictionary public.simple_dict (template = simple)'),
       ]);
       const result = await diffDatabases(db.url, other.url, resolveConfig({}));
       expect(result.identical).toBe(true);
       expect(result.notCompared).toEqual([
-        { kind: 'collation', count: 1, names: ['public.ci'], countBefore: 1, changed: false },
+        { kind: 'conversion', count: 1, names: ['public.ci'], countBefore: 1, changed: false },
         {
           kind: 'text search dictionary',
           count: 1,

@@ -80,6 +80,17 @@ const ATTRIBUTE_LABELS: Record<string, string> = {
   storage: 'SET STORAGE',
   columnLists: 'column lists',
   rowFilters: 'row filters (WHERE)',
+  subtype: 'SUBTYPE',
+  subtypeOpclass: 'SUBTYPE_OPCLASS',
+  canonical: 'CANONICAL',
+  subtypeDiff: 'SUBTYPE_DIFF',
+  multirange: 'MULTIRANGE_TYPE_NAME',
+  provider: 'provider',
+  locale: 'locale',
+  lcCollate: 'LC_COLLATE',
+  lcCtype: 'LC_CTYPE',
+  deterministic: 'deterministic',
+  rules: 'ICU rules',
 };
 
 export function attributeLabel(attribute: string): string {

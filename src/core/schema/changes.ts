@@ -10,6 +10,7 @@ export type ObjectKind =
   | 'foreign data wrapper'
   | 'foreign server'
   | 'user mapping'
+  | 'collation'
   | 'type'
   | 'sequence'
   | 'table'

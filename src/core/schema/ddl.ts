@@ -2,6 +2,7 @@ import { quoteLiteral } from '../sql/quote.js';
 import type { ObjectKind } from './changes.js';
 import type {
   Bucket,
+  Collation,
   Column,
   Constraint,
   CronJob,
@@ -44,6 +45,10 @@ export function objectDdl(model: SchemaModel, kind: ObjectKind, id: string): str
     case 'extension': {
       const extension = model.extensions[id];
       return extension ? extensionDdl(extension, version) : null;
+    }
+    case 'collation': {
+      const collation = model.collations?.[id];
+      return collation ? collationDdl(collation, version) : null;
     }
     case 'type': {
       const type = model.types[id];
@@ -454,7 +459,44 @@ function typeDdl(type: TypeDefinition, v: number): string {
         comment(`TYPE ${name}`, type.comment),
       ]);
     }
+    case 'range': {
+      const options = [`SUBTYPE = ${type.subtype}`];
+      if (type.subtypeOpclass) options.push(`SUBTYPE_OPCLASS = ${type.subtypeOpclass}`);
+      if (type.collation) options.push(`COLLATION = ${collationSql(type.collation, v)}`);
+      if (type.canonical) options.push(`CANONICAL = ${type.canonical}`);
+      if (type.subtypeDiff) options.push(`SUBTYPE_DIFF = ${type.subtypeDiff}`);
+      if (type.multirange) options.push(`MULTIRANGE_TYPE_NAME = ${type.multirange}`);
+      return render([
+        [
+          `CREATE TYPE ${name} AS RANGE (`,
+          ...options.map((option, i) => `    ${option}${i < options.length - 1 ? ',' : ''}`),
+          ');',
+        ],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent(type.owner, v)};`],
+        comment(`TYPE ${name}`, type.comment),
+      ]);
+    }
   }
+}
+
+/** CREATE COLLATION with every option spelled out (deterministic too), so one differing option is one line. */
+function collationDdl(collation: Collation, v: number): string {
+  const name = qualifiedName(collation.schema, collation.name, v);
+  const options = [`provider = ${collation.provider}`];
+  if (collation.locale !== null) options.push(`locale = ${quoteLiteral(collation.locale)}`);
+  if (collation.lcCollate !== null) options.push(`lc_collate = ${quoteLiteral(collation.lcCollate)}`);
+  if (collation.lcCtype !== null) options.push(`lc_ctype = ${quoteLiteral(collation.lcCtype)}`);
+  options.push(`deterministic = ${collation.deterministic}`);
+  if (collation.rules !== undefined) options.push(`rules = ${quoteLiteral(collation.rules)}`);
+  return render([
+    [
+      `CREATE COLLATION ${name} (`,
+      ...options.map((option, i) => `    ${option}${i < options.length - 1 ? ',' : ''}`),
+      ');',
+    ],
+    [`ALTER COLLATION ${name} OWNER TO ${quoteIdent(collation.owner, v)};`],
+    comment(`COLLATION ${name}`, collation.comment),
+  ]);
 }
 
 function sequenceDdl(sequence: Sequence, v: number): string {

@@ -83,6 +83,9 @@ export function diffSchemas(
     attributes: compareAttributes(a, b, SKIP_NAME, 'foreign server', c),
   }));
   add('user mapping', before.userMappings ?? {}, after.userMappings ?? {}, compareUserMappings);
+  add('collation', before.collations ?? {}, after.collations ?? {}, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAMED, 'type', c),
+  }));
   add('type', before.types, after.types, (a, b, c) => ({
     attributes: compareAttributes(a, b, SKIP_NAMED, 'type', c),
   }));
@@ -142,6 +145,7 @@ const KIND_ORDER: ObjectKind[] = [
   'foreign data wrapper',
   'foreign server',
   'user mapping',
+  'collation',
   'type',
   'sequence',
   'table',

@@ -22,6 +22,7 @@ import {
   routineIdentity,
   sortedRecord,
 } from './introspect-sql.js';
+import { assembleCollations, type TypeRows, toRangeType, typeQueries } from './introspect-types.js';
 import {
   type Bucket,
   type Column,
@@ -129,6 +130,7 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
       ['defaultPrivileges', sql.defaultPrivileges()],
       ['publications', sql.publications()],
       ...(Object.entries(sql.foreign()) as [keyof ForeignRows, string][]),
+      ...(Object.entries(typeQueries(sql.userSchemas)) as [keyof TypeRows, string][]),
     ];
     // A job of this database has no database name in the model: the shadow's database has another name.
     if (meta.cron)
@@ -189,7 +191,7 @@ function collect<R>(queries: [keyof R, string][], results: pg.QueryResult[]): Pa
 
 class CatalogQueries {
   /** oids of the user schemas. */
-  private readonly userSchemas: string;
+  readonly userSchemas: string;
 
   constructor(
     private readonly client: pg.Client,
@@ -683,7 +685,7 @@ interface ExtensionRow {
   default_version: Nullable<string>;
 }
 
-interface ObjectResults extends ForeignRows {
+interface ObjectResults extends ForeignRows, TypeRows {
   schemas: SchemaRow[];
   extensions: ExtensionRow[];
   types: TypeRow[];
@@ -1097,7 +1099,11 @@ function assemble(
       ),
       (e) => e.name,
     ),
-    types: sortedRecord((objects.types ?? []).map((row): [string, TypeDefinition] => [row.id, toType(row)])),
+    types: sortedRecord([
+      ...(objects.types ?? []).map((row): [string, TypeDefinition] => [row.id, toType(row)]),
+      ...(objects.rangeTypes ?? []).map((row): [string, TypeDefinition] => [row.id, toRangeType(row)]),
+    ]),
+    collations: assembleCollations(objects.collations),
     sequences: sortedRecord(sequences),
     tables: sortedRecord(tables),
     views: sortedRecord(views),

@@ -24,8 +24,13 @@ export interface SchemaModel {
   serverVersion: number;
   schemas: Record<string, Schema>;
   extensions: Record<string, Extension>;
-  /** Enums, domains and composite types. */
+  /** Enums, domains, composite and range types. */
   types: Record<string, TypeDefinition>;
+  /**
+   * Collations of the user schemas (CREATE COLLATION), keyed like types. Optional: a model
+   * read before they existed has none, and the diff reads an absent record as empty.
+   */
+  collations?: Record<string, Collation>;
   sequences: Record<string, Sequence>;
   /** Ordinary and partitioned tables, and the managed tables whose policies migrations touch (storage.objects…). */
   tables: Record<string, Table>;
@@ -80,7 +85,7 @@ export interface Extension {
   defaultVersion?: string | null;
 }
 
-export type TypeDefinition = EnumType | DomainType | CompositeType;
+export type TypeDefinition = EnumType | DomainType | CompositeType | RangeType;
 
 interface TypeBase {
   schema: string;
@@ -107,6 +112,47 @@ export interface DomainType extends TypeBase {
 export interface CompositeType extends TypeBase {
   kind: 'composite';
   attributes: { name: string; type: string; collation: string | null }[];
+}
+
+/**
+ * A range type (CREATE TYPE … AS RANGE). Names are deparsed as introspection deparses them
+ * (schema-qualified outside pg_catalog). Its multirange and constructor functions are implicit
+ * (they come and go with it) and are not modeled apart.
+ */
+export interface RangeType extends TypeBase {
+  kind: 'range';
+  /** format_type of the subtype (`double precision`, `public.mytext`). */
+  subtype: string;
+  /** The subtype's B-tree operator class (`schema.name`), or null when it is the subtype's default one. */
+  subtypeOpclass: string | null;
+  /** The range's collation when it differs from the subtype's (null: the subtype's, or not collatable). */
+  collation: string | null;
+  /** CANONICAL function (regproc text), or null. */
+  canonical: string | null;
+  /** SUBTYPE_DIFF function (regproc text), or null. */
+  subtypeDiff: string | null;
+  /** The multirange type (`schema.name`, PostgreSQL 14 and later; null before). */
+  multirange: string | null;
+}
+
+/**
+ * A collation (CREATE COLLATION). `locale` is set when LC_COLLATE and LC_CTYPE are the same
+ * (or for an ICU or builtin provider); `lcCollate`/`lcCtype` when they differ. The version
+ * (pg_collation.collversion) is the server's library's and is never read.
+ */
+export interface Collation {
+  schema: string;
+  name: string;
+  owner: string;
+  /** `libc`, `icu`, `builtin` (PostgreSQL 17). */
+  provider: string;
+  locale: string | null;
+  lcCollate: string | null;
+  lcCtype: string | null;
+  deterministic: boolean;
+  /** ICU tailoring rules (PostgreSQL 16): present only when set. */
+  rules?: string;
+  comment: string | null;
 }
 
 export interface Sequence {
@@ -509,6 +555,7 @@ export function emptyModel(serverVersion = 0): SchemaModel {
     schemas: {},
     extensions: {},
     types: {},
+    collations: {},
     sequences: {},
     tables: {},
     views: {},

@@ -18,12 +18,12 @@ import { MANAGED_SCHEMAS } from './model.js';
  * triggers running a function of a managed schema are the platform's (Supabase's
  * pgrst_ddl_watch, issue_pg_graphql_access…). Foreign data wrappers, foreign servers, user
  * mappings and foreign tables are modeled (introspect-foreign.ts); a foreign table's triggers
- * are not.
+ * are not. Range types and collations are modeled (introspect-types.ts).
  */
 
 /** One kind of object the model does not represent, as found in one database. */
 export interface NotComparedKind {
-  /** `collation`, `range type`, `operator`, `foreign table`, `event trigger`, … */
+  /** `operator`, `text search configuration`, `event trigger`, … */
   kind: string;
   count: number;
   /** The first names (code-unit order), at most NOT_COMPARED_NAMES. */
@@ -54,7 +54,6 @@ export interface NotComparedScope {
 export const NOT_COMPARED_KINDS = [
   'access method',
   'cast',
-  'collation',
   'conversion',
   'event trigger',
   'extended statistics',
@@ -64,7 +63,6 @@ export const NOT_COMPARED_KINDS = [
   'operator class',
   'operator family',
   'procedural language',
-  'range type',
   'base type',
   'shell type',
   'rule',
@@ -98,12 +96,10 @@ export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}
     `SELECT 'relation (relkind ' || c.relkind::text || ')',
        ${qualified('c.relnamespace', 'c.relname')}, 'pg_class'::regclass, c.oid
      FROM pg_class c WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I', 't', 'f')`,
-    `SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type'
+    `SELECT CASE t.typtype WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type'
                 ELSE 'type (typtype ' || t.typtype::text || ')' END,
        ${qualified('t.typnamespace', 't.typname')}, 'pg_type'::regclass, t.oid
-     FROM pg_type t WHERE ${inSchema('t.typnamespace')} AND t.typtype NOT IN ('e', 'd', 'c')`,
-    `SELECT 'collation', ${qualified('co.collnamespace', 'co.collname')}, 'pg_collation'::regclass, co.oid
-     FROM pg_collation co WHERE ${inSchema('co.collnamespace')}`,
+     FROM pg_type t WHERE ${inSchema('t.typnamespace')} AND t.typtype NOT IN ('e', 'd', 'c', 'r')`,
     `SELECT 'conversion', ${qualified('cv.connamespace', 'cv.conname')}, 'pg_conversion'::regclass, cv.oid
      FROM pg_conversion cv WHERE ${inSchema('cv.connamespace')}`,
     `SELECT 'operator', o.oid::regoperator::text, 'pg_operator'::regclass, o.oid
