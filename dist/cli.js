@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-KLS5RYJX.js";
+} from "./chunk-Z4PYGEFX.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -48,7 +48,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-BZUNRNUV.js";
+} from "./chunk-AXANR2FQ.js";
 import {
   __commonJS,
   __require,

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-BZUNRNUV.js";
+} from "./chunk-AXANR2FQ.js";
 import {
   HttpClient,
   getInput,

@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-KLS5RYJX.js";
+} from "./chunk-Z4PYGEFX.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -40,7 +40,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-BZUNRNUV.js";
+} from "./chunk-AXANR2FQ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -26,7 +26,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-BZUNRNUV.js";
+} from "./chunk-AXANR2FQ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

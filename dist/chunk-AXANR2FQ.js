@@ -31194,6 +31194,10 @@ function objectDdl(model, kind, id) {
       const extension = model.extensions[id];
       return extension ? extensionDdl(extension, version3) : null;
     }
+    case "collation": {
+      const collation = model.collations?.[id];
+      return collation ? collationDdl(collation, version3) : null;
+    }
     case "type": {
       const type = model.types[id];
       return type ? typeDdl(type, version3) : null;
@@ -31488,7 +31492,42 @@ function typeDdl(type, v) {
         comment(`TYPE ${name}`, type.comment)
       ]);
     }
+    case "range": {
+      const options = [`SUBTYPE = ${type.subtype}`];
+      if (type.subtypeOpclass) options.push(`SUBTYPE_OPCLASS = ${type.subtypeOpclass}`);
+      if (type.collation) options.push(`COLLATION = ${collationSql(type.collation, v)}`);
+      if (type.canonical) options.push(`CANONICAL = ${type.canonical}`);
+      if (type.subtypeDiff) options.push(`SUBTYPE_DIFF = ${type.subtypeDiff}`);
+      if (type.multirange) options.push(`MULTIRANGE_TYPE_NAME = ${type.multirange}`);
+      return render([
+        [
+          `CREATE TYPE ${name} AS RANGE (`,
+          ...options.map((option, i) => `    ${option}${i < options.length - 1 ? "," : ""}`),
+          ");"
+        ],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
+        comment(`TYPE ${name}`, type.comment)
+      ]);
+    }
   }
+}
+function collationDdl(collation, v) {
+  const name = qualifiedName(collation.schema, collation.name, v);
+  const options = [`provider = ${collation.provider}`];
+  if (collation.locale !== null) options.push(`locale = ${quoteLiteral(collation.locale)}`);
+  if (collation.lcCollate !== null) options.push(`lc_collate = ${quoteLiteral(collation.lcCollate)}`);
+  if (collation.lcCtype !== null) options.push(`lc_ctype = ${quoteLiteral(collation.lcCtype)}`);
+  options.push(`deterministic = ${collation.deterministic}`);
+  if (collation.rules !== void 0) options.push(`rules = ${quoteLiteral(collation.rules)}`);
+  return render([
+    [
+      `CREATE COLLATION ${name} (`,
+      ...options.map((option, i) => `    ${option}${i < options.length - 1 ? "," : ""}`),
+      ");"
+    ],
+    [`ALTER COLLATION ${name} OWNER TO ${quoteIdent2(collation.owner, v)};`],
+    comment(`COLLATION ${name}`, collation.comment)
+  ]);
 }
 function sequenceDdl(sequence, v) {
   const name = qualifiedName(sequence.schema, sequence.name, v);
@@ -34869,6 +34908,9 @@ function diffSchemas(beforeModel, afterModel, hints) {
     attributes: compareAttributes(a, b, SKIP_NAME, "foreign server", c)
   }));
   add("user mapping", before.userMappings ?? {}, after.userMappings ?? {}, compareUserMappings);
+  add("collation", before.collations ?? {}, after.collations ?? {}, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAMED, "type", c)
+  }));
   add("type", before.types, after.types, (a, b, c) => ({
     attributes: compareAttributes(a, b, SKIP_NAMED, "type", c)
   }));
@@ -34927,6 +34969,7 @@ var KIND_ORDER = [
   "foreign data wrapper",
   "foreign server",
   "user mapping",
+  "collation",
   "type",
   "sequence",
   "table",
@@ -36793,6 +36836,72 @@ function assembleForeign(rows2, grants, membersOf) {
   };
 }
 
+// src/core/schema/introspect-types.ts
+function typeQueries(userSchemas) {
+  return {
+    rangeTypes: `SELECT format('%I.%I', n.nspname, t.typname) AS id, n.nspname::text AS schema, t.typname::text AS name,
+  pg_get_userbyid(t.typowner)::text AS owner, ${commentOf("t.oid", "pg_type")} AS comment,
+  format_type(r.rngsubtype, NULL) AS subtype,
+  CASE WHEN NOT oc.opcdefault THEN format('%I.%I', ocn.nspname, oc.opcname) END AS subtype_opclass,
+  ${collationOf("r.rngcollation", "st.typcollation")} AS collation,
+  CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regproc::text END AS canonical,
+  CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END AS subtype_diff,
+  (SELECT format('%I.%I', mn.nspname, mt.typname) FROM pg_type mt JOIN pg_namespace mn ON mn.oid = mt.typnamespace
+    WHERE mt.oid = (to_jsonb(r) ->> 'rngmultitypid')::oid) AS multirange
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  JOIN pg_range r ON r.rngtypid = t.oid
+  JOIN pg_type st ON st.oid = r.rngsubtype
+  JOIN pg_opclass oc ON oc.oid = r.rngsubopc JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
+WHERE t.typnamespace IN (${userSchemas}) AND t.typtype = 'r'
+  AND NOT ${extensionMember("pg_type", "t.oid")}`,
+    collations: `SELECT format('%I.%I', n.nspname, co.collname) AS id, n.nspname::text AS schema, co.collname::text AS name,
+  pg_get_userbyid(co.collowner)::text AS owner, co.collprovider::text AS provider,
+  co.collcollate::text AS lc_collate, co.collctype::text AS lc_ctype,
+  coalesce(to_jsonb(co) ->> 'colllocale', to_jsonb(co) ->> 'colliculocale') AS locale,
+  to_jsonb(co) ->> 'collicurules' AS rules,
+  coalesce((to_jsonb(co) ->> 'collisdeterministic')::boolean, true) AS deterministic,
+  ${commentOf("co.oid", "pg_collation")} AS comment
+FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+WHERE co.collnamespace IN (${userSchemas})
+  AND NOT ${extensionMember("pg_collation", "co.oid")}`
+  };
+}
+var PROVIDERS = { c: "libc", i: "icu", b: "builtin", d: "default" };
+function toRangeType(row) {
+  return {
+    schema: row.schema,
+    name: row.name,
+    owner: row.owner,
+    comment: row.comment,
+    kind: "range",
+    subtype: row.subtype,
+    subtypeOpclass: row.subtype_opclass,
+    collation: row.collation,
+    canonical: row.canonical,
+    subtypeDiff: row.subtype_diff,
+    multirange: row.multirange
+  };
+}
+function toCollation(row) {
+  const provider = PROVIDERS[row.provider] ?? row.provider;
+  const single = row.locale ?? (provider !== "libc" || row.lc_collate === row.lc_ctype ? row.lc_collate : null);
+  return {
+    schema: row.schema,
+    name: row.name,
+    owner: row.owner,
+    provider,
+    locale: single,
+    lcCollate: single === null ? row.lc_collate : null,
+    lcCtype: single === null ? row.lc_ctype : null,
+    deterministic: row.deterministic,
+    ...row.rules !== null && row.rules !== void 0 ? { rules: row.rules } : {},
+    comment: row.comment
+  };
+}
+function assembleCollations(rows2) {
+  return sortedRecord2((rows2 ?? []).map((row) => [row.id, toCollation(row)]));
+}
+
 // src/core/schema/introspect.ts
 var SESSION_SETTINGS = [
   "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -36828,7 +36937,8 @@ async function introspect(client, options = {}) {
       ["functions", sql.functions()],
       ["defaultPrivileges", sql.defaultPrivileges()],
       ["publications", sql.publications()],
-      ...Object.entries(sql.foreign())
+      ...Object.entries(sql.foreign()),
+      ...Object.entries(typeQueries(sql.userSchemas))
     ];
     if (meta.cron)
       objects.push([
@@ -37483,7 +37593,11 @@ function assemble(serverVersion, objects, members) {
       ),
       (e) => e.name
     ),
-    types: sortedRecord2((objects.types ?? []).map((row) => [row.id, toType(row)])),
+    types: sortedRecord2([
+      ...(objects.types ?? []).map((row) => [row.id, toType(row)]),
+      ...(objects.rangeTypes ?? []).map((row) => [row.id, toRangeType(row)])
+    ]),
+    collations: assembleCollations(objects.collations),
     sequences: sortedRecord2(sequences),
     tables: sortedRecord2(tables),
     views: sortedRecord2(views),
@@ -37534,12 +37648,10 @@ function notComparedQuery(client, scope = {}) {
     `SELECT 'relation (relkind ' || c.relkind::text || ')',
        ${qualified2("c.relnamespace", "c.relname")}, 'pg_class'::regclass, c.oid
      FROM pg_class c WHERE ${inSchema("c.relnamespace")} AND c.relkind NOT IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I', 't', 'f')`,
-    `SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type'
+    `SELECT CASE t.typtype WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type'
                 ELSE 'type (typtype ' || t.typtype::text || ')' END,
        ${qualified2("t.typnamespace", "t.typname")}, 'pg_type'::regclass, t.oid
-     FROM pg_type t WHERE ${inSchema("t.typnamespace")} AND t.typtype NOT IN ('e', 'd', 'c')`,
-    `SELECT 'collation', ${qualified2("co.collnamespace", "co.collname")}, 'pg_collation'::regclass, co.oid
-     FROM pg_collation co WHERE ${inSchema("co.collnamespace")}`,
+     FROM pg_type t WHERE ${inSchema("t.typnamespace")} AND t.typtype NOT IN ('e', 'd', 'c', 'r')`,
     `SELECT 'conversion', ${qualified2("cv.connamespace", "cv.conname")}, 'pg_conversion'::regclass, cv.oid
      FROM pg_conversion cv WHERE ${inSchema("cv.connamespace")}`,
     `SELECT 'operator', o.oid::regoperator::text, 'pg_operator'::regclass, o.oid
@@ -50468,7 +50580,18 @@ var ATTRIBUTE_LABELS = {
   statistics: "SET STATISTICS",
   storage: "SET STORAGE",
   columnLists: "column lists",
-  rowFilters: "row filters (WHERE)"
+  rowFilters: "row filters (WHERE)",
+  subtype: "SUBTYPE",
+  subtypeOpclass: "SUBTYPE_OPCLASS",
+  canonical: "CANONICAL",
+  subtypeDiff: "SUBTYPE_DIFF",
+  multirange: "MULTIRANGE_TYPE_NAME",
+  provider: "provider",
+  locale: "locale",
+  lcCollate: "LC_COLLATE",
+  lcCtype: "LC_CTYPE",
+  deterministic: "deterministic",
+  rules: "ICU rules"
 };
 function attributeLabel(attribute) {
   return ATTRIBUTE_LABELS[attribute] ?? attribute.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/_/g, " ").toLowerCase();
