@@ -220,6 +220,39 @@ const CASES: Case[] = [
     },
   },
   {
+    code: 'write-rule-changed',
+    cause: 'create rule items_no_delete as on delete to public.items do instead nothing;',
+    after: (m) => {
+      items(m).rules = {
+        items_no_delete: {
+          name: 'items_no_delete',
+          event: 'DELETE',
+          instead: true,
+          definition: 'CREATE RULE items_no_delete AS\n    ON DELETE TO public.items DO INSTEAD NOTHING;',
+          enabled: 'origin',
+          comment: null,
+        },
+      };
+    },
+  },
+  {
+    code: 'event-trigger-change',
+    cause: 'create event trigger audit_ddl on ddl_command_end execute function public.audit_ddl();',
+    after: (m) => {
+      m.eventTriggers = {
+        audit_ddl: {
+          name: 'audit_ddl',
+          event: 'ddl_command_end',
+          function: 'public.audit_ddl()',
+          tags: [],
+          enabled: 'origin',
+          owner: 'postgres',
+          comment: null,
+        },
+      };
+    },
+  },
+  {
     code: 'database-change',
     cause: "alter database postgres set statement_timeout = '5s';",
     after: () => {},

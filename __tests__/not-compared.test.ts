@@ -37,7 +37,7 @@ describe('notComparedChanges', () => {
     const before: NotComparedKind[] = [
       collations,
       { kind: 'operator', count: 1, names: ['public.===(integer,integer)'] },
-      { kind: 'rule', count: 1, names: ['public.t.r'] },
+      { kind: 'transform', count: 1, names: ['FOR integer LANGUAGE sql'] },
     ];
     const after: NotComparedKind[] = [
       collations,
@@ -48,7 +48,7 @@ describe('notComparedChanges', () => {
       { kind: 'cast', count: 1, names: ['(public.mood AS integer)'], countBefore: 0, changed: true },
       { ...collations, countBefore: 2, changed: false },
       { kind: 'operator', count: 1, names: ['public.~~~(integer,integer)'], countBefore: 1, changed: true },
-      { kind: 'rule', count: 0, names: [], countBefore: 1, changed: true },
+      { kind: 'transform', count: 0, names: [], countBefore: 1, changed: true },
     ]);
     expect(notComparedCount(after)).toBe(4);
   });

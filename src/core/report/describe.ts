@@ -91,6 +91,10 @@ const ATTRIBUTE_LABELS: Record<string, string> = {
   lcCtype: 'LC_CTYPE',
   deterministic: 'deterministic',
   rules: 'ICU rules',
+  instead: 'DO INSTEAD',
+  event: 'event',
+  tags: 'WHEN TAG IN',
+  function: 'function',
 };
 
 export function attributeLabel(attribute: string): string {

@@ -18,12 +18,13 @@ export type ObjectKind =
   | 'view'
   | 'materialized view'
   | 'function'
+  | 'event trigger'
   | 'default privileges'
   | 'publication'
   | 'cron job'
   | 'bucket';
 
-export type MemberKind = 'column' | 'constraint' | 'index' | 'trigger' | 'policy';
+export type MemberKind = 'column' | 'constraint' | 'index' | 'trigger' | 'rule' | 'policy';
 
 export type ChangeAction = 'added' | 'removed' | 'changed' | 'renamed';
 
@@ -57,7 +58,7 @@ export interface ObjectChange {
   renamedFrom?: string;
   /** Attributes of the object itself (RLS flags, owner, grants, comment, definition…). */
   attributes: AttributeChange[];
-  /** Column, constraint, index, trigger and policy changes of a table or view. */
+  /** Column, constraint, index, trigger, rule and policy changes of a table or view. */
   members: MemberChange[];
   /** Normalized DDL of the object before and after, and their unified diff. */
   ddl: { before: string | null; after: string | null; diff: string | null };

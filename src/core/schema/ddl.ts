@@ -7,6 +7,7 @@ import type {
   Constraint,
   CronJob,
   DefaultPrivilege,
+  EventTrigger,
   Extension,
   FdwOptions,
   ForeignDataWrapper,
@@ -18,6 +19,7 @@ import type {
   Policy,
   Publication,
   Routine,
+  Rule,
   Schema,
   SchemaModel,
   Sequence,
@@ -103,6 +105,10 @@ export function objectDdl(model: SchemaModel, kind: ObjectKind, id: string): str
     case 'foreign table': {
       const table = model.foreignTables?.[id];
       return table ? foreignTableDdl(table, version) : null;
+    }
+    case 'event trigger': {
+      const trigger = model.eventTriggers?.[id];
+      return trigger ? eventTriggerDdl(trigger, version) : null;
     }
   }
 }
@@ -585,6 +591,40 @@ function triggerStatements(table: string, triggers: Trigger[], v: number): strin
   return lines;
 }
 
+/** CREATE RULE (pg_get_ruledef) and, when not enabled as by default, ALTER TABLE … DISABLE/ENABLE … RULE. */
+function ruleStatements(table: string, rules: Rule[], v: number): string[] {
+  const lines: string[] = [];
+  for (const rule of rules) {
+    lines.push(statement(rule.definition));
+    const name = quoteIdent(rule.name, v);
+    if (rule.enabled === 'disabled') lines.push(`ALTER TABLE ${table} DISABLE RULE ${name};`);
+    if (rule.enabled === 'replica') lines.push(`ALTER TABLE ${table} ENABLE REPLICA RULE ${name};`);
+    if (rule.enabled === 'always') lines.push(`ALTER TABLE ${table} ENABLE ALWAYS RULE ${name};`);
+  }
+  return lines;
+}
+
+function eventTriggerDdl(trigger: EventTrigger, v: number): string {
+  const name = quoteIdent(trigger.name, v);
+  const create = [`CREATE EVENT TRIGGER ${name} ON ${quoteIdent(trigger.event, v)}`];
+  if (trigger.tags.length > 0) create.push(`    WHEN TAG IN (${trigger.tags.map(quoteLiteral).join(', ')})`);
+  create.push(`    EXECUTE FUNCTION ${trigger.function};`);
+  const enabled =
+    trigger.enabled === 'disabled'
+      ? [`ALTER EVENT TRIGGER ${name} DISABLE;`]
+      : trigger.enabled === 'replica'
+        ? [`ALTER EVENT TRIGGER ${name} ENABLE REPLICA;`]
+        : trigger.enabled === 'always'
+          ? [`ALTER EVENT TRIGGER ${name} ENABLE ALWAYS;`]
+          : [];
+  return render([
+    create,
+    enabled,
+    [`ALTER EVENT TRIGGER ${name} OWNER TO ${quoteIdent(trigger.owner, v)};`],
+    comment(`EVENT TRIGGER ${name}`, trigger.comment),
+  ]);
+}
+
 function policyStatement(table: string, policy: Policy, v: number): string {
   const lines = [
     `CREATE POLICY ${quoteIdent(policy.name, v)} ON ${table}`,
@@ -620,6 +660,7 @@ function tableDdl(table: Table, v: number): string {
       triggerStatements(name, byName(table.triggers), v),
     ]);
   }
+  const rules = byName(table.rules ?? {});
 
   const constraints = Object.values(table.constraints).sort((a, b) =>
     CONSTRAINT_ORDER[a.type] !== CONSTRAINT_ORDER[b.type]
@@ -691,6 +732,7 @@ function tableDdl(table: Table, v: number): string {
     ...byName(table.triggers).flatMap((t) =>
       comment(`TRIGGER ${quoteIdent(t.name, v)} ON ${name}`, t.comment),
     ),
+    ...rules.flatMap((r) => comment(`RULE ${quoteIdent(r.name, v)} ON ${name}`, r.comment)),
     ...byName(table.policies).flatMap((p) =>
       comment(`POLICY ${quoteIdent(p.name, v)} ON ${name}`, p.comment),
     ),
@@ -702,6 +744,7 @@ function tableDdl(table: Table, v: number): string {
     [...rls, ...replica],
     indexes.create,
     triggerStatements(name, byName(table.triggers), v),
+    ruleStatements(name, rules, v),
     policies,
     [`ALTER TABLE ${name} OWNER TO ${quoteIdent(table.owner, v)};`],
     grants,
@@ -743,6 +786,7 @@ function viewDdl(view: View, v: number): string {
   const indexes = indexStatements(byName(view.indexes), v, view.schema);
   const keyword = view.kind === 'materialized' ? 'MATERIALIZED VIEW' : 'VIEW';
   const triggers = byName(view.triggers ?? {});
+  const rules = byName(view.rules ?? {});
   return render([
     create,
     [
@@ -755,6 +799,7 @@ function viewDdl(view: View, v: number): string {
     ],
     indexes.create,
     triggerStatements(name, triggers, v),
+    ruleStatements(name, rules, v),
     [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent(view.owner, v)};`],
     grantStatements(view.grants, 'table', `TABLE ${name}`, v),
     [
@@ -762,6 +807,7 @@ function viewDdl(view: View, v: number): string {
       ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent(c.name, v)}`, c.comment)),
       ...indexes.comments,
       ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent(t.name, v)} ON ${name}`, t.comment)),
+      ...rules.flatMap((r) => comment(`RULE ${quoteIdent(r.name, v)} ON ${name}`, r.comment)),
     ],
   ]);
 }

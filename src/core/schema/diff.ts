@@ -115,6 +115,9 @@ export function diffSchemas(
     context.hints.relations,
   );
   add('function', before.functions, after.functions, compareRoutines);
+  add('event trigger', before.eventTriggers ?? {}, after.eventTriggers ?? {}, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAME, 'table', c),
+  }));
   add(
     'default privileges',
     byDefaultPrivilegeId(before.defaultPrivileges),
@@ -153,6 +156,7 @@ const KIND_ORDER: ObjectKind[] = [
   'view',
   'materialized view',
   'function',
+  'event trigger',
   'default privileges',
   'publication',
   'cron job',
@@ -336,9 +340,10 @@ const SKIP_TABLE = new Set([
   'constraints',
   'indexes',
   'triggers',
+  'rules',
   'policies',
 ]);
-const SKIP_VIEW = new Set(['schema', 'name', 'kind', 'columns', 'indexes', 'triggers']);
+const SKIP_VIEW = new Set(['schema', 'name', 'kind', 'columns', 'indexes', 'triggers', 'rules']);
 
 /**
  * What an optional attribute absent from the model means (see model.ts): an attribute that
@@ -489,7 +494,7 @@ function compareText(a: string, b: string): number {
 // ---------------------------------------------------------------------------------------------
 // Tables, views, functions
 
-const MEMBER_ORDER: MemberKind[] = ['column', 'constraint', 'index', 'trigger', 'policy'];
+const MEMBER_ORDER: MemberKind[] = ['column', 'constraint', 'index', 'trigger', 'rule', 'policy'];
 
 /** How to compare the members of one kind. */
 interface MemberSpec {
@@ -512,6 +517,8 @@ const COLUMNS: MemberSpec = {
 const CONSTRAINTS: MemberSpec = { kind: 'constraint', skip: SKIP_MEMBER, target: 'table', namesTable: false };
 const INDEXES: MemberSpec = { kind: 'index', skip: SKIP_MEMBER, target: 'table', namesTable: true };
 const TRIGGERS: MemberSpec = { kind: 'trigger', skip: SKIP_MEMBER, target: 'table', namesTable: true };
+/** Rule definitions (pg_get_ruledef) name their table too. */
+const RULES: MemberSpec = { kind: 'rule', skip: SKIP_MEMBER, target: 'table', namesTable: true };
 const POLICIES: MemberSpec = { kind: 'policy', skip: SKIP_POLICY, target: 'table', namesTable: false };
 
 /** A table or view renamed from `from` to `to`. */
@@ -534,6 +541,7 @@ function compareTables(
   diffMembers(CONSTRAINTS, before.constraints, after.constraints, undefined, context, rename, members);
   diffMembers(INDEXES, before.indexes, after.indexes, undefined, context, rename, members);
   diffMembers(TRIGGERS, before.triggers, after.triggers, undefined, context, rename, members);
+  diffMembers(RULES, before.rules ?? {}, after.rules ?? {}, undefined, context, rename, members);
   diffMembers(POLICIES, before.policies, after.policies, undefined, context, rename, members);
   return {
     attributes: withDefaults(compareAttributes(before, after, SKIP_TABLE, 'table', context), TABLE_DEFAULTS),
@@ -605,6 +613,7 @@ function compareViews(
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
   diffMembers(INDEXES, before.indexes, after.indexes, undefined, context, rename, members);
   diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, undefined, context, rename, members);
+  diffMembers(RULES, before.rules ?? {}, after.rules ?? {}, undefined, context, rename, members);
   return {
     attributes: withDefaults(compareAttributes(before, after, SKIP_VIEW, 'table', context), VIEW_DEFAULTS),
     members: sortMembers(members),

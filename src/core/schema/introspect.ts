@@ -8,6 +8,14 @@ import {
   foreignQueries,
 } from './introspect-foreign.js';
 import {
+  assembleEventTriggers,
+  type EventTriggerRow,
+  eventTriggersQuery,
+  type RuleRow,
+  rulesQuery,
+  toRule,
+} from './introspect-rules.js';
+import {
   type AclText,
   aclOf,
   attributeNames,
@@ -59,9 +67,9 @@ import {
  *   1. BEGIN, the session settings deparsed text depends on, and what decides the rest (server
  *      version; whether cron.job and storage.buckets exist and can be read);
  *   2. schemas, extensions, types, sequences, relations (tables and views), functions, default
- *      privileges, publications, cron jobs, buckets, and foreign data wrappers, servers, user
- *      mappings and foreign tables (introspect-foreign.ts);
- *   3. the members of the relations found in 2 (columns, constraints, indexes, triggers,
+ *      privileges, publications, cron jobs, buckets, foreign data wrappers, servers, user
+ *      mappings and foreign tables (introspect-foreign.ts), event triggers (introspect-rules.ts);
+ *   3. the members of the relations found in 2 (columns, constraints, indexes, triggers, rules,
  *      policies; a foreign table's columns and CHECK constraints), selected by their oids, and
  *      COMMIT.
  * Each round trip is one multi-statement simple query.
@@ -131,6 +139,7 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
       ['publications', sql.publications()],
       ...(Object.entries(sql.foreign()) as [keyof ForeignRows, string][]),
       ...(Object.entries(typeQueries(sql.userSchemas)) as [keyof TypeRows, string][]),
+      ['eventTriggers', sql.eventTriggers()],
     ];
     // A job of this database has no database name in the model: the shadow's database has another name.
     if (meta.cron)
@@ -160,6 +169,7 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
         sql.triggers(oids(own.filter((r) => r.kind !== 'm')), oids(relations.filter((r) => r.managed))),
       ],
       ['policies', sql.policies(oids(relations.filter((r) => r.kind === 'r' || r.kind === 'p')))],
+      ['rules', rulesQuery(oids(own.filter((r) => r.kind !== 'm')))],
     ];
     const third = await multi(client, [...members.map(([, text]) => text), 'COMMIT']);
     committed = true;
@@ -225,6 +235,11 @@ FROM pg_namespace n WHERE n.oid IN (${this.userSchemas})`;
   ae.default_version
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
   LEFT JOIN pg_available_extensions ae ON ae.name = e.extname`;
+  }
+
+  /** The user's event triggers (introspect-rules.ts). */
+  eventTriggers(): string {
+    return eventTriggersQuery(this.textArray(MANAGED_SCHEMAS));
   }
 
   /** Foreign data wrappers, servers, user mappings and foreign tables (introspect-foreign.ts). */
@@ -696,6 +711,7 @@ interface ObjectResults extends ForeignRows, TypeRows {
   publications: PublicationRow[];
   cronJobs: { job: Record<string, unknown> }[];
   buckets: { bucket: Record<string, unknown> }[];
+  eventTriggers: EventTriggerRow[];
 }
 
 interface MemberResults {
@@ -704,6 +720,7 @@ interface MemberResults {
   indexes: IndexRow[];
   triggers: TriggerRow[];
   policies: PolicyRow[];
+  rules: RuleRow[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -939,6 +956,8 @@ function assemble(
   const policies = byRelation(members.policies);
   const indexesOf = (relid: number) => recordOf((indexes.get(relid) ?? []).map(toIndex), (i) => i.name);
   const triggersOf = (relid: number) => recordOf((triggers.get(relid) ?? []).map(toTrigger), (t) => t.name);
+  const rules = byRelation(members.rules);
+  const rulesOf = (relid: number) => recordOf((rules.get(relid) ?? []).map(toRule), (r) => r.name);
 
   const tables: [string, Table][] = [];
   const views: [string, View][] = [];
@@ -967,6 +986,7 @@ function assemble(
           ),
           indexes: indexesOf(row.relid),
           ...optionalRecord('triggers', triggersOf(row.relid)),
+          ...optionalRecord('rules', rulesOf(row.relid)),
           grants: grants(row.grants),
           populated: row.populated,
           ...optionalList('storageParameters', storageParameters(row)),
@@ -1014,6 +1034,7 @@ function assemble(
         constraints: recordOf((constraints.get(row.relid) ?? []).map(toConstraint), (c) => c.name),
         indexes: indexesOf(row.relid),
         triggers: triggersOf(row.relid),
+        ...optionalRecord('rules', rulesOf(row.relid)),
         policies: recordOf(
           (policies.get(row.relid) ?? []).map((p) => toPolicy(p, row.id)),
           (p) => p.name,
@@ -1130,6 +1151,7 @@ function assemble(
       (objects.buckets ?? []).map((row) => toBucket(row.bucket)),
       (b) => b.id,
     ),
+    eventTriggers: assembleEventTriggers(objects.eventTriggers),
     ...assembleForeign(objects, grants, (relid) => ({
       columns: (columns.get(relid) ?? []) as ForeignColumnRow[],
       constraints: (constraints.get(relid) ?? []).map(toConstraint),

@@ -56,6 +56,12 @@ export interface SchemaModel {
   userMappings?: Record<string, UserMapping>;
   /** Foreign tables (pg_class relkind 'f') of the user schemas, keyed like tables. */
   foreignTables?: Record<string, ForeignTable>;
+  /**
+   * Event triggers the user created (not built in, not an extension's, not the platform's: those
+   * running a function of a managed schema), keyed by their quoted name. Optional: a model read
+   * before they existed has none, and the diff reads an absent record as empty.
+   */
+  eventTriggers?: Record<string, EventTrigger>;
 }
 
 /** One privilege held by one grantee. `PUBLIC` is the grantee for everyone. */
@@ -199,6 +205,8 @@ export interface Table {
   constraints: Record<string, Constraint>;
   indexes: Record<string, Index>;
   triggers: Record<string, Trigger>;
+  /** Rules (CREATE RULE, pg_rewrite), present only when any. */
+  rules?: Record<string, Rule>;
   policies: Record<string, Policy>;
   grants: Grant[];
   /** Size estimates from pg_class (not compared; hazards use them). */
@@ -281,6 +289,34 @@ export interface Trigger {
   comment: string | null;
 }
 
+/** A rule (pg_rewrite) of a table or view, other than a view's own `_RETURN`. */
+export interface Rule {
+  name: string;
+  /** The event it rewrites. */
+  event: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+  /** DO INSTEAD (true) or DO ALSO (false). */
+  instead: boolean;
+  /** pg_get_ruledef(): `CREATE RULE … AS ON INSERT TO public.t DO INSTEAD …;`. */
+  definition: string;
+  /** ev_enabled, as for triggers (ALTER TABLE … DISABLE RULE / ENABLE REPLICA|ALWAYS RULE). */
+  enabled: 'origin' | 'disabled' | 'replica' | 'always';
+  comment: string | null;
+}
+
+/** A database-wide event trigger (pg_event_trigger). */
+export interface EventTrigger {
+  name: string;
+  /** `ddl_command_start`, `ddl_command_end`, `sql_drop`, `table_rewrite`, `login`. */
+  event: string;
+  /** The function it executes (identity with argument types: `public.audit_ddl()`). */
+  function: string;
+  /** WHEN TAG IN (…), sorted; empty: every command tag. */
+  tags: string[];
+  enabled: 'origin' | 'disabled' | 'replica' | 'always';
+  owner: string;
+  comment: string | null;
+}
+
 export type PolicyCommand = 'ALL' | 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
 export interface Policy {
@@ -313,6 +349,8 @@ export interface View {
   indexes: Record<string, Index>;
   /** Triggers on a view (INSTEAD OF …), present only when any. */
   triggers?: Record<string, Trigger>;
+  /** Rules on a view (not its own `_RETURN` rule, which is the view), present only when any. */
+  rules?: Record<string, Rule>;
   /** Materialized views: reloptions (`fillfactor=70`…), sorted; present only when set. */
   storageParameters?: string[];
   grants: Grant[];
@@ -568,5 +606,6 @@ export function emptyModel(serverVersion = 0): SchemaModel {
     foreignServers: {},
     userMappings: {},
     foreignTables: {},
+    eventTriggers: {},
   };
 }

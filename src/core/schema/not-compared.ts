@@ -13,17 +13,17 @@ import { MANAGED_SCHEMAS } from './model.js';
  * members (pg_depend deptype 'e'), no implicit objects (deptype 'i': an array or multirange
  * type, a range's constructor functions, a table's row type, a view's _RETURN rule; not an
  * object's internal dependency on its own parts, as a partitioned table's on its key). Objects
- * without a schema (casts, event triggers, languages, access methods, transforms,
- * subscriptions, large objects) count when the user made them: not built in (oid >= FirstNormalObjectId, 16384) and not an extension's. Event
- * triggers running a function of a managed schema are the platform's (Supabase's
- * pgrst_ddl_watch, issue_pg_graphql_access…). Foreign data wrappers, foreign servers, user
- * mappings and foreign tables are modeled (introspect-foreign.ts); a foreign table's triggers
- * are not. Range types and collations are modeled (introspect-types.ts).
+ * without a schema (casts, languages, access methods, transforms, subscriptions, large objects)
+ * count when the user made them: not built in (oid >= FirstNormalObjectId, 16384) and not an
+ * extension's. Foreign data wrappers, foreign servers, user mappings and foreign tables are
+ * modeled (introspect-foreign.ts); a foreign table's triggers are not. Range types and
+ * collations are modeled (introspect-types.ts). Rules of tables and views, and the user's
+ * event triggers, are modeled (introspect-rules.ts).
  */
 
 /** One kind of object the model does not represent, as found in one database. */
 export interface NotComparedKind {
-  /** `operator`, `text search configuration`, `event trigger`, … */
+  /** `operator`, `text search configuration`, `cast`, … */
   kind: string;
   count: number;
   /** The first names (code-unit order), at most NOT_COMPARED_NAMES. */
@@ -55,7 +55,6 @@ export const NOT_COMPARED_KINDS = [
   'access method',
   'cast',
   'conversion',
-  'event trigger',
   'extended statistics',
   'foreign table trigger',
   'large object',
@@ -65,7 +64,6 @@ export const NOT_COMPARED_KINDS = [
   'procedural language',
   'base type',
   'shell type',
-  'rule',
   'security label',
   'subscription',
   'text search configuration',
@@ -120,10 +118,11 @@ export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}
      FROM pg_ts_parser x WHERE ${inSchema('x.prsnamespace')}`,
     `SELECT 'text search template', ${qualified('x.tmplnamespace', 'x.tmplname')}, 'pg_ts_template'::regclass, x.oid
      FROM pg_ts_template x WHERE ${inSchema('x.tmplnamespace')}`,
-    // Rules other than a view's own _RETURN (which is the view).
-    `SELECT 'rule', ${qualified('c.relnamespace', 'c.relname')} || '.' || quote_ident(r.rulename), 'pg_rewrite'::regclass, r.oid
+    // Rules the model does not read: those of relations other than tables and views (rules of
+    // tables and views, other than a view's own _RETURN, are modeled: introspect-rules.ts).
+    `SELECT 'rule (relkind ' || c.relkind::text || ')', ${qualified('c.relnamespace', 'c.relname')} || '.' || quote_ident(r.rulename), 'pg_rewrite'::regclass, r.oid
      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-     WHERE ${inSchema('c.relnamespace')} AND r.rulename <> '_RETURN'`,
+     WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v') AND r.rulename <> '_RETURN'`,
     // Triggers the model does not read: those of foreign tables (and of any relation kind
     // but tables and views).
     `SELECT CASE c.relkind WHEN 'f' THEN 'foreign table trigger' ELSE 'trigger (relkind ' || c.relkind::text || ')' END,
@@ -133,9 +132,6 @@ export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}
     // Database-wide.
     `SELECT 'cast', format('(%s AS %s)', ca.castsource::regtype, ca.casttarget::regtype), 'pg_cast'::regclass, ca.oid
      FROM pg_cast ca WHERE ${userMade('ca.oid')}`,
-    `SELECT 'event trigger', quote_ident(e.evtname), 'pg_event_trigger'::regclass, e.oid
-     FROM pg_event_trigger e JOIN pg_proc ep ON ep.oid = e.evtfoid JOIN pg_namespace epn ON epn.oid = ep.pronamespace
-     WHERE ${userMade('e.oid')} AND epn.nspname <> ALL (${managed})`,
     `SELECT 'procedural language', quote_ident(l.lanname), 'pg_language'::regclass, l.oid
      FROM pg_language l WHERE ${userMade('l.oid')}`,
     `SELECT 'access method', quote_ident(am.amname), 'pg_am'::regclass, am.oid

@@ -30,6 +30,8 @@ export type HazardCode =
   | 'security-definer-search-path'
   | 'unlogged-table'
   | 'view-write-trigger-dropped'
+  | 'write-rule-changed'
+  | 'event-trigger-change'
   | BeyondDatabaseCode;
 
 export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
@@ -53,6 +55,8 @@ export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
   'security-definer-search-path': 'security',
   'unlogged-table': 'data-loss',
   'view-write-trigger-dropped': 'data-loss',
+  'write-rule-changed': 'data-loss',
+  'event-trigger-change': 'cluster',
   'database-change': 'cluster',
   'role-change': 'cluster',
   'system-change': 'cluster',

@@ -24,6 +24,13 @@ import {
 export type Found = PendingStatement | undefined;
 
 const RELATION_OBJECTS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
+/** ALTER TABLE commands that enable or disable a rule. */
+const RULE_COMMANDS = new Set([
+  'AT_EnableRule',
+  'AT_DisableRule',
+  'AT_EnableReplicaRule',
+  'AT_EnableAlwaysRule',
+]);
 const CONSTRAINT_TYPES: Record<string, string> = {
   'foreign key': 'CONSTR_FOREIGN',
   check: 'CONSTR_CHECK',
@@ -148,6 +155,49 @@ export class Locator {
         });
       }) ?? this.recreation(relation)
     );
+  }
+
+  /**
+   * What adds, changes or drops a rule on the relation (under any of its names): `CREATE [OR
+   * REPLACE] RULE`, `DROP RULE`, `ALTER TABLE … ENABLE|DISABLE … RULE`; else the relation's
+   * re-creation.
+   */
+  ruleChange(relation: QualifiedName, rule: string): Found {
+    const names = this.pending.relationNames(relation);
+    return (
+      this.pending.last(({ statement }) => {
+        if (statement.nodeType === 'RuleStmt')
+          return (
+            statement.tree.rulename === rule && names.some(equals(relationName(statement.tree.relation)))
+          );
+        if (statement.nodeType === 'AlterTableStmt')
+          return (
+            names.some(equals(relationName(statement.tree.relation))) &&
+            alterTableCommands(statement.tree).some(
+              (cmd) => RULE_COMMANDS.has(cmd.subtype) && cmd.name === rule,
+            )
+          );
+        if (!isDrop(statement, 'OBJECT_RULE')) return false;
+        return droppedObjects(statement.tree).some((parts) => {
+          const table = qualified(parts.slice(0, -1));
+          return table !== undefined && names.some(equals(table)) && parts.at(-1) === rule;
+        });
+      }) ?? this.recreation(relation)
+    );
+  }
+
+  /** `CREATE EVENT TRIGGER` or `ALTER EVENT TRIGGER` (enable, disable, rename, owner) of the event trigger. */
+  eventTriggerChange(trigger: string): Found {
+    return this.pending.last(({ statement }) => {
+      const { tree } = statement;
+      if (statement.nodeType === 'CreateEventTrigStmt' || statement.nodeType === 'AlterEventTrigStmt')
+        return tree.trigname === trigger;
+      if (statement.nodeType === 'RenameStmt' && tree.renameType === 'OBJECT_EVENT_TRIGGER')
+        return tree.newname === trigger;
+      if (statement.nodeType === 'AlterOwnerStmt' && tree.objectType === 'OBJECT_EVENT_TRIGGER')
+        return strings([tree.object])[0] === trigger;
+      return false;
+    });
   }
 
   /** `CREATE POLICY` or `ALTER POLICY` of the policy (under any of its names). */

@@ -1,5 +1,5 @@
 import type { MemberChange, ObjectChange } from '../changes.js';
-import type { Policy, Table } from '../model.js';
+import type { Policy, Rule, Table } from '../model.js';
 import { type AccessLevel, describeAccess } from '../rls.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge, rowsNote } from './hazard.js';
 import { argumentCount, type Locator } from './locate.js';
@@ -64,10 +64,28 @@ function changeHazards(
       ...unloggedHazards(change, table, locate),
       ...rlsHazards(change, table, locate),
       ...change.members.flatMap((member) => memberHazards(member, table, options, locate)),
+      ...writeRuleHazards(change, 'table', before.rules, after.rules, table.name, locate),
     ];
   }
-  if (change.kind === 'view' && (change.action === 'changed' || change.action === 'renamed'))
-    return viewTriggerHazards(change, input, locate);
+  if (change.kind === 'view' && (change.action === 'changed' || change.action === 'renamed')) {
+    const before = input.before.views[change.renamedFrom ?? change.id];
+    const after = input.after.views[change.id];
+    return [
+      ...viewTriggerHazards(change, input, locate),
+      ...(before && after
+        ? writeRuleHazards(
+            change,
+            'view',
+            before.rules,
+            after.rules,
+            { schema: after.schema, name: after.name },
+            locate,
+          )
+        : []),
+    ];
+  }
+  if (change.kind === 'event trigger' && change.action !== 'removed')
+    return eventTriggerHazards(change, input, locate);
   if (change.kind === 'function' && change.action !== 'removed')
     return functionHazards(change.id, input, locate);
   return [];
@@ -93,6 +111,72 @@ function unloggedHazards(change: ObjectChange, table: ChangedTable, locate: Loca
       table.id,
       locate.alterCommand(table.name, (cmd) => cmd.subtype === 'AT_SetUnLogged') ??
         locate.recreation(table.name),
+    ),
+  ];
+}
+
+/**
+ * A rule on INSERT, UPDATE or DELETE added to, dropped from or changed on a table or view that
+ * stays: what writes to it do changes (they are rewritten into other commands, or no longer).
+ */
+function writeRuleHazards(
+  change: ObjectChange,
+  kind: 'table' | 'view',
+  before: Record<string, Rule> | undefined,
+  after: Record<string, Rule> | undefined,
+  name: QualifiedName,
+  locate: Locator,
+): Hazard[] {
+  return change.members.flatMap((member) => {
+    if (member.kind !== 'rule') return [];
+    const was = before?.[member.renamedFrom ?? member.name];
+    const is = after?.[member.name];
+    const rule = is ?? was;
+    if (!rule || (rule.event === 'SELECT' && (was?.event ?? 'SELECT') === 'SELECT')) return [];
+    const does = (r: Rule) => `ON ${r.event} DO ${r.instead ? 'INSTEAD' : 'ALSO'}`;
+    let message: string;
+    if (member.action === 'added' && is) {
+      message = `Rule "${member.name}" (${does(is)}) is added to ${kind} ${change.id}: ${is.event} on it ${is.instead ? 'no longer does what it did and runs' : 'also runs'} the rule's commands`;
+    } else if (member.action === 'removed' && was) {
+      message = `Rule "${member.name}" (${does(was)}) on ${kind} ${change.id} is dropped: ${was.event} on it no longer runs the rule's commands${was.instead ? ` (it acts on the ${kind} itself${kind === 'view' ? ', or fails' : ''})` : ''}`;
+    } else {
+      const attributes = member.attributes.map((a) => a.attribute);
+      if (!attributes.some((a) => a === 'definition' || a === 'enabled' || a === 'event' || a === 'instead'))
+        return [];
+      message = `Rule "${member.name}" (${does(rule)}) on ${kind} ${change.id} changes (${attributes.join(', ')}): what ${rule.event} on it does changes`;
+    }
+    return [
+      hazardAt(
+        'write-rule-changed',
+        'warning',
+        message,
+        `${change.id}.${member.name}`,
+        locate.ruleChange(name, member.name),
+      ),
+    ];
+  });
+}
+
+/**
+ * An event trigger created or changed: it runs on every later DDL command of the database (of
+ * its tags), whoever runs it. Creating one needs a superuser.
+ */
+function eventTriggerHazards(change: ObjectChange, input: HazardInput, locate: Locator): Hazard[] {
+  const trigger = input.after.eventTriggers?.[change.id];
+  if (!trigger) return [];
+  if (change.action === 'changed' && change.attributes.every((a) => a.attribute === 'comment')) return [];
+  const on = trigger.tags.length > 0 ? `every later ${trigger.tags.join(', ')}` : 'every later DDL command';
+  const what =
+    change.action === 'added'
+      ? `is created: it runs ${trigger.function} on ${trigger.event} of ${on} in the database, whoever runs it. Creating an event trigger needs a superuser: on Supabase, where the postgres role is not one, the statement fails`
+      : `changes (${change.attributes.map((a) => a.attribute).join(', ')}): it runs ${trigger.function} on ${trigger.event} of ${on} in the database, whoever runs it (altering one needs its owner, a superuser)`;
+  return [
+    hazardAt(
+      'event-trigger-change',
+      'warning',
+      `Event trigger ${change.id} ${what}`,
+      change.id,
+      locate.eventTriggerChange(trigger.name),
     ),
   ];
 }
