@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NO_SINGLE_STATEMENT } from '../src/core/schema/findings/finding.js';
 import type { HazardCode } from '../src/core/schema/hazards.js';
-import type { SchemaModel, Table } from '../src/core/schema/model.js';
+import type { EventTrigger, Rule, SchemaModel, Table } from '../src/core/schema/model.js';
 import { findingsOf, pendingMigrations, whereIs } from './harness/findings.js';
 import {
   column,
@@ -506,5 +506,76 @@ describe('locating by meaning', () => {
     expect(accept({ version: '2' })).toBeUndefined();
     expect(accept({ object: 'public.items.note' })).toBe('config');
     expect(accept({ object: 'public.items.qty' })).toBeUndefined();
+  });
+});
+
+describe('rules and event triggers', () => {
+  const rule: Rule = {
+    name: 'items_no_delete',
+    event: 'DELETE',
+    instead: true,
+    definition: 'CREATE RULE items_no_delete AS\n    ON DELETE TO public.items DO INSTEAD NOTHING;',
+    enabled: 'origin',
+    comment: null,
+  };
+  const trigger: EventTrigger = {
+    name: 'audit_ddl',
+    event: 'ddl_command_end',
+    function: 'public.audit_ddl()',
+    tags: [],
+    enabled: 'origin',
+    owner: 'postgres',
+    comment: null,
+  };
+  const withRule = structuredClone(BEFORE);
+  items(withRule).rules = { items_no_delete: rule };
+  const withTrigger = structuredClone(BEFORE);
+  withTrigger.eventTriggers = { audit_ddl: trigger };
+
+  it('a rule dropped is at its DROP RULE, and says writes change', async () => {
+    const pending = await pendingMigrations({ '2_drop': 'drop rule items_no_delete on public.items;' });
+    const hazards = findingsOf(pending, withRule, BEFORE).hazards.filter(
+      (h) => h.code === 'write-rule-changed',
+    );
+    expect(hazards.map(whereIs)).toEqual(['supabase/migrations/2_drop.sql:1']);
+    expect(hazards[0]?.message).toMatch(/is dropped: DELETE on it no longer runs/);
+  });
+
+  it('a rule disabled is at its ALTER TABLE … DISABLE RULE', async () => {
+    const after = structuredClone(withRule);
+    items(after).rules = { items_no_delete: { ...rule, enabled: 'disabled' } };
+    const pending = await pendingMigrations({
+      '2_disable': 'alter table public.items disable rule items_no_delete;',
+    });
+    const hazards = findingsOf(pending, withRule, after).hazards.filter(
+      (h) => h.code === 'write-rule-changed',
+    );
+    expect(hazards.map(whereIs)).toEqual(['supabase/migrations/2_disable.sql:1']);
+  });
+
+  it('an event trigger created says it needs a superuser; one disabled is at its ALTER EVENT TRIGGER', async () => {
+    const created = findingsOf(
+      await pendingMigrations({
+        '2_create': 'create event trigger audit_ddl on ddl_command_end execute function public.audit_ddl();',
+      }),
+      BEFORE,
+      withTrigger,
+    ).hazards.filter((h) => h.code === 'event-trigger-change');
+    expect(created[0]?.message).toMatch(/needs a superuser/);
+    expect(created[0]?.category).toBe('cluster');
+    const disabled = structuredClone(withTrigger);
+    disabled.eventTriggers = { audit_ddl: { ...trigger, enabled: 'disabled' } };
+    const altered = findingsOf(
+      await pendingMigrations({ '2_disable': 'alter event trigger audit_ddl disable;' }),
+      withTrigger,
+      disabled,
+    ).hazards.filter((h) => h.code === 'event-trigger-change');
+    expect(altered.map(whereIs)).toEqual(['supabase/migrations/2_disable.sql:1']);
+    const dropped = findingsOf(
+      await pendingMigrations({ '2_drop': 'drop event trigger audit_ddl;' }),
+      withTrigger,
+      BEFORE,
+    ).hazards.filter((h) => h.code === 'event-trigger-change');
+    expect(dropped).toEqual([]);
   });
 });
