@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-Z4PYGEFX.js";
+} from "./chunk-PTV3LKCL.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -48,7 +48,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-AXANR2FQ.js";
+} from "./chunk-QD2SVUOJ.js";
 import {
   __commonJS,
   __require,

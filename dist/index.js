@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-AXANR2FQ.js";
+} from "./chunk-QD2SVUOJ.js";
 import {
   HttpClient,
   getInput,

@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-Z4PYGEFX.js";
+} from "./chunk-PTV3LKCL.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -40,7 +40,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-AXANR2FQ.js";
+} from "./chunk-QD2SVUOJ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -26,7 +26,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-AXANR2FQ.js";
+} from "./chunk-QD2SVUOJ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

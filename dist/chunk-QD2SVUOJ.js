@@ -30973,6 +30973,8 @@ var HAZARD_CATEGORY = {
   "security-definer-search-path": "security",
   "unlogged-table": "data-loss",
   "view-write-trigger-dropped": "data-loss",
+  "write-rule-changed": "data-loss",
+  "event-trigger-change": "cluster",
   "database-change": "cluster",
   "role-change": "cluster",
   "system-change": "cluster",
@@ -31251,6 +31253,10 @@ function objectDdl(model, kind, id) {
     case "foreign table": {
       const table2 = model.foreignTables?.[id];
       return table2 ? foreignTableDdl(table2, version3) : null;
+    }
+    case "event trigger": {
+      const trigger = model.eventTriggers?.[id];
+      return trigger ? eventTriggerDdl(trigger, version3) : null;
     }
   }
 }
@@ -31601,6 +31607,30 @@ function triggerStatements(table2, triggers, v) {
   }
   return lines;
 }
+function ruleStatements(table2, rules, v) {
+  const lines = [];
+  for (const rule of rules) {
+    lines.push(statement(rule.definition));
+    const name = quoteIdent2(rule.name, v);
+    if (rule.enabled === "disabled") lines.push(`ALTER TABLE ${table2} DISABLE RULE ${name};`);
+    if (rule.enabled === "replica") lines.push(`ALTER TABLE ${table2} ENABLE REPLICA RULE ${name};`);
+    if (rule.enabled === "always") lines.push(`ALTER TABLE ${table2} ENABLE ALWAYS RULE ${name};`);
+  }
+  return lines;
+}
+function eventTriggerDdl(trigger, v) {
+  const name = quoteIdent2(trigger.name, v);
+  const create = [`CREATE EVENT TRIGGER ${name} ON ${quoteIdent2(trigger.event, v)}`];
+  if (trigger.tags.length > 0) create.push(`    WHEN TAG IN (${trigger.tags.map(quoteLiteral).join(", ")})`);
+  create.push(`    EXECUTE FUNCTION ${trigger.function};`);
+  const enabled = trigger.enabled === "disabled" ? [`ALTER EVENT TRIGGER ${name} DISABLE;`] : trigger.enabled === "replica" ? [`ALTER EVENT TRIGGER ${name} ENABLE REPLICA;`] : trigger.enabled === "always" ? [`ALTER EVENT TRIGGER ${name} ENABLE ALWAYS;`] : [];
+  return render([
+    create,
+    enabled,
+    [`ALTER EVENT TRIGGER ${name} OWNER TO ${quoteIdent2(trigger.owner, v)};`],
+    comment(`EVENT TRIGGER ${name}`, trigger.comment)
+  ]);
+}
 function policyStatement(table2, policy, v) {
   const lines = [
     `CREATE POLICY ${quoteIdent2(policy.name, v)} ON ${table2}`,
@@ -31635,6 +31665,7 @@ function tableDdl(table2, v) {
       triggerStatements(name, byName(table2.triggers), v)
     ]);
   }
+  const rules = byName(table2.rules ?? {});
   const constraints = Object.values(table2.constraints).sort(
     (a, b) => CONSTRAINT_ORDER[a.type] !== CONSTRAINT_ORDER[b.type] ? CONSTRAINT_ORDER[a.type] - CONSTRAINT_ORDER[b.type] : a.name < b.name ? -1 : 1
   );
@@ -31687,6 +31718,7 @@ function tableDdl(table2, v) {
     ...byName(table2.triggers).flatMap(
       (t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment)
     ),
+    ...rules.flatMap((r) => comment(`RULE ${quoteIdent2(r.name, v)} ON ${name}`, r.comment)),
     ...byName(table2.policies).flatMap(
       (p) => comment(`POLICY ${quoteIdent2(p.name, v)} ON ${name}`, p.comment)
     )
@@ -31698,6 +31730,7 @@ function tableDdl(table2, v) {
     [...rls, ...replica],
     indexes.create,
     triggerStatements(name, byName(table2.triggers), v),
+    ruleStatements(name, rules, v),
     policies,
     [`ALTER TABLE ${name} OWNER TO ${quoteIdent2(table2.owner, v)};`],
     grants,
@@ -31734,6 +31767,7 @@ function viewDdl(view, v) {
   const indexes = indexStatements(byName(view.indexes), v, view.schema);
   const keyword = view.kind === "materialized" ? "MATERIALIZED VIEW" : "VIEW";
   const triggers = byName(view.triggers ?? {});
+  const rules = byName(view.rules ?? {});
   return render([
     create,
     [
@@ -31744,13 +31778,15 @@ function viewDdl(view, v) {
     ],
     indexes.create,
     triggerStatements(name, triggers, v),
+    ruleStatements(name, rules, v),
     [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent2(view.owner, v)};`],
     grantStatements(view.grants, "table", `TABLE ${name}`, v),
     [
       ...comment(`${keyword} ${name}`, view.comment),
       ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
       ...indexes.comments,
-      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment))
+      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment)),
+      ...rules.flatMap((r) => comment(`RULE ${quoteIdent2(r.name, v)} ON ${name}`, r.comment))
     ]
   ]);
 }
@@ -34940,6 +34976,9 @@ function diffSchemas(beforeModel, afterModel, hints) {
     context.hints.relations
   );
   add("function", before.functions, after.functions, compareRoutines);
+  add("event trigger", before.eventTriggers ?? {}, after.eventTriggers ?? {}, (a, b, c) => ({
+    attributes: compareAttributes(a, b, SKIP_NAME, "table", c)
+  }));
   add(
     "default privileges",
     byDefaultPrivilegeId(before.defaultPrivileges),
@@ -34977,6 +35016,7 @@ var KIND_ORDER = [
   "view",
   "materialized view",
   "function",
+  "event trigger",
   "default privileges",
   "publication",
   "cron job",
@@ -35089,9 +35129,10 @@ var SKIP_TABLE = /* @__PURE__ */ new Set([
   "constraints",
   "indexes",
   "triggers",
+  "rules",
   "policies"
 ]);
-var SKIP_VIEW = /* @__PURE__ */ new Set(["schema", "name", "kind", "columns", "indexes", "triggers"]);
+var SKIP_VIEW = /* @__PURE__ */ new Set(["schema", "name", "kind", "columns", "indexes", "triggers", "rules"]);
 var TABLE_DEFAULTS = {
   persistence: "logged",
   storageParameters: [],
@@ -35202,7 +35243,7 @@ function same(a, b) {
 function compareText3(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-var MEMBER_ORDER = ["column", "constraint", "index", "trigger", "policy"];
+var MEMBER_ORDER = ["column", "constraint", "index", "trigger", "rule", "policy"];
 var COLUMNS = {
   kind: "column",
   skip: SKIP_MEMBER,
@@ -35213,6 +35254,7 @@ var COLUMNS = {
 var CONSTRAINTS = { kind: "constraint", skip: SKIP_MEMBER, target: "table", namesTable: false };
 var INDEXES = { kind: "index", skip: SKIP_MEMBER, target: "table", namesTable: true };
 var TRIGGERS = { kind: "trigger", skip: SKIP_MEMBER, target: "table", namesTable: true };
+var RULES2 = { kind: "rule", skip: SKIP_MEMBER, target: "table", namesTable: true };
 var POLICIES = { kind: "policy", skip: SKIP_POLICY, target: "table", namesTable: false };
 function compareTables(before, after, context, id, renamedFrom) {
   const rename4 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
@@ -35222,6 +35264,7 @@ function compareTables(before, after, context, id, renamedFrom) {
   diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename4, members);
   diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename4, members);
   diffMembers(TRIGGERS, before.triggers, after.triggers, void 0, context, rename4, members);
+  diffMembers(RULES2, before.rules ?? {}, after.rules ?? {}, void 0, context, rename4, members);
   diffMembers(POLICIES, before.policies, after.policies, void 0, context, rename4, members);
   return {
     attributes: withDefaults(compareAttributes(before, after, SKIP_TABLE, "table", context), TABLE_DEFAULTS),
@@ -35267,6 +35310,7 @@ function compareViews(before, after, context, id, renamedFrom) {
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename4, members);
   diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename4, members);
   diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, void 0, context, rename4, members);
+  diffMembers(RULES2, before.rules ?? {}, after.rules ?? {}, void 0, context, rename4, members);
   return {
     attributes: withDefaults(compareAttributes(before, after, SKIP_VIEW, "table", context), VIEW_DEFAULTS),
     members: sortMembers(members)
@@ -35509,6 +35553,12 @@ function relationsIn(node) {
 
 // src/core/schema/findings/locate.ts
 var RELATION_OBJECTS = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]);
+var RULE_COMMANDS = /* @__PURE__ */ new Set([
+  "AT_EnableRule",
+  "AT_DisableRule",
+  "AT_EnableReplicaRule",
+  "AT_EnableAlwaysRule"
+]);
 var CONSTRAINT_TYPES = {
   "foreign key": "CONSTR_FOREIGN",
   check: "CONSTR_CHECK",
@@ -35593,6 +35643,40 @@ var Locator = class {
         return table2 !== void 0 && names.some(equals(table2)) && parts.at(-1) === trigger;
       });
     }) ?? this.recreation(relation);
+  }
+  /**
+   * What adds, changes or drops a rule on the relation (under any of its names): `CREATE [OR
+   * REPLACE] RULE`, `DROP RULE`, `ALTER TABLE … ENABLE|DISABLE … RULE`; else the relation's
+   * re-creation.
+   */
+  ruleChange(relation, rule) {
+    const names = this.pending.relationNames(relation);
+    return this.pending.last(({ statement: statement2 }) => {
+      if (statement2.nodeType === "RuleStmt")
+        return statement2.tree.rulename === rule && names.some(equals(relationName(statement2.tree.relation)));
+      if (statement2.nodeType === "AlterTableStmt")
+        return names.some(equals(relationName(statement2.tree.relation))) && alterTableCommands(statement2.tree).some(
+          (cmd) => RULE_COMMANDS.has(cmd.subtype) && cmd.name === rule
+        );
+      if (!isDrop(statement2, "OBJECT_RULE")) return false;
+      return droppedObjects(statement2.tree).some((parts) => {
+        const table2 = qualified(parts.slice(0, -1));
+        return table2 !== void 0 && names.some(equals(table2)) && parts.at(-1) === rule;
+      });
+    }) ?? this.recreation(relation);
+  }
+  /** `CREATE EVENT TRIGGER` or `ALTER EVENT TRIGGER` (enable, disable, rename, owner) of the event trigger. */
+  eventTriggerChange(trigger) {
+    return this.pending.last(({ statement: statement2 }) => {
+      const { tree } = statement2;
+      if (statement2.nodeType === "CreateEventTrigStmt" || statement2.nodeType === "AlterEventTrigStmt")
+        return tree.trigname === trigger;
+      if (statement2.nodeType === "RenameStmt" && tree.renameType === "OBJECT_EVENT_TRIGGER")
+        return tree.newname === trigger;
+      if (statement2.nodeType === "AlterOwnerStmt" && tree.objectType === "OBJECT_EVENT_TRIGGER")
+        return strings([tree.object])[0] === trigger;
+      return false;
+    });
   }
   /** `CREATE POLICY` or `ALTER POLICY` of the policy (under any of its names). */
   policyDefinition(relation, policy) {
@@ -36138,11 +36222,27 @@ function changeHazards(change, input, options, locate) {
     return [
       ...unloggedHazards(change, table2, locate),
       ...rlsHazards(change, table2, locate),
-      ...change.members.flatMap((member) => memberHazards(member, table2, options, locate))
+      ...change.members.flatMap((member) => memberHazards(member, table2, options, locate)),
+      ...writeRuleHazards(change, "table", before.rules, after.rules, table2.name, locate)
     ];
   }
-  if (change.kind === "view" && (change.action === "changed" || change.action === "renamed"))
-    return viewTriggerHazards(change, input, locate);
+  if (change.kind === "view" && (change.action === "changed" || change.action === "renamed")) {
+    const before = input.before.views[change.renamedFrom ?? change.id];
+    const after = input.after.views[change.id];
+    return [
+      ...viewTriggerHazards(change, input, locate),
+      ...before && after ? writeRuleHazards(
+        change,
+        "view",
+        before.rules,
+        after.rules,
+        { schema: after.schema, name: after.name },
+        locate
+      ) : []
+    ];
+  }
+  if (change.kind === "event trigger" && change.action !== "removed")
+    return eventTriggerHazards(change, input, locate);
   if (change.kind === "function" && change.action !== "removed")
     return functionHazards(change.id, input, locate);
   return [];
@@ -36157,6 +36257,52 @@ function unloggedHazards(change, table2, locate) {
       `Table ${table2.id} is made UNLOGGED: its rows are emptied after a crash and no longer replicated (read replicas, logical replication, point-in-time recovery)${rowsNote(table2.before)}`,
       table2.id,
       locate.alterCommand(table2.name, (cmd) => cmd.subtype === "AT_SetUnLogged") ?? locate.recreation(table2.name)
+    )
+  ];
+}
+function writeRuleHazards(change, kind, before, after, name, locate) {
+  return change.members.flatMap((member) => {
+    if (member.kind !== "rule") return [];
+    const was = before?.[member.renamedFrom ?? member.name];
+    const is = after?.[member.name];
+    const rule = is ?? was;
+    if (!rule || rule.event === "SELECT" && (was?.event ?? "SELECT") === "SELECT") return [];
+    const does = (r) => `ON ${r.event} DO ${r.instead ? "INSTEAD" : "ALSO"}`;
+    let message;
+    if (member.action === "added" && is) {
+      message = `Rule "${member.name}" (${does(is)}) is added to ${kind} ${change.id}: ${is.event} on it ${is.instead ? "no longer does what it did and runs" : "also runs"} the rule's commands`;
+    } else if (member.action === "removed" && was) {
+      message = `Rule "${member.name}" (${does(was)}) on ${kind} ${change.id} is dropped: ${was.event} on it no longer runs the rule's commands${was.instead ? ` (it acts on the ${kind} itself${kind === "view" ? ", or fails" : ""})` : ""}`;
+    } else {
+      const attributes = member.attributes.map((a) => a.attribute);
+      if (!attributes.some((a) => a === "definition" || a === "enabled" || a === "event" || a === "instead"))
+        return [];
+      message = `Rule "${member.name}" (${does(rule)}) on ${kind} ${change.id} changes (${attributes.join(", ")}): what ${rule.event} on it does changes`;
+    }
+    return [
+      hazardAt(
+        "write-rule-changed",
+        "warning",
+        message,
+        `${change.id}.${member.name}`,
+        locate.ruleChange(name, member.name)
+      )
+    ];
+  });
+}
+function eventTriggerHazards(change, input, locate) {
+  const trigger = input.after.eventTriggers?.[change.id];
+  if (!trigger) return [];
+  if (change.action === "changed" && change.attributes.every((a) => a.attribute === "comment")) return [];
+  const on = trigger.tags.length > 0 ? `every later ${trigger.tags.join(", ")}` : "every later DDL command";
+  const what = change.action === "added" ? `is created: it runs ${trigger.function} on ${trigger.event} of ${on} in the database, whoever runs it. Creating an event trigger needs a superuser: on Supabase, where the postgres role is not one, the statement fails` : `changes (${change.attributes.map((a) => a.attribute).join(", ")}): it runs ${trigger.function} on ${trigger.event} of ${on} in the database, whoever runs it (altering one needs its owner, a superuser)`;
+  return [
+    hazardAt(
+      "event-trigger-change",
+      "warning",
+      `Event trigger ${change.id} ${what}`,
+      change.id,
+      locate.eventTriggerChange(trigger.name)
     )
   ];
 }
@@ -36836,6 +36982,62 @@ function assembleForeign(rows2, grants, membersOf) {
   };
 }
 
+// src/core/schema/introspect-rules.ts
+function rulesQuery(relations) {
+  return `SELECT r.ev_class AS relid, r.rulename::text AS name, r.ev_type::text AS event, r.is_instead AS instead,
+  pg_get_ruledef(r.oid) AS definition, r.ev_enabled::text AS enabled,
+  ${commentOf("r.oid", "pg_rewrite")} AS comment
+FROM pg_rewrite r
+WHERE r.ev_class = ANY (${oidArray(relations)}) AND r.rulename <> '_RETURN'`;
+}
+function eventTriggersQuery(managed) {
+  return `SELECT quote_ident(e.evtname) AS id, e.evtname::text AS name, e.evtevent::text AS event,
+  ${routineIdentity("p", "pn")} AS function, coalesce(e.evttags, '{}')::text[] AS tags,
+  e.evtenabled::text AS enabled, pg_get_userbyid(e.evtowner)::text AS owner,
+  ${commentOf("e.oid", "pg_event_trigger")} AS comment
+FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+WHERE e.oid >= 16384 AND pn.nspname <> ALL (${managed})
+  AND NOT ${extensionMember("pg_event_trigger", "e.oid")}`;
+}
+var RULE_EVENTS = {
+  "1": "SELECT",
+  "2": "UPDATE",
+  "3": "INSERT",
+  "4": "DELETE"
+};
+var ENABLED = {
+  O: "origin",
+  D: "disabled",
+  R: "replica",
+  A: "always"
+};
+function toRule(row) {
+  return {
+    name: row.name,
+    event: RULE_EVENTS[row.event],
+    instead: row.instead,
+    definition: row.definition,
+    enabled: ENABLED[row.enabled],
+    comment: row.comment
+  };
+}
+function assembleEventTriggers(rows2) {
+  return sortedRecord2(
+    (rows2 ?? []).map((row) => [
+      row.id,
+      {
+        name: row.name,
+        event: row.event,
+        function: row.function,
+        tags: [...row.tags].sort(compareText5),
+        enabled: ENABLED[row.enabled],
+        owner: row.owner,
+        comment: row.comment
+      }
+    ])
+  );
+}
+
 // src/core/schema/introspect-types.ts
 function typeQueries(userSchemas) {
   return {
@@ -36938,7 +37140,8 @@ async function introspect(client, options = {}) {
       ["defaultPrivileges", sql.defaultPrivileges()],
       ["publications", sql.publications()],
       ...Object.entries(sql.foreign()),
-      ...Object.entries(typeQueries(sql.userSchemas))
+      ...Object.entries(typeQueries(sql.userSchemas)),
+      ["eventTriggers", sql.eventTriggers()]
     ];
     if (meta.cron)
       objects.push([
@@ -36965,7 +37168,8 @@ async function introspect(client, options = {}) {
         "triggers",
         sql.triggers(oids(own.filter((r) => r.kind !== "m")), oids(relations.filter((r) => r.managed)))
       ],
-      ["policies", sql.policies(oids(relations.filter((r) => r.kind === "r" || r.kind === "p")))]
+      ["policies", sql.policies(oids(relations.filter((r) => r.kind === "r" || r.kind === "p")))],
+      ["rules", rulesQuery(oids(own.filter((r) => r.kind !== "m")))]
     ];
     const third = await multi(client, [...members.map(([, text]) => text), "COMMIT"]);
     committed = true;
@@ -37018,6 +37222,10 @@ FROM pg_namespace n WHERE n.oid IN (${this.userSchemas})`;
   ae.default_version
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
   LEFT JOIN pg_available_extensions ae ON ae.name = e.extname`;
+  }
+  /** The user's event triggers (introspect-rules.ts). */
+  eventTriggers() {
+    return eventTriggersQuery(this.textArray(MANAGED_SCHEMAS));
   }
   /** Foreign data wrappers, servers, user mappings and foreign tables (introspect-foreign.ts). */
   foreign() {
@@ -37447,6 +37655,8 @@ function assemble(serverVersion, objects, members) {
   const policies = byRelation(members.policies);
   const indexesOf = (relid) => recordOf((indexes.get(relid) ?? []).map(toIndex), (i) => i.name);
   const triggersOf = (relid) => recordOf((triggers.get(relid) ?? []).map(toTrigger), (t) => t.name);
+  const rules = byRelation(members.rules);
+  const rulesOf = (relid) => recordOf((rules.get(relid) ?? []).map(toRule), (r) => r.name);
   const tables = [];
   const views = [];
   for (const row of objects.relations ?? []) {
@@ -37473,6 +37683,7 @@ function assemble(serverVersion, objects, members) {
           ),
           indexes: indexesOf(row.relid),
           ...optionalRecord("triggers", triggersOf(row.relid)),
+          ...optionalRecord("rules", rulesOf(row.relid)),
           grants: grants(row.grants),
           populated: row.populated,
           ...optionalList("storageParameters", storageParameters(row))
@@ -37518,6 +37729,7 @@ function assemble(serverVersion, objects, members) {
         constraints: recordOf((constraints.get(row.relid) ?? []).map(toConstraint), (c) => c.name),
         indexes: indexesOf(row.relid),
         triggers: triggersOf(row.relid),
+        ...optionalRecord("rules", rulesOf(row.relid)),
         policies: recordOf(
           (policies.get(row.relid) ?? []).map((p) => toPolicy(p, row.id)),
           (p) => p.name
@@ -37624,6 +37836,7 @@ function assemble(serverVersion, objects, members) {
       (objects.buckets ?? []).map((row) => toBucket(row.bucket)),
       (b) => b.id
     ),
+    eventTriggers: assembleEventTriggers(objects.eventTriggers),
     ...assembleForeign(objects, grants, (relid) => ({
       columns: columns.get(relid) ?? [],
       constraints: (constraints.get(relid) ?? []).map(toConstraint)
@@ -37672,10 +37885,11 @@ function notComparedQuery(client, scope = {}) {
      FROM pg_ts_parser x WHERE ${inSchema("x.prsnamespace")}`,
     `SELECT 'text search template', ${qualified2("x.tmplnamespace", "x.tmplname")}, 'pg_ts_template'::regclass, x.oid
      FROM pg_ts_template x WHERE ${inSchema("x.tmplnamespace")}`,
-    // Rules other than a view's own _RETURN (which is the view).
-    `SELECT 'rule', ${qualified2("c.relnamespace", "c.relname")} || '.' || quote_ident(r.rulename), 'pg_rewrite'::regclass, r.oid
+    // Rules the model does not read: those of relations other than tables and views (rules of
+    // tables and views, other than a view's own _RETURN, are modeled: introspect-rules.ts).
+    `SELECT 'rule (relkind ' || c.relkind::text || ')', ${qualified2("c.relnamespace", "c.relname")} || '.' || quote_ident(r.rulename), 'pg_rewrite'::regclass, r.oid
      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-     WHERE ${inSchema("c.relnamespace")} AND r.rulename <> '_RETURN'`,
+     WHERE ${inSchema("c.relnamespace")} AND c.relkind NOT IN ('r', 'p', 'v') AND r.rulename <> '_RETURN'`,
     // Triggers the model does not read: those of foreign tables (and of any relation kind
     // but tables and views).
     `SELECT CASE c.relkind WHEN 'f' THEN 'foreign table trigger' ELSE 'trigger (relkind ' || c.relkind::text || ')' END,
@@ -37685,9 +37899,6 @@ function notComparedQuery(client, scope = {}) {
     // Database-wide.
     `SELECT 'cast', format('(%s AS %s)', ca.castsource::regtype, ca.casttarget::regtype), 'pg_cast'::regclass, ca.oid
      FROM pg_cast ca WHERE ${userMade("ca.oid")}`,
-    `SELECT 'event trigger', quote_ident(e.evtname), 'pg_event_trigger'::regclass, e.oid
-     FROM pg_event_trigger e JOIN pg_proc ep ON ep.oid = e.evtfoid JOIN pg_namespace epn ON epn.oid = ep.pronamespace
-     WHERE ${userMade("e.oid")} AND epn.nspname <> ALL (${managed})`,
     `SELECT 'procedural language', quote_ident(l.lanname), 'pg_language'::regclass, l.oid
      FROM pg_language l WHERE ${userMade("l.oid")}`,
     `SELECT 'access method', quote_ident(am.amname), 'pg_am'::regclass, am.oid
@@ -50591,7 +50802,11 @@ var ATTRIBUTE_LABELS = {
   lcCollate: "LC_COLLATE",
   lcCtype: "LC_CTYPE",
   deterministic: "deterministic",
-  rules: "ICU rules"
+  rules: "ICU rules",
+  instead: "DO INSTEAD",
+  event: "event",
+  tags: "WHEN TAG IN",
+  function: "function"
 };
 function attributeLabel(attribute) {
   return ATTRIBUTE_LABELS[attribute] ?? attribute.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/_/g, " ").toLowerCase();
