@@ -1,10 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { connect, disconnect } from '../src/core/db/connect.js';
-import type { ObjectChange, ObjectKind } from '../src/core/schema/changes.js';
-import { diffSchemas } from '../src/core/schema/diff.js';
-import { introspect } from '../src/core/schema/introspect.js';
-import type { SchemaModel } from '../src/core/schema/model.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { describe, expect, it } from 'vitest';
+import { convergeHarness, only, read } from './harness/converge.js';
 
 /**
  * Rules (members of their table or view) and event triggers (database-wide) are compared like
@@ -15,62 +10,7 @@ import { createTestDatabase, type TestDatabase } from './harness/db.js';
  * re-diffs empty too.
  */
 
-const created: TestDatabase[] = [];
-afterAll(async () => {
-  await Promise.all(created.map((db) => db.drop()));
-});
-
-async function database(sql: string): Promise<TestDatabase> {
-  const db = await createTestDatabase();
-  created.push(db);
-  if (sql) await db.query(sql);
-  return db;
-}
-
-async function read(db: TestDatabase): Promise<SchemaModel> {
-  const connection = await connect(db.url, { readOnly: true });
-  try {
-    return await introspect(connection.client);
-  } finally {
-    await disconnect(connection);
-  }
-}
-
-interface Case {
-  setup: string;
-  change: string;
-  recreate?: { kind: ObjectKind; id: string; drop: string };
-}
-
-async function diffCase(
-  spec: Case,
-): Promise<{ changes: ObjectChange[]; before: SchemaModel; after: SchemaModel }> {
-  const [a, b] = await Promise.all([database(spec.setup), database(`${spec.setup}\n${spec.change}`)]);
-  const [before, after] = await Promise.all([read(a), read(b)]);
-  const { changes } = diffSchemas(before, after);
-
-  await a.query(spec.change);
-  expect(diffSchemas(await read(a), after).changes).toEqual([]);
-
-  if (spec.recreate) {
-    const ddl = changes.find((c) => c.kind === spec.recreate?.kind && c.id === spec.recreate.id)?.ddl.after;
-    expect(ddl, JSON.stringify(changes, null, 1)).toBeTruthy();
-    const c = await database(spec.setup);
-    if (spec.recreate.drop) await c.query(spec.recreate.drop);
-    await c.query(ddl as string);
-    const again = diffSchemas(await read(c), after).changes.filter(
-      (change) => change.kind === spec.recreate?.kind && change.id === spec.recreate.id,
-    );
-    expect(again, ddl as string).toEqual([]);
-  }
-  return { changes, before, after };
-}
-
-function only(changes: ObjectChange[], id: string): ObjectChange {
-  const found = changes.filter((c) => c.id === id);
-  expect(found, JSON.stringify(changes, null, 1)).toHaveLength(1);
-  return found[0] as ObjectChange;
-}
+const { database, diffCase } = convergeHarness();
 
 const TABLE = `
 create table public.items (id int primary key, qty int);
