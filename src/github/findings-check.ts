@@ -1,6 +1,7 @@
 import type { PlanResult } from '../core/commands/plan.js';
 import type { Octokit } from './client.js';
 import { github } from './errors.js';
+import { type Annotation, type AnnotationLevel, createCheckRun } from './status.js';
 
 /**
  * The plan's findings as a check run, `supagate/findings`, with one annotation per finding at
@@ -10,16 +11,7 @@ import { github } from './errors.js';
  */
 export const FINDINGS_CHECK = 'supagate/findings';
 
-export type AnnotationLevel = 'failure' | 'warning' | 'notice';
-
-export interface Annotation {
-  path: string;
-  start_line: number;
-  end_line: number;
-  annotation_level: AnnotationLevel;
-  title: string;
-  message: string;
-}
+export type { Annotation, AnnotationLevel };
 
 const MESSAGE_LIMIT = 64 * 1024 - 1;
 const PER_REQUEST = 50;
@@ -103,22 +95,15 @@ export async function publishFindingsCheck(
     ? `The plan blocks: ${options.result.blockingReasons.length} finding(s) must be fixed or accepted. Each is annotated at its migration's line.`
     : 'Nothing blocks. Warnings are annotated at their migration lines.';
   const output = (batch: Annotation[]) => ({ title, summary, annotations: batch });
-  const first = annotations.slice(0, PER_REQUEST);
-  const { data } = await github(
-    { what: `create the ${FINDINGS_CHECK} check run`, permission: 'checks: write', write: true },
-    () =>
-      octokit.rest.checks.create({
-        owner: options.owner,
-        repo: options.repo,
-        head_sha: options.headSha,
-        name: FINDINGS_CHECK,
-        ...(options.detailsUrl ? { details_url: options.detailsUrl } : {}),
-        status: 'completed',
-        conclusion,
-        completed_at: new Date().toISOString(),
-        output: output(first),
-      }),
-  );
+  const created = await createCheckRun(octokit, {
+    owner: options.owner,
+    repo: options.repo,
+    headSha: options.headSha,
+    name: FINDINGS_CHECK,
+    conclusion,
+    output: output(annotations.slice(0, PER_REQUEST)),
+    ...(options.detailsUrl ? { detailsUrl: options.detailsUrl } : {}),
+  });
   for (let start = PER_REQUEST; start < annotations.length; start += PER_REQUEST) {
     const batch = annotations.slice(start, start + PER_REQUEST);
     await github(
@@ -127,10 +112,10 @@ export async function publishFindingsCheck(
         octokit.rest.checks.update({
           owner: options.owner,
           repo: options.repo,
-          check_run_id: data.id,
+          check_run_id: created.id,
           output: output(batch),
         }),
     );
   }
-  return { id: data.id, url: data.html_url ?? '', annotations: annotations.length, conclusion };
+  return { id: created.id, url: created.url, annotations: annotations.length, conclusion };
 }

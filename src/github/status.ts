@@ -72,12 +72,25 @@ export async function setCommitStatus(octokit: Octokit, options: CommitStatusOpt
 
 export type CheckConclusion = 'success' | 'failure' | 'neutral';
 
+export type AnnotationLevel = 'failure' | 'warning' | 'notice';
+
+/** A note on a file's line in the pull request's diff (GitHub takes at most 50 per request). */
+export interface Annotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: AnnotationLevel;
+  title: string;
+  message: string;
+}
+
 export interface CheckOutput {
   title: string;
   /** Markdown; cut to 65,535 characters with a note. */
   summary: string;
   /** More markdown under the summary; cut the same way. */
   text?: string;
+  annotations?: Annotation[];
 }
 
 export interface CheckRunOptions {
@@ -157,7 +170,10 @@ export async function completeCheckRun(
 function fitOutput(
   output: CheckOutput,
   fullReportUrl: string | undefined,
-): { output: { title: string; summary: string; text?: string }; trimmed: boolean } {
+): {
+  output: { title: string; summary: string; text?: string; annotations?: Annotation[] };
+  trimmed: boolean;
+} {
   const note = `Cut to GitHub's limit of 65,535 characters; the full report is in the job summary${fullReportUrl ? ` of ${fullReportUrl}` : ''}.`;
   const summary = fitMarkdown(output.summary, { maxChars: CHECK_OUTPUT_LIMIT, note });
   const text =
@@ -167,6 +183,7 @@ function fitOutput(
       title: output.title.replace(/\s+/g, ' ').trim().slice(0, 255) || 'supagate',
       summary: summary.text,
       ...(text ? { text: text.text } : {}),
+      ...(output.annotations ? { annotations: output.annotations } : {}),
     },
     trimmed: summary.trimmed || (text?.trimmed ?? false),
   };
