@@ -899,6 +899,7 @@ var APPROVAL_CONTEXT = "supagate/approval";
 var APPLY_CONTEXT = "supagate/apply";
 var NO_MIGRATIONS = "No migrations: nothing pending, nothing to approve";
 var STATUS_DESCRIPTION_LIMIT = 140;
+var CHECK_OUTPUT_LIMIT = 65535;
 function statusDescription(text2) {
   const line = text2.replace(/\s+/g, " ").trim();
   if (line.length <= STATUS_DESCRIPTION_LIMIT) return line;
@@ -926,6 +927,41 @@ async function setCommitStatus(octokit, options) {
     })
   );
   return { id: data.id, context: data.context, state: data.state, description };
+}
+async function createCheckRun(octokit, options) {
+  const name = options.name ?? PLAN_CONTEXT;
+  const output = fitOutput(options.output, options.fullReportUrl);
+  const { data } = await github(
+    { what: `create the ${name} check run`, permission: "checks: write", write: true },
+    () => octokit.rest.checks.create({
+      owner: options.owner,
+      repo: options.repo,
+      head_sha: options.headSha,
+      name,
+      ...options.detailsUrl ? { details_url: options.detailsUrl } : {},
+      ...options.conclusion ? {
+        status: "completed",
+        conclusion: options.conclusion,
+        completed_at: (/* @__PURE__ */ new Date()).toISOString()
+      } : { status: "in_progress" },
+      output: output.output
+    })
+  );
+  return { id: data.id, url: data.html_url ?? "", trimmed: output.trimmed };
+}
+function fitOutput(output, fullReportUrl) {
+  const note = `Cut to GitHub's limit of 65,535 characters; the full report is in the job summary${fullReportUrl ? ` of ${fullReportUrl}` : ""}.`;
+  const summary2 = fitMarkdown(output.summary, { maxChars: CHECK_OUTPUT_LIMIT, note });
+  const text2 = output.text === void 0 ? void 0 : fitMarkdown(output.text, { maxChars: CHECK_OUTPUT_LIMIT, note });
+  return {
+    output: {
+      title: output.title.replace(/\s+/g, " ").trim().slice(0, 255) || "supagate",
+      summary: summary2.text,
+      ...text2 ? { text: text2.text } : {},
+      ...output.annotations ? { annotations: output.annotations } : {}
+    },
+    trimmed: summary2.trimmed || (text2?.trimmed ?? false)
+  };
 }
 
 // src/github/publish-plan.ts
@@ -1939,21 +1975,15 @@ async function publishFindingsCheck(octokit, options) {
   const title = annotations.length === 0 ? "No findings at a migration line" : `${failures} blocking, ${warnings} warning(s), ${annotations.length - failures - warnings} notice(s)`;
   const summary2 = options.result.blocking ? `The plan blocks: ${options.result.blockingReasons.length} finding(s) must be fixed or accepted. Each is annotated at its migration's line.` : "Nothing blocks. Warnings are annotated at their migration lines.";
   const output = (batch) => ({ title, summary: summary2, annotations: batch });
-  const first = annotations.slice(0, PER_REQUEST);
-  const { data } = await github(
-    { what: `create the ${FINDINGS_CHECK} check run`, permission: "checks: write", write: true },
-    () => octokit.rest.checks.create({
-      owner: options.owner,
-      repo: options.repo,
-      head_sha: options.headSha,
-      name: FINDINGS_CHECK,
-      ...options.detailsUrl ? { details_url: options.detailsUrl } : {},
-      status: "completed",
-      conclusion,
-      completed_at: (/* @__PURE__ */ new Date()).toISOString(),
-      output: output(first)
-    })
-  );
+  const created = await createCheckRun(octokit, {
+    owner: options.owner,
+    repo: options.repo,
+    headSha: options.headSha,
+    name: FINDINGS_CHECK,
+    conclusion,
+    output: output(annotations.slice(0, PER_REQUEST)),
+    ...options.detailsUrl ? { detailsUrl: options.detailsUrl } : {}
+  });
   for (let start = PER_REQUEST; start < annotations.length; start += PER_REQUEST) {
     const batch = annotations.slice(start, start + PER_REQUEST);
     await github(
@@ -1961,12 +1991,12 @@ async function publishFindingsCheck(octokit, options) {
       () => octokit.rest.checks.update({
         owner: options.owner,
         repo: options.repo,
-        check_run_id: data.id,
+        check_run_id: created.id,
         output: output(batch)
       })
     );
   }
-  return { id: data.id, url: data.html_url ?? "", annotations: annotations.length, conclusion };
+  return { id: created.id, url: created.url, annotations: annotations.length, conclusion };
 }
 
 // src/action/plan.ts
