@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultPrivilegeId,
-  grantSummary,
-  objectDdl,
-  qualifiedName,
-  quoteIdent,
-  splitIdentity,
-} from '../src/core/schema/ddl.js';
+import { defaultPrivilegeId, grantSummary, objectDdl } from '../src/core/schema/ddl.js';
 import type { SchemaModel } from '../src/core/schema/model.js';
+import { qualifiedName, quoteIdent, splitIdentity } from '../src/core/sql/identifiers.js';
 import { quoteLiteral } from '../src/core/sql/quote.js';
 import {
   column,

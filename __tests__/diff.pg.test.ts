@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect, disconnect } from '../src/core/db/connect.js';
 import type { ObjectChange, ObjectKind } from '../src/core/schema/changes.js';
-import { objectDdl, quoteIdent } from '../src/core/schema/ddl.js';
+import { objectDdl } from '../src/core/schema/ddl.js';
 import { diffSchemas } from '../src/core/schema/diff.js';
 import { introspect } from '../src/core/schema/introspect.js';
 import type { SchemaModel } from '../src/core/schema/model.js';
 import { renameHintsFromSql } from '../src/core/schema/renames.js';
+import { quoteIdent } from '../src/core/sql/identifiers.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 
 let before: TestDatabase;

@@ -3,7 +3,7 @@
  * PostgreSQL-like defaults, and takes overrides. Identities follow the model (quoted as
  * quote_ident does), computed with the same quoting the DDL uses.
  */
-import { qualifiedName, quoteIdent } from '../../src/core/schema/ddl.js';
+
 import {
   type Bucket,
   type Column,
@@ -24,6 +24,7 @@ import {
   type Trigger,
   type View,
 } from '../../src/core/schema/model.js';
+import { qualifiedName, quoteIdent } from '../../src/core/sql/identifiers.js';
 
 export const PG15 = 150000;
 

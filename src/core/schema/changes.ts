@@ -1,3 +1,5 @@
+import type { CatalogObjectKind } from './kinds/catalog-kind.js';
+
 /**
  * The typed result of diffing two SchemaModels: what the pending migrations change.
  * Two levels: top-level objects (a table, a view, a function…) and, inside tables and views,
@@ -19,6 +21,7 @@ export type ObjectKind =
   | 'materialized view'
   | 'function'
   | 'event trigger'
+  | CatalogObjectKind
   | 'default privileges'
   | 'publication'
   | 'cron job'

@@ -1,4 +1,5 @@
 import { structuredPatch } from 'diff';
+import { qualifiedName, splitIdentity } from '../sql/identifiers.js';
 import type {
   AttributeChange,
   MemberChange,
@@ -8,14 +9,9 @@ import type {
   RenameHints,
   SchemaDiff,
 } from './changes.js';
-import {
-  defaultPrivilegeId,
-  type GrantTarget,
-  grantSummary,
-  objectDdl,
-  qualifiedName,
-  splitIdentity,
-} from './ddl.js';
+import { defaultPrivilegeId, type GrantTarget, grantSummary, objectDdl } from './ddl.js';
+import { CATALOG_OBJECT_KINDS } from './kinds/catalog-kind.js';
+import { CATALOG_KINDS } from './kinds/index.js';
 import type {
   DefaultPrivilege,
   ForeignTable,
@@ -118,6 +114,13 @@ export function diffSchemas(
   add('event trigger', before.eventTriggers ?? {}, after.eventTriggers ?? {}, (a, b, c) => ({
     attributes: compareAttributes(a, b, SKIP_NAME, 'table', c),
   }));
+  for (const catalogKind of CATALOG_KINDS) {
+    const { identity, defaults } = catalogKind;
+    add(catalogKind.kind, before[catalogKind.key] ?? {}, after[catalogKind.key] ?? {}, (a, b, c) => {
+      const attributes = compareAttributes(a as object, b as object, identity as Set<string>, 'type', c);
+      return { attributes: defaults ? withDefaults(attributes, defaults) : attributes };
+    });
+  }
   add(
     'default privileges',
     byDefaultPrivilegeId(before.defaultPrivileges),
@@ -157,6 +160,7 @@ const KIND_ORDER: ObjectKind[] = [
   'materialized view',
   'function',
   'event trigger',
+  ...CATALOG_OBJECT_KINDS,
   'default privileges',
   'publication',
   'cron job',

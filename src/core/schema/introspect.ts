@@ -31,6 +31,8 @@ import {
   sortedRecord,
 } from './introspect-sql.js';
 import { assembleCollations, type TypeRows, toRangeType, typeQueries } from './introspect-types.js';
+import type { CatalogRecords, CatalogScope } from './kinds/catalog-kind.js';
+import { CATALOG_KINDS } from './kinds/index.js';
 import {
   type Bucket,
   type Column,
@@ -148,11 +150,13 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
         `SELECT to_jsonb(j) || jsonb_build_object('database', NULLIF(j.database, current_database())) AS job FROM cron.job j`,
       ]);
     if (meta.buckets) objects.push(['buckets', 'SELECT to_jsonb(b) AS bucket FROM storage.buckets b']);
-    const second = await multi(
-      client,
-      objects.map(([, text]) => text),
-    );
+    const catalogScope = sql.catalogScope(meta.version);
+    const second = await multi(client, [
+      ...objects.map(([, text]) => text),
+      ...CATALOG_KINDS.map((kind) => kind.query(catalogScope)),
+    ]);
     const found = collect<ObjectResults>(objects, second);
+    const catalogRecords = assembleCatalogKinds(second.slice(objects.length));
 
     const relations = found.relations ?? [];
     const own = relations.filter((r) => !r.managed);
@@ -173,12 +177,21 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
     ];
     const third = await multi(client, [...members.map(([, text]) => text), 'COMMIT']);
     committed = true;
-    return assemble(meta.version, found, collect<MemberResults>(members, third));
+    return { ...assemble(meta.version, found, collect<MemberResults>(members, third)), ...catalogRecords };
   } catch (error) {
     // A failed statement leaves the transaction open and aborted: end it (a no-op when not open).
     if (!committed) await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** The catalog kinds' records (kinds/index.ts) from their query results, in CATALOG_KINDS order. */
+function assembleCatalogKinds(results: pg.QueryResult[]): CatalogRecords {
+  const records: Record<string, unknown> = {};
+  CATALOG_KINDS.forEach((kind, i) => {
+    records[kind.key] = kind.assemble(results[i]?.rows ?? []);
+  });
+  return records as CatalogRecords;
 }
 
 /** Runs statements as one multi-statement simple query: one round trip, one result each. */
@@ -235,6 +248,16 @@ FROM pg_namespace n WHERE n.oid IN (${this.userSchemas})`;
   ae.default_version
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
   LEFT JOIN pg_available_extensions ae ON ae.name = e.extname`;
+  }
+
+  /** What the catalog kinds' queries are built from (kinds/catalog-kind.ts). */
+  catalogScope(serverVersion: number): CatalogScope {
+    return {
+      userSchemas: this.userSchemas,
+      managedSchemas: this.textArray(MANAGED_SCHEMAS),
+      serverVersion,
+      literal: (value) => this.client.escapeLiteral(value),
+    };
   }
 
   /** The user's event triggers (introspect-rules.ts). */

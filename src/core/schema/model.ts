@@ -1,3 +1,5 @@
+import type { CatalogRecords } from './kinds/catalog-kind.js';
+
 /**
  * The typed model of a database schema, as introspected from the system catalogs. Both
  * sides of every diff (production and the shadow with the pending migrations applied) are
@@ -19,7 +21,7 @@
  *   same thing, and the diff reports the default for an absent one.
  */
 
-export interface SchemaModel {
+export interface SchemaModel extends CatalogRecords {
   /** `server_version_num` of the database it was read from. */
   serverVersion: number;
   schemas: Record<string, Schema>;

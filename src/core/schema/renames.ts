@@ -1,7 +1,7 @@
 import type { ParseNode, Statement } from '../migrations/model.js';
 import { parseMigrationSql } from '../migrations/statements.js';
+import { qualifiedName } from '../sql/identifiers.js';
 import type { RenameHints } from './changes.js';
-import { qualifiedName } from './ddl.js';
 
 type Node = ParseNode;
 

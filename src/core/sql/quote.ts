@@ -1,6 +1,6 @@
 /**
  * Quoting for SQL that supagate builds itself. Foundation: imports nothing.
- * (The model's identities use ddl.ts's quoteIdent, which leaves plain names bare as
+ * (The model's identities use identifiers.ts's quoteIdent, which leaves plain names bare as
  * quote_ident() does.)
  */
 

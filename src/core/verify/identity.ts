@@ -1,4 +1,4 @@
-import { qualifiedName, splitIdentity } from '../schema/ddl.js';
+import { qualifiedName, splitIdentity } from '../sql/identifiers.js';
 
 /**
  * Table names as users write them (config file, options) → the model's identity format

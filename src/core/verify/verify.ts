@@ -4,12 +4,12 @@ import { connect, disconnect } from '../db/connect.js';
 import { SupagateError } from '../errors.js';
 import { compareVersions } from '../migrations/files.js';
 import type { SchemaDiff } from '../schema/changes.js';
-import { splitIdentity } from '../schema/ddl.js';
 import { diffSchemas } from '../schema/diff.js';
 import type { Hazard } from '../schema/hazards.js';
 import { introspect } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
 import { changedAccessTables } from '../schema/rls.js';
+import { splitIdentity } from '../sql/identifiers.js';
 import {
   type CountComparison,
   type CountMode,

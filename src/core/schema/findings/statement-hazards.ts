@@ -1,4 +1,4 @@
-import { qualifiedName } from '../ddl.js';
+import { qualifiedName } from '../../sql/identifiers.js';
 import { clusterFindings } from './cluster.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge } from './hazard.js';
 import type { PendingStatement, PendingStatements } from './pending.js';
