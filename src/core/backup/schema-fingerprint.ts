@@ -1,5 +1,5 @@
-import { fingerprintOf } from '../commands/plan.js';
 import type { Client } from '../db/connect.js';
+import { fingerprintOf } from '../schema/fingerprint.js';
 import { introspect } from '../schema/introspect.js';
 
 const SAVEPOINT = 'supagate_fingerprint';

@@ -13,6 +13,7 @@ import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { unknownAllowCodes } from '../schema/findings/accept.js';
 import { locateAndAcceptLints } from '../schema/findings/lint-locations.js';
+import { fingerprintOf } from '../schema/fingerprint.js';
 import { findHazards, type Hazard } from '../schema/hazards.js';
 import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
@@ -339,16 +340,6 @@ function withStats(model: SchemaModel, production: SchemaModel): SchemaModel {
   return model;
 }
 
-/** A stable hash of the model without size estimates. */
-export function fingerprintOf(model: SchemaModel): string {
-  const tables = Object.fromEntries(
-    Object.entries(model.tables).map(([id, { stats: _stats, ...table }]) => [id, table]),
-  );
-  return createHash('sha256')
-    .update(stableStringify({ ...model, tables }))
-    .digest('hex');
-}
-
 export function planHashOf(
   pending: { version: string; checksum: string }[],
   productionFingerprint: string,
@@ -357,17 +348,6 @@ export function planHashOf(
   for (const migration of pending) hash.update(`${migration.version}:${migration.checksum}\n`);
   hash.update(`production:${productionFingerprint}`);
   return hash.digest('hex');
-}
-
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableStringify(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 function emptyResult(
