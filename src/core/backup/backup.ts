@@ -2,9 +2,8 @@ import { Readable } from 'node:stream';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
 import { SupagateError } from '../errors.js';
-import { phase } from '../progress.js';
 import { VERSION } from '../version.js';
-import { type BackupScope, createBackup, resolveScope, verifyBackup } from './dump.js';
+import { type BackupScope, createBackup, resolveScope } from './dump.js';
 import { type BackupKey, parseBackupKey } from './encryption.js';
 import { readManagedState } from './managed-state.js';
 import {
@@ -46,11 +45,13 @@ export interface TakeBackupOptions {
 }
 
 /**
- * Backup first: dump → verify → manifest → store. In one read-only REPEATABLE READ transaction
- * the scope is read from the catalog, rows are counted and RLS recorded, and a snapshot is
- * exported for pg_dump to dump in, so the manifest describes exactly what the dump holds.
- * The dump streams into the store; it is then read back from the store and verified; the
- * manifest is stored last, so a backup is listed only once it verified. Any failure removes
+ * Backup first: dump and verify in one pass → manifest → store. In one read-only REPEATABLE
+ * READ transaction the scope is read from the catalog, rows are counted and RLS recorded, and
+ * a snapshot is exported for pg_dump to dump in, so the manifest describes exactly what the
+ * dump holds. The dump streams into the store and, at the same time, into pg_restore, which
+ * lists it and reads it to its end (stream-verify.ts); the store keeps it only once that
+ * passed, and its stored size must be what was written. The manifest is stored last, so a
+ * backup is listed only once it verified. Any failure removes
  * what was stored and throws (BACKUP_FAILED, BACKUP_UNVERIFIED, …): apply must not go on.
  */
 export async function takeBackup(options: TakeBackupOptions): Promise<BackupManifest> {
@@ -110,24 +111,17 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       ...(snapshot ? { snapshot } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.lockWaitTimeoutMs !== undefined ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}),
+      verify: {
+        pgRestore,
+        expectedTables: selection.expectedTables,
+        schemaOnly: selection.description.schemaOnly,
+      },
     });
     dumped = true;
     await client.query('COMMIT');
     await disconnect(connection);
     connection = undefined;
     throwIfCancelled(options.signal);
-
-    const verified = await phase('backup-verify', () =>
-      verifyBackup({
-        store: options.store,
-        key: storeKey,
-        ...(key ? { encryptionKey: key } : {}),
-        expectedTables: selection.expectedTables,
-        schemaOnly: selection.description.schemaOnly,
-        expectedSha256: created.sha256,
-        pgRestore,
-      }),
-    );
 
     const manifest: BackupManifest = {
       formatVersion: 2,
@@ -143,9 +137,9 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       managed,
       tableKeys: keys,
       ...(schemaFingerprint ? { schemaFingerprint } : {}),
-      verifiedTables: verified.tables,
-      sha256: verified.sha256,
-      sizeBytes: verified.sizeBytes,
+      verifiedTables: created.verifiedTables ?? [],
+      sha256: created.sha256,
+      sizeBytes: created.sizeBytes,
       encryption: key ? 'aes-256-gcm' : 'none',
       scope: selection.description,
       consistentSnapshot: snapshot !== undefined,

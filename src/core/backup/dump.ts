@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from '../db/connect.js';
 import { type FoundTool, firstLines, libpqEnvironment } from '../db/pgtools.js';
@@ -278,6 +278,8 @@ export interface CreateBackupOptions {
   signal?: AbortSignal;
   /** pg_dump's --lock-wait-timeout: fail instead of queueing behind a long lock. */
   lockWaitTimeoutMs?: number;
+  /** Verifies the dump while it streams (stream-verify.ts); the store then keeps it only once verified. */
+  verify?: Omit<StreamVerifyOptions, 'key'>;
 }
 
 export interface CreatedBackup {
@@ -285,12 +287,16 @@ export interface CreatedBackup {
   sha256: string;
   sizeBytes: number;
   location: string;
+  /** With `verify`: the expected tables, all found in a dump pg_restore read to its end. */
+  verifiedTables?: string[];
 }
 
 /**
- * Runs pg_dump and streams its output, hashed and optionally encrypted, into the store. The
- * store sees the end of the stream only once pg_dump exited 0: a pg_dump that fails, is
- * killed or is cancelled makes the stream fail, so the store keeps nothing.
+ * Runs pg_dump and streams its output, hashed and optionally encrypted, into the store and,
+ * with `verify`, into the verifying pg_restore processes in the same pass. The store sees the
+ * end of the stream only once pg_dump exited 0 and the verification passed: a pg_dump that
+ * fails, is killed or is cancelled, or a dump that does not verify, makes the stream fail, so
+ * the store keeps nothing. Once stored, the stored size must be what was written.
  */
 export async function createBackup(options: CreateBackupOptions): Promise<CreatedBackup> {
   describeTarget(options.dbUrl);
@@ -324,10 +330,13 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
 
+  const verifier = options.verify ? startStreamVerifier({ ...options.verify, key: options.key }) : undefined;
+  let verifiedTables: string[] | undefined;
   let aborted = false;
   const onAbort = () => {
     aborted = true;
     child.kill('SIGTERM');
+    verifier?.stop();
     child.stdout.destroy(cancelled());
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -340,15 +349,21 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
     if (signal) return backupFailed(`pg_dump was killed by ${signal}${said ? `: ${said}` : ''}`);
     return backupFailed(`pg_dump exited with code ${code}${said ? `: ${said}` : ''}`);
   };
+  /** pg_dump succeeded, then the verification (which needs the whole stream) did. */
+  const verdict = async (): Promise<void> => {
+    const { code } = await exited;
+    if (code !== 0 || aborted) throw await failure();
+    if (verifier) verifiedTables = await verifier.result;
+  };
 
-  /** Passes pg_dump's output on, and ends it only when pg_dump succeeded. */
+  /** Passes pg_dump's output on, and ends it only when pg_dump succeeded and the dump verified. */
   const gate = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       callback(null, chunk);
     },
     flush(callback: TransformCallback) {
-      exited.then(
-        async ({ code }) => (code === 0 && !aborted ? callback() : callback(await failure())),
+      verdict().then(
+        () => callback(),
         (error: Error) => callback(error),
       );
     },
@@ -357,43 +372,69 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   const measured = measuring(bytes.add);
   const counter = measured.stream;
 
-  const streams: (Readable | Transform)[] = [
-    child.stdout,
+  const fanOut = new FanOut([{ stream: gate, droppable: false }, ...(verifier?.branches ?? [])]);
+  const feeding = pipeline(child.stdout, fanOut);
+  const flowing = pipeline([
     gate,
     ...(options.encryptionKey ? [encryptStream(options.encryptionKey)] : []),
     counter,
-  ];
-  const flowing = pipeline(streams);
+  ]);
   const storing = options.store.put(options.key, counter);
-  const settled = Promise.allSettled([flowing, storing]);
+  const settled = Promise.allSettled([flowing, storing, feeding]);
   const forgetInterrupt = onInterrupt('stopping the backup', async () => {
     onAbort();
     await settled;
     await options.store.remove(options.key).catch(() => {});
     return `stopped pg_dump; nothing of the backup stays in the ${options.store.kind} store`;
   });
-  const [flowed, stored] = await settled;
+  const [flowed, stored, fed] = await settled;
   forgetInterrupt();
   options.signal?.removeEventListener('abort', onAbort);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  verifier?.stop();
 
-  if (flowed.status === 'fulfilled' && stored.status === 'fulfilled') {
+  if (flowed.status === 'fulfilled' && stored.status === 'fulfilled' && fed.status === 'fulfilled') {
+    try {
+      await checkStoredSize(options.store, options.key, measured.sizeBytes());
+    } catch (error) {
+      await options.store.remove(options.key).catch(() => {});
+      throw error;
+    }
     bytes.end();
-    return { sha256: measured.sha256(), sizeBytes: measured.sizeBytes(), location: stored.value.location };
+    return {
+      sha256: measured.sha256(),
+      sizeBytes: measured.sizeBytes(),
+      location: stored.value.location,
+      ...(verifiedTables ? { verifiedTables } : {}),
+    };
   }
   // Nothing may stay under the key; a store that failed cleaned up itself, this is belt and braces.
   await options.store.remove(options.key).catch(() => {});
-  if (aborted) throw cancelled();
-  // A store that cannot write (full, read-only) is the cause; pg_dump was killed because of it.
-  if (stored.status === 'rejected' && (stored.reason as SupagateError)?.code === 'BACKUP_STORE_FAILED') {
-    throw stored.reason;
-  }
-  // The gate's error: pg_dump failed or was killed.
-  if (flowed.status === 'rejected' && flowed.reason instanceof SupagateError) throw flowed.reason;
-  const reason = stored.status === 'rejected' ? stored.reason : (flowed as PromiseRejectedResult).reason;
-  if (reason instanceof SupagateError && reason.code.startsWith('BACKUP_')) throw reason;
-  throw backupFailed(
-    `the dump could not be written to the ${options.store.kind} store: ${redact(reason instanceof Error ? reason.message : String(reason))}`,
+  throw await streamFailure(options.store.kind, aborted ? cancelled() : undefined, [flowed, stored, fed]);
+}
+
+/**
+ * The cause of a failed stream, first found of: the cancellation; a store that cannot write
+ * (full, read-only: pg_dump was stopped because of it); the gate's error (pg_dump failed or
+ * was killed, or the dump did not verify); any other backup error; else BACKUP_FAILED.
+ */
+async function streamFailure(
+  storeKind: string,
+  cancelledError: SupagateError | undefined,
+  [flowed, stored, fed]: PromiseSettledResult<unknown>[],
+): Promise<SupagateError> {
+  if (cancelledError) return cancelledError;
+  const reasons = [stored, flowed, fed].flatMap((r) =>
+    r?.status === 'rejected' ? [r.reason as unknown] : [],
+  );
+  const storeError = stored?.status === 'rejected' ? (stored.reason as SupagateError) : undefined;
+  if (storeError?.code === 'BACKUP_STORE_FAILED') return storeError;
+  if (flowed?.status === 'rejected' && flowed.reason instanceof SupagateError) return flowed.reason;
+  const backupError = reasons.find((r) => r instanceof SupagateError && r.code.startsWith('BACKUP_'));
+  if (backupError) return backupError as SupagateError;
+  const reason = reasons[0];
+  return backupFailed(
+    `the dump could not be written to the ${storeKind} store: ${redact(reason instanceof Error ? reason.message : String(reason))}`,
     reason,
   );
 }
@@ -423,7 +464,10 @@ export {
 } from './verify-dump.js';
 
 import { byteProgress } from '../progress.js';
+import { FanOut } from './fan-out.js';
 import { measuring } from './measure.js';
+import { checkStoredSize } from './stored-size.js';
+import { type StreamVerifyOptions, startStreamVerifier } from './stream-verify.js';
 
 function invalidScope(reason: string): SupagateError {
   return new SupagateError('CONFIG_INVALID', `Invalid backup scope: ${reason}`, {

@@ -60,15 +60,11 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
     if (list.code !== 0) {
       throw unverified(`pg_restore cannot read the dump: ${firstLines(list.stderr)}`, options.key);
     }
-    const listed = tocOids(list.stdout, options.schemaOnly ? 'TABLE' : 'TABLE DATA');
-    const missing = options.expectedTables.filter((table) => !listed.has(table.oid)).map((t) => t.name);
-    if (missing.length > 0) {
-      throw unverified(
-        `the dump lacks ${missing.length} table${missing.length === 1 ? '' : 's'} that ${missing.length === 1 ? 'was' : 'were'} in scope: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''}`,
-        options.key,
-        { missing },
-      );
-    }
+    missingTables(
+      options.expectedTables,
+      tocOids(list.stdout, options.schemaOnly ? 'TABLE' : 'TABLE DATA'),
+      options.key,
+    );
     const full = await runTool(options.pgRestore.path, [`--file=${devNull}`, file], {});
     if (full.code !== 0) {
       throw unverified(`pg_restore cannot read the dump to its end: ${firstLines(full.stderr)}`, options.key);
@@ -80,8 +76,19 @@ export async function verifyBackup(options: VerifyBackupOptions): Promise<Verifi
   }
 }
 
+/** BACKUP_UNVERIFIED naming the expected tables that `listed` (oids) lacks. */
+export function missingTables(expected: ScopeTable[], listed: Set<number>, key: string): void {
+  const missing = expected.filter((table) => !listed.has(table.oid)).map((t) => t.name);
+  if (missing.length === 0) return;
+  throw unverified(
+    `the dump lacks ${missing.length} table${missing.length === 1 ? '' : 's'} that ${missing.length === 1 ? 'was' : 'were'} in scope: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''}`,
+    key,
+    { missing },
+  );
+}
+
 /** `3354; 0 16458 TABLE DATA storage buckets postgres` → the oids of entries of one type. */
-function tocOids(list: string, type: 'TABLE' | 'TABLE DATA'): Set<number> {
+export function tocOids(list: string, type: 'TABLE' | 'TABLE DATA'): Set<number> {
   const oids = new Set<number>();
   for (const line of list.split('\n')) {
     const match = /^\s*\d+;\s+\d+\s+(\d+)\s+(.*)$/.exec(line);
@@ -153,7 +160,11 @@ async function startsEncrypted(path: string): Promise<boolean> {
   }
 }
 
-function unverified(reason: string, key: string, details: Record<string, unknown> = {}): SupagateError {
+export function unverified(
+  reason: string,
+  key: string,
+  details: Record<string, unknown> = {},
+): SupagateError {
   return new SupagateError('BACKUP_UNVERIFIED', `The backup could not be verified: ${reason}`, {
     hint: 'A backup that cannot be restored is no backup: nothing was applied. Check the store and the pg_restore version, then run again.',
     details: { key, ...details },
