@@ -62,8 +62,20 @@ export class CopyFromStdin implements pg.Submittable {
     const connection = this.#connection as CopyConnection;
     connection.sendCopyFromChunk(chunk);
     if (connection.stream.writableNeedDrain) {
+      // once() leaves its listener until its event comes: the losers of the race are removed,
+      // or every chunk would add a 'close' listener to the connection's socket.
       const stream = connection.stream as NodeJS.EventEmitter;
-      await Promise.race([once(stream, 'drain'), once(stream, 'close'), this.#done]);
+      const losers = new AbortController();
+      const { signal } = losers;
+      try {
+        await Promise.race([
+          once(stream, 'drain', { signal }),
+          once(stream, 'close', { signal }),
+          this.#done,
+        ]);
+      } finally {
+        losers.abort();
+      }
     }
     if (this.#error) throw this.#error;
   }
