@@ -306,6 +306,122 @@ alter foreign table public.orders owner to service_role;`,
   });
 });
 
+describe('triggers on foreign tables', () => {
+  const TOUCH = `${TABLE}
+create function public.touch() returns trigger language plpgsql as $$ begin return new; end $$;`;
+  const TRIGGER = `${TOUCH}
+create trigger orders_touch before insert on public.orders for each row execute function public.touch();`;
+
+  it('added: a member of the foreign table, in its model and DDL, re-created from it', async () => {
+    const { changes, after } = await diffCase({
+      setup: TOUCH,
+      change: `create trigger orders_touch before insert or update on public.orders
+  for each row when (new.total > 0) execute function public.touch();
+alter foreign table public.orders disable trigger orders_touch;
+comment on trigger orders_touch on public.orders is 'keeps it fresh';`,
+      recreate: { kind: 'foreign table', id: 'public.orders', drop: 'drop foreign table public.orders' },
+    });
+    const change = only(changes, 'public.orders');
+    expect(change).toMatchObject({ kind: 'foreign table', action: 'changed', attributes: [] });
+    expect(change.members).toEqual([
+      { kind: 'trigger', name: 'orders_touch', action: 'added', attributes: [] },
+    ]);
+    expect(after.foreignTables?.['public.orders']?.triggers).toEqual({
+      orders_touch: {
+        name: 'orders_touch',
+        definition:
+          'CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE ON public.orders FOR EACH ROW WHEN ((new.total > (0)::numeric)) EXECUTE FUNCTION public.touch()',
+        function: 'public.touch()',
+        enabled: 'disabled',
+        comment: 'keeps it fresh',
+      },
+    });
+    expect(change.ddl.diff).toContain(
+      '+CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE ON public.orders FOR EACH ROW WHEN ((new.total > (0)::numeric)) EXECUTE FUNCTION public.touch();',
+    );
+    expect(change.ddl.diff).toContain('+ALTER FOREIGN TABLE public.orders DISABLE TRIGGER orders_touch;');
+    expect(change.ddl.diff).toContain(
+      "+COMMENT ON TRIGGER orders_touch ON public.orders IS 'keeps it fresh';",
+    );
+  });
+
+  it('a foreign table without triggers has no triggers attribute', async () => {
+    const model = await read(await database(TABLE));
+    expect(model.foreignTables?.['public.orders']).not.toHaveProperty('triggers');
+  });
+
+  it('changed: enabled, WHEN', async () => {
+    const enabled = await diffCase({
+      setup: TRIGGER,
+      change: 'alter foreign table public.orders enable always trigger orders_touch;',
+      recreate: { kind: 'foreign table', id: 'public.orders', drop: 'drop foreign table public.orders' },
+    });
+    const change = only(enabled.changes, 'public.orders');
+    expect(change.members).toEqual([
+      {
+        kind: 'trigger',
+        name: 'orders_touch',
+        action: 'changed',
+        attributes: [{ attribute: 'enabled', before: 'origin', after: 'always' }],
+      },
+    ]);
+    expect(change.ddl.diff).toContain(
+      '+ALTER FOREIGN TABLE public.orders ENABLE ALWAYS TRIGGER orders_touch;',
+    );
+
+    const when = await diffCase({
+      setup: TRIGGER,
+      change: `drop trigger orders_touch on public.orders;
+create trigger orders_touch before insert on public.orders
+  for each row when (new.id is not null) execute function public.touch();`,
+      recreate: { kind: 'foreign table', id: 'public.orders', drop: 'drop foreign table public.orders' },
+    });
+    expect(only(when.changes, 'public.orders').members).toEqual([
+      {
+        kind: 'trigger',
+        name: 'orders_touch',
+        action: 'changed',
+        attributes: [
+          {
+            attribute: 'definition',
+            before:
+              'CREATE TRIGGER orders_touch BEFORE INSERT ON public.orders FOR EACH ROW EXECUTE FUNCTION public.touch()',
+            after:
+              'CREATE TRIGGER orders_touch BEFORE INSERT ON public.orders FOR EACH ROW WHEN ((new.id IS NOT NULL)) EXECUTE FUNCTION public.touch()',
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('removed', async () => {
+    const { changes } = await diffCase({
+      setup: TRIGGER,
+      change: 'drop trigger orders_touch on public.orders;',
+      recreate: { kind: 'foreign table', id: 'public.orders', drop: 'drop foreign table public.orders' },
+    });
+    expect(only(changes, 'public.orders').members).toEqual([
+      { kind: 'trigger', name: 'orders_touch', action: 'removed', attributes: [] },
+    ]);
+  });
+
+  it('a foreign table renamed keeps its trigger: not a trigger change', async () => {
+    const { changes, after } = await diffCase({
+      setup: TRIGGER,
+      change: 'alter foreign table public.orders rename to orders_old;',
+    });
+    const renamed = diffSchemas(await read(await database(TRIGGER)), after, {
+      relations: { 'public.orders_old': 'public.orders' },
+      columns: {},
+    }).changes;
+    expect(changes.map((c) => `${c.kind} ${c.id} ${c.action}`)).toEqual([
+      'foreign table public.orders removed',
+      'foreign table public.orders_old added',
+    ]);
+    expect(only(renamed, 'public.orders_old')).toMatchObject({ action: 'renamed', members: [] });
+  });
+});
+
 describe('extension default versions', () => {
   it('are read, and never a change between two servers', async () => {
     const db = await database("create extension hstore with schema extensions version '1.4';");

@@ -1,5 +1,6 @@
 import { qualifiedName, quoteIdent } from '../sql/identifiers.js';
 import { quoteLiteral } from '../sql/quote.js';
+import { aggregateFunctionSignature, aggregateSignature, aggregateStatement } from './aggregates.js';
 import type { ObjectKind } from './changes.js';
 import { CATALOG_KINDS } from './kinds/index.js';
 import type {
@@ -483,14 +484,16 @@ function indexStatements(
   return { create, comments };
 }
 
-function triggerStatements(table: string, triggers: Trigger[], v: number): string[] {
+/** CREATE TRIGGER (pg_get_triggerdef) and, when not enabled as by default, ALTER TABLE (`alter`) … DISABLE/ENABLE … TRIGGER. */
+function triggerStatements(table: string, triggers: Trigger[], v: number, alter = 'TABLE'): string[] {
   const lines: string[] = [];
   for (const trigger of triggers) {
     lines.push(statement(trigger.definition));
     const name = quoteIdent(trigger.name, v);
-    if (trigger.enabled === 'disabled') lines.push(`ALTER TABLE ${table} DISABLE TRIGGER ${name};`);
-    if (trigger.enabled === 'replica') lines.push(`ALTER TABLE ${table} ENABLE REPLICA TRIGGER ${name};`);
-    if (trigger.enabled === 'always') lines.push(`ALTER TABLE ${table} ENABLE ALWAYS TRIGGER ${name};`);
+    const on = `ALTER ${alter} ${table}`;
+    if (trigger.enabled === 'disabled') lines.push(`${on} DISABLE TRIGGER ${name};`);
+    if (trigger.enabled === 'replica') lines.push(`${on} ENABLE REPLICA TRIGGER ${name};`);
+    if (trigger.enabled === 'always') lines.push(`${on} ENABLE ALWAYS TRIGGER ${name};`);
   }
   return lines;
 }
@@ -731,14 +734,19 @@ function configSql(entry: string, v: number): string {
 }
 
 function routineDdl(routine: Routine, v: number): string {
-  const signature = `${qualifiedName(routine.schema, routine.name, v)}(${routine.identityArguments})`;
-  const keyword =
-    routine.kind === 'procedure' ? 'PROCEDURE' : routine.kind === 'aggregate' ? 'AGGREGATE' : 'FUNCTION';
+  const name = qualifiedName(routine.schema, routine.name, v);
+  const aggregate = routine.kind === 'aggregate';
+  const signature = aggregate ? aggregateSignature(name, routine) : `${name}(${routine.identityArguments})`;
+  const keyword = routine.kind === 'procedure' ? 'PROCEDURE' : aggregate ? 'AGGREGATE' : 'FUNCTION';
   let create: string[];
   if (routine.definition !== null) {
     create = [statement(routine.definition)];
-  } else if (routine.kind === 'aggregate') {
-    create = [`-- CREATE AGGREGATE ${signature} (its definition is not part of the model)`];
+  } else if (aggregate) {
+    create = [
+      routine.aggregate
+        ? aggregateStatement(signature, routine, routine.aggregate)
+        : `-- CREATE AGGREGATE ${signature} (its definition is not part of the model)`,
+    ];
   } else {
     const lines = [
       `CREATE OR REPLACE ${keyword} ${qualifiedName(routine.schema, routine.name, v)}(${routine.arguments})`,
@@ -762,7 +770,8 @@ function routineDdl(routine: Routine, v: number): string {
     create = [lines.join('\n')];
   }
   const target: GrantTarget = routine.kind === 'procedure' ? 'procedure' : 'function';
-  const on = `${routine.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${signature}`;
+  // GRANT … ON FUNCTION takes an aggregate's argument types as one list (no ORDER BY, no `*`).
+  const on = `${routine.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION'} ${aggregate ? aggregateFunctionSignature(name, routine) : signature}`;
   // PUBLIC may execute a new function: say so when it has been taken away.
   const publicExecute = routine.grants.some(
     (g) => g.grantee.toUpperCase() === 'PUBLIC' && g.privilege.toUpperCase() === 'EXECUTE',
@@ -966,8 +975,10 @@ function foreignTableDdl(table: ForeignTable, v: number): string {
   for (const c of checks.filter((c) => !c.validated)) {
     create.push(`ALTER FOREIGN TABLE ${name} ADD ${constraintSql(c, v)};`);
   }
+  const triggers = byName(table.triggers ?? {});
   return render([
     create,
+    triggerStatements(name, triggers, v, 'FOREIGN TABLE'),
     [`ALTER FOREIGN TABLE ${name} OWNER TO ${quoteIdent(table.owner, v)};`],
     [
       ...grantStatements(table.grants, 'table', `TABLE ${name}`, v),
@@ -977,6 +988,7 @@ function foreignTableDdl(table: ForeignTable, v: number): string {
       ...comment(`FOREIGN TABLE ${name}`, table.comment),
       ...table.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent(c.name, v)}`, c.comment)),
       ...checks.flatMap((c) => comment(`CONSTRAINT ${quoteIdent(c.name, v)} ON ${name}`, c.comment)),
+      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent(t.name, v)} ON ${name}`, t.comment)),
     ],
   ]);
 }

@@ -1,5 +1,6 @@
 import { structuredPatch } from 'diff';
 import { qualifiedName, splitIdentity } from '../sql/identifiers.js';
+import { compareAggregates } from './aggregates.js';
 import type {
   AttributeChange,
   MemberChange,
@@ -116,7 +117,7 @@ export function diffSchemas(
   }));
   for (const catalogKind of CATALOG_KINDS) {
     const { identity, defaults } = catalogKind;
-    add(catalogKind.kind, before[catalogKind.key] ?? {}, after[catalogKind.key] ?? {}, (a, b, c) => {
+    add<unknown>(catalogKind.kind, before[catalogKind.key] ?? {}, after[catalogKind.key] ?? {}, (a, b, c) => {
       const attributes = compareAttributes(a as object, b as object, identity as Set<string>, 'type', c);
       return { attributes: defaults ? withDefaults(attributes, defaults) : attributes };
     });
@@ -334,7 +335,7 @@ const SKIP_NAME = new Set(['name']);
  */
 const SKIP_EXTENSION = new Set(['schema', 'name', 'defaultVersion']);
 const SKIP_USER_MAPPING = new Set(['user', 'server']);
-const SKIP_FOREIGN_TABLE = new Set(['schema', 'name', 'columns', 'constraints']);
+const SKIP_FOREIGN_TABLE = new Set(['schema', 'name', 'columns', 'constraints', 'triggers']);
 const SKIP_BUCKET = new Set(['id']);
 const SKIP_TABLE = new Set([
   'schema',
@@ -373,7 +374,8 @@ function withDefaults(changes: AttributeChange[], defaults: Record<string, unkno
 const SKIP_MEMBER = new Set(['name']);
 /** A policy's `table` is its table's identity: it changes with a table rename, which is reported once. */
 const SKIP_POLICY = new Set(['name', 'table']);
-const SKIP_ROUTINE = new Set(['schema', 'name', 'definition']);
+/** An aggregate's `aggregate` is compared one attribute at a time (aggregates.ts compareAggregates). */
+const SKIP_ROUTINE = new Set(['schema', 'name', 'definition', 'aggregate']);
 /** What pg_get_functiondef() is made of: when one of these differs, `definition` adds nothing. */
 const ROUTINE_PARTS = [
   'kind',
@@ -629,6 +631,7 @@ function compareRoutines(before: Routine, after: Routine, context: Context): Com
   if (before.definition !== after.definition && !changes.some((c) => ROUTINE_PARTS.includes(c.attribute))) {
     changes.push({ attribute: 'definition', before: before.definition, after: after.definition });
   }
+  changes.push(...compareAggregates(before, after));
   return { attributes: changes };
 }
 
@@ -646,7 +649,7 @@ function compareUserMappings(before: UserMapping, after: UserMapping, context: C
   };
 }
 
-/** A foreign table: its own attributes (server, options, owner, grants…), its columns and CHECK constraints. */
+/** A foreign table: its own attributes (server, options, owner, grants…), its columns, CHECK constraints and triggers. */
 function compareForeignTables(
   before: ForeignTable,
   after: ForeignTable,
@@ -659,6 +662,7 @@ function compareForeignTables(
   const members: MemberChange[] = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
   diffMembers(CONSTRAINTS, before.constraints, after.constraints, undefined, context, rename, members);
+  diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, undefined, context, rename, members);
   return {
     attributes: compareAttributes(before, after, SKIP_FOREIGN_TABLE, 'table', context),
     members: sortMembers(members),

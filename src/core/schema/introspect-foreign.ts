@@ -20,13 +20,14 @@ import {
   type Grant,
   REDACTED,
   SECRET_OPTION,
+  type Trigger,
   type UserMapping,
 } from './model.js';
 
 /*
  * Foreign data (issue 13): foreign data wrappers, foreign servers, user mappings and foreign
- * tables, read by introspect() in its second round trip (the foreign tables' columns and CHECK
- * constraints come with the tables' members in the third).
+ * tables, read by introspect() in its second round trip (the foreign tables' columns, CHECK
+ * constraints and triggers come with the tables' members in the third).
  *
  * Scope: wrappers, servers and mappings are database-wide: those the user made (oid >= 16384,
  * FirstNormalObjectId) and not an extension's (postgres_fdw's own wrapper is the extension's;
@@ -172,7 +173,11 @@ type Grants = ReturnType<typeof aclParser>;
 export function assembleForeign(
   rows: Partial<ForeignRows>,
   grants: Grants,
-  membersOf: (relid: number) => { columns: ForeignColumnRow[]; constraints: Constraint[] },
+  membersOf: (relid: number) => {
+    columns: ForeignColumnRow[];
+    constraints: Constraint[];
+    triggers: Record<string, Trigger>;
+  },
 ): {
   foreignDataWrappers: Record<string, ForeignDataWrapper>;
   foreignServers: Record<string, ForeignServer>;
@@ -245,6 +250,7 @@ export function assembleForeign(
               }),
             ),
             constraints: recordOf(members.constraints, (c) => c.name),
+            ...(Object.keys(members.triggers).length > 0 ? { triggers: members.triggers } : {}),
             grants: acl(row.grants),
           },
         ];

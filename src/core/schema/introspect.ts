@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { aclParser } from './acl.js';
+import { AGGREGATE_COLUMN, AGGREGATE_JOIN, type AggregateRow, aggregateOf } from './aggregates.js';
 import {
   assembleForeign,
   columnOptionsSql,
@@ -72,7 +73,7 @@ import {
  *      privileges, publications, cron jobs, buckets, foreign data wrappers, servers, user
  *      mappings and foreign tables (introspect-foreign.ts), event triggers (introspect-rules.ts);
  *   3. the members of the relations found in 2 (columns, constraints, indexes, triggers, rules,
- *      policies; a foreign table's columns and CHECK constraints), selected by their oids, and
+ *      policies; a foreign table's columns, CHECK constraints and triggers), selected by their oids, and
  *      COMMIT.
  * Each round trip is one multi-statement simple query.
  *
@@ -170,7 +171,10 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
       ['indexes', sql.indexes(oids(own.filter((r) => r.kind !== 'v')))],
       [
         'triggers',
-        sql.triggers(oids(own.filter((r) => r.kind !== 'm')), oids(relations.filter((r) => r.managed))),
+        sql.triggers(
+          [...oids(own.filter((r) => r.kind !== 'm')), ...foreignTables],
+          oids(relations.filter((r) => r.managed)),
+        ),
       ],
       ['policies', sql.policies(oids(relations.filter((r) => r.kind === 'r' || r.kind === 'p')))],
       ['rules', rulesQuery(oids(own.filter((r) => r.kind !== 'm')))],
@@ -420,7 +424,7 @@ WHERE i.indrelid = ANY (${oidArray(relations)})
   }
 
   /**
-   * User triggers of tables and views (INSTEAD OF): not the internal ones (foreign keys) nor a partition's clones of its parent's
+   * User triggers of tables, views (INSTEAD OF) and foreign tables: not the internal ones (foreign keys) nor a partition's clones of its parent's
    * triggers. On managed tables, only those running a function outside the managed schemas (the
    * app's, e.g. auth.users → public.handle_new_user()): the platform's own run its functions.
    */
@@ -463,7 +467,8 @@ WHERE pol.polrelid = ANY (${oidArray(tables)})`;
   /**
    * Functions, procedures, aggregates and window functions of the user schemas; not the ones a
    * type makes for itself (a range type's and its multirange's constructors: an implicit
-   * dependency on the type), which come and go with the type.
+   * dependency on the type), which come and go with the type. An aggregate's pg_aggregate row
+   * comes with it (aggregates.ts).
    */
   functions(): string {
     // SQL-standard bodies (BEGIN ATOMIC, PostgreSQL 14+) have no prosrc: read the deparsed body.
@@ -480,8 +485,10 @@ WHERE pol.polrelid = ANY (${oidArray(tables)})`;
   p.provolatile::text AS volatility, p.prosecdef AS security_definer, p.proisstrict AS strict,
   p.proleakproof AS leakproof, p.proparallel::text AS parallel, coalesce(p.proconfig, '{}')::text[] AS config,
   pg_get_userbyid(p.proowner)::text AS owner, ${commentOf('p.oid', 'pg_proc')} AS comment,
-  ${objectAcl('p.proacl', 'f', 'p.proowner')} AS grants
+  ${objectAcl('p.proacl', 'f', 'p.proowner')} AS grants,
+  ${AGGREGATE_COLUMN} AS aggregate
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+  ${AGGREGATE_JOIN}
 WHERE p.pronamespace IN (${this.userSchemas}) AND NOT ${extensionMember('pg_proc', 'p.oid')}
   AND NOT EXISTS (SELECT 1 FROM pg_depend td WHERE td.classid = 'pg_proc'::regclass AND td.objid = p.oid
                     AND td.refclassid = 'pg_type'::regclass AND td.deptype = 'i')`;
@@ -695,6 +702,8 @@ interface FunctionRow {
   owner: string;
   comment: Nullable<string>;
   grants: AclText;
+  /** pg_aggregate's row (aggregates.ts), null for other routines. */
+  aggregate: Nullable<AggregateRow>;
 }
 
 interface DefaultPrivilegeRow {
@@ -1090,6 +1099,7 @@ function assemble(
       owner: row.owner,
       comment: row.comment,
       grants: grants(row.grants),
+      ...aggregateOf(row.kind === 'a' ? row.aggregate : null),
     },
   ]);
 
@@ -1178,6 +1188,7 @@ function assemble(
     ...assembleForeign(objects, grants, (relid) => ({
       columns: (columns.get(relid) ?? []) as ForeignColumnRow[],
       constraints: (constraints.get(relid) ?? []).map(toConstraint),
+      triggers: triggersOf(relid),
     })),
   };
 }

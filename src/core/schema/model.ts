@@ -15,8 +15,9 @@ import type { CatalogRecords } from './kinds/catalog-kind.js';
  *   "never granted" and "granted by default" are told apart. Lists are sorted.
  * - Everything is JSON-serializable (the plan's JSON report embeds parts of it).
  * - Optional attributes (`persistence`, `storageParameters`, `inherits`, a column's
- *   `statistics`, `storage` and `inherited`, a view column's `default`, a view's `triggers`, a
- *   publication's `columnLists` and `rowFilters`) are present only when they differ from
+ *   `statistics`, `storage` and `inherited`, a view column's `default`, a view's and a foreign
+ *   table's `triggers`, a publication's `columnLists` and `rowFilters`, an aggregate's `aggregate`
+ *   attributes) are present only when they differ from
  *   PostgreSQL's default: a model read before they existed, or written by hand, still means the
  *   same thing, and the diff reports the default for an absent one.
  */
@@ -392,6 +393,57 @@ export interface Routine {
   owner: string;
   comment: string | null;
   grants: Grant[];
+  /**
+   * Of an aggregate (kind 'aggregate'): its pg_aggregate row (CREATE AGGREGATE's options).
+   * Absent for other routines, and from a model read before it existed: not compared then.
+   */
+  aggregate?: Aggregate;
+}
+
+/** How a final function may treat the state (FINALFUNC_MODIFY / MFINALFUNC_MODIFY). */
+export type AggregateFinalModify = 'read_only' | 'shareable' | 'read_write';
+
+/**
+ * An aggregate's definition (pg_aggregate), named after CREATE AGGREGATE's options. Functions
+ * are regproc text (`int4pl`, `public.add_to`: qualified outside pg_catalog), types format_type
+ * text, the sort operator `schema.name` (`pg_catalog.>`). Every attribute but `sfunc` and
+ * `stype` is present only when it differs from CREATE AGGREGATE's default (absent: no such
+ * function, no initial condition, 0, false, the kind's default FINALFUNC_MODIFY: READ_ONLY for
+ * a normal aggregate, READ_WRITE for an ordered-set or hypothetical-set one). Its parallel
+ * safety is the routine's `parallel`.
+ */
+export interface Aggregate {
+  /** aggkind: absent for a normal aggregate. */
+  kind?: 'ordered-set' | 'hypothetical';
+  /** aggnumdirectargs: the direct arguments of an ordered-set aggregate (before ORDER BY). */
+  directArgs?: number;
+  /** SFUNC: the state transition function. */
+  sfunc: string;
+  /** STYPE: the state's data type. */
+  stype: string;
+  /** SSPACE: the state's average size in bytes. */
+  sspace?: number;
+  finalfunc?: string;
+  /** FINALFUNC_EXTRA. */
+  finalfuncExtra?: true;
+  /** FINALFUNC_MODIFY. */
+  finalfuncModify?: AggregateFinalModify;
+  combinefunc?: string;
+  serialfunc?: string;
+  deserialfunc?: string;
+  /** INITCOND: the state's initial value, as text. */
+  initcond?: string;
+  /** Moving-aggregate mode: MSFUNC, MINVFUNC, MSTYPE, MSSPACE, MFINALFUNC…, MINITCOND. */
+  msfunc?: string;
+  minvfunc?: string;
+  mstype?: string;
+  msspace?: number;
+  mfinalfunc?: string;
+  mfinalfuncExtra?: true;
+  mfinalfuncModify?: AggregateFinalModify;
+  minitcond?: string;
+  /** SORTOP: the sort operator (MIN/MAX-like aggregates). */
+  sortop?: string;
 }
 
 export interface DefaultPrivilege {
@@ -508,6 +560,8 @@ export interface ForeignTable {
   columns: ForeignTableColumn[];
   /** CHECK constraints (the only kind a foreign table has). */
   constraints: Record<string, Constraint>;
+  /** Triggers (as a table's), present only when any. */
+  triggers?: Record<string, Trigger>;
   /** Expanded as a table's are (a NULL ACL is the owner's defaults). */
   grants: Grant[];
 }
