@@ -141,12 +141,20 @@ export async function startPostmaster(
   return child;
 }
 
-/** Fast shutdown, then immediate if it takes too long; resolves when the postmaster is gone. */
-export async function stopPostmaster(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+/**
+ * Stops the server. Its folder is removed right after, so an immediate shutdown (SIGQUIT: no
+ * shutdown checkpoint, nothing written back) is enough; `clean` asks for a fast shutdown
+ * (SIGINT), which leaves a data directory that starts again without recovery. Either is
+ * followed by a harder one if it takes too long; resolves when the postmaster is gone.
+ */
+export async function stopPostmaster(
+  child: ChildProcess,
+  { clean = false, timeoutMs = 15_000 }: { clean?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGQUIT'), timeoutMs);
+  child.kill(clean ? 'SIGINT' : 'SIGQUIT');
+  const timer = setTimeout(() => child.kill(clean ? 'SIGQUIT' : 'SIGKILL'), timeoutMs);
   try {
     await exited;
   } finally {

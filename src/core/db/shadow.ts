@@ -165,6 +165,8 @@ async function onServer(
     dispose: async () => {
       if (disposed) return;
       disposed = true;
+      // An embedded server is removed whole: dropping its database first would only wait for a checkpoint.
+      if (source === 'embedded') return stopServer();
       const cleanup = await connect(serverAdminUrl, { applicationName: 'supagate shadow' }).catch(
         () => undefined,
       );
