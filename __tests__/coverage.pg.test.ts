@@ -116,7 +116,7 @@ const CLUSTER_CATALOGS = new Set([
 /** Catalogs whose rows are objects: the kind notCompared() reports them as, or 'modeled'. */
 const OBJECT_CATALOGS: Record<string, string> = {
   pg_am: 'access method',
-  pg_cast: 'cast',
+  pg_cast: 'modeled',
   pg_class: 'by relkind',
   pg_collation: 'modeled',
   pg_constraint: 'modeled',
@@ -129,19 +129,19 @@ const OBJECT_CATALOGS: Record<string, string> = {
   pg_language: 'procedural language',
   pg_largeobject_metadata: 'large object',
   pg_namespace: 'modeled',
-  pg_opclass: 'operator class',
-  pg_operator: 'operator',
-  pg_opfamily: 'operator family',
+  pg_opclass: 'modeled',
+  pg_operator: 'modeled',
+  pg_opfamily: 'modeled',
   pg_policy: 'modeled',
   pg_proc: 'modeled',
   pg_publication: 'modeled',
   pg_rewrite: 'modeled',
-  pg_statistic_ext: 'extended statistics',
+  pg_statistic_ext: 'modeled',
   pg_subscription: 'subscription',
   pg_transform: 'transform',
   pg_trigger: 'by relkind',
-  pg_ts_config: 'text search configuration',
-  pg_ts_dict: 'text search dictionary',
+  pg_ts_config: 'modeled',
+  pg_ts_dict: 'modeled',
   pg_ts_parser: 'text search parser',
   pg_ts_template: 'text search template',
   pg_type: 'by typtype',
@@ -199,7 +199,16 @@ const KEY: Record<string, string> = {
   pg_foreign_data_wrapper: 'quote_ident(x.fdwname)',
   pg_foreign_server: 'quote_ident(x.srvname)',
   pg_collation: `format('%I.%I', (SELECT n.nspname FROM pg_namespace n WHERE n.oid = x.collnamespace), x.collname)`,
+  pg_cast: `format('(%s AS %s)', format_type(x.castsource, NULL), format_type(x.casttarget, NULL))`,
+  pg_statistic_ext: `format('%I.%I', (SELECT n.nspname FROM pg_namespace n WHERE n.oid = x.stxnamespace), x.stxname)`,
   pg_event_trigger: 'quote_ident(x.evtname)',
+  pg_operator: 'x.oid::regoperator::text',
+  pg_opfamily: `format('%I.%I', (SELECT n.nspname FROM pg_namespace n WHERE n.oid = x.opfnamespace), x.opfname) || ' USING ' ||
+    (SELECT quote_ident(a.amname) FROM pg_am a WHERE a.oid = x.opfmethod)`,
+  pg_opclass: `format('%I.%I', (SELECT n.nspname FROM pg_namespace n WHERE n.oid = x.opcnamespace), x.opcname) || ' USING ' ||
+    (SELECT quote_ident(a.amname) FROM pg_am a WHERE a.oid = x.opcmethod)`,
+  pg_ts_config: `format('%I.%I', (SELECT n.nspname FROM pg_namespace n WHERE n.oid = x.cfgnamespace), x.cfgname)`,
+  pg_ts_dict: `format('%I.%I', (SELECT n.nspname FROM pg_namespace n WHERE n.oid = x.dictnamespace), x.dictname)`,
   pg_user_mapping: `CASE WHEN x.umuser = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.umuser)) END || '@' ||
     (SELECT quote_ident(s.srvname) FROM pg_foreign_server s WHERE s.oid = x.umserver)`,
 };
@@ -345,19 +354,11 @@ describe('coverage: every object is compared or reported as not compared', () =>
     expect(byKind).toEqual({
       'access method': ['app_heap'],
       'base type': ['app.word'],
-      cast: ['(app.mood AS integer)'],
       conversion: ['app.latin1_utf8'],
-      'extended statistics': ['app.t_ab'],
-      'foreign table trigger': ['app.ft.ft_touch'],
       'large object': [expect.stringMatching(/^\d+$/)],
-      operator: ['app.===(integer,integer)'],
-      'operator class': ['app.int_ops USING btree'],
-      'operator family': ['app.fam USING btree'],
       'procedural language': ['app_pl'],
       'shell type': ['app.unfinished'],
       subscription: ['app_sub'],
-      'text search configuration': ['app.cfg'],
-      'text search dictionary': ['app.dict'],
       'text search parser': ['app.prs'],
       'text search template': ['app.tmpl'],
       transform: ['FOR integer LANGUAGE sql'],
@@ -381,8 +382,8 @@ describe('coverage: every object is compared or reported as not compared', () =>
     try {
       const scoped = await notCompared(connection.client, { schemas: ['public'] });
       // Database-wide kinds stay; the kinds of the schema app go.
-      expect(scoped.map((entry) => entry.kind)).not.toContain('text search configuration');
-      expect(scoped.map((entry) => entry.kind)).toContain('cast');
+      expect(scoped.map((entry) => entry.kind)).not.toContain('text search parser');
+      expect(scoped.map((entry) => entry.kind)).toContain('procedural language');
     } finally {
       await disconnect(connection);
     }
@@ -395,7 +396,9 @@ function kindOf(object: Swept): string {
   if (object.catalog === 'pg_type')
     return TYPTYPES[object.typtype ?? ''] ?? `type (typtype ${object.typtype})`;
   if (object.catalog === 'pg_trigger')
-    return object.relation_kind === 'f' ? 'foreign table trigger' : 'modeled';
+    return ['r', 'p', 'v', 'f'].includes(object.relation_kind ?? '')
+      ? 'modeled'
+      : `trigger (relkind ${object.relation_kind})`;
   return OBJECT_CATALOGS[object.catalog] ?? `catalog ${object.catalog}`;
 }
 
@@ -424,6 +427,10 @@ function modeled(model: SchemaModel, object: Swept): boolean {
       return key in model.publications;
     case 'pg_collation':
       return key in (model.collations ?? {});
+    case 'pg_cast':
+      return key in (model.casts ?? {});
+    case 'pg_statistic_ext':
+      return key in (model.extendedStatistics ?? {});
     case 'pg_foreign_data_wrapper':
       return key in (model.foreignDataWrappers ?? {});
     case 'pg_foreign_server':
@@ -444,7 +451,8 @@ function modeled(model: SchemaModel, object: Swept): boolean {
       const relation = object.relation ?? '';
       const triggers =
         model.tables[relation]?.triggers ??
-        (model.views[relation] as { triggers?: Record<string, unknown> } | undefined)?.triggers;
+        (model.views[relation] as { triggers?: Record<string, unknown> } | undefined)?.triggers ??
+        model.foreignTables?.[relation]?.triggers;
       return (object.name ?? '') in (triggers ?? {});
     }
     case 'pg_policy':
@@ -456,6 +464,16 @@ function modeled(model: SchemaModel, object: Swept): boolean {
     }
     case 'pg_event_trigger':
       return key in (model.eventTriggers ?? {});
+    case 'pg_operator':
+      return key in (model.operators ?? {});
+    case 'pg_opfamily':
+      return key in (model.operatorFamilies ?? {});
+    case 'pg_opclass':
+      return key in (model.operatorClasses ?? {});
+    case 'pg_ts_config':
+      return key in (model.textSearchConfigurations ?? {});
+    case 'pg_ts_dict':
+      return key in (model.textSearchDictionaries ?? {});
     default:
       return false;
   }

@@ -12,10 +12,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `plain`: an empty PostgreSQL database (template0), not the Supabase-shaped template. */
+export async function createTestDatabase({ plain = false }: { plain?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = inject('serverUrl');
   const name = `t_${randomBytes(6).toString('hex')}`;
-  await withAdmin(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  const template = plain ? 'template0' : TEMPLATE_DATABASE;
+  await withAdmin(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
   const url = withDatabase(serverUrl, name);
   return {
     name,

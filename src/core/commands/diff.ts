@@ -6,6 +6,7 @@ import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
 import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
+import type { Platform } from '../schema/model.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 
 /**
@@ -24,6 +25,11 @@ export interface DiffResult {
    * marked when it differs from the "from" side. Absent in results made before it existed.
    */
   notCompared?: NotComparedChange[];
+  /**
+   * `plain` when neither database is a Supabase project (no auth.users): schemas named like
+   * Supabase's (`extensions`, `auth`…) were then compared as the user's. Absent in older results.
+   */
+  platform?: Platform;
   /** True when the two schemas are the same. */
   identical: boolean;
   durationMs: number;
@@ -54,10 +60,11 @@ export async function diffDatabases(
       applicationName: 'supagate diff (read-only)',
     };
     [from, to] = await Promise.all([connect(fromUrl, options), connect(toUrl, options)]);
+    const platform = await platformOfBoth(from, to);
     // Each side: the model, then (same session, after introspect's transaction) the rest.
     const read = async (connection: Connection) => {
-      const model = await introspect(connection.client);
-      return { model, uncompared: await notCompared(connection.client) };
+      const model = await introspect(connection.client, { platform });
+      return { model, uncompared: await notCompared(connection.client, { platform }) };
     };
     const [fromSide, toSide] = await Promise.all([read(from), read(to)]);
     const before = fromSide.model;
@@ -75,10 +82,23 @@ export async function diffDatabases(
       }),
       notCompared: notComparedChanges(fromSide.uncompared, toSide.uncompared),
       identical: diff.changes.length === 0,
+      platform,
       durationMs: Math.round(performance.now() - started),
     };
   } finally {
     await disconnect(from);
     await disconnect(to);
   }
+}
+
+/** One decision for both sides, so that a schema is the user's on both or on neither. */
+async function platformOfBoth(from: Connection, to: Connection): Promise<Platform> {
+  const isSupabase = async (connection: Connection) =>
+    (
+      await connection.client.query<{ supabase: boolean }>(
+        `SELECT to_regclass('auth.users') IS NOT NULL AS supabase`,
+      )
+    ).rows[0]?.supabase === true;
+  const [a, b] = await Promise.all([isSupabase(from), isSupabase(to)]);
+  return a || b ? 'supabase' : 'plain';
 }

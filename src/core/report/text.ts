@@ -365,7 +365,12 @@ function planText(result: PlanResult): string {
 }
 
 function diffText(result: DiffResult): string {
-  const lines = [`From: ${result.from}`, `To:   ${result.to}`, ''];
+  const lines = [`From: ${result.from}`, `To:   ${result.to}`];
+  if (result.platform === 'plain')
+    lines.push(
+      'Neither database is a Supabase project: schemas named like Supabase’s (extensions, auth…) are compared as yours.',
+    );
+  lines.push('');
   if (result.identical) lines.push('The schemas are identical.');
   lines.push(
     ...section(`Schema changes (${result.diff.changes.length})`, changeLines(result.diff.changes, true)),

@@ -46,6 +46,8 @@ import {
   type ForeignKeyAction,
   type Index,
   MANAGED_SCHEMAS,
+  nonUserSchemas,
+  type Platform,
   type Policy,
   type PolicyCommand,
   type Publication,
@@ -91,10 +93,12 @@ import {
 
 /** What introspect() reads besides the defaults. */
 export interface IntrospectOptions {
-  /** User schemas to read; default: every schema except MANAGED_SCHEMAS, pg_temp*\/pg_toast*. */
+  /** User schemas to read; default: every schema except nonUserSchemas(platform), pg_temp*\/pg_toast*. */
   schemas?: string[];
   /** Managed tables whose RLS flags, policies, grants and app triggers are read (as Table with managed: true and columns []): default TRACKED_MANAGED_TABLES. */
   policyTables?: string[];
+  /** Default `supabase` (model.ts Platform). */
+  platform?: Platform;
 }
 
 /** Round trip 1: the transaction and the settings deparsed text depends on. */
@@ -129,7 +133,7 @@ export async function introspect(client: pg.Client, options: IntrospectOptions =
     const first = await multi(client, [...SESSION_SETTINGS, META_QUERY]);
     const meta = first[first.length - 1]?.rows[0] as MetaRow | undefined;
     if (!meta) throw new Error('introspect: the server returned no metadata');
-    const sql = new CatalogQueries(client, meta.version, options.schemas, policyTables);
+    const sql = new CatalogQueries(client, meta.version, options, policyTables);
 
     const objects: [keyof ObjectResults, string][] = [
       ['schemas', sql.schemas()],
@@ -223,12 +227,12 @@ class CatalogQueries {
   constructor(
     private readonly client: pg.Client,
     private readonly version: number,
-    schemas: string[] | undefined,
+    { schemas, platform }: IntrospectOptions,
     private readonly policyTables: string[],
   ) {
     const filter = schemas
       ? `n.nspname = ANY (${this.textArray(schemas)})`
-      : `n.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND n.nspname !~ '^pg_'`;
+      : `n.nspname <> ALL (${this.textArray(nonUserSchemas(platform))}) AND n.nspname !~ '^pg_'`;
     this.userSchemas = `SELECT n.oid FROM pg_namespace n WHERE ${filter} AND NOT ${extensionMember('pg_namespace', 'n.oid')}`;
   }
 

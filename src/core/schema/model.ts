@@ -596,6 +596,19 @@ export const MANAGED_SCHEMAS = [
   'pg_toast',
 ] as const;
 
+/**
+ * What kind of database a schema is read from: a Supabase project, whose MANAGED_SCHEMAS are the
+ * platform's, or a plain PostgreSQL, where a schema named `extensions` or `auth` is the user's
+ * like any other (only PostgreSQL's own are left out). `supagate diff` decides once for both
+ * sides: plain only when neither is a Supabase project.
+ */
+export type Platform = 'supabase' | 'plain';
+
+/** Schemas that are not the user's on that platform (pg_temp_*, pg_toast_* are left out apart). */
+export function nonUserSchemas(platform: Platform = 'supabase'): readonly string[] {
+  return platform === 'supabase' ? MANAGED_SCHEMAS : ['pg_catalog', 'information_schema', 'pg_toast'];
+}
+
 /** Extensions every Supabase project has from the start; any other one is the project's own. */
 export const PLATFORM_EXTENSIONS: ReadonlySet<string> = new Set([
   'plpgsql',

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { MANAGED_SCHEMAS } from './model.js';
+import { nonUserSchemas, type Platform } from './model.js';
 
 /*
  * notCompared: what the database holds that the schema model does not represent.
@@ -13,17 +13,21 @@ import { MANAGED_SCHEMAS } from './model.js';
  * members (pg_depend deptype 'e'), no implicit objects (deptype 'i': an array or multirange
  * type, a range's constructor functions, a table's row type, a view's _RETURN rule; not an
  * object's internal dependency on its own parts, as a partitioned table's on its key). Objects
- * without a schema (casts, languages, access methods, transforms, subscriptions, large objects)
+ * without a schema (languages, access methods, transforms, subscriptions, large objects)
  * count when the user made them: not built in (oid >= FirstNormalObjectId, 16384) and not an
- * extension's. Foreign data wrappers, foreign servers, user mappings and foreign tables are
- * modeled (introspect-foreign.ts); a foreign table's triggers are not. Range types and
+ * extension's. Foreign data wrappers, foreign servers, user mappings and foreign tables
+ * (their triggers too) are modeled (introspect-foreign.ts). Range types and
  * collations are modeled (introspect-types.ts). Rules of tables and views, and the user's
- * event triggers, are modeled (introspect-rules.ts).
+ * event triggers, are modeled (introspect-rules.ts). Text search configurations and
+ * dictionaries are modeled (kinds/text-search.ts); their parsers and templates are not. Casts
+ * and extended statistics are modeled (kinds/casts.ts, kinds/extended-statistics.ts).
+ * Operators, operator families and operator classes are modeled (kinds/operators.ts,
+ * kinds/operator-families.ts); shell operators nothing refers to are not.
  */
 
 /** One kind of object the model does not represent, as found in one database. */
 export interface NotComparedKind {
-  /** `operator`, `text search configuration`, `cast`, … */
+  /** `conversion`, `text search parser`, `transform`, … */
   kind: string;
   count: number;
   /** The first names (code-unit order), at most NOT_COMPARED_NAMES. */
@@ -43,8 +47,10 @@ export const NOT_COMPARED_NAMES = 10;
 
 /** What notCompared() reads: the same scope as introspect(). */
 export interface NotComparedScope {
-  /** User schemas; default: every schema except MANAGED_SCHEMAS and pg_*. */
+  /** User schemas; default: every schema except nonUserSchemas(platform) and pg_*. */
   schemas?: string[];
+  /** Default `supabase` (model.ts Platform). */
+  platform?: Platform;
 }
 
 /**
@@ -53,21 +59,14 @@ export interface NotComparedScope {
  */
 export const NOT_COMPARED_KINDS = [
   'access method',
-  'cast',
   'conversion',
-  'extended statistics',
-  'foreign table trigger',
   'large object',
-  'operator',
-  'operator class',
-  'operator family',
   'procedural language',
   'base type',
+  'shell operator',
   'shell type',
   'security label',
   'subscription',
-  'text search configuration',
-  'text search dictionary',
   'text search parser',
   'text search template',
   'transform',
@@ -79,7 +78,7 @@ function literal(client: pg.Client, values: readonly string[]): string {
 
 /** The query (exported for tests and benchmarks). */
 export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}): string {
-  const managed = literal(client, MANAGED_SCHEMAS);
+  const managed = literal(client, nonUserSchemas(scope.platform));
   const schemaFilter = scope.schemas
     ? `n.nspname = ANY (${literal(client, scope.schemas)})`
     : `n.nspname <> ALL (${managed}) AND n.nspname !~ '^pg_'`;
@@ -100,20 +99,11 @@ export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}
      FROM pg_type t WHERE ${inSchema('t.typnamespace')} AND t.typtype NOT IN ('e', 'd', 'c', 'r')`,
     `SELECT 'conversion', ${qualified('cv.connamespace', 'cv.conname')}, 'pg_conversion'::regclass, cv.oid
      FROM pg_conversion cv WHERE ${inSchema('cv.connamespace')}`,
-    `SELECT 'operator', o.oid::regoperator::text, 'pg_operator'::regclass, o.oid
-     FROM pg_operator o WHERE ${inSchema('o.oprnamespace')}`,
-    `SELECT 'operator class', ${qualified('oc.opcnamespace', 'oc.opcname')} || ' USING ' || (SELECT am.amname FROM pg_am am WHERE am.oid = oc.opcmethod),
-       'pg_opclass'::regclass, oc.oid
-     FROM pg_opclass oc WHERE ${inSchema('oc.opcnamespace')}`,
-    `SELECT 'operator family', ${qualified('f.opfnamespace', 'f.opfname')} || ' USING ' || (SELECT am.amname FROM pg_am am WHERE am.oid = f.opfmethod),
-       'pg_opfamily'::regclass, f.oid
-     FROM pg_opfamily f WHERE ${inSchema('f.opfnamespace')}`,
-    `SELECT 'extended statistics', ${qualified('s.stxnamespace', 's.stxname')}, 'pg_statistic_ext'::regclass, s.oid
-     FROM pg_statistic_ext s WHERE ${inSchema('s.stxnamespace')}`,
-    `SELECT 'text search configuration', ${qualified('x.cfgnamespace', 'x.cfgname')}, 'pg_ts_config'::regclass, x.oid
-     FROM pg_ts_config x WHERE ${inSchema('x.cfgnamespace')}`,
-    `SELECT 'text search dictionary', ${qualified('x.dictnamespace', 'x.dictname')}, 'pg_ts_dict'::regclass, x.oid
-     FROM pg_ts_dict x WHERE ${inSchema('x.dictnamespace')}`,
+    // A shell operator (no function) that no operator names as its commutator or negator any
+    // more; one that is named is part of that operator (kinds/operators.ts).
+    `SELECT 'shell operator', o.oid::regoperator::text, 'pg_operator'::regclass, o.oid
+     FROM pg_operator o WHERE ${inSchema('o.oprnamespace')} AND o.oprcode = 0
+       AND NOT EXISTS (SELECT 1 FROM pg_operator r WHERE r.oprcode <> 0 AND o.oid IN (r.oprcom, r.oprnegate))`,
     `SELECT 'text search parser', ${qualified('x.prsnamespace', 'x.prsname')}, 'pg_ts_parser'::regclass, x.oid
      FROM pg_ts_parser x WHERE ${inSchema('x.prsnamespace')}`,
     `SELECT 'text search template', ${qualified('x.tmplnamespace', 'x.tmplname')}, 'pg_ts_template'::regclass, x.oid
@@ -123,15 +113,13 @@ export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}
     `SELECT 'rule (relkind ' || c.relkind::text || ')', ${qualified('c.relnamespace', 'c.relname')} || '.' || quote_ident(r.rulename), 'pg_rewrite'::regclass, r.oid
      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
      WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v') AND r.rulename <> '_RETURN'`,
-    // Triggers the model does not read: those of foreign tables (and of any relation kind
-    // but tables and views).
-    `SELECT CASE c.relkind WHEN 'f' THEN 'foreign table trigger' ELSE 'trigger (relkind ' || c.relkind::text || ')' END,
+    // Triggers the model does not read: those of any relation kind but tables, views and
+    // foreign tables.
+    `SELECT 'trigger (relkind ' || c.relkind::text || ')',
        ${qualified('c.relnamespace', 'c.relname')} || '.' || quote_ident(tg.tgname), 'pg_trigger'::regclass, tg.oid
      FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
-     WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v') AND NOT tg.tgisinternal`,
+     WHERE ${inSchema('c.relnamespace')} AND c.relkind NOT IN ('r', 'p', 'v', 'f') AND NOT tg.tgisinternal`,
     // Database-wide.
-    `SELECT 'cast', format('(%s AS %s)', ca.castsource::regtype, ca.casttarget::regtype), 'pg_cast'::regclass, ca.oid
-     FROM pg_cast ca WHERE ${userMade('ca.oid')}`,
     `SELECT 'procedural language', quote_ident(l.lanname), 'pg_language'::regclass, l.oid
      FROM pg_language l WHERE ${userMade('l.oid')}`,
     `SELECT 'access method', quote_ident(am.amname), 'pg_am'::regclass, am.oid

@@ -1,3 +1,9 @@
+import type { Cast } from './casts.js';
+import type { ExtendedStatistics } from './extended-statistics.js';
+import type { OperatorClass, OperatorFamily } from './operator-families.js';
+import type { Operator } from './operators.js';
+import type { TextSearchConfiguration, TextSearchDictionary } from './text-search.js';
+
 /*
  * A catalog kind: a kind of standalone object (no members of its own, such as columns) that
  * the model keeps in one optional record of SchemaModel. Each is defined once, in a module of
@@ -57,13 +63,13 @@ export type CatalogObjectKind = (typeof CATALOG_OBJECT_KINDS)[number];
  * `unknown` marks a kind whose module is not written yet.
  */
 export interface CatalogObjects {
-  operators: unknown;
-  operatorFamilies: unknown;
-  operatorClasses: unknown;
-  casts: unknown;
-  textSearchDictionaries: unknown;
-  textSearchConfigurations: unknown;
-  extendedStatistics: unknown;
+  operators: Operator;
+  operatorFamilies: OperatorFamily;
+  operatorClasses: OperatorClass;
+  casts: Cast;
+  textSearchDictionaries: TextSearchDictionary;
+  textSearchConfigurations: TextSearchConfiguration;
+  extendedStatistics: ExtendedStatistics;
 }
 
 /** The SchemaModel records the catalog kinds fill. */
