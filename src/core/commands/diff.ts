@@ -5,8 +5,8 @@ import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
-import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
 import type { Platform } from '../schema/model.js';
+import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 
 /**
