@@ -95,9 +95,56 @@ const ATTRIBUTE_LABELS: Record<string, string> = {
   event: 'event',
   tags: 'WHEN TAG IN',
   function: 'function',
+  // Operators, operator families and classes (kinds/operators.ts, kinds/operator-families.ts).
+  left: 'LEFTARG',
+  right: 'RIGHTARG',
+  commutator: 'COMMUTATOR',
+  negator: 'NEGATOR',
+  restrict: 'RESTRICT (selectivity)',
+  join: 'JOIN (selectivity)',
+  hashes: 'HASHES',
+  merges: 'MERGES',
+  operators: 'operators',
+  functions: 'support functions',
+  family: 'FAMILY',
+  // Casts, extended statistics, text search (kinds/).
+  method: 'method',
+  context: 'context (AS ASSIGNMENT / AS IMPLICIT)',
+  kinds: 'statistics kinds',
+  expressions: 'expressions',
+  template: 'TEMPLATE',
+  options: 'options',
+  parser: 'PARSER',
+  mappings: 'token mappings',
+  // Aggregates (schema/aggregates.ts): CREATE AGGREGATE's own option names.
+  'aggregate.kind': 'aggregate kind (ordered-set, hypothetical)',
+  'aggregate.directArgs': 'direct arguments',
+  'aggregate.sfunc': 'SFUNC',
+  'aggregate.stype': 'STYPE',
+  'aggregate.sspace': 'SSPACE',
+  'aggregate.finalfunc': 'FINALFUNC',
+  'aggregate.finalfuncExtra': 'FINALFUNC_EXTRA',
+  'aggregate.finalfuncModify': 'FINALFUNC_MODIFY',
+  'aggregate.combinefunc': 'COMBINEFUNC',
+  'aggregate.serialfunc': 'SERIALFUNC',
+  'aggregate.deserialfunc': 'DESERIALFUNC',
+  'aggregate.initcond': 'INITCOND',
+  'aggregate.msfunc': 'MSFUNC',
+  'aggregate.minvfunc': 'MINVFUNC',
+  'aggregate.mstype': 'MSTYPE',
+  'aggregate.msspace': 'MSSPACE',
+  'aggregate.mfinalfunc': 'MFINALFUNC',
+  'aggregate.mfinalfuncExtra': 'MFINALFUNC_EXTRA',
+  'aggregate.mfinalfuncModify': 'MFINALFUNC_MODIFY',
+  'aggregate.minitcond': 'MINITCOND',
+  'aggregate.sortop': 'SORTOP',
 };
 
 export function attributeLabel(attribute: string): string {
+  const dot = attribute.indexOf('.');
+  // One key of a record-valued attribute: `mappings.asciiword` → token mappings (asciiword).
+  if (dot > 0 && ATTRIBUTE_LABELS[attribute] === undefined)
+    return `${attributeLabel(attribute.slice(0, dot))} (${attribute.slice(dot + 1)})`;
   return (
     ATTRIBUTE_LABELS[attribute] ??
     attribute

@@ -118,7 +118,9 @@ export function diffSchemas(
   for (const catalogKind of CATALOG_KINDS) {
     const { identity, defaults } = catalogKind;
     add<unknown>(catalogKind.kind, before[catalogKind.key] ?? {}, after[catalogKind.key] ?? {}, (a, b, c) => {
-      const attributes = compareAttributes(a as object, b as object, identity as Set<string>, 'type', c);
+      const attributes = byKey(
+        compareAttributes(a as object, b as object, identity as Set<string>, 'type', c),
+      );
       return { attributes: defaults ? withDefaults(attributes, defaults) : attributes };
     });
   }
@@ -362,6 +364,27 @@ const TABLE_DEFAULTS: Record<string, unknown> = {
 const VIEW_DEFAULTS: Record<string, unknown> = { storageParameters: [] };
 const COLUMN_DEFAULTS: Record<string, unknown> = { statistics: 'default', storage: 'default' };
 const PUBLICATION_DEFAULTS: Record<string, unknown> = { columnLists: {}, rowFilters: {} };
+
+/**
+ * A record-valued attribute (a text search configuration's mappings by token type) as one
+ * change per key that differs (`mappings.asciiword`), not the whole record twice.
+ */
+function byKey(changes: AttributeChange[]): AttributeChange[] {
+  const isRecord = (value: unknown): value is Record<string, unknown> =>
+    value !== null && typeof value === 'object' && !Array.isArray(value);
+  return changes.flatMap((change) => {
+    const { attribute, before, after } = change;
+    if (!isRecord(before) || !isRecord(after)) return [change];
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareText);
+    return keys
+      .filter((key) => !same(before[key], after[key]))
+      .map((key) => ({
+        attribute: `${attribute}.${key}`,
+        before: before[key] ?? null,
+        after: after[key] ?? null,
+      }));
+  });
+}
 
 function withDefaults(changes: AttributeChange[], defaults: Record<string, unknown>): AttributeChange[] {
   for (const change of changes) {
