@@ -105,6 +105,8 @@ export interface IntrospectOptions {
 const SESSION_SETTINGS = [
   'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   'SET LOCAL search_path = pg_catalog',
+  // The catalog queries are short: compiling them costs more than it saves (0.16 s at 1,000 tables).
+  'SET LOCAL jit = off',
   'SET LOCAL quote_all_identifiers = off',
   'SET LOCAL standard_conforming_strings = on',
   "SET LOCAL DateStyle = 'ISO, YMD'",

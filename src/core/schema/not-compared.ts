@@ -168,6 +168,7 @@ export async function notCompared(
   const statements = [
     'BEGIN READ ONLY',
     'SET LOCAL search_path = pg_catalog',
+    'SET LOCAL jit = off',
     notComparedQuery(client, scope),
     'COMMIT',
   ];
@@ -182,7 +183,7 @@ export async function notCompared(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
-  const rows = (results[2]?.rows ?? []) as NotComparedKind[];
+  const rows = (results[3]?.rows ?? []) as NotComparedKind[];
   return rows.map((row) => ({ kind: row.kind, count: Number(row.count), names: row.names ?? [] }));
 }
 
