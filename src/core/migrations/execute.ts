@@ -2,8 +2,15 @@ import type { Client } from '../db/connect.js';
 import { pgErrorFields } from '../db/connect.js';
 import { type ErrorCode, SupagateError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { deleteHistoryRow, ensureHistoryTables, insertAuditRecord, insertHistoryRow } from './history.js';
+import {
+  type AuditOutcome,
+  ensureHistoryTables,
+  historyTablesKnown,
+  recordAppliedSql,
+  recordRevertedSql,
+} from './history.js';
 import type { Migration, Statement } from './model.js';
+import { type Piece, runScript, type SqlPiece, StatementError } from './script.js';
 import { lineColumnAt } from './text.js';
 
 /**
@@ -98,13 +105,32 @@ function failureHint(failure: MigrationFailure): string {
   return `${failure.pgHint ? `${failure.pgHint} ` : ''}Nothing of this migration was applied. Fix the statement and apply again.`;
 }
 
-/** `RESET ALL` (and the role) before each migration, so one file's SET does not leak into the next. */
-async function resetSession(client: Client, settings: ExecutionSettings, local: boolean): Promise<void> {
+/**
+ * `RESET ALL` (and the role) and supagate's timeouts: before each migration's statements, so
+ * that the session it starts from is known, and after them, before the history row, so that
+ * what it SET does not leak into the next migration (nor into the next one's lexing: the
+ * whole query is lexed before any of it runs).
+ */
+function resetPieces(settings: ExecutionSettings, local: boolean): SqlPiece[] {
   const scope = local ? 'LOCAL ' : '';
-  await client.query('RESET ALL');
-  await client.query('RESET ROLE');
-  await client.query(`SET ${scope}lock_timeout = ${Math.round(settings.lockTimeoutMs)}`);
-  await client.query(`SET ${scope}statement_timeout = ${Math.round(settings.statementTimeoutMs)}`);
+  return [
+    'RESET ALL',
+    'RESET ROLE',
+    `SET ${scope}lock_timeout = ${Math.round(settings.lockTimeoutMs)}`,
+    `SET ${scope}statement_timeout = ${Math.round(settings.statementTimeoutMs)}`,
+  ].map((sql) => ({ sql }));
+}
+
+function statementPieces(statements: Statement[]): SqlPiece[] {
+  return statements.map((statement) => ({ sql: statement.sql, statement }));
+}
+
+/**
+ * A file that changes how SQL is lexed runs statement by statement: sent as one query, its
+ * later statements would be lexed before its SET runs.
+ */
+function lexingSensitive(unit: Pick<ExecutionUnit, 'sql'>): boolean {
+  return /standard_conforming_strings|backslash_quote|escape_string_warning/i.test(unit.sql);
 }
 
 /** What a unit of SQL is: an up migration, or the down file that reverts one. */
@@ -113,58 +139,60 @@ export type ExecutionUnit = Pick<
   'version' | 'name' | 'path' | 'checksum' | 'sql' | 'statements' | 'transactional'
 >;
 
-/** Records a unit's success in the same transaction as its last statements. */
-type Recorder = (client: Client, mode: TransactionMode, durationMs: number) => Promise<void>;
+/** The pieces that record a unit's success, in the same transaction as its last statements. */
+type Recorder = (client: Client, mode: TransactionMode, started: number) => Piece[];
 
-function appliedRecorder(migration: Migration, record: RecordContext): Recorder {
-  return (client, mode, durationMs) => recordApplied(client, migration, mode, durationMs, record);
+/**
+ * The history tables are checked (and created) in the unit's transaction until the session
+ * knows they are complete; then the record goes in the same round trip as the statements.
+ */
+function recordPieces(client: Client, sql: (durationSql: string) => string, started: number): Piece[] {
+  const record: SqlPiece = { sql: () => sql(durationSql(started)) };
+  return historyTablesKnown(client) ? [record] : [{ step: ensureHistoryTables }, record];
 }
 
-/** A down file: its history row goes, and the audit log says it was rolled back. */
-function revertedRecorder(down: ExecutionUnit, record: RecordContext): Recorder {
-  return async (client, mode, durationMs) => {
-    await deleteHistoryRow(client, down.version);
-    await ensureHistoryTables(client);
-    await insertAuditRecord(client, {
-      version: down.version,
-      name: down.name,
-      checksum: down.checksum,
-      outcome: 'rolled_back',
-      transactionMode: mode,
-      durationMs: Math.round(durationMs),
-      appliedBy: record.actor,
-      runId: record.runId,
-      backupId: record.backupId,
-      toolVersion: VERSION,
-    });
-  };
+/** Time before the round trip that records, plus the server's time since it received it. */
+function durationSql(started: number): string {
+  const before = Math.round(performance.now() - started);
+  return `(${before} + round(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000))::integer`;
 }
 
-async function recordApplied(
-  client: Client,
-  migration: Migration,
-  mode: TransactionMode,
-  durationMs: number,
-  record: RecordContext,
-): Promise<void> {
-  await ensureHistoryTables(client);
-  await insertHistoryRow(client, {
-    version: migration.version,
-    name: migration.name,
-    statements: migration.cliStatements,
-  });
-  await insertAuditRecord(client, {
-    version: migration.version,
-    name: migration.name,
-    checksum: migration.checksum,
-    outcome: 'applied',
+function auditOf(unit: ExecutionUnit, record: RecordContext, mode: TransactionMode, outcome: AuditOutcome) {
+  return {
+    version: unit.version,
+    name: unit.name,
+    checksum: unit.checksum,
+    outcome,
     transactionMode: mode,
-    durationMs: Math.round(durationMs),
     appliedBy: record.actor,
     runId: record.runId,
     backupId: record.backupId,
     toolVersion: VERSION,
-  });
+  };
+}
+
+function appliedRecorder(migration: Migration, record: RecordContext): Recorder {
+  return (client, mode, started) =>
+    recordPieces(
+      client,
+      (duration) =>
+        recordAppliedSql(
+          { version: migration.version, name: migration.name, statements: migration.cliStatements },
+          auditOf(migration, record, mode, 'applied'),
+          duration,
+        ),
+      started,
+    );
+}
+
+/** A down file: its history row goes, and the audit log says it was rolled back. */
+function revertedRecorder(down: ExecutionUnit, record: RecordContext): Recorder {
+  return (client, mode, started) =>
+    recordPieces(
+      client,
+      (duration) => recordRevertedSql(auditOf(down, record, mode, 'rolled_back'), duration),
+      started,
+    );
 }
 
 export function transactionModeOf(migration: Pick<Migration, 'transactional'>): TransactionMode {
@@ -186,6 +214,17 @@ async function runUnit(
   return summary(unit, mode, performance.now() - started, attempts);
 }
 
+/** BEGIN, the pieces and COMMIT; on failure, ROLLBACK. */
+async function inTransaction(client: Client, pieces: Piece[], oneByOne: boolean): Promise<void> {
+  try {
+    await runScript(client, [{ sql: 'BEGIN' }, ...pieces, { sql: 'COMMIT' }], oneByOne);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/** One round trip in the usual case: resets, statements, history and audit rows, COMMIT. */
 async function runInTransaction(
   client: Client,
   unit: ExecutionUnit,
@@ -193,21 +232,16 @@ async function runInTransaction(
   recorder: Recorder,
   started: number,
 ): Promise<void> {
-  await resetSession(client, settings, false);
-  await client.query('BEGIN');
-  let current: Statement | undefined;
-  try {
-    for (const statement of unit.statements) {
-      current = statement;
-      await client.query(statement.sql);
-    }
-    current = undefined;
-    await recorder(client, 'transaction', performance.now() - started);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw new StatementError(error, current);
-  }
+  await inTransaction(
+    client,
+    [
+      ...resetPieces(settings, false),
+      ...statementPieces(unit.statements),
+      ...resetPieces(settings, false),
+      ...recorder(client, 'transaction', started),
+    ],
+    lexingSensitive(unit),
+  );
 }
 
 type Step =
@@ -240,34 +274,21 @@ async function runNonAtomic(
   let committed = 0;
   let attempts = 1;
   const plan = steps(unit.statements);
+  const oneByOne = lexingSensitive(unit);
+  const closing = () => [...resetPieces(settings, false), ...recorder(client, 'non-atomic', started)];
   try {
-    await resetSession(client, settings, false);
+    await runScript(client, resetPieces(settings, false));
     for (const [index, step] of plan.entries()) {
       const isLast = index === plan.length - 1;
-      const run = async () => {
-        if (!step.transactional) {
-          try {
-            await client.query(step.statements[0].sql);
-          } catch (error) {
-            throw new StatementError(error, step.statements[0]);
-          }
-          return;
-        }
-        await client.query('BEGIN');
-        let current: Statement | undefined;
-        try {
-          for (const statement of step.statements) {
-            current = statement;
-            await client.query(statement.sql);
-          }
-          current = undefined;
-          if (isLast) await recorder(client, 'non-atomic', performance.now() - started);
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {});
-          throw new StatementError(error, current);
-        }
-      };
+      // A statement PostgreSQL refuses in a transaction also refuses to share its query.
+      const run = () =>
+        step.transactional
+          ? inTransaction(
+              client,
+              [...statementPieces(step.statements), ...(isLast ? closing() : [])],
+              oneByOne,
+            )
+          : runScript(client, statementPieces(step.statements), true);
       if (retryable(step)) {
         attempts = Math.max(attempts, await withLockRetries(settings, run));
       } else {
@@ -276,14 +297,7 @@ async function runNonAtomic(
       committed += step.statements.length;
     }
     if (plan.length === 0 || !plan[plan.length - 1]?.transactional) {
-      await client.query('BEGIN');
-      try {
-        await recorder(client, 'non-atomic', performance.now() - started);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw new StatementError(error, undefined);
-      }
+      await inTransaction(client, closing(), false);
     }
   } catch (error) {
     throw asFailure(error, unit, 'non-atomic', committed);
@@ -307,22 +321,16 @@ export async function runBatch(
       for (const migration of migrations) {
         failing = migration;
         const started = performance.now();
-        await resetSession(client, settings, true);
-        let current: Statement | undefined;
-        try {
-          for (const statement of migration.statements) {
-            current = statement;
-            await client.query(statement.sql);
-          }
-          current = undefined;
-          await recordApplied(client, migration, 'batch', performance.now() - started, record);
-        } catch (error) {
-          throw new StatementError(error, current);
-        }
+        const pieces = [
+          ...resetPieces(settings, true),
+          ...statementPieces(migration.statements),
+          ...appliedRecorder(migration, record)(client, 'batch', started),
+        ];
+        await runScript(client, pieces, lexingSensitive(migration));
         applied.push(summary(migration, 'batch', performance.now() - started, 1));
       }
       failing = undefined;
-      await client.query('COMMIT');
+      await runScript(client, [...resetPieces(settings, false), { sql: 'COMMIT' }]);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
@@ -331,16 +339,6 @@ export async function runBatch(
     throw asFailure(error, failing ?? (migrations[migrations.length - 1] as Migration), 'batch', 0);
   });
   return applied;
-}
-
-/** An error of a statement (undefined: recording history or COMMIT), still to be located in its file. */
-class StatementError extends Error {
-  constructor(
-    readonly pgError: unknown,
-    readonly statement: Statement | undefined,
-  ) {
-    super(pgErrorFields(pgError).message);
-  }
 }
 
 function isLockTimeout(error: unknown): boolean {
@@ -373,9 +371,9 @@ function asFailure(
     return error;
   const statement = error instanceof StatementError ? error.statement : undefined;
   const fields = pgErrorFields(error instanceof StatementError ? error.pgError : error);
-  const position = statement && fields.position ? Number(fields.position) : undefined;
+  const position = error instanceof StatementError ? error.position : undefined;
   const location = statement
-    ? lineColumnAt(migration.sql, statement.offset + (position ? position - 1 : 0))
+    ? lineColumnAt(migration.sql, statement.offset + (position ?? 0))
     : { line: migration.statements[migration.statements.length - 1]?.line ?? 1, column: 1 };
   return new MigrationFailedError({
     version: migration.version,

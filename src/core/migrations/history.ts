@@ -82,12 +82,23 @@ async function historyColumns(client: Client): Promise<Set<string>> {
 }
 
 /**
+ * Sessions that found the tables complete (committed before): later migrations of the run skip
+ * the check. Tables created in a transaction are checked again: it may roll back.
+ */
+const complete = new WeakSet<Client>();
+
+export function historyTablesKnown(client: Client): boolean {
+  return complete.has(client);
+}
+
+/**
  * Creates what is missing of the history table (with the Supabase CLI's own statements) and
  * of the audit table. Runs inside the caller's transaction, so a failed first migration
  * leaves no trace. Checks the catalog first: ALTER TABLE would take an exclusive lock on the
  * history table even when the column exists.
  */
 export async function ensureHistoryTables(client: Client): Promise<void> {
+  if (complete.has(client)) return;
   const { rows } = await client.query<{
     history: boolean;
     statements: boolean;
@@ -101,7 +112,10 @@ export async function ensureHistoryTables(client: Client): Promise<void> {
     [HISTORY_TABLE, AUDIT_TABLE],
   );
   const state = rows[0];
-  if (state?.history && state.statements && state.name && state.audit) return;
+  if (state?.history && state.statements && state.name && state.audit) {
+    complete.add(client);
+    return;
+  }
   await client.query(`SET LOCAL lock_timeout = '4s'`);
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${HISTORY_SCHEMA}`);
   await client.query(`CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (version text NOT NULL PRIMARY KEY)`);
@@ -128,17 +142,64 @@ export async function ensureHistoryTables(client: Client): Promise<void> {
   );
 }
 
-/** The row the Supabase CLI would insert for this migration. */
-export async function insertHistoryRow(client: Client, row: HistoryRow): Promise<void> {
-  await client.query(`INSERT INTO ${HISTORY_TABLE} (version, name, statements) VALUES ($1, $2, $3)`, [
-    row.version,
-    row.name,
-    row.statements,
-  ]);
+/**
+ * The history row the Supabase CLI would insert and the audit record, as one statement of SQL
+ * text (it goes in a multi-statement query, which takes no parameters). `durationSql` is an
+ * SQL expression.
+ */
+export function recordAppliedSql(
+  row: HistoryRow,
+  record: Omit<AuditRecord, 'appliedAt' | 'durationMs'>,
+  durationSql: string,
+): string {
+  return `WITH history AS (
+  INSERT INTO ${HISTORY_TABLE} (version, name, statements)
+  VALUES (${literal(row.version)}, ${literal(row.name)}, ${textArray(row.statements)})
+)
+${auditInsert(record, durationSql)}`;
 }
 
-export async function deleteHistoryRow(client: Client, version: string): Promise<void> {
-  await client.query(`DELETE FROM ${HISTORY_TABLE} WHERE version = $1`, [version]);
+/** A down file ran: the history row goes, and the audit log says so. */
+export function recordRevertedSql(
+  record: Omit<AuditRecord, 'appliedAt' | 'durationMs'>,
+  durationSql: string,
+): string {
+  return `WITH gone AS (DELETE FROM ${HISTORY_TABLE} WHERE version = ${literal(record.version)})
+${auditInsert(record, durationSql)}`;
+}
+
+function auditInsert(record: Omit<AuditRecord, 'appliedAt' | 'durationMs'>, durationSql: string): string {
+  const values = [
+    literal(record.version),
+    literal(record.name),
+    literal(record.checksum),
+    literal(record.outcome),
+    literal(record.transactionMode),
+    durationSql,
+    literal(record.appliedBy),
+    literal(record.runId),
+    literal(record.backupId),
+    literal(record.toolVersion),
+  ];
+  return `INSERT INTO ${AUDIT_TABLE}
+  (version, name, checksum, outcome, transaction_mode, duration_ms, applied_by, run_id, backup_id, tool_version)
+VALUES (${values.join(', ')})`;
+}
+
+function textArray(values: string[] | null): string {
+  if (values === null) return 'NULL::text[]';
+  return values.length === 0 ? `'{}'::text[]` : `ARRAY[${values.map(literal).join(', ')}]::text[]`;
+}
+
+/**
+ * A dollar-quoted literal (or NULL): read the same whatever standard_conforming_strings a
+ * migration left, since the whole query is lexed before any of it runs.
+ */
+export function literal(value: string | null): string {
+  if (value === null) return 'NULL';
+  let tag = 'sg';
+  for (let i = 1; `${value}$${tag}$`.indexOf(`$${tag}$`) !== value.length; i++) tag = `sg${i}`;
+  return `$${tag}$${value}$${tag}$`;
 }
 
 export async function insertAuditRecord(
