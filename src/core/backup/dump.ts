@@ -373,7 +373,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Create
   const counter = measured.stream;
 
   const fanOut = new FanOut([{ stream: gate, droppable: false }, ...(verifier?.branches ?? [])]);
-  const feeding = pipeline(child.stdout, fanOut);
+  const feeding = pipeline(child.stdout, new Coalesce(), fanOut);
   const flowing = pipeline([
     gate,
     ...(options.encryptionKey ? [encryptStream(options.encryptionKey)] : []),
@@ -464,7 +464,7 @@ export {
 } from './verify-dump.js';
 
 import { byteProgress } from '../progress.js';
-import { FanOut } from './fan-out.js';
+import { Coalesce, FanOut } from './fan-out.js';
 import { measuring } from './measure.js';
 import { checkStoredSize } from './stored-size.js';
 import { type StreamVerifyOptions, startStreamVerifier } from './stream-verify.js';
