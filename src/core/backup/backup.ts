@@ -3,7 +3,7 @@ import { type Connection, connect, disconnect } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
 import { SupagateError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { type BackupScope, createBackup, resolveScope } from './dump.js';
+import { type BackupScope, createBackup, type DumpSelection, resolveScope } from './dump.js';
 import { type BackupKey, parseBackupKey } from './encryption.js';
 import { readManagedState } from './managed-state.js';
 import {
@@ -85,22 +85,9 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
     });
 
     const selection = await resolveScope(client, options.scope ?? 'data');
-    const rowCounts = await countRows(client, selection.rowTables);
-    const rls = await rlsSnapshot(
-      client,
-      selection.rlsTables.map((t) => t.oid),
-    );
-    const publications = await publicationMemberships(
-      client,
-      selection.rlsTables.map((t) => t.oid),
-    );
-    const managed = await readManagedState(client);
-    const keys = await tableKeys(client, selection.rowTables);
-    const schemaFingerprint =
-      selection.description.kind === 'named' ? undefined : await schemaFingerprintInTransaction(client);
-    const historyVersion =
-      options.historyVersion === undefined ? await readHistoryVersion(connection) : options.historyVersion;
-
+    // Read in the snapshot while pg_dump dumps it: counting rows reads every table too.
+    const reading = readFacts(connection, selection, options.historyVersion);
+    reading.catch(() => {});
     const created = await createBackup({
       dbUrl: options.dbUrl,
       selection,
@@ -118,6 +105,7 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       },
     });
     dumped = true;
+    const facts = await reading;
     await client.query('COMMIT');
     await disconnect(connection);
     connection = undefined;
@@ -130,13 +118,7 @@ export async function takeBackup(options: TakeBackupOptions): Promise<BackupMani
       target: { fingerprint: targetFingerprint(options.dbUrl) },
       serverVersion,
       serverVersionNum,
-      historyVersion,
-      rowCounts,
-      rls,
-      publications,
-      managed,
-      tableKeys: keys,
-      ...(schemaFingerprint ? { schemaFingerprint } : {}),
+      ...facts,
       verifiedTables: created.verifiedTables ?? [],
       sha256: created.sha256,
       sizeBytes: created.sizeBytes,
@@ -198,6 +180,39 @@ async function beginSnapshot(connection: Connection): Promise<string | undefined
     await begin();
     return undefined;
   }
+}
+
+type Facts = Pick<
+  BackupManifest,
+  'historyVersion' | 'rowCounts' | 'rls' | 'publications' | 'managed' | 'tableKeys' | 'schemaFingerprint'
+>;
+
+/** What the manifest records of the database besides the dump, read in the dump's snapshot. */
+async function readFacts(
+  connection: Connection,
+  selection: DumpSelection,
+  givenHistoryVersion: string | null | undefined,
+): Promise<Facts> {
+  const client = connection.client;
+  const rlsOids = selection.rlsTables.map((t) => t.oid);
+  const rowCounts = await countRows(client, selection.rowTables);
+  const rls = await rlsSnapshot(client, rlsOids);
+  const publications = await publicationMemberships(client, rlsOids);
+  const managed = await readManagedState(client);
+  const tableKeysRead = await tableKeys(client, selection.rowTables);
+  const schemaFingerprint =
+    selection.description.kind === 'named' ? undefined : await schemaFingerprintInTransaction(client);
+  const historyVersion =
+    givenHistoryVersion === undefined ? await readHistoryVersion(connection) : givenHistoryVersion;
+  return {
+    historyVersion,
+    rowCounts,
+    rls,
+    publications,
+    managed,
+    tableKeys: tableKeysRead,
+    ...(schemaFingerprint ? { schemaFingerprint } : {}),
+  };
 }
 
 async function readHistoryVersion(connection: Connection): Promise<string | null> {
