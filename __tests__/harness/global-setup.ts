@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/core/db/embedded.js';
@@ -27,6 +29,9 @@ let server: EmbeddedServer | undefined;
 let shadowServer: EmbeddedServer | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Cached shadow baselines of the run's plans go to a folder of the run's own, never the user's.
+  const cache = await mkdtemp(join(tmpdir(), 'supagate-test-cache-'));
+  process.env.XDG_CACHE_HOME = cache;
   let serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     server = await startEmbeddedPostgres();
@@ -48,6 +53,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('shadowUrl', shadowUrl);
   return async () => {
     await Promise.all([server?.stop(), shadowServer?.stop()]);
+    await rm(cache, { recursive: true, force: true });
   };
 }
 

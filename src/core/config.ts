@@ -58,6 +58,13 @@ export interface SupagateConfig {
   shadowDisposable: boolean;
   /** Use `supabase start`'s database (127.0.0.1:54322) as shadow server when it is running. */
   detectLocalSupabase: boolean;
+  /**
+   * Keep production's schema as restored into the embedded shadow, and start the next plan of
+   * the same production schema from it instead of restoring it again (shadow/baseline.ts).
+   */
+  shadowCache: boolean;
+  /** Where supagate keeps what it caches; default $XDG_CACHE_HOME/supagate or ~/.cache/supagate. */
+  cacheDir: string | undefined;
   /** Explicit pg_dump / pg_restore; otherwise found on PATH and in the usual install folders. */
   pgDumpPath: string | undefined;
   pgRestorePath: string | undefined;
@@ -101,6 +108,7 @@ export const DEFAULTS: Omit<
   | 'actor'
   | 'runId'
   | 'shadowUrl'
+  | 'cacheDir'
   | 'pgDumpPath'
   | 'pgRestorePath'
   | 'backupKey'
@@ -122,6 +130,7 @@ export const DEFAULTS: Omit<
   allowEdited: false,
   shadowDisposable: false,
   detectLocalSupabase: true,
+  shadowCache: true,
   schemas: undefined,
   apiSchemas: ['public', 'graphql_public'],
   extraRoles: [],
@@ -189,6 +198,8 @@ function buildConfig(input: ConfigInput): SupagateConfig {
       pick('detectLocalSupabase'),
       DEFAULTS.detectLocalSupabase,
     ),
+    shadowCache: flag('shadow-cache', pick('shadowCache'), DEFAULTS.shadowCache),
+    cacheDir: optionalString(pick('cacheDir')),
     pgDumpPath: optionalString(pick('pgDumpPath')),
     pgRestorePath: optionalString(pick('pgRestorePath')),
     schemas: pick('schemas') === undefined ? undefined : list(pick('schemas'), []),

@@ -21,6 +21,9 @@ import type { SchemaModel } from '../schema/model.js';
 import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
 import { renameHints } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
+import { type BaselineOptions, embeddedServerIdentity } from '../shadow/baseline.js';
+import { baselineKey } from '../shadow/baseline-key.js';
+import { cacheRoot } from '../shadow/baseline-store.js';
 import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import { planGate } from './plan-gate.js';
@@ -150,10 +153,14 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       return { result: finish({ ...base, status: status.ok ? 'no-pending' : 'history-problem' }) };
     }
 
-    // Production is read while the shadow is prepared: the two are independent.
+    // Production is read while the shadow is prepared; with the shadow cache, the shadow waits
+    // for production's schema, which is part of the cached baseline's key.
+    const connected = production;
     const [read, preparing] = await Promise.allSettled([
       introspecting,
-      prepareShadow(config, url, serverMajor, 'full'),
+      baselineOptions(config, connected, url, introspecting).then((baseline) =>
+        prepareShadow(config, url, serverMajor, 'full', baseline),
+      ),
     ]);
     if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
     if (read.status === 'rejected') throw read.reason;
@@ -187,7 +194,10 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
     const shadowConnection = await connect(shadow.url, { applicationName: 'supagate plan (shadow)' });
     try {
       const offered = await standInsOffered(shadowConnection.client);
-      const before = withStats(await introspect(shadowConnection.client, scope), productionModel);
+      const before = withStats(
+        prepared.before ?? (await introspect(shadowConnection.client, scope)),
+        productionModel,
+      );
       const uncomparedBefore = await notCompared(shadowConnection.client, scope);
       const drift = diffSchemas(
         productionModel,
@@ -275,6 +285,27 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       durationMs: Math.round(performance.now() - started),
     };
   }
+}
+
+/**
+ * Where the plan's embedded shadow may start from a kept baseline (shadow/baseline.ts), or
+ * undefined: the cache is off, or the shadow is a server of the user's.
+ */
+async function baselineOptions(
+  config: SupagateConfig,
+  production: Connection,
+  productionUrl: string,
+  introspecting: Promise<SchemaModel>,
+): Promise<BaselineOptions | undefined> {
+  if (!config.shadowCache || config.shadowUrl) return undefined;
+  const productionModel = await introspecting;
+  const key = await baselineKey(production.client, {
+    productionUrl,
+    productionModel,
+    schemas: config.schemas,
+    shadowServer: await embeddedServerIdentity(),
+  });
+  return { root: cacheRoot(config.cacheDir), key, scope: config.schemas ? { schemas: config.schemas } : {} };
 }
 
 /** The first pending file that cannot run; the problems list every one. */

@@ -2,7 +2,7 @@ import type { SupagateConfig } from '../config.js';
 import { cloneSchema } from '../db/clone.js';
 import { type Connection, connect, pgErrorFields } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
-import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
+import { createShadowDatabase, type ShadowDatabase, type ShadowOptions } from '../db/shadow.js';
 import { standInsOffered } from '../db/stand-ins/index.js';
 import { SupagateError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
@@ -11,6 +11,12 @@ import type { Migration } from '../migrations/model.js';
 import { phase } from '../progress.js';
 import { type IntrospectOptions, introspect } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
+import {
+  type BaselineOptions,
+  type BaselineUse,
+  keepShadowAsBaseline,
+  shadowFromBaseline,
+} from '../shadow/baseline.js';
 import {
   type ClusterStatement,
   clusterStatementsOf,
@@ -47,6 +53,12 @@ export interface ShadowInfo {
   warnings: string[];
   /** Stand-in extensions the migrations ran on (embedded shadow), with what they cannot predict. */
   standIns: StandInUse[];
+  /**
+   * With the shadow cache (shadow/baseline.ts): whether the shadow started from a kept
+   * baseline (`hit`), was cloned and kept (`miss`), or was cloned again because the kept one
+   * did not check out (`rebuilt`). Absent without the cache.
+   */
+  baseline?: BaselineUse;
 }
 
 export interface PreparedShadow {
@@ -54,6 +66,8 @@ export interface PreparedShadow {
   /** Undefined when the clone failed (`cloneError` says why). Dispose it when done. */
   shadow: ShadowDatabase | undefined;
   cloneError?: SupagateError;
+  /** With the shadow cache: the shadow's model before any migration, already read. */
+  before?: SchemaModel;
 }
 
 /**
@@ -66,29 +80,33 @@ export async function prepareShadow(
   productionUrl: string,
   productionMajor: number,
   scope: 'full' | 'platform',
+  baseline?: BaselineOptions,
 ): Promise<PreparedShadow> {
   const info: ShadowInfo = { source: 'none', serverVersion: 0, warnings: [], standIns: [] };
-  const [pgDump, pgRestore] = await Promise.all([
-    findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
-    findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: productionMajor }),
-  ]);
-  const shadow = disposedOnInterrupt(
-    await phase('shadow', () =>
+  const create = (from?: ShadowOptions['baseline']) =>
+    phase('shadow', () =>
       createShadowDatabase({
         shadowUrl: config.shadowUrl,
         disposable: config.shadowDisposable,
         detectLocalSupabase: config.detectLocalSupabase,
         productionUrl,
+        ...(from ? { baseline: from } : {}),
       }),
-    ),
-  );
-  info.source = shadow.source;
-  info.serverVersion = shadow.serverVersion;
-  if (Math.floor(shadow.serverVersion / 10_000) < productionMajor) {
-    info.warnings.push(
-      `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 10_000)}, older than production's ${productionMajor}: use a shadow of the same major version (--shadow-url).`,
-    );
+    ).then(disposedOnInterrupt);
+  const started = baseline ? await shadowFromBaseline(baseline, create) : undefined;
+  if (started && started !== 'stale') {
+    describeShadow(info, started.shadow, productionMajor);
+    info.warnings.push(...started.warnings);
+    info.baseline = 'hit';
+    await started.shadow.checkMigrationRole();
+    return { info, shadow: started.shadow, before: started.before };
   }
+  const [pgDump, pgRestore] = await Promise.all([
+    findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
+    findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: productionMajor }),
+  ]);
+  const shadow = await create();
+  describeShadow(info, shadow, productionMajor);
   try {
     const clone = await phase('clone', () =>
       cloneSchema({
@@ -101,13 +119,27 @@ export async function prepareShadow(
     );
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
-    return { info, shadow };
+    if (!baseline || shadow.source !== 'embedded') return { info, shadow };
+    info.baseline = started === 'stale' ? 'rebuilt' : 'miss';
+    const kept = await keepShadowAsBaseline(shadow, baseline, clone.warnings);
+    if (kept.problem) info.warnings.push(kept.problem);
+    return { info, shadow, before: kept.before };
   } catch (error) {
     if (!(error instanceof SupagateError) || error.code !== 'CLONE_FAILED') {
       await shadow.dispose();
       throw error;
     }
     return { info, shadow, cloneError: error };
+  }
+}
+
+function describeShadow(info: ShadowInfo, shadow: ShadowDatabase, productionMajor: number): void {
+  info.source = shadow.source;
+  info.serverVersion = shadow.serverVersion;
+  if (Math.floor(shadow.serverVersion / 10_000) < productionMajor) {
+    info.warnings.push(
+      `The shadow server runs PostgreSQL ${Math.floor(shadow.serverVersion / 10_000)}, older than production's ${productionMajor}: use a shadow of the same major version (--shadow-url).`,
+    );
   }
 }
 

@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { SupagateError } from '../errors.js';
+import { quoteIdentifier } from '../sql/quote.js';
 import { type ServerBinaries, serverBinaries, serverUser } from './embedded-binaries.js';
 import {
   type ClusterDirs,
@@ -13,7 +14,9 @@ import {
   startPostmaster,
   stopPostmaster,
 } from './embedded-cluster.js';
+import { copyDataDirectory } from './embedded-data-directory.js';
 import { type ExtensionFile, privateInstallation } from './embedded-installation.js';
+import { scramVerifier } from './migration-role.js';
 import { registerSecret } from './redact.js';
 import { PRIVILEGED_CONTRIB, standInFiles } from './stand-ins/index.js';
 
@@ -34,6 +37,11 @@ export interface EmbeddedServer {
   pid: number;
   /** URL of another database on the same server. */
   urlFor(database: string): string;
+  /**
+   * Stops the server cleanly, copies its data directory to `destination` (which must not
+   * exist), and starts it again on the same port with the same password.
+   */
+  saveDataDirectory(destination: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +68,11 @@ export interface EmbeddedOptions {
   binaries?: ServerBinaries;
   /** More server settings (`shared_preload_libraries`…), on the command line. */
   settings?: Record<string, string>;
+  /**
+   * Start from a copy of this stopped cluster's data directory (a cached shadow baseline)
+   * instead of a new one; `password` is its superuser's, replaced by a new one once started.
+   */
+  dataDirectory?: { path: string; password: string };
 }
 
 interface Running {
@@ -82,25 +95,41 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
       user,
       options.trustedExtensions ?? PRIVILEGED_CONTRIB,
     );
-    await initCluster(binaries, running.dirs, user, { superuser, password });
+    const copied = options.dataDirectory;
+    if (copied) await copyDataDirectory(copied.path, running.dirs.data, user);
+    else await initCluster(binaries, running.dirs, user, { superuser, password });
     const log = options.onLog ?? (() => {});
-    const { child, port } = await withFreePort(options.port, (port) =>
-      startPostmaster(binaries, running.dirs, user, port, log, options.settings ?? {}),
-    );
+    const settings = options.settings ?? {};
+    const start = (port: number) => startPostmaster(binaries, running.dirs, user, port, log, settings);
+    const { child, port } = await withFreePort(options.port, start);
     running.child = child;
-    const urlFor = (database: string) =>
-      `postgresql://${superuser}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
-    if (options.supabaseRoles) await createSupabaseRoles(urlFor('postgres'));
-    // The exit handler stops a server that is still running: it need not keep the process alive.
-    child.unref();
-    (child.stderr as Socket | null)?.unref();
+    detach(child);
+    const urlWith = (secret: string, database: string) =>
+      `postgresql://${superuser}:${secret}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+    const urlFor = (database: string) => urlWith(password, database);
+    if (copied) {
+      registerSecret(copied.password);
+      await setPassword(urlWith(copied.password, 'postgres'), superuser, password);
+    } else if (options.supabaseRoles) await createSupabaseRoles(urlFor('postgres'));
     let stopping: Promise<void> | undefined;
     return {
       url: urlFor('postgres'),
       port,
       superuser,
-      pid: child.pid as number,
+      get pid() {
+        return running.child?.pid as number;
+      },
       urlFor,
+      saveDataDirectory: async (destination) => {
+        if (running.child) await stopPostmaster(running.child, { clean: true });
+        running.child = undefined;
+        try {
+          await copyDataDirectory(running.dirs.data, destination);
+        } finally {
+          running.child = await start(port);
+          detach(running.child);
+        }
+      },
       stop: () => {
         stopping ??= stop(running);
         return stopping;
@@ -118,6 +147,23 @@ async function stop(running: Running): Promise<void> {
     await removeClusterDirs(running.dirs);
   } finally {
     untrack(running);
+  }
+}
+
+/** The exit handler stops a server that is still running: it need not keep the process alive. */
+function detach(child: ChildProcess): void {
+  child.unref();
+  (child.stderr as Socket | null)?.unref();
+}
+
+/** A copied cluster's superuser gets this run's password (its verifier: no plain text in server logs). */
+async function setPassword(url: string, superuser: string, password: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`ALTER ROLE ${quoteIdentifier(superuser)} PASSWORD '${scramVerifier(password)}'`);
+  } finally {
+    await client.end();
   }
 }
 

@@ -82,6 +82,27 @@ export async function copySettings(source: Client, target: Client): Promise<stri
   return warnings;
 }
 
+/**
+ * Gives `role` postgres's settings in `database`, as copySettings gave them to the migrations'
+ * login role of the run that cloned it: for a shadow started from a kept baseline, whose
+ * migration role is this run's. Run from any database of the server (the settings are shared).
+ */
+export async function givePostgresSettings(admin: Client, database: string, role: string): Promise<void> {
+  const { rows } = await admin.query<{ setting: string }>(
+    `SELECT unnest(s.setconfig) AS setting FROM pg_db_role_setting s
+      WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = 'postgres')
+        AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = $1)`,
+    [database],
+  );
+  for (const { setting } of rows) {
+    const assignment = settingAssignment(setting);
+    if (assignment)
+      await admin.query(
+        `ALTER ROLE ${quoteIdentifier(role)} IN DATABASE ${quoteIdentifier(database)} SET ${assignment}`,
+      );
+  }
+}
+
 /** `search_path="$user", public` → `search_path = "$user", public`; undefined when not copied. */
 export function settingAssignment(setting: string): string | undefined {
   const equals = setting.indexOf('=');

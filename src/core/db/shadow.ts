@@ -3,9 +3,10 @@ import { SupagateError } from '../errors.js';
 import { quoteIdentifier } from '../sql/quote.js';
 import { assertNotProductionCluster } from './cluster-identity.js';
 import { type Client, connect, disconnect } from './connect.js';
-import { startEmbeddedPostgres } from './embedded.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from './embedded.js';
 import { checkCannotEscalate, type MigrationRole, migrationRoleFor } from './migration-role.js';
 import { describeTarget, redact } from './redact.js';
+import { givePostgresSettings } from './settings.js';
 import {
   cronDatabaseName,
   dropCronDatabase,
@@ -56,6 +57,12 @@ export interface ShadowDatabase {
   standInRole(name: string): Promise<boolean>;
   /** Checks again that the migrations' role cannot escalate: once the clone has added roles and memberships. */
   checkMigrationRole(): Promise<void>;
+  /**
+   * Embedded only: keeps the shadow as it is now (its cluster, stopped cleanly and copied to
+   * `destination`, without this run's migration role) to start a later plan from. Call it
+   * before any migration has run. Returns the record a later start needs.
+   */
+  keepAsBaseline?(destination: string): Promise<{ database: string; superuser: string; password: string }>;
   dispose(): Promise<void>;
 }
 
@@ -72,6 +79,11 @@ export interface ShadowOptions {
    * created again empty.
    */
   disposable?: boolean;
+  /**
+   * When the shadow is embedded: start its server from this cached baseline's data directory
+   * (shadow/baseline-store.ts) and use the database in it, instead of a new, empty one.
+   */
+  baseline?: { dataDirectory: string; password: string; database: string };
 }
 
 export const LOCAL_SUPABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54322/postgres';
@@ -85,9 +97,16 @@ export async function createShadowDatabase(options: ShadowOptions = {}): Promise
   if (options.detectLocalSupabase && (await reachable(LOCAL_SUPABASE_URL))) {
     return onServer(LOCAL_SUPABASE_URL, 'local-supabase', production, async () => {});
   }
-  const server = await startEmbeddedPostgres({ supabaseRoles: true });
+  const cached = options.baseline;
+  const server = await startEmbeddedPostgres({
+    supabaseRoles: true,
+    ...(cached ? { dataDirectory: { path: cached.dataDirectory, password: cached.password } } : {}),
+  });
   try {
-    return await onServer(server.url, 'embedded', production, () => server.stop());
+    return await onServer(server.url, 'embedded', production, () => server.stop(), false, {
+      server,
+      ...(cached ? { database: cached.database } : {}),
+    });
   } catch (error) {
     await server.stop();
     throw error;
@@ -100,9 +119,10 @@ async function onServer(
   productionUrl: string | undefined,
   stopServer: () => Promise<void>,
   disposable = false,
+  embedded?: { server: EmbeddedServer; database?: string },
 ): Promise<ShadowDatabase> {
   const label = describeTarget(serverUrl).label;
-  let name = generatedShadowName();
+  let name = embedded?.database ?? generatedShadowName();
   // Where the server's user connects: never the shadow database.
   let serverAdminUrl = serverUrl;
   let admin = await connect(serverUrl, { applicationName: 'supagate shadow' });
@@ -141,9 +161,10 @@ async function onServer(
       }
       replaced = await dropCronDatabase(admin.client, name, label);
     }
-    await createDatabase(admin.client, name, role.databaseOwner, label);
+    if (!embedded?.database) await createDatabase(admin.client, name, role.databaseOwner, label);
     created = true;
     migrationUrl = await role.setUp(admin.client, quoteIdentifier(name), withDatabase(serverUrl, name));
+    if (embedded?.database) await givePostgresSettings(admin.client, name, migrationUser(migrationUrl));
     await checkCannotEscalate(migrationUrl, label);
   } catch (error) {
     await dropAll(admin.client).catch(() => {});
@@ -162,6 +183,25 @@ async function onServer(
     ...(cronDatabase ? { cronDatabase } : {}),
     standInRole: (roleName) => standInRole(serverAdminUrl, roleName, standIns),
     checkMigrationRole: () => checkCannotEscalate(migrationUrl, label),
+    ...(embedded
+      ? {
+          keepAsBaseline: async (destination: string) => {
+            const run = role as MigrationRole;
+            await withClient(serverAdminUrl, (client) => run.tearDown(client));
+            await embedded.server.saveDataDirectory(destination);
+            await withClient(serverAdminUrl, async (client) => {
+              await run.setUp(client, quoteIdentifier(name), withDatabase(serverUrl, name));
+              await givePostgresSettings(client, name, migrationUser(migrationUrl));
+            });
+            const url = new URL(serverUrl);
+            return {
+              database: name,
+              superuser: decodeURIComponent(url.username),
+              password: decodeURIComponent(url.password),
+            };
+          },
+        }
+      : {}),
     dispose: async () => {
       if (disposed) return;
       disposed = true;
@@ -199,6 +239,19 @@ async function createDatabase(
         cause: error,
       },
     );
+  }
+}
+
+function migrationUser(migrationUrl: string): string {
+  return decodeURIComponent(new URL(migrationUrl).username);
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await connect(url, { applicationName: 'supagate shadow' });
+  try {
+    return await work(connection.client);
+  } finally {
+    await disconnect(connection);
   }
 }
 

@@ -1,0 +1,154 @@
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PlanResult, plan } from '../src/core/commands/plan.js';
+import type { ConfigInput } from '../src/core/config.js';
+import { startEmbeddedPostgres } from '../src/core/db/embedded.js';
+import { type BaselineRecord, listBaselines } from '../src/core/shadow/baseline-store.js';
+import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import { GATE_NEUTRAL } from './harness/gate.js';
+import { createProject, migrations, type TestProject } from './harness/project.js';
+
+/*
+ * The shadow cache (issue 14): a plan of an unchanged production starts the embedded shadow
+ * from the baseline kept by the last plan instead of dumping and restoring production again,
+ * and gives exactly the plan a cold run gives. A changed production, another target, and a
+ * kept baseline that no longer reads as it was kept each miss; the last is removed and rebuilt.
+ */
+
+const APPLIED = {
+  '20240101000000_notes.sql': `create table public.notes (
+  id bigint generated always as identity primary key,
+  owner uuid not null references auth.users (id),
+  body text not null
+);
+alter table public.notes enable row level security;
+create policy "own notes" on public.notes for all to authenticated using ((select auth.uid()) = owner);`,
+};
+const PENDING = {
+  '20240201000000_tags.sql': `alter table public.notes add column tags text[] not null default '{}';
+create index notes_tags on public.notes using gin (tags);`,
+};
+
+let cache: string;
+const databases: TestDatabase[] = [];
+const projects: TestProject[] = [];
+
+beforeAll(async () => {
+  cache = await mkdtemp(join(tmpdir(), 'supagate-baselines-'));
+});
+afterAll(async () => {
+  await Promise.all([...databases.map((db) => db.drop()), ...projects.map((p) => p.cleanup())]);
+  await rm(cache, { recursive: true, force: true });
+});
+
+/** A production with the first migration applied (as its history says), and a project with the second pending. */
+async function production(): Promise<{ db: TestDatabase; project: TestProject }> {
+  const db = await createTestDatabase();
+  databases.push(db);
+  const project = await createProject(migrations({ ...APPLIED, ...PENDING }));
+  projects.push(project);
+  await db.query(APPLIED['20240101000000_notes.sql']);
+  await db.query(
+    `create schema if not exists supabase_migrations;
+     create table if not exists supabase_migrations.schema_migrations (version text primary key, statements text[], name text);
+     insert into supabase_migrations.schema_migrations (version, name) values ('20240101000000', 'notes');`,
+  );
+  return { db, project };
+}
+
+function config(project: TestProject, db: TestDatabase, overrides: ConfigInput = {}) {
+  return project.config(db.url, { ...GATE_NEUTRAL, shadowUrl: undefined, cacheDir: cache, ...overrides });
+}
+
+/** The plan without what may differ between two runs of it: its duration, and how its shadow was made. */
+function comparable(result: PlanResult): unknown {
+  const { durationMs: _duration, shadow, ...rest } = result;
+  const { baseline: _baseline, ...info } = shadow ?? { baseline: undefined };
+  return { ...rest, shadow: info };
+}
+
+describe('the shadow cache', () => {
+  it('starts the second plan of an unchanged production from the kept baseline, with exactly the plan a cold run gives', async () => {
+    const { db, project } = await production();
+    const cold = await plan(config(project, db, { shadowCache: false }));
+    const first = await plan(config(project, db));
+    const second = await plan(config(project, db));
+    expect(cold.status).toBe('planned');
+    expect(cold.shadow?.baseline).toBeUndefined();
+    expect(first.shadow?.baseline).toBe('miss');
+    expect(second.shadow?.baseline).toBe('hit');
+    expect(comparable(first)).toEqual(comparable(cold));
+    expect(comparable(second)).toEqual(comparable(cold));
+    expect(second.planHash).toBe(cold.planHash);
+  });
+
+  it('misses when production changed since, and when the target is another database', async () => {
+    const { db, project } = await production();
+    expect((await plan(config(project, db))).shadow?.baseline).toBe('miss');
+    await db.query('create table public.audit (id bigint primary key)');
+    const changed = await plan(config(project, db));
+    expect(changed.shadow?.baseline).toBe('miss');
+    expect(changed.diff?.changes.map((c) => c.id)).toEqual(['public.notes']);
+
+    // The same schema in another database is another target: never its baseline.
+    const { db: other, project: sameFiles } = await production();
+    await other.query('create table public.audit (id bigint primary key)');
+    expect((await plan(config(sameFiles, other))).shadow?.baseline).toBe('miss');
+  });
+
+  it('rebuilds a kept baseline that no longer reads as it was kept (tampered), and plans as a cold run does', async () => {
+    const { db, project } = await production();
+    const cold = await plan(config(project, db, { shadowCache: false }));
+    expect((await plan(config(project, db))).shadow?.baseline).toBe('miss');
+    const [entry] = await entriesFor(cache);
+    await tamper(entry as string, 'create table public.planted (id int)');
+
+    const rebuilt = await plan(config(project, db));
+    expect(rebuilt.shadow?.baseline).toBe('rebuilt');
+    expect(comparable(rebuilt)).toEqual(comparable(cold));
+    // The rebuilt baseline is kept in its place, and serves the next plan.
+    expect((await plan(config(project, db))).shadow?.baseline).toBe('hit');
+  });
+
+  it('rebuilds a baseline whose data directory is damaged', async () => {
+    const { db, project } = await production();
+    expect((await plan(config(project, db))).shadow?.baseline).toBe('miss');
+    const [entry] = await entriesFor(cache);
+    await rm(join(entry as string, 'data', 'global', 'pg_control'));
+    expect((await plan(config(project, db))).shadow?.baseline).toBe('rebuilt');
+  });
+});
+
+/** The cache's entry folders, newest first. */
+async function entriesFor(root: string): Promise<string[]> {
+  const listed = await listBaselines(root);
+  listed.sort((a, b) => b.usedAt - a.usedAt);
+  return listed.map((entry) => join(root, 'shadow-baselines', entry.key));
+}
+
+/** Runs `sql` in the kept baseline's database, as someone with the cache folder could, keeping its record. */
+async function tamper(entry: string, sql: string): Promise<void> {
+  const record = JSON.parse(await readFile(join(entry, 'baseline.json'), 'utf8')) as BaselineRecord;
+  const server = await startEmbeddedPostgres({
+    supabaseRoles: true,
+    dataDirectory: { path: join(entry, 'data'), password: record.password },
+  });
+  const password = decodeURIComponent(new URL(server.url).password);
+  try {
+    const client = new pg.Client({ connectionString: server.urlFor(record.database) });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+    const changed = join(entry, 'changed');
+    await server.saveDataDirectory(changed);
+    await rm(join(entry, 'data'), { recursive: true });
+    await rename(changed, join(entry, 'data'));
+  } finally {
+    await server.stop();
+  }
+  // The copy's superuser has the password of the server that changed it: the record says so,
+  // so that only the content differs from what was kept.
+  await writeFile(join(entry, 'baseline.json'), JSON.stringify({ ...record, password }));
+}

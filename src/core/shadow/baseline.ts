@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { connect, disconnect } from '../db/connect.js';
+import { serverBinaries } from '../db/embedded-binaries.js';
+import type { ShadowDatabase, ShadowOptions } from '../db/shadow.js';
+import { SupagateError } from '../errors.js';
+import { fingerprintOf } from '../schema/fingerprint.js';
+import { type IntrospectOptions, introspect } from '../schema/introspect.js';
+import type { SchemaModel } from '../schema/model.js';
+import { findBaseline, keepBaseline, removeBaseline } from './baseline-store.js';
+
+/*
+ * A cached shadow baseline: production's schema as the clone restored it into the embedded
+ * shadow, kept (baseline-store.ts) under a key of everything that shapes it (baseline-key.ts),
+ * so that the next plan of the same production schema starts a copy of it instead of dumping
+ * and restoring again.
+ *
+ * Trust: a baseline is kept before any migration has run in it, so pull requests' SQL never
+ * shapes a later plan. A copy is used only when its schema model, read as the plan reads the
+ * shadow anyway, has the fingerprint recorded when it was kept: a stale, damaged or tampered
+ * baseline is removed and the shadow rebuilt from production. What the model does not
+ * represent is trusted to the cache folder itself (yours, or the runner's cache in the Action).
+ */
+
+export interface BaselineOptions {
+  /** The cache folder (baseline-store.ts cacheRoot). */
+  root: string;
+  key: string;
+  /** What the plan reads of the shadow (config.schemas). */
+  scope: IntrospectOptions;
+}
+
+/** How the plan's shadow was prepared: from a kept baseline, or cloned (and kept), or cloned again after a baseline failed its check. */
+export type BaselineUse = 'hit' | 'miss' | 'rebuilt';
+
+export interface ShadowFromBaseline {
+  shadow: ShadowDatabase;
+  /** The shadow's model before any migration. */
+  before: SchemaModel;
+  /** The clone's warnings when the baseline was kept. */
+  warnings: string[];
+}
+
+type CreateShadow = (baseline?: ShadowOptions['baseline']) => Promise<ShadowDatabase>;
+
+/**
+ * The shadow started from the baseline kept under the key, checked; `stale` when one was kept
+ * but failed to start or to check out (it is removed), undefined when there is none.
+ */
+export async function shadowFromBaseline(
+  options: BaselineOptions,
+  create: CreateShadow,
+): Promise<ShadowFromBaseline | 'stale' | undefined> {
+  const cached = await findBaseline(options.root, options.key);
+  if (!cached) return undefined;
+  const { record } = cached;
+  let shadow: ShadowDatabase | undefined;
+  try {
+    shadow = await create({
+      dataDirectory: cached.dataDirectory,
+      password: record.password,
+      database: record.database,
+    });
+    if (shadow.source !== 'embedded') {
+      // A shadow server was found after all (a running `supabase start`): baselines are the embedded one's.
+      await shadow.dispose();
+      return undefined;
+    }
+    const before = await readShadowModel(shadow, options.scope);
+    if (fingerprintOf(before) === record.fingerprint) {
+      return { shadow, before, warnings: record.warnings };
+    }
+  } catch (error) {
+    // A shadow server that refuses to run migrations safely is not the baseline's fault.
+    if (error instanceof SupagateError && error.code === 'SHADOW_UNSAFE') throw error;
+  }
+  await shadow?.dispose();
+  await removeBaseline(options.root, options.key);
+  return 'stale';
+}
+
+/**
+ * Keeps a freshly cloned embedded shadow as the baseline for the key, before any migration
+ * runs in it; returns its model as read then (the plan's "before").
+ */
+export async function keepShadowAsBaseline(
+  shadow: ShadowDatabase,
+  options: BaselineOptions,
+  warnings: string[],
+): Promise<{ before: SchemaModel; problem?: string }> {
+  const before = await readShadowModel(shadow, options.scope);
+  const keep = shadow.keepAsBaseline;
+  if (!keep) return { before };
+  try {
+    await keepBaseline(
+      options.root,
+      { key: options.key, fingerprint: fingerprintOf(before), warnings },
+      keep,
+    );
+    return { before };
+  } catch (error) {
+    // The cache only saves time: this plan goes on without it.
+    return { before, problem: `The shadow could not be kept for the next plan: ${(error as Error).message}` };
+  }
+}
+
+/** The shadow's model as the migrations' role reads it (as the plan reads it). */
+export async function readShadowModel(
+  shadow: ShadowDatabase,
+  scope: IntrospectOptions,
+): Promise<SchemaModel> {
+  const connection = await connect(shadow.url, { applicationName: 'supagate plan (shadow)' });
+  try {
+    return await introspect(connection.client, scope);
+  } finally {
+    await disconnect(connection);
+  }
+}
+
+let embeddedVersion: Promise<string> | undefined;
+
+/** What the embedded shadow server is: its `postgres --version`, read once per process. */
+export function embeddedServerIdentity(): Promise<string> {
+  embeddedVersion ??= serverBinaries().then(async ({ postgres }) => {
+    const { stdout } = await promisify(execFile)(postgres, ['--version']);
+    return `embedded ${stdout.trim()}`;
+  });
+  return embeddedVersion;
+}
