@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,9 +6,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
 import type { ConfigInput } from '../src/core/config.js';
-import { startEmbeddedPostgres } from '../src/core/db/embedded.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from '../src/core/db/embedded.js';
 import { type BaselineRecord, listBaselines } from '../src/core/shadow/baseline-store.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
+import type { TestDatabase } from './harness/db.js';
 import { GATE_NEUTRAL } from './harness/gate.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
@@ -33,21 +34,53 @@ create index notes_tags on public.notes using gin (tags);`,
 };
 
 let cache: string;
-const databases: TestDatabase[] = [];
+/**
+ * Production's server is this file's own: roles are part of the key, and other test files
+ * create roles on the shared server at any moment.
+ */
+let server: EmbeddedServer;
+let bootstrap: string;
 const projects: TestProject[] = [];
 
 beforeAll(async () => {
   cache = await mkdtemp(join(tmpdir(), 'supagate-baselines-'));
+  server = await startEmbeddedPostgres();
+  bootstrap = await readFile(new URL('../__fixtures__/supabase-bootstrap.sql', import.meta.url), 'utf8');
 });
 afterAll(async () => {
-  await Promise.all([...databases.map((db) => db.drop()), ...projects.map((p) => p.cleanup())]);
+  await Promise.all(projects.map((p) => p.cleanup()));
+  await server.stop();
   await rm(cache, { recursive: true, force: true });
 });
 
+/** A Supabase-shaped database of its own on this file's server. */
+async function database(): Promise<TestDatabase> {
+  const name = `p_${randomBytes(5).toString('hex')}`;
+  const run = async (url: string, sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql)) as unknown as { rows: never[] };
+    } finally {
+      await client.end();
+    }
+  };
+  await run(server.url, `create database ${name}`);
+  const url = server.urlFor(name);
+  await run(url, bootstrap);
+  return {
+    name,
+    url,
+    query: async (sql: string) => (await run(url, sql)).rows,
+    drop: async () => {
+      await run(server.url, `drop database ${name} with (force)`);
+    },
+  };
+}
+
 /** A production with the first migration applied (as its history says), and a project with the second pending. */
 async function production(): Promise<{ db: TestDatabase; project: TestProject }> {
-  const db = await createTestDatabase();
-  databases.push(db);
+  const db = await database();
   const project = await createProject(migrations({ ...APPLIED, ...PENDING }));
   projects.push(project);
   await db.query(APPLIED['20240101000000_notes.sql']);

@@ -160,6 +160,8 @@ export interface ShadowFlags {
   shadowUrl?: string;
   shadowDisposable?: boolean;
   detectLocalSupabase?: boolean;
+  shadowCache?: boolean;
+  cacheDir?: string;
   pgDump?: string;
   pgRestore?: string;
 }
@@ -169,6 +171,9 @@ export function shadowSettings(flags: ShadowFlags, io: CliIo): ConfigInput {
     shadowUrl: urlFrom('--shadow-url', flags.shadowUrl, URL_ENV.shadow, io),
     shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
     detectLocalSupabase: flags.detectLocalSupabase,
+    // commander sets a --no- flag to true when absent: the environment decides then.
+    shadowCache: flags.shadowCache === false ? false : io.env.SUPAGATE_SHADOW_CACHE,
+    cacheDir: flags.cacheDir ?? io.env.SUPAGATE_CACHE_DIR,
     pgDumpPath: flags.pgDump,
     pgRestorePath: flags.pgRestore,
   };

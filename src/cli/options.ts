@@ -74,7 +74,15 @@ export function shadowOptions(command: Command): Command {
       'server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)',
     )
     .option('--shadow-disposable', SHADOW_DISPOSABLE_HELP)
-    .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server');
+    .option('--no-detect-local-supabase', 'do not use a running `supabase start` database as shadow server')
+    .option(
+      '--no-shadow-cache',
+      'restore production into the embedded shadow every time, instead of starting from the baseline the last plan of the same production kept (default: on; $SUPAGATE_SHADOW_CACHE=off)',
+    )
+    .option(
+      '--cache-dir <dir>',
+      'where kept shadow baselines go (default: $SUPAGATE_CACHE_DIR, $XDG_CACHE_HOME/supagate, ~/.cache/supagate)',
+    );
 }
 
 export function pgToolOptions(command: Command): Command {

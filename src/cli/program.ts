@@ -4,6 +4,7 @@ import { renderJsonError } from '../core/report/json.js';
 import { renderError } from '../core/report/text.js';
 import { VERSION } from '../core/version.js';
 import { applyCommand } from './apply-command.js';
+import { cacheCommand } from './cache-command.js';
 import { type CliIo, createContext, EXIT } from './context.js';
 import { backupsCommand, copyCommand, diffCommand } from './data-commands.js';
 import { driftCommand, planCommand, statusCommand, verifyCommand } from './read-commands.js';
@@ -21,6 +22,8 @@ Environment (connection strings belong here rather than on the command line, whe
   SUPAGATE_DIFF_FROM_URL   diff: "before" database (--from)
   SUPAGATE_DIFF_TO_URL     diff: "after" database (--to)
   SUPAGATE_BACKUP_KEY      encrypts backups
+  SUPAGATE_SHADOW_CACHE    off: no kept shadow baselines (--no-shadow-cache)
+  SUPAGATE_CACHE_DIR       where shadow baselines are kept (--cache-dir)
   NO_COLOR                 no colours in the progress on stderr`;
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -48,6 +51,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     driftCommand,
     verifyCommand,
     diffCommand,
+    cacheCommand,
   ])
     register(program, cli);
 
