@@ -254,7 +254,9 @@ describe('interrupts', () => {
       let database: string | undefined;
       for (let i = 0; i < 1200 && !database && cli.child.exitCode === null; i++) {
         const { rows } = await shadow.query<{ datname: string }>(
-          `SELECT datname FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'select pg_sleep(61)%'`,
+          // The migration's statements go in one query with supagate's own (BEGIN, resets…).
+          `SELECT datname FROM pg_stat_activity
+            WHERE state = 'active' AND query LIKE '%select pg_sleep(61)%' AND pid <> pg_backend_pid()`,
         );
         database = rows[0]?.datname;
         if (!database) await new Promise((resolve) => setTimeout(resolve, 50));
