@@ -172,6 +172,7 @@ describe('resolveConfig: flags', () => {
     expect(resolveConfig({ strictHistory: value }).strictHistory).toBe(expected);
     expect(resolveConfig({ allowEdited: value }).allowEdited).toBe(expected);
     expect(resolveConfig({ shadowDisposable: value }).shadowDisposable).toBe(expected);
+    expect(resolveConfig({ shadowCache: value }).shadowCache).toBe(expected);
   });
 
   it.each([
@@ -179,6 +180,7 @@ describe('resolveConfig: flags', () => {
     ['strictHistory', 'strict-history'],
     ['allowEdited', 'allow-edited'],
     ['shadowDisposable', 'shadow-disposable'],
+    ['shadowCache', 'shadow-cache'],
   ] as const)('rejects an invalid %s naming the setting %s', (key, setting) => {
     for (const value of ['maybe', 'y', '2', 'enabled']) {
       const error = configError({ [key]: value });

@@ -86,6 +86,8 @@ export function configFromInputs(options: { readOnly?: boolean } = {}): Supagate
     onVerifyFailure: core.getInput('on-verify-failure'),
     shadowUrl: core.getInput('shadow-url'),
     shadowDisposable: core.getInput('shadow-disposable'),
+    shadowCache: core.getInput('shadow-cache'),
+    cacheDir: core.getInput('cache-dir'),
     backup: core.getInput('backup'),
     backupStore: core.getInput('backup-store'),
     backupScope: core.getInput('backup-scope'),

@@ -61,6 +61,7 @@ export async function runPlan(): Promise<void> {
   core.setOutput('pending_count', result.pending.length);
   core.setOutput('plan_hash', result.planHash);
   core.setOutput('blocking', String(result.blocking));
+  core.setOutput('shadow_baseline', result.shadow?.baseline ?? '');
   const full = renderPlanMarkdown({ ...result, target: label }, { limit: Number.POSITIVE_INFINITY });
   await writeJobSummary(full);
   await publishReportFile(`supagate-plan-${target}`, full);
