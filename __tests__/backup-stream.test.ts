@@ -1,7 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { encryptStream } from '../src/core/backup/encryption.js';
 import { FanOut } from '../src/core/backup/fan-out.js';
+import { checkStoredSize } from '../src/core/backup/stored-size.js';
+import { ArtifactStore, DirectoryStore, SupabaseStorageStore } from '../src/core/backup/stores.js';
+import { rejection } from './harness/errors.js';
+import { FakeSupabaseStorageServer } from './harness/fake-supabase-storage.js';
 
 const CHUNK = 64 * 1024;
 
@@ -113,5 +122,58 @@ describe('the fan-out that feeds the store and the verifiers', () => {
     expect(input.produced()).toBeLessThan(100);
     expect(verifier.stream.destroyed).toBe(true);
     expect(verifier.stream.writableFinished).toBe(false);
+  });
+});
+
+describe('the stored size check', () => {
+  it('asks each store for the size of what it holds, without reading it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'supagate-stored-size-'));
+    const serviceKey = `service-role-${randomBytes(8).toString('hex')}`;
+    const server = new FakeSupabaseStorageServer(serviceKey);
+    await server.start();
+    server.buckets.set('backups', { public: false });
+    try {
+      const body = randomBytes(200 * 1024);
+      const stores = [
+        new DirectoryStore(join(dir, 'directory')),
+        new SupabaseStorageStore({
+          url: server.url,
+          serviceKey,
+          bucket: 'backups',
+          partSizeBytes: 64 * 1024,
+        }),
+        new ArtifactStore(async (_name, path) => ({ location: path }), { stagingDir: join(dir, 'staging') }),
+      ];
+      for (const store of stores) {
+        const key = `20240101T000000000Z-${store.kind}.dump.enc`;
+        const encrypted = Readable.from([body]).pipe(encryptStream(randomBytes(32).toString('hex')));
+        await store.put(key, encrypted);
+        const size = await store.size?.(key);
+        expect(size).toBeGreaterThan(body.length);
+        await checkStoredSize(store, key, size as number);
+        const short = await rejection(checkStoredSize(store, key, (size as number) + 1));
+        expect(short.code).toBe('BACKUP_UNVERIFIED');
+        const missing = await rejection(checkStoredSize(store, 'nothing-here.dump.enc', 1));
+        expect(missing.code).toBe('BACKUP_UNVERIFIED');
+      }
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads back and counts what a store without size() holds', async () => {
+    const chunks = [Buffer.alloc(1000), Buffer.alloc(234)];
+    const store = {
+      kind: 'custom',
+      put: async () => ({ location: 'x' }),
+      get: async () => Readable.from(chunks),
+      list: async () => [],
+      remove: async () => {},
+    };
+    await checkStoredSize(store, 'k.dump', 1234);
+    expect((await rejection(checkStoredSize(store, 'k.dump', 1235))).message).toContain(
+      'holds 1234 bytes under "k.dump", 1235 were written',
+    );
   });
 });
