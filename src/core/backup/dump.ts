@@ -12,8 +12,8 @@ import type { BackupStore } from './stores.js';
 
 /**
  * pg_dump → (hash, encrypt) → store, streamed: the dump never sits in memory or, unencrypted,
- * on disk. The check that a stored dump is what it should be (readable by pg_restore, holding
- * every table that was in scope) is in verify-dump.ts.
+ * on disk. It is verified in the same pass (readable by pg_restore to its end, holding every
+ * table that was in scope: stream-verify.ts); verify-dump.ts reads a stored dump back.
  *
  * Scopes:
  * - `data` (default): what a migration can damage and a rollback must bring back. Every user
