@@ -222,6 +222,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
     // The plan and the backup take a while: the session may have been lost since, and the lock with it.
     if (!(await holdsMigrationLock(client))) throw lockLost(connection.target);
     const total = status.pending.length;
+    let index = 0;
     const run = await phase('migrations', () =>
       config.atomic === 'all'
         ? runUntilFailure([status.pending], (all) =>
@@ -232,7 +233,7 @@ export async function apply(userConfig: SupagateConfig, options: ApplyOptions = 
         : runUntilFailure(status.pending, (migration) => {
             // After an interrupt, no next migration starts.
             throwIfInterrupted();
-            return migrationProgress(status.pending.indexOf(migration) + 1, total, migration.path, () =>
+            return migrationProgress(++index, total, migration.path, () =>
               applyMigration(client, migration, settings, record),
             );
           }),
