@@ -148,12 +148,14 @@ describe('apply round trips', () => {
     const before = await snapshot(db);
     const p = await projectWith({
       '1_ok': small(1),
-      '2_bad': 'create table public.first (id int);\n\ninsert into public.missing values (1);\n',
+      // PostgreSQL counts the position in characters: the emoji is two UTF-16 units.
+      '2_bad':
+        "create table public.first (id int);\nselect '😀 before';\ninsert into public.missing values (1);\n",
     });
     // The plan runs the files on the shadow with the same code as apply.
     const error = await rejection(apply(p.config(db.url, GATE_NEUTRAL)));
     expect(error.code).toBe('PLAN_FAILED');
-    expect(error.message).toContain('supabase/migrations/2_bad.sql:3:13 (statement 2)');
+    expect(error.message).toContain('supabase/migrations/2_bad.sql:3:13 (statement 3)');
     expect(await snapshot(db)).toEqual(before);
   });
 
