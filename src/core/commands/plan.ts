@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { targetFingerprint } from '../backup/manifest.js';
 import type { AcceptedHazard, SupagateConfig } from '../config.js';
 import { loadProjectConfig } from '../config-file.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
@@ -153,14 +154,12 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
       return { result: finish({ ...base, status: status.ok ? 'no-pending' : 'history-problem' }) };
     }
 
-    // Production is read while the shadow is prepared; with the shadow cache, the shadow waits
-    // for production's schema, which is part of the cached baseline's key.
+    // Production is read while the shadow is prepared (with the shadow cache: started from the
+    // target's last baseline, kept if production's schema turns out unchanged).
     const connected = production;
     const [read, preparing] = await Promise.allSettled([
       introspecting,
-      baselineOptions(config, connected, url, introspecting).then((baseline) =>
-        prepareShadow(config, url, serverMajor, 'full', baseline),
-      ),
+      prepareShadow(config, url, serverMajor, 'full', baselineOptions(config, connected, url, introspecting)),
     ]);
     if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
     if (read.status === 'rejected') throw read.reason;
@@ -291,21 +290,23 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
  * Where the plan's embedded shadow may start from a kept baseline (shadow/baseline.ts), or
  * undefined: the cache is off, or the shadow is a server of the user's.
  */
-async function baselineOptions(
+function baselineOptions(
   config: SupagateConfig,
   production: Connection,
   productionUrl: string,
   introspecting: Promise<SchemaModel>,
-): Promise<BaselineOptions | undefined> {
+): BaselineOptions | undefined {
   if (!config.shadowCache || config.shadowUrl) return undefined;
-  const productionModel = await introspecting;
-  const key = await baselineKey(production.client, {
-    productionUrl,
-    productionModel,
-    schemas: config.schemas,
-    shadowServer: await embeddedServerIdentity(),
-  });
-  return { root: cacheRoot(config.cacheDir), key, scope: config.schemas ? { schemas: config.schemas } : {} };
+  const key = Promise.all([introspecting, embeddedServerIdentity()]).then(([productionModel, shadowServer]) =>
+    baselineKey(production.client, { productionUrl, productionModel, schemas: config.schemas, shadowServer }),
+  );
+  key.catch(() => {});
+  return {
+    root: cacheRoot(config.cacheDir),
+    target: targetFingerprint(productionUrl),
+    key,
+    scope: config.schemas ? { schemas: config.schemas } : {},
+  };
 }
 
 /** The first pending file that cannot run; the problems list every one. */

@@ -15,7 +15,7 @@ import {
   type BaselineOptions,
   type BaselineUse,
   keepShadowAsBaseline,
-  shadowFromBaseline,
+  startFromBaseline,
 } from '../shadow/baseline.js';
 import {
   type ClusterStatement,
@@ -93,12 +93,13 @@ export async function prepareShadow(
         ...(from ? { baseline: from } : {}),
       }),
     ).then(disposedOnInterrupt);
-  const started = baseline ? await shadowFromBaseline(baseline, create) : undefined;
+  const { key, started } = baseline
+    ? await startFromBaseline(baseline, create)
+    : { key: '', started: undefined };
   if (started && started !== 'stale') {
     describeShadow(info, started.shadow, productionMajor);
     info.warnings.push(...started.warnings);
     info.baseline = 'hit';
-    await started.shadow.checkMigrationRole();
     return { info, shadow: started.shadow, before: started.before };
   }
   const [pgDump, pgRestore] = await Promise.all([
@@ -121,7 +122,7 @@ export async function prepareShadow(
     await shadow.checkMigrationRole();
     if (!baseline || shadow.source !== 'embedded') return { info, shadow };
     info.baseline = started === 'stale' ? 'rebuilt' : 'miss';
-    const kept = await keepShadowAsBaseline(shadow, baseline, clone.warnings);
+    const kept = await keepShadowAsBaseline(shadow, { ...baseline, key }, clone.warnings);
     if (kept.problem) info.warnings.push(kept.problem);
     return { info, shadow, before: kept.before };
   } catch (error) {

@@ -8,6 +8,22 @@ import type { SchemaModel } from './model.js';
  * now fed to the hash piece by piece (a model of thousands of tables is never held as text).
  */
 export function fingerprintOf(model: SchemaModel): string {
+  let fingerprint = computed.get(model);
+  if (fingerprint === undefined) {
+    fingerprint = compute(model);
+    computed.set(model, fingerprint);
+  }
+  return fingerprint;
+}
+
+/**
+ * A plan fingerprints the same model up to three times (its result, the shadow cache's key, the
+ * cached shadow's check): once is enough. What changes a model after it is read (size
+ * estimates) is not part of its fingerprint.
+ */
+const computed = new WeakMap<SchemaModel, string>();
+
+function compute(model: SchemaModel): string {
   const tables = Object.fromEntries(
     Object.entries(model.tables).map(([id, { stats: _stats, ...table }]) => [id, table]),
   );

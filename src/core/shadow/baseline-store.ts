@@ -37,6 +37,8 @@ export interface CachedBaseline {
 const FOLDER = 'shadow-baselines';
 const RECORD = 'baseline.json';
 const DATA = 'data';
+/** Per target (baseline-key.ts targetFingerprint), the last key used: a dot folder, not a baseline. */
+const TARGETS = '.targets';
 export const MAX_ENTRIES = 3;
 export const MAX_BYTES = 2 * 1024 ** 3;
 
@@ -97,6 +99,23 @@ export async function keepBaseline(
     await rm(staging, { recursive: true, force: true });
   }
   await pruneBaselines(root);
+}
+
+/**
+ * The key of the baseline a target's last plan used or kept: the next plan of that target starts
+ * a copy of it while production is still being read, and keeps it if the key is the same.
+ */
+export async function lastKeyFor(root: string, target: string): Promise<string | undefined> {
+  const key = await readFile(join(baselinesDir(root), TARGETS, target), 'utf8').catch(() => '');
+  return /^[0-9a-f]{64}$/.test(key) ? key : undefined;
+}
+
+export async function rememberKey(root: string, target: string, key: string): Promise<void> {
+  const dir = join(baselinesDir(root), TARGETS);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const staging = join(dir, `.${target}-${randomBytes(4).toString('hex')}`);
+  await writeFile(staging, key, { mode: 0o600 });
+  await rename(staging, join(dir, target));
 }
 
 export async function removeBaseline(root: string, key: string): Promise<void> {

@@ -7,7 +7,7 @@ import { SupagateError } from '../errors.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
 import { type IntrospectOptions, introspect } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
-import { findBaseline, keepBaseline, removeBaseline } from './baseline-store.js';
+import { findBaseline, keepBaseline, lastKeyFor, rememberKey, removeBaseline } from './baseline-store.js';
 
 /*
  * A cached shadow baseline: production's schema as the clone restored it into the embedded
@@ -25,8 +25,17 @@ import { findBaseline, keepBaseline, removeBaseline } from './baseline-store.js'
 export interface BaselineOptions {
   /** The cache folder (baseline-store.ts cacheRoot). */
   root: string;
-  key: string;
+  /** The target's fingerprint: its last key is tried while `key` is still being computed. */
+  target: string;
+  key: Promise<string>;
   /** What the plan reads of the shadow (config.schemas). */
+  scope: IntrospectOptions;
+}
+
+/** A baseline under one key: what shadowFromBaseline and keepShadowAsBaseline work on. */
+interface KeyedBaseline {
+  root: string;
+  key: string;
   scope: IntrospectOptions;
 }
 
@@ -44,11 +53,39 @@ export interface ShadowFromBaseline {
 type CreateShadow = (baseline?: ShadowOptions['baseline']) => Promise<ShadowDatabase>;
 
 /**
+ * The shadow started from the kept baseline of `options.key`, if any. The baseline the target's
+ * last plan used is started at once, while production is still being read for the key: when
+ * the key turns out the same (production unchanged, the common case), its start cost nothing;
+ * otherwise it is thrown away and the right one, if kept, is started.
+ */
+export async function startFromBaseline(
+  options: BaselineOptions,
+  create: CreateShadow,
+): Promise<{ key: string; started: ShadowFromBaseline | 'stale' | undefined }> {
+  const guess = await lastKeyFor(options.root, options.target);
+  const early = guess ? shadowFromBaseline({ ...options, key: guess }, create) : undefined;
+  // Both settled, so that neither is left running unawaited when the other fails.
+  const [key, started] = await Promise.allSettled([options.key, early]);
+  const earlyShadow =
+    started.status === 'fulfilled' && typeof started.value === 'object' ? started.value : undefined;
+  if (key.status === 'rejected') {
+    await earlyShadow?.shadow.dispose();
+    throw key.reason;
+  }
+  if (started.status === 'rejected') throw started.reason;
+  if (guess === key.value) return { key: key.value, started: started.value };
+  await earlyShadow?.shadow.dispose();
+  const exact = await shadowFromBaseline({ ...options, key: key.value }, create);
+  if (typeof exact === 'object') await rememberKey(options.root, options.target, key.value);
+  return { key: key.value, started: exact };
+}
+
+/**
  * The shadow started from the baseline kept under the key, checked; `stale` when one was kept
  * but failed to start or to check out (it is removed), undefined when there is none.
  */
-export async function shadowFromBaseline(
-  options: BaselineOptions,
+async function shadowFromBaseline(
+  options: KeyedBaseline,
   create: CreateShadow,
 ): Promise<ShadowFromBaseline | 'stale' | undefined> {
   const cached = await findBaseline(options.root, options.key);
@@ -85,7 +122,7 @@ export async function shadowFromBaseline(
  */
 export async function keepShadowAsBaseline(
   shadow: ShadowDatabase,
-  options: BaselineOptions,
+  options: KeyedBaseline & { target: string },
   warnings: string[],
 ): Promise<{ before: SchemaModel; problem?: string }> {
   const before = await readShadowModel(shadow, options.scope);
@@ -97,6 +134,7 @@ export async function keepShadowAsBaseline(
       { key: options.key, fingerprint: fingerprintOf(before), warnings },
       keep,
     );
+    await rememberKey(options.root, options.target, options.key);
     return { before };
   } catch (error) {
     // The cache only saves time: this plan goes on without it.
