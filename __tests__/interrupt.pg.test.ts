@@ -162,6 +162,7 @@ describe('interrupts', () => {
 
   it('SIGINT during plan: the embedded shadow server is stopped and its folder deleted', async () => {
     await project.write('supabase/migrations/4_slow_everywhere.sql', 'select pg_sleep(60);');
+    // Without the shadow cache: keeping a baseline restarts the server (another pid), below.
     const cli = spawnCli([
       'plan',
       '--project-dir',
@@ -169,6 +170,7 @@ describe('interrupts', () => {
       '--db-url',
       db.url,
       '--no-detect-local-supabase',
+      '--no-shadow-cache',
     ]);
     let server: { pid: number; args: string } | undefined;
     for (let i = 0; i < 1200 && !server; i++) {
@@ -199,6 +201,42 @@ describe('interrupts', () => {
     expect(isRunning(server?.pid as number)).toBe(false);
     expect(existsSync(folder)).toBe(false);
     expect(`${cli.output().stdout}${stderr}`).not.toMatch(/INTERNAL|\n\s+at /);
+  });
+
+  it('SIGINT during plan with the shadow cache: the server stopped, the kept baseline whole, nothing half-kept', async () => {
+    await project.write('supabase/migrations/4_slow_everywhere.sql', 'select pg_sleep(60);');
+    const cache = join(scratch, 'cache');
+    const cli = spawnCli(
+      ['plan', '--project-dir', project.dir, '--db-url', db.url, '--no-detect-local-supabase'],
+      { SUPAGATE_CACHE_DIR: cache },
+    );
+    // The baseline is kept before the migrations run (the server restarts then): wait for the
+    // slow migration on whichever server runs now.
+    let server: { pid: number; args: string } | undefined;
+    for (let i = 0; i < 600; i++) {
+      server = (await childProcesses(cli.child.pid as number)).find((p) => /\/postgres -D /.test(p.args));
+      const busy = server
+        ? (await childProcesses(server.pid)).some((p) => /supagate_shadow_\w+ .*(SELECT|BEGIN)/.test(p.args))
+        : false;
+      if (busy) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(server).toBeDefined();
+    const folder = /-D (\S*supagate-pg-[^/\s]+)\/data/.exec(server?.args ?? '')?.[1] as string;
+    cli.child.kill('SIGINT');
+    const { code } = await cli.exited;
+
+    expect(code).toBe(130);
+    expect(isRunning(server?.pid as number)).toBe(false);
+    expect(existsSync(folder)).toBe(false);
+    const kept = await readdir(join(cache, 'shadow-baselines'));
+    expect(kept.filter((name) => name.startsWith('.staging'))).toEqual([]);
+    const baselines = kept.filter((name) => !name.startsWith('.'));
+    expect(baselines).toHaveLength(1);
+    expect(await readdir(join(cache, 'shadow-baselines', baselines[0] as string))).toEqual([
+      'baseline.json',
+      'data',
+    ]);
   });
 
   it("SIGINT while the plan copies production's schema: pg_dump stopped, the copy deleted, the server stopped", async () => {

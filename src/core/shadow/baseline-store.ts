@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { removeOnInterrupt } from '../interrupt.js';
 
 /*
  * The embedded shadow's cached baselines: each a stopped cluster's data directory holding
@@ -81,6 +82,7 @@ export async function keepBaseline(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const staging = join(dir, `.staging-${randomBytes(6).toString('hex')}`);
   await mkdir(staging, { mode: 0o700 });
+  const forgetInterrupt = removeOnInterrupt(staging, 'the shadow baseline being kept');
   try {
     const server = await write(join(staging, DATA));
     const bytes = await sizeOf(join(staging, DATA));
@@ -97,6 +99,7 @@ export async function keepBaseline(
     });
   } finally {
     await rm(staging, { recursive: true, force: true });
+    forgetInterrupt();
   }
   await pruneBaselines(root);
 }
