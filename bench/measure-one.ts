@@ -4,10 +4,13 @@
  *   node --import tsx bench/measure-one.ts supagate [urlA urlB]
  *   node --import tsx bench/measure-one.ts migra    [urlA urlB]
  *   node --import tsx bench/measure-one.ts plan     [projectDir dbUrl shadowUrl]
+ *   node --import tsx bench/measure-one.ts floor    (bench/floor.ts; environment only)
  *   node --import tsx bench/measure-one.ts baseline
  *
  * URLs may come from the environment instead (BENCH_URL_A, BENCH_URL_B, BENCH_PROJECT_DIR,
- * BENCH_DB_URL, BENCH_SHADOW_URL), which keeps passwords out of the process list. Modules are
+ * BENCH_DB_URL, BENCH_SHADOW_URL), which keeps passwords out of the process list. For plan,
+ * an empty BENCH_SHADOW_URL means the embedded shadow; BENCH_SHADOW_CACHE (1 or 0) and
+ * BENCH_CACHE_DIR set the shadow cache. Modules are
  * loaded before the clock starts; the time is the work only (connecting included). Prints one
  * JSON line (MeasureResult) on stdout and exits 0, or 1 when the tool failed.
  *
@@ -33,7 +36,12 @@ export interface MeasureResult {
 
 const MiB = 1024 * 1024;
 
-type Work = () => Promise<{ ok: boolean; count: number; detail?: Record<string, unknown>; dump?: string }>;
+export type Work = () => Promise<{
+  ok: boolean;
+  count: number;
+  detail?: Record<string, unknown>;
+  dump?: string;
+}>;
 
 async function main(): Promise<number> {
   const [tool = '', ...args] = process.argv.slice(2);
@@ -120,12 +128,22 @@ async function main(): Promise<number> {
     case 'plan': {
       const projectDir = args[0] ?? required('BENCH_PROJECT_DIR');
       const dbUrl = args[1] ?? required('BENCH_DB_URL');
-      const shadowUrl = args[2] ?? required('BENCH_SHADOW_URL');
+      // No shadow URL (BENCH_SHADOW_URL empty): the embedded shadow.
+      const shadowUrl = args[2] ?? (env.BENCH_SHADOW_URL || undefined);
+      const cache = env.BENCH_SHADOW_CACHE;
       const { resolveConfig } = await import('../src/core/config.js');
       const { plan } = await import('../src/core/commands/plan.js');
       work = async () => {
         const result = await plan(
-          resolveConfig({ projectDir, dbUrl, shadowUrl, detectLocalSupabase: false, actor: 'bench' }),
+          resolveConfig({
+            projectDir,
+            dbUrl,
+            shadowUrl,
+            detectLocalSupabase: false,
+            actor: 'bench',
+            ...(cache ? { shadowCache: cache === '1' } : {}),
+            ...(env.BENCH_CACHE_DIR ? { cacheDir: env.BENCH_CACHE_DIR } : {}),
+          }),
         );
         return {
           ok: result.status === 'planned' && result.diff.changes.length > 0,
@@ -137,6 +155,8 @@ async function main(): Promise<number> {
             lintsIntroduced: result.lints.introduced.length,
             accessRows: result.access.length,
             durationMs: result.durationMs,
+            shadowSource: result.shadow.source,
+            baseline: result.shadow.baseline ?? 'none',
             ...(result.failure ? { failure: result.failure.message } : {}),
           },
           dump: result.diff.changes.map((c) => `${c.kind} ${c.action} ${c.id}`).join('\n'),
@@ -144,8 +164,13 @@ async function main(): Promise<number> {
       };
       break;
     }
+    case 'floor': {
+      const { prepareFloor } = await import('./floor.js');
+      work = await prepareFloor(env);
+      break;
+    }
     default:
-      throw new Error(`Unknown tool "${tool}": use supagate, migra, plan or baseline`);
+      throw new Error(`Unknown tool "${tool}": use supagate, migra, plan, floor or baseline`);
   }
 
   const startMB = process.memoryUsage().rss / MiB;
