@@ -211,15 +211,20 @@ describe('interrupts', () => {
       { SUPAGATE_CACHE_DIR: cache },
     );
     // The baseline is kept before the migrations run (the server restarts then): wait for the
-    // slow migration on whichever server runs now.
+    // slow migration on whichever server runs now, a backend that stays in SELECT.
     let server: { pid: number; args: string } | undefined;
-    for (let i = 0; i < 600; i++) {
+    const selecting = async () => {
       server = (await childProcesses(cli.child.pid as number)).find((p) => /\/postgres -D /.test(p.args));
-      const busy = server
-        ? (await childProcesses(server.pid)).some((p) => /supagate_shadow_\w+ .*(SELECT|BEGIN)/.test(p.args))
-        : false;
-      if (busy) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!server) return [];
+      return (await childProcesses(server.pid))
+        .filter((p) => /supagate_shadow_\w+ .*SELECT/.test(p.args))
+        .map((p) => p.pid);
+    };
+    for (let i = 0; i < 300; i++) {
+      const first = await selecting();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const now = await selecting();
+      if (first.some((pid) => now.includes(pid))) break;
     }
     expect(server).toBeDefined();
     const folder = /-D (\S*supagate-pg-[^/\s]+)\/data/.exec(server?.args ?? '')?.[1] as string;

@@ -12,7 +12,6 @@ export type ProgressPhase =
   | 'clone'
   | 'shadow-migrations'
   | 'backup'
-  | 'backup-verify'
   | 'counts-before'
   | 'migrations'
   | 'verification'

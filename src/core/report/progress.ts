@@ -30,7 +30,6 @@ const LABELS: Record<ProgressPhase, string> = {
   clone: 'copying the schema into the shadow',
   'shadow-migrations': 'running the migrations on the shadow',
   backup: 'backing up the database',
-  'backup-verify': 'checking that the backup restores',
   'counts-before': 'counting rows before the change',
   migrations: 'applying the migrations',
   verification: 'verifying the result',

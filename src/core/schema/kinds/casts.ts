@@ -55,7 +55,10 @@ function castsQuery(): string {
   ${commentOf('ca.oid', 'pg_cast')} AS comment
 FROM pg_cast ca
   LEFT JOIN pg_proc p ON p.oid = ca.castfunc LEFT JOIN pg_namespace pn ON pn.oid = p.pronamespace
-WHERE ca.oid >= 16384 AND NOT ${extensionMember('pg_cast', 'ca.oid')}`;
+WHERE ca.oid >= 16384 AND NOT ${extensionMember('pg_cast', 'ca.oid')}
+  -- Not part of another object: a range type's cast to its multirange comes and goes with it.
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                   WHERE d.classid = 'pg_cast'::regclass AND d.objid = ca.oid AND d.deptype = 'i')`;
 }
 
 function toCast(row: CastRow): Cast {
