@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-PTV3LKCL.js";
+} from "./chunk-3ZYCQ6SK.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -18,6 +18,8 @@ import {
   VERSION,
   apply,
   assertDatabaseUrl,
+  cacheRoot,
+  clearBaselines,
   connect,
   countProgressPrinter,
   describeTarget,
@@ -27,6 +29,7 @@ import {
   findProjectDir,
   installInterruptHandler,
   interruptReceived,
+  listBaselines,
   plan,
   progressRenderer,
   redact,
@@ -48,7 +51,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-QD2SVUOJ.js";
+} from "./chunk-NR4DMLN4.js";
 import {
   __commonJS,
   __require,
@@ -3570,6 +3573,9 @@ function shadowSettings(flags, io) {
     shadowUrl: urlFrom("--shadow-url", flags.shadowUrl, URL_ENV.shadow, io),
     shadowDisposable: flags.shadowDisposable ?? io.env.SUPAGATE_SHADOW_DISPOSABLE,
     detectLocalSupabase: flags.detectLocalSupabase,
+    // commander sets a --no- flag to true when absent: the environment decides then.
+    shadowCache: flags.shadowCache === false ? false : io.env.SUPAGATE_SHADOW_CACHE,
+    cacheDir: flags.cacheDir ?? io.env.SUPAGATE_CACHE_DIR,
     pgDumpPath: flags.pgDump,
     pgRestorePath: flags.pgRestore
   };
@@ -3647,7 +3653,13 @@ function shadowOptions(command) {
   return command.option(
     "--shadow-url <url>",
     "server for the shadow database, never production (default: $SUPAGATE_SHADOW_URL, a running `supabase start`, else an embedded PostgreSQL)"
-  ).option("--shadow-disposable", SHADOW_DISPOSABLE_HELP).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server");
+  ).option("--shadow-disposable", SHADOW_DISPOSABLE_HELP).option("--no-detect-local-supabase", "do not use a running `supabase start` database as shadow server").option(
+    "--no-shadow-cache",
+    "restore production into the embedded shadow every time, instead of starting from the baseline the last plan of the same production kept (default: on; $SUPAGATE_SHADOW_CACHE=off)"
+  ).option(
+    "--cache-dir <dir>",
+    "where kept shadow baselines go (default: $SUPAGATE_CACHE_DIR, $XDG_CACHE_HOME/supagate, ~/.cache/supagate)"
+  );
 }
 function pgToolOptions(command) {
   return command.option("--pg-dump <path>", "pg_dump to use (default: PATH, then the usual install folders)").option("--pg-restore <path>", "pg_restore to use");
@@ -3754,6 +3766,49 @@ The backup is encrypted (AES-256-GCM) when $SUPAGATE_BACKUP_KEY is set: 64 hex c
       exit: (r) => r.status === "failed" || r.status === "verify-failed" ? EXIT.error : r.blockingReasons.length > 0 ? EXIT.blocking : EXIT.ok
     });
   });
+}
+
+// src/core/commands/cache.ts
+async function cacheList(cacheDir) {
+  const folder = cacheRoot(cacheDir);
+  const listed = await listBaselines(folder);
+  return {
+    command: "cache list",
+    folder,
+    baselines: listed.length,
+    bytes: listed.reduce((sum, entry) => sum + entry.bytes, 0)
+  };
+}
+async function cacheClear(cacheDir) {
+  const folder = cacheRoot(cacheDir);
+  const removed = await clearBaselines(folder);
+  return { command: "cache clear", folder, baselines: removed.entries, bytes: removed.bytes };
+}
+
+// src/cli/cache-command.ts
+var CACHE_DIR_HELP = "the cache folder (default: $SUPAGATE_CACHE_DIR, $XDG_CACHE_HOME/supagate, ~/.cache/supagate)";
+function cacheCommand(program2, cli) {
+  const cache = program2.command("cache").description("Shadow baselines kept to start later plans of the same production from.");
+  for (const [name, description, work] of [
+    ["list", "Say how many baselines are kept, and how much room they take.", cacheList],
+    ["clear", "Remove every kept baseline.", cacheClear]
+  ]) {
+    const command = cache.command(name).description(description).option("--cache-dir <dir>", CACHE_DIR_HELP);
+    jsonOption(command).action(async (flags) => {
+      await cli.report({
+        name: `cache ${name}`,
+        ...flags.json ? { json: true } : {},
+        work: () => work(flags.cacheDir ?? cli.io.env.SUPAGATE_CACHE_DIR),
+        render: renderCache,
+        exit: () => EXIT.ok
+      });
+    });
+  }
+}
+function renderCache(result) {
+  const size = `${(result.bytes / 1024 ** 2).toFixed(1)} MB`;
+  const count = `${result.baselines} shadow baseline${result.baselines === 1 ? "" : "s"}`;
+  return result.command === "cache clear" ? `Removed ${count} (${size}) from ${result.folder}.` : `${count} kept (${size}) in ${result.folder}.`;
 }
 
 // src/cli/data-commands.ts
@@ -4040,6 +4095,8 @@ Environment (connection strings belong here rather than on the command line, whe
   SUPAGATE_DIFF_FROM_URL   diff: "before" database (--from)
   SUPAGATE_DIFF_TO_URL     diff: "after" database (--to)
   SUPAGATE_BACKUP_KEY      encrypts backups
+  SUPAGATE_SHADOW_CACHE    off: no kept shadow baselines (--no-shadow-cache)
+  SUPAGATE_CACHE_DIR       where shadow baselines are kept (--cache-dir)
   NO_COLOR                 no colours in the progress on stderr`;
 async function runCli(argv, io) {
   let exitCode = EXIT.ok;
@@ -4058,7 +4115,8 @@ async function runCli(argv, io) {
     copyCommand,
     driftCommand,
     verifyCommand,
-    diffCommand
+    diffCommand,
+    cacheCommand
   ])
     register(program2, cli);
   try {

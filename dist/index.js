@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-QD2SVUOJ.js";
+} from "./chunk-NR4DMLN4.js";
 import {
   HttpClient,
   getInput,
@@ -1359,6 +1359,8 @@ function configFromInputs(options = {}) {
     onVerifyFailure: getInput("on-verify-failure"),
     shadowUrl: getInput("shadow-url"),
     shadowDisposable: getInput("shadow-disposable"),
+    shadowCache: getInput("shadow-cache"),
+    cacheDir: getInput("cache-dir"),
     backup: getInput("backup"),
     backupStore: getInput("backup-store"),
     backupScope: getInput("backup-scope"),
@@ -2028,6 +2030,7 @@ async function runPlan() {
   setOutput("pending_count", result.pending.length);
   setOutput("plan_hash", result.planHash);
   setOutput("blocking", String(result.blocking));
+  setOutput("shadow_baseline", result.shadow?.baseline ?? "");
   const full = renderPlanMarkdown({ ...result, target: label }, { limit: Number.POSITIVE_INFINITY });
   await writeJobSummary(full);
   await publishReportFile(`supagate-plan-${target}`, full);

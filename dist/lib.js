@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-PTV3LKCL.js";
+} from "./chunk-3ZYCQ6SK.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -40,7 +40,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-QD2SVUOJ.js";
+} from "./chunk-NR4DMLN4.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

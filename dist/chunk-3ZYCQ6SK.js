@@ -26,7 +26,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-QD2SVUOJ.js";
+} from "./chunk-NR4DMLN4.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
@@ -759,9 +759,10 @@ async function diffDatabases(fromUrl, toUrl, config) {
       applicationName: "supagate diff (read-only)"
     };
     [from, to] = await Promise.all([connect(fromUrl, options), connect(toUrl, options)]);
+    const platform = await platformOfBoth(from, to);
     const read = async (connection) => {
-      const model = await introspect(connection.client);
-      return { model, uncompared: await notCompared(connection.client) };
+      const model = await introspect(connection.client, { platform });
+      return { model, uncompared: await notCompared(connection.client, { platform }) };
     };
     const [fromSide, toSide] = await Promise.all([read(from), read(to)]);
     const before = fromSide.model;
@@ -779,12 +780,20 @@ async function diffDatabases(fromUrl, toUrl, config) {
       }),
       notCompared: notComparedChanges(fromSide.uncompared, toSide.uncompared),
       identical: diff.changes.length === 0,
+      platform,
       durationMs: Math.round(performance.now() - started)
     };
   } finally {
     await disconnect(from);
     await disconnect(to);
   }
+}
+async function platformOfBoth(from, to) {
+  const isSupabase = async (connection) => (await connection.client.query(
+    `SELECT to_regclass('auth.users') IS NOT NULL AS supabase`
+  )).rows[0]?.supabase === true;
+  const [a, b] = await Promise.all([isSupabase(from), isSupabase(to)]);
+  return a || b ? "supabase" : "plain";
 }
 
 export {
