@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { runAction } from './harness/action.js';
@@ -164,6 +166,25 @@ describe('the Action: plan on a pull request', () => {
       expect(await snapshot(db)).toEqual(before);
     } finally {
       await project.remove('supabase/migrations/3_fork.sql');
+    }
+  });
+
+  it('with the embedded shadow, says whether the plan started from a kept baseline (shadow_baseline)', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'supagate-action-cache-'));
+    try {
+      const embedded = { 'shadow-url': '', 'cache-dir': cacheDir };
+      const first = await planRun(opened, embedded);
+      expect(first.exitCode, first.stdout).toBe(0);
+      expect(first.outputs.shadow_baseline).toBe('miss');
+      const second = await planRun(opened, embedded);
+      expect(second.outputs.shadow_baseline).toBe('hit');
+      expect(second.outputs.plan_hash).toBe(first.outputs.plan_hash);
+      const off = await planRun(opened, { ...embedded, 'shadow-cache': 'false' });
+      expect(off.outputs.shadow_baseline).toBe('');
+      // A shadow server keeps no baseline.
+      expect((await planRun(opened)).outputs.shadow_baseline).toBe('');
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
     }
   });
 
