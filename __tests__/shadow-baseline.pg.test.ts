@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,11 +5,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
 import type { ConfigInput } from '../src/core/config.js';
-import { type EmbeddedServer, startEmbeddedPostgres } from '../src/core/db/embedded.js';
+import { startEmbeddedPostgres } from '../src/core/db/embedded.js';
 import { type BaselineRecord, listBaselines } from '../src/core/shadow/baseline-store.js';
+import { type BaselineProductions, baselineProductions } from './harness/baseline-production.js';
 import type { TestDatabase } from './harness/db.js';
 import { GATE_NEUTRAL } from './harness/gate.js';
-import { createProject, migrations, type TestProject } from './harness/project.js';
+import type { TestProject } from './harness/project.js';
 
 /*
  * The shadow cache (issue 14): a plan of an unchanged production starts the embedded shadow
@@ -19,81 +19,27 @@ import { createProject, migrations, type TestProject } from './harness/project.j
  * kept baseline that no longer reads as it was kept each miss; the last is removed and rebuilt.
  */
 
-const APPLIED = {
-  '20240101000000_notes.sql': `create table public.notes (
-  id bigint generated always as identity primary key,
-  owner uuid not null references auth.users (id),
-  body text not null
-);
-alter table public.notes enable row level security;
-create policy "own notes" on public.notes for all to authenticated using ((select auth.uid()) = owner);`,
-};
-const PENDING = {
-  '20240201000000_tags.sql': `alter table public.notes add column tags text[] not null default '{}';
-create index notes_tags on public.notes using gin (tags);`,
-};
-
 let cache: string;
-/**
- * Production's server is this file's own: roles are part of the key, and other test files
- * create roles on the shared server at any moment.
- */
-let server: EmbeddedServer;
-let bootstrap: string;
-const projects: TestProject[] = [];
+let productions: BaselineProductions;
+const production = () => productions.production();
 
 beforeAll(async () => {
   cache = await mkdtemp(join(tmpdir(), 'supagate-baselines-'));
-  server = await startEmbeddedPostgres();
-  bootstrap = await readFile(new URL('../__fixtures__/supabase-bootstrap.sql', import.meta.url), 'utf8');
+  productions = await baselineProductions();
 });
 afterAll(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-  await server.stop();
+  await productions.stop();
   await rm(cache, { recursive: true, force: true });
 });
 
-/** A Supabase-shaped database of its own on this file's server. */
-async function database(): Promise<TestDatabase> {
-  const name = `p_${randomBytes(5).toString('hex')}`;
-  const run = async (url: string, sql: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return (await client.query(sql)) as unknown as { rows: never[] };
-    } finally {
-      await client.end();
-    }
-  };
-  await run(server.url, `create database ${name}`);
-  const url = server.urlFor(name);
-  await run(url, bootstrap);
-  return {
-    name,
-    url,
-    query: async (sql: string) => (await run(url, sql)).rows,
-    drop: async () => {
-      await run(server.url, `drop database ${name} with (force)`);
-    },
-  };
-}
-
-/** A production with the first migration applied (as its history says), and a project with the second pending. */
-async function production(): Promise<{ db: TestDatabase; project: TestProject }> {
-  const db = await database();
-  const project = await createProject(migrations({ ...APPLIED, ...PENDING }));
-  projects.push(project);
-  await db.query(APPLIED['20240101000000_notes.sql']);
-  await db.query(
-    `create schema if not exists supabase_migrations;
-     create table if not exists supabase_migrations.schema_migrations (version text primary key, statements text[], name text);
-     insert into supabase_migrations.schema_migrations (version, name) values ('20240101000000', 'notes');`,
-  );
-  return { db, project };
-}
-
 function config(project: TestProject, db: TestDatabase, overrides: ConfigInput = {}) {
-  return project.config(db.url, { ...GATE_NEUTRAL, shadowUrl: undefined, cacheDir: cache, ...overrides });
+  return project.config(db.url, {
+    ...GATE_NEUTRAL,
+    shadowUrl: undefined,
+    shadowCache: true,
+    cacheDir: cache,
+    ...overrides,
+  });
 }
 
 /** The plan without what may differ between two runs of it: its duration, and how its shadow was made. */

@@ -39,8 +39,10 @@ async function appFiles(app: string): Promise<Record<string, string>> {
 function config(overrides: ConfigInput = {}) {
   return project.config(db.url, {
     ...GATE_NEUTRAL,
-    // The default: no shadow server given, so each command starts an embedded one.
+    // The default: no shadow server given, so each command starts an embedded one (kept
+    // between plans, as by default).
     shadowUrl: undefined,
+    shadowCache: true,
     backupStore: 'directory',
     backupDir,
     backupKey: BACKUP_KEY,

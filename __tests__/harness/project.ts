@@ -24,7 +24,9 @@ export async function createProject(files: Record<string, string> = {}): Promise
     remove: (path) => rm(join(dir, path), { force: true }),
     // Backups and verification are off unless a test is about them: their default, on, is
     // tested in apply-backup.pg.test.ts, apply-verify.pg.test.ts and through the CLI. The plan
-    // (apply's gate) runs on the tests' shadow server.
+    // (apply's gate) runs on the tests' shadow server, without keeping baselines there (every
+    // test's production is another target: each plan would only add and prune templates);
+    // the shadow cache is tested in shadow-baseline*.pg.test.ts.
     config: (dbUrl, overrides = {}) =>
       resolveConfig({
         projectDir: dir,
@@ -35,6 +37,7 @@ export async function createProject(files: Record<string, string> = {}): Promise
         verify: 'off',
         shadowUrl: inject('shadowUrl'),
         detectLocalSupabase: false,
+        shadowCache: false,
         ...overrides,
       }),
     cleanup: () => rm(dir, { recursive: true, force: true }),

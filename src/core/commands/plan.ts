@@ -287,8 +287,8 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
 }
 
 /**
- * Where the plan's embedded shadow may start from a kept baseline (shadow/baseline.ts), or
- * undefined: the cache is off, or the shadow is a server of the user's.
+ * Where the plan's shadow may start from a kept baseline (shadow/baseline.ts), or undefined:
+ * the cache is off, or the shadow server is disposable.
  */
 function baselineOptions(
   config: SupagateConfig,
@@ -296,8 +296,13 @@ function baselineOptions(
   productionUrl: string,
   introspecting: Promise<SchemaModel>,
 ): BaselineOptions | undefined {
-  if (!config.shadowCache || config.shadowUrl) return undefined;
-  const key = Promise.all([introspecting, embeddedServerIdentity()]).then(([productionModel, shadowServer]) =>
+  // A disposable server is new each run: nothing to keep there.
+  if (!config.shadowCache || (config.shadowUrl && config.shadowDisposable)) return undefined;
+  const server = config.shadowUrl;
+  // A server's baselines live on it: whatever its version, its model (which records the
+  // version) must read as when it was kept.
+  const identity = server ? Promise.resolve('server') : embeddedServerIdentity();
+  const key = Promise.all([introspecting, identity]).then(([productionModel, shadowServer]) =>
     baselineKey(production.client, { productionUrl, productionModel, schemas: config.schemas, shadowServer }),
   );
   key.catch(() => {});
@@ -306,6 +311,7 @@ function baselineOptions(
     target: targetFingerprint(productionUrl),
     key,
     scope: config.schemas ? { schemas: config.schemas } : {},
+    ...(server ? { server: { url: server, productionUrl } } : {}),
   };
 }
 

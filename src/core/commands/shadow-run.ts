@@ -83,14 +83,14 @@ export async function prepareShadow(
   baseline?: BaselineOptions,
 ): Promise<PreparedShadow> {
   const info: ShadowInfo = { source: 'none', serverVersion: 0, warnings: [], standIns: [] };
-  const create = (from?: ShadowOptions['baseline']) =>
+  const create = (from: Pick<ShadowOptions, 'baseline' | 'template'> = {}) =>
     phase('shadow', () =>
       createShadowDatabase({
         shadowUrl: config.shadowUrl,
         disposable: config.shadowDisposable,
         detectLocalSupabase: config.detectLocalSupabase,
         productionUrl,
-        ...(from ? { baseline: from } : {}),
+        ...from,
       }),
     ).then(disposedOnInterrupt);
   const { key, started } = baseline
@@ -120,7 +120,8 @@ export async function prepareShadow(
     );
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
-    if (!baseline || shadow.source !== 'embedded') return { info, shadow };
+    const keeps = shadow.source === 'embedded' || (baseline?.server && shadow.keepAsTemplate);
+    if (!baseline || !keeps) return { info, shadow };
     info.baseline = started === 'stale' ? 'rebuilt' : 'miss';
     const kept = await keepShadowAsBaseline(shadow, { ...baseline, key }, clone.warnings);
     if (kept.problem) info.warnings.push(kept.problem);

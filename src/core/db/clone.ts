@@ -165,6 +165,26 @@ async function restoreSchema(
   return runTool(pgRestore.path, args, env);
 }
 
+/**
+ * What a shadow created from a kept template still needs from production: roles missing on the
+ * server, and production's role and database settings, which belong to a database and do not
+ * come with a template. Returns the settings' warnings, as cloneSchema does.
+ */
+export async function copyRolesAndSettings(sourceUrl: string, targetUrl: string): Promise<string[]> {
+  const source = await connect(sourceUrl, { readOnly: true, applicationName: 'supagate clone' });
+  try {
+    const target = await connect(targetUrl, { applicationName: 'supagate clone' });
+    try {
+      await copyRoles(source.client, target.client);
+      return await copySettings(source.client, target.client);
+    } finally {
+      await disconnect(target);
+    }
+  } finally {
+    await disconnect(source);
+  }
+}
+
 /** Whether a TOC entry belongs to what Supabase provides rather than to the migrations. */
 function inPlatformScope(entry: TocEntry, userTriggers: Set<string>): boolean {
   const base = (schema: string) => MANAGED.has(schema) || schema === 'public';

@@ -63,6 +63,12 @@ export interface ShadowDatabase {
    * before any migration has run. Returns the record a later start needs.
    */
   keepAsBaseline?(destination: string): Promise<{ database: string; superuser: string; password: string }>;
+  /**
+   * A shadow server's (not a disposable one's): keeps the shadow database as it is now as the
+   * template database `name` (no connections allowed, `comment` on it), to create a later
+   * plan's shadow from. Call it before any migration has run, with no session on the shadow.
+   */
+  keepAsTemplate?(name: string, comment: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -84,6 +90,8 @@ export interface ShadowOptions {
    * (shadow/baseline-store.ts) and use the database in it, instead of a new, empty one.
    */
   baseline?: { dataDirectory: string; password: string; database: string };
+  /** When the shadow is a server's: create the shadow database from this template database. */
+  template?: string;
 }
 
 export const LOCAL_SUPABASE_URL = 'postgresql://postgres:postgres@127.0.0.1:54322/postgres';
@@ -92,7 +100,15 @@ export async function createShadowDatabase(options: ShadowOptions = {}): Promise
   const production = options.productionUrl;
   if (options.shadowUrl) {
     const disposable = options.disposable ?? false;
-    return onServer(options.shadowUrl, 'shadow-url', production, async () => {}, disposable);
+    return onServer(
+      options.shadowUrl,
+      'shadow-url',
+      production,
+      async () => {},
+      disposable,
+      undefined,
+      options.template,
+    );
   }
   if (options.detectLocalSupabase && (await reachable(LOCAL_SUPABASE_URL))) {
     return onServer(LOCAL_SUPABASE_URL, 'local-supabase', production, async () => {});
@@ -120,6 +136,7 @@ async function onServer(
   stopServer: () => Promise<void>,
   disposable = false,
   embedded?: { server: EmbeddedServer; database?: string },
+  template?: string,
 ): Promise<ShadowDatabase> {
   const label = describeTarget(serverUrl).label;
   let name = embedded?.database ?? generatedShadowName();
@@ -161,7 +178,7 @@ async function onServer(
       }
       replaced = await dropCronDatabase(admin.client, name, label);
     }
-    if (!embedded?.database) await createDatabase(admin.client, name, role.databaseOwner, label);
+    if (!embedded?.database) await createDatabase(admin.client, name, role.databaseOwner, label, template);
     created = true;
     migrationUrl = await role.setUp(admin.client, quoteIdentifier(name), withDatabase(serverUrl, name));
     if (embedded?.database) await givePostgresSettings(admin.client, name, migrationUser(migrationUrl));
@@ -202,6 +219,17 @@ async function onServer(
           },
         }
       : {}),
+    ...(!embedded && !disposable
+      ? {
+          keepAsTemplate: (templateName: string, comment: string) =>
+            withClient(serverAdminUrl, async (client) => {
+              const quoted = quoteIdentifier(templateName);
+              await client.query(`CREATE DATABASE ${quoted} TEMPLATE ${quoteIdentifier(name)}`);
+              await client.query(`ALTER DATABASE ${quoted} ALLOW_CONNECTIONS false`);
+              await client.query(`COMMENT ON DATABASE ${quoted} IS ${client.escapeLiteral(comment)}`);
+            }),
+        }
+      : {}),
     dispose: async () => {
       if (disposed) return;
       disposed = true;
@@ -225,10 +253,11 @@ async function createDatabase(
   name: string,
   owner: string | undefined,
   label: string,
+  template = 'template0',
 ): Promise<void> {
   try {
     await admin.query(
-      `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0${owner ? ` OWNER ${quoteIdentifier(owner)}` : ''}`,
+      `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(template)}${owner ? ` OWNER ${quoteIdentifier(owner)}` : ''}`,
     );
   } catch (error) {
     throw new SupagateError(

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { copyRolesAndSettings } from '../db/clone.js';
 import { connect, disconnect } from '../db/connect.js';
 import { serverBinaries } from '../db/embedded-binaries.js';
 import type { ShadowDatabase, ShadowOptions } from '../db/shadow.js';
@@ -8,6 +9,13 @@ import { fingerprintOf } from '../schema/fingerprint.js';
 import { type IntrospectOptions, introspect } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
 import { findBaseline, keepBaseline, lastKeyFor, rememberKey, removeBaseline } from './baseline-store.js';
+import {
+  findTemplate,
+  pruneTemplates,
+  removeTemplate,
+  templateComment,
+  templateName,
+} from './baseline-template.js';
 
 /*
  * A cached shadow baseline: production's schema as the clone restored it into the embedded
@@ -30,6 +38,11 @@ export interface BaselineOptions {
   key: Promise<string>;
   /** What the plan reads of the shadow (config.schemas). */
   scope: IntrospectOptions;
+  /**
+   * A shadow server (--shadow-url) keeps its baselines as template databases of its own
+   * (baseline-template.ts) rather than in the cache folder; its settings come from production.
+   */
+  server?: { url: string; productionUrl: string };
 }
 
 /** A baseline under one key: what shadowFromBaseline and keepShadowAsBaseline work on. */
@@ -50,7 +63,7 @@ export interface ShadowFromBaseline {
   warnings: string[];
 }
 
-type CreateShadow = (baseline?: ShadowOptions['baseline']) => Promise<ShadowDatabase>;
+type CreateShadow = (from?: Pick<ShadowOptions, 'baseline' | 'template'>) => Promise<ShadowDatabase>;
 
 /**
  * The shadow started from the kept baseline of `options.key`, if any. The baseline the target's
@@ -62,6 +75,10 @@ export async function startFromBaseline(
   options: BaselineOptions,
   create: CreateShadow,
 ): Promise<{ key: string; started: ShadowFromBaseline | 'stale' | undefined }> {
+  if (options.server) {
+    const key = await options.key;
+    return { key, started: await shadowFromTemplate(options.server, { ...options, key }, create) };
+  }
   const guess = await lastKeyFor(options.root, options.target);
   const early = guess ? shadowFromBaseline({ ...options, key: guess }, create) : undefined;
   // Both settled, so that neither is left running unawaited when the other fails.
@@ -94,9 +111,11 @@ async function shadowFromBaseline(
   let shadow: ShadowDatabase | undefined;
   try {
     shadow = await create({
-      dataDirectory: cached.dataDirectory,
-      password: record.password,
-      database: record.database,
+      baseline: {
+        dataDirectory: cached.dataDirectory,
+        password: record.password,
+        database: record.database,
+      },
     });
     if (shadow.source !== 'embedded') {
       // A shadow server was found after all (a running `supabase start`): baselines are the embedded one's.
@@ -116,24 +135,58 @@ async function shadowFromBaseline(
   return 'stale';
 }
 
+/** The shadow created from the server's template for the key, checked (see shadowFromBaseline). */
+async function shadowFromTemplate(
+  server: NonNullable<BaselineOptions['server']>,
+  options: KeyedBaseline,
+  create: CreateShadow,
+): Promise<ShadowFromBaseline | 'stale' | undefined> {
+  const record = await findTemplate(server.url, options.key);
+  if (!record) return undefined;
+  let shadow: ShadowDatabase | undefined;
+  try {
+    shadow = await create({ template: templateName(options.key) });
+    await copyRolesAndSettings(server.productionUrl, shadow.adminUrl);
+    const before = await readShadowModel(shadow, options.scope);
+    if (fingerprintOf(before) === record.fingerprint) return { shadow, before, warnings: record.warnings };
+  } catch (error) {
+    if (error instanceof SupagateError && error.code === 'SHADOW_UNSAFE') throw error;
+  }
+  await shadow?.dispose();
+  await removeTemplate(server.url, options.key);
+  return 'stale';
+}
+
 /**
  * Keeps a freshly cloned embedded shadow as the baseline for the key, before any migration
  * runs in it; returns its model as read then (the plan's "before").
  */
 export async function keepShadowAsBaseline(
   shadow: ShadowDatabase,
-  options: KeyedBaseline & { target: string },
+  options: KeyedBaseline & Pick<BaselineOptions, 'target' | 'server'>,
   warnings: string[],
 ): Promise<{ before: SchemaModel; problem?: string }> {
   const before = await readShadowModel(shadow, options.scope);
+  const fingerprint = fingerprintOf(before);
+  if (shadow.keepAsTemplate && options.server) {
+    const record = { key: options.key, fingerprint, warnings, createdAt: new Date().toISOString() };
+    try {
+      await shadow.keepAsTemplate(templateName(options.key), templateComment(record));
+      await pruneTemplates(options.server.url);
+      return { before };
+    } catch (error) {
+      // Kept by another plan at the same moment: as good.
+      if ((error as { code?: string }).code === '42P04') return { before };
+      return {
+        before,
+        problem: `The shadow could not be kept for the next plan: ${(error as Error).message}`,
+      };
+    }
+  }
   const keep = shadow.keepAsBaseline;
   if (!keep) return { before };
   try {
-    await keepBaseline(
-      options.root,
-      { key: options.key, fingerprint: fingerprintOf(before), warnings },
-      keep,
-    );
+    await keepBaseline(options.root, { key: options.key, fingerprint, warnings }, keep);
     await rememberKey(options.root, options.target, options.key);
     return { before };
   } catch (error) {
