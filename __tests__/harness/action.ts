@@ -46,8 +46,10 @@ export async function runAction(
       ...options.env,
     };
     // The runner sets every input, the defaults of action.yml included, and keeps the
-    // name's dashes: `db-url` → INPUT_DB-URL.
-    for (const [name, value] of Object.entries({ ...(await actionDefaults()), ...inputs })) {
+    // name's dashes: `db-url` → INPUT_DB-URL. No shadow baselines on the tests' shared shadow
+    // server unless a test asks (see project.ts).
+    const defaults = { ...(await actionDefaults()), 'shadow-cache': 'false' };
+    for (const [name, value] of Object.entries({ ...defaults, ...inputs })) {
       env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
     }
     const { exitCode, stdout, stderr } = await new Promise<{
