@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-3ZYCQ6SK.js";
+} from "./chunk-7GUFS2CL.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -51,7 +51,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-NR4DMLN4.js";
+} from "./chunk-IH2CTJPU.js";
 import {
   __commonJS,
   __require,

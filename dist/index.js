@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-NR4DMLN4.js";
+} from "./chunk-IH2CTJPU.js";
 import {
   HttpClient,
   getInput,

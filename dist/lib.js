@@ -10,7 +10,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-3ZYCQ6SK.js";
+} from "./chunk-7GUFS2CL.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -40,7 +40,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-NR4DMLN4.js";
+} from "./chunk-IH2CTJPU.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

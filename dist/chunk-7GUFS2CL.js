@@ -26,7 +26,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-NR4DMLN4.js";
+} from "./chunk-IH2CTJPU.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -39001,6 +39001,577 @@ function identity(schema, name) {
 import { execFile as execFile2 } from "node:child_process";
 import { promisify as promisify2 } from "node:util";
 
+// src/core/db/clone.ts
+import { mkdtemp, rm as rm2, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join5 } from "node:path";
+
+// src/core/sql/storage-parameters.ts
+function withoutStorageParameters(sql) {
+  const span = storageParametersSpan(sql);
+  return span ? `${sql.slice(0, span.start).trimEnd()} ${sql.slice(span.end).trimStart()}`.trim() : void 0;
+}
+function storageParametersSpan(sql) {
+  let depth = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const skipped = skipQuotedOrComment(sql, i);
+    if (skipped !== i) {
+      i = skipped - 1;
+      continue;
+    }
+    const char = sql[i];
+    if (char === "(") depth++;
+    else if (char === ")") depth--;
+    else if (depth === 0 && /^with\s*\(/i.test(sql.slice(i, i + 32)) && !/[\w$]/.test(sql[i - 1] ?? " ")) {
+      const open4 = sql.indexOf("(", i);
+      const close = matchingParenthesis(sql, open4);
+      if (close !== void 0) return { start: i, end: close + 1 };
+    }
+  }
+  return void 0;
+}
+function matchingParenthesis(sql, open4) {
+  let depth = 0;
+  for (let i = open4; i < sql.length; i++) {
+    const skipped = skipQuotedOrComment(sql, i);
+    if (skipped !== i) {
+      i = skipped - 1;
+      continue;
+    }
+    if (sql[i] === "(") depth++;
+    else if (sql[i] === ")" && --depth === 0) return i;
+  }
+  return void 0;
+}
+function skipQuotedOrComment(sql, i) {
+  const rest = sql.slice(i, i + 2);
+  if (rest === "--") {
+    const end = sql.indexOf("\n", i);
+    return end === -1 ? sql.length : end + 1;
+  }
+  if (rest === "/*") {
+    const end = sql.indexOf("*/", i + 2);
+    return end === -1 ? sql.length : end + 2;
+  }
+  const char = sql[i];
+  if (char === "'" || char === '"') {
+    let j = i + 1;
+    while (j < sql.length) {
+      if (sql[j] === char && sql[j + 1] === char) j += 2;
+      else if (sql[j] === char) return j + 1;
+      else j++;
+    }
+    return sql.length;
+  }
+  const dollar = char === "$" ? /^\$[A-Za-z_]*\$/.exec(sql.slice(i)) : null;
+  if (dollar) {
+    const end = sql.indexOf(dollar[0], i + dollar[0].length);
+    return end === -1 ? sql.length : end + dollar[0].length;
+  }
+  return i;
+}
+
+// src/core/db/clone-stand-ins.ts
+async function vectorIndexesWithoutParameters(source, target2) {
+  const none = { skipped: /* @__PURE__ */ new Set(), statements: [] };
+  if (!(await standInsOffered(target2)).has("vector")) return none;
+  const { rows: rows2 } = await source.query(
+    `SELECT n.nspname AS schema, c.relname AS name, pg_get_indexdef(c.oid) AS definition
+       FROM pg_class c JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('i', 'I') AND a.amname = ANY($1::text[]) AND c.reloptions IS NOT NULL`,
+    [[...VECTOR_INDEX_METHODS]]
+  );
+  return {
+    skipped: new Set(rows2.map((row) => `${row.schema} ${row.name}`)),
+    statements: rows2.map((row) => withoutStorageParameters(row.definition) ?? row.definition)
+  };
+}
+
+// src/core/db/pgtools.ts
+import { spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { access, readdir as readdir3 } from "node:fs/promises";
+import { basename, delimiter, join as join4 } from "node:path";
+var INSTALL_GLOBS = [
+  "/usr/lib/postgresql/*/bin",
+  "/usr/pgsql-*/bin",
+  "/usr/local/pgsql/bin",
+  "/opt/homebrew/opt/postgresql@*/bin",
+  "/usr/local/opt/postgresql@*/bin",
+  "/opt/homebrew/opt/libpq/bin",
+  "/usr/local/opt/libpq/bin",
+  "/Applications/Postgres.app/Contents/Versions/*/bin"
+];
+async function findPgTool(tool, options) {
+  if (options.explicitPath) {
+    const found = await probe(options.explicitPath);
+    if (!found) {
+      throw missingTool(
+        tool,
+        options.minMajor,
+        `--${tool.replace("_", "-")} ${options.explicitPath} is not a runnable ${tool}`
+      );
+    }
+    if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
+    return found;
+  }
+  const candidates = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const dir of [
+    ...(options.searchPath ?? process.env.PATH ?? "").split(delimiter),
+    ...await expand(INSTALL_GLOBS)
+  ]) {
+    if (!dir) continue;
+    const path = join4(dir, tool);
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const found = await probe(path);
+    if (found) candidates.push(found);
+  }
+  const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
+  const best = suitable[0];
+  if (best) return best;
+  if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
+  throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
+}
+async function expand(globs) {
+  const dirs = [];
+  for (const glob of globs) {
+    const star = glob.indexOf("*");
+    if (star < 0) {
+      dirs.push(glob);
+      continue;
+    }
+    const parent = glob.slice(0, glob.lastIndexOf("/", star));
+    const prefix = glob.slice(parent.length + 1, star);
+    const rest = glob.slice(glob.indexOf("/", star));
+    const entries2 = await readdir3(parent).catch(() => []);
+    for (const entry of entries2.filter((e) => e.startsWith(prefix)).sort())
+      dirs.push(join4(parent, entry) + rest);
+  }
+  return dirs;
+}
+async function probe(path) {
+  try {
+    await access(path, constants.X_OK);
+  } catch {
+    return void 0;
+  }
+  const result2 = await runTool(path, ["--version"], {}).catch(() => void 0);
+  const match = result2 && /(\d+)(?:\.(\d+))?/.exec(result2.stdout);
+  if (!match) return void 0;
+  return { path, major: Number(match[1]), version: result2.stdout.trim() };
+}
+function installHint(tool, minMajor) {
+  const major = Math.max(minMajor, 15);
+  return `Install the PostgreSQL ${major} client: Debian/Ubuntu \`apt-get install postgresql-client-${major}\` (PGDG repository for newer majors), macOS \`brew install postgresql@${major}\`; or pass --${tool.replace("_", "-")} /path/to/${tool}.`;
+}
+function missingTool(tool, minMajor, why) {
+  return new SupagateError("PG_TOOL_MISSING", `${tool} ${minMajor} or newer is needed: ${why}`, {
+    hint: installHint(tool, minMajor),
+    details: { tool, minMajor }
+  });
+}
+function tooOld(tool, minMajor, found) {
+  const list2 = found.map((f) => `${f.path} (${f.major})`).join(", ");
+  return new SupagateError(
+    "PG_TOOL_MISSING",
+    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list2}`,
+    { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
+  );
+}
+function libpqEnvironment(url) {
+  const parsed = new URL(url);
+  const env = {
+    PGHOST: parsed.hostname || parsed.searchParams.get("host") || "localhost",
+    PGPORT: parsed.port || "5432",
+    PGUSER: decodeURIComponent(parsed.username) || "postgres",
+    PGDATABASE: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres",
+    PGAPPNAME: "supagate",
+    PGCONNECT_TIMEOUT: "15"
+  };
+  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
+  const sslmode = parsed.searchParams.get("sslmode");
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
+function runTool(path, args, env) {
+  return new Promise((resolve5, reject) => {
+    const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const tool = basename(path);
+    const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
+      child.kill("SIGTERM");
+      return Promise.resolve(`stopped ${tool}`);
+    });
+    child.once("exit", forgetInterrupt);
+    child.once("error", forgetInterrupt);
+    const stdout = [];
+    const stderr = [];
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on(
+      "close",
+      (code2) => resolve5({
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: redact(Buffer.concat(stderr).toString("utf8")),
+        code: code2 ?? 1
+      })
+    );
+  });
+}
+function firstLines(text, count2 = 4) {
+  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
+}
+
+// src/core/db/settings.ts
+var COPIED_SETTINGS = /* @__PURE__ */ new Set([
+  "search_path",
+  "statement_timeout",
+  "lock_timeout",
+  "check_function_bodies",
+  "timezone",
+  "datestyle",
+  "intervalstyle",
+  "bytea_output",
+  "default_text_search_config",
+  "extra_float_digits",
+  "standard_conforming_strings"
+]);
+var LIST_SETTINGS = /* @__PURE__ */ new Set(["search_path"]);
+async function copySettings(source, target2) {
+  const { rows: rows2 } = await source.query(
+    `SELECT r.rolname::text AS role, s.setdatabase = 0 AS all_databases, unnest(s.setconfig) AS setting
+       FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
+      WHERE s.setdatabase = 0 AND s.setrole <> 0
+         OR s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY s.setdatabase, s.setrole`
+  );
+  const { rows: here } = await target2.query(
+    `SELECT current_database()::text AS database,
+            (SELECT r.rolname::text FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+              WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND 'role=postgres' = ANY (s.setconfig) AND r.rolname <> 'postgres' LIMIT 1) AS migrator`
+  );
+  const { database, migrator } = here[0] ?? { database: "", migrator: null };
+  const { rows: roles } = await target2.query("SELECT rolname::text FROM pg_roles");
+  const present = new Set(roles.map((row) => row.rolname));
+  const warnings = [];
+  for (const row of rows2) {
+    const assignment = settingAssignment(row.setting);
+    if (!assignment) continue;
+    const targets = row.role === null ? [null] : [row.role, ...row.role === "postgres" && migrator ? [migrator] : []];
+    for (const role of targets) {
+      if (role !== null && !present.has(role)) continue;
+      const subject = role === null ? `ALTER DATABASE ${quoteIdentifier(database)}` : `ALTER ROLE ${quoteIdentifier(role)} IN DATABASE ${quoteIdentifier(database)}`;
+      try {
+        await target2.query(`${subject} SET ${assignment}`);
+      } catch (error) {
+        warnings.push(
+          `setting not copied to the shadow (${role ?? "database"}): ${row.setting}: ${error.message}`
+        );
+      }
+    }
+  }
+  return warnings;
+}
+async function givePostgresSettings(admin, database, role) {
+  const { rows: rows2 } = await admin.query(
+    `SELECT unnest(s.setconfig) AS setting FROM pg_db_role_setting s
+      WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = 'postgres')
+        AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = $1)`,
+    [database]
+  );
+  for (const { setting } of rows2) {
+    const assignment = settingAssignment(setting);
+    if (assignment)
+      await admin.query(
+        `ALTER ROLE ${quoteIdentifier(role)} IN DATABASE ${quoteIdentifier(database)} SET ${assignment}`
+      );
+  }
+}
+function settingAssignment(setting) {
+  const equals2 = setting.indexOf("=");
+  if (equals2 <= 0) return void 0;
+  const name = setting.slice(0, equals2).toLowerCase();
+  const value = setting.slice(equals2 + 1);
+  if (!COPIED_SETTINGS.has(name)) return void 0;
+  if (!LIST_SETTINGS.has(name)) return `${name} = ${quoteLiteral(value)}`;
+  const items = splitList(value);
+  return items ? `${name} = ${items.join(", ")}` : void 0;
+}
+function splitList(value) {
+  const items = value.match(/"(?:[^"]|"")*"|[^,]+/g)?.map((item) => item.trim()) ?? [];
+  const name = /^(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)$/;
+  if (items.length === 0 || !items.every((item) => name.test(item))) return void 0;
+  return items;
+}
+
+// src/core/db/clone.ts
+var MANAGED = new Set(MANAGED_SCHEMAS);
+async function cloneSchema(options) {
+  const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
+  const target2 = await connect(options.targetUrl, { applicationName: "supagate clone" });
+  const workDir = await mkdtemp(join5(tmpdir(), "supagate-clone-"));
+  const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
+  try {
+    const createdRoles = await copyRoles(source.client, target2.client);
+    const settingWarnings = await copySettings(source.client, target2.client);
+    const dumpFile = join5(workDir, "schema.dump");
+    const dump = await runTool(
+      options.pgDump.path,
+      ["--schema-only", "--format=custom", "--no-subscriptions", `--file=${dumpFile}`],
+      libpqEnvironment(options.sourceUrl)
+    );
+    if (dump.code !== 0) {
+      throw new SupagateError(
+        "CLONE_FAILED",
+        `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`,
+        {
+          hint: "The plan needs to read production\u2019s schema with pg_dump; check that the plan\u2019s database user can read every schema."
+        }
+      );
+    }
+    const platformOnly = options.scope === "platform";
+    const available = await availableExtensions(target2.client);
+    const rebuilt = platformOnly ? { skipped: /* @__PURE__ */ new Set(), statements: [] } : await vectorIndexesWithoutParameters(source.client, target2.client);
+    const userTriggers = platformOnly ? await userTriggersOnManagedTables(source.client) : /* @__PURE__ */ new Set();
+    const list2 = await runTool(options.pgRestore.path, ["--list", dumpFile], {});
+    const missingExtensions = [];
+    const kept = [];
+    for (const line of list2.stdout.split("\n")) {
+      const entry = parseTocLine(line);
+      if (platformOnly && entry && !inPlatformScope(entry, userTriggers)) continue;
+      if (entry?.type === "INDEX" && rebuilt.skipped.has(`${entry.schema} ${entry.name}`)) continue;
+      if (entry?.type === "EXTENSION" && !available.has(entry.name)) {
+        missingExtensions.push(entry.name);
+        continue;
+      }
+      if (entry?.type === "COMMENT" && entry.name.startsWith("EXTENSION ") && !available.has(unquote(entry.name.slice(10))))
+        continue;
+      if (entry?.type === "EVENT TRIGGER" || entry?.type === "COMMENT" && entry.name.startsWith("EVENT TRIGGER "))
+        continue;
+      kept.push(line);
+    }
+    const listFile = join5(workDir, "restore.list");
+    await writeFile(listFile, kept.join("\n"));
+    const restore = await restoreSchema(options.pgRestore, options.targetUrl, listFile, dumpFile);
+    const failures = restoreFailures(restore.stderr);
+    for (const statement2 of rebuilt.statements) {
+      await target2.client.query(statement2).catch((error) => {
+        failures.push({ object: statement2, schema: "", error: error.message });
+      });
+    }
+    const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
+    if (fatal.length > 0) {
+      const missing = missingExtensions.length > 0 ? ` The shadow server lacks these extensions: ${missingExtensions.join(", ")}.` : "";
+      throw new SupagateError(
+        "CLONE_FAILED",
+        `Production's schema could not be recreated in the shadow database: ${fatal.slice(0, 5).map((f) => `${f.object}: ${f.error}`).join("; ")}.${missing}`,
+        {
+          hint: missingExtensions.length > 0 ? "Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url)." : "Use a shadow server of the same PostgreSQL major version as production (--shadow-url).",
+          details: { failures: fatal, missingExtensions }
+        }
+      );
+    }
+    if (!platformOnly) await copyPlatformRows(source.client, target2.client);
+    return {
+      createdRoles,
+      missingExtensions,
+      warnings: [
+        ...settingWarnings,
+        ...failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`)
+      ]
+    };
+  } finally {
+    await rm2(workDir, { recursive: true, force: true });
+    forgetInterrupt();
+    await disconnect(source);
+    await disconnect(target2);
+  }
+}
+async function restoreSchema(pgRestore, targetUrl, listFile, dumpFile) {
+  const env = libpqEnvironment(targetUrl);
+  const args = ["--use-list", listFile, "--dbname", env.PGDATABASE ?? "postgres", dumpFile];
+  const whole = await runTool(pgRestore.path, ["--single-transaction", "--exit-on-error", ...args], env);
+  if (whole.code === 0 && whole.stderr.trim() === "") return whole;
+  return runTool(pgRestore.path, args, env);
+}
+async function copyRolesAndSettings(sourceUrl, targetUrl) {
+  const source = await connect(sourceUrl, { readOnly: true, applicationName: "supagate clone" });
+  try {
+    const target2 = await connect(targetUrl, { applicationName: "supagate clone" });
+    try {
+      await copyRoles(source.client, target2.client);
+      return await copySettings(source.client, target2.client);
+    } finally {
+      await disconnect(target2);
+    }
+  } finally {
+    await disconnect(source);
+  }
+}
+function inPlatformScope(entry, userTriggers) {
+  const base = (schema) => MANAGED.has(schema) || schema === "public";
+  if (entry.schema) {
+    if (entry.type === "DEFAULT ACL") return base(entry.schema);
+    if (!MANAGED.has(entry.schema)) return false;
+    if (entry.type === "POLICY") return false;
+    if (entry.type === "TRIGGER") return !userTriggers.has(`${entry.schema} ${entry.name}`);
+    return true;
+  }
+  const [kind, ...rest] = entry.type === "COMMENT" || entry.type === "ACL" ? entry.name.split(" ") : [];
+  const target2 = unquote(rest.join(" "));
+  switch (entry.type) {
+    case "SCHEMA":
+      return base(entry.name);
+    case "EXTENSION":
+      return PLATFORM_EXTENSIONS.has(entry.name.trim());
+    case "PUBLICATION":
+      return PLATFORM_PUBLICATIONS.has(entry.name);
+    case "DEFAULT ACL":
+      return true;
+    case "COMMENT":
+    case "ACL":
+      if (kind === "SCHEMA") return base(target2);
+      if (kind === "EXTENSION") return PLATFORM_EXTENSIONS.has(target2);
+      return false;
+    default:
+      return false;
+  }
+}
+async function userTriggersOnManagedTables(client) {
+  const { rows: rows2 } = await client.query(
+    `SELECT n.nspname || ' ' || c.relname || ' ' || t.tgname AS id
+       FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
+      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND NOT pn.nspname = ANY($1)`,
+    [[...MANAGED]]
+  );
+  return new Set(rows2.map((row) => row.id));
+}
+function parseTocLine(line) {
+  const match = /^\d+; \d+ \d+ (.+)$/.exec(line.trimStart());
+  if (!match) return void 0;
+  return splitTocDescription(match[1]);
+}
+var TOC_TYPES = [
+  "EVENT TRIGGER",
+  "DEFAULT ACL",
+  "FK CONSTRAINT",
+  "MATERIALIZED VIEW DATA",
+  "MATERIALIZED VIEW",
+  "PUBLICATION TABLE",
+  "ROW SECURITY",
+  "SEQUENCE OWNED BY",
+  "SEQUENCE SET",
+  "TABLE ATTACH",
+  "TEXT SEARCH CONFIGURATION",
+  "TEXT SEARCH DICTIONARY",
+  "FOREIGN TABLE",
+  "SHELL TYPE"
+];
+function splitTocDescription(description) {
+  const type = TOC_TYPES.find((t) => description.startsWith(`${t} `)) ?? description.split(" ")[0] ?? "";
+  const rest = description.slice(type.length + 1);
+  const schemaEnd = rest.indexOf(" ");
+  const schema = rest.slice(0, schemaEnd);
+  const name = rest.slice(schemaEnd + 1, rest.lastIndexOf(" "));
+  return { type, schema: schema === "-" ? "" : schema, name };
+}
+function restoreFailures(stderr) {
+  const failures = [];
+  const lines = stderr.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const match = /from TOC entry \d+; \d+ \d+ (.+)$/.exec(lines[i] ?? "");
+    if (!match) continue;
+    const entry = splitTocDescription(match[1]);
+    const error = (lines[i + 1] ?? "").replace(/^pg_restore: error: could not execute query: /, "").trim();
+    failures.push({
+      object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ""}${entry.name}`,
+      schema: entry.schema,
+      error
+    });
+  }
+  return failures;
+}
+async function availableExtensions(client) {
+  const { rows: rows2 } = await client.query("SELECT name FROM pg_available_extensions");
+  return new Set(rows2.map((row) => row.name));
+}
+async function copyRoles(source, target2) {
+  const { rows: roles } = await source.query(
+    `SELECT rolname, rolinherit, rolbypassrls, rolsuper FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`
+  );
+  const { rows: existing } = await target2.query(
+    "SELECT rolname, rolsuper FROM pg_roles"
+  );
+  const present = new Set(existing.map((row) => row.rolname));
+  const superusers = /* @__PURE__ */ new Set([
+    ...roles.filter((role) => role.rolsuper).map((role) => role.rolname),
+    ...existing.filter((role) => role.rolsuper).map((role) => role.rolname)
+  ]);
+  const { rows: me } = await target2.query(
+    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+  );
+  const superuser = me[0]?.rolsuper ?? false;
+  const created = [];
+  for (const role of roles) {
+    if (present.has(role.rolname)) continue;
+    const attributes = [
+      "NOLOGIN",
+      role.rolinherit ? "INHERIT" : "NOINHERIT",
+      ...role.rolbypassrls && superuser && !role.rolsuper ? ["BYPASSRLS"] : []
+    ];
+    try {
+      await target2.query(`CREATE ROLE ${quoteIdentifier(role.rolname)} ${attributes.join(" ")}`);
+      created.push(role.rolname);
+    } catch (error) {
+      if (error.code !== "42710") throw error;
+    }
+  }
+  const { rows: memberships } = await source.query(
+    `SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am
+       JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+      WHERE r.rolname !~ '^pg_' AND m.rolname !~ '^pg_'`
+  );
+  for (const { role, member } of memberships) {
+    if (!created.includes(member) && !created.includes(role)) continue;
+    if (superusers.has(role) || superusers.has(member)) continue;
+    await target2.query(`GRANT ${quoteIdentifier(role)} TO ${quoteIdentifier(member)}`).catch(() => {
+    });
+  }
+  return created;
+}
+async function copyPlatformRows(source, target2) {
+  const exists = async (client, table2) => (await client.query("SELECT to_regclass($1) IS NOT NULL AS ok", [table2])).rows[0]?.ok;
+  const rowsOf = async (table2) => JSON.stringify(
+    (await source.query(`SELECT coalesce(json_agg(t), '[]') AS rows FROM ${table2} t`)).rows[0]?.rows ?? []
+  );
+  if (await exists(source, "storage.buckets") && await exists(target2, "storage.buckets")) {
+    await target2.query(
+      `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
+      [await rowsOf("storage.buckets")]
+    );
+  }
+  if (await exists(source, "cron.job") && await exists(target2, "cron.job")) {
+    const { rows: rows2 } = await source.query("SELECT current_database() AS name");
+    await target2.query(
+      `INSERT INTO cron.job (jobid, schedule, command, nodename, nodeport, database, username, active, jobname)
+       SELECT jobid, schedule, command, coalesce(nodename, 'localhost'), coalesce(nodeport, 5432),
+              CASE WHEN database IS NULL OR database = $2 THEN current_database() ELSE database END,
+              coalesce(username, 'postgres'), coalesce(active, true), jobname
+         FROM json_populate_recordset(NULL::cron.job, $1)`,
+      [await rowsOf("cron.job"), rows2[0]?.name]
+    );
+    await target2.query(`SELECT setval('cron.jobid_seq', greatest((SELECT max(jobid) FROM cron.job), 1))`);
+  }
+}
+function unquote(name) {
+  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
+}
+
 // src/core/db/embedded-binaries.ts
 import { execFile } from "node:child_process";
 import { arch, platform, userInfo } from "node:os";
@@ -39054,9 +39625,9 @@ async function lookupUser(name) {
 
 // src/core/shadow/baseline-store.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { mkdir, readdir as readdir3, readFile as readFile4, rename, rm as rm2, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir as readdir4, readFile as readFile4, rename, rm as rm3, stat, utimes, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join6 } from "node:path";
 var FOLDER = "shadow-baselines";
 var RECORD = "baseline.json";
 var DATA = "data";
@@ -39065,20 +39636,20 @@ var MAX_ENTRIES = 3;
 var MAX_BYTES = 2 * 1024 ** 3;
 function cacheRoot(cacheDir, env = process.env) {
   if (cacheDir) return cacheDir;
-  if (env.XDG_CACHE_HOME) return join4(env.XDG_CACHE_HOME, "supagate");
-  return join4(homedir(), ".cache", "supagate");
+  if (env.XDG_CACHE_HOME) return join6(env.XDG_CACHE_HOME, "supagate");
+  return join6(homedir(), ".cache", "supagate");
 }
 function baselinesDir(root) {
-  return join4(root, FOLDER);
+  return join6(root, FOLDER);
 }
 async function findBaseline(root, key) {
-  const dir = join4(baselinesDir(root), key);
+  const dir = join6(baselinesDir(root), key);
   try {
-    const record = JSON.parse(await readFile4(join4(dir, RECORD), "utf8"));
+    const record = JSON.parse(await readFile4(join6(dir, RECORD), "utf8"));
     if (record.formatVersion !== 1 || record.key !== key) return void 0;
     const now = /* @__PURE__ */ new Date();
-    await utimes(join4(dir, RECORD), now, now);
-    return { record, dataDirectory: join4(dir, DATA) };
+    await utimes(join6(dir, RECORD), now, now);
+    return { record, dataDirectory: join6(dir, DATA) };
   } catch {
     return void 0;
   }
@@ -39086,12 +39657,12 @@ async function findBaseline(root, key) {
 async function keepBaseline(root, record, write) {
   const dir = baselinesDir(root);
   await mkdir(dir, { recursive: true, mode: 448 });
-  const staging = join4(dir, `.staging-${randomBytes2(6).toString("hex")}`);
+  const staging = join6(dir, `.staging-${randomBytes2(6).toString("hex")}`);
   await mkdir(staging, { mode: 448 });
   const forgetInterrupt = removeOnInterrupt(staging, "the shadow baseline being kept");
   try {
-    const server = await write(join4(staging, DATA));
-    const bytes = await sizeOf(join4(staging, DATA));
+    const server = await write(join6(staging, DATA));
+    const bytes = await sizeOf(join6(staging, DATA));
     const full = {
       formatVersion: 1,
       ...record,
@@ -39099,30 +39670,30 @@ async function keepBaseline(root, record, write) {
       createdAt: (/* @__PURE__ */ new Date()).toISOString(),
       bytes
     };
-    await writeFile(join4(staging, RECORD), `${JSON.stringify(full, null, 2)}
+    await writeFile2(join6(staging, RECORD), `${JSON.stringify(full, null, 2)}
 `, { mode: 384 });
-    await rename(staging, join4(dir, record.key)).catch(async (error) => {
+    await rename(staging, join6(dir, record.key)).catch(async (error) => {
       if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
     });
   } finally {
-    await rm2(staging, { recursive: true, force: true });
+    await rm3(staging, { recursive: true, force: true });
     forgetInterrupt();
   }
   await pruneBaselines(root);
 }
 async function lastKeyFor(root, target2) {
-  const key = await readFile4(join4(baselinesDir(root), TARGETS, target2), "utf8").catch(() => "");
+  const key = await readFile4(join6(baselinesDir(root), TARGETS, target2), "utf8").catch(() => "");
   return /^[0-9a-f]{64}$/.test(key) ? key : void 0;
 }
 async function rememberKey(root, target2, key) {
-  const dir = join4(baselinesDir(root), TARGETS);
+  const dir = join6(baselinesDir(root), TARGETS);
   await mkdir(dir, { recursive: true, mode: 448 });
-  const staging = join4(dir, `.${target2}-${randomBytes2(4).toString("hex")}`);
-  await writeFile(staging, key, { mode: 384 });
-  await rename(staging, join4(dir, target2));
+  const staging = join6(dir, `.${target2}-${randomBytes2(4).toString("hex")}`);
+  await writeFile2(staging, key, { mode: 384 });
+  await rename(staging, join6(dir, target2));
 }
 async function removeBaseline(root, key) {
-  await rm2(join4(baselinesDir(root), key), { recursive: true, force: true });
+  await rm3(join6(baselinesDir(root), key), { recursive: true, force: true });
 }
 async function pruneBaselines(root, limits = { entries: MAX_ENTRIES, bytes: MAX_BYTES }) {
   const kept = await listBaselines(root);
@@ -39135,16 +39706,16 @@ async function pruneBaselines(root, limits = { entries: MAX_ENTRIES, bytes: MAX_
 }
 async function clearBaselines(root) {
   const kept = await listBaselines(root);
-  await rm2(baselinesDir(root), { recursive: true, force: true });
+  await rm3(baselinesDir(root), { recursive: true, force: true });
   return { entries: kept.length, bytes: kept.reduce((sum, entry) => sum + entry.bytes, 0) };
 }
 async function listBaselines(root) {
-  const names = await readdir3(baselinesDir(root)).catch(() => []);
+  const names = await readdir4(baselinesDir(root)).catch(() => []);
   const listed = [];
   for (const name of names) {
     if (name.startsWith(".")) continue;
     try {
-      const path = join4(baselinesDir(root), name, RECORD);
+      const path = join6(baselinesDir(root), name, RECORD);
       const record = JSON.parse(await readFile4(path, "utf8"));
       listed.push({ key: name, bytes: record.bytes, usedAt: (await stat(path)).mtimeMs });
     } catch {
@@ -39155,14 +39726,77 @@ async function listBaselines(root) {
 }
 async function sizeOf(dir) {
   let bytes = 0;
-  for (const entry of await readdir3(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) bytes += (await stat(join4(entry.parentPath, entry.name))).size;
+  for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) bytes += (await stat(join6(entry.parentPath, entry.name))).size;
   }
   return bytes;
 }
 
+// src/core/shadow/baseline-template.ts
+var PREFIX = "supagate_baseline_";
+var MAX_TEMPLATES = 2;
+function templateName(key) {
+  return `${PREFIX}${key.slice(0, 40)}`;
+}
+async function withServer(serverUrl, work) {
+  const connection = await connect(serverUrl, { applicationName: "supagate shadow" });
+  try {
+    return await work(connection.client);
+  } finally {
+    await disconnect(connection);
+  }
+}
+function findTemplate(serverUrl, key) {
+  return withServer(serverUrl, async (client) => {
+    const { rows: rows2 } = await client.query(
+      `SELECT shobj_description(d.oid, 'pg_database') AS comment FROM pg_database d WHERE d.datname = $1`,
+      [templateName(key)]
+    );
+    try {
+      const record = JSON.parse(rows2[0]?.comment ?? "null");
+      return record?.key === key ? record : void 0;
+    } catch {
+      return void 0;
+    }
+  });
+}
+function templateComment(record) {
+  return JSON.stringify(record);
+}
+function removeTemplate(serverUrl, key) {
+  return withServer(serverUrl, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(templateName(key))}`).catch(() => {
+    });
+  });
+}
+function pruneTemplates(serverUrl) {
+  return withServer(serverUrl, async (client) => {
+    const { rows: rows2 } = await client.query(
+      `SELECT d.datname::text AS name, shobj_description(d.oid, 'pg_database') AS comment
+         FROM pg_database d WHERE starts_with(d.datname, $1)`,
+      [PREFIX]
+    );
+    const created = (comment2) => {
+      try {
+        return JSON.parse(comment2 ?? "{}").createdAt ?? "";
+      } catch {
+        return "";
+      }
+    };
+    rows2.sort((a, b) => created(a.comment) < created(b.comment) ? 1 : -1);
+    for (const { name } of rows2.slice(MAX_TEMPLATES)) {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`).catch(() => {
+      });
+    }
+  });
+}
+
 // src/core/shadow/baseline.ts
 async function startFromBaseline(options, create) {
+  if (options.server) {
+    const key2 = await options.key;
+    return { key: key2, started: await shadowFromTemplate(options.server, { ...options, key: key2 }, create) };
+  }
   const guess = await lastKeyFor(options.root, options.target);
   const early = guess ? shadowFromBaseline({ ...options, key: guess }, create) : void 0;
   const [key, started] = await Promise.allSettled([options.key, early]);
@@ -39185,9 +39819,11 @@ async function shadowFromBaseline(options, create) {
   let shadow;
   try {
     shadow = await create({
-      dataDirectory: cached.dataDirectory,
-      password: record.password,
-      database: record.database
+      baseline: {
+        dataDirectory: cached.dataDirectory,
+        password: record.password,
+        database: record.database
+      }
     });
     if (shadow.source !== "embedded") {
       await shadow.dispose();
@@ -39204,16 +39840,43 @@ async function shadowFromBaseline(options, create) {
   await removeBaseline(options.root, options.key);
   return "stale";
 }
+async function shadowFromTemplate(server, options, create) {
+  const record = await findTemplate(server.url, options.key);
+  if (!record) return void 0;
+  let shadow;
+  try {
+    shadow = await create({ template: templateName(options.key) });
+    await copyRolesAndSettings(server.productionUrl, shadow.adminUrl);
+    const before = await readShadowModel(shadow, options.scope);
+    if (fingerprintOf(before) === record.fingerprint) return { shadow, before, warnings: record.warnings };
+  } catch (error) {
+    if (error instanceof SupagateError && error.code === "SHADOW_UNSAFE") throw error;
+  }
+  await shadow?.dispose();
+  await removeTemplate(server.url, options.key);
+  return "stale";
+}
 async function keepShadowAsBaseline(shadow, options, warnings) {
   const before = await readShadowModel(shadow, options.scope);
+  const fingerprint = fingerprintOf(before);
+  if (shadow.keepAsTemplate && options.server) {
+    const record = { key: options.key, fingerprint, warnings, createdAt: (/* @__PURE__ */ new Date()).toISOString() };
+    try {
+      await shadow.keepAsTemplate(templateName(options.key), templateComment(record));
+      await pruneTemplates(options.server.url);
+      return { before };
+    } catch (error) {
+      if (error.code === "42P04") return { before };
+      return {
+        before,
+        problem: `The shadow could not be kept for the next plan: ${error.message}`
+      };
+    }
+  }
   const keep = shadow.keepAsBaseline;
   if (!keep) return { before };
   try {
-    await keepBaseline(
-      options.root,
-      { key: options.key, fingerprint: fingerprintOf(before), warnings },
-      keep
-    );
+    await keepBaseline(options.root, { key: options.key, fingerprint, warnings }, keep);
     await rememberKey(options.root, options.target, options.key);
     return { before };
   } catch (error) {
@@ -39309,71 +39972,6 @@ async function platformDigest(client) {
     });
     throw error;
   }
-}
-
-// src/core/sql/storage-parameters.ts
-function withoutStorageParameters(sql) {
-  const span = storageParametersSpan(sql);
-  return span ? `${sql.slice(0, span.start).trimEnd()} ${sql.slice(span.end).trimStart()}`.trim() : void 0;
-}
-function storageParametersSpan(sql) {
-  let depth = 0;
-  for (let i = 0; i < sql.length; i++) {
-    const skipped = skipQuotedOrComment(sql, i);
-    if (skipped !== i) {
-      i = skipped - 1;
-      continue;
-    }
-    const char = sql[i];
-    if (char === "(") depth++;
-    else if (char === ")") depth--;
-    else if (depth === 0 && /^with\s*\(/i.test(sql.slice(i, i + 32)) && !/[\w$]/.test(sql[i - 1] ?? " ")) {
-      const open4 = sql.indexOf("(", i);
-      const close = matchingParenthesis(sql, open4);
-      if (close !== void 0) return { start: i, end: close + 1 };
-    }
-  }
-  return void 0;
-}
-function matchingParenthesis(sql, open4) {
-  let depth = 0;
-  for (let i = open4; i < sql.length; i++) {
-    const skipped = skipQuotedOrComment(sql, i);
-    if (skipped !== i) {
-      i = skipped - 1;
-      continue;
-    }
-    if (sql[i] === "(") depth++;
-    else if (sql[i] === ")" && --depth === 0) return i;
-  }
-  return void 0;
-}
-function skipQuotedOrComment(sql, i) {
-  const rest = sql.slice(i, i + 2);
-  if (rest === "--") {
-    const end = sql.indexOf("\n", i);
-    return end === -1 ? sql.length : end + 1;
-  }
-  if (rest === "/*") {
-    const end = sql.indexOf("*/", i + 2);
-    return end === -1 ? sql.length : end + 2;
-  }
-  const char = sql[i];
-  if (char === "'" || char === '"') {
-    let j = i + 1;
-    while (j < sql.length) {
-      if (sql[j] === char && sql[j + 1] === char) j += 2;
-      else if (sql[j] === char) return j + 1;
-      else j++;
-    }
-    return sql.length;
-  }
-  const dollar = char === "$" ? /^\$[A-Za-z_]*\$/.exec(sql.slice(i)) : null;
-  if (dollar) {
-    const end = sql.indexOf(dollar[0], i + dollar[0].length);
-    return end === -1 ? sql.length : end + dollar[0].length;
-  }
-  return i;
 }
 
 // src/core/shadow/stand-in-indexes.ts
@@ -39638,498 +40236,6 @@ function reasonWithoutHowToAccept(reason) {
 function failureReason(failure) {
   const where2 = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
   return `The pending migrations could not be planned${where2}: ${failure.message}`;
-}
-
-// src/core/db/clone.ts
-import { mkdtemp, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join as join6 } from "node:path";
-
-// src/core/db/clone-stand-ins.ts
-async function vectorIndexesWithoutParameters(source, target2) {
-  const none = { skipped: /* @__PURE__ */ new Set(), statements: [] };
-  if (!(await standInsOffered(target2)).has("vector")) return none;
-  const { rows: rows2 } = await source.query(
-    `SELECT n.nspname AS schema, c.relname AS name, pg_get_indexdef(c.oid) AS definition
-       FROM pg_class c JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('i', 'I') AND a.amname = ANY($1::text[]) AND c.reloptions IS NOT NULL`,
-    [[...VECTOR_INDEX_METHODS]]
-  );
-  return {
-    skipped: new Set(rows2.map((row) => `${row.schema} ${row.name}`)),
-    statements: rows2.map((row) => withoutStorageParameters(row.definition) ?? row.definition)
-  };
-}
-
-// src/core/db/pgtools.ts
-import { spawn } from "node:child_process";
-import { constants } from "node:fs";
-import { access, readdir as readdir4 } from "node:fs/promises";
-import { basename, delimiter, join as join5 } from "node:path";
-var INSTALL_GLOBS = [
-  "/usr/lib/postgresql/*/bin",
-  "/usr/pgsql-*/bin",
-  "/usr/local/pgsql/bin",
-  "/opt/homebrew/opt/postgresql@*/bin",
-  "/usr/local/opt/postgresql@*/bin",
-  "/opt/homebrew/opt/libpq/bin",
-  "/usr/local/opt/libpq/bin",
-  "/Applications/Postgres.app/Contents/Versions/*/bin"
-];
-async function findPgTool(tool, options) {
-  if (options.explicitPath) {
-    const found = await probe(options.explicitPath);
-    if (!found) {
-      throw missingTool(
-        tool,
-        options.minMajor,
-        `--${tool.replace("_", "-")} ${options.explicitPath} is not a runnable ${tool}`
-      );
-    }
-    if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
-    return found;
-  }
-  const candidates = [];
-  const seen = /* @__PURE__ */ new Set();
-  for (const dir of [
-    ...(options.searchPath ?? process.env.PATH ?? "").split(delimiter),
-    ...await expand(INSTALL_GLOBS)
-  ]) {
-    if (!dir) continue;
-    const path = join5(dir, tool);
-    if (seen.has(path)) continue;
-    seen.add(path);
-    const found = await probe(path);
-    if (found) candidates.push(found);
-  }
-  const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
-  const best = suitable[0];
-  if (best) return best;
-  if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
-  throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
-}
-async function expand(globs) {
-  const dirs = [];
-  for (const glob of globs) {
-    const star = glob.indexOf("*");
-    if (star < 0) {
-      dirs.push(glob);
-      continue;
-    }
-    const parent = glob.slice(0, glob.lastIndexOf("/", star));
-    const prefix = glob.slice(parent.length + 1, star);
-    const rest = glob.slice(glob.indexOf("/", star));
-    const entries2 = await readdir4(parent).catch(() => []);
-    for (const entry of entries2.filter((e) => e.startsWith(prefix)).sort())
-      dirs.push(join5(parent, entry) + rest);
-  }
-  return dirs;
-}
-async function probe(path) {
-  try {
-    await access(path, constants.X_OK);
-  } catch {
-    return void 0;
-  }
-  const result2 = await runTool(path, ["--version"], {}).catch(() => void 0);
-  const match = result2 && /(\d+)(?:\.(\d+))?/.exec(result2.stdout);
-  if (!match) return void 0;
-  return { path, major: Number(match[1]), version: result2.stdout.trim() };
-}
-function installHint(tool, minMajor) {
-  const major = Math.max(minMajor, 15);
-  return `Install the PostgreSQL ${major} client: Debian/Ubuntu \`apt-get install postgresql-client-${major}\` (PGDG repository for newer majors), macOS \`brew install postgresql@${major}\`; or pass --${tool.replace("_", "-")} /path/to/${tool}.`;
-}
-function missingTool(tool, minMajor, why) {
-  return new SupagateError("PG_TOOL_MISSING", `${tool} ${minMajor} or newer is needed: ${why}`, {
-    hint: installHint(tool, minMajor),
-    details: { tool, minMajor }
-  });
-}
-function tooOld(tool, minMajor, found) {
-  const list2 = found.map((f) => `${f.path} (${f.major})`).join(", ");
-  return new SupagateError(
-    "PG_TOOL_MISSING",
-    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list2}`,
-    { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
-  );
-}
-function libpqEnvironment(url) {
-  const parsed = new URL(url);
-  const env = {
-    PGHOST: parsed.hostname || parsed.searchParams.get("host") || "localhost",
-    PGPORT: parsed.port || "5432",
-    PGUSER: decodeURIComponent(parsed.username) || "postgres",
-    PGDATABASE: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres",
-    PGAPPNAME: "supagate",
-    PGCONNECT_TIMEOUT: "15"
-  };
-  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
-  const sslmode = parsed.searchParams.get("sslmode");
-  if (sslmode) env.PGSSLMODE = sslmode;
-  return env;
-}
-function runTool(path, args, env) {
-  return new Promise((resolve5, reject) => {
-    const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    const tool = basename(path);
-    const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
-      child.kill("SIGTERM");
-      return Promise.resolve(`stopped ${tool}`);
-    });
-    child.once("exit", forgetInterrupt);
-    child.once("error", forgetInterrupt);
-    const stdout = [];
-    const stderr = [];
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.stderr.on("data", (chunk) => stderr.push(chunk));
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code2) => resolve5({
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: redact(Buffer.concat(stderr).toString("utf8")),
-        code: code2 ?? 1
-      })
-    );
-  });
-}
-function firstLines(text, count2 = 4) {
-  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
-}
-
-// src/core/db/settings.ts
-var COPIED_SETTINGS = /* @__PURE__ */ new Set([
-  "search_path",
-  "statement_timeout",
-  "lock_timeout",
-  "check_function_bodies",
-  "timezone",
-  "datestyle",
-  "intervalstyle",
-  "bytea_output",
-  "default_text_search_config",
-  "extra_float_digits",
-  "standard_conforming_strings"
-]);
-var LIST_SETTINGS = /* @__PURE__ */ new Set(["search_path"]);
-async function copySettings(source, target2) {
-  const { rows: rows2 } = await source.query(
-    `SELECT r.rolname::text AS role, s.setdatabase = 0 AS all_databases, unnest(s.setconfig) AS setting
-       FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
-      WHERE s.setdatabase = 0 AND s.setrole <> 0
-         OR s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
-      ORDER BY s.setdatabase, s.setrole`
-  );
-  const { rows: here } = await target2.query(
-    `SELECT current_database()::text AS database,
-            (SELECT r.rolname::text FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
-              WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
-                AND 'role=postgres' = ANY (s.setconfig) AND r.rolname <> 'postgres' LIMIT 1) AS migrator`
-  );
-  const { database, migrator } = here[0] ?? { database: "", migrator: null };
-  const { rows: roles } = await target2.query("SELECT rolname::text FROM pg_roles");
-  const present = new Set(roles.map((row) => row.rolname));
-  const warnings = [];
-  for (const row of rows2) {
-    const assignment = settingAssignment(row.setting);
-    if (!assignment) continue;
-    const targets = row.role === null ? [null] : [row.role, ...row.role === "postgres" && migrator ? [migrator] : []];
-    for (const role of targets) {
-      if (role !== null && !present.has(role)) continue;
-      const subject = role === null ? `ALTER DATABASE ${quoteIdentifier(database)}` : `ALTER ROLE ${quoteIdentifier(role)} IN DATABASE ${quoteIdentifier(database)}`;
-      try {
-        await target2.query(`${subject} SET ${assignment}`);
-      } catch (error) {
-        warnings.push(
-          `setting not copied to the shadow (${role ?? "database"}): ${row.setting}: ${error.message}`
-        );
-      }
-    }
-  }
-  return warnings;
-}
-async function givePostgresSettings(admin, database, role) {
-  const { rows: rows2 } = await admin.query(
-    `SELECT unnest(s.setconfig) AS setting FROM pg_db_role_setting s
-      WHERE s.setrole = (SELECT oid FROM pg_roles WHERE rolname = 'postgres')
-        AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = $1)`,
-    [database]
-  );
-  for (const { setting } of rows2) {
-    const assignment = settingAssignment(setting);
-    if (assignment)
-      await admin.query(
-        `ALTER ROLE ${quoteIdentifier(role)} IN DATABASE ${quoteIdentifier(database)} SET ${assignment}`
-      );
-  }
-}
-function settingAssignment(setting) {
-  const equals2 = setting.indexOf("=");
-  if (equals2 <= 0) return void 0;
-  const name = setting.slice(0, equals2).toLowerCase();
-  const value = setting.slice(equals2 + 1);
-  if (!COPIED_SETTINGS.has(name)) return void 0;
-  if (!LIST_SETTINGS.has(name)) return `${name} = ${quoteLiteral(value)}`;
-  const items = splitList(value);
-  return items ? `${name} = ${items.join(", ")}` : void 0;
-}
-function splitList(value) {
-  const items = value.match(/"(?:[^"]|"")*"|[^,]+/g)?.map((item) => item.trim()) ?? [];
-  const name = /^(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)$/;
-  if (items.length === 0 || !items.every((item) => name.test(item))) return void 0;
-  return items;
-}
-
-// src/core/db/clone.ts
-var MANAGED = new Set(MANAGED_SCHEMAS);
-async function cloneSchema(options) {
-  const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
-  const target2 = await connect(options.targetUrl, { applicationName: "supagate clone" });
-  const workDir = await mkdtemp(join6(tmpdir(), "supagate-clone-"));
-  const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
-  try {
-    const createdRoles = await copyRoles(source.client, target2.client);
-    const settingWarnings = await copySettings(source.client, target2.client);
-    const dumpFile = join6(workDir, "schema.dump");
-    const dump = await runTool(
-      options.pgDump.path,
-      ["--schema-only", "--format=custom", "--no-subscriptions", `--file=${dumpFile}`],
-      libpqEnvironment(options.sourceUrl)
-    );
-    if (dump.code !== 0) {
-      throw new SupagateError(
-        "CLONE_FAILED",
-        `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`,
-        {
-          hint: "The plan needs to read production\u2019s schema with pg_dump; check that the plan\u2019s database user can read every schema."
-        }
-      );
-    }
-    const platformOnly = options.scope === "platform";
-    const available = await availableExtensions(target2.client);
-    const rebuilt = platformOnly ? { skipped: /* @__PURE__ */ new Set(), statements: [] } : await vectorIndexesWithoutParameters(source.client, target2.client);
-    const userTriggers = platformOnly ? await userTriggersOnManagedTables(source.client) : /* @__PURE__ */ new Set();
-    const list2 = await runTool(options.pgRestore.path, ["--list", dumpFile], {});
-    const missingExtensions = [];
-    const kept = [];
-    for (const line of list2.stdout.split("\n")) {
-      const entry = parseTocLine(line);
-      if (platformOnly && entry && !inPlatformScope(entry, userTriggers)) continue;
-      if (entry?.type === "INDEX" && rebuilt.skipped.has(`${entry.schema} ${entry.name}`)) continue;
-      if (entry?.type === "EXTENSION" && !available.has(entry.name)) {
-        missingExtensions.push(entry.name);
-        continue;
-      }
-      if (entry?.type === "COMMENT" && entry.name.startsWith("EXTENSION ") && !available.has(unquote(entry.name.slice(10))))
-        continue;
-      if (entry?.type === "EVENT TRIGGER" || entry?.type === "COMMENT" && entry.name.startsWith("EVENT TRIGGER "))
-        continue;
-      kept.push(line);
-    }
-    const listFile = join6(workDir, "restore.list");
-    await writeFile2(listFile, kept.join("\n"));
-    const restore = await restoreSchema(options.pgRestore, options.targetUrl, listFile, dumpFile);
-    const failures = restoreFailures(restore.stderr);
-    for (const statement2 of rebuilt.statements) {
-      await target2.client.query(statement2).catch((error) => {
-        failures.push({ object: statement2, schema: "", error: error.message });
-      });
-    }
-    const fatal = failures.filter((failure) => !failure.schema || !MANAGED.has(failure.schema));
-    if (fatal.length > 0) {
-      const missing = missingExtensions.length > 0 ? ` The shadow server lacks these extensions: ${missingExtensions.join(", ")}.` : "";
-      throw new SupagateError(
-        "CLONE_FAILED",
-        `Production's schema could not be recreated in the shadow database: ${fatal.slice(0, 5).map((f) => `${f.object}: ${f.error}`).join("; ")}.${missing}`,
-        {
-          hint: missingExtensions.length > 0 ? "Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url)." : "Use a shadow server of the same PostgreSQL major version as production (--shadow-url).",
-          details: { failures: fatal, missingExtensions }
-        }
-      );
-    }
-    if (!platformOnly) await copyPlatformRows(source.client, target2.client);
-    return {
-      createdRoles,
-      missingExtensions,
-      warnings: [
-        ...settingWarnings,
-        ...failures.map((f) => `not cloned (managed schema ${f.schema}): ${f.object}: ${f.error}`)
-      ]
-    };
-  } finally {
-    await rm3(workDir, { recursive: true, force: true });
-    forgetInterrupt();
-    await disconnect(source);
-    await disconnect(target2);
-  }
-}
-async function restoreSchema(pgRestore, targetUrl, listFile, dumpFile) {
-  const env = libpqEnvironment(targetUrl);
-  const args = ["--use-list", listFile, "--dbname", env.PGDATABASE ?? "postgres", dumpFile];
-  const whole = await runTool(pgRestore.path, ["--single-transaction", "--exit-on-error", ...args], env);
-  if (whole.code === 0 && whole.stderr.trim() === "") return whole;
-  return runTool(pgRestore.path, args, env);
-}
-function inPlatformScope(entry, userTriggers) {
-  const base = (schema) => MANAGED.has(schema) || schema === "public";
-  if (entry.schema) {
-    if (entry.type === "DEFAULT ACL") return base(entry.schema);
-    if (!MANAGED.has(entry.schema)) return false;
-    if (entry.type === "POLICY") return false;
-    if (entry.type === "TRIGGER") return !userTriggers.has(`${entry.schema} ${entry.name}`);
-    return true;
-  }
-  const [kind, ...rest] = entry.type === "COMMENT" || entry.type === "ACL" ? entry.name.split(" ") : [];
-  const target2 = unquote(rest.join(" "));
-  switch (entry.type) {
-    case "SCHEMA":
-      return base(entry.name);
-    case "EXTENSION":
-      return PLATFORM_EXTENSIONS.has(entry.name.trim());
-    case "PUBLICATION":
-      return PLATFORM_PUBLICATIONS.has(entry.name);
-    case "DEFAULT ACL":
-      return true;
-    case "COMMENT":
-    case "ACL":
-      if (kind === "SCHEMA") return base(target2);
-      if (kind === "EXTENSION") return PLATFORM_EXTENSIONS.has(target2);
-      return false;
-    default:
-      return false;
-  }
-}
-async function userTriggersOnManagedTables(client) {
-  const { rows: rows2 } = await client.query(
-    `SELECT n.nspname || ' ' || c.relname || ' ' || t.tgname AS id
-       FROM pg_trigger t
-       JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
-      WHERE NOT t.tgisinternal AND n.nspname = ANY($1) AND NOT pn.nspname = ANY($1)`,
-    [[...MANAGED]]
-  );
-  return new Set(rows2.map((row) => row.id));
-}
-function parseTocLine(line) {
-  const match = /^\d+; \d+ \d+ (.+)$/.exec(line.trimStart());
-  if (!match) return void 0;
-  return splitTocDescription(match[1]);
-}
-var TOC_TYPES = [
-  "EVENT TRIGGER",
-  "DEFAULT ACL",
-  "FK CONSTRAINT",
-  "MATERIALIZED VIEW DATA",
-  "MATERIALIZED VIEW",
-  "PUBLICATION TABLE",
-  "ROW SECURITY",
-  "SEQUENCE OWNED BY",
-  "SEQUENCE SET",
-  "TABLE ATTACH",
-  "TEXT SEARCH CONFIGURATION",
-  "TEXT SEARCH DICTIONARY",
-  "FOREIGN TABLE",
-  "SHELL TYPE"
-];
-function splitTocDescription(description) {
-  const type = TOC_TYPES.find((t) => description.startsWith(`${t} `)) ?? description.split(" ")[0] ?? "";
-  const rest = description.slice(type.length + 1);
-  const schemaEnd = rest.indexOf(" ");
-  const schema = rest.slice(0, schemaEnd);
-  const name = rest.slice(schemaEnd + 1, rest.lastIndexOf(" "));
-  return { type, schema: schema === "-" ? "" : schema, name };
-}
-function restoreFailures(stderr) {
-  const failures = [];
-  const lines = stderr.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const match = /from TOC entry \d+; \d+ \d+ (.+)$/.exec(lines[i] ?? "");
-    if (!match) continue;
-    const entry = splitTocDescription(match[1]);
-    const error = (lines[i + 1] ?? "").replace(/^pg_restore: error: could not execute query: /, "").trim();
-    failures.push({
-      object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ""}${entry.name}`,
-      schema: entry.schema,
-      error
-    });
-  }
-  return failures;
-}
-async function availableExtensions(client) {
-  const { rows: rows2 } = await client.query("SELECT name FROM pg_available_extensions");
-  return new Set(rows2.map((row) => row.name));
-}
-async function copyRoles(source, target2) {
-  const { rows: roles } = await source.query(
-    `SELECT rolname, rolinherit, rolbypassrls, rolsuper FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY rolname`
-  );
-  const { rows: existing } = await target2.query(
-    "SELECT rolname, rolsuper FROM pg_roles"
-  );
-  const present = new Set(existing.map((row) => row.rolname));
-  const superusers = /* @__PURE__ */ new Set([
-    ...roles.filter((role) => role.rolsuper).map((role) => role.rolname),
-    ...existing.filter((role) => role.rolsuper).map((role) => role.rolname)
-  ]);
-  const { rows: me } = await target2.query(
-    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-  );
-  const superuser = me[0]?.rolsuper ?? false;
-  const created = [];
-  for (const role of roles) {
-    if (present.has(role.rolname)) continue;
-    const attributes = [
-      "NOLOGIN",
-      role.rolinherit ? "INHERIT" : "NOINHERIT",
-      ...role.rolbypassrls && superuser && !role.rolsuper ? ["BYPASSRLS"] : []
-    ];
-    try {
-      await target2.query(`CREATE ROLE ${quoteIdentifier(role.rolname)} ${attributes.join(" ")}`);
-      created.push(role.rolname);
-    } catch (error) {
-      if (error.code !== "42710") throw error;
-    }
-  }
-  const { rows: memberships } = await source.query(
-    `SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am
-       JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
-      WHERE r.rolname !~ '^pg_' AND m.rolname !~ '^pg_'`
-  );
-  for (const { role, member } of memberships) {
-    if (!created.includes(member) && !created.includes(role)) continue;
-    if (superusers.has(role) || superusers.has(member)) continue;
-    await target2.query(`GRANT ${quoteIdentifier(role)} TO ${quoteIdentifier(member)}`).catch(() => {
-    });
-  }
-  return created;
-}
-async function copyPlatformRows(source, target2) {
-  const exists = async (client, table2) => (await client.query("SELECT to_regclass($1) IS NOT NULL AS ok", [table2])).rows[0]?.ok;
-  const rowsOf = async (table2) => JSON.stringify(
-    (await source.query(`SELECT coalesce(json_agg(t), '[]') AS rows FROM ${table2} t`)).rows[0]?.rows ?? []
-  );
-  if (await exists(source, "storage.buckets") && await exists(target2, "storage.buckets")) {
-    await target2.query(
-      `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
-      [await rowsOf("storage.buckets")]
-    );
-  }
-  if (await exists(source, "cron.job") && await exists(target2, "cron.job")) {
-    const { rows: rows2 } = await source.query("SELECT current_database() AS name");
-    await target2.query(
-      `INSERT INTO cron.job (jobid, schedule, command, nodename, nodeport, database, username, active, jobname)
-       SELECT jobid, schedule, command, coalesce(nodename, 'localhost'), coalesce(nodeport, 5432),
-              CASE WHEN database IS NULL OR database = $2 THEN current_database() ELSE database END,
-              coalesce(username, 'postgres'), coalesce(active, true), jobname
-         FROM json_populate_recordset(NULL::cron.job, $1)`,
-      [await rowsOf("cron.job"), rows2[0]?.name]
-    );
-    await target2.query(`SELECT setval('cron.jobid_seq', greatest((SELECT max(jobid) FROM cron.job), 1))`);
-  }
-}
-function unquote(name) {
-  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
 }
 
 // src/core/db/cluster-identity.ts
@@ -40819,8 +40925,16 @@ async function createShadowDatabase(options = {}) {
   const production = options.productionUrl;
   if (options.shadowUrl) {
     const disposable = options.disposable ?? false;
-    return onServer(options.shadowUrl, "shadow-url", production, async () => {
-    }, disposable);
+    return onServer(
+      options.shadowUrl,
+      "shadow-url",
+      production,
+      async () => {
+      },
+      disposable,
+      void 0,
+      options.template
+    );
   }
   if (options.detectLocalSupabase && await reachable(LOCAL_SUPABASE_URL)) {
     return onServer(LOCAL_SUPABASE_URL, "local-supabase", production, async () => {
@@ -40841,7 +40955,7 @@ async function createShadowDatabase(options = {}) {
     throw error;
   }
 }
-async function onServer(serverUrl, source, productionUrl, stopServer, disposable = false, embedded) {
+async function onServer(serverUrl, source, productionUrl, stopServer, disposable = false, embedded, template) {
   const label = describeTarget(serverUrl).label;
   let name = embedded?.database ?? generatedShadowName();
   let serverAdminUrl = serverUrl;
@@ -40881,7 +40995,7 @@ async function onServer(serverUrl, source, productionUrl, stopServer, disposable
       }
       replaced = await dropCronDatabase(admin.client, name, label);
     }
-    if (!embedded?.database) await createDatabase(admin.client, name, role.databaseOwner, label);
+    if (!embedded?.database) await createDatabase(admin.client, name, role.databaseOwner, label, template);
     created = true;
     migrationUrl = await role.setUp(admin.client, quoteIdentifier(name), withDatabase(serverUrl, name));
     if (embedded?.database) await givePostgresSettings(admin.client, name, migrationUser(migrationUrl));
@@ -40921,6 +41035,14 @@ async function onServer(serverUrl, source, productionUrl, stopServer, disposable
         };
       }
     } : {},
+    ...!embedded && !disposable ? {
+      keepAsTemplate: (templateName2, comment2) => withClient(serverAdminUrl, async (client) => {
+        const quoted2 = quoteIdentifier(templateName2);
+        await client.query(`CREATE DATABASE ${quoted2} TEMPLATE ${quoteIdentifier(name)}`);
+        await client.query(`ALTER DATABASE ${quoted2} ALLOW_CONNECTIONS false`);
+        await client.query(`COMMENT ON DATABASE ${quoted2} IS ${client.escapeLiteral(comment2)}`);
+      })
+    } : {},
     dispose: async () => {
       if (disposed) return;
       disposed = true;
@@ -40937,10 +41059,10 @@ async function onServer(serverUrl, source, productionUrl, stopServer, disposable
     }
   };
 }
-async function createDatabase(admin, name, owner, label) {
+async function createDatabase(admin, name, owner, label, template = "template0") {
   try {
     await admin.query(
-      `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0${owner ? ` OWNER ${quoteIdentifier(owner)}` : ""}`
+      `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(template)}${owner ? ` OWNER ${quoteIdentifier(owner)}` : ""}`
     );
   } catch (error) {
     throw new SupagateError(
@@ -41025,14 +41147,14 @@ function withoutStatements(migration, skipped) {
 // src/core/commands/shadow-run.ts
 async function prepareShadow(config, productionUrl, productionMajor, scope, baseline) {
   const info = { source: "none", serverVersion: 0, warnings: [], standIns: [] };
-  const create = (from) => phase(
+  const create = (from = {}) => phase(
     "shadow",
     () => createShadowDatabase({
       shadowUrl: config.shadowUrl,
       disposable: config.shadowDisposable,
       detectLocalSupabase: config.detectLocalSupabase,
       productionUrl,
-      ...from ? { baseline: from } : {}
+      ...from
     })
   ).then(disposedOnInterrupt);
   const { key, started } = baseline ? await startFromBaseline(baseline, create) : { key: "", started: void 0 };
@@ -41061,7 +41183,8 @@ async function prepareShadow(config, productionUrl, productionMajor, scope, base
     );
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
-    if (!baseline || shadow.source !== "embedded") return { info, shadow };
+    const keeps = shadow.source === "embedded" || baseline?.server && shadow.keepAsTemplate;
+    if (!baseline || !keeps) return { info, shadow };
     info.baseline = started === "stale" ? "rebuilt" : "miss";
     const kept = await keepShadowAsBaseline(shadow, { ...baseline, key }, clone.warnings);
     if (kept.problem) info.warnings.push(kept.problem);
@@ -41389,8 +41512,10 @@ async function planWithModels(config) {
   }
 }
 function baselineOptions(config, production, productionUrl, introspecting) {
-  if (!config.shadowCache || config.shadowUrl) return void 0;
-  const key = Promise.all([introspecting, embeddedServerIdentity()]).then(
+  if (!config.shadowCache || config.shadowUrl && config.shadowDisposable) return void 0;
+  const server = config.shadowUrl;
+  const identity2 = server ? Promise.resolve("server") : embeddedServerIdentity();
+  const key = Promise.all([introspecting, identity2]).then(
     ([productionModel, shadowServer]) => baselineKey(production.client, { productionUrl, productionModel, schemas: config.schemas, shadowServer })
   );
   key.catch(() => {
@@ -41399,7 +41524,8 @@ function baselineOptions(config, production, productionUrl, introspecting) {
     root: cacheRoot(config.cacheDir),
     target: targetFingerprint(productionUrl),
     key,
-    scope: config.schemas ? { schemas: config.schemas } : {}
+    scope: config.schemas ? { schemas: config.schemas } : {},
+    ...server ? { server: { url: server, productionUrl } } : {}
   };
 }
 function fileFailure(migration) {
