@@ -1,5 +1,8 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/program.js';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
 import type { ConfigInput } from '../src/core/config.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../src/core/db/embedded.js';
@@ -96,5 +99,29 @@ describe('the shadow cache on a shadow server', () => {
     const disposable = await plan(config(project, db, { shadowDisposable: true }));
     expect(disposable.status).toBe('planned');
     expect(disposable.shadow?.baseline).toBeUndefined();
+  });
+
+  it('are listed and dropped by `supagate cache list` and `cache clear --shadow-url`', async () => {
+    const { db, project } = await productions.production();
+    await plan(config(project, db));
+    const kept = (await templates()).length;
+    expect(kept).toBeGreaterThan(0);
+    const out: string[] = [];
+    const io = {
+      stdout: (text: string) => out.push(text),
+      stderr: () => {},
+      env: { SUPAGATE_SHADOW_URL: shadowServer.url },
+    };
+    const folder = join(tmpdir(), `supagate-empty-cache-${process.pid}`);
+    expect(await runCli(['cache', 'list', '--cache-dir', folder], io)).toBe(0);
+    expect(out.join('')).toContain(
+      `${kept} template database${kept === 1 ? '' : 's'} kept on the shadow server.`,
+    );
+    expect(await runCli(['cache', 'clear', '--cache-dir', folder], io)).toBe(0);
+    expect(out.at(-1)).toContain(
+      `Dropped ${kept} template database${kept === 1 ? '' : 's'} on the shadow server.`,
+    );
+    expect(await templates()).toEqual([]);
+    expect(out.join('')).not.toContain(new URL(shadowServer.url).password);
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type CacheResult, cacheClear, cacheList } from '../core/commands/cache.js';
-import { type CliContext, EXIT } from './context.js';
+import { URL_ENV } from '../core/config.js';
+import { type CliContext, EXIT, urlFrom } from './context.js';
 import { jsonOption } from './options.js';
 
 const CACHE_DIR_HELP =
@@ -15,12 +16,20 @@ export function cacheCommand(program: Command, cli: CliContext): void {
     ['list', 'Say how many baselines are kept, and how much room they take.', cacheList],
     ['clear', 'Remove every kept baseline.', cacheClear],
   ] as const) {
-    const command = cache.command(name).description(description).option('--cache-dir <dir>', CACHE_DIR_HELP);
-    jsonOption(command).action(async (flags: { cacheDir?: string; json?: boolean }) => {
+    const command = cache
+      .command(name)
+      .description(description)
+      .option('--cache-dir <dir>', CACHE_DIR_HELP)
+      .option(
+        '--shadow-url <url>',
+        'also the template databases kept on this shadow server (default: $SUPAGATE_SHADOW_URL)',
+      );
+    jsonOption(command).action(async (flags: { cacheDir?: string; shadowUrl?: string; json?: boolean }) => {
+      const shadowUrl = urlFrom('--shadow-url', flags.shadowUrl, URL_ENV.shadow, cli.io);
       await cli.report({
         name: `cache ${name}`,
         ...(flags.json ? { json: true } : {}),
-        work: () => work(flags.cacheDir ?? cli.io.env.SUPAGATE_CACHE_DIR),
+        work: () => work({ cacheDir: flags.cacheDir ?? cli.io.env.SUPAGATE_CACHE_DIR, shadowUrl }),
         render: renderCache,
         exit: () => EXIT.ok,
       });
@@ -31,7 +40,17 @@ export function cacheCommand(program: Command, cli: CliContext): void {
 function renderCache(result: CacheResult): string {
   const size = `${(result.bytes / 1024 ** 2).toFixed(1)} MB`;
   const count = `${result.baselines} shadow baseline${result.baselines === 1 ? '' : 's'}`;
-  return result.command === 'cache clear'
-    ? `Removed ${count} (${size}) from ${result.folder}.`
-    : `${count} kept (${size}) in ${result.folder}.`;
+  const cleared = result.command === 'cache clear';
+  const lines = [
+    cleared
+      ? `Removed ${count} (${size}) from ${result.folder}.`
+      : `${count} kept (${size}) in ${result.folder}.`,
+  ];
+  if (result.templates !== undefined) {
+    const templates = `${result.templates} template database${result.templates === 1 ? '' : 's'}`;
+    lines.push(
+      cleared ? `Dropped ${templates} on the shadow server.` : `${templates} kept on the shadow server.`,
+    );
+  }
+  return lines.join('\n');
 }

@@ -80,3 +80,24 @@ export function pruneTemplates(serverUrl: string): Promise<void> {
     }
   });
 }
+
+/** Drops every kept template on the server; returns how many there were. */
+export function clearTemplates(serverUrl: string): Promise<number> {
+  return withServer(serverUrl, async (client) => {
+    const names = await templateNames(client);
+    for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`);
+    return names.length;
+  });
+}
+
+export function countTemplates(serverUrl: string): Promise<number> {
+  return withServer(serverUrl, async (client) => (await templateNames(client)).length);
+}
+
+async function templateNames(client: Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    'SELECT d.datname::text AS name FROM pg_database d WHERE starts_with(d.datname, $1) ORDER BY 1',
+    [PREFIX],
+  );
+  return rows.map((row) => row.name);
+}
