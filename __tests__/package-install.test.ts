@@ -118,6 +118,8 @@ describe('the packed npm package', () => {
       expect.arrayContaining([
         'apply',
         'backupsList',
+        'cacheClear',
+        'cacheList',
         'copyDatabase',
         'diffDatabases',
         'drift',

@@ -29,6 +29,8 @@ export type {
 export { apply } from './commands/apply.js';
 export type { BackupsResult } from './commands/backups.js';
 export { backupsList } from './commands/backups.js';
+export type { CacheOptions, CacheResult } from './commands/cache.js';
+export { cacheClear, cacheList } from './commands/cache.js';
 export type { CopyOptions, CopyResult } from './commands/copy.js';
 export { copyDatabase } from './commands/copy.js';
 export type { DiffResult } from './commands/diff.js';
