@@ -6,11 +6,13 @@ var __filename = __fileURLToPath(import.meta.url);
 var __dirname = __pathDirname(__filename);
 import {
   backupsList,
+  cacheClear,
+  cacheList,
   copyDatabase,
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-7GUFS2CL.js";
+} from "./chunk-6DYCGROE.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -18,8 +20,6 @@ import {
   VERSION,
   apply,
   assertDatabaseUrl,
-  cacheRoot,
-  clearBaselines,
   connect,
   countProgressPrinter,
   describeTarget,
@@ -29,7 +29,6 @@ import {
   findProjectDir,
   installInterruptHandler,
   interruptReceived,
-  listBaselines,
   plan,
   progressRenderer,
   redact,
@@ -51,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-IH2CTJPU.js";
+} from "./chunk-2DWD4GVK.js";
 import {
   __commonJS,
   __require,
@@ -3768,23 +3767,6 @@ The backup is encrypted (AES-256-GCM) when $SUPAGATE_BACKUP_KEY is set: 64 hex c
   });
 }
 
-// src/core/commands/cache.ts
-async function cacheList(cacheDir) {
-  const folder = cacheRoot(cacheDir);
-  const listed = await listBaselines(folder);
-  return {
-    command: "cache list",
-    folder,
-    baselines: listed.length,
-    bytes: listed.reduce((sum, entry) => sum + entry.bytes, 0)
-  };
-}
-async function cacheClear(cacheDir) {
-  const folder = cacheRoot(cacheDir);
-  const removed = await clearBaselines(folder);
-  return { command: "cache clear", folder, baselines: removed.entries, bytes: removed.bytes };
-}
-
 // src/cli/cache-command.ts
 var CACHE_DIR_HELP = "the cache folder (default: $SUPAGATE_CACHE_DIR, $XDG_CACHE_HOME/supagate, ~/.cache/supagate)";
 function cacheCommand(program2, cli) {
@@ -3793,12 +3775,16 @@ function cacheCommand(program2, cli) {
     ["list", "Say how many baselines are kept, and how much room they take.", cacheList],
     ["clear", "Remove every kept baseline.", cacheClear]
   ]) {
-    const command = cache.command(name).description(description).option("--cache-dir <dir>", CACHE_DIR_HELP);
+    const command = cache.command(name).description(description).option("--cache-dir <dir>", CACHE_DIR_HELP).option(
+      "--shadow-url <url>",
+      "also the template databases kept on this shadow server (default: $SUPAGATE_SHADOW_URL)"
+    );
     jsonOption(command).action(async (flags) => {
+      const shadowUrl = urlFrom("--shadow-url", flags.shadowUrl, URL_ENV.shadow, cli.io);
       await cli.report({
         name: `cache ${name}`,
         ...flags.json ? { json: true } : {},
-        work: () => work(flags.cacheDir ?? cli.io.env.SUPAGATE_CACHE_DIR),
+        work: () => work({ cacheDir: flags.cacheDir ?? cli.io.env.SUPAGATE_CACHE_DIR, shadowUrl }),
         render: renderCache,
         exit: () => EXIT.ok
       });
@@ -3808,7 +3794,17 @@ function cacheCommand(program2, cli) {
 function renderCache(result) {
   const size = `${(result.bytes / 1024 ** 2).toFixed(1)} MB`;
   const count = `${result.baselines} shadow baseline${result.baselines === 1 ? "" : "s"}`;
-  return result.command === "cache clear" ? `Removed ${count} (${size}) from ${result.folder}.` : `${count} kept (${size}) in ${result.folder}.`;
+  const cleared = result.command === "cache clear";
+  const lines = [
+    cleared ? `Removed ${count} (${size}) from ${result.folder}.` : `${count} kept (${size}) in ${result.folder}.`
+  ];
+  if (result.templates !== void 0) {
+    const templates = `${result.templates} template database${result.templates === 1 ? "" : "s"}`;
+    lines.push(
+      cleared ? `Dropped ${templates} on the shadow server.` : `${templates} kept on the shadow server.`
+    );
+  }
+  return lines.join("\n");
 }
 
 // src/cli/data-commands.ts

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-IH2CTJPU.js";
+} from "./chunk-2DWD4GVK.js";
 import {
   HttpClient,
   getInput,

@@ -6,11 +6,13 @@ var __filename = __fileURLToPath(import.meta.url);
 var __dirname = __pathDirname(__filename);
 import {
   backupsList,
+  cacheClear,
+  cacheList,
   copyDatabase,
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-7GUFS2CL.js";
+} from "./chunk-6DYCGROE.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -40,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-IH2CTJPU.js";
+} from "./chunk-2DWD4GVK.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,
@@ -50,6 +52,8 @@ export {
   VERSION,
   apply,
   backupsList,
+  cacheClear,
+  cacheList,
   copyDatabase,
   diffDatabases,
   drift,

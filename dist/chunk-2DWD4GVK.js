@@ -39790,6 +39790,23 @@ function pruneTemplates(serverUrl) {
     }
   });
 }
+function clearTemplates(serverUrl) {
+  return withServer(serverUrl, async (client) => {
+    const names = await templateNames(client);
+    for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`);
+    return names.length;
+  });
+}
+function countTemplates(serverUrl) {
+  return withServer(serverUrl, async (client) => (await templateNames(client)).length);
+}
+async function templateNames(client) {
+  const { rows: rows2 } = await client.query(
+    "SELECT d.datname::text AS name FROM pg_database d WHERE starts_with(d.datname, $1) ORDER BY 1",
+    [PREFIX]
+  );
+  return rows2.map((row) => row.name);
+}
 
 // src/core/shadow/baseline.ts
 async function startFromBaseline(options, create) {
@@ -56072,6 +56089,8 @@ export {
   cacheRoot,
   clearBaselines,
   listBaselines,
+  clearTemplates,
+  countTemplates,
   plan,
   effectDigestOf,
   historyDigestOf,

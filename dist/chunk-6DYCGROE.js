@@ -9,7 +9,11 @@ import {
   MANAGED_SCHEMAS,
   SupagateError,
   accessMatrix,
+  cacheRoot,
+  clearBaselines,
+  clearTemplates,
   connect,
+  countTemplates,
   createClient,
   describeTarget,
   diffSchemas,
@@ -18,6 +22,7 @@ import {
   introducedLints,
   introspect,
   listBackups,
+  listBaselines,
   notCompared,
   notComparedChanges,
   openBackupStore,
@@ -26,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-IH2CTJPU.js";
+} from "./chunk-2DWD4GVK.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
@@ -38,6 +43,30 @@ function renderJsonError(command, error) {
 }
 function redactStrings(_key, value) {
   return typeof value === "string" ? redact(value) : value;
+}
+
+// src/core/commands/cache.ts
+async function cacheList(options) {
+  const folder = cacheRoot(options.cacheDir);
+  const listed = await listBaselines(folder);
+  return {
+    command: "cache list",
+    folder,
+    baselines: listed.length,
+    bytes: listed.reduce((sum, entry) => sum + entry.bytes, 0),
+    ...options.shadowUrl ? { templates: await countTemplates(options.shadowUrl) } : {}
+  };
+}
+async function cacheClear(options) {
+  const folder = cacheRoot(options.cacheDir);
+  const removed = await clearBaselines(folder);
+  return {
+    command: "cache clear",
+    folder,
+    baselines: removed.entries,
+    bytes: removed.bytes,
+    ...options.shadowUrl ? { templates: await clearTemplates(options.shadowUrl) } : {}
+  };
 }
 
 // src/core/commands/backups.ts
@@ -799,6 +828,8 @@ async function platformOfBoth(from, to) {
 export {
   renderJson,
   renderJsonError,
+  cacheList,
+  cacheClear,
   backupsList,
   copyDatabase,
   diffDatabases
