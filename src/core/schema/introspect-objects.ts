@@ -13,6 +13,7 @@ import {
   type Nullable,
   objectAcl,
   routineIdentity,
+  textArray,
 } from './introspect-sql.js';
 import type { CatalogScope } from './kinds/catalog-kind.js';
 import { MANAGED_SCHEMAS, nonUserSchemas, type Platform, type TypeDefinition } from './model.js';
@@ -35,13 +36,9 @@ export class ObjectQueries {
     { schemas, platform }: { schemas?: string[]; platform?: Platform },
   ) {
     const filter = schemas
-      ? `n.nspname = ANY (${this.textArray(schemas)})`
-      : `n.nspname <> ALL (${this.textArray(nonUserSchemas(platform))}) AND n.nspname !~ '^pg_'`;
+      ? `n.nspname = ANY (${textArray(this.client, schemas)})`
+      : `n.nspname <> ALL (${textArray(this.client, nonUserSchemas(platform))}) AND n.nspname !~ '^pg_'`;
     this.userSchemas = `SELECT n.oid FROM pg_namespace n WHERE ${filter} AND NOT ${extensionMember('pg_namespace', 'n.oid')}`;
-  }
-
-  private textArray(values: readonly string[]): string {
-    return `ARRAY[${values.map((value) => this.client.escapeLiteral(value)).join(', ')}]::text[]`;
   }
 
   schemas(): string {
@@ -66,7 +63,7 @@ FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
   catalogScope(serverVersion: number): CatalogScope {
     return {
       userSchemas: this.userSchemas,
-      managedSchemas: this.textArray(MANAGED_SCHEMAS),
+      managedSchemas: textArray(this.client, MANAGED_SCHEMAS),
       serverVersion,
       literal: (value) => this.client.escapeLiteral(value),
     };
@@ -74,7 +71,7 @@ FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
 
   /** The user's event triggers (introspect-rules.ts). */
   eventTriggers(): string {
-    return eventTriggersQuery(this.textArray(MANAGED_SCHEMAS));
+    return eventTriggersQuery(textArray(this.client, MANAGED_SCHEMAS));
   }
 
   /** Foreign data wrappers, servers, user mappings and foreign tables (introspect-foreign.ts). */

@@ -12,6 +12,7 @@ import {
   objectAcl,
   oidArray,
   routineIdentity,
+  textArray,
 } from './introspect-sql.js';
 import {
   type Constraint,
@@ -40,10 +41,6 @@ export class RelationQueries {
     private readonly userSchemas: string,
     private readonly policyTables: string[],
   ) {}
-
-  private textArray(values: readonly string[]): string {
-    return `ARRAY[${values.map((value) => this.client.escapeLiteral(value)).join(', ')}]::text[]`;
-  }
 
   /**
    * Tables, partitioned tables, views and materialized views of the user schemas, and the
@@ -81,8 +78,8 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE pc.relkind = 'r' GROUP BY i.inhrelid) inh ON inh.inhrelid = c.oid
 WHERE c.relkind IN ('r', 'p', 'v', 'm')
   AND (c.relnamespace IN (SELECT ns.oid FROM ns)
-       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${this.textArray(this.policyTables)}))
-       OR (c.relkind IN ('r', 'p') AND n.nspname = ANY (${this.textArray(MANAGED_SCHEMAS)}) AND ${this.hasAppTrigger('c.oid')}))
+       OR (c.relkind IN ('r', 'p') AND format('%I.%I', n.nspname, c.relname) = ANY (${textArray(this.client, this.policyTables)}))
+       OR (c.relkind IN ('r', 'p') AND n.nspname = ANY (${textArray(this.client, MANAGED_SCHEMAS)}) AND ${this.hasAppTrigger('c.oid')}))
   AND NOT ${extensionMember('pg_class', 'c.oid')}`;
   }
 
@@ -170,7 +167,7 @@ WHERE (t.tgrelid = ANY (${oidArray(tables)}) OR (t.tgrelid = ANY (${oidArray(man
 
   /** The function's schema (alias `pn`) is the app's: not a managed or system schema. */
   private appFunction(namespace: string): string {
-    return `${namespace}.nspname <> ALL (${this.textArray(MANAGED_SCHEMAS)}) AND ${namespace}.nspname !~ '^pg_'`;
+    return `${namespace}.nspname <> ALL (${textArray(this.client, MANAGED_SCHEMAS)}) AND ${namespace}.nspname !~ '^pg_'`;
   }
 
   /**

@@ -1,9 +1,17 @@
 /*
- * SQL fragments and row helpers shared by the introspection queries (introspect.ts and
- * introspect-foreign.ts).
+ * SQL fragments and row helpers shared by the catalog queries (introspect-*.ts, kinds/,
+ * not-compared.ts).
  */
 
 export type Nullable<T> = T | null;
+
+/** A text[] literal of the values, each quoted by the connection (client.escapeLiteral). */
+export function textArray(
+  client: { escapeLiteral(value: string): string },
+  values: readonly string[],
+): string {
+  return `ARRAY[${values.map((value) => client.escapeLiteral(value)).join(', ')}]::text[]`;
+}
 /** aclitems in their text form, or null for an empty ACL. */
 export type AclText = Nullable<string[]>;
 

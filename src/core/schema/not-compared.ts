@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { textArray } from './introspect-sql.js';
 import { nonUserSchemas, type Platform } from './model.js';
 
 /*
@@ -72,15 +73,11 @@ export const NOT_COMPARED_KINDS = [
   'transform',
 ] as const;
 
-function literal(client: pg.Client, values: readonly string[]): string {
-  return `ARRAY[${values.map((value) => client.escapeLiteral(value)).join(', ')}]::text[]`;
-}
-
 /** The query (exported for tests and benchmarks). */
 export function notComparedQuery(client: pg.Client, scope: NotComparedScope = {}): string {
-  const managed = literal(client, nonUserSchemas(scope.platform));
+  const managed = textArray(client, nonUserSchemas(scope.platform));
   const schemaFilter = scope.schemas
-    ? `n.nspname = ANY (${literal(client, scope.schemas)})`
+    ? `n.nspname = ANY (${textArray(client, scope.schemas)})`
     : `n.nspname <> ALL (${managed}) AND n.nspname !~ '^pg_'`;
   // Objects with a schema: `inSchema(alias.column)`; database-wide ones: built by the user.
   const inSchema = (column: string) => `${column} IN (SELECT ns.oid FROM ns)`;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { targetFingerprint } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
+import { textArray } from '../schema/introspect-sql.js';
 import { MANAGED_SCHEMAS, type SchemaModel } from '../schema/model.js';
 import { type NotComparedKind, notCompared } from '../schema/not-compared.js';
 import { VERSION } from '../version.js';
@@ -54,7 +55,7 @@ export async function baselineKey(production: Client, inputs: BaselineKeyInputs)
 
 /** One md5 over what the clone copies besides the user schemas (see above), in one round trip. */
 async function platformDigest(client: Client): Promise<string> {
-  const managed = `ARRAY[${MANAGED_SCHEMAS.map((name) => client.escapeLiteral(name)).join(', ')}]::text[]`;
+  const managed = textArray(client, MANAGED_SCHEMAS);
   const inManaged = (namespace: string) =>
     `${namespace} IN (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ANY (${managed}) AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast'))`;
   const parts = [
