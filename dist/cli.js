@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-6DYCGROE.js";
+} from "./chunk-KMWWVXT2.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-2DWD4GVK.js";
+} from "./chunk-VUHGDTAZ.js";
 import {
   __commonJS,
   __require,

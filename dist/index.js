@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-2DWD4GVK.js";
+} from "./chunk-VUHGDTAZ.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-6DYCGROE.js";
+} from "./chunk-KMWWVXT2.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-2DWD4GVK.js";
+} from "./chunk-VUHGDTAZ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

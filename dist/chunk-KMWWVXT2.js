@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-2DWD4GVK.js";
+} from "./chunk-VUHGDTAZ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
