@@ -18,16 +18,19 @@ import {
 } from './baseline-template.js';
 
 /*
- * A cached shadow baseline: production's schema as the clone restored it into the embedded
- * shadow, kept (baseline-store.ts) under a key of everything that shapes it (baseline-key.ts),
- * so that the next plan of the same production schema starts a copy of it instead of dumping
- * and restoring again.
+ * A cached shadow baseline: production's schema as the clone restored it into the shadow, kept
+ * under a key of everything that shapes it (baseline-key.ts), so that the next plan of the same
+ * production schema starts from a copy of it instead of dumping and restoring again. The
+ * embedded shadow keeps its stopped cluster in the cache folder (baseline-store.ts); a shadow
+ * server keeps a template database (baseline-template.ts).
  *
  * Trust: a baseline is kept before any migration has run in it, so pull requests' SQL never
  * shapes a later plan. A copy is used only when its schema model, read as the plan reads the
  * shadow anyway, has the fingerprint recorded when it was kept: a stale, damaged or tampered
  * baseline is removed and the shadow rebuilt from production. What the model does not
- * represent is trusted to the cache folder itself (yours, or the runner's cache in the Action).
+ * represent is trusted to where it is kept: the cache folder (yours, or the runner's cache in
+ * the Action), or the shadow server, where nobody may connect to a template and only its owner
+ * may change it.
  */
 
 export interface BaselineOptions {
