@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { runAction } from './harness/action.js';
+import { baselineProductions } from './harness/baseline-production.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { FakeGitHubApi } from './harness/github-api.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
@@ -171,17 +172,35 @@ describe('the Action: plan on a pull request', () => {
 
   it('with the embedded shadow, says whether the plan started from a kept baseline (shadow_baseline)', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'supagate-action-cache-'));
+    // Production on a server of its own: roles are part of the key (see baseline-production.ts).
+    const productions = await baselineProductions();
     try {
-      const embedded = { 'shadow-url': '', 'cache-dir': cacheDir, 'shadow-cache': 'true' };
-      const first = await planRun(opened, embedded);
+      const { db: own, project: ownProject } = await productions.production();
+      // A pull request of its own: another target's plan is another sticky comment.
+      const other = structuredClone(opened) as typeof opened & {
+        number: number;
+        pull_request: { number: number };
+      };
+      other.number = 77;
+      other.pull_request.number = 77;
+      api.addPullRequest({ number: 77, user: 'alice', headSha: opened.pull_request.head.sha });
+      const embedded = {
+        'db-url': own.url,
+        'working-directory': ownProject.dir,
+        'shadow-url': '',
+        'cache-dir': cacheDir,
+        'shadow-cache': 'true',
+      };
+      const first = await planRun(other, embedded);
       expect(first.exitCode, first.stdout).toBe(0);
       expect(first.outputs.shadow_baseline).toBe('miss');
-      const second = await planRun(opened, embedded);
+      const second = await planRun(other, embedded);
       expect(second.outputs.shadow_baseline).toBe('hit');
       expect(second.outputs.plan_hash).toBe(first.outputs.plan_hash);
-      const off = await planRun(opened, { ...embedded, 'shadow-cache': 'false' });
+      const off = await planRun(other, { ...embedded, 'shadow-cache': 'false' });
       expect(off.outputs.shadow_baseline).toBe('');
     } finally {
+      await productions.stop();
       await rm(cacheDir, { recursive: true, force: true });
     }
   });
