@@ -161,8 +161,10 @@ async function shadowFromTemplate(
 }
 
 /**
- * Keeps a freshly cloned embedded shadow as the baseline for the key, before any migration
- * runs in it; returns its model as read then (the plan's "before").
+ * Keeps a freshly cloned shadow as the baseline for the key (the embedded one's cluster in the
+ * cache folder, a server's database as a template there), before any migration runs in it;
+ * returns its model as read then (the plan's "before"). Failing to keep it is a note, not a
+ * failure of the plan.
  */
 export async function keepShadowAsBaseline(
   shadow: ShadowDatabase,
