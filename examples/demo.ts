@@ -56,6 +56,8 @@ try {
     SUPAGATE_DB_URL: server.url,
     // In CI this comes from a secret; backups are encrypted with it (AES-256-GCM).
     SUPAGATE_BACKUP_KEY: 'demo passphrase, use a real secret',
+    // The demo's production lives for this run only: its shadow baselines go with the project.
+    SUPAGATE_CACHE_DIR: join(project, '.cache'),
     GITHUB_ACTOR: 'demo',
   };
 
