@@ -95,7 +95,7 @@ export async function prepareShadow(
     ).then(disposedOnInterrupt);
   const { key, started } = baseline
     ? await startFromBaseline(baseline, create)
-    : { key: '', started: undefined };
+    : { key: undefined, started: undefined };
   if (started && started !== 'stale') {
     describeShadow(info, started.shadow, productionMajor);
     info.warnings.push(...started.warnings);
@@ -121,7 +121,7 @@ export async function prepareShadow(
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
     const keeps = shadow.source === 'embedded' || (baseline?.server && shadow.keepAsTemplate);
-    if (!baseline || !keeps) return { info, shadow };
+    if (!baseline || key === undefined || !keeps) return { info, shadow };
     info.baseline = started === 'stale' ? 'rebuilt' : 'miss';
     const kept = await keepShadowAsBaseline(shadow, { ...baseline, key }, clone.warnings);
     if (kept.problem) info.warnings.push(kept.problem);

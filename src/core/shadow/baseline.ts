@@ -77,9 +77,10 @@ type CreateShadow = (from?: Pick<ShadowOptions, 'baseline' | 'template'>) => Pro
 export async function startFromBaseline(
   options: BaselineOptions,
   create: CreateShadow,
-): Promise<{ key: string; started: ShadowFromBaseline | 'stale' | undefined }> {
+): Promise<{ key: string | undefined; started: ShadowFromBaseline | 'stale' | undefined }> {
   if (options.server) {
-    const key = await options.key;
+    const key = await options.key.catch(() => undefined);
+    if (key === undefined) return { key, started: undefined };
     return { key, started: await shadowFromTemplate(options.server, { ...options, key }, create) };
   }
   const guess = await lastKeyFor(options.root, options.target);
@@ -89,8 +90,10 @@ export async function startFromBaseline(
   const earlyShadow =
     started.status === 'fulfilled' && typeof started.value === 'object' ? started.value : undefined;
   if (key.status === 'rejected') {
+    // The cache only saves time: without a key (production's catalogs could not all be read),
+    // the plan restores production as without it, and keeps nothing.
     await earlyShadow?.shadow.dispose();
-    throw key.reason;
+    return { key: undefined, started: undefined };
   }
   if (started.status === 'rejected') throw started.reason;
   if (guess === key.value) return { key: key.value, started: started.value };
