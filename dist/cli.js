@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-KMWWVXT2.js";
+} from "./chunk-3EL2O25L.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-VUHGDTAZ.js";
+} from "./chunk-JNKUHKS3.js";
 import {
   __commonJS,
   __require,

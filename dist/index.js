@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-VUHGDTAZ.js";
+} from "./chunk-JNKUHKS3.js";
 import {
   HttpClient,
   getInput,

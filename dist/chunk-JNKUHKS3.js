@@ -39825,7 +39825,8 @@ async function templateNames(client) {
 // src/core/shadow/baseline.ts
 async function startFromBaseline(options, create) {
   if (options.server) {
-    const key2 = await options.key;
+    const key2 = await options.key.catch(() => void 0);
+    if (key2 === void 0) return { key: key2, started: void 0 };
     return { key: key2, started: await shadowFromTemplate(options.server, { ...options, key: key2 }, create) };
   }
   const guess = await lastKeyFor(options.root, options.target);
@@ -39834,7 +39835,7 @@ async function startFromBaseline(options, create) {
   const earlyShadow = started.status === "fulfilled" && typeof started.value === "object" ? started.value : void 0;
   if (key.status === "rejected") {
     await earlyShadow?.shadow.dispose();
-    throw key.reason;
+    return { key: void 0, started: void 0 };
   }
   if (started.status === "rejected") throw started.reason;
   if (guess === key.value) return { key: key.value, started: started.value };
@@ -41188,7 +41189,7 @@ async function prepareShadow(config, productionUrl, productionMajor, scope, base
       ...from
     })
   ).then(disposedOnInterrupt);
-  const { key, started } = baseline ? await startFromBaseline(baseline, create) : { key: "", started: void 0 };
+  const { key, started } = baseline ? await startFromBaseline(baseline, create) : { key: void 0, started: void 0 };
   if (started && started !== "stale") {
     describeShadow(info, started.shadow, productionMajor);
     info.warnings.push(...started.warnings);
@@ -41215,7 +41216,7 @@ async function prepareShadow(config, productionUrl, productionMajor, scope, base
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
     const keeps = shadow.source === "embedded" || baseline?.server && shadow.keepAsTemplate;
-    if (!baseline || !keeps) return { info, shadow };
+    if (!baseline || key === void 0 || !keeps) return { info, shadow };
     info.baseline = started === "stale" ? "rebuilt" : "miss";
     const kept = await keepShadowAsBaseline(shadow, { ...baseline, key }, clone.warnings);
     if (kept.problem) info.warnings.push(kept.problem);

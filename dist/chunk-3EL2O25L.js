@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-VUHGDTAZ.js";
+} from "./chunk-JNKUHKS3.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
