@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -92,12 +92,20 @@ describe('the shadow cache', () => {
     expect((await plan(config(project, db))).shadow?.baseline).toBe('hit');
   });
 
-  it('rebuilds a baseline whose data directory is damaged', async () => {
+  it('rebuilds a baseline whose data directory is damaged, or holds a symbolic link', async () => {
     const { db, project } = await production();
     expect((await plan(config(project, db))).shadow?.baseline).toBe('miss');
     const [entry] = await entriesFor(cache);
     await rm(join(entry as string, 'data', 'global', 'pg_control'));
     expect((await plan(config(project, db))).shadow?.baseline).toBe('rebuilt');
+
+    // A link would have the shadow server write wherever it points.
+    const [rebuilt] = await entriesFor(cache);
+    const outside = join(cache, 'outside');
+    await mkdir(outside);
+    await symlink(outside, join(rebuilt as string, 'data', 'pg_tblspc', 'planted'));
+    expect((await plan(config(project, db))).shadow?.baseline).toBe('rebuilt');
+    expect(await readdir(outside)).toEqual([]);
   });
 });
 

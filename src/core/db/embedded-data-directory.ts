@@ -25,6 +25,14 @@ export async function copyDataDirectory(
   destination: string,
   owner?: ServerUser,
 ): Promise<void> {
+  // supagate's clusters have none; one in a kept copy would have the server write through it.
+  const link = (await readdir(source, { withFileTypes: true, recursive: true })).find((entry) =>
+    entry.isSymbolicLink(),
+  );
+  if (link)
+    throw new Error(
+      `${join(link.parentPath, link.name)} is a symbolic link: not a data directory supagate made`,
+    );
   if (platform() === 'win32' || !(await systemCopy(source, destination))) {
     await rm(destination, { recursive: true, force: true });
     await cp(source, destination, { recursive: true, errorOnExist: true, force: false });
