@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-JNKUHKS3.js";
+} from "./chunk-MW5C4DV3.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-3EL2O25L.js";
+} from "./chunk-4VQ7QIIL.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-JNKUHKS3.js";
+} from "./chunk-MW5C4DV3.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

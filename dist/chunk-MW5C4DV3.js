@@ -40489,6 +40489,13 @@ import { join as join8 } from "node:path";
 import { promisify as promisify3 } from "node:util";
 var NOT_COPIED = /* @__PURE__ */ new Set(["postmaster.pid", "postmaster.opts"]);
 async function copyDataDirectory(source, destination, owner) {
+  const link2 = (await readdir5(source, { withFileTypes: true, recursive: true })).find(
+    (entry) => entry.isSymbolicLink()
+  );
+  if (link2)
+    throw new Error(
+      `${join8(link2.parentPath, link2.name)} is a symbolic link: not a data directory supagate made`
+    );
   if (platform3() === "win32" || !await systemCopy(source, destination)) {
     await rm5(destination, { recursive: true, force: true });
     await cp(source, destination, { recursive: true, errorOnExist: true, force: false });
