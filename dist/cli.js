@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-4VQ7QIIL.js";
+} from "./chunk-TZKCPYI2.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-MW5C4DV3.js";
+} from "./chunk-4VRRWFAS.js";
 import {
   __commonJS,
   __require,

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-MW5C4DV3.js";
+} from "./chunk-4VRRWFAS.js";
 import {
   HttpClient,
   getInput,

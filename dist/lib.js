@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-4VQ7QIIL.js";
+} from "./chunk-TZKCPYI2.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-MW5C4DV3.js";
+} from "./chunk-4VRRWFAS.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-MW5C4DV3.js";
+} from "./chunk-4VRRWFAS.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -34531,6 +34531,717 @@ function compareAggregates(before, after) {
   return changes2;
 }
 
+// src/core/schema/ddl-grants.ts
+function defaultPrivilegeId(entry) {
+  return `${quoteIdent2(entry.role)}:${entry.schema === null ? "*" : quoteIdent2(entry.schema)}:${entry.objectType}`;
+}
+var PRIVILEGE_ORDER = [
+  "SELECT",
+  "INSERT",
+  "UPDATE",
+  "DELETE",
+  "TRUNCATE",
+  "REFERENCES",
+  "TRIGGER",
+  "MAINTAIN",
+  "USAGE",
+  "CREATE",
+  "CONNECT",
+  "TEMPORARY",
+  "EXECUTE"
+];
+function allPrivileges(target2, serverVersion) {
+  switch (target2) {
+    case "table": {
+      const base = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
+      return serverVersion === 0 || serverVersion >= 17e4 ? [...base, "MAINTAIN"] : base;
+    }
+    case "column":
+      return ["SELECT", "INSERT", "UPDATE", "REFERENCES"];
+    case "sequence":
+      return ["SELECT", "UPDATE", "USAGE"];
+    case "function":
+    case "procedure":
+      return ["EXECUTE"];
+    case "schema":
+      return ["USAGE", "CREATE"];
+    case "type":
+    case "foreign data wrapper":
+    case "foreign server":
+      return ["USAGE"];
+  }
+}
+function comparePrivileges(a, b) {
+  const ia = PRIVILEGE_ORDER.indexOf(a);
+  const ib = PRIVILEGE_ORDER.indexOf(b);
+  if (ia !== ib) return (ia < 0 ? PRIVILEGE_ORDER.length : ia) - (ib < 0 ? PRIVILEGE_ORDER.length : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function groupGrants(grants, target2, serverVersion = 0) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const grant of grants) {
+    const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
+    let group = groups2.get(key);
+    if (!group) {
+      group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Set() };
+      groups2.set(key, group);
+    }
+    group.privileges.add(grant.privilege.toUpperCase());
+  }
+  const all = allPrivileges(target2, serverVersion);
+  return [...groups2.values()].sort(
+    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
+  ).map((group) => {
+    const list2 = [...group.privileges].sort(comparePrivileges);
+    const isAll = all.length >= 4 && all.every((p) => group.privileges.has(p)) && list2.length === all.length;
+    return {
+      grantee: group.grantee,
+      grantable: group.grantable,
+      privileges: isAll ? "ALL" : list2.join(", ")
+    };
+  });
+}
+function grantSummary(grants, target2, serverVersion = 0) {
+  return groupGrants(grants, target2, serverVersion).map(
+    (g) => `${g.grantee}: ${g.privileges}${g.grantable ? " WITH GRANT OPTION" : ""}`
+  );
+}
+function granteeSql(grantee, version3) {
+  return grantee.toUpperCase() === "PUBLIC" ? "PUBLIC" : quoteIdent2(grantee, version3);
+}
+function grantStatements(grants, target2, on, version3) {
+  return groupGrants(grants, target2, version3).map(
+    (g) => `GRANT ${g.privileges} ON ${on} TO ${granteeSql(g.grantee, version3)}${g.grantable ? " WITH GRANT OPTION" : ""};`
+  );
+}
+function columnGrantStatements(table2, columns, version3) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const column of columns) {
+    for (const grant of column.grants) {
+      const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
+      let group = groups2.get(key);
+      if (!group) {
+        group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Map() };
+        groups2.set(key, group);
+      }
+      const privilege = grant.privilege.toUpperCase();
+      const list2 = group.privileges.get(privilege) ?? [];
+      if (!list2.includes(column.name)) list2.push(column.name);
+      group.privileges.set(privilege, list2);
+    }
+  }
+  return [...groups2.values()].sort(
+    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
+  ).map((group) => {
+    const privileges = [...group.privileges.entries()].sort(([a], [b]) => comparePrivileges(a, b)).map(([privilege, cols]) => `${privilege} (${cols.map((c) => quoteIdent2(c, version3)).join(", ")})`);
+    return `GRANT ${privileges.join(", ")} ON TABLE ${table2} TO ${granteeSql(group.grantee, version3)}${group.grantable ? " WITH GRANT OPTION" : ""};`;
+  });
+}
+
+// src/core/schema/ddl-render.ts
+function render(blocks) {
+  return `${blocks.filter((block) => block.length > 0).map((block) => block.join("\n")).join("\n\n")}
+`;
+}
+function comment(on, text) {
+  return text === null ? [] : [`COMMENT ON ${on} IS ${quoteLiteral(text)};`];
+}
+function byName(record) {
+  return Object.values(record).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+function collationSql(collation, v) {
+  return collation.includes('"') || collation.includes(".") ? collation : quoteIdent2(collation, v);
+}
+function statement(definition) {
+  const trimmed = definition.trimEnd();
+  return trimmed.endsWith(";") ? trimmed : `${trimmed};`;
+}
+function dollarQuote(body) {
+  let tag = "$function$";
+  for (let n = 1; body.includes(tag); n++) tag = `$function${n}$`;
+  return `${tag}${body}${tag}`;
+}
+
+// src/core/schema/ddl-tables.ts
+function columnSql(column, v) {
+  let sql = `${quoteIdent2(column.name, v)} ${column.type}`;
+  if (column.collation) sql += ` COLLATE ${collationSql(column.collation, v)}`;
+  if (column.identity) sql += ` GENERATED ${column.identity.toUpperCase()} AS IDENTITY`;
+  if (column.generated !== null) sql += ` GENERATED ALWAYS AS (${column.generated}) STORED`;
+  if (column.default !== null && column.generated === null) sql += ` DEFAULT ${column.default}`;
+  if (column.notNull) sql += " NOT NULL";
+  return sql;
+}
+var CONSTRAINT_ORDER = {
+  "primary key": 0,
+  unique: 1,
+  exclusion: 2,
+  check: 3,
+  "foreign key": 4
+};
+function constraintSql(constraint, v) {
+  let definition = constraint.definition;
+  if (constraint.deferrable && !/\bDEFERRABLE\b/i.test(definition)) {
+    definition += constraint.initiallyDeferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
+  }
+  if (!constraint.validated && !/\bNOT VALID\b/i.test(definition)) definition += " NOT VALID";
+  return `CONSTRAINT ${quoteIdent2(constraint.name, v)} ${definition}`;
+}
+function indexStatements(indexes, v, schema) {
+  const create = [];
+  const comments = [];
+  for (const index of indexes) {
+    create.push(index.valid ? statement(index.definition) : `${statement(index.definition)} -- INVALID`);
+    comments.push(...comment(`INDEX ${qualifiedName(schema, index.name, v)}`, index.comment));
+  }
+  return { create, comments };
+}
+function triggerStatements(table2, triggers, v, alter = "TABLE") {
+  const lines = [];
+  for (const trigger of triggers) {
+    lines.push(statement(trigger.definition));
+    const name = quoteIdent2(trigger.name, v);
+    const on = `ALTER ${alter} ${table2}`;
+    if (trigger.enabled === "disabled") lines.push(`${on} DISABLE TRIGGER ${name};`);
+    if (trigger.enabled === "replica") lines.push(`${on} ENABLE REPLICA TRIGGER ${name};`);
+    if (trigger.enabled === "always") lines.push(`${on} ENABLE ALWAYS TRIGGER ${name};`);
+  }
+  return lines;
+}
+function ruleStatements(table2, rules, v) {
+  const lines = [];
+  for (const rule of rules) {
+    lines.push(statement(rule.definition));
+    const name = quoteIdent2(rule.name, v);
+    if (rule.enabled === "disabled") lines.push(`ALTER TABLE ${table2} DISABLE RULE ${name};`);
+    if (rule.enabled === "replica") lines.push(`ALTER TABLE ${table2} ENABLE REPLICA RULE ${name};`);
+    if (rule.enabled === "always") lines.push(`ALTER TABLE ${table2} ENABLE ALWAYS RULE ${name};`);
+  }
+  return lines;
+}
+function policyStatement(table2, policy, v) {
+  const lines = [
+    `CREATE POLICY ${quoteIdent2(policy.name, v)} ON ${table2}`,
+    `    AS ${policy.permissive ? "PERMISSIVE" : "RESTRICTIVE"}`,
+    `    FOR ${policy.command}`,
+    `    TO ${(policy.roles.length > 0 ? policy.roles : ["PUBLIC"]).map((r) => granteeSql(r, v)).join(", ")}`
+  ];
+  if (policy.using !== null) lines.push(`    USING (${policy.using})`);
+  if (policy.withCheck !== null) lines.push(`    WITH CHECK (${policy.withCheck})`);
+  lines[lines.length - 1] += ";";
+  return lines.join("\n");
+}
+function tableDdl(table2, v) {
+  const name = qualifiedName(table2.schema, table2.name, v);
+  const rls = [
+    ...table2.rlsEnabled ? [`ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;`] : [],
+    ...table2.rlsForced ? [`ALTER TABLE ${name} FORCE ROW LEVEL SECURITY;`] : []
+  ];
+  const policies = byName(table2.policies).map((p) => policyStatement(name, p, v));
+  const grants = [
+    ...grantStatements(table2.grants, "table", `TABLE ${name}`, v),
+    ...columnGrantStatements(name, table2.columns, v)
+  ];
+  if (table2.managed) {
+    return render([
+      [
+        `-- ${name} is managed by Supabase: only its row level security, policies, grants and the app's triggers are shown.`
+      ],
+      rls,
+      policies,
+      grants,
+      triggerStatements(name, byName(table2.triggers), v)
+    ]);
+  }
+  const rules = byName(table2.rules ?? {});
+  const constraints = Object.values(table2.constraints).sort(
+    (a, b) => CONSTRAINT_ORDER[a.type] !== CONSTRAINT_ORDER[b.type] ? CONSTRAINT_ORDER[a.type] - CONSTRAINT_ORDER[b.type] : a.name < b.name ? -1 : 1
+  );
+  const own = table2.columns.filter((c) => c.inherited === void 0 || c.inherited.local);
+  const body = [
+    ...own.map((c) => columnSql(c, v)),
+    ...constraints.filter((c) => c.validated).map((c) => constraintSql(c, v))
+  ];
+  const create = body.length === 0 ? [`CREATE TABLE ${name} ()`] : [
+    `CREATE TABLE ${name} (`,
+    ...body.map((line, i) => `    ${line}${i < body.length - 1 ? "," : ""}`),
+    ")"
+  ];
+  if (table2.inherits && table2.inherits.length > 0) create.push(`INHERITS (${table2.inherits.join(", ")})`);
+  if (table2.partitionKey) {
+    create.push(
+      /^PARTITION BY /i.test(table2.partitionKey) ? table2.partitionKey : `PARTITION BY ${table2.partitionKey}`
+    );
+  }
+  create[create.length - 1] += ";";
+  for (const c of constraints.filter((c2) => !c2.validated)) {
+    create.push(`ALTER TABLE ${name} ADD ${constraintSql(c, v)};`);
+  }
+  if (table2.partitionOf) {
+    create.push(
+      `ALTER TABLE ONLY ${table2.partitionOf} ATTACH PARTITION ${name} ${table2.partitionBound ?? "DEFAULT"};`
+    );
+  }
+  const inherited = table2.columns.filter((c) => c.inherited !== void 0).map(
+    (c) => `-- ${quoteIdent2(c.name, v)} ${c.type}: inherited from ${c.inherited?.from.join(", ")}${c.inherited?.local ? " (also declared here)" : ""}`
+  );
+  const physical = [
+    ...table2.persistence === "unlogged" ? [`ALTER TABLE ${name} SET UNLOGGED;`] : [],
+    ...storageParameterStatements(`TABLE ${name}`, table2.storageParameters),
+    ...table2.columns.flatMap((c) => columnStorageStatements(name, c, v))
+  ];
+  const replica = table2.replicaIdentity === "full" || table2.replicaIdentity === "nothing" ? [`ALTER TABLE ${name} REPLICA IDENTITY ${table2.replicaIdentity.toUpperCase()};`] : table2.replicaIdentity === "index" ? [`-- ALTER TABLE ${name} REPLICA IDENTITY USING INDEX \u2026;`] : [];
+  const indexes = indexStatements(
+    byName(table2.indexes).filter((index) => index.constraint === null),
+    v,
+    table2.schema
+  );
+  const comments = [
+    ...comment(`TABLE ${name}`, table2.comment),
+    ...table2.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
+    ...byName(table2.constraints).flatMap(
+      (c) => comment(`CONSTRAINT ${quoteIdent2(c.name, v)} ON ${name}`, c.comment)
+    ),
+    ...indexes.comments,
+    ...byName(table2.triggers).flatMap(
+      (t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment)
+    ),
+    ...rules.flatMap((r) => comment(`RULE ${quoteIdent2(r.name, v)} ON ${name}`, r.comment)),
+    ...byName(table2.policies).flatMap(
+      (p) => comment(`POLICY ${quoteIdent2(p.name, v)} ON ${name}`, p.comment)
+    )
+  ];
+  return render([
+    create,
+    inherited,
+    physical,
+    [...rls, ...replica],
+    indexes.create,
+    triggerStatements(name, byName(table2.triggers), v),
+    ruleStatements(name, rules, v),
+    policies,
+    [`ALTER TABLE ${name} OWNER TO ${quoteIdent2(table2.owner, v)};`],
+    grants,
+    comments
+  ]);
+}
+function storageParameterStatements(on, parameters) {
+  return (parameters ?? []).map((parameter) => {
+    const at = parameter.indexOf("=");
+    const key = at < 0 ? parameter : parameter.slice(0, at);
+    const value = at < 0 ? "true" : parameter.slice(at + 1);
+    return `ALTER ${on} SET (${key} = ${/^[A-Za-z0-9_.+-]+$/.test(value) ? value : quoteLiteral(value)});`;
+  });
+}
+function columnStorageStatements(table2, column, v) {
+  const alter = `ALTER TABLE ${table2} ALTER COLUMN ${quoteIdent2(column.name, v)}`;
+  return [
+    ...column.statistics !== void 0 ? [`${alter} SET STATISTICS ${column.statistics};`] : [],
+    ...column.storage !== void 0 ? [`${alter} SET STORAGE ${column.storage.toUpperCase()};`] : []
+  ];
+}
+function viewDdl(view, v) {
+  const name = qualifiedName(view.schema, view.name, v);
+  const query = view.definition.trimEnd().replace(/;+$/, "").trimEnd();
+  const create = [];
+  if (view.kind === "materialized") {
+    create.push(`CREATE MATERIALIZED VIEW ${name} AS`, query);
+    create.push(view.populated ? "WITH DATA;" : "WITH NO DATA;");
+  } else {
+    const options = [`security_invoker=${view.securityInvoker}`, `security_barrier=${view.securityBarrier}`];
+    if (view.checkOption) options.push(`check_option=${view.checkOption}`);
+    create.push(`CREATE VIEW ${name} WITH (${options.join(", ")}) AS`, `${query};`);
+  }
+  const indexes = indexStatements(byName(view.indexes), v, view.schema);
+  const keyword = view.kind === "materialized" ? "MATERIALIZED VIEW" : "VIEW";
+  const triggers = byName(view.triggers ?? {});
+  const rules = byName(view.rules ?? {});
+  return render([
+    create,
+    [
+      ...view.columns.flatMap(
+        (c) => c.default === void 0 ? [] : [`ALTER VIEW ${name} ALTER COLUMN ${quoteIdent2(c.name, v)} SET DEFAULT ${c.default};`]
+      ),
+      ...storageParameterStatements(`${keyword} ${name}`, view.storageParameters)
+    ],
+    indexes.create,
+    triggerStatements(name, triggers, v),
+    ruleStatements(name, rules, v),
+    [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent2(view.owner, v)};`],
+    grantStatements(view.grants, "table", `TABLE ${name}`, v),
+    [
+      ...comment(`${keyword} ${name}`, view.comment),
+      ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
+      ...indexes.comments,
+      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment)),
+      ...rules.flatMap((r) => comment(`RULE ${quoteIdent2(r.name, v)} ON ${name}`, r.comment))
+    ]
+  ]);
+}
+
+// src/core/schema/ddl-foreign.ts
+function optionsSql(options, v, redactAll = false) {
+  const entries2 = Array.isArray(options) ? options.map((name) => [name, REDACTED]) : Object.entries(options).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  if (entries2.length === 0) return null;
+  const items = entries2.map(
+    ([name, value]) => `${quoteIdent2(name, v)} ${quoteLiteral(redactAll || SECRET_OPTION.test(name) ? REDACTED : value)}`
+  );
+  return `OPTIONS (${items.join(", ")})`;
+}
+function foreignDataWrapperDdl(wrapper, v) {
+  const name = quoteIdent2(wrapper.name, v);
+  const lines = [`CREATE FOREIGN DATA WRAPPER ${name}`];
+  if (wrapper.handler !== null) lines.push(`    HANDLER ${wrapper.handler}`);
+  if (wrapper.validator !== null) lines.push(`    VALIDATOR ${wrapper.validator}`);
+  const options = optionsSql(wrapper.options, v);
+  if (options !== null) lines.push(`    ${options}`);
+  lines[lines.length - 1] += ";";
+  return render([
+    lines,
+    [`ALTER FOREIGN DATA WRAPPER ${name} OWNER TO ${quoteIdent2(wrapper.owner, v)};`],
+    grantStatements(wrapper.grants, "foreign data wrapper", `FOREIGN DATA WRAPPER ${name}`, v),
+    comment(`FOREIGN DATA WRAPPER ${name}`, wrapper.comment)
+  ]);
+}
+function foreignServerDdl(server, v) {
+  const name = quoteIdent2(server.name, v);
+  const lines = [`CREATE SERVER ${name}`];
+  if (server.type !== null) lines.push(`    TYPE ${quoteLiteral(server.type)}`);
+  if (server.version !== null) lines.push(`    VERSION ${quoteLiteral(server.version)}`);
+  lines.push(`    FOREIGN DATA WRAPPER ${quoteIdent2(server.wrapper, v)}`);
+  const options = optionsSql(server.options, v);
+  if (options !== null) lines.push(`    ${options}`);
+  lines[lines.length - 1] += ";";
+  return render([
+    lines,
+    [`ALTER SERVER ${name} OWNER TO ${quoteIdent2(server.owner, v)};`],
+    grantStatements(server.grants, "foreign server", `FOREIGN SERVER ${name}`, v),
+    comment(`SERVER ${name}`, server.comment)
+  ]);
+}
+function userMappingDdl(mapping, v) {
+  const head2 = `CREATE USER MAPPING FOR ${granteeSql(mapping.user, v)} SERVER ${quoteIdent2(mapping.server, v)}`;
+  if (mapping.optionNames === null) {
+    return render([[`${head2}; -- its options are not readable by the role that read the schema`]]);
+  }
+  const options = optionsSql(mapping.optionNames, v, true);
+  return render([[options === null ? `${head2};` : `${head2}
+    ${options};`]]);
+}
+function foreignColumnSql(column, v) {
+  let sql = `${quoteIdent2(column.name, v)} ${column.type}`;
+  const options = optionsSql(column.options, v);
+  if (options !== null) sql += ` ${options}`;
+  if (column.collation) sql += ` COLLATE ${collationSql(column.collation, v)}`;
+  if (column.notNull) sql += " NOT NULL";
+  if (column.default !== null) sql += ` DEFAULT ${column.default}`;
+  return sql;
+}
+function foreignTableDdl(table2, v) {
+  const name = qualifiedName(table2.schema, table2.name, v);
+  const checks = byName(table2.constraints);
+  const body = [
+    ...table2.columns.map((c) => foreignColumnSql(c, v)),
+    ...checks.filter((c) => c.validated).map((c) => constraintSql(c, v))
+  ];
+  const create = body.length === 0 ? [`CREATE FOREIGN TABLE ${name} ()`] : [
+    `CREATE FOREIGN TABLE ${name} (`,
+    ...body.map((line, i) => `    ${line}${i < body.length - 1 ? "," : ""}`),
+    ")"
+  ];
+  create.push(`SERVER ${quoteIdent2(table2.server, v)}`);
+  const options = optionsSql(table2.options, v);
+  if (options !== null) create.push(options);
+  create[create.length - 1] += ";";
+  for (const c of checks.filter((c2) => !c2.validated)) {
+    create.push(`ALTER FOREIGN TABLE ${name} ADD ${constraintSql(c, v)};`);
+  }
+  const triggers = byName(table2.triggers ?? {});
+  return render([
+    create,
+    triggerStatements(name, triggers, v, "FOREIGN TABLE"),
+    [`ALTER FOREIGN TABLE ${name} OWNER TO ${quoteIdent2(table2.owner, v)};`],
+    [
+      ...grantStatements(table2.grants, "table", `TABLE ${name}`, v),
+      ...columnGrantStatements(name, table2.columns, v)
+    ],
+    [
+      ...comment(`FOREIGN TABLE ${name}`, table2.comment),
+      ...table2.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
+      ...checks.flatMap((c) => comment(`CONSTRAINT ${quoteIdent2(c.name, v)} ON ${name}`, c.comment)),
+      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment))
+    ]
+  ]);
+}
+
+// src/core/schema/ddl-objects.ts
+function schemaDdl(schema, v) {
+  const name = quoteIdent2(schema.name, v);
+  return render([
+    [`CREATE SCHEMA ${name};`],
+    [`ALTER SCHEMA ${name} OWNER TO ${quoteIdent2(schema.owner, v)};`],
+    grantStatements(schema.grants, "schema", `SCHEMA ${name}`, v),
+    comment(`SCHEMA ${name}`, schema.comment)
+  ]);
+}
+function extensionDdl(extension, v) {
+  return render([
+    [
+      `CREATE EXTENSION ${quoteIdent2(extension.name, v)} WITH SCHEMA ${quoteIdent2(extension.schema, v)} VERSION ${quoteLiteral(extension.version)};`
+    ]
+  ]);
+}
+function typeDdl(type, v) {
+  const name = qualifiedName(type.schema, type.name, v);
+  switch (type.kind) {
+    case "enum": {
+      const labels = type.labels.map(
+        (label, i) => `    ${quoteLiteral(label)}${i < type.labels.length - 1 ? "," : ""}`
+      );
+      return render([
+        labels.length > 0 ? [`CREATE TYPE ${name} AS ENUM (`, ...labels, ");"] : [`CREATE TYPE ${name} AS ENUM ();`],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
+        comment(`TYPE ${name}`, type.comment)
+      ]);
+    }
+    case "domain": {
+      const lines = [`CREATE DOMAIN ${name} AS ${type.baseType}`];
+      if (type.collation) lines.push(`    COLLATE ${collationSql(type.collation, v)}`);
+      if (type.default !== null) lines.push(`    DEFAULT ${type.default}`);
+      if (type.notNull) lines.push("    NOT NULL");
+      const checks = [...type.checks].sort((a, b) => a.name < b.name ? -1 : 1);
+      const notValid = (check) => /\bNOT VALID$/i.test(check.definition);
+      for (const check of checks.filter((c) => !notValid(c))) {
+        lines.push(`    CONSTRAINT ${quoteIdent2(check.name, v)} ${check.definition}`);
+      }
+      lines[lines.length - 1] += ";";
+      for (const check of checks.filter(notValid)) {
+        lines.push(`ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent2(check.name, v)} ${check.definition};`);
+      }
+      return render([
+        lines,
+        [`ALTER DOMAIN ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
+        comment(`DOMAIN ${name}`, type.comment)
+      ]);
+    }
+    case "composite": {
+      const attributes = type.attributes.map(
+        (a, i) => `    ${quoteIdent2(a.name, v)} ${a.type}${a.collation ? ` COLLATE ${collationSql(a.collation, v)}` : ""}${i < type.attributes.length - 1 ? "," : ""}`
+      );
+      return render([
+        attributes.length > 0 ? [`CREATE TYPE ${name} AS (`, ...attributes, ");"] : [`CREATE TYPE ${name} AS ();`],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
+        comment(`TYPE ${name}`, type.comment)
+      ]);
+    }
+    case "range": {
+      const options = [`SUBTYPE = ${type.subtype}`];
+      if (type.subtypeOpclass) options.push(`SUBTYPE_OPCLASS = ${type.subtypeOpclass}`);
+      if (type.collation) options.push(`COLLATION = ${collationSql(type.collation, v)}`);
+      if (type.canonical) options.push(`CANONICAL = ${type.canonical}`);
+      if (type.subtypeDiff) options.push(`SUBTYPE_DIFF = ${type.subtypeDiff}`);
+      if (type.multirange) options.push(`MULTIRANGE_TYPE_NAME = ${type.multirange}`);
+      return render([
+        [
+          `CREATE TYPE ${name} AS RANGE (`,
+          ...options.map((option, i) => `    ${option}${i < options.length - 1 ? "," : ""}`),
+          ");"
+        ],
+        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
+        comment(`TYPE ${name}`, type.comment)
+      ]);
+    }
+  }
+}
+function collationDdl(collation, v) {
+  const name = qualifiedName(collation.schema, collation.name, v);
+  const options = [`provider = ${collation.provider}`];
+  if (collation.locale !== null) options.push(`locale = ${quoteLiteral(collation.locale)}`);
+  if (collation.lcCollate !== null) options.push(`lc_collate = ${quoteLiteral(collation.lcCollate)}`);
+  if (collation.lcCtype !== null) options.push(`lc_ctype = ${quoteLiteral(collation.lcCtype)}`);
+  options.push(`deterministic = ${collation.deterministic}`);
+  if (collation.rules !== void 0) options.push(`rules = ${quoteLiteral(collation.rules)}`);
+  return render([
+    [
+      `CREATE COLLATION ${name} (`,
+      ...options.map((option, i) => `    ${option}${i < options.length - 1 ? "," : ""}`),
+      ");"
+    ],
+    [`ALTER COLLATION ${name} OWNER TO ${quoteIdent2(collation.owner, v)};`],
+    comment(`COLLATION ${name}`, collation.comment)
+  ]);
+}
+function sequenceDdl(sequence, v) {
+  const name = qualifiedName(sequence.schema, sequence.name, v);
+  return render([
+    [
+      `CREATE SEQUENCE ${name}`,
+      `    AS ${sequence.dataType}`,
+      `    START WITH ${sequence.start}`,
+      `    INCREMENT BY ${sequence.increment}`,
+      `    MINVALUE ${sequence.min}`,
+      `    MAXVALUE ${sequence.max}`,
+      `    CACHE ${sequence.cache}`,
+      `    ${sequence.cycle ? "CYCLE" : "NO CYCLE"};`
+    ],
+    [
+      ...sequence.ownedBy ? [`ALTER SEQUENCE ${name} OWNED BY ${sequence.ownedBy};`] : [],
+      `ALTER SEQUENCE ${name} OWNER TO ${quoteIdent2(sequence.owner, v)};`
+    ],
+    grantStatements(sequence.grants, "sequence", `SEQUENCE ${name}`, v),
+    comment(`SEQUENCE ${name}`, sequence.comment)
+  ]);
+}
+function eventTriggerDdl(trigger, v) {
+  const name = quoteIdent2(trigger.name, v);
+  const create = [`CREATE EVENT TRIGGER ${name} ON ${quoteIdent2(trigger.event, v)}`];
+  if (trigger.tags.length > 0) create.push(`    WHEN TAG IN (${trigger.tags.map(quoteLiteral).join(", ")})`);
+  create.push(`    EXECUTE FUNCTION ${trigger.function};`);
+  const enabled = trigger.enabled === "disabled" ? [`ALTER EVENT TRIGGER ${name} DISABLE;`] : trigger.enabled === "replica" ? [`ALTER EVENT TRIGGER ${name} ENABLE REPLICA;`] : trigger.enabled === "always" ? [`ALTER EVENT TRIGGER ${name} ENABLE ALWAYS;`] : [];
+  return render([
+    create,
+    enabled,
+    [`ALTER EVENT TRIGGER ${name} OWNER TO ${quoteIdent2(trigger.owner, v)};`],
+    comment(`EVENT TRIGGER ${name}`, trigger.comment)
+  ]);
+}
+function configSql(entry, v) {
+  const at = entry.indexOf("=");
+  if (at < 0) return `SET ${entry}`;
+  const key = entry.slice(0, at);
+  const value = entry.slice(at + 1);
+  return `SET ${quoteIdent2(key, v)} TO ${value === '""' ? "''" : quoteLiteral(value)}`;
+}
+function routineDdl(routine, v) {
+  const name = qualifiedName(routine.schema, routine.name, v);
+  const aggregate = routine.kind === "aggregate";
+  const signature = aggregate ? aggregateSignature(name, routine) : `${name}(${routine.identityArguments})`;
+  const keyword = routine.kind === "procedure" ? "PROCEDURE" : aggregate ? "AGGREGATE" : "FUNCTION";
+  let create;
+  if (routine.definition !== null) {
+    create = [statement(routine.definition)];
+  } else if (aggregate) {
+    create = [
+      routine.aggregate ? aggregateStatement(signature, routine, routine.aggregate) : `-- CREATE AGGREGATE ${signature} (its definition is not part of the model)`
+    ];
+  } else {
+    const lines = [
+      `CREATE OR REPLACE ${keyword} ${qualifiedName(routine.schema, routine.name, v)}(${routine.arguments})`
+    ];
+    if (routine.returns !== null) lines.push(` RETURNS ${routine.returns}`);
+    lines.push(` LANGUAGE ${routine.language}`);
+    const traits = [];
+    if (routine.kind !== "procedure") {
+      if (routine.kind === "window") traits.push("WINDOW");
+      if (routine.volatility !== "volatile") traits.push(routine.volatility.toUpperCase());
+      if (routine.strict) traits.push("STRICT");
+    }
+    if (routine.securityDefiner) traits.push("SECURITY DEFINER");
+    if (routine.kind !== "procedure") {
+      if (routine.leakproof) traits.push("LEAKPROOF");
+      if (routine.parallel !== "unsafe") traits.push(`PARALLEL ${routine.parallel.toUpperCase()}`);
+    }
+    if (traits.length > 0) lines.push(` ${traits.join(" ")}`);
+    for (const entry of routine.config) lines.push(` ${configSql(entry, v)}`);
+    lines.push(`AS ${dollarQuote(routine.body)};`);
+    create = [lines.join("\n")];
+  }
+  const target2 = routine.kind === "procedure" ? "procedure" : "function";
+  const on = `${routine.kind === "procedure" ? "PROCEDURE" : "FUNCTION"} ${aggregate ? aggregateFunctionSignature(name, routine) : signature}`;
+  const publicExecute = routine.grants.some(
+    (g) => g.grantee.toUpperCase() === "PUBLIC" && g.privilege.toUpperCase() === "EXECUTE"
+  );
+  return render([
+    create,
+    [`ALTER ${keyword} ${signature} OWNER TO ${quoteIdent2(routine.owner, v)};`],
+    [
+      ...publicExecute ? [] : [`REVOKE ALL ON ${on} FROM PUBLIC;`],
+      ...grantStatements(routine.grants, target2, on, v)
+    ],
+    comment(`${keyword} ${signature}`, routine.comment)
+  ]);
+}
+var DEFAULT_PRIVILEGE_TARGET = {
+  tables: "table",
+  sequences: "sequence",
+  functions: "function",
+  types: "type",
+  schemas: "schema"
+};
+function defaultPrivilegeDdl(entry, v) {
+  const head2 = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent2(entry.role, v)}${entry.schema === null ? "" : ` IN SCHEMA ${quoteIdent2(entry.schema, v)}`}`;
+  const objects = entry.objectType.toUpperCase();
+  const groups2 = groupGrants(entry.grants, DEFAULT_PRIVILEGE_TARGET[entry.objectType], v);
+  if (groups2.length === 0) return render([[`-- ${head2}: no privileges on new ${entry.objectType}`]]);
+  return render([
+    groups2.map(
+      (g) => `${head2} GRANT ${g.privileges} ON ${objects} TO ${granteeSql(g.grantee, v)}${g.grantable ? " WITH GRANT OPTION" : ""};`
+    )
+  ]);
+}
+function publicationDdl(publication, v) {
+  const name = quoteIdent2(publication.name, v);
+  const ops = publication.operations;
+  const publish = ["insert", "update", "delete", "truncate"].filter((op) => ops[op]).join(", ");
+  const lines = [`CREATE PUBLICATION ${name}`];
+  if (publication.allTables) lines.push("    FOR ALL TABLES");
+  else if (publication.tables.length > 0) {
+    lines.push("    FOR TABLE");
+    publication.tables.forEach((table2, i) => {
+      const columns = publication.columnLists?.[table2];
+      const filter = publication.rowFilters?.[table2];
+      const list2 = columns ? ` (${columns.map((c) => quoteIdent2(c, v)).join(", ")})` : "";
+      const where2 = filter !== void 0 ? ` WHERE ${parenthesized(filter)}` : "";
+      lines.push(`        ${table2}${list2}${where2}${i < publication.tables.length - 1 ? "," : ""}`);
+    });
+  }
+  lines.push(`    WITH (publish = ${quoteLiteral(publish)});`);
+  return render([lines]);
+}
+function parenthesized(expression) {
+  const text = expression.trim();
+  if (text.startsWith("(") && text.endsWith(")")) {
+    let depth = 0;
+    let quoted2 = false;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (ch === "'") quoted2 = !quoted2;
+      if (quoted2) continue;
+      if (ch === "(") depth++;
+      if (ch === ")") depth--;
+      if (depth === 0 && i < text.length - 1) return `(${text})`;
+    }
+    return text;
+  }
+  return `(${text})`;
+}
+function cronJobDdl(job) {
+  const lines = [
+    `-- database ${job.database}, user ${job.username}`,
+    `SELECT cron.schedule(${quoteLiteral(job.name)}, ${quoteLiteral(job.schedule)}, ${quoteLiteral(job.command)});`
+  ];
+  if (!job.active) {
+    lines.push(
+      `SELECT cron.alter_job((SELECT jobid FROM cron.job WHERE jobname = ${quoteLiteral(job.name)}), active := false);`
+    );
+  }
+  return render([lines]);
+}
+function bucketDdl(bucket) {
+  const mime = bucket.allowedMimeTypes === null ? "NULL" : `ARRAY[${bucket.allowedMimeTypes.map(quoteLiteral).join(", ")}]::text[]`;
+  return render([
+    [
+      "INSERT INTO storage.buckets (id, name, public, file_size_limit, allowed_mime_types) VALUES (",
+      `    ${quoteLiteral(bucket.id)},`,
+      `    ${quoteLiteral(bucket.name)},`,
+      `    ${bucket.public},`,
+      `    ${bucket.fileSizeLimit === null ? "NULL" : String(bucket.fileSizeLimit)},`,
+      `    ${mime}`,
+      ");"
+    ]
+  ]);
+}
+
 // src/core/schema/introspect-sql.ts
 function textArray2(client, values) {
   return `ARRAY[${values.map((value) => client.escapeLiteral(value)).join(", ")}]::text[]`;
@@ -34944,7 +35655,7 @@ function toConfiguration(row) {
     comment: row.comment
   };
 }
-function render(blocks) {
+function render2(blocks) {
   return `${blocks.filter((block) => block.length > 0).map((block) => block.join("\n")).join("\n\n")}
 `;
 }
@@ -34957,7 +35668,7 @@ function ownerAndComment(on, owner, comment2, v) {
 function dictionaryDdl(dictionary, v) {
   const on = `TEXT SEARCH DICTIONARY ${qualifiedName(dictionary.schema, dictionary.name, v)}`;
   const options = [`TEMPLATE = ${dictionary.template}`, ...dictionary.options];
-  return render([
+  return render2([
     [`CREATE ${on} (`, ...options.map((o, i) => `    ${o}${i < options.length - 1 ? "," : ""}`), ");"],
     ...ownerAndComment(on, dictionary.owner, dictionary.comment, v)
   ]);
@@ -34967,7 +35678,7 @@ function configurationDdl(configuration, v) {
   const mappings = Object.entries(configuration.mappings).map(
     ([token, dictionaries]) => `ALTER ${on} ADD MAPPING FOR ${quoteIdent2(token, v)} WITH ${dictionaries.join(", ")};`
   );
-  return render([
+  return render2([
     [`CREATE ${on} (PARSER = ${configuration.parser});`],
     mappings,
     ...ownerAndComment(on, configuration.owner, configuration.comment, v)
@@ -35081,707 +35792,6 @@ function objectDdl(model, kind, id) {
       return catalogKind && object !== void 0 ? catalogKind.ddl(object, version3) : null;
     }
   }
-}
-function defaultPrivilegeId(entry) {
-  return `${quoteIdent2(entry.role)}:${entry.schema === null ? "*" : quoteIdent2(entry.schema)}:${entry.objectType}`;
-}
-var PRIVILEGE_ORDER = [
-  "SELECT",
-  "INSERT",
-  "UPDATE",
-  "DELETE",
-  "TRUNCATE",
-  "REFERENCES",
-  "TRIGGER",
-  "MAINTAIN",
-  "USAGE",
-  "CREATE",
-  "CONNECT",
-  "TEMPORARY",
-  "EXECUTE"
-];
-function allPrivileges(target2, serverVersion) {
-  switch (target2) {
-    case "table": {
-      const base = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
-      return serverVersion === 0 || serverVersion >= 17e4 ? [...base, "MAINTAIN"] : base;
-    }
-    case "column":
-      return ["SELECT", "INSERT", "UPDATE", "REFERENCES"];
-    case "sequence":
-      return ["SELECT", "UPDATE", "USAGE"];
-    case "function":
-    case "procedure":
-      return ["EXECUTE"];
-    case "schema":
-      return ["USAGE", "CREATE"];
-    case "type":
-    case "foreign data wrapper":
-    case "foreign server":
-      return ["USAGE"];
-  }
-}
-function comparePrivileges(a, b) {
-  const ia = PRIVILEGE_ORDER.indexOf(a);
-  const ib = PRIVILEGE_ORDER.indexOf(b);
-  if (ia !== ib) return (ia < 0 ? PRIVILEGE_ORDER.length : ia) - (ib < 0 ? PRIVILEGE_ORDER.length : ib);
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function groupGrants(grants, target2, serverVersion = 0) {
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const grant of grants) {
-    const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
-    let group = groups2.get(key);
-    if (!group) {
-      group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Set() };
-      groups2.set(key, group);
-    }
-    group.privileges.add(grant.privilege.toUpperCase());
-  }
-  const all = allPrivileges(target2, serverVersion);
-  return [...groups2.values()].sort(
-    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
-  ).map((group) => {
-    const list2 = [...group.privileges].sort(comparePrivileges);
-    const isAll = all.length >= 4 && all.every((p) => group.privileges.has(p)) && list2.length === all.length;
-    return {
-      grantee: group.grantee,
-      grantable: group.grantable,
-      privileges: isAll ? "ALL" : list2.join(", ")
-    };
-  });
-}
-function grantSummary(grants, target2, serverVersion = 0) {
-  return groupGrants(grants, target2, serverVersion).map(
-    (g) => `${g.grantee}: ${g.privileges}${g.grantable ? " WITH GRANT OPTION" : ""}`
-  );
-}
-function granteeSql(grantee, version3) {
-  return grantee.toUpperCase() === "PUBLIC" ? "PUBLIC" : quoteIdent2(grantee, version3);
-}
-function grantStatements(grants, target2, on, version3) {
-  return groupGrants(grants, target2, version3).map(
-    (g) => `GRANT ${g.privileges} ON ${on} TO ${granteeSql(g.grantee, version3)}${g.grantable ? " WITH GRANT OPTION" : ""};`
-  );
-}
-function columnGrantStatements(table2, columns, version3) {
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const column of columns) {
-    for (const grant of column.grants) {
-      const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
-      let group = groups2.get(key);
-      if (!group) {
-        group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Map() };
-        groups2.set(key, group);
-      }
-      const privilege = grant.privilege.toUpperCase();
-      const list2 = group.privileges.get(privilege) ?? [];
-      if (!list2.includes(column.name)) list2.push(column.name);
-      group.privileges.set(privilege, list2);
-    }
-  }
-  return [...groups2.values()].sort(
-    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
-  ).map((group) => {
-    const privileges = [...group.privileges.entries()].sort(([a], [b]) => comparePrivileges(a, b)).map(([privilege, cols]) => `${privilege} (${cols.map((c) => quoteIdent2(c, version3)).join(", ")})`);
-    return `GRANT ${privileges.join(", ")} ON TABLE ${table2} TO ${granteeSql(group.grantee, version3)}${group.grantable ? " WITH GRANT OPTION" : ""};`;
-  });
-}
-function render2(blocks) {
-  return `${blocks.filter((block) => block.length > 0).map((block) => block.join("\n")).join("\n\n")}
-`;
-}
-function comment(on, text) {
-  return text === null ? [] : [`COMMENT ON ${on} IS ${quoteLiteral(text)};`];
-}
-function byName(record) {
-  return Object.values(record).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-}
-function schemaDdl(schema, v) {
-  const name = quoteIdent2(schema.name, v);
-  return render2([
-    [`CREATE SCHEMA ${name};`],
-    [`ALTER SCHEMA ${name} OWNER TO ${quoteIdent2(schema.owner, v)};`],
-    grantStatements(schema.grants, "schema", `SCHEMA ${name}`, v),
-    comment(`SCHEMA ${name}`, schema.comment)
-  ]);
-}
-function extensionDdl(extension, v) {
-  return render2([
-    [
-      `CREATE EXTENSION ${quoteIdent2(extension.name, v)} WITH SCHEMA ${quoteIdent2(extension.schema, v)} VERSION ${quoteLiteral(extension.version)};`
-    ]
-  ]);
-}
-function typeDdl(type, v) {
-  const name = qualifiedName(type.schema, type.name, v);
-  switch (type.kind) {
-    case "enum": {
-      const labels = type.labels.map(
-        (label, i) => `    ${quoteLiteral(label)}${i < type.labels.length - 1 ? "," : ""}`
-      );
-      return render2([
-        labels.length > 0 ? [`CREATE TYPE ${name} AS ENUM (`, ...labels, ");"] : [`CREATE TYPE ${name} AS ENUM ();`],
-        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
-        comment(`TYPE ${name}`, type.comment)
-      ]);
-    }
-    case "domain": {
-      const lines = [`CREATE DOMAIN ${name} AS ${type.baseType}`];
-      if (type.collation) lines.push(`    COLLATE ${collationSql(type.collation, v)}`);
-      if (type.default !== null) lines.push(`    DEFAULT ${type.default}`);
-      if (type.notNull) lines.push("    NOT NULL");
-      const checks = [...type.checks].sort((a, b) => a.name < b.name ? -1 : 1);
-      const notValid = (check) => /\bNOT VALID$/i.test(check.definition);
-      for (const check of checks.filter((c) => !notValid(c))) {
-        lines.push(`    CONSTRAINT ${quoteIdent2(check.name, v)} ${check.definition}`);
-      }
-      lines[lines.length - 1] += ";";
-      for (const check of checks.filter(notValid)) {
-        lines.push(`ALTER DOMAIN ${name} ADD CONSTRAINT ${quoteIdent2(check.name, v)} ${check.definition};`);
-      }
-      return render2([
-        lines,
-        [`ALTER DOMAIN ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
-        comment(`DOMAIN ${name}`, type.comment)
-      ]);
-    }
-    case "composite": {
-      const attributes = type.attributes.map(
-        (a, i) => `    ${quoteIdent2(a.name, v)} ${a.type}${a.collation ? ` COLLATE ${collationSql(a.collation, v)}` : ""}${i < type.attributes.length - 1 ? "," : ""}`
-      );
-      return render2([
-        attributes.length > 0 ? [`CREATE TYPE ${name} AS (`, ...attributes, ");"] : [`CREATE TYPE ${name} AS ();`],
-        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
-        comment(`TYPE ${name}`, type.comment)
-      ]);
-    }
-    case "range": {
-      const options = [`SUBTYPE = ${type.subtype}`];
-      if (type.subtypeOpclass) options.push(`SUBTYPE_OPCLASS = ${type.subtypeOpclass}`);
-      if (type.collation) options.push(`COLLATION = ${collationSql(type.collation, v)}`);
-      if (type.canonical) options.push(`CANONICAL = ${type.canonical}`);
-      if (type.subtypeDiff) options.push(`SUBTYPE_DIFF = ${type.subtypeDiff}`);
-      if (type.multirange) options.push(`MULTIRANGE_TYPE_NAME = ${type.multirange}`);
-      return render2([
-        [
-          `CREATE TYPE ${name} AS RANGE (`,
-          ...options.map((option, i) => `    ${option}${i < options.length - 1 ? "," : ""}`),
-          ");"
-        ],
-        [`ALTER TYPE ${name} OWNER TO ${quoteIdent2(type.owner, v)};`],
-        comment(`TYPE ${name}`, type.comment)
-      ]);
-    }
-  }
-}
-function collationDdl(collation, v) {
-  const name = qualifiedName(collation.schema, collation.name, v);
-  const options = [`provider = ${collation.provider}`];
-  if (collation.locale !== null) options.push(`locale = ${quoteLiteral(collation.locale)}`);
-  if (collation.lcCollate !== null) options.push(`lc_collate = ${quoteLiteral(collation.lcCollate)}`);
-  if (collation.lcCtype !== null) options.push(`lc_ctype = ${quoteLiteral(collation.lcCtype)}`);
-  options.push(`deterministic = ${collation.deterministic}`);
-  if (collation.rules !== void 0) options.push(`rules = ${quoteLiteral(collation.rules)}`);
-  return render2([
-    [
-      `CREATE COLLATION ${name} (`,
-      ...options.map((option, i) => `    ${option}${i < options.length - 1 ? "," : ""}`),
-      ");"
-    ],
-    [`ALTER COLLATION ${name} OWNER TO ${quoteIdent2(collation.owner, v)};`],
-    comment(`COLLATION ${name}`, collation.comment)
-  ]);
-}
-function sequenceDdl(sequence, v) {
-  const name = qualifiedName(sequence.schema, sequence.name, v);
-  return render2([
-    [
-      `CREATE SEQUENCE ${name}`,
-      `    AS ${sequence.dataType}`,
-      `    START WITH ${sequence.start}`,
-      `    INCREMENT BY ${sequence.increment}`,
-      `    MINVALUE ${sequence.min}`,
-      `    MAXVALUE ${sequence.max}`,
-      `    CACHE ${sequence.cache}`,
-      `    ${sequence.cycle ? "CYCLE" : "NO CYCLE"};`
-    ],
-    [
-      ...sequence.ownedBy ? [`ALTER SEQUENCE ${name} OWNED BY ${sequence.ownedBy};`] : [],
-      `ALTER SEQUENCE ${name} OWNER TO ${quoteIdent2(sequence.owner, v)};`
-    ],
-    grantStatements(sequence.grants, "sequence", `SEQUENCE ${name}`, v),
-    comment(`SEQUENCE ${name}`, sequence.comment)
-  ]);
-}
-function collationSql(collation, v) {
-  return collation.includes('"') || collation.includes(".") ? collation : quoteIdent2(collation, v);
-}
-function columnSql(column, v) {
-  let sql = `${quoteIdent2(column.name, v)} ${column.type}`;
-  if (column.collation) sql += ` COLLATE ${collationSql(column.collation, v)}`;
-  if (column.identity) sql += ` GENERATED ${column.identity.toUpperCase()} AS IDENTITY`;
-  if (column.generated !== null) sql += ` GENERATED ALWAYS AS (${column.generated}) STORED`;
-  if (column.default !== null && column.generated === null) sql += ` DEFAULT ${column.default}`;
-  if (column.notNull) sql += " NOT NULL";
-  return sql;
-}
-var CONSTRAINT_ORDER = {
-  "primary key": 0,
-  unique: 1,
-  exclusion: 2,
-  check: 3,
-  "foreign key": 4
-};
-function constraintSql(constraint, v) {
-  let definition = constraint.definition;
-  if (constraint.deferrable && !/\bDEFERRABLE\b/i.test(definition)) {
-    definition += constraint.initiallyDeferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
-  }
-  if (!constraint.validated && !/\bNOT VALID\b/i.test(definition)) definition += " NOT VALID";
-  return `CONSTRAINT ${quoteIdent2(constraint.name, v)} ${definition}`;
-}
-function statement(definition) {
-  const trimmed = definition.trimEnd();
-  return trimmed.endsWith(";") ? trimmed : `${trimmed};`;
-}
-function indexStatements(indexes, v, schema) {
-  const create = [];
-  const comments = [];
-  for (const index of indexes) {
-    create.push(index.valid ? statement(index.definition) : `${statement(index.definition)} -- INVALID`);
-    comments.push(...comment(`INDEX ${qualifiedName(schema, index.name, v)}`, index.comment));
-  }
-  return { create, comments };
-}
-function triggerStatements(table2, triggers, v, alter = "TABLE") {
-  const lines = [];
-  for (const trigger of triggers) {
-    lines.push(statement(trigger.definition));
-    const name = quoteIdent2(trigger.name, v);
-    const on = `ALTER ${alter} ${table2}`;
-    if (trigger.enabled === "disabled") lines.push(`${on} DISABLE TRIGGER ${name};`);
-    if (trigger.enabled === "replica") lines.push(`${on} ENABLE REPLICA TRIGGER ${name};`);
-    if (trigger.enabled === "always") lines.push(`${on} ENABLE ALWAYS TRIGGER ${name};`);
-  }
-  return lines;
-}
-function ruleStatements(table2, rules, v) {
-  const lines = [];
-  for (const rule of rules) {
-    lines.push(statement(rule.definition));
-    const name = quoteIdent2(rule.name, v);
-    if (rule.enabled === "disabled") lines.push(`ALTER TABLE ${table2} DISABLE RULE ${name};`);
-    if (rule.enabled === "replica") lines.push(`ALTER TABLE ${table2} ENABLE REPLICA RULE ${name};`);
-    if (rule.enabled === "always") lines.push(`ALTER TABLE ${table2} ENABLE ALWAYS RULE ${name};`);
-  }
-  return lines;
-}
-function eventTriggerDdl(trigger, v) {
-  const name = quoteIdent2(trigger.name, v);
-  const create = [`CREATE EVENT TRIGGER ${name} ON ${quoteIdent2(trigger.event, v)}`];
-  if (trigger.tags.length > 0) create.push(`    WHEN TAG IN (${trigger.tags.map(quoteLiteral).join(", ")})`);
-  create.push(`    EXECUTE FUNCTION ${trigger.function};`);
-  const enabled = trigger.enabled === "disabled" ? [`ALTER EVENT TRIGGER ${name} DISABLE;`] : trigger.enabled === "replica" ? [`ALTER EVENT TRIGGER ${name} ENABLE REPLICA;`] : trigger.enabled === "always" ? [`ALTER EVENT TRIGGER ${name} ENABLE ALWAYS;`] : [];
-  return render2([
-    create,
-    enabled,
-    [`ALTER EVENT TRIGGER ${name} OWNER TO ${quoteIdent2(trigger.owner, v)};`],
-    comment(`EVENT TRIGGER ${name}`, trigger.comment)
-  ]);
-}
-function policyStatement(table2, policy, v) {
-  const lines = [
-    `CREATE POLICY ${quoteIdent2(policy.name, v)} ON ${table2}`,
-    `    AS ${policy.permissive ? "PERMISSIVE" : "RESTRICTIVE"}`,
-    `    FOR ${policy.command}`,
-    `    TO ${(policy.roles.length > 0 ? policy.roles : ["PUBLIC"]).map((r) => granteeSql(r, v)).join(", ")}`
-  ];
-  if (policy.using !== null) lines.push(`    USING (${policy.using})`);
-  if (policy.withCheck !== null) lines.push(`    WITH CHECK (${policy.withCheck})`);
-  lines[lines.length - 1] += ";";
-  return lines.join("\n");
-}
-function tableDdl(table2, v) {
-  const name = qualifiedName(table2.schema, table2.name, v);
-  const rls = [
-    ...table2.rlsEnabled ? [`ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;`] : [],
-    ...table2.rlsForced ? [`ALTER TABLE ${name} FORCE ROW LEVEL SECURITY;`] : []
-  ];
-  const policies = byName(table2.policies).map((p) => policyStatement(name, p, v));
-  const grants = [
-    ...grantStatements(table2.grants, "table", `TABLE ${name}`, v),
-    ...columnGrantStatements(name, table2.columns, v)
-  ];
-  if (table2.managed) {
-    return render2([
-      [
-        `-- ${name} is managed by Supabase: only its row level security, policies, grants and the app's triggers are shown.`
-      ],
-      rls,
-      policies,
-      grants,
-      triggerStatements(name, byName(table2.triggers), v)
-    ]);
-  }
-  const rules = byName(table2.rules ?? {});
-  const constraints = Object.values(table2.constraints).sort(
-    (a, b) => CONSTRAINT_ORDER[a.type] !== CONSTRAINT_ORDER[b.type] ? CONSTRAINT_ORDER[a.type] - CONSTRAINT_ORDER[b.type] : a.name < b.name ? -1 : 1
-  );
-  const own = table2.columns.filter((c) => c.inherited === void 0 || c.inherited.local);
-  const body = [
-    ...own.map((c) => columnSql(c, v)),
-    ...constraints.filter((c) => c.validated).map((c) => constraintSql(c, v))
-  ];
-  const create = body.length === 0 ? [`CREATE TABLE ${name} ()`] : [
-    `CREATE TABLE ${name} (`,
-    ...body.map((line, i) => `    ${line}${i < body.length - 1 ? "," : ""}`),
-    ")"
-  ];
-  if (table2.inherits && table2.inherits.length > 0) create.push(`INHERITS (${table2.inherits.join(", ")})`);
-  if (table2.partitionKey) {
-    create.push(
-      /^PARTITION BY /i.test(table2.partitionKey) ? table2.partitionKey : `PARTITION BY ${table2.partitionKey}`
-    );
-  }
-  create[create.length - 1] += ";";
-  for (const c of constraints.filter((c2) => !c2.validated)) {
-    create.push(`ALTER TABLE ${name} ADD ${constraintSql(c, v)};`);
-  }
-  if (table2.partitionOf) {
-    create.push(
-      `ALTER TABLE ONLY ${table2.partitionOf} ATTACH PARTITION ${name} ${table2.partitionBound ?? "DEFAULT"};`
-    );
-  }
-  const inherited = table2.columns.filter((c) => c.inherited !== void 0).map(
-    (c) => `-- ${quoteIdent2(c.name, v)} ${c.type}: inherited from ${c.inherited?.from.join(", ")}${c.inherited?.local ? " (also declared here)" : ""}`
-  );
-  const physical = [
-    ...table2.persistence === "unlogged" ? [`ALTER TABLE ${name} SET UNLOGGED;`] : [],
-    ...storageParameterStatements(`TABLE ${name}`, table2.storageParameters),
-    ...table2.columns.flatMap((c) => columnStorageStatements(name, c, v))
-  ];
-  const replica = table2.replicaIdentity === "full" || table2.replicaIdentity === "nothing" ? [`ALTER TABLE ${name} REPLICA IDENTITY ${table2.replicaIdentity.toUpperCase()};`] : table2.replicaIdentity === "index" ? [`-- ALTER TABLE ${name} REPLICA IDENTITY USING INDEX \u2026;`] : [];
-  const indexes = indexStatements(
-    byName(table2.indexes).filter((index) => index.constraint === null),
-    v,
-    table2.schema
-  );
-  const comments = [
-    ...comment(`TABLE ${name}`, table2.comment),
-    ...table2.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
-    ...byName(table2.constraints).flatMap(
-      (c) => comment(`CONSTRAINT ${quoteIdent2(c.name, v)} ON ${name}`, c.comment)
-    ),
-    ...indexes.comments,
-    ...byName(table2.triggers).flatMap(
-      (t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment)
-    ),
-    ...rules.flatMap((r) => comment(`RULE ${quoteIdent2(r.name, v)} ON ${name}`, r.comment)),
-    ...byName(table2.policies).flatMap(
-      (p) => comment(`POLICY ${quoteIdent2(p.name, v)} ON ${name}`, p.comment)
-    )
-  ];
-  return render2([
-    create,
-    inherited,
-    physical,
-    [...rls, ...replica],
-    indexes.create,
-    triggerStatements(name, byName(table2.triggers), v),
-    ruleStatements(name, rules, v),
-    policies,
-    [`ALTER TABLE ${name} OWNER TO ${quoteIdent2(table2.owner, v)};`],
-    grants,
-    comments
-  ]);
-}
-function storageParameterStatements(on, parameters) {
-  return (parameters ?? []).map((parameter) => {
-    const at = parameter.indexOf("=");
-    const key = at < 0 ? parameter : parameter.slice(0, at);
-    const value = at < 0 ? "true" : parameter.slice(at + 1);
-    return `ALTER ${on} SET (${key} = ${/^[A-Za-z0-9_.+-]+$/.test(value) ? value : quoteLiteral(value)});`;
-  });
-}
-function columnStorageStatements(table2, column, v) {
-  const alter = `ALTER TABLE ${table2} ALTER COLUMN ${quoteIdent2(column.name, v)}`;
-  return [
-    ...column.statistics !== void 0 ? [`${alter} SET STATISTICS ${column.statistics};`] : [],
-    ...column.storage !== void 0 ? [`${alter} SET STORAGE ${column.storage.toUpperCase()};`] : []
-  ];
-}
-function viewDdl(view, v) {
-  const name = qualifiedName(view.schema, view.name, v);
-  const query = view.definition.trimEnd().replace(/;+$/, "").trimEnd();
-  const create = [];
-  if (view.kind === "materialized") {
-    create.push(`CREATE MATERIALIZED VIEW ${name} AS`, query);
-    create.push(view.populated ? "WITH DATA;" : "WITH NO DATA;");
-  } else {
-    const options = [`security_invoker=${view.securityInvoker}`, `security_barrier=${view.securityBarrier}`];
-    if (view.checkOption) options.push(`check_option=${view.checkOption}`);
-    create.push(`CREATE VIEW ${name} WITH (${options.join(", ")}) AS`, `${query};`);
-  }
-  const indexes = indexStatements(byName(view.indexes), v, view.schema);
-  const keyword = view.kind === "materialized" ? "MATERIALIZED VIEW" : "VIEW";
-  const triggers = byName(view.triggers ?? {});
-  const rules = byName(view.rules ?? {});
-  return render2([
-    create,
-    [
-      ...view.columns.flatMap(
-        (c) => c.default === void 0 ? [] : [`ALTER VIEW ${name} ALTER COLUMN ${quoteIdent2(c.name, v)} SET DEFAULT ${c.default};`]
-      ),
-      ...storageParameterStatements(`${keyword} ${name}`, view.storageParameters)
-    ],
-    indexes.create,
-    triggerStatements(name, triggers, v),
-    ruleStatements(name, rules, v),
-    [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent2(view.owner, v)};`],
-    grantStatements(view.grants, "table", `TABLE ${name}`, v),
-    [
-      ...comment(`${keyword} ${name}`, view.comment),
-      ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
-      ...indexes.comments,
-      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment)),
-      ...rules.flatMap((r) => comment(`RULE ${quoteIdent2(r.name, v)} ON ${name}`, r.comment))
-    ]
-  ]);
-}
-function dollarQuote(body) {
-  let tag = "$function$";
-  for (let n = 1; body.includes(tag); n++) tag = `$function${n}$`;
-  return `${tag}${body}${tag}`;
-}
-function configSql(entry, v) {
-  const at = entry.indexOf("=");
-  if (at < 0) return `SET ${entry}`;
-  const key = entry.slice(0, at);
-  const value = entry.slice(at + 1);
-  return `SET ${quoteIdent2(key, v)} TO ${value === '""' ? "''" : quoteLiteral(value)}`;
-}
-function routineDdl(routine, v) {
-  const name = qualifiedName(routine.schema, routine.name, v);
-  const aggregate = routine.kind === "aggregate";
-  const signature = aggregate ? aggregateSignature(name, routine) : `${name}(${routine.identityArguments})`;
-  const keyword = routine.kind === "procedure" ? "PROCEDURE" : aggregate ? "AGGREGATE" : "FUNCTION";
-  let create;
-  if (routine.definition !== null) {
-    create = [statement(routine.definition)];
-  } else if (aggregate) {
-    create = [
-      routine.aggregate ? aggregateStatement(signature, routine, routine.aggregate) : `-- CREATE AGGREGATE ${signature} (its definition is not part of the model)`
-    ];
-  } else {
-    const lines = [
-      `CREATE OR REPLACE ${keyword} ${qualifiedName(routine.schema, routine.name, v)}(${routine.arguments})`
-    ];
-    if (routine.returns !== null) lines.push(` RETURNS ${routine.returns}`);
-    lines.push(` LANGUAGE ${routine.language}`);
-    const traits = [];
-    if (routine.kind !== "procedure") {
-      if (routine.kind === "window") traits.push("WINDOW");
-      if (routine.volatility !== "volatile") traits.push(routine.volatility.toUpperCase());
-      if (routine.strict) traits.push("STRICT");
-    }
-    if (routine.securityDefiner) traits.push("SECURITY DEFINER");
-    if (routine.kind !== "procedure") {
-      if (routine.leakproof) traits.push("LEAKPROOF");
-      if (routine.parallel !== "unsafe") traits.push(`PARALLEL ${routine.parallel.toUpperCase()}`);
-    }
-    if (traits.length > 0) lines.push(` ${traits.join(" ")}`);
-    for (const entry of routine.config) lines.push(` ${configSql(entry, v)}`);
-    lines.push(`AS ${dollarQuote(routine.body)};`);
-    create = [lines.join("\n")];
-  }
-  const target2 = routine.kind === "procedure" ? "procedure" : "function";
-  const on = `${routine.kind === "procedure" ? "PROCEDURE" : "FUNCTION"} ${aggregate ? aggregateFunctionSignature(name, routine) : signature}`;
-  const publicExecute = routine.grants.some(
-    (g) => g.grantee.toUpperCase() === "PUBLIC" && g.privilege.toUpperCase() === "EXECUTE"
-  );
-  return render2([
-    create,
-    [`ALTER ${keyword} ${signature} OWNER TO ${quoteIdent2(routine.owner, v)};`],
-    [
-      ...publicExecute ? [] : [`REVOKE ALL ON ${on} FROM PUBLIC;`],
-      ...grantStatements(routine.grants, target2, on, v)
-    ],
-    comment(`${keyword} ${signature}`, routine.comment)
-  ]);
-}
-var DEFAULT_PRIVILEGE_TARGET = {
-  tables: "table",
-  sequences: "sequence",
-  functions: "function",
-  types: "type",
-  schemas: "schema"
-};
-function defaultPrivilegeDdl(entry, v) {
-  const head2 = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent2(entry.role, v)}${entry.schema === null ? "" : ` IN SCHEMA ${quoteIdent2(entry.schema, v)}`}`;
-  const objects = entry.objectType.toUpperCase();
-  const groups2 = groupGrants(entry.grants, DEFAULT_PRIVILEGE_TARGET[entry.objectType], v);
-  if (groups2.length === 0) return render2([[`-- ${head2}: no privileges on new ${entry.objectType}`]]);
-  return render2([
-    groups2.map(
-      (g) => `${head2} GRANT ${g.privileges} ON ${objects} TO ${granteeSql(g.grantee, v)}${g.grantable ? " WITH GRANT OPTION" : ""};`
-    )
-  ]);
-}
-function publicationDdl(publication, v) {
-  const name = quoteIdent2(publication.name, v);
-  const ops = publication.operations;
-  const publish = ["insert", "update", "delete", "truncate"].filter((op) => ops[op]).join(", ");
-  const lines = [`CREATE PUBLICATION ${name}`];
-  if (publication.allTables) lines.push("    FOR ALL TABLES");
-  else if (publication.tables.length > 0) {
-    lines.push("    FOR TABLE");
-    publication.tables.forEach((table2, i) => {
-      const columns = publication.columnLists?.[table2];
-      const filter = publication.rowFilters?.[table2];
-      const list2 = columns ? ` (${columns.map((c) => quoteIdent2(c, v)).join(", ")})` : "";
-      const where2 = filter !== void 0 ? ` WHERE ${parenthesized(filter)}` : "";
-      lines.push(`        ${table2}${list2}${where2}${i < publication.tables.length - 1 ? "," : ""}`);
-    });
-  }
-  lines.push(`    WITH (publish = ${quoteLiteral(publish)});`);
-  return render2([lines]);
-}
-function parenthesized(expression) {
-  const text = expression.trim();
-  if (text.startsWith("(") && text.endsWith(")")) {
-    let depth = 0;
-    let quoted2 = false;
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i];
-      if (ch === "'") quoted2 = !quoted2;
-      if (quoted2) continue;
-      if (ch === "(") depth++;
-      if (ch === ")") depth--;
-      if (depth === 0 && i < text.length - 1) return `(${text})`;
-    }
-    return text;
-  }
-  return `(${text})`;
-}
-function cronJobDdl(job) {
-  const lines = [
-    `-- database ${job.database}, user ${job.username}`,
-    `SELECT cron.schedule(${quoteLiteral(job.name)}, ${quoteLiteral(job.schedule)}, ${quoteLiteral(job.command)});`
-  ];
-  if (!job.active) {
-    lines.push(
-      `SELECT cron.alter_job((SELECT jobid FROM cron.job WHERE jobname = ${quoteLiteral(job.name)}), active := false);`
-    );
-  }
-  return render2([lines]);
-}
-function bucketDdl(bucket) {
-  const mime = bucket.allowedMimeTypes === null ? "NULL" : `ARRAY[${bucket.allowedMimeTypes.map(quoteLiteral).join(", ")}]::text[]`;
-  return render2([
-    [
-      "INSERT INTO storage.buckets (id, name, public, file_size_limit, allowed_mime_types) VALUES (",
-      `    ${quoteLiteral(bucket.id)},`,
-      `    ${quoteLiteral(bucket.name)},`,
-      `    ${bucket.public},`,
-      `    ${bucket.fileSizeLimit === null ? "NULL" : String(bucket.fileSizeLimit)},`,
-      `    ${mime}`,
-      ");"
-    ]
-  ]);
-}
-function optionsSql(options, v, redactAll = false) {
-  const entries2 = Array.isArray(options) ? options.map((name) => [name, REDACTED]) : Object.entries(options).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  if (entries2.length === 0) return null;
-  const items = entries2.map(
-    ([name, value]) => `${quoteIdent2(name, v)} ${quoteLiteral(redactAll || SECRET_OPTION.test(name) ? REDACTED : value)}`
-  );
-  return `OPTIONS (${items.join(", ")})`;
-}
-function foreignDataWrapperDdl(wrapper, v) {
-  const name = quoteIdent2(wrapper.name, v);
-  const lines = [`CREATE FOREIGN DATA WRAPPER ${name}`];
-  if (wrapper.handler !== null) lines.push(`    HANDLER ${wrapper.handler}`);
-  if (wrapper.validator !== null) lines.push(`    VALIDATOR ${wrapper.validator}`);
-  const options = optionsSql(wrapper.options, v);
-  if (options !== null) lines.push(`    ${options}`);
-  lines[lines.length - 1] += ";";
-  return render2([
-    lines,
-    [`ALTER FOREIGN DATA WRAPPER ${name} OWNER TO ${quoteIdent2(wrapper.owner, v)};`],
-    grantStatements(wrapper.grants, "foreign data wrapper", `FOREIGN DATA WRAPPER ${name}`, v),
-    comment(`FOREIGN DATA WRAPPER ${name}`, wrapper.comment)
-  ]);
-}
-function foreignServerDdl(server, v) {
-  const name = quoteIdent2(server.name, v);
-  const lines = [`CREATE SERVER ${name}`];
-  if (server.type !== null) lines.push(`    TYPE ${quoteLiteral(server.type)}`);
-  if (server.version !== null) lines.push(`    VERSION ${quoteLiteral(server.version)}`);
-  lines.push(`    FOREIGN DATA WRAPPER ${quoteIdent2(server.wrapper, v)}`);
-  const options = optionsSql(server.options, v);
-  if (options !== null) lines.push(`    ${options}`);
-  lines[lines.length - 1] += ";";
-  return render2([
-    lines,
-    [`ALTER SERVER ${name} OWNER TO ${quoteIdent2(server.owner, v)};`],
-    grantStatements(server.grants, "foreign server", `FOREIGN SERVER ${name}`, v),
-    comment(`SERVER ${name}`, server.comment)
-  ]);
-}
-function userMappingDdl(mapping, v) {
-  const head2 = `CREATE USER MAPPING FOR ${granteeSql(mapping.user, v)} SERVER ${quoteIdent2(mapping.server, v)}`;
-  if (mapping.optionNames === null) {
-    return render2([[`${head2}; -- its options are not readable by the role that read the schema`]]);
-  }
-  const options = optionsSql(mapping.optionNames, v, true);
-  return render2([[options === null ? `${head2};` : `${head2}
-    ${options};`]]);
-}
-function foreignColumnSql(column, v) {
-  let sql = `${quoteIdent2(column.name, v)} ${column.type}`;
-  const options = optionsSql(column.options, v);
-  if (options !== null) sql += ` ${options}`;
-  if (column.collation) sql += ` COLLATE ${collationSql(column.collation, v)}`;
-  if (column.notNull) sql += " NOT NULL";
-  if (column.default !== null) sql += ` DEFAULT ${column.default}`;
-  return sql;
-}
-function foreignTableDdl(table2, v) {
-  const name = qualifiedName(table2.schema, table2.name, v);
-  const checks = byName(table2.constraints);
-  const body = [
-    ...table2.columns.map((c) => foreignColumnSql(c, v)),
-    ...checks.filter((c) => c.validated).map((c) => constraintSql(c, v))
-  ];
-  const create = body.length === 0 ? [`CREATE FOREIGN TABLE ${name} ()`] : [
-    `CREATE FOREIGN TABLE ${name} (`,
-    ...body.map((line, i) => `    ${line}${i < body.length - 1 ? "," : ""}`),
-    ")"
-  ];
-  create.push(`SERVER ${quoteIdent2(table2.server, v)}`);
-  const options = optionsSql(table2.options, v);
-  if (options !== null) create.push(options);
-  create[create.length - 1] += ";";
-  for (const c of checks.filter((c2) => !c2.validated)) {
-    create.push(`ALTER FOREIGN TABLE ${name} ADD ${constraintSql(c, v)};`);
-  }
-  const triggers = byName(table2.triggers ?? {});
-  return render2([
-    create,
-    triggerStatements(name, triggers, v, "FOREIGN TABLE"),
-    [`ALTER FOREIGN TABLE ${name} OWNER TO ${quoteIdent2(table2.owner, v)};`],
-    [
-      ...grantStatements(table2.grants, "table", `TABLE ${name}`, v),
-      ...columnGrantStatements(name, table2.columns, v)
-    ],
-    [
-      ...comment(`FOREIGN TABLE ${name}`, table2.comment),
-      ...table2.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
-      ...checks.flatMap((c) => comment(`CONSTRAINT ${quoteIdent2(c.name, v)} ON ${name}`, c.comment)),
-      ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment))
-    ]
-  ]);
 }
 
 // src/core/schema/kinds/catalog-kind.ts
