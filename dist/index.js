@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-4VRRWFAS.js";
+} from "./chunk-O3Q7ZHKZ.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-TZKCPYI2.js";
+} from "./chunk-NQ2VXIQT.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-4VRRWFAS.js";
+} from "./chunk-O3Q7ZHKZ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-4VRRWFAS.js";
+} from "./chunk-O3Q7ZHKZ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

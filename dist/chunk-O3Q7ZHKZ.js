@@ -33981,554 +33981,12 @@ async function runUntilFailure(units, run3) {
   return { done };
 }
 
-// node_modules/diff/libesm/diff/base.js
-var Diff = class {
-  diff(oldStr, newStr, options = {}) {
-    let callback;
-    if (typeof options === "function") {
-      callback = options;
-      options = {};
-    } else if ("callback" in options) {
-      callback = options.callback;
-    }
-    const oldString = this.castInput(oldStr, options);
-    const newString = this.castInput(newStr, options);
-    const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
-    const newTokens = this.removeEmpty(this.tokenize(newString, options));
-    return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
-  }
-  diffWithOptionsObj(oldTokens, newTokens, options, callback) {
-    var _a;
-    const done = (value) => {
-      value = this.postProcess(value, options);
-      if (callback) {
-        setTimeout(function() {
-          callback(value);
-        }, 0);
-        return void 0;
-      } else {
-        return value;
-      }
-    };
-    const newLen = newTokens.length, oldLen = oldTokens.length;
-    let editLength = 1;
-    let maxEditLength = newLen + oldLen;
-    if (options.maxEditLength != null) {
-      maxEditLength = Math.min(maxEditLength, options.maxEditLength);
-    }
-    const maxExecutionTime = (_a = options.timeout) !== null && _a !== void 0 ? _a : Infinity;
-    const abortAfterTimestamp = Date.now() + maxExecutionTime;
-    const bestPath = [{ oldPos: -1, lastComponent: void 0 }];
-    let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
-    if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
-      return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
-    }
-    let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
-    const execEditLength = () => {
-      for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
-        let basePath;
-        const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
-        if (removePath) {
-          bestPath[diagonalPath - 1] = void 0;
-        }
-        let canAdd = false;
-        if (addPath) {
-          const addPathNewPos = addPath.oldPos - diagonalPath;
-          canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
-        }
-        const canRemove = removePath && removePath.oldPos + 1 < oldLen;
-        if (!canAdd && !canRemove) {
-          bestPath[diagonalPath] = void 0;
-          continue;
-        }
-        if (!canRemove || canAdd && removePath.oldPos < addPath.oldPos) {
-          basePath = this.addToPath(addPath, true, false, 0, options);
-        } else {
-          basePath = this.addToPath(removePath, false, true, 1, options);
-        }
-        newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
-        if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
-          return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
-        } else {
-          bestPath[diagonalPath] = basePath;
-          if (basePath.oldPos + 1 >= oldLen) {
-            maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
-          }
-          if (newPos + 1 >= newLen) {
-            minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
-          }
-        }
-      }
-      editLength++;
-    };
-    if (callback) {
-      (function exec() {
-        setTimeout(function() {
-          if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
-            return callback(void 0);
-          }
-          if (!execEditLength()) {
-            exec();
-          }
-        }, 0);
-      })();
-    } else {
-      while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
-        const ret = execEditLength();
-        if (ret) {
-          return ret;
-        }
-      }
-    }
-  }
-  addToPath(path, added, removed, oldPosInc, options) {
-    const last = path.lastComponent;
-    if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
-      return {
-        oldPos: path.oldPos + oldPosInc,
-        lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
-      };
-    } else {
-      return {
-        oldPos: path.oldPos + oldPosInc,
-        lastComponent: { count: 1, added, removed, previousComponent: last }
-      };
-    }
-  }
-  extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
-    const newLen = newTokens.length, oldLen = oldTokens.length;
-    let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
-    while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
-      newPos++;
-      oldPos++;
-      commonCount++;
-      if (options.oneChangePerToken) {
-        basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
-      }
-    }
-    if (commonCount && !options.oneChangePerToken) {
-      basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
-    }
-    basePath.oldPos = oldPos;
-    return newPos;
-  }
-  equals(left, right, options) {
-    if (options.comparator) {
-      return options.comparator(left, right);
-    } else {
-      return left === right || !!options.ignoreCase && left.toLowerCase() === right.toLowerCase();
-    }
-  }
-  removeEmpty(array) {
-    const ret = [];
-    for (let i = 0; i < array.length; i++) {
-      if (array[i]) {
-        ret.push(array[i]);
-      }
-    }
-    return ret;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  castInput(value, options) {
-    return value;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  tokenize(value, options) {
-    return Array.from(value);
-  }
-  join(chars) {
-    return chars.join("");
-  }
-  postProcess(changeObjects, options) {
-    return changeObjects;
-  }
-  get useLongestToken() {
-    return false;
-  }
-  buildValues(lastComponent, newTokens, oldTokens) {
-    const components = [];
-    let nextComponent;
-    while (lastComponent) {
-      components.push(lastComponent);
-      nextComponent = lastComponent.previousComponent;
-      delete lastComponent.previousComponent;
-      lastComponent = nextComponent;
-    }
-    components.reverse();
-    const componentLen = components.length;
-    let componentPos = 0, newPos = 0, oldPos = 0;
-    for (; componentPos < componentLen; componentPos++) {
-      const component = components[componentPos];
-      if (!component.removed) {
-        if (!component.added && this.useLongestToken) {
-          let value = newTokens.slice(newPos, newPos + component.count);
-          value = value.map(function(value2, i) {
-            const oldValue = oldTokens[oldPos + i];
-            return oldValue.length > value2.length ? oldValue : value2;
-          });
-          component.value = this.join(value);
-        } else {
-          component.value = this.join(newTokens.slice(newPos, newPos + component.count));
-        }
-        newPos += component.count;
-        if (!component.added) {
-          oldPos += component.count;
-        }
-      } else {
-        component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
-        oldPos += component.count;
-      }
-    }
-    return components;
-  }
-};
-
-// node_modules/diff/libesm/diff/line.js
-var LineDiff = class extends Diff {
-  constructor() {
-    super(...arguments);
-    this.tokenize = tokenize;
-  }
-  equals(left, right, options) {
-    if (options.ignoreWhitespace) {
-      if (!options.newlineIsToken || !left.includes("\n")) {
-        left = left.trim();
-      }
-      if (!options.newlineIsToken || !right.includes("\n")) {
-        right = right.trim();
-      }
-    } else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
-      if (left.endsWith("\n")) {
-        left = left.slice(0, -1);
-      }
-      if (right.endsWith("\n")) {
-        right = right.slice(0, -1);
-      }
-    }
-    return super.equals(left, right, options);
-  }
-};
-var lineDiff = new LineDiff();
-function diffLines(oldStr, newStr, options) {
-  return lineDiff.diff(oldStr, newStr, options);
-}
-function tokenize(value, options) {
-  if (options.stripTrailingCr) {
-    value = value.replace(/\r\n/g, "\n");
-  }
-  const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
-  if (!linesAndNewlines[linesAndNewlines.length - 1]) {
-    linesAndNewlines.pop();
-  }
-  for (let i = 0; i < linesAndNewlines.length; i++) {
-    const line = linesAndNewlines[i];
-    if (i % 2 && !options.newlineIsToken) {
-      retLines[retLines.length - 1] += line;
-    } else {
-      retLines.push(line);
-    }
-  }
-  return retLines;
-}
-
-// node_modules/diff/libesm/patch/create.js
-function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
-  let optionsObj;
-  if (!options) {
-    optionsObj = {};
-  } else if (typeof options === "function") {
-    optionsObj = { callback: options };
-  } else {
-    optionsObj = options;
-  }
-  if (typeof optionsObj.context === "undefined") {
-    optionsObj.context = 4;
-  }
-  const context = optionsObj.context;
-  if (optionsObj.newlineIsToken) {
-    throw new Error("newlineIsToken may not be used with patch-generation functions, only with diffing functions");
-  }
-  if (!optionsObj.callback) {
-    return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
-  } else {
-    const { callback } = optionsObj;
-    diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
-      const patch = diffLinesResultToPatch(diff);
-      callback(patch);
-    } }));
-  }
-  function diffLinesResultToPatch(diff) {
-    if (!diff) {
-      return;
-    }
-    diff.push({ value: "", lines: [] });
-    function contextLines(lines) {
-      return lines.map(function(entry) {
-        return " " + entry;
-      });
-    }
-    const hunks = [];
-    let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
-    for (let i = 0; i < diff.length; i++) {
-      const current = diff[i], lines = current.lines || splitLines(current.value);
-      current.lines = lines;
-      if (current.added || current.removed) {
-        if (!oldRangeStart) {
-          const prev = diff[i - 1];
-          oldRangeStart = oldLine;
-          newRangeStart = newLine;
-          if (prev) {
-            curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
-            oldRangeStart -= curRange.length;
-            newRangeStart -= curRange.length;
-          }
-        }
-        for (const line of lines) {
-          curRange.push((current.added ? "+" : "-") + line);
-        }
-        if (current.added) {
-          newLine += lines.length;
-        } else {
-          oldLine += lines.length;
-        }
-      } else {
-        if (oldRangeStart) {
-          if (lines.length <= context * 2 && i < diff.length - 2) {
-            for (const line of contextLines(lines)) {
-              curRange.push(line);
-            }
-          } else {
-            const contextSize = Math.min(lines.length, context);
-            for (const line of contextLines(lines.slice(0, contextSize))) {
-              curRange.push(line);
-            }
-            const hunk = {
-              oldStart: oldRangeStart,
-              oldLines: oldLine - oldRangeStart + contextSize,
-              newStart: newRangeStart,
-              newLines: newLine - newRangeStart + contextSize,
-              lines: curRange
-            };
-            hunks.push(hunk);
-            oldRangeStart = 0;
-            newRangeStart = 0;
-            curRange = [];
-          }
-        }
-        oldLine += lines.length;
-        newLine += lines.length;
-      }
-    }
-    for (const hunk of hunks) {
-      for (let i = 0; i < hunk.lines.length; i++) {
-        if (hunk.lines[i].endsWith("\n")) {
-          hunk.lines[i] = hunk.lines[i].slice(0, -1);
-        } else {
-          hunk.lines.splice(i + 1, 0, "\\ No newline at end of file");
-          i++;
-        }
-      }
-    }
-    return {
-      oldFileName,
-      newFileName,
-      oldHeader,
-      newHeader,
-      hunks
-    };
-  }
-}
-function splitLines(text) {
-  const hasTrailingNl = text.endsWith("\n");
-  const result2 = text.split("\n").map((line) => line + "\n");
-  if (hasTrailingNl) {
-    result2.pop();
-  } else {
-    result2.push(result2.pop().slice(0, -1));
-  }
-  return result2;
-}
-
 // src/core/sql/quote.ts
 function quoteIdentifier(name) {
   return `"${name.replace(/"/g, '""')}"`;
 }
 function quoteLiteral(value) {
   return `'${value.replace(/'/g, "''")}'`;
-}
-
-// src/core/schema/aggregates.ts
-var AGGREGATE_JOIN = "LEFT JOIN pg_aggregate agg ON agg.aggfnoid = p.oid";
-function proc(column) {
-  return `CASE WHEN agg.${column} <> 0 THEN agg.${column}::regproc::text END`;
-}
-var AGGREGATE_COLUMN = `CASE WHEN agg.aggfnoid IS NOT NULL THEN json_build_object(
-    'kind', agg.aggkind::text, 'direct_args', agg.aggnumdirectargs,
-    'sfunc', ${proc("aggtransfn")}, 'stype', format_type(agg.aggtranstype, NULL), 'sspace', agg.aggtransspace,
-    'finalfunc', ${proc("aggfinalfn")}, 'final_extra', agg.aggfinalextra, 'final_modify', agg.aggfinalmodify::text,
-    'combinefunc', ${proc("aggcombinefn")}, 'serialfunc', ${proc("aggserialfn")},
-    'deserialfunc', ${proc("aggdeserialfn")}, 'initcond', agg.agginitval,
-    'msfunc', ${proc("aggmtransfn")}, 'minvfunc', ${proc("aggminvtransfn")},
-    'mstype', CASE WHEN agg.aggmtranstype <> 0 THEN format_type(agg.aggmtranstype, NULL) END,
-    'msspace', agg.aggmtransspace, 'mfinalfunc', ${proc("aggmfinalfn")}, 'mfinal_extra', agg.aggmfinalextra,
-    'mfinal_modify', agg.aggmfinalmodify::text, 'minitcond', agg.aggminitval,
-    'sortop', (SELECT format('%I.%s', son.nspname, so.oprname) FROM pg_operator so
-                 JOIN pg_namespace son ON son.oid = so.oprnamespace WHERE so.oid = agg.aggsortop)) END`;
-var MODIFY = {
-  r: "read_only",
-  s: "shareable",
-  w: "read_write"
-};
-function defaultModify(kind) {
-  return kind === void 0 ? "read_only" : "read_write";
-}
-function aggregateOf(row) {
-  if (!row) return {};
-  const kind = row.kind === "o" ? "ordered-set" : row.kind === "h" ? "hypothetical" : void 0;
-  const modify = (value) => {
-    const mode = MODIFY[value];
-    return mode === void 0 || mode === defaultModify(kind) ? void 0 : mode;
-  };
-  const aggregate = {
-    kind,
-    directArgs: row.direct_args > 0 ? row.direct_args : void 0,
-    sfunc: row.sfunc,
-    stype: row.stype,
-    sspace: row.sspace > 0 ? row.sspace : void 0,
-    finalfunc: row.finalfunc ?? void 0,
-    finalfuncExtra: row.final_extra ? true : void 0,
-    finalfuncModify: modify(row.final_modify),
-    combinefunc: row.combinefunc ?? void 0,
-    serialfunc: row.serialfunc ?? void 0,
-    deserialfunc: row.deserialfunc ?? void 0,
-    initcond: row.initcond ?? void 0,
-    msfunc: row.msfunc ?? void 0,
-    minvfunc: row.minvfunc ?? void 0,
-    mstype: row.mstype ?? void 0,
-    msspace: row.msspace > 0 ? row.msspace : void 0,
-    mfinalfunc: row.mfinalfunc ?? void 0,
-    mfinalfuncExtra: row.mfinal_extra ? true : void 0,
-    mfinalfuncModify: modify(row.mfinal_modify),
-    minitcond: row.minitcond ?? void 0,
-    sortop: row.sortop ?? void 0
-  };
-  for (const key of Object.keys(aggregate)) {
-    if (aggregate[key] === void 0) delete aggregate[key];
-  }
-  return { aggregate };
-}
-function defaults2(aggregate) {
-  const modify = defaultModify(aggregate.kind);
-  return {
-    kind: "normal",
-    directArgs: 0,
-    sfunc: null,
-    stype: null,
-    sspace: 0,
-    finalfunc: null,
-    finalfuncExtra: false,
-    finalfuncModify: modify,
-    combinefunc: null,
-    serialfunc: null,
-    deserialfunc: null,
-    initcond: null,
-    msfunc: null,
-    minvfunc: null,
-    mstype: null,
-    msspace: 0,
-    mfinalfunc: null,
-    mfinalfuncExtra: false,
-    mfinalfuncModify: modify,
-    minitcond: null,
-    sortop: null
-  };
-}
-var ATTRIBUTES = [
-  "kind",
-  "directArgs",
-  "sfunc",
-  "stype",
-  "sspace",
-  "finalfunc",
-  "finalfuncExtra",
-  "finalfuncModify",
-  "combinefunc",
-  "serialfunc",
-  "deserialfunc",
-  "initcond",
-  "msfunc",
-  "minvfunc",
-  "mstype",
-  "msspace",
-  "mfinalfunc",
-  "mfinalfuncExtra",
-  "mfinalfuncModify",
-  "minitcond",
-  "sortop"
-];
-function aggregateSignature(name, routine) {
-  return `${name}(${routine.identityArguments === "" ? "*" : routine.identityArguments})`;
-}
-function aggregateFunctionSignature(name, routine) {
-  const args = routine.identityArguments.startsWith("ORDER BY ") ? ` ${routine.identityArguments}` : routine.identityArguments;
-  const at = args.indexOf(" ORDER BY ");
-  if (at < 0) return `${name}(${args})`;
-  const direct = args.slice(0, at);
-  const aggregated = args.slice(at + " ORDER BY ".length);
-  const variadic = aggregated.startsWith("VARIADIC ") ? /(?:^|, )(VARIADIC .*)$/.exec(direct) : null;
-  if (variadic && variadic[1] === aggregated) return `${name}(${direct})`;
-  return `${name}(${direct === "" ? aggregated : `${direct}, ${aggregated}`})`;
-}
-function operatorSql(operator) {
-  return `OPERATOR(${operator})`;
-}
-function aggregateStatement(signature, routine, aggregate) {
-  const defaultsOf = defaults2(aggregate);
-  const options = [`SFUNC = ${aggregate.sfunc}`, `STYPE = ${aggregate.stype}`];
-  const add = (key, option, sql = (value) => value) => {
-    const value = aggregate[key];
-    if (value === void 0 || value === defaultsOf[key]) return;
-    options.push(value === true ? option : `${option} = ${sql(String(value))}`);
-  };
-  const modify = (value) => value.toUpperCase();
-  add("sspace", "SSPACE");
-  add("finalfunc", "FINALFUNC");
-  add("finalfuncExtra", "FINALFUNC_EXTRA");
-  add("finalfuncModify", "FINALFUNC_MODIFY", modify);
-  add("combinefunc", "COMBINEFUNC");
-  add("serialfunc", "SERIALFUNC");
-  add("deserialfunc", "DESERIALFUNC");
-  add("initcond", "INITCOND", quoteLiteral);
-  add("msfunc", "MSFUNC");
-  add("minvfunc", "MINVFUNC");
-  add("mstype", "MSTYPE");
-  add("msspace", "MSSPACE");
-  add("mfinalfunc", "MFINALFUNC");
-  add("mfinalfuncExtra", "MFINALFUNC_EXTRA");
-  add("mfinalfuncModify", "MFINALFUNC_MODIFY", modify);
-  add("minitcond", "MINITCOND", quoteLiteral);
-  add("sortop", "SORTOP", operatorSql);
-  if (aggregate.kind === "hypothetical") options.push("HYPOTHETICAL");
-  if (routine.parallel !== "unsafe") options.push(`PARALLEL = ${routine.parallel.toUpperCase()}`);
-  return [
-    `CREATE AGGREGATE ${signature} (`,
-    ...options.map((option, i) => `    ${option}${i < options.length - 1 ? "," : ""}`),
-    ");"
-  ].join("\n");
-}
-function compareAggregates(before, after) {
-  const left = before.aggregate;
-  const right = after.aggregate;
-  if (left === void 0 || right === void 0) return [];
-  const leftDefaults = defaults2(left);
-  const rightDefaults = defaults2(right);
-  const changes2 = [];
-  for (const key of ATTRIBUTES) {
-    const a = left[key] ?? leftDefaults[key];
-    const b = right[key] ?? rightDefaults[key];
-    if (a !== b) changes2.push({ attribute: `aggregate.${key}`, before: a, after: b });
-  }
-  return changes2;
 }
 
 // src/core/schema/ddl-grants.ts
@@ -34972,6 +34430,180 @@ function foreignTableDdl(table2, v) {
       ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment))
     ]
   ]);
+}
+
+// src/core/schema/aggregates.ts
+var AGGREGATE_JOIN = "LEFT JOIN pg_aggregate agg ON agg.aggfnoid = p.oid";
+function proc(column) {
+  return `CASE WHEN agg.${column} <> 0 THEN agg.${column}::regproc::text END`;
+}
+var AGGREGATE_COLUMN = `CASE WHEN agg.aggfnoid IS NOT NULL THEN json_build_object(
+    'kind', agg.aggkind::text, 'direct_args', agg.aggnumdirectargs,
+    'sfunc', ${proc("aggtransfn")}, 'stype', format_type(agg.aggtranstype, NULL), 'sspace', agg.aggtransspace,
+    'finalfunc', ${proc("aggfinalfn")}, 'final_extra', agg.aggfinalextra, 'final_modify', agg.aggfinalmodify::text,
+    'combinefunc', ${proc("aggcombinefn")}, 'serialfunc', ${proc("aggserialfn")},
+    'deserialfunc', ${proc("aggdeserialfn")}, 'initcond', agg.agginitval,
+    'msfunc', ${proc("aggmtransfn")}, 'minvfunc', ${proc("aggminvtransfn")},
+    'mstype', CASE WHEN agg.aggmtranstype <> 0 THEN format_type(agg.aggmtranstype, NULL) END,
+    'msspace', agg.aggmtransspace, 'mfinalfunc', ${proc("aggmfinalfn")}, 'mfinal_extra', agg.aggmfinalextra,
+    'mfinal_modify', agg.aggmfinalmodify::text, 'minitcond', agg.aggminitval,
+    'sortop', (SELECT format('%I.%s', son.nspname, so.oprname) FROM pg_operator so
+                 JOIN pg_namespace son ON son.oid = so.oprnamespace WHERE so.oid = agg.aggsortop)) END`;
+var MODIFY = {
+  r: "read_only",
+  s: "shareable",
+  w: "read_write"
+};
+function defaultModify(kind) {
+  return kind === void 0 ? "read_only" : "read_write";
+}
+function aggregateOf(row) {
+  if (!row) return {};
+  const kind = row.kind === "o" ? "ordered-set" : row.kind === "h" ? "hypothetical" : void 0;
+  const modify = (value) => {
+    const mode = MODIFY[value];
+    return mode === void 0 || mode === defaultModify(kind) ? void 0 : mode;
+  };
+  const aggregate = {
+    kind,
+    directArgs: row.direct_args > 0 ? row.direct_args : void 0,
+    sfunc: row.sfunc,
+    stype: row.stype,
+    sspace: row.sspace > 0 ? row.sspace : void 0,
+    finalfunc: row.finalfunc ?? void 0,
+    finalfuncExtra: row.final_extra ? true : void 0,
+    finalfuncModify: modify(row.final_modify),
+    combinefunc: row.combinefunc ?? void 0,
+    serialfunc: row.serialfunc ?? void 0,
+    deserialfunc: row.deserialfunc ?? void 0,
+    initcond: row.initcond ?? void 0,
+    msfunc: row.msfunc ?? void 0,
+    minvfunc: row.minvfunc ?? void 0,
+    mstype: row.mstype ?? void 0,
+    msspace: row.msspace > 0 ? row.msspace : void 0,
+    mfinalfunc: row.mfinalfunc ?? void 0,
+    mfinalfuncExtra: row.mfinal_extra ? true : void 0,
+    mfinalfuncModify: modify(row.mfinal_modify),
+    minitcond: row.minitcond ?? void 0,
+    sortop: row.sortop ?? void 0
+  };
+  for (const key of Object.keys(aggregate)) {
+    if (aggregate[key] === void 0) delete aggregate[key];
+  }
+  return { aggregate };
+}
+function defaults2(aggregate) {
+  const modify = defaultModify(aggregate.kind);
+  return {
+    kind: "normal",
+    directArgs: 0,
+    sfunc: null,
+    stype: null,
+    sspace: 0,
+    finalfunc: null,
+    finalfuncExtra: false,
+    finalfuncModify: modify,
+    combinefunc: null,
+    serialfunc: null,
+    deserialfunc: null,
+    initcond: null,
+    msfunc: null,
+    minvfunc: null,
+    mstype: null,
+    msspace: 0,
+    mfinalfunc: null,
+    mfinalfuncExtra: false,
+    mfinalfuncModify: modify,
+    minitcond: null,
+    sortop: null
+  };
+}
+var ATTRIBUTES = [
+  "kind",
+  "directArgs",
+  "sfunc",
+  "stype",
+  "sspace",
+  "finalfunc",
+  "finalfuncExtra",
+  "finalfuncModify",
+  "combinefunc",
+  "serialfunc",
+  "deserialfunc",
+  "initcond",
+  "msfunc",
+  "minvfunc",
+  "mstype",
+  "msspace",
+  "mfinalfunc",
+  "mfinalfuncExtra",
+  "mfinalfuncModify",
+  "minitcond",
+  "sortop"
+];
+function aggregateSignature(name, routine) {
+  return `${name}(${routine.identityArguments === "" ? "*" : routine.identityArguments})`;
+}
+function aggregateFunctionSignature(name, routine) {
+  const args = routine.identityArguments.startsWith("ORDER BY ") ? ` ${routine.identityArguments}` : routine.identityArguments;
+  const at = args.indexOf(" ORDER BY ");
+  if (at < 0) return `${name}(${args})`;
+  const direct = args.slice(0, at);
+  const aggregated = args.slice(at + " ORDER BY ".length);
+  const variadic = aggregated.startsWith("VARIADIC ") ? /(?:^|, )(VARIADIC .*)$/.exec(direct) : null;
+  if (variadic && variadic[1] === aggregated) return `${name}(${direct})`;
+  return `${name}(${direct === "" ? aggregated : `${direct}, ${aggregated}`})`;
+}
+function operatorSql(operator) {
+  return `OPERATOR(${operator})`;
+}
+function aggregateStatement(signature, routine, aggregate) {
+  const defaultsOf = defaults2(aggregate);
+  const options = [`SFUNC = ${aggregate.sfunc}`, `STYPE = ${aggregate.stype}`];
+  const add = (key, option, sql = (value) => value) => {
+    const value = aggregate[key];
+    if (value === void 0 || value === defaultsOf[key]) return;
+    options.push(value === true ? option : `${option} = ${sql(String(value))}`);
+  };
+  const modify = (value) => value.toUpperCase();
+  add("sspace", "SSPACE");
+  add("finalfunc", "FINALFUNC");
+  add("finalfuncExtra", "FINALFUNC_EXTRA");
+  add("finalfuncModify", "FINALFUNC_MODIFY", modify);
+  add("combinefunc", "COMBINEFUNC");
+  add("serialfunc", "SERIALFUNC");
+  add("deserialfunc", "DESERIALFUNC");
+  add("initcond", "INITCOND", quoteLiteral);
+  add("msfunc", "MSFUNC");
+  add("minvfunc", "MINVFUNC");
+  add("mstype", "MSTYPE");
+  add("msspace", "MSSPACE");
+  add("mfinalfunc", "MFINALFUNC");
+  add("mfinalfuncExtra", "MFINALFUNC_EXTRA");
+  add("mfinalfuncModify", "MFINALFUNC_MODIFY", modify);
+  add("minitcond", "MINITCOND", quoteLiteral);
+  add("sortop", "SORTOP", operatorSql);
+  if (aggregate.kind === "hypothetical") options.push("HYPOTHETICAL");
+  if (routine.parallel !== "unsafe") options.push(`PARALLEL = ${routine.parallel.toUpperCase()}`);
+  return [
+    `CREATE AGGREGATE ${signature} (`,
+    ...options.map((option, i) => `    ${option}${i < options.length - 1 ? "," : ""}`),
+    ");"
+  ].join("\n");
+}
+function compareAggregates(before, after) {
+  const left = before.aggregate;
+  const right = after.aggregate;
+  if (left === void 0 || right === void 0) return [];
+  const leftDefaults = defaults2(left);
+  const rightDefaults = defaults2(right);
+  const changes2 = [];
+  for (const key of ATTRIBUTES) {
+    const a = left[key] ?? leftDefaults[key];
+    const b = right[key] ?? rightDefaults[key];
+    if (a !== b) changes2.push({ attribute: `aggregate.${key}`, before: a, after: b });
+  }
+  return changes2;
 }
 
 // src/core/schema/ddl-objects.ts
@@ -35794,6 +35426,729 @@ function objectDdl(model, kind, id) {
   }
 }
 
+// src/core/schema/diff-attributes.ts
+function has(record, key) {
+  return Object.hasOwn(record, key);
+}
+var SKIP_NAMED = /* @__PURE__ */ new Set(["schema", "name"]);
+var SKIP_NAME = /* @__PURE__ */ new Set(["name"]);
+var SKIP_EXTENSION = /* @__PURE__ */ new Set(["schema", "name", "defaultVersion"]);
+var SKIP_USER_MAPPING = /* @__PURE__ */ new Set(["user", "server"]);
+var SKIP_FOREIGN_TABLE = /* @__PURE__ */ new Set(["schema", "name", "columns", "constraints", "triggers"]);
+var SKIP_BUCKET = /* @__PURE__ */ new Set(["id"]);
+var SKIP_TABLE = /* @__PURE__ */ new Set([
+  "schema",
+  "name",
+  "stats",
+  "columns",
+  "constraints",
+  "indexes",
+  "triggers",
+  "rules",
+  "policies"
+]);
+var SKIP_VIEW = /* @__PURE__ */ new Set(["schema", "name", "kind", "columns", "indexes", "triggers", "rules"]);
+var TABLE_DEFAULTS = {
+  persistence: "logged",
+  storageParameters: [],
+  inherits: []
+};
+var VIEW_DEFAULTS = { storageParameters: [] };
+var COLUMN_DEFAULTS = { statistics: "default", storage: "default" };
+var PUBLICATION_DEFAULTS = { columnLists: {}, rowFilters: {} };
+function byKey(changes2) {
+  const isRecord = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+  return changes2.flatMap((change) => {
+    const { attribute, before, after } = change;
+    if (!isRecord(before) || !isRecord(after)) return [change];
+    const keys = [.../* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareText4);
+    return keys.filter((key) => !same(before[key], after[key])).map((key) => ({
+      attribute: `${attribute}.${key}`,
+      before: before[key] ?? null,
+      after: after[key] ?? null
+    }));
+  });
+}
+function withDefaults(changes2, defaults3) {
+  for (const change of changes2) {
+    if (!has(defaults3, change.attribute)) continue;
+    if (change.before === null) change.before = defaults3[change.attribute];
+    if (change.after === null) change.after = defaults3[change.attribute];
+  }
+  return changes2;
+}
+var SKIP_MEMBER = /* @__PURE__ */ new Set(["name"]);
+var SKIP_POLICY = /* @__PURE__ */ new Set(["name", "table"]);
+var SKIP_ROUTINE = /* @__PURE__ */ new Set(["schema", "name", "definition", "aggregate"]);
+var ROUTINE_PARTS = [
+  "kind",
+  "identityArguments",
+  "arguments",
+  "returns",
+  "language",
+  "body",
+  "volatility",
+  "securityDefiner",
+  "strict",
+  "leakproof",
+  "parallel",
+  "config"
+];
+var DEFAULT_PRIVILEGE_TARGET2 = {
+  tables: "table",
+  sequences: "sequence",
+  functions: "function",
+  types: "type",
+  schemas: "schema"
+};
+function compareAttributes(before, after, skip, grantTarget, context) {
+  const left = before;
+  const right = after;
+  const changes2 = [];
+  for (const key in right) {
+    const a = left[key];
+    const b = right[key];
+    if (a !== b && !skip.has(key)) compareAttribute(changes2, key, a, b, grantTarget, context);
+  }
+  for (const key in left) {
+    if (!skip.has(key) && !has(right, key)) {
+      compareAttribute(changes2, key, left[key], void 0, grantTarget, context);
+    }
+  }
+  return changes2;
+}
+function compareAttribute(changes2, key, a, b, grantTarget, context) {
+  if (key === "grants" && Array.isArray(a) && Array.isArray(b)) {
+    const grants = compareGrants(a, b, grantTarget, context);
+    if (grants.length > 0) changes2.push(...grants);
+  } else if (!same(a, b)) {
+    changes2.push({ attribute: key, before: a ?? null, after: b ?? null });
+  }
+}
+function compareGrants(before, after, target2, context) {
+  if (sameGrants(before, after)) return [];
+  const a = grantSummary(before, target2, context.version);
+  const b = grantSummary(after, target2, context.version);
+  return same(a, b) ? [] : [{ attribute: "grants", before: a, after: b }];
+}
+function sameGrants(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.grantee !== y.grantee || x.privilege !== y.privilege || x.grantable !== y.grantable) return false;
+  }
+  return true;
+}
+function same(a, b) {
+  if (a === b) return true;
+  if (a === null || b === null || a === void 0 || b === void 0) {
+    return (a === void 0 || a === null) && (b === void 0 || b === null);
+  }
+  if (typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x !== y && !same(x, y)) return false;
+    }
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a;
+  const right = b;
+  for (const key in left) {
+    const x = left[key];
+    const y = right[key];
+    if (x !== y && !same(x, has(right, key) ? y : void 0)) return false;
+  }
+  for (const key in right) {
+    if (!has(left, key) && right[key] !== void 0 && right[key] !== null) return false;
+  }
+  return true;
+}
+function compareText4(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// node_modules/diff/libesm/diff/base.js
+var Diff = class {
+  diff(oldStr, newStr, options = {}) {
+    let callback;
+    if (typeof options === "function") {
+      callback = options;
+      options = {};
+    } else if ("callback" in options) {
+      callback = options.callback;
+    }
+    const oldString = this.castInput(oldStr, options);
+    const newString = this.castInput(newStr, options);
+    const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
+    const newTokens = this.removeEmpty(this.tokenize(newString, options));
+    return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
+  }
+  diffWithOptionsObj(oldTokens, newTokens, options, callback) {
+    var _a;
+    const done = (value) => {
+      value = this.postProcess(value, options);
+      if (callback) {
+        setTimeout(function() {
+          callback(value);
+        }, 0);
+        return void 0;
+      } else {
+        return value;
+      }
+    };
+    const newLen = newTokens.length, oldLen = oldTokens.length;
+    let editLength = 1;
+    let maxEditLength = newLen + oldLen;
+    if (options.maxEditLength != null) {
+      maxEditLength = Math.min(maxEditLength, options.maxEditLength);
+    }
+    const maxExecutionTime = (_a = options.timeout) !== null && _a !== void 0 ? _a : Infinity;
+    const abortAfterTimestamp = Date.now() + maxExecutionTime;
+    const bestPath = [{ oldPos: -1, lastComponent: void 0 }];
+    let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
+    if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+      return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
+    }
+    let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
+    const execEditLength = () => {
+      for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+        let basePath;
+        const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
+        if (removePath) {
+          bestPath[diagonalPath - 1] = void 0;
+        }
+        let canAdd = false;
+        if (addPath) {
+          const addPathNewPos = addPath.oldPos - diagonalPath;
+          canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+        }
+        const canRemove = removePath && removePath.oldPos + 1 < oldLen;
+        if (!canAdd && !canRemove) {
+          bestPath[diagonalPath] = void 0;
+          continue;
+        }
+        if (!canRemove || canAdd && removePath.oldPos < addPath.oldPos) {
+          basePath = this.addToPath(addPath, true, false, 0, options);
+        } else {
+          basePath = this.addToPath(removePath, false, true, 1, options);
+        }
+        newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
+        if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+          return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
+        } else {
+          bestPath[diagonalPath] = basePath;
+          if (basePath.oldPos + 1 >= oldLen) {
+            maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+          }
+          if (newPos + 1 >= newLen) {
+            minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+          }
+        }
+      }
+      editLength++;
+    };
+    if (callback) {
+      (function exec() {
+        setTimeout(function() {
+          if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+            return callback(void 0);
+          }
+          if (!execEditLength()) {
+            exec();
+          }
+        }, 0);
+      })();
+    } else {
+      while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+        const ret = execEditLength();
+        if (ret) {
+          return ret;
+        }
+      }
+    }
+  }
+  addToPath(path, added, removed, oldPosInc, options) {
+    const last = path.lastComponent;
+    if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
+      return {
+        oldPos: path.oldPos + oldPosInc,
+        lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
+      };
+    } else {
+      return {
+        oldPos: path.oldPos + oldPosInc,
+        lastComponent: { count: 1, added, removed, previousComponent: last }
+      };
+    }
+  }
+  extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
+    const newLen = newTokens.length, oldLen = oldTokens.length;
+    let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
+    while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
+      newPos++;
+      oldPos++;
+      commonCount++;
+      if (options.oneChangePerToken) {
+        basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
+      }
+    }
+    if (commonCount && !options.oneChangePerToken) {
+      basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
+    }
+    basePath.oldPos = oldPos;
+    return newPos;
+  }
+  equals(left, right, options) {
+    if (options.comparator) {
+      return options.comparator(left, right);
+    } else {
+      return left === right || !!options.ignoreCase && left.toLowerCase() === right.toLowerCase();
+    }
+  }
+  removeEmpty(array) {
+    const ret = [];
+    for (let i = 0; i < array.length; i++) {
+      if (array[i]) {
+        ret.push(array[i]);
+      }
+    }
+    return ret;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  castInput(value, options) {
+    return value;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  tokenize(value, options) {
+    return Array.from(value);
+  }
+  join(chars) {
+    return chars.join("");
+  }
+  postProcess(changeObjects, options) {
+    return changeObjects;
+  }
+  get useLongestToken() {
+    return false;
+  }
+  buildValues(lastComponent, newTokens, oldTokens) {
+    const components = [];
+    let nextComponent;
+    while (lastComponent) {
+      components.push(lastComponent);
+      nextComponent = lastComponent.previousComponent;
+      delete lastComponent.previousComponent;
+      lastComponent = nextComponent;
+    }
+    components.reverse();
+    const componentLen = components.length;
+    let componentPos = 0, newPos = 0, oldPos = 0;
+    for (; componentPos < componentLen; componentPos++) {
+      const component = components[componentPos];
+      if (!component.removed) {
+        if (!component.added && this.useLongestToken) {
+          let value = newTokens.slice(newPos, newPos + component.count);
+          value = value.map(function(value2, i) {
+            const oldValue = oldTokens[oldPos + i];
+            return oldValue.length > value2.length ? oldValue : value2;
+          });
+          component.value = this.join(value);
+        } else {
+          component.value = this.join(newTokens.slice(newPos, newPos + component.count));
+        }
+        newPos += component.count;
+        if (!component.added) {
+          oldPos += component.count;
+        }
+      } else {
+        component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
+        oldPos += component.count;
+      }
+    }
+    return components;
+  }
+};
+
+// node_modules/diff/libesm/diff/line.js
+var LineDiff = class extends Diff {
+  constructor() {
+    super(...arguments);
+    this.tokenize = tokenize;
+  }
+  equals(left, right, options) {
+    if (options.ignoreWhitespace) {
+      if (!options.newlineIsToken || !left.includes("\n")) {
+        left = left.trim();
+      }
+      if (!options.newlineIsToken || !right.includes("\n")) {
+        right = right.trim();
+      }
+    } else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
+      if (left.endsWith("\n")) {
+        left = left.slice(0, -1);
+      }
+      if (right.endsWith("\n")) {
+        right = right.slice(0, -1);
+      }
+    }
+    return super.equals(left, right, options);
+  }
+};
+var lineDiff = new LineDiff();
+function diffLines(oldStr, newStr, options) {
+  return lineDiff.diff(oldStr, newStr, options);
+}
+function tokenize(value, options) {
+  if (options.stripTrailingCr) {
+    value = value.replace(/\r\n/g, "\n");
+  }
+  const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
+  if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+    linesAndNewlines.pop();
+  }
+  for (let i = 0; i < linesAndNewlines.length; i++) {
+    const line = linesAndNewlines[i];
+    if (i % 2 && !options.newlineIsToken) {
+      retLines[retLines.length - 1] += line;
+    } else {
+      retLines.push(line);
+    }
+  }
+  return retLines;
+}
+
+// node_modules/diff/libesm/patch/create.js
+function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+  let optionsObj;
+  if (!options) {
+    optionsObj = {};
+  } else if (typeof options === "function") {
+    optionsObj = { callback: options };
+  } else {
+    optionsObj = options;
+  }
+  if (typeof optionsObj.context === "undefined") {
+    optionsObj.context = 4;
+  }
+  const context = optionsObj.context;
+  if (optionsObj.newlineIsToken) {
+    throw new Error("newlineIsToken may not be used with patch-generation functions, only with diffing functions");
+  }
+  if (!optionsObj.callback) {
+    return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
+  } else {
+    const { callback } = optionsObj;
+    diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
+      const patch = diffLinesResultToPatch(diff);
+      callback(patch);
+    } }));
+  }
+  function diffLinesResultToPatch(diff) {
+    if (!diff) {
+      return;
+    }
+    diff.push({ value: "", lines: [] });
+    function contextLines(lines) {
+      return lines.map(function(entry) {
+        return " " + entry;
+      });
+    }
+    const hunks = [];
+    let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
+    for (let i = 0; i < diff.length; i++) {
+      const current = diff[i], lines = current.lines || splitLines(current.value);
+      current.lines = lines;
+      if (current.added || current.removed) {
+        if (!oldRangeStart) {
+          const prev = diff[i - 1];
+          oldRangeStart = oldLine;
+          newRangeStart = newLine;
+          if (prev) {
+            curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
+            oldRangeStart -= curRange.length;
+            newRangeStart -= curRange.length;
+          }
+        }
+        for (const line of lines) {
+          curRange.push((current.added ? "+" : "-") + line);
+        }
+        if (current.added) {
+          newLine += lines.length;
+        } else {
+          oldLine += lines.length;
+        }
+      } else {
+        if (oldRangeStart) {
+          if (lines.length <= context * 2 && i < diff.length - 2) {
+            for (const line of contextLines(lines)) {
+              curRange.push(line);
+            }
+          } else {
+            const contextSize = Math.min(lines.length, context);
+            for (const line of contextLines(lines.slice(0, contextSize))) {
+              curRange.push(line);
+            }
+            const hunk = {
+              oldStart: oldRangeStart,
+              oldLines: oldLine - oldRangeStart + contextSize,
+              newStart: newRangeStart,
+              newLines: newLine - newRangeStart + contextSize,
+              lines: curRange
+            };
+            hunks.push(hunk);
+            oldRangeStart = 0;
+            newRangeStart = 0;
+            curRange = [];
+          }
+        }
+        oldLine += lines.length;
+        newLine += lines.length;
+      }
+    }
+    for (const hunk of hunks) {
+      for (let i = 0; i < hunk.lines.length; i++) {
+        if (hunk.lines[i].endsWith("\n")) {
+          hunk.lines[i] = hunk.lines[i].slice(0, -1);
+        } else {
+          hunk.lines.splice(i + 1, 0, "\\ No newline at end of file");
+          i++;
+        }
+      }
+    }
+    return {
+      oldFileName,
+      newFileName,
+      oldHeader,
+      newHeader,
+      hunks
+    };
+  }
+}
+function splitLines(text) {
+  const hasTrailingNl = text.endsWith("\n");
+  const result2 = text.split("\n").map((line) => line + "\n");
+  if (hasTrailingNl) {
+    result2.pop();
+  } else {
+    result2.push(result2.pop().slice(0, -1));
+  }
+  return result2;
+}
+
+// src/core/schema/diff-records.ts
+function confirmedRenames(before, after, renames) {
+  const renamedFrom = /* @__PURE__ */ new Map();
+  const renamedAway = /* @__PURE__ */ new Set();
+  for (const [to, from] of Object.entries(renames ?? {})) {
+    if (has(after, to) && !has(before, to) && has(before, from) && !has(after, from) && !renamedAway.has(from)) {
+      renamedFrom.set(to, from);
+      renamedAway.add(from);
+    }
+  }
+  return { renamedFrom, renamedAway };
+}
+function diffRecords(context, kind, before, after, compare2, renames, out) {
+  const { renamedFrom, renamedAway } = confirmedRenames(before, after, renames);
+  const ids = /* @__PURE__ */ new Set();
+  for (const id of Object.keys(before)) if (!renamedAway.has(id)) ids.add(id);
+  for (const id of Object.keys(after)) ids.add(id);
+  for (const id of [...ids].sort(compareText4)) {
+    const oldId = renamedFrom.get(id);
+    const left = has(before, oldId ?? id) ? before[oldId ?? id] : void 0;
+    const right = has(after, id) ? after[id] : void 0;
+    if (left === void 0 && right !== void 0) {
+      out.push(objectChange(context, kind, id, "added", [], [], void 0));
+    } else if (left !== void 0 && right === void 0) {
+      out.push(objectChange(context, kind, id, "removed", [], [], void 0));
+    } else if (left !== void 0 && right !== void 0) {
+      const result2 = compare2(left, right, context, id, oldId);
+      const members = result2.members ?? [];
+      if (oldId !== void 0) {
+        out.push(objectChange(context, kind, id, "renamed", result2.attributes, members, oldId));
+      } else if (result2.attributes.length > 0 || members.length > 0) {
+        out.push(objectChange(context, kind, id, "changed", result2.attributes, members, void 0));
+      }
+    }
+  }
+}
+function objectChange(context, kind, id, action, attributes, members, renamedFrom) {
+  const before = action === "added" ? null : objectDdl(context.before, kind, renamedFrom ?? id);
+  const after = action === "removed" ? null : objectDdl(context.after, kind, id);
+  return {
+    kind,
+    id,
+    action,
+    ...renamedFrom !== void 0 ? { renamedFrom } : {},
+    attributes,
+    members,
+    ddl: { before, after, diff: before !== null && after !== null ? unifiedDiff(before, after) : null }
+  };
+}
+function unifiedDiff(before, after) {
+  if (before === after) return null;
+  const patch = structuredPatch("before", "after", before, after, void 0, void 0, { context: 3 });
+  const lines = [];
+  for (const hunk of patch.hunks) {
+    lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
+    for (const line of hunk.lines) lines.push(line);
+  }
+  return lines.length > 0 ? lines.join("\n") : null;
+}
+
+// src/core/schema/diff-relations.ts
+var MEMBER_ORDER = ["column", "constraint", "index", "trigger", "rule", "policy"];
+var COLUMNS = {
+  kind: "column",
+  skip: SKIP_MEMBER,
+  target: "column",
+  namesTable: false,
+  defaults: COLUMN_DEFAULTS
+};
+var CONSTRAINTS = { kind: "constraint", skip: SKIP_MEMBER, target: "table", namesTable: false };
+var INDEXES = { kind: "index", skip: SKIP_MEMBER, target: "table", namesTable: true };
+var TRIGGERS = { kind: "trigger", skip: SKIP_MEMBER, target: "table", namesTable: true };
+var RULES2 = { kind: "rule", skip: SKIP_MEMBER, target: "table", namesTable: true };
+var POLICIES = { kind: "policy", skip: SKIP_POLICY, target: "table", namesTable: false };
+function compareTables(before, after, context, id, renamedFrom) {
+  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
+  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const members = [];
+  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
+  diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename5, members);
+  diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename5, members);
+  diffMembers(TRIGGERS, before.triggers, after.triggers, void 0, context, rename5, members);
+  diffMembers(RULES2, before.rules ?? {}, after.rules ?? {}, void 0, context, rename5, members);
+  diffMembers(POLICIES, before.policies, after.policies, void 0, context, rename5, members);
+  return {
+    attributes: withDefaults(compareAttributes(before, after, SKIP_TABLE, "table", context), TABLE_DEFAULTS),
+    members: sortMembers(
+      inheritanceNoted(withoutAttachedToParent(members, before, after, context), before, after)
+    )
+  };
+}
+function withoutAttachedToParent(members, before, after, context) {
+  const parent = after.partitionOf === null ? void 0 : context.after.tables[after.partitionOf];
+  if (!parent || !members.some((m) => m.action === "removed")) return members;
+  const parentConstraints = Object.values(parent.constraints);
+  const parentIndexes = Object.values(parent.indexes).map(indexShape);
+  return members.filter((member) => {
+    if (member.action !== "removed") return true;
+    if (member.kind === "constraint") {
+      const constraint = before.constraints[member.name];
+      return !(constraint && parentConstraints.some((c) => c.type === constraint.type && c.definition === constraint.definition));
+    }
+    if (member.kind === "index") {
+      const index = before.indexes[member.name];
+      return !(index && parentIndexes.includes(indexShape(index)));
+    }
+    return true;
+  });
+}
+function indexShape(index) {
+  return `${index.unique}:${index.primary}:${index.definition.replace(/^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ /, "")}`;
+}
+function inheritanceNoted(members, before, after) {
+  if (!before.inherits && !after.inherits) return members;
+  for (const member of members) {
+    if (member.kind !== "column" || member.action !== "added" && member.action !== "removed") continue;
+    const column = (member.action === "added" ? after : before).columns.find((c) => c.name === member.name);
+    if (column?.inherited && !column.inherited.local) member.inheritedFrom = column.inherited.from;
+  }
+  return members;
+}
+function compareViews(before, after, context, id, renamedFrom) {
+  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
+  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const members = [];
+  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
+  diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename5, members);
+  diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, void 0, context, rename5, members);
+  diffMembers(RULES2, before.rules ?? {}, after.rules ?? {}, void 0, context, rename5, members);
+  return {
+    attributes: withDefaults(compareAttributes(before, after, SKIP_VIEW, "table", context), VIEW_DEFAULTS),
+    members: sortMembers(members)
+  };
+}
+function compareRoutines(before, after, context) {
+  const changes2 = compareAttributes(before, after, SKIP_ROUTINE, routineTarget(after), context);
+  if (before.definition !== after.definition && !changes2.some((c) => ROUTINE_PARTS.includes(c.attribute))) {
+    changes2.push({ attribute: "definition", before: before.definition, after: after.definition });
+  }
+  changes2.push(...compareAggregates(before, after));
+  return { attributes: changes2 };
+}
+function compareUserMappings(before, after, context) {
+  const attributes = compareAttributes(before, after, SKIP_USER_MAPPING, "foreign server", context);
+  return {
+    attributes: before.optionNames === null || after.optionNames === null ? attributes.filter((change) => change.attribute !== "optionNames") : attributes
+  };
+}
+function compareForeignTables(before, after, context, id, renamedFrom) {
+  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
+  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const members = [];
+  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
+  diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename5, members);
+  diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, void 0, context, rename5, members);
+  return {
+    attributes: compareAttributes(before, after, SKIP_FOREIGN_TABLE, "table", context),
+    members: sortMembers(members)
+  };
+}
+function routineTarget(routine) {
+  return routine.kind === "procedure" ? "procedure" : "function";
+}
+function renamedDefinition(definition, rename5) {
+  for (const on of ["ON ", "ON ONLY "]) {
+    const pattern = `${on}${rename5.from} `;
+    const at = definition.indexOf(pattern);
+    if (at >= 0)
+      return `${definition.slice(0, at)}${on}${rename5.to} ${definition.slice(at + pattern.length)}`;
+  }
+  return definition;
+}
+function keyed(list2) {
+  const record = /* @__PURE__ */ Object.create(null);
+  for (const item of list2) record[item.name] = item;
+  return record;
+}
+function diffMembers(spec, before, after, renames, context, rename5, out) {
+  const kind = spec.kind;
+  const { renamedFrom, renamedAway } = confirmedRenames(before, after, renames);
+  for (const name in before) {
+    if (!has(after, name) && !renamedAway.has(name))
+      out.push({ kind, name, action: "removed", attributes: [] });
+  }
+  for (const name in after) {
+    const oldName = renamedFrom.get(name);
+    const key = oldName ?? name;
+    if (!has(before, key)) {
+      out.push({ kind, name, action: "added", attributes: [] });
+      continue;
+    }
+    let left = before[key];
+    if (rename5 && spec.namesTable) {
+      const definition = left.definition;
+      if (typeof definition === "string")
+        left = { ...left, definition: renamedDefinition(definition, rename5) };
+    }
+    let attributes = compareAttributes(left, after[name], spec.skip, spec.target, context);
+    if (spec.defaults && attributes.length > 0) attributes = withDefaults(attributes, spec.defaults);
+    if (oldName !== void 0) out.push({ kind, name, action: "renamed", renamedFrom: oldName, attributes });
+    else if (attributes.length > 0) out.push({ kind, name, action: "changed", attributes });
+  }
+}
+function sortMembers(members) {
+  return members.sort(
+    (a, b) => a.kind !== b.kind ? MEMBER_ORDER.indexOf(a.kind) - MEMBER_ORDER.indexOf(b.kind) : compareText4(a.name, b.name)
+  );
+}
+
 // src/core/schema/kinds/catalog-kind.ts
 var CATALOG_OBJECT_KINDS = [
   "operator",
@@ -35957,355 +36312,6 @@ function withoutOwnedSequences(sequences, tables, context) {
     const only = change.attributes.length === 1 ? change.attributes[0] : void 0;
     return !(only?.attribute === "ownedBy" && renamedOwner(only.before, only.after));
   });
-}
-function confirmedRenames(before, after, renames) {
-  const renamedFrom = /* @__PURE__ */ new Map();
-  const renamedAway = /* @__PURE__ */ new Set();
-  for (const [to, from] of Object.entries(renames ?? {})) {
-    if (has(after, to) && !has(before, to) && has(before, from) && !has(after, from) && !renamedAway.has(from)) {
-      renamedFrom.set(to, from);
-      renamedAway.add(from);
-    }
-  }
-  return { renamedFrom, renamedAway };
-}
-function has(record, key) {
-  return Object.hasOwn(record, key);
-}
-function diffRecords(context, kind, before, after, compare2, renames, out) {
-  const { renamedFrom, renamedAway } = confirmedRenames(before, after, renames);
-  const ids = /* @__PURE__ */ new Set();
-  for (const id of Object.keys(before)) if (!renamedAway.has(id)) ids.add(id);
-  for (const id of Object.keys(after)) ids.add(id);
-  for (const id of [...ids].sort(compareText4)) {
-    const oldId = renamedFrom.get(id);
-    const left = has(before, oldId ?? id) ? before[oldId ?? id] : void 0;
-    const right = has(after, id) ? after[id] : void 0;
-    if (left === void 0 && right !== void 0) {
-      out.push(objectChange(context, kind, id, "added", [], [], void 0));
-    } else if (left !== void 0 && right === void 0) {
-      out.push(objectChange(context, kind, id, "removed", [], [], void 0));
-    } else if (left !== void 0 && right !== void 0) {
-      const result2 = compare2(left, right, context, id, oldId);
-      const members = result2.members ?? [];
-      if (oldId !== void 0) {
-        out.push(objectChange(context, kind, id, "renamed", result2.attributes, members, oldId));
-      } else if (result2.attributes.length > 0 || members.length > 0) {
-        out.push(objectChange(context, kind, id, "changed", result2.attributes, members, void 0));
-      }
-    }
-  }
-}
-function objectChange(context, kind, id, action, attributes, members, renamedFrom) {
-  const before = action === "added" ? null : objectDdl(context.before, kind, renamedFrom ?? id);
-  const after = action === "removed" ? null : objectDdl(context.after, kind, id);
-  return {
-    kind,
-    id,
-    action,
-    ...renamedFrom !== void 0 ? { renamedFrom } : {},
-    attributes,
-    members,
-    ddl: { before, after, diff: before !== null && after !== null ? unifiedDiff(before, after) : null }
-  };
-}
-function unifiedDiff(before, after) {
-  if (before === after) return null;
-  const patch = structuredPatch("before", "after", before, after, void 0, void 0, { context: 3 });
-  const lines = [];
-  for (const hunk of patch.hunks) {
-    lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);
-    for (const line of hunk.lines) lines.push(line);
-  }
-  return lines.length > 0 ? lines.join("\n") : null;
-}
-var SKIP_NAMED = /* @__PURE__ */ new Set(["schema", "name"]);
-var SKIP_NAME = /* @__PURE__ */ new Set(["name"]);
-var SKIP_EXTENSION = /* @__PURE__ */ new Set(["schema", "name", "defaultVersion"]);
-var SKIP_USER_MAPPING = /* @__PURE__ */ new Set(["user", "server"]);
-var SKIP_FOREIGN_TABLE = /* @__PURE__ */ new Set(["schema", "name", "columns", "constraints", "triggers"]);
-var SKIP_BUCKET = /* @__PURE__ */ new Set(["id"]);
-var SKIP_TABLE = /* @__PURE__ */ new Set([
-  "schema",
-  "name",
-  "stats",
-  "columns",
-  "constraints",
-  "indexes",
-  "triggers",
-  "rules",
-  "policies"
-]);
-var SKIP_VIEW = /* @__PURE__ */ new Set(["schema", "name", "kind", "columns", "indexes", "triggers", "rules"]);
-var TABLE_DEFAULTS = {
-  persistence: "logged",
-  storageParameters: [],
-  inherits: []
-};
-var VIEW_DEFAULTS = { storageParameters: [] };
-var COLUMN_DEFAULTS = { statistics: "default", storage: "default" };
-var PUBLICATION_DEFAULTS = { columnLists: {}, rowFilters: {} };
-function byKey(changes2) {
-  const isRecord = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
-  return changes2.flatMap((change) => {
-    const { attribute, before, after } = change;
-    if (!isRecord(before) || !isRecord(after)) return [change];
-    const keys = [.../* @__PURE__ */ new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareText4);
-    return keys.filter((key) => !same(before[key], after[key])).map((key) => ({
-      attribute: `${attribute}.${key}`,
-      before: before[key] ?? null,
-      after: after[key] ?? null
-    }));
-  });
-}
-function withDefaults(changes2, defaults3) {
-  for (const change of changes2) {
-    if (!has(defaults3, change.attribute)) continue;
-    if (change.before === null) change.before = defaults3[change.attribute];
-    if (change.after === null) change.after = defaults3[change.attribute];
-  }
-  return changes2;
-}
-var SKIP_MEMBER = /* @__PURE__ */ new Set(["name"]);
-var SKIP_POLICY = /* @__PURE__ */ new Set(["name", "table"]);
-var SKIP_ROUTINE = /* @__PURE__ */ new Set(["schema", "name", "definition", "aggregate"]);
-var ROUTINE_PARTS = [
-  "kind",
-  "identityArguments",
-  "arguments",
-  "returns",
-  "language",
-  "body",
-  "volatility",
-  "securityDefiner",
-  "strict",
-  "leakproof",
-  "parallel",
-  "config"
-];
-var DEFAULT_PRIVILEGE_TARGET2 = {
-  tables: "table",
-  sequences: "sequence",
-  functions: "function",
-  types: "type",
-  schemas: "schema"
-};
-function compareAttributes(before, after, skip, grantTarget, context) {
-  const left = before;
-  const right = after;
-  const changes2 = [];
-  for (const key in right) {
-    const a = left[key];
-    const b = right[key];
-    if (a !== b && !skip.has(key)) compareAttribute(changes2, key, a, b, grantTarget, context);
-  }
-  for (const key in left) {
-    if (!skip.has(key) && !has(right, key)) {
-      compareAttribute(changes2, key, left[key], void 0, grantTarget, context);
-    }
-  }
-  return changes2;
-}
-function compareAttribute(changes2, key, a, b, grantTarget, context) {
-  if (key === "grants" && Array.isArray(a) && Array.isArray(b)) {
-    const grants = compareGrants(a, b, grantTarget, context);
-    if (grants.length > 0) changes2.push(...grants);
-  } else if (!same(a, b)) {
-    changes2.push({ attribute: key, before: a ?? null, after: b ?? null });
-  }
-}
-function compareGrants(before, after, target2, context) {
-  if (sameGrants(before, after)) return [];
-  const a = grantSummary(before, target2, context.version);
-  const b = grantSummary(after, target2, context.version);
-  return same(a, b) ? [] : [{ attribute: "grants", before: a, after: b }];
-}
-function sameGrants(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x.grantee !== y.grantee || x.privilege !== y.privilege || x.grantable !== y.grantable) return false;
-  }
-  return true;
-}
-function same(a, b) {
-  if (a === b) return true;
-  if (a === null || b === null || a === void 0 || b === void 0) {
-    return (a === void 0 || a === null) && (b === void 0 || b === null);
-  }
-  if (typeof a !== "object" || typeof b !== "object") return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i];
-      const y = b[i];
-      if (x !== y && !same(x, y)) return false;
-    }
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const left = a;
-  const right = b;
-  for (const key in left) {
-    const x = left[key];
-    const y = right[key];
-    if (x !== y && !same(x, has(right, key) ? y : void 0)) return false;
-  }
-  for (const key in right) {
-    if (!has(left, key) && right[key] !== void 0 && right[key] !== null) return false;
-  }
-  return true;
-}
-function compareText4(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-var MEMBER_ORDER = ["column", "constraint", "index", "trigger", "rule", "policy"];
-var COLUMNS = {
-  kind: "column",
-  skip: SKIP_MEMBER,
-  target: "column",
-  namesTable: false,
-  defaults: COLUMN_DEFAULTS
-};
-var CONSTRAINTS = { kind: "constraint", skip: SKIP_MEMBER, target: "table", namesTable: false };
-var INDEXES = { kind: "index", skip: SKIP_MEMBER, target: "table", namesTable: true };
-var TRIGGERS = { kind: "trigger", skip: SKIP_MEMBER, target: "table", namesTable: true };
-var RULES2 = { kind: "rule", skip: SKIP_MEMBER, target: "table", namesTable: true };
-var POLICIES = { kind: "policy", skip: SKIP_POLICY, target: "table", namesTable: false };
-function compareTables(before, after, context, id, renamedFrom) {
-  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
-  const members = [];
-  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
-  diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename5, members);
-  diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename5, members);
-  diffMembers(TRIGGERS, before.triggers, after.triggers, void 0, context, rename5, members);
-  diffMembers(RULES2, before.rules ?? {}, after.rules ?? {}, void 0, context, rename5, members);
-  diffMembers(POLICIES, before.policies, after.policies, void 0, context, rename5, members);
-  return {
-    attributes: withDefaults(compareAttributes(before, after, SKIP_TABLE, "table", context), TABLE_DEFAULTS),
-    members: sortMembers(
-      inheritanceNoted(withoutAttachedToParent(members, before, after, context), before, after)
-    )
-  };
-}
-function withoutAttachedToParent(members, before, after, context) {
-  const parent = after.partitionOf === null ? void 0 : context.after.tables[after.partitionOf];
-  if (!parent || !members.some((m) => m.action === "removed")) return members;
-  const parentConstraints = Object.values(parent.constraints);
-  const parentIndexes = Object.values(parent.indexes).map(indexShape);
-  return members.filter((member) => {
-    if (member.action !== "removed") return true;
-    if (member.kind === "constraint") {
-      const constraint = before.constraints[member.name];
-      return !(constraint && parentConstraints.some((c) => c.type === constraint.type && c.definition === constraint.definition));
-    }
-    if (member.kind === "index") {
-      const index = before.indexes[member.name];
-      return !(index && parentIndexes.includes(indexShape(index)));
-    }
-    return true;
-  });
-}
-function indexShape(index) {
-  return `${index.unique}:${index.primary}:${index.definition.replace(/^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ /, "")}`;
-}
-function inheritanceNoted(members, before, after) {
-  if (!before.inherits && !after.inherits) return members;
-  for (const member of members) {
-    if (member.kind !== "column" || member.action !== "added" && member.action !== "removed") continue;
-    const column = (member.action === "added" ? after : before).columns.find((c) => c.name === member.name);
-    if (column?.inherited && !column.inherited.local) member.inheritedFrom = column.inherited.from;
-  }
-  return members;
-}
-function compareViews(before, after, context, id, renamedFrom) {
-  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
-  const members = [];
-  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
-  diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename5, members);
-  diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, void 0, context, rename5, members);
-  diffMembers(RULES2, before.rules ?? {}, after.rules ?? {}, void 0, context, rename5, members);
-  return {
-    attributes: withDefaults(compareAttributes(before, after, SKIP_VIEW, "table", context), VIEW_DEFAULTS),
-    members: sortMembers(members)
-  };
-}
-function compareRoutines(before, after, context) {
-  const changes2 = compareAttributes(before, after, SKIP_ROUTINE, routineTarget(after), context);
-  if (before.definition !== after.definition && !changes2.some((c) => ROUTINE_PARTS.includes(c.attribute))) {
-    changes2.push({ attribute: "definition", before: before.definition, after: after.definition });
-  }
-  changes2.push(...compareAggregates(before, after));
-  return { attributes: changes2 };
-}
-function compareUserMappings(before, after, context) {
-  const attributes = compareAttributes(before, after, SKIP_USER_MAPPING, "foreign server", context);
-  return {
-    attributes: before.optionNames === null || after.optionNames === null ? attributes.filter((change) => change.attribute !== "optionNames") : attributes
-  };
-}
-function compareForeignTables(before, after, context, id, renamedFrom) {
-  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
-  const members = [];
-  diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
-  diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename5, members);
-  diffMembers(TRIGGERS, before.triggers ?? {}, after.triggers ?? {}, void 0, context, rename5, members);
-  return {
-    attributes: compareAttributes(before, after, SKIP_FOREIGN_TABLE, "table", context),
-    members: sortMembers(members)
-  };
-}
-function routineTarget(routine) {
-  return routine.kind === "procedure" ? "procedure" : "function";
-}
-function renamedDefinition(definition, rename5) {
-  for (const on of ["ON ", "ON ONLY "]) {
-    const pattern = `${on}${rename5.from} `;
-    const at = definition.indexOf(pattern);
-    if (at >= 0)
-      return `${definition.slice(0, at)}${on}${rename5.to} ${definition.slice(at + pattern.length)}`;
-  }
-  return definition;
-}
-function keyed(list2) {
-  const record = /* @__PURE__ */ Object.create(null);
-  for (const item of list2) record[item.name] = item;
-  return record;
-}
-function diffMembers(spec, before, after, renames, context, rename5, out) {
-  const kind = spec.kind;
-  const { renamedFrom, renamedAway } = confirmedRenames(before, after, renames);
-  for (const name in before) {
-    if (!has(after, name) && !renamedAway.has(name))
-      out.push({ kind, name, action: "removed", attributes: [] });
-  }
-  for (const name in after) {
-    const oldName = renamedFrom.get(name);
-    const key = oldName ?? name;
-    if (!has(before, key)) {
-      out.push({ kind, name, action: "added", attributes: [] });
-      continue;
-    }
-    let left = before[key];
-    if (rename5 && spec.namesTable) {
-      const definition = left.definition;
-      if (typeof definition === "string")
-        left = { ...left, definition: renamedDefinition(definition, rename5) };
-    }
-    let attributes = compareAttributes(left, after[name], spec.skip, spec.target, context);
-    if (spec.defaults && attributes.length > 0) attributes = withDefaults(attributes, spec.defaults);
-    if (oldName !== void 0) out.push({ kind, name, action: "renamed", renamedFrom: oldName, attributes });
-    else if (attributes.length > 0) out.push({ kind, name, action: "changed", attributes });
-  }
-}
-function sortMembers(members) {
-  return members.sort(
-    (a, b) => a.kind !== b.kind ? MEMBER_ORDER.indexOf(a.kind) - MEMBER_ORDER.indexOf(b.kind) : compareText4(a.name, b.name)
-  );
 }
 function viewsOfKind(views, kind) {
   const selected = /* @__PURE__ */ Object.create(null);
