@@ -58,6 +58,14 @@ interface Rename {
   to: string;
 }
 
+/** The relation's own rename (confirmed by diffRecords) and the column renames its hints name. */
+function renamesOf(context: Context, id: string, renamedFrom: string | undefined) {
+  return {
+    rename: renamedFrom === undefined ? undefined : ({ from: renamedFrom, to: id } satisfies Rename),
+    columnRenames: has(context.hints.columns, id) ? context.hints.columns[id] : undefined,
+  };
+}
+
 export function compareTables(
   before: Table,
   after: Table,
@@ -65,8 +73,7 @@ export function compareTables(
   id: string,
   renamedFrom?: string,
 ): Comparison {
-  const rename = renamedFrom === undefined ? undefined : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : undefined;
+  const { rename, columnRenames } = renamesOf(context, id, renamedFrom);
   const members: MemberChange[] = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
   diffMembers(CONSTRAINTS, before.constraints, after.constraints, undefined, context, rename, members);
@@ -138,8 +145,7 @@ export function compareViews(
   id: string,
   renamedFrom?: string,
 ): Comparison {
-  const rename = renamedFrom === undefined ? undefined : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : undefined;
+  const { rename, columnRenames } = renamesOf(context, id, renamedFrom);
   const members: MemberChange[] = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
   diffMembers(INDEXES, before.indexes, after.indexes, undefined, context, rename, members);
@@ -182,8 +188,7 @@ export function compareForeignTables(
   id: string,
   renamedFrom?: string,
 ): Comparison {
-  const rename = renamedFrom === undefined ? undefined : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : undefined;
+  const { rename, columnRenames } = renamesOf(context, id, renamedFrom);
   const members: MemberChange[] = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename, members);
   diffMembers(CONSTRAINTS, before.constraints, after.constraints, undefined, context, rename, members);

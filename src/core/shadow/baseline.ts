@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { copyRolesAndSettings } from '../db/clone.js';
 import { connect, disconnect } from '../db/connect.js';
 import { serverBinaries } from '../db/embedded-binaries.js';
+import { redact } from '../db/redact.js';
 import type { ShadowDatabase, ShadowOptions } from '../db/shadow.js';
 import { SupagateError } from '../errors.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
@@ -185,10 +186,7 @@ export async function keepShadowAsBaseline(
     } catch (error) {
       // Kept by another plan at the same moment: as good.
       if ((error as { code?: string }).code === '42P04') return { before };
-      return {
-        before,
-        problem: `The shadow could not be kept for the next plan: ${(error as Error).message}`,
-      };
+      return { before, problem: notKept(error) };
     }
   }
   const keep = shadow.keepAsBaseline;
@@ -199,8 +197,13 @@ export async function keepShadowAsBaseline(
     return { before };
   } catch (error) {
     // The cache only saves time: this plan goes on without it.
-    return { before, problem: `The shadow could not be kept for the next plan: ${(error as Error).message}` };
+    return { before, problem: notKept(error) };
   }
+}
+
+/** The note a plan carries (into the PR comment too) when its shadow could not be kept. */
+function notKept(error: unknown): string {
+  return `The shadow could not be kept for the next plan: ${redact(String((error as Error)?.message ?? error))}`;
 }
 
 /** The shadow's model as the migrations' role reads it (as the plan reads it). */
