@@ -14,7 +14,7 @@
  * --reps timed runs, median reported. A tool whose warm-up takes long gets fewer timed runs, so
  * that it fits --budget seconds (at least one). Not a test: nothing here asserts on time.
  */
-import { spawn } from 'node:child_process';
+import type { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -24,6 +24,7 @@ import { apply } from '../src/core/commands/apply.js';
 import { resolveConfig } from '../src/core/config.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../src/core/db/embedded.js';
 import type { MeasureResult } from './measure-one.js';
+import { measureChild } from './plan-lib.js';
 import { type GeneratedSchema, generate } from './schema-generator.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -123,54 +124,13 @@ const children = new Set<ReturnType<typeof spawn>>();
 const tempDirs = new Set<string>();
 let interrupted = false;
 
-function measure(tool: Tool | 'baseline', env: NodeJS.ProcessEnv, timeoutS: number): Promise<MeasureResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/measure-one.ts'), tool], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutS * 1000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      const line = stdout.trim().split('\n').pop() ?? '';
-      let parsed: MeasureResult | undefined;
-      try {
-        parsed = line ? (JSON.parse(line) as MeasureResult) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed && !timedOut) return resolve(parsed);
-      const why = interrupted
-        ? 'interrupted'
-        : timedOut
-          ? `timed out after ${timeoutS} s`
-          : `exited with ${signal ?? code} without a result${stderr.trim() ? `: ${lastLines(stderr, 5)}` : ''}`;
-      resolve({
-        tool,
-        ok: false,
-        ms: timedOut ? timeoutS * 1000 : 0,
-        peakMB: 0,
-        startMB: 0,
-        count: 0,
-        error: why,
-      });
-    });
-  });
+async function measure(
+  tool: Tool | 'baseline',
+  env: NodeJS.ProcessEnv,
+  timeoutS: number,
+): Promise<MeasureResult> {
+  const result = await measureChild(tool, env, timeoutS, children);
+  return interrupted && !result.ok ? { ...result, error: 'interrupted' } : result;
 }
 
 async function series(tool: Tool, env: NodeJS.ProcessEnv, options: Options, label: string): Promise<Series> {
@@ -354,7 +314,6 @@ const loadAverage = () =>
   loadavg()
     .map((v) => v.toFixed(2))
     .join(' / ');
-const lastLines = (text: string, count: number) => text.trim().split('\n').slice(-count).join(' | ');
 
 function cell(s: Series | null, pick: (r: MeasureResult) => number, format: (v: number) => string): string {
   if (!s) return '—';

@@ -2,7 +2,7 @@
  * Helpers of bench/plan.bench.ts: a measurement in a child process (bench/measure-one.ts), a
  * series of them (one warm-up, then timed runs within a budget), medians and growth in N.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -34,14 +34,23 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
   }
 }
 
-/** `node --import tsx bench/measure-one.ts <tool>` with `env`; its JSON line, or a failure. */
-export function measureChild(tool: string, env: NodeJS.ProcessEnv, timeoutS: number): Promise<MeasureResult> {
+/**
+ * `node --import tsx bench/measure-one.ts <tool>` with `env`; its JSON line, or a failure. The
+ * child is in `running` while it runs (for a Ctrl-C handler to kill).
+ */
+export function measureChild(
+  tool: string,
+  env: NodeJS.ProcessEnv,
+  timeoutS: number,
+  running?: Set<ChildProcess>,
+): Promise<MeasureResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/measure-one.ts'), tool], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running?.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -57,6 +66,7 @@ export function measureChild(tool: string, env: NodeJS.ProcessEnv, timeoutS: num
     }, timeoutS * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running?.delete(child);
       const line = stdout.trim().split('\n').pop() ?? '';
       let parsed: MeasureResult | undefined;
       try {
@@ -67,7 +77,15 @@ export function measureChild(tool: string, env: NodeJS.ProcessEnv, timeoutS: num
       if (parsed && !timedOut) return resolve(parsed);
       const tail = stderr.trim().split('\n').slice(-5).join(' | ');
       const error = timedOut ? `timed out after ${timeoutS} s` : `exited with ${signal ?? code}: ${tail}`;
-      resolve({ tool, ok: false, ms: 0, peakMB: 0, startMB: 0, count: 0, error });
+      resolve({
+        tool,
+        ok: false,
+        ms: timedOut ? timeoutS * 1000 : 0,
+        peakMB: 0,
+        startMB: 0,
+        count: 0,
+        error,
+      });
     });
   });
 }
