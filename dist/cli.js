@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-NQ2VXIQT.js";
+} from "./chunk-WUFSXNXH.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-O3Q7ZHKZ.js";
+} from "./chunk-JXFC6Z7H.js";
 import {
   __commonJS,
   __require,

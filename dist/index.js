@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-O3Q7ZHKZ.js";
+} from "./chunk-JXFC6Z7H.js";
 import {
   HttpClient,
   getInput,

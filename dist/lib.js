@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-NQ2VXIQT.js";
+} from "./chunk-WUFSXNXH.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-O3Q7ZHKZ.js";
+} from "./chunk-JXFC6Z7H.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

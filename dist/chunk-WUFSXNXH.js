@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-O3Q7ZHKZ.js";
+} from "./chunk-JXFC6Z7H.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

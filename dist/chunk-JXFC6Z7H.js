@@ -36014,9 +36014,14 @@ var INDEXES = { kind: "index", skip: SKIP_MEMBER, target: "table", namesTable: t
 var TRIGGERS = { kind: "trigger", skip: SKIP_MEMBER, target: "table", namesTable: true };
 var RULES2 = { kind: "rule", skip: SKIP_MEMBER, target: "table", namesTable: true };
 var POLICIES = { kind: "policy", skip: SKIP_POLICY, target: "table", namesTable: false };
+function renamesOf(context, id, renamedFrom) {
+  return {
+    rename: renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id },
+    columnRenames: has(context.hints.columns, id) ? context.hints.columns[id] : void 0
+  };
+}
 function compareTables(before, after, context, id, renamedFrom) {
-  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const { rename: rename5, columnRenames } = renamesOf(context, id, renamedFrom);
   const members = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
   diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename5, members);
@@ -36062,8 +36067,7 @@ function inheritanceNoted(members, before, after) {
   return members;
 }
 function compareViews(before, after, context, id, renamedFrom) {
-  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const { rename: rename5, columnRenames } = renamesOf(context, id, renamedFrom);
   const members = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
   diffMembers(INDEXES, before.indexes, after.indexes, void 0, context, rename5, members);
@@ -36089,8 +36093,7 @@ function compareUserMappings(before, after, context) {
   };
 }
 function compareForeignTables(before, after, context, id, renamedFrom) {
-  const rename5 = renamedFrom === void 0 ? void 0 : { from: renamedFrom, to: id };
-  const columnRenames = has(context.hints.columns, id) ? context.hints.columns[id] : void 0;
+  const { rename: rename5, columnRenames } = renamesOf(context, id, renamedFrom);
   const members = [];
   diffMembers(COLUMNS, keyed(before.columns), keyed(after.columns), columnRenames, context, rename5, members);
   diffMembers(CONSTRAINTS, before.constraints, after.constraints, void 0, context, rename5, members);
@@ -39915,10 +39918,7 @@ async function keepShadowAsBaseline(shadow, options, warnings) {
       return { before };
     } catch (error) {
       if (error.code === "42P04") return { before };
-      return {
-        before,
-        problem: `The shadow could not be kept for the next plan: ${error.message}`
-      };
+      return { before, problem: notKept(error) };
     }
   }
   const keep = shadow.keepAsBaseline;
@@ -39928,8 +39928,11 @@ async function keepShadowAsBaseline(shadow, options, warnings) {
     await rememberKey(options.root, options.target, options.key);
     return { before };
   } catch (error) {
-    return { before, problem: `The shadow could not be kept for the next plan: ${error.message}` };
+    return { before, problem: notKept(error) };
   }
+}
+function notKept(error) {
+  return `The shadow could not be kept for the next plan: ${redact(String(error?.message ?? error))}`;
 }
 async function readShadowModel(shadow, scope) {
   const connection = await connect(shadow.url, { applicationName: "supagate plan (shadow)" });
