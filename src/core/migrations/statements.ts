@@ -1,14 +1,10 @@
-import { loadModule, parseSync } from 'libpg-query';
+import { loadModule } from 'libpg-query';
 import { SupagateError } from '../errors.js';
+import { parseStatements, type RawStmt } from './chunked-parse.js';
 import type { ParsedSql, ParseNode, Statement } from './model.js';
 import { lineColumnAt, lineIndex } from './text.js';
 
 type Node = ParseNode;
-interface RawStmt {
-  stmt: Node;
-  stmt_location?: number;
-  stmt_len?: number;
-}
 
 let parserReady: Promise<void> | undefined;
 
@@ -31,14 +27,13 @@ export function ensureParser(): Promise<void> {
  */
 export async function parseMigrationSql(sql: string, path: string): Promise<ParsedSql> {
   await ensureParser();
-  let tree: { stmts?: RawStmt[] };
+  let raw: RawStmt[];
   try {
-    // libpg_query refuses an empty input; PostgreSQL and the Supabase CLI take it as no statements.
-    tree = sql.trim() === '' ? {} : (parseSync(sql) as { stmts?: RawStmt[] });
+    raw = parseStatements(sql);
   } catch (error) {
     throw parseError(error, sql, path);
   }
-  const located = locateStatements(sql, tree.stmts ?? []);
+  const located = locateStatements(sql, raw);
   const statements = stripTransactionBlocks(located, path);
   return {
     statements: statements.list.map(({ end: _end, ...statement }, index) => ({

@@ -1,0 +1,151 @@
+import { parseSync } from 'libpg-query';
+import type { ParseNode } from './model.js';
+
+export interface RawStmt {
+  stmt: ParseNode;
+  /** Byte offset of the statement in the whole text. */
+  stmt_location?: number;
+  /** Byte length up to its `;`; 0 or absent for the last one without `;`. */
+  stmt_len?: number;
+}
+
+/**
+ * A file is parsed in pieces of about this many characters. The parser is WebAssembly: its
+ * memory grows to the largest text it has parsed (the tree of a 3 MB schema dump takes
+ * ~160 MB there) and never shrinks, so a dump parsed whole would hold that for the process's
+ * life.
+ */
+export const PARSE_CHUNK_CHARS = 128 * 1024;
+
+/**
+ * The file's statements as libpg_query parses the whole text, with locations in bytes of the
+ * whole text. Large texts are cut at semicolons that end a statement, and each piece is parsed
+ * alone. A cut is trusted only when the parser itself ends a statement exactly at that
+ * semicolon: it is then at the start of a statement with no open quote or comment, as when
+ * parsing the whole text. Otherwise (a `;` in a BEGIN ATOMIC body, a piece that does not
+ * parse…) the whole text is parsed at once, so errors and results are those of a whole parse.
+ * Throws the parser's error.
+ */
+export function parseStatements(sql: string, chunkChars = PARSE_CHUNK_CHARS): RawStmt[] {
+  // libpg_query refuses an empty input; PostgreSQL and the Supabase CLI take it as no statements.
+  if (sql.trim() === '') return [];
+  const cuts = sql.length > chunkChars ? cutPoints(sql, chunkChars) : [];
+  if (cuts.length === 0) return parseWhole(sql);
+  return parseInPieces(sql, cuts) ?? parseWhole(sql);
+}
+
+function parseWhole(sql: string): RawStmt[] {
+  return (parseSync(sql) as { stmts?: RawStmt[] }).stmts ?? [];
+}
+
+/** The statements of the pieces cut at `cuts`, or undefined when a cut is not a statement's end. */
+export function parseInPieces(sql: string, cuts: number[]): RawStmt[] | undefined {
+  const statements: RawStmt[] = [];
+  let from = 0;
+  let fromByte = 0;
+  for (const to of [...cuts, sql.length]) {
+    const piece = sql.slice(from, to);
+    const last = to === sql.length;
+    let parsed: RawStmt[];
+    try {
+      parsed = piece.trim() === '' ? [] : parseWhole(piece);
+    } catch {
+      return undefined;
+    }
+    const pieceBytes = Buffer.byteLength(piece, 'utf8');
+    if (!last && !endsAtItsSemicolon(parsed, pieceBytes)) return undefined;
+    for (const raw of parsed) {
+      // As in a whole parse, a location of 0 is left out.
+      const location = fromByte + (raw.stmt_location ?? 0);
+      statements.push(location === 0 ? raw : { ...raw, stmt_location: location });
+    }
+    from = to;
+    fromByte += pieceBytes;
+  }
+  return statements;
+}
+
+/** The piece's last statement ends at the piece's closing `;` (the parser's own split). */
+function endsAtItsSemicolon(parsed: RawStmt[], pieceBytes: number): boolean {
+  const final = parsed.at(-1);
+  if (!final?.stmt_len) return false;
+  return (final.stmt_location ?? 0) + final.stmt_len === pieceBytes - 1;
+}
+
+/**
+ * Offsets just past a `;` outside quotes, identifiers and comments, at least `every`
+ * characters apart. A wrong guess costs a whole parse, never a wrong result (see above).
+ */
+export function cutPoints(sql: string, every: number): number[] {
+  const cuts: number[] = [];
+  let last = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const char = sql[i];
+    if (char === ';') {
+      i++;
+      if (i - last >= every) {
+        cuts.push(i);
+        last = i;
+      }
+    } else if (char === "'" || char === '"') {
+      i = pastQuoted(sql, i, char, char === "'" && isEscapeString(sql, i));
+    } else if (char === '-' && sql[i + 1] === '-') {
+      const newline = sql.indexOf('\n', i);
+      i = newline < 0 ? sql.length : newline + 1;
+    } else if (char === '/' && sql[i + 1] === '*') {
+      i = pastBlockComment(sql, i);
+    } else if (char === '$') {
+      i = pastDollarQuoted(sql, i);
+    } else {
+      i++;
+    }
+  }
+  return cuts;
+}
+
+function isEscapeString(sql: string, quote: number): boolean {
+  const before = sql[quote - 1];
+  return (before === 'e' || before === 'E') && !/[\w$]/.test(sql[quote - 2] ?? ' ');
+}
+
+function pastQuoted(sql: string, open: number, quote: string, backslashEscapes: boolean): number {
+  let i = open + 1;
+  while (i < sql.length) {
+    const char = sql[i];
+    if (backslashEscapes && char === '\\') i += 2;
+    else if (char === quote) {
+      if (sql[i + 1] !== quote) return i + 1;
+      i += 2;
+    } else i++;
+  }
+  return sql.length;
+}
+
+function pastBlockComment(sql: string, open: number): number {
+  let depth = 0;
+  let i = open;
+  while (i < sql.length) {
+    if (sql.startsWith('/*', i)) {
+      depth++;
+      i += 2;
+    } else if (sql.startsWith('*/', i)) {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else i++;
+  }
+  return sql.length;
+}
+
+const DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/y;
+
+function pastDollarQuoted(sql: string, open: number): number {
+  // `$1` is a parameter and `a$b` part of an identifier, not a quote.
+  if (open > 0 && /[\w$]/.test(sql[open - 1] as string)) return open + 1;
+  DOLLAR_TAG.lastIndex = open;
+  const tag = DOLLAR_TAG.exec(sql)?.[0];
+  if (!tag) return open + 1;
+  const close = sql.indexOf(tag, open + tag.length);
+  return close < 0 ? sql.length : close + tag.length;
+}
