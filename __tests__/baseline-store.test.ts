@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
+import { emptyModel } from '../src/core/schema/model.js';
 import {
+  type BaselineRecord,
   cacheRoot,
   findBaseline,
   keepBaseline,
+  keptModel,
   listBaselines,
   pruneBaselines,
 } from '../src/core/shadow/baseline-store.js';
@@ -21,7 +24,8 @@ afterEach(async () => {
 
 /** Keeps a fake baseline of `bytes` bytes, used `ageSeconds` ago. */
 async function keep(key: string, bytes: number, ageSeconds: number): Promise<void> {
-  await keepBaseline(root, { key, fingerprint: 'f', warnings: [] }, async (data) => {
+  const record = { key, fingerprint: 'f', catalogDigest: 'd', warnings: [] };
+  await keepBaseline(root, record, emptyModel(), async (data) => {
     await mkdir(data);
     await writeFile(join(data, 'file'), Buffer.alloc(bytes));
     return { database: 'shadow', superuser: 'supabase_admin', password: 'secret' };
@@ -39,7 +43,9 @@ describe('kept shadow baselines', () => {
       database: 'shadow',
       bytes: 10,
       fingerprint: 'f',
+      catalogDigest: 'd',
     });
+    expect(await keptModel(root, found?.record as BaselineRecord)).toEqual(emptyModel());
     expect(found?.dataDirectory).toBe(join(root, 'shadow-baselines', 'a'.repeat(64), 'data'));
     expect(await findBaseline(root, 'b'.repeat(64))).toBeUndefined();
     expect(await readdir(join(root, 'shadow-baselines'))).toEqual(['a'.repeat(64)]);

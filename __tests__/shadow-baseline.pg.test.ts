@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
 import type { ConfigInput } from '../src/core/config.js';
 import { startEmbeddedPostgres } from '../src/core/db/embedded.js';
+import type { SchemaModel } from '../src/core/schema/model.js';
 import { type BaselineRecord, listBaselines } from '../src/core/shadow/baseline-store.js';
 import { type BaselineProductions, baselineProductions } from './harness/baseline-production.js';
 import type { TestDatabase } from './harness/db.js';
@@ -78,19 +79,40 @@ describe('the shadow cache', () => {
     expect((await plan(config(sameFiles, other))).shadow?.baseline).toBe('miss');
   });
 
-  it('rebuilds a kept baseline that no longer reads as it was kept (tampered), and plans as a cold run does', async () => {
-    const { db, project } = await production();
-    const cold = await plan(config(project, db, { shadowCache: false }));
-    expect((await plan(config(project, db))).shadow?.baseline).toBe('miss');
-    const [entry] = await entriesFor(cache);
-    await tamper(entry as string, 'create table public.planted (id int)');
+  const tampering: [string, (entry: string) => Promise<void>][] = [
+    ['a table planted in its cluster', (entry) => tamper(entry, 'create table public.planted (id int)')],
+    [
+      // A kind the schema model does not represent: only the catalogs' digest sees it.
+      'a conversion planted in its cluster',
+      (entry) =>
+        tamper(entry, "create conversion public.planted for 'LATIN1' to 'UTF8' from iso8859_1_to_utf8"),
+    ],
+    [
+      'a table removed from its kept model',
+      async (entry) => {
+        const path = join(entry, 'model.json');
+        const model = JSON.parse(await readFile(path, 'utf8')) as SchemaModel;
+        expect(model.tables['public.notes']).toBeDefined();
+        delete model.tables['public.notes'];
+        await writeFile(path, JSON.stringify(model));
+      },
+    ],
+  ];
+  for (const [how, change] of tampering) {
+    it(`rebuilds a kept baseline that is not as it was kept (${how}), and plans as a cold run does`, async () => {
+      const { db, project } = await production();
+      const cold = await plan(config(project, db, { shadowCache: false }));
+      expect((await plan(config(project, db))).shadow?.baseline).toBe('miss');
+      const [entry] = await entriesFor(cache);
+      await change(entry as string);
 
-    const rebuilt = await plan(config(project, db));
-    expect(rebuilt.shadow?.baseline).toBe('rebuilt');
-    expect(comparable(rebuilt)).toEqual(comparable(cold));
-    // The rebuilt baseline is kept in its place, and serves the next plan.
-    expect((await plan(config(project, db))).shadow?.baseline).toBe('hit');
-  });
+      const rebuilt = await plan(config(project, db));
+      expect(rebuilt.shadow?.baseline).toBe('rebuilt');
+      expect(comparable(rebuilt)).toEqual(comparable(cold));
+      // The rebuilt baseline is kept in its place, and serves the next plan.
+      expect((await plan(config(project, db))).shadow?.baseline).toBe('hit');
+    });
+  }
 
   it('rebuilds a baseline whose data directory is damaged, or holds a symbolic link', async () => {
     const { db, project } = await production();

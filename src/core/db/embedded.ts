@@ -88,16 +88,23 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
   const running: Running = { dirs: await createClusterDirs(user) };
   track(running);
   try {
-    const binaries = await privateInstallation(
-      shipped,
-      running.dirs.installation,
-      options.extensionFiles ?? standInFiles(),
-      user,
-      options.trustedExtensions ?? PRIVILEGED_CONTRIB,
-    );
     const copied = options.dataDirectory;
-    if (copied) await copyDataDirectory(copied.path, running.dirs.data, user);
-    else await initCluster(binaries, running.dirs, user, { superuser, password });
+    // A copied cluster needs no binaries until it starts: both at once, and both settled, so
+    // that neither is left writing into the folders a failure removes.
+    const [installed, copy] = await Promise.allSettled([
+      privateInstallation(
+        shipped,
+        running.dirs.installation,
+        options.extensionFiles ?? standInFiles(),
+        user,
+        options.trustedExtensions ?? PRIVILEGED_CONTRIB,
+      ),
+      copied ? copyDataDirectory(copied.path, running.dirs.data, user) : undefined,
+    ]);
+    if (installed.status === 'rejected') throw installed.reason;
+    if (copy.status === 'rejected') throw copy.reason;
+    const binaries = installed.value;
+    if (!copied) await initCluster(binaries, running.dirs, user, { superuser, password });
     const log = options.onLog ?? (() => {});
     const settings = options.settings ?? {};
     const start = (port: number) => startPostmaster(binaries, running.dirs, user, port, log, settings);

@@ -40,7 +40,7 @@ export async function baselineKey(production: Client, inputs: BaselineKeyInputs)
   return createHash('sha256')
     .update(
       JSON.stringify({
-        format: 1,
+        format: 2,
         supagate: VERSION,
         target: targetFingerprint(inputs.productionUrl),
         schema: fingerprintOf(inputs.productionModel),

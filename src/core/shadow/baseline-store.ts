@@ -1,28 +1,33 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { removeOnInterrupt } from '../interrupt.js';
+import type { SchemaModel } from '../schema/model.js';
 
 /*
  * The embedded shadow's cached baselines: each a stopped cluster's data directory holding
  * production's schema as the clone restored it, before any migration ran, and a record of what
- * it is. One folder per key (baseline-key.ts) under `<cache>/shadow-baselines/`, written under
+ * it is, and the shadow's schema model as read then. One folder per key (baseline-key.ts) under `<cache>/shadow-baselines/`, written under
  * a temporary name and renamed into place, so a reader never sees half of one. The least
  * recently used go first once there are more than MAX_ENTRIES or they take more than
  * MAX_BYTES; `supagate cache clear` removes them all.
  */
 
 export interface BaselineRecord {
-  formatVersion: 1;
+  formatVersion: 2;
   key: string;
   /** The shadow database inside the cluster. */
   database: string;
   /** The cluster's superuser and password (a server on 127.0.0.1 that only this run starts). */
   superuser: string;
   password: string;
-  /** fingerprintOf the shadow's model as read right after the clone: a copy must read the same. */
+  /** fingerprintOf the shadow's model as read right after the clone (kept beside the record). */
   fingerprint: string;
+  /** catalogDigest of the shadow database when kept: a started copy must have the same. */
+  catalogDigest: string;
+  /** sha256 of the kept model's file. */
+  modelSha256: string;
   /** The clone's warnings, reported again by every plan that starts from it. */
   warnings: string[];
   createdAt: string;
@@ -38,6 +43,7 @@ export interface CachedBaseline {
 const FOLDER = 'shadow-baselines';
 const RECORD = 'baseline.json';
 const DATA = 'data';
+const MODEL = 'model.json';
 /** Per target (baseline-key.ts targetFingerprint), the last key used: a dot folder, not a baseline. */
 const TARGETS = '.targets';
 export const MAX_ENTRIES = 3;
@@ -59,7 +65,7 @@ export async function findBaseline(root: string, key: string): Promise<CachedBas
   const dir = join(baselinesDir(root), key);
   try {
     const record = JSON.parse(await readFile(join(dir, RECORD), 'utf8')) as BaselineRecord;
-    if (record.formatVersion !== 1 || record.key !== key) return undefined;
+    if (record.formatVersion !== 2 || record.key !== key) return undefined;
     const now = new Date();
     await utimes(join(dir, RECORD), now, now);
     return { record, dataDirectory: join(dir, DATA) };
@@ -68,14 +74,31 @@ export async function findBaseline(root: string, key: string): Promise<CachedBas
   }
 }
 
+/** The schema model kept with the baseline, or undefined when it cannot be read or is not the one recorded. */
+export async function keptModel(root: string, record: BaselineRecord): Promise<SchemaModel | undefined> {
+  try {
+    const bytes = await readFile(join(baselinesDir(root), record.key, MODEL));
+    if (sha256(bytes) !== record.modelSha256) return undefined;
+    return JSON.parse(bytes.toString('utf8')) as SchemaModel;
+  } catch {
+    return undefined;
+  }
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /**
  * Keeps a baseline: `write` fills the data directory it is given (which does not exist yet) and
- * says how to start it; then the record is written and the folder renamed into place. A baseline already there under
- * the same key (another run's) is kept and this one dropped.
+ * says how to start it; then the model and the record are written and the folder renamed into
+ * place. A baseline already there under the same key (another run's) is kept and this one
+ * dropped.
  */
 export async function keepBaseline(
   root: string,
-  record: Pick<BaselineRecord, 'key' | 'fingerprint' | 'warnings'>,
+  record: Pick<BaselineRecord, 'key' | 'fingerprint' | 'catalogDigest' | 'warnings'>,
+  model: SchemaModel,
   write: (dataDirectory: string) => Promise<Pick<BaselineRecord, 'database' | 'superuser' | 'password'>>,
 ): Promise<void> {
   const dir = baselinesDir(root);
@@ -86,9 +109,12 @@ export async function keepBaseline(
   try {
     const server = await write(join(staging, DATA));
     const bytes = await sizeOf(join(staging, DATA));
+    const modelBytes = Buffer.from(JSON.stringify(model), 'utf8');
+    await writeFile(join(staging, MODEL), modelBytes, { mode: 0o600 });
     const full: BaselineRecord = {
-      formatVersion: 1,
+      formatVersion: 2,
       ...record,
+      modelSha256: sha256(modelBytes),
       ...server,
       createdAt: new Date().toISOString(),
       bytes,

@@ -9,7 +9,14 @@ import { SupagateError } from '../errors.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
 import { type IntrospectOptions, introspect } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
-import { findBaseline, keepBaseline, lastKeyFor, rememberKey, removeBaseline } from './baseline-store.js';
+import {
+  findBaseline,
+  keepBaseline,
+  keptModel,
+  lastKeyFor,
+  rememberKey,
+  removeBaseline,
+} from './baseline-store.js';
 import {
   findTemplate,
   pruneTemplates,
@@ -17,6 +24,7 @@ import {
   templateComment,
   templateName,
 } from './baseline-template.js';
+import { catalogDigest } from './catalog-digest.js';
 
 /*
  * A cached shadow baseline: production's schema as the clone restored it into the shadow, kept
@@ -26,9 +34,11 @@ import {
  * server keeps a template database (baseline-template.ts).
  *
  * Trust: a baseline is kept before any migration has run in it, so pull requests' SQL never
- * shapes a later plan. A copy is used only when its schema model, read as the plan reads the
- * shadow anyway, has the fingerprint recorded when it was kept: a stale, damaged or tampered
- * baseline is removed and the shadow rebuilt from production. What the model does not
+ * shapes a later plan. A started copy is used only when it shows it is the baseline as kept: an
+ * embedded one by its catalogs' digest (catalog-digest.ts; its model, read when it was kept, is
+ * the plan's "before"), a server's template by its schema model, read as the plan reads the
+ * shadow anyway, having the fingerprint recorded when it was kept. A stale, damaged or
+ * tampered baseline is removed and the shadow rebuilt from production. What the model does not
  * represent is trusted to where it is kept: the cache folder (yours, or the runner's cache in
  * the Action), or the shadow server, where nobody may connect to a template and only its owner
  * may change it.
@@ -129,10 +139,11 @@ async function shadowFromBaseline(
       await shadow.dispose();
       return undefined;
     }
-    const before = await readShadowModel(shadow, options.scope);
-    if (fingerprintOf(before) === record.fingerprint) {
-      return { shadow, before, warnings: record.warnings };
-    }
+    const [digest, before] = await Promise.all([
+      catalogDigest(shadow.adminUrl),
+      keptModel(options.root, record),
+    ]);
+    if (before && digest === record.catalogDigest) return { shadow, before, warnings: record.warnings };
   } catch (error) {
     // A shadow server that refuses to run migrations safely is not the baseline's fault.
     if (error instanceof SupagateError && error.code === 'SHADOW_UNSAFE') throw error;
@@ -192,7 +203,9 @@ export async function keepShadowAsBaseline(
   const keep = shadow.keepAsBaseline;
   if (!keep) return { before };
   try {
-    await keepBaseline(options.root, { key: options.key, fingerprint, warnings }, keep);
+    const digest = await catalogDigest(shadow.adminUrl);
+    const record = { key: options.key, fingerprint, catalogDigest: digest, warnings };
+    await keepBaseline(options.root, record, before, keep);
     await rememberKey(options.root, options.target, options.key);
     return { before };
   } catch (error) {
