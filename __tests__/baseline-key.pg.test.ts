@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, disconnect } from '../src/core/db/connect.js';
 import { introspect } from '../src/core/schema/introspect.js';
-import { baselineKey } from '../src/core/shadow/baseline-key.js';
+import { baselineKey, readingsOf } from '../src/core/shadow/baseline-key.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 
 /*
@@ -22,7 +22,7 @@ async function keyOf(url: string, shadowServer = 'embedded postgres (PostgreSQL)
   const connection = await connect(url, { readOnly: true });
   try {
     const productionModel = await introspect(connection.client);
-    return await baselineKey(connection.client, {
+    return baselineKey(await readingsOf(connection.client, schemas), {
       productionUrl: url,
       productionModel,
       schemas,

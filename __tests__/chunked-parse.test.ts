@@ -25,9 +25,9 @@ function wholeParse(sql: string): RawStmt[] {
   return (parseSync(sql) as { stmts?: RawStmt[] }).stmts ?? [];
 }
 
-function errorOf(run: () => unknown): unknown {
+async function errorOf(run: () => unknown): Promise<unknown> {
   try {
-    run();
+    await run();
   } catch (error) {
     return error;
   }
@@ -46,19 +46,19 @@ describe('parsing a large file in pieces gives the whole parse', () => {
     for (const file of files) {
       const sql = await readFile(join(FIXTURES, file), 'utf8');
       expect(cutPoints(sql, 1).length, file).toBeGreaterThan(3);
-      expect(comparable(parseStatements(sql, 1)), file).toEqual(comparable(wholeParse(sql)));
+      expect(comparable(await parseStatements(sql, 1)), file).toEqual(comparable(wholeParse(sql)));
     }
   });
 
-  it('on a generated 200-table schema with its default piece size', () => {
+  it('on a generated 200-table schema with its default piece size', async () => {
     const sql = generate(200).schemaSql;
     expect(cutPoints(sql, 128 * 1024).length).toBeGreaterThan(0);
-    expect(comparable(parseStatements(sql))).toEqual(comparable(wholeParse(sql)));
+    expect(comparable(await parseStatements(sql))).toEqual(comparable(wholeParse(sql)));
   });
 
-  it('with multi-byte text before a cut (locations stay byte offsets of the whole text)', () => {
+  it('with multi-byte text before a cut (locations stay byte offsets of the whole text)', async () => {
     const sql = "select 'héllo 🐘';\nselect 'ñ';\ncomment on table t is 'ü';\n";
-    const pieces = parseStatements(sql, 1);
+    const pieces = await parseStatements(sql, 1);
     expect(pieces.map((s) => s.stmt_location)).toEqual(wholeParse(sql).map((s) => s.stmt_location));
   });
 
@@ -80,40 +80,43 @@ describe('parsing a large file in pieces gives the whole parse', () => {
     ['empty statements', 'select 1;;; select 2;'],
   ];
   for (const [where, sql] of tricky) {
-    it(`with a semicolon inside ${where}`, () => {
-      expect(comparable(parseStatements(sql, 1))).toEqual(comparable(wholeParse(sql)));
+    it(`with a semicolon inside ${where}`, async () => {
+      expect(comparable(await parseStatements(sql, 1))).toEqual(comparable(wholeParse(sql)));
     });
   }
 
-  it('a cut inside a BEGIN ATOMIC body (the cutter does not know them) falls back to a whole parse', () => {
+  it('a cut inside a BEGIN ATOMIC body (the cutter does not know them) falls back to a whole parse', async () => {
     const sql =
       'create function g() returns int language sql begin atomic select 1; select 2; end; select 3;';
     expect(cutPoints(sql, 1)).toContain(sql.indexOf('select 1;') + 'select 1;'.length);
-    expect(parseInPieces(sql, [sql.indexOf('select 1;') + 'select 1;'.length])).toBeUndefined();
-    expect(comparable(parseStatements(sql, 1))).toEqual(comparable(wholeParse(sql)));
+    expect(await parseInPieces(sql, [sql.indexOf('select 1;') + 'select 1;'.length])).toBeUndefined();
+    expect(comparable(await parseStatements(sql, 1))).toEqual(comparable(wholeParse(sql)));
   });
 
-  it('a piece is trusted only when the parser ends a statement at its cut', () => {
+  it('a piece is trusted only when the parser ends a statement at its cut', async () => {
     // Cut inside a line comment: the rest of the comment would start the next piece as SQL.
     const sql = 'select 1;\n-- a; drop table victims;\nselect 2;\n';
-    expect(parseInPieces(sql, [sql.indexOf('a;') + 2])).toBeUndefined();
+    expect(await parseInPieces(sql, [sql.indexOf('a;') + 2])).toBeUndefined();
     // Cut inside a string: the piece does not parse.
     const quoted = "select 'a; b'; select 2;";
-    expect(parseInPieces(quoted, [quoted.indexOf('a;') + 2])).toBeUndefined();
+    expect(await parseInPieces(quoted, [quoted.indexOf('a;') + 2])).toBeUndefined();
     // A right cut is taken.
-    expect(parseInPieces(sql, [sql.indexOf('select 1;') + 9])).toHaveLength(2);
+    expect(await parseInPieces(sql, [sql.indexOf('select 1;') + 9])).toHaveLength(2);
   });
 
-  it('a syntax error is reported as by the whole parse, at its position in the whole text', () => {
+  it('a syntax error is reported as by the whole parse, at its position in the whole text', async () => {
     const sql = `${'select 1;\n'.repeat(50)}select from where;\n${'select 2;\n'.repeat(50)}`;
-    const whole = errorOf(() => wholeParse(sql)) as { message: string; sqlDetails?: unknown };
-    const pieces = errorOf(() => parseStatements(sql, 20)) as { message: string; sqlDetails?: unknown };
+    const whole = (await errorOf(() => wholeParse(sql))) as { message: string; sqlDetails?: unknown };
+    const pieces = (await errorOf(() => parseStatements(sql, 20))) as {
+      message: string;
+      sqlDetails?: unknown;
+    };
     expect(pieces.message).toBe(whole.message);
     expect(pieces.sqlDetails).toEqual(whole.sqlDetails);
   });
 
-  it('takes an empty or blank text as no statements', () => {
-    expect(parseStatements('')).toEqual([]);
-    expect(parseStatements(' \n-- only a comment\n')).toEqual([]);
+  it('takes an empty or blank text as no statements', async () => {
+    expect(await parseStatements('')).toEqual([]);
+    expect(await parseStatements(' \n-- only a comment\n')).toEqual([]);
   });
 });

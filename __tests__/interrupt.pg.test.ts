@@ -238,9 +238,10 @@ describe('interrupts', () => {
     expect(kept.filter((name) => name.startsWith('.staging'))).toEqual([]);
     const baselines = kept.filter((name) => !name.startsWith('.'));
     expect(baselines).toHaveLength(1);
-    expect(await readdir(join(cache, 'shadow-baselines', baselines[0] as string))).toEqual([
+    expect((await readdir(join(cache, 'shadow-baselines', baselines[0] as string))).sort()).toEqual([
       'baseline.json',
       'data',
+      'model.json',
     ]);
   });
 

@@ -1,13 +1,16 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { targetFingerprint } from '../src/core/backup/manifest.js';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
+import { shadowCreator } from '../src/core/commands/shadow-run.js';
 import type { ConfigInput } from '../src/core/config.js';
 import { startEmbeddedPostgres } from '../src/core/db/embedded.js';
 import type { SchemaModel } from '../src/core/schema/model.js';
-import { type BaselineRecord, listBaselines } from '../src/core/shadow/baseline-store.js';
+import { startEarly } from '../src/core/shadow/baseline.js';
+import { type BaselineRecord, findBaseline, listBaselines } from '../src/core/shadow/baseline-store.js';
 import { type BaselineProductions, baselineProductions } from './harness/baseline-production.js';
 import type { TestDatabase } from './harness/db.js';
 import { GATE_NEUTRAL } from './harness/gate.js';
@@ -77,6 +80,43 @@ describe('the shadow cache', () => {
     const { db: other, project: sameFiles } = await production();
     await other.query('create table public.audit (id bigint primary key)');
     expect((await plan(config(sameFiles, other))).shadow?.baseline).toBe('miss');
+  });
+
+  it('starts the last baseline before reading anything, and gives it back untouched when nothing is pending', async () => {
+    const { db, project } = await production();
+    expect((await plan(config(project, db))).shadow?.baseline).toBe('miss');
+    const [entry] = await entriesFor(cache);
+    const kept = await readFile(join(entry as string, 'baseline.json'), 'utf8');
+
+    // The pending file recorded as applied: the plan ends before it needs a shadow.
+    const pendingVersion = '20240201000000';
+    await db.query(
+      `insert into supabase_migrations.schema_migrations (version, name) values ('${pendingVersion}', 'x')`,
+    );
+    const none = await plan(config(project, db));
+    expect(none.status).toBe('no-pending');
+    // Discarded half-way or whole, never taken for a stale baseline.
+    expect(await readFile(join(entry as string, 'baseline.json'), 'utf8')).toBe(kept);
+
+    await db.query(`delete from supabase_migrations.schema_migrations where version = '${pendingVersion}'`);
+    expect((await plan(config(project, db))).shadow?.baseline).toBe('hit');
+  });
+
+  it('stops copying the early start when discarded, and keeps the baseline', async () => {
+    const { db, project } = await production();
+    const settings = config(project, db);
+    expect((await plan(settings)).shadow?.baseline).toBe('miss');
+    const [entry] = await entriesFor(cache);
+    const options = { root: cache, target: targetFingerprint(db.url), scope: {} };
+    const early = startEarly(options, shadowCreator(settings, db.url));
+    await early.discard();
+    expect(await findBaseline(cache, basename(entry as string))).toBeDefined();
+    // Taken, it is the caller's: discard leaves it alone.
+    const taken = startEarly(options, shadowCreator(settings, db.url));
+    const guessed = await taken.take();
+    await taken.discard();
+    expect(typeof guessed?.started).toBe('object');
+    if (typeof guessed?.started === 'object') await guessed.started.shadow.dispose();
   });
 
   const tampering: [string, (entry: string) => Promise<void>][] = [

@@ -16,14 +16,20 @@ import { unknownAllowCodes } from '../schema/findings/accept.js';
 import { locateAndAcceptLints } from '../schema/findings/lint-locations.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
 import { findHazards, type Hazard } from '../schema/hazards.js';
-import { introspect } from '../schema/introspect.js';
+import { type IntrospectOptions, introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
 import type { SchemaModel } from '../schema/model.js';
 import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
 import { renameHints } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
-import { type BaselineOptions, embeddedServerIdentity } from '../shadow/baseline.js';
-import { baselineKey } from '../shadow/baseline-key.js';
+import {
+  type BaselineOptions,
+  type CreateShadow,
+  type EarlyStart,
+  embeddedServerIdentity,
+  startEarly,
+} from '../shadow/baseline.js';
+import { baselineKey, keyReadings } from '../shadow/baseline-key.js';
 import { cacheRoot } from '../shadow/baseline-store.js';
 import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
@@ -36,6 +42,7 @@ import {
   type ShadowFailure,
   type ShadowInfo,
   serverMajorOf,
+  shadowCreator,
 } from './shadow-run.js';
 
 /**
@@ -107,6 +114,24 @@ const FILE_ERRORS = new Set([
 export async function planWithModels(config: SupagateConfig): Promise<PlanWithModels> {
   const started = performance.now();
   const url = requireDbUrl(config);
+  const create = shadowCreator(config, url);
+  const early = earlyStart(config, url, create);
+  try {
+    return await planFrom(config, { url, started, create, ...(early ? { early } : {}) });
+  } finally {
+    await early?.discard();
+  }
+}
+
+interface PlanRun {
+  url: string;
+  started: number;
+  create: CreateShadow;
+  early?: EarlyStart;
+}
+
+async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithModels> {
+  const { url, started } = run;
   let discovered: Awaited<ReturnType<typeof discover>>;
   try {
     discovered = await discover(config);
@@ -137,7 +162,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
     const { status } = await loadStatus(production, discovered, config);
     const problems = [...status.problems, ...allowCommentProblems(status.pending)];
     const serverMajor = await serverMajorOf(production);
-    const scope = config.schemas ? { schemas: config.schemas } : {};
+    const scope = scopeOf(config);
     const introspecting = introspect(production.client, scope);
     introspecting.catch(() => {});
     if (!status.ok || status.pending.length === 0) {
@@ -156,10 +181,16 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
 
     // Production is read while the shadow is prepared (with the shadow cache: started from the
     // target's last baseline, kept if production's schema turns out unchanged).
-    const connected = production;
     const [read, preparing] = await Promise.allSettled([
       introspecting,
-      prepareShadow(config, url, serverMajor, 'full', baselineOptions(config, connected, url, introspecting)),
+      prepareShadow(
+        config,
+        url,
+        serverMajor,
+        'full',
+        baselineOptions(config, run, introspecting),
+        run.create,
+      ),
     ]);
     if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
     if (read.status === 'rejected') throw read.reason;
@@ -292,8 +323,7 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
  */
 function baselineOptions(
   config: SupagateConfig,
-  production: Connection,
-  productionUrl: string,
+  { url: productionUrl, early }: PlanRun,
   introspecting: Promise<SchemaModel>,
 ): BaselineOptions | undefined {
   // A disposable server is new each run: nothing to keep there.
@@ -302,17 +332,35 @@ function baselineOptions(
   // A server's baselines live on it: whatever its version, its model (which records the
   // version) must read as when it was kept.
   const identity = server ? Promise.resolve('server') : embeddedServerIdentity();
-  const key = Promise.all([introspecting, identity]).then(([productionModel, shadowServer]) =>
-    baselineKey(production.client, { productionUrl, productionModel, schemas: config.schemas, shadowServer }),
+  const readings = keyReadings(productionUrl, config.schemas);
+  const key = Promise.all([introspecting, identity, readings]).then(([productionModel, shadowServer, read]) =>
+    baselineKey(read, { productionUrl, productionModel, schemas: config.schemas, shadowServer }),
   );
   key.catch(() => {});
   return {
     root: cacheRoot(config.cacheDir),
     target: targetFingerprint(productionUrl),
     key,
-    scope: config.schemas ? { schemas: config.schemas } : {},
+    scope: scopeOf(config),
     ...(server ? { server: { url: server, productionUrl } } : {}),
+    ...(early ? { early } : {}),
   };
+}
+
+/**
+ * With the embedded shadow's cache: the target's last baseline, started before the files and
+ * production are read (shadow/baseline.ts startEarly).
+ */
+function earlyStart(config: SupagateConfig, url: string, create: CreateShadow): EarlyStart | undefined {
+  if (!config.shadowCache || config.shadowUrl) return undefined;
+  return startEarly(
+    { root: cacheRoot(config.cacheDir), target: targetFingerprint(url), scope: scopeOf(config) },
+    create,
+  );
+}
+
+function scopeOf(config: SupagateConfig): IntrospectOptions {
+  return config.schemas ? { schemas: config.schemas } : {};
 }
 
 /** The first pending file that cannot run; the problems list every one. */

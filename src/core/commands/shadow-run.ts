@@ -2,7 +2,7 @@ import type { SupagateConfig } from '../config.js';
 import { cloneSchema } from '../db/clone.js';
 import { type Connection, connect, pgErrorFields } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
-import { createShadowDatabase, type ShadowDatabase, type ShadowOptions } from '../db/shadow.js';
+import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
 import { standInsOffered } from '../db/stand-ins/index.js';
 import { SupagateError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
@@ -14,6 +14,7 @@ import type { SchemaModel } from '../schema/model.js';
 import {
   type BaselineOptions,
   type BaselineUse,
+  type CreateShadow,
   keepShadowAsBaseline,
   startFromBaseline,
 } from '../shadow/baseline.js';
@@ -81,18 +82,9 @@ export async function prepareShadow(
   productionMajor: number,
   scope: 'full' | 'platform',
   baseline?: BaselineOptions,
+  create: CreateShadow = shadowCreator(config, productionUrl),
 ): Promise<PreparedShadow> {
   const info: ShadowInfo = { source: 'none', serverVersion: 0, warnings: [], standIns: [] };
-  const create = (from: Pick<ShadowOptions, 'baseline' | 'template'> = {}) =>
-    phase('shadow', () =>
-      createShadowDatabase({
-        shadowUrl: config.shadowUrl,
-        disposable: config.shadowDisposable,
-        detectLocalSupabase: config.detectLocalSupabase,
-        productionUrl,
-        ...from,
-      }),
-    ).then(disposedOnInterrupt);
   const { key, started } = baseline
     ? await startFromBaseline(baseline, create)
     : { key: undefined, started: undefined };
@@ -133,6 +125,20 @@ export async function prepareShadow(
     }
     return { info, shadow, cloneError: error };
   }
+}
+
+/** How the command's shadow is made: from the configuration, or from a baseline or template. */
+export function shadowCreator(config: SupagateConfig, productionUrl: string): CreateShadow {
+  return (from = {}) =>
+    phase('shadow', () =>
+      createShadowDatabase({
+        shadowUrl: config.shadowUrl,
+        disposable: config.shadowDisposable,
+        detectLocalSupabase: config.detectLocalSupabase,
+        productionUrl,
+        ...from,
+      }),
+    ).then(disposedOnInterrupt);
 }
 
 function describeShadow(info: ShadowInfo, shadow: ShadowDatabase, productionMajor: number): void {

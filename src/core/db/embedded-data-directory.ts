@@ -24,6 +24,7 @@ export async function copyDataDirectory(
   source: string,
   destination: string,
   owner?: ServerUser,
+  signal?: AbortSignal,
 ): Promise<void> {
   // supagate's clusters have none; one in a kept copy would have the server write through it.
   const link = (await readdir(source, { withFileTypes: true, recursive: true })).find((entry) =>
@@ -33,7 +34,7 @@ export async function copyDataDirectory(
     throw new Error(
       `${join(link.parentPath, link.name)} is a symbolic link: not a data directory supagate made`,
     );
-  if (platform() === 'win32' || !(await systemCopy(source, destination))) {
+  if (platform() === 'win32' || !(await systemCopy(source, destination, signal))) {
     await rm(destination, { recursive: true, force: true });
     await cp(source, destination, { recursive: true, errorOnExist: true, force: false });
   }
@@ -42,11 +43,15 @@ export async function copyDataDirectory(
   if (owner && (await stat(destination)).uid !== owner.uid) await chownTree(destination, owner);
 }
 
-async function systemCopy(source: string, destination: string): Promise<boolean> {
+async function systemCopy(source: string, destination: string, signal?: AbortSignal): Promise<boolean> {
   try {
-    await promisify(execFile)('cp', ['-a', source, destination], { env: { PATH: '/usr/bin:/bin' } });
+    await promisify(execFile)('cp', ['-a', source, destination], {
+      env: { PATH: '/usr/bin:/bin' },
+      ...(signal ? { signal } : {}),
+    });
     return true;
   } catch {
+    signal?.throwIfAborted();
     return false;
   }
 }

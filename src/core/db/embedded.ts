@@ -73,6 +73,8 @@ export interface EmbeddedOptions {
    * instead of a new one; `password` is its superuser's, replaced by a new one once started.
    */
   dataDirectory?: { path: string; password: string };
+  /** Stops copying `dataDirectory` (the start then fails with the abort's reason). */
+  signal?: AbortSignal;
 }
 
 interface Running {
@@ -99,7 +101,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
         user,
         options.trustedExtensions ?? PRIVILEGED_CONTRIB,
       ),
-      copied ? copyDataDirectory(copied.path, running.dirs.data, user) : undefined,
+      copied ? copyDataDirectory(copied.path, running.dirs.data, user, options.signal) : undefined,
     ]);
     if (installed.status === 'rejected') throw installed.reason;
     if (copy.status === 'rejected') throw copy.reason;

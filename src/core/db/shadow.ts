@@ -90,6 +90,8 @@ export interface ShadowOptions {
    * (shadow/baseline-store.ts) and use the database in it, instead of a new, empty one.
    */
   baseline?: { dataDirectory: string; password: string; database: string };
+  /** Embedded from a baseline: stops copying its data directory (the start then fails). */
+  signal?: AbortSignal;
   /** When the shadow is a server's: create the shadow database from this template database. */
   template?: string;
 }
@@ -117,6 +119,7 @@ export async function createShadowDatabase(options: ShadowOptions = {}): Promise
   const server = await startEmbeddedPostgres({
     supabaseRoles: true,
     ...(cached ? { dataDirectory: { path: cached.dataDirectory, password: cached.password } } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
     return await onServer(server.url, 'embedded', production, () => server.stop(), false, {

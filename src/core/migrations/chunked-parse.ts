@@ -20,18 +20,18 @@ export const PARSE_CHUNK_CHARS = 128 * 1024;
 /**
  * The file's statements as libpg_query parses the whole text, with locations in bytes of the
  * whole text. Large texts are cut at semicolons that end a statement, and each piece is parsed
- * alone. A cut is trusted only when the parser itself ends a statement exactly at that
+ * alone, letting other work of the process (a shadow being started) go on between pieces. A cut is trusted only when the parser itself ends a statement exactly at that
  * semicolon: it is then at the start of a statement with no open quote or comment, as when
  * parsing the whole text. Otherwise (a `;` in a BEGIN ATOMIC body, a piece that does not
  * parse…) the whole text is parsed at once, so errors and results are those of a whole parse.
  * Throws the parser's error.
  */
-export function parseStatements(sql: string, chunkChars = PARSE_CHUNK_CHARS): RawStmt[] {
+export async function parseStatements(sql: string, chunkChars = PARSE_CHUNK_CHARS): Promise<RawStmt[]> {
   // libpg_query refuses an empty input; PostgreSQL and the Supabase CLI take it as no statements.
   if (sql.trim() === '') return [];
   const cuts = sql.length > chunkChars ? cutPoints(sql, chunkChars) : [];
   if (cuts.length === 0) return parseWhole(sql);
-  return parseInPieces(sql, cuts) ?? parseWhole(sql);
+  return (await parseInPieces(sql, cuts)) ?? parseWhole(sql);
 }
 
 function parseWhole(sql: string): RawStmt[] {
@@ -39,11 +39,12 @@ function parseWhole(sql: string): RawStmt[] {
 }
 
 /** The statements of the pieces cut at `cuts`, or undefined when a cut is not a statement's end. */
-export function parseInPieces(sql: string, cuts: number[]): RawStmt[] | undefined {
+export async function parseInPieces(sql: string, cuts: number[]): Promise<RawStmt[] | undefined> {
   const statements: RawStmt[] = [];
   let from = 0;
   let fromByte = 0;
   for (const to of [...cuts, sql.length]) {
+    await new Promise((resolve) => setImmediate(resolve));
     const piece = sql.slice(from, to);
     const last = to === sql.length;
     let parsed: RawStmt[];

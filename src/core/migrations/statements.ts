@@ -29,7 +29,7 @@ export async function parseMigrationSql(sql: string, path: string): Promise<Pars
   await ensureParser();
   let raw: RawStmt[];
   try {
-    raw = parseStatements(sql);
+    raw = await parseStatements(sql);
   } catch (error) {
     throw parseError(error, sql, path);
   }

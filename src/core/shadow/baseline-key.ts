@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { targetFingerprint } from '../backup/manifest.js';
-import type { Client } from '../db/connect.js';
+import { type Client, connect, disconnect } from '../db/connect.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
 import { textArray } from '../schema/introspect-sql.js';
 import { MANAGED_SCHEMAS, type SchemaModel } from '../schema/model.js';
@@ -31,12 +31,42 @@ export interface BaselineKeyInputs {
   shadowServer: string;
 }
 
-export async function baselineKey(production: Client, inputs: BaselineKeyInputs): Promise<string> {
-  const scope = inputs.schemas ? { schemas: inputs.schemas } : {};
+/** What the key reads of production besides its model. */
+export interface KeyReadings {
+  platform: string;
+  notCompared: NotComparedKind[];
+}
+
+/**
+ * Reads them in a read-only session of its own, so that they are read while the plan reads
+ * production's model in its session.
+ */
+export async function keyReadings(
+  productionUrl: string,
+  schemas: string[] | undefined,
+): Promise<KeyReadings> {
+  const session = await connect(productionUrl, {
+    readOnly: true,
+    statementTimeoutMs: 60_000,
+    applicationName: 'supagate plan (read-only)',
+  });
+  try {
+    return await readingsOf(session.client, schemas);
+  } finally {
+    await disconnect(session);
+  }
+}
+
+export async function readingsOf(production: Client, schemas: string[] | undefined): Promise<KeyReadings> {
+  const scope = schemas ? { schemas } : {};
   const [platform, uncompared] = await Promise.all([
     platformDigest(production),
     notCompared(production, scope) as Promise<NotComparedKind[]>,
   ]);
+  return { platform, notCompared: uncompared };
+}
+
+export function baselineKey(readings: KeyReadings, inputs: BaselineKeyInputs): string {
   return createHash('sha256')
     .update(
       JSON.stringify({
@@ -44,8 +74,8 @@ export async function baselineKey(production: Client, inputs: BaselineKeyInputs)
         supagate: VERSION,
         target: targetFingerprint(inputs.productionUrl),
         schema: fingerprintOf(inputs.productionModel),
-        notCompared: uncompared,
-        platform,
+        notCompared: readings.notCompared,
+        platform: readings.platform,
         schemas: inputs.schemas ?? null,
         shadow: inputs.shadowServer,
       }),

@@ -50,6 +50,8 @@ export interface BaselineOptions {
   /** The target's fingerprint: its last key is tried while `key` is still being computed. */
   target: string;
   key: Promise<string>;
+  /** The target's last baseline, already being started (startEarly). */
+  early?: EarlyStart;
   /** What the plan reads of the shadow (config.schemas). */
   scope: IntrospectOptions;
   /**
@@ -77,7 +79,60 @@ export interface ShadowFromBaseline {
   warnings: string[];
 }
 
-type CreateShadow = (from?: Pick<ShadowOptions, 'baseline' | 'template'>) => Promise<ShadowDatabase>;
+export type CreateShadow = (
+  from?: Pick<ShadowOptions, 'baseline' | 'template' | 'signal'>,
+) => Promise<ShadowDatabase>;
+
+/** The baseline the target's last plan used, started on the guess that production is unchanged. */
+interface Guess {
+  key: string;
+  started: ShadowFromBaseline | 'stale' | undefined;
+}
+
+/**
+ * The target's last baseline, started before the plan has read anything, so that copying it
+ * overlaps reading the files and production. startFromBaseline takes it over; a plan that ends
+ * without a shadow (nothing pending, a file that does not parse) discards it, stopping its copy
+ * half-way.
+ */
+export interface EarlyStart {
+  take(): Promise<Guess | undefined>;
+  /** Stops and removes it, unless taken. */
+  discard(): Promise<void>;
+}
+
+export function startEarly(
+  options: Pick<BaselineOptions, 'root' | 'target' | 'scope'>,
+  create: CreateShadow,
+): EarlyStart {
+  const controller = new AbortController();
+  const guessed = guess(options, create, controller.signal);
+  guessed.catch(() => {});
+  let taken = false;
+  return {
+    take: () => {
+      taken = true;
+      return guessed;
+    },
+    discard: async () => {
+      if (taken) return;
+      taken = true;
+      controller.abort();
+      const started = (await guessed.catch(() => undefined))?.started;
+      if (typeof started === 'object') await started.shadow.dispose();
+    },
+  };
+}
+
+async function guess(
+  options: Pick<BaselineOptions, 'root' | 'target' | 'scope'>,
+  create: CreateShadow,
+  signal?: AbortSignal,
+): Promise<Guess | undefined> {
+  const key = await lastKeyFor(options.root, options.target);
+  if (!key) return undefined;
+  return { key, started: await shadowFromBaseline({ ...options, key }, create, signal) };
+}
 
 /**
  * The shadow started from the kept baseline of `options.key`, if any. The baseline the target's
@@ -94,20 +149,19 @@ export async function startFromBaseline(
     if (key === undefined) return { key, started: undefined };
     return { key, started: await shadowFromTemplate(options.server, { ...options, key }, create) };
   }
-  const guess = await lastKeyFor(options.root, options.target);
-  const early = guess ? shadowFromBaseline({ ...options, key: guess }, create) : undefined;
+  const early = options.early?.take() ?? guess(options, create);
   // Both settled, so that neither is left running unawaited when the other fails.
-  const [key, started] = await Promise.allSettled([options.key, early]);
-  const earlyShadow =
-    started.status === 'fulfilled' && typeof started.value === 'object' ? started.value : undefined;
+  const [key, guessed] = await Promise.allSettled([options.key, early]);
+  const started = guessed.status === 'fulfilled' ? guessed.value?.started : undefined;
+  const earlyShadow = typeof started === 'object' ? started : undefined;
   if (key.status === 'rejected') {
     // The cache only saves time: without a key (production's catalogs could not all be read),
     // the plan restores production as without it, and keeps nothing.
     await earlyShadow?.shadow.dispose();
     return { key: undefined, started: undefined };
   }
-  if (started.status === 'rejected') throw started.reason;
-  if (guess === key.value) return { key: key.value, started: started.value };
+  if (guessed.status === 'rejected') throw guessed.reason;
+  if (guessed.value?.key === key.value) return { key: key.value, started };
   await earlyShadow?.shadow.dispose();
   const exact = await shadowFromBaseline({ ...options, key: key.value }, create);
   if (typeof exact === 'object') await rememberKey(options.root, options.target, key.value);
@@ -121,6 +175,7 @@ export async function startFromBaseline(
 async function shadowFromBaseline(
   options: KeyedBaseline,
   create: CreateShadow,
+  signal?: AbortSignal,
 ): Promise<ShadowFromBaseline | 'stale' | undefined> {
   const cached = await findBaseline(options.root, options.key);
   if (!cached) return undefined;
@@ -133,6 +188,7 @@ async function shadowFromBaseline(
         password: record.password,
         database: record.database,
       },
+      ...(signal ? { signal } : {}),
     });
     if (shadow.source !== 'embedded') {
       // A shadow server was found after all (a running `supabase start`): baselines are the embedded one's.
@@ -145,8 +201,10 @@ async function shadowFromBaseline(
     ]);
     if (before && digest === record.catalogDigest) return { shadow, before, warnings: record.warnings };
   } catch (error) {
-    // A shadow server that refuses to run migrations safely is not the baseline's fault.
+    // A shadow server that refuses to run migrations safely is not the baseline's fault, nor
+    // is a start given up.
     if (error instanceof SupagateError && error.code === 'SHADOW_UNSAFE') throw error;
+    if (signal?.aborted) return undefined;
   }
   await shadow?.dispose();
   await removeBaseline(options.root, options.key);
