@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chown, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
-import { platform, tmpdir } from 'node:os';
+import { platform } from 'node:os';
 import { join } from 'node:path';
 import { SupagateError } from '../errors.js';
 import type { ServerBinaries, ServerUser } from './embedded-binaries.js';
+import { scratchFolder } from './scratch-folder.js';
 
 /**
  * One PostgreSQL cluster in a private temporary folder: initdb, then the postmaster. Both
@@ -22,7 +23,7 @@ export interface ClusterDirs {
 }
 
 export async function createClusterDirs(user: ServerUser | undefined): Promise<ClusterDirs> {
-  const root = await mkdtemp(join(tmpdir(), 'supagate-pg-'));
+  const root = await mkdtemp(join(await scratchFolder(), 'supagate-pg-'));
   const home = join(root, 'home');
   await mkdir(home, { mode: 0o700 });
   if (user) {
