@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-WUFSXNXH.js";
+} from "./chunk-HGYKBQPI.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-JXFC6Z7H.js";
+} from "./chunk-VMDHT3QW.js";
 import {
   __commonJS,
   __require,

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-JXFC6Z7H.js";
+} from "./chunk-VMDHT3QW.js";
 import {
   HttpClient,
   getInput,

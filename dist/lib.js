@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-WUFSXNXH.js";
+} from "./chunk-HGYKBQPI.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-JXFC6Z7H.js";
+} from "./chunk-VMDHT3QW.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

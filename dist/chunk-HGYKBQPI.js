@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-JXFC6Z7H.js";
+} from "./chunk-VMDHT3QW.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

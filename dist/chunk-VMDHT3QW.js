@@ -8517,7 +8517,7 @@ var require_utils2 = __commonJS({
       postgresMd5PasswordHash,
       randomBytes: randomBytes9,
       deriveKey,
-      sha256,
+      sha256: sha2562,
       hashByName,
       hmacSha256,
       md5
@@ -8542,7 +8542,7 @@ var require_utils2 = __commonJS({
       const outer = await md5(Buffer.concat([Buffer.from(inner), salt]));
       return "md5" + outer;
     }
-    async function sha256(text) {
+    async function sha2562(text) {
       return await subtleCrypto.digest("SHA-256", text);
     }
     async function hashByName(hashName, text) {
@@ -22198,7 +22198,7 @@ var require_helpers = __commonJS({
       crypto.getRandomValues(array);
       return Array.from(array, dec2hex).join("");
     }
-    async function sha256(randomString) {
+    async function sha2562(randomString) {
       const encoder = new TextEncoder();
       const encodedData = encoder.encode(randomString);
       const hash = await crypto.subtle.digest("SHA-256", encodedData);
@@ -22211,7 +22211,7 @@ var require_helpers = __commonJS({
         console.warn("WebCrypto API is not supported. Code challenge method will default to use plain instead of sha256.");
         return verifier;
       }
-      const hashed = await sha256(verifier);
+      const hashed = await sha2562(verifier);
       return btoa(hashed).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
     }
     async function getCodeChallengeAndMethod(storage, storageKey, isPasswordRecovery = false) {
@@ -30102,7 +30102,7 @@ function byteProgress(name, everyMs = 1e3) {
 }
 
 // src/core/commands/plan.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 
 // src/core/backup/manifest.ts
 import { createHash, randomBytes } from "node:crypto";
@@ -30263,8 +30263,8 @@ var MANAGED_SCHEMAS = [
   "information_schema",
   "pg_toast"
 ];
-function nonUserSchemas(platform4 = "supabase") {
-  return platform4 === "supabase" ? MANAGED_SCHEMAS : ["pg_catalog", "information_schema", "pg_toast"];
+function nonUserSchemas(platform5 = "supabase") {
+  return platform5 === "supabase" ? MANAGED_SCHEMAS : ["pg_catalog", "information_schema", "pg_toast"];
 }
 var PLATFORM_EXTENSIONS = /* @__PURE__ */ new Set([
   "plpgsql",
@@ -31803,7 +31803,117 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 
 // src/core/migrations/statements.ts
+var import_libpg_query2 = __toESM(require_wasm(), 1);
+
+// src/core/migrations/chunked-parse.ts
 var import_libpg_query = __toESM(require_wasm(), 1);
+var PARSE_CHUNK_CHARS = 128 * 1024;
+async function parseStatements(sql, chunkChars = PARSE_CHUNK_CHARS) {
+  if (sql.trim() === "") return [];
+  const cuts = sql.length > chunkChars ? cutPoints(sql, chunkChars) : [];
+  if (cuts.length === 0) return parseWhole(sql);
+  return await parseInPieces(sql, cuts) ?? parseWhole(sql);
+}
+function parseWhole(sql) {
+  return (0, import_libpg_query.parseSync)(sql).stmts ?? [];
+}
+async function parseInPieces(sql, cuts) {
+  const statements = [];
+  let from = 0;
+  let fromByte = 0;
+  for (const to of [...cuts, sql.length]) {
+    await new Promise((resolve5) => setImmediate(resolve5));
+    const piece = sql.slice(from, to);
+    const last = to === sql.length;
+    let parsed;
+    try {
+      parsed = piece.trim() === "" ? [] : parseWhole(piece);
+    } catch {
+      return void 0;
+    }
+    const pieceBytes = Buffer.byteLength(piece, "utf8");
+    if (!last && !endsAtItsSemicolon(parsed, pieceBytes)) return void 0;
+    for (const raw of parsed) {
+      const location2 = fromByte + (raw.stmt_location ?? 0);
+      statements.push(location2 === 0 ? raw : { ...raw, stmt_location: location2 });
+    }
+    from = to;
+    fromByte += pieceBytes;
+  }
+  return statements;
+}
+function endsAtItsSemicolon(parsed, pieceBytes) {
+  const final = parsed.at(-1);
+  if (!final?.stmt_len) return false;
+  return (final.stmt_location ?? 0) + final.stmt_len === pieceBytes - 1;
+}
+function cutPoints(sql, every) {
+  const cuts = [];
+  let last = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const char = sql[i];
+    if (char === ";") {
+      i++;
+      if (i - last >= every) {
+        cuts.push(i);
+        last = i;
+      }
+    } else if (char === "'" || char === '"') {
+      i = pastQuoted(sql, i, char, char === "'" && isEscapeString(sql, i));
+    } else if (char === "-" && sql[i + 1] === "-") {
+      const newline = sql.indexOf("\n", i);
+      i = newline < 0 ? sql.length : newline + 1;
+    } else if (char === "/" && sql[i + 1] === "*") {
+      i = pastBlockComment(sql, i);
+    } else if (char === "$") {
+      i = pastDollarQuoted(sql, i);
+    } else {
+      i++;
+    }
+  }
+  return cuts;
+}
+function isEscapeString(sql, quote2) {
+  const before = sql[quote2 - 1];
+  return (before === "e" || before === "E") && !/[\w$]/.test(sql[quote2 - 2] ?? " ");
+}
+function pastQuoted(sql, open4, quote2, backslashEscapes) {
+  let i = open4 + 1;
+  while (i < sql.length) {
+    const char = sql[i];
+    if (backslashEscapes && char === "\\") i += 2;
+    else if (char === quote2) {
+      if (sql[i + 1] !== quote2) return i + 1;
+      i += 2;
+    } else i++;
+  }
+  return sql.length;
+}
+function pastBlockComment(sql, open4) {
+  let depth = 0;
+  let i = open4;
+  while (i < sql.length) {
+    if (sql.startsWith("/*", i)) {
+      depth++;
+      i += 2;
+    } else if (sql.startsWith("*/", i)) {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else i++;
+  }
+  return sql.length;
+}
+var DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/y;
+function pastDollarQuoted(sql, open4) {
+  if (open4 > 0 && /[\w$]/.test(sql[open4 - 1])) return open4 + 1;
+  DOLLAR_TAG.lastIndex = open4;
+  const tag = DOLLAR_TAG.exec(sql)?.[0];
+  if (!tag) return open4 + 1;
+  const close = sql.indexOf(tag, open4 + tag.length);
+  return close < 0 ? sql.length : close + tag.length;
+}
 
 // src/core/migrations/text.ts
 function lineColumnAt(text, offset) {
@@ -31828,18 +31938,18 @@ function lineIndex(text) {
 // src/core/migrations/statements.ts
 var parserReady;
 function ensureParser() {
-  parserReady ??= (0, import_libpg_query.loadModule)();
+  parserReady ??= (0, import_libpg_query2.loadModule)();
   return parserReady;
 }
 async function parseMigrationSql(sql, path) {
   await ensureParser();
-  let tree;
+  let raw;
   try {
-    tree = sql.trim() === "" ? {} : (0, import_libpg_query.parseSync)(sql);
+    raw = await parseStatements(sql);
   } catch (error) {
     throw parseError(error, sql, path);
   }
-  const located = locateStatements(sql, tree.stmts ?? []);
+  const located = locateStatements(sql, raw);
   const statements = stripTransactionBlocks(located, path);
   return {
     statements: statements.list.map(({ end: _end, ...statement2 }, index) => ({
@@ -37985,10 +38095,10 @@ function assembleEventTriggers(rows2) {
 
 // src/core/schema/introspect-objects.ts
 var ObjectQueries = class {
-  constructor(client, version3, { schemas, platform: platform4 }) {
+  constructor(client, version3, { schemas, platform: platform5 }) {
     this.client = client;
     this.version = version3;
-    const filter = schemas ? `n.nspname = ANY (${textArray2(this.client, schemas)})` : `n.nspname <> ALL (${textArray2(this.client, nonUserSchemas(platform4))}) AND n.nspname !~ '^pg_'`;
+    const filter = schemas ? `n.nspname = ANY (${textArray2(this.client, schemas)})` : `n.nspname <> ALL (${textArray2(this.client, nonUserSchemas(platform5))}) AND n.nspname !~ '^pg_'`;
     this.userSchemas = `SELECT n.oid FROM pg_namespace n WHERE ${filter} AND NOT ${extensionMember("pg_namespace", "n.oid")}`;
   }
   client;
@@ -39657,13 +39767,14 @@ async function lookupUser(name) {
 }
 
 // src/core/shadow/baseline-store.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
+import { createHash as createHash4, randomBytes as randomBytes2 } from "node:crypto";
 import { mkdir, readdir as readdir4, readFile as readFile4, rename, rm as rm3, stat, utimes, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join as join6 } from "node:path";
 var FOLDER = "shadow-baselines";
 var RECORD = "baseline.json";
 var DATA = "data";
+var MODEL = "model.json";
 var TARGETS = ".targets";
 var MAX_ENTRIES = 3;
 var MAX_BYTES = 2 * 1024 ** 3;
@@ -39679,7 +39790,7 @@ async function findBaseline(root, key) {
   const dir = join6(baselinesDir(root), key);
   try {
     const record = JSON.parse(await readFile4(join6(dir, RECORD), "utf8"));
-    if (record.formatVersion !== 1 || record.key !== key) return void 0;
+    if (record.formatVersion !== 2 || record.key !== key) return void 0;
     const now = /* @__PURE__ */ new Date();
     await utimes(join6(dir, RECORD), now, now);
     return { record, dataDirectory: join6(dir, DATA) };
@@ -39687,7 +39798,19 @@ async function findBaseline(root, key) {
     return void 0;
   }
 }
-async function keepBaseline(root, record, write) {
+async function keptModel(root, record) {
+  try {
+    const bytes = await readFile4(join6(baselinesDir(root), record.key, MODEL));
+    if (sha256(bytes) !== record.modelSha256) return void 0;
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return void 0;
+  }
+}
+function sha256(bytes) {
+  return createHash4("sha256").update(bytes).digest("hex");
+}
+async function keepBaseline(root, record, model, write) {
   const dir = baselinesDir(root);
   await mkdir(dir, { recursive: true, mode: 448 });
   const staging = join6(dir, `.staging-${randomBytes2(6).toString("hex")}`);
@@ -39696,9 +39819,12 @@ async function keepBaseline(root, record, write) {
   try {
     const server = await write(join6(staging, DATA));
     const bytes = await sizeOf(join6(staging, DATA));
+    const modelBytes = Buffer.from(JSON.stringify(model), "utf8");
+    await writeFile2(join6(staging, MODEL), modelBytes, { mode: 384 });
     const full = {
-      formatVersion: 1,
+      formatVersion: 2,
       ...record,
+      modelSha256: sha256(modelBytes),
       ...server,
       createdAt: (/* @__PURE__ */ new Date()).toISOString(),
       bytes
@@ -39841,29 +39967,94 @@ async function templateNames(client) {
   return rows2.map((row) => row.name);
 }
 
+// src/core/shadow/catalog-digest.ts
+var LEFT_OUT = /* @__PURE__ */ new Set(["pg_statistic", "pg_statistic_ext_data"]);
+var CHANGED_BY_THE_SERVER = {
+  pg_class: /* @__PURE__ */ new Set(["relpages", "reltuples", "relallvisible", "relfrozenxid", "relminmxid"])
+};
+async function catalogDigest(url) {
+  const connection = await connect(url, { applicationName: "supagate shadow check" });
+  try {
+    const { rows: rows2 } = await connection.client.query(
+      `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+       FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
+       GROUP BY c.relname ORDER BY c.relname`
+    );
+    const parts = rows2.filter(({ catalog }) => !LEFT_OUT.has(catalog)).map(({ catalog, columns }) => {
+      const changing = CHANGED_BY_THE_SERVER[catalog];
+      const kept = columns.filter((column) => !changing?.has(column)).map((column) => `t.${quoteIdent2(column)}`);
+      return `SELECT ${connection.client.escapeLiteral(catalog)} AS catalog,
+          md5(coalesce(string_agg(ROW(${kept.join(", ")})::text, E'\\n'), '')) AS digest
+          FROM pg_catalog.${quoteIdent2(catalog)} t`;
+    });
+    const results = await connection.client.query(
+      [
+        "BEGIN READ ONLY",
+        // One process scanning each catalog from its start: rows come in stored order.
+        "SET LOCAL max_parallel_workers_per_gather = 0",
+        "SET LOCAL synchronize_seqscans = off",
+        "SET LOCAL jit = off",
+        `SELECT md5(string_agg(catalog || ' ' || digest, E'\\n' ORDER BY catalog)) AS digest
+         FROM (${parts.join("\nUNION ALL\n")}) catalogs`,
+        "COMMIT"
+      ].join(";\n")
+    );
+    return results[4]?.rows[0]?.digest ?? "";
+  } finally {
+    await disconnect(connection);
+  }
+}
+
 // src/core/shadow/baseline.ts
+function startEarly(options, create) {
+  const controller = new AbortController();
+  const guessed = guess(options, create, controller.signal);
+  guessed.catch(() => {
+  });
+  let taken = false;
+  return {
+    take: () => {
+      taken = true;
+      return guessed;
+    },
+    discard: async () => {
+      if (taken) return;
+      taken = true;
+      controller.abort();
+      const started = (await guessed.catch(() => void 0))?.started;
+      if (typeof started === "object") await started.shadow.dispose();
+    }
+  };
+}
+async function guess(options, create, signal) {
+  const key = await lastKeyFor(options.root, options.target);
+  if (!key) return void 0;
+  return { key, started: await shadowFromBaseline({ ...options, key }, create, signal) };
+}
 async function startFromBaseline(options, create) {
   if (options.server) {
     const key2 = await options.key.catch(() => void 0);
     if (key2 === void 0) return { key: key2, started: void 0 };
     return { key: key2, started: await shadowFromTemplate(options.server, { ...options, key: key2 }, create) };
   }
-  const guess = await lastKeyFor(options.root, options.target);
-  const early = guess ? shadowFromBaseline({ ...options, key: guess }, create) : void 0;
-  const [key, started] = await Promise.allSettled([options.key, early]);
-  const earlyShadow = started.status === "fulfilled" && typeof started.value === "object" ? started.value : void 0;
+  const early = options.early?.take() ?? guess(options, create);
+  const [key, guessed] = await Promise.allSettled([options.key, early]);
+  const started = guessed.status === "fulfilled" ? guessed.value?.started : void 0;
+  const earlyShadow = typeof started === "object" ? started : void 0;
   if (key.status === "rejected") {
     await earlyShadow?.shadow.dispose();
     return { key: void 0, started: void 0 };
   }
-  if (started.status === "rejected") throw started.reason;
-  if (guess === key.value) return { key: key.value, started: started.value };
+  if (guessed.status === "rejected") throw guessed.reason;
+  if (guessed.value?.key === key.value) return { key: key.value, started };
   await earlyShadow?.shadow.dispose();
   const exact = await shadowFromBaseline({ ...options, key: key.value }, create);
   if (typeof exact === "object") await rememberKey(options.root, options.target, key.value);
   return { key: key.value, started: exact };
 }
-async function shadowFromBaseline(options, create) {
+async function shadowFromBaseline(options, create, signal) {
   const cached = await findBaseline(options.root, options.key);
   if (!cached) return void 0;
   const { record } = cached;
@@ -39874,18 +40065,21 @@ async function shadowFromBaseline(options, create) {
         dataDirectory: cached.dataDirectory,
         password: record.password,
         database: record.database
-      }
+      },
+      ...signal ? { signal } : {}
     });
     if (shadow.source !== "embedded") {
       await shadow.dispose();
       return void 0;
     }
-    const before = await readShadowModel(shadow, options.scope);
-    if (fingerprintOf(before) === record.fingerprint) {
-      return { shadow, before, warnings: record.warnings };
-    }
+    const [digest, before] = await Promise.all([
+      catalogDigest(shadow.adminUrl),
+      keptModel(options.root, record)
+    ]);
+    if (before && digest === record.catalogDigest) return { shadow, before, warnings: record.warnings };
   } catch (error) {
     if (error instanceof SupagateError && error.code === "SHADOW_UNSAFE") throw error;
+    if (signal?.aborted) return void 0;
   }
   await shadow?.dispose();
   await removeBaseline(options.root, options.key);
@@ -39924,7 +40118,9 @@ async function keepShadowAsBaseline(shadow, options, warnings) {
   const keep = shadow.keepAsBaseline;
   if (!keep) return { before };
   try {
-    await keepBaseline(options.root, { key: options.key, fingerprint, warnings }, keep);
+    const digest = await catalogDigest(shadow.adminUrl);
+    const record = { key: options.key, fingerprint, catalogDigest: digest, warnings };
+    await keepBaseline(options.root, record, before, keep);
     await rememberKey(options.root, options.target, options.key);
     return { before };
   } catch (error) {
@@ -39952,21 +40148,36 @@ function embeddedServerIdentity() {
 }
 
 // src/core/shadow/baseline-key.ts
-import { createHash as createHash4 } from "node:crypto";
-async function baselineKey(production, inputs) {
-  const scope = inputs.schemas ? { schemas: inputs.schemas } : {};
-  const [platform4, uncompared] = await Promise.all([
+import { createHash as createHash5 } from "node:crypto";
+async function keyReadings(productionUrl, schemas) {
+  const session = await connect(productionUrl, {
+    readOnly: true,
+    statementTimeoutMs: 6e4,
+    applicationName: "supagate plan (read-only)"
+  });
+  try {
+    return await readingsOf(session.client, schemas);
+  } finally {
+    await disconnect(session);
+  }
+}
+async function readingsOf(production, schemas) {
+  const scope = schemas ? { schemas } : {};
+  const [platform5, uncompared] = await Promise.all([
     platformDigest(production),
     notCompared(production, scope)
   ]);
-  return createHash4("sha256").update(
+  return { platform: platform5, notCompared: uncompared };
+}
+function baselineKey(readings, inputs) {
+  return createHash5("sha256").update(
     JSON.stringify({
-      format: 1,
+      format: 2,
       supagate: VERSION,
       target: targetFingerprint(inputs.productionUrl),
       schema: fingerprintOf(inputs.productionModel),
-      notCompared: uncompared,
-      platform: platform4,
+      notCompared: readings.notCompared,
+      platform: readings.platform,
       schemas: inputs.schemas ?? null,
       shadow: inputs.shadowServer
     })
@@ -40353,10 +40564,32 @@ import { createServer } from "node:net";
 import { spawn as spawn2 } from "node:child_process";
 import { once } from "node:events";
 import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm4, unlink, writeFile as writeFile3 } from "node:fs/promises";
-import { platform as platform2, tmpdir as tmpdir2 } from "node:os";
+import { platform as platform3 } from "node:os";
 import { join as join7 } from "node:path";
+
+// src/core/db/scratch-folder.ts
+import { constants as constants2 } from "node:fs";
+import { access as access2, statfs } from "node:fs/promises";
+import { platform as platform2, tmpdir as tmpdir2 } from "node:os";
+var MEMORY_FOLDER = "/dev/shm";
+var MIN_FREE_BYTES = 1024 ** 3;
+async function scratchFolder(options = {}) {
+  const env = options.env ?? process.env;
+  const memory = options.memoryFolder ?? MEMORY_FOLDER;
+  if (platform2() !== "linux" || env.TMPDIR) return tmpdir2();
+  try {
+    const space = await statfs(memory);
+    if (space.bavail * space.bsize < (options.minFreeBytes ?? MIN_FREE_BYTES)) return tmpdir2();
+    await access2(memory, constants2.W_OK | constants2.X_OK);
+    return memory;
+  } catch {
+    return tmpdir2();
+  }
+}
+
+// src/core/db/embedded-cluster.ts
 async function createClusterDirs(user) {
-  const root = await mkdtemp2(join7(tmpdir2(), "supagate-pg-"));
+  const root = await mkdtemp2(join7(await scratchFolder(), "supagate-pg-"));
   const home = join7(root, "home");
   await mkdir2(home, { mode: 448 });
   if (user) {
@@ -40378,7 +40611,7 @@ function serverEnvironment(home) {
     PGPASSFILE: nowhere,
     PGSERVICEFILE: nowhere,
     PGSYSCONFDIR: nowhere,
-    ...platform2() === "win32" ? { SystemRoot: process.env.SystemRoot ?? "C:\\Windows" } : {}
+    ...platform3() === "win32" ? { SystemRoot: process.env.SystemRoot ?? "C:\\Windows" } : {}
   };
 }
 async function initCluster(binaries, dirs, user, options) {
@@ -40503,11 +40736,11 @@ ${tail}` : ""}`,
 // src/core/db/embedded-data-directory.ts
 import { execFile as execFile3 } from "node:child_process";
 import { chmod, chown as chown2, cp, readdir as readdir5, rm as rm5, stat as stat2 } from "node:fs/promises";
-import { platform as platform3 } from "node:os";
+import { platform as platform4 } from "node:os";
 import { join as join8 } from "node:path";
 import { promisify as promisify3 } from "node:util";
 var NOT_COPIED = /* @__PURE__ */ new Set(["postmaster.pid", "postmaster.opts"]);
-async function copyDataDirectory(source, destination, owner) {
+async function copyDataDirectory(source, destination, owner, signal) {
   const link2 = (await readdir5(source, { withFileTypes: true, recursive: true })).find(
     (entry) => entry.isSymbolicLink()
   );
@@ -40515,7 +40748,7 @@ async function copyDataDirectory(source, destination, owner) {
     throw new Error(
       `${join8(link2.parentPath, link2.name)} is a symbolic link: not a data directory supagate made`
     );
-  if (platform3() === "win32" || !await systemCopy(source, destination)) {
+  if (platform4() === "win32" || !await systemCopy(source, destination, signal)) {
     await rm5(destination, { recursive: true, force: true });
     await cp(source, destination, { recursive: true, errorOnExist: true, force: false });
   }
@@ -40523,11 +40756,15 @@ async function copyDataDirectory(source, destination, owner) {
   await chmod(destination, 448);
   if (owner && (await stat2(destination)).uid !== owner.uid) await chownTree(destination, owner);
 }
-async function systemCopy(source, destination) {
+async function systemCopy(source, destination, signal) {
   try {
-    await promisify3(execFile3)("cp", ["-a", source, destination], { env: { PATH: "/usr/bin:/bin" } });
+    await promisify3(execFile3)("cp", ["-a", source, destination], {
+      env: { PATH: "/usr/bin:/bin" },
+      ...signal ? { signal } : {}
+    });
     return true;
   } catch {
+    signal?.throwIfAborted();
     return false;
   }
 }
@@ -40651,7 +40888,7 @@ async function linkOrCopy(from, to) {
 }
 
 // src/core/db/migration-role.ts
-import { createHash as createHash5, createHmac, pbkdf2Sync, randomBytes as randomBytes3 } from "node:crypto";
+import { createHash as createHash6, createHmac, pbkdf2Sync, randomBytes as randomBytes3 } from "node:crypto";
 var SERVER_ROLES = ["pg_execute_server_program", "pg_read_server_files", "pg_write_server_files"];
 var UNSAFE_HINT = "Omit --shadow-url to use the embedded shadow server (with a running `supabase start`, pass --no-detect-local-supabase), or use a supabase/postgres container as shadow server. On a throwaway server of your own, connect as a superuser other than postgres and make postgres an ordinary role: ALTER ROLE postgres NOSUPERUSER NOCREATEROLE.";
 async function migrationRoleFor(admin, serverLabel) {
@@ -40777,7 +41014,7 @@ function scramVerifier(password) {
   const iterations = 4096;
   const salted = pbkdf2Sync(password, salt, iterations, 32, "sha256");
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
-  const storedKey = createHash5("sha256").update(clientKey).digest();
+  const storedKey = createHash6("sha256").update(clientKey).digest();
   const serverKey = createHmac("sha256", salted).update("Server Key").digest();
   const b64 = (buffer) => buffer.toString("base64");
   return `SCRAM-SHA-256$${iterations}:${b64(salt)}$${b64(storedKey)}:${b64(serverKey)}`;
@@ -40792,16 +41029,21 @@ async function startEmbeddedPostgres(options = {}) {
   const running = { dirs: await createClusterDirs(user) };
   track(running);
   try {
-    const binaries = await privateInstallation(
-      shipped,
-      running.dirs.installation,
-      options.extensionFiles ?? standInFiles(),
-      user,
-      options.trustedExtensions ?? PRIVILEGED_CONTRIB
-    );
     const copied = options.dataDirectory;
-    if (copied) await copyDataDirectory(copied.path, running.dirs.data, user);
-    else await initCluster(binaries, running.dirs, user, { superuser, password });
+    const [installed, copy] = await Promise.allSettled([
+      privateInstallation(
+        shipped,
+        running.dirs.installation,
+        options.extensionFiles ?? standInFiles(),
+        user,
+        options.trustedExtensions ?? PRIVILEGED_CONTRIB
+      ),
+      copied ? copyDataDirectory(copied.path, running.dirs.data, user, options.signal) : void 0
+    ]);
+    if (installed.status === "rejected") throw installed.reason;
+    if (copy.status === "rejected") throw copy.reason;
+    const binaries = installed.value;
+    if (!copied) await initCluster(binaries, running.dirs, user, { superuser, password });
     const log = options.onLog ?? (() => {
     });
     const settings = options.settings ?? {};
@@ -41001,7 +41243,8 @@ async function createShadowDatabase(options = {}) {
   const cached = options.baseline;
   const server = await startEmbeddedPostgres({
     supabaseRoles: true,
-    ...cached ? { dataDirectory: { path: cached.dataDirectory, password: cached.password } } : {}
+    ...cached ? { dataDirectory: { path: cached.dataDirectory, password: cached.password } } : {},
+    ...options.signal ? { signal: options.signal } : {}
   });
   try {
     return await onServer(server.url, "embedded", production, () => server.stop(), false, {
@@ -41203,18 +41446,8 @@ function withoutStatements(migration, skipped) {
 }
 
 // src/core/commands/shadow-run.ts
-async function prepareShadow(config, productionUrl, productionMajor, scope, baseline) {
+async function prepareShadow(config, productionUrl, productionMajor, scope, baseline, create = shadowCreator(config, productionUrl)) {
   const info = { source: "none", serverVersion: 0, warnings: [], standIns: [] };
-  const create = (from = {}) => phase(
-    "shadow",
-    () => createShadowDatabase({
-      shadowUrl: config.shadowUrl,
-      disposable: config.shadowDisposable,
-      detectLocalSupabase: config.detectLocalSupabase,
-      productionUrl,
-      ...from
-    })
-  ).then(disposedOnInterrupt);
   const { key, started } = baseline ? await startFromBaseline(baseline, create) : { key: void 0, started: void 0 };
   if (started && started !== "stale") {
     describeShadow(info, started.shadow, productionMajor);
@@ -41254,6 +41487,18 @@ async function prepareShadow(config, productionUrl, productionMajor, scope, base
     }
     return { info, shadow, cloneError: error };
   }
+}
+function shadowCreator(config, productionUrl) {
+  return (from = {}) => phase(
+    "shadow",
+    () => createShadowDatabase({
+      shadowUrl: config.shadowUrl,
+      disposable: config.shadowDisposable,
+      detectLocalSupabase: config.detectLocalSupabase,
+      productionUrl,
+      ...from
+    })
+  ).then(disposedOnInterrupt);
 }
 function describeShadow(info, shadow, productionMajor) {
   info.source = shadow.source;
@@ -41399,6 +41644,16 @@ var FILE_ERRORS = /* @__PURE__ */ new Set([
 async function planWithModels(config) {
   const started = performance.now();
   const url = requireDbUrl(config);
+  const create = shadowCreator(config, url);
+  const early = earlyStart(config, url, create);
+  try {
+    return await planFrom(config, { url, started, create, ...early ? { early } : {} });
+  } finally {
+    await early?.discard();
+  }
+}
+async function planFrom(config, run3) {
+  const { url, started } = run3;
   let discovered;
   try {
     discovered = await discover(config);
@@ -41429,7 +41684,7 @@ async function planWithModels(config) {
     const { status: status2 } = await loadStatus(production, discovered, config);
     const problems = [...status2.problems, ...allowCommentProblems(status2.pending)];
     const serverMajor = await serverMajorOf(production);
-    const scope = config.schemas ? { schemas: config.schemas } : {};
+    const scope = scopeOf(config);
     const introspecting = introspect(production.client, scope);
     introspecting.catch(() => {
     });
@@ -41446,10 +41701,16 @@ async function planWithModels(config) {
       if (invalid2) return { result: finish({ ...base2, status: "failed", failure: fileFailure(invalid2) }) };
       return { result: finish({ ...base2, status: status2.ok ? "no-pending" : "history-problem" }) };
     }
-    const connected = production;
     const [read, preparing] = await Promise.allSettled([
       introspecting,
-      prepareShadow(config, url, serverMajor, "full", baselineOptions(config, connected, url, introspecting))
+      prepareShadow(
+        config,
+        url,
+        serverMajor,
+        "full",
+        baselineOptions(config, run3, introspecting),
+        run3.create
+      )
     ]);
     if (preparing.status === "fulfilled") shadow = preparing.value.shadow;
     if (read.status === "rejected") throw read.reason;
@@ -41529,12 +41790,12 @@ async function planWithModels(config) {
       );
       const hints = renameHints(status2.pending.flatMap((migration) => migration.statements));
       const diff = diffSchemas(before, after, hints);
-      const access2 = accessMatrix(before, after, {
+      const access3 = accessMatrix(before, after, {
         roles: ["anon", "authenticated", "service_role", ...config.extraRoles]
       });
       const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
       const hazards = findHazards(
-        { pending: status2.pending, before, after, diff, access: access2 },
+        { pending: status2.pending, before, after, diff, access: access3 },
         { largeTableRows: config.largeTableRows, accepted }
       );
       const result2 = finish({
@@ -41543,7 +41804,7 @@ async function planWithModels(config) {
         shadow: shadowInfo,
         diff,
         hazards,
-        access: access2,
+        access: access3,
         notCompared: uncompared,
         lints: {
           introduced: locateAndAcceptLints(lints.introduced, status2.pending, after, accepted),
@@ -41569,12 +41830,13 @@ async function planWithModels(config) {
     };
   }
 }
-function baselineOptions(config, production, productionUrl, introspecting) {
+function baselineOptions(config, { url: productionUrl, early }, introspecting) {
   if (!config.shadowCache || config.shadowUrl && config.shadowDisposable) return void 0;
   const server = config.shadowUrl;
   const identity2 = server ? Promise.resolve("server") : embeddedServerIdentity();
-  const key = Promise.all([introspecting, identity2]).then(
-    ([productionModel, shadowServer]) => baselineKey(production.client, { productionUrl, productionModel, schemas: config.schemas, shadowServer })
+  const readings = keyReadings(productionUrl, config.schemas);
+  const key = Promise.all([introspecting, identity2, readings]).then(
+    ([productionModel, shadowServer, read]) => baselineKey(read, { productionUrl, productionModel, schemas: config.schemas, shadowServer })
   );
   key.catch(() => {
   });
@@ -41582,9 +41844,20 @@ function baselineOptions(config, production, productionUrl, introspecting) {
     root: cacheRoot(config.cacheDir),
     target: targetFingerprint(productionUrl),
     key,
-    scope: config.schemas ? { schemas: config.schemas } : {},
-    ...server ? { server: { url: server, productionUrl } } : {}
+    scope: scopeOf(config),
+    ...server ? { server: { url: server, productionUrl } } : {},
+    ...early ? { early } : {}
   };
+}
+function earlyStart(config, url, create) {
+  if (!config.shadowCache || config.shadowUrl) return void 0;
+  return startEarly(
+    { root: cacheRoot(config.cacheDir), target: targetFingerprint(url), scope: scopeOf(config) },
+    create
+  );
+}
+function scopeOf(config) {
+  return config.schemas ? { schemas: config.schemas } : {};
 }
 function fileFailure(migration) {
   const invalid2 = migration.invalid;
@@ -41633,7 +41906,7 @@ function withStats(model, production) {
   return model;
 }
 function planHashOf(pending, productionFingerprint) {
-  const hash = createHash6("sha256");
+  const hash = createHash7("sha256");
   for (const migration of pending) hash.update(`${migration.version}:${migration.checksum}
 `);
   hash.update(`production:${productionFingerprint}`);
@@ -41672,7 +41945,7 @@ function emptyResult(target2, pending, problems, productionFingerprint, started)
 import { isAbsolute as isAbsolute2, join as join13 } from "node:path";
 
 // src/core/backup/stores.ts
-import { createHash as createHash7, randomBytes as randomBytes7 } from "node:crypto";
+import { createHash as createHash8, randomBytes as randomBytes7 } from "node:crypto";
 import { createReadStream, createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir as mkdir4, open as open2, readdir as readdir7, rename as rename3, rm as rm8, stat as stat4 } from "node:fs/promises";
 import { join as join12, resolve as resolve3 } from "node:path";
@@ -50117,17 +50390,17 @@ var SupabaseStorageStore = class {
     }
     const uploaded = [];
     const parts = [];
-    const whole = createHash7("sha256");
+    const whole = createHash8("sha256");
     let sizeBytes = 0;
     const buffer = Buffer.allocUnsafe(this.partSizeBytes);
     let filled = 0;
     const flushPart = async () => {
       const name = `${key}.part-${String(parts.length).padStart(4, "0")}`;
       const body = buffer.subarray(0, filled);
-      const sha256 = createHash7("sha256").update(body).digest("hex");
+      const sha2562 = createHash8("sha256").update(body).digest("hex");
       await this.#upload(name, body, "application/octet-stream");
       uploaded.push(name);
-      parts.push({ name, sizeBytes: filled, sha256 });
+      parts.push({ name, sizeBytes: filled, sha256: sha2562 });
       filled = 0;
     };
     try {
@@ -50172,11 +50445,11 @@ var SupabaseStorageStore = class {
     if (!index) throw notFound(this.kind, key);
     const store = this;
     async function* parts() {
-      const whole = createHash7("sha256");
+      const whole = createHash8("sha256");
       for (const part of index?.parts ?? []) {
         const body = await store.#download(part.name);
-        const sha256 = createHash7("sha256").update(body).digest("hex");
-        if (body.length !== part.sizeBytes || sha256 !== part.sha256) {
+        const sha2562 = createHash8("sha256").update(body).digest("hex");
+        if (body.length !== part.sizeBytes || sha2562 !== part.sha256) {
           throw new SupagateError(
             "BACKUP_STORE_FAILED",
             `Part ${part.name} of "${key}" in Supabase Storage is damaged (size or SHA-256 differs from its index)`,
@@ -50589,7 +50862,7 @@ async function backendPid(client) {
 }
 
 // src/core/commands/gate.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 async function planForApply(config) {
   const planned = await planWithModels(config);
   const failure = planned.result.failure;
@@ -50629,13 +50902,13 @@ function effectDigestOf(result2) {
     })).map(stable).sort(),
     blocking: result2.blocking
   };
-  return createHash8("sha256").update(stable(effect)).digest("hex");
+  return createHash9("sha256").update(stable(effect)).digest("hex");
 }
 function historyDigestOf(appliedVersions) {
   const sorted = [...new Set(appliedVersions)].sort(
     (a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
   );
-  return createHash8("sha256").update(sorted.join("\n")).digest("hex");
+  return createHash9("sha256").update(sorted.join("\n")).digest("hex");
 }
 function appliedVersionsOf(status2) {
   return status2.entries.filter(
@@ -50693,10 +50966,10 @@ import { basename as basename3, dirname as dirname3, join as join14 } from "node
 import { pipeline as pipeline3 } from "node:stream/promises";
 
 // src/core/backup/measure.ts
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash10 } from "node:crypto";
 import { Transform as Transform2 } from "node:stream";
 function measuring(onBytes) {
-  const hash = createHash9("sha256");
+  const hash = createHash10("sha256");
   let size = 0;
   const stream = new Transform2({
     transform(chunk, _encoding, callback) {
@@ -50749,15 +51022,15 @@ async function fetchBackupFile(options) {
         throw unverified("the stored dump is encrypted and no encryption key was given", options.key);
       }
     }
-    const sha256 = measured.sha256();
-    if (options.expectedSha256 && sha256 !== options.expectedSha256) {
+    const sha2562 = measured.sha256();
+    if (options.expectedSha256 && sha2562 !== options.expectedSha256) {
       throw unverified(
-        `the stored file's SHA-256 (${sha256}) differs from the one measured while it was written (${options.expectedSha256})`,
+        `the stored file's SHA-256 (${sha2562}) differs from the one measured while it was written (${options.expectedSha256})`,
         options.key
       );
     }
     await rename4(temporary, options.destination);
-    return { sha256, sizeBytes: measured.sizeBytes() };
+    return { sha256: sha2562, sizeBytes: measured.sizeBytes() };
   } catch (error) {
     source.destroy();
     await rm9(temporary, { force: true });
@@ -51988,7 +52261,7 @@ function plannedFacts(input, actual) {
     facts.accessChanged = changedAccessTables(input.before.model, actual);
     return facts;
   }
-  const access2 = /* @__PURE__ */ new Set();
+  const access3 = /* @__PURE__ */ new Set();
   for (const change of diff.changes) {
     if (change.kind !== "table") continue;
     if (change.action === "removed") facts.drops.push(change.id);
@@ -52000,11 +52273,11 @@ function plannedFacts(input, actual) {
       (m) => m.kind === "policy" || m.kind === "column" && m.attributes.some((a) => a.attribute === "grants")
     );
     if (changesAccess) {
-      access2.add(change.id);
-      if (change.renamedFrom) access2.add(change.renamedFrom);
+      access3.add(change.id);
+      if (change.renamedFrom) access3.add(change.renamedFrom);
     }
   }
-  facts.accessChanged = [...access2].sort(compareText7);
+  facts.accessChanged = [...access3].sort(compareText7);
   return facts;
 }
 var ACCESS_ATTRIBUTES = /* @__PURE__ */ new Set(["rlsEnabled", "rlsForced", "grants", "owner"]);
@@ -52912,9 +53185,9 @@ function lintLines(lints) {
   for (const lint of lints.resolved) lines.push(`fixed ${lint.code}  ${lint.object}`);
   return lines;
 }
-function accessLines(access2) {
+function accessLines(access3) {
   const lines = [];
-  for (const table2 of access2) {
+  for (const table2 of access3) {
     const changed = table2.cells.filter((cell) => cell.changed);
     if (changed.length === 0) continue;
     lines.push(table2.table);
@@ -53247,13 +53520,13 @@ function changes(cells) {
 function commands(cells) {
   return cells.map((cell) => cell.command).join(", ");
 }
-function level(access2) {
-  if (access2?.kind === "rows") return `rows where ${code(access2.expression.replace(/\s+/g, " "))}`;
-  if (access2 === null) return "no table";
-  return inline(describeAccess(access2));
+function level(access3) {
+  if (access3?.kind === "rows") return `rows where ${code(access3.expression.replace(/\s+/g, " "))}`;
+  if (access3 === null) return "no table";
+  return inline(describeAccess(access3));
 }
-function levelKey(access2) {
-  return access2 === null ? "null" : access2.kind === "rows" ? `rows:${access2.expression}` : access2.kind;
+function levelKey(access3) {
+  return access3 === null ? "null" : access3.kind === "rows" ? `rows:${access3.expression}` : access3.kind;
 }
 function groupBy(items, key) {
   const groups2 = /* @__PURE__ */ new Map();
@@ -53556,10 +53829,10 @@ function lintSection(result2, options) {
     lines.push(`Not shown: ${plural3(result2.lints.existingCount, "lint")} production already had.`);
   return lines.join("\n\n");
 }
-function accessSection(access2, budget) {
-  const lines = access2.slice(0, budget.accessTables).map(accessLines2);
-  if (access2.length > budget.accessTables)
-    lines.push(`- \u2026 and ${access2.length - budget.accessTables} more tables.`);
+function accessSection(access3, budget) {
+  const lines = access3.slice(0, budget.accessTables).map(accessLines2);
+  if (access3.length > budget.accessTables)
+    lines.push(`- \u2026 and ${access3.length - budget.accessTables} more tables.`);
   return `#### RLS access changes
 ${lines.join("\n")}`;
 }
