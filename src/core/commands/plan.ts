@@ -3,6 +3,7 @@ import { targetFingerprint } from '../backup/manifest.js';
 import type { AcceptedHazard, SupagateConfig } from '../config.js';
 import { loadProjectConfig } from '../config-file.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
+import { lookForPgTools } from '../db/pgtools.js';
 import type { ShadowDatabase } from '../db/shadow.js';
 import { standInsOffered } from '../db/stand-ins/index.js';
 import { SupagateError } from '../errors.js';
@@ -116,6 +117,8 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
   const url = requireDbUrl(config);
   const create = shadowCreator(config, url);
   const early = earlyStart(config, url, create);
+  // A plan that clones production needs them: found while the files are read.
+  lookForPgTools(['pg_dump', 'pg_restore']);
   try {
     return await planFrom(config, { url, started, create, ...(early ? { early } : {}) });
   } finally {
@@ -137,22 +140,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
     discovered = await discover(config);
   } catch (error) {
     if (!(error instanceof SupagateError) || !FILE_ERRORS.has(error.code)) throw error;
-    const base = emptyResult('', [], [], '', started);
-    const file = typeof error.details.file === 'string' ? error.details.file : undefined;
-    const line = typeof error.details.line === 'number' ? error.details.line : undefined;
-    const result: PlanResult = {
-      ...base,
-      status: 'failed',
-      failure: {
-        stage: 'files',
-        kind: 'migration',
-        message: error.message,
-        ...(error.hint ? { hint: error.hint } : {}),
-        ...(file ? { file } : {}),
-        ...(line ? { line } : {}),
-      },
-    };
-    return { result: { ...result, blocking: true, blockingReasons: [error.message] } };
+    return { result: filesFailure(error, started) };
   }
   const accepted = await acceptedFindingsOf(config);
   let production: Connection | undefined;
@@ -315,6 +303,26 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
       durationMs: Math.round(performance.now() - started),
     };
   }
+}
+
+/** A migration file that cannot be read or parsed: the plan fails before reading production. */
+function filesFailure(error: SupagateError, started: number): PlanResult {
+  const file = typeof error.details.file === 'string' ? error.details.file : undefined;
+  const line = typeof error.details.line === 'number' ? error.details.line : undefined;
+  return {
+    ...emptyResult('', [], [], '', started),
+    status: 'failed',
+    blocking: true,
+    blockingReasons: [error.message],
+    failure: {
+      stage: 'files',
+      kind: 'migration',
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      ...(file ? { file } : {}),
+      ...(line ? { line } : {}),
+    },
+  };
 }
 
 /**

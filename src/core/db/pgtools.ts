@@ -46,25 +46,41 @@ export async function findPgTool(
     if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
     return found;
   }
-  const candidates: FoundTool[] = [];
-  const seen = new Set<string>();
-  for (const dir of [
-    ...(options.searchPath ?? process.env.PATH ?? '').split(delimiter),
-    ...(await expand(INSTALL_GLOBS)),
-  ]) {
-    if (!dir) continue;
-    const path = join(dir, tool);
-    if (seen.has(path)) continue;
-    seen.add(path);
-    const found = await probe(path);
-    if (found) candidates.push(found);
-  }
+  const candidates = await installedCopies(tool, options.searchPath ?? process.env.PATH ?? '');
   const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
   // The oldest suitable major: closest to the server's, as pg_dump recommends.
   const best = suitable[0];
   if (best) return best;
   if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
   throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
+}
+
+/** Searched once per process and search path: each probe starts the program. */
+const searches = new Map<string, Promise<FoundTool[]>>();
+
+function installedCopies(tool: PgTool, searchPath: string): Promise<FoundTool[]> {
+  const key = `${tool}\0${searchPath}`;
+  let search = searches.get(key);
+  if (!search) {
+    search = searchCopies(tool, searchPath);
+    searches.set(key, search);
+    search.catch(() => searches.delete(key));
+  }
+  return search;
+}
+
+/** Starts looking for the programs on PATH, so that a later findPgTool has them at hand. */
+export function lookForPgTools(tools: PgTool[]): void {
+  for (const tool of tools) installedCopies(tool, process.env.PATH ?? '').catch(() => {});
+}
+
+async function searchCopies(tool: PgTool, searchPath: string): Promise<FoundTool[]> {
+  const paths = new Set<string>();
+  for (const dir of [...searchPath.split(delimiter), ...(await expand(INSTALL_GLOBS))]) {
+    if (dir) paths.add(join(dir, tool));
+  }
+  const probed = await Promise.all([...paths].map((path) => probe(path)));
+  return probed.filter((found): found is FoundTool => found !== undefined);
 }
 
 async function expand(globs: string[]): Promise<string[]> {
