@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-HGYKBQPI.js";
+} from "./chunk-N3KMQIMG.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-VMDHT3QW.js";
+} from "./chunk-2QS4D3RQ.js";
 import {
   __commonJS,
   __require,

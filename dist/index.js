@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-VMDHT3QW.js";
+} from "./chunk-2QS4D3RQ.js";
 import {
   HttpClient,
   getInput,

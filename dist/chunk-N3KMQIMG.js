@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-VMDHT3QW.js";
+} from "./chunk-2QS4D3RQ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

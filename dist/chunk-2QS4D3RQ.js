@@ -32905,6 +32905,154 @@ function closest(key, keys) {
   return best;
 }
 
+// src/core/db/pgtools.ts
+import { spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { access, readdir as readdir3 } from "node:fs/promises";
+import { basename, delimiter, join as join4 } from "node:path";
+var INSTALL_GLOBS = [
+  "/usr/lib/postgresql/*/bin",
+  "/usr/pgsql-*/bin",
+  "/usr/local/pgsql/bin",
+  "/opt/homebrew/opt/postgresql@*/bin",
+  "/usr/local/opt/postgresql@*/bin",
+  "/opt/homebrew/opt/libpq/bin",
+  "/usr/local/opt/libpq/bin",
+  "/Applications/Postgres.app/Contents/Versions/*/bin"
+];
+async function findPgTool(tool, options) {
+  if (options.explicitPath) {
+    const found = await probe(options.explicitPath);
+    if (!found) {
+      throw missingTool(
+        tool,
+        options.minMajor,
+        `--${tool.replace("_", "-")} ${options.explicitPath} is not a runnable ${tool}`
+      );
+    }
+    if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
+    return found;
+  }
+  const candidates = await installedCopies(tool, options.searchPath ?? process.env.PATH ?? "");
+  const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
+  const best = suitable[0];
+  if (best) return best;
+  if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
+  throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
+}
+var searches = /* @__PURE__ */ new Map();
+function installedCopies(tool, searchPath) {
+  const key = `${tool}\0${searchPath}`;
+  let search = searches.get(key);
+  if (!search) {
+    search = searchCopies(tool, searchPath);
+    searches.set(key, search);
+    search.catch(() => searches.delete(key));
+  }
+  return search;
+}
+function lookForPgTools(tools) {
+  for (const tool of tools) installedCopies(tool, process.env.PATH ?? "").catch(() => {
+  });
+}
+async function searchCopies(tool, searchPath) {
+  const paths = /* @__PURE__ */ new Set();
+  for (const dir of [...searchPath.split(delimiter), ...await expand(INSTALL_GLOBS)]) {
+    if (dir) paths.add(join4(dir, tool));
+  }
+  const probed = await Promise.all([...paths].map((path) => probe(path)));
+  return probed.filter((found) => found !== void 0);
+}
+async function expand(globs) {
+  const dirs = [];
+  for (const glob of globs) {
+    const star = glob.indexOf("*");
+    if (star < 0) {
+      dirs.push(glob);
+      continue;
+    }
+    const parent = glob.slice(0, glob.lastIndexOf("/", star));
+    const prefix = glob.slice(parent.length + 1, star);
+    const rest = glob.slice(glob.indexOf("/", star));
+    const entries2 = await readdir3(parent).catch(() => []);
+    for (const entry of entries2.filter((e) => e.startsWith(prefix)).sort())
+      dirs.push(join4(parent, entry) + rest);
+  }
+  return dirs;
+}
+async function probe(path) {
+  try {
+    await access(path, constants.X_OK);
+  } catch {
+    return void 0;
+  }
+  const result2 = await runTool(path, ["--version"], {}).catch(() => void 0);
+  const match = result2 && /(\d+)(?:\.(\d+))?/.exec(result2.stdout);
+  if (!match) return void 0;
+  return { path, major: Number(match[1]), version: result2.stdout.trim() };
+}
+function installHint(tool, minMajor) {
+  const major = Math.max(minMajor, 15);
+  return `Install the PostgreSQL ${major} client: Debian/Ubuntu \`apt-get install postgresql-client-${major}\` (PGDG repository for newer majors), macOS \`brew install postgresql@${major}\`; or pass --${tool.replace("_", "-")} /path/to/${tool}.`;
+}
+function missingTool(tool, minMajor, why) {
+  return new SupagateError("PG_TOOL_MISSING", `${tool} ${minMajor} or newer is needed: ${why}`, {
+    hint: installHint(tool, minMajor),
+    details: { tool, minMajor }
+  });
+}
+function tooOld(tool, minMajor, found) {
+  const list2 = found.map((f) => `${f.path} (${f.major})`).join(", ");
+  return new SupagateError(
+    "PG_TOOL_MISSING",
+    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list2}`,
+    { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
+  );
+}
+function libpqEnvironment(url) {
+  const parsed = new URL(url);
+  const env = {
+    PGHOST: parsed.hostname || parsed.searchParams.get("host") || "localhost",
+    PGPORT: parsed.port || "5432",
+    PGUSER: decodeURIComponent(parsed.username) || "postgres",
+    PGDATABASE: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres",
+    PGAPPNAME: "supagate",
+    PGCONNECT_TIMEOUT: "15"
+  };
+  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
+  const sslmode = parsed.searchParams.get("sslmode");
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
+function runTool(path, args, env) {
+  return new Promise((resolve5, reject) => {
+    const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const tool = basename(path);
+    const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
+      child.kill("SIGTERM");
+      return Promise.resolve(`stopped ${tool}`);
+    });
+    child.once("exit", forgetInterrupt);
+    child.once("error", forgetInterrupt);
+    const stdout = [];
+    const stderr = [];
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on(
+      "close",
+      (code2) => resolve5({
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: redact(Buffer.concat(stderr).toString("utf8")),
+        code: code2 ?? 1
+      })
+    );
+  });
+}
+function firstLines(text, count2 = 4) {
+  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
+}
+
 // src/core/db/stand-ins/http.ts
 var OP = (op) => `OPERATOR(pg_catalog.${op})`;
 var V = "pg_catalog.varchar";
@@ -39230,143 +39378,6 @@ async function vectorIndexesWithoutParameters(source, target2) {
   };
 }
 
-// src/core/db/pgtools.ts
-import { spawn } from "node:child_process";
-import { constants } from "node:fs";
-import { access, readdir as readdir3 } from "node:fs/promises";
-import { basename, delimiter, join as join4 } from "node:path";
-var INSTALL_GLOBS = [
-  "/usr/lib/postgresql/*/bin",
-  "/usr/pgsql-*/bin",
-  "/usr/local/pgsql/bin",
-  "/opt/homebrew/opt/postgresql@*/bin",
-  "/usr/local/opt/postgresql@*/bin",
-  "/opt/homebrew/opt/libpq/bin",
-  "/usr/local/opt/libpq/bin",
-  "/Applications/Postgres.app/Contents/Versions/*/bin"
-];
-async function findPgTool(tool, options) {
-  if (options.explicitPath) {
-    const found = await probe(options.explicitPath);
-    if (!found) {
-      throw missingTool(
-        tool,
-        options.minMajor,
-        `--${tool.replace("_", "-")} ${options.explicitPath} is not a runnable ${tool}`
-      );
-    }
-    if (found.major < options.minMajor) throw tooOld(tool, options.minMajor, [found]);
-    return found;
-  }
-  const candidates = [];
-  const seen = /* @__PURE__ */ new Set();
-  for (const dir of [
-    ...(options.searchPath ?? process.env.PATH ?? "").split(delimiter),
-    ...await expand(INSTALL_GLOBS)
-  ]) {
-    if (!dir) continue;
-    const path = join4(dir, tool);
-    if (seen.has(path)) continue;
-    seen.add(path);
-    const found = await probe(path);
-    if (found) candidates.push(found);
-  }
-  const suitable = candidates.filter((c) => c.major >= options.minMajor).sort((a, b) => a.major - b.major);
-  const best = suitable[0];
-  if (best) return best;
-  if (candidates.length > 0) throw tooOld(tool, options.minMajor, candidates);
-  throw missingTool(tool, options.minMajor, `no ${tool} found on PATH or in the usual install folders`);
-}
-async function expand(globs) {
-  const dirs = [];
-  for (const glob of globs) {
-    const star = glob.indexOf("*");
-    if (star < 0) {
-      dirs.push(glob);
-      continue;
-    }
-    const parent = glob.slice(0, glob.lastIndexOf("/", star));
-    const prefix = glob.slice(parent.length + 1, star);
-    const rest = glob.slice(glob.indexOf("/", star));
-    const entries2 = await readdir3(parent).catch(() => []);
-    for (const entry of entries2.filter((e) => e.startsWith(prefix)).sort())
-      dirs.push(join4(parent, entry) + rest);
-  }
-  return dirs;
-}
-async function probe(path) {
-  try {
-    await access(path, constants.X_OK);
-  } catch {
-    return void 0;
-  }
-  const result2 = await runTool(path, ["--version"], {}).catch(() => void 0);
-  const match = result2 && /(\d+)(?:\.(\d+))?/.exec(result2.stdout);
-  if (!match) return void 0;
-  return { path, major: Number(match[1]), version: result2.stdout.trim() };
-}
-function installHint(tool, minMajor) {
-  const major = Math.max(minMajor, 15);
-  return `Install the PostgreSQL ${major} client: Debian/Ubuntu \`apt-get install postgresql-client-${major}\` (PGDG repository for newer majors), macOS \`brew install postgresql@${major}\`; or pass --${tool.replace("_", "-")} /path/to/${tool}.`;
-}
-function missingTool(tool, minMajor, why) {
-  return new SupagateError("PG_TOOL_MISSING", `${tool} ${minMajor} or newer is needed: ${why}`, {
-    hint: installHint(tool, minMajor),
-    details: { tool, minMajor }
-  });
-}
-function tooOld(tool, minMajor, found) {
-  const list2 = found.map((f) => `${f.path} (${f.major})`).join(", ");
-  return new SupagateError(
-    "PG_TOOL_MISSING",
-    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list2}`,
-    { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
-  );
-}
-function libpqEnvironment(url) {
-  const parsed = new URL(url);
-  const env = {
-    PGHOST: parsed.hostname || parsed.searchParams.get("host") || "localhost",
-    PGPORT: parsed.port || "5432",
-    PGUSER: decodeURIComponent(parsed.username) || "postgres",
-    PGDATABASE: decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres",
-    PGAPPNAME: "supagate",
-    PGCONNECT_TIMEOUT: "15"
-  };
-  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
-  const sslmode = parsed.searchParams.get("sslmode");
-  if (sslmode) env.PGSSLMODE = sslmode;
-  return env;
-}
-function runTool(path, args, env) {
-  return new Promise((resolve5, reject) => {
-    const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    const tool = basename(path);
-    const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
-      child.kill("SIGTERM");
-      return Promise.resolve(`stopped ${tool}`);
-    });
-    child.once("exit", forgetInterrupt);
-    child.once("error", forgetInterrupt);
-    const stdout = [];
-    const stderr = [];
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.stderr.on("data", (chunk) => stderr.push(chunk));
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code2) => resolve5({
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: redact(Buffer.concat(stderr).toString("utf8")),
-        code: code2 ?? 1
-      })
-    );
-  });
-}
-function firstLines(text, count2 = 4) {
-  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
-}
-
 // src/core/db/settings.ts
 var COPIED_SETTINGS = /* @__PURE__ */ new Set([
   "search_path",
@@ -41646,6 +41657,7 @@ async function planWithModels(config) {
   const url = requireDbUrl(config);
   const create = shadowCreator(config, url);
   const early = earlyStart(config, url, create);
+  lookForPgTools(["pg_dump", "pg_restore"]);
   try {
     return await planFrom(config, { url, started, create, ...early ? { early } : {} });
   } finally {
@@ -41659,22 +41671,7 @@ async function planFrom(config, run3) {
     discovered = await discover(config);
   } catch (error) {
     if (!(error instanceof SupagateError) || !FILE_ERRORS.has(error.code)) throw error;
-    const base = emptyResult("", [], [], "", started);
-    const file = typeof error.details.file === "string" ? error.details.file : void 0;
-    const line = typeof error.details.line === "number" ? error.details.line : void 0;
-    const result2 = {
-      ...base,
-      status: "failed",
-      failure: {
-        stage: "files",
-        kind: "migration",
-        message: error.message,
-        ...error.hint ? { hint: error.hint } : {},
-        ...file ? { file } : {},
-        ...line ? { line } : {}
-      }
-    };
-    return { result: { ...result2, blocking: true, blockingReasons: [error.message] } };
+    return { result: filesFailure(error, started) };
   }
   const accepted = await acceptedFindingsOf(config);
   let production;
@@ -41829,6 +41826,24 @@ async function planFrom(config, run3) {
       durationMs: Math.round(performance.now() - started)
     };
   }
+}
+function filesFailure(error, started) {
+  const file = typeof error.details.file === "string" ? error.details.file : void 0;
+  const line = typeof error.details.line === "number" ? error.details.line : void 0;
+  return {
+    ...emptyResult("", [], [], "", started),
+    status: "failed",
+    blocking: true,
+    blockingReasons: [error.message],
+    failure: {
+      stage: "files",
+      kind: "migration",
+      message: error.message,
+      ...error.hint ? { hint: error.hint } : {},
+      ...file ? { file } : {},
+      ...line ? { line } : {}
+    }
+  };
 }
 function baselineOptions(config, { url: productionUrl, early }, introspecting) {
   if (!config.shadowCache || config.shadowUrl && config.shadowDisposable) return void 0;
