@@ -1,4 +1,5 @@
 import { parseSync } from 'libpg-query';
+import { pastQuotedOrComment } from '../sql/lexical.js';
 import type { ParseNode } from './model.js';
 
 export interface RawStmt {
@@ -82,71 +83,16 @@ export function cutPoints(sql: string, every: number): number[] {
   let last = 0;
   let i = 0;
   while (i < sql.length) {
-    const char = sql[i];
-    if (char === ';') {
+    if (sql[i] === ';') {
       i++;
       if (i - last >= every) {
         cuts.push(i);
         last = i;
       }
-    } else if (char === "'" || char === '"') {
-      i = pastQuoted(sql, i, char, char === "'" && isEscapeString(sql, i));
-    } else if (char === '-' && sql[i + 1] === '-') {
-      const newline = sql.indexOf('\n', i);
-      i = newline < 0 ? sql.length : newline + 1;
-    } else if (char === '/' && sql[i + 1] === '*') {
-      i = pastBlockComment(sql, i);
-    } else if (char === '$') {
-      i = pastDollarQuoted(sql, i);
-    } else {
-      i++;
+      continue;
     }
+    const past = pastQuotedOrComment(sql, i);
+    i = past > i ? past : i + 1;
   }
   return cuts;
-}
-
-function isEscapeString(sql: string, quote: number): boolean {
-  const before = sql[quote - 1];
-  return (before === 'e' || before === 'E') && !/[\w$]/.test(sql[quote - 2] ?? ' ');
-}
-
-function pastQuoted(sql: string, open: number, quote: string, backslashEscapes: boolean): number {
-  let i = open + 1;
-  while (i < sql.length) {
-    const char = sql[i];
-    if (backslashEscapes && char === '\\') i += 2;
-    else if (char === quote) {
-      if (sql[i + 1] !== quote) return i + 1;
-      i += 2;
-    } else i++;
-  }
-  return sql.length;
-}
-
-function pastBlockComment(sql: string, open: number): number {
-  let depth = 0;
-  let i = open;
-  while (i < sql.length) {
-    if (sql.startsWith('/*', i)) {
-      depth++;
-      i += 2;
-    } else if (sql.startsWith('*/', i)) {
-      depth--;
-      i += 2;
-      if (depth === 0) return i;
-    } else i++;
-  }
-  return sql.length;
-}
-
-const DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/y;
-
-function pastDollarQuoted(sql: string, open: number): number {
-  // `$1` is a parameter and `a$b` part of an identifier, not a quote.
-  if (open > 0 && /[\w$]/.test(sql[open - 1] as string)) return open + 1;
-  DOLLAR_TAG.lastIndex = open;
-  const tag = DOLLAR_TAG.exec(sql)?.[0];
-  if (!tag) return open + 1;
-  const close = sql.indexOf(tag, open + tag.length);
-  return close < 0 ? sql.length : close + tag.length;
 }

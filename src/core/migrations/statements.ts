@@ -1,5 +1,6 @@
 import { loadModule } from 'libpg-query';
 import { SupagateError } from '../errors.js';
+import { pastComment } from '../sql/lexical.js';
 import { parseStatements, type RawStmt } from './chunked-parse.js';
 import type { ParsedSql, ParseNode, Statement } from './model.js';
 import { lineColumnAt, lineIndex } from './text.js';
@@ -83,29 +84,13 @@ function locateStatements(sql: string, raw: RawStmt[]): Located[] {
 function skipTrivia(sql: string, from: number, to: number): number {
   let i = from;
   while (i < to) {
-    const char = sql[i] as string;
-    if (/\s/.test(char)) {
+    if (/\s/.test(sql[i] as string)) {
       i++;
-    } else if (sql.startsWith('--', i)) {
-      const newline = sql.indexOf('\n', i);
-      i = newline < 0 || newline >= to ? to : newline + 1;
-    } else if (sql.startsWith('/*', i)) {
-      // Block comments nest in PostgreSQL.
-      let depth = 0;
-      do {
-        if (sql.startsWith('/*', i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith('*/', i)) {
-          depth--;
-          i += 2;
-        } else {
-          i++;
-        }
-      } while (depth > 0 && i < to);
-    } else {
-      break;
+      continue;
     }
+    const past = pastComment(sql, i, to);
+    if (past === i) break;
+    i = past;
   }
   return Math.min(i, to);
 }
@@ -154,25 +139,13 @@ function splitEmptyStatements(sql: string, from: number, to: number, pieces: str
   let start = from;
   let i = from;
   while (i < to) {
-    if (sql.startsWith('--', i)) {
-      const newline = sql.indexOf('\n', i);
-      i = newline < 0 || newline > to ? to : newline + 1;
-    } else if (sql.startsWith('/*', i)) {
-      let depth = 0;
-      while (i < to) {
-        if (sql.startsWith('/*', i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith('*/', i)) {
-          depth--;
-          i += 2;
-          if (depth === 0) break;
-        } else i++;
-      }
-    } else if (sql[i] === ';') {
+    if (sql[i] === ';') {
       pieces.push(sql.slice(start, i + 1));
       start = ++i;
-    } else i++;
+      continue;
+    }
+    const past = pastComment(sql, i, to);
+    i = past > i ? past : i + 1;
   }
   return start;
 }

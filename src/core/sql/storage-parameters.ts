@@ -1,3 +1,5 @@
+import { pastQuotedOrComment } from './lexical.js';
+
 /**
  * The storage parameters of a CREATE INDEX (or any statement with a top-level `WITH ( … )`),
  * found by scanning the text: outside parentheses, quotes, dollar quotes and comments.
@@ -13,7 +15,7 @@ export function withoutStorageParameters(sql: string): string | undefined {
 function storageParametersSpan(sql: string): { start: number; end: number } | undefined {
   let depth = 0;
   for (let i = 0; i < sql.length; i++) {
-    const skipped = skipQuotedOrComment(sql, i);
+    const skipped = pastQuotedOrComment(sql, i);
     if (skipped !== i) {
       i = skipped - 1;
       continue;
@@ -33,7 +35,7 @@ function storageParametersSpan(sql: string): { start: number; end: number } | un
 function matchingParenthesis(sql: string, open: number): number | undefined {
   let depth = 0;
   for (let i = open; i < sql.length; i++) {
-    const skipped = skipQuotedOrComment(sql, i);
+    const skipped = pastQuotedOrComment(sql, i);
     if (skipped !== i) {
       i = skipped - 1;
       continue;
@@ -42,33 +44,4 @@ function matchingParenthesis(sql: string, open: number): number | undefined {
     else if (sql[i] === ')' && --depth === 0) return i;
   }
   return undefined;
-}
-
-/** The index after a string, quoted identifier, dollar-quoted body or comment starting at `i`; `i` otherwise. */
-function skipQuotedOrComment(sql: string, i: number): number {
-  const rest = sql.slice(i, i + 2);
-  if (rest === '--') {
-    const end = sql.indexOf('\n', i);
-    return end === -1 ? sql.length : end + 1;
-  }
-  if (rest === '/*') {
-    const end = sql.indexOf('*/', i + 2);
-    return end === -1 ? sql.length : end + 2;
-  }
-  const char = sql[i];
-  if (char === "'" || char === '"') {
-    let j = i + 1;
-    while (j < sql.length) {
-      if (sql[j] === char && sql[j + 1] === char) j += 2;
-      else if (sql[j] === char) return j + 1;
-      else j++;
-    }
-    return sql.length;
-  }
-  const dollar = char === '$' ? /^\$[A-Za-z_]*\$/.exec(sql.slice(i)) : null;
-  if (dollar) {
-    const end = sql.indexOf(dollar[0], i + dollar[0].length);
-    return end === -1 ? sql.length : end + dollar[0].length;
-  }
-  return i;
 }
