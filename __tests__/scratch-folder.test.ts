@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scratchFolder } from '../src/core/db/scratch-folder.js';
+import { outOfSpaceHint, scratchFolder } from '../src/core/db/scratch-folder.js';
 
 /*
  * Where throwaway clusters go (db/scratch-folder.ts): a memory-backed folder when it has room,
@@ -26,5 +26,16 @@ describe('the folder of throwaway clusters', () => {
     } finally {
       await rm(join(missing, '..'), { recursive: true, force: true });
     }
+  });
+});
+
+describe('a shadow out of room', () => {
+  it('is told apart by PostgreSQL’s message, with a hint that says where the files are and how to move them', () => {
+    const hint = outOfSpaceHint(
+      'could not extend file "base/16384/16390": No space left on device (HINT: Check free disk space.)',
+    );
+    expect(hint).toContain('/dev/shm');
+    expect(hint).toContain('TMPDIR');
+    expect(outOfSpaceHint('relation "public.notes" does not exist')).toBeUndefined();
   });
 });

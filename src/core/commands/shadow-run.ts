@@ -2,6 +2,7 @@ import type { SupagateConfig } from '../config.js';
 import { cloneSchema } from '../db/clone.js';
 import { type Connection, connect, pgErrorFields } from '../db/connect.js';
 import { findPgTool } from '../db/pgtools.js';
+import { outOfSpaceHint } from '../db/scratch-folder.js';
 import { createShadowDatabase, type ShadowDatabase } from '../db/shadow.js';
 import { standInsOffered } from '../db/stand-ins/index.js';
 import { SupagateError } from '../errors.js';
@@ -259,6 +260,8 @@ async function assertNotSuperuser(connection: Connection): Promise<void> {
 
 /** The hint when a migration failed for want of something the shadow lacks and Supabase has: then the failure is the environment's. */
 function environmentHint(failure: MigrationFailure): string | undefined {
+  const full = outOfSpaceHint(failure.message);
+  if (full) return full;
   const cron = /can only create extension in database (\S+)/.exec(failure.message);
   if (cron) {
     return `pg_cron can only be created in the database named by the shadow server's cron.database_name (${cron[1]}), and the shadow database has another name. If that server exists only for supagate, say so (--shadow-disposable; Action input shadow-disposable: true): supagate then plans in ${cron[1]}, dropping and re-creating it. Or plan without --shadow-url: the embedded shadow's pg_cron is a stand-in.`;

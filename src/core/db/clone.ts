@@ -8,6 +8,7 @@ import { quoteIdentifier } from '../sql/quote.js';
 import { vectorIndexesWithoutParameters } from './clone-stand-ins.js';
 import { type Client, connect, disconnect } from './connect.js';
 import { type FoundTool, firstLines, libpqEnvironment, runTool } from './pgtools.js';
+import { outOfSpaceHint } from './scratch-folder.js';
 import { copySettings } from './settings.js';
 
 /**
@@ -122,9 +123,10 @@ export async function cloneSchema(options: CloneOptions): Promise<CloneResult> {
           .join('; ')}.${missing}`,
         {
           hint:
-            missingExtensions.length > 0
+            outOfSpaceHint(fatal.map((f) => f.error).join('\n')) ??
+            (missingExtensions.length > 0
               ? 'Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url).'
-              : 'Use a shadow server of the same PostgreSQL major version as production (--shadow-url).',
+              : 'Use a shadow server of the same PostgreSQL major version as production (--shadow-url).'),
           details: { failures: fatal, missingExtensions },
         },
       );

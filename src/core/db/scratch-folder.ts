@@ -21,6 +21,12 @@ export interface ScratchOptions {
 export const MEMORY_FOLDER = '/dev/shm';
 export const MIN_FREE_BYTES = 1024 ** 3;
 
+/** The hint for a shadow whose files ran out of room, or undefined when `message` is not that. */
+export function outOfSpaceHint(message: string): string | undefined {
+  if (!/No space left on device/i.test(message)) return undefined;
+  return `The shadow ran out of space (a migration that writes many rows can do that too). supagate's own shadow server keeps its files in ${MEMORY_FOLDER} when it has ${MIN_FREE_BYTES / 1024 ** 3} GiB free, else in the temporary folder: set TMPDIR to a folder with more room, or plan on a shadow server of your own (--shadow-url).`;
+}
+
 export async function scratchFolder(options: ScratchOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
   const memory = options.memoryFolder ?? MEMORY_FOLDER;

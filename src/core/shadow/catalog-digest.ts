@@ -10,14 +10,24 @@ import { quoteIdent } from '../sql/identifiers.js';
  * full read of its schema takes.
  *
  * Left out: the planner's statistics and the columns the server updates by itself (size
- * estimates, freeze horizons), which autovacuum may change between keeping and starting; and
+ * estimates, freeze horizons, flags VACUUM clears), which autovacuum may change between
+ * keeping and starting; and
  * the shared catalogs (roles, databases), which the run changes when it sets up its migration
  * role, and whose role attributes checkCannotEscalate checks at every start.
  */
 
 const LEFT_OUT = new Set(['pg_statistic', 'pg_statistic_ext_data']);
 const CHANGED_BY_THE_SERVER: Record<string, Set<string>> = {
-  pg_class: new Set(['relpages', 'reltuples', 'relallvisible', 'relfrozenxid', 'relminmxid']),
+  // relhasindex and relhassubclass are kept true until a VACUUM finds no index or child.
+  pg_class: new Set([
+    'relpages',
+    'reltuples',
+    'relallvisible',
+    'relfrozenxid',
+    'relminmxid',
+    'relhasindex',
+    'relhassubclass',
+  ]),
 };
 
 /** The digest of the database at `url` (a superuser's or owner's session). */
