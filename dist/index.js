@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-2QS4D3RQ.js";
+} from "./chunk-LCO4XAQ2.js";
 import {
   HttpClient,
   getInput,

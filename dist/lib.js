@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-N3KMQIMG.js";
+} from "./chunk-SO7U7HNB.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-2QS4D3RQ.js";
+} from "./chunk-LCO4XAQ2.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-2QS4D3RQ.js";
+} from "./chunk-LCO4XAQ2.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

