@@ -5,6 +5,7 @@ import { platform } from 'node:os';
 import { join } from 'node:path';
 import { SupagateError } from '../errors.js';
 import type { ServerBinaries, ServerUser } from './embedded-binaries.js';
+import { markOwner, removeOrphanClusters } from './orphan-clusters.js';
 import { scratchFolder } from './scratch-folder.js';
 
 /**
@@ -23,7 +24,10 @@ export interface ClusterDirs {
 }
 
 export async function createClusterDirs(user: ServerUser | undefined): Promise<ClusterDirs> {
-  const root = await mkdtemp(join(await scratchFolder(), 'supagate-pg-'));
+  const folder = await scratchFolder();
+  await removeOrphanClusters(folder);
+  const root = await mkdtemp(join(folder, 'supagate-pg-'));
+  await markOwner(root);
   const home = join(root, 'home');
   await mkdir(home, { mode: 0o700 });
   if (user) {
