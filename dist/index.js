@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-LCO4XAQ2.js";
+} from "./chunk-2QHLAVPT.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-SO7U7HNB.js";
+} from "./chunk-APLLI4XP.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-LCO4XAQ2.js";
+} from "./chunk-2QHLAVPT.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -14242,8 +14242,8 @@ var require_libpg_query = __commonJS({
         }, readdir(path) {
           var lookup = FS.lookupPath(path, { follow: true });
           var node = lookup.node;
-          var readdir8 = FS.checkOpExists(node.node_ops.readdir, 54);
-          return readdir8(node);
+          var readdir9 = FS.checkOpExists(node.node_ops.readdir, 54);
+          return readdir9(node);
         }, unlink(path) {
           var lookup = FS.lookupPath(path, { parent: true });
           var parent = lookup.node;
@@ -20201,8 +20201,8 @@ var require_RealtimeChannel = __commonJS({
       }
       /** @internal */
       _notThisChannelEvent(event, ref) {
-        const { close, error, leave, join: join17 } = constants_1.CHANNEL_EVENTS;
-        const events = [close, error, leave, join17];
+        const { close, error, leave, join: join18 } = constants_1.CHANNEL_EVENTS;
+        const events = [close, error, leave, join18];
         return ref && events.includes(event) && ref !== this.joinPush.ref;
       }
       /** @internal */
@@ -40560,21 +40560,96 @@ import { createServer } from "node:net";
 // src/core/db/embedded-cluster.ts
 import { spawn as spawn2 } from "node:child_process";
 import { once } from "node:events";
-import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm4, unlink, writeFile as writeFile3 } from "node:fs/promises";
+import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm5, unlink, writeFile as writeFile4 } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
+import { join as join8 } from "node:path";
+
+// src/core/db/orphan-clusters.ts
+import { readdir as readdir5, readFile as readFile5, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join7 } from "node:path";
+var OWNER = "owner.json";
+var PREFIX2 = "supagate-pg-";
+async function markOwner(root) {
+  const owner = { pid: process.pid, ...withStart(await startOf(process.pid)) };
+  await writeFile3(join7(root, OWNER), JSON.stringify(owner), { mode: 384 });
+}
+async function removeOrphanClusters(folder) {
+  const names = await readdir5(folder).catch(() => []);
+  const removed = [];
+  for (const name of names.filter((n) => n.startsWith(PREFIX2))) {
+    const root = join7(folder, name);
+    const owner = await readOwner(root);
+    if (!owner || await isAlive(owner) || !await stopServerOf(root)) continue;
+    await rm4(root, { recursive: true, force: true });
+    removed.push(root);
+  }
+  return removed;
+}
+async function readOwner(root) {
+  try {
+    const owner = JSON.parse(await readFile5(join7(root, OWNER), "utf8"));
+    return Number.isInteger(owner.pid) && owner.pid > 0 ? owner : void 0;
+  } catch {
+    return void 0;
+  }
+}
+async function isAlive(owner) {
+  if (!processExists(owner.pid)) return false;
+  const started = await startOf(owner.pid);
+  return owner.started === void 0 || started === void 0 || started === owner.started;
+}
+function processExists(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+async function startOf(pid) {
+  const stat5 = await readFile5(`/proc/${pid}/stat`, "utf8").catch(() => void 0);
+  const fields = stat5?.slice(stat5.lastIndexOf(")") + 2).split(" ");
+  return fields?.[19];
+}
+function withStart(started) {
+  return started === void 0 ? {} : { started };
+}
+async function stopServerOf(root) {
+  const data = join7(root, "data");
+  const pidFile = await readFile5(join7(data, "postmaster.pid"), "utf8").catch(() => void 0);
+  const pid = Number(pidFile?.split("\n", 1)[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !processExists(pid)) return true;
+  const command = await readFile5(`/proc/${pid}/cmdline`, "utf8").catch(() => void 0);
+  if (command === void 0) return false;
+  if (!command.split("\0").includes(data)) return true;
+  try {
+    process.kill(pid, "SIGQUIT");
+  } catch {
+    return false;
+  }
+  for (let waited = 0; waited < 5e3; waited += 50) {
+    if (!processExists(pid)) return true;
+    await new Promise((resolve5) => setTimeout(resolve5, 50));
+  }
+  return false;
+}
+
+// src/core/db/embedded-cluster.ts
 async function createClusterDirs(user) {
-  const root = await mkdtemp2(join7(await scratchFolder(), "supagate-pg-"));
-  const home = join7(root, "home");
+  const folder = await scratchFolder();
+  await removeOrphanClusters(folder);
+  const root = await mkdtemp2(join8(folder, "supagate-pg-"));
+  await markOwner(root);
+  const home = join8(root, "home");
   await mkdir2(home, { mode: 448 });
   if (user) {
     await chown(root, user.uid, user.gid);
     await chown(home, user.uid, user.gid);
   }
-  return { root, data: join7(root, "data"), home, installation: join7(root, "installation") };
+  return { root, data: join8(root, "data"), home, installation: join8(root, "installation") };
 }
 function serverEnvironment(home) {
-  const nowhere = join7(home, "none");
+  const nowhere = join8(home, "none");
   return {
     PATH: "/usr/bin:/bin",
     HOME: home,
@@ -40590,8 +40665,8 @@ function serverEnvironment(home) {
   };
 }
 async function initCluster(binaries, dirs, user, options) {
-  const passwordFile = join7(dirs.root, "pwfile");
-  await writeFile3(passwordFile, `${options.password}
+  const passwordFile = join8(dirs.root, "pwfile");
+  await writeFile4(passwordFile, `${options.password}
 `, { mode: 384 });
   if (user) await chown(passwordFile, user.uid, user.gid);
   try {
@@ -40611,8 +40686,8 @@ async function initCluster(binaries, dirs, user, options) {
     await unlink(passwordFile).catch(() => {
     });
   }
-  await writeFile3(
-    join7(dirs.data, "pg_hba.conf"),
+  await writeFile4(
+    join8(dirs.data, "pg_hba.conf"),
     "# supagate: TCP from this host only, SCRAM passwords only.\nhost all all 127.0.0.1/32 scram-sha-256\n"
   );
 }
@@ -40672,7 +40747,7 @@ async function stopPostmaster(child, { clean = false, timeoutMs = 15e3 } = {}) {
   }
 }
 async function removeClusterDirs(dirs) {
-  await rm4(dirs.root, { recursive: true, force: true });
+  await rm5(dirs.root, { recursive: true, force: true });
 }
 function spawnAs(program, args, dirs, user, stdout = "pipe") {
   return spawn2(program, args, {
@@ -40710,24 +40785,24 @@ ${tail}` : ""}`,
 
 // src/core/db/embedded-data-directory.ts
 import { execFile as execFile3 } from "node:child_process";
-import { chmod, chown as chown2, cp, readdir as readdir5, rm as rm5, stat as stat2 } from "node:fs/promises";
+import { chmod, chown as chown2, cp, readdir as readdir6, rm as rm6, stat as stat2 } from "node:fs/promises";
 import { platform as platform4 } from "node:os";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 import { promisify as promisify3 } from "node:util";
 var NOT_COPIED = /* @__PURE__ */ new Set(["postmaster.pid", "postmaster.opts"]);
 async function copyDataDirectory(source, destination, owner, signal) {
-  const link2 = (await readdir5(source, { withFileTypes: true, recursive: true })).find(
+  const link2 = (await readdir6(source, { withFileTypes: true, recursive: true })).find(
     (entry) => entry.isSymbolicLink()
   );
   if (link2)
     throw new Error(
-      `${join8(link2.parentPath, link2.name)} is a symbolic link: not a data directory supagate made`
+      `${join9(link2.parentPath, link2.name)} is a symbolic link: not a data directory supagate made`
     );
   if (platform4() === "win32" || !await systemCopy(source, destination, signal)) {
-    await rm5(destination, { recursive: true, force: true });
+    await rm6(destination, { recursive: true, force: true });
     await cp(source, destination, { recursive: true, errorOnExist: true, force: false });
   }
-  for (const name of NOT_COPIED) await rm5(join8(destination, name), { force: true });
+  for (const name of NOT_COPIED) await rm6(join9(destination, name), { force: true });
   await chmod(destination, 448);
   if (owner && (await stat2(destination)).uid !== owner.uid) await chownTree(destination, owner);
 }
@@ -40745,8 +40820,8 @@ async function systemCopy(source, destination, signal) {
 }
 async function chownTree(root, owner) {
   await chown2(root, owner.uid, owner.gid);
-  for (const entry of await readdir5(root, { withFileTypes: true, recursive: true })) {
-    await chown2(join8(entry.parentPath, entry.name), owner.uid, owner.gid);
+  for (const entry of await readdir6(root, { withFileTypes: true, recursive: true })) {
+    await chown2(join9(entry.parentPath, entry.name), owner.uid, owner.gid);
   }
 }
 
@@ -40758,45 +40833,45 @@ import {
   link,
   lstat,
   mkdir as mkdir3,
-  readdir as readdir6,
-  readFile as readFile5,
-  rm as rm6,
+  readdir as readdir7,
+  readFile as readFile6,
+  rm as rm7,
   stat as stat3,
   symlink,
-  writeFile as writeFile4
+  writeFile as writeFile5
 } from "node:fs/promises";
-import { dirname, join as join9, relative as relative4, sep as sep4 } from "node:path";
+import { dirname, join as join10, relative as relative4, sep as sep4 } from "node:path";
 import { promisify as promisify4 } from "node:util";
 var run2 = promisify4(execFile4);
 async function privateInstallation(binaries, folder, extensionFiles2, user, trusted = []) {
   const bindir = dirname(binaries.postgres);
   const sharedir = await shareDirectory(binaries.initdb, user);
   const root = commonAncestor(bindir, sharedir);
-  const extensionDir = join9(sharedir, "extension");
+  const extensionDir = join10(sharedir, "extension");
   const real = new Set([bindir, sharedir, extensionDir].flatMap((path) => pathsBetween(root, path)));
   await mirror(root, folder, real);
-  const privateBin = join9(folder, relative4(root, bindir));
+  const privateBin = join10(folder, relative4(root, bindir));
   const programs = {
-    initdb: join9(privateBin, "initdb"),
-    postgres: join9(privateBin, "postgres")
+    initdb: join10(privateBin, "initdb"),
+    postgres: join10(privateBin, "postgres")
   };
   await Promise.all([
     linkOrCopy(binaries.initdb, programs.initdb),
     linkOrCopy(binaries.postgres, programs.postgres)
   ]);
-  const privateExtensions = join9(folder, relative4(root, extensionDir));
+  const privateExtensions = join10(folder, relative4(root, extensionDir));
   const trustedControls = await trustedControlFiles(extensionDir, trusted);
   for (const file of [...trustedControls, ...extensionFiles2]) {
-    const path = join9(privateExtensions, file.name);
-    await rm6(path, { force: true });
-    await writeFile4(path, file.contents, { mode: 420 });
+    const path = join10(privateExtensions, file.name);
+    await rm7(path, { force: true });
+    await writeFile5(path, file.contents, { mode: 420 });
   }
   return programs;
 }
 async function trustedControlFiles(extensionDir, names) {
   const files = [];
   for (const name of names) {
-    const control = await readFile5(join9(extensionDir, `${name}.control`), "utf8").catch(() => void 0);
+    const control = await readFile6(join10(extensionDir, `${name}.control`), "utf8").catch(() => void 0);
     if (control === void 0) continue;
     const lines = control.split("\n").filter((line) => !/^\s*trusted\s*=/.test(line));
     files.push({ name: `${name}.control`, contents: `${lines.join("\n").trimEnd()}
@@ -40838,22 +40913,22 @@ function pathsBetween(root, path) {
   const paths = [root];
   let current = root;
   for (const part of relative4(root, path).split(sep4).filter(Boolean)) {
-    current = join9(current, part);
+    current = join10(current, part);
     paths.push(current);
   }
   return paths;
 }
 async function mirror(original, copy, real) {
   await mkdir3(copy, { recursive: true, mode: 493 });
-  for (const entry of await readdir6(original)) {
-    const from = join9(original, entry);
-    const to = join9(copy, entry);
+  for (const entry of await readdir7(original)) {
+    const from = join10(original, entry);
+    const to = join10(copy, entry);
     if (real.has(from) && (await lstat(from)).isDirectory()) await mirror(from, to, real);
     else await symlink(from, to);
   }
 }
 async function linkOrCopy(from, to) {
-  await rm6(to, { force: true });
+  await rm7(to, { force: true });
   try {
     await link(from, to);
   } catch {
@@ -41923,13 +41998,13 @@ function emptyResult(target2, pending, problems, productionFingerprint, started)
 }
 
 // src/core/backup/open-store.ts
-import { isAbsolute as isAbsolute2, join as join13 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
 
 // src/core/backup/stores.ts
 import { createHash as createHash8, randomBytes as randomBytes7 } from "node:crypto";
 import { createReadStream, createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir4, open as open2, readdir as readdir7, rename as rename3, rm as rm8, stat as stat4 } from "node:fs/promises";
-import { join as join12, resolve as resolve3 } from "node:path";
+import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3, rm as rm9, stat as stat4 } from "node:fs/promises";
+import { join as join13, resolve as resolve3 } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
@@ -49785,7 +49860,7 @@ if (shouldShowDeprecationWarning()) console.warn("\u26A0\uFE0F  Node.js 18 and b
 // src/core/backup/artifact-store.ts
 import { mkdtemp as mkdtemp3, open } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/core/backup/encryption.ts
 import {
@@ -49797,8 +49872,8 @@ import {
   timingSafeEqual
 } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rename as rename2, rm as rm7 } from "node:fs/promises";
-import { basename as basename2, dirname as dirname2, join as join10 } from "node:path";
+import { rename as rename2, rm as rm8 } from "node:fs/promises";
+import { basename as basename2, dirname as dirname2, join as join11 } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { inspect } from "node:util";
@@ -50070,7 +50145,7 @@ var DecryptTransform = class extends Transform {
   }
 };
 async function decryptToFile(source, key, destination, options = {}) {
-  const temporary = join10(
+  const temporary = join11(
     dirname2(destination),
     `.${basename2(destination)}.${randomBytes6(6).toString("hex")}.partial`
   );
@@ -50083,7 +50158,7 @@ async function decryptToFile(source, key, destination, options = {}) {
     ]);
     await rename2(temporary, destination);
   } catch (error) {
-    await rm7(temporary, { force: true });
+    await rm8(temporary, { force: true });
     throw error;
   }
 }
@@ -50118,7 +50193,7 @@ var ArtifactStore = class {
   }
   #stage() {
     this.#staging ??= (async () => new DirectoryStore(
-      this.#options.stagingDir ?? await mkdtemp3(join11(tmpdir3(), "supagate-artifacts-"))
+      this.#options.stagingDir ?? await mkdtemp3(join12(tmpdir3(), "supagate-artifacts-"))
     ))();
     return this.#staging;
   }
@@ -50202,12 +50277,12 @@ var DirectoryStore = class {
   }
   async put(key, stream) {
     assertStoreKey(key);
-    const final = join12(this.dir, key);
+    const final = join13(this.dir, key);
     await mkdir4(this.dir, { recursive: true, mode: 448 }).catch((error) => {
       stream.destroy();
       throw writeFailed(final, error);
     });
-    const temporary = join12(this.dir, `.${key}.${randomBytes7(6).toString("hex")}.tmp`);
+    const temporary = join13(this.dir, `.${key}.${randomBytes7(6).toString("hex")}.tmp`);
     const forgetInterrupt = removeOnInterrupt(temporary, "a partial backup file");
     const writer = createWriteStream2(temporary, { mode: 384, flags: "wx" });
     try {
@@ -50223,7 +50298,7 @@ var DirectoryStore = class {
       stream.destroy();
       writer.destroy();
       if (!writer.closed) await new Promise((resolve5) => writer.once("close", () => resolve5()));
-      await rm8(temporary, { force: true });
+      await rm9(temporary, { force: true });
       throw writeFailed(final, error);
     } finally {
       forgetInterrupt();
@@ -50232,13 +50307,13 @@ var DirectoryStore = class {
   }
   async get(key) {
     assertStoreKey(key);
-    const path = join12(this.dir, key);
+    const path = join13(this.dir, key);
     const found = await stat4(path).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return createReadStream(path);
   }
   async list() {
-    const entries2 = await readdir7(this.dir, { withFileTypes: true }).catch((error) => {
+    const entries2 = await readdir8(this.dir, { withFileTypes: true }).catch((error) => {
       if (error.code === "ENOENT") return [];
       throw error;
     });
@@ -50246,11 +50321,11 @@ var DirectoryStore = class {
   }
   async remove(key) {
     assertStoreKey(key);
-    await rm8(join12(this.dir, key), { force: true });
+    await rm9(join13(this.dir, key), { force: true });
   }
   async size(key) {
     assertStoreKey(key);
-    const found = await stat4(join12(this.dir, key)).catch(() => void 0);
+    const found = await stat4(join13(this.dir, key)).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return found.size;
   }
@@ -50604,7 +50679,7 @@ function openBackupStore(config) {
     });
   }
   return new DirectoryStore(
-    isAbsolute2(config.backupDir) ? config.backupDir : join13(config.projectDir, config.backupDir)
+    isAbsolute2(config.backupDir) ? config.backupDir : join14(config.projectDir, config.backupDir)
   );
 }
 
@@ -50942,8 +51017,8 @@ import { pipeline as pipeline4 } from "node:stream/promises";
 // src/core/backup/verify-dump.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdtemp as mkdtemp4, open as open3, rename as rename4, rm as rm9 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname3, join as join14 } from "node:path";
+import { mkdtemp as mkdtemp4, open as open3, rename as rename4, rm as rm10 } from "node:fs/promises";
+import { basename as basename3, dirname as dirname3, join as join15 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 
 // src/core/backup/measure.ts
@@ -50990,7 +51065,7 @@ async function fetchBackupFile(options) {
   const measured = measuring();
   const counter = measured.stream;
   const source = await options.store.get(options.key);
-  const temporary = join14(
+  const temporary = join15(
     dirname3(options.destination),
     `.${basename3(options.destination)}.${randomBytes8(6).toString("hex")}.partial`
   );
@@ -51014,7 +51089,7 @@ async function fetchBackupFile(options) {
     return { sha256: sha2562, sizeBytes: measured.sizeBytes() };
   } catch (error) {
     source.destroy();
-    await rm9(temporary, { force: true });
+    await rm10(temporary, { force: true });
     throw error;
   }
 }
@@ -53898,7 +53973,7 @@ function trimmedNote(options) {
 
 // src/core/config.ts
 import { existsSync } from "node:fs";
-import { dirname as dirname4, join as join15, resolve as resolve4 } from "node:path";
+import { dirname as dirname4, join as join16, resolve as resolve4 } from "node:path";
 var DEFAULTS = {
   projectDir: ".",
   migrationsDir: "supabase/migrations",
@@ -54083,7 +54158,7 @@ var URL_ENV = {
 function findProjectDir(start = process.cwd()) {
   let dir = resolve4(start);
   for (; ; ) {
-    if (existsSync(join15(dir, "supabase", "config.toml")) || existsSync(join15(dir, "supabase", "migrations")))
+    if (existsSync(join16(dir, "supabase", "config.toml")) || existsSync(join16(dir, "supabase", "migrations")))
       return dir;
     const parent = dirname4(dir);
     if (parent === dir) return resolve4(start);
@@ -54229,9 +54304,9 @@ async function status(config) {
 }
 
 // src/core/restore/index.ts
-import { mkdtemp as mkdtemp5, rm as rm10, writeFile as writeFile5 } from "node:fs/promises";
+import { mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile6 } from "node:fs/promises";
 import { devNull as devNull2, tmpdir as tmpdir4 } from "node:os";
-import { join as join16 } from "node:path";
+import { join as join17 } from "node:path";
 
 // src/core/db/restore-script.ts
 import { spawn as spawn5 } from "node:child_process";
@@ -55954,7 +56029,7 @@ async function restoreBackup(options) {
   checkTarget(options);
   const scope = restoreScope(manifest);
   const key = manifest.encryption === "none" ? void 0 : requireKey(options, manifest);
-  const workDir = await mkdtemp5(join16(tmpdir4(), "supagate-restore-"));
+  const workDir = await mkdtemp5(join17(tmpdir4(), "supagate-restore-"));
   const forgetWorkDir = removeOnInterrupt(workDir, "the decrypted backup being restored");
   let forgetConnection;
   let connection;
@@ -55988,8 +56063,8 @@ async function restoreBackup(options) {
     ) : [];
     if (writes.length > 0 && !dryRun && !options.discardWritesSinceBackup)
       throw writesWouldBeLost(manifest, writes);
-    const listFile = join16(workDir, "restore.list");
-    await writeFile5(listFile, `${plan2.keep.map((entry) => entry.line).join("\n")}
+    const listFile = join17(workDir, "restore.list");
+    await writeFile6(listFile, `${plan2.keep.map((entry) => entry.line).join("\n")}
 `, { mode: 384 });
     const steps2 = [archive.step, ...plan2.steps];
     if (sameTarget) steps2.splice(2, 0, writesStep(writes));
@@ -56055,13 +56130,13 @@ async function restoreBackup(options) {
       });
       await disconnect(connection);
     }
-    await rm10(workDir, { recursive: true, force: true });
+    await rm11(workDir, { recursive: true, force: true });
     forgetWorkDir();
   }
 }
 async function fetchArchive(options, scope, key, workDir) {
   const manifest = options.manifest;
-  const dumpFile = join16(workDir, "backup.dump");
+  const dumpFile = join17(workDir, "backup.dump");
   await fetchBackupFile({
     store: options.store,
     key: manifest.location.key,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-LCO4XAQ2.js";
+} from "./chunk-2QHLAVPT.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
