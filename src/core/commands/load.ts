@@ -1,7 +1,7 @@
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import { SupagateError } from '../errors.js';
-import { type DiscoveredMigrations, discoverMigrations } from '../migrations/files.js';
+import { type DiscoveredMigrations, type DiscoverOptions, discoverMigrations } from '../migrations/files.js';
 import { readHistory } from '../migrations/history.js';
 import { computeStatus, type MigrationStatus, type Problem } from '../migrations/pending.js';
 
@@ -16,11 +16,15 @@ export function requireDbUrl(config: SupagateConfig): string {
 }
 
 export function discover(config: SupagateConfig): Promise<DiscoveredMigrations> {
-  return discoverMigrations({
+  return discoverMigrations(discoveryOptions(config));
+}
+
+export function discoveryOptions(config: SupagateConfig): DiscoverOptions {
+  return {
     projectDir: config.projectDir,
     migrationsDir: config.migrationsDir,
     rollbacksDir: config.rollbacksDir,
-  });
+  };
 }
 
 /** Local files against the database's history, read in one read-only pass. */

@@ -8,8 +8,10 @@ import type { ShadowDatabase } from '../db/shadow.js';
 import { standInsOffered } from '../db/stand-ins/index.js';
 import { SupagateError } from '../errors.js';
 import { type TransactionMode, transactionModeOf } from '../migrations/execute.js';
+import { type MigrationFiles, parseMigrations, readMigrationFiles } from '../migrations/files.js';
+import { readHistory } from '../migrations/history.js';
 import type { Migration } from '../migrations/model.js';
-import type { Problem } from '../migrations/pending.js';
+import { computeStatus, type Problem } from '../migrations/pending.js';
 import { phase } from '../progress.js';
 import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
@@ -33,7 +35,7 @@ import {
 import { baselineKey, keyReadings } from '../shadow/baseline-key.js';
 import { cacheRoot } from '../shadow/baseline-store.js';
 import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
-import { discover, loadStatus, requireDbUrl } from './load.js';
+import { discoveryOptions, requireDbUrl } from './load.js';
 import { planGate } from './plan-gate.js';
 import {
   applyToShadow,
@@ -135,9 +137,9 @@ interface PlanRun {
 
 async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithModels> {
   const { url, started } = run;
-  let discovered: Awaited<ReturnType<typeof discover>>;
+  let files: MigrationFiles;
   try {
-    discovered = await discover(config);
+    files = await readMigrationFiles(discoveryOptions(config));
   } catch (error) {
     if (!(error instanceof SupagateError) || !FILE_ERRORS.has(error.code)) throw error;
     return { result: filesFailure(error, started) };
@@ -147,7 +149,11 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
   let shadow: ShadowDatabase | undefined;
   try {
     production = await connectProductionReadOnly(url, 'plan');
-    const { status } = await loadStatus(production, discovered, config);
+    const history = await readHistory(production.client);
+    const applied = new Set(history.rows.map((row) => row.version));
+    // The files production has applied are only compared with its history: not parsed.
+    const discovered = await parseMigrations(files, (file) => !applied.has(file.version));
+    const status = computeStatus(discovered.migrations, history, discovered.warnings, config);
     const problems = [...status.problems, ...allowCommentProblems(status.pending)];
     const serverMajor = await serverMajorOf(production);
     const scope = scopeOf(config);

@@ -29,7 +29,19 @@ export function compareVersions(a: string, b: string): number {
   return difference < 0n ? -1 : difference > 0n ? 1 : 0;
 }
 
+/** The files read and paired, not parsed yet (parseMigrations). */
+export interface MigrationFiles {
+  upFiles: (MigrationFile & { invalid?: InvalidFile })[];
+  downByVersion: Map<string, MigrationFile>;
+  warnings: FileWarning[];
+}
+
 export async function discoverMigrations(options: DiscoverOptions): Promise<DiscoveredMigrations> {
+  return parseMigrations(await readMigrationFiles(options));
+}
+
+/** Reads the migration and rollback files; fails on a missing folder or a duplicate version. */
+export async function readMigrationFiles(options: DiscoverOptions): Promise<MigrationFiles> {
   const migrationsDir = resolve(options.projectDir, options.migrationsDir);
   const warnings: FileWarning[] = [];
   const upFiles = await readMigrationDir(options.projectDir, migrationsDir, warnings, { required: true });
@@ -53,10 +65,32 @@ export async function discoverMigrations(options: DiscoverOptions): Promise<Disc
     }
   }
 
+  return { upFiles, downByVersion, warnings };
+}
+
+/**
+ * Splits and classifies each file's statements. `parses` may leave some out (a plan leaves out
+ * the files production has applied: it only compares their text with the history): those are
+ * `unparsed`, with no statements.
+ */
+export async function parseMigrations(
+  { upFiles, downByVersion, warnings }: MigrationFiles,
+  parses: (file: MigrationFile) => boolean = () => true,
+): Promise<DiscoveredMigrations> {
   const migrations: Migration[] = [];
   for (const { invalid, ...file } of upFiles) {
-    const parsed = invalid ? { ...NOTHING_PARSED, invalid } : await parseOrInvalid(file);
     const rollback = downByVersion.get(file.version);
+    if (!invalid && !parses(file)) {
+      migrations.push({
+        ...file,
+        ...NOTHING_PARSED,
+        unparsed: true,
+        ...(rollback ? { rollback } : {}),
+        transactional: true,
+      });
+      continue;
+    }
+    const parsed = invalid ? { ...NOTHING_PARSED, invalid } : await parseOrInvalid(file);
     migrations.push({
       ...file,
       ...parsed,

@@ -69,6 +69,11 @@ export interface Migration extends MigrationFile, ParsedSql {
   invalid?: InvalidFile;
   /** The down migration paired with it, when one exists. */
   rollback?: MigrationFile;
+  /**
+   * Set when discovery was told not to parse it (files.ts parseMigrations): its statements are
+   * then empty and whether it parses is unknown. Only its text and checksum are to be read.
+   */
+  unparsed?: true;
   /** True when every statement can run in one transaction. */
   transactional: boolean;
 }

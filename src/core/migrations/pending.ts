@@ -178,16 +178,18 @@ function appliedInfo(audit: AuditRecord): MigrationStatusEntry['applied'] {
 
 /**
  * supagate's audit checksum decides when there is one. For rows the Supabase CLI wrote, its
- * stored statements are compared with the file's, first exactly, then ignoring white space
- * (the CLI's splitter and ours may differ in where a piece starts). No statements: unknown,
- * treated as unchanged.
+ * stored statements are compared with the file's, first exactly, then ignoring white space and
+ * semicolons (the CLI's splitter and ours may differ in where a piece starts). No statements:
+ * unknown, treated as unchanged.
  */
 export function isEdited(migration: Migration, row: HistoryRow, audit: AuditRecord | undefined): boolean {
   if (audit && audit.outcome === 'applied') return audit.checksum !== migration.checksum;
-  // A file that no longer parses has no statements to compare with the CLI's.
-  if (!row.statements || migration.invalid) return false;
-  if (sameStatements(row.statements, migration.cliStatements)) return false;
-  return squash(row.statements) !== squash(migration.cliStatements);
+  if (!row.statements) return false;
+  const split = !migration.unparsed && !migration.invalid;
+  if (split && sameStatements(row.statements, migration.cliStatements)) return false;
+  // The CLI's pieces cover the whole file: without white space and semicolons they are its
+  // text, which a file that is not split (unparsed, or that no longer parses) is compared by.
+  return squash(row.statements) !== squash([migration.sql]);
 }
 
 function sameStatements(a: string[], b: string[]): boolean {
