@@ -175,7 +175,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
 
     // Production is read while the shadow is prepared (with the shadow cache: started from the
     // target's last baseline, kept if production's schema turns out unchanged).
-    const [read, preparing] = await Promise.allSettled([
+    const [introspected, preparing] = await Promise.allSettled([
       introspecting,
       prepareShadow(
         config,
@@ -187,18 +187,19 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
       ),
     ]);
     if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
-    if (read.status === 'rejected') throw read.reason;
+    if (introspected.status === 'rejected') throw introspected.reason;
     if (preparing.status === 'rejected') throw preparing.reason;
-    const productionModel = read.value;
     const prepared = preparing.value;
     const shadowInfo = prepared.info;
     const base = emptyResult(
       production.target.label,
       status.pending,
       problems,
-      fingerprintOf(productionModel),
+      fingerprintOf(introspected.value),
       started,
     );
+    // Past the drift check only production's size estimates are needed, not its whole model.
+    const productionStats = statsOf(introspected.value);
     if (prepared.cloneError || !shadow) {
       return {
         result: finish({
@@ -220,21 +221,11 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
       const offered = await standInsOffered(shadowConnection.client);
       const before = withStats(
         prepared.before ?? (await introspect(shadowConnection.client, scope)),
-        productionModel,
+        productionStats,
       );
       const uncomparedBefore = await notCompared(shadowConnection.client, scope);
-      const drift = diffSchemas(
-        productionModel,
-        withProductionStandIns(before, productionModel, offered),
-      ).changes;
-      if (drift.length > 0) {
-        shadowInfo.warnings.push(
-          `The shadow copy differs from production in ${drift.length} object(s) (${drift
-            .slice(0, 5)
-            .map((c) => c.id)
-            .join(', ')}); the plan compares the copy before and after the migrations.`,
-        );
-      }
+      const drift = driftWarning(introspected.value, before, offered);
+      if (drift) shadowInfo.warnings.push(drift);
       const failure = await phase('shadow-migrations', () =>
         applyToShadow(
           { shadow: shadow as ShadowDatabase, connection: shadowConnection, info: shadowInfo },
@@ -262,7 +253,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
           before,
         };
       shadowInfo.standIns = standInsUsed(read.model, offered);
-      const after = withStats(read.model, productionModel);
+      const after = withStats(read.model, productionStats);
       const uncompared = notComparedChanges(
         uncomparedBefore,
         await notCompared(shadowConnection.client, scope),
@@ -431,13 +422,36 @@ function allowCommentProblems(pending: Migration[]): Problem[] {
 const PLAN_SHADOW_HINT =
   'The migration fails on a copy of production’s schema, so it would fail in production too. Fix it and push again.';
 
+type TableStats = Map<string, NonNullable<SchemaModel['tables'][string]['stats']>>;
+
+function statsOf(production: SchemaModel): TableStats {
+  const stats: TableStats = new Map();
+  for (const [id, table] of Object.entries(production.tables)) if (table.stats) stats.set(id, table.stats);
+  return stats;
+}
+
 /** Size estimates come from production: the shadow has the schema but no rows. */
-function withStats(model: SchemaModel, production: SchemaModel): SchemaModel {
+function withStats(model: SchemaModel, production: TableStats): SchemaModel {
   for (const [id, table] of Object.entries(model.tables)) {
-    const stats = production.tables[id]?.stats;
+    const stats = production.get(id);
     if (stats) table.stats = { ...stats };
   }
   return model;
+}
+
+/** What the shadow's copy of production lacks or adds (stand-ins aside), or undefined. */
+function driftWarning(
+  production: SchemaModel,
+  before: SchemaModel,
+  offered: Set<string>,
+): string | undefined {
+  const drift = diffSchemas(production, withProductionStandIns(before, production, offered)).changes;
+  if (drift.length === 0) return undefined;
+  const ids = drift
+    .slice(0, 5)
+    .map((change) => change.id)
+    .join(', ');
+  return `The shadow copy differs from production in ${drift.length} object(s) (${ids}); the plan compares the copy before and after the migrations.`;
 }
 
 export function planHashOf(
