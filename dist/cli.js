@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-APLLI4XP.js";
+} from "./chunk-NJ53UF3J.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-2QHLAVPT.js";
+} from "./chunk-XCTWUNPJ.js";
 import {
   __commonJS,
   __require,

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-2QHLAVPT.js";
+} from "./chunk-XCTWUNPJ.js";
 import {
   HttpClient,
   getInput,

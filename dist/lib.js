@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-APLLI4XP.js";
+} from "./chunk-NJ53UF3J.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-2QHLAVPT.js";
+} from "./chunk-XCTWUNPJ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-2QHLAVPT.js";
+} from "./chunk-XCTWUNPJ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -32234,6 +32234,9 @@ function compareVersions(a, b) {
   return difference < 0n ? -1 : difference > 0n ? 1 : 0;
 }
 async function discoverMigrations(options) {
+  return parseMigrations(await readMigrationFiles(options));
+}
+async function readMigrationFiles(options) {
   const migrationsDir = resolve(options.projectDir, options.migrationsDir);
   const warnings = [];
   const upFiles = await readMigrationDir(options.projectDir, migrationsDir, warnings, { required: true });
@@ -32255,10 +32258,23 @@ async function discoverMigrations(options) {
       });
     }
   }
+  return { upFiles, downByVersion, warnings };
+}
+async function parseMigrations({ upFiles, downByVersion, warnings }, parses = () => true) {
   const migrations = [];
   for (const { invalid: invalid2, ...file } of upFiles) {
-    const parsed = invalid2 ? { ...NOTHING_PARSED, invalid: invalid2 } : await parseOrInvalid(file);
     const rollback2 = downByVersion.get(file.version);
+    if (!invalid2 && !parses(file)) {
+      migrations.push({
+        ...file,
+        ...NOTHING_PARSED,
+        unparsed: true,
+        ...rollback2 ? { rollback: rollback2 } : {},
+        transactional: true
+      });
+      continue;
+    }
+    const parsed = invalid2 ? { ...NOTHING_PARSED, invalid: invalid2 } : await parseOrInvalid(file);
     migrations.push({
       ...file,
       ...parsed,
@@ -34217,6 +34233,137 @@ async function runUntilFailure(units, run3) {
     }
   }
   return { done };
+}
+
+// src/core/migrations/pending.ts
+function computeStatus(migrations, history, fileWarnings, options) {
+  const problems = fileWarnings.map((warning) => ({
+    severity: "warning",
+    code: "FILE_SKIPPED",
+    message: `${warning.path}: ${warning.message}`,
+    path: warning.path
+  }));
+  const applied = new Map(history.rows.map((row) => [row.version, row]));
+  const local = new Map(migrations.map((migration) => [migration.version, migration]));
+  const newestApplied2 = history.rows.reduce(
+    (newest, row) => isNumeric(row.version) && (!newest || compareVersions(row.version, newest) > 0) ? row.version : newest,
+    void 0
+  );
+  const entries2 = [];
+  const pending = [];
+  for (const migration of migrations) {
+    const row = applied.get(migration.version);
+    const base = {
+      version: migration.version,
+      name: migration.name,
+      path: migration.path,
+      checksum: migration.checksum,
+      hasRollback: migration.rollback !== void 0
+    };
+    if (row) {
+      const audit = history.audit.get(migration.version);
+      const edited = isEdited(migration, row, audit);
+      entries2.push({
+        ...base,
+        state: edited ? "edited" : "applied",
+        ...audit ? { applied: appliedInfo(audit) } : {}
+      });
+      if (migration.invalid) {
+        problems.push({
+          severity: "warning",
+          code: migration.invalid.code,
+          message: `${migration.invalid.message} (already applied: pending migrations are not affected)`,
+          ...migration.invalid.hint ? { hint: migration.invalid.hint } : {},
+          path: migration.path,
+          version: migration.version
+        });
+      }
+      if (edited) {
+        problems.push({
+          severity: options.allowEdited ? "warning" : "error",
+          code: "HISTORY_EDITED",
+          message: `${migration.path} was changed after it was applied (version ${migration.version})`,
+          hint: "Applied migrations are history: revert the edit and put the change in a new migration. --allow-edited accepts the edit.",
+          path: migration.path,
+          version: migration.version
+        });
+      }
+      continue;
+    }
+    const outOfOrder = newestApplied2 !== void 0 && compareVersions(migration.version, newestApplied2) < 0;
+    entries2.push({ ...base, state: outOfOrder ? "out-of-order" : "pending" });
+    pending.push(migration);
+    if (outOfOrder) {
+      problems.push({
+        severity: options.includeAll ? "warning" : "error",
+        code: "HISTORY_OUT_OF_ORDER",
+        message: `${migration.path} is pending but older than the newest applied version ${newestApplied2}`,
+        hint: options.includeAll ? "It will be applied before the newer pending migrations (--include-all)." : "It was probably merged after a newer migration was applied. Rename it to a newer version, or pass --include-all to apply it anyway.",
+        path: migration.path,
+        version: migration.version
+      });
+    }
+    problems.push(...pendingFileProblems(migration));
+  }
+  for (const row of history.rows) {
+    if (local.has(row.version)) continue;
+    entries2.push({ version: row.version, name: row.name, state: "missing-local", hasRollback: false });
+    problems.push({
+      severity: options.strictHistory ? "error" : "warning",
+      code: "HISTORY_MISSING_LOCAL",
+      message: `Version ${row.version}${row.name ? ` (${row.name})` : ""} is applied to the database but has no file in ${options.migrationsDir}`,
+      hint: options.strictHistory ? "Restore the file, or remove the version from history with `supabase migration repair --status reverted`." : "Fine when several apps migrate one database; --strict-history makes this an error.",
+      version: row.version
+    });
+  }
+  entries2.sort((a, b) => compareKnownVersions(a.version, b.version));
+  return { entries: entries2, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
+}
+function pendingFileProblems(migration) {
+  const where2 = { path: migration.path, version: migration.version };
+  if (migration.invalid) {
+    const { code: code2, message, hint } = migration.invalid;
+    return [{ severity: "error", code: code2, message, ...hint ? { hint } : {}, ...where2 }];
+  }
+  if (migration.statements.length > 0) return [];
+  return [
+    {
+      severity: "warning",
+      code: "MIGRATION_EMPTY",
+      message: `${migration.path} has no SQL statements; it will be recorded as applied, as the Supabase CLI does`,
+      hint: "Write the migration, or delete the file if it was created by mistake.",
+      ...where2
+    }
+  ];
+}
+function appliedInfo(audit) {
+  return {
+    appliedAt: audit.appliedAt,
+    appliedBy: audit.appliedBy,
+    runId: audit.runId,
+    backupId: audit.backupId,
+    durationMs: audit.durationMs
+  };
+}
+function isEdited(migration, row, audit) {
+  if (audit && audit.outcome === "applied") return audit.checksum !== migration.checksum;
+  if (!row.statements) return false;
+  const split = !migration.unparsed && !migration.invalid;
+  if (split && sameStatements(row.statements, migration.cliStatements)) return false;
+  return squash(row.statements) !== squash([migration.sql]);
+}
+function sameStatements(a, b) {
+  return a.length === b.length && a.every((statement2, i) => statement2 === b[i]);
+}
+function squash(statements) {
+  return statements.join("").replace(/[\s;]+/g, "");
+}
+function isNumeric(version3) {
+  return /^[0-9]+$/.test(version3);
+}
+function compareKnownVersions(a, b) {
+  if (isNumeric(a) && isNumeric(b)) return compareVersions(a, b);
+  return a.localeCompare(b);
 }
 
 // src/core/sql/quote.ts
@@ -40296,136 +40443,6 @@ function withProductionVersions(model, production, offered) {
   return changed ? { ...model, extensions } : model;
 }
 
-// src/core/migrations/pending.ts
-function computeStatus(migrations, history, fileWarnings, options) {
-  const problems = fileWarnings.map((warning) => ({
-    severity: "warning",
-    code: "FILE_SKIPPED",
-    message: `${warning.path}: ${warning.message}`,
-    path: warning.path
-  }));
-  const applied = new Map(history.rows.map((row) => [row.version, row]));
-  const local = new Map(migrations.map((migration) => [migration.version, migration]));
-  const newestApplied2 = history.rows.reduce(
-    (newest, row) => isNumeric(row.version) && (!newest || compareVersions(row.version, newest) > 0) ? row.version : newest,
-    void 0
-  );
-  const entries2 = [];
-  const pending = [];
-  for (const migration of migrations) {
-    const row = applied.get(migration.version);
-    const base = {
-      version: migration.version,
-      name: migration.name,
-      path: migration.path,
-      checksum: migration.checksum,
-      hasRollback: migration.rollback !== void 0
-    };
-    if (row) {
-      const audit = history.audit.get(migration.version);
-      const edited = isEdited(migration, row, audit);
-      entries2.push({
-        ...base,
-        state: edited ? "edited" : "applied",
-        ...audit ? { applied: appliedInfo(audit) } : {}
-      });
-      if (migration.invalid) {
-        problems.push({
-          severity: "warning",
-          code: migration.invalid.code,
-          message: `${migration.invalid.message} (already applied: pending migrations are not affected)`,
-          ...migration.invalid.hint ? { hint: migration.invalid.hint } : {},
-          path: migration.path,
-          version: migration.version
-        });
-      }
-      if (edited) {
-        problems.push({
-          severity: options.allowEdited ? "warning" : "error",
-          code: "HISTORY_EDITED",
-          message: `${migration.path} was changed after it was applied (version ${migration.version})`,
-          hint: "Applied migrations are history: revert the edit and put the change in a new migration. --allow-edited accepts the edit.",
-          path: migration.path,
-          version: migration.version
-        });
-      }
-      continue;
-    }
-    const outOfOrder = newestApplied2 !== void 0 && compareVersions(migration.version, newestApplied2) < 0;
-    entries2.push({ ...base, state: outOfOrder ? "out-of-order" : "pending" });
-    pending.push(migration);
-    if (outOfOrder) {
-      problems.push({
-        severity: options.includeAll ? "warning" : "error",
-        code: "HISTORY_OUT_OF_ORDER",
-        message: `${migration.path} is pending but older than the newest applied version ${newestApplied2}`,
-        hint: options.includeAll ? "It will be applied before the newer pending migrations (--include-all)." : "It was probably merged after a newer migration was applied. Rename it to a newer version, or pass --include-all to apply it anyway.",
-        path: migration.path,
-        version: migration.version
-      });
-    }
-    problems.push(...pendingFileProblems(migration));
-  }
-  for (const row of history.rows) {
-    if (local.has(row.version)) continue;
-    entries2.push({ version: row.version, name: row.name, state: "missing-local", hasRollback: false });
-    problems.push({
-      severity: options.strictHistory ? "error" : "warning",
-      code: "HISTORY_MISSING_LOCAL",
-      message: `Version ${row.version}${row.name ? ` (${row.name})` : ""} is applied to the database but has no file in ${options.migrationsDir}`,
-      hint: options.strictHistory ? "Restore the file, or remove the version from history with `supabase migration repair --status reverted`." : "Fine when several apps migrate one database; --strict-history makes this an error.",
-      version: row.version
-    });
-  }
-  entries2.sort((a, b) => compareKnownVersions(a.version, b.version));
-  return { entries: entries2, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
-}
-function pendingFileProblems(migration) {
-  const where2 = { path: migration.path, version: migration.version };
-  if (migration.invalid) {
-    const { code: code2, message, hint } = migration.invalid;
-    return [{ severity: "error", code: code2, message, ...hint ? { hint } : {}, ...where2 }];
-  }
-  if (migration.statements.length > 0) return [];
-  return [
-    {
-      severity: "warning",
-      code: "MIGRATION_EMPTY",
-      message: `${migration.path} has no SQL statements; it will be recorded as applied, as the Supabase CLI does`,
-      hint: "Write the migration, or delete the file if it was created by mistake.",
-      ...where2
-    }
-  ];
-}
-function appliedInfo(audit) {
-  return {
-    appliedAt: audit.appliedAt,
-    appliedBy: audit.appliedBy,
-    runId: audit.runId,
-    backupId: audit.backupId,
-    durationMs: audit.durationMs
-  };
-}
-function isEdited(migration, row, audit) {
-  if (audit && audit.outcome === "applied") return audit.checksum !== migration.checksum;
-  if (!row.statements || migration.invalid) return false;
-  if (sameStatements(row.statements, migration.cliStatements)) return false;
-  return squash(row.statements) !== squash(migration.cliStatements);
-}
-function sameStatements(a, b) {
-  return a.length === b.length && a.every((statement2, i) => statement2 === b[i]);
-}
-function squash(statements) {
-  return statements.join("").replace(/[\s;]+/g, "");
-}
-function isNumeric(version3) {
-  return /^[0-9]+$/.test(version3);
-}
-function compareKnownVersions(a, b) {
-  if (isNumeric(a) && isNumeric(b)) return compareVersions(a, b);
-  return a.localeCompare(b);
-}
-
 // src/core/commands/load.ts
 function requireDbUrl(config) {
   if (!config.dbUrl) {
@@ -40437,11 +40454,14 @@ function requireDbUrl(config) {
   return config.dbUrl;
 }
 function discover(config) {
-  return discoverMigrations({
+  return discoverMigrations(discoveryOptions(config));
+}
+function discoveryOptions(config) {
+  return {
     projectDir: config.projectDir,
     migrationsDir: config.migrationsDir,
     rollbacksDir: config.rollbacksDir
-  });
+  };
 }
 async function loadStatus(connection, discovered, config) {
   const history = await readHistory(connection.client);
@@ -41707,9 +41727,9 @@ async function planWithModels(config) {
 }
 async function planFrom(config, run3) {
   const { url, started } = run3;
-  let discovered;
+  let files;
   try {
-    discovered = await discover(config);
+    files = await readMigrationFiles(discoveryOptions(config));
   } catch (error) {
     if (!(error instanceof SupagateError) || !FILE_ERRORS.has(error.code)) throw error;
     return { result: filesFailure(error, started) };
@@ -41719,7 +41739,10 @@ async function planFrom(config, run3) {
   let shadow;
   try {
     production = await connectProductionReadOnly(url, "plan");
-    const { status: status2 } = await loadStatus(production, discovered, config);
+    const history = await readHistory(production.client);
+    const applied = new Set(history.rows.map((row) => row.version));
+    const discovered = await parseMigrations(files, (file) => !applied.has(file.version));
+    const status2 = computeStatus(discovered.migrations, history, discovered.warnings, config);
     const problems = [...status2.problems, ...allowCommentProblems(status2.pending)];
     const serverMajor = await serverMajorOf(production);
     const scope = scopeOf(config);
@@ -41727,19 +41750,19 @@ async function planFrom(config, run3) {
     introspecting.catch(() => {
     });
     if (!status2.ok || status2.pending.length === 0) {
-      const productionModel2 = await introspecting;
+      const productionModel = await introspecting;
       const base2 = emptyResult(
         production.target.label,
         status2.pending,
         status2.problems,
-        fingerprintOf(productionModel2),
+        fingerprintOf(productionModel),
         started
       );
       const invalid2 = status2.pending.find((migration) => migration.invalid);
       if (invalid2) return { result: finish({ ...base2, status: "failed", failure: fileFailure(invalid2) }) };
       return { result: finish({ ...base2, status: status2.ok ? "no-pending" : "history-problem" }) };
     }
-    const [read, preparing] = await Promise.allSettled([
+    const [introspected, preparing] = await Promise.allSettled([
       introspecting,
       prepareShadow(
         config,
@@ -41751,18 +41774,18 @@ async function planFrom(config, run3) {
       )
     ]);
     if (preparing.status === "fulfilled") shadow = preparing.value.shadow;
-    if (read.status === "rejected") throw read.reason;
+    if (introspected.status === "rejected") throw introspected.reason;
     if (preparing.status === "rejected") throw preparing.reason;
-    const productionModel = read.value;
     const prepared = preparing.value;
     const shadowInfo = prepared.info;
     const base = emptyResult(
       production.target.label,
       status2.pending,
       problems,
-      fingerprintOf(productionModel),
+      fingerprintOf(introspected.value),
       started
     );
+    const productionStats = statsOf(introspected.value);
     if (prepared.cloneError || !shadow) {
       return {
         result: finish({
@@ -41783,18 +41806,11 @@ async function planFrom(config, run3) {
       const offered = await standInsOffered(shadowConnection.client);
       const before = withStats(
         prepared.before ?? await introspect(shadowConnection.client, scope),
-        productionModel
+        productionStats
       );
       const uncomparedBefore = await notCompared(shadowConnection.client, scope);
-      const drift2 = diffSchemas(
-        productionModel,
-        withProductionStandIns(before, productionModel, offered)
-      ).changes;
-      if (drift2.length > 0) {
-        shadowInfo.warnings.push(
-          `The shadow copy differs from production in ${drift2.length} object(s) (${drift2.slice(0, 5).map((c) => c.id).join(", ")}); the plan compares the copy before and after the migrations.`
-        );
-      }
+      const drift2 = driftWarning(introspected.value, before, offered);
+      if (drift2) shadowInfo.warnings.push(drift2);
       const failure = await phase(
         "shadow-migrations",
         () => applyToShadow(
@@ -41814,14 +41830,14 @@ async function planFrom(config, run3) {
           before
         };
       }
-      const read2 = await readShadowAfterMigrations(shadowConnection, scope);
-      if ("failure" in read2)
+      const read = await readShadowAfterMigrations(shadowConnection, scope);
+      if ("failure" in read)
         return {
-          result: finish({ ...base, status: "failed", shadow: shadowInfo, failure: read2.failure }),
+          result: finish({ ...base, status: "failed", shadow: shadowInfo, failure: read.failure }),
           before
         };
-      shadowInfo.standIns = standInsUsed(read2.model, offered);
-      const after = withStats(read2.model, productionModel);
+      shadowInfo.standIns = standInsUsed(read.model, offered);
+      const after = withStats(read.model, productionStats);
       const uncompared = notComparedChanges(
         uncomparedBefore,
         await notCompared(shadowConnection.client, scope)
@@ -41954,12 +41970,23 @@ function allowCommentProblems(pending) {
   }));
 }
 var PLAN_SHADOW_HINT = "The migration fails on a copy of production\u2019s schema, so it would fail in production too. Fix it and push again.";
+function statsOf(production) {
+  const stats = /* @__PURE__ */ new Map();
+  for (const [id, table2] of Object.entries(production.tables)) if (table2.stats) stats.set(id, table2.stats);
+  return stats;
+}
 function withStats(model, production) {
   for (const [id, table2] of Object.entries(model.tables)) {
-    const stats = production.tables[id]?.stats;
+    const stats = production.get(id);
     if (stats) table2.stats = { ...stats };
   }
   return model;
+}
+function driftWarning(production, before, offered) {
+  const drift2 = diffSchemas(production, withProductionStandIns(before, production, offered)).changes;
+  if (drift2.length === 0) return void 0;
+  const ids = drift2.slice(0, 5).map((change) => change.id).join(", ");
+  return `The shadow copy differs from production in ${drift2.length} object(s) (${ids}); the plan compares the copy before and after the migrations.`;
 }
 function planHashOf(pending, productionFingerprint) {
   const hash = createHash7("sha256");
