@@ -30,23 +30,22 @@ const TRICKY = [
   '',
 ];
 
+const FILE = {
+  version: '1',
+  name: 'x',
+  path: 'x.sql',
+  absolutePath: '/x.sql',
+  checksum: 'c',
+  transactional: true,
+};
+const NOT_SPLIT = { statements: [], cliStatements: [], strippedTransactionWrapper: false };
+
 function migration(
   sql: string,
   parsed: Awaited<ReturnType<typeof parseMigrationSql>>,
   unparsed: boolean,
 ): Migration {
-  const base = {
-    version: '1',
-    name: 'x',
-    path: 'x.sql',
-    absolutePath: '/x.sql',
-    sql,
-    checksum: 'c',
-    transactional: true,
-  };
-  return unparsed
-    ? { ...base, statements: [], cliStatements: [], strippedTransactionWrapper: false, unparsed: true }
-    : { ...base, ...parsed };
+  return unparsed ? { ...FILE, sql, ...NOT_SPLIT, unparsed: true } : { ...FILE, sql, ...parsed };
 }
 
 describe('an applied file against the statements the CLI stored', () => {
@@ -78,16 +77,9 @@ describe('an applied file against the statements the CLI stored', () => {
   it('that no longer parses is judged by its text too', () => {
     const stored = { version: '1', name: 'x', statements: ['create tabel public.a (id int)'] };
     const invalid = (sql: string): Migration => ({
-      version: '1',
-      name: 'x',
-      path: 'x.sql',
-      absolutePath: '/x.sql',
+      ...FILE,
       sql,
-      checksum: 'c',
-      transactional: true,
-      statements: [],
-      cliStatements: [],
-      strippedTransactionWrapper: false,
+      ...NOT_SPLIT,
       invalid: { code: 'MIGRATION_PARSE_ERROR', message: 'x.sql:1:8: syntax error' },
     });
     expect(isEdited(invalid('create tabel public.a (id int);\n'), stored, undefined)).toBe(false);

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { targetFingerprint } from '../backup/manifest.js';
 import type { AcceptedHazard, SupagateConfig } from '../config.js';
 import { loadProjectConfig } from '../config-file.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
@@ -19,24 +18,24 @@ import { unknownAllowCodes } from '../schema/findings/accept.js';
 import { locateAndAcceptLints } from '../schema/findings/lint-locations.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
 import { findHazards, type Hazard } from '../schema/hazards.js';
-import { type IntrospectOptions, introspect } from '../schema/introspect.js';
+import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
 import type { SchemaModel } from '../schema/model.js';
 import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
 import { renameHints } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
-import {
-  type BaselineOptions,
-  type CreateShadow,
-  type EarlyStart,
-  embeddedServerIdentity,
-  startEarly,
-} from '../shadow/baseline.js';
-import { baselineKey, keyReadings } from '../shadow/baseline-key.js';
-import { cacheRoot } from '../shadow/baseline-store.js';
-import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
+import { standInsUsed } from '../shadow/stand-ins.js';
 import { discoveryOptions, requireDbUrl } from './load.js';
 import { planGate } from './plan-gate.js';
+import {
+  baselineOptions,
+  driftWarning,
+  earlyStart,
+  type PlanRun,
+  scopeOf,
+  statsOf,
+  withStats,
+} from './plan-shadow.js';
 import {
   applyToShadow,
   connectProductionReadOnly,
@@ -126,13 +125,6 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
   } finally {
     await early?.discard();
   }
-}
-
-interface PlanRun {
-  url: string;
-  started: number;
-  create: CreateShadow;
-  early?: EarlyStart;
 }
 
 async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithModels> {
@@ -322,52 +314,6 @@ function filesFailure(error: SupagateError, started: number): PlanResult {
   };
 }
 
-/**
- * Where the plan's shadow may start from a kept baseline (shadow/baseline.ts), or undefined:
- * the cache is off, or the shadow server is disposable.
- */
-function baselineOptions(
-  config: SupagateConfig,
-  { url: productionUrl, early }: PlanRun,
-  introspecting: Promise<SchemaModel>,
-): BaselineOptions | undefined {
-  // A disposable server is new each run: nothing to keep there.
-  if (!config.shadowCache || (config.shadowUrl && config.shadowDisposable)) return undefined;
-  const server = config.shadowUrl;
-  // A server's baselines live on it: whatever its version, its model (which records the
-  // version) must read as when it was kept.
-  const identity = server ? Promise.resolve('server') : embeddedServerIdentity();
-  const readings = keyReadings(productionUrl, config.schemas);
-  const key = Promise.all([introspecting, identity, readings]).then(([productionModel, shadowServer, read]) =>
-    baselineKey(read, { productionUrl, productionModel, schemas: config.schemas, shadowServer }),
-  );
-  key.catch(() => {});
-  return {
-    root: cacheRoot(config.cacheDir),
-    target: targetFingerprint(productionUrl),
-    key,
-    scope: scopeOf(config),
-    ...(server ? { server: { url: server, productionUrl } } : {}),
-    ...(early ? { early } : {}),
-  };
-}
-
-/**
- * With the embedded shadow's cache: the target's last baseline, started before the files and
- * production are read (shadow/baseline.ts startEarly).
- */
-function earlyStart(config: SupagateConfig, url: string, create: CreateShadow): EarlyStart | undefined {
-  if (!config.shadowCache || config.shadowUrl) return undefined;
-  return startEarly(
-    { root: cacheRoot(config.cacheDir), target: targetFingerprint(url), scope: scopeOf(config) },
-    create,
-  );
-}
-
-function scopeOf(config: SupagateConfig): IntrospectOptions {
-  return config.schemas ? { schemas: config.schemas } : {};
-}
-
 /** The first pending file that cannot run; the problems list every one. */
 function fileFailure(migration: Migration): PlanFailure {
   const invalid = migration.invalid as NonNullable<Migration['invalid']>;
@@ -421,38 +367,6 @@ function allowCommentProblems(pending: Migration[]): Problem[] {
 
 const PLAN_SHADOW_HINT =
   'The migration fails on a copy of production’s schema, so it would fail in production too. Fix it and push again.';
-
-type TableStats = Map<string, NonNullable<SchemaModel['tables'][string]['stats']>>;
-
-function statsOf(production: SchemaModel): TableStats {
-  const stats: TableStats = new Map();
-  for (const [id, table] of Object.entries(production.tables)) if (table.stats) stats.set(id, table.stats);
-  return stats;
-}
-
-/** Size estimates come from production: the shadow has the schema but no rows. */
-function withStats(model: SchemaModel, production: TableStats): SchemaModel {
-  for (const [id, table] of Object.entries(model.tables)) {
-    const stats = production.get(id);
-    if (stats) table.stats = { ...stats };
-  }
-  return model;
-}
-
-/** What the shadow's copy of production lacks or adds (stand-ins aside), or undefined. */
-function driftWarning(
-  production: SchemaModel,
-  before: SchemaModel,
-  offered: Set<string>,
-): string | undefined {
-  const drift = diffSchemas(production, withProductionStandIns(before, production, offered)).changes;
-  if (drift.length === 0) return undefined;
-  const ids = drift
-    .slice(0, 5)
-    .map((change) => change.id)
-    .join(', ');
-  return `The shadow copy differs from production in ${drift.length} object(s) (${ids}); the plan compares the copy before and after the migrations.`;
-}
 
 export function planHashOf(
   pending: { version: string; checksum: string }[],
