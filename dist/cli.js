@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-NJ53UF3J.js";
+} from "./chunk-LDCK22ME.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-XCTWUNPJ.js";
+} from "./chunk-HBTIQZ4M.js";
 import {
   __commonJS,
   __require,

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-XCTWUNPJ.js";
+} from "./chunk-HBTIQZ4M.js";
 import {
   HttpClient,
   getInput,

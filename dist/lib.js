@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-NJ53UF3J.js";
+} from "./chunk-LDCK22ME.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-XCTWUNPJ.js";
+} from "./chunk-HBTIQZ4M.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-XCTWUNPJ.js";
+} from "./chunk-HBTIQZ4M.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -30104,118 +30104,6 @@ function byteProgress(name, everyMs = 1e3) {
 // src/core/commands/plan.ts
 import { createHash as createHash7 } from "node:crypto";
 
-// src/core/backup/manifest.ts
-import { createHash, randomBytes } from "node:crypto";
-function newBackupId(now = /* @__PURE__ */ new Date()) {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z");
-  return `${stamp}-${randomBytes(4).toString("hex")}`;
-}
-var MANIFEST_SUFFIX = ".manifest.json";
-function manifestKey(id) {
-  return `${id}${MANIFEST_SUFFIX}`;
-}
-function dumpKey(id, encrypted) {
-  return `${id}.dump${encrypted ? ".enc" : ""}`;
-}
-function targetFingerprint(url) {
-  const target2 = describeTarget(url);
-  return createHash("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
-}
-async function countRows(client, tables) {
-  const counts = {};
-  for (const table2 of [...tables].sort((a, b) => a.name.localeCompare(b.name))) {
-    const { rows: rows2 } = await client.query(`SELECT count(*)::text AS n FROM ONLY ${table2.name}`);
-    counts[table2.name] = Number(rows2[0]?.n ?? 0);
-  }
-  return counts;
-}
-async function rlsSnapshot(client, oids) {
-  if (oids.length === 0) return {};
-  const { rows: rows2 } = await client.query(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name,
-            c.relrowsecurity AS enabled,
-            c.relforcerowsecurity AS forced,
-            (SELECT json_agg(json_build_object(
-                      'name', p.polname,
-                      'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
-                                               WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-                      'permissive', p.polpermissive,
-                      'roles', (SELECT coalesce(json_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
-                                                         ORDER BY CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END), '[]')
-                                  FROM unnest(p.polroles) AS r),
-                      'using', pg_get_expr(p.polqual, p.polrelid),
-                      'withCheck', pg_get_expr(p.polwithcheck, p.polrelid))
-                    ORDER BY p.polname)
-               FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.oid = ANY($1::oid[])
-      ORDER BY 1`,
-    [oids]
-  );
-  const snapshot = {};
-  for (const row of rows2) {
-    snapshot[row.name] = { rlsEnabled: row.enabled, rlsForced: row.forced, policies: row.policies ?? [] };
-  }
-  return snapshot;
-}
-function parseManifest(text, key) {
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw invalidManifest(key, "not JSON", error);
-  }
-  const manifest = value;
-  if (manifest?.formatVersion !== 1 && manifest?.formatVersion !== 2 || typeof manifest.id !== "string" || typeof manifest.sha256 !== "string" || typeof manifest.location?.key !== "string") {
-    throw invalidManifest(key, "missing fields or an unknown format version");
-  }
-  return manifest;
-}
-function invalidManifest(key, why, cause) {
-  return new SupagateError("BACKUP_STORE_FAILED", `Backup manifest "${key}" is invalid: ${why}`, {
-    hint: "The store holds a file supagate did not write, or a newer supagate wrote it.",
-    details: { key },
-    ...cause === void 0 ? {} : { cause }
-  });
-}
-async function publicationMemberships(client, oids) {
-  if (oids.length === 0) return [];
-  const { rows: rows2 } = await client.query(
-    `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table,
-            c.relkind = 'p' AS partitioned,
-            (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-              WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns,
-            pg_get_expr(pr.prqual, pr.prrelid) AS "rowFilter"
-       FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
-       JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE pr.prrelid = ANY($1::oid[])
-      ORDER BY 1, 2`,
-    [oids]
-  );
-  return rows2;
-}
-async function tableKeys(client, tables) {
-  if (tables.length === 0) return {};
-  const { rows: rows2 } = await client.query(
-    `SELECT con.conrelid::int8::float8 AS oid, a.attname AS column
-       FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
-      WHERE con.contype = 'p' AND con.conrelid = ANY($1::oid[]) AND cardinality(con.conkey) = 1
-        AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)`,
-    [tables.map((t) => t.oid)]
-  );
-  const keys = {};
-  for (const row of rows2) {
-    const table2 = tables.find((t) => t.oid === Number(row.oid));
-    if (!table2) continue;
-    const quoted2 = `"${row.column.replace(/"/g, '""')}"`;
-    const { rows: max } = await client.query(
-      `SELECT max(${quoted2})::text AS max FROM ONLY ${table2.name}`
-    );
-    keys[table2.name] = { column: row.column, max: max[0]?.max ?? null };
-  }
-  return keys;
-}
-
 // src/core/config-file.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { readFile as readFile3 } from "node:fs/promises";
@@ -31790,12 +31678,12 @@ import { readdir as readdir2, readFile as readFile2 } from "node:fs/promises";
 import { join as join2, relative as relative2, resolve as resolve2, sep as sep2 } from "node:path";
 
 // src/core/migrations/checksum.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash } from "node:crypto";
 function normalizeSource(text) {
   return text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
 }
 function checksumOf(text) {
-  return createHash2("sha256").update(normalizeSource(text), "utf8").digest("hex");
+  return createHash("sha256").update(normalizeSource(text), "utf8").digest("hex");
 }
 
 // src/core/migrations/files.ts
@@ -37427,7 +37315,7 @@ function quotedNames(text) {
 }
 
 // src/core/schema/fingerprint.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 function fingerprintOf(model) {
   let fingerprint = computed.get(model);
   if (fingerprint === void 0) {
@@ -37446,7 +37334,7 @@ function compute(model) {
   return hash.digest();
 }
 var ChunkedHash = class {
-  hash = createHash3("sha256");
+  hash = createHash2("sha256");
   pending = "";
   update(text) {
     this.pending += text;
@@ -39415,15 +39303,6 @@ function identity(schema, name) {
   return qualifiedName(schema ?? "public", name);
 }
 
-// src/core/shadow/baseline.ts
-import { execFile as execFile2 } from "node:child_process";
-import { promisify as promisify2 } from "node:util";
-
-// src/core/db/clone.ts
-import { mkdtemp, rm as rm2, writeFile } from "node:fs/promises";
-import { tmpdir as tmpdir2 } from "node:os";
-import { join as join5 } from "node:path";
-
 // src/core/sql/storage-parameters.ts
 function withoutStorageParameters(sql) {
   const span = storageParametersSpan(sql);
@@ -39461,6 +39340,264 @@ function matchingParenthesis(sql, open4) {
   }
   return void 0;
 }
+
+// src/core/shadow/stand-in-indexes.ts
+var METHODS2 = new Set(VECTOR_INDEX_METHODS);
+function withoutStandInIndexParameters(migration, offered) {
+  if (!offered.has("vector")) return { migration, changed: [] };
+  const changed = [];
+  const statements = migration.statements.map((statement2) => {
+    const method = statement2.nodeType === "IndexStmt" ? statement2.tree.accessMethod : void 0;
+    if (typeof method !== "string" || !METHODS2.has(method)) return statement2;
+    const sql = withoutStorageParameters(statement2.sql);
+    if (!sql) return statement2;
+    changed.push(`${migration.path}:${statement2.line}`);
+    return { ...statement2, sql };
+  });
+  return changed.length === 0 ? { migration, changed } : { migration: { ...migration, statements }, changed };
+}
+function withProductionIndexParameters(model, production, offered) {
+  if (!offered.has("vector")) return model;
+  const method = new RegExp(` USING (${[...METHODS2].join("|")}) `);
+  let changed = false;
+  const tables = { ...model.tables };
+  for (const [id, table2] of Object.entries(model.tables)) {
+    const real = production.tables[id];
+    if (!real) continue;
+    let tableChanged = false;
+    const indexes = { ...table2.indexes };
+    for (const [name, index] of Object.entries(table2.indexes)) {
+      const other = real.indexes[name];
+      if (!other || other.definition === index.definition || !method.test(index.definition)) continue;
+      if (withoutStorageParameters(other.definition) !== index.definition) continue;
+      indexes[name] = { ...index, definition: other.definition };
+      tableChanged = true;
+    }
+    if (!tableChanged) continue;
+    tables[id] = { ...table2, indexes };
+    changed = true;
+  }
+  return changed ? { ...model, tables } : model;
+}
+
+// src/core/shadow/stand-ins.ts
+var STAND_IN_ADVICE = "to check what a stand-in cannot predict, plan with a supabase/postgres container of production\u2019s version as shadow server (--shadow-url)";
+function standInsUsed(model, offered) {
+  return Object.keys(model.extensions).filter((name) => offered.has(name)).sort().map((name) => ({ name, cannotPredict: standInNamed(name)?.cannotPredict ?? "its behaviour" }));
+}
+function withProductionStandIns(model, production, offered) {
+  return withProductionIndexParameters(
+    withProductionVersions(model, production, offered),
+    production,
+    offered
+  );
+}
+function withProductionVersions(model, production, offered) {
+  let changed = false;
+  const extensions = { ...model.extensions };
+  for (const [name, extension] of Object.entries(model.extensions)) {
+    const real = production.extensions[name];
+    if (!offered.has(name) || !real || real.version === extension.version) continue;
+    extensions[name] = { ...extension, version: real.version };
+    changed = true;
+  }
+  return changed ? { ...model, extensions } : model;
+}
+
+// src/core/commands/load.ts
+function requireDbUrl(config) {
+  if (!config.dbUrl) {
+    throw new SupagateError("CONFIG_INVALID", "No target database given", {
+      hint: "Pass --db-url, or set SUPAGATE_DB_URL (preferred: keeps the password out of the process list).",
+      details: { setting: "db-url" }
+    });
+  }
+  return config.dbUrl;
+}
+function discover(config) {
+  return discoverMigrations(discoveryOptions(config));
+}
+function discoveryOptions(config) {
+  return {
+    projectDir: config.projectDir,
+    migrationsDir: config.migrationsDir,
+    rollbacksDir: config.rollbacksDir
+  };
+}
+async function loadStatus(connection, discovered, config) {
+  const history = await readHistory(connection.client);
+  return {
+    status: computeStatus(discovered.migrations, history, discovered.warnings, config),
+    historyExists: history.exists
+  };
+}
+async function withReadOnlyConnection(url, work) {
+  const connection = await connect(url, { readOnly: true, statementTimeoutMs: 3e4 });
+  try {
+    return await work(connection);
+  } finally {
+    await disconnect(connection);
+  }
+}
+function refusal(problems) {
+  const errors = problems.filter((problem) => problem.severity === "error");
+  const first = errors[0];
+  const code2 = first.code === "MIGRATION_EMPTY" ? "MIGRATION_FILE_INVALID" : first.code === "FILE_SKIPPED" ? "INTERNAL" : first.code;
+  return new SupagateError(
+    code2,
+    errors.length === 1 ? first.message : `${errors.length} problems:
+${errors.map((p) => `- ${p.message}`).join("\n")}`,
+    { ...first.hint ? { hint: first.hint } : {}, details: { problems: errors } }
+  );
+}
+
+// src/core/commands/plan-gate.ts
+function planGate(result2) {
+  const reasons = [
+    ...result2.problems.filter((problem) => problem.severity === "error").map((problem) => problem.message),
+    // A file failure is already among the problems (each file that cannot run is one).
+    ...result2.failure && !(result2.failure.stage === "files" && result2.problems.length > 0) ? [failureReason(result2.failure)] : [],
+    ...result2.hazards.filter((hazard) => hazard.severity === "blocking" && !hazard.accepted).map((hazard) => findingReason(hazard, hazard.message)),
+    ...result2.lints.introduced.filter((lint) => lint.level === "ERROR" && !lint.accepted).map(
+      (lint) => findingReason(lint, `${lint.message}${lint.location ? "" : ` (${NO_SINGLE_STATEMENT})`}`)
+    )
+  ];
+  return { blocking: reasons.length > 0, reasons };
+}
+var ACCEPT = " \u2014 to accept it, ";
+function findingReason(finding, message) {
+  const where2 = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
+  return `${finding.code}${where2}: ${message}${ACCEPT}${howToAccept(finding)}`;
+}
+function reasonWithoutHowToAccept(reason) {
+  const at = reason.indexOf(ACCEPT);
+  return at < 0 ? reason : reason.slice(0, at);
+}
+function failureReason(failure) {
+  const where2 = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
+  return `The pending migrations could not be planned${where2}: ${failure.message}`;
+}
+
+// src/core/backup/manifest.ts
+import { createHash as createHash3, randomBytes } from "node:crypto";
+function newBackupId(now = /* @__PURE__ */ new Date()) {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z");
+  return `${stamp}-${randomBytes(4).toString("hex")}`;
+}
+var MANIFEST_SUFFIX = ".manifest.json";
+function manifestKey(id) {
+  return `${id}${MANIFEST_SUFFIX}`;
+}
+function dumpKey(id, encrypted) {
+  return `${id}.dump${encrypted ? ".enc" : ""}`;
+}
+function targetFingerprint(url) {
+  const target2 = describeTarget(url);
+  return createHash3("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
+}
+async function countRows(client, tables) {
+  const counts = {};
+  for (const table2 of [...tables].sort((a, b) => a.name.localeCompare(b.name))) {
+    const { rows: rows2 } = await client.query(`SELECT count(*)::text AS n FROM ONLY ${table2.name}`);
+    counts[table2.name] = Number(rows2[0]?.n ?? 0);
+  }
+  return counts;
+}
+async function rlsSnapshot(client, oids) {
+  if (oids.length === 0) return {};
+  const { rows: rows2 } = await client.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name,
+            c.relrowsecurity AS enabled,
+            c.relforcerowsecurity AS forced,
+            (SELECT json_agg(json_build_object(
+                      'name', p.polname,
+                      'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                               WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                      'permissive', p.polpermissive,
+                      'roles', (SELECT coalesce(json_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
+                                                         ORDER BY CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END), '[]')
+                                  FROM unnest(p.polroles) AS r),
+                      'using', pg_get_expr(p.polqual, p.polrelid),
+                      'withCheck', pg_get_expr(p.polwithcheck, p.polrelid))
+                    ORDER BY p.polname)
+               FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = ANY($1::oid[])
+      ORDER BY 1`,
+    [oids]
+  );
+  const snapshot = {};
+  for (const row of rows2) {
+    snapshot[row.name] = { rlsEnabled: row.enabled, rlsForced: row.forced, policies: row.policies ?? [] };
+  }
+  return snapshot;
+}
+function parseManifest(text, key) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalidManifest(key, "not JSON", error);
+  }
+  const manifest = value;
+  if (manifest?.formatVersion !== 1 && manifest?.formatVersion !== 2 || typeof manifest.id !== "string" || typeof manifest.sha256 !== "string" || typeof manifest.location?.key !== "string") {
+    throw invalidManifest(key, "missing fields or an unknown format version");
+  }
+  return manifest;
+}
+function invalidManifest(key, why, cause) {
+  return new SupagateError("BACKUP_STORE_FAILED", `Backup manifest "${key}" is invalid: ${why}`, {
+    hint: "The store holds a file supagate did not write, or a newer supagate wrote it.",
+    details: { key },
+    ...cause === void 0 ? {} : { cause }
+  });
+}
+async function publicationMemberships(client, oids) {
+  if (oids.length === 0) return [];
+  const { rows: rows2 } = await client.query(
+    `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table,
+            c.relkind = 'p' AS partitioned,
+            (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+              WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns,
+            pg_get_expr(pr.prqual, pr.prrelid) AS "rowFilter"
+       FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+       JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE pr.prrelid = ANY($1::oid[])
+      ORDER BY 1, 2`,
+    [oids]
+  );
+  return rows2;
+}
+async function tableKeys(client, tables) {
+  if (tables.length === 0) return {};
+  const { rows: rows2 } = await client.query(
+    `SELECT con.conrelid::int8::float8 AS oid, a.attname AS column
+       FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+      WHERE con.contype = 'p' AND con.conrelid = ANY($1::oid[]) AND cardinality(con.conkey) = 1
+        AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)`,
+    [tables.map((t) => t.oid)]
+  );
+  const keys = {};
+  for (const row of rows2) {
+    const table2 = tables.find((t) => t.oid === Number(row.oid));
+    if (!table2) continue;
+    const quoted2 = `"${row.column.replace(/"/g, '""')}"`;
+    const { rows: max } = await client.query(
+      `SELECT max(${quoted2})::text AS max FROM ONLY ${table2.name}`
+    );
+    keys[table2.name] = { column: row.column, max: max[0]?.max ?? null };
+  }
+  return keys;
+}
+
+// src/core/shadow/baseline.ts
+import { execFile as execFile2 } from "node:child_process";
+import { promisify as promisify2 } from "node:util";
+
+// src/core/db/clone.ts
+import { mkdtemp, rm as rm2, writeFile } from "node:fs/promises";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join as join5 } from "node:path";
 
 // src/core/db/clone-stand-ins.ts
 async function vectorIndexesWithoutParameters(source, target2) {
@@ -40380,141 +40517,53 @@ async function platformDigest(client) {
   }
 }
 
-// src/core/shadow/stand-in-indexes.ts
-var METHODS2 = new Set(VECTOR_INDEX_METHODS);
-function withoutStandInIndexParameters(migration, offered) {
-  if (!offered.has("vector")) return { migration, changed: [] };
-  const changed = [];
-  const statements = migration.statements.map((statement2) => {
-    const method = statement2.nodeType === "IndexStmt" ? statement2.tree.accessMethod : void 0;
-    if (typeof method !== "string" || !METHODS2.has(method)) return statement2;
-    const sql = withoutStorageParameters(statement2.sql);
-    if (!sql) return statement2;
-    changed.push(`${migration.path}:${statement2.line}`);
-    return { ...statement2, sql };
+// src/core/commands/plan-shadow.ts
+function baselineOptions(config, { url: productionUrl, early }, introspecting) {
+  if (!config.shadowCache || config.shadowUrl && config.shadowDisposable) return void 0;
+  const server = config.shadowUrl;
+  const identity2 = server ? Promise.resolve("server") : embeddedServerIdentity();
+  const readings = keyReadings(productionUrl, config.schemas);
+  const key = Promise.all([introspecting, identity2, readings]).then(
+    ([productionModel, shadowServer, read]) => baselineKey(read, { productionUrl, productionModel, schemas: config.schemas, shadowServer })
+  );
+  key.catch(() => {
   });
-  return changed.length === 0 ? { migration, changed } : { migration: { ...migration, statements }, changed };
+  return {
+    root: cacheRoot(config.cacheDir),
+    target: targetFingerprint(productionUrl),
+    key,
+    scope: scopeOf(config),
+    ...server ? { server: { url: server, productionUrl } } : {},
+    ...early ? { early } : {}
+  };
 }
-function withProductionIndexParameters(model, production, offered) {
-  if (!offered.has("vector")) return model;
-  const method = new RegExp(` USING (${[...METHODS2].join("|")}) `);
-  let changed = false;
-  const tables = { ...model.tables };
+function earlyStart(config, url, create) {
+  if (!config.shadowCache || config.shadowUrl) return void 0;
+  return startEarly(
+    { root: cacheRoot(config.cacheDir), target: targetFingerprint(url), scope: scopeOf(config) },
+    create
+  );
+}
+function scopeOf(config) {
+  return config.schemas ? { schemas: config.schemas } : {};
+}
+function statsOf(production) {
+  const stats = /* @__PURE__ */ new Map();
+  for (const [id, table2] of Object.entries(production.tables)) if (table2.stats) stats.set(id, table2.stats);
+  return stats;
+}
+function withStats(model, production) {
   for (const [id, table2] of Object.entries(model.tables)) {
-    const real = production.tables[id];
-    if (!real) continue;
-    let tableChanged = false;
-    const indexes = { ...table2.indexes };
-    for (const [name, index] of Object.entries(table2.indexes)) {
-      const other = real.indexes[name];
-      if (!other || other.definition === index.definition || !method.test(index.definition)) continue;
-      if (withoutStorageParameters(other.definition) !== index.definition) continue;
-      indexes[name] = { ...index, definition: other.definition };
-      tableChanged = true;
-    }
-    if (!tableChanged) continue;
-    tables[id] = { ...table2, indexes };
-    changed = true;
+    const stats = production.get(id);
+    if (stats) table2.stats = { ...stats };
   }
-  return changed ? { ...model, tables } : model;
+  return model;
 }
-
-// src/core/shadow/stand-ins.ts
-var STAND_IN_ADVICE = "to check what a stand-in cannot predict, plan with a supabase/postgres container of production\u2019s version as shadow server (--shadow-url)";
-function standInsUsed(model, offered) {
-  return Object.keys(model.extensions).filter((name) => offered.has(name)).sort().map((name) => ({ name, cannotPredict: standInNamed(name)?.cannotPredict ?? "its behaviour" }));
-}
-function withProductionStandIns(model, production, offered) {
-  return withProductionIndexParameters(
-    withProductionVersions(model, production, offered),
-    production,
-    offered
-  );
-}
-function withProductionVersions(model, production, offered) {
-  let changed = false;
-  const extensions = { ...model.extensions };
-  for (const [name, extension] of Object.entries(model.extensions)) {
-    const real = production.extensions[name];
-    if (!offered.has(name) || !real || real.version === extension.version) continue;
-    extensions[name] = { ...extension, version: real.version };
-    changed = true;
-  }
-  return changed ? { ...model, extensions } : model;
-}
-
-// src/core/commands/load.ts
-function requireDbUrl(config) {
-  if (!config.dbUrl) {
-    throw new SupagateError("CONFIG_INVALID", "No target database given", {
-      hint: "Pass --db-url, or set SUPAGATE_DB_URL (preferred: keeps the password out of the process list).",
-      details: { setting: "db-url" }
-    });
-  }
-  return config.dbUrl;
-}
-function discover(config) {
-  return discoverMigrations(discoveryOptions(config));
-}
-function discoveryOptions(config) {
-  return {
-    projectDir: config.projectDir,
-    migrationsDir: config.migrationsDir,
-    rollbacksDir: config.rollbacksDir
-  };
-}
-async function loadStatus(connection, discovered, config) {
-  const history = await readHistory(connection.client);
-  return {
-    status: computeStatus(discovered.migrations, history, discovered.warnings, config),
-    historyExists: history.exists
-  };
-}
-async function withReadOnlyConnection(url, work) {
-  const connection = await connect(url, { readOnly: true, statementTimeoutMs: 3e4 });
-  try {
-    return await work(connection);
-  } finally {
-    await disconnect(connection);
-  }
-}
-function refusal(problems) {
-  const errors = problems.filter((problem) => problem.severity === "error");
-  const first = errors[0];
-  const code2 = first.code === "MIGRATION_EMPTY" ? "MIGRATION_FILE_INVALID" : first.code === "FILE_SKIPPED" ? "INTERNAL" : first.code;
-  return new SupagateError(
-    code2,
-    errors.length === 1 ? first.message : `${errors.length} problems:
-${errors.map((p) => `- ${p.message}`).join("\n")}`,
-    { ...first.hint ? { hint: first.hint } : {}, details: { problems: errors } }
-  );
-}
-
-// src/core/commands/plan-gate.ts
-function planGate(result2) {
-  const reasons = [
-    ...result2.problems.filter((problem) => problem.severity === "error").map((problem) => problem.message),
-    // A file failure is already among the problems (each file that cannot run is one).
-    ...result2.failure && !(result2.failure.stage === "files" && result2.problems.length > 0) ? [failureReason(result2.failure)] : [],
-    ...result2.hazards.filter((hazard) => hazard.severity === "blocking" && !hazard.accepted).map((hazard) => findingReason(hazard, hazard.message)),
-    ...result2.lints.introduced.filter((lint) => lint.level === "ERROR" && !lint.accepted).map(
-      (lint) => findingReason(lint, `${lint.message}${lint.location ? "" : ` (${NO_SINGLE_STATEMENT})`}`)
-    )
-  ];
-  return { blocking: reasons.length > 0, reasons };
-}
-var ACCEPT = " \u2014 to accept it, ";
-function findingReason(finding, message) {
-  const where2 = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
-  return `${finding.code}${where2}: ${message}${ACCEPT}${howToAccept(finding)}`;
-}
-function reasonWithoutHowToAccept(reason) {
-  const at = reason.indexOf(ACCEPT);
-  return at < 0 ? reason : reason.slice(0, at);
-}
-function failureReason(failure) {
-  const where2 = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
-  return `The pending migrations could not be planned${where2}: ${failure.message}`;
+function driftWarning(production, before, offered) {
+  const drift2 = diffSchemas(production, withProductionStandIns(before, production, offered)).changes;
+  if (drift2.length === 0) return void 0;
+  const ids = drift2.slice(0, 5).map((change) => change.id).join(", ");
+  return `The shadow copy differs from production in ${drift2.length} object(s) (${ids}); the plan compares the copy before and after the migrations.`;
 }
 
 // src/core/db/cluster-identity.ts
@@ -41902,35 +41951,6 @@ function filesFailure(error, started) {
     }
   };
 }
-function baselineOptions(config, { url: productionUrl, early }, introspecting) {
-  if (!config.shadowCache || config.shadowUrl && config.shadowDisposable) return void 0;
-  const server = config.shadowUrl;
-  const identity2 = server ? Promise.resolve("server") : embeddedServerIdentity();
-  const readings = keyReadings(productionUrl, config.schemas);
-  const key = Promise.all([introspecting, identity2, readings]).then(
-    ([productionModel, shadowServer, read]) => baselineKey(read, { productionUrl, productionModel, schemas: config.schemas, shadowServer })
-  );
-  key.catch(() => {
-  });
-  return {
-    root: cacheRoot(config.cacheDir),
-    target: targetFingerprint(productionUrl),
-    key,
-    scope: scopeOf(config),
-    ...server ? { server: { url: server, productionUrl } } : {},
-    ...early ? { early } : {}
-  };
-}
-function earlyStart(config, url, create) {
-  if (!config.shadowCache || config.shadowUrl) return void 0;
-  return startEarly(
-    { root: cacheRoot(config.cacheDir), target: targetFingerprint(url), scope: scopeOf(config) },
-    create
-  );
-}
-function scopeOf(config) {
-  return config.schemas ? { schemas: config.schemas } : {};
-}
 function fileFailure(migration) {
   const invalid2 = migration.invalid;
   return {
@@ -41970,24 +41990,6 @@ function allowCommentProblems(pending) {
   }));
 }
 var PLAN_SHADOW_HINT = "The migration fails on a copy of production\u2019s schema, so it would fail in production too. Fix it and push again.";
-function statsOf(production) {
-  const stats = /* @__PURE__ */ new Map();
-  for (const [id, table2] of Object.entries(production.tables)) if (table2.stats) stats.set(id, table2.stats);
-  return stats;
-}
-function withStats(model, production) {
-  for (const [id, table2] of Object.entries(model.tables)) {
-    const stats = production.get(id);
-    if (stats) table2.stats = { ...stats };
-  }
-  return model;
-}
-function driftWarning(production, before, offered) {
-  const drift2 = diffSchemas(production, withProductionStandIns(before, production, offered)).changes;
-  if (drift2.length === 0) return void 0;
-  const ids = drift2.slice(0, 5).map((change) => change.id).join(", ");
-  return `The shadow copy differs from production in ${drift2.length} object(s) (${ids}); the plan compares the copy before and after the migrations.`;
-}
 function planHashOf(pending, productionFingerprint) {
   const hash = createHash7("sha256");
   for (const migration of pending) hash.update(`${migration.version}:${migration.checksum}
@@ -56475,7 +56477,6 @@ export {
   withProgress,
   emitProgress,
   phase,
-  targetFingerprint,
   MANAGED_SCHEMAS,
   accessMatrix,
   introducedLints,
@@ -56483,6 +56484,7 @@ export {
   introspect,
   notCompared,
   notComparedChanges,
+  targetFingerprint,
   cacheRoot,
   clearBaselines,
   listBaselines,
