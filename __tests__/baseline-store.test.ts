@@ -24,7 +24,7 @@ afterEach(async () => {
 
 /** Keeps a fake baseline of `bytes` bytes, used `ageSeconds` ago. */
 async function keep(key: string, bytes: number, ageSeconds: number): Promise<void> {
-  const record = { key, fingerprint: 'f', catalogDigest: 'd', warnings: [] };
+  const record = { key, catalogDigest: 'd', warnings: [] };
   await keepBaseline(root, record, emptyModel(), async (data) => {
     await mkdir(data);
     await writeFile(join(data, 'file'), Buffer.alloc(bytes));
@@ -42,7 +42,6 @@ describe('kept shadow baselines', () => {
       key: 'a'.repeat(64),
       database: 'shadow',
       bytes: 10,
-      fingerprint: 'f',
       catalogDigest: 'd',
     });
     expect(await keptModel(root, found?.record as BaselineRecord)).toEqual(emptyModel());

@@ -1,5 +1,6 @@
 import { targetFingerprint } from '../backup/manifest.js';
 import type { SupagateConfig } from '../config.js';
+import { disconnect } from '../db/connect.js';
 import { diffSchemas } from '../schema/diff.js';
 import type { IntrospectOptions } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
@@ -10,9 +11,10 @@ import {
   embeddedServerIdentity,
   startEarly,
 } from '../shadow/baseline.js';
-import { baselineKey, keyReadings } from '../shadow/baseline-key.js';
+import { baselineKey, type KeyReadings, readingsOf } from '../shadow/baseline-key.js';
 import { cacheRoot } from '../shadow/baseline-store.js';
 import { withProductionStandIns } from '../shadow/stand-ins.js';
+import { connectProductionReadOnly } from './shadow-run.js';
 
 /*
  * How the plan's shadow starts (from a kept baseline when the cache allows) and what it takes
@@ -42,6 +44,7 @@ export function baselineOptions(
   // version) must read as when it was kept.
   const identity = server ? Promise.resolve('server') : embeddedServerIdentity();
   const readings = keyReadings(productionUrl, config.schemas);
+  readings.catch(() => {});
   const key = Promise.all([introspecting, identity, readings]).then(([productionModel, shadowServer, read]) =>
     baselineKey(read, { productionUrl, productionModel, schemas: config.schemas, shadowServer }),
   );
@@ -54,6 +57,19 @@ export function baselineOptions(
     ...(server ? { server: { url: server, productionUrl } } : {}),
     ...(early ? { early } : {}),
   };
+}
+
+/**
+ * What the key reads of production besides its model, in a read-only session of its own, so
+ * that it is read while the plan reads production's model in its session.
+ */
+async function keyReadings(productionUrl: string, schemas: string[] | undefined): Promise<KeyReadings> {
+  const session = await connectProductionReadOnly(productionUrl, 'plan');
+  try {
+    return await readingsOf(session.client, schemas);
+  } finally {
+    await disconnect(session);
+  }
 }
 
 /**

@@ -119,7 +119,10 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
   const create = shadowCreator(config, url);
   const early = earlyStart(config, url, create);
   // A plan that clones production needs them: found while the files are read.
-  lookForPgTools(['pg_dump', 'pg_restore']);
+  lookForPgTools([
+    ...(config.pgDumpPath ? [] : (['pg_dump'] as const)),
+    ...(config.pgRestorePath ? [] : (['pg_restore'] as const)),
+  ]);
   try {
     return await planFrom(config, { url, started, create, ...(early ? { early } : {}) });
   } finally {

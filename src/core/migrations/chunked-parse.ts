@@ -11,19 +11,19 @@ export interface RawStmt {
 }
 
 /**
- * A file is parsed in pieces of about this many characters. The parser is WebAssembly: its
- * memory grows to the largest text it has parsed (the tree of a 3 MB schema dump takes
- * ~160 MB there) and never shrinks, so a dump parsed whole would hold that for the process's
- * life.
+ * A file is parsed in pieces of about this many characters. The parser is WebAssembly: the
+ * memory it uses grows with the largest text parsed at once and is never given back (a 3 MB
+ * schema dump parsed whole kept ~90 MB more resident for the process's life).
  */
 export const PARSE_CHUNK_CHARS = 128 * 1024;
 
 /**
  * The file's statements as libpg_query parses the whole text, with locations in bytes of the
  * whole text. Large texts are cut at semicolons that end a statement, and each piece is parsed
- * alone, letting other work of the process (a shadow being started) go on between pieces. A cut is trusted only when the parser itself ends a statement exactly at that
- * semicolon: it is then at the start of a statement with no open quote or comment, as when
- * parsing the whole text. Otherwise (a `;` in a BEGIN ATOMIC body, a piece that does not
+ * alone, letting other work of the process (a shadow being started) go on between pieces. A
+ * cut is trusted only when the parser itself ends a statement exactly at that semicolon: it is
+ * then at the start of a statement with no open quote or comment, as when parsing the whole
+ * text. Otherwise (a `;` in a BEGIN ATOMIC body, a piece that does not
  * parse…) the whole text is parsed at once, so errors and results are those of a whole parse.
  * Throws the parser's error.
  */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { targetFingerprint } from '../backup/manifest.js';
-import { type Client, connect, disconnect } from '../db/connect.js';
+import type { Client } from '../db/connect.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
 import { textArray } from '../schema/introspect-sql.js';
 import { MANAGED_SCHEMAS, type SchemaModel } from '../schema/model.js';
@@ -37,26 +37,7 @@ export interface KeyReadings {
   notCompared: NotComparedKind[];
 }
 
-/**
- * Reads them in a read-only session of its own, so that they are read while the plan reads
- * production's model in its session.
- */
-export async function keyReadings(
-  productionUrl: string,
-  schemas: string[] | undefined,
-): Promise<KeyReadings> {
-  const session = await connect(productionUrl, {
-    readOnly: true,
-    statementTimeoutMs: 60_000,
-    applicationName: 'supagate plan (read-only)',
-  });
-  try {
-    return await readingsOf(session.client, schemas);
-  } finally {
-    await disconnect(session);
-  }
-}
-
+/** Production's platform digest and its objects not compared, in one session. */
 export async function readingsOf(production: Client, schemas: string[] | undefined): Promise<KeyReadings> {
   const scope = schemas ? { schemas } : {};
   const [platform, uncompared] = await Promise.all([

@@ -7,9 +7,10 @@ import type { SchemaModel } from '../schema/model.js';
 
 /*
  * The embedded shadow's cached baselines: each a stopped cluster's data directory holding
- * production's schema as the clone restored it, before any migration ran, and a record of what
- * it is, and the shadow's schema model as read then. One folder per key (baseline-key.ts) under `<cache>/shadow-baselines/`, written under
- * a temporary name and renamed into place, so a reader never sees half of one. The least
+ * production's schema as the clone restored it, before any migration ran, the shadow's schema
+ * model as read then, and a record of what it is. One folder per key (baseline-key.ts) under
+ * `<cache>/shadow-baselines/`, written under a temporary name and renamed into place, so a
+ * reader never sees half of one. The least
  * recently used go first once there are more than MAX_ENTRIES or they take more than
  * MAX_BYTES; `supagate cache clear` removes them all.
  */
@@ -22,8 +23,6 @@ export interface BaselineRecord {
   /** The cluster's superuser and password (a server on 127.0.0.1 that only this run starts). */
   superuser: string;
   password: string;
-  /** fingerprintOf the shadow's model as read right after the clone (kept beside the record). */
-  fingerprint: string;
   /** catalogDigest of the shadow database when kept: a started copy must have the same. */
   catalogDigest: string;
   /** sha256 of the kept model's file. */
@@ -97,7 +96,7 @@ function sha256(bytes: Buffer): string {
  */
 export async function keepBaseline(
   root: string,
-  record: Pick<BaselineRecord, 'key' | 'fingerprint' | 'catalogDigest' | 'warnings'>,
+  record: Pick<BaselineRecord, 'key' | 'catalogDigest' | 'warnings'>,
   model: SchemaModel,
   write: (dataDirectory: string) => Promise<Pick<BaselineRecord, 'database' | 'superuser' | 'password'>>,
 ): Promise<void> {

@@ -245,9 +245,13 @@ export async function keepShadowAsBaseline(
   warnings: string[],
 ): Promise<{ before: SchemaModel; problem?: string }> {
   const before = await readShadowModel(shadow, options.scope);
-  const fingerprint = fingerprintOf(before);
   if (shadow.keepAsTemplate && options.server) {
-    const record = { key: options.key, fingerprint, warnings, createdAt: new Date().toISOString() };
+    const record = {
+      key: options.key,
+      fingerprint: fingerprintOf(before),
+      warnings,
+      createdAt: new Date().toISOString(),
+    };
     try {
       await shadow.keepAsTemplate(templateName(options.key), templateComment(record));
       await pruneTemplates(options.server.url);
@@ -262,7 +266,7 @@ export async function keepShadowAsBaseline(
   if (!keep) return { before };
   try {
     const digest = await catalogDigest(shadow.adminUrl);
-    const record = { key: options.key, fingerprint, catalogDigest: digest, warnings };
+    const record = { key: options.key, catalogDigest: digest, warnings };
     await keepBaseline(options.root, record, before, keep);
     await rememberKey(options.root, options.target, options.key);
     return { before };
