@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-LDCK22ME.js";
+} from "./chunk-VXK2HFTO.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-HBTIQZ4M.js";
+} from "./chunk-WWA6AUKR.js";
 import {
   __commonJS,
   __require,

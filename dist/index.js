@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-HBTIQZ4M.js";
+} from "./chunk-WWA6AUKR.js";
 import {
   HttpClient,
   getInput,

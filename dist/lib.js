@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-LDCK22ME.js";
+} from "./chunk-VXK2HFTO.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-HBTIQZ4M.js";
+} from "./chunk-WWA6AUKR.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -40384,9 +40384,13 @@ async function shadowFromTemplate(server, options, create) {
 }
 async function keepShadowAsBaseline(shadow, options, warnings) {
   const before = await readShadowModel(shadow, options.scope);
-  const fingerprint = fingerprintOf(before);
   if (shadow.keepAsTemplate && options.server) {
-    const record = { key: options.key, fingerprint, warnings, createdAt: (/* @__PURE__ */ new Date()).toISOString() };
+    const record = {
+      key: options.key,
+      fingerprint: fingerprintOf(before),
+      warnings,
+      createdAt: (/* @__PURE__ */ new Date()).toISOString()
+    };
     try {
       await shadow.keepAsTemplate(templateName(options.key), templateComment(record));
       await pruneTemplates(options.server.url);
@@ -40400,7 +40404,7 @@ async function keepShadowAsBaseline(shadow, options, warnings) {
   if (!keep) return { before };
   try {
     const digest = await catalogDigest(shadow.adminUrl);
-    const record = { key: options.key, fingerprint, catalogDigest: digest, warnings };
+    const record = { key: options.key, catalogDigest: digest, warnings };
     await keepBaseline(options.root, record, before, keep);
     await rememberKey(options.root, options.target, options.key);
     return { before };
@@ -40430,18 +40434,6 @@ function embeddedServerIdentity() {
 
 // src/core/shadow/baseline-key.ts
 import { createHash as createHash5 } from "node:crypto";
-async function keyReadings(productionUrl, schemas) {
-  const session = await connect(productionUrl, {
-    readOnly: true,
-    statementTimeoutMs: 6e4,
-    applicationName: "supagate plan (read-only)"
-  });
-  try {
-    return await readingsOf(session.client, schemas);
-  } finally {
-    await disconnect(session);
-  }
-}
 async function readingsOf(production, schemas) {
   const scope = schemas ? { schemas } : {};
   const [platform5, uncompared] = await Promise.all([
@@ -40515,55 +40507,6 @@ async function platformDigest(client) {
     });
     throw error;
   }
-}
-
-// src/core/commands/plan-shadow.ts
-function baselineOptions(config, { url: productionUrl, early }, introspecting) {
-  if (!config.shadowCache || config.shadowUrl && config.shadowDisposable) return void 0;
-  const server = config.shadowUrl;
-  const identity2 = server ? Promise.resolve("server") : embeddedServerIdentity();
-  const readings = keyReadings(productionUrl, config.schemas);
-  const key = Promise.all([introspecting, identity2, readings]).then(
-    ([productionModel, shadowServer, read]) => baselineKey(read, { productionUrl, productionModel, schemas: config.schemas, shadowServer })
-  );
-  key.catch(() => {
-  });
-  return {
-    root: cacheRoot(config.cacheDir),
-    target: targetFingerprint(productionUrl),
-    key,
-    scope: scopeOf(config),
-    ...server ? { server: { url: server, productionUrl } } : {},
-    ...early ? { early } : {}
-  };
-}
-function earlyStart(config, url, create) {
-  if (!config.shadowCache || config.shadowUrl) return void 0;
-  return startEarly(
-    { root: cacheRoot(config.cacheDir), target: targetFingerprint(url), scope: scopeOf(config) },
-    create
-  );
-}
-function scopeOf(config) {
-  return config.schemas ? { schemas: config.schemas } : {};
-}
-function statsOf(production) {
-  const stats = /* @__PURE__ */ new Map();
-  for (const [id, table2] of Object.entries(production.tables)) if (table2.stats) stats.set(id, table2.stats);
-  return stats;
-}
-function withStats(model, production) {
-  for (const [id, table2] of Object.entries(model.tables)) {
-    const stats = production.get(id);
-    if (stats) table2.stats = { ...stats };
-  }
-  return model;
-}
-function driftWarning(production, before, offered) {
-  const drift2 = diffSchemas(production, withProductionStandIns(before, production, offered)).changes;
-  if (drift2.length === 0) return void 0;
-  const ids = drift2.slice(0, 5).map((change) => change.id).join(", ");
-  return `The shadow copy differs from production in ${drift2.length} object(s) (${ids}); the plan compares the copy before and after the migrations.`;
 }
 
 // src/core/db/cluster-identity.ts
@@ -41752,6 +41695,65 @@ async function serverMajorOf(connection) {
   return Math.floor(Number(rows2[0]?.server_version_num) / 1e4);
 }
 
+// src/core/commands/plan-shadow.ts
+function baselineOptions(config, { url: productionUrl, early }, introspecting) {
+  if (!config.shadowCache || config.shadowUrl && config.shadowDisposable) return void 0;
+  const server = config.shadowUrl;
+  const identity2 = server ? Promise.resolve("server") : embeddedServerIdentity();
+  const readings = keyReadings(productionUrl, config.schemas);
+  readings.catch(() => {
+  });
+  const key = Promise.all([introspecting, identity2, readings]).then(
+    ([productionModel, shadowServer, read]) => baselineKey(read, { productionUrl, productionModel, schemas: config.schemas, shadowServer })
+  );
+  key.catch(() => {
+  });
+  return {
+    root: cacheRoot(config.cacheDir),
+    target: targetFingerprint(productionUrl),
+    key,
+    scope: scopeOf(config),
+    ...server ? { server: { url: server, productionUrl } } : {},
+    ...early ? { early } : {}
+  };
+}
+async function keyReadings(productionUrl, schemas) {
+  const session = await connectProductionReadOnly(productionUrl, "plan");
+  try {
+    return await readingsOf(session.client, schemas);
+  } finally {
+    await disconnect(session);
+  }
+}
+function earlyStart(config, url, create) {
+  if (!config.shadowCache || config.shadowUrl) return void 0;
+  return startEarly(
+    { root: cacheRoot(config.cacheDir), target: targetFingerprint(url), scope: scopeOf(config) },
+    create
+  );
+}
+function scopeOf(config) {
+  return config.schemas ? { schemas: config.schemas } : {};
+}
+function statsOf(production) {
+  const stats = /* @__PURE__ */ new Map();
+  for (const [id, table2] of Object.entries(production.tables)) if (table2.stats) stats.set(id, table2.stats);
+  return stats;
+}
+function withStats(model, production) {
+  for (const [id, table2] of Object.entries(model.tables)) {
+    const stats = production.get(id);
+    if (stats) table2.stats = { ...stats };
+  }
+  return model;
+}
+function driftWarning(production, before, offered) {
+  const drift2 = diffSchemas(production, withProductionStandIns(before, production, offered)).changes;
+  if (drift2.length === 0) return void 0;
+  const ids = drift2.slice(0, 5).map((change) => change.id).join(", ");
+  return `The shadow copy differs from production in ${drift2.length} object(s) (${ids}); the plan compares the copy before and after the migrations.`;
+}
+
 // src/core/commands/plan.ts
 async function plan(config) {
   return (await planWithModels(config)).result;
@@ -41767,7 +41769,10 @@ async function planWithModels(config) {
   const url = requireDbUrl(config);
   const create = shadowCreator(config, url);
   const early = earlyStart(config, url, create);
-  lookForPgTools(["pg_dump", "pg_restore"]);
+  lookForPgTools([
+    ...config.pgDumpPath ? [] : ["pg_dump"],
+    ...config.pgRestorePath ? [] : ["pg_restore"]
+  ]);
   try {
     return await planFrom(config, { url, started, create, ...early ? { early } : {} });
   } finally {

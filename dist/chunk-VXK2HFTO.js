@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-HBTIQZ4M.js";
+} from "./chunk-WWA6AUKR.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
