@@ -166,6 +166,10 @@ describe('the Action: apply on push needs an approval of this plan', () => {
   it('refuses an approval given before a re-run plan recorded a new plan, until approved again', async () => {
     await db.query('create index notes_id_idx on public.notes (id)');
     try {
+      // GitHub's clock counts seconds: the new plan is posted in a later second than bob's
+      // approval of the test before, which must not count for it (a fast plan could otherwise
+      // be posted in the same second, where the two cannot be told apart).
+      await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
       const replanned = await planOnPullRequest();
       expect(replanned.exitCode, replanned.stdout).toBe(0);
       // bob's latest approval came a second before the new plan was posted.
