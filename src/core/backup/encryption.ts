@@ -9,13 +9,12 @@ import {
   scrypt,
   timingSafeEqual,
 } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { inspect } from 'node:util';
 import { SupagateError } from '../errors.js';
+import { streamToNewFile } from '../new-file.js';
 
 /**
  * Streaming AES-256-GCM for backups: constant memory whatever the size of the dump.
@@ -399,13 +398,8 @@ export async function decryptToFile(
     dirname(destination),
     `.${basename(destination)}.${randomBytes(6).toString('hex')}.partial`,
   );
+  await streamToNewFile(source, temporary, [...(options.through ?? []), decryptStream(key)]);
   try {
-    await pipeline([
-      source,
-      ...(options.through ?? []),
-      decryptStream(key),
-      createWriteStream(temporary, { mode: 0o600, flags: 'wx' }),
-    ]);
     await rename(temporary, destination);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createClient } from '@supabase/supabase-js';
 import { redact, registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import { removeOnInterrupt } from '../interrupt.js';
+import { streamToNewFile } from '../new-file.js';
 
 /**
  * Where backups live, off the runner: a folder, a private Supabase Storage bucket, or GitHub
@@ -94,9 +94,8 @@ export class DirectoryStore implements BackupStore {
     });
     const temporary = join(this.dir, `.${key}.${randomBytes(6).toString('hex')}.tmp`);
     const forgetInterrupt = removeOnInterrupt(temporary, 'a partial backup file');
-    const writer = createWriteStream(temporary, { mode: 0o600, flags: 'wx' });
     try {
-      await pipeline(stream, writer);
+      await streamToNewFile(stream, temporary);
       const handle = await open(temporary, 'r');
       try {
         await handle.sync();
@@ -106,10 +105,6 @@ export class DirectoryStore implements BackupStore {
       await rename(temporary, final);
     } catch (error) {
       stream.destroy();
-      // A writer destroyed before it opened the file still opens (and creates) it, then closes:
-      // the file is removed once it is closed, never before.
-      writer.destroy();
-      if (!writer.closed) await new Promise<void>((resolve) => writer.once('close', () => resolve()));
       await rm(temporary, { force: true });
       throw writeFailed(final, error);
     } finally {

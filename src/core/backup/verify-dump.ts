@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { devNull, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { type FoundTool, firstLines, runTool } from '../db/pgtools.js';
 import { SupagateError } from '../errors.js';
 import { removeOnInterrupt } from '../interrupt.js';
+import { streamToNewFile } from '../new-file.js';
 import type { ScopeTable } from './dump.js';
 import { type BackupKey, decryptToFile, isEncryptedHeader } from './encryption.js';
 import { measuring } from './measure.js';
@@ -128,7 +127,7 @@ export async function fetchBackupFile(
     if (options.encryptionKey) {
       await decryptToFile(source, options.encryptionKey, temporary, { through: [counter] });
     } else {
-      await pipeline(source, counter, createWriteStream(temporary, { mode: 0o600, flags: 'wx' }));
+      await streamToNewFile(source, temporary, [counter]);
       if (await startsEncrypted(temporary)) {
         throw unverified('the stored dump is encrypted and no encryption key was given', options.key);
       }
