@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-WWA6AUKR.js";
+} from "./chunk-SDYQ3DHQ.js";
 import {
   HttpClient,
   getInput,
@@ -383,6 +383,9 @@ function checkTarget(target) {
 // src/github/approval.ts
 var PLAN_CHANGED = "the plan changed since it was approved: production or the migrations differ";
 var TRUSTED_ASSOCIATIONS = /* @__PURE__ */ new Set(["OWNER", "MEMBER", "COLLABORATOR"]);
+function inLaterSecond(at, moment) {
+  return Math.floor(Date.parse(at) / 1e3) > Math.floor(moment.getTime() / 1e3);
+}
 var VERDICTS = /* @__PURE__ */ new Set(["APPROVED", "CHANGES_REQUESTED", "DISMISSED"]);
 async function evaluateApproval(input) {
   const required = Math.max(0, Math.floor(input.requiredApprovals));
@@ -430,7 +433,7 @@ async function evaluateApproval(input) {
       });
       continue;
     }
-    const tooOld = changedAt !== void 0 && Date.parse(at) < changedAt.getTime();
+    const tooOld = changedAt !== void 0 && !inLaterSecond(at, changedAt);
     const onOldCommit = approvable !== void 0 && (!review.commit_id || !approvable.has(review.commit_id));
     if (tooOld || onOldCommit) {
       const where = input.lastMigrationChangeSha ? ` in ${input.lastMigrationChangeSha.slice(0, 7)}` : "";
@@ -443,10 +446,11 @@ async function evaluateApproval(input) {
       continue;
     }
     const since = input.recordedPlanSince;
-    if (since !== void 0 && Date.parse(at) < since.getTime()) {
+    if (since !== void 0 && !inLaterSecond(at, since)) {
+      const when = inLaterSecond(since.toISOString(), new Date(at)) ? "before" : "in the same second as";
       ignored.push({
         ...approval,
-        reason: `approval by ${login} was given before the current plan was posted (approved at ${at}; the plan changed at ${since.toISOString()}, because production or the migrations changed): approve again`
+        reason: `approval by ${login} was given ${when} the current plan was posted (approved at ${at}; the plan changed at ${since.toISOString()}, because production or the migrations changed): approve again`
       });
       continue;
     }

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-VXK2HFTO.js";
+} from "./chunk-5VFN52KJ.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-WWA6AUKR.js";
+} from "./chunk-SDYQ3DHQ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-WWA6AUKR.js";
+} from "./chunk-SDYQ3DHQ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -42036,11 +42036,10 @@ import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
 
 // src/core/backup/stores.ts
 import { createHash as createHash8, randomBytes as randomBytes7 } from "node:crypto";
-import { createReadStream, createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3, rm as rm9, stat as stat4 } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3, rm as rm10, stat as stat4 } from "node:fs/promises";
 import { join as join13, resolve as resolve3 } from "node:path";
 import { Readable } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/@supabase/supabase-js/dist/index.mjs
 var dist_exports = {};
@@ -49891,6 +49890,27 @@ function shouldShowDeprecationWarning() {
 }
 if (shouldShowDeprecationWarning()) console.warn("\u26A0\uFE0F  Node.js 18 and below are deprecated and will no longer be supported in future versions of @supabase/supabase-js. Please upgrade to Node.js 20 or later. For more information, visit: https://github.com/orgs/supabase/discussions/37217");
 
+// src/core/new-file.ts
+import { createWriteStream } from "node:fs";
+import { rm as rm8 } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+async function streamToNewFile(source, path, through = []) {
+  const writer = createWriteStream(path, { mode: 384, flags: "wx" });
+  let created = false;
+  writer.once("open", () => {
+    created = true;
+  });
+  try {
+    await pipeline([source, ...through, writer]);
+  } catch (error) {
+    source.destroy();
+    writer.destroy();
+    if (!writer.closed) await new Promise((resolve5) => writer.once("close", () => resolve5()));
+    if (created) await rm8(path, { force: true });
+    throw error;
+  }
+}
+
 // src/core/backup/artifact-store.ts
 import { mkdtemp as mkdtemp3, open } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
@@ -49905,11 +49925,9 @@ import {
   scrypt,
   timingSafeEqual
 } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { rename as rename2, rm as rm8 } from "node:fs/promises";
+import { rename as rename2, rm as rm9 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname2, join as join11 } from "node:path";
 import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { inspect } from "node:util";
 var ENCRYPTION_MAGIC = Buffer.from("SUPAGATE-ENC1", "ascii");
 var FORMAT_VERSION = 1;
@@ -50183,16 +50201,11 @@ async function decryptToFile(source, key, destination, options = {}) {
     dirname2(destination),
     `.${basename2(destination)}.${randomBytes6(6).toString("hex")}.partial`
   );
+  await streamToNewFile(source, temporary, [...options.through ?? [], decryptStream(key)]);
   try {
-    await pipeline([
-      source,
-      ...options.through ?? [],
-      decryptStream(key),
-      createWriteStream(temporary, { mode: 384, flags: "wx" })
-    ]);
     await rename2(temporary, destination);
   } catch (error) {
-    await rm8(temporary, { force: true });
+    await rm9(temporary, { force: true });
     throw error;
   }
 }
@@ -50318,9 +50331,8 @@ var DirectoryStore = class {
     });
     const temporary = join13(this.dir, `.${key}.${randomBytes7(6).toString("hex")}.tmp`);
     const forgetInterrupt = removeOnInterrupt(temporary, "a partial backup file");
-    const writer = createWriteStream2(temporary, { mode: 384, flags: "wx" });
     try {
-      await pipeline2(stream, writer);
+      await streamToNewFile(stream, temporary);
       const handle = await open2(temporary, "r");
       try {
         await handle.sync();
@@ -50330,9 +50342,7 @@ var DirectoryStore = class {
       await rename3(temporary, final);
     } catch (error) {
       stream.destroy();
-      writer.destroy();
-      if (!writer.closed) await new Promise((resolve5) => writer.once("close", () => resolve5()));
-      await rm9(temporary, { force: true });
+      await rm10(temporary, { force: true });
       throw writeFailed(final, error);
     } finally {
       forgetInterrupt();
@@ -50355,7 +50365,7 @@ var DirectoryStore = class {
   }
   async remove(key) {
     assertStoreKey(key);
-    await rm9(join13(this.dir, key), { force: true });
+    await rm10(join13(this.dir, key), { force: true });
   }
   async size(key) {
     assertStoreKey(key);
@@ -51046,14 +51056,12 @@ import { Readable as Readable2 } from "node:stream";
 // src/core/backup/dump.ts
 import { spawn as spawn4 } from "node:child_process";
 import { Transform as Transform4 } from "node:stream";
-import { pipeline as pipeline4 } from "node:stream/promises";
+import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/core/backup/verify-dump.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
-import { createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdtemp as mkdtemp4, open as open3, rename as rename4, rm as rm10 } from "node:fs/promises";
+import { mkdtemp as mkdtemp4, open as open3, rename as rename4, rm as rm11 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname3, join as join15 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
 
 // src/core/backup/measure.ts
 import { createHash as createHash10 } from "node:crypto";
@@ -51107,7 +51115,7 @@ async function fetchBackupFile(options) {
     if (options.encryptionKey) {
       await decryptToFile(source, options.encryptionKey, temporary, { through: [counter] });
     } else {
-      await pipeline3(source, counter, createWriteStream3(temporary, { mode: 384, flags: "wx" }));
+      await streamToNewFile(source, temporary, [counter]);
       if (await startsEncrypted2(temporary)) {
         throw unverified("the stored dump is encrypted and no encryption key was given", options.key);
       }
@@ -51123,7 +51131,7 @@ async function fetchBackupFile(options) {
     return { sha256: sha2562, sizeBytes: measured.sizeBytes() };
   } catch (error) {
     source.destroy();
-    await rm10(temporary, { force: true });
+    await rm11(temporary, { force: true });
     throw error;
   }
 }
@@ -51554,8 +51562,8 @@ async function createBackup(options) {
   const measured = measuring(bytes.add);
   const counter = measured.stream;
   const fanOut = new FanOut([{ stream: gate, droppable: false }, ...verifier?.branches ?? []]);
-  const feeding = pipeline4(child.stdout, new Coalesce(), fanOut);
-  const flowing = pipeline4([
+  const feeding = pipeline2(child.stdout, new Coalesce(), fanOut);
+  const flowing = pipeline2([
     gate,
     ...options.encryptionKey ? [encryptStream(options.encryptionKey)] : [],
     counter
@@ -51878,7 +51886,7 @@ async function readSmall(stream) {
 }
 
 // src/core/commands/stall.ts
-import { pipeline as pipeline5, Transform as Transform5 } from "node:stream";
+import { pipeline as pipeline3, Transform as Transform5 } from "node:stream";
 var BACKUP_SESSION = "supagate backup";
 var PG_DUMP_SESSION = "supagate";
 function watchBackupForStall(options) {
@@ -51927,7 +51935,7 @@ function withProgress2(store, progress, done) {
           callback(null, chunk);
         }
       });
-      const stored = store.put(key, pipeline5(stream, tap, () => {
+      const stored = store.put(key, pipeline3(stream, tap, () => {
       }));
       return stored.finally(done);
     },
@@ -54338,7 +54346,7 @@ async function status(config) {
 }
 
 // src/core/restore/index.ts
-import { mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile6 } from "node:fs/promises";
+import { mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile6 } from "node:fs/promises";
 import { devNull as devNull2, tmpdir as tmpdir4 } from "node:os";
 import { join as join17 } from "node:path";
 
@@ -56164,7 +56172,7 @@ async function restoreBackup(options) {
       });
       await disconnect(connection);
     }
-    await rm11(workDir, { recursive: true, force: true });
+    await rm12(workDir, { recursive: true, force: true });
     forgetWorkDir();
   }
 }
