@@ -95,9 +95,19 @@ function applyOnPush() {
   );
 }
 
-/** bob approves, by default now: after the plan comment (and its record time) exists. */
-function approveAsBob(at = new Date()): void {
-  api.addReview(12, { user: 'bob', state: 'APPROVED', commitId: HEAD, submittedAt: at.toISOString() });
+/**
+ * bob approves, by default as a reviewer would: after reading the plan comment, so in a later
+ * second than the comment records (GitHub's clock counts seconds).
+ */
+async function approveAsBob(at?: Date): Promise<void> {
+  if (!at) {
+    const planSecond = Math.floor(recordedPlanSince().getTime() / 1_000);
+    while (Math.floor(Date.now() / 1_000) <= planSecond) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
+    }
+  }
+  const submittedAt = (at ?? new Date()).toISOString();
+  api.addReview(12, { user: 'bob', state: 'APPROVED', commitId: HEAD, submittedAt });
 }
 
 /** Since when the plan comment shows its current plan (GitHub's clock, to the second). */
@@ -150,7 +160,7 @@ describe('the Action: apply on push needs an approval of this plan', () => {
   });
 
   it('refuses a stale approval when production changed after the plan was approved', async () => {
-    approveAsBob();
+    await approveAsBob();
     await db.query('create index notes_id_idx on public.notes (id)');
     try {
       const before = await snapshot(db);
@@ -166,17 +176,13 @@ describe('the Action: apply on push needs an approval of this plan', () => {
   it('refuses an approval given before a re-run plan recorded a new plan, until approved again', async () => {
     await db.query('create index notes_id_idx on public.notes (id)');
     try {
-      // GitHub's clock counts seconds: the new plan is posted in a later second than bob's
-      // approval of the test before, which must not count for it (a fast plan could otherwise
-      // be posted in the same second, where the two cannot be told apart).
-      await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
       const replanned = await planOnPullRequest();
       expect(replanned.exitCode, replanned.stdout).toBe(0);
       // bob's latest approval came a second before the new plan was posted.
-      approveAsBob(new Date(recordedPlanSince().getTime() - 1_000));
+      await approveAsBob(new Date(recordedPlanSince().getTime() - 1_000));
       const before = await snapshot(db);
       const run = await applyOnPush();
-      expect(run.exitCode).toBe(1);
+      expect(run.exitCode, run.stdout).toBe(1);
       expect(run.stdout).toContain('approval by bob was given before the current plan was posted');
       expect(await snapshot(db)).toEqual(before);
     } finally {
@@ -185,14 +191,14 @@ describe('the Action: apply on push needs an approval of this plan', () => {
     // Production is back as it was approved, but the comment shows the plan of the change:
     // plan again, and an approval from before this plan still does not count.
     expect((await planOnPullRequest()).exitCode).toBe(0);
-    approveAsBob(new Date(recordedPlanSince().getTime() - 1_000));
+    await approveAsBob(new Date(recordedPlanSince().getTime() - 1_000));
     const again = await applyOnPush();
-    expect(again.exitCode).toBe(1);
+    expect(again.exitCode, again.stdout).toBe(1);
     expect(again.stdout).toContain('approve again');
   });
 
   it('applies once approved for this plan: backup as an encrypted artifact, verification, a comment on the PR', async () => {
-    approveAsBob();
+    await approveAsBob();
     const run = await action(
       {
         command: 'apply',
@@ -294,7 +300,7 @@ describe('the Action: apply on push needs an approval of this plan', () => {
     const body = 'alter table public.notes add column body text;';
     await project.write('supabase/migrations/2_body.sql', `${body}\ndelete from public.notes;`);
     try {
-      approveAsBob();
+      await approveAsBob();
       const before = await snapshot(db);
       const run = await applyOnPush();
       expect(run.exitCode).toBe(1);

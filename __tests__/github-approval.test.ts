@@ -178,6 +178,26 @@ describe('evaluateApproval', () => {
     expect(after.approved).toBe(true);
   });
 
+  it('does not count an approval in the same second as the plan was posted, nor as the last migration change', async () => {
+    // GitHub's clock counts seconds: an approval stamped in the plan's second cannot be told to
+    // come after it, even when the plan's own record time carries milliseconds.
+    const since = new Date('2024-05-02T14:00:00.400Z');
+    for (const at of ['2024-05-02T14:00:00Z', '2024-05-02T14:00:00.900Z']) {
+      const same = await evaluateApproval(
+        input([review('bob', 'APPROVED', at)], { recordedPlanSince: since }),
+      );
+      expect(same.approved).toBe(false);
+      expect(same.missing[1]).toMatch(
+        /^approval by bob was given in the same second as the current plan was posted/,
+      );
+    }
+    const sameAsChange = await evaluateApproval(input([review('bob', 'APPROVED', '2024-05-02T12:00:00Z')]));
+    expect(sameAsChange.approved).toBe(false);
+    expect(sameAsChange.missing[1]).toMatch(/^approval by bob is older than the last migration change/);
+    const nextSecond = await evaluateApproval(input([review('bob', 'APPROVED', '2024-05-02T12:00:01Z')]));
+    expect(nextSecond.approved).toBe(true);
+  });
+
   it('lists every missing piece at once', async () => {
     const result = await evaluateApproval(
       input([review('bob', 'APPROVED', '2024-05-02T11:00:00Z')], { recordedPlanHash: OTHER_HASH }),

@@ -46,7 +46,10 @@ export interface ApprovalInput {
   approvableCommits?: string[];
   /** The hash in the plan comment (readPlanRecord); undefined: no comment or none recorded. */
   recordedPlanHash?: string;
-  /** Since when the comment shows a plan with that hash; approvals given earlier were of another plan. */
+  /**
+   * Since when the comment shows a plan with that hash; approvals given earlier, or in the same
+   * second, were of another plan.
+   */
   recordedPlanSince?: Date;
   currentPlanHash: string;
   /** The pull request's own effect as recorded with the plan (PlanRecord.effect). */
@@ -88,6 +91,15 @@ export const PLAN_CHANGED = 'the plan changed since it was approved: production 
 
 /** Associations of people with access to the repository; anyone else's review is only an opinion. */
 const TRUSTED_ASSOCIATIONS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
+
+/**
+ * Whether `at` falls in a later second than `moment`. GitHub's clock counts whole seconds, so
+ * an approval in the same second as the plan was posted (or the migrations changed) cannot be
+ * told to come after it, and does not count.
+ */
+function inLaterSecond(at: string, moment: Date): boolean {
+  return Math.floor(Date.parse(at) / 1000) > Math.floor(moment.getTime() / 1000);
+}
 
 /** Review states that replace a reviewer's earlier verdict. COMMENTED does not; PENDING is unsent. */
 const VERDICTS = new Set(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED']);
@@ -147,7 +159,7 @@ export async function evaluateApproval(input: ApprovalInput): Promise<ApprovalRe
       });
       continue;
     }
-    const tooOld = changedAt !== undefined && Date.parse(at) < changedAt.getTime();
+    const tooOld = changedAt !== undefined && !inLaterSecond(at, changedAt);
     const onOldCommit = approvable !== undefined && (!review.commit_id || !approvable.has(review.commit_id));
     if (tooOld || onOldCommit) {
       const where = input.lastMigrationChangeSha ? ` in ${input.lastMigrationChangeSha.slice(0, 7)}` : '';
@@ -160,10 +172,11 @@ export async function evaluateApproval(input: ApprovalInput): Promise<ApprovalRe
       continue;
     }
     const since = input.recordedPlanSince;
-    if (since !== undefined && Date.parse(at) < since.getTime()) {
+    if (since !== undefined && !inLaterSecond(at, since)) {
+      const when = inLaterSecond(since.toISOString(), new Date(at)) ? 'before' : 'in the same second as';
       ignored.push({
         ...approval,
-        reason: `approval by ${login} was given before the current plan was posted (approved at ${at}; the plan changed at ${since.toISOString()}, because production or the migrations changed): approve again`,
+        reason: `approval by ${login} was given ${when} the current plan was posted (approved at ${at}; the plan changed at ${since.toISOString()}, because production or the migrations changed): approve again`,
       });
       continue;
     }
