@@ -79,7 +79,7 @@ async function mergeAndApply(
       { command: 'plan', ...inputs() },
       { event: pull.event, eventName: 'pull_request', env: env() },
     );
-    if (options.approve !== false) approvePullRequest(api, pull);
+    if (options.approve !== false) await approvePullRequest(api, pull);
     mergePullRequest(api, pull);
     const before = await snapshot(db);
     const run = await runAction(

@@ -108,11 +108,11 @@ describe('the Action: back-to-back merges', () => {
     const b = await seedPullRequest(api, 22, [`${MIGRATIONS}/3_body.sql`], 'carol');
     await checkout(A, ALL);
     expect((await plan(a)).exitCode).toBe(0);
-    approvePullRequest(api, a);
+    await approvePullRequest(api, a);
     await checkout(B, ALL);
     const plannedB = await plan(b);
     expect(plannedB.exitCode, plannedB.stdout).toBe(0);
-    approvePullRequest(api, b);
+    await approvePullRequest(api, b);
     const recordedB = planRecord(planComment(b)?.body);
 
     // A is merged and applied.
@@ -147,10 +147,10 @@ describe('the Action: back-to-back merges', () => {
     const d = await seedPullRequest(api, 24, [`${MIGRATIONS}/5_summary.sql`], 'carol');
     await checkout({ ...A, ...B, ...C }, ALL);
     expect((await plan(c)).exitCode).toBe(0);
-    approvePullRequest(api, c);
+    await approvePullRequest(api, c);
     await checkout({ ...A, ...B, ...D }, ALL);
     expect((await plan(d)).exitCode).toBe(0);
-    approvePullRequest(api, d);
+    await approvePullRequest(api, d);
     const approvedAt = Date.now();
     const recordedD = planRecord(planComment(d)?.body);
 
@@ -191,7 +191,7 @@ describe('the Action: back-to-back merges', () => {
     expect(refused.stdout).toContain('it needs approval again');
 
     // Approved again, for the plan as it is now: the re-run applies it.
-    approvePullRequest(api, d);
+    await approvePullRequest(api, d);
     const again = await applyMerge(d);
     expect(again.exitCode, again.stdout).toBe(0);
     expect(again.outputs.status).toBe('applied');

@@ -159,7 +159,7 @@ describe('the Action: required checks on a pull request', () => {
     await project.write(path, sql);
     try {
       const planned = await plan(pull);
-      approvePullRequest(api, pull);
+      await approvePullRequest(api, pull);
       mergePullRequest(api, pull);
       const before = await snapshot(db);
       const run = await runAction(

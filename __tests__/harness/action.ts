@@ -230,8 +230,26 @@ export function mergePullRequest(api: FakeGitHubApi, pull: SeededPullRequest): v
   });
 }
 
-/** An approving review of the pull request's head, now (after its plan comment was recorded). */
-export function approvePullRequest(api: FakeGitHubApi, pull: SeededPullRequest, reviewer = 'bob'): void {
+/**
+ * An approving review of the pull request's head, as a reviewer gives it after reading the plan
+ * comment: in a later second than the comment records (GitHub's clock counts seconds, and an
+ * approval in the plan's own second does not count).
+ */
+export async function approvePullRequest(
+  api: FakeGitHubApi,
+  pull: SeededPullRequest,
+  reviewer = 'bob',
+): Promise<void> {
+  const planSecond = Math.max(
+    0,
+    ...api.commentsOn(pull.number).map((comment) => {
+      const since = / since=(\S+Z)[ >]/.exec(comment.body)?.[1];
+      return since ? Math.floor(Date.parse(since) / 1_000) : 0;
+    }),
+  );
+  while (Math.floor(Date.now() / 1_000) <= planSecond) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
+  }
   api.addReview(pull.number, {
     user: reviewer,
     state: 'APPROVED',
