@@ -1,14 +1,24 @@
 import { spawn } from 'node:child_process';
 import { NOTHING_CHANGED, restoreFailed, sqlFailed } from '../restore/errors.js';
-import type { Client } from './connect.js';
+import { type Client, pgErrorFields } from './connect.js';
 import { CopyFromStdin } from './copy-from-stdin.js';
 import { type FoundTool, firstLines } from './pgtools.js';
 import { redact } from './redact.js';
 
-interface ScriptEntry {
+export interface ScriptEntry {
   /** `TABLE public posts`, from pg_restore's `-- Name: posts; Type: TABLE; Schema: public` header. */
   label: string;
   type: string;
+  /** Empty for an object outside any schema (a schema, an extension, a publication). */
+  schema: string;
+  name: string;
+}
+
+/** An entry whose SQL failed, when the run goes on past failures (onEntryError). */
+export interface EntryFailure {
+  entry: ScriptEntry;
+  /** The server's message. */
+  message: string;
 }
 
 const ENTRY_HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*)$/;
@@ -17,16 +27,34 @@ const PREAMBLE_TIMEOUTS =
 const COPY_LINE = /^COPY .+ FROM stdin;$/;
 const COPY_CHUNK_BYTES = 256 * 1024;
 
+export interface RestoreScriptOptions {
+  /**
+   * Sends the SQL of consecutive entries as one query of about this many bytes rather than one
+   * query per entry. The server's cost per query dominates a schema of thousands of small
+   * entries: a 1,000-table schema restores in less than half the time in 1 MiB batches. A
+   * failure then names the entry its position points at, or the batch's first and last entry.
+   * 0 (the default): one query per entry.
+   */
+  batchBytes?: number;
+  /**
+   * Reports an entry whose SQL the server refused and goes on with the next one, as pg_restore
+   * does without --exit-on-error: for a run outside a transaction, where each entry stands
+   * alone. One query per entry then (batchBytes is ignored). Without it, the first failure throws.
+   */
+  onEntryError?: (failure: EntryFailure) => void;
+}
+
 /**
- * Runs `pg_restore --use-list <list> --file=- <dump>` through the connection, entry by entry:
- * SQL as simple queries, COPY data streamed with the COPY protocol. Nothing is held in memory
- * but one entry's SQL and one chunk of rows.
+ * Runs `pg_restore --use-list <list> --file=- <dump>` through the connection: SQL as simple
+ * queries (an entry's, or a batch of entries'), COPY data streamed with the COPY protocol.
+ * Nothing is held in memory but one batch of SQL and one chunk of rows.
  */
 export async function runRestoreScript(
   client: Client,
   pgRestore: FoundTool,
   listFile: string,
   dumpFile: string,
+  options: RestoreScriptOptions = {},
 ): Promise<void> {
   const child = spawn(pgRestore.path, ['--use-list', listFile, '--file=-', dumpFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,7 +70,7 @@ export async function runRestoreScript(
       child.once('close', (code, signal) => resolve({ code, signal }));
     },
   );
-  const script = new ScriptRunner(client);
+  const script = new ScriptRunner(client, options);
   try {
     let pending: Buffer = Buffer.alloc(0);
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
@@ -76,8 +104,13 @@ export async function runRestoreScript(
 class ScriptRunner {
   entries = 0;
   #client: Client;
+  #batchBytes: number;
   #sql: string[] = [];
-  #entry: ScriptEntry = { label: 'the preamble of the restore script', type: '' };
+  #sqlBytes = 0;
+  /** The entries whose SQL is in #sql, each with the character offset where it starts. */
+  #batch: { entry: ScriptEntry; offset: number }[] = [];
+  #entry: ScriptEntry = { label: 'the preamble of the restore script', type: '', schema: '', name: '' };
+  #onEntryError: RestoreScriptOptions['onEntryError'];
   #preamble = true;
   #previous = '';
   #restrictKey: string | undefined;
@@ -85,8 +118,10 @@ class ScriptRunner {
   #copyBuffer: Buffer[] = [];
   #copyBytes = 0;
 
-  constructor(client: Client) {
+  constructor(client: Client, options: RestoreScriptOptions) {
     this.#client = client;
+    this.#onEntryError = options.onEntryError;
+    this.#batchBytes = options.onEntryError ? 0 : (options.batchBytes ?? 0);
   }
 
   async line(raw: Buffer): Promise<void> {
@@ -104,12 +139,18 @@ class ScriptRunner {
     const header = this.#previous === '--' ? ENTRY_HEADER.exec(line) : null;
     this.#previous = line;
     if (header) {
-      await this.#flushSql();
+      if (this.#sqlBytes >= this.#batchBytes) await this.#flushSql();
       this.#preamble = false;
       this.entries++;
       const [, name, type, schema] = header as unknown as [string, string, string, string];
-      this.#entry = { label: `${type} ${name}${schema === '-' ? '' : ` in schema ${schema}`}`, type };
-      this.#sql.push(line);
+      this.#entry = {
+        label: `${type} ${name}${schema === '-' ? '' : ` in schema ${schema}`}`,
+        type,
+        schema: schema === '-' ? '' : schema,
+        name,
+      };
+      this.#batch.push({ entry: this.#entry, offset: this.#sqlBytes });
+      this.#push(line);
       return;
     }
     if (this.#preamble) {
@@ -141,7 +182,13 @@ class ScriptRunner {
       }
       return;
     }
+    this.#push(line);
+  }
+
+  /** Adds a line to the SQL to send; #sqlBytes counts characters, as error positions do. */
+  #push(line: string): void {
     this.#sql.push(line);
+    this.#sqlBytes += line.length + 1;
   }
 
   async finish(): Promise<void> {
@@ -163,13 +210,34 @@ class ScriptRunner {
 
   async #flushSql(): Promise<void> {
     const text = this.#sql.join('\n');
+    const batch = this.#batch;
     this.#sql = [];
+    this.#sqlBytes = 0;
+    this.#batch = [];
     if (!text.split('\n').some((line) => line.trim() !== '' && !line.startsWith('--'))) return;
     try {
       await this.#client.query(text);
     } catch (error) {
-      throw sqlFailed(`restoring ${this.#entry.label}`, text, error);
+      // Only what the server refused is passed over; a connection that broke ends the run.
+      const { code, message } = pgErrorFields(error);
+      if (this.#onEntryError && code) {
+        this.#onEntryError({ entry: batch[0]?.entry ?? this.#entry, message });
+        return;
+      }
+      throw sqlFailed(`restoring ${this.#failedIn(batch, error)}`, text, error);
     }
+  }
+
+  /** The entry of a batch an error's position points at, else the batch's span. */
+  #failedIn(batch: { entry: ScriptEntry; offset: number }[], error: unknown): string {
+    // No header in it: the rest of the current entry (after its COPY, or the preamble).
+    if (batch.length <= 1) return (batch[0]?.entry ?? this.#entry).label;
+    const position = Number(pgErrorFields(error).position);
+    if (position > 0) {
+      const at = batch.filter((item) => item.offset < position).pop();
+      if (at) return at.entry.label;
+    }
+    return `one of ${batch.length} entries from ${batch[0]?.entry.label} to ${batch[batch.length - 1]?.entry.label}`;
   }
 
   async #flushCopy(): Promise<void> {
