@@ -260,12 +260,18 @@ describe('interrupts', () => {
       '--pg-dump',
       pgDump,
     ]);
-    // The stand-in pg_dump has written part of the copy and sleeps.
+    // The stand-in pg_dump has written part of the copy and sleeps, while the embedded shadow
+    // server starts (at once, or still starting: both are stopped).
     let dump: { pid: number; args: string } | undefined;
-    for (let i = 0; i < 600 && !dump && cli.child.exitCode === null; i++) {
-      dump = (await childProcesses(cli.child.pid as number)).find((p) => p.args === 'sleep 60');
-      if (!dump) await new Promise((resolve) => setTimeout(resolve, 100));
+    let server: { pid: number; args: string } | undefined;
+    for (let i = 0; i < 600 && !(dump && server) && cli.child.exitCode === null; i++) {
+      const children = await childProcesses(cli.child.pid as number);
+      dump ??= children.find((p) => p.args === 'sleep 60');
+      server ??= children.find((p) => / -D \S+/.test(p.args) && /postgres/.test(p.args));
+      if (!(dump && server)) await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const dataDirectory = / -D (\S+)/.exec(server?.args ?? '')?.[1] as string;
+    expect(existsSync(dataDirectory)).toBe(true);
     const copy = await partialCopy();
     expect(existsSync(copy)).toBe(true);
     cli.child.kill('SIGINT');
@@ -275,9 +281,13 @@ describe('interrupts', () => {
     expect(code).toBe(130);
     expect(stderr).toMatch(/✓ stopped pg_dump-\w+/);
     expect(stderr).toContain(`✓ deleted the copy of production's schema (${copy})`);
-    expect(stderr).toContain('✓ stopped the embedded shadow server and deleted its folder');
+    expect(stderr).toMatch(
+      /✓ (stopped the embedded shadow server and deleted its folder|stopped the shadow while it was being created)/,
+    );
     expect(existsSync(copy)).toBe(false);
     expect(isRunning(dump?.pid as number)).toBe(false);
+    expect(isRunning(server?.pid as number)).toBe(false);
+    expect(existsSync(dataDirectory)).toBe(false);
   });
 
   it('SIGINT during plan on a shadow server: the shadow database is dropped', async () => {

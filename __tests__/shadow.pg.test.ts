@@ -186,6 +186,66 @@ describe('cloneSchema', () => {
       await shadow.dispose();
     }
   });
+
+  it('dumps production while the shadow is still being created, and waits for it', async () => {
+    const [pgDump, pgRestore] = await Promise.all([
+      findPgTool('pg_dump', { minMajor: 15 }),
+      findPgTool('pg_restore', { minMajor: 15 }),
+    ]);
+    const creating = new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() =>
+      createShadowDatabase({ detectLocalSupabase: false }),
+    );
+    const cloned = cloneSchema({
+      sourceUrl: production.url,
+      targetUrl: creating.then((shadow) => shadow.adminUrl),
+      pgDump,
+      pgRestore,
+    });
+    const shadow = await creating;
+    try {
+      await cloned;
+      expect(await shape(shadow.url)).toEqual(await shape(production.url));
+    } finally {
+      await shadow.dispose();
+    }
+    // A shadow that could not be created fails the clone with its own error, nothing left behind.
+    const failed = cloneSchema({
+      sourceUrl: production.url,
+      targetUrl: Promise.reject(new Error('no shadow server today')),
+      pgDump,
+      pgRestore,
+    });
+    await expect(failed).rejects.toThrow('no shadow server today');
+  });
+
+  it('fails with CLONE_FAILED naming an object of the app that does not restore', async () => {
+    const [pgDump, pgRestore] = await Promise.all([
+      findPgTool('pg_dump', { minMajor: 15 }),
+      findPgTool('pg_restore', { minMajor: 15 }),
+    ]);
+    await production.query('create table public.clone_probe (id int primary key)');
+    // The shadow already has a table of that name: its CREATE fails, which rolls the one-transaction
+    // restore back; restored again statement by statement, the failure is told by its object.
+    const shadow = await createShadowDatabase({ detectLocalSupabase: false });
+    try {
+      await query(shadow.adminUrl, 'create table public.clone_probe (other text)');
+      const error = await cloneSchema({
+        sourceUrl: production.url,
+        targetUrl: shadow.adminUrl,
+        pgDump,
+        pgRestore,
+      }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(SupagateError);
+      expect((error as SupagateError).code).toBe('CLONE_FAILED');
+      expect((error as SupagateError).message).toMatch(/TABLE public\.clone_probe: .*already exists/);
+    } finally {
+      await shadow.dispose();
+      await production.query('drop table public.clone_probe');
+    }
+  });
 });
 
 describe('copying roles', () => {

@@ -99,18 +99,24 @@ export async function prepareShadow(
     findPgTool('pg_dump', { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
     findPgTool('pg_restore', { explicitPath: config.pgRestorePath, minMajor: productionMajor }),
   ]);
-  const shadow = await create();
+  // The shadow is created while production's schema is dumped.
+  const creating = create();
+  const cloning = phase('clone', () =>
+    cloneSchema({
+      sourceUrl: productionUrl,
+      targetUrl: creating.then((created) => created.adminUrl),
+      pgDump,
+      pgRestore,
+      scope,
+    }),
+  );
+  const [created, cloned] = await Promise.allSettled([creating, cloning]);
+  if (created.status === 'rejected') throw created.reason;
+  const shadow = created.value;
   describeShadow(info, shadow, productionMajor);
   try {
-    const clone = await phase('clone', () =>
-      cloneSchema({
-        sourceUrl: productionUrl,
-        targetUrl: shadow.adminUrl,
-        pgDump,
-        pgRestore,
-        scope,
-      }),
-    );
+    if (cloned.status === 'rejected') throw cloned.reason;
+    const clone = cloned.value;
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
     const keeps = shadow.source === 'embedded' || (baseline?.server && shadow.keepAsTemplate);
@@ -131,15 +137,17 @@ export async function prepareShadow(
 /** How the command's shadow is made: from the configuration, or from a baseline or template. */
 export function shadowCreator(config: SupagateConfig, productionUrl: string): CreateShadow {
   return (from = {}) =>
-    phase('shadow', () =>
-      createShadowDatabase({
-        shadowUrl: config.shadowUrl,
-        disposable: config.shadowDisposable,
-        detectLocalSupabase: config.detectLocalSupabase,
-        productionUrl,
-        ...from,
-      }),
-    ).then(disposedOnInterrupt);
+    disposedOnInterrupt(
+      phase('shadow', () =>
+        createShadowDatabase({
+          shadowUrl: config.shadowUrl,
+          disposable: config.shadowDisposable,
+          detectLocalSupabase: config.detectLocalSupabase,
+          productionUrl,
+          ...from,
+        }),
+      ),
+    );
 }
 
 function describeShadow(info: ShadowInfo, shadow: ShadowDatabase, productionMajor: number): void {
@@ -152,21 +160,33 @@ function describeShadow(info: ShadowInfo, shadow: ShadowDatabase, productionMajo
   }
 }
 
-/** An interrupt drops the shadow database (and stops an embedded server) as dispose() does. */
-function disposedOnInterrupt(shadow: ShadowDatabase): ShadowDatabase {
+/**
+ * An interrupt drops the shadow database (and stops an embedded server) as dispose() does, also
+ * while it is still being created (production is dumped meanwhile): the cleanup waits for it.
+ */
+function disposedOnInterrupt(creating: Promise<ShadowDatabase>): Promise<ShadowDatabase> {
   const forget = onInterrupt('removing the shadow database', async () => {
+    const shadow = await creating.catch(() => undefined);
+    // An embedded server being started is stopped and removed by its own exit handler.
+    if (!shadow) return 'stopped the shadow while it was being created';
     await shadow.dispose();
     return shadow.source === 'embedded'
       ? 'stopped the embedded shadow server and deleted its folder'
       : 'dropped the shadow database';
   });
-  return {
-    ...shadow,
-    dispose: async () => {
+  return creating.then(
+    (shadow) => ({
+      ...shadow,
+      dispose: async () => {
+        forget();
+        await shadow.dispose();
+      },
+    }),
+    (error: unknown) => {
       forget();
-      await shadow.dispose();
+      throw error;
     },
-  };
+  );
 }
 
 /** Where applyToShadow runs: the shadow, a connection to it as the migrations' role, and its report. */

@@ -121,6 +121,8 @@ export async function startPostmaster(
   port: number,
   onLog: (line: string) => void,
   extraSettings: Record<string, string> = {},
+  /** Told of the postmaster as soon as it runs, before it is ready: whoever must stop it on exit. */
+  spawned: (child: ChildProcess) => void = () => {},
 ): Promise<ChildProcess> {
   // The server logs to stderr only; a stdout pipe would keep the process alive.
   const child = spawnAs(
@@ -130,6 +132,7 @@ export async function startPostmaster(
     user,
     'ignore',
   );
+  spawned(child);
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     // Read to the end: a full pipe would block the server's logging.

@@ -109,7 +109,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
     if (!copied) await initCluster(binaries, running.dirs, user, { superuser, password });
     const log = options.onLog ?? (() => {});
     const settings = options.settings ?? {};
-    const start = (port: number) => startPostmaster(binaries, running.dirs, user, port, log, settings);
+    // Known at once: an exit while the server starts stops it too (stopAllNow).
+    const start = (port: number) =>
+      startPostmaster(binaries, running.dirs, user, port, log, settings, (child) => {
+        running.child = child;
+      });
     const { child, port } = await withFreePort(options.port, start);
     running.child = child;
     detach(child);
