@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-SDYQ3DHQ.js";
+} from "./chunk-5V6OXZ4I.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-5VFN52KJ.js";
+} from "./chunk-Y4CKSRIG.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-SDYQ3DHQ.js";
+} from "./chunk-5V6OXZ4I.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

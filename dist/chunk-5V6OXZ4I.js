@@ -39615,6 +39615,373 @@ async function vectorIndexesWithoutParameters(source, target2) {
   };
 }
 
+// src/core/db/restore-script.ts
+import { spawn as spawn2 } from "node:child_process";
+
+// src/core/restore/errors.ts
+var NOTHING_CHANGED = "Nothing was changed: the restore runs in one transaction, which was rolled back.";
+async function runStatement(client, statement2) {
+  try {
+    await client.query(statement2.sql, statement2.params);
+  } catch (error) {
+    throw sqlFailed(statement2.what, statement2.sql, error);
+  }
+}
+function describeList(items, max = 8) {
+  if (items.length <= max) return items.join(", ");
+  return `${items.slice(0, max).join(", ")} and ${items.length - max} more`;
+}
+function restoreFailed(reason, options = {}) {
+  return new SupagateError("RESTORE_FAILED", `Restore failed: ${reason}`, {
+    hint: options.hint ?? NOTHING_CHANGED,
+    ...options.details ? { details: options.details } : {},
+    ...options.cause === void 0 ? {} : { cause: options.cause }
+  });
+}
+function sqlFailed(what, sql, error) {
+  if (error instanceof SupagateError) return error;
+  const fields = pgErrorFields(error);
+  const statement2 = statementAt(sql, fields.position);
+  const lockTimeout2 = fields.code === "55P03";
+  return restoreFailed(`${what}: ${fields.message}${statement2 ? ` (at: ${statement2})` : ""}`, {
+    hint: lockTimeout2 ? `Another session holds a lock the restore needs; retry when it is done, or raise the lock timeout. ${NOTHING_CHANGED}` : NOTHING_CHANGED,
+    details: {
+      step: what,
+      ...statement2 ? { statement: statement2 } : {},
+      ...fields.code ? { sqlstate: fields.code } : {},
+      ...fields.detail ? { detail: fields.detail } : {}
+    },
+    cause: error
+  });
+}
+function statementAt(sql, position) {
+  const lines = sql.split("\n");
+  if (position !== void 0 && Number(position) > 0) {
+    const index = Math.min(Number(position) - 1, sql.length - 1);
+    const start = sql.lastIndexOf("\n", index) + 1;
+    const end = sql.indexOf("\n", index);
+    const line = sql.slice(start, end < 0 ? void 0 : end).trim();
+    if (line) return truncate(line);
+  }
+  const first = lines.find((line) => line.trim() !== "" && !line.startsWith("--"));
+  return first === void 0 ? void 0 : truncate(first.trim());
+}
+function truncate(text, max = 300) {
+  return text.length > max ? `${text.slice(0, max)}\u2026` : text;
+}
+function unsafeDependents(manifest, dependents, fix = []) {
+  const drops = fix.filter((sql) => sql.startsWith("DROP "));
+  const creates2 = fix.filter((sql) => !sql.startsWith("DROP "));
+  const covered = drops.length === dependents.length;
+  return new SupagateError(
+    "RESTORE_UNSAFE",
+    `Restoring backup ${manifest.id} would drop ${dependents.length} object${dependents.length === 1 ? "" : "s"} outside what it restores, which depend on objects it replaces and would not come back: ${describeList(dependents, 10)}`,
+    {
+      hint: covered ? `Put ${dependents.length === 1 ? "it" : "them"} out of the way, restore, and put ${dependents.length === 1 ? "it" : "them"} back. Before: ${drops.map((sql) => `${sql};`).join(" ")} After: ${creates2.map((sql) => `${sql};`).join(" ")} Nothing was changed.` : "Drop them first and re-create them after the restore (or restore by hand with pg_restore). Nothing was changed.",
+      details: { backupId: manifest.id, dependents, ...covered ? { fix } : {} }
+    }
+  );
+}
+
+// src/core/db/copy-from-stdin.ts
+import { once } from "node:events";
+var CopyFromStdin = class {
+  text;
+  #connection;
+  #error;
+  #finished = false;
+  #ready;
+  #done;
+  #resolveReady;
+  #rejectReady;
+  #resolveDone;
+  #rejectDone;
+  constructor(text) {
+    this.text = text;
+    this.#ready = new Promise((resolve5, reject) => {
+      this.#resolveReady = resolve5;
+      this.#rejectReady = reject;
+    });
+    this.#done = new Promise((resolve5, reject) => {
+      this.#resolveDone = resolve5;
+      this.#rejectDone = reject;
+    });
+    this.#ready.catch(() => {
+    });
+    this.#done.catch(() => {
+    });
+  }
+  submit(connection) {
+    connection.query(this.text);
+  }
+  /** Resolves once the server accepts rows; rejects when the COPY statement failed. */
+  started() {
+    return Promise.race([
+      this.#ready,
+      this.#done.then(() => {
+        throw new Error("the statement did not start a COPY");
+      })
+    ]);
+  }
+  async write(chunk) {
+    if (this.#error) throw this.#error;
+    const connection = this.#connection;
+    connection.sendCopyFromChunk(chunk);
+    if (connection.stream.writableNeedDrain) {
+      const stream = connection.stream;
+      const losers = new AbortController();
+      const { signal } = losers;
+      try {
+        await Promise.race([
+          once(stream, "drain", { signal }),
+          once(stream, "close", { signal }),
+          this.#done
+        ]);
+      } finally {
+        losers.abort();
+      }
+    }
+    if (this.#error) throw this.#error;
+  }
+  end() {
+    if (!this.#error && !this.#finished) this.#connection?.endCopyFrom();
+    return this.#done;
+  }
+  fail(message) {
+    if (!this.#error && !this.#finished) this.#connection?.sendCopyFail(message);
+    return this.#done;
+  }
+  handleCopyInResponse(connection) {
+    this.#connection = connection;
+    this.#resolveReady();
+  }
+  /** pg's client forgets the query on an error: its ReadyForQuery goes to no one, so this ends it. */
+  handleError(error) {
+    this.#error ??= error;
+    this.#finished = true;
+    this.#rejectReady(error);
+    this.#rejectDone(error);
+  }
+  handleReadyForQuery() {
+    this.#finished = true;
+    this.#resolveDone();
+  }
+  handleCommandComplete() {
+  }
+  handleRowDescription() {
+  }
+  handleDataRow() {
+  }
+  handleEmptyQuery() {
+  }
+  handlePortalSuspended() {
+  }
+  handleCopyData() {
+  }
+};
+
+// src/core/db/restore-script.ts
+var ENTRY_HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*)$/;
+var PREAMBLE_TIMEOUTS = /^SET (statement_timeout|lock_timeout|idle_in_transaction_session_timeout|transaction_timeout) = /;
+var COPY_LINE = /^COPY .+ FROM stdin;$/;
+var COPY_CHUNK_BYTES = 256 * 1024;
+async function runRestoreScript(client, pgRestore, listFile, dumpFile, options = {}) {
+  const child = spawn2(pgRestore.path, ["--use-list", listFile, "--file=-", dumpFile], {
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text) => {
+    if (stderr.length < 64 * 1024) stderr += text;
+  });
+  const exited = new Promise(
+    (resolve5) => {
+      child.once("error", (error) => resolve5({ code: null, signal: null, error }));
+      child.once("close", (code2, signal) => resolve5({ code: code2, signal }));
+    }
+  );
+  const script = new ScriptRunner(client, options);
+  try {
+    let pending = Buffer.alloc(0);
+    for await (const chunk of child.stdout) {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let start = 0;
+      for (; ; ) {
+        const end = pending.indexOf(10, start);
+        if (end < 0) break;
+        await script.line(pending.subarray(start, end));
+        start = end + 1;
+      }
+      pending = Buffer.from(pending.subarray(start));
+    }
+    if (pending.length > 0) await script.line(pending);
+    const { code: code2, signal, error } = await exited;
+    if (error || code2 !== 0) {
+      const said = firstLines(redact(stderr));
+      throw restoreFailed(
+        error ? `pg_restore could not be started (${error.message})` : `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${code2}`} after ${script.entries} entries${said ? `: ${said}` : ""}`
+      );
+    }
+    await script.finish();
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await script.abort();
+  }
+}
+var ScriptRunner = class {
+  entries = 0;
+  #client;
+  #batchBytes;
+  #sql = [];
+  #sqlBytes = 0;
+  /** The entries whose SQL is in #sql, each with the character offset where it starts. */
+  #batch = [];
+  #entry = { label: "the preamble of the restore script", type: "", schema: "", name: "" };
+  #onEntryError;
+  #preamble = true;
+  #previous = "";
+  #restrictKey;
+  #copy;
+  #copyBuffer = [];
+  #copyBytes = 0;
+  constructor(client, options) {
+    this.#client = client;
+    this.#onEntryError = options.onEntryError;
+    this.#batchBytes = options.onEntryError ? 0 : options.batchBytes ?? 0;
+  }
+  async line(raw) {
+    if (this.#copy) {
+      if (raw.length === 2 && raw[0] === 92 && raw[1] === 46) {
+        await this.#endCopy();
+        return;
+      }
+      this.#copyBuffer.push(raw, NEWLINE);
+      this.#copyBytes += raw.length + 1;
+      if (this.#copyBytes >= COPY_CHUNK_BYTES) await this.#flushCopy();
+      return;
+    }
+    const line = raw.toString("utf8");
+    const header = this.#previous === "--" ? ENTRY_HEADER.exec(line) : null;
+    this.#previous = line;
+    if (header) {
+      if (this.#sqlBytes >= this.#batchBytes) await this.#flushSql();
+      this.#preamble = false;
+      this.entries++;
+      const [, name, type, schema] = header;
+      this.#entry = {
+        label: `${type} ${name}${schema === "-" ? "" : ` in schema ${schema}`}`,
+        type,
+        schema: schema === "-" ? "" : schema,
+        name
+      };
+      this.#batch.push({ entry: this.#entry, offset: this.#sqlBytes });
+      this.#push(line);
+      return;
+    }
+    if (this.#preamble) {
+      const restrict = /^\\restrict (\S+)$/.exec(line);
+      if (restrict) {
+        this.#restrictKey = restrict[1];
+        return;
+      }
+      if (PREAMBLE_TIMEOUTS.test(line)) return;
+      const encoding = /^SET client_encoding = '(.*)';$/.exec(line);
+      if (encoding && !/^utf-?8$/i.test(encoding[1])) {
+        throw restoreFailed(
+          `the backup's encoding is ${encoding[1]}; only UTF8 backups can be restored this way`,
+          { hint: `Restore it by hand with pg_restore. ${NOTHING_CHANGED}` }
+        );
+      }
+    }
+    if (this.#restrictKey !== void 0 && line === `\\unrestrict ${this.#restrictKey}`) return;
+    if (this.#entry.type === "TABLE DATA" && COPY_LINE.test(line)) {
+      await this.#flushSql();
+      const copy = new CopyFromStdin(line);
+      this.#copy = copy;
+      this.#client.query(copy);
+      try {
+        await copy.started();
+      } catch (error) {
+        this.#copy = void 0;
+        throw sqlFailed(`restoring ${this.#entry.label}`, line, error);
+      }
+      return;
+    }
+    this.#push(line);
+  }
+  /** Adds a line to the SQL to send; #sqlBytes counts characters, as error positions do. */
+  #push(line) {
+    this.#sql.push(line);
+    this.#sqlBytes += line.length + 1;
+  }
+  async finish() {
+    if (this.#copy) throw restoreFailed(`the restore script ended inside the rows of ${this.#entry.label}`);
+    await this.#flushSql();
+  }
+  /** After a failure: ends a COPY in progress so that the connection can roll back. */
+  async abort() {
+    const copy = this.#copy;
+    this.#copy = void 0;
+    if (!copy) return;
+    await Promise.race([
+      copy.fail("supagate: restore aborted").catch(() => {
+      }),
+      new Promise((resolve5) => setTimeout(resolve5, 5e3).unref())
+    ]);
+  }
+  async #flushSql() {
+    const text = this.#sql.join("\n");
+    const batch = this.#batch;
+    this.#sql = [];
+    this.#sqlBytes = 0;
+    this.#batch = [];
+    if (!text.split("\n").some((line) => line.trim() !== "" && !line.startsWith("--"))) return;
+    try {
+      await this.#client.query(text);
+    } catch (error) {
+      const { code: code2, message } = pgErrorFields(error);
+      if (this.#onEntryError && code2) {
+        this.#onEntryError({ entry: batch[0]?.entry ?? this.#entry, message });
+        return;
+      }
+      throw sqlFailed(`restoring ${this.#failedIn(batch, error)}`, text, error);
+    }
+  }
+  /** The entry of a batch an error's position points at, else the batch's span. */
+  #failedIn(batch, error) {
+    if (batch.length <= 1) return (batch[0]?.entry ?? this.#entry).label;
+    const position = Number(pgErrorFields(error).position);
+    if (position > 0) {
+      const at = batch.filter((item) => item.offset < position).pop();
+      if (at) return at.entry.label;
+    }
+    return `one of ${batch.length} entries from ${batch[0]?.entry.label} to ${batch[batch.length - 1]?.entry.label}`;
+  }
+  async #flushCopy() {
+    const copy = this.#copy;
+    const chunk = Buffer.concat(this.#copyBuffer);
+    this.#copyBuffer = [];
+    this.#copyBytes = 0;
+    try {
+      await copy.write(chunk);
+    } catch (error) {
+      this.#copy = void 0;
+      throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
+    }
+  }
+  async #endCopy() {
+    if (this.#copyBytes > 0) await this.#flushCopy();
+    const copy = this.#copy;
+    this.#copy = void 0;
+    try {
+      await copy.end();
+    } catch (error) {
+      throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
+    }
+  }
+};
+var NEWLINE = Buffer.from("\n");
+
 // src/core/db/scratch-folder.ts
 import { constants as constants2 } from "node:fs";
 import { access as access2, statfs } from "node:fs/promises";
@@ -39725,36 +40092,30 @@ function splitList(value) {
 // src/core/db/clone.ts
 var MANAGED = new Set(MANAGED_SCHEMAS);
 async function cloneSchema(options) {
-  const source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
-  const target2 = await connect(options.targetUrl, { applicationName: "supagate clone" });
+  const creatingTarget = Promise.resolve(options.targetUrl);
+  creatingTarget.catch(() => {
+  });
   const workDir = await mkdtemp(join5(tmpdir2(), "supagate-clone-"));
   const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
+  let source;
+  let target2;
   try {
+    const dumpFile = join5(workDir, "schema.dump");
+    const [dumped, targetUrl] = await Promise.allSettled([dumpSchema(options, dumpFile), creatingTarget]);
+    if (targetUrl.status === "rejected") throw targetUrl.reason;
+    if (dumped.status === "rejected") throw dumped.reason;
+    const toc = dumped.value;
+    source = await connect(options.sourceUrl, { readOnly: true, applicationName: "supagate clone" });
+    target2 = await connect(targetUrl.value, { applicationName: "supagate clone" });
     const createdRoles = await copyRoles(source.client, target2.client);
     const settingWarnings = await copySettings(source.client, target2.client);
-    const dumpFile = join5(workDir, "schema.dump");
-    const dump = await runTool(
-      options.pgDump.path,
-      ["--schema-only", "--format=custom", "--no-subscriptions", `--file=${dumpFile}`],
-      libpqEnvironment(options.sourceUrl)
-    );
-    if (dump.code !== 0) {
-      throw new SupagateError(
-        "CLONE_FAILED",
-        `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`,
-        {
-          hint: "The plan needs to read production\u2019s schema with pg_dump; check that the plan\u2019s database user can read every schema."
-        }
-      );
-    }
     const platformOnly = options.scope === "platform";
     const available = await availableExtensions(target2.client);
     const rebuilt = platformOnly ? { skipped: /* @__PURE__ */ new Set(), statements: [] } : await vectorIndexesWithoutParameters(source.client, target2.client);
     const userTriggers = platformOnly ? await userTriggersOnManagedTables(source.client) : /* @__PURE__ */ new Set();
-    const list2 = await runTool(options.pgRestore.path, ["--list", dumpFile], {});
     const missingExtensions = [];
     const kept = [];
-    for (const line of list2.stdout.split("\n")) {
+    for (const line of toc) {
       const entry = parseTocLine(line);
       if (platformOnly && entry && !inPlatformScope(entry, userTriggers)) continue;
       if (entry?.type === "INDEX" && rebuilt.skipped.has(`${entry.schema} ${entry.name}`)) continue;
@@ -39770,8 +40131,7 @@ async function cloneSchema(options) {
     }
     const listFile = join5(workDir, "restore.list");
     await writeFile(listFile, kept.join("\n"));
-    const restore = await restoreSchema(options.pgRestore, options.targetUrl, listFile, dumpFile);
-    const failures = restoreFailures(restore.stderr);
+    const failures = await restoreSchema(options.pgRestore, targetUrl.value, listFile, dumpFile);
     for (const statement2 of rebuilt.statements) {
       await target2.client.query(statement2).catch((error) => {
         failures.push({ object: statement2, schema: "", error: error.message });
@@ -39805,12 +40165,66 @@ async function cloneSchema(options) {
     await disconnect(target2);
   }
 }
+async function dumpSchema(options, file) {
+  const dump = await runTool(
+    options.pgDump.path,
+    ["--schema-only", "--format=custom", "--no-subscriptions", `--file=${file}`],
+    libpqEnvironment(options.sourceUrl)
+  );
+  if (dump.code !== 0) {
+    throw new SupagateError(
+      "CLONE_FAILED",
+      `pg_dump of production's schema failed: ${firstLines(dump.stderr)}`,
+      {
+        hint: "The plan needs to read production\u2019s schema with pg_dump; check that the plan\u2019s database user can read every schema."
+      }
+    );
+  }
+  const list2 = await runTool(options.pgRestore.path, ["--list", file], {});
+  return list2.stdout.split("\n");
+}
 async function restoreSchema(pgRestore, targetUrl, listFile, dumpFile) {
-  const env = libpqEnvironment(targetUrl);
-  const args = ["--use-list", listFile, "--dbname", env.PGDATABASE ?? "postgres", dumpFile];
-  const whole = await runTool(pgRestore.path, ["--single-transaction", "--exit-on-error", ...args], env);
-  if (whole.code === 0 && whole.stderr.trim() === "") return whole;
-  return runTool(pgRestore.path, args, env);
+  if (await restoreScript(pgRestore, targetUrl, listFile, dumpFile, "one transaction")) return [];
+  const failures = [];
+  await restoreScript(pgRestore, targetUrl, listFile, dumpFile, ({ entry, message }) => {
+    failures.push({
+      object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ""}${entry.name}`,
+      schema: entry.schema,
+      error: message
+    });
+  }).catch((error) => {
+    const reason = error instanceof SupagateError ? error.message.replace(/^Restore failed: /, "") : String(error);
+    throw new SupagateError(
+      "CLONE_FAILED",
+      `Production's schema could not be recreated in the shadow database: ${reason}`,
+      {
+        hint: outOfSpaceHint(reason) ?? "Check that the shadow server is up and has room, then plan again.",
+        cause: error
+      }
+    );
+  });
+  return failures;
+}
+var RESTORE_BATCH_BYTES = 1024 * 1024;
+async function restoreScript(pgRestore, targetUrl, listFile, dumpFile, how) {
+  const session = await connect(targetUrl, { applicationName: "supagate clone", statementTimeoutMs: 0 });
+  try {
+    if (how !== "one transaction") {
+      await runRestoreScript(session.client, pgRestore, listFile, dumpFile, { onEntryError: how });
+      return true;
+    }
+    await session.client.query("BEGIN");
+    await runRestoreScript(session.client, pgRestore, listFile, dumpFile, {
+      batchBytes: RESTORE_BATCH_BYTES
+    });
+    await session.client.query("COMMIT");
+    return true;
+  } catch (error) {
+    if (how !== "one transaction") throw error;
+    return false;
+  } finally {
+    await disconnect(session);
+  }
 }
 async function copyRolesAndSettings(sourceUrl, targetUrl) {
   const source = await connect(sourceUrl, { readOnly: true, applicationName: "supagate clone" });
@@ -39894,22 +40308,6 @@ function splitTocDescription(description) {
   const schema = rest.slice(0, schemaEnd);
   const name = rest.slice(schemaEnd + 1, rest.lastIndexOf(" "));
   return { type, schema: schema === "-" ? "" : schema, name };
-}
-function restoreFailures(stderr) {
-  const failures = [];
-  const lines = stderr.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const match = /from TOC entry \d+; \d+ \d+ (.+)$/.exec(lines[i] ?? "");
-    if (!match) continue;
-    const entry = splitTocDescription(match[1]);
-    const error = (lines[i + 1] ?? "").replace(/^pg_restore: error: could not execute query: /, "").trim();
-    failures.push({
-      object: `${entry.type} ${entry.schema ? `${entry.schema}.` : ""}${entry.name}`,
-      schema: entry.schema,
-      error
-    });
-  }
-  return failures;
 }
 async function availableExtensions(client) {
   const { rows: rows2 } = await client.query("SELECT name FROM pg_available_extensions");
@@ -40570,8 +40968,8 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 
 // src/core/db/embedded-cluster.ts
-import { spawn as spawn2 } from "node:child_process";
-import { once } from "node:events";
+import { spawn as spawn3 } from "node:child_process";
+import { once as once2 } from "node:events";
 import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm5, unlink, writeFile as writeFile4 } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
 import { join as join8 } from "node:path";
@@ -40722,7 +41120,8 @@ function serverSettings(port, extra) {
   };
   return Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`]);
 }
-async function startPostmaster(binaries, dirs, user, port, onLog, extraSettings = {}) {
+async function startPostmaster(binaries, dirs, user, port, onLog, extraSettings = {}, spawned = () => {
+}) {
   const child = spawnAs(
     binaries.postgres,
     ["-D", dirs.data, ...serverSettings(port, extraSettings)],
@@ -40730,6 +41129,7 @@ async function startPostmaster(binaries, dirs, user, port, onLog, extraSettings 
     user,
     "ignore"
   );
+  spawned(child);
   let output = "";
   const ready = new Promise((resolve5, reject) => {
     child.stderr?.on("data", (chunk) => {
@@ -40749,7 +41149,7 @@ async function startPostmaster(binaries, dirs, user, port, onLog, extraSettings 
 }
 async function stopPostmaster(child, { clean = false, timeoutMs = 15e3 } = {}) {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
+  const exited = once2(child, "exit");
   child.kill(clean ? "SIGINT" : "SIGQUIT");
   const timer = setTimeout(() => child.kill(clean ? "SIGQUIT" : "SIGKILL"), timeoutMs);
   try {
@@ -40762,7 +41162,7 @@ async function removeClusterDirs(dirs) {
   await rm5(dirs.root, { recursive: true, force: true });
 }
 function spawnAs(program, args, dirs, user, stdout = "pipe") {
-  return spawn2(program, args, {
+  return spawn3(program, args, {
     cwd: dirs.home,
     env: serverEnvironment(dirs.home),
     stdio: ["ignore", stdout, "pipe"],
@@ -40777,8 +41177,8 @@ async function runToEnd(child) {
   child.stdout?.on("data", collect2);
   child.stderr?.on("data", collect2);
   const [code2] = await Promise.race([
-    once(child, "exit"),
-    once(child, "error").then(([error]) => Promise.reject(error))
+    once2(child, "exit"),
+    once2(child, "error").then(([error]) => Promise.reject(error))
   ]);
   return { code: code2, output };
 }
@@ -41109,7 +41509,9 @@ async function startEmbeddedPostgres(options = {}) {
     const log = options.onLog ?? (() => {
     });
     const settings = options.settings ?? {};
-    const start = (port2) => startPostmaster(binaries, running.dirs, user, port2, log, settings);
+    const start = (port2) => startPostmaster(binaries, running.dirs, user, port2, log, settings, (child2) => {
+      running.child = child2;
+    });
     const { child, port } = await withFreePort(options.port, start);
     running.child = child;
     detach(child);
@@ -41521,19 +41923,24 @@ async function prepareShadow(config, productionUrl, productionMajor, scope, base
     findPgTool("pg_dump", { explicitPath: config.pgDumpPath, minMajor: productionMajor }),
     findPgTool("pg_restore", { explicitPath: config.pgRestorePath, minMajor: productionMajor })
   ]);
-  const shadow = await create();
+  const creating = create();
+  const cloning = phase(
+    "clone",
+    () => cloneSchema({
+      sourceUrl: productionUrl,
+      targetUrl: creating.then((created2) => created2.adminUrl),
+      pgDump,
+      pgRestore,
+      scope
+    })
+  );
+  const [created, cloned] = await Promise.allSettled([creating, cloning]);
+  if (created.status === "rejected") throw created.reason;
+  const shadow = created.value;
   describeShadow(info, shadow, productionMajor);
   try {
-    const clone = await phase(
-      "clone",
-      () => cloneSchema({
-        sourceUrl: productionUrl,
-        targetUrl: shadow.adminUrl,
-        pgDump,
-        pgRestore,
-        scope
-      })
-    );
+    if (cloned.status === "rejected") throw cloned.reason;
+    const clone = cloned.value;
     info.warnings.push(...clone.warnings);
     await shadow.checkMigrationRole();
     const keeps = shadow.source === "embedded" || baseline?.server && shadow.keepAsTemplate;
@@ -41551,16 +41958,18 @@ async function prepareShadow(config, productionUrl, productionMajor, scope, base
   }
 }
 function shadowCreator(config, productionUrl) {
-  return (from = {}) => phase(
-    "shadow",
-    () => createShadowDatabase({
-      shadowUrl: config.shadowUrl,
-      disposable: config.shadowDisposable,
-      detectLocalSupabase: config.detectLocalSupabase,
-      productionUrl,
-      ...from
-    })
-  ).then(disposedOnInterrupt);
+  return (from = {}) => disposedOnInterrupt(
+    phase(
+      "shadow",
+      () => createShadowDatabase({
+        shadowUrl: config.shadowUrl,
+        disposable: config.shadowDisposable,
+        detectLocalSupabase: config.detectLocalSupabase,
+        productionUrl,
+        ...from
+      })
+    )
+  );
 }
 function describeShadow(info, shadow, productionMajor) {
   info.source = shadow.source;
@@ -41571,18 +41980,26 @@ function describeShadow(info, shadow, productionMajor) {
     );
   }
 }
-function disposedOnInterrupt(shadow) {
+function disposedOnInterrupt(creating) {
   const forget = onInterrupt("removing the shadow database", async () => {
+    const shadow = await creating.catch(() => void 0);
+    if (!shadow) return "stopped the shadow while it was being created";
     await shadow.dispose();
     return shadow.source === "embedded" ? "stopped the embedded shadow server and deleted its folder" : "dropped the shadow database";
   });
-  return {
-    ...shadow,
-    dispose: async () => {
+  return creating.then(
+    (shadow) => ({
+      ...shadow,
+      dispose: async () => {
+        forget();
+        await shadow.dispose();
+      }
+    }),
+    (error) => {
       forget();
-      await shadow.dispose();
+      throw error;
     }
-  };
+  );
 }
 async function applyToShadow(target2, migrations, config, hint) {
   await assertNotSuperuser(target2.connection);
@@ -51054,7 +51471,7 @@ function stable(value) {
 import { Readable as Readable2 } from "node:stream";
 
 // src/core/backup/dump.ts
-import { spawn as spawn4 } from "node:child_process";
+import { spawn as spawn5 } from "node:child_process";
 import { Transform as Transform4 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
@@ -51263,7 +51680,7 @@ async function countBytes(stream) {
 }
 
 // src/core/backup/stream-verify.ts
-import { spawn as spawn3 } from "node:child_process";
+import { spawn as spawn4 } from "node:child_process";
 import { devNull } from "node:os";
 function startStreamVerifier(options) {
   const list2 = reader(options.pgRestore.path, ["--list"], true);
@@ -51311,7 +51728,7 @@ function outcome(exit, stderr) {
   return exit.signal ? `it was killed by ${exit.signal}` : `it exited with code ${exit.code}`;
 }
 function reader(path, args, keepStdout) {
-  const child = spawn3(path, args, { stdio: ["pipe", keepStdout ? "pipe" : "ignore", "pipe"] });
+  const child = spawn4(path, args, { stdio: ["pipe", keepStdout ? "pipe" : "ignore", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8");
@@ -51507,7 +51924,7 @@ async function createBackup(options) {
     ...options.snapshot ? { snapshot: options.snapshot } : {},
     ...options.lockWaitTimeoutMs !== void 0 ? { lockWaitTimeoutMs: options.lockWaitTimeoutMs } : {}
   });
-  const child = spawn4(options.pgDump.path, args, {
+  const child = spawn5(options.pgDump.path, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"]
   });
@@ -54349,337 +54766,6 @@ async function status(config) {
 import { mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile6 } from "node:fs/promises";
 import { devNull as devNull2, tmpdir as tmpdir4 } from "node:os";
 import { join as join17 } from "node:path";
-
-// src/core/db/restore-script.ts
-import { spawn as spawn5 } from "node:child_process";
-
-// src/core/restore/errors.ts
-var NOTHING_CHANGED = "Nothing was changed: the restore runs in one transaction, which was rolled back.";
-async function runStatement(client, statement2) {
-  try {
-    await client.query(statement2.sql, statement2.params);
-  } catch (error) {
-    throw sqlFailed(statement2.what, statement2.sql, error);
-  }
-}
-function describeList(items, max = 8) {
-  if (items.length <= max) return items.join(", ");
-  return `${items.slice(0, max).join(", ")} and ${items.length - max} more`;
-}
-function restoreFailed(reason, options = {}) {
-  return new SupagateError("RESTORE_FAILED", `Restore failed: ${reason}`, {
-    hint: options.hint ?? NOTHING_CHANGED,
-    ...options.details ? { details: options.details } : {},
-    ...options.cause === void 0 ? {} : { cause: options.cause }
-  });
-}
-function sqlFailed(what, sql, error) {
-  if (error instanceof SupagateError) return error;
-  const fields = pgErrorFields(error);
-  const statement2 = statementAt(sql, fields.position);
-  const lockTimeout2 = fields.code === "55P03";
-  return restoreFailed(`${what}: ${fields.message}${statement2 ? ` (at: ${statement2})` : ""}`, {
-    hint: lockTimeout2 ? `Another session holds a lock the restore needs; retry when it is done, or raise the lock timeout. ${NOTHING_CHANGED}` : NOTHING_CHANGED,
-    details: {
-      step: what,
-      ...statement2 ? { statement: statement2 } : {},
-      ...fields.code ? { sqlstate: fields.code } : {},
-      ...fields.detail ? { detail: fields.detail } : {}
-    },
-    cause: error
-  });
-}
-function statementAt(sql, position) {
-  const lines = sql.split("\n");
-  if (position !== void 0 && Number(position) > 0) {
-    const index = Math.min(Number(position) - 1, sql.length - 1);
-    const start = sql.lastIndexOf("\n", index) + 1;
-    const end = sql.indexOf("\n", index);
-    const line = sql.slice(start, end < 0 ? void 0 : end).trim();
-    if (line) return truncate(line);
-  }
-  const first = lines.find((line) => line.trim() !== "" && !line.startsWith("--"));
-  return first === void 0 ? void 0 : truncate(first.trim());
-}
-function truncate(text, max = 300) {
-  return text.length > max ? `${text.slice(0, max)}\u2026` : text;
-}
-function unsafeDependents(manifest, dependents, fix = []) {
-  const drops = fix.filter((sql) => sql.startsWith("DROP "));
-  const creates2 = fix.filter((sql) => !sql.startsWith("DROP "));
-  const covered = drops.length === dependents.length;
-  return new SupagateError(
-    "RESTORE_UNSAFE",
-    `Restoring backup ${manifest.id} would drop ${dependents.length} object${dependents.length === 1 ? "" : "s"} outside what it restores, which depend on objects it replaces and would not come back: ${describeList(dependents, 10)}`,
-    {
-      hint: covered ? `Put ${dependents.length === 1 ? "it" : "them"} out of the way, restore, and put ${dependents.length === 1 ? "it" : "them"} back. Before: ${drops.map((sql) => `${sql};`).join(" ")} After: ${creates2.map((sql) => `${sql};`).join(" ")} Nothing was changed.` : "Drop them first and re-create them after the restore (or restore by hand with pg_restore). Nothing was changed.",
-      details: { backupId: manifest.id, dependents, ...covered ? { fix } : {} }
-    }
-  );
-}
-
-// src/core/db/copy-from-stdin.ts
-import { once as once2 } from "node:events";
-var CopyFromStdin = class {
-  text;
-  #connection;
-  #error;
-  #finished = false;
-  #ready;
-  #done;
-  #resolveReady;
-  #rejectReady;
-  #resolveDone;
-  #rejectDone;
-  constructor(text) {
-    this.text = text;
-    this.#ready = new Promise((resolve5, reject) => {
-      this.#resolveReady = resolve5;
-      this.#rejectReady = reject;
-    });
-    this.#done = new Promise((resolve5, reject) => {
-      this.#resolveDone = resolve5;
-      this.#rejectDone = reject;
-    });
-    this.#ready.catch(() => {
-    });
-    this.#done.catch(() => {
-    });
-  }
-  submit(connection) {
-    connection.query(this.text);
-  }
-  /** Resolves once the server accepts rows; rejects when the COPY statement failed. */
-  started() {
-    return Promise.race([
-      this.#ready,
-      this.#done.then(() => {
-        throw new Error("the statement did not start a COPY");
-      })
-    ]);
-  }
-  async write(chunk) {
-    if (this.#error) throw this.#error;
-    const connection = this.#connection;
-    connection.sendCopyFromChunk(chunk);
-    if (connection.stream.writableNeedDrain) {
-      const stream = connection.stream;
-      const losers = new AbortController();
-      const { signal } = losers;
-      try {
-        await Promise.race([
-          once2(stream, "drain", { signal }),
-          once2(stream, "close", { signal }),
-          this.#done
-        ]);
-      } finally {
-        losers.abort();
-      }
-    }
-    if (this.#error) throw this.#error;
-  }
-  end() {
-    if (!this.#error && !this.#finished) this.#connection?.endCopyFrom();
-    return this.#done;
-  }
-  fail(message) {
-    if (!this.#error && !this.#finished) this.#connection?.sendCopyFail(message);
-    return this.#done;
-  }
-  handleCopyInResponse(connection) {
-    this.#connection = connection;
-    this.#resolveReady();
-  }
-  /** pg's client forgets the query on an error: its ReadyForQuery goes to no one, so this ends it. */
-  handleError(error) {
-    this.#error ??= error;
-    this.#finished = true;
-    this.#rejectReady(error);
-    this.#rejectDone(error);
-  }
-  handleReadyForQuery() {
-    this.#finished = true;
-    this.#resolveDone();
-  }
-  handleCommandComplete() {
-  }
-  handleRowDescription() {
-  }
-  handleDataRow() {
-  }
-  handleEmptyQuery() {
-  }
-  handlePortalSuspended() {
-  }
-  handleCopyData() {
-  }
-};
-
-// src/core/db/restore-script.ts
-var ENTRY_HEADER = /^-- (?:Data for )?Name: (.*); Type: (.*); Schema: (.*); Owner: (.*)$/;
-var PREAMBLE_TIMEOUTS = /^SET (statement_timeout|lock_timeout|idle_in_transaction_session_timeout|transaction_timeout) = /;
-var COPY_LINE = /^COPY .+ FROM stdin;$/;
-var COPY_CHUNK_BYTES = 256 * 1024;
-async function runRestoreScript(client, pgRestore, listFile, dumpFile) {
-  const child = spawn5(pgRestore.path, ["--use-list", listFile, "--file=-", dumpFile], {
-    stdio: ["ignore", "pipe", "pipe"]
-  });
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (text) => {
-    if (stderr.length < 64 * 1024) stderr += text;
-  });
-  const exited = new Promise(
-    (resolve5) => {
-      child.once("error", (error) => resolve5({ code: null, signal: null, error }));
-      child.once("close", (code2, signal) => resolve5({ code: code2, signal }));
-    }
-  );
-  const script = new ScriptRunner(client);
-  try {
-    let pending = Buffer.alloc(0);
-    for await (const chunk of child.stdout) {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      let start = 0;
-      for (; ; ) {
-        const end = pending.indexOf(10, start);
-        if (end < 0) break;
-        await script.line(pending.subarray(start, end));
-        start = end + 1;
-      }
-      pending = Buffer.from(pending.subarray(start));
-    }
-    if (pending.length > 0) await script.line(pending);
-    const { code: code2, signal, error } = await exited;
-    if (error || code2 !== 0) {
-      const said = firstLines(redact(stderr));
-      throw restoreFailed(
-        error ? `pg_restore could not be started (${error.message})` : `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${code2}`} after ${script.entries} entries${said ? `: ${said}` : ""}`
-      );
-    }
-    await script.finish();
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    await script.abort();
-  }
-}
-var ScriptRunner = class {
-  entries = 0;
-  #client;
-  #sql = [];
-  #entry = { label: "the preamble of the restore script", type: "" };
-  #preamble = true;
-  #previous = "";
-  #restrictKey;
-  #copy;
-  #copyBuffer = [];
-  #copyBytes = 0;
-  constructor(client) {
-    this.#client = client;
-  }
-  async line(raw) {
-    if (this.#copy) {
-      if (raw.length === 2 && raw[0] === 92 && raw[1] === 46) {
-        await this.#endCopy();
-        return;
-      }
-      this.#copyBuffer.push(raw, NEWLINE);
-      this.#copyBytes += raw.length + 1;
-      if (this.#copyBytes >= COPY_CHUNK_BYTES) await this.#flushCopy();
-      return;
-    }
-    const line = raw.toString("utf8");
-    const header = this.#previous === "--" ? ENTRY_HEADER.exec(line) : null;
-    this.#previous = line;
-    if (header) {
-      await this.#flushSql();
-      this.#preamble = false;
-      this.entries++;
-      const [, name, type, schema] = header;
-      this.#entry = { label: `${type} ${name}${schema === "-" ? "" : ` in schema ${schema}`}`, type };
-      this.#sql.push(line);
-      return;
-    }
-    if (this.#preamble) {
-      const restrict = /^\\restrict (\S+)$/.exec(line);
-      if (restrict) {
-        this.#restrictKey = restrict[1];
-        return;
-      }
-      if (PREAMBLE_TIMEOUTS.test(line)) return;
-      const encoding = /^SET client_encoding = '(.*)';$/.exec(line);
-      if (encoding && !/^utf-?8$/i.test(encoding[1])) {
-        throw restoreFailed(
-          `the backup's encoding is ${encoding[1]}; only UTF8 backups can be restored this way`,
-          { hint: `Restore it by hand with pg_restore. ${NOTHING_CHANGED}` }
-        );
-      }
-    }
-    if (this.#restrictKey !== void 0 && line === `\\unrestrict ${this.#restrictKey}`) return;
-    if (this.#entry.type === "TABLE DATA" && COPY_LINE.test(line)) {
-      await this.#flushSql();
-      const copy = new CopyFromStdin(line);
-      this.#copy = copy;
-      this.#client.query(copy);
-      try {
-        await copy.started();
-      } catch (error) {
-        this.#copy = void 0;
-        throw sqlFailed(`restoring ${this.#entry.label}`, line, error);
-      }
-      return;
-    }
-    this.#sql.push(line);
-  }
-  async finish() {
-    if (this.#copy) throw restoreFailed(`the restore script ended inside the rows of ${this.#entry.label}`);
-    await this.#flushSql();
-  }
-  /** After a failure: ends a COPY in progress so that the connection can roll back. */
-  async abort() {
-    const copy = this.#copy;
-    this.#copy = void 0;
-    if (!copy) return;
-    await Promise.race([
-      copy.fail("supagate: restore aborted").catch(() => {
-      }),
-      new Promise((resolve5) => setTimeout(resolve5, 5e3).unref())
-    ]);
-  }
-  async #flushSql() {
-    const text = this.#sql.join("\n");
-    this.#sql = [];
-    if (!text.split("\n").some((line) => line.trim() !== "" && !line.startsWith("--"))) return;
-    try {
-      await this.#client.query(text);
-    } catch (error) {
-      throw sqlFailed(`restoring ${this.#entry.label}`, text, error);
-    }
-  }
-  async #flushCopy() {
-    const copy = this.#copy;
-    const chunk = Buffer.concat(this.#copyBuffer);
-    this.#copyBuffer = [];
-    this.#copyBytes = 0;
-    try {
-      await copy.write(chunk);
-    } catch (error) {
-      this.#copy = void 0;
-      throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
-    }
-  }
-  async #endCopy() {
-    if (this.#copyBytes > 0) await this.#flushCopy();
-    const copy = this.#copy;
-    this.#copy = void 0;
-    try {
-      await copy.end();
-    } catch (error) {
-      throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
-    }
-  }
-};
-var NEWLINE = Buffer.from("\n");
 
 // src/core/restore/audit.ts
 async function readHistoryEntries(client) {

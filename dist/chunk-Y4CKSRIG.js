@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-SDYQ3DHQ.js";
+} from "./chunk-5V6OXZ4I.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
