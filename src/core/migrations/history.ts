@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '../db/connect.js';
 
 /**
@@ -8,12 +9,39 @@ export const HISTORY_SCHEMA = 'supabase_migrations';
 export const HISTORY_TABLE = `${HISTORY_SCHEMA}.schema_migrations`;
 export const AUDIT_TABLE = `${HISTORY_SCHEMA}.supagate_audit`;
 
-/** A row of `supabase_migrations.schema_migrations`. */
+/** A row of `supabase_migrations.schema_migrations`, as written. */
 export interface HistoryRow {
   version: string;
   name: string;
   /** null when the row was written by a tool that stores no statements. */
   statements: string[] | null;
+}
+
+/** A row as read: the statements only by their text digest, which is all a comparison needs. */
+export interface AppliedRow {
+  version: string;
+  name: string;
+  /** textDigest of the stored statements; null when the row stores none. */
+  textDigest: string | null;
+}
+
+/**
+ * White space (what JavaScript's \s matches, which covers what the CLI's Go splitter trims) and
+ * semicolons, spelled out so that PostgreSQL's regular expressions match exactly the same.
+ */
+const SQUASHED =
+  '[\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff;]+';
+
+/**
+ * What an applied file is compared by with the statements the Supabase CLI stored: the text
+ * without white space and semicolons (the CLI's pieces cover the whole file, so this is the
+ * same for the file and its pieces however they are cut), as the md5 of its UTF-8 bytes. The
+ * server computes it from the stored statements (readHistory), so that they are not fetched.
+ */
+export function textDigest(pieces: string[]): string {
+  return createHash('md5')
+    .update(pieces.join('').replace(new RegExp(SQUASHED, 'g'), ''), 'utf8')
+    .digest('hex');
 }
 
 export type AuditOutcome = 'applied' | 'rolled_back';
@@ -36,7 +64,7 @@ export interface AuditRecord {
 export interface History {
   /** False when the history table does not exist yet (nothing was ever applied). */
   exists: boolean;
-  rows: HistoryRow[];
+  rows: AppliedRow[];
   /** The latest audit record of each version, when supagate applied it. */
   audit: Map<string, AuditRecord>;
 }
@@ -51,11 +79,13 @@ export async function readHistory(client: Client): Promise<History> {
   if (!tables.history) return { exists: false, rows: [], audit: new Map() };
 
   const columns = await historyColumns(client);
-  const { rows } = await client.query<HistoryRow>(
+  const digest = `md5(convert_to(regexp_replace(array_to_string(statements, ''), $1, '', 'g'), 'UTF8'))`;
+  const { rows } = await client.query<AppliedRow>(
     `SELECT version,
             ${columns.has('name') ? `coalesce(name, '')` : `''`} AS name,
-            ${columns.has('statements') ? 'statements' : 'NULL::text[]'} AS statements
+            ${columns.has('statements') ? `CASE WHEN statements IS NOT NULL THEN ${digest} END` : 'NULL::text'} AS "textDigest"
        FROM ${HISTORY_TABLE}`,
+    columns.has('statements') ? [SQUASHED] : [],
   );
   const audit = new Map<string, AuditRecord>();
   if (tables.audit) {

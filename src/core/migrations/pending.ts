@@ -1,7 +1,7 @@
 import type { SupagateConfig } from '../config.js';
 import type { ErrorCode } from '../errors.js';
 import { compareVersions } from './files.js';
-import type { AuditRecord, History, HistoryRow } from './history.js';
+import { type AppliedRow, type AuditRecord, type History, textDigest } from './history.js';
 import type { FileWarning, Migration } from './model.js';
 
 export type MigrationState =
@@ -177,27 +177,15 @@ function appliedInfo(audit: AuditRecord): MigrationStatusEntry['applied'] {
 }
 
 /**
- * supagate's audit checksum decides when there is one. For rows the Supabase CLI wrote, its
- * stored statements are compared with the file's, first exactly, then ignoring white space and
- * semicolons (the CLI's splitter and ours may differ in where a piece starts). No statements:
- * unknown, treated as unchanged.
+ * supagate's audit checksum decides when there is one. For rows the Supabase CLI wrote, the
+ * file's text is compared with its stored statements ignoring white space and semicolons (the
+ * CLI's splitter and ours may differ in where a piece starts; history.ts textDigest). No
+ * statements: unknown, treated as unchanged.
  */
-export function isEdited(migration: Migration, row: HistoryRow, audit: AuditRecord | undefined): boolean {
+export function isEdited(migration: Migration, row: AppliedRow, audit: AuditRecord | undefined): boolean {
   if (audit && audit.outcome === 'applied') return audit.checksum !== migration.checksum;
-  if (!row.statements) return false;
-  const split = !migration.unparsed && !migration.invalid;
-  if (split && sameStatements(row.statements, migration.cliStatements)) return false;
-  // The CLI's pieces cover the whole file: without white space and semicolons they are its
-  // text, which a file that is not split (unparsed, or that no longer parses) is compared by.
-  return squash(row.statements) !== squash([migration.sql]);
-}
-
-function sameStatements(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((statement, i) => statement === b[i]);
-}
-
-function squash(statements: string[]): string {
-  return statements.join('').replace(/[\s;]+/g, '');
+  if (row.textDigest === null) return false;
+  return row.textDigest !== textDigest([migration.sql]);
 }
 
 function isNumeric(version: string): boolean {
