@@ -16,7 +16,6 @@ import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { unknownAllowCodes } from '../schema/findings/accept.js';
 import { locateAndAcceptLints } from '../schema/findings/lint-locations.js';
-import { fingerprintOf } from '../schema/fingerprint.js';
 import { findHazards, type Hazard } from '../schema/hazards.js';
 import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
@@ -29,11 +28,10 @@ import { discoveryOptions, requireDbUrl } from './load.js';
 import { planGate } from './plan-gate.js';
 import {
   baselineOptions,
-  driftWarning,
   earlyStart,
   type PlanRun,
+  ProductionReading,
   scopeOf,
-  statsOf,
   withStats,
 } from './plan-shadow.js';
 import {
@@ -152,15 +150,13 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
     const problems = [...status.problems, ...allowCommentProblems(status.pending)];
     const serverMajor = await serverMajorOf(production);
     const scope = scopeOf(config);
-    const introspecting = introspect(production.client, scope);
-    introspecting.catch(() => {});
+    const reading = new ProductionReading(introspect(production.client, scope));
     if (!status.ok || status.pending.length === 0) {
-      const productionModel = await introspecting;
       const base = emptyResult(
         production.target.label,
         status.pending,
         status.problems,
-        fingerprintOf(productionModel),
+        await reading.fingerprint(),
         started,
       );
       const invalid = status.pending.find((migration) => migration.invalid);
@@ -170,19 +166,19 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
 
     // Production is read while the shadow is prepared (with the shadow cache: started from the
     // target's last baseline, kept if production's schema turns out unchanged).
-    const [introspected, preparing] = await Promise.allSettled([
-      introspecting,
+    const [read, preparing] = await Promise.allSettled([
+      reading.settled(),
       prepareShadow(
         config,
         url,
         serverMajor,
         'full',
-        baselineOptions(config, run, introspecting),
+        baselineOptions(config, run, reading.model()),
         run.create,
       ),
     ]);
     if (preparing.status === 'fulfilled') shadow = preparing.value.shadow;
-    if (introspected.status === 'rejected') throw introspected.reason;
+    if (read.status === 'rejected') throw read.reason;
     if (preparing.status === 'rejected') throw preparing.reason;
     const prepared = preparing.value;
     const shadowInfo = prepared.info;
@@ -190,11 +186,10 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
       production.target.label,
       status.pending,
       problems,
-      fingerprintOf(introspected.value),
+      await reading.fingerprint(),
       started,
     );
-    // Past the drift check only production's size estimates are needed, not its whole model.
-    const productionStats = statsOf(introspected.value);
+    const productionStats = await reading.stats();
     if (prepared.cloneError || !shadow) {
       return {
         result: finish({
@@ -219,8 +214,10 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
         productionStats,
       );
       const uncomparedBefore = await notCompared(shadowConnection.client, scope);
-      const drift = driftWarning(introspected.value, before, offered);
+      const drift = await reading.drift(before, offered);
       if (drift) shadowInfo.warnings.push(drift);
+      // Past the drift check only production's size estimates are needed (productionStats).
+      reading.release();
       const failure = await phase('shadow-migrations', () =>
         applyToShadow(
           { shadow: shadow as ShadowDatabase, connection: shadowConnection, info: shadowInfo },

@@ -79,7 +79,9 @@ export async function runRestoreScript(
       for (;;) {
         const end = pending.indexOf(0x0a, start);
         if (end < 0) break;
-        await script.line(pending.subarray(start, end));
+        // Most lines need no waiting: no promise for them (a plan's clone has 100,000s).
+        const sent = script.line(pending.subarray(start, end));
+        if (sent) await sent;
         start = end + 1;
       }
       pending = Buffer.from(pending.subarray(start));
@@ -101,18 +103,30 @@ export async function runRestoreScript(
   }
 }
 
+const DASH = 0x2d;
+const BACKSLASH = 0x5c;
+const LETTER_C = 0x43;
+
+/**
+ * The script, line by line. SQL is kept as the bytes read (a line is decoded only when it may
+ * be an entry header, a psql meta-command, the preamble's settings or a COPY) and sent as one
+ * string per entry or batch.
+ */
 class ScriptRunner {
   entries = 0;
   #client: Client;
   #batchBytes: number;
-  #sql: string[] = [];
+  #sql: Buffer[] = [];
   #sqlBytes = 0;
-  /** The entries whose SQL is in #sql, each with the character offset where it starts. */
+  /** Whether #sql holds more than comments and blank lines. */
+  #hasSql = false;
+  /** The entries whose SQL is in #sql, each with the byte offset where it starts. */
   #batch: { entry: ScriptEntry; offset: number }[] = [];
   #entry: ScriptEntry = { label: 'the preamble of the restore script', type: '', schema: '', name: '' };
   #onEntryError: RestoreScriptOptions['onEntryError'];
   #preamble = true;
-  #previous = '';
+  /** The previous line was `--`, which precedes an entry's header. */
+  #afterDashes = false;
   #restrictKey: string | undefined;
   #copy: CopyFromStdin | undefined;
   #copyBuffer: Buffer[] = [];
@@ -124,20 +138,32 @@ class ScriptRunner {
     this.#batchBytes = options.onEntryError ? 0 : (options.batchBytes ?? 0);
   }
 
-  async line(raw: Buffer): Promise<void> {
+  /** Takes one line (without its newline); a promise when it has to wait for the server. */
+  line(raw: Buffer): Promise<void> | undefined {
     if (this.#copy) {
-      if (raw.length === 2 && raw[0] === 0x5c && raw[1] === 0x2e) {
-        await this.#endCopy();
-        return;
-      }
+      if (raw.length === 2 && raw[0] === BACKSLASH && raw[1] === 0x2e) return this.#endCopy();
       this.#copyBuffer.push(raw, NEWLINE);
       this.#copyBytes += raw.length + 1;
-      if (this.#copyBytes >= COPY_CHUNK_BYTES) await this.#flushCopy();
-      return;
+      return this.#copyBytes >= COPY_CHUNK_BYTES ? this.#flushCopy() : undefined;
     }
-    const line = raw.toString('utf8');
-    const header = this.#previous === '--' ? ENTRY_HEADER.exec(line) : null;
-    this.#previous = line;
+    const afterDashes = this.#afterDashes;
+    this.#afterDashes = raw.length === 2 && raw[0] === DASH && raw[1] === DASH;
+    const first = raw[0];
+    const mayMatter =
+      this.#preamble ||
+      first === BACKSLASH ||
+      (afterDashes && first === DASH) ||
+      (first === LETTER_C && this.#entry.type === 'TABLE DATA');
+    if (!mayMatter) {
+      this.#push(raw, first !== undefined && !(first === DASH && raw[1] === DASH));
+      return undefined;
+    }
+    return this.#special(raw, raw.toString('utf8'), afterDashes);
+  }
+
+  /** A line that may be an entry header, a meta-command, a preamble setting or a COPY. */
+  async #special(raw: Buffer, line: string, afterDashes: boolean): Promise<void> {
+    const header = afterDashes ? ENTRY_HEADER.exec(line) : null;
     if (header) {
       if (this.#sqlBytes >= this.#batchBytes) await this.#flushSql();
       this.#preamble = false;
@@ -150,7 +176,7 @@ class ScriptRunner {
         name,
       };
       this.#batch.push({ entry: this.#entry, offset: this.#sqlBytes });
-      this.#push(line);
+      this.#push(raw, false);
       return;
     }
     if (this.#preamble) {
@@ -182,13 +208,13 @@ class ScriptRunner {
       }
       return;
     }
-    this.#push(line);
+    this.#push(raw, line.trim() !== '' && !line.startsWith('--'));
   }
 
-  /** Adds a line to the SQL to send; #sqlBytes counts characters, as error positions do. */
-  #push(line: string): void {
-    this.#sql.push(line);
-    this.#sqlBytes += line.length + 1;
+  #push(raw: Buffer, sql: boolean): void {
+    this.#sql.push(raw, NEWLINE);
+    this.#sqlBytes += raw.length + 1;
+    if (sql) this.#hasSql = true;
   }
 
   async finish(): Promise<void> {
@@ -209,12 +235,15 @@ class ScriptRunner {
   }
 
   async #flushSql(): Promise<void> {
-    const text = this.#sql.join('\n');
+    const bytes = Buffer.concat(this.#sql);
     const batch = this.#batch;
+    const hasSql = this.#hasSql;
     this.#sql = [];
     this.#sqlBytes = 0;
+    this.#hasSql = false;
     this.#batch = [];
-    if (!text.split('\n').some((line) => line.trim() !== '' && !line.startsWith('--'))) return;
+    if (!hasSql) return;
+    const text = bytes.toString('utf8');
     try {
       await this.#client.query(text);
     } catch (error) {
@@ -224,33 +253,33 @@ class ScriptRunner {
         this.#onEntryError({ entry: batch[0]?.entry ?? this.#entry, message });
         return;
       }
-      throw sqlFailed(`restoring ${this.#failedIn(batch, error)}`, text, error);
+      throw sqlFailed(`restoring ${this.#failedIn(batch, text, error)}`, text, error);
     }
   }
 
   /** The entry of a batch an error's position points at, else the batch's span. */
-  #failedIn(batch: { entry: ScriptEntry; offset: number }[], error: unknown): string {
+  #failedIn(batch: { entry: ScriptEntry; offset: number }[], text: string, error: unknown): string {
     // No header in it: the rest of the current entry (after its COPY, or the preamble).
     if (batch.length <= 1) return (batch[0]?.entry ?? this.#entry).label;
     const position = Number(pgErrorFields(error).position);
     if (position > 0) {
-      const at = batch.filter((item) => item.offset < position).pop();
-      if (at) return at.entry.label;
+      // The position counts characters; the offsets count bytes.
+      const at = Buffer.byteLength(text.slice(0, position - 1), 'utf8');
+      const found = batch.filter((item) => item.offset <= at).pop();
+      if (found) return found.entry.label;
     }
     return `one of ${batch.length} entries from ${batch[0]?.entry.label} to ${batch[batch.length - 1]?.entry.label}`;
   }
 
-  async #flushCopy(): Promise<void> {
+  #flushCopy(): Promise<void> {
     const copy = this.#copy as CopyFromStdin;
     const chunk = Buffer.concat(this.#copyBuffer);
     this.#copyBuffer = [];
     this.#copyBytes = 0;
-    try {
-      await copy.write(chunk);
-    } catch (error) {
+    return copy.write(chunk).catch((error: unknown) => {
       this.#copy = undefined;
       throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
-    }
+    });
   }
 
   async #endCopy(): Promise<void> {
