@@ -35,7 +35,8 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
 }
 
 /**
- * `node --import tsx bench/measure-one.ts <tool>` with `env`; its JSON line, or a failure. The
+ * `node --import tsx bench/measure-one.ts <tool>` with `env` (`plan`: `node
+ * bench/measure-shipped.mjs plan`, the bundle as shipped); its JSON line, or a failure. The
  * child is in `running` while it runs (for a Ctrl-C handler to kill).
  */
 export function measureChild(
@@ -45,7 +46,11 @@ export function measureChild(
   running?: Set<ChildProcess>,
 ): Promise<MeasureResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/measure-one.ts'), tool], {
+    const args =
+      tool === 'plan'
+        ? [join(ROOT, 'bench/measure-shipped.mjs'), tool]
+        : ['--import', 'tsx', join(ROOT, 'bench/measure-one.ts'), tool];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,8 @@
  * - embedded warm: cache on, after a plan of the same production with the same folder (a hit);
  * - server cold: `shadowUrl`, cache off; server warm: cache on, shown only if every timed run's
  *   `shadow.baseline` is `hit` (supagate keeps a shadow server's baseline as a template database).
- * Prints the markdown section on stdout (and writes it to --out). Not a test.
+ * supagate's plan is measured as shipped, from dist/lib.js (npm run bench checks that it is
+ * built from the sources). Prints the markdown section on stdout (and writes it to --out). Not a test.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

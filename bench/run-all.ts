@@ -102,7 +102,7 @@ function parts(options: Options, scratch: string): Part[] {
       args: ['--sizes', options.sizes, '--reps', options.reps],
       outFile: join(scratch, 'plan.md'),
       method:
-        "Production = bootstrap + N-table schema applied with `supagate apply`; the pending migration (≈5% of the objects) is a project file. `plan()` with `detectLocalSupabase: false`. **Cold** = `shadowCache: false`; **miss** = cache on, an empty `cacheDir` each run (the plan also keeps the baseline); **warm** = cache on, after a plan of the same unchanged production with the same `cacheDir` (the series' warm-up is that plan), each timed run checked to report `shadow.baseline === 'hit'`. Shadow server = `shadowUrl` pointing at a second embedded server started with `supabaseRoles: true`; warm = cache on, as for the embedded shadow (supagate keeps a shadow server's baseline as a template database on it), shown only if every timed run reports a hit. **Floor** (bench/floor.ts) = `pg_dump --schema-only -Fc` of production + `CREATE DATABASE` on the shadow server + `pg_restore --single-transaction` into it + `introspect()` + the pending migration as one query + `introspect()`. Each measurement a child process (bench/measure-one.ts): one warm-up, then up to --reps timed runs, median; peak RSS = the child's maxRSS (pg_dump/pg_restore and the embedded shadow server not included). \"× floor\" = median ÷ the floor's median at the same N.",
+        "Production = bootstrap + N-table schema applied with `supagate apply`; the pending migration (≈5% of the objects) is a project file. `plan()` as shipped (dist/lib.js, checked to be built from the sources) with `detectLocalSupabase: false`. **Cold** = `shadowCache: false`; **miss** = cache on, an empty `cacheDir` each run (the plan also keeps the baseline); **warm** = cache on, after a plan of the same unchanged production with the same `cacheDir` (the series' warm-up is that plan), each timed run checked to report `shadow.baseline === 'hit'`. Shadow server = `shadowUrl` pointing at a second embedded server started with `supabaseRoles: true`; warm = cache on, as for the embedded shadow (supagate keeps a shadow server's baseline as a template database on it), shown only if every timed run reports a hit. **Floor** (bench/floor.ts) = `pg_dump --schema-only -Fc` of production + `CREATE DATABASE` on the shadow server + `pg_restore --single-transaction` into it + `introspect()` + the pending migration as one query + `introspect()`. Each measurement a child process (supagate's plan: bench/measure-shipped.mjs under plain Node, starting at about 61 MB; the floor: bench/measure-one.ts under tsx): one warm-up, then up to --reps timed runs, median; peak RSS = the child's maxRSS (pg_dump/pg_restore and the embedded shadow server not included). \"× floor\" = median ÷ the floor's median at the same N.",
     },
     {
       id: 3,
@@ -231,8 +231,17 @@ function document(results: PartResult[], header: string[], options: Options, tot
   ].join('\n');
 }
 
+/** The plan is measured as shipped (dist/lib.js): refuse to measure a bundle older than the sources. */
+async function assertDistFresh(): Promise<void> {
+  const code = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, [join(ROOT, 'scripts/check-dist.mjs')], { stdio: 'ignore' }).on('close', resolve),
+  );
+  if (code !== 0) throw new Error('dist/ does not match the sources: run `npm run bundle` first');
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  await assertDistFresh();
   const scratch = await mkdtemp(join(tmpdir(), 'supagate-bench-all-'));
   const cpu = cpus();
   const header = [
