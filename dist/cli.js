@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-Y4CKSRIG.js";
+} from "./chunk-NUXXKEFY.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-5V6OXZ4I.js";
+} from "./chunk-G2EQ6DB5.js";
 import {
   __commonJS,
   __require,

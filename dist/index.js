@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-5V6OXZ4I.js";
+} from "./chunk-G2EQ6DB5.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-Y4CKSRIG.js";
+} from "./chunk-NUXXKEFY.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-5V6OXZ4I.js";
+} from "./chunk-G2EQ6DB5.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-5V6OXZ4I.js";
+} from "./chunk-G2EQ6DB5.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

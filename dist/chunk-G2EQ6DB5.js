@@ -30102,7 +30102,7 @@ function byteProgress(name, everyMs = 1e3) {
 }
 
 // src/core/commands/plan.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 
 // src/core/config-file.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -33627,9 +33627,14 @@ async function standInsOffered(client) {
 }
 
 // src/core/migrations/history.ts
+import { createHash as createHash2 } from "node:crypto";
 var HISTORY_SCHEMA = "supabase_migrations";
 var HISTORY_TABLE = `${HISTORY_SCHEMA}.schema_migrations`;
 var AUDIT_TABLE = `${HISTORY_SCHEMA}.supagate_audit`;
+var SQUASHED = "[\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff;]+";
+function textDigest(pieces) {
+  return createHash2("md5").update(pieces.join("").replace(new RegExp(SQUASHED, "g"), ""), "utf8").digest("hex");
+}
 async function readHistory(client) {
   const { rows: present } = await client.query(
     `SELECT to_regclass($1) IS NOT NULL AS history, to_regclass($2) IS NOT NULL AS audit`,
@@ -33638,11 +33643,13 @@ async function readHistory(client) {
   const tables = present[0] ?? { history: false, audit: false };
   if (!tables.history) return { exists: false, rows: [], audit: /* @__PURE__ */ new Map() };
   const columns = await historyColumns(client);
+  const digest = `md5(convert_to(regexp_replace(array_to_string(statements, ''), $1, '', 'g'), 'UTF8'))`;
   const { rows: rows2 } = await client.query(
     `SELECT version,
             ${columns.has("name") ? `coalesce(name, '')` : `''`} AS name,
-            ${columns.has("statements") ? "statements" : "NULL::text[]"} AS statements
-       FROM ${HISTORY_TABLE}`
+            ${columns.has("statements") ? `CASE WHEN statements IS NOT NULL THEN ${digest} END` : "NULL::text"} AS "textDigest"
+       FROM ${HISTORY_TABLE}`,
+    columns.has("statements") ? [SQUASHED] : []
   );
   const audit = /* @__PURE__ */ new Map();
   if (tables.audit) {
@@ -34235,16 +34242,8 @@ function appliedInfo(audit) {
 }
 function isEdited(migration, row, audit) {
   if (audit && audit.outcome === "applied") return audit.checksum !== migration.checksum;
-  if (!row.statements) return false;
-  const split = !migration.unparsed && !migration.invalid;
-  if (split && sameStatements(row.statements, migration.cliStatements)) return false;
-  return squash(row.statements) !== squash([migration.sql]);
-}
-function sameStatements(a, b) {
-  return a.length === b.length && a.every((statement2, i) => statement2 === b[i]);
-}
-function squash(statements) {
-  return statements.join("").replace(/[\s;]+/g, "");
+  if (row.textDigest === null) return false;
+  return row.textDigest !== textDigest([migration.sql]);
 }
 function isNumeric(version3) {
   return /^[0-9]+$/.test(version3);
@@ -37314,62 +37313,6 @@ function quotedNames(text) {
   return [...text.matchAll(/"((?:[^"]|"")*)"/g)].map((match) => match[1].replace(/""/g, '"'));
 }
 
-// src/core/schema/fingerprint.ts
-import { createHash as createHash2 } from "node:crypto";
-function fingerprintOf(model) {
-  let fingerprint = computed.get(model);
-  if (fingerprint === void 0) {
-    fingerprint = compute(model);
-    computed.set(model, fingerprint);
-  }
-  return fingerprint;
-}
-var computed = /* @__PURE__ */ new WeakMap();
-function compute(model) {
-  const tables = Object.fromEntries(
-    Object.entries(model.tables).map(([id, { stats: _stats, ...table2 }]) => [id, table2])
-  );
-  const hash = new ChunkedHash();
-  hashCanonical(hash, { ...model, tables });
-  return hash.digest();
-}
-var ChunkedHash = class {
-  hash = createHash2("sha256");
-  pending = "";
-  update(text) {
-    this.pending += text;
-    if (this.pending.length >= 65536) {
-      this.hash.update(this.pending);
-      this.pending = "";
-    }
-  }
-  digest() {
-    return this.hash.update(this.pending).digest("hex");
-  }
-};
-function hashCanonical(hash, value) {
-  if (Array.isArray(value)) {
-    hash.update("[");
-    value.forEach((item, i) => {
-      if (i > 0) hash.update(",");
-      hashCanonical(hash, item);
-    });
-    hash.update("]");
-  } else if (value && typeof value === "object") {
-    const entries2 = Object.entries(value).sort(
-      ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
-    );
-    hash.update("{");
-    entries2.forEach(([key, item], i) => {
-      hash.update(i > 0 ? `,${JSON.stringify(key)}:` : `${JSON.stringify(key)}:`);
-      hashCanonical(hash, item);
-    });
-    hash.update("}");
-  } else {
-    hash.update(JSON.stringify(value) ?? "null");
-  }
-}
-
 // src/core/schema/findings/finding.ts
 var NO_SINGLE_STATEMENT = "no single statement causes this";
 
@@ -39590,6 +39533,62 @@ async function tableKeys(client, tables) {
   return keys;
 }
 
+// src/core/schema/fingerprint.ts
+import { createHash as createHash4 } from "node:crypto";
+function fingerprintOf(model) {
+  let fingerprint = computed.get(model);
+  if (fingerprint === void 0) {
+    fingerprint = compute(model);
+    computed.set(model, fingerprint);
+  }
+  return fingerprint;
+}
+var computed = /* @__PURE__ */ new WeakMap();
+function compute(model) {
+  const tables = Object.fromEntries(
+    Object.entries(model.tables).map(([id, { stats: _stats, ...table2 }]) => [id, table2])
+  );
+  const hash = new ChunkedHash();
+  hashCanonical(hash, { ...model, tables });
+  return hash.digest();
+}
+var ChunkedHash = class {
+  hash = createHash4("sha256");
+  pending = "";
+  update(text) {
+    this.pending += text;
+    if (this.pending.length >= 65536) {
+      this.hash.update(this.pending);
+      this.pending = "";
+    }
+  }
+  digest() {
+    return this.hash.update(this.pending).digest("hex");
+  }
+};
+function hashCanonical(hash, value) {
+  if (Array.isArray(value)) {
+    hash.update("[");
+    value.forEach((item, i) => {
+      if (i > 0) hash.update(",");
+      hashCanonical(hash, item);
+    });
+    hash.update("]");
+  } else if (value && typeof value === "object") {
+    const entries2 = Object.entries(value).sort(
+      ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
+    );
+    hash.update("{");
+    entries2.forEach(([key, item], i) => {
+      hash.update(i > 0 ? `,${JSON.stringify(key)}:` : `${JSON.stringify(key)}:`);
+      hashCanonical(hash, item);
+    });
+    hash.update("}");
+  } else {
+    hash.update(JSON.stringify(value) ?? "null");
+  }
+}
+
 // src/core/shadow/baseline.ts
 import { execFile as execFile2 } from "node:child_process";
 import { promisify as promisify2 } from "node:util";
@@ -39809,7 +39808,8 @@ async function runRestoreScript(client, pgRestore, listFile, dumpFile, options =
       for (; ; ) {
         const end = pending.indexOf(10, start);
         if (end < 0) break;
-        await script.line(pending.subarray(start, end));
+        const sent = script.line(pending.subarray(start, end));
+        if (sent) await sent;
         start = end + 1;
       }
       pending = Buffer.from(pending.subarray(start));
@@ -39828,18 +39828,24 @@ async function runRestoreScript(client, pgRestore, listFile, dumpFile, options =
     await script.abort();
   }
 }
+var DASH = 45;
+var BACKSLASH = 92;
+var LETTER_C = 67;
 var ScriptRunner = class {
   entries = 0;
   #client;
   #batchBytes;
   #sql = [];
   #sqlBytes = 0;
-  /** The entries whose SQL is in #sql, each with the character offset where it starts. */
+  /** Whether #sql holds more than comments and blank lines. */
+  #hasSql = false;
+  /** The entries whose SQL is in #sql, each with the byte offset where it starts. */
   #batch = [];
   #entry = { label: "the preamble of the restore script", type: "", schema: "", name: "" };
   #onEntryError;
   #preamble = true;
-  #previous = "";
+  /** The previous line was `--`, which precedes an entry's header. */
+  #afterDashes = false;
   #restrictKey;
   #copy;
   #copyBuffer = [];
@@ -39849,20 +39855,27 @@ var ScriptRunner = class {
     this.#onEntryError = options.onEntryError;
     this.#batchBytes = options.onEntryError ? 0 : options.batchBytes ?? 0;
   }
-  async line(raw) {
+  /** Takes one line (without its newline); a promise when it has to wait for the server. */
+  line(raw) {
     if (this.#copy) {
-      if (raw.length === 2 && raw[0] === 92 && raw[1] === 46) {
-        await this.#endCopy();
-        return;
-      }
+      if (raw.length === 2 && raw[0] === BACKSLASH && raw[1] === 46) return this.#endCopy();
       this.#copyBuffer.push(raw, NEWLINE);
       this.#copyBytes += raw.length + 1;
-      if (this.#copyBytes >= COPY_CHUNK_BYTES) await this.#flushCopy();
-      return;
+      return this.#copyBytes >= COPY_CHUNK_BYTES ? this.#flushCopy() : void 0;
     }
-    const line = raw.toString("utf8");
-    const header = this.#previous === "--" ? ENTRY_HEADER.exec(line) : null;
-    this.#previous = line;
+    const afterDashes = this.#afterDashes;
+    this.#afterDashes = raw.length === 2 && raw[0] === DASH && raw[1] === DASH;
+    const first = raw[0];
+    const mayMatter = this.#preamble || first === BACKSLASH || afterDashes && first === DASH || first === LETTER_C && this.#entry.type === "TABLE DATA";
+    if (!mayMatter) {
+      this.#push(raw, first !== void 0 && !(first === DASH && raw[1] === DASH));
+      return void 0;
+    }
+    return this.#special(raw, raw.toString("utf8"), afterDashes);
+  }
+  /** A line that may be an entry header, a meta-command, a preamble setting or a COPY. */
+  async #special(raw, line, afterDashes) {
+    const header = afterDashes ? ENTRY_HEADER.exec(line) : null;
     if (header) {
       if (this.#sqlBytes >= this.#batchBytes) await this.#flushSql();
       this.#preamble = false;
@@ -39875,7 +39888,7 @@ var ScriptRunner = class {
         name
       };
       this.#batch.push({ entry: this.#entry, offset: this.#sqlBytes });
-      this.#push(line);
+      this.#push(raw, false);
       return;
     }
     if (this.#preamble) {
@@ -39907,12 +39920,12 @@ var ScriptRunner = class {
       }
       return;
     }
-    this.#push(line);
+    this.#push(raw, line.trim() !== "" && !line.startsWith("--"));
   }
-  /** Adds a line to the SQL to send; #sqlBytes counts characters, as error positions do. */
-  #push(line) {
-    this.#sql.push(line);
-    this.#sqlBytes += line.length + 1;
+  #push(raw, sql) {
+    this.#sql.push(raw, NEWLINE);
+    this.#sqlBytes += raw.length + 1;
+    if (sql) this.#hasSql = true;
   }
   async finish() {
     if (this.#copy) throw restoreFailed(`the restore script ended inside the rows of ${this.#entry.label}`);
@@ -39930,12 +39943,15 @@ var ScriptRunner = class {
     ]);
   }
   async #flushSql() {
-    const text = this.#sql.join("\n");
+    const bytes = Buffer.concat(this.#sql);
     const batch = this.#batch;
+    const hasSql = this.#hasSql;
     this.#sql = [];
     this.#sqlBytes = 0;
+    this.#hasSql = false;
     this.#batch = [];
-    if (!text.split("\n").some((line) => line.trim() !== "" && !line.startsWith("--"))) return;
+    if (!hasSql) return;
+    const text = bytes.toString("utf8");
     try {
       await this.#client.query(text);
     } catch (error) {
@@ -39944,30 +39960,29 @@ var ScriptRunner = class {
         this.#onEntryError({ entry: batch[0]?.entry ?? this.#entry, message });
         return;
       }
-      throw sqlFailed(`restoring ${this.#failedIn(batch, error)}`, text, error);
+      throw sqlFailed(`restoring ${this.#failedIn(batch, text, error)}`, text, error);
     }
   }
   /** The entry of a batch an error's position points at, else the batch's span. */
-  #failedIn(batch, error) {
+  #failedIn(batch, text, error) {
     if (batch.length <= 1) return (batch[0]?.entry ?? this.#entry).label;
     const position = Number(pgErrorFields(error).position);
     if (position > 0) {
-      const at = batch.filter((item) => item.offset < position).pop();
-      if (at) return at.entry.label;
+      const at = Buffer.byteLength(text.slice(0, position - 1), "utf8");
+      const found = batch.filter((item) => item.offset <= at).pop();
+      if (found) return found.entry.label;
     }
     return `one of ${batch.length} entries from ${batch[0]?.entry.label} to ${batch[batch.length - 1]?.entry.label}`;
   }
-  async #flushCopy() {
+  #flushCopy() {
     const copy = this.#copy;
     const chunk = Buffer.concat(this.#copyBuffer);
     this.#copyBuffer = [];
     this.#copyBytes = 0;
-    try {
-      await copy.write(chunk);
-    } catch (error) {
+    return copy.write(chunk).catch((error) => {
       this.#copy = void 0;
       throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
-    }
+    });
   }
   async #endCopy() {
     if (this.#copyBytes > 0) await this.#flushCopy();
@@ -40437,7 +40452,7 @@ async function lookupUser(name) {
 }
 
 // src/core/shadow/baseline-store.ts
-import { createHash as createHash4, randomBytes as randomBytes2 } from "node:crypto";
+import { createHash as createHash5, randomBytes as randomBytes2 } from "node:crypto";
 import { mkdir, readdir as readdir4, readFile as readFile4, rename, rm as rm3, stat, utimes, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join as join6 } from "node:path";
@@ -40478,7 +40493,7 @@ async function keptModel(root, record) {
   }
 }
 function sha256(bytes) {
-  return createHash4("sha256").update(bytes).digest("hex");
+  return createHash5("sha256").update(bytes).digest("hex");
 }
 async function keepBaseline(root, record, model, write) {
   const dir = baselinesDir(root);
@@ -40831,7 +40846,7 @@ function embeddedServerIdentity() {
 }
 
 // src/core/shadow/baseline-key.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 async function readingsOf(production, schemas) {
   const scope = schemas ? { schemas } : {};
   const [platform5, uncompared] = await Promise.all([
@@ -40841,7 +40856,7 @@ async function readingsOf(production, schemas) {
   return { platform: platform5, notCompared: uncompared };
 }
 function baselineKey(readings, inputs) {
-  return createHash5("sha256").update(
+  return createHash6("sha256").update(
     JSON.stringify({
       format: 2,
       supagate: VERSION,
@@ -41350,7 +41365,7 @@ async function linkOrCopy(from, to) {
 }
 
 // src/core/db/migration-role.ts
-import { createHash as createHash6, createHmac, pbkdf2Sync, randomBytes as randomBytes3 } from "node:crypto";
+import { createHash as createHash7, createHmac, pbkdf2Sync, randomBytes as randomBytes3 } from "node:crypto";
 var SERVER_ROLES = ["pg_execute_server_program", "pg_read_server_files", "pg_write_server_files"];
 var UNSAFE_HINT = "Omit --shadow-url to use the embedded shadow server (with a running `supabase start`, pass --no-detect-local-supabase), or use a supabase/postgres container as shadow server. On a throwaway server of your own, connect as a superuser other than postgres and make postgres an ordinary role: ALTER ROLE postgres NOSUPERUSER NOCREATEROLE.";
 async function migrationRoleFor(admin, serverLabel) {
@@ -41476,7 +41491,7 @@ function scramVerifier(password) {
   const iterations = 4096;
   const salted = pbkdf2Sync(password, salt, iterations, 32, "sha256");
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
-  const storedKey = createHash6("sha256").update(clientKey).digest();
+  const storedKey = createHash7("sha256").update(clientKey).digest();
   const serverKey = createHmac("sha256", salted).update("Server Key").digest();
   const b64 = (buffer) => buffer.toString("base64");
   return `SCRAM-SHA-256$${iterations}:${b64(salt)}$${b64(storedKey)}:${b64(serverKey)}`;
@@ -42152,6 +42167,34 @@ function earlyStart(config, url, create) {
 function scopeOf(config) {
   return config.schemas ? { schemas: config.schemas } : {};
 }
+var ProductionReading = class {
+  #model;
+  constructor(model) {
+    model.catch(() => {
+    });
+    this.#model = model;
+  }
+  model() {
+    if (!this.#model) throw new Error("production's model was released");
+    return this.#model;
+  }
+  /** Resolves when the model is read (rejects as it does), without handing it out. */
+  async settled() {
+    await this.model();
+  }
+  async fingerprint() {
+    return fingerprintOf(await this.model());
+  }
+  async stats() {
+    return statsOf(await this.model());
+  }
+  async drift(before, offered) {
+    return driftWarning(await this.model(), before, offered);
+  }
+  release() {
+    this.#model = void 0;
+  }
+};
 function statsOf(production) {
   const stats = /* @__PURE__ */ new Map();
   for (const [id, table2] of Object.entries(production.tables)) if (table2.stats) stats.set(id, table2.stats);
@@ -42217,35 +42260,32 @@ async function planFrom(config, run3) {
     const problems = [...status2.problems, ...allowCommentProblems(status2.pending)];
     const serverMajor = await serverMajorOf(production);
     const scope = scopeOf(config);
-    const introspecting = introspect(production.client, scope);
-    introspecting.catch(() => {
-    });
+    const reading = new ProductionReading(introspect(production.client, scope));
     if (!status2.ok || status2.pending.length === 0) {
-      const productionModel = await introspecting;
       const base2 = emptyResult(
         production.target.label,
         status2.pending,
         status2.problems,
-        fingerprintOf(productionModel),
+        await reading.fingerprint(),
         started
       );
       const invalid2 = status2.pending.find((migration) => migration.invalid);
       if (invalid2) return { result: finish({ ...base2, status: "failed", failure: fileFailure(invalid2) }) };
       return { result: finish({ ...base2, status: status2.ok ? "no-pending" : "history-problem" }) };
     }
-    const [introspected, preparing] = await Promise.allSettled([
-      introspecting,
+    const [read, preparing] = await Promise.allSettled([
+      reading.settled(),
       prepareShadow(
         config,
         url,
         serverMajor,
         "full",
-        baselineOptions(config, run3, introspecting),
+        baselineOptions(config, run3, reading.model()),
         run3.create
       )
     ]);
     if (preparing.status === "fulfilled") shadow = preparing.value.shadow;
-    if (introspected.status === "rejected") throw introspected.reason;
+    if (read.status === "rejected") throw read.reason;
     if (preparing.status === "rejected") throw preparing.reason;
     const prepared = preparing.value;
     const shadowInfo = prepared.info;
@@ -42253,10 +42293,10 @@ async function planFrom(config, run3) {
       production.target.label,
       status2.pending,
       problems,
-      fingerprintOf(introspected.value),
+      await reading.fingerprint(),
       started
     );
-    const productionStats = statsOf(introspected.value);
+    const productionStats = await reading.stats();
     if (prepared.cloneError || !shadow) {
       return {
         result: finish({
@@ -42280,8 +42320,9 @@ async function planFrom(config, run3) {
         productionStats
       );
       const uncomparedBefore = await notCompared(shadowConnection.client, scope);
-      const drift2 = driftWarning(introspected.value, before, offered);
+      const drift2 = await reading.drift(before, offered);
       if (drift2) shadowInfo.warnings.push(drift2);
+      reading.release();
       const failure = await phase(
         "shadow-migrations",
         () => applyToShadow(
@@ -42301,14 +42342,14 @@ async function planFrom(config, run3) {
           before
         };
       }
-      const read = await readShadowAfterMigrations(shadowConnection, scope);
-      if ("failure" in read)
+      const read2 = await readShadowAfterMigrations(shadowConnection, scope);
+      if ("failure" in read2)
         return {
-          result: finish({ ...base, status: "failed", shadow: shadowInfo, failure: read.failure }),
+          result: finish({ ...base, status: "failed", shadow: shadowInfo, failure: read2.failure }),
           before
         };
-      shadowInfo.standIns = standInsUsed(read.model, offered);
-      const after = withStats(read.model, productionStats);
+      shadowInfo.standIns = standInsUsed(read2.model, offered);
+      const after = withStats(read2.model, productionStats);
       const uncompared = notComparedChanges(
         uncomparedBefore,
         await notCompared(shadowConnection.client, scope)
@@ -42413,7 +42454,7 @@ function allowCommentProblems(pending) {
 }
 var PLAN_SHADOW_HINT = "The migration fails on a copy of production\u2019s schema, so it would fail in production too. Fix it and push again.";
 function planHashOf(pending, productionFingerprint) {
-  const hash = createHash7("sha256");
+  const hash = createHash8("sha256");
   for (const migration of pending) hash.update(`${migration.version}:${migration.checksum}
 `);
   hash.update(`production:${productionFingerprint}`);
@@ -42452,7 +42493,7 @@ function emptyResult(target2, pending, problems, productionFingerprint, started)
 import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
 
 // src/core/backup/stores.ts
-import { createHash as createHash8, randomBytes as randomBytes7 } from "node:crypto";
+import { createHash as createHash9, randomBytes as randomBytes7 } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3, rm as rm10, stat as stat4 } from "node:fs/promises";
 import { join as join13, resolve as resolve3 } from "node:path";
@@ -50907,14 +50948,14 @@ var SupabaseStorageStore = class {
     }
     const uploaded = [];
     const parts = [];
-    const whole = createHash8("sha256");
+    const whole = createHash9("sha256");
     let sizeBytes = 0;
     const buffer = Buffer.allocUnsafe(this.partSizeBytes);
     let filled = 0;
     const flushPart = async () => {
       const name = `${key}.part-${String(parts.length).padStart(4, "0")}`;
       const body = buffer.subarray(0, filled);
-      const sha2562 = createHash8("sha256").update(body).digest("hex");
+      const sha2562 = createHash9("sha256").update(body).digest("hex");
       await this.#upload(name, body, "application/octet-stream");
       uploaded.push(name);
       parts.push({ name, sizeBytes: filled, sha256: sha2562 });
@@ -50962,10 +51003,10 @@ var SupabaseStorageStore = class {
     if (!index) throw notFound(this.kind, key);
     const store = this;
     async function* parts() {
-      const whole = createHash8("sha256");
+      const whole = createHash9("sha256");
       for (const part of index?.parts ?? []) {
         const body = await store.#download(part.name);
-        const sha2562 = createHash8("sha256").update(body).digest("hex");
+        const sha2562 = createHash9("sha256").update(body).digest("hex");
         if (body.length !== part.sizeBytes || sha2562 !== part.sha256) {
           throw new SupagateError(
             "BACKUP_STORE_FAILED",
@@ -51379,7 +51420,7 @@ async function backendPid(client) {
 }
 
 // src/core/commands/gate.ts
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash10 } from "node:crypto";
 async function planForApply(config) {
   const planned = await planWithModels(config);
   const failure = planned.result.failure;
@@ -51419,13 +51460,13 @@ function effectDigestOf(result2) {
     })).map(stable).sort(),
     blocking: result2.blocking
   };
-  return createHash9("sha256").update(stable(effect)).digest("hex");
+  return createHash10("sha256").update(stable(effect)).digest("hex");
 }
 function historyDigestOf(appliedVersions) {
   const sorted = [...new Set(appliedVersions)].sort(
     (a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
   );
-  return createHash9("sha256").update(sorted.join("\n")).digest("hex");
+  return createHash10("sha256").update(sorted.join("\n")).digest("hex");
 }
 function appliedVersionsOf(status2) {
   return status2.entries.filter(
@@ -51481,10 +51522,10 @@ import { mkdtemp as mkdtemp4, open as open3, rename as rename4, rm as rm11 } fro
 import { basename as basename3, dirname as dirname3, join as join15 } from "node:path";
 
 // src/core/backup/measure.ts
-import { createHash as createHash10 } from "node:crypto";
+import { createHash as createHash11 } from "node:crypto";
 import { Transform as Transform2 } from "node:stream";
 function measuring(onBytes) {
-  const hash = createHash10("sha256");
+  const hash = createHash11("sha256");
   let size = 0;
   const stream = new Transform2({
     transform(chunk, _encoding, callback) {
