@@ -93,10 +93,13 @@ async function rerunCompletes(expected: string[]): Promise<void> {
   expect(rerun.applied.map((m) => m.version)).toEqual(expected);
 }
 
-/** The plan's copy of production's schema that the stand-in pg_dump left half-written. */
-async function partialCopy(): Promise<string> {
+/**
+ * The plan's copy of production's schema that the stand-in pg_dump left half-written (`before`:
+ * the temporary folder's names before the run started, so that another run's is not taken).
+ */
+async function partialCopy(before: string[]): Promise<string> {
   for (const name of await readdir(tmpdir())) {
-    if (!name.startsWith('supagate-clone-')) continue;
+    if (!name.startsWith('supagate-clone-') || before.includes(name)) continue;
     const file = join(tmpdir(), name, 'schema.dump');
     if ((await readFile(file, 'utf8').catch(() => '')) === 'PGDMP partial') return join(tmpdir(), name);
   }
@@ -250,6 +253,7 @@ describe('interrupts', () => {
       scratch,
       `for a in "$@"; do case "$a" in --file=*) f="\${a#--file=}";; esac; done\nprintf 'PGDMP partial' > "$f"\nexec sleep 60`,
     );
+    const earlier = await readdir(tmpdir());
     const cli = spawnCli([
       'plan',
       '--project-dir',
@@ -272,13 +276,13 @@ describe('interrupts', () => {
     }
     const dataDirectory = / -D (\S+)/.exec(server?.args ?? '')?.[1] as string;
     expect(existsSync(dataDirectory)).toBe(true);
-    const copy = await partialCopy();
+    const copy = await partialCopy(earlier);
     expect(existsSync(copy)).toBe(true);
     cli.child.kill('SIGINT');
     const { code } = await cli.exited;
     const { stderr } = cli.output();
 
-    expect(code).toBe(130);
+    expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/✓ stopped pg_dump-\w+/);
     expect(stderr).toContain(`✓ deleted the copy of production's schema (${copy})`);
     expect(stderr).toMatch(

@@ -115,7 +115,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions = {}): Prom
         running.child = child;
       });
     const { child, port } = await withFreePort(options.port, start);
-    running.child = child;
     detach(child);
     const urlWith = (secret: string, database: string) =>
       `postgresql://${superuser}:${secret}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -247,7 +246,14 @@ function untrack(running: Running): void {
 function stopAllNow(): void {
   for (const running of live) {
     running.child?.kill('SIGQUIT');
-    rmSync(running.dirs.root, { recursive: true, force: true });
+    // A server still writing its files (one starting up) makes a folder not empty yet: retried
+    // briefly, and never thrown from an exit or signal handler, which would end the process
+    // before the other cleanups ran. What is left is removed by the next run (orphan-clusters.ts).
+    try {
+      rmSync(running.dirs.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    } catch {
+      // left for removeOrphanClusters
+    }
   }
   live.clear();
 }
