@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
-import { type ActionRun, runAction } from './harness/action.js';
+import { type ActionRun, afterSecondOf, planRecordedSince, runAction } from './harness/action.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { FakeGitHubApi } from './harness/github-api.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
@@ -100,22 +100,16 @@ function applyOnPush() {
  * second than the comment records (GitHub's clock counts seconds).
  */
 async function approveAsBob(at?: Date): Promise<void> {
-  if (!at) {
-    const planSecond = Math.floor(recordedPlanSince().getTime() / 1_000);
-    while (Math.floor(Date.now() / 1_000) <= planSecond) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
-    }
-  }
+  if (!at) await afterSecondOf(recordedPlanSince());
   const submittedAt = (at ?? new Date()).toISOString();
   api.addReview(12, { user: 'bob', state: 'APPROVED', commitId: HEAD, submittedAt });
 }
 
 /** Since when the plan comment shows its current plan (GitHub's clock, to the second). */
 function recordedPlanSince(): Date {
-  const body = api.commentsOn(12).find((c) => c.body.includes('<!-- supagate:plan target='))?.body ?? '';
-  const since = / since=(\S+Z)[ >]/.exec(body)?.[1];
+  const since = planRecordedSince(api, 12);
   if (!since) throw new Error('the plan comment records no time');
-  return new Date(since);
+  return since;
 }
 
 function planOnPullRequest() {

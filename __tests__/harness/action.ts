@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { readPlanRecord } from '../../src/github/sticky-comment.js';
 import type { FakeGitHubApi } from './github-api.js';
 
 /**
@@ -230,6 +231,25 @@ export function mergePullRequest(api: FakeGitHubApi, pull: SeededPullRequest): v
   });
 }
 
+/** Since when the pull request's plan comments show their plans (the latest of their record times). */
+export function planRecordedSince(api: FakeGitHubApi, pull: number): Date | undefined {
+  const times = api
+    .commentsOn(pull)
+    .map((comment) => readPlanRecord(comment.body)?.since)
+    .filter((since): since is string => since !== undefined)
+    .map((since) => Date.parse(since));
+  return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+}
+
+/** Waits until the clock is in a later second than `moment` (GitHub's clock counts seconds). */
+export async function afterSecondOf(moment: Date | undefined): Promise<void> {
+  if (!moment) return;
+  const second = Math.floor(moment.getTime() / 1_000);
+  while (Math.floor(Date.now() / 1_000) <= second) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
+  }
+}
+
 /**
  * An approving review of the pull request's head, as a reviewer gives it after reading the plan
  * comment: in a later second than the comment records (GitHub's clock counts seconds, and an
@@ -240,16 +260,7 @@ export async function approvePullRequest(
   pull: SeededPullRequest,
   reviewer = 'bob',
 ): Promise<void> {
-  const planSecond = Math.max(
-    0,
-    ...api.commentsOn(pull.number).map((comment) => {
-      const since = / since=(\S+Z)[ >]/.exec(comment.body)?.[1];
-      return since ? Math.floor(Date.parse(since) / 1_000) : 0;
-    }),
-  );
-  while (Math.floor(Date.now() / 1_000) <= planSecond) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 10));
-  }
+  await afterSecondOf(planRecordedSince(api, pull.number));
   api.addReview(pull.number, {
     user: reviewer,
     state: 'APPROVED',
