@@ -3,15 +3,12 @@
  *
  *   node --import tsx bench/measure-one.ts supagate [urlA urlB]
  *   node --import tsx bench/measure-one.ts migra    [urlA urlB]
- *   node --import tsx bench/measure-one.ts plan     [projectDir dbUrl shadowUrl]
  *   node --import tsx bench/measure-one.ts floor    (bench/floor.ts; environment only)
  *   node --import tsx bench/measure-one.ts baseline
  *
- * URLs may come from the environment instead (BENCH_URL_A, BENCH_URL_B, BENCH_PROJECT_DIR,
- * BENCH_DB_URL, BENCH_SHADOW_URL), which keeps passwords out of the process list. For plan,
- * an empty BENCH_SHADOW_URL means the embedded shadow; BENCH_SHADOW_CACHE (1 or 0) and
- * BENCH_CACHE_DIR set the shadow cache. Modules are
- * loaded before the clock starts; the time is the work only (connecting included). Prints one
+ * URLs may come from the environment instead (BENCH_URL_A, BENCH_URL_B), which keeps passwords
+ * out of the process list. supagate's plan is measured as shipped by bench/measure-shipped.mjs.
+ * Modules are loaded before the clock starts; the time is the work only (connecting included). Prints one
  * JSON line (MeasureResult) on stdout and exits 0, or 1 when the tool failed.
  *
  * Peak memory is process.resourceUsage().maxRSS: the peak resident set of this process (module
@@ -125,52 +122,13 @@ async function main(): Promise<number> {
       };
       break;
     }
-    case 'plan': {
-      const projectDir = args[0] ?? required('BENCH_PROJECT_DIR');
-      const dbUrl = args[1] ?? required('BENCH_DB_URL');
-      // No shadow URL (BENCH_SHADOW_URL empty): the embedded shadow.
-      const shadowUrl = args[2] ?? (env.BENCH_SHADOW_URL || undefined);
-      const cache = env.BENCH_SHADOW_CACHE;
-      const { resolveConfig } = await import('../src/core/config.js');
-      const { plan } = await import('../src/core/commands/plan.js');
-      work = async () => {
-        const result = await plan(
-          resolveConfig({
-            projectDir,
-            dbUrl,
-            shadowUrl,
-            detectLocalSupabase: false,
-            actor: 'bench',
-            ...(cache ? { shadowCache: cache === '1' } : {}),
-            ...(env.BENCH_CACHE_DIR ? { cacheDir: env.BENCH_CACHE_DIR } : {}),
-          }),
-        );
-        return {
-          ok: result.status === 'planned' && result.diff.changes.length > 0,
-          count: result.diff.changes.length,
-          detail: {
-            status: result.status,
-            pending: result.pending.length,
-            hazards: result.hazards.length,
-            lintsIntroduced: result.lints.introduced.length,
-            accessRows: result.access.length,
-            durationMs: result.durationMs,
-            shadowSource: result.shadow.source,
-            baseline: result.shadow.baseline ?? 'none',
-            ...(result.failure ? { failure: result.failure.message } : {}),
-          },
-          dump: result.diff.changes.map((c) => `${c.kind} ${c.action} ${c.id}`).join('\n'),
-        };
-      };
-      break;
-    }
     case 'floor': {
       const { prepareFloor } = await import('./floor.js');
       work = await prepareFloor(env);
       break;
     }
     default:
-      throw new Error(`Unknown tool "${tool}": use supagate, migra, plan, floor or baseline`);
+      throw new Error(`Unknown tool "${tool}": use supagate, migra, floor or baseline`);
   }
 
   const startMB = process.memoryUsage().rss / MiB;

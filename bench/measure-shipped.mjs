@@ -5,9 +5,12 @@
  *
  *   node bench/measure-shipped.mjs plan
  *
- * Environment and output as measure-one.ts's `plan` (BENCH_PROJECT_DIR, BENCH_DB_URL,
- * BENCH_SHADOW_URL, BENCH_SHADOW_CACHE, BENCH_CACHE_DIR; one MeasureResult JSON line).
+ * Environment: BENCH_PROJECT_DIR, BENCH_DB_URL, BENCH_SHADOW_URL (empty: the embedded shadow),
+ * BENCH_SHADOW_CACHE (1 or 0), BENCH_CACHE_DIR, BENCH_DUMP (a file for the changes found).
+ * Prints one MeasureResult JSON line (bench/measure-one.ts) and exits 0, or 1 when it failed.
  */
+import { writeFile } from 'node:fs/promises';
+
 const MiB = 1024 * 1024;
 const round = (value) => Math.round(value * 10) / 10;
 
@@ -66,6 +69,12 @@ async function main() {
     ...(detail ? { detail } : {}),
     ...(error ? { error } : {}),
   };
+  if (env.BENCH_DUMP && result) {
+    await writeFile(
+      env.BENCH_DUMP,
+      result.diff.changes.map((c) => `${c.kind} ${c.action} ${c.id}`).join('\n'),
+    );
+  }
   process.stdout.write(`${JSON.stringify(line)}\n`);
   return ok ? 0 : 1;
 }
