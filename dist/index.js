@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-G2EQ6DB5.js";
+} from "./chunk-YI2FNFRW.js";
 import {
   HttpClient,
   getInput,

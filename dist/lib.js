@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-NUXXKEFY.js";
+} from "./chunk-5O25WZNQ.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-G2EQ6DB5.js";
+} from "./chunk-YI2FNFRW.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-G2EQ6DB5.js";
+} from "./chunk-YI2FNFRW.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

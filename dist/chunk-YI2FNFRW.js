@@ -41528,7 +41528,6 @@ async function startEmbeddedPostgres(options = {}) {
       running.child = child2;
     });
     const { child, port } = await withFreePort(options.port, start);
-    running.child = child;
     detach(child);
     const urlWith = (secret, database) => `postgresql://${superuser}:${secret}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
     const urlFor = (database) => urlWith(password, database);
@@ -41639,7 +41638,10 @@ function untrack(running) {
 function stopAllNow() {
   for (const running of live) {
     running.child?.kill("SIGQUIT");
-    rmSync(running.dirs.root, { recursive: true, force: true });
+    try {
+      rmSync(running.dirs.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    } catch {
+    }
   }
   live.clear();
 }
