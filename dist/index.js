@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-YI2FNFRW.js";
+} from "./chunk-AXPKH2MP.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-5O25WZNQ.js";
+} from "./chunk-RM42C5AA.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-YI2FNFRW.js";
+} from "./chunk-AXPKH2MP.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -39548,45 +39548,81 @@ function compute(model) {
   const tables = Object.fromEntries(
     Object.entries(model.tables).map(([id, { stats: _stats, ...table2 }]) => [id, table2])
   );
-  const hash = new ChunkedHash();
-  hashCanonical(hash, { ...model, tables });
-  return hash.digest();
+  const text = new CanonicalText();
+  text.value({ ...model, tables });
+  return text.digest();
 }
-var ChunkedHash = class {
+var CanonicalText = class {
   hash = createHash4("sha256");
   pending = "";
-  update(text) {
+  /** `"key":` for each key seen, since the same few dozen keys repeat throughout a model. */
+  keys = /* @__PURE__ */ new Map();
+  value(value) {
+    if (typeof value === "string") this.string(value);
+    else if (Array.isArray(value)) this.array(value);
+    else if (value !== null && typeof value === "object") this.object(value);
+    else this.add(JSON.stringify(value) ?? "null");
+  }
+  digest() {
+    return this.hash.update(this.pending).digest("hex");
+  }
+  array(items) {
+    this.add("[");
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) this.add(",");
+      this.value(items[i]);
+    }
+    this.add("]");
+  }
+  object(record) {
+    const keys = sortInPlace(Object.keys(record));
+    this.add("{");
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (i > 0) this.add(",");
+      this.add(this.quotedKey(key));
+      this.value(record[key]);
+    }
+    this.add("}");
+  }
+  string(text) {
+    if (NEEDS_ESCAPE.test(text)) {
+      this.add(JSON.stringify(text));
+      return;
+    }
+    this.add('"');
+    this.add(text);
+    this.add('"');
+  }
+  quotedKey(key) {
+    let quoted2 = this.keys.get(key);
+    if (quoted2 === void 0) {
+      quoted2 = `${JSON.stringify(key)}:`;
+      this.keys.set(key, quoted2);
+    }
+    return quoted2;
+  }
+  add(text) {
     this.pending += text;
     if (this.pending.length >= 65536) {
       this.hash.update(this.pending);
       this.pending = "";
     }
   }
-  digest() {
-    return this.hash.update(this.pending).digest("hex");
-  }
 };
-function hashCanonical(hash, value) {
-  if (Array.isArray(value)) {
-    hash.update("[");
-    value.forEach((item, i) => {
-      if (i > 0) hash.update(",");
-      hashCanonical(hash, item);
-    });
-    hash.update("]");
-  } else if (value && typeof value === "object") {
-    const entries2 = Object.entries(value).sort(
-      ([a], [b]) => a < b ? -1 : a > b ? 1 : 0
-    );
-    hash.update("{");
-    entries2.forEach(([key, item], i) => {
-      hash.update(i > 0 ? `,${JSON.stringify(key)}:` : `${JSON.stringify(key)}:`);
-      hashCanonical(hash, item);
-    });
-    hash.update("}");
-  } else {
-    hash.update(JSON.stringify(value) ?? "null");
+var NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+function sortInPlace(keys) {
+  if (keys.length > 32) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > key) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = key;
   }
+  return keys;
 }
 
 // src/core/shadow/baseline.ts

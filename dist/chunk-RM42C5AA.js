@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-YI2FNFRW.js";
+} from "./chunk-AXPKH2MP.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
