@@ -106,6 +106,7 @@ class CanonicalText {
 }
 
 /** What JSON.stringify writes other than as itself: quote, backslash, controls, surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
