@@ -4,6 +4,7 @@ import { type Client, pgErrorFields } from './connect.js';
 import { CopyFromStdin } from './copy-from-stdin.js';
 import { type FoundTool, firstLines } from './pgtools.js';
 import { redact } from './redact.js';
+import { ScriptQuery } from './script-query.js';
 
 export interface ScriptEntry {
   /** `TABLE public posts`, from pg_restore's `-- Name: posts; Type: TABLE; Schema: public` header. */
@@ -116,8 +117,8 @@ class ScriptRunner {
   entries = 0;
   #client: Client;
   #batchBytes: number;
-  #sql: Buffer[] = [];
-  #sqlBytes = 0;
+  /** The SQL of the entries in #batch, as bytes: one reused buffer, no object per line. */
+  #sql = new ByteAccumulator(64 * 1024);
   /** Whether #sql holds more than comments and blank lines. */
   #hasSql = false;
   /** The entries whose SQL is in #sql, each with the byte offset where it starts. */
@@ -129,8 +130,7 @@ class ScriptRunner {
   #afterDashes = false;
   #restrictKey: string | undefined;
   #copy: CopyFromStdin | undefined;
-  #copyBuffer: Buffer[] = [];
-  #copyBytes = 0;
+  #copyRows = new ByteAccumulator(COPY_CHUNK_BYTES + 64 * 1024);
 
   constructor(client: Client, options: RestoreScriptOptions) {
     this.#client = client;
@@ -142,9 +142,8 @@ class ScriptRunner {
   line(raw: Buffer): Promise<void> | undefined {
     if (this.#copy) {
       if (raw.length === 2 && raw[0] === BACKSLASH && raw[1] === 0x2e) return this.#endCopy();
-      this.#copyBuffer.push(raw, NEWLINE);
-      this.#copyBytes += raw.length + 1;
-      return this.#copyBytes >= COPY_CHUNK_BYTES ? this.#flushCopy() : undefined;
+      this.#copyRows.appendLine(raw);
+      return this.#copyRows.length >= COPY_CHUNK_BYTES ? this.#flushCopy() : undefined;
     }
     const afterDashes = this.#afterDashes;
     this.#afterDashes = raw.length === 2 && raw[0] === DASH && raw[1] === DASH;
@@ -165,7 +164,7 @@ class ScriptRunner {
   async #special(raw: Buffer, line: string, afterDashes: boolean): Promise<void> {
     const header = afterDashes ? ENTRY_HEADER.exec(line) : null;
     if (header) {
-      if (this.#sqlBytes >= this.#batchBytes) await this.#flushSql();
+      if (this.#sql.length >= this.#batchBytes) await this.#flushSql();
       this.#preamble = false;
       this.entries++;
       const [, name, type, schema] = header as unknown as [string, string, string, string];
@@ -175,7 +174,7 @@ class ScriptRunner {
         schema: schema === '-' ? '' : schema,
         name,
       };
-      this.#batch.push({ entry: this.#entry, offset: this.#sqlBytes });
+      this.#batch.push({ entry: this.#entry, offset: this.#sql.length });
       this.#push(raw, false);
       return;
     }
@@ -212,8 +211,7 @@ class ScriptRunner {
   }
 
   #push(raw: Buffer, sql: boolean): void {
-    this.#sql.push(raw, NEWLINE);
-    this.#sqlBytes += raw.length + 1;
+    this.#sql.appendLine(raw);
     if (sql) this.#hasSql = true;
   }
 
@@ -235,17 +233,14 @@ class ScriptRunner {
   }
 
   async #flushSql(): Promise<void> {
-    const bytes = Buffer.concat(this.#sql);
+    const text = this.#sql.drainText();
     const batch = this.#batch;
     const hasSql = this.#hasSql;
-    this.#sql = [];
-    this.#sqlBytes = 0;
     this.#hasSql = false;
     this.#batch = [];
     if (!hasSql) return;
-    const text = bytes.toString('utf8');
     try {
-      await this.#client.query(text);
+      await ScriptQuery.run(this.#client, text);
     } catch (error) {
       // Only what the server refused is passed over; a connection that broke ends the run.
       const { code, message } = pgErrorFields(error);
@@ -273,9 +268,7 @@ class ScriptRunner {
 
   #flushCopy(): Promise<void> {
     const copy = this.#copy as CopyFromStdin;
-    const chunk = Buffer.concat(this.#copyBuffer);
-    this.#copyBuffer = [];
-    this.#copyBytes = 0;
+    const chunk = this.#copyRows.drainBytes();
     return copy.write(chunk).catch((error: unknown) => {
       this.#copy = undefined;
       throw sqlFailed(`restoring the rows of ${this.#entry.label}`, copy.text, error);
@@ -283,7 +276,7 @@ class ScriptRunner {
   }
 
   async #endCopy(): Promise<void> {
-    if (this.#copyBytes > 0) await this.#flushCopy();
+    if (this.#copyRows.length > 0) await this.#flushCopy();
     const copy = this.#copy as CopyFromStdin;
     this.#copy = undefined;
     try {
@@ -294,4 +287,41 @@ class ScriptRunner {
   }
 }
 
-const NEWLINE = Buffer.from('\n');
+/**
+ * Lines appended as bytes into one buffer that grows as needed and is reused after each drain.
+ * A batch of thousands of lines held as Buffer objects outlived young-generation collections
+ * and left tens of MB of garbage in the old generation of a large plan.
+ */
+class ByteAccumulator {
+  #buffer: Buffer;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.#buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  appendLine(line: Buffer): void {
+    const needed = this.length + line.length + 1;
+    if (needed > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
+      this.#buffer.copy(grown, 0, 0, this.length);
+      this.#buffer = grown;
+    }
+    this.length += line.copy(this.#buffer, this.length);
+    this.#buffer[this.length++] = 0x0a;
+  }
+
+  /** The bytes as text; the buffer is reused. */
+  drainText(): string {
+    const text = this.#buffer.toString('utf8', 0, this.length);
+    this.length = 0;
+    return text;
+  }
+
+  /** The bytes in a buffer of their own (a write may keep it until sent); the buffer is reused. */
+  drainBytes(): Buffer {
+    const bytes = Buffer.from(this.#buffer.subarray(0, this.length));
+    this.length = 0;
+    return bytes;
+  }
+}
