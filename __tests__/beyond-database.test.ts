@@ -1,7 +1,7 @@
 import { parseSync } from 'libpg-query';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { beyondDatabase } from '../src/core/migrations/beyond-database.js';
-import { ensureParser } from '../src/core/migrations/statements.js';
+import { ensureParser } from '../src/core/migrations/parser.js';
 
 function classify(sql: string) {
   const tree = parseSync(sql) as { stmts: { stmt: Record<string, Record<string, unknown>> }[] };

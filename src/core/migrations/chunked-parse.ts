@@ -1,6 +1,6 @@
-import { parseSync } from 'libpg-query';
 import { pastQuotedOrComment } from '../sql/lexical.js';
 import type { ParseNode } from './model.js';
+import { ensureParser, parseSync } from './parser.js';
 
 export interface RawStmt {
   stmt: ParseNode;
@@ -30,6 +30,7 @@ export const PARSE_CHUNK_CHARS = 128 * 1024;
 export async function parseStatements(sql: string, chunkChars = PARSE_CHUNK_CHARS): Promise<RawStmt[]> {
   // libpg_query refuses an empty input; PostgreSQL and the Supabase CLI take it as no statements.
   if (sql.trim() === '') return [];
+  await ensureParser();
   const cuts = sql.length > chunkChars ? cutPoints(sql, chunkChars) : [];
   if (cuts.length === 0) return parseWhole(sql);
   return (await parseInPieces(sql, cuts)) ?? parseWhole(sql);
@@ -41,6 +42,7 @@ function parseWhole(sql: string): RawStmt[] {
 
 /** The statements of the pieces cut at `cuts`, or undefined when a cut is not a statement's end. */
 export async function parseInPieces(sql: string, cuts: number[]): Promise<RawStmt[] | undefined> {
+  await ensureParser();
   const statements: RawStmt[] = [];
   let from = 0;
   let fromByte = 0;

@@ -1,19 +1,11 @@
-import { loadModule } from 'libpg-query';
 import { SupagateError } from '../errors.js';
 import { pastComment } from '../sql/lexical.js';
 import { parseStatements, type RawStmt } from './chunked-parse.js';
 import type { ParsedSql, ParseNode, Statement } from './model.js';
+import { ensureParser } from './parser.js';
 import { lineColumnAt, lineIndex } from './text.js';
 
 type Node = ParseNode;
-
-let parserReady: Promise<void> | undefined;
-
-/** The parser is WebAssembly; it loads once per process. */
-export function ensureParser(): Promise<void> {
-  parserReady ??= loadModule();
-  return parserReady;
-}
 
 /**
  * Splits a migration into statements with PostgreSQL's own grammar (libpg_query), keeping
