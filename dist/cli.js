@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-RM42C5AA.js";
+} from "./chunk-TRSA76BM.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-AXPKH2MP.js";
+} from "./chunk-O5HOX7MC.js";
 import {
   __commonJS,
   __require,

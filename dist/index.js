@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-AXPKH2MP.js";
+} from "./chunk-O5HOX7MC.js";
 import {
   HttpClient,
   getInput,

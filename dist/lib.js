@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-RM42C5AA.js";
+} from "./chunk-TRSA76BM.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-AXPKH2MP.js";
+} from "./chunk-O5HOX7MC.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

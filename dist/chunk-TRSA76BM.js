@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-AXPKH2MP.js";
+} from "./chunk-O5HOX7MC.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
