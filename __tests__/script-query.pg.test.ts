@@ -26,7 +26,8 @@ describe('ScriptQuery', () => {
   it('runs every statement of the text in one round trip, results and all', async () => {
     const statements = Array.from({ length: 2000 }, (_, i) => `CREATE TABLE s_${i} (id int); SELECT ${i}`);
     await ScriptQuery.run(client, statements.join(';\n'));
-    const [row] = (await client.query("SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 's\\_%'")).rows;
+    const [row] = (await client.query("SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 's\\_%'"))
+      .rows;
     expect(row.n).toBe(2000);
   });
 
