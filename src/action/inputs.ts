@@ -79,6 +79,8 @@ export function configFromInputs(options: { readOnly?: boolean } = {}): Supagate
     apiSchemas: core.getInput('api-schemas'),
     extraRoles: core.getInput('roles'),
     largeTableRows: core.getInput('large-table-rows'),
+    dataChecks: core.getInput('data-checks'),
+    dataCheckTimeoutMs: core.getInput('data-check-timeout'),
     includeAll: core.getInput('include-all'),
     strictHistory: core.getInput('strict-history'),
     allowEdited: core.getInput('allow-edited'),

@@ -75,21 +75,33 @@ export function planCommand(program: Command, cli: CliContext): void {
   pgToolOptions(planCommand);
   apiSchemasOption(planCommand)
     .option('--roles <list>', 'more roles for the RLS access matrix, comma-separated')
+    .option('--large-table-rows <n>', 'rows from which a table counts as large for locking hazards', '100000')
     .option(
-      '--large-table-rows <n>',
-      'rows from which a table counts as large for locking hazards',
-      '100000',
-    );
+      '--data-checks <on|off>',
+      "count production's rows that would make a statement fail (NULLs, duplicates, orphans), read-only",
+      'on',
+    )
+    .option('--data-check-timeout <duration>', 'each data check gives up after this long', '10s');
   outOption(planCommand);
   jsonOption(planCommand)
     .addHelpText('after', PROGRESS_HELP)
     .action(
       async (
-        flags: CommonFlags & ShadowFlags & { roles?: string; largeTableRows?: string; out?: string },
+        flags: CommonFlags &
+          ShadowFlags & {
+            roles?: string;
+            largeTableRows?: string;
+            dataCheckTimeout?: string;
+            out?: string;
+          },
       ) => {
         const config = configFrom(
-          { ...flags, ...shadowSettings(flags, cli.io), extraRoles: flags.roles } as CommonFlags &
-            ConfigInput,
+          {
+            ...flags,
+            ...shadowSettings(flags, cli.io),
+            extraRoles: flags.roles,
+            dataCheckTimeoutMs: flags.dataCheckTimeout,
+          } as CommonFlags & ConfigInput,
           cli.io,
         );
         await cli.report({

@@ -81,6 +81,13 @@ export interface SupagateConfig {
   largeTableRows: number;
   /** Hazards accepted by configuration (migrations accept theirs with `-- supagate:allow`). */
   acceptedHazards: AcceptedHazard[];
+  /**
+   * Count, on production (read-only), the rows that would make a pending statement fail: NULLs
+   * under SET NOT NULL, duplicates under a unique index, orphans under a foreign key.
+   */
+  dataChecks: 'on' | 'off';
+  /** Each data check's count gives up after this long and is reported as not decided. */
+  dataCheckTimeoutMs: number;
   /** Prove what apply did: plan on a shadow first, then counts, RLS, probes and schema checked after. */
   verify: 'on' | 'off';
   /** When verification fails: report (keep the backup, print the rollback command) or roll back with the down files. */
@@ -136,6 +143,8 @@ export const DEFAULTS: Omit<
   extraRoles: [],
   largeTableRows: 100_000,
   acceptedHazards: [],
+  dataChecks: 'on',
+  dataCheckTimeoutMs: 10_000,
   verify: 'on',
   onVerifyFailure: 'report',
   backup: 'on',
@@ -206,6 +215,12 @@ function buildConfig(input: ConfigInput): SupagateConfig {
     apiSchemas: list(pick('apiSchemas'), DEFAULTS.apiSchemas),
     extraRoles: list(pick('extraRoles'), DEFAULTS.extraRoles),
     largeTableRows: wholeNumber('large-table-rows', pick('largeTableRows'), DEFAULTS.largeTableRows),
+    dataChecks: oneOf('data-checks', pick('dataChecks'), ['on', 'off'] as const, DEFAULTS.dataChecks),
+    dataCheckTimeoutMs: duration(
+      'data-check-timeout',
+      pick('dataCheckTimeoutMs'),
+      DEFAULTS.dataCheckTimeoutMs,
+    ),
     verify: oneOf('verify', pick('verify'), ['on', 'off'] as const, DEFAULTS.verify),
     onVerifyFailure: oneOf(
       'on-verify-failure',

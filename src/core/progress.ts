@@ -11,6 +11,7 @@ export type ProgressPhase =
   | 'shadow'
   | 'clone'
   | 'shadow-migrations'
+  | 'data-checks'
   | 'backup'
   | 'counts-before'
   | 'migrations'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AcceptedHazard, SupagateConfig } from '../config.js';
 import { loadProjectConfig } from '../config-file.js';
+import { checkProductionData, type DataCheck } from '../datachecks/index.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import { lookForPgTools } from '../db/pgtools.js';
 import type { ShadowDatabase } from '../db/shadow.js';
@@ -88,6 +89,11 @@ export interface PlanResult {
    * it. Empty unless planned; absent in results made before it existed.
    */
   notCompared?: NotComparedChange[];
+  /**
+   * What production's rows say of the statements that depend on them (data checks); empty
+   * unless planned; absent in results made before it existed.
+   */
+  dataChecks?: DataCheck[];
   shadow: ShadowInfo;
   failure?: PlanFailure;
   durationMs: number;
@@ -260,12 +266,23 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
         { pending: status.pending, before, after, diff, access },
         { largeTableRows: config.largeTableRows, accepted },
       );
+      const data =
+        config.dataChecks === 'on'
+          ? await phase('data-checks', () =>
+              checkProductionData(
+                (production as Connection).client,
+                { before, after, diff, pending: status.pending },
+                { timeoutMs: config.dataCheckTimeoutMs, accepted },
+              ),
+            )
+          : { checks: [], hazards: [] };
       const result = finish({
         ...base,
         status: 'planned',
         shadow: shadowInfo,
         diff,
-        hazards,
+        hazards: [...hazards, ...data.hazards],
+        dataChecks: data.checks,
         access,
         notCompared: uncompared,
         lints: {
@@ -408,6 +425,7 @@ function emptyResult(
     lints: { introduced: [], resolved: [], existingCount: 0 },
     access: [],
     notCompared: [],
+    dataChecks: [],
     shadow: { source: 'none', serverVersion: 0, warnings: [], standIns: [] },
     durationMs: Math.round(performance.now() - started),
   };

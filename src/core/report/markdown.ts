@@ -8,6 +8,7 @@ import type { Hazard } from '../schema/hazards.js';
 import { type NotComparedChange, notComparedCount } from '../schema/not-compared.js';
 import type { TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
+import { dataChecksMarkdown } from './data-checks.js';
 import { attributeLabel, booleanWord, plural, shortValue } from './describe.js';
 import { code, codeBlock, codeLink, htmlCode, htmlText, inline, safeUrl, tableRow } from './escape.js';
 import { accessLines } from './markdown-access.js';
@@ -225,6 +226,8 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
   }
   if (result.failure) parts.push(failureSection(result, options));
   if (result.hazards.length > 0) parts.push(hazardSection(result.hazards, options));
+  if (result.dataChecks && result.dataChecks.length > 0)
+    parts.push(dataChecksMarkdown(result.dataChecks, (path, line) => where(path, line, options)));
   if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0)
     parts.push(lintSection(result, options));
   if (result.access.length > 0) parts.push(accessSection(result.access, budget));

@@ -29,6 +29,7 @@ const LABELS: Record<ProgressPhase, string> = {
   shadow: 'starting the shadow database',
   clone: 'copying the schema into the shadow',
   'shadow-migrations': 'running the migrations on the shadow',
+  'data-checks': "counting production's rows the migrations depend on",
   backup: 'backing up the database',
   'counts-before': 'counting rows before the change',
   migrations: 'applying the migrations',

@@ -16,6 +16,7 @@ import type { LintFinding } from '../schema/lints.js';
 import { type NotComparedChange, notComparedCount, notComparedLine } from '../schema/not-compared.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
+import { dataCheckLines } from './data-checks.js';
 import { attributeLabel, plural, shortValue } from './describe.js';
 import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
 import { restoreLines } from './restore-text.js';
@@ -342,6 +343,7 @@ function planText(result: PlanResult): string {
       ),
     ),
   );
+  lines.push(...section("Production's data (counted read-only)", dataCheckLines(result.dataChecks ?? [])));
   lines.push(...section('Security lints introduced', lintLines(result.lints)));
   lines.push(...section('RLS access changes', accessLines(result.access)));
   lines.push(

@@ -1,3 +1,5 @@
+import type { AcceptedHazard } from '../config.js';
+import type { Migration } from '../migrations/model.js';
 import { Acceptance } from './findings/accept.js';
 import {
   DEFAULT_HAZARD_OPTIONS,
@@ -38,6 +40,16 @@ export function findHazards(input: HazardInput, options: HazardOptions = DEFAULT
   ];
   const acceptance = new Acceptance(input.pending, options.accepted);
   return dedupe(hazards).map((hazard) => acceptance.apply(hazard, hazard.category));
+}
+
+/** Hazards found apart from findHazards (data checks), accepted the same way: by allow comment or configuration. */
+export function withAcceptance(
+  hazards: Hazard[],
+  pending: Migration[],
+  accepted: AcceptedHazard[],
+): Hazard[] {
+  const acceptance = new Acceptance(pending, accepted);
+  return hazards.map((hazard) => acceptance.apply(hazard, hazard.category));
 }
 
 function dedupe(hazards: Hazard[]): Hazard[] {

@@ -7,7 +7,13 @@ import { LINT_RULES } from '../lints.js';
  * comment or in supagate.yml) is matched to them: case and `_`/`-` do not matter, so
  * `rls_disabled_in_public` and `drop-column` are written either way.
  */
-export type HazardCategory = 'data-loss' | 'locking' | 'non-transactional' | 'security' | 'cluster';
+export type HazardCategory =
+  | 'data-loss'
+  | 'locking'
+  | 'non-transactional'
+  | 'security'
+  | 'cluster'
+  | 'production-data';
 
 export type HazardCode =
   | 'drop-schema'
@@ -32,6 +38,7 @@ export type HazardCode =
   | 'view-write-trigger-dropped'
   | 'write-rule-changed'
   | 'event-trigger-change'
+  | 'data-check-failed'
   | BeyondDatabaseCode;
 
 export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
@@ -57,6 +64,7 @@ export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
   'view-write-trigger-dropped': 'data-loss',
   'write-rule-changed': 'data-loss',
   'event-trigger-change': 'cluster',
+  'data-check-failed': 'production-data',
   'database-change': 'cluster',
   'role-change': 'cluster',
   'system-change': 'cluster',

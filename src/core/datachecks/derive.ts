@@ -1,0 +1,245 @@
+import type { ObjectChange, SchemaDiff } from '../schema/changes.js';
+import type { Locator } from '../schema/findings/locate.js';
+import type { QualifiedName } from '../schema/findings/tree.js';
+import type { Column, Constraint, Index, SchemaModel, Table } from '../schema/model.js';
+import { conversionLimit } from './conversions.js';
+import type { DataCheckSpec, ProductionTable } from './model.js';
+
+export interface DeriveInput {
+  before: SchemaModel;
+  after: SchemaModel;
+  diff: SchemaDiff;
+}
+
+/**
+ * The data checks the schema diff calls for, on tables production has: what each changed
+ * table gains that its rows must satisfy. Names are mapped back to production's through the
+ * renames the diff recognized; each check is located at the statement that makes it matter.
+ */
+export function deriveDataChecks(input: DeriveInput, locate: Locator): DataCheckSpec[] {
+  const tables = new TableNames(input);
+  return input.diff.changes
+    .filter(
+      (change) => change.kind === 'table' && (change.action === 'changed' || change.action === 'renamed'),
+    )
+    .flatMap((change) => {
+      const before = input.before.tables[change.renamedFrom ?? change.id];
+      const after = input.after.tables[change.id];
+      if (!before || !after || before.managed) return [];
+      const changed = new ChangedTable(change, before, after, tables);
+      return [
+        ...notNullChecks(changed, locate),
+        ...uniqueChecks(changed, locate),
+        ...foreignKeyChecks(changed, locate),
+        ...conversionChecks(changed, locate),
+      ];
+    });
+}
+
+/** Production's name of each table the diff knows under its new name. */
+class TableNames {
+  private readonly renamedFrom = new Map<string, string>();
+  private readonly added = new Set<string>();
+
+  constructor(private readonly input: DeriveInput) {
+    for (const change of input.diff.changes) {
+      if (change.kind !== 'table') continue;
+      if (change.action === 'added') this.added.add(change.id);
+      if (change.renamedFrom) this.renamedFrom.set(change.id, change.renamedFrom);
+    }
+  }
+
+  /** Production's table for a table id after the migrations; undefined when the migrations create it. */
+  production(afterId: string): Table | undefined {
+    if (this.added.has(afterId)) return undefined;
+    return this.input.before.tables[this.renamedFrom.get(afterId) ?? afterId];
+  }
+}
+
+class ChangedTable {
+  readonly production: ProductionTable;
+  readonly name: QualifiedName;
+
+  constructor(
+    readonly change: ObjectChange,
+    readonly before: Table,
+    readonly after: Table,
+    readonly tables: TableNames,
+  ) {
+    this.production = productionTable(before);
+    this.name = { schema: after.schema, name: after.name };
+  }
+
+  get id(): string {
+    return this.change.id;
+  }
+
+  /** Production's name of a column named `name` after the migrations; undefined for a new column. */
+  productionColumn(name: string): string | undefined {
+    const member = this.change.members.find((m) => m.kind === 'column' && m.name === name);
+    if (member?.action === 'added') return undefined;
+    const column = member?.renamedFrom ?? name;
+    return this.before.columns.some((c) => c.name === column) ? column : undefined;
+  }
+
+  /** Members of a kind the migrations add, or change (`changed`/`renamed`). */
+  members(kind: 'column' | 'constraint' | 'index', actions: string[]): string[] {
+    return this.change.members
+      .filter((m) => m.kind === kind && actions.includes(m.action))
+      .map((m) => m.name);
+  }
+}
+
+export function productionTable(table: Table): ProductionTable {
+  return {
+    schema: table.schema,
+    name: table.name,
+    partitioned: table.kind === 'partitioned',
+    estimatedRows: table.stats.estimatedRows,
+  };
+}
+
+function notNullChecks(table: ChangedTable, locate: Locator): DataCheckSpec[] {
+  return table.after.columns.flatMap((column): DataCheckSpec[] => {
+    if (!column.notNull) return [];
+    const object = `${table.id}.${column.name}`;
+    const existing = table.productionColumn(column.name);
+    if (existing === undefined) {
+      if (!fillsExistingRows(column) && isNew(table, column.name)) {
+        return [
+          {
+            subject: { kind: 'new-column-not-null', table: table.production, column: column.name },
+            object,
+            action: `NOT NULL column ${object} added without a default`,
+            at: locate.latest(
+              locate.notNullSet(table.name, column.name),
+              locate.alterCommand(
+                table.name,
+                (cmd) =>
+                  cmd.subtype === 'AT_AddColumn' &&
+                  (cmd.def?.ColumnDef as { colname?: string } | undefined)?.colname === column.name,
+              ),
+            ),
+          },
+        ];
+      }
+      return [];
+    }
+    const wasNotNull = table.before.columns.find((c) => c.name === existing)?.notNull ?? false;
+    if (wasNotNull) return [];
+    return [
+      {
+        subject: { kind: 'not-null', table: table.production, column: existing },
+        object,
+        action: `SET NOT NULL on ${object}`,
+        at: locate.notNullSet(table.name, column.name),
+      },
+    ];
+  });
+}
+
+function isNew(table: ChangedTable, column: string): boolean {
+  return table.change.members.some((m) => m.kind === 'column' && m.name === column && m.action === 'added');
+}
+
+/** A new column whose existing rows get a value: a default, an identity or a generated expression. */
+function fillsExistingRows(column: Column): boolean {
+  return column.default !== null || column.identity !== null || column.generated !== null;
+}
+
+function uniqueChecks(table: ChangedTable, locate: Locator): DataCheckSpec[] {
+  return table.members('index', ['added', 'changed']).flatMap((name): DataCheckSpec[] => {
+    const index = table.after.indexes[name];
+    if (!index?.unique) return [];
+    const old = table.before.indexes[name];
+    if (old?.unique && old.definition === index.definition) return [];
+    const columns = index.columns.map((column) => table.productionColumn(column));
+    // An expression or partial index, or one over a column the migrations add: not counted here.
+    if (columns.some((c) => c === undefined) || / WHERE /.test(index.definition)) return [];
+    return [
+      {
+        subject: {
+          kind: 'unique',
+          table: table.production,
+          columns: columns as string[],
+          nullsDistinct: !/NULLS NOT DISTINCT/.test(index.definition),
+        },
+        object: `${table.id}.${name}`,
+        action: uniqueAction(index, table.id),
+        at: locate.indexCreation(table.name, [name]),
+      },
+    ];
+  });
+}
+
+function uniqueAction(index: Index, table: string): string {
+  if (index.primary) return `PRIMARY KEY (${index.columns.join(', ')}) on ${table}`;
+  return `unique index ${index.name} on ${table} (${index.columns.join(', ')})`;
+}
+
+function foreignKeyChecks(table: ChangedTable, locate: Locator): DataCheckSpec[] {
+  return table.members('constraint', ['added', 'changed']).flatMap((name): DataCheckSpec[] => {
+    const constraint = table.after.constraints[name];
+    if (constraint?.type !== 'foreign key' || !constraint.validated || !constraint.references) return [];
+    if (table.before.constraints[name]?.validated) return [];
+    const columns = constraint.columns.map((column) => table.productionColumn(column));
+    if (columns.some((c) => c === undefined)) return [];
+    const referenced = referencedTable(constraint, table.tables);
+    if (referenced === 'unknown') return [];
+    return [
+      {
+        subject: {
+          kind: 'foreign-key',
+          table: table.production,
+          columns: columns as string[],
+          referenced,
+          matchFull: / MATCH FULL/.test(constraint.definition),
+        },
+        object: `${table.id}.${name}`,
+        action: `foreign key ${name} on ${table.id} (${constraint.columns.join(', ')}) → ${constraint.references.table}`,
+        at: locate.latest(
+          locate.constraintAddition(table.name, name, 'foreign key'),
+          locate.alterCommand(
+            table.name,
+            (cmd) => cmd.subtype === 'AT_ValidateConstraint' && cmd.name === name,
+          ),
+        ),
+      },
+    ];
+  });
+}
+
+/** The referenced table as production has it; undefined when the migrations create it. */
+function referencedTable(
+  constraint: Constraint,
+  tables: TableNames,
+): { table: ProductionTable; columns: string[] } | undefined | 'unknown' {
+  const references = constraint.references;
+  if (!references) return 'unknown';
+  const production = tables.production(references.table);
+  if (!production) return undefined;
+  const columns = references.columns;
+  if (!columns.every((column) => production.columns.some((c) => c.name === column))) return 'unknown';
+  return { table: productionTable(production), columns };
+}
+
+function conversionChecks(table: ChangedTable, locate: Locator): DataCheckSpec[] {
+  return table.change.members.flatMap((member): DataCheckSpec[] => {
+    const type = member.attributes.find((a) => a.attribute === 'type');
+    if (member.kind !== 'column' || !type) return [];
+    const column = table.productionColumn(member.name);
+    if (column === undefined) return [];
+    const at = locate.columnTypeChange(table.name, member.name);
+    const limit = conversionLimit(member, String(type.before), String(type.after), at);
+    if (!limit) return [];
+    const object = `${table.id}.${member.name}`;
+    return [
+      {
+        subject: { kind: 'conversion', table: table.production, column, limit },
+        object,
+        action: `${object} converted to ${limit.type}`,
+        at,
+      },
+    ];
+  });
+}

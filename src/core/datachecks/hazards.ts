@@ -1,0 +1,35 @@
+import { HAZARD_CATEGORY } from '../schema/findings/codes.js';
+import type { Hazard } from '../schema/findings/hazard.js';
+import type { DataCheck } from './model.js';
+
+/** A check whose rows make its statement fail in production: a blocking hazard at that statement. */
+export function dataCheckHazards(checks: DataCheck[]): Hazard[] {
+  return checks
+    .filter((check) => check.outcome === 'violations')
+    .map((check) => ({
+      code: 'data-check-failed',
+      category: HAZARD_CATEGORY['data-check-failed'],
+      severity: 'blocking',
+      message: `${violationText(check)}: ${check.action} fails in production`,
+      object: check.object,
+      ...(check.location ? { location: check.location } : {}),
+    }));
+}
+
+/** `12 rows have public.profiles.email NULL`, in the terms of the check's kind. */
+export function violationText(check: DataCheck): string {
+  const n = check.violations ?? 0;
+  const rows = (count: number) => `${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;
+  switch (check.kind) {
+    case 'not-null':
+      return `${rows(n)} ${n === 1 ? 'has' : 'have'} no value`;
+    case 'new-column-not-null':
+      return `the table has ${rows(n)}, which would get no value`;
+    case 'unique':
+      return `${n.toLocaleString('en-US')} ${n === 1 ? 'value appears' : 'values appear'} more than once (${rows(check.rows ?? 0)})`;
+    case 'foreign-key':
+      return `${rows(n)} ${n === 1 ? 'references' : 'reference'} no existing row`;
+    case 'conversion':
+      return `${rows(n)} ${n === 1 ? 'holds a value' : 'hold values'} the new type cannot hold`;
+  }
+}

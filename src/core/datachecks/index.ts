@@ -1,0 +1,34 @@
+import type { AcceptedHazard } from '../config.js';
+import type { Client } from '../db/connect.js';
+import type { Migration } from '../migrations/model.js';
+import type { Hazard } from '../schema/findings/hazard.js';
+import { Locator } from '../schema/findings/locate.js';
+import { PendingStatements } from '../schema/findings/pending.js';
+import { withAcceptance } from '../schema/hazards.js';
+import { type DeriveInput, deriveDataChecks } from './derive.js';
+import { dataCheckHazards } from './hazards.js';
+import type { DataCheck } from './model.js';
+import { runDataChecks } from './run.js';
+
+export type { DataCheck, DataCheckKind, DataCheckOutcome } from './model.js';
+
+export interface CheckProductionDataOptions {
+  timeoutMs: number;
+  accepted: AcceptedHazard[];
+}
+
+/**
+ * The data checks of a plan: derived from what the migrations change, counted on production
+ * through `client` (a read-only session), and a blocking hazard for each that finds rows the
+ * statement would fail on.
+ */
+export async function checkProductionData(
+  client: Client,
+  input: DeriveInput & { pending: Migration[] },
+  options: CheckProductionDataOptions,
+): Promise<{ checks: DataCheck[]; hazards: Hazard[] }> {
+  const pending = new PendingStatements(input.pending);
+  const specs = deriveDataChecks(input, new Locator(pending));
+  const checks = await runDataChecks(client, specs, pending, { timeoutMs: options.timeoutMs });
+  return { checks, hazards: withAcceptance(dataCheckHazards(checks), input.pending, options.accepted) };
+}
