@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-TRSA76BM.js";
+} from "./chunk-3HHB4PZN.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-O5HOX7MC.js";
+} from "./chunk-OR6YHBAJ.js";
 import {
   __commonJS,
   __require,
@@ -3940,16 +3940,21 @@ function planCommand(program2, cli) {
   schemasOption(planCommand2);
   shadowOptions(planCommand2);
   pgToolOptions(planCommand2);
-  apiSchemasOption(planCommand2).option("--roles <list>", "more roles for the RLS access matrix, comma-separated").option(
-    "--large-table-rows <n>",
-    "rows from which a table counts as large for locking hazards",
-    "100000"
-  );
+  apiSchemasOption(planCommand2).option("--roles <list>", "more roles for the RLS access matrix, comma-separated").option("--large-table-rows <n>", "rows from which a table counts as large for locking hazards", "100000").option(
+    "--data-checks <on|off>",
+    "count production's rows that would make a statement fail (NULLs, duplicates, orphans), read-only",
+    "on"
+  ).option("--data-check-timeout <duration>", "each data check gives up after this long", "10s");
   outOption(planCommand2);
   jsonOption(planCommand2).addHelpText("after", PROGRESS_HELP).action(
     async (flags) => {
       const config = configFrom(
-        { ...flags, ...shadowSettings(flags, cli.io), extraRoles: flags.roles },
+        {
+          ...flags,
+          ...shadowSettings(flags, cli.io),
+          extraRoles: flags.roles,
+          dataCheckTimeoutMs: flags.dataCheckTimeout
+        },
         cli.io
       );
       await cli.report({

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-O5HOX7MC.js";
+} from "./chunk-OR6YHBAJ.js";
 import {
   HttpClient,
   getInput,
@@ -1356,6 +1356,8 @@ function configFromInputs(options = {}) {
     apiSchemas: getInput("api-schemas"),
     extraRoles: getInput("roles"),
     largeTableRows: getInput("large-table-rows"),
+    dataChecks: getInput("data-checks"),
+    dataCheckTimeoutMs: getInput("data-check-timeout"),
     includeAll: getInput("include-all"),
     strictHistory: getInput("strict-history"),
     allowEdited: getInput("allow-edited"),

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-TRSA76BM.js";
+} from "./chunk-3HHB4PZN.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-O5HOX7MC.js";
+} from "./chunk-OR6YHBAJ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-O5HOX7MC.js";
+} from "./chunk-OR6YHBAJ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -582,8 +582,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -691,13 +691,13 @@ var require_Alias = __commonJS({
         const anchor = anchors2 && source && anchors2.get(source);
         return anchor ? anchor.count * anchor.aliasCount : 0;
       } else if (identity2.isCollection(node)) {
-        let count2 = 0;
+        let count3 = 0;
         for (const item of node.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count2)
-            count2 = c;
+          if (c > count3)
+            count3 = c;
         }
-        return count2;
+        return count3;
       } else if (identity2.isPair(node)) {
         const kc = getAliasCount(doc, node.key, anchors2);
         const vc = getAliasCount(doc, node.value, anchors2);
@@ -3650,8 +3650,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -3728,12 +3728,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count3 = 1;
         const end = error.linePos[1];
         if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        const pointer = " ".repeat(ci) + "^".repeat(count3);
         error.message += `:
 
 ${lineStr}
@@ -8122,11 +8122,11 @@ var require_binaryParsers = __commonJS({
         var array = [];
         var i2;
         if (dimension.length > 1) {
-          var count2 = dimension.shift();
-          for (i2 = 0; i2 < count2; i2++) {
+          var count3 = dimension.shift();
+          for (i2 = 0; i2 < count3; i2++) {
             array[i2] = parse2(dimension, elementType2);
           }
-          dimension.unshift(count2);
+          dimension.unshift(count3);
         } else {
           for (i2 = 0; i2 < dimension[0]; i2++) {
             array[i2] = parseElement(elementType2);
@@ -11947,15 +11947,15 @@ var require_pg_pool = __commonJS({
         return this._acquireClient(client, pendingItem, idleListener, true);
       }
       // acquire a client for a pending work item
-      _acquireClient(client, pendingItem, idleListener, isNew) {
-        if (isNew) {
+      _acquireClient(client, pendingItem, idleListener, isNew2) {
+        if (isNew2) {
           this.emit("connect", client);
         }
         this.emit("acquire", client);
         client.release = this._releaseOnce(client, idleListener);
         client.removeListener("error", idleListener);
         if (!pendingItem.timedOut) {
-          if (isNew && this.options.verify) {
+          if (isNew2 && this.options.verify) {
             this.options.verify(client, (err) => {
               if (err) {
                 client.release(err);
@@ -11967,7 +11967,7 @@ var require_pg_pool = __commonJS({
             pendingItem.callback(void 0, client, client.release);
           }
         } else {
-          if (isNew && this.options.verify) {
+          if (isNew2 && this.options.verify) {
             this.options.verify(client, client.release);
           } else {
             client.release();
@@ -27468,8 +27468,8 @@ function quoted(name) {
 function quoteIdent(name) {
   return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoted(name);
 }
-function plural(count2, one, many) {
-  return `${count2} ${count2 === 1 ? one : many}`;
+function plural(count3, one, many) {
+  return `${count3} ${count3 === 1 ? one : many}`;
 }
 function sameSet(a, b) {
   return a.length === b.length && a.every((x) => b.includes(x));
@@ -28243,6 +28243,7 @@ var HAZARD_CATEGORY = {
   "view-write-trigger-dropped": "data-loss",
   "write-rule-changed": "data-loss",
   "event-trigger-change": "cluster",
+  "data-check-failed": "production-data",
   "database-change": "cluster",
   "role-change": "cluster",
   "system-change": "cluster",
@@ -28828,8 +28829,8 @@ async function probeOne(client, identity2, table2, options) {
   let failure;
   try {
     const results = await client.query(statements.join(";\n"));
-    const count2 = results[results.length - 2]?.rows[0]?.n;
-    return { ...base, visibleRows: Number(count2 ?? 0) };
+    const count3 = results[results.length - 2]?.rows[0]?.n;
+    return { ...base, visibleRows: Number(count3 ?? 0) };
   } catch (error) {
     failure = error;
   }
@@ -29806,13 +29807,13 @@ var Validator = class {
   /** Throws CONFIG_INVALID: `<file>:<line>: <key path> must be <expected><detail>`. */
   fail(path, expected, detail = "") {
     const line = this.lineOf(path);
-    const where2 = keyPath(path);
+    const where3 = keyPath(path);
     throw new SupagateError(
       "CONFIG_INVALID",
-      `${this.file}${line ? `:${line}` : ""}: ${where2} must be ${expected}${detail}`,
+      `${this.file}${line ? `:${line}` : ""}: ${where3} must be ${expected}${detail}`,
       {
-        hint: `Fix ${where2} in ${this.file}.`,
-        details: { file: this.file, path: where2, expected, ...line ? { line } : {} }
+        hint: `Fix ${where3} in ${this.file}.`,
+        details: { file: this.file, path: where3, expected, ...line ? { line } : {} }
       }
     );
   }
@@ -30077,6 +30078,1726 @@ function closest(key, keys) {
   return best;
 }
 
+// src/core/schema/findings/tree.ts
+var DEFAULT_SCHEMA = "public";
+function strings(list2) {
+  if (!Array.isArray(list2)) return [];
+  return list2.map((item) => item.String?.sval).filter((value) => typeof value === "string");
+}
+function qualified(parts) {
+  const name = parts[parts.length - 1];
+  if (name === void 0) return void 0;
+  return { schema: parts.length > 1 ? parts[parts.length - 2] : DEFAULT_SCHEMA, name };
+}
+function relationName(node) {
+  const range = node?.RangeVar ?? node;
+  if (!range?.relname) return void 0;
+  return { schema: range.schemaname ?? DEFAULT_SCHEMA, name: range.relname };
+}
+function sameName(a, b) {
+  return a.schema === b.schema && a.name === b.name;
+}
+function nameKey(name) {
+  return `${name.schema}\0${name.name}`;
+}
+function alterTableCommands(tree) {
+  const cmds = Array.isArray(tree.cmds) ? tree.cmds : [];
+  return cmds.map((cmd) => cmd.AlterTableCmd).filter((cmd) => cmd !== void 0);
+}
+function droppedObjects(tree) {
+  const objects = Array.isArray(tree.objects) ? tree.objects : [];
+  return objects.map((object) => {
+    const node = object;
+    if (node.String?.sval !== void 0) return [node.String.sval];
+    if (node.List) return strings(node.List.items);
+    if (node.TypeName) return strings(node.TypeName.names);
+    if (node.ObjectWithArgs) return strings(node.ObjectWithArgs.objname);
+    return [];
+  });
+}
+function roleNames(list2) {
+  if (!Array.isArray(list2)) return [];
+  return list2.map((item) => {
+    const spec = item.RoleSpec;
+    if (spec?.roletype === "ROLESPEC_PUBLIC") return "PUBLIC";
+    if (spec?.roletype === "ROLESPEC_CURRENT_USER" || spec?.roletype === "ROLESPEC_SESSION_USER")
+      return "CURRENT_USER";
+    return spec?.rolename ?? "";
+  });
+}
+function constraintsIn(node) {
+  const table2 = node?.Constraint;
+  if (table2) return [{ constraint: table2 }];
+  const column = node?.ColumnDef;
+  if (!column || !Array.isArray(column.constraints)) return [];
+  return column.constraints.map((item) => item.Constraint).filter((constraint) => constraint !== void 0).map((constraint) => ({ constraint, ...column.colname ? { column: column.colname } : {} }));
+}
+function columnsIn(node, found = []) {
+  if (Array.isArray(node)) {
+    for (const item of node) columnsIn(item, found);
+  } else if (node && typeof node === "object") {
+    const ref = node.ColumnRef;
+    const last = strings(ref?.fields).pop();
+    if (last) found.push(last);
+    for (const value of Object.values(node)) columnsIn(value, found);
+  }
+  return found;
+}
+function relationsIn(node) {
+  const found = /* @__PURE__ */ new Map();
+  const visit = (value) => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+    } else if (value && typeof value === "object") {
+      const record = value;
+      const relation = typeof record.relname === "string" && "inh" in record ? relationName(record) : void 0;
+      if (relation) found.set(nameKey(relation), relation);
+      for (const child of Object.values(record)) visit(child);
+    }
+  };
+  visit(node);
+  return [...found.values()];
+}
+
+// src/core/schema/findings/locate.ts
+var RELATION_OBJECTS = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]);
+var RULE_COMMANDS = /* @__PURE__ */ new Set([
+  "AT_EnableRule",
+  "AT_DisableRule",
+  "AT_EnableReplicaRule",
+  "AT_EnableAlwaysRule"
+]);
+var CONSTRAINT_TYPES = {
+  "foreign key": "CONSTR_FOREIGN",
+  check: "CONSTR_CHECK",
+  unique: "CONSTR_UNIQUE",
+  "primary key": "CONSTR_PRIMARY",
+  exclusion: "CONSTR_EXCLUSION"
+};
+var DEFAULT_NAME_SUFFIX = {
+  CONSTR_FOREIGN: "fkey",
+  CONSTR_CHECK: "check",
+  CONSTR_UNIQUE: "key",
+  CONSTR_PRIMARY: "pkey",
+  CONSTR_EXCLUSION: "excl"
+};
+var Locator = class {
+  constructor(pending) {
+    this.pending = pending;
+  }
+  pending;
+  /** `DROP SCHEMA` naming the schema. */
+  schemaDrop(schema) {
+    return this.pending.last(({ statement: statement2 }) => dropsSchema(statement2, schema, false));
+  }
+  /** `DROP TABLE` (or view) naming the relation under any of its names, else `DROP SCHEMA … CASCADE` of its schema. */
+  relationDrop(relation) {
+    const names = this.pending.relationNames(relation);
+    return this.pending.last(({ statement: statement2 }) => dropsRelation(statement2, names)) ?? this.pending.last(({ statement: statement2 }) => names.some((name) => dropsSchema(statement2, name.schema, true)));
+  }
+  /**
+   * The `DROP TABLE` of a relation the migrations create again: what removed whatever the new
+   * one lacks (a column, a policy, RLS).
+   */
+  recreation(relation) {
+    const names = this.pending.relationNames(relation);
+    const created = this.pending.last(
+      ({ statement: statement2 }) => creates(statement2) && names.some(equals(target(statement2)))
+    );
+    if (!created) return void 0;
+    const before = this.pending.list.indexOf(created);
+    return this.pending.list.slice(0, before).reverse().find(({ statement: statement2 }) => dropsRelation(statement2, names));
+  }
+  columnDrop(relation, column, type) {
+    return this.columnCommand(relation, column, "AT_DropColumn") ?? this.recreation(relation) ?? (type ? this.typeDropCascade(type) : void 0);
+  }
+  columnTypeChange(relation, column) {
+    return this.columnCommand(relation, column, "AT_AlterColumnType") ?? this.recreation(relation);
+  }
+  /** `SET NOT NULL` of the column, or `ADD PRIMARY KEY` over it (which sets it). */
+  notNullSet(relation, column) {
+    const columns = this.pending.columnNames(relation, column);
+    return this.alterCommand(relation, (cmd) => {
+      if (cmd.subtype === "AT_SetNotNull") return columns.includes(cmd.name ?? "");
+      return constraintsIn(cmd.def).some(
+        ({ constraint }) => constraint.contype === "CONSTR_PRIMARY" && strings(constraint.keys).some((key) => columns.includes(key))
+      );
+    }) ?? this.recreation(relation);
+  }
+  rlsDisable(relation) {
+    return this.alterCommand(relation, (cmd) => cmd.subtype === "AT_DisableRowSecurity") ?? this.recreation(relation);
+  }
+  rlsEnable(relation) {
+    return this.alterCommand(relation, (cmd) => cmd.subtype === "AT_EnableRowSecurity");
+  }
+  policyDrop(relation, policy) {
+    const names = this.pending.relationNames(relation);
+    const policies = this.pending.policyNames(relation, policy);
+    return this.pending.last(({ statement: statement2 }) => {
+      if (!isDrop(statement2, "OBJECT_POLICY")) return false;
+      return droppedObjects(statement2.tree).some((parts) => {
+        const table2 = qualified(parts.slice(0, -1));
+        return table2 !== void 0 && names.some(equals(table2)) && policies.includes(parts.at(-1) ?? "");
+      });
+    }) ?? this.recreation(relation);
+  }
+  /** `DROP TRIGGER` of the trigger on the relation (under any of its names), else the relation's re-creation. */
+  triggerDrop(relation, trigger) {
+    const names = this.pending.relationNames(relation);
+    return this.pending.last(({ statement: statement2 }) => {
+      if (!isDrop(statement2, "OBJECT_TRIGGER")) return false;
+      return droppedObjects(statement2.tree).some((parts) => {
+        const table2 = qualified(parts.slice(0, -1));
+        return table2 !== void 0 && names.some(equals(table2)) && parts.at(-1) === trigger;
+      });
+    }) ?? this.recreation(relation);
+  }
+  /**
+   * What adds, changes or drops a rule on the relation (under any of its names): `CREATE [OR
+   * REPLACE] RULE`, `DROP RULE`, `ALTER TABLE … ENABLE|DISABLE … RULE`; else the relation's
+   * re-creation.
+   */
+  ruleChange(relation, rule) {
+    const names = this.pending.relationNames(relation);
+    return this.pending.last(({ statement: statement2 }) => {
+      if (statement2.nodeType === "RuleStmt")
+        return statement2.tree.rulename === rule && names.some(equals(relationName(statement2.tree.relation)));
+      if (statement2.nodeType === "AlterTableStmt")
+        return names.some(equals(relationName(statement2.tree.relation))) && alterTableCommands(statement2.tree).some(
+          (cmd) => RULE_COMMANDS.has(cmd.subtype) && cmd.name === rule
+        );
+      if (!isDrop(statement2, "OBJECT_RULE")) return false;
+      return droppedObjects(statement2.tree).some((parts) => {
+        const table2 = qualified(parts.slice(0, -1));
+        return table2 !== void 0 && names.some(equals(table2)) && parts.at(-1) === rule;
+      });
+    }) ?? this.recreation(relation);
+  }
+  /** `CREATE EVENT TRIGGER` or `ALTER EVENT TRIGGER` (enable, disable, rename, owner) of the event trigger. */
+  eventTriggerChange(trigger) {
+    return this.pending.last(({ statement: statement2 }) => {
+      const { tree } = statement2;
+      if (statement2.nodeType === "CreateEventTrigStmt" || statement2.nodeType === "AlterEventTrigStmt")
+        return tree.trigname === trigger;
+      if (statement2.nodeType === "RenameStmt" && tree.renameType === "OBJECT_EVENT_TRIGGER")
+        return tree.newname === trigger;
+      if (statement2.nodeType === "AlterOwnerStmt" && tree.objectType === "OBJECT_EVENT_TRIGGER")
+        return strings([tree.object])[0] === trigger;
+      return false;
+    });
+  }
+  /** `CREATE POLICY` or `ALTER POLICY` of the policy (under any of its names). */
+  policyDefinition(relation, policy) {
+    const policies = this.pending.policyNames(relation, policy);
+    return this.onRelation(
+      relation,
+      (statement2) => isPolicyStatement(statement2) && policies.includes(String(statement2.tree.policy_name))
+    );
+  }
+  /**
+   * The `ADD CONSTRAINT` (or column constraint) that adds the named constraint. Unnamed
+   * constraints are matched by the name PostgreSQL gives them (`<table>_<column>_check`…);
+   * failing that, the only unnamed one of that type on the relation.
+   */
+  constraintAddition(relation, name, type) {
+    const contype = CONSTRAINT_TYPES[type];
+    const added = (statement2) => addedConstraints(statement2);
+    const byName2 = this.onRelation(
+      relation,
+      (statement2) => added(statement2).some(
+        ({ constraint, column }) => constraint.conname ? constraint.conname === name : constraint.contype === contype && isDefaultName(name, relation.name, constraint, column)
+      )
+    );
+    if (byName2) return byName2;
+    const unnamed = this.pending.list.filter(
+      ({ statement: statement2 }) => this.isOn(statement2, relation) && added(statement2).some(({ constraint }) => !constraint.conname && constraint.contype === contype)
+    );
+    return unnamed.length === 1 ? unnamed[0] : void 0;
+  }
+  /**
+   * What widens a role's access to a table: the last `CREATE/ALTER POLICY`, `GRANT` or
+   * `DISABLE ROW LEVEL SECURITY` that concerns that role and command, else the last statement
+   * of those kinds (or `DROP POLICY`) on the table. A GRANT of a privilege the role held
+   * already, or disabling RLS that was off, widens nothing.
+   */
+  accessWidening(relation, widening) {
+    const names = this.pending.relationNames(relation);
+    const concerns = ({ statement: statement2 }) => widensFor(statement2, names, widening);
+    const mayWiden = ({ statement: statement2 }) => !widening.privilegeHeld && grantsOn(statement2, names) || isDrop(statement2, "OBJECT_POLICY") && dropsPolicyOn(statement2, names) || isPolicyStatement(statement2) && names.some(equals(target(statement2)));
+    return this.pending.last(concerns) ?? this.pending.last(mayWiden);
+  }
+  /** `CREATE FUNCTION` or `ALTER FUNCTION` of the function; among overloads, one with its argument count. */
+  functionDefinition(routine, inputCount) {
+    const defines = (statement2) => {
+      const named = definedFunction(statement2);
+      return named !== void 0 && named.schema === routine.schema && named.name === routine.name;
+    };
+    return this.pending.last(
+      ({ statement: statement2 }) => defines(statement2) && (inputCount === void 0 || argumentsOf(statement2) === inputCount)
+    ) ?? this.pending.last(({ statement: statement2 }) => defines(statement2));
+  }
+  /** `GRANT` on the function. */
+  functionGrant(routine) {
+    return this.pending.last(({ statement: statement2 }) => {
+      if (statement2.nodeType !== "GrantStmt" || statement2.tree.objtype !== "OBJECT_FUNCTION") return false;
+      const objects = Array.isArray(statement2.tree.objects) ? statement2.tree.objects : [];
+      return objects.some((object) => {
+        const name = qualified(
+          strings(object.ObjectWithArgs?.objname)
+        );
+        return name !== void 0 && name.schema === routine.schema && name.name === routine.name;
+      });
+    });
+  }
+  /** `CREATE TABLE`, `CREATE VIEW` or `CREATE MATERIALIZED VIEW` of the relation. */
+  creation(relation) {
+    return this.onRelation(relation, creates);
+  }
+  /** `ALTER TABLE` (or `ALTER VIEW`) of the relation with a command `matches` accepts. */
+  alterCommand(relation, matches) {
+    return this.onRelation(
+      relation,
+      (statement2) => statement2.nodeType === "AlterTableStmt" && alterTableCommands(statement2.tree).some(matches)
+    );
+  }
+  /** A rename of the relation, or a move to another schema. */
+  relationRename(relation) {
+    return this.onRelation(
+      relation,
+      (statement2) => statement2.nodeType === "RenameStmt" && RELATION_OBJECTS.has(String(statement2.tree.renameType)) || statement2.nodeType === "AlterObjectSchemaStmt"
+    );
+  }
+  /** A column added to the relation or renamed on it. */
+  columnAddition(relation) {
+    return this.onRelation(
+      relation,
+      (statement2) => statement2.nodeType === "RenameStmt" && statement2.tree.renameType === "OBJECT_COLUMN" || alterTableCommands(statement2.tree).some((cmd) => cmd.subtype === "AT_AddColumn")
+    );
+  }
+  /** `CREATE INDEX` (or a unique or primary key constraint) creating one of the named indexes. */
+  indexCreation(relation, indexes) {
+    return this.onRelation(relation, (statement2) => {
+      if (statement2.nodeType === "IndexStmt") return indexes.includes(String(statement2.tree.idxname));
+      return addedConstraints(statement2).some(
+        ({ constraint }) => indexes.includes(String(constraint.indexname ?? constraint.conname))
+      );
+    });
+  }
+  /** `GRANT` on the relation (or on all tables of its schema). */
+  relationGrant(relation) {
+    const names = this.pending.relationNames(relation);
+    return this.pending.last(({ statement: statement2 }) => grantsOn(statement2, names));
+  }
+  /** `CREATE EXTENSION` of the extension, or its move to another schema. */
+  extensionPlacement(extension) {
+    return this.pending.last(({ statement: statement2 }) => {
+      if (statement2.nodeType === "CreateExtensionStmt") return statement2.tree.extname === extension;
+      if (statement2.nodeType !== "AlterObjectSchemaStmt" || statement2.tree.objectType !== "OBJECT_EXTENSION")
+        return false;
+      return strings([statement2.tree.object])[0] === extension;
+    });
+  }
+  /** Of several candidates, the one latest in apply order. */
+  latest(...candidates) {
+    const position = (found) => found ? this.pending.list.indexOf(found) : -1;
+    return candidates.reduce(
+      (best, candidate) => position(candidate) > position(best) ? candidate : best,
+      void 0
+    );
+  }
+  /** The last statement acting on the relation (under any of its names) that `matches` accepts. */
+  onRelation(relation, matches) {
+    return this.pending.last(({ statement: statement2 }) => this.isOn(statement2, relation) && matches(statement2));
+  }
+  isOn(statement2, relation) {
+    const acted = target(statement2);
+    return acted !== void 0 && this.pending.relationNames(relation).some(equals(acted));
+  }
+  columnCommand(relation, column, subtype) {
+    const columns = this.pending.columnNames(relation, column);
+    return this.alterCommand(relation, (cmd) => cmd.subtype === subtype && columns.includes(cmd.name ?? ""));
+  }
+  /** `DROP TYPE|DOMAIN … CASCADE` of a column's type (`public.mood`, `mood[]`), which drops the column. */
+  typeDropCascade(type) {
+    const parts = type.replace(/\[\]$/, "").replace(/\(.*\)$/, "").split(".");
+    const name = parts.at(-1)?.replace(/^"|"$/g, "");
+    const schema = parts.length > 1 ? parts[0]?.replace(/^"|"$/g, "") : void 0;
+    return this.pending.last(({ statement: statement2 }) => {
+      if (!isDrop(statement2, "OBJECT_TYPE") && !isDrop(statement2, "OBJECT_DOMAIN")) return false;
+      if (statement2.tree.behavior !== "DROP_CASCADE") return false;
+      return droppedObjects(statement2.tree).some((dropped) => {
+        const named = qualified(dropped);
+        return named?.name === name && (schema === void 0 || named?.schema === schema);
+      });
+    });
+  }
+};
+function target(statement2) {
+  const { tree } = statement2;
+  switch (statement2.nodeType) {
+    case "CreateStmt":
+    case "AlterTableStmt":
+    case "IndexStmt":
+    case "RenameStmt":
+    case "AlterObjectSchemaStmt":
+    case "CreateTrigStmt":
+      return relationName(tree.relation);
+    case "ViewStmt":
+      return relationName(tree.view);
+    case "CreateTableAsStmt":
+      return relationName(tree.into?.rel);
+    case "CreatePolicyStmt":
+    case "AlterPolicyStmt":
+      return relationName(tree.table);
+    default:
+      return void 0;
+  }
+}
+function equals(a) {
+  return (b) => a !== void 0 && nameKey(a) === nameKey(b);
+}
+function isDrop(statement2, removeType) {
+  return statement2.nodeType === "DropStmt" && statement2.tree.removeType === removeType;
+}
+function creates(statement2) {
+  return ["CreateStmt", "ViewStmt", "CreateTableAsStmt"].includes(statement2.nodeType);
+}
+function isPolicyStatement(statement2) {
+  return statement2.nodeType === "CreatePolicyStmt" || statement2.nodeType === "AlterPolicyStmt";
+}
+function dropsSchema(statement2, schema, cascadeOnly) {
+  if (!isDrop(statement2, "OBJECT_SCHEMA")) return false;
+  if (cascadeOnly && statement2.tree.behavior !== "DROP_CASCADE") return false;
+  return droppedObjects(statement2.tree).some((parts) => parts[0] === schema);
+}
+function dropsRelation(statement2, names) {
+  if (statement2.nodeType !== "DropStmt" || !RELATION_OBJECTS.has(String(statement2.tree.removeType)))
+    return false;
+  return droppedObjects(statement2.tree).some((parts) => names.some(equals(qualified(parts))));
+}
+function dropsPolicyOn(statement2, names) {
+  return droppedObjects(statement2.tree).some((parts) => names.some(equals(qualified(parts.slice(0, -1)))));
+}
+function addedConstraints(statement2) {
+  if (statement2.nodeType === "AlterTableStmt")
+    return alterTableCommands(statement2.tree).flatMap(
+      (cmd) => cmd.subtype === "AT_AddConstraint" || cmd.subtype === "AT_AddColumn" ? constraintsIn(cmd.def) : []
+    );
+  if (statement2.nodeType === "CreateStmt" && Array.isArray(statement2.tree.tableElts))
+    return statement2.tree.tableElts.flatMap((element) => constraintsIn(element));
+  return [];
+}
+function isDefaultName(name, table2, constraint, column) {
+  const columns = column ? [column] : constraint.contype === "CONSTR_FOREIGN" ? strings(constraint.fk_attrs) : constraint.contype === "CONSTR_CHECK" ? columnsIn(constraint.raw_expr).slice(0, 1) : strings(constraint.keys);
+  const base = [table2, ...columns, DEFAULT_NAME_SUFFIX[constraint.contype] ?? ""].join("_");
+  return name === base || new RegExp(`^${escapeRegExp(base)}\\d+$`).test(name);
+}
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+function grantsOn(statement2, names) {
+  const { tree } = statement2;
+  if (statement2.nodeType !== "GrantStmt" || !tree.is_grant || tree.objtype !== "OBJECT_TABLE") return false;
+  if (tree.targtype === "ACL_TARGET_ALL_IN_SCHEMA")
+    return strings(tree.objects).some((schema) => names.some((name) => name.schema === schema));
+  const objects = Array.isArray(tree.objects) ? tree.objects : [];
+  return objects.some((object) => names.some(equals(relationName(object))));
+}
+function widensFor(statement2, names, widening) {
+  const { tree } = statement2;
+  const { role, command } = widening;
+  const onTable = names.some(equals(target(statement2)));
+  if (onTable && alterTableCommands(tree).some((cmd) => cmd.subtype === "AT_DisableRowSecurity"))
+    return !widening.rlsWasOff;
+  if (onTable && isPolicyStatement(statement2)) {
+    const cmd = String(tree.cmd_name ?? "all").toUpperCase();
+    return includesRole(roleNames(tree.roles), role, true) && (cmd === "ALL" || cmd === command);
+  }
+  if (!widening.privilegeHeld && grantsOn(statement2, names)) {
+    const privileges = (Array.isArray(tree.privileges) ? tree.privileges : []).map(
+      (privilege) => String(privilege.AccessPriv?.priv_name).toUpperCase()
+    );
+    return includesRole(roleNames(tree.grantees), role, false) && (privileges.length === 0 || privileges.includes(command));
+  }
+  return false;
+}
+function includesRole(roles, role, emptyMeansAll) {
+  return emptyMeansAll && roles.length === 0 || roles.includes(role) || roles.includes("PUBLIC");
+}
+function definedFunction(statement2) {
+  if (statement2.nodeType === "CreateFunctionStmt") return qualified(strings(statement2.tree.funcname));
+  if (statement2.nodeType === "AlterFunctionStmt")
+    return qualified(strings(statement2.tree.func?.objname));
+  return void 0;
+}
+function argumentsOf(statement2) {
+  if (statement2.nodeType === "CreateFunctionStmt") {
+    const parameters = Array.isArray(statement2.tree.parameters) ? statement2.tree.parameters : [];
+    return parameters.filter((parameter) => {
+      const mode = parameter.FunctionParameter?.mode;
+      return mode !== "FUNC_PARAM_OUT" && mode !== "FUNC_PARAM_TABLE";
+    }).length;
+  }
+  const func = statement2.tree.func;
+  return func?.args_unspecified ? void 0 : func?.objargs?.length ?? 0;
+}
+function argumentCount(identityArguments) {
+  if (identityArguments.trim() === "") return 0;
+  let depth = 0;
+  let count3 = 1;
+  for (const char of identityArguments) {
+    if (char === "(") depth++;
+    else if (char === ")") depth--;
+    else if (char === "," && depth === 0) count3++;
+  }
+  return count3;
+}
+
+// src/core/schema/findings/pending.ts
+var RELATION_TYPES = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]);
+var PendingStatements = class {
+  list;
+  relationRenames = [];
+  columnRenames = [];
+  policyRenames = [];
+  constructor(migrations) {
+    this.list = migrations.flatMap(
+      (migration) => migration.statements.map((statement2) => ({ migration, statement: statement2 }))
+    );
+    for (const { statement: statement2 } of this.list) this.recordRename(statement2);
+  }
+  /** The last statement in apply order for which `causes` holds: the state after it is what the diff shows. */
+  last(causes) {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      const candidate = this.list[i];
+      if (causes(candidate)) return candidate;
+    }
+    return void 0;
+  }
+  /** The relation's name and every name a rename connects it to. */
+  relationNames(relation) {
+    const names = /* @__PURE__ */ new Map([[nameKey(relation), relation]]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [from, to] of this.relationRenames) {
+        const fromKnown = names.has(nameKey(from));
+        if (fromKnown === names.has(nameKey(to))) continue;
+        const added = fromKnown ? to : from;
+        names.set(nameKey(added), added);
+        grew = true;
+      }
+    }
+    return [...names.values()];
+  }
+  /** The column's name and every name a rename connects it to, on any name of its relation. */
+  columnNames(relation, column) {
+    return memberNames(this.columnRenames, this.relationNames(relation), column);
+  }
+  policyNames(relation, policy) {
+    return memberNames(this.policyRenames, this.relationNames(relation), policy);
+  }
+  recordRename(statement2) {
+    const { tree } = statement2;
+    if (statement2.nodeType === "RenameStmt") {
+      const relation = relationName(tree.relation);
+      const newName = tree.newname;
+      if (!relation || typeof newName !== "string") return;
+      const type = String(tree.renameType);
+      if (RELATION_TYPES.has(type)) this.relationRenames.push([relation, { ...relation, name: newName }]);
+      const member = { relation: nameKey(relation), from: String(tree.subname), to: newName };
+      if (type === "OBJECT_COLUMN") this.columnRenames.push(member);
+      if (type === "OBJECT_POLICY") this.policyRenames.push(member);
+    }
+    if (statement2.nodeType === "AlterObjectSchemaStmt" && RELATION_TYPES.has(String(tree.objectType))) {
+      const relation = relationName(tree.relation);
+      if (relation && typeof tree.newschema === "string")
+        this.relationRenames.push([relation, { ...relation, schema: tree.newschema }]);
+    }
+  }
+};
+function memberNames(renames, relations, member) {
+  const keys = new Set(relations.map(nameKey));
+  const names = /* @__PURE__ */ new Set([member]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const rename5 of renames) {
+      if (!keys.has(rename5.relation) || names.has(rename5.from) === names.has(rename5.to)) continue;
+      names.add(rename5.from);
+      names.add(rename5.to);
+      grew = true;
+    }
+  }
+  return [...names];
+}
+function locationOf({ migration, statement: statement2 }) {
+  return {
+    path: migration.path,
+    version: migration.version,
+    line: statement2.line,
+    statementIndex: statement2.index,
+    statement: statement2.sql
+  };
+}
+
+// src/core/schema/findings/accept.ts
+var ALLOW_COMMENT = /--[ \t]*supagate:allow[ \t]+([\w-]+(?:[ \t]*,[ \t]*[\w-]+)*)[ \t]*:[ \t]*(\S.*)$/gm;
+function allowCommentsIn(sql) {
+  return [...sql.matchAll(ALLOW_COMMENT)].flatMap((match) => {
+    const line = sql.slice(0, match.index).split("\n").length;
+    const reason = match[2].trim();
+    return match[1].split(",").map((code2) => ({ code: code2.trim(), reason, line }));
+  });
+}
+function unknownAllowCodes(pending) {
+  return pending.flatMap(
+    (migration) => allowCommentsIn(migration.sql).filter((allow) => canonicalFindingCode(allow.code) === void 0).map((allow) => ({
+      path: migration.path,
+      version: migration.version,
+      line: allow.line,
+      code: allow.code,
+      nearest: nearFindingCodes(allow.code)
+    }))
+  );
+}
+var Acceptance = class {
+  constructor(pending, configured) {
+    this.configured = configured;
+    this.comments = new Map(pending.map((migration) => [migration.path, allowCommentsIn(migration.sql)]));
+  }
+  configured;
+  comments;
+  /** The finding, with `accepted` set when a comment in its own file or the configuration accepts it. */
+  apply(finding, category) {
+    const accepted = this.inFile(finding, category) ?? this.inConfig(finding, category);
+    return accepted ? { ...finding, accepted } : finding;
+  }
+  inFile(finding, category) {
+    if (!finding.location) return void 0;
+    const allow = this.comments.get(finding.location.path)?.find((comment2) => namesFinding(comment2.code, finding.code, category));
+    return allow ? { reason: allow.reason, source: "migration" } : void 0;
+  }
+  inConfig(finding, category) {
+    const entry = this.configured.find(
+      (accepted) => namesFinding(accepted.code, finding.code, category) && (!accepted.version || accepted.version === finding.location?.version) && (!accepted.object || accepted.object === finding.object)
+    );
+    return entry ? { reason: entry.reason, source: "config" } : void 0;
+  }
+};
+function howToAccept(finding) {
+  const entry = `acceptedHazards: - { code: ${finding.code}${finding.object ? `, object: ${finding.object}` : ""}, reason: <why> }`;
+  if (!finding.location) return `list it in supabase/supagate.yml (${entry})`;
+  return `add \`-- supagate:allow ${finding.code}: <why>\` to ${finding.location.path} (or list it in supabase/supagate.yml: ${entry})`;
+}
+
+// src/core/schema/findings/finding.ts
+var NO_SINGLE_STATEMENT = "no single statement causes this";
+
+// src/core/schema/findings/hazard.ts
+var DEFAULT_HAZARD_OPTIONS = { largeTableRows: 1e5, accepted: [] };
+function hazardAt(code2, severity, message, object, at) {
+  return {
+    code: code2,
+    category: HAZARD_CATEGORY[code2],
+    severity,
+    message: at ? message : `${message} (${NO_SINGLE_STATEMENT})`,
+    ...object ? { object } : {},
+    ...at ? { location: locationOf(at) } : {}
+  };
+}
+function rowsNote(table2) {
+  const rows2 = table2?.stats.estimatedRows ?? 0;
+  return rows2 > 0 ? ` (about ${rows2.toLocaleString("en-US")} rows in production)` : "";
+}
+function isLarge(table2, options) {
+  return table2.stats.estimatedRows >= options.largeTableRows;
+}
+
+// src/core/schema/findings/type-change.ts
+var INTEGER_RANK = { smallint: 1, integer: 2, bigint: 3 };
+function classifyTypeChange(from, to) {
+  if (from === to) return "same";
+  const length = (type) => /^(character varying|varchar|character|bit varying)\((\d+)\)$/.exec(type);
+  const base = (type) => type.replace(/\(.*\)$/, "");
+  const fromLength = length(from);
+  const toLength = length(to);
+  if (base(from) === "character varying" && (to === "text" || to === "character varying"))
+    return "binary-compatible";
+  if (from === "text" && to === "character varying") return "binary-compatible";
+  if (fromLength && toLength && base(from) === base(to)) {
+    return Number(toLength[2]) >= Number(fromLength[2]) ? base(from) === "character varying" ? "binary-compatible" : "widening" : "narrowing";
+  }
+  if ((from === "text" || from === "character varying") && toLength) return "narrowing";
+  const fromInt = INTEGER_RANK[from];
+  const toInt = INTEGER_RANK[to];
+  if (fromInt && toInt) return toInt > fromInt ? "widening" : "narrowing";
+  if (fromInt && (to === "numeric" || to === "double precision" || to === "real"))
+    return to === "real" && fromInt > 1 ? "other" : "widening";
+  if (from === "real" && to === "double precision") return "widening";
+  if (from === "double precision" && to === "real") return "narrowing";
+  const numeric = (type) => /^numeric(?:\((\d+),(\d+)\))?$/.exec(type);
+  const fromNumeric = numeric(from);
+  const toNumeric = numeric(to);
+  if (fromNumeric && toNumeric) {
+    if (!toNumeric[1]) return "binary-compatible";
+    if (!fromNumeric[1]) return "narrowing";
+    const [fp, fs, tp, ts] = [fromNumeric[1], fromNumeric[2], toNumeric[1], toNumeric[2]].map(Number);
+    return tp - ts >= fp - fs && ts >= fs ? ts === fs ? "binary-compatible" : "widening" : "narrowing";
+  }
+  if ((fromInt || from === "real" || from === "double precision" || fromNumeric) && (INTEGER_RANK[to] || toNumeric))
+    return "narrowing";
+  if (to === "text") return "widening";
+  if (from === "timestamp without time zone" && to === "timestamp with time zone") return "other";
+  return "other";
+}
+
+// src/core/schema/findings/object-hazards.ts
+function objectHazards(input, options, locate) {
+  return [
+    ...input.diff.changes.flatMap((change) => changeHazards(change, input, options, locate)),
+    ...accessHazards(input, locate)
+  ];
+}
+function changeHazards(change, input, options, locate) {
+  if (change.kind === "schema" && change.action === "removed") {
+    const name = input.before.schemas[change.id]?.name ?? change.id;
+    return [
+      hazardAt(
+        "drop-schema",
+        "blocking",
+        `Schema ${change.id} is dropped with everything in it`,
+        change.id,
+        locate.schemaDrop(name)
+      )
+    ];
+  }
+  if (change.kind === "table" && change.action === "removed") {
+    const table2 = input.before.tables[change.id];
+    const at = table2 ? locate.relationDrop(nameOf(table2)) : void 0;
+    return [
+      hazardAt("drop-table", "blocking", `Table ${change.id} is dropped${rowsNote(table2)}`, change.id, at)
+    ];
+  }
+  if (change.kind === "table" && change.action === "added") {
+    const table2 = input.after.tables[change.id];
+    if (table2?.persistence !== "unlogged") return [];
+    return [
+      hazardAt(
+        "unlogged-table",
+        "warning",
+        `Table ${change.id} is created UNLOGGED: its rows are emptied after a crash and are not replicated (read replicas, logical replication, point-in-time recovery)`,
+        change.id,
+        locate.creation(nameOf(table2))
+      )
+    ];
+  }
+  if (change.kind === "table" && (change.action === "changed" || change.action === "renamed")) {
+    const before = input.before.tables[change.renamedFrom ?? change.id];
+    const after = input.after.tables[change.id];
+    if (!before || !after) return [];
+    const table2 = { id: change.id, before, after, name: nameOf(after) };
+    return [
+      ...unloggedHazards(change, table2, locate),
+      ...rlsHazards(change, table2, locate),
+      ...change.members.flatMap((member) => memberHazards(member, table2, options, locate)),
+      ...writeRuleHazards(change, "table", before.rules, after.rules, table2.name, locate)
+    ];
+  }
+  if (change.kind === "view" && (change.action === "changed" || change.action === "renamed")) {
+    const before = input.before.views[change.renamedFrom ?? change.id];
+    const after = input.after.views[change.id];
+    return [
+      ...viewTriggerHazards(change, input, locate),
+      ...before && after ? writeRuleHazards(
+        change,
+        "view",
+        before.rules,
+        after.rules,
+        { schema: after.schema, name: after.name },
+        locate
+      ) : []
+    ];
+  }
+  if (change.kind === "event trigger" && change.action !== "removed")
+    return eventTriggerHazards(change, input, locate);
+  if (change.kind === "function" && change.action !== "removed")
+    return functionHazards(change.id, input, locate);
+  return [];
+}
+function unloggedHazards(change, table2, locate) {
+  const made = change.attributes.some((a) => a.attribute === "persistence" && a.after === "unlogged");
+  if (!made) return [];
+  return [
+    hazardAt(
+      "unlogged-table",
+      "warning",
+      `Table ${table2.id} is made UNLOGGED: its rows are emptied after a crash and no longer replicated (read replicas, logical replication, point-in-time recovery)${rowsNote(table2.before)}`,
+      table2.id,
+      locate.alterCommand(table2.name, (cmd) => cmd.subtype === "AT_SetUnLogged") ?? locate.recreation(table2.name)
+    )
+  ];
+}
+function writeRuleHazards(change, kind, before, after, name, locate) {
+  return change.members.flatMap((member) => {
+    if (member.kind !== "rule") return [];
+    const was = before?.[member.renamedFrom ?? member.name];
+    const is = after?.[member.name];
+    const rule = is ?? was;
+    if (!rule || rule.event === "SELECT" && (was?.event ?? "SELECT") === "SELECT") return [];
+    const does = (r) => `ON ${r.event} DO ${r.instead ? "INSTEAD" : "ALSO"}`;
+    let message;
+    if (member.action === "added" && is) {
+      message = `Rule "${member.name}" (${does(is)}) is added to ${kind} ${change.id}: ${is.event} on it ${is.instead ? "no longer does what it did and runs" : "also runs"} the rule's commands`;
+    } else if (member.action === "removed" && was) {
+      message = `Rule "${member.name}" (${does(was)}) on ${kind} ${change.id} is dropped: ${was.event} on it no longer runs the rule's commands${was.instead ? ` (it acts on the ${kind} itself${kind === "view" ? ", or fails" : ""})` : ""}`;
+    } else {
+      const attributes = member.attributes.map((a) => a.attribute);
+      if (!attributes.some((a) => a === "definition" || a === "enabled" || a === "event" || a === "instead"))
+        return [];
+      message = `Rule "${member.name}" (${does(rule)}) on ${kind} ${change.id} changes (${attributes.join(", ")}): what ${rule.event} on it does changes`;
+    }
+    return [
+      hazardAt(
+        "write-rule-changed",
+        "warning",
+        message,
+        `${change.id}.${member.name}`,
+        locate.ruleChange(name, member.name)
+      )
+    ];
+  });
+}
+function eventTriggerHazards(change, input, locate) {
+  const trigger = input.after.eventTriggers?.[change.id];
+  if (!trigger) return [];
+  if (change.action === "changed" && change.attributes.every((a) => a.attribute === "comment")) return [];
+  const on = trigger.tags.length > 0 ? `every later ${trigger.tags.join(", ")}` : "every later DDL command";
+  const what = change.action === "added" ? `is created: it runs ${trigger.function} on ${trigger.event} of ${on} in the database, whoever runs it. Creating an event trigger needs a superuser: on Supabase, where the postgres role is not one, the statement fails` : `changes (${change.attributes.map((a) => a.attribute).join(", ")}): it runs ${trigger.function} on ${trigger.event} of ${on} in the database, whoever runs it (altering one needs its owner, a superuser)`;
+  return [
+    hazardAt(
+      "event-trigger-change",
+      "warning",
+      `Event trigger ${change.id} ${what}`,
+      change.id,
+      locate.eventTriggerChange(trigger.name)
+    )
+  ];
+}
+function viewTriggerHazards(change, input, locate) {
+  const before = input.before.views[change.renamedFrom ?? change.id];
+  const after = input.after.views[change.id];
+  if (!before || !after) return [];
+  const name = { schema: after.schema, name: after.name };
+  return change.members.flatMap((member) => {
+    if (member.kind !== "trigger" || member.action !== "removed") return [];
+    const trigger = before.triggers?.[member.name];
+    if (!trigger || !/\bINSTEAD OF\b/i.test(trigger.definition)) return [];
+    return [
+      hazardAt(
+        "view-write-trigger-dropped",
+        "warning",
+        `INSTEAD OF trigger "${member.name}" on view ${change.id} is dropped: writes through the view no longer run ${trigger.function} (they fail, or go to the underlying table directly)`,
+        `${change.id}.${member.name}`,
+        locate.triggerDrop(name, member.name)
+      )
+    ];
+  });
+}
+function rlsHazards(change, table2, locate) {
+  const disabled = change.attributes.some(
+    (a) => a.attribute === "rlsEnabled" && a.before === true && a.after === false
+  );
+  if (!disabled) return [];
+  return [
+    hazardAt(
+      "rls-disabled",
+      "blocking",
+      `Row level security is disabled on ${table2.id}: every row is readable by whoever has table privileges`,
+      table2.id,
+      locate.rlsDisable(table2.name)
+    )
+  ];
+}
+function memberHazards(member, table2, options, locate) {
+  if (member.kind === "column" && member.action === "removed") {
+    const type = table2.before.columns.find((column) => column.name === member.name)?.type;
+    return [
+      hazardAt(
+        "drop-column",
+        "blocking",
+        `Column ${table2.id}.${member.name} is dropped with its data${rowsNote(table2.before)}`,
+        `${table2.id}.${member.name}`,
+        locate.columnDrop(table2.name, member.name, type)
+      )
+    ];
+  }
+  if (member.kind === "column" && (member.action === "changed" || member.action === "renamed"))
+    return [...typeHazards(member, table2, locate), ...notNullHazards(member, table2, options, locate)];
+  if (member.kind === "constraint" && member.action === "added")
+    return constraintHazards(member, table2, locate);
+  if (member.kind === "policy" && member.action === "removed" && !replacedUnderAnotherName(member.name, table2)) {
+    return [
+      hazardAt(
+        "policy-dropped",
+        "warning",
+        `Policy "${member.name}" on ${table2.id} is dropped`,
+        `${table2.id}.${member.name}`,
+        locate.policyDrop(table2.name, member.name)
+      )
+    ];
+  }
+  return [];
+}
+function typeHazards(member, table2, locate) {
+  const type = member.attributes.find((a) => a.attribute === "type");
+  if (!type) return [];
+  const object = `${table2.id}.${member.name}`;
+  const at = locate.columnTypeChange(table2.name, member.name);
+  const conversion = classifyTypeChange(String(type.before), String(type.after));
+  const hazards = [];
+  if (conversion === "narrowing")
+    hazards.push(
+      hazardAt(
+        "narrowing-type",
+        "blocking",
+        `Column ${object} narrows from ${type.before} to ${type.after}: values that do not fit fail or are cut`,
+        object,
+        at
+      )
+    );
+  if (conversion === "other")
+    hazards.push(
+      hazardAt(
+        "lossy-type-change",
+        "warning",
+        `Column ${object} changes from ${type.before} to ${type.after}: check that every value converts`,
+        object,
+        at
+      )
+    );
+  if (conversion !== "binary-compatible" && table2.before.stats.estimatedRows > 0)
+    hazards.push(
+      hazardAt(
+        "table-rewrite",
+        "warning",
+        `Changing ${object} to ${type.after} rewrites ${table2.id} under an ACCESS EXCLUSIVE lock${rowsNote(table2.before)}`,
+        object,
+        at
+      )
+    );
+  return hazards;
+}
+function notNullHazards(member, table2, options, locate) {
+  const notNull = member.attributes.find((a) => a.attribute === "notNull");
+  const setsNotNull = notNull?.before === false && notNull.after === true;
+  if (!setsNotNull || !isLarge(table2.before, options)) return [];
+  const object = `${table2.id}.${member.name}`;
+  return [
+    hazardAt(
+      "set-not-null",
+      "warning",
+      `SET NOT NULL on ${object} scans ${table2.id} under an ACCESS EXCLUSIVE lock${rowsNote(table2.before)}`,
+      object,
+      locate.notNullSet(table2.name, member.name)
+    )
+  ];
+}
+function constraintHazards(member, table2, locate) {
+  const constraint = table2.after.constraints[member.name];
+  if (table2.before.stats.estimatedRows <= 0 || !constraint?.validated) return [];
+  if (constraint.type !== "foreign key" && constraint.type !== "check") return [];
+  return [
+    hazardAt(
+      "constraint-validation",
+      "warning",
+      `Adding ${constraint.type} ${member.name} validates every row of ${table2.id} while holding a lock${rowsNote(table2.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
+      `${table2.id}.${member.name}`,
+      locate.constraintAddition(table2.name, member.name, constraint.type)
+    )
+  ];
+}
+function replacedUnderAnotherName(name, table2) {
+  const old = table2.before.policies[name];
+  if (!old) return false;
+  const meaning = (p) => JSON.stringify([p.command, p.permissive, p.roles, p.using, p.withCheck]);
+  return Object.values(table2.after.policies).some(
+    (policy) => policy.name !== name && meaning(policy) === meaning(old)
+  );
+}
+function functionHazards(id, input, locate) {
+  const routine = input.after.functions[id];
+  if (!routine?.securityDefiner || routine.config.some((c) => c.startsWith("search_path="))) return [];
+  return [
+    hazardAt(
+      "security-definer-search-path",
+      "warning",
+      `SECURITY DEFINER function ${id} has no fixed search_path: a caller can shadow the objects it uses`,
+      id,
+      locate.functionDefinition(routine, argumentCount(routine.identityArguments))
+    )
+  ];
+}
+function accessHazards(input, locate) {
+  return input.access.flatMap((table2) => {
+    const before = input.before.tables[table2.table];
+    const after = input.after.tables[table2.table];
+    return table2.cells.filter((cell) => cell.before && cell.after && widens(cell.before, cell.after)).map(
+      (cell) => hazardAt(
+        "access-widened",
+        cell.role === "anon" ? "blocking" : "warning",
+        `${cell.role} can ${cell.command} ${describeAccess(cell.after)} of ${table2.table} (before: ${describeAccess(cell.before)})`,
+        table2.table,
+        before && after ? locate.accessWidening(nameOf(after), {
+          role: cell.role,
+          command: cell.command,
+          privilegeHeld: before.grants.some(
+            (g) => (g.grantee === cell.role || g.grantee === "PUBLIC") && g.privilege === cell.command
+          ),
+          rlsWasOff: !before.rlsEnabled
+        }) : void 0
+      )
+    );
+  });
+}
+function widens(before, after) {
+  const rank = (level2) => level2.kind === "none" ? 0 : level2.kind === "rows" ? 1 : 2;
+  if (rank(after) > rank(before)) return true;
+  return before.kind === "rows" && after.kind === "rows" && before.expression !== after.expression && after.expression.length > 0;
+}
+function nameOf(table2) {
+  return { schema: table2.schema, name: table2.name };
+}
+
+// src/core/migrations/beyond-database.ts
+var STATEMENTS = {
+  CreatedbStmt: ["database-change", "CREATE DATABASE"],
+  DropdbStmt: ["database-change", "DROP DATABASE"],
+  AlterDatabaseStmt: ["database-change", "ALTER DATABASE"],
+  AlterDatabaseSetStmt: ["database-change", "ALTER DATABASE \u2026 SET"],
+  AlterDatabaseRefreshCollStmt: ["database-change", "ALTER DATABASE \u2026 REFRESH COLLATION VERSION"],
+  CreateRoleStmt: ["role-change", "CREATE ROLE"],
+  AlterRoleStmt: ["role-change", "ALTER ROLE"],
+  AlterRoleSetStmt: ["role-change", "ALTER ROLE \u2026 SET"],
+  DropRoleStmt: ["role-change", "DROP ROLE"],
+  GrantRoleStmt: ["role-change", "GRANT/REVOKE role membership"],
+  ReassignOwnedStmt: ["role-change", "REASSIGN OWNED"],
+  AlterSystemStmt: ["system-change", "ALTER SYSTEM"],
+  CreateTableSpaceStmt: ["system-change", "CREATE TABLESPACE"],
+  DropTableSpaceStmt: ["system-change", "DROP TABLESPACE"],
+  AlterTableSpaceOptionsStmt: ["system-change", "ALTER TABLESPACE"],
+  LoadStmt: ["system-change", "LOAD"]
+};
+var SHARED_OBJECTS = {
+  OBJECT_DATABASE: ["database-change", "database"],
+  OBJECT_ROLE: ["role-change", "role"],
+  OBJECT_TABLESPACE: ["system-change", "tablespace"]
+};
+var REMOTE_STATEMENTS = {
+  CreateForeignServerStmt: "CREATE SERVER",
+  AlterForeignServerStmt: "ALTER SERVER",
+  CreateUserMappingStmt: "CREATE USER MAPPING",
+  AlterUserMappingStmt: "ALTER USER MAPPING",
+  ImportForeignSchemaStmt: "IMPORT FOREIGN SCHEMA",
+  CreateSubscriptionStmt: "CREATE SUBSCRIPTION",
+  AlterSubscriptionStmt: "ALTER SUBSCRIPTION"
+};
+var REMOTE_EXTENSIONS = /* @__PURE__ */ new Set(["dblink", "postgres_fdw"]);
+var FUNCTIONS = {
+  pg_terminate_backend: "other-sessions",
+  pg_cancel_backend: "other-sessions",
+  pg_reload_conf: "system-change",
+  pg_rotate_logfile: "system-change",
+  pg_switch_wal: "system-change",
+  pg_promote: "system-change",
+  pg_create_restore_point: "system-change",
+  pg_create_physical_replication_slot: "system-change",
+  pg_create_logical_replication_slot: "system-change",
+  pg_drop_replication_slot: "system-change",
+  pg_read_file: "server-file",
+  pg_read_binary_file: "server-file",
+  pg_ls_dir: "server-file",
+  pg_stat_file: "server-file",
+  pg_file_write: "server-file",
+  pg_file_rename: "server-file",
+  pg_file_unlink: "server-file",
+  lo_import: "server-file",
+  lo_export: "server-file"
+};
+var DBLINK = /^dblink(_\w+)?$/;
+var UNTRUSTED_LANGUAGES = /* @__PURE__ */ new Set(["c", "internal", "plpythonu", "plpython3u", "plperlu", "pltclu"]);
+function beyondDatabase(nodeType, node) {
+  const found = [];
+  const add = (code2, what, clusterStatement = false) => {
+    if (!found.some((f) => f.code === code2 && f.what === what)) found.push({ code: code2, what, clusterStatement });
+  };
+  const statement2 = STATEMENTS[nodeType];
+  if (statement2) add(statement2[0], statement2[1], true);
+  const shared = sharedObjectChange(nodeType, node);
+  if (shared) add(shared[0], shared[1], true);
+  const remote = REMOTE_STATEMENTS[nodeType];
+  if (remote) add("remote-connection", remote);
+  if (nodeType === "CreateExtensionStmt" && REMOTE_EXTENSIONS.has(String(node.extname)))
+    add("remote-connection", `CREATE EXTENSION ${String(node.extname)}`);
+  if (nodeType === "CopyStmt" && typeof node.filename === "string") {
+    if (node.is_program) add("server-program", `COPY \u2026 ${node.is_from ? "FROM" : "TO"} PROGRAM`);
+    else add("server-file", `COPY \u2026 ${node.is_from ? "FROM" : "TO"} a server file`);
+  }
+  if (nodeType === "CreateFunctionStmt" || nodeType === "DoStmt") {
+    const options = nodeType === "DoStmt" ? node.args : node.options;
+    const language = stringOption(options, "language")?.toLowerCase();
+    if (language && UNTRUSTED_LANGUAGES.has(language)) add("server-program", `LANGUAGE ${language}`);
+    for (const body of bodyStrings(options)) for (const [code2, what] of callsInBody(body)) add(code2, what);
+  }
+  for (const name of calledFunctions(node)) {
+    const code2 = DBLINK.test(name) ? "remote-connection" : FUNCTIONS[name];
+    if (code2) add(code2, `${name}()`);
+  }
+  return found;
+}
+function sharedObjectChange(nodeType, node) {
+  const type = nodeType === "RenameStmt" ? node.renameType : nodeType === "AlterOwnerStmt" ? node.objectType : nodeType === "CommentStmt" || nodeType === "SecLabelStmt" ? node.objtype : void 0;
+  const shared = typeof type === "string" ? SHARED_OBJECTS[type] : void 0;
+  if (!shared) return void 0;
+  const verb = nodeType === "RenameStmt" ? "RENAME" : nodeType === "AlterOwnerStmt" ? "OWNER TO" : "COMMENT";
+  return [shared[0], `${verb} of a ${shared[1]}`];
+}
+function calledFunctions(node, found = /* @__PURE__ */ new Set()) {
+  if (Array.isArray(node)) {
+    for (const item of node) calledFunctions(item, found);
+  } else if (node && typeof node === "object") {
+    const call = node.FuncCall;
+    const parts = call?.funcname ?? [];
+    const last = parts[parts.length - 1]?.String?.sval;
+    if (last) found.add(last.toLowerCase());
+    for (const value of Object.values(node)) calledFunctions(value, found);
+  }
+  return found;
+}
+function stringOption(options, name) {
+  if (!Array.isArray(options)) return void 0;
+  for (const item of options) {
+    const def = item.DefElem;
+    if (def?.defname === name) return def.arg?.String?.sval;
+  }
+  return void 0;
+}
+function bodyStrings(options) {
+  if (!Array.isArray(options)) return [];
+  const bodies = [];
+  for (const item of options) {
+    const def = item.DefElem;
+    if (def?.defname !== "as" || !def.arg) continue;
+    const single = def.arg.String?.sval;
+    if (single !== void 0) bodies.push(single);
+    const list2 = def.arg.List?.items ?? [];
+    for (const entry of list2) if (entry.String?.sval !== void 0) bodies.push(entry.String.sval);
+  }
+  return bodies;
+}
+var BODY_PATTERNS = [
+  [/\bprogram\s+'/i, "server-program", "COPY \u2026 PROGRAM in a function body"],
+  [/\balter\s+system\b/i, "system-change", "ALTER SYSTEM in a function body"],
+  [/\b(create|alter|drop)\s+(role|user|group)\b/i, "role-change", "a role statement in a function body"],
+  [/\b(create|alter|drop)\s+database\b/i, "database-change", "a database statement in a function body"]
+];
+function callsInBody(body) {
+  const found = [];
+  for (const [pattern, code2, what] of BODY_PATTERNS) if (pattern.test(body)) found.push([code2, what]);
+  for (const match of body.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)) {
+    const name = match[1].toLowerCase();
+    const code2 = DBLINK.test(name) ? "remote-connection" : FUNCTIONS[name];
+    if (code2) found.push([code2, `${name}() in a function body`]);
+  }
+  return found;
+}
+
+// src/core/schema/findings/cluster.ts
+var CONSEQUENCE = {
+  "database-change": "acts on a database, which is cluster-wide: it reaches past the migration\u2019s own database",
+  "role-change": "changes a role, which is cluster-wide: every database on the server sees it",
+  "system-change": "changes the server itself: every database on it is affected",
+  "other-sessions": "acts on other sessions: it can cancel or end connections of any database on the server",
+  "remote-connection": "connects to another server: what runs there is beyond what this plan can see",
+  "server-program": "runs a program on the database server\u2019s host",
+  "server-file": "reads or writes files on the database server\u2019s host"
+};
+function clusterFindings(statements) {
+  return statements.flatMap(
+    (at) => beyondDatabase(at.statement.nodeType, at.statement.tree).map(({ code: code2, what }) => ({
+      code: code2,
+      message: `${what} ${CONSEQUENCE[code2]}`,
+      at
+    }))
+  );
+}
+
+// src/core/schema/findings/statement-hazards.ts
+function statementHazards(pending, input, options) {
+  const cluster = clusterFindings(pending.list).map(
+    (finding) => hazardAt(finding.code, "blocking", finding.message, void 0, finding.at)
+  );
+  return [...pending.list.flatMap((at) => hazardsOf(at, input, options)), ...cluster];
+}
+function hazardsOf(at, input, options) {
+  const { nodeType, tree, nonTransactional } = at.statement;
+  const relations = relationsIn(tree).map((r) => qualifiedName(r.schema, r.name, input.before.serverVersion));
+  const first = relations[0];
+  const existing = relations.some((relation) => input.before.tables[relation] !== void 0);
+  const hazards = [];
+  const add = (...args) => hazards.push(hazardAt(...args));
+  if (nodeType === "TruncateStmt")
+    add("truncate", "blocking", `TRUNCATE deletes every row of ${relations.join(", ")}`, first, at);
+  if (nodeType === "DeleteStmt" && !tree.whereClause && existing)
+    add("delete-without-where", "blocking", `DELETE without WHERE empties ${first}`, first, at);
+  if (nodeType === "UpdateStmt" && !tree.whereClause && existing)
+    add("update-without-where", "warning", `UPDATE without WHERE rewrites every row of ${first}`, first, at);
+  if (nodeType === "IndexStmt" && !tree.concurrent) {
+    const table2 = input.before.tables[first ?? ""];
+    if (table2 && isLarge(table2, options))
+      add(
+        "index-not-concurrent",
+        "warning",
+        `CREATE INDEX without CONCURRENTLY blocks writes to ${first} (about ${table2.stats.estimatedRows.toLocaleString("en-US")} rows) while it builds`,
+        first,
+        at
+      );
+  }
+  if (nonTransactional)
+    add(
+      "non-transactional",
+      "warning",
+      `${nonTransactional} runs outside a transaction: if it fails, ${at.migration.path} is left partly applied`,
+      void 0,
+      at
+    );
+  if (nodeType === "GrantStmt" && tree.is_grant && grantsToAnon(tree.grantees))
+    add(
+      "grant-to-anon",
+      "warning",
+      "Privileges are granted to anon or PUBLIC: anyone with the anon key gets them",
+      void 0,
+      at
+    );
+  if (nodeType === "VacuumStmt" && hasOption(tree.options, "full"))
+    add(
+      "table-rewrite",
+      "warning",
+      "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
+      first,
+      at
+    );
+  return hazards;
+}
+function grantsToAnon(grantees) {
+  return roleNames(grantees).some((role) => role === "PUBLIC" || role === "anon");
+}
+function hasOption(options, name) {
+  return Array.isArray(options) && options.some((o) => o.DefElem?.defname === name);
+}
+
+// src/core/schema/hazards.ts
+function findHazards(input, options = DEFAULT_HAZARD_OPTIONS) {
+  const pending = new PendingStatements(input.pending);
+  const hazards = [
+    ...objectHazards(input, options, new Locator(pending)),
+    ...statementHazards(pending, input, options)
+  ];
+  const acceptance = new Acceptance(input.pending, options.accepted);
+  return dedupe(hazards).map((hazard) => acceptance.apply(hazard, hazard.category));
+}
+function withAcceptance(hazards, pending, accepted) {
+  const acceptance = new Acceptance(pending, accepted);
+  return hazards.map((hazard) => acceptance.apply(hazard, hazard.category));
+}
+function dedupe(hazards) {
+  const seen = /* @__PURE__ */ new Set();
+  return hazards.filter((hazard) => {
+    const key = `${hazard.code}|${hazard.object ?? ""}|${hazard.location?.path ?? ""}:${hazard.location?.line ?? ""}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+// src/core/datachecks/conversions.ts
+var INTEGER_RANGE = {
+  smallint: ["-32768", "32767"],
+  integer: ["-2147483648", "2147483647"]
+};
+var INTEGER_RANK2 = { smallint: 1, integer: 2, bigint: 3 };
+var INTEGERS = new Set(Object.keys(INTEGER_RANK2));
+function conversionLimit(member, from, to, at) {
+  const using = usingOf(at, member);
+  if (using === "expression") return void 0;
+  const range = INTEGER_RANGE[to];
+  if (range && (INTEGER_RANK2[from] ?? 0) > (INTEGER_RANK2[to] ?? 0))
+    return { kind: "integer-range", type: to, min: range[0], max: range[1] };
+  const length = /^character varying\((\d+)\)$/.exec(to);
+  if (length && using === "none" && (from === "text" || from.startsWith("character varying")))
+    return { kind: "max-length", type: to, length: Number(length[1]) };
+  const numeric = /^numeric\((\d+),(\d+)\)$/.exec(to);
+  if (numeric && (INTEGERS.has(from) || from.startsWith("numeric"))) {
+    const [precision, scale] = [Number(numeric[1]), Number(numeric[2])];
+    return { kind: "numeric-digits", type: to, integerDigits: precision - scale, scale };
+  }
+  return void 0;
+}
+function usingOf(at, member) {
+  if (!at) return "expression";
+  const names = [member.name, ...member.renamedFrom ? [member.renamedFrom] : []];
+  const command = alterTableCommands(at.statement.tree).find(
+    (cmd) => cmd.subtype === "AT_AlterColumnType" && names.includes(cmd.name ?? "")
+  );
+  if (!command) return "expression";
+  const using = command.def?.ColumnDef?.raw_default;
+  if (!using) return "none";
+  const cast = using.TypeCast?.arg ?? using;
+  const column = strings(cast.ColumnRef?.fields).pop();
+  return column !== void 0 && names.includes(column) ? "cast" : "expression";
+}
+
+// src/core/datachecks/derive.ts
+function deriveDataChecks(input, locate) {
+  const tables = new TableNames(input);
+  return input.diff.changes.filter(
+    (change) => change.kind === "table" && (change.action === "changed" || change.action === "renamed")
+  ).flatMap((change) => {
+    const before = input.before.tables[change.renamedFrom ?? change.id];
+    const after = input.after.tables[change.id];
+    if (!before || !after || before.managed) return [];
+    const changed = new ChangedTable(change, before, after, tables);
+    return [
+      ...notNullChecks(changed, locate),
+      ...uniqueChecks(changed, locate),
+      ...foreignKeyChecks(changed, locate),
+      ...conversionChecks(changed, locate)
+    ];
+  });
+}
+var TableNames = class {
+  constructor(input) {
+    this.input = input;
+    for (const change of input.diff.changes) {
+      if (change.kind !== "table") continue;
+      if (change.action === "added") this.added.add(change.id);
+      if (change.renamedFrom) this.renamedFrom.set(change.id, change.renamedFrom);
+    }
+  }
+  input;
+  renamedFrom = /* @__PURE__ */ new Map();
+  added = /* @__PURE__ */ new Set();
+  /** Production's table for a table id after the migrations; undefined when the migrations create it. */
+  production(afterId) {
+    if (this.added.has(afterId)) return void 0;
+    return this.input.before.tables[this.renamedFrom.get(afterId) ?? afterId];
+  }
+};
+var ChangedTable = class {
+  constructor(change, before, after, tables) {
+    this.change = change;
+    this.before = before;
+    this.after = after;
+    this.tables = tables;
+    this.production = productionTable(before);
+    this.name = { schema: after.schema, name: after.name };
+  }
+  change;
+  before;
+  after;
+  tables;
+  production;
+  name;
+  get id() {
+    return this.change.id;
+  }
+  /** Production's name of a column named `name` after the migrations; undefined for a new column. */
+  productionColumn(name) {
+    const member = this.change.members.find((m) => m.kind === "column" && m.name === name);
+    if (member?.action === "added") return void 0;
+    const column = member?.renamedFrom ?? name;
+    return this.before.columns.some((c) => c.name === column) ? column : void 0;
+  }
+  /** Members of a kind the migrations add, or change (`changed`/`renamed`). */
+  members(kind, actions) {
+    return this.change.members.filter((m) => m.kind === kind && actions.includes(m.action)).map((m) => m.name);
+  }
+};
+function productionTable(table2) {
+  return {
+    schema: table2.schema,
+    name: table2.name,
+    partitioned: table2.kind === "partitioned",
+    estimatedRows: table2.stats.estimatedRows
+  };
+}
+function notNullChecks(table2, locate) {
+  return table2.after.columns.flatMap((column) => {
+    if (!column.notNull) return [];
+    const object = `${table2.id}.${column.name}`;
+    const existing = table2.productionColumn(column.name);
+    if (existing === void 0) {
+      if (!fillsExistingRows(column) && isNew(table2, column.name)) {
+        return [
+          {
+            subject: { kind: "new-column-not-null", table: table2.production, column: column.name },
+            object,
+            action: `NOT NULL column ${object} added without a default`,
+            at: locate.latest(
+              locate.notNullSet(table2.name, column.name),
+              locate.alterCommand(
+                table2.name,
+                (cmd) => cmd.subtype === "AT_AddColumn" && cmd.def?.ColumnDef?.colname === column.name
+              )
+            )
+          }
+        ];
+      }
+      return [];
+    }
+    const wasNotNull = table2.before.columns.find((c) => c.name === existing)?.notNull ?? false;
+    if (wasNotNull) return [];
+    return [
+      {
+        subject: { kind: "not-null", table: table2.production, column: existing },
+        object,
+        action: `SET NOT NULL on ${object}`,
+        at: locate.notNullSet(table2.name, column.name)
+      }
+    ];
+  });
+}
+function isNew(table2, column) {
+  return table2.change.members.some((m) => m.kind === "column" && m.name === column && m.action === "added");
+}
+function fillsExistingRows(column) {
+  return column.default !== null || column.identity !== null || column.generated !== null;
+}
+function uniqueChecks(table2, locate) {
+  return table2.members("index", ["added", "changed"]).flatMap((name) => {
+    const index = table2.after.indexes[name];
+    if (!index?.unique) return [];
+    const old = table2.before.indexes[name];
+    if (old?.unique && old.definition === index.definition) return [];
+    const columns = index.columns.map((column) => table2.productionColumn(column));
+    if (columns.some((c) => c === void 0) || / WHERE /.test(index.definition)) return [];
+    return [
+      {
+        subject: {
+          kind: "unique",
+          table: table2.production,
+          columns,
+          nullsDistinct: !/NULLS NOT DISTINCT/.test(index.definition)
+        },
+        object: `${table2.id}.${name}`,
+        action: uniqueAction(index, table2.id),
+        at: locate.indexCreation(table2.name, [name])
+      }
+    ];
+  });
+}
+function uniqueAction(index, table2) {
+  if (index.primary) return `PRIMARY KEY (${index.columns.join(", ")}) on ${table2}`;
+  return `unique index ${index.name} on ${table2} (${index.columns.join(", ")})`;
+}
+function foreignKeyChecks(table2, locate) {
+  return table2.members("constraint", ["added", "changed"]).flatMap((name) => {
+    const constraint = table2.after.constraints[name];
+    if (constraint?.type !== "foreign key" || !constraint.validated || !constraint.references) return [];
+    if (table2.before.constraints[name]?.validated) return [];
+    const columns = constraint.columns.map((column) => table2.productionColumn(column));
+    if (columns.some((c) => c === void 0)) return [];
+    const referenced2 = referencedTable(constraint, table2.tables);
+    if (referenced2 === "unknown") return [];
+    return [
+      {
+        subject: {
+          kind: "foreign-key",
+          table: table2.production,
+          columns,
+          referenced: referenced2,
+          matchFull: / MATCH FULL/.test(constraint.definition)
+        },
+        object: `${table2.id}.${name}`,
+        action: `foreign key ${name} on ${table2.id} (${constraint.columns.join(", ")}) \u2192 ${constraint.references.table}`,
+        at: locate.latest(
+          locate.constraintAddition(table2.name, name, "foreign key"),
+          locate.alterCommand(
+            table2.name,
+            (cmd) => cmd.subtype === "AT_ValidateConstraint" && cmd.name === name
+          )
+        )
+      }
+    ];
+  });
+}
+function referencedTable(constraint, tables) {
+  const references = constraint.references;
+  if (!references) return "unknown";
+  const production = tables.production(references.table);
+  if (!production) return void 0;
+  const columns = references.columns;
+  if (!columns.every((column) => production.columns.some((c) => c.name === column))) return "unknown";
+  return { table: productionTable(production), columns };
+}
+function conversionChecks(table2, locate) {
+  return table2.change.members.flatMap((member) => {
+    const type = member.attributes.find((a) => a.attribute === "type");
+    if (member.kind !== "column" || !type) return [];
+    const column = table2.productionColumn(member.name);
+    if (column === void 0) return [];
+    const at = locate.columnTypeChange(table2.name, member.name);
+    const limit = conversionLimit(member, String(type.before), String(type.after), at);
+    if (!limit) return [];
+    const object = `${table2.id}.${member.name}`;
+    return [
+      {
+        subject: { kind: "conversion", table: table2.production, column, limit },
+        object,
+        action: `${object} converted to ${limit.type}`,
+        at
+      }
+    ];
+  });
+}
+
+// src/core/datachecks/hazards.ts
+function dataCheckHazards(checks) {
+  return checks.filter((check) => check.outcome === "violations").map((check) => ({
+    code: "data-check-failed",
+    category: HAZARD_CATEGORY["data-check-failed"],
+    severity: "blocking",
+    message: `${violationText(check)}: ${check.action} fails in production`,
+    object: check.object,
+    ...check.location ? { location: check.location } : {}
+  }));
+}
+function violationText(check) {
+  const n = check.violations ?? 0;
+  const rows2 = (count3) => `${count3.toLocaleString("en-US")} ${count3 === 1 ? "row" : "rows"}`;
+  switch (check.kind) {
+    case "not-null":
+      return `${rows2(n)} ${n === 1 ? "has" : "have"} no value`;
+    case "new-column-not-null":
+      return `the table has ${rows2(n)}, which would get no value`;
+    case "unique":
+      return `${n.toLocaleString("en-US")} ${n === 1 ? "value appears" : "values appear"} more than once (${rows2(check.rows ?? 0)})`;
+    case "foreign-key":
+      return `${rows2(n)} ${n === 1 ? "references" : "reference"} no existing row`;
+    case "conversion":
+      return `${rows2(n)} ${n === 1 ? "holds a value" : "hold values"} the new type cannot hold`;
+  }
+}
+
+// src/core/datachecks/earlier-writes.ts
+var DML = /* @__PURE__ */ new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt", "TruncateStmt"]);
+var OPAQUE = /* @__PURE__ */ new Set(["DoStmt", "CallStmt"]);
+function earlierWrites(spec, pending) {
+  const end = spec.at ? pending.list.indexOf(spec.at) : pending.list.length;
+  const table2 = spec.subject.table;
+  const names = pending.relationNames({ schema: table2.schema, name: table2.name });
+  const column = "column" in spec.subject ? spec.subject.column : void 0;
+  const columnNames = column ? pending.columnNames({ schema: table2.schema, name: table2.name }, column) : [];
+  let found = { kind: "none" };
+  for (const candidate of pending.list.slice(0, Math.max(0, end))) {
+    const { nodeType, tree } = candidate.statement;
+    if (OPAQUE.has(nodeType)) found = { kind: "changes-rows", by: candidate };
+    if (!DML.has(nodeType) || !writesTo(tree, names)) continue;
+    found = nodeType === "UpdateStmt" && columnNames.length > 0 && backFills(tree, columnNames) ? { kind: "back-filled", by: candidate } : { kind: "changes-rows", by: candidate };
+  }
+  return found;
+}
+function writesTo(tree, names) {
+  const target2 = relationName(tree.relation);
+  return target2 !== void 0 && names.some((name) => sameName(name, target2));
+}
+function backFills(tree, columns) {
+  const where3 = tree.whereClause;
+  if (where3 && !isNullTestOf(where3, columns)) return false;
+  const targets = Array.isArray(tree.targetList) ? tree.targetList : [];
+  return targets.some((item) => {
+    const target2 = item.ResTarget;
+    return target2?.name !== void 0 && columns.includes(target2.name) && neverNull(target2.val);
+  });
+}
+function isNullTestOf(node, columns) {
+  const test = node.NullTest;
+  if (test?.nulltesttype !== "IS_NULL") return false;
+  const field = strings(
+    test.arg?.ColumnRef?.fields
+  ).pop();
+  return field !== void 0 && columns.includes(field);
+}
+function neverNull(value) {
+  const node = value;
+  if (!node) return false;
+  if (node.A_Const) return node.A_Const.isnull !== true;
+  if (node.TypeCast) return neverNull(node.TypeCast.arg);
+  if (node.FuncCall) return !Array.isArray(node.FuncCall.args) || node.FuncCall.args.length === 0;
+  if (node.SQLValueFunction) return true;
+  if (node.CoalesceExpr) {
+    const args = node.CoalesceExpr.args;
+    return Array.isArray(args) && neverNull(args[args.length - 1]);
+  }
+  return false;
+}
+
+// src/core/sql/quote.ts
+function quoteIdentifier(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quoteLiteral(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+// src/core/datachecks/queries.ts
+var LISTED = 100;
+function checkQueries(subject) {
+  switch (subject.kind) {
+    case "not-null": {
+      const from = `${tableRef(subject.table, false)} t`;
+      const where3 = `t.${quoteIdentifier(subject.column)} IS NULL`;
+      return {
+        count: `SELECT count(*) AS violations FROM ${from} WHERE ${where3}`,
+        list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`
+      };
+    }
+    case "new-column-not-null": {
+      const from = `${tableRef(subject.table, false)} t`;
+      return {
+        count: `SELECT count(*) AS violations FROM ${from}`,
+        list: `SELECT * FROM ${from} LIMIT ${LISTED}`
+      };
+    }
+    case "conversion": {
+      const from = `${tableRef(subject.table, false)} t`;
+      const where3 = doesNotFit(`t.${quoteIdentifier(subject.column)}`, subject.limit);
+      return {
+        count: `SELECT count(*) AS violations FROM ${from} WHERE ${where3}`,
+        list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`
+      };
+    }
+    case "unique":
+      return uniqueQueries(subject.table, subject.columns, subject.nullsDistinct);
+    case "foreign-key":
+      return foreignKeyQueries(subject);
+  }
+}
+function uniqueQueries(table2, columns, nullsDistinct) {
+  const keys = columns.map((c) => `t.${quoteIdentifier(c)}`).join(", ");
+  const notNull = nullsDistinct ? ` WHERE ${columns.map((c) => `t.${quoteIdentifier(c)} IS NOT NULL`).join(" AND ")}` : "";
+  const groups2 = `SELECT ${keys}, count(*) AS copies FROM ${tableRef(table2, true)} t${notNull} GROUP BY ${keys} HAVING count(*) > 1`;
+  return {
+    count: `SELECT count(*) AS violations, coalesce(sum(d.copies), 0) AS rows FROM (${groups2}) d`,
+    list: `${groups2} ORDER BY copies DESC LIMIT ${LISTED}`
+  };
+}
+function foreignKeyQueries(subject) {
+  const child = subject.columns.map((c) => `t.${quoteIdentifier(c)}`);
+  const allSet = child.map((c) => `${c} IS NOT NULL`).join(" AND ");
+  const partlySet = `NOT (${child.map((c) => `${c} IS NULL`).join(" AND ")}) AND NOT (${allSet})`;
+  const missing = subject.referenced ? `NOT EXISTS (SELECT 1 FROM ${tableRef(subject.referenced.table, false)} r WHERE ${subject.referenced.columns.map((c, i) => `r.${quoteIdentifier(c)} = ${child[i]}`).join(" AND ")})` : "true";
+  const where3 = `(${allSet} AND ${missing})${subject.matchFull && child.length > 1 ? ` OR (${partlySet})` : ""}`;
+  const from = `${tableRef(subject.table, true)} t`;
+  return {
+    count: `SELECT count(*) AS violations FROM ${from} WHERE ${where3}`,
+    list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`
+  };
+}
+function tableRef(table2, ownRowsOnly) {
+  const name = `${quoteIdentifier(table2.schema)}.${quoteIdentifier(table2.name)}`;
+  return ownRowsOnly && !table2.partitioned ? `ONLY ${name}` : name;
+}
+function doesNotFit(column, limit) {
+  switch (limit.kind) {
+    case "integer-range":
+      return `(${column} < ${limit.min} OR ${column} > ${limit.max})`;
+    case "max-length":
+      return `pg_catalog.char_length(${column}) > ${limit.length}`;
+    case "numeric-digits":
+      return `pg_catalog.abs(pg_catalog.round(${column}::numeric, ${limit.scale})) >= 1e${limit.integerDigits}`;
+  }
+}
+
+// src/core/datachecks/run.ts
+async function runDataChecks(client, specs, pending, options) {
+  const checks = [];
+  for (const spec of specs) checks.push(await runOne(client, spec, pending, options));
+  return checks;
+}
+async function runOne(client, spec, pending, options) {
+  const queries = checkQueries(spec.subject);
+  const base = {
+    kind: spec.subject.kind,
+    object: spec.object,
+    action: spec.action,
+    listQuery: queries.list,
+    estimatedRows: spec.subject.table.estimatedRows,
+    ...spec.at ? { location: locationOf(spec.at) } : {}
+  };
+  const writes = earlierWrites(spec, pending);
+  if (writes.kind === "back-filled")
+    return { ...base, outcome: "back-filled", reason: `back-filled first by ${where(writes.by)}` };
+  const counted = await count(client, queries.count, options);
+  if ("reason" in counted) return { ...base, outcome: "not-checked", reason: counted.reason };
+  const found = {
+    violations: counted.violations,
+    ...counted.rows !== void 0 ? { rows: counted.rows } : {}
+  };
+  if (writes.kind === "changes-rows")
+    return {
+      ...base,
+      ...found,
+      outcome: "undecidable",
+      reason: `${where(writes.by)} changes the table's rows first: counted on production as it is now`
+    };
+  return { ...base, ...found, outcome: counted.violations > 0 ? "violations" : "passed" };
+}
+function where(statement2) {
+  return `${statement2.migration.path}:${statement2.statement.line}`;
+}
+async function count(client, sql, options) {
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(options.timeoutMs))}`);
+    await client.query(
+      `SET LOCAL lock_timeout = ${Math.min(2e3, Math.max(1, Math.round(options.timeoutMs)))}`
+    );
+    await client.query("SET LOCAL row_security = off");
+    const { rows: rows2 } = await client.query(sql);
+    await client.query("COMMIT");
+    const row = rows2[0];
+    return {
+      violations: Number(row?.violations ?? 0),
+      ...row?.rows !== void 0 ? { rows: Number(row.rows) } : {}
+    };
+  } catch (error) {
+    if (isConnectionLost(error)) throw error;
+    await client.query("ROLLBACK").catch(() => {
+    });
+    return { reason: refusal(error, options) };
+  }
+}
+function refusal(error, options) {
+  const { code: code2, message } = pgErrorFields(error);
+  if (code2 === "57014") return `the count did not finish within ${duration(options.timeoutMs)}`;
+  if (code2 === "55P03") return "another session holds a lock on the table";
+  if (code2 === "42501" && /row-level security/i.test(message))
+    return "production's role is subject to row level security: a count would miss rows";
+  return `production refused the count${code2 ? ` (SQLSTATE ${code2})` : ""}: ${message}`;
+}
+function duration(ms) {
+  return ms < 1e3 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+// src/core/datachecks/index.ts
+async function checkProductionData(client, input, options) {
+  const pending = new PendingStatements(input.pending);
+  const specs = deriveDataChecks(input, new Locator(pending));
+  const checks = await runDataChecks(client, specs, pending, { timeoutMs: options.timeoutMs });
+  return { checks, hazards: withAcceptance(dataCheckHazards(checks), input.pending, options.accepted) };
+}
+
 // src/core/db/pgtools.ts
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
@@ -30221,8 +31942,8 @@ function runTool(path, args, env) {
     );
   });
 }
-function firstLines(text, count2 = 4) {
-  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count2).join(" ");
+function firstLines(text, count3 = 4) {
+  return text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).slice(0, count3).join(" ");
 }
 
 // src/core/db/stand-ins/http.ts
@@ -31151,7 +32872,7 @@ function simpleQuery(client, text) {
 }
 function utf16Index(text, characters) {
   let index = 0;
-  for (let count2 = 0; count2 < characters && index < text.length; count2++) {
+  for (let count3 = 0; count3 < characters && index < text.length; count3++) {
     index += (text.codePointAt(index) ?? 0) > 65535 ? 2 : 1;
   }
   return index;
@@ -31161,11 +32882,11 @@ function utf16Index(text, characters) {
 var MigrationFailedError = class extends SupagateError {
   failure;
   constructor(failure) {
-    const where2 = `${failure.path}:${failure.line}:${failure.column}`;
+    const where3 = `${failure.path}:${failure.line}:${failure.column}`;
     const statementLabel = failure.statementIndex === void 0 ? "" : ` (statement ${failure.statementIndex + 1})`;
     super(
       "MIGRATION_FAILED",
-      `${where2}${statementLabel}: ${failure.message}${failure.sqlstate ? ` [SQLSTATE ${failure.sqlstate}]` : ""}`,
+      `${where3}${statementLabel}: ${failure.message}${failure.sqlstate ? ` [SQLSTATE ${failure.sqlstate}]` : ""}`,
       {
         hint: failureHint(failure),
         details: { ...failure }
@@ -31225,10 +32946,10 @@ function auditOf(unit, record, mode, outcome2) {
 function appliedRecorder(migration, record) {
   return (client, mode, started) => recordPieces(
     client,
-    (duration2) => recordAppliedSql(
+    (duration3) => recordAppliedSql(
       { version: migration.version, name: migration.name, statements: migration.cliStatements },
       auditOf(migration, record, mode, "applied"),
-      duration2
+      duration3
     ),
     started
   );
@@ -31236,7 +32957,7 @@ function appliedRecorder(migration, record) {
 function revertedRecorder(down, record) {
   return (client, mode, started) => recordPieces(
     client,
-    (duration2) => recordRevertedSql(auditOf(down, record, mode, "rolled_back"), duration2),
+    (duration3) => recordRevertedSql(auditOf(down, record, mode, "rolled_back"), duration3),
     started
   );
 }
@@ -31503,10 +33224,10 @@ function computeStatus(migrations, history, fileWarnings, options) {
   return { entries: entries2, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
 }
 function pendingFileProblems(migration) {
-  const where2 = { path: migration.path, version: migration.version };
+  const where3 = { path: migration.path, version: migration.version };
   if (migration.invalid) {
     const { code: code2, message, hint } = migration.invalid;
-    return [{ severity: "error", code: code2, message, ...hint ? { hint } : {}, ...where2 }];
+    return [{ severity: "error", code: code2, message, ...hint ? { hint } : {}, ...where3 }];
   }
   if (migration.statements.length > 0) return [];
   return [
@@ -31515,7 +33236,7 @@ function pendingFileProblems(migration) {
       code: "MIGRATION_EMPTY",
       message: `${migration.path} has no SQL statements; it will be recorded as applied, as the Supabase CLI does`,
       hint: "Write the migration, or delete the file if it was created by mistake.",
-      ...where2
+      ...where3
     }
   ];
 }
@@ -31539,14 +33260,6 @@ function isNumeric(version3) {
 function compareKnownVersions(a, b) {
   if (isNumeric(a) && isNumeric(b)) return compareVersions(a, b);
   return a.localeCompare(b);
-}
-
-// src/core/sql/quote.ts
-function quoteIdentifier(name) {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-function quoteLiteral(value) {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 // src/core/schema/ddl-grants.ts
@@ -32383,8 +34096,8 @@ function publicationDdl(publication, v) {
       const columns = publication.columnLists?.[table2];
       const filter = publication.rowFilters?.[table2];
       const list2 = columns ? ` (${columns.map((c) => quoteIdent2(c, v)).join(", ")})` : "";
-      const where2 = filter !== void 0 ? ` WHERE ${parenthesized(filter)}` : "";
-      lines.push(`        ${table2}${list2}${where2}${i < publication.tables.length - 1 ? "," : ""}`);
+      const where3 = filter !== void 0 ? ` WHERE ${parenthesized(filter)}` : "";
+      lines.push(`        ${table2}${list2}${where3}${i < publication.tables.length - 1 ? "," : ""}`);
     });
   }
   lines.push(`    WITH (publish = ${quoteLiteral(publish)});`);
@@ -32659,14 +34372,14 @@ var operatorKind = {
 };
 
 // src/core/schema/kinds/operator-families.ts
-var qualified = (namespace, name) => `format('%I.%I', (SELECT nn.nspname FROM pg_namespace nn WHERE nn.oid = ${namespace}), ${name})`;
+var qualified2 = (namespace, name) => `format('%I.%I', (SELECT nn.nspname FROM pg_namespace nn WHERE nn.oid = ${namespace}), ${name})`;
 function membersOf(member, catalog, oid) {
   return `EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${member}'::regclass AND d.objid = m.oid
     AND d.refclassid = '${catalog}'::regclass AND d.refobjid = ${oid} AND d.deptype IN ('i', 'a'))`;
 }
 function operatorsOf(catalog, oid) {
   return `(SELECT coalesce(jsonb_agg(jsonb_build_object('strategy', m.amopstrategy, 'operator', m.amopopr::regoperator::text,
-    'orderFamily', (SELECT ${qualified("sf.opfnamespace", "sf.opfname")} FROM pg_opfamily sf
+    'orderFamily', (SELECT ${qualified2("sf.opfnamespace", "sf.opfname")} FROM pg_opfamily sf
                      WHERE m.amoppurpose = 'o' AND sf.oid = m.amopsortfamily))), '[]')
   FROM pg_amop m WHERE ${membersOf("pg_amop", catalog, oid)})`;
 }
@@ -32677,7 +34390,7 @@ function functionsOf(catalog, oid) {
 }
 var methodOf = (am) => `(SELECT a.amname::text FROM pg_am a WHERE a.oid = ${am})`;
 function familiesQuery(scope) {
-  return `SELECT ${qualified("f.opfnamespace", "f.opfname")} || ' USING ' || quote_ident(${methodOf("f.opfmethod")}) AS id,
+  return `SELECT ${qualified2("f.opfnamespace", "f.opfname")} || ' USING ' || quote_ident(${methodOf("f.opfmethod")}) AS id,
   n.nspname::text AS schema, f.opfname::text AS name, ${methodOf("f.opfmethod")} AS method,
   ${operatorsOf("pg_opfamily", "f.oid")} AS operators, ${functionsOf("pg_opfamily", "f.oid")} AS functions,
   pg_get_userbyid(f.opfowner)::text AS owner, ${commentOf("f.oid", "pg_opfamily")} AS comment
@@ -32686,11 +34399,11 @@ WHERE f.opfnamespace IN (${scope.userSchemas})
   AND NOT ${extensionMember("pg_opfamily", "f.oid")}`;
 }
 function classesQuery(scope) {
-  return `SELECT ${qualified("c.opcnamespace", "c.opcname")} || ' USING ' || quote_ident(${methodOf("c.opcmethod")}) AS id,
+  return `SELECT ${qualified2("c.opcnamespace", "c.opcname")} || ' USING ' || quote_ident(${methodOf("c.opcmethod")}) AS id,
   n.nspname::text AS schema, c.opcname::text AS name, ${methodOf("c.opcmethod")} AS method,
   format_type(c.opcintype, NULL) AS type, c.opcdefault AS default,
   CASE WHEN f.opfnamespace <> c.opcnamespace OR f.opfname <> c.opcname
-       THEN ${qualified("f.opfnamespace", "f.opfname")} END AS family,
+       THEN ${qualified2("f.opfnamespace", "f.opfname")} END AS family,
   CASE WHEN c.opckeytype <> 0 THEN format_type(c.opckeytype, NULL) END AS storage,
   ${operatorsOf("pg_opclass", "c.oid")} AS operators, ${functionsOf("pg_opclass", "c.oid")} AS functions,
   pg_get_userbyid(c.opcowner)::text AS owner, ${commentOf("c.oid", "pg_opclass")} AS comment
@@ -33911,616 +35624,6 @@ function withManagedTablesOnBothSides(before, after) {
   return [complete2(before, after), complete2(after, before)];
 }
 
-// src/core/schema/findings/accept.ts
-var ALLOW_COMMENT = /--[ \t]*supagate:allow[ \t]+([\w-]+(?:[ \t]*,[ \t]*[\w-]+)*)[ \t]*:[ \t]*(\S.*)$/gm;
-function allowCommentsIn(sql) {
-  return [...sql.matchAll(ALLOW_COMMENT)].flatMap((match) => {
-    const line = sql.slice(0, match.index).split("\n").length;
-    const reason = match[2].trim();
-    return match[1].split(",").map((code2) => ({ code: code2.trim(), reason, line }));
-  });
-}
-function unknownAllowCodes(pending) {
-  return pending.flatMap(
-    (migration) => allowCommentsIn(migration.sql).filter((allow) => canonicalFindingCode(allow.code) === void 0).map((allow) => ({
-      path: migration.path,
-      version: migration.version,
-      line: allow.line,
-      code: allow.code,
-      nearest: nearFindingCodes(allow.code)
-    }))
-  );
-}
-var Acceptance = class {
-  constructor(pending, configured) {
-    this.configured = configured;
-    this.comments = new Map(pending.map((migration) => [migration.path, allowCommentsIn(migration.sql)]));
-  }
-  configured;
-  comments;
-  /** The finding, with `accepted` set when a comment in its own file or the configuration accepts it. */
-  apply(finding, category) {
-    const accepted = this.inFile(finding, category) ?? this.inConfig(finding, category);
-    return accepted ? { ...finding, accepted } : finding;
-  }
-  inFile(finding, category) {
-    if (!finding.location) return void 0;
-    const allow = this.comments.get(finding.location.path)?.find((comment2) => namesFinding(comment2.code, finding.code, category));
-    return allow ? { reason: allow.reason, source: "migration" } : void 0;
-  }
-  inConfig(finding, category) {
-    const entry = this.configured.find(
-      (accepted) => namesFinding(accepted.code, finding.code, category) && (!accepted.version || accepted.version === finding.location?.version) && (!accepted.object || accepted.object === finding.object)
-    );
-    return entry ? { reason: entry.reason, source: "config" } : void 0;
-  }
-};
-function howToAccept(finding) {
-  const entry = `acceptedHazards: - { code: ${finding.code}${finding.object ? `, object: ${finding.object}` : ""}, reason: <why> }`;
-  if (!finding.location) return `list it in supabase/supagate.yml (${entry})`;
-  return `add \`-- supagate:allow ${finding.code}: <why>\` to ${finding.location.path} (or list it in supabase/supagate.yml: ${entry})`;
-}
-
-// src/core/schema/findings/tree.ts
-var DEFAULT_SCHEMA = "public";
-function strings(list2) {
-  if (!Array.isArray(list2)) return [];
-  return list2.map((item) => item.String?.sval).filter((value) => typeof value === "string");
-}
-function qualified2(parts) {
-  const name = parts[parts.length - 1];
-  if (name === void 0) return void 0;
-  return { schema: parts.length > 1 ? parts[parts.length - 2] : DEFAULT_SCHEMA, name };
-}
-function relationName(node) {
-  const range = node?.RangeVar ?? node;
-  if (!range?.relname) return void 0;
-  return { schema: range.schemaname ?? DEFAULT_SCHEMA, name: range.relname };
-}
-function nameKey(name) {
-  return `${name.schema}\0${name.name}`;
-}
-function alterTableCommands(tree) {
-  const cmds = Array.isArray(tree.cmds) ? tree.cmds : [];
-  return cmds.map((cmd) => cmd.AlterTableCmd).filter((cmd) => cmd !== void 0);
-}
-function droppedObjects(tree) {
-  const objects = Array.isArray(tree.objects) ? tree.objects : [];
-  return objects.map((object) => {
-    const node = object;
-    if (node.String?.sval !== void 0) return [node.String.sval];
-    if (node.List) return strings(node.List.items);
-    if (node.TypeName) return strings(node.TypeName.names);
-    if (node.ObjectWithArgs) return strings(node.ObjectWithArgs.objname);
-    return [];
-  });
-}
-function roleNames(list2) {
-  if (!Array.isArray(list2)) return [];
-  return list2.map((item) => {
-    const spec = item.RoleSpec;
-    if (spec?.roletype === "ROLESPEC_PUBLIC") return "PUBLIC";
-    if (spec?.roletype === "ROLESPEC_CURRENT_USER" || spec?.roletype === "ROLESPEC_SESSION_USER")
-      return "CURRENT_USER";
-    return spec?.rolename ?? "";
-  });
-}
-function constraintsIn(node) {
-  const table2 = node?.Constraint;
-  if (table2) return [{ constraint: table2 }];
-  const column = node?.ColumnDef;
-  if (!column || !Array.isArray(column.constraints)) return [];
-  return column.constraints.map((item) => item.Constraint).filter((constraint) => constraint !== void 0).map((constraint) => ({ constraint, ...column.colname ? { column: column.colname } : {} }));
-}
-function columnsIn(node, found = []) {
-  if (Array.isArray(node)) {
-    for (const item of node) columnsIn(item, found);
-  } else if (node && typeof node === "object") {
-    const ref = node.ColumnRef;
-    const last = strings(ref?.fields).pop();
-    if (last) found.push(last);
-    for (const value of Object.values(node)) columnsIn(value, found);
-  }
-  return found;
-}
-function relationsIn(node) {
-  const found = /* @__PURE__ */ new Map();
-  const visit = (value) => {
-    if (Array.isArray(value)) {
-      for (const item of value) visit(item);
-    } else if (value && typeof value === "object") {
-      const record = value;
-      const relation = typeof record.relname === "string" && "inh" in record ? relationName(record) : void 0;
-      if (relation) found.set(nameKey(relation), relation);
-      for (const child of Object.values(record)) visit(child);
-    }
-  };
-  visit(node);
-  return [...found.values()];
-}
-
-// src/core/schema/findings/locate.ts
-var RELATION_OBJECTS = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]);
-var RULE_COMMANDS = /* @__PURE__ */ new Set([
-  "AT_EnableRule",
-  "AT_DisableRule",
-  "AT_EnableReplicaRule",
-  "AT_EnableAlwaysRule"
-]);
-var CONSTRAINT_TYPES = {
-  "foreign key": "CONSTR_FOREIGN",
-  check: "CONSTR_CHECK",
-  unique: "CONSTR_UNIQUE",
-  "primary key": "CONSTR_PRIMARY",
-  exclusion: "CONSTR_EXCLUSION"
-};
-var DEFAULT_NAME_SUFFIX = {
-  CONSTR_FOREIGN: "fkey",
-  CONSTR_CHECK: "check",
-  CONSTR_UNIQUE: "key",
-  CONSTR_PRIMARY: "pkey",
-  CONSTR_EXCLUSION: "excl"
-};
-var Locator = class {
-  constructor(pending) {
-    this.pending = pending;
-  }
-  pending;
-  /** `DROP SCHEMA` naming the schema. */
-  schemaDrop(schema) {
-    return this.pending.last(({ statement: statement2 }) => dropsSchema(statement2, schema, false));
-  }
-  /** `DROP TABLE` (or view) naming the relation under any of its names, else `DROP SCHEMA … CASCADE` of its schema. */
-  relationDrop(relation) {
-    const names = this.pending.relationNames(relation);
-    return this.pending.last(({ statement: statement2 }) => dropsRelation(statement2, names)) ?? this.pending.last(({ statement: statement2 }) => names.some((name) => dropsSchema(statement2, name.schema, true)));
-  }
-  /**
-   * The `DROP TABLE` of a relation the migrations create again: what removed whatever the new
-   * one lacks (a column, a policy, RLS).
-   */
-  recreation(relation) {
-    const names = this.pending.relationNames(relation);
-    const created = this.pending.last(
-      ({ statement: statement2 }) => creates(statement2) && names.some(equals(target(statement2)))
-    );
-    if (!created) return void 0;
-    const before = this.pending.list.indexOf(created);
-    return this.pending.list.slice(0, before).reverse().find(({ statement: statement2 }) => dropsRelation(statement2, names));
-  }
-  columnDrop(relation, column, type) {
-    return this.columnCommand(relation, column, "AT_DropColumn") ?? this.recreation(relation) ?? (type ? this.typeDropCascade(type) : void 0);
-  }
-  columnTypeChange(relation, column) {
-    return this.columnCommand(relation, column, "AT_AlterColumnType") ?? this.recreation(relation);
-  }
-  /** `SET NOT NULL` of the column, or `ADD PRIMARY KEY` over it (which sets it). */
-  notNullSet(relation, column) {
-    const columns = this.pending.columnNames(relation, column);
-    return this.alterCommand(relation, (cmd) => {
-      if (cmd.subtype === "AT_SetNotNull") return columns.includes(cmd.name ?? "");
-      return constraintsIn(cmd.def).some(
-        ({ constraint }) => constraint.contype === "CONSTR_PRIMARY" && strings(constraint.keys).some((key) => columns.includes(key))
-      );
-    }) ?? this.recreation(relation);
-  }
-  rlsDisable(relation) {
-    return this.alterCommand(relation, (cmd) => cmd.subtype === "AT_DisableRowSecurity") ?? this.recreation(relation);
-  }
-  rlsEnable(relation) {
-    return this.alterCommand(relation, (cmd) => cmd.subtype === "AT_EnableRowSecurity");
-  }
-  policyDrop(relation, policy) {
-    const names = this.pending.relationNames(relation);
-    const policies = this.pending.policyNames(relation, policy);
-    return this.pending.last(({ statement: statement2 }) => {
-      if (!isDrop(statement2, "OBJECT_POLICY")) return false;
-      return droppedObjects(statement2.tree).some((parts) => {
-        const table2 = qualified2(parts.slice(0, -1));
-        return table2 !== void 0 && names.some(equals(table2)) && policies.includes(parts.at(-1) ?? "");
-      });
-    }) ?? this.recreation(relation);
-  }
-  /** `DROP TRIGGER` of the trigger on the relation (under any of its names), else the relation's re-creation. */
-  triggerDrop(relation, trigger) {
-    const names = this.pending.relationNames(relation);
-    return this.pending.last(({ statement: statement2 }) => {
-      if (!isDrop(statement2, "OBJECT_TRIGGER")) return false;
-      return droppedObjects(statement2.tree).some((parts) => {
-        const table2 = qualified2(parts.slice(0, -1));
-        return table2 !== void 0 && names.some(equals(table2)) && parts.at(-1) === trigger;
-      });
-    }) ?? this.recreation(relation);
-  }
-  /**
-   * What adds, changes or drops a rule on the relation (under any of its names): `CREATE [OR
-   * REPLACE] RULE`, `DROP RULE`, `ALTER TABLE … ENABLE|DISABLE … RULE`; else the relation's
-   * re-creation.
-   */
-  ruleChange(relation, rule) {
-    const names = this.pending.relationNames(relation);
-    return this.pending.last(({ statement: statement2 }) => {
-      if (statement2.nodeType === "RuleStmt")
-        return statement2.tree.rulename === rule && names.some(equals(relationName(statement2.tree.relation)));
-      if (statement2.nodeType === "AlterTableStmt")
-        return names.some(equals(relationName(statement2.tree.relation))) && alterTableCommands(statement2.tree).some(
-          (cmd) => RULE_COMMANDS.has(cmd.subtype) && cmd.name === rule
-        );
-      if (!isDrop(statement2, "OBJECT_RULE")) return false;
-      return droppedObjects(statement2.tree).some((parts) => {
-        const table2 = qualified2(parts.slice(0, -1));
-        return table2 !== void 0 && names.some(equals(table2)) && parts.at(-1) === rule;
-      });
-    }) ?? this.recreation(relation);
-  }
-  /** `CREATE EVENT TRIGGER` or `ALTER EVENT TRIGGER` (enable, disable, rename, owner) of the event trigger. */
-  eventTriggerChange(trigger) {
-    return this.pending.last(({ statement: statement2 }) => {
-      const { tree } = statement2;
-      if (statement2.nodeType === "CreateEventTrigStmt" || statement2.nodeType === "AlterEventTrigStmt")
-        return tree.trigname === trigger;
-      if (statement2.nodeType === "RenameStmt" && tree.renameType === "OBJECT_EVENT_TRIGGER")
-        return tree.newname === trigger;
-      if (statement2.nodeType === "AlterOwnerStmt" && tree.objectType === "OBJECT_EVENT_TRIGGER")
-        return strings([tree.object])[0] === trigger;
-      return false;
-    });
-  }
-  /** `CREATE POLICY` or `ALTER POLICY` of the policy (under any of its names). */
-  policyDefinition(relation, policy) {
-    const policies = this.pending.policyNames(relation, policy);
-    return this.onRelation(
-      relation,
-      (statement2) => isPolicyStatement(statement2) && policies.includes(String(statement2.tree.policy_name))
-    );
-  }
-  /**
-   * The `ADD CONSTRAINT` (or column constraint) that adds the named constraint. Unnamed
-   * constraints are matched by the name PostgreSQL gives them (`<table>_<column>_check`…);
-   * failing that, the only unnamed one of that type on the relation.
-   */
-  constraintAddition(relation, name, type) {
-    const contype = CONSTRAINT_TYPES[type];
-    const added = (statement2) => addedConstraints(statement2);
-    const byName2 = this.onRelation(
-      relation,
-      (statement2) => added(statement2).some(
-        ({ constraint, column }) => constraint.conname ? constraint.conname === name : constraint.contype === contype && isDefaultName(name, relation.name, constraint, column)
-      )
-    );
-    if (byName2) return byName2;
-    const unnamed = this.pending.list.filter(
-      ({ statement: statement2 }) => this.isOn(statement2, relation) && added(statement2).some(({ constraint }) => !constraint.conname && constraint.contype === contype)
-    );
-    return unnamed.length === 1 ? unnamed[0] : void 0;
-  }
-  /**
-   * What widens a role's access to a table: the last `CREATE/ALTER POLICY`, `GRANT` or
-   * `DISABLE ROW LEVEL SECURITY` that concerns that role and command, else the last statement
-   * of those kinds (or `DROP POLICY`) on the table. A GRANT of a privilege the role held
-   * already, or disabling RLS that was off, widens nothing.
-   */
-  accessWidening(relation, widening) {
-    const names = this.pending.relationNames(relation);
-    const concerns = ({ statement: statement2 }) => widensFor(statement2, names, widening);
-    const mayWiden = ({ statement: statement2 }) => !widening.privilegeHeld && grantsOn(statement2, names) || isDrop(statement2, "OBJECT_POLICY") && dropsPolicyOn(statement2, names) || isPolicyStatement(statement2) && names.some(equals(target(statement2)));
-    return this.pending.last(concerns) ?? this.pending.last(mayWiden);
-  }
-  /** `CREATE FUNCTION` or `ALTER FUNCTION` of the function; among overloads, one with its argument count. */
-  functionDefinition(routine, inputCount) {
-    const defines = (statement2) => {
-      const named = definedFunction(statement2);
-      return named !== void 0 && named.schema === routine.schema && named.name === routine.name;
-    };
-    return this.pending.last(
-      ({ statement: statement2 }) => defines(statement2) && (inputCount === void 0 || argumentsOf(statement2) === inputCount)
-    ) ?? this.pending.last(({ statement: statement2 }) => defines(statement2));
-  }
-  /** `GRANT` on the function. */
-  functionGrant(routine) {
-    return this.pending.last(({ statement: statement2 }) => {
-      if (statement2.nodeType !== "GrantStmt" || statement2.tree.objtype !== "OBJECT_FUNCTION") return false;
-      const objects = Array.isArray(statement2.tree.objects) ? statement2.tree.objects : [];
-      return objects.some((object) => {
-        const name = qualified2(
-          strings(object.ObjectWithArgs?.objname)
-        );
-        return name !== void 0 && name.schema === routine.schema && name.name === routine.name;
-      });
-    });
-  }
-  /** `CREATE TABLE`, `CREATE VIEW` or `CREATE MATERIALIZED VIEW` of the relation. */
-  creation(relation) {
-    return this.onRelation(relation, creates);
-  }
-  /** `ALTER TABLE` (or `ALTER VIEW`) of the relation with a command `matches` accepts. */
-  alterCommand(relation, matches) {
-    return this.onRelation(
-      relation,
-      (statement2) => statement2.nodeType === "AlterTableStmt" && alterTableCommands(statement2.tree).some(matches)
-    );
-  }
-  /** A rename of the relation, or a move to another schema. */
-  relationRename(relation) {
-    return this.onRelation(
-      relation,
-      (statement2) => statement2.nodeType === "RenameStmt" && RELATION_OBJECTS.has(String(statement2.tree.renameType)) || statement2.nodeType === "AlterObjectSchemaStmt"
-    );
-  }
-  /** A column added to the relation or renamed on it. */
-  columnAddition(relation) {
-    return this.onRelation(
-      relation,
-      (statement2) => statement2.nodeType === "RenameStmt" && statement2.tree.renameType === "OBJECT_COLUMN" || alterTableCommands(statement2.tree).some((cmd) => cmd.subtype === "AT_AddColumn")
-    );
-  }
-  /** `CREATE INDEX` (or a unique or primary key constraint) creating one of the named indexes. */
-  indexCreation(relation, indexes) {
-    return this.onRelation(relation, (statement2) => {
-      if (statement2.nodeType === "IndexStmt") return indexes.includes(String(statement2.tree.idxname));
-      return addedConstraints(statement2).some(
-        ({ constraint }) => indexes.includes(String(constraint.indexname ?? constraint.conname))
-      );
-    });
-  }
-  /** `GRANT` on the relation (or on all tables of its schema). */
-  relationGrant(relation) {
-    const names = this.pending.relationNames(relation);
-    return this.pending.last(({ statement: statement2 }) => grantsOn(statement2, names));
-  }
-  /** `CREATE EXTENSION` of the extension, or its move to another schema. */
-  extensionPlacement(extension) {
-    return this.pending.last(({ statement: statement2 }) => {
-      if (statement2.nodeType === "CreateExtensionStmt") return statement2.tree.extname === extension;
-      if (statement2.nodeType !== "AlterObjectSchemaStmt" || statement2.tree.objectType !== "OBJECT_EXTENSION")
-        return false;
-      return strings([statement2.tree.object])[0] === extension;
-    });
-  }
-  /** Of several candidates, the one latest in apply order. */
-  latest(...candidates) {
-    const position = (found) => found ? this.pending.list.indexOf(found) : -1;
-    return candidates.reduce(
-      (best, candidate) => position(candidate) > position(best) ? candidate : best,
-      void 0
-    );
-  }
-  /** The last statement acting on the relation (under any of its names) that `matches` accepts. */
-  onRelation(relation, matches) {
-    return this.pending.last(({ statement: statement2 }) => this.isOn(statement2, relation) && matches(statement2));
-  }
-  isOn(statement2, relation) {
-    const acted = target(statement2);
-    return acted !== void 0 && this.pending.relationNames(relation).some(equals(acted));
-  }
-  columnCommand(relation, column, subtype) {
-    const columns = this.pending.columnNames(relation, column);
-    return this.alterCommand(relation, (cmd) => cmd.subtype === subtype && columns.includes(cmd.name ?? ""));
-  }
-  /** `DROP TYPE|DOMAIN … CASCADE` of a column's type (`public.mood`, `mood[]`), which drops the column. */
-  typeDropCascade(type) {
-    const parts = type.replace(/\[\]$/, "").replace(/\(.*\)$/, "").split(".");
-    const name = parts.at(-1)?.replace(/^"|"$/g, "");
-    const schema = parts.length > 1 ? parts[0]?.replace(/^"|"$/g, "") : void 0;
-    return this.pending.last(({ statement: statement2 }) => {
-      if (!isDrop(statement2, "OBJECT_TYPE") && !isDrop(statement2, "OBJECT_DOMAIN")) return false;
-      if (statement2.tree.behavior !== "DROP_CASCADE") return false;
-      return droppedObjects(statement2.tree).some((dropped) => {
-        const named = qualified2(dropped);
-        return named?.name === name && (schema === void 0 || named?.schema === schema);
-      });
-    });
-  }
-};
-function target(statement2) {
-  const { tree } = statement2;
-  switch (statement2.nodeType) {
-    case "CreateStmt":
-    case "AlterTableStmt":
-    case "IndexStmt":
-    case "RenameStmt":
-    case "AlterObjectSchemaStmt":
-    case "CreateTrigStmt":
-      return relationName(tree.relation);
-    case "ViewStmt":
-      return relationName(tree.view);
-    case "CreateTableAsStmt":
-      return relationName(tree.into?.rel);
-    case "CreatePolicyStmt":
-    case "AlterPolicyStmt":
-      return relationName(tree.table);
-    default:
-      return void 0;
-  }
-}
-function equals(a) {
-  return (b) => a !== void 0 && nameKey(a) === nameKey(b);
-}
-function isDrop(statement2, removeType) {
-  return statement2.nodeType === "DropStmt" && statement2.tree.removeType === removeType;
-}
-function creates(statement2) {
-  return ["CreateStmt", "ViewStmt", "CreateTableAsStmt"].includes(statement2.nodeType);
-}
-function isPolicyStatement(statement2) {
-  return statement2.nodeType === "CreatePolicyStmt" || statement2.nodeType === "AlterPolicyStmt";
-}
-function dropsSchema(statement2, schema, cascadeOnly) {
-  if (!isDrop(statement2, "OBJECT_SCHEMA")) return false;
-  if (cascadeOnly && statement2.tree.behavior !== "DROP_CASCADE") return false;
-  return droppedObjects(statement2.tree).some((parts) => parts[0] === schema);
-}
-function dropsRelation(statement2, names) {
-  if (statement2.nodeType !== "DropStmt" || !RELATION_OBJECTS.has(String(statement2.tree.removeType)))
-    return false;
-  return droppedObjects(statement2.tree).some((parts) => names.some(equals(qualified2(parts))));
-}
-function dropsPolicyOn(statement2, names) {
-  return droppedObjects(statement2.tree).some((parts) => names.some(equals(qualified2(parts.slice(0, -1)))));
-}
-function addedConstraints(statement2) {
-  if (statement2.nodeType === "AlterTableStmt")
-    return alterTableCommands(statement2.tree).flatMap(
-      (cmd) => cmd.subtype === "AT_AddConstraint" || cmd.subtype === "AT_AddColumn" ? constraintsIn(cmd.def) : []
-    );
-  if (statement2.nodeType === "CreateStmt" && Array.isArray(statement2.tree.tableElts))
-    return statement2.tree.tableElts.flatMap((element) => constraintsIn(element));
-  return [];
-}
-function isDefaultName(name, table2, constraint, column) {
-  const columns = column ? [column] : constraint.contype === "CONSTR_FOREIGN" ? strings(constraint.fk_attrs) : constraint.contype === "CONSTR_CHECK" ? columnsIn(constraint.raw_expr).slice(0, 1) : strings(constraint.keys);
-  const base = [table2, ...columns, DEFAULT_NAME_SUFFIX[constraint.contype] ?? ""].join("_");
-  return name === base || new RegExp(`^${escapeRegExp(base)}\\d+$`).test(name);
-}
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-function grantsOn(statement2, names) {
-  const { tree } = statement2;
-  if (statement2.nodeType !== "GrantStmt" || !tree.is_grant || tree.objtype !== "OBJECT_TABLE") return false;
-  if (tree.targtype === "ACL_TARGET_ALL_IN_SCHEMA")
-    return strings(tree.objects).some((schema) => names.some((name) => name.schema === schema));
-  const objects = Array.isArray(tree.objects) ? tree.objects : [];
-  return objects.some((object) => names.some(equals(relationName(object))));
-}
-function widensFor(statement2, names, widening) {
-  const { tree } = statement2;
-  const { role, command } = widening;
-  const onTable = names.some(equals(target(statement2)));
-  if (onTable && alterTableCommands(tree).some((cmd) => cmd.subtype === "AT_DisableRowSecurity"))
-    return !widening.rlsWasOff;
-  if (onTable && isPolicyStatement(statement2)) {
-    const cmd = String(tree.cmd_name ?? "all").toUpperCase();
-    return includesRole(roleNames(tree.roles), role, true) && (cmd === "ALL" || cmd === command);
-  }
-  if (!widening.privilegeHeld && grantsOn(statement2, names)) {
-    const privileges = (Array.isArray(tree.privileges) ? tree.privileges : []).map(
-      (privilege) => String(privilege.AccessPriv?.priv_name).toUpperCase()
-    );
-    return includesRole(roleNames(tree.grantees), role, false) && (privileges.length === 0 || privileges.includes(command));
-  }
-  return false;
-}
-function includesRole(roles, role, emptyMeansAll) {
-  return emptyMeansAll && roles.length === 0 || roles.includes(role) || roles.includes("PUBLIC");
-}
-function definedFunction(statement2) {
-  if (statement2.nodeType === "CreateFunctionStmt") return qualified2(strings(statement2.tree.funcname));
-  if (statement2.nodeType === "AlterFunctionStmt")
-    return qualified2(strings(statement2.tree.func?.objname));
-  return void 0;
-}
-function argumentsOf(statement2) {
-  if (statement2.nodeType === "CreateFunctionStmt") {
-    const parameters = Array.isArray(statement2.tree.parameters) ? statement2.tree.parameters : [];
-    return parameters.filter((parameter) => {
-      const mode = parameter.FunctionParameter?.mode;
-      return mode !== "FUNC_PARAM_OUT" && mode !== "FUNC_PARAM_TABLE";
-    }).length;
-  }
-  const func = statement2.tree.func;
-  return func?.args_unspecified ? void 0 : func?.objargs?.length ?? 0;
-}
-function argumentCount(identityArguments) {
-  if (identityArguments.trim() === "") return 0;
-  let depth = 0;
-  let count2 = 1;
-  for (const char of identityArguments) {
-    if (char === "(") depth++;
-    else if (char === ")") depth--;
-    else if (char === "," && depth === 0) count2++;
-  }
-  return count2;
-}
-
-// src/core/schema/findings/pending.ts
-var RELATION_TYPES = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]);
-var PendingStatements = class {
-  list;
-  relationRenames = [];
-  columnRenames = [];
-  policyRenames = [];
-  constructor(migrations) {
-    this.list = migrations.flatMap(
-      (migration) => migration.statements.map((statement2) => ({ migration, statement: statement2 }))
-    );
-    for (const { statement: statement2 } of this.list) this.recordRename(statement2);
-  }
-  /** The last statement in apply order for which `causes` holds: the state after it is what the diff shows. */
-  last(causes) {
-    for (let i = this.list.length - 1; i >= 0; i--) {
-      const candidate = this.list[i];
-      if (causes(candidate)) return candidate;
-    }
-    return void 0;
-  }
-  /** The relation's name and every name a rename connects it to. */
-  relationNames(relation) {
-    const names = /* @__PURE__ */ new Map([[nameKey(relation), relation]]);
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const [from, to] of this.relationRenames) {
-        const fromKnown = names.has(nameKey(from));
-        if (fromKnown === names.has(nameKey(to))) continue;
-        const added = fromKnown ? to : from;
-        names.set(nameKey(added), added);
-        grew = true;
-      }
-    }
-    return [...names.values()];
-  }
-  /** The column's name and every name a rename connects it to, on any name of its relation. */
-  columnNames(relation, column) {
-    return memberNames(this.columnRenames, this.relationNames(relation), column);
-  }
-  policyNames(relation, policy) {
-    return memberNames(this.policyRenames, this.relationNames(relation), policy);
-  }
-  recordRename(statement2) {
-    const { tree } = statement2;
-    if (statement2.nodeType === "RenameStmt") {
-      const relation = relationName(tree.relation);
-      const newName = tree.newname;
-      if (!relation || typeof newName !== "string") return;
-      const type = String(tree.renameType);
-      if (RELATION_TYPES.has(type)) this.relationRenames.push([relation, { ...relation, name: newName }]);
-      const member = { relation: nameKey(relation), from: String(tree.subname), to: newName };
-      if (type === "OBJECT_COLUMN") this.columnRenames.push(member);
-      if (type === "OBJECT_POLICY") this.policyRenames.push(member);
-    }
-    if (statement2.nodeType === "AlterObjectSchemaStmt" && RELATION_TYPES.has(String(tree.objectType))) {
-      const relation = relationName(tree.relation);
-      if (relation && typeof tree.newschema === "string")
-        this.relationRenames.push([relation, { ...relation, schema: tree.newschema }]);
-    }
-  }
-};
-function memberNames(renames, relations, member) {
-  const keys = new Set(relations.map(nameKey));
-  const names = /* @__PURE__ */ new Set([member]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const rename5 of renames) {
-      if (!keys.has(rename5.relation) || names.has(rename5.from) === names.has(rename5.to)) continue;
-      names.add(rename5.from);
-      names.add(rename5.to);
-      grew = true;
-    }
-  }
-  return [...names];
-}
-function locationOf({ migration, statement: statement2 }) {
-  return {
-    path: migration.path,
-    version: migration.version,
-    line: statement2.line,
-    statementIndex: statement2.index,
-    statement: statement2.sql
-  };
-}
-
 // src/core/schema/findings/lint-locations.ts
 var TABLE_LINTS = {
   rls_disabled_in_public: (l, t) => l.latest(l.creation(t), l.rlsDisable(t), l.relationRename(t)),
@@ -34599,631 +35702,6 @@ function relationOf(object, after) {
 }
 function quotedNames(text) {
   return [...text.matchAll(/"((?:[^"]|"")*)"/g)].map((match) => match[1].replace(/""/g, '"'));
-}
-
-// src/core/schema/findings/finding.ts
-var NO_SINGLE_STATEMENT = "no single statement causes this";
-
-// src/core/schema/findings/hazard.ts
-var DEFAULT_HAZARD_OPTIONS = { largeTableRows: 1e5, accepted: [] };
-function hazardAt(code2, severity, message, object, at) {
-  return {
-    code: code2,
-    category: HAZARD_CATEGORY[code2],
-    severity,
-    message: at ? message : `${message} (${NO_SINGLE_STATEMENT})`,
-    ...object ? { object } : {},
-    ...at ? { location: locationOf(at) } : {}
-  };
-}
-function rowsNote(table2) {
-  const rows2 = table2?.stats.estimatedRows ?? 0;
-  return rows2 > 0 ? ` (about ${rows2.toLocaleString("en-US")} rows in production)` : "";
-}
-function isLarge(table2, options) {
-  return table2.stats.estimatedRows >= options.largeTableRows;
-}
-
-// src/core/schema/findings/type-change.ts
-var INTEGER_RANK = { smallint: 1, integer: 2, bigint: 3 };
-function classifyTypeChange(from, to) {
-  if (from === to) return "same";
-  const length = (type) => /^(character varying|varchar|character|bit varying)\((\d+)\)$/.exec(type);
-  const base = (type) => type.replace(/\(.*\)$/, "");
-  const fromLength = length(from);
-  const toLength = length(to);
-  if (base(from) === "character varying" && (to === "text" || to === "character varying"))
-    return "binary-compatible";
-  if (from === "text" && to === "character varying") return "binary-compatible";
-  if (fromLength && toLength && base(from) === base(to)) {
-    return Number(toLength[2]) >= Number(fromLength[2]) ? base(from) === "character varying" ? "binary-compatible" : "widening" : "narrowing";
-  }
-  if ((from === "text" || from === "character varying") && toLength) return "narrowing";
-  const fromInt = INTEGER_RANK[from];
-  const toInt = INTEGER_RANK[to];
-  if (fromInt && toInt) return toInt > fromInt ? "widening" : "narrowing";
-  if (fromInt && (to === "numeric" || to === "double precision" || to === "real"))
-    return to === "real" && fromInt > 1 ? "other" : "widening";
-  if (from === "real" && to === "double precision") return "widening";
-  if (from === "double precision" && to === "real") return "narrowing";
-  const numeric = (type) => /^numeric(?:\((\d+),(\d+)\))?$/.exec(type);
-  const fromNumeric = numeric(from);
-  const toNumeric = numeric(to);
-  if (fromNumeric && toNumeric) {
-    if (!toNumeric[1]) return "binary-compatible";
-    if (!fromNumeric[1]) return "narrowing";
-    const [fp, fs, tp, ts] = [fromNumeric[1], fromNumeric[2], toNumeric[1], toNumeric[2]].map(Number);
-    return tp - ts >= fp - fs && ts >= fs ? ts === fs ? "binary-compatible" : "widening" : "narrowing";
-  }
-  if ((fromInt || from === "real" || from === "double precision" || fromNumeric) && (INTEGER_RANK[to] || toNumeric))
-    return "narrowing";
-  if (to === "text") return "widening";
-  if (from === "timestamp without time zone" && to === "timestamp with time zone") return "other";
-  return "other";
-}
-
-// src/core/schema/findings/object-hazards.ts
-function objectHazards(input, options, locate) {
-  return [
-    ...input.diff.changes.flatMap((change) => changeHazards(change, input, options, locate)),
-    ...accessHazards(input, locate)
-  ];
-}
-function changeHazards(change, input, options, locate) {
-  if (change.kind === "schema" && change.action === "removed") {
-    const name = input.before.schemas[change.id]?.name ?? change.id;
-    return [
-      hazardAt(
-        "drop-schema",
-        "blocking",
-        `Schema ${change.id} is dropped with everything in it`,
-        change.id,
-        locate.schemaDrop(name)
-      )
-    ];
-  }
-  if (change.kind === "table" && change.action === "removed") {
-    const table2 = input.before.tables[change.id];
-    const at = table2 ? locate.relationDrop(nameOf(table2)) : void 0;
-    return [
-      hazardAt("drop-table", "blocking", `Table ${change.id} is dropped${rowsNote(table2)}`, change.id, at)
-    ];
-  }
-  if (change.kind === "table" && change.action === "added") {
-    const table2 = input.after.tables[change.id];
-    if (table2?.persistence !== "unlogged") return [];
-    return [
-      hazardAt(
-        "unlogged-table",
-        "warning",
-        `Table ${change.id} is created UNLOGGED: its rows are emptied after a crash and are not replicated (read replicas, logical replication, point-in-time recovery)`,
-        change.id,
-        locate.creation(nameOf(table2))
-      )
-    ];
-  }
-  if (change.kind === "table" && (change.action === "changed" || change.action === "renamed")) {
-    const before = input.before.tables[change.renamedFrom ?? change.id];
-    const after = input.after.tables[change.id];
-    if (!before || !after) return [];
-    const table2 = { id: change.id, before, after, name: nameOf(after) };
-    return [
-      ...unloggedHazards(change, table2, locate),
-      ...rlsHazards(change, table2, locate),
-      ...change.members.flatMap((member) => memberHazards(member, table2, options, locate)),
-      ...writeRuleHazards(change, "table", before.rules, after.rules, table2.name, locate)
-    ];
-  }
-  if (change.kind === "view" && (change.action === "changed" || change.action === "renamed")) {
-    const before = input.before.views[change.renamedFrom ?? change.id];
-    const after = input.after.views[change.id];
-    return [
-      ...viewTriggerHazards(change, input, locate),
-      ...before && after ? writeRuleHazards(
-        change,
-        "view",
-        before.rules,
-        after.rules,
-        { schema: after.schema, name: after.name },
-        locate
-      ) : []
-    ];
-  }
-  if (change.kind === "event trigger" && change.action !== "removed")
-    return eventTriggerHazards(change, input, locate);
-  if (change.kind === "function" && change.action !== "removed")
-    return functionHazards(change.id, input, locate);
-  return [];
-}
-function unloggedHazards(change, table2, locate) {
-  const made = change.attributes.some((a) => a.attribute === "persistence" && a.after === "unlogged");
-  if (!made) return [];
-  return [
-    hazardAt(
-      "unlogged-table",
-      "warning",
-      `Table ${table2.id} is made UNLOGGED: its rows are emptied after a crash and no longer replicated (read replicas, logical replication, point-in-time recovery)${rowsNote(table2.before)}`,
-      table2.id,
-      locate.alterCommand(table2.name, (cmd) => cmd.subtype === "AT_SetUnLogged") ?? locate.recreation(table2.name)
-    )
-  ];
-}
-function writeRuleHazards(change, kind, before, after, name, locate) {
-  return change.members.flatMap((member) => {
-    if (member.kind !== "rule") return [];
-    const was = before?.[member.renamedFrom ?? member.name];
-    const is = after?.[member.name];
-    const rule = is ?? was;
-    if (!rule || rule.event === "SELECT" && (was?.event ?? "SELECT") === "SELECT") return [];
-    const does = (r) => `ON ${r.event} DO ${r.instead ? "INSTEAD" : "ALSO"}`;
-    let message;
-    if (member.action === "added" && is) {
-      message = `Rule "${member.name}" (${does(is)}) is added to ${kind} ${change.id}: ${is.event} on it ${is.instead ? "no longer does what it did and runs" : "also runs"} the rule's commands`;
-    } else if (member.action === "removed" && was) {
-      message = `Rule "${member.name}" (${does(was)}) on ${kind} ${change.id} is dropped: ${was.event} on it no longer runs the rule's commands${was.instead ? ` (it acts on the ${kind} itself${kind === "view" ? ", or fails" : ""})` : ""}`;
-    } else {
-      const attributes = member.attributes.map((a) => a.attribute);
-      if (!attributes.some((a) => a === "definition" || a === "enabled" || a === "event" || a === "instead"))
-        return [];
-      message = `Rule "${member.name}" (${does(rule)}) on ${kind} ${change.id} changes (${attributes.join(", ")}): what ${rule.event} on it does changes`;
-    }
-    return [
-      hazardAt(
-        "write-rule-changed",
-        "warning",
-        message,
-        `${change.id}.${member.name}`,
-        locate.ruleChange(name, member.name)
-      )
-    ];
-  });
-}
-function eventTriggerHazards(change, input, locate) {
-  const trigger = input.after.eventTriggers?.[change.id];
-  if (!trigger) return [];
-  if (change.action === "changed" && change.attributes.every((a) => a.attribute === "comment")) return [];
-  const on = trigger.tags.length > 0 ? `every later ${trigger.tags.join(", ")}` : "every later DDL command";
-  const what = change.action === "added" ? `is created: it runs ${trigger.function} on ${trigger.event} of ${on} in the database, whoever runs it. Creating an event trigger needs a superuser: on Supabase, where the postgres role is not one, the statement fails` : `changes (${change.attributes.map((a) => a.attribute).join(", ")}): it runs ${trigger.function} on ${trigger.event} of ${on} in the database, whoever runs it (altering one needs its owner, a superuser)`;
-  return [
-    hazardAt(
-      "event-trigger-change",
-      "warning",
-      `Event trigger ${change.id} ${what}`,
-      change.id,
-      locate.eventTriggerChange(trigger.name)
-    )
-  ];
-}
-function viewTriggerHazards(change, input, locate) {
-  const before = input.before.views[change.renamedFrom ?? change.id];
-  const after = input.after.views[change.id];
-  if (!before || !after) return [];
-  const name = { schema: after.schema, name: after.name };
-  return change.members.flatMap((member) => {
-    if (member.kind !== "trigger" || member.action !== "removed") return [];
-    const trigger = before.triggers?.[member.name];
-    if (!trigger || !/\bINSTEAD OF\b/i.test(trigger.definition)) return [];
-    return [
-      hazardAt(
-        "view-write-trigger-dropped",
-        "warning",
-        `INSTEAD OF trigger "${member.name}" on view ${change.id} is dropped: writes through the view no longer run ${trigger.function} (they fail, or go to the underlying table directly)`,
-        `${change.id}.${member.name}`,
-        locate.triggerDrop(name, member.name)
-      )
-    ];
-  });
-}
-function rlsHazards(change, table2, locate) {
-  const disabled = change.attributes.some(
-    (a) => a.attribute === "rlsEnabled" && a.before === true && a.after === false
-  );
-  if (!disabled) return [];
-  return [
-    hazardAt(
-      "rls-disabled",
-      "blocking",
-      `Row level security is disabled on ${table2.id}: every row is readable by whoever has table privileges`,
-      table2.id,
-      locate.rlsDisable(table2.name)
-    )
-  ];
-}
-function memberHazards(member, table2, options, locate) {
-  if (member.kind === "column" && member.action === "removed") {
-    const type = table2.before.columns.find((column) => column.name === member.name)?.type;
-    return [
-      hazardAt(
-        "drop-column",
-        "blocking",
-        `Column ${table2.id}.${member.name} is dropped with its data${rowsNote(table2.before)}`,
-        `${table2.id}.${member.name}`,
-        locate.columnDrop(table2.name, member.name, type)
-      )
-    ];
-  }
-  if (member.kind === "column" && (member.action === "changed" || member.action === "renamed"))
-    return [...typeHazards(member, table2, locate), ...notNullHazards(member, table2, options, locate)];
-  if (member.kind === "constraint" && member.action === "added")
-    return constraintHazards(member, table2, locate);
-  if (member.kind === "policy" && member.action === "removed" && !replacedUnderAnotherName(member.name, table2)) {
-    return [
-      hazardAt(
-        "policy-dropped",
-        "warning",
-        `Policy "${member.name}" on ${table2.id} is dropped`,
-        `${table2.id}.${member.name}`,
-        locate.policyDrop(table2.name, member.name)
-      )
-    ];
-  }
-  return [];
-}
-function typeHazards(member, table2, locate) {
-  const type = member.attributes.find((a) => a.attribute === "type");
-  if (!type) return [];
-  const object = `${table2.id}.${member.name}`;
-  const at = locate.columnTypeChange(table2.name, member.name);
-  const conversion = classifyTypeChange(String(type.before), String(type.after));
-  const hazards = [];
-  if (conversion === "narrowing")
-    hazards.push(
-      hazardAt(
-        "narrowing-type",
-        "blocking",
-        `Column ${object} narrows from ${type.before} to ${type.after}: values that do not fit fail or are cut`,
-        object,
-        at
-      )
-    );
-  if (conversion === "other")
-    hazards.push(
-      hazardAt(
-        "lossy-type-change",
-        "warning",
-        `Column ${object} changes from ${type.before} to ${type.after}: check that every value converts`,
-        object,
-        at
-      )
-    );
-  if (conversion !== "binary-compatible" && table2.before.stats.estimatedRows > 0)
-    hazards.push(
-      hazardAt(
-        "table-rewrite",
-        "warning",
-        `Changing ${object} to ${type.after} rewrites ${table2.id} under an ACCESS EXCLUSIVE lock${rowsNote(table2.before)}`,
-        object,
-        at
-      )
-    );
-  return hazards;
-}
-function notNullHazards(member, table2, options, locate) {
-  const notNull = member.attributes.find((a) => a.attribute === "notNull");
-  const setsNotNull = notNull?.before === false && notNull.after === true;
-  if (!setsNotNull || !isLarge(table2.before, options)) return [];
-  const object = `${table2.id}.${member.name}`;
-  return [
-    hazardAt(
-      "set-not-null",
-      "warning",
-      `SET NOT NULL on ${object} scans ${table2.id} under an ACCESS EXCLUSIVE lock${rowsNote(table2.before)}`,
-      object,
-      locate.notNullSet(table2.name, member.name)
-    )
-  ];
-}
-function constraintHazards(member, table2, locate) {
-  const constraint = table2.after.constraints[member.name];
-  if (table2.before.stats.estimatedRows <= 0 || !constraint?.validated) return [];
-  if (constraint.type !== "foreign key" && constraint.type !== "check") return [];
-  return [
-    hazardAt(
-      "constraint-validation",
-      "warning",
-      `Adding ${constraint.type} ${member.name} validates every row of ${table2.id} while holding a lock${rowsNote(table2.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
-      `${table2.id}.${member.name}`,
-      locate.constraintAddition(table2.name, member.name, constraint.type)
-    )
-  ];
-}
-function replacedUnderAnotherName(name, table2) {
-  const old = table2.before.policies[name];
-  if (!old) return false;
-  const meaning = (p) => JSON.stringify([p.command, p.permissive, p.roles, p.using, p.withCheck]);
-  return Object.values(table2.after.policies).some(
-    (policy) => policy.name !== name && meaning(policy) === meaning(old)
-  );
-}
-function functionHazards(id, input, locate) {
-  const routine = input.after.functions[id];
-  if (!routine?.securityDefiner || routine.config.some((c) => c.startsWith("search_path="))) return [];
-  return [
-    hazardAt(
-      "security-definer-search-path",
-      "warning",
-      `SECURITY DEFINER function ${id} has no fixed search_path: a caller can shadow the objects it uses`,
-      id,
-      locate.functionDefinition(routine, argumentCount(routine.identityArguments))
-    )
-  ];
-}
-function accessHazards(input, locate) {
-  return input.access.flatMap((table2) => {
-    const before = input.before.tables[table2.table];
-    const after = input.after.tables[table2.table];
-    return table2.cells.filter((cell) => cell.before && cell.after && widens(cell.before, cell.after)).map(
-      (cell) => hazardAt(
-        "access-widened",
-        cell.role === "anon" ? "blocking" : "warning",
-        `${cell.role} can ${cell.command} ${describeAccess(cell.after)} of ${table2.table} (before: ${describeAccess(cell.before)})`,
-        table2.table,
-        before && after ? locate.accessWidening(nameOf(after), {
-          role: cell.role,
-          command: cell.command,
-          privilegeHeld: before.grants.some(
-            (g) => (g.grantee === cell.role || g.grantee === "PUBLIC") && g.privilege === cell.command
-          ),
-          rlsWasOff: !before.rlsEnabled
-        }) : void 0
-      )
-    );
-  });
-}
-function widens(before, after) {
-  const rank = (level2) => level2.kind === "none" ? 0 : level2.kind === "rows" ? 1 : 2;
-  if (rank(after) > rank(before)) return true;
-  return before.kind === "rows" && after.kind === "rows" && before.expression !== after.expression && after.expression.length > 0;
-}
-function nameOf(table2) {
-  return { schema: table2.schema, name: table2.name };
-}
-
-// src/core/migrations/beyond-database.ts
-var STATEMENTS = {
-  CreatedbStmt: ["database-change", "CREATE DATABASE"],
-  DropdbStmt: ["database-change", "DROP DATABASE"],
-  AlterDatabaseStmt: ["database-change", "ALTER DATABASE"],
-  AlterDatabaseSetStmt: ["database-change", "ALTER DATABASE \u2026 SET"],
-  AlterDatabaseRefreshCollStmt: ["database-change", "ALTER DATABASE \u2026 REFRESH COLLATION VERSION"],
-  CreateRoleStmt: ["role-change", "CREATE ROLE"],
-  AlterRoleStmt: ["role-change", "ALTER ROLE"],
-  AlterRoleSetStmt: ["role-change", "ALTER ROLE \u2026 SET"],
-  DropRoleStmt: ["role-change", "DROP ROLE"],
-  GrantRoleStmt: ["role-change", "GRANT/REVOKE role membership"],
-  ReassignOwnedStmt: ["role-change", "REASSIGN OWNED"],
-  AlterSystemStmt: ["system-change", "ALTER SYSTEM"],
-  CreateTableSpaceStmt: ["system-change", "CREATE TABLESPACE"],
-  DropTableSpaceStmt: ["system-change", "DROP TABLESPACE"],
-  AlterTableSpaceOptionsStmt: ["system-change", "ALTER TABLESPACE"],
-  LoadStmt: ["system-change", "LOAD"]
-};
-var SHARED_OBJECTS = {
-  OBJECT_DATABASE: ["database-change", "database"],
-  OBJECT_ROLE: ["role-change", "role"],
-  OBJECT_TABLESPACE: ["system-change", "tablespace"]
-};
-var REMOTE_STATEMENTS = {
-  CreateForeignServerStmt: "CREATE SERVER",
-  AlterForeignServerStmt: "ALTER SERVER",
-  CreateUserMappingStmt: "CREATE USER MAPPING",
-  AlterUserMappingStmt: "ALTER USER MAPPING",
-  ImportForeignSchemaStmt: "IMPORT FOREIGN SCHEMA",
-  CreateSubscriptionStmt: "CREATE SUBSCRIPTION",
-  AlterSubscriptionStmt: "ALTER SUBSCRIPTION"
-};
-var REMOTE_EXTENSIONS = /* @__PURE__ */ new Set(["dblink", "postgres_fdw"]);
-var FUNCTIONS = {
-  pg_terminate_backend: "other-sessions",
-  pg_cancel_backend: "other-sessions",
-  pg_reload_conf: "system-change",
-  pg_rotate_logfile: "system-change",
-  pg_switch_wal: "system-change",
-  pg_promote: "system-change",
-  pg_create_restore_point: "system-change",
-  pg_create_physical_replication_slot: "system-change",
-  pg_create_logical_replication_slot: "system-change",
-  pg_drop_replication_slot: "system-change",
-  pg_read_file: "server-file",
-  pg_read_binary_file: "server-file",
-  pg_ls_dir: "server-file",
-  pg_stat_file: "server-file",
-  pg_file_write: "server-file",
-  pg_file_rename: "server-file",
-  pg_file_unlink: "server-file",
-  lo_import: "server-file",
-  lo_export: "server-file"
-};
-var DBLINK = /^dblink(_\w+)?$/;
-var UNTRUSTED_LANGUAGES = /* @__PURE__ */ new Set(["c", "internal", "plpythonu", "plpython3u", "plperlu", "pltclu"]);
-function beyondDatabase(nodeType, node) {
-  const found = [];
-  const add = (code2, what, clusterStatement = false) => {
-    if (!found.some((f) => f.code === code2 && f.what === what)) found.push({ code: code2, what, clusterStatement });
-  };
-  const statement2 = STATEMENTS[nodeType];
-  if (statement2) add(statement2[0], statement2[1], true);
-  const shared = sharedObjectChange(nodeType, node);
-  if (shared) add(shared[0], shared[1], true);
-  const remote = REMOTE_STATEMENTS[nodeType];
-  if (remote) add("remote-connection", remote);
-  if (nodeType === "CreateExtensionStmt" && REMOTE_EXTENSIONS.has(String(node.extname)))
-    add("remote-connection", `CREATE EXTENSION ${String(node.extname)}`);
-  if (nodeType === "CopyStmt" && typeof node.filename === "string") {
-    if (node.is_program) add("server-program", `COPY \u2026 ${node.is_from ? "FROM" : "TO"} PROGRAM`);
-    else add("server-file", `COPY \u2026 ${node.is_from ? "FROM" : "TO"} a server file`);
-  }
-  if (nodeType === "CreateFunctionStmt" || nodeType === "DoStmt") {
-    const options = nodeType === "DoStmt" ? node.args : node.options;
-    const language = stringOption(options, "language")?.toLowerCase();
-    if (language && UNTRUSTED_LANGUAGES.has(language)) add("server-program", `LANGUAGE ${language}`);
-    for (const body of bodyStrings(options)) for (const [code2, what] of callsInBody(body)) add(code2, what);
-  }
-  for (const name of calledFunctions(node)) {
-    const code2 = DBLINK.test(name) ? "remote-connection" : FUNCTIONS[name];
-    if (code2) add(code2, `${name}()`);
-  }
-  return found;
-}
-function sharedObjectChange(nodeType, node) {
-  const type = nodeType === "RenameStmt" ? node.renameType : nodeType === "AlterOwnerStmt" ? node.objectType : nodeType === "CommentStmt" || nodeType === "SecLabelStmt" ? node.objtype : void 0;
-  const shared = typeof type === "string" ? SHARED_OBJECTS[type] : void 0;
-  if (!shared) return void 0;
-  const verb = nodeType === "RenameStmt" ? "RENAME" : nodeType === "AlterOwnerStmt" ? "OWNER TO" : "COMMENT";
-  return [shared[0], `${verb} of a ${shared[1]}`];
-}
-function calledFunctions(node, found = /* @__PURE__ */ new Set()) {
-  if (Array.isArray(node)) {
-    for (const item of node) calledFunctions(item, found);
-  } else if (node && typeof node === "object") {
-    const call = node.FuncCall;
-    const parts = call?.funcname ?? [];
-    const last = parts[parts.length - 1]?.String?.sval;
-    if (last) found.add(last.toLowerCase());
-    for (const value of Object.values(node)) calledFunctions(value, found);
-  }
-  return found;
-}
-function stringOption(options, name) {
-  if (!Array.isArray(options)) return void 0;
-  for (const item of options) {
-    const def = item.DefElem;
-    if (def?.defname === name) return def.arg?.String?.sval;
-  }
-  return void 0;
-}
-function bodyStrings(options) {
-  if (!Array.isArray(options)) return [];
-  const bodies = [];
-  for (const item of options) {
-    const def = item.DefElem;
-    if (def?.defname !== "as" || !def.arg) continue;
-    const single = def.arg.String?.sval;
-    if (single !== void 0) bodies.push(single);
-    const list2 = def.arg.List?.items ?? [];
-    for (const entry of list2) if (entry.String?.sval !== void 0) bodies.push(entry.String.sval);
-  }
-  return bodies;
-}
-var BODY_PATTERNS = [
-  [/\bprogram\s+'/i, "server-program", "COPY \u2026 PROGRAM in a function body"],
-  [/\balter\s+system\b/i, "system-change", "ALTER SYSTEM in a function body"],
-  [/\b(create|alter|drop)\s+(role|user|group)\b/i, "role-change", "a role statement in a function body"],
-  [/\b(create|alter|drop)\s+database\b/i, "database-change", "a database statement in a function body"]
-];
-function callsInBody(body) {
-  const found = [];
-  for (const [pattern, code2, what] of BODY_PATTERNS) if (pattern.test(body)) found.push([code2, what]);
-  for (const match of body.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/gi)) {
-    const name = match[1].toLowerCase();
-    const code2 = DBLINK.test(name) ? "remote-connection" : FUNCTIONS[name];
-    if (code2) found.push([code2, `${name}() in a function body`]);
-  }
-  return found;
-}
-
-// src/core/schema/findings/cluster.ts
-var CONSEQUENCE = {
-  "database-change": "acts on a database, which is cluster-wide: it reaches past the migration\u2019s own database",
-  "role-change": "changes a role, which is cluster-wide: every database on the server sees it",
-  "system-change": "changes the server itself: every database on it is affected",
-  "other-sessions": "acts on other sessions: it can cancel or end connections of any database on the server",
-  "remote-connection": "connects to another server: what runs there is beyond what this plan can see",
-  "server-program": "runs a program on the database server\u2019s host",
-  "server-file": "reads or writes files on the database server\u2019s host"
-};
-function clusterFindings(statements) {
-  return statements.flatMap(
-    (at) => beyondDatabase(at.statement.nodeType, at.statement.tree).map(({ code: code2, what }) => ({
-      code: code2,
-      message: `${what} ${CONSEQUENCE[code2]}`,
-      at
-    }))
-  );
-}
-
-// src/core/schema/findings/statement-hazards.ts
-function statementHazards(pending, input, options) {
-  const cluster = clusterFindings(pending.list).map(
-    (finding) => hazardAt(finding.code, "blocking", finding.message, void 0, finding.at)
-  );
-  return [...pending.list.flatMap((at) => hazardsOf(at, input, options)), ...cluster];
-}
-function hazardsOf(at, input, options) {
-  const { nodeType, tree, nonTransactional } = at.statement;
-  const relations = relationsIn(tree).map((r) => qualifiedName(r.schema, r.name, input.before.serverVersion));
-  const first = relations[0];
-  const existing = relations.some((relation) => input.before.tables[relation] !== void 0);
-  const hazards = [];
-  const add = (...args) => hazards.push(hazardAt(...args));
-  if (nodeType === "TruncateStmt")
-    add("truncate", "blocking", `TRUNCATE deletes every row of ${relations.join(", ")}`, first, at);
-  if (nodeType === "DeleteStmt" && !tree.whereClause && existing)
-    add("delete-without-where", "blocking", `DELETE without WHERE empties ${first}`, first, at);
-  if (nodeType === "UpdateStmt" && !tree.whereClause && existing)
-    add("update-without-where", "warning", `UPDATE without WHERE rewrites every row of ${first}`, first, at);
-  if (nodeType === "IndexStmt" && !tree.concurrent) {
-    const table2 = input.before.tables[first ?? ""];
-    if (table2 && isLarge(table2, options))
-      add(
-        "index-not-concurrent",
-        "warning",
-        `CREATE INDEX without CONCURRENTLY blocks writes to ${first} (about ${table2.stats.estimatedRows.toLocaleString("en-US")} rows) while it builds`,
-        first,
-        at
-      );
-  }
-  if (nonTransactional)
-    add(
-      "non-transactional",
-      "warning",
-      `${nonTransactional} runs outside a transaction: if it fails, ${at.migration.path} is left partly applied`,
-      void 0,
-      at
-    );
-  if (nodeType === "GrantStmt" && tree.is_grant && grantsToAnon(tree.grantees))
-    add(
-      "grant-to-anon",
-      "warning",
-      "Privileges are granted to anon or PUBLIC: anyone with the anon key gets them",
-      void 0,
-      at
-    );
-  if (nodeType === "VacuumStmt" && hasOption(tree.options, "full"))
-    add(
-      "table-rewrite",
-      "warning",
-      "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
-      first,
-      at
-    );
-  return hazards;
-}
-function grantsToAnon(grantees) {
-  return roleNames(grantees).some((role) => role === "PUBLIC" || role === "anon");
-}
-function hasOption(options, name) {
-  return Array.isArray(options) && options.some((o) => o.DefElem?.defname === name);
-}
-
-// src/core/schema/hazards.ts
-function findHazards(input, options = DEFAULT_HAZARD_OPTIONS) {
-  const pending = new PendingStatements(input.pending);
-  const hazards = [
-    ...objectHazards(input, options, new Locator(pending)),
-    ...statementHazards(pending, input, options)
-  ];
-  const acceptance = new Acceptance(input.pending, options.accepted);
-  return dedupe(hazards).map((hazard) => acceptance.apply(hazard, hazard.category));
-}
-function dedupe(hazards) {
-  const seen = /* @__PURE__ */ new Set();
-  return hazards.filter((hazard) => {
-    const key = `${hazard.code}|${hazard.object ?? ""}|${hazard.location?.path ?? ""}:${hazard.location?.line ?? ""}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 // src/core/schema/acl.ts
@@ -36670,7 +37148,7 @@ async function withReadOnlyConnection(url, work) {
     await disconnect(connection);
   }
 }
-function refusal(problems) {
+function refusal2(problems) {
   const errors = problems.filter((problem) => problem.severity === "error");
   const first = errors[0];
   const code2 = first.code === "MIGRATION_EMPTY" ? "MIGRATION_FILE_INVALID" : first.code === "FILE_SKIPPED" ? "INTERNAL" : first.code;
@@ -36697,16 +37175,16 @@ function planGate(result2) {
 }
 var ACCEPT = " \u2014 to accept it, ";
 function findingReason(finding, message) {
-  const where2 = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
-  return `${finding.code}${where2}: ${message}${ACCEPT}${howToAccept(finding)}`;
+  const where3 = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
+  return `${finding.code}${where3}: ${message}${ACCEPT}${howToAccept(finding)}`;
 }
 function reasonWithoutHowToAccept(reason) {
   const at = reason.indexOf(ACCEPT);
   return at < 0 ? reason : reason.slice(0, at);
 }
 function failureReason(failure) {
-  const where2 = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
-  return `The pending migrations could not be planned${where2}: ${failure.message}`;
+  const where3 = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
+  return `The pending migrations could not be planned${where3}: ${failure.message}`;
 }
 
 // src/core/backup/manifest.ts
@@ -39419,9 +39897,9 @@ async function applyToShadow(target2, migrations, config, hint) {
   const offered = await standInsOffered(target2.connection.client);
   for (const original of migrations) {
     const { migration, changed } = withoutStandInIndexParameters(original, offered);
-    for (const where2 of changed) {
+    for (const where3 of changed) {
       target2.info.warnings.push(
-        `built without its storage parameters on the stand-in for pgvector: ${where2} (an hnsw or ivfflat index)`
+        `built without its storage parameters on the stand-in for pgvector: ${where3} (an hnsw or ivfflat index)`
       );
     }
     const skipped = clusterStatementsOf(migration);
@@ -39456,13 +39934,13 @@ async function applyToShadow(target2, migrations, config, hint) {
 }
 async function standIn(target2, migration, skipped) {
   for (const { statement: statement2, what, createsRole } of skipped) {
-    const where2 = `${migration.path}:${statement2.line}`;
+    const where3 = `${migration.path}:${statement2.line}`;
     if (createsRole && await target2.shadow.standInRole(createsRole)) {
       target2.info.warnings.push(
-        `not run on the shadow: ${where2} ${what} \u2026 (a role without login or attributes stands in for it)`
+        `not run on the shadow: ${where3} ${what} \u2026 (a role without login or attributes stands in for it)`
       );
     } else {
-      target2.info.warnings.push(`not run on the shadow: ${where2} ${what} \u2026`);
+      target2.info.warnings.push(`not run on the shadow: ${where3} ${what} \u2026`);
     }
   }
 }
@@ -39762,12 +40240,21 @@ async function planFrom(config, run3) {
         { pending: status2.pending, before, after, diff, access: access3 },
         { largeTableRows: config.largeTableRows, accepted }
       );
+      const data = config.dataChecks === "on" ? await phase(
+        "data-checks",
+        () => checkProductionData(
+          production.client,
+          { before, after, diff, pending: status2.pending },
+          { timeoutMs: config.dataCheckTimeoutMs, accepted }
+        )
+      ) : { checks: [], hazards: [] };
       const result2 = finish({
         ...base,
         status: "planned",
         shadow: shadowInfo,
         diff,
-        hazards,
+        hazards: [...hazards, ...data.hazards],
+        dataChecks: data.checks,
         access: access3,
         notCompared: uncompared,
         lints: {
@@ -39882,6 +40369,7 @@ function emptyResult(target2, pending, problems, productionFingerprint, started)
     lints: { introduced: [], resolved: [], existingCount: 0 },
     access: [],
     notCompared: [],
+    dataChecks: [],
     shadow: { source: "none", serverVersion: 0, warnings: [], standIns: [] },
     durationMs: Math.round(performance.now() - started)
   };
@@ -40237,7 +40725,7 @@ ${cause.stack}`;
     var _this2 = this;
     let error = null;
     let data = null;
-    let count2 = null;
+    let count3 = null;
     let status2 = res.status;
     let statusText2 = res.statusText;
     if (res.ok) {
@@ -40263,7 +40751,7 @@ ${cause.stack}`;
       }
       const countHeader = (_this$headers$get2 = _this2.headers.get("Prefer")) === null || _this$headers$get2 === void 0 ? void 0 : _this$headers$get2.match(/count=(exact|planned|estimated)/);
       const contentRange = (_res$headers$get2 = res.headers.get("content-range")) === null || _res$headers$get2 === void 0 ? void 0 : _res$headers$get2.split("/");
-      if (countHeader && contentRange && contentRange.length > 1) count2 = parseInt(contentRange[1]);
+      if (countHeader && contentRange && contentRange.length > 1) count3 = parseInt(contentRange[1]);
       if (_this2.isMaybeSingle && Array.isArray(data)) if (data.length > 1) {
         error = {
           code: "PGRST116",
@@ -40272,7 +40760,7 @@ ${cause.stack}`;
           message: "JSON object requested, multiple (or no) rows returned"
         };
         data = null;
-        count2 = null;
+        count3 = null;
         status2 = 406;
         statusText2 = "Not Acceptable";
       } else if (data.length === 1) data = data[0];
@@ -40299,7 +40787,7 @@ ${cause.stack}`;
       success: error === null,
       error,
       data,
-      count: count2,
+      count: count3,
       status: status2,
       statusText: statusText2
     };
@@ -40663,8 +41151,8 @@ var PostgrestTransformBuilder = class extends PostgrestBuilder {
   * }
   * ```
   */
-  order(column, { ascending = true, nullsFirst, foreignTable, referencedTable = foreignTable } = {}) {
-    const key = referencedTable ? `${referencedTable}.order` : "order";
+  order(column, { ascending = true, nullsFirst, foreignTable, referencedTable: referencedTable2 = foreignTable } = {}) {
+    const key = referencedTable2 ? `${referencedTable2}.order` : "order";
     const existingOrder = this.url.searchParams.get(key);
     this.url.searchParams.set(key, `${existingOrder ? `${existingOrder},` : ""}${column}.${ascending ? "asc" : "desc"}${nullsFirst === void 0 ? "" : nullsFirst ? ".nullsfirst" : ".nullslast"}`);
     return this;
@@ -40769,8 +41257,8 @@ var PostgrestTransformBuilder = class extends PostgrestBuilder {
   * }
   * ```
   */
-  limit(rows2, { foreignTable, referencedTable = foreignTable } = {}) {
-    const key = typeof referencedTable === "undefined" ? "limit" : `${referencedTable}.limit`;
+  limit(rows2, { foreignTable, referencedTable: referencedTable2 = foreignTable } = {}) {
+    const key = typeof referencedTable2 === "undefined" ? "limit" : `${referencedTable2}.limit`;
     this.url.searchParams.set(key, `${rows2}`);
     return this;
   }
@@ -40829,9 +41317,9 @@ var PostgrestTransformBuilder = class extends PostgrestBuilder {
   * }
   * ```
   */
-  range(from, to, { foreignTable, referencedTable = foreignTable } = {}) {
-    const keyOffset = typeof referencedTable === "undefined" ? "offset" : `${referencedTable}.offset`;
-    const keyLimit = typeof referencedTable === "undefined" ? "limit" : `${referencedTable}.limit`;
+  range(from, to, { foreignTable, referencedTable: referencedTable2 = foreignTable } = {}) {
+    const keyOffset = typeof referencedTable2 === "undefined" ? "offset" : `${referencedTable2}.offset`;
+    const keyLimit = typeof referencedTable2 === "undefined" ? "limit" : `${referencedTable2}.limit`;
     this.url.searchParams.set(keyOffset, `${from}`);
     this.url.searchParams.set(keyLimit, `${to - from + 1}`);
     return this;
@@ -41760,8 +42248,8 @@ var PostgrestFilterBuilder = class extends PostgrestTransformBuilder {
   * }
   * ```
   */
-  or(filters, { foreignTable, referencedTable = foreignTable } = {}) {
-    const key = referencedTable ? `${referencedTable}.or` : "or";
+  or(filters, { foreignTable, referencedTable: referencedTable2 = foreignTable } = {}) {
+    const key = referencedTable2 ? `${referencedTable2}.or` : "or";
     this.url.searchParams.append(key, `(${filters})`);
     return this;
   }
@@ -42626,7 +43114,7 @@ var PostgrestQueryBuilder = class {
   * ```
   */
   select(columns, options) {
-    const { head: head2 = false, count: count2 } = options !== null && options !== void 0 ? options : {};
+    const { head: head2 = false, count: count3 } = options !== null && options !== void 0 ? options : {};
     const method = head2 ? "HEAD" : "GET";
     let quoted2 = false;
     const cleanedColumns = (columns !== null && columns !== void 0 ? columns : "*").split("").map((c) => {
@@ -42636,7 +43124,7 @@ var PostgrestQueryBuilder = class {
     }).join("");
     const { url, headers } = this.cloneRequestState();
     url.searchParams.set("select", cleanedColumns);
-    if (count2) headers.append("Prefer", `count=${count2}`);
+    if (count3) headers.append("Prefer", `count=${count3}`);
     return new PostgrestFilterBuilder({
       method,
       url,
@@ -42767,11 +43255,11 @@ var PostgrestQueryBuilder = class {
   * }
   * ```
   */
-  insert(values, { count: count2, defaultToNull = true } = {}) {
+  insert(values, { count: count3, defaultToNull = true } = {}) {
     var _this$fetch;
     const method = "POST";
     const { url, headers } = this.cloneRequestState();
-    if (count2) headers.append("Prefer", `count=${count2}`);
+    if (count3) headers.append("Prefer", `count=${count3}`);
     if (!defaultToNull) headers.append("Prefer", `missing=default`);
     if (Array.isArray(values)) {
       const columns = values.reduce((acc, x) => acc.concat(Object.keys(x)), []);
@@ -43008,13 +43496,13 @@ var PostgrestQueryBuilder = class {
   * }
   * ```
   */
-  upsert(values, { onConflict, ignoreDuplicates = false, count: count2, defaultToNull = true } = {}) {
+  upsert(values, { onConflict, ignoreDuplicates = false, count: count3, defaultToNull = true } = {}) {
     var _this$fetch2;
     const method = "POST";
     const { url, headers } = this.cloneRequestState();
     headers.append("Prefer", `resolution=${ignoreDuplicates ? "ignore" : "merge"}-duplicates`);
     if (onConflict !== void 0) url.searchParams.set("on_conflict", onConflict);
-    if (count2) headers.append("Prefer", `count=${count2}`);
+    if (count3) headers.append("Prefer", `count=${count3}`);
     if (!defaultToNull) headers.append("Prefer", "missing=default");
     if (Array.isArray(values)) {
       const columns = values.reduce((acc, x) => acc.concat(Object.keys(x)), []);
@@ -43182,11 +43670,11 @@ var PostgrestQueryBuilder = class {
   * }
   * ```
   */
-  update(values, { count: count2 } = {}) {
+  update(values, { count: count3 } = {}) {
     var _this$fetch3;
     const method = "PATCH";
     const { url, headers } = this.cloneRequestState();
-    if (count2) headers.append("Prefer", `count=${count2}`);
+    if (count3) headers.append("Prefer", `count=${count3}`);
     return new PostgrestFilterBuilder({
       method,
       url,
@@ -43325,11 +43813,11 @@ var PostgrestQueryBuilder = class {
   * }
   * ```
   */
-  delete({ count: count2 } = {}) {
+  delete({ count: count3 } = {}) {
     var _this$fetch4;
     const method = "DELETE";
     const { url, headers } = this.cloneRequestState();
-    if (count2) headers.append("Prefer", `count=${count2}`);
+    if (count3) headers.append("Prefer", `count=${count3}`);
     return new PostgrestFilterBuilder({
       method,
       url,
@@ -43655,7 +44143,7 @@ var PostgrestClient = class PostgrestClient2 {
   * }
   * ```
   */
-  rpc(fn, args = {}, { head: head2 = false, get: get2 = false, count: count2 } = {}) {
+  rpc(fn, args = {}, { head: head2 = false, get: get2 = false, count: count3 } = {}) {
     var _this$fetch;
     let method;
     const url = new URL(`${this.url}/rpc/${fn}`);
@@ -43675,8 +44163,8 @@ var PostgrestClient = class PostgrestClient2 {
       body = args;
     }
     const headers = new Headers(this.headers);
-    if (_hasObjectArg) headers.set("Prefer", count2 ? `count=${count2},return=minimal` : "return=minimal");
-    else if (count2) headers.set("Prefer", `count=${count2}`);
+    if (_hasObjectArg) headers.set("Prefer", count3 ? `count=${count3},return=minimal` : "return=minimal");
+    else if (count3) headers.set("Prefer", `count=${count3}`);
     return new PostgrestFilterBuilder({
       method,
       url,
@@ -48838,7 +49326,7 @@ async function planForApply(config) {
   return planned;
 }
 function effectDigestOf(result2) {
-  const where2 = (location2) => location2 ? `${location2.path}:${location2.line}` : null;
+  const where3 = (location2) => location2 ? `${location2.path}:${location2.line}` : null;
   const effect = {
     pending: result2.pending.map((m) => `${m.version}:${m.checksum}`),
     changes: withoutStats(result2.diff.changes),
@@ -48846,14 +49334,14 @@ function effectDigestOf(result2) {
       code: h.code,
       severity: h.severity,
       object: h.object ?? null,
-      at: where2(h.location),
+      at: where3(h.location),
       accepted: Boolean(h.accepted)
     })).map(stable).sort(),
     lints: result2.lints.introduced.map((l) => ({
       code: l.code,
       level: l.level,
       object: l.object,
-      at: where2(l.location),
+      at: where3(l.location),
       accepted: Boolean(l.accepted)
     })).map(stable).sort(),
     blocking: result2.blocking
@@ -50328,7 +50816,7 @@ async function apply(userConfig, options = {}) {
   if (options.dryRun) {
     return withReadOnlyConnection(url, async (connection2) => {
       const { status: status2 } = await loadStatus(connection2, discovered, config);
-      if (!status2.ok) throw refusal(status2.problems);
+      if (!status2.ok) throw refusal2(status2.problems);
       if (config.atomic === "all") assertBatchable(status2.pending);
       const backup = !store ? { status: "off" } : status2.pending.length === 0 ? { status: "not-needed" } : { status: "planned", store: store.kind, encrypted: config.backupKey !== void 0 };
       const planned = status2.pending.length > 0 ? (await planForApply(config)).result : void 0;
@@ -50350,7 +50838,7 @@ async function apply(userConfig, options = {}) {
     const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
     release = lock.release;
     const { status: status2 } = await loadStatus(connection, discovered, config);
-    if (!status2.ok) throw refusal(status2.problems);
+    if (!status2.ok) throw refusal2(status2.problems);
     forgetInterrupt = stopApplyOnInterrupt({
       url,
       target: connection.target,
@@ -50473,8 +50961,8 @@ async function apply(userConfig, options = {}) {
     await disconnect(connection);
   }
 }
-function plural2(count2) {
-  return `${count2} migration${count2 === 1 ? "" : "s"}`;
+function plural2(count3) {
+  return `${count3} migration${count3 === 1 ? "" : "s"}`;
 }
 async function migrationProgress(index, total, path, work) {
   emitProgress({ type: "migration-start", index, total, path });
@@ -50561,9 +51049,133 @@ function result(status2, connection, config, migrationStatus, started, extra) {
   };
 }
 
+// src/core/report/escape.ts
+var ZWSP = "\u200B";
+function inline(text) {
+  return breakAutolinks(oneLine(redact(text))).replace(/[\\`*[\]<>~$|]/g, "\\$&").replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, "\\_").replace(/&(?=#|[a-z][a-z0-9]*;)/gi, "&amp;").replace(
+    /^(\s*)([#+=-]|\d+(?=[.)]))/,
+    (_, space, mark) => /\d/.test(mark) ? `${space}${mark}\\` : `${space}\\${mark}`
+  );
+}
+function code(text) {
+  const content = oneLine(redact(text));
+  if (content === "") return "` `";
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
+  const fence = "`".repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(content) ? " " : "";
+  return `${fence}${pad}${content}${pad}${fence}`;
+}
+function htmlCode(text) {
+  return `<code>${htmlText(text)}</code>`;
+}
+function htmlText(text) {
+  return breakAutolinks(oneLine(redact(text))).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+function tableRow(cells) {
+  return `| ${cells.map((cell) => cell.replace(/\|/g, "\\|")).join(" | ")} |`;
+}
+function codeBlock(raw, language = "") {
+  const content = redact(raw);
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${language}
+${content.replace(/\n+$/, "")}
+${fence}`;
+}
+function safeUrl(url) {
+  if (!url) return void 0;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" ? (
+      // encodeURIComponent leaves ( ) ' alone: a `)` would end the markdown link early.
+      parsed.toString().replace(/[()<>"' \\`[\]|*_]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    ) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function codeLink(text, url, title2) {
+  const safe = safeUrl(url);
+  if (!safe) return code(text);
+  const quoted2 = title2 ? ` "${oneLine(redact(title2)).replace(/["\\]/g, "\\$&")}"` : "";
+  return `[${code(text)}](${safe}${quoted2})`;
+}
+function oneLine(text) {
+  return text.replace(/\r?\n|\r/g, " ");
+}
+function breakAutolinks(text) {
+  return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}${ZWSP}.`);
+}
+
+// src/core/report/data-checks.ts
+function dataCheckResult(check) {
+  const size = `about ${check.estimatedRows.toLocaleString("en-US")} rows`;
+  switch (check.outcome) {
+    case "passed":
+      return `no row in the way (${size})`;
+    case "violations":
+      return `${violationText(check)}: it fails in production`;
+    case "back-filled":
+      return check.reason ?? "back-filled first";
+    case "undecidable":
+      return `${violationText(check)} now, but ${check.reason ?? "earlier statements change the rows"}`;
+    case "not-checked":
+      return `not checked: ${check.reason ?? "the count did not finish"}`;
+  }
+}
+var MARK = {
+  passed: "\u2705",
+  "back-filled": "\u2705",
+  violations: "\u26D4",
+  undecidable: "\u26A0\uFE0F",
+  "not-checked": "\u26A0\uFE0F"
+};
+var ORDER = {
+  violations: 0,
+  undecidable: 1,
+  "not-checked": 2,
+  "back-filled": 3,
+  passed: 4
+};
+function ordered2(checks) {
+  return [...checks].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]);
+}
+function dataCheckLines(checks) {
+  return ordered2(checks).flatMap((check) => [
+    `${MARK[check.outcome]} ${check.action}: ${dataCheckResult(check)}${check.location ? `  (${check.location.path}:${check.location.line})` : ""}`,
+    ...check.outcome === "violations" || check.outcome === "undecidable" ? [`    list them: ${check.listQuery};`] : []
+  ]);
+}
+function dataChecksMarkdown(checks, where3) {
+  const sorted = ordered2(checks);
+  const rows2 = sorted.map(
+    (check) => tableRow([
+      MARK[check.outcome],
+      inline(check.action),
+      inline(dataCheckResult(check)),
+      check.location ? where3(check.location.path, check.location.line) : "\u2014"
+    ])
+  );
+  const queries = sorted.filter((check) => check.outcome === "violations" || check.outcome === "undecidable").map((check) => `${code(check.object)}:
+${codeBlock(`${check.listQuery};`, "sql")}`);
+  return [
+    "#### Production's data\nCounted on production (read-only) for the statements that depend on its rows.",
+    `| | Statement | Rows | Where |
+|---|---|---|---|
+${rows2.join("\n")}`,
+    ...queries.length > 0 ? [
+      `<details><summary>Queries that list the rows in the way</summary>
+
+${queries.join("\n\n")}
+
+</details>`
+    ] : []
+  ].join("\n\n");
+}
+
 // src/core/report/describe.ts
-function plural3(count2, noun, nouns = `${noun}s`) {
-  return `${count2} ${count2 === 1 ? noun : nouns}`;
+function plural3(count3, noun, nouns = `${noun}s`) {
+  return `${count3} ${count3 === 1 ? noun : nouns}`;
 }
 function shortValue(value, max = 200) {
   const text = typeof value === "string" ? value : JSON.stringify(value) ?? "null";
@@ -50729,6 +51341,7 @@ var LABELS = {
   shadow: "starting the shadow database",
   clone: "copying the schema into the shadow",
   "shadow-migrations": "running the migrations on the shadow",
+  "data-checks": "counting production's rows the migrations depend on",
   backup: "backing up the database",
   "counts-before": "counting rows before the change",
   migrations: "applying the migrations",
@@ -51191,6 +51804,7 @@ function planText(result2) {
       )
     )
   );
+  lines.push(...section("Production's data (counted read-only)", dataCheckLines(result2.dataChecks ?? [])));
   lines.push(...section("Security lints introduced", lintLines(result2.lints)));
   lines.push(...section("RLS access changes", accessLines(result2.access)));
   lines.push(
@@ -51374,67 +51988,9 @@ var renderBackups = redacted(backupsText);
 var renderRollback = redacted(rollbackText);
 var renderCopy = redacted(copyText);
 
-// src/core/report/escape.ts
-var ZWSP = "\u200B";
-function inline(text) {
-  return breakAutolinks(oneLine(redact(text))).replace(/[\\`*[\]<>~$|]/g, "\\$&").replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, "\\_").replace(/&(?=#|[a-z][a-z0-9]*;)/gi, "&amp;").replace(
-    /^(\s*)([#+=-]|\d+(?=[.)]))/,
-    (_, space, mark) => /\d/.test(mark) ? `${space}${mark}\\` : `${space}\\${mark}`
-  );
-}
-function code(text) {
-  const content = oneLine(redact(text));
-  if (content === "") return "` `";
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
-  const fence = "`".repeat(longest + 1);
-  const pad = /^[` ]|[` ]$/.test(content) ? " " : "";
-  return `${fence}${pad}${content}${pad}${fence}`;
-}
-function htmlCode(text) {
-  return `<code>${htmlText(text)}</code>`;
-}
-function htmlText(text) {
-  return breakAutolinks(oneLine(redact(text))).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-function tableRow(cells) {
-  return `| ${cells.map((cell) => cell.replace(/\|/g, "\\|")).join(" | ")} |`;
-}
-function codeBlock(raw, language = "") {
-  const content = redact(raw);
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${language}
-${content.replace(/\n+$/, "")}
-${fence}`;
-}
-function safeUrl(url) {
-  if (!url) return void 0;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === "https:" ? (
-      // encodeURIComponent leaves ( ) ' alone: a `)` would end the markdown link early.
-      parsed.toString().replace(/[()<>"' \\`[\]|*_]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
-    ) : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function codeLink(text, url, title2) {
-  const safe = safeUrl(url);
-  if (!safe) return code(text);
-  const quoted2 = title2 ? ` "${oneLine(redact(title2)).replace(/["\\]/g, "\\$&")}"` : "";
-  return `[${code(text)}](${safe}${quoted2})`;
-}
-function oneLine(text) {
-  return text.replace(/\r?\n|\r/g, " ");
-}
-function breakAutolinks(text) {
-  return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}${ZWSP}.`);
-}
-
 // src/core/report/markdown-access.ts
 function accessLines2(table2) {
-  const isNew = table2.cells.length > 0 && table2.cells.every((cell) => cell.before === null);
+  const isNew2 = table2.cells.length > 0 && table2.cells.every((cell) => cell.before === null);
   const isDropped = table2.cells.length > 0 && table2.cells.every((cell) => cell.after === null);
   const head2 = `- **${code(table2.table)}**`;
   if (isDropped) return `${head2}, dropped: no role can reach its rows any more`;
@@ -51442,7 +51998,7 @@ function accessLines2(table2) {
   const lines = [];
   for (const role of roles) {
     const cells = table2.cells.filter((cell) => cell.role === role);
-    if (isNew) {
+    if (isNew2) {
       lines.push(`    - ${code(role)}: ${canDo(cells)}`);
     } else {
       const changed = cells.filter((cell) => cell.changed);
@@ -51450,7 +52006,7 @@ function accessLines2(table2) {
     }
   }
   if (lines.length === 0) return `${head2}: no role's access changed`;
-  return `${head2}${isNew ? ", new" : ""}:
+  return `${head2}${isNew2 ? ", new" : ""}:
 ${lines.join("\n")}`;
 }
 function canDo(cells) {
@@ -51643,6 +52199,8 @@ ${result2.problems.map(
   }
   if (result2.failure) parts.push(failureSection(result2, options));
   if (result2.hazards.length > 0) parts.push(hazardSection(result2.hazards, options));
+  if (result2.dataChecks && result2.dataChecks.length > 0)
+    parts.push(dataChecksMarkdown(result2.dataChecks, (path, line) => where2(path, line, options)));
   if (result2.lints.introduced.length > 0 || result2.lints.resolved.length > 0)
     parts.push(lintSection(result2, options));
   if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
@@ -51693,10 +52251,10 @@ function blockingReason(reason, options) {
   const finding = /^([a-z][a-z0-9_-]*)(?: at (.+?):(\d+))?: ([\s\S]*)$/.exec(reason);
   if (!finding) return inline(reason);
   const [, findingCode = "", path, line, message = ""] = finding;
-  const at = path ? ` at ${where(path, Number(line), options)}` : "";
+  const at = path ? ` at ${where2(path, Number(line), options)}` : "";
   return `${code(findingCode)}${at}: ${inline(message)}`;
 }
-function where(path, line, options) {
+function where2(path, line, options) {
   const name = path.slice(path.lastIndexOf("/") + 1);
   const short = name.length > 26 ? `${name.replace(/\.sql$/, "").slice(0, 23)}\u2026` : name;
   const text = `${short}${line ? `:${line}` : ""}`;
@@ -51727,7 +52285,7 @@ function failureBlock(failure, migrationHeading, options = {}) {
     clone: "#### \u26D4 Production\u2019s schema could not be copied to the shadow database",
     migration: migrationHeading
   }[failure.stage];
-  const at = failure.file ? `${where(failure.file, failure.line, options)}: ` : "";
+  const at = failure.file ? `${where2(failure.file, failure.line, options)}: ` : "";
   const lines = [heading, `${at}${inline(failure.message)}`];
   if (failure.migration?.statement) lines.push(codeBlock(failure.migration.statement, "sql"));
   if (failure.hint) lines.push(`**Fix:** ${inline(failure.hint)}`);
@@ -51740,7 +52298,7 @@ function hazardSection(hazards, options) {
       h.accepted ? "\u2705 accepted" : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning",
       code(h.code),
       withNames(h.message, [h.object]) + acceptedNote(h.accepted),
-      h.location ? where(h.location.path, h.location.line, options) : "\u2014"
+      h.location ? where2(h.location.path, h.location.line, options) : "\u2014"
     ])
   );
   return `#### Hazards
@@ -51767,7 +52325,7 @@ function lintSection(result2, options) {
           l.accepted ? "\u2705 accepted" : `${icon[l.level]} ${l.level}`,
           code(l.code),
           `${withNames(l.message, [l.object])}<br>**Fix:** ${inline(l.remediation)}${acceptedNote(l.accepted)}`,
-          l.location ? where(l.location.path, l.location.line, options) : "\u2014"
+          l.location ? where2(l.location.path, l.location.line, options) : "\u2014"
         ])
       ).join("\n")
     );
@@ -51894,6 +52452,8 @@ var DEFAULTS = {
   extraRoles: [],
   largeTableRows: 1e5,
   acceptedHazards: [],
+  dataChecks: "on",
+  dataCheckTimeoutMs: 1e4,
   verify: "on",
   onVerifyFailure: "report",
   backup: "on",
@@ -51919,15 +52479,15 @@ function buildConfig(input) {
     migrationsDir: String(pick("migrationsDir") ?? DEFAULTS.migrationsDir),
     rollbacksDir: String(pick("rollbacksDir") ?? DEFAULTS.rollbacksDir),
     dbUrl: optionalString(pick("dbUrl")),
-    lockWaitMs: duration("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
-    lockTimeoutMs: duration("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
-    statementTimeoutMs: duration(
+    lockWaitMs: duration2("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
+    lockTimeoutMs: duration2("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: duration2(
       "statement-timeout",
       pick("statementTimeoutMs"),
       DEFAULTS.statementTimeoutMs
     ),
-    stallTimeoutMs: duration("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
-    lockRetries: count("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
+    stallTimeoutMs: duration2("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
+    lockRetries: count2("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
     atomic: atomicMode(pick("atomic")),
     includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
     discardWritesSinceBackup: flag(
@@ -51954,6 +52514,12 @@ function buildConfig(input) {
     apiSchemas: list(pick("apiSchemas"), DEFAULTS.apiSchemas),
     extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
     largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
+    dataChecks: oneOf("data-checks", pick("dataChecks"), ["on", "off"], DEFAULTS.dataChecks),
+    dataCheckTimeoutMs: duration2(
+      "data-check-timeout",
+      pick("dataCheckTimeoutMs"),
+      DEFAULTS.dataCheckTimeoutMs
+    ),
     verify: oneOf("verify", pick("verify"), ["on", "off"], DEFAULTS.verify),
     onVerifyFailure: oneOf(
       "on-verify-failure",
@@ -51995,7 +52561,7 @@ function acceptedFindings(value) {
   });
 }
 var UNITS = { ms: 1, s: 1e3, sec: 1e3, m: 6e4, min: 6e4, h: 36e5 };
-function duration(setting, value, fallback) {
+function duration2(setting, value, fallback) {
   if (value === void 0) return fallback;
   if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.round(value);
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(String(value));
@@ -52013,7 +52579,7 @@ function wholeNumber(setting, value, fallback) {
   if (!/^\d+$/.test(text)) throw invalid(setting, value, "a whole number");
   return Number(text);
 }
-function count(setting, value, fallback) {
+function count2(setting, value, fallback) {
   if (value === void 0) return fallback;
   const text = String(value).trim();
   const number = typeof value === "number" ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -52550,7 +53116,7 @@ async function referencedFirst(client, tables, oids) {
       WHERE contype = 'f' AND conrelid = ANY($1::oid[]) AND confrelid = ANY($1::oid[]) AND conrelid <> confrelid`,
     [all]
   );
-  const ordered2 = [];
+  const ordered3 = [];
   const placed = /* @__PURE__ */ new Set();
   const visiting = /* @__PURE__ */ new Set();
   const visit = (table2) => {
@@ -52562,10 +53128,10 @@ async function referencedFirst(client, tables, oids) {
       if (parent) visit(parent);
     }
     placed.add(oid);
-    ordered2.push(table2);
+    ordered3.push(table2);
   };
   for (const table2 of [...tables].sort((a, b) => a.name.localeCompare(b.name))) visit(table2);
-  return ordered2;
+  return ordered3;
 }
 function orderPartialData(keep, scope) {
   const rank = (entry) => {
