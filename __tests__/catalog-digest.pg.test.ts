@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogDigest } from '../src/core/shadow/catalog-digest.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
@@ -19,6 +20,10 @@ afterEach(async () => {
 });
 
 describe('the catalogs’ digest', () => {
+  it('is what one query over every catalog gives, as kept baselines recorded it', async () => {
+    expect(await catalogDigest(db.url)).toBe(await oneQueryDigest(db.url));
+  });
+
   it('is the same read twice, and after the server’s own maintenance (ANALYZE, VACUUM)', async () => {
     const first = await catalogDigest(db.url);
     expect(first).toMatch(/^[0-9a-f]{32}$/);
@@ -48,3 +53,41 @@ describe('the catalogs’ digest', () => {
     });
   }
 });
+
+/** The digest as one session computed it before the catalogs were split between two. */
+async function oneQueryDigest(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ catalog: string; columns: string[] }>(
+      `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+       FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
+       GROUP BY c.relname ORDER BY c.relname`,
+    );
+    const serverKept = [
+      'relpages',
+      'reltuples',
+      'relallvisible',
+      'relfrozenxid',
+      'relminmxid',
+      'relhasindex',
+      'relhassubclass',
+    ];
+    const parts = rows
+      .filter(({ catalog }) => catalog !== 'pg_statistic' && catalog !== 'pg_statistic_ext_data')
+      .map(({ catalog, columns }) => {
+        const kept = columns
+          .filter((column) => catalog !== 'pg_class' || !serverKept.includes(column))
+          .map((column) => `t.${client.escapeIdentifier(column)}`);
+        return `SELECT '${catalog}' AS catalog, md5(coalesce(string_agg(ROW(${kept.join(', ')})::text, E'\\n'), '')) AS digest FROM pg_catalog.${catalog} t`;
+      });
+    const result = await client.query<{ digest: string }>(
+      `SELECT md5(string_agg(catalog || ' ' || digest, E'\\n' ORDER BY catalog)) AS digest FROM (${parts.join(' UNION ALL ')}) catalogs`,
+    );
+    return result.rows[0]?.digest ?? '';
+  } finally {
+    await client.end();
+  }
+}

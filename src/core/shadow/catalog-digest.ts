@@ -1,4 +1,4 @@
-import { connect, disconnect } from '../db/connect.js';
+import { type Client, connect, disconnect } from '../db/connect.js';
 import { quoteIdent } from '../sql/identifiers.js';
 
 /*
@@ -30,42 +30,81 @@ const CHANGED_BY_THE_SERVER: Record<string, Set<string>> = {
   ]),
 };
 
-/** The digest of the database at `url` (a superuser's or owner's session). */
+/**
+ * The digest of the database at `url` (a superuser's or owner's session). The catalogs are
+ * read by two sessions at once, each a share of them by size (the server scans them on two
+ * cores), and their digests are combined by the server as one query over all of them did.
+ */
 export async function catalogDigest(url: string): Promise<string> {
-  const connection = await connect(url, { applicationName: 'supagate shadow check' });
+  const connect2 = () => connect(url, { applicationName: 'supagate shadow check' });
+  const [first, second] = await Promise.all([connect2(), connect2()]);
   try {
-    const { rows } = await connection.client.query<{ catalog: string; columns: string[] }>(
-      `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+    const { rows } = await first.client.query<{ catalog: string; columns: string[]; pages: number }>(
+      `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns,
+              max(c.relpages)::int AS pages
        FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
        WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
        GROUP BY c.relname ORDER BY c.relname`,
     );
-    const parts = rows
-      .filter(({ catalog }) => !LEFT_OUT.has(catalog))
-      .map(({ catalog, columns }) => {
-        const changing = CHANGED_BY_THE_SERVER[catalog];
-        const kept = columns
-          .filter((column) => !changing?.has(column))
-          .map((column) => `t.${quoteIdent(column)}`);
-        return `SELECT ${connection.client.escapeLiteral(catalog)} AS catalog,
-          md5(coalesce(string_agg(ROW(${kept.join(', ')})::text, E'\\n'), '')) AS digest
-          FROM pg_catalog.${quoteIdent(catalog)} t`;
-      });
-    const results = (await connection.client.query(
-      [
-        'BEGIN READ ONLY',
-        // One process scanning each catalog from its start: rows come in stored order.
-        'SET LOCAL max_parallel_workers_per_gather = 0',
-        'SET LOCAL synchronize_seqscans = off',
-        'SET LOCAL jit = off',
-        `SELECT md5(string_agg(catalog || ' ' || digest, E'\\n' ORDER BY catalog)) AS digest
-         FROM (${parts.join('\nUNION ALL\n')}) catalogs`,
-        'COMMIT',
-      ].join(';\n'),
-    )) as unknown as { rows: { digest: string }[] }[];
-    return results[4]?.rows[0]?.digest ?? '';
+    const shares = twoShares(rows.filter(({ catalog }) => !LEFT_OUT.has(catalog)));
+    const digests = (
+      await Promise.all([digestsOf(first.client, shares[0]), digestsOf(second.client, shares[1])])
+    ).flat();
+    const combined = await first.client.query<{ digest: string }>(
+      `SELECT md5(string_agg(catalog || ' ' || digest, E'\\n' ORDER BY catalog)) AS digest
+       FROM unnest($1::text[], $2::text[]) AS d(catalog, digest)`,
+      [digests.map((d) => d.catalog), digests.map((d) => d.digest)],
+    );
+    return combined.rows[0]?.digest ?? '';
   } finally {
-    await disconnect(connection);
+    await Promise.all([disconnect(first), disconnect(second)]);
   }
+}
+
+interface CatalogColumns {
+  catalog: string;
+  columns: string[];
+  pages: number;
+}
+
+/** The catalogs in two shares of about equal size, the largest placed first. */
+function twoShares(catalogs: CatalogColumns[]): [CatalogColumns[], CatalogColumns[]] {
+  const shares: [CatalogColumns[], CatalogColumns[]] = [[], []];
+  const sizes = [0, 0];
+  for (const catalog of [...catalogs].sort((a, b) => b.pages - a.pages)) {
+    const smaller = (sizes[0] as number) <= (sizes[1] as number) ? 0 : 1;
+    shares[smaller].push(catalog);
+    sizes[smaller] = (sizes[smaller] as number) + catalog.pages + 1;
+  }
+  return shares;
+}
+
+/** md5 of each catalog's rows in stored order (the columns the server changes by itself left out). */
+async function digestsOf(
+  client: Client,
+  catalogs: CatalogColumns[],
+): Promise<{ catalog: string; digest: string }[]> {
+  if (catalogs.length === 0) return [];
+  const parts = catalogs.map(({ catalog, columns }) => {
+    const changing = CHANGED_BY_THE_SERVER[catalog];
+    const kept = columns
+      .filter((column) => !changing?.has(column))
+      .map((column) => `t.${quoteIdent(column)}`);
+    return `SELECT ${client.escapeLiteral(catalog)} AS catalog,
+      md5(coalesce(string_agg(ROW(${kept.join(', ')})::text, E'\\n'), '')) AS digest
+      FROM pg_catalog.${quoteIdent(catalog)} t`;
+  });
+  const results = (await client.query(
+    [
+      'BEGIN READ ONLY',
+      // One process scanning each catalog from its start: rows come in stored order.
+      'SET LOCAL max_parallel_workers_per_gather = 0',
+      'SET LOCAL synchronize_seqscans = off',
+      'SET LOCAL jit = off',
+      parts.join('\nUNION ALL\n'),
+      'COMMIT',
+    ].join(';\n'),
+  )) as unknown as { rows: { catalog: string; digest: string }[] }[];
+  return results[4]?.rows ?? [];
 }
