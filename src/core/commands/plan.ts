@@ -11,6 +11,7 @@ import { type TransactionMode, transactionModeOf } from '../migrations/execute.j
 import { type MigrationFiles, parseMigrations, readMigrationFiles } from '../migrations/files.js';
 import { readHistory } from '../migrations/history.js';
 import type { Migration } from '../migrations/model.js';
+import { ensureParser } from '../migrations/parser.js';
 import { computeStatus, type Problem } from '../migrations/pending.js';
 import { phase } from '../progress.js';
 import type { SchemaDiff } from '../schema/changes.js';
@@ -127,6 +128,8 @@ export async function planWithModels(config: SupagateConfig): Promise<PlanWithMo
     ...(config.pgDumpPath ? [] : (['pg_dump'] as const)),
     ...(config.pgRestorePath ? [] : (['pg_restore'] as const)),
   ]);
+  // The SQL parser compiles meanwhile too; a failure to load shows where the files are parsed.
+  ensureParser().catch(() => {});
   try {
     return await planFrom(config, { url, started, create, ...(early ? { early } : {}) });
   } finally {
