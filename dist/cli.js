@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-3HHB4PZN.js";
+} from "./chunk-2IKE5SH2.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-OR6YHBAJ.js";
+} from "./chunk-GWYP6FA7.js";
 import {
   __commonJS,
   __require,

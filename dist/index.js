@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-OR6YHBAJ.js";
+} from "./chunk-GWYP6FA7.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-3HHB4PZN.js";
+} from "./chunk-2IKE5SH2.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-OR6YHBAJ.js";
+} from "./chunk-GWYP6FA7.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-OR6YHBAJ.js";
+} from "./chunk-GWYP6FA7.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

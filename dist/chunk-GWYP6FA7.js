@@ -38541,38 +38541,60 @@ var CHANGED_BY_THE_SERVER = {
   ])
 };
 async function catalogDigest(url) {
-  const connection = await connect(url, { applicationName: "supagate shadow check" });
+  const connect2 = () => connect(url, { applicationName: "supagate shadow check" });
+  const [first, second] = await Promise.all([connect2(), connect2()]);
   try {
-    const { rows: rows2 } = await connection.client.query(
-      `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+    const { rows: rows2 } = await first.client.query(
+      `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns,
+              max(c.relpages)::int AS pages
        FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
        WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
        GROUP BY c.relname ORDER BY c.relname`
     );
-    const parts = rows2.filter(({ catalog }) => !LEFT_OUT.has(catalog)).map(({ catalog, columns }) => {
-      const changing = CHANGED_BY_THE_SERVER[catalog];
-      const kept = columns.filter((column) => !changing?.has(column)).map((column) => `t.${quoteIdent2(column)}`);
-      return `SELECT ${connection.client.escapeLiteral(catalog)} AS catalog,
-          md5(coalesce(string_agg(ROW(${kept.join(", ")})::text, E'\\n'), '')) AS digest
-          FROM pg_catalog.${quoteIdent2(catalog)} t`;
-    });
-    const results = await connection.client.query(
-      [
-        "BEGIN READ ONLY",
-        // One process scanning each catalog from its start: rows come in stored order.
-        "SET LOCAL max_parallel_workers_per_gather = 0",
-        "SET LOCAL synchronize_seqscans = off",
-        "SET LOCAL jit = off",
-        `SELECT md5(string_agg(catalog || ' ' || digest, E'\\n' ORDER BY catalog)) AS digest
-         FROM (${parts.join("\nUNION ALL\n")}) catalogs`,
-        "COMMIT"
-      ].join(";\n")
+    const shares = twoShares(rows2.filter(({ catalog }) => !LEFT_OUT.has(catalog)));
+    const digests = (await Promise.all([digestsOf(first.client, shares[0]), digestsOf(second.client, shares[1])])).flat();
+    const combined = await first.client.query(
+      `SELECT md5(string_agg(catalog || ' ' || digest, E'\\n' ORDER BY catalog)) AS digest
+       FROM unnest($1::text[], $2::text[]) AS d(catalog, digest)`,
+      [digests.map((d) => d.catalog), digests.map((d) => d.digest)]
     );
-    return results[4]?.rows[0]?.digest ?? "";
+    return combined.rows[0]?.digest ?? "";
   } finally {
-    await disconnect(connection);
+    await Promise.all([disconnect(first), disconnect(second)]);
   }
+}
+function twoShares(catalogs) {
+  const shares = [[], []];
+  const sizes = [0, 0];
+  for (const catalog of [...catalogs].sort((a, b) => b.pages - a.pages)) {
+    const smaller = sizes[0] <= sizes[1] ? 0 : 1;
+    shares[smaller].push(catalog);
+    sizes[smaller] = sizes[smaller] + catalog.pages + 1;
+  }
+  return shares;
+}
+async function digestsOf(client, catalogs) {
+  if (catalogs.length === 0) return [];
+  const parts = catalogs.map(({ catalog, columns }) => {
+    const changing = CHANGED_BY_THE_SERVER[catalog];
+    const kept = columns.filter((column) => !changing?.has(column)).map((column) => `t.${quoteIdent2(column)}`);
+    return `SELECT ${client.escapeLiteral(catalog)} AS catalog,
+      md5(coalesce(string_agg(ROW(${kept.join(", ")})::text, E'\\n'), '')) AS digest
+      FROM pg_catalog.${quoteIdent2(catalog)} t`;
+  });
+  const results = await client.query(
+    [
+      "BEGIN READ ONLY",
+      // One process scanning each catalog from its start: rows come in stored order.
+      "SET LOCAL max_parallel_workers_per_gather = 0",
+      "SET LOCAL synchronize_seqscans = off",
+      "SET LOCAL jit = off",
+      parts.join("\nUNION ALL\n"),
+      "COMMIT"
+    ].join(";\n")
+  );
+  return results[4]?.rows ?? [];
 }
 
 // src/core/shadow/baseline.ts
@@ -40109,6 +40131,8 @@ async function planWithModels(config) {
     ...config.pgDumpPath ? [] : ["pg_dump"],
     ...config.pgRestorePath ? [] : ["pg_restore"]
   ]);
+  ensureParser().catch(() => {
+  });
   try {
     return await planFrom(config, { url, started, create, ...early ? { early } : {} });
   } finally {
