@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 function table(name: string): ProductionTable {
-  return { schema: 'public', name, partitioned: false, estimatedRows: 0 };
+  return { schema: 'public', name, partitioned: false, estimatedRows: 0, triggers: false };
 }
 
 function notNull(name: string, column: string): DataCheckSpec {

@@ -131,6 +131,28 @@ describe('data checks against production', () => {
     expect(blockingAt(result)).toEqual([]);
   });
 
+  it('counts through an earlier UPDATE of other columns, which cannot change the NULLs', async () => {
+    const result = await planOf({
+      '2_lower': 'update public.profiles set username = lower(username);',
+      '3_require_email': 'alter table public.profiles alter column email set not null;',
+    });
+    expect(checkOf(result, 'public.profiles.email')).toMatchObject({ outcome: 'violations', violations: 2 });
+    expect(blockingAt(result)).toEqual(['supabase/migrations/3_require_email.sql:1']);
+  });
+
+  it("says it cannot tell when the referenced table's rows change first", async () => {
+    const result = await planOf({
+      '2_cleanup': "delete from public.teams where slug = 'initech';",
+      '3_fk':
+        'alter table public.invoices add constraint invoices_team_id_fkey foreign key (team_id) references public.teams (id);',
+    });
+    expect(checkOf(result, 'public.invoices.invoices_team_id_fkey')).toMatchObject({
+      outcome: 'undecidable',
+      violations: 2,
+    });
+    expect(blockingAt(result)).toEqual([]);
+  });
+
   it('follows a rename back to the column production has', async () => {
     const result = await planOf({
       '2_rename':

@@ -96,6 +96,7 @@ export function productionTable(table: Table): ProductionTable {
     name: table.name,
     partitioned: table.kind === 'partitioned',
     estimatedRows: table.stats.estimatedRows,
+    triggers: Object.keys(table.triggers).length > 0,
   };
 }
 

@@ -1,48 +1,101 @@
 import type { ParseNode } from '../migrations/model.js';
 import type { PendingStatement, PendingStatements } from '../schema/findings/pending.js';
 import { type QualifiedName, relationName, sameName, strings } from '../schema/findings/tree.js';
-import type { DataCheckSpec } from './model.js';
+import type { DataCheckSpec, DataCheckSubject, ProductionTable } from './model.js';
 
-/** What the pending statements before a check's statement do to its table's rows. */
+/** What the pending statements before a check's statement do to the rows it counts. */
 export type EarlierWrites =
   | { kind: 'none' }
   /** An UPDATE that gives every row of the column a value before the statement runs. */
   | { kind: 'back-filled'; by: PendingStatement }
-  /** A statement that may change the rows counted (DML on the table, DO, CALL). */
+  /** A statement that may change the rows counted (DML on the tables, DO, CALL). */
   | { kind: 'changes-rows'; by: PendingStatement };
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'TruncateStmt']);
 /** Statements that run code of their own: whatever table it writes, no one can tell from here. */
 const OPAQUE = new Set(['DoStmt', 'CallStmt']);
 
+/** A table whose rows a check reads, with every name its columns bear across renames. */
+interface Watched {
+  names: QualifiedName[];
+  columns: string[];
+  triggers: boolean;
+  /** The column whose NULLs the check counts: an UPDATE that fills it is a back-fill. */
+  nullable?: string[];
+}
+
 /**
  * Production's rows are counted as they are now; the statements before the check's own run
- * first. A back-fill of the column the check is about is taken into account; any other write
- * to the table (or code that may write anything) makes the count undecidable.
+ * first. A back-fill of the column the check is about is taken into account, and an UPDATE of
+ * other columns changes nothing it counts (unless triggers may); any other write to a table it
+ * reads (or code that may write anything) makes the count undecidable. The last write decides:
+ * a back-fill after other writes still leaves no NULL, a write after it may.
  */
 export function earlierWrites(spec: DataCheckSpec, pending: PendingStatements): EarlierWrites {
   const end = spec.at ? pending.list.indexOf(spec.at) : pending.list.length;
-  const table = spec.subject.table;
-  const names = pending.relationNames({ schema: table.schema, name: table.name });
-  const column = 'column' in spec.subject ? spec.subject.column : undefined;
-  const columnNames = column ? pending.columnNames({ schema: table.schema, name: table.name }, column) : [];
+  const watched = watchedTables(spec.subject, pending);
   let found: EarlierWrites = { kind: 'none' };
   for (const candidate of pending.list.slice(0, Math.max(0, end))) {
     const { nodeType, tree } = candidate.statement;
-    if (OPAQUE.has(nodeType)) found = { kind: 'changes-rows', by: candidate };
-    if (!DML.has(nodeType) || !writesTo(tree, names)) continue;
-    // The last write decides: a back-fill after other writes still leaves no NULL, a write after it may.
-    found =
-      nodeType === 'UpdateStmt' && columnNames.length > 0 && backFills(tree, columnNames)
-        ? { kind: 'back-filled', by: candidate }
-        : { kind: 'changes-rows', by: candidate };
+    if (OPAQUE.has(nodeType)) {
+      found = { kind: 'changes-rows', by: candidate };
+      continue;
+    }
+    const table = DML.has(nodeType) ? watched.find((w) => writesTo(tree, w.names)) : undefined;
+    if (!table) continue;
+    if (nodeType === 'UpdateStmt') {
+      if (table.nullable && backFills(tree, table.nullable)) {
+        found = { kind: 'back-filled', by: candidate };
+        continue;
+      }
+      if (!table.triggers && !assignsAny(tree, table.columns)) continue;
+    }
+    found = { kind: 'changes-rows', by: candidate };
   }
   return found;
+}
+
+function watchedTables(subject: DataCheckSubject, pending: PendingStatements): Watched[] {
+  const watch = (table: ProductionTable, columns: string[]): Watched => {
+    const name = { schema: table.schema, name: table.name };
+    return {
+      names: pending.relationNames(name),
+      columns: columns.flatMap((column) => pending.columnNames(name, column)),
+      triggers: table.triggers,
+    };
+  };
+  switch (subject.kind) {
+    case 'not-null':
+    case 'new-column-not-null': {
+      const table = watch(subject.table, [subject.column]);
+      return [{ ...table, nullable: table.columns }];
+    }
+    case 'conversion':
+      return [watch(subject.table, [subject.column])];
+    case 'unique':
+      return [watch(subject.table, subject.columns)];
+    case 'foreign-key':
+      return [
+        watch(subject.table, subject.columns),
+        ...(subject.referenced ? [watch(subject.referenced.table, subject.referenced.columns)] : []),
+      ];
+  }
 }
 
 function writesTo(tree: ParseNode, names: QualifiedName[]): boolean {
   const target = relationName(tree.relation);
   return target !== undefined && names.some((name) => sameName(name, target));
+}
+
+function assignments(tree: ParseNode): { name?: string; val?: unknown }[] {
+  const targets = Array.isArray(tree.targetList) ? tree.targetList : [];
+  return targets
+    .map((item) => (item as { ResTarget?: { name?: string; val?: unknown } }).ResTarget)
+    .filter((target): target is { name?: string; val?: unknown } => target !== undefined);
+}
+
+function assignsAny(tree: ParseNode, columns: string[]): boolean {
+  return assignments(tree).some((target) => target.name !== undefined && columns.includes(target.name));
 }
 
 /**
@@ -53,11 +106,9 @@ function writesTo(tree: ParseNode, names: QualifiedName[]): boolean {
 function backFills(tree: ParseNode, columns: string[]): boolean {
   const where = tree.whereClause as ParseNode | undefined;
   if (where && !isNullTestOf(where, columns)) return false;
-  const targets = Array.isArray(tree.targetList) ? tree.targetList : [];
-  return targets.some((item) => {
-    const target = (item as { ResTarget?: { name?: string; val?: unknown } }).ResTarget;
-    return target?.name !== undefined && columns.includes(target.name) && neverNull(target.val);
-  });
+  return assignments(tree).some(
+    (target) => target.name !== undefined && columns.includes(target.name) && neverNull(target.val),
+  );
 }
 
 function isNullTestOf(node: ParseNode, columns: string[]): boolean {

@@ -22,6 +22,8 @@ export interface ProductionTable {
   /** A plain table (not partitioned): ONLY limits a check to its own rows where PostgreSQL does. */
   partitioned: boolean;
   estimatedRows: number;
+  /** Whether production has triggers on it: an UPDATE of other columns may then change these. */
+  triggers: boolean;
 }
 
 /** What one check counts, derived from the schema diff; columns as production names them. */
