@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-2IKE5SH2.js";
+} from "./chunk-NTA344EE.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-GWYP6FA7.js";
+} from "./chunk-N3ITD3EL.js";
 import {
   __commonJS,
   __require,

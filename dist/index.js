@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-GWYP6FA7.js";
+} from "./chunk-N3ITD3EL.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-2IKE5SH2.js";
+} from "./chunk-NTA344EE.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-GWYP6FA7.js";
+} from "./chunk-N3ITD3EL.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31428,7 +31428,8 @@ function productionTable(table2) {
     schema: table2.schema,
     name: table2.name,
     partitioned: table2.kind === "partitioned",
-    estimatedRows: table2.stats.estimatedRows
+    estimatedRows: table2.stats.estimatedRows,
+    triggers: Object.keys(table2.triggers).length > 0
   };
 }
 function notNullChecks(table2, locate) {
@@ -31594,31 +31595,70 @@ var DML = /* @__PURE__ */ new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "Me
 var OPAQUE = /* @__PURE__ */ new Set(["DoStmt", "CallStmt"]);
 function earlierWrites(spec, pending) {
   const end = spec.at ? pending.list.indexOf(spec.at) : pending.list.length;
-  const table2 = spec.subject.table;
-  const names = pending.relationNames({ schema: table2.schema, name: table2.name });
-  const column = "column" in spec.subject ? spec.subject.column : void 0;
-  const columnNames = column ? pending.columnNames({ schema: table2.schema, name: table2.name }, column) : [];
+  const watched = watchedTables(spec.subject, pending);
   let found = { kind: "none" };
   for (const candidate of pending.list.slice(0, Math.max(0, end))) {
     const { nodeType, tree } = candidate.statement;
-    if (OPAQUE.has(nodeType)) found = { kind: "changes-rows", by: candidate };
-    if (!DML.has(nodeType) || !writesTo(tree, names)) continue;
-    found = nodeType === "UpdateStmt" && columnNames.length > 0 && backFills(tree, columnNames) ? { kind: "back-filled", by: candidate } : { kind: "changes-rows", by: candidate };
+    if (OPAQUE.has(nodeType)) {
+      found = { kind: "changes-rows", by: candidate };
+      continue;
+    }
+    const table2 = DML.has(nodeType) ? watched.find((w) => writesTo(tree, w.names)) : void 0;
+    if (!table2) continue;
+    if (nodeType === "UpdateStmt") {
+      if (table2.nullable && backFills(tree, table2.nullable)) {
+        found = { kind: "back-filled", by: candidate };
+        continue;
+      }
+      if (!table2.triggers && !assignsAny(tree, table2.columns)) continue;
+    }
+    found = { kind: "changes-rows", by: candidate };
   }
   return found;
+}
+function watchedTables(subject, pending) {
+  const watch = (table2, columns) => {
+    const name = { schema: table2.schema, name: table2.name };
+    return {
+      names: pending.relationNames(name),
+      columns: columns.flatMap((column) => pending.columnNames(name, column)),
+      triggers: table2.triggers
+    };
+  };
+  switch (subject.kind) {
+    case "not-null":
+    case "new-column-not-null": {
+      const table2 = watch(subject.table, [subject.column]);
+      return [{ ...table2, nullable: table2.columns }];
+    }
+    case "conversion":
+      return [watch(subject.table, [subject.column])];
+    case "unique":
+      return [watch(subject.table, subject.columns)];
+    case "foreign-key":
+      return [
+        watch(subject.table, subject.columns),
+        ...subject.referenced ? [watch(subject.referenced.table, subject.referenced.columns)] : []
+      ];
+  }
 }
 function writesTo(tree, names) {
   const target2 = relationName(tree.relation);
   return target2 !== void 0 && names.some((name) => sameName(name, target2));
 }
+function assignments(tree) {
+  const targets = Array.isArray(tree.targetList) ? tree.targetList : [];
+  return targets.map((item) => item.ResTarget).filter((target2) => target2 !== void 0);
+}
+function assignsAny(tree, columns) {
+  return assignments(tree).some((target2) => target2.name !== void 0 && columns.includes(target2.name));
+}
 function backFills(tree, columns) {
   const where3 = tree.whereClause;
   if (where3 && !isNullTestOf(where3, columns)) return false;
-  const targets = Array.isArray(tree.targetList) ? tree.targetList : [];
-  return targets.some((item) => {
-    const target2 = item.ResTarget;
-    return target2?.name !== void 0 && columns.includes(target2.name) && neverNull(target2.val);
-  });
+  return assignments(tree).some(
+    (target2) => target2.name !== void 0 && columns.includes(target2.name) && neverNull(target2.val)
+  );
 }
 function isNullTestOf(node, columns) {
   const test = node.NullTest;

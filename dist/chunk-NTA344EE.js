@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-GWYP6FA7.js";
+} from "./chunk-N3ITD3EL.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
