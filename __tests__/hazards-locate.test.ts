@@ -289,7 +289,10 @@ async function hazardsFor(spec: Case, allowIn?: 'first' | 'second') {
 describe('each hazard at the statement that causes it, across two migrations', () => {
   it('has a case for every hazard code', async () => {
     const { HAZARD_CATEGORY } = await import('../src/core/schema/findings/codes.js');
-    expect(CASES.map((c) => c.code).sort()).toEqual(Object.keys(HAZARD_CATEGORY).sort());
+    // data-check-failed comes from production's rows, not from the models: located and
+    // accepted in data-checks.pg.test.ts.
+    const fromModels = Object.keys(HAZARD_CATEGORY).filter((code) => code !== 'data-check-failed');
+    expect(CASES.map((c) => c.code).sort()).toEqual(fromModels.sort());
   });
 
   for (const spec of CASES) {
