@@ -170,24 +170,28 @@ function detach(child: ChildProcess): void {
 
 /** A copied cluster's superuser gets this run's password (its verifier: no plain text in server logs). */
 async function setPassword(url: string, superuser: string, password: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`ALTER ROLE ${quoteIdentifier(superuser)} PASSWORD '${scramVerifier(password)}'`);
-  } finally {
-    await client.end();
-  }
+  await runOnce(url, `ALTER ROLE ${quoteIdentifier(superuser)} PASSWORD '${scramVerifier(password)}'`);
 }
 
 async function createSupabaseRoles(url: string): Promise<void> {
+  await runOnce(
+    url,
+    'CREATE ROLE postgres LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS',
+  );
+}
+
+/**
+ * One statement in a session of its own. The server may be stopped under it (an interrupt while
+ * it starts): the query then fails, and the client's 'error' event must not crash the process.
+ */
+async function runOnce(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
   await client.connect();
   try {
-    await client.query(
-      'CREATE ROLE postgres LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS',
-    );
+    await client.query(sql);
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
 }
 
