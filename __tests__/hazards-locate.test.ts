@@ -286,6 +286,14 @@ async function hazardsFor(spec: Case, allowIn?: 'first' | 'second') {
   return findingsOf(pending, BEFORE, after).hazards.filter((h) => h.code === spec.code);
 }
 
+/** The statements that rewrite or scan public.items: the lock each holds, and the work. */
+const LOCKS: Partial<Record<HazardCode, [string, string]>> = {
+  'table-rewrite': ['ACCESS EXCLUSIVE', 'rewrite'],
+  'index-not-concurrent': ['SHARE', 'index build'],
+  'constraint-validation': ['ACCESS EXCLUSIVE', 'scan'],
+  'set-not-null': ['ACCESS EXCLUSIVE', 'scan'],
+};
+
 describe('each hazard at the statement that causes it, across two migrations', () => {
   it('has a case for every hazard code', async () => {
     const { HAZARD_CATEGORY } = await import('../src/core/schema/findings/codes.js');
@@ -302,6 +310,19 @@ describe('each hazard at the statement that causes it, across two migrations', (
         expect(hazards.length, JSON.stringify(hazards)).toBeGreaterThan(0);
         for (const hazard of hazards) expect(whereIs(hazard)).toBe('supabase/migrations/3_cause.sql:3');
       });
+
+      const lock = LOCKS[spec.code];
+      if (lock)
+        it(`says it holds ${lock[0]} for a ${lock[1]} of public.items (80 KiB: under a second)`, async () => {
+          const [hazard] = await hazardsFor(spec);
+          expect(hazard?.lock).toMatchObject({
+            lock: lock[0],
+            work: lock[1],
+            table: 'public.items',
+            tableBytes: 81920,
+          });
+          expect(hazard?.lock?.seconds.high).toBeLessThan(1);
+        });
 
       it('is accepted by an allow comment in that migration', async () => {
         const hazards = await hazardsFor(spec, 'second');

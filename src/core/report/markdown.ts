@@ -4,7 +4,7 @@ import type { PlanResult } from '../commands/plan.js';
 import { reasonWithoutHowToAccept } from '../commands/plan-gate.js';
 import type { ShadowFailure } from '../commands/shadow-run.js';
 import type { ObjectChange } from '../schema/changes.js';
-import type { Hazard } from '../schema/hazards.js';
+import { describeLockEstimate, type Hazard } from '../schema/hazards.js';
 import { type NotComparedChange, notComparedCount } from '../schema/not-compared.js';
 import type { TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
@@ -340,7 +340,9 @@ function hazardSection(hazards: Hazard[], options: MarkdownOptions): string {
       tableRow([
         h.accepted ? '✅ accepted' : h.severity === 'blocking' ? '⛔ blocking' : '⚠️ warning',
         code(h.code),
-        withNames(h.message, [h.object]) + acceptedNote(h.accepted),
+        withNames(h.message, [h.object]) +
+          (h.lock ? `<br>⏱ ${inline(describeLockEstimate(h.lock))}` : '') +
+          acceptedNote(h.accepted),
         h.location ? where(h.location.path, h.location.line, options) : '—',
       ]),
     );

@@ -12,6 +12,7 @@ import { redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import type { Problem } from '../migrations/pending.js';
 import type { ObjectChange } from '../schema/changes.js';
+import { describeLockEstimate } from '../schema/hazards.js';
 import type { LintFinding } from '../schema/lints.js';
 import { type NotComparedChange, notComparedCount, notComparedLine } from '../schema/not-compared.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
@@ -337,7 +338,7 @@ function planText(result: PlanResult): string {
       'Hazards',
       result.hazards.map(
         (h) =>
-          `${h.accepted ? 'accepted' : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.location ? `  (${h.location.path}:${h.location.line})` : ''}${
+          `${h.accepted ? 'accepted' : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.lock ? `; ${describeLockEstimate(h.lock)}` : ''}${h.location ? `  (${h.location.path}:${h.location.line})` : ''}${
             h.accepted ? `  — ${h.accepted.reason}` : ''
           }`,
       ),

@@ -30,6 +30,12 @@ export {
   type HazardOptions,
   type HazardSeverity,
 } from './findings/hazard.js';
+export {
+  describeLockEstimate,
+  type LockEstimate,
+  type LockedWork,
+  type LockMode,
+} from './findings/lock-estimate.js';
 export { classifyTypeChange, type TypeConversion } from './findings/type-change.js';
 
 export function findHazards(input: HazardInput, options: HazardOptions = DEFAULT_HAZARD_OPTIONS): Hazard[] {

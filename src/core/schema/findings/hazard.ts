@@ -6,6 +6,7 @@ import type { TableAccess } from '../rls.js';
 import { HAZARD_CATEGORY, type HazardCategory, type HazardCode } from './codes.js';
 import { type FindingAcceptance, type FindingLocation, NO_SINGLE_STATEMENT } from './finding.js';
 import type { Found } from './locate.js';
+import type { LockEstimate } from './lock-estimate.js';
 import { locationOf } from './pending.js';
 
 export type HazardSeverity = 'blocking' | 'warning';
@@ -22,6 +23,8 @@ export interface Hazard {
   location?: HazardLocation;
   /** Set when a `-- supagate:allow` comment in its file or the configuration accepts it. */
   accepted?: FindingAcceptance;
+  /** For a statement that rewrites or scans a table: the lock it holds, and for about how long. */
+  lock?: LockEstimate;
 }
 
 export interface HazardOptions {

@@ -3,6 +3,7 @@ import type { Policy, Rule, Table } from '../model.js';
 import { type AccessLevel, describeAccess } from '../rls.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge, rowsNote } from './hazard.js';
 import { argumentCount, type Locator } from './locate.js';
+import { lockEstimate } from './lock-estimate.js';
 import type { QualifiedName } from './tree.js';
 import { classifyTypeChange } from './type-change.js';
 
@@ -287,15 +288,16 @@ function typeHazards(member: MemberChange, table: ChangedTable, locate: Locator)
       ),
     );
   if (conversion !== 'binary-compatible' && table.before.stats.estimatedRows > 0)
-    hazards.push(
-      hazardAt(
+    hazards.push({
+      ...hazardAt(
         'table-rewrite',
         'warning',
         `Changing ${object} to ${type.after} rewrites ${table.id} under an ACCESS EXCLUSIVE lock${rowsNote(table.before)}`,
         object,
         at,
       ),
-    );
+      lock: lockEstimate(table.before, table.id, 'rewrite', 'ACCESS EXCLUSIVE'),
+    });
   return hazards;
 }
 
@@ -310,13 +312,16 @@ function notNullHazards(
   if (!setsNotNull || !isLarge(table.before, options)) return [];
   const object = `${table.id}.${member.name}`;
   return [
-    hazardAt(
-      'set-not-null',
-      'warning',
-      `SET NOT NULL on ${object} scans ${table.id} under an ACCESS EXCLUSIVE lock${rowsNote(table.before)}`,
-      object,
-      locate.notNullSet(table.name, member.name),
-    ),
+    {
+      ...hazardAt(
+        'set-not-null',
+        'warning',
+        `SET NOT NULL on ${object} scans ${table.id} under an ACCESS EXCLUSIVE lock${rowsNote(table.before)}`,
+        object,
+        locate.notNullSet(table.name, member.name),
+      ),
+      lock: lockEstimate(table.before, table.id, 'scan', 'ACCESS EXCLUSIVE'),
+    },
   ];
 }
 
@@ -324,14 +329,19 @@ function constraintHazards(member: MemberChange, table: ChangedTable, locate: Lo
   const constraint = table.after.constraints[member.name];
   if (table.before.stats.estimatedRows <= 0 || !constraint?.validated) return [];
   if (constraint.type !== 'foreign key' && constraint.type !== 'check') return [];
+  // ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE (writes wait); ADD CHECK takes ACCESS EXCLUSIVE.
+  const lock = constraint.type === 'foreign key' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE';
   return [
-    hazardAt(
-      'constraint-validation',
-      'warning',
-      `Adding ${constraint.type} ${member.name} validates every row of ${table.id} while holding a lock${rowsNote(table.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
-      `${table.id}.${member.name}`,
-      locate.constraintAddition(table.name, member.name, constraint.type),
-    ),
+    {
+      ...hazardAt(
+        'constraint-validation',
+        'warning',
+        `Adding ${constraint.type} ${member.name} validates every row of ${table.id} while holding a lock${rowsNote(table.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
+        `${table.id}.${member.name}`,
+        locate.constraintAddition(table.name, member.name, constraint.type),
+      ),
+      lock: lockEstimate(table.before, table.id, 'scan', lock),
+    },
   ];
 }
 

@@ -1,6 +1,7 @@
 import { qualifiedName } from '../../sql/identifiers.js';
 import { clusterFindings } from './cluster.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge } from './hazard.js';
+import { lockEstimate } from './lock-estimate.js';
 import type { PendingStatement, PendingStatements } from './pending.js';
 import { relationsIn, roleNames } from './tree.js';
 
@@ -35,14 +36,17 @@ function hazardsOf(at: PendingStatement, input: HazardInput, options: HazardOpti
     add('update-without-where', 'warning', `UPDATE without WHERE rewrites every row of ${first}`, first, at);
   if (nodeType === 'IndexStmt' && !tree.concurrent) {
     const table = input.before.tables[first ?? ''];
-    if (table && isLarge(table, options))
-      add(
-        'index-not-concurrent',
-        'warning',
-        `CREATE INDEX without CONCURRENTLY blocks writes to ${first} (about ${table.stats.estimatedRows.toLocaleString('en-US')} rows) while it builds`,
-        first,
-        at,
-      );
+    if (table && first && isLarge(table, options))
+      hazards.push({
+        ...hazardAt(
+          'index-not-concurrent',
+          'warning',
+          `CREATE INDEX without CONCURRENTLY blocks writes to ${first} (about ${table.stats.estimatedRows.toLocaleString('en-US')} rows) while it builds`,
+          first,
+          at,
+        ),
+        lock: lockEstimate(table, first, 'index build', 'SHARE'),
+      });
   }
   if (nonTransactional)
     add(
@@ -60,14 +64,19 @@ function hazardsOf(at: PendingStatement, input: HazardInput, options: HazardOpti
       undefined,
       at,
     );
-  if (nodeType === 'VacuumStmt' && hasOption(tree.options, 'full'))
-    add(
-      'table-rewrite',
-      'warning',
-      'VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock',
-      first,
-      at,
-    );
+  if (nodeType === 'VacuumStmt' && hasOption(tree.options, 'full')) {
+    const table = input.before.tables[first ?? ''];
+    hazards.push({
+      ...hazardAt(
+        'table-rewrite',
+        'warning',
+        'VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock',
+        first,
+        at,
+      ),
+      ...(table && first ? { lock: lockEstimate(table, first, 'rewrite', 'ACCESS EXCLUSIVE') } : {}),
+    });
+  }
   return hazards;
 }
 
