@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-NTA344EE.js";
+} from "./chunk-6OEUPTED.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-N3ITD3EL.js";
+} from "./chunk-AYKP5E4V.js";
 import {
   __commonJS,
   __require,

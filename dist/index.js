@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-N3ITD3EL.js";
+} from "./chunk-AYKP5E4V.js";
 import {
   HttpClient,
   getInput,

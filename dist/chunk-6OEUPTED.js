@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-N3ITD3EL.js";
+} from "./chunk-AYKP5E4V.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -7997,13 +7997,13 @@ var require_binaryParsers = __commonJS({
       if (offset % 8 + bits >= 8) {
         result2 = callback(0, inv(data[offsetBytes]) & mask, firstBits);
       }
-      var bytes = bits + offset >> 3;
-      for (var i = offsetBytes + 1; i < bytes; i++) {
+      var bytes2 = bits + offset >> 3;
+      for (var i = offsetBytes + 1; i < bytes2; i++) {
         result2 = callback(result2, inv(data[i]), 8);
       }
       var lastBits = (bits + offset) % 8;
       if (lastBits > 0) {
-        result2 = callback(result2, inv(data[bytes]) >> 8 - lastBits, lastBits);
+        result2 = callback(result2, inv(data[bytes2]) >> 8 - lastBits, lastBits);
       }
       return result2;
     };
@@ -10152,9 +10152,9 @@ var require_parser2 = __commonJS({
           this.bufferLength = buffer.byteLength;
         }
       }
-      handlePacket(offset, code2, length, bytes) {
+      handlePacket(offset, code2, length, bytes2) {
         const { reader: reader2 } = this;
-        reader2.setBuffer(offset, bytes);
+        reader2.setBuffer(offset, bytes2);
         let message;
         switch (code2) {
           case 50:
@@ -15251,10 +15251,10 @@ var require_phoenix_cjs = __commonJS({
     };
     var arrayBufferToBase64 = (buffer) => {
       let binary = "";
-      let bytes = new Uint8Array(buffer);
-      let len = bytes.byteLength;
+      let bytes2 = new Uint8Array(buffer);
+      let len = bytes2.byteLength;
       for (let i = 0; i < len; i++) {
-        binary += String.fromCharCode(bytes[i]);
+        binary += String.fromCharCode(bytes2[i]);
       }
       return btoa(binary);
     };
@@ -19257,13 +19257,13 @@ var require_base64url = __commonJS({
       stringToUTF8(str, (byte) => result2.push(byte));
       return new Uint8Array(result2);
     }
-    function bytesToBase64URL(bytes) {
+    function bytesToBase64URL(bytes2) {
       const result2 = [];
       const state = { queue: 0, queuedBits: 0 };
       const onChar = (char) => {
         result2.push(char);
       };
-      bytes.forEach((byte) => byteToBase64URL(byte, state, onChar));
+      bytes2.forEach((byte) => byteToBase64URL(byte, state, onChar));
       byteToBase64URL(null, state, onChar);
       return result2.join("");
     }
@@ -19467,8 +19467,8 @@ var require_helpers = __commonJS({
       const encoder = new TextEncoder();
       const encodedData = encoder.encode(randomString);
       const hash = await crypto.subtle.digest("SHA-256", encodedData);
-      const bytes = new Uint8Array(hash);
-      return Array.from(bytes).map((c) => String.fromCharCode(c)).join("");
+      const bytes2 = new Uint8Array(hash);
+      return Array.from(bytes2).map((c) => String.fromCharCode(c)).join("");
     }
     async function generatePKCEChallenge(verifier) {
       const hasCryptoSupport = typeof crypto !== "undefined" && typeof crypto.subtle !== "undefined" && typeof TextEncoder !== "undefined";
@@ -21122,8 +21122,8 @@ var require_ethereum = __commonJS({
       return parseInt(hex, 16);
     }
     function toHex(value) {
-      const bytes = new TextEncoder().encode(value);
-      const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+      const bytes2 = new TextEncoder().encode(value);
+      const hex = Array.from(bytes2, (byte) => byte.toString(16).padStart(2, "0")).join("");
       return "0x" + hex;
     }
     function createSiweMessage(parameters) {
@@ -27344,17 +27344,17 @@ function byteProgress(name, everyMs = 1e3) {
   if (!listener) return { add: () => {
   }, end: () => {
   } };
-  const emit = (bytes) => {
+  const emit = (bytes2) => {
     try {
-      listener({ type: "bytes", phase: name, bytes });
+      listener({ type: "bytes", phase: name, bytes: bytes2 });
     } catch {
     }
   };
   let total = 0;
   let last = performance.now();
   return {
-    add(bytes) {
-      total += bytes;
+    add(bytes2) {
+      total += bytes2;
       const now = performance.now();
       if (now - last < everyMs) return;
       last = now;
@@ -29145,12 +29145,12 @@ async function parseMigrationSql(sql, path) {
   };
 }
 function locateStatements(sql, raw) {
-  const bytes = Buffer.from(sql, "utf8");
-  const toChar = byteToCharIndex(bytes);
+  const bytes2 = Buffer.from(sql, "utf8");
+  const toChar = byteToCharIndex(bytes2);
   const position = lineIndex(sql);
   return raw.map((entry) => {
     const startByte = entry.stmt_location ?? 0;
-    const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes.length;
+    const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes2.length;
     const start = toChar(startByte);
     const end = toChar(endByte);
     const offset = skipTrivia(sql, start, end);
@@ -29183,7 +29183,7 @@ function skipTrivia(sql, from, to) {
   }
   return Math.min(i, to);
 }
-function byteToCharIndex(bytes) {
+function byteToCharIndex(bytes2) {
   let byte = 0;
   let char = 0;
   return (target2) => {
@@ -29191,8 +29191,8 @@ function byteToCharIndex(bytes) {
       byte = 0;
       char = 0;
     }
-    while (byte < target2 && byte < bytes.length) {
-      const lead = bytes[byte] ?? 0;
+    while (byte < target2 && byte < bytes2.length) {
+      const lead = bytes2[byte] ?? 0;
       const width = lead < 128 ? 1 : lead < 224 ? 2 : lead < 240 ? 3 : 4;
       byte += width;
       char += width === 4 ? 2 : 1;
@@ -29570,11 +29570,11 @@ ${messages.map((m) => `- ${m}`).join("\n")}`,
     }
   );
 }
-function decodeUtf8(bytes, path) {
+function decodeUtf8(bytes2, path) {
   try {
-    return { sql: normalizeSource(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) };
+    return { sql: normalizeSource(new TextDecoder("utf-8", { fatal: true }).decode(bytes2)) };
   } catch {
-    const lenient = normalizeSource(new TextDecoder("utf-8").decode(bytes));
+    const lenient = normalizeSource(new TextDecoder("utf-8").decode(bytes2));
     const { line, column } = lineColumnAt(lenient, Math.max(0, lenient.indexOf("\uFFFD")));
     return {
       sql: lenient,
@@ -30714,6 +30714,44 @@ function isLarge(table2, options) {
   return table2.stats.estimatedRows >= options.largeTableRows;
 }
 
+// src/core/schema/findings/lock-estimate.ts
+var RATES = {
+  scan: [400, 60],
+  "index build": [120, 20],
+  rewrite: [150, 25]
+};
+var PAGE = 8192;
+var MB = 1024 * 1024;
+function lockEstimate(table2, id, work, lock) {
+  const tableBytes = Math.max(0, table2.stats.pages) * PAGE;
+  const [fast, slow] = RATES[work];
+  return {
+    lock,
+    blocks: lock === "ACCESS EXCLUSIVE" ? "reads and writes" : "writes",
+    work,
+    table: id,
+    tableBytes,
+    seconds: { low: tableBytes / MB / fast, high: tableBytes / MB / slow }
+  };
+}
+function describeLockEstimate(estimate) {
+  const { low, high } = estimate.seconds;
+  const span = high < 1 ? "under a second" : low < 1 ? `up to ${duration(high)}` : `about ${duration(low)} to ${duration(high)}`;
+  const article = estimate.work === "index build" ? "an" : "a";
+  return `holds ${estimate.lock} (blocks ${estimate.blocks}) for ${span} (${article} ${estimate.work} of ${bytes(estimate.tableBytes)})`;
+}
+function duration(seconds) {
+  if (seconds < 1) return "under a second";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+function bytes(count3) {
+  if (count3 < MB) return `${Math.round(count3 / 1024)} kB`;
+  if (count3 < 1024 * MB) return `${Math.round(count3 / MB)} MB`;
+  return `${(count3 / 1024 / MB).toFixed(1)} GB`;
+}
+
 // src/core/schema/findings/type-change.ts
 var INTEGER_RANK = { smallint: 1, integer: 2, bigint: 3 };
 function classifyTypeChange(from, to) {
@@ -30977,15 +31015,16 @@ function typeHazards(member, table2, locate) {
       )
     );
   if (conversion !== "binary-compatible" && table2.before.stats.estimatedRows > 0)
-    hazards.push(
-      hazardAt(
+    hazards.push({
+      ...hazardAt(
         "table-rewrite",
         "warning",
         `Changing ${object} to ${type.after} rewrites ${table2.id} under an ACCESS EXCLUSIVE lock${rowsNote(table2.before)}`,
         object,
         at
-      )
-    );
+      ),
+      lock: lockEstimate(table2.before, table2.id, "rewrite", "ACCESS EXCLUSIVE")
+    });
   return hazards;
 }
 function notNullHazards(member, table2, options, locate) {
@@ -30994,27 +31033,34 @@ function notNullHazards(member, table2, options, locate) {
   if (!setsNotNull || !isLarge(table2.before, options)) return [];
   const object = `${table2.id}.${member.name}`;
   return [
-    hazardAt(
-      "set-not-null",
-      "warning",
-      `SET NOT NULL on ${object} scans ${table2.id} under an ACCESS EXCLUSIVE lock${rowsNote(table2.before)}`,
-      object,
-      locate.notNullSet(table2.name, member.name)
-    )
+    {
+      ...hazardAt(
+        "set-not-null",
+        "warning",
+        `SET NOT NULL on ${object} scans ${table2.id} under an ACCESS EXCLUSIVE lock${rowsNote(table2.before)}`,
+        object,
+        locate.notNullSet(table2.name, member.name)
+      ),
+      lock: lockEstimate(table2.before, table2.id, "scan", "ACCESS EXCLUSIVE")
+    }
   ];
 }
 function constraintHazards(member, table2, locate) {
   const constraint = table2.after.constraints[member.name];
   if (table2.before.stats.estimatedRows <= 0 || !constraint?.validated) return [];
   if (constraint.type !== "foreign key" && constraint.type !== "check") return [];
+  const lock = constraint.type === "foreign key" ? "SHARE ROW EXCLUSIVE" : "ACCESS EXCLUSIVE";
   return [
-    hazardAt(
-      "constraint-validation",
-      "warning",
-      `Adding ${constraint.type} ${member.name} validates every row of ${table2.id} while holding a lock${rowsNote(table2.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
-      `${table2.id}.${member.name}`,
-      locate.constraintAddition(table2.name, member.name, constraint.type)
-    )
+    {
+      ...hazardAt(
+        "constraint-validation",
+        "warning",
+        `Adding ${constraint.type} ${member.name} validates every row of ${table2.id} while holding a lock${rowsNote(table2.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
+        `${table2.id}.${member.name}`,
+        locate.constraintAddition(table2.name, member.name, constraint.type)
+      ),
+      lock: lockEstimate(table2.before, table2.id, "scan", lock)
+    }
   ];
 }
 function replacedUnderAnotherName(name, table2) {
@@ -31254,14 +31300,17 @@ function hazardsOf(at, input, options) {
     add("update-without-where", "warning", `UPDATE without WHERE rewrites every row of ${first}`, first, at);
   if (nodeType === "IndexStmt" && !tree.concurrent) {
     const table2 = input.before.tables[first ?? ""];
-    if (table2 && isLarge(table2, options))
-      add(
-        "index-not-concurrent",
-        "warning",
-        `CREATE INDEX without CONCURRENTLY blocks writes to ${first} (about ${table2.stats.estimatedRows.toLocaleString("en-US")} rows) while it builds`,
-        first,
-        at
-      );
+    if (table2 && first && isLarge(table2, options))
+      hazards.push({
+        ...hazardAt(
+          "index-not-concurrent",
+          "warning",
+          `CREATE INDEX without CONCURRENTLY blocks writes to ${first} (about ${table2.stats.estimatedRows.toLocaleString("en-US")} rows) while it builds`,
+          first,
+          at
+        ),
+        lock: lockEstimate(table2, first, "index build", "SHARE")
+      });
   }
   if (nonTransactional)
     add(
@@ -31279,14 +31328,19 @@ function hazardsOf(at, input, options) {
       void 0,
       at
     );
-  if (nodeType === "VacuumStmt" && hasOption(tree.options, "full"))
-    add(
-      "table-rewrite",
-      "warning",
-      "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
-      first,
-      at
-    );
+  if (nodeType === "VacuumStmt" && hasOption(tree.options, "full")) {
+    const table2 = input.before.tables[first ?? ""];
+    hazards.push({
+      ...hazardAt(
+        "table-rewrite",
+        "warning",
+        "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
+        first,
+        at
+      ),
+      ...table2 && first ? { lock: lockEstimate(table2, first, "rewrite", "ACCESS EXCLUSIVE") } : {}
+    });
+  }
   return hazards;
 }
 function grantsToAnon(grantees) {
@@ -31820,13 +31874,13 @@ async function count(client, sql, options) {
 }
 function refusal(error, options) {
   const { code: code2, message } = pgErrorFields(error);
-  if (code2 === "57014") return `the count did not finish within ${duration(options.timeoutMs)}`;
+  if (code2 === "57014") return `the count did not finish within ${duration2(options.timeoutMs)}`;
   if (code2 === "55P03") return "another session holds a lock on the table";
   if (code2 === "42501" && /row-level security/i.test(message))
     return "production's role is subject to row level security: a count would miss rows";
   return `production refused the count${code2 ? ` (SQLSTATE ${code2})` : ""}: ${message}`;
 }
-function duration(ms) {
+function duration2(ms) {
   return ms < 1e3 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
@@ -32346,7 +32400,7 @@ $$;
 };
 
 // src/core/db/stand-ins/pgsodium.ts
-var ZEROS = (bytes) => `pg_catalog.decode(pg_catalog.repeat('00', ${bytes}), 'hex')`;
+var ZEROS = (bytes2) => `pg_catalog.decode(pg_catalog.repeat('00', ${bytes2}), 'hex')`;
 var FN = "LANGUAGE sql";
 var pgsodium = {
   name: "pgsodium",
@@ -32986,10 +33040,10 @@ function auditOf(unit, record, mode, outcome2) {
 function appliedRecorder(migration, record) {
   return (client, mode, started) => recordPieces(
     client,
-    (duration3) => recordAppliedSql(
+    (duration4) => recordAppliedSql(
       { version: migration.version, name: migration.name, statements: migration.cliStatements },
       auditOf(migration, record, mode, "applied"),
-      duration3
+      duration4
     ),
     started
   );
@@ -32997,7 +33051,7 @@ function appliedRecorder(migration, record) {
 function revertedRecorder(down, record) {
   return (client, mode, started) => recordPieces(
     client,
-    (duration3) => recordRevertedSql(auditOf(down, record, mode, "rolled_back"), duration3),
+    (duration4) => recordRevertedSql(auditOf(down, record, mode, "rolled_back"), duration4),
     started
   );
 }
@@ -37905,9 +37959,9 @@ var ByteAccumulator = class {
   }
   /** The bytes in a buffer of their own (a write may keep it until sent); the buffer is reused. */
   drainBytes() {
-    const bytes = Buffer.from(this.#buffer.subarray(0, this.length));
+    const bytes2 = Buffer.from(this.#buffer.subarray(0, this.length));
     this.length = 0;
-    return bytes;
+    return bytes2;
   }
 };
 
@@ -38399,15 +38453,15 @@ async function findBaseline(root, key) {
 }
 async function keptModel(root, record) {
   try {
-    const bytes = await readFile4(join6(baselinesDir(root), record.key, MODEL));
-    if (sha256(bytes) !== record.modelSha256) return void 0;
-    return JSON.parse(bytes.toString("utf8"));
+    const bytes2 = await readFile4(join6(baselinesDir(root), record.key, MODEL));
+    if (sha256(bytes2) !== record.modelSha256) return void 0;
+    return JSON.parse(bytes2.toString("utf8"));
   } catch {
     return void 0;
   }
 }
-function sha256(bytes) {
-  return createHash5("sha256").update(bytes).digest("hex");
+function sha256(bytes2) {
+  return createHash5("sha256").update(bytes2).digest("hex");
 }
 async function keepBaseline(root, record, model, write) {
   const dir = baselinesDir(root);
@@ -38417,7 +38471,7 @@ async function keepBaseline(root, record, model, write) {
   const forgetInterrupt = removeOnInterrupt(staging, "the shadow baseline being kept");
   try {
     const server = await write(join6(staging, DATA));
-    const bytes = await sizeOf(join6(staging, DATA));
+    const bytes2 = await sizeOf(join6(staging, DATA));
     const modelBytes = Buffer.from(JSON.stringify(model), "utf8");
     await writeFile2(join6(staging, MODEL), modelBytes, { mode: 384 });
     const full = {
@@ -38426,7 +38480,7 @@ async function keepBaseline(root, record, model, write) {
       modelSha256: sha256(modelBytes),
       ...server,
       createdAt: (/* @__PURE__ */ new Date()).toISOString(),
-      bytes
+      bytes: bytes2
     };
     await writeFile2(join6(staging, RECORD), `${JSON.stringify(full, null, 2)}
 `, { mode: 384 });
@@ -38456,10 +38510,10 @@ async function removeBaseline(root, key) {
 async function pruneBaselines(root, limits = { entries: MAX_ENTRIES, bytes: MAX_BYTES }) {
   const kept = await listBaselines(root);
   kept.sort((a, b) => b.usedAt - a.usedAt);
-  let bytes = 0;
+  let bytes2 = 0;
   for (const [i, entry] of kept.entries()) {
-    bytes += entry.bytes;
-    if (i >= limits.entries || bytes > limits.bytes) await removeBaseline(root, entry.key);
+    bytes2 += entry.bytes;
+    if (i >= limits.entries || bytes2 > limits.bytes) await removeBaseline(root, entry.key);
   }
 }
 async function clearBaselines(root) {
@@ -38483,11 +38537,11 @@ async function listBaselines(root) {
   return listed;
 }
 async function sizeOf(dir) {
-  let bytes = 0;
+  let bytes2 = 0;
   for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) bytes += (await stat(join6(entry.parentPath, entry.name))).size;
+    if (entry.isFile()) bytes2 += (await stat(join6(entry.parentPath, entry.name))).size;
   }
-  return bytes;
+  return bytes2;
 }
 
 // src/core/shadow/baseline-template.ts
@@ -39513,23 +39567,24 @@ function detach(child) {
   child.stderr?.unref();
 }
 async function setPassword(url, superuser, password) {
-  const client = new esm_default.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`ALTER ROLE ${quoteIdentifier(superuser)} PASSWORD '${scramVerifier(password)}'`);
-  } finally {
-    await client.end();
-  }
+  await runOnce(url, `ALTER ROLE ${quoteIdentifier(superuser)} PASSWORD '${scramVerifier(password)}'`);
 }
 async function createSupabaseRoles(url) {
+  await runOnce(
+    url,
+    "CREATE ROLE postgres LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS"
+  );
+}
+async function runOnce(url, sql) {
   const client = new esm_default.Client({ connectionString: url });
+  client.on("error", () => {
+  });
   await client.connect();
   try {
-    await client.query(
-      "CREATE ROLE postgres LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS"
-    );
+    await client.query(sql);
   } finally {
-    await client.end();
+    await client.end().catch(() => {
+    });
   }
 }
 async function withFreePort(given, start) {
@@ -48378,13 +48433,13 @@ var BackupKey = class _BackupKey {
       return new _BackupKey("hex", Buffer.from(text, "hex"), cost);
     }
     if (/^[A-Za-z0-9+/_-]+={1,2}$/.test(text) && text.length % 4 === 0) {
-      const bytes = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-      if (bytes.length !== 32) {
+      const bytes2 = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+      if (bytes2.length !== 32) {
         throw invalidKey(
-          `The backup encryption key looks like base64 but decodes to ${bytes.length} bytes; a base64 key decodes to 32.`
+          `The backup encryption key looks like base64 but decodes to ${bytes2.length} bytes; a base64 key decodes to 32.`
         );
       }
-      return new _BackupKey("base64", bytes, cost);
+      return new _BackupKey("base64", bytes2, cost);
     }
     if (text.length < MIN_PASSPHRASE_LENGTH) {
       throw invalidKey(
@@ -48463,8 +48518,8 @@ function buildHeader(kdf, cost, salt, iv, check) {
     check
   ]);
 }
-function isEncryptedHeader(bytes) {
-  return bytes.length >= ENCRYPTION_MAGIC.length && bytes.subarray(0, ENCRYPTION_MAGIC.length).equals(ENCRYPTION_MAGIC);
+function isEncryptedHeader(bytes2) {
+  return bytes2.length >= ENCRYPTION_MAGIC.length && bytes2.subarray(0, ENCRYPTION_MAGIC.length).equals(ENCRYPTION_MAGIC);
 }
 function encryptStream(key) {
   return new EncryptTransform(parseBackupKey(key));
@@ -49966,8 +50021,8 @@ async function createBackup(options) {
       );
     }
   });
-  const bytes = byteProgress("backup");
-  const measured = measuring(bytes.add);
+  const bytes2 = byteProgress("backup");
+  const measured = measuring(bytes2.add);
   const counter = measured.stream;
   const fanOut = new FanOut([{ stream: gate, droppable: false }, ...verifier?.branches ?? []]);
   const feeding = pipeline2(child.stdout, new Coalesce(), fanOut);
@@ -49998,7 +50053,7 @@ async function createBackup(options) {
       });
       throw error;
     }
-    bytes.end();
+    bytes2.end();
     return {
       sha256: measured.sha256(),
       sizeBytes: measured.sizeBytes(),
@@ -51438,7 +51493,7 @@ function progressRenderer(options) {
   const color = options.live && options.color;
   const paint = (code2, text) => color ? `\x1B[${code2}m${text}\x1B[0m` : text;
   const timings = [];
-  const bytes = /* @__PURE__ */ new Map();
+  const bytes2 = /* @__PURE__ */ new Map();
   let bytesPrintedAt = 0;
   let liveLength = 0;
   const plainCounts = countProgressPrinter(write);
@@ -51466,13 +51521,13 @@ function progressRenderer(options) {
         );
         return;
       case "phase-start":
-        bytes.delete(event.phase === "safety-backup" ? "backup" : event.phase);
+        bytes2.delete(event.phase === "safety-backup" ? "backup" : event.phase);
         transient(`\u2192 ${LABELS[event.phase]}${event.detail ? `: ${event.detail}` : ""}\u2026`);
         return;
       case "phase-end": {
         const name = SUMMARY_PHASES[event.phase];
         if (name) timings.push({ name, ms: event.ms });
-        const size = bytes.get(event.phase === "safety-backup" ? "backup" : event.phase);
+        const size = bytes2.get(event.phase === "safety-backup" ? "backup" : event.phase);
         const mark = event.ok ? paint("32", "\u2713") : paint("31", "\u2717");
         const what = `${LABELS[event.phase]}${size !== void 0 && event.ok ? `: ${formatBytes(size)}` : ""}`;
         permanent(`${mark} ${what}${event.ok ? "" : " failed"} ${paint("2", `(${formatMs(event.ms)})`)}`);
@@ -51489,7 +51544,7 @@ function progressRenderer(options) {
         return;
       }
       case "bytes": {
-        bytes.set(event.phase, event.bytes);
+        bytes2.set(event.phase, event.bytes);
         const now = performance.now();
         if (!live2 && now - bytesPrintedAt < (options.plainBytesEveryMs ?? 5e3)) return;
         bytesPrintedAt = now;
@@ -51526,10 +51581,10 @@ function formatMs(ms) {
   const seconds = Math.round(ms / 1e3);
   return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s`;
 }
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
+function formatBytes(bytes2) {
+  if (bytes2 < 1024) return `${bytes2} B`;
   const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1024;
+  let value = bytes2 / 1024;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
@@ -51645,8 +51700,8 @@ function backupLines(backup) {
       ];
   }
 }
-function formatBytes2(bytes) {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+function formatBytes2(bytes2) {
+  return bytes2 < 1024 ? `${bytes2} B` : bytes2 < 1024 ** 2 ? `${(bytes2 / 1024).toFixed(1)} KiB` : `${(bytes2 / 1024 ** 2).toFixed(1)} MiB`;
 }
 function verificationLines(result2) {
   const v = result2.verification;
@@ -51864,7 +51919,7 @@ function planText(result2) {
     ...section(
       "Hazards",
       result2.hazards.map(
-        (h) => `${h.accepted ? "accepted" : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.location ? `  (${h.location.path}:${h.location.line})` : ""}${h.accepted ? `  \u2014 ${h.accepted.reason}` : ""}`
+        (h) => `${h.accepted ? "accepted" : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.lock ? `; ${describeLockEstimate(h.lock)}` : ""}${h.location ? `  (${h.location.path}:${h.location.line})` : ""}${h.accepted ? `  \u2014 ${h.accepted.reason}` : ""}`
       )
     )
   );
@@ -52361,7 +52416,7 @@ function hazardSection(hazards, options) {
     (h) => tableRow([
       h.accepted ? "\u2705 accepted" : h.severity === "blocking" ? "\u26D4 blocking" : "\u26A0\uFE0F warning",
       code(h.code),
-      withNames(h.message, [h.object]) + acceptedNote(h.accepted),
+      withNames(h.message, [h.object]) + (h.lock ? `<br>\u23F1 ${inline(describeLockEstimate(h.lock))}` : "") + acceptedNote(h.accepted),
       h.location ? where2(h.location.path, h.location.line, options) : "\u2014"
     ])
   );
@@ -52543,14 +52598,14 @@ function buildConfig(input) {
     migrationsDir: String(pick("migrationsDir") ?? DEFAULTS.migrationsDir),
     rollbacksDir: String(pick("rollbacksDir") ?? DEFAULTS.rollbacksDir),
     dbUrl: optionalString(pick("dbUrl")),
-    lockWaitMs: duration2("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
-    lockTimeoutMs: duration2("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
-    statementTimeoutMs: duration2(
+    lockWaitMs: duration3("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
+    lockTimeoutMs: duration3("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: duration3(
       "statement-timeout",
       pick("statementTimeoutMs"),
       DEFAULTS.statementTimeoutMs
     ),
-    stallTimeoutMs: duration2("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
+    stallTimeoutMs: duration3("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
     lockRetries: count2("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
     atomic: atomicMode(pick("atomic")),
     includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
@@ -52579,7 +52634,7 @@ function buildConfig(input) {
     extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
     largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
     dataChecks: oneOf("data-checks", pick("dataChecks"), ["on", "off"], DEFAULTS.dataChecks),
-    dataCheckTimeoutMs: duration2(
+    dataCheckTimeoutMs: duration3(
       "data-check-timeout",
       pick("dataCheckTimeoutMs"),
       DEFAULTS.dataCheckTimeoutMs
@@ -52625,7 +52680,7 @@ function acceptedFindings(value) {
   });
 }
 var UNITS = { ms: 1, s: 1e3, sec: 1e3, m: 6e4, min: 6e4, h: 36e5 };
-function duration2(setting, value, fallback) {
+function duration3(setting, value, fallback) {
   if (value === void 0) return fallback;
   if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.round(value);
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(String(value));
