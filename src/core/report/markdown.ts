@@ -11,6 +11,7 @@ import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { dataChecksMarkdown } from './data-checks.js';
 import { attributeLabel, booleanWord, plural, shortValue } from './describe.js';
 import { code, codeBlock, codeLink, htmlCode, htmlText, inline, safeUrl, tableRow } from './escape.js';
+import { fixesMarkdown } from './fixes.js';
 import { accessLines } from './markdown-access.js';
 import { renderApply } from './text.js';
 
@@ -346,7 +347,8 @@ function hazardSection(hazards: Hazard[], options: MarkdownOptions): string {
         h.location ? where(h.location.path, h.location.line, options) : '—',
       ]),
     );
-  return `#### Hazards\n| | Code | What | Where |\n|---|---|---|---|\n${rows.join('\n')}`;
+  const fixes = fixesMarkdown(hazards, (path, line) => where(path, line, options));
+  return `#### Hazards\n| | Code | What | Where |\n|---|---|---|---|\n${rows.join('\n')}${fixes ? `\n\n${fixes}` : ''}`;
 }
 
 function acceptedNote(accepted: Hazard['accepted']): string {

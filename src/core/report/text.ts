@@ -19,6 +19,7 @@ import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { dataCheckLines } from './data-checks.js';
 import { attributeLabel, plural, shortValue } from './describe.js';
+import { fixLines } from './fixes.js';
 import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
 import { restoreLines } from './restore-text.js';
 
@@ -336,12 +337,12 @@ function planText(result: PlanResult): string {
   lines.push(
     ...section(
       'Hazards',
-      result.hazards.map(
-        (h) =>
-          `${h.accepted ? 'accepted' : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.lock ? `; ${describeLockEstimate(h.lock)}` : ''}${h.location ? `  (${h.location.path}:${h.location.line})` : ''}${
-            h.accepted ? `  — ${h.accepted.reason}` : ''
-          }`,
-      ),
+      result.hazards.flatMap((h) => [
+        `${h.accepted ? 'accepted' : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.lock ? `; ${describeLockEstimate(h.lock)}` : ''}${h.location ? `  (${h.location.path}:${h.location.line})` : ''}${
+          h.accepted ? `  — ${h.accepted.reason}` : ''
+        }`,
+        ...fixLines(h),
+      ]),
     ),
   );
   lines.push(...section("Production's data (counted read-only)", dataCheckLines(result.dataChecks ?? [])));

@@ -1,6 +1,7 @@
 import type { AcceptedHazard } from '../config.js';
 import type { Migration } from '../migrations/model.js';
 import { Acceptance } from './findings/accept.js';
+import { fixFor } from './findings/fixes.js';
 import {
   DEFAULT_HAZARD_OPTIONS,
   type Hazard,
@@ -22,6 +23,7 @@ import { statementHazards } from './findings/statement-hazards.js';
  */
 export { allowCommentsIn } from './findings/accept.js';
 export type { HazardCategory, HazardCode } from './findings/codes.js';
+export type { HazardFix } from './findings/fixes.js';
 export {
   DEFAULT_HAZARD_OPTIONS,
   type Hazard,
@@ -45,7 +47,10 @@ export function findHazards(input: HazardInput, options: HazardOptions = DEFAULT
     ...statementHazards(pending, input, options),
   ];
   const acceptance = new Acceptance(input.pending, options.accepted);
-  return dedupe(hazards).map((hazard) => acceptance.apply(hazard, hazard.category));
+  return dedupe(hazards).map((hazard) => {
+    const fix = fixFor(hazard, input.after);
+    return acceptance.apply(fix ? { ...hazard, fix } : hazard, hazard.category);
+  });
 }
 
 /** Hazards found apart from findHazards (data checks), accepted the same way: by allow comment or configuration. */

@@ -5,6 +5,7 @@ import type { SchemaModel, Table } from '../model.js';
 import type { TableAccess } from '../rls.js';
 import { HAZARD_CATEGORY, type HazardCategory, type HazardCode } from './codes.js';
 import { type FindingAcceptance, type FindingLocation, NO_SINGLE_STATEMENT } from './finding.js';
+import type { HazardFix } from './fixes.js';
 import type { Found } from './locate.js';
 import type { LockEstimate } from './lock-estimate.js';
 import { locationOf } from './pending.js';
@@ -25,6 +26,8 @@ export interface Hazard {
   accepted?: FindingAcceptance;
   /** For a statement that rewrites or scans a table: the lock it holds, and for about how long. */
   lock?: LockEstimate;
+  /** The statement's safe form, where one is known. */
+  fix?: HazardFix;
 }
 
 export interface HazardOptions {

@@ -58,7 +58,7 @@ export interface Widening {
 }
 
 export class Locator {
-  constructor(private readonly pending: PendingStatements) {}
+  constructor(readonly pending: PendingStatements) {}
 
   /** `DROP SCHEMA` naming the schema. */
   schemaDrop(schema: string): Found {
@@ -435,7 +435,7 @@ function dropsPolicyOn(statement: Statement, names: QualifiedName[]): boolean {
   return droppedObjects(statement.tree).some((parts) => names.some(equals(qualified(parts.slice(0, -1)))));
 }
 
-function addedConstraints(statement: Statement): { constraint: ConstraintNode; column?: string }[] {
+export function addedConstraints(statement: Statement): { constraint: ConstraintNode; column?: string }[] {
   if (statement.nodeType === 'AlterTableStmt')
     return alterTableCommands(statement.tree).flatMap((cmd) =>
       cmd.subtype === 'AT_AddConstraint' || cmd.subtype === 'AT_AddColumn' ? constraintsIn(cmd.def) : [],

@@ -4,6 +4,7 @@ import { type AccessLevel, describeAccess } from '../rls.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge, rowsNote } from './hazard.js';
 import { argumentCount, type Locator } from './locate.js';
 import { lockEstimate } from './lock-estimate.js';
+import { addedNotValid, notNullProvenBefore } from './safe-patterns.js';
 import type { QualifiedName } from './tree.js';
 import { classifyTypeChange } from './type-change.js';
 
@@ -311,6 +312,9 @@ function notNullHazards(
   const setsNotNull = notNull?.before === false && notNull.after === true;
   if (!setsNotNull || !isLarge(table.before, options)) return [];
   const object = `${table.id}.${member.name}`;
+  const at = locate.notNullSet(table.name, member.name);
+  const column = member.renamedFrom ?? member.name;
+  if (notNullProvenBefore(locate.pending, table.name, column, at)) return [];
   return [
     {
       ...hazardAt(
@@ -318,7 +322,7 @@ function notNullHazards(
         'warning',
         `SET NOT NULL on ${object} scans ${table.id} under an ACCESS EXCLUSIVE lock${rowsNote(table.before)}`,
         object,
-        locate.notNullSet(table.name, member.name),
+        at,
       ),
       lock: lockEstimate(table.before, table.id, 'scan', 'ACCESS EXCLUSIVE'),
     },
@@ -329,6 +333,9 @@ function constraintHazards(member: MemberChange, table: ChangedTable, locate: Lo
   const constraint = table.after.constraints[member.name];
   if (table.before.stats.estimatedRows <= 0 || !constraint?.validated) return [];
   if (constraint.type !== 'foreign key' && constraint.type !== 'check') return [];
+  const at = locate.constraintAddition(table.name, member.name, constraint.type);
+  // Added NOT VALID: VALIDATE CONSTRAINT checks the rows later without blocking writes.
+  if (addedNotValid(at, member.name)) return [];
   // ADD FOREIGN KEY takes SHARE ROW EXCLUSIVE (writes wait); ADD CHECK takes ACCESS EXCLUSIVE.
   const lock = constraint.type === 'foreign key' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE';
   return [
@@ -338,7 +345,7 @@ function constraintHazards(member: MemberChange, table: ChangedTable, locate: Lo
         'warning',
         `Adding ${constraint.type} ${member.name} validates every row of ${table.id} while holding a lock${rowsNote(table.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
         `${table.id}.${member.name}`,
-        locate.constraintAddition(table.name, member.name, constraint.type),
+        at,
       ),
       lock: lockEstimate(table.before, table.id, 'scan', lock),
     },

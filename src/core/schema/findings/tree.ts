@@ -28,6 +28,8 @@ export interface ConstraintNode {
   raw_expr?: unknown;
   /** `ADD UNIQUE … USING INDEX` / an explicit index name (`… USING INDEX TABLESPACE` has none). */
   indexname?: string;
+  /** Added NOT VALID: existing rows are not checked until VALIDATE CONSTRAINT. */
+  skip_validation?: boolean;
 }
 
 /** `[{ String: { sval } }, …]` → the strings. */

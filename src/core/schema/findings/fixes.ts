@@ -1,0 +1,116 @@
+import { qualifiedName, quoteIdent } from '../../sql/identifiers.js';
+import type { SchemaModel } from '../model.js';
+import type { Hazard } from './hazard.js';
+
+/**
+ * The safe form of a statement a hazard is about, offered as a fix: SQL that does the same
+ * without the hazard (the same final schema), and what to do with it. Built from the model's
+ * names and the statement's own text; shown to the reviewer, never run by supagate.
+ */
+export interface HazardFix {
+  /** What the rewrite does differently, in a sentence. */
+  summary: string;
+  sql: string;
+  /** Whether `sql` replaces the statement (`location.statement`) or goes right after it. */
+  placement: 'replace' | 'after';
+  /** The SQL must go in a migration file of its own (it cannot run inside a transaction). */
+  ownFile: boolean;
+}
+
+export function fixFor(hazard: Hazard, after: SchemaModel): HazardFix | undefined {
+  const statement = hazard.location?.statement;
+  if (!statement || !hazard.object) return undefined;
+  switch (hazard.code) {
+    case 'index-not-concurrent':
+      return concurrentIndex(statement);
+    case 'constraint-validation':
+      return validatedLater(hazard.object, statement, after);
+    case 'set-not-null':
+      return SET_NOT_NULL_ALONE.test(statement) ? notNullThroughCheck(hazard.object, after) : undefined;
+    case 'security-definer-search-path':
+      return fixedSearchPath(hazard.object, after);
+    default:
+      return undefined;
+  }
+}
+
+/** `ALTER TABLE t ALTER [COLUMN] c SET NOT NULL` and nothing else: the rewrite replaces it whole. */
+const SET_NOT_NULL_ALONE = /^alter\s+table\s+[^,]+?\s+alter\s+(column\s+)?[^,\s]+\s+set\s+not\s+null$/i;
+
+const CREATE_INDEX = /^create\s+(unique\s+)?index\s+(?!concurrently\b)/i;
+
+function concurrentIndex(statement: string): HazardFix | undefined {
+  if (!CREATE_INDEX.test(statement)) return undefined;
+  return {
+    summary:
+      'Build the index without blocking writes: CONCURRENTLY, alone in a migration file of its own (it cannot run in a transaction)',
+    sql: `${statement.replace(CREATE_INDEX, (head) => `${head}${keyword('CONCURRENTLY', statement)} `)};`,
+    placement: 'replace',
+    ownFile: true,
+  };
+}
+
+/** `public.items.qty_positive` → the table and the constraint, when the model has them. */
+function tableMember(object: string, after: SchemaModel): { table: string; member: string } | undefined {
+  const table = Object.keys(after.tables).find((id) => object.startsWith(`${id}.`));
+  return table ? { table, member: object.slice(table.length + 1) } : undefined;
+}
+
+/** `ALTER TABLE … ADD CONSTRAINT name …` of one command: the same NOT VALID, then VALIDATE. */
+const ADD_ONE_CONSTRAINT = /^alter\s+table\s+[\s\S]+?\s+add\s+constraint\s+[\s\S]+$/i;
+
+function validatedLater(object: string, statement: string, after: SchemaModel): HazardFix | undefined {
+  const found = tableMember(object, after);
+  if (!found || !ADD_ONE_CONSTRAINT.test(statement) || /\bnot\s+valid\s*$/i.test(statement)) return undefined;
+  const table = after.tables[found.table];
+  if (!table?.constraints[found.member]) return undefined;
+  const name = quoteIdent(found.member, after.serverVersion);
+  const target = qualifiedName(table.schema, table.name, after.serverVersion);
+  return {
+    summary:
+      'Add the constraint NOT VALID (new rows are checked at once, no scan under the lock), then VALIDATE it, which scans without blocking writes; the VALIDATE can go in a later migration',
+    sql: `${statement} ${keyword('NOT VALID', statement)};\n${keyword('ALTER TABLE', statement)} ${target} ${keyword('VALIDATE CONSTRAINT', statement)} ${name};`,
+    placement: 'replace',
+    ownFile: false,
+  };
+}
+
+function notNullThroughCheck(object: string, after: SchemaModel): HazardFix | undefined {
+  const found = tableMember(object, after);
+  const table = found ? after.tables[found.table] : undefined;
+  if (!found || !table?.columns.some((c) => c.name === found.member)) return undefined;
+  const target = qualifiedName(table.schema, table.name, after.serverVersion);
+  const column = quoteIdent(found.member, after.serverVersion);
+  const check = quoteIdent(`${table.name}_${found.member}_not_null`.slice(0, 63), after.serverVersion);
+  return {
+    summary:
+      'Prove the column has no NULL with a CHECK added NOT VALID and validated without blocking writes; SET NOT NULL then uses it instead of scanning under ACCESS EXCLUSIVE, and the CHECK is dropped',
+    sql: [
+      `ALTER TABLE ${target} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID;`,
+      `ALTER TABLE ${target} VALIDATE CONSTRAINT ${check};`,
+      `ALTER TABLE ${target} ALTER COLUMN ${column} SET NOT NULL;`,
+      `ALTER TABLE ${target} DROP CONSTRAINT ${check};`,
+    ].join('\n'),
+    placement: 'replace',
+    ownFile: false,
+  };
+}
+
+function fixedSearchPath(object: string, after: SchemaModel): HazardFix | undefined {
+  const routine = after.functions[object];
+  if (!routine) return undefined;
+  const name = qualifiedName(routine.schema, routine.name, after.serverVersion);
+  const kind = routine.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION';
+  return {
+    summary:
+      "Pin the function's search_path to nothing: every name it uses must then be schema-qualified (public.x, auth.uid())",
+    sql: `ALTER ${kind} ${name}(${routine.identityArguments}) SET search_path = '';`,
+    placement: 'after',
+    ownFile: false,
+  };
+}
+
+/** A key word in the case the statement writes its own (`create index` → `concurrently`). */
+function keyword(word: string, statement: string): string {
+  return /^[a-z]/.test(statement) ? word.toLowerCase() : word;
+}

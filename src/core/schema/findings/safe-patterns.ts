@@ -1,0 +1,68 @@
+import type { Found } from './locate.js';
+import { addedConstraints } from './locate.js';
+import type { PendingStatement, PendingStatements } from './pending.js';
+import { alterTableCommands, type QualifiedName, relationName, sameName, strings } from './tree.js';
+
+/**
+ * The safe forms of locking statements, recognized so that the plan does not report what they
+ * avoid: a constraint added NOT VALID (validated later without blocking writes), and SET NOT
+ * NULL after a validated CHECK (column IS NOT NULL), which PostgreSQL uses instead of a scan.
+ */
+
+/** The statement adds the constraint NOT VALID. */
+export function addedNotValid(at: Found, name: string): boolean {
+  if (!at) return false;
+  return addedConstraints(at.statement).some(
+    ({ constraint }) =>
+      constraint.skip_validation === true && (!constraint.conname || constraint.conname === name),
+  );
+}
+
+/**
+ * Before `at`, the pending statements add a CHECK (column IS NOT NULL) on the relation and
+ * validate it (or add it valid): SET NOT NULL then finds its proof and does not scan.
+ */
+export function notNullProvenBefore(
+  pending: PendingStatements,
+  relation: QualifiedName,
+  column: string,
+  at: Found,
+): boolean {
+  const end = at ? pending.list.indexOf(at) : pending.list.length;
+  const names = pending.relationNames(relation);
+  const columns = pending.columnNames(relation, column);
+  const earlier = pending.list.slice(0, Math.max(0, end)).filter(({ statement }) => {
+    const target = relationName(statement.tree.relation);
+    return (
+      statement.nodeType === 'AlterTableStmt' &&
+      target !== undefined &&
+      names.some((n) => sameName(n, target))
+    );
+  });
+  const checks = earlier.flatMap((statement) =>
+    addedConstraints(statement.statement)
+      .filter(
+        ({ constraint }) =>
+          constraint.contype === 'CONSTR_CHECK' && isNotNullTest(constraint.raw_expr, columns),
+      )
+      .map(({ constraint }) => ({ name: constraint.conname, valid: constraint.skip_validation !== true })),
+  );
+  return checks.some((check) => check.valid || (check.name !== undefined && validates(earlier, check.name)));
+}
+
+function validates(statements: PendingStatement[], name: string): boolean {
+  return statements.some(({ statement }) =>
+    alterTableCommands(statement.tree).some(
+      (cmd) => cmd.subtype === 'AT_ValidateConstraint' && cmd.name === name,
+    ),
+  );
+}
+
+function isNotNullTest(node: unknown, columns: string[]): boolean {
+  const test = (node as { NullTest?: { arg?: unknown; nulltesttype?: string } } | undefined)?.NullTest;
+  if (test?.nulltesttype !== 'IS_NOT_NULL') return false;
+  const field = strings(
+    (test.arg as { ColumnRef?: { fields?: unknown } } | undefined)?.ColumnRef?.fields,
+  ).pop();
+  return field !== undefined && columns.includes(field);
+}
