@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-6OEUPTED.js";
+} from "./chunk-4EZNYUAL.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-AYKP5E4V.js";
+} from "./chunk-PWEGBITQ.js";
 import {
   __commonJS,
   __require,

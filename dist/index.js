@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-AYKP5E4V.js";
+} from "./chunk-PWEGBITQ.js";
 import {
   HttpClient,
   getInput,

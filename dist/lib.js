@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-6OEUPTED.js";
+} from "./chunk-4EZNYUAL.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-AYKP5E4V.js";
+} from "./chunk-PWEGBITQ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

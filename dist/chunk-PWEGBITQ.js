@@ -30691,6 +30691,89 @@ function howToAccept(finding) {
   return `add \`-- supagate:allow ${finding.code}: <why>\` to ${finding.location.path} (or list it in supabase/supagate.yml: ${entry})`;
 }
 
+// src/core/schema/findings/fixes.ts
+function fixFor(hazard, after) {
+  const statement2 = hazard.location?.statement;
+  if (!statement2 || !hazard.object) return void 0;
+  switch (hazard.code) {
+    case "index-not-concurrent":
+      return concurrentIndex(statement2);
+    case "constraint-validation":
+      return validatedLater(hazard.object, statement2, after);
+    case "set-not-null":
+      return SET_NOT_NULL_ALONE.test(statement2) ? notNullThroughCheck(hazard.object, after) : void 0;
+    case "security-definer-search-path":
+      return fixedSearchPath(hazard.object, after);
+    default:
+      return void 0;
+  }
+}
+var SET_NOT_NULL_ALONE = /^alter\s+table\s+[^,]+?\s+alter\s+(column\s+)?[^,\s]+\s+set\s+not\s+null$/i;
+var CREATE_INDEX = /^create\s+(unique\s+)?index\s+(?!concurrently\b)/i;
+function concurrentIndex(statement2) {
+  if (!CREATE_INDEX.test(statement2)) return void 0;
+  return {
+    summary: "Build the index without blocking writes: CONCURRENTLY, alone in a migration file of its own (it cannot run in a transaction)",
+    sql: `${statement2.replace(CREATE_INDEX, (head2) => `${head2}${keyword("CONCURRENTLY", statement2)} `)};`,
+    placement: "replace",
+    ownFile: true
+  };
+}
+function tableMember(object, after) {
+  const table2 = Object.keys(after.tables).find((id) => object.startsWith(`${id}.`));
+  return table2 ? { table: table2, member: object.slice(table2.length + 1) } : void 0;
+}
+var ADD_ONE_CONSTRAINT = /^alter\s+table\s+[\s\S]+?\s+add\s+constraint\s+[\s\S]+$/i;
+function validatedLater(object, statement2, after) {
+  const found = tableMember(object, after);
+  if (!found || !ADD_ONE_CONSTRAINT.test(statement2) || /\bnot\s+valid\s*$/i.test(statement2)) return void 0;
+  const table2 = after.tables[found.table];
+  if (!table2?.constraints[found.member]) return void 0;
+  const name = quoteIdent2(found.member, after.serverVersion);
+  const target2 = qualifiedName(table2.schema, table2.name, after.serverVersion);
+  return {
+    summary: "Add the constraint NOT VALID (new rows are checked at once, no scan under the lock), then VALIDATE it, which scans without blocking writes; the VALIDATE can go in a later migration",
+    sql: `${statement2} ${keyword("NOT VALID", statement2)};
+${keyword("ALTER TABLE", statement2)} ${target2} ${keyword("VALIDATE CONSTRAINT", statement2)} ${name};`,
+    placement: "replace",
+    ownFile: false
+  };
+}
+function notNullThroughCheck(object, after) {
+  const found = tableMember(object, after);
+  const table2 = found ? after.tables[found.table] : void 0;
+  if (!found || !table2?.columns.some((c) => c.name === found.member)) return void 0;
+  const target2 = qualifiedName(table2.schema, table2.name, after.serverVersion);
+  const column = quoteIdent2(found.member, after.serverVersion);
+  const check = quoteIdent2(`${table2.name}_${found.member}_not_null`.slice(0, 63), after.serverVersion);
+  return {
+    summary: "Prove the column has no NULL with a CHECK added NOT VALID and validated without blocking writes; SET NOT NULL then uses it instead of scanning under ACCESS EXCLUSIVE, and the CHECK is dropped",
+    sql: [
+      `ALTER TABLE ${target2} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID;`,
+      `ALTER TABLE ${target2} VALIDATE CONSTRAINT ${check};`,
+      `ALTER TABLE ${target2} ALTER COLUMN ${column} SET NOT NULL;`,
+      `ALTER TABLE ${target2} DROP CONSTRAINT ${check};`
+    ].join("\n"),
+    placement: "replace",
+    ownFile: false
+  };
+}
+function fixedSearchPath(object, after) {
+  const routine = after.functions[object];
+  if (!routine) return void 0;
+  const name = qualifiedName(routine.schema, routine.name, after.serverVersion);
+  const kind = routine.kind === "procedure" ? "PROCEDURE" : "FUNCTION";
+  return {
+    summary: "Pin the function's search_path to nothing: every name it uses must then be schema-qualified (public.x, auth.uid())",
+    sql: `ALTER ${kind} ${name}(${routine.identityArguments}) SET search_path = '';`,
+    placement: "after",
+    ownFile: false
+  };
+}
+function keyword(word, statement2) {
+  return /^[a-z]/.test(statement2) ? word.toLowerCase() : word;
+}
+
 // src/core/schema/findings/finding.ts
 var NO_SINGLE_STATEMENT = "no single statement causes this";
 
@@ -30750,6 +30833,44 @@ function bytes(count3) {
   if (count3 < MB) return `${Math.round(count3 / 1024)} kB`;
   if (count3 < 1024 * MB) return `${Math.round(count3 / MB)} MB`;
   return `${(count3 / 1024 / MB).toFixed(1)} GB`;
+}
+
+// src/core/schema/findings/safe-patterns.ts
+function addedNotValid(at, name) {
+  if (!at) return false;
+  return addedConstraints(at.statement).some(
+    ({ constraint }) => constraint.skip_validation === true && (!constraint.conname || constraint.conname === name)
+  );
+}
+function notNullProvenBefore(pending, relation, column, at) {
+  const end = at ? pending.list.indexOf(at) : pending.list.length;
+  const names = pending.relationNames(relation);
+  const columns = pending.columnNames(relation, column);
+  const earlier = pending.list.slice(0, Math.max(0, end)).filter(({ statement: statement2 }) => {
+    const target2 = relationName(statement2.tree.relation);
+    return statement2.nodeType === "AlterTableStmt" && target2 !== void 0 && names.some((n) => sameName(n, target2));
+  });
+  const checks = earlier.flatMap(
+    (statement2) => addedConstraints(statement2.statement).filter(
+      ({ constraint }) => constraint.contype === "CONSTR_CHECK" && isNotNullTest(constraint.raw_expr, columns)
+    ).map(({ constraint }) => ({ name: constraint.conname, valid: constraint.skip_validation !== true }))
+  );
+  return checks.some((check) => check.valid || check.name !== void 0 && validates(earlier, check.name));
+}
+function validates(statements, name) {
+  return statements.some(
+    ({ statement: statement2 }) => alterTableCommands(statement2.tree).some(
+      (cmd) => cmd.subtype === "AT_ValidateConstraint" && cmd.name === name
+    )
+  );
+}
+function isNotNullTest(node, columns) {
+  const test = node?.NullTest;
+  if (test?.nulltesttype !== "IS_NOT_NULL") return false;
+  const field = strings(
+    test.arg?.ColumnRef?.fields
+  ).pop();
+  return field !== void 0 && columns.includes(field);
 }
 
 // src/core/schema/findings/type-change.ts
@@ -31032,6 +31153,9 @@ function notNullHazards(member, table2, options, locate) {
   const setsNotNull = notNull?.before === false && notNull.after === true;
   if (!setsNotNull || !isLarge(table2.before, options)) return [];
   const object = `${table2.id}.${member.name}`;
+  const at = locate.notNullSet(table2.name, member.name);
+  const column = member.renamedFrom ?? member.name;
+  if (notNullProvenBefore(locate.pending, table2.name, column, at)) return [];
   return [
     {
       ...hazardAt(
@@ -31039,7 +31163,7 @@ function notNullHazards(member, table2, options, locate) {
         "warning",
         `SET NOT NULL on ${object} scans ${table2.id} under an ACCESS EXCLUSIVE lock${rowsNote(table2.before)}`,
         object,
-        locate.notNullSet(table2.name, member.name)
+        at
       ),
       lock: lockEstimate(table2.before, table2.id, "scan", "ACCESS EXCLUSIVE")
     }
@@ -31049,6 +31173,8 @@ function constraintHazards(member, table2, locate) {
   const constraint = table2.after.constraints[member.name];
   if (table2.before.stats.estimatedRows <= 0 || !constraint?.validated) return [];
   if (constraint.type !== "foreign key" && constraint.type !== "check") return [];
+  const at = locate.constraintAddition(table2.name, member.name, constraint.type);
+  if (addedNotValid(at, member.name)) return [];
   const lock = constraint.type === "foreign key" ? "SHARE ROW EXCLUSIVE" : "ACCESS EXCLUSIVE";
   return [
     {
@@ -31057,7 +31183,7 @@ function constraintHazards(member, table2, locate) {
         "warning",
         `Adding ${constraint.type} ${member.name} validates every row of ${table2.id} while holding a lock${rowsNote(table2.before)}; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration`,
         `${table2.id}.${member.name}`,
-        locate.constraintAddition(table2.name, member.name, constraint.type)
+        at
       ),
       lock: lockEstimate(table2.before, table2.id, "scan", lock)
     }
@@ -31358,7 +31484,10 @@ function findHazards(input, options = DEFAULT_HAZARD_OPTIONS) {
     ...statementHazards(pending, input, options)
   ];
   const acceptance = new Acceptance(input.pending, options.accepted);
-  return dedupe(hazards).map((hazard) => acceptance.apply(hazard, hazard.category));
+  return dedupe(hazards).map((hazard) => {
+    const fix = fixFor(hazard, input.after);
+    return acceptance.apply(fix ? { ...hazard, fix } : hazard, hazard.category);
+  });
 }
 function withAcceptance(hazards, pending, accepted) {
   const acceptance = new Acceptance(pending, accepted);
@@ -33678,7 +33807,7 @@ function viewDdl(view, v) {
     create.push(`CREATE VIEW ${name} WITH (${options.join(", ")}) AS`, `${query};`);
   }
   const indexes = indexStatements(byName(view.indexes), v, view.schema);
-  const keyword = view.kind === "materialized" ? "MATERIALIZED VIEW" : "VIEW";
+  const keyword2 = view.kind === "materialized" ? "MATERIALIZED VIEW" : "VIEW";
   const triggers = byName(view.triggers ?? {});
   const rules = byName(view.rules ?? {});
   return render([
@@ -33687,15 +33816,15 @@ function viewDdl(view, v) {
       ...view.columns.flatMap(
         (c) => c.default === void 0 ? [] : [`ALTER VIEW ${name} ALTER COLUMN ${quoteIdent2(c.name, v)} SET DEFAULT ${c.default};`]
       ),
-      ...storageParameterStatements(`${keyword} ${name}`, view.storageParameters)
+      ...storageParameterStatements(`${keyword2} ${name}`, view.storageParameters)
     ],
     indexes.create,
     triggerStatements(name, triggers, v),
     ruleStatements(name, rules, v),
-    [`ALTER ${keyword} ${name} OWNER TO ${quoteIdent2(view.owner, v)};`],
+    [`ALTER ${keyword2} ${name} OWNER TO ${quoteIdent2(view.owner, v)};`],
     grantStatements(view.grants, "table", `TABLE ${name}`, v),
     [
-      ...comment(`${keyword} ${name}`, view.comment),
+      ...comment(`${keyword2} ${name}`, view.comment),
       ...view.columns.flatMap((c) => comment(`COLUMN ${name}.${quoteIdent2(c.name, v)}`, c.comment)),
       ...indexes.comments,
       ...triggers.flatMap((t) => comment(`TRIGGER ${quoteIdent2(t.name, v)} ON ${name}`, t.comment)),
@@ -34115,7 +34244,7 @@ function routineDdl(routine, v) {
   const name = qualifiedName(routine.schema, routine.name, v);
   const aggregate = routine.kind === "aggregate";
   const signature = aggregate ? aggregateSignature(name, routine) : `${name}(${routine.identityArguments})`;
-  const keyword = routine.kind === "procedure" ? "PROCEDURE" : aggregate ? "AGGREGATE" : "FUNCTION";
+  const keyword2 = routine.kind === "procedure" ? "PROCEDURE" : aggregate ? "AGGREGATE" : "FUNCTION";
   let create;
   if (routine.definition !== null) {
     create = [statement(routine.definition)];
@@ -34125,7 +34254,7 @@ function routineDdl(routine, v) {
     ];
   } else {
     const lines = [
-      `CREATE OR REPLACE ${keyword} ${qualifiedName(routine.schema, routine.name, v)}(${routine.arguments})`
+      `CREATE OR REPLACE ${keyword2} ${qualifiedName(routine.schema, routine.name, v)}(${routine.arguments})`
     ];
     if (routine.returns !== null) lines.push(` RETURNS ${routine.returns}`);
     lines.push(` LANGUAGE ${routine.language}`);
@@ -34152,12 +34281,12 @@ function routineDdl(routine, v) {
   );
   return render([
     create,
-    [`ALTER ${keyword} ${signature} OWNER TO ${quoteIdent2(routine.owner, v)};`],
+    [`ALTER ${keyword2} ${signature} OWNER TO ${quoteIdent2(routine.owner, v)};`],
     [
       ...publicExecute ? [] : [`REVOKE ALL ON ${on} FROM PUBLIC;`],
       ...grantStatements(routine.grants, target2, on, v)
     ],
-    comment(`${keyword} ${signature}`, routine.comment)
+    comment(`${keyword2} ${signature}`, routine.comment)
   ]);
 }
 var DEFAULT_PRIVILEGE_TARGET = {
@@ -51439,6 +51568,35 @@ function booleanWord(attribute, value) {
   return value ? "yes" : "no";
 }
 
+// src/core/report/fixes.ts
+function withFixes(hazards) {
+  return hazards.filter((h) => h.fix !== void 0);
+}
+function placement(fix) {
+  const where3 = fix.placement === "replace" ? "Instead of the statement" : "Right after the statement";
+  return fix.ownFile ? `${where3}, in a migration file of its own` : where3;
+}
+function fixesMarkdown(hazards, where3) {
+  const fixes = withFixes(hazards).map((h) => {
+    const at = h.location ? ` at ${where3(h.location.path, h.location.line)}` : "";
+    return `${code(h.code)}${at}: ${inline(h.fix.summary)}. ${placement(h.fix)}:
+${codeBlock(h.fix.sql, "sql")}`;
+  });
+  if (fixes.length === 0) return "";
+  return `<details><summary>Safe rewrites (${fixes.length})</summary>
+
+${fixes.join("\n\n")}
+
+</details>`;
+}
+function fixLines(hazard) {
+  if (!hazard.fix) return [];
+  return [
+    `    fix: ${hazard.fix.summary}. ${placement(hazard.fix)}:`,
+    ...hazard.fix.sql.split("\n").map((line) => `      ${line}`)
+  ];
+}
+
 // src/core/report/progress.ts
 var QUIET_BELOW_TABLES = 50;
 function countProgressPrinter(write) {
@@ -51918,9 +52076,10 @@ function planText(result2) {
   lines.push(
     ...section(
       "Hazards",
-      result2.hazards.map(
-        (h) => `${h.accepted ? "accepted" : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.lock ? `; ${describeLockEstimate(h.lock)}` : ""}${h.location ? `  (${h.location.path}:${h.location.line})` : ""}${h.accepted ? `  \u2014 ${h.accepted.reason}` : ""}`
-      )
+      result2.hazards.flatMap((h) => [
+        `${h.accepted ? "accepted" : h.severity.padEnd(8)} ${h.code}  ${h.message}${h.lock ? `; ${describeLockEstimate(h.lock)}` : ""}${h.location ? `  (${h.location.path}:${h.location.line})` : ""}${h.accepted ? `  \u2014 ${h.accepted.reason}` : ""}`,
+        ...fixLines(h)
+      ])
     )
   );
   lines.push(...section("Production's data (counted read-only)", dataCheckLines(result2.dataChecks ?? [])));
@@ -52420,10 +52579,13 @@ function hazardSection(hazards, options) {
       h.location ? where2(h.location.path, h.location.line, options) : "\u2014"
     ])
   );
+  const fixes = fixesMarkdown(hazards, (path, line) => where2(path, line, options));
   return `#### Hazards
 | | Code | What | Where |
 |---|---|---|---|
-${rows2.join("\n")}`;
+${rows2.join("\n")}${fixes ? `
+
+${fixes}` : ""}`;
 }
 function acceptedNote(accepted) {
   return accepted ? `<br>Accepted (${inline(accepted.source)}): ${inline(accepted.reason)}` : "";
@@ -53182,10 +53344,10 @@ async function defaultPrivilegeReset(client, oid, schema) {
   );
   const statements = [];
   for (const row of rows2) {
-    const keyword = DEFAULT_ACL_KEYWORDS[row.type];
-    if (!keyword) continue;
+    const keyword2 = DEFAULT_ACL_KEYWORDS[row.type];
+    if (!keyword2) continue;
     statements.push(
-      `ALTER DEFAULT PRIVILEGES FOR ROLE ${row.role} IN SCHEMA ${quoteIdentifier(schema)} REVOKE ALL ON ${keyword} FROM ${row.grantee} CASCADE`
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${row.role} IN SCHEMA ${quoteIdentifier(schema)} REVOKE ALL ON ${keyword2} FROM ${row.grantee} CASCADE`
     );
   }
   return { statements, roles: [...new Set(rows2.map((row) => row.role))] };

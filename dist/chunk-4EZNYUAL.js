@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-AYKP5E4V.js";
+} from "./chunk-PWEGBITQ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
