@@ -90,7 +90,8 @@ describe('safe rewrites offered as fixes', () => {
 
   it('offers no rewrite where the statement does more than the hazard is about', async () => {
     const { result } = await planOf({
-      '2_change': 'alter table public.items alter column qty set not null, alter column name set default $$x$$;',
+      '2_change':
+        'alter table public.items alter column qty set not null, alter column name set default $$x$$;',
     });
     const hazard = result.hazards.find((h) => h.code === 'set-not-null');
     expect(hazard).toBeDefined();
