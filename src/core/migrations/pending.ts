@@ -129,9 +129,15 @@ export function computeStatus(
     problems.push(...pendingFileProblems(migration));
   }
 
+  const pendingByText = textsOf(pending);
   for (const row of history.rows) {
     if (local.has(row.version)) continue;
     entries.push({ version: row.version, name: row.name, state: 'missing-local', hasRollback: false });
+    const same = row.textDigest ? pendingByText.get(row.textDigest) : undefined;
+    if (same) {
+      problems.push(appliedAsOtherVersion(row, same));
+      continue;
+    }
     problems.push({
       severity: options.strictHistory ? 'error' : 'warning',
       code: 'HISTORY_MISSING_LOCAL',
@@ -145,6 +151,31 @@ export function computeStatus(
 
   entries.sort((a, b) => compareKnownVersions(a.version, b.version));
   return { entries, pending, problems, ok: problems.every((problem) => problem.severity !== 'error') };
+}
+
+/** Pending migrations with statements, by the digest their text would have in history. */
+function textsOf(pending: Migration[]): Map<string, Migration> {
+  return new Map(
+    pending
+      .filter((m) => m.statements.length > 0)
+      .map((migration) => [textDigest([migration.sql]), migration]),
+  );
+}
+
+/**
+ * A version applied to the database, with no file, whose stored statements are exactly a
+ * pending file's: the file was applied under another version (from the dashboard, by an AI
+ * agent or MCP tool, or before a rebase renamed it). Applying the file would run it twice.
+ */
+function appliedAsOtherVersion(row: AppliedRow, file: Migration): Problem {
+  return {
+    severity: 'error',
+    code: 'HISTORY_APPLIED_AS_OTHER_VERSION',
+    message: `${file.path} is pending, but its statements were already applied as version ${row.version}${row.name ? ` (${row.name})` : ''}, which has no file: applying it would run them twice`,
+    hint: `Rename ${file.path} to version ${row.version} (${row.version}_${file.name}.sql), or record it under its own version: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}.`,
+    path: file.path,
+    version: file.version,
+  };
 }
 
 /** A pending file that cannot run blocks; an empty one is recorded as applied, as the Supabase CLI does. */
