@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-4EZNYUAL.js";
+} from "./chunk-5BNES75V.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-PWEGBITQ.js";
+} from "./chunk-HZ2C5ZJV.js";
 import {
   __commonJS,
   __require,

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-PWEGBITQ.js";
+} from "./chunk-HZ2C5ZJV.js";
 import {
   HttpClient,
   getInput,
@@ -1535,6 +1535,7 @@ var REFUSALS = /* @__PURE__ */ new Set([
   "ATOMIC_ALL_REFUSED",
   "HISTORY_OUT_OF_ORDER",
   "HISTORY_MISSING_LOCAL",
+  "HISTORY_APPLIED_AS_OTHER_VERSION",
   "HISTORY_EDITED",
   "HISTORY_MISSING",
   "MIGRATION_FILE_INVALID",

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-4EZNYUAL.js";
+} from "./chunk-5BNES75V.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-PWEGBITQ.js";
+} from "./chunk-HZ2C5ZJV.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-PWEGBITQ.js";
+} from "./chunk-HZ2C5ZJV.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -33432,9 +33432,15 @@ function computeStatus(migrations, history, fileWarnings, options) {
     }
     problems.push(...pendingFileProblems(migration));
   }
+  const pendingByText = textsOf(pending);
   for (const row of history.rows) {
     if (local.has(row.version)) continue;
     entries2.push({ version: row.version, name: row.name, state: "missing-local", hasRollback: false });
+    const same2 = row.textDigest ? pendingByText.get(row.textDigest) : void 0;
+    if (same2) {
+      problems.push(appliedAsOtherVersion(row, same2));
+      continue;
+    }
     problems.push({
       severity: options.strictHistory ? "error" : "warning",
       code: "HISTORY_MISSING_LOCAL",
@@ -33445,6 +33451,21 @@ function computeStatus(migrations, history, fileWarnings, options) {
   }
   entries2.sort((a, b) => compareKnownVersions(a.version, b.version));
   return { entries: entries2, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
+}
+function textsOf(pending) {
+  return new Map(
+    pending.filter((m) => m.statements.length > 0).map((migration) => [textDigest([migration.sql]), migration])
+  );
+}
+function appliedAsOtherVersion(row, file) {
+  return {
+    severity: "error",
+    code: "HISTORY_APPLIED_AS_OTHER_VERSION",
+    message: `${file.path} is pending, but its statements were already applied as version ${row.version}${row.name ? ` (${row.name})` : ""}, which has no file: applying it would run them twice`,
+    hint: `Rename ${file.path} to version ${row.version} (${row.version}_${file.name}.sql), or record it under its own version: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}.`,
+    path: file.path,
+    version: file.version
+  };
 }
 function pendingFileProblems(migration) {
   const where3 = { path: migration.path, version: migration.version };
