@@ -22,8 +22,10 @@ create table public.profiles (
   email text,
   team_id bigint
 );
+create type public.invoice_status as enum ('draft', 'sent', 'void');
 create table public.invoices (
-  id bigint generated always as identity primary key, team_id bigint, number text, quantity bigint, amount numeric(12,2)
+  id bigint generated always as identity primary key, team_id bigint, number text, quantity bigint, amount numeric(12,2),
+  status public.invoice_status
 );
 alter table public.profiles enable row level security;
 alter table public.teams enable row level security;
@@ -35,8 +37,9 @@ insert into public.profiles (id, username, email, team_id)
   select ('00000000-0000-0000-0000-00000000000' || g)::uuid, 'user' || g,
          case when g <= 2 then null else 'secret-contact-' || g || '@example.com' end, g
   from generate_series(1, 5) g;
-insert into public.invoices (team_id, number, quantity, amount) values
-  (1, 'INV-1', 1, 1.00), (2, 'INV-2', 2, 2.50), (40, 'INV-3', 3000000000, 123456.78), (41, 'INV-4', 4, 9.99), (null, 'INV-5', null, null);
+insert into public.invoices (team_id, number, quantity, amount, status) values
+  (1, 'INV-1', 1, 1.00, 'draft'), (2, 'INV-2', 2, 2.50, 'sent'), (40, 'INV-3', 3000000000, 123456.78, 'void'),
+  (41, 'INV-4', 4, 9.99, 'draft'), (null, 'INV-5', null, null, null);
 analyze;
 `;
 
@@ -232,6 +235,34 @@ describe('data checks against production', () => {
     });
     expect(checkOf(fits, 'public.invoices.amount').outcome).toBe('passed');
     expect(fits.dataChecks?.some((c) => c.object === 'public.invoices.number')).toBe(false);
+  });
+
+  it('blocks an enum recreated without a label that rows still hold, under its name or another', async () => {
+    const recreated = await planOf({
+      '2_status': [
+        'alter type public.invoice_status rename to invoice_status_old;',
+        "create type public.invoice_status as enum ('draft', 'sent', 'paid');",
+        'alter table public.invoices alter column status type public.invoice_status using status::text::public.invoice_status;',
+        'drop type public.invoice_status_old;',
+      ].join('\n'),
+    });
+    expect(checkOf(recreated, 'public.invoices.status')).toMatchObject({
+      outcome: 'violations',
+      violations: 1,
+    });
+    expect(blockingAt(recreated)).toEqual(['supabase/migrations/2_status.sql:3']);
+    const renamed = await planOf({
+      '2_status': [
+        "create type public.invoice_state as enum ('draft', 'sent', 'paid');",
+        'alter table public.invoices alter column status type public.invoice_state using status::text::public.invoice_state;',
+      ].join('\n'),
+    });
+    expect(checkOf(renamed, 'public.invoices.status')).toMatchObject({
+      outcome: 'violations',
+      violations: 1,
+    });
+    const kept = await planOf({ '2_status': "alter type public.invoice_status add value 'paid';" });
+    expect(kept.dataChecks?.some((c) => c.object === 'public.invoices.status')).toBe(false);
   });
 
   it('accepts a failing check by an allow comment, like any hazard', async () => {

@@ -3,7 +3,7 @@ import type { Locator } from '../schema/findings/locate.js';
 import type { QualifiedName } from '../schema/findings/tree.js';
 import type { Column, Constraint, Index, SchemaModel, Table } from '../schema/model.js';
 import { conversionLimit } from './conversions.js';
-import type { DataCheckSpec, ProductionTable } from './model.js';
+import type { ConversionLimit, DataCheckSpec, ProductionTable } from './model.js';
 
 export interface DeriveInput {
   before: SchemaModel;
@@ -18,6 +18,10 @@ export interface DeriveInput {
  */
 export function deriveDataChecks(input: DeriveInput, locate: Locator): DataCheckSpec[] {
   const tables = new TableNames(input);
+  return [...memberChecks(input, tables, locate), ...enumLabelChecks(input, locate)];
+}
+
+function memberChecks(input: DeriveInput, tables: TableNames, locate: Locator): DataCheckSpec[] {
   return input.diff.changes
     .filter(
       (change) => change.kind === 'table' && (change.action === 'changed' || change.action === 'renamed'),
@@ -41,7 +45,7 @@ class TableNames {
   private readonly renamedFrom = new Map<string, string>();
   private readonly added = new Set<string>();
 
-  constructor(private readonly input: DeriveInput) {
+  constructor(readonly input: DeriveInput) {
     for (const change of input.diff.changes) {
       if (change.kind !== 'table') continue;
       if (change.action === 'added') this.added.add(change.id);
@@ -231,7 +235,9 @@ function conversionChecks(table: ChangedTable, locate: Locator): DataCheckSpec[]
     const column = table.productionColumn(member.name);
     if (column === undefined) return [];
     const at = locate.columnTypeChange(table.name, member.name);
-    const limit = conversionLimit(member, String(type.before), String(type.after), at);
+    const limit =
+      enumToEnum(table.tables.input, String(type.before), String(type.after)) ??
+      conversionLimit(member, String(type.before), String(type.after), at);
     if (!limit) return [];
     const object = `${table.id}.${member.name}`;
     return [
@@ -243,4 +249,47 @@ function conversionChecks(table: ChangedTable, locate: Locator): DataCheckSpec[]
       },
     ];
   });
+}
+
+/**
+ * An enum type whose new definition lacks labels its old one had (recreated: renamed, created
+ * again, the columns converted): production's rows that hold a removed label fail the
+ * conversion. Each column of production that has the type is checked.
+ */
+function enumLabelChecks(input: DeriveInput, locate: Locator): DataCheckSpec[] {
+  return input.diff.changes
+    .filter((change) => change.kind === 'type' && change.action === 'changed')
+    .flatMap((change) => {
+      const before = input.before.types[change.id];
+      const after = input.after.types[change.id];
+      if (before?.kind !== 'enum' || after?.kind !== 'enum') return [];
+      const removed = before.labels.filter((label) => !after.labels.includes(label));
+      if (removed.length === 0) return [];
+      return Object.entries(input.before.tables).flatMap(([id, table]) =>
+        table.columns
+          .filter((column) => column.type === change.id)
+          .map(
+            (column): DataCheckSpec => ({
+              subject: {
+                kind: 'conversion',
+                table: productionTable(table),
+                column: column.name,
+                limit: { kind: 'enum-labels', type: change.id, removed },
+              },
+              object: `${id}.${column.name}`,
+              action: `${id}.${column.name} converted to ${change.id} without ${removed.map((l) => `'${l}'`).join(', ')}`,
+              at: locate.columnTypeChange({ schema: table.schema, name: table.name }, column.name),
+            }),
+          ),
+      );
+    });
+}
+
+/** A column moved from one enum type to another that lacks some of its labels. */
+function enumToEnum(input: DeriveInput, from: string, to: string): ConversionLimit | undefined {
+  const before = input.before.types[from];
+  const after = input.after.types[to];
+  if (before?.kind !== 'enum' || after?.kind !== 'enum') return undefined;
+  const removed = before.labels.filter((label) => !after.labels.includes(label));
+  return removed.length > 0 ? { kind: 'enum-labels', type: to, removed } : undefined;
 }

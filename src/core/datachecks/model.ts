@@ -13,6 +13,8 @@ export type DataCheckKind = 'not-null' | 'new-column-not-null' | 'unique' | 'for
 export type ConversionLimit =
   | { kind: 'integer-range'; type: string; min: string; max: string }
   | { kind: 'max-length'; type: string; length: number }
+  /** An enum whose new definition lacks labels the old one had. */
+  | { kind: 'enum-labels'; type: string; removed: string[] }
   | { kind: 'numeric-digits'; type: string; integerDigits: number; scale: number };
 
 /** A table as production names it (before any rename the pending migrations make). */

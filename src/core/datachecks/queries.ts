@@ -1,4 +1,4 @@
-import { quoteIdentifier as ident } from '../sql/quote.js';
+import { quoteIdentifier as ident, quoteLiteral } from '../sql/quote.js';
 import type { ConversionLimit, DataCheckSubject, ProductionTable } from './model.js';
 
 /**
@@ -93,6 +93,8 @@ function doesNotFit(column: string, limit: ConversionLimit): string {
       return `(${column} < ${limit.min} OR ${column} > ${limit.max})`;
     case 'max-length':
       return `pg_catalog.char_length(${column}) > ${limit.length}`;
+    case 'enum-labels':
+      return `${column}::text IN (${limit.removed.map(quoteLiteral).join(', ')})`;
     case 'numeric-digits':
       return `pg_catalog.abs(pg_catalog.round(${column}::numeric, ${limit.scale})) >= 1e${limit.integerDigits}`;
   }
