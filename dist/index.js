@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-HZ2C5ZJV.js";
+} from "./chunk-J72YGIZR.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-5BNES75V.js";
+} from "./chunk-DUEUX4ZS.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-HZ2C5ZJV.js";
+} from "./chunk-J72YGIZR.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

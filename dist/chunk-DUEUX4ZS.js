@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-HZ2C5ZJV.js";
+} from "./chunk-J72YGIZR.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

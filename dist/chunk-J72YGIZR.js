@@ -31543,6 +31543,9 @@ function usingOf(at, member) {
 // src/core/datachecks/derive.ts
 function deriveDataChecks(input, locate) {
   const tables = new TableNames(input);
+  return [...memberChecks(input, tables, locate), ...enumLabelChecks(input, locate)];
+}
+function memberChecks(input, tables, locate) {
   return input.diff.changes.filter(
     (change) => change.kind === "table" && (change.action === "changed" || change.action === "renamed")
   ).flatMap((change) => {
@@ -31731,7 +31734,7 @@ function conversionChecks(table2, locate) {
     const column = table2.productionColumn(member.name);
     if (column === void 0) return [];
     const at = locate.columnTypeChange(table2.name, member.name);
-    const limit = conversionLimit(member, String(type.before), String(type.after), at);
+    const limit = enumToEnum(table2.tables.input, String(type.before), String(type.after)) ?? conversionLimit(member, String(type.before), String(type.after), at);
     if (!limit) return [];
     const object = `${table2.id}.${member.name}`;
     return [
@@ -31743,6 +31746,37 @@ function conversionChecks(table2, locate) {
       }
     ];
   });
+}
+function enumLabelChecks(input, locate) {
+  return input.diff.changes.filter((change) => change.kind === "type" && change.action === "changed").flatMap((change) => {
+    const before = input.before.types[change.id];
+    const after = input.after.types[change.id];
+    if (before?.kind !== "enum" || after?.kind !== "enum") return [];
+    const removed = before.labels.filter((label) => !after.labels.includes(label));
+    if (removed.length === 0) return [];
+    return Object.entries(input.before.tables).flatMap(
+      ([id, table2]) => table2.columns.filter((column) => column.type === change.id).map(
+        (column) => ({
+          subject: {
+            kind: "conversion",
+            table: productionTable(table2),
+            column: column.name,
+            limit: { kind: "enum-labels", type: change.id, removed }
+          },
+          object: `${id}.${column.name}`,
+          action: `${id}.${column.name} converted to ${change.id} without ${removed.map((l) => `'${l}'`).join(", ")}`,
+          at: locate.columnTypeChange({ schema: table2.schema, name: table2.name }, column.name)
+        })
+      )
+    );
+  });
+}
+function enumToEnum(input, from, to) {
+  const before = input.before.types[from];
+  const after = input.after.types[to];
+  if (before?.kind !== "enum" || after?.kind !== "enum") return void 0;
+  const removed = before.labels.filter((label) => !after.labels.includes(label));
+  return removed.length > 0 ? { kind: "enum-labels", type: to, removed } : void 0;
 }
 
 // src/core/datachecks/hazards.ts
@@ -31937,6 +31971,8 @@ function doesNotFit(column, limit) {
       return `(${column} < ${limit.min} OR ${column} > ${limit.max})`;
     case "max-length":
       return `pg_catalog.char_length(${column}) > ${limit.length}`;
+    case "enum-labels":
+      return `${column}::text IN (${limit.removed.map(quoteLiteral).join(", ")})`;
     case "numeric-digits":
       return `pg_catalog.abs(pg_catalog.round(${column}::numeric, ${limit.scale})) >= 1e${limit.integerDigits}`;
   }
