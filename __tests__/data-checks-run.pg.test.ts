@@ -114,6 +114,21 @@ describe('runDataChecks', () => {
     }
   });
 
+  it('starts no count once the checks have taken their time', async () => {
+    const client = await session();
+    try {
+      const checks = await runDataChecks(client, [notNull('secrets', 'owner')], none, {
+        timeoutMs: 10_000,
+        budgetMs: 0,
+      });
+      expect(checks).toMatchObject([
+        { outcome: 'not-checked', reason: "the data checks' time (0 ms) was spent on the checks before it" },
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('fails the run when the connection to production is lost', async () => {
     const client = await session();
     client.on('error', () => {});
