@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-DUEUX4ZS.js";
+} from "./chunk-WPNH33RW.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-J72YGIZR.js";
+} from "./chunk-KSXTBTX2.js";
 import {
   __commonJS,
   __require,

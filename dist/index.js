@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-J72YGIZR.js";
+} from "./chunk-KSXTBTX2.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-DUEUX4ZS.js";
+} from "./chunk-WPNH33RW.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-J72YGIZR.js";
+} from "./chunk-KSXTBTX2.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-J72YGIZR.js";
+} from "./chunk-KSXTBTX2.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

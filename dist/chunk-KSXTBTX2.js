@@ -9960,7 +9960,7 @@ var require_serializer = __commonJS({
       68
       /* code.describe */
     );
-    var describe2 = (msg) => {
+    var describe3 = (msg) => {
       return msg.name ? cstringMessage(68, `${msg.type}${msg.name || ""}`) : msg.type === "P" ? emptyDescribePortal : emptyDescribeStatement;
     };
     var close = (msg) => {
@@ -10003,7 +10003,7 @@ var require_serializer = __commonJS({
       parse: parse2,
       bind,
       execute,
-      describe: describe2,
+      describe: describe3,
       close,
       flush: () => flushBuffer,
       sync: () => syncBuffer,
@@ -31979,21 +31979,26 @@ function doesNotFit(column, limit) {
 }
 
 // src/core/datachecks/run.ts
+var BUDGET_MS = 6e4;
 async function runDataChecks(client, specs, pending, options) {
+  const started = performance.now();
+  const budget = options.budgetMs ?? BUDGET_MS;
   const checks = [];
-  for (const spec of specs) checks.push(await runOne(client, spec, pending, options));
+  for (const spec of specs) {
+    const spent = performance.now() - started >= budget;
+    checks.push(
+      spent ? {
+        ...describe2(spec),
+        outcome: "not-checked",
+        reason: `the data checks' time (${duration2(budget)}) was spent on the checks before it`
+      } : await runOne(client, spec, pending, options)
+    );
+  }
   return checks;
 }
 async function runOne(client, spec, pending, options) {
   const queries = checkQueries(spec.subject);
-  const base = {
-    kind: spec.subject.kind,
-    object: spec.object,
-    action: spec.action,
-    listQuery: queries.list,
-    estimatedRows: spec.subject.table.estimatedRows,
-    ...spec.at ? { location: locationOf(spec.at) } : {}
-  };
+  const base = describe2(spec);
   const writes = earlierWrites(spec, pending);
   if (writes.kind === "back-filled")
     return { ...base, outcome: "back-filled", reason: `back-filled first by ${where(writes.by)}` };
@@ -32011,6 +32016,16 @@ async function runOne(client, spec, pending, options) {
       reason: `${where(writes.by)} changes the table's rows first: counted on production as it is now`
     };
   return { ...base, ...found, outcome: counted.violations > 0 ? "violations" : "passed" };
+}
+function describe2(spec) {
+  return {
+    kind: spec.subject.kind,
+    object: spec.object,
+    action: spec.action,
+    listQuery: checkQueries(spec.subject).list,
+    estimatedRows: spec.subject.table.estimatedRows,
+    ...spec.at ? { location: locationOf(spec.at) } : {}
+  };
 }
 function where(statement2) {
   return `${statement2.migration.path}:${statement2.statement.line}`;
