@@ -88,6 +88,23 @@ describe('safe rewrites offered as fixes', () => {
     });
   }
 
+  it('offers no rewrite of a constraint added with another command, and one when the commas are inside it', async () => {
+    const { result } = await planOf({
+      '2_change':
+        "alter table public.items add constraint items_qty_positive check (qty > 0), add constraint items_name_set check (name <> '');",
+    });
+    const hazards = result.hazards.filter((h) => h.code === 'constraint-validation');
+    expect(hazards).toHaveLength(2);
+    expect(hazards.every((h) => h.fix === undefined)).toBe(true);
+    const single = await planOf({
+      '2_change':
+        'alter table public.items add constraint items_pair_check check (coalesce(qty, 0) >= 0 and name in (name, name));',
+    });
+    expect(single.result.hazards.find((h) => h.code === 'constraint-validation')?.fix?.sql).toContain(
+      'not valid;',
+    );
+  });
+
   it('offers no rewrite where the statement does more than the hazard is about', async () => {
     const { result } = await planOf({
       '2_change':

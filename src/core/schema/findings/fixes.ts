@@ -1,4 +1,5 @@
 import { qualifiedName, quoteIdent } from '../../sql/identifiers.js';
+import { pastQuotedOrComment } from '../../sql/lexical.js';
 import type { SchemaModel } from '../model.js';
 import type { Hazard } from './hazard.js';
 
@@ -62,6 +63,7 @@ const ADD_ONE_CONSTRAINT = /^alter\s+table\s+[\s\S]+?\s+add\s+constraint\s+[\s\S
 function validatedLater(object: string, statement: string, after: SchemaModel): HazardFix | undefined {
   const found = tableMember(object, after);
   if (!found || !ADD_ONE_CONSTRAINT.test(statement) || /\bnot\s+valid\s*$/i.test(statement)) return undefined;
+  if (hasTopLevelComma(statement)) return undefined;
   const table = after.tables[found.table];
   if (!table?.constraints[found.member]) return undefined;
   const name = quoteIdent(found.member, after.serverVersion);
@@ -113,4 +115,22 @@ function fixedSearchPath(object: string, after: SchemaModel): HazardFix | undefi
 /** A key word in the case the statement writes its own (`create index` → `concurrently`). */
 function keyword(word: string, statement: string): string {
   return /^[a-z]/.test(statement) ? word.toLowerCase() : word;
+}
+
+/** A comma outside parentheses, quotes and comments: an ALTER TABLE of several commands. */
+function hasTopLevelComma(sql: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < sql.length; ) {
+    const past = pastQuotedOrComment(sql, i);
+    if (past > i) {
+      i = past;
+      continue;
+    }
+    const char = sql[i];
+    if (char === '(') depth++;
+    else if (char === ')') depth--;
+    else if (char === ',' && depth === 0) return true;
+    i++;
+  }
+  return false;
 }
