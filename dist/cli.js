@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-WPNH33RW.js";
+} from "./chunk-B3P27E3O.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-KSXTBTX2.js";
+} from "./chunk-6KK3TQOS.js";
 import {
   __commonJS,
   __require,

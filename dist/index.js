@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-KSXTBTX2.js";
+} from "./chunk-6KK3TQOS.js";
 import {
   HttpClient,
   getInput,

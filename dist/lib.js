@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-WPNH33RW.js";
+} from "./chunk-B3P27E3O.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-KSXTBTX2.js";
+} from "./chunk-6KK3TQOS.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

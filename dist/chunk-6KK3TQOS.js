@@ -30727,6 +30727,7 @@ var ADD_ONE_CONSTRAINT = /^alter\s+table\s+[\s\S]+?\s+add\s+constraint\s+[\s\S]+
 function validatedLater(object, statement2, after) {
   const found = tableMember(object, after);
   if (!found || !ADD_ONE_CONSTRAINT.test(statement2) || /\bnot\s+valid\s*$/i.test(statement2)) return void 0;
+  if (hasTopLevelComma(statement2)) return void 0;
   const table2 = after.tables[found.table];
   if (!table2?.constraints[found.member]) return void 0;
   const name = quoteIdent2(found.member, after.serverVersion);
@@ -30772,6 +30773,22 @@ function fixedSearchPath(object, after) {
 }
 function keyword(word, statement2) {
   return /^[a-z]/.test(statement2) ? word.toLowerCase() : word;
+}
+function hasTopLevelComma(sql) {
+  let depth = 0;
+  for (let i = 0; i < sql.length; ) {
+    const past = pastQuotedOrComment(sql, i);
+    if (past > i) {
+      i = past;
+      continue;
+    }
+    const char = sql[i];
+    if (char === "(") depth++;
+    else if (char === ")") depth--;
+    else if (char === "," && depth === 0) return true;
+    i++;
+  }
+  return false;
 }
 
 // src/core/schema/findings/finding.ts

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-KSXTBTX2.js";
+} from "./chunk-6KK3TQOS.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
