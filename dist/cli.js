@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-B3P27E3O.js";
+} from "./chunk-IXVDSY2U.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-6KK3TQOS.js";
+} from "./chunk-YVV55PR6.js";
 import {
   __commonJS,
   __require,

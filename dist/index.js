@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-6KK3TQOS.js";
+} from "./chunk-YVV55PR6.js";
 import {
   HttpClient,
   getInput,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-6KK3TQOS.js";
+} from "./chunk-YVV55PR6.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -32030,7 +32030,7 @@ async function runOne(client, spec, pending, options) {
       ...base,
       ...found,
       outcome: "undecidable",
-      reason: `${where(writes.by)} changes the table's rows first: counted on production as it is now`
+      reason: `${where(writes.by)} first changes rows this check counts: counted on production as it is now`
     };
   return { ...base, ...found, outcome: counted.violations > 0 ? "violations" : "passed" };
 }
