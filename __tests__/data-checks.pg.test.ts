@@ -211,6 +211,15 @@ describe('data checks against production', () => {
       '2_plan': "alter table public.teams add column plan text not null default 'free';",
     });
     expect(withDefault.dataChecks?.filter((c) => c.object === 'public.teams.plan')).toEqual([]);
+    const defaultDropped = await planOf({
+      '2_plan':
+        "alter table public.teams add column plan text not null default 'free';\nalter table public.teams alter column plan drop default;",
+    });
+    expect(defaultDropped.dataChecks?.filter((c) => c.object === 'public.teams.plan')).toEqual([]);
+    const nullDefault = await planOf({
+      '2_plan': 'alter table public.teams add column plan text not null default null;',
+    });
+    expect(checkOf(nullDefault, 'public.teams.plan')).toMatchObject({ outcome: 'violations', violations: 4 });
   });
 
   it('blocks a type conversion that values do not fit, and leaves one with a USING expression alone', async () => {

@@ -1,6 +1,12 @@
+import type { ParseNode } from '../migrations/model.js';
 import type { ObjectChange, SchemaDiff } from '../schema/changes.js';
 import type { Locator } from '../schema/findings/locate.js';
-import type { QualifiedName } from '../schema/findings/tree.js';
+import {
+  type AlterTableCommand,
+  alterTableCommands,
+  constraintsIn,
+  type QualifiedName,
+} from '../schema/findings/tree.js';
 import type { Column, Constraint, Index, SchemaModel, Table } from '../schema/model.js';
 import { conversionLimit } from './conversions.js';
 import type { ConversionLimit, DataCheckSpec, ProductionTable } from './model.js';
@@ -110,25 +116,18 @@ function notNullChecks(table: ChangedTable, locate: Locator): DataCheckSpec[] {
     const object = `${table.id}.${column.name}`;
     const existing = table.productionColumn(column.name);
     if (existing === undefined) {
-      if (!fillsExistingRows(column) && isNew(table, column.name)) {
-        return [
-          {
-            subject: { kind: 'new-column-not-null', table: table.production, column: column.name },
-            object,
-            action: `NOT NULL column ${object} added without a default`,
-            at: locate.latest(
-              locate.notNullSet(table.name, column.name),
-              locate.alterCommand(
-                table.name,
-                (cmd) =>
-                  cmd.subtype === 'AT_AddColumn' &&
-                  (cmd.def?.ColumnDef as { colname?: string } | undefined)?.colname === column.name,
-              ),
-            ),
-          },
-        ];
-      }
-      return [];
+      if (fillsExistingRows(column) || !isNew(table, column.name)) return [];
+      const added = locate.alterCommand(table.name, (cmd) => addsColumn(cmd, column.name));
+      // Added with a default (dropped later): the rows got their value when it was added.
+      if (added && addedWithValue(added.statement.tree, column.name)) return [];
+      return [
+        {
+          subject: { kind: 'new-column-not-null', table: table.production, column: column.name },
+          object,
+          action: `NOT NULL column ${object} added without a default`,
+          at: locate.latest(locate.notNullSet(table.name, column.name), added),
+        },
+      ];
     }
     const wasNotNull = table.before.columns.find((c) => c.name === existing)?.notNull ?? false;
     if (wasNotNull) return [];
@@ -141,6 +140,28 @@ function notNullChecks(table: ChangedTable, locate: Locator): DataCheckSpec[] {
       },
     ];
   });
+}
+
+function addsColumn(cmd: AlterTableCommand, column: string): boolean {
+  return (
+    cmd.subtype === 'AT_AddColumn' &&
+    (cmd.def?.ColumnDef as { colname?: string } | undefined)?.colname === column
+  );
+}
+
+/** The ALTER TABLE adds the column with a default (not NULL), an identity or a generated expression. */
+function addedWithValue(tree: ParseNode, column: string): boolean {
+  return alterTableCommands(tree)
+    .filter((cmd) => addsColumn(cmd, column))
+    .some((cmd) =>
+      constraintsIn(cmd.def).some(({ constraint }) => {
+        if (constraint.contype === 'CONSTR_IDENTITY' || constraint.contype === 'CONSTR_GENERATED')
+          return true;
+        if (constraint.contype !== 'CONSTR_DEFAULT') return false;
+        const value = constraint.raw_expr as { A_Const?: { isnull?: boolean } } | undefined;
+        return value?.A_Const?.isnull !== true;
+      }),
+    );
 }
 
 function isNew(table: ChangedTable, column: string): boolean {
