@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-IXVDSY2U.js";
+} from "./chunk-JLYKFXA7.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-YVV55PR6.js";
+} from "./chunk-DBDWUNNJ.js";
 import {
   __commonJS,
   __require,

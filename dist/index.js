@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-YVV55PR6.js";
+} from "./chunk-DBDWUNNJ.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-IXVDSY2U.js";
+} from "./chunk-JLYKFXA7.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-YVV55PR6.js";
+} from "./chunk-DBDWUNNJ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-YVV55PR6.js";
+} from "./chunk-DBDWUNNJ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -31641,23 +31641,17 @@ function notNullChecks(table2, locate) {
     const object = `${table2.id}.${column.name}`;
     const existing = table2.productionColumn(column.name);
     if (existing === void 0) {
-      if (!fillsExistingRows(column) && isNew(table2, column.name)) {
-        return [
-          {
-            subject: { kind: "new-column-not-null", table: table2.production, column: column.name },
-            object,
-            action: `NOT NULL column ${object} added without a default`,
-            at: locate.latest(
-              locate.notNullSet(table2.name, column.name),
-              locate.alterCommand(
-                table2.name,
-                (cmd) => cmd.subtype === "AT_AddColumn" && cmd.def?.ColumnDef?.colname === column.name
-              )
-            )
-          }
-        ];
-      }
-      return [];
+      if (fillsExistingRows(column) || !isNew(table2, column.name)) return [];
+      const added = locate.alterCommand(table2.name, (cmd) => addsColumn(cmd, column.name));
+      if (added && addedWithValue(added.statement.tree, column.name)) return [];
+      return [
+        {
+          subject: { kind: "new-column-not-null", table: table2.production, column: column.name },
+          object,
+          action: `NOT NULL column ${object} added without a default`,
+          at: locate.latest(locate.notNullSet(table2.name, column.name), added)
+        }
+      ];
     }
     const wasNotNull = table2.before.columns.find((c) => c.name === existing)?.notNull ?? false;
     if (wasNotNull) return [];
@@ -31670,6 +31664,20 @@ function notNullChecks(table2, locate) {
       }
     ];
   });
+}
+function addsColumn(cmd, column) {
+  return cmd.subtype === "AT_AddColumn" && cmd.def?.ColumnDef?.colname === column;
+}
+function addedWithValue(tree, column) {
+  return alterTableCommands(tree).filter((cmd) => addsColumn(cmd, column)).some(
+    (cmd) => constraintsIn(cmd.def).some(({ constraint }) => {
+      if (constraint.contype === "CONSTR_IDENTITY" || constraint.contype === "CONSTR_GENERATED")
+        return true;
+      if (constraint.contype !== "CONSTR_DEFAULT") return false;
+      const value = constraint.raw_expr;
+      return value?.A_Const?.isnull !== true;
+    })
+  );
 }
 function isNew(table2, column) {
   return table2.change.members.some((m) => m.kind === "column" && m.name === column && m.action === "added");
