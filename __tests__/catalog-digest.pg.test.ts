@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogDigest } from '../src/core/shadow/catalog-digest.js';
@@ -20,6 +21,24 @@ afterEach(async () => {
 });
 
 describe('the catalogs’ digest', () => {
+  it('leaves no session open when only one of its two sessions can connect', async () => {
+    const role = `digest_${randomBytes(4).toString('hex')}`;
+    await db.query(`create role ${role} login password 'pw' connection limit 1`);
+    try {
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = 'pw';
+      await expect(catalogDigest(url.toString())).rejects.toThrow(/too many connections/);
+      const [{ open }] = await db.query<{ open: number }>(
+        'select count(*)::int as open from pg_stat_activity where usename = $1',
+        [role],
+      );
+      expect(open).toBe(0);
+    } finally {
+      await db.query(`drop role ${role}`);
+    }
+  });
+
   it('is what one query over every catalog gives, as kept baselines recorded it', async () => {
     expect(await catalogDigest(db.url)).toBe(await oneQueryDigest(db.url));
   });

@@ -1,4 +1,4 @@
-import { type Client, connect, disconnect } from '../db/connect.js';
+import { type Client, type Connection, connect, disconnect } from '../db/connect.js';
 import { quoteIdent } from '../sql/identifiers.js';
 
 /*
@@ -36,8 +36,17 @@ const CHANGED_BY_THE_SERVER: Record<string, Set<string>> = {
  * cores), and their digests are combined by the server as one query over all of them did.
  */
 export async function catalogDigest(url: string): Promise<string> {
-  const connect2 = () => connect(url, { applicationName: 'supagate shadow check' });
-  const [first, second] = await Promise.all([connect2(), connect2()]);
+  const sessions = await Promise.allSettled(
+    [0, 1].map(() => connect(url, { applicationName: 'supagate shadow check' })),
+  );
+  const opened = sessions.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const refused = sessions.find((s) => s.status === 'rejected');
+  if (refused) {
+    // One session opened and the other not: the one that did is not left open.
+    await Promise.all(opened.map(disconnect));
+    throw refused.reason;
+  }
+  const [first, second] = opened as [Connection, Connection];
   try {
     const { rows } = await first.client.query<{ catalog: string; columns: string[]; pages: number }>(
       `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns,
@@ -58,7 +67,7 @@ export async function catalogDigest(url: string): Promise<string> {
     );
     return combined.rows[0]?.digest ?? '';
   } finally {
-    await Promise.all([disconnect(first), disconnect(second)]);
+    await Promise.all(opened.map(disconnect));
   }
 }
 
