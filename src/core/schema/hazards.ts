@@ -32,11 +32,10 @@ export {
   type HazardOptions,
   type HazardSeverity,
 } from './findings/hazard.js';
-export {
-  describeLockEstimate,
-  type LockEstimate,
-  type LockedWork,
-  type LockMode,
+export type {
+  LockEstimate,
+  LockedWork,
+  LockMode,
 } from './findings/lock-estimate.js';
 export { classifyTypeChange, type TypeConversion } from './findings/type-change.js';
 
@@ -48,7 +47,7 @@ export function findHazards(input: HazardInput, options: HazardOptions = DEFAULT
   ];
   const acceptance = new Acceptance(input.pending, options.accepted);
   return dedupe(hazards).map((hazard) => {
-    const fix = fixFor(hazard, input.after);
+    const fix = fixFor(hazard, pending.at(hazard.location)?.statement, input.after);
     return acceptance.apply(fix ? { ...hazard, fix } : hazard, hazard.category);
   });
 }

@@ -1,7 +1,8 @@
+import type { Statement } from '../../migrations/model.js';
 import { qualifiedName, quoteIdent } from '../../sql/identifiers.js';
-import { pastQuotedOrComment } from '../../sql/lexical.js';
 import type { SchemaModel } from '../model.js';
 import type { Hazard } from './hazard.js';
+import { type AlterTableCommand, alterTableCommands, constraintsIn } from './tree.js';
 
 /**
  * The safe form of a statement a hazard is about, offered as a fix: SQL that does the same
@@ -18,8 +19,15 @@ export interface HazardFix {
   ownFile: boolean;
 }
 
-export function fixFor(hazard: Hazard, after: SchemaModel): HazardFix | undefined {
-  const statement = hazard.location?.statement;
+/**
+ * The fix for a hazard, given the statement it is located at (its parse tree decides whether
+ * the statement does nothing but what the hazard is about: only then can it be rewritten).
+ */
+export function fixFor(
+  hazard: Hazard,
+  statement: Statement | undefined,
+  after: SchemaModel,
+): HazardFix | undefined {
   if (!statement || !hazard.object) return undefined;
   switch (hazard.code) {
     case 'index-not-concurrent':
@@ -27,7 +35,9 @@ export function fixFor(hazard: Hazard, after: SchemaModel): HazardFix | undefine
     case 'constraint-validation':
       return validatedLater(hazard.object, statement, after);
     case 'set-not-null':
-      return SET_NOT_NULL_ALONE.test(statement) ? notNullThroughCheck(hazard.object, after) : undefined;
+      return onlyCommand(statement)?.subtype === 'AT_SetNotNull'
+        ? notNullThroughCheck(hazard.object, after)
+        : undefined;
     case 'security-definer-search-path':
       return fixedSearchPath(hazard.object, after);
     default:
@@ -35,17 +45,27 @@ export function fixFor(hazard: Hazard, after: SchemaModel): HazardFix | undefine
   }
 }
 
-/** `ALTER TABLE t ALTER [COLUMN] c SET NOT NULL` and nothing else: the rewrite replaces it whole. */
-const SET_NOT_NULL_ALONE = /^alter\s+table\s+[^,]+?\s+alter\s+(column\s+)?[^,\s]+\s+set\s+not\s+null$/i;
+/** The one command of an ALTER TABLE that has one, else undefined. */
+function onlyCommand(statement: Statement): AlterTableCommand | undefined {
+  if (statement.nodeType !== 'AlterTableStmt') return undefined;
+  const commands = alterTableCommands(statement.tree);
+  return commands.length === 1 ? commands[0] : undefined;
+}
 
-const CREATE_INDEX = /^create\s+(unique\s+)?index\s+(?!concurrently\b)/i;
+/** `CREATE [UNIQUE] INDEX`, where CONCURRENTLY goes in the statement's text. */
+const CREATE_INDEX = /^create\s+(unique\s+)?index\s+/i;
 
-function concurrentIndex(statement: string): HazardFix | undefined {
-  if (!CREATE_INDEX.test(statement)) return undefined;
+function concurrentIndex(statement: Statement): HazardFix | undefined {
+  if (statement.nodeType !== 'IndexStmt' || statement.tree.concurrent || !CREATE_INDEX.test(statement.sql))
+    return undefined;
+  const sql = statement.sql.replace(
+    CREATE_INDEX,
+    (head) => `${head}${keyword('CONCURRENTLY', statement.sql)} `,
+  );
   return {
     summary:
       'Build the index without blocking writes: CONCURRENTLY, alone in a migration file of its own (it cannot run in a transaction)',
-    sql: `${statement.replace(CREATE_INDEX, (head) => `${head}${keyword('CONCURRENTLY', statement)} `)};`,
+    sql: `${sql};`,
     placement: 'replace',
     ownFile: true,
   };
@@ -57,21 +77,21 @@ function tableMember(object: string, after: SchemaModel): { table: string; membe
   return table ? { table, member: object.slice(table.length + 1) } : undefined;
 }
 
-/** `ALTER TABLE … ADD CONSTRAINT name …` of one command: the same NOT VALID, then VALIDATE. */
-const ADD_ONE_CONSTRAINT = /^alter\s+table\s+[\s\S]+?\s+add\s+constraint\s+[\s\S]+$/i;
-
-function validatedLater(object: string, statement: string, after: SchemaModel): HazardFix | undefined {
+/** `ALTER TABLE … ADD CONSTRAINT …` as its only command: the same NOT VALID, then VALIDATE. */
+function validatedLater(object: string, statement: Statement, after: SchemaModel): HazardFix | undefined {
+  const command = onlyCommand(statement);
+  if (command?.subtype !== 'AT_AddConstraint') return undefined;
+  if (constraintsIn(command.def).some(({ constraint }) => constraint.skip_validation)) return undefined;
   const found = tableMember(object, after);
-  if (!found || !ADD_ONE_CONSTRAINT.test(statement) || /\bnot\s+valid\s*$/i.test(statement)) return undefined;
-  if (hasTopLevelComma(statement)) return undefined;
-  const table = after.tables[found.table];
-  if (!table?.constraints[found.member]) return undefined;
+  const table = found ? after.tables[found.table] : undefined;
+  if (!found || !table?.constraints[found.member]) return undefined;
   const name = quoteIdent(found.member, after.serverVersion);
   const target = qualifiedName(table.schema, table.name, after.serverVersion);
+  const text = statement.sql;
   return {
     summary:
       'Add the constraint NOT VALID (new rows are checked at once, no scan under the lock), then VALIDATE it, which scans without blocking writes; the VALIDATE can go in a later migration',
-    sql: `${statement} ${keyword('NOT VALID', statement)};\n${keyword('ALTER TABLE', statement)} ${target} ${keyword('VALIDATE CONSTRAINT', statement)} ${name};`,
+    sql: `${text} ${keyword('NOT VALID', text)};\n${keyword('ALTER TABLE', text)} ${target} ${keyword('VALIDATE CONSTRAINT', text)} ${name};`,
     placement: 'replace',
     ownFile: false,
   };
@@ -115,22 +135,4 @@ function fixedSearchPath(object: string, after: SchemaModel): HazardFix | undefi
 /** A key word in the case the statement writes its own (`create index` → `concurrently`). */
 function keyword(word: string, statement: string): string {
   return /^[a-z]/.test(statement) ? word.toLowerCase() : word;
-}
-
-/** A comma outside parentheses, quotes and comments: an ALTER TABLE of several commands. */
-function hasTopLevelComma(sql: string): boolean {
-  let depth = 0;
-  for (let i = 0; i < sql.length; ) {
-    const past = pastQuotedOrComment(sql, i);
-    if (past > i) {
-      i = past;
-      continue;
-    }
-    const char = sql[i];
-    if (char === '(') depth++;
-    else if (char === ')') depth--;
-    else if (char === ',' && depth === 0) return true;
-    i++;
-  }
-  return false;
 }

@@ -43,6 +43,15 @@ export class PendingStatements {
     return undefined;
   }
 
+  /** The pending statement a finding is located at. */
+  at(location: FindingLocation | undefined): PendingStatement | undefined {
+    if (!location) return undefined;
+    return this.list.find(
+      ({ migration, statement }) =>
+        migration.path === location.path && statement.index === location.statementIndex,
+    );
+  }
+
   /** The relation's name and every name a rename connects it to. */
   relationNames(relation: QualifiedName): QualifiedName[] {
     const names = new Map([[nameKey(relation), relation]]);
