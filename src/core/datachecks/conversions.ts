@@ -2,13 +2,13 @@ import type { ParseNode } from '../migrations/model.js';
 import type { MemberChange } from '../schema/changes.js';
 import type { Found } from '../schema/findings/locate.js';
 import { alterTableCommands, strings } from '../schema/findings/tree.js';
+import { INTEGER_RANK } from '../schema/findings/type-change.js';
 import type { ConversionLimit } from './model.js';
 
 const INTEGER_RANGE: Record<string, [string, string]> = {
   smallint: ['-32768', '32767'],
   integer: ['-2147483648', '2147483647'],
 };
-const INTEGER_RANK: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
 const INTEGERS = new Set(Object.keys(INTEGER_RANK));
 
 /**

@@ -1,6 +1,6 @@
 import type { ParseNode } from '../migrations/model.js';
 import type { PendingStatement, PendingStatements } from '../schema/findings/pending.js';
-import { type QualifiedName, relationName, sameName, strings } from '../schema/findings/tree.js';
+import { actsOnOneOf, nullTestColumn, type QualifiedName } from '../schema/findings/tree.js';
 import type { DataCheckSpec, DataCheckSubject, ProductionTable } from './model.js';
 
 /** What the pending statements before a check's statement do to the rows it counts. */
@@ -41,7 +41,7 @@ export function earlierWrites(spec: DataCheckSpec, pending: PendingStatements): 
       found = { kind: 'changes-rows', by: candidate };
       continue;
     }
-    const table = DML.has(nodeType) ? watched.find((w) => writesTo(tree, w.names)) : undefined;
+    const table = DML.has(nodeType) ? watched.find((w) => actsOnOneOf(tree, w.names)) : undefined;
     if (!table) continue;
     if (nodeType === 'UpdateStmt') {
       if (table.nullable && backFills(tree, table.nullable)) {
@@ -82,11 +82,6 @@ function watchedTables(subject: DataCheckSubject, pending: PendingStatements): W
   }
 }
 
-function writesTo(tree: ParseNode, names: QualifiedName[]): boolean {
-  const target = relationName(tree.relation);
-  return target !== undefined && names.some((name) => sameName(name, target));
-}
-
 function assignments(tree: ParseNode): { name?: string; val?: unknown }[] {
   const targets = Array.isArray(tree.targetList) ? tree.targetList : [];
   return targets
@@ -105,19 +100,10 @@ function assignsAny(tree: ParseNode, columns: string[]): boolean {
  */
 function backFills(tree: ParseNode, columns: string[]): boolean {
   const where = tree.whereClause as ParseNode | undefined;
-  if (where && !isNullTestOf(where, columns)) return false;
+  if (where && !columns.includes(nullTestColumn(where, 'IS_NULL') ?? '')) return false;
   return assignments(tree).some(
     (target) => target.name !== undefined && columns.includes(target.name) && neverNull(target.val),
   );
-}
-
-function isNullTestOf(node: ParseNode, columns: string[]): boolean {
-  const test = node.NullTest as { arg?: unknown; nulltesttype?: string } | undefined;
-  if (test?.nulltesttype !== 'IS_NULL') return false;
-  const field = strings(
-    (test.arg as { ColumnRef?: { fields?: unknown } } | undefined)?.ColumnRef?.fields,
-  ).pop();
-  return field !== undefined && columns.includes(field);
 }
 
 function neverNull(value: unknown): boolean {

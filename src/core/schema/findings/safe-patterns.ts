@@ -1,7 +1,7 @@
 import type { Found } from './locate.js';
 import { addedConstraints } from './locate.js';
 import type { PendingStatement, PendingStatements } from './pending.js';
-import { alterTableCommands, type QualifiedName, relationName, sameName, strings } from './tree.js';
+import { actsOnOneOf, alterTableCommands, nullTestColumn, type QualifiedName } from './tree.js';
 
 /**
  * The safe forms of locking statements, recognized so that the plan does not report what they
@@ -31,19 +31,15 @@ export function notNullProvenBefore(
   const end = at ? pending.list.indexOf(at) : pending.list.length;
   const names = pending.relationNames(relation);
   const columns = pending.columnNames(relation, column);
-  const earlier = pending.list.slice(0, Math.max(0, end)).filter(({ statement }) => {
-    const target = relationName(statement.tree.relation);
-    return (
-      statement.nodeType === 'AlterTableStmt' &&
-      target !== undefined &&
-      names.some((n) => sameName(n, target))
-    );
-  });
+  const earlier = pending.list
+    .slice(0, Math.max(0, end))
+    .filter(({ statement }) => statement.nodeType === 'AlterTableStmt' && actsOnOneOf(statement.tree, names));
   const checks = earlier.flatMap((statement) =>
     addedConstraints(statement.statement)
       .filter(
         ({ constraint }) =>
-          constraint.contype === 'CONSTR_CHECK' && isNotNullTest(constraint.raw_expr, columns),
+          constraint.contype === 'CONSTR_CHECK' &&
+          columns.includes(nullTestColumn(constraint.raw_expr, 'IS_NOT_NULL') ?? ''),
       )
       .map(({ constraint }) => ({ name: constraint.conname, valid: constraint.skip_validation !== true })),
   );
@@ -56,13 +52,4 @@ function validates(statements: PendingStatement[], name: string): boolean {
       (cmd) => cmd.subtype === 'AT_ValidateConstraint' && cmd.name === name,
     ),
   );
-}
-
-function isNotNullTest(node: unknown, columns: string[]): boolean {
-  const test = (node as { NullTest?: { arg?: unknown; nulltesttype?: string } } | undefined)?.NullTest;
-  if (test?.nulltesttype !== 'IS_NOT_NULL') return false;
-  const field = strings(
-    (test.arg as { ColumnRef?: { fields?: unknown } } | undefined)?.ColumnRef?.fields,
-  ).pop();
-  return field !== undefined && columns.includes(field);
 }

@@ -149,3 +149,16 @@ export function relationsIn(node: unknown): QualifiedName[] {
   visit(node);
   return [...found.values()];
 }
+
+/** The column a `column IS NULL` (or `IS NOT NULL`) test is about, when `node` is such a test. */
+export function nullTestColumn(node: unknown, type: 'IS_NULL' | 'IS_NOT_NULL'): string | undefined {
+  const test = (node as { NullTest?: { arg?: unknown; nulltesttype?: string } } | undefined)?.NullTest;
+  if (test?.nulltesttype !== type) return undefined;
+  return strings((test.arg as { ColumnRef?: { fields?: unknown } } | undefined)?.ColumnRef?.fields).pop();
+}
+
+/** Whether the statement's own relation (`UPDATE t`, `ALTER TABLE t`…) bears one of `names`. */
+export function actsOnOneOf(tree: ParseNode, names: QualifiedName[]): boolean {
+  const target = relationName(tree.relation);
+  return target !== undefined && names.some((name) => sameName(name, target));
+}

@@ -1,7 +1,8 @@
 /** How a column's type change treats the values it holds: what narrowing and lossy-change hazards read. */
 export type TypeConversion = 'same' | 'binary-compatible' | 'widening' | 'narrowing' | 'other';
 
-const INTEGER_RANK: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
+/** The integer types by width: a conversion to a lower rank narrows. */
+export const INTEGER_RANK: Readonly<Record<string, number>> = { smallint: 1, integer: 2, bigint: 3 };
 
 /** How a column's type change treats existing values (format_type spellings). */
 export function classifyTypeChange(from: string, to: string): TypeConversion {
