@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeLockEstimate, lockEstimate } from '../src/core/schema/findings/lock-estimate.js';
+import { describeLockEstimate } from '../src/core/report/describe.js';
+import { lockEstimate } from '../src/core/schema/findings/lock-estimate.js';
 import type { Table } from '../src/core/schema/model.js';
 
 /** The lock a rewrite or scan holds, and for about how long, from production's size. */
@@ -22,10 +23,10 @@ describe('lock estimates', () => {
 
   it('says under a second for a small table, and up to the slow bound when only that is longer', () => {
     expect(describeLockEstimate(lockEstimate(tableOf(10), 't', 'scan', 'ACCESS EXCLUSIVE'))).toBe(
-      'holds ACCESS EXCLUSIVE (blocks reads and writes) for under a second (a scan of 80 kB)',
+      'holds ACCESS EXCLUSIVE (blocks reads and writes) for under a second (a scan of 80.0 KB)',
     );
     expect(describeLockEstimate(lockEstimate(tableOf(12_800), 't', 'scan', 'SHARE ROW EXCLUSIVE'))).toBe(
-      'holds SHARE ROW EXCLUSIVE (blocks writes) for up to 2 s (a scan of 100 MB)',
+      'holds SHARE ROW EXCLUSIVE (blocks writes) for up to 2 s (a scan of 100.0 MB)',
     );
   });
 });

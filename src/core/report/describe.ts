@@ -1,3 +1,6 @@
+import type { LockEstimate } from '../schema/hazards.js';
+import { formatBytes } from './progress.js';
+
 /** Words shared by the text and markdown renderers. */
 export function plural(count: number, noun: string, nouns = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : nouns}`;
@@ -159,4 +162,24 @@ export function booleanWord(attribute: string, value: boolean): string {
   if (attribute === 'rlsEnabled' || attribute === 'rlsForced' || attribute === 'enabled')
     return value ? 'enabled' : 'disabled';
   return value ? 'yes' : 'no';
+}
+
+/** `holds ACCESS EXCLUSIVE (blocks reads and writes) for about 7 s to 41 s (a rewrite of 1.0 GB)`. */
+export function describeLockEstimate(estimate: LockEstimate): string {
+  const { low, high } = estimate.seconds;
+  const span =
+    high < 1
+      ? 'under a second'
+      : low < 1
+        ? `up to ${roughly(high)}`
+        : `about ${roughly(low)} to ${roughly(high)}`;
+  const article = estimate.work === 'index build' ? 'an' : 'a';
+  return `holds ${estimate.lock} (blocks ${estimate.blocks}) for ${span} (${article} ${estimate.work} of ${formatBytes(estimate.tableBytes)})`;
+}
+
+/** An estimate's seconds, as coarse as the estimate: `7 s`, `17 min`, `1.5 h`. */
+function roughly(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }

@@ -44,29 +44,3 @@ export function lockEstimate(table: Table, id: string, work: LockedWork, lock: L
     seconds: { low: tableBytes / MB / fast, high: tableBytes / MB / slow },
   };
 }
-
-/** `holds ACCESS EXCLUSIVE (blocks reads and writes) for about 2 s to 12 s (a rewrite of 1.2 GB)`. */
-export function describeLockEstimate(estimate: LockEstimate): string {
-  const { low, high } = estimate.seconds;
-  const span =
-    high < 1
-      ? 'under a second'
-      : low < 1
-        ? `up to ${duration(high)}`
-        : `about ${duration(low)} to ${duration(high)}`;
-  const article = estimate.work === 'index build' ? 'an' : 'a';
-  return `holds ${estimate.lock} (blocks ${estimate.blocks}) for ${span} (${article} ${estimate.work} of ${bytes(estimate.tableBytes)})`;
-}
-
-function duration(seconds: number): string {
-  if (seconds < 1) return 'under a second';
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
-
-function bytes(count: number): string {
-  if (count < MB) return `${Math.round(count / 1024)} kB`;
-  if (count < 1024 * MB) return `${Math.round(count / MB)} MB`;
-  return `${(count / 1024 / MB).toFixed(1)} GB`;
-}
