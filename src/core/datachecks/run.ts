@@ -3,7 +3,7 @@ import type { PendingStatement, PendingStatements } from '../schema/findings/pen
 import { locationOf } from '../schema/findings/pending.js';
 import { earlierWrites } from './earlier-writes.js';
 import type { DataCheck, DataCheckSpec } from './model.js';
-import { checkQueries } from './queries.js';
+import { type CheckQueries, checkQueries } from './queries.js';
 
 export interface DataCheckOptions {
   /** Each count gives up after this long (statement_timeout); its check is then not decided. */
@@ -32,7 +32,7 @@ export async function runDataChecks(
     checks.push(
       spent
         ? {
-            ...describe(spec),
+            ...describe(spec, checkQueries(spec.subject)),
             outcome: 'not-checked',
             reason: `the data checks' time (${duration(budget)}) was spent on the checks before it`,
           }
@@ -49,7 +49,7 @@ async function runOne(
   options: DataCheckOptions,
 ): Promise<DataCheck> {
   const queries = checkQueries(spec.subject);
-  const base = describe(spec);
+  const base = describe(spec, queries);
   const writes = earlierWrites(spec, pending);
   if (writes.kind === 'back-filled')
     return { ...base, outcome: 'back-filled', reason: `back-filled first by ${where(writes.by)}` };
@@ -70,12 +70,12 @@ async function runOne(
 }
 
 /** What a check is about, before any count. */
-function describe(spec: DataCheckSpec): Omit<DataCheck, 'outcome'> {
+function describe(spec: DataCheckSpec, queries: CheckQueries): Omit<DataCheck, 'outcome'> {
   return {
     kind: spec.subject.kind,
     object: spec.object,
     action: spec.action,
-    listQuery: checkQueries(spec.subject).list,
+    listQuery: queries.list,
     estimatedRows: spec.subject.table.estimatedRows,
     ...(spec.at ? { location: locationOf(spec.at) } : {}),
   };

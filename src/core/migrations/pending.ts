@@ -129,10 +129,12 @@ export function computeStatus(
     problems.push(...pendingFileProblems(migration));
   }
 
-  const pendingByText = textsOf(pending);
+  // Digested only when a history row has no file to match it.
+  let pendingByText: Map<string, Migration> | undefined;
   for (const row of history.rows) {
     if (local.has(row.version)) continue;
     entries.push({ version: row.version, name: row.name, state: 'missing-local', hasRollback: false });
+    pendingByText ??= textsOf(pending);
     const same = row.textDigest ? pendingByText.get(row.textDigest) : undefined;
     if (same) {
       problems.push(appliedAsOtherVersion(row, same));
