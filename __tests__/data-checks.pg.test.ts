@@ -1,11 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply } from '../src/core/commands/apply.js';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
 import type { DataCheck } from '../src/core/datachecks/index.js';
 import { renderPlanMarkdown } from '../src/core/report/markdown.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
-import { createProject, migrations } from './harness/project.js';
+import { appliedProduction, withPending } from './harness/applied-production.js';
+import type { TestDatabase } from './harness/db.js';
 
 /**
  * Data checks: a production whose rows would make a pending statement fail blocks the plan at
@@ -46,23 +45,14 @@ analyze;
 let db: TestDatabase;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const project = await createProject(migrations({ '1_production': PRODUCTION }));
-  const applied = await apply(project.config(db.url));
-  await project.cleanup();
-  if (applied.status !== 'applied') throw new Error(`production not set up: ${JSON.stringify(applied)}`);
+  db = await appliedProduction(PRODUCTION);
 });
 afterAll(async () => {
   await db.drop();
 });
 
-async function planOf(files: Record<string, string>): Promise<PlanResult> {
-  const project = await createProject(migrations({ '1_production': PRODUCTION, ...files }));
-  try {
-    return await plan(project.config(db.url));
-  } finally {
-    await project.cleanup();
-  }
+function planOf(files: Record<string, string>): Promise<PlanResult> {
+  return withPending(PRODUCTION, files, (project) => plan(project.config(db.url)));
 }
 
 function checkOf(result: PlanResult, object: string): DataCheck {
@@ -294,18 +284,12 @@ describe('data checks against production', () => {
   });
 
   it('checks nothing when data checks are off', async () => {
-    const project = await createProject(
-      migrations({
-        '1_production': PRODUCTION,
-        '2_require_email': 'alter table public.profiles alter column email set not null;',
-      }),
+    const result = await withPending(
+      PRODUCTION,
+      { '2_require_email': 'alter table public.profiles alter column email set not null;' },
+      (project) => plan(project.config(db.url, { dataChecks: 'off' })),
     );
-    try {
-      const result = await plan(project.config(db.url, { dataChecks: 'off' }));
-      expect(result.dataChecks).toEqual([]);
-      expect(blockingAt(result)).toEqual([]);
-    } finally {
-      await project.cleanup();
-    }
+    expect(result.dataChecks).toEqual([]);
+    expect(blockingAt(result)).toEqual([]);
   });
 });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply } from '../src/core/commands/apply.js';
 import { type PlanWithModels, planWithModels } from '../src/core/commands/plan.js';
 import { diffSchemas } from '../src/core/schema/diff.js';
 import type { HazardCode } from '../src/core/schema/hazards.js';
-import { createTestDatabase, type TestDatabase } from './harness/db.js';
-import { createProject, migrations } from './harness/project.js';
+import { appliedProduction, withPending } from './harness/applied-production.js';
+import type { TestDatabase } from './harness/db.js';
 
 /**
  * Safe rewrites: for each hazard with a known safe form, the plan offers SQL; the migration
@@ -22,23 +21,16 @@ analyze public.items;
 let db: TestDatabase;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const project = await createProject(migrations({ '1_production': PRODUCTION }));
-  const applied = await apply(project.config(db.url));
-  await project.cleanup();
-  if (applied.status !== 'applied') throw new Error(`production not set up: ${applied.status}`);
+  db = await appliedProduction(PRODUCTION);
 });
 afterAll(async () => {
   await db.drop();
 });
 
-async function planOf(files: Record<string, string>): Promise<PlanWithModels> {
-  const project = await createProject(migrations({ '1_production': PRODUCTION, ...files }));
-  try {
-    return await planWithModels(project.config(db.url, { largeTableRows: 50 }));
-  } finally {
-    await project.cleanup();
-  }
+function planOf(files: Record<string, string>): Promise<PlanWithModels> {
+  return withPending(PRODUCTION, files, (project) =>
+    planWithModels(project.config(db.url, { largeTableRows: 50 })),
+  );
 }
 
 interface Case {
