@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-JLYKFXA7.js";
+} from "./chunk-WSFEL7U5.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -50,7 +50,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-DBDWUNNJ.js";
+} from "./chunk-ZKLR5MUC.js";
 import {
   __commonJS,
   __require,

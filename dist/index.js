@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-DBDWUNNJ.js";
+} from "./chunk-ZKLR5MUC.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-JLYKFXA7.js";
+} from "./chunk-WSFEL7U5.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-DBDWUNNJ.js";
+} from "./chunk-ZKLR5MUC.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

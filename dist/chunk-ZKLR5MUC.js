@@ -7997,13 +7997,13 @@ var require_binaryParsers = __commonJS({
       if (offset % 8 + bits >= 8) {
         result2 = callback(0, inv(data[offsetBytes]) & mask, firstBits);
       }
-      var bytes2 = bits + offset >> 3;
-      for (var i = offsetBytes + 1; i < bytes2; i++) {
+      var bytes = bits + offset >> 3;
+      for (var i = offsetBytes + 1; i < bytes; i++) {
         result2 = callback(result2, inv(data[i]), 8);
       }
       var lastBits = (bits + offset) % 8;
       if (lastBits > 0) {
-        result2 = callback(result2, inv(data[bytes2]) >> 8 - lastBits, lastBits);
+        result2 = callback(result2, inv(data[bytes]) >> 8 - lastBits, lastBits);
       }
       return result2;
     };
@@ -10152,9 +10152,9 @@ var require_parser2 = __commonJS({
           this.bufferLength = buffer.byteLength;
         }
       }
-      handlePacket(offset, code2, length, bytes2) {
+      handlePacket(offset, code2, length, bytes) {
         const { reader: reader2 } = this;
-        reader2.setBuffer(offset, bytes2);
+        reader2.setBuffer(offset, bytes);
         let message;
         switch (code2) {
           case 50:
@@ -15251,10 +15251,10 @@ var require_phoenix_cjs = __commonJS({
     };
     var arrayBufferToBase64 = (buffer) => {
       let binary = "";
-      let bytes2 = new Uint8Array(buffer);
-      let len = bytes2.byteLength;
+      let bytes = new Uint8Array(buffer);
+      let len = bytes.byteLength;
       for (let i = 0; i < len; i++) {
-        binary += String.fromCharCode(bytes2[i]);
+        binary += String.fromCharCode(bytes[i]);
       }
       return btoa(binary);
     };
@@ -19257,13 +19257,13 @@ var require_base64url = __commonJS({
       stringToUTF8(str, (byte) => result2.push(byte));
       return new Uint8Array(result2);
     }
-    function bytesToBase64URL(bytes2) {
+    function bytesToBase64URL(bytes) {
       const result2 = [];
       const state = { queue: 0, queuedBits: 0 };
       const onChar = (char) => {
         result2.push(char);
       };
-      bytes2.forEach((byte) => byteToBase64URL(byte, state, onChar));
+      bytes.forEach((byte) => byteToBase64URL(byte, state, onChar));
       byteToBase64URL(null, state, onChar);
       return result2.join("");
     }
@@ -19467,8 +19467,8 @@ var require_helpers = __commonJS({
       const encoder = new TextEncoder();
       const encodedData = encoder.encode(randomString);
       const hash = await crypto.subtle.digest("SHA-256", encodedData);
-      const bytes2 = new Uint8Array(hash);
-      return Array.from(bytes2).map((c) => String.fromCharCode(c)).join("");
+      const bytes = new Uint8Array(hash);
+      return Array.from(bytes).map((c) => String.fromCharCode(c)).join("");
     }
     async function generatePKCEChallenge(verifier) {
       const hasCryptoSupport = typeof crypto !== "undefined" && typeof crypto.subtle !== "undefined" && typeof TextEncoder !== "undefined";
@@ -21122,8 +21122,8 @@ var require_ethereum = __commonJS({
       return parseInt(hex, 16);
     }
     function toHex(value) {
-      const bytes2 = new TextEncoder().encode(value);
-      const hex = Array.from(bytes2, (byte) => byte.toString(16).padStart(2, "0")).join("");
+      const bytes = new TextEncoder().encode(value);
+      const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
       return "0x" + hex;
     }
     function createSiweMessage(parameters) {
@@ -27344,17 +27344,17 @@ function byteProgress(name, everyMs = 1e3) {
   if (!listener) return { add: () => {
   }, end: () => {
   } };
-  const emit = (bytes2) => {
+  const emit = (bytes) => {
     try {
-      listener({ type: "bytes", phase: name, bytes: bytes2 });
+      listener({ type: "bytes", phase: name, bytes });
     } catch {
     }
   };
   let total = 0;
   let last = performance.now();
   return {
-    add(bytes2) {
-      total += bytes2;
+    add(bytes) {
+      total += bytes;
       const now = performance.now();
       if (now - last < everyMs) return;
       last = now;
@@ -29145,12 +29145,12 @@ async function parseMigrationSql(sql, path) {
   };
 }
 function locateStatements(sql, raw) {
-  const bytes2 = Buffer.from(sql, "utf8");
-  const toChar = byteToCharIndex(bytes2);
+  const bytes = Buffer.from(sql, "utf8");
+  const toChar = byteToCharIndex(bytes);
   const position = lineIndex(sql);
   return raw.map((entry) => {
     const startByte = entry.stmt_location ?? 0;
-    const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes2.length;
+    const endByte = entry.stmt_len ? startByte + entry.stmt_len : bytes.length;
     const start = toChar(startByte);
     const end = toChar(endByte);
     const offset = skipTrivia(sql, start, end);
@@ -29183,7 +29183,7 @@ function skipTrivia(sql, from, to) {
   }
   return Math.min(i, to);
 }
-function byteToCharIndex(bytes2) {
+function byteToCharIndex(bytes) {
   let byte = 0;
   let char = 0;
   return (target2) => {
@@ -29191,8 +29191,8 @@ function byteToCharIndex(bytes2) {
       byte = 0;
       char = 0;
     }
-    while (byte < target2 && byte < bytes2.length) {
-      const lead = bytes2[byte] ?? 0;
+    while (byte < target2 && byte < bytes.length) {
+      const lead = bytes[byte] ?? 0;
       const width = lead < 128 ? 1 : lead < 224 ? 2 : lead < 240 ? 3 : 4;
       byte += width;
       char += width === 4 ? 2 : 1;
@@ -29570,11 +29570,11 @@ ${messages.map((m) => `- ${m}`).join("\n")}`,
     }
   );
 }
-function decodeUtf8(bytes2, path) {
+function decodeUtf8(bytes, path) {
   try {
-    return { sql: normalizeSource(new TextDecoder("utf-8", { fatal: true }).decode(bytes2)) };
+    return { sql: normalizeSource(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) };
   } catch {
-    const lenient = normalizeSource(new TextDecoder("utf-8").decode(bytes2));
+    const lenient = normalizeSource(new TextDecoder("utf-8").decode(bytes));
     const { line, column } = lineColumnAt(lenient, Math.max(0, lenient.indexOf("\uFFFD")));
     return {
       sql: lenient,
@@ -30158,6 +30158,15 @@ function relationsIn(node) {
   visit(node);
   return [...found.values()];
 }
+function nullTestColumn(node, type) {
+  const test = node?.NullTest;
+  if (test?.nulltesttype !== type) return void 0;
+  return strings(test.arg?.ColumnRef?.fields).pop();
+}
+function actsOnOneOf(tree, names) {
+  const target2 = relationName(tree.relation);
+  return target2 !== void 0 && names.some((name) => sameName(name, target2));
+}
 
 // src/core/schema/findings/locate.ts
 var RELATION_OBJECTS = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]);
@@ -30574,6 +30583,13 @@ var PendingStatements = class {
     }
     return void 0;
   }
+  /** The pending statement a finding is located at. */
+  at(location2) {
+    if (!location2) return void 0;
+    return this.list.find(
+      ({ migration, statement: statement2 }) => migration.path === location2.path && statement2.index === location2.statementIndex
+    );
+  }
   /** The relation's name and every name a rename connects it to. */
   relationNames(relation) {
     const names = /* @__PURE__ */ new Map([[nameKey(relation), relation]]);
@@ -30692,8 +30708,7 @@ function howToAccept(finding) {
 }
 
 // src/core/schema/findings/fixes.ts
-function fixFor(hazard, after) {
-  const statement2 = hazard.location?.statement;
+function fixFor(hazard, statement2, after) {
   if (!statement2 || !hazard.object) return void 0;
   switch (hazard.code) {
     case "index-not-concurrent":
@@ -30701,20 +30716,29 @@ function fixFor(hazard, after) {
     case "constraint-validation":
       return validatedLater(hazard.object, statement2, after);
     case "set-not-null":
-      return SET_NOT_NULL_ALONE.test(statement2) ? notNullThroughCheck(hazard.object, after) : void 0;
+      return onlyCommand(statement2)?.subtype === "AT_SetNotNull" ? notNullThroughCheck(hazard.object, after) : void 0;
     case "security-definer-search-path":
       return fixedSearchPath(hazard.object, after);
     default:
       return void 0;
   }
 }
-var SET_NOT_NULL_ALONE = /^alter\s+table\s+[^,]+?\s+alter\s+(column\s+)?[^,\s]+\s+set\s+not\s+null$/i;
-var CREATE_INDEX = /^create\s+(unique\s+)?index\s+(?!concurrently\b)/i;
+function onlyCommand(statement2) {
+  if (statement2.nodeType !== "AlterTableStmt") return void 0;
+  const commands2 = alterTableCommands(statement2.tree);
+  return commands2.length === 1 ? commands2[0] : void 0;
+}
+var CREATE_INDEX = /^create\s+(unique\s+)?index\s+/i;
 function concurrentIndex(statement2) {
-  if (!CREATE_INDEX.test(statement2)) return void 0;
+  if (statement2.nodeType !== "IndexStmt" || statement2.tree.concurrent || !CREATE_INDEX.test(statement2.sql))
+    return void 0;
+  const sql = statement2.sql.replace(
+    CREATE_INDEX,
+    (head2) => `${head2}${keyword("CONCURRENTLY", statement2.sql)} `
+  );
   return {
     summary: "Build the index without blocking writes: CONCURRENTLY, alone in a migration file of its own (it cannot run in a transaction)",
-    sql: `${statement2.replace(CREATE_INDEX, (head2) => `${head2}${keyword("CONCURRENTLY", statement2)} `)};`,
+    sql: `${sql};`,
     placement: "replace",
     ownFile: true
   };
@@ -30723,19 +30747,20 @@ function tableMember(object, after) {
   const table2 = Object.keys(after.tables).find((id) => object.startsWith(`${id}.`));
   return table2 ? { table: table2, member: object.slice(table2.length + 1) } : void 0;
 }
-var ADD_ONE_CONSTRAINT = /^alter\s+table\s+[\s\S]+?\s+add\s+constraint\s+[\s\S]+$/i;
 function validatedLater(object, statement2, after) {
+  const command = onlyCommand(statement2);
+  if (command?.subtype !== "AT_AddConstraint") return void 0;
+  if (constraintsIn(command.def).some(({ constraint }) => constraint.skip_validation)) return void 0;
   const found = tableMember(object, after);
-  if (!found || !ADD_ONE_CONSTRAINT.test(statement2) || /\bnot\s+valid\s*$/i.test(statement2)) return void 0;
-  if (hasTopLevelComma(statement2)) return void 0;
-  const table2 = after.tables[found.table];
-  if (!table2?.constraints[found.member]) return void 0;
+  const table2 = found ? after.tables[found.table] : void 0;
+  if (!found || !table2?.constraints[found.member]) return void 0;
   const name = quoteIdent2(found.member, after.serverVersion);
   const target2 = qualifiedName(table2.schema, table2.name, after.serverVersion);
+  const text = statement2.sql;
   return {
     summary: "Add the constraint NOT VALID (new rows are checked at once, no scan under the lock), then VALIDATE it, which scans without blocking writes; the VALIDATE can go in a later migration",
-    sql: `${statement2} ${keyword("NOT VALID", statement2)};
-${keyword("ALTER TABLE", statement2)} ${target2} ${keyword("VALIDATE CONSTRAINT", statement2)} ${name};`,
+    sql: `${text} ${keyword("NOT VALID", text)};
+${keyword("ALTER TABLE", text)} ${target2} ${keyword("VALIDATE CONSTRAINT", text)} ${name};`,
     placement: "replace",
     ownFile: false
   };
@@ -30773,22 +30798,6 @@ function fixedSearchPath(object, after) {
 }
 function keyword(word, statement2) {
   return /^[a-z]/.test(statement2) ? word.toLowerCase() : word;
-}
-function hasTopLevelComma(sql) {
-  let depth = 0;
-  for (let i = 0; i < sql.length; ) {
-    const past = pastQuotedOrComment(sql, i);
-    if (past > i) {
-      i = past;
-      continue;
-    }
-    const char = sql[i];
-    if (char === "(") depth++;
-    else if (char === ")") depth--;
-    else if (char === "," && depth === 0) return true;
-    i++;
-  }
-  return false;
 }
 
 // src/core/schema/findings/finding.ts
@@ -30834,23 +30843,6 @@ function lockEstimate(table2, id, work, lock) {
     seconds: { low: tableBytes / MB / fast, high: tableBytes / MB / slow }
   };
 }
-function describeLockEstimate(estimate) {
-  const { low, high } = estimate.seconds;
-  const span = high < 1 ? "under a second" : low < 1 ? `up to ${duration(high)}` : `about ${duration(low)} to ${duration(high)}`;
-  const article = estimate.work === "index build" ? "an" : "a";
-  return `holds ${estimate.lock} (blocks ${estimate.blocks}) for ${span} (${article} ${estimate.work} of ${bytes(estimate.tableBytes)})`;
-}
-function duration(seconds) {
-  if (seconds < 1) return "under a second";
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
-function bytes(count3) {
-  if (count3 < MB) return `${Math.round(count3 / 1024)} kB`;
-  if (count3 < 1024 * MB) return `${Math.round(count3 / MB)} MB`;
-  return `${(count3 / 1024 / MB).toFixed(1)} GB`;
-}
 
 // src/core/schema/findings/safe-patterns.ts
 function addedNotValid(at, name) {
@@ -30863,13 +30855,10 @@ function notNullProvenBefore(pending, relation, column, at) {
   const end = at ? pending.list.indexOf(at) : pending.list.length;
   const names = pending.relationNames(relation);
   const columns = pending.columnNames(relation, column);
-  const earlier = pending.list.slice(0, Math.max(0, end)).filter(({ statement: statement2 }) => {
-    const target2 = relationName(statement2.tree.relation);
-    return statement2.nodeType === "AlterTableStmt" && target2 !== void 0 && names.some((n) => sameName(n, target2));
-  });
+  const earlier = pending.list.slice(0, Math.max(0, end)).filter(({ statement: statement2 }) => statement2.nodeType === "AlterTableStmt" && actsOnOneOf(statement2.tree, names));
   const checks = earlier.flatMap(
     (statement2) => addedConstraints(statement2.statement).filter(
-      ({ constraint }) => constraint.contype === "CONSTR_CHECK" && isNotNullTest(constraint.raw_expr, columns)
+      ({ constraint }) => constraint.contype === "CONSTR_CHECK" && columns.includes(nullTestColumn(constraint.raw_expr, "IS_NOT_NULL") ?? "")
     ).map(({ constraint }) => ({ name: constraint.conname, valid: constraint.skip_validation !== true }))
   );
   return checks.some((check) => check.valid || check.name !== void 0 && validates(earlier, check.name));
@@ -30880,14 +30869,6 @@ function validates(statements, name) {
       (cmd) => cmd.subtype === "AT_ValidateConstraint" && cmd.name === name
     )
   );
-}
-function isNotNullTest(node, columns) {
-  const test = node?.NullTest;
-  if (test?.nulltesttype !== "IS_NOT_NULL") return false;
-  const field = strings(
-    test.arg?.ColumnRef?.fields
-  ).pop();
-  return field !== void 0 && columns.includes(field);
 }
 
 // src/core/schema/findings/type-change.ts
@@ -31502,7 +31483,7 @@ function findHazards(input, options = DEFAULT_HAZARD_OPTIONS) {
   ];
   const acceptance = new Acceptance(input.pending, options.accepted);
   return dedupe(hazards).map((hazard) => {
-    const fix = fixFor(hazard, input.after);
+    const fix = fixFor(hazard, pending.at(hazard.location)?.statement, input.after);
     return acceptance.apply(fix ? { ...hazard, fix } : hazard, hazard.category);
   });
 }
@@ -31525,13 +31506,12 @@ var INTEGER_RANGE = {
   smallint: ["-32768", "32767"],
   integer: ["-2147483648", "2147483647"]
 };
-var INTEGER_RANK2 = { smallint: 1, integer: 2, bigint: 3 };
-var INTEGERS = new Set(Object.keys(INTEGER_RANK2));
+var INTEGERS = new Set(Object.keys(INTEGER_RANK));
 function conversionLimit(member, from, to, at) {
   const using = usingOf(at, member);
   if (using === "expression") return void 0;
   const range = INTEGER_RANGE[to];
-  if (range && (INTEGER_RANK2[from] ?? 0) > (INTEGER_RANK2[to] ?? 0))
+  if (range && (INTEGER_RANK[from] ?? 0) > (INTEGER_RANK[to] ?? 0))
     return { kind: "integer-range", type: to, min: range[0], max: range[1] };
   const length = /^character varying\((\d+)\)$/.exec(to);
   if (length && using === "none" && (from === "text" || from.startsWith("character varying")))
@@ -31845,7 +31825,7 @@ function earlierWrites(spec, pending) {
       found = { kind: "changes-rows", by: candidate };
       continue;
     }
-    const table2 = DML.has(nodeType) ? watched.find((w) => writesTo(tree, w.names)) : void 0;
+    const table2 = DML.has(nodeType) ? watched.find((w) => actsOnOneOf(tree, w.names)) : void 0;
     if (!table2) continue;
     if (nodeType === "UpdateStmt") {
       if (table2.nullable && backFills(tree, table2.nullable)) {
@@ -31884,10 +31864,6 @@ function watchedTables(subject, pending) {
       ];
   }
 }
-function writesTo(tree, names) {
-  const target2 = relationName(tree.relation);
-  return target2 !== void 0 && names.some((name) => sameName(name, target2));
-}
 function assignments(tree) {
   const targets = Array.isArray(tree.targetList) ? tree.targetList : [];
   return targets.map((item) => item.ResTarget).filter((target2) => target2 !== void 0);
@@ -31897,18 +31873,10 @@ function assignsAny(tree, columns) {
 }
 function backFills(tree, columns) {
   const where3 = tree.whereClause;
-  if (where3 && !isNullTestOf(where3, columns)) return false;
+  if (where3 && !columns.includes(nullTestColumn(where3, "IS_NULL") ?? "")) return false;
   return assignments(tree).some(
     (target2) => target2.name !== void 0 && columns.includes(target2.name) && neverNull(target2.val)
   );
-}
-function isNullTestOf(node, columns) {
-  const test = node.NullTest;
-  if (test?.nulltesttype !== "IS_NULL") return false;
-  const field = strings(
-    test.arg?.ColumnRef?.fields
-  ).pop();
-  return field !== void 0 && columns.includes(field);
 }
 function neverNull(value) {
   const node = value;
@@ -32013,9 +31981,9 @@ async function runDataChecks(client, specs, pending, options) {
     const spent = performance.now() - started >= budget;
     checks.push(
       spent ? {
-        ...describe2(spec),
+        ...describe2(spec, checkQueries(spec.subject)),
         outcome: "not-checked",
-        reason: `the data checks' time (${duration2(budget)}) was spent on the checks before it`
+        reason: `the data checks' time (${duration(budget)}) was spent on the checks before it`
       } : await runOne(client, spec, pending, options)
     );
   }
@@ -32023,7 +31991,7 @@ async function runDataChecks(client, specs, pending, options) {
 }
 async function runOne(client, spec, pending, options) {
   const queries = checkQueries(spec.subject);
-  const base = describe2(spec);
+  const base = describe2(spec, queries);
   const writes = earlierWrites(spec, pending);
   if (writes.kind === "back-filled")
     return { ...base, outcome: "back-filled", reason: `back-filled first by ${where(writes.by)}` };
@@ -32042,12 +32010,12 @@ async function runOne(client, spec, pending, options) {
     };
   return { ...base, ...found, outcome: counted.violations > 0 ? "violations" : "passed" };
 }
-function describe2(spec) {
+function describe2(spec, queries) {
   return {
     kind: spec.subject.kind,
     object: spec.object,
     action: spec.action,
-    listQuery: checkQueries(spec.subject).list,
+    listQuery: queries.list,
     estimatedRows: spec.subject.table.estimatedRows,
     ...spec.at ? { location: locationOf(spec.at) } : {}
   };
@@ -32079,13 +32047,13 @@ async function count(client, sql, options) {
 }
 function refusal(error, options) {
   const { code: code2, message } = pgErrorFields(error);
-  if (code2 === "57014") return `the count did not finish within ${duration2(options.timeoutMs)}`;
+  if (code2 === "57014") return `the count did not finish within ${duration(options.timeoutMs)}`;
   if (code2 === "55P03") return "another session holds a lock on the table";
   if (code2 === "42501" && /row-level security/i.test(message))
     return "production's role is subject to row level security: a count would miss rows";
   return `production refused the count${code2 ? ` (SQLSTATE ${code2})` : ""}: ${message}`;
 }
-function duration2(ms) {
+function duration(ms) {
   return ms < 1e3 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
@@ -32605,7 +32573,7 @@ $$;
 };
 
 // src/core/db/stand-ins/pgsodium.ts
-var ZEROS = (bytes2) => `pg_catalog.decode(pg_catalog.repeat('00', ${bytes2}), 'hex')`;
+var ZEROS = (bytes) => `pg_catalog.decode(pg_catalog.repeat('00', ${bytes}), 'hex')`;
 var FN = "LANGUAGE sql";
 var pgsodium = {
   name: "pgsodium",
@@ -33245,10 +33213,10 @@ function auditOf(unit, record, mode, outcome2) {
 function appliedRecorder(migration, record) {
   return (client, mode, started) => recordPieces(
     client,
-    (duration4) => recordAppliedSql(
+    (duration3) => recordAppliedSql(
       { version: migration.version, name: migration.name, statements: migration.cliStatements },
       auditOf(migration, record, mode, "applied"),
-      duration4
+      duration3
     ),
     started
   );
@@ -33256,7 +33224,7 @@ function appliedRecorder(migration, record) {
 function revertedRecorder(down, record) {
   return (client, mode, started) => recordPieces(
     client,
-    (duration4) => recordRevertedSql(auditOf(down, record, mode, "rolled_back"), duration4),
+    (duration3) => recordRevertedSql(auditOf(down, record, mode, "rolled_back"), duration3),
     started
   );
 }
@@ -33508,10 +33476,11 @@ function computeStatus(migrations, history, fileWarnings, options) {
     }
     problems.push(...pendingFileProblems(migration));
   }
-  const pendingByText = textsOf(pending);
+  let pendingByText;
   for (const row of history.rows) {
     if (local.has(row.version)) continue;
     entries2.push({ version: row.version, name: row.name, state: "missing-local", hasRollback: false });
+    pendingByText ??= textsOf(pending);
     const same2 = row.textDigest ? pendingByText.get(row.textDigest) : void 0;
     if (same2) {
       problems.push(appliedAsOtherVersion(row, same2));
@@ -38185,9 +38154,9 @@ var ByteAccumulator = class {
   }
   /** The bytes in a buffer of their own (a write may keep it until sent); the buffer is reused. */
   drainBytes() {
-    const bytes2 = Buffer.from(this.#buffer.subarray(0, this.length));
+    const bytes = Buffer.from(this.#buffer.subarray(0, this.length));
     this.length = 0;
-    return bytes2;
+    return bytes;
   }
 };
 
@@ -38679,15 +38648,15 @@ async function findBaseline(root, key) {
 }
 async function keptModel(root, record) {
   try {
-    const bytes2 = await readFile4(join6(baselinesDir(root), record.key, MODEL));
-    if (sha256(bytes2) !== record.modelSha256) return void 0;
-    return JSON.parse(bytes2.toString("utf8"));
+    const bytes = await readFile4(join6(baselinesDir(root), record.key, MODEL));
+    if (sha256(bytes) !== record.modelSha256) return void 0;
+    return JSON.parse(bytes.toString("utf8"));
   } catch {
     return void 0;
   }
 }
-function sha256(bytes2) {
-  return createHash5("sha256").update(bytes2).digest("hex");
+function sha256(bytes) {
+  return createHash5("sha256").update(bytes).digest("hex");
 }
 async function keepBaseline(root, record, model, write) {
   const dir = baselinesDir(root);
@@ -38697,7 +38666,7 @@ async function keepBaseline(root, record, model, write) {
   const forgetInterrupt = removeOnInterrupt(staging, "the shadow baseline being kept");
   try {
     const server = await write(join6(staging, DATA));
-    const bytes2 = await sizeOf(join6(staging, DATA));
+    const bytes = await sizeOf(join6(staging, DATA));
     const modelBytes = Buffer.from(JSON.stringify(model), "utf8");
     await writeFile2(join6(staging, MODEL), modelBytes, { mode: 384 });
     const full = {
@@ -38706,7 +38675,7 @@ async function keepBaseline(root, record, model, write) {
       modelSha256: sha256(modelBytes),
       ...server,
       createdAt: (/* @__PURE__ */ new Date()).toISOString(),
-      bytes: bytes2
+      bytes
     };
     await writeFile2(join6(staging, RECORD), `${JSON.stringify(full, null, 2)}
 `, { mode: 384 });
@@ -38736,10 +38705,10 @@ async function removeBaseline(root, key) {
 async function pruneBaselines(root, limits = { entries: MAX_ENTRIES, bytes: MAX_BYTES }) {
   const kept = await listBaselines(root);
   kept.sort((a, b) => b.usedAt - a.usedAt);
-  let bytes2 = 0;
+  let bytes = 0;
   for (const [i, entry] of kept.entries()) {
-    bytes2 += entry.bytes;
-    if (i >= limits.entries || bytes2 > limits.bytes) await removeBaseline(root, entry.key);
+    bytes += entry.bytes;
+    if (i >= limits.entries || bytes > limits.bytes) await removeBaseline(root, entry.key);
   }
 }
 async function clearBaselines(root) {
@@ -38763,11 +38732,11 @@ async function listBaselines(root) {
   return listed;
 }
 async function sizeOf(dir) {
-  let bytes2 = 0;
+  let bytes = 0;
   for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) bytes2 += (await stat(join6(entry.parentPath, entry.name))).size;
+    if (entry.isFile()) bytes += (await stat(join6(entry.parentPath, entry.name))).size;
   }
-  return bytes2;
+  return bytes;
 }
 
 // src/core/shadow/baseline-template.ts
@@ -38861,8 +38830,16 @@ var CHANGED_BY_THE_SERVER = {
   ])
 };
 async function catalogDigest(url) {
-  const connect2 = () => connect(url, { applicationName: "supagate shadow check" });
-  const [first, second] = await Promise.all([connect2(), connect2()]);
+  const sessions = await Promise.allSettled(
+    [0, 1].map(() => connect(url, { applicationName: "supagate shadow check" }))
+  );
+  const opened = sessions.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+  const refused = sessions.find((s) => s.status === "rejected");
+  if (refused) {
+    await Promise.all(opened.map(disconnect));
+    throw refused.reason;
+  }
+  const [first, second] = opened;
   try {
     const { rows: rows2 } = await first.client.query(
       `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns,
@@ -38881,7 +38858,7 @@ async function catalogDigest(url) {
     );
     return combined.rows[0]?.digest ?? "";
   } finally {
-    await Promise.all([disconnect(first), disconnect(second)]);
+    await Promise.all(opened.map(disconnect));
   }
 }
 function twoShares(catalogs) {
@@ -48659,13 +48636,13 @@ var BackupKey = class _BackupKey {
       return new _BackupKey("hex", Buffer.from(text, "hex"), cost);
     }
     if (/^[A-Za-z0-9+/_-]+={1,2}$/.test(text) && text.length % 4 === 0) {
-      const bytes2 = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-      if (bytes2.length !== 32) {
+      const bytes = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+      if (bytes.length !== 32) {
         throw invalidKey(
-          `The backup encryption key looks like base64 but decodes to ${bytes2.length} bytes; a base64 key decodes to 32.`
+          `The backup encryption key looks like base64 but decodes to ${bytes.length} bytes; a base64 key decodes to 32.`
         );
       }
-      return new _BackupKey("base64", bytes2, cost);
+      return new _BackupKey("base64", bytes, cost);
     }
     if (text.length < MIN_PASSPHRASE_LENGTH) {
       throw invalidKey(
@@ -48744,8 +48721,8 @@ function buildHeader(kdf, cost, salt, iv, check) {
     check
   ]);
 }
-function isEncryptedHeader(bytes2) {
-  return bytes2.length >= ENCRYPTION_MAGIC.length && bytes2.subarray(0, ENCRYPTION_MAGIC.length).equals(ENCRYPTION_MAGIC);
+function isEncryptedHeader(bytes) {
+  return bytes.length >= ENCRYPTION_MAGIC.length && bytes.subarray(0, ENCRYPTION_MAGIC.length).equals(ENCRYPTION_MAGIC);
 }
 function encryptStream(key) {
   return new EncryptTransform(parseBackupKey(key));
@@ -50247,8 +50224,8 @@ async function createBackup(options) {
       );
     }
   });
-  const bytes2 = byteProgress("backup");
-  const measured = measuring(bytes2.add);
+  const bytes = byteProgress("backup");
+  const measured = measuring(bytes.add);
   const counter = measured.stream;
   const fanOut = new FanOut([{ stream: gate, droppable: false }, ...verifier?.branches ?? []]);
   const feeding = pipeline2(child.stdout, new Coalesce(), fanOut);
@@ -50279,7 +50256,7 @@ async function createBackup(options) {
       });
       throw error;
     }
-    bytes2.end();
+    bytes.end();
     return {
       sha256: measured.sha256(),
       sizeBytes: measured.sizeBytes(),
@@ -51518,6 +51495,164 @@ ${queries.join("\n\n")}
   ].join("\n\n");
 }
 
+// src/core/report/progress.ts
+var QUIET_BELOW_TABLES = 50;
+function countProgressPrinter(write) {
+  const printed = /* @__PURE__ */ new Map();
+  return ({ phase: phase2, done, total }) => {
+    if (total < QUIET_BELOW_TABLES) return;
+    const tenth = Math.floor(done * 10 / total);
+    if ((printed.get(phase2) ?? 0) >= tenth) return;
+    printed.set(phase2, tenth);
+    write(`${countText(phase2, done, total)}
+`);
+  };
+}
+function countText(phase2, done, total) {
+  return `counting rows ${phase2 === "before" ? "before" : "after"} the change: ${done}/${total} tables`;
+}
+var LABELS = {
+  plan: "planning on a shadow copy of the database",
+  shadow: "starting the shadow database",
+  clone: "copying the schema into the shadow",
+  "shadow-migrations": "running the migrations on the shadow",
+  "data-checks": "counting production's rows the migrations depend on",
+  backup: "backing up the database",
+  "counts-before": "counting rows before the change",
+  migrations: "applying the migrations",
+  verification: "verifying the result",
+  recovery: "rolling back after the failed verification",
+  "safety-backup": "taking a safety backup",
+  "restore-check": "checking the backup against the database",
+  restore: "restoring the backup",
+  "restore-fetch": "fetching the backup",
+  "restore-script": "restoring schemas and rows",
+  "restore-proof": "checking the restore against the manifest",
+  rollback: "running the down files",
+  storage: "copying the Storage files"
+};
+var SUMMARY_PHASES = {
+  plan: "plan",
+  backup: "backup",
+  "safety-backup": "safety backup",
+  "counts-before": "counts",
+  migrations: "migrations",
+  rollback: "down files",
+  "restore-check": "checks",
+  restore: "restore",
+  storage: "storage",
+  verification: "verification",
+  recovery: "recovery"
+};
+function progressRenderer(options) {
+  const { write, live: live2 } = options;
+  const color = options.live && options.color;
+  const paint = (code2, text) => color ? `\x1B[${code2}m${text}\x1B[0m` : text;
+  const timings = [];
+  const bytes = /* @__PURE__ */ new Map();
+  let bytesPrintedAt = 0;
+  let liveLength = 0;
+  const plainCounts = countProgressPrinter(write);
+  const width = Math.max((options.columns ?? 0) - 1, 20);
+  const transient = (whole) => {
+    if (!live2) return write(`${whole}
+`);
+    const text = options.columns && whole.length > width ? `${whole.slice(0, width - 1)}\u2026` : whole;
+    write(`\r${padded(text)}`);
+    liveLength = visible(text);
+  };
+  const permanent = (text) => {
+    if (!live2) return write(`${text}
+`);
+    write(`\r${padded(text)}
+`);
+    liveLength = 0;
+  };
+  const padded = (text) => `${text}${" ".repeat(Math.max(0, liveLength - visible(text)))}`;
+  const listener = (event) => {
+    switch (event.type) {
+      case "target":
+        permanent(
+          `${event.role === "from" ? "From:  " : event.role === "to" ? "To:    " : "Target: "}${event.target}`
+        );
+        return;
+      case "phase-start":
+        bytes.delete(event.phase === "safety-backup" ? "backup" : event.phase);
+        transient(`\u2192 ${LABELS[event.phase]}${event.detail ? `: ${event.detail}` : ""}\u2026`);
+        return;
+      case "phase-end": {
+        const name = SUMMARY_PHASES[event.phase];
+        if (name) timings.push({ name, ms: event.ms });
+        const size = bytes.get(event.phase === "safety-backup" ? "backup" : event.phase);
+        const mark = event.ok ? paint("32", "\u2713") : paint("31", "\u2717");
+        const what = `${LABELS[event.phase]}${size !== void 0 && event.ok ? `: ${formatBytes(size)}` : ""}`;
+        permanent(`${mark} ${what}${event.ok ? "" : " failed"} ${paint("2", `(${formatMs(event.ms)})`)}`);
+        return;
+      }
+      case "migration-start":
+        transient(`\u2192 migration ${event.index}/${event.total}: ${event.path}\u2026`);
+        return;
+      case "migration-end": {
+        const mark = event.ok ? paint("32", "\u2713") : paint("31", "\u2717");
+        permanent(
+          `${mark} migration ${event.index}/${event.total}: ${event.path}${event.ok ? "" : " failed"} ${paint("2", `(${formatMs(event.ms)})`)}`
+        );
+        return;
+      }
+      case "bytes": {
+        bytes.set(event.phase, event.bytes);
+        const now = performance.now();
+        if (!live2 && now - bytesPrintedAt < (options.plainBytesEveryMs ?? 5e3)) return;
+        bytesPrintedAt = now;
+        transient(`  ${LABELS[event.phase]}: ${formatBytes(event.bytes)} written`);
+        return;
+      }
+      case "count":
+        renderCount(event);
+        return;
+    }
+  };
+  const renderCount = (progress) => {
+    if (live2) transient(countText(progress.phase, progress.done, progress.total));
+    else plainCounts(progress);
+  };
+  return {
+    listener,
+    count: renderCount,
+    timings: () => [...timings],
+    finish: () => {
+      if (live2 && liveLength > 0) {
+        write(`\r${"".padEnd(liveLength)}\r`);
+        liveLength = 0;
+      }
+    }
+  };
+}
+function visible(text) {
+  return text.replace(/\u001b\[[0-9;]*m/g, "").length;
+}
+function formatMs(ms) {
+  if (ms < 1e3) return `${Math.round(ms)} ms`;
+  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1e3);
+  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s`;
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+function timingsLine(totalMs, timings) {
+  const parts = timings.map((t) => `${t.name} ${formatMs(t.ms)}`);
+  return `Took ${formatMs(totalMs)}${parts.length > 0 ? `: ${parts.join(", ")}` : ""}.`;
+}
+
 // src/core/report/describe.ts
 function plural3(count3, noun, nouns = `${noun}s`) {
   return `${count3} ${count3 === 1 ? noun : nouns}`;
@@ -51664,6 +51799,17 @@ function booleanWord(attribute, value) {
     return value ? "enabled" : "disabled";
   return value ? "yes" : "no";
 }
+function describeLockEstimate(estimate) {
+  const { low, high } = estimate.seconds;
+  const span = high < 1 ? "under a second" : low < 1 ? `up to ${roughly(high)}` : `about ${roughly(low)} to ${roughly(high)}`;
+  const article = estimate.work === "index build" ? "an" : "a";
+  return `holds ${estimate.lock} (blocks ${estimate.blocks}) for ${span} (${article} ${estimate.work} of ${formatBytes(estimate.tableBytes)})`;
+}
+function roughly(seconds) {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
 
 // src/core/report/fixes.ts
 function withFixes(hazards) {
@@ -51692,164 +51838,6 @@ function fixLines(hazard) {
     `    fix: ${hazard.fix.summary}. ${placement(hazard.fix)}:`,
     ...hazard.fix.sql.split("\n").map((line) => `      ${line}`)
   ];
-}
-
-// src/core/report/progress.ts
-var QUIET_BELOW_TABLES = 50;
-function countProgressPrinter(write) {
-  const printed = /* @__PURE__ */ new Map();
-  return ({ phase: phase2, done, total }) => {
-    if (total < QUIET_BELOW_TABLES) return;
-    const tenth = Math.floor(done * 10 / total);
-    if ((printed.get(phase2) ?? 0) >= tenth) return;
-    printed.set(phase2, tenth);
-    write(`${countText(phase2, done, total)}
-`);
-  };
-}
-function countText(phase2, done, total) {
-  return `counting rows ${phase2 === "before" ? "before" : "after"} the change: ${done}/${total} tables`;
-}
-var LABELS = {
-  plan: "planning on a shadow copy of the database",
-  shadow: "starting the shadow database",
-  clone: "copying the schema into the shadow",
-  "shadow-migrations": "running the migrations on the shadow",
-  "data-checks": "counting production's rows the migrations depend on",
-  backup: "backing up the database",
-  "counts-before": "counting rows before the change",
-  migrations: "applying the migrations",
-  verification: "verifying the result",
-  recovery: "rolling back after the failed verification",
-  "safety-backup": "taking a safety backup",
-  "restore-check": "checking the backup against the database",
-  restore: "restoring the backup",
-  "restore-fetch": "fetching the backup",
-  "restore-script": "restoring schemas and rows",
-  "restore-proof": "checking the restore against the manifest",
-  rollback: "running the down files",
-  storage: "copying the Storage files"
-};
-var SUMMARY_PHASES = {
-  plan: "plan",
-  backup: "backup",
-  "safety-backup": "safety backup",
-  "counts-before": "counts",
-  migrations: "migrations",
-  rollback: "down files",
-  "restore-check": "checks",
-  restore: "restore",
-  storage: "storage",
-  verification: "verification",
-  recovery: "recovery"
-};
-function progressRenderer(options) {
-  const { write, live: live2 } = options;
-  const color = options.live && options.color;
-  const paint = (code2, text) => color ? `\x1B[${code2}m${text}\x1B[0m` : text;
-  const timings = [];
-  const bytes2 = /* @__PURE__ */ new Map();
-  let bytesPrintedAt = 0;
-  let liveLength = 0;
-  const plainCounts = countProgressPrinter(write);
-  const width = Math.max((options.columns ?? 0) - 1, 20);
-  const transient = (whole) => {
-    if (!live2) return write(`${whole}
-`);
-    const text = options.columns && whole.length > width ? `${whole.slice(0, width - 1)}\u2026` : whole;
-    write(`\r${padded(text)}`);
-    liveLength = visible(text);
-  };
-  const permanent = (text) => {
-    if (!live2) return write(`${text}
-`);
-    write(`\r${padded(text)}
-`);
-    liveLength = 0;
-  };
-  const padded = (text) => `${text}${" ".repeat(Math.max(0, liveLength - visible(text)))}`;
-  const listener = (event) => {
-    switch (event.type) {
-      case "target":
-        permanent(
-          `${event.role === "from" ? "From:  " : event.role === "to" ? "To:    " : "Target: "}${event.target}`
-        );
-        return;
-      case "phase-start":
-        bytes2.delete(event.phase === "safety-backup" ? "backup" : event.phase);
-        transient(`\u2192 ${LABELS[event.phase]}${event.detail ? `: ${event.detail}` : ""}\u2026`);
-        return;
-      case "phase-end": {
-        const name = SUMMARY_PHASES[event.phase];
-        if (name) timings.push({ name, ms: event.ms });
-        const size = bytes2.get(event.phase === "safety-backup" ? "backup" : event.phase);
-        const mark = event.ok ? paint("32", "\u2713") : paint("31", "\u2717");
-        const what = `${LABELS[event.phase]}${size !== void 0 && event.ok ? `: ${formatBytes(size)}` : ""}`;
-        permanent(`${mark} ${what}${event.ok ? "" : " failed"} ${paint("2", `(${formatMs(event.ms)})`)}`);
-        return;
-      }
-      case "migration-start":
-        transient(`\u2192 migration ${event.index}/${event.total}: ${event.path}\u2026`);
-        return;
-      case "migration-end": {
-        const mark = event.ok ? paint("32", "\u2713") : paint("31", "\u2717");
-        permanent(
-          `${mark} migration ${event.index}/${event.total}: ${event.path}${event.ok ? "" : " failed"} ${paint("2", `(${formatMs(event.ms)})`)}`
-        );
-        return;
-      }
-      case "bytes": {
-        bytes2.set(event.phase, event.bytes);
-        const now = performance.now();
-        if (!live2 && now - bytesPrintedAt < (options.plainBytesEveryMs ?? 5e3)) return;
-        bytesPrintedAt = now;
-        transient(`  ${LABELS[event.phase]}: ${formatBytes(event.bytes)} written`);
-        return;
-      }
-      case "count":
-        renderCount(event);
-        return;
-    }
-  };
-  const renderCount = (progress) => {
-    if (live2) transient(countText(progress.phase, progress.done, progress.total));
-    else plainCounts(progress);
-  };
-  return {
-    listener,
-    count: renderCount,
-    timings: () => [...timings],
-    finish: () => {
-      if (live2 && liveLength > 0) {
-        write(`\r${"".padEnd(liveLength)}\r`);
-        liveLength = 0;
-      }
-    }
-  };
-}
-function visible(text) {
-  return text.replace(/\u001b\[[0-9;]*m/g, "").length;
-}
-function formatMs(ms) {
-  if (ms < 1e3) return `${Math.round(ms)} ms`;
-  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)} s`;
-  const seconds = Math.round(ms / 1e3);
-  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s`;
-}
-function formatBytes(bytes2) {
-  if (bytes2 < 1024) return `${bytes2} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes2 / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-function timingsLine(totalMs, timings) {
-  const parts = timings.map((t) => `${t.name} ${formatMs(t.ms)}`);
-  return `Took ${formatMs(totalMs)}${parts.length > 0 ? `: ${parts.join(", ")}` : ""}.`;
 }
 
 // src/core/report/restore-text.ts
@@ -51955,8 +51943,8 @@ function backupLines(backup) {
       ];
   }
 }
-function formatBytes2(bytes2) {
-  return bytes2 < 1024 ? `${bytes2} B` : bytes2 < 1024 ** 2 ? `${(bytes2 / 1024).toFixed(1)} KiB` : `${(bytes2 / 1024 ** 2).toFixed(1)} MiB`;
+function formatBytes2(bytes) {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 function verificationLines(result2) {
   const v = result2.verification;
@@ -52857,14 +52845,14 @@ function buildConfig(input) {
     migrationsDir: String(pick("migrationsDir") ?? DEFAULTS.migrationsDir),
     rollbacksDir: String(pick("rollbacksDir") ?? DEFAULTS.rollbacksDir),
     dbUrl: optionalString(pick("dbUrl")),
-    lockWaitMs: duration3("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
-    lockTimeoutMs: duration3("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
-    statementTimeoutMs: duration3(
+    lockWaitMs: duration2("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
+    lockTimeoutMs: duration2("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: duration2(
       "statement-timeout",
       pick("statementTimeoutMs"),
       DEFAULTS.statementTimeoutMs
     ),
-    stallTimeoutMs: duration3("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
+    stallTimeoutMs: duration2("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
     lockRetries: count2("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
     atomic: atomicMode(pick("atomic")),
     includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
@@ -52893,7 +52881,7 @@ function buildConfig(input) {
     extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
     largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
     dataChecks: oneOf("data-checks", pick("dataChecks"), ["on", "off"], DEFAULTS.dataChecks),
-    dataCheckTimeoutMs: duration3(
+    dataCheckTimeoutMs: duration2(
       "data-check-timeout",
       pick("dataCheckTimeoutMs"),
       DEFAULTS.dataCheckTimeoutMs
@@ -52939,7 +52927,7 @@ function acceptedFindings(value) {
   });
 }
 var UNITS = { ms: 1, s: 1e3, sec: 1e3, m: 6e4, min: 6e4, h: 36e5 };
-function duration3(setting, value, fallback) {
+function duration2(setting, value, fallback) {
   if (value === void 0) return fallback;
   if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.round(value);
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(String(value));

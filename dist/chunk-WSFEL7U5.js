@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-DBDWUNNJ.js";
+} from "./chunk-ZKLR5MUC.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
