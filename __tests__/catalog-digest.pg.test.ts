@@ -29,11 +29,11 @@ describe('the catalogs’ digest', () => {
       url.username = role;
       url.password = 'pw';
       await expect(catalogDigest(url.toString())).rejects.toThrow(/too many connections/);
-      const [{ open }] = await db.query<{ open: number }>(
+      const sessions = await db.query<{ open: number }>(
         'select count(*)::int as open from pg_stat_activity where usename = $1',
         [role],
       );
-      expect(open).toBe(0);
+      expect(sessions[0]?.open).toBe(0);
     } finally {
       await db.query(`drop role ${role}`);
     }
