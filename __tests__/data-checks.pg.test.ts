@@ -158,6 +158,19 @@ describe('data checks against production', () => {
     expect(blockingAt(result)).toEqual(['supabase/migrations/2_rename.sql:2']);
   });
 
+  it("counts under production's names only, whatever a hostile pull request names the column", async () => {
+    const hostile = 'e"; drop table public.teams; --';
+    const result = await planOf({
+      '2_rename': `alter table public.profiles rename column email to "${hostile.replace(/"/g, '""')}";\nalter table public.profiles alter column "${hostile.replace(/"/g, '""')}" set not null;`,
+    });
+    const check = checkOf(result, `public.profiles.${hostile}`);
+    expect(check).toMatchObject({ outcome: 'violations', violations: 2 });
+    expect(check.listQuery).toContain('t."email" IS NULL');
+    expect(check.listQuery).not.toContain('drop table');
+    const [teams] = await rowsOf('select count(*)::int as n from public.teams');
+    expect(teams?.n).toBe(4);
+  });
+
   it('blocks a unique index over duplicates and passes one over distinct values', async () => {
     const duplicated = await planOf({
       '2_unique_slug': 'create unique index teams_slug_key on public.teams (slug);',
