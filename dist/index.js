@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-ZKLR5MUC.js";
+} from "./chunk-77252W33.js";
 import {
   HttpClient,
   getInput,

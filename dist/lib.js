@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-WSFEL7U5.js";
+} from "./chunk-5BH6RID4.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -42,7 +42,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-ZKLR5MUC.js";
+} from "./chunk-77252W33.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

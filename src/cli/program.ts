@@ -8,6 +8,7 @@ import { cacheCommand } from './cache-command.js';
 import { type CliIo, createContext, EXIT } from './context.js';
 import { backupsCommand, copyCommand, diffCommand } from './data-commands.js';
 import { driftCommand, planCommand, statusCommand, verifyCommand } from './read-commands.js';
+import { repairCommand } from './repair-command.js';
 import { rollbackCommand } from './rollback-command.js';
 
 export { type CliIo, EXIT } from './context.js';
@@ -31,7 +32,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = new Command()
     .name('supagate')
     .description(
-      'Safe Supabase/PostgreSQL migrations: status, plan, apply, rollback, drift, verify, backups, copy, diff.',
+      'Safe Supabase/PostgreSQL migrations: status, repair, plan, apply, rollback, drift, verify, backups, copy, diff.',
     )
     .version(VERSION)
     .exitOverride()
@@ -43,6 +44,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   });
   for (const register of [
     statusCommand,
+    repairCommand,
     applyCommand,
     planCommand,
     rollbackCommand,

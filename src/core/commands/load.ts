@@ -1,6 +1,6 @@
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
-import { SupagateError } from '../errors.js';
+import { type ErrorCode, SupagateError } from '../errors.js';
 import { type DiscoveredMigrations, type DiscoverOptions, discoverMigrations } from '../migrations/files.js';
 import { readHistory } from '../migrations/history.js';
 import { computeStatus, type MigrationStatus, type Problem } from '../migrations/pending.js';
@@ -56,11 +56,13 @@ export async function withReadOnlyConnection<T>(
 export function refusal(problems: Problem[]): SupagateError {
   const errors = problems.filter((problem) => problem.severity === 'error');
   const first = errors[0] as Problem;
-  // Warnings only carry these two codes; kept total for the type.
-  const code =
+  // Codes that only warnings carry: kept total for the type.
+  const code: ErrorCode =
     first.code === 'MIGRATION_EMPTY'
       ? 'MIGRATION_FILE_INVALID'
-      : first.code === 'FILE_SKIPPED'
+      : first.code === 'FILE_SKIPPED' ||
+          first.code === 'HISTORY_NAME_DIFFERS' ||
+          first.code === 'HISTORY_DUPLICATE_CONTENT'
         ? 'INTERNAL'
         : first.code;
   return new SupagateError(

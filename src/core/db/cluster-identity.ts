@@ -69,7 +69,7 @@ async function identityOf(client: Client): Promise<ClusterIdentity> {
 }
 
 /** Undefined when the session may not call pg_control_system() (a managed server may revoke it). */
-async function systemIdentifier(client: Client): Promise<string | undefined> {
+export async function systemIdentifier(client: Client): Promise<string | undefined> {
   try {
     const { rows } = await client.query<{ id: string }>(
       'SELECT system_identifier::text AS id FROM pg_control_system()',

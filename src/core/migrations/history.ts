@@ -103,7 +103,7 @@ export async function readHistory(client: Client): Promise<History> {
   return { exists: true, rows, audit };
 }
 
-async function historyColumns(client: Client): Promise<Set<string>> {
+export async function historyColumns(client: Client): Promise<Set<string>> {
   const { rows } = await client.query<{ attname: string }>(
     `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
     [HISTORY_TABLE],

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../errors.js';
 import { compareVersions } from './files.js';
 import { type AppliedRow, type AuditRecord, type History, textDigest } from './history.js';
 import type { FileWarning, Migration } from './model.js';
+import { type HistoryMismatch, matchByContent, renamedSince } from './reconcile.js';
 
 export type MigrationState =
   /** In history and the file matches what was applied (or cannot be compared). */
@@ -24,13 +25,22 @@ export interface MigrationStatusEntry {
   path?: string;
   checksum?: string;
   hasRollback: boolean;
+  /** What matching by content found where the versions alone do not tell (reconcile.ts). */
+  mismatch?: HistoryMismatch;
   /** Set when supagate applied it. */
   applied?: Pick<AuditRecord, 'appliedAt' | 'appliedBy' | 'runId' | 'backupId' | 'durationMs'>;
 }
 
+/** Codes of problems that are only ever warnings: nothing to refuse with. */
+export type WarningCode =
+  | 'FILE_SKIPPED'
+  | 'MIGRATION_EMPTY'
+  | 'HISTORY_NAME_DIFFERS'
+  | 'HISTORY_DUPLICATE_CONTENT';
+
 export interface Problem {
   severity: 'error' | 'warning';
-  code: ErrorCode | 'FILE_SKIPPED' | 'MIGRATION_EMPTY';
+  code: ErrorCode | WarningCode;
   message: string;
   hint?: string;
   path?: string;
@@ -71,6 +81,7 @@ export function computeStatus(
   );
 
   const entries: MigrationStatusEntry[] = [];
+  const pendingEntries = new Map<string, MigrationStatusEntry>();
   const pending: Migration[] = [];
   for (const migration of migrations) {
     const row = applied.get(migration.version);
@@ -84,11 +95,14 @@ export function computeStatus(
     if (row) {
       const audit = history.audit.get(migration.version);
       const edited = isEdited(migration, row, audit);
+      const renamed = renamedSince(migration, row);
       entries.push({
         ...base,
         state: edited ? 'edited' : 'applied',
+        ...(renamed ? { mismatch: renamed } : {}),
         ...(audit ? { applied: appliedInfo(audit) } : {}),
       });
+      if (renamed) problems.push(renamedProblem(migration, renamed.historyName));
       if (migration.invalid) {
         problems.push({
           severity: 'warning',
@@ -112,7 +126,9 @@ export function computeStatus(
       continue;
     }
     const outOfOrder = newestApplied !== undefined && compareVersions(migration.version, newestApplied) < 0;
-    entries.push({ ...base, state: outOfOrder ? 'out-of-order' : 'pending' });
+    const entry: MigrationStatusEntry = { ...base, state: outOfOrder ? 'out-of-order' : 'pending' };
+    pendingEntries.set(migration.version, entry);
+    entries.push(entry);
     pending.push(migration);
     if (outOfOrder) {
       problems.push({
@@ -129,39 +145,32 @@ export function computeStatus(
     problems.push(...pendingFileProblems(migration));
   }
 
-  // Digested only when a history row has no file to match it.
-  let pendingByText: Map<string, Migration> | undefined;
+  const matches = matchByContent(history.rows, local, pending);
   for (const row of history.rows) {
-    if (local.has(row.version)) continue;
-    entries.push({ version: row.version, name: row.name, state: 'missing-local', hasRollback: false });
-    pendingByText ??= textsOf(pending);
-    const same = row.textDigest ? pendingByText.get(row.textDigest) : undefined;
-    if (same) {
-      problems.push(appliedAsOtherVersion(row, same));
-      continue;
-    }
-    problems.push({
-      severity: options.strictHistory ? 'error' : 'warning',
-      code: 'HISTORY_MISSING_LOCAL',
-      message: `Version ${row.version}${row.name ? ` (${row.name})` : ''} is applied to the database but has no file in ${options.migrationsDir}`,
-      hint: options.strictHistory
-        ? 'Restore the file, or remove the version from history with `supabase migration repair --status reverted`.'
-        : 'Fine when several apps migrate one database; --strict-history makes this an error.',
+    const mismatch = matches.unmatchedRows.get(row.version);
+    if (!mismatch) continue;
+    entries.push({
       version: row.version,
+      name: row.name,
+      state: 'missing-local',
+      hasRollback: false,
+      mismatch,
     });
+    if (mismatch.kind === 'applied-as-other-version') {
+      const file = local.get(mismatch.file.version) as Migration;
+      const entry = pendingEntries.get(file.version);
+      if (entry) entry.mismatch = mismatch;
+      problems.push(appliedAsOtherVersion(row, file));
+    } else problems.push(missingLocal(row, mismatch.statementsStored, options));
+  }
+  for (const [version, duplicate] of matches.duplicates) {
+    const entry = pendingEntries.get(version);
+    if (entry) entry.mismatch = duplicate;
+    problems.push(duplicateProblem(local.get(version) as Migration, duplicate.appliedVersion));
   }
 
   entries.sort((a, b) => compareKnownVersions(a.version, b.version));
   return { entries, pending, problems, ok: problems.every((problem) => problem.severity !== 'error') };
-}
-
-/** Pending migrations with statements, by the digest their text would have in history. */
-function textsOf(pending: Migration[]): Map<string, Migration> {
-  return new Map(
-    pending
-      .filter((m) => m.statements.length > 0)
-      .map((migration) => [textDigest([migration.sql]), migration]),
-  );
 }
 
 /**
@@ -174,9 +183,48 @@ function appliedAsOtherVersion(row: AppliedRow, file: Migration): Problem {
     severity: 'error',
     code: 'HISTORY_APPLIED_AS_OTHER_VERSION',
     message: `${file.path} is pending, but its statements were already applied as version ${row.version}${row.name ? ` (${row.name})` : ''}, which has no file: applying it would run them twice`,
-    hint: `Rename ${file.path} to version ${row.version} (${row.version}_${file.name}.sql), or record it under its own version: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}.`,
+    hint: `\`supagate repair\` moves version ${row.version} to ${file.version} in history (or: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}); or rename ${file.path} to ${row.version}_${file.name}.sql.`,
     path: file.path,
     version: file.version,
+  };
+}
+
+function missingLocal(row: AppliedRow, statementsStored: boolean, options: StatusOptions): Problem {
+  const where = `Version ${row.version}${row.name ? ` (${row.name})` : ''}`;
+  const content = statementsStored
+    ? 'and its statements match no local file'
+    : 'and history stores no statements for it to match a file by';
+  return {
+    severity: options.strictHistory ? 'error' : 'warning',
+    code: 'HISTORY_MISSING_LOCAL',
+    message: `${where} is applied to the database but has no file in ${options.migrationsDir}, ${content}`,
+    hint: options.strictHistory
+      ? 'Restore the file, or remove the version from history: `supagate repair --strict-history` proposes it (supabase migration repair --status reverted does the same).'
+      : 'Fine when several apps migrate one database; --strict-history makes this an error.',
+    version: row.version,
+  };
+}
+
+/** Harmless to apply and to the Supabase CLI, which keys history by version: said so the two can be made to agree. */
+function renamedProblem(migration: Migration, historyName: string): Problem {
+  return {
+    severity: 'warning',
+    code: 'HISTORY_NAME_DIFFERS',
+    message: `${migration.path} was applied as version ${migration.version} under the name "${historyName}": the file was renamed since`,
+    hint: "`supagate repair` records the file's name in history; nothing else depends on it.",
+    path: migration.path,
+    version: migration.version,
+  };
+}
+
+function duplicateProblem(migration: Migration, appliedVersion: string): Problem {
+  return {
+    severity: 'warning',
+    code: 'HISTORY_DUPLICATE_CONTENT',
+    message: `${migration.path} is pending with exactly the statements of applied version ${appliedVersion}: applying it runs them a second time`,
+    hint: 'Usually a copied file: delete it. If running the statements again is intended, change nothing.',
+    path: migration.path,
+    version: migration.version,
   };
 }
 

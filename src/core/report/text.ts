@@ -6,11 +6,9 @@ import type { DriftResult } from '../commands/drift.js';
 import type { PlanResult } from '../commands/plan.js';
 import type { RollbackResult } from '../commands/rollback.js';
 import type { BackupOutcome } from '../commands/safety.js';
-import type { StatusResult } from '../commands/status.js';
 import type { VerifyResult } from '../commands/verify.js';
 import { redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
-import type { Problem } from '../migrations/pending.js';
 import type { ObjectChange } from '../schema/changes.js';
 import type { LintFinding } from '../schema/lints.js';
 import { type NotComparedChange, notComparedCount, notComparedLine } from '../schema/not-compared.js';
@@ -19,30 +17,12 @@ import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { dataCheckLines } from './data-checks.js';
 import { attributeLabel, describeLockEstimate, plural, shortValue } from './describe.js';
 import { fixLines } from './fixes.js';
+import { repairText, statusText } from './history-text.js';
 import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
 import { restoreLines } from './restore-text.js';
+import { renderProblems, table } from './text-blocks.js';
 
 /** Plain-text renderers for the terminal. They render typed results; they never query. */
-
-function statusText(result: StatusResult): string {
-  const lines = [`Target: ${result.target}`];
-  if (!result.historyExists)
-    lines.push('No migration history in this database yet: every migration is pending.');
-  lines.push('');
-  const rows = result.entries.map((entry) => [
-    entry.version,
-    entry.name,
-    entry.state,
-    entry.applied
-      ? `${entry.applied.appliedAt}${entry.applied.appliedBy ? ` by ${entry.applied.appliedBy}` : ''}`
-      : '',
-    entry.hasRollback ? 'yes' : '',
-  ]);
-  lines.push(...table(['VERSION', 'NAME', 'STATE', 'APPLIED (supagate)', 'ROLLBACK'], rows));
-  lines.push('', `${result.pending.length} pending`);
-  lines.push(...renderProblems(result.problems));
-  return lines.join('\n');
-}
 
 function backupLines(backup: BackupOutcome): string[] {
   switch (backup.status) {
@@ -199,16 +179,6 @@ export function renderError(error: unknown): string {
   return `error [INTERNAL]: ${redact(message)}\n  hint: this is a bug in supagate; please report it with the command you ran.`;
 }
 
-function renderProblems(problems: Problem[]): string[] {
-  if (problems.length === 0) return [];
-  const lines = [''];
-  for (const problem of problems) {
-    lines.push(`${problem.severity === 'error' ? '✗ error' : '! warning'}: ${problem.message}`);
-    if (problem.hint) lines.push(`  hint: ${problem.hint}`);
-  }
-  return lines;
-}
-
 function modeLabel(mode: string): string {
   return mode === 'non-atomic'
     ? 'not atomic: has statements that cannot run in a transaction'
@@ -222,18 +192,6 @@ function indent(text: string, prefix: string): string {
     .split('\n')
     .map((line) => `${prefix}${line}`)
     .join('\n');
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const format = (row: string[]) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [format(header), ...rows.map(format)];
 }
 
 const ACTION_MARK = { added: '+', removed: '-', changed: '~', renamed: '>' } as const;
@@ -541,6 +499,7 @@ function redacted<R, A extends unknown[]>(
 }
 
 export const renderStatus = redacted(statusText);
+export const renderRepair = redacted(repairText);
 export const renderApply = redacted(applyText);
 export const renderPlan = redacted(planText);
 export const renderDiff = redacted(diffText);

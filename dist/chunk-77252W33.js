@@ -33406,6 +33406,47 @@ async function runUntilFailure(units, run3) {
   return { done };
 }
 
+// src/core/migrations/reconcile.ts
+function matchByContent(rows2, local, pending) {
+  const pendingByText = /* @__PURE__ */ new Map();
+  for (const migration of pending) {
+    if (migration.statements.length === 0) continue;
+    const digest = textDigest([migration.sql]);
+    if (!pendingByText.has(digest)) pendingByText.set(digest, migration);
+  }
+  const unmatchedRows = /* @__PURE__ */ new Map();
+  const claimed = /* @__PURE__ */ new Set();
+  for (const row of rows2) {
+    if (local.has(row.version)) continue;
+    const file = row.textDigest ? pendingByText.get(row.textDigest) : void 0;
+    if (file && !claimed.has(file.version)) {
+      claimed.add(file.version);
+      unmatchedRows.set(row.version, {
+        kind: "applied-as-other-version",
+        historyVersion: row.version,
+        file: { version: file.version, path: file.path }
+      });
+    } else {
+      unmatchedRows.set(row.version, { kind: "no-file", statementsStored: row.textDigest !== null });
+    }
+  }
+  const duplicates = /* @__PURE__ */ new Map();
+  const appliedWithFile = /* @__PURE__ */ new Map();
+  for (const row of rows2)
+    if (row.textDigest && local.has(row.version) && !appliedWithFile.has(row.textDigest))
+      appliedWithFile.set(row.textDigest, row.version);
+  for (const [digest, file] of pendingByText) {
+    const appliedVersion = appliedWithFile.get(digest);
+    if (appliedVersion && !claimed.has(file.version))
+      duplicates.set(file.version, { kind: "duplicate-of-applied", appliedVersion });
+  }
+  return { unmatchedRows, duplicates };
+}
+function renamedSince(migration, row) {
+  if (row.name === "" || row.name === migration.name) return void 0;
+  return { kind: "renamed", historyName: row.name };
+}
+
 // src/core/migrations/pending.ts
 function computeStatus(migrations, history, fileWarnings, options) {
   const problems = fileWarnings.map((warning) => ({
@@ -33421,6 +33462,7 @@ function computeStatus(migrations, history, fileWarnings, options) {
     void 0
   );
   const entries2 = [];
+  const pendingEntries = /* @__PURE__ */ new Map();
   const pending = [];
   for (const migration of migrations) {
     const row = applied.get(migration.version);
@@ -33434,11 +33476,14 @@ function computeStatus(migrations, history, fileWarnings, options) {
     if (row) {
       const audit = history.audit.get(migration.version);
       const edited = isEdited(migration, row, audit);
+      const renamed = renamedSince(migration, row);
       entries2.push({
         ...base,
         state: edited ? "edited" : "applied",
+        ...renamed ? { mismatch: renamed } : {},
         ...audit ? { applied: appliedInfo(audit) } : {}
       });
+      if (renamed) problems.push(renamedProblem(migration, renamed.historyName));
       if (migration.invalid) {
         problems.push({
           severity: "warning",
@@ -33462,7 +33507,9 @@ function computeStatus(migrations, history, fileWarnings, options) {
       continue;
     }
     const outOfOrder = newestApplied2 !== void 0 && compareVersions(migration.version, newestApplied2) < 0;
-    entries2.push({ ...base, state: outOfOrder ? "out-of-order" : "pending" });
+    const entry = { ...base, state: outOfOrder ? "out-of-order" : "pending" };
+    pendingEntries.set(migration.version, entry);
+    entries2.push(entry);
     pending.push(migration);
     if (outOfOrder) {
       problems.push({
@@ -33476,40 +33523,71 @@ function computeStatus(migrations, history, fileWarnings, options) {
     }
     problems.push(...pendingFileProblems(migration));
   }
-  let pendingByText;
+  const matches = matchByContent(history.rows, local, pending);
   for (const row of history.rows) {
-    if (local.has(row.version)) continue;
-    entries2.push({ version: row.version, name: row.name, state: "missing-local", hasRollback: false });
-    pendingByText ??= textsOf(pending);
-    const same2 = row.textDigest ? pendingByText.get(row.textDigest) : void 0;
-    if (same2) {
-      problems.push(appliedAsOtherVersion(row, same2));
-      continue;
-    }
-    problems.push({
-      severity: options.strictHistory ? "error" : "warning",
-      code: "HISTORY_MISSING_LOCAL",
-      message: `Version ${row.version}${row.name ? ` (${row.name})` : ""} is applied to the database but has no file in ${options.migrationsDir}`,
-      hint: options.strictHistory ? "Restore the file, or remove the version from history with `supabase migration repair --status reverted`." : "Fine when several apps migrate one database; --strict-history makes this an error.",
-      version: row.version
+    const mismatch = matches.unmatchedRows.get(row.version);
+    if (!mismatch) continue;
+    entries2.push({
+      version: row.version,
+      name: row.name,
+      state: "missing-local",
+      hasRollback: false,
+      mismatch
     });
+    if (mismatch.kind === "applied-as-other-version") {
+      const file = local.get(mismatch.file.version);
+      const entry = pendingEntries.get(file.version);
+      if (entry) entry.mismatch = mismatch;
+      problems.push(appliedAsOtherVersion(row, file));
+    } else problems.push(missingLocal(row, mismatch.statementsStored, options));
+  }
+  for (const [version3, duplicate] of matches.duplicates) {
+    const entry = pendingEntries.get(version3);
+    if (entry) entry.mismatch = duplicate;
+    problems.push(duplicateProblem(local.get(version3), duplicate.appliedVersion));
   }
   entries2.sort((a, b) => compareKnownVersions(a.version, b.version));
   return { entries: entries2, pending, problems, ok: problems.every((problem) => problem.severity !== "error") };
-}
-function textsOf(pending) {
-  return new Map(
-    pending.filter((m) => m.statements.length > 0).map((migration) => [textDigest([migration.sql]), migration])
-  );
 }
 function appliedAsOtherVersion(row, file) {
   return {
     severity: "error",
     code: "HISTORY_APPLIED_AS_OTHER_VERSION",
     message: `${file.path} is pending, but its statements were already applied as version ${row.version}${row.name ? ` (${row.name})` : ""}, which has no file: applying it would run them twice`,
-    hint: `Rename ${file.path} to version ${row.version} (${row.version}_${file.name}.sql), or record it under its own version: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}.`,
+    hint: `\`supagate repair\` moves version ${row.version} to ${file.version} in history (or: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}); or rename ${file.path} to ${row.version}_${file.name}.sql.`,
     path: file.path,
     version: file.version
+  };
+}
+function missingLocal(row, statementsStored, options) {
+  const where3 = `Version ${row.version}${row.name ? ` (${row.name})` : ""}`;
+  const content = statementsStored ? "and its statements match no local file" : "and history stores no statements for it to match a file by";
+  return {
+    severity: options.strictHistory ? "error" : "warning",
+    code: "HISTORY_MISSING_LOCAL",
+    message: `${where3} is applied to the database but has no file in ${options.migrationsDir}, ${content}`,
+    hint: options.strictHistory ? "Restore the file, or remove the version from history: `supagate repair --strict-history` proposes it (supabase migration repair --status reverted does the same)." : "Fine when several apps migrate one database; --strict-history makes this an error.",
+    version: row.version
+  };
+}
+function renamedProblem(migration, historyName) {
+  return {
+    severity: "warning",
+    code: "HISTORY_NAME_DIFFERS",
+    message: `${migration.path} was applied as version ${migration.version} under the name "${historyName}": the file was renamed since`,
+    hint: "`supagate repair` records the file's name in history; nothing else depends on it.",
+    path: migration.path,
+    version: migration.version
+  };
+}
+function duplicateProblem(migration, appliedVersion) {
+  return {
+    severity: "warning",
+    code: "HISTORY_DUPLICATE_CONTENT",
+    message: `${migration.path} is pending with exactly the statements of applied version ${appliedVersion}: applying it runs them a second time`,
+    hint: "Usually a copied file: delete it. If running the statements again is intended, change nothing.",
+    path: migration.path,
+    version: migration.version
   };
 }
 function pendingFileProblems(migration) {
@@ -37440,7 +37518,7 @@ async function withReadOnlyConnection(url, work) {
 function refusal2(problems) {
   const errors = problems.filter((problem) => problem.severity === "error");
   const first = errors[0];
-  const code2 = first.code === "MIGRATION_EMPTY" ? "MIGRATION_FILE_INVALID" : first.code === "FILE_SKIPPED" ? "INTERNAL" : first.code;
+  const code2 = first.code === "MIGRATION_EMPTY" ? "MIGRATION_FILE_INVALID" : first.code === "FILE_SKIPPED" || first.code === "HISTORY_NAME_DIFFERS" || first.code === "HISTORY_DUPLICATE_CONTENT" ? "INTERNAL" : first.code;
   return new SupagateError(
     code2,
     errors.length === 1 ? first.message : `${errors.length} problems:
@@ -51840,6 +51918,113 @@ function fixLines(hazard) {
   ];
 }
 
+// src/core/report/text-blocks.ts
+function table(header, rows2) {
+  const widths = header.map(
+    (title2, column) => Math.max(title2.length, ...rows2.map((row) => (row[column] ?? "").length))
+  );
+  const format = (row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+  return [format(header), ...rows2.map(format)];
+}
+function renderProblems(problems) {
+  if (problems.length === 0) return [];
+  const lines = [""];
+  for (const problem of problems) {
+    lines.push(`${problem.severity === "error" ? "\u2717 error" : "! warning"}: ${problem.message}`);
+    if (problem.hint) lines.push(`  hint: ${problem.hint}`);
+  }
+  return lines;
+}
+
+// src/core/report/history-text.ts
+function statusText(result2) {
+  const lines = [`Target: ${result2.target}`];
+  if (!result2.historyExists)
+    lines.push("No migration history in this database yet: every migration is pending.");
+  lines.push("");
+  const rows2 = result2.entries.map((entry) => [
+    entry.version,
+    entry.name,
+    entry.state,
+    entry.applied ? `${entry.applied.appliedAt}${entry.applied.appliedBy ? ` by ${entry.applied.appliedBy}` : ""}` : "",
+    entry.hasRollback ? "yes" : "",
+    mismatchNote(entry)
+  ]);
+  lines.push(...table(["VERSION", "NAME", "STATE", "APPLIED (supagate)", "ROLLBACK", "NOTE"], rows2));
+  lines.push("", `${result2.pending.length} pending`);
+  lines.push(...renderProblems(result2.problems));
+  if (result2.problems.some((problem) => REPAIRABLE.has(problem.code)))
+    lines.push("", "`supagate repair` proposes the history change that makes files and history agree.");
+  return lines.join("\n");
+}
+var REPAIRABLE = /* @__PURE__ */ new Set(["HISTORY_APPLIED_AS_OTHER_VERSION", "HISTORY_NAME_DIFFERS"]);
+function mismatchNote(entry) {
+  const mismatch = entry.mismatch;
+  if (!mismatch) return "";
+  switch (mismatch.kind) {
+    case "applied-as-other-version":
+      return entry.state === "missing-local" ? `holds ${mismatch.file.path}` : `already applied as ${mismatch.historyVersion}`;
+    case "duplicate-of-applied":
+      return `same statements as ${mismatch.appliedVersion}`;
+    case "renamed":
+      return `history names it "${mismatch.historyName}"`;
+    case "no-file":
+      return mismatch.statementsStored ? "no file has its statements" : "no statements stored";
+  }
+}
+function repairText(result2) {
+  const lines = [`Target: ${result2.target}`, ""];
+  switch (result2.status) {
+    case "clean":
+      lines.push("History and files agree: nothing to repair.");
+      break;
+    case "nothing-to-repair":
+      lines.push("Nothing that a change to history can repair.");
+      break;
+    case "proposed":
+      lines.push(
+        `Proposed change to supabase_migrations.schema_migrations (${result2.actions.length} ${result2.actions.length === 1 ? "row" : "rows"}; the schema is not touched):`,
+        "",
+        ...actionLines(result2),
+        "",
+        `Fingerprint of this database and its history: ${result2.fingerprint}`,
+        `To apply it (one transaction, history rows backed up first): supagate repair --confirm ${result2.fingerprint}`
+      );
+      break;
+    case "repaired":
+      lines.push(
+        `Repaired (${result2.actions.length} history ${result2.actions.length === 1 ? "row" : "rows"}):`,
+        "",
+        ...actionLines(result2),
+        "",
+        `History as it was is kept in supabase_migrations.supagate_history_backups, id ${result2.backupId}.`
+      );
+      break;
+  }
+  if (result2.leftAlone.length > 0) {
+    lines.push("", "Left alone:");
+    for (const item of result2.leftAlone) lines.push(`  ${item.version}: ${item.reason}`);
+  }
+  lines.push(...renderProblems(result2.problems));
+  return lines.join("\n");
+}
+function actionLines(result2) {
+  return result2.actions.flatMap((action, index) => [
+    `  ${describeAction(action)}`,
+    `    ${result2.sql[index] ?? ""}`
+  ]);
+}
+function describeAction(action) {
+  switch (action.kind) {
+    case "move":
+      return `${action.from} \u2192 ${action.to}: ${action.path} was applied as version ${action.from}`;
+    case "rename":
+      return `${action.version}: name "${action.from}" \u2192 "${action.to}" (${action.path})`;
+    case "revert":
+      return `${action.version}${action.name ? ` (${action.name})` : ""}: removed from history (no file; --strict-history)`;
+  }
+}
+
 // src/core/report/restore-text.ts
 function restoreLines(result2) {
   const restore = result2.restore;
@@ -51910,23 +52095,6 @@ function keptInSafetyBackup(result2) {
 }
 
 // src/core/report/text.ts
-function statusText(result2) {
-  const lines = [`Target: ${result2.target}`];
-  if (!result2.historyExists)
-    lines.push("No migration history in this database yet: every migration is pending.");
-  lines.push("");
-  const rows2 = result2.entries.map((entry) => [
-    entry.version,
-    entry.name,
-    entry.state,
-    entry.applied ? `${entry.applied.appliedAt}${entry.applied.appliedBy ? ` by ${entry.applied.appliedBy}` : ""}` : "",
-    entry.hasRollback ? "yes" : ""
-  ]);
-  lines.push(...table(["VERSION", "NAME", "STATE", "APPLIED (supagate)", "ROLLBACK"], rows2));
-  lines.push("", `${result2.pending.length} pending`);
-  lines.push(...renderProblems(result2.problems));
-  return lines.join("\n");
-}
 function backupLines(backup) {
   switch (backup.status) {
     case "off":
@@ -52057,27 +52225,11 @@ function renderError(error) {
   return `error [INTERNAL]: ${redact(message)}
   hint: this is a bug in supagate; please report it with the command you ran.`;
 }
-function renderProblems(problems) {
-  if (problems.length === 0) return [];
-  const lines = [""];
-  for (const problem of problems) {
-    lines.push(`${problem.severity === "error" ? "\u2717 error" : "! warning"}: ${problem.message}`);
-    if (problem.hint) lines.push(`  hint: ${problem.hint}`);
-  }
-  return lines;
-}
 function modeLabel(mode) {
   return mode === "non-atomic" ? "not atomic: has statements that cannot run in a transaction" : mode === "batch" ? "one transaction for all" : "one transaction";
 }
 function indent(text, prefix) {
   return text.split("\n").map((line) => `${prefix}${line}`).join("\n");
-}
-function table(header, rows2) {
-  const widths = header.map(
-    (title2, column) => Math.max(title2.length, ...rows2.map((row) => (row[column] ?? "").length))
-  );
-  const format = (row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
-  return [format(header), ...rows2.map(format)];
 }
 var ACTION_MARK = { added: "+", removed: "-", changed: "~", renamed: ">" };
 function changeLines(changes2, withSql) {
@@ -52342,6 +52494,7 @@ function redacted(render4) {
   return (result2, ...rest) => redact(render4(result2, ...rest));
 }
 var renderStatus = redacted(statusText);
+var renderRepair = redacted(repairText);
 var renderApply = redacted(applyText);
 var renderPlan = redacted(planText);
 var renderDiff = redacted(diffText);
@@ -54943,23 +55096,33 @@ export {
   assertDatabaseUrl,
   connect,
   disconnect,
+  acquireMigrationLock,
   VERSION,
+  HISTORY_SCHEMA,
+  HISTORY_TABLE,
+  historyColumns,
   withProgress,
   emitProgress,
   phase,
   MANAGED_SCHEMAS,
   accessMatrix,
   introducedLints,
+  quoteLiteral,
   diffSchemas,
   introspect,
   notCompared,
   notComparedChanges,
+  requireDbUrl,
+  discover,
+  loadStatus,
+  withReadOnlyConnection,
   targetFingerprint,
   cacheRoot,
   clearBaselines,
   listBaselines,
   clearTemplates,
   countTemplates,
+  systemIdentifier,
   plan,
   effectDigestOf,
   historyDigestOf,
@@ -54972,6 +55135,7 @@ export {
   progressRenderer,
   renderError,
   renderStatus,
+  renderRepair,
   renderApply,
   renderPlan,
   renderDiff,

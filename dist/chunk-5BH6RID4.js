@@ -31,7 +31,7 @@ import {
   registerSecret,
   restoreBackup,
   takeBackup
-} from "./chunk-ZKLR5MUC.js";
+} from "./chunk-77252W33.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
