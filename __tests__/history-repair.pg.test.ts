@@ -153,6 +153,13 @@ describe('supagate repair', () => {
     expect(kept?.rows.map((row) => row.version)).toEqual(['20240101000000', '20240301120000']);
     // Again: nothing left to do.
     expect((await repair(config())).status).toBe('clean');
+    // The README's way back gives history exactly as it was.
+    await db.query(`begin;
+      delete from ${HISTORY};
+      insert into ${HISTORY} select * from jsonb_populate_recordset(null::${HISTORY},
+        (select rows from supabase_migrations.supagate_history_backups where id = ${Number(repaired.backupId)}));
+      commit;`);
+    expect((await exactState(db)).tables[HISTORY]).toEqual(before.tables[HISTORY]);
   });
 
   it('records a renamed file’s name, and with --strict-history removes versions that have no file', async () => {

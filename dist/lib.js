@@ -11,8 +11,9 @@ import {
   copyDatabase,
   diffDatabases,
   renderJson,
-  renderJsonError
-} from "./chunk-5BH6RID4.js";
+  renderJsonError,
+  repair
+} from "./chunk-U3KCMEHL.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -33,6 +34,7 @@ import {
   renderError,
   renderPlan,
   renderPlanMarkdown,
+  renderRepair,
   renderRollback,
   renderStatus,
   renderVerify,
@@ -71,9 +73,11 @@ export {
   renderJsonError,
   renderPlan,
   renderPlanMarkdown,
+  renderRepair,
   renderRollback,
   renderStatus,
   renderVerify,
+  repair,
   resolveConfig,
   rollback,
   rollbackToBackup,

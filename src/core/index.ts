@@ -39,6 +39,8 @@ export type { DriftResult, DriftStatus } from './commands/drift.js';
 export { drift } from './commands/drift.js';
 export type { PendingSummary, PlanFailure, PlanResult, PlanStatus } from './commands/plan.js';
 export { plan } from './commands/plan.js';
+export type { RepairOptions, RepairResult, RepairStatus } from './commands/repair.js';
+export { repair } from './commands/repair.js';
 export type { BackupRollbackOptions, RollbackOptions, RollbackResult } from './commands/rollback.js';
 export { rollback, rollbackToBackup } from './commands/rollback.js';
 export type { BackupOutcome } from './commands/safety.js';
@@ -54,7 +56,9 @@ export { DEFAULTS, resolveConfig } from './config.js';
 export type { ErrorCode, ErrorOptions } from './errors.js';
 export { isSupagateError, SupagateError } from './errors.js';
 export type { AppliedMigration, MigrationFailure, TransactionMode } from './migrations/execute.js';
-export type { MigrationState, MigrationStatusEntry, Problem } from './migrations/pending.js';
+export type { MigrationState, MigrationStatusEntry, Problem, WarningCode } from './migrations/pending.js';
+export type { HistoryMismatch } from './migrations/reconcile.js';
+export type { LeftAlone, RepairAction } from './migrations/repair-plan.js';
 export type { ProgressEvent, ProgressListener, ProgressPhase } from './progress.js';
 export { withProgress } from './progress.js';
 export { renderJson, renderJsonError } from './report/json.js';
@@ -74,6 +78,7 @@ export {
   renderDrift,
   renderError,
   renderPlan,
+  renderRepair,
   renderRollback,
   renderStatus,
   renderVerify,
