@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-77252W33.js";
+} from "./chunk-2WGZ6XIR.js";
 import {
   HttpClient,
   getInput,

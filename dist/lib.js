@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-U3KCMEHL.js";
+} from "./chunk-QIF3G25L.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-77252W33.js";
+} from "./chunk-2WGZ6XIR.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -3,11 +3,12 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { createClient } from '@supabase/supabase-js';
 import { redact, registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import { removeOnInterrupt } from '../interrupt.js';
 import { streamToNewFile } from '../new-file.js';
+import { withRetries } from '../retry.js';
+import { httpStatusOf, storageApiClient } from './supabase-client.js';
 
 /**
  * Where backups live, off the runner: a folder, a private Supabase Storage bucket, or GitHub
@@ -225,7 +226,7 @@ export class SupabaseStorageStore implements BackupStore {
   readonly partSizeBytes: number;
   readonly #retries: number;
   readonly #retryDelayMs: number;
-  readonly #client: ReturnType<typeof createClient>;
+  readonly #client: ReturnType<typeof storageApiClient>;
   #bucketChecked: Promise<void> | undefined;
 
   constructor(options: SupabaseStorageStoreOptions) {
@@ -253,12 +254,7 @@ export class SupabaseStorageStore implements BackupStore {
     }
     this.#retries = options.retries ?? 3;
     this.#retryDelayMs = options.retryDelayMs ?? 500;
-    this.#client = createClient(options.url, options.serviceKey, {
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      // Realtime is never used; on Node 20, which has no global WebSocket, supabase-js
-      // refuses to construct a client without a transport.
-      realtime: { transport: UnusedWebSocket as never },
-    });
+    this.#client = storageApiClient(options.url, options.serviceKey);
   }
 
   #path(name: string): string {
@@ -486,46 +482,34 @@ export class SupabaseStorageStore implements BackupStore {
   }
 
   async #withRetries<T>(what: string, work: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (error instanceof SupagateError) throw error;
-        if (attempt >= this.#retries || !isTransient(error)) throw storeFailed(what, this.bucket, error);
-        await new Promise((done) => setTimeout(done, this.#retryDelayMs * 2 ** attempt));
-      }
+    try {
+      return await withRetries(work, {
+        retries: this.#retries,
+        delayMs: this.#retryDelayMs,
+        retryable: (error) => !(error instanceof SupagateError) && isTransient(error),
+      });
+    } catch (error) {
+      throw error instanceof SupagateError ? error : storeFailed(what, this.bucket, error);
     }
   }
 }
 
-/** A WebSocket that supabase-js can be given and supagate never opens. */
-class UnusedWebSocket {
-  constructor() {
-    throw new Error('supagate does not use Supabase Realtime');
-  }
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown })?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
 function isNotFound(error: unknown): boolean {
-  const status = statusOf(error);
+  const status = httpStatusOf(error);
   const code = String((error as { statusCode?: unknown })?.statusCode ?? '');
   return status === 404 || code === '404' || /not.?found/i.test((error as Error)?.message ?? '');
 }
 
 /** 5xx, 408, 429 and network errors (no HTTP status) are worth another try; other 4xx are not. */
 function isTransient(error: unknown): boolean {
-  const status = statusOf(error);
+  const status = httpStatusOf(error);
   if (status === undefined) return true;
   return status >= 500 || status === 408 || status === 429;
 }
 
 function storeFailed(what: string, bucket: string, error: unknown): SupagateError {
   const message = redact(error instanceof Error ? error.message : String(error));
-  const status = statusOf(error);
+  const status = httpStatusOf(error);
   return new SupagateError(
     'BACKUP_STORE_FAILED',
     `Supabase Storage ${what} in bucket "${bucket}" failed${status ? ` (HTTP ${status})` : ''}: ${message}`,

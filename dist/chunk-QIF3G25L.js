@@ -17,13 +17,12 @@ import {
   clearTemplates,
   connect,
   countTemplates,
-  createClient,
   describeTarget,
   diffSchemas,
   disconnect,
   discover,
-  dist_exports,
   historyColumns,
+  httpStatusOf,
   introducedLints,
   introspect,
   listBackups,
@@ -38,10 +37,12 @@ import {
   registerSecret,
   requireDbUrl,
   restoreBackup,
+  storageApiClient,
   systemIdentifier,
   takeBackup,
-  withReadOnlyConnection
-} from "./chunk-77252W33.js";
+  withReadOnlyConnection,
+  withRetries
+} from "./chunk-2WGZ6XIR.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
@@ -94,209 +95,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 // src/core/backup/storage-copy.ts
+import { createHash as createHash2 } from "node:crypto";
+import { Readable as Readable2 } from "node:stream";
+
+// src/core/backup/storage-api.ts
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-var MAX_MISMATCHES = 100;
-async function copyStorageObjects(options) {
-  registerSecret(options.from?.serviceKey);
-  registerSecret(options.to?.serviceKey);
-  const settings = {
-    retries: options.retries ?? 3,
-    retryDelayMs: options.retryDelayMs ?? 500,
-    pageSize: options.pageSize ?? 1e3
-  };
-  const concurrency = options.concurrency ?? 4;
-  checkNumber("concurrency", concurrency, 1);
-  checkNumber("pageSize", settings.pageSize, 1);
-  checkNumber("retries", settings.retries, 0);
-  checkNumber("retryDelayMs", settings.retryDelayMs, 0);
-  const source = new Side("source", options.from, settings);
-  const target = new Side("target", options.to, settings);
-  if (source.address === target.address) {
-    throw new SupagateError(
-      "CONFIG_INVALID",
-      `The source and the target are the same project (${source.host})`,
-      {
-        hint: "Pass the URL of the project to copy from and the URL of another project to copy into."
-      }
-    );
-  }
-  const progress = (event) => {
-    try {
-      options.onProgress?.(event);
-    } catch {
-    }
-  };
-  const sourceBuckets = await source.listBuckets();
-  const wanted = options.buckets?.length ? [...new Set(options.buckets)] : void 0;
-  if (wanted) {
-    const missing = wanted.filter((id) => !sourceBuckets.some((bucket) => bucket.id === id));
-    if (missing.length > 0) {
-      throw new SupagateError(
-        "CONFIG_INVALID",
-        `The source project (${source.host}) has no bucket ${missing.map((id) => `"${id}"`).join(", ")}`,
-        {
-          hint: `Its buckets: ${sourceBuckets.map((bucket) => bucket.id).join(", ") || "none"}.`,
-          details: { missing, available: sourceBuckets.map((bucket) => bucket.id) }
-        }
-      );
-    }
-  }
-  const selected = sourceBuckets.filter((bucket) => !wanted || wanted.includes(bucket.id)).sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const targetBuckets = new Map((await target.listBuckets()).map((bucket) => [bucket.id, bucket]));
-  const results = [];
-  for (const bucket of selected) {
-    results.push(
-      await copyBucket(bucket, targetBuckets.get(bucket.id), { source, target, concurrency, progress })
-    );
-  }
-  return { buckets: results, ok: results.every((bucket) => bucket.mismatches.length === 0) };
-}
-async function copyBucket(bucket, existing, { source, target, concurrency, progress }) {
-  const result = {
-    id: bucket.id,
-    public: bucket.public,
-    created: false,
-    objects: 0,
-    bytes: 0,
-    copied: 0,
-    skipped: 0,
-    mismatches: [],
-    warnings: []
-  };
-  const mismatches = new MismatchList(result.mismatches);
-  let onTarget = existing;
-  if (!onTarget) {
-    result.created = await target.createBucket(bucket);
-    onTarget = await target.getBucket(bucket.id);
-  }
-  const conflict = onTarget.public !== bucket.public;
-  if (conflict) {
-    mismatches.add(
-      `bucket "${bucket.id}" is ${visibility(bucket.public)} on the source but ${visibility(onTarget.public)} on the target: nothing copied into it (change its Public setting on the target if that is intended, then copy again)`
-    );
-  } else if (!result.created) {
-    result.warnings.push(...settingDifferences(bucket, onTarget));
-  }
-  progress({ phase: "bucket", bucket: bucket.id, created: result.created, conflict });
-  const sourceObjects = await source.listObjects(bucket.id);
-  result.objects = sourceObjects.size;
-  result.bytes = totalBytes(sourceObjects);
-  progress({ phase: "list", bucket: bucket.id, objects: result.objects, bytes: result.bytes });
-  if (conflict) {
-    mismatches.finish();
-    return result;
-  }
-  const targetObjects = result.created ? /* @__PURE__ */ new Map() : await target.listObjects(bucket.id);
-  const copiedDigests = /* @__PURE__ */ new Map();
-  const items = [...sourceObjects.values()].sort((a, b) => a.name < b.name ? -1 : 1);
-  let done = 0;
-  await eachLimited(items, concurrency, async (item) => {
-    let action;
-    let bytes = 0;
-    try {
-      if (await identical(source, target, bucket.id, item, targetObjects.get(item.name))) {
-        action = "skipped";
-        result.skipped++;
-        bytes = item.size ?? 0;
-      } else {
-        const digest = await transfer(source, target, bucket.id, item);
-        copiedDigests.set(item.name, digest);
-        action = "copied";
-        result.copied++;
-        bytes = digest.size;
-      }
-    } catch (error) {
-      if (isForbidden(error)) throw error;
-      mismatches.add(`${item.name}: not copied: ${messageOf(error)}`);
-      action = "failed";
-    }
-    done++;
-    progress({
-      phase: "object",
-      bucket: bucket.id,
-      name: item.name,
-      action,
-      bytes,
-      done,
-      total: items.length
-    });
-  });
-  await verifyBucket(bucket.id, copiedDigests, mismatches, { source, target, concurrency, progress });
-  mismatches.finish();
-  progress({ phase: "verify", bucket: bucket.id, ok: result.mismatches.length === 0 });
-  return result;
-}
-async function identical(source, target, bucket, item, onTarget) {
-  if (!onTarget || item.size === void 0 || onTarget.size !== item.size) return false;
-  if (onTarget.mimetype !== item.mimetype) return false;
-  if (item.size === 0) return true;
-  const [ours, theirs] = await Promise.all([
-    source.digest(bucket, item.name),
-    target.digest(bucket, item.name)
-  ]);
-  return ours.sha256 === theirs.sha256 && ours.size === theirs.size;
-}
-async function transfer(source, target, bucket, item) {
-  return retrying(source.settings, async () => {
-    const download = await source.openDownload(bucket, item.name);
-    const hash = createHash("sha256");
-    let size = 0;
-    async function* hashed() {
-      for await (const chunk of download) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    }
-    const body = Readable.from(hashed(), { objectMode: false });
-    try {
-      await target.upload(bucket, item.name, body, item);
-    } finally {
-      body.destroy();
-      download.destroy();
-    }
-    return { sha256: hash.digest("hex"), size };
-  });
-}
-async function verifyBucket(bucket, copiedDigests, mismatches, { source, target, concurrency }) {
-  const [onSource, onTarget] = await Promise.all([source.listObjects(bucket), target.listObjects(bucket)]);
-  const sourceBytes = totalBytes(onSource);
-  const targetBytes = totalBytes(onTarget);
-  if (onSource.size !== onTarget.size || sourceBytes !== targetBytes) {
-    mismatches.add(
-      `bucket "${bucket}": ${onSource.size} objects (${sourceBytes} bytes) on the source, ${onTarget.size} objects (${targetBytes} bytes) on the target`
-    );
-  }
-  for (const [name, item] of onSource) {
-    const other = onTarget.get(name);
-    if (!other) mismatches.add(`${name}: missing on the target`);
-    else if (other.size !== item.size) {
-      mismatches.add(`${name}: ${item.size ?? "?"} bytes on the source, ${other.size ?? "?"} on the target`);
-    } else if (other.mimetype !== item.mimetype) {
-      mismatches.add(
-        `${name}: content type ${item.mimetype ?? "none"} on the source, ${other.mimetype ?? "none"} on the target`
-      );
-    }
-  }
-  for (const name of onTarget.keys()) {
-    if (!onSource.has(name)) mismatches.add(`${name}: on the target only`);
-  }
-  const copied = [...copiedDigests.entries()].sort(([a], [b]) => a < b ? -1 : 1);
-  await eachLimited(copied, concurrency, async ([name, expected]) => {
-    try {
-      const actual = await target.digest(bucket, name);
-      if (actual.sha256 !== expected.sha256 || actual.size !== expected.size) {
-        mismatches.add(
-          `${name}: the target's copy differs from the source (SHA-256 ${short(actual.sha256)}\u2026, ${actual.size} bytes; expected ${short(expected.sha256)}\u2026, ${expected.size} bytes)`
-        );
-      }
-    } catch (error) {
-      if (isForbidden(error)) throw error;
-      mismatches.add(`${name}: cannot be read back from the target: ${messageOf(error)}`);
-    }
-  });
-}
 var Side = class {
   constructor(role, project, settings) {
     this.role = role;
@@ -341,12 +145,7 @@ var Side = class {
         { hint: FORBIDDEN_HINT, details: { side: role, keyRole: keyKind } }
       );
     }
-    this.#client = createClient(project.url, project.serviceKey, {
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      // Realtime is never used; on Node 20, which has no global WebSocket, supabase-js
-      // refuses to construct a client without a transport.
-      realtime: { transport: UnusedWebSocket }
-    });
+    this.#client = storageApiClient(project.url, project.serviceKey);
   }
   role;
   settings;
@@ -522,15 +321,253 @@ var Retryable = class extends Error {
   final;
 };
 async function retrying(settings, work) {
-  for (let attempt = 0; ; attempt++) {
+  try {
+    return await withRetries(work, {
+      retries: settings.retries,
+      delayMs: settings.retryDelayMs,
+      retryable: (error) => error instanceof Retryable
+    });
+  } catch (error) {
+    throw error instanceof Retryable ? error.final : error;
+  }
+}
+function bucketInfo(bucket) {
+  return {
+    id: bucket.id,
+    public: bucket.public === true,
+    fileSizeLimit: bucket.file_size_limit ?? null,
+    allowedMimeTypes: bucket.allowed_mime_types?.length ? [...bucket.allowed_mime_types] : null
+  };
+}
+function keyRole(key) {
+  if (key.startsWith("sb_secret_")) return "service_role";
+  if (key.startsWith("sb_publishable_")) return "publishable";
+  const parts = key.split(".");
+  if (parts.length !== 3) return void 0;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+    return typeof payload.role === "string" && /^[a-z_]{1,40}$/.test(payload.role) ? payload.role : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function encodePath(name) {
+  return name.split("/").map(encodeURIComponent).join("/");
+}
+function bodyStatusOf(error) {
+  const code = Number(error?.statusCode);
+  return Number.isInteger(code) && code >= 100 && code < 600 ? code : void 0;
+}
+function messageOf(error) {
+  if (error instanceof Error) {
+    const cause = error.cause;
+    const detail = cause instanceof Error && cause.message !== error.message ? ` (${cause.message})` : "";
+    return redact(`${error.message}${detail}`);
+  }
+  return redact(typeof error === "string" ? error : JSON.stringify(error));
+}
+
+// src/core/backup/storage-copy.ts
+var MAX_MISMATCHES = 100;
+async function copyStorageObjects(options) {
+  registerSecret(options.from?.serviceKey);
+  registerSecret(options.to?.serviceKey);
+  const settings = {
+    retries: options.retries ?? 3,
+    retryDelayMs: options.retryDelayMs ?? 500,
+    pageSize: options.pageSize ?? 1e3
+  };
+  const concurrency = options.concurrency ?? 4;
+  checkNumber("concurrency", concurrency, 1);
+  checkNumber("pageSize", settings.pageSize, 1);
+  checkNumber("retries", settings.retries, 0);
+  checkNumber("retryDelayMs", settings.retryDelayMs, 0);
+  const source = new Side("source", options.from, settings);
+  const target = new Side("target", options.to, settings);
+  if (source.address === target.address) {
+    throw new SupagateError(
+      "CONFIG_INVALID",
+      `The source and the target are the same project (${source.host})`,
+      {
+        hint: "Pass the URL of the project to copy from and the URL of another project to copy into."
+      }
+    );
+  }
+  const progress = (event) => {
     try {
-      return await work();
-    } catch (error) {
-      if (!(error instanceof Retryable)) throw error;
-      if (attempt >= settings.retries) throw error.final;
-      await new Promise((done) => setTimeout(done, settings.retryDelayMs * 2 ** attempt));
+      options.onProgress?.(event);
+    } catch {
+    }
+  };
+  const sourceBuckets = await source.listBuckets();
+  const wanted = options.buckets?.length ? [...new Set(options.buckets)] : void 0;
+  if (wanted) {
+    const missing = wanted.filter((id) => !sourceBuckets.some((bucket) => bucket.id === id));
+    if (missing.length > 0) {
+      throw new SupagateError(
+        "CONFIG_INVALID",
+        `The source project (${source.host}) has no bucket ${missing.map((id) => `"${id}"`).join(", ")}`,
+        {
+          hint: `Its buckets: ${sourceBuckets.map((bucket) => bucket.id).join(", ") || "none"}.`,
+          details: { missing, available: sourceBuckets.map((bucket) => bucket.id) }
+        }
+      );
     }
   }
+  const selected = sourceBuckets.filter((bucket) => !wanted || wanted.includes(bucket.id)).sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const targetBuckets = new Map((await target.listBuckets()).map((bucket) => [bucket.id, bucket]));
+  const results = [];
+  for (const bucket of selected) {
+    results.push(
+      await copyBucket(bucket, targetBuckets.get(bucket.id), { source, target, concurrency, progress })
+    );
+  }
+  return { buckets: results, ok: results.every((bucket) => bucket.mismatches.length === 0) };
+}
+async function copyBucket(bucket, existing, { source, target, concurrency, progress }) {
+  const result = {
+    id: bucket.id,
+    public: bucket.public,
+    created: false,
+    objects: 0,
+    bytes: 0,
+    copied: 0,
+    skipped: 0,
+    mismatches: [],
+    warnings: []
+  };
+  const mismatches = new MismatchList(result.mismatches);
+  let onTarget = existing;
+  if (!onTarget) {
+    result.created = await target.createBucket(bucket);
+    onTarget = await target.getBucket(bucket.id);
+  }
+  const conflict = onTarget.public !== bucket.public;
+  if (conflict) {
+    mismatches.add(
+      `bucket "${bucket.id}" is ${visibility(bucket.public)} on the source but ${visibility(onTarget.public)} on the target: nothing copied into it (change its Public setting on the target if that is intended, then copy again)`
+    );
+  } else if (!result.created) {
+    result.warnings.push(...settingDifferences(bucket, onTarget));
+  }
+  progress({ phase: "bucket", bucket: bucket.id, created: result.created, conflict });
+  const sourceObjects = await source.listObjects(bucket.id);
+  result.objects = sourceObjects.size;
+  result.bytes = totalBytes(sourceObjects);
+  progress({ phase: "list", bucket: bucket.id, objects: result.objects, bytes: result.bytes });
+  if (conflict) {
+    mismatches.finish();
+    return result;
+  }
+  const targetObjects = result.created ? /* @__PURE__ */ new Map() : await target.listObjects(bucket.id);
+  const copiedDigests = /* @__PURE__ */ new Map();
+  const items = [...sourceObjects.values()].sort((a, b) => a.name < b.name ? -1 : 1);
+  let done = 0;
+  await eachLimited(items, concurrency, async (item) => {
+    let action;
+    let bytes = 0;
+    try {
+      if (await identical(source, target, bucket.id, item, targetObjects.get(item.name))) {
+        action = "skipped";
+        result.skipped++;
+        bytes = item.size ?? 0;
+      } else {
+        const digest = await transfer(source, target, bucket.id, item);
+        copiedDigests.set(item.name, digest);
+        action = "copied";
+        result.copied++;
+        bytes = digest.size;
+      }
+    } catch (error) {
+      if (isForbidden(error)) throw error;
+      mismatches.add(`${item.name}: not copied: ${messageOf(error)}`);
+      action = "failed";
+    }
+    done++;
+    progress({
+      phase: "object",
+      bucket: bucket.id,
+      name: item.name,
+      action,
+      bytes,
+      done,
+      total: items.length
+    });
+  });
+  await verifyBucket(bucket.id, copiedDigests, mismatches, { source, target, concurrency, progress });
+  mismatches.finish();
+  progress({ phase: "verify", bucket: bucket.id, ok: result.mismatches.length === 0 });
+  return result;
+}
+async function identical(source, target, bucket, item, onTarget) {
+  if (!onTarget || item.size === void 0 || onTarget.size !== item.size) return false;
+  if (onTarget.mimetype !== item.mimetype) return false;
+  if (item.size === 0) return true;
+  const [ours, theirs] = await Promise.all([
+    source.digest(bucket, item.name),
+    target.digest(bucket, item.name)
+  ]);
+  return ours.sha256 === theirs.sha256 && ours.size === theirs.size;
+}
+async function transfer(source, target, bucket, item) {
+  return retrying(source.settings, async () => {
+    const download = await source.openDownload(bucket, item.name);
+    const hash = createHash2("sha256");
+    let size = 0;
+    async function* hashed() {
+      for await (const chunk of download) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    }
+    const body = Readable2.from(hashed(), { objectMode: false });
+    try {
+      await target.upload(bucket, item.name, body, item);
+    } finally {
+      body.destroy();
+      download.destroy();
+    }
+    return { sha256: hash.digest("hex"), size };
+  });
+}
+async function verifyBucket(bucket, copiedDigests, mismatches, { source, target, concurrency }) {
+  const [onSource, onTarget] = await Promise.all([source.listObjects(bucket), target.listObjects(bucket)]);
+  const sourceBytes = totalBytes(onSource);
+  const targetBytes = totalBytes(onTarget);
+  if (onSource.size !== onTarget.size || sourceBytes !== targetBytes) {
+    mismatches.add(
+      `bucket "${bucket}": ${onSource.size} objects (${sourceBytes} bytes) on the source, ${onTarget.size} objects (${targetBytes} bytes) on the target`
+    );
+  }
+  for (const [name, item] of onSource) {
+    const other = onTarget.get(name);
+    if (!other) mismatches.add(`${name}: missing on the target`);
+    else if (other.size !== item.size) {
+      mismatches.add(`${name}: ${item.size ?? "?"} bytes on the source, ${other.size ?? "?"} on the target`);
+    } else if (other.mimetype !== item.mimetype) {
+      mismatches.add(
+        `${name}: content type ${item.mimetype ?? "none"} on the source, ${other.mimetype ?? "none"} on the target`
+      );
+    }
+  }
+  for (const name of onTarget.keys()) {
+    if (!onSource.has(name)) mismatches.add(`${name}: on the target only`);
+  }
+  const copied = [...copiedDigests.entries()].sort(([a], [b]) => a < b ? -1 : 1);
+  await eachLimited(copied, concurrency, async ([name, expected]) => {
+    try {
+      const actual = await target.digest(bucket, name);
+      if (actual.sha256 !== expected.sha256 || actual.size !== expected.size) {
+        mismatches.add(
+          `${name}: the target's copy differs from the source (SHA-256 ${short(actual.sha256)}\u2026, ${actual.size} bytes; expected ${short(expected.sha256)}\u2026, ${expected.size} bytes)`
+        );
+      }
+    } catch (error) {
+      if (isForbidden(error)) throw error;
+      mismatches.add(`${name}: cannot be read back from the target: ${messageOf(error)}`);
+    }
+  });
 }
 async function eachLimited(items, limit, work) {
   let next = 0;
@@ -563,19 +600,6 @@ var MismatchList = class {
     this.#more = 0;
   }
 };
-var UnusedWebSocket = class {
-  constructor() {
-    throw new Error("supagate does not use Supabase Realtime");
-  }
-};
-function bucketInfo(bucket) {
-  return {
-    id: bucket.id,
-    public: bucket.public === true,
-    fileSizeLimit: bucket.file_size_limit ?? null,
-    allowedMimeTypes: bucket.allowed_mime_types?.length ? [...bucket.allowed_mime_types] : null
-  };
-}
 function settingDifferences(source, target) {
   const warnings = [];
   if (String(source.fileSizeLimit ?? "none") !== String(target.fileSizeLimit ?? "none")) {
@@ -591,21 +615,6 @@ function settingDifferences(source, target) {
   }
   return warnings;
 }
-function keyRole(key) {
-  if (key.startsWith("sb_secret_")) return "service_role";
-  if (key.startsWith("sb_publishable_")) return "publishable";
-  const parts = key.split(".");
-  if (parts.length !== 3) return void 0;
-  try {
-    const payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
-    return typeof payload.role === "string" && /^[a-z_]{1,40}$/.test(payload.role) ? payload.role : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function encodePath(name) {
-  return name.split("/").map(encodeURIComponent).join("/");
-}
 function totalBytes(objects) {
   let sum = 0;
   for (const item of objects.values()) sum += item.size ?? 0;
@@ -616,22 +625,6 @@ function visibility(isPublic) {
 }
 function short(sha256) {
   return sha256.slice(0, 12);
-}
-function httpStatusOf(error) {
-  const status = error?.status;
-  return typeof status === "number" ? status : void 0;
-}
-function bodyStatusOf(error) {
-  const code = Number(error?.statusCode);
-  return Number.isInteger(code) && code >= 100 && code < 600 ? code : void 0;
-}
-function messageOf(error) {
-  if (error instanceof Error) {
-    const cause = error.cause;
-    const detail = cause instanceof Error && cause.message !== error.message ? ` (${cause.message})` : "";
-    return redact(`${error.message}${detail}`);
-  }
-  return redact(typeof error === "string" ? error : JSON.stringify(error));
 }
 function isForbidden(error) {
   return error instanceof SupagateError && error.code === "STORAGE_COPY_FORBIDDEN";
@@ -836,7 +829,7 @@ async function platformOfBoth(from, to) {
 }
 
 // src/core/commands/repair.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 
 // src/core/migrations/repair-plan.ts
 function proposeRepair(status, options) {
@@ -1023,7 +1016,7 @@ async function fingerprintOf(connection, actions, system) {
     history: history ?? null,
     actions
   };
-  return createHash2("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 12);
+  return createHash3("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 12);
 }
 function fingerprintMismatch(given, now) {
   return new SupagateError(

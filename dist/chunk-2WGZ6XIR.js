@@ -40785,6 +40785,39 @@ import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3,
 import { join as join13, resolve as resolve3 } from "node:path";
 import { Readable } from "node:stream";
 
+// src/core/new-file.ts
+import { createWriteStream } from "node:fs";
+import { rm as rm8 } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+async function streamToNewFile(source, path, through = []) {
+  const writer = createWriteStream(path, { mode: 384, flags: "wx" });
+  let created = false;
+  writer.once("open", () => {
+    created = true;
+  });
+  try {
+    await pipeline([source, ...through, writer]);
+  } catch (error) {
+    source.destroy();
+    writer.destroy();
+    if (!writer.closed) await new Promise((resolve5) => writer.once("close", () => resolve5()));
+    if (created) await rm8(path, { force: true });
+    throw error;
+  }
+}
+
+// src/core/retry.ts
+async function withRetries(work, options) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= options.retries || !options.retryable(error)) throw error;
+      await new Promise((done) => setTimeout(done, options.delayMs * 2 ** attempt));
+    }
+  }
+}
+
 // node_modules/@supabase/supabase-js/dist/index.mjs
 var dist_exports = {};
 __export(dist_exports, {
@@ -48634,25 +48667,21 @@ function shouldShowDeprecationWarning() {
 }
 if (shouldShowDeprecationWarning()) console.warn("\u26A0\uFE0F  Node.js 18 and below are deprecated and will no longer be supported in future versions of @supabase/supabase-js. Please upgrade to Node.js 20 or later. For more information, visit: https://github.com/orgs/supabase/discussions/37217");
 
-// src/core/new-file.ts
-import { createWriteStream } from "node:fs";
-import { rm as rm8 } from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
-async function streamToNewFile(source, path, through = []) {
-  const writer = createWriteStream(path, { mode: 384, flags: "wx" });
-  let created = false;
-  writer.once("open", () => {
-    created = true;
+// src/core/backup/supabase-client.ts
+function storageApiClient(url, serviceKey) {
+  return createClient(url, serviceKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: UnusedWebSocket }
   });
-  try {
-    await pipeline([source, ...through, writer]);
-  } catch (error) {
-    source.destroy();
-    writer.destroy();
-    if (!writer.closed) await new Promise((resolve5) => writer.once("close", () => resolve5()));
-    if (created) await rm8(path, { force: true });
-    throw error;
+}
+var UnusedWebSocket = class {
+  constructor() {
+    throw new Error("supagate does not use Supabase Realtime");
   }
+};
+function httpStatusOf(error) {
+  const status2 = error?.status;
+  return typeof status2 === "number" ? status2 : void 0;
 }
 
 // src/core/backup/artifact-store.ts
@@ -49181,12 +49210,7 @@ var SupabaseStorageStore = class {
     }
     this.#retries = options.retries ?? 3;
     this.#retryDelayMs = options.retryDelayMs ?? 500;
-    this.#client = createClient(options.url, options.serviceKey, {
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      // Realtime is never used; on Node 20, which has no global WebSocket, supabase-js
-      // refuses to construct a client without a transport.
-      realtime: { transport: UnusedWebSocket }
-    });
+    this.#client = storageApiClient(options.url, options.serviceKey);
   }
   #path(name) {
     return this.prefix ? `${this.prefix}/${name}` : name;
@@ -49392,39 +49416,30 @@ var SupabaseStorageStore = class {
     }
   }
   async #withRetries(what, work) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (error instanceof SupagateError) throw error;
-        if (attempt >= this.#retries || !isTransient(error)) throw storeFailed(what, this.bucket, error);
-        await new Promise((done) => setTimeout(done, this.#retryDelayMs * 2 ** attempt));
-      }
+    try {
+      return await withRetries(work, {
+        retries: this.#retries,
+        delayMs: this.#retryDelayMs,
+        retryable: (error) => !(error instanceof SupagateError) && isTransient(error)
+      });
+    } catch (error) {
+      throw error instanceof SupagateError ? error : storeFailed(what, this.bucket, error);
     }
   }
 };
-var UnusedWebSocket = class {
-  constructor() {
-    throw new Error("supagate does not use Supabase Realtime");
-  }
-};
-function statusOf(error) {
-  const status2 = error?.status;
-  return typeof status2 === "number" ? status2 : void 0;
-}
 function isNotFound(error) {
-  const status2 = statusOf(error);
+  const status2 = httpStatusOf(error);
   const code2 = String(error?.statusCode ?? "");
   return status2 === 404 || code2 === "404" || /not.?found/i.test(error?.message ?? "");
 }
 function isTransient(error) {
-  const status2 = statusOf(error);
+  const status2 = httpStatusOf(error);
   if (status2 === void 0) return true;
   return status2 >= 500 || status2 === 408 || status2 === 429;
 }
 function storeFailed(what, bucket, error) {
   const message = redact(error instanceof Error ? error.message : String(error));
-  const status2 = statusOf(error);
+  const status2 = httpStatusOf(error);
   return new SupagateError(
     "BACKUP_STORE_FAILED",
     `Supabase Storage ${what} in bucket "${bucket}" failed${status2 ? ` (HTTP ${status2})` : ""}: ${message}`,
@@ -55087,8 +55102,9 @@ export {
   isSupagateError,
   interruptReceived,
   installInterruptHandler,
-  createClient,
-  dist_exports,
+  withRetries,
+  storageApiClient,
+  httpStatusOf,
   ArtifactStore,
   assertStoreKey,
   DirectoryStore,
