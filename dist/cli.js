@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-QIF3G25L.js";
+} from "./chunk-PATXW6H4.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-2WGZ6XIR.js";
+} from "./chunk-7BVV6STN.js";
 import {
   __commonJS,
   __require,

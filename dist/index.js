@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-2WGZ6XIR.js";
+} from "./chunk-7BVV6STN.js";
 import {
   HttpClient,
   getInput,

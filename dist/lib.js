@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-QIF3G25L.js";
+} from "./chunk-PATXW6H4.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-2WGZ6XIR.js";
+} from "./chunk-7BVV6STN.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

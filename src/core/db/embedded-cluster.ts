@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chown, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { platform } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SupagateError } from '../errors.js';
 import type { ServerBinaries, ServerUser } from './embedded-binaries.js';
 import { markOwner, removeOrphanClusters } from './orphan-clusters.js';
@@ -25,6 +25,7 @@ export interface ClusterDirs {
 
 export async function createClusterDirs(user: ServerUser | undefined): Promise<ClusterDirs> {
   const folder = await scratchFolder();
+  if (user) await assertReachable(folder, user);
   await removeOrphanClusters(folder);
   const root = await mkdtemp(join(folder, 'supagate-pg-'));
   await markOwner(root);
@@ -35,6 +36,29 @@ export async function createClusterDirs(user: ServerUser | undefined): Promise<C
     await chown(home, user.uid, user.gid);
   }
   return { root, data: join(root, 'data'), home, installation: join(root, 'installation') };
+}
+
+/**
+ * The server's user (supagate runs as root) must be able to enter every folder down to the
+ * cluster's: a private temporary folder (TMPDIR with mode 0700) would otherwise end in a bare
+ * `spawn … EACCES` from initdb.
+ */
+async function assertReachable(folder: string, user: ServerUser): Promise<void> {
+  for (let dir = resolve(folder); ; dir = dirname(dir)) {
+    const { mode, uid, gid } = await stat(dir);
+    const searchable = uid === user.uid ? mode & 0o100 : gid === user.gid ? mode & 0o010 : mode & 0o001;
+    if (!searchable) {
+      throw new SupagateError(
+        'SHADOW_FAILED',
+        `The embedded shadow server cannot use ${folder}: it runs as the user \`postgres\` (PostgreSQL does not run as root), which may not enter ${dir} (mode ${(mode & 0o777).toString(8).padStart(4, '0')}).`,
+        {
+          hint: 'Set TMPDIR to a folder other users may enter (e.g. /tmp), run supagate as a user other than root, or give a shadow server with --shadow-url.',
+          details: { folder: dir },
+        },
+      );
+    }
+    if (dirname(dir) === dir) return;
+  }
 }
 
 /** The whole environment the server's programs see. */

@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-2WGZ6XIR.js";
+} from "./chunk-7BVV6STN.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

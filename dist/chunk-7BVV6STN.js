@@ -10402,7 +10402,7 @@ var require_dist2 = __commonJS({
     function parse2(stream, callback) {
       const parser = new parser_1.Parser();
       stream.on("data", (buffer) => parser.parse(buffer, callback));
-      return new Promise((resolve5) => stream.on("end", () => resolve5()));
+      return new Promise((resolve6) => stream.on("end", () => resolve6()));
     }
   }
 });
@@ -10965,8 +10965,8 @@ var require_lib = __commonJS({
     var helper = require_helper();
     module.exports = function(connInfo, cb) {
       var file = helper.getFileName();
-      fs.stat(file, function(err, stat5) {
-        if (err || !helper.usePgPass(stat5, file)) {
+      fs.stat(file, function(err, stat6) {
+        if (err || !helper.usePgPass(stat6, file)) {
           return cb(void 0);
         }
         var st = fs.createReadStream(file);
@@ -11171,12 +11171,12 @@ var require_client = __commonJS({
           this._connect(callback);
           return;
         }
-        return new this._Promise((resolve5, reject) => {
+        return new this._Promise((resolve6, reject) => {
           this._connect((error) => {
             if (error) {
               reject(error);
             } else {
-              resolve5(this);
+              resolve6(this);
             }
           });
         });
@@ -11558,8 +11558,8 @@ var require_client = __commonJS({
         } else {
           query = new Query2(config, values, callback);
           if (!query.callback) {
-            result2 = new this._Promise((resolve5, reject) => {
-              query.callback = (err, res) => err ? reject(err) : resolve5(res);
+            result2 = new this._Promise((resolve6, reject) => {
+              query.callback = (err, res) => err ? reject(err) : resolve6(res);
             }).catch((err) => {
               Error.captureStackTrace(err);
               throw err;
@@ -11659,8 +11659,8 @@ var require_client = __commonJS({
         if (cb) {
           this.connection.once("end", cb);
         } else {
-          return new this._Promise((resolve5) => {
-            this.connection.once("end", resolve5);
+          return new this._Promise((resolve6) => {
+            this.connection.once("end", resolve6);
           });
         }
       }
@@ -11709,8 +11709,8 @@ var require_pg_pool = __commonJS({
       const cb = function(err, client) {
         err ? rej(err) : res(client);
       };
-      const result2 = new Promise2(function(resolve5, reject) {
-        res = resolve5;
+      const result2 = new Promise2(function(resolve6, reject) {
+        res = resolve6;
         rej = reject;
       }).catch((err) => {
         Error.captureStackTrace(err);
@@ -11771,7 +11771,7 @@ var require_pg_pool = __commonJS({
         if (typeof Promise2.try === "function") {
           return Promise2.try(f);
         }
-        return new Promise2((resolve5) => resolve5(f()));
+        return new Promise2((resolve6) => resolve6(f()));
       }
       _isFull() {
         return this._clients.length >= this.options.max;
@@ -12166,8 +12166,8 @@ var require_query2 = __commonJS({
     NativeQuery.prototype._getPromise = function() {
       if (this._promise) return this._promise;
       this._promise = new Promise(
-        function(resolve5, reject) {
-          this._once("end", resolve5);
+        function(resolve6, reject) {
+          this._once("end", resolve6);
           this._once("error", reject);
         }.bind(this)
       );
@@ -12346,12 +12346,12 @@ var require_client2 = __commonJS({
         this._connect(callback);
         return;
       }
-      return new this._Promise((resolve5, reject) => {
+      return new this._Promise((resolve6, reject) => {
         this._connect((error) => {
           if (error) {
             reject(error);
           } else {
-            resolve5(this);
+            resolve6(this);
           }
         });
       });
@@ -12375,8 +12375,8 @@ var require_client2 = __commonJS({
         query = new NativeQuery(config, values, callback);
         if (!query.callback) {
           let resolveOut, rejectOut;
-          result2 = new this._Promise((resolve5, reject) => {
-            resolveOut = resolve5;
+          result2 = new this._Promise((resolve6, reject) => {
+            resolveOut = resolve6;
             rejectOut = reject;
           }).catch((err) => {
             Error.captureStackTrace(err);
@@ -12439,8 +12439,8 @@ var require_client2 = __commonJS({
       }
       let result2;
       if (!cb) {
-        result2 = new this._Promise(function(resolve5, reject) {
-          cb = (err) => err ? reject(err) : resolve5();
+        result2 = new this._Promise(function(resolve6, reject) {
+          cb = (err) => err ? reject(err) : resolve6();
         });
       }
       const doEnd = function() {
@@ -12774,11 +12774,11 @@ function __metadata(metadataKey, metadataValue) {
 }
 function __awaiter(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -12794,7 +12794,7 @@ function __awaiter(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve5(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve6(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -12985,14 +12985,14 @@ function __asyncValues(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve5, reject) {
-        v = o[n](v), settle(resolve5, reject, v.done, v.value);
+      return new Promise(function(resolve6, reject) {
+        v = o[n](v), settle(resolve6, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve5, reject, d, v) {
+  function settle(resolve6, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve5({ value: v2, done: d });
+      resolve6({ value: v2, done: d });
     }, reject);
   }
 }
@@ -13683,11 +13683,11 @@ function __metadata2(metadataKey, metadataValue) {
 }
 function __awaiter2(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -13703,7 +13703,7 @@ function __awaiter2(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve5(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve6(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -13894,14 +13894,14 @@ function __asyncValues2(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve5, reject) {
-        v = o[n](v), settle(resolve5, reject, v.done, v.value);
+      return new Promise(function(resolve6, reject) {
+        v = o[n](v), settle(resolve6, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve5, reject, d, v) {
+  function settle(resolve6, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve5({ value: v2, done: d });
+      resolve6({ value: v2, done: d });
     }, reject);
   }
 }
@@ -17347,15 +17347,15 @@ var require_RealtimeChannel = __commonJS({
             }
           }
         } else {
-          return new Promise((resolve5) => {
+          return new Promise((resolve6) => {
             var _a2, _b2, _c;
             const push = this.channelAdapter.push(args.type, args, opts.timeout || this.timeout);
             if (args.type === "broadcast" && !((_c = (_b2 = (_a2 = this.params) === null || _a2 === void 0 ? void 0 : _a2.config) === null || _b2 === void 0 ? void 0 : _b2.broadcast) === null || _c === void 0 ? void 0 : _c.ack)) {
-              resolve5("ok");
+              resolve6("ok");
             }
-            push.receive("ok", () => resolve5("ok"));
-            push.receive("error", () => resolve5("error"));
-            push.receive("timeout", () => resolve5("timed out"));
+            push.receive("ok", () => resolve6("ok"));
+            push.receive("error", () => resolve6("error"));
+            push.receive("timeout", () => resolve6("timed out"));
           });
         }
       }
@@ -17380,8 +17380,8 @@ var require_RealtimeChannel = __commonJS({
        * @category Realtime
        */
       async unsubscribe(timeout = this.timeout) {
-        return new Promise((resolve5) => {
-          this.channelAdapter.unsubscribe(timeout).receive("ok", () => resolve5("ok")).receive("timeout", () => resolve5("timed out")).receive("error", () => resolve5("error"));
+        return new Promise((resolve6) => {
+          this.channelAdapter.unsubscribe(timeout).receive("ok", () => resolve6("ok")).receive("timeout", () => resolve6("timed out")).receive("error", () => resolve6("error"));
         });
       }
       /**
@@ -17589,11 +17589,11 @@ var require_socketAdapter = __commonJS({
         this.socket.connect();
       }
       disconnect(callback, code2, reason, timeout = 1e4) {
-        return new Promise((resolve5) => {
-          setTimeout(() => resolve5("timeout"), timeout);
+        return new Promise((resolve6) => {
+          setTimeout(() => resolve6("timeout"), timeout);
           this.socket.disconnect(() => {
             callback();
-            resolve5("ok");
+            resolve6("ok");
           }, code2, reason);
         });
       }
@@ -18474,11 +18474,11 @@ function __metadata3(metadataKey, metadataValue) {
 }
 function __awaiter3(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -18494,7 +18494,7 @@ function __awaiter3(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve5(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve6(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -18685,14 +18685,14 @@ function __asyncValues3(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve5, reject) {
-        v = o[n](v), settle(resolve5, reject, v.done, v.value);
+      return new Promise(function(resolve6, reject) {
+        v = o[n](v), settle(resolve6, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve5, reject, d, v) {
+  function settle(resolve6, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve5({ value: v2, done: d });
+      resolve6({ value: v2, done: d });
     }, reject);
   }
 }
@@ -29060,7 +29060,7 @@ async function parseInPieces(sql, cuts) {
   let from = 0;
   let fromByte = 0;
   for (const to of [...cuts, sql.length]) {
-    await new Promise((resolve5) => setImmediate(resolve5));
+    await new Promise((resolve6) => setImmediate(resolve6));
     const piece = sql.slice(from, to);
     const last = to === sql.length;
     let parsed;
@@ -32185,7 +32185,7 @@ function libpqEnvironment(url) {
   return env;
 }
 function runTool(path, args, env) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     const tool = basename(path);
     const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
@@ -32201,7 +32201,7 @@ function runTool(path, args, env) {
     child.on("error", reject);
     child.on(
       "close",
-      (code2) => resolve5({
+      (code2) => resolve6({
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: redact(Buffer.concat(stderr).toString("utf8")),
         code: code2 ?? 1
@@ -33122,12 +33122,12 @@ function pieceAt(starts, index) {
   return piece;
 }
 function simpleQuery(client, text) {
-  return new Promise((resolve5) => {
+  return new Promise((resolve6) => {
     let completed = 0;
     const query = new esm_default.Query(
       text,
       void 0,
-      (error) => resolve5(error ? { error, completed } : { completed })
+      (error) => resolve6(error ? { error, completed } : { completed })
     );
     const complete2 = query.handleCommandComplete.bind(query);
     query.handleCommandComplete = (...args) => {
@@ -33342,7 +33342,7 @@ async function withLockRetries(settings, work) {
       return attempt;
     } catch (error) {
       if (!isLockTimeout(error) || attempt > settings.lockRetries) throw error;
-      await new Promise((resolve5) => setTimeout(resolve5, settings.retryDelayMs * 2 ** (attempt - 1)));
+      await new Promise((resolve6) => setTimeout(resolve6, settings.retryDelayMs * 2 ** (attempt - 1)));
     }
   }
 }
@@ -37866,12 +37866,12 @@ var CopyFromStdin = class {
   #rejectDone;
   constructor(text) {
     this.text = text;
-    this.#ready = new Promise((resolve5, reject) => {
-      this.#resolveReady = resolve5;
+    this.#ready = new Promise((resolve6, reject) => {
+      this.#resolveReady = resolve6;
       this.#rejectReady = reject;
     });
-    this.#done = new Promise((resolve5, reject) => {
-      this.#resolveDone = resolve5;
+    this.#done = new Promise((resolve6, reject) => {
+      this.#resolveDone = resolve6;
       this.#rejectDone = reject;
     });
     this.#ready.catch(() => {
@@ -37957,8 +37957,8 @@ var ScriptQuery = class _ScriptQuery {
   #error;
   constructor(text) {
     this.#text = text;
-    this.#done = new Promise((resolve5, reject) => {
-      this.#resolve = resolve5;
+    this.#done = new Promise((resolve6, reject) => {
+      this.#resolve = resolve6;
       this.#reject = reject;
     });
     this.#done.catch(() => {
@@ -38015,9 +38015,9 @@ async function runRestoreScript(client, pgRestore, listFile, dumpFile, options =
     if (stderr.length < 64 * 1024) stderr += text;
   });
   const exited = new Promise(
-    (resolve5) => {
-      child.once("error", (error) => resolve5({ code: null, signal: null, error }));
-      child.once("close", (code2, signal) => resolve5({ code: code2, signal }));
+    (resolve6) => {
+      child.once("error", (error) => resolve6({ code: null, signal: null, error }));
+      child.once("close", (code2, signal) => resolve6({ code: code2, signal }));
     }
   );
   const script = new ScriptRunner(client, options);
@@ -38157,7 +38157,7 @@ var ScriptRunner = class {
     await Promise.race([
       copy.fail("supagate: restore aborted").catch(() => {
       }),
-      new Promise((resolve5) => setTimeout(resolve5, 5e3).unref())
+      new Promise((resolve6) => setTimeout(resolve6, 5e3).unref())
     ]);
   }
   async #flushSql() {
@@ -39256,9 +39256,9 @@ import { createServer } from "node:net";
 // src/core/db/embedded-cluster.ts
 import { spawn as spawn3 } from "node:child_process";
 import { once as once2 } from "node:events";
-import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm5, unlink, writeFile as writeFile4 } from "node:fs/promises";
+import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm5, stat as stat2, unlink, writeFile as writeFile4 } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
-import { join as join8 } from "node:path";
+import { dirname, join as join8, resolve as resolve3 } from "node:path";
 
 // src/core/db/orphan-clusters.ts
 import { readdir as readdir5, readFile as readFile5, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
@@ -39303,8 +39303,8 @@ function processExists(pid) {
   }
 }
 async function startOf(pid) {
-  const stat5 = await readFile5(`/proc/${pid}/stat`, "utf8").catch(() => void 0);
-  const fields = stat5?.slice(stat5.lastIndexOf(")") + 2).split(" ");
+  const stat6 = await readFile5(`/proc/${pid}/stat`, "utf8").catch(() => void 0);
+  const fields = stat6?.slice(stat6.lastIndexOf(")") + 2).split(" ");
   return fields?.[19];
 }
 function withStart(started) {
@@ -39325,7 +39325,7 @@ async function stopServerOf(root) {
   }
   for (let waited = 0; waited < 5e3; waited += 50) {
     if (!processExists(pid)) return true;
-    await new Promise((resolve5) => setTimeout(resolve5, 50));
+    await new Promise((resolve6) => setTimeout(resolve6, 50));
   }
   return false;
 }
@@ -39333,6 +39333,7 @@ async function stopServerOf(root) {
 // src/core/db/embedded-cluster.ts
 async function createClusterDirs(user) {
   const folder = await scratchFolder();
+  if (user) await assertReachable(folder, user);
   await removeOrphanClusters(folder);
   const root = await mkdtemp2(join8(folder, "supagate-pg-"));
   await markOwner(root);
@@ -39343,6 +39344,23 @@ async function createClusterDirs(user) {
     await chown(home, user.uid, user.gid);
   }
   return { root, data: join8(root, "data"), home, installation: join8(root, "installation") };
+}
+async function assertReachable(folder, user) {
+  for (let dir = resolve3(folder); ; dir = dirname(dir)) {
+    const { mode, uid, gid } = await stat2(dir);
+    const searchable = uid === user.uid ? mode & 64 : gid === user.gid ? mode & 8 : mode & 1;
+    if (!searchable) {
+      throw new SupagateError(
+        "SHADOW_FAILED",
+        `The embedded shadow server cannot use ${folder}: it runs as the user \`postgres\` (PostgreSQL does not run as root), which may not enter ${dir} (mode ${(mode & 511).toString(8).padStart(4, "0")}).`,
+        {
+          hint: "Set TMPDIR to a folder other users may enter (e.g. /tmp), run supagate as a user other than root, or give a shadow server with --shadow-url.",
+          details: { folder: dir }
+        }
+      );
+    }
+    if (dirname(dir) === dir) return;
+  }
 }
 function serverEnvironment(home) {
   const nowhere = join8(home, "none");
@@ -39417,12 +39435,12 @@ async function startPostmaster(binaries, dirs, user, port, onLog, extraSettings 
   );
   spawned(child);
   let output = "";
-  const ready = new Promise((resolve5, reject) => {
+  const ready = new Promise((resolve6, reject) => {
     child.stderr?.on("data", (chunk) => {
       const text = chunk.toString("utf8");
       onLog(text);
       if (output.length < 2e4) output += text;
-      if (output.includes("database system is ready to accept connections")) resolve5();
+      if (output.includes("database system is ready to accept connections")) resolve6();
     });
     child.on("error", (error) => reject(startFailure(error.message, output)));
     child.on("exit", (code2) => {
@@ -39483,7 +39501,7 @@ ${tail}` : ""}`,
 
 // src/core/db/embedded-data-directory.ts
 import { execFile as execFile3 } from "node:child_process";
-import { chmod, chown as chown2, cp, readdir as readdir6, rm as rm6, stat as stat2 } from "node:fs/promises";
+import { chmod, chown as chown2, cp, readdir as readdir6, rm as rm6, stat as stat3 } from "node:fs/promises";
 import { platform as platform4 } from "node:os";
 import { join as join9 } from "node:path";
 import { promisify as promisify3 } from "node:util";
@@ -39502,7 +39520,7 @@ async function copyDataDirectory(source, destination, owner, signal) {
   }
   for (const name of NOT_COPIED) await rm6(join9(destination, name), { force: true });
   await chmod(destination, 448);
-  if (owner && (await stat2(destination)).uid !== owner.uid) await chownTree(destination, owner);
+  if (owner && (await stat3(destination)).uid !== owner.uid) await chownTree(destination, owner);
 }
 async function systemCopy(source, destination, signal) {
   try {
@@ -39534,15 +39552,15 @@ import {
   readdir as readdir7,
   readFile as readFile6,
   rm as rm7,
-  stat as stat3,
+  stat as stat4,
   symlink,
   writeFile as writeFile5
 } from "node:fs/promises";
-import { dirname, join as join10, relative as relative4, sep as sep4 } from "node:path";
+import { dirname as dirname2, join as join10, relative as relative4, sep as sep4 } from "node:path";
 import { promisify as promisify4 } from "node:util";
 var run2 = promisify4(execFile4);
 async function privateInstallation(binaries, folder, extensionFiles2, user, trusted = []) {
-  const bindir = dirname(binaries.postgres);
+  const bindir = dirname2(binaries.postgres);
   const sharedir = await shareDirectory(binaries.initdb, user);
   const root = commonAncestor(bindir, sharedir);
   const extensionDir = join10(sharedir, "extension");
@@ -39631,7 +39649,7 @@ async function linkOrCopy(from, to) {
     await link(from, to);
   } catch {
     await copyFile(from, to);
-    await chmod2(to, (await stat3(from)).mode);
+    await chmod2(to, (await stat4(from)).mode);
   }
 }
 
@@ -39880,14 +39898,14 @@ async function withFreePort(given, start) {
   }
 }
 function freePort() {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     const probe2 = createServer();
     probe2.unref();
     probe2.on("error", reject);
     probe2.listen(0, "127.0.0.1", () => {
       const address = probe2.address();
       probe2.close(
-        () => typeof address === "object" && address ? resolve5(address.port) : reject(new Error("no port"))
+        () => typeof address === "object" && address ? resolve6(address.port) : reject(new Error("no port"))
       );
     });
   });
@@ -40781,8 +40799,8 @@ import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
 // src/core/backup/stores.ts
 import { createHash as createHash9, randomBytes as randomBytes7 } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3, rm as rm10, stat as stat4 } from "node:fs/promises";
-import { join as join13, resolve as resolve3 } from "node:path";
+import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3, rm as rm10, stat as stat5 } from "node:fs/promises";
+import { join as join13, resolve as resolve4 } from "node:path";
 import { Readable } from "node:stream";
 
 // src/core/new-file.ts
@@ -40800,7 +40818,7 @@ async function streamToNewFile(source, path, through = []) {
   } catch (error) {
     source.destroy();
     writer.destroy();
-    if (!writer.closed) await new Promise((resolve5) => writer.once("close", () => resolve5()));
+    if (!writer.closed) await new Promise((resolve6) => writer.once("close", () => resolve6()));
     if (created) await rm8(path, { force: true });
     throw error;
   }
@@ -40874,18 +40892,18 @@ var PostgrestError = class extends Error {
   }
 };
 function sleep(ms, signal) {
-  return new Promise((resolve5) => {
+  return new Promise((resolve6) => {
     if (signal === null || signal === void 0 ? void 0 : signal.aborted) {
-      resolve5();
+      resolve6();
       return;
     }
     const id = setTimeout(() => {
       signal === null || signal === void 0 || signal.removeEventListener("abort", onAbort);
-      resolve5();
+      resolve6();
     }, ms);
     function onAbort() {
       clearTimeout(id);
-      resolve5();
+      resolve6();
     }
     signal === null || signal === void 0 || signal.addEventListener("abort", onAbort);
   });
@@ -45322,7 +45340,7 @@ var _getRequestParams = (method, options, parameters, body) => {
   return _objectSpread22(_objectSpread22({}, params), parameters);
 };
 async function _handleRequest(fetcher, method, url, options, parameters, body, namespace) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve6, reject) => {
     fetcher(url, _getRequestParams(method, options, parameters, body)).then((result2) => {
       if (!result2.ok) throw result2;
       if (options === null || options === void 0 ? void 0 : options.noResolveJson) return result2;
@@ -45332,7 +45350,7 @@ async function _handleRequest(fetcher, method, url, options, parameters, body, n
         if (!contentType || !contentType.includes("application/json")) return {};
       }
       return result2.json();
-    }).then((data) => resolve5(data)).catch((error) => handleError(error, reject, options, namespace));
+    }).then((data) => resolve6(data)).catch((error) => handleError(error, reject, options, namespace));
   });
 }
 function createFetchApi(namespace = "storage") {
@@ -47975,11 +47993,11 @@ var DEFAULT_TRACE_PROPAGATION_OPTIONS = {
 };
 function __awaiter4(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve6) {
+      resolve6(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve6, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -47995,7 +48013,7 @@ function __awaiter4(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve5(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve6(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -48699,7 +48717,7 @@ import {
   timingSafeEqual
 } from "node:crypto";
 import { rename as rename2, rm as rm9 } from "node:fs/promises";
-import { basename as basename2, dirname as dirname2, join as join11 } from "node:path";
+import { basename as basename2, dirname as dirname3, join as join11 } from "node:path";
 import { Transform } from "node:stream";
 import { inspect } from "node:util";
 var ENCRYPTION_MAGIC = Buffer.from("SUPAGATE-ENC1", "ascii");
@@ -48798,12 +48816,12 @@ function deriveScrypt(passphrase, salt, cost) {
   const N = 2 ** cost.log2N;
   const options = { N, r: cost.r, p: cost.p, maxmem: 128 * N * cost.r * 2 + 16 * 1024 * 1024 };
   return new Promise(
-    (resolve5, reject) => scrypt(
+    (resolve6, reject) => scrypt(
       passphrase.normalize("NFC"),
       salt,
       32,
       options,
-      (error, key) => error ? reject(error) : resolve5(key)
+      (error, key) => error ? reject(error) : resolve6(key)
     )
   );
 }
@@ -48971,7 +48989,7 @@ var DecryptTransform = class extends Transform {
 };
 async function decryptToFile(source, key, destination, options = {}) {
   const temporary = join11(
-    dirname2(destination),
+    dirname3(destination),
     `.${basename2(destination)}.${randomBytes6(6).toString("hex")}.partial`
   );
   await streamToNewFile(source, temporary, [...options.through ?? [], decryptStream(key)]);
@@ -49093,7 +49111,7 @@ var DirectoryStore = class {
   kind = "directory";
   dir;
   constructor(dir) {
-    this.dir = resolve3(dir);
+    this.dir = resolve4(dir);
   }
   async put(key, stream) {
     assertStoreKey(key);
@@ -49125,7 +49143,7 @@ var DirectoryStore = class {
   async get(key) {
     assertStoreKey(key);
     const path = join13(this.dir, key);
-    const found = await stat4(path).catch(() => void 0);
+    const found = await stat5(path).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return createReadStream(path);
   }
@@ -49142,7 +49160,7 @@ var DirectoryStore = class {
   }
   async size(key) {
     assertStoreKey(key);
-    const found = await stat4(join13(this.dir, key)).catch(() => void 0);
+    const found = await stat5(join13(this.dir, key)).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return found.size;
   }
@@ -49516,7 +49534,7 @@ async function acquireMigrationLock(client, waitMs) {
         }
       );
     }
-    await new Promise((resolve5) => setTimeout(resolve5, POLL_MS));
+    await new Promise((resolve6) => setTimeout(resolve6, POLL_MS));
   }
 }
 async function holdsMigrationLock(client) {
@@ -49599,7 +49617,7 @@ async function recordedVersions(url, versions) {
     } catch (error) {
       if (!isConnectionLost(error) && !isConnectFailure(error)) return void 0;
       if (Date.now() >= deadline) return void 0;
-      await new Promise((resolve5) => setTimeout(resolve5, 500));
+      await new Promise((resolve6) => setTimeout(resolve6, 500));
     }
   }
 }
@@ -49712,7 +49730,7 @@ async function waitFor(client, sql, pid, timeoutMs, extra = []) {
     const { rows: rows2 } = await client.query(sql, [pid, ...extra]);
     if (rows2.length === 0) return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve5) => setTimeout(resolve5, 50));
+    await new Promise((resolve6) => setTimeout(resolve6, 50));
   }
 }
 async function backendPid(client) {
@@ -49820,7 +49838,7 @@ import { pipeline as pipeline2 } from "node:stream/promises";
 // src/core/backup/verify-dump.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { mkdtemp as mkdtemp4, open as open3, rename as rename4, rm as rm11 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname3, join as join15 } from "node:path";
+import { basename as basename3, dirname as dirname4, join as join15 } from "node:path";
 
 // src/core/backup/measure.ts
 import { createHash as createHash11 } from "node:crypto";
@@ -49867,7 +49885,7 @@ async function fetchBackupFile(options) {
   const counter = measured.stream;
   const source = await options.store.get(options.key);
   const temporary = join15(
-    dirname3(options.destination),
+    dirname4(options.destination),
     `.${basename3(options.destination)}.${randomBytes8(6).toString("hex")}.partial`
   );
   try {
@@ -49956,12 +49974,12 @@ var FanOut = class extends Writable {
   }
 };
 function drained(stream) {
-  return new Promise((resolve5) => {
+  return new Promise((resolve6) => {
     const done = () => {
       stream.off("drain", done);
       stream.off("close", done);
       stream.off("error", done);
-      resolve5();
+      resolve6();
     };
     stream.on("drain", done);
     stream.on("close", done);
@@ -50082,9 +50100,9 @@ function reader(path, args, keepStdout) {
     if (stderr.length < 64 * 1024) stderr += text;
   });
   const exited = new Promise(
-    (resolve5) => {
-      child.once("error", (error) => resolve5({ code: null, signal: null, error }));
-      child.once("close", (code2, signal) => resolve5({ code: code2, signal }));
+    (resolve6) => {
+      child.once("error", (error) => resolve6({ code: null, signal: null, error }));
+      child.once("close", (code2, signal) => resolve6({ code: code2, signal }));
     }
   );
   return {
@@ -50276,12 +50294,12 @@ async function createBackup(options) {
     if (stderr.length < 64 * 1024) stderr += text;
   });
   let spawnError;
-  const exited = new Promise((resolve5) => {
+  const exited = new Promise((resolve6) => {
     child.once("error", (error) => {
       spawnError = error;
-      resolve5({ code: null, signal: null });
+      resolve6({ code: null, signal: null });
     });
-    child.once("close", (code2, signal) => resolve5({ code: code2, signal }));
+    child.once("close", (code2, signal) => resolve6({ code: code2, signal }));
   });
   const verifier = options.verify ? startStreamVerifier({ ...options.verify, key: options.key }) : void 0;
   let verifiedTables;
@@ -52963,7 +52981,7 @@ function trimmedNote(options) {
 
 // src/core/config.ts
 import { existsSync } from "node:fs";
-import { dirname as dirname4, join as join16, resolve as resolve4 } from "node:path";
+import { dirname as dirname5, join as join16, resolve as resolve5 } from "node:path";
 var DEFAULTS = {
   projectDir: ".",
   migrationsDir: "supabase/migrations",
@@ -53154,12 +53172,12 @@ var URL_ENV = {
   diffTo: "SUPAGATE_DIFF_TO_URL"
 };
 function findProjectDir(start = process.cwd()) {
-  let dir = resolve4(start);
+  let dir = resolve5(start);
   for (; ; ) {
     if (existsSync(join16(dir, "supabase", "config.toml")) || existsSync(join16(dir, "supabase", "migrations")))
       return dir;
-    const parent = dirname4(dir);
-    if (parent === dir) return resolve4(start);
+    const parent = dirname5(dir);
+    if (parent === dir) return resolve5(start);
     dir = parent;
   }
 }
