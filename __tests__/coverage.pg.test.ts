@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, disconnect } from '../src/core/db/connect.js';
+import { MANAGED_SCHEMAS } from '../src/core/platform.js';
 import { introspect } from '../src/core/schema/introspect.js';
-import { MANAGED_SCHEMAS, type SchemaModel } from '../src/core/schema/model.js';
+import type { SchemaModel } from '../src/core/schema/model.js';
 import { type NotComparedKind, notCompared } from '../src/core/schema/not-compared.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-PATXW6H4.js";
+} from "./chunk-ANMVXR3L.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-7BVV6STN.js";
+} from "./chunk-SPEPNSN4.js";
 import {
   __commonJS,
   __require,

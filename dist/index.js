@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-7BVV6STN.js";
+} from "./chunk-SPEPNSN4.js";
 import {
   HttpClient,
   getInput,

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-PATXW6H4.js";
+} from "./chunk-ANMVXR3L.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-7BVV6STN.js";
+} from "./chunk-SPEPNSN4.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

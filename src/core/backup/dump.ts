@@ -6,7 +6,7 @@ import { type FoundTool, firstLines, libpqEnvironment } from '../db/pgtools.js';
 import { describeTarget, redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import { MANAGED_SCHEMAS, POLICY_ONLY_MANAGED_TABLES } from '../schema/model.js';
+import { MANAGED_SCHEMAS, POLICY_ONLY_MANAGED_TABLES } from '../platform.js';
 import { type BackupKey, encryptStream } from './encryption.js';
 import type { BackupStore } from './stores.js';
 

@@ -1,6 +1,6 @@
 import type { Client } from '../db/connect.js';
 import { HISTORY_SCHEMA } from '../migrations/history.js';
-import { MANAGED_SCHEMAS } from '../schema/model.js';
+import { MANAGED_SCHEMAS } from '../platform.js';
 
 /**
  * What migrations change outside the schemas a backup dumps, recorded in the manifest so that a

@@ -9,9 +9,9 @@ import type { SupagateConfig } from '../config.js';
 import { connect, disconnect } from '../db/connect.js';
 import { describeTarget, registerSecret } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
+import { MANAGED_SCHEMAS } from '../platform.js';
 import { phase } from '../progress.js';
 import { type RestoreResult, restoreBackup } from '../restore/index.js';
-import { MANAGED_SCHEMAS } from '../schema/model.js';
 
 /**
  * copy: move a project's data to another instance (another region, or from Supabase's cloud to

@@ -1,11 +1,11 @@
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import { SupagateError } from '../errors.js';
+import type { Platform } from '../platform.js';
 import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
 import { introducedLints, type LintFinding } from '../schema/lints.js';
-import type { Platform } from '../schema/model.js';
 import { type NotComparedChange, notCompared, notComparedChanges } from '../schema/not-compared.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 

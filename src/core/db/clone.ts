@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SupagateError } from '../errors.js';
 import { removeOnInterrupt } from '../interrupt.js';
-import { MANAGED_SCHEMAS, PLATFORM_EXTENSIONS, PLATFORM_PUBLICATIONS } from '../schema/model.js';
+import { MANAGED_SCHEMAS, PLATFORM_EXTENSIONS, PLATFORM_PUBLICATIONS } from '../platform.js';
 import { quoteIdentifier } from '../sql/quote.js';
 import { vectorIndexesWithoutParameters } from './clone-stand-ins.js';
 import { type Client, type Connection, connect, disconnect } from './connect.js';

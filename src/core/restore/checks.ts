@@ -4,7 +4,7 @@ import { parseBackupKey } from '../backup/encryption.js';
 import { type BackupManifest, targetFingerprint } from '../backup/manifest.js';
 import { SupagateError } from '../errors.js';
 import { HISTORY_SCHEMA } from '../migrations/history.js';
-import { MANAGED_SCHEMAS } from '../schema/model.js';
+import { MANAGED_SCHEMAS } from '../platform.js';
 import type { RestoreOptions, RestoreScope } from './types.js';
 import { restoredRowCounts } from './verify.js';
 

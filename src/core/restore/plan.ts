@@ -1,7 +1,7 @@
 import type { BackupManifest } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
 import { HISTORY_SCHEMA } from '../migrations/history.js';
-import { MANAGED_SCHEMAS } from '../schema/model.js';
+import { MANAGED_SCHEMAS } from '../platform.js';
 import { keptSchemaStatements } from './drops.js';
 import { entriesToRestore } from './entries.js';
 import {

@@ -1,8 +1,8 @@
 import type { BackupManifest, PolicySnapshot, PublicationMembership, TableRls } from '../backup/manifest.js';
 import { rlsSnapshot } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
+import { POLICY_ONLY_MANAGED_TABLES } from '../platform.js';
 import { plural } from '../report/describe.js';
-import { POLICY_ONLY_MANAGED_TABLES } from '../schema/model.js';
 import { ident, literal, type Statement } from './errors.js';
 import { withDefaultSearchPath } from './verify.js';
 

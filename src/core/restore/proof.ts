@@ -1,7 +1,7 @@
 import type { BackupManifest } from '../backup/manifest.js';
 import { schemaFingerprintInTransaction } from '../backup/schema-fingerprint.js';
 import type { Client } from '../db/connect.js';
-import { POLICY_TRACKED_MANAGED_TABLES } from '../schema/model.js';
+import { POLICY_TRACKED_MANAGED_TABLES } from '../platform.js';
 import { restoreFailed } from './errors.js';
 import type { RestoreResult } from './types.js';
 import { verify } from './verify.js';

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type BackupManifest, countRows, type PolicySnapshot, rlsSnapshot } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
 import { AUDIT_TABLE } from '../migrations/history.js';
-import { POLICY_ONLY_MANAGED_TABLES } from '../schema/model.js';
+import { POLICY_ONLY_MANAGED_TABLES } from '../platform.js';
 import type { RestoreResult } from './types.js';
 
 /* Verification: the restored tables against the manifest's row counts and RLS. */

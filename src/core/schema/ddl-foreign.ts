@@ -10,8 +10,8 @@ import type {
   ForeignTable,
   ForeignTableColumn,
   UserMapping,
-} from './model.js';
-import { REDACTED, SECRET_OPTION } from './model.js';
+} from './model-foreign.js';
+import { REDACTED, SECRET_OPTION } from './model-foreign.js';
 
 // Foreign data in the normalized DDL (ddl.ts): wrappers, servers, user mappings, foreign tables.
 

@@ -20,7 +20,8 @@ import {
   withDefaults,
 } from './diff-attributes.js';
 import { type Comparison, confirmedRenames } from './diff-records.js';
-import type { ForeignTable, Index, Routine, Table, UserMapping, View } from './model.js';
+import type { Index, Routine, Table, View } from './model.js';
+import type { ForeignTable, UserMapping } from './model-foreign.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tables, views, functions

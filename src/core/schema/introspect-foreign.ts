@@ -10,19 +10,17 @@ import {
   recordOf,
   sortedRecord,
 } from './introspect-sql.js';
+import type { Constraint, Grant, Trigger } from './model.js';
 import {
-  type Constraint,
   type FdwOptions,
   type ForeignDataWrapper,
   type ForeignServer,
   type ForeignTable,
   type ForeignTableColumn,
-  type Grant,
   REDACTED,
   SECRET_OPTION,
-  type Trigger,
   type UserMapping,
-} from './model.js';
+} from './model-foreign.js';
 
 /*
  * Foreign data (issue 13): foreign data wrappers, foreign servers, user mappings and foreign

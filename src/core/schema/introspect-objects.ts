@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { MANAGED_SCHEMAS, nonUserSchemas, type Platform } from '../platform.js';
 import { AGGREGATE_COLUMN, AGGREGATE_JOIN, type AggregateRow } from './aggregates.js';
 import { type ForeignRows, foreignQueries } from './introspect-foreign.js';
 import { eventTriggersQuery } from './introspect-rules.js';
@@ -16,7 +17,7 @@ import {
   textArray,
 } from './introspect-sql.js';
 import type { CatalogScope } from './kinds/catalog-kind.js';
-import { MANAGED_SCHEMAS, nonUserSchemas, type Platform, type TypeDefinition } from './model.js';
+import type { TypeDefinition } from './model.js';
 
 /*
  * The catalog queries of introspect()'s second round trip (introspect.ts), one per object kind:

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { MANAGED_SCHEMAS } from '../platform.js';
 import { columnOptionsSql } from './introspect-foreign.js';
 import {
   type AclText,
@@ -14,15 +15,14 @@ import {
   routineIdentity,
   textArray,
 } from './introspect-sql.js';
-import {
-  type Constraint,
-  type ConstraintType,
-  type ForeignKeyAction,
-  type Index,
-  MANAGED_SCHEMAS,
-  type Policy,
-  type PolicyCommand,
-  type Trigger,
+import type {
+  Constraint,
+  ConstraintType,
+  ForeignKeyAction,
+  Index,
+  Policy,
+  PolicyCommand,
+  Trigger,
 } from './model.js';
 
 /*

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { type Platform, TRACKED_MANAGED_TABLES } from '../platform.js';
 import { assemble, type MemberResults, type ObjectResults } from './introspect-assemble.js';
 import type { ForeignRows } from './introspect-foreign.js';
 import { ObjectQueries } from './introspect-objects.js';
@@ -7,7 +8,7 @@ import { rulesQuery } from './introspect-rules.js';
 import { type TypeRows, typeQueries } from './introspect-types.js';
 import type { CatalogRecords } from './kinds/catalog-kind.js';
 import { CATALOG_KINDS } from './kinds/index.js';
-import { type Platform, type SchemaModel, TRACKED_MANAGED_TABLES } from './model.js';
+import type { SchemaModel } from './model.js';
 
 /*
  * introspect: the system catalogs → SchemaModel.

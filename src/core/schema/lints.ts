@@ -1,3 +1,4 @@
+import { DEFAULT_API_SCHEMAS } from '../platform.js';
 import { lintExtensions } from './lints/extensions.js';
 import { lintForeignTables } from './lints/foreign-tables.js';
 import { lintFunctions } from './lints/functions.js';
@@ -14,7 +15,7 @@ import { lintStorage } from './lints/storage.js';
 import { lintTables } from './lints/tables.js';
 import { compare, type LintContext } from './lints/util.js';
 import { lintViews } from './lints/views.js';
-import { DEFAULT_API_SCHEMAS, type SchemaModel } from './model.js';
+import type { SchemaModel } from './model.js';
 
 export { unwrappedCalls } from './lints/policies.js';
 /**

@@ -1,4 +1,5 @@
 import type { CatalogRecords } from './kinds/catalog-kind.js';
+import type { ForeignDataWrapper, ForeignServer, ForeignTable, UserMapping } from './model-foreign.js';
 
 /**
  * The typed model of a database schema, as introspected from the system catalogs. Both
@@ -476,96 +477,6 @@ export interface CronJob {
   active: boolean;
 }
 
-/**
- * FDW options (`OPTIONS (host 'db', api_key '…')`): option name → value, keys sorted.
- *
- * Secret hygiene: the value of an option whose name contains `key`, `secret`, `password` or
- * `token` (see SECRET_OPTION: `api_key`, `password`, `client_secret`, `token`…) is never read:
- * introspection stores REDACTED in its place, so the model, the normalized DDL, plans, reports
- * and backups never hold it. Such a value changing is therefore not a change the diff can see.
- */
-export type FdwOptions = Record<string, string>;
-
-/** Option names whose values are secrets: never read, never shown (see FdwOptions). */
-export const SECRET_OPTION = /key|secret|password|token/i;
-
-/** What a secret option's value (and every user mapping option's value) is shown as. */
-export const REDACTED = '…';
-
-export interface ForeignDataWrapper {
-  name: string;
-  owner: string;
-  /** The handler function (`extensions.stripe_fdw_handler`), or null (NO HANDLER). */
-  handler: string | null;
-  /** The validator function, or null (NO VALIDATOR). */
-  validator: string | null;
-  options: FdwOptions;
-  comment: string | null;
-  /** USAGE grants. */
-  grants: Grant[];
-}
-
-export interface ForeignServer {
-  name: string;
-  /** The foreign data wrapper's name. */
-  wrapper: string;
-  owner: string;
-  /** TYPE '…', or null. */
-  type: string | null;
-  /** VERSION '…', or null. */
-  version: string | null;
-  options: FdwOptions;
-  comment: string | null;
-  /** USAGE grants. */
-  grants: Grant[];
-}
-
-export interface UserMapping {
-  /** The role's name, or `PUBLIC`. */
-  user: string;
-  /** The server's name. */
-  server: string;
-  /**
-   * The NAMES of its options, sorted; never their values (user mappings hold passwords and API
-   * keys). null when the reading role may not see them (pg_user_mappings shows a mapping's
-   * options only to superusers, the mapped user and the server's owner): not compared then.
-   */
-  optionNames: string[] | null;
-}
-
-export interface ForeignTableColumn {
-  name: string;
-  type: string;
-  notNull: boolean;
-  default: string | null;
-  /** Only when it differs from the type's default collation. */
-  collation: string | null;
-  /** The column's FDW options (`column_name 'Id'`). */
-  options: FdwOptions;
-  comment: string | null;
-  /** Column-level privileges. */
-  grants: Grant[];
-}
-
-export interface ForeignTable {
-  schema: string;
-  name: string;
-  owner: string;
-  /** The foreign server's name. */
-  server: string;
-  /** The table's FDW options (`schema_name 'public'`, `table_name 'orders'`, `object 'customers'`). */
-  options: FdwOptions;
-  comment: string | null;
-  /** In attnum order. */
-  columns: ForeignTableColumn[];
-  /** CHECK constraints (the only kind a foreign table has). */
-  constraints: Record<string, Constraint>;
-  /** Triggers (as a table's), present only when any. */
-  triggers?: Record<string, Trigger>;
-  /** Expanded as a table's are (a NULL ACL is the owner's defaults). */
-  grants: Grant[];
-}
-
 export interface Bucket {
   id: string;
   name: string;
@@ -573,88 +484,6 @@ export interface Bucket {
   fileSizeLimit: number | null;
   allowedMimeTypes: string[] | null;
 }
-
-/** Schemas Supabase manages: never read as user schema (see DESIGN.md). */
-export const MANAGED_SCHEMAS = [
-  'auth',
-  'storage',
-  'realtime',
-  '_realtime',
-  'extensions',
-  'graphql',
-  'graphql_public',
-  'pgbouncer',
-  'pgsodium',
-  'pgsodium_masks',
-  'vault',
-  'supabase_functions',
-  'supabase_migrations',
-  'cron',
-  'net',
-  'pg_catalog',
-  'information_schema',
-  'pg_toast',
-] as const;
-
-/**
- * What kind of database a schema is read from: a Supabase project, whose MANAGED_SCHEMAS are the
- * platform's, or a plain PostgreSQL, where a schema named `extensions` or `auth` is the user's
- * like any other (only PostgreSQL's own are left out). `supagate diff` decides once for both
- * sides: plain only when neither is a Supabase project.
- */
-export type Platform = 'supabase' | 'plain';
-
-/** Schemas that are not the user's on that platform (pg_temp_*, pg_toast_* are left out apart). */
-export function nonUserSchemas(platform: Platform = 'supabase'): readonly string[] {
-  return platform === 'supabase' ? MANAGED_SCHEMAS : ['pg_catalog', 'information_schema', 'pg_toast'];
-}
-
-/** Extensions every Supabase project has from the start; any other one is the project's own. */
-export const PLATFORM_EXTENSIONS: ReadonlySet<string> = new Set([
-  'plpgsql',
-  'pgcrypto',
-  'uuid-ossp',
-  'pg_stat_statements',
-  'pg_graphql',
-  'supabase_vault',
-  'pgjwt',
-  'pgsodium',
-]);
-
-/** Publications Supabase creates (tables are added to them by migrations or the dashboard). */
-export const PLATFORM_PUBLICATIONS: ReadonlySet<string> = new Set([
-  'supabase_realtime',
-  'supabase_realtime_messages_publication',
-]);
-
-/** Managed tables whose policies, RLS flags and grants migrations may change (storage, Realtime Authorization), and plans show. */
-export const POLICY_TRACKED_MANAGED_TABLES = [
-  'storage.objects',
-  'storage.buckets',
-  'realtime.messages',
-] as const;
-
-/**
- * Managed tables introspected for what migrations put on them: the policy-tracked ones, and
- * auth.users, where apps add the sign-up trigger (handle_new_user). Their triggers that run a
- * function outside the managed schemas are the app's and are planned, diffed and drifted.
- */
-export const TRACKED_MANAGED_TABLES = [...POLICY_TRACKED_MANAGED_TABLES, 'auth.users'] as const;
-
-/**
- * Managed tables whose rows migrations create (buckets, and objects through them): counted
- * around an apply. Not realtime.messages: Realtime inserts and expires its rows all the time.
- */
-export const ROW_TRACKED_MANAGED_TABLES = ['storage.buckets', 'storage.objects'] as const;
-
-/**
- * Managed tables whose policies (and RLS switches) belong to the application but whose rows do
- * not: backups record their policies, and a restore puts them back.
- */
-export const POLICY_ONLY_MANAGED_TABLES = ['realtime.messages'] as const;
-
-/** Schemas PostgREST exposes by default; lints about the API use them. */
-export const DEFAULT_API_SCHEMAS = ['public', 'graphql_public'] as const;
 
 export function emptyModel(serverVersion = 0): SchemaModel {
   return {

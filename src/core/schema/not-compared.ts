@@ -1,6 +1,6 @@
 import type pg from 'pg';
+import { nonUserSchemas, type Platform } from '../platform.js';
 import { textArray } from './introspect-sql.js';
-import { nonUserSchemas, type Platform } from './model.js';
 
 /*
  * notCompared: what the database holds that the schema model does not represent.

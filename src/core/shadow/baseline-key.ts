@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { targetFingerprint } from '../backup/manifest.js';
 import type { Client } from '../db/connect.js';
+import { MANAGED_SCHEMAS } from '../platform.js';
 import { fingerprintOf } from '../schema/fingerprint.js';
 import { textArray } from '../schema/introspect-sql.js';
-import { MANAGED_SCHEMAS, type SchemaModel } from '../schema/model.js';
+import type { SchemaModel } from '../schema/model.js';
 import { type NotComparedKind, notCompared } from '../schema/not-compared.js';
 import { VERSION } from '../version.js';
 

@@ -1,6 +1,6 @@
 import { type Client, type Connection, connect, disconnect, pgErrorFields } from '../db/connect.js';
 import { SupagateError } from '../errors.js';
-import { MANAGED_SCHEMAS, ROW_TRACKED_MANAGED_TABLES } from '../schema/model.js';
+import { MANAGED_SCHEMAS, ROW_TRACKED_MANAGED_TABLES } from '../platform.js';
 import { normalizeTable, quotedTableSql } from './identity.js';
 
 /*

@@ -1,4 +1,5 @@
-import type { ForeignTable, SchemaModel } from '../model.js';
+import type { SchemaModel } from '../model.js';
+import type { ForeignTable } from '../model-foreign.js';
 import { API_ROLES, holds, isManagedSchema, type LintContext, sortedEntries } from './util.js';
 
 /** What foreign_table_in_api reads of a foreign table: its schema, name and grants. */

@@ -1,4 +1,5 @@
-import { type Grant, MANAGED_SCHEMAS, type SchemaModel } from '../model.js';
+import { MANAGED_SCHEMAS } from '../../platform.js';
+import type { Grant, SchemaModel } from '../model.js';
 import type { AddFinding } from './rules.js';
 
 /** What every rule module gets: the model, the API schemas, and where to record findings. */

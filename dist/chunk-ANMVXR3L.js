@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-7BVV6STN.js";
+} from "./chunk-SPEPNSN4.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -27393,9 +27393,7 @@ function editDistance(a, b) {
   return previous[b.length];
 }
 
-// src/core/schema/model.ts
-var SECRET_OPTION = /key|secret|password|token/i;
-var REDACTED = "\u2026";
+// src/core/platform.ts
 var MANAGED_SCHEMAS = [
   "auth",
   "storage",
@@ -33976,6 +33974,10 @@ function viewDdl(view, v) {
     ]
   ]);
 }
+
+// src/core/schema/model-foreign.ts
+var SECRET_OPTION = /key|secret|password|token/i;
+var REDACTED = "\u2026";
 
 // src/core/schema/ddl-foreign.ts
 function optionsSql(options, v, redactAll = false) {
