@@ -49,6 +49,7 @@ insert into public.products (name, price, stock) values
 insert into public.events (kind, note, amount)
   select case when g % 2 = 0 then 'click' else 'view' end, case when g % 3 = 0 then null else 'n' end, g
   from generate_series(1, 20000) g;
+alter table public.products add constraint products_stock_known check (stock is not null) not valid;
 analyze;
 `;
 
@@ -138,6 +139,26 @@ describe('CHECK constraints against production', () => {
       violations: 1,
     });
     expect(blockingAt(validated)).toEqual(['supabase/migrations/3_validate.sql:3']);
+    const fromProduction = await planOf({
+      '2_validate': 'alter table public.products validate constraint products_stock_known;',
+    });
+    expect(checkOf(fromProduction, 'public.products.products_stock_known')).toMatchObject({
+      outcome: 'violations',
+      violations: 1,
+    });
+  });
+
+  it('sends string constants to production as they were written, backslashes and quotes included', async () => {
+    const result = await planOf({
+      '2_names': [
+        String.raw`alter table public.products add constraint products_name_one_word check (name !~ '\s');`,
+        String.raw`alter table public.products add constraint products_name_no_quote check (name <> 'Tea''s' and name not like '%\%');`,
+      ].join('\n'),
+    });
+    const oneWord = checkOf(result, 'public.products.products_name_one_word');
+    expect(oneWord).toMatchObject({ outcome: 'violations', violations: 1 });
+    expect(oneWord.listQuery).toContain(String.raw`E'\\s'`);
+    expect(checkOf(result, 'public.products.products_name_no_quote').outcome).toBe('passed');
   });
 
   it('counts under production names through a rename, and a new column by the value its rows get', async () => {
@@ -163,6 +184,15 @@ describe('CHECK constraints against production', () => {
     expect(checkOf(goodDefault, 'public.products.products_currency_check').outcome).toBe('passed');
     expect(checkOf(goodDefault, 'public.products.products_rating_check').outcome).toBe('passed');
     expect(blockingAt(goodDefault)).toEqual([]);
+    const volatileDefault = await planOf({
+      '2_added_at':
+        "alter table public.products add column added_at timestamptz default now() check (added_at > '2020-01-01');",
+    });
+    expect(checkOf(volatileDefault, 'public.products.products_added_at_check')).toMatchObject({
+      outcome: 'not-checked',
+      reason:
+        'the expression uses the new column added_at, whose value in existing rows supagate cannot tell, which supagate does not evaluate in production',
+    });
   });
 
   it('reports an expression it will not rebuild as not checked, with the reason, and builds no query', async () => {

@@ -19,7 +19,9 @@ export type ColumnSource =
   /** A column production's table has, under production's name. */
   | { column: string }
   /** A column the migrations add: every existing row holds this value (rebuilt SQL). */
-  | { value: string };
+  | { value: string }
+  /** A column whose value in production's rows cannot be told: what it is, in words. */
+  | { unknown: string };
 
 export type ColumnResolver = (name: string) => ColumnSource | undefined;
 
@@ -208,6 +210,7 @@ class Writer {
     if (SYSTEM_COLUMNS.has(name)) throw new Refusal(`the system column ${name}`);
     const source = this.resolve(name);
     if (!source) throw new Refusal(`the column ${name}, which production's table does not have`);
+    if ('unknown' in source) throw new Refusal(source.unknown);
     if ('value' in source) return source.value;
     this.columns.add(source.column);
     return quoteIdentifier(source.column);

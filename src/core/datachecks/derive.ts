@@ -321,12 +321,20 @@ function checkConstraintChecks(table: ChangedTable, locate: Locator): DataCheckS
 /**
  * What a CHECK's column reads in production's rows: production's column, or, for a column the
  * migrations add, the value every existing row got when it was added (its ADD COLUMN's
- * default, cast to its type; NULL without one). Undefined when that cannot be told.
+ * default, cast to its type; NULL without one), or what keeps that from being told.
  */
 function checkColumnSource(table: ChangedTable, locate: Locator, column: string): ColumnSource | undefined {
   const existing = table.productionColumn(column);
   if (existing !== undefined) return { column: existing };
   if (!isNew(table, column)) return undefined;
+  const value = addedColumnValue(table, locate, column);
+  return value !== undefined
+    ? { value }
+    : { unknown: `the new column ${column}, whose value in existing rows supagate cannot tell` };
+}
+
+/** The value an ADD COLUMN gives every existing row, rebuilt; undefined for one not rebuilt. */
+function addedColumnValue(table: ChangedTable, locate: Locator, column: string): string | undefined {
   const added = locate.alterCommand(table.name, (cmd) => addsColumn(cmd, column));
   const def = alterTableCommands(added?.statement.tree ?? {}).find((cmd) => addsColumn(cmd, column))?.def
     ?.ColumnDef as { typeName?: unknown } | undefined;
@@ -338,7 +346,7 @@ function checkColumnSource(table: ChangedTable, locate: Locator, column: string)
     if (constraint.contype === 'CONSTR_DEFAULT') value = constraint.raw_expr;
   }
   const rebuilt = rebuildExpression({ TypeCast: { arg: value, typeName: def.typeName } }, () => undefined);
-  return 'sql' in rebuilt ? { value: rebuilt.sql } : undefined;
+  return 'sql' in rebuilt ? rebuilt.sql : undefined;
 }
 
 /**
