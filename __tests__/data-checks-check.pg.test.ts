@@ -32,10 +32,16 @@ create table public.events (
   note text,
   amount integer not null
 );
+create table public.audit_log (id bigint not null, at date not null, action text) partition by range (at);
+create table public.audit_log_2025 partition of public.audit_log for values from ('2025-01-01') to ('2026-01-01');
+create table public.audit_log_2026 partition of public.audit_log for values from ('2026-01-01') to ('2027-01-01');
 create function public.is_slug(value text) returns boolean language sql immutable as $$ select value ~ '^[a-z-]+$' $$;
 alter table public.profiles enable row level security;
 alter table public.products enable row level security;
 alter table public.events enable row level security;
+alter table public.audit_log enable row level security;
+alter table public.audit_log_2025 enable row level security;
+alter table public.audit_log_2026 enable row level security;
 create policy "read own profile" on public.profiles for select to authenticated using ((select auth.uid()) = id);
 create policy "anyone reads products" on public.products for select to anon, authenticated using (true);
 insert into auth.users (id, email) select ('00000000-0000-0000-0000-00000000000' || g)::uuid, 'u' || g || '@example.com' from generate_series(1, 4) g;
@@ -49,6 +55,7 @@ insert into public.products (name, price, stock) values
 insert into public.events (kind, note, amount)
   select case when g % 2 = 0 then 'click' else 'view' end, case when g % 3 = 0 then null else 'n' end, g
   from generate_series(1, 20000) g;
+insert into public.audit_log values (1, '2025-03-01', 'login'), (2, '2025-04-01', ''), (3, '2026-02-01', 'logout'), (4, '2026-05-01', '');
 alter table public.products add constraint products_stock_known check (stock is not null) not valid;
 analyze;
 `;
@@ -217,6 +224,16 @@ describe('CHECK constraints against production', () => {
     expect(renderPlan(result)).toContain(
       'CHECK products_sleepy on public.products: not checked: the expression uses the function pg_sleep',
     );
+  });
+
+  it("counts a partitioned table's CHECK once, over its partitions' rows", async () => {
+    const result = await planOf({
+      '2_action': "alter table public.audit_log add constraint audit_log_action_set check (action <> '');",
+    });
+    expect(result.dataChecks?.filter((c) => c.kind === 'check')).toMatchObject([
+      { object: 'public.audit_log.audit_log_action_set', outcome: 'violations', violations: 2 },
+    ]);
+    expect(blockingAt(result)).toEqual(['supabase/migrations/2_action.sql:1']);
   });
 
   it('says it cannot tell when an earlier UPDATE changes the columns it reads', async () => {
