@@ -30,7 +30,8 @@ create table public.events (
   id bigint generated always as identity primary key,
   kind text not null,
   note text,
-  amount integer not null
+  amount integer not null,
+  product_id bigint
 );
 create table public.audit_log (id bigint not null, at date not null, action text) partition by range (at);
 create table public.audit_log_2025 partition of public.audit_log for values from ('2025-01-01') to ('2026-01-01');
@@ -52,8 +53,9 @@ insert into public.profiles (id, username, website) values
   ('00000000-0000-0000-0000-000000000004', 'grace', 'https://grace.example');
 insert into public.products (name, price, stock) values
   ('Tea', 4.50, 10), ('Refund voucher', -5.00, 1), ('Sample', 0.00, 0), ('Mug', 12.00, null), ('Secret-Prototype', -1.00, -3);
-insert into public.events (kind, note, amount)
-  select case when g % 2 = 0 then 'click' else 'view' end, case when g % 3 = 0 then null else 'n' end, g
+insert into public.events (kind, note, amount, product_id)
+  select case when g % 2 = 0 then 'click' else 'view' end, case when g % 3 = 0 then null else 'n' end, g,
+         case when g % 10 = 0 then 999 else 1 end
   from generate_series(1, 20000) g;
 insert into public.audit_log values (1, '2025-03-01', 'login'), (2, '2025-04-01', ''), (3, '2026-02-01', 'logout'), (4, '2026-05-01', '');
 alter table public.products add constraint products_stock_known check (stock is not null) not valid;
@@ -277,6 +279,24 @@ describe('tables above the sampling threshold', () => {
     expect(renderPlanMarkdown(result)).toMatch(
       /about [\d,]+ rows have no value \(estimated from a 5% sample of the table\): it fails in production/,
     );
+  });
+
+  it('samples the rows of a foreign key and of a conversion too', async () => {
+    const result = await planOf(
+      {
+        '2_fk':
+          'alter table public.events add constraint events_product_id_fkey foreign key (product_id) references public.products (id);',
+        '3_amount': 'alter table public.events alter column amount type smallint;',
+      },
+      sampled,
+    );
+    const fk = checkOf(result, 'public.events.events_product_id_fkey');
+    expect(fk).toMatchObject({ outcome: 'violations', estimate: { method: 'sample', percent: 5 } });
+    // One row in ten references no product: about 2,000.
+    expect(fk.violations).toBeGreaterThan(1_000);
+    expect(fk.violations).toBeLessThan(3_000);
+    expect(checkOf(result, 'public.events.amount')).toMatchObject({ outcome: 'clean-sample', violations: 0 });
+    expect(blockingAt(result)).toEqual(['supabase/migrations/2_fk.sql:1']);
   });
 
   it('warns, and does not pass, when the sample is clean', async () => {
