@@ -249,6 +249,22 @@ describe('CHECK constraints against production', () => {
     expect(blockingAt(result)).toEqual([]);
   });
 
+  it("says an expression fails on production's rows without quoting the value it fails on", async () => {
+    const result = await planOf({
+      '2_numeric_names':
+        'alter table public.products add constraint products_name_numeric check (name::int > 0);',
+    });
+    const check = checkOf(result, 'public.products.products_name_numeric');
+    expect(check).toMatchObject({
+      outcome: 'not-checked',
+      reason:
+        "evaluating it on production's rows fails (SQLSTATE 22P02): a row holds a value it cannot take, so the statement would fail there too",
+    });
+    expect(`${JSON.stringify(result)}\n${renderPlanMarkdown(result)}`).not.toMatch(
+      /Tea|Mug|Secret-Prototype/,
+    );
+  });
+
   it("puts no row's content in the result or the report", async () => {
     const result = await planOf({
       '2_checks': [

@@ -198,6 +198,9 @@ function refusal(error: unknown, options: DataCheckOptions): string {
   if (code === '55P03') return 'another session holds a lock on the table';
   if (code === '42501' && /row-level security/i.test(message))
     return "production's role is subject to row level security: a count would miss rows";
+  // A data exception's message may quote the row's value (`invalid input syntax …: "…"`): not shown.
+  if (code?.startsWith('22'))
+    return `evaluating it on production's rows fails (SQLSTATE ${code}): a row holds a value it cannot take, so the statement would fail there too`;
   return `production refused the count${code ? ` (SQLSTATE ${code})` : ''}: ${message}`;
 }
 
