@@ -86,6 +86,16 @@ describe('rebuilding a CHECK expression', () => {
     );
   });
 
+  it('accepts CASE, writing the simple form with a pinned =', () => {
+    expect(rebuilt("CASE WHEN status = 'sale' THEN price > 0 ELSE true END")).toBe(
+      `(CASE WHEN ("status" OPERATOR(pg_catalog.=) 'sale') THEN ("price" OPERATOR(pg_catalog.>) 0) ELSE true END)`,
+    );
+    expect(rebuilt("CASE status WHEN 'sale' THEN price > 0 END")).toBe(
+      `(CASE WHEN "status" OPERATOR(pg_catalog.=) 'sale' THEN ("price" OPERATOR(pg_catalog.>) 0) END)`,
+    );
+    expect(refusal('CASE WHEN pg_sleep(1) IS NULL THEN true END')).toMatch(/function pg_sleep/);
+  });
+
   it("puts a new column's value in every row in place of the column", () => {
     expect(rebuilt("plan = ANY (ARRAY['free', 'pro'])")).toBe(
       `(CAST('free' AS pg_catalog.text) OPERATOR(pg_catalog.=) ANY (ARRAY['free', 'pro']))`,

@@ -134,6 +134,21 @@ describe('CHECK constraints against production', () => {
     expect(blockingAt(result)).toEqual([]);
   });
 
+  it('evaluates CASE, IN, BETWEEN and IS DISTINCT FROM as production would', async () => {
+    const result = await planOf({
+      '2_rules': [
+        'alter table public.products add constraint products_refund_stock check (case when price < 0 then stock is null else true end);',
+        "alter table public.products add constraint products_named check (name not in ('Tea', 'Mug') or stock between 5 and 20);",
+        'alter table public.products add constraint products_stock_price check (stock is distinct from 0 or price is not distinct from 4.5);',
+      ].join('\n'),
+    });
+    expect(checkOf(result, 'public.products.products_refund_stock')).toMatchObject({ violations: 2 });
+    // Tea has 10 in stock; Mug has none known (NULL: the CHECK passes).
+    expect(checkOf(result, 'public.products.products_named')).toMatchObject({ outcome: 'passed' });
+    // Sample has none in stock at a price other than 4.50.
+    expect(checkOf(result, 'public.products.products_stock_price')).toMatchObject({ violations: 1 });
+  });
+
   it('counts a CHECK added NOT VALID where it is validated, and not before', async () => {
     const notValid =
       "alter table public.profiles add constraint profiles_website_https check (website like 'https://%') not valid;";

@@ -197,6 +197,8 @@ class Writer {
         return `ARRAY[${list(node.elements)
           .map((element) => constantElement(element, next))
           .join(', ')}]`;
+      case 'CaseExpr':
+        return caseExpression(node, next);
       default:
         throw new Refusal(describeNode(kind));
     }
@@ -366,6 +368,22 @@ function arrayOf(value: unknown, next: (child: unknown) => string): string {
   throw new Refusal('ANY or ALL over something other than a list of constants');
 }
 
+/**
+ * `CASE WHEN … THEN … ELSE … END`; a simple `CASE x WHEN v …` is written as the searched form
+ * with a pinned `=`.
+ */
+function caseExpression(node: Node, next: (child: unknown) => string): string {
+  const subject = node.arg === undefined ? undefined : next(node.arg);
+  const branches = list(node.args).map((branch) => {
+    const [kind, when] = single(branch);
+    if (kind !== 'CaseWhen') throw new Refusal(describeNode(kind));
+    const test = subject === undefined ? next(when.expr) : `${subject} ${pinned('=')} ${next(when.expr)}`;
+    return `WHEN ${test} THEN ${next(when.result)}`;
+  });
+  const otherwise = node.defresult === undefined ? '' : ` ELSE ${next(node.defresult)}`;
+  return `(CASE ${branches.join(' ')}${otherwise} END)`;
+}
+
 function typeName(value: unknown): string {
   const node = (value ?? {}) as Node;
   const parts = list(node.names).map((part) => (part as { String?: { sval?: unknown } }).String?.sval);
@@ -412,7 +430,6 @@ const NODE_WORDS: Record<string, string> = {
   ParamRef: 'a parameter',
   SQLValueFunction: 'a session value (CURRENT_USER, CURRENT_DATE…)',
   A_Indirection: 'a subscript or field selection',
-  CaseExpr: 'a CASE expression',
   RowExpr: 'a row constructor',
   MinMaxExpr: 'GREATEST or LEAST',
   CollateClause: 'a COLLATE clause',
