@@ -138,6 +138,20 @@ describe('resolveConfig: lock retries', () => {
   });
 });
 
+describe('resolveConfig: dataCheckSampleAboveRows', () => {
+  it('samples tables above 10,000,000 estimated rows unless told otherwise', () => {
+    expect(resolveConfig().dataCheckSampleAboveRows).toBe(10_000_000);
+    expect(resolveConfig({ dataCheckSampleAboveRows: '' }).dataCheckSampleAboveRows).toBe(10_000_000);
+    expect(resolveConfig({ dataCheckSampleAboveRows: ' 250000 ' }).dataCheckSampleAboveRows).toBe(250_000);
+  });
+
+  it.each(['lots', '1e6', '-5', '2.5'])('rejects %j, naming the setting', (value) => {
+    const error = configError({ dataCheckSampleAboveRows: value });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('data-check-sample-above-rows');
+  });
+});
+
 describe('resolveConfig: atomic', () => {
   it('accepts per-migration and all', () => {
     expect(resolveConfig({ atomic: 'per-migration' }).atomic).toBe('per-migration');

@@ -96,6 +96,37 @@ describe('runDataChecks', () => {
     }
   });
 
+  it('says a unique index over a table above the sampling threshold cannot be sampled when its full count times out', async () => {
+    const client = await session();
+    try {
+      const unique: DataCheckSpec = {
+        subject: {
+          kind: 'unique',
+          table: { ...table('orders'), estimatedRows: 300_000 },
+          columns: ['note'],
+          nullsDistinct: true,
+        },
+        object: 'public.orders.orders_note_key',
+        action: 'unique index orders_note_key on public.orders (note)',
+        at: undefined,
+      };
+      const [slow] = await runDataChecks(client, [unique], none, { timeoutMs: 1, sampleAboveRows: 1_000 });
+      expect(slow).toMatchObject({
+        outcome: 'not-checked',
+        reason:
+          'the count did not finish within 1 ms (a unique index cannot be checked on a sample: its duplicates may lie in pages a sample skips)',
+      });
+      const [counted] = await runDataChecks(client, [unique], none, {
+        timeoutMs: 10_000,
+        sampleAboveRows: 1_000,
+      });
+      expect(counted).toMatchObject({ outcome: 'violations', violations: 1, rows: 200_000 });
+      expect(counted?.estimate).toBeUndefined();
+    } finally {
+      await client.end();
+    }
+  });
+
   it('refuses to undercount for a role that row level security restricts', async () => {
     const url = new URL(db.url);
     url.username = role;

@@ -90,7 +90,7 @@ describe('data checks against production', () => {
     expect(result.hazards.find((h) => h.code === 'data-check-failed')?.message).toMatch(
       /^2 rows have no value/,
     );
-    const listed = await rowsOf(check.listQuery);
+    const listed = await rowsOf(check.listQuery ?? '');
     expect(listed.map((row) => row.username).sort()).toEqual(['user1', 'user2']);
   });
 

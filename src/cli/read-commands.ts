@@ -81,7 +81,12 @@ export function planCommand(program: Command, cli: CliContext): void {
       "count production's rows that would make a statement fail (NULLs, duplicates, orphans), read-only",
       'on',
     )
-    .option('--data-check-timeout <duration>', 'each data check gives up after this long', '10s');
+    .option('--data-check-timeout <duration>', 'each data check gives up after this long', '10s')
+    .option(
+      '--data-check-sample-above-rows <n>',
+      'tables with more rows than this (estimated) are checked on a sample, not counted in full',
+      '10000000',
+    );
   outOption(planCommand);
   jsonOption(planCommand)
     .addHelpText('after', PROGRESS_HELP)
@@ -91,6 +96,7 @@ export function planCommand(program: Command, cli: CliContext): void {
           ShadowFlags & {
             roles?: string;
             largeTableRows?: string;
+            dataCheckSampleAboveRows?: string;
             dataCheckTimeout?: string;
             out?: string;
           },

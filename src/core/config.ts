@@ -88,6 +88,11 @@ export interface SupagateConfig {
   dataChecks: 'on' | 'off';
   /** Each data check's count gives up after this long and is reported as not decided. */
   dataCheckTimeoutMs: number;
+  /**
+   * Tables with more rows than this (production's estimate) are sampled rather than counted in
+   * full: rows found on the sample block, a clean sample is a warning, not a pass.
+   */
+  dataCheckSampleAboveRows: number;
   /** Prove what apply did: plan on a shadow first, then counts, RLS, probes and schema checked after. */
   verify: 'on' | 'off';
   /** When verification fails: report (keep the backup, print the rollback command) or roll back with the down files. */
@@ -145,6 +150,7 @@ export const DEFAULTS: Omit<
   acceptedHazards: [],
   dataChecks: 'on',
   dataCheckTimeoutMs: 10_000,
+  dataCheckSampleAboveRows: 10_000_000,
   verify: 'on',
   onVerifyFailure: 'report',
   backup: 'on',
@@ -220,6 +226,11 @@ function buildConfig(input: ConfigInput): SupagateConfig {
       'data-check-timeout',
       pick('dataCheckTimeoutMs'),
       DEFAULTS.dataCheckTimeoutMs,
+    ),
+    dataCheckSampleAboveRows: wholeNumber(
+      'data-check-sample-above-rows',
+      pick('dataCheckSampleAboveRows'),
+      DEFAULTS.dataCheckSampleAboveRows,
     ),
     verify: oneOf('verify', pick('verify'), ['on', 'off'] as const, DEFAULTS.verify),
     onVerifyFailure: oneOf(

@@ -275,7 +275,11 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
               checkProductionData(
                 (production as Connection).client,
                 { before, after, diff, pending: status.pending },
-                { timeoutMs: config.dataCheckTimeoutMs, accepted },
+                {
+                  timeoutMs: config.dataCheckTimeoutMs,
+                  sampleAboveRows: config.dataCheckSampleAboveRows,
+                  accepted,
+                },
               ),
             )
           : { checks: [], hazards: [] };

@@ -8,6 +8,7 @@ import {
   type QualifiedName,
 } from '../schema/findings/tree.js';
 import type { Column, Constraint, Index, SchemaModel, Table } from '../schema/model.js';
+import { type ColumnSource, rebuildExpression, rebuildExpressionText } from './check-expression.js';
 import { conversionLimit } from './conversions.js';
 import type { ConversionLimit, DataCheckSpec, ProductionTable } from './model.js';
 
@@ -42,6 +43,7 @@ function memberChecks(input: DeriveInput, tables: TableNames, locate: Locator): 
         ...uniqueChecks(changed, locate),
         ...foreignKeyChecks(changed, locate),
         ...conversionChecks(changed, locate),
+        ...checkConstraintChecks(changed, locate),
       ];
     });
 }
@@ -270,6 +272,81 @@ function conversionChecks(table: ChangedTable, locate: Locator): DataCheckSpec[]
       },
     ];
   });
+}
+
+/**
+ * A CHECK constraint added (not NOT VALID) or validated: production's rows for which its
+ * expression is false. The expression is the shadow's canonical text of it
+ * (`pg_get_constraintdef`), rebuilt by check-expression.ts under production's column names.
+ */
+function checkConstraintChecks(table: ChangedTable, locate: Locator): DataCheckSpec[] {
+  return table.members('constraint', ['added', 'changed']).flatMap((name): DataCheckSpec[] => {
+    const constraint = table.after.constraints[name];
+    if (constraint?.type !== 'check' || !constraint.validated) return [];
+    const old = table.before.constraints[name];
+    if (old?.validated && old.definition === constraint.definition) return [];
+    const parts = /^CHECK (.*?)( NO INHERIT)?( NOT VALID)?$/s.exec(constraint.definition);
+    if (!parts) return [];
+    const object = `${table.id}.${name}`;
+    // Every column the expression reads, as production names it (a new one: as the migrations do).
+    const columns = new Set<string>();
+    const expression = rebuildExpressionText(parts[1] as string, (column) => {
+      const source = checkColumnSource(table, locate, column);
+      columns.add(source && 'column' in source ? source.column : column);
+      return source;
+    });
+    return [
+      {
+        subject: {
+          kind: 'check',
+          table: table.production,
+          expression,
+          columns: [...columns],
+          ownRowsOnly: parts[2] !== undefined,
+        },
+        object,
+        action: `CHECK ${name} on ${table.id}`,
+        at: locate.latest(
+          locate.constraintAddition(table.name, name, 'check'),
+          locate.alterCommand(
+            table.name,
+            (cmd) => cmd.subtype === 'AT_ValidateConstraint' && cmd.name === name,
+          ),
+        ),
+      },
+    ];
+  });
+}
+
+/**
+ * What a CHECK's column reads in production's rows: production's column, or, for a column the
+ * migrations add, the value every existing row got when it was added (its ADD COLUMN's
+ * default, cast to its type; NULL without one), or what keeps that from being told.
+ */
+function checkColumnSource(table: ChangedTable, locate: Locator, column: string): ColumnSource | undefined {
+  const existing = table.productionColumn(column);
+  if (existing !== undefined) return { column: existing };
+  if (!isNew(table, column)) return undefined;
+  const value = addedColumnValue(table, locate, column);
+  return value !== undefined
+    ? { value }
+    : { unknown: `the new column ${column}, whose value in existing rows supagate cannot tell` };
+}
+
+/** The value an ADD COLUMN gives every existing row, rebuilt; undefined for one not rebuilt. */
+function addedColumnValue(table: ChangedTable, locate: Locator, column: string): string | undefined {
+  const added = locate.alterCommand(table.name, (cmd) => addsColumn(cmd, column));
+  const def = alterTableCommands(added?.statement.tree ?? {}).find((cmd) => addsColumn(cmd, column))?.def
+    ?.ColumnDef as { typeName?: unknown } | undefined;
+  if (!def) return undefined;
+  let value: unknown = { A_Const: { isnull: true } };
+  for (const { constraint } of constraintsIn({ ColumnDef: def })) {
+    if (constraint.contype === 'CONSTR_IDENTITY' || constraint.contype === 'CONSTR_GENERATED')
+      return undefined;
+    if (constraint.contype === 'CONSTR_DEFAULT') value = constraint.raw_expr;
+  }
+  const rebuilt = rebuildExpression({ TypeCast: { arg: value, typeName: def.typeName } }, () => undefined);
+  return 'sql' in rebuilt ? rebuilt.sql : undefined;
 }
 
 /**

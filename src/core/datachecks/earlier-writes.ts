@@ -73,6 +73,7 @@ function watchedTables(subject: DataCheckSubject, pending: PendingStatements): W
     case 'conversion':
       return [watch(subject.table, [subject.column])];
     case 'unique':
+    case 'check':
       return [watch(subject.table, subject.columns)];
     case 'foreign-key':
       return [

@@ -10,16 +10,17 @@ export function dataCheckHazards(checks: DataCheck[]): Hazard[] {
       code: 'data-check-failed',
       category: HAZARD_CATEGORY['data-check-failed'],
       severity: 'blocking',
-      message: `${violationText(check)}: ${check.action} fails in production`,
+      message: `${violationText(check)}${estimateNote(check)}: ${check.action} fails in production`,
       object: check.object,
       ...(check.location ? { location: check.location } : {}),
     }));
 }
 
-/** `12 rows have public.profiles.email NULL`, in the terms of the check's kind. */
+/** `12 rows have no value`, in the terms of the check's kind; `about 12 rows` when estimated. */
 export function violationText(check: DataCheck): string {
   const n = check.violations ?? 0;
-  const rows = (count: number) => `${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;
+  const about = check.estimate ? 'about ' : '';
+  const rows = (count: number) => `${about}${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;
   switch (check.kind) {
     case 'not-null':
       return `${rows(n)} ${n === 1 ? 'has' : 'have'} no value`;
@@ -31,5 +32,15 @@ export function violationText(check: DataCheck): string {
       return `${rows(n)} ${n === 1 ? 'references' : 'reference'} no existing row`;
     case 'conversion':
       return `${rows(n)} ${n === 1 ? 'holds a value' : 'hold values'} the new type cannot hold`;
+    case 'check':
+      return `${rows(n)} ${n === 1 ? 'violates' : 'violate'} it`;
   }
+}
+
+/** ` (estimated from a 0.5% sample of the table)`, when the count is an estimate. */
+export function estimateNote(check: DataCheck): string {
+  if (check.estimate?.method === 'sample')
+    return ` (estimated from a ${check.estimate.percent}% sample of the table)`;
+  if (check.estimate?.method === 'statistics') return " (production's estimate of the table's rows)";
+  return '';
 }

@@ -1,6 +1,7 @@
 import type { AcceptedHazard } from '../config.js';
 import type { Client } from '../db/connect.js';
 import type { Migration } from '../migrations/model.js';
+import { ensureParser } from '../migrations/parser.js';
 import type { Hazard } from '../schema/findings/hazard.js';
 import { Locator } from '../schema/findings/locate.js';
 import { PendingStatements } from '../schema/findings/pending.js';
@@ -14,6 +15,8 @@ export type { DataCheck, DataCheckKind, DataCheckOutcome } from './model.js';
 
 export interface CheckProductionDataOptions {
   timeoutMs: number;
+  /** Tables with more rows than this are sampled (see runDataChecks). */
+  sampleAboveRows: number;
   accepted: AcceptedHazard[];
 }
 
@@ -27,8 +30,13 @@ export async function checkProductionData(
   input: DeriveInput & { pending: Migration[] },
   options: CheckProductionDataOptions,
 ): Promise<{ checks: DataCheck[]; hazards: Hazard[] }> {
+  // CHECK expressions are parsed again (from the shadow's canonical text) to be rebuilt.
+  await ensureParser();
   const pending = new PendingStatements(input.pending);
   const specs = deriveDataChecks(input, new Locator(pending));
-  const checks = await runDataChecks(client, specs, pending, { timeoutMs: options.timeoutMs });
+  const checks = await runDataChecks(client, specs, pending, {
+    timeoutMs: options.timeoutMs,
+    sampleAboveRows: options.sampleAboveRows,
+  });
   return { checks, hazards: withAcceptance(dataCheckHazards(checks), input.pending, options.accepted) };
 }

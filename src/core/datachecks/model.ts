@@ -1,13 +1,20 @@
 import type { FindingLocation } from '../schema/findings/finding.js';
 import type { PendingStatement } from '../schema/findings/pending.js';
+import type { RebuiltExpression } from './check-expression.js';
 
 /**
  * Data checks: statements whose success depends on the rows production holds, and the
  * read-only count that tells whether they will fail there (SET NOT NULL over NULLs, a unique
  * index over duplicates, a foreign key over orphans, a NOT NULL column added without a default
- * to a table that has rows).
+ * to a table that has rows, a CHECK constraint over rows that violate it).
  */
-export type DataCheckKind = 'not-null' | 'new-column-not-null' | 'unique' | 'foreign-key' | 'conversion';
+export type DataCheckKind =
+  | 'not-null'
+  | 'new-column-not-null'
+  | 'unique'
+  | 'foreign-key'
+  | 'conversion'
+  | 'check';
 
 /** What a column's new type refuses of the values it holds (the conversion fails on them). */
 export type ConversionLimit =
@@ -41,6 +48,16 @@ export type DataCheckSubject =
       /** Undefined when the referenced table is created by the pending migrations (empty in production). */
       referenced: { table: ProductionTable; columns: string[] } | undefined;
       matchFull: boolean;
+    }
+  | {
+      kind: 'check';
+      table: ProductionTable;
+      /** Rebuilt by supagate from the constraint's parse tree, or refused (then nothing is counted). */
+      expression: RebuiltExpression;
+      /** The columns it reads: production's names, and a column the migrations add under its own. */
+      columns: string[];
+      /** NO INHERIT: the constraint covers the table's own rows, not its inheritance children's. */
+      ownRowsOnly: boolean;
     };
 
 export interface DataCheckSpec {
@@ -61,8 +78,20 @@ export type DataCheckOutcome =
   | 'back-filled'
   /** Counted, but earlier pending statements change the table: the count may not hold then. */
   | 'undecidable'
-  /** The count did not finish in time, or production refused it. */
+  /**
+   * The table is too large for a full count, and a sample of it found no row in the way: not a
+   * pass (the rest of the table was not read), a warning.
+   */
+  | 'clean-sample'
+  /** The count did not finish in time, or production refused it, or supagate would not run it. */
   | 'not-checked';
+
+/** How an estimated count was made. */
+export type DataCheckEstimate =
+  /** Counted on a TABLESAMPLE SYSTEM sample of about `percent` % of the table, scaled up. */
+  | { method: 'sample'; percent: number; sampledRows: number }
+  /** Production's statistics: the table has a row, and about as many as it estimates. */
+  | { method: 'statistics' };
 
 export interface DataCheck {
   kind: DataCheckKind;
@@ -73,8 +102,10 @@ export interface DataCheck {
   violations?: number;
   /** For unique checks: the rows that share a duplicated value. */
   rows?: number;
-  /** The read-only query that lists the offending rows, for the reviewer to run. */
-  listQuery: string;
+  /** Present when `violations` is an estimate (the table is above the sampling threshold). */
+  estimate?: DataCheckEstimate;
+  /** The read-only query that lists the offending rows, for the reviewer to run (none when refused). */
+  listQuery?: string;
   /** Why the outcome is what it is, when that is not plain from it. */
   reason?: string;
   location?: FindingLocation;

@@ -2,48 +2,75 @@ import { quoteIdentifier as ident, quoteLiteral } from '../sql/quote.js';
 import type { ConversionLimit, DataCheckSubject, ProductionTable } from './model.js';
 
 /**
- * The read-only SQL of a data check, built from production's identifiers only: no text of the
- * pull request reaches production. `count` returns one row `{ violations, rows }` (rows: for a
- * unique check, the rows sharing a duplicated value); `list` shows the offending rows, for the
- * reviewer to run.
+ * The read-only SQL of a data check, built from production's identifiers only (and, for a
+ * CHECK, the expression check-expression.ts rebuilt): no text of the pull request reaches
+ * production. `count` returns one row `{ violations, rows?, sampled? }` (rows: for a unique
+ * check, the rows sharing a duplicated value; sampled: the rows a sample read); `list` shows the
+ * offending rows, for the reviewer to run.
  */
 export interface CheckQueries {
   count: string;
   list: string;
 }
 
-const LISTED = 100;
+/** A count on a TABLESAMPLE SYSTEM sample of about `percent` % of the table's pages. */
+export interface Sample {
+  percent: number;
+}
 
-export function checkQueries(subject: DataCheckSubject): CheckQueries {
+const LISTED = 100;
+/** The same sample at every plan of the same table, so that two plans agree. */
+const SEED = 1;
+
+/**
+ * The queries of a check; undefined for a CHECK whose expression was refused. With `sample`
+ * (a table above the sampling threshold), the kinds for which each row is in the way or not on
+ * its own count on a sample; a NOT NULL column added without a default asks only whether the
+ * table has a row; a unique index (duplicates may lie in different pages) is counted in full.
+ */
+export function checkQueries(subject: DataCheckSubject, sample?: Sample): CheckQueries | undefined {
   switch (subject.kind) {
-    case 'not-null': {
-      const from = `${tableRef(subject.table, false)} t`;
-      const where = `t.${ident(subject.column)} IS NULL`;
-      return {
-        count: `SELECT count(*) AS violations FROM ${from} WHERE ${where}`,
-        list: `SELECT * FROM ${from} WHERE ${where} LIMIT ${LISTED}`,
-      };
-    }
+    case 'not-null':
+      return rowsWhere(tableRef(subject.table, false), `t.${ident(subject.column)} IS NULL`, sample);
     case 'new-column-not-null': {
       const from = `${tableRef(subject.table, false)} t`;
       return {
-        count: `SELECT count(*) AS violations FROM ${from}`,
+        count: sample
+          ? `SELECT count(*) AS violations FROM (SELECT FROM ${from} LIMIT 1) s`
+          : `SELECT count(*) AS violations FROM ${from}`,
         list: `SELECT * FROM ${from} LIMIT ${LISTED}`,
       };
     }
-    case 'conversion': {
-      const from = `${tableRef(subject.table, false)} t`;
-      const where = doesNotFit(`t.${ident(subject.column)}`, subject.limit);
-      return {
-        count: `SELECT count(*) AS violations FROM ${from} WHERE ${where}`,
-        list: `SELECT * FROM ${from} WHERE ${where} LIMIT ${LISTED}`,
-      };
-    }
+    case 'conversion':
+      return rowsWhere(
+        tableRef(subject.table, false),
+        doesNotFit(`t.${ident(subject.column)}`, subject.limit),
+        sample,
+      );
+    case 'check':
+      // A CHECK passes on NULL: only a false expression is in the way.
+      if ('refused' in subject.expression) return undefined;
+      return rowsWhere(
+        tableRef(subject.table, subject.ownRowsOnly),
+        `(${subject.expression.sql}) IS FALSE`,
+        sample,
+      );
     case 'unique':
       return uniqueQueries(subject.table, subject.columns, subject.nullsDistinct);
     case 'foreign-key':
-      return foreignKeyQueries(subject);
+      return rowsWhere(tableRef(subject.table, true), foreignKeyViolation(subject), sample);
   }
+}
+
+/** Rows of `table` (as `t`) where `where` holds: counted, on a sample or all of them, and listed. */
+function rowsWhere(table: string, where: string, sample: Sample | undefined): CheckQueries {
+  const from = `${table} t`;
+  return {
+    count: sample
+      ? `SELECT count(*) FILTER (WHERE ${where}) AS violations, count(*) AS sampled FROM ${from} TABLESAMPLE SYSTEM (${sample.percent}) REPEATABLE (${SEED})`
+      : `SELECT count(*) AS violations FROM ${from} WHERE ${where}`,
+    list: `SELECT * FROM ${from} WHERE ${where} LIMIT ${LISTED}`,
+  };
 }
 
 function uniqueQueries(table: ProductionTable, columns: string[], nullsDistinct: boolean): CheckQueries {
@@ -58,7 +85,7 @@ function uniqueQueries(table: ProductionTable, columns: string[], nullsDistinct:
   };
 }
 
-function foreignKeyQueries(subject: Extract<DataCheckSubject, { kind: 'foreign-key' }>): CheckQueries {
+function foreignKeyViolation(subject: Extract<DataCheckSubject, { kind: 'foreign-key' }>): string {
   const child = subject.columns.map((c) => `t.${ident(c)}`);
   const allSet = child.map((c) => `${c} IS NOT NULL`).join(' AND ');
   // MATCH SIMPLE checks a row whose key columns are all set; MATCH FULL also refuses a partly set one.
@@ -68,18 +95,13 @@ function foreignKeyQueries(subject: Extract<DataCheckSubject, { kind: 'foreign-k
         .map((c, i) => `r.${ident(c)} = ${child[i]}`)
         .join(' AND ')})`
     : 'true';
-  const where = `(${allSet} AND ${missing})${subject.matchFull && child.length > 1 ? ` OR (${partlySet})` : ''}`;
-  const from = `${tableRef(subject.table, true)} t`;
-  return {
-    count: `SELECT count(*) AS violations FROM ${from} WHERE ${where}`,
-    list: `SELECT * FROM ${from} WHERE ${where} LIMIT ${LISTED}`,
-  };
+  return `(${allSet} AND ${missing})${subject.matchFull && child.length > 1 ? ` OR (${partlySet})` : ''}`;
 }
 
 /**
  * The table in FROM. A unique index or a foreign key of a table with inheritance children
- * covers the table's own rows only (ONLY); NOT NULL covers the children too. A partitioned
- * table's constraints cover its partitions.
+ * covers the table's own rows only (ONLY); NOT NULL and CHECK (unless NO INHERIT) cover the
+ * children too. A partitioned table's constraints cover its partitions.
  */
 function tableRef(table: ProductionTable, ownRowsOnly: boolean): string {
   const name = `${ident(table.schema)}.${ident(table.name)}`;

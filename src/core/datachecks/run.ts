@@ -1,15 +1,21 @@
+import { DEFAULTS } from '../config.js';
 import { type Client, isConnectionLost, pgErrorFields } from '../db/connect.js';
 import type { PendingStatement, PendingStatements } from '../schema/findings/pending.js';
 import { locationOf } from '../schema/findings/pending.js';
 import { earlierWrites } from './earlier-writes.js';
-import type { DataCheck, DataCheckSpec } from './model.js';
-import { type CheckQueries, checkQueries } from './queries.js';
+import type { DataCheck, DataCheckEstimate, DataCheckSpec } from './model.js';
+import { type CheckQueries, checkQueries, type Sample } from './queries.js';
 
 export interface DataCheckOptions {
   /** Each count gives up after this long (statement_timeout); its check is then not decided. */
   timeoutMs: number;
   /** Counts start only while the checks together have taken less than this (default 60 s). */
   budgetMs?: number;
+  /**
+   * Tables with more rows than this (production's estimate) are sampled rather than counted in
+   * full, the sample reading about this many rows (default: the config's).
+   */
+  sampleAboveRows?: number;
 }
 
 const BUDGET_MS = 60_000;
@@ -32,7 +38,7 @@ export async function runDataChecks(
     checks.push(
       spent
         ? {
-            ...describe(spec, checkQueries(spec.subject)),
+            ...describe(spec, checkQueries(spec.subject, sampleOf(spec, options))),
             outcome: 'not-checked',
             reason: `the data checks' time (${duration(budget)}) was spent on the checks before it`,
           }
@@ -48,17 +54,17 @@ async function runOne(
   pending: PendingStatements,
   options: DataCheckOptions,
 ): Promise<DataCheck> {
-  const queries = checkQueries(spec.subject);
+  const sample = sampleOf(spec, options);
+  const queries = checkQueries(spec.subject, sample);
   const base = describe(spec, queries);
+  if (!queries) return { ...base, outcome: 'not-checked', reason: refusedReason(spec) };
   const writes = earlierWrites(spec, pending);
   if (writes.kind === 'back-filled')
     return { ...base, outcome: 'back-filled', reason: `back-filled first by ${where(writes.by)}` };
   const counted = await count(client, queries.count, options);
-  if ('reason' in counted) return { ...base, outcome: 'not-checked', reason: counted.reason };
-  const found = {
-    violations: counted.violations,
-    ...(counted.rows !== undefined ? { rows: counted.rows } : {}),
-  };
+  if ('reason' in counted)
+    return { ...base, outcome: 'not-checked', reason: counted.reason + unsampledNote(spec, options) };
+  const found = measured(spec, counted, sample);
   if (writes.kind === 'changes-rows')
     return {
       ...base,
@@ -66,26 +72,100 @@ async function runOne(
       outcome: 'undecidable',
       reason: `${where(writes.by)} first changes rows this check counts: counted on production as it is now`,
     };
-  return { ...base, ...found, outcome: counted.violations > 0 ? 'violations' : 'passed' };
+  if (found.violations > 0) return { ...base, ...found, outcome: 'violations' };
+  if (found.estimate?.method !== 'sample') return { ...base, ...found, outcome: 'passed' };
+  return {
+    ...base,
+    ...found,
+    outcome: 'clean-sample',
+    reason: cleanSampleReason(spec, found.estimate, options),
+  };
 }
 
 /** What a check is about, before any count. */
-function describe(spec: DataCheckSpec, queries: CheckQueries): Omit<DataCheck, 'outcome'> {
+function describe(spec: DataCheckSpec, queries: CheckQueries | undefined): Omit<DataCheck, 'outcome'> {
   return {
     kind: spec.subject.kind,
     object: spec.object,
     action: spec.action,
-    listQuery: queries.list,
+    ...(queries ? { listQuery: queries.list } : {}),
     estimatedRows: spec.subject.table.estimatedRows,
     ...(spec.at ? { location: locationOf(spec.at) } : {}),
   };
+}
+
+function threshold(options: DataCheckOptions): number {
+  return options.sampleAboveRows ?? DEFAULTS.dataCheckSampleAboveRows;
+}
+
+/**
+ * The sample of a table above the threshold: about `threshold` rows of it, which take about as
+ * long to read as a full count of a table at the threshold. A unique index is never sampled
+ * (two copies of a value may lie in pages a sample does not read).
+ */
+function sampleOf(spec: DataCheckSpec, options: DataCheckOptions): Sample | undefined {
+  const rows = spec.subject.table.estimatedRows;
+  const above = threshold(options);
+  if (spec.subject.kind === 'unique' || rows <= above) return undefined;
+  return { percent: Math.max(0.0001, Number(((100 * above) / rows).toPrecision(2))) };
+}
+
+type Found = Pick<DataCheck, 'violations' | 'rows' | 'estimate'> & { violations: number };
+
+/** The count, scaled up to the whole table when it was made on a sample. */
+function measured(spec: DataCheckSpec, counted: Measured, sample: Sample | undefined): Found {
+  const rows = counted.rows !== undefined ? { rows: counted.rows } : {};
+  if (!sample) return { violations: counted.violations, ...rows };
+  const estimatedRows = spec.subject.table.estimatedRows;
+  // A NOT NULL column added without a default: the table has a row (or none), and about its estimate.
+  if (spec.subject.kind === 'new-column-not-null')
+    return counted.violations > 0
+      ? { violations: Math.max(1, estimatedRows), estimate: { method: 'statistics' } }
+      : { violations: 0 };
+  const sampledRows = counted.sampled ?? 0;
+  const scaled = sampledRows > 0 ? Math.round((counted.violations * estimatedRows) / sampledRows) : 0;
+  return {
+    violations: Math.max(counted.violations, scaled),
+    estimate: { method: 'sample', percent: sample.percent, sampledRows },
+  };
+}
+
+function cleanSampleReason(
+  spec: DataCheckSpec,
+  estimate: Extract<DataCheckEstimate, { method: 'sample' }>,
+  options: DataCheckOptions,
+): string {
+  const rows = spec.subject.table.estimatedRows.toLocaleString('en-US');
+  return (
+    `a ${estimate.percent}% sample (${estimate.sampledRows.toLocaleString('en-US')} rows) has no row in the way; ` +
+    `the full count was skipped: the table has about ${rows} rows, above the ${threshold(options).toLocaleString('en-US')} from which supagate samples`
+  );
+}
+
+/** Why a unique index over a large table was counted in full, when that count failed. */
+function unsampledNote(spec: DataCheckSpec, options: DataCheckOptions): string {
+  if (spec.subject.kind !== 'unique' || spec.subject.table.estimatedRows <= threshold(options)) return '';
+  return ' (a unique index cannot be checked on a sample: its duplicates may lie in pages a sample skips)';
+}
+
+function refusedReason(spec: DataCheckSpec): string {
+  const { subject } = spec;
+  return subject.kind === 'check' && 'refused' in subject.expression
+    ? subject.expression.refused
+    : 'supagate builds no query for it';
 }
 
 function where(statement: PendingStatement): string {
   return `${statement.migration.path}:${statement.statement.line}`;
 }
 
-type Counted = { violations: number; rows?: number } | { reason: string };
+interface Measured {
+  violations: number;
+  rows?: number;
+  sampled?: number;
+}
+
+type Counted = Measured | { reason: string };
 
 async function count(client: Client, sql: string, options: DataCheckOptions): Promise<Counted> {
   try {
@@ -97,12 +177,13 @@ async function count(client: Client, sql: string, options: DataCheckOptions): Pr
     );
     // A role subject to RLS would count only the rows it may see: refuse rather than undercount.
     await client.query('SET LOCAL row_security = off');
-    const { rows } = await client.query<{ violations: string; rows?: string }>(sql);
+    const { rows } = await client.query<{ violations: string; rows?: string; sampled?: string }>(sql);
     await client.query('COMMIT');
     const row = rows[0];
     return {
       violations: Number(row?.violations ?? 0),
       ...(row?.rows !== undefined ? { rows: Number(row.rows) } : {}),
+      ...(row?.sampled !== undefined ? { sampled: Number(row.sampled) } : {}),
     };
   } catch (error) {
     if (isConnectionLost(error)) throw error;
@@ -117,6 +198,9 @@ function refusal(error: unknown, options: DataCheckOptions): string {
   if (code === '55P03') return 'another session holds a lock on the table';
   if (code === '42501' && /row-level security/i.test(message))
     return "production's role is subject to row level security: a count would miss rows";
+  // A data exception's message may quote the row's value (`invalid input syntax …: "…"`): not shown.
+  if (code?.startsWith('22'))
+    return `evaluating it on production's rows fails (SQLSTATE ${code}): a row holds a value it cannot take, so the statement would fail there too`;
   return `production refused the count${code ? ` (SQLSTATE ${code})` : ''}: ${message}`;
 }
 

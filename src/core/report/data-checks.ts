@@ -1,4 +1,4 @@
-import { violationText } from '../datachecks/hazards.js';
+import { estimateNote, violationText } from '../datachecks/hazards.js';
 import type { DataCheck } from '../datachecks/index.js';
 import { code, codeBlock, inline, tableRow } from './escape.js';
 
@@ -9,11 +9,13 @@ export function dataCheckResult(check: DataCheck): string {
     case 'passed':
       return `no row in the way (${size})`;
     case 'violations':
-      return `${violationText(check)}: it fails in production`;
+      return `${violationText(check)}${estimateNote(check)}: it fails in production`;
     case 'back-filled':
       return check.reason ?? 'back-filled first';
     case 'undecidable':
-      return `${violationText(check)} now, but ${check.reason ?? 'earlier statements change the rows'}`;
+      return `${violationText(check)}${estimateNote(check)} now, but ${check.reason ?? 'earlier statements change the rows'}`;
+    case 'clean-sample':
+      return `not proven: ${check.reason ?? 'a sample of the table has no row in the way'}`;
     case 'not-checked':
       return `not checked: ${check.reason ?? 'the count did not finish'}`;
   }
@@ -24,6 +26,7 @@ const MARK: Record<DataCheck['outcome'], string> = {
   'back-filled': '✅',
   violations: '⛔',
   undecidable: '⚠️',
+  'clean-sample': '⚠️',
   'not-checked': '⚠️',
 };
 
@@ -31,12 +34,18 @@ const ORDER: Record<DataCheck['outcome'], number> = {
   violations: 0,
   undecidable: 1,
   'not-checked': 2,
-  'back-filled': 3,
-  passed: 4,
+  'clean-sample': 3,
+  'back-filled': 4,
+  passed: 5,
 };
 
 function ordered(checks: DataCheck[]): DataCheck[] {
   return [...checks].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]);
+}
+
+/** Checks whose offending rows the reader is shown how to list. */
+function listed(check: DataCheck): boolean {
+  return (check.outcome === 'violations' || check.outcome === 'undecidable') && check.listQuery !== undefined;
 }
 
 /** The text report's lines: one per check, its statement's place, the query for failing ones. */
@@ -45,9 +54,7 @@ export function dataCheckLines(checks: DataCheck[]): string[] {
     `${MARK[check.outcome]} ${check.action}: ${dataCheckResult(check)}${
       check.location ? `  (${check.location.path}:${check.location.line})` : ''
     }`,
-    ...(check.outcome === 'violations' || check.outcome === 'undecidable'
-      ? [`    list them: ${check.listQuery};`]
-      : []),
+    ...(listed(check) ? [`    list them: ${check.listQuery};`] : []),
   ]);
 }
 
@@ -66,7 +73,7 @@ export function dataChecksMarkdown(
     ]),
   );
   const queries = sorted
-    .filter((check) => check.outcome === 'violations' || check.outcome === 'undecidable')
+    .filter(listed)
     .map((check) => `${code(check.object)}:\n${codeBlock(`${check.listQuery};`, 'sql')}`);
   return [
     "#### Production's data\nCounted on production (read-only) for the statements that depend on its rows.",
