@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-ANMVXR3L.js";
+} from "./chunk-E5H4DWJZ.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-SPEPNSN4.js";
+} from "./chunk-HIVQO3C5.js";
 import {
   __commonJS,
   __require,
@@ -3946,7 +3946,11 @@ function planCommand(program2, cli) {
     "--data-checks <on|off>",
     "count production's rows that would make a statement fail (NULLs, duplicates, orphans), read-only",
     "on"
-  ).option("--data-check-timeout <duration>", "each data check gives up after this long", "10s");
+  ).option("--data-check-timeout <duration>", "each data check gives up after this long", "10s").option(
+    "--data-check-sample-above-rows <n>",
+    "tables with more rows than this (estimated) are checked on a sample, not counted in full",
+    "10000000"
+  );
   outOption(planCommand2);
   jsonOption(planCommand2).addHelpText("after", PROGRESS_HELP).action(
     async (flags) => {

@@ -38,7 +38,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-SPEPNSN4.js";
+} from "./chunk-HIVQO3C5.js";
 import {
   HttpClient,
   getInput,
@@ -1358,6 +1358,7 @@ function configFromInputs(options = {}) {
     largeTableRows: getInput("large-table-rows"),
     dataChecks: getInput("data-checks"),
     dataCheckTimeoutMs: getInput("data-check-timeout"),
+    dataCheckSampleAboveRows: getInput("data-check-sample-above-rows"),
     includeAll: getInput("include-all"),
     strictHistory: getInput("strict-history"),
     allowEdited: getInput("allow-edited"),

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-ANMVXR3L.js";
+} from "./chunk-E5H4DWJZ.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-SPEPNSN4.js";
+} from "./chunk-HIVQO3C5.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

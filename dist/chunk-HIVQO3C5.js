@@ -6328,15 +6328,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list2, type) {
-      for (let i = 0; i < list2.length; ++i)
-        if (list2[i].type === type)
+    function includesToken(list3, type) {
+      for (let i = 0; i < list3.length; ++i)
+        if (list3[i].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list2) {
-      for (let i = 0; i < list2.length; ++i) {
-        switch (list2[i].type) {
+    function findNonEmptyIndex(list3) {
+      for (let i = 0; i < list3.length; ++i) {
+        switch (list3[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -9696,7 +9696,7 @@ var require_buffer_writer = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Writer = void 0;
-    var Writer = class {
+    var Writer2 = class {
       constructor(size = 256) {
         this.size = size;
         this.offset = 5;
@@ -9799,7 +9799,7 @@ var require_buffer_writer = __commonJS({
         this.headerPosition = 0;
       }
     };
-    exports.Writer = Writer;
+    exports.Writer = Writer2;
   }
 });
 
@@ -10693,21 +10693,21 @@ var require_split2 = __commonJS({
     var kLast = /* @__PURE__ */ Symbol("last");
     var kDecoder = /* @__PURE__ */ Symbol("decoder");
     function transform(chunk, enc, cb) {
-      let list2;
+      let list3;
       if (this.overflow) {
         const buf = this[kDecoder].write(chunk);
-        list2 = buf.split(this.matcher);
-        if (list2.length === 1) return cb();
-        list2.shift();
+        list3 = buf.split(this.matcher);
+        if (list3.length === 1) return cb();
+        list3.shift();
         this.overflow = false;
       } else {
         this[kLast] += this[kDecoder].write(chunk);
-        list2 = this[kLast].split(this.matcher);
+        list3 = this[kLast].split(this.matcher);
       }
-      this[kLast] = list2.pop();
-      for (let i = 0; i < list2.length; i++) {
+      this[kLast] = list3.pop();
+      for (let i = 0; i < list3.length; i++) {
         try {
-          push(this, this.mapper(list2[i]));
+          push(this, this.mapper(list3[i]));
         } catch (error) {
           return cb(error);
         }
@@ -11681,9 +11681,9 @@ var require_pg_pool = __commonJS({
     var EventEmitter = __require("events").EventEmitter;
     var NOOP = function() {
     };
-    var removeWhere = (list2, predicate) => {
-      const i = list2.findIndex(predicate);
-      return i === -1 ? void 0 : list2.splice(i, 1)[0];
+    var removeWhere = (list3, predicate) => {
+      const i = list3.findIndex(predicate);
+      return i === -1 ? void 0 : list3.splice(i, 1)[0];
     };
     var IdleItem = class {
       constructor(client, idleListener, timeoutId) {
@@ -27366,13 +27366,87 @@ function byteProgress(name, everyMs = 1e3) {
   };
 }
 
-// src/core/commands/plan.ts
-import { createHash as createHash8 } from "node:crypto";
+// src/core/config.ts
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
-// src/core/config-file.ts
-var import_yaml = __toESM(require_dist(), 1);
-import { readFile as readFile3 } from "node:fs/promises";
-import { isAbsolute, join as join3, relative as relative3, sep as sep3 } from "node:path";
+// src/core/db/url-check.ts
+var SCHEMES = /* @__PURE__ */ new Set(["postgres:", "postgresql:"]);
+var EXAMPLE = "postgresql://user:password@host:5432/database";
+var ENCODE_HINT = `Percent-encode the user name and password: @ : / ? # % and spaces must be written as %40 %3A %2F %3F %23 %25 %20. Print the encoded form with: node -e 'console.log(encodeURIComponent(process.argv[1]))' '<password>'`;
+function assertDatabaseUrl(setting, url) {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+  if (!scheme) {
+    throw invalidUrl(setting, "is not a connection URL", `Write it as ${EXAMPLE}.`);
+  }
+  if (!SCHEMES.has(`${scheme.toLowerCase()}:`)) {
+    throw invalidUrl(
+      setting,
+      `uses the scheme ${scheme}://, not postgresql://`,
+      `supagate connects to PostgreSQL only: ${EXAMPLE}.`
+    );
+  }
+  if (userInfoNeedsEncoding(url)) {
+    throw invalidUrl(
+      setting,
+      "has a user name or password with characters that must be encoded",
+      ENCODE_HINT
+    );
+  }
+  const hostPort = checkPort(setting, url);
+  const parsed = parse(url);
+  if (hostPort === "" && !/[?&]host=[^&]/.test(url)) {
+    throw invalidUrl(
+      setting,
+      "has no host",
+      `Put the server's host name after the @: ${EXAMPLE} (a local socket: postgresql:///database?host=/var/run/postgresql).`
+    );
+  }
+  if (!parsed) throw invalidUrl(setting, "cannot be parsed", `Write it as ${EXAMPLE}. ${ENCODE_HINT}`);
+}
+function userInfoNeedsEncoding(url) {
+  const rest = url.slice(url.indexOf("://") + 3);
+  const at = rest.lastIndexOf("@");
+  if (at < 0) return false;
+  const userInfo2 = rest.slice(0, at);
+  const hostAfter = /^(\[[^\]]*\]|[\w.-]*)(:[^/?#]*)?([/?#].*)?$/.test(rest.slice(at + 1));
+  if (!hostAfter || userInfo2.includes("=")) return /[\s]/.test(userInfo2) && parse(url) === void 0;
+  if (/[/?#]/.test(userInfo2)) return true;
+  return /\s/.test(userInfo2) && parse(url) === void 0;
+}
+function parse(url) {
+  try {
+    return new URL(url);
+  } catch {
+    return void 0;
+  }
+}
+function checkPort(setting, url) {
+  const authority = url.slice(url.indexOf("://") + 3).split(/[/?#]/)[0] ?? "";
+  const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
+  const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
+  if (port !== void 0 && !/^\d{1,5}$/.test(port)) {
+    throw invalidUrl(
+      setting,
+      "has a port that is not a number",
+      `Write the port as digits, e.g. ${EXAMPLE}.`
+    );
+  }
+  if (port !== void 0 && (Number(port) < 1 || Number(port) > 65535)) {
+    throw invalidUrl(
+      setting,
+      "has a port outside 1\u201365535",
+      "PostgreSQL listens on 5432 unless configured otherwise."
+    );
+  }
+  return hostPort;
+}
+function invalidUrl(setting, problem, hint) {
+  return new SupagateError("CONFIG_INVALID", `${setting}: the connection string ${problem}`, {
+    hint,
+    details: { setting }
+  });
+}
 
 // src/core/edit-distance.ts
 function editDistance(a, b) {
@@ -27624,7 +27698,7 @@ function changedAccessTables(before, after) {
 }
 function accessSignature(table2) {
   if (!table2) return "absent";
-  const grants = (list2) => list2.map((g) => `${g.grantee}:${g.privilege}`).sort();
+  const grants = (list3) => list3.map((g) => `${g.grantee}:${g.privilege}`).sort();
   return JSON.stringify({
     owner: table2.owner,
     rls: table2.rlsEnabled,
@@ -27823,7 +27897,7 @@ function unwrappedRlsCalls(policy) {
   const calls = /* @__PURE__ */ new Set();
   for (const expression of [policy.using, policy.withCheck]) {
     if (expression === null) continue;
-    for (const call of unwrappedCalls(expression)) calls.add(call);
+    for (const call2 of unwrappedCalls(expression)) calls.add(call2);
   }
   return [...calls].sort();
 }
@@ -27843,11 +27917,11 @@ function unwrappedCalls(expression) {
     }
     if (!/[A-Za-z_]/.test(ch) || /[\w$."]/.test(expression[i - 1] ?? "")) return void 0;
     RLS_CALL.lastIndex = i;
-    const call = RLS_CALL.exec(expression);
-    if (call) {
+    const call2 = RLS_CALL.exec(expression);
+    if (call2) {
       const innermostSelect = [...stack].reverse().find((g) => g.select);
-      if (!innermostSelect || innermostSelect.from) found.push(`${call[1]?.replace(/^pg_catalog\./, "")}()`);
-      return i + (call[1]?.length ?? 1);
+      if (!innermostSelect || innermostSelect.from) found.push(`${call2[1]?.replace(/^pg_catalog\./, "")}()`);
+      return i + (call2[1]?.length ?? 1);
     }
     const word = /^[A-Za-z_][\w$]*/.exec(expression.slice(i, i + 64))?.[0] ?? ch;
     const top = stack[stack.length - 1];
@@ -28278,17 +28352,232 @@ function canonicalFindingCode(code2) {
 }
 function nearFindingCodes(code2) {
   const wanted = normalizeFindingCode(code2);
-  const threshold = Math.max(2, Math.floor(wanted.length / 4));
+  const threshold2 = Math.max(2, Math.floor(wanted.length / 4));
   return [...CANONICAL].map(([normalized, canonical]) => ({
     canonical,
     distance: editDistance(wanted, normalized),
     contains: normalized.includes(wanted) || wanted.includes(normalized)
-  })).filter((candidate) => candidate.distance <= threshold || candidate.contains).sort((a, b) => a.distance - b.distance || (a.canonical < b.canonical ? -1 : 1)).slice(0, 5).map((candidate) => candidate.canonical);
+  })).filter((candidate) => candidate.distance <= threshold2 || candidate.contains).sort((a, b) => a.distance - b.distance || (a.canonical < b.canonical ? -1 : 1)).slice(0, 5).map((candidate) => candidate.canonical);
 }
 function namesFinding(written, code2, category) {
   const wanted = normalizeFindingCode(written);
   return wanted === normalizeFindingCode(code2) || wanted === normalizeFindingCode(category);
 }
+
+// src/core/config.ts
+var DEFAULTS = {
+  projectDir: ".",
+  migrationsDir: "supabase/migrations",
+  rollbacksDir: "supabase/rollbacks",
+  lockWaitMs: 5 * 6e4,
+  lockTimeoutMs: 5e3,
+  statementTimeoutMs: 30 * 6e4,
+  stallTimeoutMs: 5 * 6e4,
+  lockRetries: 3,
+  atomic: "per-migration",
+  includeAll: false,
+  discardWritesSinceBackup: false,
+  strictHistory: false,
+  allowEdited: false,
+  shadowDisposable: false,
+  detectLocalSupabase: true,
+  shadowCache: true,
+  schemas: void 0,
+  apiSchemas: ["public", "graphql_public"],
+  extraRoles: [],
+  largeTableRows: 1e5,
+  acceptedHazards: [],
+  dataChecks: "on",
+  dataCheckTimeoutMs: 1e4,
+  dataCheckSampleAboveRows: 1e7,
+  verify: "on",
+  onVerifyFailure: "report",
+  backup: "on",
+  backupStore: "directory",
+  backupDir: ".supagate/backups",
+  backupScope: "data",
+  backupBucket: "supagate-backups"
+};
+var optionalString = (value) => value === void 0 ? void 0 : String(value);
+function resolveConfig(input = {}) {
+  const config = buildConfig(input);
+  for (const url of [config.dbUrl, config.shadowUrl]) if (url) describeTarget(url);
+  if (config.dbUrl) assertDatabaseUrl("db-url", config.dbUrl);
+  if (config.shadowUrl) assertDatabaseUrl("shadow-url", config.shadowUrl);
+  registerSecret(config.backupKey);
+  registerSecret(config.supabaseServiceKey);
+  return config;
+}
+function buildConfig(input) {
+  const pick = (key) => input[key] === void 0 || input[key] === "" ? void 0 : input[key];
+  return {
+    projectDir: String(pick("projectDir") ?? DEFAULTS.projectDir),
+    migrationsDir: String(pick("migrationsDir") ?? DEFAULTS.migrationsDir),
+    rollbacksDir: String(pick("rollbacksDir") ?? DEFAULTS.rollbacksDir),
+    dbUrl: optionalString(pick("dbUrl")),
+    lockWaitMs: duration("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
+    lockTimeoutMs: duration("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: duration(
+      "statement-timeout",
+      pick("statementTimeoutMs"),
+      DEFAULTS.statementTimeoutMs
+    ),
+    stallTimeoutMs: duration("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
+    lockRetries: count("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
+    atomic: atomicMode(pick("atomic")),
+    includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
+    discardWritesSinceBackup: flag(
+      "discard-writes-since-backup",
+      pick("discardWritesSinceBackup"),
+      DEFAULTS.discardWritesSinceBackup
+    ),
+    strictHistory: flag("strict-history", pick("strictHistory"), DEFAULTS.strictHistory),
+    allowEdited: flag("allow-edited", pick("allowEdited"), DEFAULTS.allowEdited),
+    actor: optionalString(pick("actor")),
+    runId: optionalString(pick("runId")),
+    shadowUrl: optionalString(pick("shadowUrl")),
+    shadowDisposable: flag("shadow-disposable", pick("shadowDisposable"), DEFAULTS.shadowDisposable),
+    detectLocalSupabase: flag(
+      "detect-local-supabase",
+      pick("detectLocalSupabase"),
+      DEFAULTS.detectLocalSupabase
+    ),
+    shadowCache: flag("shadow-cache", pick("shadowCache"), DEFAULTS.shadowCache),
+    cacheDir: optionalString(pick("cacheDir")),
+    pgDumpPath: optionalString(pick("pgDumpPath")),
+    pgRestorePath: optionalString(pick("pgRestorePath")),
+    schemas: pick("schemas") === void 0 ? void 0 : list(pick("schemas"), []),
+    apiSchemas: list(pick("apiSchemas"), DEFAULTS.apiSchemas),
+    extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
+    largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
+    dataChecks: oneOf("data-checks", pick("dataChecks"), ["on", "off"], DEFAULTS.dataChecks),
+    dataCheckTimeoutMs: duration(
+      "data-check-timeout",
+      pick("dataCheckTimeoutMs"),
+      DEFAULTS.dataCheckTimeoutMs
+    ),
+    dataCheckSampleAboveRows: wholeNumber(
+      "data-check-sample-above-rows",
+      pick("dataCheckSampleAboveRows"),
+      DEFAULTS.dataCheckSampleAboveRows
+    ),
+    verify: oneOf("verify", pick("verify"), ["on", "off"], DEFAULTS.verify),
+    onVerifyFailure: oneOf(
+      "on-verify-failure",
+      pick("onVerifyFailure"),
+      ["report", "rollback"],
+      DEFAULTS.onVerifyFailure
+    ),
+    backup: oneOf("backup", pick("backup"), ["on", "off"], DEFAULTS.backup),
+    backupStore: oneOf(
+      "backup-store",
+      pick("backupStore"),
+      ["directory", "supabase-storage", "github-artifact"],
+      DEFAULTS.backupStore
+    ),
+    backupDir: String(pick("backupDir") ?? DEFAULTS.backupDir),
+    backupKey: optionalString(pick("backupKey")),
+    backupScope: oneOf(
+      "backup-scope",
+      pick("backupScope"),
+      ["data", "schema"],
+      DEFAULTS.backupScope
+    ),
+    supabaseUrl: optionalString(pick("supabaseUrl")),
+    supabaseServiceKey: optionalString(pick("supabaseServiceKey")),
+    backupBucket: String(pick("backupBucket") ?? DEFAULTS.backupBucket),
+    acceptedHazards: acceptedFindings(pick("acceptedHazards"))
+  };
+}
+function acceptedFindings(value) {
+  if (!Array.isArray(value)) return [];
+  return value.map((entry) => {
+    const code2 = canonicalFindingCode(String(entry.code));
+    if (code2) return { ...entry, code: code2 };
+    const nearest = nearFindingCodes(String(entry.code));
+    throw new SupagateError("CONFIG_INVALID", `Unknown code in accepted hazards: "${String(entry.code)}"`, {
+      hint: `Use a hazard code, lint code or category${nearest.length > 0 ? ` (did you mean ${nearest.join(", ")}?)` : ""}.`,
+      details: { setting: "acceptedHazards", code: entry.code }
+    });
+  });
+}
+var UNITS = { ms: 1, s: 1e3, sec: 1e3, m: 6e4, min: 6e4, h: 36e5 };
+function duration(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.round(value);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(String(value));
+  if (!match) throw invalid(setting, value, "a duration such as 500ms, 5s, 2min or 1h");
+  return Math.round(Number(match[1]) * (UNITS[(match[2] ?? "ms").toLowerCase()] ?? 1));
+}
+function list(value, fallback) {
+  if (value === void 0) return fallback;
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(",");
+  return items.map((item) => item.trim()).filter((item) => item.length > 0);
+}
+function wholeNumber(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text)) throw invalid(setting, value, "a whole number");
+  return Number(text);
+}
+function count(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  const text = String(value).trim();
+  const number = typeof value === "number" ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(number) || number < 0 || number > 100)
+    throw invalid(setting, value, "a whole number from 0 to 100");
+  return number;
+}
+function flag(setting, value, fallback) {
+  if (value === void 0) return fallback;
+  if (typeof value === "boolean") return value;
+  const text = String(value).trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(text)) return true;
+  if (["false", "0", "no", "off"].includes(text)) return false;
+  throw invalid(setting, value, "true or false");
+}
+function oneOf(setting, value, allowed, fallback) {
+  if (value === void 0) return fallback;
+  if (allowed.includes(value)) return value;
+  throw invalid(setting, value, allowed.map((a) => `"${a}"`).join(" or "));
+}
+function atomicMode(value) {
+  if (value === void 0) return DEFAULTS.atomic;
+  if (value === "per-migration" || value === "all") return value;
+  throw invalid("atomic", value, '"per-migration" (each migration in its own transaction) or "all"');
+}
+function invalid(setting, value, expected) {
+  return new SupagateError("CONFIG_INVALID", `Invalid value for ${setting}: "${String(value)}"`, {
+    hint: `Use ${expected}.`,
+    details: { setting }
+  });
+}
+var URL_ENV = {
+  db: "SUPAGATE_DB_URL",
+  shadow: "SUPAGATE_SHADOW_URL",
+  copyFrom: "SUPAGATE_COPY_FROM_URL",
+  copyTo: "SUPAGATE_COPY_TO_URL",
+  diffFrom: "SUPAGATE_DIFF_FROM_URL",
+  diffTo: "SUPAGATE_DIFF_TO_URL"
+};
+function findProjectDir(start = process.cwd()) {
+  let dir = resolve(start);
+  for (; ; ) {
+    if (existsSync(join(dir, "supabase", "config.toml")) || existsSync(join(dir, "supabase", "migrations")))
+      return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(start);
+    dir = parent;
+  }
+}
+
+// src/core/commands/plan.ts
+import { createHash as createHash8 } from "node:crypto";
+
+// src/core/config-file.ts
+var import_yaml = __toESM(require_dist(), 1);
+import { readFile as readFile3 } from "node:fs/promises";
+import { isAbsolute, join as join4, relative as relative3, sep as sep3 } from "node:path";
 
 // node_modules/pg/esm/index.mjs
 var import_lib = __toESM(require_lib2(), 1);
@@ -28304,84 +28593,6 @@ var Result = import_lib.default.Result;
 var TypeOverrides = import_lib.default.TypeOverrides;
 var defaults = import_lib.default.defaults;
 var esm_default = import_lib.default;
-
-// src/core/db/url-check.ts
-var SCHEMES = /* @__PURE__ */ new Set(["postgres:", "postgresql:"]);
-var EXAMPLE = "postgresql://user:password@host:5432/database";
-var ENCODE_HINT = `Percent-encode the user name and password: @ : / ? # % and spaces must be written as %40 %3A %2F %3F %23 %25 %20. Print the encoded form with: node -e 'console.log(encodeURIComponent(process.argv[1]))' '<password>'`;
-function assertDatabaseUrl(setting, url) {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
-  if (!scheme) {
-    throw invalidUrl(setting, "is not a connection URL", `Write it as ${EXAMPLE}.`);
-  }
-  if (!SCHEMES.has(`${scheme.toLowerCase()}:`)) {
-    throw invalidUrl(
-      setting,
-      `uses the scheme ${scheme}://, not postgresql://`,
-      `supagate connects to PostgreSQL only: ${EXAMPLE}.`
-    );
-  }
-  if (userInfoNeedsEncoding(url)) {
-    throw invalidUrl(
-      setting,
-      "has a user name or password with characters that must be encoded",
-      ENCODE_HINT
-    );
-  }
-  const hostPort = checkPort(setting, url);
-  const parsed = parse(url);
-  if (hostPort === "" && !/[?&]host=[^&]/.test(url)) {
-    throw invalidUrl(
-      setting,
-      "has no host",
-      `Put the server's host name after the @: ${EXAMPLE} (a local socket: postgresql:///database?host=/var/run/postgresql).`
-    );
-  }
-  if (!parsed) throw invalidUrl(setting, "cannot be parsed", `Write it as ${EXAMPLE}. ${ENCODE_HINT}`);
-}
-function userInfoNeedsEncoding(url) {
-  const rest = url.slice(url.indexOf("://") + 3);
-  const at = rest.lastIndexOf("@");
-  if (at < 0) return false;
-  const userInfo2 = rest.slice(0, at);
-  const hostAfter = /^(\[[^\]]*\]|[\w.-]*)(:[^/?#]*)?([/?#].*)?$/.test(rest.slice(at + 1));
-  if (!hostAfter || userInfo2.includes("=")) return /[\s]/.test(userInfo2) && parse(url) === void 0;
-  if (/[/?#]/.test(userInfo2)) return true;
-  return /\s/.test(userInfo2) && parse(url) === void 0;
-}
-function parse(url) {
-  try {
-    return new URL(url);
-  } catch {
-    return void 0;
-  }
-}
-function checkPort(setting, url) {
-  const authority = url.slice(url.indexOf("://") + 3).split(/[/?#]/)[0] ?? "";
-  const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
-  const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
-  if (port !== void 0 && !/^\d{1,5}$/.test(port)) {
-    throw invalidUrl(
-      setting,
-      "has a port that is not a number",
-      `Write the port as digits, e.g. ${EXAMPLE}.`
-    );
-  }
-  if (port !== void 0 && (Number(port) < 1 || Number(port) > 65535)) {
-    throw invalidUrl(
-      setting,
-      "has a port outside 1\u201365535",
-      "PostgreSQL listens on 5432 unless configured otherwise."
-    );
-  }
-  return hostPort;
-}
-function invalidUrl(setting, problem, hint) {
-  return new SupagateError("CONFIG_INVALID", `${setting}: the connection string ${problem}`, {
-    hint,
-    details: { setting }
-  });
-}
 
 // src/core/db/connect.ts
 async function connect(url, options = {}) {
@@ -28939,7 +29150,7 @@ function violation(expectation, result2) {
 
 // src/core/verify/scripts.ts
 import { readdir as readdir2, readFile as readFile2 } from "node:fs/promises";
-import { join as join2, relative as relative2, resolve as resolve2, sep as sep2 } from "node:path";
+import { join as join3, relative as relative2, resolve as resolve3, sep as sep2 } from "node:path";
 
 // src/core/migrations/checksum.ts
 import { createHash } from "node:crypto";
@@ -28952,7 +29163,7 @@ function checksumOf(text) {
 
 // src/core/migrations/files.ts
 import { readdir, readFile } from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
+import { join as join2, relative, resolve as resolve2, sep } from "node:path";
 
 // src/core/sql/lexical.ts
 function pastComment(sql, at, end = sql.length) {
@@ -29234,7 +29445,7 @@ function transactionKind(statement2) {
   return statement2.nodeType === "TransactionStmt" ? statement2.tree.kind : void 0;
 }
 function stripTransactionBlocks(located, path) {
-  const list2 = [];
+  const list3 = [];
   let open4;
   let stripped = false;
   for (const statement2 of located) {
@@ -29251,11 +29462,11 @@ function stripTransactionBlocks(located, path) {
       throw unbalanced(statement2, path, "controls the transaction");
     } else {
       if (open4 && statement2.nonTransactional) throw nonTransactionalInBlock(statement2, path);
-      list2.push(statement2);
+      list3.push(statement2);
     }
   }
   if (open4) throw unbalanced(open4, path, "has no COMMIT after it");
-  return { list: list2, stripped };
+  return { list: list3, stripped };
 }
 var TRANSACTION_HINT = "supagate runs each migration in its own transaction and records it in the same transaction. Balanced BEGIN; \u2026 COMMIT; blocks are accepted; remove ROLLBACK, PREPARE TRANSACTION and unpaired BEGIN/COMMIT, or split the file into several migrations.";
 function unbalanced(statement2, path, what) {
@@ -29302,10 +29513,10 @@ function firstLine(sql) {
   const line = sql.split("\n", 1)[0] ?? "";
   return line.length > 80 ? `${line.slice(0, 77)}...` : line;
 }
-function defElems(list2) {
+function defElems(list3) {
   const options = /* @__PURE__ */ new Map();
-  if (!Array.isArray(list2)) return options;
-  for (const item of list2) {
+  if (!Array.isArray(list3)) return options;
+  for (const item of list3) {
     const def = item.DefElem;
     if (!def?.defname) continue;
     const arg = def.arg;
@@ -29412,12 +29623,12 @@ async function discoverMigrations(options) {
   return parseMigrations(await readMigrationFiles(options));
 }
 async function readMigrationFiles(options) {
-  const migrationsDir = resolve(options.projectDir, options.migrationsDir);
+  const migrationsDir = resolve2(options.projectDir, options.migrationsDir);
   const warnings = [];
   const upFiles = await readMigrationDir(options.projectDir, migrationsDir, warnings, { required: true });
   const downFiles = await readMigrationDir(
     options.projectDir,
-    resolve(options.projectDir, options.rollbacksDir),
+    resolve2(options.projectDir, options.rollbacksDir),
     warnings,
     {
       required: false
@@ -29510,7 +29721,7 @@ async function readMigrationDir(projectDir, dir, warnings, { required }) {
   }
   const files = [];
   for (const name of entries2.sort()) {
-    const path = displayPath(projectDir, join(dir, name));
+    const path = displayPath(projectDir, join2(dir, name));
     if (!name.endsWith(".sql")) continue;
     const match = MIGRATION_FILE_PATTERN.exec(name);
     if (!match) {
@@ -29520,7 +29731,7 @@ async function readMigrationDir(projectDir, dir, warnings, { required }) {
       });
       continue;
     }
-    const absolutePath = join(dir, name);
+    const absolutePath = join2(dir, name);
     const { sql, invalid: invalid2 } = decodeUtf8(await readFile(absolutePath), path);
     if (invalid2 && !required) {
       const { line, column } = invalid2;
@@ -29594,30 +29805,30 @@ function displayPath(projectDir, path) {
 // src/core/verify/scripts.ts
 var DEFAULT_VERIFY_DIR = "supabase/verify";
 async function findVerifyScripts(options) {
-  const root = resolve2(options.projectDir, options.dir ?? DEFAULT_VERIFY_DIR);
+  const root = resolve3(options.projectDir, options.dir ?? DEFAULT_VERIFY_DIR);
   const entries2 = await listDir(root);
   const display = (path) => relative2(options.projectDir, path).split(sep2).join("/");
   const scripts = [];
   const skipped = [];
   const ignored = [];
   for (const entry of entries2.filter((e) => e.isFile() && e.name.endsWith(".sql"))) {
-    const absolutePath = join2(root, entry.name);
+    const absolutePath = join3(root, entry.name);
     scripts.push({ path: display(absolutePath), absolutePath, scope: "always" });
   }
   const folders = entries2.filter((e) => e.isDirectory());
   const versions = folders.filter((e) => /^\d+$/.test(e.name));
   for (const folder of folders)
-    if (!/^\d+$/.test(folder.name)) ignored.push(display(join2(root, folder.name)));
+    if (!/^\d+$/.test(folder.name)) ignored.push(display(join3(root, folder.name)));
   versions.sort((a, b) => compareVersions(a.name, b.name) || compareText2(a.name, b.name));
   for (const folder of versions) {
     const applied = options.appliedVersions.find((version3) => compareVersions(version3, folder.name) === 0);
-    const dir = join2(root, folder.name);
+    const dir = join3(root, folder.name);
     if (applied === void 0) {
       skipped.push(display(dir));
       continue;
     }
     for (const entry of (await listDir(dir)).filter((e) => e.isFile() && e.name.endsWith(".sql"))) {
-      const absolutePath = join2(dir, entry.name);
+      const absolutePath = join3(dir, entry.name);
       scripts.push({ path: display(absolutePath), absolutePath, scope: { version: applied } });
     }
   }
@@ -29738,7 +29949,7 @@ function defaultVerifySettings() {
 async function loadProjectConfig(projectDir, file) {
   const candidates = file ? [file] : [...CONFIG_FILE_NAMES];
   for (const candidate of candidates) {
-    const absolute = isAbsolute(candidate) ? candidate : join3(projectDir, candidate);
+    const absolute = isAbsolute(candidate) ? candidate : join4(projectDir, candidate);
     let text;
     try {
       text = await readFile3(absolute, "utf8");
@@ -30078,9 +30289,9 @@ function closest(key, keys) {
 
 // src/core/schema/findings/tree.ts
 var DEFAULT_SCHEMA = "public";
-function strings(list2) {
-  if (!Array.isArray(list2)) return [];
-  return list2.map((item) => item.String?.sval).filter((value) => typeof value === "string");
+function strings(list3) {
+  if (!Array.isArray(list3)) return [];
+  return list3.map((item) => item.String?.sval).filter((value) => typeof value === "string");
 }
 function qualified(parts) {
   const name = parts[parts.length - 1];
@@ -30113,9 +30324,9 @@ function droppedObjects(tree) {
     return [];
   });
 }
-function roleNames(list2) {
-  if (!Array.isArray(list2)) return [];
-  return list2.map((item) => {
+function roleNames(list3) {
+  if (!Array.isArray(list3)) return [];
+  return list3.map((item) => {
     const spec = item.RoleSpec;
     if (spec?.roletype === "ROLESPEC_PUBLIC") return "PUBLIC";
     if (spec?.roletype === "ROLESPEC_CURRENT_USER" || spec?.roletype === "ROLESPEC_SESSION_USER")
@@ -31334,8 +31545,8 @@ function calledFunctions(node, found = /* @__PURE__ */ new Set()) {
   if (Array.isArray(node)) {
     for (const item of node) calledFunctions(item, found);
   } else if (node && typeof node === "object") {
-    const call = node.FuncCall;
-    const parts = call?.funcname ?? [];
+    const call2 = node.FuncCall;
+    const parts = call2?.funcname ?? [];
     const last = parts[parts.length - 1]?.String?.sval;
     if (last) found.add(last.toLowerCase());
     for (const value of Object.values(node)) calledFunctions(value, found);
@@ -31356,10 +31567,10 @@ function bodyStrings(options) {
   for (const item of options) {
     const def = item.DefElem;
     if (def?.defname !== "as" || !def.arg) continue;
-    const single = def.arg.String?.sval;
-    if (single !== void 0) bodies.push(single);
-    const list2 = def.arg.List?.items ?? [];
-    for (const entry of list2) if (entry.String?.sval !== void 0) bodies.push(entry.String.sval);
+    const single2 = def.arg.String?.sval;
+    if (single2 !== void 0) bodies.push(single2);
+    const list3 = def.arg.List?.items ?? [];
+    for (const entry of list3) if (entry.String?.sval !== void 0) bodies.push(entry.String.sval);
   }
   return bodies;
 }
@@ -31499,6 +31710,377 @@ function dedupe(hazards) {
   });
 }
 
+// src/core/sql/quote.ts
+function quoteIdentifier(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quoteLiteral(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+// src/core/datachecks/check-expression.ts
+var OPERATORS = /* @__PURE__ */ new Set([
+  "=",
+  "<>",
+  "<",
+  ">",
+  "<=",
+  ">=",
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "^",
+  "||",
+  "~~",
+  "~~*",
+  "!~~",
+  "!~~*",
+  "~",
+  "~*",
+  "!~",
+  "!~*"
+]);
+var FUNCTIONS2 = /* @__PURE__ */ new Set([
+  "length",
+  "char_length",
+  "character_length",
+  "octet_length",
+  "lower",
+  "upper",
+  "btrim",
+  "ltrim",
+  "rtrim",
+  "abs",
+  "round",
+  "trunc",
+  "floor",
+  "ceil",
+  "ceiling",
+  "sign",
+  "mod",
+  "left",
+  "right",
+  "substring",
+  "substr",
+  "position",
+  "strpos",
+  "starts_with",
+  "split_part",
+  "replace",
+  "reverse",
+  "md5",
+  "array_length",
+  "array_ndims",
+  "cardinality",
+  "jsonb_typeof",
+  "json_typeof",
+  "jsonb_array_length"
+]);
+var TYPES = /* @__PURE__ */ new Set([
+  "bool",
+  "int2",
+  "int4",
+  "int8",
+  "numeric",
+  "float4",
+  "float8",
+  "text",
+  "varchar",
+  "bpchar",
+  "date",
+  "timestamp",
+  "timestamptz",
+  "time",
+  "timetz",
+  "interval",
+  "uuid",
+  "json",
+  "jsonb"
+]);
+var SYSTEM_COLUMNS = /* @__PURE__ */ new Set(["ctid", "xmin", "xmax", "cmin", "cmax", "tableoid", "oid"]);
+var MAX_DEPTH = 64;
+var Refusal = class {
+  constructor(what) {
+    this.what = what;
+  }
+  what;
+};
+function rebuildExpressionText(expression, resolve6) {
+  let parsed;
+  try {
+    parsed = parseSync(`SELECT ${expression}`);
+  } catch {
+    return { refused: "the expression could not be parsed" };
+  }
+  const tree = onlyExpression(parsed);
+  if (!tree) return { refused: "the text is not one expression" };
+  return rebuildExpression(tree, resolve6);
+}
+function onlyExpression(parsed) {
+  const stmts = parsed.stmts;
+  if (!Array.isArray(stmts) || stmts.length !== 1) return void 0;
+  const select = stmts[0]?.stmt?.SelectStmt;
+  if (!select) return void 0;
+  const extra = Object.keys(select).filter((key) => !["targetList", "limitOption", "op"].includes(key));
+  const targets = select.targetList;
+  if (extra.length > 0 || select.op !== "SETOP_NONE" || !Array.isArray(targets) || targets.length !== 1)
+    return void 0;
+  const target2 = targets[0].ResTarget;
+  return target2 && target2.name === void 0 ? target2.val : void 0;
+}
+function rebuildExpression(tree, resolve6) {
+  const writer = new Writer(resolve6);
+  try {
+    const sql = writer.expression(tree, 0);
+    return { sql, columns: [...writer.columns] };
+  } catch (error) {
+    if (error instanceof Refusal)
+      return { refused: `the expression uses ${error.what}, which supagate does not evaluate in production` };
+    throw error;
+  }
+}
+var Writer = class {
+  constructor(resolve6) {
+    this.resolve = resolve6;
+  }
+  resolve;
+  columns = /* @__PURE__ */ new Set();
+  expression(value, depth) {
+    if (depth > MAX_DEPTH) throw new Refusal(`an expression nested more than ${MAX_DEPTH} deep`);
+    const [kind, node] = single(value);
+    const next = (child) => this.expression(child, depth + 1);
+    switch (kind) {
+      case "ColumnRef":
+        return this.column(node);
+      case "A_Const":
+        return constant(node);
+      case "TypeCast":
+        return `CAST(${next(node.arg)} AS ${typeName(node.typeName)})`;
+      case "A_Expr":
+        return this.operation(node, next);
+      case "BoolExpr":
+        return boolean(node, next);
+      case "NullTest":
+        return `(${next(node.arg)} ${node.nulltesttype === "IS_NOT_NULL" ? "IS NOT NULL" : "IS NULL"})`;
+      case "BooleanTest":
+        return `(${next(node.arg)} ${booleanTest(node.booltesttype)})`;
+      case "CoalesceExpr":
+        return `COALESCE(${list2(node.args).map(next).join(", ")})`;
+      case "FuncCall":
+        return call(node, next);
+      case "A_ArrayExpr":
+        return `ARRAY[${list2(node.elements).map((element) => constantElement(element, next)).join(", ")}]`;
+      case "CaseExpr":
+        return caseExpression(node, next);
+      default:
+        throw new Refusal(describeNode(kind));
+    }
+  }
+  column(node) {
+    const fields = list2(node.fields);
+    const name = fields[0]?.String?.sval;
+    if (fields.length !== 1 || typeof name !== "string")
+      throw new Refusal("a qualified or star column reference");
+    if (SYSTEM_COLUMNS.has(name)) throw new Refusal(`the system column ${name}`);
+    const source = this.resolve(name);
+    if (!source) throw new Refusal(`the column ${name}, which production's table does not have`);
+    if ("unknown" in source) throw new Refusal(source.unknown);
+    if ("value" in source) return source.value;
+    this.columns.add(source.column);
+    return quoteIdentifier(source.column);
+  }
+  operation(node, next) {
+    const op = () => operatorName(node.name);
+    switch (node.kind) {
+      case "AEXPR_OP":
+      case "AEXPR_LIKE":
+      case "AEXPR_ILIKE":
+        if (node.lexpr === void 0) return `(${pinned(op())} ${next(node.rexpr)})`;
+        return `(${next(node.lexpr)} ${pinned(op())} ${next(node.rexpr)})`;
+      case "AEXPR_OP_ANY":
+      case "AEXPR_OP_ALL":
+        return `(${next(node.lexpr)} ${pinned(op())} ${node.kind === "AEXPR_OP_ANY" ? "ANY" : "ALL"} (${arrayOf(node.rexpr, next)}))`;
+      case "AEXPR_IN": {
+        const items = `ARRAY[${list2(listItems(node.rexpr)).map((item) => constantElement(item, next)).join(", ")}]`;
+        return `(${next(node.lexpr)} ${pinned(op())} ${op() === "=" ? "ANY" : "ALL"} (${items}))`;
+      }
+      case "AEXPR_BETWEEN":
+      case "AEXPR_NOT_BETWEEN": {
+        const [low, high] = list2(listItems(node.rexpr)).map(next);
+        const value = next(node.lexpr);
+        if (node.kind === "AEXPR_BETWEEN")
+          return `(${value} ${pinned(">=")} ${low} AND ${value} ${pinned("<=")} ${high})`;
+        return `(${value} ${pinned("<")} ${low} OR ${value} ${pinned(">")} ${high})`;
+      }
+      case "AEXPR_NULLIF": {
+        const value = next(node.lexpr);
+        return `(CASE WHEN ${value} ${pinned("=")} ${next(node.rexpr)} THEN NULL ELSE ${value} END)`;
+      }
+      case "AEXPR_DISTINCT":
+      case "AEXPR_NOT_DISTINCT": {
+        const [a, b] = [next(node.lexpr), next(node.rexpr)];
+        const distinct = `(CASE WHEN ${a} IS NULL THEN ${b} IS NOT NULL WHEN ${b} IS NULL THEN true ELSE NOT (${a} ${pinned("=")} ${b}) END)`;
+        return node.kind === "AEXPR_DISTINCT" ? distinct : `(NOT ${distinct})`;
+      }
+      default:
+        throw new Refusal(`the construct ${String(node.kind).replace(/^AEXPR_/, "")}`);
+    }
+  }
+};
+function single(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw new Refusal("an unknown node");
+  const keys = Object.keys(value);
+  const kind = keys[0];
+  const body = kind === void 0 ? void 0 : value[kind];
+  if (keys.length !== 1 || kind === void 0 || !body || typeof body !== "object")
+    throw new Refusal("an unknown node");
+  return [kind, body];
+}
+function list2(value) {
+  return Array.isArray(value) ? value : [];
+}
+function listItems(value) {
+  const [kind, node] = single(value);
+  if (kind !== "List") throw new Refusal(describeNode(kind));
+  return node.items;
+}
+function pinned(op) {
+  return `OPERATOR(pg_catalog.${op})`;
+}
+function operatorName(name) {
+  const parts = list2(name).map((part) => part.String?.sval);
+  const op = parts[parts.length - 1];
+  const schema = parts.length === 2 ? parts[0] : "pg_catalog";
+  if (typeof op !== "string" || parts.length > 2 || schema !== "pg_catalog" || !OPERATORS.has(op))
+    throw new Refusal(`the operator ${parts.map(String).join(".")}`);
+  return op;
+}
+function boolean(node, next) {
+  const args = list2(node.args).map(next);
+  switch (node.boolop) {
+    case "AND_EXPR":
+      return `(${args.join(" AND ")})`;
+    case "OR_EXPR":
+      return `(${args.join(" OR ")})`;
+    case "NOT_EXPR":
+      if (args.length !== 1) throw new Refusal("a malformed NOT");
+      return `(NOT ${args[0]})`;
+    default:
+      throw new Refusal("an unknown boolean operator");
+  }
+}
+var BOOLEAN_TESTS = {
+  IS_TRUE: "IS TRUE",
+  IS_NOT_TRUE: "IS NOT TRUE",
+  IS_FALSE: "IS FALSE",
+  IS_NOT_FALSE: "IS NOT FALSE",
+  IS_UNKNOWN: "IS UNKNOWN",
+  IS_NOT_UNKNOWN: "IS NOT UNKNOWN"
+};
+function booleanTest(type) {
+  const test = BOOLEAN_TESTS[String(type)];
+  if (!test) throw new Refusal("an unknown boolean test");
+  return test;
+}
+function constant(node) {
+  if (node.isnull === true) return "NULL";
+  if ("ival" in node) {
+    const value = node.ival.ival ?? 0;
+    if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new Refusal("a malformed integer");
+    return value < 0 ? `(${value})` : String(value);
+  }
+  if ("fval" in node) {
+    const value = String(node.fval.fval);
+    if (!/^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value)) throw new Refusal("a malformed number");
+    return value.startsWith("-") ? `(${value})` : value;
+  }
+  if ("boolval" in node) return node.boolval.boolval === true ? "true" : "false";
+  if ("sval" in node) return stringLiteral(String(node.sval.sval ?? ""));
+  throw new Refusal("a bit-string constant");
+}
+function stringLiteral(value) {
+  if (!value.includes("\\")) return quoteLiteral(value);
+  return `E${quoteLiteral(value.replace(/\\/g, "\\\\"))}`;
+}
+function constantElement(element, next) {
+  const [kind, node] = single(element);
+  const isConstant = kind === "A_Const" || kind === "TypeCast" && single(node.arg)[0] === "A_Const";
+  if (!isConstant) throw new Refusal("a list of values that are not constants");
+  return next(element);
+}
+function arrayOf(value, next) {
+  const [kind, node] = single(value);
+  if (kind === "A_ArrayExpr") return next(value);
+  if (kind === "TypeCast" && single(node.arg)[0] === "A_ArrayExpr") return next(value);
+  throw new Refusal("ANY or ALL over something other than a list of constants");
+}
+function caseExpression(node, next) {
+  const subject = node.arg === void 0 ? void 0 : next(node.arg);
+  const branches = list2(node.args).map((branch) => {
+    const [kind, when] = single(branch);
+    if (kind !== "CaseWhen") throw new Refusal(describeNode(kind));
+    const test = subject === void 0 ? next(when.expr) : `${subject} ${pinned("=")} ${next(when.expr)}`;
+    return `WHEN ${test} THEN ${next(when.result)}`;
+  });
+  const otherwise = node.defresult === void 0 ? "" : ` ELSE ${next(node.defresult)}`;
+  return `(CASE ${branches.join(" ")}${otherwise} END)`;
+}
+function typeName(value) {
+  const node = value ?? {};
+  const parts = list2(node.names).map((part) => part.String?.sval);
+  const name = parts[parts.length - 1];
+  const schema = parts.length === 2 ? parts[0] : "pg_catalog";
+  if (typeof name !== "string" || parts.length > 2 || schema !== "pg_catalog" || !TYPES.has(name))
+    throw new Refusal(`a cast to ${parts.map(String).join(".")}`);
+  if (node.setof === true || node.pct_type === true) throw new Refusal(`a cast to ${name}`);
+  const mods = list2(node.typmods).map((mod) => {
+    const [kind, body] = single(mod);
+    const ival = body.ival?.ival ?? 0;
+    if (kind !== "A_Const" || !("ival" in body) || typeof ival !== "number" || !Number.isSafeInteger(ival))
+      throw new Refusal(`a cast to ${name} with a modifier that is not a number`);
+    return String(ival);
+  });
+  const bounds = list2(node.arrayBounds).map(() => "[]");
+  return `pg_catalog.${name}${mods.length > 0 ? `(${mods.join(", ")})` : ""}${bounds.join("")}`;
+}
+function call(node, next) {
+  const parts = list2(node.funcname).map((part) => part.String?.sval);
+  const name = parts[parts.length - 1];
+  const schema = parts.length === 2 ? parts[0] : "pg_catalog";
+  const written = parts.map(String).join(".");
+  if (typeof name !== "string" || parts.length > 2 || schema !== "pg_catalog" || !FUNCTIONS2.has(name))
+    throw new Refusal(`the function ${written}`);
+  const modifiers = [
+    "agg_order",
+    "agg_filter",
+    "over",
+    "agg_within_group",
+    "agg_star",
+    "agg_distinct",
+    "func_variadic"
+  ];
+  if (modifiers.some((key) => node[key] !== void 0 && node[key] !== false))
+    throw new Refusal(`the function ${written} as an aggregate, window or variadic call`);
+  return `pg_catalog.${name}(${list2(node.args).map(next).join(", ")})`;
+}
+var NODE_WORDS = {
+  SubLink: "a sub-select",
+  SelectStmt: "a sub-select",
+  ParamRef: "a parameter",
+  SQLValueFunction: "a session value (CURRENT_USER, CURRENT_DATE\u2026)",
+  A_Indirection: "a subscript or field selection",
+  RowExpr: "a row constructor",
+  MinMaxExpr: "GREATEST or LEAST",
+  CollateClause: "a COLLATE clause",
+  XmlExpr: "an XML expression",
+  NamedArgExpr: "a named argument"
+};
+function describeNode(kind) {
+  return NODE_WORDS[kind] ?? `a node of kind ${kind}`;
+}
+
 // src/core/datachecks/conversions.ts
 var INTEGER_RANGE = {
   smallint: ["-32768", "32767"],
@@ -31552,7 +32134,8 @@ function memberChecks(input, tables, locate) {
       ...notNullChecks(changed, locate),
       ...uniqueChecks(changed, locate),
       ...foreignKeyChecks(changed, locate),
-      ...conversionChecks(changed, locate)
+      ...conversionChecks(changed, locate),
+      ...checkConstraintChecks(changed, locate)
     ];
   });
 }
@@ -31750,6 +32333,63 @@ function conversionChecks(table2, locate) {
     ];
   });
 }
+function checkConstraintChecks(table2, locate) {
+  return table2.members("constraint", ["added", "changed"]).flatMap((name) => {
+    const constraint = table2.after.constraints[name];
+    if (constraint?.type !== "check" || !constraint.validated) return [];
+    const old = table2.before.constraints[name];
+    if (old?.validated && old.definition === constraint.definition) return [];
+    const parts = /^CHECK (.*?)( NO INHERIT)?( NOT VALID)?$/s.exec(constraint.definition);
+    if (!parts) return [];
+    const object = `${table2.id}.${name}`;
+    const columns = /* @__PURE__ */ new Set();
+    const expression = rebuildExpressionText(parts[1], (column) => {
+      const source = checkColumnSource(table2, locate, column);
+      columns.add(source && "column" in source ? source.column : column);
+      return source;
+    });
+    return [
+      {
+        subject: {
+          kind: "check",
+          table: table2.production,
+          expression,
+          columns: [...columns],
+          ownRowsOnly: parts[2] !== void 0
+        },
+        object,
+        action: `CHECK ${name} on ${table2.id}`,
+        at: locate.latest(
+          locate.constraintAddition(table2.name, name, "check"),
+          locate.alterCommand(
+            table2.name,
+            (cmd) => cmd.subtype === "AT_ValidateConstraint" && cmd.name === name
+          )
+        )
+      }
+    ];
+  });
+}
+function checkColumnSource(table2, locate, column) {
+  const existing = table2.productionColumn(column);
+  if (existing !== void 0) return { column: existing };
+  if (!isNew(table2, column)) return void 0;
+  const value = addedColumnValue(table2, locate, column);
+  return value !== void 0 ? { value } : { unknown: `the new column ${column}, whose value in existing rows supagate cannot tell` };
+}
+function addedColumnValue(table2, locate, column) {
+  const added = locate.alterCommand(table2.name, (cmd) => addsColumn(cmd, column));
+  const def = alterTableCommands(added?.statement.tree ?? {}).find((cmd) => addsColumn(cmd, column))?.def?.ColumnDef;
+  if (!def) return void 0;
+  let value = { A_Const: { isnull: true } };
+  for (const { constraint } of constraintsIn({ ColumnDef: def })) {
+    if (constraint.contype === "CONSTR_IDENTITY" || constraint.contype === "CONSTR_GENERATED")
+      return void 0;
+    if (constraint.contype === "CONSTR_DEFAULT") value = constraint.raw_expr;
+  }
+  const rebuilt = rebuildExpression({ TypeCast: { arg: value, typeName: def.typeName } }, () => void 0);
+  return "sql" in rebuilt ? rebuilt.sql : void 0;
+}
 function enumLabelChecks(input, locate) {
   return input.diff.changes.filter((change) => change.kind === "type" && change.action === "changed").flatMap((change) => {
     const before = input.before.types[change.id];
@@ -31788,14 +32428,15 @@ function dataCheckHazards(checks) {
     code: "data-check-failed",
     category: HAZARD_CATEGORY["data-check-failed"],
     severity: "blocking",
-    message: `${violationText(check)}: ${check.action} fails in production`,
+    message: `${violationText(check)}${estimateNote(check)}: ${check.action} fails in production`,
     object: check.object,
     ...check.location ? { location: check.location } : {}
   }));
 }
 function violationText(check) {
   const n = check.violations ?? 0;
-  const rows2 = (count3) => `${count3.toLocaleString("en-US")} ${count3 === 1 ? "row" : "rows"}`;
+  const about = check.estimate ? "about " : "";
+  const rows2 = (count3) => `${about}${count3.toLocaleString("en-US")} ${count3 === 1 ? "row" : "rows"}`;
   switch (check.kind) {
     case "not-null":
       return `${rows2(n)} ${n === 1 ? "has" : "have"} no value`;
@@ -31807,7 +32448,15 @@ function violationText(check) {
       return `${rows2(n)} ${n === 1 ? "references" : "reference"} no existing row`;
     case "conversion":
       return `${rows2(n)} ${n === 1 ? "holds a value" : "hold values"} the new type cannot hold`;
+    case "check":
+      return `${rows2(n)} ${n === 1 ? "violates" : "violate"} it`;
   }
+}
+function estimateNote(check) {
+  if (check.estimate?.method === "sample")
+    return ` (estimated from a ${check.estimate.percent}% sample of the table)`;
+  if (check.estimate?.method === "statistics") return " (production's estimate of the table's rows)";
+  return "";
 }
 
 // src/core/datachecks/earlier-writes.ts
@@ -31854,6 +32503,7 @@ function watchedTables(subject, pending) {
     case "conversion":
       return [watch(subject.table, [subject.column])];
     case "unique":
+    case "check":
       return [watch(subject.table, subject.columns)];
     case "foreign-key":
       return [
@@ -31890,46 +32540,45 @@ function neverNull(value) {
   return false;
 }
 
-// src/core/sql/quote.ts
-function quoteIdentifier(name) {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-function quoteLiteral(value) {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 // src/core/datachecks/queries.ts
 var LISTED = 100;
-function checkQueries(subject) {
+var SEED = 1;
+function checkQueries(subject, sample) {
   switch (subject.kind) {
-    case "not-null": {
-      const from = `${tableRef(subject.table, false)} t`;
-      const where3 = `t.${quoteIdentifier(subject.column)} IS NULL`;
-      return {
-        count: `SELECT count(*) AS violations FROM ${from} WHERE ${where3}`,
-        list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`
-      };
-    }
+    case "not-null":
+      return rowsWhere(tableRef(subject.table, false), `t.${quoteIdentifier(subject.column)} IS NULL`, sample);
     case "new-column-not-null": {
       const from = `${tableRef(subject.table, false)} t`;
       return {
-        count: `SELECT count(*) AS violations FROM ${from}`,
+        count: sample ? `SELECT count(*) AS violations FROM (SELECT FROM ${from} LIMIT 1) s` : `SELECT count(*) AS violations FROM ${from}`,
         list: `SELECT * FROM ${from} LIMIT ${LISTED}`
       };
     }
-    case "conversion": {
-      const from = `${tableRef(subject.table, false)} t`;
-      const where3 = doesNotFit(`t.${quoteIdentifier(subject.column)}`, subject.limit);
-      return {
-        count: `SELECT count(*) AS violations FROM ${from} WHERE ${where3}`,
-        list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`
-      };
-    }
+    case "conversion":
+      return rowsWhere(
+        tableRef(subject.table, false),
+        doesNotFit(`t.${quoteIdentifier(subject.column)}`, subject.limit),
+        sample
+      );
+    case "check":
+      if ("refused" in subject.expression) return void 0;
+      return rowsWhere(
+        tableRef(subject.table, subject.ownRowsOnly),
+        `(${subject.expression.sql}) IS FALSE`,
+        sample
+      );
     case "unique":
       return uniqueQueries(subject.table, subject.columns, subject.nullsDistinct);
     case "foreign-key":
-      return foreignKeyQueries(subject);
+      return rowsWhere(tableRef(subject.table, true), foreignKeyViolation(subject), sample);
   }
+}
+function rowsWhere(table2, where3, sample) {
+  const from = `${table2} t`;
+  return {
+    count: sample ? `SELECT count(*) FILTER (WHERE ${where3}) AS violations, count(*) AS sampled FROM ${from} TABLESAMPLE SYSTEM (${sample.percent}) REPEATABLE (${SEED})` : `SELECT count(*) AS violations FROM ${from} WHERE ${where3}`,
+    list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`
+  };
 }
 function uniqueQueries(table2, columns, nullsDistinct) {
   const keys = columns.map((c) => `t.${quoteIdentifier(c)}`).join(", ");
@@ -31940,17 +32589,12 @@ function uniqueQueries(table2, columns, nullsDistinct) {
     list: `${groups2} ORDER BY copies DESC LIMIT ${LISTED}`
   };
 }
-function foreignKeyQueries(subject) {
+function foreignKeyViolation(subject) {
   const child = subject.columns.map((c) => `t.${quoteIdentifier(c)}`);
   const allSet = child.map((c) => `${c} IS NOT NULL`).join(" AND ");
   const partlySet = `NOT (${child.map((c) => `${c} IS NULL`).join(" AND ")}) AND NOT (${allSet})`;
   const missing = subject.referenced ? `NOT EXISTS (SELECT 1 FROM ${tableRef(subject.referenced.table, false)} r WHERE ${subject.referenced.columns.map((c, i) => `r.${quoteIdentifier(c)} = ${child[i]}`).join(" AND ")})` : "true";
-  const where3 = `(${allSet} AND ${missing})${subject.matchFull && child.length > 1 ? ` OR (${partlySet})` : ""}`;
-  const from = `${tableRef(subject.table, true)} t`;
-  return {
-    count: `SELECT count(*) AS violations FROM ${from} WHERE ${where3}`,
-    list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`
-  };
+  return `(${allSet} AND ${missing})${subject.matchFull && child.length > 1 ? ` OR (${partlySet})` : ""}`;
 }
 function tableRef(table2, ownRowsOnly) {
   const name = `${quoteIdentifier(table2.schema)}.${quoteIdentifier(table2.name)}`;
@@ -31979,26 +32623,26 @@ async function runDataChecks(client, specs, pending, options) {
     const spent = performance.now() - started >= budget;
     checks.push(
       spent ? {
-        ...describe2(spec, checkQueries(spec.subject)),
+        ...describe2(spec, checkQueries(spec.subject, sampleOf(spec, options))),
         outcome: "not-checked",
-        reason: `the data checks' time (${duration(budget)}) was spent on the checks before it`
+        reason: `the data checks' time (${duration2(budget)}) was spent on the checks before it`
       } : await runOne(client, spec, pending, options)
     );
   }
   return checks;
 }
 async function runOne(client, spec, pending, options) {
-  const queries = checkQueries(spec.subject);
+  const sample = sampleOf(spec, options);
+  const queries = checkQueries(spec.subject, sample);
   const base = describe2(spec, queries);
+  if (!queries) return { ...base, outcome: "not-checked", reason: refusedReason(spec) };
   const writes = earlierWrites(spec, pending);
   if (writes.kind === "back-filled")
     return { ...base, outcome: "back-filled", reason: `back-filled first by ${where(writes.by)}` };
-  const counted = await count(client, queries.count, options);
-  if ("reason" in counted) return { ...base, outcome: "not-checked", reason: counted.reason };
-  const found = {
-    violations: counted.violations,
-    ...counted.rows !== void 0 ? { rows: counted.rows } : {}
-  };
+  const counted = await count2(client, queries.count, options);
+  if ("reason" in counted)
+    return { ...base, outcome: "not-checked", reason: counted.reason + unsampledNote(spec, options) };
+  const found = measured(spec, counted, sample);
   if (writes.kind === "changes-rows")
     return {
       ...base,
@@ -32006,22 +32650,63 @@ async function runOne(client, spec, pending, options) {
       outcome: "undecidable",
       reason: `${where(writes.by)} first changes rows this check counts: counted on production as it is now`
     };
-  return { ...base, ...found, outcome: counted.violations > 0 ? "violations" : "passed" };
+  if (found.violations > 0) return { ...base, ...found, outcome: "violations" };
+  if (found.estimate?.method !== "sample") return { ...base, ...found, outcome: "passed" };
+  return {
+    ...base,
+    ...found,
+    outcome: "clean-sample",
+    reason: cleanSampleReason(spec, found.estimate, options)
+  };
 }
 function describe2(spec, queries) {
   return {
     kind: spec.subject.kind,
     object: spec.object,
     action: spec.action,
-    listQuery: queries.list,
+    ...queries ? { listQuery: queries.list } : {},
     estimatedRows: spec.subject.table.estimatedRows,
     ...spec.at ? { location: locationOf(spec.at) } : {}
   };
 }
+function threshold(options) {
+  return options.sampleAboveRows ?? DEFAULTS.dataCheckSampleAboveRows;
+}
+function sampleOf(spec, options) {
+  const rows2 = spec.subject.table.estimatedRows;
+  const above = threshold(options);
+  if (spec.subject.kind === "unique" || rows2 <= above) return void 0;
+  return { percent: Math.max(1e-4, Number((100 * above / rows2).toPrecision(2))) };
+}
+function measured(spec, counted, sample) {
+  const rows2 = counted.rows !== void 0 ? { rows: counted.rows } : {};
+  if (!sample) return { violations: counted.violations, ...rows2 };
+  const estimatedRows = spec.subject.table.estimatedRows;
+  if (spec.subject.kind === "new-column-not-null")
+    return counted.violations > 0 ? { violations: Math.max(1, estimatedRows), estimate: { method: "statistics" } } : { violations: 0 };
+  const sampledRows = counted.sampled ?? 0;
+  const scaled = sampledRows > 0 ? Math.round(counted.violations * estimatedRows / sampledRows) : 0;
+  return {
+    violations: Math.max(counted.violations, scaled),
+    estimate: { method: "sample", percent: sample.percent, sampledRows }
+  };
+}
+function cleanSampleReason(spec, estimate, options) {
+  const rows2 = spec.subject.table.estimatedRows.toLocaleString("en-US");
+  return `a ${estimate.percent}% sample (${estimate.sampledRows.toLocaleString("en-US")} rows) has no row in the way; the full count was skipped: the table has about ${rows2} rows, above the ${threshold(options).toLocaleString("en-US")} from which supagate samples`;
+}
+function unsampledNote(spec, options) {
+  if (spec.subject.kind !== "unique" || spec.subject.table.estimatedRows <= threshold(options)) return "";
+  return " (a unique index cannot be checked on a sample: its duplicates may lie in pages a sample skips)";
+}
+function refusedReason(spec) {
+  const { subject } = spec;
+  return subject.kind === "check" && "refused" in subject.expression ? subject.expression.refused : "supagate builds no query for it";
+}
 function where(statement2) {
   return `${statement2.migration.path}:${statement2.statement.line}`;
 }
-async function count(client, sql, options) {
+async function count2(client, sql, options) {
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(options.timeoutMs))}`);
@@ -32034,7 +32719,8 @@ async function count(client, sql, options) {
     const row = rows2[0];
     return {
       violations: Number(row?.violations ?? 0),
-      ...row?.rows !== void 0 ? { rows: Number(row.rows) } : {}
+      ...row?.rows !== void 0 ? { rows: Number(row.rows) } : {},
+      ...row?.sampled !== void 0 ? { sampled: Number(row.sampled) } : {}
     };
   } catch (error) {
     if (isConnectionLost(error)) throw error;
@@ -32045,21 +32731,27 @@ async function count(client, sql, options) {
 }
 function refusal(error, options) {
   const { code: code2, message } = pgErrorFields(error);
-  if (code2 === "57014") return `the count did not finish within ${duration(options.timeoutMs)}`;
+  if (code2 === "57014") return `the count did not finish within ${duration2(options.timeoutMs)}`;
   if (code2 === "55P03") return "another session holds a lock on the table";
   if (code2 === "42501" && /row-level security/i.test(message))
     return "production's role is subject to row level security: a count would miss rows";
+  if (code2?.startsWith("22"))
+    return `evaluating it on production's rows fails (SQLSTATE ${code2}): a row holds a value it cannot take, so the statement would fail there too`;
   return `production refused the count${code2 ? ` (SQLSTATE ${code2})` : ""}: ${message}`;
 }
-function duration(ms) {
+function duration2(ms) {
   return ms < 1e3 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
 // src/core/datachecks/index.ts
 async function checkProductionData(client, input, options) {
+  await ensureParser();
   const pending = new PendingStatements(input.pending);
   const specs = deriveDataChecks(input, new Locator(pending));
-  const checks = await runDataChecks(client, specs, pending, { timeoutMs: options.timeoutMs });
+  const checks = await runDataChecks(client, specs, pending, {
+    timeoutMs: options.timeoutMs,
+    sampleAboveRows: options.sampleAboveRows
+  });
   return { checks, hazards: withAcceptance(dataCheckHazards(checks), input.pending, options.accepted) };
 }
 
@@ -32067,7 +32759,7 @@ async function checkProductionData(client, input, options) {
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, readdir as readdir3 } from "node:fs/promises";
-import { basename, delimiter, join as join4 } from "node:path";
+import { basename, delimiter, join as join5 } from "node:path";
 var INSTALL_GLOBS = [
   "/usr/lib/postgresql/*/bin",
   "/usr/pgsql-*/bin",
@@ -32116,7 +32808,7 @@ function lookForPgTools(tools) {
 async function searchCopies(tool, searchPath) {
   const paths = /* @__PURE__ */ new Set();
   for (const dir of [...searchPath.split(delimiter), ...await expand(INSTALL_GLOBS)]) {
-    if (dir) paths.add(join4(dir, tool));
+    if (dir) paths.add(join5(dir, tool));
   }
   const probed = await Promise.all([...paths].map((path) => probe(path)));
   return probed.filter((found) => found !== void 0);
@@ -32134,7 +32826,7 @@ async function expand(globs) {
     const rest = glob.slice(glob.indexOf("/", star));
     const entries2 = await readdir3(parent).catch(() => []);
     for (const entry of entries2.filter((e) => e.startsWith(prefix)).sort())
-      dirs.push(join4(parent, entry) + rest);
+      dirs.push(join5(parent, entry) + rest);
   }
   return dirs;
 }
@@ -32160,10 +32852,10 @@ function missingTool(tool, minMajor, why) {
   });
 }
 function tooOld(tool, minMajor, found) {
-  const list2 = found.map((f) => `${f.path} (${f.major})`).join(", ");
+  const list3 = found.map((f) => `${f.path} (${f.major})`).join(", ");
   return new SupagateError(
     "PG_TOOL_MISSING",
-    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list2}`,
+    `${tool} ${minMajor} or newer is needed (the server runs PostgreSQL ${minMajor}); found only ${list3}`,
     { hint: installHint(tool, minMajor), details: { tool, minMajor, found: found.map((f) => f.path) } }
   );
 }
@@ -32744,7 +33436,7 @@ $$;
 };
 
 // src/core/db/stand-ins/vector.ts
-var TYPES = ["vector", "halfvec", "sparsevec"];
+var TYPES2 = ["vector", "halfvec", "sparsevec"];
 var VECTOR_INDEX_METHODS = ["hnsw", "ivfflat"];
 var DISTANCES = [
   { fn: "l2_distance", op: "<->", ops: "l2" },
@@ -32812,7 +33504,7 @@ var vector = {
     ...VECTOR_INDEX_METHODS.map(
       (method) => `CREATE ACCESS METHOD ${method} TYPE INDEX HANDLER pg_catalog.hashhandler;`
     ),
-    ...TYPES.map(typeScript),
+    ...TYPES2.map(typeScript),
     "CREATE FUNCTION @extschema@.vector_dims(@extschema@.vector) RETURNS pg_catalog.int4 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT pg_catalog.cardinality(CAST(pg_catalog.translate(CAST($1 AS pg_catalog.text), '[]', '{}') AS pg_catalog.float4[])) $$;",
     "CREATE FUNCTION @extschema@.vector_norm(@extschema@.vector) RETURNS pg_catalog.float8 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT 0::pg_catalog.float8 $$;",
     "CREATE FUNCTION @extschema@.subvector(@extschema@.vector, pg_catalog.int4, pg_catalog.int4) RETURNS @extschema@.vector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $1 $$;",
@@ -33688,12 +34380,12 @@ function groupGrants(grants, target2, serverVersion = 0) {
   return [...groups2.values()].sort(
     (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
   ).map((group) => {
-    const list2 = [...group.privileges].sort(comparePrivileges);
-    const isAll = all.length >= 4 && all.every((p) => group.privileges.has(p)) && list2.length === all.length;
+    const list3 = [...group.privileges].sort(comparePrivileges);
+    const isAll = all.length >= 4 && all.every((p) => group.privileges.has(p)) && list3.length === all.length;
     return {
       grantee: group.grantee,
       grantable: group.grantable,
-      privileges: isAll ? "ALL" : list2.join(", ")
+      privileges: isAll ? "ALL" : list3.join(", ")
     };
   });
 }
@@ -33721,9 +34413,9 @@ function columnGrantStatements(table2, columns, version3) {
         groups2.set(key, group);
       }
       const privilege = grant.privilege.toUpperCase();
-      const list2 = group.privileges.get(privilege) ?? [];
-      if (!list2.includes(column.name)) list2.push(column.name);
-      group.privileges.set(privilege, list2);
+      const list3 = group.privileges.get(privilege) ?? [];
+      if (!list3.includes(column.name)) list3.push(column.name);
+      group.privileges.set(privilege, list3);
     }
   }
   return [...groups2.values()].sort(
@@ -34464,9 +35156,9 @@ function publicationDdl(publication, v) {
     publication.tables.forEach((table2, i) => {
       const columns = publication.columnLists?.[table2];
       const filter = publication.rowFilters?.[table2];
-      const list2 = columns ? ` (${columns.map((c) => quoteIdent2(c, v)).join(", ")})` : "";
+      const list3 = columns ? ` (${columns.map((c) => quoteIdent2(c, v)).join(", ")})` : "";
       const where3 = filter !== void 0 ? ` WHERE ${parenthesized(filter)}` : "";
-      lines.push(`        ${table2}${list2}${where3}${i < publication.tables.length - 1 ? "," : ""}`);
+      lines.push(`        ${table2}${list3}${where3}${i < publication.tables.length - 1 ? "," : ""}`);
     });
   }
   lines.push(`    WITH (publish = ${quoteLiteral(publish)});`);
@@ -34680,10 +35372,10 @@ var extendedStatisticsKind = {
 // src/core/schema/kinds/operators.ts
 var regproc = (column) => `CASE WHEN ${column} <> 0 THEN ${column}::regproc::text END`;
 var regoperator = (column) => `CASE WHEN ${column} <> 0 THEN ${column}::regoperator::text END`;
-var typeName = (column) => `CASE WHEN ${column} <> 0 THEN format_type(${column}, NULL) END`;
+var typeName2 = (column) => `CASE WHEN ${column} <> 0 THEN format_type(${column}, NULL) END`;
 function operatorsQuery(userSchemas) {
   return `SELECT o.oid::regoperator::text AS id, n.nspname::text AS schema, o.oprname::text AS name,
-  ${typeName("o.oprleft")} AS left, ${typeName("o.oprright")} AS right,
+  ${typeName2("o.oprleft")} AS left, ${typeName2("o.oprright")} AS right,
   o.oprcode::regproc::text AS function,
   ${regoperator("o.oprcom")} AS commutator, ${regoperator("o.oprnegate")} AS negator,
   ${regproc("o.oprrest")} AS restrict, ${regproc("o.oprjoin")} AS join,
@@ -34706,7 +35398,7 @@ function commentStatement(on, text) {
 function itemLines(items, last) {
   return items.map((item, i) => `    ${item}${i < items.length - 1 ? "," : last}`);
 }
-function operatorName(regoperatorText, suffix) {
+function operatorName2(regoperatorText, suffix) {
   const name = regoperatorText.endsWith(suffix) ? regoperatorText.slice(0, -suffix.length) : regoperatorText.slice(0, regoperatorText.lastIndexOf("("));
   return `OPERATOR(${name})`;
 }
@@ -34718,9 +35410,9 @@ function operatorDdl(operator, v) {
   if (operator.left !== null) options.push(`LEFTARG = ${operator.left}`);
   if (operator.right !== null) options.push(`RIGHTARG = ${operator.right}`);
   if (operator.commutator !== null)
-    options.push(`COMMUTATOR = ${operatorName(operator.commutator, `(${right},${left})`)}`);
+    options.push(`COMMUTATOR = ${operatorName2(operator.commutator, `(${right},${left})`)}`);
   if (operator.negator !== null)
-    options.push(`NEGATOR = ${operatorName(operator.negator, `(${left},${right})`)}`);
+    options.push(`NEGATOR = ${operatorName2(operator.negator, `(${left},${right})`)}`);
   if (operator.restrict !== null) options.push(`RESTRICT = ${operator.restrict}`);
   if (operator.join !== null) options.push(`JOIN = ${operator.join}`);
   if (operator.hashes) options.push("HASHES");
@@ -35757,9 +36449,9 @@ function renamedDefinition(definition, rename5) {
   }
   return definition;
 }
-function keyed(list2) {
+function keyed(list3) {
   const record = /* @__PURE__ */ Object.create(null);
-  for (const item of list2) record[item.name] = item;
+  for (const item of list3) record[item.name] = item;
   return record;
 }
 function diffMembers(spec, before, after, renames, context, rename5, out) {
@@ -35966,9 +36658,9 @@ function viewsOfKind(views, kind) {
   }
   return selected;
 }
-function byDefaultPrivilegeId(list2) {
+function byDefaultPrivilegeId(list3) {
   const record = /* @__PURE__ */ Object.create(null);
-  for (const entry of list2) record[defaultPrivilegeId(entry)] = entry;
+  for (const entry of list3) record[defaultPrivilegeId(entry)] = entry;
   return record;
 }
 function normalizeHints(hints, version3) {
@@ -36772,15 +37464,15 @@ function toRangeType(row) {
 }
 function toCollation(row) {
   const provider = PROVIDERS[row.provider] ?? row.provider;
-  const single = row.locale ?? (provider !== "libc" || row.lc_collate === row.lc_ctype ? row.lc_collate : null);
+  const single2 = row.locale ?? (provider !== "libc" || row.lc_collate === row.lc_ctype ? row.lc_collate : null);
   return {
     schema: row.schema,
     name: row.name,
     owner: row.owner,
     provider,
-    locale: single,
-    lcCollate: single === null ? row.lc_collate : null,
-    lcCtype: single === null ? row.lc_ctype : null,
+    locale: single2,
+    lcCollate: single2 === null ? row.lc_collate : null,
+    lcCtype: single2 === null ? row.lc_ctype : null,
     deterministic: row.deterministic,
     ...row.rules !== null && row.rules !== void 0 ? { rules: row.rules } : {},
     comment: row.comment
@@ -36841,8 +37533,8 @@ function storageParameters(row) {
     compareText3
   );
 }
-function optionalList(key, list2) {
-  return list2.length > 0 ? { [key]: list2 } : {};
+function optionalList(key, list3) {
+  return list3.length > 0 ? { [key]: list3 } : {};
 }
 function optionalRecord(key, record) {
   return Object.keys(record).length > 0 ? { [key]: record } : {};
@@ -37767,7 +38459,7 @@ import { promisify as promisify2 } from "node:util";
 // src/core/db/clone.ts
 import { mkdtemp, rm as rm2, writeFile } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/core/db/clone-stand-ins.ts
 async function vectorIndexesWithoutParameters(source, target2) {
@@ -38353,12 +39045,12 @@ async function cloneSchema(options) {
   const creatingTarget = Promise.resolve(options.targetUrl);
   creatingTarget.catch(() => {
   });
-  const workDir = await mkdtemp(join5(tmpdir2(), "supagate-clone-"));
+  const workDir = await mkdtemp(join6(tmpdir2(), "supagate-clone-"));
   const forgetInterrupt = removeOnInterrupt(workDir, "the copy of production's schema");
   let source;
   let target2;
   try {
-    const dumpFile = join5(workDir, "schema.dump");
+    const dumpFile = join6(workDir, "schema.dump");
     const [dumped, targetUrl] = await Promise.allSettled([dumpSchema(options, dumpFile), creatingTarget]);
     if (targetUrl.status === "rejected") throw targetUrl.reason;
     if (dumped.status === "rejected") throw dumped.reason;
@@ -38387,7 +39079,7 @@ async function cloneSchema(options) {
         continue;
       kept.push(line);
     }
-    const listFile = join5(workDir, "restore.list");
+    const listFile = join6(workDir, "restore.list");
     await writeFile(listFile, kept.join("\n"));
     const failures = await restoreSchema(options.pgRestore, targetUrl.value, listFile, dumpFile);
     for (const statement2 of rebuilt.statements) {
@@ -38438,8 +39130,8 @@ async function dumpSchema(options, file) {
       }
     );
   }
-  const list2 = await runTool(options.pgRestore.path, ["--list", file], {});
-  return list2.stdout.split("\n");
+  const list3 = await runTool(options.pgRestore.path, ["--list", file], {});
+  return list3.stdout.split("\n");
 }
 async function restoreSchema(pgRestore, targetUrl, listFile, dumpFile) {
   if (await restoreScript(pgRestore, targetUrl, listFile, dumpFile, "one transaction")) return [];
@@ -38698,7 +39390,7 @@ async function lookupUser(name) {
 import { createHash as createHash5, randomBytes as randomBytes2 } from "node:crypto";
 import { mkdir, readdir as readdir4, readFile as readFile4, rename, rm as rm3, stat, utimes, writeFile as writeFile2 } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 var FOLDER = "shadow-baselines";
 var RECORD = "baseline.json";
 var DATA = "data";
@@ -38708,27 +39400,27 @@ var MAX_ENTRIES = 3;
 var MAX_BYTES = 2 * 1024 ** 3;
 function cacheRoot(cacheDir, env = process.env) {
   if (cacheDir) return cacheDir;
-  if (env.XDG_CACHE_HOME) return join6(env.XDG_CACHE_HOME, "supagate");
-  return join6(homedir(), ".cache", "supagate");
+  if (env.XDG_CACHE_HOME) return join7(env.XDG_CACHE_HOME, "supagate");
+  return join7(homedir(), ".cache", "supagate");
 }
 function baselinesDir(root) {
-  return join6(root, FOLDER);
+  return join7(root, FOLDER);
 }
 async function findBaseline(root, key) {
-  const dir = join6(baselinesDir(root), key);
+  const dir = join7(baselinesDir(root), key);
   try {
-    const record = JSON.parse(await readFile4(join6(dir, RECORD), "utf8"));
+    const record = JSON.parse(await readFile4(join7(dir, RECORD), "utf8"));
     if (record.formatVersion !== 2 || record.key !== key) return void 0;
     const now = /* @__PURE__ */ new Date();
-    await utimes(join6(dir, RECORD), now, now);
-    return { record, dataDirectory: join6(dir, DATA) };
+    await utimes(join7(dir, RECORD), now, now);
+    return { record, dataDirectory: join7(dir, DATA) };
   } catch {
     return void 0;
   }
 }
 async function keptModel(root, record) {
   try {
-    const bytes = await readFile4(join6(baselinesDir(root), record.key, MODEL));
+    const bytes = await readFile4(join7(baselinesDir(root), record.key, MODEL));
     if (sha256(bytes) !== record.modelSha256) return void 0;
     return JSON.parse(bytes.toString("utf8"));
   } catch {
@@ -38741,14 +39433,14 @@ function sha256(bytes) {
 async function keepBaseline(root, record, model, write) {
   const dir = baselinesDir(root);
   await mkdir(dir, { recursive: true, mode: 448 });
-  const staging = join6(dir, `.staging-${randomBytes2(6).toString("hex")}`);
+  const staging = join7(dir, `.staging-${randomBytes2(6).toString("hex")}`);
   await mkdir(staging, { mode: 448 });
   const forgetInterrupt = removeOnInterrupt(staging, "the shadow baseline being kept");
   try {
-    const server = await write(join6(staging, DATA));
-    const bytes = await sizeOf(join6(staging, DATA));
+    const server = await write(join7(staging, DATA));
+    const bytes = await sizeOf(join7(staging, DATA));
     const modelBytes = Buffer.from(JSON.stringify(model), "utf8");
-    await writeFile2(join6(staging, MODEL), modelBytes, { mode: 384 });
+    await writeFile2(join7(staging, MODEL), modelBytes, { mode: 384 });
     const full = {
       formatVersion: 2,
       ...record,
@@ -38757,9 +39449,9 @@ async function keepBaseline(root, record, model, write) {
       createdAt: (/* @__PURE__ */ new Date()).toISOString(),
       bytes
     };
-    await writeFile2(join6(staging, RECORD), `${JSON.stringify(full, null, 2)}
+    await writeFile2(join7(staging, RECORD), `${JSON.stringify(full, null, 2)}
 `, { mode: 384 });
-    await rename(staging, join6(dir, record.key)).catch(async (error) => {
+    await rename(staging, join7(dir, record.key)).catch(async (error) => {
       if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
     });
   } finally {
@@ -38769,18 +39461,18 @@ async function keepBaseline(root, record, model, write) {
   await pruneBaselines(root);
 }
 async function lastKeyFor(root, target2) {
-  const key = await readFile4(join6(baselinesDir(root), TARGETS, target2), "utf8").catch(() => "");
+  const key = await readFile4(join7(baselinesDir(root), TARGETS, target2), "utf8").catch(() => "");
   return /^[0-9a-f]{64}$/.test(key) ? key : void 0;
 }
 async function rememberKey(root, target2, key) {
-  const dir = join6(baselinesDir(root), TARGETS);
+  const dir = join7(baselinesDir(root), TARGETS);
   await mkdir(dir, { recursive: true, mode: 448 });
-  const staging = join6(dir, `.${target2}-${randomBytes2(4).toString("hex")}`);
+  const staging = join7(dir, `.${target2}-${randomBytes2(4).toString("hex")}`);
   await writeFile2(staging, key, { mode: 384 });
-  await rename(staging, join6(dir, target2));
+  await rename(staging, join7(dir, target2));
 }
 async function removeBaseline(root, key) {
-  await rm3(join6(baselinesDir(root), key), { recursive: true, force: true });
+  await rm3(join7(baselinesDir(root), key), { recursive: true, force: true });
 }
 async function pruneBaselines(root, limits = { entries: MAX_ENTRIES, bytes: MAX_BYTES }) {
   const kept = await listBaselines(root);
@@ -38798,23 +39490,23 @@ async function clearBaselines(root) {
 }
 async function listBaselines(root) {
   const names = await readdir4(baselinesDir(root)).catch(() => []);
-  const listed = [];
+  const listed2 = [];
   for (const name of names) {
     if (name.startsWith(".")) continue;
     try {
-      const path = join6(baselinesDir(root), name, RECORD);
+      const path = join7(baselinesDir(root), name, RECORD);
       const record = JSON.parse(await readFile4(path, "utf8"));
-      listed.push({ key: name, bytes: record.bytes, usedAt: (await stat(path)).mtimeMs });
+      listed2.push({ key: name, bytes: record.bytes, usedAt: (await stat(path)).mtimeMs });
     } catch {
-      listed.push({ key: name, bytes: 0, usedAt: 0 });
+      listed2.push({ key: name, bytes: 0, usedAt: 0 });
     }
   }
-  return listed;
+  return listed2;
 }
 async function sizeOf(dir) {
   let bytes = 0;
   for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) bytes += (await stat(join6(entry.parentPath, entry.name))).size;
+    if (entry.isFile()) bytes += (await stat(join7(entry.parentPath, entry.name))).size;
   }
   return bytes;
 }
@@ -39260,22 +39952,22 @@ import { spawn as spawn3 } from "node:child_process";
 import { once as once2 } from "node:events";
 import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm5, stat as stat2, unlink, writeFile as writeFile4 } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
-import { dirname, join as join8, resolve as resolve3 } from "node:path";
+import { dirname as dirname2, join as join9, resolve as resolve4 } from "node:path";
 
 // src/core/db/orphan-clusters.ts
 import { readdir as readdir5, readFile as readFile5, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 var OWNER = "owner.json";
 var PREFIX2 = "supagate-pg-";
 async function markOwner(root) {
   const owner = { pid: process.pid, ...withStart(await startOf(process.pid)) };
-  await writeFile3(join7(root, OWNER), JSON.stringify(owner), { mode: 384 });
+  await writeFile3(join8(root, OWNER), JSON.stringify(owner), { mode: 384 });
 }
 async function removeOrphanClusters(folder) {
   const names = await readdir5(folder).catch(() => []);
   const removed = [];
   for (const name of names.filter((n) => n.startsWith(PREFIX2))) {
-    const root = join7(folder, name);
+    const root = join8(folder, name);
     const owner = await readOwner(root);
     if (!owner || await isAlive(owner) || !await stopServerOf(root)) continue;
     await rm4(root, { recursive: true, force: true });
@@ -39285,7 +39977,7 @@ async function removeOrphanClusters(folder) {
 }
 async function readOwner(root) {
   try {
-    const owner = JSON.parse(await readFile5(join7(root, OWNER), "utf8"));
+    const owner = JSON.parse(await readFile5(join8(root, OWNER), "utf8"));
     return Number.isInteger(owner.pid) && owner.pid > 0 ? owner : void 0;
   } catch {
     return void 0;
@@ -39313,8 +40005,8 @@ function withStart(started) {
   return started === void 0 ? {} : { started };
 }
 async function stopServerOf(root) {
-  const data = join7(root, "data");
-  const pidFile = await readFile5(join7(data, "postmaster.pid"), "utf8").catch(() => void 0);
+  const data = join8(root, "data");
+  const pidFile = await readFile5(join8(data, "postmaster.pid"), "utf8").catch(() => void 0);
   const pid = Number(pidFile?.split("\n", 1)[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !processExists(pid)) return true;
   const command = await readFile5(`/proc/${pid}/cmdline`, "utf8").catch(() => void 0);
@@ -39337,18 +40029,18 @@ async function createClusterDirs(user) {
   const folder = await scratchFolder();
   if (user) await assertReachable(folder, user);
   await removeOrphanClusters(folder);
-  const root = await mkdtemp2(join8(folder, "supagate-pg-"));
+  const root = await mkdtemp2(join9(folder, "supagate-pg-"));
   await markOwner(root);
-  const home = join8(root, "home");
+  const home = join9(root, "home");
   await mkdir2(home, { mode: 448 });
   if (user) {
     await chown(root, user.uid, user.gid);
     await chown(home, user.uid, user.gid);
   }
-  return { root, data: join8(root, "data"), home, installation: join8(root, "installation") };
+  return { root, data: join9(root, "data"), home, installation: join9(root, "installation") };
 }
 async function assertReachable(folder, user) {
-  for (let dir = resolve3(folder); ; dir = dirname(dir)) {
+  for (let dir = resolve4(folder); ; dir = dirname2(dir)) {
     const { mode, uid, gid } = await stat2(dir);
     const searchable = uid === user.uid ? mode & 64 : gid === user.gid ? mode & 8 : mode & 1;
     if (!searchable) {
@@ -39361,11 +40053,11 @@ async function assertReachable(folder, user) {
         }
       );
     }
-    if (dirname(dir) === dir) return;
+    if (dirname2(dir) === dir) return;
   }
 }
 function serverEnvironment(home) {
-  const nowhere = join8(home, "none");
+  const nowhere = join9(home, "none");
   return {
     PATH: "/usr/bin:/bin",
     HOME: home,
@@ -39381,7 +40073,7 @@ function serverEnvironment(home) {
   };
 }
 async function initCluster(binaries, dirs, user, options) {
-  const passwordFile = join8(dirs.root, "pwfile");
+  const passwordFile = join9(dirs.root, "pwfile");
   await writeFile4(passwordFile, `${options.password}
 `, { mode: 384 });
   if (user) await chown(passwordFile, user.uid, user.gid);
@@ -39403,7 +40095,7 @@ async function initCluster(binaries, dirs, user, options) {
     });
   }
   await writeFile4(
-    join8(dirs.data, "pg_hba.conf"),
+    join9(dirs.data, "pg_hba.conf"),
     "# supagate: TCP from this host only, SCRAM passwords only.\nhost all all 127.0.0.1/32 scram-sha-256\n"
   );
 }
@@ -39505,7 +40197,7 @@ ${tail}` : ""}`,
 import { execFile as execFile3 } from "node:child_process";
 import { chmod, chown as chown2, cp, readdir as readdir6, rm as rm6, stat as stat3 } from "node:fs/promises";
 import { platform as platform4 } from "node:os";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 import { promisify as promisify3 } from "node:util";
 var NOT_COPIED = /* @__PURE__ */ new Set(["postmaster.pid", "postmaster.opts"]);
 async function copyDataDirectory(source, destination, owner, signal) {
@@ -39514,13 +40206,13 @@ async function copyDataDirectory(source, destination, owner, signal) {
   );
   if (link2)
     throw new Error(
-      `${join9(link2.parentPath, link2.name)} is a symbolic link: not a data directory supagate made`
+      `${join10(link2.parentPath, link2.name)} is a symbolic link: not a data directory supagate made`
     );
   if (platform4() === "win32" || !await systemCopy(source, destination, signal)) {
     await rm6(destination, { recursive: true, force: true });
     await cp(source, destination, { recursive: true, errorOnExist: true, force: false });
   }
-  for (const name of NOT_COPIED) await rm6(join9(destination, name), { force: true });
+  for (const name of NOT_COPIED) await rm6(join10(destination, name), { force: true });
   await chmod(destination, 448);
   if (owner && (await stat3(destination)).uid !== owner.uid) await chownTree(destination, owner);
 }
@@ -39539,7 +40231,7 @@ async function systemCopy(source, destination, signal) {
 async function chownTree(root, owner) {
   await chown2(root, owner.uid, owner.gid);
   for (const entry of await readdir6(root, { withFileTypes: true, recursive: true })) {
-    await chown2(join9(entry.parentPath, entry.name), owner.uid, owner.gid);
+    await chown2(join10(entry.parentPath, entry.name), owner.uid, owner.gid);
   }
 }
 
@@ -39558,29 +40250,29 @@ import {
   symlink,
   writeFile as writeFile5
 } from "node:fs/promises";
-import { dirname as dirname2, join as join10, relative as relative4, sep as sep4 } from "node:path";
+import { dirname as dirname3, join as join11, relative as relative4, sep as sep4 } from "node:path";
 import { promisify as promisify4 } from "node:util";
 var run2 = promisify4(execFile4);
 async function privateInstallation(binaries, folder, extensionFiles2, user, trusted = []) {
-  const bindir = dirname2(binaries.postgres);
+  const bindir = dirname3(binaries.postgres);
   const sharedir = await shareDirectory(binaries.initdb, user);
   const root = commonAncestor(bindir, sharedir);
-  const extensionDir = join10(sharedir, "extension");
+  const extensionDir = join11(sharedir, "extension");
   const real = new Set([bindir, sharedir, extensionDir].flatMap((path) => pathsBetween(root, path)));
   await mirror(root, folder, real);
-  const privateBin = join10(folder, relative4(root, bindir));
+  const privateBin = join11(folder, relative4(root, bindir));
   const programs = {
-    initdb: join10(privateBin, "initdb"),
-    postgres: join10(privateBin, "postgres")
+    initdb: join11(privateBin, "initdb"),
+    postgres: join11(privateBin, "postgres")
   };
   await Promise.all([
     linkOrCopy(binaries.initdb, programs.initdb),
     linkOrCopy(binaries.postgres, programs.postgres)
   ]);
-  const privateExtensions = join10(folder, relative4(root, extensionDir));
+  const privateExtensions = join11(folder, relative4(root, extensionDir));
   const trustedControls = await trustedControlFiles(extensionDir, trusted);
   for (const file of [...trustedControls, ...extensionFiles2]) {
-    const path = join10(privateExtensions, file.name);
+    const path = join11(privateExtensions, file.name);
     await rm7(path, { force: true });
     await writeFile5(path, file.contents, { mode: 420 });
   }
@@ -39589,7 +40281,7 @@ async function privateInstallation(binaries, folder, extensionFiles2, user, trus
 async function trustedControlFiles(extensionDir, names) {
   const files = [];
   for (const name of names) {
-    const control = await readFile6(join10(extensionDir, `${name}.control`), "utf8").catch(() => void 0);
+    const control = await readFile6(join11(extensionDir, `${name}.control`), "utf8").catch(() => void 0);
     if (control === void 0) continue;
     const lines = control.split("\n").filter((line) => !/^\s*trusted\s*=/.test(line));
     files.push({ name: `${name}.control`, contents: `${lines.join("\n").trimEnd()}
@@ -39631,7 +40323,7 @@ function pathsBetween(root, path) {
   const paths = [root];
   let current = root;
   for (const part of relative4(root, path).split(sep4).filter(Boolean)) {
-    current = join10(current, part);
+    current = join11(current, part);
     paths.push(current);
   }
   return paths;
@@ -39639,8 +40331,8 @@ function pathsBetween(root, path) {
 async function mirror(original, copy, real) {
   await mkdir3(copy, { recursive: true, mode: 493 });
   for (const entry of await readdir7(original)) {
-    const from = join10(original, entry);
-    const to = join10(copy, entry);
+    const from = join11(original, entry);
+    const to = join11(copy, entry);
     if (real.has(from) && (await lstat(from)).isDirectory()) await mirror(from, to, real);
     else await symlink(from, to);
   }
@@ -40665,7 +41357,11 @@ async function planFrom(config, run3) {
         () => checkProductionData(
           production.client,
           { before, after, diff, pending: status2.pending },
-          { timeoutMs: config.dataCheckTimeoutMs, accepted }
+          {
+            timeoutMs: config.dataCheckTimeoutMs,
+            sampleAboveRows: config.dataCheckSampleAboveRows,
+            accepted
+          }
         )
       ) : { checks: [], hazards: [] };
       const result2 = finish({
@@ -40796,13 +41492,13 @@ function emptyResult(target2, pending, problems, productionFingerprint, started)
 }
 
 // src/core/backup/open-store.ts
-import { isAbsolute as isAbsolute2, join as join14 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join15 } from "node:path";
 
 // src/core/backup/stores.ts
 import { createHash as createHash9, randomBytes as randomBytes7 } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3, rm as rm10, stat as stat5 } from "node:fs/promises";
-import { join as join13, resolve as resolve4 } from "node:path";
+import { join as join14, resolve as resolve5 } from "node:path";
 import { Readable } from "node:stream";
 
 // src/core/new-file.ts
@@ -48707,7 +49403,7 @@ function httpStatusOf(error) {
 // src/core/backup/artifact-store.ts
 import { mkdtemp as mkdtemp3, open } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // src/core/backup/encryption.ts
 import {
@@ -48719,7 +49415,7 @@ import {
   timingSafeEqual
 } from "node:crypto";
 import { rename as rename2, rm as rm9 } from "node:fs/promises";
-import { basename as basename2, dirname as dirname3, join as join11 } from "node:path";
+import { basename as basename2, dirname as dirname4, join as join12 } from "node:path";
 import { Transform } from "node:stream";
 import { inspect } from "node:util";
 var ENCRYPTION_MAGIC = Buffer.from("SUPAGATE-ENC1", "ascii");
@@ -48990,8 +49686,8 @@ var DecryptTransform = class extends Transform {
   }
 };
 async function decryptToFile(source, key, destination, options = {}) {
-  const temporary = join11(
-    dirname3(destination),
+  const temporary = join12(
+    dirname4(destination),
     `.${basename2(destination)}.${randomBytes6(6).toString("hex")}.partial`
   );
   await streamToNewFile(source, temporary, [...options.through ?? [], decryptStream(key)]);
@@ -49033,7 +49729,7 @@ var ArtifactStore = class {
   }
   #stage() {
     this.#staging ??= (async () => new DirectoryStore(
-      this.#options.stagingDir ?? await mkdtemp3(join12(tmpdir3(), "supagate-artifacts-"))
+      this.#options.stagingDir ?? await mkdtemp3(join13(tmpdir3(), "supagate-artifacts-"))
     ))();
     return this.#staging;
   }
@@ -49113,16 +49809,16 @@ var DirectoryStore = class {
   kind = "directory";
   dir;
   constructor(dir) {
-    this.dir = resolve4(dir);
+    this.dir = resolve5(dir);
   }
   async put(key, stream) {
     assertStoreKey(key);
-    const final = join13(this.dir, key);
+    const final = join14(this.dir, key);
     await mkdir4(this.dir, { recursive: true, mode: 448 }).catch((error) => {
       stream.destroy();
       throw writeFailed(final, error);
     });
-    const temporary = join13(this.dir, `.${key}.${randomBytes7(6).toString("hex")}.tmp`);
+    const temporary = join14(this.dir, `.${key}.${randomBytes7(6).toString("hex")}.tmp`);
     const forgetInterrupt = removeOnInterrupt(temporary, "a partial backup file");
     try {
       await streamToNewFile(stream, temporary);
@@ -49144,7 +49840,7 @@ var DirectoryStore = class {
   }
   async get(key) {
     assertStoreKey(key);
-    const path = join13(this.dir, key);
+    const path = join14(this.dir, key);
     const found = await stat5(path).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return createReadStream(path);
@@ -49158,11 +49854,11 @@ var DirectoryStore = class {
   }
   async remove(key) {
     assertStoreKey(key);
-    await rm10(join13(this.dir, key), { force: true });
+    await rm10(join14(this.dir, key), { force: true });
   }
   async size(key) {
     assertStoreKey(key);
-    const found = await stat5(join13(this.dir, key)).catch(() => void 0);
+    const found = await stat5(join14(this.dir, key)).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return found.size;
   }
@@ -49372,8 +50068,8 @@ var SupabaseStorageStore = class {
     await this.checkBucket();
     const index = await this.#readIndex(key).catch(() => void 0);
     await this.#removeObjects([`${key}${INDEX_SUFFIX}`]);
-    const listed = (await this.#listAll()).filter((name) => name.startsWith(`${key}.part-`));
-    const names = /* @__PURE__ */ new Set([...index?.parts.map((part) => part.name) ?? [], ...listed]);
+    const listed2 = (await this.#listAll()).filter((name) => name.startsWith(`${key}.part-`));
+    const names = /* @__PURE__ */ new Set([...index?.parts.map((part) => part.name) ?? [], ...listed2]);
     await this.#removeObjects([...names]);
   }
   /** From the parts index, which put wrote last. */
@@ -49502,7 +50198,7 @@ function openBackupStore(config) {
     });
   }
   return new DirectoryStore(
-    isAbsolute2(config.backupDir) ? config.backupDir : join14(config.projectDir, config.backupDir)
+    isAbsolute2(config.backupDir) ? config.backupDir : join15(config.projectDir, config.backupDir)
   );
 }
 
@@ -49606,7 +50302,7 @@ async function afterLostConnection(url, target2, pending, run3) {
   return { applied, failure, notifiedPostgrest };
 }
 function lostHint(applied, notApplied, failure, checked) {
-  const names = (list2) => list2.map((m) => m.path.replace(/^.*\//, "")).join(", ") || "none";
+  const names = (list3) => list3.map((m) => m.path.replace(/^.*\//, "")).join(", ") || "none";
   const partial = failure.committedStatements > 0 ? ` ${failure.committedStatements} statement(s) of the non-atomic ${failure.path} stayed applied; make them re-runnable or undo them before applying again.` : " Each migration commits with its history row, so none is half-applied.";
   const state = checked ? `The history, read again on a new connection, holds: applied ${names(applied)}; not applied ${names(notApplied)}.` : `The server did not answer again within ${RECHECK_MS / 1e3} s: applied ${names(applied)}; ${failure.path} may or may not have committed, \`supagate status\` tells once the server is back.`;
   return `${state}${partial} The migration lock ended with the connection. Run apply again once the database accepts connections: it continues with what is not applied.`;
@@ -49714,7 +50410,7 @@ async function historyLines(client, pending, command) {
     client,
     pending.map((m) => m.version)
   );
-  const names = (list2) => list2.map((m) => m.path.replace(/^.*\//, "")).join(", ") || "none";
+  const names = (list3) => list3.map((m) => m.path.replace(/^.*\//, "")).join(", ") || "none";
   if (command === "rollback") {
     return [
       `rolled back before the interrupt (gone from the history): ${names(pending.filter((m) => !recorded.has(m.version)))}`,
@@ -49840,7 +50536,7 @@ import { pipeline as pipeline2 } from "node:stream/promises";
 // src/core/backup/verify-dump.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { mkdtemp as mkdtemp4, open as open3, rename as rename4, rm as rm11 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname4, join as join15 } from "node:path";
+import { basename as basename3, dirname as dirname5, join as join16 } from "node:path";
 
 // src/core/backup/measure.ts
 import { createHash as createHash11 } from "node:crypto";
@@ -49861,8 +50557,8 @@ function measuring(onBytes) {
 }
 
 // src/core/backup/verify-dump.ts
-function missingTables(expected, listed, key) {
-  const missing = expected.filter((table2) => !listed.has(table2.oid)).map((t) => t.name);
+function missingTables(expected, listed2, key) {
+  const missing = expected.filter((table2) => !listed2.has(table2.oid)).map((t) => t.name);
   if (missing.length === 0) return;
   throw unverified(
     `the dump lacks ${missing.length} table${missing.length === 1 ? "" : "s"} that ${missing.length === 1 ? "was" : "were"} in scope: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", \u2026" : ""}`,
@@ -49870,9 +50566,9 @@ function missingTables(expected, listed, key) {
     { missing }
   );
 }
-function tocOids(list2, type) {
+function tocOids(list3, type) {
   const oids = /* @__PURE__ */ new Set();
-  for (const line of list2.split("\n")) {
+  for (const line of list3.split("\n")) {
     const match = /^\s*\d+;\s+\d+\s+(\d+)\s+(.*)$/.exec(line);
     if (!match) continue;
     const description = match[2];
@@ -49883,11 +50579,11 @@ function tocOids(list2, type) {
   return oids;
 }
 async function fetchBackupFile(options) {
-  const measured = measuring();
-  const counter = measured.stream;
+  const measured2 = measuring();
+  const counter = measured2.stream;
   const source = await options.store.get(options.key);
-  const temporary = join15(
-    dirname4(options.destination),
+  const temporary = join16(
+    dirname5(options.destination),
     `.${basename3(options.destination)}.${randomBytes8(6).toString("hex")}.partial`
   );
   try {
@@ -49899,7 +50595,7 @@ async function fetchBackupFile(options) {
         throw unverified("the stored dump is encrypted and no encryption key was given", options.key);
       }
     }
-    const sha2562 = measured.sha256();
+    const sha2562 = measured2.sha256();
     if (options.expectedSha256 && sha2562 !== options.expectedSha256) {
       throw unverified(
         `the stored file's SHA-256 (${sha2562}) differs from the one measured while it was written (${options.expectedSha256})`,
@@ -49907,7 +50603,7 @@ async function fetchBackupFile(options) {
       );
     }
     await rename4(temporary, options.destination);
-    return { sha256: sha2562, sizeBytes: measured.sizeBytes() };
+    return { sha256: sha2562, sizeBytes: measured2.sizeBytes() };
   } catch (error) {
     source.destroy();
     await rm11(temporary, { force: true });
@@ -50045,10 +50741,10 @@ async function countBytes(stream) {
 import { spawn as spawn4 } from "node:child_process";
 import { devNull } from "node:os";
 function startStreamVerifier(options) {
-  const list2 = reader(options.pgRestore.path, ["--list"], true);
+  const list3 = reader(options.pgRestore.path, ["--list"], true);
   const full = reader(options.pgRestore.path, [`--file=${devNull}`], false);
   const stop2 = () => {
-    for (const { child } of [list2, full]) {
+    for (const { child } of [list3, full]) {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     }
   };
@@ -50056,24 +50752,24 @@ function startStreamVerifier(options) {
     stop2();
     return "stopped pg_restore";
   });
-  const result2 = judge(options, list2, full).finally(forgetInterrupt);
+  const result2 = judge(options, list3, full).finally(forgetInterrupt);
   result2.catch(() => {
   });
   return {
     branches: [
-      { stream: list2.stdin, droppable: true },
+      { stream: list3.stdin, droppable: true },
       { stream: full.stdin, droppable: true }
     ],
     result: result2,
     stop: stop2
   };
 }
-async function judge(options, list2, full) {
-  const [listed, read] = await Promise.all([list2.exited, full.exited]);
-  if (listed.code !== 0) {
-    throw unverified(`pg_restore cannot read the dump: ${outcome(listed, list2.stderr())}`, options.key);
+async function judge(options, list3, full) {
+  const [listed2, read] = await Promise.all([list3.exited, full.exited]);
+  if (listed2.code !== 0) {
+    throw unverified(`pg_restore cannot read the dump: ${outcome(listed2, list3.stderr())}`, options.key);
   }
-  const oids = tocOids(list2.stdout(), options.schemaOnly ? "TABLE" : "TABLE DATA");
+  const oids = tocOids(list3.stdout(), options.schemaOnly ? "TABLE" : "TABLE DATA");
   missingTables(options.expectedTables, oids, options.key);
   if (read.code !== 0) {
     throw unverified(
@@ -50338,8 +51034,8 @@ async function createBackup(options) {
     }
   });
   const bytes = byteProgress("backup");
-  const measured = measuring(bytes.add);
-  const counter = measured.stream;
+  const measured2 = measuring(bytes.add);
+  const counter = measured2.stream;
   const fanOut = new FanOut([{ stream: gate, droppable: false }, ...verifier?.branches ?? []]);
   const feeding = pipeline2(child.stdout, new Coalesce(), fanOut);
   const flowing = pipeline2([
@@ -50363,7 +51059,7 @@ async function createBackup(options) {
   verifier?.stop();
   if (flowed.status === "fulfilled" && stored.status === "fulfilled" && fed.status === "fulfilled") {
     try {
-      await checkStoredSize(options.store, options.key, measured.sizeBytes());
+      await checkStoredSize(options.store, options.key, measured2.sizeBytes());
     } catch (error) {
       await options.store.remove(options.key).catch(() => {
       });
@@ -50371,8 +51067,8 @@ async function createBackup(options) {
     }
     bytes.end();
     return {
-      sha256: measured.sha256(),
-      sizeBytes: measured.sizeBytes(),
+      sha256: measured2.sha256(),
+      sizeBytes: measured2.sizeBytes(),
       location: stored.value.location,
       ...verifiedTables ? { verifiedTables } : {}
     };
@@ -51549,11 +52245,13 @@ function dataCheckResult(check) {
     case "passed":
       return `no row in the way (${size})`;
     case "violations":
-      return `${violationText(check)}: it fails in production`;
+      return `${violationText(check)}${estimateNote(check)}: it fails in production`;
     case "back-filled":
       return check.reason ?? "back-filled first";
     case "undecidable":
-      return `${violationText(check)} now, but ${check.reason ?? "earlier statements change the rows"}`;
+      return `${violationText(check)}${estimateNote(check)} now, but ${check.reason ?? "earlier statements change the rows"}`;
+    case "clean-sample":
+      return `not proven: ${check.reason ?? "a sample of the table has no row in the way"}`;
     case "not-checked":
       return `not checked: ${check.reason ?? "the count did not finish"}`;
   }
@@ -51563,22 +52261,27 @@ var MARK = {
   "back-filled": "\u2705",
   violations: "\u26D4",
   undecidable: "\u26A0\uFE0F",
+  "clean-sample": "\u26A0\uFE0F",
   "not-checked": "\u26A0\uFE0F"
 };
 var ORDER = {
   violations: 0,
   undecidable: 1,
   "not-checked": 2,
-  "back-filled": 3,
-  passed: 4
+  "clean-sample": 3,
+  "back-filled": 4,
+  passed: 5
 };
 function ordered2(checks) {
   return [...checks].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]);
 }
+function listed(check) {
+  return (check.outcome === "violations" || check.outcome === "undecidable") && check.listQuery !== void 0;
+}
 function dataCheckLines(checks) {
   return ordered2(checks).flatMap((check) => [
     `${MARK[check.outcome]} ${check.action}: ${dataCheckResult(check)}${check.location ? `  (${check.location.path}:${check.location.line})` : ""}`,
-    ...check.outcome === "violations" || check.outcome === "undecidable" ? [`    list them: ${check.listQuery};`] : []
+    ...listed(check) ? [`    list them: ${check.listQuery};`] : []
   ]);
 }
 function dataChecksMarkdown(checks, where3) {
@@ -51591,7 +52294,7 @@ function dataChecksMarkdown(checks, where3) {
       check.location ? where3(check.location.path, check.location.line) : "\u2014"
     ])
   );
-  const queries = sorted.filter((check) => check.outcome === "violations" || check.outcome === "undecidable").map((check) => `${code(check.object)}:
+  const queries = sorted.filter(listed).map((check) => `${code(check.object)}:
 ${codeBlock(`${check.listQuery};`, "sql")}`);
   return [
     "#### Production's data\nCounted on production (read-only) for the statements that depend on its rows.",
@@ -52981,209 +53684,6 @@ function trimmedNote(options) {
   return `This report was shortened to fit a GitHub comment.${url ? ` [Full report](${url}).` : " The full report is in the job summary and the run\u2019s artifacts."}`;
 }
 
-// src/core/config.ts
-import { existsSync } from "node:fs";
-import { dirname as dirname5, join as join16, resolve as resolve5 } from "node:path";
-var DEFAULTS = {
-  projectDir: ".",
-  migrationsDir: "supabase/migrations",
-  rollbacksDir: "supabase/rollbacks",
-  lockWaitMs: 5 * 6e4,
-  lockTimeoutMs: 5e3,
-  statementTimeoutMs: 30 * 6e4,
-  stallTimeoutMs: 5 * 6e4,
-  lockRetries: 3,
-  atomic: "per-migration",
-  includeAll: false,
-  discardWritesSinceBackup: false,
-  strictHistory: false,
-  allowEdited: false,
-  shadowDisposable: false,
-  detectLocalSupabase: true,
-  shadowCache: true,
-  schemas: void 0,
-  apiSchemas: ["public", "graphql_public"],
-  extraRoles: [],
-  largeTableRows: 1e5,
-  acceptedHazards: [],
-  dataChecks: "on",
-  dataCheckTimeoutMs: 1e4,
-  verify: "on",
-  onVerifyFailure: "report",
-  backup: "on",
-  backupStore: "directory",
-  backupDir: ".supagate/backups",
-  backupScope: "data",
-  backupBucket: "supagate-backups"
-};
-var optionalString = (value) => value === void 0 ? void 0 : String(value);
-function resolveConfig(input = {}) {
-  const config = buildConfig(input);
-  for (const url of [config.dbUrl, config.shadowUrl]) if (url) describeTarget(url);
-  if (config.dbUrl) assertDatabaseUrl("db-url", config.dbUrl);
-  if (config.shadowUrl) assertDatabaseUrl("shadow-url", config.shadowUrl);
-  registerSecret(config.backupKey);
-  registerSecret(config.supabaseServiceKey);
-  return config;
-}
-function buildConfig(input) {
-  const pick = (key) => input[key] === void 0 || input[key] === "" ? void 0 : input[key];
-  return {
-    projectDir: String(pick("projectDir") ?? DEFAULTS.projectDir),
-    migrationsDir: String(pick("migrationsDir") ?? DEFAULTS.migrationsDir),
-    rollbacksDir: String(pick("rollbacksDir") ?? DEFAULTS.rollbacksDir),
-    dbUrl: optionalString(pick("dbUrl")),
-    lockWaitMs: duration2("lock-wait", pick("lockWaitMs"), DEFAULTS.lockWaitMs),
-    lockTimeoutMs: duration2("lock-timeout", pick("lockTimeoutMs"), DEFAULTS.lockTimeoutMs),
-    statementTimeoutMs: duration2(
-      "statement-timeout",
-      pick("statementTimeoutMs"),
-      DEFAULTS.statementTimeoutMs
-    ),
-    stallTimeoutMs: duration2("stall-timeout", pick("stallTimeoutMs"), DEFAULTS.stallTimeoutMs),
-    lockRetries: count2("lock-retries", pick("lockRetries"), DEFAULTS.lockRetries),
-    atomic: atomicMode(pick("atomic")),
-    includeAll: flag("include-all", pick("includeAll"), DEFAULTS.includeAll),
-    discardWritesSinceBackup: flag(
-      "discard-writes-since-backup",
-      pick("discardWritesSinceBackup"),
-      DEFAULTS.discardWritesSinceBackup
-    ),
-    strictHistory: flag("strict-history", pick("strictHistory"), DEFAULTS.strictHistory),
-    allowEdited: flag("allow-edited", pick("allowEdited"), DEFAULTS.allowEdited),
-    actor: optionalString(pick("actor")),
-    runId: optionalString(pick("runId")),
-    shadowUrl: optionalString(pick("shadowUrl")),
-    shadowDisposable: flag("shadow-disposable", pick("shadowDisposable"), DEFAULTS.shadowDisposable),
-    detectLocalSupabase: flag(
-      "detect-local-supabase",
-      pick("detectLocalSupabase"),
-      DEFAULTS.detectLocalSupabase
-    ),
-    shadowCache: flag("shadow-cache", pick("shadowCache"), DEFAULTS.shadowCache),
-    cacheDir: optionalString(pick("cacheDir")),
-    pgDumpPath: optionalString(pick("pgDumpPath")),
-    pgRestorePath: optionalString(pick("pgRestorePath")),
-    schemas: pick("schemas") === void 0 ? void 0 : list(pick("schemas"), []),
-    apiSchemas: list(pick("apiSchemas"), DEFAULTS.apiSchemas),
-    extraRoles: list(pick("extraRoles"), DEFAULTS.extraRoles),
-    largeTableRows: wholeNumber("large-table-rows", pick("largeTableRows"), DEFAULTS.largeTableRows),
-    dataChecks: oneOf("data-checks", pick("dataChecks"), ["on", "off"], DEFAULTS.dataChecks),
-    dataCheckTimeoutMs: duration2(
-      "data-check-timeout",
-      pick("dataCheckTimeoutMs"),
-      DEFAULTS.dataCheckTimeoutMs
-    ),
-    verify: oneOf("verify", pick("verify"), ["on", "off"], DEFAULTS.verify),
-    onVerifyFailure: oneOf(
-      "on-verify-failure",
-      pick("onVerifyFailure"),
-      ["report", "rollback"],
-      DEFAULTS.onVerifyFailure
-    ),
-    backup: oneOf("backup", pick("backup"), ["on", "off"], DEFAULTS.backup),
-    backupStore: oneOf(
-      "backup-store",
-      pick("backupStore"),
-      ["directory", "supabase-storage", "github-artifact"],
-      DEFAULTS.backupStore
-    ),
-    backupDir: String(pick("backupDir") ?? DEFAULTS.backupDir),
-    backupKey: optionalString(pick("backupKey")),
-    backupScope: oneOf(
-      "backup-scope",
-      pick("backupScope"),
-      ["data", "schema"],
-      DEFAULTS.backupScope
-    ),
-    supabaseUrl: optionalString(pick("supabaseUrl")),
-    supabaseServiceKey: optionalString(pick("supabaseServiceKey")),
-    backupBucket: String(pick("backupBucket") ?? DEFAULTS.backupBucket),
-    acceptedHazards: acceptedFindings(pick("acceptedHazards"))
-  };
-}
-function acceptedFindings(value) {
-  if (!Array.isArray(value)) return [];
-  return value.map((entry) => {
-    const code2 = canonicalFindingCode(String(entry.code));
-    if (code2) return { ...entry, code: code2 };
-    const nearest = nearFindingCodes(String(entry.code));
-    throw new SupagateError("CONFIG_INVALID", `Unknown code in accepted hazards: "${String(entry.code)}"`, {
-      hint: `Use a hazard code, lint code or category${nearest.length > 0 ? ` (did you mean ${nearest.join(", ")}?)` : ""}.`,
-      details: { setting: "acceptedHazards", code: entry.code }
-    });
-  });
-}
-var UNITS = { ms: 1, s: 1e3, sec: 1e3, m: 6e4, min: 6e4, h: 36e5 };
-function duration2(setting, value, fallback) {
-  if (value === void 0) return fallback;
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return Math.round(value);
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$/i.exec(String(value));
-  if (!match) throw invalid(setting, value, "a duration such as 500ms, 5s, 2min or 1h");
-  return Math.round(Number(match[1]) * (UNITS[(match[2] ?? "ms").toLowerCase()] ?? 1));
-}
-function list(value, fallback) {
-  if (value === void 0) return fallback;
-  const items = Array.isArray(value) ? value.map(String) : String(value).split(",");
-  return items.map((item) => item.trim()).filter((item) => item.length > 0);
-}
-function wholeNumber(setting, value, fallback) {
-  if (value === void 0) return fallback;
-  const text = String(value).trim();
-  if (!/^\d+$/.test(text)) throw invalid(setting, value, "a whole number");
-  return Number(text);
-}
-function count2(setting, value, fallback) {
-  if (value === void 0) return fallback;
-  const text = String(value).trim();
-  const number = typeof value === "number" ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(number) || number < 0 || number > 100)
-    throw invalid(setting, value, "a whole number from 0 to 100");
-  return number;
-}
-function flag(setting, value, fallback) {
-  if (value === void 0) return fallback;
-  if (typeof value === "boolean") return value;
-  const text = String(value).trim().toLowerCase();
-  if (["true", "1", "yes", "on"].includes(text)) return true;
-  if (["false", "0", "no", "off"].includes(text)) return false;
-  throw invalid(setting, value, "true or false");
-}
-function oneOf(setting, value, allowed, fallback) {
-  if (value === void 0) return fallback;
-  if (allowed.includes(value)) return value;
-  throw invalid(setting, value, allowed.map((a) => `"${a}"`).join(" or "));
-}
-function atomicMode(value) {
-  if (value === void 0) return DEFAULTS.atomic;
-  if (value === "per-migration" || value === "all") return value;
-  throw invalid("atomic", value, '"per-migration" (each migration in its own transaction) or "all"');
-}
-function invalid(setting, value, expected) {
-  return new SupagateError("CONFIG_INVALID", `Invalid value for ${setting}: "${String(value)}"`, {
-    hint: `Use ${expected}.`,
-    details: { setting }
-  });
-}
-var URL_ENV = {
-  db: "SUPAGATE_DB_URL",
-  shadow: "SUPAGATE_SHADOW_URL",
-  copyFrom: "SUPAGATE_COPY_FROM_URL",
-  copyTo: "SUPAGATE_COPY_TO_URL",
-  diffFrom: "SUPAGATE_DIFF_FROM_URL",
-  diffTo: "SUPAGATE_DIFF_TO_URL"
-};
-function findProjectDir(start = process.cwd()) {
-  let dir = resolve5(start);
-  for (; ; ) {
-    if (existsSync(join16(dir, "supabase", "config.toml")) || existsSync(join16(dir, "supabase", "migrations")))
-      return dir;
-    const parent = dirname5(dir);
-    if (parent === dir) return resolve5(start);
-    dir = parent;
-  }
-}
-
 // src/core/commands/drift.ts
 var REPLAY_HINT = "This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.";
 async function drift(config) {
@@ -53848,10 +54348,10 @@ var TOC_TYPES2 = [
   "USER MAPPING",
   "VIEW"
 ].sort((a, b) => b.length - a.length);
-function parseToc(list2, schemas) {
+function parseToc(list3, schemas) {
   const known = [...new Set(schemas)].sort((a, b) => b.length - a.length);
   const entries2 = [];
-  for (const line of list2.split("\n")) {
+  for (const line of list3.split("\n")) {
     const match = /^\s*\d+;\s+\d+\s+\d+\s+(.*)$/.exec(line);
     if (!match) continue;
     const body = match[1];
@@ -54835,16 +55335,16 @@ async function fetchArchive(options, scope, key, workDir) {
     minMajor: dumpMajor(manifest),
     ...options.pgRestorePath ? { explicitPath: options.pgRestorePath } : {}
   });
-  const listed = await runTool(pgRestore.path, ["--list", dumpFile], {});
-  if (listed.code !== 0) {
-    throw restoreFailed(`pg_restore cannot read the backup: ${firstLines(listed.stderr)}`, {
+  const listed2 = await runTool(pgRestore.path, ["--list", dumpFile], {});
+  if (listed2.code !== 0) {
+    throw restoreFailed(`pg_restore cannot read the backup: ${firstLines(listed2.stderr)}`, {
       hint: "The file matched its SHA-256, so pg_restore is likely older than the pg_dump that wrote it. Nothing was changed."
     });
   }
   return {
     dumpFile,
     pgRestore,
-    toc: parseToc(listed.stdout, [...scope.wholeSchemas, ...scope.partialSchemas]),
+    toc: parseToc(listed2.stdout, [...scope.wholeSchemas, ...scope.partialSchemas]),
     step: `Fetch ${manifest.location.key} from the ${options.store.kind} store, check its SHA-256 against the manifest${key ? " and decrypt it" : ""}`
   };
 }
@@ -55144,6 +55644,11 @@ export {
   accessMatrix,
   introducedLints,
   quoteLiteral,
+  DEFAULTS,
+  resolveConfig,
+  flag,
+  URL_ENV,
+  findProjectDir,
   diffSchemas,
   introspect,
   notCompared,
@@ -55186,11 +55691,6 @@ export {
   renderPlanMarkdown,
   renderApplyMarkdown,
   renderDriftMarkdown,
-  DEFAULTS,
-  resolveConfig,
-  flag,
-  URL_ENV,
-  findProjectDir,
   drift,
   status,
   restoreBackup,

@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-SPEPNSN4.js";
+} from "./chunk-HIVQO3C5.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
