@@ -4,6 +4,7 @@ import { type AccessLevel, describeAccess } from '../rls.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge, rowsNote } from './hazard.js';
 import { argumentCount, type Locator } from './locate.js';
 import { lockEstimate } from './lock-estimate.js';
+import { renameHazards } from './rename-hazards.js';
 import { addedNotValid, notNullProvenBefore } from './safe-patterns.js';
 import type { QualifiedName } from './tree.js';
 import { classifyTypeChange } from './type-change.js';
@@ -15,6 +16,7 @@ import { classifyTypeChange } from './type-change.js';
 export function objectHazards(input: HazardInput, options: HazardOptions, locate: Locator): Hazard[] {
   return [
     ...input.diff.changes.flatMap((change) => changeHazards(change, input, options, locate)),
+    ...input.diff.changes.flatMap((change) => renameHazards(change, input, options, locate)),
     ...accessHazards(input, locate),
   ];
 }
