@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { type PlanWithModels, planWithModels } from '../src/core/commands/plan.js';
+import { fixesMarkdown, fixLines } from '../src/core/report/fixes.js';
 import { diffSchemas } from '../src/core/schema/diff.js';
 import type { Hazard } from '../src/core/schema/hazards.js';
 import { appliedProduction, withPending } from './harness/applied-production.js';
@@ -113,6 +114,14 @@ describe('a column rename in an API schema', () => {
     expect(plan.result.blocking).toBe(false);
     expect(hazard?.fix).toMatchObject({ placement: 'replace', ownFile: false });
     expect(hazard?.fix?.later?.sql).toContain('DROP COLUMN username');
+    // Both steps are rendered: the PR comment and the text report.
+    const markdown = fixesMarkdown([hazard as Hazard], (path, line) => `${path}:${line}`);
+    expect(markdown).toContain(
+      'Then, in a later migration, once every deployed client uses handle:\n```sql\nDROP TRIGGER',
+    );
+    expect(fixLines(hazard as Hazard)).toContain(
+      '    then, in a later migration, once every deployed client uses handle:',
+    );
   });
 
   it('expand plans without the hazard; expand then contract give the plain rename’s schema', async () => {
