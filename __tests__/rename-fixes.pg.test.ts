@@ -36,7 +36,9 @@ create policy "own profile insert" on public.profiles for insert to authenticate
   with check ((select auth.uid()) = id);
 create policy "own profile update" on public.profiles for update to authenticated
   using ((select auth.uid()) = id) with check ((select auth.uid()) = id and owner_note is null);
-grant select, insert, update on public.profiles to authenticated;
+revoke update on public.profiles from authenticated;
+grant select, insert on public.profiles to authenticated;
+grant update (username, website, slug, owner_note) on public.profiles to authenticated;
 create view public.profile_sites with (security_invoker = true) as select id, website from public.profiles;
 insert into public.profiles (id, username) values ('${ALICE}', 'alice');
 `;
@@ -114,6 +116,8 @@ describe('a column rename in an API schema', () => {
     expect(plan.result.blocking).toBe(false);
     expect(hazard?.fix).toMatchObject({ placement: 'replace', ownFile: false });
     expect(hazard?.fix?.later?.sql).toContain('DROP COLUMN username');
+    // The old column's own privileges go to the new one.
+    expect(hazard?.fix?.sql).toContain('GRANT UPDATE (handle) ON TABLE public.profiles TO authenticated;');
     // Both steps are rendered: the PR comment and the text report.
     const markdown = fixesMarkdown([hazard as Hazard], (path, line) => `${path}:${line}`);
     expect(markdown).toContain(
@@ -124,29 +128,33 @@ describe('a column rename in an API schema', () => {
     );
   });
 
-  it('expand plans without the hazard; expand then contract give the plain rename’s schema', async () => {
-    const statement = 'alter table public.profiles rename column username to handle';
-    const { plan: original, fix } = await fixOf(statement);
-    const expanded = await planOf({ '2_expand': `${fix.sql}\n` });
-    expect(expanded.result.status, JSON.stringify(expanded.result.failure)).toBe('planned');
-    expect(expanded.result.hazards).toEqual([]);
-    expect(expanded.result.lints.introduced).toEqual([]);
+  /** A name a hostile pull request could pick: it ends the trigger's dollar quote and a comment line. */
+  const HOSTILE = 'h$sync$; drop table public.profiles; --\n"x';
+  for (const name of ['handle', HOSTILE]) {
+    it(`expand plans without the hazard; expand then contract give the plain rename’s schema (${JSON.stringify(name)})`, async () => {
+      const statement = `alter table public.profiles rename column username to "${name.replace(/"/g, '""')}"`;
+      const { plan: original, fix } = await fixOf(statement);
+      const expanded = await planOf({ '2_expand': `${fix.sql}\n` });
+      expect(expanded.result.status, JSON.stringify(expanded.result.failure)).toBe('planned');
+      expect(expanded.result.hazards).toEqual([]);
+      expect(expanded.result.lints.introduced).toEqual([]);
 
-    const contracted = await planOf({ '2_expand': `${fix.sql}\n`, '3_contract': `${fix.later?.sql}\n` });
-    expect(contracted.result.status, JSON.stringify(contracted.result.failure)).toBe('planned');
-    // The contract drops the old column on purpose and says so in an allow comment.
-    expect(contracted.result.hazards.map((h) => [h.code, h.accepted?.source])).toEqual([
-      ['drop-column', 'migration'],
-    ]);
-    expect(contracted.result.blocking).toBe(false);
-    const difference = diffSchemas(original.after as never, contracted.after as never);
-    expect(difference.changes).toEqual([]);
-    // The diff matches columns by name; only their order differs (handle comes last).
-    const columns = (plan: PlanWithModels) =>
-      plan.after?.tables['public.profiles']?.columns.map((c) => c.name) ?? [];
-    expect(columns(contracted).at(-1)).toBe('handle');
-    expect(new Set(columns(contracted))).toEqual(new Set(columns(original)));
-  });
+      const contracted = await planOf({ '2_expand': `${fix.sql}\n`, '3_contract': `${fix.later?.sql}\n` });
+      expect(contracted.result.status, JSON.stringify(contracted.result.failure)).toBe('planned');
+      // The contract drops the old column on purpose and says so in an allow comment.
+      expect(contracted.result.hazards.map((h) => [h.code, h.accepted?.source])).toEqual([
+        ['drop-column', 'migration'],
+      ]);
+      expect(contracted.result.blocking).toBe(false);
+      const difference = diffSchemas(original.after as never, contracted.after as never);
+      expect(difference.changes).toEqual([]);
+      // The diff matches columns by name; only their order differs (the new one comes last).
+      const columns = (plan: PlanWithModels) =>
+        plan.after?.tables['public.profiles']?.columns.map((c) => c.name) ?? [];
+      expect(columns(contracted).at(-1)).toBe(name);
+      expect(new Set(columns(contracted))).toEqual(new Set(columns(original)));
+    });
+  }
 
   it('during the expand phase, writes through either name reach both columns, under RLS', async () => {
     const { fix } = await fixOf('alter table public.profiles rename column username to handle');
@@ -242,6 +250,10 @@ describe('a table rename in an API schema', () => {
     const { plan, fix } = await fixOf(statement);
     expect(renameHazard(plan)).toMatchObject({ object: 'public.members', location: { line: 1 } });
     expect(fix).toMatchObject({ placement: 'after', later: { sql: 'DROP VIEW public.profiles;' } });
+    expect(fix.sql).toContain('WITH (security_invoker = true)');
+    expect(fix.sql).toContain(
+      'GRANT UPDATE (username, website, slug, owner_note) ON TABLE public.profiles TO authenticated;',
+    );
 
     const withView = await planOf({ '2_rename': `${statement};\n${fix.sql}\n` });
     expect(withView.result.status, JSON.stringify(withView.result.failure)).toBe('planned');

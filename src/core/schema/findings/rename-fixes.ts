@@ -143,15 +143,16 @@ function expandSql(column: Column, n: SyncNames, version: number): string[] {
     '  RETURN NEW;',
     'END',
   ];
+  const tag = dollarTag(body.join('\n'));
   return [
     `ALTER TABLE ${n.table} ADD COLUMN ${n.new} ${column.type};`,
     ...columnGrantStatements(n.table, [{ name: column.name, grants: column.grants }], version),
     ...(column.comment === null
       ? []
       : [`COMMENT ON COLUMN ${n.table}.${n.new} IS ${quoteLiteral(column.comment)};`]),
-    `CREATE FUNCTION ${n.func}() RETURNS trigger LANGUAGE plpgsql SET search_path = '' AS $sync$`,
+    `CREATE FUNCTION ${n.func}() RETURNS trigger LANGUAGE plpgsql SET search_path = '' AS ${tag}`,
     ...body,
-    '$sync$;',
+    `${tag};`,
     `CREATE TRIGGER ${n.trigger} BEFORE INSERT OR UPDATE ON ${n.table} FOR EACH ROW EXECUTE FUNCTION ${n.func}();`,
     '-- On a large table, run this back-fill in batches (by primary key ranges) instead.',
     `UPDATE ${n.table} SET ${n.new} = ${n.old} WHERE ${n.new} IS DISTINCT FROM ${n.old};`,
@@ -162,6 +163,13 @@ function expandSql(column: Column, n: SyncNames, version: number): string[] {
         ]
       : []),
   ];
+}
+
+/** A dollar quote that the body does not contain (a quoted column name may hold `$sync$`). */
+function dollarTag(body: string): string {
+  let tag = '$sync$';
+  for (let i = 1; body.includes(tag.slice(0, -1)); i++) tag = `$sync${i}$`;
+  return tag;
 }
 
 function contractSql(column: Column, n: SyncNames): string[] {
@@ -177,7 +185,7 @@ function contractSql(column: Column, n: SyncNames): string[] {
           `ALTER TABLE ${n.table} DROP CONSTRAINT ${n.check};`,
         ]
       : []),
-    `-- supagate:allow drop-column: its values live on in ${n.new}, kept in sync since the expand migration`,
+    '-- supagate:allow drop-column: its values live on in the new column, kept in sync since the expand migration',
     `ALTER TABLE ${n.table} DROP COLUMN ${n.old};`,
   ];
 }
@@ -186,7 +194,7 @@ function contractSql(column: Column, n: SyncNames): string[] {
  * `ALTER TABLE old RENAME TO new` (or SET SCHEMA) → the same, then a view under the old name
  * selecting every column of the table: simple, so PostgREST writes through it;
  * security_invoker, so the table's RLS applies to the caller (PostgreSQL 15+); the table's
- * privileges granted on it.
+ * privileges (and its columns') granted on it.
  */
 export function compatibilityView(
   statement: Statement,
@@ -217,6 +225,7 @@ export function compatibilityView(
         oldName,
         version,
       ),
+      ...columnGrantStatements(oldName, table.columns, version),
     ].join('\n'),
     placement: 'after',
     ownFile: false,
