@@ -26,6 +26,9 @@ create table public.profiles (
   website text,
   slug text,
   owner_note text,
+  bio text,
+  bio_search text generated always as (lower(bio)) stored,
+  age integer check (age > 0),
   updated_at timestamptz not null default now()
 );
 comment on column public.profiles.username is 'Shown beside posts';
@@ -212,6 +215,9 @@ describe('a column rename in an API schema', () => {
       { column: 'owner_note', reason: 'policy "own profile update"' },
       { column: 'website', reason: 'view public.profile_sites' },
       { column: 'id', reason: 'index profiles_pkey' },
+      { column: 'bio', reason: 'generated column bio_search is computed from it' },
+      { column: 'age', reason: 'constraint profiles_age_check' },
+      { column: 'bio_search', reason: 'the column is generated' },
     ];
     for (const { column, reason } of cases) {
       const plan = await planOf({
