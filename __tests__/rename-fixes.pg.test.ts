@@ -209,6 +209,30 @@ describe('a column rename in an API schema', () => {
     }
   });
 
+  it('the contract, once the expand is in production, sets NOT NULL without a scan (the CHECK proves it)', async () => {
+    const { fix } = await fixOf('alter table public.profiles rename column username to handle');
+    const contract = fix.later?.sql as string;
+    const production = await appliedWith({ '2_expand': `${fix.sql}\n` });
+    try {
+      await production.query('analyze public.profiles');
+      const planContract = (sql: string) =>
+        withPending(PRODUCTION, { '2_expand': `${fix.sql}\n`, '3_contract': `${sql}\n` }, (project) =>
+          planWithModels(project.config(production.url, { largeTableRows: 1 })),
+        );
+      const planned = await planContract(contract);
+      expect(planned.result.pending.map((m) => m.version)).toEqual(['3']);
+      expect(planned.result.hazards.map((h) => h.code)).toEqual(['drop-column']);
+      // Dropped before SET NOT NULL, the CHECK proves nothing: the scan is reported.
+      const [drop, ...rest] = contract.split('\n').filter((l) => l.includes('DROP CONSTRAINT'));
+      expect(rest).toEqual([]);
+      const reordered = `${drop}\n${contract.replace(`${drop}\n`, '')}`;
+      const scanned = await planContract(reordered);
+      expect(scanned.result.hazards.map((h) => h.code)).toContain('set-not-null');
+    } finally {
+      await production.drop();
+    }
+  });
+
   it('offers no rewrite when an index, a policy or a view uses the column, and says why', async () => {
     const cases = [
       { column: 'slug', reason: 'index profiles_slug_key' },

@@ -5,7 +5,7 @@ import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge, r
 import { argumentCount, type Locator } from './locate.js';
 import { lockEstimate } from './lock-estimate.js';
 import { renameHazards } from './rename-hazards.js';
-import { addedNotValid, notNullProvenBefore } from './safe-patterns.js';
+import { addedNotValid, notNullProvenBefore, notNullProvenInProduction } from './safe-patterns.js';
 import type { QualifiedName } from './tree.js';
 import { classifyTypeChange } from './type-change.js';
 
@@ -317,6 +317,7 @@ function notNullHazards(
   const at = locate.notNullSet(table.name, member.name);
   const column = member.renamedFrom ?? member.name;
   if (notNullProvenBefore(locate.pending, table.name, column, at)) return [];
+  if (notNullProvenInProduction(locate.pending, table.before, table.name, column, at)) return [];
   return [
     {
       ...hazardAt(
