@@ -24,14 +24,23 @@ const MAX_NAME = 63;
  * the contract drops it. Conservative: a mention of the name in an expression counts.
  */
 export function columnRenameObstacle(table: Table, column: string, model: SchemaModel): string | undefined {
-  const id = qualifiedName(table.schema, table.name);
   const found = table.columns.find((c) => c.name === column);
   if (!found) return 'the column is not in the schema after the migrations';
-  if (table.kind === 'partitioned' || table.partitionOf || table.inherits?.length || found.inherited)
+  return kindObstacle(table, found) ?? tableUse(table, column) ?? dependentUse(table, column, model);
+}
+
+/** Columns expand/contract cannot recreate as they are: inherited, identity, generated, collated. */
+function kindObstacle(table: Table, column: Column): string | undefined {
+  if (table.kind === 'partitioned' || table.partitionOf || table.inherits?.length || column.inherited)
     return 'the table is partitioned or inherits';
-  if (found.identity) return 'the column is an identity column';
-  if (found.generated) return 'the column is generated';
-  if (found.collation) return 'the column has a collation of its own';
+  if (column.identity) return 'the column is an identity column';
+  if (column.generated) return 'the column is generated';
+  if (column.collation) return 'the column has a collation of its own';
+  return undefined;
+}
+
+/** What the table itself has on the column: indexes, constraints, generated columns, triggers. */
+function tableUse(table: Table, column: string): string | undefined {
   const uses = (text: string | null | undefined) => mentions(text, column);
   const index = Object.values(table.indexes).find((i) => i.columns.includes(column) || uses(i.definition));
   if (index) return `the column is in index ${quoteIdent(index.name)}`;
@@ -39,25 +48,28 @@ export function columnRenameObstacle(table: Table, column: string, model: Schema
     (c) => c.columns.includes(column) || uses(c.definition),
   );
   if (constraint) return `the column is in constraint ${quoteIdent(constraint.name)}`;
-  const referencing = Object.values(model.tables).flatMap((t) =>
-    Object.values(t.constraints).filter(
-      (c) => c.references?.table === id && c.references.columns.includes(column),
-    ),
-  )[0];
-  if (referencing) return `the column is referenced by foreign key ${quoteIdent(referencing.name)}`;
   const generated = table.columns.find((c) => c.name !== column && uses(c.generated));
   if (generated) return `generated column ${quoteIdent(generated.name)} is computed from it`;
   const trigger = Object.values(table.triggers).find((t) => uses(t.definition));
   if (trigger) return `trigger ${quoteIdent(trigger.name)} names it`;
+  return undefined;
+}
+
+/** What else names the column: foreign keys to it, policies, views (any that name the table too). */
+function dependentUse(table: Table, column: string, model: SchemaModel): string | undefined {
+  const id = qualifiedName(table.schema, table.name);
+  const referencing = Object.values(model.tables)
+    .flatMap((t) => Object.values(t.constraints))
+    .find((c) => c.references?.table === id && c.references.columns.includes(column));
+  if (referencing) return `the column is referenced by foreign key ${quoteIdent(referencing.name)}`;
   const policy = Object.values(model.tables)
-    .flatMap((t) => Object.values(t.policies).map((p) => ({ p, own: t === table })))
-    .find(
-      ({ p, own }) =>
-        (own || mentions(`${p.using} ${p.withCheck}`, table.name)) && uses(`${p.using} ${p.withCheck}`),
-    );
+    .flatMap((t) =>
+      Object.values(t.policies).map((p) => ({ p, text: `${p.using} ${p.withCheck}`, own: t === table })),
+    )
+    .find(({ text, own }) => (own || mentions(text, table.name)) && mentions(text, column));
   if (policy) return `policy ${quoteIdent(policy.p.name)} uses it`;
   const view = Object.values(model.views).find(
-    (v) => mentions(v.definition, table.name) && uses(v.definition),
+    (v) => mentions(v.definition, table.name) && mentions(v.definition, column),
   );
   if (view) return `view ${qualifiedName(view.schema, view.name)} selects it`;
   return undefined;
