@@ -121,6 +121,14 @@ const CASES: Case[] = [
       items(m).columns = items(m).columns.filter((c) => c.name !== 'note');
     },
   },
+  {
+    code: 'rename-breaks-clients',
+    cause: 'alter table public.items rename column note to remark;',
+    after: (m) => {
+      const note = items(m).columns.find((c) => c.name === 'note');
+      if (note) note.name = 'remark';
+    },
+  },
   { code: 'truncate', cause: 'truncate public.items;', after: () => {} },
   {
     code: 'narrowing-type',

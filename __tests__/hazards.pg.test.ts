@@ -45,6 +45,11 @@ const CASES: Case[] = [
     triggers: 'alter table public.items drop column note;',
     safe: 'alter table public.items rename column note to remark;',
   },
+  {
+    code: 'rename-breaks-clients',
+    triggers: 'alter table public.items rename column note to remark;',
+    safe: 'alter table public.items add column remark text;',
+  },
   { code: 'truncate', triggers: 'truncate public.items;', safe: 'delete from public.items where id = 1;' },
   {
     code: 'narrowing-type',

@@ -9,7 +9,8 @@ import { FakeArtifactService } from './fake-artifact-service.js';
  *
  * It is strict where GitHub is: pagination by per_page/page with Link headers (a caller
  * that does not follow rel="next" misses items), 401 for an unknown token, 403 for writes
- * with a read-only token (a fork's), 422 for a body over GitHub's limits. It is stricter
+ * with a read-only token (a fork's), 422 for a body over GitHub's limits and for a review
+ * comment on lines outside the pull request's diff (`setPullFiles`). It is stricter
  * where supagate should never get close: a status description over 140 characters is 422.
  *
  * It also plays GitHub Actions artifacts (`api.artifacts`, see fake-artifact-service.ts): the
@@ -110,6 +111,27 @@ export interface Review {
   commit_id: string;
   html_url: string;
   author_association: string;
+}
+
+/** A file of a pull request as GET …/pulls/{n}/files lists it: its unified diff in `patch`. */
+export interface PullFile {
+  filename: string;
+  status: 'added' | 'modified' | 'removed' | 'renamed';
+  patch?: string;
+}
+
+/** A comment of a pull request review, on a file's line(s). */
+export interface ReviewComment {
+  id: number;
+  pull_request_review_id: number;
+  commit_id: string;
+  path: string;
+  line: number;
+  start_line: number | null;
+  side: 'LEFT' | 'RIGHT';
+  body: string;
+  user: GhUser;
+  created_at: string;
 }
 
 export interface CommitFile {
@@ -220,6 +242,8 @@ export class FakeGitHubApi {
   private readonly comments = new Map<number, Comment[]>();
   private readonly pulls = new Map<number, PullRequest>();
   private readonly reviews = new Map<number, Review[]>();
+  private readonly pullFiles = new Map<number, PullFile[]>();
+  private readonly reviewComments = new Map<number, ReviewComment[]>();
   private readonly pullCommits = new Map<number, string[]>();
   private readonly commits = new Map<string, Commit>();
   private readonly commitPulls = new Map<string, number[]>();
@@ -277,6 +301,8 @@ export class FakeGitHubApi {
       this.comments,
       this.pulls,
       this.reviews,
+      this.pullFiles,
+      this.reviewComments,
       this.pullCommits,
       this.commits,
       this.commitPulls,
@@ -388,6 +414,19 @@ export class FakeGitHubApi {
     list.push(review);
     this.reviews.set(pull, list);
     return review;
+  }
+
+  /** The files the pull request changes, with their diffs (what review comments may be on). */
+  setPullFiles(pull: number, files: PullFile[]): void {
+    this.pullFiles.set(pull, files);
+  }
+
+  reviewCommentsOn(pull: number): ReviewComment[] {
+    return [...(this.reviewComments.get(pull) ?? [])];
+  }
+
+  reviewsOn(pull: number): Review[] {
+    return [...(this.reviews.get(pull) ?? [])];
   }
 
   /** A commit on the pull request (appended: seed oldest first), with the files it touched. */
@@ -746,6 +785,24 @@ export class FakeGitHubApi {
       if (!this.pulls.has(number)) throw new HttpError(404, 'Not Found');
       return this.page(url, this.reviews.get(number) ?? []);
     }
+    m = /^\/pulls\/(\d+)\/reviews$/.exec(rest);
+    if (m && method === 'POST') {
+      const number = Number(m[1]);
+      if (!this.pulls.has(number)) throw new HttpError(404, 'Not Found');
+      return { status: 200, body: this.createReview(number, input, identity) };
+    }
+    m = /^\/pulls\/(\d+)\/files$/.exec(rest);
+    if (m && method === 'GET') {
+      const number = Number(m[1]);
+      if (!this.pulls.has(number)) throw new HttpError(404, 'Not Found');
+      return this.page(url, this.pullFiles.get(number) ?? []);
+    }
+    m = /^\/pulls\/(\d+)\/comments$/.exec(rest);
+    if (m && method === 'GET') {
+      const number = Number(m[1]);
+      if (!this.pulls.has(number)) throw new HttpError(404, 'Not Found');
+      return this.page(url, this.reviewCommentsOn(number));
+    }
     m = /^\/pulls\/(\d+)\/commits$/.exec(rest);
     if (m && method === 'GET') {
       const number = Number(m[1]);
@@ -894,6 +951,74 @@ export class FakeGitHubApi {
       }
     }
     throw new HttpError(404, 'Not Found');
+  }
+
+  /**
+   * POST …/pulls/{n}/reviews as GitHub checks it: a known event, a body for COMMENT and
+   * REQUEST_CHANGES, and every comment on lines of one hunk of a file the pull request
+   * changes (else 422, and nothing is created: a review is all or nothing).
+   */
+  private createReview(pull: number, input: Record<string, unknown>, identity: TokenIdentity): Review {
+    const event = input.event === undefined ? 'PENDING' : String(input.event);
+    if (!['APPROVE', 'REQUEST_CHANGES', 'COMMENT', 'PENDING'].includes(event))
+      throw validation('PullRequestReview', 'event', 'event is not included in the list');
+    const body = input.body === undefined ? '' : requireBody(input.body, 'PullRequestReview');
+    if ((event === 'COMMENT' || event === 'REQUEST_CHANGES') && body === '')
+      throw validation('PullRequestReview', 'body', 'body is required for this event');
+    const sent = input.comments ?? [];
+    if (!Array.isArray(sent)) throw validation('PullRequestReview', 'comments', 'must be an array');
+    const files = this.pullFiles.get(pull) ?? [];
+    const errors: string[] = [];
+    for (const c of sent as Record<string, unknown>[]) {
+      const line = c.line;
+      const start = c.start_line ?? line;
+      const side = c.side ?? 'RIGHT';
+      if (typeof c.path !== 'string' || typeof c.body !== 'string' || !Number.isInteger(line))
+        throw validation('PullRequestReviewComment', 'comments', `invalid comment ${JSON.stringify(c)}`);
+      if (side !== 'RIGHT' && side !== 'LEFT')
+        throw validation('PullRequestReviewComment', 'side', 'side is invalid');
+      if (c.start_line !== undefined && !((c.start_line as number) < (line as number)))
+        errors.push('Pull request review thread start line must precede the end line.');
+      const hunks = [
+        ...(files.find((f) => f.filename === c.path)?.patch ?? '').matchAll(
+          /^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/gm,
+        ),
+      ].map((h) => ({
+        start: Number(h[1]),
+        end: Number(h[1]) + (h[2] === undefined ? 1 : Number(h[2])) - 1,
+      }));
+      const inHunk = (n: number) => hunks.find((h) => h.start <= n && n <= h.end);
+      if (!inHunk(line as number)) errors.push('Pull request review thread line must be part of the diff');
+      else if (inHunk(start as number) !== inHunk(line as number))
+        errors.push('Pull request review thread start line must be part of the same hunk as the line.');
+    }
+    if (errors.length > 0) throw new HttpError(422, 'Unprocessable Entity', { errors: [errors.join(', ')] });
+    const pullRequest = this.pulls.get(pull) as PullRequest;
+    const commitId = typeof input.commit_id === 'string' ? input.commit_id : pullRequest.head.sha;
+    const review = this.addReview(pull, {
+      user: identity.login,
+      state:
+        event === 'COMMENT' ? 'COMMENTED' : event === 'APPROVE' ? 'APPROVED' : (event as Review['state']),
+      commitId,
+    });
+    review.body = body;
+    const list = this.reviewComments.get(pull) ?? [];
+    for (const c of sent as Record<string, unknown>[]) {
+      list.push({
+        id: this.id(),
+        pull_request_review_id: review.id,
+        commit_id: commitId,
+        path: c.path as string,
+        line: c.line as number,
+        start_line: (c.start_line as number | undefined) ?? null,
+        side: (c.side as 'LEFT' | 'RIGHT' | undefined) ?? 'RIGHT',
+        body: c.body as string,
+        user: user(identity.login),
+        created_at: this.now().toISOString(),
+      });
+    }
+    this.reviewComments.set(pull, list);
+    return review;
   }
 
   private writeCheckRun(existing: CheckRun | undefined, input: Record<string, unknown>): CheckRun {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as core from '@actions/core';
 import { appliedVersionsOf, effectDigestOf, historyDigestOf } from '../core/commands/gate.js';
 import { type PlanResult, plan } from '../core/commands/plan.js';
@@ -10,10 +12,12 @@ import { createOctokit, type Octokit } from '../github/client.js';
 import { type GitHubRunContext, readRunContext } from '../github/context.js';
 import { FINDINGS_CHECK, publishFindingsCheck } from '../github/findings-check.js';
 import { publishPlan } from '../github/publish-plan.js';
+import { publishSuggestions } from '../github/publish-suggestions.js';
 import { APPROVAL_CONTEXT, NO_MIGRATIONS, setCommitStatus } from '../github/status.js';
 import { writeJobSummary } from '../github/summary.js';
 import {
   approvalSettings,
+  booleanInput,
   configFromInputs,
   optionalInput,
   repositoryPath,
@@ -83,7 +87,11 @@ export async function runPlan(): Promise<void> {
       approvalSettings(config, context, context.pullRequest.number, target),
       result,
     );
-    if (result.status === 'planned') await publishFindings(octokit, context, config, result);
+    if (result.status === 'planned') {
+      await publishFindings(octokit, context, config, result);
+      if (booleanInput('suggest-fixes', true))
+        await postSuggestions(octokit, context, config, result, author);
+    }
   }
   if (result.failure?.kind === 'environment') {
     core.setFailed(
@@ -148,6 +156,46 @@ async function effectRecord(
   } catch (error) {
     core.warning(`The migration history was not recorded with the plan: ${renderError(error)}`);
     return { effect };
+  }
+}
+
+/**
+ * The safe rewrites as review comments on the statements' lines. Never fails the job: the
+ * plan comment shows every rewrite anyway.
+ */
+async function postSuggestions(
+  octokit: Octokit,
+  context: GitHubRunContext,
+  config: SupagateConfig,
+  result: PlanResult,
+  author: string | undefined,
+): Promise<void> {
+  const pull = context.pullRequest;
+  if (!pull) return;
+  try {
+    const { posted } = await publishSuggestions(octokit, {
+      owner: context.repository.owner,
+      repo: context.repository.repo,
+      pullNumber: pull.number,
+      headSha: pull.headSha,
+      hazards: result.hazards,
+      toRepoPath: (path) => repositoryPath(config.projectDir, path),
+      fileText: (path) => readMigrationText(config.projectDir, path),
+      ...(author ? { author } : {}),
+    });
+    if (posted > 0) core.info(`Posted ${posted} safe rewrite(s) as review comments.`);
+  } catch (error) {
+    core.notice(
+      `The safe rewrites were not posted as review suggestions: ${renderError(error)} They are in the plan comment.`,
+    );
+  }
+}
+
+function readMigrationText(projectDir: string, path: string): string | undefined {
+  try {
+    return readFileSync(resolve(projectDir, path), 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

@@ -240,7 +240,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
         // PROGRAM, ALTER ROLE…) is known from their trees: show it beside the failure.
         const hazards = findHazards(
           { pending: status.pending, before, after: before, diff: { changes: [] }, access: [] },
-          { largeTableRows: config.largeTableRows, accepted },
+          { largeTableRows: config.largeTableRows, accepted, apiSchemas: config.apiSchemas },
         );
         return {
           result: finish({ ...base, status: 'failed', shadow: shadowInfo, failure, hazards }),
@@ -267,7 +267,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
       const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
       const hazards = findHazards(
         { pending: status.pending, before, after, diff, access },
-        { largeTableRows: config.largeTableRows, accepted },
+        { largeTableRows: config.largeTableRows, accepted, apiSchemas: config.apiSchemas },
       );
       const data =
         config.dataChecks === 'on'

@@ -47,7 +47,7 @@ export function findHazards(input: HazardInput, options: HazardOptions = DEFAULT
   ];
   const acceptance = new Acceptance(input.pending, options.accepted);
   return dedupe(hazards).map((hazard) => {
-    const fix = fixFor(hazard, pending.at(hazard.location)?.statement, input.after);
+    const fix = fixFor(hazard, pending.at(hazard.location)?.statement, input.before, input.after);
     return acceptance.apply(fix ? { ...hazard, fix } : hazard, hazard.category);
   });
 }

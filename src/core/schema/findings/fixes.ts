@@ -2,6 +2,7 @@ import type { Statement } from '../../migrations/model.js';
 import { qualifiedName, quoteIdent } from '../../sql/identifiers.js';
 import type { SchemaModel } from '../model.js';
 import type { Hazard } from './hazard.js';
+import { compatibilityView, expandContract } from './rename-fixes.js';
 import { type AlterTableCommand, alterTableCommands, constraintsIn } from './tree.js';
 
 /**
@@ -17,6 +18,11 @@ export interface HazardFix {
   placement: 'replace' | 'after';
   /** The SQL must go in a migration file of its own (it cannot run inside a transaction). */
   ownFile: boolean;
+  /**
+   * A second step, in a later migration, once `when` holds (expand/contract: `sql` expands,
+   * this contracts).
+   */
+  later?: { when: string; sql: string };
 }
 
 /**
@@ -26,6 +32,7 @@ export interface HazardFix {
 export function fixFor(
   hazard: Hazard,
   statement: Statement | undefined,
+  before: SchemaModel,
   after: SchemaModel,
 ): HazardFix | undefined {
   if (!statement || !hazard.object) return undefined;
@@ -40,9 +47,24 @@ export function fixFor(
         : undefined;
     case 'security-definer-search-path':
       return fixedSearchPath(hazard.object, after);
+    case 'rename-breaks-clients':
+      return renameFix(hazard.object, statement, before, after);
     default:
       return undefined;
   }
+}
+
+function renameFix(
+  object: string,
+  statement: Statement,
+  before: SchemaModel,
+  after: SchemaModel,
+): HazardFix | undefined {
+  const renamedTable = after.tables[object];
+  if (renamedTable) return compatibilityView(statement, renamedTable, before, after);
+  const found = tableMember(object, after);
+  const table = found ? after.tables[found.table] : undefined;
+  return found && table ? expandContract(statement, found.member, table, before, after) : undefined;
 }
 
 /** The one command of an ALTER TABLE that has one, else undefined. */

@@ -34,6 +34,8 @@ export interface HazardOptions {
   /** A table with at least this many rows (pg_class estimate) is large: blocking builds and scans matter. */
   largeTableRows: number;
   accepted: AcceptedHazard[];
+  /** The schemas the Data API exposes, whose clients a rename breaks. Default DEFAULT_API_SCHEMAS. */
+  apiSchemas?: string[];
 }
 
 export const DEFAULT_HAZARD_OPTIONS: HazardOptions = { largeTableRows: 100_000, accepted: [] };

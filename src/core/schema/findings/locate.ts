@@ -301,6 +301,17 @@ export class Locator {
     );
   }
 
+  /** `ALTER TABLE … RENAME COLUMN … TO column` on the relation: the last rename giving it its name. */
+  columnRename(relation: QualifiedName, column: string): Found {
+    return this.onRelation(
+      relation,
+      (statement) =>
+        statement.nodeType === 'RenameStmt' &&
+        statement.tree.renameType === 'OBJECT_COLUMN' &&
+        statement.tree.newname === column,
+    );
+  }
+
   /** A column added to the relation or renamed on it. */
   columnAddition(relation: QualifiedName): Found {
     return this.onRelation(

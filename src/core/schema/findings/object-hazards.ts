@@ -4,7 +4,8 @@ import { type AccessLevel, describeAccess } from '../rls.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge, rowsNote } from './hazard.js';
 import { argumentCount, type Locator } from './locate.js';
 import { lockEstimate } from './lock-estimate.js';
-import { addedNotValid, notNullProvenBefore } from './safe-patterns.js';
+import { renameHazards } from './rename-hazards.js';
+import { addedNotValid, notNullProvenBefore, notNullProvenInProduction } from './safe-patterns.js';
 import type { QualifiedName } from './tree.js';
 import { classifyTypeChange } from './type-change.js';
 
@@ -15,6 +16,7 @@ import { classifyTypeChange } from './type-change.js';
 export function objectHazards(input: HazardInput, options: HazardOptions, locate: Locator): Hazard[] {
   return [
     ...input.diff.changes.flatMap((change) => changeHazards(change, input, options, locate)),
+    ...input.diff.changes.flatMap((change) => renameHazards(change, input, options, locate)),
     ...accessHazards(input, locate),
   ];
 }
@@ -315,6 +317,7 @@ function notNullHazards(
   const at = locate.notNullSet(table.name, member.name);
   const column = member.renamedFrom ?? member.name;
   if (notNullProvenBefore(locate.pending, table.name, column, at)) return [];
+  if (notNullProvenInProduction(locate.pending, table.before, table.name, column, at)) return [];
   return [
     {
       ...hazardAt(

@@ -1,3 +1,5 @@
+import { quoteIdent } from '../../sql/identifiers.js';
+import type { Table } from '../model.js';
 import type { Found } from './locate.js';
 import { addedConstraints } from './locate.js';
 import type { PendingStatement, PendingStatements } from './pending.js';
@@ -6,7 +8,8 @@ import { actsOnOneOf, alterTableCommands, nullTestColumn, type QualifiedName } f
 /**
  * The safe forms of locking statements, recognized so that the plan does not report what they
  * avoid: a constraint added NOT VALID (validated later without blocking writes), and SET NOT
- * NULL after a validated CHECK (column IS NOT NULL), which PostgreSQL uses instead of a scan.
+ * NULL after a validated CHECK (column IS NOT NULL), added earlier in the pending migrations or
+ * already in production, which PostgreSQL uses instead of a scan.
  */
 
 /** The statement adds the constraint NOT VALID. */
@@ -52,4 +55,35 @@ function validates(statements: PendingStatement[], name: string): boolean {
       (cmd) => cmd.subtype === 'AT_ValidateConstraint' && cmd.name === name,
     ),
   );
+}
+
+/**
+ * Production already has a validated CHECK (column IS NOT NULL) on the table (the expand step
+ * of an expand/contract, applied earlier), and no pending statement before `at` drops it.
+ */
+export function notNullProvenInProduction(
+  pending: PendingStatements,
+  table: Table,
+  relation: QualifiedName,
+  column: string,
+  at: Found,
+): boolean {
+  const proof = `CHECK ((${quoteIdent(column)} IS NOT NULL))`;
+  const checks = Object.values(table.constraints).filter(
+    (c) => c.type === 'check' && c.validated && c.definition === proof,
+  );
+  if (checks.length === 0) return false;
+  const end = at ? pending.list.indexOf(at) : pending.list.length;
+  const names = pending.relationNames(relation);
+  const dropped = new Set(
+    pending.list
+      .slice(0, Math.max(0, end))
+      .filter(
+        ({ statement }) => statement.nodeType === 'AlterTableStmt' && actsOnOneOf(statement.tree, names),
+      )
+      .flatMap(({ statement }) => alterTableCommands(statement.tree))
+      .filter((cmd) => cmd.subtype === 'AT_DropConstraint')
+      .map((cmd) => cmd.name),
+  );
+  return checks.some((c) => !dropped.has(c.name));
 }
