@@ -12,6 +12,7 @@ import {
   appliedVersionsOf,
   apply,
   assertStoreKey,
+  codeBlock,
   countProgressPrinter,
   describeTarget,
   drift,
@@ -19,6 +20,7 @@ import {
   flag,
   githubFileUrl,
   historyDigestOf,
+  inline,
   installInterruptHandler,
   isSupagateError,
   plan,
@@ -38,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-HIVQO3C5.js";
+} from "./chunk-P7QSWDD7.js";
 import {
   HttpClient,
   getInput,
@@ -617,7 +619,7 @@ async function commitFiles(octokit, owner, repo, sha) {
 }
 async function findPullRequestForCommit(octokit, options) {
   const retries = Math.max(0, options.retries ?? 5);
-  const sleep = options.sleep ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
+  const sleep = options.sleep ?? ((ms) => new Promise((resolve3) => setTimeout(resolve3, ms)));
   for (let attempt = 1; attempt <= retries + 1; attempt += 1) {
     const { data } = await github(
       {
@@ -1252,7 +1254,7 @@ function isStoreKey(key) {
   }
 }
 function extractFile(zip, fileName, failed) {
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     const parser = (0, import_unzip_stream.Parse)();
     const output = new PassThrough();
     let found = false;
@@ -1267,7 +1269,7 @@ function extractFile(zip, fileName, failed) {
         found = true;
         entry.on("error", fail);
         entry.pipe(output);
-        resolve2(output);
+        resolve3(output);
       } else {
         entry.autodrain();
       }
@@ -1935,6 +1937,10 @@ async function runDrift() {
   }
 }
 
+// src/action/plan.ts
+import { readFileSync as readFileSync2 } from "node:fs";
+import { resolve as resolve2 } from "node:path";
+
 // src/github/findings-check.ts
 var FINDINGS_CHECK = "supagate/findings";
 var MESSAGE_LIMIT = 64 * 1024 - 1;
@@ -2009,6 +2015,147 @@ async function publishFindingsCheck(octokit, options) {
   return { id: created.id, url: created.url, annotations: annotations.length, conclusion };
 }
 
+// src/github/suggestions.ts
+import { createHash } from "node:crypto";
+var MARKER = /<!-- supagate:suggestion ([0-9a-f]{16}) -->/;
+function suggestionComments(input) {
+  const posted = new Set(input.posted.map((c) => MARKER.exec(c.body)?.[1]).filter(Boolean));
+  const comments = /* @__PURE__ */ new Map();
+  for (const hazard of input.hazards) {
+    const { fix, location } = hazard;
+    if (!fix || !location) continue;
+    const lines = statementLines(input.fileText(location.path), location.line, location.statement);
+    if (!lines) continue;
+    const path = input.toRepoPath(location.path);
+    const hunks = input.hunks.get(path) ?? [];
+    if (!hunks.some((h) => h.start <= lines.start && lines.end <= h.end)) continue;
+    const key = suggestionKey(path, lines, fix);
+    if (posted.has(key) || comments.has(key)) continue;
+    comments.set(key, {
+      path,
+      line: lines.end,
+      ...lines.start < lines.end ? { start_line: lines.start } : {},
+      side: "RIGHT",
+      body: commentBody(hazard.code, fix, key, lines.whole)
+    });
+  }
+  return [...comments.values()].sort(
+    (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line
+  );
+}
+function statementLines(text2, line, statement) {
+  if (text2 === void 0) return void 0;
+  const fileLines = text2.split(/\r?\n/);
+  const end = line + statement.split(/\r?\n/).length - 1;
+  if (line < 1 || end > fileLines.length) return void 0;
+  const spanned = fileLines.slice(line - 1, end).join("\n");
+  const at = spanned.indexOf(statement);
+  if (at < 0) return void 0;
+  const whole = spanned.slice(0, at).trim() === "" && /^\s*;?\s*$/.test(spanned.slice(at + statement.length));
+  return { start: line, end, whole };
+}
+function suggestionKey(path, lines, fix) {
+  const identity = JSON.stringify([
+    path,
+    lines.start,
+    lines.end,
+    fix.placement,
+    fix.sql,
+    fix.later?.sql ?? ""
+  ]);
+  return createHash("sha256").update(identity).digest("hex").slice(0, 16);
+}
+function commentBody(code, fix, key, whole) {
+  const intro = `**supagate** \`${code}\`: ${inline(fix.summary)}.`;
+  const later = fix.later ? `
+
+Then, in a later migration, once ${inline(fix.later.when)}:
+${codeBlock(fix.later.sql, "sql")}` : "";
+  let main;
+  if (fix.placement === "replace" && !fix.ownFile && whole) {
+    main = `Commit this suggestion to use it instead of the statement:
+${codeBlock(fix.sql, "suggestion")}`;
+  } else {
+    const where = fix.placement === "after" ? "Add this right after the statement" : "Use this instead of the statement";
+    main = `${where}${fix.ownFile ? ", in a migration file of its own" : ""}:
+${codeBlock(fix.sql, "sql")}`;
+  }
+  return `<!-- supagate:suggestion ${key} -->
+${intro} ${main}${later}`;
+}
+function hunkRanges(patch) {
+  if (!patch) return [];
+  return [...patch.matchAll(/^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/gm)].flatMap((m) => {
+    const start = Number(m[1]);
+    const count = m[2] === void 0 ? 1 : Number(m[2]);
+    return count > 0 ? [{ start, end: start + count - 1 }] : [];
+  });
+}
+function isSuggestionComment(body) {
+  return body !== void 0 && MARKER.test(body);
+}
+
+// src/github/publish-suggestions.ts
+async function publishSuggestions(octokit, target) {
+  if (!target.hazards.some((h) => h.fix && h.location)) return { posted: 0 };
+  const { owner, repo, pullNumber } = target;
+  const [hunks, posted] = await Promise.all([diffHunks(octokit, target), postedComments(octokit, target)]);
+  const comments = suggestionComments({
+    hazards: target.hazards,
+    toRepoPath: target.toRepoPath,
+    fileText: target.fileText,
+    hunks,
+    posted
+  });
+  if (comments.length === 0) return { posted: 0 };
+  await github(
+    {
+      what: `post safe rewrites as a review of pull request #${pullNumber}`,
+      permission: "pull-requests: write",
+      write: true
+    },
+    () => octokit.rest.pulls.createReview({
+      owner,
+      repo,
+      pull_number: pullNumber,
+      commit_id: target.headSha,
+      event: "COMMENT",
+      body: `<!-- supagate:suggestions -->
+supagate: ${comments.length === 1 ? "a safe rewrite" : `${comments.length} safe rewrites`} of what the plan found, on the statements' lines.`,
+      comments
+    })
+  );
+  return { posted: comments.length };
+}
+async function diffHunks(octokit, target) {
+  const files = await github(
+    { what: `list the files of pull request #${target.pullNumber}`, permission: "pull-requests: read" },
+    () => octokit.paginate(octokit.rest.pulls.listFiles, {
+      owner: target.owner,
+      repo: target.repo,
+      pull_number: target.pullNumber,
+      per_page: 100
+    })
+  );
+  return new Map(files.map((file) => [file.filename, hunkRanges(file.patch)]));
+}
+async function postedComments(octokit, target) {
+  const author = (target.author ?? DEFAULT_COMMENT_AUTHOR).toLowerCase();
+  const comments = await github(
+    {
+      what: `list the review comments of pull request #${target.pullNumber}`,
+      permission: "pull-requests: read"
+    },
+    () => octokit.paginate(octokit.rest.pulls.listReviewComments, {
+      owner: target.owner,
+      repo: target.repo,
+      pull_number: target.pullNumber,
+      per_page: 100
+    })
+  );
+  return comments.filter((c) => c.user?.login.toLowerCase() === author && isSuggestionComment(c.body)).map((c) => ({ body: c.body }));
+}
+
 // src/action/plan.ts
 async function runPlan() {
   const context = readRunContext();
@@ -2060,7 +2207,11 @@ async function runPlan() {
       approvalSettings(config, context, context.pullRequest.number, target),
       result
     );
-    if (result.status === "planned") await publishFindings(octokit, context, config, result);
+    if (result.status === "planned") {
+      await publishFindings(octokit, context, config, result);
+      if (booleanInput("suggest-fixes", true))
+        await postSuggestions(octokit, context, config, result, author);
+    }
   }
   if (result.failure?.kind === "environment") {
     setFailed(
@@ -2102,6 +2253,34 @@ async function effectRecord(config, result) {
   } catch (error) {
     warning(`The migration history was not recorded with the plan: ${renderError(error)}`);
     return { effect };
+  }
+}
+async function postSuggestions(octokit, context, config, result, author) {
+  const pull = context.pullRequest;
+  if (!pull) return;
+  try {
+    const { posted } = await publishSuggestions(octokit, {
+      owner: context.repository.owner,
+      repo: context.repository.repo,
+      pullNumber: pull.number,
+      headSha: pull.headSha,
+      hazards: result.hazards,
+      toRepoPath: (path) => repositoryPath(config.projectDir, path),
+      fileText: (path) => readMigrationText(config.projectDir, path),
+      ...author ? { author } : {}
+    });
+    if (posted > 0) info(`Posted ${posted} safe rewrite(s) as review comments.`);
+  } catch (error) {
+    notice(
+      `The safe rewrites were not posted as review suggestions: ${renderError(error)} They are in the plan comment.`
+    );
+  }
+}
+function readMigrationText(projectDir, path) {
+  try {
+    return readFileSync2(resolve2(projectDir, path), "utf8");
+  } catch {
+    return void 0;
   }
 }
 async function publishFindings(octokit, context, config, result) {

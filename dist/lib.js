@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-E5H4DWJZ.js";
+} from "./chunk-MPMDGSSB.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-HIVQO3C5.js";
+} from "./chunk-P7QSWDD7.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

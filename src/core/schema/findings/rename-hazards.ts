@@ -1,5 +1,5 @@
+import { DEFAULT_API_SCHEMAS } from '../../platform.js';
 import type { ObjectChange } from '../changes.js';
-import { DEFAULT_API_SCHEMAS } from '../model.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt } from './hazard.js';
 import type { Locator } from './locate.js';
 import { columnRenameObstacle } from './rename-fixes.js';

@@ -28316,6 +28316,7 @@ var HAZARD_CATEGORY = {
   "write-rule-changed": "data-loss",
   "event-trigger-change": "cluster",
   "data-check-failed": "production-data",
+  "rename-breaks-clients": "client-compatibility",
   "database-change": "cluster",
   "role-change": "cluster",
   "system-change": "cluster",
@@ -30585,6 +30586,13 @@ var Locator = class {
       (statement2) => statement2.nodeType === "RenameStmt" && RELATION_OBJECTS.has(String(statement2.tree.renameType)) || statement2.nodeType === "AlterObjectSchemaStmt"
     );
   }
+  /** `ALTER TABLE … RENAME COLUMN … TO column` on the relation: the last rename giving it its name. */
+  columnRename(relation, column) {
+    return this.onRelation(
+      relation,
+      (statement2) => statement2.nodeType === "RenameStmt" && statement2.tree.renameType === "OBJECT_COLUMN" && statement2.tree.newname === column
+    );
+  }
   /** A column added to the relation or renamed on it. */
   columnAddition(relation) {
     return this.onRelation(
@@ -30916,8 +30924,294 @@ function howToAccept(finding) {
   return `add \`-- supagate:allow ${finding.code}: <why>\` to ${finding.location.path} (or list it in supabase/supagate.yml: ${entry})`;
 }
 
+// src/core/sql/quote.ts
+function quoteIdentifier(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quoteLiteral(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+// src/core/schema/ddl-grants.ts
+function defaultPrivilegeId(entry) {
+  return `${quoteIdent2(entry.role)}:${entry.schema === null ? "*" : quoteIdent2(entry.schema)}:${entry.objectType}`;
+}
+var PRIVILEGE_ORDER = [
+  "SELECT",
+  "INSERT",
+  "UPDATE",
+  "DELETE",
+  "TRUNCATE",
+  "REFERENCES",
+  "TRIGGER",
+  "MAINTAIN",
+  "USAGE",
+  "CREATE",
+  "CONNECT",
+  "TEMPORARY",
+  "EXECUTE"
+];
+function allPrivileges(target2, serverVersion) {
+  switch (target2) {
+    case "table": {
+      const base = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
+      return serverVersion === 0 || serverVersion >= 17e4 ? [...base, "MAINTAIN"] : base;
+    }
+    case "column":
+      return ["SELECT", "INSERT", "UPDATE", "REFERENCES"];
+    case "sequence":
+      return ["SELECT", "UPDATE", "USAGE"];
+    case "function":
+    case "procedure":
+      return ["EXECUTE"];
+    case "schema":
+      return ["USAGE", "CREATE"];
+    case "type":
+    case "foreign data wrapper":
+    case "foreign server":
+      return ["USAGE"];
+  }
+}
+function comparePrivileges(a, b) {
+  const ia = PRIVILEGE_ORDER.indexOf(a);
+  const ib = PRIVILEGE_ORDER.indexOf(b);
+  if (ia !== ib) return (ia < 0 ? PRIVILEGE_ORDER.length : ia) - (ib < 0 ? PRIVILEGE_ORDER.length : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function groupGrants(grants, target2, serverVersion = 0) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const grant of grants) {
+    const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
+    let group = groups2.get(key);
+    if (!group) {
+      group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Set() };
+      groups2.set(key, group);
+    }
+    group.privileges.add(grant.privilege.toUpperCase());
+  }
+  const all = allPrivileges(target2, serverVersion);
+  return [...groups2.values()].sort(
+    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
+  ).map((group) => {
+    const list3 = [...group.privileges].sort(comparePrivileges);
+    const isAll = all.length >= 4 && all.every((p) => group.privileges.has(p)) && list3.length === all.length;
+    return {
+      grantee: group.grantee,
+      grantable: group.grantable,
+      privileges: isAll ? "ALL" : list3.join(", ")
+    };
+  });
+}
+function grantSummary(grants, target2, serverVersion = 0) {
+  return groupGrants(grants, target2, serverVersion).map(
+    (g) => `${g.grantee}: ${g.privileges}${g.grantable ? " WITH GRANT OPTION" : ""}`
+  );
+}
+function granteeSql(grantee, version3) {
+  return grantee.toUpperCase() === "PUBLIC" ? "PUBLIC" : quoteIdent2(grantee, version3);
+}
+function grantStatements(grants, target2, on, version3) {
+  return groupGrants(grants, target2, version3).map(
+    (g) => `GRANT ${g.privileges} ON ${on} TO ${granteeSql(g.grantee, version3)}${g.grantable ? " WITH GRANT OPTION" : ""};`
+  );
+}
+function columnGrantStatements(table2, columns, version3) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const column of columns) {
+    for (const grant of column.grants) {
+      const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
+      let group = groups2.get(key);
+      if (!group) {
+        group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Map() };
+        groups2.set(key, group);
+      }
+      const privilege = grant.privilege.toUpperCase();
+      const list3 = group.privileges.get(privilege) ?? [];
+      if (!list3.includes(column.name)) list3.push(column.name);
+      group.privileges.set(privilege, list3);
+    }
+  }
+  return [...groups2.values()].sort(
+    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
+  ).map((group) => {
+    const privileges = [...group.privileges.entries()].sort(([a], [b]) => comparePrivileges(a, b)).map(([privilege, cols]) => `${privilege} (${cols.map((c) => quoteIdent2(c, version3)).join(", ")})`);
+    return `GRANT ${privileges.join(", ")} ON TABLE ${table2} TO ${granteeSql(group.grantee, version3)}${group.grantable ? " WITH GRANT OPTION" : ""};`;
+  });
+}
+
+// src/core/schema/findings/rename-fixes.ts
+var MAX_NAME = 63;
+function columnRenameObstacle(table2, column, model) {
+  const found = table2.columns.find((c) => c.name === column);
+  if (!found) return "the column is not in the schema after the migrations";
+  return kindObstacle(table2, found) ?? tableUse(table2, column) ?? dependentUse(table2, column, model);
+}
+function kindObstacle(table2, column) {
+  if (table2.kind === "partitioned" || table2.partitionOf || table2.inherits?.length || column.inherited)
+    return "the table is partitioned or inherits";
+  if (column.identity) return "the column is an identity column";
+  if (column.generated) return "the column is generated";
+  if (column.collation) return "the column has a collation of its own";
+  return void 0;
+}
+function tableUse(table2, column) {
+  const uses = (text) => mentions(text, column);
+  const index = Object.values(table2.indexes).find((i) => i.columns.includes(column) || uses(i.definition));
+  if (index) return `the column is in index ${quoteIdent2(index.name)}`;
+  const constraint = Object.values(table2.constraints).find(
+    (c) => c.columns.includes(column) || uses(c.definition)
+  );
+  if (constraint) return `the column is in constraint ${quoteIdent2(constraint.name)}`;
+  const generated = table2.columns.find((c) => c.name !== column && uses(c.generated));
+  if (generated) return `generated column ${quoteIdent2(generated.name)} is computed from it`;
+  const trigger = Object.values(table2.triggers).find((t) => uses(t.definition));
+  if (trigger) return `trigger ${quoteIdent2(trigger.name)} names it`;
+  return void 0;
+}
+function dependentUse(table2, column, model) {
+  const id = qualifiedName(table2.schema, table2.name);
+  const referencing = Object.values(model.tables).flatMap((t) => Object.values(t.constraints)).find((c) => c.references?.table === id && c.references.columns.includes(column));
+  if (referencing) return `the column is referenced by foreign key ${quoteIdent2(referencing.name)}`;
+  const policy = Object.values(model.tables).flatMap(
+    (t) => Object.values(t.policies).map((p) => ({ p, text: `${p.using} ${p.withCheck}`, own: t === table2 }))
+  ).find(({ text, own }) => (own || mentions(text, table2.name)) && mentions(text, column));
+  if (policy) return `policy ${quoteIdent2(policy.p.name)} uses it`;
+  const view = Object.values(model.views).find(
+    (v) => mentions(v.definition, table2.name) && mentions(v.definition, column)
+  );
+  if (view) return `view ${qualifiedName(view.schema, view.name)} selects it`;
+  return void 0;
+}
+function mentions(text, name) {
+  if (!text) return false;
+  const printed = quoteIdent2(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^\\w$])${printed}($|[^\\w$])`).test(text);
+}
+function expandContract(statement2, newName, table2, before, after) {
+  const { tree } = statement2;
+  if (statement2.nodeType !== "RenameStmt" || tree.renameType !== "OBJECT_COLUMN") return void 0;
+  const relation = relationName(tree.relation);
+  const oldName = typeof tree.subname === "string" ? tree.subname : void 0;
+  if (!relation || !oldName || tree.newname !== newName || !sameName(relation, table2)) return void 0;
+  const id = qualifiedName(table2.schema, table2.name);
+  const old = before.tables[id]?.columns.find((c) => c.name === oldName);
+  const renamed = table2.columns.find((c) => c.name === newName);
+  if (!old || !renamed || table2.columns.some((c) => c.name === oldName)) return void 0;
+  if (columnRenameObstacle(table2, newName, after)) return void 0;
+  const names = syncNames(table2, oldName, newName, after.serverVersion);
+  return {
+    summary: `Expand/contract: add ${quoteIdent2(newName)} beside ${quoteIdent2(oldName)}, kept in sync both ways by a trigger, so that clients using either name keep working; drop the old column once no client uses it`,
+    sql: expandSql(renamed, names, after.serverVersion).join("\n"),
+    placement: "replace",
+    ownFile: false,
+    later: {
+      when: `every deployed client uses ${quoteIdent2(newName)}`,
+      sql: contractSql(renamed, names).join("\n")
+    }
+  };
+}
+function syncNames(table2, oldName, newName, version3) {
+  const base = `${table2.name}_${newName}`.slice(0, MAX_NAME - "_not_null".length);
+  return {
+    table: qualifiedName(table2.schema, table2.name, version3),
+    old: quoteIdent2(oldName, version3),
+    new: quoteIdent2(newName, version3),
+    func: qualifiedName(table2.schema, `${base}_sync`, version3),
+    trigger: quoteIdent2(`${base}_sync`, version3),
+    check: quoteIdent2(`${base}_not_null`, version3)
+  };
+}
+function expandSql(column, n, version3) {
+  const body = [
+    "BEGIN",
+    "  IF TG_OP = 'INSERT' THEN",
+    `    IF NEW.${n.new} IS NULL THEN NEW.${n.new} := NEW.${n.old}; ELSE NEW.${n.old} := NEW.${n.new}; END IF;`,
+    `  ELSIF NEW.${n.new} IS DISTINCT FROM OLD.${n.new} THEN`,
+    `    NEW.${n.old} := NEW.${n.new};`,
+    "  ELSE",
+    `    NEW.${n.new} := NEW.${n.old};`,
+    "  END IF;",
+    "  RETURN NEW;",
+    "END"
+  ];
+  const tag = dollarTag(body.join("\n"));
+  return [
+    `ALTER TABLE ${n.table} ADD COLUMN ${n.new} ${column.type};`,
+    ...columnGrantStatements(n.table, [{ name: column.name, grants: column.grants }], version3),
+    ...column.comment === null ? [] : [`COMMENT ON COLUMN ${n.table}.${n.new} IS ${quoteLiteral(column.comment)};`],
+    `CREATE FUNCTION ${n.func}() RETURNS trigger LANGUAGE plpgsql SET search_path = '' AS ${tag}`,
+    ...body,
+    `${tag};`,
+    `CREATE TRIGGER ${n.trigger} BEFORE INSERT OR UPDATE ON ${n.table} FOR EACH ROW EXECUTE FUNCTION ${n.func}();`,
+    "-- On a large table, run this back-fill in batches (by primary key ranges) instead.",
+    `UPDATE ${n.table} SET ${n.new} = ${n.old} WHERE ${n.new} IS DISTINCT FROM ${n.old};`,
+    ...column.notNull ? [
+      `ALTER TABLE ${n.table} ADD CONSTRAINT ${n.check} CHECK (${n.new} IS NOT NULL) NOT VALID;`,
+      `ALTER TABLE ${n.table} VALIDATE CONSTRAINT ${n.check};`
+    ] : []
+  ];
+}
+function dollarTag(body) {
+  let tag = "$sync$";
+  for (let i = 1; body.includes(tag.slice(0, -1)); i++) tag = `$sync${i}$`;
+  return tag;
+}
+function contractSql(column, n) {
+  return [
+    `DROP TRIGGER ${n.trigger} ON ${n.table};`,
+    `DROP FUNCTION ${n.func}();`,
+    ...column.default === null ? [] : [`ALTER TABLE ${n.table} ALTER COLUMN ${n.new} SET DEFAULT ${column.default};`],
+    ...column.notNull ? [
+      `ALTER TABLE ${n.table} ALTER COLUMN ${n.new} SET NOT NULL;`,
+      `ALTER TABLE ${n.table} DROP CONSTRAINT ${n.check};`
+    ] : [],
+    "-- supagate:allow drop-column: its values live on in the new column, kept in sync since the expand migration",
+    `ALTER TABLE ${n.table} DROP COLUMN ${n.old};`
+  ];
+}
+function compatibilityView(statement2, table2, before, after) {
+  const oldTable = renamedTable(statement2, table2, before);
+  if (!oldTable) return void 0;
+  const version3 = after.serverVersion;
+  if (version3 > 0 && version3 < 15e4) return void 0;
+  if (table2.kind === "partitioned" || table2.partitionOf) return void 0;
+  const oldName = qualifiedName(oldTable.schema, oldTable.name, version3);
+  if (after.tables[qualifiedName(oldTable.schema, oldTable.name)] || after.views[qualifiedName(oldTable.schema, oldTable.name)])
+    return void 0;
+  const newName = qualifiedName(table2.schema, table2.name, version3);
+  const columns = table2.columns.map((c) => quoteIdent2(c.name, version3)).join(", ");
+  return {
+    summary: `Keep a view under the old name for deployed clients: it passes reads and writes through to ${newName} with the caller's rights (security_invoker, so RLS still applies); drop it once no client uses the old name`,
+    sql: [
+      `CREATE VIEW ${oldName} WITH (security_invoker = true) AS SELECT ${columns} FROM ${newName};`,
+      ...grantStatements(
+        table2.grants.filter((g) => g.grantee !== table2.owner),
+        "table",
+        oldName,
+        version3
+      ),
+      ...columnGrantStatements(oldName, table2.columns, version3)
+    ].join("\n"),
+    placement: "after",
+    ownFile: false,
+    later: { when: `every deployed client uses ${newName}`, sql: `DROP VIEW ${oldName};` }
+  };
+}
+function renamedTable(statement2, table2, before) {
+  const { tree } = statement2;
+  const from = relationName(tree.relation);
+  if (!from) return void 0;
+  let to;
+  if (statement2.nodeType === "RenameStmt" && tree.renameType === "OBJECT_TABLE" && typeof tree.newname === "string")
+    to = { schema: from.schema, name: tree.newname };
+  if (statement2.nodeType === "AlterObjectSchemaStmt" && tree.objectType === "OBJECT_TABLE" && typeof tree.newschema === "string")
+    to = { schema: tree.newschema, name: from.name };
+  if (!to || !sameName(to, table2)) return void 0;
+  return before.tables[qualifiedName(from.schema, from.name)];
+}
+
 // src/core/schema/findings/fixes.ts
-function fixFor(hazard, statement2, after) {
+function fixFor(hazard, statement2, before, after) {
   if (!statement2 || !hazard.object) return void 0;
   switch (hazard.code) {
     case "index-not-concurrent":
@@ -30928,9 +31222,18 @@ function fixFor(hazard, statement2, after) {
       return onlyCommand(statement2)?.subtype === "AT_SetNotNull" ? notNullThroughCheck(hazard.object, after) : void 0;
     case "security-definer-search-path":
       return fixedSearchPath(hazard.object, after);
+    case "rename-breaks-clients":
+      return renameFix(hazard.object, statement2, before, after);
     default:
       return void 0;
   }
+}
+function renameFix(object, statement2, before, after) {
+  const renamedTable2 = after.tables[object];
+  if (renamedTable2) return compatibilityView(statement2, renamedTable2, before, after);
+  const found = tableMember(object, after);
+  const table2 = found ? after.tables[found.table] : void 0;
+  return found && table2 ? expandContract(statement2, found.member, table2, before, after) : void 0;
 }
 function onlyCommand(statement2) {
   if (statement2.nodeType !== "AlterTableStmt") return void 0;
@@ -31053,6 +31356,41 @@ function lockEstimate(table2, id, work, lock) {
   };
 }
 
+// src/core/schema/findings/rename-hazards.ts
+function renameHazards(change, input, options, locate) {
+  if (change.kind !== "table" || change.action !== "changed" && change.action !== "renamed") return [];
+  const before = input.before.tables[change.renamedFrom ?? change.id];
+  const after = input.after.tables[change.id];
+  const api = new Set(options.apiSchemas ?? DEFAULT_API_SCHEMAS);
+  if (!before || !after || !api.has(before.schema)) return [];
+  const name = { schema: after.schema, name: after.name };
+  const hazards = [];
+  if (change.action === "renamed")
+    hazards.push(
+      hazardAt(
+        "rename-breaks-clients",
+        "warning",
+        `Table ${change.renamedFrom} is renamed to ${change.id}, and schema ${before.schema} is exposed through the Data API: deployed clients that use the old name fail from the moment it is applied until they use the new one`,
+        change.id,
+        locate.relationRename(name)
+      )
+    );
+  for (const member of change.members) {
+    if (member.kind !== "column" || member.action !== "renamed" || !member.renamedFrom) continue;
+    const obstacle = columnRenameObstacle(after, member.name, input.after);
+    hazards.push(
+      hazardAt(
+        "rename-breaks-clients",
+        "warning",
+        `Column ${change.id}.${member.renamedFrom} is renamed to ${member.name}, and schema ${before.schema} is exposed through the Data API: deployed clients that read or write ${member.renamedFrom} fail from the moment it is applied until they use the new name${obstacle ? `. No expand/contract rewrite is offered: ${obstacle}` : ""}`,
+        `${change.id}.${member.name}`,
+        locate.columnRename(name, member.name)
+      )
+    );
+  }
+  return hazards;
+}
+
 // src/core/schema/findings/safe-patterns.ts
 function addedNotValid(at, name) {
   if (!at) return false;
@@ -31078,6 +31416,21 @@ function validates(statements, name) {
       (cmd) => cmd.subtype === "AT_ValidateConstraint" && cmd.name === name
     )
   );
+}
+function notNullProvenInProduction(pending, table2, relation, column, at) {
+  const proof = `CHECK ((${quoteIdent2(column)} IS NOT NULL))`;
+  const checks = Object.values(table2.constraints).filter(
+    (c) => c.type === "check" && c.validated && c.definition === proof
+  );
+  if (checks.length === 0) return false;
+  const end = at ? pending.list.indexOf(at) : pending.list.length;
+  const names = pending.relationNames(relation);
+  const dropped = new Set(
+    pending.list.slice(0, Math.max(0, end)).filter(
+      ({ statement: statement2 }) => statement2.nodeType === "AlterTableStmt" && actsOnOneOf(statement2.tree, names)
+    ).flatMap(({ statement: statement2 }) => alterTableCommands(statement2.tree)).filter((cmd) => cmd.subtype === "AT_DropConstraint").map((cmd) => cmd.name)
+  );
+  return checks.some((c) => !dropped.has(c.name));
 }
 
 // src/core/schema/findings/type-change.ts
@@ -31122,6 +31475,7 @@ function classifyTypeChange(from, to) {
 function objectHazards(input, options, locate) {
   return [
     ...input.diff.changes.flatMap((change) => changeHazards(change, input, options, locate)),
+    ...input.diff.changes.flatMap((change) => renameHazards(change, input, options, locate)),
     ...accessHazards(input, locate)
   ];
 }
@@ -31363,6 +31717,7 @@ function notNullHazards(member, table2, options, locate) {
   const at = locate.notNullSet(table2.name, member.name);
   const column = member.renamedFrom ?? member.name;
   if (notNullProvenBefore(locate.pending, table2.name, column, at)) return [];
+  if (notNullProvenInProduction(locate.pending, table2.before, table2.name, column, at)) return [];
   return [
     {
       ...hazardAt(
@@ -31692,7 +32047,7 @@ function findHazards(input, options = DEFAULT_HAZARD_OPTIONS) {
   ];
   const acceptance = new Acceptance(input.pending, options.accepted);
   return dedupe(hazards).map((hazard) => {
-    const fix = fixFor(hazard, pending.at(hazard.location)?.statement, input.after);
+    const fix = fixFor(hazard, pending.at(hazard.location)?.statement, input.before, input.after);
     return acceptance.apply(fix ? { ...hazard, fix } : hazard, hazard.category);
   });
 }
@@ -31708,14 +32063,6 @@ function dedupe(hazards) {
     seen.add(key);
     return true;
   });
-}
-
-// src/core/sql/quote.ts
-function quoteIdentifier(name) {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-function quoteLiteral(value) {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 // src/core/datachecks/check-expression.ts
@@ -34317,113 +34664,6 @@ function isNumeric(version3) {
 function compareKnownVersions(a, b) {
   if (isNumeric(a) && isNumeric(b)) return compareVersions(a, b);
   return a.localeCompare(b);
-}
-
-// src/core/schema/ddl-grants.ts
-function defaultPrivilegeId(entry) {
-  return `${quoteIdent2(entry.role)}:${entry.schema === null ? "*" : quoteIdent2(entry.schema)}:${entry.objectType}`;
-}
-var PRIVILEGE_ORDER = [
-  "SELECT",
-  "INSERT",
-  "UPDATE",
-  "DELETE",
-  "TRUNCATE",
-  "REFERENCES",
-  "TRIGGER",
-  "MAINTAIN",
-  "USAGE",
-  "CREATE",
-  "CONNECT",
-  "TEMPORARY",
-  "EXECUTE"
-];
-function allPrivileges(target2, serverVersion) {
-  switch (target2) {
-    case "table": {
-      const base = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
-      return serverVersion === 0 || serverVersion >= 17e4 ? [...base, "MAINTAIN"] : base;
-    }
-    case "column":
-      return ["SELECT", "INSERT", "UPDATE", "REFERENCES"];
-    case "sequence":
-      return ["SELECT", "UPDATE", "USAGE"];
-    case "function":
-    case "procedure":
-      return ["EXECUTE"];
-    case "schema":
-      return ["USAGE", "CREATE"];
-    case "type":
-    case "foreign data wrapper":
-    case "foreign server":
-      return ["USAGE"];
-  }
-}
-function comparePrivileges(a, b) {
-  const ia = PRIVILEGE_ORDER.indexOf(a);
-  const ib = PRIVILEGE_ORDER.indexOf(b);
-  if (ia !== ib) return (ia < 0 ? PRIVILEGE_ORDER.length : ia) - (ib < 0 ? PRIVILEGE_ORDER.length : ib);
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function groupGrants(grants, target2, serverVersion = 0) {
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const grant of grants) {
-    const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
-    let group = groups2.get(key);
-    if (!group) {
-      group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Set() };
-      groups2.set(key, group);
-    }
-    group.privileges.add(grant.privilege.toUpperCase());
-  }
-  const all = allPrivileges(target2, serverVersion);
-  return [...groups2.values()].sort(
-    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
-  ).map((group) => {
-    const list3 = [...group.privileges].sort(comparePrivileges);
-    const isAll = all.length >= 4 && all.every((p) => group.privileges.has(p)) && list3.length === all.length;
-    return {
-      grantee: group.grantee,
-      grantable: group.grantable,
-      privileges: isAll ? "ALL" : list3.join(", ")
-    };
-  });
-}
-function grantSummary(grants, target2, serverVersion = 0) {
-  return groupGrants(grants, target2, serverVersion).map(
-    (g) => `${g.grantee}: ${g.privileges}${g.grantable ? " WITH GRANT OPTION" : ""}`
-  );
-}
-function granteeSql(grantee, version3) {
-  return grantee.toUpperCase() === "PUBLIC" ? "PUBLIC" : quoteIdent2(grantee, version3);
-}
-function grantStatements(grants, target2, on, version3) {
-  return groupGrants(grants, target2, version3).map(
-    (g) => `GRANT ${g.privileges} ON ${on} TO ${granteeSql(g.grantee, version3)}${g.grantable ? " WITH GRANT OPTION" : ""};`
-  );
-}
-function columnGrantStatements(table2, columns, version3) {
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const column of columns) {
-    for (const grant of column.grants) {
-      const key = `${grant.grantable ? 1 : 0}\0${grant.grantee}`;
-      let group = groups2.get(key);
-      if (!group) {
-        group = { grantee: grant.grantee, grantable: grant.grantable, privileges: /* @__PURE__ */ new Map() };
-        groups2.set(key, group);
-      }
-      const privilege = grant.privilege.toUpperCase();
-      const list3 = group.privileges.get(privilege) ?? [];
-      if (!list3.includes(column.name)) list3.push(column.name);
-      group.privileges.set(privilege, list3);
-    }
-  }
-  return [...groups2.values()].sort(
-    (a, b) => a.grantee === b.grantee ? Number(a.grantable) - Number(b.grantable) : a.grantee < b.grantee ? -1 : 1
-  ).map((group) => {
-    const privileges = [...group.privileges.entries()].sort(([a], [b]) => comparePrivileges(a, b)).map(([privilege, cols]) => `${privilege} (${cols.map((c) => quoteIdent2(c, version3)).join(", ")})`);
-    return `GRANT ${privileges.join(", ")} ON TABLE ${table2} TO ${granteeSql(group.grantee, version3)}${group.grantable ? " WITH GRANT OPTION" : ""};`;
-  });
 }
 
 // src/core/schema/ddl-render.ts
@@ -41323,7 +41563,7 @@ async function planFrom(config, run3) {
       if (failure) {
         const hazards2 = findHazards(
           { pending: status2.pending, before, after: before, diff: { changes: [] }, access: [] },
-          { largeTableRows: config.largeTableRows, accepted }
+          { largeTableRows: config.largeTableRows, accepted, apiSchemas: config.apiSchemas }
         );
         return {
           result: finish({ ...base, status: "failed", shadow: shadowInfo, failure, hazards: hazards2 }),
@@ -41350,7 +41590,7 @@ async function planFrom(config, run3) {
       const lints = introducedLints(before, after, { apiSchemas: config.apiSchemas });
       const hazards = findHazards(
         { pending: status2.pending, before, after, diff, access: access3 },
-        { largeTableRows: config.largeTableRows, accepted }
+        { largeTableRows: config.largeTableRows, accepted, apiSchemas: config.apiSchemas }
       );
       const data = config.dataChecks === "on" ? await phase(
         "data-checks",
@@ -52638,8 +52878,12 @@ function placement(fix) {
 function fixesMarkdown(hazards, where3) {
   const fixes = withFixes(hazards).map((h) => {
     const at = h.location ? ` at ${where3(h.location.path, h.location.line)}` : "";
+    const later = h.fix.later ? `
+
+${laterHeading(h.fix.later)}:
+${codeBlock(h.fix.later.sql, "sql")}` : "";
     return `${code(h.code)}${at}: ${inline(h.fix.summary)}. ${placement(h.fix)}:
-${codeBlock(h.fix.sql, "sql")}`;
+${codeBlock(h.fix.sql, "sql")}${later}`;
   });
   if (fixes.length === 0) return "";
   return `<details><summary>Safe rewrites (${fixes.length})</summary>
@@ -52648,11 +52892,19 @@ ${fixes.join("\n\n")}
 
 </details>`;
 }
+function laterHeading(later) {
+  return `Then, in a later migration, once ${inline(later.when)}`;
+}
 function fixLines(hazard) {
   if (!hazard.fix) return [];
+  const { later } = hazard.fix;
   return [
     `    fix: ${hazard.fix.summary}. ${placement(hazard.fix)}:`,
-    ...hazard.fix.sql.split("\n").map((line) => `      ${line}`)
+    ...hazard.fix.sql.split("\n").map((line) => `      ${line}`),
+    ...later ? [
+      `    then, in a later migration, once ${later.when}:`,
+      ...later.sql.split("\n").map((line) => `      ${line}`)
+    ] : []
   ];
 }
 
@@ -55672,6 +55924,8 @@ export {
   takeBackup,
   listBackups,
   apply,
+  inline,
+  codeBlock,
   countProgressPrinter,
   progressRenderer,
   renderError,

@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-HIVQO3C5.js";
+} from "./chunk-P7QSWDD7.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
