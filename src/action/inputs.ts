@@ -81,6 +81,7 @@ export function configFromInputs(options: { readOnly?: boolean } = {}): Supagate
     largeTableRows: core.getInput('large-table-rows'),
     dataChecks: core.getInput('data-checks'),
     dataCheckTimeoutMs: core.getInput('data-check-timeout'),
+    declaredSchema: core.getInput('declared-schema'),
     includeAll: core.getInput('include-all'),
     strictHistory: core.getInput('strict-history'),
     allowEdited: core.getInput('allow-edited'),

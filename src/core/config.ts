@@ -88,6 +88,11 @@ export interface SupagateConfig {
   dataChecks: 'on' | 'off';
   /** Each data check's count gives up after this long and is reported as not decided. */
   dataCheckTimeoutMs: number;
+  /**
+   * With declared schema files (supabase/schemas, or config.toml's schema_paths): build them on
+   * a fresh Supabase shadow and compare with what the migrations produce (`check`), or not.
+   */
+  declaredSchema: 'check' | 'off';
   /** Prove what apply did: plan on a shadow first, then counts, RLS, probes and schema checked after. */
   verify: 'on' | 'off';
   /** When verification fails: report (keep the backup, print the rollback command) or roll back with the down files. */
@@ -145,6 +150,7 @@ export const DEFAULTS: Omit<
   acceptedHazards: [],
   dataChecks: 'on',
   dataCheckTimeoutMs: 10_000,
+  declaredSchema: 'check',
   verify: 'on',
   onVerifyFailure: 'report',
   backup: 'on',
@@ -220,6 +226,12 @@ function buildConfig(input: ConfigInput): SupagateConfig {
       'data-check-timeout',
       pick('dataCheckTimeoutMs'),
       DEFAULTS.dataCheckTimeoutMs,
+    ),
+    declaredSchema: oneOf(
+      'declared-schema',
+      pick('declaredSchema'),
+      ['check', 'off'] as const,
+      DEFAULTS.declaredSchema,
     ),
     verify: oneOf('verify', pick('verify'), ['on', 'off'] as const, DEFAULTS.verify),
     onVerifyFailure: oneOf(

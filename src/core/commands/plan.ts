@@ -6,6 +6,7 @@ import { type Connection, connect, disconnect } from '../db/connect.js';
 import { lookForPgTools } from '../db/pgtools.js';
 import type { ShadowDatabase } from '../db/shadow.js';
 import { standInsOffered } from '../db/stand-ins/index.js';
+import type { DeclaredSchemaCheck } from '../declared/check.js';
 import { SupagateError } from '../errors.js';
 import { type TransactionMode, transactionModeOf } from '../migrations/execute.js';
 import { type MigrationFiles, parseMigrations, readMigrationFiles } from '../migrations/files.js';
@@ -27,6 +28,7 @@ import { renameHints } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 import { standInsUsed } from '../shadow/stand-ins.js';
 import { discoveryOptions, requireDbUrl } from './load.js';
+import { type DeclaredRun, startDeclaredCheck } from './plan-declared.js';
 import { planGate } from './plan-gate.js';
 import {
   baselineOptions,
@@ -95,6 +97,12 @@ export interface PlanResult {
    * unless planned; absent in results made before it existed.
    */
   dataChecks?: DataCheck[];
+  /**
+   * The declared schema files (supabase/schemas) built on a fresh Supabase shadow, compared
+   * with production after the migrations. Absent when the project has none, the check is off,
+   * or nothing was planned (and in results made before it existed).
+   */
+  declaredSchema?: DeclaredSchemaCheck;
   shadow: ShadowInfo;
   failure?: PlanFailure;
   durationMs: number;
@@ -149,6 +157,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
   const accepted = await acceptedFindingsOf(config);
   let production: Connection | undefined;
   let shadow: ShadowDatabase | undefined;
+  let declared: DeclaredRun | undefined;
   try {
     production = await connectProductionReadOnly(url, 'plan');
     const history = await readHistory(production.client);
@@ -173,6 +182,8 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
       return { result: finish({ ...base, status: status.ok ? 'no-pending' : 'history-problem' }) };
     }
 
+    // The declared schema is built on a shadow of its own meanwhile.
+    declared = startDeclaredCheck(config, { url, major: serverMajor }, scope);
     // Production is read while the shadow is prepared (with the shadow cache: started from the
     // target's last baseline, kept if production's schema turns out unchanged).
     const [read, preparing] = await Promise.allSettled([
@@ -279,13 +290,15 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
               ),
             )
           : { checks: [], hazards: [] };
+      const declaredSchema = await declared.compare(after, status.pending, accepted);
       const result = finish({
         ...base,
         status: 'planned',
         shadow: shadowInfo,
         diff,
-        hazards: [...hazards, ...data.hazards],
+        hazards: [...hazards, ...data.hazards, ...declaredSchema.hazards],
         dataChecks: data.checks,
+        ...(declaredSchema.check ? { declaredSchema: declaredSchema.check } : {}),
         access,
         notCompared: uncompared,
         lints: {
@@ -301,6 +314,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
   } finally {
     await disconnect(production);
     await shadow?.dispose();
+    await declared?.settled();
   }
 
   function finish(result: PlanResult): PlanResult {

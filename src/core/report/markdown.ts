@@ -9,6 +9,7 @@ import { type NotComparedChange, notComparedCount } from '../schema/not-compared
 import type { TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { dataChecksMarkdown } from './data-checks.js';
+import { declaredSchemaMarkdown } from './declared-schema.js';
 import { attributeLabel, booleanWord, describeLockEstimate, plural, shortValue } from './describe.js';
 import { code, codeBlock, codeLink, htmlCode, htmlText, inline, safeUrl, tableRow } from './escape.js';
 import { fixesMarkdown } from './fixes.js';
@@ -151,14 +152,16 @@ export function renderDriftMarkdown(result: DriftResult, options: MarkdownOption
   return fitToLimit((budget, trimmed) => {
     const parts: string[] = [];
     if (options.header) parts.push(options.header);
+    const declared = result.against === 'declared';
+    const source = declared ? 'the declared schema' : 'its migrations';
     const heading = {
-      'in-sync': '### supagate drift: production is what its migrations produce',
-      drifted: `### supagate drift: production differs from its migrations (${plural(result.diff.changes.length, 'object')})`,
+      'in-sync': `### supagate drift: production is what ${source} produce${declared ? 's' : ''}`,
+      drifted: `### supagate drift: production differs from ${source} (${plural(result.diff.changes.length, 'object')})`,
       failed: '### supagate drift: could not be checked',
     }[result.status];
     parts.push(heading);
     parts.push(
-      `Target: ${inline(result.target)} · ${plural(result.replayed.length, 'applied migration')} replayed` +
+      `Target: ${inline(result.target)} · ${plural(result.replayed.length, declared ? 'schema file' : 'applied migration')} ${declared ? 'run' : 'replayed'}` +
         (result.pending.length > 0
           ? ` · ${plural(result.pending.length, 'pending migration')} not expected yet`
           : '') +
@@ -168,13 +171,22 @@ export function renderDriftMarkdown(result: DriftResult, options: MarkdownOption
     );
     if (result.status === 'drifted') {
       parts.push(
-        'Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. ' +
-          'Capture each difference in a new migration, or undo it in production.',
+        declared
+          ? 'Production differs from what the schema files in supabase/schemas declare: a migration not generated or not applied yet, a change made outside the migrations, or a schema file not updated.'
+          : 'Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. ' +
+              'Capture each difference in a new migration, or undo it in production.',
       );
     }
     if (trimmed) parts.push(`> [!NOTE]\n> ${trimmedNote(options)}`);
     if (result.failure)
-      parts.push(failureBlock(result.failure, '#### ⛔ An applied migration fails when replayed'));
+      parts.push(
+        failureBlock(
+          result.failure,
+          declared
+            ? '#### ⛔ A schema file fails on a fresh Supabase schema'
+            : '#### ⛔ An applied migration fails when replayed',
+        ),
+      );
     if (result.edited.length > 0)
       parts.push(
         `#### Applied migrations edited since they ran\n${result.edited.map((v) => `- ${code(v)}`).join('\n')}`,
@@ -185,7 +197,11 @@ export function renderDriftMarkdown(result: DriftResult, options: MarkdownOption
       );
     if (result.diff.changes.length > 0)
       parts.push(
-        changesSection(result.diff.changes, budget, 'Differences, from the migrations to production'),
+        changesSection(
+          result.diff.changes,
+          budget,
+          `Differences, from ${declared ? 'the declared schema' : 'the migrations'} to production`,
+        ),
       );
     if (result.notCompared && result.notCompared.length > 0)
       parts.push(
@@ -229,6 +245,8 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
   if (result.hazards.length > 0) parts.push(hazardSection(result.hazards, options));
   if (result.dataChecks && result.dataChecks.length > 0)
     parts.push(dataChecksMarkdown(result.dataChecks, (path, line) => where(path, line, options)));
+  if (result.declaredSchema)
+    parts.push(declaredSchemaMarkdown(result.declaredSchema, (path, line) => where(path, line, options)));
   if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0)
     parts.push(lintSection(result, options));
   if (result.access.length > 0) parts.push(accessSection(result.access, budget));

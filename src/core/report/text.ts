@@ -17,6 +17,7 @@ import { type NotComparedChange, notComparedCount, notComparedLine } from '../sc
 import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { dataCheckLines } from './data-checks.js';
+import { declaredSchemaLines } from './declared-schema.js';
 import { attributeLabel, describeLockEstimate, plural, shortValue } from './describe.js';
 import { fixLines } from './fixes.js';
 import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
@@ -345,6 +346,8 @@ function planText(result: PlanResult): string {
     ),
   );
   lines.push(...section("Production's data (counted read-only)", dataCheckLines(result.dataChecks ?? [])));
+  if (result.declaredSchema)
+    lines.push(...section('Declared schema (supabase/schemas)', declaredSchemaLines(result.declaredSchema)));
   lines.push(...section('Security lints introduced', lintLines(result.lints)));
   lines.push(...section('RLS access changes', accessLines(result.access)));
   lines.push(
@@ -387,10 +390,14 @@ function diffText(result: DiffResult): string {
 }
 
 function driftText(result: DriftResult): string {
+  const declared = result.against === 'declared';
+  const source = declared ? 'the declared schema (supabase/schemas)' : 'its migrations';
   const lines = [`Target: ${result.target}`];
   if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
   lines.push(
-    `Replayed ${plural(result.replayed.length, 'applied migration')}` +
+    (declared
+      ? `Ran ${plural(result.replayed.length, 'schema file')}`
+      : `Replayed ${plural(result.replayed.length, 'applied migration')}`) +
       (result.pending.length > 0
         ? ` (${plural(result.pending.length, 'pending migration')} not expected yet)`
         : ''),
@@ -400,15 +407,15 @@ function driftText(result: DriftResult): string {
     lines.push(`✗ Drift could not be checked: ${result.failure.message}`);
     if (result.failure.hint) lines.push(`  fix: ${result.failure.hint}`);
   } else if (result.status === 'in-sync') {
-    lines.push('In sync: production is what its migrations produce.');
+    lines.push(`In sync: production is what ${source} produce${declared ? 's' : ''}.`);
   } else {
-    lines.push('DRIFT: production differs from what its migrations produce.');
+    lines.push(`DRIFT: production differs from what ${source} produce${declared ? 's' : ''}.`);
   }
   lines.push(...section('Applied migrations edited since', result.edited));
   lines.push(...section('Applied in production, no local file', result.missingLocal));
   lines.push(
     ...section(
-      `Differences, from the migrations to production (${result.diff.changes.length})`,
+      `Differences, from ${declared ? 'the declared schema' : 'the migrations'} to production (${result.diff.changes.length})`,
       changeLines(result.diff.changes, true),
     ),
   );

@@ -13,7 +13,8 @@ export type HazardCategory =
   | 'non-transactional'
   | 'security'
   | 'cluster'
-  | 'production-data';
+  | 'production-data'
+  | 'consistency';
 
 export type HazardCode =
   | 'drop-schema'
@@ -39,6 +40,7 @@ export type HazardCode =
   | 'write-rule-changed'
   | 'event-trigger-change'
   | 'data-check-failed'
+  | 'declared-schema-differs'
   | BeyondDatabaseCode;
 
 export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
@@ -65,6 +67,7 @@ export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
   'write-rule-changed': 'data-loss',
   'event-trigger-change': 'cluster',
   'data-check-failed': 'production-data',
+  'declared-schema-differs': 'consistency',
   'database-change': 'cluster',
   'role-change': 'cluster',
   'system-change': 'cluster',
