@@ -254,6 +254,28 @@ describe('plan: the declared schema', () => {
     expect(result.declaredSchema?.failure?.message).toContain('no file matches "./schema/*.sql"');
   });
 
+  it('with nothing pending, compares the schema files with production: a schema changed without its migration shows', async () => {
+    const asProduction = {
+      ...MATCHING,
+      'supabase/schemas/02_profiles.sql': PROFILES.replace(',\n  bio text', ''),
+    };
+    const same = await planWith(asProduction, {}, {});
+    expect(same.status).toBe('no-pending');
+    expect(same.declaredSchema).toMatchObject({ status: 'matches', changes: [] });
+
+    // The pull request edits the schema file but has no migration for it.
+    const forgotten = await planWith(MATCHING, {}, {});
+    expect(forgotten.status).toBe('no-pending');
+    expect(forgotten.declaredSchema?.status).toBe('differs');
+    expect(
+      forgotten.declaredSchema?.changes[0]?.members.map((m) => `${m.kind} ${m.name} ${m.action}`),
+    ).toEqual(['column bio added']);
+    expect(forgotten.hazards.map((h) => h.code)).toEqual(['declared-schema-differs']);
+    expect(renderPlanMarkdown(forgotten)).toContain(
+      '| ➕ | column `bio` on `public.profiles` | only in the schema files |',
+    );
+  });
+
   it('is skipped with declaredSchema off, and absent without schema files', async () => {
     const off = await planWith(MATCHING, { declaredSchema: 'off' });
     expect(off.status).toBe('planned');

@@ -1,7 +1,6 @@
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import type { ShadowDatabase } from '../db/shadow.js';
-import { standInsOffered } from '../db/stand-ins/index.js';
 import { declaredMigrations } from '../declared/build.js';
 import { discoverDeclaredSchema } from '../declared/discover.js';
 import { SupagateError } from '../errors.js';
@@ -12,14 +11,14 @@ import { phase } from '../progress.js';
 import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
-import type { SchemaModel } from '../schema/model.js';
 import {
   type NotComparedChange,
   notCompared,
   notComparedChanges,
   notComparedCount,
 } from '../schema/not-compared.js';
-import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
+import { comparableWithProduction, unavailableNote } from '../shadow/against-production.js';
+import { standInsUsed } from '../shadow/stand-ins.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import {
   applyToShadow,
@@ -173,19 +172,12 @@ export async function drift(config: SupagateConfig, options: DriftOptions = {}):
       if (failure) return finish({ shadow: info, failure });
       const replayed = await readShadowAfterMigrations(shadowConnection, scope);
       if ('failure' in replayed) return finish({ shadow: info, failure: replayed.failure });
-      const offered = await standInsOffered(shadowConnection.client);
-      info.standIns = standInsUsed(replayed.model, offered);
-      const expected = withProductionStandIns(replayed.model, productionModel, offered);
-      const unavailable = await extensionsTheShadowLacks(shadowConnection, productionModel);
+      const comparable = await comparableWithProduction(shadowConnection, replayed.model, productionModel);
+      info.standIns = standInsUsed(replayed.model, comparable.offered);
       // "Before": what the migrations produce; kinds only there are kept (production has none).
       result.notCompared = notComparedChanges(await notCompared(shadowConnection.client, scope), uncompared);
-      if (unavailable.length > 0) {
-        info.warnings.push(
-          `Not compared: production's extensions ${unavailable.join(', ')}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`,
-        );
-      }
-      const actual = withoutExtensions(productionModel, unavailable);
-      return finish({ shadow: info, diff: diffSchemas(withoutExtensions(expected, unavailable), actual) });
+      if (comparable.unavailable.length > 0) info.warnings.push(unavailableNote(comparable.unavailable));
+      return finish({ shadow: info, diff: diffSchemas(comparable.expected, comparable.actual) });
     } finally {
       await disconnect(shadowConnection);
     }
@@ -248,20 +240,4 @@ async function declaredExpected(config: SupagateConfig): Promise<Expected> {
   };
   if (!Array.isArray(migrations)) return { ...none, replay: [], hint: DECLARED_HINT, failure: migrations };
   return { ...none, replay: migrations, hint: DECLARED_HINT };
-}
-
-async function extensionsTheShadowLacks(shadow: Connection, production: SchemaModel): Promise<string[]> {
-  const { rows } = await shadow.client.query<{ name: string }>('SELECT name FROM pg_available_extensions');
-  const available = new Set(rows.map((row) => row.name));
-  return Object.keys(production.extensions)
-    .filter((name) => !available.has(name))
-    .sort();
-}
-
-function withoutExtensions(model: SchemaModel, names: string[]): SchemaModel {
-  if (names.length === 0) return model;
-  const extensions = Object.fromEntries(
-    Object.entries(model.extensions).filter(([name]) => !names.includes(name)),
-  );
-  return { ...model, extensions };
 }

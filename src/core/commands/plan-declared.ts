@@ -39,10 +39,12 @@ export function startDeclaredCheck(
   config: SupagateConfig,
   production: { url: string; major: number },
   scope: IntrospectOptions,
+  /** With nothing pending: production's model, which the schema files are compared with. */
+  productionModel?: SchemaModel,
 ): DeclaredRun {
   if (config.declaredSchema === 'off')
     return { compare: async () => ({ hazards: [] }), settled: async () => {} };
-  const building = build(config, production, scope);
+  const building = build(config, production, scope, productionModel);
   building.catch(() => {});
   return {
     async compare(afterMigrations, pending, accepted) {
@@ -68,6 +70,7 @@ async function build(
   config: SupagateConfig,
   production: { url: string; major: number },
   scope: IntrospectOptions,
+  productionModel: SchemaModel | undefined,
 ): Promise<Built> {
   const started = performance.now();
   let files: DeclaredSchemaFiles;
@@ -80,7 +83,9 @@ async function build(
   if (files.files.length === 0) return undefined;
   let built: DeclaredBuild;
   try {
-    built = await phase('declared-schema', () => buildDeclaredSchema(config, production, files.files, scope));
+    built = await phase('declared-schema', () =>
+      buildDeclaredSchema(config, production, files.files, scope, productionModel),
+    );
   } catch (error) {
     // No shadow for it (no pg_dump, no server): the check is not made; the plan goes on.
     if (!(error instanceof SupagateError)) throw error;

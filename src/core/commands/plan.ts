@@ -179,7 +179,20 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
       );
       const invalid = status.pending.find((migration) => migration.invalid);
       if (invalid) return { result: finish({ ...base, status: 'failed', failure: fileFailure(invalid) }) };
-      return { result: finish({ ...base, status: status.ok ? 'no-pending' : 'history-problem' }) };
+      if (!status.ok) return { result: finish({ ...base, status: 'history-problem' }) };
+      // Nothing pending: the schema files must say what production is (a schema changed
+      // without its migration shows here).
+      const productionModel = await reading.model();
+      declared = startDeclaredCheck(config, { url, major: serverMajor }, scope, productionModel);
+      const declaredSchema = await declared.compare(productionModel, [], accepted);
+      return {
+        result: finish({
+          ...base,
+          status: 'no-pending',
+          hazards: declaredSchema.hazards,
+          ...(declaredSchema.check ? { declaredSchema: declaredSchema.check } : {}),
+        }),
+      };
     }
 
     // The declared schema is built on a shadow of its own meanwhile.

@@ -13,6 +13,7 @@ import type { Migration } from '../migrations/model.js';
 import { parseMigrationSql } from '../migrations/statements.js';
 import type { IntrospectOptions } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
+import { comparableWithProduction, unavailableNote } from '../shadow/against-production.js';
 import type { DeclaredFile } from './discover.js';
 
 /**
@@ -23,7 +24,12 @@ import type { DeclaredFile } from './discover.js';
  */
 
 export type DeclaredBuild =
-  | { model: SchemaModel; shadow: ShadowInfo }
+  | {
+      model: SchemaModel;
+      shadow: ShadowInfo;
+      /** Built to compare with production itself: production's model made comparable with it. */
+      production?: SchemaModel;
+    }
   | { failure: ShadowFailure; shadow: ShadowInfo };
 
 export const DECLARED_FILE_HINT =
@@ -69,6 +75,8 @@ export async function buildDeclaredSchema(
   production: { url: string; major: number },
   files: DeclaredFile[],
   scope: IntrospectOptions,
+  /** Production's model, when the build is compared with production itself (nothing pending). */
+  against?: SchemaModel,
 ): Promise<DeclaredBuild> {
   const empty: ShadowInfo = { source: 'none', serverVersion: 0, warnings: [], standIns: [] };
   const migrations = await declaredMigrations(files);
@@ -99,9 +107,11 @@ export async function buildDeclaredSchema(
       );
       if (failure) return { failure, shadow: info };
       const read = await readShadowAfterMigrations(connection, scope);
-      return 'failure' in read
-        ? { failure: read.failure, shadow: info }
-        : { model: read.model, shadow: info };
+      if ('failure' in read) return { failure: read.failure, shadow: info };
+      if (!against) return { model: read.model, shadow: info };
+      const comparable = await comparableWithProduction(connection, read.model, against);
+      if (comparable.unavailable.length > 0) info.warnings.push(unavailableNote(comparable.unavailable));
+      return { model: comparable.expected, production: comparable.actual, shadow: info };
     } finally {
       await disconnect(connection);
     }

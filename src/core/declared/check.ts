@@ -46,7 +46,7 @@ export function compareDeclared(
     durationMs,
   };
   if ('failure' in build) return { ...base, status: 'failed', changes: [], failure: build.failure };
-  const changes = diffSchemas(afterMigrations, build.model).changes;
+  const changes = diffSchemas(build.production ?? afterMigrations, build.model).changes;
   return { ...base, status: changes.length > 0 ? 'differs' : 'matches', changes };
 }
 
