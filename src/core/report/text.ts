@@ -19,6 +19,7 @@ import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { dataCheckLines } from './data-checks.js';
 import { declaredSchemaLines } from './declared-schema.js';
 import { attributeLabel, describeLockEstimate, plural, shortValue } from './describe.js';
+import { driftWords } from './drift-words.js';
 import { fixLines } from './fixes.js';
 import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
 import { restoreLines } from './restore-text.js';
@@ -390,14 +391,11 @@ function diffText(result: DiffResult): string {
 }
 
 function driftText(result: DriftResult): string {
-  const declared = result.against === 'declared';
-  const source = declared ? 'the declared schema (supabase/schemas)' : 'its migrations';
+  const words = driftWords(result);
   const lines = [`Target: ${result.target}`];
   if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
   lines.push(
-    (declared
-      ? `Ran ${plural(result.replayed.length, 'schema file')}`
-      : `Replayed ${plural(result.replayed.length, 'applied migration')}`) +
+    `${words.ranFirst} ${plural(result.replayed.length, words.unit)}` +
       (result.pending.length > 0
         ? ` (${plural(result.pending.length, 'pending migration')} not expected yet)`
         : ''),
@@ -407,15 +405,15 @@ function driftText(result: DriftResult): string {
     lines.push(`✗ Drift could not be checked: ${result.failure.message}`);
     if (result.failure.hint) lines.push(`  fix: ${result.failure.hint}`);
   } else if (result.status === 'in-sync') {
-    lines.push(`In sync: production is what ${source} produce${declared ? 's' : ''}.`);
+    lines.push(`In sync: production is what ${words.expected}.`);
   } else {
-    lines.push(`DRIFT: production differs from what ${source} produce${declared ? 's' : ''}.`);
+    lines.push(`DRIFT: production differs from what ${words.expected}.`);
   }
   lines.push(...section('Applied migrations edited since', result.edited));
   lines.push(...section('Applied in production, no local file', result.missingLocal));
   lines.push(
     ...section(
-      `Differences, from ${declared ? 'the declared schema' : 'the migrations'} to production (${result.diff.changes.length})`,
+      `Differences, from ${words.source} to production (${result.diff.changes.length})`,
       changeLines(result.diff.changes, true),
     ),
   );
