@@ -252,6 +252,14 @@ describe('plan: the declared schema', () => {
     expect(result.status).toBe('planned');
     expect(result.declaredSchema?.status).toBe('failed');
     expect(result.declaredSchema?.failure?.message).toContain('no file matches "./schema/*.sql"');
+
+    const malformed = await planWith({
+      ...MATCHING,
+      'supabase/config.toml': '[db]\nport = 54322\n[db.migrations]\nschema_paths = "./schemas/*.sql"\n',
+    });
+    expect(malformed.status).toBe('planned');
+    expect(malformed.declaredSchema?.failure).toMatchObject({ file: 'supabase/config.toml', line: 4 });
+    expect(malformed.declaredSchema?.failure?.message).toContain('must be an array of strings');
   });
 
   it('with nothing pending, compares the schema files with production: a schema changed without its migration shows', async () => {

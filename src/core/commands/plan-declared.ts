@@ -50,11 +50,8 @@ export function startDeclaredCheck(
     async compare(afterMigrations, pending, accepted) {
       const built = await building;
       if (!built) return { hazards: [] };
-      if ('discoveryError' in built) {
-        const { message, hint, details } = built.discoveryError;
-        const file = typeof details.file === 'string' ? details.file : undefined;
-        return { check: declaredDiscoveryFailure(message, hint, file), hazards: [] };
-      }
+      if ('discoveryError' in built)
+        return { check: declaredDiscoveryFailure(built.discoveryError), hazards: [] };
       const check = compareDeclared(built.files, afterMigrations, built.build, built.durationMs);
       return { check, hazards: declaredSchemaHazards(check, pending, accepted) };
     },

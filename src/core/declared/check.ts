@@ -1,5 +1,6 @@
 import type { ShadowFailure } from '../commands/shadow-run.js';
 import type { AcceptedHazard } from '../config.js';
+import type { SupagateError } from '../errors.js';
 import type { Migration } from '../migrations/model.js';
 import type { ObjectChange } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
@@ -51,11 +52,8 @@ export function compareDeclared(
 }
 
 /** A check whose discovery failed (a pattern that names nothing, a malformed config.toml). */
-export function declaredDiscoveryFailure(
-  message: string,
-  hint: string | undefined,
-  file: string | undefined,
-): DeclaredSchemaCheck {
+export function declaredDiscoveryFailure(error: SupagateError): DeclaredSchemaCheck {
+  const { file, line } = error.details;
   return {
     status: 'failed',
     source: 'schema_paths',
@@ -64,9 +62,10 @@ export function declaredDiscoveryFailure(
     failure: {
       stage: 'files',
       kind: 'migration',
-      message,
-      ...(hint ? { hint } : {}),
-      ...(file ? { file } : {}),
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      ...(typeof file === 'string' ? { file } : {}),
+      ...(typeof line === 'number' ? { line } : {}),
     },
     warnings: [],
     durationMs: 0,
