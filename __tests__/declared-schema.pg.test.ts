@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { drift } from '../src/core/commands/drift.js';
 import { effectDigestOf } from '../src/core/commands/gate.js';
@@ -66,6 +67,21 @@ const MATCHING = {
 };
 
 let db: TestDatabase;
+
+async function cli(args: string[], env: NodeJS.ProcessEnv) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+  });
+  return { code, stdout, stderr };
+}
 
 beforeAll(async () => {
   db = await appliedProduction(PRODUCTION);
@@ -398,5 +414,22 @@ describe('drift --against declared', () => {
     expect(markdown).toContain('production differs from the declared schema (2 objects)');
     // The default is unchanged: the migrations.
     expect((await drift(config)).against).toBe('migrations');
+  });
+
+  it('from the CLI: drift --against declared exits 3 when drifted; a wrong value is refused before connecting', async () => {
+    const env = { SUPAGATE_DB_URL: production.url, SUPAGATE_SHADOW_URL: inject('shadowUrl') };
+    const common = ['--project-dir', project.dir, '--no-detect-local-supabase'];
+    // Production was changed by hand in the test before (a column added, a view dropped).
+    const drifted = await cli(['drift', ...common, '--against', 'declared'], env);
+    expect(drifted.code).toBe(3);
+    expect(drifted.stdout).toContain('Ran 4 schema files');
+    expect(drifted.stdout).toContain(
+      'DRIFT: production differs from what the declared schema (supabase/schemas) produces.',
+    );
+    expect(drifted.stdout).toContain('Differences, from the declared schema to production (2)');
+
+    const wrong = await cli(['drift', ...common, '--against', 'schemas'], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('Invalid value for against: "schemas"');
   });
 });

@@ -151,13 +151,14 @@ export function driftCommand(program: Command, cli: CliContext): void {
         { ...flags, ...shadowSettings(flags, cli.io) } as CommonFlags & ConfigInput,
         cli.io,
       );
+      const against = driftAgainst(flags.against);
       await cli.report({
         name: 'drift',
         ...(flags.json ? { json: true } : {}),
         targets: targetLabel(config.dbUrl),
         work: async () => {
           await assertSupabaseDatabase(config.dbUrl, dbSetting(flags));
-          return drift(config, { against: driftAgainst(flags.against) });
+          return drift(config, { against });
         },
         render: renderDrift,
         exit: (r) => (r.status === 'in-sync' ? EXIT.ok : r.status === 'drifted' ? EXIT.blocking : EXIT.error),
