@@ -99,8 +99,9 @@ export interface PlanResult {
   dataChecks?: DataCheck[];
   /**
    * The declared schema files (supabase/schemas) built on a fresh Supabase shadow, compared
-   * with production after the migrations. Absent when the project has none, the check is off,
-   * or nothing was planned (and in results made before it existed).
+   * with production after the pending migrations (with none pending: with production). Absent
+   * when the project has none, the check is off, the plan failed or the history needs
+   * attention (and in results made before it existed).
    */
   declaredSchema?: DeclaredSchemaCheck;
   shadow: ShadowInfo;
