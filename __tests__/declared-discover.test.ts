@@ -52,6 +52,53 @@ sql_paths = ["./seed.sql"]
     ]);
   });
 
+  it('is read past every kind of TOML value: inline tables, dates, numbers, escapes, multi-line strings, arrays of tables', () => {
+    const toml = `# my own sample, shaped like a Supabase config
+project_id = "demo"
+[api]
+enabled = true
+schemas = ["public", "graphql_public"]
+max_rows = 1_000
+[db]
+port = 54322
+major_version = 17
+[db.migrations]
+enabled = true
+schema_paths = ['./schemas/a.sql', "./schemas/*.sql"]   # trailing comment
+[db.seed]
+sql_paths = ["./seed.sql"]
+[auth.sms.test_otp]
+4152127777 = "123456"
+[auth.sms]
+template = "Your code is {{ \`{{ .Code }}\` }} ."
+[functions.hello]
+verify_jwt = false
+static_files = [ "./functions/hello/*.html" ]
+[storage.buckets.images]
+allowed_mime_types = ["image/png", "image/jpeg"]
+limits = { size = "50MiB", "quoted key" = 3, nested = { ok = true } }
+when = 1979-05-27T07:32:00-08:00
+day = 1979-05-27 07:32:00Z
+ratio = -3.5e2
+hex = 0xDEAD
+inf_value = +inf
+esc = "tab\\tquote\\" unicode \\u00e9 \\U0001F600"
+lit = 'C:\\Users\\x'
+ml = """
+line one \\
+  joined
+"""
+mll = '''
+raw \\n ''
+'''
+[[products]]
+name = "x"
+[[products]]
+name = "y"
+`;
+    expect(schemaPathsOf(toml, 'supabase/config.toml')).toEqual(['./schemas/a.sql', './schemas/*.sql']);
+  });
+
   it('is found as a dotted key, and not mistaken for a key of the same name elsewhere or inside a string', () => {
     expect(schemaPathsOf('[db]\nmigrations.schema_paths = ["a.sql"]\n', 'c')).toEqual(['a.sql']);
     expect(schemaPathsOf('db.migrations.schema_paths = ["b.sql"]\n', 'c')).toEqual(['b.sql']);
