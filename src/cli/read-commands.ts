@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { drift } from '../core/commands/drift.js';
+import { type DriftAgainst, drift } from '../core/commands/drift.js';
 import { type PlanResult, plan } from '../core/commands/plan.js';
 import { status } from '../core/commands/status.js';
 import { verify } from '../core/commands/verify.js';
 import type { ConfigInput } from '../core/config.js';
+import { SupagateError } from '../core/errors.js';
 import { renderDrift, renderPlan, renderStatus, renderVerify } from '../core/report/text.js';
 import {
   type CliContext,
@@ -86,6 +87,11 @@ export function planCommand(program: Command, cli: CliContext): void {
       '--data-check-sample-above-rows <n>',
       'tables with more rows than this (estimated) are checked on a sample, not counted in full',
       '10000000',
+    )
+    .option(
+      '--declared-schema <check|off>',
+      'build the declared schema files (supabase/schemas) on a fresh Supabase shadow and compare them with what the migrations produce',
+      'check',
     );
   outOption(planCommand);
   jsonOption(planCommand)
@@ -139,27 +145,40 @@ export function driftCommand(program: Command, cli: CliContext): void {
   schemasOption(driftCommand);
   shadowOptions(driftCommand);
   pgToolOptions(driftCommand);
-  outOption(driftCommand);
+  outOption(driftCommand).option(
+    '--against <migrations|declared>',
+    'compare production with what its applied migrations produce, or with the declared schema files (supabase/schemas)',
+    'migrations',
+  );
   jsonOption(driftCommand)
     .addHelpText('after', PROGRESS_HELP)
-    .action(async (flags: CommonFlags & ShadowFlags & { out?: string }) => {
+    .action(async (flags: CommonFlags & ShadowFlags & { out?: string; against?: string }) => {
       const config = configFrom(
         { ...flags, ...shadowSettings(flags, cli.io) } as CommonFlags & ConfigInput,
         cli.io,
       );
+      const against = driftAgainst(flags.against);
       await cli.report({
         name: 'drift',
         ...(flags.json ? { json: true } : {}),
         targets: targetLabel(config.dbUrl),
         work: async () => {
           await assertSupabaseDatabase(config.dbUrl, dbSetting(flags));
-          return drift(config);
+          return drift(config, { against });
         },
         render: renderDrift,
         exit: (r) => (r.status === 'in-sync' ? EXIT.ok : r.status === 'drifted' ? EXIT.blocking : EXIT.error),
         ...(flags.out ? { out: flags.out } : {}),
       });
     });
+}
+
+function driftAgainst(value: string | undefined): DriftAgainst {
+  if (value === undefined || value === 'migrations' || value === 'declared') return value ?? 'migrations';
+  throw new SupagateError('CONFIG_INVALID', `Invalid value for against: "${value}"`, {
+    hint: 'Use "migrations" (what the applied migrations produce) or "declared" (the schema files in supabase/schemas).',
+    details: { setting: 'against' },
+  });
 }
 
 export function verifyCommand(program: Command, cli: CliContext): void {

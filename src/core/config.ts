@@ -93,6 +93,11 @@ export interface SupagateConfig {
    * full: rows found on the sample block, a clean sample is a warning, not a pass.
    */
   dataCheckSampleAboveRows: number;
+  /**
+   * With declared schema files (supabase/schemas, or config.toml's schema_paths): build them on
+   * a fresh Supabase shadow and compare with what the migrations produce (`check`), or not.
+   */
+  declaredSchema: 'check' | 'off';
   /** Prove what apply did: plan on a shadow first, then counts, RLS, probes and schema checked after. */
   verify: 'on' | 'off';
   /** When verification fails: report (keep the backup, print the rollback command) or roll back with the down files. */
@@ -151,6 +156,7 @@ export const DEFAULTS: Omit<
   dataChecks: 'on',
   dataCheckTimeoutMs: 10_000,
   dataCheckSampleAboveRows: 10_000_000,
+  declaredSchema: 'check',
   verify: 'on',
   onVerifyFailure: 'report',
   backup: 'on',
@@ -231,6 +237,12 @@ function buildConfig(input: ConfigInput): SupagateConfig {
       'data-check-sample-above-rows',
       pick('dataCheckSampleAboveRows'),
       DEFAULTS.dataCheckSampleAboveRows,
+    ),
+    declaredSchema: oneOf(
+      'declared-schema',
+      pick('declaredSchema'),
+      ['check', 'off'] as const,
+      DEFAULTS.declaredSchema,
     ),
     verify: oneOf('verify', pick('verify'), ['on', 'off'] as const, DEFAULTS.verify),
     onVerifyFailure: oneOf(

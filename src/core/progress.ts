@@ -12,6 +12,7 @@ export type ProgressPhase =
   | 'clone'
   | 'shadow-migrations'
   | 'data-checks'
+  | 'declared-schema'
   | 'backup'
   | 'counts-before'
   | 'migrations'

@@ -1,7 +1,8 @@
 import type { SupagateConfig } from '../config.js';
 import { type Connection, connect, disconnect } from '../db/connect.js';
 import type { ShadowDatabase } from '../db/shadow.js';
-import { standInsOffered } from '../db/stand-ins/index.js';
+import { declaredMigrations } from '../declared/build.js';
+import { discoverDeclaredSchema } from '../declared/discover.js';
 import { SupagateError } from '../errors.js';
 import { assertRunnable } from '../migrations/files.js';
 import type { Migration } from '../migrations/model.js';
@@ -10,14 +11,14 @@ import { phase } from '../progress.js';
 import type { SchemaDiff } from '../schema/changes.js';
 import { diffSchemas } from '../schema/diff.js';
 import { introspect } from '../schema/introspect.js';
-import type { SchemaModel } from '../schema/model.js';
 import {
   type NotComparedChange,
   notCompared,
   notComparedChanges,
   notComparedCount,
 } from '../schema/not-compared.js';
-import { standInsUsed, withProductionStandIns } from '../shadow/stand-ins.js';
+import { comparableWithProduction, unavailableNote } from '../shadow/against-production.js';
+import { standInsUsed } from '../shadow/stand-ins.js';
 import { discover, loadStatus, requireDbUrl } from './load.js';
 import {
   applyToShadow,
@@ -38,11 +39,23 @@ import {
  */
 export type DriftStatus = 'in-sync' | 'drifted' | 'failed';
 
+/**
+ * What production is compared with: what its applied migrations produce, or what the declared
+ * schema files (supabase/schemas) produce.
+ */
+export type DriftAgainst = 'migrations' | 'declared';
+
+export interface DriftOptions {
+  against?: DriftAgainst;
+}
+
 export interface DriftResult {
   command: 'drift';
   status: DriftStatus;
+  /** Absent in results made before it existed: `migrations`. */
+  against?: DriftAgainst;
   target: string;
-  /** Applied migrations replayed on the shadow, in order. */
+  /** Applied migrations replayed on the shadow, in order (versions); or the schema files run (paths). */
   replayed: string[];
   /** Local migrations not applied yet: not expected in production, not replayed. */
   pending: string[];
@@ -70,35 +83,35 @@ export interface DriftResult {
 const REPLAY_HINT =
   'This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.';
 
-export async function drift(config: SupagateConfig): Promise<DriftResult> {
+const DECLARED_HINT =
+  'This schema file fails on a fresh Supabase schema, so it cannot be compared with production: fix it, or the order of the files.';
+
+/** What is run on the shadow and what the result says of the history besides. */
+type Expected = Pick<DriftResult, 'replayed' | 'pending' | 'edited' | 'missingLocal' | 'problems'> & {
+  replay: Migration[];
+  hint: string;
+  /** A schema file that does not parse: nothing is run. */
+  failure?: ShadowFailure;
+};
+
+export async function drift(config: SupagateConfig, options: DriftOptions = {}): Promise<DriftResult> {
   const started = performance.now();
   const url = requireDbUrl(config);
-  const discovered = await discover(config);
+  const against = options.against ?? 'migrations';
+  const discovered = against === 'migrations' ? await discover(config) : undefined;
+  const declared = against === 'declared' ? await declaredExpected(config) : undefined;
   let production: Connection | undefined;
   let shadow: ShadowDatabase | undefined;
   try {
     production = await connectProductionReadOnly(url, 'drift');
-    const { status, historyExists } = await loadStatus(production, discovered, config);
-    if (!historyExists) {
-      throw new SupagateError('HISTORY_MISSING', `${production.target.label} has no migration history`, {
-        hint: 'Drift compares production with the migrations it applied; apply them first (supagate apply).',
-      });
-    }
-    const byVersion = new Map(discovered.migrations.map((m) => [m.version, m]));
-    const appliedEntries = status.entries.filter((e) => e.state === 'applied' || e.state === 'edited');
-    const replay = appliedEntries
-      .map((e) => byVersion.get(e.version))
-      .filter((m): m is Migration => m !== undefined);
-    assertRunnable(replay);
+    const expected = declared ?? (await migrationsExpected(production, discovered as Discovered, config));
+    const { replay, hint, failure: filesFailure, ...history } = expected;
     const result: DriftResult = {
       command: 'drift',
       status: 'in-sync',
+      against,
       target: production.target.label,
-      replayed: replay.map((m) => m.version),
-      pending: status.pending.map((m) => m.version),
-      edited: status.entries.filter((e) => e.state === 'edited').map((e) => e.version),
-      missingLocal: status.entries.filter((e) => e.state === 'missing-local').map((e) => e.version),
-      problems: status.problems,
+      ...history,
       diff: { changes: [] },
       notCompared: [],
       notComparedCount: 0,
@@ -116,6 +129,7 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
       };
     };
 
+    if (filesFailure) return finish({ failure: filesFailure });
     const scope = config.schemas ? { schemas: config.schemas } : {};
     const productionConnection = production;
     const [read, preparing] = await Promise.allSettled([
@@ -152,25 +166,18 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
           { shadow: shadow as ShadowDatabase, connection: shadowConnection, info },
           replay,
           config,
-          () => REPLAY_HINT,
+          () => hint,
         ),
       );
       if (failure) return finish({ shadow: info, failure });
       const replayed = await readShadowAfterMigrations(shadowConnection, scope);
       if ('failure' in replayed) return finish({ shadow: info, failure: replayed.failure });
-      const offered = await standInsOffered(shadowConnection.client);
-      info.standIns = standInsUsed(replayed.model, offered);
-      const expected = withProductionStandIns(replayed.model, productionModel, offered);
-      const unavailable = await extensionsTheShadowLacks(shadowConnection, productionModel);
+      const comparable = await comparableWithProduction(shadowConnection, replayed.model, productionModel);
+      info.standIns = standInsUsed(replayed.model, comparable.offered);
       // "Before": what the migrations produce; kinds only there are kept (production has none).
       result.notCompared = notComparedChanges(await notCompared(shadowConnection.client, scope), uncompared);
-      if (unavailable.length > 0) {
-        info.warnings.push(
-          `Not compared: production's extensions ${unavailable.join(', ')}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`,
-        );
-      }
-      const actual = withoutExtensions(productionModel, unavailable);
-      return finish({ shadow: info, diff: diffSchemas(withoutExtensions(expected, unavailable), actual) });
+      if (comparable.unavailable.length > 0) info.warnings.push(unavailableNote(comparable.unavailable));
+      return finish({ shadow: info, diff: diffSchemas(comparable.expected, comparable.actual) });
     } finally {
       await disconnect(shadowConnection);
     }
@@ -180,18 +187,57 @@ export async function drift(config: SupagateConfig): Promise<DriftResult> {
   }
 }
 
-async function extensionsTheShadowLacks(shadow: Connection, production: SchemaModel): Promise<string[]> {
-  const { rows } = await shadow.client.query<{ name: string }>('SELECT name FROM pg_available_extensions');
-  const available = new Set(rows.map((row) => row.name));
-  return Object.keys(production.extensions)
-    .filter((name) => !available.has(name))
-    .sort();
+type Discovered = Awaited<ReturnType<typeof discover>>;
+
+/** The applied migrations, replayed in the order production's history lists them. */
+async function migrationsExpected(
+  production: Connection,
+  discovered: Discovered,
+  config: SupagateConfig,
+): Promise<Expected> {
+  const { status, historyExists } = await loadStatus(production, discovered, config);
+  if (!historyExists) {
+    throw new SupagateError('HISTORY_MISSING', `${production.target.label} has no migration history`, {
+      hint: 'Drift compares production with the migrations it applied; apply them first (supagate apply).',
+    });
+  }
+  const byVersion = new Map(discovered.migrations.map((m) => [m.version, m]));
+  const appliedEntries = status.entries.filter((e) => e.state === 'applied' || e.state === 'edited');
+  const replay = appliedEntries
+    .map((e) => byVersion.get(e.version))
+    .filter((m): m is Migration => m !== undefined);
+  assertRunnable(replay);
+  return {
+    replay,
+    hint: REPLAY_HINT,
+    replayed: replay.map((m) => m.version),
+    pending: status.pending.map((m) => m.version),
+    edited: status.entries.filter((e) => e.state === 'edited').map((e) => e.version),
+    missingLocal: status.entries.filter((e) => e.state === 'missing-local').map((e) => e.version),
+    problems: status.problems,
+  };
 }
 
-function withoutExtensions(model: SchemaModel, names: string[]): SchemaModel {
-  if (names.length === 0) return model;
-  const extensions = Object.fromEntries(
-    Object.entries(model.extensions).filter(([name]) => !names.includes(name)),
-  );
-  return { ...model, extensions };
+/** The declared schema files, run in their order; the history does not matter. */
+async function declaredExpected(config: SupagateConfig): Promise<Expected> {
+  const { files } = await discoverDeclaredSchema(config.projectDir);
+  if (files.length === 0) {
+    throw new SupagateError(
+      'DECLARED_SCHEMA_INVALID',
+      'The project declares no schema: no supabase/schemas/*.sql',
+      {
+        hint: 'drift --against declared compares production with the declared schema files (supabase/schemas, or [db.migrations] schema_paths in supabase/config.toml). Without them, use drift --against migrations.',
+      },
+    );
+  }
+  const migrations = await declaredMigrations(files);
+  const none = {
+    replayed: files.map((file) => file.path),
+    pending: [],
+    edited: [],
+    missingLocal: [],
+    problems: [],
+  };
+  if (!Array.isArray(migrations)) return { ...none, replay: [], hint: DECLARED_HINT, failure: migrations };
+  return { ...none, replay: migrations, hint: DECLARED_HINT };
 }

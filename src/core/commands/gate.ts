@@ -11,7 +11,8 @@ import { type PlanResult, type PlanWithModels, planWithModels } from './plan.js'
  * copy of production are refused, and verification compares the result against it.
  */
 export async function planForApply(config: SupagateConfig): Promise<PlanWithModels> {
-  const planned = await planWithModels(config);
+  // The declared schema files say nothing of what applying does: apply does not build them.
+  const planned = await planWithModels({ ...config, declaredSchema: 'off' });
   const failure = planned.result.failure;
   if (failure) {
     throw new SupagateError(
@@ -29,6 +30,8 @@ export async function planForApply(config: SupagateConfig): Promise<PlanWithMode
   return planned;
 }
 
+const NOT_EFFECTS: ReadonlySet<string> = new Set(['declared-schema-differs']);
+
 /**
  * The pull request's own effect: which migrations run (version and checksum), what they change
  * and what they are found to do (hazards and lints with their file:line, severity and whether
@@ -45,6 +48,8 @@ export function effectDigestOf(
     pending: result.pending.map((m) => `${m.version}:${m.checksum}`),
     changes: withoutStats(result.diff.changes),
     hazards: result.hazards
+      // Whether supabase/schemas says the same is no effect of the migrations (apply does not check it).
+      .filter((h) => !NOT_EFFECTS.has(h.code))
       .map((h) => ({
         code: h.code,
         severity: h.severity,

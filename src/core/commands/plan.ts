@@ -6,6 +6,7 @@ import { type Connection, connect, disconnect } from '../db/connect.js';
 import { lookForPgTools } from '../db/pgtools.js';
 import type { ShadowDatabase } from '../db/shadow.js';
 import { standInsOffered } from '../db/stand-ins/index.js';
+import type { DeclaredSchemaCheck } from '../declared/check.js';
 import { SupagateError } from '../errors.js';
 import { type TransactionMode, transactionModeOf } from '../migrations/execute.js';
 import { type MigrationFiles, parseMigrations, readMigrationFiles } from '../migrations/files.js';
@@ -27,6 +28,7 @@ import { renameHints } from '../schema/renames.js';
 import { accessMatrix, type TableAccess } from '../schema/rls.js';
 import { standInsUsed } from '../shadow/stand-ins.js';
 import { discoveryOptions, requireDbUrl } from './load.js';
+import { type DeclaredRun, startDeclaredCheck } from './plan-declared.js';
 import { planGate } from './plan-gate.js';
 import {
   baselineOptions,
@@ -95,6 +97,13 @@ export interface PlanResult {
    * unless planned; absent in results made before it existed.
    */
   dataChecks?: DataCheck[];
+  /**
+   * The declared schema files (supabase/schemas) built on a fresh Supabase shadow, compared
+   * with production after the pending migrations (with none pending: with production). Absent
+   * when the project has none, the check is off, the plan failed or the history needs
+   * attention (and in results made before it existed).
+   */
+  declaredSchema?: DeclaredSchemaCheck;
   shadow: ShadowInfo;
   failure?: PlanFailure;
   durationMs: number;
@@ -149,6 +158,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
   const accepted = await acceptedFindingsOf(config);
   let production: Connection | undefined;
   let shadow: ShadowDatabase | undefined;
+  let declared: DeclaredRun | undefined;
   try {
     production = await connectProductionReadOnly(url, 'plan');
     const history = await readHistory(production.client);
@@ -170,9 +180,24 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
       );
       const invalid = status.pending.find((migration) => migration.invalid);
       if (invalid) return { result: finish({ ...base, status: 'failed', failure: fileFailure(invalid) }) };
-      return { result: finish({ ...base, status: status.ok ? 'no-pending' : 'history-problem' }) };
+      if (!status.ok) return { result: finish({ ...base, status: 'history-problem' }) };
+      // Nothing pending: the schema files must say what production is (a schema changed
+      // without its migration shows here).
+      const productionModel = await reading.model();
+      declared = startDeclaredCheck(config, { url, major: serverMajor }, scope, productionModel);
+      const declaredSchema = await declared.compare(productionModel, [], accepted);
+      return {
+        result: finish({
+          ...base,
+          status: 'no-pending',
+          hazards: declaredSchema.hazards,
+          ...(declaredSchema.check ? { declaredSchema: declaredSchema.check } : {}),
+        }),
+      };
     }
 
+    // The declared schema is built on a shadow of its own meanwhile.
+    declared = startDeclaredCheck(config, { url, major: serverMajor }, scope);
     // Production is read while the shadow is prepared (with the shadow cache: started from the
     // target's last baseline, kept if production's schema turns out unchanged).
     const [read, preparing] = await Promise.allSettled([
@@ -283,13 +308,15 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
               ),
             )
           : { checks: [], hazards: [] };
+      const declaredSchema = await declared.compare(after, status.pending, accepted);
       const result = finish({
         ...base,
         status: 'planned',
         shadow: shadowInfo,
         diff,
-        hazards: [...hazards, ...data.hazards],
+        hazards: [...hazards, ...data.hazards, ...declaredSchema.hazards],
         dataChecks: data.checks,
+        ...(declaredSchema.check ? { declaredSchema: declaredSchema.check } : {}),
         access,
         notCompared: uncompared,
         lints: {
@@ -305,6 +332,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
   } finally {
     await disconnect(production);
     await shadow?.dispose();
+    await declared?.settled();
   }
 
   function finish(result: PlanResult): PlanResult {

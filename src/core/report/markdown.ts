@@ -9,7 +9,9 @@ import { type NotComparedChange, notComparedCount } from '../schema/not-compared
 import type { TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { dataChecksMarkdown } from './data-checks.js';
+import { declaredSchemaMarkdown } from './declared-schema.js';
 import { attributeLabel, booleanWord, describeLockEstimate, plural, shortValue } from './describe.js';
+import { driftWords } from './drift-words.js';
 import { code, codeBlock, codeLink, htmlCode, htmlText, inline, safeUrl, tableRow } from './escape.js';
 import { fixesMarkdown } from './fixes.js';
 import { accessLines } from './markdown-access.js';
@@ -151,14 +153,15 @@ export function renderDriftMarkdown(result: DriftResult, options: MarkdownOption
   return fitToLimit((budget, trimmed) => {
     const parts: string[] = [];
     if (options.header) parts.push(options.header);
+    const words = driftWords(result);
     const heading = {
-      'in-sync': '### supagate drift: production is what its migrations produce',
-      drifted: `### supagate drift: production differs from its migrations (${plural(result.diff.changes.length, 'object')})`,
+      'in-sync': `### supagate drift: production is what ${words.expected}`,
+      drifted: `### supagate drift: production differs from ${words.source} (${plural(result.diff.changes.length, 'object')})`,
       failed: '### supagate drift: could not be checked',
     }[result.status];
     parts.push(heading);
     parts.push(
-      `Target: ${inline(result.target)} · ${plural(result.replayed.length, 'applied migration')} replayed` +
+      `Target: ${inline(result.target)} · ${plural(result.replayed.length, words.unit)} ${words.ran}` +
         (result.pending.length > 0
           ? ` · ${plural(result.pending.length, 'pending migration')} not expected yet`
           : '') +
@@ -166,15 +169,9 @@ export function renderDriftMarkdown(result: DriftResult, options: MarkdownOption
           ? ` · shadow: ${result.shadow.source} (PostgreSQL ${pgVersion(result.shadow.serverVersion)})`
           : ''),
     );
-    if (result.status === 'drifted') {
-      parts.push(
-        'Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. ' +
-          'Capture each difference in a new migration, or undo it in production.',
-      );
-    }
+    if (result.status === 'drifted') parts.push(words.drifted);
     if (trimmed) parts.push(`> [!NOTE]\n> ${trimmedNote(options)}`);
-    if (result.failure)
-      parts.push(failureBlock(result.failure, '#### ⛔ An applied migration fails when replayed'));
+    if (result.failure) parts.push(failureBlock(result.failure, words.failureHeading));
     if (result.edited.length > 0)
       parts.push(
         `#### Applied migrations edited since they ran\n${result.edited.map((v) => `- ${code(v)}`).join('\n')}`,
@@ -185,7 +182,7 @@ export function renderDriftMarkdown(result: DriftResult, options: MarkdownOption
       );
     if (result.diff.changes.length > 0)
       parts.push(
-        changesSection(result.diff.changes, budget, 'Differences, from the migrations to production'),
+        changesSection(result.diff.changes, budget, `Differences, from ${words.source} to production`),
       );
     if (result.notCompared && result.notCompared.length > 0)
       parts.push(
@@ -229,6 +226,8 @@ function render(result: PlanResult, budget: Budget, options: MarkdownOptions, tr
   if (result.hazards.length > 0) parts.push(hazardSection(result.hazards, options));
   if (result.dataChecks && result.dataChecks.length > 0)
     parts.push(dataChecksMarkdown(result.dataChecks, (path, line) => where(path, line, options)));
+  if (result.declaredSchema)
+    parts.push(declaredSchemaMarkdown(result.declaredSchema, (path, line) => where(path, line, options)));
   if (result.lints.introduced.length > 0 || result.lints.resolved.length > 0)
     parts.push(lintSection(result, options));
   if (result.access.length > 0) parts.push(accessSection(result.access, budget));

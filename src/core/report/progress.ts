@@ -30,6 +30,7 @@ const LABELS: Record<ProgressPhase, string> = {
   clone: 'copying the schema into the shadow',
   'shadow-migrations': 'running the migrations on the shadow',
   'data-checks': "counting production's rows the migrations depend on",
+  'declared-schema': 'building the declared schema files on a fresh Supabase shadow',
   backup: 'backing up the database',
   'counts-before': 'counting rows before the change',
   migrations: 'applying the migrations',

@@ -15,7 +15,9 @@ import { type NotComparedChange, notComparedCount, notComparedLine } from '../sc
 import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
 import { dataCheckLines } from './data-checks.js';
+import { declaredSchemaLines } from './declared-schema.js';
 import { attributeLabel, describeLockEstimate, plural, shortValue } from './describe.js';
+import { driftWords } from './drift-words.js';
 import { fixLines } from './fixes.js';
 import { repairText, statusText } from './history-text.js';
 import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
@@ -303,6 +305,8 @@ function planText(result: PlanResult): string {
     ),
   );
   lines.push(...section("Production's data (counted read-only)", dataCheckLines(result.dataChecks ?? [])));
+  if (result.declaredSchema)
+    lines.push(...section('Declared schema (supabase/schemas)', declaredSchemaLines(result.declaredSchema)));
   lines.push(...section('Security lints introduced', lintLines(result.lints)));
   lines.push(...section('RLS access changes', accessLines(result.access)));
   lines.push(
@@ -345,10 +349,11 @@ function diffText(result: DiffResult): string {
 }
 
 function driftText(result: DriftResult): string {
+  const words = driftWords(result);
   const lines = [`Target: ${result.target}`];
   if (result.shadow.source !== 'none') lines.push(`Shadow: ${result.shadow.source}`);
   lines.push(
-    `Replayed ${plural(result.replayed.length, 'applied migration')}` +
+    `${words.ranFirst} ${plural(result.replayed.length, words.unit)}` +
       (result.pending.length > 0
         ? ` (${plural(result.pending.length, 'pending migration')} not expected yet)`
         : ''),
@@ -358,15 +363,15 @@ function driftText(result: DriftResult): string {
     lines.push(`✗ Drift could not be checked: ${result.failure.message}`);
     if (result.failure.hint) lines.push(`  fix: ${result.failure.hint}`);
   } else if (result.status === 'in-sync') {
-    lines.push('In sync: production is what its migrations produce.');
+    lines.push(`In sync: production is what ${words.expected}.`);
   } else {
-    lines.push('DRIFT: production differs from what its migrations produce.');
+    lines.push(`DRIFT: production differs from what ${words.expected}.`);
   }
   lines.push(...section('Applied migrations edited since', result.edited));
   lines.push(...section('Applied in production, no local file', result.missingLocal));
   lines.push(
     ...section(
-      `Differences, from the migrations to production (${result.diff.changes.length})`,
+      `Differences, from ${words.source} to production (${result.diff.changes.length})`,
       changeLines(result.diff.changes, true),
     ),
   );

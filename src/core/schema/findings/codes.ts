@@ -14,7 +14,8 @@ export type HazardCategory =
   | 'security'
   | 'cluster'
   | 'production-data'
-  | 'client-compatibility';
+  | 'client-compatibility'
+  | 'consistency';
 
 export type HazardCode =
   | 'drop-schema'
@@ -41,6 +42,7 @@ export type HazardCode =
   | 'event-trigger-change'
   | 'data-check-failed'
   | 'rename-breaks-clients'
+  | 'declared-schema-differs'
   | BeyondDatabaseCode;
 
 export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
@@ -68,6 +70,7 @@ export const HAZARD_CATEGORY: Readonly<Record<HazardCode, HazardCategory>> = {
   'event-trigger-change': 'cluster',
   'data-check-failed': 'production-data',
   'rename-breaks-clients': 'client-compatibility',
+  'declared-schema-differs': 'consistency',
   'database-change': 'cluster',
   'role-change': 'cluster',
   'system-change': 'cluster',
