@@ -169,7 +169,7 @@ describe('plan: the declared schema', () => {
 
     const markdown = renderPlanMarkdown(result);
     expect(markdown).toContain('#### Declared schema');
-    expect(markdown).toContain('⚠️ The 4 schema files declare 1 object otherwise than the migrations produce');
+    expect(markdown).toContain('⚠️ The 4 schema files declare 3 things otherwise than the migrations produce');
     expect(markdown).toContain('| ➕ | column `website` on `public.profiles` | only in the schema files |');
     expect(markdown).toContain(
       '| ➖ | index `profiles_mood_idx` on `public.profiles` | only in the migrations |',

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-A754YBC6.js";
+} from "./chunk-6C2X7QTK.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-HWR5MQ2U.js";
+} from "./chunk-75GPVGI7.js";
 import {
   __commonJS,
   __require,

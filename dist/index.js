@@ -40,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-HWR5MQ2U.js";
+} from "./chunk-75GPVGI7.js";
 import {
   HttpClient,
   getInput,

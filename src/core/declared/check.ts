@@ -83,7 +83,7 @@ export function declaredSchemaHazards(
       code: 'declared-schema-differs',
       category: HAZARD_CATEGORY['declared-schema-differs'],
       severity: 'warning',
-      message: `the schema files ${declaredWords(change)}: generate the migration (supabase db diff) or update the schema files`,
+      message: `The schema files ${declaredWords(change)}: generate the migration (supabase db diff) or update the schema files`,
       object: change.id,
     }),
   );

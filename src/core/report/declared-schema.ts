@@ -49,11 +49,14 @@ function differences(change: ObjectChange): Difference[] {
 
 function summary(check: DeclaredSchemaCheck): string {
   const files = plural(check.files.length, 'schema file');
+  const verb = check.files.length === 1 ? 'declares' : 'declare';
   switch (check.status) {
     case 'matches':
-      return `The ${files} declare what the migrations produce.`;
-    case 'differs':
-      return `The ${files} declare ${plural(check.changes.length, 'object')} otherwise than the migrations produce: generate the migration (supabase db diff -f <name>) or update the schema files.`;
+      return `The ${files} ${verb} what the migrations produce.`;
+    case 'differs': {
+      const count = check.changes.flatMap(differences).length;
+      return `The ${files} ${verb} ${count === 1 ? 'one thing' : `${count} things`} otherwise than the migrations produce: generate the migration (supabase db diff -f <name>) or update the schema files.`;
+    }
     case 'failed':
       return 'The declared schema could not be built, so it was not compared:';
   }

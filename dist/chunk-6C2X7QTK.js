@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-HWR5MQ2U.js";
+} from "./chunk-75GPVGI7.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -41280,7 +41280,7 @@ function declaredSchemaHazards(check, pending, accepted) {
       code: "declared-schema-differs",
       category: HAZARD_CATEGORY["declared-schema-differs"],
       severity: "warning",
-      message: `the schema files ${declaredWords(change)}: generate the migration (supabase db diff) or update the schema files`,
+      message: `The schema files ${declaredWords(change)}: generate the migration (supabase db diff) or update the schema files`,
       object: change.id
     })
   );
@@ -54150,11 +54150,14 @@ function differences(change) {
 }
 function summary2(check) {
   const files = plural3(check.files.length, "schema file");
+  const verb = check.files.length === 1 ? "declares" : "declare";
   switch (check.status) {
     case "matches":
-      return `The ${files} declare what the migrations produce.`;
-    case "differs":
-      return `The ${files} declare ${plural3(check.changes.length, "object")} otherwise than the migrations produce: generate the migration (supabase db diff -f <name>) or update the schema files.`;
+      return `The ${files} ${verb} what the migrations produce.`;
+    case "differs": {
+      const count3 = check.changes.flatMap(differences).length;
+      return `The ${files} ${verb} ${count3 === 1 ? "one thing" : `${count3} things`} otherwise than the migrations produce: generate the migration (supabase db diff -f <name>) or update the schema files.`;
+    }
     case "failed":
       return "The declared schema could not be built, so it was not compared:";
   }
@@ -57336,4 +57339,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-HWR5MQ2U.js.LEGAL.txt */
+/*! For license information please see chunk-75GPVGI7.js.LEGAL.txt */
