@@ -152,6 +152,21 @@ describe('resolveConfig: dataCheckSampleAboveRows', () => {
   });
 });
 
+describe('resolveConfig: dataCheckKeyValues', () => {
+  it('shows no row content unless told, and at most 20 keys', () => {
+    expect(resolveConfig().dataCheckKeyValues).toBe(0);
+    expect(resolveConfig({ dataCheckKeyValues: '' }).dataCheckKeyValues).toBe(0);
+    expect(resolveConfig({ dataCheckKeyValues: '5' }).dataCheckKeyValues).toBe(5);
+    expect(resolveConfig({ dataCheckKeyValues: 20 }).dataCheckKeyValues).toBe(20);
+  });
+
+  it.each(['21', 'some', '-1', '2.5'])('rejects %j, naming the setting', (value) => {
+    const error = configError({ dataCheckKeyValues: value });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('data-check-key-values');
+  });
+});
+
 describe('resolveConfig: atomic', () => {
   it('accepts per-migration and all', () => {
     expect(resolveConfig({ atomic: 'per-migration' }).atomic).toBe('per-migration');

@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 function table(name: string): ProductionTable {
-  return { schema: 'public', name, partitioned: false, estimatedRows: 0, triggers: false };
+  return { schema: 'public', name, partitioned: false, estimatedRows: 0, triggers: false, primaryKey: [] };
 }
 
 function notNull(name: string, column: string): DataCheckSpec {

@@ -294,6 +294,34 @@ describe('data checks against production', () => {
     const shown = `${JSON.stringify(result)}\n${renderPlanMarkdown(result)}`;
     expect(shown).not.toMatch(/secret-contact|globex|INV-3/);
     expect(renderPlanMarkdown(result)).toContain('2 rows have no value');
+    expect(result.dataChecks?.some((check) => check.keys !== undefined)).toBe(false);
+  });
+
+  it('shows the primary keys of a few rows in the way when configured, and nothing else of them', async () => {
+    const result = await withPending(
+      PRODUCTION,
+      {
+        '2_require_email': 'alter table public.profiles alter column email set not null;',
+        '3_unique_slug': 'create unique index teams_slug_key on public.teams (slug);',
+      },
+      (project) => plan(project.config(db.url, { dataCheckKeyValues: 1 })),
+    );
+    expect(checkOf(result, 'public.profiles.email')).toMatchObject({
+      violations: 2,
+      keys: [expect.stringMatching(/^00000000-0000-0000-0000-00000000000[12]$/)],
+      keyColumns: ['id'],
+    });
+    const slug = await withPending(
+      PRODUCTION,
+      { '3_unique_slug': 'create unique index teams_slug_key on public.teams (slug);' },
+      (project) => plan(project.config(db.url, { dataCheckKeyValues: 5 })),
+    );
+    expect(checkOf(slug, 'public.teams.teams_slug_key').keys?.sort()).toEqual(['2', '3']);
+    const markdown = renderPlanMarkdown(slug);
+    expect(markdown).toMatch(/1 value appears more than once \(2 rows\), among them id = [23], [23]/);
+    expect(`${JSON.stringify(result)}\n${renderPlanMarkdown(result)}${markdown}`).not.toMatch(
+      /secret-contact|globex|INV-3/,
+    );
   });
 
   it('checks nothing when data checks are off', async () => {

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-6C2X7QTK.js";
+} from "./chunk-KRF2L564.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-75GPVGI7.js";
+} from "./chunk-6NQTCBXL.js";
 import {
   __commonJS,
   __require,
@@ -3950,6 +3950,10 @@ function planCommand(program2, cli) {
     "--data-check-sample-above-rows <n>",
     "tables with more rows than this (estimated) are checked on a sample, not counted in full",
     "10000000"
+  ).option(
+    "--data-check-key-values <n>",
+    "show the primary key values of up to n rows in the way of each failing data check (0: counts only)",
+    "0"
   ).option(
     "--declared-schema <check|off>",
     "build the declared schema files (supabase/schemas) on a fresh Supabase shadow and compare them with what the migrations produce",

@@ -40,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-75GPVGI7.js";
+} from "./chunk-6NQTCBXL.js";
 import {
   HttpClient,
   getInput,
@@ -1361,6 +1361,7 @@ function configFromInputs(options = {}) {
     dataChecks: getInput("data-checks"),
     dataCheckTimeoutMs: getInput("data-check-timeout"),
     dataCheckSampleAboveRows: getInput("data-check-sample-above-rows"),
+    dataCheckKeyValues: getInput("data-check-key-values"),
     declaredSchema: getInput("declared-schema"),
     includeAll: getInput("include-all"),
     strictHistory: getInput("strict-history"),

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-6C2X7QTK.js";
+} from "./chunk-KRF2L564.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-75GPVGI7.js";
+} from "./chunk-6NQTCBXL.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

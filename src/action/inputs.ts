@@ -82,6 +82,7 @@ export function configFromInputs(options: { readOnly?: boolean } = {}): Supagate
     dataChecks: core.getInput('data-checks'),
     dataCheckTimeoutMs: core.getInput('data-check-timeout'),
     dataCheckSampleAboveRows: core.getInput('data-check-sample-above-rows'),
+    dataCheckKeyValues: core.getInput('data-check-key-values'),
     declaredSchema: core.getInput('declared-schema'),
     includeAll: core.getInput('include-all'),
     strictHistory: core.getInput('strict-history'),

@@ -89,6 +89,11 @@ export function planCommand(program: Command, cli: CliContext): void {
       '10000000',
     )
     .option(
+      '--data-check-key-values <n>',
+      'show the primary key values of up to n rows in the way of each failing data check (0: counts only)',
+      '0',
+    )
+    .option(
       '--declared-schema <check|off>',
       'build the declared schema files (supabase/schemas) on a fresh Supabase shadow and compare them with what the migrations produce',
       'check',

@@ -94,6 +94,11 @@ export interface SupagateConfig {
    */
   dataCheckSampleAboveRows: number;
   /**
+   * Primary key values of up to this many rows in the way, shown with each failing data check
+   * (0, the default: counts only, no row content at all). At most 20.
+   */
+  dataCheckKeyValues: number;
+  /**
    * With declared schema files (supabase/schemas, or config.toml's schema_paths): build them on
    * a fresh Supabase shadow and compare with what the migrations produce (`check`), or not.
    */
@@ -156,6 +161,7 @@ export const DEFAULTS: Omit<
   dataChecks: 'on',
   dataCheckTimeoutMs: 10_000,
   dataCheckSampleAboveRows: 10_000_000,
+  dataCheckKeyValues: 0,
   declaredSchema: 'check',
   verify: 'on',
   onVerifyFailure: 'report',
@@ -238,6 +244,11 @@ function buildConfig(input: ConfigInput): SupagateConfig {
       pick('dataCheckSampleAboveRows'),
       DEFAULTS.dataCheckSampleAboveRows,
     ),
+    dataCheckKeyValues: atMost(
+      20,
+      'data-check-key-values',
+      wholeNumber('data-check-key-values', pick('dataCheckKeyValues'), DEFAULTS.dataCheckKeyValues),
+    ),
     declaredSchema: oneOf(
       'declared-schema',
       pick('declaredSchema'),
@@ -303,6 +314,11 @@ function list(value: unknown, fallback: string[]): string[] {
   if (value === undefined) return fallback;
   const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
   return items.map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+function atMost(max: number, setting: string, value: number): number {
+  if (value > max) throw invalid(setting, value, `a whole number from 0 to ${max}`);
+  return value;
 }
 
 function wholeNumber(setting: string, value: unknown, fallback: number): number {

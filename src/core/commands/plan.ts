@@ -303,6 +303,7 @@ async function planFrom(config: SupagateConfig, run: PlanRun): Promise<PlanWithM
                 {
                   timeoutMs: config.dataCheckTimeoutMs,
                   sampleAboveRows: config.dataCheckSampleAboveRows,
+                  keyValues: config.dataCheckKeyValues,
                   accepted,
                 },
               ),

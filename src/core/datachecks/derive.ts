@@ -109,6 +109,7 @@ export function productionTable(table: Table): ProductionTable {
     partitioned: table.kind === 'partitioned',
     estimatedRows: table.stats.estimatedRows,
     triggers: Object.keys(table.triggers).length > 0,
+    primaryKey: Object.values(table.constraints).find((c) => c.type === 'primary key')?.columns ?? [],
   };
 }
 

@@ -16,8 +16,22 @@ export function dataCheckHazards(checks: DataCheck[]): Hazard[] {
     }));
 }
 
-/** `12 rows have no value`, in the terms of the check's kind; `about 12 rows` when estimated. */
+/** What is in the way, and (when configured) the primary keys of a few of those rows. */
 export function violationText(check: DataCheck): string {
+  return `${inTheWay(check)}${keysNote(check)}`;
+}
+
+/** `, among them id = 3, 7` or `, among them (team_id, day) = (1, 2024-01-01), …`. */
+function keysNote(check: DataCheck): string {
+  if (!check.keys?.length || !check.keyColumns?.length) return '';
+  const composite = check.keyColumns.length > 1;
+  const columns = composite ? `(${check.keyColumns.join(', ')})` : check.keyColumns[0];
+  const values = check.keys.map((key) => (composite ? `(${key})` : key)).join(', ');
+  return `, among them ${columns} = ${values}`;
+}
+
+/** `12 rows have no value`, in the terms of the check's kind; `about 12 rows` when estimated. */
+function inTheWay(check: DataCheck): string {
   const n = check.violations ?? 0;
   const about = check.estimate ? 'about ' : '';
   const rows = (count: number) => `${about}${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;

@@ -17,6 +17,8 @@ export interface CheckProductionDataOptions {
   timeoutMs: number;
   /** Tables with more rows than this are sampled (see runDataChecks). */
   sampleAboveRows: number;
+  /** Primary key values of up to this many rows in the way, per check (0: none). */
+  keyValues?: number;
   accepted: AcceptedHazard[];
 }
 
@@ -37,6 +39,7 @@ export async function checkProductionData(
   const checks = await runDataChecks(client, specs, pending, {
     timeoutMs: options.timeoutMs,
     sampleAboveRows: options.sampleAboveRows,
+    ...(options.keyValues ? { keyValues: options.keyValues } : {}),
   });
   return { checks, hazards: withAcceptance(dataCheckHazards(checks), input.pending, options.accepted) };
 }

@@ -33,6 +33,8 @@ export interface ProductionTable {
   estimatedRows: number;
   /** Whether production has triggers on it: an UPDATE of other columns may then change these. */
   triggers: boolean;
+  /** Its primary key's columns; empty when it has none. */
+  primaryKey: string[];
 }
 
 /** What one check counts, derived from the schema diff; columns as production names them. */
@@ -111,4 +113,11 @@ export interface DataCheck {
   location?: FindingLocation;
   /** Estimated rows of the table in production. */
   estimatedRows: number;
+  /**
+   * The primary key values of a few rows in the way, as text (`42`, `7, 2024-01-01`): only when
+   * configured (dataCheckKeyValues), and the table has a primary key. No other row content.
+   */
+  keys?: string[];
+  /** The primary key's columns `keys` holds values of. */
+  keyColumns?: string[];
 }

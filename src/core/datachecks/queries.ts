@@ -11,6 +11,8 @@ import type { ConversionLimit, DataCheckSubject, ProductionTable } from './model
 export interface CheckQueries {
   count: string;
   list: string;
+  /** The primary key values (one text each) of up to `limit` offending rows; none without a primary key. */
+  keys?: (limit: number) => string;
 }
 
 /** A count on a TABLESAMPLE SYSTEM sample of about `percent` % of the table's pages. */
@@ -31,7 +33,7 @@ const SEED = 1;
 export function checkQueries(subject: DataCheckSubject, sample?: Sample): CheckQueries | undefined {
   switch (subject.kind) {
     case 'not-null':
-      return rowsWhere(tableRef(subject.table, false), `t.${ident(subject.column)} IS NULL`, sample);
+      return rowsWhere(subject.table, false, `t.${ident(subject.column)} IS NULL`, sample);
     case 'new-column-not-null': {
       const from = `${tableRef(subject.table, false)} t`;
       return {
@@ -42,35 +44,42 @@ export function checkQueries(subject: DataCheckSubject, sample?: Sample): CheckQ
       };
     }
     case 'conversion':
-      return rowsWhere(
-        tableRef(subject.table, false),
-        doesNotFit(`t.${ident(subject.column)}`, subject.limit),
-        sample,
-      );
+      return rowsWhere(subject.table, false, doesNotFit(`t.${ident(subject.column)}`, subject.limit), sample);
     case 'check':
       // A CHECK passes on NULL: only a false expression is in the way.
       if ('refused' in subject.expression) return undefined;
-      return rowsWhere(
-        tableRef(subject.table, subject.ownRowsOnly),
-        `(${subject.expression.sql}) IS FALSE`,
-        sample,
-      );
+      return rowsWhere(subject.table, subject.ownRowsOnly, `(${subject.expression.sql}) IS FALSE`, sample);
     case 'unique':
       return uniqueQueries(subject.table, subject.columns, subject.nullsDistinct);
     case 'foreign-key':
-      return rowsWhere(tableRef(subject.table, true), foreignKeyViolation(subject), sample);
+      return rowsWhere(subject.table, true, foreignKeyViolation(subject), sample);
   }
 }
 
 /** Rows of `table` (as `t`) where `where` holds: counted, on a sample or all of them, and listed. */
-function rowsWhere(table: string, where: string, sample: Sample | undefined): CheckQueries {
-  const from = `${table} t`;
+function rowsWhere(
+  table: ProductionTable,
+  ownRowsOnly: boolean,
+  where: string,
+  sample: Sample | undefined,
+): CheckQueries {
+  const from = `${tableRef(table, ownRowsOnly)} t`;
+  const key = keyText(table);
   return {
     count: sample
       ? `SELECT count(*) FILTER (WHERE ${where}) AS violations, count(*) AS sampled FROM ${from} TABLESAMPLE SYSTEM (${sample.percent}) REPEATABLE (${SEED})`
       : `SELECT count(*) AS violations FROM ${from} WHERE ${where}`,
     list: `SELECT * FROM ${from} WHERE ${where} LIMIT ${LISTED}`,
+    ...(key
+      ? { keys: (limit: number) => `SELECT ${key} AS key FROM ${from} WHERE ${where} LIMIT ${limit}` }
+      : {}),
   };
+}
+
+/** A row's primary key as one text (`7, 2024-01-01`), or undefined for a table without one. */
+function keyText(table: ProductionTable): string | undefined {
+  if (table.primaryKey.length === 0) return undefined;
+  return `pg_catalog.concat_ws(', ', ${table.primaryKey.map((c) => `t.${ident(c)}::pg_catalog.text`).join(', ')})`;
 }
 
 function uniqueQueries(table: ProductionTable, columns: string[], nullsDistinct: boolean): CheckQueries {
@@ -79,9 +88,17 @@ function uniqueQueries(table: ProductionTable, columns: string[], nullsDistinct:
     ? ` WHERE ${columns.map((c) => `t.${ident(c)} IS NOT NULL`).join(' AND ')}`
     : '';
   const groups = `SELECT ${keys}, count(*) AS copies FROM ${tableRef(table, true)} t${notNull} GROUP BY ${keys} HAVING count(*) > 1`;
+  const key = keyText(table);
+  const duplicated = `(${keys}) IN (SELECT ${columns.map((c) => `d.${ident(c)}`).join(', ')} FROM (${groups}) d)`;
   return {
     count: `SELECT count(*) AS violations, coalesce(sum(d.copies), 0) AS rows FROM (${groups}) d`,
     list: `${groups} ORDER BY copies DESC LIMIT ${LISTED}`,
+    ...(key
+      ? {
+          keys: (limit: number) =>
+            `SELECT ${key} AS key FROM ${tableRef(table, true)} t WHERE ${duplicated} LIMIT ${limit}`,
+        }
+      : {}),
   };
 }
 

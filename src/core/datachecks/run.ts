@@ -16,6 +16,8 @@ export interface DataCheckOptions {
    * full, the sample reading about this many rows (default: the config's).
    */
   sampleAboveRows?: number;
+  /** Primary key values of up to this many rows in the way, shown with the count (default 0: none). */
+  keyValues?: number;
 }
 
 const BUDGET_MS = 60_000;
@@ -64,7 +66,10 @@ async function runOne(
   const counted = await count(client, queries.count, options);
   if ('reason' in counted)
     return { ...base, outcome: 'not-checked', reason: counted.reason + unsampledNote(spec, options) };
-  const found = measured(spec, counted, sample);
+  const found = {
+    ...measured(spec, counted, sample),
+    ...(await keysOf(client, spec, queries, counted, options)),
+  };
   if (writes.kind === 'changes-rows')
     return {
       ...base,
@@ -168,6 +173,40 @@ interface Measured {
 type Counted = Measured | { reason: string };
 
 async function count(client: Client, sql: string, options: DataCheckOptions): Promise<Counted> {
+  const read = await readOnly<{ violations: string; rows?: string; sampled?: string }>(client, sql, options);
+  if ('reason' in read) return read;
+  const row = read.rows[0];
+  return {
+    violations: Number(row?.violations ?? 0),
+    ...(row?.rows !== undefined ? { rows: Number(row.rows) } : {}),
+    ...(row?.sampled !== undefined ? { sampled: Number(row.sampled) } : {}),
+  };
+}
+
+/**
+ * The primary key values of a few rows in the way, when the configuration asks for them and
+ * the count found some. A failure to read them leaves the count as it is, without keys.
+ */
+async function keysOf(
+  client: Client,
+  spec: DataCheckSpec,
+  queries: CheckQueries,
+  counted: Measured,
+  options: DataCheckOptions,
+): Promise<Pick<DataCheck, 'keys' | 'keyColumns'>> {
+  const limit = options.keyValues ?? 0;
+  if (limit <= 0 || counted.violations === 0 || !queries.keys) return {};
+  const read = await readOnly<{ key: string }>(client, queries.keys(limit), options);
+  if ('reason' in read || read.rows.length === 0) return {};
+  return { keys: read.rows.map((row) => row.key), keyColumns: spec.subject.table.primaryKey };
+}
+
+/** One query in a read-only transaction of its own, bounded in time, that RLS cannot narrow. */
+async function readOnly<R extends object>(
+  client: Client,
+  sql: string,
+  options: DataCheckOptions,
+): Promise<{ rows: R[] } | { reason: string }> {
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(options.timeoutMs))}`);
@@ -177,14 +216,9 @@ async function count(client: Client, sql: string, options: DataCheckOptions): Pr
     );
     // A role subject to RLS would count only the rows it may see: refuse rather than undercount.
     await client.query('SET LOCAL row_security = off');
-    const { rows } = await client.query<{ violations: string; rows?: string; sampled?: string }>(sql);
+    const { rows } = await client.query<R>(sql);
     await client.query('COMMIT');
-    const row = rows[0];
-    return {
-      violations: Number(row?.violations ?? 0),
-      ...(row?.rows !== undefined ? { rows: Number(row.rows) } : {}),
-      ...(row?.sampled !== undefined ? { sampled: Number(row.sampled) } : {}),
-    };
+    return { rows };
   } catch (error) {
     if (isConnectionLost(error)) throw error;
     await client.query('ROLLBACK').catch(() => {});

@@ -28392,6 +28392,7 @@ var DEFAULTS = {
   dataChecks: "on",
   dataCheckTimeoutMs: 1e4,
   dataCheckSampleAboveRows: 1e7,
+  dataCheckKeyValues: 0,
   declaredSchema: "check",
   verify: "on",
   onVerifyFailure: "report",
@@ -28464,6 +28465,11 @@ function buildConfig(input) {
       pick("dataCheckSampleAboveRows"),
       DEFAULTS.dataCheckSampleAboveRows
     ),
+    dataCheckKeyValues: atMost(
+      20,
+      "data-check-key-values",
+      wholeNumber("data-check-key-values", pick("dataCheckKeyValues"), DEFAULTS.dataCheckKeyValues)
+    ),
     declaredSchema: oneOf(
       "declared-schema",
       pick("declaredSchema"),
@@ -28522,6 +28528,10 @@ function list(value, fallback) {
   if (value === void 0) return fallback;
   const items = Array.isArray(value) ? value.map(String) : String(value).split(",");
   return items.map((item) => item.trim()).filter((item) => item.length > 0);
+}
+function atMost(max, setting, value) {
+  if (value > max) throw invalid(setting, value, `a whole number from 0 to ${max}`);
+  return value;
 }
 function wholeNumber(setting, value, fallback) {
   if (value === void 0) return fallback;
@@ -32548,7 +32558,8 @@ function productionTable(table2) {
     name: table2.name,
     partitioned: table2.kind === "partitioned",
     estimatedRows: table2.stats.estimatedRows,
-    triggers: Object.keys(table2.triggers).length > 0
+    triggers: Object.keys(table2.triggers).length > 0,
+    primaryKey: Object.values(table2.constraints).find((c) => c.type === "primary key")?.columns ?? []
   };
 }
 function notNullChecks(table2, locate) {
@@ -32789,6 +32800,16 @@ function dataCheckHazards(checks) {
   }));
 }
 function violationText(check) {
+  return `${inTheWay(check)}${keysNote(check)}`;
+}
+function keysNote(check) {
+  if (!check.keys?.length || !check.keyColumns?.length) return "";
+  const composite = check.keyColumns.length > 1;
+  const columns = composite ? `(${check.keyColumns.join(", ")})` : check.keyColumns[0];
+  const values = check.keys.map((key) => composite ? `(${key})` : key).join(", ");
+  return `, among them ${columns} = ${values}`;
+}
+function inTheWay(check) {
   const n = check.violations ?? 0;
   const about = check.estimate ? "about " : "";
   const rows2 = (count3) => `${about}${count3.toLocaleString("en-US")} ${count3 === 1 ? "row" : "rows"}`;
@@ -32901,7 +32922,7 @@ var SEED = 1;
 function checkQueries(subject, sample) {
   switch (subject.kind) {
     case "not-null":
-      return rowsWhere(tableRef(subject.table, false), `t.${quoteIdentifier(subject.column)} IS NULL`, sample);
+      return rowsWhere(subject.table, false, `t.${quoteIdentifier(subject.column)} IS NULL`, sample);
     case "new-column-not-null": {
       const from = `${tableRef(subject.table, false)} t`;
       return {
@@ -32910,38 +32931,41 @@ function checkQueries(subject, sample) {
       };
     }
     case "conversion":
-      return rowsWhere(
-        tableRef(subject.table, false),
-        doesNotFit(`t.${quoteIdentifier(subject.column)}`, subject.limit),
-        sample
-      );
+      return rowsWhere(subject.table, false, doesNotFit(`t.${quoteIdentifier(subject.column)}`, subject.limit), sample);
     case "check":
       if ("refused" in subject.expression) return void 0;
-      return rowsWhere(
-        tableRef(subject.table, subject.ownRowsOnly),
-        `(${subject.expression.sql}) IS FALSE`,
-        sample
-      );
+      return rowsWhere(subject.table, subject.ownRowsOnly, `(${subject.expression.sql}) IS FALSE`, sample);
     case "unique":
       return uniqueQueries(subject.table, subject.columns, subject.nullsDistinct);
     case "foreign-key":
-      return rowsWhere(tableRef(subject.table, true), foreignKeyViolation(subject), sample);
+      return rowsWhere(subject.table, true, foreignKeyViolation(subject), sample);
   }
 }
-function rowsWhere(table2, where3, sample) {
-  const from = `${table2} t`;
+function rowsWhere(table2, ownRowsOnly, where3, sample) {
+  const from = `${tableRef(table2, ownRowsOnly)} t`;
+  const key = keyText(table2);
   return {
     count: sample ? `SELECT count(*) FILTER (WHERE ${where3}) AS violations, count(*) AS sampled FROM ${from} TABLESAMPLE SYSTEM (${sample.percent}) REPEATABLE (${SEED})` : `SELECT count(*) AS violations FROM ${from} WHERE ${where3}`,
-    list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`
+    list: `SELECT * FROM ${from} WHERE ${where3} LIMIT ${LISTED}`,
+    ...key ? { keys: (limit) => `SELECT ${key} AS key FROM ${from} WHERE ${where3} LIMIT ${limit}` } : {}
   };
+}
+function keyText(table2) {
+  if (table2.primaryKey.length === 0) return void 0;
+  return `pg_catalog.concat_ws(', ', ${table2.primaryKey.map((c) => `t.${quoteIdentifier(c)}::pg_catalog.text`).join(", ")})`;
 }
 function uniqueQueries(table2, columns, nullsDistinct) {
   const keys = columns.map((c) => `t.${quoteIdentifier(c)}`).join(", ");
   const notNull = nullsDistinct ? ` WHERE ${columns.map((c) => `t.${quoteIdentifier(c)} IS NOT NULL`).join(" AND ")}` : "";
   const groups2 = `SELECT ${keys}, count(*) AS copies FROM ${tableRef(table2, true)} t${notNull} GROUP BY ${keys} HAVING count(*) > 1`;
+  const key = keyText(table2);
+  const duplicated = `(${keys}) IN (SELECT ${columns.map((c) => `d.${quoteIdentifier(c)}`).join(", ")} FROM (${groups2}) d)`;
   return {
     count: `SELECT count(*) AS violations, coalesce(sum(d.copies), 0) AS rows FROM (${groups2}) d`,
-    list: `${groups2} ORDER BY copies DESC LIMIT ${LISTED}`
+    list: `${groups2} ORDER BY copies DESC LIMIT ${LISTED}`,
+    ...key ? {
+      keys: (limit) => `SELECT ${key} AS key FROM ${tableRef(table2, true)} t WHERE ${duplicated} LIMIT ${limit}`
+    } : {}
   };
 }
 function foreignKeyViolation(subject) {
@@ -32997,7 +33021,10 @@ async function runOne(client, spec, pending, options) {
   const counted = await count2(client, queries.count, options);
   if ("reason" in counted)
     return { ...base, outcome: "not-checked", reason: counted.reason + unsampledNote(spec, options) };
-  const found = measured(spec, counted, sample);
+  const found = {
+    ...measured(spec, counted, sample),
+    ...await keysOf(client, spec, queries, counted, options)
+  };
   if (writes.kind === "changes-rows")
     return {
       ...base,
@@ -33062,6 +33089,23 @@ function where(statement2) {
   return `${statement2.migration.path}:${statement2.statement.line}`;
 }
 async function count2(client, sql, options) {
+  const read = await readOnly(client, sql, options);
+  if ("reason" in read) return read;
+  const row = read.rows[0];
+  return {
+    violations: Number(row?.violations ?? 0),
+    ...row?.rows !== void 0 ? { rows: Number(row.rows) } : {},
+    ...row?.sampled !== void 0 ? { sampled: Number(row.sampled) } : {}
+  };
+}
+async function keysOf(client, spec, queries, counted, options) {
+  const limit = options.keyValues ?? 0;
+  if (limit <= 0 || counted.violations === 0 || !queries.keys) return {};
+  const read = await readOnly(client, queries.keys(limit), options);
+  if ("reason" in read || read.rows.length === 0) return {};
+  return { keys: read.rows.map((row) => row.key), keyColumns: spec.subject.table.primaryKey };
+}
+async function readOnly(client, sql, options) {
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(options.timeoutMs))}`);
@@ -33071,12 +33115,7 @@ async function count2(client, sql, options) {
     await client.query("SET LOCAL row_security = off");
     const { rows: rows2 } = await client.query(sql);
     await client.query("COMMIT");
-    const row = rows2[0];
-    return {
-      violations: Number(row?.violations ?? 0),
-      ...row?.rows !== void 0 ? { rows: Number(row.rows) } : {},
-      ...row?.sampled !== void 0 ? { sampled: Number(row.sampled) } : {}
-    };
+    return { rows: rows2 };
   } catch (error) {
     if (isConnectionLost(error)) throw error;
     await client.query("ROLLBACK").catch(() => {
@@ -33105,7 +33144,8 @@ async function checkProductionData(client, input, options) {
   const specs = deriveDataChecks(input, new Locator(pending));
   const checks = await runDataChecks(client, specs, pending, {
     timeoutMs: options.timeoutMs,
-    sampleAboveRows: options.sampleAboveRows
+    sampleAboveRows: options.sampleAboveRows,
+    ...options.keyValues ? { keyValues: options.keyValues } : {}
   });
   return { checks, hazards: withAcceptance(dataCheckHazards(checks), input.pending, options.accepted) };
 }
@@ -42852,6 +42892,7 @@ async function planFrom(config, run3) {
           {
             timeoutMs: config.dataCheckTimeoutMs,
             sampleAboveRows: config.dataCheckSampleAboveRows,
+            keyValues: config.dataCheckKeyValues,
             accepted
           }
         )
@@ -57339,4 +57380,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-75GPVGI7.js.LEGAL.txt */
+/*! For license information please see chunk-6NQTCBXL.js.LEGAL.txt */

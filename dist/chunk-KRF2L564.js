@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-75GPVGI7.js";
+} from "./chunk-6NQTCBXL.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
