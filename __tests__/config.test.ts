@@ -145,7 +145,7 @@ describe('resolveConfig: dataCheckSampleAboveRows', () => {
     expect(resolveConfig({ dataCheckSampleAboveRows: ' 250000 ' }).dataCheckSampleAboveRows).toBe(250_000);
   });
 
-  it.each(['lots', '1e6', '-5', '2.5'])('rejects %j, naming the setting', (value) => {
+  it.each(['lots', '1e6', '-5', '2.5', '0', '999'])('rejects %j, naming the setting', (value) => {
     const error = configError({ dataCheckSampleAboveRows: value });
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('data-check-sample-above-rows');

@@ -1,4 +1,5 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { schemaPathsOf } from '../src/core/declared/config-toml.js';
@@ -206,16 +207,37 @@ describe('declared schema files', () => {
   });
 
   it('schema_paths: a file outside the project is refused, never read', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'supagate-elsewhere-'));
+    try {
+      await writeFile(join(elsewhere, 'runner.sql'), 'select 1;');
+      const p = await projectWith({
+        'supabase/config.toml': `[db.migrations]\nschema_paths = ["${elsewhere}/runner.sql"]\n`,
+      });
+      const error = await refusal(p);
+      expect(error.message).toContain(`${elsewhere}/runner.sql is outside the project`);
+      await writeFile(
+        join(p.dir, 'supabase/config.toml'),
+        `[db.migrations]\nschema_paths = ["../../../../../..${elsewhere}/*.sql"]\n`,
+      );
+      expect((await refusal(p)).message).toContain('is outside the project');
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('schema_paths: a file that is not .sql is refused, never read (a credentials file an earlier step wrote)', async () => {
     const p = await projectWith({
-      'supabase/config.toml': '[db.migrations]\nschema_paths = ["/etc/hostname"]\n',
+      'supabase/config.toml': '[db.migrations]\nschema_paths = ["../gha-creds-*.json"]\n',
+      'gha-creds-1a2b.json': '{"private_key": "-----BEGIN PRIVATE KEY-----secret"}',
     });
     const error = await refusal(p);
-    expect(error.message).toContain('/etc/hostname is outside the project');
+    expect(error.message).toContain('matches gha-creds-1a2b.json, which is not a .sql file');
+    expect(error.message).not.toContain('secret');
     await writeFile(
       join(p.dir, 'supabase/config.toml'),
-      '[db.migrations]\nschema_paths = ["../../../../../../etc/host*"]\n',
+      '[db.migrations]\nschema_paths = ["/etc/hostname"]\n',
     );
-    expect((await refusal(p)).message).toContain('is outside the project');
+    expect((await refusal(p)).message).toContain('which is not a .sql file');
   });
 
   it('schema_paths: a link to a file outside the project is refused', async () => {

@@ -372,7 +372,7 @@ insert into public.stolen select pg_read_file('/etc/passwd');`);
     });
     expect(runnerFile.declaredSchema?.status).toBe('failed');
     expect(runnerFile.declaredSchema?.failure?.message).toContain(
-      '/proc/self/environ is outside the project',
+      '/proc/self/environ, which is not a .sql file',
     );
   });
 });

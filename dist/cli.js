@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-KRF2L564.js";
+} from "./chunk-56F3ZBDV.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-6NQTCBXL.js";
+} from "./chunk-M43CURLQ.js";
 import {
   __commonJS,
   __require,

@@ -40,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-6NQTCBXL.js";
+} from "./chunk-M43CURLQ.js";
 import {
   HttpClient,
   getInput,

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-KRF2L564.js";
+} from "./chunk-56F3ZBDV.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-6NQTCBXL.js";
+} from "./chunk-M43CURLQ.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

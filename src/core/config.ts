@@ -239,10 +239,15 @@ function buildConfig(input: ConfigInput): SupagateConfig {
       pick('dataCheckTimeoutMs'),
       DEFAULTS.dataCheckTimeoutMs,
     ),
-    dataCheckSampleAboveRows: wholeNumber(
+    // A sample of fewer rows than this says nothing: every check would be a clean-sample warning.
+    dataCheckSampleAboveRows: atLeast(
+      1000,
       'data-check-sample-above-rows',
-      pick('dataCheckSampleAboveRows'),
-      DEFAULTS.dataCheckSampleAboveRows,
+      wholeNumber(
+        'data-check-sample-above-rows',
+        pick('dataCheckSampleAboveRows'),
+        DEFAULTS.dataCheckSampleAboveRows,
+      ),
     ),
     dataCheckKeyValues: atMost(
       20,
@@ -314,6 +319,11 @@ function list(value: unknown, fallback: string[]): string[] {
   if (value === undefined) return fallback;
   const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
   return items.map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+function atLeast(min: number, setting: string, value: number): number {
+  if (value < min) throw invalid(setting, value, `a whole number of at least ${min.toLocaleString('en-US')}`);
+  return value;
 }
 
 function atMost(max: number, setting: string, value: number): number {

@@ -83,7 +83,9 @@ async function matchPatterns(project: string, supabaseDir: string, patterns: str
     }
     if (matches.length === 0) unmatched.push(pattern);
     for (const match of matches) {
-      const files = (await lstat(match)).isDirectory() ? await walkSqlFiles(match) : [match];
+      const isFolder = (await lstat(match)).isDirectory();
+      if (!isFolder && posix.extname(match) !== '.sql') throw notSql(project, pattern, match);
+      const files = isFolder ? await walkSqlFiles(match) : [match];
       for (const file of files) {
         if (seen.has(file)) continue;
         seen.add(file);
@@ -121,6 +123,23 @@ async function walkSqlFiles(dir: string): Promise<string[]> {
     else if (entry.isFile() && posix.extname(entry.name) === '.sql') files.push(path);
   }
   return files;
+}
+
+/**
+ * Only `.sql` files, where the Supabase CLI takes any file: a pattern could otherwise name a
+ * file an earlier step of the job wrote into the checkout (a credentials file), and the
+ * database's error on it would quote its text in the pull request's comment.
+ */
+function notSql(project: string, pattern: string, match: string): SupagateError {
+  const file = displayPath(project, match);
+  return new SupagateError(
+    'DECLARED_SCHEMA_INVALID',
+    `${SETTING}: "${pattern}" matches ${file}, which is not a .sql file`,
+    {
+      hint: 'Schema files end in .sql: supagate does not run other files of the checkout, which may be ones an earlier step of the job wrote there.',
+      details: { setting: SETTING, pattern, file },
+    },
+  );
 }
 
 async function assertInsideProject(project: string, paths: string[]): Promise<void> {

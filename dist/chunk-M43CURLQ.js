@@ -28460,10 +28460,15 @@ function buildConfig(input) {
       pick("dataCheckTimeoutMs"),
       DEFAULTS.dataCheckTimeoutMs
     ),
-    dataCheckSampleAboveRows: wholeNumber(
+    // A sample of fewer rows than this says nothing: every check would be a clean-sample warning.
+    dataCheckSampleAboveRows: atLeast(
+      1e3,
       "data-check-sample-above-rows",
-      pick("dataCheckSampleAboveRows"),
-      DEFAULTS.dataCheckSampleAboveRows
+      wholeNumber(
+        "data-check-sample-above-rows",
+        pick("dataCheckSampleAboveRows"),
+        DEFAULTS.dataCheckSampleAboveRows
+      )
     ),
     dataCheckKeyValues: atMost(
       20,
@@ -28528,6 +28533,10 @@ function list(value, fallback) {
   if (value === void 0) return fallback;
   const items = Array.isArray(value) ? value.map(String) : String(value).split(",");
   return items.map((item) => item.trim()).filter((item) => item.length > 0);
+}
+function atLeast(min, setting, value) {
+  if (value < min) throw invalid(setting, value, `a whole number of at least ${min.toLocaleString("en-US")}`);
+  return value;
 }
 function atMost(max, setting, value) {
   if (value > max) throw invalid(setting, value, `a whole number from 0 to ${max}`);
@@ -42288,7 +42297,9 @@ async function matchPatterns(project, supabaseDir, patterns) {
     }
     if (matches.length === 0) unmatched.push(pattern);
     for (const match of matches) {
-      const files = (await lstat2(match)).isDirectory() ? await walkSqlFiles(match) : [match];
+      const isFolder = (await lstat2(match)).isDirectory();
+      if (!isFolder && posix2.extname(match) !== ".sql") throw notSql(project, pattern, match);
+      const files = isFolder ? await walkSqlFiles(match) : [match];
       for (const file of files) {
         if (seen.has(file)) continue;
         seen.add(file);
@@ -42324,6 +42335,17 @@ async function walkSqlFiles(dir) {
     else if (entry.isFile() && posix2.extname(entry.name) === ".sql") files.push(path);
   }
   return files;
+}
+function notSql(project, pattern, match) {
+  const file = displayPath2(project, match);
+  return new SupagateError(
+    "DECLARED_SCHEMA_INVALID",
+    `${SETTING}: "${pattern}" matches ${file}, which is not a .sql file`,
+    {
+      hint: "Schema files end in .sql: supagate does not run other files of the checkout, which may be ones an earlier step of the job wrote there.",
+      details: { setting: SETTING, pattern, file }
+    }
+  );
 }
 async function assertInsideProject(project, paths) {
   for (const path of paths) {
@@ -57380,4 +57402,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-6NQTCBXL.js.LEGAL.txt */
+/*! For license information please see chunk-M43CURLQ.js.LEGAL.txt */

@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-6NQTCBXL.js";
+} from "./chunk-M43CURLQ.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
