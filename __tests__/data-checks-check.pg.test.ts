@@ -1,11 +1,10 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
 import type { ConfigInput } from '../src/core/config.js';
-import type { DataCheck } from '../src/core/datachecks/index.js';
 import { renderPlanMarkdown } from '../src/core/report/markdown.js';
 import { renderPlan } from '../src/core/report/text.js';
 import { appliedProduction, withPending } from './harness/applied-production.js';
+import { blockingAt, checkOf, rowsOf } from './harness/data-checks.js';
 import type { TestDatabase } from './harness/db.js';
 
 /**
@@ -75,28 +74,6 @@ function planOf(files: Record<string, string>, overrides?: ConfigInput): Promise
   return withPending(PRODUCTION, files, (project) => plan(project.config(db.url, overrides)));
 }
 
-function checkOf(result: PlanResult, object: string): DataCheck {
-  const check = result.dataChecks?.find((c) => c.object === object);
-  if (!check) throw new Error(`no data check of ${object}: ${JSON.stringify(result.dataChecks)}`);
-  return check;
-}
-
-function blockingAt(result: PlanResult): string[] {
-  return result.hazards
-    .filter((h) => h.code === 'data-check-failed' && h.severity === 'blocking' && !h.accepted)
-    .map((h) => `${h.location?.path}:${h.location?.line}`);
-}
-
-async function rowsOf(query: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query(query)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 describe('CHECK constraints against production', () => {
   it('blocks a CHECK that rows violate, at its file and line, with the count and a rebuilt query', async () => {
     const result = await planOf({
@@ -112,7 +89,7 @@ describe('CHECK constraints against production', () => {
     expect(check.listQuery).toBe(
       'SELECT * FROM "public"."products" t WHERE (("price" OPERATOR(pg_catalog.>) CAST(0 AS pg_catalog.numeric))) IS FALSE LIMIT 100',
     );
-    const listed = await rowsOf(check.listQuery ?? '');
+    const listed = await rowsOf(db.url, check.listQuery ?? '');
     expect(listed.map((row) => row.name).sort()).toEqual(['Refund voucher', 'Sample', 'Secret-Prototype']);
   });
 

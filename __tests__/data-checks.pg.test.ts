@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
-import type { DataCheck } from '../src/core/datachecks/index.js';
 import { renderPlanMarkdown } from '../src/core/report/markdown.js';
 import { appliedProduction, withPending } from './harness/applied-production.js';
+import { blockingAt, checkOf, rowsOf } from './harness/data-checks.js';
 import type { TestDatabase } from './harness/db.js';
 
 /**
@@ -55,28 +54,6 @@ function planOf(files: Record<string, string>): Promise<PlanResult> {
   return withPending(PRODUCTION, files, (project) => plan(project.config(db.url)));
 }
 
-function checkOf(result: PlanResult, object: string): DataCheck {
-  const check = result.dataChecks?.find((c) => c.object === object);
-  if (!check) throw new Error(`no data check of ${object}: ${JSON.stringify(result.dataChecks)}`);
-  return check;
-}
-
-function blockingAt(result: PlanResult): string[] {
-  return result.hazards
-    .filter((h) => h.code === 'data-check-failed' && h.severity === 'blocking' && !h.accepted)
-    .map((h) => `${h.location?.path}:${h.location?.line}`);
-}
-
-async function rowsOf(query: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query(query)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 describe('data checks against production', () => {
   it('blocks SET NOT NULL over NULLs at its file and line, with the count and a query that lists them', async () => {
     const result = await planOf({
@@ -90,7 +67,7 @@ describe('data checks against production', () => {
     expect(result.hazards.find((h) => h.code === 'data-check-failed')?.message).toMatch(
       /^2 rows have no value/,
     );
-    const listed = await rowsOf(check.listQuery ?? '');
+    const listed = await rowsOf(db.url, check.listQuery ?? '');
     expect(listed.map((row) => row.username).sort()).toEqual(['user1', 'user2']);
   });
 
@@ -167,7 +144,7 @@ describe('data checks against production', () => {
     expect(check).toMatchObject({ outcome: 'violations', violations: 2 });
     expect(check.listQuery).toContain('t."email" IS NULL');
     expect(check.listQuery).not.toContain('drop table');
-    const [teams] = await rowsOf('select count(*)::int as n from public.teams');
+    const [teams] = await rowsOf(db.url, 'select count(*)::int as n from public.teams');
     expect(teams?.n).toBe(4);
   });
 
