@@ -40,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-M43CURLQ.js";
+} from "./chunk-CCARJA63.js";
 import {
   HttpClient,
   getInput,

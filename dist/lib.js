@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-56F3ZBDV.js";
+} from "./chunk-HVMMKT56.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-M43CURLQ.js";
+} from "./chunk-CCARJA63.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

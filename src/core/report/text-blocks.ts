@@ -23,3 +23,10 @@ export function renderProblems(problems: Problem[]): string[] {
   }
   return lines;
 }
+
+export function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => `${prefix}${line}`)
+    .join('\n');
+}

@@ -1,11 +1,8 @@
-import type { ApplyResult, Recovery, VerificationOutcome } from '../commands/apply.js';
 import type { BackupsResult } from '../commands/backups.js';
 import type { CopyResult } from '../commands/copy.js';
 import type { DiffResult } from '../commands/diff.js';
 import type { DriftResult } from '../commands/drift.js';
 import type { PlanResult } from '../commands/plan.js';
-import type { RollbackResult } from '../commands/rollback.js';
-import type { BackupOutcome } from '../commands/safety.js';
 import type { VerifyResult } from '../commands/verify.js';
 import { redact } from '../db/redact.js';
 import { SupagateError } from '../errors.js';
@@ -14,162 +11,17 @@ import type { LintFinding } from '../schema/lints.js';
 import { type NotComparedChange, notComparedCount, notComparedLine } from '../schema/not-compared.js';
 import { describeAccess, type TableAccess } from '../schema/rls.js';
 import { STAND_IN_ADVICE, type StandInUse } from '../shadow/stand-ins.js';
+import { applyText, rollbackText } from './apply-text.js';
 import { dataCheckLines } from './data-checks.js';
 import { declaredSchemaLines } from './declared-schema.js';
 import { attributeLabel, describeLockEstimate, plural, shortValue } from './describe.js';
 import { driftWords } from './drift-words.js';
 import { fixLines } from './fixes.js';
 import { repairText, statusText } from './history-text.js';
-import { formatMs, type PhaseTiming, timingsLine } from './progress.js';
-import { restoreLines } from './restore-text.js';
-import { renderProblems, table } from './text-blocks.js';
+import { formatBytes, type PhaseTiming, timingsLine } from './progress.js';
+import { indent, renderProblems, table } from './text-blocks.js';
 
 /** Plain-text renderers for the terminal. They render typed results; they never query. */
-
-function backupLines(backup: BackupOutcome): string[] {
-  switch (backup.status) {
-    case 'off':
-      return ['!! BACKUP OFF: no backup was taken before applying (--backup off).'];
-    case 'not-needed':
-      return [];
-    case 'planned':
-      return [
-        `A verified ${backup.encrypted ? 'encrypted' : 'UNENCRYPTED'} backup goes to the ${backup.store} store first.`,
-      ];
-    case 'taken':
-      return [
-        `Backup ${backup.id}: ${backup.tables} tables, ${formatBytes(backup.sizeBytes)}, ${backup.encrypted ? 'encrypted (AES-256-GCM)' : 'not encrypted'}, verified; ${backup.location}`,
-      ];
-  }
-}
-
-function formatBytes(bytes: number): string {
-  return bytes < 1024
-    ? `${bytes} B`
-    : bytes < 1024 ** 2
-      ? `${(bytes / 1024).toFixed(1)} KiB`
-      : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
-
-function verificationLines(result: {
-  verification?: VerificationOutcome;
-  recovery?: Recovery;
-  backup: BackupOutcome;
-}): string[] {
-  const v = result.verification;
-  if (!v) return [];
-  if (v.status === 'off')
-    return [
-      '',
-      '!! VERIFICATION OFF: counts, RLS and the schema were not checked afterwards (--verify off).',
-    ];
-  if (v.status === 'not-run') return [];
-  const counted = v.counts.tables.length;
-  const lines = [
-    '',
-    `Verification ${v.status === 'passed' ? 'passed' : 'FAILED'}: ${plural(counted, 'table')} counted (${v.counts.mode}), ` +
-      `${plural(v.probes.results.length, 'RLS probe')}, schema ${v.schema.checked ? (v.schema.differences.length === 0 ? 'matches the plan' : `differs from the plan in ${v.schema.differences.length} place(s)`) : 'not checked'}, ` +
-      `${plural(v.scripts.length, 'verify script')}.`,
-  ];
-  for (const table of v.counts.tables.filter((t) => t.status !== 'ok' && t.status !== 'grew')) {
-    lines.push(
-      `  rows  ${table.table}: ${table.before ?? '—'} → ${table.after ?? '—'} (${table.status}${table.allowed ? `, ${table.allowed}` : ''})`,
-    );
-  }
-  for (const change of v.probes.changes) {
-    lines.push(
-      `  rls   ${change.identity} sees ${change.delta >= 0 ? '+' : ''}${change.delta} rows of ${change.table}${change.planned ? ' (planned)' : ''}`,
-    );
-  }
-  for (const failure of v.failures) lines.push(`  ✗ ${failure}`);
-  for (const warning of v.warnings) lines.push(`  ! ${warning}`);
-  if (result.recovery) {
-    if (result.recovery.rolledBack.length > 0) {
-      lines.push(`Rolled back with down files: ${result.recovery.rolledBack.join(', ')}.`);
-    }
-    if (result.recovery.rollbackFailure) {
-      lines.push(
-        `✗ The automatic rollback failed at ${result.recovery.rollbackFailure.path}:${result.recovery.rollbackFailure.line}: ${result.recovery.rollbackFailure.message}`,
-      );
-    }
-    if (result.recovery.rolledBack.length === 0 || result.recovery.rollbackFailure) {
-      lines.push(
-        `To undo this apply: ${result.recovery.command}${result.backup.status === 'taken' ? ` (the backup ${result.backup.id} is kept)` : ''}`,
-      );
-    }
-  }
-  return lines;
-}
-
-/** `timings`: the phases' durations, when the run was watched (the CLI's progress). */
-function applyText(result: ApplyResult, timings?: PhaseTiming[]): string {
-  const lines = [`Target: ${result.target}`];
-  if (result.status !== 'blocked') lines.push(...backupLines(result.backup));
-  if (result.blockingReasons.length > 0) lines.push(...blockedLines(result));
-  if (result.status === 'blocked') {
-    // blockedLines said it all: nothing ran.
-  } else if (result.status === 'dry-run') {
-    lines.push(
-      `Dry run: nothing was changed. ${plural(result.plan.length, 'pending migration')} would run, in this order:`,
-    );
-    for (const migration of result.plan) {
-      lines.push('', `${migration.path}  [${modeLabel(migration.mode)}]`);
-      if (migration.strippedTransactionWrapper) lines.push('  (the file’s own BEGIN/COMMIT are removed)');
-      for (const statement of migration.statements) {
-        const note = statement.nonTransactional
-          ? `  -- outside a transaction: ${statement.nonTransactional}`
-          : '';
-        lines.push(`  -- line ${statement.line}${note}`, indent(`${statement.sql};`, '  '));
-      }
-    }
-  } else if (result.status === 'up-to-date') {
-    lines.push('Up to date: no pending migrations.');
-  } else {
-    for (const migration of result.applied) {
-      const retries = migration.attempts > 1 ? `, ${migration.attempts} attempts` : '';
-      lines.push(`✓ ${migration.path}  ${migration.durationMs} ms  [${modeLabel(migration.mode)}${retries}]`);
-    }
-    if (result.failure) {
-      const failure = result.failure;
-      lines.push(
-        `✗ ${failure.path}:${failure.line}:${failure.column}  ${failure.message}${failure.sqlstate ? ` [SQLSTATE ${failure.sqlstate}]` : ''}`,
-      );
-      if (failure.detail) lines.push(`  detail: ${failure.detail}`);
-      if (failure.statement) lines.push(indent(failure.statement, '  │ '));
-      if (failure.committedStatements > 0) {
-        lines.push(
-          `  ${failure.committedStatements} statement(s) of this non-atomic migration stayed applied; its version is not recorded.`,
-        );
-      } else {
-        lines.push('  Nothing of this migration was applied.');
-      }
-      if (result.notApplied.length > 0) lines.push(`  Not run: ${result.notApplied.join(', ')}`);
-      if (failure.hint) lines.push(`  hint: ${failure.hint}`);
-    }
-    lines.push(
-      '',
-      result.failure
-        ? `Failed after applying ${plural(result.applied.length, 'migration')}.`
-        : `Applied ${plural(result.applied.length, 'migration')} in ${formatMs(migrationsMs(result.applied))}.`,
-    );
-    lines.push(timingsLine(result.durationMs, timings ?? []));
-    if (result.notifiedPostgrest) lines.push(`PostgREST was told to reload its schema cache.`);
-    lines.push(...verificationLines(result));
-  }
-  if (result.lockWaitMs > 1000)
-    lines.push(`Waited ${Math.round(result.lockWaitMs / 1000)} s for another run's lock.`);
-  lines.push(...renderProblems(result.problems));
-  return lines.join('\n');
-}
-
-/** Why the plan blocks, and that nothing was (or would be) applied. */
-function blockedLines(result: ApplyResult): string[] {
-  const verdict =
-    result.status === 'dry-run'
-      ? 'The plan blocks: apply would refuse, before any backup or change, because of:'
-      : 'Refused: the plan blocks. No backup was taken and nothing was changed, because of:';
-  return [verdict, ...result.blockingReasons.map((reason) => `  ✗ ${reason}`), ''];
-}
 
 export function renderError(error: unknown): string {
   if (error instanceof SupagateError) {
@@ -179,21 +31,6 @@ export function renderError(error: unknown): string {
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return `error [INTERNAL]: ${redact(message)}\n  hint: this is a bug in supagate; please report it with the command you ran.`;
-}
-
-function modeLabel(mode: string): string {
-  return mode === 'non-atomic'
-    ? 'not atomic: has statements that cannot run in a transaction'
-    : mode === 'batch'
-      ? 'one transaction for all'
-      : 'one transaction';
-}
-
-function indent(text: string, prefix: string): string {
-  return text
-    .split('\n')
-    .map((line) => `${prefix}${line}`)
-    .join('\n');
 }
 
 const ACTION_MARK = { added: '+', removed: '-', changed: '~', renamed: '>' } as const;
@@ -422,49 +259,6 @@ function backupsText(result: BackupsResult): string {
   ]);
   const lines = table(['ID', 'CREATED', 'HISTORY BEFORE', 'TABLES', 'SIZE', 'ENCRYPTED', 'LOCATION'], rows);
   for (const key of result.unreadable) lines.push(`! unreadable manifest: ${key}`);
-  return lines.join('\n');
-}
-
-function migrationsMs(migrations: { durationMs: number }[]): number {
-  return migrations.reduce((sum, migration) => sum + migration.durationMs, 0);
-}
-
-function rollbackText(result: RollbackResult, timings?: PhaseTiming[]): string {
-  const lines = [`Target: ${result.target}`, ...backupLines(result.backup)];
-  const took = timings && result.status !== 'dry-run' ? [timingsLine(result.durationMs, timings)] : [];
-  if (result.mode === 'backup') return [...lines, ...restoreLines(result), ...took].join('\n');
-  if (result.status === 'nothing-to-roll-back') {
-    lines.push(`Nothing to roll back: no migration newer than ${result.to} is applied.`);
-    return lines.join('\n');
-  }
-  if (result.status === 'dry-run') {
-    lines.push(
-      `Dry run: nothing was changed. These down migrations would run, newest first, to get back to ${result.to}:`,
-    );
-    for (const down of result.plan) {
-      lines.push('', `${down.path}  [${modeLabel(down.mode)}]`);
-      for (const statement of down.statements)
-        lines.push(`  -- line ${statement.line}`, indent(`${statement.sql};`, '  '));
-    }
-    return lines.join('\n');
-  }
-  for (const down of result.reverted)
-    lines.push(`✓ ${down.path}  ${down.durationMs} ms  [${modeLabel(down.mode)}]`);
-  if (result.failure) {
-    const f = result.failure;
-    lines.push(
-      `✗ ${f.path}:${f.line}:${f.column}  ${f.message}${f.sqlstate ? ` [SQLSTATE ${f.sqlstate}]` : ''}`,
-    );
-    if (result.notReverted.length > 0) lines.push(`  Still applied: ${result.notReverted.join(', ')}`);
-  }
-  lines.push(
-    '',
-    result.failure
-      ? `Rollback stopped after ${plural(result.reverted.length, 'down migration')}.`
-      : `Rolled back ${plural(result.reverted.length, 'migration')} to ${result.to}.`,
-  );
-  lines.push(...took);
-  lines.push(...verificationLines(result));
   return lines.join('\n');
 }
 

@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-M43CURLQ.js";
+} from "./chunk-CCARJA63.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

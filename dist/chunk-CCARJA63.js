@@ -53739,137 +53739,6 @@ function result(status2, connection, config, migrationStatus, started, extra) {
   };
 }
 
-// src/core/report/escape.ts
-var ZWSP = "\u200B";
-function inline(text) {
-  return breakAutolinks(oneLine(redact(text))).replace(/[\\`*[\]<>~$|]/g, "\\$&").replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, "\\_").replace(/&(?=#|[a-z][a-z0-9]*;)/gi, "&amp;").replace(
-    /^(\s*)([#+=-]|\d+(?=[.)]))/,
-    (_, space, mark) => /\d/.test(mark) ? `${space}${mark}\\` : `${space}\\${mark}`
-  );
-}
-function code(text) {
-  const content = oneLine(redact(text));
-  if (content === "") return "` `";
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
-  const fence = "`".repeat(longest + 1);
-  const pad = /^[` ]|[` ]$/.test(content) ? " " : "";
-  return `${fence}${pad}${content}${pad}${fence}`;
-}
-function htmlCode(text) {
-  return `<code>${htmlText(text)}</code>`;
-}
-function htmlText(text) {
-  return breakAutolinks(oneLine(redact(text))).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-function tableRow(cells) {
-  return `| ${cells.map((cell) => cell.replace(/\|/g, "\\|")).join(" | ")} |`;
-}
-function codeBlock(raw, language = "") {
-  const content = redact(raw);
-  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${language}
-${content.replace(/\n+$/, "")}
-${fence}`;
-}
-function safeUrl(url) {
-  if (!url) return void 0;
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === "https:" ? (
-      // encodeURIComponent leaves ( ) ' alone: a `)` would end the markdown link early.
-      parsed.toString().replace(/[()<>"' \\`[\]|*_]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
-    ) : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function codeLink(text, url, title2) {
-  const safe = safeUrl(url);
-  if (!safe) return code(text);
-  const quoted2 = title2 ? ` "${oneLine(redact(title2)).replace(/["\\]/g, "\\$&")}"` : "";
-  return `[${code(text)}](${safe}${quoted2})`;
-}
-function oneLine(text) {
-  return text.replace(/\r?\n|\r/g, " ");
-}
-function breakAutolinks(text) {
-  return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}${ZWSP}.`);
-}
-
-// src/core/report/data-checks.ts
-function dataCheckResult(check) {
-  const size = `about ${check.estimatedRows.toLocaleString("en-US")} rows`;
-  switch (check.outcome) {
-    case "passed":
-      return `no row in the way (${size})`;
-    case "violations":
-      return `${violationText(check)}${estimateNote(check)}: it fails in production`;
-    case "back-filled":
-      return check.reason ?? "back-filled first";
-    case "undecidable":
-      return `${violationText(check)}${estimateNote(check)} now, but ${check.reason ?? "earlier statements change the rows"}`;
-    case "clean-sample":
-      return `not proven: ${check.reason ?? "a sample of the table has no row in the way"}`;
-    case "not-checked":
-      return `not checked: ${check.reason ?? "the count did not finish"}`;
-  }
-}
-var MARK = {
-  passed: "\u2705",
-  "back-filled": "\u2705",
-  violations: "\u26D4",
-  undecidable: "\u26A0\uFE0F",
-  "clean-sample": "\u26A0\uFE0F",
-  "not-checked": "\u26A0\uFE0F"
-};
-var ORDER = {
-  violations: 0,
-  undecidable: 1,
-  "not-checked": 2,
-  "clean-sample": 3,
-  "back-filled": 4,
-  passed: 5
-};
-function ordered2(checks) {
-  return [...checks].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]);
-}
-function listed(check) {
-  return (check.outcome === "violations" || check.outcome === "undecidable") && check.listQuery !== void 0;
-}
-function dataCheckLines(checks) {
-  return ordered2(checks).flatMap((check) => [
-    `${MARK[check.outcome]} ${check.action}: ${dataCheckResult(check)}${check.location ? `  (${check.location.path}:${check.location.line})` : ""}`,
-    ...listed(check) ? [`    list them: ${check.listQuery};`] : []
-  ]);
-}
-function dataChecksMarkdown(checks, where3) {
-  const sorted = ordered2(checks);
-  const rows2 = sorted.map(
-    (check) => tableRow([
-      MARK[check.outcome],
-      inline(check.action),
-      inline(dataCheckResult(check)),
-      check.location ? where3(check.location.path, check.location.line) : "\u2014"
-    ])
-  );
-  const queries = sorted.filter(listed).map((check) => `${code(check.object)}:
-${codeBlock(`${check.listQuery};`, "sql")}`);
-  return [
-    "#### Production's data\nCounted on production (read-only) for the statements that depend on its rows.",
-    `| | Statement | Rows | Where |
-|---|---|---|---|
-${rows2.join("\n")}`,
-    ...queries.length > 0 ? [
-      `<details><summary>Queries that list the rows in the way</summary>
-
-${queries.join("\n\n")}
-
-</details>`
-    ] : []
-  ].join("\n\n");
-}
-
 // src/core/report/progress.ts
 var QUIET_BELOW_TABLES = 50;
 function countProgressPrinter(write) {
@@ -54187,6 +54056,388 @@ function roughly(seconds) {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+// src/core/report/restore-text.ts
+function restoreLines(result2) {
+  const restore = result2.restore;
+  if (!restore) return [];
+  if (result2.status === "dry-run") {
+    return [
+      `Dry run: nothing was changed. Restoring backup ${restore.backupId} would:`,
+      ...restore.steps.map((s) => `  - ${s}`),
+      ...writesLines(restore.writesSinceBackup, "would discard")
+    ];
+  }
+  const badCounts = restore.counts.filter((c) => !c.ok);
+  const badRls = restore.rls.filter((r) => !r.ok);
+  return [
+    `${restore.ok ? "\u2713" : "\u2717"} Restored backup ${restore.backupId} (${restore.durationMs} ms): ${restoredWhat(restore)}.`,
+    `  Row counts: ${badCounts.length === 0 ? `all ${restore.counts.length} match the backup` : `${badCounts.length} differ`}; RLS: ${badRls.length === 0 ? `all ${restore.rls.length} tables match` : `${badRls.length} differ`}; schema: ${SCHEMA_PROOF[restore.schema]}.`,
+    ...badCounts.map((c) => `  \u2717 ${c.table}: ${c.actual} rows, the backup has ${c.expected}`),
+    ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`),
+    ...writesLines(restore.writesSinceBackup, "discarded"),
+    ...keptInSafetyBackup(result2)
+  ];
+}
+var SCHEMA_PROOF = {
+  matches: "matches the backup's fingerprint",
+  differs: "DIFFERS from the backup's fingerprint",
+  "not-recorded": "not checked (the backup recorded no fingerprint)",
+  "not-checked": "not checked"
+};
+function restoredWhat(restore) {
+  const schemaOf2 = (table2) => table2.slice(0, table2.indexOf("."));
+  const whole = restore.schemas.filter((schema) => schema !== "supabase_migrations");
+  const parts = whole.map((schema) => {
+    const tables = restore.tables.filter((table2) => schemaOf2(table2) === schema);
+    return `schema ${schema} (${plural3(tables.length, "table")})`;
+  });
+  const own = restore.tables.filter(
+    (table2) => !restore.schemas.includes(schemaOf2(table2)) && schemaOf2(table2) !== "supabase_migrations"
+  );
+  if (own.length > 0) parts.push(`the rows and policies of ${own.join(", ")}`);
+  if (restore.historyRestored)
+    parts.push("the migration history (the audit trail kept, the restore added to it)");
+  if (restore.schemasDropped.length > 0)
+    parts.push(
+      `dropped schema${restore.schemasDropped.length === 1 ? "" : "s"} ${restore.schemasDropped.join(", ")} (created after the backup)`
+    );
+  if (restore.revertedVersions.length > 0)
+    parts.push(
+      `migration${restore.revertedVersions.length === 1 ? "" : "s"} ${restore.revertedVersions.join(", ")} pending again`
+    );
+  return parts.join("; ") || "nothing";
+}
+function writesLines(writes, verb) {
+  if (writes.length === 0) return [];
+  return [
+    `Rows written after the backup, which the restore ${verb}:`,
+    ...writes.map(
+      (w) => `  ${w.table}: ${w.by === "count" ? "at least " : ""}${plural3(w.newRows, "row")}${w.by === "new table" ? " (table created after the backup)" : w.by === "key" ? ` (above the backup's highest key; ${w.rows} now, ${w.backupRows} in the backup)` : ` (${w.rows} now, ${w.backupRows} in the backup)`}`
+    )
+  ];
+}
+function keptInSafetyBackup(result2) {
+  if (!result2.restore || result2.restore.writesSinceBackup.length === 0) return [];
+  if (result2.backup.status !== "taken") return ["  No safety backup was taken: those rows are gone."];
+  const id = result2.backup.id;
+  return [
+    `  They are kept in safety backup ${id}. To get them back: \`supagate rollback --backup ${id}\` returns the database to just before this restore; or take single tables from its dump with pg_restore --data-only --table <name>.`
+  ];
+}
+
+// src/core/report/text-blocks.ts
+function table(header, rows2) {
+  const widths = header.map(
+    (title2, column) => Math.max(title2.length, ...rows2.map((row) => (row[column] ?? "").length))
+  );
+  const format = (row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+  return [format(header), ...rows2.map(format)];
+}
+function renderProblems(problems) {
+  if (problems.length === 0) return [];
+  const lines = [""];
+  for (const problem of problems) {
+    lines.push(`${problem.severity === "error" ? "\u2717 error" : "! warning"}: ${problem.message}`);
+    if (problem.hint) lines.push(`  hint: ${problem.hint}`);
+  }
+  return lines;
+}
+function indent(text, prefix) {
+  return text.split("\n").map((line) => `${prefix}${line}`).join("\n");
+}
+
+// src/core/report/apply-text.ts
+function applyText(result2, timings) {
+  const lines = [`Target: ${result2.target}`];
+  if (result2.status !== "blocked") lines.push(...backupLines(result2.backup));
+  if (result2.blockingReasons.length > 0) lines.push(...blockedLines(result2));
+  if (result2.status === "blocked") {
+  } else if (result2.status === "dry-run") {
+    lines.push(
+      `Dry run: nothing was changed. ${plural3(result2.plan.length, "pending migration")} would run, in this order:`
+    );
+    for (const migration of result2.plan) {
+      lines.push("", `${migration.path}  [${modeLabel(migration.mode)}]`);
+      if (migration.strippedTransactionWrapper) lines.push("  (the file\u2019s own BEGIN/COMMIT are removed)");
+      for (const statement2 of migration.statements) {
+        const note = statement2.nonTransactional ? `  -- outside a transaction: ${statement2.nonTransactional}` : "";
+        lines.push(`  -- line ${statement2.line}${note}`, indent(`${statement2.sql};`, "  "));
+      }
+    }
+  } else if (result2.status === "up-to-date") {
+    lines.push("Up to date: no pending migrations.");
+  } else {
+    for (const migration of result2.applied) {
+      const retries = migration.attempts > 1 ? `, ${migration.attempts} attempts` : "";
+      lines.push(`\u2713 ${migration.path}  ${migration.durationMs} ms  [${modeLabel(migration.mode)}${retries}]`);
+    }
+    if (result2.failure) {
+      const failure = result2.failure;
+      lines.push(
+        `\u2717 ${failure.path}:${failure.line}:${failure.column}  ${failure.message}${failure.sqlstate ? ` [SQLSTATE ${failure.sqlstate}]` : ""}`
+      );
+      if (failure.detail) lines.push(`  detail: ${failure.detail}`);
+      if (failure.statement) lines.push(indent(failure.statement, "  \u2502 "));
+      if (failure.committedStatements > 0) {
+        lines.push(
+          `  ${failure.committedStatements} statement(s) of this non-atomic migration stayed applied; its version is not recorded.`
+        );
+      } else {
+        lines.push("  Nothing of this migration was applied.");
+      }
+      if (result2.notApplied.length > 0) lines.push(`  Not run: ${result2.notApplied.join(", ")}`);
+      if (failure.hint) lines.push(`  hint: ${failure.hint}`);
+    }
+    lines.push(
+      "",
+      result2.failure ? `Failed after applying ${plural3(result2.applied.length, "migration")}.` : `Applied ${plural3(result2.applied.length, "migration")} in ${formatMs(migrationsMs(result2.applied))}.`
+    );
+    lines.push(timingsLine(result2.durationMs, timings ?? []));
+    if (result2.notifiedPostgrest) lines.push(`PostgREST was told to reload its schema cache.`);
+    lines.push(...verificationLines(result2));
+  }
+  if (result2.lockWaitMs > 1e3)
+    lines.push(`Waited ${Math.round(result2.lockWaitMs / 1e3)} s for another run's lock.`);
+  lines.push(...renderProblems(result2.problems));
+  return lines.join("\n");
+}
+function blockedLines(result2) {
+  const verdict2 = result2.status === "dry-run" ? "The plan blocks: apply would refuse, before any backup or change, because of:" : "Refused: the plan blocks. No backup was taken and nothing was changed, because of:";
+  return [verdict2, ...result2.blockingReasons.map((reason) => `  \u2717 ${reason}`), ""];
+}
+function backupLines(backup) {
+  switch (backup.status) {
+    case "off":
+      return ["!! BACKUP OFF: no backup was taken before applying (--backup off)."];
+    case "not-needed":
+      return [];
+    case "planned":
+      return [
+        `A verified ${backup.encrypted ? "encrypted" : "UNENCRYPTED"} backup goes to the ${backup.store} store first.`
+      ];
+    case "taken":
+      return [
+        `Backup ${backup.id}: ${backup.tables} tables, ${formatBytes(backup.sizeBytes)}, ${backup.encrypted ? "encrypted (AES-256-GCM)" : "not encrypted"}, verified; ${backup.location}`
+      ];
+  }
+}
+function verificationLines(result2) {
+  const v = result2.verification;
+  if (!v) return [];
+  if (v.status === "off")
+    return [
+      "",
+      "!! VERIFICATION OFF: counts, RLS and the schema were not checked afterwards (--verify off)."
+    ];
+  if (v.status === "not-run") return [];
+  const counted = v.counts.tables.length;
+  const lines = [
+    "",
+    `Verification ${v.status === "passed" ? "passed" : "FAILED"}: ${plural3(counted, "table")} counted (${v.counts.mode}), ${plural3(v.probes.results.length, "RLS probe")}, schema ${v.schema.checked ? v.schema.differences.length === 0 ? "matches the plan" : `differs from the plan in ${v.schema.differences.length} place(s)` : "not checked"}, ${plural3(v.scripts.length, "verify script")}.`
+  ];
+  for (const table2 of v.counts.tables.filter((t) => t.status !== "ok" && t.status !== "grew")) {
+    lines.push(
+      `  rows  ${table2.table}: ${table2.before ?? "\u2014"} \u2192 ${table2.after ?? "\u2014"} (${table2.status}${table2.allowed ? `, ${table2.allowed}` : ""})`
+    );
+  }
+  for (const change of v.probes.changes) {
+    lines.push(
+      `  rls   ${change.identity} sees ${change.delta >= 0 ? "+" : ""}${change.delta} rows of ${change.table}${change.planned ? " (planned)" : ""}`
+    );
+  }
+  for (const failure of v.failures) lines.push(`  \u2717 ${failure}`);
+  for (const warning of v.warnings) lines.push(`  ! ${warning}`);
+  if (result2.recovery) {
+    if (result2.recovery.rolledBack.length > 0) {
+      lines.push(`Rolled back with down files: ${result2.recovery.rolledBack.join(", ")}.`);
+    }
+    if (result2.recovery.rollbackFailure) {
+      lines.push(
+        `\u2717 The automatic rollback failed at ${result2.recovery.rollbackFailure.path}:${result2.recovery.rollbackFailure.line}: ${result2.recovery.rollbackFailure.message}`
+      );
+    }
+    if (result2.recovery.rolledBack.length === 0 || result2.recovery.rollbackFailure) {
+      lines.push(
+        `To undo this apply: ${result2.recovery.command}${result2.backup.status === "taken" ? ` (the backup ${result2.backup.id} is kept)` : ""}`
+      );
+    }
+  }
+  return lines;
+}
+function rollbackText(result2, timings) {
+  const lines = [`Target: ${result2.target}`, ...backupLines(result2.backup)];
+  const took = timings && result2.status !== "dry-run" ? [timingsLine(result2.durationMs, timings)] : [];
+  if (result2.mode === "backup") return [...lines, ...restoreLines(result2), ...took].join("\n");
+  if (result2.status === "nothing-to-roll-back") {
+    lines.push(`Nothing to roll back: no migration newer than ${result2.to} is applied.`);
+    return lines.join("\n");
+  }
+  if (result2.status === "dry-run") {
+    lines.push(
+      `Dry run: nothing was changed. These down migrations would run, newest first, to get back to ${result2.to}:`
+    );
+    for (const down of result2.plan) {
+      lines.push("", `${down.path}  [${modeLabel(down.mode)}]`);
+      for (const statement2 of down.statements)
+        lines.push(`  -- line ${statement2.line}`, indent(`${statement2.sql};`, "  "));
+    }
+    return lines.join("\n");
+  }
+  for (const down of result2.reverted)
+    lines.push(`\u2713 ${down.path}  ${down.durationMs} ms  [${modeLabel(down.mode)}]`);
+  if (result2.failure) {
+    const f = result2.failure;
+    lines.push(
+      `\u2717 ${f.path}:${f.line}:${f.column}  ${f.message}${f.sqlstate ? ` [SQLSTATE ${f.sqlstate}]` : ""}`
+    );
+    if (result2.notReverted.length > 0) lines.push(`  Still applied: ${result2.notReverted.join(", ")}`);
+  }
+  lines.push(
+    "",
+    result2.failure ? `Rollback stopped after ${plural3(result2.reverted.length, "down migration")}.` : `Rolled back ${plural3(result2.reverted.length, "migration")} to ${result2.to}.`
+  );
+  lines.push(...took);
+  lines.push(...verificationLines(result2));
+  return lines.join("\n");
+}
+function migrationsMs(migrations) {
+  return migrations.reduce((sum, migration) => sum + migration.durationMs, 0);
+}
+function modeLabel(mode) {
+  return mode === "non-atomic" ? "not atomic: has statements that cannot run in a transaction" : mode === "batch" ? "one transaction for all" : "one transaction";
+}
+
+// src/core/report/escape.ts
+var ZWSP = "\u200B";
+function inline(text) {
+  return breakAutolinks(oneLine(redact(text))).replace(/[\\`*[\]<>~$|]/g, "\\$&").replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, "\\_").replace(/&(?=#|[a-z][a-z0-9]*;)/gi, "&amp;").replace(
+    /^(\s*)([#+=-]|\d+(?=[.)]))/,
+    (_, space, mark) => /\d/.test(mark) ? `${space}${mark}\\` : `${space}\\${mark}`
+  );
+}
+function code(text) {
+  const content = oneLine(redact(text));
+  if (content === "") return "` `";
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
+  const fence = "`".repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(content) ? " " : "";
+  return `${fence}${pad}${content}${pad}${fence}`;
+}
+function htmlCode(text) {
+  return `<code>${htmlText(text)}</code>`;
+}
+function htmlText(text) {
+  return breakAutolinks(oneLine(redact(text))).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+function tableRow(cells) {
+  return `| ${cells.map((cell) => cell.replace(/\|/g, "\\|")).join(" | ")} |`;
+}
+function codeBlock(raw, language = "") {
+  const content = redact(raw);
+  const longest = Math.max(0, ...[...content.matchAll(/`+/g)].map((run3) => run3[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${language}
+${content.replace(/\n+$/, "")}
+${fence}`;
+}
+function safeUrl(url) {
+  if (!url) return void 0;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" ? (
+      // encodeURIComponent leaves ( ) ' alone: a `)` would end the markdown link early.
+      parsed.toString().replace(/[()<>"' \\`[\]|*_]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    ) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function codeLink(text, url, title2) {
+  const safe = safeUrl(url);
+  if (!safe) return code(text);
+  const quoted2 = title2 ? ` "${oneLine(redact(title2)).replace(/["\\]/g, "\\$&")}"` : "";
+  return `[${code(text)}](${safe}${quoted2})`;
+}
+function oneLine(text) {
+  return text.replace(/\r?\n|\r/g, " ");
+}
+function breakAutolinks(text) {
+  return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZWSP}`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/\b(GH)-(?=\d)/gi, `$1-${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (match) => `${match.slice(0, 3)}${ZWSP}.`);
+}
+
+// src/core/report/data-checks.ts
+function dataCheckResult(check) {
+  const size = `about ${check.estimatedRows.toLocaleString("en-US")} rows`;
+  switch (check.outcome) {
+    case "passed":
+      return `no row in the way (${size})`;
+    case "violations":
+      return `${violationText(check)}${estimateNote(check)}: it fails in production`;
+    case "back-filled":
+      return check.reason ?? "back-filled first";
+    case "undecidable":
+      return `${violationText(check)}${estimateNote(check)} now, but ${check.reason ?? "earlier statements change the rows"}`;
+    case "clean-sample":
+      return `not proven: ${check.reason ?? "a sample of the table has no row in the way"}`;
+    case "not-checked":
+      return `not checked: ${check.reason ?? "the count did not finish"}`;
+  }
+}
+var MARK = {
+  passed: "\u2705",
+  "back-filled": "\u2705",
+  violations: "\u26D4",
+  undecidable: "\u26A0\uFE0F",
+  "clean-sample": "\u26A0\uFE0F",
+  "not-checked": "\u26A0\uFE0F"
+};
+var ORDER = {
+  violations: 0,
+  undecidable: 1,
+  "not-checked": 2,
+  "clean-sample": 3,
+  "back-filled": 4,
+  passed: 5
+};
+function ordered2(checks) {
+  return [...checks].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]);
+}
+function listed(check) {
+  return (check.outcome === "violations" || check.outcome === "undecidable") && check.listQuery !== void 0;
+}
+function dataCheckLines(checks) {
+  return ordered2(checks).flatMap((check) => [
+    `${MARK[check.outcome]} ${check.action}: ${dataCheckResult(check)}${check.location ? `  (${check.location.path}:${check.location.line})` : ""}`,
+    ...listed(check) ? [`    list them: ${check.listQuery};`] : []
+  ]);
+}
+function dataChecksMarkdown(checks, where3) {
+  const sorted = ordered2(checks);
+  const rows2 = sorted.map(
+    (check) => tableRow([
+      MARK[check.outcome],
+      inline(check.action),
+      inline(dataCheckResult(check)),
+      check.location ? where3(check.location.path, check.location.line) : "\u2014"
+    ])
+  );
+  const queries = sorted.filter(listed).map((check) => `${code(check.object)}:
+${codeBlock(`${check.listQuery};`, "sql")}`);
+  return [
+    "#### Production's data\nCounted on production (read-only) for the statements that depend on its rows.",
+    `| | Statement | Rows | Where |
+|---|---|---|---|
+${rows2.join("\n")}`,
+    ...queries.length > 0 ? [
+      `<details><summary>Queries that list the rows in the way</summary>
+
+${queries.join("\n\n")}
+
+</details>`
+    ] : []
+  ].join("\n\n");
+}
+
 // src/core/report/declared-schema.ts
 var ONLY = {
   added: "only in the schema files",
@@ -54340,24 +54591,6 @@ function fixLines(hazard) {
   ];
 }
 
-// src/core/report/text-blocks.ts
-function table(header, rows2) {
-  const widths = header.map(
-    (title2, column) => Math.max(title2.length, ...rows2.map((row) => (row[column] ?? "").length))
-  );
-  const format = (row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
-  return [format(header), ...rows2.map(format)];
-}
-function renderProblems(problems) {
-  if (problems.length === 0) return [];
-  const lines = [""];
-  for (const problem of problems) {
-    lines.push(`${problem.severity === "error" ? "\u2717 error" : "! warning"}: ${problem.message}`);
-    if (problem.hint) lines.push(`  hint: ${problem.hint}`);
-  }
-  return lines;
-}
-
 // src/core/report/history-text.ts
 function statusText(result2) {
   const lines = [`Target: ${result2.target}`];
@@ -54447,196 +54680,7 @@ function describeAction(action) {
   }
 }
 
-// src/core/report/restore-text.ts
-function restoreLines(result2) {
-  const restore = result2.restore;
-  if (!restore) return [];
-  if (result2.status === "dry-run") {
-    return [
-      `Dry run: nothing was changed. Restoring backup ${restore.backupId} would:`,
-      ...restore.steps.map((s) => `  - ${s}`),
-      ...writesLines(restore.writesSinceBackup, "would discard")
-    ];
-  }
-  const badCounts = restore.counts.filter((c) => !c.ok);
-  const badRls = restore.rls.filter((r) => !r.ok);
-  return [
-    `${restore.ok ? "\u2713" : "\u2717"} Restored backup ${restore.backupId} (${restore.durationMs} ms): ${restoredWhat(restore)}.`,
-    `  Row counts: ${badCounts.length === 0 ? `all ${restore.counts.length} match the backup` : `${badCounts.length} differ`}; RLS: ${badRls.length === 0 ? `all ${restore.rls.length} tables match` : `${badRls.length} differ`}; schema: ${SCHEMA_PROOF[restore.schema]}.`,
-    ...badCounts.map((c) => `  \u2717 ${c.table}: ${c.actual} rows, the backup has ${c.expected}`),
-    ...badRls.map((r) => `  \u2717 ${r.table}: ${r.differences.join("; ")}`),
-    ...writesLines(restore.writesSinceBackup, "discarded"),
-    ...keptInSafetyBackup(result2)
-  ];
-}
-var SCHEMA_PROOF = {
-  matches: "matches the backup's fingerprint",
-  differs: "DIFFERS from the backup's fingerprint",
-  "not-recorded": "not checked (the backup recorded no fingerprint)",
-  "not-checked": "not checked"
-};
-function restoredWhat(restore) {
-  const schemaOf2 = (table2) => table2.slice(0, table2.indexOf("."));
-  const whole = restore.schemas.filter((schema) => schema !== "supabase_migrations");
-  const parts = whole.map((schema) => {
-    const tables = restore.tables.filter((table2) => schemaOf2(table2) === schema);
-    return `schema ${schema} (${plural3(tables.length, "table")})`;
-  });
-  const own = restore.tables.filter(
-    (table2) => !restore.schemas.includes(schemaOf2(table2)) && schemaOf2(table2) !== "supabase_migrations"
-  );
-  if (own.length > 0) parts.push(`the rows and policies of ${own.join(", ")}`);
-  if (restore.historyRestored)
-    parts.push("the migration history (the audit trail kept, the restore added to it)");
-  if (restore.schemasDropped.length > 0)
-    parts.push(
-      `dropped schema${restore.schemasDropped.length === 1 ? "" : "s"} ${restore.schemasDropped.join(", ")} (created after the backup)`
-    );
-  if (restore.revertedVersions.length > 0)
-    parts.push(
-      `migration${restore.revertedVersions.length === 1 ? "" : "s"} ${restore.revertedVersions.join(", ")} pending again`
-    );
-  return parts.join("; ") || "nothing";
-}
-function writesLines(writes, verb) {
-  if (writes.length === 0) return [];
-  return [
-    `Rows written after the backup, which the restore ${verb}:`,
-    ...writes.map(
-      (w) => `  ${w.table}: ${w.by === "count" ? "at least " : ""}${plural3(w.newRows, "row")}${w.by === "new table" ? " (table created after the backup)" : w.by === "key" ? ` (above the backup's highest key; ${w.rows} now, ${w.backupRows} in the backup)` : ` (${w.rows} now, ${w.backupRows} in the backup)`}`
-    )
-  ];
-}
-function keptInSafetyBackup(result2) {
-  if (!result2.restore || result2.restore.writesSinceBackup.length === 0) return [];
-  if (result2.backup.status !== "taken") return ["  No safety backup was taken: those rows are gone."];
-  const id = result2.backup.id;
-  return [
-    `  They are kept in safety backup ${id}. To get them back: \`supagate rollback --backup ${id}\` returns the database to just before this restore; or take single tables from its dump with pg_restore --data-only --table <name>.`
-  ];
-}
-
 // src/core/report/text.ts
-function backupLines(backup) {
-  switch (backup.status) {
-    case "off":
-      return ["!! BACKUP OFF: no backup was taken before applying (--backup off)."];
-    case "not-needed":
-      return [];
-    case "planned":
-      return [
-        `A verified ${backup.encrypted ? "encrypted" : "UNENCRYPTED"} backup goes to the ${backup.store} store first.`
-      ];
-    case "taken":
-      return [
-        `Backup ${backup.id}: ${backup.tables} tables, ${formatBytes2(backup.sizeBytes)}, ${backup.encrypted ? "encrypted (AES-256-GCM)" : "not encrypted"}, verified; ${backup.location}`
-      ];
-  }
-}
-function formatBytes2(bytes) {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
-function verificationLines(result2) {
-  const v = result2.verification;
-  if (!v) return [];
-  if (v.status === "off")
-    return [
-      "",
-      "!! VERIFICATION OFF: counts, RLS and the schema were not checked afterwards (--verify off)."
-    ];
-  if (v.status === "not-run") return [];
-  const counted = v.counts.tables.length;
-  const lines = [
-    "",
-    `Verification ${v.status === "passed" ? "passed" : "FAILED"}: ${plural3(counted, "table")} counted (${v.counts.mode}), ${plural3(v.probes.results.length, "RLS probe")}, schema ${v.schema.checked ? v.schema.differences.length === 0 ? "matches the plan" : `differs from the plan in ${v.schema.differences.length} place(s)` : "not checked"}, ${plural3(v.scripts.length, "verify script")}.`
-  ];
-  for (const table2 of v.counts.tables.filter((t) => t.status !== "ok" && t.status !== "grew")) {
-    lines.push(
-      `  rows  ${table2.table}: ${table2.before ?? "\u2014"} \u2192 ${table2.after ?? "\u2014"} (${table2.status}${table2.allowed ? `, ${table2.allowed}` : ""})`
-    );
-  }
-  for (const change of v.probes.changes) {
-    lines.push(
-      `  rls   ${change.identity} sees ${change.delta >= 0 ? "+" : ""}${change.delta} rows of ${change.table}${change.planned ? " (planned)" : ""}`
-    );
-  }
-  for (const failure of v.failures) lines.push(`  \u2717 ${failure}`);
-  for (const warning of v.warnings) lines.push(`  ! ${warning}`);
-  if (result2.recovery) {
-    if (result2.recovery.rolledBack.length > 0) {
-      lines.push(`Rolled back with down files: ${result2.recovery.rolledBack.join(", ")}.`);
-    }
-    if (result2.recovery.rollbackFailure) {
-      lines.push(
-        `\u2717 The automatic rollback failed at ${result2.recovery.rollbackFailure.path}:${result2.recovery.rollbackFailure.line}: ${result2.recovery.rollbackFailure.message}`
-      );
-    }
-    if (result2.recovery.rolledBack.length === 0 || result2.recovery.rollbackFailure) {
-      lines.push(
-        `To undo this apply: ${result2.recovery.command}${result2.backup.status === "taken" ? ` (the backup ${result2.backup.id} is kept)` : ""}`
-      );
-    }
-  }
-  return lines;
-}
-function applyText(result2, timings) {
-  const lines = [`Target: ${result2.target}`];
-  if (result2.status !== "blocked") lines.push(...backupLines(result2.backup));
-  if (result2.blockingReasons.length > 0) lines.push(...blockedLines(result2));
-  if (result2.status === "blocked") {
-  } else if (result2.status === "dry-run") {
-    lines.push(
-      `Dry run: nothing was changed. ${plural3(result2.plan.length, "pending migration")} would run, in this order:`
-    );
-    for (const migration of result2.plan) {
-      lines.push("", `${migration.path}  [${modeLabel(migration.mode)}]`);
-      if (migration.strippedTransactionWrapper) lines.push("  (the file\u2019s own BEGIN/COMMIT are removed)");
-      for (const statement2 of migration.statements) {
-        const note = statement2.nonTransactional ? `  -- outside a transaction: ${statement2.nonTransactional}` : "";
-        lines.push(`  -- line ${statement2.line}${note}`, indent(`${statement2.sql};`, "  "));
-      }
-    }
-  } else if (result2.status === "up-to-date") {
-    lines.push("Up to date: no pending migrations.");
-  } else {
-    for (const migration of result2.applied) {
-      const retries = migration.attempts > 1 ? `, ${migration.attempts} attempts` : "";
-      lines.push(`\u2713 ${migration.path}  ${migration.durationMs} ms  [${modeLabel(migration.mode)}${retries}]`);
-    }
-    if (result2.failure) {
-      const failure = result2.failure;
-      lines.push(
-        `\u2717 ${failure.path}:${failure.line}:${failure.column}  ${failure.message}${failure.sqlstate ? ` [SQLSTATE ${failure.sqlstate}]` : ""}`
-      );
-      if (failure.detail) lines.push(`  detail: ${failure.detail}`);
-      if (failure.statement) lines.push(indent(failure.statement, "  \u2502 "));
-      if (failure.committedStatements > 0) {
-        lines.push(
-          `  ${failure.committedStatements} statement(s) of this non-atomic migration stayed applied; its version is not recorded.`
-        );
-      } else {
-        lines.push("  Nothing of this migration was applied.");
-      }
-      if (result2.notApplied.length > 0) lines.push(`  Not run: ${result2.notApplied.join(", ")}`);
-      if (failure.hint) lines.push(`  hint: ${failure.hint}`);
-    }
-    lines.push(
-      "",
-      result2.failure ? `Failed after applying ${plural3(result2.applied.length, "migration")}.` : `Applied ${plural3(result2.applied.length, "migration")} in ${formatMs(migrationsMs(result2.applied))}.`
-    );
-    lines.push(timingsLine(result2.durationMs, timings ?? []));
-    if (result2.notifiedPostgrest) lines.push(`PostgREST was told to reload its schema cache.`);
-    lines.push(...verificationLines(result2));
-  }
-  if (result2.lockWaitMs > 1e3)
-    lines.push(`Waited ${Math.round(result2.lockWaitMs / 1e3)} s for another run's lock.`);
-  lines.push(...renderProblems(result2.problems));
-  return lines.join("\n");
-}
-function blockedLines(result2) {
-  const verdict2 = result2.status === "dry-run" ? "The plan blocks: apply would refuse, before any backup or change, because of:" : "Refused: the plan blocks. No backup was taken and nothing was changed, because of:";
-  return [verdict2, ...result2.blockingReasons.map((reason) => `  \u2717 ${reason}`), ""];
-}
 function renderError(error) {
   if (error instanceof SupagateError) {
     const lines = [`error [${error.code}]: ${redact(error.message)}`];
@@ -54646,12 +54690,6 @@ function renderError(error) {
   const message = error instanceof Error ? error.stack ?? error.message : String(error);
   return `error [INTERNAL]: ${redact(message)}
   hint: this is a bug in supagate; please report it with the command you ran.`;
-}
-function modeLabel(mode) {
-  return mode === "non-atomic" ? "not atomic: has statements that cannot run in a transaction" : mode === "batch" ? "one transaction for all" : "one transaction";
-}
-function indent(text, prefix) {
-  return text.split("\n").map((line) => `${prefix}${line}`).join("\n");
 }
 var ACTION_MARK = { added: "+", removed: "-", changed: "~", renamed: ">" };
 function changeLines(changes2, withSql) {
@@ -54842,51 +54880,12 @@ function backupsText(result2) {
     b.createdAt,
     b.historyVersion ?? "(none)",
     String(b.verifiedTables.length),
-    formatBytes2(b.sizeBytes),
+    formatBytes(b.sizeBytes),
     b.encryption === "none" ? "no" : b.encryption,
     b.location.location
   ]);
   const lines = table(["ID", "CREATED", "HISTORY BEFORE", "TABLES", "SIZE", "ENCRYPTED", "LOCATION"], rows2);
   for (const key of result2.unreadable) lines.push(`! unreadable manifest: ${key}`);
-  return lines.join("\n");
-}
-function migrationsMs(migrations) {
-  return migrations.reduce((sum, migration) => sum + migration.durationMs, 0);
-}
-function rollbackText(result2, timings) {
-  const lines = [`Target: ${result2.target}`, ...backupLines(result2.backup)];
-  const took = timings && result2.status !== "dry-run" ? [timingsLine(result2.durationMs, timings)] : [];
-  if (result2.mode === "backup") return [...lines, ...restoreLines(result2), ...took].join("\n");
-  if (result2.status === "nothing-to-roll-back") {
-    lines.push(`Nothing to roll back: no migration newer than ${result2.to} is applied.`);
-    return lines.join("\n");
-  }
-  if (result2.status === "dry-run") {
-    lines.push(
-      `Dry run: nothing was changed. These down migrations would run, newest first, to get back to ${result2.to}:`
-    );
-    for (const down of result2.plan) {
-      lines.push("", `${down.path}  [${modeLabel(down.mode)}]`);
-      for (const statement2 of down.statements)
-        lines.push(`  -- line ${statement2.line}`, indent(`${statement2.sql};`, "  "));
-    }
-    return lines.join("\n");
-  }
-  for (const down of result2.reverted)
-    lines.push(`\u2713 ${down.path}  ${down.durationMs} ms  [${modeLabel(down.mode)}]`);
-  if (result2.failure) {
-    const f = result2.failure;
-    lines.push(
-      `\u2717 ${f.path}:${f.line}:${f.column}  ${f.message}${f.sqlstate ? ` [SQLSTATE ${f.sqlstate}]` : ""}`
-    );
-    if (result2.notReverted.length > 0) lines.push(`  Still applied: ${result2.notReverted.join(", ")}`);
-  }
-  lines.push(
-    "",
-    result2.failure ? `Rollback stopped after ${plural3(result2.reverted.length, "down migration")}.` : `Rolled back ${plural3(result2.reverted.length, "migration")} to ${result2.to}.`
-  );
-  lines.push(...took);
-  lines.push(...verificationLines(result2));
   return lines.join("\n");
 }
 function storageCopyLines(result2) {
@@ -54895,7 +54894,7 @@ function storageCopyLines(result2) {
   const lines = [`${result2.storage.ok ? "\u2713" : "\u2717"} Storage files:`];
   for (const bucket of result2.storage.buckets) {
     lines.push(
-      `  ${bucket.id}${bucket.created ? " (created)" : ""}: ${bucket.objects} objects, ${formatBytes2(bucket.bytes)}; ${bucket.copied} copied, ${bucket.skipped} already there`
+      `  ${bucket.id}${bucket.created ? " (created)" : ""}: ${bucket.objects} objects, ${formatBytes(bucket.bytes)}; ${bucket.copied} copied, ${bucket.skipped} already there`
     );
     for (const mismatch of bucket.mismatches) lines.push(`    \u2717 ${mismatch}`);
   }
@@ -57402,4 +57401,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-M43CURLQ.js.LEGAL.txt */
+/*! For license information please see chunk-CCARJA63.js.LEGAL.txt */
