@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-HVMMKT56.js";
+} from "./chunk-HEI77S27.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-CCARJA63.js";
+} from "./chunk-HHUK2BKE.js";
 import {
   __commonJS,
   __require,

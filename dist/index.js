@@ -40,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-CCARJA63.js";
+} from "./chunk-HHUK2BKE.js";
 import {
   HttpClient,
   getInput,

@@ -6,8 +6,9 @@ import type { LintFinding } from '../lints.js';
 import type { SchemaModel } from '../model.js';
 import { Acceptance } from './accept.js';
 import { lintCategory } from './codes.js';
-import { argumentCount, type Found, Locator } from './locate.js';
+import { type Found, Locator } from './locate.js';
 import { locationOf, PendingStatements } from './pending.js';
+import { argumentCount } from './statement-match.js';
 import type { QualifiedName } from './tree.js';
 
 /**

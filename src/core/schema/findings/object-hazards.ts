@@ -2,10 +2,11 @@ import type { MemberChange, ObjectChange } from '../changes.js';
 import type { Policy, Rule, Table } from '../model.js';
 import { type AccessLevel, describeAccess } from '../rls.js';
 import { type Hazard, type HazardInput, type HazardOptions, hazardAt, isLarge, rowsNote } from './hazard.js';
-import { argumentCount, type Locator } from './locate.js';
+import type { Locator } from './locate.js';
 import { lockEstimate } from './lock-estimate.js';
 import { renameHazards } from './rename-hazards.js';
 import { addedNotValid, notNullProvenBefore, notNullProvenInProduction } from './safe-patterns.js';
+import { argumentCount } from './statement-match.js';
 import type { QualifiedName } from './tree.js';
 import { classifyTypeChange } from './type-change.js';
 

@@ -1,8 +1,8 @@
 import { quoteIdent } from '../../sql/identifiers.js';
 import type { Table } from '../model.js';
 import type { Found } from './locate.js';
-import { addedConstraints } from './locate.js';
 import type { PendingStatement, PendingStatements } from './pending.js';
+import { addedConstraints } from './statement-match.js';
 import { actsOnOneOf, alterTableCommands, nullTestColumn, type QualifiedName } from './tree.js';
 
 /**

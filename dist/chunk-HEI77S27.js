@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-CCARJA63.js";
+} from "./chunk-HHUK2BKE.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -30405,8 +30405,142 @@ function actsOnOneOf(tree, names) {
   return target2 !== void 0 && names.some((name) => sameName(name, target2));
 }
 
+// src/core/schema/findings/statement-match.ts
+var RELATION_OBJECTS = /* @__PURE__ */ new Set([
+  "OBJECT_TABLE",
+  "OBJECT_VIEW",
+  "OBJECT_MATVIEW",
+  "OBJECT_FOREIGN_TABLE"
+]);
+var DEFAULT_NAME_SUFFIX = {
+  CONSTR_FOREIGN: "fkey",
+  CONSTR_CHECK: "check",
+  CONSTR_UNIQUE: "key",
+  CONSTR_PRIMARY: "pkey",
+  CONSTR_EXCLUSION: "excl"
+};
+function target(statement2) {
+  const { tree } = statement2;
+  switch (statement2.nodeType) {
+    case "CreateStmt":
+    case "AlterTableStmt":
+    case "IndexStmt":
+    case "RenameStmt":
+    case "AlterObjectSchemaStmt":
+    case "CreateTrigStmt":
+      return relationName(tree.relation);
+    case "ViewStmt":
+      return relationName(tree.view);
+    case "CreateTableAsStmt":
+      return relationName(tree.into?.rel);
+    case "CreatePolicyStmt":
+    case "AlterPolicyStmt":
+      return relationName(tree.table);
+    default:
+      return void 0;
+  }
+}
+function equals(a) {
+  return (b) => a !== void 0 && nameKey(a) === nameKey(b);
+}
+function isDrop(statement2, removeType) {
+  return statement2.nodeType === "DropStmt" && statement2.tree.removeType === removeType;
+}
+function creates(statement2) {
+  return ["CreateStmt", "ViewStmt", "CreateTableAsStmt"].includes(statement2.nodeType);
+}
+function isPolicyStatement(statement2) {
+  return statement2.nodeType === "CreatePolicyStmt" || statement2.nodeType === "AlterPolicyStmt";
+}
+function dropsSchema(statement2, schema, cascadeOnly) {
+  if (!isDrop(statement2, "OBJECT_SCHEMA")) return false;
+  if (cascadeOnly && statement2.tree.behavior !== "DROP_CASCADE") return false;
+  return droppedObjects(statement2.tree).some((parts) => parts[0] === schema);
+}
+function dropsRelation(statement2, names) {
+  if (statement2.nodeType !== "DropStmt" || !RELATION_OBJECTS.has(String(statement2.tree.removeType)))
+    return false;
+  return droppedObjects(statement2.tree).some((parts) => names.some(equals(qualified(parts))));
+}
+function dropsPolicyOn(statement2, names) {
+  return droppedObjects(statement2.tree).some((parts) => names.some(equals(qualified(parts.slice(0, -1)))));
+}
+function addedConstraints(statement2) {
+  if (statement2.nodeType === "AlterTableStmt")
+    return alterTableCommands(statement2.tree).flatMap(
+      (cmd) => cmd.subtype === "AT_AddConstraint" || cmd.subtype === "AT_AddColumn" ? constraintsIn(cmd.def) : []
+    );
+  if (statement2.nodeType === "CreateStmt" && Array.isArray(statement2.tree.tableElts))
+    return statement2.tree.tableElts.flatMap((element) => constraintsIn(element));
+  return [];
+}
+function isDefaultName(name, table2, constraint, column) {
+  const columns = column ? [column] : constraint.contype === "CONSTR_FOREIGN" ? strings(constraint.fk_attrs) : constraint.contype === "CONSTR_CHECK" ? columnsIn(constraint.raw_expr).slice(0, 1) : strings(constraint.keys);
+  const base = [table2, ...columns, DEFAULT_NAME_SUFFIX[constraint.contype] ?? ""].join("_");
+  return name === base || new RegExp(`^${escapeRegExp(base)}\\d+$`).test(name);
+}
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+function grantsOn(statement2, names) {
+  const { tree } = statement2;
+  if (statement2.nodeType !== "GrantStmt" || !tree.is_grant || tree.objtype !== "OBJECT_TABLE") return false;
+  if (tree.targtype === "ACL_TARGET_ALL_IN_SCHEMA")
+    return strings(tree.objects).some((schema) => names.some((name) => name.schema === schema));
+  const objects = Array.isArray(tree.objects) ? tree.objects : [];
+  return objects.some((object) => names.some(equals(relationName(object))));
+}
+function widensFor(statement2, names, widening) {
+  const { tree } = statement2;
+  const { role, command } = widening;
+  const onTable = names.some(equals(target(statement2)));
+  if (onTable && alterTableCommands(tree).some((cmd) => cmd.subtype === "AT_DisableRowSecurity"))
+    return !widening.rlsWasOff;
+  if (onTable && isPolicyStatement(statement2)) {
+    const cmd = String(tree.cmd_name ?? "all").toUpperCase();
+    return includesRole(roleNames(tree.roles), role, true) && (cmd === "ALL" || cmd === command);
+  }
+  if (!widening.privilegeHeld && grantsOn(statement2, names)) {
+    const privileges = (Array.isArray(tree.privileges) ? tree.privileges : []).map(
+      (privilege) => String(privilege.AccessPriv?.priv_name).toUpperCase()
+    );
+    return includesRole(roleNames(tree.grantees), role, false) && (privileges.length === 0 || privileges.includes(command));
+  }
+  return false;
+}
+function includesRole(roles, role, emptyMeansAll) {
+  return emptyMeansAll && roles.length === 0 || roles.includes(role) || roles.includes("PUBLIC");
+}
+function definedFunction(statement2) {
+  if (statement2.nodeType === "CreateFunctionStmt") return qualified(strings(statement2.tree.funcname));
+  if (statement2.nodeType === "AlterFunctionStmt")
+    return qualified(strings(statement2.tree.func?.objname));
+  return void 0;
+}
+function argumentsOf(statement2) {
+  if (statement2.nodeType === "CreateFunctionStmt") {
+    const parameters = Array.isArray(statement2.tree.parameters) ? statement2.tree.parameters : [];
+    return parameters.filter((parameter) => {
+      const mode = parameter.FunctionParameter?.mode;
+      return mode !== "FUNC_PARAM_OUT" && mode !== "FUNC_PARAM_TABLE";
+    }).length;
+  }
+  const func = statement2.tree.func;
+  return func?.args_unspecified ? void 0 : func?.objargs?.length ?? 0;
+}
+function argumentCount(identityArguments) {
+  if (identityArguments.trim() === "") return 0;
+  let depth = 0;
+  let count3 = 1;
+  for (const char of identityArguments) {
+    if (char === "(") depth++;
+    else if (char === ")") depth--;
+    else if (char === "," && depth === 0) count3++;
+  }
+  return count3;
+}
+
 // src/core/schema/findings/locate.ts
-var RELATION_OBJECTS = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]);
 var RULE_COMMANDS = /* @__PURE__ */ new Set([
   "AT_EnableRule",
   "AT_DisableRule",
@@ -30419,13 +30553,6 @@ var CONSTRAINT_TYPES = {
   unique: "CONSTR_UNIQUE",
   "primary key": "CONSTR_PRIMARY",
   exclusion: "CONSTR_EXCLUSION"
-};
-var DEFAULT_NAME_SUFFIX = {
-  CONSTR_FOREIGN: "fkey",
-  CONSTR_CHECK: "check",
-  CONSTR_UNIQUE: "key",
-  CONSTR_PRIMARY: "pkey",
-  CONSTR_EXCLUSION: "excl"
 };
 var Locator = class {
   constructor(pending) {
@@ -30685,126 +30812,6 @@ var Locator = class {
     });
   }
 };
-function target(statement2) {
-  const { tree } = statement2;
-  switch (statement2.nodeType) {
-    case "CreateStmt":
-    case "AlterTableStmt":
-    case "IndexStmt":
-    case "RenameStmt":
-    case "AlterObjectSchemaStmt":
-    case "CreateTrigStmt":
-      return relationName(tree.relation);
-    case "ViewStmt":
-      return relationName(tree.view);
-    case "CreateTableAsStmt":
-      return relationName(tree.into?.rel);
-    case "CreatePolicyStmt":
-    case "AlterPolicyStmt":
-      return relationName(tree.table);
-    default:
-      return void 0;
-  }
-}
-function equals(a) {
-  return (b) => a !== void 0 && nameKey(a) === nameKey(b);
-}
-function isDrop(statement2, removeType) {
-  return statement2.nodeType === "DropStmt" && statement2.tree.removeType === removeType;
-}
-function creates(statement2) {
-  return ["CreateStmt", "ViewStmt", "CreateTableAsStmt"].includes(statement2.nodeType);
-}
-function isPolicyStatement(statement2) {
-  return statement2.nodeType === "CreatePolicyStmt" || statement2.nodeType === "AlterPolicyStmt";
-}
-function dropsSchema(statement2, schema, cascadeOnly) {
-  if (!isDrop(statement2, "OBJECT_SCHEMA")) return false;
-  if (cascadeOnly && statement2.tree.behavior !== "DROP_CASCADE") return false;
-  return droppedObjects(statement2.tree).some((parts) => parts[0] === schema);
-}
-function dropsRelation(statement2, names) {
-  if (statement2.nodeType !== "DropStmt" || !RELATION_OBJECTS.has(String(statement2.tree.removeType)))
-    return false;
-  return droppedObjects(statement2.tree).some((parts) => names.some(equals(qualified(parts))));
-}
-function dropsPolicyOn(statement2, names) {
-  return droppedObjects(statement2.tree).some((parts) => names.some(equals(qualified(parts.slice(0, -1)))));
-}
-function addedConstraints(statement2) {
-  if (statement2.nodeType === "AlterTableStmt")
-    return alterTableCommands(statement2.tree).flatMap(
-      (cmd) => cmd.subtype === "AT_AddConstraint" || cmd.subtype === "AT_AddColumn" ? constraintsIn(cmd.def) : []
-    );
-  if (statement2.nodeType === "CreateStmt" && Array.isArray(statement2.tree.tableElts))
-    return statement2.tree.tableElts.flatMap((element) => constraintsIn(element));
-  return [];
-}
-function isDefaultName(name, table2, constraint, column) {
-  const columns = column ? [column] : constraint.contype === "CONSTR_FOREIGN" ? strings(constraint.fk_attrs) : constraint.contype === "CONSTR_CHECK" ? columnsIn(constraint.raw_expr).slice(0, 1) : strings(constraint.keys);
-  const base = [table2, ...columns, DEFAULT_NAME_SUFFIX[constraint.contype] ?? ""].join("_");
-  return name === base || new RegExp(`^${escapeRegExp(base)}\\d+$`).test(name);
-}
-function escapeRegExp(text) {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-function grantsOn(statement2, names) {
-  const { tree } = statement2;
-  if (statement2.nodeType !== "GrantStmt" || !tree.is_grant || tree.objtype !== "OBJECT_TABLE") return false;
-  if (tree.targtype === "ACL_TARGET_ALL_IN_SCHEMA")
-    return strings(tree.objects).some((schema) => names.some((name) => name.schema === schema));
-  const objects = Array.isArray(tree.objects) ? tree.objects : [];
-  return objects.some((object) => names.some(equals(relationName(object))));
-}
-function widensFor(statement2, names, widening) {
-  const { tree } = statement2;
-  const { role, command } = widening;
-  const onTable = names.some(equals(target(statement2)));
-  if (onTable && alterTableCommands(tree).some((cmd) => cmd.subtype === "AT_DisableRowSecurity"))
-    return !widening.rlsWasOff;
-  if (onTable && isPolicyStatement(statement2)) {
-    const cmd = String(tree.cmd_name ?? "all").toUpperCase();
-    return includesRole(roleNames(tree.roles), role, true) && (cmd === "ALL" || cmd === command);
-  }
-  if (!widening.privilegeHeld && grantsOn(statement2, names)) {
-    const privileges = (Array.isArray(tree.privileges) ? tree.privileges : []).map(
-      (privilege) => String(privilege.AccessPriv?.priv_name).toUpperCase()
-    );
-    return includesRole(roleNames(tree.grantees), role, false) && (privileges.length === 0 || privileges.includes(command));
-  }
-  return false;
-}
-function includesRole(roles, role, emptyMeansAll) {
-  return emptyMeansAll && roles.length === 0 || roles.includes(role) || roles.includes("PUBLIC");
-}
-function definedFunction(statement2) {
-  if (statement2.nodeType === "CreateFunctionStmt") return qualified(strings(statement2.tree.funcname));
-  if (statement2.nodeType === "AlterFunctionStmt")
-    return qualified(strings(statement2.tree.func?.objname));
-  return void 0;
-}
-function argumentsOf(statement2) {
-  if (statement2.nodeType === "CreateFunctionStmt") {
-    const parameters = Array.isArray(statement2.tree.parameters) ? statement2.tree.parameters : [];
-    return parameters.filter((parameter) => {
-      const mode = parameter.FunctionParameter?.mode;
-      return mode !== "FUNC_PARAM_OUT" && mode !== "FUNC_PARAM_TABLE";
-    }).length;
-  }
-  const func = statement2.tree.func;
-  return func?.args_unspecified ? void 0 : func?.objargs?.length ?? 0;
-}
-function argumentCount(identityArguments) {
-  if (identityArguments.trim() === "") return 0;
-  let depth = 0;
-  let count3 = 1;
-  for (const char of identityArguments) {
-    if (char === "(") depth++;
-    else if (char === ")") depth--;
-    else if (char === "," && depth === 0) count3++;
-  }
-  return count3;
-}
 
 // src/core/schema/findings/pending.ts
 var RELATION_TYPES = /* @__PURE__ */ new Set(["OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"]);
@@ -57401,4 +57408,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-CCARJA63.js.LEGAL.txt */
+/*! For license information please see chunk-HHUK2BKE.js.LEGAL.txt */
