@@ -6,6 +6,7 @@ import { drift } from '../src/core/commands/drift.js';
 import { effectDigestOf } from '../src/core/commands/gate.js';
 import { type PlanResult, plan } from '../src/core/commands/plan.js';
 import type { ConfigInput } from '../src/core/config.js';
+import { type ProgressEvent, withProgress } from '../src/core/progress.js';
 import { renderDriftMarkdown, renderPlanMarkdown } from '../src/core/report/markdown.js';
 import { renderPlan } from '../src/core/report/text.js';
 import { appliedProduction } from './harness/applied-production.js';
@@ -107,6 +108,19 @@ async function planWith(
 }
 
 describe('plan: the declared schema', () => {
+  it('shows its shadow as one phase of the plan, not phases that interleave with the plan’s own', async () => {
+    const events: ProgressEvent[] = [];
+    const result = await withProgress(
+      (event) => events.push(event),
+      () => planWith(MATCHING),
+    );
+    expect(result.declaredSchema?.status).toBe('matches');
+    const started = events.flatMap((e) => (e.type === 'phase-start' ? [e.phase] : []));
+    expect(started.filter((name) => name === 'declared-schema')).toHaveLength(1);
+    // Each of the plan's phases once: the declared schema's shadow adds none of its own.
+    expect(started.length).toBe(new Set(started).size);
+  });
+
   it('matches when the schema files declare what the migrations produce: no finding', async () => {
     const result = await planWith(MATCHING);
     expect(result.status).toBe('planned');

@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-HEI77S27.js";
+} from "./chunk-J7O5HY2S.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-HHUK2BKE.js";
+} from "./chunk-XFD3T2OA.js";
 import {
   __commonJS,
   __require,

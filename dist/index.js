@@ -40,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-HHUK2BKE.js";
+} from "./chunk-XFD3T2OA.js";
 import {
   HttpClient,
   getInput,

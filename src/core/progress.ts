@@ -49,6 +49,14 @@ export function withProgress<T>(listener: ProgressListener, work: () => Promise<
   return listeners.run(listener, work);
 }
 
+/**
+ * Runs `work` with no progress shown: for work done beside a command's own phases (the declared
+ * schema's shadow), whose phases would interleave with them.
+ */
+export function withoutProgress<T>(work: () => Promise<T>): Promise<T> {
+  return listeners.exit(work);
+}
+
 /** Whether anybody listens (to skip work done only for progress). */
 export function progressListened(): boolean {
   return listeners.getStore() !== undefined;

@@ -9,7 +9,7 @@ import {
 import { type DeclaredSchemaFiles, discoverDeclaredSchema } from '../declared/discover.js';
 import { SupagateError } from '../errors.js';
 import type { Migration } from '../migrations/model.js';
-import { phase } from '../progress.js';
+import { phase, withoutProgress } from '../progress.js';
 import type { Hazard } from '../schema/hazards.js';
 import type { IntrospectOptions } from '../schema/introspect.js';
 import type { SchemaModel } from '../schema/model.js';
@@ -80,8 +80,9 @@ async function build(
   if (files.files.length === 0) return undefined;
   let built: DeclaredBuild;
   try {
+    // One phase: its shadow's own (start, copy, files) would interleave with the plan's.
     built = await phase('declared-schema', () =>
-      buildDeclaredSchema(config, production, files.files, scope, productionModel),
+      withoutProgress(() => buildDeclaredSchema(config, production, files.files, scope, productionModel)),
     );
   } catch (error) {
     // No shadow for it (no pg_dump, no server): the check is not made; the plan goes on.

@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-HHUK2BKE.js";
+} from "./chunk-XFD3T2OA.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

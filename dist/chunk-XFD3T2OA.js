@@ -27319,6 +27319,9 @@ var listeners = new AsyncLocalStorage();
 function withProgress(listener, work) {
   return listeners.run(listener, work);
 }
+function withoutProgress(work) {
+  return listeners.exit(work);
+}
 function emitProgress(event) {
   const listener = listeners.getStore();
   if (!listener) return;
@@ -42428,7 +42431,7 @@ async function build(config, production, scope, productionModel) {
   try {
     built = await phase(
       "declared-schema",
-      () => buildDeclaredSchema(config, production, files.files, scope, productionModel)
+      () => withoutProgress(() => buildDeclaredSchema(config, production, files.files, scope, productionModel))
     );
   } catch (error) {
     if (!(error instanceof SupagateError)) throw error;
@@ -57408,4 +57411,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-HHUK2BKE.js.LEGAL.txt */
+/*! For license information please see chunk-XFD3T2OA.js.LEGAL.txt */
