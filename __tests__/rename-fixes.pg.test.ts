@@ -274,6 +274,24 @@ describe('a column rename in an API schema', () => {
   });
 });
 
+describe('a view rename in an API schema', () => {
+  it('is a warning at the RENAME statement, without a rewrite', async () => {
+    const plan = await planOf({
+      '2_rename_view': '-- links, not sites\nalter view public.profile_sites rename to profile_links;\n',
+    });
+    expect(plan.result.status).toBe('planned');
+    const hazard = renameHazard(plan);
+    expect(hazard).toMatchObject({
+      severity: 'warning',
+      category: 'client-compatibility',
+      object: 'public.profile_links',
+      location: { path: 'supabase/migrations/2_rename_view.sql', line: 2 },
+    });
+    expect(hazard?.message).toContain('View public.profile_sites is renamed to public.profile_links');
+    expect(hazard?.fix).toBeUndefined();
+  });
+});
+
 describe('a table rename in an API schema', () => {
   it('is a warning with a compatibility view that authenticated users write through under RLS', async () => {
     const statement = 'alter table public.profiles rename to members';

@@ -40,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-XFD3T2OA.js";
+} from "./chunk-DYJJJR6E.js";
 import {
   HttpClient,
   getInput,

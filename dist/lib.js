@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-J7O5HY2S.js";
+} from "./chunk-JNBKSWGV.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-XFD3T2OA.js";
+} from "./chunk-DYJJJR6E.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

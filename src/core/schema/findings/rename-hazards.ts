@@ -16,6 +16,8 @@ export function renameHazards(
   options: HazardOptions,
   locate: Locator,
 ): Hazard[] {
+  if (change.kind === 'view' || change.kind === 'materialized view')
+    return viewRenameHazards(change, input, options, locate);
   if (change.kind !== 'table' || (change.action !== 'changed' && change.action !== 'renamed')) return [];
   const before = input.before.tables[change.renamedFrom ?? change.id];
   const after = input.after.tables[change.id];
@@ -47,4 +49,32 @@ export function renameHazards(
     );
   }
   return hazards;
+}
+
+/**
+ * A view renamed in an exposed schema is an endpoint renamed: the same warning, without a
+ * rewrite (a view under the old name over the new one is the compatible form; the reviewer
+ * writes it). Views' columns are renamed only by redefining them, which the diff shows as a
+ * changed definition, not as a rename.
+ */
+function viewRenameHazards(
+  change: ObjectChange,
+  input: HazardInput,
+  options: HazardOptions,
+  locate: Locator,
+): Hazard[] {
+  if (change.action !== 'renamed' || !change.renamedFrom) return [];
+  const before = input.before.views[change.renamedFrom];
+  const after = input.after.views[change.id];
+  const api = new Set<string>(options.apiSchemas ?? DEFAULT_API_SCHEMAS);
+  if (!before || !after || !api.has(before.schema)) return [];
+  return [
+    hazardAt(
+      'rename-breaks-clients',
+      'warning',
+      `${change.kind === 'view' ? 'View' : 'Materialized view'} ${change.renamedFrom} is renamed to ${change.id}, and schema ${before.schema} is exposed through the Data API: deployed clients that read it under the old name fail from the moment it is applied until they use the new one (a view under the old name, selecting from the new, keeps them working meanwhile)`,
+      change.id,
+      locate.relationRename({ schema: after.schema, name: after.name }),
+    ),
+  ];
 }

@@ -31395,6 +31395,8 @@ function lockEstimate(table2, id, work, lock) {
 
 // src/core/schema/findings/rename-hazards.ts
 function renameHazards(change, input, options, locate) {
+  if (change.kind === "view" || change.kind === "materialized view")
+    return viewRenameHazards(change, input, options, locate);
   if (change.kind !== "table" || change.action !== "changed" && change.action !== "renamed") return [];
   const before = input.before.tables[change.renamedFrom ?? change.id];
   const after = input.after.tables[change.id];
@@ -31426,6 +31428,22 @@ function renameHazards(change, input, options, locate) {
     );
   }
   return hazards;
+}
+function viewRenameHazards(change, input, options, locate) {
+  if (change.action !== "renamed" || !change.renamedFrom) return [];
+  const before = input.before.views[change.renamedFrom];
+  const after = input.after.views[change.id];
+  const api = new Set(options.apiSchemas ?? DEFAULT_API_SCHEMAS);
+  if (!before || !after || !api.has(before.schema)) return [];
+  return [
+    hazardAt(
+      "rename-breaks-clients",
+      "warning",
+      `${change.kind === "view" ? "View" : "Materialized view"} ${change.renamedFrom} is renamed to ${change.id}, and schema ${before.schema} is exposed through the Data API: deployed clients that read it under the old name fail from the moment it is applied until they use the new one (a view under the old name, selecting from the new, keeps them working meanwhile)`,
+      change.id,
+      locate.relationRename({ schema: after.schema, name: after.name })
+    )
+  ];
 }
 
 // src/core/schema/findings/safe-patterns.ts
@@ -57411,4 +57429,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-XFD3T2OA.js.LEGAL.txt */
+/*! For license information please see chunk-DYJJJR6E.js.LEGAL.txt */

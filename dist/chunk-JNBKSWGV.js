@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-XFD3T2OA.js";
+} from "./chunk-DYJJJR6E.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
