@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apply } from '../src/core/commands/apply.js';
 import { plan } from '../src/core/commands/plan.js';
 import { status } from '../src/core/commands/status.js';
+import { renderPlanMarkdown } from '../src/core/report/markdown.js';
 import { createTestDatabase, snapshot, type TestDatabase } from './harness/db.js';
 import { createProject, migrations, type TestProject } from './harness/project.js';
 
@@ -50,6 +51,7 @@ describe('history matched to files by content', () => {
       version: '20240305090000',
     });
     expect(problem?.message).toContain('already applied as version 20240301120000 (notes)');
+    expect(problem?.hint).toContain('supagate repair');
     expect(problem?.hint).toContain('supabase migration repair --status applied 20240305090000');
     expect(found.problems.some((p) => p.code === 'HISTORY_MISSING_LOCAL')).toBe(false);
 
@@ -58,6 +60,11 @@ describe('history matched to files by content', () => {
     expect(planned.status).toBe('history-problem');
     expect(planned.shadow.source).toBe('none');
     expect(await snapshot(db)).toEqual(before);
+    // The comment says what to do about history: no finding to accept with an allow comment.
+    const comment = renderPlanMarkdown(planned);
+    expect(comment).toContain('the migration history and the files disagree');
+    expect(comment).toContain('`supagate repair` proposes the history change');
+    expect(comment).not.toContain('supagate:allow');
   });
 
   it('keeps a file whose statements differ pending, and the unmatched version a warning', async () => {

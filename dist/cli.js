@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-JNBKSWGV.js";
+} from "./chunk-R25E7HUI.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-DYJJJR6E.js";
+} from "./chunk-32I6WG7R.js";
 import {
   __commonJS,
   __require,

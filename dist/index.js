@@ -40,7 +40,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-DYJJJR6E.js";
+} from "./chunk-32I6WG7R.js";
 import {
   HttpClient,
   getInput,

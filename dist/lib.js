@@ -13,7 +13,7 @@ import {
   renderJson,
   renderJsonError,
   repair
-} from "./chunk-JNBKSWGV.js";
+} from "./chunk-R25E7HUI.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-DYJJJR6E.js";
+} from "./chunk-32I6WG7R.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -183,7 +183,7 @@ function appliedAsOtherVersion(row: AppliedRow, file: Migration): Problem {
     severity: 'error',
     code: 'HISTORY_APPLIED_AS_OTHER_VERSION',
     message: `${file.path} is pending, but its statements were already applied as version ${row.version}${row.name ? ` (${row.name})` : ''}, which has no file: applying it would run them twice`,
-    hint: `\`supagate repair\` moves version ${row.version} to ${file.version} in history (or: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}); or rename ${file.path} to ${row.version}_${file.name}.sql.`,
+    hint: `Run supagate repair: it moves version ${row.version} to ${file.version} in history (or: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}); or rename ${file.path} to ${row.version}_${file.name}.sql.`,
     path: file.path,
     version: file.version,
   };
@@ -199,7 +199,7 @@ function missingLocal(row: AppliedRow, statementsStored: boolean, options: Statu
     code: 'HISTORY_MISSING_LOCAL',
     message: `${where} is applied to the database but has no file in ${options.migrationsDir}, ${content}`,
     hint: options.strictHistory
-      ? 'Restore the file, or remove the version from history: `supagate repair --strict-history` proposes it (supabase migration repair --status reverted does the same).'
+      ? 'Restore the file, or remove the version from history: supagate repair --strict-history proposes it (supabase migration repair --status reverted does the same).'
       : 'Fine when several apps migrate one database; --strict-history makes this an error.',
     version: row.version,
   };
@@ -211,7 +211,7 @@ function renamedProblem(migration: Migration, historyName: string): Problem {
     severity: 'warning',
     code: 'HISTORY_NAME_DIFFERS',
     message: `${migration.path} was applied as version ${migration.version} under the name "${historyName}": the file was renamed since`,
-    hint: "`supagate repair` records the file's name in history; nothing else depends on it.",
+    hint: "supagate repair records the file's name in history; nothing else depends on it.",
     path: migration.path,
     version: migration.version,
   };

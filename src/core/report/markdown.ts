@@ -272,6 +272,8 @@ function verdict(result: PlanResult, options: MarkdownOptions): string {
   if (environment) {
     return `❌ **Error** — the plan could not be made on the shadow (not a finding about the migrations): ${inline(environment.message)}${environment.hint ? `\n\n${inline(environment.hint)}` : ''}`;
   }
+  if (result.status === 'history-problem')
+    return '⛔ **Blocking** — the migration history and the files disagree (see *Migration history*): nothing was planned. `supagate status` explains it; `supagate repair` proposes the history change where one is right.';
   const reasons = result.blockingReasons
     .slice(0, 20)
     .map((reason) => `- ${blockingReason(reasonWithoutHowToAccept(reason), options)}`);

@@ -42,7 +42,7 @@ import {
   takeBackup,
   withReadOnlyConnection,
   withRetries
-} from "./chunk-DYJJJR6E.js";
+} from "./chunk-32I6WG7R.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -34676,7 +34676,7 @@ function appliedAsOtherVersion(row, file) {
     severity: "error",
     code: "HISTORY_APPLIED_AS_OTHER_VERSION",
     message: `${file.path} is pending, but its statements were already applied as version ${row.version}${row.name ? ` (${row.name})` : ""}, which has no file: applying it would run them twice`,
-    hint: `\`supagate repair\` moves version ${row.version} to ${file.version} in history (or: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}); or rename ${file.path} to ${row.version}_${file.name}.sql.`,
+    hint: `Run supagate repair: it moves version ${row.version} to ${file.version} in history (or: supabase migration repair --status applied ${file.version}, then supabase migration repair --status reverted ${row.version}); or rename ${file.path} to ${row.version}_${file.name}.sql.`,
     path: file.path,
     version: file.version
   };
@@ -34688,7 +34688,7 @@ function missingLocal(row, statementsStored, options) {
     severity: options.strictHistory ? "error" : "warning",
     code: "HISTORY_MISSING_LOCAL",
     message: `${where3} is applied to the database but has no file in ${options.migrationsDir}, ${content}`,
-    hint: options.strictHistory ? "Restore the file, or remove the version from history: `supagate repair --strict-history` proposes it (supabase migration repair --status reverted does the same)." : "Fine when several apps migrate one database; --strict-history makes this an error.",
+    hint: options.strictHistory ? "Restore the file, or remove the version from history: supagate repair --strict-history proposes it (supabase migration repair --status reverted does the same)." : "Fine when several apps migrate one database; --strict-history makes this an error.",
     version: row.version
   };
 }
@@ -34697,7 +34697,7 @@ function renamedProblem(migration, historyName) {
     severity: "warning",
     code: "HISTORY_NAME_DIFFERS",
     message: `${migration.path} was applied as version ${migration.version} under the name "${historyName}": the file was renamed since`,
-    hint: "`supagate repair` records the file's name in history; nothing else depends on it.",
+    hint: "supagate repair records the file's name in history; nothing else depends on it.",
     path: migration.path,
     version: migration.version
   };
@@ -55207,6 +55207,8 @@ function verdict(result2, options) {
 
 ${inline(environment.hint)}` : ""}`;
   }
+  if (result2.status === "history-problem")
+    return "\u26D4 **Blocking** \u2014 the migration history and the files disagree (see *Migration history*): nothing was planned. `supagate status` explains it; `supagate repair` proposes the history change where one is right.";
   const reasons = result2.blockingReasons.slice(0, 20).map((reason) => `- ${blockingReason(reasonWithoutHowToAccept(reason), options)}`);
   if (result2.blockingReasons.length > 20) reasons.push(`- \u2026 and ${result2.blockingReasons.length - 20} more`);
   return `\u26D4 **Blocking** \u2014 fix, or accept a finding with \`-- supagate:allow <code>: <reason>\` in the migration that causes it (or under \`acceptedHazards\` in supabase/supagate.yml):
@@ -57429,4 +57431,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-DYJJJR6E.js.LEGAL.txt */
+/*! For license information please see chunk-32I6WG7R.js.LEGAL.txt */
