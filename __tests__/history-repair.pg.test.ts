@@ -1,9 +1,11 @@
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { apply } from '../src/core/commands/apply.js';
 import { type RepairResult, repair } from '../src/core/commands/repair.js';
 import { status } from '../src/core/commands/status.js';
 import type { ConfigInput } from '../src/core/config.js';
+import { ADVISORY_LOCK_KEYS } from '../src/core/db/lock.js';
 import { SupagateError } from '../src/core/errors.js';
 import { createTestDatabase, type TestDatabase } from './harness/db.js';
 import { type ExactState, exactState } from './harness/exact.js';
@@ -255,6 +257,26 @@ describe('supagate repair', () => {
       code: 'REPAIR_FINGERPRINT_MISMATCH',
     });
     expect(await exactState(db)).toEqual(before);
+  });
+
+  it('waits for an apply that holds the migration lock, and gives up changing nothing', async () => {
+    await appliedFromDashboard('20240301120000', [TODOS]);
+    await project.write('supabase/migrations/20240305090000_todos.sql', TODOS);
+    const proposed = await repair(config());
+    const applying = new pg.Client({ connectionString: db.url });
+    await applying.connect();
+    try {
+      await applying.query('select pg_advisory_lock($1, $2)', [...ADVISORY_LOCK_KEYS]);
+      const before = await exactState(db);
+      await expect(
+        repair(config({ lockWaitMs: 300 }), { confirm: proposed.fingerprint }),
+      ).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+      expect(await exactState(db)).toEqual(before);
+    } finally {
+      await applying.end();
+    }
+    // Once the other run is done, the same fingerprint still applies.
+    expect((await repair(config(), { confirm: proposed.fingerprint })).status).toBe('repaired');
   });
 
   it('from the CLI: shows the SQL and the fingerprint, and applies only with it', async () => {
