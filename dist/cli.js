@@ -11,9 +11,8 @@ import {
   copyDatabase,
   diffDatabases,
   renderJson,
-  renderJsonError,
-  repair
-} from "./chunk-R25E7HUI.js";
+  renderJsonError
+} from "./chunk-DBGGLFRX.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -46,13 +45,14 @@ import {
   renderRollback,
   renderStatus,
   renderVerify,
+  repair,
   resolveConfig,
   rollback,
   rollbackToBackup,
   status,
   verify,
   withProgress
-} from "./chunk-32I6WG7R.js";
+} from "./chunk-LVD2PSE7.js";
 import {
   __commonJS,
   __require,

@@ -31,16 +31,18 @@ import {
   renderDriftMarkdown,
   renderError,
   renderPlanMarkdown,
+  renderRepair,
   renderRollback,
   renderStatus,
   renderVerify,
+  repair,
   resolveConfig,
   rollback,
   rollbackToBackup,
   status,
   targetFingerprint,
   verify
-} from "./chunk-32I6WG7R.js";
+} from "./chunk-LVD2PSE7.js";
 import {
   HttpClient,
   getInput,
@@ -2303,6 +2305,25 @@ async function publishFindings(octokit, context, config, result) {
   }
 }
 
+// src/action/repair.ts
+async function runRepair() {
+  const confirm = optionalInput("confirm");
+  const result = await repair(configFromInputs(), confirm ? { confirm } : {});
+  setOutput("repair_status", result.status);
+  setOutput("fingerprint", result.fingerprint);
+  await textSummary(
+    "supagate repair",
+    actionWording(renderRepair({ ...result, target: targetLabelFromInputs() }))
+  );
+  if (result.status === "proposed")
+    notice(
+      `Proposed ${result.actions.length} history change(s); run again with confirm: ${result.fingerprint} to apply them.`
+    );
+  const errors = result.problems.filter((problem) => problem.severity === "error");
+  if (result.status !== "proposed" && errors.length > 0)
+    setFailed(`History and files still disagree: ${errors[0]?.message}`);
+}
+
 // src/action/rollback.ts
 async function runRollback() {
   const run2 = readRunContext();
@@ -2356,7 +2377,8 @@ var COMMANDS = {
   rollback: runRollback,
   drift: runDrift,
   verify: runVerify,
-  status: runStatus
+  status: runStatus,
+  repair: runRepair
 };
 async function run() {
   try {

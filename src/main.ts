@@ -3,6 +3,7 @@ import { runApply } from './action/apply.js';
 import { runDrift } from './action/drift.js';
 import { actionWording, configFromInputs, targetLabelFromInputs, textSummary } from './action/inputs.js';
 import { runPlan } from './action/plan.js';
+import { runRepair } from './action/repair.js';
 import { runRollback } from './action/rollback.js';
 import { runVerify } from './action/verify.js';
 import { status } from './core/commands/status.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<void>> = {
   drift: runDrift,
   verify: runVerify,
   status: runStatus,
+  repair: runRepair,
 };
 
 export async function run(): Promise<void> {

@@ -6,12 +6,9 @@ var __filename = __fileURLToPath(import.meta.url);
 var __dirname = __pathDirname(__filename);
 import {
   DirectoryStore,
-  HISTORY_SCHEMA,
-  HISTORY_TABLE,
   MANAGED_SCHEMAS,
   SupagateError,
   accessMatrix,
-  acquireMigrationLock,
   cacheRoot,
   clearBaselines,
   clearTemplates,
@@ -20,29 +17,22 @@ import {
   describeTarget,
   diffSchemas,
   disconnect,
-  discover,
-  historyColumns,
   httpStatusOf,
   introducedLints,
   introspect,
   listBackups,
   listBaselines,
-  loadStatus,
   notCompared,
   notComparedChanges,
   openBackupStore,
   phase,
-  quoteLiteral,
   redact,
   registerSecret,
-  requireDbUrl,
   restoreBackup,
   storageApiClient,
-  systemIdentifier,
   takeBackup,
-  withReadOnlyConnection,
   withRetries
-} from "./chunk-32I6WG7R.js";
+} from "./chunk-LVD2PSE7.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {
@@ -828,207 +818,6 @@ async function platformOfBoth(from, to) {
   return a || b ? "supabase" : "plain";
 }
 
-// src/core/commands/repair.ts
-import { createHash as createHash3 } from "node:crypto";
-
-// src/core/migrations/repair-plan.ts
-function proposeRepair(status, options) {
-  const actions = [];
-  const leftAlone = [];
-  const byVersion = new Map(status.entries.map((entry) => [entry.version, entry]));
-  for (const entry of status.entries) {
-    const mismatch = entry.mismatch;
-    if (entry.state === "missing-local" && mismatch?.kind === "applied-as-other-version") {
-      const file = byVersion.get(mismatch.file.version);
-      actions.push({
-        kind: "move",
-        from: entry.version,
-        to: mismatch.file.version,
-        name: file?.name ?? "",
-        path: mismatch.file.path
-      });
-    } else if (entry.state === "missing-local") {
-      if (options.strictHistory) actions.push({ kind: "revert", version: entry.version, name: entry.name });
-      else
-        leftAlone.push({
-          version: entry.version,
-          reason: "applied with no local file: another app\u2019s on a shared database, or a deleted file. --strict-history removes it from history."
-        });
-    } else if (mismatch?.kind === "renamed" && entry.path) {
-      actions.push({
-        kind: "rename",
-        version: entry.version,
-        from: mismatch.historyName,
-        to: entry.name,
-        path: entry.path
-      });
-    }
-    if (entry.state === "edited")
-      leftAlone.push({
-        version: entry.version,
-        reason: `${entry.path} changed after it was applied: the change never ran, and writing it into history would hide that. Revert the edit and put the change in a new migration.`
-      });
-    if (mismatch?.kind === "duplicate-of-applied")
-      leftAlone.push({
-        version: entry.version,
-        reason: `${entry.path} repeats applied version ${mismatch.appliedVersion}: delete the file if it is a copy (a file, not history).`
-      });
-    if (entry.state === "out-of-order" && mismatch?.kind !== "applied-as-other-version")
-      leftAlone.push({
-        version: entry.version,
-        reason: `${entry.path} is pending and older than the newest applied version: it has not run, so history is right. Rename it to a newer version, or apply with --include-all.`
-      });
-  }
-  return { actions, leftAlone };
-}
-function actionStatement(action, table, hasName) {
-  switch (action.kind) {
-    case "move":
-      return hasName ? {
-        text: `UPDATE ${table} SET version = $1, name = $2 WHERE version = $3`,
-        values: [action.to, action.name, action.from]
-      } : { text: `UPDATE ${table} SET version = $1 WHERE version = $2`, values: [action.to, action.from] };
-    case "rename":
-      return {
-        text: `UPDATE ${table} SET name = $1 WHERE version = $2`,
-        values: [action.to, action.version]
-      };
-    case "revert":
-      return { text: `DELETE FROM ${table} WHERE version = $1`, values: [action.version] };
-  }
-}
-function actionSql(action, table) {
-  switch (action.kind) {
-    case "move":
-      return `UPDATE ${table} SET version = ${quoteLiteral(action.to)}, name = ${quoteLiteral(action.name)} WHERE version = ${quoteLiteral(action.from)};`;
-    case "rename":
-      return `UPDATE ${table} SET name = ${quoteLiteral(action.to)} WHERE version = ${quoteLiteral(action.version)};`;
-    case "revert":
-      return `DELETE FROM ${table} WHERE version = ${quoteLiteral(action.version)};`;
-  }
-}
-
-// src/core/commands/repair.ts
-var HISTORY_BACKUPS_TABLE = `${HISTORY_SCHEMA}.supagate_history_backups`;
-async function repair(config, options = {}) {
-  const url = requireDbUrl(config);
-  const discovered = await discover(config);
-  const proposal = await withReadOnlyConnection(url, (connection2) => propose(connection2, discovered, config));
-  if (proposal.actions.length === 0)
-    return { ...proposal, status: proposal.problems.length === 0 ? "clean" : "nothing-to-repair" };
-  if (options.confirm === void 0) return { ...proposal, status: "proposed" };
-  if (options.confirm !== proposal.fingerprint) throw fingerprintMismatch(options.confirm, proposal);
-  const connection = await connect(url, { applicationName: "supagate repair", statementTimeoutMs: 3e4 });
-  try {
-    const lock = await acquireMigrationLock(connection.client, config.lockWaitMs);
-    try {
-      const backupId = await applyInTransaction(connection, discovered, config, proposal);
-      const after = await loadStatus(connection, discovered, config);
-      return { ...proposal, status: "repaired", backupId, problems: after.status.problems };
-    } finally {
-      await lock.release();
-    }
-  } finally {
-    await disconnect(connection);
-  }
-}
-async function propose(connection, discovered, config, system) {
-  const { status } = await loadStatus(connection, discovered, config);
-  const { actions, leftAlone } = proposeRepair(status, config);
-  return {
-    command: "repair",
-    target: connection.target.label,
-    fingerprint: await fingerprintOf(
-      connection,
-      actions,
-      system !== void 0 ? system : await systemIdentifier(connection.client) ?? null
-    ),
-    actions,
-    sql: actions.map((action) => actionSql(action, HISTORY_TABLE)),
-    leftAlone,
-    problems: status.problems
-  };
-}
-async function applyInTransaction(connection, discovered, config, shown) {
-  const { client } = connection;
-  const system = await systemIdentifier(client) ?? null;
-  await client.query("BEGIN");
-  try {
-    await client.query(`SET LOCAL lock_timeout = '4s'`);
-    await client.query(`LOCK TABLE ${HISTORY_TABLE} IN SHARE ROW EXCLUSIVE MODE`);
-    const now = await propose(connection, discovered, config, system);
-    if (now.fingerprint !== shown.fingerprint) throw fingerprintMismatch(shown.fingerprint, now);
-    const backupId = await backUpHistory(client, shown);
-    const hasName = (await historyColumns(client)).has("name");
-    for (const action of shown.actions) {
-      const statement = actionStatement(action, HISTORY_TABLE, hasName);
-      const done = await client.query(statement.text, statement.values);
-      if (done.rowCount !== 1)
-        throw new SupagateError("INTERNAL", `Repair changed ${done.rowCount} history rows for one action`, {
-          details: { action }
-        });
-    }
-    await client.query("COMMIT");
-    return backupId;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {
-    });
-    throw error;
-  }
-}
-async function backUpHistory(client, proposal) {
-  await client.query(
-    `CREATE TABLE IF NOT EXISTS ${HISTORY_BACKUPS_TABLE} (
-       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-       taken_at timestamptz NOT NULL DEFAULT now(),
-       reason text NOT NULL,
-       fingerprint text NOT NULL,
-       taken_by text NOT NULL DEFAULT current_user,
-       changes jsonb NOT NULL,
-       rows jsonb NOT NULL
-     )`
-  );
-  const { rows } = await client.query(
-    `INSERT INTO ${HISTORY_BACKUPS_TABLE} (reason, fingerprint, changes, rows)
-     SELECT 'supagate repair', $1, $2::jsonb, coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.version), '[]'::jsonb)
-       FROM ${HISTORY_TABLE} m
-     RETURNING id::text AS id`,
-    [proposal.fingerprint, JSON.stringify(proposal.actions)]
-  );
-  return rows[0].id;
-}
-async function fingerprintOf(connection, actions, system) {
-  const { client } = connection;
-  const { rows } = await client.query(
-    `SELECT current_database() AS database,
-            (SELECT oid FROM pg_database WHERE datname = current_database())::text AS oid,
-            to_regclass($1) IS NOT NULL AS exists`,
-    [HISTORY_TABLE]
-  );
-  const { exists, ...database } = rows[0];
-  const history = exists ? (await client.query(
-    `SELECT md5(string_agg(to_jsonb(m)::text, E'\\n' ORDER BY m.version)) AS digest FROM ${HISTORY_TABLE} m`
-  )).rows[0]?.digest : null;
-  const identity = {
-    system,
-    target: connection.target.label,
-    ...database,
-    history: history ?? null,
-    actions
-  };
-  return createHash3("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 12);
-}
-function fingerprintMismatch(given, now) {
-  return new SupagateError(
-    "REPAIR_FINGERPRINT_MISMATCH",
-    `--confirm ${given} does not match this database and its history (fingerprint ${now.fingerprint} now): it is another database, or its history changed since the repair was proposed. Nothing was changed.`,
-    {
-      hint: "Run `supagate repair` against the database you mean to repair, read the proposal, and confirm with the fingerprint it shows.",
-      details: { expected: now.fingerprint }
-    }
-  );
-}
-
 export {
   renderJson,
   renderJsonError,
@@ -1036,6 +825,5 @@ export {
   cacheClear,
   backupsList,
   copyDatabase,
-  diffDatabases,
-  repair
+  diffDatabases
 };
