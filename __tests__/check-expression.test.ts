@@ -36,6 +36,27 @@ function refusal(expression: string): string {
 }
 
 describe('rebuilding a CHECK expression', () => {
+  it('casts to an enum production has only through the resolver, as production names it', () => {
+    const enums = (schema: string, name: string) =>
+      schema === 'public' && name === 'mood' ? '"public"."mood"' : undefined;
+    const accepted = rebuildExpressionText("(status <> 'sad'::public.mood)", production, enums);
+    expect(accepted).toEqual({
+      sql: `("status" OPERATOR(pg_catalog.<>) CAST('sad' AS "public"."mood"))`,
+      columns: ['status'],
+    });
+    expect(
+      rebuildExpressionText("(status = ANY (ARRAY['a'::public.mood]))", production, enums),
+    ).not.toHaveProperty('refused');
+    for (const [expression, what] of [
+      ["(status <> 'x'::public.other)", 'a cast to public.other'],
+      ['(status <> \'x\'::"public""; drop".mood)', 'a cast to public"; drop.mood'],
+      ["(status <> 'x'::public.mood(3))", 'a cast to public.mood'],
+    ] as const)
+      expect(rebuildExpressionText(expression, production, enums)).toEqual({
+        refused: `the expression uses ${what}, which supagate does not evaluate in production`,
+      });
+  });
+
   it('writes comparisons with pinned operators, casts to pg_catalog types and quoted columns', () => {
     expect(rebuilt('(price > (0)::numeric)')).toBe(
       '("price" OPERATOR(pg_catalog.>) CAST(0 AS pg_catalog.numeric))',

@@ -35,6 +35,10 @@ create table public.events (
 create table public.audit_log (id bigint not null, at date not null, action text) partition by range (at);
 create table public.audit_log_2025 partition of public.audit_log for values from ('2025-01-01') to ('2026-01-01');
 create table public.audit_log_2026 partition of public.audit_log for values from ('2026-01-01') to ('2027-01-01');
+create type public.order_status as enum ('open', 'paid', 'void');
+create table public.orders (id bigint generated always as identity primary key, status public.order_status not null, refund_reason text);
+alter table public.orders enable row level security;
+insert into public.orders (status, refund_reason) values ('open', null), ('void', null), ('void', 'duplicate'), ('paid', null);
 create function public.is_slug(value text) returns boolean language sql immutable as $$ select value ~ '^[a-z-]+$' $$;
 alter table public.profiles enable row level security;
 alter table public.products enable row level security;
@@ -75,6 +79,18 @@ function planOf(files: Record<string, string>, overrides?: ConfigInput): Promise
 }
 
 describe('CHECK constraints against production', () => {
+  it('counts a CHECK that compares an enum column with a label, the cast written as production names the enum', async () => {
+    const result = await planOf({
+      '2_void_needs_reason':
+        "alter table public.orders add constraint void_has_reason check (status <> 'void' or refund_reason is not null);\n",
+    });
+    const check = checkOf(result, 'public.orders.void_has_reason');
+    expect(check).toMatchObject({ kind: 'check', outcome: 'violations', violations: 1 });
+    expect(check.listQuery).toContain(`CAST('void' AS "public"."order_status")`);
+    expect(await rowsOf(db.url, check.listQuery as string)).toHaveLength(1);
+    expect(blockingAt(result)).toEqual(['supabase/migrations/2_void_needs_reason.sql:1']);
+  });
+
   it('blocks a CHECK that rows violate, at its file and line, with the count and a rebuilt query', async () => {
     const result = await planOf({
       '2_positive_price':

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-DBGGLFRX.js";
+} from "./chunk-HDMINC4N.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-LVD2PSE7.js";
+} from "./chunk-YNKXVCOT.js";
 import {
   __commonJS,
   __require,

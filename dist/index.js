@@ -42,7 +42,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-LVD2PSE7.js";
+} from "./chunk-YNKXVCOT.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-DBGGLFRX.js";
+} from "./chunk-HDMINC4N.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-LVD2PSE7.js";
+} from "./chunk-YNKXVCOT.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

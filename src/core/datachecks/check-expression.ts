@@ -25,6 +25,12 @@ export type ColumnSource =
 
 export type ColumnResolver = (name: string) => ColumnSource | undefined;
 
+/**
+ * A type of production's that a cast may name besides the built-in ones (an enum it has, as
+ * the expression's schema and name say), written as production names it; undefined: refused.
+ */
+export type TypeResolver = (schema: string, name: string) => string | undefined;
+
 /** Built-in operators, written `OPERATOR(pg_catalog.op)` so that no other schema's can be picked. */
 const OPERATORS = new Set([
   '=',
@@ -126,7 +132,11 @@ class Refusal {
  * Parses `expression` (a `pg_get_constraintdef` CHECK's expression, or any scalar expression)
  * and rebuilds it. Text that is not exactly one expression is refused.
  */
-export function rebuildExpressionText(expression: string, resolve: ColumnResolver): RebuiltExpression {
+export function rebuildExpressionText(
+  expression: string,
+  resolve: ColumnResolver,
+  resolveType?: TypeResolver,
+): RebuiltExpression {
   let parsed: unknown;
   try {
     parsed = parseSync(`SELECT ${expression}`);
@@ -135,7 +145,7 @@ export function rebuildExpressionText(expression: string, resolve: ColumnResolve
   }
   const tree = onlyExpression(parsed);
   if (!tree) return { refused: 'the text is not one expression' };
-  return rebuildExpression(tree, resolve);
+  return rebuildExpression(tree, resolve, resolveType);
 }
 
 /** The one target of `SELECT <expression>`, when that is all the text holds. */
@@ -153,8 +163,12 @@ function onlyExpression(parsed: unknown): unknown {
 }
 
 /** Rebuilds an expression's parse tree (libpg_query's JSON), or says what it refuses. */
-export function rebuildExpression(tree: unknown, resolve: ColumnResolver): RebuiltExpression {
-  const writer = new Writer(resolve);
+export function rebuildExpression(
+  tree: unknown,
+  resolve: ColumnResolver,
+  resolveType?: TypeResolver,
+): RebuiltExpression {
+  const writer = new Writer(resolve, resolveType);
   try {
     const sql = writer.expression(tree, 0);
     return { sql, columns: [...writer.columns] };
@@ -168,7 +182,10 @@ export function rebuildExpression(tree: unknown, resolve: ColumnResolver): Rebui
 class Writer {
   readonly columns = new Set<string>();
 
-  constructor(private readonly resolve: ColumnResolver) {}
+  constructor(
+    private readonly resolve: ColumnResolver,
+    private readonly resolveType: TypeResolver | undefined,
+  ) {}
 
   expression(value: unknown, depth: number): string {
     if (depth > MAX_DEPTH) throw new Refusal(`an expression nested more than ${MAX_DEPTH} deep`);
@@ -180,7 +197,7 @@ class Writer {
       case 'A_Const':
         return constant(node);
       case 'TypeCast':
-        return `CAST(${next(node.arg)} AS ${typeName(node.typeName)})`;
+        return `CAST(${next(node.arg)} AS ${typeName(node.typeName, this.resolveType)})`;
       case 'A_Expr':
         return this.operation(node, next);
       case 'BoolExpr':
@@ -384,14 +401,25 @@ function caseExpression(node: Node, next: (child: unknown) => string): string {
   return `(CASE ${branches.join(' ')}${otherwise} END)`;
 }
 
-function typeName(value: unknown): string {
+function typeName(value: unknown, resolveType: TypeResolver | undefined): string {
   const node = (value ?? {}) as Node;
   const parts = list(node.names).map((part) => (part as { String?: { sval?: unknown } }).String?.sval);
   const name = parts[parts.length - 1];
   const schema = parts.length === 2 ? parts[0] : 'pg_catalog';
+  if (node.setof === true || node.pct_type === true) throw new Refusal(`a cast to ${String(name)}`);
+  const bounds = list(node.arrayBounds).map(() => '[]');
+  if (
+    typeof name === 'string' &&
+    typeof schema === 'string' &&
+    parts.length === 2 &&
+    schema !== 'pg_catalog'
+  ) {
+    const production = list(node.typmods).length === 0 ? resolveType?.(schema, name) : undefined;
+    if (production === undefined) throw new Refusal(`a cast to ${schema}.${name}`);
+    return `${production}${bounds.join('')}`;
+  }
   if (typeof name !== 'string' || parts.length > 2 || schema !== 'pg_catalog' || !TYPES.has(name))
     throw new Refusal(`a cast to ${parts.map(String).join('.')}`);
-  if (node.setof === true || node.pct_type === true) throw new Refusal(`a cast to ${name}`);
   const mods = list(node.typmods).map((mod) => {
     const [kind, body] = single(mod);
     const ival = (body.ival as { ival?: unknown } | undefined)?.ival ?? 0;
@@ -399,7 +427,6 @@ function typeName(value: unknown): string {
       throw new Refusal(`a cast to ${name} with a modifier that is not a number`);
     return String(ival);
   });
-  const bounds = list(node.arrayBounds).map(() => '[]');
   return `pg_catalog.${name}${mods.length > 0 ? `(${mods.join(', ')})` : ''}${bounds.join('')}`;
 }
 

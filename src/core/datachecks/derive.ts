@@ -8,6 +8,7 @@ import {
   type QualifiedName,
 } from '../schema/findings/tree.js';
 import type { Column, Constraint, Index, SchemaModel, Table } from '../schema/model.js';
+import { quoteIdentifier } from '../sql/quote.js';
 import { type ColumnSource, rebuildExpression, rebuildExpressionText } from './check-expression.js';
 import { conversionLimit } from './conversions.js';
 import type { ConversionLimit, DataCheckSpec, ProductionTable } from './model.js';
@@ -291,11 +292,15 @@ function checkConstraintChecks(table: ChangedTable, locate: Locator): DataCheckS
     const object = `${table.id}.${name}`;
     // Every column the expression reads, as production names it (a new one: as the migrations do).
     const columns = new Set<string>();
-    const expression = rebuildExpressionText(parts[1] as string, (column) => {
-      const source = checkColumnSource(table, locate, column);
-      columns.add(source && 'column' in source ? source.column : column);
-      return source;
-    });
+    const expression = rebuildExpressionText(
+      parts[1] as string,
+      (column) => {
+        const source = checkColumnSource(table, locate, column);
+        columns.add(source && 'column' in source ? source.column : column);
+        return source;
+      },
+      (schema, name) => productionEnum(table.tables.input, schema, name),
+    );
     return [
       {
         subject: {
@@ -317,6 +322,21 @@ function checkConstraintChecks(table: ChangedTable, locate: Locator): DataCheckS
       },
     ];
   });
+}
+
+/**
+ * An enum a CHECK casts to (`'void'::public.invoice_status`), when production has it under
+ * that name and the migrations keep it an enum: written as production names it. Its input
+ * function is PostgreSQL's own. Any other type of the app's is refused.
+ */
+function productionEnum(input: DeriveInput, schema: string, name: string): string | undefined {
+  const isEnum = (model: SchemaModel) =>
+    Object.values(model.types).some(
+      (type) => type.kind === 'enum' && type.schema === schema && type.name === name,
+    );
+  return isEnum(input.before) && isEnum(input.after)
+    ? `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`
+    : undefined;
 }
 
 /**

@@ -32,7 +32,7 @@ import {
   storageApiClient,
   takeBackup,
   withRetries
-} from "./chunk-LVD2PSE7.js";
+} from "./chunk-YNKXVCOT.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -32209,7 +32209,7 @@ var Refusal = class {
   }
   what;
 };
-function rebuildExpressionText(expression, resolve7) {
+function rebuildExpressionText(expression, resolve7, resolveType) {
   let parsed;
   try {
     parsed = parseSync(`SELECT ${expression}`);
@@ -32218,7 +32218,7 @@ function rebuildExpressionText(expression, resolve7) {
   }
   const tree = onlyExpression(parsed);
   if (!tree) return { refused: "the text is not one expression" };
-  return rebuildExpression(tree, resolve7);
+  return rebuildExpression(tree, resolve7, resolveType);
 }
 function onlyExpression(parsed) {
   const stmts = parsed.stmts;
@@ -32232,8 +32232,8 @@ function onlyExpression(parsed) {
   const target2 = targets[0].ResTarget;
   return target2 && target2.name === void 0 ? target2.val : void 0;
 }
-function rebuildExpression(tree, resolve7) {
-  const writer = new Writer(resolve7);
+function rebuildExpression(tree, resolve7, resolveType) {
+  const writer = new Writer(resolve7, resolveType);
   try {
     const sql = writer.expression(tree, 0);
     return { sql, columns: [...writer.columns] };
@@ -32244,10 +32244,12 @@ function rebuildExpression(tree, resolve7) {
   }
 }
 var Writer = class {
-  constructor(resolve7) {
+  constructor(resolve7, resolveType) {
     this.resolve = resolve7;
+    this.resolveType = resolveType;
   }
   resolve;
+  resolveType;
   columns = /* @__PURE__ */ new Set();
   expression(value, depth) {
     if (depth > MAX_DEPTH) throw new Refusal(`an expression nested more than ${MAX_DEPTH} deep`);
@@ -32259,7 +32261,7 @@ var Writer = class {
       case "A_Const":
         return constant(node);
       case "TypeCast":
-        return `CAST(${next(node.arg)} AS ${typeName(node.typeName)})`;
+        return `CAST(${next(node.arg)} AS ${typeName(node.typeName, this.resolveType)})`;
       case "A_Expr":
         return this.operation(node, next);
       case "BoolExpr":
@@ -32429,14 +32431,20 @@ function caseExpression(node, next) {
   const otherwise = node.defresult === void 0 ? "" : ` ELSE ${next(node.defresult)}`;
   return `(CASE ${branches.join(" ")}${otherwise} END)`;
 }
-function typeName(value) {
+function typeName(value, resolveType) {
   const node = value ?? {};
   const parts = list2(node.names).map((part) => part.String?.sval);
   const name = parts[parts.length - 1];
   const schema = parts.length === 2 ? parts[0] : "pg_catalog";
+  if (node.setof === true || node.pct_type === true) throw new Refusal(`a cast to ${String(name)}`);
+  const bounds = list2(node.arrayBounds).map(() => "[]");
+  if (typeof name === "string" && typeof schema === "string" && parts.length === 2 && schema !== "pg_catalog") {
+    const production = list2(node.typmods).length === 0 ? resolveType?.(schema, name) : void 0;
+    if (production === void 0) throw new Refusal(`a cast to ${schema}.${name}`);
+    return `${production}${bounds.join("")}`;
+  }
   if (typeof name !== "string" || parts.length > 2 || schema !== "pg_catalog" || !TYPES.has(name))
     throw new Refusal(`a cast to ${parts.map(String).join(".")}`);
-  if (node.setof === true || node.pct_type === true) throw new Refusal(`a cast to ${name}`);
   const mods = list2(node.typmods).map((mod) => {
     const [kind, body] = single(mod);
     const ival = body.ival?.ival ?? 0;
@@ -32444,7 +32452,6 @@ function typeName(value) {
       throw new Refusal(`a cast to ${name} with a modifier that is not a number`);
     return String(ival);
   });
-  const bounds = list2(node.arrayBounds).map(() => "[]");
   return `pg_catalog.${name}${mods.length > 0 ? `(${mods.join(", ")})` : ""}${bounds.join("")}`;
 }
 function call(node, next) {
@@ -32746,11 +32753,15 @@ function checkConstraintChecks(table2, locate) {
     if (!parts) return [];
     const object = `${table2.id}.${name}`;
     const columns = /* @__PURE__ */ new Set();
-    const expression = rebuildExpressionText(parts[1], (column) => {
-      const source = checkColumnSource(table2, locate, column);
-      columns.add(source && "column" in source ? source.column : column);
-      return source;
-    });
+    const expression = rebuildExpressionText(
+      parts[1],
+      (column) => {
+        const source = checkColumnSource(table2, locate, column);
+        columns.add(source && "column" in source ? source.column : column);
+        return source;
+      },
+      (schema, name2) => productionEnum(table2.tables.input, schema, name2)
+    );
     return [
       {
         subject: {
@@ -32772,6 +32783,12 @@ function checkConstraintChecks(table2, locate) {
       }
     ];
   });
+}
+function productionEnum(input, schema, name) {
+  const isEnum = (model) => Object.values(model.types).some(
+    (type) => type.kind === "enum" && type.schema === schema && type.name === name
+  );
+  return isEnum(input.before) && isEnum(input.after) ? `${quoteIdentifier(schema)}.${quoteIdentifier(name)}` : void 0;
 }
 function checkColumnSource(table2, locate, column) {
   const existing = table2.productionColumn(column);
@@ -57623,4 +57640,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-LVD2PSE7.js.LEGAL.txt */
+/*! For license information please see chunk-YNKXVCOT.js.LEGAL.txt */
