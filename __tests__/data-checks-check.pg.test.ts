@@ -35,6 +35,11 @@ create table public.events (
 create table public.audit_log (id bigint not null, at date not null, action text) partition by range (at);
 create table public.audit_log_2025 partition of public.audit_log for values from ('2025-01-01') to ('2026-01-01');
 create table public.audit_log_2026 partition of public.audit_log for values from ('2026-01-01') to ('2027-01-01');
+create table public.members (id bigint primary key, email text not null, deleted_at timestamptz);
+alter table public.members enable row level security;
+insert into public.members values
+  (1, 'Ada@Example.com', null), (2, 'ada@example.com', null),
+  (3, 'bob@example.com', now()), (4, 'BOB@example.com', null), (5, 'carl@example.com', null);
 create type public.order_status as enum ('open', 'paid', 'void');
 create table public.orders (id bigint generated always as identity primary key, status public.order_status not null, refund_reason text);
 alter table public.orders enable row level security;
@@ -361,5 +366,58 @@ describe('tables above the sampling threshold', () => {
       estimate: { method: 'statistics' },
     });
     expect(blockingAt(result)).toEqual(['supabase/migrations/3_source.sql:1']);
+  });
+});
+
+describe('unique indexes on expressions, and partial ones', () => {
+  it('counts duplicates of an expression key, rebuilt from the index definition', async () => {
+    const result = await planOf({
+      '2_email_ci': 'create unique index members_email_ci on public.members (lower(email));\n',
+    });
+    const check = checkOf(result, 'public.members.members_email_ci');
+    expect(check).toMatchObject({ kind: 'unique', outcome: 'violations', violations: 2, rows: 4 });
+    expect(check.listQuery).toContain('pg_catalog.lower("email")');
+    expect(blockingAt(result)).toEqual(['supabase/migrations/2_email_ci.sql:1']);
+  });
+
+  it('counts only the rows a partial index covers', async () => {
+    const result = await planOf({
+      '2_active_email':
+        'create unique index members_active_email on public.members (lower(email)) where deleted_at is null;\n',
+    });
+    const check = checkOf(result, 'public.members.members_active_email');
+    expect(check).toMatchObject({ outcome: 'violations', violations: 1, rows: 2 });
+    expect(check.listQuery).toContain('("deleted_at" IS NULL)');
+    const keyed = await planOf(
+      {
+        '2_active_email':
+          'create unique index members_active_email on public.members (lower(email)) where deleted_at is null;\n',
+      },
+      { dataCheckKeyValues: 5 },
+    );
+    expect(checkOf(keyed, 'public.members.members_active_email').keys?.sort()).toEqual(['1', '2']);
+    const clean = await planOf({
+      '2_email_exact':
+        'create unique index members_email_exact on public.members (email) where deleted_at is null;\n',
+    });
+    expect(checkOf(clean, 'public.members.members_email_exact').outcome).toBe('passed');
+  });
+
+  it('does not evaluate a key it cannot rebuild, and says why', async () => {
+    const result = await planOf({
+      '2_normalized': [
+        'create function public.normalize_email(value text) returns text language sql immutable as $$ select lower(trim(value)) $$;',
+        'create unique index members_normalized on public.members (public.normalize_email(email));',
+        'create unique index members_email_c on public.members (email collate "C");',
+      ].join('\n'),
+    });
+    expect(checkOf(result, 'public.members.members_normalized')).toMatchObject({ outcome: 'not-checked' });
+    expect(checkOf(result, 'public.members.members_normalized').reason).toContain(
+      'the function public.normalize_email',
+    );
+    expect(checkOf(result, 'public.members.members_normalized').listQuery).toBeUndefined();
+    expect(checkOf(result, 'public.members.members_email_c').reason).toContain(
+      'a collation or an operator class',
+    );
   });
 });

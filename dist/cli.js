@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-HDMINC4N.js";
+} from "./chunk-B7FVZTQ5.js";
 import {
   SUMMARY_LIMIT,
   SupagateError,
@@ -52,7 +52,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-YNKXVCOT.js";
+} from "./chunk-JEEGYJ3Y.js";
 import {
   __commonJS,
   __require,

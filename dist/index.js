@@ -42,7 +42,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-YNKXVCOT.js";
+} from "./chunk-JEEGYJ3Y.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-HDMINC4N.js";
+} from "./chunk-B7FVZTQ5.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-YNKXVCOT.js";
+} from "./chunk-JEEGYJ3Y.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

@@ -11,6 +11,7 @@ import type { Column, Constraint, Index, SchemaModel, Table } from '../schema/mo
 import { quoteIdentifier } from '../sql/quote.js';
 import { type ColumnSource, rebuildExpression, rebuildExpressionText } from './check-expression.js';
 import { conversionLimit } from './conversions.js';
+import { uniqueKeys } from './index-keys.js';
 import type { ConversionLimit, DataCheckSpec, ProductionTable } from './model.js';
 
 export interface DeriveInput {
@@ -183,15 +184,20 @@ function uniqueChecks(table: ChangedTable, locate: Locator): DataCheckSpec[] {
     if (!index?.unique) return [];
     const old = table.before.indexes[name];
     if (old?.unique && old.definition === index.definition) return [];
-    const columns = index.columns.map((column) => table.productionColumn(column));
-    // An expression or partial index, or one over a column the migrations add: not counted here.
-    if (columns.some((c) => c === undefined) || / WHERE /.test(index.definition)) return [];
+    // Keys and predicate as production names their columns; one the migrations add: not counted.
+    let readsNewColumn = false;
+    const keys = uniqueKeys(index.definition, (column) => {
+      const existing = table.productionColumn(column);
+      if (existing === undefined) readsNewColumn = true;
+      return existing === undefined ? undefined : { column: existing };
+    });
+    if (readsNewColumn) return [];
     return [
       {
         subject: {
           kind: 'unique',
           table: table.production,
-          columns: columns as string[],
+          ...('refused' in keys ? { columns: [], refused: keys.refused } : keys),
           nullsDistinct: !/NULLS NOT DISTINCT/.test(index.definition),
         },
         object: `${table.id}.${name}`,

@@ -41,7 +41,19 @@ export interface ProductionTable {
 export type DataCheckSubject =
   | { kind: 'not-null'; table: ProductionTable; column: string }
   | { kind: 'new-column-not-null'; table: ProductionTable; column: string }
-  | { kind: 'unique'; table: ProductionTable; columns: string[]; nullsDistinct: boolean }
+  | {
+      kind: 'unique';
+      table: ProductionTable;
+      /** Production's columns the keys and the predicate read. */
+      columns: string[];
+      /** Each key rebuilt as SQL (a quoted column, or an expression such as `pg_catalog.lower("email")`). */
+      keys?: string[];
+      /** A partial index's predicate, rebuilt. */
+      where?: string;
+      /** Why the index's keys or predicate were not rebuilt: no query then. */
+      refused?: string;
+      nullsDistinct: boolean;
+    }
   | { kind: 'conversion'; table: ProductionTable; column: string; limit: ConversionLimit }
   | {
       kind: 'foreign-key';

@@ -50,7 +50,13 @@ export function checkQueries(subject: DataCheckSubject, sample?: Sample): CheckQ
       if ('refused' in subject.expression) return undefined;
       return rowsWhere(subject.table, subject.ownRowsOnly, `(${subject.expression.sql}) IS FALSE`, sample);
     case 'unique':
-      return uniqueQueries(subject.table, subject.columns, subject.nullsDistinct);
+      if (subject.refused !== undefined) return undefined;
+      return uniqueQueries(
+        subject.table,
+        subject.keys ?? subject.columns.map(ident),
+        subject.where,
+        subject.nullsDistinct,
+      );
     case 'foreign-key':
       return rowsWhere(subject.table, true, foreignKeyViolation(subject), sample);
   }
@@ -82,21 +88,34 @@ function keyText(table: ProductionTable): string | undefined {
   return `pg_catalog.concat_ws(', ', ${table.primaryKey.map((c) => `t.${ident(c)}::pg_catalog.text`).join(', ')})`;
 }
 
-function uniqueQueries(table: ProductionTable, columns: string[], nullsDistinct: boolean): CheckQueries {
-  const keys = columns.map((c) => `t.${ident(c)}`).join(', ');
-  const notNull = nullsDistinct
-    ? ` WHERE ${columns.map((c) => `t.${ident(c)} IS NOT NULL`).join(' AND ')}`
-    : '';
-  const groups = `SELECT ${keys}, count(*) AS copies FROM ${tableRef(table, true)} t${notNull} GROUP BY ${keys} HAVING count(*) > 1`;
+/**
+ * Values of the keys (SQL over the table's columns, unqualified: the table is the only one in
+ * FROM) that more than one row holds, among the rows a partial index covers. With NULLS
+ * DISTINCT, a row with a NULL key is never a duplicate.
+ */
+function uniqueQueries(
+  table: ProductionTable,
+  keys: string[],
+  where: string | undefined,
+  nullsDistinct: boolean,
+): CheckQueries {
+  const covered = [
+    ...(where ? [`(${where})`] : []),
+    ...(nullsDistinct ? keys.map((k) => `(${k}) IS NOT NULL`) : []),
+  ];
+  const filter = covered.length > 0 ? ` WHERE ${covered.join(' AND ')}` : '';
+  const named = keys.map((k, i) => `${k} AS k${i + 1}`).join(', ');
+  const positions = keys.map((_, i) => i + 1).join(', ');
+  const groups = `SELECT ${named}, count(*) AS copies FROM ${tableRef(table, true)} t${filter} GROUP BY ${positions} HAVING count(*) > 1`;
   const key = keyText(table);
-  const duplicated = `(${keys}) IN (SELECT ${columns.map((c) => `d.${ident(c)}`).join(', ')} FROM (${groups}) d)`;
+  const duplicated = `(${keys.join(', ')}) IN (SELECT ${keys.map((_, i) => `d.k${i + 1}`).join(', ')} FROM (${groups}) d)`;
   return {
     count: `SELECT count(*) AS violations, coalesce(sum(d.copies), 0) AS rows FROM (${groups}) d`,
     list: `${groups} ORDER BY copies DESC LIMIT ${LISTED}`,
     ...(key
       ? {
           keys: (limit: number) =>
-            `SELECT ${key} AS key FROM ${tableRef(table, true)} t WHERE ${duplicated} LIMIT ${limit}`,
+            `SELECT ${key} AS key FROM ${tableRef(table, true)} t${filter ? `${filter} AND` : ' WHERE'} ${duplicated} LIMIT ${limit}`,
         }
       : {}),
   };

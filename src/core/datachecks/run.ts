@@ -155,9 +155,9 @@ function unsampledNote(spec: DataCheckSpec, options: DataCheckOptions): string {
 
 function refusedReason(spec: DataCheckSpec): string {
   const { subject } = spec;
-  return subject.kind === 'check' && 'refused' in subject.expression
-    ? subject.expression.refused
-    : 'supagate builds no query for it';
+  if (subject.kind === 'check' && 'refused' in subject.expression) return subject.expression.refused;
+  if (subject.kind === 'unique' && subject.refused !== undefined) return subject.refused;
+  return 'supagate builds no query for it';
 }
 
 function where(statement: PendingStatement): string {

@@ -32,7 +32,7 @@ import {
   storageApiClient,
   takeBackup,
   withRetries
-} from "./chunk-YNKXVCOT.js";
+} from "./chunk-JEEGYJ3Y.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -3948,10 +3948,10 @@ var require_util_map_includes = __commonJS({
     "use strict";
     var identity2 = require_identity();
     function mapIncludes(ctx, items, search) {
-      const { uniqueKeys } = ctx.options;
-      if (uniqueKeys === false)
+      const { uniqueKeys: uniqueKeys2 } = ctx.options;
+      if (uniqueKeys2 === false)
         return false;
-      const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a, b) => a === b || identity2.isScalar(a) && identity2.isScalar(b) && a.value === b.value;
+      const isEqual = typeof uniqueKeys2 === "function" ? uniqueKeys2 : (a, b) => a === b || identity2.isScalar(a) && identity2.isScalar(b) && a.value === b.value;
       return items.some((pair) => isEqual(pair.key, search));
     }
     exports.mapIncludes = mapIncludes;
@@ -32526,6 +32526,47 @@ function usingOf(at, member) {
   return column !== void 0 && names.includes(column) ? "cast" : "expression";
 }
 
+// src/core/datachecks/index-keys.ts
+function uniqueKeys(definition, resolve7) {
+  let stmt;
+  try {
+    const parsed = parseSync(definition);
+    stmt = parsed.stmts?.length === 1 ? parsed.stmts[0]?.stmt?.IndexStmt : void 0;
+  } catch {
+    stmt = void 0;
+  }
+  if (!stmt) return { refused: "the index's definition could not be read" };
+  const columns = /* @__PURE__ */ new Set();
+  const keys = [];
+  for (const param of stmt.indexParams ?? []) {
+    const element = param.IndexElem;
+    if (!element) return { refused: "the index has a key supagate does not read" };
+    if (element.collation !== void 0 || element.opclass !== void 0)
+      return {
+        refused: "the index has a key with a collation or an operator class of its own, whose equality supagate does not assume"
+      };
+    const key = keyOf(element, resolve7);
+    if ("refused" in key) return key;
+    keys.push(key.sql);
+    for (const column of key.columns) columns.add(column);
+  }
+  if (keys.length === 0) return { refused: "the index has no keys" };
+  if (stmt.whereClause === void 0) return { keys, columns: [...columns] };
+  const where3 = rebuildExpression(stmt.whereClause, resolve7);
+  if ("refused" in where3) return where3;
+  for (const column of where3.columns) columns.add(column);
+  return { keys, columns: [...columns], where: where3.sql };
+}
+function keyOf(element, resolve7) {
+  if (typeof element.name === "string") {
+    const source = resolve7(element.name);
+    if (!source || !("column" in source))
+      return { refused: `the index's column ${element.name} is not production's` };
+    return { sql: quoteIdentifier(source.column), columns: [source.column] };
+  }
+  return rebuildExpression(element.expr, resolve7);
+}
+
 // src/core/datachecks/derive.ts
 function deriveDataChecks(input, locate) {
   const tables = new TableNames(input);
@@ -32662,14 +32703,19 @@ function uniqueChecks(table2, locate) {
     if (!index?.unique) return [];
     const old = table2.before.indexes[name];
     if (old?.unique && old.definition === index.definition) return [];
-    const columns = index.columns.map((column) => table2.productionColumn(column));
-    if (columns.some((c) => c === void 0) || / WHERE /.test(index.definition)) return [];
+    let readsNewColumn = false;
+    const keys = uniqueKeys(index.definition, (column) => {
+      const existing = table2.productionColumn(column);
+      if (existing === void 0) readsNewColumn = true;
+      return existing === void 0 ? void 0 : { column: existing };
+    });
+    if (readsNewColumn) return [];
     return [
       {
         subject: {
           kind: "unique",
           table: table2.production,
-          columns,
+          ..."refused" in keys ? { columns: [], refused: keys.refused } : keys,
           nullsDistinct: !/NULLS NOT DISTINCT/.test(index.definition)
         },
         object: `${table2.id}.${name}`,
@@ -32990,7 +33036,13 @@ function checkQueries(subject, sample) {
       if ("refused" in subject.expression) return void 0;
       return rowsWhere(subject.table, subject.ownRowsOnly, `(${subject.expression.sql}) IS FALSE`, sample);
     case "unique":
-      return uniqueQueries(subject.table, subject.columns, subject.nullsDistinct);
+      if (subject.refused !== void 0) return void 0;
+      return uniqueQueries(
+        subject.table,
+        subject.keys ?? subject.columns.map(quoteIdentifier),
+        subject.where,
+        subject.nullsDistinct
+      );
     case "foreign-key":
       return rowsWhere(subject.table, true, foreignKeyViolation(subject), sample);
   }
@@ -33008,17 +33060,22 @@ function keyText(table2) {
   if (table2.primaryKey.length === 0) return void 0;
   return `pg_catalog.concat_ws(', ', ${table2.primaryKey.map((c) => `t.${quoteIdentifier(c)}::pg_catalog.text`).join(", ")})`;
 }
-function uniqueQueries(table2, columns, nullsDistinct) {
-  const keys = columns.map((c) => `t.${quoteIdentifier(c)}`).join(", ");
-  const notNull = nullsDistinct ? ` WHERE ${columns.map((c) => `t.${quoteIdentifier(c)} IS NOT NULL`).join(" AND ")}` : "";
-  const groups2 = `SELECT ${keys}, count(*) AS copies FROM ${tableRef(table2, true)} t${notNull} GROUP BY ${keys} HAVING count(*) > 1`;
+function uniqueQueries(table2, keys, where3, nullsDistinct) {
+  const covered = [
+    ...where3 ? [`(${where3})`] : [],
+    ...nullsDistinct ? keys.map((k) => `(${k}) IS NOT NULL`) : []
+  ];
+  const filter = covered.length > 0 ? ` WHERE ${covered.join(" AND ")}` : "";
+  const named = keys.map((k, i) => `${k} AS k${i + 1}`).join(", ");
+  const positions = keys.map((_, i) => i + 1).join(", ");
+  const groups2 = `SELECT ${named}, count(*) AS copies FROM ${tableRef(table2, true)} t${filter} GROUP BY ${positions} HAVING count(*) > 1`;
   const key = keyText(table2);
-  const duplicated = `(${keys}) IN (SELECT ${columns.map((c) => `d.${quoteIdentifier(c)}`).join(", ")} FROM (${groups2}) d)`;
+  const duplicated = `(${keys.join(", ")}) IN (SELECT ${keys.map((_, i) => `d.k${i + 1}`).join(", ")} FROM (${groups2}) d)`;
   return {
     count: `SELECT count(*) AS violations, coalesce(sum(d.copies), 0) AS rows FROM (${groups2}) d`,
     list: `${groups2} ORDER BY copies DESC LIMIT ${LISTED}`,
     ...key ? {
-      keys: (limit) => `SELECT ${key} AS key FROM ${tableRef(table2, true)} t WHERE ${duplicated} LIMIT ${limit}`
+      keys: (limit) => `SELECT ${key} AS key FROM ${tableRef(table2, true)} t${filter ? `${filter} AND` : " WHERE"} ${duplicated} LIMIT ${limit}`
     } : {}
   };
 }
@@ -33137,7 +33194,9 @@ function unsampledNote(spec, options) {
 }
 function refusedReason(spec) {
   const { subject } = spec;
-  return subject.kind === "check" && "refused" in subject.expression ? subject.expression.refused : "supagate builds no query for it";
+  if (subject.kind === "check" && "refused" in subject.expression) return subject.expression.refused;
+  if (subject.kind === "unique" && subject.refused !== void 0) return subject.refused;
+  return "supagate builds no query for it";
 }
 function where(statement2) {
   return `${statement2.migration.path}:${statement2.statement.line}`;
@@ -57640,4 +57699,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-YNKXVCOT.js.LEGAL.txt */
+/*! For license information please see chunk-JEEGYJ3Y.js.LEGAL.txt */
