@@ -163,7 +163,7 @@ describe('the Action (dist/index.js run as the runner runs it)', () => {
     const run = await runAction({ command: 'deploy', 'db-url': db.url });
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain(
-      '::error::Unknown command "deploy". Use one of: plan, apply, rollback, drift, verify, status.',
+      '::error::Unknown command "deploy". Use one of: plan, apply, rollback, drift, verify, status, repair.',
     );
   });
 });
