@@ -42,7 +42,7 @@ import {
   status,
   targetFingerprint,
   verify
-} from "./chunk-JEEGYJ3Y.js";
+} from "./chunk-JPHX5FAB.js";
 import {
   HttpClient,
   getInput,

@@ -12,7 +12,7 @@ import {
   diffDatabases,
   renderJson,
   renderJsonError
-} from "./chunk-B7FVZTQ5.js";
+} from "./chunk-KKLC4XN3.js";
 import {
   COMMENT_LIMIT,
   DEFAULTS,
@@ -44,7 +44,7 @@ import {
   status,
   verify,
   withProgress
-} from "./chunk-JEEGYJ3Y.js";
+} from "./chunk-JPHX5FAB.js";
 import "./chunk-SXXRVWWZ.js";
 export {
   COMMENT_LIMIT,

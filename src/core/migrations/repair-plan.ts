@@ -100,14 +100,8 @@ export function actionStatement(
   }
 }
 
-/** The statement as a reviewer reads it (values inlined as literals), for the proposal. */
+/** The statement as a reviewer reads it (its values inlined as literals), for the proposal. */
 export function actionSql(action: RepairAction, table: string): string {
-  switch (action.kind) {
-    case 'move':
-      return `UPDATE ${table} SET version = ${quote(action.to)}, name = ${quote(action.name)} WHERE version = ${quote(action.from)};`;
-    case 'rename':
-      return `UPDATE ${table} SET name = ${quote(action.to)} WHERE version = ${quote(action.version)};`;
-    case 'revert':
-      return `DELETE FROM ${table} WHERE version = ${quote(action.version)};`;
-  }
+  const { text, values } = actionStatement(action, table, true);
+  return `${text.replace(/\$(\d+)/g, (_, n: string) => quote(values[Number(n) - 1] as string))};`;
 }

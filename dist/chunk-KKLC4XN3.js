@@ -32,7 +32,7 @@ import {
   storageApiClient,
   takeBackup,
   withRetries
-} from "./chunk-JEEGYJ3Y.js";
+} from "./chunk-JPHX5FAB.js";
 
 // src/core/report/json.ts
 function renderJson(result, ok) {

@@ -55698,14 +55698,8 @@ function actionStatement(action, table2, hasName) {
   }
 }
 function actionSql(action, table2) {
-  switch (action.kind) {
-    case "move":
-      return `UPDATE ${table2} SET version = ${quoteLiteral(action.to)}, name = ${quoteLiteral(action.name)} WHERE version = ${quoteLiteral(action.from)};`;
-    case "rename":
-      return `UPDATE ${table2} SET name = ${quoteLiteral(action.to)} WHERE version = ${quoteLiteral(action.version)};`;
-    case "revert":
-      return `DELETE FROM ${table2} WHERE version = ${quoteLiteral(action.version)};`;
-  }
+  const { text, values } = actionStatement(action, table2, true);
+  return `${text.replace(/\$(\d+)/g, (_, n) => quoteLiteral(values[Number(n) - 1]))};`;
 }
 
 // src/core/commands/repair.ts
@@ -57699,4 +57693,4 @@ export {
   rollbackToBackup,
   verify2 as verify
 };
-/*! For license information please see chunk-JEEGYJ3Y.js.LEGAL.txt */
+/*! For license information please see chunk-JPHX5FAB.js.LEGAL.txt */
